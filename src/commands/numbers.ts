@@ -1,0 +1,137 @@
+/*
+ * Number parsing and formatting with Redis's exact rules (util.c string2ll / string2d / string2ld /
+ * ld2string), over binary strings or raw bytes.
+ */
+
+/** Parse a decimal int64 as string2ll: optional '-', digits, no leading zeros/spaces/'+'. */
+export function parseInt64(s: string): bigint | null {
+  if (s.length === 0 || s.length > 20) return null;
+  if (!/^-?(0|[1-9][0-9]*)$/.test(s)) return null;
+  if (s === '-0') return null;
+  const v = BigInt(s);
+  if (v > 9223372036854775807n || v < -9223372036854775808n) return null;
+  return v;
+}
+
+export const INT64_MAX = 9223372036854775807n;
+export const INT64_MIN = -9223372036854775808n;
+
+/**
+ * Parse an integer as string2ll, returning a JS number when it is exactly representable, or null.
+ * Values outside +/-2^53 that are valid int64 return NaN (callers needing them use parseInt64).
+ */
+export function parseIntFast(buf: Uint8Array, from: number, to: number): number | null {
+  const n = to - from;
+  if (n === 0 || n > 20) return null;
+  let i = from;
+  let neg = false;
+  if (buf[i] === 0x2d) {
+    neg = true;
+    i++;
+    if (i === to) return null;
+  }
+  if (buf[i] === 0x30) return to - i === 1 && !neg ? 0 : null;
+  let v = 0;
+  for (; i < to; i++) {
+    const c = buf[i]! - 48;
+    if (c < 0 || c > 9) return null;
+    v = v * 10 + c;
+  }
+  if (v > Number.MAX_SAFE_INTEGER) {
+    // exact check through bigint for the int64 range
+    let s = '';
+    for (let j = from; j < to; j++) s += String.fromCharCode(buf[j]!);
+    return parseInt64(s) === null ? null : NaN;
+  }
+  return neg ? -v : v;
+}
+
+/** string2ll over a binary string, as a number (NaN when valid int64 but not exactly representable). */
+export function parseIntString(s: string): number | null {
+  const n = s.length;
+  if (n === 0 || n > 20) return null;
+  let i = 0;
+  let neg = false;
+  if (s.charCodeAt(0) === 0x2d) {
+    neg = true;
+    i++;
+    if (i === n) return null;
+  }
+  if (s.charCodeAt(i) === 0x30) return n - i === 1 && !neg ? 0 : null;
+  let v = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return null;
+    v = v * 10 + c;
+  }
+  if (v > Number.MAX_SAFE_INTEGER) return parseInt64(s) === null ? null : NaN;
+  return neg ? -v : v;
+}
+
+const FLOAT_RE = /^[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)$/i;
+
+/**
+ * Parse a double as string2d / string2ld: what C's strtod accepts, whole string, no leading space,
+ * no NaN, and no overflow/underflow (ERANGE) unless the input is literally inf. Returns null if invalid.
+ */
+export function parseDouble(s: string): number | null {
+  if (s.length === 0 || s.length > 5120) return null;
+  if (!FLOAT_RE.test(s)) return null;
+  const lower = s.toLowerCase();
+  let sign = 1;
+  let body = lower;
+  if (body[0] === '+' || body[0] === '-') {
+    if (body[0] === '-') sign = -1;
+    body = body.slice(1);
+  }
+  if (body === 'inf' || body === 'infinity') return sign * Infinity;
+  let v: number;
+  if (body.startsWith('0x')) v = parseHexFloat(body.slice(2));
+  else v = Number(body);
+  if (!Number.isFinite(v)) return null; // overflow: ERANGE with HUGE_VAL
+  if (v === 0 && /[1-9]/.test(body.replace(/e.*$/, ''))) return null; // underflow to zero: ERANGE
+  return sign * v;
+}
+
+function parseHexFloat(s: string): number {
+  const [mant, exp] = s.split('p') as [string, string | undefined];
+  const [ip, fp = ''] = mant.split('.') as [string, string | undefined];
+  let v = 0;
+  for (const ch of ip) v = v * 16 + parseInt(ch, 16);
+  let scale = 1 / 16;
+  for (const ch of fp) {
+    v += parseInt(ch, 16) * scale;
+    scale /= 16;
+  }
+  return v * Math.pow(2, exp ? parseInt(exp, 10) : 0);
+}
+
+/**
+ * Format a long double result as INCRBYFLOAT / HINCRBYFLOAT do (ld2string LD_STR_HUMAN): "%.17Lg"
+ * without exponent notation and without trailing zeros. We compute in double precision; the shortest
+ * round-trip form of the double is what %.17Lg prints for the values those commands produce.
+ */
+export function formatHumanFloat(d: number): string {
+  if (Number.isInteger(d) && Math.abs(d) < 1e21) {
+    return Object.is(d, -0) ? '0' : d.toFixed(0);
+  }
+  let s = String(d);
+  if (s.includes('e')) {
+    // expand exponent notation
+    const abs = Math.abs(d);
+    s = abs >= 1 ? abs.toFixed(0) : abs.toFixed(20).replace(/0+$/, '');
+    if (d < 0) s = '-' + s;
+  }
+  return s;
+}
+
+/** Decimal string of an integer stored as number (int encoding). */
+export function intToString(n: number): string {
+  return String(n);
+}
+
+/** True if s is the canonical decimal form of an integer in the int64 range (Redis's int encoding). */
+export function isCanonicalInt(s: string): boolean {
+  if (s.length === 0 || s.length > 20) return false;
+  return parseIntString(s) !== null;
+}

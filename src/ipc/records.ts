@@ -1,0 +1,73 @@
+/*
+ * Ring record layouts and kinds. Numbers here are wire numbers between threads: append-only, never
+ * renumbered (test/records.test.ts freezes them).
+ *
+ * Request record (main -> shard), payload of one ByteRing record, 4-byte words:
+ *
+ *   word 0  kind u8 | flags u8 << 8 | db u16 << 16
+ *   word 1  connection id (0 = the main thread's own coordinator)
+ *   word 2  sequence number (per connection; echoed in the reply)
+ *   word 3  command id u16 | protocol (2|3) u8 << 16 | aux u8 << 24
+ *   word 4  body length in bytes
+ *   body    REQ_COMMAND: the request, RESP multibulk, exactly as the client sent it (or re-encoded from
+ *           an inline request); REQ_TXN: several such requests back to back (MULTI/EXEC on one shard);
+ *           REQ_CONTROL: one RESP multibulk naming an internal operation.
+ *
+ * Reply record (shard -> main):
+ *
+ *   word 0  kind u8 | flags u8 << 8 | db u16 << 16     (db: where the propagated writes apply)
+ *   word 1  connection id
+ *   word 2  sequence number
+ *   word 3  reply length in bytes
+ *   word 4  propagation length in bytes
+ *   body    reply bytes (RESP, ready for the socket), then propagation bytes (RESP commands for the
+ *           replication stream, already made deterministic)
+ *
+ * A message too large for one record is split into several with FLAG_MORE on all but the last; the
+ * consumer joins them (request bodies; reply and propagation bytes are appended in order).
+ */
+
+export const HEADER_BYTES = 20;
+export const HEADER_WORDS = 5;
+
+// Request kinds
+export const REQ_COMMAND = 1;
+export const REQ_TXN = 2;
+export const REQ_CONTROL = 3;
+
+// Reply kinds
+export const REP_REPLY = 1;
+/** Propagation only (active expiry, writes done for a blocked client); connection id 0. */
+export const REP_PROPAGATE = 2;
+/** An event for the main thread (key ready for a cross-shard blocked client, snapshot data, ...). */
+export const REP_EVENT = 3;
+
+// Flags (both directions)
+/** More records of this message follow. */
+export const FLAG_MORE = 1;
+/** Request: applied from the master's replication stream: no reply, no propagation, not READONLY. */
+export const FLAG_REPLICATED = 2;
+/** Request: part of a coordinated multi-shard operation; the reply goes to the coordinator. */
+export const FLAG_COORDINATED = 4;
+/** Request: inside MULTI/EXEC (blocking commands do not block). */
+export const FLAG_IN_MULTI = 8;
+/** Request: the client is a replica-side "master" client or the command must not propagate. */
+export const FLAG_NO_PROPAGATE = 16;
+/** Reply: the connection this reply is for is now blocked (the real reply comes later). */
+export const FLAG_BLOCKED = 32;
+
+export function word0(kind: number, flags: number, db: number): number {
+  return kind | (flags << 8) | (db << 16);
+}
+
+export function kindOf(w0: number): number {
+  return w0 & 0xff;
+}
+
+export function flagsOf(w0: number): number {
+  return (w0 >>> 8) & 0xff;
+}
+
+export function dbOf(w0: number): number {
+  return w0 >>> 16;
+}

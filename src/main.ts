@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/*
+ * shardis command line: `shardis [config-file] [--option value ...]`, the same syntax and option names
+ * as redis-server (plus `--shards N`). Loads the configuration, starts the server, logs the startup
+ * and ready lines, and stops cleanly on SIGTERM / SIGINT / SHUTDOWN.
+ */
+
+import { Config, ConfigError, REDIS_VERSION, SHARDIS_VERSION } from './config.js';
+import { createLogger } from './log.js';
+import { Server } from './server/server.js';
+
+function usage(): void {
+  process.stderr.write(
+    [
+      'Usage: shardis [/path/to/redis.conf] [options] [-]',
+      '       shardis - (read config from stdin)',
+      '       shardis -v or --version',
+      '       shardis -h or --help',
+      '',
+      'Examples:',
+      '       shardis (run the server with default config)',
+      '       shardis /etc/redis/6379.conf',
+      '       shardis --port 7777',
+      '       shardis --port 7777 --replicaof 127.0.0.1 8888',
+      '       shardis /etc/myredis.conf --loglevel verbose --shards 4',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '-v' || argv[0] === '--version') {
+    process.stdout.write(`shardis ${SHARDIS_VERSION} (redis ${REDIS_VERSION} compatible) v=${REDIS_VERSION} node=${process.version}\n`);
+    return;
+  }
+  if (argv[0] === '-h' || argv[0] === '--help') {
+    usage();
+    return;
+  }
+  let config: Config;
+  try {
+    config = Config.fromArgv(argv);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(e.message + '\n');
+      process.exit(1);
+    }
+    throw e;
+  }
+  const log = createLogger(config.get('loglevel'), config.get('logfile'));
+  const server = new Server(config, log);
+  server.onExit = (code) => {
+    log.flush?.();
+    process.exit(code);
+  };
+  log.info(
+    { version: SHARDIS_VERSION, redis_version: REDIS_VERSION, port: config.int('port'), shards: config.int('shards'), pid: process.pid },
+    `shardis ${SHARDIS_VERSION} (Redis ${REDIS_VERSION} compatible) starting: port=${config.int('port')} shards=${config.int('shards')} pid=${process.pid}`,
+  );
+  try {
+    await server.start();
+  } catch (e) {
+    log.fatal({ err: e }, `Could not start: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  log.info({ port: server.port }, `Ready to accept connections tcp (port ${server.port})`);
+  const stop = (): void => {
+    void server.shutdown(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+void main();

@@ -1,0 +1,260 @@
+/*
+ * RespWriter: encodes replies (RESP2 or RESP3) into one growable Buffer, with no allocation per reply
+ * beyond the strings handed to it. Shards encode every reply through one writer and copy the bytes into
+ * their reply ring; the main thread uses one for its own commands.
+ *
+ * Strings in this server are "binary strings": JS strings whose char codes are the bytes (latin1), so
+ * they are written with latin1Write and round-trip every byte value unchanged.
+ */
+
+const CRLF = 0x0a0d; // "\r\n" as a little-endian u16
+
+export type Proto = 2 | 3;
+
+export class RespWriter {
+  buf: Buffer;
+  len = 0;
+  /** Protocol of the client the reply is for; RESP3 types degrade to RESP2 forms when 2. */
+  proto: Proto = 2;
+
+  constructor(initial = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  reset(): void {
+    this.len = 0;
+  }
+
+  /** Make room for n more bytes. */
+  ensure(n: number): void {
+    const need = this.len + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  /** Shrink back after an unusually large reply so one huge reply does not pin memory forever. */
+  trim(max: number): void {
+    if (this.buf.length > max && this.len === 0) this.buf = Buffer.allocUnsafe(max);
+  }
+
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
+  rawString(s: string): void {
+    this.ensure(s.length);
+    this.len += this.buf.latin1Write(s, this.len);
+  }
+
+  private crlf(): void {
+    this.buf.writeUInt16LE(CRLF, this.len);
+    this.len += 2;
+  }
+
+  /** Writes a type byte, the decimal integer n and CRLF. n must be an integer. */
+  private header(type: number, n: number): void {
+    this.ensure(24);
+    const b = this.buf;
+    b[this.len++] = type;
+    if (n >= 0 && n < 10) {
+      b[this.len++] = 48 + n;
+    } else if (Number.isSafeInteger(n)) {
+      this.len += b.latin1Write(String(n), this.len);
+    } else {
+      this.len += b.latin1Write(BigInt.asIntN(64, BigInt(n)).toString(), this.len);
+    }
+    b.writeUInt16LE(CRLF, this.len);
+    this.len += 2;
+  }
+
+  simple(s: string): void {
+    this.ensure(s.length + 3);
+    this.buf[this.len++] = 0x2b; // +
+    this.len += this.buf.latin1Write(s, this.len);
+    this.crlf();
+  }
+
+  ok(): void {
+    this.ensure(5);
+    this.len += this.buf.latin1Write('+OK\r\n', this.len);
+  }
+
+  error(s: string): void {
+    this.ensure(s.length + 3);
+    this.buf[this.len++] = 0x2d; // -
+    this.len += this.buf.latin1Write(s, this.len);
+    this.crlf();
+  }
+
+  int(n: number): void {
+    this.header(0x3a, n); // :
+  }
+
+  /** A 64-bit integer held as a bigint (replies of INCRBY on values past 2^53). */
+  bigint(n: bigint): void {
+    const s = n.toString();
+    this.ensure(s.length + 3);
+    this.buf[this.len++] = 0x3a;
+    this.len += this.buf.latin1Write(s, this.len);
+    this.crlf();
+  }
+
+  /** Bulk string of a binary string (latin1 JS string). */
+  bulk(s: string): void {
+    const n = s.length;
+    this.header(0x24, n); // $
+    this.ensure(n + 2);
+    if (n > 0) this.len += this.buf.latin1Write(s, this.len);
+    this.crlf();
+  }
+
+  bulkBytes(b: Uint8Array): void {
+    this.header(0x24, b.length);
+    this.ensure(b.length + 2);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+    this.crlf();
+  }
+
+  /** Bulk string of the decimal form of an integer (GET of an int-encoded value). */
+  bulkInt(n: number): void {
+    this.bulk(String(n));
+  }
+
+  /** A string value as stored: binary string or int-encoded number. */
+  bulkValue(v: string | number): void {
+    if (typeof v === 'string') this.bulk(v);
+    else this.bulk(String(v));
+  }
+
+  /** Null bulk: $-1 in RESP2, _ in RESP3. */
+  nullBulk(): void {
+    this.ensure(5);
+    this.len += this.buf.latin1Write(this.proto === 3 ? '_\r\n' : '$-1\r\n', this.len);
+  }
+
+  /** Null array: *-1 in RESP2, _ in RESP3. */
+  nullArray(): void {
+    this.ensure(5);
+    this.len += this.buf.latin1Write(this.proto === 3 ? '_\r\n' : '*-1\r\n', this.len);
+  }
+
+  array(n: number): void {
+    this.header(0x2a, n); // *
+  }
+
+  /** Map of n pairs: %n in RESP3, an array of 2n elements in RESP2. */
+  map(n: number): void {
+    if (this.proto === 3) this.header(0x25, n);
+    else this.header(0x2a, n * 2);
+  }
+
+  /** Set of n elements: ~n in RESP3, *n in RESP2. */
+  set(n: number): void {
+    this.header(this.proto === 3 ? 0x7e : 0x2a, n);
+  }
+
+  /** Push of n elements: >n in RESP3, *n in RESP2. */
+  push(n: number): void {
+    this.header(this.proto === 3 ? 0x3e : 0x2a, n);
+  }
+
+  /** Double: ,d in RESP3, a bulk string in RESP2, formatted as Redis does (%.17g, inf, -inf, nan). */
+  double(d: number): void {
+    const s = formatDouble(d);
+    if (this.proto === 3) {
+      this.ensure(s.length + 3);
+      this.buf[this.len++] = 0x2c; // ,
+      this.len += this.buf.latin1Write(s, this.len);
+      this.crlf();
+    } else {
+      this.bulk(s);
+    }
+  }
+
+  /** Boolean: #t/#f in RESP3, :1/:0 in RESP2. */
+  bool(b: boolean): void {
+    if (this.proto === 3) {
+      this.ensure(4);
+      this.len += this.buf.latin1Write(b ? '#t\r\n' : '#f\r\n', this.len);
+    } else {
+      this.int(b ? 1 : 0);
+    }
+  }
+
+  /** Verbatim string (=len\r\ntxt:...) in RESP3, a bulk string in RESP2. */
+  verbatim(s: string, format = 'txt'): void {
+    if (this.proto === 3) {
+      this.header(0x3d, s.length + 4);
+      this.ensure(s.length + 6);
+      this.len += this.buf.latin1Write(format + ':', this.len);
+      this.len += this.buf.latin1Write(s, this.len);
+      this.crlf();
+    } else {
+      this.bulk(s);
+    }
+  }
+
+  /** Array of bulk strings. */
+  bulkArray(items: readonly string[]): void {
+    this.array(items.length);
+    for (const s of items) this.bulk(s);
+  }
+
+  /** Encode a command (array of bulk strings) in RESP2, for the replication stream. */
+  command(parts: readonly (string | number | Uint8Array)[]): void {
+    this.header(0x2a, parts.length);
+    for (const p of parts) {
+      if (typeof p === 'string') this.bulk(p);
+      else if (typeof p === 'number') this.bulk(String(p));
+      else this.bulkBytes(p);
+    }
+  }
+
+  /** Bytes written so far, as a copy. */
+  toBuffer(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.len));
+  }
+}
+
+/**
+ * Format a double as Redis does for replies: "inf", "-inf", "nan", integers without a fraction,
+ * otherwise %.17g (the shortest form that round-trips, which JS's String() already gives; Redis 7.0
+ * uses %.17g which can print more digits: e.g. 0.1 -> "0.10000000000000001").
+ */
+export function formatDouble(d: number): string {
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (Number.isNaN(d)) return 'nan';
+  return g17(d);
+}
+
+/** C's printf("%.17g", d). */
+export function g17(d: number): string {
+  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  const exp = Math.floor(Math.log10(Math.abs(d)));
+  let s: string;
+  // %g uses scientific notation when exp < -4 or exp >= precision.
+  let e = exp;
+  const expo = d.toExponential(16); // 17 significant digits
+  const m = /e([+-]\d+)$/.exec(expo);
+  if (m) e = parseInt(m[1]!, 10);
+  if (e < -4 || e >= 17) {
+    let [mant, ex] = expo.split('e') as [string, string];
+    if (mant.includes('.')) mant = mant.replace(/0+$/, '').replace(/\.$/, '');
+    const sign = ex.startsWith('-') ? '-' : '+';
+    let digits = ex.replace(/^[+-]/, '');
+    if (digits.length < 2) digits = '0' + digits;
+    s = `${mant}e${sign}${digits}`;
+  } else {
+    s = d.toFixed(Math.max(0, 16 - e));
+    if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  }
+  return s;
+}

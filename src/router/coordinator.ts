@@ -1,0 +1,352 @@
+/*
+ * Coordinator: runs commands whose keys live on more than one shard, atomically for every observer.
+ *
+ * Two ways, chosen per command:
+ *   - split (MGET, MSET, DEL, UNLINK, EXISTS, TOUCH): one sub-command per shard with that shard's
+ *     keys, all written to the rings in one synchronous step (so every other request is ordered
+ *     entirely before or entirely after it on every shard), replies combined (MGET keeps key order,
+ *     counts are summed). One round trip, no locks.
+ *   - ship (everything else: RENAME, COPY, SMOVE, LMOVE, SUNIONSTORE, MSETNX, ZUNIONSTORE, LCS ...):
+ *     lock the involved shards (requests for them from other clients wait on the main thread), export
+ *     the keys owned by other shards to the shard of the first key, run the command there with those
+ *     keys installed, write the keys it modified back to their owners, unlock. Values travel in the
+ *     DUMP format. Three round trips; one generic mechanism for every command.
+ *
+ * Writes that span shards are propagated to replicas wrapped in MULTI/EXEC.
+ */
+
+import { F, type Command } from '../commands/table.js';
+import { FLAG_COORDINATED, FLAG_IN_MULTI } from '../ipc/records.js';
+import { CommandError } from '../resp/errors.js';
+import { parseOne, ReplyErrorValue, type ReplyValue } from '../resp/reply-parser.js';
+import { RespWriter } from '../resp/writer.js';
+import type { Args } from '../commands/args.js';
+import type { Connection } from '../server/connection.js';
+import { Hold } from '../server/connection.js';
+import type { Server } from '../server/server.js';
+import type { ShardReply } from '../server/shard-link.js';
+
+const SPLIT_SUM = new Set(['del', 'unlink', 'exists', 'touch']);
+
+/** What a coordinated command needs to know about its client. */
+export interface CoordRequest {
+  db: number;
+  proto: 2 | 3;
+  cmd: Command;
+  argv: string[];
+  /** Key argument positions. */
+  keys: number[];
+  /** Extra request flags (FLAG_IN_MULTI inside EXEC). */
+  flags: number;
+}
+
+export interface CoordResult {
+  reply: Buffer;
+  /** Propagation parts (each a RESP command sequence in database db). */
+  prop: { db: number; bytes: Buffer }[];
+}
+
+const MULTI = encode(['MULTI']);
+const EXEC = encode(['EXEC']);
+
+function encode(argv: readonly (string | number | Uint8Array)[]): Buffer {
+  const w = new RespWriter(256);
+  w.command(argv);
+  return w.toBuffer();
+}
+
+export class Coordinator {
+  private lockWaiters: { shards: number[]; grant: () => void }[] = [];
+  private readonly token = {};
+
+  constructor(private readonly server: Server) {}
+
+  /** Start a multi-shard command for a client: the connection waits (Busy) until its reply. */
+  start(conn: Connection, cmd: Command, args: Args, keys: number[]): boolean {
+    const seq = conn.nextSeq++;
+    const req: CoordRequest = { db: conn.db, proto: conn.proto, cmd, argv: args.all(), keys: [...keys], flags: 0 };
+    conn.hold = Hold.Busy;
+    conn.busySeq = -1;
+    this.server.stats.commandsProcessed++;
+    conn.lastCmd = cmd.name;
+    const s = this.server;
+    this.run(req, conn)
+      .then(
+        (res) => {
+          this.propagate(res.prop);
+          s.reply(conn, seq, res.reply);
+        },
+        (e: unknown) => s.replyError(conn, seq, e instanceof CommandError ? e.reply : `ERR ${(e as Error).message}`),
+      )
+      .finally(() => s.endBusy(conn));
+    return true;
+  }
+
+  /** Feed propagation parts to the replication stream, wrapped in MULTI/EXEC when more than one. */
+  propagate(parts: { db: number; bytes: Buffer }[]): void {
+    const nonEmpty = parts.filter((p) => p.bytes.length > 0);
+    if (nonEmpty.length === 0) return;
+    const repl = this.server.repl;
+    if (nonEmpty.length === 1) {
+      repl.feed(nonEmpty[0]!.db, nonEmpty[0]!.bytes);
+      return;
+    }
+    repl.feed(nonEmpty[0]!.db, MULTI);
+    for (const p of nonEmpty) repl.feed(p.db, p.bytes);
+    repl.feed(nonEmpty[nonEmpty.length - 1]!.db, EXEC);
+  }
+
+  /** Run a multi-shard request whose shards the caller already holds (EXEC across shards). */
+  runHeld(req: CoordRequest): Promise<CoordResult> {
+    const name = req.cmd.name;
+    if (name === 'mget' || name === 'mset' || SPLIT_SUM.has(name)) return this.split(req, true);
+    return this.ship(req);
+  }
+
+  private async run(req: CoordRequest, conn: Connection): Promise<CoordResult> {
+    const name = req.cmd.name;
+    if (name === 'mget' || name === 'mset' || SPLIT_SUM.has(name)) return this.split(req);
+    const shards = this.shardsOf(req);
+    await this.lock(shards);
+    try {
+      let res = await this.ship(req);
+      // a blocking command whose keys span shards: retry until served or timed out
+      if (req.cmd.flags & F.BLOCKING && !(req.flags & FLAG_IN_MULTI) && isNullReply(res.reply)) {
+        this.unlock(shards);
+        res = await this.blockingRetry(req, shards, conn);
+        return res;
+      }
+      return res;
+    } finally {
+      if (this.holds(shards)) this.unlock(shards);
+    }
+  }
+
+  /**
+   * Cross-shard blocking commands (rare: keys of one blocking command on several shards) are retried
+   * every few milliseconds until served, the timeout passes or the client goes away.
+   */
+  private async blockingRetry(req: CoordRequest, shards: number[], conn: Connection): Promise<CoordResult> {
+    const timeoutArg = blockingTimeoutIndex(req);
+    const secs = timeoutArg >= 0 ? Number(req.argv[timeoutArg]) : 0;
+    const deadline = secs > 0 ? Date.now() + secs * 1000 : Infinity;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 5));
+      if (conn.closed) return { reply: Buffer.alloc(0), prop: [] };
+      await this.lock(shards);
+      let res: CoordResult;
+      try {
+        res = await this.ship(req);
+      } finally {
+        this.unlock(shards);
+      }
+      if (!isNullReply(res.reply)) return res;
+      if (Date.now() >= deadline) return res;
+    }
+  }
+
+  /** The shards owning a request's keys, ascending. */
+  shardsOf(req: CoordRequest): number[] {
+    const set = new Set<number>();
+    for (const i of req.keys) set.add(this.server.shardOfKey(req.argv[i]!));
+    return [...set].sort((a, b) => a - b);
+  }
+
+  // ---- locks --------------------------------------------------------------------------------
+
+  /** Lock shards for a multi-step operation (all at once, FIFO among waiters: no deadlock). */
+  lock(shards: number[]): Promise<void> {
+    if (this.lockWaiters.length === 0 && this.free(shards)) {
+      this.take(shards);
+      return Promise.resolve();
+    }
+    return new Promise<void>((grant) => this.lockWaiters.push({ shards, grant }));
+  }
+
+  unlock(shards: number[]): void {
+    for (const s of shards) this.server.links[s]!.lockedBy = null;
+    while (this.lockWaiters.length > 0 && this.free(this.lockWaiters[0]!.shards)) {
+      const w = this.lockWaiters.shift()!;
+      this.take(w.shards);
+      w.grant();
+    }
+    this.server.scheduleTick();
+  }
+
+  private holds(shards: number[]): boolean {
+    return shards.every((s) => this.server.links[s]!.lockedBy === this.token);
+  }
+
+  private free(shards: number[]): boolean {
+    return shards.every((s) => this.server.links[s]!.lockedBy === null);
+  }
+
+  private take(shards: number[]): void {
+    for (const s of shards) this.server.links[s]!.lockedBy = this.token;
+  }
+
+  /** Wait until none of the shards is locked (for single-step split commands). */
+  private async unlocked(shards: number[]): Promise<void> {
+    while (!this.free(shards)) {
+      await this.lock(shards);
+      this.unlock(shards);
+    }
+  }
+
+  // ---- split ------------------------------------------------------------------------------
+
+  private async split(req: CoordRequest, held = false): Promise<CoordResult> {
+    const s = this.server;
+    const name = req.cmd.name;
+    const step = name === 'mset' ? 2 : 1;
+    const groups = new Map<number, number[]>(); // shard -> key positions
+    for (const i of req.keys) {
+      const sh = s.shardOfKey(req.argv[i]!);
+      let g = groups.get(sh);
+      if (!g) {
+        g = [];
+        groups.set(sh, g);
+      }
+      g.push(i);
+    }
+    const shards = [...groups.keys()];
+    if (!held) await this.unlocked(shards);
+    // every part goes out in this one synchronous step
+    const parts = shards.map((sh) => {
+      const positions = groups.get(sh)!;
+      const argv: string[] = [req.argv[0]!];
+      for (const i of positions) {
+        argv.push(req.argv[i]!);
+        if (step === 2) argv.push(req.argv[i + 1]!);
+      }
+      return s.links[sh]!.command(FLAG_COORDINATED | req.flags, req.db, req.cmd.id, req.proto, encode(argv));
+    });
+    s.scheduleTick();
+    const replies = await Promise.all(parts);
+    for (const r of replies) if (r.reply[0] === 0x2d) return { reply: r.reply, prop: [] };
+    const prop = replies.map((r) => ({ db: r.db, bytes: r.prop }));
+    const w = new RespWriter(1024);
+    w.proto = req.proto;
+    if (name === 'mset') {
+      w.ok();
+    } else if (name === 'mget') {
+      const values = new Map<number, Buffer>();
+      shards.forEach((sh, k) => {
+        const elems = splitArrayElements(replies[k]!.reply);
+        groups.get(sh)!.forEach((pos, j) => values.set(pos, elems[j]!));
+      });
+      w.array(req.keys.length);
+      for (const pos of req.keys) w.raw(values.get(pos)!);
+    } else {
+      let sum = 0;
+      for (const r of replies) sum += Number(parseOne(r.reply));
+      w.int(sum);
+    }
+    return { reply: w.toBuffer(), prop };
+  }
+
+  // ---- ship -------------------------------------------------------------------------------
+
+  /**
+   * Run a command on the shard of its first key with the other shards' keys shipped in. The caller
+   * holds the locks of every involved shard.
+   */
+  async ship(req: CoordRequest): Promise<CoordResult> {
+    const s = this.server;
+    const home = s.shardOfKey(req.argv[req.keys[0]!]!);
+    const foreign = new Map<number, string[]>();
+    const seen = new Set<string>();
+    for (const i of req.keys) {
+      const key = req.argv[i]!;
+      const sh = s.shardOfKey(key);
+      if (sh === home || seen.has(key)) continue;
+      seen.add(key);
+      let g = foreign.get(sh);
+      if (!g) {
+        g = [];
+        foreign.set(sh, g);
+      }
+      g.push(key);
+    }
+    // 1. export the foreign keys
+    const owners = [...foreign.keys()];
+    const exported = await Promise.all(owners.map((sh) => s.links[sh]!.control(['export', req.db, ...foreign.get(sh)!], req.db)));
+    const shipArgs: (string | number | Uint8Array)[] = ['ship', req.db, req.cmd.id, req.proto, seen.size];
+    owners.forEach((sh, k) => {
+      const keys = foreign.get(sh)!;
+      const vals = parseOne(exported[k]!.reply) as ReplyValue[];
+      keys.forEach((key, j) => {
+        const v = vals[j];
+        if (Array.isArray(v)) shipArgs.push(key, Buffer.from(v[0] as string, 'latin1'), Number(v[1]));
+        else shipArgs.push(key, '', -1);
+      });
+    });
+    shipArgs.push(encode(req.argv));
+    // 2. run it at home
+    const res: ShardReply = await s.links[home]!.control(shipArgs, req.db);
+    const parsed = parseOne(res.reply);
+    if (parsed instanceof ReplyErrorValue) throw new CommandError(parsed.message);
+    const [replyStr, modified] = parsed as [string, ReplyValue[]];
+    // 3. write modified foreign keys back to their owners
+    const back = new Map<number, (string | number | Buffer)[]>();
+    for (let i = 0; i + 2 < modified.length; i += 3) {
+      const key = modified[i] as string;
+      const sh = s.shardOfKey(key);
+      let g = back.get(sh);
+      if (!g) {
+        g = ['import', req.db];
+        back.set(sh, g);
+      }
+      g.push(key, Buffer.from(modified[i + 1] as string, 'latin1'), Number(modified[i + 2]));
+    }
+    if (back.size > 0) await Promise.all([...back].map(([sh, argv]) => s.links[sh]!.control(argv, req.db)));
+    return { reply: Buffer.from(replyStr, 'latin1'), prop: [{ db: res.db, bytes: res.prop }] };
+  }
+}
+
+function isNullReply(b: Buffer): boolean {
+  return b.equals(NULL_ARRAY) || b.equals(NULL_BULK) || b.equals(NULL3);
+}
+
+const NULL_ARRAY = Buffer.from('*-1\r\n');
+const NULL_BULK = Buffer.from('$-1\r\n');
+const NULL3 = Buffer.from('_\r\n');
+
+/** Index of the timeout argument of a blocking command. */
+function blockingTimeoutIndex(req: CoordRequest): number {
+  switch (req.cmd.name) {
+    case 'blpop':
+    case 'brpop':
+    case 'bzpopmin':
+    case 'bzpopmax':
+      return req.argv.length - 1;
+    case 'brpoplpush':
+      return 3;
+    case 'blmove':
+      return 5;
+    case 'blmpop':
+    case 'bzmpop':
+      return 1;
+    default:
+      return -1;
+  }
+}
+
+/** The raw bytes of each element of a RESP array reply. */
+function splitArrayElements(b: Buffer): Buffer[] {
+  let p = b.indexOf(13) + 2;
+  const out: Buffer[] = [];
+  while (p < b.length) {
+    const start = p;
+    const t = b[p]!;
+    const nl = b.indexOf(13, p);
+    if (t === 0x24) {
+      const len = Number(b.latin1Slice(p + 1, nl));
+      p = len < 0 ? nl + 2 : nl + 2 + len + 2;
+    } else {
+      p = nl + 2;
+    }
+    out.push(b.subarray(start, p));
+  }
+  return out;
+}

@@ -1,0 +1,272 @@
+/*
+ * CLIENT and its subcommands: ID SETNAME GETNAME LIST INFO KILL UNBLOCK REPLY PAUSE UNPAUSE
+ * NO-EVICT TRACKING(INFO) GETREDIR SETINFO HELP, with Redis 7.0's formats and errors.
+ */
+
+import { CommandError, SYNTAX } from '../../resp/errors.js';
+import type { Connection } from '../connection.js';
+import type { MainCtx, MainHandler } from '../main-ctx.js';
+import type { Server } from '../server.js';
+
+export type ClientType = 'normal' | 'master' | 'replica' | 'pubsub';
+
+export function clientType(c: Connection): ClientType {
+  if (c.isMaster) return 'master';
+  if (c.isReplica) return 'replica';
+  if (c.channels.size > 0 || c.patterns.size > 0) return 'pubsub';
+  return 'normal';
+}
+
+function parseType(name: string): ClientType | null {
+  const n = name.toLowerCase();
+  if (n === 'normal' || n === 'master' || n === 'pubsub') return n;
+  if (n === 'replica' || n === 'slave') return 'replica';
+  return null;
+}
+
+/** One CLIENT LIST line, in Redis 7.0's field order. */
+export function clientInfoLine(server: Server, c: Connection): string {
+  let flags = '';
+  if (c.isReplica) flags += 'S';
+  if (c.isMaster) flags += 'M';
+  if (c.channels.size > 0 || c.patterns.size > 0) flags += 'P';
+  if (c.multi !== null) flags += 'x';
+  if (c.blockedOn >= 0) flags += 'b';
+  if (c.closeAfterReply) flags += 'c';
+  if (flags === '') flags = 'N';
+  const now = Date.now();
+  const qbuf = c.pendingInput();
+  const obl = c.outBytes;
+  const omem = c.socket.writableLength;
+  const multiMem = c.multi ? c.multi.reduce((a, q) => a + q.body.length, 0) : 0;
+  return (
+    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} ` +
+    `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 ` +
+    `multi=${c.multi ? c.multi.length : -1} qbuf=${qbuf} qbuf-free=${Math.max(0, c.inBuf.length - c.inEnd)} argv-mem=0 multi-mem=${multiMem} ` +
+    `rbs=${c.inBuf.length} rbp=${qbuf} obl=${obl} oll=0 omem=${omem} tot-mem=${qbuf + omem + multiMem + 22000} events=r ` +
+    `cmd=${c.lastCmd} user=${c.user} redir=-1 resp=${c.proto}`
+  );
+}
+
+function validName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const ch = name.charCodeAt(i);
+    if (ch < 33 || ch > 126) return false;
+  }
+  return true;
+}
+
+function kill(c: MainCtx): void {
+  const s = c.server;
+  let addr: string | null = null;
+  let laddr: string | null = null;
+  let type: ClientType | null = null;
+  let id = 0;
+  let user: string | null = null;
+  let skipme = true;
+  const oldForm = c.argc === 3;
+  if (oldForm) {
+    addr = c.args.str(2);
+    skipme = false;
+  } else if (c.argc > 3) {
+    for (let i = 2; i < c.argc; i += 2) {
+      const more = c.argc > i + 1;
+      if (c.args.is(i, 'id') && more) {
+        const v = c.args.str(i + 1);
+        if (!/^-?[0-9]+$/.test(v) || Number(v) < 1) throw new CommandError('ERR client-id should be greater than 0');
+        id = Number(v);
+      } else if (c.args.is(i, 'type') && more) {
+        type = parseType(c.args.str(i + 1));
+        if (!type) throw new CommandError(`ERR Unknown client type '${c.args.str(i + 1)}'`);
+      } else if (c.args.is(i, 'addr') && more) addr = c.args.str(i + 1);
+      else if (c.args.is(i, 'laddr') && more) laddr = c.args.str(i + 1);
+      else if (c.args.is(i, 'user') && more) {
+        user = c.args.str(i + 1);
+        if (user !== 'default') throw new CommandError(`ERR No such user '${user}'`);
+      } else if (c.args.is(i, 'skipme') && more) {
+        if (c.args.is(i + 1, 'yes')) skipme = true;
+        else if (c.args.is(i + 1, 'no')) skipme = false;
+        else throw new CommandError(SYNTAX);
+      } else throw new CommandError(SYNTAX);
+    }
+  } else throw new CommandError(SYNTAX);
+
+  let killed = 0;
+  for (const other of [...s.conns.values(), ...s.extraClients()]) {
+    if (addr !== null && other.addr !== addr) continue;
+    if (laddr !== null && other.laddr !== laddr) continue;
+    if (type !== null && clientType(other) !== type) continue;
+    if (id !== 0 && other.id !== id) continue;
+    if (user !== null && other.user !== user) continue;
+    if (other === c.conn && skipme) continue;
+    if (other === c.conn) c.conn.closeAfterReply = true;
+    else s.killClient(other);
+    killed++;
+  }
+  if (oldForm) {
+    if (killed === 0) throw new CommandError('ERR No such client');
+    c.w.ok();
+  } else c.w.int(killed);
+}
+
+export const clientHandlers: Record<string, MainHandler> = {
+  'client|id'(c) {
+    c.w.int(c.conn.id);
+  },
+
+  'client|setname'(c) {
+    const name = c.args.str(2);
+    if (!validName(name)) throw new CommandError('ERR Client names cannot contain spaces, newlines or special characters.');
+    c.conn.name = name;
+    c.w.ok();
+  },
+
+  'client|getname'(c) {
+    if (c.conn.name) c.w.bulk(c.conn.name);
+    else c.w.nullBulk();
+  },
+
+  'client|setinfo'(c) {
+    const attr = c.args.lower(2);
+    const v = c.args.str(3);
+    if (attr === 'lib-name') c.conn.libName = v;
+    else if (attr === 'lib-ver') c.conn.libVer = v;
+    else throw new CommandError(`ERR Unrecognized option '${c.args.str(2)}'`);
+    c.w.ok();
+  },
+
+  'client|list'(c) {
+    const s = c.server;
+    let list = [...s.conns.values(), ...s.extraClients()];
+    if (c.argc === 4 && c.args.is(2, 'type')) {
+      const t = parseType(c.args.str(3));
+      if (!t) throw new CommandError(`ERR Unknown client type '${c.args.str(3)}'`);
+      list = list.filter((x) => clientType(x) === t);
+    } else if (c.argc > 3 && c.args.is(2, 'id')) {
+      const ids: number[] = [];
+      for (let i = 3; i < c.argc; i++) {
+        const v = c.args.str(i);
+        if (!/^-?[0-9]+$/.test(v)) throw new CommandError('ERR Invalid client ID');
+        ids.push(Number(v));
+      }
+      list = ids.map((id) => list.find((x) => x.id === id)).filter((x): x is Connection => x !== undefined);
+    } else if (c.argc !== 2) throw new CommandError(SYNTAX);
+    c.w.verbatim(list.map((x) => clientInfoLine(s, x) + '\n').join(''));
+  },
+
+  'client|info'(c) {
+    c.w.verbatim(clientInfoLine(c.server, c.conn) + '\n');
+  },
+
+  'client|kill': kill,
+
+  async 'client|unblock'(c) {
+    let mode: 'timeout' | 'error' = 'timeout';
+    if (c.argc === 4) {
+      if (c.args.is(3, 'timeout')) mode = 'timeout';
+      else if (c.args.is(3, 'error')) mode = 'error';
+      else throw new CommandError('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+    }
+    const id = c.args.int(2);
+    const target = c.server.conns.get(id);
+    if (!target || target.blockedOn < 0) {
+      c.w.int(0);
+      return;
+    }
+    const r = await c.server.oneShard(target.blockedOn, ['unblock', id, mode]);
+    c.w.raw(r.reply);
+  },
+
+  'client|reply'(c) {
+    if (c.args.is(2, 'on')) {
+      c.conn.replyMode = 'on';
+      c.w.ok();
+    } else if (c.args.is(2, 'off')) {
+      c.conn.replyMode = 'off';
+    } else if (c.args.is(2, 'skip')) {
+      if (c.conn.replyMode !== 'off') c.conn.replyMode = 'skip';
+    } else throw new CommandError(SYNTAX);
+  },
+
+  'client|no-evict'(c) {
+    if (!c.args.is(2, 'on') && !c.args.is(2, 'off')) throw new CommandError(SYNTAX);
+    c.w.ok();
+  },
+
+  'client|pause'(c) {
+    if (c.argc === 4 && !c.args.is(3, 'write') && !c.args.is(3, 'all')) throw new CommandError('ERR CLIENT PAUSE mode must be WRITE or ALL');
+    const ms = c.args.int(2, 'ERR timeout is not an integer or out of range');
+    if (ms < 0) throw new CommandError('ERR timeout is negative');
+    c.server.pauseClients(Date.now() + ms, c.argc === 4 && c.args.is(3, 'write') ? 'write' : 'all');
+    c.w.ok();
+  },
+
+  'client|unpause'(c) {
+    c.server.pauseClients(0, 'all');
+    c.w.ok();
+  },
+
+  'client|getredir'(c) {
+    c.w.int(-1);
+  },
+
+  'client|trackinginfo'(c) {
+    c.w.map(3);
+    c.w.bulk('flags');
+    c.w.set(1);
+    c.w.bulk('off');
+    c.w.bulk('redirect');
+    c.w.int(-1);
+    c.w.bulk('prefixes');
+    c.w.array(0);
+  },
+
+  'client|help'(c) {
+    c.w.bulkArray([
+      'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'GETNAME',
+      '    Return the name of the current connection.',
+      'ID',
+      '    Return the ID of the current connection.',
+      'INFO',
+      '    Return information about the current client connection.',
+      'KILL <ip:port>',
+      '    Kill connection made from <ip:port>.',
+      'KILL <option> <value> [<option> <value> [...]]',
+      '    Kill connections. Options are:',
+      '    * ADDR (<ip:port>|<unixsocket>:0)',
+      '      Kill connections made from the specified address',
+      '    * LADDR (<ip:port>|<unixsocket>:0)',
+      '      Kill connections made to specified local address',
+      '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+      '      Kill connections by type.',
+      '    * USER <username>',
+      '      Kill connections authenticated by <username>.',
+      '    * SKIPME (YES|NO)',
+      '      Skip killing current connection (default: yes).',
+      'LIST [options ...]',
+      '    Return information about client connections. Options:',
+      '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+      '      Return clients of specified type.',
+      'UNPAUSE',
+      '    Stop the current client pause, resuming traffic.',
+      'PAUSE <timeout> [WRITE|ALL]',
+      '    Suspend all, or just write, clients for <timeout> milliseconds.',
+      'REPLY (ON|OFF|SKIP)',
+      '    Control the replies sent to the current connection.',
+      'SETNAME <name>',
+      '    Assign the name <name> to the current connection.',
+      'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+      '    Unblock the specified blocked client.',
+      'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+      '         [OPTIN] [OPTOUT] [NOLOOP]',
+      '    Control server assisted client side caching.',
+      'TRACKINGINFO',
+      '    Report tracking status for the current connection.',
+      'NO-EVICT (ON|OFF)',
+      '    Protect current client connection from eviction.',
+      'HELP',
+      '    Prints this help.',
+    ]);
+  },
+};

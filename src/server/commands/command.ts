@@ -1,0 +1,269 @@
+/*
+ * COMMAND and its subcommands (COUNT INFO DOCS LIST GETKEYS GETKEYSANDFLAGS), answered from the
+ * command table in Redis 7.0's reply shapes.
+ */
+
+import { CommandError, SYNTAX } from '../../resp/errors.js';
+import { F, arityOk, keyPositions, type Command } from '../../commands/table.js';
+import type { KeySpecData } from '../../commands/spec-data.js';
+import { globMatch } from '../../commands/glob.js';
+import type { RespWriter } from '../../resp/writer.js';
+import type { MainCtx, MainHandler } from '../main-ctx.js';
+
+/** Flags COMMAND INFO shows, in Redis's order (may_replicate, sentinel, protected are hidden). */
+const SHOWN_FLAGS: [number, string][] = [
+  [F.WRITE, 'write'],
+  [F.READONLY, 'readonly'],
+  [F.DENYOOM, 'denyoom'],
+  [F.ADMIN, 'admin'],
+  [F.PUBSUB, 'pubsub'],
+  [F.NOSCRIPT, 'noscript'],
+  [F.BLOCKING, 'blocking'],
+  [F.LOADING, 'loading'],
+  [F.STALE, 'stale'],
+  [F.SKIP_MONITOR, 'skip_monitor'],
+  [F.SKIP_SLOWLOG, 'skip_slowlog'],
+  [F.ASKING, 'asking'],
+  [F.FAST, 'fast'],
+  [F.NO_AUTH, 'no_auth'],
+  [F.NO_MANDATORY_KEYS, 'no_mandatory_keys'],
+  [F.NO_ASYNC_LOADING, 'no_async_loading'],
+  [F.NO_MULTI, 'no_multi'],
+  [F.MOVABLE_KEYS, 'movablekeys'],
+  [F.ALLOW_BUSY, 'allow_busy'],
+];
+
+const KEY_FLAG_ORDER = ['RO', 'RW', 'OW', 'RM', 'ACCESS', 'UPDATE', 'INSERT', 'DELETE', 'NOT_KEY', 'INCOMPLETE', 'VARIABLE_FLAGS'];
+
+function keyFlags(w: RespWriter, flags: string): void {
+  const set = new Set(flags.split(' ').filter(Boolean));
+  const shown = KEY_FLAG_ORDER.filter((f) => set.has(f));
+  w.set(shown.length);
+  for (const f of shown) w.simple(f.length === 2 ? f : f.toLowerCase());
+}
+
+function keySpecs(w: RespWriter, specs: readonly KeySpecData[]): void {
+  w.set(specs.length);
+  for (const s of specs) {
+    w.map(3);
+    w.bulk('flags');
+    keyFlags(w, s.f);
+    w.bulk('begin_search');
+    w.map(2);
+    w.bulk('type');
+    if (s.b[0] === 'i') {
+      w.bulk('index');
+      w.bulk('spec');
+      w.map(1);
+      w.bulk('index');
+      w.int(s.b[1]);
+    } else if (s.b[0] === 'k') {
+      w.bulk('keyword');
+      w.bulk('spec');
+      w.map(2);
+      w.bulk('keyword');
+      w.bulk(s.b[1]);
+      w.bulk('startfrom');
+      w.int(s.b[2]);
+    } else {
+      w.bulk('unknown');
+      w.bulk('spec');
+      w.map(0);
+    }
+    w.bulk('find_keys');
+    w.map(2);
+    w.bulk('type');
+    if (s.k[0] === 'r') {
+      w.bulk('range');
+      w.bulk('spec');
+      w.map(3);
+      w.bulk('lastkey');
+      w.int(s.k[1]);
+      w.bulk('keystep');
+      w.int(s.k[2]);
+      w.bulk('limit');
+      w.int(s.k[3]);
+    } else if (s.k[0] === 'n') {
+      w.bulk('keynum');
+      w.bulk('spec');
+      w.map(3);
+      w.bulk('keynumidx');
+      w.int(s.k[1]);
+      w.bulk('firstkey');
+      w.int(s.k[2]);
+      w.bulk('keystep');
+      w.int(s.k[3]);
+    } else {
+      w.bulk('unknown');
+      w.bulk('spec');
+      w.map(0);
+    }
+  }
+}
+
+export function commandInfo(w: RespWriter, cmd: Command | undefined): void {
+  if (!cmd) {
+    w.nullArray();
+    return;
+  }
+  w.array(10);
+  w.bulk(cmd.name);
+  w.int(cmd.arity);
+  const flags = SHOWN_FLAGS.filter(([bit]) => cmd.flags & bit);
+  w.set(flags.length);
+  for (const [, name] of flags) w.simple(name);
+  w.int(cmd.firstKey);
+  w.int(cmd.lastKey);
+  w.int(cmd.step);
+  w.set(cmd.acl.length);
+  for (const a of cmd.acl) w.simple(a);
+  w.set(cmd.tips.length);
+  for (const t of cmd.tips) w.bulk(t);
+  keySpecs(w, cmd.keySpecs);
+  if (cmd.subcommands) {
+    w.array(cmd.subcommands.size);
+    for (const sub of cmd.subcommands.values()) commandInfo(w, sub);
+  } else {
+    w.set(0);
+  }
+}
+
+function commandDocs(w: RespWriter, cmd: Command): void {
+  w.map(cmd.subcommands ? 3 : 2);
+  w.bulk('since');
+  w.bulk(cmd.since);
+  w.bulk('group');
+  w.bulk(cmd.group);
+  if (cmd.subcommands) {
+    w.bulk('subcommands');
+    w.map(cmd.subcommands.size);
+    for (const sub of cmd.subcommands.values()) {
+      w.bulk(sub.name);
+      commandDocs(w, sub);
+    }
+  }
+}
+
+/** Top-level commands (not subcommands) of the table. */
+function topLevel(c: MainCtx): Command[] {
+  return c.server.table.byId.filter((x) => x.parent === null);
+}
+
+function lookupByFullName(c: MainCtx, name: string): Command | undefined {
+  return c.server.table.byName.get(name.toLowerCase());
+}
+
+function getKeys(c: MainCtx, withFlags: boolean): void {
+  const argv = c.args.all(2);
+  let cmd = c.server.table.byName.get(argv[0]!.toLowerCase());
+  if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv[1]!.toLowerCase()) ?? undefined;
+  if (!cmd) throw new CommandError('ERR Invalid command specified');
+  if (cmd.keySpecs.length === 0) throw new CommandError('ERR The command has no key arguments');
+  if (!arityOk(cmd, argv.length)) throw new CommandError('ERR Invalid number of arguments specified for command');
+  const pos = keyPositions(cmd, argv.length, (i) => argv[i]!);
+  if (pos === null || pos.length === 0) {
+    if (cmd.flags & F.NO_MANDATORY_KEYS) {
+      c.w.array(0);
+      return;
+    }
+    throw new CommandError('ERR Invalid arguments specified for command');
+  }
+  c.w.array(pos.length);
+  for (const p of pos) {
+    if (withFlags) {
+      c.w.array(2);
+      c.w.bulk(argv[p]!);
+      const spec = cmd.keySpecs.find(() => true);
+      keyFlags(c.w, spec?.f ?? '');
+    } else {
+      c.w.bulk(argv[p]!);
+    }
+  }
+}
+
+export const commandHandlers: Record<string, MainHandler> = {
+  command(c) {
+    const all = topLevel(c);
+    c.w.array(all.length);
+    for (const cmd of all) commandInfo(c.w, cmd);
+  },
+
+  'command|count'(c) {
+    c.w.int(topLevel(c).length);
+  },
+
+  'command|info'(c) {
+    if (c.argc === 2) {
+      const all = topLevel(c);
+      c.w.array(all.length);
+      for (const cmd of all) commandInfo(c.w, cmd);
+      return;
+    }
+    c.w.array(c.argc - 2);
+    for (let i = 2; i < c.argc; i++) commandInfo(c.w, lookupByFullName(c, c.args.str(i)));
+  },
+
+  'command|docs'(c) {
+    const cmds = c.argc === 2 ? topLevel(c) : c.args.all(2).map((n) => lookupByFullName(c, n)).filter((x): x is Command => x !== undefined);
+    c.w.map(cmds.length);
+    for (const cmd of cmds) {
+      c.w.bulk(cmd.name);
+      commandDocs(c.w, cmd);
+    }
+  },
+
+  'command|list'(c) {
+    let filter: ((cmd: Command) => boolean) | null = null;
+    for (let i = 2; i < c.argc; i++) {
+      const more = c.argc - 1 - i;
+      if (c.args.is(i, 'filterby') && more === 2) {
+        const arg = c.args.str(i + 2);
+        if (c.args.is(i + 1, 'module')) filter = () => false;
+        else if (c.args.is(i + 1, 'aclcat')) filter = (cmd) => cmd.acl.includes('@' + arg.toLowerCase());
+        else if (c.args.is(i + 1, 'pattern')) filter = (cmd) => globMatch(arg, cmd.name, true);
+        else throw new CommandError(SYNTAX);
+        i += 2;
+      } else throw new CommandError(SYNTAX);
+    }
+    const names: string[] = [];
+    for (const cmd of topLevel(c)) {
+      if (!filter || filter(cmd)) names.push(cmd.name);
+      if (cmd.subcommands) for (const sub of cmd.subcommands.values()) if (!filter || filter(sub)) names.push(sub.name);
+    }
+    c.w.bulkArray(names);
+  },
+
+  'command|getkeys'(c) {
+    getKeys(c, false);
+  },
+
+  'command|getkeysandflags'(c) {
+    getKeys(c, true);
+  },
+
+  'command|help'(c) {
+    c.w.bulkArray([
+      'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      '(no subcommand)',
+      '    Return details about all Redis commands.',
+      'COUNT',
+      '    Return the total number of commands in this Redis server.',
+      'LIST',
+      '    Return a list of all commands in this Redis server.',
+      'INFO [<command-name> ...]',
+      '    Return details about multiple Redis commands.',
+      '    If no command names are given, documentation details for all',
+      '    commands are returned.',
+      'DOCS [<command-name> ...]',
+      '    Return documentation details about multiple Redis commands.',
+      '    If no command names are given, documentation details for all',
+      '    commands are returned.',
+      'GETKEYS <full-command>',
+      '    Return the keys from a full Redis command.',
+      'GETKEYSANDFLAGS <full-command>',
+      '    Return the keys and the access flags from a full Redis command.',
+      'HELP',
+      '    Print this help.',
+    ]);
+  },
+};

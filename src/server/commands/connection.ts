@@ -1,0 +1,132 @@
+/*
+ * Connection commands on the main thread: PING ECHO QUIT SELECT HELLO AUTH RESET.
+ */
+
+import { CommandError, DB_INDEX_OUT_OF_RANGE, INVALID_DB_INDEX, NOAUTH, WRONGPASS, AUTH_NOT_CONFIGURED, SYNTAX } from '../../resp/errors.js';
+import { REDIS_VERSION } from '../../config.js';
+import type { MainHandler } from '../main-ctx.js';
+
+export const handlers: Record<string, MainHandler> = {
+  ping(c) {
+    const subscribed = c.conn.channels.size + c.conn.patterns.size > 0;
+    if (c.argc > 2) throw new CommandError("ERR wrong number of arguments for 'ping' command");
+    if (subscribed && c.conn.proto === 2) {
+      c.w.array(2);
+      c.w.bulk('pong');
+      c.w.bulk(c.argc === 2 ? c.args.str(1) : '');
+      return;
+    }
+    if (c.argc === 2) c.w.bulk(c.args.str(1));
+    else c.w.simple('PONG');
+  },
+
+  echo(c) {
+    c.w.bulk(c.args.str(1));
+  },
+
+  quit(c) {
+    c.w.ok();
+    c.conn.closeAfterReply = true;
+  },
+
+  select(c) {
+    const s = c.args.str(1);
+    if (!/^-?(0|[1-9][0-9]*)$/.test(s)) throw new CommandError(INVALID_DB_INDEX);
+    const id = Number(s);
+    if (id < 0 || id >= c.server.config.int('databases')) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
+    c.conn.db = id;
+    c.w.ok();
+  },
+
+  auth(c) {
+    const pass = c.server.config.get('requirepass');
+    if (c.argc > 3) throw new CommandError(SYNTAX);
+    const user = c.argc === 3 ? c.args.str(1) : 'default';
+    const given = c.args.str(c.argc - 1);
+    if (c.argc === 2 && pass === '') throw new CommandError(AUTH_NOT_CONFIGURED);
+    if (user !== 'default' || (pass !== '' && given !== pass)) throw new CommandError(WRONGPASS);
+    c.conn.authenticated = true;
+    c.conn.framer.unauthenticated = false;
+    c.conn.user = user;
+    c.w.ok();
+  },
+
+  hello(c) {
+    let proto = c.conn.proto as number;
+    let i = 1;
+    if (c.argc >= 2) {
+      const v = c.args.str(1);
+      if (!/^-?[0-9]+$/.test(v)) throw new CommandError('ERR Protocol version is not an integer or out of range');
+      proto = Number(v);
+      i = 2;
+      if (proto < 2 || proto > 3) throw new CommandError('NOPROTO unsupported protocol version');
+    }
+    let authUser: string | null = null;
+    let authPass: string | null = null;
+    let name: string | null = null;
+    for (; i < c.argc; i++) {
+      const more = c.argc - 1 - i;
+      if (c.args.is(i, 'auth') && more >= 2) {
+        authUser = c.args.str(i + 1);
+        authPass = c.args.str(i + 2);
+        i += 2;
+      } else if (c.args.is(i, 'setname') && more >= 1) {
+        name = c.args.str(i + 1);
+        i += 1;
+      } else {
+        throw new CommandError(`ERR Syntax error in HELLO option '${c.args.str(i)}'`);
+      }
+    }
+    if (authUser !== null) {
+      const pass = c.server.config.get('requirepass');
+      if (authUser !== 'default' || (pass !== '' && authPass !== pass) || (pass === '' && authPass !== '' && false)) {
+        throw new CommandError(WRONGPASS);
+      }
+      c.conn.authenticated = true;
+      c.conn.framer.unauthenticated = false;
+    }
+    if (!c.conn.authenticated) throw new CommandError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    if (name !== null) {
+      if (/[ \n]/.test(name) || /[^\x21-\x7e]/.test(name)) throw new CommandError('ERR Client names cannot contain spaces, newlines or special characters.');
+      c.conn.name = name;
+    }
+    c.conn.proto = proto === 3 ? 3 : 2;
+    c.w.proto = c.conn.proto;
+    const role = c.server.repl.isReplica() ? 'replica' : 'master';
+    c.w.map(7);
+    c.w.bulk('server');
+    c.w.bulk('redis');
+    c.w.bulk('version');
+    c.w.bulk(REDIS_VERSION);
+    c.w.bulk('proto');
+    c.w.int(c.conn.proto);
+    c.w.bulk('id');
+    c.w.int(c.conn.id);
+    c.w.bulk('mode');
+    c.w.bulk('standalone');
+    c.w.bulk('role');
+    c.w.bulk(role);
+    c.w.bulk('modules');
+    c.w.array(0);
+  },
+
+  reset(c) {
+    const conn = c.conn;
+    conn.multi = null;
+    conn.multiError = false;
+    conn.db = 0;
+    conn.proto = 2;
+    conn.name = '';
+    conn.replyMode = 'on';
+    if (c.server.config.get('requirepass') !== '') {
+      conn.authenticated = false;
+      conn.framer.unauthenticated = true;
+    }
+    c.server.pubsubReset?.(conn);
+    void c.server.unwatchAll(conn);
+    c.w.proto = 2;
+    c.w.simple('RESET');
+  },
+};
+
+export { NOAUTH };

@@ -1,0 +1,14 @@
+/*
+ * Every main-thread command handler, by full command name ("config|get" for subcommands).
+ */
+
+import type { MainHandler } from '../main-ctx.js';
+import { handlers as connection } from './connection.js';
+import { handlers as keyspace } from './keyspace.js';
+import { handlers as server } from './server.js';
+
+export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
+  ...connection,
+  ...keyspace,
+  ...server,
+};

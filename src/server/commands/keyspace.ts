@@ -1,0 +1,123 @@
+/*
+ * Keyspace-wide commands, run by the main thread over every shard: DBSIZE FLUSHDB FLUSHALL SWAPDB
+ * KEYS SCAN RANDOMKEY. Each asks every shard through a control op in its request ring, so it is
+ * ordered after the connection's earlier requests on every shard.
+ */
+
+import { CommandError, DB_INDEX_OUT_OF_RANGE, INVALID_CURSOR, NOT_INTEGER, SYNTAX, INVALID_DB_INDEX } from '../../resp/errors.js';
+import { parseOne, type ReplyValue } from '../../resp/reply-parser.js';
+import { SLOTS } from '../../router/slot.js';
+import type { MainCtx, MainHandler } from '../main-ctx.js';
+
+function ints(replies: { reply: Buffer }[]): number[] {
+  return replies.map((r) => Number(parseOne(r.reply)));
+}
+
+function parseFlushMode(c: MainCtx): void {
+  if (c.argc > 2) throw new CommandError(SYNTAX);
+  if (c.argc === 2 && !c.args.is(1, 'sync') && !c.args.is(1, 'async')) throw new CommandError(SYNTAX);
+}
+
+function dbIndex(c: MainCtx, i: number): number {
+  const s = c.args.str(i);
+  if (!/^-?(0|[1-9][0-9]*)$/.test(s)) throw new CommandError(INVALID_DB_INDEX);
+  const n = Number(s);
+  if (n < 0 || n >= c.server.config.int('databases')) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
+  return n;
+}
+
+export const handlers: Record<string, MainHandler> = {
+  async dbsize(c) {
+    const r = await c.server.allShards(['dbsize', c.conn.db]);
+    c.w.int(ints(r).reduce((a, b) => a + b, 0));
+  },
+
+  async flushdb(c) {
+    parseFlushMode(c);
+    const db = c.conn.db;
+    await c.server.allShards(['flushdb', db]);
+    c.server.propagate(db, ['FLUSHDB']);
+    c.w.ok();
+  },
+
+  async flushall(c) {
+    parseFlushMode(c);
+    await c.server.allShards(['flushall']);
+    c.server.propagate(0, ['FLUSHALL']);
+    c.w.ok();
+  },
+
+  async swapdb(c) {
+    const a = dbIndex(c, 1);
+    const b = dbIndex(c, 2);
+    await c.server.allShards(['swapdb', a, b]);
+    c.server.propagate(c.conn.db, c.args.all());
+    c.w.ok();
+  },
+
+  async keys(c) {
+    const r = await c.server.allShards(['keys', c.conn.db, c.args.str(1)]);
+    const all: string[] = [];
+    for (const x of r) for (const k of parseOne(x.reply) as string[]) all.push(k);
+    c.w.bulkArray(all);
+  },
+
+  async scan(c) {
+    const cur = c.args.str(1);
+    if (!/^[0-9]+$/.test(cur)) throw new CommandError(INVALID_CURSOR);
+    let slot = Number(cur);
+    let count = 10;
+    let pattern = '';
+    let type = '';
+    for (let i = 2; i < c.argc; i++) {
+      const more = c.argc - 1 - i;
+      if (c.args.is(i, 'count') && more > 0) {
+        count = c.args.int(i + 1, NOT_INTEGER);
+        if (count < 1) throw new CommandError(SYNTAX);
+        i++;
+      } else if (c.args.is(i, 'match') && more > 0) {
+        pattern = c.args.str(++i);
+      } else if (c.args.is(i, 'type') && more > 0) {
+        type = c.args.str(++i);
+      } else throw new CommandError(SYNTAX);
+    }
+    if (slot >= SLOTS) {
+      c.w.array(2);
+      c.w.bulk('0');
+      c.w.array(0);
+      return;
+    }
+    const s = c.server;
+    const shard = s.shardOfSlot[slot]!;
+    // the shard owns a contiguous range of slots: scan to its end at most
+    let end = slot;
+    while (end < SLOTS && s.shardOfSlot[end] === shard) end++;
+    const r = await s.oneShard(shard, ['scan', c.conn.db, slot, end, count, pattern, type]);
+    const [next, keys] = parseOne(r.reply) as [number, string[]];
+    slot = next >= SLOTS ? 0 : next;
+    c.w.array(2);
+    c.w.bulk(String(slot));
+    c.w.bulkArray(keys);
+  },
+
+  async randomkey(c) {
+    const r = await c.server.allShards(['randomkey', c.conn.db]);
+    const cands = r.map((x) => parseOne(x.reply) as [number, string | null]).filter(([n, k]) => n > 0 && k !== null);
+    const total = cands.reduce((a, [n]) => a + n, 0);
+    if (total === 0) {
+      c.w.nullBulk();
+      return;
+    }
+    let pick = Math.random() * total;
+    for (const [n, k] of cands) {
+      if (pick < n) {
+        c.w.bulk(k!);
+        return;
+      }
+      pick -= n;
+    }
+    c.w.bulk(cands[cands.length - 1]![1]!);
+  },
+};
+
+export type { ReplyValue };

@@ -1,0 +1,139 @@
+/*
+ * Server commands on the main thread: INFO CONFIG COMMAND CLIENT TIME LASTSAVE SHUTDOWN DEBUG.
+ */
+
+import { CommandError, SYNTAX, unknownSubcommand } from '../../resp/errors.js';
+import { ConfigError } from '../../config.js';
+import { globMatch } from '../../commands/glob.js';
+import type { MainHandler } from '../main-ctx.js';
+import { buildInfo } from '../info.js';
+import { commandHandlers } from './command.js';
+import { clientHandlers } from './client.js';
+
+export const handlers: Record<string, MainHandler> = {
+  ...commandHandlers,
+  ...clientHandlers,
+
+  async info(c) {
+    const sections = c.args.all(1).map((s) => s.toLowerCase());
+    const text = await buildInfo(c.server, sections, c.conn);
+    c.w.verbatim(text);
+  },
+
+  time(c) {
+    const us = BigInt(Date.now()) * 1000n + BigInt(Math.floor((performance.timeOrigin * 1000 + performance.now() * 1000) % 1000));
+    c.w.array(2);
+    c.w.bulk(String(us / 1000000n));
+    c.w.bulk(String(us % 1000000n));
+  },
+
+  lastsave(c) {
+    c.w.int(Math.floor(c.server.lastSave / 1000));
+  },
+
+  'config|get'(c) {
+    const cfg = c.server.config;
+    const seen = new Map<string, string>();
+    for (let i = 2; i < c.argc; i++) {
+      const pattern = c.args.str(i).toLowerCase();
+      for (const [name, value] of cfg.entries()) {
+        if (seen.has(name)) continue;
+        if (pattern === name || globMatch(pattern, name, true)) seen.set(name, value);
+      }
+    }
+    c.w.map(seen.size);
+    for (const [k, v] of seen) {
+      c.w.bulk(k);
+      c.w.bulk(v);
+    }
+  },
+
+  'config|set'(c) {
+    if (c.argc % 2 !== 0) throw new CommandError(SYNTAX);
+    const cfg = c.server.config;
+    const pairs: [string, string][] = [];
+    for (let i = 2; i < c.argc; i += 2) {
+      const name = c.args.str(i);
+      const canonical = cfg.canonical(name);
+      if (!canonical) throw new CommandError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+      if (pairs.some(([n]) => n === canonical)) throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
+      pairs.push([canonical, c.args.str(i + 1)]);
+    }
+    const old = pairs.map(([n]) => [n, cfg.get(n)] as const);
+    for (const [name, value] of pairs) {
+      try {
+        cfg.set(name, [value], true);
+      } catch (e) {
+        for (const [n, v] of old) cfg.setInternal(n, v);
+        if (e instanceof ConfigError) {
+          const arg = c.args.all(2).find((_, k) => k % 2 === 0 && cfg.canonical(c.args.str(2 + k)) === name) ?? name;
+          throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${arg}') - ${e.message}`);
+        }
+        throw e;
+      }
+    }
+    c.server.configChanged(pairs.map(([n]) => n));
+    c.w.ok();
+  },
+
+  'config|resetstat'(c) {
+    c.server.resetStats();
+    c.w.ok();
+  },
+
+  'config|rewrite'(c) {
+    try {
+      c.server.config.rewrite();
+    } catch (e) {
+      if (e instanceof ConfigError) throw new CommandError(`ERR ${e.message}`);
+      throw new CommandError(`ERR Rewriting config file: ${(e as Error).message}`);
+    }
+    c.w.ok();
+  },
+
+  'config|help'(c) {
+    c.w.bulkArray([
+      'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'GET <pattern>',
+      '    Return parameters matching the glob-like <pattern> and their values.',
+      'SET <directive> <value>',
+      '    Set the configuration <directive> to <value>.',
+      'RESETSTAT',
+      '    Reset statistics reported by the INFO command.',
+      'REWRITE',
+      '    Rewrite the configuration file.',
+      'HELP',
+      '    Prints this help.',
+    ]);
+  },
+
+  async shutdown(c) {
+    let save = false;
+    for (let i = 1; i < c.argc; i++) {
+      if (c.args.is(i, 'nosave')) save = false;
+      else if (c.args.is(i, 'save')) save = true;
+      else if (c.args.is(i, 'now') || c.args.is(i, 'force') || c.args.is(i, 'abort')) continue;
+      else throw new CommandError(SYNTAX);
+    }
+    void save;
+    // no reply on success: the connection closes as the server exits
+    c.conn.replyMode = 'skip';
+    setImmediate(() => void c.server.shutdown(0));
+  },
+
+  async 'debug|sleep'(c) {
+    const secs = c.args.float(2);
+    // DEBUG SLEEP blocks the whole server in Redis; here it stalls the main thread likewise
+    const until = Date.now() + secs * 1000;
+    while (Date.now() < until) {
+      /* busy wait, as redis does (debugDelay) */
+    }
+    c.w.ok();
+  },
+
+  'debug|help'(c) {
+    c.w.bulkArray(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.']);
+  },
+};
+
+export { unknownSubcommand };

@@ -1,0 +1,261 @@
+/*
+ * Connection: one client socket on the main thread. Owns its input bytes (framed in place), the
+ * sequence numbers that keep replies in request order when they come back from several shards, the
+ * output gathered during a tick (written with one socket write per tick), and the client's state
+ * (db, protocol, name, auth, MULTI queue, subscriptions) that CLIENT LIST reports.
+ *
+ * Reply order: every request takes the next sequence number; a reply for `sendSeq` goes straight to
+ * the output (and releases any held replies after it), a reply that arrives early is held (copied)
+ * until its turn.
+ */
+
+import type { Socket } from 'node:net';
+import { RequestFramer } from '../resp/framer.js';
+import type { Proto } from '../resp/writer.js';
+import type { Command } from '../commands/table.js';
+
+export interface QueuedCommand {
+  cmd: Command;
+  /** The request re-encoded as RESP multibulk (so it can be sent to a shard later). */
+  body: Buffer;
+  /** Arguments as binary strings (for main-thread commands and key extraction). */
+  argv: string[];
+}
+
+/** Why a connection is not parsing more input right now. */
+export const enum Hold {
+  None = 0,
+  /** Waiting for an async main-thread command, a blocking command or a coordinated operation. */
+  Busy = 1,
+  /** A shard it needs is locked or congested; retried when that changes. */
+  Stalled = 2,
+  /** Waiting for its in-flight requests to finish (barrier commands such as WAIT). */
+  Barrier = 3,
+  /** Its socket has too much unwritten output; resumes on 'drain'. */
+  Output = 4,
+}
+
+let emptyBuffer = Buffer.alloc(0);
+
+export class Connection {
+  // identity
+  readonly id: number;
+  readonly socket: Socket;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly fd: number;
+  readonly createdAt = Date.now();
+  lastInteraction = Date.now();
+  name = '';
+  libName = '';
+  libVer = '';
+
+  // protocol state
+  db = 0;
+  proto: Proto = 2;
+  authenticated: boolean;
+  user = 'default';
+  readonly framer: RequestFramer;
+
+  // input: unparsed bytes are inBuf[inStart, inEnd)
+  inBuf: Buffer = emptyBuffer;
+  inStart = 0;
+  inEnd = 0;
+
+  // ordering
+  nextSeq = 0;
+  sendSeq = 0;
+  private held = new Map<number, Buffer>();
+  private partial = new Map<number, Buffer[]>();
+  /** Requests sent to shards whose replies have not arrived. */
+  inflight = 0;
+  hold = Hold.None;
+  /** Sequence number whose reply ends a Busy hold (-1 when the hold ends by other means). */
+  busySeq = -1;
+
+  // output gathered this tick
+  out: Uint8Array[] = [];
+  outBytes = 0;
+  /** True if some out pieces are views into ring memory (must be copied before the ring is released). */
+  outHasViews = false;
+  dirty = false;
+  closeAfterReply = false;
+  closed = false;
+  /** CLIENT REPLY OFF / SKIP. */
+  replyMode: 'on' | 'off' | 'skip' = 'on';
+
+  // transactions
+  multi: QueuedCommand[] | null = null;
+  multiError = false;
+  /** Shards holding WATCH registrations for this connection, and the watched keys by db. */
+  watchShards = new Set<number>();
+  watched: [number, string][] = [];
+
+  // pub/sub
+  channels = new Set<string>();
+  patterns = new Set<string>();
+
+  // bookkeeping for CLIENT LIST / INFO
+  lastCmd = 'NULL';
+  /** Shard a blocking command of this connection is parked on, or -1. */
+  blockedOn = -1;
+  /** Set when this socket became a replica's link (after SYNC/PSYNC): no longer a normal client. */
+  isReplica = false;
+  /** Set on the master client of a replica (the link to its master), for CLIENT LIST flags. */
+  isMaster = false;
+  /** Output buffer soft-limit tracking: when the soft limit was first exceeded (ms), or 0. */
+  softLimitSince = 0;
+
+  constructor(id: number, socket: Socket, maxBulkLen: number, needAuth: boolean) {
+    this.id = id;
+    this.socket = socket;
+    this.addr = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.laddr = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
+    const handle = (socket as unknown as { _handle?: { fd?: number } })._handle;
+    this.fd = handle?.fd ?? -1;
+    this.authenticated = !needAuth;
+    this.framer = new RequestFramer(maxBulkLen, needAuth);
+  }
+
+  /** Append newly read bytes to the unparsed input. */
+  appendInput(chunk: Buffer): void {
+    if (this.inStart === this.inEnd) {
+      // nothing pending: parse the chunk in place
+      this.inBuf = chunk;
+      this.inStart = 0;
+      this.inEnd = chunk.length;
+      return;
+    }
+    const pending = this.inEnd - this.inStart;
+    const need = pending + chunk.length;
+    if (this.inBuf.length - this.inEnd >= chunk.length && this.inBufOwned) {
+      chunk.copy(this.inBuf, this.inEnd);
+      this.inEnd += chunk.length;
+      return;
+    }
+    // grow (double) into an owned buffer, keeping only the unparsed bytes
+    let size = Math.max(16 * 1024, this.inBufOwned ? this.inBuf.length : 0);
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.inBuf.copy(next, 0, this.inStart, this.inEnd);
+    chunk.copy(next, pending);
+    this.inBuf = next;
+    this.inStart = 0;
+    this.inEnd = need;
+    this.inBufOwned = true;
+  }
+
+  /** True when inBuf is ours (grown for partial requests), false when it is a socket read chunk. */
+  private inBufOwned = false;
+
+  /** Bytes received but not parsed yet (query buffer, for CLIENT LIST qbuf and the limit). */
+  pendingInput(): number {
+    return this.inEnd - this.inStart;
+  }
+
+  /** Called after parsing consumed input: drop the buffer when fully consumed. */
+  consumed(): void {
+    if (this.inStart === this.inEnd) {
+      if (this.inBufOwned && this.inBuf.length > 1024 * 1024) {
+        this.inBuf = emptyBuffer;
+        this.inBufOwned = false;
+      }
+      this.inStart = 0;
+      this.inEnd = 0;
+      if (!this.inBufOwned) this.inBuf = emptyBuffer;
+    }
+  }
+
+  /**
+   * Deliver a complete reply for `seq`. `view` marks bytes that live in ring memory (valid until the
+   * rings are released at the end of this tick).
+   */
+  deliver(seq: number, bytes: Uint8Array, view: boolean): void {
+    if (seq === this.sendSeq) {
+      this.push(bytes, view);
+      this.sendSeq++;
+      if (this.held.size > 0) {
+        let next = this.held.get(this.sendSeq);
+        while (next !== undefined) {
+          this.held.delete(this.sendSeq);
+          this.push(next, false);
+          this.sendSeq++;
+          next = this.held.get(this.sendSeq);
+        }
+      }
+    } else {
+      this.held.set(seq, view ? Buffer.from(bytes) : (bytes as Buffer));
+    }
+  }
+
+  /** Deliver one chunk of a reply split over several records; `last` completes it. */
+  deliverChunk(seq: number, bytes: Uint8Array, last: boolean): void {
+    let parts = this.partial.get(seq);
+    if (!parts) {
+      parts = [];
+      this.partial.set(seq, parts);
+    }
+    parts.push(Buffer.from(bytes));
+    if (last) {
+      this.partial.delete(seq);
+      this.deliver(seq, Buffer.concat(parts), false);
+    }
+  }
+
+  hasPartial(seq: number): boolean {
+    return this.partial.size > 0 && this.partial.has(seq);
+  }
+
+  /** Take a sequence number for a reply that will be delivered out of band (e.g. pub/sub pushes). */
+  takeSeq(): number {
+    return this.nextSeq++;
+  }
+
+  private push(bytes: Uint8Array, view: boolean): void {
+    if (this.replyMode !== 'on') {
+      if (this.replyMode === 'skip') this.replyMode = 'on';
+      return;
+    }
+    if (bytes.length === 0) return;
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
+    if (view) this.outHasViews = true;
+  }
+
+  /** Out-of-band bytes (pub/sub messages, RESP3 pushes): written after the current in-order output. */
+  pushOutOfBand(bytes: Uint8Array): void {
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
+  }
+
+  /** Write everything gathered this tick with one socket write. */
+  flush(): void {
+    this.dirty = false;
+    if (this.outBytes === 0 || this.closed) {
+      this.out.length = 0;
+      this.outBytes = 0;
+      return;
+    }
+    let data: Uint8Array;
+    if (this.out.length === 1 && !this.outHasViews) {
+      data = this.out[0]!;
+    } else {
+      const b = Buffer.allocUnsafe(this.outBytes);
+      let o = 0;
+      for (const p of this.out) {
+        b.set(p, o);
+        o += p.length;
+      }
+      data = b;
+    }
+    this.out.length = 0;
+    this.outBytes = 0;
+    this.outHasViews = false;
+    this.socket.write(data);
+  }
+
+  /** Bytes written to the socket but not yet sent (the output buffer, for limits and CLIENT LIST). */
+  outputPending(): number {
+    return this.socket.writableLength + this.outBytes;
+  }
+}

@@ -1,0 +1,317 @@
+/*
+ * INFO: the sections and field names redis-server 7.0 prints (server, clients, memory, persistence,
+ * stats, replication, cpu, modules, errorstats, cluster, keyspace), "# Section" headers, CRLF line
+ * ends. Shards report their keyspace sizes and hit/miss/expiry counters through control ops; memory
+ * is the whole process (main thread and every shard).
+ */
+
+import os from 'node:os';
+import { parseOne } from '../resp/reply-parser.js';
+import { REDIS_VERSION, SHARDIS_VERSION } from '../config.js';
+import type { Connection } from './connection.js';
+import type { Server } from './server.js';
+
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
+const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'commandstats', 'latencystats'];
+
+let peakMemory = 0;
+
+function human(n: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n}B` : `${v.toFixed(2)}${units[i]}`;
+}
+
+export interface ShardStatsTotals {
+  hits: number;
+  misses: number;
+  expired: number;
+  blocked: number;
+  keyspace: [number, number][]; // per db: keys, expires
+}
+
+export async function shardTotals(server: Server): Promise<ShardStatsTotals> {
+  const [stats, ks] = await Promise.all([server.allShards(['stats']), server.allShards(['keyspace'])]);
+  const t: ShardStatsTotals = { hits: 0, misses: 0, expired: 0, blocked: 0, keyspace: [] };
+  for (const r of stats) {
+    const [h, m, e, , b] = parseOne(r.reply) as number[];
+    t.hits += h!;
+    t.misses += m!;
+    t.expired += e!;
+    t.blocked += b!;
+  }
+  for (const r of ks) {
+    const dbs = parseOne(r.reply) as [number, number][];
+    dbs.forEach(([keys, expires], i) => {
+      const cur = t.keyspace[i] ?? [0, 0];
+      t.keyspace[i] = [cur[0] + keys, cur[1] + expires];
+    });
+  }
+  return t;
+}
+
+export async function buildInfo(server: Server, requested: string[], conn: Connection | null): Promise<string> {
+  let sections: string[];
+  if (requested.length === 0 || requested.includes('default')) sections = DEFAULT_SECTIONS;
+  else if (requested.includes('all') || requested.includes('everything')) sections = ALL_SECTIONS;
+  else sections = requested;
+  const want = new Set(sections);
+  const needShards = want.has('stats') || want.has('keyspace') || want.has('clients');
+  const totals = needShards ? await shardTotals(server) : null;
+  const cfg = server.config;
+  const out: string[] = [];
+  const now = Date.now();
+  const uptime = Math.floor((now - server.startedAt) / 1000);
+  const mem = process.memoryUsage();
+  const used = mem.heapUsed + mem.external + mem.arrayBuffers;
+  if (used > peakMemory) peakMemory = used;
+  const cpu = process.cpuUsage();
+
+  const section = (name: string, lines: string[]): void => {
+    if (out.length > 0) out.push('');
+    out.push(`# ${name}`, ...lines);
+  };
+
+  for (const s of sections) {
+    switch (s) {
+      case 'server':
+        section('Server', [
+          `redis_version:${REDIS_VERSION}`,
+          `redis_git_sha1:00000000`,
+          `redis_git_dirty:0`,
+          `redis_build_id:shardis-${SHARDIS_VERSION}`,
+          `redis_mode:standalone`,
+          `os:${os.type()} ${os.release()} ${os.arch()}`,
+          `arch_bits:64`,
+          `monotonic_clock:POSIX clock_gettime`,
+          `multiplexing_api:epoll`,
+          `atomicvar_api:c11-builtin`,
+          `gcc_version:0.0.0`,
+          `process_id:${process.pid}`,
+          `process_supervised:no`,
+          `run_id:${server.runId}`,
+          `tcp_port:${server.port}`,
+          `server_time_usec:${now * 1000}`,
+          `uptime_in_seconds:${uptime}`,
+          `uptime_in_days:${Math.floor(uptime / 86400)}`,
+          `hz:${cfg.int('hz')}`,
+          `configured_hz:${cfg.int('hz')}`,
+          `lru_clock:${Math.floor(now / 1000) & 0xffffff}`,
+          `executable:${process.argv[1] ?? ''}`,
+          `config_file:${cfg.configFile ?? ''}`,
+          `io_threads_active:0`,
+          `shardis_version:${SHARDIS_VERSION}`,
+          `shardis_shards:${server.links.length}`,
+        ]);
+        break;
+      case 'clients': {
+        let pubsub = 0;
+        let maxIn = 0;
+        let maxOut = 0;
+        for (const c of server.conns.values()) {
+          if (c.channels.size || c.patterns.size) pubsub++;
+          maxIn = Math.max(maxIn, c.pendingInput());
+          maxOut = Math.max(maxOut, c.socket.writableLength);
+        }
+        void pubsub;
+        section('Clients', [
+          `connected_clients:${server.normalClientCount()}`,
+          `cluster_connections:0`,
+          `maxclients:${cfg.int('maxclients')}`,
+          `client_recent_max_input_buffer:${maxIn}`,
+          `client_recent_max_output_buffer:${maxOut}`,
+          `blocked_clients:${totals ? totals.blocked : 0}`,
+          `tracking_clients:0`,
+          `clients_in_timeout_table:${totals ? totals.blocked : 0}`,
+        ]);
+        break;
+      }
+      case 'memory': {
+        const total = os.totalmem();
+        const maxmem = cfg.int('maxmemory');
+        section('Memory', [
+          `used_memory:${used}`,
+          `used_memory_human:${human(used)}`,
+          `used_memory_rss:${mem.rss}`,
+          `used_memory_rss_human:${human(mem.rss)}`,
+          `used_memory_peak:${peakMemory}`,
+          `used_memory_peak_human:${human(peakMemory)}`,
+          `used_memory_peak_perc:${((used / Math.max(1, peakMemory)) * 100).toFixed(2)}%`,
+          `used_memory_overhead:0`,
+          `used_memory_startup:0`,
+          `used_memory_dataset:${used}`,
+          `used_memory_dataset_perc:100.00%`,
+          `allocator_allocated:${used}`,
+          `allocator_active:${mem.heapTotal}`,
+          `allocator_resident:${mem.rss}`,
+          `total_system_memory:${total}`,
+          `total_system_memory_human:${human(total)}`,
+          `used_memory_lua:0`,
+          `used_memory_vm_eval:0`,
+          `used_memory_lua_human:0B`,
+          `used_memory_scripts_eval:0`,
+          `number_of_cached_scripts:0`,
+          `number_of_functions:0`,
+          `number_of_libraries:0`,
+          `used_memory_vm_functions:0`,
+          `used_memory_vm_total:0`,
+          `used_memory_vm_total_human:0B`,
+          `used_memory_functions:0`,
+          `used_memory_scripts:0`,
+          `used_memory_scripts_human:0B`,
+          `maxmemory:${maxmem}`,
+          `maxmemory_human:${human(maxmem)}`,
+          `maxmemory_policy:${cfg.get('maxmemory-policy')}`,
+          `allocator_frag_ratio:1.00`,
+          `allocator_frag_bytes:0`,
+          `allocator_rss_ratio:1.00`,
+          `allocator_rss_bytes:0`,
+          `rss_overhead_ratio:1.00`,
+          `rss_overhead_bytes:0`,
+          `mem_fragmentation_ratio:${(mem.rss / Math.max(1, used)).toFixed(2)}`,
+          `mem_fragmentation_bytes:${mem.rss - used}`,
+          `mem_not_counted_for_evict:0`,
+          `mem_replication_backlog:${server.replBacklogBytes()}`,
+          `mem_total_replication_buffers:${server.replBacklogBytes()}`,
+          `mem_clients_slaves:0`,
+          `mem_clients_normal:0`,
+          `mem_cluster_links:0`,
+          `mem_aof_buffer:0`,
+          `mem_allocator:v8`,
+          `active_defrag_running:0`,
+          `lazyfree_pending_objects:0`,
+          `lazyfreed_objects:0`,
+        ]);
+        break;
+      }
+      case 'persistence':
+        section('Persistence', [
+          `loading:0`,
+          `async_loading:0`,
+          `current_cow_peak:0`,
+          `current_cow_size:0`,
+          `current_cow_size_age:0`,
+          `current_fork_perc:0.00`,
+          `current_save_keys_processed:0`,
+          `current_save_keys_total:0`,
+          `rdb_changes_since_last_save:0`,
+          `rdb_bgsave_in_progress:0`,
+          `rdb_last_save_time:${Math.floor(server.lastSave / 1000)}`,
+          `rdb_last_bgsave_status:ok`,
+          `rdb_last_bgsave_time_sec:-1`,
+          `rdb_current_bgsave_time_sec:-1`,
+          `rdb_saves:0`,
+          `rdb_last_cow_size:0`,
+          `rdb_last_load_keys_expired:0`,
+          `rdb_last_load_keys_loaded:0`,
+          `aof_enabled:0`,
+          `aof_rewrite_in_progress:0`,
+          `aof_rewrite_scheduled:0`,
+          `aof_last_rewrite_time_sec:-1`,
+          `aof_current_rewrite_time_sec:-1`,
+          `aof_last_bgrewrite_status:ok`,
+          `aof_rewrites:0`,
+          `aof_rewrites_consecutive_failures:0`,
+          `aof_last_write_status:ok`,
+          `aof_last_cow_size:0`,
+          `module_fork_in_progress:0`,
+          `module_fork_last_cow_size:0`,
+        ]);
+        break;
+      case 'stats': {
+        const st = server.stats;
+        section('Stats', [
+          `total_connections_received:${st.connectionsReceived}`,
+          `total_commands_processed:${st.commandsProcessed}`,
+          `instantaneous_ops_per_sec:${st.opsPerSec()}`,
+          `total_net_input_bytes:${st.netInputBytes}`,
+          `total_net_output_bytes:${st.netOutputBytes}`,
+          `total_net_repl_input_bytes:0`,
+          `total_net_repl_output_bytes:0`,
+          `instantaneous_input_kbps:${st.inputKbps().toFixed(2)}`,
+          `instantaneous_output_kbps:${st.outputKbps().toFixed(2)}`,
+          `instantaneous_input_repl_kbps:0.00`,
+          `instantaneous_output_repl_kbps:0.00`,
+          `rejected_connections:${st.rejectedConnections}`,
+          `sync_full:${st.syncFull}`,
+          `sync_partial_ok:${st.syncPartialOk}`,
+          `sync_partial_err:${st.syncPartialErr}`,
+          `expired_keys:${totals!.expired}`,
+          `expired_stale_perc:0.00`,
+          `expired_time_cap_reached_count:0`,
+          `expire_cycle_cpu_milliseconds:0`,
+          `evicted_keys:0`,
+          `evicted_clients:0`,
+          `total_eviction_exceeded_time:0`,
+          `current_eviction_exceeded_time:0`,
+          `keyspace_hits:${totals!.hits}`,
+          `keyspace_misses:${totals!.misses}`,
+          `pubsub_channels:${server.pubsubCounts().channels}`,
+          `pubsub_patterns:${server.pubsubCounts().patterns}`,
+          `latest_fork_usec:0`,
+          `total_forks:0`,
+          `migrate_cached_sockets:0`,
+          `slave_expires_tracked_keys:0`,
+          `active_defrag_hits:0`,
+          `active_defrag_misses:0`,
+          `active_defrag_key_hits:0`,
+          `active_defrag_key_misses:0`,
+          `total_active_defrag_time:0`,
+          `current_active_defrag_time:0`,
+          `tracking_total_keys:0`,
+          `tracking_total_items:0`,
+          `tracking_total_prefixes:0`,
+          `unexpected_error_replies:0`,
+          `total_error_replies:${st.errorReplies}`,
+          `dump_payload_sanitizations:0`,
+          `total_reads_processed:0`,
+          `total_writes_processed:0`,
+          `io_threaded_reads_processed:0`,
+          `io_threaded_writes_processed:0`,
+          `reply_buffer_shrinks:0`,
+          `reply_buffer_expands:0`,
+        ]);
+        break;
+      }
+      case 'replication':
+        section('Replication', server.replicationInfo());
+        break;
+      case 'cpu':
+        section('CPU', [
+          `used_cpu_sys:${(cpu.system / 1e6).toFixed(6)}`,
+          `used_cpu_user:${(cpu.user / 1e6).toFixed(6)}`,
+          `used_cpu_sys_children:0.000000`,
+          `used_cpu_user_children:0.000000`,
+          `used_cpu_sys_main_thread:${(cpu.system / 1e6).toFixed(6)}`,
+          `used_cpu_user_main_thread:${(cpu.user / 1e6).toFixed(6)}`,
+        ]);
+        break;
+      case 'modules':
+        section('Modules', []);
+        break;
+      case 'errorstats':
+        section('Errorstats', []);
+        break;
+      case 'cluster':
+        section('Cluster', ['cluster_enabled:0']);
+        break;
+      case 'keyspace': {
+        const lines: string[] = [];
+        totals!.keyspace.forEach(([keys, expires], i) => {
+          if (keys > 0) lines.push(`db${i}:keys=${keys},expires=${expires},avg_ttl=0`);
+        });
+        section('Keyspace', lines);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  void conn;
+  return out.join('\r\n') + (out.length ? '\r\n' : '');
+}

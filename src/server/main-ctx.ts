@@ -1,0 +1,30 @@
+/*
+ * MainCtx: what a main-thread command handler sees: the server, the client connection, the parsed
+ * arguments and a writer for its one reply. A handler may be async (keyspace-wide commands ask every
+ * shard); the connection then waits for it before running its next command, and the reply keeps its
+ * place in the connection's reply order.
+ */
+
+import type { Args } from '../commands/args.js';
+import type { Command } from '../commands/table.js';
+import type { RespWriter } from '../resp/writer.js';
+import type { Connection } from './connection.js';
+import type { Server } from './server.js';
+
+export type MainHandler = (c: MainCtx) => void | Promise<void>;
+
+export class MainCtx {
+  constructor(
+    readonly server: Server,
+    readonly conn: Connection,
+    readonly cmd: Command,
+    readonly args: Args,
+    readonly w: RespWriter,
+    /** This request's sequence number on the connection. */
+    readonly seq: number,
+  ) {}
+
+  get argc(): number {
+    return this.args.argc;
+  }
+}

@@ -1,0 +1,914 @@
+/*
+ * Server: the main thread. Accepts connections, frames requests, routes each by key hash slot to its
+ * shard's request ring (or runs it here: server, connection, pub/sub and keyspace-wide commands),
+ * gathers replies from the reply rings and writes them back in request order, one socket write per
+ * connection per tick.
+ *
+ * The tick (setImmediate, after the event loop's I/O phase has read every ready socket):
+ *   1. drain every reply ring: deliver replies to connections, coordinator replies to their waiters,
+ *      propagation bytes to the replication backlog;
+ *   2. flush every connection that got output; release the rings' space;
+ *   3. resume connections that were held (ring congestion, shard locks, barriers);
+ *   4. publish every request ring written since the last tick (waking a sleeping shard: one notify
+ *      per shard per tick at most);
+ *   5. if requests are in flight, poll again next tick; after a few empty polls, sleep until a shard
+ *      posts a wake-up message (Atomics.waitAsync is kept off this path: it costs ~34us per round trip).
+ */
+
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { Args } from '../commands/args.js';
+import { CommandTable, F, Route, arityOk, keyPositions, type Command } from '../commands/table.js';
+import type { Config } from '../config.js';
+import {
+  FLAG_BLOCKED,
+  FLAG_MORE,
+  FLAG_REPLICATED,
+  HEADER_BYTES,
+  REP_PROPAGATE,
+  REQ_COMMAND,
+  dbOf,
+  flagsOf,
+  kindOf,
+} from '../ipc/records.js';
+import * as E from '../resp/errors.js';
+import { CommandError } from '../resp/errors.js';
+import { FRAME_EMPTY, FRAME_ERROR, FRAME_NEED_MORE } from '../resp/framer.js';
+import { RespWriter } from '../resp/writer.js';
+import { hashSlot, slotToShardTable } from '../router/slot.js';
+import { SHARD_HANDLERS } from '../shard/commands/index.js';
+import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
+import { Connection, Hold } from './connection.js';
+import { MainCtx, type MainHandler } from './main-ctx.js';
+import { MAIN_HANDLERS } from './commands/index.js';
+import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
+import { Coordinator } from '../router/coordinator.js';
+import { ServerStats } from './stats.js';
+
+/** Commands that run on the main thread only after the connection's earlier requests completed. */
+const BARRIER_COMMANDS = new Set(['wait', 'shutdown', 'replicaof', 'slaveof', 'failover', 'debug|reload']);
+
+/** Commands allowed in a RESP2 subscribed context. */
+const PUBSUB_CONTEXT_ALLOWED = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+
+/** Commands that are not queued inside MULTI. */
+const TXN_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+/** Hooks the replication layer installs (master backlog feed, replica state for READONLY etc.). */
+export interface ReplicationHooks {
+  /** Append propagated writes for database `db` to the replication stream. */
+  feed(db: number, data: Uint8Array): void;
+  /** True when this server is a replica. */
+  isReplica(): boolean;
+  /** True when this server is a replica whose link to its master is up. */
+  linkUp(): boolean;
+  /** Number of replicas with lag <= min-replicas-max-lag (for min-replicas-to-write). */
+  goodReplicas(): number;
+  /** Called every 100 ms. */
+  cron(): void;
+  /** A connection closed. */
+  closed(conn: Connection): void;
+  /** INFO replication lines. */
+  info(): string[];
+  /** Bytes held by the replication backlog. */
+  backlogBytes(): number;
+  /** Clients that are not in server.conns (the link to our master), for CLIENT LIST / KILL. */
+  extraClients(): Connection[];
+}
+
+const noReplication: ReplicationHooks = {
+  feed() {},
+  isReplica: () => false,
+  linkUp: () => true,
+  goodReplicas: () => 0,
+  cron() {},
+  closed() {},
+  info: () => ['role:master', 'connected_slaves:0'],
+  backlogBytes: () => 0,
+  extraClients: () => [],
+};
+
+export class Server {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly table: CommandTable;
+  readonly links: ShardLink[] = [];
+  readonly shardOfSlot: Uint8Array;
+  readonly conns = new Map<number, Connection>();
+  readonly stats = new ServerStats();
+  readonly coordinator: Coordinator;
+  readonly runId: string;
+  readonly startedAt = Date.now();
+  repl: ReplicationHooks = noReplication;
+  readonly mainHandlers: Readonly<Record<string, MainHandler>>;
+
+  private netServers: net.Server[] = [];
+  private nextConnId = 1;
+  private tickScheduled = false;
+  private sleeping = false;
+  private emptyPolls = 0;
+  private readonly dirtyConns: Connection[] = [];
+  private readonly resumeList = new Set<Connection>();
+  private readonly args = new Args();
+  private mainWriter = new RespWriter(16 * 1024);
+  private readonly errWriter = new RespWriter(1024);
+  private cronTimer: NodeJS.Timeout | null = null;
+  shuttingDown = false;
+  /** Port actually listened on (the configured one, or the OS's pick for port 0). */
+  port = 0;
+  /** Called when the server has stopped (exit code). */
+  onExit: (code: number) => void = () => {};
+
+  constructor(config: Config, log: Logger) {
+    this.config = config;
+    this.log = log;
+    this.mainHandlers = MAIN_HANDLERS;
+    const implemented = new Map<string, Route>();
+    for (const name of Object.keys(SHARD_HANDLERS)) implemented.set(name, Route.Shard);
+    for (const name of Object.keys(MAIN_HANDLERS)) implemented.set(name, Route.Main);
+    this.table = new CommandTable(implemented);
+    this.implemented = [...implemented];
+    this.shardOfSlot = slotToShardTable(config.int('shards'));
+    this.coordinator = new Coordinator(this);
+    this.runId = randomHex(40);
+  }
+
+  private readonly implemented: [string, Route][];
+
+  /** The shard configuration derived from the server configuration. */
+  shardConfig(): ShardConfig {
+    const c = this.config;
+    return {
+      ...DEFAULT_SHARD_CONFIG,
+      protoMaxBulkLen: c.int('proto-max-bulk-len'),
+      hashMaxListpackEntries: c.int('hash-max-listpack-entries'),
+      hashMaxListpackValue: c.int('hash-max-listpack-value'),
+      setMaxIntsetEntries: c.int('set-max-intset-entries'),
+      zsetMaxListpackEntries: c.int('zset-max-listpack-entries'),
+      zsetMaxListpackValue: c.int('zset-max-listpack-value'),
+      listMaxListpackSize: c.int('list-max-listpack-size'),
+      hz: c.int('hz'),
+      lazyfreeLazyExpire: c.bool('lazyfree-lazy-expire'),
+      lazyfreeLazyUserDel: c.bool('lazyfree-lazy-user-del'),
+      lazyfreeLazyUserFlush: c.bool('lazyfree-lazy-user-flush'),
+    };
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    const n = this.config.int('shards');
+    const workerUrl = new URL('../shard/worker.js', import.meta.url);
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      const link = new ShardLink({
+        index: i,
+        shards: n,
+        databases: this.config.int('databases'),
+        ringBytes: ceilPow2(this.config.int('ring-size')),
+        implemented: this.implemented,
+        config: this.shardConfig(),
+        workerUrl,
+      });
+      this.links.push(link);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          link.worker.once('message', () => resolve());
+          link.worker.once('error', reject);
+        }),
+      );
+      link.worker.on('message', () => this.onShardWake());
+      link.worker.on('error', (err) => this.shardDied(i, err));
+      link.worker.on('exit', (code) => {
+        if (!this.shuttingDown) this.shardDied(i, new Error(`shard ${i} exited with code ${code}`));
+      });
+    }
+    await Promise.all(ready);
+    for (const l of this.links) l.replies.setSleeping(true);
+    this.sleeping = true;
+    await this.listen();
+    this.cronTimer = setInterval(() => this.cron(), 100);
+  }
+
+  private async listen(): Promise<void> {
+    const port = this.config.int('port');
+    const binds = this.config.get('bind').split(' ').filter(Boolean);
+    const addrs: { host: string; optional: boolean }[] = binds.map((b) => ({
+      host: b.startsWith('-') ? b.slice(1) : b,
+      optional: b.startsWith('-'),
+    }));
+    let chosen = port;
+    for (const { host, optional } of addrs) {
+      const srv = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
+      const h = host === '*' ? '0.0.0.0' : host === '::*' ? '::' : host;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen({ port: chosen, host: h, backlog: this.config.int('tcp-backlog') }, () => resolve());
+        });
+      } catch (e) {
+        if (optional) continue;
+        throw e;
+      }
+      const addr = srv.address();
+      if (addr && typeof addr === 'object') chosen = addr.port;
+      this.netServers.push(srv);
+    }
+    this.port = chosen;
+  }
+
+  private shardDied(i: number, err: Error): void {
+    if (this.shuttingDown) return;
+    this.log.fatal({ shard: i, err: err.message }, `shard ${i} died: the keyspace is incomplete, exiting`);
+    this.shuttingDown = true;
+    for (const l of this.links) void l.worker.terminate();
+    for (const s of this.netServers) s.close();
+    this.onExit(1);
+  }
+
+  /** Stop: close listeners, finish in-flight replies, stop the shards. */
+  async shutdown(code = 0): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.log.info('User requested shutdown...');
+    for (const s of this.netServers) s.close();
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    // let in-flight requests come back and be written
+    const deadline = Date.now() + 2000;
+    while (this.links.some((l) => l.inflight > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+      this.tick();
+    }
+    this.tick();
+    for (const c of this.conns.values()) {
+      c.flush();
+      c.socket.end();
+    }
+    await Promise.all(this.links.map((l) => l.worker.terminate()));
+    this.log.info('Redis is now ready to exit, bye bye...');
+    this.onExit(code);
+  }
+
+  // ---- connections ------------------------------------------------------------------------
+
+  private onConnection(socket: net.Socket): void {
+    this.stats.connectionsReceived++;
+    const maxclients = this.config.int('maxclients');
+    if (this.conns.size >= maxclients) {
+      this.stats.rejectedConnections++;
+      socket.end(`-${E.MAX_CLIENTS}\r\n`);
+      return;
+    }
+    socket.setNoDelay(true);
+    const conn = new Connection(this.nextConnId++, socket, this.config.int('proto-max-bulk-len'), this.config.get('requirepass') !== '');
+    this.conns.set(conn.id, conn);
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => this.onClose(conn));
+    socket.on('drain', () => {
+      if (conn.hold === Hold.Output) {
+        conn.hold = Hold.None;
+        this.resume(conn);
+      }
+    });
+  }
+
+  private onData(conn: Connection, chunk: Buffer): void {
+    if (conn.closed) return;
+    this.stats.netInputBytes += chunk.length;
+    conn.lastInteraction = Date.now();
+    conn.appendInput(chunk);
+    if (conn.pendingInput() > this.config.int('client-query-buffer-limit')) {
+      this.log.warn(`Closing client that reached max query buffer length: id=${conn.id} addr=${conn.addr}`);
+      this.closeConnection(conn);
+      return;
+    }
+    if (conn.hold === Hold.None) this.processInput(conn);
+    else if (conn.pendingInput() > 1024 * 1024) conn.socket.pause();
+    this.scheduleTick();
+  }
+
+  private onClose(conn: Connection): void {
+    if (conn.closed && !this.conns.has(conn.id)) return;
+    conn.closed = true;
+    this.conns.delete(conn.id);
+    this.resumeList.delete(conn);
+    if (conn.blockedOn >= 0 || conn.watchShards.size > 0) {
+      const shards = new Set(conn.watchShards);
+      if (conn.blockedOn >= 0) shards.add(conn.blockedOn);
+      for (const s of shards) void this.links[s]!.control(['disconnect', conn.id]);
+      this.scheduleTick();
+    }
+    this.repl.closed(conn);
+    this.onConnectionClosed?.(conn);
+  }
+
+  /** Extra clean-up on close installed by other modules (pub/sub). */
+  onConnectionClosed: ((conn: Connection) => void) | null = null;
+
+  closeConnection(conn: Connection): void {
+    if (conn.closed) return;
+    conn.socket.destroy();
+    this.onClose(conn);
+  }
+
+  /** Queue a held connection to continue parsing at the end of this tick. */
+  resume(conn: Connection): void {
+    if (conn.closed) return;
+    this.resumeList.add(conn);
+    this.scheduleTick();
+  }
+
+  // ---- parsing and dispatch -----------------------------------------------------------------
+
+  /** Frame and dispatch requests until the input runs out or the connection is held. */
+  processInput(conn: Connection): void {
+    const f = conn.framer;
+    while (conn.hold === Hold.None && !conn.closed && !conn.closeAfterReply) {
+      if (conn.inStart >= conn.inEnd) break;
+      const r = f.frame(conn.inBuf, conn.inStart, conn.inEnd);
+      if (r === FRAME_NEED_MORE) break;
+      if (r === FRAME_ERROR) {
+        this.replyError(conn, conn.nextSeq++, f.error);
+        conn.closeAfterReply = true;
+        conn.inStart = conn.inEnd;
+        break;
+      }
+      if (r === FRAME_EMPTY) {
+        conn.inStart = f.end;
+        continue;
+      }
+      if (!this.dispatch(conn)) break; // held: the same request is framed again on resume
+      conn.inStart = f.end;
+    }
+    conn.consumed();
+    if (conn.socket.isPaused() && conn.hold === Hold.None && !conn.closed) conn.socket.resume();
+    if (conn.closeAfterReply && conn.inflight === 0) this.markDirty(conn);
+  }
+
+  /** Look the request's command up (case-insensitive), resolving subcommands. */
+  private lookup(args: Args): Command | undefined {
+    const name = args.str(0);
+    return this.table.byName.get(name) ?? this.table.byName.get(name.toLowerCase());
+  }
+
+  /**
+   * Dispatch the request just framed. Returns false if the connection must hold it (it will be
+   * framed again when the connection resumes).
+   */
+  private dispatch(conn: Connection): boolean {
+    const f = conn.framer;
+    const args = this.args;
+    args.set(conn.inBuf, f.argStart, f.argLen, f.argc, f.inline ? inlineArgs(conn, f.argc) : null);
+    let cmd = this.lookup(args);
+    if (cmd === undefined) {
+      return this.reject(conn, E.unknownCommand(args.str(0), args.all(1)));
+    }
+    if (cmd.subcommands !== null && args.argc >= 2) {
+      const sub = cmd.subcommands.get(args.lower(1));
+      if (sub === undefined) return this.reject(conn, E.unknownSubcommand(args.str(1), cmd.name));
+      cmd = sub;
+    }
+    if (!arityOk(cmd, args.argc)) return this.reject(conn, E.wrongArity(cmd.name));
+    if (!conn.authenticated && !(cmd.flags & F.NO_AUTH)) return this.reject(conn, E.NOAUTH);
+
+    const flags = cmd.flags;
+    const inMulti = conn.multi !== null && !TXN_CONTROL.has(cmd.name);
+    if (flags & F.WRITE && !conn.isMaster) {
+      const repl = this.repl;
+      if (repl.isReplica()) {
+        if (this.config.bool('replica-read-only')) return this.reject(conn, E.READONLY_REPLICA);
+      } else {
+        const need = this.config.int('min-replicas-to-write');
+        if (need > 0 && repl.goodReplicas() < need) return this.reject(conn, E.NOREPLICAS);
+      }
+    }
+    if (conn.proto === 2 && (conn.channels.size > 0 || conn.patterns.size > 0) && !PUBSUB_CONTEXT_ALLOWED.has(cmd.name)) {
+      return this.reject(conn, E.onlyInPubSubContext(cmd.name));
+    }
+    if (!(flags & F.STALE) && !conn.isMaster && this.repl.isReplica() && !this.repl.linkUp() && !this.config.bool('replica-serve-stale-data')) {
+      return this.reject(conn, E.MASTERDOWN);
+    }
+    if (inMulti) return this.queueMulti(conn, cmd, args);
+    if (this.pausedUntil !== 0 && this.pausedFor(conn, cmd)) {
+      conn.hold = Hold.Stalled;
+      this.paused.add(conn);
+      return false;
+    }
+
+    if (cmd.route === Route.Main) return this.runMain(conn, cmd, args);
+    return this.route(conn, cmd, args);
+  }
+
+  /** Reply with an error for the current request (flagging an open MULTI as failed). */
+  private reject(conn: Connection, msg: string): boolean {
+    if (conn.multi !== null) conn.multiError = true;
+    this.stats.rejectedCalls++;
+    this.replyError(conn, conn.nextSeq++, msg);
+    return true;
+  }
+
+  replyError(conn: Connection, seq: number, msg: string): void {
+    const w = this.errWriter;
+    w.reset();
+    w.error(E.sanitizeErrorText(msg));
+    this.stats.errorReplies++;
+    conn.deliver(seq, w.toBuffer(), false);
+    this.markDirty(conn);
+  }
+
+  /** Deliver a complete reply produced on the main thread. */
+  reply(conn: Connection, seq: number, bytes: Uint8Array): void {
+    conn.deliver(seq, bytes, false);
+    this.markDirty(conn);
+  }
+
+  markDirty(conn: Connection): void {
+    if (!conn.dirty) {
+      conn.dirty = true;
+      this.dirtyConns.push(conn);
+      this.scheduleTick();
+    }
+  }
+
+  private queueMulti(conn: Connection, cmd: Command, args: Args): boolean {
+    if (cmd.flags & F.NO_MULTI) return this.reject(conn, `ERR Command not allowed inside a transaction`);
+    const argv = args.all();
+    const w = new RespWriter(256);
+    w.command(argv);
+    conn.multi!.push({ cmd, body: w.toBuffer(), argv });
+    this.reply(conn, conn.nextSeq++, QUEUED);
+    return true;
+  }
+
+  private runMain(conn: Connection, cmd: Command, args: Args): boolean {
+    if (BARRIER_COMMANDS.has(cmd.name) && conn.inflight > 0) {
+      conn.hold = Hold.Barrier;
+      return false;
+    }
+    const handler = this.mainHandlers[cmd.name];
+    if (!handler) return this.reject(conn, E.unknownCommand(cmd.name, []));
+    this.stats.commandsProcessed++;
+    conn.lastCmd = cmd.name;
+    const seq = conn.nextSeq++;
+    const w = this.mainWriter;
+    w.reset();
+    w.proto = conn.proto;
+    const ctx = new MainCtx(this, conn, cmd, args, w, seq);
+    let result: void | Promise<void>;
+    try {
+      result = handler(ctx);
+    } catch (e) {
+      this.handlerFailed(conn, seq, e);
+      return true;
+    }
+    if (result instanceof Promise) {
+      // the handler keeps this writer; later commands get a fresh one
+      this.mainWriter = new RespWriter(16 * 1024);
+      conn.hold = Hold.Busy;
+      conn.busySeq = -1;
+      result.then(
+        () => this.finishAsync(conn, seq, w),
+        (e: unknown) => {
+          this.handlerFailed(conn, seq, e);
+          this.endBusy(conn);
+        },
+      );
+      return true;
+    }
+    this.reply(conn, seq, Buffer.from(w.buf.subarray(0, w.len)));
+    return true;
+  }
+
+  private finishAsync(conn: Connection, seq: number, w: RespWriter): void {
+    this.reply(conn, seq, Buffer.from(w.buf.subarray(0, w.len)));
+    this.endBusy(conn);
+  }
+
+  /** End a Busy hold and continue parsing. */
+  endBusy(conn: Connection): void {
+    if (conn.hold === Hold.Busy) {
+      conn.hold = Hold.None;
+      conn.busySeq = -1;
+      this.resume(conn);
+    }
+  }
+
+  private handlerFailed(conn: Connection, seq: number, e: unknown): void {
+    if (e instanceof CommandError) {
+      this.replyError(conn, seq, e.reply);
+    } else {
+      this.log.error({ err: e }, 'main-thread command failed');
+      this.replyError(conn, seq, `ERR ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Route a keyed command to its shard, or to the coordinator when its keys span shards. */
+  private route(conn: Connection, cmd: Command, args: Args): boolean {
+    const f = conn.framer;
+    let shard = -1;
+    let multi = false;
+    let positions: number[] | null = null;
+    if (!(cmd.flags & F.MOVABLE_KEYS) && !args.inline && !f.inline) {
+      const argc = args.argc;
+      const last = cmd.lastKey < 0 ? argc + cmd.lastKey : Math.min(cmd.lastKey, argc - 1);
+      const starts = f.argStart;
+      const lens = f.argLen;
+      const buf = conn.inBuf;
+      for (let i = cmd.firstKey; i <= last; i += cmd.step) {
+        const s = starts[i]!;
+        const sh = this.shardOfSlot[hashSlot(buf, s, s + lens[i]!)]!;
+        if (shard < 0) shard = sh;
+        else if (sh !== shard) multi = true;
+      }
+      if (multi) positions = rangePositions(cmd.firstKey, last, cmd.step);
+    } else {
+      positions = keyPositions(cmd, args.argc, (i) => args.str(i));
+      if (positions !== null) {
+        for (const i of positions) {
+          const sh = this.shardOfKey(args.str(i));
+          if (shard < 0) shard = sh;
+          else if (sh !== shard) multi = true;
+        }
+      }
+    }
+    if (shard < 0) shard = 0;
+    if (multi) return this.coordinator.start(conn, cmd, args, positions!);
+    const link = this.links[shard]!;
+    if (link.lockedBy !== null || link.congested) {
+      this.stallOn(conn, link);
+      return false;
+    }
+    this.stats.commandsProcessed++;
+    conn.lastCmd = cmd.name;
+    const seq = conn.nextSeq++;
+    const flags = conn.isMaster ? FLAG_REPLICATED : 0;
+    const w3 = cmd.id | (conn.proto << 16);
+    if (f.inline) {
+      const w = new RespWriter(256);
+      w.command(args.all());
+      link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, w.buf, 0, w.len);
+    } else {
+      link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, conn.inBuf, conn.inStart, f.end - conn.inStart);
+    }
+    conn.inflight++;
+    link.inflight++;
+    if (cmd.flags & F.BLOCKING) {
+      conn.hold = Hold.Busy;
+      conn.busySeq = seq;
+    }
+    this.scheduleTick();
+    return true;
+  }
+
+  shardOfKey(key: string): number {
+    const b = Buffer.from(key, 'latin1');
+    return this.shardOfSlot[hashSlot(b, 0, b.length)]!;
+  }
+
+  /** Hold a connection until a shard is unlocked or uncongested. */
+  stallOn(conn: Connection, _link: ShardLink): void {
+    conn.hold = Hold.Stalled;
+    this.stalled.add(conn);
+  }
+
+  private readonly stalled = new Set<Connection>();
+
+  // ---- the tick ---------------------------------------------------------------------------
+
+  scheduleTick(): void {
+    if (this.tickScheduled) return;
+    this.tickScheduled = true;
+    setImmediate(this.tickFn);
+  }
+
+  private readonly tickFn = (): void => {
+    this.tickScheduled = false;
+    this.tick();
+  };
+
+  private onShardWake(): void {
+    if (this.sleeping) {
+      this.sleeping = false;
+      for (const l of this.links) l.replies.setSleeping(false);
+    }
+    this.emptyPolls = 0;
+    this.scheduleTick();
+  }
+
+  tick(): void {
+    if (this.sleeping) {
+      this.sleeping = false;
+      for (const l of this.links) l.replies.setSleeping(false);
+    }
+    let got = 0;
+    for (const link of this.links) got += this.drain(link);
+    // one write per connection per tick
+    const dirty = this.dirtyConns;
+    for (let i = 0; i < dirty.length; i++) {
+      const c = dirty[i]!;
+      c.flush();
+      this.afterFlush(c);
+    }
+    dirty.length = 0;
+    for (const link of this.links) link.replies.release();
+
+    // resume held connections
+    let anyOutbox = false;
+    for (const link of this.links) if (link.congested && !link.flushOutbox()) anyOutbox = true;
+    if (this.stalled.size > 0) {
+      for (const c of this.stalled) {
+        this.stalled.delete(c);
+        if (c.hold === Hold.Stalled) {
+          c.hold = Hold.None;
+          this.resumeList.add(c);
+        }
+      }
+    }
+    if (this.resumeList.size > 0) {
+      const list = [...this.resumeList];
+      this.resumeList.clear();
+      for (const c of list) if (!c.closed && c.hold === Hold.None) this.processInput(c);
+      // replies produced synchronously by resumed connections
+      for (let i = 0; i < dirty.length; i++) {
+        const c = dirty[i]!;
+        c.flush();
+        this.afterFlush(c);
+      }
+      dirty.length = 0;
+    }
+    for (const link of this.links) link.publish();
+
+    let inflight = 0;
+    for (const link of this.links) inflight += link.inflight;
+    if (inflight > 0 || anyOutbox || this.resumeList.size > 0 || this.stalled.size > 0) {
+      if (got > 0) this.emptyPolls = 0;
+      else this.emptyPolls++;
+      if (this.emptyPolls < 64 || anyOutbox) {
+        this.scheduleTick();
+        return;
+      }
+    }
+    this.goToSleep();
+  }
+
+  /** Stop polling: shards will post a message when they publish replies. */
+  private goToSleep(): void {
+    this.emptyPolls = 0;
+    this.sleeping = true;
+    for (const l of this.links) l.replies.setSleeping(true);
+    // re-check after raising the flags: a shard that published before seeing them did not wake us
+    for (const l of this.links) {
+      if (l.replies.poll()) {
+        this.onShardWake();
+        return;
+      }
+    }
+  }
+
+  private afterFlush(c: Connection): void {
+    if (c.closeAfterReply && c.inflight === 0 && c.hold !== Hold.Busy) {
+      c.socket.end();
+      c.closed = true;
+      this.onClose(c);
+      return;
+    }
+    if (c.socket.writableLength > OUTPUT_PAUSE_BYTES && c.hold === Hold.None && !c.isReplica) {
+      c.hold = Hold.Output;
+    }
+  }
+
+  /** Process every published reply record of one shard. */
+  private drain(link: ShardLink): number {
+    const ring = link.replies;
+    if (!ring.poll()) return 0;
+    const i32 = ring.i32;
+    const data = ring.data;
+    let n = 0;
+    for (let off = ring.next(); off >= 0; off = ring.next()) {
+      n++;
+      const b = off >> 2;
+      const w0 = i32[b]!;
+      const connId = i32[b + 1]!;
+      const seq = i32[b + 2]!;
+      const rlen = i32[b + 3]!;
+      const plen = i32[b + 4]!;
+      const flags = flagsOf(w0);
+      const start = off + HEADER_BYTES;
+      if (kindOf(w0) === REP_PROPAGATE) {
+        if (plen > 0) this.repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen));
+        continue;
+      }
+      if (connId === COORDINATOR_CONN) {
+        link.collect(seq, data.subarray(start, start + rlen), data.subarray(start + rlen, start + rlen + plen), dbOf(w0), (flags & FLAG_MORE) !== 0);
+        continue;
+      }
+      if (plen > 0) this.repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen));
+      const conn = this.conns.get(connId);
+      if (flags & FLAG_MORE) {
+        if (conn && rlen > 0) conn.deliverChunk(seq, data.subarray(start, start + rlen), false);
+        continue;
+      }
+      if (flags & FLAG_BLOCKED) {
+        // the request is parked on the shard: no longer in flight; its reply comes later
+        link.inflight--;
+        link.parked.add(connId);
+        if (conn === undefined) continue;
+        conn.inflight--;
+        conn.blockedOn = link.index;
+        this.checkBarrier(conn);
+        continue;
+      }
+      if (link.parked.delete(connId)) {
+        if (conn !== undefined) conn.blockedOn = -1;
+      } else {
+        link.inflight--;
+        if (conn !== undefined) conn.inflight--;
+      }
+      if (conn === undefined) continue;
+      if (conn.busySeq === seq) this.endBusy(conn);
+      if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
+      else conn.deliver(seq, data.subarray(start, start + rlen), true);
+      this.markDirty(conn);
+      this.checkBarrier(conn);
+    }
+    return n;
+  }
+
+  private checkBarrier(conn: Connection): void {
+    if (conn.inflight === 0 && conn.hold === Hold.Barrier) {
+      conn.hold = Hold.None;
+      this.resume(conn);
+    }
+    if (conn.closeAfterReply && conn.inflight === 0) this.markDirty(conn);
+  }
+
+  // ---- periodic ---------------------------------------------------------------------------
+
+  private cron(): void {
+    this.stats.sample();
+    const timeout = this.config.int('timeout');
+    if (timeout > 0) {
+      const now = Date.now();
+      for (const c of this.conns.values()) {
+        if (c.isReplica || c.isMaster || c.blockedOn >= 0 || c.channels.size > 0 || c.patterns.size > 0) continue;
+        if (now - c.lastInteraction > timeout * 1000) this.closeConnection(c);
+      }
+    }
+    this.repl.cron();
+  }
+
+  // ---- helpers for main-thread commands ----------------------------------------------------
+
+  /** Time of the last successful save (ms); the start time until something saves. */
+  lastSave = Date.now();
+
+  /** Propagate a command produced on the main thread (FLUSHALL, SWAPDB ...) to replicas. */
+  propagate(db: number, argv: readonly (string | number | Uint8Array)[]): void {
+    const w = new RespWriter(256);
+    w.command(argv);
+    this.repl.feed(db, w.buf.subarray(0, w.len));
+  }
+
+  /** Apply configuration changes that need action. */
+  configChanged(names: string[]): void {
+    const shardKeys = new Set(['proto-max-bulk-len', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush']);
+    if (names.some((n) => shardKeys.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+    if (names.includes('requirepass')) {
+      const need = this.config.get('requirepass') !== '';
+      for (const c of this.conns.values()) if (!need) c.framer.unauthenticated = false;
+    }
+    if (names.includes('proto-max-bulk-len')) for (const c of this.conns.values()) c.framer.maxBulkLen = this.config.int('proto-max-bulk-len');
+    this.onConfigChanged?.(names);
+  }
+
+  /** Further reactions to CONFIG SET installed by other modules (replication, logging). */
+  onConfigChanged: ((names: string[]) => void) | null = null;
+
+  resetStats(): void {
+    this.stats.reset();
+    void this.allShards(['resetstat']);
+  }
+
+  /** Drop every WATCH registration of a connection. */
+  async unwatchAll(conn: Connection): Promise<void> {
+    const shards = [...conn.watchShards];
+    conn.watchShards.clear();
+    conn.watched = [];
+    if (shards.length > 0) await Promise.all(shards.map((s) => this.oneShard(s, ['unwatch', conn.id])));
+  }
+
+  /** Installed by the pub/sub module: RESET leaves every subscription. */
+  pubsubReset: ((conn: Connection) => void) | null = null;
+
+  /** Installed by the pub/sub module. */
+  pubsubCounts: () => { channels: number; patterns: number } = () => ({ channels: 0, patterns: 0 });
+
+  extraClients(): Connection[] {
+    return this.repl.extraClients();
+  }
+
+  /** CLIENT KILL of another client. */
+  killClient(conn: Connection): void {
+    this.closeConnection(conn);
+  }
+
+  /** Connected clients as INFO counts them (not replicas). */
+  normalClientCount(): number {
+    let n = 0;
+    for (const c of this.conns.values()) if (!c.isReplica) n++;
+    return n;
+  }
+
+  replBacklogBytes(): number {
+    return this.repl.backlogBytes();
+  }
+
+  replicationInfo(): string[] {
+    return this.repl.info();
+  }
+
+  /** CLIENT PAUSE: until (ms epoch, 0 = unpause) and mode. */
+  pausedUntil = 0;
+  pauseMode: 'write' | 'all' = 'all';
+  private pauseTimer: NodeJS.Timeout | null = null;
+
+  pauseClients(until: number, mode: 'write' | 'all'): void {
+    if (until === 0) {
+      this.pausedUntil = 0;
+    } else {
+      // an active ALL pause is not weakened to WRITE by a later call (as Redis)
+      if (!(this.pauseMode === 'all' && this.pausedUntil > Date.now())) this.pauseMode = mode;
+      else if (mode === 'all') this.pauseMode = 'all';
+      this.pausedUntil = Math.max(until, this.pausedUntil);
+    }
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
+    if (this.pausedUntil > 0) {
+      this.pauseTimer = setTimeout(() => this.pauseClients(0, 'all'), Math.max(0, this.pausedUntil - Date.now()));
+    } else {
+      for (const c of this.paused) this.resume(c);
+      for (const c of this.paused) if (c.hold === Hold.Stalled) c.hold = Hold.None;
+      this.paused.clear();
+      this.scheduleTick();
+    }
+  }
+
+  /** Connections held by CLIENT PAUSE. */
+  private readonly paused = new Set<Connection>();
+
+  /** True if this command must wait for CLIENT PAUSE to end. */
+  private pausedFor(conn: Connection, cmd: Command): boolean {
+    if (this.pausedUntil === 0 || conn.isMaster || conn.isReplica) return false;
+    if (this.pausedUntil <= Date.now()) return false;
+    if (this.pauseMode === 'all') return true;
+    return (cmd.flags & (F.WRITE | F.MAY_REPLICATE)) !== 0;
+  }
+
+  /** Run a control op on every shard; resolves with each shard's raw RESP reply. */
+  async allShards(argv: readonly (string | number | Uint8Array)[], db = 0): Promise<ShardReply[]> {
+    const p = this.links.map((l) => l.control(argv, db));
+    this.scheduleTick();
+    return Promise.all(p);
+  }
+
+  /** Run a control op on one shard. */
+  async oneShard(shard: number, argv: readonly (string | number | Uint8Array)[], db = 0): Promise<ShardReply> {
+    const p = this.links[shard]!.control(argv, db);
+    this.scheduleTick();
+    return p;
+  }
+}
+
+const QUEUED = Buffer.from('+QUEUED\r\n');
+const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
+
+function rangePositions(first: number, last: number, step: number): number[] {
+  const out: number[] = [];
+  for (let i = first; i <= last; i += step) out.push(i);
+  return out;
+}
+
+/** Arguments of an inline request as strings (quoted ones are already unescaped by the framer). */
+function inlineArgs(conn: Connection, argc: number): string[] {
+  const f = conn.framer;
+  if (f.inlineArgs) return f.inlineArgs;
+  const out: string[] = [];
+  for (let i = 0; i < argc; i++) out.push(conn.inBuf.latin1Slice(f.argStart[i]!, f.argStart[i]! + f.argLen[i]!));
+  return out;
+}
+
+function ceilPow2(n: number): number {
+  let p = 1024;
+  while (p < n) p *= 2;
+  return p;
+}
+
+export function randomHex(n: number): string {
+  let s = '';
+  while (s.length < n) s += Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+  return s.slice(0, n);
+}
+
+export const WORKER_PATH = fileURLToPath(new URL('../shard/worker.js', import.meta.url));

@@ -1,0 +1,234 @@
+/*
+ * ShardLink: the main thread's end of one shard: its worker thread, the request ring it produces into
+ * and the reply ring it consumes. Requests are written straight into the ring; publish() makes a
+ * tick's worth visible at once and wakes the worker only if it sleeps (one notify per shard per tick
+ * at most). Also the coordinator's door into the shard: control() sends an internal operation and
+ * resolves with its RESP reply.
+ */
+
+import { Worker } from 'node:worker_threads';
+import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
+import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, word0 } from '../ipc/records.js';
+import type { Route } from '../commands/table.js';
+import type { ShardConfig } from '../shard/context.js';
+import { RespWriter } from '../resp/writer.js';
+
+export interface ShardLinkOptions {
+  index: number;
+  shards: number;
+  databases: number;
+  ringBytes: number;
+  implemented: [string, Route][];
+  config: ShardConfig;
+  workerUrl: URL;
+}
+
+/** Connection id used for the main thread's own requests (control ops, coordinated steps). */
+export const COORDINATOR_CONN = 0;
+
+interface OutboxEntry {
+  kind: number;
+  flags: number;
+  db: number;
+  connId: number;
+  seq: number;
+  w3: number;
+  /** The bytes not yet written. */
+  body: Buffer;
+  /** Bytes of body written so far. */
+  sent: number;
+  /** Bytes of the whole message written so far (chunks already in the ring before queueing). */
+  offset: number;
+}
+
+export class ShardLink {
+  readonly index: number;
+  readonly worker: Worker;
+  readonly requests: RingProducer;
+  readonly replies: RingConsumer;
+  /** Records written since the last publish(). */
+  unpublished = 0;
+  /** Requests sent whose replies have not arrived (excluding parked blocked requests). */
+  inflight = 0;
+  /** Coordinator: the connection (or 0) holding this shard for a multi-step operation. */
+  lockedBy: object | null = null;
+  /** Pending coordinator replies by sequence number. */
+  private pending = new Map<number, (reply: ShardReply) => void>();
+  /** Chunks of coordinator replies split over several records. */
+  private chunks = new Map<number, { reply: Buffer[]; prop: Buffer[] }>();
+  /** Connections whose blocking request is parked on this shard. */
+  readonly parked = new Set<number>();
+  private nextSeq = 1;
+  private readonly ctlWriter = new RespWriter(4096);
+
+  constructor(opts: ShardLinkOptions) {
+    this.index = opts.index;
+    const req = createRingBuffer(opts.ringBytes);
+    const rep = createRingBuffer(opts.ringBytes);
+    this.requests = new RingProducer(req);
+    this.replies = new RingConsumer(rep);
+    this.worker = new Worker(opts.workerUrl, {
+      workerData: {
+        index: opts.index,
+        shards: opts.shards,
+        databases: opts.databases,
+        requestRing: req,
+        replyRing: rep,
+        implemented: opts.implemented,
+        config: opts.config,
+      },
+    });
+  }
+
+  /**
+   * Queue a request record; body bytes are src[start, start+len). Goes straight into the ring when
+   * the ring has room and nothing is waiting before it, otherwise into the outbox (a copy), which
+   * flushOutbox() moves on as the shard frees space. Callers stop feeding a congested link.
+   */
+  send(kind: number, flags: number, db: number, connId: number, seq: number, w3: number, src: Uint8Array, start: number, len: number): void {
+    if (this.outbox.length === 0) {
+      const sent = this.write(kind, flags, db, connId, seq, w3, src, start, len, 0);
+      if (sent === len && len >= 0) return;
+      this.outbox.push({ kind, flags, db, connId, seq, w3, body: Buffer.from(src.subarray(start + sent, start + len)), sent: 0, offset: sent });
+      return;
+    }
+    this.outbox.push({ kind, flags, db, connId, seq, w3, body: Buffer.from(src.subarray(start, start + len)), sent: 0, offset: 0 });
+  }
+
+  /** True while requests wait in the outbox: callers should stop dispatching to this shard. */
+  get congested(): boolean {
+    return this.outbox.length > 0;
+  }
+
+  /** Move outbox entries into the ring as far as space allows. Returns true if the outbox emptied. */
+  flushOutbox(): boolean {
+    while (this.outbox.length > 0) {
+      const e = this.outbox[0]!;
+      const rest = e.body.length - e.sent;
+      const n = this.write(e.kind, e.flags, e.db, e.connId, e.seq, e.w3, e.body, e.sent, rest, e.offset);
+      e.sent += n;
+      e.offset += n;
+      if (e.sent < e.body.length) return false;
+      this.outbox.shift();
+    }
+    return true;
+  }
+
+  private outbox: OutboxEntry[] = [];
+
+  /**
+   * Write as much of one message as fits, as one record or FLAG_MORE chunks (the shard assembles
+   * chunks per connection and sequence). `already` is how many bytes of this message went before (only
+   * chunk records can be continued). Returns bytes written from src.
+   */
+  private write(kind: number, flags: number, db: number, connId: number, seq: number, w3: number, src: Uint8Array, start: number, len: number, already: number): number {
+    const ring = this.requests;
+    const max = ring.maxRecord() - HEADER_BYTES;
+    const total = already + len;
+    if (already === 0 && len <= max) {
+      const off = ring.reserve(HEADER_BYTES + len);
+      if (off < 0) return 0;
+      this.header(off, word0(kind, flags, db), connId, seq, w3, len);
+      ring.data.set(src.subarray(start, start + len), off + HEADER_BYTES);
+      ring.commit(HEADER_BYTES + len);
+      this.unpublished++;
+      return len;
+    }
+    let sent = 0;
+    while (sent < len) {
+      const n = Math.min(max, len - sent);
+      const off = ring.reserve(HEADER_BYTES + n);
+      if (off < 0) break;
+      const last = already + sent + n >= total;
+      this.header(off, word0(kind, flags | (last ? 0 : FLAG_MORE), db), connId, seq, w3, n);
+      ring.data.set(src.subarray(start + sent, start + sent + n), off + HEADER_BYTES);
+      ring.commit(HEADER_BYTES + n);
+      this.unpublished++;
+      sent += n;
+    }
+    return sent;
+  }
+
+  private header(off: number, w0: number, connId: number, seq: number, w3: number, len: number): void {
+    const i32 = this.requests.i32;
+    const b = off >> 2;
+    i32[b] = w0;
+    i32[b + 1] = connId;
+    i32[b + 2] = seq;
+    i32[b + 3] = w3;
+    i32[b + 4] = len;
+  }
+
+  /** Publish everything written this tick; wake the worker if it sleeps. */
+  publish(): void {
+    if (this.unpublished === 0) return;
+    this.unpublished = 0;
+    this.requests.publish();
+    if (this.requests.consumerSleeping()) this.requests.wake();
+  }
+
+  /**
+   * Send an internal operation (argv as binary strings / numbers / bytes) and resolve with the raw
+   * RESP reply bytes. Goes out with the next publish(); the ring being full is retried by the caller's
+   * tick (control messages are small, so this only waits in extreme back-pressure).
+   */
+  control(argv: readonly (string | number | Uint8Array)[], db = 0): Promise<ShardReply> {
+    const w = this.ctlWriter;
+    w.reset();
+    w.command(argv);
+    const seq = this.nextSeq++;
+    if (this.nextSeq > 0x7fffffff) this.nextSeq = 1;
+    return new Promise<ShardReply>((resolve) => {
+      this.pending.set(seq, resolve);
+      this.inflight++;
+      this.send(REQ_CONTROL, 0, db, COORDINATOR_CONN, seq, 0, w.buf, 0, w.len);
+    });
+  }
+
+  /** Send a command request on behalf of the coordinator and resolve with its reply record. */
+  command(flags: number, db: number, cmdId: number, proto: number, body: Uint8Array): Promise<ShardReply> {
+    const seq = this.nextSeq++;
+    if (this.nextSeq > 0x7fffffff) this.nextSeq = 1;
+    return new Promise<ShardReply>((resolve) => {
+      this.pending.set(seq, resolve);
+      this.inflight++;
+      this.send(REQ_COMMAND, flags, db, COORDINATOR_CONN, seq, cmdId | (proto << 16), body, 0, body.length);
+    });
+  }
+
+  /**
+   * A coordinator reply record arrived (bytes are views into ring memory: copied here). Chunks are
+   * gathered until the last one, then the waiter is resolved.
+   */
+  collect(seq: number, reply: Uint8Array, prop: Uint8Array, db: number, more: boolean): void {
+    let parts = this.chunks.get(seq);
+    if (more || parts) {
+      if (!parts) {
+        parts = { reply: [], prop: [] };
+        this.chunks.set(seq, parts);
+      }
+      if (reply.length) parts.reply.push(Buffer.from(reply));
+      if (prop.length) parts.prop.push(Buffer.from(prop));
+      if (more) return;
+      this.chunks.delete(seq);
+      this.finish(seq, { reply: Buffer.concat(parts.reply), prop: Buffer.concat(parts.prop), db });
+      return;
+    }
+    this.finish(seq, { reply: Buffer.from(reply), prop: Buffer.from(prop), db });
+  }
+
+  private finish(seq: number, r: ShardReply): void {
+    const cb = this.pending.get(seq);
+    if (!cb) return;
+    this.pending.delete(seq);
+    this.inflight--;
+    cb(r);
+  }
+}
+
+/** A reply to the coordinator: the RESP reply and the writes to propagate (in database `db`). */
+export interface ShardReply {
+  reply: Buffer;
+  prop: Buffer;
+  db: number;
+}

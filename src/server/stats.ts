@@ -1,0 +1,79 @@
+/*
+ * ServerStats: the counters INFO stats reports (main-thread side; shards report keyspace hits,
+ * misses and expired keys through the "stats" control op), and the instantaneous rates Redis samples
+ * every 100 ms over 16 samples.
+ */
+
+const SAMPLES = 16;
+
+class RateSampler {
+  private samples = new Float64Array(SAMPLES);
+  private idx = 0;
+  private lastTime = Date.now();
+  private lastValue = 0;
+
+  sample(value: number): void {
+    const now = Date.now();
+    const dt = now - this.lastTime;
+    if (dt <= 0) return;
+    this.samples[this.idx] = ((value - this.lastValue) * 1000) / dt;
+    this.idx = (this.idx + 1) % SAMPLES;
+    this.lastTime = now;
+    this.lastValue = value;
+  }
+
+  rate(): number {
+    let sum = 0;
+    for (const v of this.samples) sum += v;
+    return sum / SAMPLES;
+  }
+}
+
+export class ServerStats {
+  commandsProcessed = 0;
+  connectionsReceived = 0;
+  rejectedConnections = 0;
+  rejectedCalls = 0;
+  errorReplies = 0;
+  netInputBytes = 0;
+  netOutputBytes = 0;
+  syncFull = 0;
+  syncPartialOk = 0;
+  syncPartialErr = 0;
+  evictedKeys = 0;
+  pubsubChannels = 0;
+  private ops = new RateSampler();
+  private inBytes = new RateSampler();
+  private outBytes = new RateSampler();
+
+  sample(): void {
+    this.ops.sample(this.commandsProcessed);
+    this.inBytes.sample(this.netInputBytes);
+    this.outBytes.sample(this.netOutputBytes);
+  }
+
+  opsPerSec(): number {
+    return Math.round(this.ops.rate());
+  }
+
+  inputKbps(): number {
+    return this.inBytes.rate() / 1024;
+  }
+
+  outputKbps(): number {
+    return this.outBytes.rate() / 1024;
+  }
+
+  reset(): void {
+    this.commandsProcessed = 0;
+    this.connectionsReceived = 0;
+    this.rejectedConnections = 0;
+    this.rejectedCalls = 0;
+    this.errorReplies = 0;
+    this.netInputBytes = 0;
+    this.netOutputBytes = 0;
+    this.syncFull = 0;
+    this.syncPartialOk = 0;
+    this.syncPartialErr = 0;
+  }
+}

@@ -1,0 +1,12 @@
+/*
+ * Every shard command handler, by full command name. The command table (built from the names the
+ * server implements) numbers them; test/command-table.test.ts checks each shard-routed command has
+ * exactly one handler here.
+ */
+
+import type { ShardHandler } from '../context.js';
+import { handlers as strings } from './strings.js';
+
+export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
+  ...strings,
+};

@@ -1,0 +1,483 @@
+/*
+ * String commands: GET SET (EX PX EXAT PXAT NX XX KEEPTTL GET) SETNX SETEX PSETEX GETSET GETDEL GETEX
+ * MGET MSET MSETNX INCR DECR INCRBY DECRBY INCRBYFLOAT APPEND STRLEN GETRANGE SETRANGE SUBSTR LCS,
+ * with redis-server 7.0's replies, errors and propagation (relative expiry -> PXAT / PEXPIREAT,
+ * INCRBYFLOAT -> SET ... KEEPTTL).
+ */
+
+import { CommandError, SYNTAX, NOT_INTEGER, OVERFLOW, DECR_OVERFLOW, NOT_FLOAT, INCR_NAN_OR_INF, OFFSET_OUT_OF_RANGE, STRING_TOO_LONG, wrongArity } from '../../resp/errors.js';
+import { formatHumanFloat, parseDouble, parseInt64, parseIntString, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
+import type { ShardCtx, ShardHandler } from '../context.js';
+import { FLAG_REPLICATED } from '../../ipc/records.js';
+import { UNIT_MS, UNIT_SECONDS, expireArgToAbsolute, getString, strLen, strOf, toStored } from './util.js';
+
+const SET_NX = 1;
+const SET_XX = 2;
+const SET_GET = 4;
+const SET_KEEPTTL = 8;
+const SET_EX = 16;
+const SET_PX = 32;
+const SET_EXAT = 64;
+const SET_PXAT = 128;
+const SET_PERSIST = 256;
+const ANY_EXPIRE = SET_EX | SET_PX | SET_EXAT | SET_PXAT;
+
+/** Parse SET / GETEX options as parseExtendedStringArgumentsOrReply does. Returns [flags, expireArgIndex]. */
+function parseSetOptions(c: ShardCtx, from: number, isSet: boolean): [number, number] {
+  let flags = 0;
+  let expireArg = -1;
+  const a = c.args;
+  for (let j = from; j < c.argc; j++) {
+    const hasNext = j < c.argc - 1;
+    if (isSet && a.is(j, 'nx') && !(flags & SET_XX)) flags |= SET_NX;
+    else if (isSet && a.is(j, 'xx') && !(flags & SET_NX)) flags |= SET_XX;
+    else if (isSet && a.is(j, 'get')) flags |= SET_GET;
+    else if (isSet && a.is(j, 'keepttl') && !(flags & (SET_PERSIST | ANY_EXPIRE))) flags |= SET_KEEPTTL;
+    else if (!isSet && a.is(j, 'persist') && !(flags & (ANY_EXPIRE | SET_KEEPTTL))) flags |= SET_PERSIST;
+    else if (a.is(j, 'ex') && !(flags & (SET_KEEPTTL | SET_PERSIST | SET_EXAT | SET_PX | SET_PXAT)) && hasNext) {
+      flags |= SET_EX;
+      expireArg = ++j;
+    } else if (a.is(j, 'px') && !(flags & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PXAT)) && hasNext) {
+      flags |= SET_PX;
+      expireArg = ++j;
+    } else if (a.is(j, 'exat') && !(flags & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_PX | SET_PXAT)) && hasNext) {
+      flags |= SET_EXAT;
+      expireArg = ++j;
+    } else if (a.is(j, 'pxat') && !(flags & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PX)) && hasNext) {
+      flags |= SET_PXAT;
+      expireArg = ++j;
+    } else throw new CommandError(SYNTAX);
+  }
+  return [flags, expireArg];
+}
+
+function expireFromFlags(c: ShardCtx, flags: number, arg: number, cmd: string): number {
+  const unit = flags & (SET_EX | SET_EXAT) ? UNIT_SECONDS : UNIT_MS;
+  return expireArgToAbsolute(c, arg, unit, (flags & (SET_EX | SET_PX)) !== 0, cmd);
+}
+
+/** The generic SET: used by SET, SETNX, SETEX, PSETEX, GETSET. */
+function setGeneric(c: ShardCtx, key: string, value: string, flags: number, expireAt: number, okReply: 'ok' | 'one'): void {
+  const db = c.db;
+  let old: string | number | undefined;
+  if (flags & SET_GET) {
+    old = getString(c, key);
+  }
+  const found = flags & SET_GET ? old !== undefined : db.get(key) !== undefined;
+  if ((flags & SET_NX && found) || (flags & SET_XX && !found)) {
+    if (flags & SET_GET) {
+      if (old === undefined) c.w.nullBulk();
+      else c.w.bulk(strOf(old));
+    } else if (okReply === 'one') c.w.int(0);
+    else c.w.nullBulk();
+    return;
+  }
+  db.set(key, toStored(value), (flags & SET_KEEPTTL) !== 0);
+  if (expireAt > 0) {
+    db.setExpire(key, expireAt);
+    c.propagateCommand(['SET', key, value, 'PXAT', expireAt]);
+  } else if (flags & SET_GET) {
+    // propagate without GET
+    const parts: string[] = [];
+    for (let j = 0; j < c.argc; j++) if (!(j >= 3 && c.args.is(j, 'get'))) parts.push(c.args.str(j));
+    c.propagateCommand(parts);
+  } else {
+    c.propagate();
+  }
+  if (flags & SET_GET) {
+    if (old === undefined) c.w.nullBulk();
+    else c.w.bulk(strOf(old));
+  } else if (okReply === 'one') c.w.int(1);
+  else c.w.ok();
+}
+
+function incrBy(c: ShardCtx, key: string, incr: bigint | number): void {
+  const db = c.db;
+  const v = getString(c, key, false);
+  let cur: number | bigint = 0;
+  if (v !== undefined) {
+    if (typeof v === 'number') cur = v;
+    else {
+      const n = parseIntString(v);
+      if (n === null) throw new CommandError(NOT_INTEGER);
+      cur = Number.isNaN(n) ? parseInt64(v)! : n;
+    }
+  }
+  let result: number | bigint;
+  if (typeof cur === 'number' && typeof incr === 'number') {
+    result = cur + incr;
+    if (!Number.isSafeInteger(result)) result = BigInt(cur) + BigInt(incr);
+  } else {
+    result = BigInt(cur) + BigInt(incr);
+  }
+  if (typeof result === 'bigint') {
+    if (result > INT64_MAX || result < INT64_MIN) throw new CommandError(OVERFLOW);
+    if (result <= BigInt(Number.MAX_SAFE_INTEGER) && result >= -BigInt(Number.MAX_SAFE_INTEGER)) result = Number(result);
+  }
+  if (typeof result === 'number') {
+    if (v === undefined) db.add(key, result);
+    else db.set(key, result, true);
+    c.w.int(result);
+  } else {
+    const s = result.toString();
+    if (v === undefined) db.add(key, s);
+    else db.set(key, s, true);
+    c.w.bigint(result);
+  }
+  c.propagate();
+}
+
+function incrByArg(c: ShardCtx, i: number, negate: boolean): bigint | number {
+  const s = c.args.str(i);
+  const n = parseIntString(s);
+  if (n === null) throw new CommandError(NOT_INTEGER);
+  if (Number.isNaN(n)) {
+    const b = parseInt64(s)!;
+    if (negate) {
+      if (b === INT64_MIN) throw new CommandError(DECR_OVERFLOW);
+      return -b;
+    }
+    return b;
+  }
+  return negate ? -n : n;
+}
+
+function getGeneric(c: ShardCtx, key: string): void {
+  const v = getString(c, key);
+  if (v === undefined) c.w.nullBulk();
+  else if (typeof v === 'string') c.w.bulk(v);
+  else c.w.bulk(String(v));
+}
+
+function getrange(c: ShardCtx): void {
+  let start = c.args.int(2);
+  let end = c.args.int(3);
+  const v = getString(c, c.args.str(1));
+  if (v === undefined) {
+    c.w.bulk('');
+    return;
+  }
+  const s = strOf(v);
+  const n = s.length;
+  if (start < 0 && end < 0 && start > end) {
+    c.w.bulk('');
+    return;
+  }
+  if (start < 0) start = n + start;
+  if (end < 0) end = n + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= n) end = n - 1;
+  if (start > end || n === 0) c.w.bulk('');
+  else c.w.bulk(s.slice(start, end + 1));
+}
+
+function checkStringLength(c: ShardCtx, size: number, append: number): void {
+  if (c.flags & FLAG_REPLICATED) return; // must obey the master
+  if (size + append > c.config.protoMaxBulkLen) throw new CommandError(STRING_TOO_LONG);
+}
+
+const LCS_STRINGS_ONLY = 'ERR The specified keys must contain string values';
+const LCS_LEN_AND_IDX = 'ERR If you want both the length and indexes, please just use IDX.';
+
+function lcs(c: ShardCtx): void {
+  const va = c.db.read(c.args.str(1));
+  const vb = c.db.read(c.args.str(2));
+  if ((va !== undefined && typeof va === 'object') || (vb !== undefined && typeof vb === 'object')) throw new CommandError(LCS_STRINGS_ONLY);
+  const a = va === undefined ? '' : strOf(va);
+  const b = vb === undefined ? '' : strOf(vb);
+  let getlen = false;
+  let getidx = false;
+  let withmatchlen = false;
+  let minmatchlen = 0;
+  for (let j = 3; j < c.argc; j++) {
+    const more = c.argc - 1 - j;
+    if (c.args.is(j, 'idx')) getidx = true;
+    else if (c.args.is(j, 'len')) getlen = true;
+    else if (c.args.is(j, 'withmatchlen')) withmatchlen = true;
+    else if (c.args.is(j, 'minmatchlen') && more > 0) {
+      minmatchlen = c.args.int(j + 1);
+      if (minmatchlen < 0) minmatchlen = 0;
+      j++;
+    } else throw new CommandError(SYNTAX);
+  }
+  if (getlen && getidx) throw new CommandError(LCS_LEN_AND_IDX);
+  const alen = a.length;
+  const blen = b.length;
+  if ((alen + 1) * (blen + 1) * 4 > c.config.protoMaxBulkLen) {
+    throw new CommandError('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+  }
+  const w1 = blen + 1;
+  const t = new Uint32Array((alen + 1) * w1);
+  for (let i = 1; i <= alen; i++) {
+    const ca = a.charCodeAt(i - 1);
+    for (let j = 1; j <= blen; j++) {
+      if (ca === b.charCodeAt(j - 1)) t[i * w1 + j] = t[(i - 1) * w1 + j - 1]! + 1;
+      else {
+        const l1 = t[(i - 1) * w1 + j]!;
+        const l2 = t[i * w1 + j - 1]!;
+        t[i * w1 + j] = l1 > l2 ? l1 : l2;
+      }
+    }
+  }
+  const total = t[alen * w1 + blen]!;
+  if (getlen) {
+    c.w.int(total);
+    return;
+  }
+  const result: string[] = new Array<string>(total);
+  let idx = total;
+  const ranges: [number, number, number, number, number][] = [];
+  let aStart = alen;
+  let aEnd = 0;
+  let bStart = 0;
+  let bEnd = 0;
+  let i = alen;
+  let j = blen;
+  while (i > 0 && j > 0) {
+    let emit = false;
+    if (a.charCodeAt(i - 1) === b.charCodeAt(j - 1)) {
+      result[idx - 1] = a[i - 1]!;
+      if (aStart === alen) {
+        aStart = i - 1;
+        aEnd = i - 1;
+        bStart = j - 1;
+        bEnd = j - 1;
+      } else if (aStart === i && bStart === j) {
+        aStart--;
+        bStart--;
+      } else emit = true;
+      if (aStart === 0 || bStart === 0) emit = true;
+      idx--;
+      i--;
+      j--;
+    } else {
+      const l1 = t[(i - 1) * w1 + j]!;
+      const l2 = t[i * w1 + j - 1]!;
+      if (l1 > l2) i--;
+      else j--;
+      if (aStart !== alen) emit = true;
+    }
+    const matchLen = aEnd - aStart + 1;
+    if (emit) {
+      if (minmatchlen === 0 || matchLen >= minmatchlen) ranges.push([aStart, aEnd, bStart, bEnd, matchLen]);
+      aStart = alen;
+    }
+  }
+  if (getidx) {
+    c.w.map(2);
+    c.w.bulk('matches');
+    c.w.array(ranges.length);
+    for (const [as, ae, bs, be, ml] of ranges) {
+      c.w.array(withmatchlen ? 3 : 2);
+      c.w.array(2);
+      c.w.int(as);
+      c.w.int(ae);
+      c.w.array(2);
+      c.w.int(bs);
+      c.w.int(be);
+      if (withmatchlen) c.w.int(ml);
+    }
+    c.w.bulk('len');
+    c.w.int(total);
+  } else {
+    c.w.bulk(result.join(''));
+  }
+}
+
+export const handlers: Record<string, ShardHandler> = {
+  get(c) {
+    getGeneric(c, c.args.str(1));
+  },
+
+  set(c) {
+    const [flags, expireArg] = parseSetOptions(c, 3, true);
+    const expireAt = expireArg > 0 ? expireFromFlags(c, flags, expireArg, 'set') : 0;
+    setGeneric(c, c.args.str(1), c.args.str(2), flags, expireAt, 'ok');
+  },
+
+  setnx(c) {
+    setGeneric(c, c.args.str(1), c.args.str(2), SET_NX, 0, 'one');
+  },
+
+  setex(c) {
+    const at = expireArgToAbsolute(c, 2, UNIT_SECONDS, true, 'setex');
+    setGeneric(c, c.args.str(1), c.args.str(3), 0, at, 'ok');
+  },
+
+  psetex(c) {
+    const at = expireArgToAbsolute(c, 2, UNIT_MS, true, 'psetex');
+    setGeneric(c, c.args.str(1), c.args.str(3), 0, at, 'ok');
+  },
+
+  getset(c) {
+    const key = c.args.str(1);
+    const old = getString(c, key);
+    c.db.set(key, toStored(c.args.str(2)));
+    if (old === undefined) c.w.nullBulk();
+    else c.w.bulk(strOf(old));
+    c.propagate();
+  },
+
+  getdel(c) {
+    const key = c.args.str(1);
+    const v = getString(c, key);
+    if (v === undefined) {
+      c.w.nullBulk();
+      return;
+    }
+    c.w.bulk(strOf(v));
+    c.db.delete(key);
+    c.propagateCommand(['DEL', key]);
+  },
+
+  getex(c) {
+    const key = c.args.str(1);
+    const [flags, expireArg] = parseSetOptions(c, 2, false);
+    const v = getString(c, key);
+    if (v === undefined) {
+      c.w.nullBulk();
+      return;
+    }
+    const at = expireArg > 0 ? expireFromFlags(c, flags, expireArg, 'getex') : 0;
+    c.w.bulk(strOf(v));
+    if (flags & (SET_EXAT | SET_PXAT) && at <= c.now) {
+      c.db.delete(key);
+      c.propagateCommand(['DEL', key]);
+    } else if (at > 0) {
+      c.db.setExpire(key, at);
+      c.propagateCommand(['PEXPIREAT', key, at]);
+    } else if (flags & SET_PERSIST) {
+      if (c.db.persist(key)) c.propagateCommand(['PERSIST', key]);
+    }
+  },
+
+  mget(c) {
+    const n = c.argc - 1;
+    c.w.array(n);
+    for (let i = 1; i <= n; i++) {
+      const v = c.db.read(c.args.str(i));
+      if (v === undefined || typeof v === 'object') c.w.nullBulk();
+      else if (typeof v === 'string') c.w.bulk(v);
+      else c.w.bulk(String(v));
+    }
+  },
+
+  mset(c) {
+    if (c.argc % 2 === 0) throw new CommandError(wrongArity('mset'));
+    for (let i = 1; i < c.argc; i += 2) c.db.set(c.args.str(i), toStored(c.args.str(i + 1)));
+    c.propagate();
+    c.w.ok();
+  },
+
+  msetnx(c) {
+    if (c.argc % 2 === 0) throw new CommandError(wrongArity('msetnx'));
+    for (let i = 1; i < c.argc; i += 2) {
+      if (c.db.get(c.args.str(i)) !== undefined) {
+        c.w.int(0);
+        return;
+      }
+    }
+    for (let i = 1; i < c.argc; i += 2) c.db.set(c.args.str(i), toStored(c.args.str(i + 1)));
+    c.propagate();
+    c.w.int(1);
+  },
+
+  incr(c) {
+    incrBy(c, c.args.str(1), 1);
+  },
+
+  decr(c) {
+    incrBy(c, c.args.str(1), -1);
+  },
+
+  incrby(c) {
+    incrBy(c, c.args.str(1), incrByArg(c, 2, false));
+  },
+
+  decrby(c) {
+    incrBy(c, c.args.str(1), incrByArg(c, 2, true));
+  },
+
+  incrbyfloat(c) {
+    const key = c.args.str(1);
+    const v = getString(c, key, false);
+    let cur = 0;
+    if (v !== undefined) {
+      if (typeof v === 'number') cur = v;
+      else {
+        const d = parseDouble(v);
+        if (d === null) throw new CommandError(NOT_FLOAT);
+        cur = d;
+      }
+    }
+    const incr = c.args.float(2);
+    const result = cur + incr;
+    if (!Number.isFinite(result)) throw new CommandError(INCR_NAN_OR_INF);
+    const s = formatHumanFloat(result);
+    if (v === undefined) c.db.add(key, toStored(s));
+    else c.db.set(key, toStored(s), true);
+    c.w.bulk(s);
+    c.propagateCommand(['SET', key, s, 'KEEPTTL']);
+  },
+
+  append(c) {
+    const key = c.args.str(1);
+    const add = c.args.str(2);
+    const v = getString(c, key, false);
+    let len: number;
+    if (v === undefined) {
+      c.db.add(key, toStored(add));
+      len = add.length;
+    } else {
+      const cur = strOf(v);
+      checkStringLength(c, cur.length, add.length);
+      const next = cur + add;
+      c.db.set(key, next, true);
+      len = next.length;
+    }
+    c.w.int(len);
+    c.propagate();
+  },
+
+  strlen(c) {
+    const v = getString(c, c.args.str(1));
+    c.w.int(v === undefined ? 0 : strLen(v));
+  },
+
+  getrange,
+  substr: getrange,
+
+  setrange(c) {
+    const key = c.args.str(1);
+    const offset = c.args.int(2);
+    const value = c.args.str(3);
+    if (offset < 0) throw new CommandError(OFFSET_OUT_OF_RANGE);
+    const v = getString(c, key, false);
+    if (v === undefined) {
+      if (value.length === 0) {
+        c.w.int(0);
+        return;
+      }
+      checkStringLength(c, offset, value.length);
+      const s = '\0'.repeat(offset) + value;
+      c.db.add(key, s);
+      c.w.int(s.length);
+      c.propagate();
+      return;
+    }
+    const cur = strOf(v);
+    if (value.length === 0) {
+      c.w.int(cur.length);
+      return;
+    }
+    checkStringLength(c, offset, value.length);
+    const padded = cur.length < offset ? cur + '\0'.repeat(offset - cur.length) : cur;
+    const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
+    c.db.set(key, next, true);
+    c.w.int(next.length);
+    c.propagate();
+  },
+
+  lcs,
+};

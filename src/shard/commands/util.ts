@@ -1,0 +1,73 @@
+/*
+ * Helpers shared by shard command handlers: typed lookups with WRONGTYPE, string value conversion
+ * (binary string <-> int encoding), expire-time parsing with Redis's rules, and index normalisation.
+ */
+
+import { CommandError, WRONGTYPE, invalidExpireTime } from '../../resp/errors.js';
+import { parseIntString } from '../../commands/numbers.js';
+import type { ShardCtx } from '../context.js';
+import type { Aggregate, Value } from '../values/types.js';
+
+/** A string value as a binary string. */
+export function strOf(v: string | number): string {
+  return typeof v === 'string' ? v : String(v);
+}
+
+/** Byte length of a string value. */
+export function strLen(v: string | number): number {
+  return typeof v === 'string' ? v.length : String(v).length;
+}
+
+/**
+ * The value to store for a binary string: a number when it is the canonical decimal form of an
+ * integer that a double holds exactly (Redis's int encoding, and much smaller in memory).
+ */
+export function toStored(s: string): string | number {
+  const n = s.length;
+  if (n === 0 || n > 16) return s;
+  const c = s.charCodeAt(0);
+  if (c !== 45 && (c < 48 || c > 57)) return s;
+  const v = parseIntString(s);
+  return v === null || Number.isNaN(v) ? s : v;
+}
+
+/** Look a key up expecting a string; throws WRONGTYPE for other types. */
+export function getString(c: ShardCtx, key: string, read = true): string | number | undefined {
+  const v = read ? c.db.read(key) : c.db.get(key);
+  if (v === undefined || typeof v !== 'object') return v;
+  throw new CommandError(WRONGTYPE);
+}
+
+/** Look a key up expecting an aggregate of class `cls`; throws WRONGTYPE otherwise. */
+export function getTyped<T extends Aggregate>(c: ShardCtx, key: string, cls: abstract new (...a: never[]) => T, read = true): T | undefined {
+  const v: Value | undefined = read ? c.db.read(key) : c.db.get(key);
+  if (v === undefined) return undefined;
+  if (v instanceof cls) return v;
+  throw new CommandError(WRONGTYPE);
+}
+
+export const UNIT_SECONDS = 0;
+export const UNIT_MS = 1;
+
+/**
+ * Convert an expire argument to an absolute time in ms as getExpireMillisecondsOrReply does.
+ * relative: EX/PX (add now); unit seconds multiplies by 1000. Errors are "invalid expire time in 'cmd'".
+ */
+export function expireArgToAbsolute(c: ShardCtx, argIndex: number, unit: number, relative: boolean, cmdName: string): number {
+  let v = c.args.int(argIndex);
+  if (v <= 0 || (unit === UNIT_SECONDS && v > Number.MAX_SAFE_INTEGER / 1000)) throw new CommandError(invalidExpireTime(cmdName));
+  if (unit === UNIT_SECONDS) v *= 1000;
+  if (relative) v += c.now;
+  if (v <= 0 || !Number.isSafeInteger(v)) throw new CommandError(invalidExpireTime(cmdName));
+  return v;
+}
+
+/** Normalise a [start, end] range over n elements as LRANGE/ZRANGE do; null when empty. */
+export function clampRange(start: number, end: number, n: number): [number, number] | null {
+  if (start < 0) start = n + start;
+  if (end < 0) end = n + end;
+  if (start < 0) start = 0;
+  if (start > end || start >= n) return null;
+  if (end >= n) end = n - 1;
+  return [start, end];
+}

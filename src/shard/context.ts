@@ -1,0 +1,103 @@
+/*
+ * ShardCtx: what a shard command handler sees. One instance per shard, reused for every command (no
+ * allocation per command): the arguments, the selected database, the reply writer, the propagation
+ * writer, and the request's identity (connection, sequence) for commands that block.
+ *
+ * Handler contract ("parse, then apply"):
+ *   - read and validate all arguments through c.args first; throw CommandError for errors;
+ *   - then read/modify c.db, write exactly one reply into c.w;
+ *   - a write that changed the dataset calls c.propagate() (the request as received) or
+ *     c.propagateCommand([...]) (a deterministic rewrite, e.g. SET ... PXAT for SET ... EX);
+ *   - in-place modifications of aggregates call c.db.modified(key) (WATCH).
+ */
+
+import type { Args } from '../commands/args.js';
+import type { Command } from '../commands/table.js';
+import type { RespWriter } from '../resp/writer.js';
+import type { Db, Keyspace } from './keyspace.js';
+
+export type ShardHandler = (c: ShardCtx) => void;
+
+/** Values a shard handler may need from the server configuration (sent at start and on CONFIG SET). */
+export interface ShardConfig {
+  protoMaxBulkLen: number;
+  hashMaxListpackEntries: number;
+  hashMaxListpackValue: number;
+  setMaxIntsetEntries: number;
+  zsetMaxListpackEntries: number;
+  zsetMaxListpackValue: number;
+  listMaxListpackSize: number;
+  hz: number;
+  activeExpireEnabled: boolean;
+  lazyfreeLazyExpire: boolean;
+  lazyfreeLazyUserDel: boolean;
+  lazyfreeLazyUserFlush: boolean;
+}
+
+export const DEFAULT_SHARD_CONFIG: ShardConfig = {
+  protoMaxBulkLen: 512 * 1024 * 1024,
+  hashMaxListpackEntries: 128,
+  hashMaxListpackValue: 64,
+  setMaxIntsetEntries: 512,
+  zsetMaxListpackEntries: 128,
+  zsetMaxListpackValue: 64,
+  listMaxListpackSize: -2,
+  hz: 10,
+  activeExpireEnabled: true,
+  lazyfreeLazyExpire: false,
+  lazyfreeLazyUserDel: false,
+  lazyfreeLazyUserFlush: false,
+};
+
+export const enum PropMode {
+  None = 0,
+  /** Propagate the request bytes exactly as received. */
+  AsIs = 1,
+}
+
+/** A blocking request parked on a shard until a key is ready or the timeout passes. */
+export interface BlockedRequest {
+  connId: number;
+  seq: number;
+  db: number;
+  proto: 2 | 3;
+  cmd: Command;
+  /** The request's arguments as binary strings (the ring memory is reused). */
+  argv: string[];
+  /** Keys it waits on. */
+  keys: string[];
+  /** Absolute deadline in ms, or 0 for none. */
+  deadline: number;
+}
+
+export interface ShardCtx {
+  readonly args: Args;
+  /** Argument count (args.argc). */
+  argc: number;
+  db: Db;
+  readonly ks: Keyspace;
+  /** The reply. */
+  readonly w: RespWriter;
+  /** Propagation bytes for the replication stream (RESP commands in this request's db). */
+  readonly p: RespWriter;
+  cmd: Command;
+  connId: number;
+  seq: number;
+  /** Request flags (FLAG_* from ipc/records). */
+  flags: number;
+  /** Milliseconds since the epoch (cached per batch). */
+  now: number;
+  readonly config: ShardConfig;
+  /** Index of this shard. */
+  readonly shard: number;
+  propMode: PropMode;
+
+  /** Propagate the request as received. */
+  propagate(): void;
+  /** Propagate a rewritten command instead (may be called several times). */
+  propagateCommand(parts: readonly (string | number | Uint8Array)[]): void;
+  /** True if inside MULTI/EXEC or applying the master's stream: blocking commands must not block. */
+  mayNotBlock(): boolean;
+  /** Park this request until one of `keys` is ready or `timeoutMs` (0 = forever) passes; no reply now. */
+  block(keys: string[], timeoutMs: number): void;
+}

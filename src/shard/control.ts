@@ -1,0 +1,283 @@
+/*
+ * Internal operations the main thread asks of a shard (REQ_CONTROL records), for keyspace-wide
+ * commands (DBSIZE, KEYS, SCAN, FLUSHALL, RANDOMKEY, INFO keyspace), WATCH bookkeeping, blocked
+ * client management, cross-shard key shipping (export/import), configuration and role changes.
+ *
+ * Each op reads its arguments from c.args (argv[0] is the op name) and writes one RESP reply.
+ * Arguments are binary strings; numbers are decimal.
+ */
+
+import { globMatch, matchesAll } from '../commands/glob.js';
+import { CommandError } from '../resp/errors.js';
+import { SLOTS } from '../router/slot.js';
+import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
+import type { Shard } from './shard.js';
+import { NULL_ARRAY } from './shard.js';
+import { typeName } from './values/types.js';
+
+type ControlHandler = (c: Shard) => void;
+
+function num(c: Shard, i: number): number {
+  return Number(c.args.str(i));
+}
+
+export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
+  /** ping -> +PONG (startup barrier, liveness) */
+  ping(c) {
+    c.w.simple('PONG');
+  },
+
+  /** watch <connId> <db> <key>... */
+  watch(c) {
+    const conn = num(c, 1);
+    const db = num(c, 2);
+    for (let i = 3; i < c.args.argc; i++) c.watch(conn, db, c.args.str(i));
+    c.w.ok();
+  },
+
+  /** unwatch <connId> */
+  unwatch(c) {
+    c.unwatchAll(num(c, 1));
+    c.w.ok();
+  },
+
+  /** dirty <connId> -> :1 if a watched key changed */
+  dirty(c) {
+    c.w.int(c.dirty.has(num(c, 1)) ? 1 : 0);
+  },
+
+  /** unblock <connId> timeout|error|drop -> :1 if it was blocked here */
+  unblock(c) {
+    const conn = num(c, 1);
+    const mode = c.args.str(2);
+    const reply = mode === 'timeout' ? NULL_ARRAY : mode === 'error' ? 'UNBLOCKED client unblocked via CLIENT UNBLOCK' : null;
+    c.w.int(c.unblock(conn, reply) ? 1 : 0);
+  },
+
+  /** disconnect <connId>: forget everything about a connection (blocked, watched) */
+  disconnect(c) {
+    const conn = num(c, 1);
+    c.unblock(conn, null);
+    c.unwatchAll(conn);
+    c.w.ok();
+  },
+
+  /** dbsize <db> */
+  dbsize(c) {
+    c.w.int(c.ks.db(num(c, 1)).size);
+  },
+
+  /** flushdb <db> | flushall -> :keys removed */
+  flushdb(c) {
+    const db = num(c, 1);
+    c.touchAllWatched(db);
+    c.w.int(c.ks.db(db).flush());
+  },
+  flushall(c) {
+    c.touchAllWatched(null);
+    let n = 0;
+    for (const db of c.ks.dbs) n += db.flush();
+    c.w.int(n);
+  },
+
+  /** swapdb <a> <b> */
+  swapdb(c) {
+    const a = num(c, 1);
+    const b = num(c, 2);
+    c.touchAllWatched(a);
+    c.touchAllWatched(b);
+    const dbs = c.ks.dbs;
+    const da = dbs[a]!;
+    const dbb = dbs[b]!;
+    // swap contents, keep ids
+    const swap = <K extends 'size' | 'expiresSize' | 'avgTtl' | 'expireCursor'>(k: K): void => {
+      const t = da[k];
+      da[k] = dbb[k];
+      dbb[k] = t;
+    };
+    for (let s = 0; s < SLOTS; s++) {
+      const m = da.slots[s];
+      da.slots[s] = dbb.slots[s];
+      dbb.slots[s] = m;
+      const e = da.expires[s];
+      da.expires[s] = dbb.expires[s];
+      dbb.expires[s] = e;
+    }
+    swap('size');
+    swap('expiresSize');
+    swap('avgTtl');
+    swap('expireCursor');
+    c.w.ok();
+  },
+
+  /** keys <db> <pattern> -> array of live keys matching */
+  keys(c) {
+    const db = c.ks.db(num(c, 1));
+    const pattern = c.args.str(2);
+    const all = matchesAll(pattern);
+    const out: string[] = [];
+    for (let s = 0; s < SLOTS; s++) {
+      const m = db.slots[s];
+      if (!m) continue;
+      for (const k of m.keys()) {
+        if (db.isExpired(k)) continue;
+        if (all || globMatch(pattern, k)) out.push(k);
+      }
+    }
+    c.w.bulkArray(out);
+  },
+
+  /**
+   * scan <db> <slot> <endSlot> <count> <pattern|""> <type|""> -> [nextSlot, [keys]]
+   * Visits whole slots from <slot> until at least <count> keys were collected or <endSlot> is reached.
+   */
+  scan(c) {
+    const db = c.ks.db(num(c, 1));
+    let slot = num(c, 2);
+    const end = num(c, 3);
+    const count = num(c, 4);
+    const pattern = c.args.str(5);
+    const type = c.args.str(6).toLowerCase();
+    const all = pattern === '' || matchesAll(pattern);
+    const out: string[] = [];
+    let visited = 0;
+    while (slot < end && visited < count) {
+      const m = db.slots[slot];
+      slot++;
+      if (!m) continue;
+      for (const [k, v] of m) {
+        visited++;
+        if (db.isExpired(k)) continue;
+        if (!all && !globMatch(pattern, k)) continue;
+        if (type && typeName(v) !== type) continue;
+        out.push(k);
+      }
+    }
+    c.w.array(2);
+    c.w.int(slot);
+    c.w.bulkArray(out);
+  },
+
+  /** randomkey <db> -> [size, key|nil] */
+  randomkey(c) {
+    const db = c.ks.db(num(c, 1));
+    c.w.array(2);
+    c.w.int(db.size);
+    if (db.size === 0) {
+      c.w.nullBulk();
+      return;
+    }
+    // pick a random non-empty slot weighted by trying random slots, then fall back to a linear walk
+    for (let tries = 0; tries < 100; tries++) {
+      const start = Math.floor(Math.random() * SLOTS);
+      for (let i = 0; i < SLOTS; i++) {
+        const m = db.slots[(start + i) & (SLOTS - 1)];
+        if (!m) continue;
+        let idx = Math.floor(Math.random() * m.size);
+        for (const k of m.keys()) {
+          if (idx-- === 0) {
+            if (db.isExpired(k) && tries < 99) break;
+            c.w.bulk(k);
+            return;
+          }
+        }
+        break;
+      }
+    }
+    c.w.nullBulk();
+  },
+
+  /** keyspace -> for each db: [keys, expires] */
+  keyspace(c) {
+    c.w.array(c.ks.dbs.length);
+    for (const db of c.ks.dbs) {
+      c.w.array(2);
+      c.w.int(db.size);
+      c.w.int(db.expiresSize);
+    }
+  },
+
+  /** stats -> [hits, misses, expired, commands, blocked, watched] */
+  stats(c) {
+    c.w.array(6);
+    c.w.int(c.ks.hits);
+    c.w.int(c.ks.misses);
+    c.w.int(c.ks.expiredKeys);
+    c.w.int(c.commandsProcessed);
+    c.w.int(c.blockedByConn.size);
+    c.w.int(c.watchers.size);
+  },
+
+  /** resetstat */
+  resetstat(c) {
+    c.ks.hits = 0;
+    c.ks.misses = 0;
+    c.ks.expiredKeys = 0;
+    c.commandsProcessed = 0;
+    c.w.ok();
+  },
+
+  /** role master|replica */
+  role(c) {
+    c.ks.replica = c.args.str(1) === 'replica';
+    c.w.ok();
+  },
+
+  /** config <json>: update the shard's view of the configuration */
+  config(c) {
+    Object.assign(c.config, JSON.parse(c.args.str(1)) as object);
+    c.w.ok();
+  },
+
+  /**
+   * export <db> <key>... -> for each key: nil, or [payload (DUMP format), expire-at ms or -1]
+   * (read-only: used to ship values to the shard that runs a cross-shard command)
+   */
+  export(c) {
+    const db = c.ks.db(num(c, 1));
+    c.w.array(c.args.argc - 2);
+    for (let i = 2; i < c.args.argc; i++) {
+      const key = c.args.str(i);
+      const v = db.get(key);
+      if (v === undefined) {
+        c.w.nullArray();
+        continue;
+      }
+      c.w.array(2);
+      c.w.bulkBytes(createDumpPayload(v));
+      c.w.int(db.getExpire(key));
+    }
+  },
+
+  /**
+   * import <db> (<key> <payload|""> <expire-at|-1>)... : replace (or delete, when the payload is empty)
+   * keys with values computed elsewhere. Signals WATCH and wakes blocked clients like any write.
+   */
+  import(c) {
+    const db = c.ks.db(num(c, 1));
+    for (let i = 2; i + 2 < c.args.argc; i += 3) {
+      const key = c.args.str(i);
+      const payload = c.args.bytes(i + 1);
+      const at = num(c, i + 2);
+      if (payload.length === 0) {
+        db.delete(key);
+        continue;
+      }
+      const v = parseDumpPayload(payload);
+      if (v === null) throw new CommandError('ERR import: bad payload');
+      db.delete(key);
+      db.set(key, v);
+      if (at >= 0) db.setExpire(key, at);
+    }
+    c.w.ok();
+  },
+
+  /**
+   * ship <db> <cmdId> <proto> <n> (<key> <payload> <expire-at>){n} <request>: run a command here
+   * with n keys owned by other shards installed for its duration (see Shard.runShipped).
+   * -> [reply bytes, [(<key> <payload|""> <expire-at>) for each shipped key the command modified]]
+   */
+  ship(c) {
+    c.runShipped();
+  },
+};

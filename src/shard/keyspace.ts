@@ -1,0 +1,292 @@
+/*
+ * Keyspace: a shard's databases. Each database keeps one Map per hash slot (created on first use), so
+ * no single Map nears V8's 2^24-entry limit, SCAN can use the slot as a stable cursor, and a key
+ * shipped in from another shard (cross-shard commands) never collides with this shard's own keys.
+ * Expiry times live in a parallel per-slot Map, only for keys that have one.
+ *
+ * The store never formats RESP: it returns values; command handlers write replies.
+ *
+ * Values: strings are binary strings (latin1) or, when canonical int64 decimals that a double holds
+ * exactly, numbers (Redis's "int" encoding); aggregates are objects of the classes in values/.
+ *
+ * Expiry: lazy on lookup plus an active cycle (activeExpireCycle). On a master an expired key is
+ * deleted and a DEL is propagated; on a replica it is only hidden from readers (the master's DEL will
+ * come), except while applying the master's own stream, which sees keys as they are.
+ */
+
+import { SLOTS, hashSlotOfString } from '../router/slot.js';
+import type { Value } from './values/types.js';
+
+export interface KeyspaceHooks {
+  /** A key expired on a master: propagate "DEL key" in db. */
+  expired(db: number, key: string): void;
+  /** A key was modified (WATCH invalidation). */
+  modified(db: number, key: string): void;
+  /** A list / sorted set key was created: blocked clients may be served. */
+  ready(db: number, key: string): void;
+}
+
+export class Keyspace {
+  readonly dbs: Db[] = [];
+  /** Milliseconds since the epoch, refreshed once per batch of requests. */
+  now = Date.now();
+  /** True on a replica: keys are never expired here, only hidden. */
+  replica = false;
+  /** True while applying the master's stream on a replica: expired keys are still visible. */
+  applyingMasterStream = false;
+  /** Hit/miss counters for INFO stats keyspace_hits / keyspace_misses. */
+  hits = 0;
+  misses = 0;
+  expiredKeys = 0;
+
+  // one-entry memo of the last key's slot: most commands look the same key up more than once
+  private memoKey = '';
+  private memoSlot = 0;
+
+  constructor(databases: number, readonly hooks: KeyspaceHooks) {
+    for (let i = 0; i < databases; i++) this.dbs.push(new Db(i, this));
+  }
+
+  slotOf(key: string): number {
+    if (key === this.memoKey) return this.memoSlot;
+    const s = hashSlotOfString(key);
+    this.memoKey = key;
+    this.memoSlot = s;
+    return s;
+  }
+
+  db(i: number): Db {
+    return this.dbs[i]!;
+  }
+}
+
+export class Db {
+  readonly slots: (Map<string, Value> | undefined)[] = new Array<Map<string, Value> | undefined>(SLOTS);
+  readonly expires: (Map<string, number> | undefined)[] = new Array<Map<string, number> | undefined>(SLOTS);
+  /** Number of keys (including logically expired ones not yet removed). */
+  size = 0;
+  /** Number of keys with an expiry time. */
+  expiresSize = 0;
+  /** Active expiry cursor (next slot to sample). */
+  expireCursor = 0;
+  /** Average TTL bookkeeping for INFO keyspace avg_ttl (running estimate, as Redis keeps). */
+  avgTtl = 0;
+
+  constructor(
+    readonly id: number,
+    readonly ks: Keyspace,
+  ) {}
+
+  /** Raw lookup without expiry checks (for internal use: snapshots, SCAN filtering does its own). */
+  peek(key: string): Value | undefined {
+    return this.slots[this.ks.slotOf(key)]?.get(key);
+  }
+
+  /**
+   * Look a key up for a command: undefined if absent or logically expired (expiring it on a master).
+   * Counts keyspace hits/misses when `count` is set (read commands).
+   */
+  get(key: string): Value | undefined {
+    const slot = this.ks.slotOf(key);
+    const m = this.slots[slot];
+    const v = m?.get(key);
+    if (v === undefined) return undefined;
+    if (this.expiresSize > 0) {
+      const at = this.expires[slot]?.get(key);
+      if (at !== undefined && at <= this.ks.now && this.expireIfNeeded(key, slot)) return undefined;
+    }
+    return v;
+  }
+
+  /** Like get(), counting a keyspace hit or miss (read commands call this). */
+  read(key: string): Value | undefined {
+    const v = this.get(key);
+    if (v === undefined) this.ks.misses++;
+    else this.ks.hits++;
+    return v;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /** True (and the key deleted on a master) if the key is logically expired. */
+  private expireIfNeeded(key: string, slot: number): boolean {
+    const ks = this.ks;
+    if (ks.replica) return !ks.applyingMasterStream;
+    this.removeAt(key, slot);
+    ks.expiredKeys++;
+    ks.hooks.expired(this.id, key);
+    ks.hooks.modified(this.id, key);
+    return true;
+  }
+
+  /** Expiry time (ms since epoch) of a key, or -1 if it has none. Does not check existence. */
+  getExpire(key: string): number {
+    if (this.expiresSize === 0) return -1;
+    const at = this.expires[this.ks.slotOf(key)]?.get(key);
+    return at === undefined ? -1 : at;
+  }
+
+  /**
+   * Set a key's value. Existing expiry is removed unless keepTtl. Signals modification, and readiness
+   * for blocked clients when a list or sorted set is created.
+   */
+  set(key: string, value: Value, keepTtl = false): void {
+    const slot = this.ks.slotOf(key);
+    let m = this.slots[slot];
+    if (m === undefined) {
+      m = new Map();
+      this.slots[slot] = m;
+    }
+    const before = m.size;
+    m.set(key, value);
+    if (m.size !== before) {
+      this.size++;
+      if (typeof value === 'object' && value.blockable) this.ks.hooks.ready(this.id, key);
+    }
+    if (!keepTtl && this.expiresSize > 0) this.removeExpire(key, slot);
+    this.ks.hooks.modified(this.id, key);
+  }
+
+  /** Add a key known to be absent (after get() returned undefined). */
+  add(key: string, value: Value): void {
+    this.set(key, value, false);
+  }
+
+  /** Replace the value object of an existing key in place without touching its TTL. */
+  replace(key: string, value: Value): void {
+    this.set(key, value, true);
+  }
+
+  /** Delete a key; true if it existed (logically expired keys count as absent). */
+  delete(key: string): boolean {
+    if (this.get(key) === undefined) return false;
+    this.removeAt(key, this.ks.slotOf(key));
+    this.ks.hooks.modified(this.id, key);
+    return true;
+  }
+
+  /** Insert a key without signals (keys shipped in from another shard for one command). */
+  installRaw(key: string, value: Value, expireAt: number): void {
+    const slot = this.ks.slotOf(key);
+    let m = this.slots[slot];
+    if (m === undefined) {
+      m = new Map();
+      this.slots[slot] = m;
+    }
+    if (!m.has(key)) this.size++;
+    m.set(key, value);
+    if (expireAt >= 0) {
+      let e = this.expires[slot];
+      if (e === undefined) {
+        e = new Map();
+        this.expires[slot] = e;
+      }
+      if (!e.has(key)) this.expiresSize++;
+      e.set(key, expireAt);
+    }
+  }
+
+  /** Remove without expiry checks or signals (internal). */
+  removeAt(key: string, slot: number): void {
+    const m = this.slots[slot];
+    if (m === undefined || !m.delete(key)) return;
+    this.size--;
+    if (m.size === 0) this.slots[slot] = undefined;
+    if (this.expiresSize > 0) this.removeExpire(key, slot);
+  }
+
+  private removeExpire(key: string, slot: number): void {
+    const e = this.expires[slot];
+    if (e !== undefined && e.delete(key)) {
+      this.expiresSize--;
+      if (e.size === 0) this.expires[slot] = undefined;
+    }
+  }
+
+  /** Set an absolute expiry (ms) on an existing key. */
+  setExpire(key: string, at: number): void {
+    const slot = this.ks.slotOf(key);
+    let e = this.expires[slot];
+    if (e === undefined) {
+      e = new Map();
+      this.expires[slot] = e;
+    }
+    const before = e.size;
+    e.set(key, at);
+    if (e.size !== before) this.expiresSize++;
+    this.ks.hooks.modified(this.id, key);
+  }
+
+  /** Remove a key's expiry; true if it had one. */
+  persist(key: string): boolean {
+    const slot = this.ks.slotOf(key);
+    const e = this.expires[slot];
+    if (e === undefined || !e.delete(key)) return false;
+    this.expiresSize--;
+    if (e.size === 0) this.expires[slot] = undefined;
+    this.ks.hooks.modified(this.id, key);
+    return true;
+  }
+
+  /** Signal that a value was modified in place (e.g. LPUSH onto an existing list). */
+  modified(key: string): void {
+    this.ks.hooks.modified(this.id, key);
+  }
+
+  /** Remove every key. Returns how many there were. */
+  flush(): number {
+    const n = this.size;
+    this.slots.fill(undefined);
+    this.expires.fill(undefined);
+    this.size = 0;
+    this.expiresSize = 0;
+    return n;
+  }
+
+  /** Number of keys not logically expired would need a scan; Redis's DBSIZE counts all stored keys. */
+  dbsize(): number {
+    return this.size;
+  }
+
+  /** Iterate the keys of one slot (including expired ones; callers filter with isExpired()). */
+  slotKeys(slot: number): IterableIterator<string> | undefined {
+    return this.slots[slot]?.keys();
+  }
+
+  /** True if the key is logically expired now (no side effects). */
+  isExpired(key: string): boolean {
+    if (this.expiresSize === 0) return false;
+    const at = this.expires[this.ks.slotOf(key)]?.get(key);
+    return at !== undefined && at <= this.ks.now;
+  }
+
+  /**
+   * Active expiry: visit slots from the cursor, removing expired keys, until `maxChecks` keys were
+   * checked or every slot was visited once. Returns [checked, expired]. Masters only.
+   */
+  activeExpire(maxChecks: number): [number, number] {
+    let checked = 0;
+    let expired = 0;
+    if (this.expiresSize === 0 || this.ks.replica) return [0, 0];
+    const now = this.ks.now;
+    for (let visited = 0; visited < SLOTS && checked < maxChecks; visited++) {
+      const slot = this.expireCursor;
+      this.expireCursor = (slot + 1) & (SLOTS - 1);
+      const e = this.expires[slot];
+      if (e === undefined) continue;
+      for (const [key, at] of e) {
+        checked++;
+        if (at <= now) {
+          this.removeAt(key, slot);
+          this.ks.expiredKeys++;
+          this.ks.hooks.expired(this.id, key);
+          this.ks.hooks.modified(this.id, key);
+          expired++;
+        }
+      }
+    }
+    return [checked, expired];
+  }
+}

@@ -1,0 +1,722 @@
+/*
+ * Shard: one worker thread's share of the keyspace. It drains its request ring, executes each request
+ * against its Keyspace, encodes the reply (and the write's replication form) and appends it to its
+ * reply ring; replies are published once per drained batch and the main thread is woken only if it
+ * asked to be (it polls while it has requests in flight).
+ *
+ * Also here: blocked clients (BLPOP & co. whose keys are all on this shard), WATCH bookkeeping, the
+ * active expiry cycle, and the internal control operations the main thread uses for keyspace-wide and
+ * cross-shard commands (see control.ts).
+ */
+
+import { Args } from '../commands/args.js';
+import type { Command } from '../commands/table.js';
+import { RingConsumer, RingProducer } from '../ipc/ring.js';
+import {
+  FLAG_BLOCKED,
+  FLAG_COORDINATED,
+  FLAG_IN_MULTI,
+  FLAG_MORE,
+  FLAG_NO_PROPAGATE,
+  FLAG_REPLICATED,
+  HEADER_BYTES,
+  REP_PROPAGATE,
+  REP_REPLY,
+  REQ_COMMAND,
+  REQ_CONTROL,
+  REQ_TXN,
+  dbOf,
+  flagsOf,
+  kindOf,
+  word0,
+} from '../ipc/records.js';
+import { CommandError, sanitizeErrorText } from '../resp/errors.js';
+import { RespWriter } from '../resp/writer.js';
+import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, PropMode } from './context.js';
+import { Keyspace, type Db } from './keyspace.js';
+import { CONTROL_HANDLERS } from './control.js';
+import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
+
+export interface ShardOptions {
+  index: number;
+  shards: number;
+  databases: number;
+  requestRing: SharedArrayBuffer;
+  replyRing: SharedArrayBuffer;
+  commands: readonly Command[];
+  handlers: Readonly<Record<string, ShardHandler>>;
+  config: ShardConfig;
+  /** Called when the main thread asked to be woken after replies are published. */
+  wakeMain: () => void;
+}
+
+const NULL_ARRAY = Buffer.from('*-1\r\n');
+
+export class Shard implements ShardCtx {
+  readonly args = new Args();
+  argc = 0;
+  db: Db;
+  readonly ks: Keyspace;
+  readonly w = new RespWriter(256 * 1024);
+  readonly p = new RespWriter(64 * 1024);
+  cmd!: Command;
+  connId = 0;
+  seq = 0;
+  flags = 0;
+  now = Date.now();
+  config: ShardConfig;
+  readonly shard: number;
+  propMode = PropMode.None;
+
+  readonly requests: RingConsumer;
+  readonly replies: RingProducer;
+  readonly commands: readonly Command[];
+  private readonly handlers: (ShardHandler | undefined)[];
+  private readonly wakeMain: () => void;
+
+  // request body assembly for records split with FLAG_MORE, by "connId:seq"
+  private assembly = new Map<string, Buffer[]>();
+  // framing scratch for the request body
+  private starts = new Int32Array(64);
+  private lens = new Int32Array(64);
+  private protocol: 2 | 3 = 2;
+  private body: Buffer = Buffer.alloc(0);
+  private bodyStart = 0;
+  private bodyLen = 0;
+
+  // blocked clients, by "db\0key", in arrival order
+  readonly blockedByKey = new Map<string, BlockedRequest[]>();
+  readonly blockedByConn = new Map<number, BlockedRequest>();
+  private readyKeys: string[] = [];
+  private reblocked = false;
+  private serving: BlockedRequest | null = null;
+
+  // WATCH: "db\0key" -> watching connections; connections whose watched keys changed
+  readonly watchers = new Map<string, Set<number>>();
+  readonly watchedBy = new Map<number, Set<string>>();
+  readonly dirty = new Set<number>();
+
+  /** Propagation of expired keys found outside a command (active expiry), per db. */
+  private expiredOutside: Map<number, string[]> = new Map();
+  private inCommand = false;
+  /** Stats for INFO. */
+  commandsProcessed = 0;
+  private lastCron = 0;
+
+  constructor(opts: ShardOptions) {
+    this.shard = opts.index;
+    this.config = opts.config;
+    this.requests = new RingConsumer(opts.requestRing);
+    this.replies = new RingProducer(opts.replyRing);
+    this.commands = opts.commands;
+    this.handlers = opts.commands.map((c) => opts.handlers[c.name]);
+    this.wakeMain = opts.wakeMain;
+    this.ks = new Keyspace(opts.databases, {
+      expired: (db, key) => this.onExpired(db, key),
+      modified: (db, key) => this.onModified(db, key),
+      ready: (db, key) => this.onReady(db, key),
+    });
+    this.db = this.ks.db(0);
+  }
+
+  // ---- ShardCtx -------------------------------------------------------------------------------
+
+  propagate(): void {
+    this.propMode = PropMode.AsIs;
+  }
+
+  propagateCommand(parts: readonly (string | number | Uint8Array)[]): void {
+    this.p.command(parts);
+  }
+
+  mayNotBlock(): boolean {
+    return (this.flags & (FLAG_IN_MULTI | FLAG_REPLICATED | FLAG_COORDINATED)) !== 0;
+  }
+
+  block(keys: string[], timeoutMs: number): void {
+    if (this.serving) {
+      // re-executed for a ready key and still nothing to take: stay parked where it was
+      this.reblocked = true;
+      return;
+    }
+    const req: BlockedRequest = {
+      connId: this.connId,
+      seq: this.seq,
+      db: this.db.id,
+      proto: this.protocol,
+      cmd: this.cmd,
+      argv: this.args.all(),
+      keys,
+      deadline: timeoutMs > 0 ? this.now + timeoutMs : 0,
+    };
+    this.blockedByConn.set(this.connId, req);
+    for (const k of keys) {
+      const id = `${req.db}\0${k}`;
+      let q = this.blockedByKey.get(id);
+      if (!q) {
+        q = [];
+        this.blockedByKey.set(id, q);
+      }
+      q.push(req);
+    }
+    this.reblocked = true;
+  }
+
+  // ---- main loop --------------------------------------------------------------------------------
+
+  /** Drain every published request; returns how many records were processed. */
+  drain(): number {
+    if (!this.requests.poll()) return 0;
+    this.now = Date.now();
+    this.ks.now = this.now;
+    let n = 0;
+    const ring = this.requests;
+    for (let off = ring.next(); off >= 0; off = ring.next()) {
+      this.handleRecord(off, ring.recordLength);
+      n++;
+      // hand space back regularly so a long batch does not stall the producer
+      if ((n & 255) === 0) ring.release();
+    }
+    ring.release();
+    this.publishReplies();
+    return n;
+  }
+
+  /** Publish replies; wake the main thread if it went to sleep waiting for them. */
+  publishReplies(): void {
+    this.replies.publish();
+    if (this.replies.claimWake()) this.wakeMain();
+  }
+
+  /** Periodic work: active expiry, blocked-client timeouts. Returns ms until it wants to run again. */
+  cron(): number {
+    const now = Date.now();
+    this.now = now;
+    this.ks.now = now;
+    const period = Math.max(1, Math.floor(1000 / Math.max(1, this.config.hz)));
+    if (now - this.lastCron >= period) {
+      this.lastCron = now;
+      if (this.config.activeExpireEnabled && !this.ks.replica) {
+        for (const db of this.ks.dbs) {
+          if (db.expiresSize === 0) continue;
+          // keep going while a good share of the sampled keys were expired, within a time budget
+          const until = now + Math.max(1, period / 4);
+          for (;;) {
+            const [checked, expired] = db.activeExpire(200);
+            if (checked === 0 || expired * 4 < checked || Date.now() >= until) break;
+          }
+        }
+        this.flushExpiredOutside();
+      }
+    }
+    let wait = period - (Date.now() - this.lastCron);
+    if (this.blockedByConn.size > 0) wait = Math.min(wait, this.expireBlocked());
+    this.publishReplies();
+    return Math.max(1, wait);
+  }
+
+  // ---- records ------------------------------------------------------------------------------
+
+  private handleRecord(off: number, len: number): void {
+    const i32 = this.requests.i32;
+    const base = off >> 2;
+    const w0 = i32[base]!;
+    const kind = kindOf(w0);
+    const flags = flagsOf(w0);
+    const db = dbOf(w0);
+    const connId = i32[base + 1]!;
+    const seq = i32[base + 2]!;
+    const w3 = i32[base + 3]!;
+    const bodyLen = i32[base + 4]!;
+    const data = this.requests.data;
+    let body = data;
+    let bodyStart = off + HEADER_BYTES;
+    if (flags & FLAG_MORE || this.assembly.size > 0) {
+      const id = `${connId}:${seq}`;
+      const parts = this.assembly.get(id);
+      if (flags & FLAG_MORE) {
+        const copy = Buffer.from(data.subarray(bodyStart, bodyStart + bodyLen));
+        if (parts) parts.push(copy);
+        else this.assembly.set(id, [copy]);
+        return;
+      }
+      if (parts) {
+        parts.push(data.subarray(bodyStart, bodyStart + bodyLen));
+        body = Buffer.concat(parts);
+        this.assembly.delete(id);
+        bodyStart = 0;
+      }
+    }
+    const total = body === data ? bodyLen : body.length;
+    void len;
+    this.connId = connId;
+    this.seq = seq;
+    this.flags = flags;
+    this.protocol = ((w3 >>> 16) & 0xff) === 3 ? 3 : 2;
+    this.db = this.ks.db(db);
+    switch (kind) {
+      case REQ_COMMAND:
+        this.runRequest(body, bodyStart, total, w3 & 0xffff, true);
+        break;
+      case REQ_TXN:
+        this.runTransaction(body, bodyStart, total);
+        break;
+      case REQ_CONTROL:
+        this.runControl(body, bodyStart, total);
+        break;
+      default:
+        throw new Error(`shard ${this.shard}: unknown request kind ${kind}`);
+    }
+  }
+
+  /** Frame one RESP multibulk request at body[start, start+len) into this.args; returns its end. */
+  private frameBody(body: Buffer, start: number, end: number): number {
+    // the main thread validated the framing: "*N\r\n" then N x "$L\r\n<bytes>\r\n"
+    let p = start + 1;
+    let n = 0;
+    while (body[p] !== 13) n = n * 10 + body[p++]! - 48;
+    p += 2;
+    if (n > this.starts.length) {
+      let size = this.starts.length;
+      while (size < n) size *= 2;
+      this.starts = new Int32Array(size);
+      this.lens = new Int32Array(size);
+    }
+    for (let i = 0; i < n; i++) {
+      p++; // '$'
+      let l = 0;
+      while (body[p] !== 13) l = l * 10 + body[p++]! - 48;
+      p += 2;
+      this.starts[i] = p;
+      this.lens[i] = l;
+      p += l + 2;
+    }
+    this.args.set(body, this.starts, this.lens, n);
+    this.argc = n;
+    void end;
+    return p;
+  }
+
+  /**
+   * Execute one request and, if `emit`, write its reply record. Returns false if the handler threw
+   * an error (the reply then is the error).
+   */
+  private runRequest(body: Buffer, start: number, len: number, cmdId: number, emit: boolean): boolean {
+    this.frameBody(body, start, start + len);
+    this.body = body;
+    this.bodyStart = start;
+    this.bodyLen = len;
+    const ok = this.execute(cmdId);
+    if (emit) this.emitCommandResult();
+    return ok;
+  }
+
+  private execute(cmdId: number): boolean {
+    const cmd = this.commands[cmdId];
+    const handler = this.handlers[cmdId];
+    this.w.reset();
+    this.w.proto = this.protocol;
+    this.propMode = PropMode.None;
+    this.reblocked = false;
+    this.inCommand = true;
+    let ok = true;
+    try {
+      if (!cmd || !handler) throw new Error(`shard ${this.shard}: no handler for command id ${cmdId}`);
+      this.cmd = cmd;
+      this.ks.applyingMasterStream = (this.flags & FLAG_REPLICATED) !== 0;
+      handler(this);
+      this.commandsProcessed++;
+    } catch (e) {
+      ok = false;
+      this.w.reset();
+      if (e instanceof CommandError) {
+        this.w.error(sanitizeErrorText(e.reply));
+      } else {
+        // A bug in a handler must not take the shard (and the server) down: report and carry on.
+        const msg = e instanceof Error ? e.message : String(e);
+        this.w.error(sanitizeErrorText(`ERR internal error in '${cmd?.name ?? cmdId}': ${msg}`));
+        console.error(e);
+      }
+    } finally {
+      this.inCommand = false;
+      this.ks.applyingMasterStream = false;
+    }
+    if ((this.propMode as PropMode) === PropMode.AsIs && ok) this.p.raw(this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen));
+    return ok;
+  }
+
+  /** Emit the reply (or the blocked marker) and propagation of the command just executed. */
+  private emitCommandResult(): void {
+    const replicated = (this.flags & (FLAG_REPLICATED | FLAG_NO_PROPAGATE)) !== 0;
+    if (replicated) this.p.reset();
+    if (this.reblocked && !this.serving) {
+      this.emit(REP_REPLY, FLAG_BLOCKED, this.db.id, this.connId, this.seq, null, this.p);
+    } else if (this.flags & FLAG_REPLICATED) {
+      if (this.p.len > 0) this.emit(REP_PROPAGATE, 0, this.db.id, 0, 0, null, this.p);
+    } else {
+      this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
+    }
+    this.p.reset();
+    if (this.readyKeys.length > 0) this.serveReadyKeys();
+  }
+
+  /**
+   * MULTI/EXEC whose commands all live on this shard: body = repeated (u32 cmdId, u32 len, request).
+   * Runs them back to back (nothing else runs on this shard meanwhile), replies with one array, and
+   * wraps the propagated writes in MULTI/EXEC.
+   */
+  private runTransaction(body: Buffer, start: number, len: number): void {
+    const connId = this.connId;
+    const seq = this.seq;
+    const db0 = this.db;
+    const end = start + len;
+    const out = new RespWriter(4096);
+    out.proto = this.protocol;
+    const prop = new RespWriter(1024);
+    if (this.dirty.has(connId)) {
+      this.unwatchAll(connId);
+      out.nullArray();
+      this.emit(REP_REPLY, 0, db0.id, connId, seq, out, null);
+      return;
+    }
+    this.unwatchAll(connId);
+    const items: [number, number, number][] = [];
+    for (let p = start; p < end; ) {
+      const cmdId = body.readUInt32LE(p);
+      const l = body.readUInt32LE(p + 4);
+      items.push([cmdId, p + 8, l]);
+      p += 8 + l;
+    }
+    out.array(items.length);
+    let wrote = false;
+    const flagsBefore = this.flags;
+    this.flags |= FLAG_IN_MULTI;
+    for (const [cmdId, s, l] of items) {
+      this.frameBody(body, s, s + l);
+      this.body = body;
+      this.bodyStart = s;
+      this.bodyLen = l;
+      this.execute(cmdId);
+      out.raw(this.w.buf.subarray(0, this.w.len));
+      if (this.p.len > 0) {
+        if (!wrote) {
+          prop.command(['MULTI']);
+          wrote = true;
+        }
+        // a SELECT inside the transaction changes the db of later commands; keep streams consistent
+        prop.raw(this.p.buf.subarray(0, this.p.len));
+        this.p.reset();
+      }
+    }
+    this.flags = flagsBefore;
+    if (wrote) prop.command(['EXEC']);
+    this.db = db0;
+    this.w.reset();
+    this.emit(REP_REPLY, 0, db0.id, connId, seq, out, prop);
+    if (this.readyKeys.length > 0) this.serveReadyKeys();
+  }
+
+  private runControl(body: Buffer, start: number, len: number): void {
+    this.frameBody(body, start, start + len);
+    const op = this.args.str(0);
+    const h = CONTROL_HANDLERS[op];
+    this.w.reset();
+    this.w.proto = this.protocol;
+    this.p.reset();
+    try {
+      if (!h) throw new Error(`unknown control op ${op}`);
+      h(this);
+    } catch (e) {
+      this.w.reset();
+      this.w.error(e instanceof CommandError ? e.reply : `ERR ${(e as Error).message}`);
+    }
+    this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
+    this.p.reset();
+    if (this.readyKeys.length > 0) this.serveReadyKeys();
+  }
+
+  // ---- cross-shard commands ---------------------------------------------------------------
+
+  private shippedKeys: Set<string> | null = null;
+  private shippedModified = new Set<string>();
+
+  /**
+   * Control op "ship": run one command here with keys owned by other shards installed for its
+   * duration. The main thread holds every involved shard while this runs, so no one else can see or
+   * change those keys meanwhile; it writes the modified ones back to their owners afterwards.
+   *   args: ship <db> <cmdId> <proto> <n> (<key> <payload|""> <expire-at>){n} <request>
+   *   reply: [<reply bytes>, [<key> <payload|""> <expire-at>]...] for the shipped keys it modified
+   */
+  runShipped(): void {
+    const a = this.args;
+    const db = this.ks.db(Number(a.str(1)));
+    const cmdId = Number(a.str(2));
+    const proto: 2 | 3 = a.str(3) === '3' ? 3 : 2;
+    const n = Number(a.str(4));
+    const keys: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const key = a.str(5 + i * 3);
+      const payload = a.bytes(6 + i * 3);
+      const at = Number(a.str(7 + i * 3));
+      keys.push(key);
+      if (payload.length === 0) continue;
+      const v = parseDumpPayload(payload);
+      if (v === null) throw new CommandError('ERR ship: bad payload');
+      db.installRaw(key, v, at);
+    }
+    const inner = a.bytes(5 + n * 3);
+    const flagsBefore = this.flags;
+    this.shippedKeys = new Set(keys);
+    this.shippedModified.clear();
+    this.db = db;
+    this.protocol = proto;
+    this.flags |= FLAG_COORDINATED;
+    try {
+      this.frameBody(inner, 0, inner.length);
+      this.body = inner;
+      this.bodyStart = 0;
+      this.bodyLen = inner.length;
+      this.execute(cmdId);
+    } finally {
+      this.flags = flagsBefore;
+      this.shippedKeys = null;
+    }
+    const reply = this.w.toBuffer();
+    const out = new RespWriter(reply.length + 256);
+    out.array(2);
+    out.bulkBytes(reply);
+    out.array(this.shippedModified.size * 3);
+    for (const key of this.shippedModified) {
+      const v = db.peek(key);
+      out.bulk(key);
+      if (v === undefined) out.bulk('');
+      else out.bulkBytes(createDumpPayload(v));
+      out.int(v === undefined ? -1 : db.getExpire(key));
+    }
+    for (const key of keys) db.removeAt(key, this.ks.slotOf(key));
+    this.shippedModified.clear();
+    this.w.reset();
+    this.w.raw(out.buf.subarray(0, out.len));
+  }
+
+  // ---- reply ring ---------------------------------------------------------------------------
+
+  /** Append a reply record (split with FLAG_MORE when larger than a ring record can be). */
+  emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: RespWriter | null): void {
+    const rlen = reply ? reply.len : 0;
+    const plen = prop ? prop.len : 0;
+    const ring = this.replies;
+    const max = ring.maxRecord() - HEADER_BYTES;
+    if (rlen + plen <= max) {
+      const off = this.reserve(HEADER_BYTES + rlen + plen);
+      this.writeHeader(off, kind, flags, db, connId, seq, rlen, plen);
+      if (rlen) ring.data.set(reply!.buf.subarray(0, rlen), off + HEADER_BYTES);
+      if (plen) ring.data.set(prop!.buf.subarray(0, plen), off + HEADER_BYTES + rlen);
+      ring.commit(HEADER_BYTES + rlen + plen);
+      return;
+    }
+    // large: stream the reply bytes, then the propagation bytes, in chunks
+    const parts: [Buffer, boolean][] = [];
+    if (rlen) parts.push([reply!.buf.subarray(0, rlen), true]);
+    if (plen) parts.push([prop!.buf.subarray(0, plen), false]);
+    const chunks: [Buffer, boolean][] = [];
+    for (const [b, isReply] of parts) for (let o = 0; o < b.length; o += max) chunks.push([b.subarray(o, Math.min(b.length, o + max)), isReply]);
+    for (let i = 0; i < chunks.length; i++) {
+      const [c, isReply] = chunks[i]!;
+      const last = i === chunks.length - 1;
+      const off = this.reserve(HEADER_BYTES + c.length);
+      this.writeHeader(off, kind, flags | (last ? 0 : FLAG_MORE), db, connId, seq, isReply ? c.length : 0, isReply ? 0 : c.length);
+      ring.data.set(c, off + HEADER_BYTES);
+      ring.commit(HEADER_BYTES + c.length);
+    }
+  }
+
+  private writeHeader(off: number, kind: number, flags: number, db: number, connId: number, seq: number, rlen: number, plen: number): void {
+    const i32 = this.replies.i32;
+    const b = off >> 2;
+    i32[b] = word0(kind, flags, db);
+    i32[b + 1] = connId;
+    i32[b + 2] = seq;
+    i32[b + 3] = rlen;
+    i32[b + 4] = plen;
+  }
+
+  /** Reserve reply-ring space, waiting for the main thread to drain when it is full. */
+  private reserve(len: number): number {
+    const ring = this.replies;
+    let off = ring.reserve(len);
+    while (off < 0) {
+      this.publishReplies();
+      ring.waitForSpace(5);
+      off = ring.reserve(len);
+    }
+    return off;
+  }
+
+  // ---- keyspace hooks -----------------------------------------------------------------------
+
+  private onExpired(db: number, key: string): void {
+    if (this.inCommand && db === this.db.id && !(this.flags & FLAG_REPLICATED)) {
+      this.p.command(['DEL', key]);
+      return;
+    }
+    let list = this.expiredOutside.get(db);
+    if (!list) {
+      list = [];
+      this.expiredOutside.set(db, list);
+    }
+    list.push(key);
+    if (!this.inCommand && list.length >= 256) this.flushExpiredOutside();
+  }
+
+  private flushExpiredOutside(): void {
+    if (this.expiredOutside.size === 0) return;
+    const w = new RespWriter(4096);
+    for (const [db, keys] of this.expiredOutside) {
+      w.reset();
+      for (const k of keys) w.command(['DEL', k]);
+      this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
+    }
+    this.expiredOutside.clear();
+  }
+
+  private onModified(db: number, key: string): void {
+    if (this.shippedKeys !== null && this.shippedKeys.has(key)) this.shippedModified.add(key);
+    if (this.watchers.size === 0) return;
+    const set = this.watchers.get(`${db}\0${key}`);
+    if (set) for (const c of set) this.dirty.add(c);
+  }
+
+  /** Mark every connection watching a key in db as dirty (FLUSHDB, SWAPDB). */
+  touchAllWatched(db: number | null): void {
+    for (const [id, set] of this.watchers) {
+      if (db !== null && !id.startsWith(`${db}\0`)) continue;
+      for (const c of set) this.dirty.add(c);
+    }
+  }
+
+  watch(connId: number, db: number, key: string): void {
+    const id = `${db}\0${key}`;
+    let set = this.watchers.get(id);
+    if (!set) {
+      set = new Set();
+      this.watchers.set(id, set);
+    }
+    set.add(connId);
+    let mine = this.watchedBy.get(connId);
+    if (!mine) {
+      mine = new Set();
+      this.watchedBy.set(connId, mine);
+    }
+    mine.add(id);
+  }
+
+  unwatchAll(connId: number): void {
+    const mine = this.watchedBy.get(connId);
+    if (mine) {
+      for (const id of mine) {
+        const set = this.watchers.get(id);
+        if (set) {
+          set.delete(connId);
+          if (set.size === 0) this.watchers.delete(id);
+        }
+      }
+      this.watchedBy.delete(connId);
+    }
+    this.dirty.delete(connId);
+  }
+
+  private onReady(db: number, key: string): void {
+    if (this.blockedByKey.size === 0) return;
+    const id = `${db}\0${key}`;
+    if (this.blockedByKey.has(id)) this.readyKeys.push(id);
+  }
+
+  // ---- blocked clients ----------------------------------------------------------------------
+
+  /** Serve clients blocked on keys that became ready, in arrival order, re-running their commands. */
+  private serveReadyKeys(): void {
+    const saved = { connId: this.connId, seq: this.seq, flags: this.flags, db: this.db, protocol: this.protocol };
+    while (this.readyKeys.length > 0) {
+      const q = this.blockedByKey.get(this.readyKeys.shift()!);
+      if (!q) continue;
+      // the first waiter that cannot be served means the key is empty again
+      for (const req of [...q]) if (!this.serveBlocked(req)) break;
+    }
+    this.connId = saved.connId;
+    this.seq = saved.seq;
+    this.flags = saved.flags;
+    this.db = saved.db;
+    this.protocol = saved.protocol;
+  }
+
+  /** Re-run a blocked request; true if it was served (and unblocked). */
+  private serveBlocked(req: BlockedRequest): boolean {
+    this.connId = req.connId;
+    this.seq = req.seq;
+    this.flags = 0;
+    this.db = this.ks.db(req.db);
+    this.protocol = req.proto;
+    this.args.set(Buffer.alloc(0), this.starts, this.lens, req.argv.length, req.argv);
+    this.argc = req.argv.length;
+    // rebuild the request bytes for AsIs propagation
+    const enc = new RespWriter(256);
+    enc.command(req.argv);
+    this.body = enc.buf;
+    this.bodyStart = 0;
+    this.bodyLen = enc.len;
+    this.serving = req;
+    this.execute(req.cmd.id);
+    this.serving = null;
+    if (this.reblocked) {
+      this.p.reset();
+      return false;
+    }
+    this.removeBlocked(req);
+    this.emit(REP_REPLY, 0, req.db, req.connId, req.seq, this.w, this.p);
+    this.p.reset();
+    return true;
+  }
+
+  removeBlocked(req: BlockedRequest): void {
+    this.blockedByConn.delete(req.connId);
+    for (const k of req.keys) {
+      const id = `${req.db}\0${k}`;
+      const q = this.blockedByKey.get(id);
+      if (!q) continue;
+      const i = q.indexOf(req);
+      if (i >= 0) q.splice(i, 1);
+      if (q.length === 0) this.blockedByKey.delete(id);
+    }
+  }
+
+  /** Unblock a connection: reply with `reply` (timeout/null or an error), or silently when null. */
+  unblock(connId: number, reply: Buffer | string | null): boolean {
+    const req = this.blockedByConn.get(connId);
+    if (!req) return false;
+    this.removeBlocked(req);
+    if (reply !== null) {
+      const w = new RespWriter(64);
+      w.proto = req.proto;
+      if (typeof reply === 'string') w.error(reply);
+      else if (reply === NULL_ARRAY) w.nullArray();
+      else w.raw(reply);
+      this.emit(REP_REPLY, 0, req.db, req.connId, req.seq, w, null);
+    }
+    return true;
+  }
+
+  /** Time out blocked requests whose deadline passed; returns ms until the next deadline. */
+  private expireBlocked(): number {
+    const now = Date.now();
+    let next = 1000;
+    for (const req of [...this.blockedByConn.values()]) {
+      if (req.deadline === 0) continue;
+      if (req.deadline <= now) this.unblock(req.connId, NULL_ARRAY);
+      else next = Math.min(next, req.deadline - now);
+    }
+    return next;
+  }
+}
+
+export { NULL_ARRAY };

@@ -1,0 +1,48 @@
+/*
+ * Shard worker entry point. Builds the Shard from workerData and runs its loop forever: drain the
+ * request ring, run periodic work, sleep in Atomics.wait until woken (or until the next timer: active
+ * expiry, blocked-client timeouts). The thread never returns to its event loop; everything it
+ * receives arrives through the request ring.
+ */
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { CommandTable, type Route } from '../commands/table.js';
+import type { ShardConfig } from './context.js';
+import { SHARD_HANDLERS } from './commands/index.js';
+import { Shard } from './shard.js';
+
+interface ShardWorkerData {
+  index: number;
+  shards: number;
+  databases: number;
+  requestRing: SharedArrayBuffer;
+  replyRing: SharedArrayBuffer;
+  implemented: [string, Route][];
+  config: ShardConfig;
+}
+
+const data = workerData as ShardWorkerData;
+const table = new CommandTable(new Map(data.implemented));
+const port = parentPort!;
+
+const shard = new Shard({
+  index: data.index,
+  shards: data.shards,
+  databases: data.databases,
+  requestRing: data.requestRing,
+  replyRing: data.replyRing,
+  commands: table.byId,
+  handlers: SHARD_HANDLERS,
+  config: data.config,
+  wakeMain: () => port.postMessage(0),
+});
+
+port.postMessage('ready');
+
+for (;;) {
+  let idle = 0;
+  while (shard.drain() > 0) idle = 0;
+  idle++;
+  const wait = shard.cron();
+  shard.requests.waitForData(wait);
+}
