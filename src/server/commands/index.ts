@@ -3,11 +3,15 @@
  */
 
 import type { MainHandler } from '../main-ctx.js';
+import { clientHandlers as client } from './client.js';
+import { commandHandlers as command } from './command.js';
 import { handlers as connection } from './connection.js';
 import { handlers as keyspace } from './keyspace.js';
 import { handlers as server } from './server.js';
 
 export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
+  ...client,
+  ...command,
   ...connection,
   ...keyspace,
   ...server,

@@ -121,19 +121,23 @@ export const handlers: Record<string, MainHandler> = {
     setImmediate(() => void c.server.shutdown(0));
   },
 
-  async 'debug|sleep'(c) {
-    const secs = c.args.float(2);
-    // DEBUG SLEEP blocks the whole server in Redis; here it stalls the main thread likewise
-    const until = Date.now() + secs * 1000;
-    while (Date.now() < until) {
-      /* busy wait, as redis does (debugDelay) */
+  debug(c) {
+    const sub = c.args.lower(1);
+    if (sub === 'sleep' && c.argc === 3) {
+      const secs = c.args.float(2);
+      // DEBUG SLEEP stops the whole server in Redis; stalling the main thread stops every client here
+      const until = Date.now() + secs * 1000;
+      while (Date.now() < until) {
+        /* busy wait, as redis does (debugDelay) */
+      }
+      c.w.ok();
+      return;
     }
-    c.w.ok();
-  },
-
-  'debug|help'(c) {
-    c.w.bulkArray(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.']);
+    if (sub === 'help' && c.argc === 2) {
+      c.w.bulkArray(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.']);
+      return;
+    }
+    throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${c.args.str(1)}'. Try DEBUG HELP.`);
   },
 };
 
-export { unknownSubcommand };
