@@ -1,0 +1,160 @@
+/*
+ * Test helpers: start shardis (built dist/main.js) or a reference redis-server as a child process on a
+ * free port, and find the Debian binaries the interop tests need.
+ *
+ * Binaries: outside CI a missing binary skips the test with a loud message; with CI=true it fails.
+ */
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const MAIN = path.join(ROOT, 'dist/main.js');
+
+export interface Proc {
+  port: number;
+  host: string;
+  proc: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+function wrap(proc: ChildProcess, port: number, out: string[]): Proc {
+  const exited = new Promise<number | null>((resolve) => {
+    if (proc.exitCode !== null) resolve(proc.exitCode);
+    else proc.once('exit', (code) => resolve(code));
+  });
+  return {
+    port,
+    host: '127.0.0.1',
+    proc,
+    exited,
+    output: () => out.join(''),
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address() as net.AddressInfo;
+      s.close(() => resolve(a.port));
+    });
+  });
+}
+
+export interface StartOptions {
+  shards?: number;
+  /** Extra command-line arguments (redis-server syntax), e.g. ['--requirepass', 'x'] or a config file path first. */
+  args?: string[];
+  /** Fixed port instead of port 0. */
+  port?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Start shardis on port 0 (or opts.port) and resolve once it logs its ready line. */
+export async function startShardis(opts: StartOptions = {}): Promise<Proc> {
+  const args = [MAIN, ...(opts.args ?? [])];
+  if (!args.includes('--port')) args.push('--port', String(opts.port ?? 0));
+  if (!args.includes('--shards')) args.push('--shards', String(opts.shards ?? 1));
+  if (!args.includes('--save')) args.push('--save', '');
+  const proc = spawn(process.execPath, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: string[] = [];
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const onData = (d: Buffer): void => {
+      out.push(d.toString());
+      if (done) return;
+      const m = /Ready to accept connections tcp \(port (\d+)\)/.exec(out.join(''));
+      if (m) {
+        done = true;
+        resolve(wrap(proc, Number(m[1]), out));
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.once('exit', (code) => {
+      if (!done) {
+        done = true;
+        reject(new Error(`shardis exited with ${code} before ready:\n${out.join('')}`));
+      }
+    });
+  });
+}
+
+/** Path of a Debian binary, or null. With CI=true a missing binary throws. */
+export function binary(name: string): string | null {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  const p = r.status === 0 ? r.stdout.trim() : '';
+  if (p) return p;
+  if (process.env.CI === 'true') throw new Error(`${name} is required in CI but is not installed`);
+  console.warn(`\n!!!!! SKIPPING: ${name} is not installed (apt-get install redis-server redis-tools redis-sentinel); these tests run in CI !!!!!\n`);
+  return null;
+}
+
+/** True if every named binary is present (see binary()). */
+export function haveBinaries(...names: string[]): boolean {
+  return names.map((n) => binary(n)).every((p) => p !== null);
+}
+
+/** Start a reference redis-server on a free port; resolves when it accepts connections. */
+export async function startRedis(args: string[] = [], cwd?: string): Promise<Proc> {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', ...args], { cwd: cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: string[] = [];
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const onData = (d: Buffer): void => {
+      out.push(d.toString());
+      if (!done && /Ready to accept connections/.test(out.join(''))) {
+        done = true;
+        resolve(wrap(proc, port, out));
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.once('exit', (code) => {
+      if (!done) {
+        done = true;
+        reject(new Error(`redis-server exited with ${code}:\n${out.join('')}`));
+      }
+    });
+  });
+}
+
+/** Poll `fn` until it returns truthy or `ms` pass (then throw with `what`). */
+export async function waitFor<T>(fn: () => Promise<T> | T, what: string, ms = 10_000, every = 50): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
