@@ -7,6 +7,7 @@ import { clientHandlers as client } from './client.js';
 import { commandHandlers as command } from './command.js';
 import { handlers as connection } from './connection.js';
 import { handlers as keyspace } from './keyspace.js';
+import { handlers as scripting } from './scripting.js';
 import { handlers as server } from './server.js';
 
 export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
@@ -14,5 +15,6 @@ export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...command,
   ...connection,
   ...keyspace,
+  ...scripting,
   ...server,
 };
