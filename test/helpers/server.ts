@@ -119,9 +119,12 @@ export function haveBinaries(...names: string[]): boolean {
 }
 
 /** Start a reference redis-server on a free port; resolves when it accepts connections. */
-export async function startRedis(args: string[] = [], cwd?: string): Promise<Proc> {
-  const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', ...args], { cwd: cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startRedis(args: string[] = [], cwd?: string, fixedPort?: number): Promise<Proc> {
+  const port = fixedPort ?? (await freePort());
+  // a config file, if any, must come first (redis-server syntax)
+  const conf = args.length > 0 && !args[0]!.startsWith('--') ? [args[0]!] : [];
+  const rest = conf.length > 0 ? args.slice(1) : args;
+  const proc = spawn('redis-server', [...conf, '--port', String(port), '--save', '', '--appendonly', 'no', ...rest], { cwd: cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   return new Promise((resolve, reject) => {
     let done = false;

@@ -1,0 +1,246 @@
+/*
+ * High availability under the real redis-sentinel 7: three sentinels (quorum 2) over a shardis master
+ * and two replicas. The master is SIGKILLed while a client writes through ioredis's sentinel support;
+ * the replica with the better priority is promoted, the other is re-pointed, acknowledged writes
+ * survive, and the old master restarted from its config file comes back as a replica.
+ *
+ * Set HA_REFERENCE=redis to run the same scenario against redis-server (checks the test itself).
+ * Needs redis-sentinel (and redis-server for the reference run): required in CI.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { startSentinel } from './helpers/sentinel.js';
+
+const HAVE = haveBinaries('redis-sentinel', 'redis-server');
+const REFERENCE = process.env.HA_REFERENCE === 'redis';
+
+async function startNode(conf: string, port: number): Promise<Proc> {
+  if (REFERENCE) return startRedis([conf], path.dirname(conf), port);
+  return startShardis({ args: [conf], port, shards: 2, cwd: path.dirname(conf) });
+}
+
+function infoField(info: string, name: string): string | undefined {
+  const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
+  return m ? m[1]!.trim() : undefined;
+}
+
+async function role(port: number): Promise<unknown[]> {
+  const c = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await c.connect();
+    return (await c.call('ROLE')) as unknown[];
+  } finally {
+    c.disconnect();
+  }
+}
+
+describe.skipIf(!HAVE)('redis-sentinel over shardis', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-ha-'));
+  const nodes: Proc[] = [];
+  const sentinels: Proc[] = [];
+  let mPort = 0;
+  let aPort = 0;
+  let bPort = 0;
+  const confs: Record<string, string> = {};
+
+  beforeAll(async () => {
+    mPort = await freePort();
+    aPort = await freePort();
+    bPort = await freePort();
+    const write = (name: string, lines: string[]): string => {
+      const f = path.join(dir, `${name}.conf`);
+      fs.writeFileSync(f, lines.join('\n') + '\n');
+      confs[name] = f;
+      return f;
+    };
+    write('m', [`port ${mPort}`, 'replica-priority 100', `dir ${dir}`, 'save ""', 'repl-diskless-sync yes']);
+    write('a', [`port ${aPort}`, `replicaof 127.0.0.1 ${mPort}`, 'replica-priority 10', `dir ${dir}`, 'save ""']);
+    write('b', [`port ${bPort}`, `replicaof 127.0.0.1 ${mPort}`, 'replica-priority 50', `dir ${dir}`, 'save ""']);
+    nodes.push(await startNode(confs.m!, mPort));
+    nodes.push(await startNode(confs.a!, aPort));
+    nodes.push(await startNode(confs.b!, bPort));
+    const m = new Redis({ port: mPort });
+    await waitFor(async () => infoField(await m.info('replication'), 'connected_slaves') === '2', 'two replicas on the master', 20_000);
+    m.disconnect();
+    for (let i = 0; i < 3; i++) {
+      sentinels.push(await startSentinel({ masterName: 'mymaster', masterPort: mPort, quorum: 2, downAfterMs: 1000, failoverTimeoutMs: 10_000, dir, index: i }));
+    }
+    // every sentinel sees both replicas and the two other sentinels (found through __sentinel__:hello)
+    for (const s of sentinels) {
+      const c = new Redis({ port: s.port });
+      await waitFor(async () => ((await c.call('SENTINEL', 'replicas', 'mymaster')) as unknown[]).length === 2, 'sentinel sees 2 replicas', 30_000);
+      await waitFor(async () => ((await c.call('SENTINEL', 'sentinels', 'mymaster')) as unknown[]).length === 2, 'sentinel sees 2 sentinels', 30_000);
+      c.disconnect();
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const s of sentinels) await s.kill();
+    for (const n of nodes) await n.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails over on master death: best-priority replica promoted, writes resume, acked writes survive, old master rejoins', async () => {
+    const client = new Redis({
+      sentinels: sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
+      name: 'mymaster',
+      maxRetriesPerRequest: 1,
+    });
+    client.on('error', () => {}); // reconnects through the sentinels are expected here
+    const acked = new Map<string, string>();
+    let written = 0;
+    let afterKill = 0;
+    let killed = false;
+    let stop = false;
+    const pending = new Map<string, string>();
+    const writer = (async () => {
+      for (let i = 0; !stop; i++) {
+        const k = `ha:${i}`;
+        try {
+          await client.set(k, String(i));
+          pending.set(k, String(i));
+          written++;
+          if (killed) afterKill++;
+          if (i % 10 === 9) {
+            const n = (await client.call('WAIT', '1', '2000')) as number;
+            if (n >= 1) {
+              for (const [pk, pv] of pending) acked.set(pk, pv);
+              pending.clear();
+            }
+          }
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    })();
+
+    await waitFor(() => acked.size >= 200, '200 acknowledged writes', 30_000);
+    const ackedBeforeKill = new Map(acked);
+    await nodes[0]!.kill();
+    killed = true;
+
+    const s0 = new Redis({ port: sentinels[0]!.port });
+    await waitFor(async () => {
+      const addr = (await s0.call('SENTINEL', 'get-master-addr-by-name', 'mymaster')) as string[];
+      return addr[1] === String(aPort);
+    }, 'sentinel promotes replica a (priority 10)', 60_000);
+
+    await waitFor(() => afterKill >= 100, 'writes resume on the new master', 60_000);
+    stop = true;
+    await writer;
+    client.disconnect();
+
+    const a = new Redis({ port: aPort });
+    expect(await role(aPort)).toEqual(expect.arrayContaining(['master']));
+    for (const [k, v] of ackedBeforeKill) expect(await a.get(k)).toBe(v);
+
+    // replica b is re-pointed at a and receives new writes
+    const b = new Redis({ port: bPort });
+    await waitFor(async () => {
+      const info = await b.info('replication');
+      return infoField(info, 'master_port') === String(aPort) && infoField(info, 'master_link_status') === 'up';
+    }, 'replica b re-pointed to a', 60_000);
+    await a.set('after-failover', 'yes');
+    await waitFor(async () => (await b.get('after-failover')) === 'yes', 'b receives writes from the new master', 20_000);
+    // CONFIG REWRITE persisted the new role in b's config file
+    expect(fs.readFileSync(confs.b!, 'utf8')).toMatch(new RegExp(`^replicaof 127\\.0\\.0\\.1 ${aPort}$`, 'm'));
+
+    // the old master comes back from its config file and is turned into a replica of a
+    nodes[0] = await startNode(confs.m!, mPort);
+    await waitFor(async () => {
+      const r = await role(mPort);
+      return r[0] === 'slave' && r[2] === aPort && r[3] === 'connected';
+    }, 'old master rejoins as a replica of a', 60_000);
+    const m = new Redis({ port: mPort });
+    await waitFor(async () => (await m.get('after-failover')) === 'yes', 'old master has the new data', 20_000);
+    expect(fs.readFileSync(confs.m!, 'utf8')).toMatch(new RegExp(`^replicaof 127\\.0\\.0\\.1 ${aPort}$`, 'm'));
+    a.disconnect();
+    b.disconnect();
+    m.disconnect();
+    s0.disconnect();
+  }, 180_000);
+});
+
+describe.skipIf(!HAVE)('FAILOVER', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-failover-'));
+  const nodes: Proc[] = [];
+  const ports: number[] = [];
+
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) ports.push(await freePort());
+    for (let i = 0; i < 3; i++) {
+      const f = path.join(dir, `n${i}.conf`);
+      const lines = [`port ${ports[i]}`, `dir ${dir}`, 'save ""'];
+      if (i > 0) lines.push(`replicaof 127.0.0.1 ${ports[0]}`);
+      fs.writeFileSync(f, lines.join('\n') + '\n');
+      nodes.push(await startNode(f, ports[i]!));
+    }
+    const m = new Redis({ port: ports[0] });
+    await waitFor(async () => ((await m.info('replication')).match(/state=online/g) ?? []).length === 2, 'two online replicas', 20_000);
+    m.disconnect();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const n of nodes) await n.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers with Redis errors', async () => {
+    const m = new Redis({ port: ports[0] });
+    const r = new Redis({ port: ports[1] });
+    expect(infoField(await m.info('replication'), 'master_failover_state')).toBe('no-failover');
+    await expect(m.call('FAILOVER', 'ABORT')).rejects.toThrow('ERR No failover in progress.');
+    await expect(r.call('FAILOVER')).rejects.toThrow('ERR FAILOVER is not valid when server is a replica.');
+    await expect(m.call('FAILOVER', 'TO', '127.0.0.1', '1')).rejects.toThrow('ERR FAILOVER target HOST and PORT is not a replica.');
+    await expect(m.call('FAILOVER', 'FORCE')).rejects.toThrow('ERR FAILOVER with force option requires both a timeout and target HOST and IP.');
+    await expect(m.call('FAILOVER', 'TIMEOUT', '-1')).rejects.toThrow('ERR FAILOVER timeout must be greater than 0');
+    await expect(m.call('FAILOVER', 'BOGUS')).rejects.toThrow('ERR syntax error');
+    m.disconnect();
+    r.disconnect();
+  });
+
+  it('FAILOVER TO a chosen replica under write load loses no acknowledged write', async () => {
+    const [p0, p1] = [ports[0]!, ports[1]!];
+    const w = new Redis({ port: p0, maxRetriesPerRequest: 0 });
+    w.on('error', () => {});
+    const acked: string[] = [];
+    let stop = false;
+    const writer = (async () => {
+      for (let i = 0; !stop; i++) {
+        try {
+          await w.set(`fo:${i}`, String(i));
+          acked.push(`fo:${i}`);
+        } catch {
+          // READONLY once demoted: stop writing to the old master
+          break;
+        }
+      }
+    })();
+    await waitFor(() => acked.length >= 500, 'writes before the failover', 20_000);
+    const m = new Redis({ port: p0 });
+    expect(await m.call('FAILOVER', 'TO', '127.0.0.1', String(p1), 'TIMEOUT', '5000')).toBe('OK');
+    await waitFor(async () => (await role(p1))[0] === 'master', 'target promoted', 20_000);
+    await waitFor(async () => {
+      const r = await role(p0);
+      return r[0] === 'slave' && r[2] === p1;
+    }, 'old master follows the target', 20_000);
+    stop = true;
+    await writer;
+    w.disconnect();
+    const n = new Redis({ port: p1 });
+    const values = await n.mget(...acked);
+    expect(values).toEqual(acked.map((k) => k.slice(3)));
+    expect(infoField(await m.info('replication'), 'master_failover_state')).toBe('no-failover');
+    // without load: switch back
+    expect(await n.call('FAILOVER')).toBe('OK');
+    await waitFor(async () => (await role(p0))[0] === 'master', 'switched back', 20_000);
+    await n.set('fo:back', '1').catch(() => undefined);
+    m.disconnect();
+    n.disconnect();
+  }, 60_000);
+});
