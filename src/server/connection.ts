@@ -94,6 +94,8 @@ export class Connection {
   // pub/sub
   channels = new Set<string>();
   patterns = new Set<string>();
+  /** SSUBSCRIBE channels. */
+  shardChannels = new Set<string>();
 
   // bookkeeping for CLIENT LIST / INFO
   lastCmd = 'NULL';
@@ -252,6 +254,11 @@ export class Connection {
     this.outBytes = 0;
     this.outHasViews = false;
     this.socket.write(data);
+  }
+
+  /** Channels + patterns + shard channels: non-zero puts a RESP2 client in the subscribed context. */
+  subscriptionCount(): number {
+    return this.channels.size + this.patterns.size + this.shardChannels.size;
   }
 
   /** Bytes written to the socket but not yet sent (the output buffer, for limits and CLIENT LIST). */

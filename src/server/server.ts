@@ -384,7 +384,7 @@ export class Server {
         if (need > 0 && repl.goodReplicas() < need) return this.reject(conn, E.NOREPLICAS);
       }
     }
-    if (conn.proto === 2 && (conn.channels.size > 0 || conn.patterns.size > 0) && !PUBSUB_CONTEXT_ALLOWED.has(cmd.name)) {
+    if (conn.proto === 2 && conn.subscriptionCount() > 0 && !PUBSUB_CONTEXT_ALLOWED.has(cmd.name)) {
       return this.reject(conn, E.onlyInPubSubContext(cmd.name));
     }
     if (!(flags & F.STALE) && !conn.isMaster && this.repl.isReplica() && !this.repl.linkUp() && !this.config.bool('replica-serve-stale-data')) {
@@ -752,7 +752,7 @@ export class Server {
     if (timeout > 0) {
       const now = Date.now();
       for (const c of this.conns.values()) {
-        if (c.isReplica || c.isMaster || c.blockedOn >= 0 || c.channels.size > 0 || c.patterns.size > 0) continue;
+        if (c.isReplica || c.isMaster || c.blockedOn >= 0 || c.subscriptionCount() > 0) continue;
         if (now - c.lastInteraction > timeout * 1000) this.closeConnection(c);
       }
     }
@@ -803,7 +803,7 @@ export class Server {
   pubsubReset: ((conn: Connection) => void) | null = null;
 
   /** Installed by the pub/sub module. */
-  pubsubCounts: () => { channels: number; patterns: number } = () => ({ channels: 0, patterns: 0 });
+  pubsubCounts: () => { channels: number; patterns: number; shardChannels: number } = () => ({ channels: 0, patterns: 0, shardChannels: 0 });
 
   extraClients(): Connection[] {
     return this.repl.extraClients();

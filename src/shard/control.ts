@@ -41,9 +41,9 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.w.ok();
   },
 
-  /** dirty <connId> -> :1 if a watched key changed */
+  /** dirty <connId> -> :1 if a watched key changed (or expired since WATCH) */
   dirty(c) {
-    c.w.int(c.dirty.has(num(c, 1)) ? 1 : 0);
+    c.w.int(c.watchDirty(num(c, 1)) ? 1 : 0);
   },
 
   /** unblock <connId> timeout|error|drop -> :1 if it was blocked here */
@@ -70,11 +70,11 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   /** flushdb <db> | flushall -> :keys removed */
   flushdb(c) {
     const db = num(c, 1);
-    c.touchAllWatched(db);
+    c.touchWatchedInDb(db, null);
     c.w.int(c.ks.db(db).flush());
   },
   flushall(c) {
-    c.touchAllWatched(null);
+    for (const db of c.ks.dbs) c.touchWatchedInDb(db.id, null);
     let n = 0;
     for (const db of c.ks.dbs) n += db.flush();
     c.w.int(n);
@@ -84,8 +84,12 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   swapdb(c) {
     const a = num(c, 1);
     const b = num(c, 2);
-    c.touchAllWatched(a);
-    c.touchAllWatched(b);
+    if (a === b) {
+      c.w.ok();
+      return;
+    }
+    c.touchWatchedInDb(a, b);
+    c.touchWatchedInDb(b, a);
     const dbs = c.ks.dbs;
     const da = dbs[a]!;
     const dbb = dbs[b]!;
@@ -128,8 +132,10 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   },
 
   /**
-   * scan <db> <slot> <endSlot> <count> <pattern|""> <type|""> -> [nextSlot, [keys]]
-   * Visits whole slots from <slot> until at least <count> keys were collected or <endSlot> is reached.
+   * scan <db> <slot> <endSlot> <count> <pattern|""> <type|""> -> [nextSlot, [keys], visited]
+   * Visits whole slots from <slot> until at least <count> keys were visited or <endSlot> is reached.
+   * Whole slots only: a key present in a slot when it is visited is always returned, so a cursor that
+   * is a slot number keeps SCAN's guarantee.
    */
   scan(c) {
     const db = c.ks.db(num(c, 1));
@@ -153,9 +159,10 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
         out.push(k);
       }
     }
-    c.w.array(2);
+    c.w.array(3);
     c.w.int(slot);
     c.w.bulkArray(out);
+    c.w.int(visited);
   },
 
   /** randomkey <db> -> [size, key|nil] */

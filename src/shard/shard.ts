@@ -95,6 +95,8 @@ export class Shard implements ShardCtx {
   readonly watchers = new Map<string, Set<number>>();
   readonly watchedBy = new Map<number, Set<string>>();
   readonly dirty = new Set<number>();
+  /** "connId\0db\0key" of watches on keys already logically expired when WATCH ran (Redis's wk->expired). */
+  private readonly staleWatches = new Set<string>();
 
   /** Propagation of expired keys found outside a command (active expiry), per db. */
   private expiredOutside: Map<number, string[]> = new Map();
@@ -373,7 +375,7 @@ export class Shard implements ShardCtx {
     const out = new RespWriter(4096);
     out.proto = this.protocol;
     const prop = new RespWriter(1024);
-    if (this.dirty.has(connId)) {
+    if (this.watchDirty(connId)) {
       this.unwatchAll(connId);
       out.nullArray();
       this.emit(REP_REPLY, 0, db0.id, connId, seq, out, null);
@@ -583,8 +585,63 @@ export class Shard implements ShardCtx {
   private onModified(db: number, key: string): void {
     if (this.shippedKeys !== null && this.shippedKeys.has(key)) this.shippedModified.add(key);
     if (this.watchers.size === 0) return;
-    const set = this.watchers.get(`${db}\0${key}`);
-    if (set) for (const c of set) this.dirty.add(c);
+    const id = `${db}\0${key}`;
+    const set = this.watchers.get(id);
+    if (!set) return;
+    for (const c of set) {
+      if (this.staleWatches.size > 0 && this.staleWatches.has(`${c}\0${id}`)) {
+        // watched while already expired: its deletion is no logical change
+        if (this.ks.db(db).peek(key) === undefined) this.staleWatches.delete(`${c}\0${id}`);
+        continue;
+      }
+      this.dirty.add(c);
+    }
+  }
+
+  /** True if EXEC must abort for this connection: a watched key changed, or expired since WATCH. */
+  watchDirty(connId: number): boolean {
+    if (this.dirty.has(connId)) return true;
+    const mine = this.watchedBy.get(connId);
+    if (!mine) return false;
+    for (const id of mine) {
+      if (this.staleWatches.size > 0 && this.staleWatches.has(`${connId}\0${id}`)) continue;
+      const sep = id.indexOf('\0');
+      if (this.ks.db(Number(id.slice(0, sep))).isExpired(id.slice(sep + 1))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * FLUSHDB / FLUSHALL / SWAPDB are about to empty db `emptied` (replacing it with the contents of
+   * `replacedWith` for SWAPDB): mark dirty the watchers of keys that exist in either, except where an
+   * already-expired key gives way to nothing or to another expired key (no logical change).
+   */
+  touchWatchedInDb(emptied: number, replacedWith: number | null): void {
+    if (this.watchers.size === 0) return;
+    const from = this.ks.db(emptied);
+    const to = replacedWith === null ? null : this.ks.db(replacedWith);
+    const prefix = `${emptied}\0`;
+    for (const [id, set] of this.watchers) {
+      if (!id.startsWith(prefix)) continue;
+      const key = id.slice(prefix.length);
+      const inFrom = from.peek(key) !== undefined;
+      const inTo = to !== null && to.peek(key) !== undefined;
+      if (!inFrom && !inTo) continue;
+      for (const c of set) {
+        const stale = `${c}\0${id}`;
+        if (this.staleWatches.has(stale)) {
+          if (!inTo) {
+            this.staleWatches.delete(stale);
+            continue;
+          }
+          if (to!.isExpired(key)) continue;
+        } else if (!inFrom && to!.isExpired(key)) {
+          this.staleWatches.add(stale);
+          continue;
+        }
+        this.dirty.add(c);
+      }
+    }
   }
 
   /** Mark every connection watching a key in db as dirty (FLUSHDB, SWAPDB). */
@@ -603,6 +660,7 @@ export class Shard implements ShardCtx {
       this.watchers.set(id, set);
     }
     set.add(connId);
+    if (this.ks.db(db).isExpired(key)) this.staleWatches.add(`${connId}\0${id}`);
     let mine = this.watchedBy.get(connId);
     if (!mine) {
       mine = new Set();
@@ -620,6 +678,7 @@ export class Shard implements ShardCtx {
           set.delete(connId);
           if (set.size === 0) this.watchers.delete(id);
         }
+        if (this.staleWatches.size > 0) this.staleWatches.delete(`${connId}\0${id}`);
       }
       this.watchedBy.delete(connId);
     }

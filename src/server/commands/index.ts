@@ -7,14 +7,18 @@ import { clientHandlers as client } from './client.js';
 import { commandHandlers as command } from './command.js';
 import { handlers as connection } from './connection.js';
 import { handlers as keyspace } from './keyspace.js';
+import { handlers as pubsub } from './pubsub.js';
 import { handlers as scripting } from './scripting.js';
 import { handlers as server } from './server.js';
+import { handlers as transactions } from './transactions.js';
 
 export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...client,
   ...command,
   ...connection,
   ...keyspace,
+  ...pubsub,
   ...scripting,
   ...server,
+  ...transactions,
 };

@@ -1,13 +1,21 @@
 /*
  * Keyspace-wide commands, run by the main thread over every shard: DBSIZE FLUSHDB FLUSHALL SWAPDB
  * KEYS SCAN RANDOMKEY. Each asks every shard through a control op in its request ring, so it is
- * ordered after the connection's earlier requests on every shard.
+ * ordered after the connection's earlier requests on every shard. The writes (FLUSHDB FLUSHALL
+ * SWAPDB) first take every shard's coordinator lock, so no cross-shard command or transaction is
+ * half-way through when they run (inside EXEC the transaction already holds them).
+ *
+ * SCAN's cursor is a hash slot number: slots belong to fixed shards and a shard visits whole slots,
+ * so every key present for the whole scan is returned at least once. One call keeps filling from
+ * the following slots, across shards, until about COUNT keys were visited.
  */
 
 import { CommandError, DB_INDEX_OUT_OF_RANGE, INVALID_CURSOR, NOT_INTEGER, SYNTAX, INVALID_DB_INDEX } from '../../resp/errors.js';
 import { parseOne, type ReplyValue } from '../../resp/reply-parser.js';
 import { SLOTS } from '../../router/slot.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
+import type { Server } from '../server.js';
+import { execRunning, propagateMain } from './transactions.js';
 
 function ints(replies: { reply: Buffer }[]): number[] {
   return replies.map((r) => Number(parseOne(r.reply)));
@@ -26,6 +34,19 @@ function dbIndex(c: MainCtx, i: number): number {
   return n;
 }
 
+/** Run `fn` holding every shard (unless the connection's EXEC already holds them). */
+async function holdingAll<T>(c: MainCtx, fn: () => Promise<T>): Promise<T> {
+  const s: Server = c.server;
+  if (execRunning.has(c.conn)) return fn();
+  const all = s.links.map((_, i) => i);
+  await s.coordinator.lock(all);
+  try {
+    return await fn();
+  } finally {
+    s.coordinator.unlock(all);
+  }
+}
+
 export const handlers: Record<string, MainHandler> = {
   async dbsize(c) {
     const r = await c.server.allShards(['dbsize', c.conn.db]);
@@ -35,23 +56,23 @@ export const handlers: Record<string, MainHandler> = {
   async flushdb(c) {
     parseFlushMode(c);
     const db = c.conn.db;
-    await c.server.allShards(['flushdb', db]);
-    c.server.propagate(db, ['FLUSHDB']);
+    await holdingAll(c, () => c.server.allShards(['flushdb', db], db));
+    propagateMain(c, db, c.args.all());
     c.w.ok();
   },
 
   async flushall(c) {
     parseFlushMode(c);
-    await c.server.allShards(['flushall']);
-    c.server.propagate(0, ['FLUSHALL']);
+    await holdingAll(c, () => c.server.allShards(['flushall']));
+    propagateMain(c, c.conn.db, c.args.all());
     c.w.ok();
   },
 
   async swapdb(c) {
     const a = dbIndex(c, 1);
     const b = dbIndex(c, 2);
-    await c.server.allShards(['swapdb', a, b]);
-    c.server.propagate(c.conn.db, c.args.all());
+    await holdingAll(c, () => c.server.allShards(['swapdb', a, b]));
+    propagateMain(c, c.conn.db, c.args.all());
     c.w.ok();
   },
 
@@ -88,15 +109,22 @@ export const handlers: Record<string, MainHandler> = {
       return;
     }
     const s = c.server;
-    const shard = s.shardOfSlot[slot]!;
-    // the shard owns a contiguous range of slots: scan to its end at most
-    let end = slot;
-    while (end < SLOTS && s.shardOfSlot[end] === shard) end++;
-    const r = await s.oneShard(shard, ['scan', c.conn.db, slot, end, count, pattern, type]);
-    const [next, keys] = parseOne(r.reply) as [number, string[]];
-    slot = next >= SLOTS ? 0 : next;
+    const db = c.conn.db;
+    const keys: string[] = [];
+    let visited = 0;
+    while (slot < SLOTS && visited < count) {
+      // a shard owns contiguous runs of slots: ask it for as much of its run as COUNT still needs
+      const shard = s.shardOfSlot[slot]!;
+      let end = slot;
+      while (end < SLOTS && s.shardOfSlot[end] === shard) end++;
+      const r = await s.oneShard(shard, ['scan', db, slot, end, count - visited, pattern, type], db);
+      const [next, found, n] = parseOne(r.reply) as [number, string[], number];
+      for (const k of found) keys.push(k);
+      visited += n;
+      slot = next;
+    }
     c.w.array(2);
-    c.w.bulk(String(slot));
+    c.w.bulk(String(slot >= SLOTS ? 0 : slot));
     c.w.bulkArray(keys);
   },
 

@@ -1,0 +1,190 @@
+/*
+ * Pub/Sub on the main thread: who listens to what, and delivery of published messages.
+ *
+ * Three registries, as Redis keeps them: channel -> subscribers, pattern -> subscribers, shard
+ * channel -> subscribers (SSUBSCRIBE; without cluster mode a shard channel is just a second namespace).
+ * Each connection keeps its own side (conn.channels / patterns / shardChannels) for UNSUBSCRIBE with
+ * no arguments, CLIENT LIST and clean-up on RESET and close.
+ *
+ * Delivery: a message is encoded once per protocol and kind (message / pmessage / smessage) and the
+ * same bytes are queued on every receiving connection. A connection with no reply pending takes it
+ * straight into its output; one waiting for earlier replies takes a sequence number, so the message
+ * is written after the replies of the requests it received before the PUBLISH (this keeps a
+ * SUBSCRIBE confirmation ahead of the first message, as clients expect).
+ *
+ * Output buffer limits (client-output-buffer-limit, class pubsub for subscribed clients): checked after
+ * each delivery against the bytes queued on the socket and not yet sent. Over the hard limit, or over
+ * the soft limit for longer than its seconds, the client is closed and logged, so a subscriber that
+ * does not read cannot make the server's memory grow without bound.
+ *
+ * Other main-thread code (replication, sentinel hello messages) publishes through publish().
+ */
+
+import { globMatch } from '../commands/glob.js';
+import { RespWriter } from '../resp/writer.js';
+import type { Connection } from './connection.js';
+import type { Server } from './server.js';
+
+export type Subscribers = Map<string, Set<Connection>>;
+
+/** The pub/sub state of one server. */
+export class PubSub {
+  readonly channels: Subscribers = new Map();
+  readonly patterns: Subscribers = new Map();
+  readonly shardChannels: Subscribers = new Map();
+  private readonly enc = new RespWriter(1024);
+
+  constructor(private readonly server: Server) {}
+
+  // ---- subscriptions ------------------------------------------------------------------------
+
+  /** Add conn to registry[name]; false if it was already there. */
+  static add(registry: Subscribers, own: Set<string>, conn: Connection, name: string): boolean {
+    if (own.has(name)) return false;
+    own.add(name);
+    let set = registry.get(name);
+    if (set === undefined) {
+      set = new Set();
+      registry.set(name, set);
+    }
+    set.add(conn);
+    return true;
+  }
+
+  /** Remove conn from registry[name]; false if it was not there. */
+  static remove(registry: Subscribers, own: Set<string>, conn: Connection, name: string): boolean {
+    if (!own.delete(name)) return false;
+    const set = registry.get(name);
+    if (set !== undefined) {
+      set.delete(conn);
+      if (set.size === 0) registry.delete(name);
+    }
+    return true;
+  }
+
+  /** Leave every subscription of a connection silently (RESET, close). */
+  dropAll(conn: Connection): void {
+    for (const ch of [...conn.channels]) PubSub.remove(this.channels, conn.channels, conn, ch);
+    for (const p of [...conn.patterns]) PubSub.remove(this.patterns, conn.patterns, conn, p);
+    for (const ch of [...conn.shardChannels]) PubSub.remove(this.shardChannels, conn.shardChannels, conn, ch);
+  }
+
+  // ---- delivery -----------------------------------------------------------------------------
+
+  /**
+   * Deliver a message to the subscribers of `channel` (and, unless sharded, of matching patterns).
+   * Returns the number of receivers, as PUBLISH replies.
+   */
+  publish(channel: string, message: string, sharded: boolean): number {
+    const now = Date.now();
+    let receivers = 0;
+    const over: Connection[] = [];
+    const limits = this.server.config.outputBufferLimit('pubsub');
+    const direct = (sharded ? this.shardChannels : this.channels).get(channel);
+    if (direct !== undefined && direct.size > 0) {
+      const kind = sharded ? 'smessage' : 'message';
+      let r2: Buffer | null = null;
+      let r3: Buffer | null = null;
+      for (const c of direct) {
+        let bytes: Buffer;
+        if (c.proto === 3) bytes = r3 ??= this.encode(3, kind, null, channel, message);
+        else bytes = r2 ??= this.encode(2, kind, null, channel, message);
+        if (this.deliver(c, bytes, limits, now)) over.push(c);
+        receivers++;
+      }
+    }
+    if (!sharded && this.patterns.size > 0) {
+      for (const [pattern, subs] of this.patterns) {
+        if (!globMatch(pattern, channel)) continue;
+        let r2: Buffer | null = null;
+        let r3: Buffer | null = null;
+        for (const c of subs) {
+          let bytes: Buffer;
+          if (c.proto === 3) bytes = r3 ??= this.encode(3, 'pmessage', pattern, channel, message);
+          else bytes = r2 ??= this.encode(2, 'pmessage', pattern, channel, message);
+          if (this.deliver(c, bytes, limits, now)) over.push(c);
+          receivers++;
+        }
+      }
+    }
+    for (const c of over) {
+      if (c.closed) continue;
+      this.server.log.warn(`Client ${clientDescription(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+      this.server.closeConnection(c);
+    }
+    return receivers;
+  }
+
+  private encode(proto: 2 | 3, kind: string, pattern: string | null, channel: string, message: string): Buffer {
+    const w = this.enc;
+    w.reset();
+    w.proto = proto;
+    w.push(pattern === null ? 3 : 4);
+    w.bulk(kind);
+    if (pattern !== null) w.bulk(pattern);
+    w.bulk(channel);
+    w.bulk(message);
+    return w.toBuffer();
+  }
+
+  /** Queue bytes on a connection in reply order; true if it is now over its output buffer limit. */
+  private deliver(c: Connection, bytes: Buffer, limits: [number, number, number], now: number): boolean {
+    if (c.closed) return false;
+    if (c.sendSeq === c.nextSeq || c.blockedOn >= 0) c.pushOutOfBand(bytes);
+    else c.deliver(c.takeSeq(), bytes, false);
+    this.server.markDirty(c);
+    return overLimit(c, limits, now);
+  }
+}
+
+/** True if the connection's unsent output breaks its limits (updating the soft-limit clock). */
+export function overLimit(c: Connection, [hard, soft, softSeconds]: [number, number, number], now: number): boolean {
+  if (hard === 0 && soft === 0) return false;
+  const used = c.outputPending();
+  if (hard > 0 && used >= hard) return true;
+  if (soft > 0 && used >= soft) {
+    if (c.softLimitSince === 0) {
+      c.softLimitSince = now;
+      return false;
+    }
+    return now - c.softLimitSince > softSeconds * 1000;
+  }
+  c.softLimitSince = 0;
+  return false;
+}
+
+function clientDescription(c: Connection): string {
+  return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} omem=${c.outputPending()}`;
+}
+
+const registries = new WeakMap<Server, PubSub>();
+
+/** The pub/sub state of a server, created (and its hooks installed) on first use. */
+export function pubsubOf(server: Server): PubSub {
+  let ps = registries.get(server);
+  if (ps !== undefined) return ps;
+  const state = new PubSub(server);
+  ps = state;
+  registries.set(server, state);
+  server.pubsubReset = (conn) => state.dropAll(conn);
+  server.pubsubCounts = () => ({ channels: state.channels.size, patterns: state.patterns.size, shardChannels: state.shardChannels.size });
+  const prev = server.onConnectionClosed;
+  server.onConnectionClosed = (conn) => {
+    prev?.(conn);
+    state.dropAll(conn);
+  };
+  return state;
+}
+
+/**
+ * Publish a message (binary strings or bytes) to every subscriber of the channel and of matching
+ * patterns; returns the number of receivers. For main-thread callers other than PUBLISH itself
+ * (sentinel hello messages, replication). Does not propagate to replicas.
+ */
+export function publish(server: Server, channel: string | Uint8Array, message: string | Uint8Array): number {
+  return pubsubOf(server).publish(binary(channel), binary(message), false);
+}
+
+function binary(s: string | Uint8Array): string {
+  return typeof s === 'string' ? s : Buffer.from(s.buffer, s.byteOffset, s.byteLength).latin1Slice();
+}
