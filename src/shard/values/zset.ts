@@ -1,0 +1,406 @@
+/*
+ * ZSetValue: a sorted set. Members are binary strings ordered by (score, member bytes). Three views of
+ * the same nodes:
+ *
+ *   dict:  Map member -> node                       O(1) ZSCORE / membership
+ *   list:  skiplist with spans (below)              O(log n) rank, by-rank, by-score, by-lex, insert,
+ *                                                   delete; O(1) step to the next/previous node
+ *   nodes: array of nodes, node.idx = position      O(1) random member, and a ZSCAN cursor that never
+ *                                                   misses a member (removal moves the last node into
+ *                                                   the hole, so nodes only move to lower indexes and
+ *                                                   the scan walks indexes downwards)
+ *
+ * Skiplist: level i of a node links to the next node having at least i+1 levels; span[i] is how many
+ * level-0 steps that link skips, so summing spans along a search path gives a rank.
+ *
+ *   head -L2------------------------------> n4
+ *   head -L1----------> n2 ---------------> n4
+ *   head -L0--> n1 --> n2 --> n3 ---------> n4 --> null
+ *
+ * Encoding reported as redis-server 7.0 would: "listpack" while small (zset-max-listpack-entries /
+ * -value), else "skiplist"; conversion is one way except where Redis converts store results back.
+ */
+
+import { Aggregate } from './types.js';
+import { limits } from './limits.js';
+
+const MAX_LEVEL = 32;
+
+export class ZNode {
+  next: (ZNode | null)[];
+  span: number[];
+  backward: ZNode | null = null;
+  idx = 0;
+  constructor(
+    public member: string,
+    public score: number,
+    level: number,
+  ) {
+    this.next = new Array<ZNode | null>(level).fill(null);
+    this.span = new Array<number>(level).fill(0);
+  }
+}
+
+/** A score interval; minex/maxex make a bound exclusive. */
+export interface ScoreRange {
+  min: number;
+  max: number;
+  minex: boolean;
+  maxex: boolean;
+}
+
+/** A lexicographic interval; kind -1 is "-" (below everything), 1 is "+" (above everything). */
+export interface LexRange {
+  min: string;
+  max: string;
+  minex: boolean;
+  maxex: boolean;
+  minKind: -1 | 0 | 1;
+  maxKind: -1 | 0 | 1;
+}
+
+function scoreGteMin(s: number, r: ScoreRange): boolean {
+  return r.minex ? s > r.min : s >= r.min;
+}
+function scoreLteMax(s: number, r: ScoreRange): boolean {
+  return r.maxex ? s < r.max : s <= r.max;
+}
+function lexGteMin(m: string, r: LexRange): boolean {
+  if (r.minKind !== 0) return r.minKind < 0;
+  return r.minex ? m > r.min : m >= r.min;
+}
+function lexLteMax(m: string, r: LexRange): boolean {
+  if (r.maxKind !== 0) return r.maxKind > 0;
+  return r.maxex ? m < r.max : m <= r.max;
+}
+
+/** False when the score interval is certainly empty. */
+export function scoreRangeNonEmpty(r: ScoreRange): boolean {
+  return !(r.min > r.max || (r.min === r.max && (r.minex || r.maxex)));
+}
+
+/** False when the lex interval is certainly empty. */
+export function lexRangeNonEmpty(r: LexRange): boolean {
+  if (r.minKind === 1 || r.maxKind === -1) return false;
+  if (r.minKind === -1 || r.maxKind === 1) return true;
+  return !(r.min > r.max || (r.min === r.max && (r.minex || r.maxex)));
+}
+
+/** (score, member) of a is before b. */
+function before(score: number, member: string, n: ZNode): boolean {
+  return n.score < score || (n.score === score && n.member < member);
+}
+
+function randomLevel(): number {
+  let level = 1;
+  while (level < MAX_LEVEL && Math.random() < 0.25) level++;
+  return level;
+}
+
+// scratch arrays for insert/delete paths (one shard = one thread, never re-entered)
+const update: ZNode[] = new Array<ZNode>(MAX_LEVEL);
+const rankAt: number[] = new Array<number>(MAX_LEVEL).fill(0);
+
+export class SkipList {
+  readonly head = new ZNode('', 0, MAX_LEVEL);
+  tail: ZNode | null = null;
+  length = 0;
+  level = 1;
+
+  insert(score: number, member: string): ZNode {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      rankAt[i] = i === this.level - 1 ? 0 : rankAt[i + 1]!;
+      let n = x.next[i];
+      while (n && before(score, member, n)) {
+        rankAt[i]! += x.span[i]!;
+        x = n;
+        n = x.next[i];
+      }
+      update[i] = x;
+    }
+    const level = randomLevel();
+    if (level > this.level) {
+      for (let i = this.level; i < level; i++) {
+        rankAt[i] = 0;
+        update[i] = this.head;
+        this.head.span[i] = this.length;
+      }
+      this.level = level;
+    }
+    const node = new ZNode(member, score, level);
+    for (let i = 0; i < level; i++) {
+      const u = update[i]!;
+      node.next[i] = u.next[i]!;
+      u.next[i] = node;
+      node.span[i] = u.span[i]! - (rankAt[0]! - rankAt[i]!);
+      u.span[i] = rankAt[0]! - rankAt[i]! + 1;
+    }
+    for (let i = level; i < this.level; i++) update[i]!.span[i]!++;
+    node.backward = update[0] === this.head ? null : update[0]!;
+    if (node.next[0]) node.next[0].backward = node;
+    else this.tail = node;
+    this.length++;
+    return node;
+  }
+
+  /** Unlink x given the update path computed for it. */
+  private unlink(x: ZNode): void {
+    for (let i = 0; i < this.level; i++) {
+      const u = update[i]!;
+      if (u.next[i] === x) {
+        u.span[i]! += x.span[i]! - 1;
+        u.next[i] = x.next[i]!;
+      } else {
+        u.span[i]!--;
+      }
+    }
+    if (x.next[0]) x.next[0].backward = x.backward;
+    else this.tail = x.backward;
+    while (this.level > 1 && this.head.next[this.level - 1] === null) this.level--;
+    this.length--;
+  }
+
+  /** Remove the node holding (score, member); true if found. */
+  delete(score: number, member: string): boolean {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i];
+      while (n && before(score, member, n)) {
+        x = n;
+        n = x.next[i];
+      }
+      update[i] = x;
+    }
+    const t = x.next[0];
+    if (t && t.score === score && t.member === member) {
+      this.unlink(t);
+      return true;
+    }
+    return false;
+  }
+
+  /** 1-based rank of (score, member), 0 if absent. */
+  rank(score: number, member: string): number {
+    let x = this.head;
+    let r = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i];
+      while (n && (n.score < score || (n.score === score && n.member <= member))) {
+        r += x.span[i]!;
+        x = n;
+        n = x.next[i];
+      }
+      if (x !== this.head && x.member === member) return r;
+    }
+    return 0;
+  }
+
+  /** Node at 1-based rank r (1 <= r <= length). */
+  byRank(r: number): ZNode | null {
+    let x = this.head;
+    let traversed = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      while (x.next[i] && traversed + x.span[i]! <= r) {
+        traversed += x.span[i]!;
+        x = x.next[i]!;
+      }
+      if (traversed === r) return x;
+    }
+    return null;
+  }
+
+  first(): ZNode | null {
+    return this.head.next[0]!;
+  }
+
+  firstInScore(r: ScoreRange): ZNode | null {
+    if (!scoreRangeNonEmpty(r)) return null;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i];
+      while (n && !scoreGteMin(n.score, r)) {
+        x = n;
+        n = x.next[i];
+      }
+    }
+    const f = x.next[0];
+    return f && scoreLteMax(f.score, r) ? f : null;
+  }
+
+  lastInScore(r: ScoreRange): ZNode | null {
+    if (!scoreRangeNonEmpty(r)) return null;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i];
+      while (n && scoreLteMax(n.score, r)) {
+        x = n;
+        n = x.next[i];
+      }
+    }
+    return x !== this.head && scoreGteMin(x.score, r) ? x : null;
+  }
+
+  firstInLex(r: LexRange): ZNode | null {
+    if (!lexRangeNonEmpty(r)) return null;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i];
+      while (n && !lexGteMin(n.member, r)) {
+        x = n;
+        n = x.next[i];
+      }
+    }
+    const f = x.next[0];
+    return f && lexLteMax(f.member, r) ? f : null;
+  }
+
+  lastInLex(r: LexRange): ZNode | null {
+    if (!lexRangeNonEmpty(r)) return null;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let n = x.next[i];
+      while (n && lexLteMax(n.member, r)) {
+        x = n;
+        n = x.next[i];
+      }
+    }
+    return x !== this.head && lexGteMin(x.member, r) ? x : null;
+  }
+}
+
+export class ZSetValue extends Aggregate {
+  readonly type = 'zset' as const;
+  override readonly blockable = true;
+  readonly list = new SkipList();
+  readonly dict = new Map<string, ZNode>();
+  nodes: ZNode[] = [];
+  private lp: boolean;
+
+  /** listpack: the encoding a new sorted set starts with (Redis decides from the first member). */
+  constructor(listpack = true) {
+    super();
+    this.lp = listpack;
+  }
+
+  /** Build a sorted set (RESTORE, RDB load, tests): encoding chosen from the current thresholds. */
+  static from(pairs: Iterable<[string, number]>): ZSetValue {
+    const z = new ZSetValue(true);
+    let maxlen = 0;
+    for (const [m, s] of pairs) {
+      z.set(m, s);
+      if (m.length > maxlen) maxlen = m.length;
+    }
+    z.convertToListpackIfNeeded(maxlen);
+    return z;
+  }
+
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  encoding(): 'listpack' | 'skiplist' {
+    return this.lp ? 'listpack' : 'skiplist';
+  }
+
+  isListpack(): boolean {
+    return this.lp;
+  }
+
+  /** Store results are converted back to listpack when small enough (zsetConvertToListpackIfNeeded). */
+  convertToListpackIfNeeded(maxMemberLen: number): void {
+    if (!this.lp && this.size <= limits.zsetMaxListpackEntries && maxMemberLen <= limits.zsetMaxListpackValue) this.lp = true;
+  }
+
+  /** Force skiplist encoding (a new set whose first member is too long, or max entries 0). */
+  toSkiplist(): void {
+    this.lp = false;
+  }
+
+  score(m: string): number | undefined {
+    return this.dict.get(m)?.score;
+  }
+
+  has(m: string): boolean {
+    return this.dict.has(m);
+  }
+
+  /** Insert or update; true if the member was added. */
+  set(m: string, score: number): boolean {
+    const node = this.dict.get(m);
+    if (node !== undefined) {
+      this.updateScore(node, score);
+      return false;
+    }
+    if (this.lp && (this.size + 1 > limits.zsetMaxListpackEntries || m.length > limits.zsetMaxListpackValue)) this.lp = false;
+    const n = this.list.insert(score, m);
+    n.idx = this.nodes.length;
+    this.nodes.push(n);
+    this.dict.set(m, n);
+    return true;
+  }
+
+  private updateScore(node: ZNode, score: number): void {
+    if (node.score === score) return;
+    // stays in place when still between its neighbours
+    const b = node.backward;
+    const f = node.next[0] ?? null;
+    if ((b === null || b.score < score || (b.score === score && b.member < node.member)) && (f === null || f.score > score || (f.score === score && f.member > node.member))) {
+      node.score = score;
+      return;
+    }
+    this.list.delete(node.score, node.member);
+    const n = this.list.insert(score, node.member);
+    n.idx = node.idx;
+    this.nodes[n.idx] = n;
+    this.dict.set(node.member, n);
+  }
+
+  /** Remove a member; true if it existed. */
+  delete(m: string): boolean {
+    const node = this.dict.get(m);
+    if (node === undefined) return false;
+    this.list.delete(node.score, m);
+    this.dict.delete(m);
+    this.dropNode(node);
+    return true;
+  }
+
+  private dropNode(node: ZNode): void {
+    const last = this.nodes.length - 1;
+    if (node.idx !== last) {
+      const ln = this.nodes[last]!;
+      ln.idx = node.idx;
+      this.nodes[node.idx] = ln;
+    }
+    this.nodes.pop();
+  }
+
+  /** 0-based rank of a member, or -1. */
+  rank(m: string): number {
+    const node = this.dict.get(m);
+    return node === undefined ? -1 : this.list.rank(node.score, m) - 1;
+  }
+
+  /** Node at 0-based rank i (0 <= i < size). */
+  at(i: number): ZNode {
+    return this.list.byRank(i + 1)!;
+  }
+
+  first(): ZNode | null {
+    return this.list.head.next[0]!;
+  }
+
+  last(): ZNode | null {
+    return this.list.tail;
+  }
+
+  /** A uniformly random node (the set must not be empty). */
+  random(): ZNode {
+    return this.nodes[Math.floor(Math.random() * this.nodes.length)]!;
+  }
+
+  *entries(): IterableIterator<[string, number]> {
+    for (let x = this.list.head.next[0]; x; x = x.next[0]!) yield [x.member, x.score];
+  }
+}
