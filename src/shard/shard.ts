@@ -34,6 +34,7 @@ import { CommandError, sanitizeErrorText } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, PropMode } from './context.js';
 import { Keyspace, type Db } from './keyspace.js';
+import { bindValueLimits } from './values/limits.js';
 import { CONTROL_HANDLERS } from './control.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 
@@ -108,6 +109,7 @@ export class Shard implements ShardCtx {
   constructor(opts: ShardOptions) {
     this.shard = opts.index;
     this.config = opts.config;
+    bindValueLimits(this.config);
     this.requests = new RingConsumer(opts.requestRing);
     this.replies = new RingProducer(opts.replyRing);
     this.commands = opts.commands;
