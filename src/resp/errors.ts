@@ -62,6 +62,9 @@ export const HASH_VALUE_NOT_INTEGER = 'ERR hash value is not an integer';
 export const HASH_VALUE_NOT_FLOAT = 'ERR hash value is not a float';
 export const MIN_MAX_NOT_FLOAT = 'ERR min or max is not a float';
 export const MIN_MAX_NOT_STRING_RANGE = 'ERR min or max not valid string range item';
+export const INVALID_FIRST_DB_INDEX = 'ERR invalid first DB index';
+export const INVALID_SECOND_DB_INDEX = 'ERR invalid second DB index';
+export const SSUBSCRIBE_DENY_BLOCKING = "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client";
 export const ONLY_PUBSUB_CONTEXT_RESP2 =
   "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
 
@@ -80,6 +83,8 @@ export const unknownSubcommand = (sub: string, cmd: string): string =>
   `ERR unknown subcommand '${truncate(sub, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
 export const invalidExpireTime = (cmd: string): string => `ERR invalid expire time in '${cmd}' command`;
 export const onlyInPubSubContext = (cmd: string): string => ONLY_PUBSUB_CONTEXT_RESP2.replace('%s', cmd);
+export const subcommandSyntax = (sub: string, cmd: string): string =>
+  `ERR unknown subcommand or wrong number of arguments for '${truncate(sub, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
 export const unknownOption = (opt: string): string => `ERR Unsupported option ${opt}`;
 
 /**

@@ -10,7 +10,7 @@
  * the following slots, across shards, until about COUNT keys were visited.
  */
 
-import { CommandError, DB_INDEX_OUT_OF_RANGE, INVALID_CURSOR, NOT_INTEGER, SYNTAX, INVALID_DB_INDEX } from '../../resp/errors.js';
+import { CommandError, DB_INDEX_OUT_OF_RANGE, INVALID_CURSOR, INVALID_FIRST_DB_INDEX, INVALID_SECOND_DB_INDEX, NOT_INTEGER, SYNTAX } from '../../resp/errors.js';
 import { parseOne, type ReplyValue } from '../../resp/reply-parser.js';
 import { SLOTS } from '../../router/slot.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
@@ -26,9 +26,9 @@ function parseFlushMode(c: MainCtx): void {
   if (c.argc === 2 && !c.args.is(1, 'sync') && !c.args.is(1, 'async')) throw new CommandError(SYNTAX);
 }
 
-function dbIndex(c: MainCtx, i: number): number {
+function dbIndex(c: MainCtx, i: number, invalid: string): number {
   const s = c.args.str(i);
-  if (!/^-?(0|[1-9][0-9]*)$/.test(s)) throw new CommandError(INVALID_DB_INDEX);
+  if (!/^-?(0|[1-9][0-9]*)$/.test(s)) throw new CommandError(invalid);
   const n = Number(s);
   if (n < 0 || n >= c.server.config.int('databases')) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
   return n;
@@ -45,6 +45,18 @@ async function holdingAll<T>(c: MainCtx, fn: () => Promise<T>): Promise<T> {
   } finally {
     s.coordinator.unlock(all);
   }
+}
+
+/**
+ * A SCAN cursor as Redis reads it (strtoul: decimal, an optional sign, at most 2^64-1); anything
+ * past the last slot, negative ones included, means the scan is over.
+ */
+function parseCursor(s: string): number {
+  if (!/^[-+]?[0-9]+$/.test(s)) throw new CommandError(INVALID_CURSOR);
+  const digits = s.replace(/^[-+]/, '');
+  if (BigInt(digits) > 0xffffffffffffffffn) throw new CommandError(INVALID_CURSOR);
+  if (s.startsWith('-') && BigInt(digits) !== 0n) return SLOTS;
+  return digits.length > 6 ? SLOTS : Math.min(Number(digits), SLOTS);
 }
 
 export const handlers: Record<string, MainHandler> = {
@@ -69,8 +81,8 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   async swapdb(c) {
-    const a = dbIndex(c, 1);
-    const b = dbIndex(c, 2);
+    const a = dbIndex(c, 1, INVALID_FIRST_DB_INDEX);
+    const b = dbIndex(c, 2, INVALID_SECOND_DB_INDEX);
     await holdingAll(c, () => c.server.allShards(['swapdb', a, b]));
     propagateMain(c, c.conn.db, c.args.all());
     c.w.ok();
@@ -84,9 +96,7 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   async scan(c) {
-    const cur = c.args.str(1);
-    if (!/^[0-9]+$/.test(cur)) throw new CommandError(INVALID_CURSOR);
-    let slot = Number(cur);
+    let slot = parseCursor(c.args.str(1));
     let count = 10;
     let pattern = '';
     let type = '';

@@ -9,7 +9,7 @@
  */
 
 import { globMatch } from '../../commands/glob.js';
-import { CommandError } from '../../resp/errors.js';
+import { CommandError, SSUBSCRIBE_DENY_BLOCKING, subcommandSyntax } from '../../resp/errors.js';
 import type { RespWriter } from '../../resp/writer.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
@@ -59,7 +59,7 @@ function numSub(c: MainCtx, registry: Subscribers): void {
 }
 
 function optionalPatternArity(c: MainCtx): void {
-  if (c.argc > 3) throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${c.args.str(1)}'. Try PUBSUB HELP.`);
+  if (c.argc > 3) throw new CommandError(subcommandSyntax(c.args.str(1), 'pubsub'));
 }
 
 const HELP = [
@@ -102,7 +102,7 @@ export const handlers: Record<string, MainHandler> = {
 
   ssubscribe(c) {
     // inside EXEC the client cannot take the confirmation stream (Redis: a DENY BLOCKING client)
-    if (execRunning.has(c.conn)) throw new CommandError("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+    if (execRunning.has(c.conn)) throw new CommandError(SSUBSCRIBE_DENY_BLOCKING);
     const ps = pubsubOf(c.server);
     const conn = c.conn;
     for (let i = 1; i < c.argc; i++) {

@@ -25,7 +25,7 @@
 import { Args } from '../../commands/args.js';
 import { F, Route, keyPositions, type Command } from '../../commands/table.js';
 import { FLAG_COORDINATED, FLAG_IN_MULTI, FLAG_REPLICATED, REQ_TXN } from '../../ipc/records.js';
-import { CommandError, DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, MULTI_NESTED, WATCH_IN_MULTI } from '../../resp/errors.js';
+import { CommandError, DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, MULTI_NESTED, WATCH_IN_MULTI, unknownCommand } from '../../resp/errors.js';
 import { parseOne } from '../../resp/reply-parser.js';
 import { RespWriter } from '../../resp/writer.js';
 import type { Connection, QueuedCommand } from '../connection.js';
@@ -152,7 +152,7 @@ async function runMainQueued(c: MainCtx, q: QueuedCommand): Promise<Buffer> {
   w.proto = c.conn.proto;
   const handler = s.mainHandlers[q.cmd.name];
   try {
-    if (!handler) throw new CommandError(`ERR unknown command '${q.cmd.name}'`);
+    if (!handler) throw new CommandError(unknownCommand(q.cmd.name, []));
     const args = new Args();
     args.set(Buffer.alloc(0), new Int32Array(0), new Int32Array(0), q.argv.length, q.argv);
     const r = handler(new MainCtx(s, c.conn, q.cmd, args, w, c.seq));
