@@ -79,7 +79,7 @@ export class PubSub {
     const now = Date.now();
     let receivers = 0;
     const over: Connection[] = [];
-    const limits = this.server.config.outputBufferLimit('pubsub');
+    const limits = this.limits();
     const direct = (sharded ? this.shardChannels : this.channels).get(channel);
     if (direct !== undefined && direct.size > 0) {
       const kind = sharded ? 'smessage' : 'message';
@@ -113,6 +113,19 @@ export class PubSub {
       this.server.closeConnection(c);
     }
     return receivers;
+  }
+
+  private limitsText = '';
+  private limitsValue: [number, number, number] = [0, 0, 0];
+
+  /** The pubsub class of client-output-buffer-limit, re-parsed only when the setting changed. */
+  private limits(): [number, number, number] {
+    const text = this.server.config.get('client-output-buffer-limit');
+    if (text !== this.limitsText) {
+      this.limitsText = text;
+      this.limitsValue = this.server.config.outputBufferLimit('pubsub');
+    }
+    return this.limitsValue;
   }
 
   private encode(proto: 2 | 3, kind: string, pattern: string | null, channel: string, message: string): Buffer {

@@ -392,7 +392,7 @@ export class Shard implements ShardCtx {
       p += 8 + l;
     }
     out.array(items.length);
-    let wrote = false;
+    let writes = 0;
     const flagsBefore = this.flags;
     this.flags |= FLAG_IN_MULTI;
     for (const [cmdId, s, l] of items) {
@@ -403,20 +403,23 @@ export class Shard implements ShardCtx {
       this.execute(cmdId);
       out.raw(this.w.buf.subarray(0, this.w.len));
       if (this.p.len > 0) {
-        if (!wrote) {
-          prop.command(['MULTI']);
-          wrote = true;
-        }
-        // a SELECT inside the transaction changes the db of later commands; keep streams consistent
+        writes++;
         prop.raw(this.p.buf.subarray(0, this.p.len));
         this.p.reset();
       }
     }
     this.flags = flagsBefore;
-    if (wrote) prop.command(['EXEC']);
     this.db = db0;
     this.w.reset();
-    this.emit(REP_REPLY, 0, db0.id, connId, seq, out, prop);
+    // one write goes out as is (as Redis 7.0 does); several are wrapped in MULTI/EXEC
+    let wrapped = prop;
+    if (writes > 1) {
+      wrapped = new RespWriter(prop.len + 64);
+      wrapped.command(['MULTI']);
+      wrapped.raw(prop.buf.subarray(0, prop.len));
+      wrapped.command(['EXEC']);
+    }
+    this.emit(REP_REPLY, 0, db0.id, connId, seq, out, wrapped);
     if (this.readyKeys.length > 0) this.serveReadyKeys();
   }
 

@@ -128,6 +128,7 @@ function execOnOneShard(c: MainCtx, queued: QueuedCommand[]): boolean {
   link.send(REQ_TXN, conn.isMaster ? FLAG_REPLICATED : 0, conn.db, conn.id, seq, conn.proto << 16, body, 0, body.length);
   conn.inflight++;
   link.inflight++;
+  s.stats.commandsProcessed += queued.length;
   s.scheduleTick();
   return true;
 }
