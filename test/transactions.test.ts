@@ -85,6 +85,11 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
     expect(arity[4]).toBe('$-1\r\n');
     // the client left MULTI after the abort
     expect(await run(r, ['PING'])).toEqual(['+PONG\r\n']);
+    // a refused EXEC itself aborts and ends the transaction
+    expect(await run(r, ['MULTI'], ['SET', 'e:a', '1'], ['EXEC', 'extra'], ['DISCARD'], ['GET', 'e:a'])).toEqual([
+      '+OK\r\n', '+QUEUED\r\n', "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
+      '-ERR DISCARD without MULTI\r\n', '$-1\r\n',
+    ]);
     expect(await run(r, ['MULTI'], ['SET', 'e:s', 'abc'], ['INCR', 'e:s'], ['SETRANGE', 'e:s', '-1', 'x'], ['SET', 'e:t', '1'], ['EXEC'])).toEqual([
       '+OK\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n',
       '*4\r\n+OK\r\n-ERR value is not an integer or out of range\r\n-ERR offset is out of range\r\n+OK\r\n',
