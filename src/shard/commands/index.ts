@@ -6,7 +6,13 @@
 
 import type { ShardHandler } from '../context.js';
 import { handlers as strings } from './strings.js';
+import { handlers as hashes } from './hashes.js';
+import { handlers as sets } from './sets.js';
+import { handlers as zsets } from './zsets.js';
 
 export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...strings,
+  ...hashes,
+  ...sets,
+  ...zsets,
 };
