@@ -111,6 +111,15 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     swap('expiresSize');
     swap('avgTtl');
     swap('expireCursor');
+    // clients blocked on a key that exists after the swap can be served now
+    for (const id of c.blockedByKey.keys()) {
+      const sep = id.indexOf('\0');
+      const dbi = Number(id.slice(0, sep));
+      if (dbi !== a && dbi !== b) continue;
+      const key = id.slice(sep + 1);
+      const v = dbs[dbi]!.peek(key);
+      if (typeof v === 'object' && v.blockable && !dbs[dbi]!.isExpired(key)) c.ks.hooks.ready(dbi, key);
+    }
     c.w.ok();
   },
 
