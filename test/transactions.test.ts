@@ -227,6 +227,18 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
     expect(((await io().call('CLIENT', 'LIST')) as string)).toContain('name=victim');
   });
 
+  it('the transaction redis-sentinel sends at failover: CONFIG REWRITE and CLIENT KILL TYPE normal inside EXEC', async () => {
+    const r = await raw();
+    const victim = await raw();
+    await run(victim, ['CLIENT', 'SETNAME', 'victim2']);
+    const replies = await run(r, ['MULTI'], ['CONFIG', 'REWRITE'], ['CLIENT', 'KILL', 'TYPE', 'normal'], ['CLIENT', 'KILL', 'TYPE', 'pubsub'], ['EXEC']);
+    expect(replies.slice(0, 4)).toEqual(['+OK\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n']);
+    // CONFIG REWRITE fails without a config file; the kills still run; the caller itself survives
+    expect(replies[4]).toMatch(/^\*3\r\n-ERR [^\r]*\r\n:[1-9][0-9]*\r\n:0\r\n$/);
+    expect(await victim.readUntilClose()).toBe('');
+    expect(await run(r, ['PING'])).toEqual(['+PONG\r\n']);
+  });
+
   it('ioredis and node-redis transactions, WATCH with node-redis', async () => {
     const c = io();
     const res = await c.multi().set('cl:a', '1').incr('cl:a').get('cl:a').exec();
