@@ -154,6 +154,7 @@ describe.each([1, 4])('pub/sub with %i shard(s)', (shards) => {
     expect(await pub.call('PUBSUB', 'SHARDCHANNELS')).toEqual(expect.arrayContaining(['sh1', 'sh2']));
     expect(await pub.call('PUBSUB', 'SHARDCHANNELS', 'sh1*')).toEqual(['sh1']);
     expect(await pub.call('PUBSUB', 'SHARDNUMSUB', 'sh1', 'zz')).toEqual(['sh1', 1, 'zz', 0]);
+    expect(Number(/pubsubshard_channels:(\d+)/.exec((await pub.info('stats')) as string)![1])).toBeGreaterThanOrEqual(2);
     sub.send('GET', 'x');
     expect(await sub.readRaw()).toMatch(/^-ERR Can't execute 'get'/);
     sub.send('SUNSUBSCRIBE');

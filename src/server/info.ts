@@ -253,6 +253,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `keyspace_misses:${totals!.misses}`,
           `pubsub_channels:${server.pubsubCounts().channels}`,
           `pubsub_patterns:${server.pubsubCounts().patterns}`,
+          `pubsubshard_channels:${server.pubsubCounts().shardChannels}`,
           `latest_fork_usec:0`,
           `total_forks:0`,
           `migrate_cached_sockets:0`,
