@@ -4,7 +4,7 @@
  * whose replies are deterministic; random/ordering-free commands are checked by properties instead.
  */
 
-import { RawClient } from './raw.js';
+import { RawClient, replyEnd } from './raw.js';
 
 export interface Mismatch {
   cmd: string[];
@@ -27,10 +27,17 @@ export async function diffReplies(refPort: number, port: number, proto: 2 | 3, c
   const sut = await open(port, proto);
   const out: Mismatch[] = [];
   try {
-    for (const cmd of cmds) {
+    for (let cmd of cmds) {
+      // a leading "~" marks a reply whose top-level elements come in hash-table order
+      const unordered = cmd[0] === '~';
+      if (unordered) cmd = cmd.slice(1);
       ref.send(...cmd);
       sut.send(...cmd);
-      const [expected, actual] = await Promise.all([ref.readRaw(), sut.readRaw()]);
+      let [expected, actual] = await Promise.all([ref.readRaw(), sut.readRaw()]);
+      if (unordered) {
+        expected = sortedElements(expected);
+        actual = sortedElements(actual);
+      }
       if (expected !== actual) out.push({ cmd, expected, actual });
     }
   } finally {
@@ -52,4 +59,18 @@ export function script(text: string): string[][] {
 /** Format mismatches for an assertion message. */
 export function showMismatches(mm: Mismatch[]): string {
   return mm.map((m) => `${m.cmd.join(' ')}\n   redis:   ${JSON.stringify(m.expected)}\n   shardis: ${JSON.stringify(m.actual)}`).join('\n');
+}
+
+/** An aggregate reply with its top-level elements sorted (for replies in hash-table order). */
+export function sortedElements(raw: string): string {
+  if (!'*~%'.includes(raw[0]!)) return raw;
+  const b = Buffer.from(raw, 'latin1');
+  const head = raw.indexOf('\r\n') + 2;
+  const parts: string[] = [];
+  for (let p = head; p < b.length; ) {
+    const e = replyEnd(b, p);
+    parts.push(raw.slice(p, e));
+    p = e;
+  }
+  return raw.slice(0, head) + parts.sort().join('');
 }

@@ -90,7 +90,7 @@ export function scanReply(c: ShardCtx, cursor: number, opts: ScanOptions, n: num
  */
 export function rangeLong(c: ShardCtx, i: number, min: bigint, max: bigint, msg?: string): number {
   const v = parseInt64(c.args.str(i));
-  if (v === null) throw new CommandError(NOT_INTEGER);
+  if (v === null) throw new CommandError(msg ? `ERR ${msg}` : NOT_INTEGER);
   if (v < min || v > max) throw new CommandError(msg ? `ERR ${msg}` : `ERR value is out of range, value must between ${min} and ${max}`);
   return Number(v);
 }
