@@ -168,6 +168,27 @@ describe.each([1, 4])('keyspace commands with %i shard(s)', (shards) => {
     await expect(r.call('SWAPDB', '-1', '0')).rejects.toThrow('ERR DB index is out of range');
   });
 
+  it('SWAPDB serves a client blocked on a key the swap brings in', async () => {
+    const blocked = io();
+    const db1 = io(1);
+    const pending = blocked.bzpopmin('swz', 10);
+    await new Promise((res) => setTimeout(res, 100));
+    await db1.zadd('swz', 1, 'm');
+    expect(await r.swapdb(0, 1)).toBe('OK');
+    expect(await pending).toEqual(['swz', 'm', '1']);
+  });
+
+  it('SCAN TYPE filters by value type across shards', async () => {
+    await fill(r, 't:s', 30);
+    for (let i = 0; i < 20; i++) await r.hset(`t:h${i}`, 'f', 'v');
+    for (let i = 0; i < 10; i++) await r.sadd(`t:set${i}`, 'm');
+    for (let i = 0; i < 5; i++) await r.zadd(`t:z${i}`, 1, 'm');
+    expect((await scanAll(r, 'TYPE', 'hash', 'COUNT', 7)).keys.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `t:h${i}`).sort());
+    expect((await scanAll(r, 'TYPE', 'set', 'COUNT', 7)).keys.length).toBe(10);
+    expect((await scanAll(r, 'TYPE', 'zset')).keys.length).toBe(5);
+    expect((await scanAll(r, 'TYPE', 'STRING', 'MATCH', 't:s1*')).keys.length).toBe(11);
+  });
+
   it('INFO keyspace lists each non-empty database', async () => {
     await fill(r, 'i:', 20);
     await r.set('i:ttl', 'v', 'EX', 100);
