@@ -90,9 +90,14 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
       '+OK\r\n', '+QUEUED\r\n', "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
       '-ERR DISCARD without MULTI\r\n', '$-1\r\n',
     ]);
-    expect(await run(r, ['MULTI'], ['SET', 'e:s', 'abc'], ['INCR', 'e:s'], ['SETRANGE', 'e:s', '-1', 'x'], ['SET', 'e:t', '1'], ['EXEC'])).toEqual([
-      '+OK\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n',
-      '*4\r\n+OK\r\n-ERR value is not an integer or out of range\r\n-ERR offset is out of range\r\n+OK\r\n',
+    expect(await run(r, ['MULTI'], ['SET', 'e:s', 'abc'], ['INCR', 'e:s'], ['SETRANGE', 'e:s', '-1', 'x'], ['HSET', 'e:s', 'f', 'v'], ['SET', 'e:t', '1'], ['EXEC'])).toEqual([
+      '+OK\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n',
+      '*5\r\n+OK\r\n-ERR value is not an integer or out of range\r\n-ERR offset is out of range\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n+OK\r\n',
+    ]);
+    // cross-shard commands (split and shipped) inside a transaction
+    expect(await run(r, ['MULTI'], ['MSET', 'e:m1', 'abc', 'e:m2', 'abd'], ['MSETNX', 'e:m3', '1', 'e:m1', 'z'], ['LCS', 'e:m1', 'e:m2'], ['MSETNX', 'e:m3', '1', 'e:m4', '2'], ['MGET', 'e:m1', 'e:m4', 'e:t'], ['EXEC'])).toEqual([
+      '+OK\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n',
+      '*5\r\n+OK\r\n:0\r\n$2\r\nab\r\n:1\r\n*3\r\n$3\r\nabc\r\n$1\r\n2\r\n$1\r\n1\r\n',
     ]);
   });
 
