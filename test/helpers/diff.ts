@@ -33,7 +33,14 @@ export async function diffReplies(refPort: number, port: number, proto: 2 | 3, c
       if (unordered) cmd = cmd.slice(1);
       ref.send(...cmd);
       sut.send(...cmd);
-      let [expected, actual] = await Promise.all([ref.readRaw(), sut.readRaw()]);
+      let expected: string;
+      let actual: string;
+      try {
+        [expected, actual] = await Promise.all([ref.readRaw(), sut.readRaw()]);
+      } catch (e) {
+        out.push({ cmd, expected: '(a reply)', actual: String(e) });
+        break;
+      }
       if (unordered) {
         expected = sortedElements(expected);
         actual = sortedElements(actual);

@@ -327,6 +327,8 @@ export class ZSetValue extends Aggregate {
 
   /** Insert or update; true if the member was added. */
   set(m: string, score: number): boolean {
+    // a listpack stores -0 as the integer 0 (Redis reads it back as 0)
+    if (score === 0 && this.lp) score = 0;
     const node = this.dict.get(m);
     if (node !== undefined) {
       this.updateScore(node, score);

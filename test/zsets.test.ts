@@ -1,0 +1,308 @@
+/*
+ * Sorted sets: every command against the reference redis-server byte for byte (RESP2 and RESP3, 1
+ * and 4 shards): replies, score formatting (%.17g, inf, RESP3 doubles), WITHSCORES shapes, every ZADD
+ * option error, range parsing (exclusive bounds, lex items, LIMIT), pops and their null replies,
+ * WEIGHTS / AGGREGATE; plus ioredis / node-redis usage, blocking pops, encodings, and a sorted set of a
+ * million members checked for rank and range results.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { createClient } from 'redis';
+import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { diffReplies, script, showMismatches } from './helpers/diff.js';
+
+const SCRIPT = `
+zadd z 1 a 2 b 3 c
+zadd z 1.5 a 2 b 10 d
+zadd z
+zadd z 1
+zadd z 1 a 2
+zadd z nx xx 1 a
+zadd z gt lt 1 a
+zadd z gt nx 1 a
+zadd z incr 1 a 2 b
+zadd z abc a
+zadd z nan a
+zadd z inf a
+zadd z -inf b
+zadd z ch 0 a 0 b 5 new
+zadd z nx ch 100 a 100 x
+zadd z xx ch 100 a 100 y
+zadd z gt ch 1 x 200 x
+zadd z lt ch 300 x 50 a
+zadd z incr 5 a
+zadd z incr nx 5 a
+zadd z incr xx 5 nomember
+zadd z incr gt -100 a
+zadd z incr +inf a
+zadd z incr -inf a
+zadd z 0.1 f 1e-5 g 1e20 h 123456789.123 i -0.0 j 3.0 k 0x10 l
+zrange z 0 -1 withscores
+zadd nz xx 1 a
+zcard nz
+zincrby z 1.5 c
+zincrby z abc c
+zincrby z 1 newm
+zincrby nz2 2 a
+zincrby z 1 a b
+zscore z c
+zscore z nomember
+zscore nokey a
+zmscore z c nomember a
+zmscore nokey a b
+zcard z
+zcard nokey
+zrank z c
+zrank z nomember
+zrevrank z c
+zrevrank nokey c
+zcount z -inf +inf
+zcount z 1 3
+zcount z (1 (3
+zcount z 3 1
+zcount z abc 1
+zcount z ( 5
+zcount z '' 5
+zcount z nan 5
+zcount nokey 0 1
+zrange z 0 2
+zrange z -3 -1 withscores
+zrange z 5 1
+zrange z 0 100 rev
+zrange z 0 -1 byscore
+zrange z -inf +inf byscore limit 1 2 withscores
+zrange z +inf -inf byscore rev limit 1 2 withscores
+zrange z (1 10 byscore
+zrange z 1 (10 byscore rev
+zrange z 10 1 byscore rev
+zrange z 0 1 limit 0 1
+zrange z 0 1 limit 0 -1
+zrange z - + bylex withscores
+zrange z 0 1 byscore bylex
+zrange z 0 1 rev rev
+zrange z 0 1 foo
+zrange z a b
+zrange z a b byscore
+zrange z a b bylex
+zrange z -inf inf byscore limit -1 5
+zrange z -inf inf byscore limit 0 0
+zrange z -inf inf byscore limit 100 5
+zrange z -inf inf byscore limit 3 -5
+zrange z -inf inf byscore limit a b
+zrange nokey 0 -1
+zrange nokey 0 -1 withscores
+zrangebyscore z -inf +inf withscores
+zrangebyscore z -inf +inf withscores limit 2 3
+zrangebyscore z 1 5 rev
+zrangebyscore z 1 5 byscore
+zrevrangebyscore z +inf -inf withscores
+zrevrangebyscore z 5 (1
+zrevrange z 0 2 withscores
+zrevrange z 0 2 limit 0 1
+zrevrange z 0 2 byscore
+zremrangebyrank z2 0 -1
+zadd z2 0 a 0 b 0 c 0 d 0 e 0 f 0 g
+zrangebylex z2 - +
+zrangebylex z2 [b (e
+zrangebylex z2 (b [e limit 1 2
+zrangebylex z2 b e
+zrangebylex z2 [b [e withscores
+zrangebylex z2 + -
+zrangebylex z2 - + limit 2 -1
+zrevrangebylex z2 + -
+zrevrangebylex z2 [e (b
+zrevrangebylex z2 [e (b limit 1 1
+zrevrangebylex z2 - +
+zlexcount z2 - +
+zlexcount z2 [b (e
+zlexcount z2 x y
+zlexcount z2 (a (a
+zlexcount nokey - +
+zrangebylex z2 [a [a
+zrangebylex z2 -a +
+zrange z2 [c + bylex rev
+zrange z2 + [c bylex rev
+zrangestore {z}d z2 0 -1
+zrangestore {z}d z 0 -1 withscores
+set str v
+zadd str 1 a
+zincrby str 1 a
+zrem str a
+zscore str a
+zmscore str a
+zrank str a
+zrange str 0 -1
+zcount str 0 1
+zlexcount str - +
+zpopmin str
+zrandmember str
+zscan str 0
+zcard str
+zunion 1 str
+zremrangebyrank str 0 1
+zrem z2 a x b
+zrem z2
+zrem nokey a
+zrange z2 0 -1
+zremrangebyrank z2 0 1
+zremrangebyrank z2 a 1
+zremrangebyrank nokey 0 1
+zrange z2 0 -1
+zremrangebylex z2 [f +
+zremrangebylex z2 a b
+zremrangebyscore z2 abc 1
+zremrangebyscore z2 -inf +inf
+zcard z2
+zadd p 1 a 2 b 3 c 4 d 5 e
+zpopmin p
+zpopmax p
+zpopmin p 2
+zpopmin p 0
+zpopmin p -1
+zpopmin p a
+zpopmin p 1 2
+zpopmax p 10
+zcard p
+zpopmin nokey
+zpopmin nokey 3
+zadd {m}1 1 a 2 b 3 c
+zadd {m}2 10 x
+zmpop 2 {m}none {m}1 min
+zmpop 2 {m}none {m}1 max count 5
+zmpop 2 {m}none {m}1 max
+zmpop 1 {m}2 min count 0
+zmpop 1 {m}2 min count -1
+zmpop 1 {m}2 min count a
+zmpop 1 {m}2 mid
+zmpop 1 {m}2
+zmpop 0 {m}2 min
+zmpop -1 {m}2 min
+zmpop 2 {m}2 min
+zmpop 1 {m}2 min count 1 count 1
+zmpop 1 {m}2 min foo
+zmpop 1 {m}2 max
+zmpop 1 {m}2 max
+set {m}s x
+zmpop 2 {m}s {m}2 min
+zmpop 2 {m}none {m}s min
+bzpopmin {m}1 {m}s 0
+bzpopmin {m}1 abc
+bzpopmin {m}1 -1
+bzmpop 0.01 1 {m}1 min
+bzpopmin {m}1 0.01
+bzpopmax {m}1 {m}none 0.01
+bzmpop abc 1 {m}1 min
+bzmpop -1 1 {m}1 min
+bzmpop 1 1 {m}1 foo
+zadd {m}1 7 q
+bzpopmin {m}none {m}1 0
+zadd {m}1 7 q 8 r 9 s
+bzpopmax {m}1 0
+bzmpop 1 1 {m}1 min count 5
+zrandmember nokey
+zrandmember nokey 1
+zrandmember nokey -2 withscores
+zadd r 1 a
+zrandmember r
+zrandmember r 1
+zrandmember r -2 withscores
+zrandmember r 5 withscores
+zrandmember r 0
+zrandmember r 1 withscore
+zrandmember r abc
+zrandmember r 1 withscores x
+zrandmember r -9223372036854775808
+zrandmember r 9223372036854775807 withscores
+zadd {u}1 1 a 2 b 3 c
+zadd {u}2 10 b 20 c 30 d
+sadd {u}s a d e
+zunion 2 {u}1 {u}2
+zunion 2 {u}1 {u}2 withscores
+zunion 3 {u}1 {u}2 {u}s withscores
+zunion 2 {u}1 {u}2 weights 2 3 withscores
+zunion 2 {u}1 {u}2 weights 2 withscores
+zunion 2 {u}1 {u}2 weights 2 a
+zunion 2 {u}1 {u}2 aggregate min withscores
+zunion 2 {u}1 {u}2 aggregate max withscores
+zunion 2 {u}1 {u}2 aggregate foo
+zunion 2 {u}1 {u}2 aggregate
+zunion 0 {u}1
+zunion -1 {u}1
+zunion 3 {u}1 {u}2
+zunion abc {u}1
+zunion 1 {u}none
+zunion 2 {u}1 {u}2 foo
+zinter 2 {u}1 {u}2 withscores
+zinter 3 {u}1 {u}2 {u}s withscores
+zinter 2 {u}1 {u}none
+zinter 2 {u}1 {u}1 withscores
+zinter 2 {u}1 {u}2 weights 1 -1 aggregate max withscores
+zunion 2 {u}1 {u}2 weights inf -inf withscores
+zinter 2 {u}1 {u}2 weights inf -inf withscores
+zdiff 2 {u}1 {u}2 withscores
+zdiff 2 {u}1 {u}s withscores
+zdiff 1 {u}1
+zdiff 2 {u}1 {u}2 weights 1 1
+zdiff 2 {u}1 {u}2 aggregate sum
+zdiff 2 {u}none {u}1
+zintercard 2 {u}1 {u}2
+zintercard 2 {u}1 {u}2 limit 1
+zintercard 2 {u}1 {u}2 limit -1
+zintercard 2 {u}1 {u}2 withscores
+zintercard 0 {u}1
+zintercard 2 {u}1 {u}none
+zunionstore {u}d 2 {u}1 {u}2
+zrange {u}d 0 -1 withscores
+zunionstore {u}d 2 {u}1 {u}2 withscores
+zinterstore {u}d 2 {u}1 {u}2 aggregate max
+zrange {u}d 0 -1 withscores
+zinterstore {u}d 2 {u}1 {u}none
+zcard {u}d
+zdiffstore {u}d 2 {u}1 {u}2
+zrange {u}d 0 -1 withscores
+zunionstore {u}d 0 {u}1
+set {u}str x
+zunion 2 {u}1 {u}str
+zunionstore {u}d 2 {u}1 {u}str
+zrangestore {u}d {u}1 0 -1
+zrange {u}d 0 -1 withscores
+zrangestore {u}d {u}1 (1 +inf byscore limit 0 1
+zrange {u}d 0 -1 withscores
+zrangestore {u}d {u}1 + - bylex rev
+zrangestore {u}d {u}none 0 -1
+zcard {u}d
+zrangestore {u}d {u}1 0 -1 withscores
+zrangestore {u}d {u}str 0 -1
+zscan z 0
+zscan z 0 match a*
+zscan z 0 count 0
+zscan z abc
+zscan nokey 0
+`;
+
+const haveRedis = haveBinaries('redis-server');
+
+describe.each([1, 4])('sorted sets with %i shard(s)', (shards) => {
+  let srv: Proc;
+  let ref: Proc | null = null;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards });
+    if (haveRedis) ref = await startRedis();
+    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+    await ref?.stop();
+  });
+
+  it.each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
+    if (!ref) return;
+    const mm = await diffReplies(ref.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
+    expect(showMismatches(mm)).toBe('');
+  });
+});
