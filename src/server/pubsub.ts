@@ -86,6 +86,10 @@ export class PubSub {
       let r2: Buffer | null = null;
       let r3: Buffer | null = null;
       for (const c of direct) {
+        if (c.closed) {
+          over.push(c);
+          continue;
+        }
         let bytes: Buffer;
         if (c.proto === 3) bytes = r3 ??= this.encode(3, kind, null, channel, message);
         else bytes = r2 ??= this.encode(2, kind, null, channel, message);
@@ -99,6 +103,10 @@ export class PubSub {
         let r2: Buffer | null = null;
         let r3: Buffer | null = null;
         for (const c of subs) {
+          if (c.closed) {
+            over.push(c);
+            continue;
+          }
           let bytes: Buffer;
           if (c.proto === 3) bytes = r3 ??= this.encode(3, 'pmessage', pattern, channel, message);
           else bytes = r2 ??= this.encode(2, 'pmessage', pattern, channel, message);
@@ -108,7 +116,11 @@ export class PubSub {
       }
     }
     for (const c of over) {
-      if (c.closed) continue;
+      if (c.closed) {
+        // normally removed by the close hook; never let a dead subscriber linger
+        this.dropAll(c);
+        continue;
+      }
       this.server.log.warn(`Client ${clientDescription(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
       this.server.closeConnection(c);
     }
