@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { RawClient } from './helpers/raw.js';
 import { diffReplies, script, showMismatches } from './helpers/diff.js';
 
 const SCRIPT = `
@@ -300,9 +301,189 @@ describe.each([1, 4])('sorted sets with %i shard(s)', (shards) => {
     await ref?.stop();
   });
 
+  it('ioredis: scores, ranks, ranges, options', async () => {
+    const k = `zi${shards}`;
+    expect(await io.zadd(k, 1, 'a', 2, 'b', 3, 'c')).toBe(3);
+    expect(await io.zadd(k, 'GT', 'CH', 0, 'a', 5, 'b')).toBe(1);
+    expect(await io.zscore(k, 'b')).toBe('5');
+    expect(await io.zincrby(k, 0.1, 'a')).toBe('1.1000000000000001');
+    expect(await io.zrange(k, 0, -1, 'WITHSCORES')).toEqual(['a', '1.1000000000000001', 'c', '3', 'b', '5']);
+    expect(await io.zrank(k, 'c')).toBe(1);
+    expect(await io.zrevrank(k, 'c')).toBe(1);
+    expect(await io.zrangebyscore(k, '(1.1', '+inf')).toEqual(['c', 'b']);
+    expect(await io.zpopmax(k)).toEqual(['b', '5']);
+    expect(await io.zcard(k)).toBe(2);
+    await io.set(`${k}s`, 'x');
+    await expect(io.zadd(`${k}s`, 1, 'a')).rejects.toThrow(/WRONGTYPE/);
+    await expect(io.zadd(k, 'NX', 'XX', 1, 'a')).rejects.toThrow('XX and NX options at the same time are not compatible');
+    await expect(io.zadd(k, 'x', 'a')).rejects.toThrow('value is not a valid float');
+  });
+
+  it('node-redis over RESP3: doubles, nested WITHSCORES pairs, maps', async () => {
+    const c = createClient({ socket: { port: srv.port }, RESP: 3 } as never);
+    await c.connect();
+    try {
+      const k = `zn${shards}`;
+      await c.sendCommand(['ZADD', k, '1.5', 'a', 'inf', 'b']);
+      expect(await c.sendCommand(['ZSCORE', k, 'a'])).toBe(1.5);
+      expect(await c.sendCommand(['ZSCORE', k, 'b'])).toBe(Infinity);
+      expect(await c.sendCommand(['ZRANGE', k, '0', '-1', 'WITHSCORES'])).toEqual([['a', 1.5], ['b', Infinity]]);
+      expect(await c.sendCommand(['ZPOPMIN', k, '1'])).toEqual([['a', 1.5]]);
+      expect(await c.sendCommand(['ZMSCORE', k, 'a', 'b'])).toEqual([null, Infinity]);
+    } finally {
+      await c.quit();
+    }
+  });
+
+  it('raw RESP3 bytes: ZSCORE double, ZRANDMEMBER pairs, ZMPOP nested, null replies', async () => {
+    const r = await RawClient.connect(srv.port);
+    try {
+      r.send('HELLO', '3');
+      await r.readRaw();
+      const k = `{zr${shards}}`;
+      r.send('ZADD', k, '2', 'm');
+      expect(await r.readRaw()).toBe(':1\r\n');
+      r.send('ZSCORE', k, 'm');
+      expect(await r.readRaw()).toBe(',2\r\n');
+      r.send('ZRANDMEMBER', k, '-2', 'WITHSCORES');
+      expect(await r.readRaw()).toBe('*2\r\n*2\r\n$1\r\nm\r\n,2\r\n*2\r\n$1\r\nm\r\n,2\r\n');
+      r.send('ZMPOP', '1', k, 'MAX');
+      expect(await r.readRaw()).toBe(`*2\r\n$${k.length}\r\n${k}\r\n*1\r\n*2\r\n$1\r\nm\r\n,2\r\n`);
+      r.send('ZMPOP', '1', k, 'MAX');
+      expect(await r.readRaw()).toBe('_\r\n');
+      r.send('ZSCORE', k, 'm');
+      expect(await r.readRaw()).toBe('_\r\n');
+    } finally {
+      r.close();
+    }
+  });
+
+  it('BZPOPMIN / BZPOPMAX / BZMPOP block until a ZADD, and time out with a null array', async () => {
+    const k = `{bz${shards}}a`;
+    const waiter = new Redis({ port: srv.port });
+    try {
+      const p = waiter.bzpopmin(k, `${k}x`, 0);
+      await waitFor(async () => {
+        const list = (await io.client('LIST')) as string;
+        return /cmd=bzpopmin/.test(list);
+      }, 'client blocked');
+      await io.zadd(k, 7, 'seven', 3, 'three');
+      expect(await p).toEqual([k, 'three', '3']);
+      const p2 = waiter.call('BZMPOP', '0', '2', `${k}x`, k, 'MAX', 'COUNT', '5');
+      expect(await p2).toEqual([k, [['seven', '7']]]);
+      expect(await io.zcard(k)).toBe(0);
+      expect(await waiter.bzpopmax(k, 0.05)).toBeNull();
+      await io.set(`${k}s`, 'x');
+      await expect(waiter.bzpopmin(`${k}s`, 0)).rejects.toThrow(/WRONGTYPE/);
+      await expect(waiter.bzpopmin(k, -1)).rejects.toThrow('timeout is negative');
+      await expect(waiter.bzpopmin(k, 'x')).rejects.toThrow('timeout is not a float or out of range');
+    } finally {
+      waiter.disconnect();
+    }
+  });
+
+  it('inside MULTI a blocking pop on an empty key replies a null array at once', async () => {
+    const k = `{bm${shards}}`;
+    const res = await io.multi().bzpopmin(k, 0).zadd(k, 1, 'x').bzpopmin(k, 0).exec();
+    expect(res).toEqual([[null, null], [null, 1], [null, [k, 'x', '1']]]);
+  });
+
+  it('encodings follow the listpack limits and convert back for store results', async () => {
+    const k = `{enc${shards}}`;
+    await io.zadd(`${k}small`, 1, 'a');
+    expect(await io.object('ENCODING', `${k}small`)).toBe('listpack');
+    const args: (string | number)[] = [];
+    for (let i = 0; i < 129; i++) args.push(i, `m${i}`);
+    await io.zadd(`${k}big`, ...args);
+    expect(await io.object('ENCODING', `${k}big`)).toBe('skiplist');
+    await io.zadd(`${k}long`, 1, 'x'.repeat(65));
+    expect(await io.object('ENCODING', `${k}long`)).toBe('skiplist');
+    await io.zremrangebyrank(`${k}big`, 0, 100);
+    expect(await io.object('ENCODING', `${k}big`)).toBe('skiplist');
+    await io.zunionstore(`${k}dst`, 1, `${k}big`);
+    expect(await io.object('ENCODING', `${k}dst`)).toBe('listpack');
+    expect(await io.type(`${k}dst`)).toBe('zset');
+  });
+
+  it('ZSCAN over a skiplist returns every member present for the whole scan despite deletes', async () => {
+    const k = `zs${shards}`;
+    const args: (string | number)[] = [];
+    for (let i = 0; i < 1000; i++) args.push(i, `m${i}`);
+    await io.zadd(k, ...args);
+    const seen = new Set<string>();
+    let cursor = '0';
+    let step = 0;
+    do {
+      const [next, items] = await io.zscan(k, cursor, 'COUNT', 20);
+      for (let i = 0; i < items.length; i += 2) seen.add(items[i]!);
+      // remove members with even numbers as the scan goes
+      await io.zrem(k, `m${step * 2}`, `m${step * 2 + 500}`);
+      step++;
+      cursor = next;
+    } while (cursor !== '0');
+    for (let i = 0; i < 1000; i++) {
+      const removed = (i % 2 === 0 && i < step * 2) || (i >= 500 && i % 2 === 0 && i - 500 < step * 2);
+      if (!removed) expect(seen.has(`m${i}`)).toBe(true);
+    }
+  });
+
   it.each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
     if (!ref) return;
     const mm = await diffReplies(ref.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
     expect(showMismatches(mm)).toBe('');
   });
+});
+
+describe('a sorted set of a million members', () => {
+  let srv: Proc;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 2 });
+    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+  });
+
+  const N = 1_000_000;
+  const name = (i: number): string => `m${String(i).padStart(7, '0')}`;
+
+  it('ranks, ranges by rank / score / lex, counts and removals are exact', async () => {
+    // insert in a scrambled order: member i has score 2*i
+    const order = Array.from({ length: N }, (_, i) => (i * 7919) % N);
+    for (let b = 0; b < N; b += 100_000) {
+      const pipe = io.pipeline();
+      for (let c = b; c < b + 100_000; c += 1000) {
+        const args: (string | number)[] = [];
+        for (let j = c; j < c + 1000; j++) args.push(order[j]! * 2, name(order[j]!));
+        pipe.zadd('big', ...args);
+      }
+      await pipe.exec();
+    }
+    expect(await io.zcard('big')).toBe(N);
+    for (const i of [0, 1, 123_457, 500_000, 999_999]) {
+      expect(await io.zrank('big', name(i))).toBe(i);
+      expect(await io.zrevrank('big', name(i))).toBe(N - 1 - i);
+    }
+    expect(await io.zrange('big', 765_432, 765_434)).toEqual([name(765_432), name(765_433), name(765_434)]);
+    expect(await io.zrange('big', -2, -1, 'WITHSCORES')).toEqual([name(N - 2), String((N - 2) * 2), name(N - 1), String((N - 1) * 2)]);
+    expect(await io.zrangebyscore('big', '(1000000', '+inf', 'LIMIT', 10, 2)).toEqual([name(500_011), name(500_012)]);
+    expect(await io.zrevrangebyscore('big', '1000', '-inf', 'LIMIT', 0, 2)).toEqual([name(500), name(499)]);
+    expect(await io.zcount('big', 0, 999_999)).toBe(500_000);
+    expect(await io.zlexcount('big', `[${name(10)}`, `(${name(20)}`)).toBe(10);
+    expect(await io.zrangebylex('big', `(${name(999_997)}`, '+')).toEqual([name(999_998), name(999_999)]);
+    // remove a block of ranks in the middle, then members one by one
+    expect(await io.zremrangebyrank('big', 400_000, 499_999)).toBe(100_000);
+    expect(await io.zrank('big', name(500_000))).toBe(400_000);
+    expect(await io.zrem('big', name(0), name(1), name(2))).toBe(3);
+    expect(await io.zrank('big', name(500_000))).toBe(399_997);
+    expect(await io.zremrangebyscore('big', 1_800_000, '+inf')).toBe(100_000);
+    expect(await io.zcard('big')).toBe(N - 200_003);
+    expect(await io.zrange('big', -1, -1)).toEqual([name(899_999)]);
+    expect(await io.zpopmin('big', 2)).toEqual([name(3), '6', name(4), '8']);
+    expect(await io.zrank('big', name(5))).toBe(0);
+  }, 120_000);
 });
