@@ -159,9 +159,141 @@ describe.each([1, 4])('sets with %i shard(s)', (shards) => {
     await ref?.stop();
   });
 
+  it('ioredis and node-redis: members, errors, RESP3 sets', async () => {
+    const k = `si${shards}`;
+    expect(await io.sadd(k, 'a', 'b', 'c', 'a')).toBe(3);
+    expect((await io.smembers(k)).sort()).toEqual(['a', 'b', 'c']);
+    expect(await io.smismember(k, 'a', 'z')).toEqual([1, 0]);
+    expect(await io.srem(k, 'a', 'z')).toBe(1);
+    await io.set(`${k}s`, 'x');
+    await expect(io.sadd(`${k}s`, 'a')).rejects.toThrow(/WRONGTYPE/);
+    await expect(io.spop(k, -1)).rejects.toThrow('value is out of range, must be positive');
+    const c = createClient({ socket: { port: srv.port }, RESP: 3 } as never);
+    await c.connect();
+    try {
+      // node-redis decodes a RESP3 set (~) as an array by default
+      expect(((await c.sendCommand(['SMEMBERS', k])) as string[]).sort()).toEqual(['b', 'c']);
+      expect(await c.sendCommand(['SISMEMBER', k, 'b'])).toBe(1);
+    } finally {
+      await c.quit();
+    }
+  });
+
+  it('intset ordering, conversion to hashtable, TYPE', async () => {
+    const k = `{enc${shards}}`;
+    await io.sadd(`${k}i`, 30, -2, 7);
+    expect(await io.smembers(`${k}i`)).toEqual(['-2', '7', '30']);
+    expect(await io.type(`${k}i`)).toBe('set');
+    expect(await io.object('ENCODING', `${k}i`)).toBe('intset');
+    await io.sadd(`${k}i`, 'x');
+    expect(await io.object('ENCODING', `${k}i`)).toBe('hashtable');
+    const many = Array.from({ length: 513 }, (_, i) => i);
+    await io.sadd(`${k}n`, ...many);
+    expect(await io.object('ENCODING', `${k}n`)).toBe('hashtable');
+  });
+
+  it('SPOP and SRANDMEMBER: distinct members, counts, propagation-safe removal', async () => {
+    const k = `sp${shards}`;
+    const members = Array.from({ length: 1000 }, (_, i) => `m${i}`);
+    await io.sadd(k, ...members);
+    const r = await io.srandmember(k, 10);
+    expect(new Set(r).size).toBe(10);
+    expect((await io.srandmember(k, -2000)).length).toBe(2000);
+    expect((await io.srandmember(k, 5000)).length).toBe(1000);
+    const popped = await io.spop(k, 990);
+    expect(new Set(popped).size).toBe(990);
+    expect(await io.scard(k)).toBe(10);
+    const rest = await io.smembers(k);
+    expect(rest.filter((m) => popped.includes(m))).toEqual([]);
+    expect(await io.spop(k, 100)).toHaveLength(10);
+    expect(await io.scard(k)).toBe(0);
+  });
+
+  it('SSCAN over a large set returns every member present for the whole scan despite removals', async () => {
+    const k = `ss${shards}`;
+    await io.sadd(k, ...Array.from({ length: 2000 }, (_, i) => `m${i}`));
+    const seen = new Set<string>();
+    let cursor = '0';
+    let step = 0;
+    do {
+      const [next, items] = await io.sscan(k, cursor, 'COUNT', 25);
+      for (const m of items) seen.add(m);
+      await io.srem(k, `m${step}`, `m${1999 - step}`);
+      await io.sadd(k, `new${step}`);
+      step++;
+      cursor = next;
+    } while (cursor !== '0');
+    for (let i = step; i < 2000 - step; i++) expect(seen.has(`m${i}`)).toBe(true);
+  });
+
   it.each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
     if (!ref) return;
     const mm = await diffReplies(ref.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
     expect(showMismatches(mm)).toBe('');
+  });
+});
+
+describe('set and sorted-set commands across 4 shards', () => {
+  let srv: Proc;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 4 });
+    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+  });
+
+  it('multi-key commands with keys on different shards', async () => {
+    await io.sadd('alpha', 1, 2, 3, 'x');
+    await io.sadd('beta', 3, 4, 'x');
+    await io.sadd('gamma', 'x', 9);
+    expect((await io.sinter('alpha', 'beta')).sort()).toEqual(['3', 'x']);
+    expect(await io.sintercard(3, 'alpha', 'beta', 'gamma')).toBe(1);
+    expect((await io.sunion('alpha', 'gamma')).sort()).toEqual(['1', '2', '3', '9', 'x']);
+    expect((await io.sdiff('alpha', 'beta')).sort()).toEqual(['1', '2']);
+    expect(await io.sunionstore('dest', 'alpha', 'beta', 'gamma')).toBe(6);
+    expect(await io.sinterstore('dest2', 'alpha', 'beta')).toBe(2);
+    expect(await io.sdiffstore('dest3', 'alpha', 'beta', 'gamma')).toBe(2);
+    expect((await io.smembers('dest3')).sort()).toEqual(['1', '2']);
+    expect(await io.smove('alpha', 'omega', '1')).toBe(1);
+    expect(await io.smembers('omega')).toEqual(['1']);
+    await io.zadd('zone', 1, 'a', 2, 'b');
+    await io.zadd('ztwo', 10, 'b', 20, 'c');
+    expect(await io.zunionstore('zdst', 2, 'zone', 'ztwo', 'WEIGHTS', 1, 2)).toBe(3);
+    expect(await io.zrange('zdst', 0, -1, 'WITHSCORES')).toEqual(['a', '1', 'c', '40', 'b', '22']);
+    expect(await io.zinter(2, 'zone', 'ztwo', 'WITHSCORES')).toEqual(['b', '12']);
+    expect(await io.zdiff(2, 'zone', 'ztwo')).toEqual(['a']);
+    expect(await io.zintercard(2, 'zone', 'ztwo')).toBe(1);
+    expect(await io.zrangestore('zcopy', 'ztwo', 0, 0)).toBe(1);
+    expect(await io.zrange('zcopy', 0, -1)).toEqual(['b']);
+    expect(await io.call('ZMPOP', '2', 'nothing', 'ztwo', 'MIN')).toEqual(['ztwo', [['b', '10']]]);
+  });
+
+  it('store commands are atomic for concurrent readers', async () => {
+    const a = Array.from({ length: 300 }, (_, i) => `a${i}`);
+    const b = Array.from({ length: 200 }, (_, i) => `b${i}`);
+    await io.sadd('src-one', ...a);
+    await io.sadd('src-two', ...b);
+    const reader = new Redis({ port: srv.port });
+    let stop = false;
+    const seen = new Set<number>();
+    const readLoop = (async () => {
+      while (!stop) seen.add(await reader.scard('result'));
+    })();
+    try {
+      for (let i = 0; i < 40; i++) {
+        expect(await io.sunionstore('result', 'src-one', 'src-two')).toBe(500);
+        expect(await io.sdiffstore('result', 'src-one', 'src-two')).toBe(300);
+      }
+    } finally {
+      stop = true;
+      await readLoop;
+      reader.disconnect();
+    }
+    for (const n of seen) expect([0, 300, 500]).toContain(n);
   });
 });
