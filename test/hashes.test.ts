@@ -134,6 +134,54 @@ describe.each([1, 4])('hashes with %i shard(s)', (shards) => {
     await ref?.stop();
   });
 
+  it('ioredis and node-redis (RESP3 map)', async () => {
+    const k = `hi${shards}`;
+    expect(await io.hset(k, { a: '1', b: '2' })).toBe(2);
+    expect(await io.hgetall(k)).toEqual({ a: '1', b: '2' });
+    expect(await io.hincrby(k, 'a', 41)).toBe(42);
+    expect(await io.hincrbyfloat(k, 'b', '0.5')).toBe('2.5');
+    await expect(io.hincrby(k, 'b', 1)).rejects.toThrow('hash value is not an integer');
+    expect(await io.hrandfield(k, -5)).toHaveLength(5);
+    const c = createClient({ socket: { port: srv.port }, RESP: 3 } as never);
+    await c.connect();
+    try {
+      expect(await c.sendCommand(['HGETALL', k])).toEqual({ a: '42', b: '2.5' });
+      expect(await c.sendCommand(['HRANDFIELD', k, '2', 'WITHVALUES'])).toHaveLength(2);
+    } finally {
+      await c.quit();
+    }
+  });
+
+  it('listpack -> hashtable conversion by entries and value length', async () => {
+    const k = `{henc${shards}}`;
+    await io.hset(`${k}a`, 'f', 'v');
+    expect(await io.object('ENCODING', `${k}a`)).toBe('listpack');
+    await io.hset(`${k}a`, 'long', 'x'.repeat(65));
+    expect(await io.object('ENCODING', `${k}a`)).toBe('hashtable');
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 129; i++) many[`f${i}`] = String(i);
+    await io.hset(`${k}b`, many);
+    expect(await io.object('ENCODING', `${k}b`)).toBe('hashtable');
+  });
+
+  it('HSCAN over a large hash returns every field present for the whole scan despite deletes', async () => {
+    const k = `hs${shards}`;
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < 1500; i++) fields[`f${i}`] = `v${i}`;
+    await io.hset(k, fields);
+    const seen = new Map<string, string>();
+    let cursor = '0';
+    let step = 0;
+    do {
+      const [next, items] = await io.hscan(k, cursor, 'COUNT', 30);
+      for (let i = 0; i < items.length; i += 2) seen.set(items[i]!, items[i + 1]!);
+      await io.hdel(k, `f${step}`);
+      step++;
+      cursor = next;
+    } while (cursor !== '0');
+    for (let i = step; i < 1500; i++) expect(seen.get(`f${i}`)).toBe(`v${i}`);
+  });
+
   it.each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
     if (!ref) return;
     const mm = await diffReplies(ref.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
