@@ -33,7 +33,11 @@ import { MainCtx, type MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
 import type { ShardReply } from '../shard-link.js';
 
-/** Connections whose EXEC is running its queue right now (commands that behave differently there). */
+/**
+ * Connections whose EXEC is running its queue right now. Main-thread commands that would block
+ * (WAIT) or take shard locks themselves must check it: inside EXEC they answer at once (as Redis
+ * does for a client in MULTI) and the transaction already holds what it needs.
+ */
 export const execRunning = new WeakSet<Connection>();
 
 interface PropPart {
@@ -63,6 +67,7 @@ export function propagateMain(c: MainCtx, db: number, argv: readonly (string | n
 const KEYLESS_MAIN = new Set([
   'ping', 'echo', 'select', 'publish', 'spublish', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe',
   'ssubscribe', 'sunsubscribe', 'replicaof', 'slaveof', 'time', 'role', 'lastsave', 'hello', 'auth', 'unwatch',
+  'wait', 'info', 'echo', 'quit',
 ]);
 const KEYLESS_MAIN_PARENTS = new Set(['config', 'client', 'command', 'pubsub', 'memory', 'latency', 'slowlog', 'acl']);
 
