@@ -59,6 +59,8 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
       '+OK\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '*3\r\n+OK\r\n+OK\r\n*3\r\n$1\r\na\r\n$1\r\nb\r\n$-1\r\n',
     ]);
     expect(await run(r, ['MULTI'], ['EXEC'])).toEqual(['+OK\r\n', '*0\r\n']);
+    // blocking commands do not block inside a transaction
+    expect(await run(r, ['MULTI'], ['BZPOPMIN', 'b:nokey', '0'], ['BZPOPMAX', 'b:nokey', '0'], ['EXEC'])).toEqual(['+OK\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '*2\r\n*-1\r\n*-1\r\n']);
     await run(r, ['HELLO', '3']);
     expect(await run(r, ['MULTI'], ['GET', 'b:none'], ['SET', 'b:a', 'z'], ['EXEC'])).toEqual(['+OK\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '*2\r\n_\r\n+OK\r\n']);
   });
