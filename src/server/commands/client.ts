@@ -41,7 +41,7 @@ export function clientInfoLine(server: Server, c: Connection): string {
   const multiMem = c.multi ? c.multi.reduce((a, q) => a + q.body.length, 0) : 0;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} ` +
-    `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 ` +
+    `idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} ` +
     `multi=${c.multi ? c.multi.length : -1} qbuf=${qbuf} qbuf-free=${Math.max(0, c.inBuf.length - c.inEnd)} argv-mem=0 multi-mem=${multiMem} ` +
     `rbs=${c.inBuf.length} rbp=${qbuf} obl=${obl} oll=0 omem=${omem} tot-mem=${qbuf + omem + multiMem + 22000} events=r ` +
     `cmd=${c.lastCmd} user=${c.user} redir=-1 resp=${c.proto}`

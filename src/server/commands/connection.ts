@@ -8,7 +8,7 @@ import type { MainHandler } from '../main-ctx.js';
 
 export const handlers: Record<string, MainHandler> = {
   ping(c) {
-    const subscribed = c.conn.channels.size + c.conn.patterns.size > 0;
+    const subscribed = c.conn.subscriptionCount() > 0;
     if (c.argc > 2) throw new CommandError("ERR wrong number of arguments for 'ping' command");
     if (subscribed && c.conn.proto === 2) {
       c.w.array(2);
