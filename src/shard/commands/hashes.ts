@@ -5,10 +5,11 @@
  */
 
 import {
-  CommandError, HASH_VALUE_NOT_FLOAT, HASH_VALUE_NOT_INTEGER, INCR_NAN_OR_INF, NAN_OR_INF, OVERFLOW, SYNTAX, wrongArity,
+  CommandError, HASH_VALUE_NOT_FLOAT, HASH_VALUE_NOT_INTEGER, INCR_NAN_OR_INF, NAN_OR_INF, NOT_FLOAT, OVERFLOW, SYNTAX, wrongArity,
 } from '../../resp/errors.js';
 import { formatHumanFloat, parseDouble, parseInt64, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
+import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFromNumber, parseLongDouble } from '../../commands/longdouble.js';
 import { HashValue } from '../values/hash.js';
 import { getTyped } from './util.js';
 import { LONG_MAX, parseCursor, parseScanOptions, rangeLong, scanReply } from './collection-scan.js';
@@ -201,19 +202,20 @@ export const handlers: Record<string, ShardHandler> = {
   hincrbyfloat(c) {
     const key = c.args.str(1);
     const field = c.args.str(2);
-    const incr = c.args.float(3);
-    if (!Number.isFinite(incr)) throw new CommandError(NAN_OR_INF);
+    const incr = parseLongDouble(c.args.str(3));
+    if (incr === null) throw new CommandError(NOT_FLOAT);
+    if (!isFiniteLongDouble(incr)) throw new CommandError(NAN_OR_INF);
     const h = getHash(c, key, false);
     const cur = h?.get(field);
-    let value = 0;
+    let value = longDoubleFromNumber(0);
     if (cur !== undefined) {
-      const p = parseDouble(cur);
+      const p = parseLongDouble(cur);
       if (p === null) throw new CommandError(HASH_VALUE_NOT_FLOAT);
       value = p;
     }
-    const result = value + incr;
-    if (!Number.isFinite(result)) throw new CommandError(INCR_NAN_OR_INF);
-    const s = formatHumanFloat(result);
+    const result = addLongDouble(value, incr);
+    if (result === null || !isFiniteLongDouble(result)) throw new CommandError(INCR_NAN_OR_INF);
+    const s = formatLongDoubleHuman(result);
     hashForWrite(c, key).set(field, s);
     c.db.modified(key);
     c.w.bulk(s);

@@ -8,6 +8,9 @@
 import { CommandError, SYNTAX, NOT_INTEGER, OVERFLOW, DECR_OVERFLOW, NOT_FLOAT, INCR_NAN_OR_INF, OFFSET_OUT_OF_RANGE, STRING_TOO_LONG, wrongArity } from '../../resp/errors.js';
 import { formatHumanFloat, parseDouble, parseInt64, parseIntString, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
+import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFromNumber, parseLongDouble } from '../../commands/longdouble.js';
+
+const ZERO_LD = longDoubleFromNumber(0);
 import { FLAG_REPLICATED } from '../../ipc/records.js';
 import { UNIT_MS, UNIT_SECONDS, expireArgToAbsolute, getString, strLen, strOf, toStored } from './util.js';
 
@@ -402,19 +405,17 @@ export const handlers: Record<string, ShardHandler> = {
   incrbyfloat(c) {
     const key = c.args.str(1);
     const v = getString(c, key, false);
-    let cur = 0;
+    let cur = ZERO_LD;
     if (v !== undefined) {
-      if (typeof v === 'number') cur = v;
-      else {
-        const d = parseDouble(v);
-        if (d === null) throw new CommandError(NOT_FLOAT);
-        cur = d;
-      }
+      const d = typeof v === 'number' ? longDoubleFromNumber(v) : parseLongDouble(v);
+      if (d === null) throw new CommandError(NOT_FLOAT);
+      cur = d;
     }
-    const incr = c.args.float(2);
-    const result = cur + incr;
-    if (!Number.isFinite(result)) throw new CommandError(INCR_NAN_OR_INF);
-    const s = formatHumanFloat(result);
+    const incr = parseLongDouble(c.args.str(2));
+    if (incr === null) throw new CommandError(NOT_FLOAT);
+    const result = addLongDouble(cur, incr);
+    if (result === null || !isFiniteLongDouble(result)) throw new CommandError(INCR_NAN_OR_INF);
+    const s = formatLongDoubleHuman(result);
     if (v === undefined) c.db.add(key, toStored(s));
     else c.db.set(key, toStored(s), true);
     c.w.bulk(s);

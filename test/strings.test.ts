@@ -1,0 +1,233 @@
+/*
+ * String commands: every command and its errors, byte for byte against redis-server 7 (RESP2 and
+ * RESP3), with 1 and 4 shards; client libraries on top; MSET atomic under concurrent MGET readers.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { createClient } from 'redis';
+import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { diffReplies, script, showMismatches } from './helpers/diff.js';
+
+const SCRIPT = `
+set s1 hello
+get s1
+get nokey
+set s1 world xx
+set snew v xx
+set snew v nx
+set snew v2 nx
+set s1 v nx xx
+set s1 v xx nx
+set s1 v get
+set s1 v2 get nx
+set s1 v3 get xx
+set s2 v ex 100 px 100
+set s2 v ex 100 keepttl
+set s2 v ex abc
+set s2 v ex 0
+set s2 v ex -1
+set s2 v px 0
+set s2 v exat 0
+set s2 v ex 9223372036854775807
+set s2 v px 9223372036854775807
+set s2 v keepttl
+set s2 v bogus
+set s2 v ex
+set sint 12345
+get sint
+set sneg -7
+get sneg
+setnx s1 x
+setnx snx2 x
+setex sx 100 v
+setex sx 0 v
+setex sx -5 v
+setex sx abc v
+psetex spx 100000 v
+psetex spx 0 v
+getset s1 newval
+getset nokey2 v
+getdel s1
+getdel s1
+getex snx2
+getex snx2 persist
+getex snx2 ex 100 persist
+getex snx2 bogus
+getex nokey3 ex 10
+set cnt 10
+incr cnt
+decr cnt
+incrby cnt 5
+decrby cnt 3
+incrby cnt abc
+incr snx2
+set big 9223372036854775807
+incr big
+set small -9223372036854775808
+decr small
+decrby small 9223372036854775807
+incrby cnt -9223372036854775808
+decrby cnt -9223372036854775808
+set fl 10.5
+incrbyfloat fl 0.1
+incrbyfloat fl -5
+incrbyfloat fl abc
+incrbyfloat fl 5.0e3
+incrbyfloat fl 1e400
+incrbyfloat snx2 1
+incrbyfloat newfl 3
+incrbyfloat newfl 0.1
+incrbyfloat newfl -3.1
+incrbyfloat newfl 1.23456789012345678901234
+incrbyfloat newfl -1e-20
+incrbyfloat newfl 1e4000
+incrbyfloat newfl -1e4000
+incrbyfloat newfl inf
+incrbyfloat newfl nan
+incrbyfloat newfl ' 1'
+incrbyfloat newfl 1e5000
+incrbyfloat newfl 0x10
+incrbyfloat newfl 0x1.8p3
+incrbyfloat newfl 0x
+incrbyfloat newfl -0X.8
+set negz -0.0
+incrbyfloat negz 0
+incrbyfloat negz -0.0
+set fl3 3.0
+incrbyfloat fl3 7
+hset hf f 10.5
+hincrbyfloat hf f 0.1
+hincrbyfloat hf f 5.0e3
+hincrbyfloat hf f 1e400
+hincrbyfloat hf f inf
+hincrbyfloat hf g -0.0000000001
+set fl2 1.5e10
+incrbyfloat fl2 0
+incr fl
+append ap hello
+append ap " world"
+get ap
+strlen ap
+strlen nokey
+strlen sint
+getrange ap 0 4
+getrange ap -5 -1
+getrange ap 5 2
+getrange ap 0 -100
+getrange ap -100 100
+getrange nokey 0 1
+getrange ap a b
+substr ap 0 3
+setrange sr 5 hi
+get sr
+setrange sr 0 XY
+setrange sr -1 x
+setrange sr 536870912 x
+setrange sr2 0 ''
+exists sr2
+setrange sr 1 ''
+mset m1 a m2 b m3 c
+mget m1 m2 m3 nokey
+mset m1
+msetnx m1 x m4 y
+msetnx m4 x m5 y
+mget m4 m5
+set lcs1 ohmytext
+set lcs2 mynewtext
+lcs lcs1 lcs2
+lcs lcs1 lcs2 len
+lcs lcs1 lcs2 idx
+lcs lcs1 lcs2 idx minmatchlen 4
+lcs lcs1 lcs2 idx withmatchlen
+lcs lcs1 lcs2 len idx
+lcs lcs1 nokey
+lcs lcs1 lcs2 bogus
+get
+set a
+incr a b
+lpush wt x
+get wt
+append wt x
+incr wt
+strlen wt
+getrange wt 0 1
+setrange wt 0 x
+`;
+
+const haveRedis = haveBinaries('redis-server');
+
+describe.each([1, 4])('strings with %i shard(s)', (shards) => {
+  let srv: Proc;
+  let ref: Proc | null = null;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards });
+    if (haveRedis) ref = await startRedis();
+    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+    await ref?.stop();
+  });
+
+  it.each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
+    if (!ref) return;
+    const mm = await diffReplies(ref.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
+    expect(showMismatches(mm)).toBe('');
+  });
+
+  it('ioredis and node-redis', async () => {
+    expect(await io.set('io:a', '1', 'EX', 100)).toBe('OK');
+    expect(await io.ttl('io:a')).toBeGreaterThan(90);
+    expect(await io.incrby('io:a', 41)).toBe(42);
+    expect(await io.mget('io:a', 'io:none')).toEqual(['42', null]);
+    const bin = Buffer.from([0, 255, 13, 10, 128]);
+    await io.set('io:bin', bin);
+    expect(await io.getBuffer('io:bin')).toEqual(bin);
+    const c = createClient({ socket: { port: srv.port } });
+    await c.connect();
+    try {
+      expect(await c.set('nr:a', 'x', { PX: 100000 })).toBe('OK');
+      expect(await c.get('nr:a')).toBe('x');
+      expect(await c.incrByFloat('nr:f', 1.5)).toBe('1.5');
+      await expect(c.incr('nr:a')).rejects.toThrow('ERR value is not an integer or out of range');
+    } finally {
+      await c.quit();
+    }
+  });
+
+  it('MSET is atomic under concurrent MGET readers across shards', async () => {
+    const keys = Array.from({ length: 16 }, (_, i) => `atom:${i}`);
+    await io.mset(...keys.flatMap((k) => [k, '0']));
+    const readers = Array.from({ length: 4 }, () => new Redis({ port: srv.port }));
+    let stop = false;
+    let torn = 0;
+    let reads = 0;
+    const readLoops = readers.map(async (r) => {
+      while (!stop) {
+        const vals = await r.mget(...keys);
+        reads++;
+        if (new Set(vals).size !== 1) torn++;
+      }
+    });
+    for (let round = 1; round <= 300; round++) await io.mset(...keys.flatMap((k) => [k, String(round)]));
+    stop = true;
+    await Promise.all(readLoops);
+    for (const r of readers) r.disconnect();
+    expect(reads).toBeGreaterThan(0);
+    expect(torn).toBe(0);
+    expect(new Set(await io.mget(...keys))).toEqual(new Set(['300']));
+  });
+
+  it('MSETNX across shards sets all or none', async () => {
+    await io.set('nx:b', 'taken');
+    expect(await io.msetnx('nx:a', '1', 'nx:b', '2', 'nx:c', '3')).toBe(0);
+    expect(await io.mget('nx:a', 'nx:b', 'nx:c')).toEqual([null, 'taken', null]);
+    expect(await io.msetnx('nx:a', '1', 'nx:c', '3')).toBe(1);
+    expect(await io.mget('nx:a', 'nx:c')).toEqual(['1', '3']);
+  });
+});
