@@ -216,6 +216,8 @@ export class Server {
       this.netServers.push(srv);
     }
     this.port = chosen;
+    // port 0 asks for an ephemeral port: report the one bound (CONFIG GET port, INFO tcp_port)
+    if (port === 0) this.config.setInternal('port', String(chosen));
   }
 
   private shardDied(i: number, err: Error): void {

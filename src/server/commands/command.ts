@@ -103,7 +103,7 @@ function keySpecs(w: RespWriter, specs: readonly KeySpecData[]): void {
 
 export function commandInfo(w: RespWriter, cmd: Command | undefined): void {
   if (!cmd) {
-    w.nullArray();
+    w.nullBulk();
     return;
   }
   w.array(10);

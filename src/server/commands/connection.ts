@@ -2,7 +2,7 @@
  * Connection commands on the main thread: PING ECHO QUIT SELECT HELLO AUTH RESET.
  */
 
-import { CommandError, DB_INDEX_OUT_OF_RANGE, INVALID_DB_INDEX, NOAUTH, WRONGPASS, AUTH_NOT_CONFIGURED, SYNTAX } from '../../resp/errors.js';
+import { CommandError, DB_INDEX_OUT_OF_RANGE, NOT_INTEGER, NOAUTH, WRONGPASS, AUTH_NOT_CONFIGURED, SYNTAX } from '../../resp/errors.js';
 import { REDIS_VERSION } from '../../config.js';
 import type { MainHandler } from '../main-ctx.js';
 
@@ -31,7 +31,7 @@ export const handlers: Record<string, MainHandler> = {
 
   select(c) {
     const s = c.args.str(1);
-    if (!/^-?(0|[1-9][0-9]*)$/.test(s)) throw new CommandError(INVALID_DB_INDEX);
+    if (!/^-?(0|[1-9][0-9]*)$/.test(s)) throw new CommandError(NOT_INTEGER);
     const id = Number(s);
     if (id < 0 || id >= c.server.config.int('databases')) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
     c.conn.db = id;

@@ -122,6 +122,13 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   debug(c) {
+    const allow = c.server.config.get('enable-debug-command');
+    const local = /^(127\.|::1$|::ffff:127\.)/.test(c.conn.socket.remoteAddress ?? '');
+    if (allow === 'no' || (allow === 'local' && !local)) {
+      throw new CommandError(
+        'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
+      );
+    }
     const sub = c.args.lower(1);
     if (sub === 'sleep' && c.argc === 3) {
       const secs = c.args.float(2);

@@ -1,0 +1,237 @@
+/*
+ * Connection and server commands of the core: replies diffed against redis-server 7 where they are
+ * deterministic, and checked by shape where they hold server-specific values (ids, times, INFO).
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { createClient } from 'redis';
+import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { RawClient } from './helpers/raw.js';
+import { diffReplies, script, showMismatches } from './helpers/diff.js';
+
+const SCRIPT = `
+ping
+ping hello
+ping a b
+echo hi
+echo
+select 15
+select 16
+select -1
+select abc
+select 0
+set k1 v1
+swapdb 0 1
+get k1
+select 1
+get k1
+swapdb 0 1
+select 0
+get k1
+swapdb 0 99
+swapdb a 1
+dbsize
+hello 4
+hello abc
+auth foo
+auth default foo
+client getname
+client setname my-name
+client getname
+client setname "bad name"
+client setname ''
+client getname
+client bogus
+client kill 1.2.3.4:5
+client kill id abc
+client kill type bogus
+client kill maxage
+client no-evict on
+client no-evict maybe
+client reply maybe
+config get bogus-option
+config set bogus-option 1
+config set maxclients abc
+config set port
+config get maxmemory
+~ config get max*
+config bogus
+debug sleep 0
+debug bogus
+command getkeys get a
+command getkeys mset a 1 b 2
+command getkeys bogus a
+command getkeys ping
+command info get ping bogus
+command bogus
+time bogus
+lastsave bogus
+bogus a b
+`;
+
+const haveRedis = haveBinaries('redis-server');
+
+describe.each([1, 4])('connection and server commands with %i shard(s)', (shards) => {
+  let srv: Proc;
+  let ref: Proc | null = null;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards, args: ['--enable-debug-command', 'local'] });
+    if (haveRedis) ref = await startRedis(['--enable-debug-command', 'local']);
+    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+    await ref?.stop();
+  });
+
+  it.each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
+    if (!ref) return;
+    const mm = await diffReplies(ref.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
+    expect(showMismatches(mm)).toBe('');
+  });
+
+  it('HELLO 3 returns the server map and switches to RESP3; HELLO 2 back', async () => {
+    const r = await RawClient.connect(srv.port);
+    r.send('HELLO', '3', 'SETNAME', 'h3');
+    const reply = await r.readRaw();
+    expect(reply.startsWith('%7\r\n')).toBe(true);
+    expect(reply).toContain('$6\r\nserver\r\n$5\r\nredis\r\n');
+    expect(reply).toContain('$5\r\nproto\r\n:3\r\n');
+    expect(reply).toContain('$4\r\nrole\r\n$6\r\nmaster\r\n');
+    r.send('GET', 'nokey-h3');
+    expect(await r.readRaw()).toBe('_\r\n');
+    r.send('CLIENT', 'GETNAME');
+    expect(await r.readRaw()).toBe('$2\r\nh3\r\n');
+    r.send('HELLO', '2');
+    expect((await r.readRaw()).startsWith('*14\r\n')).toBe(true);
+    r.send('GET', 'nokey-h3');
+    expect(await r.readRaw()).toBe('$-1\r\n');
+    r.close();
+  });
+
+  it('CLIENT ID, LIST, INFO and KILL by id, addr, type and SKIPME', async () => {
+    const a = new Redis({ port: srv.port, connectionName: 'victim', retryStrategy: () => null });
+    const id = (await a.client('ID')) as number;
+    expect(id).toBeGreaterThan(0);
+    const list = (await io.client('LIST')) as string;
+    expect(list).toMatch(new RegExp(`^id=${id} addr=127\\.0\\.0\\.1:\\d+ laddr=127\\.0\\.0\\.1:${srv.port} fd=\\d+ name=victim age=\\d+ idle=\\d+ flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=\\d+ qbuf-free=\\d+ argv-mem=\\d+ multi-mem=0 rbs=\\d+ rbp=\\d+ obl=0 oll=0 omem=0 tot-mem=\\d+ events=r cmd=\\S+ user=default redir=-1 resp=[23]$`, 'm'));
+    expect(await a.client('INFO')).toMatch(new RegExp(`^id=${id} .* cmd=client\\|info .*\\n$`));
+    expect(await io.client('KILL', 'ID', String(id))).toBe(1);
+    await waitFor(() => a.status === 'end', 'killed client closes');
+    const b = new Redis({ port: srv.port, retryStrategy: () => null });
+    const baddr = ((await b.client('INFO')) as string).match(/addr=(\S+)/)![1]!;
+    expect(await io.client('KILL', baddr)).toBe('OK');
+    await expect(io.client('KILL', baddr)).rejects.toThrow('ERR No such client');
+    // TYPE normal kills every normal client but the caller (SKIPME yes by default)
+    const c1 = new Redis({ port: srv.port, retryStrategy: () => null });
+    const c2 = new Redis({ port: srv.port, retryStrategy: () => null });
+    await c1.ping();
+    await c2.ping();
+    const killed = (await io.client('KILL', 'TYPE', 'normal')) as number;
+    expect(killed).toBeGreaterThanOrEqual(2);
+    expect(await io.ping()).toBe('PONG');
+    const sub = new Redis({ port: srv.port, retryStrategy: () => null });
+    await sub.subscribe('chan');
+    expect(await io.client('KILL', 'TYPE', 'pubsub')).toBe(1);
+    await waitFor(() => sub.status === 'end', 'pubsub client killed');
+    expect(await io.client('KILL', 'TYPE', 'master')).toBe(0);
+    expect(await io.client('KILL', 'TYPE', 'replica')).toBe(0);
+  });
+
+  it('COMMAND COUNT, INFO, DOCS, LIST', async () => {
+    const count = (await io.command('COUNT')) as number;
+    const list = (await io.command('LIST')) as string[];
+    // COMMAND LIST names subcommands too; COUNT counts top-level commands
+    expect(list.filter((n) => !n.includes('|')).length).toBe(count);
+    expect(list).toContain('get');
+    expect(list).toContain('config|get');
+    const [info] = (await io.command('INFO', 'set')) as unknown[][];
+    expect(info!.slice(0, 6)).toEqual(['set', -3, ['write', 'denyoom'], 1, 1, 1]);
+    const docs = (await io.call('COMMAND', 'DOCS', 'get')) as unknown[];
+    expect(docs[0]).toBe('get');
+    expect(docs[1]).toEqual(expect.arrayContaining(['since', '1.0.0', 'group', 'string']));
+  });
+
+  it('CONFIG GET globs, SET, RESETSTAT and INFO sections with Redis field names', async () => {
+    expect(await io.config('GET', 'port')).toEqual(['port', String(srv.port)]);
+    const many = (await io.config('GET', 'maxmemory*')) as string[];
+    expect(many).toContain('maxmemory-policy');
+    expect(await io.config('SET', 'maxclients', '500')).toBe('OK');
+    expect(await io.config('GET', 'maxclients')).toEqual(['maxclients', '500']);
+    await io.set('hit', '1');
+    await io.get('hit');
+    await io.get('miss-key');
+    const info = await io.info();
+    for (const section of ['# Server', '# Clients', '# Memory', '# Persistence', '# Stats', '# Replication', '# CPU', '# Keyspace']) {
+      expect(info).toContain(section);
+    }
+    for (const field of ['redis_version:7.0.15', 'run_id:', 'tcp_port:', 'connected_clients:', 'used_memory:', 'total_commands_processed:', 'instantaneous_ops_per_sec:', 'keyspace_hits:', 'keyspace_misses:', 'role:master']) {
+      expect(info).toContain(field);
+    }
+    expect(info).toMatch(/^run_id:[0-9a-f]{40}\r?$/m);
+    expect(info).toMatch(/^db0:keys=\d+,expires=\d+,avg_ttl=\d+\r?$/m);
+    expect(Number(/keyspace_hits:(\d+)/.exec(info)![1])).toBeGreaterThan(0);
+    expect(await io.config('RESETSTAT')).toBe('OK');
+    const after = await io.info('stats');
+    expect(after).toMatch(/^keyspace_hits:0\r?$/m);
+    expect(after).not.toContain('# Server');
+  });
+
+  it('TIME, LASTSAVE, DBSIZE, DEBUG SLEEP, node-redis', async () => {
+    const [sec, usec] = (await io.time()) as [string, string];
+    expect(Math.abs(Number(sec) - Date.now() / 1000)).toBeLessThan(60);
+    expect(Number(usec)).toBeLessThan(1_000_000);
+    expect(typeof (await io.lastsave())).toBe('number');
+    expect(await io.call('DEBUG', 'SLEEP', '0.01')).toBe('OK');
+    const c = createClient({ socket: { port: srv.port } });
+    await c.connect();
+    try {
+      await c.flushAll();
+      await c.set('a', '1');
+      expect(await c.dbSize()).toBe(1);
+      expect(await c.ping()).toBe('PONG');
+    } finally {
+      await c.quit();
+    }
+  });
+
+  it('AUTH with requirepass: NOAUTH before, WRONGPASS on a bad password', async () => {
+    const s = await startShardis({ shards, args: ['--requirepass', 'sekret'] });
+    try {
+      const r = await RawClient.connect(s.port);
+      r.send('GET', 'a');
+      expect(await r.readRaw()).toBe('-NOAUTH Authentication required.\r\n');
+      r.send('AUTH', 'bad');
+      expect(await r.readRaw()).toBe('-WRONGPASS invalid username-password pair or user is disabled.\r\n');
+      r.send('AUTH', 'sekret');
+      expect(await r.readRaw()).toBe('+OK\r\n');
+      r.send('SET', 'a', '1');
+      expect(await r.readRaw()).toBe('+OK\r\n');
+      r.close();
+      const i = new Redis({ port: s.port, password: 'sekret' });
+      expect(await i.get('a')).toBe('1');
+      i.disconnect();
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('DEBUG is refused unless enable-debug-command allows it (as Redis 7)', () => {
+  it('default "no" refuses DEBUG SLEEP', async () => {
+    const s = await startShardis();
+    try {
+      const r = await RawClient.connect(s.port);
+      r.send('DEBUG', 'SLEEP', '0');
+      expect(await r.readRaw()).toMatch(/^-ERR DEBUG command not allowed\./);
+      r.close();
+    } finally {
+      await s.stop();
+    }
+  });
+});
