@@ -452,11 +452,23 @@ export class Config {
     if (name === 'save') return v === '' ? ['save ""'] : chunkPairs(v).map((pair) => `save ${pair}`);
     if (name === 'client-output-buffer-limit') {
       const m = this.parseClientOutputBufferLimits(v);
-      return [...m].map(([cls, [h, s, t]]) => `client-output-buffer-limit ${cls} ${h} ${s} ${t}`);
+      return [...m].map(([cls, [h, s, t]]) => `client-output-buffer-limit ${cls} ${formatMemory(h)} ${formatMemory(s)} ${t}`);
     }
+    if (p.flags.has('memory') && /^\d+$/.test(v)) return [`${name} ${formatMemory(Number(v))}`];
     if (p.flags.has('multiarg')) return [`${name} ${v}`];
     return [`${name} ${quoteArg(v)}`];
   }
+}
+
+/** Bytes as CONFIG REWRITE writes them: the largest unit (gb, mb, kb) that divides them exactly. */
+function formatMemory(bytes: number): string {
+  const kb = 1024;
+  const mb = kb * 1024;
+  const gb = mb * 1024;
+  if (bytes !== 0 && bytes % gb === 0) return `${bytes / gb}gb`;
+  if (bytes !== 0 && bytes % mb === 0) return `${bytes / mb}mb`;
+  if (bytes !== 0 && bytes % kb === 0) return `${bytes / kb}kb`;
+  return String(bytes);
 }
 
 function chunkPairs(v: string): string[] {

@@ -22,6 +22,13 @@ function num(c: Shard, i: number): number {
 }
 
 export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
+  /** crash: DEBUG SEGFAULT. The shard dies (uncaught), which the server treats as fatal. */
+  crash(c) {
+    void c;
+    // in a worker thread process.exit ends this thread only: the server sees the shard exit
+    process.exit(70);
+  },
+
   /** ping -> +PONG (startup barrier, liveness) */
   ping(c) {
     c.w.simple('PONG');

@@ -140,8 +140,14 @@ export const handlers: Record<string, MainHandler> = {
       c.w.ok();
       return;
     }
+    if (sub === 'segfault' && c.argc === 2) {
+      // as in Redis, the server crashes: here by killing a shard, which is fatal for the server
+      void c.server.oneShard(0, ['crash']);
+      c.conn.replyMode = 'skip';
+      return;
+    }
     if (sub === 'help' && c.argc === 2) {
-      c.w.bulkArray(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.']);
+      c.w.bulkArray(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.']);
       return;
     }
     throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${c.args.str(1)}'. Try DEBUG HELP.`);

@@ -1,0 +1,123 @@
+/*
+ * The command line and config file in redis-server syntax, startup/ready log lines, clean shutdown on
+ * SIGTERM and SHUTDOWN (exit 0), CONFIG REWRITE, and a dying shard being fatal.
+ */
+
+import { describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MAIN, startShardis } from './helpers/server.js';
+
+function tmpdir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-cfg-'));
+}
+
+describe('command line and config file', () => {
+  it('logs a startup line with version, port, shards, pid and a ready line', async () => {
+    const s = await startShardis({ shards: 2 });
+    const out = s.output();
+    expect(out).toMatch(/"version":"\d+\.\d+\.\d+"/);
+    expect(out).toMatch(/"shards":2/);
+    expect(out).toMatch(new RegExp(`"pid":${s.proc.pid}`));
+    expect(out).toMatch(/Ready to accept connections tcp/);
+    expect(await s.stop()).toBe(0);
+  });
+
+  it('an unknown option is a clear startup error with a non-zero exit', () => {
+    const r = spawnSync(process.execPath, [MAIN, '--port', '0', '--no-such-option', 'x'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr + r.stdout).toContain('FATAL CONFIG FILE ERROR');
+    expect(r.stderr + r.stdout).toContain("Bad directive or wrong number of arguments");
+    expect(r.stderr + r.stdout).toContain('no-such-option');
+  });
+
+  it('a bad value is refused at startup', () => {
+    const r = spawnSync(process.execPath, [MAIN, '--port', '0', '--maxclients', 'lots'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr + r.stdout).toContain('FATAL CONFIG FILE ERROR');
+  });
+
+  it('reads a redis.conf-style file (quotes, comments, units, include) and CLI overrides it', async () => {
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, 'inc.conf'), 'maxclients 123\n');
+    const conf = path.join(dir, 'main.conf');
+    fs.writeFileSync(
+      conf,
+      [
+        '# a comment',
+        '   ',
+        'databases 4',
+        'proto-max-bulk-len 2mb',
+        'client-query-buffer-limit 1gb',
+        'requirepass "pass word"',
+        `include ${path.join(dir, 'inc.conf')}`,
+        'timeout 0',
+        '',
+      ].join('\n'),
+    );
+    const s = await startShardis({ args: [conf, '--databases', '8'] });
+    try {
+      const c = new Redis({ port: s.port, password: 'pass word' });
+      expect(await c.config('GET', 'databases')).toEqual(['databases', '8']);
+      expect(await c.config('GET', 'proto-max-bulk-len')).toEqual(['proto-max-bulk-len', String(2 * 1024 * 1024)]);
+      expect(await c.config('GET', 'client-query-buffer-limit')).toEqual(['client-query-buffer-limit', String(1024 * 1024 * 1024)]);
+      expect(await c.config('GET', 'maxclients')).toEqual(['maxclients', '123']);
+      await expect(c.select(8)).rejects.toThrow('ERR DB index is out of range');
+      expect(await c.select(7)).toBe('OK');
+      // CONFIG REWRITE keeps comments and writes changed values back
+      expect(await c.config('SET', 'maxmemory', '10mb')).toBe('OK');
+      expect(await c.config('REWRITE')).toBe('OK');
+      const text = fs.readFileSync(conf, 'utf8');
+      expect(text).toContain('# a comment');
+      expect(text).toMatch(/^maxmemory 10mb$/m);
+      c.disconnect();
+    } finally {
+      await s.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('CONFIG REWRITE without a config file fails as Redis does', async () => {
+    const s = await startShardis();
+    const c = new Redis({ port: s.port });
+    await expect(c.config('REWRITE')).rejects.toThrow('ERR The server is running without a config file');
+    c.disconnect();
+    await s.stop();
+  });
+});
+
+describe('shutdown', () => {
+  it('SIGTERM finishes in-flight replies and exits 0', async () => {
+    const s = await startShardis({ shards: 2 });
+    const c = new Redis({ port: s.port, retryStrategy: () => null });
+    const pending = Array.from({ length: 200 }, (_, i) => c.set(`k${i}`, 'v'));
+    await Promise.all(pending);
+    expect(await s.stop()).toBe(0);
+    expect(s.output()).toContain('ready to exit');
+    c.disconnect();
+  });
+
+  it('SHUTDOWN exits 0 and the client sees the connection close', async () => {
+    const s = await startShardis({ shards: 2 });
+    const c = new Redis({ port: s.port, retryStrategy: () => null });
+    await c.set('a', '1');
+    await c.call('SHUTDOWN', 'NOSAVE').catch(() => undefined);
+    expect(await s.exited).toBe(0);
+    c.disconnect();
+  });
+
+  it('a shard that dies is fatal: the server exits non-zero and logs why', async () => {
+    const s = await startShardis({ shards: 2, args: ['--enable-debug-command', 'yes'] });
+    const c = new Redis({ port: s.port, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    c.on('error', () => {});
+    await c.set('a', '1');
+    void c.call('DEBUG', 'SEGFAULT').catch(() => undefined);
+    const code = await s.exited;
+    expect(code).not.toBe(0);
+    expect(s.output()).toMatch(/shard \d died/);
+    c.disconnect();
+  });
+});
