@@ -1,0 +1,69 @@
+/*
+ * Expiry: lazy on access and the active cycle per shard, millisecond precision, with 1 and 4 shards.
+ * (No timing assertions: keys are given short TTLs and we wait until they are gone.)
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { startShardis, waitFor, type Proc } from './helpers/server.js';
+
+describe.each([1, 4])('expiry with %i shard(s)', (shards) => {
+  let srv: Proc;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards });
+    io = new Redis({ port: srv.port });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+  });
+
+  it('a key with PX expires and is gone on access (lazy)', async () => {
+    await io.set('lazy', 'v', 'PX', 30);
+    expect(await io.get('lazy')).toBe('v');
+    await waitFor(async () => (await io.get('lazy')) === null, 'lazy expiry');
+    expect(await io.exists('lazy')).toBe(0);
+  });
+
+  it('the active cycle removes expired keys nobody touches (DBSIZE, INFO keyspace)', async () => {
+    await io.flushall();
+    const pipe = io.pipeline();
+    for (let i = 0; i < 500; i++) pipe.set(`act:${i}`, 'v', 'PX', 20 + (i % 50));
+    for (let i = 0; i < 50; i++) pipe.set(`keep:${i}`, 'v');
+    await pipe.exec();
+    expect(await io.dbsize()).toBe(550);
+    // DBSIZE counts keys without touching them: only the active cycle brings it down
+    await waitFor(async () => (await io.dbsize()) === 50, 'active expiry of 500 keys', 20_000, 100);
+    expect(await io.info('keyspace')).toMatch(/db0:keys=50,expires=0,/);
+    expect(Number(/expired_keys:(\d+)/.exec(await io.info('stats'))![1])).toBeGreaterThanOrEqual(500);
+  });
+
+  it('TTL/PTTL report milliseconds precision; PERSIST and SET drop the TTL; KEEPTTL keeps it', async () => {
+    await io.set('t', 'v', 'PX', 100_000);
+    const pttl = await io.pttl('t');
+    expect(pttl).toBeGreaterThan(90_000);
+    expect(pttl).toBeLessThanOrEqual(100_000);
+    expect(await io.ttl('t')).toBe(100);
+    await io.set('t', 'v2', 'KEEPTTL');
+    expect(await io.pttl('t')).toBeGreaterThan(90_000);
+    await io.set('t', 'v3');
+    expect(await io.pttl('t')).toBe(-1);
+    expect(await io.pttl('nokey')).toBe(-2);
+    await io.set('t', 'v', 'EXAT', Math.floor(Date.now() / 1000) + 1000);
+    expect(await io.ttl('t')).toBeGreaterThan(990);
+    await io.set('t2', 'v', 'PXAT', Date.now() - 1);
+    expect(await io.get('t2')).toBeNull();
+  });
+
+  it('GETEX sets and removes expiry; expired keys count as misses', async () => {
+    await io.set('gx', 'v');
+    expect(await io.getex('gx', 'PX', 25)).toBe('v');
+    await waitFor(async () => (await io.get('gx')) === null, 'GETEX expiry');
+    await io.set('gx2', 'v', 'EX', 100);
+    expect(await io.getex('gx2', 'PERSIST')).toBe('v');
+    expect(await io.ttl('gx2')).toBe(-1);
+  });
+});
