@@ -1,0 +1,163 @@
+// redis-benchmark side by side: shardis (1 shard and the default shard count) and redis-server 7 on
+// free ports, the same matrix against each, rounds alternating between servers, median of rounds.
+//   npm run bench:native [-- --quick] [--rounds N] [--tests set,get,...]
+// Writes bench-results/native.json and bench-results/native.svg; prints a table with the ratio
+// shardis / redis-server per row. Every figure is relative to redis-server measured in the same run.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const roundsArg = args.indexOf('--rounds');
+const ROUNDS = roundsArg >= 0 ? Number(args[roundsArg + 1]) : QUICK ? 1 : 3;
+const testsArg = args.indexOf('--tests');
+const TESTS = testsArg >= 0 ? args[testsArg + 1].split(',') : ['set', 'get', 'incr', 'lpush', 'lrange_100', 'mset'];
+const PIPELINES = [1, 16];
+const SIZES = QUICK ? [16] : [16, 512];
+const CLIENTS = 50;
+const N = QUICK ? 20_000 : 200_000;
+const DEFAULT_SHARDS = Math.max(1, os.cpus().length - 1);
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startServer(kind, shards, extra = []) {
+  const port = await freePort();
+  const cmd = kind === 'shardis' ? process.execPath : 'redis-server';
+  const argv =
+    kind === 'shardis'
+      ? [path.join(ROOT, 'dist/main.js'), '--port', String(port), '--shards', String(shards), '--save', '', '--loglevel', 'warning', ...extra]
+      : ['--port', String(port), '--save', '', '--appendonly', 'no', ...extra];
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout.resume();
+  proc.stderr.resume();
+  for (let i = 0; i < 200; i++) {
+    const r = spawnSync('redis-cli', ['-p', String(port), 'PING'], { encoding: 'utf8' });
+    if (r.stdout.trim() === 'PONG') return { kind, shards, port, proc };
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`${kind} did not start`);
+}
+
+export function stopServer(s) {
+  return new Promise((resolve) => {
+    if (s.proc.exitCode !== null) return resolve();
+    s.proc.once('exit', () => resolve());
+    s.proc.kill('SIGTERM');
+    setTimeout(() => s.proc.kill('SIGKILL'), 5000);
+  });
+}
+
+/** One redis-benchmark run; returns { rps, p50_ms } per test from its CSV output. */
+export function benchmark(port, { tests, pipeline, clients, dataSize, n, random = 100_000 }) {
+  const r = spawnSync(
+    'redis-benchmark',
+    ['-p', String(port), '-t', tests.join(','), '-P', String(pipeline), '-c', String(clients), '-d', String(dataSize), '-n', String(n), '-r', String(random), '--csv'],
+    { encoding: 'utf8', timeout: 600_000 },
+  );
+  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+  const out = {};
+  for (const line of r.stdout.split('\n')) {
+    const m = /^"([^"]+)","([\d.]+)","[\d.]+","[\d.]+","([\d.]+)"/.exec(line);
+    if (m) out[m[1].toLowerCase().split(' ')[0]] = { rps: Number(m[2]), p50_ms: Number(m[3]) };
+  }
+  return out;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function svgChart(rows) {
+  const groups = rows.filter((r) => r.server === 'shardis');
+  const W = 900;
+  const barH = 14;
+  const H = 40 + groups.length * (barH + 6);
+  let y = 30;
+  let body = `<text x="10" y="18" font-size="13">shardis / redis-server throughput ratio (1.0 = parity), redis-benchmark -c ${CLIENTS}</text>`;
+  const x0 = 330;
+  const scale = (W - x0 - 60) / 2;
+  body += `<line x1="${x0 + scale}" y1="24" x2="${x0 + scale}" y2="${H - 4}" stroke="#888" stroke-dasharray="4"/>`;
+  for (const r of groups) {
+    const ref = rows.find((q) => q.server === 'redis-server' && q.test === r.test && q.pipeline === r.pipeline && q.data_size === r.data_size);
+    const ratio = ref ? r.rps / ref.rps : 0;
+    const w = Math.min(2, ratio) * scale;
+    body += `<text x="10" y="${y + 11}" font-size="11">${r.test} P${r.pipeline} ${r.data_size}B shards=${r.shards}</text>`;
+    body += `<rect x="${x0}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${ratio >= 1 ? '#2a7' : '#d64'}"/>`;
+    body += `<text x="${(x0 + w + 4).toFixed(1)}" y="${y + 11}" font-size="11">${ratio.toFixed(2)}</text>`;
+    y += barH + 6;
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">${body}</svg>\n`;
+}
+
+async function main() {
+  const configs = [
+    { kind: 'redis-server', shards: 0 },
+    { kind: 'shardis', shards: 1 },
+    ...(DEFAULT_SHARDS !== 1 ? [{ kind: 'shardis', shards: DEFAULT_SHARDS }] : []),
+  ];
+  const samples = new Map(); // key -> { rps: [], p50: [] }
+  for (let round = 0; round < ROUNDS; round++) {
+    // alternate the order of servers between rounds
+    const order = round % 2 === 0 ? configs : [...configs].reverse();
+    for (const cfg of order) {
+      const s = await startServer(cfg.kind, cfg.shards);
+      try {
+        for (const pipeline of PIPELINES) {
+          for (const dataSize of SIZES) {
+            const res = benchmark(s.port, { tests: TESTS, pipeline, clients: CLIENTS, dataSize, n: N });
+            for (const [test, v] of Object.entries(res)) {
+              const key = JSON.stringify([cfg.kind, cfg.shards, test, pipeline, dataSize]);
+              const e = samples.get(key) ?? { rps: [], p50: [] };
+              e.rps.push(v.rps);
+              e.p50.push(v.p50_ms);
+              samples.set(key, e);
+            }
+          }
+        }
+      } finally {
+        await stopServer(s);
+      }
+      process.stderr.write(`round ${round + 1}/${ROUNDS}: ${cfg.kind}${cfg.shards ? ` shards=${cfg.shards}` : ''} done\n`);
+    }
+  }
+  const rows = [];
+  for (const [key, e] of samples) {
+    const [server, shards, test, pipeline, data_size] = JSON.parse(key);
+    rows.push({ server, shards: server === 'redis-server' ? 1 : shards, test, pipeline, clients: CLIENTS, data_size, rps: Math.round(median(e.rps)), p50_ms: median(e.p50) });
+  }
+  const table = rows
+    .filter((r) => r.server === 'shardis')
+    .map((r) => {
+      const ref = rows.find((q) => q.server === 'redis-server' && q.test === r.test && q.pipeline === r.pipeline && q.data_size === r.data_size);
+      return { test: r.test, P: r.pipeline, size: r.data_size, shards: r.shards, shardis_rps: r.rps, redis_rps: ref?.rps, ratio: ref ? +(r.rps / ref.rps).toFixed(2) : null, shardis_p50: r.p50_ms, redis_p50: ref?.p50_ms };
+    });
+  console.table(table);
+  fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
+  const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, redis: spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim(), rounds: ROUNDS, quick: QUICK, n: N };
+  fs.writeFileSync(path.join(ROOT, 'bench-results/native.json'), JSON.stringify({ meta, rows }, null, 2));
+  fs.writeFileSync(path.join(ROOT, 'bench-results/native.svg'), svgChart(rows));
+  console.log(`wrote bench-results/native.json and native.svg (${JSON.stringify(meta)})`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
