@@ -1,0 +1,54 @@
+// Resident memory of shardis and redis-server each holding 1M keys with 32-byte values, loaded
+// deterministically through `redis-cli --pipe`. npm run bench:memory [-- --keys N] [--shards N]
+// Writes bench-results/memory.json. RSS is read from /proc/<pid>/status (worker threads are in the
+// same process, so shardis's figure includes every shard).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, stopServer } from './run.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, d) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
+const KEYS = opt('--keys', 1_000_000);
+const SHARDS = opt('--shards', Math.max(1, os.cpus().length - 1));
+
+function rssBytes(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m[1]) * 1024;
+}
+
+function load(port) {
+  const value = 'v'.repeat(32);
+  const parts = [];
+  for (let i = 0; i < KEYS; i++) {
+    const k = `key:${String(i).padStart(10, '0')}`;
+    parts.push(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$32\r\n${value}\r\n`);
+  }
+  const r = spawnSync('redis-cli', ['-p', String(port), '--pipe'], { input: parts.join(''), encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600_000 });
+  if (!/errors: 0/.test(r.stdout)) throw new Error(`load failed: ${r.stdout} ${r.stderr}`);
+  const n = Number(spawnSync('redis-cli', ['-p', String(port), 'DBSIZE'], { encoding: 'utf8' }).stdout.trim());
+  if (n !== KEYS) throw new Error(`expected ${KEYS} keys, DBSIZE says ${n}`);
+}
+
+const rows = [];
+for (const [kind, shards] of [['redis-server', 1], ['shardis', SHARDS]]) {
+  const s = await startServer(kind, shards);
+  try {
+    const before = rssBytes(s.proc.pid);
+    load(s.port);
+    await new Promise((r) => setTimeout(r, 1000));
+    if (kind === 'shardis') spawnSync('redis-cli', ['-p', String(s.port), 'PING']);
+    const after = rssBytes(s.proc.pid);
+    rows.push({ server: kind, shards, keys: KEYS, rss_empty_mb: +(before / 1048576).toFixed(1), rss_loaded_mb: +(after / 1048576).toFixed(1), bytes_per_key: Math.round((after - before) / KEYS) });
+  } finally {
+    await stopServer(s);
+  }
+}
+const ratio = +(rows[1].rss_loaded_mb / rows[0].rss_loaded_mb).toFixed(2);
+console.table(rows);
+console.log(`shardis / redis-server resident memory: ${ratio}`);
+fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
+fs.writeFileSync(path.join(ROOT, 'bench-results/memory.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, rows, ratio }, null, 2));
