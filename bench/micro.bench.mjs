@@ -1,0 +1,157 @@
+// Micro benchmarks (tinybench) of the hot-path pieces: reply encoding, the SPSC ring at batch sizes
+// 1/16/128 (same thread and across a worker thread), keyspace GET/SET/INCR on 1M keys, and DUMP/RDB
+// entry encoding. Run: npm run bench (after npm run build). Writes bench-results/micro.json.
+// Framing (ours vs redis-parser) has its own file: bench/framing.bench.mjs.
+import { Bench } from 'tinybench';
+import fs from 'node:fs';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { RespWriter } from '../dist/resp/writer.js';
+import { createRingBuffer, RingConsumer, RingProducer } from '../dist/ipc/ring.js';
+import { Keyspace } from '../dist/shard/keyspace.js';
+
+const results = [];
+function collect(bench, unitsPerOp = 1, unit = 'op') {
+  for (const t of bench.tasks) {
+    const hz = t.result.throughput?.mean ?? t.result.hz;
+    results.push({ name: t.name, ops_per_s: Math.round(hz), [`${unit}_per_s`]: Math.round(hz * unitsPerOp) });
+  }
+  console.table(bench.table());
+}
+
+// ---- reply encoding
+{
+  const w = new RespWriter(64 * 1024);
+  const v = 'x'.repeat(16);
+  const big = 'y'.repeat(512);
+  const bench = new Bench({ time: 500 });
+  bench.add('RespWriter: 100 x bulk(16B)', () => {
+    w.reset();
+    for (let i = 0; i < 100; i++) w.bulk(v);
+  });
+  bench.add('RespWriter: 100 x bulk(512B)', () => {
+    w.reset();
+    for (let i = 0; i < 100; i++) w.bulk(big);
+  });
+  bench.add('RespWriter: 100 x int', () => {
+    w.reset();
+    for (let i = 0; i < 100; i++) w.int(i * 7919);
+  });
+  bench.add('RespWriter: array of 100 bulks', () => {
+    w.reset();
+    w.array(100);
+    for (let i = 0; i < 100; i++) w.bulk(v);
+  });
+  await bench.run();
+  collect(bench, 100, 'reply');
+}
+
+// ---- ring, same thread, batches of 1/16/128 records of 40 bytes
+{
+  const bench = new Bench({ time: 500 });
+  const payload = Buffer.alloc(40, 1);
+  for (const batch of [1, 16, 128]) {
+    const sab = createRingBuffer(1 << 20);
+    const p = new RingProducer(sab);
+    const c = new RingConsumer(sab);
+    bench.add(`ring same-thread batch ${batch}`, () => {
+      for (let i = 0; i < batch; i++) {
+        const off = p.reserve(40);
+        payload.copy(p.data, off);
+        p.commit(40);
+      }
+      p.publish();
+      c.poll();
+      while (c.next() >= 0);
+      c.release();
+    });
+  }
+  await bench.run();
+  for (const t of bench.tasks) {
+    const batch = Number(/batch (\d+)/.exec(t.name)[1]);
+    const hz = t.result.throughput?.mean ?? t.result.hz;
+    results.push({ name: t.name, ops_per_s: Math.round(hz), record_per_s: Math.round(hz * batch) });
+  }
+  console.table(bench.table());
+}
+
+// ---- ring across a worker thread: records per second for batch sizes 1/16/128
+{
+  const ringUrl = new URL('../dist/ipc/ring.js', import.meta.url).href;
+  for (const batch of [1, 16, 128]) {
+    const sab = createRingBuffer(1 << 20);
+    const N = 2_000_000;
+    const code = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      import(workerData.ringUrl).then(({ RingProducer }) => {
+        const p = new RingProducer(workerData.sab);
+        for (let i = 0; i < workerData.n; ) {
+          for (let b = 0; b < workerData.batch && i < workerData.n; b++, i++) {
+            let off;
+            while ((off = p.reserve(40)) < 0) { p.publish(); p.waitForSpace(1); }
+            p.data.writeUInt32LE(i, off);
+            p.commit(40);
+          }
+          p.publish();
+        }
+        parentPort.postMessage('done');
+      });`;
+    const t0 = process.hrtime.bigint();
+    const w = new Worker(code, { eval: true, workerData: { sab, ringUrl, n: N, batch } });
+    const c = new RingConsumer(sab);
+    let got = 0;
+    while (got < N) {
+      if (c.poll()) {
+        while (c.next() >= 0) got++;
+        c.release();
+      }
+    }
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    await w.terminate();
+    const rate = Math.round(N / secs);
+    results.push({ name: `ring cross-thread batch ${batch}`, record_per_s: rate });
+    console.log(`ring cross-thread batch ${batch}: ${rate} records/s`);
+  }
+}
+
+// ---- keyspace on 1M keys
+{
+  const ks = new Keyspace(16, { expired() {}, modified() {}, ready() {} });
+  const db = ks.db(0);
+  const KEYS = 1_000_000;
+  const names = Array.from({ length: KEYS }, (_, i) => `key:${i}`);
+  for (const k of names) db.set(k, 'v'.repeat(16));
+  let i = 0;
+  const bench = new Bench({ time: 500 });
+  bench.add('keyspace GET (1M keys)', () => {
+    db.get(names[(i = (i + 7919) % KEYS)]);
+  });
+  bench.add('keyspace SET (1M keys)', () => {
+    db.set(names[(i = (i + 7919) % KEYS)], 'w'.repeat(16));
+  });
+  bench.add('keyspace INCR (1M keys)', () => {
+    const k = names[(i = (i + 7919) % KEYS)];
+    const v = db.get(k);
+    db.set(k, typeof v === 'number' ? v + 1 : 1, true);
+  });
+  await bench.run();
+  collect(bench);
+}
+
+// ---- snapshot encoding (DUMP/RDB entries), when the codec exports rdbEntry
+try {
+  const rdb = await import('../dist/replication/rdb.js');
+  if (typeof rdb.rdbEntry === 'function') {
+    const bench = new Bench({ time: 500 });
+    bench.add('rdbEntry string 16B', () => rdb.rdbEntry('key:123456', 'v'.repeat(16), 0));
+    bench.add('rdbEntry integer', () => rdb.rdbEntry('key:123456', 123456789, 0));
+    await bench.run();
+    collect(bench);
+  }
+} catch (e) {
+  console.log(`snapshot encoding: skipped (${e.code ?? e.message})`);
+}
+
+fs.mkdirSync('bench-results', { recursive: true });
+fs.writeFileSync('bench-results/micro.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, results }, null, 2));
+console.table(results);
