@@ -141,7 +141,9 @@ export class Coordinator {
         this.unlock(shards);
       }
       if (!isNullReply(res.reply)) return res;
-      if (Date.now() >= deadline) return res;
+      // timed out: every blocking command answers a null array then (BLMOVE too, unlike its
+      // can't-block null bulk)
+      if (Date.now() >= deadline) return { reply: Buffer.from(req.proto === 3 ? '_\r\n' : '*-1\r\n'), prop: [] };
     }
   }
 

@@ -5,12 +5,14 @@
  */
 
 import type { ShardHandler } from '../context.js';
+import { handlers as lists } from './lists.js';
 import { handlers as strings } from './strings.js';
 import { handlers as hashes } from './hashes.js';
 import { handlers as sets } from './sets.js';
 import { handlers as zsets } from './zsets.js';
 
 export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
+  ...lists,
   ...strings,
   ...hashes,
   ...sets,
