@@ -1,0 +1,118 @@
+/*
+ * Blocking list commands: woken by pushes from other clients in arrival order, timeouts, keys on
+ * several shards, BLMOVE, CLIENT UNBLOCK, disconnect while blocked, MULTI, RESP3 nulls.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { startShardis, waitFor, type Proc } from './helpers/server.js';
+import { RawClient } from './helpers/raw.js';
+
+async function blockedCount(io: Redis): Promise<number> {
+  return Number(/blocked_clients:(\d+)/.exec(await io.info('clients'))![1]);
+}
+
+describe.each([1, 4])('blocking commands with %i shard(s)', (shards) => {
+  let srv: Proc;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards });
+    io = new Redis({ port: srv.port });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+  });
+
+  it('BLPOP is woken by a push from another client, FIFO among waiters', async () => {
+    const waiters = [0, 1, 2].map(() => new Redis({ port: srv.port }));
+    const results: string[] = [];
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < 3; i++) {
+      pending.push(waiters[i]!.blpop('fifo', 0).then((r) => void results.push(`${i}:${r![1]}`)));
+      // make arrival order certain before the next waiter blocks
+      await waitFor(async () => (await blockedCount(io)) === i + 1, `waiter ${i} blocked`);
+    }
+    await io.rpush('fifo', 'a', 'b', 'c');
+    await Promise.all(pending);
+    expect(results.sort()).toEqual(['0:a', '1:b', '2:c']);
+    for (const w of waiters) w.disconnect();
+    expect(await io.llen('fifo')).toBe(0);
+  });
+
+  it('BRPOP and BLPOP time out with a null reply (RESP2 *-1, RESP3 _)', async () => {
+    const r = await RawClient.connect(srv.port);
+    r.send('BRPOP', 'none1', 'none2', '0.05');
+    expect(await r.readRaw()).toBe('*-1\r\n');
+    r.send('HELLO', '3');
+    await r.readRaw();
+    r.send('BLPOP', 'none1', '0.05');
+    expect(await r.readRaw()).toBe('_\r\n');
+    r.send('BLMOVE', 'none1', 'x', 'LEFT', 'LEFT', '0.05');
+    expect(await r.readRaw()).toBe('_\r\n');
+    r.close();
+  });
+
+  it('BLPOP on keys that live on different shards is woken by a push to any of them', async () => {
+    const w = new Redis({ port: srv.port });
+    const p = w.blpop('multi:a', 'multi:b', 'multi:c', 'multi:d', 5);
+    await waitFor(async () => (await blockedCount(io)) >= 1 || shards > 1, 'blocked');
+    await new Promise((r) => setTimeout(r, 50));
+    await io.rpush('multi:c', 'hello');
+    expect(await p).toEqual(['multi:c', 'hello']);
+    w.disconnect();
+  });
+
+  it('BLMOVE waits for the source and moves atomically; BRPOPLPUSH likewise', async () => {
+    const w = new Redis({ port: srv.port });
+    const p = w.blmove('bm:src', 'bm:dst', 'RIGHT', 'LEFT', 5);
+    await new Promise((r) => setTimeout(r, 50));
+    await io.rpush('bm:src', '1', '2');
+    expect(await p).toBe('2');
+    expect(await io.lrange('bm:dst', 0, -1)).toEqual(['2']);
+    expect(await w.brpoplpush('bm:src', 'bm:dst', 1)).toBe('1');
+    expect(await io.lrange('bm:dst', 0, -1)).toEqual(['1', '2']);
+    w.disconnect();
+  });
+
+  it('BLMPOP with COUNT', async () => {
+    const w = new Redis({ port: srv.port });
+    const p = w.call('BLMPOP', '5', '2', 'mp:a', 'mp:b', 'RIGHT', 'COUNT', '2');
+    await new Promise((r) => setTimeout(r, 50));
+    await io.rpush('mp:b', 'x', 'y', 'z');
+    expect(await p).toEqual(['mp:b', ['z', 'y']]);
+    w.disconnect();
+  });
+
+  it('inside MULTI a blocking pop does not block', async () => {
+    const [[, r]] = (await io.multi().blpop('never', 0).exec()) as [[null, unknown]];
+    expect(r).toBeNull();
+  });
+
+  it('CLIENT UNBLOCK with TIMEOUT and ERROR', async () => {
+    const w = new Redis({ port: srv.port });
+    const id = (await w.client('ID')) as number;
+    const p = w.blpop('ub', 0);
+    await waitFor(async () => (await blockedCount(io)) === 1, 'blocked');
+    expect(await io.client('UNBLOCK', String(id))).toBe(1);
+    expect(await p).toBeNull();
+    const p2 = w.blpop('ub', 0).catch((e: Error) => e.message);
+    await waitFor(async () => (await blockedCount(io)) === 1, 'blocked again');
+    expect(await io.client('UNBLOCK', String(id), 'ERROR')).toBe(1);
+    expect(await p2).toBe('UNBLOCKED client unblocked via CLIENT UNBLOCK');
+    expect(await io.client('UNBLOCK', String(id))).toBe(0);
+    w.disconnect();
+  });
+
+  it('a client that disconnects while blocked is forgotten: the next push stays in the list', async () => {
+    const w = new Redis({ port: srv.port });
+    void w.blpop('gone', 0).catch(() => undefined);
+    await waitFor(async () => (await blockedCount(io)) >= 1, 'blocked');
+    w.disconnect();
+    await waitFor(async () => (await blockedCount(io)) === 0, 'unblocked on disconnect');
+    await io.rpush('gone', 'kept');
+    expect(await io.lrange('gone', 0, -1)).toEqual(['kept']);
+  });
+});
