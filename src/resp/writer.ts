@@ -207,6 +207,12 @@ export class RespWriter {
     for (const s of items) this.bulk(s);
   }
 
+  /** A HELP reply: an array of status lines, as Redis's addReplyHelp. */
+  helpLines(items: readonly string[]): void {
+    this.array(items.length);
+    for (const s of items) this.simple(s);
+  }
+
   /** Encode a command (array of bulk strings) in RESP2, for the replication stream. */
   command(parts: readonly (string | number | Uint8Array)[]): void {
     this.header(0x2a, parts.length);

@@ -222,7 +222,7 @@ export const clientHandlers: Record<string, MainHandler> = {
   },
 
   'client|help'(c) {
-    c.w.bulkArray([
+    c.w.helpLines([
       'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
       'GETNAME',
       '    Return the name of the current connection.',

@@ -242,7 +242,7 @@ export const commandHandlers: Record<string, MainHandler> = {
   },
 
   'command|help'(c) {
-    c.w.bulkArray([
+    c.w.helpLines([
       'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
       '(no subcommand)',
       '    Return details about all Redis commands.',

@@ -1,13 +1,19 @@
 /*
- * SCRIPT KILL / FLUSH / EXISTS without a scripting engine. shardis runs no Lua (EVAL is not
+ * OBJECT HELP, and SCRIPT KILL / FLUSH / EXISTS without a scripting engine. shardis runs no Lua (EVAL is not
  * implemented), but redis-sentinel sends SCRIPT KILL to a master that stops answering with BUSY, and
  * clients probe SCRIPT EXISTS; both get the replies redis-server gives when nothing is loaded or running.
  */
 
 import { CommandError, SYNTAX } from '../../resp/errors.js';
 import type { MainHandler } from '../main-ctx.js';
+import { OBJECT_HELP } from '../../shard/commands/keys.js';
 
 export const handlers: Record<string, MainHandler> = {
+  // keyless, so it runs here rather than on a shard
+  'object|help'(c) {
+    c.w.helpLines(OBJECT_HELP);
+  },
+
   'script|kill'() {
     throw new CommandError('NOTBUSY No scripts in execution right now.');
   },
@@ -26,7 +32,7 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   'script|help'(c) {
-    c.w.bulkArray([
+    c.w.helpLines([
       'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
       'EXISTS <sha1> [<sha1> ...]',
       '    Return information about the existence of the scripts in the script cache.',

@@ -92,7 +92,7 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   'config|help'(c) {
-    c.w.bulkArray([
+    c.w.helpLines([
       'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
       'GET <pattern>',
       '    Return parameters matching the glob-like <pattern> and their values.',
@@ -147,7 +147,7 @@ export const handlers: Record<string, MainHandler> = {
       return;
     }
     if (sub === 'help' && c.argc === 2) {
-      c.w.bulkArray(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.']);
+      c.w.helpLines(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.']);
       return;
     }
     throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${c.args.str(1)}'. Try DEBUG HELP.`);

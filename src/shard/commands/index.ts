@@ -5,6 +5,7 @@
  */
 
 import type { ShardHandler } from '../context.js';
+import { handlers as keys } from './keys.js';
 import { handlers as lists } from './lists.js';
 import { handlers as strings } from './strings.js';
 import { handlers as hashes } from './hashes.js';
@@ -12,6 +13,7 @@ import { handlers as sets } from './sets.js';
 import { handlers as zsets } from './zsets.js';
 
 export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
+  ...keys,
   ...lists,
   ...strings,
   ...hashes,

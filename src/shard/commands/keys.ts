@@ -1,0 +1,325 @@
+/*
+ * Generic key commands: DEL UNLINK EXISTS TOUCH TYPE RENAME RENAMENX COPY EXPIRE PEXPIRE EXPIREAT
+ * PEXPIREAT (NX XX GT LT) EXPIRETIME PEXPIRETIME TTL PTTL PERSIST OBJECT DUMP RESTORE, with
+ * redis-server 7.0's replies, errors and propagation (every expiry as PEXPIREAT with an absolute time,
+ * an expiry in the past as DEL, RESTORE with an absolute TTL).
+ *
+ * These handlers see keys of one shard. When a command's keys span shards the coordinator splits
+ * DEL/UNLINK/EXISTS/TOUCH per shard and ships RENAME/COPY values in DUMP format to one shard.
+ */
+
+import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, invalidExpireTime } from '../../resp/errors.js';
+import { parseInt64 } from '../../commands/numbers.js';
+import { createDumpPayload, parseDumpPayload } from '../../replication/dump.js';
+import type { ShardCtx, ShardHandler } from '../context.js';
+import type { Db } from '../keyspace.js';
+import { HashValue } from '../values/hash.js';
+import { ListValue } from '../values/list.js';
+import { SetValue } from '../values/set.js';
+import { ZSetValue } from '../values/zset.js';
+import { typeName, type Value } from '../values/types.js';
+
+const LLONG_MAX = 9223372036854775807n;
+const LLONG_MIN = -9223372036854775808n;
+
+/** A deep copy of a value (COPY): strings are immutable and shared. */
+function cloneValue(v: Value): Value {
+  if (typeof v !== 'object') return v;
+  if (v instanceof ListValue) return ListValue.from(v.toArray());
+  if (v instanceof HashValue) return HashValue.from(v.entries());
+  if (v instanceof SetValue) return SetValue.from(v.members());
+  if (v instanceof ZSetValue) return ZSetValue.from(v.entries());
+  throw new Error(`cannot copy a ${v.type}`);
+}
+
+/** Move or copy a value (and its expiry) into db under key, signalling blocked clients. */
+function install(db: Db, key: string, v: Value, expireAt: number): void {
+  db.add(key, v);
+  if (expireAt > 0) db.setExpire(key, expireAt);
+}
+
+// ---- delete / exists ------------------------------------------------------------------------------
+
+function del(c: ShardCtx): void {
+  let n = 0;
+  for (let i = 1; i < c.argc; i++) if (c.db.delete(c.args.str(i))) n++;
+  c.w.int(n);
+  if (n > 0) c.propagate();
+}
+
+function exists(c: ShardCtx): void {
+  let n = 0;
+  for (let i = 1; i < c.argc; i++) if (c.db.read(c.args.str(i)) !== undefined) n++;
+  c.w.int(n);
+}
+
+// ---- rename / copy --------------------------------------------------------------------------------
+
+function rename(c: ShardCtx, nx: boolean): void {
+  const src = c.args.str(1);
+  const dst = c.args.str(2);
+  const v = c.db.get(src);
+  if (v === undefined) throw new CommandError(NO_SUCH_KEY);
+  if (src === dst) {
+    if (nx) c.w.int(0);
+    else c.w.ok();
+    return;
+  }
+  const expireAt = c.db.getExpire(src);
+  if (c.db.get(dst) !== undefined) {
+    if (nx) {
+      c.w.int(0);
+      return;
+    }
+    c.db.delete(dst);
+  }
+  c.db.delete(src);
+  install(c.db, dst, v, expireAt);
+  if (nx) c.w.int(1);
+  else c.w.ok();
+  c.propagate();
+}
+
+function copy(c: ShardCtx): void {
+  const src = c.args.str(1);
+  const dst = c.args.str(2);
+  let dbId = c.db.id;
+  let replace = false;
+  for (let j = 3; j < c.argc; j++) {
+    if (c.args.is(j, 'replace')) replace = true;
+    else if (c.args.is(j, 'db') && j + 1 < c.argc) {
+      const d = parseInt64(c.args.str(++j));
+      if (d === null || d > 2147483647n || d < -2147483648n) throw new CommandError(NOT_INTEGER);
+      dbId = Number(d);
+    } else throw new CommandError(SYNTAX);
+  }
+  if (dbId < 0 || dbId >= c.ks.dbs.length) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
+  const target = c.ks.db(dbId);
+  if (src === dst && target === c.db) throw new CommandError('ERR source and destination objects are the same');
+  const v = c.db.get(src);
+  if (v === undefined) {
+    c.w.int(0);
+    return;
+  }
+  if (target.get(dst) !== undefined) {
+    if (!replace) {
+      c.w.int(0);
+      return;
+    }
+    target.delete(dst);
+  }
+  install(target, dst, cloneValue(v), c.db.getExpire(src));
+  c.w.int(1);
+  c.propagate();
+}
+
+// ---- expiry ---------------------------------------------------------------------------------------
+
+const EXP_NX = 1;
+const EXP_XX = 2;
+const EXP_GT = 4;
+const EXP_LT = 8;
+
+function expireGeneric(c: ShardCtx, relative: boolean, seconds: boolean): void {
+  const name = c.cmd.name;
+  const key = c.args.str(1);
+  let when = parseInt64(c.args.str(2));
+  if (when === null) throw new CommandError(NOT_INTEGER);
+  let flags = 0;
+  for (let j = 3; j < c.argc; j++) {
+    const o = c.args.lower(j);
+    if (o === 'nx') flags |= EXP_NX;
+    else if (o === 'xx') flags |= EXP_XX;
+    else if (o === 'gt') flags |= EXP_GT;
+    else if (o === 'lt') flags |= EXP_LT;
+    else throw new CommandError(`ERR Unsupported option ${c.args.str(j)}`);
+  }
+  if (flags & EXP_NX && flags & (EXP_XX | EXP_GT | EXP_LT)) throw new CommandError('ERR NX and XX, GT or LT options at the same time are not compatible');
+  if (flags & EXP_GT && flags & EXP_LT) throw new CommandError('ERR GT and LT options at the same time are not compatible');
+  if (seconds) {
+    if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) throw new CommandError(invalidExpireTime(name));
+    when *= 1000n;
+  }
+  if (relative) {
+    if (when > LLONG_MAX - BigInt(c.now)) throw new CommandError(invalidExpireTime(name));
+    when += BigInt(c.now);
+  }
+  if (c.db.get(key) === undefined) {
+    c.w.int(0);
+    return;
+  }
+  const current = c.db.getExpire(key);
+  if (flags) {
+    const w = when;
+    if (flags & EXP_NX && current !== -1) return void c.w.int(0);
+    if (flags & EXP_XX && current === -1) return void c.w.int(0);
+    if (flags & EXP_GT && (current === -1 || w <= BigInt(current))) return void c.w.int(0);
+    if (flags & EXP_LT && current !== -1 && w >= BigInt(current)) return void c.w.int(0);
+  }
+  if (when <= BigInt(c.now) && !c.ks.replica) {
+    // already expired: delete now and propagate the deletion
+    c.db.delete(key);
+    c.w.int(1);
+    c.propagateCommand(['DEL', key]);
+    return;
+  }
+  const at = Number(when);
+  c.db.setExpire(key, at);
+  c.w.int(1);
+  const prop: (string | number)[] = ['PEXPIREAT', key, at];
+  for (let j = 3; j < c.argc; j++) prop.push(c.args.str(j));
+  c.propagateCommand(prop);
+}
+
+function ttlGeneric(c: ShardCtx, ms: boolean, absolute: boolean): void {
+  const key = c.args.str(1);
+  if (c.db.read(key) === undefined) return void c.w.int(-2);
+  const at = c.db.getExpire(key);
+  if (at === -1) return void c.w.int(-1);
+  if (absolute) return void c.w.int(ms ? at : Math.floor((at + 500) / 1000));
+  const ttl = Math.max(0, at - c.now);
+  c.w.int(ms ? ttl : Math.floor((ttl + 500) / 1000));
+}
+
+function persist(c: ShardCtx): void {
+  const key = c.args.str(1);
+  if (c.db.get(key) === undefined) return void c.w.int(0);
+  if (c.db.persist(key)) {
+    c.w.int(1);
+    c.propagate();
+  } else c.w.int(0);
+}
+
+// ---- OBJECT ---------------------------------------------------------------------------------------
+
+/** OBJECT ENCODING of a value as redis-server 7.0 reports it. */
+export function encodingOf(v: Value): string {
+  if (typeof v === 'number') return 'int';
+  if (typeof v === 'string') return v.length <= 44 ? 'embstr' : 'raw';
+  return v.encoding();
+}
+
+const LFU_NOT_SELECTED =
+  'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+
+export const OBJECT_HELP = [
+  'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'ENCODING <key>',
+  '    Return the kind of internal representation used in order to store the value',
+  '    associated with a <key>.',
+  'FREQ <key>',
+  '    Return the access frequency index of the <key>. The returned integer is',
+  '    proportional to the logarithm of the recent access frequency of the key.',
+  'IDLETIME <key>',
+  '    Return the idle time of the <key>, that is the approximated number of',
+  '    seconds elapsed since the last access to the key.',
+  'REFCOUNT <key>',
+  '    Return the number of references of the value associated with the specified',
+  '    <key>.',
+  'HELP',
+  '    Prints this help.',
+];
+
+function objectLookup(c: ShardCtx): Value | undefined {
+  // OBJECT does not touch the key (no LRU update, no keyspace hit/miss)
+  return c.db.get(c.args.str(2));
+}
+
+// ---- DUMP / RESTORE -------------------------------------------------------------------------------
+
+function dump(c: ShardCtx): void {
+  const v = c.db.read(c.args.str(1));
+  if (v === undefined) return void c.w.nullBulk();
+  c.w.bulkBytes(createDumpPayload(v));
+}
+
+function restore(c: ShardCtx): void {
+  const key = c.args.str(1);
+  let replace = false;
+  let absttl = false;
+  let idle = false;
+  let freq = false;
+  for (let j = 4; j < c.argc; j++) {
+    const more = c.argc - 1 - j;
+    if (c.args.is(j, 'replace')) replace = true;
+    else if (c.args.is(j, 'absttl')) absttl = true;
+    else if (c.args.is(j, 'idletime') && more && !freq) {
+      const v = parseInt64(c.args.str(++j));
+      if (v === null) throw new CommandError(NOT_INTEGER);
+      if (v < 0n) throw new CommandError('ERR Invalid IDLETIME value, must be >= 0');
+      idle = true;
+    } else if (c.args.is(j, 'freq') && more && !idle) {
+      const v = parseInt64(c.args.str(++j));
+      if (v === null) throw new CommandError(NOT_INTEGER);
+      if (v < 0n || v > 255n) throw new CommandError('ERR Invalid FREQ value, must be >= 0 and <= 255');
+      freq = true;
+    } else throw new CommandError(SYNTAX);
+  }
+  const ttlArg = parseInt64(c.args.str(2));
+  if (ttlArg === null) throw new CommandError(NOT_INTEGER);
+  if (ttlArg < 0n) throw new CommandError('ERR Invalid TTL value, must be >= 0');
+  if (!replace && c.db.get(key) !== undefined) throw new CommandError('BUSYKEY Target key name already exists.');
+  const payload = c.args.bytes(3);
+  const v = parseDumpPayload(payload);
+  if (v === null) throw new CommandError('ERR DUMP payload version or checksum are wrong');
+  let ttl = Number(ttlArg);
+  if (ttl > 0 && !absttl) ttl += c.now;
+  const existed = replace && c.db.delete(key);
+  if (ttl > 0 && ttl <= c.now && !c.ks.replica) {
+    // already expired: nothing to create
+    if (existed) c.propagateCommand(['DEL', key]);
+    c.w.ok();
+    return;
+  }
+  install(c.db, key, v, ttl);
+  c.w.ok();
+  const prop: (string | number | Uint8Array)[] = ['RESTORE', key, ttl, payload, 'REPLACE'];
+  if (ttl > 0) prop.push('ABSTTL');
+  c.propagateCommand(prop);
+}
+
+export const handlers: Record<string, ShardHandler> = {
+  del,
+  unlink: del,
+  exists,
+  touch: exists,
+  type(c) {
+    const v = c.db.read(c.args.str(1));
+    c.w.simple(v === undefined ? 'none' : typeName(v));
+  },
+  rename: (c) => rename(c, false),
+  renamenx: (c) => rename(c, true),
+  copy,
+  expire: (c) => expireGeneric(c, true, true),
+  pexpire: (c) => expireGeneric(c, true, false),
+  expireat: (c) => expireGeneric(c, false, true),
+  pexpireat: (c) => expireGeneric(c, false, false),
+  ttl: (c) => ttlGeneric(c, false, false),
+  pttl: (c) => ttlGeneric(c, true, false),
+  expiretime: (c) => ttlGeneric(c, false, true),
+  pexpiretime: (c) => ttlGeneric(c, true, true),
+  persist,
+  'object|encoding'(c) {
+    const v = objectLookup(c);
+    if (v === undefined) c.w.nullBulk();
+    else c.w.bulk(encodingOf(v));
+  },
+  'object|refcount'(c) {
+    const v = objectLookup(c);
+    if (v === undefined) c.w.nullBulk();
+    // small integers are shared objects in Redis (OBJ_SHARED_REFCOUNT)
+    else c.w.int(typeof v === 'number' && v >= 0 && v < 10000 ? 2147483647 : 1);
+  },
+  'object|idletime'(c) {
+    const v = objectLookup(c);
+    if (v === undefined) c.w.nullBulk();
+    else c.w.int(0);
+  },
+  'object|freq'(c) {
+    const v = objectLookup(c);
+    if (v === undefined) c.w.nullBulk();
+    else throw new CommandError(LFU_NOT_SELECTED);
+  },
+  dump,
+  restore,
+};

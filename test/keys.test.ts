@@ -1,0 +1,202 @@
+/*
+ * Generic key commands diffed byte for byte against redis-server 7 (RESP2 and RESP3), 1 and 4 shards,
+ * plus cross-shard RENAME/COPY keeping TTLs, DUMP/RESTORE round trips and OBJECT.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { createClient } from 'redis';
+import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { diffReplies, script, showMismatches } from './helpers/diff.js';
+
+const SCRIPT = `
+set a 1
+set b 2
+rpush l x y
+exists a b l nokey a
+del a nokey
+exists a
+unlink b nokey2
+touch l nokey
+type l
+type nokey
+set s v
+type s
+hset h f v
+type h
+sadd st m
+type st
+zadd z 1 m
+type z
+rename s s2
+get s2
+rename nokey x
+rename s2 s2
+renamenx s2 s2
+set s3 x
+renamenx s2 s3
+renamenx s2 s4
+rename s4 s3
+get s3
+set e v
+expire e 100
+ttl e
+expire e 100 nx
+expire e 200 xx
+expire e 50 gt
+expire e 500 gt
+expire e 600 lt
+expire e 50 lt
+ttl e
+expire e 10 nx xx
+expire e 10 gt lt
+expire e 10 bogus
+expire e abc
+expire nokey 10
+expire e 9223372036854775807
+pexpire e 9223372036854775807
+expireat e 9223372036854775807
+expire e -9223372036854775808
+persist e
+persist e
+ttl e
+persist nokey
+set f v
+expire f 0
+exists f
+set g v
+pexpireat g 1
+exists g
+set k v
+expiretime k
+pexpiretime k
+expiretime nokey
+expireat k 99999999999
+expiretime k
+pexpiretime k
+ttl nokey
+pttl nokey
+set n 123
+object encoding n
+object refcount n
+set n2 12345678901
+object encoding n2
+set sh short
+object encoding sh
+set lg aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+object encoding lg
+object encoding l
+object encoding h
+object encoding st
+object encoding z
+object encoding nokey
+object freq n
+object idletime nokey
+object bogus
+object help
+copy n n_copy
+get n_copy
+copy n n_copy
+copy n n_copy replace
+copy n n db 0
+copy n n db 1
+copy n other db 16
+copy n other db abc
+copy n other bogus
+copy nokey other
+rpush cl 1 2 3
+copy cl cl2
+rpush cl 4
+lrange cl2 0 -1
+dump nokey
+restore r 0 bad
+restore r -1 bad
+restore r abc bad
+restore r 0 bad idletime -1
+restore r 0 bad freq 300
+restore r 0 bad idletime 1 freq 1
+restore r 0 bad bogus
+restore n 0 bad
+del
+`;
+
+const haveRedis = haveBinaries('redis-server');
+
+describe.each([1, 4])('key commands with %i shard(s)', (shards) => {
+  let srv: Proc;
+  let ref: Proc | null = null;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards });
+    if (haveRedis) ref = await startRedis();
+    io = new Redis({ port: srv.port });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+    await ref?.stop();
+  });
+
+  it.each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
+    if (!ref) return;
+    const mm = await diffReplies(ref.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
+    expect(showMismatches(mm)).toBe('');
+  });
+
+  it('RENAME and COPY across shards keep the value and the TTL', async () => {
+    // no common hashtag: on 4 shards these keys live on different shards
+    for (const [i, type] of ['string', 'list'].entries()) {
+      const a = `ren:a${i}`;
+      const b = `ren:b${i}`;
+      const cpy = `ren:c${i}`;
+      if (type === 'string') await io.set(a, 'value');
+      else await io.rpush(a, '1', '2', '3');
+      await io.pexpire(a, 100_000);
+      expect(await io.copy(a, cpy)).toBe(1);
+      expect(await io.rename(a, b)).toBe('OK');
+      expect(await io.exists(a)).toBe(0);
+      for (const k of [b, cpy]) {
+        expect(await io.type(k)).toBe(type);
+        expect(await io.pttl(k)).toBeGreaterThan(90_000);
+      }
+      if (type === 'list') expect(await io.lrange(b, 0, -1)).toEqual(['1', '2', '3']);
+      else expect(await io.get(b)).toBe('value');
+    }
+    await io.set('ren:x', '1');
+    await io.set('ren:y', '2');
+    expect(await io.renamenx('ren:x', 'ren:y')).toBe(0);
+    expect(await io.del('ren:x', 'ren:y', 'ren:none')).toBe(2);
+  });
+
+  it('DUMP then RESTORE recreates the value (with REPLACE, TTL and ABSTTL)', async () => {
+    await io.rpush('dl', 'a', 'b');
+    await io.set('ds', 'hello');
+    const pl = await io.dumpBuffer('dl');
+    const ps = await io.dumpBuffer('ds');
+    expect(await io.restore('dl2', 0, pl)).toBe('OK');
+    expect(await io.lrange('dl2', 0, -1)).toEqual(['a', 'b']);
+    await expect(io.restore('dl2', 0, pl)).rejects.toThrow('BUSYKEY Target key name already exists.');
+    expect(await io.restore('dl2', 5000, ps, 'REPLACE')).toBe('OK');
+    expect(await io.get('dl2')).toBe('hello');
+    expect(await io.pttl('dl2')).toBeGreaterThan(4000);
+    expect(await io.restore('dl3', Date.now() + 100_000, ps, 'ABSTTL')).toBe('OK');
+    expect(await io.ttl('dl3')).toBeGreaterThan(90);
+    await expect(io.restore('dl4', 0, Buffer.from('garbage'))).rejects.toThrow('ERR DUMP payload version or checksum are wrong');
+  });
+
+  it('node-redis', async () => {
+    const c = createClient({ socket: { port: srv.port } });
+    await c.connect();
+    try {
+      await c.set('nr:k', 'v');
+      expect(await c.expire('nr:k', 100)).toBe(1);
+      expect(await c.ttl('nr:k')).toBe(100);
+      expect(await c.type('nr:k')).toBe('string');
+      expect(await c.exists(['nr:k', 'nr:none'])).toBe(1);
+    } finally {
+      await c.quit();
+    }
+  });
+});
