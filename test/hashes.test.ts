@@ -159,7 +159,7 @@ describe.each([1, 4])('hashes with %i shard(s)', (shards) => {
     await io.hset(`${k}a`, 'long', 'x'.repeat(65));
     expect(await io.object('ENCODING', `${k}a`)).toBe('hashtable');
     const many: Record<string, string> = {};
-    for (let i = 0; i < 129; i++) many[`f${i}`] = String(i);
+    for (let i = 0; i < 513; i++) many[`f${i}`] = String(i); // hash-max-listpack-entries is 512 in Redis 7.0
     await io.hset(`${k}b`, many);
     expect(await io.object('ENCODING', `${k}b`)).toBe('hashtable');
   });

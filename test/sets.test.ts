@@ -264,7 +264,7 @@ describe('set and sorted-set commands across 4 shards', () => {
     await io.zadd('zone', 1, 'a', 2, 'b');
     await io.zadd('ztwo', 10, 'b', 20, 'c');
     expect(await io.zunionstore('zdst', 2, 'zone', 'ztwo', 'WEIGHTS', 1, 2)).toBe(3);
-    expect(await io.zrange('zdst', 0, -1, 'WITHSCORES')).toEqual(['a', '1', 'c', '40', 'b', '22']);
+    expect(await io.zrange('zdst', 0, -1, 'WITHSCORES')).toEqual(['a', '1', 'b', '22', 'c', '40']);
     expect(await io.zinter(2, 'zone', 'ztwo', 'WITHSCORES')).toEqual(['b', '12']);
     expect(await io.zdiff(2, 'zone', 'ztwo')).toEqual(['a']);
     expect(await io.zintercard(2, 'zone', 'ztwo')).toBe(1);

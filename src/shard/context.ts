@@ -36,7 +36,7 @@ export interface ShardConfig {
 
 export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   protoMaxBulkLen: 512 * 1024 * 1024,
-  hashMaxListpackEntries: 128,
+  hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,
   setMaxIntsetEntries: 512,
   zsetMaxListpackEntries: 128,
