@@ -31,10 +31,10 @@ describe.each([1, 4])('expiry with %i shard(s)', (shards) => {
   it('the active cycle removes expired keys nobody touches (DBSIZE, INFO keyspace)', async () => {
     await io.flushall();
     const pipe = io.pipeline();
-    for (let i = 0; i < 500; i++) pipe.set(`act:${i}`, 'v', 'PX', 20 + (i % 50));
+    for (let i = 0; i < 500; i++) pipe.set(`act:${i}`, 'v', 'PX', 200 + (i % 50));
     for (let i = 0; i < 50; i++) pipe.set(`keep:${i}`, 'v');
     await pipe.exec();
-    expect(await io.dbsize()).toBe(550);
+    // (no count right after loading: on a loaded machine the cycle may already have started)
     // DBSIZE counts keys without touching them: only the active cycle brings it down
     await waitFor(async () => (await io.dbsize()) === 50, 'active expiry of 500 keys', 20_000, 100);
     expect(await io.info('keyspace')).toMatch(/db0:keys=50,expires=0,/);
