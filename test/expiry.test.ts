@@ -22,7 +22,7 @@ describe.each([1, 4])('expiry with %i shard(s)', (shards) => {
   });
 
   it('a key with PX expires and is gone on access (lazy)', async () => {
-    await io.set('lazy', 'v', 'PX', 30);
+    await io.set('lazy', 'v', 'PX', 500);
     expect(await io.get('lazy')).toBe('v');
     await waitFor(async () => (await io.get('lazy')) === null, 'lazy expiry');
     expect(await io.exists('lazy')).toBe(0);
