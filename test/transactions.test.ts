@@ -158,13 +158,13 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
     await other.getex('we:a', 'EX', 100);
     expect(await run(r, ['MULTI'], ['PING'], ['EXEC'])).toEqual(['+OK\r\n', '+QUEUED\r\n', '*-1\r\n']);
     // expires between WATCH and EXEC
-    await other.set('we:b', '1', 'PX', 100);
+    await other.set('we:b', '1', 'PX', 1000);
     await run(r, ['WATCH', 'we:b']);
-    await sleep(150);
+    await sleep(1100);
     expect(await run(r, ['MULTI'], ['INCR', 'we:b'], ['EXEC'])).toEqual(['+OK\r\n', '+QUEUED\r\n', '*-1\r\n']);
     // removed by the active expiry cycle (DBSIZE counts stored keys: only active expiry lowers it)
     const db7 = io(7);
-    await db7.set('we:c', '1', 'PX', 50);
+    await db7.set('we:c', '1', 'PX', 600);
     await run(r, ['SELECT', '7'], ['WATCH', 'we:c']);
     await waitFor(async () => (await db7.dbsize()) === 0, 'we:c actively expired');
     expect(await run(r, ['MULTI'], ['PING'], ['EXEC'], ['SELECT', '0'])).toEqual(['+OK\r\n', '+QUEUED\r\n', '*-1\r\n', '+OK\r\n']);
