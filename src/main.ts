@@ -58,18 +58,22 @@ async function main(): Promise<void> {
     { version: SHARDIS_VERSION, redis_version: REDIS_VERSION, port: config.int('port'), shards: config.int('shards'), pid: process.pid },
     `shardis ${SHARDIS_VERSION} (Redis ${REDIS_VERSION} compatible) starting: port=${config.int('port')} shards=${config.int('shards')} pid=${process.pid}`,
   );
+  // installed before the ready line, so a SIGTERM right after it still shuts down cleanly
+  let started = false;
+  const stop = (): void => {
+    if (started) void server.shutdown(0);
+    else process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   try {
     await server.start();
+    started = true;
   } catch (e) {
     log.fatal({ err: e }, `Could not start: ${(e as Error).message}`);
     process.exit(1);
   }
   log.info({ port: server.port }, `Ready to accept connections tcp (port ${server.port})`);
-  const stop = (): void => {
-    void server.shutdown(0);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
 }
 
 void main();
