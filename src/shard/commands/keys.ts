@@ -10,7 +10,8 @@
 
 import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, invalidExpireTime } from '../../resp/errors.js';
 import { parseInt64 } from '../../commands/numbers.js';
-import { createDumpPayload, parseDumpPayload } from '../../replication/dump.js';
+import { createDumpPayload } from '../../replication/dump.js';
+import { parseDump } from '../../replication/rdb.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import type { Db } from '../keyspace.js';
 import { HashValue } from '../values/hash.js';
@@ -260,8 +261,9 @@ function restore(c: ShardCtx): void {
   if (ttlArg < 0n) throw new CommandError('ERR Invalid TTL value, must be >= 0');
   if (!replace && c.db.get(key) !== undefined) throw new CommandError('BUSYKEY Target key name already exists.');
   const payload = c.args.bytes(3);
-  const v = parseDumpPayload(payload);
-  if (v === null) throw new CommandError('ERR DUMP payload version or checksum are wrong');
+  const v = parseDump(payload);
+  if (v === 'bad-version-or-crc' || v === 'ok') throw new CommandError('ERR DUMP payload version or checksum are wrong');
+  if (v === 'bad-data') throw new CommandError('ERR Bad data format');
   let ttl = Number(ttlArg);
   if (ttl > 0 && !absttl) ttl += c.now;
   const existed = replace && c.db.delete(key);

@@ -1,0 +1,408 @@
+/*
+ * RDB value codec (RDB version 10, as redis-server 7.0) for DUMP/RESTORE and for moving values between
+ * shards:
+ *
+ *   DUMP payload = <type byte> <value> <RDB version: u16 LE = 10> <CRC64 (Jones, reflected) u64 LE>
+ *
+ * Encoding writes forms every redis-server 7.0 loads: STRING (integers in the int8/16/32 encodings),
+ * LIST (1: length + elements), SET (2), ZSET_2 (5: member + binary double), HASH (4).
+ * Decoding reads what redis-server 7.0 DUMPs: strings (raw, int, LZF-compressed), LIST_QUICKLIST_2
+ * (listpack and plain nodes), LIST, SET, SET_INTSET, HASH, HASH_LISTPACK, ZSET_2, ZSET (string
+ * scores), ZSET_LISTPACK. Not yet: ziplist-era types (10, 12, 13, 14) and zipmap (9), which only
+ * RDB files from Redis < 7 contain.
+ */
+
+import type { Value } from '../shard/values/types.js';
+import { parseDouble } from '../commands/numbers.js';
+import { ListValue } from '../shard/values/list.js';
+import { HashValue } from '../shard/values/hash.js';
+import { SetValue } from '../shard/values/set.js';
+import { ZSetValue } from '../shard/values/zset.js';
+
+export const RDB_VERSION = 10;
+
+const T_STRING = 0;
+const T_LIST = 1;
+const T_SET = 2;
+const T_ZSET = 3;
+const T_HASH = 4;
+const T_ZSET_2 = 5;
+const T_SET_INTSET = 11;
+const T_HASH_LISTPACK = 16;
+const T_ZSET_LISTPACK = 17;
+const T_LIST_QUICKLIST_2 = 18;
+
+// ---- CRC64 (Jones polynomial, reflected in and out, as Redis's crc64.c) ---------------------------
+
+const CRC_TABLE: bigint[] = (() => {
+  const poly = 0x95ac9329ac4bc9b5n; // 0xad93d23594c935a9 reflected
+  const t: bigint[] = [];
+  for (let i = 0; i < 256; i++) {
+    let c = BigInt(i);
+    for (let k = 0; k < 8; k++) c = c & 1n ? (c >> 1n) ^ poly : c >> 1n;
+    t.push(c);
+  }
+  return t;
+})();
+
+/** Continue a CRC64 over `bytes` (start with 0n). */
+export function crc64(crc: bigint, bytes: Uint8Array): bigint {
+  let c = crc;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[Number((c ^ BigInt(bytes[i]!)) & 0xffn)]! ^ (c >> 8n);
+  return c;
+}
+
+// ---- LZF decompression (strings Redis stored compressed) ------------------------------------------
+
+export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
+  const out = Buffer.alloc(outLen);
+  let ip = 0;
+  let op = 0;
+  while (ip < input.length) {
+    let ctrl = input[ip++]!;
+    if (ctrl < 32) {
+      ctrl++;
+      if (op + ctrl > outLen || ip + ctrl > input.length) throw new Error('lzf: literal overrun');
+      for (let k = 0; k < ctrl; k++) out[op++] = input[ip++]!;
+    } else {
+      let len = ctrl >> 5;
+      let ref = op - ((ctrl & 0x1f) << 8) - 1;
+      if (len === 7) len += input[ip++]!;
+      ref -= input[ip++]!;
+      len += 2;
+      if (op + len > outLen || ref < 0) throw new Error('lzf: back reference overrun');
+      for (let k = 0; k < len; k++) out[op++] = out[ref++]!;
+    }
+  }
+  if (op !== outLen) throw new Error('lzf: short output');
+  return out;
+}
+
+// ---- writer ---------------------------------------------------------------------------------------
+
+class Out {
+  private parts: Buffer[] = [];
+  byte(b: number): void {
+    this.parts.push(Buffer.from([b]));
+  }
+  raw(b: Buffer): void {
+    this.parts.push(b);
+  }
+  len(n: number): void {
+    if (n < 64) this.byte(n);
+    else if (n < 16384) this.raw(Buffer.from([0x40 | (n >> 8), n & 0xff]));
+    else if (n <= 0xffffffff) {
+      const b = Buffer.alloc(5);
+      b[0] = 0x80;
+      b.writeUInt32BE(n, 1);
+      this.raw(b);
+    } else {
+      const b = Buffer.alloc(9);
+      b[0] = 0x81;
+      b.writeBigUInt64BE(BigInt(n), 1);
+      this.raw(b);
+    }
+  }
+  str(s: string): void {
+    // integers that fit 32 bits use Redis's int encodings (only for canonical decimal forms)
+    if (s.length > 0 && s.length <= 11 && /^-?[1-9][0-9]*$|^0$/.test(s)) {
+      const n = Number(s);
+      if (n >= -128 && n <= 127) return this.raw(Buffer.from([0xc0, n & 0xff]));
+      if (n >= -32768 && n <= 32767) {
+        const b = Buffer.alloc(3);
+        b[0] = 0xc1;
+        b.writeInt16LE(n, 1);
+        return this.raw(b);
+      }
+      if (n >= -2147483648 && n <= 2147483647) {
+        const b = Buffer.alloc(5);
+        b[0] = 0xc2;
+        b.writeInt32LE(n, 1);
+        return this.raw(b);
+      }
+    }
+    this.len(s.length);
+    this.raw(Buffer.from(s, 'latin1'));
+  }
+  double(d: number): void {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(d, 0);
+    this.raw(b);
+  }
+  done(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+/** Type byte and encoded value of v (the body of a DUMP payload or of an RDB key entry). */
+export function encodeValue(v: Value): Buffer {
+  const o = new Out();
+  if (typeof v === 'string' || typeof v === 'number') {
+    o.byte(T_STRING);
+    o.str(typeof v === 'number' ? String(v) : v);
+  } else if (v instanceof ListValue) {
+    o.byte(T_LIST);
+    const all = v.toArray();
+    o.len(all.length);
+    for (const e of all) o.str(e);
+  } else if (v instanceof SetValue) {
+    o.byte(T_SET);
+    o.len(v.size);
+    for (const m of v.members()) o.str(m);
+  } else if (v instanceof HashValue) {
+    o.byte(T_HASH);
+    o.len(v.size);
+    for (const [f, val] of v.entries()) {
+      o.str(f);
+      o.str(val);
+    }
+  } else if (v instanceof ZSetValue) {
+    o.byte(T_ZSET_2);
+    o.len(v.size);
+    for (const [m, s] of v.entries()) {
+      o.str(m);
+      o.double(s);
+    }
+  } else throw new Error(`cannot encode a ${(v as { type: string }).type}`);
+  return o.done();
+}
+
+export function createDump(v: Value): Buffer {
+  const body = encodeValue(v);
+  const tail = Buffer.alloc(10);
+  tail.writeUInt16LE(RDB_VERSION, 0);
+  const head = Buffer.concat([body, tail.subarray(0, 2)]);
+  tail.writeBigUInt64LE(crc64(0n, head), 2);
+  return Buffer.concat([body, tail]);
+}
+
+// ---- reader ---------------------------------------------------------------------------------------
+
+class In {
+  pos = 0;
+  constructor(readonly b: Buffer) {}
+  need(n: number): void {
+    if (this.pos + n > this.b.length) throw new Error('rdb: truncated');
+  }
+  byte(): number {
+    this.need(1);
+    return this.b[this.pos++]!;
+  }
+  bytes(n: number): Buffer {
+    this.need(n);
+    const s = this.b.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+  /** A length, or -(enc+1) for the special string encodings. */
+  lenOrEnc(): number {
+    const first = this.byte();
+    const kind = first >> 6;
+    if (kind === 0) return first & 0x3f;
+    if (kind === 1) return ((first & 0x3f) << 8) | this.byte();
+    if (kind === 3) return -((first & 0x3f) + 1);
+    if (first === 0x80) return this.bytes(4).readUInt32BE(0);
+    if (first === 0x81) {
+      const n = this.bytes(8).readBigUInt64BE(0);
+      if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('rdb: length too large');
+      return Number(n);
+    }
+    throw new Error('rdb: bad length');
+  }
+  len(): number {
+    const n = this.lenOrEnc();
+    if (n < 0) throw new Error('rdb: unexpected string encoding');
+    return n;
+  }
+  strBuf(): Buffer {
+    const n = this.lenOrEnc();
+    if (n >= 0) return this.bytes(n);
+    const enc = -n - 1;
+    if (enc === 0) return Buffer.from(String(this.bytes(1).readInt8(0)));
+    if (enc === 1) return Buffer.from(String(this.bytes(2).readInt16LE(0)));
+    if (enc === 2) return Buffer.from(String(this.bytes(4).readInt32LE(0)));
+    if (enc === 3) {
+      const clen = this.len();
+      const ulen = this.len();
+      return lzfDecompress(this.bytes(clen), ulen);
+    }
+    throw new Error('rdb: bad string encoding');
+  }
+  str(): string {
+    return this.strBuf().toString('latin1');
+  }
+  double(): number {
+    return this.bytes(8).readDoubleLE(0);
+  }
+  /** Old ZSET scores: a length-prefixed ASCII double, 253/254/255 for nan/+inf/-inf. */
+  asciiDouble(): number {
+    const n = this.byte();
+    if (n === 253) return NaN;
+    if (n === 254) return Infinity;
+    if (n === 255) return -Infinity;
+    const d = parseDouble(this.bytes(n).toString('latin1'));
+    if (d === null) throw new Error('rdb: bad score');
+    return d;
+  }
+}
+
+/** Elements of a listpack (strings; integers in their decimal form). */
+export function listpackEntries(lp: Buffer): string[] {
+  if (lp.length < 7) throw new Error('listpack: too short');
+  const total = lp.readUInt32LE(0);
+  if (total !== lp.length) throw new Error('listpack: bad total length');
+  const out: string[] = [];
+  let p = 6;
+  for (;;) {
+    const e = lp[p];
+    if (e === undefined) throw new Error('listpack: no terminator');
+    if (e === 0xff) break;
+    let entryLen: number;
+    if ((e & 0x80) === 0) {
+      out.push(String(e & 0x7f));
+      entryLen = 1;
+    } else if ((e & 0xc0) === 0x80) {
+      const n = e & 0x3f;
+      out.push(lp.toString('latin1', p + 1, p + 1 + n));
+      entryLen = 1 + n;
+    } else if ((e & 0xe0) === 0xc0) {
+      let v = ((e & 0x1f) << 8) | lp[p + 1]!;
+      if (v >= 1 << 12) v -= 1 << 13;
+      out.push(String(v));
+      entryLen = 2;
+    } else if ((e & 0xf0) === 0xe0) {
+      const n = ((e & 0x0f) << 8) | lp[p + 1]!;
+      out.push(lp.toString('latin1', p + 2, p + 2 + n));
+      entryLen = 2 + n;
+    } else if (e === 0xf0) {
+      const n = lp.readUInt32LE(p + 1);
+      out.push(lp.toString('latin1', p + 5, p + 5 + n));
+      entryLen = 5 + n;
+    } else if (e === 0xf1) {
+      out.push(String(lp.readInt16LE(p + 1)));
+      entryLen = 3;
+    } else if (e === 0xf2) {
+      out.push(String(lp.readIntLE(p + 1, 3)));
+      entryLen = 4;
+    } else if (e === 0xf3) {
+      out.push(String(lp.readInt32LE(p + 1)));
+      entryLen = 5;
+    } else if (e === 0xf4) {
+      out.push(String(lp.readBigInt64LE(p + 1)));
+      entryLen = 9;
+    } else throw new Error('listpack: bad entry encoding');
+    const backlen = entryLen < 128 ? 1 : entryLen < 16384 ? 2 : entryLen < 2097152 ? 3 : entryLen < 268435456 ? 4 : 5;
+    p += entryLen + backlen;
+    if (p >= lp.length) throw new Error('listpack: overrun');
+  }
+  return out;
+}
+
+function intsetEntries(b: Buffer): string[] {
+  const enc = b.readUInt32LE(0);
+  const n = b.readUInt32LE(4);
+  if (8 + enc * n !== b.length) throw new Error('intset: bad length');
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = 8 + i * enc;
+    if (enc === 2) out.push(String(b.readInt16LE(o)));
+    else if (enc === 4) out.push(String(b.readInt32LE(o)));
+    else if (enc === 8) out.push(String(b.readBigInt64LE(o)));
+    else throw new Error('intset: bad encoding');
+  }
+  return out;
+}
+
+function pairs<T>(flat: string[], f: (a: string, b: string) => T): T[] {
+  if (flat.length % 2 !== 0) throw new Error('rdb: odd pair list');
+  const out: T[] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push(f(flat[i]!, flat[i + 1]!));
+  return out;
+}
+
+/** Decode one value of the given RDB type from `r`. */
+function readValue(r: In, type: number): Value {
+  switch (type) {
+    case T_STRING: {
+      const s = r.str();
+      return s;
+    }
+    case T_LIST: {
+      const n = r.len();
+      const items: string[] = [];
+      for (let i = 0; i < n; i++) items.push(r.str());
+      return ListValue.from(items);
+    }
+    case T_LIST_QUICKLIST_2: {
+      const nodes = r.len();
+      const items: string[] = [];
+      for (let i = 0; i < nodes; i++) {
+        const container = r.len();
+        const data = r.strBuf();
+        if (container === 1) items.push(data.toString('latin1'));
+        else if (container === 2) items.push(...listpackEntries(data));
+        else throw new Error('rdb: bad quicklist container');
+      }
+      return ListValue.from(items);
+    }
+    case T_SET: {
+      const n = r.len();
+      const m: string[] = [];
+      for (let i = 0; i < n; i++) m.push(r.str());
+      return SetValue.from(m);
+    }
+    case T_SET_INTSET:
+      return SetValue.from(intsetEntries(r.strBuf()));
+    case T_HASH: {
+      const n = r.len();
+      const p: [string, string][] = [];
+      for (let i = 0; i < n; i++) p.push([r.str(), r.str()]);
+      return HashValue.from(p);
+    }
+    case T_HASH_LISTPACK:
+      return HashValue.from(pairs(listpackEntries(r.strBuf()), (a, b) => [a, b] as [string, string]));
+    case T_ZSET_2:
+    case T_ZSET: {
+      const n = r.len();
+      const p: [string, number][] = [];
+      for (let i = 0; i < n; i++) {
+        const m = r.str();
+        const s = type === T_ZSET_2 ? r.double() : r.asciiDouble();
+        if (Number.isNaN(s)) throw new Error('rdb: NaN score');
+        p.push([m, s]);
+      }
+      return ZSetValue.from(p);
+    }
+    case T_ZSET_LISTPACK:
+      return ZSetValue.from(
+        pairs(listpackEntries(r.strBuf()), (m, s) => {
+          const d = parseDouble(s);
+          if (d === null || Number.isNaN(d)) throw new Error('rdb: bad score');
+          return [m, d] as [string, number];
+        }),
+      );
+    default:
+      throw new Error(`rdb: unsupported value type ${type}`);
+  }
+}
+
+export type DumpCheck = 'ok' | 'bad-version-or-crc' | 'bad-data';
+
+/** Parse a DUMP payload: the value, or why not (checksum/version first, as RESTORE does). */
+export function parseDump(b: Uint8Array): Value | DumpCheck {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (buf.length < 10) return 'bad-version-or-crc';
+  const version = buf.readUInt16LE(buf.length - 10);
+  if (version > RDB_VERSION) return 'bad-version-or-crc';
+  const crc = buf.readBigUInt64LE(buf.length - 8);
+  if (crc64(0n, buf.subarray(0, buf.length - 8)) !== crc) return 'bad-version-or-crc';
+  try {
+    const r = new In(buf.subarray(0, buf.length - 10));
+    const type = r.byte();
+    const v = readValue(r, type);
+    if (r.pos !== r.b.length) return 'bad-data';
+    return v;
+  } catch {
+    return 'bad-data';
+  }
+}
