@@ -1,5 +1,6 @@
 /*
- * HSCAN / SSCAN / ZSCAN, and argument helpers shared by the hash, set and sorted-set commands.
+ * HSCAN / SSCAN / ZSCAN, and argument helpers shared by the hash, set, sorted-set and list commands
+ * (blocking timeouts, the [LZ]MPOP argument tail).
  *
  * Small encodings (listpack, intset) return everything in one call with cursor 0, as redis-server
  * does. Large ones are arrays where elements only move to lower indexes (see values/*.ts), so the
@@ -7,7 +8,7 @@
  * elements per call, and cannot miss an element present for the whole iteration.
  */
 
-import { CommandError, INVALID_CURSOR, NOT_INTEGER, SYNTAX } from '../../resp/errors.js';
+import { CommandError, INVALID_CURSOR, NOT_INTEGER, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_OUT_OF_RANGE } from '../../resp/errors.js';
 import { globMatch } from '../../commands/glob.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx } from '../context.js';
@@ -100,4 +101,38 @@ export const LONG_MAX = 9223372036854775807n;
 /** getPositiveLongFromObjectOrReply. */
 export function positiveLong(c: ShardCtx, i: number, msg = 'value is out of range, must be positive'): number {
   return rangeLong(c, i, 0n, LONG_MAX, msg);
+}
+
+/** A blocking command's timeout argument (seconds, decimals allowed) in milliseconds. */
+export function parseBlockingTimeout(c: ShardCtx, i: number): number {
+  const v = c.args.float(i, TIMEOUT_NOT_FLOAT);
+  const ms = Math.ceil(v * 1000);
+  if (ms < 0) throw new CommandError(TIMEOUT_NEGATIVE);
+  if (!Number.isSafeInteger(ms)) throw new CommandError(TIMEOUT_OUT_OF_RANGE);
+  return ms;
+}
+
+/**
+ * The tail of LMPOP/ZMPOP (and their blocking forms): numkeys key [key ...] <end word> [COUNT count].
+ * `ends` are the two accepted end words (LEFT/RIGHT or MIN/MAX); returns the keys, which end word
+ * (0 or 1) and the count (1 when not given).
+ */
+export function parseMpopArgs(c: ShardCtx, numkeysIdx: number, ends: readonly [string, string]): { keys: string[]; end: number; count: number } {
+  const numkeys = rangeLong(c, numkeysIdx, 1n, LONG_MAX, 'numkeys should be greater than 0');
+  const whereIdx = numkeysIdx + numkeys + 1;
+  if (whereIdx >= c.argc) throw new CommandError(SYNTAX);
+  let end: number;
+  if (c.args.is(whereIdx, ends[0])) end = 0;
+  else if (c.args.is(whereIdx, ends[1])) end = 1;
+  else throw new CommandError(SYNTAX);
+  let count = -1;
+  for (let j = whereIdx + 1; j < c.argc; j++) {
+    if (count === -1 && c.args.is(j, 'count') && c.argc - 1 - j > 0) {
+      j++;
+      count = rangeLong(c, j, 1n, LONG_MAX, 'count should be greater than 0');
+    } else throw new CommandError(SYNTAX);
+  }
+  const keys: string[] = [];
+  for (let i = numkeysIdx + 1; i < whereIdx; i++) keys.push(c.args.str(i));
+  return { keys, end, count: count === -1 ? 1 : count };
 }

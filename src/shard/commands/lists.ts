@@ -7,12 +7,12 @@
  * Inside MULTI/EXEC and on the replication stream blocking commands do not block (null at once).
  */
 
-import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_OUT_OF_RANGE, WRONGTYPE } from '../../resp/errors.js';
+import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ListValue } from '../values/list.js';
 import { getTyped } from './util.js';
-import { LONG_MAX, positiveLong, rangeLong } from './collection-scan.js';
+import { parseBlockingTimeout, parseMpopArgs, positiveLong } from './collection-scan.js';
 
 const LEFT = 0;
 const RIGHT = 1;
@@ -34,14 +34,6 @@ function parseWhere(c: ShardCtx, i: number): number {
   if (c.args.is(i, 'left')) return LEFT;
   if (c.args.is(i, 'right')) return RIGHT;
   throw new CommandError(SYNTAX);
-}
-
-function parseTimeout(c: ShardCtx, i: number): number {
-  const v = c.args.float(i, TIMEOUT_NOT_FLOAT);
-  const ms = Math.ceil(v * 1000);
-  if (ms < 0) throw new CommandError(TIMEOUT_NEGATIVE);
-  if (!Number.isSafeInteger(ms)) throw new CommandError(TIMEOUT_OUT_OF_RANGE);
-  return ms;
 }
 
 /** Remove a list key emptied by a pop, or signal its modification. */
@@ -154,7 +146,7 @@ function blockOrNull(c: ShardCtx, keys: string[], timeoutMs: number, nullArray: 
 }
 
 function bpop(c: ShardCtx, where: number): void {
-  const timeout = parseTimeout(c, c.argc - 1);
+  const timeout = parseBlockingTimeout(c, c.argc - 1);
   const keys: string[] = [];
   for (let i = 1; i < c.argc - 1; i++) keys.push(c.args.str(i));
   checkListKeys(c, keys);
@@ -164,21 +156,9 @@ function bpop(c: ShardCtx, where: number): void {
 
 /** LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]; BLMPOP timeout numkeys ... */
 function mpop(c: ShardCtx, numkeysIdx: number, blocking: boolean): void {
-  const timeout = blocking ? parseTimeout(c, 1) : 0;
-  const numkeys = rangeLong(c, numkeysIdx, 1n, LONG_MAX, 'numkeys should be greater than 0');
-  const whereIdx = numkeysIdx + numkeys + 1;
-  if (whereIdx >= c.argc) throw new CommandError(SYNTAX);
-  const where = parseWhere(c, whereIdx);
-  let count = -1;
-  for (let j = whereIdx + 1; j < c.argc; j++) {
-    if (count === -1 && c.args.is(j, 'count') && c.argc - 1 - j > 0) {
-      j++;
-      count = rangeLong(c, j, 1n, LONG_MAX, 'count should be greater than 0');
-    } else throw new CommandError(SYNTAX);
-  }
-  if (count === -1) count = 1;
-  const keys: string[] = [];
-  for (let i = numkeysIdx + 1; i < whereIdx; i++) keys.push(c.args.str(i));
+  const timeout = blocking ? parseBlockingTimeout(c, 1) : 0;
+  const { keys, end, count } = parseMpopArgs(c, numkeysIdx, ['left', 'right']);
+  const where = end === 0 ? LEFT : RIGHT;
   checkListKeys(c, keys);
   if (popFirst(c, keys, where, count)) return;
   if (!blocking) {
@@ -214,7 +194,7 @@ function move(c: ShardCtx, src: string, dst: string, from: number, to: number, p
 function lmoveGeneric(c: ShardCtx, from: number, to: number, blocking: boolean, timeoutIdx: number, rpoplpush: boolean): void {
   const src = c.args.str(1);
   const dst = c.args.str(2);
-  const timeout = blocking ? parseTimeout(c, timeoutIdx) : 0;
+  const timeout = blocking ? parseBlockingTimeout(c, timeoutIdx) : 0;
   const prop = rpoplpush ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from === LEFT ? 'LEFT' : 'RIGHT', to === LEFT ? 'LEFT' : 'RIGHT'];
   if (move(c, src, dst, from, to, prop)) return;
   if (!blocking) {

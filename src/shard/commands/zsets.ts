@@ -22,7 +22,7 @@ import type { ShardCtx, ShardHandler } from '../context.js';
 import { SetValue } from '../values/set.js';
 import { ZSetValue, type LexRange, type ScoreRange, type ZNode } from '../values/zset.js';
 import { getTyped } from './util.js';
-import { LONG_MAX, parseCursor, parseScanOptions, positiveLong, rangeLong } from './collection-scan.js';
+import { LONG_MAX, parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, rangeLong } from './collection-scan.js';
 import { globMatch } from '../../commands/glob.js';
 import { formatDouble } from '../../resp/writer.js';
 
@@ -84,14 +84,6 @@ function parseLexRange(c: ShardCtx, minIdx: number, maxIdx: number): LexRange {
 }
 
 /** getTimeoutFromObjectOrReply in seconds: ms, 0 = forever. */
-function parseTimeout(c: ShardCtx, i: number): number {
-  const v = c.args.float(i, TIMEOUT_NOT_FLOAT);
-  const ms = Math.ceil(v * 1000);
-  if (ms < 0) throw new CommandError(TIMEOUT_NEGATIVE);
-  if (!Number.isSafeInteger(ms)) throw new CommandError(TIMEOUT_OUT_OF_RANGE);
-  return ms;
-}
-
 // ---- replies ----------------------------------------------------------------------------------
 
 /** Members (and scores) of nodes: flat in RESP2, [member, score] pairs in RESP3. */
@@ -434,31 +426,16 @@ function blockingPop(c: ShardCtx, keys: string[], max: boolean, timeoutMs: numbe
 }
 
 function bzpopMinMax(c: ShardCtx, max: boolean): void {
-  const timeout = parseTimeout(c, c.argc - 1);
+  const timeout = parseBlockingTimeout(c, c.argc - 1);
   const keys: string[] = [];
   for (let i = 1; i < c.argc - 1; i++) keys.push(c.args.str(i));
   blockingPop(c, keys, max, timeout, 1, false);
 }
 
 function zmpopGeneric(c: ShardCtx, numkeysIdx: number, blocking: boolean): void {
-  const numkeys = rangeLong(c, numkeysIdx, 1n, LONG_MAX, 'numkeys should be greater than 0');
-  const whereIdx = numkeysIdx + numkeys + 1;
-  if (whereIdx >= c.argc) throw new CommandError(SYNTAX);
-  let max: boolean;
-  if (c.args.is(whereIdx, 'min')) max = false;
-  else if (c.args.is(whereIdx, 'max')) max = true;
-  else throw new CommandError(SYNTAX);
-  let count = -1;
-  for (let j = whereIdx + 1; j < c.argc; j++) {
-    if (count === -1 && c.args.is(j, 'count') && c.argc - 1 - j > 0) {
-      j++;
-      count = rangeLong(c, j, 1n, LONG_MAX, 'count should be greater than 0');
-    } else throw new CommandError(SYNTAX);
-  }
-  if (count === -1) count = 1;
-  const keys: string[] = [];
-  for (let i = numkeysIdx + 1; i < whereIdx; i++) keys.push(c.args.str(i));
-  if (blocking) blockingPop(c, keys, max, parseTimeout(c, 1), count, true);
+  const { keys, end, count } = parseMpopArgs(c, numkeysIdx, ['min', 'max']);
+  const max = end === 1;
+  if (blocking) blockingPop(c, keys, max, parseBlockingTimeout(c, 1), count, true);
   else zpop(c, keys, max, true, count, true, true);
 }
 
