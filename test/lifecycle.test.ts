@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MAIN, startShardis } from './helpers/server.js';
+import { MAIN, freePort, startShardis, waitFor } from './helpers/server.js';
+import { spawn } from 'node:child_process';
+import { RawClient } from './helpers/raw.js';
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-cfg-'));
@@ -24,6 +26,27 @@ describe('command line and config file', () => {
     expect(out).toMatch(new RegExp(`"pid":${s.proc.pid}`));
     expect(out).toMatch(/Ready to accept connections tcp/);
     expect(await s.stop()).toBe(0);
+  });
+
+  it('loglevel is honoured: warning hides notice lines and keeps warnings', async () => {
+    const port = await freePort();
+    const proc = spawn(process.execPath, [MAIN, '--port', String(port), '--shards', '1', '--loglevel', 'warning', '--client-query-buffer-limit', '1mb'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const c = new Redis({ port, retryStrategy: () => 50, maxRetriesPerRequest: 50 });
+    c.on('error', () => {}); // refused until the server listens
+    await waitFor(async () => (await c.ping()) === 'PONG', 'server up');
+    // a client over the query buffer limit is closed with a warning
+    const r = await RawClient.connect(port);
+    r.write(`*2\r\n$3\r\nGET\r\n$${2 * 1024 * 1024}\r\n` + 'x'.repeat(1024 * 1024 + 10));
+    await r.readUntilClose(10_000);
+    await waitFor(() => out.includes('max query buffer'), 'warning logged');
+    c.disconnect();
+    proc.kill('SIGTERM');
+    await new Promise((res) => proc.once('exit', res));
+    expect(out).not.toContain('Ready to accept connections');
+    expect(out).toContain('"level":40');
   });
 
   it('an unknown option is a clear startup error with a non-zero exit', () => {
