@@ -40,6 +40,7 @@ async function snapshot(c: Redis, key: string): Promise<unknown> {
   return t;
 }
 
+// skipped only outside CI when the Debian binaries are absent (haveBinaries warns loudly; with CI=true it throws)
 describe.skipIf(!HAVE)('DUMP/RESTORE between redis-server and shardis', () => {
   let redis: Proc;
   let shardis: Proc;

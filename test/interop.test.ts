@@ -14,6 +14,7 @@ function cli(port: number, args: string[], input?: string): { out: string; code:
   return { out: r.stdout + r.stderr, code: r.status };
 }
 
+// skipped only outside CI when the Debian binaries are absent (haveBinaries warns loudly; with CI=true it throws)
 describe.skipIf(!HAVE).each([1, 4])('redis-cli and redis-benchmark with %i shard(s)', (shards) => {
   let srv: Proc;
 

@@ -14,5 +14,5 @@ export function createDumpPayload(v: Value): Buffer {
 /** The value of a payload, or null when it is not a valid DUMP payload. */
 export function parseDumpPayload(b: Uint8Array): Value | null {
   const v = parseDump(b);
-  return v === 'ok' || v === 'bad-version-or-crc' || v === 'bad-data' ? null : v;
+  return v === 'bad-version-or-crc' || v === 'bad-data' ? null : v;
 }

@@ -386,7 +386,7 @@ function readValue(r: In, type: number): Value {
   }
 }
 
-export type DumpCheck = 'ok' | 'bad-version-or-crc' | 'bad-data';
+export type DumpCheck = 'bad-version-or-crc' | 'bad-data';
 
 /** Parse a DUMP payload: the value, or why not (checksum/version first, as RESTORE does). */
 export function parseDump(b: Uint8Array): Value | DumpCheck {

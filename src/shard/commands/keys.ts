@@ -262,7 +262,7 @@ function restore(c: ShardCtx): void {
   if (!replace && c.db.get(key) !== undefined) throw new CommandError('BUSYKEY Target key name already exists.');
   const payload = c.args.bytes(3);
   const v = parseDump(payload);
-  if (v === 'bad-version-or-crc' || v === 'ok') throw new CommandError('ERR DUMP payload version or checksum are wrong');
+  if (v === 'bad-version-or-crc') throw new CommandError('ERR DUMP payload version or checksum are wrong');
   if (v === 'bad-data') throw new CommandError('ERR Bad data format');
   let ttl = Number(ttlArg);
   if (ttl > 0 && !absttl) ttl += c.now;

@@ -177,7 +177,8 @@ function move(c: ShardCtx, src: string, dst: string, from: number, to: number, p
   const d = getList(c, dst, false); // WRONGTYPE on a non-list destination before anything moves
   const v = (from === LEFT ? s.popLeft() : s.popRight())!;
   afterRemove(c, src, s);
-  if (d !== undefined && (d !== s || s.size > 0 || c.db.get(dst) !== undefined)) {
+  // src === dst and now empty: afterRemove deleted the key, so the element starts a new list
+  if (d !== undefined && !(d === s && s.size === 0)) {
     if (to === LEFT) d.pushLeft(v);
     else d.pushRight(v);
     c.db.modified(dst);
