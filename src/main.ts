@@ -8,6 +8,7 @@
 import { Config, ConfigError, REDIS_VERSION, SHARDIS_VERSION } from './config.js';
 import { createLogger } from './log.js';
 import { Server } from './server/server.js';
+import { Replication } from './replication/replication.js';
 
 function usage(): void {
   process.stderr.write(
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.get('loglevel'), config.get('logfile'));
   const server = new Server(config, log);
+  const replication = new Replication(server);
   server.onExit = (code) => {
     log.flush?.();
     process.exit(code);
@@ -74,6 +76,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   log.info({ port: server.port }, `Ready to accept connections tcp (port ${server.port})`);
+  const master = config.get('replicaof');
+  if (master !== '') {
+    const [host, port] = master.split(' ');
+    await replication.replicaOf(host!, Number(port));
+  }
 }
 
 void main();

@@ -33,23 +33,45 @@ const T_ZSET_LISTPACK = 17;
 const T_LIST_QUICKLIST_2 = 18;
 
 // ---- CRC64 (Jones polynomial, reflected in and out, as Redis's crc64.c) ---------------------------
+// The 64-bit table is kept as two 32-bit halves so the inner loop stays in small integers.
 
-const CRC_TABLE: bigint[] = (() => {
+const CRC_LO = new Uint32Array(256);
+const CRC_HI = new Uint32Array(256);
+(() => {
   const poly = 0x95ac9329ac4bc9b5n; // 0xad93d23594c935a9 reflected
-  const t: bigint[] = [];
   for (let i = 0; i < 256; i++) {
     let c = BigInt(i);
     for (let k = 0; k < 8; k++) c = c & 1n ? (c >> 1n) ^ poly : c >> 1n;
-    t.push(c);
+    CRC_LO[i] = Number(c & 0xffffffffn);
+    CRC_HI[i] = Number(c >> 32n);
   }
-  return t;
 })();
 
-/** Continue a CRC64 over `bytes` (start with 0n). */
-export function crc64(crc: bigint, bytes: Uint8Array): bigint {
-  let c = crc;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[Number((c ^ BigInt(bytes[i]!)) & 0xffn)]! ^ (c >> 8n);
-  return c;
+/** An incremental CRC64 (for whole RDB files, fed chunk by chunk). */
+export class Crc64 {
+  private lo = 0;
+  private hi = 0;
+  update(bytes: Uint8Array): void {
+    let lo = this.lo;
+    let hi = this.hi;
+    for (let i = 0; i < bytes.length; i++) {
+      const idx = (lo ^ bytes[i]!) & 0xff;
+      lo = ((lo >>> 8) | (hi << 24)) ^ CRC_LO[idx]!;
+      hi = (hi >>> 8) ^ CRC_HI[idx]!;
+    }
+    this.lo = lo >>> 0;
+    this.hi = hi >>> 0;
+  }
+  value(): bigint {
+    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+  }
+}
+
+/** CRC64 of `bytes`. */
+export function crc64(bytes: Uint8Array): bigint {
+  const c = new Crc64();
+  c.update(bytes);
+  return c.value();
 }
 
 // ---- LZF decompression (strings Redis stored compressed) ------------------------------------------
@@ -80,77 +102,132 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
 
 // ---- writer ---------------------------------------------------------------------------------------
 
-class Out {
-  private parts: Buffer[] = [];
-  byte(b: number): void {
-    this.parts.push(Buffer.from([b]));
+/** Appends RDB encodings to one growable buffer. */
+export class RdbWriter {
+  buf: Buffer;
+  n = 0;
+  constructor(size = 256) {
+    this.buf = Buffer.allocUnsafe(size);
   }
-  raw(b: Buffer): void {
-    this.parts.push(b);
+  private ensure(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.n + k) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.n);
+    this.buf = next;
+  }
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.n++] = b;
+  }
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.n);
+    this.n += b.length;
   }
   len(n: number): void {
-    if (n < 64) this.byte(n);
-    else if (n < 16384) this.raw(Buffer.from([0x40 | (n >> 8), n & 0xff]));
-    else if (n <= 0xffffffff) {
-      const b = Buffer.alloc(5);
-      b[0] = 0x80;
-      b.writeUInt32BE(n, 1);
-      this.raw(b);
+    this.ensure(9);
+    const b = this.buf;
+    if (n < 64) b[this.n++] = n;
+    else if (n < 16384) {
+      b[this.n++] = 0x40 | (n >> 8);
+      b[this.n++] = n & 0xff;
+    } else if (n <= 0xffffffff) {
+      b[this.n++] = 0x80;
+      b.writeUInt32BE(n, this.n);
+      this.n += 4;
     } else {
-      const b = Buffer.alloc(9);
-      b[0] = 0x81;
-      b.writeBigUInt64BE(BigInt(n), 1);
-      this.raw(b);
+      b[this.n++] = 0x81;
+      b.writeBigUInt64BE(BigInt(n), this.n);
+      this.n += 8;
     }
   }
   str(s: string): void {
     // integers that fit 32 bits use Redis's int encodings (only for canonical decimal forms)
     if (s.length > 0 && s.length <= 11 && /^-?[1-9][0-9]*$|^0$/.test(s)) {
       const n = Number(s);
-      if (n >= -128 && n <= 127) return this.raw(Buffer.from([0xc0, n & 0xff]));
-      if (n >= -32768 && n <= 32767) {
-        const b = Buffer.alloc(3);
-        b[0] = 0xc1;
-        b.writeInt16LE(n, 1);
-        return this.raw(b);
-      }
       if (n >= -2147483648 && n <= 2147483647) {
-        const b = Buffer.alloc(5);
-        b[0] = 0xc2;
-        b.writeInt32LE(n, 1);
-        return this.raw(b);
+        this.ensure(5);
+        const b = this.buf;
+        if (n >= -128 && n <= 127) {
+          b[this.n++] = 0xc0;
+          b[this.n++] = n & 0xff;
+        } else if (n >= -32768 && n <= 32767) {
+          b[this.n++] = 0xc1;
+          b.writeInt16LE(n, this.n);
+          this.n += 2;
+        } else {
+          b[this.n++] = 0xc2;
+          b.writeInt32LE(n, this.n);
+          this.n += 4;
+        }
+        return;
       }
     }
     this.len(s.length);
-    this.raw(Buffer.from(s, 'latin1'));
+    this.ensure(s.length);
+    this.n += this.buf.latin1Write(s, this.n);
   }
   double(d: number): void {
-    const b = Buffer.alloc(8);
-    b.writeDoubleLE(d, 0);
-    this.raw(b);
+    this.ensure(8);
+    this.buf.writeDoubleLE(d, this.n);
+    this.n += 8;
   }
+  /** u64 little-endian (RDB expire times in ms). */
+  u64(v: number): void {
+    this.ensure(8);
+    this.buf.writeBigUInt64LE(BigInt(v), this.n);
+    this.n += 8;
+  }
+  /** A copy of what was written. */
   done(): Buffer {
-    return Buffer.concat(this.parts);
+    return Buffer.from(this.buf.subarray(0, this.n));
+  }
+  reset(): void {
+    this.n = 0;
   }
 }
 
 /** Type byte and encoded value of v (the body of a DUMP payload or of an RDB key entry). */
 export function encodeValue(v: Value): Buffer {
-  const o = new Out();
+  const o = new RdbWriter();
+  writeValue(o, v, null);
+  return o.done();
+}
+
+/** RDB opcodes of a whole file (rdb.h). */
+export const RDB_OPCODE = { FUNCTION2: 0xf5, MODULE_AUX: 0xf7, IDLE: 0xf8, FREQ: 0xf9, AUX: 0xfa, RESIZEDB: 0xfb, EXPIRETIME_MS: 0xfc, EXPIRETIME: 0xfd, SELECTDB: 0xfe, EOF: 0xff } as const;
+
+/** One key of an RDB file: [EXPIRETIME_MS at] <type> <key> <value>. */
+export function writeEntry(o: RdbWriter, key: string, v: Value, expireAt: number): void {
+  if (expireAt >= 0) {
+    o.byte(RDB_OPCODE.EXPIRETIME_MS);
+    o.u64(expireAt);
+  }
+  writeValue(o, v, key);
+}
+
+/** Type byte, then the key (when given), then the value. */
+function writeValue(o: RdbWriter, v: Value, key: string | null): void {
   if (typeof v === 'string' || typeof v === 'number') {
     o.byte(T_STRING);
+    if (key !== null) o.str(key);
     o.str(typeof v === 'number' ? String(v) : v);
   } else if (v instanceof ListValue) {
     o.byte(T_LIST);
+    if (key !== null) o.str(key);
     const all = v.toArray();
     o.len(all.length);
     for (const e of all) o.str(e);
   } else if (v instanceof SetValue) {
     o.byte(T_SET);
+    if (key !== null) o.str(key);
     o.len(v.size);
     for (const m of v.members()) o.str(m);
   } else if (v instanceof HashValue) {
     o.byte(T_HASH);
+    if (key !== null) o.str(key);
     o.len(v.size);
     for (const [f, val] of v.entries()) {
       o.str(f);
@@ -158,13 +235,13 @@ export function encodeValue(v: Value): Buffer {
     }
   } else if (v instanceof ZSetValue) {
     o.byte(T_ZSET_2);
+    if (key !== null) o.str(key);
     o.len(v.size);
     for (const [m, s] of v.entries()) {
       o.str(m);
       o.double(s);
     }
   } else throw new Error(`cannot encode a ${(v as { type: string }).type}`);
-  return o.done();
 }
 
 export function createDump(v: Value): Buffer {
@@ -172,7 +249,7 @@ export function createDump(v: Value): Buffer {
   const tail = Buffer.alloc(10);
   tail.writeUInt16LE(RDB_VERSION, 0);
   const head = Buffer.concat([body, tail.subarray(0, 2)]);
-  tail.writeBigUInt64LE(crc64(0n, head), 2);
+  tail.writeBigUInt64LE(crc64(head), 2);
   return Buffer.concat([body, tail]);
 }
 
@@ -395,7 +472,7 @@ export function parseDump(b: Uint8Array): Value | DumpCheck {
   const version = buf.readUInt16LE(buf.length - 10);
   if (version > RDB_VERSION) return 'bad-version-or-crc';
   const crc = buf.readBigUInt64LE(buf.length - 8);
-  if (crc64(0n, buf.subarray(0, buf.length - 8)) !== crc) return 'bad-version-or-crc';
+  if (crc64(buf.subarray(0, buf.length - 8)) !== crc) return 'bad-version-or-crc';
   try {
     const r = new In(buf.subarray(0, buf.length - 10));
     const type = r.byte();
@@ -404,5 +481,159 @@ export function parseDump(b: Uint8Array): Value | DumpCheck {
     return v;
   } catch {
     return 'bad-data';
+  }
+}
+
+/** Decode a value of RDB type `type` whose encoding is exactly `bytes`. */
+export function decodeValue(type: number, bytes: Buffer): Value {
+  const r = new In(bytes);
+  const v = readValue(r, type);
+  if (r.pos !== bytes.length) throw new Error('rdb: trailing bytes after value');
+  return v;
+}
+
+// ---- whole files --------------------------------------------------------------------------------
+
+/** Skip one string (any encoding) without decoding it. */
+function skipStr(r: In): void {
+  const n = r.lenOrEnc();
+  if (n >= 0) return void r.bytes(n);
+  const enc = -n - 1;
+  if (enc === 0) r.bytes(1);
+  else if (enc === 1) r.bytes(2);
+  else if (enc === 2) r.bytes(4);
+  else if (enc === 3) {
+    const clen = r.len();
+    r.len();
+    r.bytes(clen);
+  } else throw new Error('rdb: bad string encoding');
+}
+
+/** Skip one value of the given type (so the main thread can hand raw values to the shards). */
+function skipValue(r: In, type: number): void {
+  switch (type) {
+    case T_STRING:
+    case 9: // zipmap
+    case 10: // list ziplist
+    case T_SET_INTSET:
+    case 12: // zset ziplist
+    case 13: // hash ziplist
+    case T_HASH_LISTPACK:
+    case T_ZSET_LISTPACK:
+      return skipStr(r);
+    case T_LIST:
+    case T_SET:
+    case 14: {
+      // 14: quicklist of ziplists
+      const n = r.len();
+      for (let i = 0; i < n; i++) skipStr(r);
+      return;
+    }
+    case T_HASH: {
+      const n = r.len();
+      for (let i = 0; i < 2 * n; i++) skipStr(r);
+      return;
+    }
+    case T_ZSET: {
+      const n = r.len();
+      for (let i = 0; i < n; i++) {
+        skipStr(r);
+        const l = r.byte();
+        if (l < 253) r.bytes(l);
+      }
+      return;
+    }
+    case T_ZSET_2: {
+      const n = r.len();
+      for (let i = 0; i < n; i++) {
+        skipStr(r);
+        r.bytes(8);
+      }
+      return;
+    }
+    case T_LIST_QUICKLIST_2: {
+      const n = r.len();
+      for (let i = 0; i < n; i++) {
+        r.len();
+        skipStr(r);
+      }
+      return;
+    }
+    default:
+      throw new Error(`rdb: unsupported value type ${type}`);
+  }
+}
+
+export interface RdbEntry {
+  db: number;
+  key: string;
+  type: number;
+  /** The value's encoding (decode with decodeValue). */
+  value: Buffer;
+  /** Absolute expiry time in ms, or -1. */
+  expireAt: number;
+}
+
+/**
+ * Walk a whole RDB file ("REDIS00xx", aux fields, SELECTDB, keys, EOF, CRC64): each key is handed to
+ * `onEntry` with its value still encoded. Returns the aux fields. Throws on a malformed file or a bad
+ * checksum (a zero checksum means "not computed", as Redis writes with rdbchecksum no).
+ */
+export function walkRdbFile(b: Buffer, onEntry: (e: RdbEntry) => void): Map<string, string> {
+  if (b.length < 9 || b.latin1Slice(0, 5) !== 'REDIS') throw new Error('rdb: wrong signature');
+  const version = Number(b.latin1Slice(5, 9));
+  if (!(version >= 1 && version <= RDB_VERSION)) throw new Error(`rdb: can't handle RDB format version ${version}`);
+  const r = new In(b);
+  r.pos = 9;
+  const aux = new Map<string, string>();
+  let db = 0;
+  let expireAt = -1;
+  for (;;) {
+    const type = r.byte();
+    switch (type) {
+      case RDB_OPCODE.AUX: {
+        const k = r.str();
+        aux.set(k, r.str());
+        continue;
+      }
+      case RDB_OPCODE.RESIZEDB:
+        r.len();
+        r.len();
+        continue;
+      case RDB_OPCODE.SELECTDB:
+        db = r.len();
+        continue;
+      case RDB_OPCODE.EXPIRETIME_MS:
+        expireAt = Number(r.bytes(8).readBigInt64LE(0));
+        continue;
+      case RDB_OPCODE.EXPIRETIME:
+        expireAt = r.bytes(4).readInt32LE(0) * 1000;
+        continue;
+      case RDB_OPCODE.FREQ:
+        r.byte();
+        continue;
+      case RDB_OPCODE.IDLE:
+        r.len();
+        continue;
+      case RDB_OPCODE.FUNCTION2:
+        skipStr(r);
+        continue;
+      case RDB_OPCODE.MODULE_AUX:
+        throw new Error('rdb: module data is not supported');
+      case RDB_OPCODE.EOF: {
+        if (version >= 5 && r.pos + 8 <= b.length) {
+          const want = b.readBigUInt64LE(r.pos);
+          if (want !== 0n && crc64(b.subarray(0, r.pos)) !== want) throw new Error('rdb: checksum mismatch');
+        }
+        return aux;
+      }
+      default: {
+        const key = r.str();
+        const start = r.pos;
+        skipValue(r, type);
+        onEntry({ db, key, type, value: b.subarray(start, r.pos), expireAt });
+        expireAt = -1;
+      }
+    }
   }
 }

@@ -59,7 +59,17 @@ export class Coordinator {
   private lockWaiters: { shards: number[]; grant: () => void }[] = [];
   private readonly token = {};
 
+  /** Split commands running without locks (no replicas yet): a snapshot cut waits for them. */
+  private unlockedSplits = 0;
+  private quiesceWaiters: (() => void)[] = [];
+
   constructor(private readonly server: Server) {}
+
+  /** Resolve when no multi-shard command runs without holding locks (for a snapshot cut). */
+  quiesce(): Promise<void> {
+    if (this.unlockedSplits === 0) return Promise.resolve();
+    return new Promise((r) => this.quiesceWaiters.push(r));
+  }
 
   /** Start a multi-shard command for a client: the connection waits (Busy) until its reply. */
   start(conn: Connection, cmd: Command, args: Args, keys: number[]): boolean {
@@ -105,11 +115,32 @@ export class Coordinator {
 
   private async run(req: CoordRequest, conn: Connection): Promise<CoordResult> {
     const name = req.cmd.name;
-    if (name === 'mget' || name === 'mset' || SPLIT_SUM.has(name)) return this.split(req);
     const shards = this.shardsOf(req);
+    if (name === 'mget' || name === 'mset' || SPLIT_SUM.has(name)) {
+      if (!(req.cmd.flags & F.WRITE) || !this.server.repl.hasBacklog()) {
+        this.unlockedSplits++;
+        try {
+          return await this.split(req);
+        } finally {
+          if (--this.unlockedSplits === 0) for (const w of this.quiesceWaiters.splice(0)) w();
+        }
+      }
+      // with replicas, a write over several shards is locked so that its parts reach the stream
+      // together (MULTI/EXEC) and in order with every other write to those keys
+      await this.lock(shards);
+      try {
+        const res = await this.split(req, true);
+        this.propagate(res.prop);
+        return { reply: res.reply, prop: [] };
+      } finally {
+        this.unlock(shards);
+      }
+    }
     await this.lock(shards);
     try {
       let res = await this.ship(req);
+      this.propagate(res.prop);
+      res = { reply: res.reply, prop: [] };
       // a blocking command whose keys span shards: retry until served or timed out
       if (req.cmd.flags & F.BLOCKING && !(req.flags & FLAG_IN_MULTI) && isNullReply(res.reply)) {
         this.unlock(shards);
@@ -137,6 +168,8 @@ export class Coordinator {
       let res: CoordResult;
       try {
         res = await this.ship(req);
+        this.propagate(res.prop);
+        res = { reply: res.reply, prop: [] };
       } finally {
         this.unlock(shards);
       }

@@ -233,7 +233,8 @@ export class Connection {
   /** Write everything gathered this tick with one socket write. */
   flush(): void {
     this.dirty = false;
-    if (this.outBytes === 0 || this.closed) {
+    // a replica never answers its master (REPLCONF ACK is written by the link itself)
+    if (this.outBytes === 0 || this.closed || this.isMaster) {
       this.out.length = 0;
       this.outBytes = 0;
       return;

@@ -73,8 +73,14 @@ export interface ReplicationHooks {
   info(): string[];
   /** Bytes held by the replication backlog. */
   backlogBytes(): number;
-  /** Clients that are not in server.conns (the link to our master), for CLIENT LIST / KILL. */
+  /** Clients that are not in server.conns, for CLIENT LIST / KILL. */
   extraClients(): Connection[];
+  /** End of a tick: write the stream fed during it to the replicas. */
+  flush(): void;
+  /** A replica applied these bytes of its master's stream. */
+  applied(bytes: Uint8Array): void;
+  /** True when writes are being recorded for replicas (a backlog exists). */
+  hasBacklog(): boolean;
 }
 
 const noReplication: ReplicationHooks = {
@@ -87,6 +93,9 @@ const noReplication: ReplicationHooks = {
   info: () => ['role:master', 'connected_slaves:0'],
   backlogBytes: () => 0,
   extraClients: () => [],
+  flush() {},
+  applied() {},
+  hasBacklog: () => false,
 };
 
 export class Server {
@@ -265,7 +274,7 @@ export class Server {
     socket.setNoDelay(true);
     const conn = new Connection(this.nextConnId++, socket, this.config.int('proto-max-bulk-len'), this.config.get('requirepass') !== '');
     this.conns.set(conn.id, conn);
-    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('data', (chunk: Buffer) => this.input(conn, chunk));
     socket.on('error', () => {});
     socket.on('close', () => this.onClose(conn));
     socket.on('drain', () => {
@@ -276,12 +285,13 @@ export class Server {
     });
   }
 
-  private onData(conn: Connection, chunk: Buffer): void {
+  /** Bytes read from a client (or from our master's link). */
+  input(conn: Connection, chunk: Buffer): void {
     if (conn.closed) return;
     this.stats.netInputBytes += chunk.length;
     conn.lastInteraction = Date.now();
     conn.appendInput(chunk);
-    if (conn.pendingInput() > this.config.int('client-query-buffer-limit')) {
+    if (!conn.isMaster && conn.pendingInput() > this.config.int('client-query-buffer-limit')) {
       this.log.warn(`Closing client that reached max query buffer length: id=${conn.id} addr=${conn.addr}`);
       this.closeConnection(conn);
       return;
@@ -305,6 +315,18 @@ export class Server {
     this.repl.closed(conn);
     this.onConnectionClosed?.(conn);
   }
+
+  /** A replica's link to its master after the handshake: its stream is applied like requests. */
+  attachMasterConnection(socket: net.Socket): Connection {
+    const conn = new Connection(this.nextConnId++, socket, this.config.int('proto-max-bulk-len'), false);
+    conn.isMaster = true;
+    this.conns.set(conn.id, conn);
+    socket.on('close', () => this.onClose(conn));
+    return conn;
+  }
+
+  /** True while a replica loads its master's payload: commands without the loading flag get -LOADING. */
+  loading = false;
 
   /** Extra clean-up on close installed by other modules (pub/sub). */
   onConnectionClosed: ((conn: Connection) => void) | null = null;
@@ -338,10 +360,12 @@ export class Server {
         break;
       }
       if (r === FRAME_EMPTY) {
+        if (conn.isMaster) this.repl.applied(conn.inBuf.subarray(conn.inStart, f.end));
         conn.inStart = f.end;
         continue;
       }
       if (!this.dispatch(conn)) break; // held: the same request is framed again on resume
+      if (conn.isMaster) this.repl.applied(conn.inBuf.subarray(conn.inStart, f.end));
       conn.inStart = f.end;
     }
     conn.consumed();
@@ -374,6 +398,7 @@ export class Server {
     }
     if (!arityOk(cmd, args.argc)) return this.reject(conn, E.wrongArity(cmd.name));
     if (!conn.authenticated && !(cmd.flags & F.NO_AUTH)) return this.reject(conn, E.NOAUTH);
+    if (this.loading && !(cmd.flags & F.LOADING)) return this.reject(conn, E.LOADING);
 
     const flags = cmd.flags;
     const inMulti = conn.multi !== null && !TXN_CONTROL.has(cmd.name);
@@ -613,6 +638,7 @@ export class Server {
     }
     let got = 0;
     for (const link of this.links) got += this.drain(link);
+    this.repl.flush();
     // one write per connection per tick
     const dirty = this.dirtyConns;
     for (let i = 0; i < dirty.length; i++) {

@@ -11,6 +11,7 @@ import { globMatch, matchesAll } from '../commands/glob.js';
 import { CommandError } from '../resp/errors.js';
 import { SLOTS } from '../router/slot.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
+import { decodeValue } from '../replication/rdb.js';
 import type { Shard } from './shard.js';
 import { NULL_ARRAY } from './shard.js';
 import { typeName } from './values/types.js';
@@ -76,11 +77,13 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** flushdb <db> | flushall -> :keys removed */
   flushdb(c) {
+    c.snapshot?.saveAll();
     const db = num(c, 1);
     c.touchWatchedInDb(db, null);
     c.w.int(c.ks.db(db).flush());
   },
   flushall(c) {
+    c.snapshot?.saveAll();
     for (const db of c.ks.dbs) c.touchWatchedInDb(db.id, null);
     let n = 0;
     for (const db of c.ks.dbs) n += db.flush();
@@ -89,6 +92,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** swapdb <a> <b> */
   swapdb(c) {
+    c.snapshot?.saveAll();
     const a = num(c, 1);
     const b = num(c, 2);
     if (a === b) {
@@ -280,6 +284,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     const db = c.ks.db(num(c, 1));
     for (let i = 2; i + 2 < c.args.argc; i += 3) {
       const key = c.args.str(i);
+      c.snapshot?.saveSlotAllDbs(c.ks.slotOf(key));
       const payload = c.args.bytes(i + 1);
       const at = num(c, i + 2);
       if (payload.length === 0) {
@@ -293,6 +298,54 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       if (at >= 0) db.setExpire(key, at);
     }
     c.w.ok();
+  },
+
+  /** snapshot-begin: the cut of a full-sync snapshot (see snapshot.ts) -> +OK */
+  'snapshot-begin'(c) {
+    c.beginSnapshot();
+    c.w.ok();
+  },
+
+  /**
+   * snapshot-next -> [complete (0|1), (db, entries)...]: the next chunk of the snapshot, RDB key
+   * entries grouped by database. The snapshot ends when complete is 1.
+   */
+  'snapshot-next'(c) {
+    const snap = c.snapshot;
+    if (snap === null) throw new CommandError('ERR no snapshot in progress');
+    const { parts, complete } = snap.next();
+    if (complete) c.snapshot = null;
+    c.w.array(1 + parts.length * 2);
+    c.w.int(complete ? 1 : 0);
+    for (const [db, bytes] of parts) {
+      c.w.int(db);
+      c.w.bulkBytes(bytes);
+    }
+  },
+
+  /** snapshot-abort: drop a snapshot in progress (its replica went away). */
+  'snapshot-abort'(c) {
+    c.snapshot = null;
+    c.w.ok();
+  },
+
+  /**
+   * rdbload <db> (<key> <type> <value> <expire-at|-1>)... : install keys read from an RDB file (a
+   * replica's full sync), values in RDB encoding. -> :keys loaded
+   */
+  rdbload(c) {
+    const db = c.ks.db(num(c, 1));
+    let n = 0;
+    for (let i = 2; i + 3 < c.args.argc; i += 4) {
+      const key = c.args.str(i);
+      const v = decodeValue(num(c, i + 1), c.args.bytes(i + 2));
+      const at = num(c, i + 3);
+      db.delete(key);
+      db.set(key, v);
+      if (at >= 0) db.setExpire(key, at);
+      n++;
+    }
+    c.w.int(n);
   },
 
   /**

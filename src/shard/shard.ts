@@ -10,7 +10,9 @@
  */
 
 import { Args } from '../commands/args.js';
-import type { Command } from '../commands/table.js';
+import { F, keyPositions, type Command } from '../commands/table.js';
+import { Snapshot } from './snapshot.js';
+import { SLOTS } from '../router/slot.js';
 import { RingConsumer, RingProducer } from '../ipc/ring.js';
 import {
   FLAG_BLOCKED,
@@ -105,9 +107,13 @@ export class Shard implements ShardCtx {
   /** Stats for INFO. */
   commandsProcessed = 0;
   private lastCron = 0;
+  /** The full-sync snapshot being taken (copy-on-write per slot), or null. */
+  snapshot: Snapshot | null = null;
+  private readonly shardCount: number;
 
   constructor(opts: ShardOptions) {
     this.shard = opts.index;
+    this.shardCount = opts.shards;
     this.config = opts.config;
     bindValueLimits(this.config);
     this.requests = new RingConsumer(opts.requestRing);
@@ -327,6 +333,7 @@ export class Shard implements ShardCtx {
     try {
       if (!cmd || !handler) throw new Error(`shard ${this.shard}: no handler for command id ${cmdId}`);
       this.cmd = cmd;
+      if (this.snapshot !== null && cmd.flags & F.WRITE) this.saveKeysForSnapshot(cmd);
       this.ks.applyingMasterStream = (this.flags & FLAG_REPLICATED) !== 0;
       handler(this);
       this.commandsProcessed++;
@@ -349,14 +356,28 @@ export class Shard implements ShardCtx {
     return ok;
   }
 
+  /** Copy-on-write: serialize the slots of a write command's keys before it modifies them. */
+  private saveKeysForSnapshot(cmd: Command): void {
+    const snap = this.snapshot!;
+    const args = this.args;
+    const positions = keyPositions(cmd, this.argc, (i) => args.str(i));
+    if (positions === null) return snap.saveAll();
+    for (const i of positions) snap.saveSlotAllDbs(this.ks.slotOf(args.str(i)));
+  }
+
+  /** Start a snapshot at this point of the request stream. */
+  beginSnapshot(): void {
+    const n = this.shardCount;
+    const me = this.shard;
+    this.snapshot = new Snapshot(this.ks, (slot) => Math.floor((slot * n) / SLOTS) === me);
+  }
+
   /** Emit the reply (or the blocked marker) and propagation of the command just executed. */
   private emitCommandResult(): void {
     const replicated = (this.flags & (FLAG_REPLICATED | FLAG_NO_PROPAGATE)) !== 0;
     if (replicated) this.p.reset();
     if (this.reblocked && !this.serving) {
       this.emit(REP_REPLY, FLAG_BLOCKED, this.db.id, this.connId, this.seq, null, this.p);
-    } else if (this.flags & FLAG_REPLICATED) {
-      if (this.p.len > 0) this.emit(REP_PROPAGATE, 0, this.db.id, 0, 0, null, this.p);
     } else {
       this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
     }

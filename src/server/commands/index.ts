@@ -8,6 +8,7 @@ import { commandHandlers as command } from './command.js';
 import { handlers as connection } from './connection.js';
 import { handlers as keyspace } from './keyspace.js';
 import { handlers as pubsub } from './pubsub.js';
+import { handlers as replication } from './replication.js';
 import { handlers as scripting } from './scripting.js';
 import { handlers as server } from './server.js';
 import { handlers as transactions } from './transactions.js';
@@ -18,6 +19,7 @@ export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...connection,
   ...keyspace,
   ...pubsub,
+  ...replication,
   ...scripting,
   ...server,
   ...transactions,

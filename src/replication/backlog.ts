@@ -1,0 +1,69 @@
+/*
+ * ReplicationBacklog: the last `size` bytes of the replication stream, in a circular buffer, so a
+ * replica that lost its link (or was re-pointed at a promoted replica) can continue from its offset
+ * with +CONTINUE instead of a full sync. Offsets are Redis's: the stream's first byte is offset 1 and
+ * master_repl_offset is the offset of the last byte written.
+ */
+
+export class ReplicationBacklog {
+  private buf: Buffer;
+  /** Next write position in buf. */
+  private head = 0;
+  /** Bytes held (repl_backlog_histlen). */
+  histlen = 0;
+  /** Offset of the last byte appended (master_repl_offset). */
+  offset: number;
+
+  constructor(size: number, offset: number) {
+    this.buf = Buffer.alloc(Math.max(16 * 1024, size));
+    this.offset = offset;
+  }
+
+  get size(): number {
+    return this.buf.length;
+  }
+
+  /** repl_backlog_first_byte_offset. */
+  get firstByteOffset(): number {
+    return this.offset - this.histlen + 1;
+  }
+
+  append(data: Uint8Array): void {
+    const size = this.buf.length;
+    this.offset += data.length;
+    if (data.length >= size) {
+      this.buf.set(data.subarray(data.length - size), 0);
+      this.head = 0;
+      this.histlen = size;
+      return;
+    }
+    const first = Math.min(data.length, size - this.head);
+    this.buf.set(data.subarray(0, first), this.head);
+    if (first < data.length) this.buf.set(data.subarray(first), 0);
+    this.head = (this.head + data.length) % size;
+    this.histlen = Math.min(size, this.histlen + data.length);
+  }
+
+  /** The bytes from offset `from` (inclusive) to the end, or null when they are no longer held. */
+  since(from: number): Buffer | null {
+    if (from < this.firstByteOffset || from > this.offset + 1) return null;
+    const n = this.offset + 1 - from;
+    const out = Buffer.allocUnsafe(n);
+    const size = this.buf.length;
+    const start = (this.head - n + size) % size;
+    const first = Math.min(n, size - start);
+    this.buf.copy(out, 0, start, start + first);
+    if (first < n) this.buf.copy(out, first, 0, n - first);
+    return out;
+  }
+
+  /** Change the capacity, keeping the newest bytes that fit. */
+  resize(size: number): void {
+    const keep = this.since(this.offset + 1 - Math.min(this.histlen, size))!;
+    this.buf = Buffer.alloc(Math.max(16 * 1024, size));
+    this.head = 0;
+    this.histlen = 0;
+    this.offset -= keep.length;
+    this.append(keep);
+  }
+}

@@ -1,0 +1,203 @@
+/*
+ * FullSync: the master side of a full resynchronization.
+ *
+ *   1. Replicas asking for one wait repl-diskless-sync-delay seconds (newline keep-alives each second)
+ *      so that several can share one snapshot, as Redis's diskless sync does.
+ *   2. The cut: the coordinator locks every shard (no client request reaches a shard meanwhile and no
+ *      multi-shard operation is half done), each shard gets "snapshot-begin" behind the requests it
+ *      already has, and when every shard answered, every write before the cut has been fed to the
+ *      backlog and none after it: master_repl_offset now is the snapshot's offset. Unlock. The stall
+ *      is one round trip to the shards, independent of the keyspace size.
+ *   3. +FULLRESYNC <replid> <offset>, then the RDB file: header and aux fields, then the shards'
+ *      chunks ("snapshot-next", copy-on-write per slot, see shard/snapshot.ts) each behind a SELECTDB,
+ *      then EOF and the CRC64. With capa eof the payload streams as "$EOF:<mark>" and ends with the
+ *      mark; otherwise it is built first and sent as "$<length>".
+ *   4. Writes after the cut wait in each replica's buffer (bounded by client-output-buffer-limit) and
+ *      follow the payload; after an EOF-marked payload they start with the replica's first ACK.
+ * Pulling a chunk only when the replica sockets drained keeps the snapshot at the replicas' speed.
+ */
+
+import { REDIS_VERSION } from '../config.js';
+import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
+import { randomHex } from '../server/server.js';
+import { Crc64, RDB_OPCODE, RDB_VERSION, RdbWriter } from './rdb.js';
+import { ReplicaState, type ReplicaClient, type Replication } from './replication.js';
+
+/** Output (bytes queued on a replica socket) above which the next chunk waits for 'drain'. */
+const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
+
+export class FullSync {
+  /** Replicas waiting for the next snapshot. */
+  private waiting: ReplicaClient[] = [];
+  /** Replicas receiving the current snapshot. */
+  private group: ReplicaClient[] = [];
+  private running = false;
+  private waitingSince = 0;
+  /** Statistics of the last snapshot (for tests and logs). */
+  lastKeys = 0;
+
+  constructor(private readonly repl: Replication) {}
+
+  request(r: ReplicaClient): void {
+    if (this.waiting.length === 0) this.waitingSince = Date.now();
+    this.waiting.push(r);
+    this.maybeStart();
+  }
+
+  dropped(r: ReplicaClient): void {
+    this.waiting = this.waiting.filter((x) => x !== r);
+    this.group = this.group.filter((x) => x !== r);
+  }
+
+  abortAll(): void {
+    this.waiting = [];
+    this.group = [];
+  }
+
+  cron(): void {
+    this.maybeStart();
+  }
+
+  private maybeStart(): void {
+    if (this.running || this.waiting.length === 0) return;
+    const cfg = this.repl.server.config;
+    const delay = cfg.int('repl-diskless-sync-delay') * 1000;
+    const max = cfg.int('repl-diskless-sync-max-replicas');
+    if (Date.now() - this.waitingSince < delay && !(max > 0 && this.waiting.length >= max)) {
+      return; // cron retries
+    }
+    this.running = true;
+    this.group = this.waiting;
+    this.waiting = [];
+    this.run().then(
+      () => {
+        this.running = false;
+        this.maybeStart();
+      },
+      (e: unknown) => {
+        this.running = false;
+        this.repl.server.log.error({ err: e }, 'full sync failed');
+        for (const r of this.group) this.repl.server.closeConnection(r.conn);
+        this.group = [];
+        this.maybeStart();
+      },
+    );
+  }
+
+  private async run(): Promise<void> {
+    const repl = this.repl;
+    const s = repl.server;
+    const all = s.links.map((_, i) => i);
+
+    // 2. the cut
+    await s.coordinator.lock(all);
+    let offset: number;
+    try {
+      await s.coordinator.quiesce();
+      await s.allShards(['snapshot-begin']);
+      repl.flush(); // writes before the cut go to the replicas already online
+      offset = repl.masterOffset;
+      repl.lastDb = -1;
+      for (const r of this.group) r.state = ReplicaState.SendBulk;
+    } finally {
+      s.coordinator.unlock(all);
+    }
+    s.log.info(`Starting BGSAVE for SYNC with target: replicas sockets (offset ${offset})`);
+
+    // 3. the payload
+    const eofMode = this.group.every((r) => r.capaEof);
+    const mark = randomHex(40);
+    for (const r of this.group) r.write(Buffer.from(`+FULLRESYNC ${repl.replid} ${offset}\r\n${eofMode ? `$EOF:${mark}\r\n` : ''}`));
+    const crc = new Crc64();
+    const whole: Buffer[] = [];
+    const out = async (b: Buffer): Promise<void> => {
+      crc.update(b);
+      if (!eofMode) {
+        whole.push(b);
+        return;
+      }
+      for (const r of this.group) r.write(b);
+      await this.drained();
+    };
+    await out(header(repl.replid, offset));
+    let keys = 0;
+    for (let i = 0; i < s.links.length; i++) {
+      for (;;) {
+        const res = await s.oneShard(i, ['snapshot-next']);
+        const parsed = parseOne(res.reply) as ReplyValue[];
+        const complete = parsed[0] === 1;
+        for (let k = 1; k + 1 < parsed.length; k += 2) {
+          const w = new RdbWriter(16);
+          w.byte(RDB_OPCODE.SELECTDB);
+          w.len(parsed[k] as number);
+          await out(Buffer.concat([w.done(), Buffer.from(parsed[k + 1] as string, 'latin1')]));
+        }
+        if (complete) break;
+        if (this.group.length === 0) {
+          // every replica went away: stop copying
+          await s.allShards(['snapshot-abort']);
+          return;
+        }
+      }
+    }
+    const end = Buffer.from([RDB_OPCODE.EOF]);
+    crc.update(end);
+    const sum = Buffer.alloc(8);
+    sum.writeBigUInt64LE(crc.value());
+    if (eofMode) {
+      for (const r of this.group) r.write(Buffer.concat([end, sum, Buffer.from(mark)]));
+    } else {
+      const body = Buffer.concat([...whole, end, sum]);
+      for (const r of this.group) r.write(Buffer.concat([Buffer.from(`$${body.length}\r\n`), body]));
+    }
+    this.lastKeys = keys;
+    s.log.info(`Synchronization with replicas succeeded (payload sent, ${eofMode ? 'EOF-marked' : 'with length'})`);
+
+    // 4. the stream from the cut on
+    for (const r of this.group) {
+      r.state = ReplicaState.Online;
+      r.ackTime = Date.now();
+      r.startOnAck = eofMode;
+      if (!eofMode) r.release();
+    }
+    this.group = [];
+    void keys;
+  }
+
+  /** Resolve when every replica in the group has little unsent output (or went away). */
+  private async drained(): Promise<void> {
+    for (const r of this.group) {
+      const sock = r.conn.socket;
+      if (sock.writableLength <= SOCKET_HIGH_WATER || r.conn.closed) continue;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          sock.off('drain', done);
+          sock.off('close', done);
+          resolve();
+        };
+        sock.on('drain', done);
+        sock.on('close', done);
+      });
+    }
+  }
+}
+
+/** "REDIS0010" and the aux fields redis-server writes for a replication payload. */
+function header(replid: string, offset: number): Buffer {
+  const w = new RdbWriter(256);
+  w.raw(Buffer.from(`REDIS${String(RDB_VERSION).padStart(4, '0')}`));
+  const aux = (k: string, v: string): void => {
+    w.byte(RDB_OPCODE.AUX);
+    w.str(k);
+    w.str(v);
+  };
+  aux('redis-ver', REDIS_VERSION);
+  aux('redis-bits', '64');
+  aux('ctime', String(Math.floor(Date.now() / 1000)));
+  aux('used-mem', String(process.memoryUsage().rss));
+  aux('repl-stream-db', '0');
+  aux('repl-id', replid);
+  aux('repl-offset', String(offset));
+  aux('aof-base', '0');
+  return w.done();
+}

@@ -1,0 +1,420 @@
+/*
+ * MasterLink: a replica's connection to its master, as redis-server 7.0's replica speaks it.
+ *
+ * Handshake: PING, [AUTH [masteruser] masterauth], REPLCONF listening-port, [REPLCONF ip-address],
+ * REPLCONF capa eof capa psync2, PSYNC <replid> <offset+1> (our history, so a re-pointed or
+ * reconnecting replica continues with +CONTINUE) or PSYNC ? -1.
+ * +FULLRESYNC: the RDB payload ("$<len>" or "$EOF:<mark>", newline keep-alives before it) is read
+ * whole, the shards are emptied and loaded from it (clients get -LOADING meanwhile), then the stream.
+ * +CONTINUE [<new replid>]: the stream continues at our offset (a new replid moves ours to replid2).
+ * The stream is parsed and applied like a client's requests (Connection flagged isMaster: no
+ * replies, exempt from READONLY); the bytes applied count towards our offset and are forwarded
+ * verbatim to our own backlog and replicas. REPLCONF ACK <offset> every second and on GETACK.
+ * A link silent for repl-timeout seconds is dropped; a dropped link is retried every second.
+ */
+
+import net from 'node:net';
+import type { Connection } from '../server/connection.js';
+import { walkRdbFile, type RdbEntry } from './rdb.js';
+import { NULL_REPLID, type Replication } from './replication.js';
+
+const enum LinkState {
+  Connect = 0,
+  Connecting = 1,
+  Handshake = 2,
+  Transfer = 3,
+  Connected = 4,
+  Stopped = 5,
+}
+
+class LinkClosed extends Error {}
+
+/** Buffered reads of lines and byte runs from a socket, for the handshake and the payload. */
+class Reader {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private wake: (() => void) | null = null;
+  closed = false;
+  lastIo = Date.now();
+  /** Bytes received so far (for INFO master_sync_read_bytes). */
+  received = 0;
+
+  constructor(readonly socket: net.Socket) {
+    socket.on('data', this.onData);
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake?.();
+    });
+    socket.on('error', () => {});
+  }
+
+  private readonly onData = (b: Buffer): void => {
+    this.chunks.push(b);
+    this.bytes += b.length;
+    this.received += b.length;
+    this.lastIo = Date.now();
+    this.wake?.();
+  };
+
+  /** Stop reading; return what is buffered. */
+  detach(): Buffer {
+    this.socket.off('data', this.onData);
+    const rest = Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.bytes = 0;
+    return rest;
+  }
+
+  private async more(): Promise<void> {
+    if (this.closed) throw new LinkClosed('connection closed');
+    await new Promise<void>((r) => (this.wake = r));
+    this.wake = null;
+  }
+
+  private joined(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+
+  /** One line without its "\r\n" (a bare "\n" keep-alive reads as ""). */
+  async line(): Promise<string> {
+    for (;;) {
+      const b = this.joined();
+      const nl = b.indexOf(10);
+      if (nl >= 0) {
+        this.take(nl + 1);
+        return b.latin1Slice(0, nl > 0 && b[nl - 1] === 13 ? nl - 1 : nl);
+      }
+      if (this.bytes > 64 * 1024) throw new Error('protocol error: line too long');
+      await this.more();
+    }
+  }
+
+  async exactly(n: number, progress: (got: number) => void): Promise<Buffer> {
+    while (this.bytes < n) {
+      progress(this.bytes);
+      await this.more();
+    }
+    const b = this.joined();
+    this.take(n);
+    return b.subarray(0, n);
+  }
+
+  /** Everything up to (not including) `mark`, which must come last in what the master sends. */
+  async untilMark(mark: Buffer, progress: (got: number) => void): Promise<Buffer> {
+    let searched = 0;
+    for (;;) {
+      const b = this.joined();
+      const at = b.indexOf(mark, Math.max(0, searched - mark.length));
+      if (at >= 0) {
+        this.take(at + mark.length);
+        return b.subarray(0, at);
+      }
+      searched = b.length;
+      progress(b.length);
+      await this.more();
+    }
+  }
+
+  private take(n: number): void {
+    const b = this.joined();
+    const rest = b.subarray(n);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.bytes = rest.length;
+  }
+}
+
+function cmd(...argv: (string | number)[]): string {
+  let s = `*${argv.length}\r\n`;
+  for (const a of argv) {
+    const v = String(a);
+    s += `$${Buffer.byteLength(v)}\r\n${v}\r\n`;
+  }
+  return s;
+}
+
+export class MasterLink {
+  private state = LinkState.Connect;
+  private socket: net.Socket | null = null;
+  private reader: Reader | null = null;
+  /** The master client (after the handshake). */
+  conn: Connection | null = null;
+  /** Offset of the master's stream we applied (slave_repl_offset). */
+  offset = 0;
+  private downSince = Date.now();
+  private lastTry = 0;
+  private transferSize = -1;
+  private transferRead = 0;
+  private lastAck = 0;
+
+  constructor(
+    private readonly repl: Replication,
+    readonly host: string,
+    readonly port: number,
+  ) {
+    // our own history: PSYNC asks to continue it (Redis's cached master "using myself")
+    this.offset = repl.masterOffset;
+  }
+
+  connected(): boolean {
+    return this.state === LinkState.Connected;
+  }
+
+  roleState(): string {
+    switch (this.state) {
+      case LinkState.Connect:
+        return 'connect';
+      case LinkState.Connecting:
+        return 'connecting';
+      case LinkState.Handshake:
+        return 'handshake';
+      case LinkState.Transfer:
+        return 'sync';
+      case LinkState.Connected:
+        return 'connected';
+      default:
+        return 'none';
+    }
+  }
+
+  start(): void {
+    this.lastTry = Date.now();
+    void this.run();
+  }
+
+  stop(): void {
+    this.state = LinkState.Stopped;
+    this.close();
+  }
+
+  private close(): void {
+    const conn = this.conn;
+    this.conn = null;
+    if (conn && !conn.closed) this.repl.server.closeConnection(conn);
+    this.socket?.destroy();
+    this.socket = null;
+    this.reader = null;
+  }
+
+  /** The master connection closed (link lost or CLIENT KILL). */
+  connClosed(conn: Connection): void {
+    if (conn !== this.conn) return;
+    this.conn = null;
+    this.lost('connection lost');
+  }
+
+  private lost(why: string): void {
+    if (this.state === LinkState.Stopped) return;
+    if (this.state === LinkState.Connected) this.repl.server.log.warn(`Connection with master lost (${why}).`);
+    this.state = LinkState.Connect;
+    this.downSince = Date.now();
+    this.close();
+  }
+
+  cron(): void {
+    const now = Date.now();
+    const cfg = this.repl.server.config;
+    if (this.state === LinkState.Connect && now - this.lastTry >= 1000) this.start();
+    if (this.state === LinkState.Connected && now - this.lastAck >= 1000) this.sendAck();
+    const timeout = cfg.int('repl-timeout') * 1000;
+    if ((this.state === LinkState.Connected || this.state === LinkState.Transfer || this.state === LinkState.Handshake) && this.reader && now - this.reader.lastIo > timeout) {
+      this.repl.server.log.warn('MASTER timeout: no data nor PING received...');
+      this.lost('timeout');
+    }
+  }
+
+  sendAck(): void {
+    if (this.state !== LinkState.Connected || !this.socket) return;
+    this.lastAck = Date.now();
+    this.socket.write(cmd('REPLCONF', 'ACK', this.offset));
+  }
+
+  /** Bytes of the stream applied (called by Replication.applied). */
+  processed(n: number): void {
+    this.offset += n;
+  }
+
+  private async run(): Promise<void> {
+    const s = this.repl.server;
+    const cfg = s.config;
+    this.state = LinkState.Connecting;
+    s.log.info(`Connecting to MASTER ${this.host}:${this.port}`);
+    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+    this.socket = socket;
+    const reader = new Reader(socket);
+    this.reader = reader;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+        socket.once('close', () => reject(new LinkClosed('closed')));
+      });
+      if (this.socket !== socket) return;
+      s.log.info('MASTER <-> REPLICA sync started');
+      this.state = LinkState.Handshake;
+      socket.write(cmd('PING'));
+      let l = await reader.line();
+      if (l.startsWith('-') && !/^-(NOAUTH|NOPERM|ERR operation not permitted)/.test(l)) throw new Error(`Error reply to PING from master: '${l}'`);
+      const pass = cfg.get('masterauth');
+      if (pass !== '') {
+        const user = cfg.get('masteruser');
+        socket.write(user !== '' ? cmd('AUTH', user, pass) : cmd('AUTH', pass));
+        l = await reader.line();
+        if (l.startsWith('-')) throw new Error(`Unable to AUTH to MASTER: ${l}`);
+      }
+      const port = cfg.int('replica-announce-port') || s.port;
+      socket.write(cmd('REPLCONF', 'listening-port', port));
+      await reader.line();
+      const ip = cfg.get('replica-announce-ip');
+      if (ip !== '') {
+        socket.write(cmd('REPLCONF', 'ip-address', ip));
+        await reader.line();
+      }
+      socket.write(cmd('REPLCONF', 'capa', 'eof', 'capa', 'psync2'));
+      await reader.line();
+      const repl = this.repl;
+      const hasHistory = repl.replid !== NULL_REPLID && repl.backlog !== null;
+      const psyncId = hasHistory ? repl.replid : '?';
+      const psyncOff = hasHistory ? this.offset + 1 : -1;
+      s.log.info(hasHistory ? `Trying a partial resynchronization (request ${psyncId}:${psyncOff}).` : 'Partial resynchronization not possible (no cached master)');
+      socket.write(cmd('PSYNC', psyncId, psyncOff));
+      do l = await reader.line();
+      while (l === '');
+      if (l.startsWith('+FULLRESYNC')) {
+        const [, id, off] = l.split(' ');
+        s.log.info(`Full resync from master: ${id}:${off}`);
+        await this.fullSync(reader, id!, Number(off));
+      } else if (l.startsWith('+CONTINUE')) {
+        const id = l.split(' ')[1];
+        s.log.info('Successful partial resynchronization with master.');
+        if (id !== undefined && id !== repl.replid) {
+          repl.replid2 = repl.replid;
+          repl.secondOffset = this.offset + 1;
+          repl.replid = id;
+          repl.disconnectReplicas();
+        }
+        if (repl.backlog === null) repl.createBacklog();
+        s.log.info('MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.');
+      } else {
+        throw new Error(`Unexpected reply to PSYNC from master: ${l}`);
+      }
+      if (this.socket !== socket) return;
+      this.attach(socket, reader);
+    } catch (e) {
+      if (this.socket !== socket) return;
+      s.log.warn(`Master link ${this.host}:${this.port}: ${(e as Error).message}`);
+      this.lost((e as Error).message);
+    }
+  }
+
+  private async fullSync(reader: Reader, replid: string, offset: number): Promise<void> {
+    const s = this.repl.server;
+    let l: string;
+    do l = await reader.line();
+    while (l === '');
+    if (!l.startsWith('$')) throw new Error(`Bad protocol from MASTER, the first byte is not '$': ${l}`);
+    this.state = LinkState.Transfer;
+    this.transferRead = 0;
+    let payload: Buffer;
+    if (l.startsWith('$EOF:')) {
+      this.transferSize = 0;
+      payload = Buffer.from(await reader.untilMark(Buffer.from(l.slice(5), 'latin1'), (n) => (this.transferRead = n)));
+    } else {
+      this.transferSize = Number(l.slice(1));
+      payload = Buffer.from(await reader.exactly(this.transferSize, (n) => (this.transferRead = n)));
+    }
+    s.log.info(`MASTER <-> REPLICA sync: received ${payload.length} bytes from master`);
+    s.log.info('MASTER <-> REPLICA sync: Flushing old data');
+    await this.load(payload);
+    const repl = this.repl;
+    repl.replid = replid;
+    repl.replid2 = NULL_REPLID;
+    repl.secondOffset = -1;
+    repl.backlog = null;
+    repl.masterOffset = offset;
+    repl.createBacklog();
+    this.offset = offset;
+    repl.disconnectReplicas();
+    s.log.info('MASTER <-> REPLICA sync: Finished with success');
+  }
+
+  /** Replace the keyspace with an RDB payload. */
+  private async load(payload: Buffer): Promise<void> {
+    const s = this.repl.server;
+    s.loading = true;
+    try {
+      await s.allShards(['flushall']);
+      const batches = new Map<string, { shard: number; db: number; argv: (string | number | Buffer)[]; bytes: number }>();
+      const sent: Promise<unknown>[] = [];
+      const send = (b: { shard: number; db: number; argv: (string | number | Buffer)[] }): void => {
+        sent.push(s.oneShard(b.shard, b.argv, b.db));
+      };
+      walkRdbFile(payload, (e: RdbEntry) => {
+        const shard = s.shardOfKey(e.key);
+        const id = `${shard}:${e.db}`;
+        let b = batches.get(id);
+        if (b === undefined) {
+          b = { shard, db: e.db, argv: ['rdbload', e.db], bytes: 0 };
+          batches.set(id, b);
+        }
+        b.argv.push(e.key, e.type, e.value, e.expireAt);
+        b.bytes += e.value.length + e.key.length;
+        if (b.bytes > 256 * 1024 || b.argv.length > 4000) {
+          send(b);
+          batches.delete(id);
+        }
+      });
+      for (const b of batches.values()) send(b);
+      await Promise.all(sent);
+    } finally {
+      s.loading = false;
+    }
+  }
+
+  /** The handshake is over: the rest of the socket is the command stream. */
+  private attach(socket: net.Socket, reader: Reader): void {
+    const s = this.repl.server;
+    const conn = s.attachMasterConnection(socket);
+    this.conn = conn;
+    this.state = LinkState.Connected;
+    this.downSince = 0;
+    const rest = reader.detach();
+    socket.on('data', (chunk: Buffer) => {
+      reader.lastIo = Date.now();
+      s.input(conn, chunk);
+    });
+    // ACK at once: a master that sent an EOF-marked payload starts the stream on it
+    this.sendAck();
+    if (rest.length > 0) s.input(conn, rest);
+  }
+
+  info(): string[] {
+    const now = Date.now();
+    const secs = (t: number): number => Math.floor((now - t) / 1000);
+    const lines = [
+      `master_host:${this.host}`,
+      `master_port:${this.port}`,
+      `master_link_status:${this.connected() ? 'up' : 'down'}`,
+      `master_last_io_seconds_ago:${this.connected() && this.reader ? secs(this.reader.lastIo) : -1}`,
+      `master_sync_in_progress:${this.state === LinkState.Transfer ? 1 : 0}`,
+      `slave_read_repl_offset:${this.offset}`,
+      `slave_repl_offset:${this.offset}`,
+    ];
+    if (this.state === LinkState.Transfer) {
+      const size = this.transferSize;
+      const perc = size > 0 ? (this.transferRead / size) * 100 : 0;
+      lines.push(
+        `master_sync_total_bytes:${size}`,
+        `master_sync_read_bytes:${this.transferRead}`,
+        `master_sync_left_bytes:${size - this.transferRead}`,
+        `master_sync_perc:${perc.toFixed(2)}`,
+        `master_sync_last_io_seconds_ago:${this.reader ? secs(this.reader.lastIo) : 0}`,
+      );
+    }
+    if (!this.connected()) lines.push(`master_link_down_since_seconds:${this.downSince ? secs(this.downSince) : -1}`);
+    const cfg = this.repl.server.config;
+    lines.push(`slave_priority:${cfg.int('replica-priority')}`, `slave_read_only:${cfg.bool('replica-read-only') ? 1 : 0}`, `replica_announced:${cfg.bool('replica-announced') ? 1 : 0}`);
+    return lines;
+  }
+}
+

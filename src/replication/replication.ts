@@ -1,0 +1,545 @@
+/*
+ * Replication: this server's role and the master side of the protocol (Redis PSYNC2, on the wire as
+ * redis-server 7.0 speaks it).
+ *
+ * Master side
+ *   - feed(): every write the shards (or main-thread commands) propagate is appended to the backlog
+ *     (with a SELECT when the database changes) and to this tick's batch; flush() at the end of the
+ *     tick writes the batch to every online replica: one socket write per replica per tick.
+ *   - PSYNC: +CONTINUE with the backlog from the replica's offset when its replid (or our replid2 up
+ *     to second_repl_offset) matches and the offset is still held; otherwise a full sync.
+ *   - Full sync (fullsync.ts): a cut across all shards at one offset, then a copy-on-write snapshot
+ *     streamed as an RDB file while writes go on; writes after the cut wait in the replica's buffer.
+ *   - PING every repl-ping-replica-period, REPLCONF GETACK for WAIT, ACK tracking, lag, timeouts,
+ *     client-output-buffer-limit for replicas, min-replicas-to-write.
+ * Replica side (master-link.ts): the link to our master; the bytes it applies are forwarded verbatim
+ * to our own backlog and replicas (chained replication).
+ */
+
+import type { Connection } from '../server/connection.js';
+import type { Server, ReplicationHooks } from '../server/server.js';
+import { randomHex } from '../server/server.js';
+import { RespWriter } from '../resp/writer.js';
+import { ReplicationBacklog } from './backlog.js';
+import { FullSync } from './fullsync.js';
+import { MasterLink } from './master-link.js';
+
+export const NULL_REPLID = '0'.repeat(40);
+
+export const enum ReplicaState {
+  /** Waiting for a full sync to start (repl-diskless-sync-delay). */
+  WaitBgsave = 0,
+  /** Receiving the RDB payload. */
+  SendBulk = 1,
+  /** Online: the command stream flows (after the first ACK when the payload ended with an EOF mark). */
+  Online = 2,
+}
+
+/** A replica connected to us (the master side of one link). */
+export class ReplicaClient {
+  state = ReplicaState.WaitBgsave;
+  /** Stream bytes waiting until the replica can take them (during and right after a full sync). */
+  pending: Buffer[] = [];
+  pendingBytes = 0;
+  /** After an EOF-marked payload the stream starts at the replica's first ACK (as Redis). */
+  startOnAck = false;
+  ackOffset = 0;
+  ackTime = Date.now();
+  softLimitSince = 0;
+
+  constructor(
+    readonly conn: Connection,
+    readonly listeningPort: number,
+    readonly announcedIp: string | null,
+    readonly capaEof: boolean,
+    readonly capaPsync2: boolean,
+  ) {}
+
+  get ip(): string {
+    return this.announcedIp ?? stripV6Prefix(this.conn.socket.remoteAddress ?? '?');
+  }
+
+  stateName(): string {
+    return this.state === ReplicaState.Online ? 'online' : this.state === ReplicaState.SendBulk ? 'send_bulk' : 'wait_bgsave';
+  }
+
+  /** True when stream bytes can be written to the socket now. */
+  streaming(): boolean {
+    return this.state === ReplicaState.Online && !this.startOnAck;
+  }
+
+  write(b: Uint8Array): void {
+    if (!this.conn.closed) this.conn.socket.write(b);
+  }
+
+  /** Write what accumulated while the stream could not flow. */
+  release(): void {
+    for (const b of this.pending) this.write(b);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+/** What REPLCONF told us about a connection before its PSYNC. */
+interface ReplConf {
+  port: number;
+  ip: string | null;
+  eof: boolean;
+  psync2: boolean;
+}
+
+function stripV6Prefix(a: string): string {
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+function encode(argv: readonly (string | number)[]): Buffer {
+  const w = new RespWriter(64);
+  w.command(argv);
+  return w.toBuffer();
+}
+
+const PING = encode(['PING']);
+const GETACK = encode(['REPLCONF', 'GETACK', '*']);
+
+interface AckWaiter {
+  offset: number;
+  need: number;
+  resolve: (n: number) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+export class Replication implements ReplicationHooks {
+  replid = randomHex(40);
+  replid2 = NULL_REPLID;
+  secondOffset = -1;
+  /** master_repl_offset when there is no backlog yet. */
+  private offsetNoBacklog = 0;
+  backlog: ReplicationBacklog | null = null;
+  /** Database of the last command in the stream (-1: the next one must be preceded by SELECT). */
+  lastDb = -1;
+  readonly replicas: ReplicaClient[] = [];
+  private readonly replConfs = new WeakMap<Connection, ReplConf>();
+  /** This tick's stream bytes, written to every replica once per tick. */
+  private tickParts: Buffer[] = [];
+  private tickBytes = 0;
+  /** The link to our master when we are a replica (null on a master). */
+  link: MasterLink | null = null;
+  readonly fullSync: FullSync;
+  private noReplicasSince = Date.now();
+  private cronTicks = 0;
+  private ackWaiters: AckWaiter[] = [];
+  private getAckPending = false;
+
+  constructor(readonly server: Server) {
+    this.fullSync = new FullSync(this);
+    server.repl = this;
+    server.onConfigChanged = chain(server.onConfigChanged, (names) => {
+      if (names.includes('repl-backlog-size') && this.backlog) this.backlog.resize(this.server.config.int('repl-backlog-size'));
+    });
+  }
+
+  get masterOffset(): number {
+    return this.backlog ? this.backlog.offset : this.offsetNoBacklog;
+  }
+
+  set masterOffset(v: number) {
+    if (this.backlog) this.backlog = new ReplicationBacklog(this.server.config.int('repl-backlog-size'), v);
+    else this.offsetNoBacklog = v;
+  }
+
+  // ---- hooks ------------------------------------------------------------------------------
+
+  feed(db: number, data: Uint8Array): void {
+    if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
+    if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
+    if (db !== this.lastDb) {
+      this.append(encode(['SELECT', db]));
+      this.lastDb = db;
+    }
+    this.append(data);
+  }
+
+  /** Stream bytes not tied to a database (PING, REPLCONF GETACK). */
+  feedRaw(data: Uint8Array): void {
+    if (this.link !== null || this.backlog === null) return;
+    this.append(data);
+  }
+
+  /** A replica: bytes of the master's stream it just applied (forwarded verbatim to sub-replicas). */
+  applied(bytes: Uint8Array): void {
+    if (this.link === null) return;
+    this.link.processed(bytes.length);
+    if (this.backlog === null) this.createBacklog();
+    this.append(bytes);
+  }
+
+  private append(data: Uint8Array): void {
+    this.backlog!.append(data);
+    if (this.replicas.length === 0) return;
+    if (this.tickBytes === 0) this.server.scheduleTick();
+    this.tickParts.push(Buffer.from(data));
+    this.tickBytes += data.length;
+  }
+
+  /** End of tick: one write per replica with everything fed since the last flush. */
+  flush(): void {
+    if (this.tickBytes === 0) return;
+    const chunk = this.tickParts.length === 1 ? this.tickParts[0]! : Buffer.concat(this.tickParts, this.tickBytes);
+    this.tickParts = [];
+    this.tickBytes = 0;
+    for (const r of this.replicas) {
+      if (r.streaming()) r.write(chunk);
+      else if (r.state !== ReplicaState.WaitBgsave) {
+        r.pending.push(chunk);
+        r.pendingBytes += chunk.length;
+      }
+      this.checkOutputLimit(r);
+    }
+  }
+
+  hasBacklog(): boolean {
+    return this.backlog !== null;
+  }
+
+  isReplica(): boolean {
+    return this.link !== null;
+  }
+
+  linkUp(): boolean {
+    return this.link !== null && this.link.connected();
+  }
+
+  goodReplicas(): number {
+    const maxLag = this.server.config.int('min-replicas-max-lag');
+    if (maxLag === 0) return Infinity;
+    const now = Date.now();
+    let n = 0;
+    for (const r of this.replicas) if (r.state === ReplicaState.Online && now - r.ackTime <= maxLag * 1000) n++;
+    return n;
+  }
+
+  closed(conn: Connection): void {
+    if (conn.isReplica) this.dropReplica(conn);
+    if (this.link !== null) this.link.connClosed(conn);
+  }
+
+  backlogBytes(): number {
+    return this.backlog ? this.backlog.size : 0;
+  }
+
+  extraClients(): Connection[] {
+    return [];
+  }
+
+  createBacklog(): void {
+    if (this.backlog !== null) return;
+    this.backlog = new ReplicationBacklog(this.server.config.int('repl-backlog-size'), this.offsetNoBacklog);
+    // a new backlog starts a new history (Redis: changeReplicationId unless we are a replica)
+    if (this.link === null && this.offsetNoBacklog === 0) {
+      this.replid = randomHex(40);
+      this.replid2 = NULL_REPLID;
+      this.secondOffset = -1;
+    }
+    this.lastDb = -1;
+  }
+
+  // ---- cron ---------------------------------------------------------------------------------
+
+  cron(): void {
+    this.cronTicks++;
+    this.link?.cron();
+    const cfg = this.server.config;
+    const now = Date.now();
+    if (this.cronTicks % 10 === 0) {
+      // once per second
+      if (this.link === null && this.replicas.length > 0 && (this.cronTicks / 10) % cfg.int('repl-ping-replica-period') === 0) {
+        this.feedRaw(PING);
+      }
+      for (const r of [...this.replicas]) {
+        if (r.state === ReplicaState.WaitBgsave) r.write(Buffer.from('\n'));
+        if (r.state === ReplicaState.Online && !r.startOnAck && now - r.ackTime > cfg.int('repl-timeout') * 1000) {
+          this.server.log.warn(`Disconnecting timedout replica (streaming sync): ${r.ip}:${r.listeningPort}`);
+          this.server.closeConnection(r.conn);
+        }
+      }
+      if (this.replicas.length === 0 && this.backlog !== null && this.link === null) {
+        const ttl = cfg.int('repl-backlog-ttl');
+        if (ttl > 0 && now - this.noReplicasSince > ttl * 1000) {
+          this.offsetNoBacklog = this.backlog.offset;
+          this.backlog = null;
+          this.replid = randomHex(40);
+          this.replid2 = NULL_REPLID;
+          this.secondOffset = -1;
+          this.server.log.info(`Replication backlog freed after ${ttl} seconds without connected replicas.`);
+        }
+      }
+      for (const r of this.replicas) this.checkOutputLimit(r);
+    }
+    this.fullSync.cron();
+  }
+
+  private checkOutputLimit(r: ReplicaClient): void {
+    const [hard, soft, secs] = this.server.config.outputBufferLimit('slave');
+    const used = r.conn.socket.writableLength + r.pendingBytes;
+    let over = hard > 0 && used >= hard;
+    if (!over && soft > 0 && used >= soft) {
+      if (r.softLimitSince === 0) r.softLimitSince = Date.now();
+      else if (Date.now() - r.softLimitSince >= secs * 1000) over = true;
+    } else if (used < soft) r.softLimitSince = 0;
+    if (over && !r.conn.closed) {
+      this.server.log.warn(`Client id=${r.conn.id} addr=${r.conn.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+      this.server.closeConnection(r.conn);
+    }
+  }
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  /** REPLCONF from a connection (replica handshake, ACK, GETACK). Returns false if it gets no reply. */
+  replconf(conn: Connection, opts: [string, string][]): 'ok' | 'noreply' | string {
+    const rc = this.replConfs.get(conn) ?? { port: 0, ip: null, eof: false, psync2: false };
+    for (const [k, v] of opts) {
+      switch (k.toLowerCase()) {
+        case 'listening-port': {
+          const n = Number(v);
+          if (!/^-?[0-9]+$/.test(v)) return 'ERR value is not an integer or out of range';
+          rc.port = n;
+          break;
+        }
+        case 'ip-address':
+          rc.ip = v;
+          break;
+        case 'capa':
+          if (v.toLowerCase() === 'eof') rc.eof = true;
+          else if (v.toLowerCase() === 'psync2') rc.psync2 = true;
+          break;
+        case 'ack': {
+          const r = this.replicas.find((x) => x.conn === conn);
+          if (!r) return 'noreply';
+          const off = Number(v);
+          if (Number.isFinite(off) && off > r.ackOffset) r.ackOffset = off;
+          r.ackTime = Date.now();
+          if (r.startOnAck && r.state === ReplicaState.Online) {
+            r.startOnAck = false;
+            r.release();
+          }
+          this.checkAckWaiters();
+          return 'noreply';
+        }
+        case 'getack':
+          this.link?.sendAck();
+          return 'noreply';
+        case 'rdb-only':
+        case 'rdb-filter-only':
+          break;
+        default:
+          return `ERR Unrecognized REPLCONF option: ${k}`;
+      }
+    }
+    this.replConfs.set(conn, rc);
+    return 'ok';
+  }
+
+  /** PSYNC / SYNC: the connection becomes a replica. Writes its replies to the socket itself. */
+  psync(conn: Connection, replid: string, offset: number, isSync: boolean): string | null {
+    if (this.link !== null && !this.link.connected()) return "NOMASTERLINK Can't SYNC while not connected with my master";
+    const rc = this.replConfs.get(conn) ?? { port: 0, ip: null, eof: false, psync2: false };
+    conn.flush();
+    conn.isReplica = true;
+    const r = new ReplicaClient(conn, rc.port, rc.ip, rc.eof && !isSync, rc.psync2 && !isSync);
+    const st = this.server.stats;
+    this.server.log.info(`Replica ${r.ip}:${r.listeningPort} asks for synchronization`);
+    if (!isSync && this.tryPartial(r, replid, offset)) {
+      st.syncPartialOk++;
+      return null;
+    }
+    if (!isSync && replid !== '?') st.syncPartialErr++;
+    st.syncFull++;
+    this.createBacklog();
+    this.replicas.push(r);
+    this.fullSync.request(r);
+    return null;
+  }
+
+  private tryPartial(r: ReplicaClient, replid: string, offset: number): boolean {
+    const b = this.backlog;
+    const idOk = replid === this.replid || (replid === this.replid2 && offset <= this.secondOffset);
+    if (!idOk || b === null || offset < b.firstByteOffset || offset > b.offset + 1) {
+      if (replid !== '?') {
+        if (!idOk) this.server.log.info(`Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '${replid}', my replication IDs are '${this.replid}' and '${this.replid2}')`);
+        else this.server.log.info(`Unable to partial resync with replica ${r.ip}:${r.listeningPort} for lack of backlog (Replica request was: ${offset}).`);
+      }
+      return false;
+    }
+    r.state = ReplicaState.Online;
+    r.ackTime = Date.now();
+    r.write(Buffer.from(r.capaPsync2 ? `+CONTINUE ${this.replid}\r\n` : '+CONTINUE\r\n'));
+    const data = b.since(offset)!;
+    // bytes of this tick not flushed yet are in the backlog already: skip them in the next flush
+    this.replicas.push(r);
+    if (this.tickBytes > 0) {
+      const flushedUpTo = b.offset - this.tickBytes;
+      r.write(data.subarray(0, Math.max(0, flushedUpTo + 1 - offset)));
+    } else r.write(data);
+    this.server.log.info(`Partial resynchronization request from ${r.ip}:${r.listeningPort} accepted. Sending ${data.length} bytes of backlog starting from offset ${offset}.`);
+    return true;
+  }
+
+  dropReplica(conn: Connection): void {
+    const i = this.replicas.findIndex((r) => r.conn === conn);
+    if (i < 0) return;
+    const r = this.replicas[i]!;
+    this.replicas.splice(i, 1);
+    this.fullSync.dropped(r);
+    if (r.state === ReplicaState.Online) this.server.log.info(`Connection with replica ${r.ip}:${r.listeningPort} lost.`);
+    if (this.replicas.length === 0) this.noReplicasSince = Date.now();
+    this.checkAckWaiters();
+  }
+
+  /** Close every replica link (they reconnect and learn our new replid, usually with +CONTINUE). */
+  disconnectReplicas(): void {
+    for (const r of [...this.replicas]) this.server.closeConnection(r.conn);
+  }
+
+  /** Forget the current history: replid -> replid2 (valid up to our offset), a fresh replid. */
+  shiftReplicationId(): void {
+    this.replid2 = this.replid;
+    this.secondOffset = this.masterOffset + 1;
+    this.replid = randomHex(40);
+    this.server.log.info(`Setting secondary replication ID to ${this.replid2}, valid up to offset: ${this.secondOffset}. New replication ID is ${this.replid}`);
+  }
+
+  /** REPLICAOF host port. */
+  async replicaOf(host: string, port: number): Promise<void> {
+    const s = this.server;
+    if (this.link !== null) this.link.stop();
+    else {
+      // a master becoming a replica: its own history can continue from the new master (PSYNC with
+      // our replid and offset), as Redis's replicationCacheMasterUsingMyself
+      await s.allShards(['role', 'replica']);
+    }
+    this.fullSync.abortAll();
+    this.disconnectReplicas();
+    this.link = new MasterLink(this, host, port);
+    s.config.setInternal('replicaof', `${host} ${port}`);
+    this.link.start();
+  }
+
+  /** REPLICAOF NO ONE: keep the data, become a master with a new history. */
+  async promote(): Promise<void> {
+    if (this.link === null) return;
+    this.link.stop();
+    this.link = null;
+    this.shiftReplicationId();
+    this.disconnectReplicas();
+    this.lastDb = -1;
+    this.server.config.setInternal('replicaof', '');
+    await this.server.allShards(['role', 'master']);
+  }
+
+  // ---- WAIT -------------------------------------------------------------------------------------
+
+  ackedReplicas(offset: number): number {
+    let n = 0;
+    for (const r of this.replicas) if (r.state === ReplicaState.Online && r.ackOffset >= offset) n++;
+    return n;
+  }
+
+  /** Wait until `need` replicas acknowledged `offset`, or the timeout (0 = forever). */
+  waitForAcks(offset: number, need: number, timeoutMs: number): Promise<number> {
+    return new Promise((resolve) => {
+      const w: AckWaiter = { offset, need, resolve, timer: null };
+      if (timeoutMs > 0) {
+        w.timer = setTimeout(() => {
+          this.ackWaiters = this.ackWaiters.filter((x) => x !== w);
+          resolve(this.ackedReplicas(offset));
+        }, timeoutMs);
+      }
+      this.ackWaiters.push(w);
+      this.requestAcks();
+    });
+  }
+
+  /** Ask every replica for an ACK (once per tick however many clients wait). */
+  private requestAcks(): void {
+    if (this.getAckPending) return;
+    this.getAckPending = true;
+    setImmediate(() => {
+      this.getAckPending = false;
+      this.feedRaw(GETACK);
+      this.flush();
+    });
+  }
+
+  private checkAckWaiters(): void {
+    if (this.ackWaiters.length === 0) return;
+    this.ackWaiters = this.ackWaiters.filter((w) => {
+      const n = this.ackedReplicas(w.offset);
+      if (n < w.need) return true;
+      if (w.timer) clearTimeout(w.timer);
+      w.resolve(n);
+      return false;
+    });
+  }
+
+  // ---- INFO / ROLE ---------------------------------------------------------------------------
+
+  info(): string[] {
+    const s = this.server;
+    const cfg = s.config;
+    const lines: string[] = [];
+    const link = this.link;
+    lines.push(`role:${link ? 'slave' : 'master'}`);
+    if (link) lines.push(...link.info());
+    lines.push(`connected_slaves:${this.replicas.length}`);
+    if (cfg.int('min-replicas-to-write') > 0 && cfg.int('min-replicas-max-lag') > 0) lines.push(`min_slaves_good_slaves:${this.goodReplicas()}`);
+    const now = Date.now();
+    this.replicas.forEach((r, i) => {
+      const lag = r.state === ReplicaState.Online ? Math.floor(now / 1000) - Math.floor(r.ackTime / 1000) : 0;
+      lines.push(`slave${i}:ip=${r.ip},port=${r.listeningPort},state=${r.stateName()},offset=${r.ackOffset},lag=${lag}`);
+    });
+    const b = this.backlog;
+    lines.push(
+      `master_failover_state:no-failover`,
+      `master_replid:${this.replid}`,
+      `master_replid2:${this.replid2}`,
+      `master_repl_offset:${this.masterOffset}`,
+      `second_repl_offset:${this.secondOffset}`,
+      `repl_backlog_active:${b ? 1 : 0}`,
+      `repl_backlog_size:${cfg.int('repl-backlog-size')}`,
+      `repl_backlog_first_byte_offset:${b ? b.firstByteOffset : 0}`,
+      `repl_backlog_histlen:${b ? b.histlen : 0}`,
+    );
+    return lines;
+  }
+
+  role(w: RespWriter): void {
+    const link = this.link;
+    if (link === null) {
+      const online = this.replicas.filter((r) => r.state === ReplicaState.Online);
+      w.array(3);
+      w.bulk('master');
+      w.int(this.masterOffset);
+      w.array(online.length);
+      for (const r of online) {
+        w.array(3);
+        w.bulk(r.ip);
+        w.bulk(String(r.listeningPort));
+        w.bulk(String(r.ackOffset));
+      }
+      return;
+    }
+    w.array(5);
+    w.bulk('slave');
+    w.bulk(link.host);
+    w.int(link.port);
+    w.bulk(link.roleState());
+    w.int(link.connected() ? link.offset : -1);
+  }
+}
+
+function chain(prev: ((names: string[]) => void) | null, next: (names: string[]) => void): (names: string[]) => void {
+  return (names) => {
+    prev?.(names);
+    next(names);
+  };
+}

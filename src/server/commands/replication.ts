@@ -1,0 +1,90 @@
+/*
+ * Replication commands on the main thread: REPLICAOF / SLAVEOF, ROLE, WAIT, and the replica-to-master
+ * protocol commands REPLCONF, PSYNC, SYNC (src/replication/replication.ts does the work).
+ */
+
+import { CommandError } from '../../resp/errors.js';
+import type { Replication } from '../../replication/replication.js';
+import type { MainCtx, MainHandler } from '../main-ctx.js';
+import { execRunning } from './transactions.js';
+
+function repl(c: MainCtx): Replication {
+  return c.server.repl as Replication;
+}
+
+async function replicaof(c: MainCtx): Promise<void> {
+  const r = repl(c);
+  const host = c.args.str(1);
+  const portArg = c.args.str(2);
+  if (host.toLowerCase() === 'no' && portArg.toLowerCase() === 'one') {
+    if (r.link !== null) {
+      await r.promote();
+      c.server.log.info(`MASTER MODE enabled (user request from 'id=${c.conn.id} addr=${c.conn.addr}')`);
+    }
+    c.w.ok();
+    return;
+  }
+  if (c.conn.isReplica) throw new CommandError('ERR Command is not valid when client is a replica.');
+  const port = Number(portArg);
+  if (!/^-?[0-9]+$/.test(portArg) || !Number.isSafeInteger(port)) throw new CommandError('ERR Invalid master port');
+  if (port < 0 || port > 65535) throw new CommandError('ERR Invalid master port');
+  if (r.link !== null && r.link.host.toLowerCase() === host.toLowerCase() && r.link.port === port) {
+    c.server.log.info('REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.');
+    c.w.simple('OK Already connected to specified master');
+    return;
+  }
+  await r.replicaOf(host, port);
+  c.server.log.info(`REPLICAOF ${host}:${port} enabled (user request from 'id=${c.conn.id} addr=${c.conn.addr}')`);
+  c.w.ok();
+}
+
+export const handlers: Record<string, MainHandler> = {
+  replicaof,
+  slaveof: replicaof,
+
+  role(c) {
+    repl(c).role(c.w);
+  },
+
+  async wait(c) {
+    const r = repl(c);
+    if (r.link !== null) {
+      throw new CommandError(
+        'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.',
+      );
+    }
+    const need = c.args.int(1, 'ERR value is not an integer or out of range');
+    const timeout = c.args.int(2, 'ERR timeout is not an integer or out of range');
+    if (timeout < 0) throw new CommandError('ERR timeout is negative');
+    const offset = r.masterOffset;
+    const now = r.ackedReplicas(offset);
+    if (now >= need || execRunning.has(c.conn)) {
+      c.w.int(now);
+      return;
+    }
+    c.w.int(await r.waitForAcks(offset, need, timeout));
+  },
+
+  replconf(c) {
+    if (c.argc % 2 === 0) throw new CommandError('ERR syntax error');
+    const opts: [string, string][] = [];
+    for (let i = 1; i + 1 < c.argc; i += 2) opts.push([c.args.str(i), c.args.str(i + 1)]);
+    const res = repl(c).replconf(c.conn, opts);
+    if (res === 'ok') c.w.ok();
+    else if (res !== 'noreply') throw new CommandError(res);
+  },
+
+  psync(c) {
+    const off = Number(c.args.str(2));
+    if (!/^-?[0-9]+$/.test(c.args.str(2))) throw new CommandError('ERR value is not an integer or out of range');
+    if (c.conn.isReplica) return;
+    const err = repl(c).psync(c.conn, c.args.str(1), off, false);
+    if (err !== null) throw new CommandError(err);
+  },
+
+  sync(c) {
+    if (c.conn.isReplica) return;
+    const err = repl(c).psync(c.conn, '?', -1, true);
+    if (err !== null) throw new CommandError(err);
+  },
+};

@@ -1,0 +1,100 @@
+/*
+ * Snapshot: a point-in-time copy of one shard's keyspace in RDB key encoding, taken while the shard
+ * keeps executing writes (the full-sync payload of replication).
+ *
+ * Copy-on-write per bucket: the unit is one hash slot of one database (a few dozen keys at a million
+ * keys). The snapshot starts (control op "snapshot-begin") at a cut the main thread chose; after that
+ *   - the main thread pulls chunks ("snapshot-next"): slots are serialized in order from a cursor;
+ *   - before a write command touches a key, its slot is serialized first if it has not been yet (in
+ *     every database: MOVE and COPY ... DB reach another database's slot of the same number), so
+ *     the chunk holds the slot as it was at the cut;
+ *   - keyspace-wide writes (FLUSHDB, FLUSHALL, SWAPDB) serialize everything left first.
+ * Logically expired keys are included with their expiry time: the replica drops them when the
+ * master's DEL arrives in the stream after the cut, as Redis's own RDB does.
+ */
+
+import { SLOTS } from '../router/slot.js';
+import { RdbWriter, writeEntry } from '../replication/rdb.js';
+import type { Keyspace } from './keyspace.js';
+
+/** Bytes a pull aims at before it returns. */
+const CHUNK_BYTES = 256 * 1024;
+
+export class Snapshot {
+  /** Per database: 1 for slots already serialized (or not owned by this shard). */
+  private readonly done: Uint8Array[] = [];
+  /** Serialized entries waiting for the next pull, per database. */
+  private readonly pending = new Map<number, RdbWriter>();
+  private pendingBytes = 0;
+  private cursorDb = 0;
+  private cursorSlot = 0;
+  keys = 0;
+
+  constructor(
+    private readonly ks: Keyspace,
+    ownedSlots: (slot: number) => boolean,
+  ) {
+    const owned = new Uint8Array(SLOTS);
+    for (let s = 0; s < SLOTS; s++) owned[s] = ownedSlots(s) ? 0 : 1;
+    for (let d = 0; d < ks.dbs.length; d++) {
+      const done = Uint8Array.from(owned);
+      // empty databases and slots without a map have nothing to copy
+      const db = ks.dbs[d]!;
+      if (db.size === 0) done.fill(1);
+      else for (let s = 0; s < SLOTS; s++) if (db.slots[s] === undefined) done[s] = 1;
+      this.done.push(done);
+    }
+  }
+
+  /** Serialize one slot of every database now, if not yet done (call before modifying it). */
+  saveSlotAllDbs(slot: number): void {
+    for (let d = 0; d < this.done.length; d++) if (this.done[d]![slot] === 0) this.saveSlot(d, slot);
+  }
+
+  /** Serialize everything not yet serialized (before a keyspace-wide write). */
+  saveAll(): void {
+    for (let d = 0; d < this.done.length; d++) {
+      const done = this.done[d]!;
+      for (let s = 0; s < SLOTS; s++) if (done[s] === 0) this.saveSlot(d, s);
+    }
+  }
+
+  private saveSlot(d: number, slot: number): void {
+    this.done[d]![slot] = 1;
+    const db = this.ks.dbs[d]!;
+    const map = db.slots[slot];
+    if (map === undefined || map.size === 0) return;
+    let w = this.pending.get(d);
+    if (w === undefined) {
+      w = new RdbWriter(64 * 1024);
+      this.pending.set(d, w);
+    }
+    const before = w.n;
+    const expires = db.expires[slot];
+    for (const [key, v] of map) {
+      writeEntry(w, key, v, expires?.get(key) ?? -1);
+      this.keys++;
+    }
+    this.pendingBytes += w.n - before;
+  }
+
+  /**
+   * Serialize from the cursor until about CHUNK_BYTES are pending, and hand them over:
+   * [(db, entries)...] and whether the snapshot is complete.
+   */
+  next(): { parts: [number, Buffer][]; complete: boolean } {
+    while (this.pendingBytes < CHUNK_BYTES && this.cursorDb < this.done.length) {
+      const done = this.done[this.cursorDb]!;
+      if (done[this.cursorSlot] === 0) this.saveSlot(this.cursorDb, this.cursorSlot);
+      if (++this.cursorSlot === SLOTS) {
+        this.cursorSlot = 0;
+        this.cursorDb++;
+      }
+    }
+    const parts: [number, Buffer][] = [];
+    for (const [d, w] of this.pending) if (w.n > 0) parts.push([d, w.done()]);
+    this.pending.clear();
+    this.pendingBytes = 0;
+    return { parts, complete: this.cursorDb >= this.done.length };
+  }
+}
