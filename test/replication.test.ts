@@ -1,0 +1,290 @@
+/*
+ * Replication between shardis processes: the seed session, replicas made by command line, config
+ * file and SLAVEOF, READONLY, ROLE and INFO, WAIT, min-replicas, a full sync of a large keyspace with
+ * writes running during it, partial resync after a dropped link, master loss (stale reads, refused
+ * writes, MASTERDOWN), promotion keeping the data and the other replica re-pointed with a partial
+ * resync, chained replicas, expiry seen from a replica, the client-output-buffer-limit for replicas.
+ */
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import Redis from 'ioredis';
+import { startShardis, waitFor, type Proc } from './helpers/server.js';
+import { contents, differences, info, waitInSync } from './helpers/replication.js';
+
+const FAST = ['--repl-diskless-sync-delay', '0'];
+
+const procs: Proc[] = [];
+const clients: Redis[] = [];
+
+async function shardis(args: string[] = [], shards = 1): Promise<{ p: Proc; c: Redis }> {
+  const p = await startShardis({ args: [...FAST, ...args], shards });
+  procs.push(p);
+  const c = new Redis({ port: p.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  c.on('error', () => {});
+  await c.connect();
+  clients.push(c);
+  return { p, c };
+}
+
+async function stopAll(): Promise<void> {
+  for (const c of clients.splice(0)) c.disconnect();
+  await Promise.all(procs.splice(0).map((p) => p.kill()));
+}
+
+describe('the seed session', () => {
+  afterAll(stopAll);
+
+  it('writes on the master are read on replicas made by --replicaof, by SLAVEOF and by a config file', async () => {
+    const m = await shardis([], 2);
+    const r1 = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)]);
+    const r2 = await shardis([]);
+    expect(await r2.c.slaveof('127.0.0.1', m.p.port)).toBe('OK');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-repl-'));
+    const conf = path.join(dir, 'replica.conf');
+    fs.writeFileSync(conf, `slaveof 127.0.0.1 ${m.p.port}\nrepl-diskless-sync-delay 0\n`);
+    const p3 = await startShardis({ args: [conf] });
+    procs.push(p3);
+    const r3 = new Redis({ port: p3.port });
+    clients.push(r3);
+
+    await m.c.set('msg', 'hello world');
+    await m.c.incr('counter');
+    await m.c.incr('counter');
+    await m.c.rpush('lst', 1, 3, 5, 7, 9);
+    for (const r of [r1.c, r2.c, r3]) {
+      await waitInSync(m.c, r);
+      expect(await r.get('msg')).toBe('hello world');
+      expect(await r.get('counter')).toBe('2');
+      expect(await r.lrange('lst', 0, -1)).toEqual(['1', '3', '5', '7', '9']);
+    }
+    expect((await info(m.c)).connected_slaves).toBe('3');
+    expect(await r2.c.slaveof('127.0.0.1', m.p.port)).toBe('OK Already connected to specified master');
+  });
+});
+
+describe('replica behaviour and introspection', () => {
+  let m: { p: Proc; c: Redis };
+  let r: { p: Proc; c: Redis };
+  beforeAll(async () => {
+    m = await shardis([], 2);
+    r = await shardis([]);
+    await r.c.replicaof('127.0.0.1', m.p.port);
+    await waitInSync(m.c, r.c);
+  });
+  afterAll(stopAll);
+
+  it('a replica refuses writes with READONLY, and serves reads', async () => {
+    await m.c.set('k', 'v');
+    await waitInSync(m.c, r.c);
+    await expect(r.c.set('x', '1')).rejects.toThrow("READONLY You can't write against a read only replica.");
+    expect(await r.c.get('k')).toBe('v');
+  });
+
+  it('ROLE has the shapes of Redis on master and replica', async () => {
+    await waitInSync(m.c, r.c);
+    // replicas ACK every second: wait until the master has the ACK of everything
+    const mr = await waitFor(async () => {
+      const v = (await m.c.call('ROLE')) as [string, number, [string, string, string][]];
+      return v[2][0]?.[2] === String(v[1]) ? v : null;
+    }, 'the replica ACK to reach the master offset');
+    expect(mr[0]).toBe('master');
+    expect(mr[1]).toBe(Number((await info(m.c)).master_repl_offset));
+    expect(mr[2]).toEqual([['127.0.0.1', String(r.p.port), String(mr[1])]]);
+    const rr = (await r.c.call('ROLE')) as [string, string, number, string, number];
+    expect(rr).toEqual(['slave', '127.0.0.1', m.p.port, 'connected', mr[1]]);
+  });
+
+  it('INFO replication has the fields of redis-server on both sides', async () => {
+    const mi = await info(m.c);
+    for (const f of ['role', 'connected_slaves', 'slave0', 'master_failover_state', 'master_replid', 'master_replid2', 'master_repl_offset', 'second_repl_offset', 'repl_backlog_active', 'repl_backlog_size', 'repl_backlog_first_byte_offset', 'repl_backlog_histlen']) {
+      expect(mi, f).toHaveProperty(f);
+    }
+    expect(mi.role).toBe('master');
+    expect(mi.slave0).toMatch(new RegExp(`^ip=127\\.0\\.0\\.1,port=${r.p.port},state=online,offset=\\d+,lag=\\d+$`));
+    const ri = await info(r.c);
+    for (const f of ['master_host', 'master_port', 'master_link_status', 'master_last_io_seconds_ago', 'master_sync_in_progress', 'slave_read_repl_offset', 'slave_repl_offset', 'slave_priority', 'slave_read_only', 'replica_announced', 'connected_slaves', 'master_replid', 'master_repl_offset']) {
+      expect(ri, f).toHaveProperty(f);
+    }
+    expect(ri.role).toBe('slave');
+    expect(ri.master_link_status).toBe('up');
+    expect(ri.master_replid).toBe(mi.master_replid);
+    const stats = await info(m.c, 'stats');
+    expect(Number(stats.sync_full)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('WAIT counts the replicas that acknowledged, and times out with fewer', async () => {
+    await m.c.set('w', '1');
+    expect(await m.c.wait(1, 0)).toBe(1);
+    expect(await m.c.wait(2, 200)).toBe(1);
+    await expect(r.c.wait(1, 10)).rejects.toThrow('ERR WAIT cannot be used with replica instances');
+    await expect(m.c.wait(1, -1)).rejects.toThrow('ERR timeout is negative');
+  });
+
+  it('min-replicas-to-write refuses writes with NOREPLICAS when too few replicas are good', async () => {
+    await m.c.config('SET', 'min-replicas-to-write', '2');
+    await expect(m.c.set('a', '1')).rejects.toThrow('NOREPLICAS Not enough good replicas to write.');
+    await m.c.config('SET', 'min-replicas-to-write', '1');
+    expect(await m.c.set('a', '1')).toBe('OK');
+    await m.c.config('SET', 'min-replicas-to-write', '0');
+  });
+
+  it('a replica hides a key whose time passed while the master is stopped, but does not delete it', async () => {
+    await m.c.set('soon', 'v', 'PX', 400);
+    await waitInSync(m.c, r.c);
+    expect(await r.c.get('soon')).toBe('v');
+    m.p.proc.kill('SIGSTOP');
+    try {
+      await new Promise((res) => setTimeout(res, 600));
+      expect(await r.c.get('soon')).toBeNull();
+      expect(await r.c.exists('soon')).toBe(0);
+      // still held: the master's DEL removes it
+      expect(await r.c.dbsize()).toBeGreaterThanOrEqual(1);
+      const before = await r.c.dbsize();
+      m.p.proc.kill('SIGCONT');
+      await waitFor(async () => (await r.c.dbsize()) === before - 1, "the master's DEL to reach the replica");
+    } finally {
+      m.p.proc.kill('SIGCONT');
+    }
+  });
+});
+
+describe('full sync of a large keyspace while writes go on', () => {
+  afterAll(stopAll);
+
+  it('the replica converges to identical contents, key by key', async () => {
+    const m = await shardis([], 4);
+    // 200k keys of every type, some with TTLs
+    for (let base = 0; base < 200_000; base += 10_000) {
+      const p = m.c.pipeline();
+      for (let i = base; i < base + 10_000; i++) {
+        if (i % 50 === 0) p.rpush(`list:${i}`, 'a', String(i), 'c');
+        else if (i % 50 === 1) p.hset(`hash:${i}`, 'f', String(i), 'g', 'x');
+        else if (i % 50 === 2) p.sadd(`set:${i}`, 'a', String(i));
+        else if (i % 50 === 3) p.zadd(`zset:${i}`, i, 'm', -i, 'n');
+        else if (i % 50 === 4) p.set(`ttl:${i}`, String(i), 'EX', 3600);
+        else p.set(`key:${i}`, `value-${i}`);
+      }
+      await p.exec();
+    }
+    const r = await shardis([]);
+    // a writer keeps changing keys (old and new ones) during the sync
+    let writing = true;
+    let writes = 0;
+    const writer = (async () => {
+      while (writing) {
+        const p = m.c.pipeline();
+        for (let j = 0; j < 100; j++) {
+          const i = Math.floor(Math.random() * 220_000);
+          p.set(`key:${i}`, `new-${writes}`);
+          p.incr('counter');
+          p.rpush(`list:${i - (i % 50)}`, 'z');
+          p.del(`key:${(i + 7) % 200_000}`);
+          p.mset(`ma:${i}`, '1', `mb:${i}`, '2');
+        }
+        await p.exec();
+        writes += 100;
+      }
+    })();
+    await r.c.replicaof('127.0.0.1', m.p.port);
+    await waitFor(async () => (await info(r.c)).master_link_status === 'up', 'link up', 60_000);
+    await new Promise((res) => setTimeout(res, 300));
+    writing = false;
+    await writer;
+    expect(writes).toBeGreaterThan(0);
+    await waitInSync(m.c, r.c, 60_000);
+    const [a, b] = await Promise.all([contents(m.c), contents(r.c)]);
+    expect(a.size).toBeGreaterThan(190_000);
+    expect(differences(a, b)).toEqual([]);
+    expect(b.size).toBe(a.size);
+  });
+});
+
+describe('links dropped, masters lost, replicas promoted', () => {
+  afterAll(stopAll);
+
+  it('a dropped link resumes with a partial resync', async () => {
+    const m = await shardis([], 2);
+    const r = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)]);
+    await m.c.set('before', '1');
+    await waitInSync(m.c, r.c);
+    const ok0 = Number((await info(m.c, 'stats')).sync_partial_ok);
+    expect(await m.c.client('KILL', 'TYPE', 'replica')).toBe(1);
+    await m.c.set('during', '2');
+    await waitFor(async () => Number((await info(m.c, 'stats')).sync_partial_ok) === ok0 + 1, 'a partial resync');
+    await waitInSync(m.c, r.c);
+    expect(await r.c.get('during')).toBe('2');
+    expect((await info(m.c, 'stats')).sync_full).toBe('1');
+  });
+
+  it('master killed: replicas serve stale reads and refuse writes; promotion keeps data; the other replica continues partially', async () => {
+    const m = await shardis([], 2);
+    const a = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)], 2);
+    const b = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)]);
+    const stale = await shardis(['--replicaof', '127.0.0.1', String(m.p.port), '--replica-serve-stale-data', 'no']);
+    for (let i = 0; i < 100; i++) await m.c.set(`k${i}`, `v${i}`);
+    await m.c.rpush('lst', 'a', 'b');
+    for (const r of [a, b, stale]) await waitInSync(m.c, r.c);
+    await m.p.kill();
+    await waitFor(async () => (await info(a.c)).master_link_status === 'down', 'link down');
+    await waitFor(async () => (await info(stale.c)).master_link_status === 'down', 'link down');
+    // stale reads are served, writes refused
+    expect(await a.c.get('k7')).toBe('v7');
+    expect(await b.c.lrange('lst', 0, -1)).toEqual(['a', 'b']);
+    await expect(a.c.set('x', '1')).rejects.toThrow('READONLY');
+    await expect(stale.c.get('k7')).rejects.toThrow('MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.');
+
+    // promote a: data kept, writes accepted
+    expect(await a.c.slaveof('NO', 'ONE')).toBe('OK');
+    expect((await info(a.c)).role).toBe('master');
+    expect(await a.c.get('k99')).toBe('v99');
+    expect(await a.c.set('after', 'promotion')).toBe('OK');
+    // re-point b at a: partial resync
+    await b.c.replicaof('127.0.0.1', a.p.port);
+    await waitInSync(a.c, b.c);
+    expect(await b.c.get('after')).toBe('promotion');
+    expect(await b.c.get('k0')).toBe('v0');
+    const st = await info(a.c, 'stats');
+    expect(st.sync_partial_ok).toBe('1');
+    expect(st.sync_full).toBe('0');
+    const ai = await info(a.c);
+    expect(ai.master_replid2).not.toBe('0'.repeat(40));
+  });
+
+  it('a replica of a replica (chained) gets the same data', async () => {
+    const m = await shardis([], 2);
+    const mid = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)]);
+    const leaf = await shardis(['--replicaof', '127.0.0.1', String(mid.p.port)]);
+    await m.c.set('a', '1');
+    await m.c.hset('h', 'f', 'v');
+    await m.c.mset('x1', '1', 'x2', '2', 'x3', '3');
+    await waitInSync(m.c, mid.c);
+    await waitInSync(mid.c, leaf.c);
+    expect(differences(await contents(m.c), await contents(leaf.c))).toEqual([]);
+    expect((await info(leaf.c)).master_replid).toBe((await info(m.c)).master_replid);
+  });
+});
+
+describe('a replica that cannot keep up', () => {
+  let sock: net.Socket | null = null;
+  afterEach(() => sock?.destroy());
+  afterAll(stopAll);
+
+  it('is disconnected at client-output-buffer-limit replica, and the master keeps serving', async () => {
+    const m = await shardis(['--client-output-buffer-limit', 'replica 1mb 512kb 60']);
+    // a "replica" that asks for the stream and never reads it
+    sock = net.connect(m.p.port, '127.0.0.1');
+    await new Promise((res) => sock!.once('connect', res));
+    sock.write('PSYNC ? -1\r\n');
+    sock.pause();
+    await waitFor(async () => (await info(m.c)).connected_slaves === '1', 'the replica to register');
+    const big = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 200; i++) await m.c.set(`big${i % 10}`, big);
+    await waitFor(async () => (await info(m.c)).connected_slaves === '0', 'the replica to be dropped');
+    expect(m.p.output()).toContain('scheduled to be closed ASAP for overcoming of output buffer limits');
+    expect(await m.c.get('big1')).toBe(big);
+  });
+});
