@@ -23,7 +23,9 @@ const clients: Redis[] = [];
 async function shardis(args: string[] = [], shards = 1): Promise<{ p: Proc; c: Redis }> {
   const p = await startShardis({ args: [...FAST, ...args], shards });
   procs.push(p);
-  const c = new Redis({ port: p.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const pw = args.indexOf('--requirepass');
+  const password = pw >= 0 ? args[pw + 1] : undefined;
+  const c = new Redis({ port: p.port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   c.on('error', () => {});
   await c.connect();
   clients.push(c);
@@ -286,5 +288,66 @@ describe('a replica that cannot keep up', () => {
     await waitFor(async () => (await info(m.c)).connected_slaves === '0', 'the replica to be dropped');
     expect(m.p.output()).toContain('scheduled to be closed ASAP for overcoming of output buffer limits');
     expect(await m.c.get('big1')).toBe(big);
+  });
+});
+
+describe('replication options', () => {
+  afterAll(stopAll);
+
+  it('masterauth authenticates to a master with requirepass; announce-ip/port are what the master reports', async () => {
+    const m = await shardis(['--requirepass', 'sekret'], 1);
+    const r = await shardis(['--masterauth', 'sekret', '--replica-announce-ip', '10.1.2.3', '--replica-announce-port', '4444', '--replicaof', '127.0.0.1', String(m.p.port)]);
+    await m.c.set('k', 'v');
+    await waitInSync(m.c, r.c);
+    expect(await r.c.get('k')).toBe('v');
+    expect((await info(m.c)).slave0).toMatch(/^ip=10\.1\.2\.3,port=4444,state=online,/);
+  });
+
+  it('without masterauth the link does not come up', async () => {
+    const m = await shardis(['--requirepass', 'sekret'], 1);
+    const r = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)]);
+    await waitFor(() => /NOAUTH|Authentication required/.test(r.p.output()), 'the refused sync in the log');
+    expect((await info(r.c)).master_link_status).toBe('down');
+  });
+
+  it('repl-timeout: a replica drops a silent master link', async () => {
+    const m = await shardis([], 1);
+    const r = await shardis(['--repl-timeout', '2', '--replicaof', '127.0.0.1', String(m.p.port)]);
+    await waitInSync(m.c, r.c);
+    m.p.proc.kill('SIGSTOP');
+    try {
+      await waitFor(async () => (await info(r.c)).master_link_status === 'down', 'the link to time out');
+      expect(r.p.output()).toContain('MASTER timeout');
+    } finally {
+      m.p.proc.kill('SIGCONT');
+    }
+    // and it reconnects once the master answers again
+    await waitInSync(m.c, r.c);
+  });
+
+  it('CONFIG REWRITE records replicaof after SLAVEOF, and drops it after SLAVEOF NO ONE', async () => {
+    const m = await shardis([], 1);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-repl-'));
+    const conf = path.join(dir, 'r.conf');
+    fs.writeFileSync(conf, 'repl-diskless-sync-delay 0\n');
+    const p = await startShardis({ args: [conf] });
+    procs.push(p);
+    const r = new Redis({ port: p.port });
+    clients.push(r);
+    await r.replicaof('127.0.0.1', m.p.port);
+    await r.config('REWRITE');
+    expect(fs.readFileSync(conf, 'utf8')).toMatch(new RegExp(`^replicaof 127\\.0\\.0\\.1 ${m.p.port}$`, 'm'));
+    await r.replicaof('NO', 'ONE');
+    await r.config('REWRITE');
+    expect(fs.readFileSync(conf, 'utf8')).not.toMatch(/^replicaof /m);
+  });
+
+  it('REPLICAOF argument errors are the ones of Redis', async () => {
+    const m = await shardis([], 1);
+    await expect(m.c.replicaof('127.0.0.1', 'notaport')).rejects.toThrow('ERR Invalid master port');
+    await expect(m.c.replicaof('127.0.0.1', '70000')).rejects.toThrow('ERR Invalid master port');
+    await expect(m.c.call('REPLCONF', 'bogus', 'x')).rejects.toThrow('ERR Unrecognized REPLCONF option: bogus');
+    expect(await m.c.replicaof('NO', 'ONE')).toBe('OK');
+    expect((await info(m.c)).role).toBe('master');
   });
 });
