@@ -15,7 +15,8 @@
 
 import net from 'node:net';
 import type { Connection } from '../server/connection.js';
-import { walkRdbFile, type RdbEntry } from './rdb.js';
+import { hashSlotOfString } from '../router/slot.js';
+import { rdbFileEntries } from './rdb.js';
 import { NULL_REPLID, type Replication } from './replication.js';
 
 const enum LinkState {
@@ -102,18 +103,33 @@ class Reader {
 
   /** Everything up to (not including) `mark`, which must come last in what the master sends. */
   async untilMark(mark: Buffer, progress: (got: number) => void): Promise<Buffer> {
-    let searched = 0;
+    let scanned = 0;
     for (;;) {
-      const b = this.joined();
-      const at = b.indexOf(mark, Math.max(0, searched - mark.length));
+      // only the bytes not searched yet (and the few before them a mark could straddle)
+      const from = Math.max(0, scanned - (mark.length - 1));
+      const at = this.tail(this.bytes - from).indexOf(mark);
       if (at >= 0) {
-        this.take(at + mark.length);
-        return b.subarray(0, at);
+        const b = this.joined();
+        this.take(from + at + mark.length);
+        return b.subarray(0, from + at);
       }
-      searched = b.length;
-      progress(b.length);
+      scanned = this.bytes;
+      progress(this.bytes);
       await this.more();
     }
+  }
+
+  /** A copy of the last n buffered bytes. */
+  private tail(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let o = n;
+    for (let i = this.chunks.length - 1; i >= 0 && o > 0; i--) {
+      const c = this.chunks[i]!;
+      const k = Math.min(o, c.length);
+      c.copy(out, o - k, c.length - k);
+      o -= k;
+    }
+    return out;
   }
 
   private take(n: number): void {
@@ -343,15 +359,18 @@ export class MasterLink {
     const s = this.repl.server;
     s.loading = true;
     try {
+      const t0 = Date.now();
       await s.allShards(['flushall']);
-      const batches = new Map<string, { shard: number; db: number; argv: (string | number | Buffer)[]; bytes: number }>();
+      const t1 = Date.now();
+      const batches = new Map<number, { shard: number; db: number; argv: (string | number | Buffer)[]; bytes: number }>();
       const sent: Promise<unknown>[] = [];
       const send = (b: { shard: number; db: number; argv: (string | number | Buffer)[] }): void => {
         sent.push(s.oneShard(b.shard, b.argv, b.db));
       };
-      walkRdbFile(payload, (e: RdbEntry) => {
-        const shard = s.shardOfKey(e.key);
-        const id = `${shard}:${e.db}`;
+      let n = 0;
+      for (const e of rdbFileEntries(payload)) {
+        const shard = s.shardOfSlot[hashSlotOfString(e.key)]!;
+        const id = shard * 65536 + e.db;
         let b = batches.get(id);
         if (b === undefined) {
           b = { shard, db: e.db, argv: ['rdbload', e.db], bytes: 0 };
@@ -363,9 +382,13 @@ export class MasterLink {
           send(b);
           batches.delete(id);
         }
-      });
+        // let the shards load what was sent while the rest is parsed
+        if (++n % 20_000 === 0) await new Promise((r) => setImmediate(r));
+      }
       for (const b of batches.values()) send(b);
+      const t2 = Date.now();
       await Promise.all(sent);
+      s.log.info(`MASTER <-> REPLICA sync: loaded in ${Date.now() - t0} ms (flush ${t1 - t0} ms, parse ${t2 - t1} ms, shards ${Date.now() - t2} ms)`);
     } finally {
       s.loading = false;
     }

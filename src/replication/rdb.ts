@@ -575,11 +575,11 @@ export interface RdbEntry {
 }
 
 /**
- * Walk a whole RDB file ("REDIS00xx", aux fields, SELECTDB, keys, EOF, CRC64): each key is handed to
- * `onEntry` with its value still encoded. Returns the aux fields. Throws on a malformed file or a bad
- * checksum (a zero checksum means "not computed", as Redis writes with rdbchecksum no).
+ * Walk a whole RDB file ("REDIS00xx", aux fields, SELECTDB, keys, EOF, CRC64): yields each key with
+ * its value still encoded; returns the aux fields. Throws on a malformed file or a bad checksum (a
+ * zero checksum means "not computed", as Redis writes with rdbchecksum no).
  */
-export function walkRdbFile(b: Buffer, onEntry: (e: RdbEntry) => void): Map<string, string> {
+export function* rdbFileEntries(b: Buffer): Generator<RdbEntry, Map<string, string>> {
   if (b.length < 9 || b.latin1Slice(0, 5) !== 'REDIS') throw new Error('rdb: wrong signature');
   const version = Number(b.latin1Slice(5, 9));
   if (!(version >= 1 && version <= RDB_VERSION)) throw new Error(`rdb: can't handle RDB format version ${version}`);
@@ -631,7 +631,7 @@ export function walkRdbFile(b: Buffer, onEntry: (e: RdbEntry) => void): Map<stri
         const key = r.str();
         const start = r.pos;
         skipValue(r, type);
-        onEntry({ db, key, type, value: b.subarray(start, r.pos), expireAt });
+        yield { db, key, type, value: b.subarray(start, r.pos), expireAt };
         expireAt = -1;
       }
     }

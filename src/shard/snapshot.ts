@@ -18,7 +18,7 @@ import { RdbWriter, writeEntry } from '../replication/rdb.js';
 import type { Keyspace } from './keyspace.js';
 
 /** Bytes a pull aims at before it returns. */
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 64 * 1024;
 
 export class Snapshot {
   /** Per database: 1 for slots already serialized (or not owned by this shard). */
