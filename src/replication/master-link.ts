@@ -293,11 +293,14 @@ export class MasterLink {
       const psyncId = hasHistory ? repl.replid : '?';
       const psyncOff = hasHistory ? this.offset + 1 : -1;
       s.log.info(hasHistory ? `Trying a partial resynchronization (request ${psyncId}:${psyncOff}).` : 'Partial resynchronization not possible (no cached master)');
-      socket.write(cmd('PSYNC', psyncId, psyncOff));
+      // a master handing over with FAILOVER asks the target to promote itself first
+      const failover = repl.failoverState === 'failover-in-progress';
+      socket.write(failover ? cmd('PSYNC', psyncId, psyncOff, 'FAILOVER') : cmd('PSYNC', psyncId, psyncOff));
       do l = await reader.line();
       while (l === '');
       if (l.startsWith('+FULLRESYNC')) {
         const [, id, off] = l.split(' ');
+        if (failover) repl.failoverDone();
         s.log.info(`Full resync from master: ${id}:${off}`);
         await this.fullSync(reader, id!, Number(off));
       } else if (l.startsWith('+CONTINUE')) {
@@ -312,8 +315,10 @@ export class MasterLink {
         if (repl.backlog === null) repl.createBacklog();
         s.log.info('MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.');
       } else {
+        if (failover) repl.abortFailover('Failover target rejected psync request');
         throw new Error(`Unexpected reply to PSYNC from master: ${l}`);
       }
+      if (failover) repl.failoverDone();
       if (this.socket !== socket) return;
       this.attach(socket, reader);
     } catch (e) {

@@ -128,6 +128,11 @@ export class Replication implements ReplicationHooks {
   private noReplicasSince = Date.now();
   private cronTicks = 0;
   private ackWaiters: AckWaiter[] = [];
+  /** FAILOVER: no-failover, waiting-for-sync, failover-in-progress (INFO master_failover_state). */
+  failoverState: 'no-failover' | 'waiting-for-sync' | 'failover-in-progress' = 'no-failover';
+  private failoverTarget: { host: string; port: number } | null = null;
+  private failoverEnd = 0;
+  private failoverForce = false;
   private getAckPending = false;
 
   constructor(readonly server: Server) {
@@ -252,7 +257,7 @@ export class Replication implements ReplicationHooks {
     const now = Date.now();
     if (this.cronTicks % 10 === 0) {
       // once per second
-      if (this.link === null && this.replicas.length > 0 && (this.cronTicks / 10) % cfg.int('repl-ping-replica-period') === 0) {
+      if (this.link === null && this.replicas.length > 0 && this.failoverState === 'no-failover' && (this.cronTicks / 10) % cfg.int('repl-ping-replica-period') === 0) {
         this.feedRaw(PING);
       }
       for (const r of [...this.replicas]) {
@@ -276,6 +281,7 @@ export class Replication implements ReplicationHooks {
       for (const r of this.replicas) this.checkOutputLimit(r);
     }
     this.fullSync.cron();
+    this.updateFailover();
   }
 
   private checkOutputLimit(r: ReplicaClient): void {
@@ -436,6 +442,65 @@ export class Replication implements ReplicationHooks {
     await this.server.allShards(['role', 'master']);
   }
 
+  // ---- FAILOVER ---------------------------------------------------------------------------------
+
+  findReplica(host: string, port: number): ReplicaClient | undefined {
+    return this.replicas.find((r) => r.ip === host && r.listeningPort === port);
+  }
+
+  /** FAILOVER [TO host port [FORCE]] [TIMEOUT ms]: validated by the command; starts waiting. */
+  startFailover(target: { host: string; port: number } | null, timeoutMs: number, force: boolean): void {
+    this.failoverTarget = target;
+    this.failoverEnd = timeoutMs > 0 ? Date.now() + timeoutMs : 0;
+    this.failoverForce = force;
+    this.failoverState = 'waiting-for-sync';
+    this.server.log.info(target ? `FAILOVER requested to ${target.host}:${target.port}.` : 'FAILOVER requested to any replica.');
+    this.server.setFailoverPause(true);
+  }
+
+  private updateFailover(): void {
+    if (this.failoverState !== 'waiting-for-sync') return;
+    const t = this.failoverTarget;
+    if (this.failoverEnd !== 0 && this.failoverEnd <= Date.now()) {
+      if (this.failoverForce && t) {
+        this.server.log.info(`FAILOVER to ${t.host}:${t.port} time out exceeded, failing over.`);
+        this.failoverState = 'failover-in-progress';
+        void this.replicaOf(t.host, t.port);
+      } else this.abortFailover('Replica never caught up before timeout');
+      return;
+    }
+    const offset = this.masterOffset;
+    const r = t ? this.findReplica(t.host, t.port) : this.replicas.find((x) => x.ackOffset === offset);
+    if (r && r.ackOffset === offset) {
+      this.failoverTarget = { host: r.ip, port: r.listeningPort };
+      this.failoverState = 'failover-in-progress';
+      this.server.log.info(`Failover target ${r.ip}:${r.listeningPort} is synced, failing over.`);
+      void this.replicaOf(r.ip, r.listeningPort);
+    }
+  }
+
+  /** The failover's PSYNC was answered (+CONTINUE / +FULLRESYNC): done, writes resume (refused now). */
+  failoverDone(): void {
+    if (this.failoverState === 'no-failover') return;
+    this.clearFailover();
+  }
+
+  abortFailover(why: string): void {
+    if (this.failoverState === 'no-failover') return;
+    const t = this.failoverTarget;
+    this.server.log.info(`FAILOVER to ${t ? `${t.host}:${t.port}` : 'any replica'} aborted: ${why}`);
+    if (this.failoverState === 'failover-in-progress') void this.promote();
+    this.clearFailover();
+  }
+
+  private clearFailover(): void {
+    this.failoverState = 'no-failover';
+    this.failoverTarget = null;
+    this.failoverEnd = 0;
+    this.failoverForce = false;
+    this.server.setFailoverPause(false);
+  }
+
   // ---- WAIT -------------------------------------------------------------------------------------
 
   ackedReplicas(offset: number): number {
@@ -461,7 +526,8 @@ export class Replication implements ReplicationHooks {
 
   /** Ask every replica for an ACK (once per tick however many clients wait). */
   private requestAcks(): void {
-    if (this.getAckPending) return;
+    // a GETACK would move the offset a FAILOVER waits for: replicas ACK every second anyway
+    if (this.getAckPending || this.failoverState !== 'no-failover') return;
     this.getAckPending = true;
     setImmediate(() => {
       this.getAckPending = false;
@@ -499,7 +565,7 @@ export class Replication implements ReplicationHooks {
     });
     const b = this.backlog;
     lines.push(
-      `master_failover_state:no-failover`,
+      `master_failover_state:${this.failoverState}`,
       `master_replid:${this.replid}`,
       `master_replid2:${this.replid2}`,
       `master_repl_offset:${this.masterOffset}`,

@@ -418,7 +418,7 @@ export class Server {
       return this.reject(conn, E.MASTERDOWN);
     }
     if (inMulti) return this.queueMulti(conn, cmd, args);
-    if (this.pausedUntil !== 0 && this.pausedFor(conn, cmd)) {
+    if ((this.pausedUntil !== 0 || this.failoverPause) && this.pausedFor(conn, cmd)) {
       conn.hold = Hold.Stalled;
       this.paused.add(conn);
       return false;
@@ -890,12 +890,27 @@ export class Server {
     }
   }
 
+  /** FAILOVER holds writes while the target replica catches up (apart from CLIENT PAUSE). */
+  failoverPause = false;
+
+  setFailoverPause(on: boolean): void {
+    this.failoverPause = on;
+    if (!on && this.pausedUntil === 0) {
+      for (const c of this.paused) if (c.hold === Hold.Stalled) c.hold = Hold.None;
+      for (const c of this.paused) this.resume(c);
+      this.paused.clear();
+      this.scheduleTick();
+    }
+  }
+
   /** Connections held by CLIENT PAUSE. */
   private readonly paused = new Set<Connection>();
 
   /** True if this command must wait for CLIENT PAUSE to end. */
   private pausedFor(conn: Connection, cmd: Command): boolean {
-    if (this.pausedUntil === 0 || conn.isMaster || conn.isReplica) return false;
+    if (conn.isMaster || conn.isReplica) return false;
+    if (this.failoverPause && (cmd.flags & (F.WRITE | F.MAY_REPLICATE)) !== 0) return true;
+    if (this.pausedUntil === 0) return false;
     if (this.pausedUntil <= Date.now()) return false;
     if (this.pauseMode === 'all') return true;
     return (cmd.flags & (F.WRITE | F.MAY_REPLICATE)) !== 0;

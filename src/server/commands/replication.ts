@@ -4,7 +4,7 @@
  */
 
 import { CommandError } from '../../resp/errors.js';
-import type { Replication } from '../../replication/replication.js';
+import { ReplicaState, type Replication } from '../../replication/replication.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { execRunning } from './transactions.js';
 
@@ -14,6 +14,7 @@ function repl(c: MainCtx): Replication {
 
 async function replicaof(c: MainCtx): Promise<void> {
   const r = repl(c);
+  if (r.failoverState !== 'no-failover') throw new CommandError('ERR REPLICAOF not allowed while failing over.');
   const host = c.args.str(1);
   const portArg = c.args.str(2);
   if (host.toLowerCase() === 'no' && portArg.toLowerCase() === 'one') {
@@ -74,12 +75,59 @@ export const handlers: Record<string, MainHandler> = {
     else if (res !== 'noreply') throw new CommandError(res);
   },
 
-  psync(c) {
+  async psync(c) {
+    if (c.conn.isReplica) return;
+    const r = repl(c);
+    if (c.argc > 3 && c.args.is(3, 'failover')) {
+      // a master handing over to us (its FAILOVER): promote ourselves if we follow its history
+      c.server.log.warn(`Failover request received for replid ${c.args.str(1)}.`);
+      if (r.link === null) throw new CommandError("ERR PSYNC FAILOVER can't be sent to a master.");
+      if (c.args.str(1) !== r.replid) throw new CommandError('ERR PSYNC FAILOVER replid must match my replid.');
+      await r.promote();
+      c.server.log.info(`MASTER MODE enabled (failover request from 'id=${c.conn.id} addr=${c.conn.addr}')`);
+    }
+    if (r.failoverState !== 'no-failover') throw new CommandError("NOMASTERLINK Can't SYNC while failing over");
     const off = Number(c.args.str(2));
     if (!/^-?[0-9]+$/.test(c.args.str(2))) throw new CommandError('ERR value is not an integer or out of range');
-    if (c.conn.isReplica) return;
     const err = repl(c).psync(c.conn, c.args.str(1), off, false);
     if (err !== null) throw new CommandError(err);
+  },
+
+  failover(c) {
+    const r = repl(c);
+    if (c.argc === 2 && c.args.is(1, 'abort')) {
+      if (r.failoverState === 'no-failover') throw new CommandError('ERR No failover in progress.');
+      r.abortFailover('Failover manually aborted');
+      c.w.ok();
+      return;
+    }
+    let timeout = 0;
+    let force = false;
+    let target: { host: string; port: number } | null = null;
+    for (let j = 1; j < c.argc; j++) {
+      if (c.args.is(j, 'timeout') && j + 1 < c.argc && timeout === 0) {
+        timeout = c.args.int(j + 1, 'ERR value is not an integer or out of range');
+        if (timeout <= 0) throw new CommandError('ERR FAILOVER timeout must be greater than 0');
+        j++;
+      } else if (c.args.is(j, 'to') && j + 2 < c.argc && target === null) {
+        const port = c.args.int(j + 2, 'ERR value is not an integer or out of range');
+        target = { host: c.args.str(j + 1), port };
+        j += 2;
+      } else if (c.args.is(j, 'force') && !force) {
+        force = true;
+      } else throw new CommandError('ERR syntax error');
+    }
+    if (r.failoverState !== 'no-failover') throw new CommandError('ERR FAILOVER already in progress.');
+    if (r.link !== null) throw new CommandError('ERR FAILOVER is not valid when server is a replica.');
+    if (r.replicas.length === 0) throw new CommandError('ERR FAILOVER requires connected replicas.');
+    if (force && (timeout === 0 || target === null)) throw new CommandError('ERR FAILOVER with force option requires both a timeout and target HOST and IP.');
+    if (target !== null) {
+      const t = r.findReplica(target.host, target.port);
+      if (t === undefined) throw new CommandError('ERR FAILOVER target HOST and PORT is not a replica.');
+      if (t.state !== ReplicaState.Online) throw new CommandError('ERR FAILOVER target replica is not online.');
+    }
+    r.startFailover(target, timeout, force);
+    c.w.ok();
   },
 
   sync(c) {

@@ -13,8 +13,8 @@ import Redis from 'ioredis';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, haveBinaries, startRedis, startShardis, waitFor, type Proc } from '../test/helpers/server.js';
-import { startSentinel } from '../test/helpers/sentinel.js';
+import { freePort, haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { startSentinel } from './helpers/sentinel.js';
 
 const HAVE = haveBinaries('redis-sentinel', 'redis-server');
 const REFERENCE = process.env.HA_REFERENCE === 'redis';
