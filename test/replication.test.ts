@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import Redis from 'ioredis';
-import { startShardis, waitFor, type Proc } from './helpers/server.js';
+import { freePort, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { contents, differences, info, waitInSync } from './helpers/replication.js';
 
 const FAST = ['--repl-diskless-sync-delay', '0'];
@@ -254,6 +254,29 @@ describe('links dropped, masters lost, replicas promoted', () => {
     expect(st.sync_full).toBe('0');
     const ai = await info(a.c);
     expect(ai.master_replid2).not.toBe('0'.repeat(40));
+  });
+
+  it('a master restarted with a new history answers the old replid with a full sync (sync_partial_err)', async () => {
+    const port = await freePort();
+    const m1 = await startShardis({ args: FAST, port });
+    const r = await shardis(['--replicaof', '127.0.0.1', String(port)]);
+    const c1 = new Redis({ port });
+    await c1.set('old', '1');
+    await waitInSync(c1, r.c);
+    c1.disconnect();
+    await m1.kill();
+    const m2 = await startShardis({ args: FAST, port });
+    procs.push(m2);
+    const c2 = new Redis({ port });
+    clients.push(c2);
+    await c2.set('new', '2');
+    await waitInSync(c2, r.c);
+    const st = await info(c2, 'stats');
+    expect(st.sync_partial_err).toBe('1');
+    expect(st.sync_full).toBe('1');
+    // the replica now holds exactly the new master's data
+    expect(await r.c.get('old')).toBeNull();
+    expect(await r.c.get('new')).toBe('2');
   });
 
   it('a replica of a replica (chained) gets the same data', async () => {
