@@ -54,7 +54,7 @@ const rows = [];
 for (const size of [16, 512]) {
   const buf = pipeline(size);
   if (frameShardis(buf) !== PIPELINE || frameRedisParser(buf) !== PIPELINE) throw new Error('framing mismatch');
-  const bench = new Bench({ time: 1000, warmupTime: 200 });
+  const bench = new Bench({ time: process.argv.includes('--quick') ? 50 : 1000, warmupTime: process.argv.includes('--quick') ? 20 : 200 });
   bench.add(`shardis RequestFramer, ${size}B values`, () => frameShardis(buf));
   bench.add(`redis-parser, ${size}B values`, () => frameRedisParser(buf));
   await bench.run();

@@ -10,6 +10,9 @@ import { RespWriter } from '../dist/resp/writer.js';
 import { createRingBuffer, RingConsumer, RingProducer } from '../dist/ipc/ring.js';
 import { Keyspace } from '../dist/shard/keyspace.js';
 
+// --quick (CI): short runs and 100k keys, only to prove the suite works
+const QUICK = process.argv.includes('--quick');
+const TIME = QUICK ? 50 : 500;
 const results = [];
 function collect(bench, unitsPerOp = 1, unit = 'op') {
   for (const t of bench.tasks) {
@@ -24,7 +27,7 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
   const w = new RespWriter(64 * 1024);
   const v = 'x'.repeat(16);
   const big = 'y'.repeat(512);
-  const bench = new Bench({ time: 500 });
+  const bench = new Bench({ time: TIME });
   bench.add('RespWriter: 100 x bulk(16B)', () => {
     w.reset();
     for (let i = 0; i < 100; i++) w.bulk(v);
@@ -48,7 +51,7 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
 
 // ---- ring, same thread, batches of 1/16/128 records of 40 bytes
 {
-  const bench = new Bench({ time: 500 });
+  const bench = new Bench({ time: TIME });
   const payload = Buffer.alloc(40, 1);
   for (const batch of [1, 16, 128]) {
     const sab = createRingBuffer(1 << 20);
@@ -118,18 +121,18 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
 {
   const ks = new Keyspace(16, { expired() {}, modified() {}, ready() {} });
   const db = ks.db(0);
-  const KEYS = 1_000_000;
+  const KEYS = QUICK ? 100_000 : 1_000_000;
   const names = Array.from({ length: KEYS }, (_, i) => `key:${i}`);
   for (const k of names) db.set(k, 'v'.repeat(16));
   let i = 0;
-  const bench = new Bench({ time: 500 });
-  bench.add('keyspace GET (1M keys)', () => {
+  const bench = new Bench({ time: TIME });
+  bench.add(`keyspace GET (${KEYS / 1e6}M keys)`, () => {
     db.get(names[(i = (i + 7919) % KEYS)]);
   });
-  bench.add('keyspace SET (1M keys)', () => {
+  bench.add(`keyspace SET (${KEYS / 1e6}M keys)`, () => {
     db.set(names[(i = (i + 7919) % KEYS)], 'w'.repeat(16));
   });
-  bench.add('keyspace INCR (1M keys)', () => {
+  bench.add(`keyspace INCR (${KEYS / 1e6}M keys)`, () => {
     const k = names[(i = (i + 7919) % KEYS)];
     const v = db.get(k);
     db.set(k, typeof v === 'number' ? v + 1 : 1, true);
@@ -138,18 +141,36 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
   collect(bench);
 }
 
-// ---- snapshot encoding (DUMP/RDB entries), when the codec exports rdbEntry
-try {
+// ---- snapshot encoding: RDB key entries as a full sync writes them, and the payload's CRC64
+{
   const rdb = await import('../dist/replication/rdb.js');
-  if (typeof rdb.rdbEntry === 'function') {
-    const bench = new Bench({ time: 500 });
-    bench.add('rdbEntry string 16B', () => rdb.rdbEntry('key:123456', 'v'.repeat(16), 0));
-    bench.add('rdbEntry integer', () => rdb.rdbEntry('key:123456', 123456789, 0));
-    await bench.run();
-    collect(bench);
-  }
-} catch (e) {
-  console.log(`snapshot encoding: skipped (${e.code ?? e.message})`);
+  const { ListValue } = await import('../dist/shard/values/list.js');
+  const { HashValue } = await import('../dist/shard/values/hash.js');
+  const w = new rdb.RdbWriter(1 << 20);
+  const v16 = 'v'.repeat(16);
+  const list = ListValue.from(Array.from({ length: 100 }, (_, i) => `item-${i}`));
+  const hash = HashValue.from(Array.from({ length: 50 }, (_, i) => [`f${i}`, `value-${i}`]));
+  const mb = Buffer.alloc(1 << 20, 7);
+  const bench = new Bench({ time: TIME });
+  bench.add('RDB entry: string 16B x 1000', () => {
+    w.reset();
+    for (let i = 0; i < 1000; i++) rdb.writeEntry(w, 'key:123456', v16, -1);
+  });
+  bench.add('RDB entry: integer x 1000', () => {
+    w.reset();
+    for (let i = 0; i < 1000; i++) rdb.writeEntry(w, 'key:123456', 123456789, -1);
+  });
+  bench.add('RDB entry: list of 100 x 10', () => {
+    w.reset();
+    for (let i = 0; i < 10; i++) rdb.writeEntry(w, 'list:1', list, -1);
+  });
+  bench.add('RDB entry: hash of 50 x 10', () => {
+    w.reset();
+    for (let i = 0; i < 10; i++) rdb.writeEntry(w, 'hash:1', hash, 1_800_000_000_000);
+  });
+  bench.add('CRC64 of 1 MB', () => rdb.crc64(mb));
+  await bench.run();
+  collect(bench);
 }
 
 fs.mkdirSync('bench-results', { recursive: true });
