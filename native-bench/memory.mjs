@@ -12,7 +12,7 @@ import { startServer, stopServer } from './run.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name, d) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
-const KEYS = opt('--keys', 1_000_000);
+const KEYS = opt('--keys', args.includes('--quick') ? 50_000 : 1_000_000);
 const SHARDS = opt('--shards', Math.max(1, os.cpus().length - 1));
 
 function rssBytes(pid) {

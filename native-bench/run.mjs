@@ -41,7 +41,9 @@ export async function startServer(kind, shards, extra = []) {
     kind === 'shardis'
       ? [path.join(ROOT, 'dist/main.js'), '--port', String(port), '--shards', String(shards), '--save', '', '--loglevel', 'warning', ...extra]
       : ['--port', String(port), '--save', '', '--appendonly', 'no', ...extra];
-  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // redis-server in a directory of its own: a replica writes the payload it receives as dump.rdb
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-bench-'));
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   proc.stdout.resume();
   proc.stderr.resume();
   for (let i = 0; i < 200; i++) {

@@ -9,6 +9,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MAIN = path.join(ROOT, 'dist/main.js');
@@ -124,7 +126,10 @@ export async function startRedis(args: string[] = [], cwd?: string, fixedPort?: 
   // a config file, if any, must come first (redis-server syntax)
   const conf = args.length > 0 && !args[0]!.startsWith('--') ? [args[0]!] : [];
   const rest = conf.length > 0 ? args.slice(1) : args;
-  const proc = spawn('redis-server', [...conf, '--port', String(port), '--save', '', '--appendonly', 'no', ...rest], { cwd: cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // its own directory unless one is given: a replica writes the payload it receives as dump.rdb there,
+  // and a later redis-server started in the same directory would load it
+  const dir = cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-redis-'));
+  const proc = spawn('redis-server', [...conf, '--port', String(port), '--save', '', '--appendonly', 'no', ...rest], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   return new Promise((resolve, reject) => {
     let done = false;
