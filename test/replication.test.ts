@@ -202,7 +202,7 @@ describe('full sync of a large keyspace while writes go on', () => {
     expect(a.size).toBeGreaterThan(190_000);
     expect(differences(a, b)).toEqual([]);
     expect(b.size).toBe(a.size);
-  });
+  }, 240_000);
 });
 
 describe('links dropped, masters lost, replicas promoted', () => {

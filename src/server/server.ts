@@ -544,7 +544,9 @@ export class Server {
     let shard = -1;
     let multi = false;
     let positions: number[] | null = null;
-    if (!(cmd.flags & F.MOVABLE_KEYS) && !args.inline && !f.inline) {
+    if (!(cmd.flags & F.MOVABLE_KEYS) && (cmd.firstKey <= 0 || cmd.step <= 0)) {
+      // a command without key arguments (a step of 0 would never end the loop below): shard 0
+    } else if (!(cmd.flags & F.MOVABLE_KEYS) && !args.inline && !f.inline) {
       const argc = args.argc;
       const last = cmd.lastKey < 0 ? argc + cmd.lastKey : Math.min(cmd.lastKey, argc - 1);
       const starts = f.argStart;
