@@ -8,8 +8,8 @@
  * LIST (1: length + elements), SET (2), ZSET_2 (5: member + binary double), HASH (4).
  * Decoding reads what redis-server 7.0 DUMPs: strings (raw, int, LZF-compressed), LIST_QUICKLIST_2
  * (listpack and plain nodes), LIST, SET, SET_INTSET, HASH, HASH_LISTPACK, ZSET_2, ZSET (string
- * scores), ZSET_LISTPACK. Not yet: ziplist-era types (10, 12, 13, 14) and zipmap (9), which only
- * RDB files from Redis < 7 contain.
+ * scores), ZSET_LISTPACK, and the encodings of Redis < 7: zipmap (9), ziplist lists, sorted sets and
+ * hashes (10, 12, 13) and quicklists of ziplists (14).
  */
 
 import type { Value } from '../shard/values/types.js';
@@ -27,7 +27,12 @@ const T_SET = 2;
 const T_ZSET = 3;
 const T_HASH = 4;
 const T_ZSET_2 = 5;
+const T_HASH_ZIPMAP = 9;
+const T_LIST_ZIPLIST = 10;
 const T_SET_INTSET = 11;
+const T_ZSET_ZIPLIST = 12;
+const T_HASH_ZIPLIST = 13;
+const T_LIST_QUICKLIST = 14;
 const T_HASH_LISTPACK = 16;
 const T_ZSET_LISTPACK = 17;
 const T_LIST_QUICKLIST_2 = 18;
@@ -375,6 +380,84 @@ export function listpackEntries(lp: Buffer): string[] {
   return out;
 }
 
+/** Elements of a ziplist (Redis < 7 encodings): strings, integers in their decimal form. */
+export function ziplistEntries(zl: Buffer): string[] {
+  if (zl.length < 11) throw new Error('rdb: bad ziplist');
+  const out: string[] = [];
+  let p = 10;
+  for (;;) {
+    if (p >= zl.length) throw new Error('rdb: ziplist overrun');
+    if (zl[p] === 0xff) break;
+    p += zl[p] === 0xfe ? 5 : 1; // previous entry length
+    const enc = zl[p]!;
+    const kind = enc >> 6;
+    if (kind === 0) {
+      const n = enc & 0x3f;
+      out.push(zl.latin1Slice(p + 1, p + 1 + n));
+      p += 1 + n;
+    } else if (kind === 1) {
+      const n = ((enc & 0x3f) << 8) | zl[p + 1]!;
+      out.push(zl.latin1Slice(p + 2, p + 2 + n));
+      p += 2 + n;
+    } else if (kind === 2) {
+      const n = zl.readUInt32BE(p + 1);
+      out.push(zl.latin1Slice(p + 5, p + 5 + n));
+      p += 5 + n;
+    } else if (enc === 0xc0) {
+      out.push(String(zl.readInt16LE(p + 1)));
+      p += 3;
+    } else if (enc === 0xd0) {
+      out.push(String(zl.readInt32LE(p + 1)));
+      p += 5;
+    } else if (enc === 0xe0) {
+      out.push(String(zl.readBigInt64LE(p + 1)));
+      p += 9;
+    } else if (enc === 0xf0) {
+      out.push(String(zl.readIntLE(p + 1, 3)));
+      p += 4;
+    } else if (enc === 0xfe) {
+      out.push(String(zl.readInt8(p + 1)));
+      p += 2;
+    } else if (enc >= 0xf1 && enc <= 0xfd) {
+      out.push(String((enc & 0x0f) - 1));
+      p += 1;
+    } else throw new Error('rdb: bad ziplist entry');
+  }
+  return out;
+}
+
+/** Field/value pairs of a zipmap (hashes saved by Redis < 2.6). */
+function zipmapEntries(zm: Buffer): string[] {
+  const out: string[] = [];
+  let p = 1;
+  const len = (): number => {
+    const b = zm[p]!;
+    if (b < 254) {
+      p += 1;
+      return b;
+    }
+    if (b === 254) {
+      const n = zm.readUInt32LE(p + 1);
+      p += 5;
+      return n;
+    }
+    return -1;
+  };
+  for (;;) {
+    if (p >= zm.length) throw new Error('rdb: zipmap overrun');
+    const klen = len();
+    if (klen < 0) break;
+    out.push(zm.latin1Slice(p, p + klen));
+    p += klen;
+    const vlen = len();
+    if (vlen < 0) throw new Error('rdb: bad zipmap');
+    const free = zm[p++]!;
+    out.push(zm.latin1Slice(p, p + vlen));
+    p += vlen + free;
+  }
+  return out;
+}
+
 function intsetEntries(b: Buffer): string[] {
   const enc = b.readUInt32LE(0);
   const n = b.readUInt32LE(4);
@@ -410,6 +493,26 @@ function readValue(r: In, type: number): Value {
       for (let i = 0; i < n; i++) items.push(r.str());
       return ListValue.from(items);
     }
+    case T_LIST_ZIPLIST:
+      return ListValue.from(ziplistEntries(r.strBuf()));
+    case T_LIST_QUICKLIST: {
+      const nodes = r.len();
+      const items: string[] = [];
+      for (let i = 0; i < nodes; i++) items.push(...ziplistEntries(r.strBuf()));
+      return ListValue.from(items);
+    }
+    case T_HASH_ZIPMAP:
+      return HashValue.from(pairs(zipmapEntries(r.strBuf()), (a, b) => [a, b] as [string, string]));
+    case T_HASH_ZIPLIST:
+      return HashValue.from(pairs(ziplistEntries(r.strBuf()), (a, b) => [a, b] as [string, string]));
+    case T_ZSET_ZIPLIST:
+      return ZSetValue.from(
+        pairs(ziplistEntries(r.strBuf()), (m, sc) => {
+          const d = parseDouble(sc);
+          if (d === null || Number.isNaN(d)) throw new Error('rdb: bad score');
+          return [m, d] as [string, number];
+        }),
+      );
     case T_LIST_QUICKLIST_2: {
       const nodes = r.len();
       const items: string[] = [];
