@@ -365,6 +365,45 @@ describe('replication options', () => {
     expect(fs.readFileSync(conf, 'utf8')).not.toMatch(/^replicaof /m);
   });
 
+  it('repl-ping-replica-period: the master PINGs its replicas through the stream', async () => {
+    const m = await shardis(['--repl-ping-replica-period', '1'], 1);
+    const r = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)]);
+    await waitInSync(m.c, r.c);
+    const before = Number((await info(m.c)).master_repl_offset);
+    // no writes: only PINGs ("*1\r\n$4\r\nPING\r\n", 14 bytes) move the offset
+    const after = await waitFor(async () => {
+      const o = Number((await info(m.c)).master_repl_offset);
+      return o >= before + 28 ? o : 0;
+    }, 'two PINGs in the stream');
+    expect((after - before) % 14).toBe(0);
+    await waitInSync(m.c, r.c);
+  });
+
+  it('repl-backlog-ttl: the backlog is freed once no replica is left for that long', async () => {
+    const m = await shardis(['--repl-backlog-ttl', '1'], 1);
+    const r = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)]);
+    await waitInSync(m.c, r.c);
+    expect((await info(m.c)).repl_backlog_active).toBe('1');
+    await r.c.replicaof('NO', 'ONE');
+    await waitFor(async () => (await info(m.c)).connected_slaves === '0', 'the replica to leave');
+    await waitFor(async () => (await info(m.c)).repl_backlog_active === '0', 'the backlog to be freed');
+  });
+
+  it('replica-read-only no: a replica takes writes locally and does not pass them on', async () => {
+    const m = await shardis([], 1);
+    const mid = await shardis(['--replicaof', '127.0.0.1', String(m.p.port), '--replica-read-only', 'no']);
+    const leaf = await shardis(['--replicaof', '127.0.0.1', String(mid.p.port)]);
+    await waitInSync(m.c, mid.c);
+    await waitInSync(mid.c, leaf.c);
+    expect(await mid.c.set('local', '1')).toBe('OK');
+    await m.c.set('from-master', '1');
+    await waitInSync(m.c, mid.c);
+    await waitInSync(mid.c, leaf.c);
+    expect(await leaf.c.get('from-master')).toBe('1');
+    expect(await leaf.c.get('local')).toBeNull();
+    expect(await m.c.get('local')).toBeNull();
+  });
+
   it('REPLICAOF argument errors are the ones of Redis', async () => {
     const m = await shardis([], 1);
     await expect(m.c.replicaof('127.0.0.1', 'notaport')).rejects.toThrow('ERR Invalid master port');
