@@ -64,6 +64,15 @@ async function stream(c: Redis, tag: string): Promise<void> {
   await c.select(0);
 }
 
+/** The replica got the 'pre' keys by full sync; then the stream carries writes to them and new keys. */
+async function session(m: Redis, r: Redis): Promise<void> {
+  await waitInSync(m, r);
+  await stream(m, 'pre');
+  await fill(m, 'post');
+  await stream(m, 'post');
+  await waitInSync(m, r);
+}
+
 describe.skipIf(!HAVE)('redis-server 7 as a replica of shardis', () => {
   it('converges to identical data: full sync payload and the stream after it', async () => {
     const mp = await startShardis({ args: FAST, shards: 4 });
@@ -73,11 +82,7 @@ describe.skipIf(!HAVE)('redis-server 7 as a replica of shardis', () => {
     const rp = await startRedis(['--replicaof', '127.0.0.1', String(mp.port)]);
     procs.push(rp);
     const r = client(rp);
-    await waitInSync(m, r);
-    await stream(m, 'pre');
-    await fill(m, 'post');
-    await stream(m, 'post');
-    await waitInSync(m, r);
+    await session(m, r);
     const [a, b] = await Promise.all([contents(m), contents(r)]);
     expect(a.size).toBeGreaterThan(1000);
     expect(differences(a, b)).toEqual([]);
@@ -98,11 +103,7 @@ describe.skipIf(!HAVE)('shardis as a replica of redis-server 7', () => {
     const rp = await startShardis({ args: ['--replicaof', '127.0.0.1', String(mp.port)], shards: 2 });
     procs.push(rp);
     const r = client(rp);
-    await waitInSync(m, r);
-    await stream(m, 'pre');
-    await fill(m, 'post');
-    await stream(m, 'post');
-    await waitInSync(m, r);
+    await session(m, r);
     expect(differences(await contents(m), await contents(r))).toEqual([]);
     await r.select(3);
     expect(await r.get('post:db3')).toBe('three');
