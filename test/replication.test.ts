@@ -404,6 +404,25 @@ describe('replication options', () => {
     expect(await m.c.get('local')).toBeNull();
   });
 
+  it('repl-diskless-sync-delay: replicas wait (state wait_bgsave, newline keep-alives) and share one snapshot', async () => {
+    const m = await shardis(['--repl-diskless-sync-delay', '4'], 1);
+    await m.c.set('k', 'v');
+    const a = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)]);
+    const b = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)]);
+    const mi = await waitFor(async () => {
+      const x = await info(m.c);
+      return x.slave1 ? x : null;
+    }, 'both replicas registered');
+    expect(mi.slave0).toContain('state=wait_bgsave');
+    expect(mi.slave1).toContain('state=wait_bgsave');
+    await waitInSync(m.c, a.c);
+    await waitInSync(m.c, b.c);
+    expect(await a.c.get('k')).toBe('v');
+    expect(await b.c.get('k')).toBe('v');
+    // one snapshot served both
+    expect(m.p.output().match(/Starting BGSAVE for SYNC/g)).toHaveLength(1);
+  });
+
   it('REPLICAOF argument errors are the ones of Redis', async () => {
     const m = await shardis([], 1);
     await expect(m.c.replicaof('127.0.0.1', 'notaport')).rejects.toThrow('ERR Invalid master port');
