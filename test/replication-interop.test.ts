@@ -10,6 +10,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
+import { spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { contents, differences, info, waitInSync } from './helpers/replication.js';
@@ -107,6 +108,29 @@ describe.skipIf(!HAVE)('shardis as a replica of redis-server 7', () => {
     expect(differences(await contents(m), await contents(r))).toEqual([]);
     await r.select(3);
     expect(await r.get('post:db3')).toBe('three');
+  });
+});
+
+describe.skipIf(!haveBinaries('redis-cli'))('redis-cli --replica', () => {
+  it('syncs (SYNC, EOF-marked payload, ACK) and prints the commands of the stream', async () => {
+    const mp = await startShardis({ args: FAST });
+    procs.push(mp);
+    const m = client(mp);
+    await m.set('before', '1');
+    const cli = spawn('redis-cli', ['-p', String(mp.port), '--replica'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    cli.stdout.on('data', (d) => (out += d));
+    cli.stderr.on('data', (d) => (out += d));
+    try {
+      await waitFor(() => out.includes('Logging commands from master'), 'the sync to end');
+      await waitFor(async () => (await info(m)).slave0?.includes('state=online'), 'redis-cli online');
+      await m.set('after', '2');
+      await m.rpush('list', 'x');
+      await waitFor(() => out.includes('"rpush","list","x"'), 'the stream in redis-cli');
+      expect(out).toContain('"set","after","2"');
+    } finally {
+      cli.kill();
+    }
   });
 });
 

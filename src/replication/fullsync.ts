@@ -107,7 +107,10 @@ export class FullSync {
     // 3. the payload
     const eofMode = this.group.every((r) => r.capaEof);
     const mark = randomHex(40);
-    for (const r of this.group) r.write(Buffer.from(`+FULLRESYNC ${repl.replid} ${offset}\r\n${eofMode ? `$EOF:${mark}\r\n` : ''}`));
+    for (const r of this.group) {
+      const head = r.preSync ? '' : `+FULLRESYNC ${repl.replid} ${offset}\r\n`;
+      r.write(Buffer.from(`${head}${eofMode ? `$EOF:${mark}\r\n` : ''}`));
+    }
     const crc = new Crc64();
     const whole: Buffer[] = [];
     const out = async (b: Buffer): Promise<void> => {

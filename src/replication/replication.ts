@@ -53,6 +53,8 @@ export class ReplicaClient {
     readonly announcedIp: string | null,
     readonly capaEof: boolean,
     readonly capaPsync2: boolean,
+    /** Came with SYNC (old protocol, redis-cli --replica): no +FULLRESYNC line before the payload. */
+    readonly preSync = false,
   ) {}
 
   get ip(): string {
@@ -351,7 +353,7 @@ export class Replication implements ReplicationHooks {
     const rc = this.replConfs.get(conn) ?? { port: 0, ip: null, eof: false, psync2: false };
     conn.flush();
     conn.isReplica = true;
-    const r = new ReplicaClient(conn, rc.port, rc.ip, rc.eof && !isSync, rc.psync2 && !isSync);
+    const r = new ReplicaClient(conn, rc.port, rc.ip, rc.eof, rc.psync2 && !isSync, isSync);
     const st = this.server.stats;
     this.server.log.info(`Replica ${r.ip}:${r.listeningPort} asks for synchronization`);
     if (!isSync && this.tryPartial(r, replid, offset)) {
