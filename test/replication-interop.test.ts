@@ -10,7 +10,10 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import Redis from 'ioredis';
 import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { contents, differences, info, waitInSync } from './helpers/replication.js';
@@ -131,6 +134,24 @@ describe.skipIf(!haveBinaries('redis-cli'))('redis-cli --replica', () => {
     } finally {
       cli.kill();
     }
+  });
+});
+
+describe.skipIf(!haveBinaries('redis-cli', 'redis-check-rdb'))('redis-cli --rdb', () => {
+  it('downloads a snapshot that redis-check-rdb accepts (checksum, keys, expiry)', async () => {
+    const mp = await startShardis({ args: FAST, shards: 2 });
+    procs.push(mp);
+    const m = client(mp);
+    await fill(m, 'rdb');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-rdb-')), 'dump.rdb');
+    const dl = spawnSync('redis-cli', ['-p', String(mp.port), '--rdb', file], { encoding: 'utf8', timeout: 30_000 });
+    expect(dl.stderr + dl.stdout).toContain('Transfer finished with success');
+    const check = spawnSync('redis-check-rdb', [file], { encoding: 'utf8', timeout: 30_000 });
+    const out = check.stdout + check.stderr;
+    expect(out).toContain('Checksum OK');
+    expect(out).toContain('RDB looks OK');
+    expect(out).toContain(`${await m.dbsize()} keys read`);
+    expect(out).toContain('1 expires');
   });
 });
 
