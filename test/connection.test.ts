@@ -60,6 +60,11 @@ config bogus
 debug sleep 0
 debug bogus
 command getkeys get a
+command getkeysandflags lmove a b left right
+command getkeysandflags zunionstore d 2 a b
+command getkeysandflags set a b
+command getkeysandflags set a b get
+command getkeysandflags blmpop 0 2 a b left
 command getkeys mset a 1 b 2
 command getkeys bogus a
 command getkeys ping
@@ -233,5 +238,132 @@ describe('DEBUG is refused unless enable-debug-command allows it (as Redis 7)', 
     } finally {
       await s.stop();
     }
+  });
+});
+
+/*
+ * COMMAND DOCS: shardis writes its own summaries, complexities and history notes, so those are checked
+ * for presence; everything clients build on (argument trees with names, types, tokens, key-spec
+ * indexes, flags and versions; since, group, doc flags, deprecation versions, history versions) must
+ * equal what redis-server 7 reports, for every command shardis implements.
+ */
+describe.skipIf(!haveRedis)('COMMAND DOCS against redis-server', () => {
+  type Doc = Record<string, unknown>;
+  const toMap = (a: unknown[]): Doc => {
+    const o: Doc = {};
+    for (let i = 0; i < a.length; i += 2) o[a[i] as string] = a[i + 1];
+    return o;
+  };
+  const arg = (a: unknown[]): Doc => {
+    const o = toMap(a);
+    if (o.arguments) o.arguments = (o.arguments as unknown[][]).map(arg);
+    return o;
+  };
+  /** The interface part of a docs map: prose replaced by whether it is there. */
+  const shape = (a: unknown[]): Doc => {
+    const o = toMap(a);
+    if (o.arguments) o.arguments = (o.arguments as unknown[][]).map(arg);
+    if (o.history) o.history = (o.history as string[][]).map(([v]) => v);
+    for (const k of ['summary', 'complexity', 'replaced_by']) if (k in o) o[k] = typeof o[k] === 'string' && (o[k] as string).length > 0;
+    if (o.subcommands) {
+      const subs = toMap(o.subcommands as unknown[]);
+      for (const k of Object.keys(subs)) subs[k] = shape(subs[k] as unknown[]);
+      o.subcommands = subs;
+    }
+    return o;
+  };
+
+  let srv: Proc;
+  let ref: Proc;
+  beforeAll(async () => {
+    [srv, ref] = await Promise.all([startShardis(), startRedis()]);
+  });
+  afterAll(async () => {
+    await srv.stop();
+    await ref.stop();
+  });
+
+  it('every command shardis has: same argument trees, versions, groups and doc flags; a summary and complexity', async () => {
+    const a = new Redis({ port: srv.port });
+    const b = new Redis({ port: ref.port });
+    try {
+      const ours = toMap((await a.call('COMMAND', 'DOCS')) as unknown[]);
+      const names = Object.keys(ours).sort();
+      expect(names.length).toBe(await a.command('COUNT'));
+      const theirs = toMap((await b.call('COMMAND', 'DOCS', ...names)) as unknown[]);
+      const differ: string[] = [];
+      for (const n of names) {
+        const mine = shape(ours[n] as unknown[]);
+        const want = shape(theirs[n] as unknown[]);
+        // shardis implements a subset of some containers' subcommands (CLIENT, CONFIG, ...)
+        if (mine.subcommands && want.subcommands) {
+          const keep = want.subcommands as Doc;
+          for (const k of Object.keys(keep)) if (!(k in (mine.subcommands as Doc))) delete keep[k];
+        }
+        try {
+          expect(mine).toEqual(want);
+        } catch {
+          differ.push(n);
+        }
+      }
+      expect(differ).toEqual([]);
+      // spot checks of the prose being there and of the RESP3 shape through a raw client
+      const set = shape(ours.set as unknown[]);
+      expect(set.summary).toBe(true);
+      expect(set.complexity).toBe(true);
+      expect((set.arguments as Doc[]).map((x) => x.name)).toEqual(['key', 'value', 'condition', 'get', 'expiration']);
+    } finally {
+      a.disconnect();
+      b.disconnect();
+    }
+  });
+
+  it('COMMAND INFO equals redis-server for every command shardis has (key-spec notes present where Redis has them)', async () => {
+    const a = new Redis({ port: srv.port });
+    const b = new Redis({ port: ref.port });
+    /** notes prose -> true; subcommands sorted by name and limited to `only` */
+    const norm = (info: unknown[], only?: Set<string>): unknown[] => {
+      const out = [...info];
+      out[8] = (info[8] as unknown[][]).map((spec) => {
+        const m = toMap(spec);
+        if ('notes' in m) m.notes = true;
+        return m;
+      });
+      const subs = (info[9] as unknown[][]).filter((x) => !only || only.has(x[0] as string));
+      out[9] = subs.map((x) => norm(x)).sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+      return out;
+    };
+    try {
+      const names = ((await a.command('LIST')) as string[]).filter((n) => !n.includes('|'));
+      const all = new Set((await a.command('LIST')) as string[]);
+      const ours = (await a.command('INFO', ...names)) as unknown[][];
+      const theirs = (await b.command('INFO', ...names)) as unknown[][];
+      const differ = names.filter((_, i) => JSON.stringify(norm(ours[i]!)) !== JSON.stringify(norm(theirs[i]!, all)));
+      expect(differ).toEqual([]);
+      const set = toMap(((ours[names.indexOf('set')]![8] as unknown[][])[0]) as unknown[]);
+      expect(typeof set.notes).toBe('string');
+    } finally {
+      a.disconnect();
+      b.disconnect();
+    }
+  });
+
+  it('RESP3: doc and argument flags are sets, history entries pairs', async () => {
+    const r = await RawClient.connect(srv.port);
+    r.send('HELLO', '3');
+    await r.readRaw();
+    r.send('COMMAND', 'DOCS', 'getset');
+    const raw = await r.readRaw();
+    r.close();
+    expect(raw).toContain('$9\r\ndoc_flags\r\n~1\r\n+deprecated\r\n');
+    expect(raw).toContain('$16\r\ndeprecated_since\r\n$5\r\n6.2.0\r\n');
+    const r2 = await RawClient.connect(srv.port);
+    r2.send('HELLO', '3');
+    await r2.readRaw();
+    r2.send('COMMAND', 'DOCS', 'lpop');
+    const lpop = await r2.readRaw();
+    r2.close();
+    expect(lpop).toContain('$7\r\nhistory\r\n~1\r\n*2\r\n$5\r\n6.2.0\r\n');
+    expect(lpop).toContain('$5\r\nflags\r\n~1\r\n+optional\r\n');
   });
 });

@@ -234,9 +234,12 @@ export function keyPositions(
   argc: number,
   argAt: (i: number) => string,
   out: number[] = [],
+  specOut?: number[],
 ): number[] | null {
   out.length = 0;
-  for (const spec of cmd.keySpecs) {
+  if (specOut) specOut.length = 0;
+  for (let si = 0; si < cmd.keySpecs.length; si++) {
+    const spec = cmd.keySpecs[si]!;
     if (spec.f.includes('NOT_KEY')) continue;
     let first = 0;
     const b = spec.b;
@@ -281,7 +284,10 @@ export function keyPositions(
       return null;
     }
     if (last >= argc || last < first || first >= argc) return null;
-    for (let i = first; i <= last; i += step) out.push(i);
+    for (let i = first; i <= last; i += step) {
+      out.push(i);
+      specOut?.push(si);
+    }
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { CommandError, SYNTAX } from '../../resp/errors.js';
 import { F, arityOk, keyPositions, type Command } from '../../commands/table.js';
 import type { KeySpecData } from '../../commands/spec-data.js';
 import { globMatch } from '../../commands/glob.js';
+import { commandDoc, type DocArg } from '../../commands/docs.js';
 import type { RespWriter } from '../../resp/writer.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 
@@ -45,7 +46,11 @@ function keyFlags(w: RespWriter, flags: string): void {
 function keySpecs(w: RespWriter, specs: readonly KeySpecData[]): void {
   w.set(specs.length);
   for (const s of specs) {
-    w.map(3);
+    w.map(s.n !== undefined ? 4 : 3);
+    if (s.n !== undefined) {
+      w.bulk('notes');
+      w.bulk(s.n);
+    }
     w.bulk('flags');
     keyFlags(w, s.f);
     w.bulk('begin_search');
@@ -128,12 +133,101 @@ export function commandInfo(w: RespWriter, cmd: Command | undefined): void {
   }
 }
 
+function docArgs(w: RespWriter, args: readonly DocArg[]): void {
+  w.array(args.length);
+  for (const a of args) {
+    w.map(
+      2 +
+        (a.keySpecIndex !== undefined ? 1 : 0) +
+        (a.token !== undefined ? 1 : 0) +
+        (a.since !== undefined ? 1 : 0) +
+        (a.deprecatedSince !== undefined ? 1 : 0) +
+        (a.flags.length > 0 ? 1 : 0) +
+        (a.args ? 1 : 0),
+    );
+    w.bulk('name');
+    w.bulk(a.name);
+    w.bulk('type');
+    w.bulk(a.type);
+    if (a.keySpecIndex !== undefined) {
+      w.bulk('key_spec_index');
+      w.int(a.keySpecIndex);
+    }
+    if (a.token !== undefined) {
+      w.bulk('token');
+      w.bulk(a.token);
+    }
+    if (a.since !== undefined) {
+      w.bulk('since');
+      w.bulk(a.since);
+    }
+    if (a.deprecatedSince !== undefined) {
+      w.bulk('deprecated_since');
+      w.bulk(a.deprecatedSince);
+    }
+    if (a.flags.length > 0) {
+      w.bulk('flags');
+      w.set(a.flags.length);
+      for (const f of a.flags) w.simple(f);
+    }
+    if (a.args) {
+      w.bulk('arguments');
+      docArgs(w, a.args);
+    }
+  }
+}
+
+/** One command's COMMAND DOCS map, fields in Redis's order. */
 function commandDocs(w: RespWriter, cmd: Command): void {
-  w.map(cmd.subcommands ? 3 : 2);
+  const doc = commandDoc(cmd.name);
+  const d = doc?.data;
+  const docFlags = d ? (d.d ? ['deprecated'] : []).concat(d.sys ? ['syscmd'] : []) : [];
+  w.map(
+    2 +
+      (d ? 1 : 0) +
+      (d?.c !== undefined ? 1 : 0) +
+      (docFlags.length > 0 ? 1 : 0) +
+      (d?.d ? 2 : 0) +
+      (d?.h ? 1 : 0) +
+      (doc?.args ? 1 : 0) +
+      (cmd.subcommands ? 1 : 0),
+  );
+  if (d) {
+    w.bulk('summary');
+    w.bulk(d.s);
+  }
   w.bulk('since');
   w.bulk(cmd.since);
   w.bulk('group');
   w.bulk(cmd.group);
+  if (d?.c !== undefined) {
+    w.bulk('complexity');
+    w.bulk(d.c);
+  }
+  if (docFlags.length > 0) {
+    w.bulk('doc_flags');
+    w.set(docFlags.length);
+    for (const f of docFlags) w.simple(f);
+  }
+  if (d?.d) {
+    w.bulk('deprecated_since');
+    w.bulk(d.d[0]);
+    w.bulk('replaced_by');
+    w.bulk(d.d[1]);
+  }
+  if (d?.h) {
+    w.bulk('history');
+    w.set(d.h.length);
+    for (const [version, change] of d.h) {
+      w.array(2);
+      w.bulk(version);
+      w.bulk(change);
+    }
+  }
+  if (doc?.args) {
+    w.bulk('arguments');
+    docArgs(w, doc.args);
+  }
   if (cmd.subcommands) {
     w.bulk('subcommands');
     w.map(cmd.subcommands.size);
@@ -153,6 +247,17 @@ function lookupByFullName(c: MainCtx, name: string): Command | undefined {
   return c.server.table.byName.get(name.toLowerCase());
 }
 
+/**
+ * The flags of a key for GETKEYSANDFLAGS: its key spec's, except for specs with VARIABLE_FLAGS,
+ * where the actual arguments decide (SET: RW ACCESS UPDATE with GET, OW UPDATE without).
+ */
+function keyFlagsFor(cmd: Command, argv: readonly string[], spec: number): string {
+  const f = cmd.keySpecs[spec]?.f ?? '';
+  if (!f.includes('VARIABLE_FLAGS')) return f;
+  if (cmd.name === 'set') return argv.slice(3).some((a) => a.toLowerCase() === 'get') ? 'RW ACCESS UPDATE' : 'OW UPDATE';
+  return f;
+}
+
 function getKeys(c: MainCtx, withFlags: boolean): void {
   const argv = c.args.all(2);
   let cmd = c.server.table.byName.get(argv[0]!.toLowerCase());
@@ -160,7 +265,8 @@ function getKeys(c: MainCtx, withFlags: boolean): void {
   if (!cmd) throw new CommandError('ERR Invalid command specified');
   if (cmd.keySpecs.length === 0) throw new CommandError('ERR The command has no key arguments');
   if (!arityOk(cmd, argv.length)) throw new CommandError('ERR Invalid number of arguments specified for command');
-  const pos = keyPositions(cmd, argv.length, (i) => argv[i]!);
+  const specOf: number[] = [];
+  const pos = keyPositions(cmd, argv.length, (i) => argv[i]!, [], specOf);
   if (pos === null || pos.length === 0) {
     if (cmd.flags & F.NO_MANDATORY_KEYS) {
       c.w.array(0);
@@ -169,12 +275,12 @@ function getKeys(c: MainCtx, withFlags: boolean): void {
     throw new CommandError('ERR Invalid arguments specified for command');
   }
   c.w.array(pos.length);
-  for (const p of pos) {
+  for (let k = 0; k < pos.length; k++) {
+    const p = pos[k]!;
     if (withFlags) {
       c.w.array(2);
       c.w.bulk(argv[p]!);
-      const spec = cmd.keySpecs.find(() => true);
-      keyFlags(c.w, spec?.f ?? '');
+      keyFlags(c.w, keyFlagsFor(cmd, argv, specOf[k]!));
     } else {
       c.w.bulk(argv[p]!);
     }
