@@ -2,7 +2,9 @@
  * Keyspace: a shard's databases. Each database keeps one Map per hash slot (created on first use), so
  * no single Map nears V8's 2^24-entry limit, SCAN can use the slot as a stable cursor, and a key
  * shipped in from another shard (cross-shard commands) never collides with this shard's own keys.
- * Expiry times live in a parallel per-slot Map, only for keys that have one.
+ * A slot's keys live in a SlotTable with their values and last-access times (the LRU clock OBJECT
+ * IDLETIME reads, whole seconds as Redis keeps it). Expiry times live in a parallel per-slot Map, only
+ * for keys that have one.
  *
  * The store never formats RESP: it returns values; command handlers write replies.
  *
@@ -16,6 +18,7 @@
 
 import { SLOTS, hashSlotOfString } from '../router/slot.js';
 import type { Value } from './values/types.js';
+import { SlotTable } from './slot-table.js';
 
 export interface KeyspaceHooks {
   /** A key expired on a master: propagate "DEL key" in db. */
@@ -55,13 +58,18 @@ export class Keyspace {
     return s;
   }
 
+  /** The LRU clock: whole seconds since the epoch. */
+  clock(): number {
+    return Math.floor(this.now / 1000);
+  }
+
   db(i: number): Db {
     return this.dbs[i]!;
   }
 }
 
 export class Db {
-  readonly slots: (Map<string, Value> | undefined)[] = new Array<Map<string, Value> | undefined>(SLOTS);
+  readonly slots: (SlotTable | undefined)[] = new Array<SlotTable | undefined>(SLOTS);
   readonly expires: (Map<string, number> | undefined)[] = new Array<Map<string, number> | undefined>(SLOTS);
   /** Number of keys (including logically expired ones not yet removed). */
   size = 0;
@@ -84,9 +92,9 @@ export class Db {
 
   /**
    * Look a key up for a command: undefined if absent or logically expired (expiring it on a master).
-   * Counts keyspace hits/misses when `count` is set (read commands).
+   * Updates the key's access time unless `touch` is false (EXISTS, TYPE, TTL and OBJECT do not).
    */
-  get(key: string): Value | undefined {
+  get(key: string, touch = true): Value | undefined {
     const slot = this.ks.slotOf(key);
     const m = this.slots[slot];
     const v = m?.get(key);
@@ -95,12 +103,13 @@ export class Db {
       const at = this.expires[slot]?.get(key);
       if (at !== undefined && at <= this.ks.now && this.expireIfNeeded(key, slot)) return undefined;
     }
+    if (touch) m!.touch(key, this.ks.clock());
     return v;
   }
 
   /** Like get(), counting a keyspace hit or miss (read commands call this). */
-  read(key: string): Value | undefined {
-    const v = this.get(key);
+  read(key: string, touch = true): Value | undefined {
+    const v = this.get(key, touch);
     if (v === undefined) this.ks.misses++;
     else this.ks.hits++;
     return v;
@@ -108,6 +117,17 @@ export class Db {
 
   has(key: string): boolean {
     return this.get(key) !== undefined;
+  }
+
+  /** Seconds since the key was last accessed (OBJECT IDLETIME); 0 for an absent key. */
+  idleSeconds(key: string): number {
+    const t = this.slots[this.ks.slotOf(key)]?.accessTime(key) ?? -1;
+    return t < 0 ? 0 : Math.max(0, this.ks.clock() - t);
+  }
+
+  /** Set the key's last access to `seconds` ago (RESTORE ... IDLETIME). */
+  setIdle(key: string, seconds: number): void {
+    this.slots[this.ks.slotOf(key)]?.setAccessTime(key, this.ks.clock() - seconds);
   }
 
   /** True (and the key deleted on a master) if the key is logically expired. */
@@ -136,12 +156,10 @@ export class Db {
     const slot = this.ks.slotOf(key);
     let m = this.slots[slot];
     if (m === undefined) {
-      m = new Map();
+      m = new SlotTable();
       this.slots[slot] = m;
     }
-    const before = m.size;
-    m.set(key, value);
-    if (m.size !== before) {
+    if (m.set(key, value, this.ks.clock())) {
       this.size++;
       if (typeof value === 'object' && value.blockable) this.ks.hooks.ready(this.id, key);
     }
@@ -172,11 +190,10 @@ export class Db {
     const slot = this.ks.slotOf(key);
     let m = this.slots[slot];
     if (m === undefined) {
-      m = new Map();
+      m = new SlotTable();
       this.slots[slot] = m;
     }
-    if (!m.has(key)) this.size++;
-    m.set(key, value);
+    if (m.set(key, value, this.ks.clock())) this.size++;
     if (expireAt >= 0) {
       let e = this.expires[slot];
       if (e === undefined) {

@@ -48,9 +48,10 @@ function del(c: ShardCtx): void {
   if (n > 0) c.propagate();
 }
 
-function exists(c: ShardCtx): void {
+/** EXISTS leaves access times alone; TOUCH updates them (as Redis). */
+function exists(c: ShardCtx, touch = false): void {
   let n = 0;
-  for (let i = 1; i < c.argc; i++) if (c.db.read(c.args.str(i)) !== undefined) n++;
+  for (let i = 1; i < c.argc; i++) if (c.db.read(c.args.str(i), touch) !== undefined) n++;
   c.w.int(n);
 }
 
@@ -174,7 +175,7 @@ function expireGeneric(c: ShardCtx, relative: boolean, seconds: boolean): void {
 
 function ttlGeneric(c: ShardCtx, ms: boolean, absolute: boolean): void {
   const key = c.args.str(1);
-  if (c.db.read(key) === undefined) return void c.w.int(-2);
+  if (c.db.read(key, false) === undefined) return void c.w.int(-2);
   const at = c.db.getExpire(key);
   if (at === -1) return void c.w.int(-1);
   if (absolute) return void c.w.int(ms ? at : Math.floor((at + 500) / 1000));
@@ -223,7 +224,7 @@ export const OBJECT_HELP = [
 
 function objectLookup(c: ShardCtx): Value | undefined {
   // OBJECT does not touch the key (no LRU update, no keyspace hit/miss)
-  return c.db.get(c.args.str(2));
+  return c.db.get(c.args.str(2), false);
 }
 
 // ---- DUMP / RESTORE -------------------------------------------------------------------------------
@@ -239,6 +240,7 @@ function restore(c: ShardCtx): void {
   let replace = false;
   let absttl = false;
   let idle = false;
+  let idleSeconds = 0;
   let freq = false;
   for (let j = 4; j < c.argc; j++) {
     const more = c.argc - 1 - j;
@@ -249,6 +251,7 @@ function restore(c: ShardCtx): void {
       if (v === null) throw new CommandError(NOT_INTEGER);
       if (v < 0n) throw new CommandError('ERR Invalid IDLETIME value, must be >= 0');
       idle = true;
+      idleSeconds = Number(v);
     } else if (c.args.is(j, 'freq') && more && !idle) {
       const v = parseInt64(c.args.str(++j));
       if (v === null) throw new CommandError(NOT_INTEGER);
@@ -274,19 +277,21 @@ function restore(c: ShardCtx): void {
     return;
   }
   install(c.db, key, v, ttl);
+  if (idle) c.db.setIdle(key, idleSeconds);
   c.w.ok();
   const prop: (string | number | Uint8Array)[] = ['RESTORE', key, ttl, payload, 'REPLACE'];
   if (ttl > 0) prop.push('ABSTTL');
+  if (idle) prop.push('IDLETIME', idleSeconds);
   c.propagateCommand(prop);
 }
 
 export const handlers: Record<string, ShardHandler> = {
   del,
   unlink: del,
-  exists,
-  touch: exists,
+  exists: (c) => exists(c, false),
+  touch: (c) => exists(c, true),
   type(c) {
-    const v = c.db.read(c.args.str(1));
+    const v = c.db.read(c.args.str(1), false);
     c.w.simple(v === undefined ? 'none' : typeName(v));
   },
   rename: (c) => rename(c, false),
@@ -315,7 +320,7 @@ export const handlers: Record<string, ShardHandler> = {
   'object|idletime'(c) {
     const v = objectLookup(c);
     if (v === undefined) c.w.nullBulk();
-    else c.w.int(0);
+    else c.w.int(c.db.idleSeconds(c.args.str(2)));
   },
   'object|freq'(c) {
     const v = objectLookup(c);
