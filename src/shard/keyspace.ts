@@ -58,9 +58,16 @@ export class Keyspace {
     return s;
   }
 
-  /** The LRU clock: whole seconds since the epoch. */
+  private clockFor = -1;
+  private clockSec = 0;
+
+  /** The LRU clock: whole seconds since the epoch (recomputed only when `now` moved). */
   clock(): number {
-    return Math.floor(this.now / 1000);
+    if (this.now !== this.clockFor) {
+      this.clockFor = this.now;
+      this.clockSec = Math.floor(this.now / 1000);
+    }
+    return this.clockSec;
   }
 
   db(i: number): Db {
@@ -97,13 +104,14 @@ export class Db {
   get(key: string, touch = true): Value | undefined {
     const slot = this.ks.slotOf(key);
     const m = this.slots[slot];
-    const v = m?.get(key);
+    if (m === undefined) return undefined;
+    // an expired key's access time may be updated before it is removed or hidden: harmless
+    const v = touch ? m.getTouch(key, this.ks.clock()) : m.get(key);
     if (v === undefined) return undefined;
     if (this.expiresSize > 0) {
       const at = this.expires[slot]?.get(key);
       if (at !== undefined && at <= this.ks.now && this.expireIfNeeded(key, slot)) return undefined;
     }
-    if (touch) m!.touch(key, this.ks.clock());
     return v;
   }
 

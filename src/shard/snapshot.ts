@@ -71,10 +71,10 @@ export class Snapshot {
     }
     const before = w.n;
     const expires = db.expires[slot];
-    for (const [key, v] of map) {
-      writeEntry(w, key, v, expires?.get(key) ?? -1);
-      this.keys++;
-    }
+    map.forEach((v, key) => {
+      writeEntry(w!, key, v, expires?.get(key) ?? -1);
+    });
+    this.keys += map.size;
     this.pendingBytes += w.n - before;
   }
 
