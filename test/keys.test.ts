@@ -90,6 +90,26 @@ object encoding h
 object encoding st
 object encoding z
 object encoding nokey
+set {e}a hello
+append {e}a x
+object encoding {e}a
+setrange {e}b 0 hi
+object encoding {e}b
+set {e}c 12
+append {e}c 3
+object encoding {e}c
+rename {e}c {e}c2
+object encoding {e}c2
+copy {e}c2 {e}c3
+object encoding {e}c3
+incr {e}c3
+object encoding {e}c3
+set {e}c2 hi
+object encoding {e}c2
+append {e}new 123
+object encoding {e}new
+setrange {e}a 0 ''
+object encoding {e}a
 object freq n
 object idletime nokey
 object bogus
@@ -183,6 +203,13 @@ describe.each([1, 4])('key commands with %i shard(s)', (shards) => {
     expect(await io.restore('dl3', Date.now() + 100_000, ps, 'ABSTTL')).toBe('OK');
     expect(await io.ttl('dl3')).toBeGreaterThan(90);
     await expect(io.restore('dl4', 0, Buffer.from('garbage'))).rejects.toThrow('ERR DUMP payload version or checksum are wrong');
+    // an integer string comes back in the int encoding, also after a RENAME to another shard
+    await io.set('dn', '123');
+    expect(await io.restore('dn2', 0, await io.dumpBuffer('dn'))).toBe('OK');
+    expect(await io.object('ENCODING', 'dn2')).toBe('int');
+    expect(await io.rename('dn2', 'dn-elsewhere')).toBe('OK');
+    expect(await io.object('ENCODING', 'dn-elsewhere')).toBe('int');
+    expect(await io.incr('dn-elsewhere')).toBe(124);
   });
 
   it('OBJECT IDLETIME: RESTORE IDLETIME sets it; EXISTS, TYPE, TTL and OBJECT leave it; reads, writes and TOUCH reset it', async () => {

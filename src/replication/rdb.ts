@@ -14,6 +14,7 @@
 
 import type { Value } from '../shard/values/types.js';
 import { parseDouble } from '../commands/numbers.js';
+import { toStored } from '../shard/commands/util.js';
 import { ListValue } from '../shard/values/list.js';
 import { HashValue } from '../shard/values/hash.js';
 import { SetValue } from '../shard/values/set.js';
@@ -483,10 +484,9 @@ function pairs<T>(flat: string[], f: (a: string, b: string) => T): T[] {
 /** Decode one value of the given RDB type from `r`. */
 function readValue(r: In, type: number): Value {
   switch (type) {
-    case T_STRING: {
-      const s = r.str();
-      return s;
-    }
+    case T_STRING:
+      // integer strings get the int encoding, as when SET stores them (OBJECT ENCODING says int)
+      return toStored(r.str());
     case T_LIST: {
       const n = r.len();
       const items: string[] = [];

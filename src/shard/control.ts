@@ -118,6 +118,9 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       da.expires[s] = dbb.expires[s];
       dbb.expires[s] = e;
     }
+    const raw = da.rawKeys;
+    da.rawKeys = dbb.rawKeys;
+    dbb.rawKeys = raw;
     swap('size');
     swap('expiresSize');
     swap('avgTtl');

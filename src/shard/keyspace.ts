@@ -82,6 +82,11 @@ export class Db {
   size = 0;
   /** Number of keys with an expiry time. */
   expiresSize = 0;
+  /**
+   * Keys whose string value was modified in place (APPEND, SETRANGE): Redis keeps those in its "raw"
+   * encoding whatever their length, and OBJECT ENCODING says so. Usually empty.
+   */
+  rawKeys = new Set<string>();
   /** Active expiry cursor (next slot to sample). */
   expireCursor = 0;
   /** Average TTL bookkeeping for INFO keyspace avg_ttl (running estimate, as Redis keeps). */
@@ -127,6 +132,15 @@ export class Db {
     return this.get(key) !== undefined;
   }
 
+  /** Mark a string value as modified in place (Redis's raw encoding), see rawKeys. */
+  markRaw(key: string): void {
+    this.rawKeys.add(key);
+  }
+
+  isRaw(key: string): boolean {
+    return this.rawKeys.size > 0 && this.rawKeys.has(key);
+  }
+
   /** Seconds since the key was last accessed (OBJECT IDLETIME); 0 for an absent key. */
   idleSeconds(key: string): number {
     const t = this.slots[this.ks.slotOf(key)]?.accessTime(key) ?? -1;
@@ -170,7 +184,7 @@ export class Db {
     if (m.set(key, value, this.ks.clock())) {
       this.size++;
       if (typeof value === 'object' && value.blockable) this.ks.hooks.ready(this.id, key);
-    }
+    } else if (this.rawKeys.size > 0) this.rawKeys.delete(key);
     if (!keepTtl && this.expiresSize > 0) this.removeExpire(key, slot);
     this.ks.hooks.modified(this.id, key);
   }
@@ -218,6 +232,7 @@ export class Db {
     const m = this.slots[slot];
     if (m === undefined || !m.delete(key)) return;
     this.size--;
+    if (this.rawKeys.size > 0) this.rawKeys.delete(key);
     if (m.size === 0) this.slots[slot] = undefined;
     if (this.expiresSize > 0) this.removeExpire(key, slot);
   }
@@ -265,6 +280,7 @@ export class Db {
     const n = this.size;
     this.slots.fill(undefined);
     this.expires.fill(undefined);
+    this.rawKeys.clear();
     this.size = 0;
     this.expiresSize = 0;
     return n;

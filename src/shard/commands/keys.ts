@@ -75,8 +75,10 @@ function rename(c: ShardCtx, nx: boolean): void {
     }
     c.db.delete(dst);
   }
+  const raw = c.db.isRaw(src);
   c.db.delete(src);
   install(c.db, dst, v, expireAt);
+  if (raw) c.db.markRaw(dst);
   if (nx) c.w.int(1);
   else c.w.ok();
   c.propagate();
@@ -111,6 +113,7 @@ function copy(c: ShardCtx): void {
     target.delete(dst);
   }
   install(target, dst, cloneValue(v), c.db.getExpire(src));
+  if (c.db.isRaw(src)) target.markRaw(dst);
   c.w.int(1);
   c.propagate();
 }
@@ -309,7 +312,7 @@ export const handlers: Record<string, ShardHandler> = {
   'object|encoding'(c) {
     const v = objectLookup(c);
     if (v === undefined) c.w.nullBulk();
-    else c.w.bulk(encodingOf(v));
+    else c.w.bulk(typeof v === 'string' && c.db.isRaw(c.args.str(2)) ? 'raw' : encodingOf(v));
   },
   'object|refcount'(c) {
     const v = objectLookup(c);

@@ -435,6 +435,7 @@ export const handlers: Record<string, ShardHandler> = {
       checkStringLength(c, cur.length, add.length);
       const next = cur + add;
       c.db.set(key, next, true);
+      c.db.markRaw(key);
       len = next.length;
     }
     c.w.int(len);
@@ -463,6 +464,7 @@ export const handlers: Record<string, ShardHandler> = {
       checkStringLength(c, offset, value.length);
       const s = '\0'.repeat(offset) + value;
       c.db.add(key, s);
+      c.db.markRaw(key);
       c.w.int(s.length);
       c.propagate();
       return;
@@ -476,6 +478,7 @@ export const handlers: Record<string, ShardHandler> = {
     const padded = cur.length < offset ? cur + '\0'.repeat(offset - cur.length) : cur;
     const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
     c.db.set(key, next, true);
+    c.db.markRaw(key);
     c.w.int(next.length);
     c.propagate();
   },
