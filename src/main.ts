@@ -8,6 +8,7 @@
 import { Config, ConfigError, REDIS_VERSION, SHARDIS_VERSION } from './config.js';
 import { createLogger } from './log.js';
 import { Server } from './server/server.js';
+import { startAdmin } from './admin/admin.js';
 import { Replication } from './replication/replication.js';
 
 function usage(): void {
@@ -74,6 +75,24 @@ async function main(): Promise<void> {
   } catch (e) {
     log.fatal({ err: e }, `Could not start: ${(e as Error).message}`);
     process.exit(1);
+  }
+  const adminPort = config.int('admin-port');
+  if (adminPort > 0) {
+    const host = config.get('bind').split(' ').filter(Boolean)[0]?.replace(/^-/, '') ?? '127.0.0.1';
+    try {
+      const admin = await startAdmin(server, host === '*' ? '0.0.0.0' : host, adminPort, () => {
+        const replica = replication.isReplica();
+        const linkUp = replication.linkUp();
+        const stale = replica && !linkUp;
+        const ok = !server.loading && !(stale && !config.bool('replica-serve-stale-data'));
+        return { ok, detail: { role: replica ? 'slave' : 'master', loading: server.loading, ...(replica ? { master_link_status: linkUp ? 'up' : 'down' } : {}) } };
+      });
+      server.closers.push(() => admin.close());
+      log.info({ adminPort: admin.port }, `Admin endpoint on http://${host}:${admin.port} (/health /info /info.json /ws)`);
+    } catch (e) {
+      log.fatal({ err: e }, `Could not start the admin endpoint: ${(e as Error).message}`);
+      process.exit(1);
+    }
   }
   log.info({ port: server.port }, `Ready to accept connections tcp (port ${server.port})`);
   const master = config.get('replicaof');

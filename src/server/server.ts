@@ -128,6 +128,8 @@ export class Server {
   port = 0;
   /** Called when the server has stopped (exit code). */
   onExit: (code: number) => void = () => {};
+  /** Run at shutdown before exiting (the admin endpoint's listener). */
+  readonly closers: (() => void)[] = [];
 
   constructor(config: Config, log: Logger) {
     this.config = config;
@@ -244,6 +246,7 @@ export class Server {
     this.shuttingDown = true;
     this.log.info('User requested shutdown...');
     for (const s of this.netServers) s.close();
+    for (const close of this.closers) close();
     if (this.cronTimer) clearInterval(this.cronTimer);
     // let in-flight requests come back and be written
     const deadline = Date.now() + 2000;
