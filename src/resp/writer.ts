@@ -8,6 +8,11 @@
  */
 
 const CRLF = 0x0a0d; // "\r\n" as a little-endian u16
+/**
+ * Strings up to this length are copied by a JS loop: below it the loop beats latin1Write, whose fixed
+ * cost per call (a call into C++) dominates for short values (tinybench: bench/micro.bench.mjs).
+ */
+const SHORT_STRING = 48;
 
 export type Proto = 2 | 3;
 
@@ -49,11 +54,13 @@ export class RespWriter {
 
   rawString(s: string): void {
     this.ensure(s.length);
-    this.len += this.buf.latin1Write(s, this.len);
+    this.str(s);
   }
 
   private crlf(): void {
-    this.buf.writeUInt16LE(CRLF, this.len);
+    const b = this.buf;
+    b[this.len] = 13;
+    b[this.len + 1] = 10;
     this.len += 2;
   }
 
@@ -61,34 +68,55 @@ export class RespWriter {
   private header(type: number, n: number): void {
     this.ensure(24);
     const b = this.buf;
-    b[this.len++] = type;
+    let p = this.len;
+    b[p++] = type;
     if (n >= 0 && n < 10) {
-      b[this.len++] = 48 + n;
+      b[p++] = 48 + n;
+    } else if (n >= 0 && n < 0x40000000) {
+      // digits of a small non-negative integer without making a string
+      let digits = 1;
+      for (let t = n; t >= 10; t = (t / 10) | 0) digits++;
+      p += digits;
+      for (let i = p - 1, t = n; i >= p - digits; i--, t = (t / 10) | 0) b[i] = 48 + (t % 10);
     } else if (Number.isSafeInteger(n)) {
-      this.len += b.latin1Write(String(n), this.len);
+      p += b.latin1Write(String(n), p);
     } else {
-      this.len += b.latin1Write(BigInt.asIntN(64, BigInt(n)).toString(), this.len);
+      p += b.latin1Write(BigInt.asIntN(64, BigInt(n)).toString(), p);
     }
-    b.writeUInt16LE(CRLF, this.len);
-    this.len += 2;
+    b[p] = 13;
+    b[p + 1] = 10;
+    this.len = p + 2;
+  }
+
+  /** Copy a binary string's bytes at the write position (room must be ensured). */
+  private str(s: string): void {
+    const n = s.length;
+    if (n <= SHORT_STRING) {
+      const b = this.buf;
+      const p = this.len;
+      for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
+      this.len = p + n;
+    } else {
+      this.len += this.buf.latin1Write(s, this.len);
+    }
   }
 
   simple(s: string): void {
     this.ensure(s.length + 3);
     this.buf[this.len++] = 0x2b; // +
-    this.len += this.buf.latin1Write(s, this.len);
+    this.str(s);
     this.crlf();
   }
 
   ok(): void {
     this.ensure(5);
-    this.len += this.buf.latin1Write('+OK\r\n', this.len);
+    this.str('+OK\r\n');
   }
 
   error(s: string): void {
     this.ensure(s.length + 3);
     this.buf[this.len++] = 0x2d; // -
-    this.len += this.buf.latin1Write(s, this.len);
+    this.str(s);
     this.crlf();
   }
 
@@ -101,7 +129,7 @@ export class RespWriter {
     const s = n.toString();
     this.ensure(s.length + 3);
     this.buf[this.len++] = 0x3a;
-    this.len += this.buf.latin1Write(s, this.len);
+    this.str(s);
     this.crlf();
   }
 
@@ -110,7 +138,7 @@ export class RespWriter {
     const n = s.length;
     this.header(0x24, n); // $
     this.ensure(n + 2);
-    if (n > 0) this.len += this.buf.latin1Write(s, this.len);
+    this.str(s);
     this.crlf();
   }
 
@@ -136,13 +164,13 @@ export class RespWriter {
   /** Null bulk: $-1 in RESP2, _ in RESP3. */
   nullBulk(): void {
     this.ensure(5);
-    this.len += this.buf.latin1Write(this.proto === 3 ? '_\r\n' : '$-1\r\n', this.len);
+    this.str(this.proto === 3 ? '_\r\n' : '$-1\r\n');
   }
 
   /** Null array: *-1 in RESP2, _ in RESP3. */
   nullArray(): void {
     this.ensure(5);
-    this.len += this.buf.latin1Write(this.proto === 3 ? '_\r\n' : '*-1\r\n', this.len);
+    this.str(this.proto === 3 ? '_\r\n' : '*-1\r\n');
   }
 
   array(n: number): void {
@@ -171,7 +199,7 @@ export class RespWriter {
     if (this.proto === 3) {
       this.ensure(s.length + 3);
       this.buf[this.len++] = 0x2c; // ,
-      this.len += this.buf.latin1Write(s, this.len);
+      this.str(s);
       this.crlf();
     } else {
       this.bulk(s);
@@ -182,7 +210,7 @@ export class RespWriter {
   bool(b: boolean): void {
     if (this.proto === 3) {
       this.ensure(4);
-      this.len += this.buf.latin1Write(b ? '#t\r\n' : '#f\r\n', this.len);
+      this.str(b ? '#t\r\n' : '#f\r\n');
     } else {
       this.int(b ? 1 : 0);
     }
@@ -193,8 +221,8 @@ export class RespWriter {
     if (this.proto === 3) {
       this.header(0x3d, s.length + 4);
       this.ensure(s.length + 6);
-      this.len += this.buf.latin1Write(format + ':', this.len);
-      this.len += this.buf.latin1Write(s, this.len);
+      this.str(format + ':');
+      this.str(s);
       this.crlf();
     } else {
       this.bulk(s);
