@@ -118,6 +118,23 @@ describe('replica behaviour and introspection', () => {
     expect(Number(stats.sync_full)).toBeGreaterThanOrEqual(1);
   });
 
+  it('INFO stats counts replication traffic apart from client traffic (total_net_repl_*)', async () => {
+    await m.c.set('net:k', 'x'.repeat(1000));
+    await waitInSync(m.c, r.c);
+    const ms = await info(m.c, 'stats');
+    const rs = await info(r.c, 'stats');
+    const offset = Number((await info(m.c)).master_repl_offset);
+    // the replica read the payload and the whole stream from its master; the master wrote at least the stream
+    expect(Number(rs.total_net_repl_input_bytes)).toBeGreaterThanOrEqual(offset);
+    expect(Number(ms.total_net_repl_output_bytes)).toBeGreaterThanOrEqual(1000);
+    // client replies count as client output, and the replica's own client traffic is apart from the stream
+    expect(Number(ms.total_net_output_bytes)).toBeGreaterThan(0);
+    expect(Number(rs.total_net_input_bytes)).toBeLessThan(Number(rs.total_net_repl_input_bytes));
+    const before = Number((await info(m.c, 'stats')).total_net_output_bytes);
+    await m.c.get('net:k');
+    expect(Number((await info(m.c, 'stats')).total_net_output_bytes)).toBeGreaterThanOrEqual(before + 1000);
+  });
+
   it('WAIT counts the replicas that acknowledged, and times out with fewer', async () => {
     await m.c.set('w', '1');
     expect(await m.c.wait(1, 0)).toBe(1);

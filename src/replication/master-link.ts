@@ -40,7 +40,10 @@ class Reader {
   /** Bytes received so far (for INFO master_sync_read_bytes). */
   received = 0;
 
-  constructor(readonly socket: net.Socket) {
+  constructor(
+    readonly socket: net.Socket,
+    private readonly onBytes: (n: number) => void = () => {},
+  ) {
     socket.on('data', this.onData);
     socket.on('close', () => {
       this.closed = true;
@@ -53,6 +56,7 @@ class Reader {
     this.chunks.push(b);
     this.bytes += b.length;
     this.received += b.length;
+    this.onBytes(b.length);
     this.lastIo = Date.now();
     this.wake?.();
   };
@@ -257,7 +261,9 @@ export class MasterLink {
     s.log.info(`Connecting to MASTER ${this.host}:${this.port}`);
     const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
     this.socket = socket;
-    const reader = new Reader(socket);
+    const reader = new Reader(socket, (n) => {
+      s.stats.netReplInputBytes += n;
+    });
     this.reader = reader;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -413,7 +419,11 @@ export class MasterLink {
     });
     // ACK at once: a master that sent an EOF-marked payload starts the stream on it
     this.sendAck();
-    if (rest.length > 0) s.input(conn, rest);
+    if (rest.length > 0) {
+      // counted when the reader received them; input() counts them again
+      s.stats.netReplInputBytes -= rest.length;
+      s.input(conn, rest);
+    }
   }
 
   info(): string[] {

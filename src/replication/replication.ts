@@ -71,7 +71,9 @@ export class ReplicaClient {
   }
 
   write(b: Uint8Array): void {
-    if (!this.conn.closed) this.conn.socket.write(b);
+    if (this.conn.closed) return;
+    if (this.conn.stats) this.conn.stats.netReplOutputBytes += b.length;
+    this.conn.socket.write(b);
   }
 
   /** Write what accumulated while the stream could not flow. */

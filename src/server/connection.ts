@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import { RequestFramer } from '../resp/framer.js';
 import type { Proto } from '../resp/writer.js';
 import type { Command } from '../commands/table.js';
+import type { ServerStats } from './stats.js';
 
 export interface QueuedCommand {
   cmd: Command;
@@ -107,6 +108,9 @@ export class Connection {
   isMaster = false;
   /** Output buffer soft-limit tracking: when the soft limit was first exceeded (ms), or 0. */
   softLimitSince = 0;
+
+  /** Where bytes written are counted (INFO total_net_output_bytes), once the server set it. */
+  stats: ServerStats | null = null;
 
   constructor(id: number, socket: Socket, maxBulkLen: number, needAuth: boolean) {
     this.id = id;
@@ -254,6 +258,7 @@ export class Connection {
     this.out.length = 0;
     this.outBytes = 0;
     this.outHasViews = false;
+    if (this.stats) this.stats.netOutputBytes += data.length;
     this.socket.write(data);
   }
 

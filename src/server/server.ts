@@ -276,6 +276,7 @@ export class Server {
     }
     socket.setNoDelay(true);
     const conn = new Connection(this.nextConnId++, socket, this.config.int('proto-max-bulk-len'), this.config.get('requirepass') !== '');
+    conn.stats = this.stats;
     this.conns.set(conn.id, conn);
     socket.on('data', (chunk: Buffer) => this.input(conn, chunk));
     socket.on('error', () => {});
@@ -291,7 +292,8 @@ export class Server {
   /** Bytes read from a client (or from our master's link). */
   input(conn: Connection, chunk: Buffer): void {
     if (conn.closed) return;
-    this.stats.netInputBytes += chunk.length;
+    if (conn.isMaster) this.stats.netReplInputBytes += chunk.length;
+    else this.stats.netInputBytes += chunk.length;
     conn.lastInteraction = Date.now();
     conn.appendInput(chunk);
     if (!conn.isMaster && conn.pendingInput() > this.config.int('client-query-buffer-limit')) {

@@ -37,6 +37,9 @@ export class ServerStats {
   errorReplies = 0;
   netInputBytes = 0;
   netOutputBytes = 0;
+  /** Bytes read from our master (payload and stream) and written to our replicas: INFO's net_repl. */
+  netReplInputBytes = 0;
+  netReplOutputBytes = 0;
   syncFull = 0;
   syncPartialOk = 0;
   syncPartialErr = 0;
@@ -72,6 +75,8 @@ export class ServerStats {
     this.errorReplies = 0;
     this.netInputBytes = 0;
     this.netOutputBytes = 0;
+    this.netReplInputBytes = 0;
+    this.netReplOutputBytes = 0;
     this.syncFull = 0;
     this.syncPartialOk = 0;
     this.syncPartialErr = 0;
