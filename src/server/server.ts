@@ -378,10 +378,35 @@ export class Server {
     if (conn.closeAfterReply && conn.inflight === 0) this.markDirty(conn);
   }
 
-  /** Look the request's command up (case-insensitive), resolving subcommands. */
+  /**
+   * Command names by a hash of their lower-case bytes, so the hot path finds a command without making
+   * a string of its name (collisions are resolved by comparing bytes).
+   */
+  private byNameHash: Map<number, Command[]> | null = null;
+
+  /** Look the request's command up (case-insensitive); subcommands are resolved by the caller. */
   private lookup(args: Args): Command | undefined {
-    const name = args.str(0);
-    return this.table.byName.get(name) ?? this.table.byName.get(name.toLowerCase());
+    if (args.inline) {
+      const name = args.str(0);
+      return this.table.byName.get(name) ?? this.table.byName.get(name.toLowerCase());
+    }
+    let index = this.byNameHash;
+    if (index === null) {
+      index = new Map();
+      for (const cmd of this.table.byId) {
+        if (cmd.parent !== null) continue;
+        const h = nameHash(cmd.name, 0, cmd.name.length);
+        const list = index.get(h);
+        if (list) list.push(cmd);
+        else index.set(h, [cmd]);
+      }
+      this.byNameHash = index;
+    }
+    const start = args.start[0]!;
+    const list = index.get(nameHashBytes(args.buf, start, start + args.len[0]!));
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.length; i++) if (args.is(0, list[i]!.name)) return list[i];
+    return undefined;
   }
 
   /**
@@ -549,7 +574,10 @@ export class Server {
     let shard = -1;
     let multi = false;
     let positions: number[] | null = null;
-    if (!(cmd.flags & F.MOVABLE_KEYS) && (cmd.firstKey <= 0 || cmd.step <= 0)) {
+    if (this.links.length === 1) {
+      // one shard holds every key: nothing to hash, nothing to coordinate
+      shard = 0;
+    } else if (!(cmd.flags & F.MOVABLE_KEYS) && (cmd.firstKey <= 0 || cmd.step <= 0)) {
       // a command without key arguments (a step of 0 would never end the loop below): shard 0
     } else if (!(cmd.flags & F.MOVABLE_KEYS) && !args.inline && !f.inline) {
       const argc = args.argc;
@@ -969,3 +997,20 @@ export function randomHex(n: number): string {
 }
 
 export const WORKER_PATH = fileURLToPath(new URL('../shard/worker.js', import.meta.url));
+
+/** FNV-1a of an ASCII name, lower-cased (command names are lower-case in the table). */
+function nameHash(name: string, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** nameHash of a request's name bytes, folding A-Z to lower case. */
+function nameHashBytes(b: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) {
+    const c = b[i]!;
+    h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), 0x01000193);
+  }
+  return h >>> 0;
+}
