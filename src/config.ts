@@ -1,6 +1,6 @@
 /*
  * Configuration, as redis-server has it: every Redis 7.0 parameter (config-data.ts) plus shardis's
- * own (`shards`, `ring-size`, `admin-port`), loaded from a redis.conf-syntax file and/or command-line
+ * own (`shards`, `ring-size`, `admin-port`, `optimize-for-size`), loaded from a redis.conf-syntax file and/or command-line
  * `--name value` options, read and changed at run time with CONFIG GET / SET / REWRITE.
  *
  * Values are kept as the strings CONFIG GET prints (memory values in bytes, booleans yes/no); typed
@@ -22,6 +22,9 @@ const SHARDIS_CONFIG: ConfigData[] = [
   { n: 'shards', t: 'int', f: 'immutable', min: 1, max: 64, d: String(defaultShards()) },
   { n: 'ring-size', t: 'int', f: 'immutable memory', min: 65536, max: 1024 * 1024 * 1024, d: String(4 * 1024 * 1024) },
   { n: 'admin-port', t: 'int', f: 'immutable', min: 0, max: 65535, d: '0' },
+  // V8's --optimize-for-size for every isolate (smaller young generation, slower heap growth): about
+  // 25% less resident memory for many small keys, at a write-throughput cost (docs/benchmarks.md)
+  { n: 'optimize-for-size', t: 'bool', f: 'immutable', d: 'no' },
 ];
 
 function defaultShards(): number {

@@ -5,6 +5,7 @@
  * and ready lines, and stops cleanly on SIGTERM / SIGINT / SHUTDOWN.
  */
 
+import v8 from 'node:v8';
 import { Config, ConfigError, REDIS_VERSION, SHARDIS_VERSION } from './config.js';
 import { createLogger } from './log.js';
 import { Server } from './server/server.js';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // before any worker exists: the shards' isolates (which hold the data) take V8's flags at creation
+  if (config.bool('optimize-for-size')) v8.setFlagsFromString('--optimize-for-size');
   const log = createLogger(config.get('loglevel'), config.get('logfile'));
   const server = new Server(config, log);
   const replication = new Replication(server);

@@ -67,6 +67,8 @@ describe('benchmark suites (--quick)', () => {
     expect(out).toContain('shardis / redis-server resident memory');
     const m = json('memory.json');
     expect(typeof m.ratio).toBe('number');
+    expect(typeof m.ratio_optimize_for_size).toBe('number');
+    expect(m.rows.map((r: { server: string; optimize_for_size: boolean }) => [r.server, r.optimize_for_size])).toEqual([['redis-server', false], ['shardis', false], ['shardis', true]]);
     const s = run('native-bench/sync-stall.mjs', ['--keys', '20000', '--rounds', '1']);
     expect(s).toMatch(/worst write round trip during a full sync: shardis [\d.]+ ms, redis-server [\d.]+ ms/);
   }, 240_000);
