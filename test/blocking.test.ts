@@ -42,6 +42,22 @@ describe.each([1, 4])('blocking commands with %i shard(s)', (shards) => {
     expect(await io.llen('fifo')).toBe(0);
   });
 
+  it('a key pushed, deleted and set to a string in one MULTI wakes nobody; the waiter stays blocked', async () => {
+    for (const [pop, push] of [['blpop', 'lpush'], ['bzpopmin', 'zadd']] as const) {
+      const key = `wt:${pop}`;
+      const waiter = new Redis({ port: srv.port });
+      const got = waiter.call(pop, key, '0');
+      await waitFor(async () => (await blockedCount(io)) === 1, 'waiter blocked');
+      const pushArgs = push === 'zadd' ? [key, '1', 'a'] : [key, 'a'];
+      expect(await io.multi().call(push, ...pushArgs).del(key).set(key, 'foo').exec()).toEqual([[null, 1], [null, 1], [null, 'OK']]);
+      expect(await blockedCount(io)).toBe(1);
+      await io.del(key);
+      await io.call(push, ...(push === 'zadd' ? [key, '2', 'b'] : [key, 'b']));
+      expect(await got).toEqual(push === 'zadd' ? [key, 'b', '2'] : [key, 'b']);
+      waiter.disconnect();
+    }
+  });
+
   it('BRPOP and BLPOP time out with a null reply (RESP2 *-1, RESP3 _)', async () => {
     const r = await RawClient.connect(srv.port);
     r.send('BRPOP', 'none1', 'none2', '0.05');

@@ -220,6 +220,9 @@ describe('the replication stream', () => {
     await m.set('in5', '1');
     await m.select(0);
     await m.mset('{a}1', '1', '{b}2', '2', '{c}3', '3', '{d}4', '4');
+    const payload = (await m.dumpBuffer('a'))!;
+    await m.restore('r1', 100_000, payload);
+    await m.call('restore', 'r2', '0', payload, 'REPLACE');
     await m.set('last', 'x');
     const cmds = await waitFor(() => {
       const c = fake.commands();
@@ -244,6 +247,12 @@ describe('the replication stream', () => {
     const inside = names.slice(multi + 1, exec);
     expect(inside.every((x) => x.startsWith('MSET '))).toBe(true);
     expect(inside.join(' ').split(' ').filter((x) => x !== 'MSET').sort()).toEqual(['1', '2', '3', '4', '{a}1', '{b}2', '{c}3', '{d}4'].sort());
+    // RESTORE as sent; a relative TTL becomes absolute with ABSTTL appended (no REPLACE added)
+    const r1 = cmds.find((c) => c[1] === 'r1')!;
+    expect([r1[0]!.toUpperCase(), r1.length, r1[4]]).toEqual(['RESTORE', 5, 'ABSTTL']);
+    expect(Number(r1[2])).toBeGreaterThanOrEqual(before + 100_000 - 1000);
+    const r2 = cmds.find((c) => c[1] === 'r2')!;
+    expect([r2[0], r2[2], r2[4], r2.length]).toEqual(['restore', '0', 'REPLACE', 5]);
     fake.sock.destroy();
   });
 });

@@ -123,6 +123,21 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
     expect(await run(r, ['MULTI'], ['PING'], ['EXEC'])).toEqual(['+OK\r\n', '+QUEUED\r\n', '_\r\n']);
   });
 
+  it('WATCH: SMOVE of a member the destination already has does not touch the destination', async () => {
+    const r = await raw();
+    const other = io();
+    await other.sadd('{sm}src', 'a', 'b');
+    await other.sadd('{sm}dst', 'a');
+    expect(await run(r, ['WATCH', '{sm}dst'], ['MULTI'], ['SADD', '{sm}dst', 'c'])).toEqual(['+OK\r\n', '+OK\r\n', '+QUEUED\r\n']);
+    expect(await other.smove('{sm}src', '{sm}dst', 'a')).toBe(1); // removed from src; dst unchanged
+    expect(await run(r, ['EXEC'])).toEqual(['*1\r\n:1\r\n']);
+    expect(await other.scard('{sm}dst')).toBe(2);
+    // a member the destination lacks does touch it
+    expect(await run(r, ['WATCH', '{sm}dst'], ['MULTI'], ['SADD', '{sm}dst', 'd'])).toEqual(['+OK\r\n', '+OK\r\n', '+QUEUED\r\n']);
+    expect(await other.smove('{sm}src', '{sm}dst', 'b')).toBe(1);
+    expect(await run(r, ['EXEC'])).toEqual(['*-1\r\n']);
+  });
+
   it('WATCH across shards: a write to any one of the watched keys aborts; UNWATCH and DISCARD forget them', async () => {
     const r = await raw();
     const other = io();

@@ -54,6 +54,8 @@ export interface ShardOptions {
 }
 
 const NULL_ARRAY = Buffer.from('*-1\r\n');
+/** Blocking commands that pop from sorted sets (the others pop from lists). */
+const ZSET_BLOCKING = new Set(['bzpopmin', 'bzpopmax', 'bzmpop']);
 
 export class Shard implements ShardCtx {
   readonly args = new Args();
@@ -723,10 +725,19 @@ export class Shard implements ShardCtx {
   private serveReadyKeys(): void {
     const saved = { connId: this.connId, seq: this.seq, flags: this.flags, db: this.db, protocol: this.protocol };
     while (this.readyKeys.length > 0) {
-      const q = this.blockedByKey.get(this.readyKeys.shift()!);
+      const id = this.readyKeys.shift()!;
+      const q = this.blockedByKey.get(id);
       if (!q) continue;
+      // as Redis: only a key of the type a waiter pops from serves it (a list pushed, deleted and set
+      // to a string in one transaction wakes nobody; the waiters stay blocked)
+      const sep = id.indexOf('\0');
+      const v = this.ks.db(Number(id.slice(0, sep))).get(id.slice(sep + 1), false);
+      if (v === undefined || typeof v !== 'object') continue;
       // the first waiter that cannot be served means the key is empty again
-      for (const req of [...q]) if (!this.serveBlocked(req)) break;
+      for (const req of [...q]) {
+        if ((v.type === 'zset') !== ZSET_BLOCKING.has(req.cmd.name)) continue;
+        if (!this.serveBlocked(req)) break;
+      }
     }
     this.connId = saved.connId;
     this.seq = saved.seq;

@@ -282,9 +282,10 @@ function restore(c: ShardCtx): void {
   install(c.db, key, v, ttl);
   if (idle) c.db.setIdle(key, idleSeconds);
   c.w.ok();
-  const prop: (string | number | Uint8Array)[] = ['RESTORE', key, ttl, payload, 'REPLACE'];
-  if (ttl > 0) prop.push('ABSTTL');
-  if (idle) prop.push('IDLETIME', idleSeconds);
+  // as Redis: the command as sent, a relative TTL rewritten as absolute with ABSTTL appended
+  const prop: (string | number | Uint8Array)[] = [];
+  for (let j = 0; j < c.argc; j++) prop.push(j === 2 ? String(ttl) : c.args.bytes(j));
+  if (ttl > 0 && !absttl) prop.push('ABSTTL');
   c.propagateCommand(prop);
 }
 

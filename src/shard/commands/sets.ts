@@ -144,8 +144,8 @@ export const handlers: Record<string, ShardHandler> = {
       ds = new SetValue();
       c.db.add(dst, ds);
     }
-    ds.add(member);
-    c.db.modified(dst);
+    // as Redis: the destination is touched (WATCH, notifications) only when the member was added
+    if (ds.add(member)) c.db.modified(dst);
     c.propagate();
     c.w.int(1);
   },
