@@ -137,6 +137,30 @@ restore r 0 bad freq 300
 restore r 0 bad idletime 1 freq 1
 restore r 0 bad bogus
 restore n 0 bad
+set mv 1
+pexpire mv 100000
+move mv 1
+exists mv
+select 1
+exists mv
+ttl mv
+move mv 0
+select 0
+set mv other
+select 1
+move mv 0
+get mv
+move mv 1
+move mv 16
+move mv -1
+move mv abc
+move nokey 0
+rpush mvl a b
+move mvl 0
+select 0
+get mv
+lrange mvl 0 -1
+type mvl
 del
 `;
 

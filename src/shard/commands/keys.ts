@@ -118,6 +118,28 @@ function copy(c: ShardCtx): void {
   c.propagate();
 }
 
+/** MOVE key db: the same key name is on the same shard in every database. */
+function move(c: ShardCtx): void {
+  const key = c.args.str(1);
+  const d = parseInt64(c.args.str(2));
+  if (d === null || d > 2147483647n || d < -2147483648n) throw new CommandError(NOT_INTEGER);
+  if (d < 0n || d >= BigInt(c.ks.dbs.length)) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
+  const target = c.ks.db(Number(d));
+  if (target === c.db) throw new CommandError('ERR source and destination objects are the same');
+  const v = c.db.get(key);
+  if (v === undefined || target.get(key) !== undefined) {
+    c.w.int(0);
+    return;
+  }
+  const idle = c.db.idleSeconds(key);
+  install(target, key, v, c.db.getExpire(key));
+  if (c.db.isRaw(key)) target.markRaw(key);
+  target.setIdle(key, idle);
+  c.db.delete(key);
+  c.w.int(1);
+  c.propagate();
+}
+
 // ---- expiry ---------------------------------------------------------------------------------------
 
 const EXP_NX = 1;
@@ -300,6 +322,7 @@ export const handlers: Record<string, ShardHandler> = {
   },
   rename: (c) => rename(c, false),
   renamenx: (c) => rename(c, true),
+  move,
   copy,
   expire: (c) => expireGeneric(c, true, true),
   pexpire: (c) => expireGeneric(c, true, false),
