@@ -138,6 +138,33 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
     expect(await run(r, ['EXEC'])).toEqual(['*-1\r\n']);
   });
 
+  it('EXEC re-checks the server state for the queued commands: NOREPLICAS, MASTERDOWN, READONLY', async () => {
+    const r = await raw();
+    const other = io();
+    await other.set('xs', '1');
+    // writes queued, then min-replicas-to-write raised: EXEC is refused and runs nothing
+    expect(await run(r, ['MULTI'], ['INCR', 'xs'])).toEqual(['+OK\r\n', '+QUEUED\r\n']);
+    await other.config('SET', 'min-replicas-to-write', '2');
+    expect(await run(r, ['EXEC'])).toEqual(['-EXECABORT Transaction discarded because of: NOREPLICAS Not enough good replicas to write.\r\n']);
+    expect(await other.get('xs')).toBe('1');
+    // a read-only transaction is not a write
+    expect(await run(r, ['MULTI'], ['GET', 'xs'], ['EXEC'])).toEqual(['+OK\r\n', '+QUEUED\r\n', '*1\r\n$1\r\n1\r\n']);
+    await other.config('SET', 'min-replicas-to-write', '0');
+    // a read queued, then the server becomes a replica whose link is down with stale data refused
+    await other.config('SET', 'replica-serve-stale-data', 'no');
+    expect(await run(r, ['MULTI'], ['GET', 'xs'])).toEqual(['+OK\r\n', '+QUEUED\r\n']);
+    await other.call('REPLICAOF', '127.0.0.1', '1');
+    expect(await run(r, ['EXEC'])).toEqual(["-EXECABORT Transaction discarded because of: MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"]);
+    await other.config('SET', 'replica-serve-stale-data', 'yes');
+    // a write queued before the server became a read-only replica
+    await other.call('REPLICAOF', 'NO', 'ONE');
+    expect(await run(r, ['MULTI'], ['SET', 'xs', '2'])).toEqual(['+OK\r\n', '+QUEUED\r\n']);
+    await other.call('REPLICAOF', '127.0.0.1', '1');
+    expect(await run(r, ['EXEC'])).toEqual(["-EXECABORT Transaction discarded because of: READONLY You can't write against a read only replica.\r\n"]);
+    await other.call('REPLICAOF', 'NO', 'ONE');
+    expect(await other.get('xs')).toBe('1');
+  });
+
   it('WATCH across shards: a write to any one of the watched keys aborts; UNWATCH and DISCARD forget them', async () => {
     const r = await raw();
     const other = io();

@@ -39,7 +39,7 @@ import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';
 import { SHARD_HANDLERS } from '../shard/commands/index.js';
 import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
-import { Connection, Hold } from './connection.js';
+import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
 import { MAIN_HANDLERS } from './commands/index.js';
 import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
@@ -430,7 +430,8 @@ export class Server {
     if (!conn.authenticated && !(cmd.flags & F.NO_AUTH)) return this.reject(conn, E.NOAUTH);
     if (this.loading && !(cmd.flags & F.LOADING)) return this.reject(conn, E.LOADING);
 
-    const flags = cmd.flags;
+    let flags = cmd.flags;
+    if (conn.multi !== null && cmd.name === 'exec') flags = execFlags(flags, conn.multi);
     const inMulti = conn.multi !== null && !TXN_CONTROL.has(cmd.name);
     if (flags & F.WRITE && !conn.isMaster) {
       const repl = this.repl;
@@ -968,6 +969,18 @@ export class Server {
 
 const QUEUED = Buffer.from('+QUEUED\r\n');
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * EXEC is checked as the transaction it runs (Redis: processCommand): a write if any queued command
+ * writes (READONLY, NOREPLICAS), and refused on a stale replica if any queued command is (MASTERDOWN).
+ */
+function execFlags(flags: number, queued: readonly QueuedCommand[]): number {
+  for (const q of queued) {
+    if (q.cmd.flags & F.WRITE) flags |= F.WRITE;
+    if (!(q.cmd.flags & F.STALE)) flags &= ~F.STALE;
+  }
+  return flags;
+}
 
 function rangePositions(first: number, last: number, step: number): number[] {
   const out: number[] = [];
