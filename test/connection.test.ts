@@ -118,6 +118,41 @@ describe.each([1, 4])('connection and server commands with %i shard(s)', (shards
     r.close();
   });
 
+  it('CLIENT REPLY OFF / ON / SKIP, pipelined and not, for main-thread and shard commands', async () => {
+    const r = await RawClient.connect(srv.port);
+    try {
+      // SKIP drops the next command's reply only
+      r.send('CLIENT', 'REPLY', 'SKIP');
+      r.send('PING', 'a');
+      r.send('PING', 'b');
+      expect(await r.readRaw()).toBe('$1\r\nb\r\n');
+      r.send('CLIENT', 'REPLY', 'SKIP');
+      r.send('SET', 'rk', 'v');
+      r.send('GET', 'rk');
+      expect(await r.readRaw()).toBe('$1\r\nv\r\n');
+      r.send('CLIENT', 'REPLY', 'SKIP');
+      await new Promise((res) => setTimeout(res, 50));
+      r.send('INCR', 'rn');
+      await new Promise((res) => setTimeout(res, 50));
+      r.send('INCR', 'rn');
+      expect(await r.readRaw()).toBe(':2\r\n');
+      // OFF silences everything until ON, which answers +OK
+      r.send('CLIENT', 'REPLY', 'OFF');
+      r.send('SET', 'rk', 'w');
+      r.send('PING');
+      r.send('CLIENT', 'REPLY', 'SKIP');
+      r.send('GET', 'rk');
+      r.send('CLIENT', 'REPLY', 'ON');
+      expect(await r.readRaw()).toBe('+OK\r\n');
+      r.send('GET', 'rk');
+      expect(await r.readRaw()).toBe('$1\r\nw\r\n');
+      r.send('CLIENT', 'REPLY', 'MAYBE');
+      expect(await r.readRaw()).toBe('-ERR syntax error\r\n');
+    } finally {
+      r.close();
+    }
+  });
+
   it('CLIENT ID, LIST, INFO and KILL by id, addr, type and SKIPME', async () => {
     const a = new Redis({ port: srv.port, connectionName: 'victim', retryStrategy: () => null });
     const id = (await a.client('ID')) as number;

@@ -84,6 +84,40 @@ describe.each([1, 4])('pub/sub with %i shard(s)', (shards) => {
     expect(await sub.readRaw()).toBe('+PONG\r\n');
   });
 
+  it('CLIENT REPLY OFF / SKIP do not silence confirmations and messages (RESP2 and RESP3), as Redis', async () => {
+    for (const proto of [2, 3]) {
+      const sub = await raw();
+      const pub = io();
+      if (proto === 3) {
+        sub.send('HELLO', '3');
+        await sub.readRaw();
+      }
+      const kind = proto === 3 ? '>' : '*';
+      sub.send('CLIENT', 'REPLY', 'OFF');
+      sub.send('SUBSCRIBE', `ro${proto}:a`);
+      expect(await sub.readRaw()).toBe(frame(kind, 'subscribe', `ro${proto}:a`, 1));
+      sub.send('PSUBSCRIBE', `ro${proto}:p*`);
+      expect(await sub.readRaw()).toBe(frame(kind, 'psubscribe', `ro${proto}:p*`, 2));
+      expect(await pub.publish(`ro${proto}:a`, 'hello')).toBe(1);
+      expect(await sub.readRaw()).toBe(frame(kind, 'message', `ro${proto}:a`, 'hello'));
+      expect(await pub.publish(`ro${proto}:pz`, 'hi')).toBe(1);
+      expect(await sub.readRaw()).toBe(frame(kind, 'pmessage', `ro${proto}:p*`, `ro${proto}:pz`, 'hi'));
+      sub.send('UNSUBSCRIBE', `ro${proto}:a`);
+      expect(await sub.readRaw()).toBe(frame(kind, 'unsubscribe', `ro${proto}:a`, 1));
+      sub.send('PUNSUBSCRIBE', `ro${proto}:p*`);
+      expect(await sub.readRaw()).toBe(frame(kind, 'punsubscribe', `ro${proto}:p*`, 0));
+      // ordinary replies stay silenced; SKIP is spent by the next command, not by a confirmation
+      sub.send('PING');
+      sub.send('CLIENT', 'REPLY', 'ON');
+      expect(await sub.readRaw()).toBe('+OK\r\n');
+      sub.send('CLIENT', 'REPLY', 'SKIP');
+      sub.send('SUBSCRIBE', `ro${proto}:b`);
+      expect(await sub.readRaw()).toBe(frame(kind, 'subscribe', `ro${proto}:b`, 1));
+      sub.send('PING', 'after');
+      expect(await sub.readRaw()).toBe(proto === 3 ? '$5\r\nafter\r\n' : frame('*', 'pong', 'after'));
+    }
+  });
+
   it('RESP2 subscribed context: only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET', async () => {
     const sub = await raw();
     sub.send('SUBSCRIBE', 'ctx');

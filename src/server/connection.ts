@@ -83,7 +83,39 @@ export class Connection {
   closeAfterReply = false;
   closed = false;
   /** CLIENT REPLY OFF / SKIP. */
-  replyMode: 'on' | 'off' | 'skip' = 'on';
+  /**
+   * CLIENT REPLY OFF: ranges [from, to] of request sequence numbers whose replies are dropped (to is
+   * Infinity while replies are off). By sequence number, not by the mode at delivery time: a pipeline
+   * OFF, SET (on a shard), ON has its ON run before the SET's reply comes back.
+   */
+  private silenced: [number, number][] = [];
+  /** CLIENT REPLY SKIP: the sequence number of the reply to drop (the next command's), or -1. */
+  skipSeq = -1;
+
+  /** CLIENT REPLY OFF ran as request `seq`. */
+  replyOff(seq: number): void {
+    if (!this.repliesOff()) this.silenced.push([seq + 1, Infinity]);
+  }
+
+  /** CLIENT REPLY ON (or RESET) ran as request `seq`: its own reply is sent. */
+  replyOn(seq: number): void {
+    const last = this.silenced[this.silenced.length - 1];
+    if (last !== undefined && last[1] === Infinity) last[1] = seq - 1;
+    this.skipSeq = -1;
+  }
+
+  repliesOff(): boolean {
+    const last = this.silenced[this.silenced.length - 1];
+    return last !== undefined && last[1] === Infinity;
+  }
+
+  private isSilenced(seq: number): boolean {
+    const r = this.silenced;
+    while (r.length > 0 && r[0]![1] < seq) r.shift();
+    return r.length > 0 && r[0]![0] <= seq;
+  }
+  /** Held (out-of-order) replies that are pub/sub pushes (see push()). */
+  private readonly pushingHeld = new Set<number>();
 
   // transactions
   multi: QueuedCommand[] | null = null;
@@ -176,21 +208,22 @@ export class Connection {
    * Deliver a complete reply for `seq`. `view` marks bytes that live in ring memory (valid until the
    * rings are released at the end of this tick).
    */
-  deliver(seq: number, bytes: Uint8Array, view: boolean): void {
+  deliver(seq: number, bytes: Uint8Array, view: boolean, pushing = false): void {
     if (seq === this.sendSeq) {
-      this.push(bytes, view);
+      this.push(bytes, view, pushing, seq);
       this.sendSeq++;
       if (this.held.size > 0) {
         let next = this.held.get(this.sendSeq);
         while (next !== undefined) {
           this.held.delete(this.sendSeq);
-          this.push(next, false);
+          this.push(next, false, this.pushingHeld.size > 0 && this.pushingHeld.delete(this.sendSeq), this.sendSeq);
           this.sendSeq++;
           next = this.held.get(this.sendSeq);
         }
       }
     } else {
       this.held.set(seq, view ? Buffer.from(bytes) : (bytes as Buffer));
+      if (pushing) this.pushingHeld.add(seq);
     }
   }
 
@@ -214,13 +247,22 @@ export class Connection {
 
   /** Take a sequence number for a reply that will be delivered out of band (e.g. pub/sub pushes). */
   takeSeq(): number {
+    // a push taking the number CLIENT REPLY SKIP reserved: the skip moves to the next command's
+    if (this.skipSeq === this.nextSeq) this.skipSeq++;
     return this.nextSeq++;
   }
 
-  private push(bytes: Uint8Array, view: boolean): void {
-    if (this.replyMode !== 'on') {
-      if (this.replyMode === 'skip') this.replyMode = 'on';
-      return;
+  /**
+   * `pushing`: pub/sub messages and (un)subscribe confirmations, which CLIENT REPLY OFF / SKIP do not
+   * silence (and SKIP does not count), as Redis's CLIENT_PUSHING.
+   */
+  private push(bytes: Uint8Array, view: boolean, pushing: boolean, seq: number): void {
+    if (!pushing) {
+      if (this.silenced.length > 0 && this.isSilenced(seq)) return;
+      if (seq === this.skipSeq) {
+        this.skipSeq = -1;
+        return;
+      }
     }
     if (bytes.length === 0) return;
     this.out.push(bytes);

@@ -24,6 +24,9 @@ export class MainCtx {
     readonly seq: number,
   ) {}
 
+  /** The reply is a pub/sub push ((un)subscribe confirmations): CLIENT REPLY OFF does not silence it. */
+  pushing = false;
+
   get argc(): number {
     return this.args.argc;
   }

@@ -156,7 +156,7 @@ export class PubSub {
   private deliver(c: Connection, bytes: Buffer, limits: [number, number, number], now: number): boolean {
     if (c.closed) return false;
     if (c.sendSeq === c.nextSeq || c.blockedOn >= 0) c.pushOutOfBand(bytes);
-    else c.deliver(c.takeSeq(), bytes, false);
+    else c.deliver(c.takeSeq(), bytes, false, true);
     this.server.markDirty(c);
     return overLimit(c, limits, now);
   }

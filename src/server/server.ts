@@ -484,8 +484,8 @@ export class Server {
   }
 
   /** Deliver a complete reply produced on the main thread. */
-  reply(conn: Connection, seq: number, bytes: Uint8Array): void {
-    conn.deliver(seq, bytes, false);
+  reply(conn: Connection, seq: number, bytes: Uint8Array, pushing = false): void {
+    conn.deliver(seq, bytes, false, pushing);
     this.markDirty(conn);
   }
 
@@ -542,7 +542,7 @@ export class Server {
       );
       return true;
     }
-    this.reply(conn, seq, Buffer.from(w.buf.subarray(0, w.len)));
+    this.reply(conn, seq, Buffer.from(w.buf.subarray(0, w.len)), ctx.pushing);
     return true;
   }
 

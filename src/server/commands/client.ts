@@ -179,12 +179,13 @@ export const clientHandlers: Record<string, MainHandler> = {
 
   'client|reply'(c) {
     if (c.args.is(2, 'on')) {
-      c.conn.replyMode = 'on';
+      c.conn.replyOn(c.seq);
       c.w.ok();
     } else if (c.args.is(2, 'off')) {
-      c.conn.replyMode = 'off';
+      c.conn.replyOff(c.seq);
     } else if (c.args.is(2, 'skip')) {
-      if (c.conn.replyMode !== 'off') c.conn.replyMode = 'skip';
+      // the reply to drop is the next command's (this one has none)
+      if (!c.conn.repliesOff()) c.conn.skipSeq = c.seq + 1;
     } else throw new CommandError(SYNTAX);
   },
 

@@ -117,7 +117,7 @@ export const handlers: Record<string, MainHandler> = {
     conn.db = 0;
     conn.proto = 2;
     conn.name = '';
-    conn.replyMode = 'on';
+    conn.replyOn(c.seq);
     if (c.server.config.get('requirepass') !== '') {
       conn.authenticated = false;
       conn.framer.unauthenticated = true;

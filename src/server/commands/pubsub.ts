@@ -81,6 +81,7 @@ const HELP = [
 
 export const handlers: Record<string, MainHandler> = {
   subscribe(c) {
+    c.pushing = true;
     const ps = pubsubOf(c.server);
     const conn = c.conn;
     for (let i = 1; i < c.argc; i++) {
@@ -91,6 +92,7 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   psubscribe(c) {
+    c.pushing = true;
     const ps = pubsubOf(c.server);
     const conn = c.conn;
     for (let i = 1; i < c.argc; i++) {
@@ -103,6 +105,7 @@ export const handlers: Record<string, MainHandler> = {
   ssubscribe(c) {
     // inside EXEC the client cannot take the confirmation stream (Redis: a DENY BLOCKING client)
     if (execRunning.has(c.conn)) throw new CommandError(SSUBSCRIBE_DENY_BLOCKING);
+    c.pushing = true;
     const ps = pubsubOf(c.server);
     const conn = c.conn;
     for (let i = 1; i < c.argc; i++) {
@@ -113,14 +116,17 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   unsubscribe(c) {
+    c.pushing = true;
     leave(c, pubsubOf(c.server).channels, c.conn.channels, 'unsubscribe', globalCount);
   },
 
   punsubscribe(c) {
+    c.pushing = true;
     leave(c, pubsubOf(c.server).patterns, c.conn.patterns, 'punsubscribe', globalCount);
   },
 
   sunsubscribe(c) {
+    c.pushing = true;
     leave(c, pubsubOf(c.server).shardChannels, c.conn.shardChannels, 'sunsubscribe', (conn) => conn.shardChannels.size);
   },
 

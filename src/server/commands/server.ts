@@ -116,8 +116,7 @@ export const handlers: Record<string, MainHandler> = {
       else throw new CommandError(SYNTAX);
     }
     void save;
-    // no reply on success: the connection closes as the server exits
-    c.conn.replyMode = 'skip';
+    // no reply on success (nothing written): the connection closes as the server exits
     setImmediate(() => void c.server.shutdown(0));
   },
 
@@ -143,8 +142,7 @@ export const handlers: Record<string, MainHandler> = {
     if (sub === 'segfault' && c.argc === 2) {
       // as in Redis, the server crashes: here by killing a shard, which is fatal for the server
       void c.server.oneShard(0, ['crash']);
-      c.conn.replyMode = 'skip';
-      return;
+      return; // no reply: the server is going down
     }
     if (sub === 'help' && c.argc === 2) {
       c.w.helpLines(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.']);
