@@ -261,6 +261,90 @@ describe.each([1, 4])('connection and server commands with %i shard(s)', (shards
   });
 });
 
+/** What a MONITOR client sees while another client runs a fixed sequence (timestamps and ports cut). */
+async function monitorSession(port: number): Promise<string[]> {
+  const mon = await RawClient.connect(port);
+  const r = await RawClient.connect(port);
+  try {
+    mon.send('MONITOR');
+    expect(await mon.readRaw()).toBe('+OK\r\n');
+    const cmds: string[][] = [
+      ['SET', 'm"k', 'a\nb\x01\\'],
+      ['SELECT', '3'],
+      ['GET', 'x'],
+      ['CONFIG', 'GET', 'maxclients'],
+      ['MULTI'],
+      ['INCR', 'c'],
+      ['SELECT', '2'],
+      ['GET', 'c'],
+      ['EXEC'],
+      ['SELECT', '0'],
+      ['AUTH', 'pw'],
+      ['AUTH', 'user', 'pw'],
+      ['HELLO', '2', 'AUTH', 'default', 'pw'],
+      ['NOSUCHCOMMAND'],
+      ['PING'],
+    ];
+    for (const c of cmds) {
+      r.send(...c);
+      await r.readRaw();
+    }
+    const lines: string[] = [];
+    while (lines.length < 13) {
+      for (const l of (await mon.readRaw()).split('\r\n')) if (l !== '') lines.push(l);
+    }
+    return lines.map((l) => l.replace(/^\+\d+\.\d{6} \[(\d+) [\d.]+:\d+\]/, '+T [$1 addr]'));
+  } finally {
+    mon.close();
+    r.close();
+  }
+}
+
+describe('MONITOR', () => {
+  it('streams each command run, in Redis format: quoting, databases, transactions, AUTH redacted, admin commands left out', async () => {
+    const s = await startShardis({ shards: 2 });
+    try {
+      const lines = await monitorSession(s.port);
+      expect(lines).toEqual([
+        '+T [0 addr] "SET" "m\\"k" "a\\nb\\x01\\\\"',
+        '+T [3 addr] "SELECT" "3"',
+        '+T [3 addr] "GET" "x"',
+        '+T [3 addr] "MULTI"',
+        '+T [3 addr] "INCR" "c"',
+        '+T [2 addr] "SELECT" "2"',
+        '+T [2 addr] "GET" "c"',
+        '+T [2 addr] "EXEC"',
+        '+T [0 addr] "SELECT" "0"',
+        '+T [0 addr] "AUTH" "(redacted)"',
+        '+T [0 addr] "AUTH" "(redacted)" "(redacted)"',
+        '+T [0 addr] "HELLO" "2" "AUTH" "(redacted)" "(redacted)"',
+        '+T [0 addr] "PING"',
+      ]);
+      // CLIENT LIST flags the monitor with O
+      const c = new Redis({ port: s.port });
+      const mon = await RawClient.connect(s.port);
+      mon.send('MONITOR');
+      await mon.readRaw();
+      expect(await c.client('LIST')).toMatch(/flags=O /);
+      mon.send('RESET');
+      await mon.readRaw(); // the RESET line or +RESET
+      c.disconnect();
+      mon.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it.skipIf(!haveRedis)('shows what redis-server 7 shows for the same session', async () => {
+    const [s, ref] = await Promise.all([startShardis({ shards: 2 }), startRedis()]);
+    try {
+      expect(await monitorSession(s.port)).toEqual(await monitorSession(ref.port));
+    } finally {
+      await Promise.all([s.stop(), ref.stop()]);
+    }
+  });
+});
+
 describe('DEBUG is refused unless enable-debug-command allows it (as Redis 7)', () => {
   it('default "no" refuses DEBUG SLEEP', async () => {
     const s = await startShardis();

@@ -128,6 +128,7 @@ export const DOCS_DATA: Readonly<Record<string, DocData>> = {
   "ltrim": { s: "Keeps only a range of a list's elements.", c: "O(N) in the number of elements removed.", a: "key%k@0 start%i stop%i" },
   "mget": { s: "Returns the values of several keys.", c: "O(N) in the number of keys.", a: "*key%k@0" },
   "move": { s: "Moves a key from the selected database to another one, keeping its TTL.", c: "O(1)", a: "key%k@0 db%i" },
+  "monitor": { s: "Streams every command the server runs, as it runs it, to this connection." },
   "mset": { s: "Sets several keys, atomically.", c: "O(N) in the number of keys.", a: "*key_value%b(key%k@0 value)" },
   "msetnx": { s: "Sets several keys, atomically, only when none of them exists.", c: "O(N) in the number of keys.", a: "*key_value%b(key%k@0 value)" },
   "multi": { s: "Starts a transaction: later commands are queued until EXEC.", c: "O(1)" },

@@ -89,6 +89,8 @@ export class Connection {
    * OFF, SET (on a shard), ON has its ON run before the SET's reply comes back.
    */
   private silenced: [number, number][] = [];
+  /** In MONITOR mode (Server.monitors). */
+  monitor = false;
   /** CLIENT REPLY SKIP: the sequence number of the reply to drop (the next command's), or -1. */
   skipSeq = -1;
 

@@ -306,10 +306,32 @@ export class Server {
     this.scheduleTick();
   }
 
+  /** Connections in MONITOR mode. */
+  readonly monitors = new Set<Connection>();
+
+  /**
+   * Send a command to every MONITOR client, in Redis's format:
+   * `+<sec>.<usec> [<db> <ip:port>] "arg" ...` with arguments quoted and escaped as sdscatrepr does.
+   */
+  private feedMonitors(conn: Connection, argv: readonly string[], db = conn.db): void {
+    const t = performance.timeOrigin + performance.now();
+    const sec = Math.floor(t / 1000);
+    const usec = Math.floor((t - sec * 1000) * 1000);
+    let line = `+${sec}.${String(usec).padStart(6, '0')} [${db} ${conn.addr}]`;
+    for (const a of argv) line += ' ' + monitorRepr(a);
+    const bytes = Buffer.from(line + '\r\n', 'latin1');
+    for (const m of this.monitors) {
+      if (m.closed) continue;
+      m.pushOutOfBand(bytes);
+      this.markDirty(m);
+    }
+  }
+
   private onClose(conn: Connection): void {
     if (conn.closed && !this.conns.has(conn.id)) return;
     conn.closed = true;
     this.conns.delete(conn.id);
+    if (conn.monitor) this.monitors.delete(conn);
     this.resumeList.delete(conn);
     if (conn.blockedOn >= 0 || conn.watchShards.size > 0) {
       const shards = new Set(conn.watchShards);
@@ -454,9 +476,40 @@ export class Server {
       this.paused.add(conn);
       return false;
     }
-
+    if (this.monitors.size > 0 && !this.loading && !(flags & (F.ADMIN | F.SKIP_MONITOR))) return this.dispatchMonitored(conn, cmd, args);
     if (cmd.route === Route.Main) return this.runMain(conn, cmd, args);
     return this.route(conn, cmd, args);
+  }
+
+  /**
+   * Dispatch with MONITOR clients listening (Redis feeds them after a command runs; admin commands
+   * never): a main-thread command after it ran (so SELECT shows the new database), a transaction's
+   * commands at its EXEC, before the EXEC; shard commands as they are sent to their shard.
+   */
+  private dispatchMonitored(conn: Connection, cmd: Command, args: Args): boolean {
+    const argv = monitorArgs(cmd, args.all(0));
+    if (cmd.route !== Route.Main) {
+      this.feedMonitors(conn, argv);
+      return this.route(conn, cmd, args);
+    }
+    const queued = cmd.name === 'exec' && !conn.multiError ? conn.multi : null;
+    const db = conn.db;
+    if (!this.runMain(conn, cmd, args)) return false;
+    if (queued === null) {
+      this.feedMonitors(conn, argv);
+      return true;
+    }
+    // the transaction runs later (on the shards): follow its SELECTs for the database shown
+    let at = db;
+    for (const q of queued) {
+      if (q.cmd.name === 'select') {
+        const n = Number(q.argv[1]);
+        if (Number.isInteger(n) && n >= 0 && n < this.config.int('databases')) at = n;
+      }
+      if (!(q.cmd.flags & (F.ADMIN | F.SKIP_MONITOR))) this.feedMonitors(conn, monitorArgs(q.cmd, q.argv), at);
+    }
+    this.feedMonitors(conn, argv, at);
+    return true;
   }
 
   /** Reply with an error for the current request (flagging an open MULTI as failed). */
@@ -980,6 +1033,40 @@ function execFlags(flags: number, queued: readonly QueuedCommand[]): number {
     if (!(q.cmd.flags & F.STALE)) flags &= ~F.STALE;
   }
   return flags;
+}
+
+/** MONITOR hides passwords as Redis does: AUTH's, and HELLO's AUTH option's. */
+function monitorArgs(cmd: Command, argv: string[]): string[] {
+  if (cmd.name === 'auth') {
+    if (argv.length > 1) argv[1] = '(redacted)';
+    if (argv.length === 3) argv[2] = '(redacted)';
+  } else if (cmd.name === 'hello') {
+    for (let j = 2; j + 2 < argv.length; j++) {
+      if (argv[j]!.toLowerCase() === 'auth') {
+        argv[j + 1] = '(redacted)';
+        argv[j + 2] = '(redacted)';
+        j += 2;
+      } else if (argv[j]!.toLowerCase() === 'setname') j++;
+    }
+  }
+  return argv;
+}
+
+/** An argument as MONITOR shows it (Redis's sdscatrepr): quoted, with C escapes and \\xHH. */
+function monitorRepr(a: string): string {
+  let out = '"';
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 0x5c || c === 0x22) out += '\\' + a[i];
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x0d) out += '\\r';
+    else if (c === 0x09) out += '\\t';
+    else if (c === 0x07) out += '\\a';
+    else if (c === 0x08) out += '\\b';
+    else if (c >= 0x20 && c < 0x7f) out += a[i];
+    else out += '\\x' + c.toString(16).padStart(2, '0');
+  }
+  return out + '"';
 }
 
 function rangePositions(first: number, last: number, step: number): number[] {

@@ -9,6 +9,7 @@ import type { MainHandler } from '../main-ctx.js';
 import { buildInfo } from '../info.js';
 import { commandHandlers } from './command.js';
 import { clientHandlers } from './client.js';
+import { execRunning } from './transactions.js';
 
 export const handlers: Record<string, MainHandler> = {
   ...commandHandlers,
@@ -118,6 +119,16 @@ export const handlers: Record<string, MainHandler> = {
     void save;
     // no reply on success (nothing written): the connection closes as the server exits
     setImmediate(() => void c.server.shutdown(0));
+  },
+
+  monitor(c) {
+    // a client inside EXEC expects one reply per command (Redis: a DENY BLOCKING client)
+    if (execRunning.has(c.conn)) throw new CommandError("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    // already monitoring, or a replica: ignored, with no reply (as Redis)
+    if (c.conn.monitor || c.conn.isReplica) return;
+    c.conn.monitor = true;
+    c.server.monitors.add(c.conn);
+    c.w.ok();
   },
 
   debug(c) {
