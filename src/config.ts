@@ -393,6 +393,11 @@ export class Config {
     return out;
   }
 
+  /** Hidden parameters (Redis's HIDDEN_CONFIG) answer CONFIG GET by exact name only, never a pattern. */
+  isHidden(name: string): boolean {
+    return this.params.get(name)?.flags.has('hidden') ?? false;
+  }
+
   /**
    * CONFIG REWRITE: rewrite the config file keeping comments and unknown lines, replacing each known
    * option's first line with its current value (dropping repeats), and appending options that differ

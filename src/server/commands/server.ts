@@ -39,7 +39,7 @@ export const handlers: Record<string, MainHandler> = {
       const pattern = c.args.str(i).toLowerCase();
       for (const [name, value] of cfg.entries()) {
         if (seen.has(name)) continue;
-        if (pattern === name || globMatch(pattern, name, true)) seen.set(name, value);
+        if (pattern === name || (globMatch(pattern, name, true) && !cfg.isHidden(name))) seen.set(name, value);
       }
     }
     c.w.map(seen.size);
