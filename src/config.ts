@@ -206,7 +206,12 @@ export class Config {
         if (flags.has('memory')) {
           n = parseMemory(v);
           if (n === null) {
-            if (flags.has('percent') && /^[0-9]+%$/.test(v)) return v;
+            if (flags.has('percent') && /^[0-9]+%$/.test(v)) {
+              // Redis stores a percentage as a negative number bounded by the parameter's minimum
+              const pct = Number(v.slice(0, -1));
+              if (d.min !== undefined && d.min !== null && -pct < d.min) throw new ConfigError('percentage argument must be less or equal to 100');
+              return pct === 0 ? '0' : `${pct}%`;
+            }
             throw new ConfigError(flags.has('percent') ? 'argument must be a memory or percent value' : 'argument must be a memory value');
           }
         } else if (flags.has('octal')) {

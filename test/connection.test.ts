@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { freePort, haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import net from 'node:net';
 import { RawClient } from './helpers/raw.js';
 import { diffReplies, script, showMismatches } from './helpers/diff.js';
 
@@ -341,6 +342,47 @@ describe('MONITOR', () => {
       expect(await monitorSession(s.port)).toEqual(await monitorSession(ref.port));
     } finally {
       await Promise.all([s.stop(), ref.stop()]);
+    }
+  });
+});
+
+describe('CONFIG SET port', () => {
+  it('listens on the new port and closes the old listener, keeping open connections; a port in use is refused and nothing changes', async () => {
+    const s = await startShardis({ shards: 1 });
+    const c = new Redis({ port: s.port, retryStrategy: () => null });
+    const blocker = net.createServer();
+    try {
+      const next = await freePort();
+      expect(await c.config('SET', 'port', String(next), 'maxmemory-clients', '5%')).toBe('OK');
+      expect(await c.config('GET', 'port')).toEqual(['port', String(next)]);
+      expect(await c.ping()).toBe('PONG'); // this connection stays
+      const d = new Redis({ port: next });
+      expect(await d.ping()).toBe('PONG');
+      d.disconnect();
+      const refused = await new Promise<boolean>((res) => {
+        const sock = net.connect(s.port, '127.0.0.1');
+        sock.on('connect', () => (sock.destroy(), res(false)));
+        sock.on('error', () => res(true));
+      });
+      expect(refused).toBe(true);
+      // a port something else listens on: Redis's error, every value rolled back
+      const used = await freePort();
+      await new Promise<void>((res) => blocker.listen(used, '127.0.0.1', () => res()));
+      await expect(c.config('SET', 'maxmemory-clients', '7%', 'port', String(used))).rejects.toThrow(
+        "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port",
+      );
+      expect(await c.config('GET', 'port')).toEqual(['port', String(next)]);
+      expect(await c.config('GET', 'maxmemory-clients')).toEqual(['maxmemory-clients', '5%']);
+      await expect(c.config('SET', 'maxmemory-clients', '200%')).rejects.toThrow(
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage argument must be less or equal to 100",
+      );
+      const e = new Redis({ port: next });
+      expect(await e.ping()).toBe('PONG');
+      e.disconnect();
+    } finally {
+      blocker.close();
+      c.disconnect();
+      await s.stop();
     }
   });
 });

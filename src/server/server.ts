@@ -231,6 +231,28 @@ export class Server {
     if (port === 0) this.config.setInternal('port', String(chosen));
   }
 
+  /**
+   * CONFIG SET port: listen on the configured port (every bind address), then close the old
+   * listeners; connections already open stay. False, with the old listeners kept, if it cannot.
+   */
+  async rebind(): Promise<boolean> {
+    const old = this.netServers;
+    const oldPort = this.port;
+    this.netServers = [];
+    try {
+      await this.listen();
+    } catch (e) {
+      for (const s of this.netServers) s.close();
+      this.netServers = old;
+      this.port = oldPort;
+      this.log.warn({ err: (e as Error).message }, `Unable to listen on port ${this.config.get('port')}`);
+      return false;
+    }
+    for (const s of old) s.close();
+    this.log.info(`Listening on port ${this.port} (CONFIG SET port)`);
+    return true;
+  }
+
   private shardDied(i: number, err: Error): void {
     if (this.shuttingDown) return;
     this.log.fatal({ shard: i, err: err.message }, `shard ${i} died: the keyspace is incomplete, exiting`);

@@ -73,8 +73,22 @@ export const handlers: Record<string, MainHandler> = {
         throw e;
       }
     }
+    const oldPort = old.find(([n]) => n === 'port')?.[1];
+    if (oldPort !== undefined && oldPort !== cfg.get('port')) {
+      // a new port is listened on before the old listeners close; if it cannot be, nothing changes
+      return c.server.rebind().then((ok) => {
+        if (!ok) {
+          for (const [n, v] of old) cfg.setInternal(n, v);
+          const arg = c.args.all(2).find((_, k) => k % 2 === 0 && cfg.canonical(c.args.str(2 + k)) === 'port') ?? 'port';
+          throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${arg}') - Unable to listen on this port`);
+        }
+        c.server.configChanged(pairs.map(([n]) => n));
+        c.w.ok();
+      });
+    }
     c.server.configChanged(pairs.map(([n]) => n));
     c.w.ok();
+    return undefined;
   },
 
   'config|resetstat'(c) {
