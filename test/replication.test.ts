@@ -296,6 +296,36 @@ describe('links dropped, masters lost, replicas promoted', () => {
     expect(await r.c.get('new')).toBe('2');
   });
 
+  it('PSYNC ... FAILOVER promotes the replica and continues, while other clients keep it busy', async () => {
+    const m = await shardis([], 1);
+    const r = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)], 2);
+    await m.c.set('fo', '1');
+    await waitInSync(m.c, r.c);
+    const ri = await info(r.c);
+    // other clients keep requests arriving while the promotion awaits its shards
+    const busy = [0, 1, 2].map(() => new Redis({ port: r.p.port }));
+    let stop = false;
+    const flood = busy.map(async (b) => {
+      while (!stop) await b.pipeline([['get', 'fo'], ['exists', 'a', 'b', 'c', 'd'], ['ping']]).exec();
+    });
+    await new Promise((res) => setTimeout(res, 100));
+    // a bare socket posing as the old master handing over (its FAILOVER)
+    const sock = net.connect(r.p.port, '127.0.0.1');
+    let got = '';
+    sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const off = String(Number(ri.master_repl_offset) + 1);
+    sock.write(`*4\r\n$5\r\nPSYNC\r\n$${ri.master_replid!.length}\r\n${ri.master_replid}\r\n$${off.length}\r\n${off}\r\n$8\r\nFAILOVER\r\n`);
+    await waitFor(() => got.includes('\r\n'), 'the PSYNC reply');
+    stop = true;
+    await Promise.all(flood);
+    for (const b of busy) b.disconnect();
+    sock.destroy();
+    // no "capa psync2" was sent, so no replid after +CONTINUE
+    expect(got.split('\r\n')[0]).toBe('+CONTINUE');
+    expect(((await r.c.call('ROLE')) as unknown[])[0]).toBe('master');
+    expect(await r.c.get('fo')).toBe('1');
+  });
+
   it('a replica of a replica (chained) gets the same data', async () => {
     const m = await shardis([], 2);
     const mid = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)]);

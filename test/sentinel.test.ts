@@ -224,11 +224,16 @@ describe.skipIf(!HAVE)('FAILOVER', () => {
     await waitFor(() => acked.length >= 500, 'writes before the failover', 20_000);
     const m = new Redis({ port: p0 });
     expect(await m.call('FAILOVER', 'TO', '127.0.0.1', String(p1), 'TIMEOUT', '5000')).toBe('OK');
-    await waitFor(async () => (await role(p1))[0] === 'master', 'target promoted', 20_000);
-    await waitFor(async () => {
-      const r = await role(p0);
-      return r[0] === 'slave' && r[2] === p1;
-    }, 'old master follows the target', 20_000);
+    try {
+      await waitFor(async () => (await role(p1))[0] === 'master', 'target promoted', 20_000);
+      await waitFor(async () => {
+        const r = await role(p0);
+        return r[0] === 'slave' && r[2] === p1;
+      }, 'old master follows the target', 20_000);
+    } catch (e) {
+      // the nodes' logs say why (kept in the failure message)
+      throw new Error(`${(e as Error).message}\n--- old master ---\n${nodes[0]!.output().slice(-3000)}\n--- target ---\n${nodes[1]!.output().slice(-3000)}`);
+    }
     stop = true;
     await writer;
     w.disconnect();

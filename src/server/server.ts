@@ -119,7 +119,7 @@ export class Server {
   private emptyPolls = 0;
   private readonly dirtyConns: Connection[] = [];
   private readonly resumeList = new Set<Connection>();
-  private readonly args = new Args();
+  private args = new Args();
   private mainWriter = new RespWriter(16 * 1024);
   private readonly errWriter = new RespWriter(1024);
   private cronTimer: NodeJS.Timeout | null = null;
@@ -604,8 +604,11 @@ export class Server {
       return true;
     }
     if (result instanceof Promise) {
-      // the handler keeps this writer; later commands get a fresh one
+      // the handler keeps this writer and these arguments; later commands get fresh ones. Its
+      // arguments are copied out now: the input buffer and the framer's positions are reused.
       this.mainWriter = new RespWriter(16 * 1024);
+      args.set(Buffer.alloc(0), args.start, args.len, args.argc, args.all(0));
+      this.args = new Args();
       conn.hold = Hold.Busy;
       conn.busySeq = -1;
       result.then(

@@ -78,18 +78,20 @@ export const handlers: Record<string, MainHandler> = {
   async psync(c) {
     if (c.conn.isReplica) return;
     const r = repl(c);
+    // read the arguments first: the shared argument view is reused by other requests during an await
+    const replid = c.args.str(1);
+    const offText = c.args.str(2);
     if (c.argc > 3 && c.args.is(3, 'failover')) {
       // a master handing over to us (its FAILOVER): promote ourselves if we follow its history
-      c.server.log.warn(`Failover request received for replid ${c.args.str(1)}.`);
+      c.server.log.warn(`Failover request received for replid ${replid}.`);
       if (r.link === null) throw new CommandError("ERR PSYNC FAILOVER can't be sent to a master.");
-      if (c.args.str(1) !== r.replid) throw new CommandError('ERR PSYNC FAILOVER replid must match my replid.');
+      if (replid !== r.replid) throw new CommandError('ERR PSYNC FAILOVER replid must match my replid.');
       await r.promote();
       c.server.log.info(`MASTER MODE enabled (failover request from 'id=${c.conn.id} addr=${c.conn.addr}')`);
     }
     if (r.failoverState !== 'no-failover') throw new CommandError("NOMASTERLINK Can't SYNC while failing over");
-    const off = Number(c.args.str(2));
-    if (!/^-?[0-9]+$/.test(c.args.str(2))) throw new CommandError('ERR value is not an integer or out of range');
-    const err = repl(c).psync(c.conn, c.args.str(1), off, false);
+    if (!/^-?[0-9]+$/.test(offText)) throw new CommandError('ERR value is not an integer or out of range');
+    const err = r.psync(c.conn, replid, Number(offText), false);
     if (err !== null) throw new CommandError(err);
   },
 
