@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
+import net from 'node:net';
 import { startShardis, type Proc } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
 
@@ -72,6 +73,28 @@ describe.each([1, 4])('protocol handling with %i shard(s)', (shards) => {
     await r.readUntilClose(10_000);
     expect(r.closed).toBe(true);
     expect(await io.get('safe')).toBe('intact');
+  });
+
+  it('after a protocol error the socket is closed, not half-closed: a client that keeps sending is reset (Redis desync tests)', async () => {
+    for (const seq of ['\x00', '*\x00', '$\x00']) {
+      // half-open allowed, as a raw client (the TCL suite's) is: it can keep writing after the FIN
+      const sock = net.connect({ port: srv.port, host: '127.0.0.1', allowHalfOpen: true });
+      let got = '';
+      sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      const failed = new Promise<string>((res) => sock.on('error', (e: NodeJS.ErrnoException) => res(e.code ?? 'error')));
+      await new Promise<void>((res) => sock.once('connect', () => res()));
+      sock.write(seq);
+      // keep sending, as a desynchronised client does, until a write fails (bounded: 2000 x 5 ms)
+      let code: string | null = null;
+      void failed.then((c) => (code = c));
+      for (let i = 0; i < 2000 && code === null; i++) {
+        sock.write('payload'.repeat(100));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(code ?? 'no error: the server kept reading').toMatch(/^(ECONNRESET|EPIPE)$/);
+      expect(got).toMatch(/^-ERR Protocol error: too big (inline request|mbulk count string)\r\n$/);
+      sock.destroy();
+    }
   });
 
   it('inline commands work, with quotes and escapes', async () => {

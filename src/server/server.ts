@@ -818,7 +818,9 @@ export class Server {
 
   private afterFlush(c: Connection): void {
     if (c.closeAfterReply && c.inflight === 0 && c.hold !== Hold.Busy) {
-      c.socket.end();
+      // closed, not half-closed, once the reply is written (as Redis's close()): a client still
+      // sending (a desynchronised protocol stream) gets a reset rather than an endless sink
+      c.socket.destroySoon();
       c.closed = true;
       this.onClose(c);
       return;
