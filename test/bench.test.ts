@@ -10,6 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, haveBinaries } from './helpers/server.js';
 
+// the suites drive redis-benchmark against redis-server: without the Debian binaries they cannot run;
+// binary() makes that a failure under CI=true and a loud SKIPPING warning elsewhere
 const HAVE = haveBinaries('redis-server', 'redis-cli', 'redis-benchmark');
 
 function run(script: string, args: string[]): string {

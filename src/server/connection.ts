@@ -82,17 +82,16 @@ export class Connection {
   dirty = false;
   closeAfterReply = false;
   closed = false;
-  /** CLIENT REPLY OFF / SKIP. */
   /**
    * CLIENT REPLY OFF: ranges [from, to] of request sequence numbers whose replies are dropped (to is
    * Infinity while replies are off). By sequence number, not by the mode at delivery time: a pipeline
    * OFF, SET (on a shard), ON has its ON run before the SET's reply comes back.
    */
   private silenced: [number, number][] = [];
-  /** In MONITOR mode (Server.monitors). */
-  monitor = false;
   /** CLIENT REPLY SKIP: the sequence number of the reply to drop (the next command's), or -1. */
   skipSeq = -1;
+  /** Held (out-of-order) replies that are pub/sub pushes (see push()). */
+  private readonly pushingHeld = new Set<number>();
 
   /** CLIENT REPLY OFF ran as request `seq`. */
   replyOff(seq: number): void {
@@ -116,8 +115,6 @@ export class Connection {
     while (r.length > 0 && r[0]![1] < seq) r.shift();
     return r.length > 0 && r[0]![0] <= seq;
   }
-  /** Held (out-of-order) replies that are pub/sub pushes (see push()). */
-  private readonly pushingHeld = new Set<number>();
 
   // transactions
   multi: QueuedCommand[] | null = null;

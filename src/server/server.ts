@@ -139,6 +139,7 @@ export class Server {
     for (const name of Object.keys(SHARD_HANDLERS)) implemented.set(name, Route.Shard);
     for (const name of Object.keys(MAIN_HANDLERS)) implemented.set(name, Route.Main);
     this.table = new CommandTable(implemented);
+    this.byNameHash = nameHashIndex(this.table);
     this.implemented = [...implemented];
     this.shardOfSlot = slotToShardTable(config.int('shards'));
     this.coordinator = new Coordinator(this);
@@ -237,14 +238,12 @@ export class Server {
    */
   async rebind(): Promise<boolean> {
     const old = this.netServers;
-    const oldPort = this.port;
     this.netServers = [];
     try {
       await this.listen();
     } catch (e) {
       for (const s of this.netServers) s.close();
       this.netServers = old;
-      this.port = oldPort;
       this.log.warn({ err: (e as Error).message }, `Unable to listen on port ${this.config.get('port')}`);
       return false;
     }
@@ -353,7 +352,7 @@ export class Server {
     if (conn.closed && !this.conns.has(conn.id)) return;
     conn.closed = true;
     this.conns.delete(conn.id);
-    if (conn.monitor) this.monitors.delete(conn);
+    this.monitors.delete(conn);
     this.resumeList.delete(conn);
     if (conn.blockedOn >= 0 || conn.watchShards.size > 0) {
       const shards = new Set(conn.watchShards);
@@ -426,7 +425,7 @@ export class Server {
    * Command names by a hash of their lower-case bytes, so the hot path finds a command without making
    * a string of its name (collisions are resolved by comparing bytes).
    */
-  private byNameHash: Map<number, Command[]> | null = null;
+  private readonly byNameHash: Map<number, Command[]>;
 
   /** Look the request's command up (case-insensitive); subcommands are resolved by the caller. */
   private lookup(args: Args): Command | undefined {
@@ -434,20 +433,8 @@ export class Server {
       const name = args.str(0);
       return this.table.byName.get(name) ?? this.table.byName.get(name.toLowerCase());
     }
-    let index = this.byNameHash;
-    if (index === null) {
-      index = new Map();
-      for (const cmd of this.table.byId) {
-        if (cmd.parent !== null) continue;
-        const h = nameHash(cmd.name, 0, cmd.name.length);
-        const list = index.get(h);
-        if (list) list.push(cmd);
-        else index.set(h, [cmd]);
-      }
-      this.byNameHash = index;
-    }
     const start = args.start[0]!;
-    const list = index.get(nameHashBytes(args.buf, start, start + args.len[0]!));
+    const list = this.byNameHash.get(nameHashBytes(args.buf, start, start + args.len[0]!));
     if (list === undefined) return undefined;
     for (let i = 0; i < list.length; i++) if (args.is(0, list[i]!.name)) return list[i];
     return undefined;
@@ -1124,6 +1111,19 @@ export function randomHex(n: number): string {
 }
 
 export const WORKER_PATH = fileURLToPath(new URL('../shard/worker.js', import.meta.url));
+
+/** Top-level commands by nameHash of their names (lists: hash collisions). */
+function nameHashIndex(table: CommandTable): Map<number, Command[]> {
+  const index = new Map<number, Command[]>();
+  for (const cmd of table.byId) {
+    if (cmd.parent !== null) continue;
+    const h = nameHash(cmd.name, 0, cmd.name.length);
+    const list = index.get(h);
+    if (list) list.push(cmd);
+    else index.set(h, [cmd]);
+  }
+  return index;
+}
 
 /** FNV-1a of an ASCII name, lower-cased (command names are lower-case in the table). */
 function nameHash(name: string, from: number, to: number): number {

@@ -54,8 +54,6 @@ export interface ShardOptions {
 }
 
 const NULL_ARRAY = Buffer.from('*-1\r\n');
-/** Blocking commands that pop from sorted sets (the others pop from lists). */
-const ZSET_BLOCKING = new Set(['bzpopmin', 'bzpopmax', 'bzmpop']);
 
 export class Shard implements ShardCtx {
   readonly args = new Args();
@@ -735,7 +733,8 @@ export class Shard implements ShardCtx {
       if (v === undefined || typeof v !== 'object') continue;
       // the first waiter that cannot be served means the key is empty again
       for (const req of [...q]) {
-        if ((v.type === 'zset') !== ZSET_BLOCKING.has(req.cmd.name)) continue;
+        // blocking sorted-set commands (BZPOPMIN ...) pop zsets; the others pop lists
+        if ((v.type === 'zset') !== (req.cmd.group === 'sorted-set')) continue;
         if (!this.serveBlocked(req)) break;
       }
     }

@@ -27,7 +27,7 @@ function parseType(name: string): ClientType | null {
 /** One CLIENT LIST line, in Redis 7.0's field order. */
 export function clientInfoLine(server: Server, c: Connection): string {
   let flags = '';
-  if (c.monitor) flags += 'O';
+  if (server.monitors.has(c)) flags += 'O';
   if (c.isReplica) flags += 'S';
   if (c.isMaster) flags += 'M';
   if (c.channels.size > 0 || c.patterns.size > 0) flags += 'P';

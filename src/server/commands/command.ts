@@ -133,47 +133,37 @@ export function commandInfo(w: RespWriter, cmd: Command | undefined): void {
   }
 }
 
+/** A map field: its name and how its value is written. */
+type Field = [string, (w: RespWriter) => void];
+
+/** Write a RESP map of the fields given (the count is the list's length). */
+function writeFields(w: RespWriter, fields: readonly Field[]): void {
+  w.map(fields.length);
+  for (const [name, value] of fields) {
+    w.bulk(name);
+    value(w);
+  }
+}
+
 function docArgs(w: RespWriter, args: readonly DocArg[]): void {
   w.array(args.length);
   for (const a of args) {
-    w.map(
-      2 +
-        (a.keySpecIndex !== undefined ? 1 : 0) +
-        (a.token !== undefined ? 1 : 0) +
-        (a.since !== undefined ? 1 : 0) +
-        (a.deprecatedSince !== undefined ? 1 : 0) +
-        (a.flags.length > 0 ? 1 : 0) +
-        (a.args ? 1 : 0),
-    );
-    w.bulk('name');
-    w.bulk(a.name);
-    w.bulk('type');
-    w.bulk(a.type);
-    if (a.keySpecIndex !== undefined) {
-      w.bulk('key_spec_index');
-      w.int(a.keySpecIndex);
-    }
-    if (a.token !== undefined) {
-      w.bulk('token');
-      w.bulk(a.token);
-    }
-    if (a.since !== undefined) {
-      w.bulk('since');
-      w.bulk(a.since);
-    }
-    if (a.deprecatedSince !== undefined) {
-      w.bulk('deprecated_since');
-      w.bulk(a.deprecatedSince);
-    }
+    const f: Field[] = [
+      ['name', (o) => o.bulk(a.name)],
+      ['type', (o) => o.bulk(a.type)],
+    ];
+    if (a.keySpecIndex !== undefined) f.push(['key_spec_index', (o) => o.int(a.keySpecIndex!)]);
+    if (a.token !== undefined) f.push(['token', (o) => o.bulk(a.token!)]);
+    if (a.since !== undefined) f.push(['since', (o) => o.bulk(a.since!)]);
+    if (a.deprecatedSince !== undefined) f.push(['deprecated_since', (o) => o.bulk(a.deprecatedSince!)]);
     if (a.flags.length > 0) {
-      w.bulk('flags');
-      w.set(a.flags.length);
-      for (const f of a.flags) w.simple(f);
+      f.push(['flags', (o) => {
+        o.set(a.flags.length);
+        for (const x of a.flags) o.simple(x);
+      }]);
     }
-    if (a.args) {
-      w.bulk('arguments');
-      docArgs(w, a.args);
-    }
+    if (a.args) f.push(['arguments', (o) => docArgs(o, a.args!)]);
+    writeFields(w, f);
   }
 }
 
@@ -181,61 +171,40 @@ function docArgs(w: RespWriter, args: readonly DocArg[]): void {
 function commandDocs(w: RespWriter, cmd: Command): void {
   const doc = commandDoc(cmd.name);
   const d = doc?.data;
+  const f: Field[] = [];
+  if (d) f.push(['summary', (o) => o.bulk(d.s)]);
+  f.push(['since', (o) => o.bulk(cmd.since)], ['group', (o) => o.bulk(cmd.group)]);
+  if (d?.c !== undefined) f.push(['complexity', (o) => o.bulk(d.c!)]);
   const docFlags = d ? (d.d ? ['deprecated'] : []).concat(d.sys ? ['syscmd'] : []) : [];
-  w.map(
-    2 +
-      (d ? 1 : 0) +
-      (d?.c !== undefined ? 1 : 0) +
-      (docFlags.length > 0 ? 1 : 0) +
-      (d?.d ? 2 : 0) +
-      (d?.h ? 1 : 0) +
-      (doc?.args ? 1 : 0) +
-      (cmd.subcommands ? 1 : 0),
-  );
-  if (d) {
-    w.bulk('summary');
-    w.bulk(d.s);
-  }
-  w.bulk('since');
-  w.bulk(cmd.since);
-  w.bulk('group');
-  w.bulk(cmd.group);
-  if (d?.c !== undefined) {
-    w.bulk('complexity');
-    w.bulk(d.c);
-  }
   if (docFlags.length > 0) {
-    w.bulk('doc_flags');
-    w.set(docFlags.length);
-    for (const f of docFlags) w.simple(f);
+    f.push(['doc_flags', (o) => {
+      o.set(docFlags.length);
+      for (const x of docFlags) o.simple(x);
+    }]);
   }
-  if (d?.d) {
-    w.bulk('deprecated_since');
-    w.bulk(d.d[0]);
-    w.bulk('replaced_by');
-    w.bulk(d.d[1]);
-  }
+  if (d?.d) f.push(['deprecated_since', (o) => o.bulk(d.d![0])], ['replaced_by', (o) => o.bulk(d.d![1])]);
   if (d?.h) {
-    w.bulk('history');
-    w.set(d.h.length);
-    for (const [version, change] of d.h) {
-      w.array(2);
-      w.bulk(version);
-      w.bulk(change);
-    }
+    f.push(['history', (o) => {
+      o.set(d.h!.length);
+      for (const [version, change] of d.h!) {
+        o.array(2);
+        o.bulk(version);
+        o.bulk(change);
+      }
+    }]);
   }
-  if (doc?.args) {
-    w.bulk('arguments');
-    docArgs(w, doc.args);
-  }
+  if (doc?.args) f.push(['arguments', (o) => docArgs(o, doc.args!)]);
   if (cmd.subcommands) {
-    w.bulk('subcommands');
-    w.map(cmd.subcommands.size);
-    for (const sub of cmd.subcommands.values()) {
-      w.bulk(sub.name);
-      commandDocs(w, sub);
-    }
+    const subs = cmd.subcommands;
+    f.push(['subcommands', (o) => {
+      o.map(subs.size);
+      for (const sub of subs.values()) {
+        o.bulk(sub.name);
+        commandDocs(o, sub);
+      }
+    }]);
   }
+  writeFields(w, f);
 }
 
 /** Top-level commands (not subcommands) of the table. */

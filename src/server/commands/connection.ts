@@ -118,10 +118,7 @@ export const handlers: Record<string, MainHandler> = {
     conn.proto = 2;
     conn.name = '';
     conn.replyOn(c.seq);
-    if (conn.monitor) {
-      conn.monitor = false;
-      c.server.monitors.delete(conn);
-    }
+    c.server.monitors.delete(conn);
     if (c.server.config.get('requirepass') !== '') {
       conn.authenticated = false;
       conn.framer.unauthenticated = true;

@@ -78,7 +78,6 @@ export const handlers: Record<string, MainHandler> = {
   async psync(c) {
     if (c.conn.isReplica) return;
     const r = repl(c);
-    // read the arguments first: the shared argument view is reused by other requests during an await
     const replid = c.args.str(1);
     const offText = c.args.str(2);
     if (c.argc > 3 && c.args.is(3, 'failover')) {
