@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   }
   const adminPort = config.int('admin-port');
   if (adminPort > 0) {
-    const host = config.get('bind').split(' ').filter(Boolean)[0]?.replace(/^-/, '') ?? '127.0.0.1';
+    const host = config.get('admin-bind') || (config.get('bind').split(' ').filter(Boolean)[0]?.replace(/^-/, '') ?? '127.0.0.1');
     try {
       const admin = await startAdmin(server, host === '*' ? '0.0.0.0' : host, adminPort, () => {
         const replica = replication.isReplica();
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
         return { ok, detail: { role: replica ? 'slave' : 'master', loading: server.loading, ...(replica ? { master_link_status: linkUp ? 'up' : 'down' } : {}) } };
       });
       server.closers.push(() => admin.close());
-      log.info({ adminPort: admin.port }, `Admin endpoint on http://${host}:${admin.port} (/health /info /info.json /ws)`);
+      log.info({ adminPort: admin.port }, `Admin endpoint on http://${host}:${admin.port} (dashboard /, /metrics /health /info /info.json /ws)`);
     } catch (e) {
       log.fatal({ err: e }, `Could not start the admin endpoint: ${(e as Error).message}`);
       process.exit(1);

@@ -66,6 +66,11 @@ class RingViews {
     this.data = Buffer.from(sab, RING_HEADER_BYTES, this.capacity);
     this.i32 = new Int32Array(sab, RING_HEADER_BYTES, this.capacity / 4);
   }
+
+  /** Bytes published and not yet released (either side may ask; monitoring only). */
+  occupied(): number {
+    return (Atomics.load(this.ctl, TAIL) - Atomics.load(this.ctl, HEAD)) >>> 0;
+  }
 }
 
 /** The writing end. reserve() returns where to write a payload; publish() makes written records visible. */

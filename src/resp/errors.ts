@@ -108,3 +108,13 @@ function truncate(s: string, n: number): string {
 export function sanitizeErrorText(s: string): string {
   return s.replace(/[\r\n]/g, ' ');
 }
+
+// ---- the admin endpoint (HTTP/WebSocket bodies, not RESP replies) -------------------------------
+
+export const ADMIN_BAD_REQUEST = 'bad request';
+export const ADMIN_UNAUTHORIZED = 'authentication required: HTTP Basic with user "default" and the requirepass password, or "Authorization: Bearer <password>"';
+export const ADMIN_NOT_FOUND = 'not found: try /, /metrics, /health, /info, /info.json or the WebSocket /ws';
+export const ADMIN_INTERNAL = 'internal error';
+export function adminUnknownRequest(verb: string): string {
+  return `unknown request '${truncate(verb, 64)}': send INFO [section ...], SUBSCRIBE dashboard or PING`;
+}

@@ -78,6 +78,7 @@ export class Coordinator {
     conn.hold = Hold.Busy;
     conn.busySeq = -1;
     this.server.stats.commandsProcessed++;
+    this.server.stats.countCall(cmd.id);
     conn.lastCmd = cmd.name;
     const s = this.server;
     this.run(req, conn)

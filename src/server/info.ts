@@ -107,6 +107,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `io_threads_active:0`,
           `shardis_version:${SHARDIS_VERSION}`,
           `shardis_shards:${server.links.length}`,
+          `shardis_admin_port:${cfg.int('admin-announce-port') || cfg.int('admin-port')}`,
         ]);
         break;
       case 'clients': {

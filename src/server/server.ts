@@ -577,6 +577,7 @@ export class Server {
     const handler = this.mainHandlers[cmd.name];
     if (!handler) return this.reject(conn, E.unknownCommand(cmd.name, []));
     this.stats.commandsProcessed++;
+    this.stats.countCall(cmd.id);
     conn.lastCmd = cmd.name;
     const seq = conn.nextSeq++;
     const w = this.mainWriter;
@@ -676,6 +677,7 @@ export class Server {
       return false;
     }
     this.stats.commandsProcessed++;
+    this.stats.countCall(cmd.id);
     conn.lastCmd = cmd.name;
     const seq = conn.nextSeq++;
     const flags = conn.isMaster ? FLAG_REPLICATED : 0;

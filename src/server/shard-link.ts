@@ -60,6 +60,8 @@ export class ShardLink {
   readonly parked = new Set<number>();
   private nextSeq = 1;
   private readonly ctlWriter = new RespWriter(4096);
+  /** The worker's busy time (ms, Float64 [0], written by the worker): the admin endpoint reads it. */
+  readonly meter = new Float64Array(new SharedArrayBuffer(8));
 
   constructor(opts: ShardLinkOptions) {
     this.index = opts.index;
@@ -74,6 +76,7 @@ export class ShardLink {
         databases: opts.databases,
         requestRing: req,
         replyRing: rep,
+        meter: this.meter.buffer,
         implemented: opts.implemented,
         config: opts.config,
       },

@@ -45,9 +45,15 @@ export class ServerStats {
   syncPartialErr = 0;
   evictedKeys = 0;
   pubsubChannels = 0;
+  /** Calls per command id (the command table's), counted where commandsProcessed is. */
+  readonly calls = new Float64Array(4096);
   private ops = new RateSampler();
   private inBytes = new RateSampler();
   private outBytes = new RateSampler();
+
+  countCall(id: number): void {
+    this.calls[id] = this.calls[id]! + 1;
+  }
 
   sample(): void {
     this.ops.sample(this.commandsProcessed);
@@ -80,5 +86,6 @@ export class ServerStats {
     this.syncFull = 0;
     this.syncPartialOk = 0;
     this.syncPartialErr = 0;
+    this.calls.fill(0);
   }
 }

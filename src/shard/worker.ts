@@ -17,6 +17,8 @@ interface ShardWorkerData {
   databases: number;
   requestRing: SharedArrayBuffer;
   replyRing: SharedArrayBuffer;
+  /** Float64 [0]: milliseconds this thread spent working (not asleep in Atomics.wait); written here only. */
+  meter: SharedArrayBuffer;
   implemented: [string, Route][];
   config: ShardConfig;
 }
@@ -39,10 +41,13 @@ const shard = new Shard({
 
 port.postMessage('ready');
 
+const busy = new Float64Array(data.meter);
+let awake = performance.now();
 for (;;) {
-  let idle = 0;
-  while (shard.drain() > 0) idle = 0;
-  idle++;
+  while (shard.drain() > 0);
   const wait = shard.cron();
+  const now = performance.now();
+  busy[0] = busy[0]! + (now - awake);
   shard.requests.waitForData(wait);
+  awake = performance.now();
 }
