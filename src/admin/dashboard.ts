@@ -98,7 +98,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
   function bytes(n) {
     var u = ['B', 'KB', 'MB', 'GB', 'TB'], i = 0;
     while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-    return (i ? n.toFixed(1) : n) + ' ' + u[i];
+    return (i ? n.toFixed(1) : Math.round(n)) + ' ' + u[i];
   }
   function num(n) { return n >= 1e6 ? (n / 1e6).toFixed(2) + 'M' : n >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(n); }
 
@@ -119,8 +119,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
   function chart(id, group, fmt) {
     var box = $(id);
     box.textContent = '';
-    var W = 600, H = 150, L = 52, B = 18;
-    var svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img' }, box);
+    var W = Math.max(200, box.clientWidth || 600), H = 150, L = 64, B = 18;
+    var svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img' }, box);
     var names = Object.keys(series[group]).sort();
     var max = 0;
     names.forEach(function (n) { series[group][n].forEach(function (v) { if (v > max) max = v; }); });
@@ -129,7 +129,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
       var y = B / 2 + ((H - B) * i) / 2;
       el('line', { x1: L, x2: W, y1: y, y2: y, stroke: '#26303b' }, svg);
       var t = el('text', { x: L - 6, y: y + 4, 'text-anchor': 'end', fill: '#8a96a3', 'font-size': 11 }, svg);
-      t.textContent = fmt(Math.round((max * (2 - i)) / 2));
+      var v = (max * (2 - i)) / 2;
+      t.textContent = fmt(max >= 10 ? Math.round(v) : Math.round(v * 10) / 10);
     }
     var legend = document.createElement('div');
     legend.className = 'legend';
