@@ -8,7 +8,8 @@
 //   - CPU time per million writes for the master and (mean) per replica, from /proc/<pid>/stat, so
 //     scaling past this machine's cores can be projected (see docs/benchmarks.md).
 //   npm run bench:replicas [-- --replicas 0,1,2,4] [--quick] [--rounds N]
-// Writes bench-results/replicas.json and bench-results/replicas.svg.
+// Writes bench-results/replicas.json, replicas.svg (throughput), replicas-lag.svg and replicas.html
+// (one file with both charts, the tables and the run's parameters).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -16,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, stopServer } from './run.mjs';
+import { htmlReport, lineSvg } from './report.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -228,6 +230,25 @@ console.table(table);
 fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
 const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, shards: SHARDS, n: N, rounds: ROUNDS, quick: QUICK };
 fs.writeFileSync(path.join(ROOT, 'bench-results/replicas.json'), JSON.stringify({ meta, rows, runs: all }, null, 2));
-fs.writeFileSync(path.join(ROOT, 'bench-results/replicas.svg'), svg(rows));
-console.log('wrote bench-results/replicas.json and replicas.svg');
+const throughputSvg = svg(rows);
+const lagSvg = lineSvg(rows, 'lag_ms_p99', 'replication lag p99 (ms) during the write benchmark, against the number of replicas');
+fs.writeFileSync(path.join(ROOT, 'bench-results/replicas.svg'), throughputSvg);
+fs.writeFileSync(path.join(ROOT, 'bench-results/replicas-lag.svg'), lagSvg);
+fs.writeFileSync(
+  path.join(ROOT, 'bench-results/replicas.html'),
+  htmlReport({
+    title: 'shardis vs redis-server: throughput and replication lag by replica count',
+    notes: `redis-benchmark -P 16 -c 50 -n ${N} -d 16; reads run on every node at once; medians of ${ROUNDS} round(s).`,
+    meta,
+    charts: [
+      { title: 'Throughput', svg: throughputSvg },
+      { title: 'Replication lag', svg: lagSvg },
+    ],
+    tables: [
+      { title: 'Medians per server and replica count', rows },
+      { title: 'shardis / redis-server', rows: table },
+    ],
+  }),
+);
+console.log('wrote bench-results/replicas.json, replicas.svg, replicas-lag.svg and replicas.html');
 

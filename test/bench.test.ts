@@ -62,7 +62,34 @@ describe('benchmark suites (--quick)', () => {
       }
     }
     expect(fs.readFileSync(path.join(ROOT, 'bench-results/replicas.svg'), 'utf8')).toContain('<svg');
+    // one HTML file with both charts and the table
+    const html = fs.readFileSync(path.join(ROOT, 'bench-results/replicas.html'), 'utf8');
+    expect(html.match(/<svg /g)?.length).toBe(2);
+    expect(html).toContain('<td>redis-server</td>');
   }, 240_000);
+
+  it('native-bench/report.mjs: the HTML report holds the charts, the tables (escaped) and the metadata', async () => {
+    const { htmlReport, lineSvg } = (await import('../native-bench/report.mjs')) as {
+      htmlReport: (r: Record<string, unknown>) => string;
+      lineSvg: (rows: Record<string, unknown>[], field: string, title: string) => string;
+    };
+    const rows = [
+      { server: 'shardis', replicas: 0, lag_ms_p99: 0 },
+      { server: 'shardis', replicas: 2, lag_ms_p99: 3.5 },
+      { server: 'redis-server', replicas: 0, lag_ms_p99: null },
+      { server: 'redis-server', replicas: 2, lag_ms_p99: 1.25 },
+    ];
+    const svg = lineSvg(rows, 'lag_ms_p99', 'lag <p99>');
+    expect(svg).toMatch(/^<svg /);
+    expect(svg.match(/<polyline /g)?.length).toBe(2);
+    const html = htmlReport({ title: 'T', meta: { date: 'd', cpus: 2 }, charts: [{ title: 'Lag', svg }], tables: [{ title: 'rows', rows }] });
+    expect(html).toContain('<!doctype html>');
+    expect(html).toContain('lag &#60;p99&#62;');
+    expect(html).toContain('<td>3.5</td>');
+    expect(html).toContain('<td>—</td>');
+    expect(html).toContain('<th>cpus</th><td>2</td>');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+  });
 
   it.skipIf(!HAVE)('native-bench/memory.mjs and sync-stall.mjs', () => {
     const out = run('native-bench/memory.mjs', ['--quick']);
