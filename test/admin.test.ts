@@ -504,3 +504,24 @@ describe.skipIf(!HAVE_PROM)('GET /metrics (parsed by prometheus_client)', () => 
     expect(sample(samples, 'redis_connected_slaves')!.value).toBe(0);
   });
 });
+
+describe('admin port announced in INFO server', () => {
+  it('INFO server prints shardis_admin_port: admin-port, or admin-announce-port when set (CONFIG SET at run time); 0 when off', async () => {
+    const admin = await freePort();
+    const s = await startShardis({ args: ['--admin-port', String(admin)] });
+    const off = await startShardis();
+    try {
+      const io = new Redis({ port: s.port });
+      expect((await infoOf(io, 'server')).shardis_admin_port).toBe(String(admin));
+      await io.config('SET', 'admin-announce-port', '23456');
+      expect((await infoOf(io, 'server')).shardis_admin_port).toBe('23456');
+      io.disconnect();
+      const o = new Redis({ port: off.port });
+      expect((await infoOf(o, 'server')).shardis_admin_port).toBe('0');
+      o.disconnect();
+    } finally {
+      await s.stop();
+      await off.stop();
+    }
+  });
+});
