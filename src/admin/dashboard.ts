@@ -73,7 +73,7 @@ th, td { text-align:left; padding:4px 8px; border-bottom:1px solid #26303b; }
 th { color:var(--dim); font-weight:500; font-size:12px; }
 a { color:var(--acc); }
 .ok { color:var(--ok); } .bad { color:var(--bad); } .warn { color:var(--warn); }
-#topology svg { width:100%; height:150px; }
+#topology svg { width:100%; }
 .chart svg { width:100%; height:150px; }
 .legend { display:flex; flex-wrap:wrap; gap:10px; font-size:12px; color:var(--dim); margin-top:4px; }
 .legend i { display:inline-block; width:10px; height:3px; margin-right:4px; vertical-align:middle; }
@@ -162,30 +162,33 @@ export const DASHBOARD_JS = String.raw`'use strict';
     });
   }
 
+  /** Three tiers: this node's master (if it is a replica), this node, its replicas (chained too). */
   function topology(f) {
     var box = $('topology');
     box.textContent = '';
-    var W = 900, H = 150;
+    var W = 900;
+    var top = f.master ? 86 : 0;
+    var H = top + (f.replicas.length ? 150 : 64);
     var svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H }, box);
-    var me = 'this node :' + f.node.port;
+    svg.style.height = H + 'px';
+    var me = 'this node :' + f.node.port + ' (' + (f.master ? 'replica' : 'master') + ')';
     if (f.master) {
       var m = f.master;
       var up = m.link === 'up';
       nodeBox(svg, W / 2 - 110, 4, 220, 'master ' + m.host + ':' + m.port, [m.admin ? 'open its dashboard' : 'dashboard unknown'], '#1f6feb', m.admin);
-      el('line', { x1: W / 2, y1: 62, x2: W / 2, y2: 88, stroke: up ? '#3fb950' : '#f85149', 'stroke-width': 2, 'stroke-dasharray': up ? '' : '4 3' }, svg);
+      el('line', { x1: W / 2, y1: 62, x2: W / 2, y2: top + 4, stroke: up ? '#3fb950' : '#f85149', 'stroke-width': 2, 'stroke-dasharray': up ? '' : '4 3' }, svg);
       var lt = el('text', { x: W / 2 + 8, y: 80, fill: up ? '#3fb950' : '#f85149', 'font-size': 11 }, svg);
       lt.textContent = 'link ' + m.link + (m.syncing ? ' (syncing)' : '') + (m.lastIo >= 0 ? ', last io ' + m.lastIo + ' s ago' : '');
-      nodeBox(svg, W / 2 - 110, 90, 220, me + ' (replica)', ['offset ' + m.offset], '#8957e5');
-      return;
     }
-    nodeBox(svg, W / 2 - 110, 4, 220, me + ' (master)', ['offset ' + f.offset + ', ' + f.replicas.length + ' replica(s)'], '#1f6feb');
+    var mine = f.master ? 'offset ' + f.master.offset : 'offset ' + f.offset;
+    nodeBox(svg, W / 2 - 110, top + 4, 220, me, [mine + ', ' + (f.replicas.length ? f.replicas.length + ' replica(s)' : 'no replicas')], f.master ? '#8957e5' : '#1f6feb');
     var n = f.replicas.length;
     f.replicas.forEach(function (r, i) {
       var w = Math.min(200, (W - 20) / n - 10);
       var x = 10 + ((W - 20) * (i + 0.5)) / n - w / 2;
       var ok = r.state === 'online';
-      el('line', { x1: W / 2, y1: 62, x2: x + w / 2, y2: 90, stroke: ok ? '#3fb950' : '#d29922', 'stroke-width': 2 }, svg);
-      nodeBox(svg, x, 90, w, r.ip + ':' + r.port, [r.state + ', lag ' + r.lagBytes + ' B / ' + r.lagSeconds + ' s'], ok ? '#3fb950' : '#d29922', r.admin);
+      el('line', { x1: W / 2, y1: top + 62, x2: x + w / 2, y2: top + 90, stroke: ok ? '#3fb950' : '#d29922', 'stroke-width': 2 }, svg);
+      nodeBox(svg, x, top + 90, w, r.ip + ':' + r.port, [r.state + ', lag ' + r.lagBytes + ' B / ' + r.lagSeconds + ' s'], ok ? '#3fb950' : '#d29922', r.admin);
     });
   }
 
@@ -198,7 +201,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
         (r.admin ? '<a href="' + esc(r.admin) + '">open</a>' : '—') + '</td></tr>';
     });
     body.innerHTML = rows.join('');
-    $('replicas').style.display = f.master ? 'none' : '';
+    $('replicas').style.display = f.replicas.length ? '' : 'none';
   }
 
   function render(f) {
