@@ -525,3 +525,29 @@ describe('admin port announced in INFO server', () => {
     }
   });
 });
+
+describe.skipIf(!HAVE_PROM)('Prometheus exposition escaping', () => {
+  it('label values with quotes, backslashes and newlines (a master_host, an os name) stay parseable', async () => {
+    const { renderMetrics } = await import('../src/admin/metrics.js');
+    const weird = 'a "b" \\c\nd';
+    const text = renderMetrics(
+      {
+        t: Date.now(),
+        info: {
+          server: { redis_version: '7.0.15', os: weird, uptime_in_seconds: '5', tcp_port: '1' },
+          replication: { role: 'slave', master_host: weird, master_port: '1', master_link_status: 'up', slave_repl_offset: '7', slave0: `ip=${weird},port=2,state=online,offset=3,lag=0`, master_repl_offset: '9' },
+          keyspace: { db0: 'keys=1,expires=0,avg_ttl=0' },
+        },
+        shards: [],
+        calls: [['config|get', 'server', 2]],
+        loop: { p50: 0, p90: 0, p99: 0, max: 0, sum: 0, count: 0 },
+      },
+      10,
+    );
+    const all = promParse(text);
+    expect(sample(all, 'redis_instance_info')!.labels.os).toBe(weird);
+    expect(sample(all, 'redis_slave_info')!.labels.master_host).toBe(weird);
+    expect(sample(all, 'redis_commands_total', { cmd: 'config|get' })!.value).toBe(2);
+    expect(sample(all, 'redis_slave_repl_offset')!.value).toBe(7);
+  });
+});
