@@ -551,3 +551,27 @@ describe.skipIf(!HAVE_PROM)('Prometheus exposition escaping', () => {
     expect(sample(all, 'redis_slave_repl_offset')!.value).toBe(7);
   });
 });
+
+describe('dashboard frames with odd peers', () => {
+  it('a replica announcing an impossible listening port (99999) is shown without a dashboard link and does not take the server down', async () => {
+    const admin = await freePort();
+    const s = await startShardis({ args: ['--admin-port', String(admin), '--repl-diskless-sync-delay', '0'] });
+    const fake = net.connect(s.port, '127.0.0.1');
+    try {
+      await new Promise((r) => fake.once('connect', r));
+      fake.on('data', () => undefined);
+      fake.write('*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$5\r\n99999\r\n*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+      const io = new Redis({ port: s.port });
+      await waitFor(async () => (await io.info('replication')).includes('port=99999'), 'the fake replica listed');
+      io.disconnect();
+      const frame = JSON.parse(await wsRequest(admin, 'SUBSCRIBE dashboard')) as { replicas: { port: number; admin: string | null }[] };
+      expect(frame.replicas.map((r) => [r.port, r.admin])).toEqual([[99999, null]]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(s.proc.exitCode).toBeNull();
+      expect((await fetch(`http://127.0.0.1:${admin}/health`)).status).toBe(200);
+    } finally {
+      fake.destroy();
+      await s.stop();
+    }
+  });
+});

@@ -30,7 +30,13 @@ function probe(host: string, port: number, auth: string[] | null): Promise<numbe
       sock.destroy();
       resolve(v);
     };
-    const sock = net.connect(port, host);
+    let sock: net.Socket;
+    try {
+      sock = net.connect(port, host);
+    } catch {
+      resolve(0);
+      return;
+    }
     const timer = setTimeout(() => finish(0), TIMEOUT_MS);
     sock.on('error', () => finish(0));
     sock.on('close', () => finish(0));
@@ -71,7 +77,7 @@ export class PeerDirectory {
 
   /** The admin port known for host:port (0 if none yet); starts a probe when stale. */
   adminPort(host: string, port: number): number {
-    if (!host || !(port > 0)) return 0;
+    if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) return 0;
     const id = `${host}:${port}`;
     let e = this.known.get(id);
     if (!e) {
@@ -87,11 +93,12 @@ export class PeerDirectory {
       const pass = cfg.get('masterauth') || cfg.get('requirepass');
       const user = cfg.get('masterauth') ? cfg.get('masteruser') : '';
       const auth = pass ? (user ? [user, pass] : [pass]) : null;
-      void probe(host, port, auth).then((p) => {
-        entry.adminPort = p;
+      const done = (p: number): void => {
+        entry.adminPort = p > 0 && p <= 65535 ? p : 0;
         entry.at = Date.now();
         entry.probing = false;
-      });
+      };
+      probe(host, port, auth).then(done, () => done(0));
     }
     return e.adminPort;
   }
