@@ -73,6 +73,21 @@ describe('ByteRing', () => {
     expect(got).toEqual(sent);
   });
 
+  it('occupied() counts published bytes not yet released, from either end (the admin endpoint reads it)', () => {
+    const sab = createRingBuffer(1024);
+    const p = new RingProducer(sab);
+    const c = new RingConsumer(sab);
+    expect(p.occupied()).toBe(0);
+    put(p, Buffer.alloc(10)); // 4-byte length + 10, padded to 16
+    put(p, Buffer.alloc(4)); // 8
+    expect(p.occupied()).toBe(0); // not yet published
+    p.publish();
+    expect(p.occupied()).toBe(24);
+    expect(c.occupied()).toBe(24);
+    takeAll(c);
+    expect(p.occupied()).toBe(0);
+  });
+
   it('rejects a record larger than half the ring', () => {
     const p = new RingProducer(createRingBuffer(1024));
     expect(() => p.reserve(600)).toThrow(RangeError);
