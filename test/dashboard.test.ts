@@ -112,6 +112,9 @@ describe.skipIf(!HAVE_CHROMIUM || !BENCH)('admin dashboard in headless Chromium'
     await browser.goto(`http://127.0.0.1:${r0.admin}/`);
     await waitFor(async () => (await text('#role')) === 'slave', 'role slave on the replica page');
     expect(await text('#topology')).toContain(`master 127.0.0.1:${master.proc.port}`);
+    // and links to its master's dashboard (the admin port it read from the master's INFO server)
+    const up = await waitFor(async () => browser.eval<string | null>(`(document.querySelector('#topology a') || {}).href?.baseVal ?? null`), 'link to the master dashboard', 15_000);
+    expect(up).toBe(`http://127.0.0.1:${master.admin}/`);
     await r0.io.replicaof('NO', 'ONE');
     await waitFor(async () => (await text('#role')) === 'master', 'role master after REPLICAOF NO ONE', 10_000);
     await browser.screenshot(path.join(ROOT, 'test-artifacts/dashboard-promoted.png'));
