@@ -36,6 +36,11 @@ export class Browser {
     private readonly dir: string,
   ) {
     input.on('data', (d: Buffer) => this.onData(d));
+    // a browser that dies fails whatever waits on it instead of hanging the test
+    proc.once('exit', (code, signal) => {
+      for (const p of this.pending.values()) p.reject(new Error(`chromium exited (${code ?? signal}) during ${p.method}`));
+      this.pending.clear();
+    });
   }
 
   static async launch(): Promise<Browser> {
