@@ -137,6 +137,21 @@ export class Connection {
   isReplica = false;
   /** Set on the master client of a replica (the link to its master), for CLIENT LIST flags. */
   isMaster = false;
+  /** Shard a blocking command of this connection was sent to, until it is answered or parked; or -1. */
+  blockingShard = -1;
+  /** The Busy hold waits on something that may take long (a blocked or WAIT-like command). */
+  busySlow = false;
+  /** The client half-closed its socket (read side EOF): closed once every request it sent is answered. */
+  inputEnded = false;
+  /** Input parsing stopped for want of bytes, not because of a hold (see Server.endIfDone). */
+  inputIdle = true;
+  /** Set when the connection is to be closed at its next flush (half-closed and fully answered). */
+  ending = false;
+  /**
+   * Replies of requests before this sequence number are written together (one write for what one
+   * read brought, as Redis writes a pipeline's replies once it ran them all); see Server.flushDirty.
+   */
+  flushAt = 0;
   /** Output buffer soft-limit tracking: when the soft limit was first exceeded (ms), or 0. */
   softLimitSince = 0;
 

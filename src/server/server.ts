@@ -212,7 +212,7 @@ export class Server {
     }));
     let chosen = port;
     for (const { host, optional } of addrs) {
-      const srv = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
+      const srv = net.createServer({ noDelay: true, allowHalfOpen: true }, (s) => this.onConnection(s));
       const h = host === '*' ? '0.0.0.0' : host === '::*' ? '::' : host;
       try {
         await new Promise<void>((resolve, reject) => {
@@ -301,6 +301,7 @@ export class Server {
     this.conns.set(conn.id, conn);
     socket.on('data', (chunk: Buffer) => this.input(conn, chunk));
     socket.on('error', () => {});
+    socket.on('end', () => this.onInputEnd(conn));
     socket.on('close', () => this.onClose(conn));
     socket.on('drain', () => {
       if (conn.hold === Hold.Output) {
@@ -364,6 +365,26 @@ export class Server {
     this.onConnectionClosed?.(conn);
   }
 
+  /**
+   * The client half-closed (EOF on read): as Redis, every request already received is still run and
+   * answered, then the connection closes. A blocked command ends with the connection.
+   */
+  private onInputEnd(conn: Connection): void {
+    if (conn.closed) return;
+    conn.inputEnded = true;
+    if (conn.isReplica) conn.socket.end();
+    else this.endIfDone(conn);
+  }
+
+  /** Close a half-closed connection (after its next write) once nothing it sent is pending. */
+  private endIfDone(conn: Connection): void {
+    if (!conn.inputEnded || conn.closed || conn.ending) return;
+    const blocked = conn.blockedOn >= 0 && conn.inflight === 0;
+    if (!blocked && (conn.hold !== Hold.None || conn.inflight > 0 || !conn.inputIdle)) return;
+    conn.ending = true;
+    this.markDirty(conn);
+  }
+
   /** A replica's link to its master after the handshake: its stream is applied like requests. */
   attachMasterConnection(socket: net.Socket): Connection {
     const conn = new Connection(this.nextConnId++, socket, this.config.int('proto-max-bulk-len'), false);
@@ -417,8 +438,12 @@ export class Server {
       conn.inStart = f.end;
     }
     conn.consumed();
+    // every complete request was dispatched (a hold stops the loop before that)
+    conn.inputIdle = conn.hold === Hold.None;
+    if (conn.sendSeq >= conn.flushAt) conn.flushAt = conn.nextSeq;
     if (conn.socket.isPaused() && conn.hold === Hold.None && !conn.closed) conn.socket.resume();
     if (conn.closeAfterReply && conn.inflight === 0) this.markDirty(conn);
+    if (conn.inputEnded) this.endIfDone(conn);
   }
 
   /**
@@ -598,6 +623,7 @@ export class Server {
       this.args = new Args();
       conn.hold = Hold.Busy;
       conn.busySeq = -1;
+      conn.busySlow = SLOW_ASYNC_COMMANDS.has(cmd.name);
       result.then(
         () => this.finishAsync(conn, seq, w),
         (e: unknown) => {
@@ -621,6 +647,8 @@ export class Server {
     if (conn.hold === Hold.Busy) {
       conn.hold = Hold.None;
       conn.busySeq = -1;
+      conn.busySlow = false;
+      conn.blockingShard = -1;
       this.resume(conn);
     }
   }
@@ -669,7 +697,10 @@ export class Server {
       }
     }
     if (shard < 0) shard = 0;
-    if (multi) return this.coordinator.start(conn, cmd, args, positions!);
+    if (multi) {
+      conn.busySlow = (cmd.flags & F.BLOCKING) !== 0;
+      return this.coordinator.start(conn, cmd, args, positions!);
+    }
     const link = this.links[shard]!;
     if (link.lockedBy !== null || link.congested) {
       this.stallOn(conn, link);
@@ -692,6 +723,8 @@ export class Server {
     if (cmd.flags & F.BLOCKING) {
       conn.hold = Hold.Busy;
       conn.busySeq = seq;
+      conn.busySlow = false;
+      conn.blockingShard = shard;
     }
     this.scheduleTick();
     return true;
@@ -741,13 +774,7 @@ export class Server {
     for (const link of this.links) got += this.drain(link);
     this.repl.flush();
     // one write per connection per tick
-    const dirty = this.dirtyConns;
-    for (let i = 0; i < dirty.length; i++) {
-      const c = dirty[i]!;
-      c.flush();
-      this.afterFlush(c);
-    }
-    dirty.length = 0;
+    this.flushDirty();
     for (const link of this.links) link.replies.release();
 
     // resume held connections
@@ -767,12 +794,7 @@ export class Server {
       this.resumeList.clear();
       for (const c of list) if (!c.closed && c.hold === Hold.None) this.processInput(c);
       // replies produced synchronously by resumed connections
-      for (let i = 0; i < dirty.length; i++) {
-        const c = dirty[i]!;
-        c.flush();
-        this.afterFlush(c);
-      }
-      dirty.length = 0;
+      this.flushDirty();
     }
     for (const link of this.links) link.publish();
 
@@ -803,7 +825,43 @@ export class Server {
     }
   }
 
+  /**
+   * Write the output of every connection that got some, except a connection still waiting for a
+   * quick reply of the requests it sent together (a shard's, a coordinated or an async main-thread
+   * command's): their replies go out in one write, as Redis writes a pipeline's. Blocked and WAIT-like
+   * commands do not hold earlier replies back, nor does output past 64 KB.
+   */
+  private flushDirty(): void {
+    const dirty = this.dirtyConns;
+    for (let i = 0; i < dirty.length; i++) {
+      const c = dirty[i]!;
+      if (
+        c.sendSeq < c.flushAt &&
+        !c.ending &&
+        !c.closeAfterReply &&
+        c.outBytes < FLUSH_GATHER_BYTES &&
+        c.blockedOn < 0 &&
+        !(c.hold === Hold.Busy && c.busySlow) &&
+        !c.isReplica &&
+        !c.closed
+      ) {
+        c.dirty = false; // marked again by the next reply it gets
+        continue;
+      }
+      c.flush();
+      this.afterFlush(c);
+    }
+    dirty.length = 0;
+  }
+
   private afterFlush(c: Connection): void {
+    if (c.ending && !c.closed) {
+      // half-closed by the client and fully answered: end our side once the output is written
+      c.socket.end();
+      c.closed = true;
+      this.onClose(c);
+      return;
+    }
     if (c.closeAfterReply && c.inflight === 0 && c.hold !== Hold.Busy) {
       // closed, not half-closed, once the reply is written (as Redis's close()): a client still
       // sending (a desynchronised protocol stream) gets a reset rather than an endless sink
@@ -814,6 +872,7 @@ export class Server {
     }
     if (c.socket.writableLength > OUTPUT_PAUSE_BYTES && c.hold === Hold.None && !c.isReplica) {
       c.hold = Hold.Output;
+      c.inputIdle = false;
     }
   }
 
@@ -855,6 +914,10 @@ export class Server {
         if (conn === undefined) continue;
         conn.inflight--;
         conn.blockedOn = link.index;
+        conn.blockingShard = -1;
+        conn.busySlow = true;
+        // replies gathered before the blocked command go out now
+        if (conn.outBytes > 0) this.markDirty(conn);
         this.checkBarrier(conn);
         continue;
       }
@@ -880,6 +943,7 @@ export class Server {
       this.resume(conn);
     }
     if (conn.closeAfterReply && conn.inflight === 0) this.markDirty(conn);
+    if (conn.inputEnded) this.endIfDone(conn);
   }
 
   // ---- periodic ---------------------------------------------------------------------------
@@ -1036,6 +1100,10 @@ export class Server {
 
 const QUEUED = Buffer.from('+QUEUED\r\n');
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
+/** Output gathered for one write beyond which a connection is written without waiting for the rest. */
+const FLUSH_GATHER_BYTES = 64 * 1024;
+/** Async main-thread commands that may wait long: replies before them are not held back. */
+const SLOW_ASYNC_COMMANDS = new Set(['wait', 'psync', 'sync', 'shutdown', 'replicaof', 'slaveof', 'failover']);
 
 /**
  * EXEC is checked as the transaction it runs (Redis: processCommand): a write if any queued command

@@ -170,11 +170,14 @@ export const clientHandlers: Record<string, MainHandler> = {
     }
     const id = c.args.int(2);
     const target = c.server.conns.get(id);
-    if (!target || target.blockedOn < 0) {
+    // parked on a shard, or sent to one and not answered yet: the shard, which runs requests in
+    // order, unblocks it if it blocked (so a client CLIENT LIST shows in a blocking command is found)
+    const shard = target === undefined ? -1 : target.blockedOn >= 0 ? target.blockedOn : target.blockingShard;
+    if (shard < 0) {
       c.w.int(0);
       return;
     }
-    const r = await c.server.oneShard(target.blockedOn, ['unblock', id, mode]);
+    const r = await c.server.oneShard(shard, ['unblock', id, mode]);
     c.w.raw(r.reply);
   },
 
