@@ -88,8 +88,16 @@ export class Connection {
    * OFF, SET (on a shard), ON has its ON run before the SET's reply comes back.
    */
   private silenced: [number, number][] = [];
-  /** CLIENT REPLY SKIP: the sequence number of the reply to drop (the next command's), or -1. */
-  skipSeq = -1;
+  /**
+   * CLIENT REPLY SKIP: sequence numbers of replies to drop (each the command's after a SKIP). Several
+   * can wait at once: a SKIP'd shard command's reply may come back after later SKIPs or an ON ran.
+   */
+  private readonly skips = new Set<number>();
+
+  /** CLIENT REPLY SKIP ran as request `seq`: the next command's reply is dropped. */
+  skipNext(seq: number): void {
+    this.skips.add(seq + 1);
+  }
   /** Held (out-of-order) replies that are pub/sub pushes (see push()). */
   private readonly pushingHeld = new Set<number>();
 
@@ -98,11 +106,16 @@ export class Connection {
     if (!this.repliesOff()) this.silenced.push([seq + 1, Infinity]);
   }
 
-  /** CLIENT REPLY ON (or RESET) ran as request `seq`: its own reply is sent. */
-  replyOn(seq: number): void {
+  /**
+   * CLIENT REPLY ON (or RESET, `clearsSkip` false) ran as request `seq`: replies are on again from
+   * its own. ON's reply is sent even right after a SKIP; RESET's is skipped then (as Redis: RESET
+   * clears OFF, not the SKIP of its own reply). Replies of earlier requests stay
+   * skipped or silenced.
+   */
+  replyOn(seq: number, clearsSkip = true): void {
     const last = this.silenced[this.silenced.length - 1];
     if (last !== undefined && last[1] === Infinity) last[1] = seq - 1;
-    this.skipSeq = -1;
+    if (clearsSkip) this.skips.delete(seq);
   }
 
   repliesOff(): boolean {
@@ -262,7 +275,7 @@ export class Connection {
   /** Take a sequence number for a reply that will be delivered out of band (e.g. pub/sub pushes). */
   takeSeq(): number {
     // a push taking the number CLIENT REPLY SKIP reserved: the skip moves to the next command's
-    if (this.skipSeq === this.nextSeq) this.skipSeq++;
+    if (this.skips.size > 0 && this.skips.delete(this.nextSeq)) this.skips.add(this.nextSeq + 1);
     return this.nextSeq++;
   }
 
@@ -273,10 +286,7 @@ export class Connection {
   private push(bytes: Uint8Array, view: boolean, pushing: boolean, seq: number): void {
     if (!pushing) {
       if (this.silenced.length > 0 && this.isSilenced(seq)) return;
-      if (seq === this.skipSeq) {
-        this.skipSeq = -1;
-        return;
-      }
+      if (this.skips.size > 0 && this.skips.delete(seq)) return;
     }
     if (bytes.length === 0) return;
     this.out.push(bytes);

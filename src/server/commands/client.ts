@@ -189,7 +189,7 @@ export const clientHandlers: Record<string, MainHandler> = {
       c.conn.replyOff(c.seq);
     } else if (c.args.is(2, 'skip')) {
       // the reply to drop is the next command's (this one has none)
-      if (!c.conn.repliesOff()) c.conn.skipSeq = c.seq + 1;
+      if (!c.conn.repliesOff()) c.conn.skipNext(c.seq);
     } else throw new CommandError(SYNTAX);
   },
 

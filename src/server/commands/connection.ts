@@ -117,7 +117,7 @@ export const handlers: Record<string, MainHandler> = {
     conn.db = 0;
     conn.proto = 2;
     conn.name = '';
-    conn.replyOn(c.seq);
+    conn.replyOn(c.seq, false);
     c.server.monitors.delete(conn);
     if (c.server.config.get('requirepass') !== '') {
       conn.authenticated = false;
