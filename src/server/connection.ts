@@ -165,6 +165,8 @@ export class Connection {
    * read brought, as Redis writes a pipeline's replies once it ran them all); see Server.flushDirty.
    */
   flushAt = 0;
+  /** Most output bytes ever queued on the socket (for freeing memory after a large client closes). */
+  outputPeak = 0;
   /** Output buffer soft-limit tracking: when the soft limit was first exceeded (ms), or 0. */
   softLimitSince = 0;
 
@@ -326,6 +328,23 @@ export class Connection {
     this.outHasViews = false;
     if (this.stats) this.stats.netOutputBytes += data.length;
     this.socket.write(data);
+    const queued = this.socket.writableLength;
+    if (queued > this.outputPeak) this.outputPeak = queued;
+  }
+
+  /** A closed connection drops what it holds (output, held replies, input), so its memory is freed. */
+  release(): void {
+    this.out.length = 0;
+    this.outBytes = 0;
+    this.outHasViews = false;
+    this.held.clear();
+    this.partial.clear();
+    this.pushingHeld.clear();
+    this.inBuf = emptyBuffer;
+    this.inBufOwned = false;
+    this.inStart = 0;
+    this.inEnd = 0;
+    this.multi = null;
   }
 
   /** Channels + patterns + shard channels: non-zero puts a RESP2 client in the subscribed context. */

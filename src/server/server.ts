@@ -45,6 +45,7 @@ import { MAIN_HANDLERS } from './commands/index.js';
 import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
 import { ServerStats } from './stats.js';
+import { OutputLimits, closedWithOutput } from './output-limits.js';
 
 /** Commands that run on the main thread only after the connection's earlier requests completed. */
 const BARRIER_COMMANDS = new Set(['wait', 'shutdown', 'replicaof', 'slaveof', 'failover', 'debug|reload']);
@@ -144,9 +145,11 @@ export class Server {
     this.shardOfSlot = slotToShardTable(config.int('shards'));
     this.coordinator = new Coordinator(this);
     this.runId = randomHex(40);
+    this.outputLimits = new OutputLimits(this);
   }
 
   private readonly implemented: [string, Route][];
+  private readonly outputLimits: OutputLimits;
 
   /** The shard configuration derived from the server configuration. */
   shardConfig(): ShardConfig {
@@ -363,6 +366,8 @@ export class Server {
     }
     this.repl.closed(conn);
     this.onConnectionClosed?.(conn);
+    conn.release();
+    closedWithOutput(conn.outputPeak);
   }
 
   /**
@@ -870,6 +875,7 @@ export class Server {
       this.onClose(c);
       return;
     }
+    if (c.socket.writableLength >= this.outputLimits.threshold && this.outputLimits.check(c)) return;
     if (c.socket.writableLength > OUTPUT_PAUSE_BYTES && c.hold === Hold.None && !c.isReplica) {
       c.hold = Hold.Output;
       c.inputIdle = false;
@@ -958,6 +964,7 @@ export class Server {
         if (now - c.lastInteraction > timeout * 1000) this.closeConnection(c);
       }
     }
+    this.outputLimits.cron(this.conns.values());
     this.repl.cron();
   }
 
@@ -981,6 +988,7 @@ export class Server {
       const need = this.config.get('requirepass') !== '';
       for (const c of this.conns.values()) if (!need) c.framer.unauthenticated = false;
     }
+    if (names.includes('client-output-buffer-limit')) this.outputLimits.configure();
     if (names.includes('proto-max-bulk-len')) for (const c of this.conns.values()) c.framer.maxBulkLen = this.config.int('proto-max-bulk-len');
     this.onConfigChanged?.(names);
   }
