@@ -554,12 +554,12 @@ export class Server {
   /** Reply with an error for the current request (flagging an open MULTI as failed). */
   private reject(conn: Connection, msg: string): boolean {
     if (conn.multi !== null) conn.multiError = true;
-    if (conn.multi !== null && this.args.argc > 0 && this.args.is(0, 'exec')) {
-      // a refused EXEC ends the transaction (Redis: execCommandAbort)
+    if (this.args.argc > 0 && this.args.is(0, 'exec')) {
+      // a refused EXEC, in MULTI or not, ends the transaction (Redis: execCommandAbort)
       conn.multi = null;
       conn.multiError = false;
       void this.unwatchAll(conn);
-      msg = `EXECABORT Transaction discarded because of: ${msg.startsWith('ERR ') ? msg.slice(4) : msg}`;
+      msg = E.execAbort(msg);
     }
     this.stats.rejectedCalls++;
     this.replyError(conn, conn.nextSeq++, msg);
