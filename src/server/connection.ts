@@ -302,6 +302,20 @@ export class Connection {
     this.outBytes += bytes.length;
   }
 
+  /** Copy the gathered output out of ring memory (kept past this tick: its write was put off). */
+  detachViews(): void {
+    if (!this.outHasViews) return;
+    const b = Buffer.allocUnsafe(this.outBytes);
+    let o = 0;
+    for (const p of this.out) {
+      b.set(p, o);
+      o += p.length;
+    }
+    this.out.length = 0;
+    this.out.push(b);
+    this.outHasViews = false;
+  }
+
   /** Write everything gathered this tick with one socket write. */
   flush(): void {
     this.dirty = false;

@@ -850,6 +850,7 @@ export class Server {
         !c.isReplica &&
         !c.closed
       ) {
+        c.detachViews(); // the rings are released at the end of this tick
         c.dirty = false; // marked again by the next reply it gets
         continue;
       }
