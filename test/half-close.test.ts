@@ -208,3 +208,80 @@ describe.each([1, 4])('write then FIN, %i shard(s)', (shards) => {
     }
   });
 });
+
+describe('blocked commands off the shards, 4 shards', () => {
+  let srv: Proc;
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 4 });
+  });
+  afterAll(async () => {
+    await srv.stop();
+  });
+
+  // keys a..h hash to more than one of 4 shards
+  const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+
+  it('CLIENT UNBLOCK right after CLIENT LIST shows a client blocked on keys of several shards returns 1', async () => {
+    const blocked = await RawClient.connect(srv.port);
+    const admin = await RawClient.connect(srv.port);
+    blocked.send('CLIENT', 'ID');
+    const id = Number((await blocked.readRaw()).slice(1, -2));
+    const tries = 50;
+    let ones = 0;
+    for (let i = 0; i < tries; i++) {
+      blocked.send('BLPOP', ...KEYS, '0');
+      let listed = false;
+      while (!listed) {
+        admin.send('CLIENT', 'LIST', 'ID', String(id));
+        listed = (await admin.readRaw()).includes('cmd=blpop');
+      }
+      admin.send('CLIENT', 'UNBLOCK', String(id), i % 2 === 0 ? 'TIMEOUT' : 'ERROR');
+      if ((await admin.readRaw()) === ':1\r\n') ones++;
+      expect(await blocked.readRaw()).toBe(i % 2 === 0 ? '*-1\r\n' : '-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n');
+      blocked.send('PING');
+      expect(await blocked.readRaw()).toBe('+PONG\r\n');
+    }
+    expect(ones).toBe(tries);
+    admin.close();
+    blocked.close();
+  });
+
+  it('CLIENT LIST shows a client blocked on keys of several shards with flag b', async () => {
+    const blocked = await RawClient.connect(srv.port);
+    const admin = await RawClient.connect(srv.port);
+    blocked.send('CLIENT', 'ID');
+    const id = (await blocked.readRaw()).slice(1, -2);
+    blocked.send('BLPOP', ...KEYS, '0');
+    let line = '';
+    while (!/flags=b /.test(line)) {
+      admin.send('CLIENT', 'LIST', 'ID', id);
+      line = await admin.readRaw();
+    }
+    admin.send('CLIENT', 'UNBLOCK', id);
+    expect(await admin.readRaw()).toBe(':1\r\n');
+    expect(await blocked.readRaw()).toBe('*-1\r\n');
+    admin.close();
+    blocked.close();
+  });
+
+  it('a command blocked on keys of several shards ends with the half-closed connection', async () => {
+    const got = await writeThenFin(srv.port, resp('PING') + resp('BLPOP', ...KEYS, '0'));
+    expect(got.toString()).toBe('+PONG\r\n');
+  });
+
+  it('a command on keys of several shards that can be served at once is answered after the half-close', async () => {
+    const c = await RawClient.connect(srv.port);
+    c.send('RPUSH', 'h', 'x1', 'x2', 'x3', 'x4', 'x5');
+    expect(await c.readRaw()).toBe(':5\r\n');
+    for (let i = 1; i <= 5; i++) {
+      const got = await writeThenFin(srv.port, resp('BLPOP', ...KEYS, '0'));
+      expect(got.toString()).toBe(`*2\r\n$1\r\nh\r\n$2\r\nx${i}\r\n`);
+    }
+    c.close();
+  });
+
+  it('WAIT ends with the half-closed connection', async () => {
+    const got = await writeThenFin(srv.port, resp('PING') + resp('WAIT', '1', '0'));
+    expect(got.toString()).toBe('+PONG\r\n');
+  });
+});

@@ -38,6 +38,7 @@ export const INT_OUT_OF_RANGE = 'ERR value is out of range, value must between -
 export const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 export const AUTH_NOT_CONFIGURED =
   'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?';
+export const UNBLOCKED = 'UNBLOCKED client unblocked via CLIENT UNBLOCK';
 export const EXECABORT = 'EXECABORT Transaction discarded because of previous errors.';
 export const MULTI_NESTED = 'ERR MULTI calls can not be nested';
 export const EXEC_WITHOUT_MULTI = 'ERR EXEC without MULTI';

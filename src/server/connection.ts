@@ -152,6 +152,14 @@ export class Connection {
   isMaster = false;
   /** Shard a blocking command of this connection was sent to, until it is answered or parked; or -1. */
   blockingShard = -1;
+  /** A blocking command whose keys span shards was sent to the coordinator and is not answered yet. */
+  crossShardBlocking = false;
+  /** That command found nothing and waits in the coordinator (retried until served). */
+  blockedAcrossShards = false;
+  /** CLIENT UNBLOCK's reply for a command blocked across shards, taken by the coordinator's retry. */
+  unblockReply: Buffer | null = null;
+  /** WAIT is waiting for replica acknowledgements (it ends with the connection, as Redis's). */
+  blockedInWait = false;
   /** The Busy hold waits on something that may take long (a blocked or WAIT-like command). */
   busySlow = false;
   /** The client half-closed its socket (read side EOF): closed once every request it sent is answered. */

@@ -384,7 +384,7 @@ export class Server {
   /** Close a half-closed connection (after its next write) once nothing it sent is pending. */
   private endIfDone(conn: Connection): void {
     if (!conn.inputEnded || conn.closed || conn.ending) return;
-    const blocked = conn.blockedOn >= 0 && conn.inflight === 0;
+    const blocked = (conn.blockedOn >= 0 && conn.inflight === 0) || conn.blockedInWait;
     if (!blocked && (conn.hold !== Hold.None || conn.inflight > 0 || !conn.inputIdle)) return;
     conn.ending = true;
     this.markDirty(conn);
@@ -629,6 +629,7 @@ export class Server {
       conn.hold = Hold.Busy;
       conn.busySeq = -1;
       conn.busySlow = SLOW_ASYNC_COMMANDS.has(cmd.name);
+      conn.blockedInWait = cmd.name === 'wait';
       result.then(
         () => this.finishAsync(conn, seq, w),
         (e: unknown) => {
@@ -654,6 +655,8 @@ export class Server {
       conn.busySeq = -1;
       conn.busySlow = false;
       conn.blockingShard = -1;
+      conn.blockedInWait = false;
+      conn.crossShardBlocking = false;
       this.resume(conn);
     }
   }
@@ -704,6 +707,7 @@ export class Server {
     if (shard < 0) shard = 0;
     if (multi) {
       conn.busySlow = (cmd.flags & F.BLOCKING) !== 0;
+      conn.crossShardBlocking = conn.busySlow;
       return this.coordinator.start(conn, cmd, args, positions!);
     }
     const link = this.links[shard]!;
