@@ -283,5 +283,11 @@ describe('blocked commands off the shards, 4 shards', () => {
   it('WAIT ends with the half-closed connection', async () => {
     const got = await writeThenFin(srv.port, resp('PING') + resp('WAIT', '1', '0'));
     expect(got.toString()).toBe('+PONG\r\n');
+    // WAIT held behind a shard write first (a barrier), then blocked
+    const after = await writeThenFin(srv.port, resp('SET', 'w', '1') + resp('WAIT', '1', '0'));
+    expect(after.toString()).toBe('+OK\r\n');
+    // a WAIT answered at once is answered
+    const now = await writeThenFin(srv.port, resp('WAIT', '0', '0'));
+    expect(now.toString()).toBe(':0\r\n');
   });
 });

@@ -629,7 +629,6 @@ export class Server {
       conn.hold = Hold.Busy;
       conn.busySeq = -1;
       conn.busySlow = SLOW_ASYNC_COMMANDS.has(cmd.name);
-      conn.blockedInWait = cmd.name === 'wait';
       result.then(
         () => this.finishAsync(conn, seq, w),
         (e: unknown) => {
