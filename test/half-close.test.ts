@@ -184,6 +184,20 @@ describe.each([1, 4])('write then FIN, %i shard(s)', (shards) => {
     expect(await admin.readRaw()).toBe('-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n');
     admin.send('CLIENT', 'UNBLOCK', id);
     expect(await admin.readRaw()).toBe(':0\r\n');
+    // arguments are checked as Redis does: reason first, then the id, more than 4 is a syntax error
+    admin.send('CLIENT', 'UNBLOCK', 'abc', 'FOO');
+    expect(await admin.readRaw()).toBe('-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n');
+    admin.send('CLIENT', 'UNBLOCK', 'abc');
+    expect(await admin.readRaw()).toBe('-ERR value is not an integer or out of range\r\n');
+    admin.send('CLIENT', 'UNBLOCK', id, 'TIMEOUT', 'x');
+    expect(await admin.readRaw()).toBe("-ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.\r\n");
+    // a RESP3 client unblocked with TIMEOUT gets RESP3's null
+    blocked.send('HELLO', '3');
+    await blocked.readRaw();
+    blocked.send('BLPOP', 'ube', '0');
+    admin.send('CLIENT', 'UNBLOCK', id, 'TIMEOUT');
+    expect(await admin.readRaw()).toBe(':1\r\n');
+    expect(await blocked.readRaw()).toBe('_\r\n');
     admin.close();
     blocked.close();
   });

@@ -3,7 +3,7 @@
  * NO-EVICT TRACKING(INFO) GETREDIR SETINFO HELP, with Redis 7.0's formats and errors.
  */
 
-import { CommandError, SYNTAX, UNBLOCKED } from '../../resp/errors.js';
+import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax } from '../../resp/errors.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
@@ -163,6 +163,7 @@ export const clientHandlers: Record<string, MainHandler> = {
 
   async 'client|unblock'(c) {
     let mode: 'timeout' | 'error' = 'timeout';
+    if (c.argc > 4) throw new CommandError(subcommandSyntax(c.args.str(1), 'client'));
     if (c.argc === 4) {
       if (c.args.is(3, 'timeout')) mode = 'timeout';
       else if (c.args.is(3, 'error')) mode = 'error';
