@@ -65,6 +65,15 @@ const OPEN: Case[] = [
     reqs: [['SET', 'k', 'v'], ['EXPIRE', 'k', '10', 'FOO\r\n'], ['EXPIRE', 'k', '10', '\nF\rOO\n'], ['FOO\n', 'a\r\nb']],
     golden: "+OK\r\n-ERR Unsupported option FOO\r\n-ERR Unsupported option  F OO\r\n-ERR unknown command 'FOO ', with args beginning with: 'a  b' \r\n",
   },
+  {
+    name: 'CR and LF in the error of a command run by EXEC are cleaned the same way',
+    reqs: [['MULTI'], ['CLIENT', 'KILL', 'TYPE', 'a\r\nb'], ['EXPIRE', 'k', '1', 'X\n'], ['SELECT', '2147483648'], ['EXEC']],
+    golden:
+      '+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n' +
+      "-ERR Unknown client type 'a  b'\r\n" +
+      '-ERR Unsupported option X\r\n' +
+      '-ERR value is out of range, value must between -2147483648 and 2147483647\r\n',
+  },
 ];
 
 const AUTH: Case[] = [
