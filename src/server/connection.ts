@@ -7,6 +7,9 @@
  * Reply order: every request takes the next sequence number; a reply for `sendSeq` goes straight to
  * the output (and releases any held replies after it), a reply that arrives early is held (copied)
  * until its turn.
+ *
+ * Gathering: the replies to the requests one read brought go out in one write (gathering()), and a
+ * client that half-closed is closed once everything it sent is answered (answeredAll()).
  */
 
 import type { Socket } from 'node:net';
@@ -37,6 +40,9 @@ export const enum Hold {
 }
 
 let emptyBuffer = Buffer.alloc(0);
+
+/** Output gathered for one write beyond which a connection is written without waiting for the rest. */
+const FLUSH_GATHER_BYTES = 64 * 1024;
 
 export class Connection {
   // identity
@@ -308,6 +314,33 @@ export class Connection {
   pushOutOfBand(bytes: Uint8Array): void {
     this.out.push(bytes);
     this.outBytes += bytes.length;
+  }
+
+  /**
+   * True while this connection's write is put off to gather the replies of requests it sent together
+   * (a shard's, a coordinated or an async main-thread command's reply is still to come). Blocked and
+   * WAIT-like commands do not hold earlier replies back, nor does output past 64 KB.
+   */
+  gathering(): boolean {
+    return (
+      this.sendSeq < this.flushAt &&
+      this.outBytes < FLUSH_GATHER_BYTES &&
+      this.blockedOn < 0 &&
+      !(this.hold === Hold.Busy && this.busySlow) &&
+      !this.ending &&
+      !this.closeAfterReply &&
+      !this.isReplica &&
+      !this.closed
+    );
+  }
+
+  /**
+   * Every request received was run and answered, or what is left is blocked (a blocked command ends
+   * with a half-closed connection, as Redis's).
+   */
+  answeredAll(): boolean {
+    if ((this.blockedOn >= 0 && this.inflight === 0) || this.blockedInWait) return true;
+    return this.hold === Hold.None && this.inflight === 0 && this.inputIdle;
   }
 
   /** Copy the gathered output out of ring memory (kept past this tick: its write was put off). */

@@ -383,9 +383,7 @@ export class Server {
 
   /** Close a half-closed connection (after its next write) once nothing it sent is pending. */
   private endIfDone(conn: Connection): void {
-    if (!conn.inputEnded || conn.closed || conn.ending) return;
-    const blocked = (conn.blockedOn >= 0 && conn.inflight === 0) || conn.blockedInWait;
-    if (!blocked && (conn.hold !== Hold.None || conn.inflight > 0 || !conn.inputIdle)) return;
+    if (!conn.inputEnded || conn.closed || conn.ending || !conn.answeredAll()) return;
     conn.ending = true;
     this.markDirty(conn);
   }
@@ -834,25 +832,15 @@ export class Server {
   }
 
   /**
-   * Write the output of every connection that got some, except a connection still waiting for a
-   * quick reply of the requests it sent together (a shard's, a coordinated or an async main-thread
-   * command's): their replies go out in one write, as Redis writes a pipeline's. Blocked and WAIT-like
-   * commands do not hold earlier replies back, nor does output past 64 KB.
+   * Write the output of every connection that got some, except one still gathering the replies of
+   * requests it sent together (Connection.gathering): those go out in one write, as Redis writes a
+   * pipeline's replies.
    */
   private flushDirty(): void {
     const dirty = this.dirtyConns;
     for (let i = 0; i < dirty.length; i++) {
       const c = dirty[i]!;
-      if (
-        c.sendSeq < c.flushAt &&
-        !c.ending &&
-        !c.closeAfterReply &&
-        c.outBytes < FLUSH_GATHER_BYTES &&
-        c.blockedOn < 0 &&
-        !(c.hold === Hold.Busy && c.busySlow) &&
-        !c.isReplica &&
-        !c.closed
-      ) {
+      if (c.gathering()) {
         c.detachViews(); // the rings are released at the end of this tick
         c.dirty = false; // marked again by the next reply it gets
         continue;
@@ -1112,8 +1100,6 @@ export class Server {
 
 const QUEUED = Buffer.from('+QUEUED\r\n');
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
-/** Output gathered for one write beyond which a connection is written without waiting for the rest. */
-const FLUSH_GATHER_BYTES = 64 * 1024;
 /** Async main-thread commands that may wait long: replies before them are not held back. */
 const SLOW_ASYNC_COMMANDS = new Set(['wait', 'psync', 'sync', 'shutdown', 'replicaof', 'slaveof', 'failover']);
 
