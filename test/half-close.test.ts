@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { startShardis, type Proc } from './helpers/server.js';
+import { startShardis, waitFor, type Proc } from './helpers/server.js';
 import { RawClient, replyEnd } from './helpers/raw.js';
 
 const TRIES = 200;
@@ -135,6 +135,32 @@ describe.each([1, 4])('write then FIN, %i shard(s)', (shards) => {
     c.send('DEL', 'never-pushed');
     await c.readRaw();
     c.close();
+  });
+
+  it('a client that closes both directions is cleaned up, blocked or not', async () => {
+    const admin = await RawClient.connect(srv.port);
+    const gone: Promise<void>[] = [];
+    for (let i = 0; i < 10; i++) {
+      for (const req of [resp('PING'), resp('BLPOP', 'both-closed', '0'), resp('GET', 'foo')]) {
+        const s = net.connect(srv.port, '127.0.0.1');
+        s.on('error', () => {});
+        gone.push(new Promise((r) => s.on('close', () => r())));
+        s.on('connect', () => {
+          s.write(req);
+          setTimeout(() => s.destroy(), 20);
+        });
+      }
+    }
+    await Promise.all(gone);
+    await waitFor(async () => {
+      admin.send('INFO', 'clients');
+      return (await admin.readRaw()).includes('connected_clients:1\r\n');
+    }, 'the closed clients to be gone');
+    admin.send('LPUSH', 'both-closed', 'x');
+    expect(await admin.readRaw()).toBe(':1\r\n');
+    admin.send('DEL', 'both-closed');
+    await admin.readRaw();
+    admin.close();
   });
 
   it('a request held by CLIENT PAUSE is answered once the pause ends, after the client half-closed', async () => {
