@@ -31,9 +31,14 @@ export const STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-m
 export const SAME_OBJECT = 'ERR source and destination objects are the same';
 export const BUSYKEY = 'BUSYKEY Target key name already exists.';
 export const NOAUTH = 'NOAUTH Authentication required.';
+export const HELLO_NOAUTH =
+  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time';
+/** getIntFromObjectOrReply's error for a long long outside the int range. */
+export const INT_OUT_OF_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
 export const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 export const AUTH_NOT_CONFIGURED =
   'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?';
+export const UNBLOCKED = 'UNBLOCKED client unblocked via CLIENT UNBLOCK';
 export const EXECABORT = 'EXECABORT Transaction discarded because of previous errors.';
 export const MULTI_NESTED = 'ERR MULTI calls can not be nested';
 export const EXEC_WITHOUT_MULTI = 'ERR EXEC without MULTI';
@@ -104,9 +109,18 @@ function truncate(s: string, n: number): string {
   return s.length > n ? s.slice(0, n) : s;
 }
 
-/** Error replies must be single-line: Redis replaces CR and LF with spaces. */
+/**
+ * Error replies must be single-line: as Redis's addReplyErrorFormat, CR and LF at either end are
+ * trimmed, those inside become spaces.
+ */
 export function sanitizeErrorText(s: string): string {
-  return s.replace(/[\r\n]/g, ' ');
+  if (s.indexOf('\r') < 0 && s.indexOf('\n') < 0) return s;
+  return s.replace(/^[\r\n]+|[\r\n]+$/g, '').replace(/[\r\n]/g, ' ');
+}
+
+/** EXEC refused before it runs (Redis: rejectCommand -> execCommandAbort): the reason after EXECABORT. */
+export function execAbort(reason: string): string {
+  return `EXECABORT Transaction discarded because of: ${reason.startsWith('ERR ') ? reason.slice(4) : reason}`;
 }
 
 // ---- the admin endpoint (HTTP/WebSocket bodies, not RESP replies) -------------------------------

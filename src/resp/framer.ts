@@ -156,7 +156,9 @@ export class RequestFramer {
   }
 
   private frameInline(buf: Buffer, start: number, end: number): number {
-    const nl = buf.indexOf(LF, start);
+    let nl = buf.indexOf(LF, start);
+    // Redis looks for the newline with strchr(): a NUL before it hides it (the line never completes)
+    if (nl >= 0 && nl < end && buf.subarray(start, nl).indexOf(0) >= 0) nl = -1;
     if (nl < 0 || nl >= end) {
       if (end - start > PROTO_INLINE_MAX_SIZE) return this.fail(E.PROTOCOL_BIG_INLINE);
       return FRAME_NEED_MORE;
@@ -183,6 +185,7 @@ export function parseDecimal(buf: Uint8Array, from: number, to: number): number 
     neg = true;
     i++;
     if (i === to) return BAD_NUMBER;
+    if (buf[i] === 0x30) return BAD_NUMBER; // "-0" is not a number to string2ll either
   }
   if (buf[i] === 0x30 && to - i > 1) return BAD_NUMBER; // leading zero
   let n = 0;
@@ -195,8 +198,14 @@ export function parseDecimal(buf: Uint8Array, from: number, to: number): number 
   return neg ? -n : n;
 }
 
+/** C's isspace(): blanks skipped before an argument and required after a closing quote. */
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
+}
+
+/** What ends an unquoted argument in sdssplitargs: space, tab, CR, LF (not \v or \f). */
+function endsToken(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
 function hexVal(c: number): number {
@@ -209,7 +218,8 @@ function hexVal(c: number): number {
 /**
  * Split an inline line into arguments with redis's sdssplitargs rules: spaces separate, "double quotes"
  * with \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes' with only \' escaped, and a closing quote
- * must be followed by a space or the end. Plain arguments are recorded as positions; any quoted
+ * must be followed by a space or the end; \v and \f are skipped before an argument but do not end
+ * one. Plain arguments are recorded as positions; any quoted
  * argument makes the whole request use `inlineArgs` strings. Returns null on unbalanced quotes.
  */
 export function splitInline(buf: Uint8Array, from: number, to: number, out: RequestFramer): string[] | null {
@@ -261,7 +271,7 @@ export function splitInline(buf: Uint8Array, from: number, to: number, out: Requ
           break;
         }
         const c = buf[i]!;
-        if (isSpace(c)) {
+        if (endsToken(c)) {
           done = true;
           break;
         } else if (c === 0x22) {

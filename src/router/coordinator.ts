@@ -162,9 +162,12 @@ export class Coordinator {
     const timeoutArg = blockingTimeoutIndex(req);
     const secs = timeoutArg >= 0 ? Number(req.argv[timeoutArg]) : 0;
     const deadline = secs > 0 ? Date.now() + secs * 1000 : Infinity;
+    // blocked from here on: CLIENT LIST shows it, CLIENT UNBLOCK ends it, it ends with the connection
+    conn.blockedAcrossShards = true;
     for (;;) {
       await new Promise((r) => setTimeout(r, 5));
-      if (conn.closed) return { reply: Buffer.alloc(0), prop: [] };
+      if (conn.closed || conn.inputEnded) return this.endBlocked(conn, Buffer.alloc(0));
+      if (conn.unblockReply !== null) return this.endBlocked(conn, conn.unblockReply);
       await this.lock(shards);
       let res: CoordResult;
       try {
@@ -174,11 +177,17 @@ export class Coordinator {
       } finally {
         this.unlock(shards);
       }
-      if (!isNullReply(res.reply)) return res;
+      if (!isNullReply(res.reply)) return this.endBlocked(conn, res.reply);
       // timed out: every blocking command answers a null array then (BLMOVE too, unlike its
       // can't-block null bulk)
-      if (Date.now() >= deadline) return { reply: Buffer.from(req.proto === 3 ? '_\r\n' : '*-1\r\n'), prop: [] };
+      if (Date.now() >= deadline) return this.endBlocked(conn, Buffer.from(req.proto === 3 ? '_\r\n' : '*-1\r\n'));
     }
+  }
+
+  private endBlocked(conn: Connection, reply: Buffer): CoordResult {
+    conn.blockedAcrossShards = false;
+    conn.unblockReply = null;
+    return { reply, prop: [] };
   }
 
   /** The shards owning a request's keys, ascending. */

@@ -7,6 +7,9 @@
  * Reply order: every request takes the next sequence number; a reply for `sendSeq` goes straight to
  * the output (and releases any held replies after it), a reply that arrives early is held (copied)
  * until its turn.
+ *
+ * Gathering: the replies to the requests one read brought go out in one write (gathering()), and a
+ * client that half-closed is closed once everything it sent is answered (answeredAll()).
  */
 
 import type { Socket } from 'node:net';
@@ -37,6 +40,9 @@ export const enum Hold {
 }
 
 let emptyBuffer = Buffer.alloc(0);
+
+/** Output gathered for one write beyond which a connection is written without waiting for the rest. */
+const FLUSH_GATHER_BYTES = 64 * 1024;
 
 export class Connection {
   // identity
@@ -88,8 +94,16 @@ export class Connection {
    * OFF, SET (on a shard), ON has its ON run before the SET's reply comes back.
    */
   private silenced: [number, number][] = [];
-  /** CLIENT REPLY SKIP: the sequence number of the reply to drop (the next command's), or -1. */
-  skipSeq = -1;
+  /**
+   * CLIENT REPLY SKIP: sequence numbers of replies to drop (each the command's after a SKIP). Several
+   * can wait at once: a SKIP'd shard command's reply may come back after later SKIPs or an ON ran.
+   */
+  private readonly skips = new Set<number>();
+
+  /** CLIENT REPLY SKIP ran as request `seq`: the next command's reply is dropped. */
+  skipNext(seq: number): void {
+    this.skips.add(seq + 1);
+  }
   /** Held (out-of-order) replies that are pub/sub pushes (see push()). */
   private readonly pushingHeld = new Set<number>();
 
@@ -98,11 +112,16 @@ export class Connection {
     if (!this.repliesOff()) this.silenced.push([seq + 1, Infinity]);
   }
 
-  /** CLIENT REPLY ON (or RESET) ran as request `seq`: its own reply is sent. */
-  replyOn(seq: number): void {
+  /**
+   * CLIENT REPLY ON (or RESET, `clearsSkip` false) ran as request `seq`: replies are on again from
+   * its own. ON's reply is sent even right after a SKIP; RESET's is skipped then (as Redis: RESET
+   * clears OFF, not the SKIP of its own reply). Replies of earlier requests stay
+   * skipped or silenced.
+   */
+  replyOn(seq: number, clearsSkip = true): void {
     const last = this.silenced[this.silenced.length - 1];
     if (last !== undefined && last[1] === Infinity) last[1] = seq - 1;
-    this.skipSeq = -1;
+    if (clearsSkip) this.skips.delete(seq);
   }
 
   repliesOff(): boolean {
@@ -137,6 +156,31 @@ export class Connection {
   isReplica = false;
   /** Set on the master client of a replica (the link to its master), for CLIENT LIST flags. */
   isMaster = false;
+  /** Shard a blocking command of this connection was sent to, until it is answered or parked; or -1. */
+  blockingShard = -1;
+  /** A blocking command whose keys span shards was sent to the coordinator and is not answered yet. */
+  crossShardBlocking = false;
+  /** That command found nothing and waits in the coordinator (retried until served). */
+  blockedAcrossShards = false;
+  /** CLIENT UNBLOCK's reply for a command blocked across shards, taken by the coordinator's retry. */
+  unblockReply: Buffer | null = null;
+  /** WAIT is waiting for replica acknowledgements (it ends with the connection, as Redis's). */
+  blockedInWait = false;
+  /** The Busy hold waits on something that may take long (a blocked or WAIT-like command). */
+  busySlow = false;
+  /** The client half-closed its socket (read side EOF): closed once every request it sent is answered. */
+  inputEnded = false;
+  /** Input parsing stopped for want of bytes, not because of a hold (see Server.endIfDone). */
+  inputIdle = true;
+  /** Set when the connection is to be closed at its next flush (half-closed and fully answered). */
+  ending = false;
+  /**
+   * Replies of requests before this sequence number are written together (one write for what one
+   * read brought, as Redis writes a pipeline's replies once it ran them all); see Server.flushDirty.
+   */
+  flushAt = 0;
+  /** Most output bytes ever queued on the socket (for freeing memory after a large client closes). */
+  outputPeak = 0;
   /** Output buffer soft-limit tracking: when the soft limit was first exceeded (ms), or 0. */
   softLimitSince = 0;
 
@@ -247,7 +291,7 @@ export class Connection {
   /** Take a sequence number for a reply that will be delivered out of band (e.g. pub/sub pushes). */
   takeSeq(): number {
     // a push taking the number CLIENT REPLY SKIP reserved: the skip moves to the next command's
-    if (this.skipSeq === this.nextSeq) this.skipSeq++;
+    if (this.skips.size > 0 && this.skips.delete(this.nextSeq)) this.skips.add(this.nextSeq + 1);
     return this.nextSeq++;
   }
 
@@ -258,10 +302,7 @@ export class Connection {
   private push(bytes: Uint8Array, view: boolean, pushing: boolean, seq: number): void {
     if (!pushing) {
       if (this.silenced.length > 0 && this.isSilenced(seq)) return;
-      if (seq === this.skipSeq) {
-        this.skipSeq = -1;
-        return;
-      }
+      if (this.skips.size > 0 && this.skips.delete(seq)) return;
     }
     if (bytes.length === 0) return;
     this.out.push(bytes);
@@ -273,6 +314,47 @@ export class Connection {
   pushOutOfBand(bytes: Uint8Array): void {
     this.out.push(bytes);
     this.outBytes += bytes.length;
+  }
+
+  /**
+   * True while this connection's write is put off to gather the replies of requests it sent together
+   * (a shard's, a coordinated or an async main-thread command's reply is still to come). Blocked and
+   * WAIT-like commands do not hold earlier replies back, nor does output past 64 KB.
+   */
+  gathering(): boolean {
+    return (
+      this.sendSeq < this.flushAt &&
+      this.outBytes < FLUSH_GATHER_BYTES &&
+      this.blockedOn < 0 &&
+      !(this.hold === Hold.Busy && this.busySlow) &&
+      !this.ending &&
+      !this.closeAfterReply &&
+      !this.isReplica &&
+      !this.closed
+    );
+  }
+
+  /**
+   * Every request received was run and answered, or what is left is blocked (a blocked command ends
+   * with a half-closed connection, as Redis's).
+   */
+  answeredAll(): boolean {
+    if ((this.blockedOn >= 0 && this.inflight === 0) || this.blockedInWait) return true;
+    return this.hold === Hold.None && this.inflight === 0 && this.inputIdle;
+  }
+
+  /** Copy the gathered output out of ring memory (kept past this tick: its write was put off). */
+  detachViews(): void {
+    if (!this.outHasViews) return;
+    const b = Buffer.allocUnsafe(this.outBytes);
+    let o = 0;
+    for (const p of this.out) {
+      b.set(p, o);
+      o += p.length;
+    }
+    this.out.length = 0;
+    this.out.push(b);
+    this.outHasViews = false;
   }
 
   /** Write everything gathered this tick with one socket write. */
@@ -301,6 +383,23 @@ export class Connection {
     this.outHasViews = false;
     if (this.stats) this.stats.netOutputBytes += data.length;
     this.socket.write(data);
+    const queued = this.socket.writableLength;
+    if (queued > this.outputPeak) this.outputPeak = queued;
+  }
+
+  /** A closed connection drops what it holds (output, held replies, input), so its memory is freed. */
+  release(): void {
+    this.out.length = 0;
+    this.outBytes = 0;
+    this.outHasViews = false;
+    this.held.clear();
+    this.partial.clear();
+    this.pushingHeld.clear();
+    this.inBuf = emptyBuffer;
+    this.inBufOwned = false;
+    this.inStart = 0;
+    this.inEnd = 0;
+    this.multi = null;
   }
 
   /** Channels + patterns + shard channels: non-zero puts a RESP2 client in the subscribed context. */

@@ -45,6 +45,7 @@ import { MAIN_HANDLERS } from './commands/index.js';
 import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
 import { ServerStats } from './stats.js';
+import { OutputLimits, closedWithOutput } from './output-limits.js';
 
 /** Commands that run on the main thread only after the connection's earlier requests completed. */
 const BARRIER_COMMANDS = new Set(['wait', 'shutdown', 'replicaof', 'slaveof', 'failover', 'debug|reload']);
@@ -144,9 +145,11 @@ export class Server {
     this.shardOfSlot = slotToShardTable(config.int('shards'));
     this.coordinator = new Coordinator(this);
     this.runId = randomHex(40);
+    this.outputLimits = new OutputLimits(this);
   }
 
   private readonly implemented: [string, Route][];
+  private readonly outputLimits: OutputLimits;
 
   /** The shard configuration derived from the server configuration. */
   shardConfig(): ShardConfig {
@@ -212,7 +215,7 @@ export class Server {
     }));
     let chosen = port;
     for (const { host, optional } of addrs) {
-      const srv = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
+      const srv = net.createServer({ noDelay: true, allowHalfOpen: true }, (s) => this.onConnection(s));
       const h = host === '*' ? '0.0.0.0' : host === '::*' ? '::' : host;
       try {
         await new Promise<void>((resolve, reject) => {
@@ -301,6 +304,7 @@ export class Server {
     this.conns.set(conn.id, conn);
     socket.on('data', (chunk: Buffer) => this.input(conn, chunk));
     socket.on('error', () => {});
+    socket.on('end', () => this.onInputEnd(conn));
     socket.on('close', () => this.onClose(conn));
     socket.on('drain', () => {
       if (conn.hold === Hold.Output) {
@@ -362,6 +366,26 @@ export class Server {
     }
     this.repl.closed(conn);
     this.onConnectionClosed?.(conn);
+    conn.release();
+    closedWithOutput(conn.outputPeak);
+  }
+
+  /**
+   * The client half-closed (EOF on read): as Redis, every request already received is still run and
+   * answered, then the connection closes. A blocked command ends with the connection.
+   */
+  private onInputEnd(conn: Connection): void {
+    if (conn.closed) return;
+    conn.inputEnded = true;
+    if (conn.isReplica) conn.socket.end();
+    else this.endIfDone(conn);
+  }
+
+  /** Close a half-closed connection (after its next write) once nothing it sent is pending. */
+  private endIfDone(conn: Connection): void {
+    if (!conn.inputEnded || conn.closed || conn.ending || !conn.answeredAll()) return;
+    conn.ending = true;
+    this.markDirty(conn);
   }
 
   /** A replica's link to its master after the handshake: its stream is applied like requests. */
@@ -417,8 +441,12 @@ export class Server {
       conn.inStart = f.end;
     }
     conn.consumed();
+    // every complete request was dispatched (a hold stops the loop before that)
+    conn.inputIdle = conn.hold === Hold.None;
+    if (conn.sendSeq >= conn.flushAt) conn.flushAt = conn.nextSeq;
     if (conn.socket.isPaused() && conn.hold === Hold.None && !conn.closed) conn.socket.resume();
     if (conn.closeAfterReply && conn.inflight === 0) this.markDirty(conn);
+    if (conn.inputEnded) this.endIfDone(conn);
   }
 
   /**
@@ -524,12 +552,12 @@ export class Server {
   /** Reply with an error for the current request (flagging an open MULTI as failed). */
   private reject(conn: Connection, msg: string): boolean {
     if (conn.multi !== null) conn.multiError = true;
-    if (conn.multi !== null && this.args.argc > 0 && this.args.is(0, 'exec')) {
-      // a refused EXEC ends the transaction (Redis: execCommandAbort)
+    if (this.args.argc > 0 && this.args.is(0, 'exec')) {
+      // a refused EXEC, in MULTI or not, ends the transaction (Redis: execCommandAbort)
       conn.multi = null;
       conn.multiError = false;
       void this.unwatchAll(conn);
-      msg = `EXECABORT Transaction discarded because of: ${msg.startsWith('ERR ') ? msg.slice(4) : msg}`;
+      msg = E.execAbort(msg);
     }
     this.stats.rejectedCalls++;
     this.replyError(conn, conn.nextSeq++, msg);
@@ -599,6 +627,7 @@ export class Server {
       this.args = new Args();
       conn.hold = Hold.Busy;
       conn.busySeq = -1;
+      conn.busySlow = SLOW_ASYNC_COMMANDS.has(cmd.name);
       result.then(
         () => this.finishAsync(conn, seq, w),
         (e: unknown) => {
@@ -622,6 +651,10 @@ export class Server {
     if (conn.hold === Hold.Busy) {
       conn.hold = Hold.None;
       conn.busySeq = -1;
+      conn.busySlow = false;
+      conn.blockingShard = -1;
+      conn.blockedInWait = false;
+      conn.crossShardBlocking = false;
       this.resume(conn);
     }
   }
@@ -670,7 +703,11 @@ export class Server {
       }
     }
     if (shard < 0) shard = 0;
-    if (multi) return this.coordinator.start(conn, cmd, args, positions!);
+    if (multi) {
+      conn.busySlow = (cmd.flags & F.BLOCKING) !== 0;
+      conn.crossShardBlocking = conn.busySlow;
+      return this.coordinator.start(conn, cmd, args, positions!);
+    }
     const link = this.links[shard]!;
     if (link.lockedBy !== null || link.congested) {
       this.stallOn(conn, link);
@@ -694,6 +731,8 @@ export class Server {
     if (cmd.flags & F.BLOCKING) {
       conn.hold = Hold.Busy;
       conn.busySeq = seq;
+      conn.busySlow = false;
+      conn.blockingShard = shard;
     }
     this.scheduleTick();
     return true;
@@ -743,13 +782,7 @@ export class Server {
     for (const link of this.links) got += this.drain(link);
     this.repl.flush();
     // one write per connection per tick
-    const dirty = this.dirtyConns;
-    for (let i = 0; i < dirty.length; i++) {
-      const c = dirty[i]!;
-      c.flush();
-      this.afterFlush(c);
-    }
-    dirty.length = 0;
+    this.flushDirty();
     for (const link of this.links) link.replies.release();
 
     // resume held connections
@@ -769,12 +802,7 @@ export class Server {
       this.resumeList.clear();
       for (const c of list) if (!c.closed && c.hold === Hold.None) this.processInput(c);
       // replies produced synchronously by resumed connections
-      for (let i = 0; i < dirty.length; i++) {
-        const c = dirty[i]!;
-        c.flush();
-        this.afterFlush(c);
-      }
-      dirty.length = 0;
+      this.flushDirty();
     }
     for (const link of this.links) link.publish();
 
@@ -805,7 +833,34 @@ export class Server {
     }
   }
 
+  /**
+   * Write the output of every connection that got some, except one still gathering the replies of
+   * requests it sent together (Connection.gathering): those go out in one write, as Redis writes a
+   * pipeline's replies.
+   */
+  private flushDirty(): void {
+    const dirty = this.dirtyConns;
+    for (let i = 0; i < dirty.length; i++) {
+      const c = dirty[i]!;
+      if (c.gathering()) {
+        c.detachViews(); // the rings are released at the end of this tick
+        c.dirty = false; // marked again by the next reply it gets
+        continue;
+      }
+      c.flush();
+      this.afterFlush(c);
+    }
+    dirty.length = 0;
+  }
+
   private afterFlush(c: Connection): void {
+    if (c.ending && !c.closed) {
+      // half-closed by the client and fully answered: end our side once the output is written
+      c.socket.end();
+      c.closed = true;
+      this.onClose(c);
+      return;
+    }
     if (c.closeAfterReply && c.inflight === 0 && c.hold !== Hold.Busy) {
       // closed, not half-closed, once the reply is written (as Redis's close()): a client still
       // sending (a desynchronised protocol stream) gets a reset rather than an endless sink
@@ -814,8 +869,10 @@ export class Server {
       this.onClose(c);
       return;
     }
+    if (c.socket.writableLength >= this.outputLimits.threshold && this.outputLimits.check(c)) return;
     if (c.socket.writableLength > OUTPUT_PAUSE_BYTES && c.hold === Hold.None && !c.isReplica) {
       c.hold = Hold.Output;
+      c.inputIdle = false;
     }
   }
 
@@ -857,6 +914,10 @@ export class Server {
         if (conn === undefined) continue;
         conn.inflight--;
         conn.blockedOn = link.index;
+        conn.blockingShard = -1;
+        conn.busySlow = true;
+        // replies gathered before the blocked command go out now
+        if (conn.outBytes > 0) this.markDirty(conn);
         this.checkBarrier(conn);
         continue;
       }
@@ -882,6 +943,7 @@ export class Server {
       this.resume(conn);
     }
     if (conn.closeAfterReply && conn.inflight === 0) this.markDirty(conn);
+    if (conn.inputEnded) this.endIfDone(conn);
   }
 
   // ---- periodic ---------------------------------------------------------------------------
@@ -896,6 +958,7 @@ export class Server {
         if (now - c.lastInteraction > timeout * 1000) this.closeConnection(c);
       }
     }
+    this.outputLimits.cron(this.conns.values());
     this.repl.cron();
   }
 
@@ -919,6 +982,7 @@ export class Server {
       const need = this.config.get('requirepass') !== '';
       for (const c of this.conns.values()) if (!need) c.framer.unauthenticated = false;
     }
+    if (names.includes('client-output-buffer-limit')) this.outputLimits.configure();
     if (names.includes('proto-max-bulk-len')) for (const c of this.conns.values()) c.framer.maxBulkLen = this.config.int('proto-max-bulk-len');
     this.onConfigChanged?.(names);
   }
@@ -1038,6 +1102,8 @@ export class Server {
 
 const QUEUED = Buffer.from('+QUEUED\r\n');
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
+/** Async main-thread commands that may wait long: replies before them are not held back. */
+const SLOW_ASYNC_COMMANDS = new Set(['wait', 'psync', 'sync', 'shutdown', 'replicaof', 'slaveof', 'failover']);
 
 /**
  * EXEC is checked as the transaction it runs (Redis: processCommand): a write if any queued command

@@ -3,7 +3,7 @@
  * NO-EVICT TRACKING(INFO) GETREDIR SETINFO HELP, with Redis 7.0's formats and errors.
  */
 
-import { CommandError, SYNTAX } from '../../resp/errors.js';
+import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax } from '../../resp/errors.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
@@ -32,7 +32,7 @@ export function clientInfoLine(server: Server, c: Connection): string {
   if (c.isMaster) flags += 'M';
   if (c.channels.size > 0 || c.patterns.size > 0) flags += 'P';
   if (c.multi !== null) flags += 'x';
-  if (c.blockedOn >= 0) flags += 'b';
+  if (c.blockedOn >= 0 || (c.blockedAcrossShards && c.unblockReply === null)) flags += 'b';
   if (c.closeAfterReply) flags += 'c';
   if (flags === '') flags = 'N';
   const now = Date.now();
@@ -163,6 +163,7 @@ export const clientHandlers: Record<string, MainHandler> = {
 
   async 'client|unblock'(c) {
     let mode: 'timeout' | 'error' = 'timeout';
+    if (c.argc > 4) throw new CommandError(subcommandSyntax(c.args.str(1), 'client'));
     if (c.argc === 4) {
       if (c.args.is(3, 'timeout')) mode = 'timeout';
       else if (c.args.is(3, 'error')) mode = 'error';
@@ -170,11 +171,25 @@ export const clientHandlers: Record<string, MainHandler> = {
     }
     const id = c.args.int(2);
     const target = c.server.conns.get(id);
-    if (!target || target.blockedOn < 0) {
+    // a blocking command over several shards still in its first try: see whether it blocks
+    while (target !== undefined && target.crossShardBlocking && !target.blockedAcrossShards && !target.closed) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    if (target !== undefined && target.blockedAcrossShards && !target.closed) {
+      // keys on several shards: the coordinator's retry loop takes this reply at its next turn
+      if (target.unblockReply !== null) return void c.w.int(0);
+      target.unblockReply = Buffer.from(mode === 'error' ? `-${UNBLOCKED}\r\n` : target.proto === 3 ? '_\r\n' : '*-1\r\n');
+      c.w.int(1);
+      return;
+    }
+    // parked on a shard, or sent to one and not answered yet: the shard, which runs requests in
+    // order, unblocks it if it blocked (so a client CLIENT LIST shows in a blocking command is found)
+    const shard = target === undefined ? -1 : target.blockedOn >= 0 ? target.blockedOn : target.blockingShard;
+    if (shard < 0) {
       c.w.int(0);
       return;
     }
-    const r = await c.server.oneShard(target.blockedOn, ['unblock', id, mode]);
+    const r = await c.server.oneShard(shard, ['unblock', id, mode]);
     c.w.raw(r.reply);
   },
 
@@ -186,7 +201,7 @@ export const clientHandlers: Record<string, MainHandler> = {
       c.conn.replyOff(c.seq);
     } else if (c.args.is(2, 'skip')) {
       // the reply to drop is the next command's (this one has none)
-      if (!c.conn.repliesOff()) c.conn.skipSeq = c.seq + 1;
+      if (!c.conn.repliesOff()) c.conn.skipNext(c.seq);
     } else throw new CommandError(SYNTAX);
   },
 

@@ -2,7 +2,7 @@
  * Connection commands on the main thread: PING ECHO QUIT SELECT HELLO AUTH RESET.
  */
 
-import { CommandError, DB_INDEX_OUT_OF_RANGE, NOT_INTEGER, NOAUTH, WRONGPASS, AUTH_NOT_CONFIGURED, SYNTAX } from '../../resp/errors.js';
+import { CommandError, DB_INDEX_OUT_OF_RANGE, HELLO_NOAUTH, INT_OUT_OF_RANGE, NOT_INTEGER, NOAUTH, WRONGPASS, AUTH_NOT_CONFIGURED, SYNTAX } from '../../resp/errors.js';
 import { REDIS_VERSION } from '../../config.js';
 import type { MainHandler } from '../main-ctx.js';
 
@@ -30,9 +30,9 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   select(c) {
-    const s = c.args.str(1);
-    if (!/^-?(0|[1-9][0-9]*)$/.test(s)) throw new CommandError(NOT_INTEGER);
-    const id = Number(s);
+    // as Redis: a long long, then an int, then a database index
+    const id = c.args.int(1, NOT_INTEGER);
+    if (id < -0x80000000 || id > 0x7fffffff) throw new CommandError(INT_OUT_OF_RANGE);
     if (id < 0 || id >= c.server.config.int('databases')) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
     c.conn.db = id;
     c.w.ok();
@@ -85,7 +85,7 @@ export const handlers: Record<string, MainHandler> = {
       c.conn.authenticated = true;
       c.conn.framer.unauthenticated = false;
     }
-    if (!c.conn.authenticated) throw new CommandError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    if (!c.conn.authenticated) throw new CommandError(HELLO_NOAUTH);
     if (name !== null) {
       if (/[ \n]/.test(name) || /[^\x21-\x7e]/.test(name)) throw new CommandError('ERR Client names cannot contain spaces, newlines or special characters.');
       c.conn.name = name;
@@ -117,7 +117,7 @@ export const handlers: Record<string, MainHandler> = {
     conn.db = 0;
     conn.proto = 2;
     conn.name = '';
-    conn.replyOn(c.seq);
+    conn.replyOn(c.seq, false);
     c.server.monitors.delete(conn);
     if (c.server.config.get('requirepass') !== '') {
       conn.authenticated = false;

@@ -63,6 +63,7 @@ export const handlers: Record<string, MainHandler> = {
       c.w.int(now);
       return;
     }
+    c.conn.blockedInWait = true; // cleared when the command ends
     c.w.int(await r.waitForAcks(offset, need, timeout));
   },
 

@@ -150,8 +150,6 @@ const EXP_LT = 8;
 function expireGeneric(c: ShardCtx, relative: boolean, seconds: boolean): void {
   const name = c.cmd.name;
   const key = c.args.str(1);
-  let when = parseInt64(c.args.str(2));
-  if (when === null) throw new CommandError(NOT_INTEGER);
   let flags = 0;
   for (let j = 3; j < c.argc; j++) {
     const o = c.args.lower(j);
@@ -163,6 +161,9 @@ function expireGeneric(c: ShardCtx, relative: boolean, seconds: boolean): void {
   }
   if (flags & EXP_NX && flags & (EXP_XX | EXP_GT | EXP_LT)) throw new CommandError('ERR NX and XX, GT or LT options at the same time are not compatible');
   if (flags & EXP_GT && flags & EXP_LT) throw new CommandError('ERR GT and LT options at the same time are not compatible');
+  // the options are checked before the number, as Redis does
+  let when = parseInt64(c.args.str(2));
+  if (when === null) throw new CommandError(NOT_INTEGER);
   if (seconds) {
     if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) throw new CommandError(invalidExpireTime(name));
     when *= 1000n;
