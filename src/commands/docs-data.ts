@@ -248,4 +248,11 @@ export const DOCS_DATA: Readonly<Record<string, DocData>> = {
   "zscore": { s: "Returns the score of a member of a sorted set.", c: "O(1)", a: "key%k@0 member" },
   "zunion": { s: "Returns the union of sorted sets, with weighted and aggregated scores.", c: "O(N) + O(M*log(M)): N the members of all sets, M the result.", a: "numkeys%i *key%k@0 ?*weight%i=WEIGHTS ?aggregate%o=AGGREGATE(=SUM =MIN =MAX) ?=WITHSCORES" },
   "zunionstore": { s: "Stores the union of sorted sets, with weighted and aggregated scores.", c: "O(N) + O(M*log(M)): N the members of all sets, M the result.", a: "destination%k@0 numkeys%i *key%k@1 ?*weight%i=WEIGHTS ?aggregate%o=AGGREGATE(=SUM =MIN =MAX)" },
+  "setbit": { s: "Sets or clears one bit of a string value, growing the string with zero bytes when needed.", c: "O(1), plus O(N) to grow or copy a string of N bytes.", a: "key%k@0 offset%i value%i" },
+  "getbit": { s: "Returns one bit of a string value (0 past its end).", c: "O(1)", a: "key%k@0 offset%i" },
+  "bitcount": { s: "Counts the set bits of a string value, optionally in a byte or bit range.", c: "O(N) in the bytes counted.", a: "key%k@0 ?index%b(start%i end%i ?index_unit%o~7.0.0(=BYTE =BIT))", h: [["7.0.0", "The `BYTE|BIT` unit."]] },
+  "bitpos": { s: "Returns the position of the first set or clear bit of a string value, optionally in a range.", c: "O(N) in the bytes searched.", a: "key%k@0 bit%i ?index%b(start%i ?end_index%b(end%i ?index_unit%o~7.0.0(=BYTE =BIT)))", h: [["7.0.0", "The `BYTE|BIT` unit."]] },
+  "bitop": { s: "Stores the bitwise AND, OR, XOR or NOT of string values in a key.", c: "O(N) in the longest source string.", a: "operation destkey%k@0 *key%k@1" },
+  "bitfield": { s: "Reads, writes and increments integer fields of any width at any bit offset of a string value.", c: "O(1) per operation, plus O(N) to copy a string of N bytes once per call that writes.", a: "key%k@0 ?*operation%o(encoding_offset%b=GET(encoding offset%i) write%b(?wrap_sat_fail%o=OVERFLOW(=WRAP =SAT =FAIL) write_operation%o(encoding_offset_value%b=SET(encoding offset%i value%i) encoding_offset_increment%b=INCRBY(encoding offset%i increment%i))))" },
+  "bitfield_ro": { s: "Reads integer fields of a string value (the GET part of BITFIELD, allowed on replicas).", c: "O(1) per field read.", a: "key%k@0 ?*+encoding_offset%b=GET(encoding offset%i)" },
 };

@@ -108,3 +108,12 @@ function truncate(s: string, n: number): string {
 export function sanitizeErrorText(s: string): string {
   return s.replace(/[\r\n]/g, ' ');
 }
+
+// bitmaps (bitops.c)
+export const BIT_OFFSET_INVALID = 'ERR bit offset is not an integer or out of range';
+export const BIT_VALUE_INVALID = 'ERR bit is not an integer or out of range';
+export const BITPOS_BIT_INVALID = 'ERR The bit argument must be 1 or 0.';
+export const BITOP_NOT_ONE_KEY = 'ERR BITOP NOT must be called with a single source key.';
+export const BITFIELD_TYPE_INVALID = 'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.';
+export const BITFIELD_OVERFLOW_INVALID = 'ERR Invalid OVERFLOW type specified';
+export const BITFIELD_RO_GET_ONLY = 'ERR BITFIELD_RO only supports the GET subcommand';
