@@ -117,3 +117,6 @@ export const BITOP_NOT_ONE_KEY = 'ERR BITOP NOT must be called with a single sou
 export const BITFIELD_TYPE_INVALID = 'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.';
 export const BITFIELD_OVERFLOW_INVALID = 'ERR Invalid OVERFLOW type specified';
 export const BITFIELD_RO_GET_ONLY = 'ERR BITFIELD_RO only supports the GET subcommand';
+
+// SORT (sort.c)
+export const SORT_SCORE_NOT_DOUBLE = "ERR One or more scores can't be converted into double";
