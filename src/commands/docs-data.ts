@@ -257,4 +257,9 @@ export const DOCS_DATA: Readonly<Record<string, DocData>> = {
   "bitfield_ro": { s: "Reads integer fields of a string value (the GET part of BITFIELD, allowed on replicas).", c: "O(1) per field read.", a: "key%k@0 ?*+encoding_offset%b=GET(encoding offset%i)" },
   "sort": { s: "Sorts the elements of a list, set or sorted set (by themselves or by other keys), returning or storing them.", c: "O(N+M*log(M)): N elements to sort, M returned; O(N) without sorting. Pattern keys on other shards cost a round trip per shard.", a: "key%k@0 ?pattern%p=BY@1 ?offset_count%b=LIMIT(offset%i count%i) ?*+pattern%p=GET@1 ?order%o(=ASC =DESC) ?sorting%t=ALPHA ?destination%k=STORE@2" },
   "sort_ro": { s: "Sorts the elements of a list, set or sorted set and returns them (SORT without STORE, allowed on replicas).", c: "O(N+M*log(M)): N elements to sort, M returned; O(N) without sorting.", a: "key%k@0 ?pattern%p=BY@1 ?offset_count%b=LIMIT(offset%i count%i) ?*+pattern%p=GET@1 ?order%o(=ASC =DESC) ?sorting%t=ALPHA" },
+  "pfadd": { s: "Adds elements to a HyperLogLog (creating it), answering 1 when its estimate may have changed.", c: "O(1) per element.", a: "key%k@0 ?*element" },
+  "pfcount": { s: "Returns the estimated number of distinct elements added to one HyperLogLog, or to the union of several.", c: "O(1) for one key with a cached estimate; O(N) in the keys given, with a large constant, otherwise.", a: "*key%k@0" },
+  "pfmerge": { s: "Stores in a key the union of HyperLogLogs (the destination included).", c: "O(N) in the HyperLogLogs merged, with a large constant.", a: "destkey%k@0 *sourcekey%k@1" },
+  "pfdebug": { s: "Inspects or converts the internal representation of a HyperLogLog (for testing).", c: "N/A", a: "subcommand key%k@0", sys: true },
+  "pfselftest": { s: "Runs the internal self-test of the HyperLogLog implementation.", c: "N/A", sys: true },
 };

@@ -120,3 +120,10 @@ export const BITFIELD_RO_GET_ONLY = 'ERR BITFIELD_RO only supports the GET subco
 
 // SORT (sort.c)
 export const SORT_SCORE_NOT_DOUBLE = "ERR One or more scores can't be converted into double";
+
+// HyperLogLog (hyperloglog.c)
+export const HLL_INVALID = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
+export const HLL_CORRUPTED = 'INVALIDOBJ Corrupted HLL object detected';
+export const PFDEBUG_NO_KEY = 'ERR The specified key does not exist';
+export const PFDEBUG_NOT_SPARSE = 'ERR HLL encoding is not sparse';
+export const pfdebugUnknown = (sub: string): string => `ERR Unknown PFDEBUG subcommand '${sub}'`;

@@ -12,6 +12,7 @@ import { handlers as hashes } from './hashes.js';
 import { handlers as sets } from './sets.js';
 import { handlers as zsets } from './zsets.js';
 import { handlers as bitmaps } from './bitmaps.js';
+import { handlers as hyperloglog } from './hyperloglog.js';
 
 export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...keys,
@@ -21,4 +22,5 @@ export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...sets,
   ...zsets,
   ...bitmaps,
+  ...hyperloglog,
 };
