@@ -2,7 +2,7 @@
  * Bitmaps: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO against the reference redis-server
  * byte for byte (RESP2 and RESP3, 1 and 4 shards): replies, errors and their order, strings read and
  * written as bytes by both the bit commands and GET / SETRANGE / APPEND; plus BITOP with keys on
- * several shards and replication of bitmap writes to a replica.
+ * several shards (replication: test/types-replication.test.ts).
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
