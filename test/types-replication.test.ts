@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
-import { contents, differences, waitInSync } from './helpers/replication.js';
+import { contents, differences, info, waitInSync } from './helpers/replication.js';
 
 const HAVE = haveBinaries('redis-server');
 const FAST = ['--repl-diskless-sync-delay', '0'];
@@ -86,6 +86,40 @@ describe.skipIf(!HAVE)('bitmaps, SORT STORE and HyperLogLogs replicate', () => {
     const s = client(sp);
     await waitInSync(m, s);
     await writes(m, 'x');
+    await waitInSync(m, s);
+    expect(differences(await contents(m), await contents(s))).toEqual([]);
+  });
+});
+
+describe('which bitmap writes reach the replication stream', () => {
+  it('SETBIT and BITFIELD SET are propagated only when they change a value or grow the string; INCRBY always', async () => {
+    const mp = await startShardis({ args: FAST });
+    procs.push(mp);
+    const m = client(mp);
+    const sp = await startShardis({ args: [...FAST, '--replicaof', '127.0.0.1', String(mp.port)] });
+    procs.push(sp);
+    const s = client(sp);
+    await waitInSync(m, s);
+    const offset = async (): Promise<number> => Number((await info(m)).master_repl_offset);
+    await m.setbit('foo', 0, 0);
+    await m.call('BITFIELD', 'foo2', 'SET', 'i5', '0', '0');
+    let o = await offset();
+    await m.setbit('foo', 0, 0);
+    await m.call('BITFIELD', 'foo2', 'SET', 'i5', '0', '0');
+    await m.call('BITFIELD', 'foo2', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '9');
+    await m.call('BITFIELD', 'foo2', 'GET', 'i5', '0');
+    expect(await offset()).toBe(o);
+    await m.call('BITFIELD', 'foo2', 'SET', 'i5', '0', '1');
+    expect(await offset()).toBeGreaterThan(o);
+    o = await offset();
+    await m.call('BITFIELD', 'foo2', 'SET', 'i5', '90', '0');
+    expect(await offset()).toBeGreaterThan(o);
+    o = await offset();
+    await m.setbit('foo', 90, 0);
+    expect(await offset()).toBeGreaterThan(o);
+    o = await offset();
+    await m.call('BITFIELD', 'foo3', 'INCRBY', 'i5', '0', '1');
+    expect(await offset()).toBeGreaterThan(o);
     await waitInSync(m, s);
     expect(differences(await contents(m), await contents(s))).toEqual([]);
   });

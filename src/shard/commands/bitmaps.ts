@@ -339,6 +339,7 @@ function bitfieldGeneric(c: ShardCtx, readonlyCmd: boolean): void {
   const key = a.str(1);
   let cur: string | undefined;
   let buf: Buffer;
+  let grew = false;
   if (readonly) {
     cur = readBits(c, key);
     buf = Buffer.from(cur ?? '', 'latin1');
@@ -350,6 +351,7 @@ function bitfieldGeneric(c: ShardCtx, readonlyCmd: boolean): void {
     const len = cur === undefined ? 0 : cur.length;
     buf = Buffer.alloc(Math.max(need, len));
     if (cur !== undefined) buf.latin1Write(cur, 0, len);
+    grew = buf.length > len || cur === undefined;
   }
   c.w.array(ops.length);
   let changes = 0;
@@ -373,13 +375,14 @@ function bitfieldGeneric(c: ShardCtx, readonlyCmd: boolean): void {
       [failed, next] = fieldAdd(o.signed, o.bits, v, 0n, o.overflow);
       ret = old;
     }
-    changes++;
     if (failed && o.overflow === OW_FAIL) {
       c.w.nullBulk();
       continue;
     }
     c.w.bigint(ret);
     setField(buf, o.offset, o.bits, next);
+    // a write counts (and the command is propagated) when it changed a value or made the string
+    if (grew || old !== next) changes++;
   }
   if (!readonly) {
     // the key is created (or grown) even when every write failed, as Redis does
