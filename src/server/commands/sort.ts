@@ -182,7 +182,8 @@ async function sortGeneric(c: MainCtx, readonly: boolean): Promise<void> {
   const s = c.server;
   const db = c.conn.db;
   const key = c.args.str(1);
-  const lookups = o.by !== null || o.gets.some((g) => g !== '#' && g.includes('*'));
+  // pattern keys can be anywhere: hold every shard then (a BY without '*' reads nothing)
+  const lookups = (o.by !== null && !o.dontsort) || o.gets.some((g) => g !== '#' && g.includes('*'));
   const held = execRunning.has(c.conn);
   const shards = lookups
     ? s.links.map((_, i) => i)
