@@ -257,7 +257,7 @@ export const COMMAND_DATA: readonly CommandData[] = [
   { n: "pexpireat", a: -3, f: "write fast", c: "keyspace", g: "generic", s: "2.6.0", k: [{ f: "RW UPDATE", b: ['i', 1], k: ['r', 0, 1, 0] }] },
   { n: "pexpiretime", a: 2, f: "readonly fast", c: "keyspace", g: "generic", s: "7.0.0", k: [{ f: "RO ACCESS", b: ['i', 1], k: ['r', 0, 1, 0] }] },
   { n: "pfadd", a: -2, f: "write denyoom fast", c: "hyperloglog", g: "hyperloglog", s: "2.8.9", k: [{ f: "RW INSERT", b: ['i', 1], k: ['r', 0, 1, 0] }] },
-  { n: "pfcount", a: -2, f: "readonly may_replicate", c: "hyperloglog", g: "hyperloglog", s: "2.8.9", k: [{ f: "RW ACCESS", b: ['i', 1], k: ['r', -1, 1, 0] }] },
+  { n: "pfcount", a: -2, f: "readonly may_replicate", c: "hyperloglog", g: "hyperloglog", s: "2.8.9", k: [{ f: "RW ACCESS", n: "RW: counting one key stores the estimate in the value's header, a write that is propagated.", b: ['i', 1], k: ['r', -1, 1, 0] }] },
   { n: "pfdebug", a: 3, f: "write denyoom admin", c: "hyperloglog", g: "hyperloglog", s: "2.8.9", k: [{ f: "RW ACCESS", b: ['i', 2], k: ['r', 0, 1, 0] }] },
   { n: "pfmerge", a: -2, f: "write denyoom", c: "hyperloglog", g: "hyperloglog", s: "2.8.9", k: [{ f: "RW ACCESS INSERT", b: ['i', 1], k: ['r', 0, 1, 0] }, { f: "RO ACCESS", b: ['i', 2], k: ['r', -1, 1, 0] }] },
   { n: "pfselftest", a: 1, f: "admin", c: "hyperloglog", g: "hyperloglog", s: "2.8.9" },
