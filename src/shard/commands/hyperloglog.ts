@@ -9,7 +9,7 @@
 import { CommandError, HLL_INVALID, HLL_CORRUPTED, PFDEBUG_NO_KEY, PFDEBUG_NOT_SPARSE, pfdebugUnknown } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { getString, strOf } from './util.js';
-import { HLL_DENSE, HLL_HDR_SIZE, HLL_REGISTERS, Hll, denseGet, estimate, hllCount, hllMerge, isHll, rawHistogram } from '../values/hll.js';
+import { HLL_DENSE, HLL_DENSE_SIZE, HLL_HDR_SIZE, HLL_REGISTERS, Hll, denseGet, estimate, hllCount, hllMerge, isHll, patLen, rawHistogram } from '../values/hll.js';
 
 /** The HLL at key (undefined when absent); WRONGTYPE for other types or strings that are no HLL. */
 function getHll(c: ShardCtx, key: string, read: boolean): Hll | undefined {
@@ -30,9 +30,32 @@ function sparseMax(c: ShardCtx): number {
   return c.config.hllSparseMaxBytes;
 }
 
+/**
+ * PFADD's fast path: the key holds a dense HLL and no element raises a register, read straight from
+ * the stored string (a large HLL is usually saturated: most adds change nothing).
+ */
+function denseUnchanged(c: ShardCtx, key: string): boolean {
+  const v = c.db.get(key);
+  if (typeof v !== 'string' || v.length !== HLL_DENSE_SIZE || !isHll(v) || v.charCodeAt(4) !== HLL_DENSE) return false;
+  for (let j = 2; j < c.argc; j++) {
+    const [index, count] = patLen(c.args.bytes(j));
+    const bit = index * 6;
+    const byte = HLL_HDR_SIZE + (bit >> 3);
+    const fb = bit & 7;
+    const b1 = byte + 1 < v.length ? v.charCodeAt(byte + 1) : 0;
+    const reg = ((v.charCodeAt(byte) >> fb) | (b1 << (8 - fb))) & 63;
+    if (count > reg) return false;
+  }
+  return true;
+}
+
 export const handlers: Record<string, ShardHandler> = {
   pfadd(c) {
     const key = c.args.str(1);
+    if (denseUnchanged(c, key)) {
+      c.w.int(0);
+      return;
+    }
     let h = getHll(c, key, false);
     const existed = h !== undefined;
     let updated = 0;
