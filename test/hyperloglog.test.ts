@@ -151,6 +151,8 @@ describe.each([1, 4])('HyperLogLog with %i shard(s)', (shards) => {
     // register values above 32 force dense: elements with long runs of zero bits are rare, so
     // many elements make them likely
     cmds.push(['pfadd', 'many', ...Array.from({ length: 3000 }, (_, i) => String(i))], ['pfdebug', 'encoding', 'many'], ['get', 'many'], ['pfcount', 'many']);
+    // adding elements already counted by a dense HLL changes nothing, not even the cached count
+    cmds.push(['pfadd', 'many', '1', '2', '3'], ['get', 'many'], ['pfadd', 'many', '1', 'new-one'], ['get', 'many'], ['pfcount', 'many']);
     const mm = await diffReplies(ref!.port, srv.port, 2, cmds);
     expect(showMismatches(mm).slice(0, 2000)).toBe('');
   });
