@@ -2,8 +2,9 @@
  * SORT and SORT_RO, run by the main thread because their BY and GET patterns name keys that may live
  * on any shard (Redis's own semantics, not cluster mode's refusal). The handler holds the shards it
  * reads (all of them when a pattern reads other keys; inside EXEC the transaction already holds
- * them), fetches the source value from its shard and the pattern keys from theirs (DUMP payloads
- * through the `export` control op), sorts here, and replies or stores the result list with `import`.
+ * them), fetches the elements from the source's shard and the pattern values from their shards (the
+ * sortsrc / sortget control ops, one round trip per shard: BY values of every element, then GET values
+ * of the elements output), sorts here, and replies, or stores the result list with `import`.
  * No other command runs on the held shards in between, so SORT is atomic to every observer.
  *
  * Replies, errors and their order follow redis-server 7.0's sortCommandGeneric. SORT ... STORE is
@@ -11,14 +12,10 @@
  */
 
 import { CommandError, NOT_INTEGER, SORT_SCORE_NOT_DOUBLE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
-import { parseOne, type ReplyValue } from '../../resp/reply-parser.js';
+import { parseOne } from '../../resp/reply-parser.js';
 import { RespWriter } from '../../resp/writer.js';
-import { createDumpPayload, parseDumpPayload } from '../../replication/dump.js';
-import { HashValue } from '../../shard/values/hash.js';
+import { createDumpPayload } from '../../replication/dump.js';
 import { ListValue } from '../../shard/values/list.js';
-import { SetValue } from '../../shard/values/set.js';
-import { ZSetValue } from '../../shard/values/zset.js';
-import type { Value } from '../../shard/values/types.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { execRunning, propagateMain } from './transactions.js';
 
@@ -72,45 +69,60 @@ function patternTarget(pattern: string, subst: string): Target {
   return { key: pattern.slice(0, p) + subst + pattern.slice(p + 1), field: null };
 }
 
-/** Fetch the current values of keys (grouped by their shards) as decoded values. */
-async function fetchValues(c: MainCtx, db: number, keys: Iterable<string>): Promise<Map<string, Value>> {
+type Ref = { key: string; field: string | null };
+
+/** The strings (or hash fields) that refs name, nil where absent or of another type: one op per shard. */
+async function lookup(c: MainCtx, db: number, refs: readonly Ref[]): Promise<(string | null)[]> {
   const s = c.server;
-  const byShard = new Map<number, string[]>();
-  for (const k of keys) {
-    const sh = s.shardOfKey(k);
+  const out = new Array<string | null>(refs.length).fill(null);
+  if (refs.length === 0) return out;
+  const byShard = new Map<number, number[]>();
+  refs.forEach((r, i) => {
+    const sh = s.shardOfKey(r.key);
     let g = byShard.get(sh);
     if (!g) byShard.set(sh, (g = []));
-    g.push(k);
-  }
-  const out = new Map<string, Value>();
-  const groups = [...byShard];
-  const replies = await Promise.all(groups.map(([sh, ks]) => s.oneShard(sh, ['export', db, ...ks], db)));
-  groups.forEach(([, ks], i) => {
-    const vals = parseOne(replies[i]!.reply) as ReplyValue[];
-    ks.forEach((k, j) => {
-      const v = vals[j];
-      if (!Array.isArray(v)) return;
-      const value = parseDumpPayload(Buffer.from(v[0] as string, 'latin1'));
-      if (value !== null) out.set(k, value);
-    });
+    g.push(i);
   });
+  await Promise.all(
+    [...byShard].map(async ([sh, idxs]) => {
+      const argv: (string | number)[] = ['sortget', db];
+      for (const i of idxs) argv.push(refs[i]!.key, refs[i]!.field === null ? '0' : '1', refs[i]!.field ?? '');
+      const vals = parseOne((await s.oneShard(sh, argv, db)).reply) as (string | null)[];
+      idxs.forEach((i, j) => (out[i] = vals[j] ?? null));
+    }),
+  );
   return out;
 }
 
-/** A looked-up value as lookupKeyByPattern sees it: a string, a hash field, or null. */
-function resolve(t: Target, elem: string, values: Map<string, Value>): string | null {
-  if (t === null) return null;
-  if ('self' in t) return elem;
-  const v = values.get(t.key);
-  if (v === undefined) return null;
-  if (t.field !== null) return v instanceof HashValue ? (v.get(t.field) ?? null) : null;
-  if (typeof v === 'number') return String(v);
-  return typeof v === 'string' ? v : null;
+/** The source value: undefined when absent, else its type and elements. */
+async function fetchSource(c: MainCtx, db: number, key: string): Promise<{ type: string; elems: string[] } | undefined> {
+  const r = parseOne((await c.server.oneShard(c.server.shardOfKey(key), ['sortsrc', db, key], db)).reply) as string[] | null;
+  if (r === null) return undefined;
+  return { type: r[0]!, elems: r.slice(1) };
 }
+
+/** Resolve the targets of one pattern lookup round: targets that need no key resolve in place. */
+async function resolveAll(c: MainCtx, db: number, targets: readonly Target[], elems: readonly string[]): Promise<(string | null)[]> {
+  const refs: Ref[] = [];
+  const at: number[] = [];
+  const out = targets.map((t, i) => {
+    if (t === null) return null;
+    if ('self' in t) return elems[i]!;
+    at.push(i);
+    refs.push(t);
+    return null;
+  });
+  const vals = await lookup(c, db, refs);
+  at.forEach((i, j) => (out[i] = vals[j]!));
+  return out;
+}
+
+const SIMPLE_INT = /^-?[0-9]+$/;
 
 /** strtod() as SORT uses it: the whole string must convert (an empty one is 0); NaN and ERANGE fail. */
 function sortScore(s: string): number | null {
   if (s.length === 0) return 0;
+  if (s.length <= 15 && SIMPLE_INT.test(s)) return Number(s);
   const nul = s.indexOf('\0');
   if (nul === 0) return 0;
   const t = nul > 0 ? s.slice(0, nul) : s;
@@ -141,23 +153,9 @@ interface Item {
 }
 
 /** The elements of the value to sort, loaded as sortCommandGeneric loads them; [items, start, end]. */
-function loadItems(v: Value | undefined, o: SortOptions): [Item[], number, number] {
-  let elems: string[];
-  let kind: 'list' | 'set' | 'zset';
-  if (v === undefined) {
-    elems = [];
-    kind = 'list';
-  } else if (v instanceof ListValue) {
-    elems = v.toArray();
-    kind = 'list';
-  } else if (v instanceof SetValue) {
-    elems = [...v.list()];
-    kind = 'set';
-  } else if (v instanceof ZSetValue) {
-    elems = [];
-    for (const [m] of v.entries()) elems.push(m);
-    kind = 'zset';
-  } else throw new CommandError(WRONGTYPE);
+function loadItems(src: { type: string; elems: string[] } | undefined, o: SortOptions): [Item[], number, number] {
+  const kind = src?.type ?? 'list';
+  const elems = src?.elems ?? [];
   const len = elems.length;
   let start = o.limitStart < 0 ? 0 : o.limitStart;
   let end = o.limitCount < 0 ? len - 1 : start + o.limitCount - 1;
@@ -190,37 +188,27 @@ async function sortGeneric(c: MainCtx, readonly: boolean): Promise<void> {
     : [...new Set([s.shardOfKey(key), ...(o.store !== null ? [s.shardOfKey(o.store)] : [])])].sort((x, y) => x - y);
   if (!held) await s.coordinator.lock(shards);
   try {
-    const src = (await fetchValues(c, db, [key])).get(key);
-    if (src !== undefined && !(src instanceof ListValue || src instanceof SetValue || src instanceof ZSetValue)) {
-      throw new CommandError(WRONGTYPE);
-    }
+    const src = await fetchSource(c, db, key);
+    if (src !== undefined && src.type !== 'list' && src.type !== 'set' && src.type !== 'zset') throw new CommandError(WRONGTYPE);
     let by = o.by;
     // a set in hash order is no stable result to store: sort it by its members instead
-    if (o.dontsort && src instanceof SetValue && o.store !== null) {
+    if (o.dontsort && src?.type === 'set' && o.store !== null) {
       o.dontsort = false;
       o.alpha = true;
       by = null;
     }
     const [items, start, end] = loadItems(src, o);
-    // every key the patterns reach, fetched in one round trip per shard
     const byTarget = by !== null && !o.dontsort;
-    const keys = new Set<string>();
-    const targets = (elem: string, pattern: string): Target => {
-      const t = patternTarget(pattern, elem);
-      if (t !== null && 'key' in t) keys.add(t.key);
-      return t;
-    };
-    const byT: Target[] = byTarget ? items.map((it) => targets(it.obj, by!)) : [];
-    // GET targets of every element (which ones are output is known only after sorting)
-    const getT = new Map<Item, Target[]>();
-    if (o.gets.length > 0) for (const it of items) getT.set(it, o.gets.map((g) => targets(it.obj, g)));
-    const values = keys.size > 0 ? await fetchValues(c, db, keys) : new Map<string, Value>();
     let convError = false;
     if (!o.dontsort) {
+      // the BY values of every element, in one round trip per shard
+      const byVals = byTarget
+        ? await resolveAll(c, db, items.map((it) => patternTarget(by!, it.obj)), items.map((it) => it.obj))
+        : null;
       items.forEach((it, j) => {
         let val: string | null;
-        if (byTarget) {
-          val = resolve(byT[j]!, it.obj, values);
+        if (byVals !== null) {
+          val = byVals[j]!;
           if (val === null) return; // a missing BY value sorts as 0 (or first, with ALPHA)
         } else val = it.obj;
         if (o.alpha) {
@@ -242,11 +230,20 @@ async function sortGeneric(c: MainCtx, readonly: boolean): Promise<void> {
       });
     }
     if (convError) throw new CommandError(SORT_SCORE_NOT_DOUBLE);
-    const result: (string | null)[] = [];
-    for (let j = start; j <= end; j++) {
-      const it = items[j]!;
-      if (o.gets.length === 0) result.push(it.obj);
-      else for (const t of getT.get(it)!) result.push(resolve(t, it.obj, values));
+    let result: (string | null)[];
+    const out = start <= end ? items.slice(start, end + 1) : [];
+    if (o.gets.length === 0) result = out.map((it) => it.obj);
+    else {
+      // the GET values of the elements output only
+      const targets: Target[] = [];
+      const elems: string[] = [];
+      for (const it of out) {
+        for (const g of o.gets) {
+          targets.push(patternTarget(g, it.obj));
+          elems.push(it.obj);
+        }
+      }
+      result = await resolveAll(c, db, targets, elems);
     }
     if (o.store === null) {
       c.w.array(result.length);
@@ -282,7 +279,7 @@ async function storeList(c: MainCtx, db: number, dst: string, elems: string[]): 
     }
     return;
   }
-  const existed = (await fetchValues(c, db, [dst])).has(dst);
+  const existed = Number(parseOne((await s.oneShard(sh, ['sortexists', db, dst], db)).reply)) === 1;
   if (!existed) return;
   await s.oneShard(sh, ['import', db, dst, '', -1], db);
   propagateMain(c, db, ['DEL', dst]);
