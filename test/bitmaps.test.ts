@@ -63,6 +63,13 @@ bitcount s x 1
 bitcount s 0 1 bit extra
 bitcount nokey
 bitcount nokey 0 1
+bitcount nokey x 1
+bitcount nokey 0 1 nibble
+bitcount nokey 0
+bitcount list x 1
+bitpos nokey 1 x
+bitpos nokey 1 0 1 nibble
+bitpos list 1 x
 bitcount list
 bitcount num
 set empty ''
@@ -135,6 +142,7 @@ set {k}d x
 expire {k}d 100
 bitop or {k}d {k}a
 ttl {k}d
+object encoding {k}d
 # BITFIELD
 bitfield f set u8 0 255
 bitfield f get u8 0 get i8 0 get u4 4 get i4 4

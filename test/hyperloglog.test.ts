@@ -20,6 +20,7 @@ pfcount h
 get h
 pfdebug encoding h
 pfdebug decode h
+object encoding h
 pfadd {h}new
 get {h}new
 pfcount {h}new

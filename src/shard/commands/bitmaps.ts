@@ -78,17 +78,18 @@ function bitcount(c: ShardCtx): void {
   let start = 0;
   let end = 0;
   let isBit = false;
+  // Redis 7.0 looks the key up first: a missing key counts 0 whatever the other arguments are
+  const s = readBits(c, key);
+  if (s === undefined) {
+    c.w.int(0);
+    return;
+  }
   const ranged = c.argc === 4 || c.argc === 5;
   if (!ranged && c.argc !== 2) throw new CommandError(SYNTAX);
   if (ranged) {
     start = c.args.int(2);
     end = c.args.int(3);
     if (c.argc === 5) isBit = unitIsBit(c, 4);
-  }
-  const s = readBits(c, key);
-  if (s === undefined) {
-    c.w.int(0);
-    return;
   }
   const len = s.length;
   let firstMask = 0;
