@@ -9,7 +9,7 @@
 import { CommandError, HLL_INVALID, HLL_CORRUPTED, PFDEBUG_NO_KEY, PFDEBUG_NOT_SPARSE, pfdebugUnknown } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { getString, strOf } from './util.js';
-import { HLL_DENSE, HLL_DENSE_SIZE, HLL_HDR_SIZE, HLL_REGISTERS, Hll, denseGet, estimate, hllCount, hllMerge, isHll, patLen, rawHistogram } from '../values/hll.js';
+import { HLL_DENSE, HLL_DENSE_SIZE, HLL_HDR_SIZE, HLL_REGISTERS, Hll, denseGet, estimate, hllCount, hllMerge, isHll, murmur64, murmur64a, patLen, rawHistogram } from '../values/hll.js';
 
 /** The HLL at key (undefined when absent); WRONGTYPE for other types or strings that are no HLL. */
 function getHll(c: ShardCtx, key: string, read: boolean): Hll | undefined {
@@ -182,7 +182,7 @@ export const handlers: Record<string, ShardHandler> = {
   },
 
   pfselftest(c) {
-    // the dense register accessors, then the estimate's relative error on a growing set
+    // the dense register accessors, the hash, then the estimate's relative error on a growing set
     const h = Hll.create();
     const d = Hll.create();
     if (!d.toDense()) throw new CommandError(HLL_CORRUPTED);
@@ -191,6 +191,12 @@ export const handlers: Record<string, ShardHandler> = {
       const v = (i * 7 + 3) & 63;
       d.set(i, v, 0);
       if (denseGet(d.buf, HLL_HDR_SIZE, i) !== v) err = `TESTFAILED Register error at ${i}`;
+    }
+    // the 32-bit hash against the plain 64-bit reference
+    for (let len = 0; len < 64 && !err; len++) {
+      const b = Buffer.alloc(len);
+      for (let i = 0; i < len; i++) b[i] = (i * 131 + len * 7) & 0xff;
+      if (murmur64(b) !== murmur64a(b)) err = `TESTFAILED hash of ${len} bytes`;
     }
     const buf = Buffer.alloc(8);
     for (let n = 1; n <= 20000 && !err; n++) {

@@ -36,7 +36,7 @@ const ALPHA_INF = 0.721347520444481703680;
 const M = 0xc6a4a7935bd1e995n;
 const MASK64 = 0xffffffffffffffffn;
 
-/** MurmurHash64A of bytes with Redis's seed (little-endian reads, as on x86). */
+/** MurmurHash64A of bytes with Redis's seed (little-endian reads, as on x86), in bigints: the reference. */
 export function murmur64a(b: Uint8Array, seed = 0xadc83b19n): bigint {
   const len = b.length;
   let h = (seed ^ ((BigInt(len) * M) & MASK64)) & MASK64;
@@ -61,23 +61,86 @@ export function murmur64a(b: Uint8Array, seed = 0xadc83b19n): bigint {
   return h;
 }
 
+/** Low and high 32-bit halves of the last murmur64aHalves() result (no allocation per hash). */
+let outLo = 0;
+let outHi = 0;
+const M_LO = 0x5bd1e995;
+const M_HI = 0xc6a4a793;
+
+/** (aHi:aLo * bHi:bLo) mod 2^64 into outLo/outHi, exactly, in 32-bit pieces. */
+function mul64(aLo: number, aHi: number, bLo: number, bHi: number): void {
+  const a0 = aLo & 0xffff;
+  const a1 = aLo >>> 16;
+  const b0 = bLo & 0xffff;
+  const b1 = bLo >>> 16;
+  const p00 = a0 * b0;
+  const p01 = a0 * b1;
+  const p10 = a1 * b0;
+  const p11 = a1 * b1;
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  const hi = p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
+  outLo = ((mid & 0xffff) << 16) | (p00 & 0xffff);
+  outLo >>>= 0;
+  outHi = (hi + Math.imul(aHi, bLo) + Math.imul(aLo, bHi)) >>> 0;
+}
+
+/** MurmurHash64A with Redis's seed in 32-bit arithmetic; the result in outLo/outHi. */
+function murmurHalves(b: Uint8Array): void {
+  const len = b.length;
+  mul64(len >>> 0, Math.floor(len / 0x100000000), M_LO, M_HI);
+  let hLo = (outLo ^ 0xadc83b19) >>> 0;
+  let hHi = outHi;
+  const nblocks = len - (len & 7);
+  for (let i = 0; i < nblocks; i += 8) {
+    let kLo = (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+    let kHi = (b[i + 4]! | (b[i + 5]! << 8) | (b[i + 6]! << 16) | (b[i + 7]! << 24)) >>> 0;
+    mul64(kLo, kHi, M_LO, M_HI);
+    kLo = (outLo ^ (outHi >>> 15)) >>> 0;
+    kHi = outHi;
+    mul64(kLo, kHi, M_LO, M_HI);
+    hLo = (hLo ^ outLo) >>> 0;
+    hHi = (hHi ^ outHi) >>> 0;
+    mul64(hLo, hHi, M_LO, M_HI);
+    hLo = outLo;
+    hHi = outHi;
+  }
+  const rem = len & 7;
+  if (rem > 0) {
+    for (let i = rem - 1; i >= 0; i--) {
+      const v = b[nblocks + i]!;
+      if (i >= 4) hHi = (hHi ^ (v << (8 * (i - 4)))) >>> 0;
+      else hLo = (hLo ^ (v << (8 * i))) >>> 0;
+    }
+    mul64(hLo, hHi, M_LO, M_HI);
+    hLo = outLo;
+    hHi = outHi;
+  }
+  hLo = (hLo ^ (hHi >>> 15)) >>> 0;
+  mul64(hLo, hHi, M_LO, M_HI);
+  hLo = (outLo ^ (outHi >>> 15)) >>> 0;
+  outLo = hLo;
+}
+
+/** MurmurHash64A of bytes with Redis's seed, as a bigint (tests, PFSELFTEST). */
+export function murmur64(b: Uint8Array): bigint {
+  murmurHalves(b);
+  return (BigInt(outHi) << 32n) | BigInt(outLo);
+}
+
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
 /** [register index, run length of the pattern 000..1] of an element. */
 export function patLen(ele: Uint8Array): [number, number] {
-  let hash = murmur64a(ele);
-  const index = Number(hash & BigInt(HLL_P_MASK));
-  hash >>= BigInt(HLL_P);
-  hash |= 1n << BigInt(HLL_Q);
-  // count trailing zeros + 1 on the low 51 bits
-  let lo = Number(hash & 0xffffffffn);
-  let count = 1;
-  if (lo === 0) {
-    count += 32;
-    lo = Number(hash >> 32n);
-  }
-  while ((lo & 1) === 0) {
-    count++;
-    lo >>>= 1;
-  }
+  murmurHalves(ele);
+  const index = outLo & HLL_P_MASK;
+  // trailing zeros of hash >> 14, with bit 50 of it forced (at most 50 zeros), plus one
+  const low = outLo >>> HLL_P;
+  let count: number;
+  if (low !== 0) count = ctz32(low) + 1;
+  else if (outHi !== 0) count = 32 - HLL_P + ctz32(outHi) + 1;
+  else count = HLL_Q + 1;
   return [index, count];
 }
 
