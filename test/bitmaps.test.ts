@@ -227,6 +227,45 @@ describe.each([1, 4])('bitmaps with %i shard(s)', (shards) => {
     expect(showMismatches(mm)).toBe('');
   });
 
+  it.skipIf(!haveRedis)('random BITFIELD, BITCOUNT and BITPOS calls reply and write as redis-server', async () => {
+    // a seeded generator: the same calls on every run
+    let seed = 12345 + shards;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const cmds: string[][] = [['del', 'fz'], ['set', 'fz', Buffer.from(Array.from({ length: 24 }, () => rnd(256))).toString('latin1')]];
+    const types = ['i1', 'u1', 'i5', 'u7', 'i8', 'u8', 'i13', 'u16', 'i31', 'u32', 'i33', 'u48', 'i63', 'u63', 'i64'];
+    const values = ['0', '1', '-1', '127', '-128', '255', '65535', '-65536', '9223372036854775807', '-9223372036854775808', '4294967296', '3'];
+    const modes = ['WRAP', 'SAT', 'FAIL'];
+    for (let i = 0; i < 400; i++) {
+      const cmd = ['BITFIELD', 'fz'];
+      for (let k = 0, n = 1 + rnd(3); k < n; k++) {
+        if (rnd(4) === 0) cmd.push('OVERFLOW', modes[rnd(3)]!);
+        const t = types[rnd(types.length)]!;
+        const off = rnd(3) === 0 ? `#${rnd(8)}` : String(rnd(200));
+        const op = rnd(3);
+        if (op === 0) cmd.push('GET', t, off);
+        else cmd.push(op === 1 ? 'SET' : 'INCRBY', t, off, values[rnd(values.length)]!);
+      }
+      cmds.push(cmd);
+      if (i % 10 === 0) cmds.push(['get', 'fz']);
+      const a = String(rnd(60) - 30);
+      const b = String(rnd(300) - 150);
+      const unit = ['', 'BYTE', 'BIT'][rnd(3)]!;
+      cmds.push(unit ? ['BITCOUNT', 'fz', a, b, unit] : ['BITCOUNT', 'fz', a, b]);
+      const bit = String(rnd(2));
+      const form = rnd(4);
+      if (form === 0) cmds.push(['BITPOS', 'fz', bit]);
+      else if (form === 1) cmds.push(['BITPOS', 'fz', bit, a]);
+      else if (form === 2) cmds.push(['BITPOS', 'fz', bit, a, b]);
+      else cmds.push(['BITPOS', 'fz', bit, a, b, unit || 'BIT']);
+    }
+    cmds.push(['get', 'fz']);
+    const mm = await diffReplies(ref!.port, srv.port, 2, cmds);
+    expect(showMismatches(mm.slice(0, 5))).toBe('');
+  });
+
   it('bit writes and string writes see the same bytes (binary safe)', async () => {
     const k = `bin${shards}`;
     await io.set(k, Buffer.from([0x00, 0x80, 0xff, 0x7f]));

@@ -294,17 +294,35 @@ function setField(buf: Uint8Array, offset: number, bits: number, value: bigint):
 }
 
 /**
- * value + incr within the field's range: [overflowed, result]. A result past the range is wrapped,
- * saturated, or (FAIL) reported as overflowed for the caller to skip.
+ * value + incr checked against the field's range as checkSignedBitfieldOverflow /
+ * checkUnsignedBitfieldOverflow do: [overflowed, result]. The limits they compare with are int64
+ * differences that wrap in C (e.g. SET i8 to INT64_MIN saturates to the maximum): computed the same
+ * way here. A result past the range is wrapped, saturated, or (FAIL) reported for the caller to skip.
  */
 function fieldAdd(signed: boolean, bits: number, value: bigint, incr: bigint, overflow: number): [boolean, bigint] {
-  const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
-  const min = signed ? -max - 1n : 0n;
-  const sum = value + incr;
-  if (sum >= min && sum <= max) return [false, sum];
-  if (overflow === OW_SAT) return [true, sum > max ? max : min];
-  return [true, signed ? BigInt.asIntN(bits, sum) : BigInt.asUintN(bits, sum)];
+  let dir = 0;
+  if (signed) {
+    const max = bits === 64 ? INT64_MAX : (1n << BigInt(bits - 1)) - 1n;
+    const min = -max - 1n;
+    const maxincr = BigInt.asIntN(64, max - value);
+    const minincr = BigInt.asIntN(64, min - value);
+    if (value > max || (bits !== 64 && incr > maxincr) || (value >= 0n && incr > 0n && incr > maxincr)) dir = 1;
+    else if (value < min || (bits !== 64 && incr < minincr) || (value < 0n && incr < 0n && incr < minincr)) dir = -1;
+    if (dir === 0) return [false, value + incr];
+    if (overflow === OW_SAT) return [true, dir > 0 ? max : min];
+    return [true, BigInt.asIntN(bits, value + incr)];
+  }
+  const max = (1n << BigInt(bits)) - 1n;
+  const maxincr = BigInt.asIntN(64, max - value);
+  const minincr = BigInt.asIntN(64, -value);
+  if (value > max || (incr > 0n && incr > maxincr)) dir = 1;
+  else if (incr < 0n && incr < minincr) dir = -1;
+  if (dir === 0) return [false, value + incr];
+  if (overflow === OW_SAT) return [true, dir > 0 ? max : 0n];
+  return [true, BigInt.asUintN(bits, value + incr)];
 }
+
+const INT64_MAX = (1n << 63n) - 1n;
 
 function bitfieldGeneric(c: ShardCtx, readonlyCmd: boolean): void {
   const a = c.args;
