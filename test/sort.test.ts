@@ -164,6 +164,45 @@ describe.each([1, 4])('SORT with %i shard(s)', (shards) => {
     expect(showMismatches(mm)).toBe('');
   });
 
+  it.skipIf(!haveRedis)('random SORT calls reply and store as redis-server', async () => {
+    let seed = 777 + shards;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const cmds: string[][] = [['flushall']];
+    // numeric elements; numeric BY values repeat (ties fall back to the elements: deterministic) or
+    // are missing (0); ALPHA BY only with values unique and present (Redis leaves ties unordered)
+    const elems = Array.from({ length: 40 }, (_, i) => String(i * 7 - 100 + (i % 3 === 0 ? 0.5 : 0)));
+    cmds.push(['rpush', 'fl', ...elems.slice().sort(() => rnd(3) - 1)]);
+    cmds.push(['sadd', 'fs', ...elems]);
+    cmds.push(['zadd', 'fzs', ...elems.flatMap((e) => [String(rnd(5)), e])]);
+    elems.forEach((e, i) => {
+      if (i % 4 !== 0) cmds.push(['set', `fw_${e}`, String(rnd(10))]);
+      cmds.push(['set', `fu_${e}`, `u${String(1000 - i).padStart(5, '0')}`]);
+      if (i % 5 !== 0) cmds.push(['hset', `fh_${e}`, 'n', String(rnd(100)), 'name', `name${i}`]);
+    });
+    for (let i = 0; i < 150; i++) {
+      const key = ['fl', 'fs', 'fzs'][rnd(3)]!;
+      const cmd = ['SORT', key];
+      const by = rnd(5);
+      if (by === 1) cmd.push('BY', 'fw_*');
+      else if (by === 2) cmd.push('BY', 'fh_*->n');
+      else if (by === 3 && key !== 'fs') cmd.push('BY', 'nosort');
+      else if (by === 4) cmd.push('BY', 'fu_*');
+      if (rnd(2)) cmd.push('LIMIT', String(rnd(50) - 5), String(rnd(30) - 3));
+      for (let g = rnd(3); g > 0; g--) cmd.push('GET', ['#', 'fw_*', 'fh_*->name', 'fh_*->missing', 'nokey_*', 'fu_*'][rnd(6)]!);
+      if (rnd(2)) cmd.push(rnd(2) ? 'DESC' : 'ASC');
+      if (by === 4 || ((by === 0 || by === 3) && rnd(2))) cmd.push('ALPHA');
+      const store = rnd(4) === 0;
+      if (store) cmd.push('STORE', 'fout');
+      cmds.push(cmd);
+      if (store) cmds.push(['lrange', 'fout', '0', '-1']);
+    }
+    const mm = await diffReplies(ref!.port, srv.port, 2, cmds);
+    expect(showMismatches(mm.slice(0, 5))).toBe('');
+  });
+
   it('BY and GET patterns read keys on every shard; STORE writes a list on another shard', async () => {
     await io.rpush(`ids${shards}`, '1', '2', '3', '4', '5', '6');
     for (let i = 1; i <= 6; i++) {
