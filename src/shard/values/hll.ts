@@ -61,7 +61,7 @@ export function murmur64a(b: Uint8Array, seed = 0xadc83b19n): bigint {
   return h;
 }
 
-/** Low and high 32-bit halves of the last murmur64aHalves() result (no allocation per hash). */
+/** Low and high 32-bit halves of the last murmurHalves() result (no allocation per hash). */
 let outLo = 0;
 let outHi = 0;
 const M_LO = 0x5bd1e995;
