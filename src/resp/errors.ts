@@ -132,3 +132,22 @@ export const ADMIN_INTERNAL = 'internal error';
 export function adminUnknownRequest(verb: string): string {
   return `unknown request '${truncate(verb, 64)}': send INFO [section ...], SUBSCRIBE dashboard or PING`;
 }
+
+// bitmaps (bitops.c)
+export const BIT_OFFSET_INVALID = 'ERR bit offset is not an integer or out of range';
+export const BIT_VALUE_INVALID = 'ERR bit is not an integer or out of range';
+export const BITPOS_BIT_INVALID = 'ERR The bit argument must be 1 or 0.';
+export const BITOP_NOT_ONE_KEY = 'ERR BITOP NOT must be called with a single source key.';
+export const BITFIELD_TYPE_INVALID = 'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.';
+export const BITFIELD_OVERFLOW_INVALID = 'ERR Invalid OVERFLOW type specified';
+export const BITFIELD_RO_GET_ONLY = 'ERR BITFIELD_RO only supports the GET subcommand';
+
+// SORT (sort.c)
+export const SORT_SCORE_NOT_DOUBLE = "ERR One or more scores can't be converted into double";
+
+// HyperLogLog (hyperloglog.c)
+export const HLL_INVALID = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
+export const HLL_CORRUPTED = 'INVALIDOBJ Corrupted HLL object detected';
+export const PFDEBUG_NO_KEY = 'ERR The specified key does not exist';
+export const PFDEBUG_NOT_SPARSE = 'ERR HLL encoding is not sparse';
+export const pfdebugUnknown = (sub: string): string => `ERR Unknown PFDEBUG subcommand '${sub}'`;

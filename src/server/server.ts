@@ -167,6 +167,7 @@ export class Server {
       lazyfreeLazyExpire: c.bool('lazyfree-lazy-expire'),
       lazyfreeLazyUserDel: c.bool('lazyfree-lazy-user-del'),
       lazyfreeLazyUserFlush: c.bool('lazyfree-lazy-user-flush'),
+      hllSparseMaxBytes: Math.min(c.int('hll-sparse-max-bytes'), Number.MAX_SAFE_INTEGER),
     };
   }
 
@@ -976,7 +977,7 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    const shardKeys = new Set(['proto-max-bulk-len', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush']);
+    const shardKeys = new Set(['proto-max-bulk-len', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes']);
     if (names.some((n) => shardKeys.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';

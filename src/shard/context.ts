@@ -32,6 +32,7 @@ export interface ShardConfig {
   lazyfreeLazyExpire: boolean;
   lazyfreeLazyUserDel: boolean;
   lazyfreeLazyUserFlush: boolean;
+  hllSparseMaxBytes: number;
 }
 
 export const DEFAULT_SHARD_CONFIG: ShardConfig = {
@@ -47,6 +48,7 @@ export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   lazyfreeLazyExpire: false,
   lazyfreeLazyUserDel: false,
   lazyfreeLazyUserFlush: false,
+  hllSparseMaxBytes: 3000,
 };
 
 export const enum PropMode {

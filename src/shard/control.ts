@@ -15,6 +15,7 @@ import { decodeValue } from '../replication/rdb.js';
 import type { Shard } from './shard.js';
 import { NULL_ARRAY } from './shard.js';
 import { typeName } from './values/types.js';
+import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 
 type ControlHandler = (c: Shard) => void;
 
@@ -359,4 +360,5 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   ship(c) {
     c.runShipped();
   },
+  ...SORT_CONTROL_HANDLERS,
 };

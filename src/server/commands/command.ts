@@ -5,6 +5,7 @@
 
 import { CommandError, SYNTAX } from '../../resp/errors.js';
 import { F, arityOk, keyPositions, type Command } from '../../commands/table.js';
+import { sortKeyPositions } from './sort.js';
 import type { KeySpecData } from '../../commands/spec-data.js';
 import { globMatch } from '../../commands/glob.js';
 import { commandDoc, type DocArg } from '../../commands/docs.js';
@@ -235,7 +236,7 @@ function getKeys(c: MainCtx, withFlags: boolean): void {
   if (cmd.keySpecs.length === 0) throw new CommandError('ERR The command has no key arguments');
   if (!arityOk(cmd, argv.length)) throw new CommandError('ERR Invalid number of arguments specified for command');
   const specOf: number[] = [];
-  const pos = keyPositions(cmd, argv.length, (i) => argv[i]!, [], specOf);
+  const pos = cmd.name === 'sort' || cmd.name === 'sort_ro' ? sortKeyPositions(argv, specOf) : keyPositions(cmd, argv.length, (i) => argv[i]!, [], specOf);
   if (pos === null || pos.length === 0) {
     if (cmd.flags & F.NO_MANDATORY_KEYS) {
       c.w.array(0);

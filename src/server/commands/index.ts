@@ -11,6 +11,7 @@ import { handlers as pubsub } from './pubsub.js';
 import { handlers as replication } from './replication.js';
 import { handlers as scripting } from './scripting.js';
 import { handlers as server } from './server.js';
+import { handlers as sort } from './sort.js';
 import { handlers as transactions } from './transactions.js';
 
 export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
@@ -22,5 +23,6 @@ export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...replication,
   ...scripting,
   ...server,
+  ...sort,
   ...transactions,
 };
