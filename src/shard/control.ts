@@ -15,6 +15,7 @@ import { decodeValue } from '../replication/rdb.js';
 import type { Shard } from './shard.js';
 import { NULL_ARRAY } from './shard.js';
 import { typeName } from './values/types.js';
+import { INTROSPECT_CONTROL } from './introspect.js';
 
 type ControlHandler = (c: Shard) => void;
 
@@ -244,6 +245,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.ks.misses = 0;
     c.ks.expiredKeys = 0;
     c.commandsProcessed = 0;
+    c.intro.stats.reset();
     c.w.ok();
   },
 
@@ -359,4 +361,6 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   ship(c) {
     c.runShipped();
   },
+
+  ...INTROSPECT_CONTROL,
 };

@@ -11,6 +11,7 @@ import { handlers as strings } from './strings.js';
 import { handlers as hashes } from './hashes.js';
 import { handlers as sets } from './sets.js';
 import { handlers as zsets } from './zsets.js';
+import { handlers as introspect } from '../introspect.js';
 
 export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...keys,
@@ -19,4 +20,5 @@ export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...hashes,
   ...sets,
   ...zsets,
+  ...introspect,
 };

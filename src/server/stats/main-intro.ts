@@ -1,0 +1,57 @@
+/*
+ * MainIntrospection: the main thread's share of command statistics (its own commands and the
+ * cross-shard ones it coordinates), the slow log and the latency monitor. Counts every error reply
+ * written on the main thread (INFO errorstats).
+ */
+
+import type { Args } from '../../commands/args.js';
+import { F, type Command } from '../../commands/table.js';
+import { setErrorReplyHook } from '../../resp/writer.js';
+import { CommandStats } from './cmdstats.js';
+import { LatencyMonitor, SlowLog, redact, slowArgs, stampNow } from './slowlog.js';
+
+/** The client a command came from. */
+export interface ClientRef {
+  readonly id: number;
+  readonly addr: string;
+  readonly name: string;
+}
+
+export class MainIntrospection {
+  readonly commands = new CommandStats(4096);
+  readonly slowlog = new SlowLog();
+  readonly latency = new LatencyMonitor();
+  slowerThan = 10000;
+  latencyThreshold = 0;
+
+  constructor() {
+    setErrorReplyHook((msg) => this.commands.errorReply(msg));
+  }
+
+  /**
+   * A main-thread or cross-shard command finished: `t0` is performance.now() when it started,
+   * `failed` whether it replied with an error.
+   */
+  called(conn: ClientRef, cmd: Command, args: Args | readonly string[], t0: number, failed: boolean): void {
+    const us = (performance.now() - t0) * 1000;
+    const st = this.commands;
+    st.record(cmd.id, us);
+    if (failed) st.failed[cmd.id] = st.failed[cmd.id]! + 1;
+    if (this.slowerThan >= 0 && us >= this.slowerThan && !(cmd.flags & F.SKIP_SLOWLOG)) {
+      const argv = Array.isArray(args) ? (args as readonly string[]) : null;
+      const a = args as Args;
+      const list = argv
+        ? slowArgs(argv.length, (i) => argv[i]!, (i) => argv[i]!.length)
+        : slowArgs(a.argc, (i) => a.str(i), (i) => a.length(i));
+      this.slowlog.pending.push([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), redact(cmd.name, list), conn.id, conn.addr, conn.name]);
+    }
+    if (this.latencyThreshold > 0 && us >= this.latencyThreshold * 1000) {
+      this.latency.add(cmd.flags & F.FAST ? 'fast-command' : 'command', Math.floor(Date.now() / 1000), Math.floor(us / 1000));
+    }
+  }
+
+  rejected(cmd: Command | undefined): void {
+    if (cmd !== undefined) this.commands.rejected[cmd.id] = this.commands.rejected[cmd.id]! + 1;
+  }
+}
+
