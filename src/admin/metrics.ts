@@ -114,7 +114,7 @@ export function renderMetrics(s: Snapshot, maxclients: number): string {
   c('redis_keyspace_misses_total', 'keyspace_misses_total metric', 'stats', 'keyspace_misses');
   c('redis_expired_keys_total', 'expired_keys_total metric', 'stats', 'expired_keys');
   c('redis_evicted_keys_total', 'evicted_keys_total metric', 'stats', 'evicted_keys');
-  c('redis_errors_total', 'total_error_replies metric', 'stats', 'total_error_replies');
+  c('redis_total_error_replies', 'total_error_replies metric', 'stats', 'total_error_replies');
   g('redis_pubsub_channels', 'pubsub_channels metric', 'stats', 'pubsub_channels');
   g('redis_pubsub_patterns', 'pubsub_patterns metric', 'stats', 'pubsub_patterns');
   c('redis_sync_full_total', 'sync_full metric', 'stats', 'sync_full');

@@ -638,7 +638,7 @@ export class Server {
       conn.busySlow = SLOW_ASYNC_COMMANDS.has(cmd.name);
       result.then(
         () => {
-          this.stats.intro.called(conn, cmd, args, t0, this.stats.intro.commands.errorTotal !== e0);
+          this.stats.intro.called(conn, cmd, args, t0, this.stats.intro.commands.errorTotal > e0);
           this.finishAsync(conn, seq, w);
         },
         (e: unknown) => {
@@ -649,7 +649,7 @@ export class Server {
       );
       return true;
     }
-    this.stats.intro.called(conn, cmd, args, t0, this.stats.intro.commands.errorTotal !== e0);
+    this.stats.intro.called(conn, cmd, args, t0, this.stats.intro.commands.errorTotal > e0);
     this.reply(conn, seq, Buffer.from(w.buf.subarray(0, w.len)), ctx.pushing);
     return true;
   }

@@ -60,7 +60,7 @@ export class ShardIntrospection {
     const us = (t1 - t0) * 1000;
     const st = this.stats;
     st.record(cmd.id, us);
-    if (st.errorTotal !== this.errBefore) st.failed[cmd.id] = st.failed[cmd.id]! + 1;
+    if (st.errorTotal > this.errBefore) st.failed[cmd.id] = st.failed[cmd.id]! + 1;
     if (this.slowerThan >= 0 && us >= this.slowerThan && !(cmd.flags & F.SKIP_SLOWLOG) && this.slow.length < MAX_PENDING) {
       const a = c.args;
       const args = redact(cmd.name, slowArgs(c.argc, (i) => a.str(i), (i) => a.length(i)));

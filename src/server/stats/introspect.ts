@@ -21,8 +21,13 @@ export interface IntroServer {
   readonly stats: { intro: MainIntrospection };
   readonly closers: (() => void)[];
   onConfigChanged: ((names: string[]) => void) | null;
+  onConnectionClosed: ((conn: never) => void) | null;
   allShards(argv: readonly (string | number | Uint8Array)[]): Promise<{ reply: Buffer }[]>;
 }
+
+/** Clients that closed recently, by id: [addr, name]. */
+const gone = new Map<number, [string, string]>();
+const GONE_MAX = 4096;
 
 /** Send the shards the settings they time commands by; again whenever one changes. */
 export function installIntrospection(server: IntroServer): void {
@@ -41,6 +46,13 @@ export function installIntrospection(server: IntroServer): void {
     prev?.(names);
     if (names.some((n) => keys.includes(n))) push();
   };
+  // a slow entry collected after its client left still shows the client's address and name
+  const prevClosed = server.onConnectionClosed as ((conn: { id: number; addr: string; name: string }) => void) | null;
+  server.onConnectionClosed = ((conn: { id: number; addr: string; name: string }) => {
+    prevClosed?.(conn);
+    gone.set(conn.id, [conn.addr, conn.name]);
+    if (gone.size > GONE_MAX) gone.delete(gone.keys().next().value as number);
+  }) as (conn: never) => void;
   // shards hold their slow entries until collected: collect once a second so clients are still known
   const timer = setInterval(() => {
     if (server.config.int('slowlog-log-slower-than') >= 0 || server.config.int('latency-monitor-threshold') > 0) void collectSlow(server);
@@ -60,7 +72,7 @@ export async function collectSlow(server: IntroServer): Promise<void> {
   }
   intro.slowlog.settle(server.config.int('slowlog-max-len'), (id) => {
     const c = server.conns.get(id);
-    return c ? [c.addr, c.name] : ['', ''];
+    return c ? [c.addr, c.name] : (gone.get(id) ?? ['', '']);
   });
 }
 
