@@ -32,6 +32,17 @@ const WORKLOAD: (string | number)[][] = [
   ['HSET', 'h', 'f', 'v'],
   ['HGET', 'h', 'f'],
   ['EXISTS', 'a', 'b', 'c'],
+  // a transaction over two shards, one over one shard (each queued command counted once, as EXEC)
+  ['MULTI'],
+  ['SET', 't1', 'x'],
+  ['INCR', 't2'],
+  ['LPUSH', 't1', 'y'],
+  ['PING'],
+  ['EXEC'],
+  ['MULTI'],
+  ['SET', '{t}1', 'x'],
+  ['INCR', '{t}1'],
+  ['EXEC'],
 ];
 
 async function runWorkload(r: Redis): Promise<void> {
@@ -164,8 +175,8 @@ describe('CONFIG RESETSTAT and /metrics', () => {
         expect(metric('redis_commands_duration_seconds_total', name)).toBeCloseTo(Number(f.usec) / 1e6, 6);
       }
       expect(metric('redis_commands_rejected_calls_total', 'incr')).toBe(1);
-      expect(metric('redis_commands_failed_calls_total', 'lpush')).toBe(1);
-      expect(text).toMatch(/^redis_errors_total\{err="WRONGTYPE"\} 1$/m);
+      expect(metric('redis_commands_failed_calls_total', 'lpush')).toBe(2);
+      expect(text).toMatch(/^redis_errors_total\{err="WRONGTYPE"\} 2$/m);
     } finally {
       r.disconnect();
       await s.stop();

@@ -56,6 +56,8 @@ export class ShardIntrospection {
   end(c: ShardCtx, cmd: Command | undefined, t0: number, parked: boolean): void {
     const t1 = performance.now();
     if (this.mark !== 0) this.mark = t1;
+    // sent by the main thread's coordinator (a part of a cross-shard command, a command of a
+    // transaction spanning shards): the main thread counts and times it
     if (cmd === undefined || parked || c.flags & FLAG_COORDINATED) return;
     const us = (t1 - t0) * 1000;
     const st = this.stats;

@@ -25,8 +25,8 @@ export interface IntroServer {
   allShards(argv: readonly (string | number | Uint8Array)[]): Promise<{ reply: Buffer }[]>;
 }
 
-/** Clients that closed recently, by id: [addr, name]. */
-const gone = new Map<number, [string, string]>();
+/** Addresses of clients that closed recently, by id. */
+const gone = new Map<number, string>();
 const GONE_MAX = 4096;
 
 /** Send the shards the settings they time commands by; again whenever one changes. */
@@ -50,8 +50,12 @@ export function installIntrospection(server: IntroServer): void {
   const prevClosed = server.onConnectionClosed as ((conn: { id: number; addr: string; name: string }) => void) | null;
   server.onConnectionClosed = ((conn: { id: number; addr: string; name: string }) => {
     prevClosed?.(conn);
-    gone.set(conn.id, [conn.addr, conn.name]);
-    if (gone.size > GONE_MAX) gone.delete(gone.keys().next().value as number);
+    gone.set(conn.id, conn.addr);
+    if (gone.size > GONE_MAX) {
+      const oldest = gone.keys().next().value as number;
+      gone.delete(oldest);
+      server.stats.intro.names.delete(oldest);
+    }
   }) as (conn: never) => void;
   // shards hold their slow entries until collected: collect once a second so clients are still known
   const timer = setInterval(() => {
@@ -70,10 +74,12 @@ export async function collectSlow(server: IntroServer): Promise<void> {
     for (const [stamp, time, us, args, connId] of slow) intro.slowlog.pending.push([Number(stamp), Number(time), Number(us), args.map(String), Number(connId), null, null]);
     for (const [, event, time, ms] of lat.sort((a, b) => Number(a[0]) - Number(b[0]))) intro.latency.add(String(event), Number(time), Number(ms));
   }
-  intro.slowlog.settle(server.config.int('slowlog-max-len'), (id) => {
+  intro.slowlog.settle(server.config.int('slowlog-max-len'), (id, stamp) => {
     const c = server.conns.get(id);
-    return c ? [c.addr, c.name] : (gone.get(id) ?? ['', '']);
+    return [c ? c.addr : (gone.get(id) ?? ''), intro.nameAt(id, stamp)];
   });
+  // names of clients gone with nothing left to resolve
+  for (const id of intro.names.keys()) if (!server.conns.has(id) && !gone.has(id)) intro.names.delete(id);
 }
 
 /** Every thread's command stats, merged. */

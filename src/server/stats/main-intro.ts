@@ -45,9 +45,34 @@ export class MainIntrospection {
         : slowArgs(a.argc, (i) => a.str(i), (i) => a.length(i));
       this.slowlog.pending.push([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), redact(cmd.name, list), conn.id, conn.addr, conn.name]);
     }
+    this.noteName(conn);
     if (this.latencyThreshold > 0 && us >= this.latencyThreshold * 1000) {
       this.latency.add(cmd.flags & F.FAST ? 'fast-command' : 'command', Math.floor(Date.now() / 1000), Math.floor(us / 1000));
     }
+  }
+
+  /**
+   * Client names over time ([stamp, name] changes, per client id), so an entry timed in a shard and
+   * collected later shows the name its client had when the command ran. Names only change through
+   * main-thread commands (CLIENT SETNAME, HELLO SETNAME), after which called() notes them.
+   */
+  readonly names = new Map<number, [number, string][]>();
+
+  private noteName(conn: ClientRef): void {
+    const h = this.names.get(conn.id);
+    const last = h ? h[h.length - 1]![1] : '';
+    if (conn.name === last) return;
+    const entry: [number, string] = [stampNow(), conn.name];
+    if (!h) this.names.set(conn.id, [entry]);
+    else if (h.push(entry) > 16) h.shift();
+  }
+
+  /** The name client `id` had at `stamp`. */
+  nameAt(id: number, stamp: number): string {
+    const h = this.names.get(id);
+    let name = '';
+    if (h) for (const [t, n] of h) if (t <= stamp) name = n;
+    return name;
   }
 
   rejected(cmd: Command | undefined): void {

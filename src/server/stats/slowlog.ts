@@ -66,11 +66,11 @@ export class SlowLog {
   pending: PendingSlow[] = [];
 
   /** Give the pending entries their ids in stamp order; keep at most maxLen entries. */
-  settle(maxLen: number, resolve: (connId: number) => [string, string]): void {
+  settle(maxLen: number, resolve: (connId: number, stamp: number) => [string, string]): void {
     if (this.pending.length > 0) {
       this.pending.sort((a, b) => a[0] - b[0]);
       for (const p of this.pending) {
-        const [addr, name] = p[5] !== null ? [p[5], p[6] ?? ''] : resolve(p[4]);
+        const [addr, name] = p[5] !== null ? [p[5], p[6] ?? ''] : resolve(p[4], p[0]);
         this.entries.unshift({ id: this.nextId++, time: p[1], us: p[2], args: p[3], addr, name });
       }
       this.pending = [];
