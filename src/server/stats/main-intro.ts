@@ -46,7 +46,9 @@ export class MainIntrospection {
       this.slowlog.pending.push([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), redact(cmd.name, list), conn.id, conn.addr, conn.name]);
     }
     this.noteName(conn);
-    if (this.latencyThreshold > 0 && us >= this.latencyThreshold * 1000) {
+    // LATENCY subcommands wait for every shard's samples: their own wait is not a latency event
+    // (a LATENCY RESET would otherwise record itself)
+    if (this.latencyThreshold > 0 && us >= this.latencyThreshold * 1000 && cmd.parent?.name !== 'latency') {
       this.latency.add(cmd.flags & F.FAST ? 'fast-command' : 'command', Math.floor(Date.now() / 1000), Math.floor(us / 1000));
     }
   }
