@@ -202,8 +202,8 @@ export const handlers: Readonly<Record<string, MainHandler>> = {
     const total = keys.reduce((a, [k]) => a + k, 0);
     c.w.verbatim(
       total === 0
-        ? "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting."
-        : "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.",
+        ? "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+        : "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n",
     );
   },
 
