@@ -43,6 +43,14 @@ const WORKLOAD: (string | number)[][] = [
   ['SET', '{t}1', 'x'],
   ['INCR', '{t}1'],
   ['EXEC'],
+  // a transaction aborted by a queueing error
+  ['MULTI'],
+  ['INCR'],
+  ['EXEC'],
+  // blocking commands: one that times out, one served at once
+  ['BLPOP', 'emptylist', '0.01'],
+  ['RPUSH', 'full', 'x'],
+  ['BLPOP', 'full', '0'],
 ];
 
 async function runWorkload(r: Redis): Promise<void> {
@@ -174,7 +182,7 @@ describe('CONFIG RESETSTAT and /metrics', () => {
         expect(metric('redis_commands_total', name)).toBe(Number(f.calls));
         expect(metric('redis_commands_duration_seconds_total', name)).toBeCloseTo(Number(f.usec) / 1e6, 6);
       }
-      expect(metric('redis_commands_rejected_calls_total', 'incr')).toBe(1);
+      expect(metric('redis_commands_rejected_calls_total', 'incr')).toBe(2);
       expect(metric('redis_commands_failed_calls_total', 'lpush')).toBe(2);
       expect(text).toMatch(/^redis_errors_total\{err="WRONGTYPE"\} 2$/m);
     } finally {

@@ -72,6 +72,12 @@ export class ShardIntrospection {
       this.latency.push([stampNow(), cmd.flags & F.FAST ? 'fast-command' : 'command', Math.floor(Date.now() / 1000), Math.floor(us / 1000)]);
     }
   }
+
+  /** A parked command answered without running again (timeout, CLIENT UNBLOCK): one call, as Redis counts it. */
+  unblocked(cmd: Command, failed: boolean): void {
+    this.stats.record(cmd.id, 0);
+    if (failed) this.stats.failed[cmd.id] = this.stats.failed[cmd.id]! + 1;
+  }
 }
 
 /** What the control ops use of the shard (structural: keeps this file out of shard.ts's cycle). */

@@ -800,6 +800,7 @@ export class Shard implements ShardCtx {
     if (!req) return false;
     this.removeBlocked(req);
     if (reply !== null) {
+      this.intro.unblocked(req.cmd, typeof reply === 'string');
       const w = new RespWriter(64);
       w.proto = req.proto;
       if (typeof reply === 'string') w.error(reply);
