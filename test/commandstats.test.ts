@@ -126,6 +126,20 @@ describe.skipIf(!haveRedis)('INFO commandstats / errorstats against redis-server
     }
   });
 
+  it('INFO prints its sections in redis-server order, however they are asked for (commandstats, errorstats, latencystats before cluster)', async () => {
+    const a = connect(srv.port);
+    const b = connect(ref.port);
+    try {
+      const heads = async (r: Redis, ...sections: string[]): Promise<string[]> => ((await r.call('INFO', ...sections)) as string).split('\r\n').filter((l) => l.startsWith('#'));
+      for (const ask of [['everything'], ['all'], ['latencystats', 'commandstats', 'server'], ['keyspace', 'errorstats']]) {
+        expect(await heads(a, ...ask), ask.join(' ')).toEqual(await heads(b, ...ask));
+      }
+    } finally {
+      a.disconnect();
+      b.disconnect();
+    }
+  });
+
   it('latency-tracking no: calls are counted, no latency histograms are kept', async () => {
     const a = connect(srv.port);
     const b = connect(ref.port);

@@ -13,7 +13,8 @@ import type { Server } from './server.js';
 import { commandstatsLines, errorstatsLines, gatherStats, infoPercentiles, latencystatsLines } from './stats/introspect.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
-const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'commandstats', 'latencystats'];
+/** Every section, in the order redis-server prints them whatever order they were asked in. */
+const ALL_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace'];
 
 let peakMemory = 0;
 
@@ -60,7 +61,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
   let sections: string[];
   if (requested.length === 0 || requested.includes('default')) sections = DEFAULT_SECTIONS;
   else if (requested.includes('all') || requested.includes('everything')) sections = ALL_SECTIONS;
-  else sections = requested;
+  else sections = ALL_SECTIONS.filter((x) => requested.includes(x));
   const want = new Set(sections);
   const needShards = want.has('stats') || want.has('keyspace') || want.has('clients');
   const totals = needShards ? await shardTotals(server) : null;
