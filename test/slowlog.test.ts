@@ -37,6 +37,9 @@ async function workload(r: Redis): Promise<void> {
     // no such user: still logged, arguments redacted
   }
   await r.call('CLIENT', 'SETNAME', 'other');
+  await r.call('CONFIG', 'SET', 'maxmemory', '0', 'masterauth', 'secret');
+  await r.call('CONFIG', 'SET', 'masterauth', '');
+  await r.call('HELLO', '2', 'AUTH', 'default', 'wrong').catch(() => null);
   await r.call('PING');
 }
 
@@ -52,7 +55,10 @@ function shape(entries: Entry[]): [number, string[], string, string][] {
 
 /** Recorded from redis-server 7.0.15 (the shape above, newest first). */
 const GOLDEN: [number, string[], string, string][] = [
-  [15, ['PING'], '127.0.0.1:PORT', 'other'],
+  [18, ['PING'], '127.0.0.1:PORT', 'other'],
+  [17, ['HELLO', '2', 'AUTH', '(redacted)', '(redacted)'], '127.0.0.1:PORT', 'other'],
+  [16, ['CONFIG', 'SET', 'masterauth', '(redacted)'], '127.0.0.1:PORT', 'other'],
+  [15, ['CONFIG', 'SET', 'maxmemory', '0', 'masterauth', '(redacted)'], '127.0.0.1:PORT', 'other'],
   [14, ['CLIENT', 'SETNAME', 'other'], '127.0.0.1:PORT', 'other'],
   [13, ['AUTH', '(redacted)', '(redacted)'], '127.0.0.1:PORT', 'tester'],
   [12, ['incr', 't2'], '127.0.0.1:PORT', 'tester'],

@@ -39,9 +39,17 @@ export function slowArgs(argc: number, at: (i: number) => string, len: (i: numbe
   return out;
 }
 
+/** Configuration parameters whose values are secrets (Redis 7's SENSITIVE_CONFIG). */
+const SENSITIVE_CONFIGS = new Set(['requirepass', 'masterauth', 'masteruser']);
+
 /** Commands whose arguments hold secrets: the slow log shows "(redacted)" instead (Redis 7). */
 export function redact(name: string, args: string[]): string[] {
   if (name === 'auth') return args.map((a, i) => (i === 0 ? a : '(redacted)'));
+  if (name === 'config|set') {
+    const out = [...args];
+    for (let i = 2; i + 1 < out.length; i += 2) if (SENSITIVE_CONFIGS.has(out[i]!.toLowerCase())) out[i + 1] = '(redacted)';
+    return out;
+  }
   if (name === 'hello') {
     const out = [...args];
     for (let i = 2; i + 2 < out.length + 1; i++) {
