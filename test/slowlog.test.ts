@@ -107,6 +107,31 @@ describe('SLOWLOG entries', () => {
     }
   });
 
+  it('a pipeline of fast commands (timed together in the shard) is logged command by command, in order, with its arguments', async () => {
+    const a = connect(srv.port);
+    try {
+      await a.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+      await a.call('CONFIG', 'SET', 'slowlog-max-len', '1000');
+      await a.call('SLOWLOG', 'RESET');
+      const p = a.pipeline();
+      const sent: string[][] = [];
+      for (let i = 0; i < 600; i++) {
+        // one shard (a hashtag): commands on different shards run in parallel, in no defined order
+        const cmd = i % 3 === 0 ? ['INCR', `{p}n${i % 7}`] : i % 3 === 1 ? ['GET', `{p}n${i % 5}`] : ['HSET', `{p}h${i % 4}`, 'f', 'x'.repeat(i % 200)];
+        sent.push(cmd.map((x, j) => (j === 3 && x.length > 128 ? `${x.slice(0, 128)}... (${x.length - 128} more bytes)` : x)));
+        p.call(cmd[0]!, ...cmd.slice(1));
+      }
+      await p.exec();
+      const entries = (await a.call('SLOWLOG', 'GET', '-1')) as Entry[];
+      // newest first; the oldest is SLOWLOG RESET
+      const logged = entries.map((e) => e[3]).reverse().slice(1, 601);
+      expect(logged).toEqual(sent);
+      await a.call('CONFIG', 'SET', 'slowlog-max-len', '128');
+    } finally {
+      a.disconnect();
+    }
+  });
+
   it('the entry of a client that disconnected before SLOWLOG GET keeps its address and name', async () => {
     const a = connect(srv.port);
     const b = connect(srv.port);

@@ -123,7 +123,7 @@ export class Shard implements ShardCtx {
     this.replies = new RingProducer(opts.replyRing);
     this.commands = opts.commands;
     this.handlers = opts.commands.map((c) => opts.handlers[c.name]);
-    this.intro = new ShardIntrospection(opts.commands.length);
+    this.intro = new ShardIntrospection(opts.commands);
     this.wakeMain = opts.wakeMain;
     this.ks = new Keyspace(opts.databases, {
       expired: (db, key) => this.onExpired(db, key),
@@ -190,8 +190,12 @@ export class Shard implements ShardCtx {
       this.handleRecord(off, ring.recordLength);
       n++;
       // hand space back regularly so a long batch does not stall the producer
-      if ((n & 255) === 0) ring.release();
+      if ((n & 255) === 0) {
+        this.intro.flush();
+        ring.release();
+      }
     }
+    this.intro.flush();
     this.intro.mark = 0;
     ring.release();
     this.publishReplies();
@@ -336,7 +340,7 @@ export class Shard implements ShardCtx {
     this.reblocked = false;
     this.inCommand = true;
     let ok = true;
-    const t0 = this.intro.begin();
+    const t0 = this.intro.begin(cmd);
     try {
       if (!cmd || !handler) throw new Error(`shard ${this.shard}: no handler for command id ${cmdId}`);
       this.cmd = cmd;
@@ -359,7 +363,7 @@ export class Shard implements ShardCtx {
       this.inCommand = false;
       this.ks.applyingMasterStream = false;
     }
-    this.intro.end(this, cmd, t0, this.reblocked && !this.serving);
+    this.intro.end(this, cmd, t0, this.reblocked && !this.serving, this.body, this.bodyStart, this.bodyLen);
     if ((this.propMode as PropMode) === PropMode.AsIs && ok) this.p.raw(this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen));
     return ok;
   }
@@ -453,6 +457,7 @@ export class Shard implements ShardCtx {
   }
 
   private runControl(body: Buffer, start: number, len: number): void {
+    this.intro.flush();
     this.frameBody(body, start, start + len);
     const op = this.args.str(0);
     const h = CONTROL_HANDLERS[op];
