@@ -103,7 +103,7 @@ describe.skipIf(!haveRedis)('LATENCY against redis-server', () => {
         const doctor = (await r.call('LATENCY', 'DOCTOR')) as string;
         expect(latest.length).toBe(1);
         const [event, time, last, max] = latest[0]!;
-        expect(last).toBeGreaterThanOrEqual(20);
+        expect(last).toBeGreaterThanOrEqual(1); // the threshold
         expect(max).toBe(last);
         expect(history).toEqual([[time, last]]);
         expect(graph.startsWith(`command - high ${last} ms, low ${last} ms (all time high ${last} ms)\n${'-'.repeat(80)}\n \n \n \n_\n \n`)).toBe(true);

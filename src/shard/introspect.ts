@@ -59,10 +59,17 @@ export class ShardIntrospection {
     setErrorReplyHook((msg) => this.stats.errorReply(msg));
   }
 
-  /** Start of a command: its start time, or -1 for a fast command inside a batch (timed in bulk). */
+  /**
+   * Start of a command: its start time, or -1 for a fast command inside a batch (timed in bulk).
+   * Inside a batch a command starts when the previous one ended (the clock was just read), unless
+   * fast commands are waiting: then the clock is read to close their share.
+   */
   begin(cmd: Command | undefined): number {
     this.errBefore = this.stats.errorTotal;
-    if (this.mark !== 0 && cmd !== undefined && cmd.flags & F.FAST) return -1;
+    if (this.mark !== 0) {
+      if (cmd !== undefined && cmd.flags & F.FAST) return -1;
+      if (this.pendN === 0) return this.mark;
+    }
     const t = performance.now();
     if (this.mark !== 0) this.close(t);
     return t;
