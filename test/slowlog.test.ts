@@ -126,6 +126,15 @@ describe('SLOWLOG entries', () => {
       // newest first; the oldest is SLOWLOG RESET
       const logged = entries.map((e) => e[3]).reverse().slice(1, 601);
       expect(logged).toEqual(sent);
+      // more slow commands between two collections than a shard held before: the newest are kept
+      await a.call('CONFIG', 'SET', 'slowlog-max-len', '3000');
+      const q = a.pipeline();
+      for (let i = 0; i < 5000; i++) q.call('GET', `{p}k${i}`);
+      await q.exec();
+      const last = (await a.call('SLOWLOG', 'GET', '-1')) as Entry[];
+      expect(last.length).toBe(3000);
+      expect(last[0]![3]).toEqual(['GET', '{p}k4999']);
+      expect(last[2999]![3]).toEqual(['GET', '{p}k2000']);
       await a.call('CONFIG', 'SET', 'slowlog-max-len', '128');
     } finally {
       a.disconnect();

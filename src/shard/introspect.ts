@@ -7,6 +7,7 @@
  *
  * Control ops (main thread -> shard):
  *   introspect-config <slowlog-log-slower-than> <latency-monitor-threshold> <latency-tracking 0|1>
+ *                     <slowlog-max-len>
  *   cmdstats          -> CommandStats.encode()
  *   introspect-drain  -> [[stamp, time, us, [args], connId]..., [[stamp, event, time, ms]...]]
  */
@@ -37,6 +38,8 @@ export class ShardIntrospection {
   mark = 0;
   slowerThan = 10000;
   latencyThreshold = 0;
+  /** slowlog-max-len */
+  maxLen = 128;
   slow: PendingSlow[] = [];
   latency: [number, string, number, number][] = [];
   private errBefore = 0;
@@ -99,10 +102,10 @@ export class ShardIntrospection {
     const us = (t1 - t0) * 1000;
     st.record(cmd.id, us);
     if (st.errorTotal > this.errBefore) st.failed[cmd.id] = st.failed[cmd.id]! + 1;
-    if (this.slowerThan >= 0 && us >= this.slowerThan && !(cmd.flags & F.SKIP_SLOWLOG) && this.slow.length < MAX_PENDING) {
+    if (this.slowerThan >= 0 && us >= this.slowerThan && !(cmd.flags & F.SKIP_SLOWLOG)) {
       const a = c.args;
       const args = redact(cmd.name, slowArgs(c.argc, (i) => a.str(i), (i) => a.length(i)));
-      this.slow.push([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), args, c.connId, null, null]);
+      this.pushSlow([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), args, c.connId, null, null]);
     }
     this.latencySample(cmd, us);
   }
@@ -121,10 +124,10 @@ export class ShardIntrospection {
       for (let i = 0; i < n; i++) {
         const cmd = this.commands[this.pendId[i]!]!;
         st.record(cmd.id, us);
-        if (slow && !(cmd.flags & F.SKIP_SLOWLOG) && this.slow.length < MAX_PENDING) {
+        if (slow && !(cmd.flags & F.SKIP_SLOWLOG)) {
           const argv = requestArgs(this.pendBody[i]!, this.pendStart[i]!, this.pendLen[i]!);
           const args = redact(cmd.name, slowArgs(argv.length, (j) => argv[j]!, (j) => argv[j]!.length));
-          this.slow.push([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), args, this.pendConn[i]!, null, null]);
+          this.pushSlow([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), args, this.pendConn[i]!, null, null]);
         }
         this.latencySample(cmd, us);
         this.pendBody[i] = EMPTY;
@@ -132,6 +135,11 @@ export class ShardIntrospection {
       this.pendN = 0;
     }
     this.mark = t;
+  }
+
+  /** Keep the newest slowlog-max-len entries until the main thread collects them. */
+  private pushSlow(e: PendingSlow): void {
+    if (this.slow.push(e) >= 2 * this.maxLen + 16) this.slow.splice(0, this.slow.length - this.maxLen);
   }
 
   private latencySample(cmd: Command, us: number): void {
@@ -174,6 +182,7 @@ export const INTROSPECT_CONTROL: Record<string, ControlHandler> = {
     c.intro.slowerThan = Number(c.args.str(1));
     c.intro.latencyThreshold = Number(c.args.str(2));
     c.intro.stats.tracking = c.args.str(3) === '1';
+    c.intro.maxLen = Number(c.args.str(4));
     c.w.ok();
   },
 

@@ -58,7 +58,7 @@ export const handlers: Readonly<Record<string, MainHandler>> = {
       if (!Number.isSafeInteger(n) || n < -1) throw new CommandError(SLOWLOG_COUNT);
       count = n;
     }
-    await collectSlow(c.server);
+    await collectSlow(c.server, c.conn.id);
     const log = c.server.stats.intro.slowlog.entries;
     const list = count === -1 ? log : log.slice(0, count);
     c.w.array(list.length);
@@ -74,12 +74,12 @@ export const handlers: Readonly<Record<string, MainHandler>> = {
   },
 
   async 'slowlog|len'(c) {
-    await collectSlow(c.server);
+    await collectSlow(c.server, c.conn.id);
     c.w.int(c.server.stats.intro.slowlog.entries.length);
   },
 
   async 'slowlog|reset'(c) {
-    await collectSlow(c.server);
+    await collectSlow(c.server, c.conn.id);
     c.server.stats.intro.slowlog.reset();
     c.w.ok();
   },
@@ -107,7 +107,7 @@ export const handlers: Readonly<Record<string, MainHandler>> = {
   },
 
   async 'latency|latest'(c) {
-    await collectSlow(c.server);
+    await collectSlow(c.server, c.conn.id);
     const events = c.server.stats.intro.latency.events;
     c.w.array(events.size);
     for (const [name, e] of events) {
@@ -121,7 +121,7 @@ export const handlers: Readonly<Record<string, MainHandler>> = {
   },
 
   async 'latency|history'(c) {
-    await collectSlow(c.server);
+    await collectSlow(c.server, c.conn.id);
     const e = c.server.stats.intro.latency.events.get(c.args.str(2));
     c.w.array(e ? e.samples.length : 0);
     for (const [t, ms] of e?.samples ?? []) {
@@ -132,7 +132,7 @@ export const handlers: Readonly<Record<string, MainHandler>> = {
   },
 
   async 'latency|graph'(c) {
-    await collectSlow(c.server);
+    await collectSlow(c.server, c.conn.id);
     const name = c.args.str(2);
     const e = c.server.stats.intro.latency.events.get(name);
     if (!e) throw new CommandError(noLatencySamples(name));
@@ -140,20 +140,20 @@ export const handlers: Readonly<Record<string, MainHandler>> = {
   },
 
   async 'latency|doctor'(c) {
-    await collectSlow(c.server);
+    await collectSlow(c.server, c.conn.id);
     const cfg = c.server.config;
     c.w.verbatim(latencyDoctor(c.server.stats.intro.latency, cfg.int('latency-monitor-threshold'), cfg.int('slowlog-log-slower-than'), nowSec()));
   },
 
   async 'latency|reset'(c) {
-    await collectSlow(c.server);
+    await collectSlow(c.server, c.conn.id);
     const names: string[] = [];
     for (let i = 2; i < c.argc; i++) names.push(c.args.str(i));
     c.w.int(c.server.stats.intro.latency.reset(names));
   },
 
   async 'latency|histogram'(c) {
-    const st = await gatherStats(c.server);
+    const st = await gatherStats(c.server, c.conn.id);
     const table = c.server.table;
     const picked: Command[] = [];
     if (c.argc === 2) {

@@ -37,10 +37,10 @@ export function installIntrospection(server: IntroServer): void {
     intro.slowerThan = c.int('slowlog-log-slower-than');
     intro.latencyThreshold = c.int('latency-monitor-threshold');
     intro.commands.tracking = c.bool('latency-tracking');
-    void server.allShards(['introspect-config', intro.slowerThan, intro.latencyThreshold, intro.commands.tracking ? 1 : 0]);
+    void server.allShards(['introspect-config', intro.slowerThan, intro.latencyThreshold, intro.commands.tracking ? 1 : 0, c.int('slowlog-max-len')]);
   };
   push();
-  const keys = ['slowlog-log-slower-than', 'latency-monitor-threshold', 'latency-tracking'];
+  const keys = ['slowlog-log-slower-than', 'latency-monitor-threshold', 'latency-tracking', 'slowlog-max-len'];
   const prev = server.onConfigChanged;
   server.onConfigChanged = (names) => {
     prev?.(names);
@@ -66,9 +66,11 @@ export function installIntrospection(server: IntroServer): void {
 }
 
 /** Move the shards' pending slow log entries and latency samples here, and settle ids. */
-export async function collectSlow(server: IntroServer): Promise<void> {
+export async function collectSlow(server: IntroServer, waiter = 0): Promise<void> {
   const intro = server.stats.intro;
+  const t0 = performance.now();
   const replies = await server.allShards(['introspect-drain']);
+  intro.waited(waiter, t0);
   for (const r of replies) {
     const [slow, lat] = parseOne(r.reply) as [[string, number, number, string[], number][], [string, string, number, number][]];
     for (const [stamp, time, us, args, connId] of slow) intro.slowlog.pending.push([Number(stamp), Number(time), Number(us), args.map(String), Number(connId), null, null]);
@@ -83,9 +85,11 @@ export async function collectSlow(server: IntroServer): Promise<void> {
 }
 
 /** Every thread's command stats, merged. */
-export async function gatherStats(server: IntroServer): Promise<CommandStats> {
+export async function gatherStats(server: IntroServer, waiter = 0): Promise<CommandStats> {
   const all = new CommandStats(4096);
+  const t0 = performance.now();
   const replies = await server.allShards(['cmdstats']);
+  server.stats.intro.waited(waiter, t0);
   all.add(server.stats.intro.commands);
   for (const r of replies) all.merge(parseOne(r.reply));
   return all;

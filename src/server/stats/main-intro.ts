@@ -33,7 +33,14 @@ export class MainIntrospection {
    * `failed` whether it replied with an error.
    */
   called(conn: ClientRef, cmd: Command, args: Args | readonly string[], t0: number, failed: boolean): void {
-    const us = (performance.now() - t0) * 1000;
+    let us = (performance.now() - t0) * 1000;
+    if (this.wait.size > 0) {
+      const w = this.wait.get(conn.id);
+      if (w !== undefined) {
+        this.wait.delete(conn.id);
+        us = Math.max(0, us - w);
+      }
+    }
     const st = this.commands;
     st.record(cmd.id, us);
     if (failed) st.failed[cmd.id] = st.failed[cmd.id]! + 1;
@@ -75,6 +82,17 @@ export class MainIntrospection {
     let name = '';
     if (h) for (const [t, n] of h) if (t <= stamp) name = n;
     return name;
+  }
+
+  /**
+   * Microseconds the running command of a client spent waiting for the shards to hand over their
+   * slow log entries, latency samples or stats (SLOWLOG, LATENCY): not part of its own duration, so
+   * that SLOWLOG RESET does not land in the slow log for waiting on a busy shard.
+   */
+  private readonly wait = new Map<number, number>();
+
+  waited(connId: number, t0: number): void {
+    if (connId !== 0) this.wait.set(connId, (this.wait.get(connId) ?? 0) + (performance.now() - t0) * 1000);
   }
 
   rejected(cmd: Command | undefined): void {
