@@ -205,3 +205,30 @@ describe('CONFIG RESETSTAT and /metrics', () => {
     }
   });
 });
+
+describe('latency histogram buckets', () => {
+  it('percentiles print the highest equivalent value of the bucket, as redis-server 7.0.15 printed them for the same durations', async () => {
+    const { HIST_BUCKETS, bucketOf, valueAtPercentile, cumulative } = await import('../src/server/stats/histogram.js');
+    // duration in microseconds -> INFO latencystats p50 (recorded from redis-server 7.0.15)
+    const golden: [number, string][] = [
+      [1, '1.003'],
+      [2, '2.007'],
+      [3, '3.007'],
+      [4, '4.015'],
+      [7, '7.007'],
+      [8, '8.031'],
+      [9, '9.023'],
+      [22, '22.015'],
+      [712, '712.703'],
+    ];
+    for (const [us, want] of golden) {
+      const h = new Uint32Array(HIST_BUCKETS);
+      h[bucketOf(us * 1000)]! += 1;
+      expect((valueAtPercentile(h, 1, 50) / 1000).toFixed(3), `${us}us`).toBe(want);
+    }
+    // LATENCY HISTOGRAM's cumulative buckets: 1, 2, 4, 8, 16, 33 ... microseconds, counts only where they grow
+    const h = new Uint32Array(HIST_BUCKETS);
+    for (const us of [0.5, 1.5, 1.6, 12, 40]) h[bucketOf(us * 1000)]! += 1;
+    expect(cumulative(h, 5)).toEqual([[1, 1], [2, 3], [16, 4], [66, 5]]);
+  });
+});
