@@ -10,6 +10,7 @@ import { Config, ConfigError, REDIS_VERSION, SHARDIS_VERSION } from './config.js
 import { createLogger } from './log.js';
 import { Server } from './server/server.js';
 import { startAdmin } from './admin/admin.js';
+import { installIntrospection } from './server/stats/introspect.js';
 import { Replication } from './replication/replication.js';
 
 function usage(): void {
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   try {
     await server.start();
+    installIntrospection(server);
     started = true;
   } catch (e) {
     log.fatal({ err: e }, `Could not start: ${(e as Error).message}`);

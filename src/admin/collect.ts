@@ -11,6 +11,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { parseOne } from '../resp/reply-parser.js';
 import { buildInfo } from '../server/info.js';
 import type { Server } from '../server/server.js';
+import { gatherStats, usedCommands } from '../server/stats/introspect.js';
 
 export type InfoJson = Record<string, Record<string, string>>;
 
@@ -55,8 +56,13 @@ export interface Snapshot {
   t: number;
   info: InfoJson;
   shards: ShardSample[];
-  /** Commands called at least once since start (or CONFIG RESETSTAT): [name, group, calls]. */
-  calls: [string, string, number][];
+  /**
+   * Commands called (or rejected) since start or CONFIG RESETSTAT, from INFO commandstats' counters:
+   * [name, group, calls, usec, rejected_calls, failed_calls].
+   */
+  calls: [string, string, number, number, number, number][];
+  /** INFO errorstats: [prefix, count]. */
+  errors: [string, number][];
   loop: LoopDelay;
 }
 
@@ -109,7 +115,12 @@ export class LoopMonitor {
 const INFO_SECTIONS = ['server', 'clients', 'memory', 'stats', 'replication', 'cpu', 'keyspace'];
 
 export async function collect(server: Server, loop: LoopMonitor): Promise<Snapshot> {
-  const [text, stats, ks] = await Promise.all([buildInfo(server, INFO_SECTIONS, null), server.allShards(['stats']), server.allShards(['keyspace'])]);
+  const [text, stats, ks, cs] = await Promise.all([
+    buildInfo(server, INFO_SECTIONS, null),
+    server.allShards(['stats']),
+    server.allShards(['keyspace']),
+    gatherStats(server),
+  ]);
   const shards: ShardSample[] = server.links.map((l, i) => {
     const st = parseOne(stats[i]!.reply) as number[];
     const dbs = parseOne(ks[i]!.reply) as [number, number][];
@@ -124,13 +135,10 @@ export async function collect(server: Server, loop: LoopMonitor): Promise<Snapsh
       inflight: l.inflight,
     };
   });
-  const calls: [string, string, number][] = [];
-  const byId = server.table.byId;
-  const c = server.stats.calls;
-  for (let id = 0; id < byId.length && id < c.length; id++) {
-    if (c[id]! > 0) calls.push([byId[id]!.name, byId[id]!.group, c[id]!]);
-  }
-  return { t: Date.now(), info: infoToJson(text), shards, calls, loop: loop.get() };
+  const calls = usedCommands(server.table, cs).map(
+    (c) => [c.name, c.group, cs.calls[c.id]!, Math.floor(cs.usec[c.id]!), cs.rejected[c.id]!, cs.failed[c.id]!] as [string, string, number, number, number, number],
+  );
+  return { t: Date.now(), info: infoToJson(text), shards, calls, errors: [...cs.errors], loop: loop.get() };
 }
 
 /** INFO's slaveN lines: ip=..,port=..,state=..,offset=..,lag=.. */

@@ -114,7 +114,7 @@ export function renderMetrics(s: Snapshot, maxclients: number): string {
   c('redis_keyspace_misses_total', 'keyspace_misses_total metric', 'stats', 'keyspace_misses');
   c('redis_expired_keys_total', 'expired_keys_total metric', 'stats', 'expired_keys');
   c('redis_evicted_keys_total', 'evicted_keys_total metric', 'stats', 'evicted_keys');
-  c('redis_errors_total', 'total_error_replies metric', 'stats', 'total_error_replies');
+  c('redis_total_error_replies', 'total_error_replies metric', 'stats', 'total_error_replies');
   g('redis_pubsub_channels', 'pubsub_channels metric', 'stats', 'pubsub_channels');
   g('redis_pubsub_patterns', 'pubsub_patterns metric', 'stats', 'pubsub_patterns');
   c('redis_sync_full_total', 'sync_full metric', 'stats', 'sync_full');
@@ -167,8 +167,12 @@ export function renderMetrics(s: Snapshot, maxclients: number): string {
     replicas.map((r) => [rl(r), Math.max(0, masterOffset - r.offset)]),
   );
 
-  // per command (the calls shardis counts; no durations yet)
+  // per command and per error prefix: INFO commandstats / errorstats (redis_exporter's families)
   e.family('redis_commands_total', 'Total number of calls per command', s.calls.map(([name, , n]) => [{ cmd: name }, n]), 'counter');
+  e.family('redis_commands_duration_seconds_total', 'Total amount of time in seconds spent per command', s.calls.map(([name, , , us]) => [{ cmd: name }, (us ?? 0) / 1e6]), 'counter');
+  e.family('redis_commands_rejected_calls_total', 'Total number of errors prior command execution per command', s.calls.map(([name, , , , r]) => [{ cmd: name }, r ?? 0]), 'counter');
+  e.family('redis_commands_failed_calls_total', 'Total number of errors within command execution per command', s.calls.map(([name, , , , , f]) => [{ cmd: name }, f ?? 0]), 'counter');
+  e.family('redis_errors_total', 'Total number of errors per error type', (s.errors ?? []).map(([err, n]) => [{ err }, n]), 'counter');
 
   // shardis's own
   e.family('shardis_shards', 'Number of shard worker threads', s.shards.length);

@@ -91,6 +91,8 @@ export const onlyInPubSubContext = (cmd: string): string => ONLY_PUBSUB_CONTEXT_
 export const subcommandSyntax = (sub: string, cmd: string): string =>
   `ERR unknown subcommand or wrong number of arguments for '${truncate(sub, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
 export const unknownOption = (opt: string): string => `ERR Unsupported option ${opt}`;
+export const SLOWLOG_COUNT = 'ERR count should be greater than or equal to -1';
+export const noLatencySamples = (event: string): string => `ERR No samples available for event '${event}'`;
 
 /**
  * "ERR unknown command 'foo', with args beginning with: 'a' 'b' " as networking.c builds it: the

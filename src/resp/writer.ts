@@ -114,6 +114,7 @@ export class RespWriter {
   }
 
   error(s: string): void {
+    if (errorReplyHook !== null) errorReplyHook(s);
     this.ensure(s.length + 3);
     this.buf[this.len++] = 0x2d; // -
     this.str(s);
@@ -291,4 +292,11 @@ export function g17(d: number): string {
     if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
   }
   return s;
+}
+
+/** Called with every error reply written on this thread (INFO errorstats; one per thread). */
+let errorReplyHook: ((msg: string) => void) | null = null;
+
+export function setErrorReplyHook(f: ((msg: string) => void) | null): void {
+  errorReplyHook = f;
 }

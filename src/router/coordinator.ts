@@ -78,16 +78,20 @@ export class Coordinator {
     conn.hold = Hold.Busy;
     conn.busySeq = -1;
     this.server.stats.commandsProcessed++;
-    this.server.stats.countCall(cmd.id);
     conn.lastCmd = cmd.name;
     const s = this.server;
+    const t0 = performance.now();
     this.run(req, conn)
       .then(
         (res) => {
           this.propagate(res.prop);
+          s.stats.intro.called(conn, cmd, req.argv, t0, res.reply[0] === 0x2d);
           s.reply(conn, seq, res.reply);
         },
-        (e: unknown) => s.replyError(conn, seq, e instanceof CommandError ? e.reply : `ERR ${(e as Error).message}`),
+        (e: unknown) => {
+          s.replyError(conn, seq, e instanceof CommandError ? e.reply : `ERR ${(e as Error).message}`);
+          s.stats.intro.called(conn, cmd, req.argv, t0, true);
+        },
       )
       .finally(() => s.endBusy(conn));
     return true;

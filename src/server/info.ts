@@ -10,9 +10,11 @@ import { parseOne } from '../resp/reply-parser.js';
 import { REDIS_VERSION, SHARDIS_VERSION } from '../config.js';
 import type { Connection } from './connection.js';
 import type { Server } from './server.js';
+import { commandstatsLines, errorstatsLines, gatherStats, infoPercentiles, latencystatsLines } from './stats/introspect.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
-const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'commandstats', 'latencystats'];
+/** Every section, in the order redis-server prints them whatever order they were asked in. */
+const ALL_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace'];
 
 let peakMemory = 0;
 
@@ -59,10 +61,12 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
   let sections: string[];
   if (requested.length === 0 || requested.includes('default')) sections = DEFAULT_SECTIONS;
   else if (requested.includes('all') || requested.includes('everything')) sections = ALL_SECTIONS;
-  else sections = requested;
+  else sections = ALL_SECTIONS.filter((x) => requested.includes(x));
   const want = new Set(sections);
   const needShards = want.has('stats') || want.has('keyspace') || want.has('clients');
   const totals = needShards ? await shardTotals(server) : null;
+  const needCmd = want.has('stats') || want.has('commandstats') || want.has('errorstats') || want.has('latencystats');
+  const cs = needCmd ? await gatherStats(server) : null;
   const cfg = server.config;
   const out: string[] = [];
   const now = Date.now();
@@ -269,7 +273,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `tracking_total_items:0`,
           `tracking_total_prefixes:0`,
           `unexpected_error_replies:0`,
-          `total_error_replies:${st.errorReplies}`,
+          `total_error_replies:${cs!.errorTotal}`,
           `dump_payload_sanitizations:0`,
           `total_reads_processed:0`,
           `total_writes_processed:0`,
@@ -296,8 +300,14 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
       case 'modules':
         section('Modules', []);
         break;
+      case 'commandstats':
+        section('Commandstats', commandstatsLines(server.table, cs!));
+        break;
       case 'errorstats':
-        section('Errorstats', []);
+        section('Errorstats', errorstatsLines(cs!));
+        break;
+      case 'latencystats':
+        section('Latencystats', latencystatsLines(server.table, cs!, infoPercentiles(server)));
         break;
       case 'cluster':
         section('Cluster', ['cluster_enabled:0']);

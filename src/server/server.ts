@@ -478,6 +478,7 @@ export class Server {
     const args = this.args;
     args.set(conn.inBuf, f.argStart, f.argLen, f.argc, f.inline ? inlineArgs(conn, f.argc) : null);
     let cmd = this.lookup(args);
+    this.dispatching = undefined;
     if (cmd === undefined) {
       return this.reject(conn, E.unknownCommand(args.str(0), args.all(1)));
     }
@@ -486,6 +487,7 @@ export class Server {
       if (sub === undefined) return this.reject(conn, E.unknownSubcommand(args.str(1), cmd.name));
       cmd = sub;
     }
+    this.dispatching = cmd;
     if (!arityOk(cmd, args.argc)) return this.reject(conn, E.wrongArity(cmd.name));
     if (!conn.authenticated && !(cmd.flags & F.NO_AUTH)) return this.reject(conn, E.NOAUTH);
     if (this.loading && !(cmd.flags & F.LOADING)) return this.reject(conn, E.LOADING);
@@ -561,6 +563,7 @@ export class Server {
       msg = E.execAbort(msg);
     }
     this.stats.rejectedCalls++;
+    this.stats.intro.rejected(this.dispatching);
     this.replyError(conn, conn.nextSeq++, msg);
     return true;
   }
@@ -588,6 +591,9 @@ export class Server {
     }
   }
 
+  /** The command being dispatched (INFO commandstats rejected_calls). */
+  private dispatching: Command | undefined;
+
   private queueMulti(conn: Connection, cmd: Command, args: Args): boolean {
     if (cmd.flags & F.NO_MULTI) return this.reject(conn, `ERR Command not allowed inside a transaction`);
     const argv = args.all();
@@ -606,7 +612,8 @@ export class Server {
     const handler = this.mainHandlers[cmd.name];
     if (!handler) return this.reject(conn, E.unknownCommand(cmd.name, []));
     this.stats.commandsProcessed++;
-    this.stats.countCall(cmd.id);
+    const t0 = performance.now();
+    const e0 = this.stats.intro.commands.errorTotal;
     conn.lastCmd = cmd.name;
     const seq = conn.nextSeq++;
     const w = this.mainWriter;
@@ -618,6 +625,7 @@ export class Server {
       result = handler(ctx);
     } catch (e) {
       this.handlerFailed(conn, seq, e);
+      this.stats.intro.called(conn, cmd, args, t0, true);
       return true;
     }
     if (result instanceof Promise) {
@@ -630,14 +638,19 @@ export class Server {
       conn.busySeq = -1;
       conn.busySlow = SLOW_ASYNC_COMMANDS.has(cmd.name);
       result.then(
-        () => this.finishAsync(conn, seq, w),
+        () => {
+          this.stats.intro.called(conn, cmd, args, t0, this.stats.intro.commands.errorTotal > e0);
+          this.finishAsync(conn, seq, w);
+        },
         (e: unknown) => {
           this.handlerFailed(conn, seq, e);
+          this.stats.intro.called(conn, cmd, args, t0, true);
           this.endBusy(conn);
         },
       );
       return true;
     }
+    this.stats.intro.called(conn, cmd, args, t0, this.stats.intro.commands.errorTotal > e0);
     this.reply(conn, seq, Buffer.from(w.buf.subarray(0, w.len)), ctx.pushing);
     return true;
   }
@@ -715,7 +728,6 @@ export class Server {
       return false;
     }
     this.stats.commandsProcessed++;
-    this.stats.countCall(cmd.id);
     conn.lastCmd = cmd.name;
     const seq = conn.nextSeq++;
     const flags = conn.isMaster ? FLAG_REPLICATED : 0;

@@ -4,6 +4,8 @@
  * every 100 ms over 16 samples.
  */
 
+import { MainIntrospection } from './stats/main-intro.js';
+
 const SAMPLES = 16;
 
 class RateSampler {
@@ -45,15 +47,11 @@ export class ServerStats {
   syncPartialErr = 0;
   evictedKeys = 0;
   pubsubChannels = 0;
-  /** Calls per command id (the command table's), counted where commandsProcessed is. */
-  readonly calls = new Float64Array(4096);
+  /** Per-command stats of main-thread commands, slow log, latency monitor (stats/introspect.ts). */
+  readonly intro = new MainIntrospection();
   private ops = new RateSampler();
   private inBytes = new RateSampler();
   private outBytes = new RateSampler();
-
-  countCall(id: number): void {
-    this.calls[id] = this.calls[id]! + 1;
-  }
 
   sample(): void {
     this.ops.sample(this.commandsProcessed);
@@ -86,6 +84,6 @@ export class ServerStats {
     this.syncFull = 0;
     this.syncPartialOk = 0;
     this.syncPartialErr = 0;
-    this.calls.fill(0);
+    this.intro.commands.reset();
   }
 }

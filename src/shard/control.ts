@@ -16,6 +16,7 @@ import type { Shard } from './shard.js';
 import { NULL_ARRAY } from './shard.js';
 import { typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
+import { INTROSPECT_CONTROL } from './introspect.js';
 
 type ControlHandler = (c: Shard) => void;
 
@@ -245,6 +246,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.ks.misses = 0;
     c.ks.expiredKeys = 0;
     c.commandsProcessed = 0;
+    c.intro.stats.reset();
     c.w.ok();
   },
 
@@ -361,4 +363,6 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.runShipped();
   },
   ...SORT_CONTROL_HANDLERS,
+
+  ...INTROSPECT_CONTROL,
 };

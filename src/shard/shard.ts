@@ -38,6 +38,7 @@ import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler
 import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
 import { CONTROL_HANDLERS } from './control.js';
+import { ShardIntrospection } from './introspect.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 
 export interface ShardOptions {
@@ -106,6 +107,8 @@ export class Shard implements ShardCtx {
   private inCommand = false;
   /** Stats for INFO. */
   commandsProcessed = 0;
+  /** Command stats, slow log and latency samples (introspect.ts). */
+  readonly intro: ShardIntrospection;
   private lastCron = 0;
   /** The full-sync snapshot being taken (copy-on-write per slot), or null. */
   snapshot: Snapshot | null = null;
@@ -120,6 +123,7 @@ export class Shard implements ShardCtx {
     this.replies = new RingProducer(opts.replyRing);
     this.commands = opts.commands;
     this.handlers = opts.commands.map((c) => opts.handlers[c.name]);
+    this.intro = new ShardIntrospection(opts.commands);
     this.wakeMain = opts.wakeMain;
     this.ks = new Keyspace(opts.databases, {
       expired: (db, key) => this.onExpired(db, key),
@@ -181,12 +185,18 @@ export class Shard implements ShardCtx {
     this.ks.now = this.now;
     let n = 0;
     const ring = this.requests;
+    this.intro.mark = performance.now();
     for (let off = ring.next(); off >= 0; off = ring.next()) {
       this.handleRecord(off, ring.recordLength);
       n++;
       // hand space back regularly so a long batch does not stall the producer
-      if ((n & 255) === 0) ring.release();
+      if ((n & 255) === 0) {
+        this.intro.flush();
+        ring.release();
+      }
     }
+    this.intro.flush();
+    this.intro.mark = 0;
     ring.release();
     this.publishReplies();
     return n;
@@ -330,6 +340,7 @@ export class Shard implements ShardCtx {
     this.reblocked = false;
     this.inCommand = true;
     let ok = true;
+    const t0 = this.intro.begin(cmd);
     try {
       if (!cmd || !handler) throw new Error(`shard ${this.shard}: no handler for command id ${cmdId}`);
       this.cmd = cmd;
@@ -352,6 +363,7 @@ export class Shard implements ShardCtx {
       this.inCommand = false;
       this.ks.applyingMasterStream = false;
     }
+    this.intro.end(this, cmd, t0, this.reblocked && !this.serving, this.body, this.bodyStart, this.bodyLen);
     if ((this.propMode as PropMode) === PropMode.AsIs && ok) this.p.raw(this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen));
     return ok;
   }
@@ -445,6 +457,7 @@ export class Shard implements ShardCtx {
   }
 
   private runControl(body: Buffer, start: number, len: number): void {
+    this.intro.flush();
     this.frameBody(body, start, start + len);
     const op = this.args.str(0);
     const h = CONTROL_HANDLERS[op];
@@ -458,6 +471,7 @@ export class Shard implements ShardCtx {
       this.w.reset();
       this.w.error(e instanceof CommandError ? e.reply : `ERR ${(e as Error).message}`);
     }
+    if (this.intro.mark !== 0) this.intro.mark = performance.now();
     this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
     this.p.reset();
     if (this.readyKeys.length > 0) this.serveReadyKeys();
@@ -791,6 +805,7 @@ export class Shard implements ShardCtx {
     if (!req) return false;
     this.removeBlocked(req);
     if (reply !== null) {
+      this.intro.unblocked(req.cmd, typeof reply === 'string');
       const w = new RespWriter(64);
       w.proto = req.proto;
       if (typeof reply === 'string') w.error(reply);

@@ -7,6 +7,7 @@ import { clientHandlers as client } from './client.js';
 import { commandHandlers as command } from './command.js';
 import { handlers as connection } from './connection.js';
 import { handlers as keyspace } from './keyspace.js';
+import { handlers as introspection } from './introspection.js';
 import { handlers as pubsub } from './pubsub.js';
 import { handlers as replication } from './replication.js';
 import { handlers as scripting } from './scripting.js';
@@ -19,6 +20,7 @@ export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...command,
   ...connection,
   ...keyspace,
+  ...introspection,
   ...pubsub,
   ...replication,
   ...scripting,

@@ -157,6 +157,7 @@ async function runMainQueued(c: MainCtx, q: QueuedCommand): Promise<Buffer> {
   const w = new RespWriter(256);
   w.proto = c.conn.proto;
   const handler = s.mainHandlers[q.cmd.name];
+  const t0 = performance.now();
   try {
     if (!handler) throw new CommandError(unknownCommand(q.cmd.name, []));
     const args = new Args();
@@ -169,7 +170,9 @@ async function runMainQueued(c: MainCtx, q: QueuedCommand): Promise<Buffer> {
     s.stats.errorReplies++;
   }
   s.stats.commandsProcessed++;
-  return w.toBuffer();
+  const reply = w.toBuffer();
+  s.stats.intro.called(c.conn, q.cmd, q.argv, t0, reply[0] === 0x2d);
+  return reply;
 }
 
 /** Held EXEC: lock the shards, check WATCH, run the queue in order. Writes EXEC's reply to c.w. */
@@ -192,12 +195,14 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[]): Promise<void> {
     captures.set(conn, parts);
     execRunning.add(conn);
     const replies: (Buffer | Promise<ShardReply>)[] = [];
-    let pending: { index: number; reply: Promise<ShardReply> }[] = [];
+    let pending: { index: number; reply: Promise<ShardReply>; t0: number }[] = [];
     const settle = async (): Promise<void> => {
       const done = await Promise.all(pending.map((x) => x.reply));
       done.forEach((r, k) => {
         replies[pending[k]!.index] = r.reply;
         parts.push({ db: r.db, bytes: r.prop });
+        const q = queued[pending[k]!.index]!;
+        s.stats.intro.called(conn, q.cmd, q.argv, pending[k]!.t0, r.reply[0] === 0x2d);
       });
       pending = [];
     };
@@ -211,11 +216,13 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[]): Promise<void> {
       const { shards, keys } = shardsOfQueued(s, q);
       s.stats.commandsProcessed++;
       if (shards.length === 1) {
-        pending.push({ index: i, reply: s.links[shards[0]!]!.command(FLAG_IN_MULTI | FLAG_COORDINATED, conn.db, q.cmd.id, conn.proto, q.body) });
+        const t0 = performance.now();
+        pending.push({ index: i, t0, reply: s.links[shards[0]!]!.command(FLAG_IN_MULTI | FLAG_COORDINATED, conn.db, q.cmd.id, conn.proto, q.body) });
         s.scheduleTick();
         continue;
       }
       await settle();
+      const t0 = performance.now();
       try {
         const res = await s.coordinator.runHeld({ db: conn.db, proto: conn.proto, cmd: q.cmd, argv: q.argv, keys, flags: FLAG_IN_MULTI });
         replies[i] = res.reply;
@@ -225,6 +232,7 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[]): Promise<void> {
         w.error(sanitizeErrorText(e instanceof CommandError ? e.reply : `ERR ${(e as Error).message}`));
         replies[i] = w.toBuffer();
       }
+      s.stats.intro.called(conn, q.cmd, q.argv, t0, (replies[i] as Buffer)[0] === 0x2d);
     }
     await settle();
     c.w.array(queued.length);

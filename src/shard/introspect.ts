@@ -1,0 +1,294 @@
+/*
+ * Shard side of the introspection commands: times every command this shard executes (one
+ * performance.now() per command within a batch: the end of one command is the start of the next),
+ * counts calls, failures, latency histograms and error replies in a CommandStats (typed arrays by
+ * command id), keeps the slow log entries and latency-monitor samples of its slow commands until the
+ * main thread collects them, and answers MEMORY USAGE for its keys.
+ *
+ * Control ops (main thread -> shard):
+ *   introspect-config <slowlog-log-slower-than> <latency-monitor-threshold> <latency-tracking 0|1>
+ *                     <slowlog-max-len>
+ *   cmdstats          -> CommandStats.encode()
+ *   introspect-drain  -> [[stamp, time, us, [args], connId]..., [[stamp, event, time, ms]...]]
+ */
+
+import { F, type Command } from '../commands/table.js';
+import { FLAG_COORDINATED } from '../ipc/records.js';
+import { SYNTAX, NOT_INTEGER, CommandError } from '../resp/errors.js';
+import { setErrorReplyHook } from '../resp/writer.js';
+import { CommandStats } from '../server/stats/cmdstats.js';
+import { slowArgs, redact, stampNow, type PendingSlow } from '../server/stats/slowlog.js';
+import type { ShardCtx, ShardHandler } from './context.js';
+import type { Args } from '../commands/args.js';
+import type { RespWriter } from '../resp/writer.js';
+import { Aggregate, type Value } from './values/types.js';
+import { ListValue } from './values/list.js';
+import { HashValue } from './values/hash.js';
+import { SetValue } from './values/set.js';
+
+/** Pending entries a shard keeps at most between two collections. */
+const MAX_PENDING = 1024;
+/** Fast commands timed together at most. */
+const PENDING_MAX = 512;
+const EMPTY = Buffer.alloc(0);
+
+export class ShardIntrospection {
+  readonly stats: CommandStats;
+  /** performance.now() at the last clock reading of the current batch; 0 outside a batch. */
+  mark = 0;
+  slowerThan = 10000;
+  latencyThreshold = 0;
+  /** slowlog-max-len */
+  maxLen = 128;
+  slow: PendingSlow[] = [];
+  latency: [number, string, number, number][] = [];
+  private errBefore = 0;
+  /*
+   * Fast commands (flag "fast": O(1) or O(log N)) of a batch are not timed one by one: reading the
+   * clock costs ~150 ns on this kind of VM, about as much as running a GET. They wait here until the
+   * next clock reading (a slower command, the end of the batch, a ring release, a control op) and
+   * share the time elapsed since the previous one. Their request bytes stay valid until then (ring
+   * space is released only after flush()), so a slow one can still be put in the slow log.
+   */
+  private pendN = 0;
+  private readonly pendId = new Int32Array(PENDING_MAX);
+  private readonly pendConn = new Int32Array(PENDING_MAX);
+  private readonly pendStart = new Int32Array(PENDING_MAX);
+  private readonly pendLen = new Int32Array(PENDING_MAX);
+  private readonly pendBody: Buffer[] = new Array<Buffer>(PENDING_MAX).fill(EMPTY);
+
+  constructor(private readonly commands: readonly Command[]) {
+    this.stats = new CommandStats(commands.length);
+    setErrorReplyHook((msg) => this.stats.errorReply(msg));
+  }
+
+  /**
+   * Start of a command: its start time, or -1 for a fast command inside a batch (timed in bulk).
+   * Inside a batch a command starts when the previous one ended (the clock was just read), unless
+   * fast commands are waiting: then the clock is read to close their share.
+   */
+  begin(cmd: Command | undefined): number {
+    this.errBefore = this.stats.errorTotal;
+    if (this.mark !== 0) {
+      if (cmd !== undefined && cmd.flags & F.FAST) return -1;
+      if (this.pendN === 0) return this.mark;
+    }
+    const t = performance.now();
+    if (this.mark !== 0) this.close(t);
+    return t;
+  }
+
+  /**
+   * End of a command. Parked (blocked) commands are counted when served; commands sent by the main
+   * thread's coordinator are counted there.
+   */
+  end(c: ShardCtx, cmd: Command | undefined, t0: number, parked: boolean, body: Buffer, start: number, len: number): void {
+    const st = this.stats;
+    if (t0 < 0) {
+      if (cmd === undefined || c.flags & FLAG_COORDINATED) return;
+      if (st.errorTotal > this.errBefore) st.failed[cmd.id] = st.failed[cmd.id]! + 1;
+      const i = this.pendN++;
+      this.pendId[i] = cmd.id;
+      this.pendConn[i] = c.connId;
+      this.pendStart[i] = start;
+      this.pendLen[i] = len;
+      this.pendBody[i] = body;
+      if (this.pendN === PENDING_MAX) this.close(performance.now());
+      return;
+    }
+    const t1 = performance.now();
+    if (this.mark !== 0) this.mark = t1;
+    if (cmd === undefined || parked || c.flags & FLAG_COORDINATED) return;
+    const us = (t1 - t0) * 1000;
+    st.record(cmd.id, us);
+    if (st.errorTotal > this.errBefore) st.failed[cmd.id] = st.failed[cmd.id]! + 1;
+    if (this.slowerThan >= 0 && us >= this.slowerThan && !(cmd.flags & F.SKIP_SLOWLOG)) {
+      const a = c.args;
+      const args = redact(cmd.name, slowArgs(c.argc, (i) => a.str(i), (i) => a.length(i)));
+      this.pushSlow([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), args, c.connId, null, null]);
+    }
+    this.latencySample(cmd, us);
+  }
+
+  /** Time the fast commands waiting since the last clock reading (before ring space is released). */
+  flush(): void {
+    if (this.pendN > 0) this.close(performance.now());
+  }
+
+  private close(t: number): void {
+    const n = this.pendN;
+    if (n > 0) {
+      const us = ((t - this.mark) * 1000) / n;
+      const st = this.stats;
+      const slow = this.slowerThan >= 0 && us >= this.slowerThan;
+      for (let i = 0; i < n; i++) {
+        const cmd = this.commands[this.pendId[i]!]!;
+        st.record(cmd.id, us);
+        if (slow && !(cmd.flags & F.SKIP_SLOWLOG)) {
+          const argv = requestArgs(this.pendBody[i]!, this.pendStart[i]!, this.pendLen[i]!);
+          const args = redact(cmd.name, slowArgs(argv.length, (j) => argv[j]!, (j) => argv[j]!.length));
+          this.pushSlow([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), args, this.pendConn[i]!, null, null]);
+        }
+        this.latencySample(cmd, us);
+        this.pendBody[i] = EMPTY;
+      }
+      this.pendN = 0;
+    }
+    this.mark = t;
+  }
+
+  /** Keep the newest slowlog-max-len entries until the main thread collects them. */
+  private pushSlow(e: PendingSlow): void {
+    if (this.slow.push(e) >= 2 * this.maxLen + 16) this.slow.splice(0, this.slow.length - this.maxLen);
+  }
+
+  private latencySample(cmd: Command, us: number): void {
+    if (this.latencyThreshold > 0 && us >= this.latencyThreshold * 1000 && this.latency.length < MAX_PENDING) {
+      this.latency.push([stampNow(), cmd.flags & F.FAST ? 'fast-command' : 'command', Math.floor(Date.now() / 1000), Math.floor(us / 1000)]);
+    }
+  }
+
+  /** A parked command answered without running again (timeout, CLIENT UNBLOCK): one call, as Redis counts it. */
+  unblocked(cmd: Command, failed: boolean): void {
+    this.stats.record(cmd.id, 0);
+    if (failed) this.stats.failed[cmd.id] = this.stats.failed[cmd.id]! + 1;
+  }
+}
+
+/** The arguments of a RESP multibulk request (as binary strings). */
+function requestArgs(body: Buffer, start: number, len: number): string[] {
+  const out: string[] = [];
+  const end = start + len;
+  let p = start + 1;
+  let n = 0;
+  while (p < end && body[p] !== 13) n = n * 10 + body[p++]! - 48;
+  p += 2;
+  for (let i = 0; i < n && p < end; i++) {
+    p++; // '$'
+    let l = 0;
+    while (p < end && body[p] !== 13) l = l * 10 + body[p++]! - 48;
+    p += 2;
+    out.push(body.latin1Slice(p, p + l));
+    p += l + 2;
+  }
+  return out;
+}
+
+/** What the control ops use of the shard (structural: keeps this file out of shard.ts's cycle). */
+type ControlHandler = (c: { readonly intro: ShardIntrospection; readonly args: Args; readonly w: RespWriter }) => void;
+
+export const INTROSPECT_CONTROL: Record<string, ControlHandler> = {
+  'introspect-config'(c) {
+    c.intro.slowerThan = Number(c.args.str(1));
+    c.intro.latencyThreshold = Number(c.args.str(2));
+    c.intro.stats.tracking = c.args.str(3) === '1';
+    c.intro.maxLen = Number(c.args.str(4));
+    c.w.ok();
+  },
+
+  cmdstats(c) {
+    c.intro.stats.encode(c.w);
+  },
+
+  'introspect-drain'(c) {
+    const { slow, latency } = c.intro;
+    c.intro.slow = [];
+    c.intro.latency = [];
+    const w = c.w;
+    w.array(2);
+    w.array(slow.length);
+    for (const [stamp, time, us, args, connId] of slow) {
+      w.array(5);
+      w.bulk(String(stamp));
+      w.int(time);
+      w.int(us);
+      w.array(args.length);
+      for (const a of args) w.bulk(a);
+      w.int(connId);
+    }
+    w.array(latency.length);
+    for (const [stamp, event, time, ms] of latency) {
+      w.array(4);
+      w.bulk(String(stamp));
+      w.bulk(event);
+      w.int(time);
+      w.int(ms);
+    }
+  },
+};
+
+// ---- MEMORY USAGE ---------------------------------------------------------------------------------
+
+/*
+ * What a key costs in this store (V8 objects in per-slot Maps), estimated from V8's layouts on 64-bit
+ * with pointer compression off: a one-byte string is a 16-byte header plus its bytes, 8-aligned; a
+ * Map entry takes about 3 words plus the hash table's spare capacity; numbers outside the small
+ * integer range are 16-byte heap numbers. Aggregates add their container and, per element, the
+ * element strings and the entry in their index; large ones are sampled as Redis does (SAMPLES n,
+ * default 5, 0 = every element) and extrapolated.
+ */
+const MAP_ENTRY = 40;
+const OBJECT = 64;
+
+function strBytes(s: string): number {
+  return (16 + s.length + 7) & ~7;
+}
+
+function scalarBytes(v: string | number): number {
+  if (typeof v === 'string') return strBytes(v);
+  return Number.isInteger(v) && v >= -(2 ** 30) && v < 2 ** 30 ? 0 : 16;
+}
+
+function sampled<T>(items: Iterable<T>, size: number, samples: number, cost: (x: T) => number): number {
+  if (size === 0) return 0;
+  let n = 0;
+  let sum = 0;
+  for (const x of items) {
+    sum += cost(x);
+    if (++n === samples) break;
+  }
+  return n === 0 ? 0 : Math.round((sum / n) * size);
+}
+
+export function valueBytes(v: Value, samples: number): number {
+  if (!(v instanceof Aggregate)) return scalarBytes(v);
+  const size = v.size;
+  const lim = samples === 0 ? Infinity : samples;
+  if (v instanceof ListValue) {
+    const items = v.range(0, Math.min(size, lim) - 1);
+    return OBJECT + 8 * size + sampled(items, size, samples, strBytes);
+  }
+  if (v instanceof HashValue) return OBJECT + sampled(v.entries(), size, samples, ([f, x]) => MAP_ENTRY + strBytes(f) + strBytes(x));
+  if (v instanceof SetValue) return OBJECT + sampled(v.members(), size, samples, (m) => MAP_ENTRY + strBytes(m));
+  // sorted set: a skip-list node (object, score, level pointers) and an index entry per member
+  const z = v as unknown as { at(i: number): { member: string } };
+  const items: string[] = [];
+  for (let i = 0; i < Math.min(size, lim); i++) items.push(z.at(i).member);
+  return OBJECT + sampled(items, size, samples, (m) => MAP_ENTRY + 72 + strBytes(m));
+}
+
+function memoryUsage(c: ShardCtx): void {
+  const key = c.args.str(2);
+  let samples = 5;
+  for (let j = 3; j < c.argc; j += 2) {
+    if (c.args.lower(j) === 'samples' && j + 1 < c.argc) {
+      const s = c.args.str(j + 1);
+      if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw new CommandError(NOT_INTEGER);
+      samples = Number(s);
+      if (samples < 0) throw new CommandError(SYNTAX);
+    } else {
+      throw new CommandError(SYNTAX);
+    }
+  }
+  const v = c.db.get(key, false);
+  if (v === undefined) {
+    c.w.nullBulk();
+    return;
+  }
+  const expires = c.db.getExpire(key) >= 0 ? MAP_ENTRY + 16 : 0;
+  c.w.int(MAP_ENTRY + strBytes(key) + valueBytes(v, samples) + expires);
+}
+
+export const handlers: Record<string, ShardHandler> = {
+  'memory|usage': memoryUsage,
+};
