@@ -61,3 +61,17 @@ export async function within<T>(p: Promise<T>, what: string, ceilingMs?: number)
     clearTimeout(t);
   }
 }
+
+/**
+ * A stopwatch for bounds that hold however slow the machine is: e.g. a TTL of 100 s read back after
+ * `elapsed()` ms is at least 100_000 - elapsed() ms (never "at least 90 s", which a stall can break).
+ */
+export function stopwatch(): { elapsed(): number } {
+  const t0 = Date.now();
+  return { elapsed: () => Date.now() - t0 };
+}
+
+/** The TTL in whole seconds Redis reports for `ms` milliseconds left (TTL rounds to the nearest second). */
+export function ttlSeconds(ms: number): number {
+  return Math.floor((ms + 500) / 1000);
+}
