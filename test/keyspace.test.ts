@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { startShardis, type Proc } from './helpers/server.js';
+import { startShardis, waitFor, type Proc } from './helpers/server.js';
 
 describe.each([1, 4])('keyspace commands with %i shard(s)', (shards) => {
   let srv: Proc;
@@ -171,8 +171,10 @@ describe.each([1, 4])('keyspace commands with %i shard(s)', (shards) => {
   it('SWAPDB serves a client blocked on a key the swap brings in', async () => {
     const blocked = io();
     const db1 = io(1);
-    const pending = blocked.bzpopmin('swz', 10);
-    await new Promise((res) => setTimeout(res, 100));
+    const id = (await blocked.client('ID')) as number;
+    const pending = blocked.bzpopmin('swz', 0);
+    // the server has taken the BZPOPMIN (no timeout: however slow the machine, the swap wakes it)
+    await waitFor(async () => ((await r.client('LIST', 'ID', String(id))) as string).includes(' cmd=bzpopmin '), 'BZPOPMIN taken');
     await db1.zadd('swz', 1, 'm');
     expect(await r.swapdb(0, 1)).toBe('OK');
     expect(await pending).toEqual(['swz', 'm', '1']);
