@@ -70,7 +70,7 @@ describe.each([1, 4])('protocol handling with %i shard(s)', (shards) => {
     r.write(`*100\r\n`);
     const chunk = Buffer.concat([Buffer.from(`$${1024 * 1024 - 100}\r\n`), Buffer.alloc(1024 * 1024 - 100, 97), Buffer.from('\r\n')]);
     for (let i = 0; i < 3; i++) r.write(chunk);
-    await r.readUntilClose(10_000);
+    await r.readUntilClose();
     expect(r.closed).toBe(true);
     expect(await io.get('safe')).toBe('intact');
   });

@@ -55,8 +55,9 @@ export class RawClient {
     return this.head;
   }
 
+  /** Drop the first `n` bytes (callers made sure `head` holds them). */
   private consume(n: number): void {
-    this.head = this.buf.subarray(n);
+    this.head = this.head.subarray(n);
   }
 
   private wake(): void {
@@ -103,7 +104,8 @@ export class RawClient {
   /** Read exactly `n` bytes as latin1 text. */
   async readBytes(n: number, ms = 5000): Promise<string> {
     await this.need(() => this.length >= n, ms);
-    const s = this.buf.subarray(0, n).toString('latin1');
+    if (this.head.length < n) void this.buf;
+    const s = this.head.subarray(0, n).toString('latin1');
     this.consume(n);
     return s;
   }
@@ -113,13 +115,15 @@ export class RawClient {
     let end = -1;
     let atLeast = 1; // no reply can be complete before this many bytes are buffered
     await this.need(() => {
+      // a reply already whole in `head` needs no joining (reading a backlog of replies stays linear)
+      if (this.head.length > 0 && (end = replyEnd(this.head, 0)) >= 0) return true;
       if (this.length < atLeast) return false;
       const b = this.buf;
       end = replyEnd(b, 0);
       if (end < 0) atLeast = Math.max(b.length + 1, bulkNeed(b));
       return end >= 0;
     }, ms);
-    const s = this.buf.subarray(0, end).toString('latin1');
+    const s = this.head.subarray(0, end).toString('latin1');
     this.consume(end);
     return s;
   }
