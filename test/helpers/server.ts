@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
-import { CEILING_MS, waitFor as waitUntil, type WaitOptions } from './wait.js';
+import { CEILING_MS, waitFor as waitUntil, type Truthy, type WaitOptions } from './wait.js';
 
-export { CEILING_MS, sleep, within, type WaitOptions } from './wait.js';
+export { CEILING_MS, sleep, within, type Truthy, type WaitOptions } from './wait.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MAIN = path.join(ROOT, 'dist/main.js');
@@ -176,7 +176,7 @@ export async function startRedis(args: string[] = [], cwd?: string, fixedPort?: 
  * (see ./wait.ts) or the older waitFor(fn, what, ms, every). Either way `ms` is only a hang ceiling: it
  * is raised to the suite's CEILING_MS, so no wait fails because the machine is busy.
  */
-export async function waitFor<T>(fn: () => Promise<T> | T, what: string | WaitOptions, ms?: number, every = 50): Promise<T> {
+export async function waitFor<T>(fn: () => Promise<T> | T, what: string | WaitOptions, ms?: number, every = 50): Promise<Truthy<T>> {
   if (typeof what !== 'string') return waitUntil(fn, what);
   return waitUntil(fn, { what, ceilingMs: ms, everyMs: every });
 }

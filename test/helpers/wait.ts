@@ -27,20 +27,23 @@ export interface WaitOptions {
   everyMs?: number;
 }
 
+/** What a predicate's value is once truthy. */
+export type Truthy<T> = Exclude<T, null | undefined | false | 0 | ''>;
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Poll `predicate` until it returns a truthy value, and return that value. A predicate that throws
  * counts as "not yet" (its last error is in the failure message).
  */
-export async function waitFor<T>(predicate: () => Promise<T> | T, opts: WaitOptions): Promise<T> {
+export async function waitFor<T>(predicate: () => Promise<T> | T, opts: WaitOptions): Promise<Truthy<T>> {
   const end = Date.now() + ceiling(opts.ceilingMs);
   const every = opts.everyMs ?? 20;
   let last: unknown;
   for (;;) {
     try {
       const v = await predicate();
-      if (v) return v;
+      if (v) return v as Truthy<T>;
     } catch (e) {
       last = e;
     }
