@@ -74,6 +74,17 @@ describe.each([1, 4])('keyspace commands with %i shard(s)', (shards) => {
     expect(await db2.randomkey()).toBe(null);
   });
 
+  it('RANDOMKEY picks every key about equally often, also with several shards', async () => {
+    await r.flushall();
+    const keys = await fill(r, 'rk:', 500);
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) seen.add((await r.randomkey())!);
+    for (const k of seen) expect(keys).toContain(k);
+    // uniform picks: 200 draws from 500 keys give ~165 distinct keys (sd ~6); the walk from a random
+    // slot to the next filled one gave ~50 with 4 shards (the first keys after other shards' slots)
+    expect(seen.size).toBeGreaterThan(120);
+  });
+
   it('SCAN returns every key, honours COUNT across shards, MATCH and TYPE', async () => {
     // a small keyspace spread over every shard comes back whole from one call, as in Redis
     const few = await fill(r, 'few:', 8);
