@@ -48,11 +48,24 @@ function track(proc) {
 }
 
 let watchdog = null;
+let vitest = null;
+let loadDir = null;
 
 function killAll() {
   stopping = true;
-  for (const p of children) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  for (const p of children) {
+    if (p.exitCode !== null || p.signalCode !== null) continue;
+    // vitest runs in a process group of its own: its workers and the servers they started go too
+    if (p === vitest) {
+      try {
+        process.kill(-p.pid, 'SIGKILL');
+      } catch {
+        p.kill('SIGKILL');
+      }
+    } else p.kill('SIGKILL');
+  }
   if (watchdog && watchdog.exitCode === null) watchdog.kill('SIGKILL'); // its server is gone already
+  if (loadDir) fs.rmSync(loadDir, { recursive: true, force: true });
 }
 
 function need(bin) {
@@ -65,6 +78,7 @@ function need(bin) {
 async function startLoadServer() {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-stress-'));
+  loadDir = dir;
   const proc = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
@@ -124,10 +138,10 @@ async function main() {
   await new Promise((r) => setTimeout(r, 2000));
 
   const t0 = Date.now();
-  const vitest = track(spawn(path.join(ROOT, 'node_modules/.bin/vitest'), ['run', ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit' }));
+  vitest = track(spawn(path.join(ROOT, 'node_modules/.bin/vitest'), ['run', ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit', detached: true }));
   const hung = setTimeout(() => {
     log(`the suite is still running after ${MAX_MS / 60_000} min: killed as hung`);
-    vitest.kill('SIGKILL');
+    killAll();
   }, Math.max(60_000, MAX_MS - (t0 - started)));
   const code = await new Promise((resolve) => vitest.once('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
   clearTimeout(hung);
@@ -136,7 +150,6 @@ async function main() {
 
   killAll();
   await Promise.all(clients);
-  fs.rmSync(load.dir, { recursive: true, force: true });
   const loadRan = loadCommands !== null && loadCommands > 0;
   log(`suite ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${(suiteMs / 1000).toFixed(0)} s under load; ` + `the load server processed ${loadCommands ?? '?'} commands meanwhile (${os.cpus().length} cores, ${new Date().toISOString()})`);
   if (!loadRan) log('the background load did not run: this was not a stress run');
