@@ -8,6 +8,9 @@ import os from 'node:os';
 import { FRAME_NEED_MORE, RequestFramer } from '../dist/resp/framer.js';
 
 const PIPELINE = 256;
+// --smoke (the test suite): a few iterations, only to prove it runs. BENCH_RESULTS_DIR: where to write.
+const SMOKE = process.argv.includes('--smoke');
+const OUT = process.env.BENCH_RESULTS_DIR ?? 'bench-results';
 
 function pipeline(valueSize) {
   const v = 'x'.repeat(valueSize);
@@ -54,7 +57,11 @@ const rows = [];
 for (const size of [16, 512]) {
   const buf = pipeline(size);
   if (frameShardis(buf) !== PIPELINE || frameRedisParser(buf) !== PIPELINE) throw new Error('framing mismatch');
-  const bench = new Bench({ time: process.argv.includes('--quick') ? 50 : 1000, warmupTime: process.argv.includes('--quick') ? 20 : 200 });
+  const bench = new Bench(
+    SMOKE
+      ? { time: 1, iterations: 4, warmupTime: 0, warmupIterations: 1 }
+      : { time: process.argv.includes('--quick') ? 50 : 1000, warmupTime: process.argv.includes('--quick') ? 20 : 200 },
+  );
   bench.add(`shardis RequestFramer, ${size}B values`, () => frameShardis(buf));
   bench.add(`redis-parser, ${size}B values`, () => frameRedisParser(buf));
   await bench.run();
@@ -65,8 +72,8 @@ for (const size of [16, 512]) {
   rows.push({ value_size: size, pipeline: PIPELINE, shardis_req_per_s: Math.round(reqPerSec(ours)), redis_parser_req_per_s: Math.round(reqPerSec(theirs)), ratio: +(hz(ours) / hz(theirs)).toFixed(2) });
 }
 console.table(rows);
-fs.mkdirSync('bench-results', { recursive: true });
+fs.mkdirSync(OUT, { recursive: true });
 fs.writeFileSync(
-  'bench-results/framing.json',
+  `${OUT}/framing.json`,
   JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, rows, sink }, null, 2),
 );

@@ -10,9 +10,14 @@ import { RespWriter } from '../dist/resp/writer.js';
 import { createRingBuffer, RingConsumer, RingProducer } from '../dist/ipc/ring.js';
 import { Keyspace } from '../dist/shard/keyspace.js';
 
-// --quick (CI): short runs and 100k keys, only to prove the suite works
-const QUICK = process.argv.includes('--quick');
-const TIME = QUICK ? 50 : 500;
+// --quick: short runs and 100k keys; --smoke (the test suite): a few iterations on tiny data, only to
+// prove the suite runs and writes its JSON (figures meaningless). BENCH_RESULTS_DIR: where to write.
+const SMOKE = process.argv.includes('--smoke');
+const QUICK = SMOKE || process.argv.includes('--quick');
+const TIME = SMOKE ? 1 : QUICK ? 50 : 500;
+const OUT = process.env.BENCH_RESULTS_DIR ?? 'bench-results';
+/** tinybench options: `time` ms per task, or a handful of iterations under --smoke. */
+const opts = () => (SMOKE ? { time: TIME, iterations: 4, warmupTime: 0, warmupIterations: 1 } : { time: TIME });
 const results = [];
 function collect(bench, unitsPerOp = 1, unit = 'op') {
   for (const t of bench.tasks) {
@@ -27,7 +32,7 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
   const w = new RespWriter(64 * 1024);
   const v = 'x'.repeat(16);
   const big = 'y'.repeat(512);
-  const bench = new Bench({ time: TIME });
+  const bench = new Bench(opts());
   bench.add('RespWriter: 100 x bulk(16B)', () => {
     w.reset();
     for (let i = 0; i < 100; i++) w.bulk(v);
@@ -51,7 +56,7 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
 
 // ---- ring, same thread, batches of 1/16/128 records of 40 bytes
 {
-  const bench = new Bench({ time: TIME });
+  const bench = new Bench(opts());
   const payload = Buffer.alloc(40, 1);
   for (const batch of [1, 16, 128]) {
     const sab = createRingBuffer(1 << 20);
@@ -83,7 +88,7 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
   const ringUrl = new URL('../dist/ipc/ring.js', import.meta.url).href;
   for (const batch of [1, 16, 128]) {
     const sab = createRingBuffer(1 << 20);
-    const N = 2_000_000;
+    const N = SMOKE ? 20_000 : 2_000_000;
     const code = `
       const { workerData, parentPort } = require('node:worker_threads');
       import(workerData.ringUrl).then(({ RingProducer }) => {
@@ -121,11 +126,11 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
 {
   const ks = new Keyspace(16, { expired() {}, modified() {}, ready() {} });
   const db = ks.db(0);
-  const KEYS = QUICK ? 100_000 : 1_000_000;
+  const KEYS = SMOKE ? 1000 : QUICK ? 100_000 : 1_000_000;
   const names = Array.from({ length: KEYS }, (_, i) => `key:${i}`);
   for (const k of names) db.set(k, 'v'.repeat(16));
   let i = 0;
-  const bench = new Bench({ time: TIME });
+  const bench = new Bench(opts());
   bench.add(`keyspace GET (${KEYS / 1e6}M keys)`, () => {
     db.get(names[(i = (i + 7919) % KEYS)]);
   });
@@ -151,7 +156,7 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
   const list = ListValue.from(Array.from({ length: 100 }, (_, i) => `item-${i}`));
   const hash = HashValue.from(Array.from({ length: 50 }, (_, i) => [`f${i}`, `value-${i}`]));
   const mb = Buffer.alloc(1 << 20, 7);
-  const bench = new Bench({ time: TIME });
+  const bench = new Bench(opts());
   bench.add('RDB entry: string 16B x 1000', () => {
     w.reset();
     for (let i = 0; i < 1000; i++) rdb.writeEntry(w, 'key:123456', v16, -1);
@@ -173,6 +178,6 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
   collect(bench);
 }
 
-fs.mkdirSync('bench-results', { recursive: true });
-fs.writeFileSync('bench-results/micro.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, results }, null, 2));
+fs.mkdirSync(OUT, { recursive: true });
+fs.writeFileSync(`${OUT}/micro.json`, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, results }, null, 2));
 console.table(results);

@@ -12,15 +12,22 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
+// --smoke (the test suite): a few hundred requests from 2 clients, only to prove the suite runs and
+// writes well-formed results (figures meaningless). BENCH_RESULTS_DIR: where to write.
+const SMOKE = args.includes('--smoke');
+const QUICK = SMOKE || args.includes('--quick');
+export const RESULTS = process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench-results');
 const roundsArg = args.indexOf('--rounds');
 const ROUNDS = roundsArg >= 0 ? Number(args[roundsArg + 1]) : QUICK ? 1 : 3;
 const testsArg = args.indexOf('--tests');
 const TESTS = testsArg >= 0 ? args[testsArg + 1].split(',') : ['set', 'get', 'incr', 'lpush', 'lrange_100', 'mset'];
 const PIPELINES = [1, 16];
 const SIZES = QUICK ? [16] : [16, 512];
-const CLIENTS = 50;
-const N = QUICK ? 20_000 : 200_000;
+const CLIENTS = SMOKE ? 2 : 50;
+const N = SMOKE ? 500 : QUICK ? 20_000 : 200_000;
+// redis-benchmark reports "inf" requests per second for a run shorter than its 1 ms clock: pipelined
+// smoke runs get enough requests to take longer than that on any machine
+const requests = (pipeline) => (SMOKE && pipeline > 1 ? 20_000 : N);
 const DEFAULT_SHARDS = Math.max(1, os.cpus().length - 1);
 
 export function freePort() {
@@ -46,9 +53,11 @@ export async function startServer(kind, shards, extra = []) {
   const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   proc.stdout.resume();
   proc.stderr.resume();
-  for (let i = 0; i < 200; i++) {
+  // as long as a busy machine takes (two minutes: a hang, not a slow start)
+  for (const end = Date.now() + 120_000; Date.now() < end; ) {
     const r = spawnSync('redis-cli', ['-p', String(port), 'PING'], { encoding: 'utf8' });
     if (r.stdout.trim() === 'PONG') return { kind, shards, port, proc };
+    if (proc.exitCode !== null) break;
     await new Promise((res) => setTimeout(res, 50));
   }
   proc.kill('SIGKILL');
@@ -122,7 +131,7 @@ async function main() {
       try {
         for (const pipeline of PIPELINES) {
           for (const dataSize of SIZES) {
-            const res = benchmark(s.port, { tests: TESTS, pipeline, clients: CLIENTS, dataSize, n: N });
+            const res = benchmark(s.port, { tests: TESTS, pipeline, clients: CLIENTS, dataSize, n: requests(pipeline) });
             for (const [test, v] of Object.entries(res)) {
               const key = JSON.stringify([cfg.kind, cfg.shards, test, pipeline, dataSize]);
               const e = samples.get(key) ?? { rps: [], p50: [] };
@@ -150,11 +159,11 @@ async function main() {
       return { test: r.test, P: r.pipeline, size: r.data_size, shards: r.shards, shardis_rps: r.rps, redis_rps: ref?.rps, ratio: ref ? +(r.rps / ref.rps).toFixed(2) : null, shardis_p50: r.p50_ms, redis_p50: ref?.p50_ms };
     });
   console.table(table);
-  fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
+  fs.mkdirSync(RESULTS, { recursive: true });
   const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, redis: spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim(), rounds: ROUNDS, quick: QUICK, n: N };
-  fs.writeFileSync(path.join(ROOT, 'bench-results/native.json'), JSON.stringify({ meta, rows }, null, 2));
-  fs.writeFileSync(path.join(ROOT, 'bench-results/native.svg'), svgChart(rows));
-  console.log(`wrote bench-results/native.json and native.svg (${JSON.stringify(meta)})`);
+  fs.writeFileSync(path.join(RESULTS, 'native.json'), JSON.stringify({ meta, rows }, null, 2));
+  fs.writeFileSync(path.join(RESULTS, 'native.svg'), svgChart(rows));
+  console.log(`wrote ${RESULTS}/native.json and native.svg (${JSON.stringify(meta)})`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,41 +1,65 @@
 /*
- * The benchmark suites work (CI runs their --quick variants; nothing here times anything): each one
- * runs to completion and writes its JSON with the rows the README and docs/benchmarks.md describe.
- * Needs redis-server, redis-cli and redis-benchmark (required with CI=true).
+ * The benchmark suites work: each runs to completion with --smoke (tiny data, a few iterations) and
+ * writes well-formed results: the JSON rows and fields the README and docs/benchmarks.md describe, SVG
+ * charts, the printed summary lines. Nothing here looks at a figure beyond "it is a number": these are
+ * smoke tests of the scripts, not benchmarks (they write to a temporary BENCH_RESULTS_DIR, never over
+ * real results). Needs redis-server, redis-cli and redis-benchmark (required with CI=true).
  */
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { ROOT, haveBinaries } from './helpers/server.js';
+import { CEILING_MS, ROOT, haveBinaries } from './helpers/server.js';
 
 // the suites drive redis-benchmark against redis-server: without the Debian binaries they cannot run;
 // binary() makes that a failure under CI=true and a loud SKIPPING warning elsewhere
 const HAVE = haveBinaries('redis-server', 'redis-cli', 'redis-benchmark');
 
+const OUT = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-bench-smoke-'));
+
 function run(script: string, args: string[]): string {
-  const r = spawnSync(process.execPath, [path.join(ROOT, script), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-  if (r.status !== 0) throw new Error(`${script} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  const r = spawnSync(process.execPath, [path.join(ROOT, script), '--smoke', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, BENCH_RESULTS_DIR: OUT },
+    timeout: 2 * CEILING_MS, // a hang, not a slow machine
+  });
+  if (r.status !== 0) throw new Error(`${script} exited ${r.status} ${r.signal ?? ''}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
 function json(name: string): Record<string, unknown> {
-  return JSON.parse(fs.readFileSync(path.join(ROOT, 'bench-results', name), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(fs.readFileSync(path.join(OUT, name), 'utf8')) as Record<string, unknown>;
 }
 
-describe('benchmark suites (--quick)', () => {
-  it('bench/: micro benchmarks and framing', () => {
-    run('bench/micro.bench.mjs', ['--quick']);
-    const names = (json('micro.json').results as { name: string }[]).map((r) => r.name);
-    for (const n of ['RespWriter: 100 x bulk(16B)', 'ring cross-thread batch 128', 'RDB entry: string 16B x 1000', 'CRC64 of 1 MB']) expect(names).toContain(n);
+/** A figure is well formed: a finite, non-negative number. */
+function figure(v: unknown, what: string): void {
+  expect(typeof v, what).toBe('number');
+  expect(Number.isFinite(v) && (v as number) >= 0, `${what} = ${String(v)}`).toBe(true);
+}
+
+describe('benchmark suites (--smoke)', () => {
+  afterAll(() => fs.rmSync(OUT, { recursive: true, force: true }));
+
+  it('bench/: micro benchmarks and framing write their JSON', () => {
+    run('bench/micro.bench.mjs', []);
+    const micro = json('micro.json');
+    expect(typeof micro.date).toBe('string');
+    const results = micro.results as { name: string; ops_per_s?: number; record_per_s?: number }[];
+    const names = results.map((r) => r.name);
+    for (const n of ['RespWriter: 100 x bulk(16B)', 'ring same-thread batch 16', 'ring cross-thread batch 128', 'RDB entry: string 16B x 1000', 'CRC64 of 1 MB']) expect(names).toContain(n);
     expect(names.some((n) => n.startsWith('keyspace GET'))).toBe(true);
-    run('bench/framing.bench.mjs', ['--quick']);
-    expect(fs.existsSync(path.join(ROOT, 'bench-results/framing.json'))).toBe(true);
-  }, 120_000);
+    for (const r of results) figure(r.ops_per_s ?? r.record_per_s, r.name);
+    run('bench/framing.bench.mjs', []);
+    const rows = json('framing.json').rows as Record<string, unknown>[];
+    expect(rows.map((r) => r.value_size)).toEqual([16, 512]);
+    for (const r of rows) for (const f of ['shardis_req_per_s', 'redis_parser_req_per_s', 'ratio']) figure(r[f], `framing ${String(r.value_size)} ${f}`);
+  });
 
   it.skipIf(!HAVE)('native-bench/run.mjs: redis-benchmark side by side', () => {
-    const out = run('native-bench/run.mjs', ['--quick', '--tests', 'set,get', '--rounds', '1']);
+    const out = run('native-bench/run.mjs', ['--tests', 'set,get', '--rounds', '1']);
     expect(out).toContain('ratio');
     const rows = json('native.json').rows as { server: string; test: string; pipeline: number; rps: number; p50_ms: number }[];
     for (const server of ['shardis', 'redis-server']) {
@@ -43,30 +67,32 @@ describe('benchmark suites (--quick)', () => {
         for (const pipeline of [1, 16]) {
           const row = rows.find((r) => r.server === server && r.test === test && r.pipeline === pipeline);
           expect(row, `${server} ${test} P${pipeline}`).toBeDefined();
-          expect(row!.rps).toBeGreaterThan(0);
+          figure(row!.rps, `${server} ${test} P${pipeline} rps`);
+          figure(row!.p50_ms, `${server} ${test} P${pipeline} p50`);
         }
       }
     }
-    expect(fs.readFileSync(path.join(ROOT, 'bench-results/native.svg'), 'utf8')).toContain('<svg');
-  }, 120_000);
+    expect(fs.readFileSync(path.join(OUT, 'native.svg'), 'utf8')).toMatch(/^<svg [^]*<\/svg>\n$/);
+  });
 
   it.skipIf(!HAVE)('native-bench/replicas.mjs: the replica-count comparison', () => {
-    run('native-bench/replicas.mjs', ['--quick', '--replicas', '0,1']);
+    run('native-bench/replicas.mjs', ['--replicas', '0,1']);
     const rows = json('replicas.json').rows as Record<string, number | string | null>[];
     for (const server of ['shardis', 'redis-server']) {
       for (const k of [0, 1]) {
         const row = rows.find((r) => r.server === server && r.replicas === k)!;
         expect(row, `${server} k=${k}`).toBeDefined();
-        for (const f of ['write_rps', 'read_rps', 'lag_ms_p99', 'converge_ms', 'cpu_ms_per_mop_master']) expect(typeof row[f], f).toBe('number');
-        if (k === 1) expect(typeof row.cpu_ms_per_mop_replica).toBe('number');
+        for (const f of ['write_rps', 'read_rps', 'lag_ms_p99', 'converge_ms', 'cpu_ms_per_mop_master']) figure(row[f], `${server} k=${k} ${f}`);
+        if (k === 1) figure(row.cpu_ms_per_mop_replica, `${server} k=1 cpu_ms_per_mop_replica`);
+        else expect(row.cpu_ms_per_mop_replica).toBeNull();
       }
     }
-    expect(fs.readFileSync(path.join(ROOT, 'bench-results/replicas.svg'), 'utf8')).toContain('<svg');
+    expect(fs.readFileSync(path.join(OUT, 'replicas.svg'), 'utf8')).toMatch(/^<svg [^]*<\/svg>\n$/);
     // one HTML file with both charts and the table
-    const html = fs.readFileSync(path.join(ROOT, 'bench-results/replicas.html'), 'utf8');
+    const html = fs.readFileSync(path.join(OUT, 'replicas.html'), 'utf8');
     expect(html.match(/<svg /g)?.length).toBe(2);
     expect(html).toContain('<td>redis-server</td>');
-  }, 240_000);
+  });
 
   it('native-bench/report.mjs: the HTML report holds the charts, the tables (escaped) and the metadata', async () => {
     const { htmlReport, lineSvg } = (await import('../native-bench/report.mjs')) as {
@@ -92,13 +118,15 @@ describe('benchmark suites (--quick)', () => {
   });
 
   it.skipIf(!HAVE)('native-bench/memory.mjs and sync-stall.mjs', () => {
-    const out = run('native-bench/memory.mjs', ['--quick']);
-    expect(out).toContain('shardis / redis-server resident memory');
+    const out = run('native-bench/memory.mjs', ['--keys', '2000']);
+    expect(out).toMatch(/shardis \/ redis-server resident memory: [\d.]+ \(with optimize-for-size yes: [\d.]+\)/);
     const m = json('memory.json');
-    expect(typeof m.ratio).toBe('number');
-    expect(typeof m.ratio_optimize_for_size).toBe('number');
-    expect(m.rows.map((r: { server: string; optimize_for_size: boolean }) => [r.server, r.optimize_for_size])).toEqual([['redis-server', false], ['shardis', false], ['shardis', true]]);
-    const s = run('native-bench/sync-stall.mjs', ['--keys', '20000', '--rounds', '1']);
+    figure(m.ratio, 'ratio');
+    figure(m.ratio_optimize_for_size, 'ratio_optimize_for_size');
+    const rows = m.rows as { server: string; optimize_for_size: boolean; keys: number }[];
+    expect(rows.map((r) => [r.server, r.optimize_for_size, r.keys])).toEqual([['redis-server', false, 2000], ['shardis', false, 2000], ['shardis', true, 2000]]);
+    const s = run('native-bench/sync-stall.mjs', ['--keys', '2000', '--rounds', '1']);
     expect(s).toMatch(/worst write round trip during a full sync: shardis [\d.]+ ms, redis-server [\d.]+ ms/);
-  }, 240_000);
+    expect(s).toMatch(/full sync duration \(mean\): shardis [\d.]+ s, redis-server [\d.]+ s/);
+  });
 });

@@ -12,6 +12,15 @@ async function blockedCount(io: Redis): Promise<number> {
   return Number(/blocked_clients:(\d+)/.exec(await io.info('clients'))![1]);
 }
 
+/**
+ * Wait until the server has taken client `id`'s blocking command `cmd` (CLIENT LIST shows it as the
+ * client's command; blocked_clients does not count a wait on keys of several shards). The commands
+ * wait without a timeout, so a push sent after this wakes them however slow the machine is.
+ */
+async function commandTaken(io: Redis, id: number, cmd: string): Promise<void> {
+  await waitFor(async () => ((await io.client('LIST', 'ID', String(id))) as string).includes(` cmd=${cmd} `), `client ${id} blocked in ${cmd}`);
+}
+
 describe.each([1, 4])('blocking commands with %i shard(s)', (shards) => {
   let srv: Proc;
   let io: Redis;
@@ -73,9 +82,9 @@ describe.each([1, 4])('blocking commands with %i shard(s)', (shards) => {
 
   it('BLPOP on keys that live on different shards is woken by a push to any of them', async () => {
     const w = new Redis({ port: srv.port });
-    const p = w.blpop('multi:a', 'multi:b', 'multi:c', 'multi:d', 5);
-    await waitFor(async () => (await blockedCount(io)) >= 1 || shards > 1, 'blocked');
-    await new Promise((r) => setTimeout(r, 50));
+    const id = (await w.client('ID')) as number;
+    const p = w.blpop('multi:a', 'multi:b', 'multi:c', 'multi:d', 0);
+    await commandTaken(io, id, 'blpop');
     await io.rpush('multi:c', 'hello');
     expect(await p).toEqual(['multi:c', 'hello']);
     w.disconnect();
@@ -83,20 +92,22 @@ describe.each([1, 4])('blocking commands with %i shard(s)', (shards) => {
 
   it('BLMOVE waits for the source and moves atomically; BRPOPLPUSH likewise', async () => {
     const w = new Redis({ port: srv.port });
-    const p = w.blmove('bm:src', 'bm:dst', 'RIGHT', 'LEFT', 5);
-    await new Promise((r) => setTimeout(r, 50));
+    const id = (await w.client('ID')) as number;
+    const p = w.blmove('bm:src', 'bm:dst', 'RIGHT', 'LEFT', 0);
+    await commandTaken(io, id, 'blmove');
     await io.rpush('bm:src', '1', '2');
     expect(await p).toBe('2');
     expect(await io.lrange('bm:dst', 0, -1)).toEqual(['2']);
-    expect(await w.brpoplpush('bm:src', 'bm:dst', 1)).toBe('1');
+    expect(await w.brpoplpush('bm:src', 'bm:dst', 0)).toBe('1'); // the source holds '1': no wait
     expect(await io.lrange('bm:dst', 0, -1)).toEqual(['1', '2']);
     w.disconnect();
   });
 
   it('BLMPOP with COUNT', async () => {
     const w = new Redis({ port: srv.port });
-    const p = w.call('BLMPOP', '5', '2', 'mp:a', 'mp:b', 'RIGHT', 'COUNT', '2');
-    await new Promise((r) => setTimeout(r, 50));
+    const id = (await w.client('ID')) as number;
+    const p = w.call('BLMPOP', '0', '2', 'mp:a', 'mp:b', 'RIGHT', 'COUNT', '2');
+    await commandTaken(io, id, 'blmpop');
     await io.rpush('mp:b', 'x', 'y', 'z');
     expect(await p).toEqual(['mp:b', ['z', 'y']]);
     w.disconnect();

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { startShardis, waitFor, type Proc } from './helpers/server.js';
+import { stopwatch, ttlSeconds } from './helpers/wait.js';
 
 describe.each([1, 4])('expiry with %i shard(s)', (shards) => {
   let srv: Proc;
@@ -36,24 +37,33 @@ describe.each([1, 4])('expiry with %i shard(s)', (shards) => {
     await pipe.exec();
     // (no count right after loading: on a loaded machine the cycle may already have started)
     // DBSIZE counts keys without touching them: only the active cycle brings it down
-    await waitFor(async () => (await io.dbsize()) === 50, 'active expiry of 500 keys', 20_000, 100);
+    await waitFor(async () => (await io.dbsize()) === 50, { what: 'active expiry of 500 keys', everyMs: 100 });
     expect(await io.info('keyspace')).toMatch(/db0:keys=50,expires=0,/);
     expect(Number(/expired_keys:(\d+)/.exec(await io.info('stats'))![1])).toBeGreaterThanOrEqual(500);
   });
 
   it('TTL/PTTL report milliseconds precision; PERSIST and SET drop the TTL; KEEPTTL keeps it', async () => {
+    // bounds from a stopwatch started before each write: they hold however long the round trips take
+    let sw = stopwatch();
     await io.set('t', 'v', 'PX', 100_000);
     const pttl = await io.pttl('t');
-    expect(pttl).toBeGreaterThan(90_000);
+    expect(pttl).toBeGreaterThanOrEqual(100_000 - sw.elapsed());
     expect(pttl).toBeLessThanOrEqual(100_000);
-    expect(await io.ttl('t')).toBe(100);
+    expect(await io.ttl('t')).toBeGreaterThanOrEqual(ttlSeconds(100_000 - sw.elapsed()));
+    expect(await io.ttl('t')).toBeLessThanOrEqual(100);
+    sw = stopwatch();
+    const before = await io.pttl('t');
     await io.set('t', 'v2', 'KEEPTTL');
-    expect(await io.pttl('t')).toBeGreaterThan(90_000);
+    const kept = await io.pttl('t');
+    expect(kept).toBeLessThanOrEqual(before);
+    expect(kept).toBeGreaterThanOrEqual(before - sw.elapsed());
     await io.set('t', 'v3');
     expect(await io.pttl('t')).toBe(-1);
     expect(await io.pttl('nokey')).toBe(-2);
-    await io.set('t', 'v', 'EXAT', Math.floor(Date.now() / 1000) + 1000);
-    expect(await io.ttl('t')).toBeGreaterThan(990);
+    const at = Math.floor(Date.now() / 1000) + 1000;
+    await io.set('t', 'v', 'EXAT', at);
+    expect(await io.ttl('t')).toBeGreaterThanOrEqual(ttlSeconds(at * 1000 - Date.now()));
+    expect(await io.ttl('t')).toBeLessThanOrEqual(1000);
     await io.set('t2', 'v', 'PXAT', Date.now() - 1);
     expect(await io.get('t2')).toBeNull();
   });

@@ -5,12 +5,12 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { haveBinaries, startShardis, type Proc } from './helpers/server.js';
+import { CEILING_MS, haveBinaries, startShardis, type Proc } from './helpers/server.js';
 
 const HAVE = haveBinaries('redis-cli', 'redis-benchmark');
 
 function cli(port: number, args: string[], input?: string): { out: string; code: number | null } {
-  const r = spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', input, timeout: 60_000 });
+  const r = spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', input, timeout: CEILING_MS });
   return { out: r.stdout + r.stderr, code: r.status };
 }
 
@@ -48,7 +48,7 @@ describe.skipIf(!HAVE).each([1, 4])('redis-cli and redis-benchmark with %i shard
   });
 
   it('redis-benchmark default test set runs with no errors', () => {
-    const r = spawnSync('redis-benchmark', ['-p', String(srv.port), '-q', '-n', '2000', '-c', '20'], { encoding: 'utf8', timeout: 240_000 });
+    const r = spawnSync('redis-benchmark', ['-p', String(srv.port), '-q', '-n', '2000', '-c', '20'], { encoding: 'utf8', timeout: CEILING_MS });
     const out = (r.stdout + r.stderr).replace(/\r[^\n]*\r/g, '\n');
     expect(r.status).toBe(0);
     expect(out).not.toMatch(/ERR|error|Error/);
@@ -58,7 +58,7 @@ describe.skipIf(!HAVE).each([1, 4])('redis-cli and redis-benchmark with %i shard
   });
 
   it('redis-benchmark with pipelines of 16', () => {
-    const r = spawnSync('redis-benchmark', ['-p', String(srv.port), '-q', '-n', '20000', '-P', '16', '-t', 'set,get,incr,mset', '-r', '1000'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('redis-benchmark', ['-p', String(srv.port), '-q', '-n', '20000', '-P', '16', '-t', 'set,get,incr,mset', '-r', '1000'], { encoding: 'utf8', timeout: CEILING_MS });
     expect(r.status).toBe(0);
     expect(r.stdout + r.stderr).not.toMatch(/ERR|error/);
     expect(cli(srv.port, ['DBSIZE']).out).not.toBe('0\n');

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { startShardis, type Proc } from './helpers/server.js';
+import { startShardis, waitFor, type Proc } from './helpers/server.js';
 
 describe.each([1, 4])('keyspace commands with %i shard(s)', (shards) => {
   let srv: Proc;
@@ -72,6 +72,17 @@ describe.each([1, 4])('keyspace commands with %i shard(s)', (shards) => {
     const db2 = io(2);
     expect(await db2.dbsize()).toBe(0);
     expect(await db2.randomkey()).toBe(null);
+  });
+
+  it('RANDOMKEY picks every key about equally often, also with several shards', async () => {
+    await r.flushall();
+    const keys = await fill(r, 'rk:', 500);
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) seen.add((await r.randomkey())!);
+    for (const k of seen) expect(keys).toContain(k);
+    // uniform picks: 200 draws from 500 keys give ~165 distinct keys (sd ~6); the walk from a random
+    // slot to the next filled one gave ~50 with 4 shards (the first keys after other shards' slots)
+    expect(seen.size).toBeGreaterThan(120);
   });
 
   it('SCAN returns every key, honours COUNT across shards, MATCH and TYPE', async () => {
@@ -171,8 +182,10 @@ describe.each([1, 4])('keyspace commands with %i shard(s)', (shards) => {
   it('SWAPDB serves a client blocked on a key the swap brings in', async () => {
     const blocked = io();
     const db1 = io(1);
-    const pending = blocked.bzpopmin('swz', 10);
-    await new Promise((res) => setTimeout(res, 100));
+    const id = (await blocked.client('ID')) as number;
+    const pending = blocked.bzpopmin('swz', 0);
+    // the server has taken the BZPOPMIN (no timeout: however slow the machine, the swap wakes it)
+    await waitFor(async () => ((await r.client('LIST', 'ID', String(id))) as string).includes(' cmd=bzpopmin '), 'BZPOPMIN taken');
     await db1.zadd('swz', 1, 'm');
     expect(await r.swapdb(0, 1)).toBe('OK');
     expect(await pending).toEqual(['swz', 'm', '1']);

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MAIN, freePort, startShardis, waitFor } from './helpers/server.js';
+import { CEILING_MS, MAIN, freePort, startShardis, waitFor } from './helpers/server.js';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { RawClient } from './helpers/raw.js';
@@ -41,7 +41,7 @@ describe('command line and config file', () => {
     // a client over the query buffer limit is closed with a warning
     const r = await RawClient.connect(port);
     r.write(`*2\r\n$3\r\nGET\r\n$${2 * 1024 * 1024}\r\n` + 'x'.repeat(1024 * 1024 + 10));
-    await r.readUntilClose(10_000);
+    await r.readUntilClose();
     await waitFor(() => out.includes('max query buffer'), 'warning logged');
     c.disconnect();
     proc.kill('SIGTERM');
@@ -51,7 +51,7 @@ describe('command line and config file', () => {
   });
 
   it('an unknown option is a clear startup error with a non-zero exit', () => {
-    const r = spawnSync(process.execPath, [MAIN, '--port', '0', '--no-such-option', 'x'], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, [MAIN, '--port', '0', '--no-such-option', 'x'], { encoding: 'utf8', timeout: CEILING_MS });
     expect(r.status).not.toBe(0);
     expect(r.stderr + r.stdout).toContain('FATAL CONFIG FILE ERROR');
     expect(r.stderr + r.stdout).toContain("Bad directive or wrong number of arguments");
@@ -59,7 +59,7 @@ describe('command line and config file', () => {
   });
 
   it('a bad value is refused at startup', () => {
-    const r = spawnSync(process.execPath, [MAIN, '--port', '0', '--maxclients', 'lots'], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, [MAIN, '--port', '0', '--maxclients', 'lots'], { encoding: 'utf8', timeout: CEILING_MS });
     expect(r.status).not.toBe(0);
     expect(r.stderr + r.stdout).toContain('FATAL CONFIG FILE ERROR');
   });

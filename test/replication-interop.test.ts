@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { CEILING_MS, haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { contents, differences, info, waitInSync } from './helpers/replication.js';
 
 const HAVE = haveBinaries('redis-server');
@@ -144,9 +144,9 @@ describe.skipIf(!haveBinaries('redis-cli', 'redis-check-rdb'))('redis-cli --rdb'
     const m = client(mp);
     await fill(m, 'rdb');
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-rdb-')), 'dump.rdb');
-    const dl = spawnSync('redis-cli', ['-p', String(mp.port), '--rdb', file], { encoding: 'utf8', timeout: 30_000 });
+    const dl = spawnSync('redis-cli', ['-p', String(mp.port), '--rdb', file], { encoding: 'utf8', timeout: CEILING_MS });
     expect(dl.stderr + dl.stdout).toContain('Transfer finished with success');
-    const check = spawnSync('redis-check-rdb', [file], { encoding: 'utf8', timeout: 30_000 });
+    const check = spawnSync('redis-check-rdb', [file], { encoding: 'utf8', timeout: CEILING_MS });
     const out = check.stdout + check.stderr;
     expect(out).toContain('Checksum OK');
     expect(out).toContain('RDB looks OK');

@@ -10,9 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
 import { RawClient } from './helpers/raw.js';
-import { startShardis, waitFor, type Proc } from './helpers/server.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep, startShardis, waitFor, type Proc } from './helpers/server.js';
 
 describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
   let srv: Proc;
@@ -37,6 +35,24 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
     const out: string[] = [];
     for (let i = 0; i < cmds.length; i++) out.push(await r.readRaw());
     return out;
+  }
+
+  /**
+   * SET `key` with a short TTL through `setter` and WATCH it on `r`, so that the WATCH certainly ran
+   * while the key was alive: the key cannot expire before (time SET was sent) + ttl, so a WATCH
+   * answered before then qualifies; otherwise (a stalled machine) try again with a longer TTL.
+   * Resolves with a time by which the key has certainly expired.
+   */
+  async function watchBeforeExpiry(r: RawClient, setter: Redis, key: string): Promise<number> {
+    for (let ttl = 600; ; ttl *= 4) {
+      const sent = Date.now();
+      await setter.set(key, '1', 'PX', ttl);
+      const setReplied = Date.now();
+      expect(await run(r, ['WATCH', key])).toEqual(['+OK\r\n']);
+      if (Date.now() < sent + ttl) return setReplied + ttl + 1;
+      expect(await run(r, ['UNWATCH'])).toEqual(['+OK\r\n']);
+      if (ttl > 600_000) throw new Error(`could not WATCH ${key} within its TTL`);
+    }
   }
 
   beforeAll(async () => {
@@ -199,15 +215,14 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
     await run(r, ['WATCH', 'we:a']);
     await other.getex('we:a', 'EX', 100);
     expect(await run(r, ['MULTI'], ['PING'], ['EXEC'])).toEqual(['+OK\r\n', '+QUEUED\r\n', '*-1\r\n']);
-    // expires between WATCH and EXEC
-    await other.set('we:b', '1', 'PX', 1000);
-    await run(r, ['WATCH', 'we:b']);
-    await sleep(1100);
+    // expires between WATCH and EXEC (nobody touches it: EXEC finds it expired)
+    const expiresBy = await watchBeforeExpiry(r, other, 'we:b');
+    await sleep(expiresBy - Date.now());
     expect(await run(r, ['MULTI'], ['INCR', 'we:b'], ['EXEC'])).toEqual(['+OK\r\n', '+QUEUED\r\n', '*-1\r\n']);
     // removed by the active expiry cycle (DBSIZE counts stored keys: only active expiry lowers it)
     const db7 = io(7);
-    await db7.set('we:c', '1', 'PX', 600);
-    await run(r, ['SELECT', '7'], ['WATCH', 'we:c']);
+    await run(r, ['SELECT', '7']);
+    await watchBeforeExpiry(r, db7, 'we:c');
     await waitFor(async () => (await db7.dbsize()) === 0, 'we:c actively expired');
     expect(await run(r, ['MULTI'], ['PING'], ['EXEC'], ['SELECT', '0'])).toEqual(['+OK\r\n', '+QUEUED\r\n', '*-1\r\n', '+OK\r\n']);
     // already expired when watched: its removal is no change
@@ -350,7 +365,10 @@ describe('cross-shard transactions are all-or-nothing for every observer', () =>
       const noise = (async () => {
         for (let i = 0; i < 300 && !stop; i++) await counter.incr(keys[i % keys.length]!.replace('atom', 'noise'));
       })();
-      for (let i = 1; i <= 200; i++) {
+      // 200 transactions, and more until the readers have read 20 times (however the machine schedules them)
+      let i = 0;
+      while (i < 200 || reads <= 20) {
+        i++;
         // single-shard commands and a cross-shard MSET in between (steps that cannot go out at once)
         const m = writer.multi();
         m.set(keys[0]!, String(i));
@@ -363,7 +381,7 @@ describe('cross-shard transactions are all-or-nothing for every observer', () =>
       await Promise.all([...readLoops, noise]);
       expect(reads).toBeGreaterThan(20);
       expect(torn).toBe(0);
-      expect(new Set(await writer.mget(...keys))).toEqual(new Set(['200']));
+      expect(new Set(await writer.mget(...keys))).toEqual(new Set([String(i)]));
     } finally {
       writer.disconnect();
       counter.disconnect();

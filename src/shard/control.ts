@@ -13,6 +13,7 @@ import { SLOTS } from '../router/slot.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 import { decodeValue } from '../replication/rdb.js';
 import type { Shard } from './shard.js';
+import type { SlotTable } from './slot-table.js';
 import { NULL_ARRAY } from './shard.js';
 import { typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
@@ -199,24 +200,33 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       c.w.nullBulk();
       return;
     }
-    // pick a random non-empty slot weighted by trying random slots, then fall back to a linear walk
-    for (let tries = 0; tries < 100; tries++) {
-      const start = Math.floor(Math.random() * SLOTS);
-      for (let i = 0; i < SLOTS; i++) {
-        const m = db.slots[(start + i) & (SLOTS - 1)];
-        if (!m) continue;
-        let idx = Math.floor(Math.random() * m.size);
-        for (const k of m.keys()) {
-          if (idx-- === 0) {
-            if (db.isExpired(k) && tries < 99) break;
-            c.w.bulk(k);
-            return;
-          }
-        }
-        break;
-      }
+    // every key equally likely: a random non-empty slot, kept with probability size / largest size
+    // (rejection sampling), then a random key of it. (Walking from a random slot to the next non-empty
+    // one favoured keys after long runs of empty slots: with several shards, the slots of the others.)
+    const filled: SlotTable[] = [];
+    let largest = 0;
+    for (let s = 0; s < SLOTS; s++) {
+      const m = db.slots[s];
+      if (!m || m.size === 0) continue;
+      filled.push(m);
+      if (m.size > largest) largest = m.size;
     }
-    c.w.nullBulk();
+    let last: string | null = null;
+    for (let tries = 0; tries < 100; ) {
+      const m = filled[Math.floor(Math.random() * filled.length)]!;
+      let idx = Math.floor(Math.random() * largest);
+      if (idx >= m.size) continue;
+      tries++;
+      for (const k of m.keys()) {
+        if (idx-- === 0) {
+          last = k;
+          break;
+        }
+      }
+      if (last !== null && !db.isExpired(last)) break;
+    }
+    if (last === null) c.w.nullBulk();
+    else c.w.bulk(last);
   },
 
   /** keyspace -> for each db: [keys, expires] */

@@ -1,20 +1,29 @@
 /*
  * A raw RESP socket for tests that need exact bytes: send anything, read replies as parsed values or
  * as raw text.
+ *
+ * Reads wait for the bytes they need; the `ms` of a read is only a hang ceiling (raised to the suite's
+ * CEILING_MS, see ./wait.ts). Incoming data is kept as a list of chunks and joined only when a reply
+ * could be complete, so a reply of many megabytes costs linear time, not a copy per TCP chunk.
  */
 
 import net from 'node:net';
+import { ceiling } from './wait.js';
 
 export class RawClient {
-  private buf = Buffer.alloc(0);
+  /** Received bytes not yet consumed: `head` followed by `tail` chunks (joined lazily). */
+  private head = Buffer.alloc(0);
+  private tail: Buffer[] = [];
+  private tailLen = 0;
   private waiters: (() => void)[] = [];
   closed = false;
   readonly socket: net.Socket;
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
-    socket.on('data', (d) => {
-      this.buf = Buffer.concat([this.buf, d]);
+    socket.on('data', (d: Buffer) => {
+      this.tail.push(d);
+      this.tailLen += d.length;
       this.wake();
     });
     socket.on('close', () => {
@@ -29,6 +38,26 @@ export class RawClient {
       const s = net.connect(port, host, () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
+  }
+
+  /** Bytes buffered and not yet read. */
+  private get length(): number {
+    return this.head.length + this.tailLen;
+  }
+
+  /** Everything buffered, as one buffer. */
+  private get buf(): Buffer {
+    if (this.tail.length > 0) {
+      this.head = Buffer.concat([this.head, ...this.tail], this.head.length + this.tailLen);
+      this.tail = [];
+      this.tailLen = 0;
+    }
+    return this.head;
+  }
+
+  /** Drop the first `n` bytes (callers made sure `head` holds them). */
+  private consume(n: number): void {
+    this.head = this.head.subarray(n);
   }
 
   private wake(): void {
@@ -51,13 +80,17 @@ export class RawClient {
     this.socket.write(Buffer.concat(parts));
   }
 
-  /** Wait until at least `n` bytes are buffered (or the socket closes). */
+  /** Wait until `pred` holds (or the socket closes, or the hang ceiling passes). */
   private async need(pred: () => boolean, ms: number): Promise<void> {
-    const end = Date.now() + ms;
+    const end = Date.now() + ceiling(ms);
     while (!pred()) {
       if (this.closed) throw new Error('connection closed');
       const left = end - Date.now();
-      if (left <= 0) throw new Error(`timeout; buffered: ${JSON.stringify(this.buf.toString('latin1'))}`);
+      if (left <= 0) {
+        const b = this.buf;
+        const shown = b.length > 300 ? `${b.subarray(0, 300).toString('latin1')}... (${b.length} bytes)` : b.toString('latin1');
+        throw new Error(`timeout; buffered: ${JSON.stringify(shown)}`);
+      }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -70,21 +103,28 @@ export class RawClient {
 
   /** Read exactly `n` bytes as latin1 text. */
   async readBytes(n: number, ms = 5000): Promise<string> {
-    await this.need(() => this.buf.length >= n, ms);
-    const s = this.buf.subarray(0, n).toString('latin1');
-    this.buf = this.buf.subarray(n);
+    await this.need(() => this.length >= n, ms);
+    if (this.head.length < n) void this.buf;
+    const s = this.head.subarray(0, n).toString('latin1');
+    this.consume(n);
     return s;
   }
 
   /** Read one complete RESP reply and return its raw text. */
   async readRaw(ms = 5000): Promise<string> {
     let end = -1;
+    let atLeast = 1; // no reply can be complete before this many bytes are buffered
     await this.need(() => {
-      end = replyEnd(this.buf, 0);
+      // a reply already whole in `head` needs no joining (reading a backlog of replies stays linear)
+      if (this.head.length > 0 && (end = replyEnd(this.head, 0)) >= 0) return true;
+      if (this.length < atLeast) return false;
+      const b = this.buf;
+      end = replyEnd(b, 0);
+      if (end < 0) atLeast = Math.max(b.length + 1, bulkNeed(b));
       return end >= 0;
     }, ms);
-    const s = this.buf.subarray(0, end).toString('latin1');
-    this.buf = this.buf.subarray(end);
+    const s = this.head.subarray(0, end).toString('latin1');
+    this.consume(end);
     return s;
   }
 
@@ -92,13 +132,22 @@ export class RawClient {
   async readUntilClose(ms = 5000): Promise<string> {
     await this.need(() => this.closed, ms);
     const s = this.buf.toString('latin1');
-    this.buf = Buffer.alloc(0);
+    this.head = Buffer.alloc(0);
     return s;
   }
 
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** Bytes a buffer that starts with a bulk string header needs to hold the whole bulk (0 otherwise). */
+function bulkNeed(b: Buffer): number {
+  if (b.length === 0 || b[0] !== 0x24 /* $ */) return 0;
+  const nl = b.indexOf('\r\n');
+  if (nl < 0) return 0;
+  const n = Number(b.subarray(1, nl).toString('latin1'));
+  return Number.isInteger(n) && n >= 0 ? nl + 2 + n + 2 : 0;
 }
 
 /** End offset of the RESP value starting at `i`, or -1 if incomplete. */

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, type Proc } from './server.js';
+import { CEILING_MS } from './wait.js';
 
 export interface SentinelOptions {
   masterName: string;
@@ -40,7 +41,13 @@ export async function startSentinel(o: SentinelOptions): Promise<Proc & { conf: 
   proc.stderr!.on('data', (d: Buffer) => out.push(d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
+    const end = Date.now() + CEILING_MS;
     const t = setInterval(() => {
+      if (Date.now() > end) {
+        clearInterval(t);
+        proc.kill('SIGKILL');
+        reject(new Error(`redis-sentinel not ready after ${CEILING_MS} ms:\n${out.join('')}`));
+      }
       if (/Sentinel ID is|monitor master/.test(out.join(''))) {
         clearInterval(t);
         resolve();

@@ -11,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
+import { CEILING_MS, waitFor as waitUntil, type Truthy, type WaitOptions } from './wait.js';
+
+export { CEILING_MS, sleep, within, type Truthy, type WaitOptions } from './wait.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MAIN = path.join(ROOT, 'dist/main.js');
@@ -41,7 +44,8 @@ function wrap(proc: ChildProcess, port: number, out: string[]): Proc {
     output: () => out.join(''),
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      // a clean shutdown on a busy machine can be slow; SIGKILL only a process that hangs
+      const t = setTimeout(() => proc.kill('SIGKILL'), 60_000);
       const code = await exited;
       clearTimeout(t);
       return code;
@@ -91,12 +95,20 @@ export async function startShardis(opts: StartOptions = {}): Promise<Proc> {
       const m = /Ready to accept connections tcp \(port (\d+)\)/.exec(out.join(''));
       if (m) {
         done = true;
+        clearTimeout(hung);
         resolve(wrap(proc, Number(m[1]), out));
       }
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
+    const hung = setTimeout(() => {
+      if (done) return;
+      done = true;
+      proc.kill('SIGKILL');
+      reject(new Error(`shardis not ready after ${CEILING_MS} ms:\n${out.join('')}`));
+    }, CEILING_MS);
     proc.once('exit', (code) => {
+      clearTimeout(hung);
       if (!done) {
         done = true;
         reject(new Error(`shardis exited with ${code} before ready:\n${out.join('')}`));
@@ -137,12 +149,20 @@ export async function startRedis(args: string[] = [], cwd?: string, fixedPort?: 
       out.push(d.toString());
       if (!done && /Ready to accept connections/.test(out.join(''))) {
         done = true;
+        clearTimeout(hung);
         resolve(wrap(proc, port, out));
       }
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
+    const hung = setTimeout(() => {
+      if (done) return;
+      done = true;
+      proc.kill('SIGKILL');
+      reject(new Error(`redis-server not ready after ${CEILING_MS} ms:\n${out.join('')}`));
+    }, CEILING_MS);
     proc.once('exit', (code) => {
+      clearTimeout(hung);
       if (!done) {
         done = true;
         reject(new Error(`redis-server exited with ${code}:\n${out.join('')}`));
@@ -151,18 +171,12 @@ export async function startRedis(args: string[] = [], cwd?: string, fixedPort?: 
   });
 }
 
-/** Poll `fn` until it returns truthy or `ms` pass (then throw with `what`). */
-export async function waitFor<T>(fn: () => Promise<T> | T, what: string, ms = 10_000, every = 50): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
+/**
+ * Poll `fn` until it returns truthy (and return that value). Two forms: waitFor(fn, { what, ceilingMs })
+ * (see ./wait.ts) or the older waitFor(fn, what, ms, every). Either way `ms` is only a hang ceiling: it
+ * is raised to the suite's CEILING_MS, so no wait fails because the machine is busy.
+ */
+export async function waitFor<T>(fn: () => Promise<T> | T, what: string | WaitOptions, ms?: number, every = 50): Promise<Truthy<T>> {
+  if (typeof what !== 'string') return waitUntil(fn, what);
+  return waitUntil(fn, { what, ceilingMs: ms, everyMs: every });
 }

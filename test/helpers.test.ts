@@ -1,0 +1,115 @@
+/*
+ * The test helpers themselves: waits that wait for an event under one hang ceiling (never a shorter
+ * deadline), TTL rounding as Redis reports it, and the raw client reading replies of any size and any
+ * number from a server that sends them in small pieces.
+ */
+
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import net from 'node:net';
+import { RawClient } from './helpers/raw.js';
+import { waitFor as waitForCompat } from './helpers/server.js';
+import { CEILING_MS, ceiling, ttlSeconds, waitFor } from './helpers/wait.js';
+
+describe('waitFor', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('resolves with the first truthy value, retrying a predicate that throws', async () => {
+    let calls = 0;
+    const v = await waitFor(
+      () => {
+        calls++;
+        if (calls < 3) throw new Error('not yet');
+        return calls < 5 ? null : { calls };
+      },
+      { what: 'the fifth call', everyMs: 1 },
+    );
+    expect(v).toEqual({ calls: 5 });
+  });
+
+  it('the positional form of helpers/server.js still works', async () => {
+    let n = 0;
+    expect(await waitForCompat(() => ++n >= 3 && n, 'three calls', 1000, 1)).toBe(3);
+  });
+
+  it('a ceiling shorter than the suite ceiling is raised to it; a longer one is kept', () => {
+    expect(CEILING_MS).toBeGreaterThanOrEqual(60_000);
+    expect(ceiling(10)).toBe(CEILING_MS);
+    expect(ceiling(undefined)).toBe(CEILING_MS);
+    expect(ceiling(CEILING_MS + 1)).toBe(CEILING_MS + 1);
+  });
+
+  it('fails naming what it waited for (and the last error) once the ceiling passes', async () => {
+    vi.stubEnv('SHARDIS_TEST_CEILING_MS', '30');
+    vi.resetModules();
+    const m = await import('./helpers/wait.js');
+    expect(m.CEILING_MS).toBe(30);
+    await expect(
+      m.waitFor(
+        () => {
+          throw new Error('still down');
+        },
+        { what: 'the link', everyMs: 5 },
+      ),
+    ).rejects.toThrow('timed out waiting for the link: Error: still down');
+    await expect(m.within(new Promise(() => {}), 'a reply')).rejects.toThrow('timed out waiting for a reply');
+  });
+});
+
+describe('ttlSeconds', () => {
+  it('rounds to the nearest second, as TTL does', () => {
+    expect(ttlSeconds(100_000)).toBe(100);
+    expect(ttlSeconds(99_500)).toBe(100);
+    expect(ttlSeconds(99_499)).toBe(99);
+    expect(ttlSeconds(0)).toBe(0);
+  });
+});
+
+describe('RawClient', () => {
+  it('reads a multi-megabyte reply and a backlog of small ones sent in small pieces', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024, 'v');
+    const payload = Buffer.concat([Buffer.from(`$${big.length}\r\n`), big, Buffer.from('\r\n'), Buffer.from('+OK\r\n'.repeat(5000)), Buffer.from('*2\r\n:1\r\n$1\r\nx\r\n')]);
+    const server = net.createServer((sock) => {
+      // 16 kB pieces, each written on its own turn of the event loop
+      let o = 0;
+      const next = (): void => {
+        if (o >= payload.length) return;
+        sock.write(payload.subarray(o, o + 16 * 1024), () => setImmediate(next));
+        o += 16 * 1024;
+      };
+      next();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const c = await RawClient.connect((server.address() as net.AddressInfo).port);
+    try {
+      expect(await c.readBytes(1)).toBe('$');
+      const head = `${big.length}\r\n`;
+      expect(await c.readBytes(head.length)).toBe(head);
+      expect(await c.readBytes(big.length + 2)).toBe(`${big.toString('latin1')}\r\n`);
+      for (let i = 0; i < 5000; i++) expect(await c.readRaw()).toBe('+OK\r\n');
+      expect(await c.readRaw()).toBe('*2\r\n:1\r\n$1\r\nx\r\n');
+    } finally {
+      c.close();
+      server.close();
+    }
+  });
+
+  it('reads a bulk reply larger than any piece with readRaw', async () => {
+    const big = Buffer.alloc(2 * 1024 * 1024 + 7, 'w');
+    const server = net.createServer((sock) => {
+      sock.write(Buffer.concat([Buffer.from(`$${big.length}\r\n`), big.subarray(0, 1000)]));
+      setImmediate(() => sock.write(Buffer.concat([big.subarray(1000), Buffer.from('\r\n:5\r\n')])));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const c = await RawClient.connect((server.address() as net.AddressInfo).port);
+    try {
+      expect(await c.readRaw()).toBe(`$${big.length}\r\n${big.toString('latin1')}\r\n`);
+      expect(await c.readRaw()).toBe(':5\r\n');
+    } finally {
+      c.close();
+      server.close();
+    }
+  });
+});
