@@ -13,6 +13,7 @@ import { handlers as sets } from './sets.js';
 import { handlers as zsets } from './zsets.js';
 import { handlers as bitmaps } from './bitmaps.js';
 import { handlers as hyperloglog } from './hyperloglog.js';
+import { handlers as geo } from './geo.js';
 
 export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...keys,
@@ -23,4 +24,5 @@ export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...zsets,
   ...bitmaps,
   ...hyperloglog,
+  ...geo,
 };

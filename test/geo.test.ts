@@ -1,0 +1,275 @@
+/*
+ * GEO commands against the reference redis-server byte for byte (RESP2 and RESP3, 1 and 4 shards):
+ * GEOADD (NX XX CH), GEODIST, GEOHASH, GEOPOS, GEORADIUS(_RO), GEORADIUSBYMEMBER(_RO), GEOSEARCH and
+ * GEOSEARCHSTORE with every option, their errors and the order errors come in; geo sets are sorted sets
+ * (ZRANGE, TYPE); seeded random points and searches (circles and boxes, COUNT [ANY], ASC/DESC, STORE
+ * and STOREDIST); with 4 shards, STORE destinations on other shards than the source.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { diffReplies, script, showMismatches } from './helpers/diff.js';
+
+const SCRIPT = `
+geoadd Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania
+geoadd Sicily 13.361389 38.115556 Palermo
+geoadd Sicily ch 13.361389 38.115557 Palermo
+geoadd Sicily nx 13.0 38.0 Palermo 12.758489 38.788135 edge1
+geoadd Sicily xx ch 12.758489 38.788135 edge1 17.241510 38.788135 edge2
+geoadd Sicily xx ch nx 1 2 m
+geoadd Sicily ch xx nx
+geoadd Sicily nx ch ch
+geoadd Sicily 1 2
+geoadd Sicily 1 2 a 3
+geoadd Sicily 200 10 bad
+geoadd Sicily 10 86 bad
+geoadd Sicily -180.5 -85.1 bad
+geoadd Sicily 0.0078125 0.0234375 ok 1 1000 bad
+geoadd Sicily abc 10 bad
+geoadd Sicily 10 inf bad
+geoadd Sicily 10 nan bad
+geoadd Sicily 1e400 0 bad
+geoadd Sicily 180 85.05112878 corner1 -180 -85.05112878 corner2 180 -85.05112878 corner3 -180 85.05112878 corner4 0 0 zero
+geoadd Sicily CH 180 85.05112878 corner1
+zrange Sicily 0 -1 withscores
+type Sicily
+object encoding Sicily
+geoadd gxx xx 1 1 a
+exists gxx
+geopos Sicily Palermo Catania nonexisting corner1 corner2 corner3 corner4 zero ok
+geopos Sicily
+geopos nokey a b
+geohash Sicily Palermo Catania nonexisting corner1 corner2 corner3 corner4 zero ok
+geohash nokey a
+geohash Sicily
+geodist Sicily Palermo Catania
+geodist Sicily Palermo Catania km
+geodist Sicily Palermo Catania KM
+geodist Sicily Palermo Catania mi
+geodist Sicily Palermo Catania ft
+geodist Sicily Palermo Catania M
+geodist Sicily Palermo Catania furlongs
+geodist Sicily Palermo Catania km extra
+geodist Sicily Palermo nonexisting
+geodist Sicily nonexisting Palermo
+geodist nokey a b
+geodist nokey a b furlongs
+geodist Sicily Palermo Palermo
+geodist Sicily corner1 corner2
+geodist Sicily corner1 corner4 km
+geodist Sicily zero corner3 mi
+georadius Sicily 15 37 200 km
+georadius Sicily 15 37 200 km WITHDIST
+georadius Sicily 15 37 200 km WITHCOORD
+georadius Sicily 15 37 200 km WITHHASH
+georadius Sicily 15 37 200 km WITHDIST WITHCOORD WITHHASH ASC
+georadius Sicily 15 37 200 km withdist withcoord withhash desc
+georadius Sicily 15 37 200 km COUNT 1
+georadius Sicily 15 37 200 km COUNT 1 DESC
+georadius Sicily 15 37 200 km COUNT 1 ANY
+georadius Sicily 15 37 200 km COUNT 2 ANY ASC WITHDIST
+georadius Sicily 15 37 2000 mi WITHDIST
+georadius Sicily 15 37 0 m
+georadius Sicily 15 37 -1 m
+georadius Sicily 15 37 abc m
+georadius Sicily 15 37 100 furlongs
+georadius Sicily 15 37 100 km COUNT 0
+georadius Sicily 15 37 100 km COUNT -3
+georadius Sicily 15 37 100 km COUNT x
+georadius Sicily 15 37 100 km COUNT
+georadius Sicily 15 37 100 km ANY
+georadius Sicily 15 37 100 km bogus
+georadius Sicily 200 37 100 km
+georadius Sicily x 37 100 km
+georadius Sicily 15 37 200 km STORE dst
+zrange dst 0 -1 withscores
+georadius Sicily 15 37 200 km STOREDIST dst2
+zrange dst2 0 -1 withscores
+georadius Sicily 15 37 200 km STORE dst WITHDIST
+georadius Sicily 15 37 200 km STORE
+georadius Sicily 15 37 1 m STORE dst
+exists dst
+georadius nokey 15 37 200 km STORE dst2
+exists dst2
+georadius nokey 15 37 200 km
+georadius nokey 200 37 200 km
+georadius_ro Sicily 15 37 200 km WITHDIST
+georadius_ro Sicily 15 37 200 km STORE dst
+georadius_ro Sicily 15 37 200 km STOREDIST dst
+georadiusbymember Sicily Palermo 200 km WITHDIST WITHCOORD
+georadiusbymember Sicily Palermo 300 km COUNT 2 DESC WITHHASH
+georadiusbymember Sicily nonexisting 200 km
+georadiusbymember Sicily Palermo 200 furlongs
+georadiusbymember nokey Palermo abc furlongs
+georadiusbymember nokey Palermo 200 km bogus
+georadiusbymember Sicily Palermo 200 km STORE dst3
+zrange dst3 0 -1 withscores
+georadiusbymember Sicily Palermo 200 km STOREDIST dst3 ASC COUNT 1
+zrange dst3 0 -1 withscores
+georadiusbymember_ro Sicily Palermo 200 km ASC
+georadiusbymember_ro Sicily Palermo 200 km STORE x
+geosearch Sicily FROMLONLAT 15 37 BYRADIUS 200 km ASC
+geosearch Sicily FROMLONLAT 15 37 BYBOX 400 400 km ASC WITHCOORD WITHDIST WITHHASH
+geosearch Sicily FROMMEMBER Palermo BYBOX 400 400 km DESC WITHDIST
+geosearch Sicily FROMMEMBER Palermo BYRADIUS 100 mi
+geosearch Sicily FROMMEMBER nonexisting BYRADIUS 100 mi
+geosearch Sicily FROMMEMBER Palermo FROMLONLAT 15 37 BYRADIUS 100 mi
+geosearch Sicily FROMLONLAT 15 37 FROMMEMBER Palermo BYRADIUS 100 mi
+geosearch Sicily FROMLONLAT 15 37 BYRADIUS 100 mi BYBOX 1 1 km
+geosearch Sicily FROMLONLAT 15 37 BYBOX 1 1 km BYRADIUS 100 mi
+geosearch Sicily BYRADIUS 100 mi
+geosearch Sicily FROMLONLAT 15 37 ASC
+geoSearch Sicily FROMLONLAT 15 37 ASC
+geosearch Sicily FROMLONLAT 15 37 BYBOX -1 1 km
+geosearch Sicily FROMLONLAT 15 37 BYBOX 1 x km
+geosearch Sicily FROMLONLAT 15 37 BYBOX y 1 km
+geosearch Sicily FROMLONLAT 15 37 BYBOX 1 1 yards
+geosearch Sicily FROMLONLAT 15 37 BYRADIUS 1 yards
+geosearch Sicily FROMLONLAT 15 37 BYRADIUS 1
+geosearch Sicily FROMLONLAT 15 BYRADIUS 1 km
+geosearch Sicily FROMLONLAT 15 37 BYRADIUS 1000 km COUNT 2 ANY
+geosearch Sicily FROMLONLAT 15 37 BYRADIUS 1000 km ANY
+geosearch Sicily FROMLONLAT 15 37 BYRADIUS 1000 km STORE x
+geosearch Sicily FROMLONLAT 15 37 BYRADIUS 1000 km STOREDIST
+geosearch nokey FROMMEMBER a BYRADIUS 10 km
+geosearch nokey FROMMEMBER a BYRADIUS x km
+geosearch nokey FROMMEMBER a
+geosearchstore dst4 Sicily FROMLONLAT 15 37 BYRADIUS 200 km
+zrange dst4 0 -1 withscores
+geosearchstore dst4 Sicily FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST COUNT 1 DESC
+zrange dst4 0 -1 withscores
+geosearchstore dst4 Sicily FROMLONLAT 15 37 BYRADIUS 200 km WITHDIST
+geosearchstore dst4 Sicily FROMLONLAT 15 37 BYRADIUS 200 km STORE x
+geosearchstore dst4 nokey FROMLONLAT 15 37 BYRADIUS 200 km
+exists dst4
+geosearchstore dst5 Sicily FROMLONLAT 15 37 BYBOX 1 1 m
+exists dst5
+geosearch Sicily FROMLONLAT 180 0 BYRADIUS 0 m
+geosearch Sicily FROMLONLAT 0 0 BYRADIUS 0 m WITHCOORD
+geosearch Sicily FROMLONLAT 180 85 BYRADIUS 100 km WITHCOORD WITHDIST
+geosearch Sicily FROMLONLAT 0 0 BYRADIUS inf m COUNT 3
+geosearch Sicily FROMLONLAT 0 0 BYRADIUS 30000 km WITHDIST
+geosearch Sicily FROMLONLAT 0 0 BYBOX 40000 40000 km WITHDIST
+# equal distances
+geoadd twins 10 10 a 10 10 b 10 10 c 10 10 d 10 10 e 10 10 f 10 10 g 10 10 h 11 11 x
+geosearch twins FROMLONLAT 10 10 BYRADIUS 500 km ASC
+geosearch twins FROMLONLAT 10 10 BYRADIUS 500 km DESC
+geosearch twins FROMLONLAT 10 10 BYRADIUS 500 km COUNT 3
+geosearch twins FROMLONLAT 10 10 BYRADIUS 500 km COUNT 7 DESC
+georadius twins 10 10 500 km COUNT 8
+# geo commands on plain sorted sets and wrong types
+zadd plain 0 zero -1 neg 1.5 frac 9007199254740993 big 1e30 huge -1e30 nhuge inf pinf -inf ninf 4503599627370496 top
+geopos plain zero neg frac big huge nhuge pinf ninf top
+geohash plain zero neg frac big huge nhuge pinf ninf top
+geodist plain zero neg
+geodist plain frac big km
+geosearch plain FROMMEMBER zero BYRADIUS 100 km WITHCOORD WITHHASH
+set str foo
+geoadd str 1 1 a
+geoadd str 1 1000 a
+geopos str a
+geohash str a
+geodist str a b
+geodist str a b furlongs
+georadius str 15 37 200 km
+georadius str 200 37 200 km
+georadiusbymember str a 200 km
+geosearch str FROMLONLAT 15 37 BYRADIUS 1 km
+geosearchstore dst str FROMLONLAT 15 37 BYRADIUS 1 km
+geosearchstore str Sicily FROMLONLAT 15 37 BYRADIUS 200 km
+type str
+georadius Sicily 15 37 200 km STORE str
+type str
+`;
+
+const haveRedis = haveBinaries('redis-server');
+
+/** A seeded generator (LCG) so that failures reproduce. */
+function rng(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n: number) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s >>> 8) % n;
+  };
+}
+
+/** Random searches over a random geo set: every reply and every stored set compared. */
+function randomSearches(seed: number, rounds: number): string[][] {
+  const r = rng(seed);
+  const coord = (max: number): string => ((r(2_000_001) / 1_000_000 - 1) * max).toFixed(r(8));
+  const units = ['m', 'km', 'mi', 'ft', 'KM'];
+  const cmds: string[][] = [['flushall']];
+  // a cluster of points around a random centre and some all over the world
+  const cx = r(360) - 180;
+  const cy = r(160) - 80;
+  const add: string[] = ['geoadd', 'pts'];
+  for (let i = 0; i < 300; i++) {
+    const near = r(3) !== 0;
+    const lon = near ? Math.max(-180, Math.min(180, cx + (r(2001) - 1000) / 100)) : r(3_600_001) / 10_000 - 180;
+    const lat = near ? Math.max(-85, Math.min(85, cy + (r(2001) - 1000) / 100)) : r(1_700_001) / 10_000 - 85;
+    add.push(String(lon), String(lat), `p${i}`);
+  }
+  cmds.push(add, ['zrange', 'pts', '0', '-1', 'withscores']);
+  for (let q = 0; q < rounds; q++) {
+    const fromMember = r(3) === 0;
+    const from = fromMember ? ['FROMMEMBER', `p${r(320)}`] : ['FROMLONLAT', String(Math.max(-180, Math.min(180, cx + (r(2001) - 1000) / 50))), String(Math.max(-85, Math.min(85, cy + (r(2001) - 1000) / 50)))];
+    void coord;
+    const unit = units[r(units.length)]!;
+    const size = String(r(5) === 0 ? r(5000) : r(400));
+    const by = r(2) === 0 ? ['BYRADIUS', size, unit] : ['BYBOX', size, String(r(400)), unit];
+    const opts: string[] = [];
+    if (r(2)) opts.push(r(2) ? 'ASC' : 'DESC');
+    if (r(3) === 0) {
+      opts.push('COUNT', String(1 + r(20)));
+      if (r(3) === 0) opts.push('ANY');
+    }
+    const kind = r(4);
+    if (kind === 0) {
+      cmds.push(['geosearchstore', `dst${q % 3}`, 'pts', ...from, ...by, ...opts, ...(r(2) ? ['STOREDIST'] : [])], ['zrange', `dst${q % 3}`, '0', '-1', 'withscores']);
+    } else if (kind === 1 && by[0] === 'BYRADIUS') {
+      const store = r(3) === 0 ? [r(2) ? 'STORE' : 'STOREDIST', `st${q % 2}`] : [];
+      const head = fromMember ? ['georadiusbymember', 'pts', from[1]!] : ['georadius', 'pts', from[1]!, from[2]!];
+      const withs = store.length ? [] : ['WITHDIST', 'WITHHASH', 'WITHCOORD'].filter(() => r(2) === 0);
+      cmds.push([...head, size, unit, ...withs, ...opts, ...store]);
+      if (store.length) cmds.push(['zrange', store[1]!, '0', '-1', 'withscores']);
+    } else {
+      const withs = ['WITHDIST', 'WITHHASH', 'WITHCOORD'].filter(() => r(2) === 0);
+      cmds.push(['geosearch', 'pts', ...from, ...by, ...withs, ...opts]);
+    }
+  }
+  const members = Array.from({ length: 40 }, () => `p${r(320)}`);
+  cmds.push(['geopos', 'pts', ...members], ['geohash', 'pts', ...members]);
+  for (let i = 0; i < 40; i++) cmds.push(['geodist', 'pts', `p${r(300)}`, `p${r(300)}`, units[r(units.length)]!]);
+  return cmds;
+}
+
+describe.each([1, 4])('GEO with %i shard(s)', (shards) => {
+  let srv: Proc;
+  let ref: Proc | null = null;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards });
+    if (haveRedis) ref = await startRedis();
+    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+    await ref?.stop();
+  });
+
+  it.skipIf(!haveRedis).each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
+    const mm = await diffReplies(ref!.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
+    expect(showMismatches(mm)).toBe('');
+  });
+
+  it.skipIf(!haveRedis).each([2, 3] as const)('seeded random points and searches reply and store as redis-server (RESP%i)', async (proto) => {
+    for (const seed of [11, 12, 13]) {
+      const mm = await diffReplies(ref!.port, srv.port, proto, randomSearches(seed * 10 + shards + proto * 100, 150));
+      expect(showMismatches(mm).slice(0, 3000)).toBe('');
+    }
+  });
+});
