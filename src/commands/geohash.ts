@@ -1,7 +1,7 @@
 /*
  * Geohash math of the GEO commands, computing what redis-server 7.0 computes, operation for operation
- * in IEEE doubles, so that scores, coordinates, distances and search areas come out bit for bit the
- * same: 26 steps per axis (52-bit scores, latitude bits even, longitude bits odd), latitudes limited
+ * in IEEE doubles, so that scores, coordinates and search cells come out bit for bit the same (and
+ * distances nearly always: they go through sin/cos/asin, see libm.ts): 26 steps per axis (52-bit scores, latitude bits even, longitude bits odd), latitudes limited
  * to +/-85.05112878 (Web Mercator), haversine distances on a sphere of radius 6372797.560856 m, and the
  * centre cell + 8 neighbours that cover a circle or box search.
  *
@@ -9,6 +9,8 @@
  * a neighbour is then +/-1 modulo 2^step on one axis, and interleaving is only needed to produce
  * sorted-set scores (done in two 32-bit halves; values past 2^53 through bigints).
  */
+
+import { asinCR, cosCR, sinCR } from './libm.js';
 
 export const GEO_STEP_MAX = 26;
 export const GEO_LAT_MIN = -85.05112878;
@@ -199,17 +201,23 @@ export function latDistance(lat1d: number, lat2d: number): number {
   return EARTH_RADIUS_IN_METERS * Math.abs(degRad(lat2d) - degRad(lat1d));
 }
 
-/** Haversine distance in metres. */
-export function distance(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
+/**
+ * Haversine distance in metres. `precise` evaluates sin/cos/asin correctly rounded (libm.ts), which is
+ * what glibc returns nearly always; the fast form (V8's Math) is within an ulp and serves the
+ * inside/outside tests of searches, whose matches then get their distance recomputed precisely.
+ */
+export function distance(lon1d: number, lat1d: number, lon2d: number, lat2d: number, precise = true): number {
+  const sin = precise ? sinCR : Math.sin;
+  const cos = precise ? cosCR : Math.cos;
   const lon1r = degRad(lon1d);
   const lon2r = degRad(lon2d);
-  const v = Math.sin((lon2r - lon1r) / 2);
+  const v = sin((lon2r - lon1r) / 2);
   if (v === 0.0) return latDistance(lat1d, lat2d);
   const lat1r = degRad(lat1d);
   const lat2r = degRad(lat2d);
-  const u = Math.sin((lat2r - lat1r) / 2);
-  const a = u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v;
-  return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
+  const u = sin((lat2r - lat1r) / 2);
+  const a = u * u + cos(lat1r) * cos(lat2r) * v * v;
+  return 2.0 * EARTH_RADIUS_IN_METERS * (precise ? asinCR : Math.asin)(Math.sqrt(a));
 }
 
 // ---- search areas -------------------------------------------------------------------------------
@@ -228,13 +236,13 @@ export interface GeoShape {
 /** The distance from the centre when the point [lon, lat] is inside the shape, else -1. */
 export function distanceIfWithin(s: GeoShape, lon: number, lat: number): number {
   if (s.circle) {
-    const d = distance(s.lon, s.lat, lon, lat);
-    return d > s.radius * s.conversion ? -1 : d;
+    if (distance(s.lon, s.lat, lon, lat, false) > s.radius * s.conversion) return -1;
+    return distance(s.lon, s.lat, lon, lat);
   }
   const widthM = s.width * s.conversion;
   const heightM = s.height * s.conversion;
   if (latDistance(lat, s.lat) > heightM / 2) return -1;
-  if (distance(lon, lat, s.lon, lat) > widthM / 2) return -1;
+  if (distance(lon, lat, s.lon, lat, false) > widthM / 2) return -1;
   return distance(s.lon, s.lat, lon, lat);
 }
 
@@ -260,8 +268,8 @@ function boundingBox(s: GeoShape): [number, number, number, number] {
   const height = s.conversion * (s.circle ? s.radius : s.height / 2);
   const width = s.conversion * (s.circle ? s.radius : s.width / 2);
   const latDelta = radDeg(height / EARTH_RADIUS_IN_METERS);
-  const lonDeltaTop = radDeg(width / EARTH_RADIUS_IN_METERS / Math.cos(degRad(s.lat + latDelta)));
-  const lonDeltaBottom = radDeg(width / EARTH_RADIUS_IN_METERS / Math.cos(degRad(s.lat - latDelta)));
+  const lonDeltaTop = radDeg(width / EARTH_RADIUS_IN_METERS / cosCR(degRad(s.lat + latDelta)));
+  const lonDeltaBottom = radDeg(width / EARTH_RADIUS_IN_METERS / cosCR(degRad(s.lat - latDelta)));
   const south = s.lat < 0;
   return [
     south ? s.lon - lonDeltaBottom : s.lon - lonDeltaTop,
