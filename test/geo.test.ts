@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
 import { diffReplies, script, showMismatches } from './helpers/diff.js';
+import { contents, differences, info, waitInSync } from './helpers/replication.js';
 
 const SCRIPT = `
 geoadd Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania
@@ -301,6 +302,150 @@ describe.each([1, 4])('GEO with %i shard(s)', (shards) => {
       const mm = await diffReplies(ref!.port, srv.port, proto, randomSearches(seed * 10 + shards + proto * 100, 150));
       expect(showMismatches(mm).slice(0, 3000)).toBe('');
       await storedDistances(ref!.port, srv.port);
+    }
+  });
+});
+
+// ---- replication ------------------------------------------------------------------------------
+
+const FAST = ['--repl-diskless-sync-delay', '0'];
+
+function replClient(p: Proc): Redis {
+  const c = new Redis({ port: p.port, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  c.on('error', () => {});
+  return c;
+}
+
+/** Geo writes of every kind; with 4 shards the STORE destinations mostly live on other shards. */
+async function geoWrites(m: Redis, t: string): Promise<void> {
+  await m.geoadd(`${t}:g`, 13.361389, 38.115556, 'Palermo', 15.087269, 37.502669, 'Catania', 12.758489, 38.788135, 'edge');
+  await m.call('GEOADD', `${t}:g`, 'CH', 'XX', '13.361389', '38.115557', 'Palermo', '1', '1', 'absent');
+  await m.call('GEOADD', `${t}:g`, 'NX', '0', '0', 'Palermo', '180', '85.05112878', 'corner');
+  await m.call('GEORADIUS', `${t}:g`, '15', '37', '200', 'km', 'STORE', `${t}:r1`);
+  await m.call('GEORADIUS', `${t}:g`, '15', '37', '200', 'km', 'STOREDIST', `${t}:r2`, 'DESC');
+  await m.call('GEORADIUSBYMEMBER', `${t}:g`, 'Palermo', '300', 'km', 'COUNT', '2', 'STORE', `${t}:r3`);
+  await m.call('GEOSEARCHSTORE', `${t}:s1`, `${t}:g`, 'FROMLONLAT', '15', '37', 'BYBOX', '400', '400', 'km', 'STOREDIST');
+  await m.call('GEOSEARCHSTORE', `${t}:s2`, `${t}:g`, 'FROMMEMBER', 'Catania', 'BYRADIUS', '500', 'km', 'COUNT', '1', 'ANY');
+  await m.set(`${t}:s3`, 'x');
+  await m.call('GEOSEARCHSTORE', `${t}:s3`, `${t}:nothing`, 'FROMLONLAT', '15', '37', 'BYRADIUS', '1', 'km');
+  await m.set(`${t}:s4`, 'x');
+  await m.call('GEOSEARCHSTORE', `${t}:s4`, `${t}:g`, 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km');
+}
+
+describe.skipIf(!haveRedis)('GEO writes replicate', () => {
+  it('a shardis replica and a redis-server replica of a 4-shard shardis end with the same sets', async () => {
+    const procs: Proc[] = [];
+    const clients: Redis[] = [];
+    try {
+      const mp = await startShardis({ args: FAST, shards: 4 });
+      procs.push(mp);
+      const m = replClient(mp);
+      clients.push(m);
+      await geoWrites(m, 'pre');
+      const [sp, rp] = await Promise.all([
+        startShardis({ args: [...FAST, '--replicaof', '127.0.0.1', String(mp.port)], shards: 2 }),
+        startRedis(['--replicaof', '127.0.0.1', String(mp.port)]),
+      ]);
+      procs.push(sp, rp);
+      const s = replClient(sp);
+      const r = replClient(rp);
+      clients.push(s, r);
+      await waitInSync(m, s);
+      await waitInSync(m, r);
+      await geoWrites(m, 'post');
+      await waitInSync(m, s);
+      await waitInSync(m, r);
+      const [a, b, c] = await Promise.all([contents(m), contents(s), contents(r)]);
+      expect(a.size).toBeGreaterThan(10);
+      expect(a.has('post:s3')).toBe(false);
+      expect(a.has('post:s4')).toBe(false);
+      expect(differences(a, b)).toEqual([]);
+      expect(differences(a, c)).toEqual([]);
+      expect(await r.geopos('post:g', 'Palermo', 'corner')).toEqual(await m.geopos('post:g', 'Palermo', 'corner'));
+    } finally {
+      for (const c of clients) c.disconnect();
+      await Promise.all(procs.map((p) => p.kill()));
+    }
+  });
+
+  it('shardis replicating from redis-server applies its ZADD (for GEOADD) and GEORADIUS/GEOSEARCHSTORE stream', async () => {
+    const procs: Proc[] = [];
+    const clients: Redis[] = [];
+    try {
+      const mp = await startRedis(FAST);
+      procs.push(mp);
+      const m = replClient(mp);
+      clients.push(m);
+      const sp = await startShardis({ args: [...FAST, '--replicaof', '127.0.0.1', String(mp.port)], shards: 4 });
+      procs.push(sp);
+      const s = replClient(sp);
+      clients.push(s);
+      await waitInSync(m, s);
+      await geoWrites(m, 'x');
+      await waitInSync(m, s);
+      expect(differences(await contents(m), await contents(s))).toEqual([]);
+    } finally {
+      for (const c of clients) c.disconnect();
+      await Promise.all(procs.map((p) => p.kill()));
+    }
+  });
+
+  it('GEOADD propagates as the ZADD redis-server propagates, and searches and no-op writes as redis-server does', async () => {
+    // the same commands on a redis-server master and a shardis master (each with a replica, so that
+    // the stream is kept): the replication offset must advance by the same number of bytes each time
+    const procs: Proc[] = [];
+    const clients: Redis[] = [];
+    try {
+      const [rm, sm] = await Promise.all([startRedis(FAST), startShardis({ args: FAST })]);
+      procs.push(rm, sm);
+      const [rr, sr] = await Promise.all([
+        startRedis(['--replicaof', '127.0.0.1', String(rm.port)]),
+        startShardis({ args: [...FAST, '--replicaof', '127.0.0.1', String(sm.port)] }),
+      ]);
+      procs.push(rr, sr);
+      const masters = [replClient(rm), replClient(sm)];
+      const replicas = [replClient(rr), replClient(sr)];
+      clients.push(...masters, ...replicas);
+      for (let i = 0; i < 2; i++) await waitInSync(masters[i]!, replicas[i]!);
+      const cmds = script(`
+        set warmup 1
+        geoadd g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania
+        geoadd g 13.361389 38.115556 Palermo
+        geoadd g CH xx 13.361389 38.115557 Palermo 1 1 absent
+        geoadd g nx 0 0 Palermo
+        geoadd g ch 180 85.05112878 corner
+        geoadd g 200 0 bad
+        geoadd g xx 1 1 m2
+        georadius g 15 37 200 km
+        georadius g 15 37 200 km STORE dst
+        georadius g 15 37 200 km STOREDIST dst
+        georadius g 0 0 1 m STORE dst
+        georadius g 0 0 1 m STORE dst
+        georadiusbymember g Palermo 1 km STORE dst
+        georadius_ro g 15 37 200 km
+        geosearchstore dst2 g FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST
+        geosearchstore dst2 nokey FROMLONLAT 15 37 BYRADIUS 200 km
+        geosearchstore dst2 nokey FROMLONLAT 15 37 BYRADIUS 200 km
+        geosearchstore dst2 g FROMLONLAT 15 37 BYRADIUS 200 km WITHDIST
+        geosearch g FROMMEMBER Palermo BYRADIUS 10 km
+      `);
+      const offset = async (c: Redis): Promise<number> => Number((await info(c)).master_repl_offset);
+      const deltas: number[][] = [[], []];
+      for (let i = 0; i < 2; i++) {
+        for (const cmd of cmds) {
+          const before = await offset(masters[i]!);
+          await masters[i]!.call(cmd[0]!, ...cmd.slice(1)).catch(() => null);
+          deltas[i]!.push((await offset(masters[i]!)) - before);
+        }
+      }
+      // the first write also carries the SELECT
+      expect(deltas[1]!.slice(1)).toEqual(deltas[0]!.slice(1));
+      expect(deltas[0]![1]).toBe('*6\r\n$4\r\nzadd\r\n$1\r\ng\r\n$16\r\n3471579339700058\r\n$7\r\nPalermo\r\n$16\r\n3479099956230698\r\n$7\r\nCatania\r\n'.length);
+      for (let i = 0; i < 2; i++) await waitInSync(masters[i]!, replicas[i]!);
+      expect(differences(await contents(masters[0]!), await contents(replicas[1]!))).toEqual([]);
+    } finally {
+      for (const c of clients) c.disconnect();
+      await Promise.all(procs.map((p) => p.kill()));
     }
   });
 });
