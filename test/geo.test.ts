@@ -159,6 +159,15 @@ geosearch twins FROMLONLAT 10 10 BYRADIUS 500 km DESC
 geosearch twins FROMLONLAT 10 10 BYRADIUS 500 km COUNT 3
 geosearch twins FROMLONLAT 10 10 BYRADIUS 500 km COUNT 7 DESC
 georadius twins 10 10 500 km COUNT 8
+# more than 40 equal distances: the partial sort's ninther path decides the order of ties
+geoadd crowd 20 20 c00 20 20 c01 20 20 c02 20 20 c03 20 20 c04 20 20 c05 20 20 c06 20 20 c07 20 20 c08 20 20 c09 20 20 c10 20 20 c11 20 20 c12 20 20 c13 20 20 c14 20 20 c15 20 20 c16 20 20 c17 20 20 c18 20 20 c19 20 20 c20 20 20 c21 20 20 c22 20 20 c23 20 20 c24 20 20 c25 20 20 c26 20 20 c27 20 20 c28 20 20 c29 20 20 c30 20 20 c31 20 20 c32 20 20 c33 20 20 c34 20 20 c35 20 20 c36 20 20 c37 20 20 c38 20 20 c39 20 20 c40 20 20 c41 20 20 c42 20 20 c43 20 20 c44 20 20 c45 20 20 c46 20 20 c47 20 20 c48 20 20 c49 20 20 c50 20 20 c51 20 20 c52 20 20 c53 20 20 c54 20 20 c55 20 20 c56 20 20 c57 20 20 c58 20 20 c59 20.001 20.001 n1 19.999 19.999 n2 20.5 20 n3
+geosearch crowd FROMLONLAT 20 20 BYRADIUS 100 km COUNT 10
+geosearch crowd FROMLONLAT 20 20 BYRADIUS 100 km COUNT 45 DESC
+geosearch crowd FROMLONLAT 20 20 BYRADIUS 100 km COUNT 61 ASC
+geosearch crowd FROMLONLAT 20 20 BYRADIUS 100 km COUNT 62 DESC WITHDIST
+georadius crowd 20 20 100 km COUNT 1 DESC
+geosearchstore crowdst crowd FROMLONLAT 20 20 BYRADIUS 100 km COUNT 30
+zrange crowdst 0 -1
 # geo commands on plain sorted sets and wrong types
 zadd plain 0 zero -1 neg 1.5 frac 9007199254740993 big 1e30 huge -1e30 nhuge inf pinf -inf ninf 4503599627370496 top
 geopos plain zero neg frac big huge nhuge pinf ninf top
