@@ -11,6 +11,10 @@ import Redis from 'ioredis';
 import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
 import { diffReplies, script, showMismatches } from './helpers/diff.js';
 import { contents, differences, info, waitInSync } from './helpers/replication.js';
+import { RawClient } from './helpers/raw.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const SCRIPT = `
 geoadd Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania
@@ -195,6 +199,31 @@ type str
 
 const haveRedis = haveBinaries('redis-server');
 
+/*
+ * Golden replies: redis-server 7.0.15's raw replies to SCRIPT (RESP2 and RESP3), so that the script is
+ * checked without redis-server too. Where redis-server is installed the file is checked against it;
+ * GEO_GOLDEN_WRITE=1 rewrites it.
+ */
+const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden/geo-script.json');
+
+async function rawReplies(port: number, proto: 2 | 3, cmds: string[][]): Promise<string[]> {
+  const c = await RawClient.connect(port);
+  try {
+    if (proto === 3) {
+      c.send('HELLO', '3');
+      await c.readRaw();
+    }
+    const out: string[] = [];
+    for (const cmd of cmds) {
+      c.send(...cmd);
+      out.push(await c.readRaw());
+    }
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
 /** A seeded generator (LCG) so that failures reproduce. */
 function rng(seed: number): (n: number) => number {
   let s = seed >>> 0;
@@ -304,6 +333,24 @@ describe.each([1, 4])('GEO with %i shard(s)', (shards) => {
   it.skipIf(!haveRedis).each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
     const mm = await diffReplies(ref!.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
     expect(showMismatches(mm)).toBe('');
+  });
+
+  it.each([2, 3] as const)('replies as recorded from redis-server 7.0.15 (RESP%i, golden file)', async (proto) => {
+    const cmds = [['flushall'], ...script(SCRIPT)];
+    const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
+    let want = golden[`resp${proto}`]!;
+    if (ref) {
+      const fresh = await rawReplies(ref.port, proto, cmds);
+      if (process.env.GEO_GOLDEN_WRITE === '1') {
+        golden[`resp${proto}`] = want = fresh;
+        fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
+      } else {
+        expect(fresh).toEqual(want);
+      }
+    }
+    const got = await rawReplies(srv.port, proto, cmds);
+    const differ = cmds.map((c, i) => [c.join(' '), want[i], got[i]]).filter(([, a, b]) => a !== b);
+    expect(differ).toEqual([]);
   });
 
   it.skipIf(!haveRedis).each([2, 3] as const)('seeded random points and searches reply and store as redis-server (RESP%i)', async (proto) => {
