@@ -78,24 +78,29 @@ const PIO2_1 = 1.5707963267948966;
 const PIO2_2 = 6.123233995736766e-17;
 const PIO2_3 = -1.4973849048591698e-33;
 
+// 1/n! as doubles (with alternating signs applied below) for the tail of the series
+const FACT = FACT_HI.map((h, n) => h + FACT_LO[n]!);
+
 /**
  * sin (odd = true: r - r^3/3! ...) or cos (1 - r^2/2! ...) of the double-double r, |r| <= pi/4 (about).
- * Horner over r^2 from the highest term.
+ * Horner over r^2 from the highest term; the terms from r^10 / 10! on are small enough (below 2^-23 of
+ * the result) to be summed in plain doubles, the leading five in double-double.
  */
 function series(rh: number, rl: number, odd: boolean): number {
   const r2h = ddMul(rh, rl, rh, rl);
   const r2l = lo;
   const first = odd ? 1 : 0;
-  const top = odd ? 27 : 26;
-  let ah = FACT_HI[top]!;
-  let al = FACT_LO[top]!;
-  let sign = ((top - first) / 2) % 2 === 0 ? 1 : -1;
-  ah *= sign;
-  al *= sign;
-  for (let n = top - 2; n >= first; n -= 2) {
-    sign = -sign;
+  const split = odd ? 11 : 10;
+  const top = odd ? 23 : 22;
+  // tail: sum over n = split, split + 2 .. top of (-1)^((n - first) / 2) r^(n - split) / n!
+  let tail = 0;
+  for (let n = top; n >= split; n -= 2) tail = tail * r2h + (((n - first) / 2) % 2 === 0 ? FACT[n]! : -FACT[n]!);
+  let ah = tail;
+  let al = 0;
+  for (let n = split - 2; n >= first; n -= 2) {
     ah = ddMul(ah, al, r2h, r2l);
     al = lo;
+    const sign = ((n - first) / 2) % 2 === 0 ? 1 : -1;
     ah = ddAdd(ah, al, sign * FACT_HI[n]!, sign * FACT_LO[n]!);
     al = lo;
   }
@@ -112,6 +117,11 @@ function series(rh: number, rl: number, odd: boolean): number {
 let rh = 0;
 let rl = 0;
 function reduce(x: number): number {
+  if (Math.abs(x) <= 0.785) {
+    rh = x;
+    rl = 0;
+    return 0;
+  }
   const k = Math.round(x / PIO2_1);
   let h = twoProd(k, PIO2_1);
   let l = lo;
