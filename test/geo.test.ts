@@ -172,6 +172,28 @@ geosearch crowd FROMLONLAT 20 20 BYRADIUS 100 km COUNT 62 DESC WITHDIST
 georadius crowd 20 20 100 km COUNT 1 DESC
 geosearchstore crowdst crowd FROMLONLAT 20 20 BYRADIUS 100 km COUNT 30
 zrange crowdst 0 -1
+# source and destination the same key; zeros and signs; huge COUNT; mixed-case options
+geoadd self 1 1 a 2 2 b 50 50 far
+geosearchstore self self FROMLONLAT 1 1 BYRADIUS 200 km STOREDIST
+zrange self 0 -1 withscores
+geosearch Sicily FROMLONLAT -0 -0 BYBOX 0 0 m
+geoadd negz -0 -0 nz -0.0000001 0.0000001 tiny
+geopos negz nz tiny
+geohash negz nz tiny
+geodist negz nz tiny
+georadius Sicily 15 37 200 km COUNT 9223372036854775807
+georadius Sicily 15 37 200 km COUNT 99999999999999999999
+georadius Sicily 15 37 200 KM withDist AsC
+geosearch Sicily FROMLONLAT 15 37 BYRADIUS 200 km COUNT 1 ANY DESC WITHDIST
+georadius Sicily 15 37 200 km STORE a STOREDIST b
+zrange b 0 -1 withscores
+exists a
+multi
+geoadd m 1 1 x
+georadius m 1 1 10 km WITHDIST
+geosearchstore m2 m FROMMEMBER x BYRADIUS 1 m
+exec
+zrange m2 0 -1 withscores
 # geo commands on plain sorted sets and wrong types
 zadd plain 0 zero -1 neg 1.5 frac 9007199254740993 big 1e30 huge -1e30 nhuge inf pinf -inf ninf 4503599627370496 top
 geopos plain zero neg frac big huge nhuge pinf ninf top
