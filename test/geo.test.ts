@@ -194,6 +194,12 @@ georadius m 1 1 10 km WITHDIST
 geosearchstore m2 m FROMMEMBER x BYRADIUS 1 m
 exec
 zrange m2 0 -1 withscores
+# key positions (routing) of the STORE forms
+command getkeys georadius k 0 0 1 km STORE d STOREDIST e
+command getkeys georadius k 0 0 1 km count 3 store d
+command getkeys georadiusbymember k m 1 km STORE d
+command getkeys geosearchstore d s FROMMEMBER m BYRADIUS 1 km
+command getkeys geoadd k 1 1 m
 # geo commands on plain sorted sets and wrong types
 zadd plain 0 zero -1 neg 1.5 frac 9007199254740993 big 1e30 huge -1e30 nhuge inf pinf -inf ninf 4503599627370496 top
 geopos plain zero neg frac big huge nhuge pinf ninf top
