@@ -3,7 +3,9 @@
  * GEOADD (NX XX CH), GEODIST, GEOHASH, GEOPOS, GEORADIUS(_RO), GEORADIUSBYMEMBER(_RO), GEOSEARCH and
  * GEOSEARCHSTORE with every option, their errors and the order errors come in; geo sets are sorted sets
  * (ZRANGE, TYPE); seeded random points and searches (circles and boxes, COUNT [ANY], ASC/DESC, STORE
- * and STOREDIST); with 4 shards, STORE destinations on other shards than the source.
+ * and STOREDIST); the script's replies also as golden data (runs without redis-server); with 4 shards,
+ * STORE destinations on other shards than the source; replication to shardis and redis-server replicas
+ * (GEOADD reaches them as ZADD, the same bytes as from redis-server).
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/ser
 import { diffReplies, script, showMismatches } from './helpers/diff.js';
 import { contents, differences, info, waitInSync } from './helpers/replication.js';
 import { RawClient } from './helpers/raw.js';
+import { hashSlotOfString, slotToShardTable } from '../src/router/slot.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -387,6 +390,53 @@ describe.each([1, 4])('GEO with %i shard(s)', (shards) => {
       expect(showMismatches(mm).slice(0, 3000)).toBe('');
       await storedDistances(ref!.port, srv.port);
     }
+  });
+});
+
+describe('GEO stores across shards', () => {
+  let srv: Proc;
+  let io: Redis;
+  const table = slotToShardTable(4);
+  const shardOf = (k: string): number => table[hashSlotOfString(k)]!;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 4 });
+    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+  });
+
+  it('GEOSEARCHSTORE and GEORADIUS(BYMEMBER) STORE/STOREDIST into a key on another shard store what a same-shard destination gets', async () => {
+    const src = 'geo-src';
+    const others = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((x) => `far-${x}`).filter((k) => shardOf(k) !== shardOf(src));
+    expect(others.length).toBeGreaterThan(2);
+    const [d1, d2, d3] = others as [string, string, string];
+    const args: (string | number)[] = [];
+    for (let i = 0; i < 50; i++) args.push(2 + (i % 10) * 0.01, 48 + Math.floor(i / 10) * 0.01, `m${i}`);
+    await io.call('GEOADD', src, ...args.map(String));
+    const pairs = [
+      [['GEOSEARCHSTORE', d1, src, 'FROMLONLAT', '2.05', '48.02', 'BYRADIUS', '3', 'km', 'ASC', 'COUNT', '7', 'STOREDIST'], ['GEOSEARCHSTORE', `{${src}}x`, src, 'FROMLONLAT', '2.05', '48.02', 'BYRADIUS', '3', 'km', 'ASC', 'COUNT', '7', 'STOREDIST']],
+      [['GEORADIUS', src, '2.05', '48.02', '2', 'km', 'STORE', d2], ['GEORADIUS', src, '2.05', '48.02', '2', 'km', 'STORE', `{${src}}y`]],
+      [['GEORADIUSBYMEMBER', src, 'm12', '5', 'km', 'DESC', 'STOREDIST', d3], ['GEORADIUSBYMEMBER', src, 'm12', '5', 'km', 'DESC', 'STOREDIST', `{${src}}z`]],
+    ] as const;
+    for (const [cross, local] of pairs) {
+      const n = await io.call(cross[0], ...cross.slice(1));
+      expect(n).toBe(await io.call(local[0], ...local.slice(1)));
+      expect(n).toBeGreaterThan(0);
+      const dst = cross[0] === 'GEOSEARCHSTORE' ? cross[1] : cross[cross.length - 1]!;
+      const mine = local[0] === 'GEOSEARCHSTORE' ? local[1] : local[local.length - 1]!;
+      expect(await io.zrange(dst, 0, -1, 'WITHSCORES')).toEqual(await io.zrange(mine, 0, -1, 'WITHSCORES'));
+    }
+    // an empty result deletes the destination on its shard
+    await io.set(d1, 'x');
+    expect(await io.call('GEOSEARCHSTORE', d1, src, 'FROMLONLAT', '100', '0', 'BYRADIUS', '1', 'km')).toBe(0);
+    expect(await io.exists(d1)).toBe(0);
+    await io.set(d2, 'x');
+    expect(await io.call('GEORADIUS', 'geo-missing-src', '0', '0', '1', 'km', 'STORE', d2)).toBe(0);
+    expect(await io.exists(d2)).toBe(0);
   });
 });
 
