@@ -344,7 +344,7 @@ export function cellScores(c: GeoCell): [number, number] {
  * ties up, and a tie at d decimals happens exactly when x * 2^(d+1) is an odd integer.
  */
 export function fixed(x: number, d: number): string {
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? (Object.is(x, NaN) ? 'nan' : '-nan') : x > 0 ? 'inf' : '-inf';
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
   const neg = x < 0 || Object.is(x, -0);
   const a = Math.abs(x);
   let s: string;
