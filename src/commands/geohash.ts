@@ -203,8 +203,8 @@ export function latDistance(lat1d: number, lat2d: number): number {
 
 /**
  * Haversine distance in metres. `precise` evaluates sin/cos/asin correctly rounded (libm.ts), which is
- * what glibc returns nearly always; the fast form (V8's Math) is within an ulp and serves the
- * inside/outside tests of searches, whose matches then get their distance recomputed precisely.
+ * what glibc returns nearly always; the fast form (V8's Math) is within an ulp: it serves searches,
+ * whose replies print 4 decimals, and only STOREDIST recomputes the distances it stores precisely.
  */
 export function distance(lon1d: number, lat1d: number, lon2d: number, lat2d: number, precise = true): number {
   const sin = precise ? sinCR : Math.sin;
@@ -233,17 +233,21 @@ export interface GeoShape {
   conversion: number;
 }
 
-/** The distance from the centre when the point [lon, lat] is inside the shape, else -1. */
+/**
+ * The distance from the centre when the point [lon, lat] is inside the shape, else -1. Computed with
+ * V8's Math (within an ulp of glibc's); callers that store the full-precision distance recompute it
+ * with distance().
+ */
 export function distanceIfWithin(s: GeoShape, lon: number, lat: number): number {
   if (s.circle) {
-    if (distance(s.lon, s.lat, lon, lat, false) > s.radius * s.conversion) return -1;
-    return distance(s.lon, s.lat, lon, lat);
+    const d = distance(s.lon, s.lat, lon, lat, false);
+    return d > s.radius * s.conversion ? -1 : d;
   }
   const widthM = s.width * s.conversion;
   const heightM = s.height * s.conversion;
   if (latDistance(lat, s.lat) > heightM / 2) return -1;
   if (distance(lon, lat, s.lon, lat, false) > widthM / 2) return -1;
-  return distance(s.lon, s.lat, lon, lat);
+  return distance(s.lon, s.lat, lon, lat, false);
 }
 
 function estimateSteps(rangeMeters: number, lat: number): number {

@@ -348,8 +348,9 @@ function search(c: ShardCtx, srcIndex: number, flags: number): void {
     const dst = new ZSetValue(true);
     for (let i = 0; i < returned; i++) {
       const p = points[i]!;
-      p.dist /= shape.conversion;
-      dst.set(p.member, storedist ? p.dist : p.score);
+      // a stored distance shows all its digits: computed as glibc would (see libm.ts)
+      if (storedist) dst.set(p.member, distance(shape.lon, shape.lat, p.lon, p.lat) / shape.conversion);
+      else dst.set(p.member, p.score);
     }
     c.db.set(store, dst);
     c.propagate();
