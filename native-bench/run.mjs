@@ -20,7 +20,12 @@ export const RESULTS = process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench-r
 const roundsArg = args.indexOf('--rounds');
 const ROUNDS = roundsArg >= 0 ? Number(args[roundsArg + 1]) : QUICK ? 1 : 3;
 const testsArg = args.indexOf('--tests');
-const TESTS = testsArg >= 0 ? args[testsArg + 1].split(',') : ['set', 'get', 'incr', 'lpush', 'lrange_100', 'mset'];
+const TESTS = testsArg >= 0 ? args[testsArg + 1].split(',') : ['set', 'get', 'incr', 'lpush', 'lrange_100', 'mset', 'geoadd'];
+// tests redis-benchmark has no -t name for: run as a custom command (__rand_int__ is replaced by a
+// 12-digit random number: here fractional digits of the coordinates and the member name)
+const CUSTOM = {
+  geoadd: ['GEOADD', 'geo', '13.__rand_int__', '38.__rand_int__', 'm:__rand_int__'],
+};
 const PIPELINES = [1, 16];
 const SIZES = QUICK ? [16] : [16, 512];
 const CLIENTS = SMOKE ? 2 : 50;
@@ -75,16 +80,19 @@ export function stopServer(s) {
 
 /** One redis-benchmark run; returns { rps, p50_ms } per test from its CSV output. */
 export function benchmark(port, { tests, pipeline, clients, dataSize, n, random = 100_000 }) {
-  const r = spawnSync(
-    'redis-benchmark',
-    ['-p', String(port), '-t', tests.join(','), '-P', String(pipeline), '-c', String(clients), '-d', String(dataSize), '-n', String(n), '-r', String(random), '--csv'],
-    { encoding: 'utf8', timeout: 600_000 },
-  );
-  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+  const common = ['-p', String(port), '-P', String(pipeline), '-c', String(clients), '-d', String(dataSize), '-n', String(n), '-r', String(random), '--csv'];
+  const builtin = tests.filter((t) => !CUSTOM[t]);
+  const runs = builtin.length ? [['-t', builtin.join(',')]] : [];
+  for (const t of tests) if (CUSTOM[t]) runs.push(CUSTOM[t]);
   const out = {};
-  for (const line of r.stdout.split('\n')) {
-    const m = /^"([^"]+)","([\d.]+)","[\d.]+","[\d.]+","([\d.]+)"/.exec(line);
-    if (m) out[m[1].toLowerCase().split(' ')[0]] = { rps: Number(m[2]), p50_ms: Number(m[3]) };
+  for (const extra of runs) {
+    const custom = extra[0] !== '-t';
+    const r = spawnSync('redis-benchmark', custom ? [...common, ...extra] : [...extra, ...common], { encoding: 'utf8', timeout: 600_000 });
+    if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+    for (const line of r.stdout.split('\n')) {
+      const m = /^"([^"]+)","([\d.]+)","[\d.]+","[\d.]+","([\d.]+)"/.exec(line);
+      if (m) out[m[1].toLowerCase().split(' ')[0]] = { rps: Number(m[2]), p50_ms: Number(m[3]) };
+    }
   }
   return out;
 }

@@ -153,3 +153,18 @@ export const HLL_CORRUPTED = 'INVALIDOBJ Corrupted HLL object detected';
 export const PFDEBUG_NO_KEY = 'ERR The specified key does not exist';
 export const PFDEBUG_NOT_SPARSE = 'ERR HLL encoding is not sparse';
 export const pfdebugUnknown = (sub: string): string => `ERR Unknown PFDEBUG subcommand '${sub}'`;
+
+// GEO (geo.c)
+export const GEO_BAD_UNIT = 'ERR unsupported unit provided. please use M, KM, FT, MI';
+export const GEO_NEGATIVE_RADIUS = 'ERR radius cannot be negative';
+export const GEO_NEGATIVE_BOX = 'ERR height or width cannot be negative';
+export const GEO_COUNT_NOT_POSITIVE = 'ERR COUNT must be > 0';
+export const GEO_ANY_NEEDS_COUNT = 'ERR the ANY argument requires COUNT argument';
+export const GEO_MEMBER_UNDECODABLE = 'ERR could not decode requested zset member';
+export const GEO_NEED_RADIUS = 'ERR need numeric radius';
+export const GEO_NEED_WIDTH = 'ERR need numeric width';
+export const GEO_NEED_HEIGHT = 'ERR need numeric height';
+export const geoInvalidPair = (lon: string, lat: string): string => `ERR invalid longitude,latitude pair ${lon},${lat}`;
+export const geoStoreWithOptions = (what: string): string => `ERR ${what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options`;
+export const geoNeedFrom = (cmd: string): string => `ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${cmd}`;
+export const geoNeedBy = (cmd: string): string => `ERR exactly one of BYRADIUS and BYBOX can be specified for ${cmd}`;

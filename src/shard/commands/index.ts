@@ -14,6 +14,7 @@ import { handlers as zsets } from './zsets.js';
 import { handlers as bitmaps } from './bitmaps.js';
 import { handlers as hyperloglog } from './hyperloglog.js';
 import { handlers as introspect } from '../introspect.js';
+import { handlers as geo } from './geo.js';
 
 export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...keys,
@@ -25,4 +26,5 @@ export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...bitmaps,
   ...hyperloglog,
   ...introspect,
+  ...geo,
 };
