@@ -56,10 +56,14 @@ function encode(argv: readonly (string | number | Uint8Array)[]): Buffer {
 }
 
 export class Coordinator {
-  private lockWaiters: { shards: number[]; grant: () => void }[] = [];
+  /** Lock and pass waiters in arrival order (see the locks section). */
+  private lockWaiters: { shards: number[]; take: boolean; grant: () => void }[] = [];
   private readonly token = {};
 
-  /** Split commands running without locks (no replicas yet): a snapshot cut waits for them. */
+  /**
+   * Split commands sent without locks whose replies have not all arrived: a snapshot cut (holding
+   * every lock) waits for them, since their propagation is fed only when their replies are in.
+   */
   private unlockedSplits = 0;
   private quiesceWaiters: (() => void)[] = [];
 
@@ -117,14 +121,7 @@ export class Coordinator {
     const name = req.cmd.name;
     const shards = this.shardsOf(req);
     if (name === 'mget' || name === 'mset' || SPLIT_SUM.has(name)) {
-      if (!(req.cmd.flags & F.WRITE) || !this.server.repl.hasBacklog()) {
-        this.unlockedSplits++;
-        try {
-          return await this.split(req);
-        } finally {
-          if (--this.unlockedSplits === 0) for (const w of this.quiesceWaiters.splice(0)) w();
-        }
-      }
+      if (!(req.cmd.flags & F.WRITE) || !this.server.repl.hasBacklog()) return this.split(req);
       // with replicas, a write over several shards is locked so that its parts reach the stream
       // together (MULTI/EXEC) and in order with every other write to those keys
       await this.lock(shards);
@@ -188,6 +185,17 @@ export class Coordinator {
   }
 
   // ---- locks --------------------------------------------------------------------------------
+  //
+  // One FIFO queue of waiters, each for a set of shards:
+  //   - a lock waiter takes the shards when they are all free (multi-step commands, EXEC, the
+  //     full-sync cut) and frees them with unlock();
+  //   - a pass waiter (a split command) never takes them: it only needs one instant at which none
+  //     of its shards is locked, to write all its parts in one synchronous step. unlock() calls it
+  //     synchronously, in queue order, before any later lock waiter can take those shards.
+  // Nothing here waits in a loop: every waiter is served from unlock() (event-driven), so the main
+  // thread keeps serving other shards, clients and signals while a multi-shard command waits. (A loop
+  // "lock, unlock, still not free? lock again" once ran here: two split commands handed the shards to
+  // each other through promise callbacks forever, starving the event loop.)
 
   /** Lock shards for a multi-step operation (all at once, FIFO among waiters: no deadlock). */
   lock(shards: number[]): Promise<void> {
@@ -195,17 +203,26 @@ export class Coordinator {
       this.take(shards);
       return Promise.resolve();
     }
-    return new Promise<void>((grant) => this.lockWaiters.push({ shards, grant }));
+    return new Promise<void>((grant) => this.lockWaiters.push({ shards, take: true, grant }));
   }
 
   unlock(shards: number[]): void {
     for (const s of shards) this.server.links[s]!.lockedBy = null;
     while (this.lockWaiters.length > 0 && this.free(this.lockWaiters[0]!.shards)) {
       const w = this.lockWaiters.shift()!;
-      this.take(w.shards);
+      if (w.take) this.take(w.shards);
       w.grant();
     }
     this.server.scheduleTick();
+  }
+
+  /**
+   * Run `send` (synchronous) at the first moment none of the shards is locked and no earlier waiter
+   * is queued: now, or from the unlock() that frees them. Never takes the locks.
+   */
+  private whenFree(shards: number[], send: () => void): void {
+    if (this.lockWaiters.length === 0 && this.free(shards)) send();
+    else this.lockWaiters.push({ shards, take: false, grant: send });
   }
 
   private holds(shards: number[]): boolean {
@@ -218,14 +235,6 @@ export class Coordinator {
 
   private take(shards: number[]): void {
     for (const s of shards) this.server.links[s]!.lockedBy = this.token;
-  }
-
-  /** Wait until none of the shards is locked (for single-step split commands). */
-  private async unlocked(shards: number[]): Promise<void> {
-    while (!this.free(shards)) {
-      await this.lock(shards);
-      this.unlock(shards);
-    }
   }
 
   // ---- split ------------------------------------------------------------------------------
@@ -245,19 +254,39 @@ export class Coordinator {
       g.push(i);
     }
     const shards = [...groups.keys()];
-    if (!held) await this.unlocked(shards);
-    // every part goes out in this one synchronous step
-    const parts = shards.map((sh) => {
-      const positions = groups.get(sh)!;
+    const bodies = shards.map((sh) => {
       const argv: string[] = [req.argv[0]!];
-      for (const i of positions) {
+      for (const i of groups.get(sh)!) {
         argv.push(req.argv[i]!);
         if (step === 2) argv.push(req.argv[i + 1]!);
       }
-      return s.links[sh]!.command(FLAG_COORDINATED | req.flags, req.db, req.cmd.id, req.proto, encode(argv));
+      return encode(argv);
     });
-    s.scheduleTick();
-    const replies = await Promise.all(parts);
+    // every part goes out in one synchronous step, at a moment none of the shards is locked
+    let parts: Promise<ShardReply>[] = [];
+    const send = (): void => {
+      parts = shards.map((sh, k) => s.links[sh]!.command(FLAG_COORDINATED | req.flags, req.db, req.cmd.id, req.proto, bodies[k]!));
+      s.scheduleTick();
+    };
+    let replies: ShardReply[];
+    if (held) {
+      send();
+      replies = await Promise.all(parts);
+    } else {
+      // counted from the moment its parts are in the rings until its replies are back (quiesce)
+      await new Promise<void>((sent) =>
+        this.whenFree(shards, () => {
+          this.unlockedSplits++;
+          send();
+          sent();
+        }),
+      );
+      try {
+        replies = await Promise.all(parts);
+      } finally {
+        if (--this.unlockedSplits === 0) for (const w of this.quiesceWaiters.splice(0)) w();
+      }
+    }
     for (const r of replies) if (r.reply[0] === 0x2d) return { reply: r.reply, prop: [] };
     const prop = replies.map((r) => ({ db: r.db, bytes: r.prop }));
     const w = new RespWriter(1024);
