@@ -309,6 +309,17 @@ export class Coordinator {
     return { reply: w.toBuffer(), prop };
   }
 
+  /**
+   * A control op for one shard, with a tick scheduled to publish it: a step that follows an await
+   * runs after the tick that resolved it, which may have gone to sleep with nothing in flight (the
+   * request would then wait for the shard's next timed wake-up, up to 1/hz seconds).
+   */
+  private control(shard: number, argv: readonly (string | number | Uint8Array)[], db: number): Promise<ShardReply> {
+    const p = this.server.links[shard]!.control(argv, db);
+    this.server.scheduleTick();
+    return p;
+  }
+
   // ---- ship -------------------------------------------------------------------------------
 
   /**
@@ -334,7 +345,7 @@ export class Coordinator {
     }
     // 1. export the foreign keys
     const owners = [...foreign.keys()];
-    const exported = await Promise.all(owners.map((sh) => s.links[sh]!.control(['export', req.db, ...foreign.get(sh)!], req.db)));
+    const exported = await Promise.all(owners.map((sh) => this.control(sh, ['export', req.db, ...foreign.get(sh)!], req.db)));
     const shipArgs: (string | number | Uint8Array)[] = ['ship', req.db, req.cmd.id, req.proto, seen.size];
     owners.forEach((sh, k) => {
       const keys = foreign.get(sh)!;
@@ -347,7 +358,7 @@ export class Coordinator {
     });
     shipArgs.push(encode(req.argv));
     // 2. run it at home
-    const res: ShardReply = await s.links[home]!.control(shipArgs, req.db);
+    const res: ShardReply = await this.control(home, shipArgs, req.db);
     const parsed = parseOne(res.reply);
     if (parsed instanceof ReplyErrorValue) throw new CommandError(parsed.message);
     const [replyStr, modified] = parsed as [string, ReplyValue[]];
@@ -363,7 +374,7 @@ export class Coordinator {
       }
       g.push(key, Buffer.from(modified[i + 1] as string, 'latin1'), Number(modified[i + 2]));
     }
-    if (back.size > 0) await Promise.all([...back].map(([sh, argv]) => s.links[sh]!.control(argv, req.db)));
+    if (back.size > 0) await Promise.all([...back].map(([sh, argv]) => this.control(sh, argv, req.db)));
     return { reply: Buffer.from(replyStr, 'latin1'), prop: [{ db: res.db, bytes: res.prop }] };
   }
 }
