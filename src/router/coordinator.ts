@@ -17,7 +17,7 @@
 
 import { F, type Command } from '../commands/table.js';
 import { FLAG_COORDINATED, FLAG_IN_MULTI } from '../ipc/records.js';
-import { CommandError } from '../resp/errors.js';
+import { CommandError, internalError, wrongArity } from '../resp/errors.js';
 import { parseOne, ReplyErrorValue, type ReplyValue } from '../resp/reply-parser.js';
 import { RespWriter } from '../resp/writer.js';
 import type { Args } from '../commands/args.js';
@@ -90,10 +90,17 @@ export class Coordinator {
           this.propagate(res.prop);
           s.reply(conn, seq, res.reply);
         },
-        (e: unknown) => s.replyError(conn, seq, e instanceof CommandError ? e.reply : `ERR ${(e as Error).message}`),
+        (e: unknown) => s.replyError(conn, seq, this.errorText(req.cmd.name, e)),
       )
       .finally(() => s.endBusy(conn));
     return true;
+  }
+
+  /** A failed command's error reply: a CommandError's text; a bug's fixed text (logged, never shown). */
+  errorText(cmd: string, e: unknown): string {
+    if (e instanceof CommandError) return e.reply;
+    this.server.log.error({ err: e }, `multi-shard command '${cmd}' failed`);
+    return internalError(cmd);
   }
 
   /** Feed propagation parts to the replication stream, wrapped in MULTI/EXEC when more than one. */
@@ -243,6 +250,8 @@ export class Coordinator {
     const s = this.server;
     const name = req.cmd.name;
     const step = name === 'mset' ? 2 : 1;
+    // arguments are checked before any shard is touched (a shard would check its own part only)
+    if (step === 2 && req.argv.length % 2 === 0) throw new CommandError(wrongArity(name));
     const groups = new Map<number, number[]>(); // shard -> key positions
     for (const i of req.keys) {
       const sh = s.shardOfKey(req.argv[i]!);
