@@ -11,6 +11,7 @@ import { createLogger } from './log.js';
 import { Server } from './server/server.js';
 import { startAdmin } from './admin/admin.js';
 import { Replication } from './replication/replication.js';
+import { Watchdog } from './server/watchdog.js';
 
 function usage(): void {
   process.stderr.write(
@@ -56,6 +57,13 @@ async function main(): Promise<void> {
   const log = createLogger(config.get('loglevel'), config.get('logfile'));
   const server = new Server(config, log);
   const replication = new Replication(server);
+  const watchdog = new Watchdog(config);
+  const onConfigChanged = server.onConfigChanged;
+  server.onConfigChanged = (names) => {
+    onConfigChanged?.(names);
+    if (names.includes('watchdog-period') || names.includes('hz')) watchdog.apply();
+  };
+  server.closers.push(() => watchdog.stop());
   server.onExit = (code) => {
     log.flush?.();
     process.exit(code);
@@ -97,6 +105,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
+  watchdog.apply();
   log.info({ port: server.port }, `Ready to accept connections tcp (port ${server.port})`);
   const master = config.get('replicaof');
   if (master !== '') {
