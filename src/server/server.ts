@@ -1040,13 +1040,15 @@ const QUEUED = Buffer.from('+QUEUED\r\n');
 /**
  * The most bytes one reply may take, checked by the shards while they build it (and before, for
  * counts known up front): the normal class's hard client-output-buffer-limit when one is set (Redis
- * would cut the client there), otherwise the larger of 512 MB and proto-max-bulk-len. A reply past
+ * would cut the client there), otherwise the larger of 512 MB and proto-max-bulk-len, plus 1 MB for
+ * framing (so the largest value a client may store can still be read). A reply past
  * it fails its command with REPLY_TOO_LARGE quickly, instead of growing the process for minutes
  * while the shard's other clients wait.
  */
 function replyLimitBytes(c: Config): number {
   const hard = c.outputBufferLimit('normal')[0];
-  return hard > 0 ? hard : Math.max(512 * 1024 * 1024, c.int('proto-max-bulk-len'));
+  // the default leaves room for the framing around the largest value a client may store
+  return hard > 0 ? hard : Math.max(512 * 1024 * 1024, c.int('proto-max-bulk-len')) + 1024 * 1024;
 }
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
 
