@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { spawn } from 'node:child_process';
 import { haveBinaries, startShardis, type Proc } from './helpers/server.js';
-import { waitInSync } from './helpers/replication.js';
+import { contents, waitInSync } from './helpers/replication.js';
 
 const FAST = ['--repl-diskless-sync-delay', '0'];
 const procs: Proc[] = [];
@@ -159,5 +159,31 @@ describe('the coordinator never stalls the main thread', () => {
     const rc = await attach;
     await waitInSync(mc, rc);
     expect(await rc.mget(A, B)).toEqual([String(N - 1), String(N - 1)]);
+  }, 150_000);
+
+  it('a cross-shard blocking command that waits and retries never releases the locks of other multi-shard commands (every client completes, the replica equals the master)', async () => {
+    const m = await shardis(['--shards', '3']);
+    const r = await shardis(['--replicaof', '127.0.0.1', String(m.port)]);
+    const mc = client(m.port);
+    const rc = client(r.port);
+    await waitInSync(mc, rc);
+    const tags = ['a', 'b', 'c', 'd', 'e'];
+    const k = (i: number): string => `{${tags[i % 5]}}k`;
+    const N = 800;
+    const c = (): Redis => client(m.port);
+    const [c1, c2, c3, c4, c5, c6, c7, c8] = [c(), c(), c(), c(), c(), c(), c(), c()];
+    await allComplete([
+      { name: 'MSET', n: N, run: (name, n) => loop(name, n, (i) => c1!.mset(k(i), i, k(i + 1), i, k(i + 2), i)) },
+      { name: 'MGET', n: N, run: (name, n) => loop(name, n, (i) => c2!.mget(k(i), k(i + 3), k(i + 4))) },
+      { name: 'SUNIONSTORE', n: N, run: (name, n) => loop(name, n, (i) => c3!.sadd('{a}s', i).then(() => c3!.sunionstore('{b}u', '{a}s', '{c}s'))) },
+      { name: 'RENAME', n: N, run: (name, n) => loop(name, n, (i) => c4!.set('{d}r', i).then(() => c4!.rename('{d}r', '{e}r'))) },
+      { name: 'MULTI', n: N, run: (name, n) => loop(name, n, (i) => c5!.multi().set(k(i), i).incr('{c}n').get(k(i + 1)).exec()) },
+      { name: 'LMOVE', n: N, run: (name, n) => loop(name, n, (i) => c6!.rpush('{a}l', i).then(() => c6!.lmove('{a}l', '{b}l', 'LEFT', 'RIGHT'))) },
+      // mostly finds {b}l empty: waits, retries, times out or is served
+      { name: 'BLMOVE', n: N, run: (name, n) => loop(name, n, () => c7!.blmove('{b}l', '{c}l', 'LEFT', 'RIGHT', 0.01)) },
+      { name: 'EXISTS', n: N, run: (name, n) => loop(name, n, (i) => c8!.exists(k(i), k(i + 1), k(i + 2), k(i + 3))) },
+    ]);
+    await waitInSync(mc, rc);
+    expect([...(await contents(rc))].sort()).toEqual([...(await contents(mc))].sort());
   }, 150_000);
 });

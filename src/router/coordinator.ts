@@ -141,6 +141,10 @@ export class Coordinator {
       }
     }
     await this.lock(shards);
+    // whether this call still holds its locks: every lock has the same owner token, so "are these
+    // shards locked" cannot tell ours from another command's (unlocking on that test once released
+    // another command's locks after a blocking retry, and could leave a shard locked for good)
+    let held = true;
     try {
       let res = await this.ship(req);
       this.propagate(res.prop);
@@ -148,12 +152,12 @@ export class Coordinator {
       // a blocking command whose keys span shards: retry until served or timed out
       if (req.cmd.flags & F.BLOCKING && !(req.flags & FLAG_IN_MULTI) && isNullReply(res.reply)) {
         this.unlock(shards);
-        res = await this.blockingRetry(req, shards, conn);
-        return res;
+        held = false;
+        return await this.blockingRetry(req, shards, conn);
       }
       return res;
     } finally {
-      if (this.holds(shards)) this.unlock(shards);
+      if (held) this.unlock(shards);
     }
   }
 
@@ -230,10 +234,6 @@ export class Coordinator {
   private whenFree(shards: number[], send: () => void): void {
     if (this.lockWaiters.length === 0 && this.free(shards)) send();
     else this.lockWaiters.push({ shards, take: false, grant: send });
-  }
-
-  private holds(shards: number[]): boolean {
-    return shards.every((s) => this.server.links[s]!.lockedBy === this.token);
   }
 
   private free(shards: number[]): boolean {
