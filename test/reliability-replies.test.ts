@@ -246,3 +246,21 @@ describe('replies too large to build', () => {
     expect(await call(a, 'LLEN', 'l')).toBe(':2000\r\n');
   });
 });
+
+describe('file errors', () => {
+  it('CONFIG REWRITE onto a path that became a directory answers strerror text as redis-server, not the exception message', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-rewrite-'));
+    const conf = path.join(dir, 'shardis.conf');
+    fs.writeFileSync(conf, 'hz 10\n');
+    const p = await startShardis({ args: [conf], shards: 1 });
+    procs.push(p);
+    fs.rmSync(conf);
+    fs.mkdirSync(conf);
+    const r = await raw(p.port);
+    // redis-server 7.0.15 answers exactly this in the same situation
+    expect(await call(r, 'CONFIG', 'REWRITE')).toBe('-ERR Rewriting config file: Is a directory\r\n');
+  });
+});

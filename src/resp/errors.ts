@@ -90,6 +90,29 @@ export const REPLY_TOO_LARGE = 'ERR reply too large: exceeds the size limit of o
  */
 export const internalError = (cmd: string): string => `ERR internal error in '${cmd}' (see the server log)`;
 
+/** strerror()'s text for the errno codes a file operation may fail with (Redis prints those). */
+const STRERROR: Record<string, string> = {
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  ENOENT: 'No such file or directory',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  EROFS: 'Read-only file system',
+  ENOSPC: 'No space left on device',
+  EDQUOT: 'Disk quota exceeded',
+  EEXIST: 'File exists',
+  EBUSY: 'Device or resource busy',
+  EMFILE: 'Too many open files',
+  ENAMETOOLONG: 'File name too long',
+  EIO: 'Input/output error',
+};
+
+/** A Node.js system error as strerror() words it (never the exception's own message). */
+export function strerror(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' && STRERROR[code]) || 'Input/output error';
+}
+
 export const wrongArity = (cmd: string): string => `ERR wrong number of arguments for '${cmd}' command`;
 export const unknownSubcommand = (sub: string, cmd: string): string =>
   `ERR unknown subcommand '${truncate(sub, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
