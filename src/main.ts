@@ -12,6 +12,7 @@ import { Server } from './server/server.js';
 import { startAdmin } from './admin/admin.js';
 import { installIntrospection } from './server/stats/introspect.js';
 import { Replication } from './replication/replication.js';
+import { Watchdog } from './server/watchdog.js';
 
 function usage(): void {
   process.stderr.write(
@@ -57,6 +58,13 @@ async function main(): Promise<void> {
   const log = createLogger(config.get('loglevel'), config.get('logfile'));
   const server = new Server(config, log);
   const replication = new Replication(server);
+  const watchdog = new Watchdog(config);
+  const onConfigChanged = server.onConfigChanged;
+  server.onConfigChanged = (names) => {
+    onConfigChanged?.(names);
+    if (names.includes('watchdog-period') || names.includes('hz')) watchdog.apply();
+  };
+  server.closers.push(() => watchdog.stop());
   server.onExit = (code) => {
     log.flush?.();
     process.exit(code);
@@ -99,6 +107,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
+  watchdog.apply();
   log.info({ port: server.port }, `Ready to accept connections tcp (port ${server.port})`);
   const master = config.get('replicaof');
   if (master !== '') {

@@ -83,6 +83,41 @@ export const PROTOCOL_UNAUTH_MBULK = 'ERR Protocol error: unauthenticated multib
 export const PROTOCOL_UNAUTH_BULK = 'ERR Protocol error: unauthenticated bulk length';
 export const protocolExpectedDollar = (got: string): string => `ERR Protocol error: expected '$', got '${got}'`;
 
+/**
+ * A reply larger than one reply may be (see replyLimitBytes in src/server/server.ts): not a Redis
+ * text (redis-server builds such a reply until memory runs out), worded in its style.
+ */
+export const REPLY_TOO_LARGE = 'ERR reply too large: exceeds the size limit of one reply (the normal client-output-buffer-limit, or 512mb / proto-max-bulk-len)';
+
+/**
+ * A command failed on a bug (an exception that is not a CommandError): the client gets this fixed
+ * text, never the exception's message; the exception goes to the log.
+ */
+export const internalError = (cmd: string): string => `ERR internal error in '${cmd}' (see the server log)`;
+
+/** strerror()'s text for the errno codes a file operation may fail with (Redis prints those). */
+const STRERROR: Record<string, string> = {
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  ENOENT: 'No such file or directory',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  EROFS: 'Read-only file system',
+  ENOSPC: 'No space left on device',
+  EDQUOT: 'Disk quota exceeded',
+  EEXIST: 'File exists',
+  EBUSY: 'Device or resource busy',
+  EMFILE: 'Too many open files',
+  ENAMETOOLONG: 'File name too long',
+  EIO: 'Input/output error',
+};
+
+/** A Node.js system error as strerror() words it (never the exception's own message). */
+export function strerror(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' && STRERROR[code]) || 'Input/output error';
+}
+
 export const wrongArity = (cmd: string): string => `ERR wrong number of arguments for '${cmd}' command`;
 export const unknownSubcommand = (sub: string, cmd: string): string =>
   `ERR unknown subcommand '${truncate(sub, 128)}'. Try ${cmd.toUpperCase()} HELP.`;

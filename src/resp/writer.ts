@@ -7,6 +7,9 @@
  * they are written with latin1Write and round-trip every byte value unchanged.
  */
 
+import { constants as bufferConstants } from 'node:buffer';
+import { CommandError, REPLY_TOO_LARGE } from './errors.js';
+
 const CRLF = 0x0a0d; // "\r\n" as a little-endian u16
 /**
  * Strings up to this length are copied by a JS loop: below it the loop beats latin1Write, whose fixed
@@ -16,11 +19,19 @@ const SHORT_STRING = 48;
 
 export type Proto = 2 | 3;
 
+/** The largest Buffer this runtime allocates (beyond it allocUnsafe throws a RangeError). */
+const MAX_WRITER_BYTES = bufferConstants.MAX_LENGTH;
+
 export class RespWriter {
   buf: Buffer;
   len = 0;
   /** Protocol of the client the reply is for; RESP3 types degrade to RESP2 forms when 2. */
   proto: Proto = 2;
+  /**
+   * Most bytes this writer may hold: growing past it throws CommandError(REPLY_TOO_LARGE), so a
+   * reply too large to send fails fast instead of growing the process (shards set it per command).
+   */
+  limit = MAX_WRITER_BYTES;
 
   constructor(initial = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initial);
@@ -33,9 +44,12 @@ export class RespWriter {
   /** Make room for n more bytes. */
   ensure(n: number): void {
     const need = this.len + n;
+    if (need <= this.buf.length && need <= this.limit) return;
+    if (need > this.limit || need > MAX_WRITER_BYTES) throw new CommandError(REPLY_TOO_LARGE);
     if (need <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
+    size = Math.min(size, Math.max(need, Math.min(this.limit, MAX_WRITER_BYTES)));
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;

@@ -17,7 +17,7 @@
 
 import { F, type Command } from '../commands/table.js';
 import { FLAG_COORDINATED, FLAG_IN_MULTI } from '../ipc/records.js';
-import { CommandError } from '../resp/errors.js';
+import { CommandError, internalError, wrongArity } from '../resp/errors.js';
 import { parseOne, ReplyErrorValue, type ReplyValue } from '../resp/reply-parser.js';
 import { RespWriter } from '../resp/writer.js';
 import type { Args } from '../commands/args.js';
@@ -56,10 +56,14 @@ function encode(argv: readonly (string | number | Uint8Array)[]): Buffer {
 }
 
 export class Coordinator {
-  private lockWaiters: { shards: number[]; grant: () => void }[] = [];
+  /** Lock and pass waiters in arrival order (see the locks section). */
+  private lockWaiters: { shards: number[]; take: boolean; grant: () => void }[] = [];
   private readonly token = {};
 
-  /** Split commands running without locks (no replicas yet): a snapshot cut waits for them. */
+  /**
+   * Split commands sent without locks whose replies have not all arrived: a snapshot cut (holding
+   * every lock) waits for them, since their propagation is fed only when their replies are in.
+   */
   private unlockedSplits = 0;
   private quiesceWaiters: (() => void)[] = [];
 
@@ -89,12 +93,19 @@ export class Coordinator {
           s.reply(conn, seq, res.reply);
         },
         (e: unknown) => {
-          s.replyError(conn, seq, e instanceof CommandError ? e.reply : `ERR ${(e as Error).message}`);
+          s.replyError(conn, seq, this.errorText(req.cmd.name, e));
           s.stats.intro.called(conn, cmd, req.argv, t0, true);
         },
       )
       .finally(() => s.endBusy(conn));
     return true;
+  }
+
+  /** A failed command's error reply: a CommandError's text; a bug's fixed text (logged, never shown). */
+  errorText(cmd: string, e: unknown): string {
+    if (e instanceof CommandError) return e.reply;
+    this.server.log.error({ err: e }, `multi-shard command '${cmd}' failed`);
+    return internalError(cmd);
   }
 
   /** Feed propagation parts to the replication stream, wrapped in MULTI/EXEC when more than one. */
@@ -122,14 +133,7 @@ export class Coordinator {
     const name = req.cmd.name;
     const shards = this.shardsOf(req);
     if (name === 'mget' || name === 'mset' || SPLIT_SUM.has(name)) {
-      if (!(req.cmd.flags & F.WRITE) || !this.server.repl.hasBacklog()) {
-        this.unlockedSplits++;
-        try {
-          return await this.split(req);
-        } finally {
-          if (--this.unlockedSplits === 0) for (const w of this.quiesceWaiters.splice(0)) w();
-        }
-      }
+      if (!(req.cmd.flags & F.WRITE) || !this.server.repl.hasBacklog()) return this.split(req);
       // with replicas, a write over several shards is locked so that its parts reach the stream
       // together (MULTI/EXEC) and in order with every other write to those keys
       await this.lock(shards);
@@ -142,6 +146,10 @@ export class Coordinator {
       }
     }
     await this.lock(shards);
+    // whether this call still holds its locks: every lock has the same owner token, so "are these
+    // shards locked" cannot tell ours from another command's (unlocking on that test once released
+    // another command's locks after a blocking retry, and could leave a shard locked for good)
+    let held = true;
     try {
       let res = await this.ship(req);
       this.propagate(res.prop);
@@ -149,12 +157,12 @@ export class Coordinator {
       // a blocking command whose keys span shards: retry until served or timed out
       if (req.cmd.flags & F.BLOCKING && !(req.flags & FLAG_IN_MULTI) && isNullReply(res.reply)) {
         this.unlock(shards);
-        res = await this.blockingRetry(req, shards, conn);
-        return res;
+        held = false;
+        return await this.blockingRetry(req, shards, conn);
       }
       return res;
     } finally {
-      if (this.holds(shards)) this.unlock(shards);
+      if (held) this.unlock(shards);
     }
   }
 
@@ -202,6 +210,17 @@ export class Coordinator {
   }
 
   // ---- locks --------------------------------------------------------------------------------
+  //
+  // One FIFO queue of waiters, each for a set of shards:
+  //   - a lock waiter takes the shards when they are all free (multi-step commands, EXEC, the
+  //     full-sync cut) and frees them with unlock();
+  //   - a pass waiter (a split command) never takes them: it only needs one instant at which none
+  //     of its shards is locked, to write all its parts in one synchronous step. unlock() calls it
+  //     synchronously, in queue order, before any later lock waiter can take those shards.
+  // Nothing here waits in a loop: every waiter is served from unlock() (event-driven), so the main
+  // thread keeps serving other shards, clients and signals while a multi-shard command waits. (A loop
+  // "lock, unlock, still not free? lock again" once ran here: two split commands handed the shards to
+  // each other through promise callbacks forever, starving the event loop.)
 
   /** Lock shards for a multi-step operation (all at once, FIFO among waiters: no deadlock). */
   lock(shards: number[]): Promise<void> {
@@ -209,21 +228,26 @@ export class Coordinator {
       this.take(shards);
       return Promise.resolve();
     }
-    return new Promise<void>((grant) => this.lockWaiters.push({ shards, grant }));
+    return new Promise<void>((grant) => this.lockWaiters.push({ shards, take: true, grant }));
   }
 
   unlock(shards: number[]): void {
     for (const s of shards) this.server.links[s]!.lockedBy = null;
     while (this.lockWaiters.length > 0 && this.free(this.lockWaiters[0]!.shards)) {
       const w = this.lockWaiters.shift()!;
-      this.take(w.shards);
+      if (w.take) this.take(w.shards);
       w.grant();
     }
     this.server.scheduleTick();
   }
 
-  private holds(shards: number[]): boolean {
-    return shards.every((s) => this.server.links[s]!.lockedBy === this.token);
+  /**
+   * Run `send` (synchronous) at the first moment none of the shards is locked and no earlier waiter
+   * is queued: now, or from the unlock() that frees them. Never takes the locks.
+   */
+  private whenFree(shards: number[], send: () => void): void {
+    if (this.lockWaiters.length === 0 && this.free(shards)) send();
+    else this.lockWaiters.push({ shards, take: false, grant: send });
   }
 
   private free(shards: number[]): boolean {
@@ -234,20 +258,14 @@ export class Coordinator {
     for (const s of shards) this.server.links[s]!.lockedBy = this.token;
   }
 
-  /** Wait until none of the shards is locked (for single-step split commands). */
-  private async unlocked(shards: number[]): Promise<void> {
-    while (!this.free(shards)) {
-      await this.lock(shards);
-      this.unlock(shards);
-    }
-  }
-
   // ---- split ------------------------------------------------------------------------------
 
   private async split(req: CoordRequest, held = false): Promise<CoordResult> {
     const s = this.server;
     const name = req.cmd.name;
     const step = name === 'mset' ? 2 : 1;
+    // arguments are checked before any shard is touched (a shard would check its own part only)
+    if (step === 2 && req.argv.length % 2 === 0) throw new CommandError(wrongArity(name));
     const groups = new Map<number, number[]>(); // shard -> key positions
     for (const i of req.keys) {
       const sh = s.shardOfKey(req.argv[i]!);
@@ -259,19 +277,39 @@ export class Coordinator {
       g.push(i);
     }
     const shards = [...groups.keys()];
-    if (!held) await this.unlocked(shards);
-    // every part goes out in this one synchronous step
-    const parts = shards.map((sh) => {
-      const positions = groups.get(sh)!;
+    const bodies = shards.map((sh) => {
       const argv: string[] = [req.argv[0]!];
-      for (const i of positions) {
+      for (const i of groups.get(sh)!) {
         argv.push(req.argv[i]!);
         if (step === 2) argv.push(req.argv[i + 1]!);
       }
-      return s.links[sh]!.command(FLAG_COORDINATED | req.flags, req.db, req.cmd.id, req.proto, encode(argv));
+      return encode(argv);
     });
-    s.scheduleTick();
-    const replies = await Promise.all(parts);
+    // every part goes out in one synchronous step, at a moment none of the shards is locked
+    let parts: Promise<ShardReply>[] = [];
+    const send = (): void => {
+      parts = shards.map((sh, k) => s.links[sh]!.command(FLAG_COORDINATED | req.flags, req.db, req.cmd.id, req.proto, bodies[k]!));
+      s.scheduleTick();
+    };
+    let replies: ShardReply[];
+    if (held) {
+      send();
+      replies = await Promise.all(parts);
+    } else {
+      // counted from the moment its parts are in the rings until its replies are back (quiesce)
+      await new Promise<void>((sent) =>
+        this.whenFree(shards, () => {
+          this.unlockedSplits++;
+          send();
+          sent();
+        }),
+      );
+      try {
+        replies = await Promise.all(parts);
+      } finally {
+        if (--this.unlockedSplits === 0) for (const w of this.quiesceWaiters.splice(0)) w();
+      }
+    }
     for (const r of replies) if (r.reply[0] === 0x2d) return { reply: r.reply, prop: [] };
     const prop = replies.map((r) => ({ db: r.db, bytes: r.prop }));
     const w = new RespWriter(1024);
@@ -292,6 +330,17 @@ export class Coordinator {
       w.int(sum);
     }
     return { reply: w.toBuffer(), prop };
+  }
+
+  /**
+   * A control op for one shard, with a tick scheduled to publish it: a step that follows an await
+   * runs after the tick that resolved it, which may have gone to sleep with nothing in flight (the
+   * request would then wait for the shard's next timed wake-up, up to 1/hz seconds).
+   */
+  private control(shard: number, argv: readonly (string | number | Uint8Array)[], db: number): Promise<ShardReply> {
+    const p = this.server.links[shard]!.control(argv, db);
+    this.server.scheduleTick();
+    return p;
   }
 
   // ---- ship -------------------------------------------------------------------------------
@@ -319,7 +368,7 @@ export class Coordinator {
     }
     // 1. export the foreign keys
     const owners = [...foreign.keys()];
-    const exported = await Promise.all(owners.map((sh) => s.links[sh]!.control(['export', req.db, ...foreign.get(sh)!], req.db)));
+    const exported = await Promise.all(owners.map((sh) => this.control(sh, ['export', req.db, ...foreign.get(sh)!], req.db)));
     const shipArgs: (string | number | Uint8Array)[] = ['ship', req.db, req.cmd.id, req.proto, seen.size];
     owners.forEach((sh, k) => {
       const keys = foreign.get(sh)!;
@@ -332,7 +381,7 @@ export class Coordinator {
     });
     shipArgs.push(encode(req.argv));
     // 2. run it at home
-    const res: ShardReply = await s.links[home]!.control(shipArgs, req.db);
+    const res: ShardReply = await this.control(home, shipArgs, req.db);
     const parsed = parseOne(res.reply);
     if (parsed instanceof ReplyErrorValue) throw new CommandError(parsed.message);
     const [replyStr, modified] = parsed as [string, ReplyValue[]];
@@ -348,7 +397,7 @@ export class Coordinator {
       }
       g.push(key, Buffer.from(modified[i + 1] as string, 'latin1'), Number(modified[i + 2]));
     }
-    if (back.size > 0) await Promise.all([...back].map(([sh, argv]) => s.links[sh]!.control(argv, req.db)));
+    if (back.size > 0) await Promise.all([...back].map(([sh, argv]) => this.control(sh, argv, req.db)));
     return { reply: Buffer.from(replyStr, 'latin1'), prop: [{ db: res.db, bytes: res.prop }] };
   }
 }

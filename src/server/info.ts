@@ -1,8 +1,8 @@
 /*
  * INFO: the sections and field names redis-server 7.0 prints (server, clients, memory, persistence,
  * stats, replication, cpu, modules, errorstats, cluster, keyspace), "# Section" headers, CRLF line
- * ends. Shards report their keyspace sizes and hit/miss/expiry counters through control ops; memory
- * is the whole process (main thread and every shard).
+ * ends. Shards report their keyspace sizes, hit/miss/expiry counters and memory through control ops;
+ * used_memory is the whole process's heaps and external memory (main thread and every shard).
  */
 
 import os from 'node:os';
@@ -57,6 +57,22 @@ export async function shardTotals(server: Server): Promise<ShardStatsTotals> {
   return t;
 }
 
+/**
+ * used_memory: the main thread's heap and external memory, the rings it shares with the shards, and
+ * every shard's heap and external memory (as each shard reports it). Buffers and ArrayBuffers are
+ * already part of an isolate's external memory (process.memoryUsage().arrayBuffers is a subset, not
+ * an addition); SharedArrayBuffers are not, so the rings are added once, here.
+ */
+export async function usedMemory(server: Server, mem: NodeJS.MemoryUsage = process.memoryUsage()): Promise<number> {
+  let used = mem.heapUsed + mem.external;
+  for (const l of server.links) used += l.requests.sab.byteLength + l.replies.sab.byteLength;
+  for (const r of await server.allShards(['memory'])) {
+    const [heap, external] = parseOne(r.reply) as number[];
+    used += (heap ?? 0) + (external ?? 0);
+  }
+  return used;
+}
+
 export async function buildInfo(server: Server, requested: string[], conn: Connection | null): Promise<string> {
   let sections: string[];
   if (requested.length === 0 || requested.includes('default')) sections = DEFAULT_SECTIONS;
@@ -72,7 +88,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
   const now = Date.now();
   const uptime = Math.floor((now - server.startedAt) / 1000);
   const mem = process.memoryUsage();
-  const used = mem.heapUsed + mem.external + mem.arrayBuffers;
+  const used = want.has('memory') ? await usedMemory(server, mem) : 0;
   if (used > peakMemory) peakMemory = used;
   const cpu = process.cpuUsage();
 

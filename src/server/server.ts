@@ -157,6 +157,7 @@ export class Server {
     return {
       ...DEFAULT_SHARD_CONFIG,
       protoMaxBulkLen: c.int('proto-max-bulk-len'),
+      replyMaxBytes: replyLimitBytes(c),
       hashMaxListpackEntries: c.int('hash-max-listpack-entries'),
       hashMaxListpackValue: c.int('hash-max-listpack-value'),
       setMaxIntsetEntries: c.int('set-max-intset-entries'),
@@ -678,7 +679,7 @@ export class Server {
       this.replyError(conn, seq, e.reply);
     } else {
       this.log.error({ err: e }, 'main-thread command failed');
-      this.replyError(conn, seq, `ERR ${e instanceof Error ? e.message : String(e)}`);
+      this.replyError(conn, seq, E.internalError(conn.lastCmd));
     }
   }
 
@@ -989,7 +990,7 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    const shardKeys = new Set(['proto-max-bulk-len', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes']);
+    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes']);
     if (names.some((n) => shardKeys.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';
@@ -1114,6 +1115,20 @@ export class Server {
 }
 
 const QUEUED = Buffer.from('+QUEUED\r\n');
+
+/**
+ * The most bytes one reply may take, checked by the shards while they build it (and before, for
+ * counts known up front): the normal class's hard client-output-buffer-limit when one is set (Redis
+ * would cut the client there), otherwise the larger of 512 MB and proto-max-bulk-len, plus 1 MB for
+ * framing (so the largest value a client may store can still be read). A reply past
+ * it fails its command with REPLY_TOO_LARGE quickly, instead of growing the process for minutes
+ * while the shard's other clients wait.
+ */
+function replyLimitBytes(c: Config): number {
+  const hard = c.outputBufferLimit('normal')[0];
+  // the default leaves room for the framing around the largest value a client may store
+  return hard > 0 ? hard : Math.max(512 * 1024 * 1024, c.int('proto-max-bulk-len')) + 1024 * 1024;
+}
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
 /** Async main-thread commands that may wait long: replies before them are not held back. */
 const SLOW_ASYNC_COMMANDS = new Set(['wait', 'psync', 'sync', 'shutdown', 'replicaof', 'slaveof', 'failover']);

@@ -21,6 +21,8 @@ export type ShardHandler = (c: ShardCtx) => void;
 /** Values a shard handler may need from the server configuration (sent at start and on CONFIG SET). */
 export interface ShardConfig {
   protoMaxBulkLen: number;
+  /** Most bytes one reply may take (see replyLimitBytes in src/server/server.ts). */
+  replyMaxBytes: number;
   hashMaxListpackEntries: number;
   hashMaxListpackValue: number;
   setMaxIntsetEntries: number;
@@ -37,6 +39,7 @@ export interface ShardConfig {
 
 export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   protoMaxBulkLen: 512 * 1024 * 1024,
+  replyMaxBytes: 512 * 1024 * 1024,
   hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,
   setMaxIntsetEntries: 512,

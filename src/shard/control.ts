@@ -7,6 +7,7 @@
  * Arguments are binary strings; numbers are decimal.
  */
 
+import v8 from 'node:v8';
 import { globMatch, matchesAll } from '../commands/glob.js';
 import { CommandError } from '../resp/errors.js';
 import { SLOTS } from '../router/slot.js';
@@ -248,6 +249,18 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.w.int(c.commandsProcessed);
     c.w.int(c.blockedByConn.size);
     c.w.int(c.watchers.size);
+  },
+
+  /**
+   * memory -> [heap bytes used, external bytes] of this shard's isolate (INFO memory's used_memory).
+   * External memory counts the shard's own ArrayBuffers and Buffers, not the rings it shares with
+   * the main thread (the main thread counts those).
+   */
+  memory(c) {
+    const h = v8.getHeapStatistics();
+    c.w.array(2);
+    c.w.int(h.used_heap_size);
+    c.w.int(h.external_memory);
   },
 
   /** resetstat */

@@ -32,7 +32,7 @@ import {
   kindOf,
   word0,
 } from '../ipc/records.js';
-import { CommandError, sanitizeErrorText } from '../resp/errors.js';
+import { CommandError, internalError, sanitizeErrorText } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, PropMode } from './context.js';
 import { Keyspace, type Db } from './keyspace.js';
@@ -55,6 +55,9 @@ export interface ShardOptions {
 }
 
 const NULL_ARRAY = Buffer.from('*-1\r\n');
+
+/** Bytes of reply buffer a shard keeps between commands (a larger one, grown by a huge reply, is dropped). */
+const REPLY_WRITER_KEEP = 8 * 1024 * 1024;
 
 export class Shard implements ShardCtx {
   readonly args = new Args();
@@ -335,6 +338,8 @@ export class Shard implements ShardCtx {
     const cmd = this.commands[cmdId];
     const handler = this.handlers[cmdId];
     this.w.reset();
+    this.w.trim(REPLY_WRITER_KEEP); // a huge earlier reply does not pin its buffer
+    this.w.limit = this.config.replyMaxBytes;
     this.w.proto = this.protocol;
     this.propMode = PropMode.None;
     this.reblocked = false;
@@ -355,8 +360,8 @@ export class Shard implements ShardCtx {
         this.w.error(sanitizeErrorText(e.reply));
       } else {
         // A bug in a handler must not take the shard (and the server) down: report and carry on.
-        const msg = e instanceof Error ? e.message : String(e);
-        this.w.error(sanitizeErrorText(`ERR internal error in '${cmd?.name ?? cmdId}': ${msg}`));
+        // The exception's message stays in the log: the client gets a fixed text.
+        this.w.error(internalError(cmd?.name ?? String(cmdId)));
         console.error(e);
       }
     } finally {
@@ -462,6 +467,7 @@ export class Shard implements ShardCtx {
     const op = this.args.str(0);
     const h = CONTROL_HANDLERS[op];
     this.w.reset();
+    this.w.limit = Infinity; // internal replies (DUMP payloads of whole values) are not client replies
     this.w.proto = this.protocol;
     this.p.reset();
     try {
@@ -469,7 +475,8 @@ export class Shard implements ShardCtx {
       h(this);
     } catch (e) {
       this.w.reset();
-      this.w.error(e instanceof CommandError ? e.reply : `ERR ${(e as Error).message}`);
+      if (!(e instanceof CommandError)) console.error(e);
+      this.w.error(e instanceof CommandError ? e.reply : internalError(op));
     }
     if (this.intro.mark !== 0) this.intro.mark = performance.now();
     this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
@@ -538,6 +545,7 @@ export class Shard implements ShardCtx {
     for (const key of keys) db.removeAt(key, this.ks.slotOf(key));
     this.shippedModified.clear();
     this.w.reset();
+    this.w.limit = Infinity; // the command's reply was checked; this carries values home too
     this.w.raw(out.buf.subarray(0, out.len));
   }
 

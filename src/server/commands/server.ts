@@ -2,7 +2,7 @@
  * Server commands on the main thread: INFO CONFIG COMMAND CLIENT TIME LASTSAVE SHUTDOWN DEBUG.
  */
 
-import { CommandError, SYNTAX, unknownSubcommand } from '../../resp/errors.js';
+import { CommandError, SYNTAX, strerror, unknownSubcommand } from '../../resp/errors.js';
 import { ConfigError } from '../../config.js';
 import { globMatch } from '../../commands/glob.js';
 import type { MainHandler } from '../main-ctx.js';
@@ -101,7 +101,7 @@ export const handlers: Record<string, MainHandler> = {
       c.server.config.rewrite();
     } catch (e) {
       if (e instanceof ConfigError) throw new CommandError(`ERR ${e.message}`);
-      throw new CommandError(`ERR Rewriting config file: ${(e as Error).message}`);
+      throw new CommandError(`ERR Rewriting config file: ${strerror(e)}`);
     }
     c.w.ok();
   },

@@ -25,7 +25,7 @@
 import { Args } from '../../commands/args.js';
 import { F, Route, keyPositions, type Command } from '../../commands/table.js';
 import { FLAG_COORDINATED, FLAG_IN_MULTI, FLAG_REPLICATED, REQ_TXN } from '../../ipc/records.js';
-import { CommandError, DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, MULTI_NESTED, WATCH_IN_MULTI, sanitizeErrorText, unknownCommand } from '../../resp/errors.js';
+import { CommandError, DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, MULTI_NESTED, WATCH_IN_MULTI, internalError, sanitizeErrorText, unknownCommand } from '../../resp/errors.js';
 import { parseOne } from '../../resp/reply-parser.js';
 import { RespWriter } from '../../resp/writer.js';
 import type { Connection, QueuedCommand } from '../connection.js';
@@ -166,7 +166,8 @@ async function runMainQueued(c: MainCtx, q: QueuedCommand): Promise<Buffer> {
     if (r instanceof Promise) await r;
   } catch (e) {
     w.reset();
-    w.error(sanitizeErrorText(e instanceof CommandError ? e.reply : `ERR ${e instanceof Error ? e.message : String(e)}`));
+    if (!(e instanceof CommandError)) s.log.error({ err: e }, `command '${q.cmd.name}' failed in EXEC`);
+    w.error(sanitizeErrorText(e instanceof CommandError ? e.reply : internalError(q.cmd.name)));
     s.stats.errorReplies++;
   }
   s.stats.commandsProcessed++;
@@ -229,7 +230,7 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[]): Promise<void> {
         parts.push(...res.prop);
       } catch (e) {
         const w = new RespWriter(128);
-        w.error(sanitizeErrorText(e instanceof CommandError ? e.reply : `ERR ${(e as Error).message}`));
+        w.error(sanitizeErrorText(s.coordinator.errorText(q.cmd.name, e)));
         replies[i] = w.toBuffer();
       }
       s.stats.intro.called(conn, q.cmd, q.argv, t0, (replies[i] as Buffer)[0] === 0x2d);

@@ -11,7 +11,7 @@ import { formatHumanFloat, parseDouble, parseInt64, INT64_MAX, INT64_MIN } from 
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFromNumber, parseLongDouble } from '../../commands/longdouble.js';
 import { HashValue } from '../values/hash.js';
-import { getTyped } from './util.js';
+import { checkReplyElements, getTyped } from './util.js';
 import { LONG_MAX, parseCursor, parseScanOptions, rangeLong, scanReply } from './collection-scan.js';
 
 function getHash(c: ShardCtx, key: string, read = true): HashValue | undefined {
@@ -72,6 +72,7 @@ function hrandfieldWithCount(c: ShardCtx, l: number, withValues: boolean): void 
   };
   const count = Math.abs(l);
   if (l < 0 || count === 1) {
+    checkReplyElements(c, withValues ? count * 2 : count);
     w.array(withValues && !nested ? count * 2 : count);
     for (let k = 0; k < count; k++) emit(Math.floor(Math.random() * size));
     return;

@@ -8,7 +8,7 @@
 import { CommandError, SYNTAX, NUMKEYS_GT_ARGS, WRONGTYPE } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { SetValue } from '../values/set.js';
-import { getTyped } from './util.js';
+import { checkReplyElements, getTyped } from './util.js';
 import { LONG_MAX, parseCursor, parseScanOptions, positiveLong, rangeLong, scanReply } from './collection-scan.js';
 
 function getSet(c: ShardCtx, key: string, read = true): SetValue | undefined {
@@ -235,6 +235,7 @@ export const handlers: Record<string, ShardHandler> = {
       const items = s.list();
       if (l < 0) {
         const n = -l;
+        checkReplyElements(c, n);
         c.w.array(n);
         for (let k = 0; k < n; k++) c.w.bulk(s.random());
         return;

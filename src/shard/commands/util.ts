@@ -3,7 +3,7 @@
  * (binary string <-> int encoding), expire-time parsing with Redis's rules, and index normalisation.
  */
 
-import { CommandError, WRONGTYPE, invalidExpireTime } from '../../resp/errors.js';
+import { CommandError, REPLY_TOO_LARGE, WRONGTYPE, invalidExpireTime } from '../../resp/errors.js';
 import { parseIntString } from '../../commands/numbers.js';
 import type { ShardCtx } from '../context.js';
 import type { Aggregate, Value } from '../values/types.js';
@@ -70,4 +70,16 @@ export function clampRange(start: number, end: number, n: number): [number, numb
   if (start > end || start >= n) return null;
   if (end >= n) end = n - 1;
   return [start, end];
+}
+
+/** Fewest bytes one bulk string takes in a reply ("$0\r\n\r\n"). */
+export const MIN_BULK_BYTES = 6;
+
+/**
+ * Refuse, before building anything, a reply of `elements` bulk strings that could not fit the reply
+ * size limit even if every one were empty (HRANDFIELD/SRANDMEMBER/ZRANDMEMBER with a huge negative
+ * count): the command fails at once instead of occupying the shard while the reply grows.
+ */
+export function checkReplyElements(c: ShardCtx, elements: number): void {
+  if (elements * MIN_BULK_BYTES > c.config.replyMaxBytes) throw new CommandError(REPLY_TOO_LARGE);
 }

@@ -21,7 +21,7 @@ import { parseDouble } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { SetValue } from '../values/set.js';
 import { ZSetValue, type LexRange, type ScoreRange, type ZNode } from '../values/zset.js';
-import { getTyped } from './util.js';
+import { checkReplyElements, getTyped } from './util.js';
 import { LONG_MAX, parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, rangeLong } from './collection-scan.js';
 import { globMatch } from '../../commands/glob.js';
 import { formatDouble } from '../../resp/writer.js';
@@ -458,6 +458,7 @@ function zrandmember(c: ShardCtx): void {
     const count = Math.abs(l);
     const size = z.size;
     if (l < 0 || count === 1) {
+      checkReplyElements(c, withScores ? count * 2 : count);
       const picks: ZNode[] = [];
       for (let k = 0; k < count; k++) picks.push(z.random());
       replyNodes(c, picks, withScores);
