@@ -63,7 +63,8 @@ export class Browser {
         `--user-data-dir=${dir}`,
         'about:blank',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] },
+      // its own process group, so that close() can end chromium's helper processes too
+      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], detached: true },
     );
     proc.stderr!.resume();
     const b = new Browser(proc, proc.stdio[3] as Writable, proc.stdio[4] as Readable, dir);
@@ -175,6 +176,13 @@ export class Browser {
       this.proc.kill('SIGKILL');
       await exited;
     }
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    // helper processes (renderer, zygote) outlive the browser process for a moment and may still be
+    // writing into the profile: end the whole group, then remove the profile with retries
+    try {
+      if (this.proc.pid !== undefined) process.kill(-this.proc.pid, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
