@@ -1,0 +1,327 @@
+/*
+ * LuaVm: the one Lua state scripts run in, set up as Redis 7.0's scripting environment (the Lua 5.1
+ * globals and libraries Redis exposes, read-only globals, the bit and cjson libraries, rand48
+ * behind math.random), compiling scripts into registry references and running one script at a
+ * time as a coroutine.
+ *
+ * redis.call cannot return synchronously: the command runs on a shard, across a ring. So every
+ * script runs in a coroutine, and redis.call/pcall yield it with the command to run; the driver
+ * (run()) awaits the command, pushes the converted reply and resumes the coroutine, whose
+ * continuation returns the reply (or raises it, for redis.call and an error reply). To the script
+ * this is an ordinary synchronous call. The driver's caller holds every shard meanwhile, so no other
+ * client's command runs between two of the script's commands.
+ *
+ * A count hook checks a long-running script: past busy-reply-threshold it yields to the event loop
+ * now and then (so SCRIPT KILL and BUSY replies are served), and raises the kill error once the
+ * script is killed.
+ */
+
+import { RespWriter } from '../resp/writer.js';
+import { oneLine, pushErrorTable, pushReply, writeLuaValue } from './convert.js';
+import { BIT_FUNCTIONS } from './lib-bit.js';
+import { CJSON_FUNCTIONS, JSON_NULL } from './lib-cjson.js';
+import { lauxlib, lua, lualib, luaString, pushBytes, toLatin1, type LuaJsFunction, type LuaState } from './lua-api.js';
+import { RAND48_MAX, Rand48 } from './rand48.js';
+import type { PendingCall, RunHost } from './host.js';
+import { installRedisLib } from './redis-lib.js';
+
+export type CompileResult = { ref: number } | { error: string };
+
+const PRELUDE = `
+local G, proxy = ...
+local load, error, tostring, setmetatable, next, rawset, ipairs, floor, collect, mathtype, tonumber0 =
+  load, error, tostring, setmetatable, next, rawset, ipairs, math.floor, collectgarbage, math.type, tonumber
+local function readonly() error('Attempt to modify a readonly table', 2) end
+G.unpack = table.unpack
+G.loadstring = function(s, name) return load(s, name, 't', proxy) end
+G.load = function(f, name) return load(f, name, 't', proxy) end
+G.gcinfo = function() return floor(collect('count')) end
+G.tonumber = function(...)
+  local r = tonumber0(...)
+  if mathtype(r) == 'integer' then return r + 0.0 end
+  return r
+end
+local m = math
+m.pow = function(a, b) return a ^ b end
+m.log10 = function(x) return m.log(x, 10) end
+m.ldexp = function(x, e) return x * 2.0 ^ e end
+m.mod = m.fmod
+m.atan2 = function(y, x) return m.atan(y, x) end
+m.cosh = function(x) return (m.exp(x) + m.exp(-x)) / 2 end
+m.sinh = function(x) return (m.exp(x) - m.exp(-x)) / 2 end
+m.tanh = function(x) local a, b = m.exp(x), m.exp(-x) return (a - b) / (a + b) end
+m.type, m.maxinteger, m.mininteger, m.tointeger, m.ult = nil, nil, nil, nil, nil
+string.gfind = string.gmatch
+string.pack, string.unpack, string.packsize = nil, nil, nil
+local t = table
+t.getn = function(x) return #x end
+t.maxn = function(x) local n = 0 for k in next, x do if type(k) == 'number' and k > n then n = k end end return n end
+t.foreach = function(x, f) for k, v in next, x do local r = f(k, v) if r ~= nil then return r end end end
+t.foreachi = function(x, f) for i = 1, #x do local r = f(i, x[i]) if r ~= nil then return r end end end
+t.setn = function() error("'setn' is obsolete", 2) end
+t.move, t.pack, t.unpack = nil, nil, nil
+G.rawlen, G.utf8, G.require, G.dofile, G.loadfile, G.print, G.package = nil, nil, nil, nil, nil, nil, nil
+G.__redis__err__handler = function(err) return err end
+G._VERSION = 'Lua 5.1'
+for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'bit', 'cjson', 'redis'}) do
+  local lib = G[name]
+  rawset(G, name, setmetatable({}, {
+    __index = lib, __newindex = readonly, __pairs = function() return next, lib, nil end, __metatable = false }))
+end
+G._G = proxy
+setmetatable(G, { __index = function(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end })
+setmetatable(proxy, { __index = G, __newindex = readonly, __pairs = function() return next, G, nil end, __metatable = false })
+`;
+
+export class LuaVm {
+  readonly L: LuaState;
+  /** Registry refs of the real globals table and of the read-only proxy scripts see as _ENV. */
+  private readonly globalsRef: number;
+  private readonly proxyRef: number;
+  /** The running script's host, while one runs. */
+  host: RunHost | null = null;
+  pending: PendingCall | null = null;
+  /** The reply pushed on resume is an error the continuation must raise. */
+  raiseOnResume = false;
+  readonly rand = new Rand48();
+  private startedAt = 0;
+  private lastYield = 0;
+  private busy = false;
+
+  constructor() {
+    const L = lauxlib.luaL_newstate();
+    this.L = L;
+    lua.lua_atnativeerror(L, (l) => {
+      lua.lua_pushliteral(l, 'internal error');
+      return 1;
+    });
+    const libs: [string, LuaJsFunction][] = [
+      ['_G', lualib.luaopen_base],
+      ['table', lualib.luaopen_table],
+      ['string', lualib.luaopen_string],
+      ['math', lualib.luaopen_math],
+      ['coroutine', lualib.luaopen_coroutine],
+    ];
+    for (const [name, open] of libs) {
+      lauxlib.luaL_requiref(L, luaString(name), open, 1);
+      lua.lua_pop(L, 1);
+    }
+    this.installTable('bit', BIT_FUNCTIONS);
+    this.installTable('cjson', CJSON_FUNCTIONS);
+    lua.lua_getglobal(L, 'cjson');
+    lua.lua_pushlightuserdata(L, JSON_NULL);
+    lua.lua_setfield(L, -2, 'null');
+    lua.lua_pop(L, 1);
+    installRedisLib(this);
+    this.installMathRandom();
+    // the prelude: Lua 5.1 names, sandbox, read-only tables
+    lua.lua_pushglobaltable(L);
+    this.globalsRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_newtable(L);
+    this.proxyRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    const src = Buffer.from(PRELUDE);
+    if (lauxlib.luaL_loadbufferx(L, src, src.length, luaString('=prelude'), luaString('t')) !== lua.LUA_OK) {
+      throw new Error(`Lua prelude: ${toLatin1(L, -1)}`);
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.proxyRef);
+    if (lua.lua_pcall(L, 2, 0, 0) !== lua.LUA_OK) throw new Error(`Lua prelude: ${toLatin1(L, -1)}`);
+    lua.lua_sethook(L, (l) => this.countHook(l), lua.LUA_MASKCOUNT, 100_000);
+  }
+
+  installTable(name: string, fns: Record<string, LuaJsFunction>): void {
+    const L = this.L;
+    lua.lua_createtable(L, 0, Object.keys(fns).length);
+    for (const [k, f] of Object.entries(fns)) {
+      lua.lua_pushjsfunction(L, f);
+      lua.lua_setfield(L, -2, k);
+    }
+    lua.lua_setglobal(L, name);
+  }
+
+  /** math.random / math.randomseed on Redis's rand48, with Lua 5.1's argument rules. */
+  private installMathRandom(): void {
+    const L = this.L;
+    lua.lua_getglobal(L, 'math');
+    lua.lua_pushjsfunction(L, (l) => {
+      const r = (this.rand.next() % RAND48_MAX) / RAND48_MAX;
+      const n = lua.lua_gettop(l);
+      if (n === 0) {
+        lua.lua_pushnumber(l, r);
+      } else if (n === 1) {
+        const u = Math.trunc(lauxlib.luaL_checknumber(l, 1));
+        if (!(1 <= u)) return lauxlib.luaL_argerror(l, 1, 'interval is empty');
+        lua.lua_pushnumber(l, Math.floor(r * u) + 1);
+      } else if (n === 2) {
+        const lo = Math.trunc(lauxlib.luaL_checknumber(l, 1));
+        const u = Math.trunc(lauxlib.luaL_checknumber(l, 2));
+        if (!(lo <= u)) return lauxlib.luaL_argerror(l, 2, 'interval is empty');
+        lua.lua_pushnumber(l, Math.floor(r * (u - lo + 1)) + lo);
+      } else {
+        return lauxlib.luaL_error(l, 'wrong number of arguments');
+      }
+      return 1;
+    });
+    lua.lua_setfield(L, -2, 'random');
+    lua.lua_pushjsfunction(L, (l) => {
+      this.rand.seed(Math.trunc(lauxlib.luaL_checknumber(l, 1)));
+      return 0;
+    });
+    lua.lua_setfield(L, -2, 'randomseed');
+    lua.lua_pop(L, 1);
+  }
+
+  /** Compile a script body; its function goes to the registry. */
+  compile(body: Buffer): CompileResult {
+    const L = this.L;
+    let src = body;
+    if (src.length >= 2 && src[0] === 0x23 && src[1] === 0x21) {
+      // the shebang line stays a line (a comment), so line numbers match
+      src = Buffer.from(src);
+      src[0] = 0x2d;
+      src[1] = 0x2d;
+    }
+    if (lauxlib.luaL_loadbufferx(L, src, src.length, luaString('@user_script'), luaString('t')) !== lua.LUA_OK) {
+      const msg = toLatin1(L, -1) ?? 'unknown error';
+      lua.lua_pop(L, 1);
+      return { error: msg };
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.proxyRef);
+    lua.lua_setupvalue(L, -2, 1);
+    return { ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
+  }
+
+  release(ref: number): void {
+    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
+  }
+
+  /** Set KEYS and ARGV in the globals. */
+  private setArgs(keys: readonly string[], args: readonly string[]): void {
+    const L = this.L;
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
+    for (const [name, list] of [
+      ['KEYS', keys],
+      ['ARGV', args],
+    ] as const) {
+      lua.lua_pushliteral(L, name);
+      lua.lua_createtable(L, list.length, 0);
+      list.forEach((v, i) => {
+        pushBytes(L, v);
+        lua.lua_rawseti(L, -2, i + 1);
+      });
+      lua.lua_rawset(L, -3);
+    }
+    lua.lua_pop(L, 1);
+  }
+
+  /**
+   * Run a compiled script to its end; its reply (or error) is written to w. `name` is what error
+   * texts call it (the sha1 for EVAL).
+   */
+  async run(ref: number, keys: readonly string[], args: readonly string[], host: RunHost, w: RespWriter, name: string): Promise<void> {
+    const L = this.L;
+    this.setArgs(keys, args);
+    const co = lua.lua_newthread(L);
+    const coRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
+    this.host = host;
+    this.pending = null;
+    this.raiseOnResume = false;
+    this.startedAt = Date.now();
+    this.lastYield = this.startedAt;
+    this.busy = false;
+    try {
+      let nargs = 0;
+      for (;;) {
+        const st = lua.lua_resume(co, L, nargs);
+        if (st === lua.LUA_YIELD) {
+          const p = this.pending as PendingCall | null;
+          this.pending = null;
+          lua.lua_settop(co, 0);
+          if (p === null) {
+            // the count hook yielded: let the event loop serve others (BUSY, SCRIPT KILL)
+            await new Promise((r) => setImmediate(r));
+            this.lastYield = Date.now();
+            nargs = 0;
+            continue;
+          }
+          let reply: Buffer;
+          try {
+            reply = await host.execute(p.argv);
+          } catch (e) {
+            reply = Buffer.from(`-ERR ${oneLine(e instanceof Error ? e.message : String(e))}\r\n`);
+          }
+          pushReply(co, reply, 0);
+          this.raiseOnResume = p.raise && reply[0] === 0x2d;
+          nargs = 1;
+          continue;
+        }
+        if (st === lua.LUA_OK) {
+          if (lua.lua_gettop(co) === 0) w.nullBulk();
+          else {
+            lua.lua_settop(co, 1);
+            writeLuaValue(co, w, host.resp);
+          }
+        } else {
+          w.error(oneLine(this.errorText(co, name)));
+        }
+        return;
+      }
+    } finally {
+      this.host = null;
+      lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, coRef);
+      lua.lua_settop(L, 0);
+    }
+  }
+
+  /** The error reply of a script that failed (Redis's __redis__err__handler and luaCallFunction). */
+  private errorText(co: LuaState, name: string): string {
+    let msg: string;
+    let hasTable = false;
+    if (lua.lua_type(co, -1) === lua.LUA_TTABLE) {
+      hasTable = true;
+      lua.lua_pushliteral(co, 'err');
+      lua.lua_rawget(co, -2);
+      msg = lua.lua_type(co, -1) === lua.LUA_TSTRING ? (toLatin1(co, -1) ?? '') : '';
+      lua.lua_pop(co, 1);
+    } else {
+      const s = lua.lua_type(co, -1) === lua.LUA_TSTRING || lua.lua_type(co, -1) === lua.LUA_TNUMBER ? toLatin1(co, -1) : null;
+      msg = `ERR ${s ?? (lua.lua_type(co, -1) === lua.LUA_TNIL ? 'nil' : 'unknown error')}`;
+    }
+    void hasTable;
+    // where: the function that raised, or its caller when that is a native (JS) function
+    const ar = new lua.lua_Debug();
+    let where = '';
+    for (let level = 0; level < 2; level++) {
+      if (!lua.lua_getstack(co, level, ar)) break;
+      lua.lua_getinfo(co, 'Sl', ar);
+      const what = ar.what ? Buffer.from(ar.what).toString() : "";
+      if ((what === 'C' || what === 'J') && level === 0) continue;
+      const source = ar.source ? Buffer.from(ar.source).latin1Slice() : '';
+      if (source && ar.currentline > 0) where = ` script: ${name}, on ${source}:${ar.currentline}.`;
+      break;
+    }
+    return msg + where;
+  }
+
+  // ---- hooks --------------------------------------------------------------------------------
+
+  private countHook(L: LuaState): void {
+    const host = this.host;
+    if (host === null) return;
+    if (host.killed) {
+      pushErrorTable(L, 'ERR Script killed by user with SCRIPT KILL...');
+      lua.lua_error(L);
+      return;
+    }
+    const now = Date.now();
+    if (now - this.startedAt < host.busyAfterMs) return;
+    if (!this.busy) {
+      this.busy = true;
+      host.becameBusy();
+    }
+    if (now - this.lastYield >= 20 && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
+  }
+}
