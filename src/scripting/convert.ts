@@ -204,16 +204,12 @@ export function writeLuaValue(L: LuaState, w: RespWriter, scriptResp: 2 | 3, dep
   }
 }
 
-/** (long long) of a double, as C casts it (out-of-range values saturate here). */
+/** (long long) of a double, as C casts it on x86-64. */
 function writeTruncated(w: RespWriter, n: number): void {
-  if (Number.isNaN(n)) {
-    w.bigint(-9223372036854775808n);
-    return;
-  }
   const t = Math.trunc(n);
   if (Number.isSafeInteger(t)) w.int(t);
-  else if (t >= 9223372036854775807) w.bigint(9223372036854775807n);
-  else if (t <= -9223372036854775808) w.bigint(-9223372036854775808n);
+  // NaN and values out of range convert to INT64_MIN on x86-64, as redis-server does
+  else if (Number.isNaN(t) || t >= 9223372036854775807 || t < -9223372036854775808) w.bigint(-9223372036854775808n);
   else w.bigint(BigInt(t));
 }
 

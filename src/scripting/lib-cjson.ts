@@ -138,6 +138,10 @@ class JsonDecoder {
     while (this.p < b.length && (b[this.p] === 0x20 || b[this.p] === 0x09 || b[this.p] === 0x0a || b[this.p] === 0x0d)) this.p++;
   }
 
+  private peek(n: number): string {
+    return this.b.latin1Slice(this.p, Math.min(this.b.length, this.p + n));
+  }
+
   /** The token at p, for error texts, as lua-cjson names them. */
   private tokenName(): string {
     const c = this.b[this.p];
@@ -151,8 +155,8 @@ class JsonDecoder {
     if (s === ':') return 'T_COLON';
     if (s === '"') return 'T_STRING';
     if (/[-0-9]/.test(s)) return 'T_NUMBER';
-    if (this.b.latin1Slice(this.p, this.p + 4) === 'true' || this.b.latin1Slice(this.p, this.p + 5) === 'false') return 'T_BOOLEAN';
-    if (this.b.latin1Slice(this.p, this.p + 4) === 'null') return 'T_NULL';
+    if (this.peek(4) === 'true' || this.peek(5) === 'false') return 'T_BOOLEAN';
+    if (this.peek(4) === 'null') return 'T_NULL';
     return 'invalid token';
   }
 
@@ -271,14 +275,14 @@ class JsonDecoder {
         continue;
       }
       if (e === 0x75) {
-        let cp = parseInt(b.latin1Slice(this.p, this.p + 4), 16);
-        if (!/^[0-9a-fA-F]{4}$/.test(b.latin1Slice(this.p, this.p + 4))) {
+        let cp = parseInt(this.peek(4), 16);
+        if (!/^[0-9a-fA-F]{4}$/.test(this.peek(4))) {
           this.p = start;
           throw new DecodeError(`Expected value but found invalid unicode escape code at character ${start + 1}`);
         }
         this.p += 4;
         if (cp >= 0xd800 && cp <= 0xdbff && b[this.p] === 0x5c && b[this.p + 1] === 0x75) {
-          const lo = parseInt(b.latin1Slice(this.p + 2, this.p + 6), 16);
+          const lo = parseInt(b.latin1Slice(this.p + 2, Math.min(b.length, this.p + 6)), 16);
           if (lo >= 0xdc00 && lo <= 0xdfff) {
             cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
             this.p += 6;

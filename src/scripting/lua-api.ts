@@ -6,6 +6,7 @@
  */
 
 import { createRequire } from 'node:module';
+import { formatG } from './lua-format.js';
 
 /** An opaque lua_State. */
 export type LuaState = { readonly __luaState: unique symbol };
@@ -129,7 +130,13 @@ interface Fengari {
 // print as "2", not "2.0" (Lua 5.1, which Redis embeds, has only floats)
 const hadConf = process.env.FENGARICONF;
 process.env.FENGARICONF = JSON.stringify({ LUA_COMPAT_FLOATSTRING: true });
-const fengari = createRequire(import.meta.url)('fengari') as Fengari;
+const require = createRequire(import.meta.url);
+// and with Lua 5.1's number format ("%.14g": 1e+15, not 1000000000000000); fengari's own modules
+// read this function from luaconf when they load, so it is replaced before they do
+require('fengari/src/defs.js'); // loads luaconf the way fengari does (defs first: they import each other)
+const luaconf = require('fengari/src/luaconf.js') as { lua_number2str: (n: number) => string };
+luaconf.lua_number2str = (n: number) => (Number.isNaN(n) ? '-nan' : formatG(n, 14));
+const fengari = require('fengari') as Fengari;
 if (hadConf === undefined) delete process.env.FENGARICONF;
 else process.env.FENGARICONF = hadConf;
 

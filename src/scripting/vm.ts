@@ -29,6 +29,7 @@ export type CompileResult = { ref: number } | { error: string };
 
 const PRELUDE = `
 local G, proxy = ...
+local pcall0, pack, unpack, type, rawget = pcall, table.pack, table.unpack, type, rawget
 local load, error, tostring, setmetatable, next, rawset, ipairs, floor, collect, mathtype, tonumber0 =
   load, error, tostring, setmetatable, next, rawset, ipairs, math.floor, collectgarbage, math.type, tonumber
 local function readonly() error('Attempt to modify a readonly table', 2) end
@@ -46,6 +47,13 @@ m.pow = function(a, b) return a ^ b end
 m.log10 = function(x) return m.log(x, 10) end
 m.ldexp = function(x, e) return x * 2.0 ^ e end
 m.mod = m.fmod
+m.frexp = function(x)
+  if x == 0 or x ~= x or x == 1/0 or x == -1/0 then return x, 0 end
+  local e = m.floor(m.log(m.abs(x), 2)) + 1
+  local f = x / 2.0 ^ e
+  if m.abs(f) >= 1 then f = f / 2 e = e + 1 elseif m.abs(f) < 0.5 then f = f * 2 e = e - 1 end
+  return f, e
+end
 m.atan2 = function(y, x) return m.atan(y, x) end
 m.cosh = function(x) return (m.exp(x) + m.exp(-x)) / 2 end
 m.sinh = function(x) return (m.exp(x) - m.exp(-x)) / 2 end
@@ -62,6 +70,15 @@ t.setn = function() error("'setn' is obsolete", 2) end
 t.move, t.pack, t.unpack = nil, nil, nil
 G.rawlen, G.utf8, G.require, G.dofile, G.loadfile, G.print, G.package = nil, nil, nil, nil, nil, nil, nil
 G.__redis__err__handler = function(err) return err end
+-- Redis's pcall hands a caught error table over as its err string
+G.pcall = function(...)
+  local r = pack(pcall0(...))
+  if not r[1] and type(r[2]) == 'table' then
+    local e = rawget(r[2], 'err')
+    if type(e) == 'string' or type(e) == 'number' then r[2] = e end
+  end
+  return unpack(r, 1, r.n)
+end
 G._VERSION = 'Lua 5.1'
 for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'bit', 'cjson', 'redis'}) do
   local lib = G[name]
@@ -278,31 +295,35 @@ export class LuaVm {
 
   /** The error reply of a script that failed (Redis's __redis__err__handler and luaCallFunction). */
   private errorText(co: LuaState, name: string): string {
-    let msg: string;
-    let hasTable = false;
-    if (lua.lua_type(co, -1) === lua.LUA_TTABLE) {
-      hasTable = true;
-      lua.lua_pushliteral(co, 'err');
-      lua.lua_rawget(co, -2);
-      msg = lua.lua_type(co, -1) === lua.LUA_TSTRING ? (toLatin1(co, -1) ?? '') : '';
-      lua.lua_pop(co, 1);
-    } else {
-      const s = lua.lua_type(co, -1) === lua.LUA_TSTRING || lua.lua_type(co, -1) === lua.LUA_TNUMBER ? toLatin1(co, -1) : null;
-      msg = `ERR ${s ?? (lua.lua_type(co, -1) === lua.LUA_TNIL ? 'nil' : 'unknown error')}`;
-    }
-    void hasTable;
-    // where: the function that raised, or its caller when that is a native (JS) function
+    // where: the innermost function of the script itself (native functions and the prelude's
+    // wrappers stand for Redis's C functions, which its error handler skips)
     const ar = new lua.lua_Debug();
     let where = '';
-    for (let level = 0; level < 2; level++) {
+    for (let level = 0; level < 8; level++) {
       if (!lua.lua_getstack(co, level, ar)) break;
       lua.lua_getinfo(co, 'Sl', ar);
-      const what = ar.what ? Buffer.from(ar.what).toString() : "";
-      if ((what === 'C' || what === 'J') && level === 0) continue;
+      const what = ar.what ? Buffer.from(ar.what).toString() : '';
       const source = ar.source ? Buffer.from(ar.source).latin1Slice() : '';
+      if (what === 'C' || what === 'J' || source === '=prelude') continue;
       if (source && ar.currentline > 0) where = ` script: ${name}, on ${source}:${ar.currentline}.`;
       break;
     }
+    // the error object, read on the main thread (the dead coroutine's stack has no room)
+    const L = this.L;
+    lua.lua_xmove(co, L, 1);
+    let msg: string;
+    if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+      lua.lua_pushliteral(L, 'err');
+      lua.lua_rawget(L, -2);
+      const t = lua.lua_type(L, -1);
+      msg = t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER ? (toLatin1(L, -1) ?? '') : 'ERR unknown error';
+      lua.lua_pop(L, 1);
+    } else {
+      const t = lua.lua_type(L, -1);
+      const s = t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER ? toLatin1(L, -1) : null;
+      msg = `ERR ${s === null ? (t === lua.LUA_TNIL ? 'nil' : 'unknown error') : as51Message(s)}`;
+    }
+    lua.lua_pop(L, 1);
     return msg + where;
   }
 
@@ -324,4 +345,14 @@ export class LuaVm {
     }
     if (now - this.lastYield >= 20 && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
   }
+}
+
+/**
+ * A runtime error message in Lua 5.1's words: 5.3 says "attempt to index a nil value (local 'a')"
+ * where 5.1 says "attempt to index local 'a' (a nil value)".
+ */
+export function as51Message(s: string): string {
+  return s.replace(/attempt to (.+?) a (\w+) value \((global|local|field|upvalue|method|constant) '([^']*)'\)/, (_, op: string, type: string, kind: string, name: string) =>
+    `attempt to ${op} ${kind === 'constant' ? 'field' : kind} '${name}' (a ${type} value)`,
+  );
 }
