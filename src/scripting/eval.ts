@@ -27,6 +27,8 @@ interface CachedScript {
   noWrites: boolean;
 }
 
+let busyNow = false;
+
 const SHEBANG_FLAGS = new Set(['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys']);
 
 /** Parse a "#!lua flags=a,b" first line: the flags, or an error text. No shebang: null flags. */
@@ -115,6 +117,7 @@ export class ScriptEngine {
     }
     const run = new ScriptRun(c, readOnly || script.noWrites, () => {
       this.busy = true;
+      busyNow = true;
     });
     this.running = run;
     try {
@@ -123,6 +126,7 @@ export class ScriptEngine {
     } finally {
       this.running = null;
       this.busy = false;
+      busyNow = false;
       if (!inExec) {
         execRunning.delete(conn);
         s.coordinator.unlock(all);
@@ -141,6 +145,14 @@ export function scriptEngine(s: Server): ScriptEngine {
     engines.set(s, e);
   }
   return e;
+}
+
+/**
+ * A script has run past busy-reply-threshold: other clients' commands get BUSY. Checked for every
+ * command, so it reads one module flag (one server per process) rather than the engine map.
+ */
+export function scriptBusy(_s: Server): boolean {
+  return busyNow;
 }
 
 function numkeysOf(c: MainCtx): number {
