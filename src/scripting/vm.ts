@@ -80,6 +80,14 @@ G.pcall = function(...)
   return unpack(r, 1, r.n)
 end
 G._VERSION = 'Lua 5.1'
+-- Lua 5.1's error() prefixes the position to numbers too
+local error0 = error
+G.error = function(m, level)
+  level = level or 1
+  if type(m) == 'number' then m = tostring(m) end
+  if level > 0 then level = level + 1 end
+  return error0(m, level)
+end
 for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'bit', 'cjson', 'redis'}) do
   local lib = G[name]
   rawset(G, name, setmetatable({}, {
