@@ -270,3 +270,134 @@ describe.skipIf(!haveRedis)('scripting golden replies', () => {
     }
   });
 });
+
+describe('scripting with 4 shards', () => {
+  let srv: Proc;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 4 });
+    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+  });
+
+  it('ioredis defineCommand runs its script by EVALSHA, loading it with EVAL on NOSCRIPT', async () => {
+    const lua = "local v = redis.call('incrby', KEYS[1], ARGV[1]) redis.call('set', KEYS[2], v) return {v, redis.call('get', KEYS[2])}";
+    const sha = (await io.script('LOAD', lua)) as string;
+    await io.script('FLUSH');
+    const c = io as Redis & { addAndCopy(a: string, b: string, n: number): Promise<[number, string]> };
+    c.defineCommand('addAndCopy', { numberOfKeys: 2, lua });
+    expect(await c.addAndCopy('dc:a', 'dc:b', 5)).toEqual([5, '5']);
+    expect(await c.addAndCopy('dc:a', 'dc:b', 2)).toEqual([7, '7']);
+    expect(await io.script('EXISTS', sha)).toEqual([1]);
+    expect(await io.mget('dc:a', 'dc:b')).toEqual(['7', '7']);
+  });
+
+  it('a script is atomic: concurrent clients never see half of a transfer between keys on different shards', async () => {
+    const keys = Array.from({ length: 8 }, (_, i) => `bank:${i}`);
+    await io.mset(...keys.flatMap((k) => [k, '100']));
+    // read-modify-write through GET and SET (not INCR), one key declared and one not: a script that
+    // interleaved with another would lose an update, a reader between its steps would see the sum off
+    const transfer =
+      "local a = tonumber(redis.call('get', KEYS[1])) redis.call('set', KEYS[1], a - 1) " +
+      "local b = tonumber(redis.call('get', ARGV[1])) redis.call('set', ARGV[1], b + 1) return a";
+    const sumScript = "local s = 0 for _, k in ipairs(KEYS) do s = s + tonumber(redis.call('get', k)) end return s";
+    const writers = Array.from({ length: 4 }, () => new Redis({ port: srv.port }));
+    const readers = Array.from({ length: 2 }, () => new Redis({ port: srv.port }));
+    const sums: number[] = [];
+    let done = false;
+    try {
+      const reading = readers.map(async (r, i) => {
+        while (!done) {
+          if (i === 0) {
+            const vals = await r.mget(...keys);
+            sums.push(vals.reduce((s, v) => s + Number(v), 0));
+          } else {
+            sums.push((await r.eval(sumScript, keys.length, ...keys)) as number);
+          }
+        }
+      });
+      await Promise.all(
+        writers.map(async (w, wi) => {
+          for (let n = 0; n < 60; n++) {
+            const from = keys[(wi + n) % keys.length]!;
+            const to = keys[(wi * 3 + n * 5 + 1) % keys.length]!;
+            if (from !== to) await w.eval(transfer, 1, from, to);
+          }
+        }),
+      );
+      done = true;
+      await Promise.all(reading);
+    } finally {
+      for (const c of [...writers, ...readers]) c.disconnect();
+    }
+    const final = (await io.mget(...keys)).reduce((s, v) => s + Number(v), 0);
+    expect(final).toBe(800);
+    expect(sums.length).toBeGreaterThan(0);
+    expect(sums.filter((s) => s !== 800)).toEqual([]);
+  });
+
+  it('EVAL inside MULTI/EXEC runs with the transaction (no deadlock on the shard locks)', async () => {
+    const r = await io
+      .multi()
+      .set('tx:a', '1')
+      .eval("return redis.call('incr', KEYS[1]) + redis.call('incr', ARGV[1])", 1, 'tx:a', 'tx:b')
+      .get('tx:b')
+      .exec();
+    expect(r).toEqual([
+      [null, 'OK'],
+      [null, 3],
+      [null, '1'],
+    ]);
+  });
+
+  it('a script past busy-reply-threshold gets others BUSY until SCRIPT KILL stops it', async () => {
+    await io.config('SET', 'busy-reply-threshold', '100');
+    const a = new Redis({ port: srv.port, maxRetriesPerRequest: 0 });
+    const b = new Redis({ port: srv.port });
+    try {
+      const running = a.eval('local i = 0 while true do i = i + 1 end', 0).catch((e: Error) => e);
+      await waitFor(async () => (await b.ping().catch((e: Error) => e.message)) !== 'PONG', 'BUSY replies');
+      await expect(b.get('x')).rejects.toThrow('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.');
+      expect(await b.script('KILL')).toBe('OK');
+      const err = await running;
+      expect(String(err)).toMatch(/ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\./);
+      expect(await b.ping()).toBe('PONG');
+      await expect(b.script('KILL')).rejects.toThrow('NOTBUSY No scripts in execution right now.');
+    } finally {
+      a.disconnect();
+      b.disconnect();
+      await io.config('SET', 'busy-reply-threshold', '5000');
+    }
+  });
+
+  it('SCRIPT KILL refuses a script that has written (UNKILLABLE)', async () => {
+    await io.config('SET', 'busy-reply-threshold', '100');
+    const a = new Redis({ port: srv.port, maxRetriesPerRequest: 0 });
+    const b = new Redis({ port: srv.port });
+    try {
+      // it writes, then spins for a while and ends by itself
+      const running = a.eval("redis.call('set', 'uk:a', '1') local t = redis.call('time')[1] + 0 while redis.call('time')[1] + 0 < t + 2 do end return 'done'", 0);
+      await waitFor(async () => (await b.ping().catch((e: Error) => e.message)) !== 'PONG', 'BUSY replies');
+      await expect(b.script('KILL')).rejects.toThrow(/^UNKILLABLE Sorry the script already executed write commands/);
+      expect(await running).toBe('done');
+    } finally {
+      a.disconnect();
+      b.disconnect();
+      await io.config('SET', 'busy-reply-threshold', '5000');
+    }
+  });
+
+  it('INFO counts cached scripts', async () => {
+    await io.script('FLUSH');
+    await io.script('LOAD', 'return 1');
+    await io.eval('return 2', 0);
+    const mem = await io.info('memory');
+    expect(mem).toContain('number_of_cached_scripts:2\r\n');
+    expect(mem).toMatch(/used_memory_scripts_eval:[1-9]/);
+  });
+});

@@ -281,6 +281,12 @@ export class LuaVm {
           pushReply(co, reply, 0);
           this.raiseOnResume = p.raise && reply[0] === 0x2d;
           nargs = 1;
+          // commands that complete without I/O (main-thread ones) never let the event loop in:
+          // past the busy threshold, give it a turn now and then, as the count hook does
+          if (this.pastBusyThreshold(host)) {
+            await new Promise((r) => setImmediate(r));
+            this.lastYield = Date.now();
+          }
           continue;
         }
         if (st === lua.LUA_OK) {
@@ -345,13 +351,18 @@ export class LuaVm {
       lua.lua_error(L);
       return;
     }
+    if (this.pastBusyThreshold(host) && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
+  }
+
+  /** True when the script has run past busy-reply-threshold and last yielded 20 ms ago or more. */
+  private pastBusyThreshold(host: RunHost): boolean {
     const now = Date.now();
-    if (now - this.startedAt < host.busyAfterMs) return;
+    if (now - this.startedAt < host.busyAfterMs) return false;
     if (!this.busy) {
       this.busy = true;
       host.becameBusy();
     }
-    if (now - this.lastYield >= 20 && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
+    return now - this.lastYield >= 20;
   }
 }
 
