@@ -401,3 +401,53 @@ describe('scripting with 4 shards', () => {
     expect(mem).toMatch(/used_memory_scripts_eval:[1-9]/);
   });
 });
+
+describe.skipIf(!haveRedis)('scripts and a redis-server 7 replica', () => {
+  it('the replica converges after scripts (many keys over shards, non-deterministic writes, a cross-shard move, another database, set_repl, inside MULTI)', async () => {
+    const mp = await startShardis({ shards: 3, args: ['--repl-diskless-sync-delay', '0'] });
+    const rp = await startRedis(['--replicaof', '127.0.0.1', String(mp.port)]);
+    const m = new Redis({ port: mp.port });
+    const r = new Redis({ port: rp.port });
+    const m1 = new Redis({ port: mp.port, db: 1 });
+    const r1 = new Redis({ port: rp.port, db: 1 });
+    try {
+      await waitInSync(m, r);
+      // several keys over several shards in one script
+      await m.eval("for i = 1, 20 do redis.call('set', 'rk:' .. i, i) end return 1", 0);
+      // writes whose replication form differs from the command: float, random pop, relative expiry
+      await m.sadd('rs', 'a', 'b', 'c', 'd');
+      await m.eval(
+        "redis.call('incrbyfloat', KEYS[1], '0.1') redis.call('spop', KEYS[2]) redis.call('set', KEYS[3], 'v', 'EX', 100) redis.call('expire', KEYS[1], 200) return 1",
+        3,
+        'rf',
+        'rs',
+        'rx',
+      );
+      // a move between shards, keys read from ARGV (undeclared)
+      await m.eval("redis.call('set', ARGV[1], 'moved') return redis.call('rename', ARGV[1], ARGV[2])", 0, '{x}from', '{y}to');
+      // another database, and the caller's database unchanged afterwards
+      await m.eval("redis.call('select', '1') redis.call('lpush', 'rl', 'a', 'b') return 1", 0);
+      await m.set('after-select', 'db0');
+      // effects switched off: not replicated (as on redis-server)
+      await m.eval("redis.set_repl(redis.REPL_NONE) redis.call('set', 'unreplicated', '1') redis.set_repl(redis.REPL_ALL) redis.call('set', 'replicated', '1') return 1", 0);
+      // a script inside a transaction
+      await m.multi().set('tx1', '1').eval("return redis.call('incr', 'tx1')", 0).exec();
+      await waitInSync(m, r);
+      expect(await r.get('unreplicated')).toBeNull();
+      await m.del('unreplicated');
+      await waitInSync(m, r);
+      const [a, b] = await Promise.all([contents(m), contents(r)]);
+      expect(a.size).toBeGreaterThan(20);
+      expect(differences(a, b)).toEqual([]);
+      expect(await r.get('after-select')).toBe('db0');
+      expect(await r1.lrange('rl', 0, -1)).toEqual(await m1.lrange('rl', 0, -1));
+      expect(await r1.lrange('rl', 0, -1)).toEqual(['b', 'a']);
+      expect(await r.get('tx1')).toBe('2');
+      expect(await r.ttl('rf')).toBeGreaterThan(100);
+    } finally {
+      for (const c of [m, r, m1, r1]) c.disconnect();
+      await rp.stop();
+      await mp.stop();
+    }
+  });
+});
