@@ -20,6 +20,8 @@ import { RespWriter } from '../resp/writer.js';
 import { oneLine, pushErrorTable, pushReply, writeLuaValue } from './convert.js';
 import { BIT_FUNCTIONS } from './lib-bit.js';
 import { CJSON_FUNCTIONS, JSON_NULL } from './lib-cjson.js';
+import { CMSGPACK_FUNCTIONS } from './lib-cmsgpack.js';
+import { STRUCT_FUNCTIONS } from './lib-struct.js';
 import { lauxlib, lua, lualib, luaString, pushBytes, toLatin1, type LuaJsFunction, type LuaState } from './lua-api.js';
 import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { PendingCall, RunHost } from './host.js';
@@ -88,10 +90,10 @@ G.error = function(m, level)
   if level > 0 then level = level + 1 end
   return error0(m, level)
 end
-for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'bit', 'cjson', 'redis'}) do
+for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'bit', 'cjson', 'cmsgpack', 'struct', 'redis'}) do
   local lib = G[name]
-  rawset(G, name, setmetatable({}, {
-    __index = lib, __newindex = readonly, __pairs = function() return next, lib, nil end, __metatable = false }))
+  if lib ~= nil then rawset(G, name, setmetatable({}, {
+    __index = lib, __newindex = readonly, __pairs = function() return next, lib, nil end, __metatable = false })) end
 end
 G._G = proxy
 setmetatable(G, { __index = function(_, k)
@@ -135,6 +137,8 @@ export class LuaVm {
     }
     this.installTable('bit', BIT_FUNCTIONS);
     this.installTable('cjson', CJSON_FUNCTIONS);
+    this.installTable('cmsgpack', CMSGPACK_FUNCTIONS);
+    this.installTable('struct', STRUCT_FUNCTIONS);
     lua.lua_getglobal(L, 'cjson');
     lua.lua_pushlightuserdata(L, JSON_NULL);
     lua.lua_setfield(L, -2, 'null');
