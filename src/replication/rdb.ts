@@ -261,7 +261,8 @@ export function createDump(v: Value): Buffer {
 
 // ---- reader ---------------------------------------------------------------------------------------
 
-class In {
+/** Reads RDB encodings (lengths, strings with their int and LZF forms); FUNCTION RESTORE reads its payload with it. */
+export class In {
   pos = 0;
   constructor(readonly b: Buffer) {}
   need(n: number): void {

@@ -136,3 +136,4 @@ export const SCRIPT_FLUSH_MODE = 'ERR SCRIPT FLUSH only support SYNC|ASYNC optio
 export const compileError = (msg: string): string => `ERR Error compiling script (new function): ${msg}`;
 export const shebangEngine = (line: string): string => `ERR Unexpected engine in script shebang: ${line}`;
 export const shebangFlag = (flag: string): string => `ERR Unexpected flag in script shebang: ${flag}`;
+export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';

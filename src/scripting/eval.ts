@@ -27,7 +27,7 @@ interface CachedScript {
   noWrites: boolean;
 }
 
-let busyNow = false;
+let busyNow: string | null = null;
 
 const SHEBANG_FLAGS = new Set(['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys']);
 
@@ -57,6 +57,8 @@ export class ScriptEngine {
   running: ScriptRun | null = null;
   /** The running script passed busy-reply-threshold: others get BUSY. */
   busy = false;
+  /** What runs (FUNCTION STATS, FUNCTION KILL / SCRIPT KILL). */
+  runningInfo: { name: string; command: string[]; started: number; fn: boolean } | null = null;
 
   constructor(private readonly server: Server) {}
 
@@ -102,8 +104,11 @@ export class ScriptEngine {
     return this.scripts.get(sha.toLowerCase());
   }
 
-  /** Run a cached script for a client, holding every shard; its reply goes to c.w. */
-  async run(c: MainCtx, sha: string, script: CachedScript, numkeys: number, readOnly: boolean): Promise<void> {
+  /**
+   * Run a compiled script or function for a client, holding every shard; its reply goes to c.w.
+   * `name` is what error texts call it (the sha1, or the function's name).
+   */
+  async run(c: MainCtx, name: string, ref: number, numkeys: number, readOnly: boolean, fn = false): Promise<void> {
     const s = this.server;
     const conn = c.conn;
     const argv = c.args.all(3);
@@ -115,18 +120,20 @@ export class ScriptEngine {
       await s.coordinator.lock(all);
       execRunning.add(conn);
     }
-    const run = new ScriptRun(c, readOnly || script.noWrites, () => {
+    const run = new ScriptRun(c, readOnly, () => {
       this.busy = true;
-      busyNow = true;
+      busyNow = fn ? E.BUSY_FUNCTION : E.BUSY;
     });
     this.running = run;
+    this.runningInfo = { name, command: c.args.all(0), started: Date.now(), fn };
     try {
-      await this.lua.run(script.ref, keys, args, run, c.w, sha);
+      await this.lua.run(ref, keys, args, run, c.w, name, fn);
       if (run.parts.length > 0) propagateForConnection(s, conn, run.parts);
     } finally {
       this.running = null;
+      this.runningInfo = null;
       this.busy = false;
-      busyNow = false;
+      busyNow = null;
       if (!inExec) {
         execRunning.delete(conn);
         s.coordinator.unlock(all);
@@ -148,14 +155,14 @@ export function scriptEngine(s: Server): ScriptEngine {
 }
 
 /**
- * A script has run past busy-reply-threshold: other clients' commands get BUSY. Checked for every
- * command, so it reads one module flag (one server per process) rather than the engine map.
+ * While a script runs past busy-reply-threshold, the BUSY error other clients' commands get (null
+ * otherwise). Checked for every command, so it reads one module variable (one server per process).
  */
-export function scriptBusy(_s: Server): boolean {
+export function scriptBusyReply(_s: Server): string | null {
   return busyNow;
 }
 
-function numkeysOf(c: MainCtx): number {
+export function numkeysOf(c: MainCtx): number {
   const n = c.args.int(2);
   if (n > c.argc - 3) throw new E.CommandError(E.NUMKEYS_TOO_BIG);
   if (n < 0) throw new E.CommandError(E.NUMKEYS_NEGATIVE);
@@ -168,7 +175,7 @@ function evalBody(readOnly: boolean): MainHandler {
     const eng = scriptEngine(c.server);
     const r = eng.load(c.args.str(1));
     if ('error' in r) throw new E.CommandError(r.error);
-    return eng.run(c, r.sha, r.script, numkeys, readOnly);
+    return eng.run(c, r.sha, r.script.ref, numkeys, readOnly || r.script.noWrites);
   };
 }
 
@@ -179,8 +186,18 @@ function evalSha(readOnly: boolean): MainHandler {
     const sha = c.args.str(1).toLowerCase();
     const script = sha.length === 40 ? eng.get(sha) : undefined;
     if (script === undefined) throw new E.CommandError(E.NOSCRIPT);
-    return eng.run(c, sha, script, numkeys, readOnly);
+    return eng.run(c, sha, script.ref, numkeys, readOnly || script.noWrites);
   };
+}
+
+/** SCRIPT KILL / FUNCTION KILL (redis-server's scriptKill): the checks, then the kill flag. */
+export function killRunning(c: MainCtx, fn: boolean): void {
+  const eng = scriptEngine(c.server);
+  const run = eng.running;
+  if (run === null || eng.runningInfo === null) throw new E.CommandError(E.NOTBUSY);
+  if (run.wrote) throw new E.CommandError(E.UNKILLABLE);
+  if (eng.runningInfo.fn !== fn) throw new E.CommandError(fn ? E.BUSY : E.BUSY_FUNCTION);
+  run.killed = true;
 }
 
 export const evalHandlers: Record<string, MainHandler> = {
@@ -209,10 +226,7 @@ export const evalHandlers: Record<string, MainHandler> = {
   },
 
   'script|kill'(c) {
-    const run = scriptEngine(c.server).running;
-    if (run === null) throw new E.CommandError(E.NOTBUSY);
-    if (run.wrote) throw new E.CommandError(E.UNKILLABLE);
-    run.killed = true;
+    killRunning(c, false);
     c.w.ok();
   },
 };

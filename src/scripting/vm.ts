@@ -90,6 +90,7 @@ G.error = function(m, level)
   if level > 0 then level = level + 1 end
   return error0(m, level)
 end
+local redisLib = G.redis
 for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'bit', 'cjson', 'cmsgpack', 'struct', 'redis'}) do
   local lib = G[name]
   if lib ~= nil then rawset(G, name, setmetatable({}, {
@@ -100,6 +101,41 @@ setmetatable(G, { __index = function(_, k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
 end })
 setmetatable(proxy, { __index = G, __newindex = readonly, __pairs = function() return next, G, nil end, __metatable = false })
+-- functions (FUNCTION LOAD): the library code sees only the loading API (redis.register_function,
+-- redis.log, the constants); the functions it registers see the globals without KEYS and ARGV
+local hiddenG = { KEYS = true, ARGV = true, __redis__err__handler = true }
+local hiddenRedis = { breakpoint = true, debug = true, replicate_commands = true }
+local function filteredNext(src, hidden)
+  return function(_, k)
+    local v
+    repeat k, v = next(src, k) until k == nil or not hidden[k]
+    return k, v
+  end
+end
+local fnRedis = setmetatable({}, { __index = function(_, k) if hiddenRedis[k] then return nil end return redisLib[k] end,
+  __newindex = readonly, __pairs = function() return filteredNext(redisLib, hiddenRedis), nil, nil end, __metatable = false })
+local loadApi = {}
+local function missing(k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 3) end
+local loadRedis = setmetatable({}, { __index = function(_, k) local v = loadApi[k] if v == nil then missing(k) end return v end, __newindex = readonly,
+  __pairs = function() return next, loadApi, nil end, __metatable = false })
+local loading = false
+local fnEnv
+fnEnv = setmetatable({}, {
+  __index = function(_, k)
+    if k == 'redis' then if loading then return loadRedis end return fnRedis end
+    if loading or hiddenG[k] then missing(k) end
+    if k == '_G' then return fnEnv end
+    local v = rawget(G, k)
+    if v == nil then missing(k) end
+    return v
+  end,
+  __newindex = readonly,
+  __pairs = function()
+    if loading then return next, { redis = loadRedis }, nil end
+    return filteredNext(G, hiddenG), nil, nil
+  end,
+  __metatable = false })
+return fnEnv, function(on) loading = on end, loadApi
 `;
 
 export class LuaVm {
@@ -107,6 +143,10 @@ export class LuaVm {
   /** Registry refs of the real globals table and of the read-only proxy scripts see as _ENV. */
   private readonly globalsRef: number;
   private readonly proxyRef: number;
+  /** Function libraries: their _ENV, the switch between load time and run time, the load-time redis table. */
+  private readonly fnEnvRef: number;
+  private readonly setLoadingRef: number;
+  readonly loadApiRef: number;
   /** The running script's host, while one runs. */
   host: RunHost | null = null;
   pending: PendingCall | null = null;
@@ -156,7 +196,10 @@ export class LuaVm {
     }
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.proxyRef);
-    if (lua.lua_pcall(L, 2, 0, 0) !== lua.LUA_OK) throw new Error(`Lua prelude: ${toLatin1(L, -1)}`);
+    if (lua.lua_pcall(L, 2, 3, 0) !== lua.LUA_OK) throw new Error(`Lua prelude: ${toLatin1(L, -1)}`);
+    this.loadApiRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.setLoadingRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.fnEnvRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_sethook(L, (l) => this.countHook(l), lua.LUA_MASKCOUNT, 100_000);
   }
 
@@ -222,6 +265,47 @@ export class LuaVm {
     return { ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
   }
 
+  /**
+   * Compile and run a function library's code (FUNCTION LOAD) with only the loading API visible.
+   * Returns null on success (register_function calls went to the caller's collector), or the
+   * error: compile errors as {compile: msg}, errors while running as {run: msg}.
+   */
+  loadLibrary(code: Buffer): { compile: string } | { run: string } | null {
+    const L = this.L;
+    if (lauxlib.luaL_loadbufferx(L, code, code.length, luaString('@user_function'), luaString('t')) !== lua.LUA_OK) {
+      const msg = toLatin1(L, -1) ?? 'unknown error';
+      lua.lua_pop(L, 1);
+      return { compile: msg };
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.fnEnvRef);
+    lua.lua_setupvalue(L, -2, 1);
+    this.setLoading(true);
+    try {
+      if (lua.lua_pcall(L, 0, 0, 0) === lua.LUA_OK) return null;
+      let msg: string;
+      if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+        lua.lua_pushliteral(L, 'err');
+        lua.lua_rawget(L, -2);
+        msg = toLatin1(L, -1) ?? 'ERR unknown error';
+        lua.lua_pop(L, 1);
+      } else {
+        msg = `ERR ${as51Message(toLatin1(L, -1) ?? 'unknown error')}`;
+      }
+      lua.lua_pop(L, 1);
+      return { run: msg };
+    } finally {
+      this.setLoading(false);
+      lua.lua_settop(L, 0);
+    }
+  }
+
+  private setLoading(on: boolean): void {
+    const L = this.L;
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.setLoadingRef);
+    lua.lua_pushboolean(L, on);
+    lua.lua_call(L, 1, 0);
+  }
+
   release(ref: number): void {
     lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
   }
@@ -249,12 +333,22 @@ export class LuaVm {
    * Run a compiled script to its end; its reply (or error) is written to w. `name` is what error
    * texts call it (the sha1 for EVAL).
    */
-  async run(ref: number, keys: readonly string[], args: readonly string[], host: RunHost, w: RespWriter, name: string): Promise<void> {
+  async run(ref: number, keys: readonly string[], args: readonly string[], host: RunHost, w: RespWriter, name: string, fn = false): Promise<void> {
     const L = this.L;
-    this.setArgs(keys, args);
+    if (!fn) this.setArgs(keys, args);
     const co = lua.lua_newthread(L);
     const coRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
+    if (fn) {
+      // a function gets KEYS and ARGV as its two arguments
+      for (const list of [keys, args]) {
+        lua.lua_createtable(co, list.length, 0);
+        list.forEach((v, i) => {
+          pushBytes(co, v);
+          lua.lua_rawseti(co, -2, i + 1);
+        });
+      }
+    }
     this.host = host;
     this.pending = null;
     this.raiseOnResume = false;
@@ -262,7 +356,7 @@ export class LuaVm {
     this.lastYield = this.startedAt;
     this.busy = false;
     try {
-      let nargs = 0;
+      let nargs = fn ? 2 : 0;
       for (;;) {
         const st = lua.lua_resume(co, L, nargs);
         if (st === lua.LUA_YIELD) {

@@ -42,7 +42,7 @@ import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
 import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
 import { MAIN_HANDLERS } from './commands/index.js';
-import { scriptBusy } from '../scripting/eval.js';
+import { scriptBusyReply } from '../scripting/eval.js';
 import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
 import { ServerStats } from './stats.js';
@@ -480,7 +480,8 @@ export class Server {
     if (!(flags & F.STALE) && !conn.isMaster && this.repl.isReplica() && !this.repl.linkUp() && !this.config.bool('replica-serve-stale-data')) {
       return this.reject(conn, E.MASTERDOWN);
     }
-    if (scriptBusy(this) && !(flags & F.ALLOW_BUSY)) return this.reject(conn, E.BUSY);
+    const busy = scriptBusyReply(this);
+    if (busy !== null && !(flags & F.ALLOW_BUSY)) return this.reject(conn, busy);
     if (inMulti) return this.queueMulti(conn, cmd, args);
     if ((this.pausedUntil !== 0 || this.failoverPause) && this.pausedFor(conn, cmd)) {
       conn.hold = Hold.Stalled;

@@ -1,14 +1,16 @@
 /*
- * OBJECT HELP and SCRIPT HELP; EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL
- * come from the Lua scripting engine (src/scripting/eval.ts).
+ * OBJECT HELP and SCRIPT HELP; EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL,
+ * FCALL, FCALL_RO and FUNCTION come from the Lua scripting engine (src/scripting/eval.ts, functions.ts).
  */
 
 import { evalHandlers } from '../../scripting/eval.js';
+import { functionHandlers } from '../../scripting/functions.js';
 import type { MainHandler } from '../main-ctx.js';
 import { OBJECT_HELP } from '../../shard/commands/keys.js';
 
 export const handlers: Record<string, MainHandler> = {
   ...evalHandlers,
+  ...functionHandlers,
 
   // keyless, so it runs here rather than on a shard
   'object|help'(c) {
