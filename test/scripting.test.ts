@@ -117,6 +117,11 @@ const CASES: string[][] = [
   ['EVAL', '#!foo\nreturn 1', '0'],
   ['EVAL', '#!lua flags=bar\nreturn 1', '0'],
   ['EVAL', '#!lua', '0'],
+  ['EVAL_RO', "#!lua\nreturn redis.call('get','a')", '0'],
+  ['EVAL_RO', "#!lua flags=no-writes\nreturn redis.call('get','a')", '0'],
+  ['EVAL', '#!lua flags=allow-cross-slot-keys,allow-stale\nreturn 1', '0'],
+  ['EVAL', '#!lua flags=\nreturn 1', '0'],
+  ['EVAL', '#!lua   name=x\nreturn 1', '0'],
   // the redis library
   ['EVAL', "return redis.sha1hex('')", '0'],
   ['EVAL', 'return redis.sha1hex(1)', '0'],

@@ -137,3 +137,4 @@ export const compileError = (msg: string): string => `ERR Error compiling script
 export const shebangEngine = (line: string): string => `ERR Unexpected engine in script shebang: ${line}`;
 export const shebangFlag = (flag: string): string => `ERR Unexpected flag in script shebang: ${flag}`;
 export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
+export const RO_WITH_WRITE_FLAG = 'ERR Can not execute a script with write flag using *_ro command.';

@@ -25,6 +25,8 @@ interface CachedScript {
   bytes: number;
   /** From the shebang: no-writes. */
   noWrites: boolean;
+  /** It opens with a shebang (then *_RO commands require no-writes). */
+  shebang: boolean;
 }
 
 let busyNow: string | null = null;
@@ -90,7 +92,7 @@ export class ScriptEngine {
     if ('error' in sb) return sb;
     const r = this.lua.compile(Buffer.from(body, 'latin1'));
     if ('error' in r) return { error: E.compileError(r.error) };
-    const script = { ref: r.ref, bytes: body.length, noWrites: sb.flags?.has('no-writes') ?? false };
+    const script = { ref: r.ref, bytes: body.length, noWrites: sb.flags?.has('no-writes') ?? false, shebang: sb.flags !== null };
     this.scripts.set(sha, script);
     return { sha, script };
   }
@@ -175,6 +177,7 @@ function evalBody(readOnly: boolean): MainHandler {
     const eng = scriptEngine(c.server);
     const r = eng.load(c.args.str(1));
     if ('error' in r) throw new E.CommandError(r.error);
+    if (readOnly && r.script.shebang && !r.script.noWrites) throw new E.CommandError(E.RO_WITH_WRITE_FLAG);
     return eng.run(c, r.sha, r.script.ref, numkeys, readOnly || r.script.noWrites);
   };
 }
@@ -186,6 +189,7 @@ function evalSha(readOnly: boolean): MainHandler {
     const sha = c.args.str(1).toLowerCase();
     const script = sha.length === 40 ? eng.get(sha) : undefined;
     if (script === undefined) throw new E.CommandError(E.NOSCRIPT);
+    if (readOnly && script.shebang && !script.noWrites) throw new E.CommandError(E.RO_WITH_WRITE_FLAG);
     return eng.run(c, sha, script.ref, numkeys, readOnly || script.noWrites);
   };
 }

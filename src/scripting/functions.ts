@@ -278,7 +278,7 @@ function fcall(readOnly: boolean): MainHandler {
     const f = fe.functions.get(c.args.str(1));
     if (f === undefined) throw new E.CommandError('ERR Function not found');
     const noWrites = f.flags.has('no-writes');
-    if (readOnly && !noWrites) throw new E.CommandError('ERR Can not execute a script with write flag using *_ro command.');
+    if (readOnly && !noWrites) throw new E.CommandError(E.RO_WITH_WRITE_FLAG);
     return scriptEngine(c.server).run(c, f.name, f.ref, numkeys, noWrites, true);
   };
 }
