@@ -486,7 +486,7 @@ describe('scripting with 4 shards', () => {
 });
 
 describe.skipIf(!haveRedis)('scripts and a redis-server 7 replica', () => {
-  it('the replica converges after scripts (many keys over shards, non-deterministic writes, a cross-shard move, another database, set_repl, inside MULTI)', async () => {
+  it('the replica converges after scripts (many keys over shards, non-deterministic writes, a cross-shard move, another database, set_repl, inside MULTI, functions)', async () => {
     const mp = await startShardis({ shards: 3, args: ['--repl-diskless-sync-delay', '0'] });
     const rp = await startRedis(['--replicaof', '127.0.0.1', String(mp.port)]);
     const m = new Redis({ port: mp.port });
@@ -515,6 +515,9 @@ describe.skipIf(!haveRedis)('scripts and a redis-server 7 replica', () => {
       await m.eval("redis.set_repl(redis.REPL_NONE) redis.call('set', 'unreplicated', '1') redis.set_repl(redis.REPL_ALL) redis.call('set', 'replicated', '1') return 1", 0);
       // a script inside a transaction
       await m.multi().set('tx1', '1').eval("return redis.call('incr', 'tx1')", 0).exec();
+      // a function library reaches the replica as FUNCTION LOAD, a call's effects as writes
+      await m.call('FUNCTION', 'LOAD', "#!lua name=rlib\nredis.register_function('rset', function(k, a) redis.call('set', k[1], a[1]) return redis.call('incr', k[2]) end)");
+      expect(await m.call('FCALL', 'rset', '2', '{f}a', '{g}b', 'val')).toBe(1);
       await waitInSync(m, r);
       expect(await r.get('unreplicated')).toBeNull();
       await m.del('unreplicated');
@@ -527,10 +530,43 @@ describe.skipIf(!haveRedis)('scripts and a redis-server 7 replica', () => {
       expect(await r1.lrange('rl', 0, -1)).toEqual(['b', 'a']);
       expect(await r.get('tx1')).toBe('2');
       expect(await r.ttl('rf')).toBeGreaterThan(100);
+      expect(await r.mget('{f}a', '{g}b')).toEqual(['val', '1']);
+      expect(JSON.stringify(await r.call('FUNCTION', 'LIST'))).toContain('rlib');
     } finally {
       for (const c of [m, r, m1, r1]) c.disconnect();
       await rp.stop();
       await mp.stop();
+    }
+  });
+});
+
+describe.skipIf(!haveRedis)('FUNCTION DUMP and RESTORE with redis-server', () => {
+  it('libraries dumped by redis-server restore into shardis and the reverse', async () => {
+    const rp = await startRedis();
+    const sp = await startShardis({ shards: 2 });
+    const r = new Redis({ port: rp.port });
+    const s = new Redis({ port: sp.port });
+    try {
+      const lib = (n: string): string => `#!lua name=${n}\nredis.register_function('${n}_f', function(k, a) return '${n}' .. '-' .. string.rep('x', 40) .. (a[1] or '') end)`;
+      await r.call('FUNCTION', 'LOAD', lib('fromredis'));
+      const fromRedis = (await r.callBuffer('FUNCTION', 'DUMP')) as Buffer;
+      expect(await s.call('FUNCTION', 'RESTORE', fromRedis)).toBe('OK');
+      expect(await s.call('FCALL', 'fromredis_f', '0', '!')).toBe(`fromredis-${'x'.repeat(40)}!`);
+      await expect(s.call('FUNCTION', 'RESTORE', fromRedis)).rejects.toThrow("ERR Library 'fromredis' already exists");
+      expect(await s.call('FUNCTION', 'RESTORE', fromRedis, 'REPLACE')).toBe('OK');
+      await s.call('FUNCTION', 'LOAD', lib('fromshardis'));
+      const fromShardis = (await s.callBuffer('FUNCTION', 'DUMP')) as Buffer;
+      expect(await r.call('FUNCTION', 'RESTORE', fromShardis, 'FLUSH')).toBe('OK');
+      expect(await r.call('FCALL', 'fromshardis_f', '0')).toBe(`fromshardis-${'x'.repeat(40)}`);
+      expect(await r.call('FCALL', 'fromredis_f', '0')).toBe(`fromredis-${'x'.repeat(40)}`);
+      const bad = Buffer.from(fromShardis);
+      bad[bad.length - 1] ^= 0xff;
+      await expect(s.call('FUNCTION', 'RESTORE', bad)).rejects.toThrow('ERR DUMP payload version or checksum are wrong');
+    } finally {
+      r.disconnect();
+      s.disconnect();
+      await rp.stop();
+      await sp.stop();
     }
   });
 });
