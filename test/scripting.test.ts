@@ -223,6 +223,8 @@ const CASES: string[][] = [
   ['EVAL', "return redis.call('incrbyfloat', 'f', '1.5')", '0'],
   ['EVAL', "return redis.call('get', KEYS[1])", '1', 'k1'],
   ['EVAL', "return redis.call('get', ARGV[1])", '0', 'k1'],
+  ['EVAL', "local t = setmetatable({}, {__index = function(_, k) return redis.call('get', k) end}) return t.k1", '0'],
+  ['EVAL', 'local co = coroutine.wrap(function(a) coroutine.yield(a + 1) return 5 end) return {co(1), co()}', '0'],
   // functions
   ['FUNCTION', 'FLUSH'],
   ['FUNCTION', 'LOAD', 'return 1'],
@@ -422,6 +424,14 @@ describe('scripting with 4 shards', () => {
     expect(final).toBe(800);
     expect(sums.length).toBeGreaterThan(0);
     expect(sums.filter((s) => s !== 800)).toEqual([]);
+  });
+
+  it('redis.call inside a coroutine the script made fails with an error instead of suspending the wrong coroutine', async () => {
+    await expect(io.eval("local co = coroutine.wrap(function() return redis.call('ping') end) return co()", 0)).rejects.toThrow(
+      /cannot run inside a coroutine the script created/,
+    );
+    expect(await io.eval("local co = coroutine.wrap(function() return redis.pcall('ping') end) local r = co() return r.err", 0)).toMatch(/cannot run inside a coroutine/);
+    expect(await io.ping()).toBe('PONG');
   });
 
   it('EVAL inside MULTI/EXEC runs with the transaction (no deadlock on the shard locks)', async () => {

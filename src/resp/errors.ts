@@ -138,3 +138,4 @@ export const shebangEngine = (line: string): string => `ERR Unexpected engine in
 export const shebangFlag = (flag: string): string => `ERR Unexpected flag in script shebang: ${flag}`;
 export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 export const RO_WITH_WRITE_FLAG = 'ERR Can not execute a script with write flag using *_ro command.';
+export const SCRIPT_CALL_IN_COROUTINE = 'ERR redis.call and redis.pcall cannot run inside a coroutine the script created (shardis limitation)';

@@ -38,5 +38,7 @@ export interface RedisLibVm {
   host: RunHost | null;
   pending: PendingCall | null;
   raiseOnResume: boolean;
+  /** The coroutine the running script executes in (redis.call can suspend only that one). */
+  co: LuaState | null;
   installTable(name: string, fns: Record<string, LuaJsFunction>): void;
 }

@@ -62,6 +62,7 @@ export function installRedisLib(vm: RedisLibVm): void {
         else return fail(E.BAD_ARG_TYPE);
       }
       if (host === null) return fail(E.NO_ARGS);
+      if (l !== vm.co) return fail(E.SCRIPT_CALL_IN_COROUTINE);
       const err = host.check(argv);
       if (err !== null) return fail(err);
       vm.pending = { argv, raise };

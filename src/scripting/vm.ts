@@ -152,6 +152,7 @@ export class LuaVm {
   pending: PendingCall | null = null;
   /** The reply pushed on resume is an error the continuation must raise. */
   raiseOnResume = false;
+  co: LuaState | null = null;
   readonly rand = new Rand48();
   private startedAt = 0;
   private lastYield = 0;
@@ -350,6 +351,7 @@ export class LuaVm {
       }
     }
     this.host = host;
+    this.co = co;
     this.pending = null;
     this.raiseOnResume = false;
     this.startedAt = Date.now();
@@ -400,6 +402,7 @@ export class LuaVm {
       }
     } finally {
       this.host = null;
+      this.co = null;
       lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, coRef);
       lua.lua_settop(L, 0);
     }
@@ -449,7 +452,8 @@ export class LuaVm {
       lua.lua_error(L);
       return;
     }
-    if (this.pastBusyThreshold(host) && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
+    // only the script's own coroutine may be suspended (a coroutine the script made would resume its caller)
+    if (this.pastBusyThreshold(host) && L === this.co && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
   }
 
   /** True when the script has run past busy-reply-threshold and last yielded 20 ms ago or more. */
