@@ -280,6 +280,11 @@ const CASES: string[][] = [
   ['FCALL', 'p3', '0'],
   ['FUNCTION', 'FLUSH'],
   ['FUNCTION', 'STATS'],
+  ['FUNCTION', 'HELP'],
+  ['SCRIPT', 'HELP'],
+  ['SCRIPT', 'DEBUG', 'NO'],
+  ['SCRIPT', 'DEBUG', 'x'],
+  ['SCRIPT', 'DEBUG'],
 ];
 
 function readGolden(): Record<string, string[]> {

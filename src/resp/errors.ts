@@ -139,3 +139,5 @@ export const shebangFlag = (flag: string): string => `ERR Unexpected flag in scr
 export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 export const RO_WITH_WRITE_FLAG = 'ERR Can not execute a script with write flag using *_ro command.';
 export const SCRIPT_CALL_IN_COROUTINE = 'ERR redis.call and redis.pcall cannot run inside a coroutine the script created (shardis limitation)';
+export const SCRIPT_DEBUG_USAGE = 'ERR Use SCRIPT DEBUG YES/SYNC/NO';
+export const SCRIPT_DEBUG_UNSUPPORTED = 'ERR shardis has no Lua debugger (SCRIPT DEBUG YES/SYNC); only NO is accepted';

@@ -229,6 +229,12 @@ export const evalHandlers: Record<string, MainHandler> = {
     c.w.ok();
   },
 
+  'script|debug'(c) {
+    if (c.args.is(2, 'no')) return c.w.ok();
+    if (c.args.is(2, 'yes') || c.args.is(2, 'sync')) throw new E.CommandError(E.SCRIPT_DEBUG_UNSUPPORTED);
+    throw new E.CommandError(E.SCRIPT_DEBUG_USAGE);
+  },
+
   'script|kill'(c) {
     killRunning(c, false);
     c.w.ok();

@@ -20,6 +20,8 @@ export const handlers: Record<string, MainHandler> = {
   'script|help'(c) {
     c.w.helpLines([
       'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'DEBUG (YES|SYNC|NO)',
+      '    Set the debug mode for subsequent scripts executed.',
       'EXISTS <sha1> [<sha1> ...]',
       '    Return information about the existence of the scripts in the script cache.',
       'FLUSH [ASYNC|SYNC]',
