@@ -503,6 +503,10 @@ describe('scripting with 4 shards', () => {
 describe.skipIf(!haveRedis)('scripts and a redis-server 7 replica', () => {
   it('the replica converges after scripts (many keys over shards, non-deterministic writes, a cross-shard move, another database, set_repl, inside MULTI, functions)', async () => {
     const mp = await startShardis({ shards: 3, args: ['--repl-diskless-sync-delay', '0'] });
+    // a library loaded before the replica attaches reaches it in the full sync's RDB
+    const pre = new Redis({ port: mp.port });
+    await pre.call('FUNCTION', 'LOAD', "#!lua name=prelib\nredis.register_function('pref', function(k) return redis.call('incr', k[1]) end)");
+    pre.disconnect();
     const rp = await startRedis(['--replicaof', '127.0.0.1', String(mp.port)]);
     const m = new Redis({ port: mp.port });
     const r = new Redis({ port: rp.port });
@@ -547,6 +551,7 @@ describe.skipIf(!haveRedis)('scripts and a redis-server 7 replica', () => {
       expect(await r.ttl('rf')).toBeGreaterThan(100);
       expect(await r.mget('{f}a', '{g}b')).toEqual(['val', '1']);
       expect(JSON.stringify(await r.call('FUNCTION', 'LIST'))).toContain('rlib');
+      expect(JSON.stringify(await r.call('FUNCTION', 'LIST'))).toContain('prelib');
     } finally {
       for (const c of [m, r, m1, r1]) c.disconnect();
       await rp.stop();

@@ -11,6 +11,7 @@ import { REDIS_VERSION } from '../config.js';
 import { In, RDB_OPCODE, RDB_VERSION, RdbWriter, crc64 } from '../replication/rdb.js';
 import * as E from '../resp/errors.js';
 import type { MainCtx, MainHandler } from '../server/main-ctx.js';
+import type { Server } from '../server/server.js';
 import { propagateMain } from '../server/commands/transactions.js';
 import { pushErrorTable } from './convert.js';
 import { killRunning, numkeysOf, scriptEngine, type ScriptEngine } from './eval.js';
@@ -215,8 +216,8 @@ export class FunctionEngine {
     for (const lib of [...this.libraries.values()]) this.remove(lib);
   }
 
-  /** FUNCTION DUMP: every library's code as RDB FUNCTION2 records, RDB version and CRC64. */
-  dump(): Buffer {
+  /** Every library's code as RDB FUNCTION2 records (FUNCTION DUMP, and a full sync's RDB). */
+  records(): Buffer {
     const o = new RdbWriter(1024);
     for (const lib of this.libraries.values()) {
       o.byte(RDB_OPCODE.FUNCTION2);
@@ -224,6 +225,13 @@ export class FunctionEngine {
       o.len(b.length);
       o.raw(b);
     }
+    return o.buf.subarray(0, o.n);
+  }
+
+  /** FUNCTION DUMP: the records, RDB version and CRC64. */
+  dump(): Buffer {
+    const o = new RdbWriter(1024);
+    o.raw(this.records());
     o.byte(RDB_VERSION & 0xff);
     o.byte(RDB_VERSION >> 8);
     const body = o.buf.subarray(0, o.n);
@@ -263,6 +271,11 @@ function functionEngine(c: MainCtx): FunctionEngine {
     fengines.set(s, f);
   }
   return f;
+}
+
+/** The loaded libraries as RDB FUNCTION2 records, for the RDB of a full sync (empty if none). */
+export function functionRdbRecords(server: Server): Buffer {
+  return fengines.get(scriptEngine(server))?.records() ?? Buffer.alloc(0);
 }
 
 /** Number of libraries and functions (INFO, FUNCTION STATS) without creating the engine. */
