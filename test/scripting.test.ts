@@ -590,3 +590,27 @@ describe.skipIf(!haveRedis)('FUNCTION DUMP and RESTORE with redis-server', () =>
     }
   });
 });
+
+describe.skipIf(!haveRedis)('shardis as a replica of redis-server', () => {
+  it('gets the master function libraries at full sync and later FUNCTION LOADs in the stream', async () => {
+    const mp = await startRedis();
+    const m = new Redis({ port: mp.port });
+    await m.call('FUNCTION', 'LOAD', "#!lua name=mlib\nredis.register_function{function_name='mget2', callback=function(k) return redis.call('get', k[1]) end, flags={'no-writes'}}");
+    await m.set('fk', 'fv');
+    const rp = await startShardis({ shards: 2, args: ['--replicaof', '127.0.0.1', String(mp.port)] });
+    const r = new Redis({ port: rp.port });
+    try {
+      await waitInSync(m, r);
+      expect(await r.call('FCALL_RO', 'mget2', '1', 'fk')).toBe('fv');
+      await m.call('FUNCTION', 'LOAD', "#!lua name=mlib2\nredis.register_function{function_name='two', callback=function() return 2 end, flags={'no-writes'}}");
+      await waitInSync(m, r);
+      expect(await r.call('FCALL_RO', 'two', '0')).toBe(2);
+      await expect(r.call('FCALL', 'mget2', '1', 'fk')).resolves.toBe('fv');
+    } finally {
+      m.disconnect();
+      r.disconnect();
+      await rp.stop();
+      await mp.stop();
+    }
+  });
+});

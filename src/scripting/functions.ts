@@ -273,6 +273,34 @@ function functionEngine(c: MainCtx): FunctionEngine {
   return f;
 }
 
+/**
+ * A replica's full sync: the master's libraries replace ours. Returns the first load error (the
+ * other libraries are still loaded), or null.
+ */
+export function replaceFunctionLibraries(server: Server, codes: readonly string[]): string | null {
+  const se = scriptEngine(server);
+  const existing = fengines.get(se);
+  if (codes.length === 0) {
+    existing?.flush();
+    return null;
+  }
+  let fe = existing;
+  if (fe === undefined) {
+    fe = new FunctionEngine(se);
+    fengines.set(se, fe);
+  }
+  fe.flush();
+  let error: string | null = null;
+  for (const code of codes) {
+    try {
+      fe.load(code, true);
+    } catch (e) {
+      error ??= e instanceof E.CommandError ? e.reply : String(e);
+    }
+  }
+  return error;
+}
+
 /** The loaded libraries as RDB FUNCTION2 records, for the RDB of a full sync (empty if none). */
 export function functionRdbRecords(server: Server): Buffer {
   return fengines.get(scriptEngine(server))?.records() ?? Buffer.alloc(0);
