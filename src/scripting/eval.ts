@@ -129,7 +129,14 @@ export class ScriptEngine {
     this.running = run;
     this.runningInfo = { name, command: c.args.all(0), started: Date.now(), fn };
     try {
-      await this.lua.run(ref, keys, args, run, c.w, name, fn);
+      try {
+        await this.lua.run(ref, keys, args, run, c.w, name, fn);
+      } catch (e) {
+        // a bug on our side: the client gets a plain error, the log the details
+        s.log.error({ err: e }, 'script driver failed');
+        c.w.reset();
+        c.w.error('ERR internal error while running the script');
+      }
       if (run.parts.length > 0) propagateForConnection(s, conn, run.parts);
     } finally {
       this.running = null;

@@ -376,7 +376,9 @@ export class LuaVm {
           try {
             reply = await host.execute(p.argv);
           } catch (e) {
-            reply = Buffer.from(`-ERR ${oneLine(e instanceof Error ? e.message : String(e))}\r\n`);
+            // a bug on our side: the script sees an error reply, the log gets the details
+            console.error(e);
+            reply = Buffer.from('-ERR internal error\r\n');
           }
           pushReply(co, reply, 0);
           this.raiseOnResume = p.raise && reply[0] === 0x2d;
