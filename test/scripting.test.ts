@@ -613,6 +613,13 @@ describe.skipIf(!haveRedis)('shardis as a replica of redis-server', () => {
       await waitInSync(m, r);
       expect(await r.call('FCALL_RO', 'two', '0')).toBe(2);
       await expect(r.call('FCALL', 'mget2', '1', 'fk')).resolves.toBe('fv');
+      // a function or shebang script that may write is refused up front on a read-only replica
+      await m.call('FUNCTION', 'LOAD', "#!lua name=mlib3\nredis.register_function('w3', function() return redis.call('set', 'x', 'y') end)");
+      await waitInSync(m, r);
+      await expect(r.call('FCALL', 'w3', '0')).rejects.toThrow("READONLY You can't write against a read only replica.");
+      await expect(r.eval("#!lua\nreturn 1", 0)).rejects.toThrow("READONLY You can't write against a read only replica.");
+      expect(await r.eval('#!lua flags=no-writes\nreturn 1', 0)).toBe(1);
+      await expect(r.eval("return redis.call('set', 'x', 'y')", 0)).rejects.toThrow(/^READONLY You can't write against a read only replica\. script: /);
     } finally {
       m.disconnect();
       r.disconnect();

@@ -171,6 +171,19 @@ export function scriptBusyReply(_s: Server): string | null {
   return busyNow;
 }
 
+/**
+ * What redis-server checks before running a script that declares its flags (a shebang script or a
+ * function) and may write: not on a read-only replica, not through a *_RO command, not without
+ * enough good replicas.
+ */
+export function checkMayWrite(c: MainCtx, readOnlyCommand: boolean): void {
+  const s = c.server;
+  if (!c.conn.isMaster && s.repl.isReplica() && s.config.bool('replica-read-only')) throw new E.CommandError(E.READONLY_REPLICA);
+  if (readOnlyCommand) throw new E.CommandError(E.RO_WITH_WRITE_FLAG);
+  const need = s.config.int('min-replicas-to-write');
+  if (!c.conn.isMaster && !s.repl.isReplica() && need > 0 && s.repl.goodReplicas() < need) throw new E.CommandError(E.NOREPLICAS);
+}
+
 export function numkeysOf(c: MainCtx): number {
   const n = c.args.int(2);
   if (n > c.argc - 3) throw new E.CommandError(E.NUMKEYS_TOO_BIG);
@@ -184,7 +197,7 @@ function evalBody(readOnly: boolean): MainHandler {
     const eng = scriptEngine(c.server);
     const r = eng.load(c.args.str(1));
     if ('error' in r) throw new E.CommandError(r.error);
-    if (readOnly && r.script.shebang && !r.script.noWrites) throw new E.CommandError(E.RO_WITH_WRITE_FLAG);
+    if (r.script.shebang && !r.script.noWrites) checkMayWrite(c, readOnly);
     return eng.run(c, r.sha, r.script.ref, numkeys, readOnly || r.script.noWrites);
   };
 }
@@ -196,7 +209,7 @@ function evalSha(readOnly: boolean): MainHandler {
     const sha = c.args.str(1).toLowerCase();
     const script = sha.length === 40 ? eng.get(sha) : undefined;
     if (script === undefined) throw new E.CommandError(E.NOSCRIPT);
-    if (readOnly && script.shebang && !script.noWrites) throw new E.CommandError(E.RO_WITH_WRITE_FLAG);
+    if (script.shebang && !script.noWrites) checkMayWrite(c, readOnly);
     return eng.run(c, sha, script.ref, numkeys, readOnly || script.noWrites);
   };
 }

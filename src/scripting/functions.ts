@@ -14,7 +14,7 @@ import type { MainCtx, MainHandler } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';
 import { propagateMain } from '../server/commands/transactions.js';
 import { pushErrorTable } from './convert.js';
-import { killRunning, numkeysOf, scriptEngine, type ScriptEngine } from './eval.js';
+import { checkMayWrite, killRunning, numkeysOf, scriptEngine, type ScriptEngine } from './eval.js';
 import { lauxlib, lua, toLatin1, type LuaState } from './lua-api.js';
 
 /** Function flags in the order Redis lists them. */
@@ -319,7 +319,7 @@ function fcall(readOnly: boolean): MainHandler {
     const f = fe.functions.get(c.args.str(1));
     if (f === undefined) throw new E.CommandError('ERR Function not found');
     const noWrites = f.flags.has('no-writes');
-    if (readOnly && !noWrites) throw new E.CommandError(E.RO_WITH_WRITE_FLAG);
+    if (!noWrites) checkMayWrite(c, readOnly);
     return scriptEngine(c.server).run(c, f.name, f.ref, numkeys, noWrites, true);
   };
 }
