@@ -680,8 +680,9 @@ export interface RdbEntry {
 
 /**
  * Walk a whole RDB file ("REDIS00xx", aux fields, SELECTDB, keys, EOF, CRC64): yields each key with
- * its value still encoded; returns the aux fields. Throws on a malformed file or a bad checksum (a
- * zero checksum means "not computed", as Redis writes with rdbchecksum no).
+ * its value still encoded; returns the aux fields. Function libraries (FUNCTION2 records) go to
+ * `functions` when given. Throws on a malformed file or a bad checksum (a zero checksum means "not
+ * computed", as Redis writes with rdbchecksum no).
  */
 export function* rdbFileEntries(b: Buffer, functions?: string[]): Generator<RdbEntry, Map<string, string>> {
   if (b.length < 9 || b.latin1Slice(0, 5) !== 'REDIS') throw new Error('rdb: wrong signature');
