@@ -497,6 +497,26 @@ describe('scripting with 4 shards', () => {
     }
   });
 
+  it('MONITOR shows EVAL and then the commands the script ran, from "lua"', async () => {
+    const mon = await RawClient.connect(srv.port);
+    try {
+      mon.send('MONITOR');
+      expect(await mon.readRaw()).toBe('+OK\r\n');
+      await io.eval("redis.call('set', KEYS[1], 'v') return redis.call('get', KEYS[1])", 1, 'mon:k');
+      // other clients' commands (ioredis's connection setup) may come first
+      const lines: string[] = [];
+      while (lines.length < 3) {
+        const l = await mon.readRaw();
+        if (l.includes('mon:k')) lines.push(l);
+      }
+      expect(lines[0]).toMatch(/^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "eval" "redis\.call\('set', KEYS\[1\], 'v'\) return redis\.call\('get', KEYS\[1\]\)" "1" "mon:k"\r\n$/);
+      expect(lines[1]).toMatch(/^\+\d+\.\d{6} \[0 lua\] "set" "mon:k" "v"\r\n$/);
+      expect(lines[2]).toMatch(/^\+\d+\.\d{6} \[0 lua\] "get" "mon:k"\r\n$/);
+    } finally {
+      mon.close();
+    }
+  });
+
   it('INFO counts cached scripts', async () => {
     await io.script('FLUSH');
     await io.script('LOAD', 'return 1');

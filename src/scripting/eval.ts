@@ -122,6 +122,8 @@ export class ScriptEngine {
       await s.coordinator.lock(all);
       execRunning.add(conn);
     }
+    // MONITOR shows EVAL/FCALL (flagged skip_monitor, so not fed at dispatch) before its commands
+    if (s.monitors.size > 0) s.feedMonitors(conn, c.args.all(0));
     const run = new ScriptRun(c, readOnly, () => {
       this.busy = true;
       busyNow = fn ? E.BUSY_FUNCTION : E.BUSY;

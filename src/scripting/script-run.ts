@@ -84,6 +84,7 @@ export class ScriptRun implements RunHost {
     const s = this.c.server;
     s.stats.commandsProcessed++;
     if (cmd.flags & F.WRITE) this.wrote = true;
+    if (s.monitors.size > 0 && !(cmd.flags & (F.ADMIN | F.SKIP_MONITOR))) s.feedMonitors(this.c.conn, argv, this.db, 'lua');
     if (cmd.route === Route.Main) return this.runMain(cmd, argv);
     const keys = keyPositions(cmd, argv.length, (i) => argv[i]!) ?? [];
     const shards = new Set<number>();

@@ -333,13 +333,14 @@ export class Server {
 
   /**
    * Send a command to every MONITOR client, in Redis's format:
-   * `+<sec>.<usec> [<db> <ip:port>] "arg" ...` with arguments quoted and escaped as sdscatrepr does.
+   * `+<sec>.<usec> [<db> <ip:port>] "arg" ...` with arguments quoted and escaped as sdscatrepr does
+   * (source "lua" for the commands a script runs).
    */
-  private feedMonitors(conn: Connection, argv: readonly string[], db = conn.db): void {
+  feedMonitors(conn: Connection, argv: readonly string[], db = conn.db, source = conn.addr): void {
     const t = performance.timeOrigin + performance.now();
     const sec = Math.floor(t / 1000);
     const usec = Math.floor((t - sec * 1000) * 1000);
-    let line = `+${sec}.${String(usec).padStart(6, '0')} [${db} ${conn.addr}]`;
+    let line = `+${sec}.${String(usec).padStart(6, '0')} [${db} ${source}]`;
     for (const a of argv) line += ' ' + monitorRepr(a);
     const bytes = Buffer.from(line + '\r\n', 'latin1');
     for (const m of this.monitors) {
