@@ -78,6 +78,8 @@ export interface LuaApi {
   lua_rawset(L: LuaState, idx: number): void;
   lua_rawseti(L: LuaState, idx: number, n: number): void;
   lua_remove(L: LuaState, idx: number): void;
+  lua_replace(L: LuaState, idx: number): void;
+  lua_concat(L: LuaState, n: number): void;
   lua_resume(L: LuaState, from: LuaState | null, nargs: number): number;
   lua_setfield(L: LuaState, idx: number, k: string): void;
   lua_setglobal(L: LuaState, name: string): void;
@@ -136,7 +138,31 @@ const require = createRequire(import.meta.url);
 require('fengari/src/defs.js'); // loads luaconf the way fengari does (defs first: they import each other)
 const luaconf = require('fengari/src/luaconf.js') as { lua_number2str: (n: number) => string };
 luaconf.lua_number2str = (n: number) => (Number.isNaN(n) ? '-nan' : formatG(n, 14));
+// and every numeral (literals in scripts, tonumber, string coercions) read as a float, as in Lua 5.1
+// where all numbers are doubles: fengari's integers are 32-bit and wrap (1000000 * 1000000 would
+// not be 1e12); hexadecimal numerals keep their full value (0xffffffff is 4294967295, not -1)
+interface NumberSlot {
+  ttisinteger(): boolean;
+  setfltvalue(x: number): void;
+}
 const fengari = require('fengari') as Fengari;
+// (fengari's modules read luaO_str2num from the module object at each call: patched once loaded)
+const lobject = require('fengari/src/lobject.js') as { luaO_str2num: (s: Uint8Array, o: NumberSlot) => number };
+const str2num = lobject.luaO_str2num;
+lobject.luaO_str2num = (s: Uint8Array, o: NumberSlot): number => {
+  const r = str2num(s, o);
+  if (r !== 0 && o.ttisinteger()) o.setfltvalue(numeralValue(Buffer.from(s.buffer, s.byteOffset, r - 1).latin1Slice()));
+  return r;
+};
+
+/** The value of an integer numeral (decimal or 0x hexadecimal, optional sign and spaces). */
+function numeralValue(text: string): number {
+  const t = text.trim();
+  const neg = t.startsWith('-');
+  const body = t.replace(/^[-+]/, '');
+  const v = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : Number(body);
+  return neg ? -v : v;
+}
 if (hadConf === undefined) delete process.env.FENGARICONF;
 else process.env.FENGARICONF = hadConf;
 

@@ -25,6 +25,7 @@ import { STRUCT_FUNCTIONS } from './lib-struct.js';
 import { lauxlib, lua, lualib, luaString, pushBytes, toLatin1, type LuaJsFunction, type LuaState } from './lua-api.js';
 import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { PendingCall, RunHost } from './host.js';
+import { installStringFormat } from './lib-format.js';
 import { installRedisLib } from './redis-lib.js';
 
 export type CompileResult = { ref: number } | { error: string };
@@ -186,6 +187,7 @@ export class LuaVm {
     lua.lua_pop(L, 1);
     installRedisLib(this);
     this.installMathRandom();
+    installStringFormat(L);
     // the prelude: Lua 5.1 names, sandbox, read-only tables
     lua.lua_pushglobaltable(L);
     this.globalsRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
