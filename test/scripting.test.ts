@@ -172,6 +172,9 @@ const CASES: string[][] = [
   ['EVAL', "return string.format('%d')", '0'],
   ['EVAL', "return string.format('%d', 'x')", '0'],
   ['EVAL', "return string.format('%y', 1)", '0'],
+  ['EVAL', 'return math.floor(100000.5) * math.floor(100000.5)', '0'],
+  ['EVAL', "return math.floor('x')", '0'],
+  ['EVAL', 'return {math.floor(-2.5), math.ceil(-2.5), tostring(math.floor(3))}', '0'],
   // bit
   ['EVAL', "return bit.band(0xff,0x0f)..' '..bit.tohex(255)..' '..bit.lshift(1,31)", '0'],
   ['EVAL', 'return bit.tohex(-1, -4)..bit.tobit(2^32+5)..bit.rshift(-1,28)..bit.arshift(-256,4)..bit.rol(1,33)..bit.bswap(1)..bit.bnot(0)', '0'],

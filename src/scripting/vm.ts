@@ -25,7 +25,7 @@ import { STRUCT_FUNCTIONS } from './lib-struct.js';
 import { lauxlib, lua, lualib, luaString, pushBytes, toLatin1, type LuaJsFunction, type LuaState } from './lua-api.js';
 import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { PendingCall, RunHost } from './host.js';
-import { installStringFormat } from './lib-format.js';
+import { installFloatMath, installStringFormat } from './lib-format.js';
 import { installRedisLib } from './redis-lib.js';
 
 export type CompileResult = { ref: number } | { error: string };
@@ -188,6 +188,7 @@ export class LuaVm {
     installRedisLib(this);
     this.installMathRandom();
     installStringFormat(L);
+    installFloatMath(L);
     // the prelude: Lua 5.1 names, sandbox, read-only tables
     lua.lua_pushglobaltable(L);
     this.globalsRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
