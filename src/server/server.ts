@@ -481,8 +481,9 @@ export class Server {
     if (!(flags & F.STALE) && !conn.isMaster && this.repl.isReplica() && !this.repl.linkUp() && !this.config.bool('replica-serve-stale-data')) {
       return this.reject(conn, E.MASTERDOWN);
     }
+    // (the master's stream is not refused: its commands wait on the shard locks like any other)
     const busy = scriptBusyReply(this);
-    if (busy !== null && !(flags & F.ALLOW_BUSY)) return this.reject(conn, busy);
+    if (busy !== null && !(flags & F.ALLOW_BUSY) && !conn.isMaster) return this.reject(conn, busy);
     if (inMulti) return this.queueMulti(conn, cmd, args);
     if ((this.pausedUntil !== 0 || this.failoverPause) && this.pausedFor(conn, cmd)) {
       conn.hold = Hold.Stalled;
