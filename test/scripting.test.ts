@@ -635,7 +635,7 @@ describe.skipIf(!haveRedis)('FUNCTION DUMP and RESTORE with redis-server', () =>
 });
 
 describe.skipIf(!haveRedis)('shardis as a replica of redis-server', () => {
-  it('gets the master function libraries at full sync and later FUNCTION LOADs in the stream', async () => {
+  it('gets the master function libraries at full sync and FUNCTION LOADs in the stream; a busy script holds the stream back without losing it', async () => {
     const mp = await startRedis();
     const m = new Redis({ port: mp.port });
     await m.call('FUNCTION', 'LOAD', "#!lua name=mlib\nredis.register_function{function_name='mget2', callback=function(k) return redis.call('get', k[1]) end, flags={'no-writes'}}");
@@ -656,6 +656,19 @@ describe.skipIf(!haveRedis)('shardis as a replica of redis-server', () => {
       await expect(r.eval("#!lua\nreturn 1", 0)).rejects.toThrow("READONLY You can't write against a read only replica.");
       expect(await r.eval('#!lua flags=no-writes\nreturn 1', 0)).toBe(1);
       await expect(r.eval("return redis.call('set', 'x', 'y')", 0)).rejects.toThrow(/^READONLY You can't write against a read only replica\. script: /);
+      // a busy script on the replica holds the master's stream back rather than refusing it with BUSY
+      await r.config('SET', 'busy-reply-threshold', '50');
+      const spinner = new Redis({ port: rp.port, maxRetriesPerRequest: 0 });
+      const spinning = spinner.eval('while true do end', 0).catch((e: Error) => e.message);
+      await waitFor(async () => (await r.ping().catch((e: Error) => e.message)) !== 'PONG', 'BUSY on the replica');
+      await m.set('during-busy', 'kept');
+      await m.incr('during-busy-n');
+      await new Promise((res) => setTimeout(res, 200));
+      expect(await r.script('KILL')).toBe('OK');
+      expect(await spinning).toMatch(/^ERR Script killed by user/);
+      spinner.disconnect();
+      await waitInSync(m, r);
+      expect(await r.mget('during-busy', 'during-busy-n')).toEqual(['kept', '1']);
     } finally {
       m.disconnect();
       r.disconnect();
