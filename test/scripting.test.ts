@@ -462,6 +462,19 @@ describe('scripting with 4 shards', () => {
     expect(await io.ping()).toBe('PONG');
   });
 
+  it('a client blocked on a key the script fills is served after the script, not between its commands', async () => {
+    const waiter = new Redis({ port: srv.port });
+    try {
+      const popped = waiter.blpop('bq:list', 0);
+      await waitFor(async () => ((await io.client('LIST')) as string).includes('cmd=blpop'), 'the BLPOP to block');
+      expect(await io.eval("redis.call('lpush', KEYS[1], 'x') redis.call('lpush', KEYS[1], 'y') return redis.call('llen', KEYS[1])", 1, 'bq:list')).toBe(2);
+      expect(await popped).toEqual(['bq:list', 'y']);
+      expect(await io.lrange('bq:list', 0, -1)).toEqual(['x']);
+    } finally {
+      waiter.disconnect();
+    }
+  });
+
   it('EVAL inside MULTI/EXEC runs with the transaction (no deadlock on the shard locks)', async () => {
     const r = await io
       .multi()

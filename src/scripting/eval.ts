@@ -141,6 +141,9 @@ export class ScriptEngine {
       }
       if (run.parts.length > 0) propagateForConnection(s, conn, run.parts);
     } finally {
+      // clients blocked on keys the script filled are served now, before anything queued behind it
+      // (any request makes a shard serve them; ping is the one that does nothing else)
+      for (const sh of run.touched) void s.oneShard(sh, ['ping']);
       this.running = null;
       this.runningInfo = null;
       this.busy = false;

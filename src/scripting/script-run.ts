@@ -11,7 +11,7 @@
 
 import { Args } from '../commands/args.js';
 import { F, Route, arityOk, keyPositions, type Command } from '../commands/table.js';
-import { FLAG_COORDINATED, FLAG_IN_MULTI } from '../ipc/records.js';
+import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI } from '../ipc/records.js';
 import * as E from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import { MainCtx } from '../server/main-ctx.js';
@@ -37,6 +37,8 @@ export class ScriptRun implements RunHost {
   replFlags = 3;
   db: number;
   readonly parts: PropPart[] = [];
+  /** Shards the script's commands ran on (their blocked clients are served when it ends). */
+  readonly touched = new Set<number>();
   busyAfterMs: number;
   private checked: Command | null = null;
 
@@ -91,14 +93,16 @@ export class ScriptRun implements RunHost {
     for (const i of keys) shards.add(s.shardOfKey(argv[i]!));
     if (shards.size <= 1) {
       const sh = shards.size === 0 ? 0 : [...shards][0]!;
-      const p = s.links[sh]!.command(FLAG_IN_MULTI | FLAG_COORDINATED, this.db, cmd.id, this.resp, encode(argv));
+      this.touched.add(sh);
+      const p = s.links[sh]!.command(FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY, this.db, cmd.id, this.resp, encode(argv));
       s.scheduleTick();
       const r = await p;
       this.addProp(r.db, r.prop);
       return r.reply;
     }
     try {
-      const res = await s.coordinator.runHeld({ db: this.db, proto: this.resp, cmd, argv, keys, flags: FLAG_IN_MULTI });
+      for (const sh of shards) this.touched.add(sh);
+      const res = await s.coordinator.runHeld({ db: this.db, proto: this.resp, cmd, argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
       for (const part of res.prop) this.addProp(part.db, part.bytes);
       return res.reply;
     } catch (e) {
