@@ -55,6 +55,11 @@ export const FLAG_IN_MULTI = 8;
 export const FLAG_NO_PROPAGATE = 16;
 /** Reply: the connection this reply is for is now blocked (the real reply comes later). */
 export const FLAG_BLOCKED = 32;
+/**
+ * Request: a command of a running script: clients blocked on keys it makes ready are served after the
+ * script (by the next request the shard runs), as redis-server serves them after the script.
+ */
+export const FLAG_DEFER_READY = 64;
 
 export function word0(kind: number, flags: number, db: number): number {
   return kind | (flags << 8) | (db << 16);

@@ -17,6 +17,7 @@
  * Pulling a chunk only when the replica sockets drained keeps the snapshot at the replicas' speed.
  */
 
+import { functionRdbRecords } from '../scripting/functions.js';
 import { REDIS_VERSION } from '../config.js';
 import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
 import { randomHex } from '../server/server.js';
@@ -122,7 +123,9 @@ export class FullSync {
       for (const r of this.group) r.write(b);
       await this.drained();
     };
+    const functions = functionRdbRecords(s); // the function libraries as of the cut (no await since)
     await out(header(repl.replid, offset));
+    if (functions.length > 0) await out(functions);
     let keys = 0;
     for (let i = 0; i < s.links.length; i++) {
       for (;;) {

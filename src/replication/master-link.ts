@@ -17,6 +17,7 @@ import net from 'node:net';
 import type { Connection } from '../server/connection.js';
 import { hashSlotOfString } from '../router/slot.js';
 import { rdbFileEntries } from './rdb.js';
+import { replaceFunctionLibraries } from '../scripting/functions.js';
 import { NULL_REPLID, type Replication } from './replication.js';
 
 const enum LinkState {
@@ -379,7 +380,8 @@ export class MasterLink {
         sent.push(s.oneShard(b.shard, b.argv, b.db));
       };
       let n = 0;
-      for (const e of rdbFileEntries(payload)) {
+      const functions: string[] = [];
+      for (const e of rdbFileEntries(payload, functions)) {
         const shard = s.shardOfSlot[hashSlotOfString(e.key)]!;
         const id = shard * 65536 + e.db;
         let b = batches.get(id);
@@ -399,6 +401,8 @@ export class MasterLink {
       for (const b of batches.values()) send(b);
       const t2 = Date.now();
       await Promise.all(sent);
+      const fnError = replaceFunctionLibraries(s, functions);
+      if (fnError !== null) s.log.warn(`MASTER <-> REPLICA sync: a function library did not load: ${fnError}`);
       s.log.info(`MASTER <-> REPLICA sync: loaded in ${Date.now() - t0} ms (flush ${t1 - t0} ms, parse ${t2 - t1} ms, shards ${Date.now() - t2} ms)`);
     } finally {
       s.loading = false;

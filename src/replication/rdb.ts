@@ -261,7 +261,8 @@ export function createDump(v: Value): Buffer {
 
 // ---- reader ---------------------------------------------------------------------------------------
 
-class In {
+/** Reads RDB encodings (lengths, strings with their int and LZF forms); FUNCTION RESTORE reads its payload with it. */
+export class In {
   pos = 0;
   constructor(readonly b: Buffer) {}
   need(n: number): void {
@@ -679,10 +680,11 @@ export interface RdbEntry {
 
 /**
  * Walk a whole RDB file ("REDIS00xx", aux fields, SELECTDB, keys, EOF, CRC64): yields each key with
- * its value still encoded; returns the aux fields. Throws on a malformed file or a bad checksum (a
- * zero checksum means "not computed", as Redis writes with rdbchecksum no).
+ * its value still encoded; returns the aux fields. Function libraries (FUNCTION2 records) go to
+ * `functions` when given. Throws on a malformed file or a bad checksum (a zero checksum means "not
+ * computed", as Redis writes with rdbchecksum no).
  */
-export function* rdbFileEntries(b: Buffer): Generator<RdbEntry, Map<string, string>> {
+export function* rdbFileEntries(b: Buffer, functions?: string[]): Generator<RdbEntry, Map<string, string>> {
   if (b.length < 9 || b.latin1Slice(0, 5) !== 'REDIS') throw new Error('rdb: wrong signature');
   const version = Number(b.latin1Slice(5, 9));
   if (!(version >= 1 && version <= RDB_VERSION)) throw new Error(`rdb: can't handle RDB format version ${version}`);
@@ -718,9 +720,11 @@ export function* rdbFileEntries(b: Buffer): Generator<RdbEntry, Map<string, stri
       case RDB_OPCODE.IDLE:
         r.len();
         continue;
-      case RDB_OPCODE.FUNCTION2:
-        skipStr(r);
+      case RDB_OPCODE.FUNCTION2: {
+        const code = r.str();
+        functions?.push(code);
         continue;
+      }
       case RDB_OPCODE.MODULE_AUX:
         throw new Error('rdb: module data is not supported');
       case RDB_OPCODE.EOF: {

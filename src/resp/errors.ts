@@ -203,3 +203,35 @@ export const geoInvalidPair = (lon: string, lat: string): string => `ERR invalid
 export const geoStoreWithOptions = (what: string): string => `ERR ${what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options`;
 export const geoNeedFrom = (cmd: string): string => `ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${cmd}`;
 export const geoNeedBy = (cmd: string): string => `ERR exactly one of BYRADIUS and BYBOX can be specified for ${cmd}`;
+// ---- Lua scripting (EVAL, SCRIPT, redis.* in scripts) ----
+export const NO_ARGS = 'ERR Please specify at least one argument for this redis lib call';
+export const BAD_ARG_TYPE = 'ERR Lua redis lib command arguments must be strings or integers';
+export const UNKNOWN_COMMAND = 'ERR Unknown Redis command called from script';
+export const WRONG_ARITY = 'ERR Wrong number of args calling Redis command from script';
+export const NOT_ALLOWED = 'ERR This Redis command is not allowed from script';
+export const WRITE_IN_RO = 'ERR Write commands are not allowed from read-only scripts.';
+export const WRONG_ARGS_OR_TYPE = 'ERR wrong number or type of arguments';
+export const WRONG_ARGS = 'ERR wrong number of arguments';
+export const LOG_ARGS = 'ERR redis.log() requires two arguments or more.';
+export const LOG_LEVEL_NOT_NUMBER = 'ERR First argument must be a number (log level).';
+export const LOG_LEVEL = 'ERR Invalid debug level.';
+export const SETRESP_ARGS = 'ERR redis.setresp() requires one argument.';
+export const SETRESP_VERSION = 'ERR RESP version must be 2 or 3.';
+export const SET_REPL_ARGS = 'ERR redis.set_repl() requires two arguments.';
+export const SET_REPL_FLAGS = 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.';
+export const ACL_CHECK_INVALID = 'ERR Invalid command passed to redis.acl_check_cmd()';
+export const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
+export const NUMKEYS_TOO_BIG = "ERR Number of keys can't be greater than number of args";
+export const NOTBUSY = 'NOTBUSY No scripts in execution right now.';
+export const UNKILLABLE =
+  'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.';
+export const BUSY = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+export const SCRIPT_FLUSH_MODE = 'ERR SCRIPT FLUSH only support SYNC|ASYNC option';
+export const compileError = (msg: string): string => `ERR Error compiling script (new function): ${msg}`;
+export const shebangEngine = (line: string): string => `ERR Unexpected engine in script shebang: ${line}`;
+export const shebangFlag = (flag: string): string => `ERR Unexpected flag in script shebang: ${flag}`;
+export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
+export const RO_WITH_WRITE_FLAG = 'ERR Can not execute a script with write flag using *_ro command.';
+export const SCRIPT_CALL_IN_COROUTINE = 'ERR redis.call and redis.pcall cannot run inside a coroutine the script created (shardis limitation)';
+export const SCRIPT_DEBUG_USAGE = 'ERR Use SCRIPT DEBUG YES/SYNC/NO';
+export const SCRIPT_DEBUG_UNSUPPORTED = 'ERR shardis has no Lua debugger (SCRIPT DEBUG YES/SYNC); only NO is accepted';

@@ -42,6 +42,7 @@ import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
 import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
 import { MAIN_HANDLERS } from './commands/index.js';
+import { scriptBusyReply } from '../scripting/eval.js';
 import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
 import { ServerStats } from './stats.js';
@@ -338,13 +339,14 @@ export class Server {
 
   /**
    * Send a command to every MONITOR client, in Redis's format:
-   * `+<sec>.<usec> [<db> <ip:port>] "arg" ...` with arguments quoted and escaped as sdscatrepr does.
+   * `+<sec>.<usec> [<db> <ip:port>] "arg" ...` with arguments quoted and escaped as sdscatrepr does
+   * (source "lua" for the commands a script runs).
    */
-  private feedMonitors(conn: Connection, argv: readonly string[], db = conn.db): void {
+  feedMonitors(conn: Connection, argv: readonly string[], db = conn.db, source = conn.addr): void {
     const t = performance.timeOrigin + performance.now();
     const sec = Math.floor(t / 1000);
     const usec = Math.floor((t - sec * 1000) * 1000);
-    let line = `+${sec}.${String(usec).padStart(6, '0')} [${db} ${conn.addr}]`;
+    let line = `+${sec}.${String(usec).padStart(6, '0')} [${db} ${source}]`;
     for (const a of argv) line += ' ' + monitorRepr(a);
     const bytes = Buffer.from(line + '\r\n', 'latin1');
     for (const m of this.monitors) {
@@ -511,6 +513,9 @@ export class Server {
     if (!(flags & F.STALE) && !conn.isMaster && this.repl.isReplica() && !this.repl.linkUp() && !this.config.bool('replica-serve-stale-data')) {
       return this.reject(conn, E.MASTERDOWN);
     }
+    // (the master's stream is not refused: its commands wait on the shard locks like any other)
+    const busy = scriptBusyReply(this);
+    if (busy !== null && !(flags & F.ALLOW_BUSY) && !conn.isMaster) return this.reject(conn, busy);
     if (inMulti) return this.queueMulti(conn, cmd, args);
     if ((this.pausedUntil !== 0 || this.failoverPause) && this.pausedFor(conn, cmd)) {
       conn.hold = Hold.Stalled;

@@ -17,6 +17,7 @@ import { RingConsumer, RingProducer } from '../ipc/ring.js';
 import {
   FLAG_BLOCKED,
   FLAG_COORDINATED,
+  FLAG_DEFER_READY,
   FLAG_IN_MULTI,
   FLAG_MORE,
   FLAG_NO_PROPAGATE,
@@ -399,7 +400,7 @@ export class Shard implements ShardCtx {
       this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
     }
     this.p.reset();
-    if (this.readyKeys.length > 0) this.serveReadyKeys();
+    if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) this.serveReadyKeys();
   }
 
   /**

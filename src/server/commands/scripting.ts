@@ -1,39 +1,27 @@
 /*
- * OBJECT HELP, and SCRIPT KILL / FLUSH / EXISTS without a scripting engine. shardis runs no Lua (EVAL is not
- * implemented), but redis-sentinel sends SCRIPT KILL to a master that stops answering with BUSY, and
- * clients probe SCRIPT EXISTS; both get the replies redis-server gives when nothing is loaded or running.
+ * OBJECT HELP and SCRIPT HELP; EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL,
+ * FCALL, FCALL_RO and FUNCTION come from the Lua scripting engine (src/scripting/eval.ts, functions.ts).
  */
 
-import { CommandError, SYNTAX } from '../../resp/errors.js';
+import { evalHandlers } from '../../scripting/eval.js';
+import { functionHandlers } from '../../scripting/functions.js';
 import type { MainHandler } from '../main-ctx.js';
 import { OBJECT_HELP } from '../../shard/commands/keys.js';
 
 export const handlers: Record<string, MainHandler> = {
+  ...evalHandlers,
+  ...functionHandlers,
+
   // keyless, so it runs here rather than on a shard
   'object|help'(c) {
     c.w.helpLines(OBJECT_HELP);
   },
 
-  'script|kill'() {
-    throw new CommandError('NOTBUSY No scripts in execution right now.');
-  },
-
-  'script|flush'(c) {
-    if (c.argc > 3) throw new CommandError(SYNTAX);
-    if (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async')) {
-      throw new CommandError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
-    }
-    c.w.ok();
-  },
-
-  'script|exists'(c) {
-    c.w.array(c.argc - 2);
-    for (let i = 2; i < c.argc; i++) c.w.int(0);
-  },
-
   'script|help'(c) {
     c.w.helpLines([
       'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'DEBUG (YES|SYNC|NO)',
+      '    Set the debug mode for subsequent scripts executed.',
       'EXISTS <sha1> [<sha1> ...]',
       '    Return information about the existence of the scripts in the script cache.',
       'FLUSH [ASYNC|SYNC]',

@@ -40,7 +40,7 @@ import type { ShardReply } from '../shard-link.js';
  */
 export const execRunning = new WeakSet<Connection>();
 
-interface PropPart {
+export interface PropPart {
   db: number;
   bytes: Buffer;
 }
@@ -61,6 +61,26 @@ export function propagateMain(c: MainCtx, db: number, argv: readonly (string | n
   const w = new RespWriter(256);
   w.command(argv);
   cap.push({ db, bytes: w.toBuffer() });
+}
+
+/**
+ * Capture a connection's main-thread propagation into `parts` (a script running its commands) until
+ * the returned function restores what was there before (an EXEC's capture, or none).
+ */
+export function captureMainPropagation(conn: Connection, parts: PropPart[]): () => void {
+  const prev = captures.get(conn);
+  captures.set(conn, parts);
+  return () => {
+    if (prev !== undefined) captures.set(conn, prev);
+    else captures.delete(conn);
+  };
+}
+
+/** Propagate writes made for a connection: into its EXEC's block if one runs, else to the stream. */
+export function propagateForConnection(s: Server, conn: Connection, parts: PropPart[]): void {
+  const cap = captures.get(conn);
+  if (cap !== undefined) cap.push(...parts);
+  else propagateParts(s, parts);
 }
 
 /** Main-thread commands that never touch the keyspace (need no shard held inside EXEC). */

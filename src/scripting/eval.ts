@@ -1,0 +1,267 @@
+/*
+ * EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL: the script cache (sha1 of
+ * the body -> compiled function, one per server) and the running of a script as one indivisible
+ * step.
+ *
+ * Atomicity: a script may touch any key, declared in KEYS or not (BullMQ relies on undeclared
+ * ones), so before it starts the coordinator locks every shard; requests of other clients for any
+ * shard wait on the main thread until the script ends, while the script's own commands go to the
+ * shards as coordinated requests. Inside MULTI/EXEC the transaction already holds every shard.
+ * The script's writes are propagated as redis-server 7 does (effects replication): one write as is,
+ * several wrapped in MULTI/EXEC, in the database each ran in.
+ */
+
+import { createHash } from 'node:crypto';
+import * as E from '../resp/errors.js';
+import type { MainCtx, MainHandler } from '../server/main-ctx.js';
+import type { Server } from '../server/server.js';
+import { execRunning, propagateForConnection } from '../server/commands/transactions.js';
+import { ScriptRun } from './script-run.js';
+import { LuaVm } from './vm.js';
+
+interface CachedScript {
+  ref: number;
+  /** Body length (used_memory_scripts_eval). */
+  bytes: number;
+  /** From the shebang: no-writes. */
+  noWrites: boolean;
+  /** It opens with a shebang (then *_RO commands require no-writes). */
+  shebang: boolean;
+}
+
+let busyNow: string | null = null;
+
+const SHEBANG_FLAGS = new Set(['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys']);
+
+/** Parse a "#!lua flags=a,b" first line: the flags, or an error text. No shebang: null flags. */
+export function shebangFlags(body: string): { flags: Set<string> | null } | { error: string } {
+  if (!body.startsWith('#!')) return { flags: null };
+  const nl = body.indexOf('\n');
+  if (nl < 0) return { error: 'ERR Invalid script shebang' };
+  const parts = body.slice(0, nl).split(/[ \t\r]+/).filter((p) => p.length > 0);
+  if (parts[0] !== '#!lua') return { error: E.shebangEngine(parts[0] ?? '') };
+  const flags = new Set<string>();
+  for (const p of parts.slice(1)) {
+    if (!p.startsWith('flags=')) return { error: `ERR Unknown lua shebang option: ${p}` };
+    for (const f of p.slice(6).split(',')) {
+      if (f === '') continue;
+      if (!SHEBANG_FLAGS.has(f)) return { error: E.shebangFlag(f) };
+      flags.add(f);
+    }
+  }
+  return { flags };
+}
+
+export class ScriptEngine {
+  private vm: LuaVm | null = null;
+  private readonly scripts = new Map<string, CachedScript>();
+  /** The script running now, if any. */
+  running: ScriptRun | null = null;
+  /** The running script passed busy-reply-threshold: others get BUSY. */
+  busy = false;
+  /** What runs (FUNCTION STATS, FUNCTION KILL / SCRIPT KILL). */
+  runningInfo: { name: string; command: string[]; started: number; fn: boolean } | null = null;
+
+  constructor(private readonly server: Server) {}
+
+  get lua(): LuaVm {
+    this.vm ??= new LuaVm();
+    return this.vm;
+  }
+
+  get count(): number {
+    return this.scripts.size;
+  }
+
+  get bodyBytes(): number {
+    let n = 0;
+    for (const s of this.scripts.values()) n += s.bytes;
+    return n;
+  }
+
+  has(sha: string): boolean {
+    return this.scripts.has(sha.toLowerCase());
+  }
+
+  /** Cache a script body (compiling it); its sha1, or an error text. */
+  load(body: string): { sha: string; script: CachedScript } | { error: string } {
+    const sha = createHash('sha1').update(Buffer.from(body, 'latin1')).digest('hex');
+    const have = this.scripts.get(sha);
+    if (have) return { sha, script: have };
+    const sb = shebangFlags(body);
+    if ('error' in sb) return sb;
+    const r = this.lua.compile(Buffer.from(body, 'latin1'));
+    if ('error' in r) return { error: E.compileError(r.error) };
+    const script = { ref: r.ref, bytes: body.length, noWrites: sb.flags?.has('no-writes') ?? false, shebang: sb.flags !== null };
+    this.scripts.set(sha, script);
+    return { sha, script };
+  }
+
+  flush(): void {
+    if (this.vm !== null) for (const s of this.scripts.values()) this.vm.release(s.ref);
+    this.scripts.clear();
+  }
+
+  get(sha: string): CachedScript | undefined {
+    return this.scripts.get(sha.toLowerCase());
+  }
+
+  /**
+   * Run a compiled script or function for a client, holding every shard; its reply goes to c.w.
+   * `name` is what error texts call it (the sha1, or the function's name).
+   */
+  async run(c: MainCtx, name: string, ref: number, numkeys: number, readOnly: boolean, fn = false): Promise<void> {
+    const s = this.server;
+    const conn = c.conn;
+    const argv = c.args.all(3);
+    const keys = argv.slice(0, numkeys);
+    const args = argv.slice(numkeys);
+    const inExec = execRunning.has(conn);
+    const all = s.links.map((_, i) => i);
+    if (!inExec) {
+      await s.coordinator.lock(all);
+      execRunning.add(conn);
+    }
+    // MONITOR shows EVAL/FCALL (flagged skip_monitor, so not fed at dispatch) before its commands
+    if (s.monitors.size > 0) s.feedMonitors(conn, c.args.all(0));
+    const run = new ScriptRun(c, readOnly, () => {
+      this.busy = true;
+      busyNow = fn ? E.BUSY_FUNCTION : E.BUSY;
+    });
+    this.running = run;
+    this.runningInfo = { name, command: c.args.all(0), started: Date.now(), fn };
+    try {
+      try {
+        await this.lua.run(ref, keys, args, run, c.w, name, fn);
+      } catch (e) {
+        // a bug on our side: the client gets a plain error, the log the details
+        s.log.error({ err: e }, 'script driver failed');
+        c.w.reset();
+        c.w.error('ERR internal error while running the script');
+      }
+      if (run.parts.length > 0) propagateForConnection(s, conn, run.parts);
+    } finally {
+      // clients blocked on keys the script filled are served now, before anything queued behind it
+      // (any request makes a shard serve them; ping is the one that does nothing else)
+      for (const sh of run.touched) void s.oneShard(sh, ['ping']);
+      this.running = null;
+      this.runningInfo = null;
+      this.busy = false;
+      busyNow = null;
+      if (!inExec) {
+        execRunning.delete(conn);
+        s.coordinator.unlock(all);
+      }
+    }
+  }
+}
+
+const engines = new WeakMap<Server, ScriptEngine>();
+
+/** The server's script engine (made on first use). */
+export function scriptEngine(s: Server): ScriptEngine {
+  let e = engines.get(s);
+  if (e === undefined) {
+    e = new ScriptEngine(s);
+    engines.set(s, e);
+  }
+  return e;
+}
+
+/**
+ * While a script runs past busy-reply-threshold, the BUSY error other clients' commands get (null
+ * otherwise). Checked for every command, so it reads one module variable (one server per process).
+ */
+export function scriptBusyReply(_s: Server): string | null {
+  return busyNow;
+}
+
+/**
+ * What redis-server checks before running a script that declares its flags (a shebang script or a
+ * function) and may write: not on a read-only replica, not through a *_RO command, not without
+ * enough good replicas.
+ */
+export function checkMayWrite(c: MainCtx, readOnlyCommand: boolean): void {
+  const s = c.server;
+  if (!c.conn.isMaster && s.repl.isReplica() && s.config.bool('replica-read-only')) throw new E.CommandError(E.READONLY_REPLICA);
+  if (readOnlyCommand) throw new E.CommandError(E.RO_WITH_WRITE_FLAG);
+  const need = s.config.int('min-replicas-to-write');
+  if (!c.conn.isMaster && !s.repl.isReplica() && need > 0 && s.repl.goodReplicas() < need) throw new E.CommandError(E.NOREPLICAS);
+}
+
+export function numkeysOf(c: MainCtx): number {
+  const n = c.args.int(2);
+  if (n > c.argc - 3) throw new E.CommandError(E.NUMKEYS_TOO_BIG);
+  if (n < 0) throw new E.CommandError(E.NUMKEYS_NEGATIVE);
+  return n;
+}
+
+function evalBody(readOnly: boolean): MainHandler {
+  return (c) => {
+    const numkeys = numkeysOf(c);
+    const eng = scriptEngine(c.server);
+    const r = eng.load(c.args.str(1));
+    if ('error' in r) throw new E.CommandError(r.error);
+    if (r.script.shebang && !r.script.noWrites) checkMayWrite(c, readOnly);
+    return eng.run(c, r.sha, r.script.ref, numkeys, readOnly || r.script.noWrites);
+  };
+}
+
+function evalSha(readOnly: boolean): MainHandler {
+  return (c) => {
+    const numkeys = numkeysOf(c);
+    const eng = scriptEngine(c.server);
+    const sha = c.args.str(1).toLowerCase();
+    const script = sha.length === 40 ? eng.get(sha) : undefined;
+    if (script === undefined) throw new E.CommandError(E.NOSCRIPT);
+    if (script.shebang && !script.noWrites) checkMayWrite(c, readOnly);
+    return eng.run(c, sha, script.ref, numkeys, readOnly || script.noWrites);
+  };
+}
+
+/** SCRIPT KILL / FUNCTION KILL (redis-server's scriptKill): the checks, then the kill flag. */
+export function killRunning(c: MainCtx, fn: boolean): void {
+  const eng = scriptEngine(c.server);
+  const run = eng.running;
+  if (run === null || eng.runningInfo === null) throw new E.CommandError(E.NOTBUSY);
+  if (run.wrote) throw new E.CommandError(E.UNKILLABLE);
+  if (eng.runningInfo.fn !== fn) throw new E.CommandError(fn ? E.BUSY : E.BUSY_FUNCTION);
+  run.killed = true;
+}
+
+export const evalHandlers: Record<string, MainHandler> = {
+  eval: evalBody(false),
+  eval_ro: evalBody(true),
+  evalsha: evalSha(false),
+  evalsha_ro: evalSha(true),
+
+  'script|load'(c) {
+    const r = scriptEngine(c.server).load(c.args.str(2));
+    if ('error' in r) throw new E.CommandError(r.error);
+    c.w.bulk(r.sha);
+  },
+
+  'script|exists'(c) {
+    const eng = scriptEngine(c.server);
+    c.w.array(c.argc - 2);
+    for (let i = 2; i < c.argc; i++) c.w.int(eng.has(c.args.str(i)) ? 1 : 0);
+  },
+
+  'script|flush'(c) {
+    if (c.argc > 3) throw new E.CommandError(E.SYNTAX);
+    if (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async')) throw new E.CommandError(E.SCRIPT_FLUSH_MODE);
+    scriptEngine(c.server).flush();
+    c.w.ok();
+  },
+
+  'script|debug'(c) {
+    if (c.args.is(2, 'no')) return c.w.ok();
+    if (c.args.is(2, 'yes') || c.args.is(2, 'sync')) throw new E.CommandError(E.SCRIPT_DEBUG_UNSUPPORTED);
+    throw new E.CommandError(E.SCRIPT_DEBUG_USAGE);
+  },
+
+  'script|kill'(c) {
+    killRunning(c, false);
+    c.w.ok();
+  },
+};

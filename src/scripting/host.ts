@@ -1,0 +1,44 @@
+/*
+ * The contract between the Lua VM (vm.ts, redis-lib.ts) and the script execution it serves
+ * (script-run.ts): what redis.call hands over and what the running script's host provides.
+ */
+
+import type { LuaJsFunction, LuaState } from './lua-api.js';
+
+/** What the script's redis.call asked for. */
+export interface PendingCall {
+  argv: string[];
+  raise: boolean;
+}
+
+/** The running script's side: checks and executes its commands (script-run.ts). */
+export interface RunHost {
+  /** The protocol chosen with redis.setresp. */
+  resp: 2 | 3;
+  /** Set by SCRIPT KILL. */
+  killed: boolean;
+  /** An error text if the command may not run from this script (checked before it runs). */
+  check(argv: string[]): string | null;
+  /** Run a command; its reply in protocol `resp`. */
+  execute(argv: string[]): Promise<Buffer>;
+  /** redis.set_repl flags. */
+  setRepl(flags: number): void;
+  log(level: number, msg: string): void;
+  /** True if the command exists (redis.acl_check_cmd); null if not. */
+  commandExists(name: string): boolean;
+  /** ms after which the script yields now and then (busy-reply-threshold). */
+  busyAfterMs: number;
+  /** Called once when the script passes busyAfterMs. */
+  becameBusy(): void;
+}
+
+/** What the redis library needs of the VM. */
+export interface RedisLibVm {
+  readonly L: LuaState;
+  host: RunHost | null;
+  pending: PendingCall | null;
+  raiseOnResume: boolean;
+  /** The coroutine the running script executes in (redis.call can suspend only that one). */
+  co: LuaState | null;
+  installTable(name: string, fns: Record<string, LuaJsFunction>): void;
+}

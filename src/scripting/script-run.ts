@@ -1,0 +1,164 @@
+/*
+ * ScriptRun: one script execution's side of the server: checks each redis.call as redis-server's
+ * scriptCall does (unknown command, arity, noscript, writes in a read-only script, on a read-only
+ * replica, without enough good replicas), runs it (on its shard, across shards through the
+ * coordinator, or a main-thread handler in place) and collects the writes' propagation. The caller
+ * holds every shard for the whole script: nothing else runs between its commands.
+ *
+ * The script has its own database (SELECT in a script does not change the caller's) and its own
+ * protocol (redis.setresp).
+ */
+
+import { Args } from '../commands/args.js';
+import { F, Route, arityOk, keyPositions, type Command } from '../commands/table.js';
+import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI } from '../ipc/records.js';
+import * as E from '../resp/errors.js';
+import { RespWriter } from '../resp/writer.js';
+import { MainCtx } from '../server/main-ctx.js';
+import { captureMainPropagation, type PropPart } from '../server/commands/transactions.js';
+import { REPL_REPLICA } from './redis-lib.js';
+import type { RunHost } from './host.js';
+
+function encode(argv: readonly string[]): Buffer {
+  const w = new RespWriter(256);
+  w.command(argv);
+  return w.toBuffer();
+}
+
+function errorReply(msg: string): Buffer {
+  return Buffer.from(`-${E.sanitizeErrorText(msg)}\r\n`, 'latin1');
+}
+
+export class ScriptRun implements RunHost {
+  resp: 2 | 3 = 2;
+  killed = false;
+  /** A write command ran (SCRIPT KILL then refuses). */
+  wrote = false;
+  replFlags = 3;
+  db: number;
+  readonly parts: PropPart[] = [];
+  /** Shards the script's commands ran on (their blocked clients are served when it ends). */
+  readonly touched = new Set<number>();
+  busyAfterMs: number;
+  private checked: Command | null = null;
+
+  constructor(
+    private readonly c: MainCtx,
+    private readonly readOnly: boolean,
+    private readonly onBusy: () => void,
+  ) {
+    this.db = c.conn.db;
+    this.busyAfterMs = c.server.config.int('busy-reply-threshold') || Infinity;
+  }
+
+  private lookup(argv: readonly string[]): Command | undefined {
+    let cmd = this.c.server.table.get(argv[0]!.toLowerCase());
+    if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv[1]!.toLowerCase());
+    return cmd;
+  }
+
+  commandExists(name: string): boolean {
+    return this.c.server.table.get(name.toLowerCase()) !== undefined;
+  }
+
+  check(argv: string[]): string | null {
+    const s = this.c.server;
+    const cmd = this.lookup(argv);
+    if (cmd === undefined || (cmd.subcommands !== null && argv.length < 2)) return cmd === undefined ? E.UNKNOWN_COMMAND : E.WRONG_ARITY;
+    if (!arityOk(cmd, argv.length)) return E.WRONG_ARITY;
+    if (cmd.flags & F.NOSCRIPT) return E.NOT_ALLOWED;
+    if (cmd.flags & F.WRITE) {
+      if (this.readOnly) return E.WRITE_IN_RO;
+      if (!this.c.conn.isMaster) {
+        if (s.repl.isReplica() && s.config.bool('replica-read-only')) return E.READONLY_REPLICA;
+        const need = s.config.int('min-replicas-to-write');
+        if (!s.repl.isReplica() && need > 0 && s.repl.goodReplicas() < need) return E.NOREPLICAS;
+      }
+    }
+    this.checked = cmd;
+    return null;
+  }
+
+  async execute(argv: string[]): Promise<Buffer> {
+    const cmd = this.checked ?? this.lookup(argv);
+    this.checked = null;
+    if (cmd === undefined) return errorReply(E.UNKNOWN_COMMAND);
+    const s = this.c.server;
+    s.stats.commandsProcessed++;
+    if (cmd.flags & F.WRITE) this.wrote = true;
+    if (s.monitors.size > 0 && !(cmd.flags & (F.ADMIN | F.SKIP_MONITOR))) s.feedMonitors(this.c.conn, argv, this.db, 'lua');
+    if (cmd.route === Route.Main) return this.runMain(cmd, argv);
+    const keys = keyPositions(cmd, argv.length, (i) => argv[i]!) ?? [];
+    const shards = new Set<number>();
+    for (const i of keys) shards.add(s.shardOfKey(argv[i]!));
+    if (shards.size <= 1) {
+      const sh = shards.size === 0 ? 0 : [...shards][0]!;
+      this.touched.add(sh);
+      const p = s.links[sh]!.command(FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY, this.db, cmd.id, this.resp, encode(argv));
+      s.scheduleTick();
+      const r = await p;
+      this.addProp(r.db, r.prop);
+      return r.reply;
+    }
+    try {
+      for (const sh of shards) this.touched.add(sh);
+      const res = await s.coordinator.runHeld({ db: this.db, proto: this.resp, cmd, argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
+      for (const part of res.prop) this.addProp(part.db, part.bytes);
+      return res.reply;
+    } catch (e) {
+      return errorReply(e instanceof E.CommandError ? e.reply : 'ERR internal error');
+    }
+  }
+
+  private addProp(db: number, bytes: Buffer): void {
+    if (bytes.length > 0 && this.replFlags & REPL_REPLICA) this.parts.push({ db, bytes });
+  }
+
+  /** A main-thread command, in the script's database and protocol, its writes captured. */
+  private async runMain(cmd: Command, argv: string[]): Promise<Buffer> {
+    const c = this.c;
+    const s = c.server;
+    const conn = c.conn;
+    const handler = s.mainHandlers[cmd.name];
+    if (!handler) return errorReply(E.UNKNOWN_COMMAND);
+    const w = new RespWriter(256);
+    w.proto = this.resp;
+    const args = new Args();
+    args.set(Buffer.alloc(0), new Int32Array(0), new Int32Array(0), argv.length, argv);
+    const savedDb = conn.db;
+    const savedProto = conn.proto;
+    const captured: PropPart[] = [];
+    const restore = captureMainPropagation(conn, captured);
+    conn.db = this.db;
+    conn.proto = this.resp;
+    try {
+      const r = handler(new MainCtx(s, conn, cmd, args, w, c.seq));
+      if (r instanceof Promise) await r;
+    } catch (e) {
+      w.reset();
+      w.error(E.sanitizeErrorText(e instanceof E.CommandError ? e.reply : 'ERR internal error'));
+    } finally {
+      this.db = conn.db;
+      conn.db = savedDb;
+      conn.proto = savedProto;
+      restore();
+    }
+    for (const p of captured) this.addProp(p.db, p.bytes);
+    return w.toBuffer();
+  }
+
+  setRepl(flags: number): void {
+    this.replFlags = flags;
+  }
+
+  log(level: number, msg: string): void {
+    const log = this.c.server.log;
+    if (level >= 3) log.warn(msg);
+    else if (level === 2) log.info(msg);
+    else log.debug(msg);
+  }
+
+  becameBusy(): void {
+    this.onBusy();
+  }
+}

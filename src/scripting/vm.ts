@@ -1,0 +1,498 @@
+/*
+ * LuaVm: the one Lua state scripts run in, set up as Redis 7.0's scripting environment (the Lua 5.1
+ * globals and libraries Redis exposes, read-only globals, the bit and cjson libraries, rand48
+ * behind math.random), compiling scripts into registry references and running one script at a
+ * time as a coroutine.
+ *
+ * redis.call cannot return synchronously: the command runs on a shard, across a ring. So every
+ * script runs in a coroutine, and redis.call/pcall yield it with the command to run; the driver
+ * (run()) awaits the command, pushes the converted reply and resumes the coroutine, whose
+ * continuation returns the reply (or raises it, for redis.call and an error reply). To the script
+ * this is an ordinary synchronous call. The driver's caller holds every shard meanwhile, so no other
+ * client's command runs between two of the script's commands.
+ *
+ * A count hook checks a long-running script: past busy-reply-threshold it yields to the event loop
+ * now and then (so SCRIPT KILL and BUSY replies are served), and raises the kill error once the
+ * script is killed.
+ */
+
+import { RespWriter } from '../resp/writer.js';
+import { oneLine, pushErrorTable, pushReply, writeLuaValue } from './convert.js';
+import { BIT_FUNCTIONS } from './lib-bit.js';
+import { CJSON_FUNCTIONS, JSON_NULL } from './lib-cjson.js';
+import { CMSGPACK_FUNCTIONS } from './lib-cmsgpack.js';
+import { STRUCT_FUNCTIONS } from './lib-struct.js';
+import { lauxlib, lua, lualib, luaString, pushBytes, toLatin1, type LuaJsFunction, type LuaState } from './lua-api.js';
+import { RAND48_MAX, Rand48 } from './rand48.js';
+import type { PendingCall, RunHost } from './host.js';
+import { installFloatMath, installStringFormat } from './lib-format.js';
+import { installRedisLib } from './redis-lib.js';
+
+export type CompileResult = { ref: number } | { error: string };
+
+const PRELUDE = `
+local G, proxy = ...
+local pcall0, pack, unpack, type, rawget = pcall, table.pack, table.unpack, type, rawget
+local load, error, tostring, setmetatable, next, rawset, ipairs, floor, collect, mathtype, tonumber0 =
+  load, error, tostring, setmetatable, next, rawset, ipairs, math.floor, collectgarbage, math.type, tonumber
+local function readonly() error('Attempt to modify a readonly table', 2) end
+G.unpack = table.unpack
+G.loadstring = function(s, name) return load(s, name, 't', proxy) end
+G.load = function(f, name) return load(f, name, 't', proxy) end
+G.gcinfo = function() return floor(collect('count')) end
+G.tonumber = function(...)
+  local r = tonumber0(...)
+  if mathtype(r) == 'integer' then return r + 0.0 end
+  return r
+end
+local m = math
+m.pow = function(a, b) return a ^ b end
+m.log10 = function(x) return m.log(x, 10) end
+m.ldexp = function(x, e) return x * 2.0 ^ e end
+m.mod = m.fmod
+m.frexp = function(x)
+  if x == 0 or x ~= x or x == 1/0 or x == -1/0 then return x, 0 end
+  local e = m.floor(m.log(m.abs(x), 2)) + 1
+  local f = x / 2.0 ^ e
+  if m.abs(f) >= 1 then f = f / 2 e = e + 1 elseif m.abs(f) < 0.5 then f = f * 2 e = e - 1 end
+  return f, e
+end
+m.atan2 = function(y, x) return m.atan(y, x) end
+m.cosh = function(x) return (m.exp(x) + m.exp(-x)) / 2 end
+m.sinh = function(x) return (m.exp(x) - m.exp(-x)) / 2 end
+m.tanh = function(x) local a, b = m.exp(x), m.exp(-x) return (a - b) / (a + b) end
+m.type, m.maxinteger, m.mininteger, m.tointeger, m.ult = nil, nil, nil, nil, nil
+string.gfind = string.gmatch
+string.pack, string.unpack, string.packsize = nil, nil, nil
+local t = table
+t.getn = function(x) return #x end
+t.maxn = function(x) local n = 0 for k in next, x do if type(k) == 'number' and k > n then n = k end end return n end
+t.foreach = function(x, f) for k, v in next, x do local r = f(k, v) if r ~= nil then return r end end end
+t.foreachi = function(x, f) for i = 1, #x do local r = f(i, x[i]) if r ~= nil then return r end end end
+t.setn = function() error("'setn' is obsolete", 2) end
+t.move, t.pack, t.unpack = nil, nil, nil
+G.rawlen, G.utf8, G.require, G.dofile, G.loadfile, G.print, G.package = nil, nil, nil, nil, nil, nil, nil
+G.__redis__err__handler = function(err) return err end
+-- Redis's pcall hands a caught error table over as its err string
+G.pcall = function(...)
+  local r = pack(pcall0(...))
+  if not r[1] and type(r[2]) == 'table' then
+    local e = rawget(r[2], 'err')
+    if type(e) == 'string' or type(e) == 'number' then r[2] = e end
+  end
+  return unpack(r, 1, r.n)
+end
+G._VERSION = 'Lua 5.1'
+-- Lua 5.1's error() prefixes the position to numbers too
+local error0 = error
+G.error = function(m, level)
+  level = level or 1
+  if type(m) == 'number' then m = tostring(m) end
+  if level > 0 then level = level + 1 end
+  return error0(m, level)
+end
+local redisLib = G.redis
+for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'bit', 'cjson', 'cmsgpack', 'struct', 'redis'}) do
+  local lib = G[name]
+  if lib ~= nil then rawset(G, name, setmetatable({}, {
+    __index = lib, __newindex = readonly, __pairs = function() return next, lib, nil end, __metatable = false })) end
+end
+G._G = proxy
+setmetatable(G, { __index = function(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end })
+setmetatable(proxy, { __index = G, __newindex = readonly, __pairs = function() return next, G, nil end, __metatable = false })
+-- functions (FUNCTION LOAD): the library code sees only the loading API (redis.register_function,
+-- redis.log, the constants); the functions it registers see the globals without KEYS and ARGV
+local hiddenG = { KEYS = true, ARGV = true, __redis__err__handler = true }
+local hiddenRedis = { breakpoint = true, debug = true, replicate_commands = true }
+local function filteredNext(src, hidden)
+  return function(_, k)
+    local v
+    repeat k, v = next(src, k) until k == nil or not hidden[k]
+    return k, v
+  end
+end
+local fnRedis = setmetatable({}, { __index = function(_, k) if hiddenRedis[k] then return nil end return redisLib[k] end,
+  __newindex = readonly, __pairs = function() return filteredNext(redisLib, hiddenRedis), nil, nil end, __metatable = false })
+local loadApi = {}
+local function missing(k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 3) end
+local loadRedis = setmetatable({}, { __index = function(_, k) local v = loadApi[k] if v == nil then missing(k) end return v end, __newindex = readonly,
+  __pairs = function() return next, loadApi, nil end, __metatable = false })
+local loading = false
+local fnEnv
+fnEnv = setmetatable({}, {
+  __index = function(_, k)
+    if k == 'redis' then if loading then return loadRedis end return fnRedis end
+    if loading or hiddenG[k] then missing(k) end
+    if k == '_G' then return fnEnv end
+    local v = rawget(G, k)
+    if v == nil then missing(k) end
+    return v
+  end,
+  __newindex = readonly,
+  __pairs = function()
+    if loading then return next, { redis = loadRedis }, nil end
+    return filteredNext(G, hiddenG), nil, nil
+  end,
+  __metatable = false })
+return fnEnv, function(on) loading = on end, loadApi
+`;
+
+export class LuaVm {
+  readonly L: LuaState;
+  /** Registry refs of the real globals table and of the read-only proxy scripts see as _ENV. */
+  private readonly globalsRef: number;
+  private readonly proxyRef: number;
+  /** Function libraries: their _ENV, the switch between load time and run time, the load-time redis table. */
+  private readonly fnEnvRef: number;
+  private readonly setLoadingRef: number;
+  readonly loadApiRef: number;
+  /** The running script's host, while one runs. */
+  host: RunHost | null = null;
+  pending: PendingCall | null = null;
+  /** The reply pushed on resume is an error the continuation must raise. */
+  raiseOnResume = false;
+  co: LuaState | null = null;
+  /** A finished coroutine kept for the next script, with its registry ref. */
+  private idleCo: { co: LuaState; ref: number } | null = null;
+  readonly rand = new Rand48();
+  private startedAt = 0;
+  private lastYield = 0;
+  private busy = false;
+
+  constructor() {
+    const L = lauxlib.luaL_newstate();
+    this.L = L;
+    lua.lua_atnativeerror(L, (l) => {
+      lua.lua_pushliteral(l, 'internal error');
+      return 1;
+    });
+    const libs: [string, LuaJsFunction][] = [
+      ['_G', lualib.luaopen_base],
+      ['table', lualib.luaopen_table],
+      ['string', lualib.luaopen_string],
+      ['math', lualib.luaopen_math],
+      ['coroutine', lualib.luaopen_coroutine],
+    ];
+    for (const [name, open] of libs) {
+      lauxlib.luaL_requiref(L, luaString(name), open, 1);
+      lua.lua_pop(L, 1);
+    }
+    this.installTable('bit', BIT_FUNCTIONS);
+    this.installTable('cjson', CJSON_FUNCTIONS);
+    this.installTable('cmsgpack', CMSGPACK_FUNCTIONS);
+    this.installTable('struct', STRUCT_FUNCTIONS);
+    lua.lua_getglobal(L, 'cjson');
+    lua.lua_pushlightuserdata(L, JSON_NULL);
+    lua.lua_setfield(L, -2, 'null');
+    lua.lua_pop(L, 1);
+    installRedisLib(this);
+    this.installMathRandom();
+    installStringFormat(L);
+    installFloatMath(L);
+    // the prelude: Lua 5.1 names, sandbox, read-only tables
+    lua.lua_pushglobaltable(L);
+    this.globalsRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_newtable(L);
+    this.proxyRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    const src = Buffer.from(PRELUDE);
+    if (lauxlib.luaL_loadbufferx(L, src, src.length, luaString('=prelude'), luaString('t')) !== lua.LUA_OK) {
+      throw new Error(`Lua prelude: ${toLatin1(L, -1)}`);
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.proxyRef);
+    if (lua.lua_pcall(L, 2, 3, 0) !== lua.LUA_OK) throw new Error(`Lua prelude: ${toLatin1(L, -1)}`);
+    this.loadApiRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.setLoadingRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.fnEnvRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_sethook(L, (l) => this.countHook(l), lua.LUA_MASKCOUNT, 100_000);
+  }
+
+  installTable(name: string, fns: Record<string, LuaJsFunction>): void {
+    const L = this.L;
+    lua.lua_createtable(L, 0, Object.keys(fns).length);
+    for (const [k, f] of Object.entries(fns)) {
+      lua.lua_pushjsfunction(L, f);
+      lua.lua_setfield(L, -2, k);
+    }
+    lua.lua_setglobal(L, name);
+  }
+
+  /** math.random / math.randomseed on Redis's rand48, with Lua 5.1's argument rules. */
+  private installMathRandom(): void {
+    const L = this.L;
+    lua.lua_getglobal(L, 'math');
+    lua.lua_pushjsfunction(L, (l) => {
+      const r = (this.rand.next() % RAND48_MAX) / RAND48_MAX;
+      const n = lua.lua_gettop(l);
+      if (n === 0) {
+        lua.lua_pushnumber(l, r);
+      } else if (n === 1) {
+        const u = Math.trunc(lauxlib.luaL_checknumber(l, 1));
+        if (!(1 <= u)) return lauxlib.luaL_argerror(l, 1, 'interval is empty');
+        lua.lua_pushnumber(l, Math.floor(r * u) + 1);
+      } else if (n === 2) {
+        const lo = Math.trunc(lauxlib.luaL_checknumber(l, 1));
+        const u = Math.trunc(lauxlib.luaL_checknumber(l, 2));
+        if (!(lo <= u)) return lauxlib.luaL_argerror(l, 2, 'interval is empty');
+        lua.lua_pushnumber(l, Math.floor(r * (u - lo + 1)) + lo);
+      } else {
+        return lauxlib.luaL_error(l, 'wrong number of arguments');
+      }
+      return 1;
+    });
+    lua.lua_setfield(L, -2, 'random');
+    lua.lua_pushjsfunction(L, (l) => {
+      this.rand.seed(Math.trunc(lauxlib.luaL_checknumber(l, 1)));
+      return 0;
+    });
+    lua.lua_setfield(L, -2, 'randomseed');
+    lua.lua_pop(L, 1);
+  }
+
+  /** Compile a script body; its function goes to the registry. */
+  compile(body: Buffer): CompileResult {
+    const L = this.L;
+    let src = body;
+    if (src.length >= 2 && src[0] === 0x23 && src[1] === 0x21) {
+      // the shebang line stays a line (a comment), so line numbers match
+      src = Buffer.from(src);
+      src[0] = 0x2d;
+      src[1] = 0x2d;
+    }
+    if (lauxlib.luaL_loadbufferx(L, src, src.length, luaString('@user_script'), luaString('t')) !== lua.LUA_OK) {
+      const msg = toLatin1(L, -1) ?? 'unknown error';
+      lua.lua_pop(L, 1);
+      return { error: msg };
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.proxyRef);
+    lua.lua_setupvalue(L, -2, 1);
+    return { ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
+  }
+
+  /**
+   * Compile and run a function library's code (FUNCTION LOAD) with only the loading API visible.
+   * Returns null on success (register_function calls went to the caller's collector), or the
+   * error: compile errors as {compile: msg}, errors while running as {run: msg}.
+   */
+  loadLibrary(code: Buffer): { compile: string } | { run: string } | null {
+    const L = this.L;
+    if (lauxlib.luaL_loadbufferx(L, code, code.length, luaString('@user_function'), luaString('t')) !== lua.LUA_OK) {
+      const msg = toLatin1(L, -1) ?? 'unknown error';
+      lua.lua_pop(L, 1);
+      return { compile: msg };
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.fnEnvRef);
+    lua.lua_setupvalue(L, -2, 1);
+    this.setLoading(true);
+    try {
+      if (lua.lua_pcall(L, 0, 0, 0) === lua.LUA_OK) return null;
+      let msg: string;
+      if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+        lua.lua_pushliteral(L, 'err');
+        lua.lua_rawget(L, -2);
+        msg = toLatin1(L, -1) ?? 'ERR unknown error';
+        lua.lua_pop(L, 1);
+      } else {
+        msg = `ERR ${as51Message(toLatin1(L, -1) ?? 'unknown error')}`;
+      }
+      lua.lua_pop(L, 1);
+      return { run: msg };
+    } finally {
+      this.setLoading(false);
+      lua.lua_settop(L, 0);
+    }
+  }
+
+  private setLoading(on: boolean): void {
+    const L = this.L;
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.setLoadingRef);
+    lua.lua_pushboolean(L, on);
+    lua.lua_call(L, 1, 0);
+  }
+
+  release(ref: number): void {
+    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
+  }
+
+  /** Set KEYS and ARGV in the globals. */
+  private setArgs(keys: readonly string[], args: readonly string[]): void {
+    const L = this.L;
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
+    for (const [name, list] of [
+      ['KEYS', keys],
+      ['ARGV', args],
+    ] as const) {
+      lua.lua_pushliteral(L, name);
+      lua.lua_createtable(L, list.length, 0);
+      list.forEach((v, i) => {
+        pushBytes(L, v);
+        lua.lua_rawseti(L, -2, i + 1);
+      });
+      lua.lua_rawset(L, -3);
+    }
+    lua.lua_pop(L, 1);
+  }
+
+  /**
+   * Run a compiled script to its end; its reply (or error) is written to w. `name` is what error
+   * texts call it (the sha1 for EVAL).
+   */
+  async run(ref: number, keys: readonly string[], args: readonly string[], host: RunHost, w: RespWriter, name: string, fn = false): Promise<void> {
+    const L = this.L;
+    if (!fn) this.setArgs(keys, args);
+    // a coroutine that ended normally is back at its base level and can run the next script
+    // (making one per script was a third of the cost of a short script)
+    let idle = this.idleCo;
+    this.idleCo = null;
+    if (idle === null) {
+      const made = lua.lua_newthread(L);
+      idle = { co: made, ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
+    }
+    const co = idle.co;
+    let reusable = false;
+    lua.lua_settop(co, 0);
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
+    if (fn) {
+      // a function gets KEYS and ARGV as its two arguments
+      for (const list of [keys, args]) {
+        lua.lua_createtable(co, list.length, 0);
+        list.forEach((v, i) => {
+          pushBytes(co, v);
+          lua.lua_rawseti(co, -2, i + 1);
+        });
+      }
+    }
+    this.host = host;
+    this.co = co;
+    this.pending = null;
+    this.raiseOnResume = false;
+    this.startedAt = Date.now();
+    this.lastYield = this.startedAt;
+    this.busy = false;
+    try {
+      let nargs = fn ? 2 : 0;
+      for (;;) {
+        const st = lua.lua_resume(co, L, nargs);
+        if (st === lua.LUA_YIELD) {
+          const p = this.pending as PendingCall | null;
+          this.pending = null;
+          lua.lua_settop(co, 0);
+          if (p === null) {
+            // the count hook yielded: let the event loop serve others (BUSY, SCRIPT KILL)
+            await new Promise((r) => setImmediate(r));
+            this.lastYield = Date.now();
+            nargs = 0;
+            continue;
+          }
+          let reply: Buffer;
+          try {
+            reply = await host.execute(p.argv);
+          } catch (e) {
+            // a bug on our side: the script sees an error reply, the log gets the details
+            console.error(e);
+            reply = Buffer.from('-ERR internal error\r\n');
+          }
+          pushReply(co, reply, 0);
+          this.raiseOnResume = p.raise && reply[0] === 0x2d;
+          nargs = 1;
+          // commands that complete without I/O (main-thread ones) never let the event loop in:
+          // past the busy threshold, give it a turn now and then, as the count hook does
+          if (this.pastBusyThreshold(host)) {
+            await new Promise((r) => setImmediate(r));
+            this.lastYield = Date.now();
+          }
+          continue;
+        }
+        if (st === lua.LUA_OK) {
+          if (lua.lua_gettop(co) === 0) w.nullBulk();
+          else {
+            lua.lua_settop(co, 1);
+            writeLuaValue(co, w, host.resp);
+          }
+          lua.lua_settop(co, 0);
+          reusable = true;
+        } else {
+          w.error(oneLine(this.errorText(co, name)));
+        }
+        return;
+      }
+    } finally {
+      this.host = null;
+      this.co = null;
+      if (reusable) this.idleCo = idle;
+      else lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, idle.ref);
+      lua.lua_settop(L, 0);
+    }
+  }
+
+  /** The error reply of a script that failed (Redis's __redis__err__handler and luaCallFunction). */
+  private errorText(co: LuaState, name: string): string {
+    // where: the innermost function of the script itself (native functions and the prelude's
+    // wrappers stand for Redis's C functions, which its error handler skips)
+    const ar = new lua.lua_Debug();
+    let where = '';
+    for (let level = 0; level < 8; level++) {
+      if (!lua.lua_getstack(co, level, ar)) break;
+      lua.lua_getinfo(co, 'Sl', ar);
+      const what = ar.what ? Buffer.from(ar.what).toString() : '';
+      const source = ar.source ? Buffer.from(ar.source).latin1Slice() : '';
+      if (what === 'C' || what === 'J' || source === '=prelude') continue;
+      if (source && ar.currentline > 0) where = ` script: ${name}, on ${source}:${ar.currentline}.`;
+      break;
+    }
+    // the error object, read on the main thread (the dead coroutine's stack has no room)
+    const L = this.L;
+    lua.lua_xmove(co, L, 1);
+    let msg: string;
+    if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+      lua.lua_pushliteral(L, 'err');
+      lua.lua_rawget(L, -2);
+      const t = lua.lua_type(L, -1);
+      msg = t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER ? (toLatin1(L, -1) ?? '') : 'ERR unknown error';
+      lua.lua_pop(L, 1);
+    } else {
+      const t = lua.lua_type(L, -1);
+      const s = t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER ? toLatin1(L, -1) : null;
+      msg = `ERR ${s === null ? (t === lua.LUA_TNIL ? 'nil' : 'unknown error') : as51Message(s)}`;
+    }
+    lua.lua_pop(L, 1);
+    return msg + where;
+  }
+
+  // ---- hooks --------------------------------------------------------------------------------
+
+  private countHook(L: LuaState): void {
+    const host = this.host;
+    if (host === null) return;
+    if (host.killed) {
+      pushErrorTable(L, 'ERR Script killed by user with SCRIPT KILL...');
+      lua.lua_error(L);
+      return;
+    }
+    // only the script's own coroutine may be suspended (a coroutine the script made would resume its caller)
+    if (this.pastBusyThreshold(host) && L === this.co && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
+  }
+
+  /** True when the script has run past busy-reply-threshold and last yielded 20 ms ago or more. */
+  private pastBusyThreshold(host: RunHost): boolean {
+    const now = Date.now();
+    if (now - this.startedAt < host.busyAfterMs) return false;
+    if (!this.busy) {
+      this.busy = true;
+      host.becameBusy();
+    }
+    return now - this.lastYield >= 20;
+  }
+}
+
+/**
+ * A runtime error message in Lua 5.1's words: 5.3 says "attempt to index a nil value (local 'a')"
+ * where 5.1 says "attempt to index local 'a' (a nil value)".
+ */
+export function as51Message(s: string): string {
+  return s.replace(/attempt to (.+?) a (\w+) value \((global|local|field|upvalue|method|constant) '([^']*)'\)/, (_, op: string, type: string, kind: string, name: string) =>
+    `attempt to ${op} ${kind === 'constant' ? 'field' : kind} '${name}' (a ${type} value)`,
+  );
+}
