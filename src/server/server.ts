@@ -160,6 +160,8 @@ export class Server {
       zsetMaxListpackEntries: c.int('zset-max-listpack-entries'),
       zsetMaxListpackValue: c.int('zset-max-listpack-value'),
       listMaxListpackSize: c.int('list-max-listpack-size'),
+      streamNodeMaxBytes: c.int('stream-node-max-bytes'),
+      streamNodeMaxEntries: c.int('stream-node-max-entries'),
       hz: c.int('hz'),
       lazyfreeLazyExpire: c.bool('lazyfree-lazy-expire'),
       lazyfreeLazyUserDel: c.bool('lazyfree-lazy-user-del'),

@@ -143,7 +143,7 @@ export class Shard implements ShardCtx {
     return (this.flags & (FLAG_IN_MULTI | FLAG_REPLICATED | FLAG_COORDINATED)) !== 0;
   }
 
-  block(keys: string[], timeoutMs: number): void {
+  block(keys: string[], timeoutMs: number, argv?: string[]): void {
     if (this.serving) {
       // re-executed for a ready key and still nothing to take: stay parked where it was
       this.reblocked = true;
@@ -155,7 +155,7 @@ export class Shard implements ShardCtx {
       db: this.db.id,
       proto: this.protocol,
       cmd: this.cmd,
-      argv: this.args.all(),
+      argv: argv ?? this.args.all(),
       keys,
       deadline: timeoutMs > 0 ? this.now + timeoutMs : 0,
     };
@@ -733,9 +733,10 @@ export class Shard implements ShardCtx {
       if (v === undefined || typeof v !== 'object') continue;
       // the first waiter that cannot be served means the key is empty again
       for (const req of [...q]) {
-        // blocking sorted-set commands (BZPOPMIN ...) pop zsets; the others pop lists
-        if ((v.type === 'zset') !== (req.cmd.group === 'sorted-set')) continue;
-        if (!this.serveBlocked(req)) break;
+        // blocking sorted-set commands (BZPOPMIN ...) pop zsets, XREAD & co read streams, the others
+        // pop lists; every stream reader is tried (each waits for IDs of its own)
+        if (v.type !== waitedType(req.cmd.group)) continue;
+        if (!this.serveBlocked(req) && v.type !== 'stream') break;
       }
     }
     this.connId = saved.connId;
@@ -815,3 +816,7 @@ export class Shard implements ShardCtx {
 }
 
 export { NULL_ARRAY };
+
+function waitedType(group: string): string {
+  return group === 'sorted-set' ? 'zset' : group === 'stream' ? 'stream' : 'list';
+}

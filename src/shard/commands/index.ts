@@ -11,6 +11,8 @@ import { handlers as strings } from './strings.js';
 import { handlers as hashes } from './hashes.js';
 import { handlers as sets } from './sets.js';
 import { handlers as zsets } from './zsets.js';
+import { handlers as streams } from './streams.js';
+import { handlers as streamRead } from './stream-read.js';
 
 export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...keys,
@@ -19,4 +21,6 @@ export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...hashes,
   ...sets,
   ...zsets,
+  ...streams,
+  ...streamRead,
 };
