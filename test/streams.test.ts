@@ -86,6 +86,11 @@ xread streams {s}a {s}b 0 0
 xadd {s}b 5-0 f v
 xread streams {s}a {s}b 0 0
 xread streams {s}a {s}b $ 0
+xadd t 7-0 f v
+xread streams s t 0 0
+xread count 1 streams t s nokey 0 0 0
+xread streams t s 7-0 $
+xread streams t str 0 0
 xsetid s 5-5
 xsetid s 1-1
 xsetid nokey 1-1
@@ -178,6 +183,100 @@ describe.each([1, 4])('streams with %i shard(s)', (shards) => {
   it.skipIf(!haveRedis).each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
     const mm = await diffReplies(ref!.port, srv.port, proto, [['flushall'], ...script(CORE)]);
     expect(mm, showMismatches(mm)).toEqual([]);
+  });
+
+  it('XREAD BLOCK waits for an XADD on any of its streams (on one or several shards), $ meaning entries after the call', async () => {
+    const r = await RawClient.connect(srv.port);
+    const w = await RawClient.connect(srv.port);
+    try {
+      for (const keys of [['{b}x', '{b}y'], ['bx', 'by']]) {
+        w.send('DEL', ...keys);
+        await w.readRaw();
+        w.send('XADD', keys[0]!, '1-0', 'old', '1');
+        await w.readRaw();
+        r.send('XREAD', 'BLOCK', '0', 'STREAMS', ...keys, '$', '$');
+        await new Promise((res) => setTimeout(res, 100));
+        w.send('XADD', keys[1]!, '5-0', 'new', '2');
+        await w.readRaw();
+        expect(await r.readRaw()).toBe(`*1\r\n*2\r\n$${keys[1]!.length}\r\n${keys[1]}\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$3\r\nnew\r\n$1\r\n2\r\n`);
+        r.send('XREAD', 'BLOCK', '50', 'STREAMS', ...keys, '$', '$');
+        expect(await r.readRaw()).toBe('*-1\r\n');
+      }
+    } finally {
+      r.close();
+      w.close();
+    }
+  });
+
+  it('blocked XREAD clients are all served by one XADD, in the order they blocked', async () => {
+    const a = await RawClient.connect(srv.port);
+    const b = await RawClient.connect(srv.port);
+    const w = await RawClient.connect(srv.port);
+    try {
+      w.send('DEL', 'bq');
+      await w.readRaw();
+      const got: string[] = [];
+      a.send('XREAD', 'BLOCK', '0', 'STREAMS', 'bq', '$');
+      b.send('XREAD', 'BLOCK', '0', 'STREAMS', 'bq', '0');
+      const pa = a.readRaw().then((x) => got.push('a:' + x));
+      const pb = b.readRaw().then((x) => got.push('b:' + x));
+      await new Promise((res) => setTimeout(res, 100));
+      w.send('XADD', 'bq', '3-0', 'f', 'v');
+      await w.readRaw();
+      await Promise.all([pa, pb]);
+      expect(got.map((x) => x.slice(0, 2))).toEqual(['a:', 'b:']);
+      expect(got[0]!.slice(2)).toBe(got[1]!.slice(2));
+    } finally {
+      a.close();
+      b.close();
+      w.close();
+    }
+  });
+
+  it('DUMP of a stream (several nodes, tombstones) restores in redis-server and back, entries equal', async () => {
+    if (!haveRedis) return expect(haveRedis).toBe(false);
+    const s = await RawClient.connect(srv.port);
+    const r = await RawClient.connect(ref!.port);
+    try {
+      for (const c of [s, r]) {
+        c.send('DEL', 'dmp');
+        await c.readRaw();
+        for (let i = 1; i <= 230; i++) {
+          c.send('XADD', 'dmp', `${i}-${i % 3}`, 'f', String(i * 1000), 'g', 'x'.repeat(i % 70));
+          await c.readRaw();
+        }
+        c.send('XDEL', 'dmp', '2-2', '150-0', '230-2');
+        await c.readRaw();
+        c.send('XSETID', 'dmp', '999-0', 'ENTRIESADDED', '500', 'MAXDELETEDID', '230-2');
+        await c.readRaw();
+      }
+      const dump = async (c: RawClient): Promise<string> => {
+        c.send('DUMP', 'dmp');
+        const raw = await c.readRaw();
+        return raw.slice(raw.indexOf('\r\n') + 2, -2);
+      };
+      const restore = async (c: RawClient, payload: string): Promise<string> => {
+        c.send('RESTORE', 'back', '0', Buffer.from(payload, 'latin1'), 'REPLACE');
+        expect(await c.readRaw()).toBe('+OK\r\n');
+        c.send('XRANGE', 'back', '-', '+');
+        const a = await c.readRaw();
+        c.send('XRANGE', 'dmp', '-', '+');
+        expect(await c.readRaw()).toBe(a);
+        c.send('XADD', 'back', '*', 'after', '1');
+        return c.readRaw();
+      };
+      const fromUs = await dump(s);
+      const fromThem = await dump(r);
+      await restore(r, fromUs);
+      await restore(s, fromThem);
+      r.send('XINFO', 'STREAM', 'back');
+      const info = await r.readRaw();
+      expect(info).toContain('entries-added\r\n:501');
+      expect(info).toContain('max-deleted-entry-id\r\n$5\r\n230-2');
+    } finally {
+      s.close();
+      r.close();
+    }
   });
 
   it.skipIf(!haveRedis)('approximate trimming drops whole nodes as redis-server does', async () => {
