@@ -12,6 +12,7 @@ import { handlers as replication } from './replication.js';
 import { handlers as scripting } from './scripting.js';
 import { handlers as server } from './server.js';
 import { handlers as transactions } from './transactions.js';
+import { handlers as streams } from './streams.js';
 
 export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...client,
@@ -23,4 +24,5 @@ export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...scripting,
   ...server,
   ...transactions,
+  ...streams,
 };

@@ -13,6 +13,8 @@ import { handlers as sets } from './sets.js';
 import { handlers as zsets } from './zsets.js';
 import { handlers as streams } from './streams.js';
 import { handlers as streamRead } from './stream-read.js';
+import { handlers as streamGroups } from './stream-groups.js';
+import { handlers as streamInfo } from './stream-info.js';
 
 export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...keys,
@@ -23,4 +25,6 @@ export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...zsets,
   ...streams,
   ...streamRead,
+  ...streamGroups,
+  ...streamInfo,
 };

@@ -307,18 +307,25 @@ export class StreamValue extends Aggregate {
     return this.groups ? [...this.groups.values()].sort((a, b) => byteCompare(a.name, b.name)) : [];
   }
 
-  /** True when a tombstone may lie between start and end (streamRangeHasTombstones). */
+  /** streamRangeHasTombstones: whether the max deleted ID lies in [start, end]. */
   rangeHasTombstones(start: bigint, end: bigint): boolean {
     if (this.length === 0 || this.maxDeletedId === 0n) return false;
-    const first = this.firstId;
-    const s = start > first ? start : first;
-    return this.maxDeletedId >= s && this.maxDeletedId <= end;
+    if (this.firstId > this.maxDeletedId) return false;
+    return start <= this.maxDeletedId && this.maxDeletedId <= end;
+  }
+
+  /** The group's lag (XINFO), or null when it cannot be known. */
+  lag(g: StreamGroup): number | null {
+    if (!this.entriesAdded) return 0;
+    if (g.entriesRead !== -1 && !this.rangeHasTombstones(g.lastId, ID_MAX)) return this.entriesAdded - g.entriesRead;
+    const er = this.estimateDistance(g.lastId);
+    return er === -1 ? null : this.entriesAdded - er;
   }
 
   /** streamEstimateDistanceFromFirstEverEntry: the logical read counter of id, or -1 when unknown. */
   estimateDistance(id: bigint): number {
     if (this.entriesAdded === 0) return 0;
-    if (this.length === 0 && id < this.lastId) return this.entriesAdded;
+    if (this.length === 0 && id <= this.lastId) return this.entriesAdded;
     if (id === this.lastId) return this.entriesAdded;
     if (id > this.lastId) return -1;
     if (this.maxDeletedId === 0n || this.maxDeletedId < this.firstId) {
