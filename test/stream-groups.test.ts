@@ -207,6 +207,22 @@ describe.each([1, 4])('stream consumer groups with %i shard(s)', (shards) => {
     }
   });
 
+  it('a blocked XREADGROUP whose group is destroyed gets redis-server\'s NOGROUP error', async () => {
+    const r = await RawClient.connect(srv.port);
+    const w = new Redis({ port: srv.port });
+    try {
+      await w.del('dg');
+      await w.xgroup('CREATE', 'dg', 'g', '$', 'MKSTREAM');
+      r.send('XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '0', 'STREAMS', 'dg', '>');
+      await new Promise((res) => setTimeout(res, 100));
+      expect(await w.xgroup('DESTROY', 'dg', 'g')).toBe(1);
+      expect(await r.readRaw()).toBe('-NOGROUP the consumer group this client was blocked on no longer exists\r\n');
+    } finally {
+      r.close();
+      w.disconnect();
+    }
+  });
+
   it('XREADGROUP BLOCK > is woken by XADD and the entry becomes pending for that consumer', async () => {
     const r = await RawClient.connect(srv.port);
     const w = new Redis({ port: srv.port });

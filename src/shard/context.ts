@@ -95,6 +95,8 @@ export interface ShardCtx {
   /** Index of this shard. */
   readonly shard: number;
   propMode: PropMode;
+  /** The parked request being re-run for a ready key, else null. */
+  readonly serving: BlockedRequest | null;
 
   /** Propagate the request as received. */
   propagate(): void;

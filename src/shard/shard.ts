@@ -92,7 +92,7 @@ export class Shard implements ShardCtx {
   readonly blockedByConn = new Map<number, BlockedRequest>();
   private readyKeys: string[] = [];
   private reblocked = false;
-  private serving: BlockedRequest | null = null;
+  serving: BlockedRequest | null = null;
 
   // WATCH: "db\0key" -> watching connections; connections whose watched keys changed
   readonly watchers = new Map<string, Set<number>>();

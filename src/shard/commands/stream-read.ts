@@ -11,7 +11,7 @@
  */
 
 import {
-  CommandError, STREAM_DOLLAR_GROUP, STREAM_GROUP_XREAD, STREAM_GT_XREAD, STREAM_MISSING_GROUP, STREAM_NOACK_XREAD, STREAM_UNBALANCED, SYNTAX,
+  CommandError, STREAM_BLOCKED_GROUP_GONE, STREAM_DOLLAR_GROUP, STREAM_GROUP_XREAD, STREAM_GT_XREAD, STREAM_MISSING_GROUP, STREAM_NOACK_XREAD, STREAM_UNBALANCED, SYNTAX,
   TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, streamNoGroupRead, WRONGTYPE,
 } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
@@ -145,7 +145,7 @@ function xread(c: ShardCtx, group: boolean): void {
     let g: StreamGroup | undefined;
     if (groupName !== null) {
       g = s?.group(groupName);
-      if (g === undefined) throw new CommandError(streamNoGroupRead(key, groupName));
+      if (g === undefined) throw new CommandError(c.serving ? STREAM_BLOCKED_GROUP_GONE : streamNoGroupRead(key, groupName));
     }
     groups.push(g);
     const arg = c.args.str(streamsArg + nstreams + k);
