@@ -223,6 +223,36 @@ describe.each([1, 4])('stream consumer groups with %i shard(s)', (shards) => {
     }
   });
 
+  it.each([
+    ['DEL', (w: Redis) => w.del('ug')],
+    ['SET', (w: Redis) => w.set('ug', 'x')],
+    ['MULTI DEL + SADD', (w: Redis) => w.multi().del('ug').sadd('ug', 'e').exec()],
+    ['FLUSHALL', (w: Redis) => w.flushall()],
+    ['SWAPDB', (w: Redis) => w.swapdb(0, 9)],
+  ] as const)('a blocked XREADGROUP whose stream goes away (%s) gets -UNBLOCKED; a blocked XREAD stays', async (_name, remove) => {
+    const r = await RawClient.connect(srv.port);
+    const x = await RawClient.connect(srv.port);
+    const w = new Redis({ port: srv.port });
+    try {
+      await w.del('ug');
+      await w.xgroup('CREATE', 'ug', 'g', '$', 'MKSTREAM');
+      r.send('XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '0', 'STREAMS', 'ug', '>');
+      x.send('XREAD', 'BLOCK', '0', 'STREAMS', 'ug', '$');
+      await new Promise((res) => setTimeout(res, 100));
+      await remove(w);
+      expect(await r.readRaw()).toBe('-UNBLOCKED the stream key no longer exists\r\n');
+      await w.select(0);
+      await w.del('ug');
+      await w.xadd('ug', '5-0', 'f', 'v');
+      expect(await x.readRaw()).toContain('5-0');
+    } finally {
+      r.close();
+      x.close();
+      await w.flushall();
+      w.disconnect();
+    }
+  });
+
   it('XREADGROUP BLOCK > is woken by XADD and the entry becomes pending for that consumer', async () => {
     const r = await RawClient.connect(srv.port);
     const w = new Redis({ port: srv.port });

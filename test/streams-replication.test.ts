@@ -7,8 +7,9 @@
  */
 
 import { afterAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
 import Redis from 'ioredis';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { waitInSync } from './helpers/replication.js';
 
 const HAVE = haveBinaries('redis-server');
@@ -109,5 +110,94 @@ describe.skipIf(!HAVE)('streams replicated between shardis and redis-server 7', 
     const rp = await startShardis({ args: ['--replicaof', '127.0.0.1', String(mp.port)], shards: 2 });
     procs.push(rp);
     await session(m, client(rp));
+  });
+});
+
+/** A bare socket posing as a replica: collects the commands of the replication stream. */
+class FakeReplica {
+  private buf = Buffer.alloc(0);
+  readonly sock: net.Socket;
+  constructor(port: number) {
+    this.sock = net.connect(port, '127.0.0.1');
+    this.sock.on('data', (d) => (this.buf = Buffer.concat([this.buf, d])));
+  }
+  async start(): Promise<void> {
+    await new Promise((res) => this.sock.once('connect', res));
+    // redis-server refuses a PSYNC sent before the REPLCONF reply was read
+    this.sock.write('REPLCONF listening-port 1\r\n');
+    await waitFor(() => this.buf.toString('latin1').startsWith('+OK\r\n'), 'the REPLCONF reply');
+    this.sock.write('PSYNC ? -1\r\n');
+    await waitFor(() => {
+      const s = this.buf.toString('latin1');
+      const m = /\+FULLRESYNC \S+ \d+\r\n\n*\$(\d+)\r\n/.exec(s);
+      if (!m) return false;
+      const start = m.index + m[0].length;
+      if (this.buf.length < start + Number(m[1])) return false;
+      this.buf = this.buf.subarray(start + Number(m[1]));
+      return true;
+    }, 'the full sync payload');
+  }
+  commands(): string[][] {
+    const out: string[][] = [];
+    const s = this.buf.toString('latin1');
+    let p = 0;
+    while (p < s.length && s[p] === '*') {
+      const nl = s.indexOf('\r\n', p);
+      const n = Number(s.slice(p + 1, nl));
+      p = nl + 2;
+      const argv: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const nl2 = s.indexOf('\r\n', p);
+        const len = Number(s.slice(p + 1, nl2));
+        argv.push(s.slice(nl2 + 2, nl2 + 2 + len));
+        p = nl2 + 2 + len + 2;
+      }
+      if (argv[0] !== 'PING') out.push(argv);
+    }
+    return out;
+  }
+}
+
+async function propagated(p: Proc): Promise<string[]> {
+  const m = client(p);
+  const fake = new FakeReplica(p.port);
+  await fake.start();
+  await waitFor(async () => ((await m.info('replication')).match(/slave0:.*state=online/) ? true : null), 'the fake replica online');
+  const added = await m.xadd('ra', '*', 'auto', '1');
+  for (let i = 1; i <= 150; i++) await m.xadd('rs', `${i}-*`, 'f', String(i));
+  await m.xadd('rs', 'MAXLEN', '~', '60', '200-0', 'g', 'h');
+  await m.xtrim('rs', 'MINID', '~', '190');
+  await m.xadd('rs', 'MINID', '~', '150', 'LIMIT', '100', '201-*', 'g', 'h');
+  await m.xtrim('rs', 'MAXLEN', '=', '40');
+  await m.xgroup('CREATE', 'rs', 'g', '0');
+  await m.xreadgroup('GROUP', 'g', 'alice', 'COUNT', '3', 'STREAMS', 'rs', '>');
+  await m.xreadgroup('GROUP', 'g', 'bob', 'NOACK', 'COUNT', '2', 'STREAMS', 'rs', '>');
+  await m.xreadgroup('GROUP', 'g', 'alice', 'STREAMS', 'rs', '0');
+  const pend = (await m.xpending('rs', 'g', '-', '+', 10)) as string[][];
+  await m.xdel('rs', pend[0]![0]!);
+  await m.xclaim('rs', 'g', 'carol', '0', pend[0]![0]!, pend[1]![0]!, 'JUSTID');
+  await m.xclaim('rs', 'g', 'carol', '0', '9-0', 'LASTID', '999999999999999-0');
+  await m.xautoclaim('rs', 'g', 'dave', '0', '0', 'COUNT', '5');
+  await m.xack('rs', 'g', pend[2]![0]!);
+  await m.xgroup('SETID', 'rs', 'g', '$');
+  await m.set('last', 'x');
+  const cmds = await waitFor(() => {
+    const c = fake.commands();
+    return c.some((x) => x[1] === 'last') ? c : null;
+  }, 'the stream to reach the last write');
+  fake.sock.destroy();
+  return cmds.map((c) => c.map((a) => (a === added ? 'AUTO-ID' : /^1\d{12}$/.test(a) ? 'T' : a)).join(' '));
+}
+
+describe.skipIf(!HAVE)('the replication stream of stream commands', () => {
+  it('is redis-server\'s: concrete IDs, = thresholds, XCLAIM ... LASTID and XGROUP SETID in MULTI/EXEC', async () => {
+    const sp = await startShardis({ args: FAST, shards: 1 });
+    const rp = await startRedis(FAST);
+    procs.push(sp, rp);
+    const ours = await propagated(sp);
+    const theirs = await propagated(rp);
+    expect(ours).toEqual(theirs);
+    expect(ours.filter((x) => /^xadd rs MAXLEN = \d+ 200-0 g h$/i.test(x)).length).toBe(1);
+    expect(ours.filter((x) => x === 'MULTI').length).toBeGreaterThanOrEqual(2);
   });
 });

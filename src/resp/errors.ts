@@ -150,6 +150,7 @@ export const STREAM_XSETID_MAXDEL = 'ERR The ID specified in XSETID is smaller t
 export const STREAM_XSETID_SMALL = 'ERR The ID specified in XSETID is smaller than the target stream top item';
 export const STREAM_XSETID_ENTRIES = 'ERR The entries_added specified in XSETID is smaller than the target stream length';
 export const STREAM_BLOCKED_GROUP_GONE = 'NOGROUP the consumer group this client was blocked on no longer exists';
+export const STREAM_KEY_GONE = 'UNBLOCKED the stream key no longer exists';
 export const STREAM_COUNT_TOO_HIGH = 'ERR Insufficient memory, failed allocating transient memory, COUNT too high.';
 export const streamNoGroupRead = (key: string, group: string): string =>
   `NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`;

@@ -32,7 +32,7 @@ import {
   kindOf,
   word0,
 } from '../ipc/records.js';
-import { CommandError, sanitizeErrorText } from '../resp/errors.js';
+import { CommandError, STREAM_KEY_GONE, sanitizeErrorText } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, PropMode } from './context.js';
 import { Keyspace, type Db } from './keyspace.js';
@@ -610,6 +610,7 @@ export class Shard implements ShardCtx {
 
   private onModified(db: number, key: string): void {
     if (this.shippedKeys !== null && this.shippedKeys.has(key)) this.shippedModified.add(key);
+    if (this.blockedByKey.size > 0) this.signalGroupReaders(db, key);
     if (this.watchers.size === 0) return;
     const id = `${db}\0${key}`;
     const set = this.watchers.get(id);
@@ -711,6 +712,13 @@ export class Shard implements ShardCtx {
     this.dirty.delete(connId);
   }
 
+  /** A key with XREADGROUP waiters was written, deleted or replaced: let them check it. */
+  private signalGroupReaders(db: number, key: string): void {
+    const id = `${db}\0${key}`;
+    const q = this.blockedByKey.get(id);
+    if (q && q.some((r) => r.cmd.name === 'xreadgroup') && !this.readyKeys.includes(id)) this.readyKeys.push(id);
+  }
+
   private onReady(db: number, key: string): void {
     if (this.blockedByKey.size === 0) return;
     const id = `${db}\0${key}`;
@@ -730,6 +738,10 @@ export class Shard implements ShardCtx {
       // to a string in one transaction wakes nobody; the waiters stay blocked)
       const sep = id.indexOf('\0');
       const v = this.ks.db(Number(id.slice(0, sep))).get(id.slice(sep + 1), false);
+      // as Redis: XREADGROUP waiters of a stream deleted or overwritten are unblocked with an error
+      if (v === undefined || typeof v !== 'object' || v.type !== 'stream') {
+        for (const req of [...q]) if (req.cmd.name === 'xreadgroup') this.unblock(req.connId, STREAM_KEY_GONE);
+      }
       if (v === undefined || typeof v !== 'object') continue;
       // the first waiter that cannot be served means the key is empty again
       for (const req of [...q]) {

@@ -5,7 +5,7 @@
  */
 
 import { CommandError, STREAM_INVALID_ID, STREAM_LIMIT_NEGATIVE, STREAM_LIMIT_NO_APPROX, STREAM_LIMIT_NO_STRATEGY, STREAM_MAXLEN_MINID, STREAM_MAXLEN_NEGATIVE, STREAM_XTRIM_NO_STRATEGY, SYNTAX } from '../../resp/errors.js';
-import { FLAG_REPLICATED } from '../../ipc/records.js';
+import { FLAG_IN_MULTI, FLAG_REPLICATED } from '../../ipc/records.js';
 import type { RespWriter } from '../../resp/writer.js';
 import type { ShardCtx } from '../context.js';
 import { formatId, ID_MAX, idOf, StreamValue, U64, type StreamEntry } from '../values/stream.js';
@@ -183,4 +183,31 @@ export function writeEntry(w: RespWriter, e: StreamEntry): void {
 export function writeEntries(w: RespWriter, es: StreamEntry[]): void {
   w.array(es.length);
   for (const e of es) writeEntry(w, e);
+}
+
+// ---- propagation of several commands from one (XREADGROUP, XCLAIM, XAUTOCLAIM) ---------------------
+
+let propCount = 0;
+
+/** Propagate one command of a handler that may propagate several (see propBegin/propEnd). */
+export function prop(c: ShardCtx, parts: string[]): void {
+  c.propagateCommand(parts);
+  propCount++;
+}
+
+export function propBegin(c: ShardCtx): number {
+  propCount = 0;
+  return c.p.len;
+}
+
+/** Several commands propagated by one are wrapped in MULTI/EXEC, as redis-server 7.0 does. */
+export function propEnd(c: ShardCtx, start: number): void {
+  if (propCount > 1 && !(c.flags & (FLAG_IN_MULTI | FLAG_REPLICATED))) {
+    const body = Buffer.from(c.p.buf.subarray(start, c.p.len));
+    c.p.len = start;
+    c.p.command(['MULTI']);
+    c.p.raw(body);
+    c.p.command(['EXEC']);
+  }
+  propCount = 0;
 }

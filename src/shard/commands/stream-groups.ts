@@ -11,7 +11,7 @@ import {
 } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { formatId, ID_MAX, StreamGroup, StreamValue, U64, type PendingEntry } from '../values/stream.js';
-import { getStream, parseId, parseIntervalId, parseStreamId, writeEntry } from './stream-args.js';
+import { getStream, parseId, parseIntervalId, parseStreamId, prop, propBegin, propEnd, writeEntry } from './stream-args.js';
 import { consumerOf, propagateGroupId, propagateXclaim } from './stream-read.js';
 
 const LONG_MAX = (1n << 63n) - 1n;
@@ -229,6 +229,7 @@ function xclaim(c: ShardCtx): void {
       lastId = parseId(c, j, 0n, true);
     } else throw new CommandError(streamXclaimOption(c.args.str(j)));
   }
+  const mark = propBegin(c);
   let propagateLast = false;
   if (lastId > g.lastId) {
     g.lastId = lastId;
@@ -248,7 +249,7 @@ function xclaim(c: ShardCtx): void {
     const e = s.get(id);
     if (e === undefined) {
       if (p) {
-        c.propagateCommand(xclaimProp(key, g, c.args.str(k), p));
+        prop(c, xclaimProp(key, g, c.args.str(k), p));
         propagateLast = false;
         releasePending(g, p);
       }
@@ -273,11 +274,12 @@ function xclaim(c: ShardCtx): void {
     }
     if (justId) replies.push(() => w.bulk(formatId(id)));
     else replies.push(() => writeEntry(w, e));
-    c.propagateCommand(xclaimProp(key, g, c.args.str(k), p));
+    prop(c, xclaimProp(key, g, c.args.str(k), p));
     propagateLast = false;
   }
   if (propagateLast) propagateGroupId(c, key, g);
-  if (c.p.len > 0 || replies.length > 0) c.db.modified(key);
+  if (c.p.len > mark || replies.length > 0) c.db.modified(key);
+  propEnd(c, mark);
   w.array(replies.length);
   for (const r of replies) r();
 }
@@ -320,12 +322,13 @@ function xautoclaim(c: ShardCtx): void {
   const claimed: (() => void)[] = [];
   const deleted: bigint[] = [];
   let cons = undefined as ReturnType<typeof consumerOf>[0] | undefined;
+  const mark = propBegin(c);
   let i = 0;
   for (; attempts-- > 0 && count > 0 && i < pel.length; i++) {
     const p = pel[i]!;
     const e = s.get(p.id);
     if (e === undefined) {
-      c.propagateCommand(xclaimProp(key, g, formatId(p.id), p));
+      prop(c, xclaimProp(key, g, formatId(p.id), p));
       releasePending(g, p);
       deleted.push(p.id);
       count--;
@@ -343,10 +346,11 @@ function xautoclaim(c: ShardCtx): void {
     if (justId) claimed.push(() => c.w.bulk(formatId(p.id)));
     else claimed.push(() => writeEntry(c.w, e));
     count--;
-    c.propagateCommand(xclaimProp(key, g, formatId(p.id), p));
+    prop(c, xclaimProp(key, g, formatId(p.id), p));
   }
   const next = i < pel.length ? pel[i]!.id : 0n;
   if (claimed.length || deleted.length || cons) c.db.modified(key);
+  propEnd(c, mark);
   const w = c.w;
   w.array(3);
   w.bulk(formatId(next));

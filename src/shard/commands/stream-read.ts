@@ -16,7 +16,7 @@ import {
 } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { formatId, ID_MAX, StreamConsumer, StreamValue, type PendingEntry, type StreamGroup } from '../values/stream.js';
-import { parseStreamId, writeEntry } from './stream-args.js';
+import { parseStreamId, prop, propBegin, propEnd, writeEntry } from './stream-args.js';
 
 const BLOCKED_DEFAULT_COUNT = '1000';
 
@@ -34,11 +34,11 @@ export function consumerOf(c: ShardCtx, g: StreamGroup, name: string, refresh = 
 
 /** Propagate an entry's delivery as redis-server's idempotent XCLAIM. */
 export function propagateXclaim(c: ShardCtx, key: string, g: StreamGroup, id: bigint, p: PendingEntry): void {
-  c.propagateCommand(['XCLAIM', key, g.name, p.consumer.name, '0', formatId(id), 'TIME', String(p.deliveryTime), 'RETRYCOUNT', String(p.deliveryCount), 'FORCE', 'JUSTID', 'LASTID', formatId(g.lastId)]);
+  prop(c, ['XCLAIM', key, g.name, p.consumer.name, '0', formatId(id), 'TIME', String(p.deliveryTime), 'RETRYCOUNT', String(p.deliveryCount), 'FORCE', 'JUSTID', 'LASTID', formatId(g.lastId)]);
 }
 
 export function propagateGroupId(c: ShardCtx, key: string, g: StreamGroup): void {
-  c.propagateCommand(['XGROUP', 'SETID', key, g.name, formatId(g.lastId), 'ENTRIESREAD', String(g.entriesRead)]);
+  prop(c, ['XGROUP', 'SETID', key, g.name, formatId(g.lastId), 'ENTRIESREAD', String(g.entriesRead)]);
 }
 
 /** Deliver new entries after g.lastId to a consumer (the ">" read). */
@@ -175,6 +175,7 @@ function xread(c: ShardCtx, group: boolean): void {
   }
   if (served.length > 0) {
     const w = c.w;
+    const mark = propBegin(c);
     if (w.proto === 3) w.map(served.length);
     else w.array(served.length);
     for (const k of served) {
@@ -185,7 +186,7 @@ function xread(c: ShardCtx, group: boolean): void {
       const g = groups[k];
       if (g) {
         const [cons, created] = consumerOf(c, g, consumerName);
-        if (created && noack) c.propagateCommand(['XGROUP', 'CREATECONSUMER', key, g.name, consumerName]);
+        if (created && noack) prop(c, ['XGROUP', 'CREATECONSUMER', key, g.name, consumerName]);
         if (ids[k] !== ID_MAX) deliverHistory(c, s, g, cons, ids[k]! === ID_MAX ? ID_MAX : ids[k]! + 1n, count);
         else deliverNew(c, key, s, g, cons, count, noack);
         c.db.modified(key);
@@ -196,6 +197,7 @@ function xread(c: ShardCtx, group: boolean): void {
         for (const e of es) writeEntry(w, e);
       }
     }
+    propEnd(c, mark);
     return;
   }
   if (timeout === -1 || c.mayNotBlock()) {
