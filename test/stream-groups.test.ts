@@ -110,6 +110,15 @@ xgroup create {t}b g 0 mkstream
 xadd {t}b 1-0 f v
 xreadgroup group g c count 5 streams {t}a {t}b > >
 xreadgroup group g c streams {t}a {t}b 0 0
+copy s {s}copy
+xinfo groups {s}copy
+xpending {s}copy g2
+xack {s}copy g2 3-0
+xpending {s}copy g2
+xpending s g2
+xadd {s}copy 11-0 f v
+xlen {s}copy
+xlen s
 `;
 
 /** The group counters after trims and deletions: entries-read, lag and the estimate paths. */

@@ -95,7 +95,7 @@ function deliverHistory(c: ShardCtx, s: StreamValue, g: StreamGroup, cons: Strea
 function xread(c: ShardCtx, group: boolean): void {
   let timeout = -1;
   let count = 0;
-  let countGiven = false;
+  let countIdx = -1;
   let streamsArg = 0;
   let nstreams = 0;
   let groupName: string | null = null;
@@ -112,7 +112,7 @@ function xread(c: ShardCtx, group: boolean): void {
       i++;
       const n = c.args.int64(i);
       count = n < 0n ? 0 : n > 0x7fffffffn ? 0x7fffffff : Number(n);
-      countGiven = true;
+      countIdx = i;
     } else if (c.args.is(i, 'streams') && more) {
       streamsArg = i + 1;
       nstreams = c.argc - streamsArg;
@@ -207,7 +207,8 @@ function xread(c: ShardCtx, group: boolean): void {
   // park with "$" resolved and the blocked default COUNT
   const argv = c.args.all();
   for (let k = 0; k < nstreams; k++) if (dollar[k]) argv[streamsArg + nstreams + k] = formatId(ids[k]!);
-  if (!countGiven) argv.splice(streamsArg - 1, 0, 'COUNT', BLOCKED_DEFAULT_COUNT);
+  if (countIdx > 0 && count === 0) argv[countIdx] = BLOCKED_DEFAULT_COUNT;
+  else if (countIdx < 0) argv.splice(streamsArg - 1, 0, 'COUNT', BLOCKED_DEFAULT_COUNT);
   c.block(keys, timeout, argv);
 }
 

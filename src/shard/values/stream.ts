@@ -299,6 +299,32 @@ export class StreamValue extends Aggregate {
     return deleted;
   }
 
+  /** A deep copy (COPY): entries, counters, groups with their PELs and consumers. */
+  clone(): StreamValue {
+    const s = new StreamValue();
+    s.nodes = this.nodes.map((n) => ({ ...n, entries: n.entries.map((e) => ({ ...e })) }));
+    s.length = this.length;
+    s.lastId = this.lastId;
+    s.firstId = this.firstId;
+    s.maxDeletedId = this.maxDeletedId;
+    s.entriesAdded = this.entriesAdded;
+    if (this.groups) {
+      s.groups = new Map();
+      for (const g of this.groups.values()) {
+        const ng = new StreamGroup(g.name, g.lastId, g.entriesRead);
+        for (const c of g.consumers.values()) ng.consumers.set(c.name, new StreamConsumer(c.name, c.seenTime));
+        for (const p of g.pel.values()) {
+          const cons = ng.consumers.get(p.consumer.name)!;
+          const np: PendingEntry = { id: p.id, deliveryTime: p.deliveryTime, deliveryCount: p.deliveryCount, consumer: cons };
+          ng.pel.set(p.id, np);
+          cons.pel.set(p.id, np);
+        }
+        s.groups.set(g.name, ng);
+      }
+    }
+    return s;
+  }
+
   group(name: string): StreamGroup | undefined {
     return this.groups?.get(name);
   }
