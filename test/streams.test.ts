@@ -280,6 +280,16 @@ describe.each([1, 4])('streams with %i shard(s)', (shards) => {
     }
   });
 
+  it('CONFIG SET stream-node-max-entries / -max-bytes change where new nodes start, as in redis-server', async () => {
+    const lines = ['config set stream-node-max-entries 5', 'config set stream-node-max-bytes 4096'];
+    for (let i = 1; i <= 12; i++) lines.push(`xadd cfg ${i}-0 f v${i}`);
+    lines.push('xinfo stream cfg', 'xtrim cfg maxlen ~ 4', 'xlen cfg', 'config set stream-node-max-bytes 60');
+    for (let i = 13; i <= 20; i++) lines.push(`xadd cfg ${i}-0 field${i} ${'y'.repeat(i)}`);
+    lines.push('xinfo stream cfg', 'xtrim cfg maxlen ~ 3', 'xlen cfg', 'config set stream-node-max-entries 100', 'config set stream-node-max-bytes 4096');
+    const mm = await diffWithGolden('streams-node-config', ref?.port, srv.port, 2, [['flushall'], ...script(lines.join('\n'))]);
+    expect(mm, showMismatches(mm)).toEqual([]);
+  });
+
   it('approximate trimming drops whole nodes as redis-server does', async () => {
     const mm = await diffWithGolden('streams-nodes', ref?.port, srv.port, 2, [['flushall'], ...script(nodeScript())]);
     expect(mm, showMismatches(mm)).toEqual([]);
