@@ -263,6 +263,25 @@ describe.each([1, 4])('stream consumer groups with %i shard(s)', (shards) => {
     }
   });
 
+  it('XREADGROUP BLOCK over streams on different shards is served by an XADD to any of them', async () => {
+    const r = await RawClient.connect(srv.port);
+    const w = new Redis({ port: srv.port });
+    try {
+      await w.del('xa', 'xb');
+      await w.xgroup('CREATE', 'xa', 'g', '$', 'MKSTREAM');
+      await w.xgroup('CREATE', 'xb', 'g', '$', 'MKSTREAM');
+      r.send('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '5000', 'STREAMS', 'xa', 'xb', '>', '>');
+      await new Promise((res) => setTimeout(res, 100));
+      await w.xadd('xb', '3-0', 'k', 'v');
+      expect(await r.readRaw()).toBe('*1\r\n*2\r\n$2\r\nxb\r\n*1\r\n*2\r\n$3\r\n3-0\r\n*2\r\n$1\r\nk\r\n$1\r\nv\r\n');
+      expect(await w.xpending('xb', 'g')).toEqual([1, '3-0', '3-0', [['c', '1']]]);
+      expect(await w.xpending('xa', 'g')).toEqual([0, null, null, null]);
+    } finally {
+      r.close();
+      w.disconnect();
+    }
+  });
+
   it('XREADGROUP BLOCK > is woken by XADD and the entry becomes pending for that consumer', async () => {
     const r = await RawClient.connect(srv.port);
     const w = new Redis({ port: srv.port });
