@@ -6,6 +6,9 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { crc64, createDump, parseDump } from '../src/replication/rdb.js';
+import { StreamValue } from '../src/shard/values/stream.js';
 import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
 import { diffReplies, script, showMismatches } from './helpers/diff.js';
@@ -288,6 +291,56 @@ describe.each([1, 4])('streams with %i shard(s)', (shards) => {
     lines.push('xinfo stream cfg', 'xtrim cfg maxlen ~ 3', 'xlen cfg', 'config set stream-node-max-entries 100', 'config set stream-node-max-bytes 4096');
     const mm = await diffWithGolden('streams-node-config', ref?.port, srv.port, 2, [['flushall'], ...script(lines.join('\n'))]);
     expect(mm, showMismatches(mm)).toEqual([]);
+  });
+
+  it('RESTORE refuses a stream payload whose last ID is below its entries or whose entry precedes its node (Bad data format)', async () => {
+    const c = new Redis({ port: srv.port });
+    try {
+      await c.del('li');
+      await c.xadd('li', '5-0', 'f', 'v');
+      const v = parseDump((await c.dumpBuffer('li'))!) as StreamValue;
+      v.lastId = 1n << 64n; // 1-0
+      await expect(c.restore('li2', 0, createDump(v))).rejects.toThrow('ERR Bad data format');
+      const w = parseDump((await c.dumpBuffer('li'))!) as StreamValue;
+      w.nodes[0]!.master = (9n << 64n) | 0n; // entry 5-0 in a node keyed 9-0
+      await expect(c.restore('li3', 0, createDump(w))).rejects.toThrow('ERR Bad data format');
+      expect(await c.exists('li2', 'li3')).toBe(0);
+    } finally {
+      c.disconnect();
+    }
+  });
+
+  it('RESTORE of damaged stream payloads (valid checksum) answers OK or Bad data format, and the stream then works', async () => {
+    const c = new Redis({ port: srv.port });
+    try {
+      await c.del('fz');
+      for (let i = 1; i <= 30; i++) await c.xadd('fz', `${i}-${i}`, 'f', String(i), 'g', 'x'.repeat(i));
+      await c.xgroup('CREATE', 'fz', 'g', '0');
+      await c.xreadgroup('GROUP', 'g', 'a', 'COUNT', '5', 'STREAMS', 'fz', '>');
+      await c.xdel('fz', '3-3');
+      const base = (await c.dumpBuffer('fz'))!;
+      let seed = 12345;
+      const rnd = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      const bad: string[] = [];
+      for (let n = 0; n < 400; n++) {
+        const b = Buffer.from(base);
+        for (let j = 0; j < 1 + rnd(3); j++) b[rnd(b.length - 10)] = rnd(256);
+        b.writeBigUInt64LE(crc64(b.subarray(0, b.length - 8)), b.length - 8);
+        const r = await c.restore('fzd', 0, b, 'REPLACE').catch((e: Error) => e.message);
+        if (r !== 'OK' && r !== 'ERR Bad data format') bad.push(r);
+        if (r !== 'OK') continue;
+        for (const cmd of [['XRANGE', 'fzd', '-', '+'], ['XINFO', 'STREAM', 'fzd', 'FULL'], ['XADD', 'fzd', '*', 'a', 'b'], ['XTRIM', 'fzd', 'MAXLEN', '2'], ['XAUTOCLAIM', 'fzd', 'g', 'z', '0', '0']]) {
+          const e = await c.call(cmd[0]!, ...cmd.slice(1)).then(() => '', (x: Error) => x.message);
+          if (e.includes('internal error')) bad.push(`${cmd.join(' ')}: ${e}`);
+        }
+      }
+      expect(bad).toEqual([]);
+    } finally {
+      c.disconnect();
+    }
   });
 
   it('approximate trimming drops whole nodes as redis-server does', async () => {

@@ -330,11 +330,14 @@ export function decodeStream(r: RdbInput, type: number): StreamValue {
     const lp = Buffer.from(r.strBuf());
     const node = readNode(master, lp, s);
     if (s.nodes.length > 0 && master <= s.nodes[s.nodes.length - 1]!.entries.at(-1)!.id) throw new Error('rdb: stream nodes out of order');
+    if (node.entries[0]!.id < master) throw new Error('rdb: stream entry before its node');
     s.nodes.push(node);
   }
   const length = lenNum(r);
   if (length !== s.length) throw new Error('rdb: stream length mismatch');
   s.lastId = idOf(len64(r), len64(r));
+  const lastNode = s.nodes[s.nodes.length - 1];
+  if (lastNode && s.lastId < lastNode.entries.at(-1)!.id) throw new Error('rdb: stream last ID below its entries');
   if (type === T_STREAM_LISTPACKS_2) {
     s.firstId = idOf(len64(r), len64(r));
     s.maxDeletedId = idOf(len64(r), len64(r));
