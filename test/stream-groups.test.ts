@@ -239,6 +239,7 @@ describe.each([1, 4])('stream consumer groups with %i shard(s)', (shards) => {
     ['MULTI DEL + SADD', (w: Redis) => w.multi().del('ug').sadd('ug', 'e').exec()],
     ['FLUSHALL', (w: Redis) => w.flushall()],
     ['SWAPDB', (w: Redis) => w.swapdb(0, 9)],
+    ['expiry', (w: Redis) => w.pexpire('ug', 20)],
   ] as const)('a blocked XREADGROUP whose stream goes away (%s) gets -UNBLOCKED; a blocked XREAD stays', async (_name, remove) => {
     const r = await RawClient.connect(srv.port);
     const x = await RawClient.connect(srv.port);

@@ -217,6 +217,7 @@ export class Shard implements ShardCtx {
           }
         }
         this.flushExpiredOutside();
+        if (this.readyKeys.length > 0) this.serveReadyKeys();
       }
     }
     let wait = period - (Date.now() - this.lastCron);
@@ -584,6 +585,7 @@ export class Shard implements ShardCtx {
   // ---- keyspace hooks -----------------------------------------------------------------------
 
   private onExpired(db: number, key: string): void {
+    if (this.blockedByKey.size > 0) this.signalGroupReaders(db, key);
     if (this.inCommand && db === this.db.id && !(this.flags & FLAG_REPLICATED)) {
       this.p.command(['DEL', key]);
       return;
