@@ -150,9 +150,8 @@ function xpending(c: ShardCtx): void {
       w.nullArray();
       return;
     }
-    const all = g.pending();
-    w.bulk(formatId(all[0]!.id));
-    w.bulk(formatId(all[all.length - 1]!.id));
+    w.bulk(formatId(g.pel.first()!.id));
+    w.bulk(formatId(g.pel.last()!.id));
     const cs = g.sortedConsumers().filter((x) => x.pel.size > 0);
     w.array(cs.length);
     for (const x of cs) {
@@ -172,7 +171,7 @@ function xpending(c: ShardCtx): void {
   }
   const out: PendingEntry[] = [];
   if (count > 0) {
-    for (const p of g.pending(start, end, cons)) {
+    for (const p of (cons ? cons.pel : g.pel).iterate(start, end)) {
       if (minIdle && c.now - p.deliveryTime < minIdle) continue;
       out.push(p);
       if (out.length >= count) break;

@@ -74,11 +74,13 @@ function deliverNew(c: ShardCtx, key: string, s: StreamValue, g: StreamGroup, co
 
 /** Serve a consumer's own pending entries with IDs >= start (history read). */
 function deliverHistory(c: ShardCtx, s: StreamValue, g: StreamGroup, cons: StreamConsumer, start: bigint, count: number): void {
-  const ps = g.pending(start, ID_MAX, cons);
-  const n = count ? Math.min(count, ps.length) : ps.length;
-  c.w.array(n);
-  for (let i = 0; i < n; i++) {
-    const p = ps[i]!;
+  const ps: PendingEntry[] = [];
+  for (const p of cons.pel.iterate(start, ID_MAX)) {
+    if (count && ps.length >= count) break;
+    ps.push(p);
+  }
+  c.w.array(ps.length);
+  for (const p of ps) {
     const e = s.get(p.id);
     if (e === undefined) {
       c.w.array(2);
