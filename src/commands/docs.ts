@@ -28,7 +28,7 @@ const TYPES: Record<string, string> = {
   b: 'block',
 };
 
-const ITEM = /^([?*+]*)(?:=([^\s@~^()]+)|([^\s%=@~^()]+)(?:%([a-z]))?(?:=([^\s@~^()]+))?)(?:@(\d+))?(?:~([\d.]+))?(?:\^([\d.]+))?/;
+const ITEM = /^([?*+]*)(?:=([^\s@~^()]+)|([^\s%=@~^()]+)(?:%([a-z]))?(?:=(~(?=[\s)]|$)|[^\s@~^()]+))?)(?:@(\d+))?(?:~([\d.]+))?(?:\^([\d.]+))?/;
 
 /** Parses a list of argument items starting at `pos`; stops at ')' or the end. */
 function parseList(src: string, pos: { i: number }): DocArg[] {

@@ -376,7 +376,7 @@ export const COMMAND_DATA: readonly CommandData[] = [
   { n: "wait", a: 3, f: "noscript", c: "connection", g: "generic", s: "3.0.0", t: "request_policy:all_shards response_policy:agg_min" },
   { n: "watch", a: -2, f: "noscript loading stale fast allow_busy", c: "transaction", g: "transactions", s: "2.2.0", k: [{ f: "RO", b: ['i', 1], k: ['r', -1, 1, 0] }] },
   { n: "xack", a: -4, f: "write fast", c: "stream", g: "stream", s: "5.0.0", k: [{ f: "RW UPDATE", b: ['i', 1], k: ['r', 0, 1, 0] }] },
-  { n: "xadd", a: -5, f: "write denyoom fast", c: "stream", g: "stream", s: "5.0.0", t: "nondeterministic_output", k: [{ f: "RW UPDATE", b: ['i', 1], k: ['r', 0, 1, 0] }] },
+  { n: "xadd", a: -5, f: "write denyoom fast", c: "stream", g: "stream", s: "5.0.0", t: "nondeterministic_output", k: [{ f: "RW UPDATE", b: ['i', 1], k: ['r', 0, 1, 0], n: "UPDATE rather than INSERT: XADD may also trim the stream" }] },
   { n: "xautoclaim", a: -6, f: "write fast", c: "stream", g: "stream", s: "6.2.0", t: "nondeterministic_output", k: [{ f: "RW DELETE", b: ['i', 1], k: ['r', 0, 1, 0] }] },
   { n: "xclaim", a: -6, f: "write fast", c: "stream", g: "stream", s: "5.0.0", t: "nondeterministic_output", k: [{ f: "RW UPDATE", b: ['i', 1], k: ['r', 0, 1, 0] }] },
   { n: "xdel", a: -3, f: "write fast", c: "stream", g: "stream", s: "5.0.0", k: [{ f: "RW DELETE", b: ['i', 1], k: ['r', 0, 1, 0] }] },

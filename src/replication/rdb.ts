@@ -19,6 +19,8 @@ import { ListValue } from '../shard/values/list.js';
 import { HashValue } from '../shard/values/hash.js';
 import { SetValue } from '../shard/values/set.js';
 import { ZSetValue } from '../shard/values/zset.js';
+import { StreamValue } from '../shard/values/stream.js';
+import { decodeStream, encodeStream, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2 } from './rdb-stream.js';
 
 export const RDB_VERSION = 10;
 
@@ -247,6 +249,10 @@ function writeValue(o: RdbWriter, v: Value, key: string | null): void {
       o.str(m);
       o.double(s);
     }
+  } else if (v instanceof StreamValue) {
+    o.byte(T_STREAM_LISTPACKS_2);
+    if (key !== null) o.str(key);
+    o.raw(encodeStream(v));
   } else throw new Error(`cannot encode a ${(v as { type: string }).type}`);
 }
 
@@ -485,6 +491,9 @@ function pairs<T>(flat: string[], f: (a: string, b: string) => T): T[] {
 /** Decode one value of the given RDB type from `r`. */
 function readValue(r: In, type: number): Value {
   switch (type) {
+    case T_STREAM_LISTPACKS:
+    case T_STREAM_LISTPACKS_2:
+      return decodeStream(r, type);
     case T_STRING:
       // integer strings get the int encoding, as when SET stores them (OBJECT ENCODING says int)
       return toStored(r.str());
@@ -616,6 +625,10 @@ function skipStr(r: In): void {
 /** Skip one value of the given type (so the main thread can hand raw values to the shards). */
 function skipValue(r: In, type: number): void {
   switch (type) {
+    case T_STREAM_LISTPACKS:
+    case T_STREAM_LISTPACKS_2:
+      decodeStream(r, type);
+      return;
     case T_STRING:
     case 9: // zipmap
     case 10: // list ziplist

@@ -235,3 +235,41 @@ export const RO_WITH_WRITE_FLAG = 'ERR Can not execute a script with write flag 
 export const SCRIPT_CALL_IN_COROUTINE = 'ERR redis.call and redis.pcall cannot run inside a coroutine the script created (shardis limitation)';
 export const SCRIPT_DEBUG_USAGE = 'ERR Use SCRIPT DEBUG YES/SYNC/NO';
 export const SCRIPT_DEBUG_UNSUPPORTED = 'ERR shardis has no Lua debugger (SCRIPT DEBUG YES/SYNC); only NO is accepted';
+// ---- streams (t_stream.c) ------------------------------------------------------------------------
+export const STREAM_INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
+export const STREAM_MAXLEN_MINID = 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible';
+export const STREAM_MAXLEN_NEGATIVE = 'ERR The MAXLEN argument must be >= 0.';
+export const STREAM_LIMIT_NEGATIVE = 'ERR The LIMIT argument must be >= 0.';
+export const STREAM_LIMIT_NO_STRATEGY = 'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy';
+export const STREAM_XTRIM_NO_STRATEGY = 'ERR syntax error, XTRIM must be called with a trimming strategy';
+export const STREAM_LIMIT_NO_APPROX = 'ERR syntax error, LIMIT cannot be used without the special ~ option';
+export const STREAM_XADD_ZERO_ID = 'ERR The ID specified in XADD must be greater than 0-0';
+export const STREAM_EXHAUSTED = 'ERR The stream has exhausted the last possible ID, unable to add more items';
+export const STREAM_XADD_ID_SMALL = 'ERR The ID specified in XADD is equal or smaller than the target stream top item';
+export const STREAM_TOO_LARGE = 'ERR Elements are too large to be stored';
+export const STREAM_INVALID_START = 'ERR invalid start ID for the interval';
+export const STREAM_INVALID_END = 'ERR invalid end ID for the interval';
+export const STREAM_UNBALANCED = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+export const STREAM_GROUP_XREAD = 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.';
+export const STREAM_NOACK_XREAD = 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.';
+export const STREAM_MISSING_GROUP = 'ERR Missing GROUP option for XREADGROUP';
+export const STREAM_DOLLAR_GROUP =
+  'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.';
+export const STREAM_GT_XREAD = 'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.';
+export const TIMEOUT_NOT_INTEGER = 'ERR timeout is not an integer or out of range';
+export const STREAM_ENTRIESREAD = 'ERR value for ENTRIESREAD must be positive or -1';
+export const STREAM_BUSYGROUP = 'BUSYGROUP Consumer Group name already exists';
+export const STREAM_XGROUP_NOKEY =
+  'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.';
+export const STREAM_ENTRIES_ADDED_NEG = 'ERR entries_added must be positive';
+export const STREAM_XSETID_MAXDEL = 'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id';
+export const STREAM_XSETID_SMALL = 'ERR The ID specified in XSETID is smaller than the target stream top item';
+export const STREAM_XSETID_ENTRIES = 'ERR The entries_added specified in XSETID is smaller than the target stream length';
+export const STREAM_BLOCKED_GROUP_GONE = 'NOGROUP the consumer group this client was blocked on no longer exists';
+export const STREAM_KEY_GONE = 'UNBLOCKED the stream key no longer exists';
+export const STREAM_COUNT_TOO_HIGH = 'ERR Insufficient memory, failed allocating transient memory, COUNT too high.';
+export const streamNoGroupRead = (key: string, group: string): string =>
+  `NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`;
+export const streamNoGroup = (group: string, key: string): string => `NOGROUP No such consumer group '${group}' for key name '${key}'`;
+export const streamNoKeyOrGroup = (key: string, group: string): string => `NOGROUP No such key '${key}' or consumer group '${group}'`;
+export const streamXclaimOption = (opt: string): string => `ERR Unrecognized XCLAIM option '${opt}'`;

@@ -25,6 +25,7 @@ import type { Connection } from '../server/connection.js';
 import { Hold } from '../server/connection.js';
 import type { Server } from '../server/server.js';
 import type { ShardReply } from '../server/shard-link.js';
+import { pinDollarIds, streamBlockMs } from './stream-block.js';
 
 const SPLIT_SUM = new Set(['del', 'unlink', 'exists', 'touch']);
 
@@ -156,6 +157,9 @@ export class Coordinator {
       res = { reply: res.reply, prop: [] };
       // a blocking command whose keys span shards: retry until served or timed out
       if (req.cmd.flags & F.BLOCKING && !(req.flags & FLAG_IN_MULTI) && isNullReply(res.reply)) {
+        const streamMs = streamBlockMs(req.cmd.name, req.argv);
+        if (streamMs >= 0) await pinDollarIds(this.server, req.db, req.proto, req.argv);
+        else if (req.cmd.name === 'xread' || req.cmd.name === 'xreadgroup') return res; // no BLOCK
         this.unlock(shards);
         held = false;
         return await this.blockingRetry(req, shards, conn);
@@ -172,7 +176,8 @@ export class Coordinator {
    */
   private async blockingRetry(req: CoordRequest, shards: number[], conn: Connection): Promise<CoordResult> {
     const timeoutArg = blockingTimeoutIndex(req);
-    const secs = timeoutArg >= 0 ? Number(req.argv[timeoutArg]) : 0;
+    const streamMs = streamBlockMs(req.cmd.name, req.argv);
+    const secs = streamMs >= 0 ? streamMs / 1000 : timeoutArg >= 0 ? Number(req.argv[timeoutArg]) : 0;
     const deadline = secs > 0 ? Date.now() + secs * 1000 : Infinity;
     // blocked from here on: CLIENT LIST shows it, CLIENT UNBLOCK ends it, it ends with the connection
     conn.blockedAcrossShards = true;

@@ -165,6 +165,8 @@ export class Server {
       zsetMaxListpackEntries: c.int('zset-max-listpack-entries'),
       zsetMaxListpackValue: c.int('zset-max-listpack-value'),
       listMaxListpackSize: c.int('list-max-listpack-size'),
+      streamNodeMaxBytes: c.int('stream-node-max-bytes'),
+      streamNodeMaxEntries: c.int('stream-node-max-entries'),
       hz: c.int('hz'),
       lazyfreeLazyExpire: c.bool('lazyfree-lazy-expire'),
       lazyfreeLazyUserDel: c.bool('lazyfree-lazy-user-del'),
@@ -995,7 +997,7 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes']);
+    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries']);
     if (names.some((n) => shardKeys.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';

@@ -29,6 +29,8 @@ export interface ShardConfig {
   zsetMaxListpackEntries: number;
   zsetMaxListpackValue: number;
   listMaxListpackSize: number;
+  streamNodeMaxBytes: number;
+  streamNodeMaxEntries: number;
   hz: number;
   activeExpireEnabled: boolean;
   lazyfreeLazyExpire: boolean;
@@ -46,6 +48,8 @@ export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64,
   listMaxListpackSize: -2,
+  streamNodeMaxBytes: 4096,
+  streamNodeMaxEntries: 100,
   hz: 10,
   activeExpireEnabled: true,
   lazyfreeLazyExpire: false,
@@ -96,6 +100,8 @@ export interface ShardCtx {
   /** Index of this shard. */
   readonly shard: number;
   propMode: PropMode;
+  /** The parked request being re-run for a ready key, else null. */
+  readonly serving: BlockedRequest | null;
 
   /** Propagate the request as received. */
   propagate(): void;
@@ -104,5 +110,5 @@ export interface ShardCtx {
   /** True if inside MULTI/EXEC or applying the master's stream: blocking commands must not block. */
   mayNotBlock(): boolean;
   /** Park this request until one of `keys` is ready or `timeoutMs` (0 = forever) passes; no reply now. */
-  block(keys: string[], timeoutMs: number): void;
+  block(keys: string[], timeoutMs: number, argv?: string[]): void;
 }

@@ -22,6 +22,15 @@ import { INTROSPECT_CONTROL } from './introspect.js';
 
 type ControlHandler = (c: Shard) => void;
 
+/** After a flush: keys with blocked clients in these databases are gone (XREADGROUP waiters are told). */
+function signalBlockedIn(c: Shard, dbs: number[]): void {
+  for (const id of [...c.blockedByKey.keys()]) {
+    const sep = id.indexOf('\0');
+    const dbi = Number(id.slice(0, sep));
+    if (dbs.includes(dbi)) c.ks.hooks.modified(dbi, id.slice(sep + 1));
+  }
+}
+
 function num(c: Shard, i: number): number {
   return Number(c.args.str(i));
 }
@@ -85,12 +94,14 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     const db = num(c, 1);
     c.touchWatchedInDb(db, null);
     c.w.int(c.ks.db(db).flush());
+    signalBlockedIn(c, [db]);
   },
   flushall(c) {
     c.snapshot?.saveAll();
     for (const db of c.ks.dbs) c.touchWatchedInDb(db.id, null);
     let n = 0;
     for (const db of c.ks.dbs) n += db.flush();
+    signalBlockedIn(c, c.ks.dbs.map((d) => d.id));
     c.w.int(n);
   },
 
@@ -137,6 +148,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       const key = id.slice(sep + 1);
       const v = dbs[dbi]!.peek(key);
       if (typeof v === 'object' && v.blockable && !dbs[dbi]!.isExpired(key)) c.ks.hooks.ready(dbi, key);
+      else c.ks.hooks.modified(dbi, key); // XREADGROUP waiters of a stream swapped away are unblocked
     }
     c.w.ok();
   },

@@ -33,7 +33,7 @@ import {
   kindOf,
   word0,
 } from '../ipc/records.js';
-import { CommandError, internalError, sanitizeErrorText } from '../resp/errors.js';
+import { CommandError, STREAM_KEY_GONE, internalError, sanitizeErrorText } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, PropMode } from './context.js';
 import { Keyspace, type Db } from './keyspace.js';
@@ -97,7 +97,7 @@ export class Shard implements ShardCtx {
   readonly blockedByConn = new Map<number, BlockedRequest>();
   private readyKeys: string[] = [];
   private reblocked = false;
-  private serving: BlockedRequest | null = null;
+  serving: BlockedRequest | null = null;
 
   // WATCH: "db\0key" -> watching connections; connections whose watched keys changed
   readonly watchers = new Map<string, Set<number>>();
@@ -151,7 +151,7 @@ export class Shard implements ShardCtx {
     return (this.flags & (FLAG_IN_MULTI | FLAG_REPLICATED | FLAG_COORDINATED)) !== 0;
   }
 
-  block(keys: string[], timeoutMs: number): void {
+  block(keys: string[], timeoutMs: number, argv?: string[]): void {
     if (this.serving) {
       // re-executed for a ready key and still nothing to take: stay parked where it was
       this.reblocked = true;
@@ -163,7 +163,7 @@ export class Shard implements ShardCtx {
       db: this.db.id,
       proto: this.protocol,
       cmd: this.cmd,
-      argv: this.args.all(),
+      argv: argv ?? this.args.all(),
       keys,
       deadline: timeoutMs > 0 ? this.now + timeoutMs : 0,
     };
@@ -231,6 +231,7 @@ export class Shard implements ShardCtx {
           }
         }
         this.flushExpiredOutside();
+        if (this.readyKeys.length > 0) this.serveReadyKeys();
       }
     }
     let wait = period - (Date.now() - this.lastCron);
@@ -607,6 +608,7 @@ export class Shard implements ShardCtx {
   // ---- keyspace hooks -----------------------------------------------------------------------
 
   private onExpired(db: number, key: string): void {
+    if (this.blockedByKey.size > 0) this.signalGroupReaders(db, key);
     if (this.inCommand && db === this.db.id && !(this.flags & FLAG_REPLICATED)) {
       this.p.command(['DEL', key]);
       return;
@@ -633,6 +635,7 @@ export class Shard implements ShardCtx {
 
   private onModified(db: number, key: string): void {
     if (this.shippedKeys !== null && this.shippedKeys.has(key)) this.shippedModified.add(key);
+    if (this.blockedByKey.size > 0) this.signalGroupReaders(db, key);
     if (this.watchers.size === 0) return;
     const id = `${db}\0${key}`;
     const set = this.watchers.get(id);
@@ -734,6 +737,13 @@ export class Shard implements ShardCtx {
     this.dirty.delete(connId);
   }
 
+  /** A key with XREADGROUP waiters was written, deleted or replaced: let them check it. */
+  private signalGroupReaders(db: number, key: string): void {
+    const id = `${db}\0${key}`;
+    const q = this.blockedByKey.get(id);
+    if (q && q.some((r) => r.cmd.name === 'xreadgroup') && !this.readyKeys.includes(id)) this.readyKeys.push(id);
+  }
+
   private onReady(db: number, key: string): void {
     if (this.blockedByKey.size === 0) return;
     const id = `${db}\0${key}`;
@@ -753,12 +763,17 @@ export class Shard implements ShardCtx {
       // to a string in one transaction wakes nobody; the waiters stay blocked)
       const sep = id.indexOf('\0');
       const v = this.ks.db(Number(id.slice(0, sep))).get(id.slice(sep + 1), false);
+      // as Redis: XREADGROUP waiters of a stream deleted or overwritten are unblocked with an error
+      if (v === undefined || typeof v !== 'object' || v.type !== 'stream') {
+        for (const req of [...q]) if (req.cmd.name === 'xreadgroup') this.unblock(req.connId, STREAM_KEY_GONE);
+      }
       if (v === undefined || typeof v !== 'object') continue;
       // the first waiter that cannot be served means the key is empty again
       for (const req of [...q]) {
-        // blocking sorted-set commands (BZPOPMIN ...) pop zsets; the others pop lists
-        if ((v.type === 'zset') !== (req.cmd.group === 'sorted-set')) continue;
-        if (!this.serveBlocked(req)) break;
+        // blocking sorted-set commands (BZPOPMIN ...) pop zsets, XREAD & co read streams, the others
+        // pop lists; every stream reader is tried (each waits for IDs of its own)
+        if (v.type !== waitedType(req.cmd.group)) continue;
+        if (!this.serveBlocked(req) && v.type !== 'stream') break;
       }
     }
     this.connId = saved.connId;
@@ -839,3 +854,7 @@ export class Shard implements ShardCtx {
 }
 
 export { NULL_ARRAY };
+
+function waitedType(group: string): string {
+  return group === 'sorted-set' ? 'zset' : group === 'stream' ? 'stream' : 'list';
+}

@@ -14,6 +14,7 @@ import { handlers as scripting } from './scripting.js';
 import { handlers as server } from './server.js';
 import { handlers as sort } from './sort.js';
 import { handlers as transactions } from './transactions.js';
+import { handlers as streams } from './streams.js';
 
 export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...client,
@@ -27,4 +28,5 @@ export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...server,
   ...sort,
   ...transactions,
+  ...streams,
 };

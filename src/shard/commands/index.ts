@@ -15,6 +15,10 @@ import { handlers as bitmaps } from './bitmaps.js';
 import { handlers as hyperloglog } from './hyperloglog.js';
 import { handlers as introspect } from '../introspect.js';
 import { handlers as geo } from './geo.js';
+import { handlers as streams } from './streams.js';
+import { handlers as streamRead } from './stream-read.js';
+import { handlers as streamGroups } from './stream-groups.js';
+import { handlers as streamInfo } from './stream-info.js';
 
 export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...keys,
@@ -27,4 +31,8 @@ export const SHARD_HANDLERS: Readonly<Record<string, ShardHandler>> = {
   ...hyperloglog,
   ...introspect,
   ...geo,
+  ...streams,
+  ...streamRead,
+  ...streamGroups,
+  ...streamInfo,
 };

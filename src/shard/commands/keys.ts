@@ -18,6 +18,7 @@ import { HashValue } from '../values/hash.js';
 import { ListValue } from '../values/list.js';
 import { SetValue } from '../values/set.js';
 import { ZSetValue } from '../values/zset.js';
+import { StreamValue } from '../values/stream.js';
 import { typeName, type Value } from '../values/types.js';
 
 const LLONG_MAX = 9223372036854775807n;
@@ -30,6 +31,7 @@ function cloneValue(v: Value): Value {
   if (v instanceof HashValue) return HashValue.from(v.entries());
   if (v instanceof SetValue) return SetValue.from(v.members());
   if (v instanceof ZSetValue) return ZSetValue.from(v.entries());
+  if (v instanceof StreamValue) return v.clone();
   throw new Error(`cannot copy a ${v.type}`);
 }
 

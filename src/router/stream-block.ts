@@ -1,0 +1,54 @@
+/*
+ * XREAD / XREADGROUP with BLOCK when their streams live on several shards (the coordinator's retry
+ * path): where the BLOCK timeout is, and the "$" IDs pinned to each stream's last entry when the
+ * command first finds nothing, so that later retries wait for entries newer than that moment (as
+ * redis-server resolves "$" once, when the client blocks).
+ */
+
+import { FLAG_COORDINATED } from '../ipc/records.js';
+import { parseOne } from '../resp/reply-parser.js';
+import { RespWriter } from '../resp/writer.js';
+import type { Server } from '../server/server.js';
+
+/** BLOCK's timeout in ms for XREAD/XREADGROUP (0 = forever), or -1 when not a blocking stream read. */
+export function streamBlockMs(name: string, argv: string[]): number {
+  if (name !== 'xread' && name !== 'xreadgroup') return -1;
+  for (let i = 1; i < argv.length - 1; i++) {
+    const a = argv[i]!.toLowerCase();
+    if (a === 'streams') break;
+    if (a === 'block') return Number(argv[i + 1]);
+  }
+  return -1;
+}
+
+/** Replace the "$" IDs of an XREAD by the ID of each stream's last entry (0-0 when none). */
+export async function pinDollarIds(server: Server, db: number, proto: 2 | 3, argv: string[]): Promise<void> {
+  let streamsAt = -1;
+  for (let i = 1; i < argv.length; i++) {
+    if (argv[i]!.toLowerCase() === 'streams') {
+      streamsAt = i + 1;
+      break;
+    }
+  }
+  if (streamsAt < 0) return;
+  const n = (argv.length - streamsAt) / 2;
+  const cmd = server.table.get('xrevrange')!;
+  const jobs: Promise<void>[] = [];
+  for (let k = 0; k < n; k++) {
+    const idIdx = streamsAt + n + k;
+    if (argv[idIdx] !== '$') continue;
+    const key = argv[streamsAt + k]!;
+    const w = new RespWriter(64);
+    w.command(['XREVRANGE', key, '+', '-', 'COUNT', '1']);
+    const link = server.links[server.shardOfKey(key)]!;
+    jobs.push(
+      link.command(FLAG_COORDINATED, db, cmd.id, proto, w.toBuffer()).then((r) => {
+        const v = parseOne(r.reply);
+        const first = Array.isArray(v) ? v[0] : undefined;
+        argv[idIdx] = Array.isArray(first) && typeof first[0] === 'string' ? first[0] : '0-0';
+      }),
+    );
+  }
+  server.scheduleTick();
+  await Promise.all(jobs);
+}

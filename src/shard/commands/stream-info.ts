@@ -1,0 +1,208 @@
+/*
+ * XINFO STREAM [FULL [COUNT n]] | GROUPS | CONSUMERS in redis-server 7.0's shapes (maps in RESP3, flat
+ * arrays in RESP2), including the radix-tree figures: radix-tree-keys is the number of nodes, and
+ * radix-tree-nodes the node count of a radix tree holding the nodes' 16-byte master IDs (compressed
+ * chains, branching nodes and key leaves, as Redis's rax lays them out).
+ */
+
+import { CommandError, NO_SUCH_KEY, WRONGTYPE, streamNoGroup, subcommandSyntax } from '../../resp/errors.js';
+import type { RespWriter } from '../../resp/writer.js';
+import type { ShardCtx, ShardHandler } from '../context.js';
+import { formatId, ID_MAX, idMs, idSeq, StreamValue, type StreamGroup } from '../values/stream.js';
+import { writeEntry } from './stream-args.js';
+
+function key16(id: bigint): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE(idMs(id), 0);
+  b.writeBigUInt64BE(idSeq(id), 8);
+  return b;
+}
+
+/** Nodes of a rax holding these sorted, distinct 16-byte keys. */
+export function raxNodeCount(keys: Buffer[]): number {
+  if (keys.length === 0) return 1;
+  const count = (lo: number, hi: number, d: number): number => {
+    if (d === 16) return 1;
+    // common prefix of keys[lo..hi) from depth d (sorted: compare first and last)
+    const a = keys[lo]!;
+    const b = keys[hi - 1]!;
+    let e = d;
+    while (e < 16 && a[e] === b[e]) e++;
+    let n = 0;
+    if (e > d) n++; // a compressed node
+    if (e === 16) return n + 1; // the key leaf
+    n++; // the branching node
+    let i = lo;
+    while (i < hi) {
+      const c = keys[i]![e];
+      let j = i + 1;
+      while (j < hi && keys[j]![e] === c) j++;
+      n += count(i, j, e + 1);
+      i = j;
+    }
+    return n;
+  };
+  return count(0, keys.length, 0);
+}
+
+function streamOf(c: ShardCtx): StreamValue {
+  const v = c.db.read(c.args.str(2));
+  if (v === undefined) throw new CommandError(NO_SUCH_KEY);
+  if (!(v instanceof StreamValue)) throw new CommandError(WRONGTYPE);
+  return v;
+}
+
+function writeLag(w: RespWriter, s: StreamValue, g: StreamGroup): void {
+  const lag = s.lag(g);
+  if (lag === null) w.nullBulk();
+  else w.int(lag);
+}
+
+function writeEntriesRead(w: RespWriter, g: StreamGroup): void {
+  if (g.entriesRead === -1) w.nullBulk();
+  else w.int(g.entriesRead);
+}
+
+function xinfoStream(c: ShardCtx): void {
+  const s = streamOf(c);
+  let full = false;
+  let count = 10;
+  const optc = c.argc - 3;
+  if (optc > 0) {
+    if ((optc !== 1 && optc !== 3) || !c.args.is(3, 'full')) throw new CommandError(subcommandSyntax(c.args.str(1), 'xinfo'));
+    full = true;
+    if (optc === 3) {
+      if (!c.args.is(4, 'count')) throw new CommandError(subcommandSyntax(c.args.str(1), 'xinfo'));
+      const n = c.args.int64(5);
+      count = n < 0n ? 10 : n > 0x7fffffffn ? 0x7fffffff : Number(n);
+    }
+  }
+  const w = c.w;
+  w.map(full ? 9 : 10);
+  w.bulk('length');
+  w.int(s.length);
+  w.bulk('radix-tree-keys');
+  w.int(s.nodes.length);
+  w.bulk('radix-tree-nodes');
+  w.int(raxNodeCount(s.nodes.map((n) => key16(n.master))));
+  w.bulk('last-generated-id');
+  w.bulk(formatId(s.lastId));
+  w.bulk('max-deleted-entry-id');
+  w.bulk(formatId(s.maxDeletedId));
+  w.bulk('entries-added');
+  w.int(s.entriesAdded);
+  w.bulk('recorded-first-entry-id');
+  w.bulk(formatId(s.firstId));
+  if (!full) {
+    w.bulk('groups');
+    w.int(s.groups ? s.groups.size : 0);
+    const first = s.range(0n, ID_MAX, 1, false)[0];
+    w.bulk('first-entry');
+    if (first) writeEntry(w, first);
+    else w.nullBulk();
+    const last = s.range(0n, ID_MAX, 1, true)[0];
+    w.bulk('last-entry');
+    if (last) writeEntry(w, last);
+    else w.nullBulk();
+    return;
+  }
+  w.bulk('entries');
+  const es = s.range(0n, ID_MAX, count, false);
+  w.array(es.length);
+  for (const e of es) writeEntry(w, e);
+  w.bulk('groups');
+  const groups = s.sortedGroups();
+  w.array(groups.length);
+  for (const g of groups) {
+    w.map(7);
+    w.bulk('name');
+    w.bulk(g.name);
+    w.bulk('last-delivered-id');
+    w.bulk(formatId(g.lastId));
+    w.bulk('entries-read');
+    writeEntriesRead(w, g);
+    w.bulk('lag');
+    writeLag(w, s, g);
+    w.bulk('pel-count');
+    w.int(g.pel.size);
+    w.bulk('pending');
+    const pel = g.pending();
+    const np = count ? Math.min(count, pel.length) : pel.length;
+    w.array(np);
+    for (let i = 0; i < np; i++) {
+      const p = pel[i]!;
+      w.array(4);
+      w.bulk(formatId(p.id));
+      w.bulk(p.consumer.name);
+      w.int(p.deliveryTime);
+      w.int(p.deliveryCount);
+    }
+    w.bulk('consumers');
+    const cs = g.sortedConsumers();
+    w.array(cs.length);
+    for (const cons of cs) {
+      w.map(4);
+      w.bulk('name');
+      w.bulk(cons.name);
+      w.bulk('seen-time');
+      w.int(cons.seenTime);
+      w.bulk('pel-count');
+      w.int(cons.pel.size);
+      w.bulk('pending');
+      const cp = g.pending(0n, ID_MAX, cons);
+      const nc = count ? Math.min(count, cp.length) : cp.length;
+      w.array(nc);
+      for (let i = 0; i < nc; i++) {
+        const p = cp[i]!;
+        w.array(3);
+        w.bulk(formatId(p.id));
+        w.int(p.deliveryTime);
+        w.int(p.deliveryCount);
+      }
+    }
+  }
+}
+
+export const handlers: Record<string, ShardHandler> = {
+  'xinfo|stream': xinfoStream,
+
+  'xinfo|groups'(c) {
+    const s = streamOf(c);
+    const w = c.w;
+    const groups = s.sortedGroups();
+    w.array(groups.length);
+    for (const g of groups) {
+      w.map(6);
+      w.bulk('name');
+      w.bulk(g.name);
+      w.bulk('consumers');
+      w.int(g.consumers.size);
+      w.bulk('pending');
+      w.int(g.pel.size);
+      w.bulk('last-delivered-id');
+      w.bulk(formatId(g.lastId));
+      w.bulk('entries-read');
+      writeEntriesRead(w, g);
+      w.bulk('lag');
+      writeLag(w, s, g);
+    }
+  },
+
+  'xinfo|consumers'(c) {
+    const s = streamOf(c);
+    const g = s.group(c.args.str(3));
+    if (!g) throw new CommandError(streamNoGroup(c.args.str(3), c.args.str(2)));
+    const w = c.w;
+    const cs = g.sortedConsumers();
+    w.array(cs.length);
+    for (const cons of cs) {
+      w.map(3);
+      w.bulk('name');
+      w.bulk(cons.name);
+      w.bulk('pending');
+      w.int(cons.pel.size);
+      w.bulk('idle');
+      w.int(Math.max(0, c.now - cons.seenTime));
+    }
+  },
+};
