@@ -1,0 +1,477 @@
+/*
+ * RESP fuzzer, driving side: sends generated inputs to a server in batches and checks after each batch
+ * that the server process is alive, a fresh connection gets PONG, the sentinel key written on every
+ * shard before the run is intact, the fuzz connection still answers (no hang) and no reply leaked a
+ * JavaScript exception. The differential mode sends the same inputs to redis-server and shardis and
+ * records every reply or close-behaviour difference.
+ */
+
+import fs from 'node:fs';
+import net from 'node:net';
+import { replyEnd } from '../helpers/raw.js';
+import { sortedElements } from '../helpers/diff.js';
+import { DESTRUCTIVE, Generator, Rng, show, wire, type Input } from './generator.js';
+
+/** Error replies that are a JavaScript exception rather than a Redis error text. */
+const LEAK = /TypeError|ReferenceError|RangeError|SyntaxError|Cannot read prop|is not a function|is not defined|\bundefined\b|Maximum call stack|Invalid (array|string|typed array) length|\[object |out of memory|Unexpected end/;
+
+/** A socket that keeps what it received (all of it, or a tail) and watches error lines for leaks. */
+export class FuzzConn {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private carry = '';
+  closed = false;
+  /** Received more than it keeps: the front was dropped. */
+  truncated = false;
+  leak: string | null = null;
+  private waiters: (() => void)[] = [];
+  private constructor(
+    readonly socket: net.Socket,
+    private readonly keepAll: boolean,
+  ) {
+    socket.on('data', (d: Buffer) => {
+      this.scan(d);
+      this.chunks.push(d);
+      this.size += d.length;
+      const cap = keepAll ? 1 << 24 : 1 << 16;
+      while (this.size > cap && this.chunks.length > 1) {
+        this.size -= this.chunks.shift()!.length;
+        this.truncated = true;
+      }
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  static open(port: number, keepAll = false, ms = 10_000): Promise<FuzzConn> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1');
+      const t = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`connect to ${port} timed out after ${ms} ms`));
+      }, ms);
+      s.once('connect', () => {
+        clearTimeout(t);
+        s.setNoDelay(true);
+        resolve(new FuzzConn(s, keepAll));
+      });
+      s.once('error', (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
+    });
+  }
+
+  private scan(d: Buffer): void {
+    const text = this.carry + d.toString('latin1');
+    const lines = text.split('\r\n');
+    this.carry = (lines.pop() ?? '').slice(-512);
+    for (const l of lines) if ((l[0] === '-' || l[0] === '!') && !this.leak && LEAK.test(l)) this.leak = l.slice(0, 300);
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  write(b: Buffer): void {
+    if (!this.closed && !this.socket.destroyed) this.socket.write(b);
+  }
+
+  buffer(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+
+  /** The last `n` bytes received, as latin1. */
+  tail(n: number): string {
+    let out = '';
+    for (let i = this.chunks.length - 1; i >= 0 && out.length < n; i--) out = this.chunks[i]!.toString('latin1') + out;
+    return out.slice(-n);
+  }
+
+  text(): string {
+    return this.buffer().toString('latin1');
+  }
+
+  /** Wait until pred() holds or the socket closes; false on timeout. */
+  async until(pred: () => boolean, ms: number): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (!pred() && !this.closed) {
+      const left = end - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return true;
+  }
+
+  /** Wait until `ms` pass with nothing received (or the socket closes, or `max` passes). */
+  async idle(ms: number, max: number): Promise<void> {
+    const end = Date.now() + max;
+    for (;;) {
+      const before = this.size;
+      await new Promise((r) => setTimeout(r, ms));
+      if (this.closed || this.size === before || Date.now() > end) return;
+    }
+  }
+
+  /** Take one complete RESP reply from the front, or null (incomplete / timeout / closed). */
+  async reply(ms: number): Promise<string | null> {
+    let end = -1;
+    await this.until(() => {
+      end = replyEnd(this.buffer(), 0);
+      return end >= 0;
+    }, ms);
+    end = replyEnd(this.buffer(), 0);
+    if (end < 0) return null;
+    const b = this.buffer();
+    const s = b.subarray(0, end).toString('latin1');
+    this.chunks = [b.subarray(end)];
+    this.size = this.chunks[0]!.length;
+    return s;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Seed of batch `b` of a run seeded `seed`: a batch replays alone from (seed, b). */
+export function batchSeed(seed: number, b: number): number {
+  return (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(b + 1, 0xc2b2ae35)) >>> 0;
+}
+
+export interface FuzzOptions {
+  port: number;
+  /** True while the server process runs. */
+  alive: () => boolean;
+  gen: Generator;
+  seed: number;
+  inputs: number;
+  batchSize?: number;
+  /** First batch (to replay a failing batch alone). */
+  firstBatch?: number;
+  junkShare?: number;
+  /** How long a check may take before it counts as a hang. */
+  timeoutMs?: number;
+  log?: (s: string) => void;
+}
+
+export interface FuzzResult {
+  inputs: number;
+  batches: number;
+  connections: number;
+  /** Distinct error replies seen (first 60 chars) with counts. */
+  errors: Map<string, number>;
+  failure: string | null;
+}
+
+function countErrors(text: string, into: Map<string, number>): void {
+  for (const l of text.split('\r\n')) if (l[0] === '-') into.set(l.slice(0, 60), (into.get(l.slice(0, 60)) ?? 0) + 1);
+}
+
+/** Run the fuzzer against one server. Stops at the first failed check. */
+export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
+  const batchSize = o.batchSize ?? 200;
+  const timeout = o.timeoutMs ?? 10_000;
+  const log = o.log ?? (() => {});
+  const pool = o.gen.pool;
+  const res: FuzzResult = { inputs: 0, batches: 0, connections: 0, errors: new Map(), failure: null };
+  const setup = new Rng(o.seed);
+  const sentinelValue = pool.sentinels.map((k) => `${k}=${setup.int(1e9)}`);
+  const setSentinels = async (): Promise<void> => {
+    const c = await FuzzConn.open(o.port);
+    for (let i = 0; i < pool.sentinels.length; i++) c.write(wire({ kind: 'cmd', name: 'set', argv: [Buffer.from('SET'), Buffer.from(pool.sentinels[i]!), Buffer.from(sentinelValue[i]!)] }));
+    await c.until(() => (c.text().match(/\+OK/g) ?? []).length === pool.sentinels.length, timeout);
+    c.close();
+  };
+  await setSentinels();
+  let valid: FuzzConn;
+  const firstBatch = o.firstBatch ?? 0;
+  for (let b = firstBatch; res.inputs < o.inputs; b++) {
+    const rng = new Rng(batchSeed(o.seed, b));
+    const n = Math.min(batchSize, o.inputs - res.inputs);
+    const batch: Input[] = [];
+    for (let i = 0; i < n; i++) batch.push(o.gen.input(rng, o.junkShare));
+    const fail = (why: string): FuzzResult => {
+      res.failure =
+        `${why}\n  seed ${o.seed}, batch ${b} (replay: --seed ${o.seed} --first-batch ${b} --inputs ${batchSize}), after ${res.inputs} inputs\n` +
+        `  last inputs of the batch:\n${batch.slice(-25).map((i) => '    ' + show(i)).join('\n')}`;
+      return res;
+    };
+    let junk: FuzzConn | null = null;
+    const retired: FuzzConn[] = [];
+    // a fresh fuzz connection per batch, holding all it receives, so a hang can be pinned on a command
+    valid = await FuzzConn.open(o.port, true);
+    res.connections++;
+    let sentOnValid: Input[] = [];
+    const own: Promise<void>[] = [];
+    let destructive = false;
+    for (const input of batch) {
+      if (input.kind === 'cmd') {
+        if (DESTRUCTIVE.has(input.name)) destructive = true;
+        if (valid.closed) {
+          retired.push(valid);
+          valid = await FuzzConn.open(o.port, true);
+          res.connections++;
+          sentOnValid = [];
+        }
+        valid.write(wire(input));
+        sentOnValid.push(input);
+        if (input.name === 'quit' || input.name === 'client|kill') {
+          // the connection may be gone; carry on with a new one
+          retired.push(valid);
+          valid = await FuzzConn.open(o.port, true);
+          res.connections++;
+          sentOnValid = [];
+        }
+      } else if (input.kind === 'own') {
+        const c = await FuzzConn.open(o.port);
+        res.connections++;
+        c.write(wire(input));
+        own.push(c.idle(20, 200).then(() => c.close()));
+      } else {
+        if (!junk || junk.closed || rng.chance(0.5)) {
+          if (junk) retired.push(junk);
+          junk = await FuzzConn.open(o.port);
+          res.connections++;
+        }
+        const bytes = wire(input);
+        if (bytes.length > 4 && rng.chance(0.3)) {
+          const cut = 1 + rng.int(bytes.length - 1);
+          junk.write(bytes.subarray(0, cut));
+          await new Promise((r) => setImmediate(r));
+          junk.write(bytes.subarray(cut));
+        } else {
+          junk.write(bytes);
+        }
+      }
+    }
+    res.inputs += n;
+    // the fuzz connection must still answer: RESET leaves MULTI, subscriptions, RESP3 and CLIENT REPLY
+    const marker = `fz-marker-${b}-${rng.int(1e9)}`;
+    valid.write(Buffer.from(`*1\r\n$5\r\nRESET\r\n*2\r\n$4\r\nECHO\r\n$${marker.length}\r\n${marker}\r\n`));
+    const answered = await valid.until(() => valid.tail(marker.length + 64).includes(marker), timeout);
+    await Promise.all(own);
+    for (const c of [valid, junk, ...retired]) {
+      if (!c) continue;
+      countErrors(c.text(), res.errors);
+      if (c.leak) return fail(`a reply leaked a JavaScript error: ${JSON.stringify(c.leak)}`);
+    }
+    for (const c of [junk, ...retired]) c?.close();
+    if (answered) valid.close();
+    if (!answered) {
+      // count the complete replies: the first command without one is the likely culprit
+      const buf = valid.buffer();
+      let replies = 0;
+      for (let p = 0; ; replies++) {
+        p = replyEnd(buf, p);
+        if (p < 0) break;
+      }
+      if (process.env.FUZZ_DUMP) {
+        fs.writeFileSync(process.env.FUZZ_DUMP, JSON.stringify(sentOnValid.map((i) => [...wire(i)])));
+        fs.writeFileSync(process.env.FUZZ_DUMP + '.txt', batch.map(show).join('\n') + '\n');
+      }
+      let state = '';
+      try {
+        const d = await FuzzConn.open(o.port, true, 2000);
+        d.write(Buffer.from('*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n*3\r\n$4\r\nINFO\r\n$7\r\nclients\r\n$11\r\nreplication\r\n*1\r\n$4\r\nPING\r\n'));
+        await d.until(() => d.text().includes('+PONG'), 2000);
+        for (const k of pool.sentinels) d.write(Buffer.from(`*2\r\n$3\r\nGET\r\n$${k.length}\r\n${k}\r\n`));
+        d.write(Buffer.from('*2\r\n$4\r\nECHO\r\n$4\r\nDONE\r\n'));
+        await d.until(() => d.text().includes('DONE'), 2000);
+        state = d.text();
+        d.close();
+      } catch (e) {
+        state = String(e);
+      }
+      const suspect = valid.truncated ? undefined : sentOnValid[replies];
+      return fail(
+        `the fuzz connection got no reply to RESET+ECHO within ${timeout} ms (hang): it answered ${replies} of the ${sentOnValid.length} commands sent on it; ` +
+          `the first unanswered: ${suspect ? show(suspect) : '(RESET/ECHO)'}\n  last bytes received: ${JSON.stringify(valid.tail(300))}\n` +
+          `  a fresh connection then saw (CLIENT LIST, INFO clients replication, PING, GET of each shard's sentinel, ECHO DONE): ${JSON.stringify(state.slice(0, 2500))}\n` +
+          `  commands sent on the fuzz connection (last 15):\n${sentOnValid.slice(-15).map((i) => '    ' + show(i)).join('\n')}`,
+      );
+    }
+    // the checks
+    if (!o.alive()) return fail('the server process died');
+    let check: FuzzConn;
+    try {
+      check = await FuzzConn.open(o.port, true, timeout);
+    } catch (e) {
+      return fail(`a fresh connection failed: ${String(e)}`);
+    }
+    check.write(Buffer.from('*1\r\n$4\r\nPING\r\n'));
+    for (const k of pool.sentinels) check.write(Buffer.from(`*2\r\n$3\r\nGET\r\n$${k.length}\r\n${k}\r\n`));
+    const replies: (string | null)[] = [];
+    for (let i = 0; i <= pool.sentinels.length; i++) replies.push(await check.reply(timeout));
+    check.close();
+    if (replies[0] !== '+PONG\r\n') return fail(`a fresh connection got ${JSON.stringify(replies[0])} to PING instead of +PONG`);
+    for (let i = 0; i < pool.sentinels.length; i++) {
+      const want = `$${sentinelValue[i]!.length}\r\n${sentinelValue[i]}\r\n`;
+      const got = replies[i + 1];
+      if (got === null) return fail(`GET ${pool.sentinels[i]} (shard ${i}) got no reply within ${timeout} ms`);
+      if (got !== want && !destructive) return fail(`the sentinel key ${pool.sentinels[i]} on shard ${i} changed: ${JSON.stringify(got)} instead of ${JSON.stringify(want)}`);
+    }
+    if (destructive) await setSentinels();
+    res.batches++;
+    if (res.batches % 50 === 0) log(`fuzz: ${res.inputs} inputs, ${res.batches} batches, ${res.connections} connections`);
+  }
+  return res;
+}
+
+export interface Difference {
+  input: string;
+  redis: string;
+  shardis: string;
+}
+
+export interface DiffOptions {
+  port: number;
+  refPort: number;
+  alive: () => boolean;
+  gen: Generator;
+  seed: number;
+  inputs: number;
+  batchSize?: number;
+  firstBatch?: number;
+  junkShare?: number;
+  timeoutMs?: number;
+  log?: (s: string) => void;
+}
+
+export interface DiffResult {
+  inputs: number;
+  differences: Difference[];
+  /** Differences grouped by command (or junk kind) and the first lines of both replies. */
+  groups: Map<string, { count: number; first: Difference }>;
+  failure: string | null;
+}
+
+const cut = (s: string): string => (s.length > 300 ? s.slice(0, 300) + `...(${s.length})` : s);
+
+/** Send the same inputs to redis-server and shardis; collect the differences. */
+export async function runDiff(o: DiffOptions): Promise<DiffResult> {
+  const batchSize = o.batchSize ?? 200;
+  const timeout = o.timeoutMs ?? 10_000;
+  const log = o.log ?? (() => {});
+  const res: DiffResult = { inputs: 0, differences: [], groups: new Map(), failure: null };
+  const record = (group: string, d: Difference): void => {
+    res.differences.push(d);
+    const key = `${group} | ${d.redis.split('\r\n')[0]!.slice(0, 50)} | ${d.shardis.split('\r\n')[0]!.slice(0, 50)}`;
+    const g = res.groups.get(key);
+    if (g) g.count++;
+    else res.groups.set(key, { count: 1, first: d });
+  };
+  const tips = new Map(o.gen.specs.map((s) => [s.name, s.tips]));
+  for (const port of [o.refPort, o.port]) {
+    const c = await FuzzConn.open(port, true);
+    c.write(Buffer.from('*1\r\n$8\r\nFLUSHALL\r\n'));
+    await c.reply(timeout);
+    c.close();
+  }
+  for (let b = o.firstBatch ?? 0; res.inputs < o.inputs; b++) {
+    const rng = new Rng(batchSeed(o.seed, b));
+    const n = Math.min(batchSize, o.inputs - res.inputs);
+    const proto = rng.chance(0.3) ? 3 : 2;
+    const pair = async (): Promise<[FuzzConn, FuzzConn]> => {
+      const a = await FuzzConn.open(o.refPort, true);
+      const s = await FuzzConn.open(o.port, true);
+      if (proto === 3) {
+        const hello = Buffer.from('*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n');
+        a.write(hello);
+        s.write(hello);
+        await Promise.all([a.reply(timeout), s.reply(timeout)]);
+      }
+      return [a, s];
+    };
+    let [ref, sut] = await pair();
+    const raws: Input[] = [];
+    for (let i = 0; i < n; i++) {
+      const input = o.gen.input(rng, o.junkShare);
+      if (input.kind === 'raw') {
+        raws.push(input);
+        continue;
+      }
+      const bytes = wire(input);
+      ref.write(bytes);
+      sut.write(bytes);
+      let [x, y] = await Promise.all([ref.reply(timeout), sut.reply(timeout)]);
+      if (x === null && y === null && ref.closed === sut.closed) continue;
+      const ordered = input.kind === 'cmd' && (tips.get(input.name) ?? []).includes('nondeterministic_output_order');
+      if (ordered && x !== null && y !== null) {
+        x = sortedElements(x);
+        y = sortedElements(y);
+      }
+      if (x !== y || ref.closed !== sut.closed) {
+        const what = (r: string | null, c: FuzzConn): string => (r ?? '(no reply)') + (c.closed ? ' (closed)' : '');
+        record(input.kind === 'cmd' ? input.name : 'own', { input: show(input), redis: cut(what(x, ref)), shardis: cut(what(y, sut)) });
+        if (y === null && !sut.closed && x !== null) {
+          // shardis did not answer what redis answered: start over on new connections
+          ref.close();
+          sut.close();
+          [ref, sut] = await pair();
+        }
+      }
+      if (ref.closed || sut.closed) {
+        ref.close();
+        sut.close();
+        [ref, sut] = await pair();
+      }
+    }
+    ref.close();
+    sut.close();
+    // mutated frames: each on fresh connections to both, a few at a time, compared after the dust settles
+    for (let i = 0; i < raws.length; i += 16) {
+      await Promise.all(
+        raws.slice(i, i + 16).map(async (input) => {
+          const [a, s] = await pair();
+          const bytes = wire(input);
+          a.write(bytes);
+          s.write(bytes);
+          await Promise.all([a.idle(150, 2000), s.idle(150, 2000)]);
+          const x = a.text() + (a.closed ? ' (closed)' : ' (open)');
+          const y = s.text() + (s.closed ? ' (closed)' : ' (open)');
+          a.close();
+          s.close();
+          if (x !== y) record(input.kind === 'raw' ? input.what : 'raw', { input: show(input), redis: cut(x), shardis: cut(y) });
+        }),
+      );
+    }
+    res.inputs += n;
+    if (!o.alive()) {
+      res.failure = `the server process died; seed ${o.seed}, batch ${b} (replay: --diff --seed ${o.seed} --first-batch ${b})`;
+      return res;
+    }
+    const check = await FuzzConn.open(o.port, true, timeout);
+    check.write(Buffer.from('*1\r\n$4\r\nPING\r\n'));
+    const pong = await check.reply(timeout);
+    check.close();
+    if (pong !== '+PONG\r\n') {
+      res.failure = `a fresh connection got ${JSON.stringify(pong)} to PING; seed ${o.seed}, batch ${b}`;
+      return res;
+    }
+    if ((b + 1) % 10 === 0) log(`diff: ${res.inputs} inputs, ${res.differences.length} differences`);
+  }
+  return res;
+}
+
+/** The grouped differences, one example each, for printing. */
+export function showDifferences(r: DiffResult, max = 60): string {
+  const groups = [...r.groups.entries()].sort((a, b) => b[1].count - a[1].count);
+  return groups
+    .slice(0, max)
+    .map(([k, g]) => `[${g.count}x] ${k}\n    input:   ${g.first.input}\n    redis:   ${JSON.stringify(g.first.redis)}\n    shardis: ${JSON.stringify(g.first.shardis)}`)
+    .join('\n');
+}
