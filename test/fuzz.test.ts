@@ -132,6 +132,8 @@ describe.skipIf(!hasRedis)('RESP fuzzer, differential against redis-server', () 
       });
       console.log(`differential seed ${SEED}: ${r.inputs} inputs, ${r.differences.length} differences in ${r.groups.size} groups\n${showDifferences(r)}`);
       expect(r.failure, r.failure ?? '').toBeNull();
+      // a JavaScript exception is never a reply (seed and inputs in the message)
+      expect(r.leaks, `seed ${SEED}`).toEqual([]);
       // hangs show as "(no reply)" from shardis where redis answered
       const hangs = r.differences.filter((d) => d.shardis.startsWith('(no reply)') && !d.redis.startsWith('(no reply)'));
       expect(hangs.map((d) => d.input)).toEqual([]);

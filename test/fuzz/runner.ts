@@ -356,6 +356,8 @@ export interface DiffResult {
   differences: Difference[];
   /** Differences grouped by command (or junk kind) and the first lines of both replies. */
   groups: Map<string, { count: number; first: Difference }>;
+  /** Replies from shardis that leaked a JavaScript error (input => error line). */
+  leaks: string[];
   failure: string | null;
 }
 
@@ -366,7 +368,7 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
   const batchSize = o.batchSize ?? 200;
   const timeout = o.timeoutMs ?? 10_000;
   const log = o.log ?? (() => {});
-  const res: DiffResult = { inputs: 0, differences: [], groups: new Map(), failure: null };
+  const res: DiffResult = { inputs: 0, differences: [], groups: new Map(), leaks: [], failure: null };
   const record = (group: string, d: Difference): void => {
     res.differences.push(d);
     const key = `${group} | ${d.redis.split('\r\n')[0]!.slice(0, 50)} | ${d.shardis.split('\r\n')[0]!.slice(0, 50)}`;
@@ -375,26 +377,36 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
     else res.groups.set(key, { count: 1, first: d });
   };
   const tips = new Map(o.gen.specs.map((s) => [s.name, s.tips]));
-  for (const port of [o.refPort, o.port]) {
-    const c = await FuzzConn.open(port, true);
-    c.write(Buffer.from('*1\r\n$8\r\nFLUSHALL\r\n'));
-    await c.reply(timeout);
-    c.close();
-  }
+  // every batch starts from empty databases, so a difference in one batch does not echo in the next
+  const flushBoth = async (): Promise<void> => {
+    for (const port of [o.refPort, o.port]) {
+      const c = await FuzzConn.open(port, true);
+      c.write(Buffer.from('*1\r\n$8\r\nFLUSHALL\r\n'));
+      await c.reply(timeout);
+      c.close();
+    }
+  };
   for (let b = o.firstBatch ?? 0; res.inputs < o.inputs; b++) {
     const rng = new Rng(batchSeed(o.seed, b));
     const n = Math.min(batchSize, o.inputs - res.inputs);
     const proto = rng.chance(0.3) ? 3 : 2;
-    const pair = async (): Promise<[FuzzConn, FuzzConn]> => {
+    await flushBoth();
+    const pair = async (db = 0): Promise<[FuzzConn, FuzzConn]> => {
       const a = await FuzzConn.open(o.refPort, true);
       const s = await FuzzConn.open(o.port, true);
-      if (proto === 3) {
-        const hello = Buffer.from('*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n');
-        a.write(hello);
-        s.write(hello);
+      const setup: string[] = [];
+      if (proto === 3) setup.push('*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n');
+      if (db > 0) setup.push(`*2\r\n$6\r\nSELECT\r\n$${String(db).length}\r\n${db}\r\n`);
+      for (const cmd of setup) {
+        a.write(Buffer.from(cmd));
+        s.write(Buffer.from(cmd));
         await Promise.all([a.reply(timeout), s.reply(timeout)]);
       }
       return [a, s];
+    };
+    const leaks = (a: FuzzConn, input: Input): void => {
+      if (a.leak) res.leaks.push(`${show(input)} => ${a.leak}`);
+      a.leak = null;
     };
     let [ref, sut] = await pair();
     const raws: Input[] = [];
@@ -408,6 +420,9 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
       ref.write(bytes);
       sut.write(bytes);
       let [x, y] = await Promise.all([ref.reply(timeout), sut.reply(timeout)]);
+      leaks(sut, input);
+      // HELLO's reply holds the connection id
+      if (x !== null && y !== null) [x, y] = [x, y].map((r) => r!.replace(/(\$2\r\nid\r\n):\d+/, '$1:ID')) as [string, string];
       if (x === null && y === null && ref.closed === sut.closed) continue;
       const ordered = input.kind === 'cmd' && (tips.get(input.name) ?? []).includes('nondeterministic_output_order');
       if (ordered && x !== null && y !== null) {
@@ -432,17 +447,20 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
     }
     ref.close();
     sut.close();
-    // mutated frames: each on fresh connections to both, a few at a time, compared after the dust settles
-    for (let i = 0; i < raws.length; i += 16) {
+    // mutated frames: each on fresh connections to both, 15 at a time each in its own database (so the
+    // commands inside them do not race each other), compared after the dust settles
+    for (let i = 0; i < raws.length; i += 15) {
       await Promise.all(
-        raws.slice(i, i + 16).map(async (input) => {
-          const [a, s] = await pair();
+        raws.slice(i, i + 15).map(async (input, j) => {
+          const [a, s] = await pair(j + 1);
           const bytes = wire(input);
           a.write(bytes);
           s.write(bytes);
           await Promise.all([a.idle(150, 2000), s.idle(150, 2000)]);
-          const x = a.text() + (a.closed ? ' (closed)' : ' (open)');
-          const y = s.text() + (s.closed ? ' (closed)' : ' (open)');
+          leaks(s, input);
+          const norm = (t: string): string => t.replace(/(\$2\r\nid\r\n):\d+/g, '$1:ID');
+          const x = norm(a.text()) + (a.closed ? ' (closed)' : ' (open)');
+          const y = norm(s.text()) + (s.closed ? ' (closed)' : ' (open)');
           a.close();
           s.close();
           if (x !== y) record(input.kind === 'raw' ? input.what : 'raw', { input: show(input), redis: cut(x), shardis: cut(y) });
