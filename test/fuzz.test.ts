@@ -5,7 +5,8 @@
  * differential run against redis-server that must not crash or hang shardis (its differences are
  * printed, not asserted). `npm run fuzz -- --inputs 200000` runs the long version (test/fuzz/cli.mjs).
  *
- * Environment: FUZZ_INPUTS, FUZZ_DIFF_INPUTS, FUZZ_SEED, FUZZ_FIRST_BATCH, FUZZ_BATCH, FUZZ_SHARDS.
+ * Environment: FUZZ_INPUTS, FUZZ_DIFF_INPUTS, FUZZ_SEED, FUZZ_FIRST_BATCH, FUZZ_BATCH, FUZZ_SHARDS,
+ * FUZZ_AVOID_KNOWN=1 (leave out inputs that hit the bugs already known in issue #20; not for CI).
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ const SEED = Number(env.FUZZ_SEED ?? 20_2026);
 const FIRST_BATCH = Number(env.FUZZ_FIRST_BATCH ?? 0);
 const BATCH = Number(env.FUZZ_BATCH ?? 200);
 const SHARDS = Number(env.FUZZ_SHARDS ?? 2);
+const AVOID_KNOWN = env.FUZZ_AVOID_KNOWN === '1';
 // about 1 ms an input here, with a wide margin for a shared machine
 const LONG = Math.max(300_000, INPUTS * 20);
 const hasRedis = haveBinaries('redis-server');
@@ -77,7 +79,8 @@ describe('RESP fuzzer', () => {
   it(
     `survives ${INPUTS} valid and mutated inputs on ${SHARDS} shards: alive, PONG, sentinel keys intact, no hang, no leaked JS error`,
     async () => {
-      const gen = new Generator(specs, new KeyPool(SHARDS));
+      const gen = new Generator(specs, new KeyPool(SHARDS), { avoidKnown: AVOID_KNOWN });
+      if (AVOID_KNOWN) console.warn('\n!!!!! FUZZ_AVOID_KNOWN=1: inputs that hit the bugs known in issue #20 are left out !!!!!\n');
       const started = Date.now();
       const r = await runFuzz({
         port: server.port,

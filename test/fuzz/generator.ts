@@ -204,6 +204,12 @@ const CONFIG_SET = [
 export interface GenOptions {
   /** Differential mode: keys of one hashtag only, no commands whose output is not deterministic. */
   deterministic?: boolean;
+  /**
+   * Steer clear of bugs already known and being fixed elsewhere (issue #20: odd-argument MSET,
+   * huge negative *RANDMEMBER/HRANDFIELD counts, *-0 / $-0, inline \v \f, CLIENT REPLY SKIP), so a
+   * long run can look for new ones. Never used by the CI test.
+   */
+  avoidKnown?: boolean;
 }
 
 export class Generator {
@@ -247,6 +253,7 @@ export class Generator {
     const r = rng.next();
     if (r < 0.04 && args.length > 0 && !special) args = args.slice(0, rng.int(args.length));
     else if (r < 0.08) args.push(rng.pick(STRINGS));
+    if (this.opts.avoidKnown) args = this.avoidKnown(spec.name, args);
     const argv = [...words, ...args].map((s) => Buffer.from(s, 'latin1'));
     if (rng.chance(0.02) && argv.length > 1) {
       // a binary argument in a random place
@@ -331,6 +338,13 @@ export class Generator {
     return out;
   }
 
+  private avoidKnown(name: string, args: string[]): string[] {
+    if ((name === 'mset' || name === 'msetnx') && args.length % 2 === 1) return args.slice(0, -1);
+    if (name === 'srandmember' || name === 'zrandmember' || name === 'hrandfield') return args.map((a, i) => (i === 1 && /^-\d{4,}/.test(a) ? '-5' : a));
+    if (name === 'client|reply') return args.map((a) => (a.toLowerCase() === 'skip' ? 'ON' : a));
+    return args;
+  }
+
   value(rng: Rng): string {
     const r = rng.next();
     if (r < 0.7) return rng.pick(STRINGS);
@@ -374,7 +388,8 @@ export class Generator {
   /** A mutated or hostile frame. */
   junk(rng: Rng): Input {
     const valid = (): Buffer => encode(this.command(rng, rng.pick(this.junkSpecs)));
-    const k = rng.int(14);
+    let k = rng.int(14);
+    if (this.opts.avoidKnown && (k === 0 || k === 1 || k === 7 || k === 12)) k = 4;
     switch (k) {
       case 0:
         return raw(rng.pick(['*-0\r\n', '*-1\r\n', '*0\r\n', '*-5\r\n', '*-0\r\n*1\r\n$4\r\nPING\r\n']), 'negative/zero multibulk count');

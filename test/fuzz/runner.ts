@@ -267,7 +267,22 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     for (const c of [valid, junk, ...retired]) {
       if (!c) continue;
       countErrors(c.text(), res.errors);
-      if (c.leak) return fail(`a reply leaked a JavaScript error: ${JSON.stringify(c.leak)}`);
+      if (c.leak) {
+        let culprit = '';
+        if (c === valid && !valid.truncated) {
+          const buf = valid.buffer();
+          for (let p = 0, i = 0; p >= 0 && p < buf.length; i++) {
+            const e = replyEnd(buf, p);
+            if (e < 0) break;
+            if (LEAK.test(buf.subarray(p, e).toString('latin1')) && sentOnValid[i]) {
+              culprit = ` in reply to ${show(sentOnValid[i]!)}`;
+              break;
+            }
+            p = e;
+          }
+        } else if (c !== valid) culprit = ' on a connection of mutated frames';
+        return fail(`a reply leaked a JavaScript error${culprit}: ${JSON.stringify(c.leak)}`);
+      }
     }
     for (const c of [junk, ...retired]) c?.close();
     if (answered) valid.close();
