@@ -206,7 +206,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     for (let i = 0; i < n; i++) batch.push(o.gen.input(rng, o.junkShare));
     const fail = (why: string): FuzzResult => {
       res.failure =
-        `${why}\n  seed ${o.seed}, batch ${b} (replay: --seed ${o.seed} --first-batch ${b} --inputs ${batchSize}), after ${res.inputs} inputs\n` +
+        `${why}\n  seed ${o.seed}, batch ${b} (inputs ${res.inputs - n}..${res.inputs - 1}); replay: npm run fuzz -- --seed ${o.seed} --inputs ${res.inputs} --diff-inputs 0 (the batch alone, without the state earlier batches left: --first-batch ${b} --inputs ${batchSize})\n` +
         `  last inputs of the batch:\n${batch.slice(-25).map((i) => '    ' + show(i)).join('\n')}`;
       return res;
     };
@@ -484,7 +484,7 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
     }
     res.inputs += n;
     if (!o.alive()) {
-      res.failure = `the server process died; seed ${o.seed}, batch ${b} (replay: --diff --seed ${o.seed} --first-batch ${b})`;
+      res.failure = `the server process died; seed ${o.seed}, batch ${b} (replay: npm run fuzz -- --inputs 0 --seed ${o.seed} --diff-inputs ${res.inputs})`;
       return res;
     }
     const check = await FuzzConn.open(o.port, true, timeout);
