@@ -58,6 +58,7 @@ class WriteLoad {
     private readonly c: Redis,
     private readonly prefix: string,
     waitMs = 100,
+    private readonly pad = 0,
   ) {
     this.done = this.run(waitMs).catch((e) => {
       this.error = e;
@@ -70,7 +71,7 @@ class WriteLoad {
       const p = this.c.pipeline();
       for (let k = 0; k < 20; k++, i++) {
         const key = `${this.prefix}:${i}`;
-        const v = `v${i}-${'x'.repeat(i % 50)}`;
+        const v = `v${i}-${'x'.repeat(i % 50)}${'y'.repeat(this.pad)}`;
         p.set(key, v);
         round.set(key, v);
       }
@@ -177,57 +178,69 @@ describe('replication with a replica killed or frozen under write load', () => {
 const canNetns = netnsAvailable();
 
 describe.skipIf(!canNetns)('replication across a network partition (network namespaces, veth pair)', () => {
-  let pair: NetnsPair | null = null;
+  const pairs: NetnsPair[] = [];
   const servers: NsServer[] = [];
   afterAll(async () => {
     for (const c of clients.splice(0)) c.disconnect();
     await Promise.all(servers.splice(0).map((s) => s.kill()));
-    pair?.destroySync();
+    for (const p of pairs.splice(0)) p.destroySync();
   });
 
-  it('writes acknowledged by WAIT survive a partition between master and replica; after the heal the replica converges by a partial resync', async () => {
-    pair = new NetnsPair();
-    const m = await pair.startShardis(pair.a, [...FAST, '--shards', '2']);
-    servers.push(m);
-    const r = await pair.startShardis(pair.b, [...FAST, '--shards', '1', '--replicaof', pair.addrA, String(m.port)]);
-    servers.push(r);
-    const mc = client({ path: m.sock });
-    const rc = client({ path: r.sock });
-    await mc.connect();
-    await rc.connect();
-    try {
-      await waitInSync(mc, rc, 30_000);
-      expect((await info(rc)).master_host).toBe(pair.addrA);
-      const fullBefore = await stat(mc, 'sync_full');
-      const partialBefore = await stat(mc, 'sync_partial_ok');
-      const load = new WriteLoad(mc, 'part', 200);
-      await waitFor(() => load.ackedRounds >= 5, 'acknowledged writes before the partition', 20_000);
-
-      pair.cut();
-      let healed = false;
+  it.each([
+    { resync: 'partial', backlog: '1mb', pad: 0 },
+    { resync: 'full', backlog: '16kb', pad: 400 },
+  ])(
+    'writes acknowledged by WAIT survive a partition between master and replica; after the heal the replica converges by a $resync resync (backlog $backlog)',
+    async ({ resync, backlog, pad }) => {
+      const pair = new NetnsPair();
+      pairs.push(pair);
+      const m = await pair.startShardis(pair.a, [...FAST, '--shards', '2', '--repl-backlog-size', backlog]);
+      servers.push(m);
+      const r = await pair.startShardis(pair.b, [...FAST, '--shards', '1', '--replicaof', pair.addrA, String(m.port)]);
+      servers.push(r);
+      const mc = client({ path: m.sock });
+      const rc = client({ path: r.sock });
+      await mc.connect();
+      await rc.connect();
       try {
-        await waitFor(async () => (await info(rc)).master_link_status === 'down', 'the replica to see its link down', 20_000);
-        await waitFor(async () => (await info(mc)).connected_slaves === '0', 'the master to drop the replica', 20_000);
-        const ackedDuring = load.ackedRounds;
-        const roundsDuring = load.rounds;
-        await waitFor(() => load.rounds >= roundsDuring + 5, 'writes during the partition', 20_000);
-        // nothing can be acknowledged while the replica is cut off
-        expect(load.ackedRounds).toBe(ackedDuring);
-        pair.heal();
-        healed = true;
-      } finally {
-        if (!healed) pair.heal();
+        await waitInSync(mc, rc, 30_000);
+        expect((await info(rc)).master_host).toBe(pair.addrA);
+        const fullBefore = await stat(mc, 'sync_full');
+        const partialBefore = await stat(mc, 'sync_partial_ok');
+        const load = new WriteLoad(mc, 'part', 200, pad);
+        await waitFor(() => load.ackedRounds >= 5, 'acknowledged writes before the partition', 20_000);
+
+        pair.cut();
+        let healed = false;
+        try {
+          await waitFor(async () => (await info(rc)).master_link_status === 'down', 'the replica to see its link down', 20_000);
+          await waitFor(async () => (await info(mc)).connected_slaves === '0', 'the master to drop the replica', 20_000);
+          const ackedDuring = load.ackedRounds;
+          const roundsDuring = load.rounds;
+          await waitFor(() => load.rounds >= roundsDuring + 5, 'writes during the partition', 20_000);
+          // nothing can be acknowledged while the replica is cut off
+          expect(load.ackedRounds).toBe(ackedDuring);
+          pair.heal();
+          healed = true;
+        } finally {
+          if (!healed) pair.heal();
+        }
+        await waitFor(async () => (await info(rc)).master_link_status === 'up', 'the replica link up after the heal', 40_000);
+        const acked = load.ackedRounds;
+        await waitFor(() => load.ackedRounds >= acked + 5, 'acknowledged writes after the heal', 30_000);
+        await load.stop();
+        await expectConverged(mc, rc);
+        expect(await lostWrites(rc, load.acked)).toEqual([]);
+        if (resync === 'partial') {
+          expect(await stat(mc, 'sync_partial_ok')).toBeGreaterThan(partialBefore);
+          expect(await stat(mc, 'sync_full')).toBe(fullBefore);
+        } else {
+          // the gap outgrew the backlog: a full resync, and still nothing acknowledged lost
+          expect(await stat(mc, 'sync_full')).toBeGreaterThan(fullBefore);
+        }
+      } catch (e) {
+        throw new Error(`${String(e)}\n--- master log (tail):\n${m.output().slice(-2000)}\n--- replica log (tail):\n${r.output().slice(-2000)}`);
       }
-      await waitFor(async () => (await info(rc)).master_link_status === 'up', 'the replica link up after the heal', 40_000);
-      const acked = load.ackedRounds;
-      await waitFor(() => load.ackedRounds >= acked + 5, 'acknowledged writes after the heal', 30_000);
-      await load.stop();
-      await expectConverged(mc, rc);
-      expect(await lostWrites(rc, load.acked)).toEqual([]);
-      expect(await stat(mc, 'sync_partial_ok')).toBeGreaterThan(partialBefore);
-      expect(await stat(mc, 'sync_full')).toBe(fullBefore);
-    } catch (e) {
-      throw new Error(`${String(e)}\n--- master log (tail):\n${m.output().slice(-2000)}\n--- replica log (tail):\n${r.output().slice(-2000)}`);
-    }
-  });
+    },
+  );
 });
