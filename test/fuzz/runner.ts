@@ -21,6 +21,8 @@ export class FuzzConn {
   private size = 0;
   private carry = '';
   closed = false;
+  /** The fuzz inputs written to this connection (for failure reports). */
+  readonly sent: Input[] = [];
   /** Received more than it keeps: the front was dropped. */
   truncated = false;
   leak: string | null = null;
@@ -215,7 +217,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     // a fresh fuzz connection per batch, holding all it receives, so a hang can be pinned on a command
     valid = await FuzzConn.open(o.port, true);
     res.connections++;
-    let sentOnValid: Input[] = [];
+    const validConns = new Set<FuzzConn>([valid]);
     const own: Promise<void>[] = [];
     let destructive = false;
     for (const input of batch) {
@@ -224,22 +226,23 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
         if (valid.closed) {
           retired.push(valid);
           valid = await FuzzConn.open(o.port, true);
+          validConns.add(valid);
           res.connections++;
-          sentOnValid = [];
         }
         valid.write(wire(input));
-        sentOnValid.push(input);
+        valid.sent.push(input);
         if (input.name === 'quit' || input.name === 'client|kill') {
           // the connection may be gone; carry on with a new one
           retired.push(valid);
           valid = await FuzzConn.open(o.port, true);
+          validConns.add(valid);
           res.connections++;
-          sentOnValid = [];
         }
       } else if (input.kind === 'own') {
         const c = await FuzzConn.open(o.port);
         res.connections++;
         c.write(wire(input));
+        c.sent.push(input);
         own.push(c.idle(20, 200).then(() => c.close()));
       } else {
         if (!junk || junk.closed || rng.chance(0.5)) {
@@ -248,6 +251,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
           res.connections++;
         }
         const bytes = wire(input);
+        junk.sent.push(input);
         if (bytes.length > 4 && rng.chance(0.3)) {
           const cut = 1 + rng.int(bytes.length - 1);
           junk.write(bytes.subarray(0, cut));
@@ -269,18 +273,18 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
       countErrors(c.text(), res.errors);
       if (c.leak) {
         let culprit = '';
-        if (c === valid && !valid.truncated) {
-          const buf = valid.buffer();
+        if (validConns.has(c) && !c.truncated) {
+          const buf = c.buffer();
           for (let p = 0, i = 0; p >= 0 && p < buf.length; i++) {
             const e = replyEnd(buf, p);
             if (e < 0) break;
-            if (LEAK.test(buf.subarray(p, e).toString('latin1')) && sentOnValid[i]) {
-              culprit = ` in reply to ${show(sentOnValid[i]!)}`;
+            if (LEAK.test(buf.subarray(p, e).toString('latin1')) && c.sent[i]) {
+              culprit = ` in reply to ${show(c.sent[i]!)}`;
               break;
             }
             p = e;
           }
-        } else if (c !== valid) culprit = ' on a connection of mutated frames';
+        } else if (!validConns.has(c)) culprit = ` on a connection that was sent:\n${c.sent.map((i) => '      ' + show(i)).join('\n')}\n `;
         return fail(`a reply leaked a JavaScript error${culprit}: ${JSON.stringify(c.leak)}`);
       }
     }
@@ -295,7 +299,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
         if (p < 0) break;
       }
       if (process.env.FUZZ_DUMP) {
-        fs.writeFileSync(process.env.FUZZ_DUMP, JSON.stringify(sentOnValid.map((i) => [...wire(i)])));
+        fs.writeFileSync(process.env.FUZZ_DUMP, JSON.stringify(valid.sent.map((i) => [...wire(i)])));
         fs.writeFileSync(process.env.FUZZ_DUMP + '.txt', batch.map(show).join('\n') + '\n');
       }
       let state = '';
@@ -311,12 +315,12 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
       } catch (e) {
         state = String(e);
       }
-      const suspect = valid.truncated ? undefined : sentOnValid[replies];
+      const suspect = valid.truncated ? undefined : valid.sent[replies];
       return fail(
-        `the fuzz connection got no reply to RESET+ECHO within ${timeout} ms (hang): it answered ${replies} of the ${sentOnValid.length} commands sent on it; ` +
+        `the fuzz connection got no reply to RESET+ECHO within ${timeout} ms (hang): it answered ${replies} of the ${valid.sent.length} commands sent on it; ` +
           `the first unanswered: ${suspect ? show(suspect) : '(RESET/ECHO)'}\n  last bytes received: ${JSON.stringify(valid.tail(300))}\n` +
           `  a fresh connection then saw (CLIENT LIST, INFO clients replication, PING, GET of each shard's sentinel, ECHO DONE): ${JSON.stringify(state.slice(0, 2500))}\n` +
-          `  commands sent on the fuzz connection (last 15):\n${sentOnValid.slice(-15).map((i) => '    ' + show(i)).join('\n')}`,
+          `  commands sent on the fuzz connection (last 15):\n${valid.sent.slice(-15).map((i) => '    ' + show(i)).join('\n')}`,
       );
     }
     // the checks
