@@ -165,6 +165,8 @@ export interface FuzzOptions {
   /** First batch (to replay a failing batch alone). */
   firstBatch?: number;
   junkShare?: number;
+  /** Connections the valid commands are spread over (default 3). */
+  lanes?: number;
   /** How long a check may take before it counts as a hang. */
   timeoutMs?: number;
   log?: (s: string) => void;
@@ -199,7 +201,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     c.close();
   };
   await setSentinels();
-  let valid: FuzzConn;
+  const laneCount = o.lanes ?? 3;
   const firstBatch = o.firstBatch ?? 0;
   for (let b = firstBatch; res.inputs < o.inputs; b++) {
     const rng = new Rng(batchSeed(o.seed, b));
@@ -214,30 +216,30 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     };
     let junk: FuzzConn | null = null;
     const retired: FuzzConn[] = [];
-    // a fresh fuzz connection per batch, holding all it receives, so a hang can be pinned on a command
-    valid = await FuzzConn.open(o.port, true);
-    res.connections++;
-    const validConns = new Set<FuzzConn>([valid]);
+    // fresh fuzz connections ("lanes", commands spread over them so that multi-shard commands of
+    // different clients interleave), holding all they receive, so a hang can be pinned on a command
+    const lanes: FuzzConn[] = [];
+    for (let l = 0; l < laneCount; l++) lanes.push(await FuzzConn.open(o.port, true));
+    res.connections += laneCount;
+    const validConns = new Set<FuzzConn>(lanes);
+    const newLane = async (l: number): Promise<void> => {
+      retired.push(lanes[l]!);
+      lanes[l] = await FuzzConn.open(o.port, true);
+      validConns.add(lanes[l]!);
+      res.connections++;
+    };
     const own: Promise<void>[] = [];
     let destructive = false;
     for (const input of batch) {
       if (input.kind === 'cmd') {
         if (DESTRUCTIVE.has(input.name)) destructive = true;
-        if (valid.closed) {
-          retired.push(valid);
-          valid = await FuzzConn.open(o.port, true);
-          validConns.add(valid);
-          res.connections++;
-        }
-        valid.write(wire(input));
-        valid.sent.push(input);
-        if (input.name === 'quit' || input.name === 'client|kill') {
-          // the connection may be gone; carry on with a new one
-          retired.push(valid);
-          valid = await FuzzConn.open(o.port, true);
-          validConns.add(valid);
-          res.connections++;
-        }
+        const l = laneCount > 1 ? rng.int(laneCount) : 0;
+        if (lanes[l]!.closed) await newLane(l);
+        const c = lanes[l]!;
+        c.write(wire(input));
+        c.sent.push(input);
+        // the connection may be gone; carry on with a new one
+        if (input.name === 'quit' || input.name === 'client|kill') await newLane(l);
       } else if (input.kind === 'own') {
         const c = await FuzzConn.open(o.port);
         res.connections++;
@@ -263,12 +265,12 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
       }
     }
     res.inputs += n;
-    // the fuzz connection must still answer: RESET leaves MULTI, subscriptions, RESP3 and CLIENT REPLY
+    // every lane must still answer: RESET leaves MULTI, subscriptions, RESP3 and CLIENT REPLY
     const marker = `fz-marker-${b}-${rng.int(1e9)}`;
-    valid.write(Buffer.from(`*1\r\n$5\r\nRESET\r\n*2\r\n$4\r\nECHO\r\n$${marker.length}\r\n${marker}\r\n`));
-    const answered = await valid.until(() => valid.tail(marker.length + 64).includes(marker), timeout);
+    for (const c of lanes) c.write(Buffer.from(`*1\r\n$5\r\nRESET\r\n*2\r\n$4\r\nECHO\r\n$${marker.length}\r\n${marker}\r\n`));
+    const answered = await Promise.all(lanes.map((c) => c.until(() => c.tail(marker.length + 64).includes(marker), timeout)));
     await Promise.all(own);
-    for (const c of [valid, junk, ...retired]) {
+    for (const c of [...lanes, junk, ...retired]) {
       if (!c) continue;
       countErrors(c.text(), res.errors);
       if (c.leak) {
@@ -279,7 +281,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
             const e = replyEnd(buf, p);
             if (e < 0) break;
             if (LEAK.test(buf.subarray(p, e).toString('latin1')) && c.sent[i]) {
-              culprit = ` in reply to ${show(c.sent[i]!)}`;
+              // replies and commands pair up unless CLIENT REPLY, subscriptions or MONITOR intervened
+              culprit = ` in reply #${i}, to ${show(c.sent[i]!)} if replies and commands pair up; the commands around it:\n${c.sent
+                .slice(Math.max(0, i - 6), i + 4)
+                .map((x) => '      ' + show(x))
+                .join('\n')}\n `;
               break;
             }
             p = e;
@@ -289,17 +295,18 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
       }
     }
     for (const c of [junk, ...retired]) c?.close();
-    if (answered) valid.close();
-    if (!answered) {
+    const stuck = lanes.find((_c, l) => !answered[l]);
+    for (const c of lanes) if (c !== stuck) c.close();
+    if (stuck) {
       // count the complete replies: the first command without one is the likely culprit
-      const buf = valid.buffer();
+      const buf = stuck.buffer();
       let replies = 0;
       for (let p = 0; ; replies++) {
         p = replyEnd(buf, p);
         if (p < 0) break;
       }
       if (process.env.FUZZ_DUMP) {
-        fs.writeFileSync(process.env.FUZZ_DUMP, JSON.stringify(valid.sent.map((i) => [...wire(i)])));
+        fs.writeFileSync(process.env.FUZZ_DUMP, JSON.stringify(stuck.sent.map((i) => [...wire(i)])));
         fs.writeFileSync(process.env.FUZZ_DUMP + '.txt', batch.map(show).join('\n') + '\n');
       }
       let state = '';
@@ -315,12 +322,15 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
       } catch (e) {
         state = String(e);
       }
-      const suspect = valid.truncated ? undefined : valid.sent[replies];
+      const suspect = stuck.truncated ? undefined : stuck.sent[replies];
+      const others = lanes.filter((c) => c !== stuck).map((c) => c.sent.slice(-5).map((i) => '      ' + show(i)).join('\n'));
+      stuck.close();
       return fail(
-        `the fuzz connection got no reply to RESET+ECHO within ${timeout} ms (hang): it answered ${replies} of the ${valid.sent.length} commands sent on it; ` +
-          `the first unanswered: ${suspect ? show(suspect) : '(RESET/ECHO)'}\n  last bytes received: ${JSON.stringify(valid.tail(300))}\n` +
+        `a fuzz connection got no reply to RESET+ECHO within ${timeout} ms (hang): it answered ${replies} of the ${stuck.sent.length} commands sent on it; ` +
+          `the first unanswered: ${suspect ? show(suspect) : '(RESET/ECHO)'}\n  last bytes received: ${JSON.stringify(stuck.tail(300))}\n` +
           `  a fresh connection then saw (CLIENT LIST, INFO clients replication, PING, GET of each shard's sentinel, ECHO DONE): ${JSON.stringify(state.slice(0, 2500))}\n` +
-          `  commands sent on the fuzz connection (last 15):\n${valid.sent.slice(-15).map((i) => '    ' + show(i)).join('\n')}`,
+          `  commands sent on that connection (last 15):\n${stuck.sent.slice(-15).map((i) => '    ' + show(i)).join('\n')}\n` +
+          `  the other lanes' last commands:\n${others.join('\n    --\n')}`,
       );
     }
     // the checks
