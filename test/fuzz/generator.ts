@@ -8,7 +8,7 @@
 
 import { hashSlotOfString, slotToShardTable } from '../../src/router/slot.js';
 
-/** xorshift128+ on two 32-bit halves pairs is overkill: mulberry32 is enough and replays exactly. */
+/** mulberry32: small, fast, and the same sequence for the same seed on every run. */
 export class Rng {
   private s: number;
   constructor(seed: number) {
@@ -279,6 +279,8 @@ export class Generator {
   private fromDocs(rng: Rng, spec: CommandSpec): string[] {
     const out: string[] = [];
     const key = this.keyChooser(rng);
+    // a numkeys argument is made to agree with the keys that follow it, most of the time
+    let numkeysAt = -1;
     const blocking = spec.flags.includes('blocking') || spec.name === 'wait' || spec.name === 'client|pause';
     const emit = (a: ArgSpec, depth: number): void => {
       if (a.type === 'pure-token') {
@@ -294,7 +296,10 @@ export class Generator {
           const n = a.name.toLowerCase();
           if (n.includes('timeout')) out.push(rng.pick(SHORT_MS));
           else if (n.includes('offset') || n === 'start' || n === 'end') out.push(rng.pick(rng.chance(0.5) ? OFFSETS : INTS));
-          else if (n.includes('numkeys') || n === 'numreplicas') out.push(rng.chance(0.8) ? rng.pick(SMALL_INTS) : rng.pick(INTS));
+          else if (n.includes('numkeys') || n === 'numreplicas') {
+            if (n.includes('numkeys')) numkeysAt = out.length;
+            out.push(rng.chance(0.8) ? rng.pick(SMALL_INTS) : rng.pick(INTS));
+          }
           else if (n === 'index' && spec.name === 'select') out.push(rng.chance(0.8) ? String(rng.int(16)) : rng.pick(INTS));
           else out.push(rng.pick(INTS));
           return;
@@ -332,9 +337,12 @@ export class Generator {
         if (i > 0 && a.multipleToken && a.token) out.push(a.token);
         emit(i > 0 && a.multipleToken ? { ...a, token: undefined } : a, depth);
       }
+      if (a.type === 'key' && a.multiple && numkeysAt >= 0) {
+        if (rng.chance(0.85)) out[numkeysAt] = String(times);
+        numkeysAt = -1;
+      }
     };
     for (const a of spec.args) emitMaybe(a, 0);
-    // numkeys arguments: make them agree with the keys that follow, most of the time
     return out;
   }
 
