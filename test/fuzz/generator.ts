@@ -248,14 +248,16 @@ export class Generator {
     if (rng.chance(0.15)) words[0] = words[0]!.toLowerCase();
     const special = this.special(rng, spec);
     let args: string[] = special ?? this.fromDocs(rng, spec);
-    // a container command with no subcommand given, or arity games (not on the guarded commands:
-    // SHUTDOWN bogus must not lose its bogus argument)
+    // a container command with no subcommand given, or arity games; not on the guarded commands
+    // (SHUTDOWN bogus must keep its bogus argument) nor on blocking ones (an extra "0" would become
+    // the timeout, and block for ever, in Redis as here)
+    const guarded = special !== null || spec.flags.includes('blocking');
     const r = rng.next();
-    if (r < 0.04 && args.length > 0 && !special) args = args.slice(0, rng.int(args.length));
-    else if (r < 0.08) args.push(rng.pick(STRINGS));
+    if (r < 0.04 && args.length > 0 && !guarded) args = args.slice(0, rng.int(args.length));
+    else if (r < 0.08 && !guarded) args.push(rng.pick(STRINGS));
     if (this.opts.avoidKnown) args = this.avoidKnown(spec.name, args);
     const argv = [...words, ...args].map((s) => Buffer.from(s, 'latin1'));
-    if (rng.chance(0.02) && argv.length > 1) {
+    if (rng.chance(0.02) && argv.length > 1 && !guarded) {
       // a binary argument in a random place
       argv[1 + rng.int(argv.length - 1)] = rng.bytes(rng.int(12));
     }
