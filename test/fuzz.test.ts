@@ -6,7 +6,9 @@
  * printed, not asserted). `npm run fuzz -- --inputs 200000` runs the long version (test/fuzz/cli.mjs).
  *
  * Environment: FUZZ_INPUTS, FUZZ_DIFF_INPUTS, FUZZ_SEED, FUZZ_FIRST_BATCH, FUZZ_BATCH, FUZZ_SHARDS,
- * FUZZ_AVOID_KNOWN=1 (leave out inputs that hit the bugs already known in issue #20; not for CI).
+ * FUZZ_AVOID_KNOWN=1 (leave out inputs that hit the bugs already known in issue #20; not for CI),
+ * FUZZ_PORT (fuzz a server started by hand instead), FUZZ_DUMP=file (on a hang, write the stuck
+ * connection's commands there as JSON byte arrays, and the whole batch to file.txt).
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
