@@ -243,4 +243,40 @@ describe.skipIf(!canNetns)('replication across a network partition (network name
       }
     },
   );
+  it('a cut shorter than repl-timeout keeps the link: no resync at all, the replica catches up and converges', async () => {
+    const pair = new NetnsPair();
+    pairs.push(pair);
+    const slow = ['--repl-diskless-sync-delay', '0', '--repl-timeout', '30', '--repl-ping-replica-period', '1'];
+    const m = await pair.startShardis(pair.a, [...slow, '--shards', '2']);
+    servers.push(m);
+    const r = await pair.startShardis(pair.b, [...slow, '--shards', '1', '--replicaof', pair.addrA, String(m.port)]);
+    servers.push(r);
+    const mc = client({ path: m.sock });
+    const rc = client({ path: r.sock });
+    await mc.connect();
+    await rc.connect();
+    await waitInSync(mc, rc, 30_000);
+    const fullBefore = await stat(mc, 'sync_full');
+    const partialBefore = await stat(mc, 'sync_partial_ok');
+    const load = new WriteLoad(mc, 'blip', 200);
+    await waitFor(() => load.ackedRounds >= 5, 'acknowledged writes before the cut', 20_000);
+    pair.cut();
+    try {
+      const rounds = load.rounds;
+      const ackedAtCut = load.ackedRounds;
+      await waitFor(() => load.rounds >= rounds + 3, 'writes during the cut', 20_000);
+      // the cut is real: WAIT timed out for the rounds written during it (one may have been in flight)
+      expect(load.rounds - rounds - (load.ackedRounds - ackedAtCut)).toBeGreaterThanOrEqual(2);
+    } finally {
+      pair.heal();
+    }
+    const acked = load.ackedRounds;
+    await waitFor(() => load.ackedRounds >= acked + 5, 'acknowledged writes after the heal', 30_000);
+    await load.stop();
+    await expectConverged(mc, rc);
+    expect(await lostWrites(rc, load.acked)).toEqual([]);
+    expect(await stat(mc, 'sync_full')).toBe(fullBefore);
+    expect(await stat(mc, 'sync_partial_ok')).toBe(partialBefore);
+    expect((await info(mc)).connected_slaves).toBe('1');
+  });
 });
