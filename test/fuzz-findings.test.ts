@@ -23,6 +23,30 @@ const SWAPDB_GOLDEN: [string[], string][] = [
   [['SWAPDB', '0', '1'], '+OK\r\n'],
 ];
 
+/** Expire times Redis accepts up to the 64-bit limit (recorded from redis-server 7.0.15, 2026-11-28). */
+const FAR_EXPIRY_GOLDEN: [string[], string][] = [
+  [['SET', 'k', 'v', 'EXAT', '253402300799000'], '+OK\r\n'],
+  [['EXISTS', 'k'], ':1\r\n'],
+  [['SET', 'k', 'v', 'PXAT', '253402300799000000'], '+OK\r\n'],
+  [['SET', 'k', 'v', 'EX', '253402300799000'], '+OK\r\n'],
+  [['SET', 'k', 'v', 'EXAT', '9223372036854775'], '+OK\r\n'],
+  [['SET', 'k', 'v', 'EXAT', '9223372036854776'], "-ERR invalid expire time in 'set' command\r\n"],
+  [['SET', 'k', 'v', 'PX', '9223372036854775807'], "-ERR invalid expire time in 'set' command\r\n"],
+  [['SET', 'k', 'v', 'EX', '9223372036854775'], "-ERR invalid expire time in 'set' command\r\n"],
+  [['SET', 'k', 'v', 'EX', '0'], "-ERR invalid expire time in 'set' command\r\n"],
+  [['SET', 'k', 'v', 'EX', '-1'], "-ERR invalid expire time in 'set' command\r\n"],
+  [['SET', 'k', 'v', 'EX', 'abc'], '-ERR value is not an integer or out of range\r\n'],
+  [['SET', 'k', 'v', 'PX', '9223372036854775808'], '-ERR value is not an integer or out of range\r\n'],
+  [['SETEX', 'k', '253402300799000', 'v'], '+OK\r\n'],
+  [['SETEX', 'k', '9223372036854775', 'v'], "-ERR invalid expire time in 'setex' command\r\n"],
+  [['PSETEX', 'k', '9223372036854775807', 'v'], "-ERR invalid expire time in 'psetex' command\r\n"],
+  [['PSETEX', 'k', '9223372036854000000', 'v'], "-ERR invalid expire time in 'psetex' command\r\n"],
+  [['GETEX', 'k', 'EXAT', '253402300799000'], '$1\r\nv\r\n'],
+  [['GETEX', 'k', 'PX', '9223372036854775807'], "-ERR invalid expire time in 'getex' command\r\n"],
+  [['EXISTS', 'k'], ':1\r\n'],
+  [['SET', 'k', 'v', 'XX', 'EXAT', '253402300799000', 'GET'], '$1\r\nv\r\n'],
+];
+
 describe('bugs found by the fuzzer', () => {
   let srv: Proc;
   beforeAll(async () => {
@@ -32,16 +56,24 @@ describe('bugs found by the fuzzer', () => {
     await srv?.kill();
   });
 
-  it('SWAPDB reads both indexes as ints before range-checking either (invalid first/second DB index, as Redis)', async () => {
+  async function expectGolden(golden: [string[], string][]): Promise<void> {
     const c = await RawClient.connect(srv.port);
     try {
-      for (const [cmd, want] of SWAPDB_GOLDEN) {
+      for (const [cmd, want] of golden) {
         c.send(...cmd);
         expect([cmd.join(' '), await c.readRaw()]).toEqual([cmd.join(' '), want]);
       }
     } finally {
       c.close();
     }
+  }
+
+  it('SWAPDB reads both indexes as ints before range-checking either (invalid first/second DB index, as Redis)', async () => {
+    await expectGolden(SWAPDB_GOLDEN);
+  });
+
+  it('SET/SETEX/PSETEX/GETEX accept expire times past 2^53 ms up to the 64-bit limit, as Redis (the key is kept)', async () => {
+    await expectGolden(FAR_EXPIRY_GOLDEN);
   });
 
   describe.skipIf(!haveBinaries('redis-server'))('against a live redis-server', () => {
@@ -52,8 +84,11 @@ describe('bugs found by the fuzzer', () => {
     afterAll(async () => {
       await ref?.kill();
     });
-    it('SWAPDB replies equal redis-server for every golden case', async () => {
-      const mm = await diffReplies(ref.port, srv.port, 2, SWAPDB_GOLDEN.map(([cmd]) => cmd));
+    it.each([
+      ['SWAPDB', SWAPDB_GOLDEN],
+      ['far expire times', FAR_EXPIRY_GOLDEN],
+    ] as const)('%s: replies equal redis-server for every golden case', async (_name, golden) => {
+      const mm = await diffReplies(ref.port, srv.port, 2, golden.map(([cmd]) => [...cmd]));
       expect(mm, showMismatches(mm)).toEqual([]);
     });
   });
