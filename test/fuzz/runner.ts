@@ -21,6 +21,8 @@ export class FuzzConn {
   private size = 0;
   private carry = '';
   closed = false;
+  /** Bytes received so far (all of them, kept or not). */
+  received = 0;
   /** The fuzz inputs written to this connection (for failure reports). */
   readonly sent: Input[] = [];
   /** Received more than it keeps: the front was dropped. */
@@ -32,6 +34,7 @@ export class FuzzConn {
     private readonly keepAll: boolean,
   ) {
     socket.on('data', (d: Buffer) => {
+      this.received += d.length;
       this.scan(d);
       this.chunks.push(d);
       this.size += d.length;
@@ -482,10 +485,16 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
       await Promise.all(
         raws.slice(i, i + 15).map(async (input, j) => {
           const [a, s] = await pair(j + 1);
+          const [a0, s0] = [a.received, s.received];
           const bytes = wire(input);
           a.write(bytes);
           s.write(bytes);
-          await Promise.all([a.idle(150, 2000), s.idle(150, 2000)]);
+          // redis-server settles first; shardis then gets as long as it needs (2 s at most) to say as
+          // much or close, so a busy machine does not pass for a missing reply
+          await a.idle(150, 2000);
+          const wantBytes = a.received - a0;
+          if (wantBytes > 0 || a.closed) await s.until(() => s.received - s0 >= wantBytes, 2000);
+          await s.idle(150, 2000);
           leaks(s, input);
           const norm = (t: string): string => t.replace(/(\$2\r\nid\r\n):\d+/g, '$1:ID');
           const x = norm(a.text()) + (a.closed ? ' (closed)' : ' (open)');
