@@ -1,12 +1,14 @@
 /*
  * Replication under faults (issue #20), while clients write and wait with WAIT: a replica killed with
  * SIGKILL and replaced, a replica frozen with SIGSTOP and thawed with SIGCONT, and a network partition
- * between master and replica made with network namespaces (a veth pair cut and healed). After each:
- * every write that WAIT acknowledged (WAIT returned >= 1) is on the replica, the replica converges to
- * the master's keyspace (same DBSIZE, same type/value/TTL for every key, read by SCAN), and where the
- * backlog covers the gap the replica comes back with a partial resync (sync_partial_ok on the master).
+ * between master and replica made with network namespaces (a veth pair cut and healed: longer than
+ * repl-timeout with a backlog that covers the gap, longer with one that does not, and a short blip).
+ * After each: every write that WAIT acknowledged (WAIT returned >= 1) is on the replica, the replica
+ * converges to the master's keyspace (same DBSIZE, same type/value/TTL for every key, read by SCAN),
+ * and where the backlog covers the gap the replica comes back with a partial resync (sync_partial_ok
+ * on the master), where it does not with a full one.
  *
- * The partition test needs root (`ip netns`); outside CI it skips loudly where that is not permitted,
+ * The partition tests need root (`ip netns`); outside CI it skips loudly where that is not permitted,
  * with CI=true it fails.
  */
 
