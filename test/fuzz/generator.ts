@@ -190,6 +190,8 @@ const PATTERNS = ['*', 'k:*', '{t*', '*a', '?', '[a-c]*', '[', '\\', 'fz*', '*[^
 const BLOCK_SECONDS = ['0.01', '0.005', '0.02', '0.001', '-1', 'abc', '-0.5'];
 /** Milliseconds for WAIT and CLIENT PAUSE: short, sometimes invalid. */
 const SHORT_MS = ['1', '2', '5', '-1', 'x', '3'];
+/** Relative expiry in differential mode: long enough not to expire between the two servers' replies. */
+const LONG_TTLS = ['100000', '86400', '0', '-1', 'abc', '9223372036854775807', '253402300799000'];
 const UNIX_TIMES = ['0', '1', '1700000000', '4102444800', '9223372036854775807', '-1', '253402300799000'];
 /** Offsets: up to moderately large; the too-large ones are those Redis refuses (512 MB). */
 const OFFSETS = ['0', '1', '5', '100', '1000', '65536', '536870912', '9223372036854775807', '-1', 'x'];
@@ -297,6 +299,8 @@ export class Generator {
         case 'integer': {
           const n = a.name.toLowerCase();
           if (n.includes('timeout')) out.push(rng.pick(SHORT_MS));
+          // differential mode: no expiry so short that it lands between the two servers' replies
+          else if (this.opts.deterministic && (n === 'seconds' || n === 'milliseconds')) out.push(rng.pick(LONG_TTLS));
           else if (n.includes('offset') || n === 'start' || n === 'end') out.push(rng.pick(rng.chance(0.5) ? OFFSETS : INTS));
           else if (n.includes('numkeys') || n === 'numreplicas') {
             if (n.includes('numkeys')) numkeysAt = out.length;
