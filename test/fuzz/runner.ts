@@ -489,11 +489,11 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
           const bytes = wire(input);
           a.write(bytes);
           s.write(bytes);
-          // redis-server settles first; shardis then gets as long as it needs (2 s at most) to say as
+          // redis-server settles first; shardis then gets as long as it needs (1 s at most) to say as
           // much or close, so a busy machine does not pass for a missing reply
           await a.idle(150, 2000);
           const wantBytes = a.received - a0;
-          if (wantBytes > 0 || a.closed) await s.until(() => s.received - s0 >= wantBytes, 2000);
+          if (wantBytes > 0 || a.closed) await s.until(() => s.received - s0 >= wantBytes, 1000);
           await s.idle(150, 2000);
           leaks(s, input);
           const norm = (t: string): string => t.replace(/(\$2\r\nid\r\n):\d+/g, '$1:ID');
