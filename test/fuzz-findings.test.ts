@@ -47,6 +47,21 @@ const FAR_EXPIRY_GOLDEN: [string[], string][] = [
   [['SET', 'k', 'v', 'XX', 'EXAT', '253402300799000', 'GET'], '$1\r\nv\r\n'],
 ];
 
+/** COPY checks a DB index as it reads it, before later arguments (redis-server 7.0.15, 2026-11-28). */
+const COPY_DB_GOLDEN: [string[], string][] = [
+  [['SET', '{t2}d', 'v'], '+OK\r\n'],
+  [['COPY', '{t2}d', '{t2}c', 'DB', '-1', 'f3'], '-ERR DB index is out of range\r\n'],
+  [['COPY', '{t2}d', '{t2}c', 'DB', '99', 'REPLACE'], '-ERR DB index is out of range\r\n'],
+  [['COPY', '{t2}d', '{t2}c', 'DB', '16', 'bogus'], '-ERR DB index is out of range\r\n'],
+  [['COPY', '{t2}d', '{t2}c', 'DB', '0', 'bogus'], '-ERR syntax error\r\n'],
+  [['COPY', '{t2}d', '{t2}c', 'DB', 'x', 'bogus'], '-ERR value is not an integer or out of range\r\n'],
+  [['COPY', '{t2}d', '{t2}c', 'bogus', 'DB', '99'], '-ERR syntax error\r\n'],
+  [['COPY', '{t2}d', '{t2}c', 'DB', '1', 'DB', '99'], '-ERR DB index is out of range\r\n'],
+  [['COPY', '{t2}d', '{t2}c', 'DB', '99', 'DB', '1'], '-ERR DB index is out of range\r\n'],
+  [['COPY', '{t2}d', '{t2}c', 'DB', '1'], ':1\r\n'],
+  [['COPY', '{t2}d', '{t2}c', 'DB'], '-ERR syntax error\r\n'],
+];
+
 describe('bugs found by the fuzzer', () => {
   let srv: Proc;
   beforeAll(async () => {
@@ -72,6 +87,10 @@ describe('bugs found by the fuzzer', () => {
     await expectGolden(SWAPDB_GOLDEN);
   });
 
+  it('COPY checks the DB index as it reads it, before a later bad argument (DB index is out of range, as Redis)', async () => {
+    await expectGolden(COPY_DB_GOLDEN);
+  });
+
   it('SET/SETEX/PSETEX/GETEX accept expire times past 2^53 ms up to the 64-bit limit, as Redis (the key is kept)', async () => {
     await expectGolden(FAR_EXPIRY_GOLDEN);
   });
@@ -87,6 +106,7 @@ describe('bugs found by the fuzzer', () => {
     it.each([
       ['SWAPDB', SWAPDB_GOLDEN],
       ['far expire times', FAR_EXPIRY_GOLDEN],
+      ['COPY DB', COPY_DB_GOLDEN],
     ] as const)('%s: replies equal redis-server for every golden case', async (_name, golden) => {
       const mm = await diffReplies(ref.port, srv.port, 2, golden.map(([cmd]) => [...cmd]));
       expect(mm, showMismatches(mm)).toEqual([]);
