@@ -5,7 +5,7 @@
  * differential run against redis-server that must not crash or hang shardis (its differences are
  * printed, not asserted). `npm run fuzz -- --inputs 200000` runs the long version (test/fuzz/cli.mjs).
  *
- * Environment: FUZZ_INPUTS, FUZZ_DIFF_INPUTS, FUZZ_SEED, FUZZ_FIRST_BATCH, FUZZ_BATCH, FUZZ_SHARDS,
+ * Environment: FUZZ_INPUTS, FUZZ_DIFF_INPUTS, FUZZ_SEED, FUZZ_FIRST_BATCH, FUZZ_BATCH, FUZZ_SHARDS, FUZZ_LANES,
  * FUZZ_AVOID_KNOWN=1 (leave out inputs that hit the bugs already known in issue #20; not for CI),
  * FUZZ_PORT (fuzz a server started by hand instead), FUZZ_DUMP=file (on a hang, write the stuck
  * connection's commands there as JSON byte arrays, and the whole batch to file.txt).
@@ -25,6 +25,7 @@ const FIRST_BATCH = Number(env.FUZZ_FIRST_BATCH ?? 0);
 const BATCH = Number(env.FUZZ_BATCH ?? 200);
 const SHARDS = Number(env.FUZZ_SHARDS ?? 2);
 const AVOID_KNOWN = env.FUZZ_AVOID_KNOWN === '1';
+const LANES = Number(env.FUZZ_LANES ?? 3);
 // about 1 ms an input here, with a wide margin for a shared machine
 const LONG = Math.max(300_000, INPUTS * 20);
 const hasRedis = haveBinaries('redis-server');
@@ -92,6 +93,7 @@ describe('RESP fuzzer', () => {
         inputs: INPUTS,
         batchSize: BATCH,
         firstBatch: FIRST_BATCH,
+        lanes: LANES,
         log: (s) => console.log(s),
       });
       const top = [...r.errors.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
