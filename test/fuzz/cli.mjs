@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /*
- * `npm run fuzz -- [--inputs N] [--diff-inputs N] [--seed N] [--first-batch B] [--batch N] [--shards N] [--lanes N] [--avoid-known]`:
+ * `npm run fuzz -- [--inputs N] [--diff-inputs N] [--seed N] [--first-batch B] [--batch N] [--shards N] [--lanes N] [--focus cmd,cmd] [--avoid-known]`:
  * the long fuzzer run. Runs test/fuzz.test.ts under vitest with the numbers passed as FUZZ_* variables
  * (defaults: 200000 inputs, 20000 differential inputs, a random seed, printed).
  */
 import { spawnSync } from 'node:child_process';
 
-const opts = { inputs: '200000', 'diff-inputs': '20000', seed: String(Math.floor(Math.random() * 2 ** 31)), 'first-batch': '0', batch: '200', shards: '2', lanes: '3' };
+const opts = { inputs: '200000', 'diff-inputs': '20000', seed: String(Math.floor(Math.random() * 2 ** 31)), 'first-batch': '0', batch: '200', shards: '2', lanes: '3', focus: '' };
 const argv = process.argv.slice(2);
 let avoidKnown = false;
 const i0 = argv.indexOf('--avoid-known');
@@ -32,6 +32,7 @@ const env = {
   FUZZ_BATCH: opts.batch,
   FUZZ_SHARDS: opts.shards,
   FUZZ_LANES: opts.lanes,
+  ...(opts.focus ? { FUZZ_FOCUS: opts.focus } : {}),
   FUZZ_AVOID_KNOWN: avoidKnown ? '1' : '0',
 };
 const r = spawnSync('npx', ['vitest', 'run', 'test/fuzz.test.ts'], { stdio: 'inherit', env });
