@@ -26,12 +26,17 @@ function parseFlushMode(c: MainCtx): void {
   if (c.argc === 2 && !c.args.is(1, 'sync') && !c.args.is(1, 'async')) throw new CommandError(SYNTAX);
 }
 
+/** A database index argument as Redis's getIntFromObjectOrReply reads it: not an int -> `invalid`. */
 function dbIndex(c: MainCtx, i: number, invalid: string): number {
   const s = c.args.str(i);
-  if (!/^-?(0|[1-9][0-9]*)$/.test(s)) throw new CommandError(invalid);
+  if (!/^(0|-?[1-9][0-9]*)$/.test(s)) throw new CommandError(invalid);
   const n = Number(s);
-  if (n < 0 || n >= c.server.config.int('databases')) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
+  if (n < -0x80000000 || n > 0x7fffffff) throw new CommandError(invalid);
   return n;
+}
+
+function checkDbRange(c: MainCtx, n: number): void {
+  if (n < 0 || n >= c.server.config.int('databases')) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
 }
 
 /** Run `fn` holding every shard (unless the connection's EXEC already holds them). */
@@ -81,8 +86,11 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   async swapdb(c) {
+    // both parsed before either is range-checked, as Redis
     const a = dbIndex(c, 1, INVALID_FIRST_DB_INDEX);
     const b = dbIndex(c, 2, INVALID_SECOND_DB_INDEX);
+    checkDbRange(c, a);
+    checkDbRange(c, b);
     await holdingAll(c, () => c.server.allShards(['swapdb', a, b]));
     propagateMain(c, c.conn.db, c.args.all());
     c.w.ok();

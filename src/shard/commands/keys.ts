@@ -97,9 +97,10 @@ function copy(c: ShardCtx): void {
       const d = parseInt64(c.args.str(++j));
       if (d === null || d > 2147483647n || d < -2147483648n) throw new CommandError(NOT_INTEGER);
       dbId = Number(d);
+      // checked as it is read, before any later argument (as Redis)
+      if (dbId < 0 || dbId >= c.ks.dbs.length) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
     } else throw new CommandError(SYNTAX);
   }
-  if (dbId < 0 || dbId >= c.ks.dbs.length) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
   const target = c.ks.db(dbId);
   if (src === dst && target === c.db) throw new CommandError('ERR source and destination objects are the same');
   const v = c.db.get(src);

@@ -12,7 +12,8 @@ import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFro
 
 const ZERO_LD = longDoubleFromNumber(0);
 import { FLAG_REPLICATED } from '../../ipc/records.js';
-import { UNIT_MS, UNIT_SECONDS, expireArgToAbsolute, getString, strLen, strOf, toStored } from './util.js';
+import { UNIT_MS, UNIT_SECONDS, getString, strLen, strOf, toStored } from './util.js';
+import { expireArgToAbsolute } from './expire-arg.js';
 
 const SET_NX = 1;
 const SET_XX = 2;

@@ -49,19 +49,6 @@ export function getTyped<T extends Aggregate>(c: ShardCtx, key: string, cls: abs
 export const UNIT_SECONDS = 0;
 export const UNIT_MS = 1;
 
-/**
- * Convert an expire argument to an absolute time in ms as getExpireMillisecondsOrReply does.
- * relative: EX/PX (add now); unit seconds multiplies by 1000. Errors are "invalid expire time in 'cmd'".
- */
-export function expireArgToAbsolute(c: ShardCtx, argIndex: number, unit: number, relative: boolean, cmdName: string): number {
-  let v = c.args.int(argIndex);
-  if (v <= 0 || (unit === UNIT_SECONDS && v > Number.MAX_SAFE_INTEGER / 1000)) throw new CommandError(invalidExpireTime(cmdName));
-  if (unit === UNIT_SECONDS) v *= 1000;
-  if (relative) v += c.now;
-  if (v <= 0 || !Number.isSafeInteger(v)) throw new CommandError(invalidExpireTime(cmdName));
-  return v;
-}
-
 /** Normalise a [start, end] range over n elements as LRANGE/ZRANGE do; null when empty. */
 export function clampRange(start: number, end: number, n: number): [number, number] | null {
   if (start < 0) start = n + start;
