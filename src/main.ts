@@ -11,6 +11,9 @@ import { createLogger } from './log.js';
 import { Server } from './server/server.js';
 import { startAdmin } from './admin/admin.js';
 import { Replication } from './replication/replication.js';
+import { Persistence } from './persistence/persistence.js';
+import { loadAtStartup } from './persistence/load.js';
+import { shutdownWithSave, signalFlags } from './persistence/shutdown.js';
 
 function usage(): void {
   process.stderr.write(
@@ -66,15 +69,29 @@ async function main(): Promise<void> {
   );
   // installed before the ready line, so a SIGTERM right after it still shuts down cleanly
   let started = false;
-  const stop = (): void => {
-    if (started) void server.shutdown(0);
-    else process.exit(0);
+  let stopping = false;
+  const stop = (signal: 'SIGTERM' | 'SIGINT'): void => {
+    if (!started) process.exit(0);
+    if (stopping) return;
+    stopping = true;
+    log.warn(`Received ${signal} scheduling shutdown...`);
+    // with save points set (or shutdown-on-sig* save), the data is saved first, as Redis
+    const flags = signalFlags(config.get(signal === 'SIGTERM' ? 'shutdown-on-sigterm' : 'shutdown-on-sigint'));
+    void shutdownWithSave(server, flags).then((ok) => {
+      stopping = false;
+      if (!ok) log.warn(`${signal} received but errors trying to shut down the server, check the logs for more information`);
+    });
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   try {
     await server.start();
     started = true;
+    Persistence.of(server);
+    if (!(await loadAtStartup(server))) {
+      log.flush?.();
+      process.exit(1);
+    }
   } catch (e) {
     log.fatal({ err: e }, `Could not start: ${(e as Error).message}`);
     process.exit(1);

@@ -15,8 +15,7 @@
 
 import net from 'node:net';
 import type { Connection } from '../server/connection.js';
-import { hashSlotOfString } from '../router/slot.js';
-import { rdbFileEntries } from './rdb.js';
+import { loadPayload } from '../persistence/load.js';
 import { NULL_REPLID, type Replication } from './replication.js';
 
 const enum LinkState {
@@ -373,33 +372,8 @@ export class MasterLink {
       const t0 = Date.now();
       await s.allShards(['flushall']);
       const t1 = Date.now();
-      const batches = new Map<number, { shard: number; db: number; argv: (string | number | Buffer)[]; bytes: number }>();
-      const sent: Promise<unknown>[] = [];
-      const send = (b: { shard: number; db: number; argv: (string | number | Buffer)[] }): void => {
-        sent.push(s.oneShard(b.shard, b.argv, b.db));
-      };
-      let n = 0;
-      for (const e of rdbFileEntries(payload)) {
-        const shard = s.shardOfSlot[hashSlotOfString(e.key)]!;
-        const id = shard * 65536 + e.db;
-        let b = batches.get(id);
-        if (b === undefined) {
-          b = { shard, db: e.db, argv: ['rdbload', e.db], bytes: 0 };
-          batches.set(id, b);
-        }
-        b.argv.push(e.key, e.type, e.value, e.expireAt);
-        b.bytes += e.value.length + e.key.length;
-        if (b.bytes > 256 * 1024 || b.argv.length > 4000) {
-          send(b);
-          batches.delete(id);
-        }
-        // let the shards load what was sent while the rest is parsed
-        if (++n % 20_000 === 0) await new Promise((r) => setImmediate(r));
-      }
-      for (const b of batches.values()) send(b);
-      const t2 = Date.now();
-      await Promise.all(sent);
-      s.log.info(`MASTER <-> REPLICA sync: loaded in ${Date.now() - t0} ms (flush ${t1 - t0} ms, parse ${t2 - t1} ms, shards ${Date.now() - t2} ms)`);
+      await loadPayload(s, payload, { dropExpired: false });
+      s.log.info(`MASTER <-> REPLICA sync: loaded in ${Date.now() - t0} ms (flush ${t1 - t0} ms, load ${Date.now() - t1} ms)`);
     } finally {
       s.loading = false;
     }

@@ -55,8 +55,9 @@ const CRC_HI = new Uint32Array(256);
 
 /** An incremental CRC64 (for whole RDB files, fed chunk by chunk). */
 export class Crc64 {
-  private lo = 0;
-  private hi = 0;
+  /** The state, as two 32-bit halves (so a running CRC can be handed to another thread). */
+  lo = 0;
+  hi = 0;
   update(bytes: Uint8Array): void {
     let lo = this.lo;
     let hi = this.hi;

@@ -138,6 +138,8 @@ export class Replication implements ReplicationHooks {
   private failoverEnd = 0;
   private failoverForce = false;
   private getAckPending = false;
+  /** Writes propagated (or applied from our master) since start: rdb_changes_since_last_save counts from it. */
+  changes = 0;
 
   constructor(readonly server: Server) {
     this.fullSync = new FullSync(this);
@@ -159,6 +161,7 @@ export class Replication implements ReplicationHooks {
   // ---- hooks ------------------------------------------------------------------------------
 
   feed(db: number, data: Uint8Array): void {
+    this.changes++;
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
     if (db !== this.lastDb) {
@@ -177,6 +180,7 @@ export class Replication implements ReplicationHooks {
   /** A replica: bytes of the master's stream it just applied (forwarded verbatim to sub-replicas). */
   applied(bytes: Uint8Array): void {
     if (this.link === null) return;
+    this.changes++;
     this.link.processed(bytes.length);
     if (this.backlog === null) this.createBacklog();
     this.append(bytes);

@@ -375,6 +375,8 @@ export class Server {
 
   /** True while a replica loads its master's payload: commands without the loading flag get -LOADING. */
   loading = false;
+  /** Persistence's check before a write (or PING): the error to refuse it with, or null. */
+  writeGuard: (() => string | null) | null = null;
 
   /** Extra clean-up on close installed by other modules (pub/sub). */
   onConnectionClosed: ((conn: Connection) => void) | null = null;
@@ -472,6 +474,10 @@ export class Server {
         const need = this.config.int('min-replicas-to-write');
         if (need > 0 && repl.goodReplicas() < need) return this.reject(conn, E.NOREPLICAS);
       }
+    }
+    if (this.writeGuard !== null && (flags & F.WRITE || cmd.name === 'ping') && !conn.isMaster) {
+      const refused = this.writeGuard(); // MISCONF after a failed background save (persistence)
+      if (refused !== null) return this.reject(conn, refused);
     }
     if (conn.proto === 2 && conn.subscriptionCount() > 0 && !PUBSUB_CONTEXT_ALLOWED.has(cmd.name)) {
       return this.reject(conn, E.onlyInPubSubContext(cmd.name));

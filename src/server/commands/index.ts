@@ -7,6 +7,7 @@ import { clientHandlers as client } from './client.js';
 import { commandHandlers as command } from './command.js';
 import { handlers as connection } from './connection.js';
 import { handlers as keyspace } from './keyspace.js';
+import { handlers as persistence } from './persistence.js';
 import { handlers as pubsub } from './pubsub.js';
 import { handlers as replication } from './replication.js';
 import { handlers as scripting } from './scripting.js';
@@ -23,4 +24,6 @@ export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...scripting,
   ...server,
   ...transactions,
+  // after server and keyspace: its SHUTDOWN and FLUSHALL replace theirs
+  ...persistence,
 };

@@ -1,0 +1,40 @@
+/*
+ * What the persistence service uses of the server and of replication, as interfaces (so that
+ * src/persistence depends on no server module: Server and Replication satisfy these structurally).
+ */
+
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { ShardReply } from '../server/shard-link.js';
+import type { ReplicationBacklog } from '../replication/backlog.js';
+
+type Argv = readonly (string | number | Uint8Array)[];
+
+export interface ReplView {
+  replid: string;
+  masterOffset: number;
+  backlog: ReplicationBacklog | null;
+  lastDb: number;
+  /** Writes propagated (or applied) since start. */
+  changes: number;
+  createBacklog(): void;
+  flush(): void;
+  isReplica(): boolean;
+  hasBacklog(): boolean;
+}
+
+export interface PersistHost {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly links: readonly unknown[];
+  readonly shardOfSlot: Uint8Array;
+  readonly coordinator: { lock(shards: number[]): Promise<void>; unlock(shards: number[]): void; quiesce(): Promise<void> };
+  readonly closers: (() => void)[];
+  repl: unknown;
+  lastSave: number;
+  loading: boolean;
+  writeGuard: (() => string | null) | null;
+  allShards(argv: Argv, db?: number): Promise<ShardReply[]>;
+  oneShard(shard: number, argv: Argv, db?: number): Promise<ShardReply>;
+  shutdown(code?: number): Promise<void>;
+}

@@ -1,0 +1,442 @@
+/*
+ * Persistence: RDB snapshots on disk (SAVE, BGSAVE, the `save` schedule, the save at shutdown) and the
+ * state INFO persistence reports.
+ *
+ * A save is a point-in-time snapshot without stopping the world, built as the replication full sync
+ * is: the coordinator locks every shard for one round trip, each shard starts its copy-on-write
+ * snapshot behind the requests it already has ("snapshot-begin"), and master_repl_offset then is the
+ * snapshot's offset (stored as the repl-offset aux field, so a restart can continue the replication
+ * history with a partial resync). The shards hand over chunks of RDB key entries ("snapshot-next");
+ * the piscina pool (rdb-worker.ts) compresses them (LZF), advances the CRC64 and writes them to
+ * temp-<pid>.rdb, which is fsynced and renamed over `dbfilename` in `dir` (the working directory), as
+ * Redis does. SAVE and BGSAVE differ only in when they answer; neither blocks other clients.
+ */
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { REDIS_VERSION } from '../config.js';
+import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
+import { RDB_OPCODE, RDB_VERSION, RdbWriter } from '../replication/rdb.js';
+import type { PersistHost as Server, ReplView } from './host.js';
+import { MISCONF } from '../resp/errors.js';
+import type { WriteResult, WriteTask } from './rdb-encode.js';
+import { snapshotLock } from './snapshot-lock.js';
+
+/** Bytes of pieces handed to the pool per task. */
+const TASK_BYTES = 256 * 1024;
+/** Redis's CONFIG_BGSAVE_RETRY_DELAY: a failed background save is retried by the schedule after 5 s. */
+const BGSAVE_RETRY_DELAY = 5000;
+
+const registry = new WeakMap<Server, Persistence>();
+
+export class SaveAborted extends Error {}
+
+export class Persistence {
+  /** rdb_last_bgsave_status. */
+  lastBgsaveOk = true;
+  /** When the last background save was tried (ms). */
+  lastBgsaveTry = 0;
+  /** rdb_last_bgsave_time_sec. */
+  lastBgsaveSecs = -1;
+  /** Start (ms) of the background save in progress, or 0. */
+  bgsaveStart = 0;
+  /** rdb_saves. */
+  saves = 0;
+  /** repl.changes at the last successful save (rdb_changes_since_last_save is the difference). */
+  private changesAtSave = 0;
+  /** The save in progress (SAVE, BGSAVE or the schedule). */
+  private running: Promise<boolean> | null = null;
+  private abortRequested = false;
+  /** current_save_keys_processed / _total. */
+  saveKeysProcessed = 0;
+  saveKeysTotal = 0;
+  /** Loading: start (ms), total and loaded bytes (INFO loading_*). */
+  loadStart = 0;
+  loadTotal = 0;
+  loadDone = 0;
+  loadUsedMem = 0;
+  lastLoadKeys = 0;
+  lastLoadExpired = 0;
+  private pool: Piscina | null = null;
+  private readonly timer: NodeJS.Timeout;
+
+  static of(server: Server): Persistence {
+    let p = registry.get(server);
+    if (p === undefined) {
+      p = new Persistence(server);
+      registry.set(server, p);
+    }
+    return p;
+  }
+
+  private constructor(readonly server: Server) {
+    this.timer = setInterval(() => this.cron(), 100);
+    this.timer.unref();
+    server.closers.push(() => {
+      clearInterval(this.timer);
+      void this.pool?.destroy();
+      this.pool = null;
+    });
+    server.writeGuard = () => this.writeError();
+  }
+
+  private get repl(): ReplView {
+    return this.server.repl as ReplView;
+  }
+
+  /** rdb_changes_since_last_save. */
+  changes(): number {
+    return this.repl.changes - this.changesAtSave;
+  }
+
+  /** Save points of the `save` parameter: [seconds, changes]... */
+  savePoints(): [number, number][] {
+    const v = this.server.config.get('save').trim();
+    if (v === '') return [];
+    const n = v.split(/\s+/).map(Number);
+    const out: [number, number][] = [];
+    for (let i = 0; i + 1 < n.length; i += 2) out.push([n[i]!, n[i + 1]!]);
+    return out;
+  }
+
+  /** True while any snapshot (a save, or a replication full sync) is being taken. */
+  busy(): boolean {
+    return snapshotLock.owner !== null;
+  }
+
+  bgsaveInProgress(): boolean {
+    return this.bgsaveStart !== 0;
+  }
+
+  /** MISCONF while the last background save failed, save points are set and stop-writes-on-bgsave-error is on. */
+  writeError(): string | null {
+    if (this.lastBgsaveOk) return null;
+    const cfg = this.server.config;
+    if (!cfg.bool('stop-writes-on-bgsave-error') || cfg.get('save').trim() === '') return null;
+    return MISCONF;
+  }
+
+  private cron(): void {
+    if (this.busy() || this.server.loading) return;
+    const now = Date.now();
+    const changes = this.changes();
+    for (const [secs, need] of this.savePoints()) {
+      if (changes >= need && now - this.server.lastSave > secs * 1000 && (this.lastBgsaveOk || now - this.lastBgsaveTry > BGSAVE_RETRY_DELAY)) {
+        this.server.log.info(`${need} changes in ${secs} seconds. Saving...`);
+        void this.bgsave();
+        return;
+      }
+    }
+  }
+
+  /** Start a background save (the caller checked busy()). Resolves when it ended: true on success. */
+  bgsave(): Promise<boolean> {
+    this.bgsaveStart = Date.now();
+    this.lastBgsaveTry = this.bgsaveStart;
+    this.server.log.info('Background saving started');
+    const p = this.run().then(
+      (ok) => {
+        this.lastBgsaveSecs = Math.round((Date.now() - this.bgsaveStart) / 1000);
+        this.bgsaveStart = 0;
+        this.lastBgsaveOk = ok;
+        if (ok) this.server.log.info('Background saving terminated with success');
+        else this.server.log.warn('Background saving error');
+        return ok;
+      },
+    );
+    return p;
+  }
+
+  /** A foreground save (SAVE, SHUTDOWN, DEBUG RELOAD): true on success. */
+  async save(): Promise<boolean> {
+    const ok = await this.run();
+    if (ok) this.lastBgsaveOk = true;
+    return ok;
+  }
+
+  /** A foreground save once no other snapshot (a save, a replication full sync) is in progress. */
+  async saveWhenFree(): Promise<boolean> {
+    while (this.busy()) await new Promise((r) => setTimeout(r, 10));
+    return this.save();
+  }
+
+  /** Wait for the save in progress, if any. */
+  async settle(): Promise<void> {
+    while (this.running !== null) await this.running;
+  }
+
+  /** Stop a background save in progress (SHUTDOWN, FLUSHALL) and wait until it is gone. */
+  async abortBgsave(): Promise<void> {
+    if (this.running === null) return;
+    this.abortRequested = true;
+    await this.settle();
+    this.abortRequested = false;
+  }
+
+  private run(): Promise<boolean> {
+    snapshotLock.owner = 'save';
+    const p = this.writeSnapshot().then(
+      () => true,
+      (e: unknown) => {
+        if (!(e instanceof SaveAborted)) this.server.log.warn(`${(e as Error).message}`);
+        return false;
+      },
+    );
+    this.running = p.finally(() => {
+      snapshotLock.owner = null;
+      this.running = null;
+    });
+    return p;
+  }
+
+  private poolOf(): Piscina {
+    if (this.pool === null) {
+      this.pool = new Piscina({
+        filename: fileURLToPath(new URL('./rdb-worker.js', import.meta.url)),
+        minThreads: 0,
+        maxThreads: 1,
+        idleTimeout: 2000,
+      });
+    }
+    return this.pool;
+  }
+
+  /** Take the snapshot and write it to dbfilename in dir. Throws with Redis's log text on failure. */
+  private async writeSnapshot(): Promise<void> {
+    const s = this.server;
+    const repl = this.repl;
+    const cfg = s.config;
+    const all = s.links.map((_, i) => i);
+
+    // the cut
+    let offset: number;
+    let changesAtCut: number;
+    let streamDb: number;
+    let keysTotal = 0;
+    await s.coordinator.lock(all);
+    try {
+      await s.coordinator.quiesce();
+      const [, ks] = await Promise.all([s.allShards(['snapshot-begin']), s.allShards(['keyspace'])]);
+      keysTotal = 0;
+      for (const r of ks) for (const [keys] of parseOne(r.reply) as [number, number][]) keysTotal += keys;
+      repl.flush();
+      offset = repl.masterOffset;
+      changesAtCut = repl.changes;
+      streamDb = repl.lastDb < 0 ? 0 : repl.lastDb;
+    } finally {
+      s.coordinator.unlock(all);
+    }
+    this.saveKeysTotal = keysTotal;
+    this.saveKeysProcessed = 0;
+
+    const tmpName = `temp-${process.pid}.rdb`;
+    const finalName = cfg.get('dbfilename');
+    let fd: number;
+    try {
+      fd = fs.openSync(tmpName, 'w');
+    } catch (e) {
+      await s.allShards(['snapshot-abort']);
+      throw new Error(`Failed opening the RDB file ${tmpName} (in server root dir ${safeCwd()}) for saving: ${strerror(e)}`);
+    }
+    let closed = false;
+    try {
+      const pool = this.poolOf();
+      const compress = cfg.bool('rdbcompression');
+      const checksum = cfg.bool('rdbchecksum');
+      const keyDelayUs = Math.max(0, cfg.int('rdb-key-save-delay'));
+      let crcLo = 0;
+      let crcHi = 0;
+      let pieces: Buffer[] = [];
+      let kinds: number[] = [];
+      let bytes = 0;
+      const flush = async (final: boolean): Promise<void> => {
+        const task: WriteTask = { fd, pieces, kinds, crcLo, crcHi, compress, checksum, keyDelayUs, final };
+        pieces = [];
+        kinds = [];
+        bytes = 0;
+        let r: WriteResult;
+        try {
+          r = (await pool.run(task)) as WriteResult;
+        } catch (e) {
+          throw new Error(`Write error saving DB on disk: ${strerror(e)}`);
+        }
+        crcLo = r.crcLo;
+        crcHi = r.crcHi;
+        this.saveKeysProcessed += r.keys;
+      };
+      const add = (b: Buffer, kind: number): void => {
+        pieces.push(b);
+        kinds.push(kind);
+        bytes += b.length;
+      };
+      const isReplica = repl.isReplica();
+      const withRepl = isReplica || repl.hasBacklog();
+      add(header(withRepl ? { replid: repl.replid, offset, streamDb } : null), 0);
+      for (let i = 0; i < s.links.length; i++) {
+        for (;;) {
+          if (this.abortRequested) {
+            await s.allShards(['snapshot-abort']);
+            throw new SaveAborted('aborted');
+          }
+          const res = await s.oneShard(i, ['snapshot-next']);
+          const parsed = parseOne(res.reply) as ReplyValue[];
+          const complete = parsed[0] === 1;
+          for (let k = 1; k + 1 < parsed.length; k += 2) {
+            const w = new RdbWriter(16);
+            w.byte(RDB_OPCODE.SELECTDB);
+            w.len(parsed[k] as number);
+            add(w.done(), 0);
+            add(Buffer.from(parsed[k + 1] as string, 'latin1'), 1);
+          }
+          if (bytes >= TASK_BYTES) await flush(false);
+          if (complete) break;
+        }
+      }
+      await flush(true);
+      fs.closeSync(fd);
+      closed = true;
+      try {
+        fs.renameSync(tmpName, finalName);
+      } catch (e) {
+        throw new Error(`Error moving temp DB file ${tmpName} on the final destination ${finalName} (in server root dir ${safeCwd()}): ${strerror(e)}`);
+      }
+      fsyncDir('.');
+    } catch (e) {
+      if (!closed) fs.closeSync(fd);
+      try {
+        fs.unlinkSync(tmpName);
+      } catch {
+        /* already gone */
+      }
+      throw e;
+    }
+    s.log.info('DB saved on disk');
+    s.lastSave = Date.now();
+    this.changesAtSave = changesAtCut;
+    this.saves++;
+  }
+
+  /** INFO persistence, as redis-server 7.0 prints it. */
+  info(): string[] {
+    const now = Date.now();
+    const loading = this.server.loading && this.loadStart !== 0;
+    const lines = [
+      `loading:${loading ? 1 : 0}`,
+      `async_loading:0`,
+      `current_cow_peak:0`,
+      `current_cow_size:0`,
+      `current_cow_size_age:0`,
+      `current_fork_perc:${this.bgsaveInProgress() && this.saveKeysTotal > 0 ? ((this.saveKeysProcessed / this.saveKeysTotal) * 100).toFixed(2) : '0.00'}`,
+      `current_save_keys_processed:${this.bgsaveInProgress() ? this.saveKeysProcessed : 0}`,
+      `current_save_keys_total:${this.bgsaveInProgress() ? this.saveKeysTotal : 0}`,
+      `rdb_changes_since_last_save:${this.changes()}`,
+      `rdb_bgsave_in_progress:${this.bgsaveInProgress() ? 1 : 0}`,
+      `rdb_last_save_time:${Math.floor(this.server.lastSave / 1000)}`,
+      `rdb_last_bgsave_status:${this.lastBgsaveOk ? 'ok' : 'err'}`,
+      `rdb_last_bgsave_time_sec:${this.lastBgsaveSecs}`,
+      `rdb_current_bgsave_time_sec:${this.bgsaveInProgress() ? Math.round((now - this.bgsaveStart) / 1000) : -1}`,
+      `rdb_saves:${this.saves}`,
+      `rdb_last_cow_size:0`,
+      `rdb_last_load_keys_expired:${this.lastLoadExpired}`,
+      `rdb_last_load_keys_loaded:${this.lastLoadKeys}`,
+      `aof_enabled:0`,
+      `aof_rewrite_in_progress:0`,
+      `aof_rewrite_scheduled:0`,
+      `aof_last_rewrite_time_sec:-1`,
+      `aof_current_rewrite_time_sec:-1`,
+      `aof_last_bgrewrite_status:ok`,
+      `aof_rewrites:0`,
+      `aof_rewrites_consecutive_failures:0`,
+      `aof_last_write_status:ok`,
+      `aof_last_cow_size:0`,
+      `module_fork_in_progress:0`,
+      `module_fork_last_cow_size:0`,
+    ];
+    if (loading) {
+      const elapsed = (now - this.loadStart) / 1000;
+      const perc = this.loadTotal > 0 ? (this.loadDone / this.loadTotal) * 100 : 0;
+      const eta = this.loadDone > 0 ? Math.round(((this.loadTotal - this.loadDone) / this.loadDone) * elapsed) : 1;
+      lines.push(
+        `loading_start_time:${Math.floor(this.loadStart / 1000)}`,
+        `loading_total_bytes:${this.loadTotal}`,
+        `loading_rdb_used_mem:${this.loadUsedMem}`,
+        `loading_loaded_bytes:${this.loadDone}`,
+        `loading_loaded_perc:${perc.toFixed(2)}`,
+        `loading_eta_seconds:${eta}`,
+      );
+    }
+    return lines;
+  }
+}
+
+/** "REDIS0010" and the aux fields redis-server 7.0 writes in a saved file. */
+function header(repl: { replid: string; offset: number; streamDb: number } | null): Buffer {
+  const w = new RdbWriter(256);
+  w.raw(Buffer.from(`REDIS${String(RDB_VERSION).padStart(4, '0')}`));
+  const aux = (k: string, v: string): void => {
+    w.byte(RDB_OPCODE.AUX);
+    w.str(k);
+    w.str(v);
+  };
+  aux('redis-ver', REDIS_VERSION);
+  aux('redis-bits', '64');
+  aux('ctime', String(Math.floor(Date.now() / 1000)));
+  aux('used-mem', String(process.memoryUsage().rss));
+  if (repl !== null) {
+    aux('repl-stream-db', String(repl.streamDb));
+    aux('repl-id', repl.replid);
+    aux('repl-offset', String(repl.offset));
+  }
+  aux('aof-base', '0');
+  return w.done();
+}
+
+function safeCwd(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return '(unknown)';
+  }
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(path.resolve(dir), 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    /* best effort, as Redis's fsyncFileDir on filesystems without directory fsync */
+  }
+}
+
+/** The C library's text for a Node error code (what Redis logs with strerror). */
+export function strerror(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'No such file or directory';
+    case 'EACCES':
+      return 'Permission denied';
+    case 'EISDIR':
+      return 'Is a directory';
+    case 'ENOTDIR':
+      return 'Not a directory';
+    case 'ENOSPC':
+      return 'No space left on device';
+    case 'EROFS':
+      return 'Read-only file system';
+    case 'EEXIST':
+      return 'File exists';
+    case 'ENOTEMPTY':
+      return 'Directory not empty';
+    case 'EIO':
+      return 'Input/output error';
+    default:
+      return (e as Error).message ?? String(e);
+  }
+}
