@@ -9,6 +9,7 @@
  * existing redis.conf files load; the README lists which ones have effect.
  */
 
+import { strerror } from './persistence/strerror.js';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { resolve as resolvePath, dirname } from 'node:path';
 import { cpus } from 'node:os';
@@ -288,7 +289,7 @@ export class Config {
         try {
           process.chdir(args[0]!);
         } catch (e) {
-          throw new ConfigError((e as Error).message);
+          throw new ConfigError(strerror(e));
         }
         return process.cwd();
       default:

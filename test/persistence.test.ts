@@ -264,6 +264,21 @@ describe('SHUTDOWN and signals', () => {
     expect(await c.c.get('k')).toBe('v');
   });
 
+  it('SHUTDOWN during a BGSAVE abandons it (temp file removed), then saves and exits', async () => {
+    const dir = tmpdir();
+    const a = await start(dir, ['--rdb-key-save-delay', '50000']);
+    for (let i = 0; i < 200; i++) await a.c.set(`k${i}`, 'v');
+    await a.c.bgsave();
+    await waitFor(async () => (await info(a.c, 'persistence')).current_save_keys_total === '200', 'bgsave running');
+    await a.c.config('SET', 'rdb-key-save-delay', '0');
+    await a.c.call('SHUTDOWN', 'SAVE').catch(() => {});
+    expect(await a.p.exited).toBe(0);
+    expect(a.p.output()).toContain('There is a child saving an .rdb. Killing it!');
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('temp-'))).toEqual([]);
+    const b = await start(dir);
+    expect(await b.c.dbsize()).toBe(200);
+  });
+
   it('SHUTDOWN argument errors: SAVE with NOSAVE, ABORT with a flag, ABORT with no shutdown in progress', async () => {
     const a = await start(tmpdir());
     await expect(a.c.call('SHUTDOWN', 'SAVE', 'NOSAVE')).rejects.toThrow('ERR syntax error');
@@ -296,6 +311,20 @@ describe('DEBUG RELOAD and FLUSHALL', () => {
     expect(differences(before, await contents(a.c))).toEqual([]);
     expect(fs.existsSync(path.join(dir, 'dump.rdb'))).toBe(true);
     expect(a.p.output()).toContain('DB reloaded by DEBUG RELOAD');
+  });
+
+  it('FLUSHALL stops a BGSAVE in progress without marking it failed', async () => {
+    const dir = tmpdir();
+    const a = await start(dir, ['--rdb-key-save-delay', '50000']);
+    for (let i = 0; i < 200; i++) await a.c.set(`k${i}`, 'v');
+    await a.c.bgsave();
+    await waitFor(async () => (await info(a.c, 'persistence')).current_save_keys_total === '200', 'bgsave running');
+    expect(await a.c.flushall()).toBe('OK');
+    const pi = await info(a.c, 'persistence');
+    expect(pi.rdb_bgsave_in_progress).toBe('0');
+    expect(pi.rdb_last_bgsave_status).toBe('ok');
+    expect(fs.existsSync(path.join(dir, 'dump.rdb'))).toBe(false);
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('temp-'))).toEqual([]);
   });
 
   it('FLUSHALL with save points set saves the empty dataset', async () => {

@@ -8,7 +8,7 @@
 
 import fs from 'node:fs';
 import { hashSlotOfString } from '../router/slot.js';
-import { rdbFileEntries } from '../replication/rdb.js';
+import { rdbFileEntries, rdbHeadAux } from '../replication/rdb.js';
 import type { PersistHost as Server, ReplView } from './host.js';
 import { Persistence, strerror } from './persistence.js';
 
@@ -32,6 +32,24 @@ export class BadValue extends Error {}
 
 /** Install every key of an RDB payload into the shards (the keyspace should be empty). */
 export async function loadPayload(s: Server, payload: Buffer, opts: LoadOptions): Promise<LoadResult> {
+  const p = Persistence.of(s);
+  p.loadStart = Date.now();
+  p.loadTotal = payload.length;
+  p.loadDone = 0;
+  const head = rdbHeadAux(payload);
+  p.loadUsedMem = Number(head.get('used-mem') ?? 0) || 0;
+  try {
+    return await walk(s, payload, opts, p);
+  } finally {
+    p.loadStart = 0;
+  }
+}
+
+async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistence): Promise<LoadResult> {
+  const progress = (b: number): void => {
+    p.loadDone = b;
+    opts.progress?.(b);
+  };
   const batches = new Map<number, { shard: number; db: number; argv: (string | number | Buffer)[]; bytes: number }>();
   const sent: Promise<unknown>[] = [];
   let failed = false;
@@ -71,14 +89,14 @@ export async function loadPayload(s: Server, payload: Buffer, opts: LoadOptions)
     if (opts.keyDelayUs) {
       owedUs += opts.keyDelayUs;
       if (owedUs >= 1000) {
-        opts.progress?.(e.value.byteOffset - payload.byteOffset + e.value.length);
+        progress(e.value.byteOffset - payload.byteOffset + e.value.length);
         await new Promise((r) => setTimeout(r, Math.floor(owedUs / 1000)));
         owedUs %= 1000;
       }
     }
     // let the shards load what was sent (and clients get -LOADING) while the rest is parsed
     if (++n % 20_000 === 0) {
-      opts.progress?.(e.value.byteOffset - payload.byteOffset + e.value.length);
+      progress(e.value.byteOffset - payload.byteOffset + e.value.length);
       await new Promise((r) => setImmediate(r));
     }
     step = gen.next();
@@ -86,7 +104,7 @@ export async function loadPayload(s: Server, payload: Buffer, opts: LoadOptions)
   for (const b of batches.values()) send(b);
   await Promise.all(sent);
   if (failed) throw new BadValue('Bad data format');
-  opts.progress?.(payload.length);
+  progress(payload.length);
   return { keys, expired, aux: step.value };
 }
 
@@ -118,27 +136,20 @@ export async function loadFile(s: Server, file: string, restoreRepl = true): Pro
     return [`Fatal error loading the DB: ${strerror(e)}. Exiting.`];
   }
   const t0 = Date.now();
-  p.loadStart = t0;
-  p.loadTotal = payload.length;
-  p.loadDone = 0;
-  p.loadUsedMem = 0;
   s.loading = true;
   let res: LoadResult;
   try {
-    const ver = payload.latin1Slice(5, 9);
-    if (payload.latin1Slice(0, 5) === 'REDIS' && /^\d{4}$/.test(ver)) s.log.info(`Loading RDB produced by version ${producedBy(payload)}`);
+    const ver = rdbHeadAux(payload).get('redis-ver');
+    if (ver !== undefined) s.log.info(`Loading RDB produced by version ${ver}`);
     res = await loadPayload(s, payload, {
       dropExpired: s.config.get('replicaof') === '',
-      progress: (b) => (p.loadDone = b),
       keyDelayUs: Math.max(0, s.config.int('key-load-delay')),
     });
   } catch (e) {
     s.loading = false;
-    p.loadStart = 0;
     return explain(e);
   }
   s.loading = false;
-  p.loadStart = 0;
   const aux = res.aux;
   const ctime = Number(aux.get('ctime'));
   if (Number.isFinite(ctime)) s.log.info(`RDB age ${Math.max(0, Math.floor(Date.now() / 1000) - ctime)} seconds`);
@@ -161,12 +172,6 @@ export async function loadFile(s: Server, file: string, restoreRepl = true): Pro
   }
   s.log.info(`DB loaded from disk: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
   return true;
-}
-
-function producedBy(payload: Buffer): string {
-  // the redis-ver aux field is the first one redis-server writes; fall back to the format version
-  const m = /redis-ver.([0-9.]+)/.exec(payload.latin1Slice(9, Math.min(payload.length, 64)));
-  return m ? m[1]! : payload.latin1Slice(5, 9);
 }
 
 /** Startup: load dbfilename from dir if it exists. False when it exists but does not load (exit). */

@@ -21,8 +21,11 @@ import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
 import { RDB_OPCODE, RDB_VERSION, RdbWriter } from '../replication/rdb.js';
 import type { PersistHost as Server, ReplView } from './host.js';
 import { MISCONF } from '../resp/errors.js';
-import type { WriteResult, WriteTask } from './rdb-encode.js';
+import { ABORTED, type WriteResult, type WriteTask } from './rdb-encode.js';
 import { snapshotLock } from './snapshot-lock.js';
+import { strerror } from './strerror.js';
+
+export { strerror };
 
 /** Bytes of pieces handed to the pool per task. */
 const TASK_BYTES = 256 * 1024;
@@ -47,8 +50,9 @@ export class Persistence {
   /** repl.changes at the last successful save (rdb_changes_since_last_save is the difference). */
   private changesAtSave = 0;
   /** The save in progress (SAVE, BGSAVE or the schedule). */
-  private running: Promise<boolean> | null = null;
-  private abortRequested = false;
+  private running: Promise<unknown> | null = null;
+  /** Set to 1 to stop the save in progress (read by the pool thread too). */
+  private readonly abortFlag = new Int32Array(new SharedArrayBuffer(4));
   /** current_save_keys_processed / _total. */
   saveKeysProcessed = 0;
   saveKeysTotal = 0;
@@ -136,24 +140,23 @@ export class Persistence {
     this.bgsaveStart = Date.now();
     this.lastBgsaveTry = this.bgsaveStart;
     this.server.log.info('Background saving started');
-    const p = this.run().then(
-      (ok) => {
-        this.lastBgsaveSecs = Math.round((Date.now() - this.bgsaveStart) / 1000);
-        this.bgsaveStart = 0;
-        this.lastBgsaveOk = ok;
-        if (ok) this.server.log.info('Background saving terminated with success');
-        else this.server.log.warn('Background saving error');
-        return ok;
-      },
-    );
-    return p;
+    return this.run().then((r) => {
+      this.lastBgsaveSecs = Math.round((Date.now() - this.bgsaveStart) / 1000);
+      this.bgsaveStart = 0;
+      if (r === 'ok') this.server.log.info('Background saving terminated with success');
+      else if (r === 'aborted') this.server.log.warn('Background saving terminated by signal 10');
+      else this.server.log.warn('Background saving error');
+      // a save stopped on purpose (SHUTDOWN, FLUSHALL) leaves the status as it was (Redis: SIGUSR1)
+      if (r !== 'aborted') this.lastBgsaveOk = r === 'ok';
+      return r === 'ok';
+    });
   }
 
-  /** A foreground save (SAVE, SHUTDOWN, DEBUG RELOAD): true on success. */
+  /** A foreground save (SAVE, SHUTDOWN, FLUSHALL, DEBUG RELOAD): true on success. */
   async save(): Promise<boolean> {
-    const ok = await this.run();
-    if (ok) this.lastBgsaveOk = true;
-    return ok;
+    const r = await this.run();
+    if (r === 'ok') this.lastBgsaveOk = true;
+    return r === 'ok';
   }
 
   /** A foreground save once no other snapshot (a save, a replication full sync) is in progress. */
@@ -169,19 +172,21 @@ export class Persistence {
 
   /** Stop a background save in progress (SHUTDOWN, FLUSHALL) and wait until it is gone. */
   async abortBgsave(): Promise<void> {
-    if (this.running === null) return;
-    this.abortRequested = true;
+    if (this.running === null || !this.bgsaveInProgress()) return;
+    Atomics.store(this.abortFlag, 0, 1);
+    Atomics.notify(this.abortFlag, 0);
     await this.settle();
-    this.abortRequested = false;
   }
 
-  private run(): Promise<boolean> {
+  private run(): Promise<'ok' | 'err' | 'aborted'> {
     snapshotLock.owner = 'save';
+    Atomics.store(this.abortFlag, 0, 0);
     const p = this.writeSnapshot().then(
-      () => true,
+      () => 'ok' as const,
       (e: unknown) => {
-        if (!(e instanceof SaveAborted)) this.server.log.warn(`${(e as Error).message}`);
-        return false;
+        if (e instanceof SaveAborted) return 'aborted' as const;
+        this.server.log.warn(`${(e as Error).message}`);
+        return 'err' as const;
       },
     );
     this.running = p.finally(() => {
@@ -233,12 +238,16 @@ export class Persistence {
 
     const tmpName = `temp-${process.pid}.rdb`;
     const finalName = cfg.get('dbfilename');
+    // the directory at the start of the save (CONFIG SET dir meanwhile changes the next save's)
+    const root = safeCwd();
+    const tmpPath = path.resolve(root, tmpName);
+    const finalPath = path.resolve(root, finalName);
     let fd: number;
     try {
-      fd = fs.openSync(tmpName, 'w');
+      fd = fs.openSync(tmpPath, 'w');
     } catch (e) {
       await s.allShards(['snapshot-abort']);
-      throw new Error(`Failed opening the RDB file ${tmpName} (in server root dir ${safeCwd()}) for saving: ${strerror(e)}`);
+      throw new Error(`Failed opening the RDB file ${tmpName} (in server root dir ${root}) for saving: ${strerror(e)}`);
     }
     let closed = false;
     try {
@@ -252,7 +261,7 @@ export class Persistence {
       let kinds: number[] = [];
       let bytes = 0;
       const flush = async (final: boolean): Promise<void> => {
-        const task: WriteTask = { fd, pieces, kinds, crcLo, crcHi, compress, checksum, keyDelayUs, final };
+        const task: WriteTask = { fd, pieces, kinds, crcLo, crcHi, compress, checksum, keyDelayUs, final, abort: this.abortFlag };
         pieces = [];
         kinds = [];
         bytes = 0;
@@ -260,6 +269,10 @@ export class Persistence {
         try {
           r = (await pool.run(task)) as WriteResult;
         } catch (e) {
+          if ((e as Error).message === ABORTED) {
+            await s.allShards(['snapshot-abort']);
+            throw new SaveAborted('aborted');
+          }
           throw new Error(`Write error saving DB on disk: ${strerror(e)}`);
         }
         crcLo = r.crcLo;
@@ -276,7 +289,7 @@ export class Persistence {
       add(header(withRepl ? { replid: repl.replid, offset, streamDb } : null), 0);
       for (let i = 0; i < s.links.length; i++) {
         for (;;) {
-          if (this.abortRequested) {
+          if (Atomics.load(this.abortFlag, 0) !== 0) {
             await s.allShards(['snapshot-abort']);
             throw new SaveAborted('aborted');
           }
@@ -295,18 +308,19 @@ export class Persistence {
         }
       }
       await flush(true);
+      if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
       fs.closeSync(fd);
       closed = true;
       try {
-        fs.renameSync(tmpName, finalName);
+        fs.renameSync(tmpPath, finalPath);
       } catch (e) {
-        throw new Error(`Error moving temp DB file ${tmpName} on the final destination ${finalName} (in server root dir ${safeCwd()}): ${strerror(e)}`);
+        throw new Error(`Error moving temp DB file ${tmpName} on the final destination ${finalName} (in server root dir ${root}): ${strerror(e)}`);
       }
-      fsyncDir('.');
+      fsyncDir(root);
     } catch (e) {
       if (!closed) fs.closeSync(fd);
       try {
-        fs.unlinkSync(tmpName);
+        fs.unlinkSync(tmpPath);
       } catch {
         /* already gone */
       }
@@ -411,32 +425,5 @@ function fsyncDir(dir: string): void {
     }
   } catch {
     /* best effort, as Redis's fsyncFileDir on filesystems without directory fsync */
-  }
-}
-
-/** The C library's text for a Node error code (what Redis logs with strerror). */
-export function strerror(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'ENOENT':
-      return 'No such file or directory';
-    case 'EACCES':
-      return 'Permission denied';
-    case 'EISDIR':
-      return 'Is a directory';
-    case 'ENOTDIR':
-      return 'Not a directory';
-    case 'ENOSPC':
-      return 'No space left on device';
-    case 'EROFS':
-      return 'Read-only file system';
-    case 'EEXIST':
-      return 'File exists';
-    case 'ENOTEMPTY':
-      return 'Directory not empty';
-    case 'EIO':
-      return 'Input/output error';
-    default:
-      return (e as Error).message ?? String(e);
   }
 }

@@ -163,7 +163,12 @@ export interface WriteTask {
   keyDelayUs: number;
   /** Append EOF and the checksum, then fsync. */
   final: boolean;
+  /** Shared with the main thread: set to 1 to stop the save (SHUTDOWN, FLUSHALL). */
+  abort: Int32Array;
 }
+
+/** Thrown when the main thread asked the save to stop. */
+export const ABORTED = 'rdb save aborted';
 
 export interface WriteResult {
   crcLo: number;
@@ -177,8 +182,6 @@ function writeAll(fd: number, b: Uint8Array): void {
   while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
 /** Encode, checksum and write one batch of pieces (runs on a pool thread). */
 export function writePieces(t: WriteTask): WriteResult {
   const crc = new Crc64();
@@ -187,12 +190,14 @@ export function writePieces(t: WriteTask): WriteResult {
   let keys = 0;
   let bytes = 0;
   for (let i = 0; i < t.pieces.length; i++) {
+    if (Atomics.load(t.abort, 0) !== 0) throw new Error(ABORTED);
     let b = t.pieces[i]!;
     if (t.kinds[i] === 1) {
       const e = encodeEntries(b, t.compress);
       b = e.bytes;
       keys += e.keys;
-      if (t.keyDelayUs > 0 && e.keys > 0) Atomics.wait(sleeper, 0, 0, (e.keys * t.keyDelayUs) / 1000);
+      // rdb-key-save-delay (tests use it to watch a save in progress); an abort wakes it
+      if (t.keyDelayUs > 0 && e.keys > 0 && Atomics.wait(t.abort, 0, 0, (e.keys * t.keyDelayUs) / 1000) !== 'timed-out') throw new Error(ABORTED);
     }
     if (t.checksum) crc.update(b);
     writeAll(t.fd, b);

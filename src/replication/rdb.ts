@@ -741,3 +741,21 @@ export function* rdbFileEntries(b: Buffer): Generator<RdbEntry, Map<string, stri
     }
   }
 }
+
+/** The aux fields at the head of an RDB file (before its first database), without reading further. */
+export function rdbHeadAux(b: Buffer): Map<string, string> {
+  const aux = new Map<string, string>();
+  if (b.length < 9 || b.latin1Slice(0, 5) !== 'REDIS') return aux;
+  const r = new In(b);
+  r.pos = 9;
+  try {
+    while (r.pos < b.length && b[r.pos] === RDB_OPCODE.AUX) {
+      r.pos++;
+      const k = r.str();
+      aux.set(k, r.str());
+    }
+  } catch {
+    /* a truncated head: what was read */
+  }
+  return aux;
+}

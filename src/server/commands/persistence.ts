@@ -81,9 +81,9 @@ export const handlers: Record<string, MainHandler> = {
 
   async flushall(c) {
     await flushall(c);
+    // a background save in progress is of data just dropped: stop it (Redis kills its child)
     const p = Persistence.of(c.server);
-    if (p.savePoints().length === 0) return;
     await p.abortBgsave();
-    await p.saveWhenFree();
+    if (p.savePoints().length > 0) await p.saveWhenFree();
   },
 };
