@@ -122,6 +122,8 @@ export class Config {
   /** Absolute path of the config file, when started with one (CONFIG REWRITE target). */
   configFile: string | null = null;
   private readonly listeners: ChangeListener[] = [];
+  /** A `save` line was read already (the next ones add save points). */
+  private seenSave = false;
 
   constructor() {
     for (const d of [...CONFIG_DATA, ...SHARDIS_CONFIG]) {
@@ -326,7 +328,12 @@ export class Config {
       const name = argv![0]!.toLowerCase();
       if (this.params.has(name)) {
         try {
-          this.set(name, argv!.slice(1), false);
+          let args = argv!.slice(1);
+          // `save` lines accumulate (save 900 1 / save 300 10 -> "900 1 300 10"), as Redis
+          const canon = this.canonical(name);
+          if (canon === 'save' && this.seenSave && !(args.length === 1 && args[0] === '')) args = [...this.get('save').split(' ').filter(Boolean), ...args];
+          if (canon === 'save') this.seenSave = true;
+          this.set(name, args, false);
         } catch (e) {
           fail((e as Error).message);
         }

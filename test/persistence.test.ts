@@ -199,6 +199,31 @@ describe('BGSAVE, LASTSAVE, INFO persistence and the save schedule', () => {
     await expect(a.c.call('SAVE', 'x')).rejects.toThrow("ERR wrong number of arguments for 'save' command");
   });
 
+  it('BGSAVE inside MULTI/EXEC is scheduled and runs after the transaction; SAVE inside MULTI is refused', async () => {
+    const dir = tmpdir();
+    const a = await start(dir);
+    await a.c.set('k', 'v');
+    expect(await a.c.multi().bgsave().exec()).toEqual([[null, 'Background saving scheduled']]);
+    await waitFor(async () => (await info(a.c, 'persistence')).rdb_saves === '1', 'scheduled bgsave');
+    await expect(a.c.multi().save().exec()).rejects.toThrow('EXECABORT');
+  });
+
+  it('save lines of a config file add up; save "" clears them', async () => {
+    const dir = tmpdir();
+    const conf = path.join(dir, 'a.conf');
+    fs.writeFileSync(conf, 'save 900 1\nsave 300 10\n');
+    const get = async (args: string[]): Promise<unknown> => {
+      const p = await startShardis({ cwd: dir, args });
+      procs.push(p);
+      const c = new Redis({ port: p.port });
+      clients.push(c);
+      return c.config('GET', 'save');
+    };
+    expect(await get([conf, '--save', '60', '5'])).toEqual(['save', '900 1 300 10 60 5']);
+    fs.writeFileSync(conf, 'save 900 1\nsave ""\n');
+    expect(await get([conf, '--save', '120', '7'])).toEqual(['save', '120 7']);
+  });
+
   it('INFO persistence has every field redis-server 7.0 prints, in its order', async () => {
     const a = await start(tmpdir());
     const text = await a.c.info('persistence');

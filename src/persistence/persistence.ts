@@ -45,6 +45,8 @@ export class Persistence {
   lastBgsaveSecs = -1;
   /** Start (ms) of the background save in progress, or 0. */
   bgsaveStart = 0;
+  /** A BGSAVE waits to start (asked for inside EXEC). */
+  scheduled = false;
   /** rdb_saves. */
   saves = 0;
   /** repl.changes at the last successful save (rdb_changes_since_last_save is the difference). */
@@ -124,6 +126,11 @@ export class Persistence {
 
   private cron(): void {
     if (this.busy() || this.server.loading) return;
+    if (this.scheduled) {
+      this.scheduled = false;
+      void this.bgsave();
+      return;
+    }
     const now = Date.now();
     const changes = this.changes();
     for (const [secs, need] of this.savePoints()) {

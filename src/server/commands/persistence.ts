@@ -56,6 +56,12 @@ export const handlers: Record<string, MainHandler> = {
     const p = Persistence.of(c.server);
     // a replication full sync takes the same snapshot (Redis: its RDB child)
     if (p.busy()) throw new CommandError(BGSAVE_IN_PROGRESS);
+    if (execRunning.has(c.conn)) {
+      // inside EXEC: started after the transaction (Redis: server.in_exec)
+      p.scheduled = true;
+      c.w.simple('Background saving scheduled');
+      return;
+    }
     void p.bgsave();
     c.w.simple('Background saving started');
   },
