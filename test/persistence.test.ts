@@ -399,15 +399,23 @@ describe('bad files and faults', () => {
     expect(r.out).toContain('Fatal error loading the DB: Invalid argument. Exiting.');
   });
 
+  it('a file of a newer RDB version: "Can\'t handle RDB format version", exit 1', () => {
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, 'dump.rdb'), Buffer.concat([Buffer.from('REDIS0011'), Buffer.from([0xff]), Buffer.alloc(8)]));
+    const r = run(dir);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain("Can't handle RDB format version 11");
+  });
+
   it('a flipped byte (checksum mismatch): the server refuses to start', async () => {
     const { dir, file } = await savedFile();
     const bad = Buffer.from(file);
-    // a byte inside the last key's value: the structure still parses, the CRC64 does not match
-    bad[bad.length - 12] = bad[bad.length - 12]! ^ 0x01;
+    // the stored checksum itself: the structure parses, the CRC64 does not match
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 0x01;
     fs.writeFileSync(path.join(dir, 'dump.rdb'), bad);
     const r = run(dir);
     expect(r.status).toBe(1);
-    expect(r.out).toMatch(/Wrong RDB checksum|Internal error in RDB reading/);
+    expect(r.out).toMatch(/Wrong RDB checksum expected: \([0-9a-f]+\) got \([0-9a-f]+\)\. Aborting now\./);
     expect(r.out).not.toContain('Ready to accept connections');
   });
 

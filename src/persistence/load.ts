@@ -118,7 +118,9 @@ function explain(e: unknown): string[] {
   if (msg === 'rdb: truncated') {
     return ['Short read or OOM loading DB. Unrecoverable error, aborting now.', 'Internal error in RDB reading offset 0, function at rdb.c:0 -> Unexpected EOF reading RDB file'];
   }
-  if (msg === 'rdb: checksum mismatch') return ['Wrong RDB checksum. Aborting now.', 'Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error'];
+  if (msg.startsWith('rdb: checksum mismatch: ')) {
+    return [`Wrong RDB checksum ${msg.slice('rdb: checksum mismatch: '.length)}. Aborting now.`, 'Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error'];
+  }
   return [`Internal error in RDB reading offset 0, function at rdb.c:0 -> ${msg.replace(/^rdb: /, '')}`];
 }
 

@@ -726,8 +726,9 @@ export function* rdbFileEntries(b: Buffer): Generator<RdbEntry, Map<string, stri
         throw new Error('rdb: module data is not supported');
       case RDB_OPCODE.EOF: {
         if (version >= 5 && r.pos + 8 <= b.length) {
-          const want = b.readBigUInt64LE(r.pos);
-          if (want !== 0n && crc64(b.subarray(0, r.pos)) !== want) throw new Error('rdb: checksum mismatch');
+          const stored = b.readBigUInt64LE(r.pos);
+          const computed = stored === 0n ? 0n : crc64(b.subarray(0, r.pos));
+          if (stored !== 0n && computed !== stored) throw new Error(`rdb: checksum mismatch: expected: (${computed.toString(16)}) got (${stored.toString(16)})`);
         }
         return aux;
       }
