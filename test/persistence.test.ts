@@ -532,6 +532,40 @@ describe('replication history across restarts', () => {
     expect(await r.c.lrange('l', 0, -1)).toEqual(['x', 'y']);
   });
 
+  it('a restarted replica continues the master stream in the database it was in (repl-stream-db)', async () => {
+    const m = await start(tmpdir(), ['--repl-ping-replica-period', '3600']);
+    const rdir = tmpdir();
+    const rargs = ['--replicaof', '127.0.0.1', String(m.p.port)];
+    const r = await start(rdir, rargs);
+    await m.c.select(3);
+    await m.c.set('a', '1');
+    await waitInSync(m.c, r.c);
+    await r.c.call('SHUTDOWN', 'SAVE').catch(() => {});
+    await r.p.exited;
+    await m.c.set('b', '2'); // the master stream stays in database 3: no SELECT before it
+    const r2 = await start(rdir, rargs);
+    await waitInSync(m.c, r2.c);
+    expect((await info(m.c, 'stats')).sync_partial_ok).toBe('1');
+    expect(await r2.c.exists('b')).toBe(0);
+    await r2.c.select(3);
+    expect(await r2.c.get('b')).toBe('2');
+  });
+
+  it('after a dropped link, a partial resync continues the stream in its database', async () => {
+    const m = await start(tmpdir(), ['--repl-ping-replica-period', '3600']);
+    const r = await start(tmpdir(), ['--replicaof', '127.0.0.1', String(m.p.port)]);
+    await m.c.select(4);
+    await m.c.set('a', '1');
+    await waitInSync(m.c, r.c);
+    await r.c.client('KILL', 'TYPE', 'master');
+    await waitFor(async () => (await info(m.c, 'stats')).sync_partial_ok === '1', 'partial resync');
+    await m.c.set('b', '2');
+    await waitInSync(m.c, r.c);
+    expect(await r.c.exists('b')).toBe(0);
+    await r.c.select(4);
+    expect(await r.c.get('b')).toBe('2');
+  });
+
   it('a restarted replica loads its RDB and continues with PSYNC <replid> <offset> (partial resync)', async () => {
     const m = await start(tmpdir(), ['--repl-ping-replica-period', '3600']);
     const rdir = tmpdir();

@@ -17,6 +17,8 @@ export interface ReplView {
   lastDb: number;
   /** Writes propagated (or applied) since start. */
   changes: number;
+  restoredStreamDb: number;
+  streamDb(): number;
   createBacklog(): void;
   flush(): void;
   isReplica(): boolean;

@@ -170,7 +170,8 @@ export async function loadFile(s: Server, file: string, restoreRepl = true): Pro
     repl.masterOffset = offset;
     repl.createBacklog();
     repl.replid = replid;
-    repl.lastDb = -1;
+    repl.lastDb = -1; // a master starts its next stream bytes with a SELECT
+    repl.restoredStreamDb = Number(aux.get('repl-stream-db')) || 0;
   }
   s.log.info(`DB loaded from disk: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
   return true;

@@ -236,7 +236,7 @@ export class Persistence {
       repl.flush();
       offset = repl.masterOffset;
       changesAtCut = repl.changes;
-      streamDb = repl.lastDb < 0 ? 0 : repl.lastDb;
+      streamDb = repl.streamDb();
     } finally {
       s.coordinator.unlock(all);
     }

@@ -165,6 +165,8 @@ export class MasterLink {
   private transferSize = -1;
   private transferRead = 0;
   private lastAck = 0;
+  /** Database the master's stream is in (kept across reconnections: a partial resync continues it). */
+  private streamDb: number;
 
   constructor(
     private readonly repl: Replication,
@@ -173,6 +175,7 @@ export class MasterLink {
   ) {
     // our own history: PSYNC asks to continue it (Redis's cached master "using myself")
     this.offset = repl.masterOffset;
+    this.streamDb = repl.restoredStreamDb;
   }
 
   connected(): boolean {
@@ -206,9 +209,15 @@ export class MasterLink {
     this.close();
   }
 
+  /** The database the master's stream is in (repl-stream-db of a saved RDB). */
+  currentDb(): number {
+    return this.conn?.db ?? this.streamDb;
+  }
+
   private close(): void {
     const conn = this.conn;
     this.conn = null;
+    if (conn) this.streamDb = conn.db;
     if (conn && !conn.closed) this.repl.server.closeConnection(conn);
     this.socket?.destroy();
     this.socket = null;
@@ -218,6 +227,7 @@ export class MasterLink {
   /** The master connection closed (link lost or CLIENT KILL). */
   connClosed(conn: Connection): void {
     if (conn !== this.conn) return;
+    this.streamDb = conn.db;
     this.conn = null;
     this.lost('connection lost');
   }
@@ -352,6 +362,7 @@ export class MasterLink {
     s.log.info(`MASTER <-> REPLICA sync: received ${payload.length} bytes from master`);
     s.log.info('MASTER <-> REPLICA sync: Flushing old data');
     await this.load(payload);
+    this.streamDb = 0; // the master starts the new stream with a SELECT
     const repl = this.repl;
     repl.replid = replid;
     repl.replid2 = NULL_REPLID;
@@ -383,6 +394,8 @@ export class MasterLink {
   private attach(socket: net.Socket, reader: Reader): void {
     const s = this.repl.server;
     const conn = s.attachMasterConnection(socket);
+    // after a partial resync the stream goes on in the database it was in (no SELECT is resent)
+    conn.db = this.streamDb;
     this.conn = conn;
     this.state = LinkState.Connected;
     this.downSince = 0;

@@ -138,6 +138,8 @@ export class Replication implements ReplicationHooks {
   private failoverEnd = 0;
   private failoverForce = false;
   private getAckPending = false;
+  /** repl-stream-db of the RDB loaded at startup: the database a replica's master stream continues in. */
+  restoredStreamDb = 0;
   /** Writes propagated (or applied from our master) since start: rdb_changes_since_last_save counts from it. */
   changes = 0;
 
@@ -208,6 +210,12 @@ export class Replication implements ReplicationHooks {
       }
       this.checkOutputLimit(r);
     }
+  }
+
+  /** The database of the replication stream now (saved as repl-stream-db). */
+  streamDb(): number {
+    if (this.link !== null) return this.link.currentDb();
+    return this.lastDb < 0 ? 0 : this.lastDb;
   }
 
   hasBacklog(): boolean {
