@@ -173,14 +173,20 @@ export class Config {
 
   /**
    * Validate and set one parameter from its arguments (config file / command line / CONFIG SET).
-   * Throws ConfigError with Redis's message on a bad value. `fromClient` enforces immutability.
+   * Throws ConfigError with Redis's message on a bad value. `fromClient` enforces immutability and
+   * enable-protected-configs (`localClient`: the client connected over loopback).
    */
-  set(name: string, args: string[], fromClient: boolean): void {
+  set(name: string, args: string[], fromClient: boolean, localClient = false): void {
     const p = this.params.get(name.toLowerCase());
     if (!p) throw new ConfigError('Bad directive or wrong number of arguments');
     const d = p.data;
     if (fromClient && p.flags.has('immutable')) throw new ConfigError("can't set immutable config");
+    if (fromClient && p.flags.has('protected')) {
+      const allow = this.get('enable-protected-configs');
+      if (!(allow === 'yes' || (allow === 'local' && localClient))) throw new ConfigError("can't set protected config");
+    }
     if (!p.flags.has('multiarg') && args.length !== 1) throw new ConfigError('wrong number of arguments');
+    if ((d.n === 'dbfilename' || d.n === 'appendfilename') && args[0]!.includes('/')) throw new ConfigError(`${d.n} can't be a path, just a filename`);
     if (p.flags.has('multiarg') && args.length === 1 && args[0] !== '') {
       const split = splitArgs(args[0]!);
       if (split) args = split;

@@ -147,9 +147,19 @@ describe('SAVE and restart', () => {
     expect(await b.c.get('k')).toBe('v');
   });
 
+  it('dir and dbfilename are protected configs: CONFIG SET refused unless enable-protected-configs allows it', async () => {
+    const a = await start(tmpdir());
+    await expect(a.c.config('SET', 'dir', os.tmpdir())).rejects.toThrow("ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config");
+    await expect(a.c.config('SET', 'dbfilename', 'x.rdb')).rejects.toThrow("ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config");
+    const b = await start(tmpdir(), ['--enable-protected-configs', 'yes']);
+    await expect(b.c.config('SET', 'dir', '/nonexistent/x')).rejects.toThrow("ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory");
+    expect(await b.c.config('SET', 'dbfilename', 'x.rdb')).toBe('OK');
+    await expect(b.c.config('SET', 'dbfilename', 'a/x.rdb')).rejects.toThrow("ERR CONFIG SET failed (possibly related to argument 'dbfilename') - dbfilename can't be a path, just a filename");
+  });
+
   it('dbfilename names the file in dir', async () => {
     const dir = tmpdir();
-    const a = await start(dir, ['--dbfilename', 'other.rdb']);
+    const a = await start(dir, ['--dbfilename', 'other.rdb', '--enable-protected-configs', 'local']);
     await a.c.set('k', 'v');
     await a.c.save();
     expect(fs.existsSync(path.join(dir, 'other.rdb'))).toBe(true);

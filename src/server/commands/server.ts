@@ -63,9 +63,10 @@ export const handlers: Record<string, MainHandler> = {
       pairs.push([canonical, c.args.str(i + 1)]);
     }
     const old = pairs.map(([n]) => [n, cfg.get(n)] as const);
+    const local = /^(127\.|::1$|::ffff:127\.)/.test(c.conn.socket.remoteAddress ?? '');
     for (const [name, value] of pairs) {
       try {
-        cfg.set(name, [value], true);
+        cfg.set(name, [value], true, local);
       } catch (e) {
         for (const [n, v] of old) cfg.setInternal(n, v);
         if (e instanceof ConfigError) {
