@@ -267,24 +267,34 @@ export class Persistence {
       let pieces: Buffer[] = [];
       let kinds: number[] = [];
       let bytes = 0;
-      const flush = async (final: boolean): Promise<void> => {
-        const task: WriteTask = { fd, pieces, kinds, crcLo, crcHi, compress, checksum, keyDelayUs, final, abort: this.abortFlag };
-        pieces = [];
-        kinds = [];
-        bytes = 0;
+      // one task on the pool at a time (each continues the previous one's CRC); the next one is
+      // gathered from the shards while it runs
+      let inflight: Promise<void> = Promise.resolve();
+      const runTask = async (task: WriteTask, transfer: ArrayBuffer[]): Promise<void> => {
+        task.crcLo = crcLo;
+        task.crcHi = crcHi;
         let r: WriteResult;
         try {
-          r = (await pool.run(task)) as WriteResult;
+          r = (await pool.run(task, { transferList: transfer })) as WriteResult;
         } catch (e) {
-          if ((e as Error).message === ABORTED) {
-            await s.allShards(['snapshot-abort']);
-            throw new SaveAborted('aborted');
-          }
+          if ((e as Error).message === ABORTED) throw new SaveAborted('aborted');
           throw new Error(`Write error saving DB on disk: ${strerror(e)}`);
         }
         crcLo = r.crcLo;
         crcHi = r.crcHi;
         this.saveKeysProcessed += r.keys;
+      };
+      let transfer: ArrayBuffer[] = [];
+      const flush = async (final: boolean): Promise<void> => {
+        const task: WriteTask = { fd, pieces, kinds, crcLo: 0, crcHi: 0, compress, checksum, keyDelayUs, final, abort: this.abortFlag };
+        const moved = transfer;
+        pieces = [];
+        kinds = [];
+        bytes = 0;
+        transfer = [];
+        await inflight;
+        inflight = runTask(task, moved);
+        inflight.catch(() => {}); // awaited by the next flush or at the end
       };
       const add = (b: Buffer, kind: number): void => {
         pieces.push(b);
@@ -294,27 +304,32 @@ export class Persistence {
       const isReplica = repl.isReplica();
       const withRepl = isReplica || repl.hasBacklog();
       add(header(withRepl ? { replid: repl.replid, offset, streamDb } : null), 0);
-      for (let i = 0; i < s.links.length; i++) {
-        for (;;) {
-          if (Atomics.load(this.abortFlag, 0) !== 0) {
-            await s.allShards(['snapshot-abort']);
-            throw new SaveAborted('aborted');
+      try {
+        for (let i = 0; i < s.links.length; i++) {
+          for (;;) {
+            if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
+            const res = await s.oneShard(i, ['snapshot-next']);
+            const chunk = parseChunk(res.reply);
+            // the reply's own memory moves to the pool thread (views of it are the pieces)
+            if (chunk.parts.length > 0 && res.reply.byteOffset === 0 && res.reply.buffer.byteLength === res.reply.length) transfer.push(res.reply.buffer as ArrayBuffer);
+            for (const [db, entries] of chunk.parts) {
+              const w = new RdbWriter(16);
+              w.byte(RDB_OPCODE.SELECTDB);
+              w.len(db);
+              add(w.done(), 0);
+              add(entries, 1);
+            }
+            if (bytes >= TASK_BYTES) await flush(false);
+            if (chunk.complete) break;
           }
-          const res = await s.oneShard(i, ['snapshot-next']);
-          const parsed = parseOne(res.reply) as ReplyValue[];
-          const complete = parsed[0] === 1;
-          for (let k = 1; k + 1 < parsed.length; k += 2) {
-            const w = new RdbWriter(16);
-            w.byte(RDB_OPCODE.SELECTDB);
-            w.len(parsed[k] as number);
-            add(w.done(), 0);
-            add(Buffer.from(parsed[k + 1] as string, 'latin1'), 1);
-          }
-          if (bytes >= TASK_BYTES) await flush(false);
-          if (complete) break;
         }
+        await flush(true);
+        await inflight;
+      } catch (e) {
+        await inflight.catch(() => {});
+        if (e instanceof SaveAborted) await s.allShards(['snapshot-abort']);
+        throw e;
       }
-      await flush(true);
       if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
       fs.closeSync(fd);
       closed = true;
@@ -390,6 +405,32 @@ export class Persistence {
     }
     return lines;
   }
+}
+
+/**
+ * A "snapshot-next" reply, read in place: *<n> :<complete> (:<db> $<len> <entries>)... The entries
+ * are views of the reply (no copy).
+ */
+function parseChunk(b: Buffer): { complete: boolean; parts: [number, Buffer][] } {
+  let p = 0;
+  const line = (): string => {
+    const e = b.indexOf(13, p);
+    const l = b.latin1Slice(p, e);
+    p = e + 2;
+    return l;
+  };
+  const head = line();
+  if (head[0] !== '*') throw new Error(`snapshot: unexpected reply ${head.slice(0, 60)}`);
+  const n = Number(head.slice(1));
+  const complete = line() === ':1';
+  const parts: [number, Buffer][] = [];
+  for (let i = 1; i + 1 < n; i += 2) {
+    const db = Number(line().slice(1));
+    const len = Number(line().slice(1));
+    parts.push([db, b.subarray(p, p + len)]);
+    p += len + 2;
+  }
+  return { complete, parts };
 }
 
 /** "REDIS0010" and the aux fields redis-server 7.0 writes in a saved file. */
