@@ -576,6 +576,19 @@ describe('replication history across restarts', () => {
     expect(await r.c.get('b')).toBe('2');
   });
 
+  it('one snapshot at a time: a replica asking for a full sync during a BGSAVE is served when the save ends', async () => {
+    const m = await start(tmpdir(), ['--rdb-key-save-delay', '10000']);
+    for (let i = 0; i < 150; i++) await m.c.set(`k${i}`, 'v');
+    expect(await m.c.bgsave()).toBe('Background saving started');
+    const r = await start(tmpdir(), ['--replicaof', '127.0.0.1', String(m.p.port)]);
+    await waitFor(async () => (await info(m.c)).connected_slaves === '1', 'replica connected');
+    expect((await info(m.c, 'persistence')).rdb_bgsave_in_progress).toBe('1');
+    await m.c.config('SET', 'rdb-key-save-delay', '0');
+    await waitInSync(m.c, r.c, 30_000);
+    expect(await r.c.dbsize()).toBe(150);
+    expect((await info(m.c, 'persistence')).rdb_saves).toBe('1');
+  });
+
   it('a restarted replica loads its RDB and continues with PSYNC <replid> <offset> (partial resync)', async () => {
     const m = await start(tmpdir(), ['--repl-ping-replica-period', '3600']);
     const rdir = tmpdir();
