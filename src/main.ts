@@ -13,6 +13,8 @@ import { startAdmin } from './admin/admin.js';
 import { Replication } from './replication/replication.js';
 import { Persistence } from './persistence/persistence.js';
 import { loadAtStartup } from './persistence/load.js';
+import { Aof } from './persistence/aof.js';
+import { aofStartup } from './persistence/aof-replay.js';
 import { shutdownWithSave, signalFlags } from './persistence/shutdown.js';
 
 function usage(): void {
@@ -88,7 +90,8 @@ async function main(): Promise<void> {
     await server.start();
     started = true;
     Persistence.of(server);
-    if (!(await loadAtStartup(server))) {
+    Aof.of(server);
+    if (!(await (config.bool('appendonly') ? aofStartup(server) : loadAtStartup(server)))) {
       log.flush?.();
       process.exit(1);
     }

@@ -30,6 +30,7 @@ export interface DocData {
 export const DOCS_DATA: Readonly<Record<string, DocData>> = {
   "append": { s: "Appends a string to the value of a key; creates the key when it does not exist.", c: "O(1) amortized when the appended part is small; copying a long value costs O(M) in its length.", a: "key%k@0 value" },
   "auth": { s: "Authenticates the connection (password, or ACL user name and password).", c: "O(1) for the single default user shardis has.", a: "?username~6.0.0 password", h: [["6.0.0", "Accepts a user name before the password (ACL form)."]] },
+  "bgrewriteaof": { s: "Rewrites the append-only file in the background.", c: "O(1) to start; the rewrite is O(N) in the number of keys." },
   "bgsave": { s: "Saves the dataset to the RDB file in the background.", c: "O(1) to start; the snapshot is O(N) in the number of keys.", a: "?=SCHEDULE~3.2.2", h: [["3.2.2", "The `SCHEDULE` option."]] },
   "blmove": { s: "Moves an element from one list to another, waiting for one to arrive if the source is empty.", c: "O(1)", a: "source%k@0 destination%k@1 wherefrom%o(=LEFT =RIGHT) whereto%o(=LEFT =RIGHT) timeout%d" },
   "blmpop": { s: "Pops one or more elements from the first non-empty of several lists, waiting if all are empty.", c: "O(N+M): N keys looked at, M elements returned.", a: "timeout%d numkeys%i *key%k@0 where%o(=LEFT =RIGHT) ?count%i=COUNT" },

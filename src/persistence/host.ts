@@ -3,7 +3,9 @@
  * src/persistence depends on no server module: Server and Replication satisfy these structurally).
  */
 
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { Connection } from '../server/connection.js';
 import type { Config } from '../config.js';
 import type { ShardReply } from '../server/shard-link.js';
 import type { ReplicationBacklog } from '../replication/backlog.js';
@@ -18,6 +20,7 @@ export interface ReplView {
   /** Writes propagated (or applied) since start. */
   changes: number;
   restoredStreamDb: number;
+  aofFeed: ((db: number, data: Uint8Array) => void) | null;
   streamDb(): number;
   createBacklog(): void;
   flush(): void;
@@ -39,4 +42,8 @@ export interface PersistHost {
   allShards(argv: Argv, db?: number): Promise<ShardReply[]>;
   oneShard(shard: number, argv: Argv, db?: number): Promise<ShardReply>;
   shutdown(code?: number): Promise<void>;
+  onConfigChanged: ((names: string[]) => void) | null;
+  input(conn: Connection, chunk: Buffer): void;
+  attachMasterConnection(socket: Socket): Connection;
+  closeConnection(conn: Connection): void;
 }

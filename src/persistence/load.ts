@@ -128,7 +128,7 @@ function explain(e: unknown): string[] {
  * Load `file` into the (empty) shards, restoring the replication id and offset it was saved with.
  * Returns null when the file does not exist, true when loaded, or the log lines saying why not.
  */
-export async function loadFile(s: Server, file: string, restoreRepl = true): Promise<true | null | string[]> {
+export async function loadFile(s: Server, file: string, restoreRepl = true, finalLine = true): Promise<true | null | string[]> {
   const p = Persistence.of(s);
   let payload: Buffer;
   try {
@@ -173,7 +173,7 @@ export async function loadFile(s: Server, file: string, restoreRepl = true): Pro
     repl.lastDb = -1; // a master starts its next stream bytes with a SELECT
     repl.restoredStreamDb = Number(aux.get('repl-stream-db')) || 0;
   }
-  s.log.info(`DB loaded from disk: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
+  if (finalLine) s.log.info(`DB loaded from disk: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
   return true;
 }
 

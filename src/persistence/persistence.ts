@@ -36,6 +36,16 @@ const registry = new WeakMap<Server, Persistence>();
 
 export class SaveAborted extends Error {}
 
+/** Where a snapshot other than dbfilename goes (an AOF base file). Paths relative to dir. */
+export interface SnapshotTarget {
+  tmpName: string;
+  finalName: string;
+  tmpPath: string;
+  finalPath: string;
+  /** At the cut (the shards held): the moment writes start going to a new AOF incr file. */
+  onCut(): void;
+}
+
 export class Persistence {
   /** rdb_last_bgsave_status. */
   lastBgsaveOk = true;
@@ -185,10 +195,10 @@ export class Persistence {
     await this.settle();
   }
 
-  private run(): Promise<'ok' | 'err' | 'aborted'> {
+  private run(target?: SnapshotTarget): Promise<'ok' | 'err' | 'aborted'> {
     snapshotLock.owner = 'save';
     Atomics.store(this.abortFlag, 0, 0);
-    const p = this.writeSnapshot().then(
+    const p = this.writeSnapshot(target).then(
       () => 'ok' as const,
       (e: unknown) => {
         if (e instanceof SaveAborted) return 'aborted' as const;
@@ -215,8 +225,16 @@ export class Persistence {
     return this.pool;
   }
 
-  /** Take the snapshot and write it to dbfilename in dir. Throws with Redis's log text on failure. */
-  private async writeSnapshot(): Promise<void> {
+  /**
+   * Take a snapshot into another file (an AOF base): one snapshot at a time, like a save (the caller
+   * waits for busy() to clear). `onCut` runs at the cut, while the shards are held.
+   */
+  snapshotTo(target: SnapshotTarget): Promise<'ok' | 'err' | 'aborted'> {
+    return this.run(target);
+  }
+
+  /** Take the snapshot and write it to dbfilename in dir (or `target`). Throws with Redis's log text on failure. */
+  private async writeSnapshot(target?: SnapshotTarget): Promise<void> {
     const s = this.server;
     const repl = this.repl;
     const cfg = s.config;
@@ -237,18 +255,19 @@ export class Persistence {
       offset = repl.masterOffset;
       changesAtCut = repl.changes;
       streamDb = repl.streamDb();
+      target?.onCut();
     } finally {
       s.coordinator.unlock(all);
     }
     this.saveKeysTotal = keysTotal;
     this.saveKeysProcessed = 0;
 
-    const tmpName = `temp-${process.pid}.rdb`;
-    const finalName = cfg.get('dbfilename');
+    const tmpName = target?.tmpName ?? `temp-${process.pid}.rdb`;
+    const finalName = target?.finalName ?? cfg.get('dbfilename');
     // the directory at the start of the save (CONFIG SET dir meanwhile changes the next save's)
     const root = safeCwd();
-    const tmpPath = path.resolve(root, tmpName);
-    const finalPath = path.resolve(root, finalName);
+    const tmpPath = path.resolve(root, target?.tmpPath ?? tmpName);
+    const finalPath = path.resolve(root, target?.finalPath ?? finalName);
     let fd: number;
     try {
       fd = fs.openSync(tmpPath, 'w');
@@ -303,7 +322,7 @@ export class Persistence {
       };
       const isReplica = repl.isReplica();
       const withRepl = isReplica || repl.hasBacklog();
-      add(header(withRepl ? { replid: repl.replid, offset, streamDb } : null), 0);
+      add(header(withRepl && target === undefined ? { replid: repl.replid, offset, streamDb } : null, target !== undefined), 0);
       try {
         for (let i = 0; i < s.links.length; i++) {
           for (;;) {
@@ -338,7 +357,7 @@ export class Persistence {
       } catch (e) {
         throw new Error(`Error moving temp DB file ${tmpName} on the final destination ${finalName} (in server root dir ${root}): ${strerror(e)}`);
       }
-      fsyncDir(root);
+      fsyncDir(path.dirname(finalPath));
     } catch (e) {
       if (!closed) fs.closeSync(fd);
       try {
@@ -348,10 +367,26 @@ export class Persistence {
       }
       throw e;
     }
+    if (target !== undefined) return;
     s.log.info('DB saved on disk');
     s.lastSave = Date.now();
     this.changesAtSave = changesAtCut;
     this.saves++;
+  }
+
+  /** The AOF's INFO fields (installed by aof.ts). */
+  aofInfo: (() => { fields: Map<string, string>; extra: string[] }) | null = null;
+
+  private aofLines(): string[] {
+    const names = ['aof_enabled', 'aof_rewrite_in_progress', 'aof_rewrite_scheduled', 'aof_last_rewrite_time_sec', 'aof_current_rewrite_time_sec', 'aof_last_bgrewrite_status', 'aof_rewrites', 'aof_rewrites_consecutive_failures', 'aof_last_write_status'];
+    const defaults = ['0', '0', '0', '-1', '-1', 'ok', '0', '0', 'ok'];
+    const f = this.aofInfo?.().fields;
+    return names.map((n, i) => `${n}:${f?.get(n) ?? defaults[i]}`);
+  }
+
+  /** Forget the changes made so far (after loading the AOF: replayed writes are not changes). */
+  resetChanges(): void {
+    this.changesAtSave = this.repl.changes;
   }
 
   /** INFO persistence, as redis-server 7.0 prints it. */
@@ -377,19 +412,12 @@ export class Persistence {
       `rdb_last_cow_size:0`,
       `rdb_last_load_keys_expired:${this.lastLoadExpired}`,
       `rdb_last_load_keys_loaded:${this.lastLoadKeys}`,
-      `aof_enabled:0`,
-      `aof_rewrite_in_progress:0`,
-      `aof_rewrite_scheduled:0`,
-      `aof_last_rewrite_time_sec:-1`,
-      `aof_current_rewrite_time_sec:-1`,
-      `aof_last_bgrewrite_status:ok`,
-      `aof_rewrites:0`,
-      `aof_rewrites_consecutive_failures:0`,
-      `aof_last_write_status:ok`,
+      ...this.aofLines(),
       `aof_last_cow_size:0`,
       `module_fork_in_progress:0`,
       `module_fork_last_cow_size:0`,
     ];
+    if (this.aofInfo !== null) lines.push(...this.aofInfo().extra);
     if (loading) {
       const elapsed = (now - this.loadStart) / 1000;
       const perc = this.loadTotal > 0 ? (this.loadDone / this.loadTotal) * 100 : 0;
@@ -434,7 +462,7 @@ function parseChunk(b: Buffer): { complete: boolean; parts: [number, Buffer][] }
 }
 
 /** "REDIS0010" and the aux fields redis-server 7.0 writes in a saved file. */
-function header(repl: { replid: string; offset: number; streamDb: number } | null): Buffer {
+function header(repl: { replid: string; offset: number; streamDb: number } | null, aofBase: boolean): Buffer {
   const w = new RdbWriter(256);
   w.raw(Buffer.from(`REDIS${String(RDB_VERSION).padStart(4, '0')}`));
   const aux = (k: string, v: string): void => {
@@ -451,7 +479,7 @@ function header(repl: { replid: string; offset: number; streamDb: number } | nul
     aux('repl-id', repl.replid);
     aux('repl-offset', String(repl.offset));
   }
-  aux('aof-base', '0');
+  aux('aof-base', aofBase ? '1' : '0');
   return w.done();
 }
 

@@ -138,6 +138,8 @@ export class Replication implements ReplicationHooks {
   private failoverEnd = 0;
   private failoverForce = false;
   private getAckPending = false;
+  /** The append-only file's appender (persistence/aof.ts), when installed. */
+  aofFeed: ((db: number, data: Uint8Array) => void) | null = null;
   /** repl-stream-db of the RDB loaded at startup: the database a replica's master stream continues in. */
   restoredStreamDb = 0;
   /** Writes propagated (or applied from our master) since start: rdb_changes_since_last_save counts from it. */
@@ -164,6 +166,7 @@ export class Replication implements ReplicationHooks {
 
   feed(db: number, data: Uint8Array): void {
     this.changes++;
+    this.aofFeed?.(db, data);
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
     if (db !== this.lastDb) {

@@ -47,6 +47,8 @@ export const LOADING = 'LOADING Redis is loading the dataset in memory';
 export const MISCONF =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 export const BGSAVE_IN_PROGRESS = 'ERR Background save already in progress';
+export const BGSAVE_OTHER_CHILD = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible";
+export const AOF_REWRITE_IN_PROGRESS = 'ERR Background append only file rewriting already in progress';
 export const SHUTDOWN_ERRORS = 'ERR Errors trying to SHUTDOWN. Check logs.';
 export const NO_SHUTDOWN_IN_PROGRESS = 'ERR No shutdown in progress.';
 /** SAVE failed (Redis's shared.err). */

@@ -461,7 +461,7 @@ export class Server {
     }
     if (!arityOk(cmd, args.argc)) return this.reject(conn, E.wrongArity(cmd.name));
     if (!conn.authenticated && !(cmd.flags & F.NO_AUTH)) return this.reject(conn, E.NOAUTH);
-    if (this.loading && !(cmd.flags & F.LOADING)) return this.reject(conn, E.LOADING);
+    if (this.loading && !(cmd.flags & F.LOADING) && !conn.isMaster) return this.reject(conn, E.LOADING);
 
     let flags = cmd.flags;
     if (conn.multi !== null && cmd.name === 'exec') flags = execFlags(flags, conn.multi);

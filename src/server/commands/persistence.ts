@@ -4,11 +4,12 @@
  * are set (as Redis 7.0's flushAllDataAndResetRDB).
  */
 
-import { BGSAVE_IN_PROGRESS, CommandError, NO_SHUTDOWN_IN_PROGRESS, SAVE_FAILED, SHUTDOWN_ERRORS, SYNTAX } from '../../resp/errors.js';
+import { AOF_REWRITE_IN_PROGRESS, BGSAVE_IN_PROGRESS, BGSAVE_OTHER_CHILD, CommandError, NO_SHUTDOWN_IN_PROGRESS, SAVE_FAILED, SHUTDOWN_ERRORS, SYNTAX } from '../../resp/errors.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { Persistence } from '../../persistence/persistence.js';
 import { shutdownWithSave } from '../../persistence/shutdown.js';
 import { loadFile } from '../../persistence/load.js';
+import { Aof } from '../../persistence/aof.js';
 import { execRunning } from './transactions.js';
 import { handlers as keyspace } from './keyspace.js';
 
@@ -54,6 +55,13 @@ export const handlers: Record<string, MainHandler> = {
   bgsave(c) {
     if (c.argc > 1 && !(c.argc === 2 && c.args.is(1, 'schedule'))) throw new CommandError(SYNTAX);
     const p = Persistence.of(c.server);
+    // an AOF rewrite is another kind of child in Redis: BGSAVE SCHEDULE waits for it
+    if (Aof.of(c.server).rewriteInProgress()) {
+      if (!c.args.is(1, 'schedule')) throw new CommandError(BGSAVE_OTHER_CHILD);
+      p.scheduled = true;
+      c.w.simple('Background saving scheduled');
+      return;
+    }
     // a replication full sync takes the same snapshot (Redis: its RDB child)
     if (p.busy()) throw new CommandError(BGSAVE_IN_PROGRESS);
     if (execRunning.has(c.conn)) {
@@ -64,6 +72,18 @@ export const handlers: Record<string, MainHandler> = {
     }
     void p.bgsave();
     c.w.simple('Background saving started');
+  },
+
+  bgrewriteaof(c) {
+    const aof = Aof.of(c.server);
+    if (aof.rewriteInProgress()) throw new CommandError(AOF_REWRITE_IN_PROGRESS);
+    if (Persistence.of(c.server).busy() || execRunning.has(c.conn)) {
+      aof.scheduled = true;
+      c.w.simple('Background append only file rewriting scheduled');
+      return;
+    }
+    void aof.rewrite();
+    c.w.simple('Background append only file rewriting started');
   },
 
   async shutdown(c) {

@@ -1,0 +1,298 @@
+/*
+ * The append-only file, in Redis 7's multi-part layout: in `appenddirname` (under `dir`)
+ *
+ *   appendonly.aof.<n>.base.rdb    the dataset at the last rewrite (an RDB file, aof-base 1)
+ *   appendonly.aof.<m>.incr.aof    every write since, as RESP commands (SELECT when the db changes)
+ *   appendonly.aof.manifest        "file <name> seq <n> type b|i" per line, base first
+ *
+ * Writes: every write the server propagates (the replication feed) is appended to the current incr
+ * file; appendfsync always fsyncs before the reply leaves, everysec once a second, no never.
+ * Rewrite (BGREWRITEAOF, CONFIG SET appendonly yes, start without files): a snapshot like BGSAVE's
+ * whose cut also switches writes to a new incr file; the manifest then lists old base + old incrs +
+ * new incr, and once the new base is on disk, new base + new incr (the old files are deleted).
+ * Startup: base then incr files are loaded (aof-replay.ts) instead of dbfilename.
+ */
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { RespWriter } from '../resp/writer.js';
+import type { PersistHost as Server, ReplView } from './host.js';
+import { Persistence } from './persistence.js';
+import { strerror } from './strerror.js';
+
+export interface ManifestFile {
+  name: string;
+  seq: number;
+  type: 'b' | 'i' | 'h';
+}
+
+const registry = new WeakMap<Server, Aof>();
+
+export class Aof {
+  /** Current incr file, or -1 when AOF is off. */
+  private fd = -1;
+  private lastDb = -1;
+  /** While the files are replayed at startup: replayed writes are not appended again. */
+  replaying = false;
+  manifest: ManifestFile[] = [];
+  lastWriteOk = true;
+  rewrites = 0;
+  rewriteFailures = 0;
+  lastRewriteOk = true;
+  lastRewriteSecs = -1;
+  rewriteStart = 0;
+  scheduled = false;
+  private dirtySinceFsync = false;
+  private readonly timer: NodeJS.Timeout;
+
+  static of(server: Server): Aof {
+    let a = registry.get(server);
+    if (a === undefined) {
+      a = new Aof(server);
+      registry.set(server, a);
+    }
+    return a;
+  }
+
+  private constructor(readonly server: Server) {
+    (server.repl as ReplView).aofFeed = (db, data) => this.feed(db, data);
+    Persistence.of(server).aofInfo = () => this.info();
+    // CONFIG SET appendonly yes: a rewrite creates the files and turns appending on; no: stop
+    const prev = server.onConfigChanged;
+    server.onConfigChanged = (names) => {
+      prev?.(names);
+      if (!names.includes('appendonly')) return;
+      const on = server.config.bool('appendonly');
+      if (on && !this.enabled() && !this.rewriteInProgress()) {
+        if (Persistence.of(server).busy()) this.scheduled = true;
+        else void this.rewrite();
+      } else if (!on) this.stop();
+    };
+    this.timer = setInterval(() => this.cron(), 100);
+    this.timer.unref();
+    server.closers.push(() => {
+      clearInterval(this.timer);
+      this.close();
+    });
+  }
+
+  enabled(): boolean {
+    return this.fd >= 0;
+  }
+
+  /** The AOF directory (absolute, under dir now). */
+  dir(): string {
+    return path.resolve(this.server.config.get('appenddirname'));
+  }
+
+  private prefix(): string {
+    return this.server.config.get('appendfilename');
+  }
+
+  manifestPath(): string {
+    return path.join(this.dir(), `${this.prefix()}.manifest`);
+  }
+
+  /** Read the manifest; null when there is none. Throws on a malformed one. */
+  readManifest(): ManifestFile[] | null {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.manifestPath(), 'latin1');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    const out: ManifestFile[] = [];
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const w = line.split(/\s+/);
+      const f: Partial<ManifestFile> = {};
+      for (let i = 0; i + 1 < w.length; i += 2) {
+        if (w[i] === 'file') f.name = w[i + 1];
+        else if (w[i] === 'seq') f.seq = Number(w[i + 1]);
+        else if (w[i] === 'type') f.type = w[i + 1] as ManifestFile['type'];
+      }
+      if (f.name === undefined || !Number.isInteger(f.seq) || (f.type !== 'b' && f.type !== 'i' && f.type !== 'h')) throw new Error('Invalid AOF manifest file format');
+      out.push(f as ManifestFile);
+    }
+    return out;
+  }
+
+  private writeManifest(files: ManifestFile[]): void {
+    const dir = this.dir();
+    const tmp = path.join(dir, `temp-${this.prefix()}.manifest`);
+    fs.writeFileSync(tmp, files.map((f) => `file ${f.name} seq ${f.seq} type ${f.type}\n`).join(''));
+    const fd = fs.openSync(tmp, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, this.manifestPath());
+    this.manifest = files;
+  }
+
+  /** Append a propagated write (called for every feed of the replication stream). */
+  feed(db: number, data: Uint8Array): void {
+    if (this.fd < 0 || this.replaying) return;
+    try {
+      if (db !== this.lastDb) {
+        const w = new RespWriter(64);
+        w.command(['SELECT', db]);
+        writeAll(this.fd, w.toBuffer());
+        this.lastDb = db;
+      }
+      writeAll(this.fd, data);
+      this.lastWriteOk = true;
+      if (this.server.config.get('appendfsync') === 'always') fs.fsyncSync(this.fd);
+      else this.dirtySinceFsync = true;
+    } catch (e) {
+      // Redis: "Error writing to the AOF file"; with appendfsync always it must stop (data loss)
+      this.lastWriteOk = false;
+      this.server.log.warn(`Error writing to the AOF file: ${strerror(e)}`);
+    }
+  }
+
+  private lastFsync = Date.now();
+
+  private cron(): void {
+    if (this.fd >= 0 && this.dirtySinceFsync && this.server.config.get('appendfsync') === 'everysec' && Date.now() - this.lastFsync >= 1000) {
+      this.lastFsync = Date.now();
+      this.dirtySinceFsync = false;
+      const fd = this.fd;
+      fs.fsync(fd, () => {}); // on libuv's pool: the event loop does not wait for the disk
+    }
+    if (this.scheduled && !Persistence.of(this.server).busy()) {
+      this.scheduled = false;
+      void this.rewrite();
+    }
+  }
+
+  private close(): void {
+    if (this.fd < 0) return;
+    try {
+      fs.fsyncSync(this.fd);
+    } catch {
+      /* closing anyway */
+    }
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Open (append) the last incr file of the manifest after the files were loaded. */
+  openLastIncr(): void {
+    const incr = this.manifest.filter((f) => f.type === 'i');
+    const last = incr[incr.length - 1];
+    if (last === undefined) return;
+    this.fd = fs.openSync(path.join(this.dir(), last.name), 'a');
+    this.lastDb = -1;
+  }
+
+  /** appendonly no (CONFIG SET): stop appending. */
+  stop(): void {
+    this.close();
+  }
+
+  rewriteInProgress(): boolean {
+    return this.rewriteStart !== 0;
+  }
+
+  /**
+   * Rewrite: a new base from a snapshot, a new incr file from the cut on (see the file comment).
+   * Enables appending when it was off (appendonly yes). Resolves true on success.
+   */
+  async rewrite(): Promise<boolean> {
+    const s = this.server;
+    const p = Persistence.of(s);
+    const dir = this.dir();
+    this.rewriteStart = Date.now();
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      const old = this.manifest.filter((f) => f.type !== 'h');
+      const baseSeq = Math.max(0, ...old.filter((f) => f.type === 'b').map((f) => f.seq)) + 1;
+      const incrSeq = Math.max(0, ...old.filter((f) => f.type === 'i').map((f) => f.seq)) + 1;
+      const prefix = this.prefix();
+      const base: ManifestFile = { name: `${prefix}.${baseSeq}.base.rdb`, seq: baseSeq, type: 'b' };
+      const incr: ManifestFile = { name: `${prefix}.${incrSeq}.incr.aof`, seq: incrSeq, type: 'i' };
+      let cutError: unknown = null;
+      const tmpName = `temp-rewriteaof-bg-${process.pid}.aof`;
+      const r = await p.snapshotTo({
+        tmpName,
+        finalName: base.name,
+        tmpPath: path.join(dir, tmpName),
+        finalPath: path.join(dir, base.name),
+        onCut: () => {
+          // writes after the cut go to the new incr file; the manifest keeps the old files meanwhile
+          try {
+            const fd = fs.openSync(path.join(dir, incr.name), 'a');
+            this.close();
+            this.fd = fd;
+            this.lastDb = -1;
+            this.writeManifest([...old, incr]);
+            s.log.info(`Creating AOF incr file ${incr.name} on background rewrite`);
+          } catch (e) {
+            cutError = e;
+          }
+        },
+      });
+      if (cutError !== null) throw cutError;
+      if (r !== 'ok') throw new Error(r === 'aborted' ? 'aborted' : 'snapshot failed');
+      this.writeManifest([base, incr]);
+      for (const f of old) {
+        try {
+          fs.unlinkSync(path.join(dir, f.name));
+        } catch {
+          /* already gone */
+        }
+      }
+      s.log.info('Background AOF rewrite terminated with success');
+      s.log.info('Background AOF rewrite finished successfully');
+      this.lastRewriteOk = true;
+      this.rewriteFailures = 0;
+      this.rewrites++;
+      return true;
+    } catch (e) {
+      s.log.warn(`Background AOF rewrite error: ${strerror(e)}`);
+      this.lastRewriteOk = false;
+      this.rewriteFailures++;
+      return false;
+    } finally {
+      this.lastRewriteSecs = Math.round((Date.now() - this.rewriteStart) / 1000);
+      this.rewriteStart = 0;
+    }
+  }
+
+  /** INFO persistence aof_* fields (Redis 7.0's order; the size fields only while enabled). */
+  info(): { fields: Map<string, string>; extra: string[] } {
+    const fields = new Map<string, string>([
+      ['aof_enabled', this.enabled() ? '1' : '0'],
+      ['aof_rewrite_in_progress', this.rewriteInProgress() ? '1' : '0'],
+      ['aof_rewrite_scheduled', this.scheduled ? '1' : '0'],
+      ['aof_last_rewrite_time_sec', String(this.lastRewriteSecs)],
+      ['aof_current_rewrite_time_sec', this.rewriteInProgress() ? String(Math.round((Date.now() - this.rewriteStart) / 1000)) : '-1'],
+      ['aof_last_bgrewrite_status', this.lastRewriteOk ? 'ok' : 'err'],
+      ['aof_rewrites', String(this.rewrites)],
+      ['aof_rewrites_consecutive_failures', String(this.rewriteFailures)],
+      ['aof_last_write_status', this.lastWriteOk ? 'ok' : 'err'],
+    ]);
+    const extra: string[] = [];
+    if (this.enabled()) {
+      let size = 0;
+      let baseSize = 0;
+      for (const f of this.manifest) {
+        try {
+          const n = fs.statSync(path.join(this.dir(), f.name)).size;
+          size += n;
+          if (f.type === 'b') baseSize = n;
+        } catch {
+          /* missing file */
+        }
+      }
+      extra.push(`aof_current_size:${size}`, `aof_base_size:${baseSize}`, `aof_pending_rewrite:${this.scheduled ? 1 : 0}`, 'aof_buffer_length:0', 'aof_pending_bio_fsync:0', 'aof_delayed_fsync:0');
+    }
+    return { fields, extra };
+  }
+}
+
+function writeAll(fd: number, b: Uint8Array): void {
+  let off = 0;
+  while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
+}
