@@ -124,10 +124,10 @@ export async function loadAof(s: Server): Promise<true | null | string[]> {
       if (end < data.length) {
         const last = f === files.filter((x) => x.type === 'i').at(-1);
         s.log.warn(`!!! Warning: short read while loading the AOF file ${f.name}!!!`);
-        s.log.warn(`!!! Truncating the AOF ${f.name} at offset ${end} !!!`);
         if (!truncatedOk || !last) {
-          return ['Unexpected end of file reading the append only file. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the \'aof-load-truncated\' configuration option to yes and restart the server.'];
+          return [`Unexpected end of file reading the append only file ${f.name}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the \'aof-load-truncated\' configuration option to yes and restart the server.`];
         }
+        s.log.warn(`!!! Truncating the AOF ${f.name} at offset ${end} !!!`);
         fs.truncateSync(file, end);
         s.log.warn(`AOF ${f.name} loaded anyway because aof-load-truncated is enabled`);
       }

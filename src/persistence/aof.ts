@@ -223,10 +223,12 @@ export class Aof {
           // writes after the cut go to the new incr file; the manifest keeps the old files meanwhile
           try {
             const fd = fs.openSync(path.join(dir, incr.name), 'a');
+            const wasOn = this.fd >= 0;
             this.close();
             this.fd = fd;
             this.lastDb = -1;
-            this.writeManifest([...old, incr]);
+            // turning AOF on: the files count only once the base is written (Redis: AOF_WAIT_REWRITE)
+            if (wasOn) this.writeManifest([...old, incr]);
             s.log.info(`Creating AOF incr file ${incr.name} on background rewrite`);
           } catch (e) {
             cutError = e;
@@ -263,7 +265,7 @@ export class Aof {
   /** INFO persistence aof_* fields (Redis 7.0's order; the size fields only while enabled). */
   info(): { fields: Map<string, string>; extra: string[] } {
     const fields = new Map<string, string>([
-      ['aof_enabled', this.enabled() ? '1' : '0'],
+      ['aof_enabled', this.server.config.bool('appendonly') ? '1' : '0'],
       ['aof_rewrite_in_progress', this.rewriteInProgress() ? '1' : '0'],
       ['aof_rewrite_scheduled', this.scheduled ? '1' : '0'],
       ['aof_last_rewrite_time_sec', String(this.lastRewriteSecs)],
