@@ -101,6 +101,15 @@ describe('appendonly yes', () => {
     expect(await b.c.dbsize()).toBe(60);
   });
 
+  it('the AOF is rewritten by itself when it grows past auto-aof-rewrite-percentage and -min-size', async () => {
+    const dir = tmpdir();
+    const a = await start(dir, ['--appendonly', 'yes', '--auto-aof-rewrite-percentage', '100', '--auto-aof-rewrite-min-size', '4096']);
+    for (let i = 0; i < 100; i++) await a.c.set('same-key', 'x'.repeat(100));
+    await waitFor(async () => (await info(a.c, 'persistence')).aof_rewrites === '2', 'automatic rewrite');
+    expect(a.p.output()).toMatch(/Starting automatic rewriting of AOF on \d+% growth/);
+    expect(await a.c.get('same-key')).toBe('x'.repeat(100));
+  });
+
   it('CONFIG SET appendonly yes writes the current data to a new AOF; appendonly no stops appending', async () => {
     const dir = tmpdir();
     const a = await start(dir);

@@ -43,6 +43,9 @@ export class Aof {
   rewriteStart = 0;
   scheduled = false;
   private dirtySinceFsync = false;
+  /** Bytes of the AOF (base + incrs) now and right after the last rewrite or load (auto rewrite). */
+  private size = 0;
+  private sizeAtRewrite = 0;
   private readonly timer: NodeJS.Timeout;
 
   static of(server: Server): Aof {
@@ -137,10 +140,13 @@ export class Aof {
       if (db !== this.lastDb) {
         const w = new RespWriter(64);
         w.command(['SELECT', db]);
-        writeAll(this.fd, w.toBuffer());
+        const sel = w.toBuffer();
+        writeAll(this.fd, sel);
+        this.size += sel.length;
         this.lastDb = db;
       }
       writeAll(this.fd, data);
+      this.size += data.length;
       this.lastWriteOk = true;
       if (this.server.config.get('appendfsync') === 'always') fs.fsyncSync(this.fd);
       else this.dirtySinceFsync = true;
@@ -163,6 +169,18 @@ export class Aof {
     if (this.scheduled && !Persistence.of(this.server).busy()) {
       this.scheduled = false;
       void this.rewrite();
+      return;
+    }
+    // auto-aof-rewrite-percentage / auto-aof-rewrite-min-size
+    const cfg = this.server.config;
+    const pct = cfg.int('auto-aof-rewrite-percentage');
+    if (this.fd < 0 || pct === 0 || this.rewriteInProgress() || Persistence.of(this.server).busy() || this.server.loading) return;
+    if (this.size < cfg.int('auto-aof-rewrite-min-size')) return;
+    const base = Math.max(1, this.sizeAtRewrite);
+    const growth = Math.floor(((this.size - base) * 100) / base);
+    if (growth >= pct) {
+      this.server.log.info(`Starting automatic rewriting of AOF on ${growth}% growth`);
+      void this.rewrite();
     }
   }
 
@@ -184,6 +202,23 @@ export class Aof {
     if (last === undefined) return;
     this.fd = fs.openSync(path.join(this.dir(), last.name), 'a');
     this.lastDb = -1;
+    this.size = this.sizeAtRewrite = this.filesSize().total;
+  }
+
+  /** Bytes of the manifest's files: all, and the base. */
+  private filesSize(): { total: number; base: number } {
+    let total = 0;
+    let base = 0;
+    for (const f of this.manifest) {
+      try {
+        const n = fs.statSync(path.join(this.dir(), f.name)).size;
+        total += n;
+        if (f.type === 'b') base = n;
+      } catch {
+        /* missing file */
+      }
+    }
+    return { total, base };
   }
 
   /** appendonly no (CONFIG SET): stop appending. */
@@ -238,6 +273,7 @@ export class Aof {
       if (cutError !== null) throw cutError;
       if (r !== 'ok') throw new Error(r === 'aborted' ? 'aborted' : 'snapshot failed');
       this.writeManifest([base, incr]);
+      this.size = this.sizeAtRewrite = this.filesSize().total;
       for (const f of old) {
         try {
           fs.unlinkSync(path.join(dir, f.name));
@@ -277,17 +313,8 @@ export class Aof {
     ]);
     const extra: string[] = [];
     if (this.enabled()) {
-      let size = 0;
-      let baseSize = 0;
-      for (const f of this.manifest) {
-        try {
-          const n = fs.statSync(path.join(this.dir(), f.name)).size;
-          size += n;
-          if (f.type === 'b') baseSize = n;
-        } catch {
-          /* missing file */
-        }
-      }
+      const { base: baseSize } = this.filesSize();
+      const size = this.size;
       extra.push(`aof_current_size:${size}`, `aof_base_size:${baseSize}`, `aof_pending_rewrite:${this.scheduled ? 1 : 0}`, 'aof_buffer_length:0', 'aof_pending_bio_fsync:0', 'aof_delayed_fsync:0');
     }
     return { fields, extra };
