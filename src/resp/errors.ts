@@ -51,6 +51,7 @@ export const BGSAVE_OTHER_CHILD = "ERR Another child process is active (AOF?): c
 export const AOF_REWRITE_IN_PROGRESS = 'ERR Background append only file rewriting already in progress';
 export const SHUTDOWN_ERRORS = 'ERR Errors trying to SHUTDOWN. Check logs.';
 export const NO_SHUTDOWN_IN_PROGRESS = 'ERR No shutdown in progress.';
+export const RELOAD_FAILED = 'ERR Error trying to load the RDB dump, check server logs.';
 /** SAVE failed (Redis's shared.err). */
 export const SAVE_FAILED = 'ERR';
 export const MAX_CLIENTS = 'ERR max number of clients reached';

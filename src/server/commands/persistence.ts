@@ -4,7 +4,7 @@
  * are set (as Redis 7.0's flushAllDataAndResetRDB).
  */
 
-import { AOF_REWRITE_IN_PROGRESS, BGSAVE_IN_PROGRESS, BGSAVE_OTHER_CHILD, CommandError, NO_SHUTDOWN_IN_PROGRESS, SAVE_FAILED, SHUTDOWN_ERRORS, SYNTAX } from '../../resp/errors.js';
+import { AOF_REWRITE_IN_PROGRESS, BGSAVE_IN_PROGRESS, BGSAVE_OTHER_CHILD, RELOAD_FAILED, CommandError, NO_SHUTDOWN_IN_PROGRESS, SAVE_FAILED, SHUTDOWN_ERRORS, SYNTAX } from '../../resp/errors.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { Persistence } from '../../persistence/persistence.js';
 import { shutdownWithSave } from '../../persistence/shutdown.js';
@@ -35,7 +35,7 @@ export async function debugReload(c: MainCtx): Promise<void> {
     const r = await loadFile(s, s.config.get('dbfilename'), false);
     if (r !== true) {
       if (Array.isArray(r)) for (const line of r) s.log.warn(line);
-      throw new CommandError('ERR Error trying to load the RDB dump, check server logs.');
+      throw new CommandError(RELOAD_FAILED);
     }
   } finally {
     s.coordinator.unlock(all);
