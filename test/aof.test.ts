@@ -110,6 +110,18 @@ describe('appendonly yes', () => {
     expect(await a.c.get('same-key')).toBe('x'.repeat(100));
   });
 
+  it('BGREWRITEAOF with appendonly no writes a base (and a manifest naming it) but appends nothing afterwards', async () => {
+    const dir = tmpdir();
+    const a = await start(dir);
+    await a.c.set('k', 'v');
+    expect(await a.c.bgrewriteaof()).toBe('Background append only file rewriting started');
+    await waitFor(async () => (await info(a.c, 'persistence')).aof_rewrites === '1', 'rewrite');
+    expect(manifest(dir)).toBe('file appendonly.aof.1.base.rdb seq 1 type b\n');
+    await a.c.set('later', 'x');
+    expect(fs.readdirSync(path.join(dir, 'appendonlydir')).sort()).toEqual(['appendonly.aof.1.base.rdb', 'appendonly.aof.manifest']);
+    expect((await info(a.c, 'persistence')).aof_enabled).toBe('0');
+  });
+
   it('CONFIG SET appendonly yes writes the current data to a new AOF; appendonly no stops appending', async () => {
     const dir = tmpdir();
     const a = await start(dir);

@@ -248,6 +248,7 @@ export class Aof {
       const base: ManifestFile = { name: `${prefix}.${baseSeq}.base.rdb`, seq: baseSeq, type: 'b' };
       const incr: ManifestFile = { name: `${prefix}.${incrSeq}.incr.aof`, seq: incrSeq, type: 'i' };
       let cutError: unknown = null;
+      const appending = s.config.bool('appendonly');
       const tmpName = `temp-rewriteaof-bg-${process.pid}.aof`;
       const r = await p.snapshotTo({
         tmpName,
@@ -255,6 +256,8 @@ export class Aof {
         tmpPath: path.join(dir, tmpName),
         finalPath: path.join(dir, base.name),
         onCut: () => {
+          // appendonly no (a BGREWRITEAOF anyway): a base only, nothing appended afterwards
+          if (!appending) return;
           // writes after the cut go to the new incr file; the manifest keeps the old files meanwhile
           try {
             const fd = fs.openSync(path.join(dir, incr.name), 'a');
@@ -272,7 +275,7 @@ export class Aof {
       });
       if (cutError !== null) throw cutError;
       if (r !== 'ok') throw new Error(r === 'aborted' ? 'aborted' : 'snapshot failed');
-      this.writeManifest([base, incr]);
+      this.writeManifest(appending ? [base, incr] : [base]);
       this.size = this.sizeAtRewrite = this.filesSize().total;
       for (const f of old) {
         try {
