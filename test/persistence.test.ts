@@ -202,6 +202,33 @@ describe('BGSAVE, LASTSAVE, INFO persistence and the save schedule', () => {
     expect(await b.c.get('during')).toBeNull();
   });
 
+  it('BGSAVE is a point-in-time copy: keys overwritten, deleted and added while it runs are saved as they were at the cut', async () => {
+    const dir = tmpdir();
+    const a = await start(dir, ['--rdb-key-save-delay', '5000'], 4);
+    const p = a.c.pipeline();
+    // 2 KB values: the snapshot is pulled from the shards in several chunks, so the writes below
+    // reach slots not serialized yet (copy-on-write)
+    const pad = 'x'.repeat(2000);
+    for (let i = 0; i < 400; i++) p.set(`k${i}`, `old${i}${pad}`);
+    for (let i = 0; i < 50; i++) p.rpush(`list${i}`, 'a', 'b');
+    await p.exec();
+    await a.c.bgsave();
+    await waitFor(async () => (await info(a.c, 'persistence')).current_save_keys_total === '450', 'cut taken');
+    const q = a.c.pipeline();
+    for (let i = 0; i < 400; i++) q.set(`k${i}`, `new${i}`);
+    for (let i = 0; i < 50; i++) q.del(`list${i}`);
+    for (let i = 0; i < 50; i++) q.set(`added${i}`, 'x');
+    await q.exec();
+    await a.c.config('SET', 'rdb-key-save-delay', '0');
+    await waitFor(async () => (await info(a.c, 'persistence')).rdb_bgsave_in_progress === '0', 'bgsave end', 30_000);
+    await a.p.stop();
+    const b = await start(dir, [], 2);
+    expect(await b.c.dbsize()).toBe(450);
+    const vals = await b.c.mget(...Array.from({ length: 400 }, (_, i) => `k${i}`));
+    expect(vals).toEqual(Array.from({ length: 400 }, (_, i) => `old${i}${pad}`));
+    expect(await b.c.lrange('list7', 0, -1)).toEqual(['a', 'b']);
+  });
+
   it('BGSAVE SCHEDULE is accepted, other arguments are a syntax error', async () => {
     const a = await start(tmpdir());
     expect(await a.c.call('BGSAVE', 'SCHEDULE')).toBe('Background saving started');
