@@ -140,6 +140,24 @@ describe('appendonly yes', () => {
     expect(await c.c.exists('ignored')).toBe(0);
   });
 
+  it('a replica with appendonly yes keeps its master\'s writes in its AOF (the full sync starts it over)', async () => {
+    const m = await start(tmpdir(), ['--repl-diskless-sync-delay', '0']);
+    await m.c.set('before-sync', '1');
+    const rdir = tmpdir();
+    const r = await start(rdir, ['--appendonly', 'yes', '--appendfsync', 'always', '--replicaof', '127.0.0.1', String(m.p.port)]);
+    await waitFor(async () => (await info(r.c)).master_link_status === 'up', 'link up');
+    await fill(m.c);
+    await waitFor(async () => (await info(m.c)).master_repl_offset === (await info(r.c)).slave_repl_offset, 'in sync');
+    await waitFor(async () => (await info(r.c, 'persistence')).aof_rewrite_in_progress === '0', 'rewrite after the full sync');
+    const want = await contents(r.c);
+    expect(want.get('before-sync')).toBeDefined();
+    await r.p.kill();
+    const b = await start(rdir, ['--appendonly', 'yes']);
+    expect(differences(want, await contents(b.c))).toEqual([]);
+    await b.c.select(3);
+    expect(await b.c.get('db3')).toBe('three');
+  });
+
   it('a last command cut short is dropped and the file truncated (aof-load-truncated yes); with no, the server refuses to start', async () => {
     const dir = tmpdir();
     const a = await start(dir, ['--appendonly', 'yes', '--appendfsync', 'always']);

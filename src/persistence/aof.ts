@@ -59,6 +59,14 @@ export class Aof {
 
   private constructor(readonly server: Server) {
     (server.repl as ReplView).aofFeed = (db, data) => this.feed(db, data);
+    (server.repl as ReplView).aofApplied = (command) => this.applied(command);
+    // a replica's full sync replaced the data: the AOF starts over from it (Redis restarts AOF)
+    (server.repl as ReplView).afterFullSync = () => {
+      if (this.fd < 0) return;
+      this.close();
+      if (Persistence.of(server).busy() || this.rewriteInProgress()) this.scheduled = true;
+      else void this.rewrite();
+    };
     Persistence.of(server).aofInfo = () => this.info();
     // CONFIG SET appendonly yes: a rewrite creates the files and turns appending on; no: stop
     const prev = server.onConfigChanged;
@@ -152,6 +160,45 @@ export class Aof {
       else this.dirtySinceFsync = true;
     } catch (e) {
       // Redis: "Error writing to the AOF file"; with appendfsync always it must stop (data loss)
+      this.lastWriteOk = false;
+      this.server.log.warn(`Error writing to the AOF file: ${strerror(e)}`);
+    }
+  }
+
+  /**
+   * A replica: one command of its master's stream, applied. Writes are kept as they came (the
+   * stream is already deterministic); PING and REPLCONF are not data; SELECT is kept only when it
+   * changes the database (the first command after the file was opened gets one for the stream's).
+   */
+  applied(command: Uint8Array): void {
+    if (this.fd < 0 || this.replaying) return;
+    const b = Buffer.from(command.buffer, command.byteOffset, command.byteLength);
+    const argv = firstArgs(b, 2);
+    const name = argv[0]?.toLowerCase();
+    if (name === undefined || name === 'ping' || name === 'replconf') return;
+    if (name === 'select') {
+      const db = Number(argv[1]);
+      if (Number.isInteger(db)) this.lastDb = db;
+      this.append(b);
+      return;
+    }
+    if (this.lastDb < 0) {
+      this.lastDb = (this.server.repl as ReplView).streamDb();
+      const w = new RespWriter(64);
+      w.command(['SELECT', this.lastDb]);
+      this.append(w.toBuffer());
+    }
+    this.append(b);
+  }
+
+  private append(b: Uint8Array): void {
+    try {
+      writeAll(this.fd, b);
+      this.size += b.length;
+      this.lastWriteOk = true;
+      if (this.server.config.get('appendfsync') === 'always') fs.fsyncSync(this.fd);
+      else this.dirtySinceFsync = true;
+    } catch (e) {
       this.lastWriteOk = false;
       this.server.log.warn(`Error writing to the AOF file: ${strerror(e)}`);
     }
@@ -322,6 +369,21 @@ export class Aof {
     }
     return { fields, extra };
   }
+}
+
+/** The first `n` arguments of a RESP multibulk command (fewer when it has fewer). */
+function firstArgs(b: Buffer, n: number): string[] {
+  const out: string[] = [];
+  if (b[0] !== 0x2a) return out;
+  let p = b.indexOf(10) + 1;
+  const argc = Number(b.latin1Slice(1, p - 2));
+  for (let i = 0; i < Math.min(n, argc) && p > 0 && b[p] === 0x24; i++) {
+    const e = b.indexOf(10, p) + 1;
+    const len = Number(b.latin1Slice(p + 1, e - 2));
+    out.push(b.latin1Slice(e, e + len));
+    p = e + len + 2;
+  }
+  return out;
 }
 
 function writeAll(fd: number, b: Uint8Array): void {

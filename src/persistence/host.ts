@@ -21,6 +21,8 @@ export interface ReplView {
   changes: number;
   restoredStreamDb: number;
   aofFeed: ((db: number, data: Uint8Array) => void) | null;
+  aofApplied: ((command: Uint8Array) => void) | null;
+  afterFullSync: (() => void) | null;
   streamDb(): number;
   createBacklog(): void;
   flush(): void;

@@ -372,6 +372,7 @@ export class MasterLink {
     repl.createBacklog();
     this.offset = offset;
     repl.disconnectReplicas();
+    repl.afterFullSync?.();
     s.log.info('MASTER <-> REPLICA sync: Finished with success');
   }
 

@@ -140,6 +140,10 @@ export class Replication implements ReplicationHooks {
   private getAckPending = false;
   /** The append-only file's appender (persistence/aof.ts), when installed. */
   aofFeed: ((db: number, data: Uint8Array) => void) | null = null;
+  /** A replica loaded a full sync (the AOF starts over from the new data). */
+  afterFullSync: (() => void) | null = null;
+  /** The same on a replica: each command of the master's stream it applied. */
+  aofApplied: ((command: Uint8Array) => void) | null = null;
   /** repl-stream-db of the RDB loaded at startup: the database a replica's master stream continues in. */
   restoredStreamDb = 0;
   /** Writes propagated (or applied from our master) since start: rdb_changes_since_last_save counts from it. */
@@ -186,6 +190,7 @@ export class Replication implements ReplicationHooks {
   applied(bytes: Uint8Array): void {
     if (this.link === null) return;
     this.changes++;
+    this.aofApplied?.(bytes);
     this.link.processed(bytes.length);
     if (this.backlog === null) this.createBacklog();
     this.append(bytes);
