@@ -158,6 +158,29 @@ describe('appendonly yes', () => {
     expect(await b.c.get('db3')).toBe('three');
   });
 
+  it('a failed AOF write: aof_last_write_status:err and MISCONF "Errors writing to the AOF file" until writing works again', async () => {
+    const dir = tmpdir();
+    const a = await start(dir, ['--appendonly', 'yes']);
+    await a.c.set('k', 'v');
+    // the next incr file is /dev/full: every write to it fails with ENOSPC
+    fs.symlinkSync('/dev/full', path.join(dir, 'appendonlydir', 'appendonly.aof.2.incr.aof'));
+    await a.c.bgrewriteaof();
+    await waitFor(async () => (await info(a.c, 'persistence')).aof_rewrites === '2', 'rewrite');
+    await a.c.set('lost', 'x'); // accepted: the write fails after
+    await waitFor(async () => (await info(a.c, 'persistence')).aof_last_write_status === 'err', 'write error');
+    await expect(a.c.set('k2', 'v')).rejects.toThrow('MISCONF Errors writing to the AOF file: No space left on device');
+    expect(await a.c.get('k')).toBe('v');
+    expect(a.p.output()).toContain('Error writing to the AOF file: No space left on device');
+    // a rewrite moves to a new incr file: writing works again
+    await a.c.bgrewriteaof();
+    await waitFor(async () => (await info(a.c, 'persistence')).aof_rewrites === '3', 'rewrite');
+    expect((await info(a.c, 'persistence')).aof_last_write_status).toBe('ok');
+    expect(await a.c.set('k3', 'v')).toBe('OK');
+    await a.p.kill();
+    const b = await start(dir, ['--appendonly', 'yes']);
+    expect(await b.c.mget('k', 'lost', 'k3')).toEqual(['v', 'x', 'v']);
+  });
+
   it('a last command cut short is dropped and the file truncated (aof-load-truncated yes); with no, the server refuses to start', async () => {
     const dir = tmpdir();
     const a = await start(dir, ['--appendonly', 'yes', '--appendfsync', 'always']);

@@ -36,6 +36,9 @@ export class Aof {
   replaying = false;
   manifest: ManifestFile[] = [];
   lastWriteOk = true;
+  private lastWriteError = '';
+  /** Bytes a failed write could not write yet (written before anything newer). */
+  private unwritten: Buffer[] = [];
   rewrites = 0;
   rewriteFailures = 0;
   lastRewriteOk = true;
@@ -68,6 +71,7 @@ export class Aof {
       else void this.rewrite();
     };
     Persistence.of(server).aofInfo = () => this.info();
+    Persistence.of(server).aofWriteError = () => this.writeError();
     // CONFIG SET appendonly yes: a rewrite creates the files and turns appending on; no: stop
     const prev = server.onConfigChanged;
     server.onConfigChanged = (names) => {
@@ -144,25 +148,13 @@ export class Aof {
   /** Append a propagated write (called for every feed of the replication stream). */
   feed(db: number, data: Uint8Array): void {
     if (this.fd < 0 || this.replaying) return;
-    try {
-      if (db !== this.lastDb) {
-        const w = new RespWriter(64);
-        w.command(['SELECT', db]);
-        const sel = w.toBuffer();
-        writeAll(this.fd, sel);
-        this.size += sel.length;
-        this.lastDb = db;
-      }
-      writeAll(this.fd, data);
-      this.size += data.length;
-      this.lastWriteOk = true;
-      if (this.server.config.get('appendfsync') === 'always') fs.fsyncSync(this.fd);
-      else this.dirtySinceFsync = true;
-    } catch (e) {
-      // Redis: "Error writing to the AOF file"; with appendfsync always it must stop (data loss)
-      this.lastWriteOk = false;
-      this.server.log.warn(`Error writing to the AOF file: ${strerror(e)}`);
+    if (db !== this.lastDb) {
+      const w = new RespWriter(64);
+      w.command(['SELECT', db]);
+      this.append(w.toBuffer());
+      this.lastDb = db;
     }
+    this.append(data);
   }
 
   /**
@@ -191,22 +183,81 @@ export class Aof {
     this.append(b);
   }
 
+  /**
+   * Write to the current incr file. A failed write keeps the unwritten bytes (later writes queue
+   * behind them) and is retried every 100 ms; meanwhile writes are refused with MISCONF (as Redis).
+   * With appendfsync always a failed write stops the server, as Redis does.
+   */
   private append(b: Uint8Array): void {
-    try {
-      writeAll(this.fd, b);
-      this.size += b.length;
-      this.lastWriteOk = true;
-      if (this.server.config.get('appendfsync') === 'always') fs.fsyncSync(this.fd);
-      else this.dirtySinceFsync = true;
-    } catch (e) {
-      this.lastWriteOk = false;
-      this.server.log.warn(`Error writing to the AOF file: ${strerror(e)}`);
+    this.size += b.length;
+    if (this.unwritten.length > 0) {
+      this.unwritten.push(Buffer.from(b));
+      return;
     }
+    const off = this.tryWrite(b);
+    if (off < b.length) {
+      this.unwritten.push(Buffer.from(b.subarray(off)));
+      return;
+    }
+    if (this.server.config.get('appendfsync') === 'always') {
+      try {
+        fs.fsyncSync(this.fd);
+      } catch (e) {
+        this.writeFailed(e);
+      }
+    } else this.dirtySinceFsync = true;
+  }
+
+  /** Write what can be written; returns how many bytes were. */
+  private tryWrite(b: Uint8Array): number {
+    let off = 0;
+    try {
+      while (off < b.length) off += fs.writeSync(this.fd, b, off, b.length - off);
+      return off;
+    } catch (e) {
+      this.writeFailed(e);
+      return off;
+    }
+  }
+
+  private writeFailed(e: unknown): void {
+    this.lastWriteError = strerror(e);
+    if (this.lastWriteOk) this.server.log.warn(`Error writing to the AOF file: ${this.lastWriteError}`);
+    this.lastWriteOk = false;
+    if (this.server.config.get('appendfsync') === 'always') {
+      this.server.log.warn("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
+      process.exit(1);
+    }
+  }
+
+  /** Retry the bytes a failed write left. */
+  private retryUnwritten(): void {
+    while (this.unwritten.length > 0) {
+      const b = this.unwritten[0]!;
+      const off = this.tryWrite(b);
+      if (off < b.length) {
+        this.unwritten[0] = b.subarray(off);
+        return;
+      }
+      this.unwritten.shift();
+    }
+    if (!this.lastWriteOk) {
+      this.lastWriteOk = true;
+      this.dirtySinceFsync = true;
+      this.server.log.warn('AOF write error looks solved, Redis can write again.');
+    }
+  }
+
+  /** MISCONF text while the AOF cannot be written, else null. */
+  writeError(): string | null {
+    if (this.fd < 0 || this.lastWriteOk) return null;
+    return `MISCONF Errors writing to the AOF file: ${this.lastWriteError}`;
   }
 
   private lastFsync = Date.now();
 
   private cron(): void {
+    if (this.fd >= 0 && this.unwritten.length > 0) this.retryUnwritten();
     if (this.fd >= 0 && this.dirtySinceFsync && this.server.config.get('appendfsync') === 'everysec' && Date.now() - this.lastFsync >= 1000) {
       this.lastFsync = Date.now();
       this.dirtySinceFsync = false;
@@ -312,6 +363,9 @@ export class Aof {
             this.close();
             this.fd = fd;
             this.lastDb = -1;
+            // writes the old file could not take are in the new base
+            this.unwritten = [];
+            this.lastWriteOk = true;
             // turning AOF on: the files count only once the base is written (Redis: AOF_WAIT_REWRITE)
             if (wasOn) this.writeManifest([...old, incr]);
             s.log.info(`Creating AOF incr file ${incr.name} on background rewrite`);
@@ -384,9 +438,4 @@ function firstArgs(b: Buffer, n: number): string[] {
     p = e + len + 2;
   }
   return out;
-}
-
-function writeAll(fd: number, b: Uint8Array): void {
-  let off = 0;
-  while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
 }

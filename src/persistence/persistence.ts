@@ -128,6 +128,8 @@ export class Persistence {
 
   /** MISCONF while the last background save failed, save points are set and stop-writes-on-bgsave-error is on. */
   writeError(): string | null {
+    const aof = this.aofWriteError?.() ?? null;
+    if (aof !== null) return aof;
     if (this.lastBgsaveOk) return null;
     const cfg = this.server.config;
     if (!cfg.bool('stop-writes-on-bgsave-error') || cfg.get('save').trim() === '') return null;
@@ -374,6 +376,8 @@ export class Persistence {
     this.saves++;
   }
 
+  /** The AOF's MISCONF while it cannot write (installed by aof.ts). */
+  aofWriteError: (() => string | null) | null = null;
   /** The AOF's INFO fields (installed by aof.ts). */
   aofInfo: (() => { fields: Map<string, string>; extra: string[] }) | null = null;
 
