@@ -54,13 +54,14 @@ function completePrefix(b: Buffer): { end: number; bad: boolean } {
 }
 
 /** Replay RESP commands through a master-like connection; resolves when every one has run. */
-async function replay(s: Server, data: Buffer): Promise<void> {
+async function replay(s: Server, data: Buffer, progress: (bytes: number) => void): Promise<void> {
   const conn = s.attachMasterConnection(new net.Socket());
   try {
     const step = 1024 * 1024;
     for (let off = 0; off < data.length; off += step) {
       s.input(conn, data.subarray(off, Math.min(data.length, off + step)));
       await drained(s, conn);
+      progress(Math.min(data.length, off + step));
     }
   } finally {
     s.closeConnection(conn);
@@ -115,11 +116,16 @@ export async function loadAof(s: Server): Promise<true | null | string[]> {
       }
       const { end, bad } = completePrefix(data);
       if (bad) return [`Bad file format reading the append only file ${f.name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`];
+      const p = Persistence.of(s);
       s.loading = true;
+      p.loadStart = Date.now();
+      p.loadTotal = end;
+      p.loadDone = 0;
       try {
-        await replay(s, data.subarray(0, end));
+        await replay(s, data.subarray(0, end), (n) => (p.loadDone = n));
       } finally {
         s.loading = false;
+        p.loadStart = 0;
       }
       if (end < data.length) {
         const last = f === files.filter((x) => x.type === 'i').at(-1);
