@@ -616,6 +616,47 @@ describe('replication history across restarts', () => {
     expect((await info(m.c, 'persistence')).rdb_saves).toBe('1');
   });
 
+  it('SHUTDOWN waits for a lagging replica (writes paused); SHUTDOWN ABORT cancels it and writes resume', async () => {
+    const m = await start(tmpdir(), ['--repl-ping-replica-period', '3600']);
+    const r = await start(tmpdir(), ['--replicaof', '127.0.0.1', String(m.p.port)]);
+    await m.c.set('a', '1');
+    await waitInSync(m.c, r.c);
+    r.p.proc.kill('SIGSTOP'); // the replica cannot acknowledge
+    try {
+      await m.c.set('b', '2');
+      const other = new Redis({ port: m.p.port, maxRetriesPerRequest: 0 });
+      other.on('error', () => {});
+      clients.push(other);
+      const shut = m.c.call('SHUTDOWN').then(
+        () => 'ok',
+        (e: Error) => e.message,
+      );
+      await waitFor(() => m.p.output().includes('Waiting for replicas before shutting down.'), 'shutdown waiting');
+      expect(await other.call('SHUTDOWN', 'ABORT')).toBe('OK');
+      expect(await shut).toBe('ERR Errors trying to SHUTDOWN. Check logs.');
+      expect(await other.set('c', '3')).toBe('OK');
+      expect(m.p.proc.exitCode).toBeNull();
+    } finally {
+      r.p.proc.kill('SIGCONT');
+    }
+  });
+
+  it('SHUTDOWN gives up waiting after shutdown-timeout and exits, naming the lagging replica', async () => {
+    const m = await start(tmpdir(), ['--repl-ping-replica-period', '3600', '--shutdown-timeout', '1']);
+    const r = await start(tmpdir(), ['--replicaof', '127.0.0.1', String(m.p.port)]);
+    await m.c.set('a', '1');
+    await waitInSync(m.c, r.c);
+    r.p.proc.kill('SIGSTOP');
+    try {
+      await m.c.set('b', '2');
+      await m.c.call('SHUTDOWN').catch(() => {});
+      expect(await m.p.exited).toBe(0);
+      expect(m.p.output()).toMatch(/Lagging replica 127\.0\.0\.1:\d+ reported offset \d+ behind master/);
+    } finally {
+      r.p.proc.kill('SIGCONT');
+    }
+  });
+
   it('a restarted replica loads its RDB and continues with PSYNC <replid> <offset> (partial resync)', async () => {
     const m = await start(tmpdir(), ['--repl-ping-replica-period', '3600']);
     const rdir = tmpdir();

@@ -45,6 +45,7 @@ export interface PersistHost {
   oneShard(shard: number, argv: Argv, db?: number): Promise<ShardReply>;
   shutdown(code?: number): Promise<void>;
   onConfigChanged: ((names: string[]) => void) | null;
+  setFailoverPause(on: boolean): void;
   input(conn: Connection, chunk: Buffer): void;
   attachMasterConnection(socket: Socket): Connection;
   closeConnection(conn: Connection): void;

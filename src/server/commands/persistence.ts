@@ -7,7 +7,7 @@
 import { AOF_REWRITE_IN_PROGRESS, BGSAVE_IN_PROGRESS, BGSAVE_OTHER_CHILD, RELOAD_FAILED, CommandError, NO_SHUTDOWN_IN_PROGRESS, SAVE_FAILED, SHUTDOWN_ERRORS, SYNTAX } from '../../resp/errors.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { Persistence } from '../../persistence/persistence.js';
-import { shutdownWithSave } from '../../persistence/shutdown.js';
+import { abortShutdown, shutdownWithSave } from '../../persistence/shutdown.js';
 import { loadFile } from '../../persistence/load.js';
 import { Aof } from '../../persistence/aof.js';
 import { execRunning } from './transactions.js';
@@ -98,8 +98,11 @@ export const handlers: Record<string, MainHandler> = {
       else throw new CommandError(SYNTAX);
     }
     if ((abort && (f.save || f.nosave || f.now || f.force)) || (f.save && f.nosave)) throw new CommandError(SYNTAX);
-    // shutdown does not wait for lagging replicas here, so there is never one to abort
-    if (abort) throw new CommandError(NO_SHUTDOWN_IN_PROGRESS);
+    if (abort) {
+      if (!abortShutdown()) throw new CommandError(NO_SHUTDOWN_IN_PROGRESS);
+      c.w.ok();
+      return;
+    }
     if (!f.now && execRunning.has(c.conn)) throw new CommandError(SHUTDOWN_ERRORS);
     // no reply on success (nothing written): the connection closes as the server exits
     if (!(await shutdownWithSave(c.server, f))) throw new CommandError(SHUTDOWN_ERRORS);
