@@ -604,16 +604,19 @@ describe('replication history across restarts', () => {
   });
 
   it('one snapshot at a time: a replica asking for a full sync during a BGSAVE is served when the save ends', async () => {
-    const m = await start(tmpdir(), ['--rdb-key-save-delay', '10000']);
+    // the save sleeps 40 ms per key (6 s): the replica surely asks while it runs
+    const m = await start(tmpdir(), ['--rdb-key-save-delay', '40000']);
     for (let i = 0; i < 150; i++) await m.c.set(`k${i}`, 'v');
     expect(await m.c.bgsave()).toBe('Background saving started');
     const r = await start(tmpdir(), ['--replicaof', '127.0.0.1', String(m.p.port)]);
     await waitFor(async () => (await info(m.c)).connected_slaves === '1', 'replica connected');
-    expect((await info(m.c, 'persistence')).rdb_bgsave_in_progress).toBe('1');
-    await m.c.config('SET', 'rdb-key-save-delay', '0');
     await waitInSync(m.c, r.c, 30_000);
     expect(await r.c.dbsize()).toBe(150);
     expect((await info(m.c, 'persistence')).rdb_saves).toBe('1');
+    // the full sync's snapshot started only after the save's ended
+    const out = m.p.output();
+    expect(out.indexOf('Background saving terminated with success')).toBeGreaterThan(0);
+    expect(out.indexOf('Starting BGSAVE for SYNC')).toBeGreaterThan(out.indexOf('Background saving terminated with success'));
   });
 
   it('SHUTDOWN waits for a lagging replica (writes paused); SHUTDOWN ABORT cancels it and writes resume', async () => {
