@@ -224,6 +224,7 @@ export class Aof {
     this.lastWriteError = strerror(e);
     if (this.lastWriteOk) this.server.log.warn(`Error writing to the AOF file: ${this.lastWriteError}`);
     this.lastWriteOk = false;
+    Persistence.of(this.server).refreshWriteRefusal();
     if (this.server.config.get('appendfsync') === 'always') {
       this.server.log.warn("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
       process.exit(1);
@@ -243,6 +244,7 @@ export class Aof {
     }
     if (!this.lastWriteOk) {
       this.lastWriteOk = true;
+      Persistence.of(this.server).refreshWriteRefusal();
       this.dirtySinceFsync = true;
       this.server.log.warn('AOF write error looks solved, Redis can write again.');
     }
@@ -291,6 +293,11 @@ export class Aof {
     }
     fs.closeSync(this.fd);
     this.fd = -1;
+    this.unwritten = [];
+    if (!this.lastWriteOk) {
+      this.lastWriteOk = true;
+      Persistence.of(this.server).refreshWriteRefusal();
+    }
   }
 
   /** Open (append) the last incr file of the manifest after the files were loaded. */
@@ -366,6 +373,7 @@ export class Aof {
             // writes the old file could not take are in the new base
             this.unwritten = [];
             this.lastWriteOk = true;
+            Persistence.of(s).refreshWriteRefusal();
             // turning AOF on: the files count only once the base is written (Redis: AOF_WAIT_REWRITE)
             if (wasOn) this.writeManifest([...old, incr]);
             s.log.info(`Creating AOF incr file ${incr.name} on background rewrite`);

@@ -40,7 +40,7 @@ export interface PersistHost {
   repl: unknown;
   lastSave: number;
   loading: boolean;
-  writeGuard: (() => string | null) | null;
+  writeRefusal: string | null;
   allShards(argv: Argv, db?: number): Promise<ShardReply[]>;
   oneShard(shard: number, argv: Argv, db?: number): Promise<ShardReply>;
   shutdown(code?: number): Promise<void>;

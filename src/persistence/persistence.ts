@@ -95,7 +95,11 @@ export class Persistence {
       void this.pool?.destroy();
       this.pool = null;
     });
-    server.writeGuard = () => this.writeError();
+    const prev = server.onConfigChanged;
+    server.onConfigChanged = (names) => {
+      prev?.(names);
+      if (names.includes('save') || names.includes('stop-writes-on-bgsave-error') || names.includes('appendonly')) this.refreshWriteRefusal();
+    };
   }
 
   private get repl(): ReplView {
@@ -124,6 +128,11 @@ export class Persistence {
 
   bgsaveInProgress(): boolean {
     return this.bgsaveStart !== 0;
+  }
+
+  /** Recompute the server's write refusal (after a save, an AOF write, a config change). */
+  refreshWriteRefusal(): void {
+    this.server.writeRefusal = this.writeError();
   }
 
   /** MISCONF while the last background save failed, save points are set and stop-writes-on-bgsave-error is on. */
@@ -167,6 +176,7 @@ export class Persistence {
       else this.server.log.warn('Background saving error');
       // a save stopped on purpose (SHUTDOWN, FLUSHALL) leaves the status as it was (Redis: SIGUSR1)
       if (r !== 'aborted') this.lastBgsaveOk = r === 'ok';
+      this.refreshWriteRefusal();
       return r === 'ok';
     });
   }
@@ -175,6 +185,7 @@ export class Persistence {
   async save(): Promise<boolean> {
     const r = await this.run();
     if (r === 'ok') this.lastBgsaveOk = true;
+    this.refreshWriteRefusal();
     return r === 'ok';
   }
 

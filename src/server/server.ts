@@ -375,8 +375,8 @@ export class Server {
 
   /** True while a replica loads its master's payload: commands without the loading flag get -LOADING. */
   loading = false;
-  /** Persistence's check before a write (or PING): the error to refuse it with, or null. */
-  writeGuard: (() => string | null) | null = null;
+  /** Set by persistence while writes (and PING) must be refused: the error (MISCONF), else null. */
+  writeRefusal: string | null = null;
 
   /** Extra clean-up on close installed by other modules (pub/sub). */
   onConnectionClosed: ((conn: Connection) => void) | null = null;
@@ -475,9 +475,8 @@ export class Server {
         if (need > 0 && repl.goodReplicas() < need) return this.reject(conn, E.NOREPLICAS);
       }
     }
-    if (this.writeGuard !== null && (flags & F.WRITE || cmd.name === 'ping') && !conn.isMaster) {
-      const refused = this.writeGuard(); // MISCONF after a failed background save (persistence)
-      if (refused !== null) return this.reject(conn, refused);
+    if (this.writeRefusal !== null && (flags & F.WRITE || cmd.name === 'ping') && !conn.isMaster) {
+      return this.reject(conn, this.writeRefusal); // MISCONF after a failed save or AOF write
     }
     if (conn.proto === 2 && conn.subscriptionCount() > 0 && !PUBSUB_CONTEXT_ALLOWED.has(cmd.name)) {
       return this.reject(conn, E.onlyInPubSubContext(cmd.name));
