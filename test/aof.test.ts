@@ -14,7 +14,7 @@ import path from 'node:path';
 import { MAIN, haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { contents, differences, info } from './helpers/replication.js';
 
-const HAVE = haveBinaries('redis-server');
+const HAVE = haveBinaries('redis-server', 'redis-check-aof');
 const procs: Proc[] = [];
 const clients: Redis[] = [];
 
@@ -213,7 +213,7 @@ describe('appendonly yes', () => {
 
 // skipped only outside CI when the Debian binaries are absent (haveBinaries warns loudly; with CI=true it throws)
 describe.skipIf(!HAVE)('AOF directories between shardis and redis-server 7.0', () => {
-  it('redis-server loads the AOF directory shardis wrote (after a rewrite too)', async () => {
+  it('redis-check-aof accepts and redis-server loads the AOF directory shardis wrote (after a rewrite too)', async () => {
     const dir = tmpdir();
     const a = await start(dir, ['--appendonly', 'yes', '--appendfsync', 'always']);
     await fill(a.c);
@@ -222,6 +222,8 @@ describe.skipIf(!HAVE)('AOF directories between shardis and redis-server 7.0', (
     await a.c.set('after', 'rewrite');
     const want = await contents(a.c);
     await a.p.kill();
+    const check = spawnSync('redis-check-aof', [path.join(dir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' });
+    expect(check.stdout + check.stderr).toContain('All AOF files and manifest are valid');
     const r = await startRedis(['--appendonly', 'yes', '--dir', dir], dir);
     procs.push(r);
     const rc = new Redis({ port: r.port, maxRetriesPerRequest: 0 });
