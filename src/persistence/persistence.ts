@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { REDIS_VERSION } from '../config.js';
-import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
+import { parseOne } from '../resp/reply-parser.js';
 import { RDB_OPCODE, RDB_VERSION, RdbWriter } from '../replication/rdb.js';
 import type { PersistHost as Server, ReplView } from './host.js';
 import { MISCONF } from '../resp/errors.js';
