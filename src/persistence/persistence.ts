@@ -359,7 +359,8 @@ export class Persistence {
         await inflight;
       } catch (e) {
         await inflight.catch(() => {});
-        if (e instanceof SaveAborted) await s.allShards(['snapshot-abort']);
+        // the shards stop copying slots for a snapshot nobody reads any more
+        await s.allShards(['snapshot-abort']);
         throw e;
       }
       if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
