@@ -619,6 +619,21 @@ describe('replication history across restarts', () => {
     expect(out.indexOf('Starting BGSAVE for SYNC')).toBeGreaterThan(out.indexOf('Background saving terminated with success'));
   });
 
+  it("a replica's rdb_changes_since_last_save counts its master's writes, not the link's PINGs", async () => {
+    const m = await start(tmpdir(), ['--repl-ping-replica-period', '1']);
+    const r = await start(tmpdir(), ['--replicaof', '127.0.0.1', String(m.p.port)]);
+    await m.c.set('a', '1');
+    await waitInSync(m.c, r.c);
+    await r.c.save();
+    const offset = Number((await info(m.c)).master_repl_offset);
+    await waitFor(async () => Number((await info(m.c)).master_repl_offset) > offset + 20, 'PINGs in the stream');
+    await waitInSync(m.c, r.c);
+    expect((await info(r.c, 'persistence')).rdb_changes_since_last_save).toBe('0');
+    await m.c.set('b', '2');
+    await waitInSync(m.c, r.c);
+    expect((await info(r.c, 'persistence')).rdb_changes_since_last_save).toBe('1');
+  });
+
   it('SHUTDOWN waits for a lagging replica (writes paused); SHUTDOWN ABORT cancels it and writes resume', async () => {
     const m = await start(tmpdir(), ['--repl-ping-replica-period', '3600']);
     const r = await start(tmpdir(), ['--replicaof', '127.0.0.1', String(m.p.port)]);

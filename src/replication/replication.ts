@@ -103,6 +103,13 @@ function encode(argv: readonly (string | number)[]): Buffer {
 }
 
 const PING = encode(['PING']);
+
+/** A master's PING or REPLCONF in the stream (link keep-alive, not a change to the data). */
+function isKeepAlive(b: Uint8Array): boolean {
+  if (b.length < 12 || b[0] !== 0x2a || b[4] !== 0x24) return false;
+  const name = Buffer.from(b.buffer, b.byteOffset + 8, Math.min(8, b.length - 8)).latin1Slice().toLowerCase();
+  return (b[5] === 0x34 && name.startsWith('ping')) || (b[5] === 0x38 && name === 'replconf');
+}
 const GETACK = encode(['REPLCONF', 'GETACK', '*']);
 
 interface AckWaiter {
@@ -189,7 +196,7 @@ export class Replication implements ReplicationHooks {
   /** A replica: bytes of the master's stream it just applied (forwarded verbatim to sub-replicas). */
   applied(bytes: Uint8Array): void {
     if (this.link === null) return;
-    this.changes++;
+    if (!isKeepAlive(bytes)) this.changes++;
     this.aofApplied?.(bytes);
     this.link.processed(bytes.length);
     if (this.backlog === null) this.createBacklog();
