@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MAIN, freePort, startShardis, waitFor, type Proc } from './helpers/server.js';
@@ -632,6 +633,30 @@ describe('replication history across restarts', () => {
     await m.c.set('b', '2');
     await waitInSync(m.c, r.c);
     expect((await info(r.c, 'persistence')).rdb_changes_since_last_save).toBe('1');
+  });
+
+  it('SHUTDOWN SAVE during a full sync to a replica that does not read drops that replica and saves', async () => {
+    const dir = tmpdir();
+    const m = await start(dir);
+    const big = 'v'.repeat(100_000);
+    const p = m.c.pipeline();
+    for (let i = 0; i < 200; i++) p.set(`k${i}`, big + i);
+    await p.exec();
+    // a replica that asks for a full sync (EOF-marked payload) and never reads it
+    const sock = net.connect(m.p.port, '127.0.0.1');
+    sock.on('error', () => {});
+    sock.write('*5\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n$4\r\ncapa\r\n$6\r\npsync2\r\n*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+    sock.pause();
+    try {
+      await waitFor(() => m.p.output().includes('Starting BGSAVE for SYNC'), 'full sync started');
+      await m.c.call('SHUTDOWN', 'SAVE').catch(() => {});
+      expect(await m.p.exited).toBe(0);
+      expect(m.p.output()).toContain('There is a child saving an .rdb. Killing it!');
+    } finally {
+      sock.destroy();
+    }
+    const b = await start(dir);
+    expect(await b.c.dbsize()).toBe(200);
   });
 
   it('SHUTDOWN waits for a lagging replica (writes paused); SHUTDOWN ABORT cancels it and writes resume', async () => {

@@ -6,7 +6,9 @@
  * is given, not with NOSAVE; when it fails the server keeps running unless FORCE.
  */
 
+import type { Connection } from '../server/connection.js';
 import type { PersistHost } from './host.js';
+import { snapshotLock } from './snapshot-lock.js';
 import { Persistence } from './persistence.js';
 
 /** The SHUTDOWN waiting for its replicas, if any (SHUTDOWN ABORT cancels it). */
@@ -20,7 +22,7 @@ export function abortShutdown(): boolean {
 }
 
 interface ReplicasView {
-  replicas: { state: number; ackOffset: number; ip: string; listeningPort: number }[];
+  replicas: { state: number; ackOffset: number; ip: string; listeningPort: number; conn: Connection }[];
   masterOffset: number;
   flush(): void;
   waitForAcks(offset: number, need: number, timeoutMs: number): Promise<number>;
@@ -84,6 +86,11 @@ export async function shutdownWithSave(s: PersistHost, f: ShutdownFlags): Promis
   // a server still loading its data has nothing of its own to save (as Redis)
   const save = !s.loading && !f.nosave && (f.save || p.savePoints().length > 0);
   if (save) {
+    if (snapshotLock.owner === 'sync') {
+      // a replication full sync holds the snapshot: its replicas are dropped (Redis kills the child)
+      s.log.warn('There is a child saving an .rdb. Killing it!');
+      for (const r of (s.repl as ReplicasView).replicas) if (r.state === 1) s.closeConnection(r.conn);
+    }
     s.log.info('Saving the final RDB snapshot before exiting.');
     const ok = await p.saveWhenFree();
     if (!ok) {
