@@ -9,6 +9,7 @@
  * existing redis.conf files load; the README lists which ones have effect.
  */
 
+import { strerror } from './persistence/strerror.js';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { resolve as resolvePath, dirname } from 'node:path';
 import { cpus } from 'node:os';
@@ -125,6 +126,8 @@ export class Config {
   /** Absolute path of the config file, when started with one (CONFIG REWRITE target). */
   configFile: string | null = null;
   private readonly listeners: ChangeListener[] = [];
+  /** A `save` line was read already (the next ones add save points). */
+  private seenSave = false;
 
   constructor() {
     for (const d of [...CONFIG_DATA, ...SHARDIS_CONFIG]) {
@@ -174,14 +177,20 @@ export class Config {
 
   /**
    * Validate and set one parameter from its arguments (config file / command line / CONFIG SET).
-   * Throws ConfigError with Redis's message on a bad value. `fromClient` enforces immutability.
+   * Throws ConfigError with Redis's message on a bad value. `fromClient` enforces immutability and
+   * enable-protected-configs (`localClient`: the client connected over loopback).
    */
-  set(name: string, args: string[], fromClient: boolean): void {
+  set(name: string, args: string[], fromClient: boolean, localClient = false): void {
     const p = this.params.get(name.toLowerCase());
     if (!p) throw new ConfigError('Bad directive or wrong number of arguments');
     const d = p.data;
     if (fromClient && p.flags.has('immutable')) throw new ConfigError("can't set immutable config");
+    if (fromClient && p.flags.has('protected')) {
+      const allow = this.get('enable-protected-configs');
+      if (!(allow === 'yes' || (allow === 'local' && localClient))) throw new ConfigError("can't set protected config");
+    }
     if (!p.flags.has('multiarg') && args.length !== 1) throw new ConfigError('wrong number of arguments');
+    if ((d.n === 'dbfilename' || d.n === 'appendfilename') && args[0]!.includes('/')) throw new ConfigError(`${d.n} can't be a path, just a filename`);
     if (p.flags.has('multiarg') && args.length === 1 && args[0] !== '') {
       const split = splitArgs(args[0]!);
       if (split) args = split;
@@ -292,7 +301,7 @@ export class Config {
         try {
           process.chdir(args[0]!);
         } catch (e) {
-          throw new ConfigError((e as Error).message);
+          throw new ConfigError(strerror(e));
         }
         return process.cwd();
       default:
@@ -329,7 +338,12 @@ export class Config {
       const name = argv![0]!.toLowerCase();
       if (this.params.has(name)) {
         try {
-          this.set(name, argv!.slice(1), false);
+          let args = argv!.slice(1);
+          // `save` lines accumulate (save 900 1 / save 300 10 -> "900 1 300 10"), as Redis
+          const canon = this.canonical(name);
+          if (canon === 'save' && this.seenSave && !(args.length === 1 && args[0] === '')) args = [...this.get('save').split(' ').filter(Boolean), ...args];
+          if (canon === 'save') this.seenSave = true;
+          this.set(name, args, false);
         } catch (e) {
           fail((e as Error).message);
         }

@@ -13,6 +13,12 @@ import { startAdmin } from './admin/admin.js';
 import { installIntrospection } from './server/stats/introspect.js';
 import { Replication } from './replication/replication.js';
 import { Watchdog } from './server/watchdog.js';
+import { Persistence } from './persistence/persistence.js';
+import { functionRdbRecords, replaceFunctionLibraries } from './scripting/functions.js';
+import { loadAtStartup } from './persistence/load.js';
+import { Aof } from './persistence/aof.js';
+import { aofStartup } from './persistence/aof-replay.js';
+import { shutdownWithSave, signalFlags } from './persistence/shutdown.js';
 
 function usage(): void {
   process.stderr.write(
@@ -75,16 +81,34 @@ async function main(): Promise<void> {
   );
   // installed before the ready line, so a SIGTERM right after it still shuts down cleanly
   let started = false;
-  const stop = (): void => {
-    if (started) void server.shutdown(0);
-    else process.exit(0);
+  let stopping = false;
+  const stop = (signal: 'SIGTERM' | 'SIGINT'): void => {
+    if (!started) process.exit(0);
+    if (stopping) return;
+    stopping = true;
+    log.warn(`Received ${signal} scheduling shutdown...`);
+    // with save points set (or shutdown-on-sig* save), the data is saved first, as Redis
+    const flags = signalFlags(config.get(signal === 'SIGTERM' ? 'shutdown-on-sigterm' : 'shutdown-on-sigint'));
+    void shutdownWithSave(server, flags).then((ok) => {
+      stopping = false;
+      if (!ok) log.warn(`${signal} received but errors trying to shut down the server, check the logs for more information`);
+    });
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   try {
     await server.start();
     installIntrospection(server);
     started = true;
+    Persistence.of(server).functions = {
+      records: () => functionRdbRecords(server),
+      replace: (codes) => replaceFunctionLibraries(server, codes),
+    };
+    Aof.of(server);
+    if (!(await (config.bool('appendonly') ? aofStartup(server) : loadAtStartup(server)))) {
+      log.flush?.();
+      process.exit(1);
+    }
   } catch (e) {
     log.fatal({ err: e }, `Could not start: ${(e as Error).message}`);
     process.exit(1);

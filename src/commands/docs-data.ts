@@ -30,6 +30,8 @@ export interface DocData {
 export const DOCS_DATA: Readonly<Record<string, DocData>> = {
   "append": { s: "Appends a string to the value of a key; creates the key when it does not exist.", c: "O(1) amortized when the appended part is small; copying a long value costs O(M) in its length.", a: "key%k@0 value" },
   "auth": { s: "Authenticates the connection (password, or ACL user name and password).", c: "O(1) for the single default user shardis has.", a: "?username~6.0.0 password", h: [["6.0.0", "Accepts a user name before the password (ACL form)."]] },
+  "bgrewriteaof": { s: "Rewrites the append-only file in the background.", c: "O(1) to start; the rewrite is O(N) in the number of keys." },
+  "bgsave": { s: "Saves the dataset to the RDB file in the background.", c: "O(1) to start; the snapshot is O(N) in the number of keys.", a: "?=SCHEDULE~3.2.2", h: [["3.2.2", "The `SCHEDULE` option."]] },
   "blmove": { s: "Moves an element from one list to another, waiting for one to arrive if the source is empty.", c: "O(1)", a: "source%k@0 destination%k@1 wherefrom%o(=LEFT =RIGHT) whereto%o(=LEFT =RIGHT) timeout%d" },
   "blmpop": { s: "Pops one or more elements from the first non-empty of several lists, waiting if all are empty.", c: "O(N+M): N keys looked at, M elements returned.", a: "timeout%d numkeys%i *key%k@0 where%o(=LEFT =RIGHT) ?count%i=COUNT" },
   "blpop": { s: "Removes and returns the first element of the first non-empty list, waiting if all are empty.", c: "O(N) in the number of keys given.", a: "*key%k@0 timeout%d", h: [["6.0.0", "The timeout is read as a double (fractions of a second) rather than an integer."]] },
@@ -170,6 +172,7 @@ export const DOCS_DATA: Readonly<Record<string, DocData>> = {
   "rpush": { s: "Appends elements to a list, creating it if needed.", c: "O(1) per element.", a: "key%k@0 *element", h: [["2.4.0", "Several elements in one call."]] },
   "rpushx": { s: "Appends elements to a list only when the list exists.", c: "O(1) per element.", a: "key%k@0 *element", h: [["4.0.0", "Several elements in one call."]] },
   "sadd": { s: "Adds members to a set, creating it if needed.", c: "O(1) per member.", a: "key%k@0 *member", h: [["2.4.0", "Several members in one call."]] },
+  "save": { s: "Saves the dataset to the RDB file and answers when it is on disk.", c: "O(N) in the number of keys in all databases." },
   "scan": { s: "Iterates over the keys of the selected database.", c: "O(1) per call; O(N) over a whole iteration.", a: "cursor%i ?pattern%p=MATCH ?count%i=COUNT ?type=TYPE~6.0.0", h: [["6.0.0", "The `TYPE` filter."]] },
   "scard": { s: "Returns the number of members of a set.", c: "O(1)", a: "key%k@0" },
   "script": { s: "Commands about the Lua script cache.", c: "Depends on the subcommand." },

@@ -23,6 +23,7 @@ import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
 import { randomHex } from '../server/server.js';
 import { Crc64, RDB_OPCODE, RDB_VERSION, RdbWriter } from './rdb.js';
 import { ReplicaState, type ReplicaClient, type Replication } from './replication.js';
+import { snapshotLock } from '../persistence/snapshot-lock.js';
 
 /** Output (bytes queued on a replica socket) above which the next chunk waits for 'drain'. */
 const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
@@ -61,6 +62,8 @@ export class FullSync {
 
   private maybeStart(): void {
     if (this.running || this.waiting.length === 0) return;
+    // an RDB save holds the shards' snapshot: start when it ended (cron retries)
+    if (snapshotLock.owner !== null) return;
     const cfg = this.repl.server.config;
     const delay = cfg.int('repl-diskless-sync-delay') * 1000;
     const max = cfg.int('repl-diskless-sync-max-replicas');
@@ -68,15 +71,18 @@ export class FullSync {
       return; // cron retries
     }
     this.running = true;
+    snapshotLock.owner = 'sync';
     this.group = this.waiting;
     this.waiting = [];
     this.run().then(
       () => {
         this.running = false;
+        snapshotLock.owner = null;
         this.maybeStart();
       },
       (e: unknown) => {
         this.running = false;
+        snapshotLock.owner = null;
         this.repl.server.log.error({ err: e }, 'full sync failed');
         for (const r of this.group) this.repl.server.closeConnection(r.conn);
         this.group = [];

@@ -15,9 +15,7 @@
 
 import net from 'node:net';
 import type { Connection } from '../server/connection.js';
-import { hashSlotOfString } from '../router/slot.js';
-import { rdbFileEntries } from './rdb.js';
-import { replaceFunctionLibraries } from '../scripting/functions.js';
+import { loadPayload } from '../persistence/load.js';
 import { NULL_REPLID, type Replication } from './replication.js';
 
 const enum LinkState {
@@ -167,6 +165,8 @@ export class MasterLink {
   private transferSize = -1;
   private transferRead = 0;
   private lastAck = 0;
+  /** Database the master's stream is in (kept across reconnections: a partial resync continues it). */
+  private streamDb: number;
 
   constructor(
     private readonly repl: Replication,
@@ -175,6 +175,7 @@ export class MasterLink {
   ) {
     // our own history: PSYNC asks to continue it (Redis's cached master "using myself")
     this.offset = repl.masterOffset;
+    this.streamDb = repl.restoredStreamDb;
   }
 
   connected(): boolean {
@@ -208,9 +209,15 @@ export class MasterLink {
     this.close();
   }
 
+  /** The database the master's stream is in (repl-stream-db of a saved RDB). */
+  currentDb(): number {
+    return this.conn?.db ?? this.streamDb;
+  }
+
   private close(): void {
     const conn = this.conn;
     this.conn = null;
+    if (conn) this.streamDb = conn.db;
     if (conn && !conn.closed) this.repl.server.closeConnection(conn);
     this.socket?.destroy();
     this.socket = null;
@@ -220,6 +227,7 @@ export class MasterLink {
   /** The master connection closed (link lost or CLIENT KILL). */
   connClosed(conn: Connection): void {
     if (conn !== this.conn) return;
+    this.streamDb = conn.db;
     this.conn = null;
     this.lost('connection lost');
   }
@@ -354,6 +362,7 @@ export class MasterLink {
     s.log.info(`MASTER <-> REPLICA sync: received ${payload.length} bytes from master`);
     s.log.info('MASTER <-> REPLICA sync: Flushing old data');
     await this.load(payload);
+    this.streamDb = 0; // the master starts the new stream with a SELECT
     const repl = this.repl;
     repl.replid = replid;
     repl.replid2 = NULL_REPLID;
@@ -363,6 +372,7 @@ export class MasterLink {
     repl.createBacklog();
     this.offset = offset;
     repl.disconnectReplicas();
+    repl.afterFullSync?.();
     s.log.info('MASTER <-> REPLICA sync: Finished with success');
   }
 
@@ -374,36 +384,8 @@ export class MasterLink {
       const t0 = Date.now();
       await s.allShards(['flushall']);
       const t1 = Date.now();
-      const batches = new Map<number, { shard: number; db: number; argv: (string | number | Buffer)[]; bytes: number }>();
-      const sent: Promise<unknown>[] = [];
-      const send = (b: { shard: number; db: number; argv: (string | number | Buffer)[] }): void => {
-        sent.push(s.oneShard(b.shard, b.argv, b.db));
-      };
-      let n = 0;
-      const functions: string[] = [];
-      for (const e of rdbFileEntries(payload, functions)) {
-        const shard = s.shardOfSlot[hashSlotOfString(e.key)]!;
-        const id = shard * 65536 + e.db;
-        let b = batches.get(id);
-        if (b === undefined) {
-          b = { shard, db: e.db, argv: ['rdbload', e.db], bytes: 0 };
-          batches.set(id, b);
-        }
-        b.argv.push(e.key, e.type, e.value, e.expireAt);
-        b.bytes += e.value.length + e.key.length;
-        if (b.bytes > 256 * 1024 || b.argv.length > 4000) {
-          send(b);
-          batches.delete(id);
-        }
-        // let the shards load what was sent while the rest is parsed
-        if (++n % 20_000 === 0) await new Promise((r) => setImmediate(r));
-      }
-      for (const b of batches.values()) send(b);
-      const t2 = Date.now();
-      await Promise.all(sent);
-      const fnError = replaceFunctionLibraries(s, functions);
-      if (fnError !== null) s.log.warn(`MASTER <-> REPLICA sync: a function library did not load: ${fnError}`);
-      s.log.info(`MASTER <-> REPLICA sync: loaded in ${Date.now() - t0} ms (flush ${t1 - t0} ms, parse ${t2 - t1} ms, shards ${Date.now() - t2} ms)`);
+      await loadPayload(s, payload, { dropExpired: false });
+      s.log.info(`MASTER <-> REPLICA sync: loaded in ${Date.now() - t0} ms (flush ${t1 - t0} ms, load ${Date.now() - t1} ms)`);
     } finally {
       s.loading = false;
     }
@@ -413,6 +395,8 @@ export class MasterLink {
   private attach(socket: net.Socket, reader: Reader): void {
     const s = this.repl.server;
     const conn = s.attachMasterConnection(socket);
+    // after a partial resync the stream goes on in the database it was in (no SELECT is resent)
+    conn.db = this.streamDb;
     this.conn = conn;
     this.state = LinkState.Connected;
     this.downSince = 0;

@@ -57,8 +57,9 @@ const CRC_HI = new Uint32Array(256);
 
 /** An incremental CRC64 (for whole RDB files, fed chunk by chunk). */
 export class Crc64 {
-  private lo = 0;
-  private hi = 0;
+  /** The state, as two 32-bit halves (so a running CRC can be handed to another thread). */
+  lo = 0;
+  hi = 0;
   update(bytes: Uint8Array): void {
     let lo = this.lo;
     let hi = this.hi;
@@ -742,8 +743,9 @@ export function* rdbFileEntries(b: Buffer, functions?: string[]): Generator<RdbE
         throw new Error('rdb: module data is not supported');
       case RDB_OPCODE.EOF: {
         if (version >= 5 && r.pos + 8 <= b.length) {
-          const want = b.readBigUInt64LE(r.pos);
-          if (want !== 0n && crc64(b.subarray(0, r.pos)) !== want) throw new Error('rdb: checksum mismatch');
+          const stored = b.readBigUInt64LE(r.pos);
+          const computed = stored === 0n ? 0n : crc64(b.subarray(0, r.pos));
+          if (stored !== 0n && computed !== stored) throw new Error(`rdb: checksum mismatch: expected: (${computed.toString(16)}) got (${stored.toString(16)})`);
         }
         return aux;
       }
@@ -756,4 +758,22 @@ export function* rdbFileEntries(b: Buffer, functions?: string[]): Generator<RdbE
       }
     }
   }
+}
+
+/** The aux fields at the head of an RDB file (before its first database), without reading further. */
+export function rdbHeadAux(b: Buffer): Map<string, string> {
+  const aux = new Map<string, string>();
+  if (b.length < 9 || b.latin1Slice(0, 5) !== 'REDIS') return aux;
+  const r = new In(b);
+  r.pos = 9;
+  try {
+    while (r.pos < b.length && b[r.pos] === RDB_OPCODE.AUX) {
+      r.pos++;
+      const k = r.str();
+      aux.set(k, r.str());
+    }
+  } catch {
+    /* a truncated head: what was read */
+  }
+  return aux;
 }

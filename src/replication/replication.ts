@@ -103,6 +103,13 @@ function encode(argv: readonly (string | number)[]): Buffer {
 }
 
 const PING = encode(['PING']);
+
+/** A master's PING or REPLCONF in the stream (link keep-alive, not a change to the data). */
+function isKeepAlive(b: Uint8Array): boolean {
+  if (b.length < 12 || b[0] !== 0x2a || b[4] !== 0x24) return false;
+  const name = Buffer.from(b.buffer, b.byteOffset + 8, Math.min(8, b.length - 8)).latin1Slice().toLowerCase();
+  return (b[5] === 0x34 && name.startsWith('ping')) || (b[5] === 0x38 && name === 'replconf');
+}
 const GETACK = encode(['REPLCONF', 'GETACK', '*']);
 
 interface AckWaiter {
@@ -138,6 +145,16 @@ export class Replication implements ReplicationHooks {
   private failoverEnd = 0;
   private failoverForce = false;
   private getAckPending = false;
+  /** The append-only file's appender (persistence/aof.ts), when installed. */
+  aofFeed: ((db: number, data: Uint8Array) => void) | null = null;
+  /** A replica loaded a full sync (the AOF starts over from the new data). */
+  afterFullSync: (() => void) | null = null;
+  /** The same on a replica: each command of the master's stream it applied. */
+  aofApplied: ((command: Uint8Array) => void) | null = null;
+  /** repl-stream-db of the RDB loaded at startup: the database a replica's master stream continues in. */
+  restoredStreamDb = 0;
+  /** Writes propagated (or applied from our master) since start: rdb_changes_since_last_save counts from it. */
+  changes = 0;
 
   constructor(readonly server: Server) {
     this.fullSync = new FullSync(this);
@@ -159,6 +176,8 @@ export class Replication implements ReplicationHooks {
   // ---- hooks ------------------------------------------------------------------------------
 
   feed(db: number, data: Uint8Array): void {
+    this.changes++;
+    this.aofFeed?.(db, data);
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
     if (db !== this.lastDb) {
@@ -177,6 +196,8 @@ export class Replication implements ReplicationHooks {
   /** A replica: bytes of the master's stream it just applied (forwarded verbatim to sub-replicas). */
   applied(bytes: Uint8Array): void {
     if (this.link === null) return;
+    if (!isKeepAlive(bytes)) this.changes++;
+    this.aofApplied?.(bytes);
     this.link.processed(bytes.length);
     if (this.backlog === null) this.createBacklog();
     this.append(bytes);
@@ -204,6 +225,12 @@ export class Replication implements ReplicationHooks {
       }
       this.checkOutputLimit(r);
     }
+  }
+
+  /** The database of the replication stream now (saved as repl-stream-db). */
+  streamDb(): number {
+    if (this.link !== null) return this.link.currentDb();
+    return this.lastDb < 0 ? 0 : this.lastDb;
   }
 
   hasBacklog(): boolean {

@@ -48,6 +48,17 @@ export const READONLY_REPLICA = "READONLY You can't write against a read only re
 export const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 export const NOREPLICAS = 'NOREPLICAS Not enough good replicas to write.';
 export const LOADING = 'LOADING Redis is loading the dataset in memory';
+/** Writes refused after a failed background save (stop-writes-on-bgsave-error). */
+export const MISCONF =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+export const BGSAVE_IN_PROGRESS = 'ERR Background save already in progress';
+export const BGSAVE_OTHER_CHILD = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible";
+export const AOF_REWRITE_IN_PROGRESS = 'ERR Background append only file rewriting already in progress';
+export const SHUTDOWN_ERRORS = 'ERR Errors trying to SHUTDOWN. Check logs.';
+export const NO_SHUTDOWN_IN_PROGRESS = 'ERR No shutdown in progress.';
+export const RELOAD_FAILED = 'ERR Error trying to load the RDB dump, check server logs.';
+/** SAVE failed (Redis's shared.err). */
+export const SAVE_FAILED = 'ERR';
 export const MAX_CLIENTS = 'ERR max number of clients reached';
 export const TIMEOUT_NOT_FLOAT = 'ERR timeout is not a float or out of range';
 export const TIMEOUT_NEGATIVE = 'ERR timeout is negative';

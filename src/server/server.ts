@@ -405,6 +405,8 @@ export class Server {
 
   /** True while a replica loads its master's payload: commands without the loading flag get -LOADING. */
   loading = false;
+  /** Set by persistence while writes (and PING) must be refused: the error (MISCONF), else null. */
+  writeRefusal: string | null = null;
 
   /** Extra clean-up on close installed by other modules (pub/sub). */
   onConnectionClosed: ((conn: Connection) => void) | null = null;
@@ -495,7 +497,7 @@ export class Server {
     this.dispatching = cmd;
     if (!arityOk(cmd, args.argc)) return this.reject(conn, E.wrongArity(cmd.name));
     if (!conn.authenticated && !(cmd.flags & F.NO_AUTH)) return this.reject(conn, E.NOAUTH);
-    if (this.loading && !(cmd.flags & F.LOADING)) return this.reject(conn, E.LOADING);
+    if (this.loading && !(cmd.flags & F.LOADING) && !conn.isMaster) return this.reject(conn, E.LOADING);
 
     let flags = cmd.flags;
     if (conn.multi !== null && cmd.name === 'exec') flags = execFlags(flags, conn.multi);
@@ -508,6 +510,9 @@ export class Server {
         const need = this.config.int('min-replicas-to-write');
         if (need > 0 && repl.goodReplicas() < need) return this.reject(conn, E.NOREPLICAS);
       }
+    }
+    if (this.writeRefusal !== null && (flags & F.WRITE || cmd.name === 'ping') && !conn.isMaster) {
+      return this.reject(conn, this.writeRefusal); // MISCONF after a failed save or AOF write
     }
     if (conn.proto === 2 && conn.subscriptionCount() > 0 && !PUBSUB_CONTEXT_ALLOWED.has(cmd.name)) {
       return this.reject(conn, E.onlyInPubSubContext(cmd.name));

@@ -8,6 +8,7 @@ import { commandHandlers as command } from './command.js';
 import { handlers as connection } from './connection.js';
 import { handlers as keyspace } from './keyspace.js';
 import { handlers as introspection } from './introspection.js';
+import { handlers as persistence } from './persistence.js';
 import { handlers as pubsub } from './pubsub.js';
 import { handlers as replication } from './replication.js';
 import { handlers as scripting } from './scripting.js';
@@ -29,4 +30,6 @@ export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...sort,
   ...transactions,
   ...streams,
+  // after server and keyspace: its SHUTDOWN and FLUSHALL replace theirs
+  ...persistence,
 };

@@ -1,5 +1,6 @@
 /*
- * Server commands on the main thread: INFO CONFIG COMMAND CLIENT TIME LASTSAVE SHUTDOWN DEBUG.
+ * Server commands on the main thread: INFO CONFIG COMMAND CLIENT TIME LASTSAVE DEBUG (SHUTDOWN, SAVE,
+ * BGSAVE and DEBUG RELOAD: persistence.ts).
  */
 
 import { CommandError, SYNTAX, strerror, unknownSubcommand } from '../../resp/errors.js';
@@ -10,6 +11,7 @@ import { buildInfo } from '../info.js';
 import { commandHandlers } from './command.js';
 import { clientHandlers } from './client.js';
 import { execRunning } from './transactions.js';
+import { debugReload } from './persistence.js';
 
 export const handlers: Record<string, MainHandler> = {
   ...commandHandlers,
@@ -61,9 +63,10 @@ export const handlers: Record<string, MainHandler> = {
       pairs.push([canonical, c.args.str(i + 1)]);
     }
     const old = pairs.map(([n]) => [n, cfg.get(n)] as const);
+    const local = /^(127\.|::1$|::ffff:127\.)/.test(c.conn.socket.remoteAddress ?? '');
     for (const [name, value] of pairs) {
       try {
-        cfg.set(name, [value], true);
+        cfg.set(name, [value], true, local);
       } catch (e) {
         for (const [n, v] of old) cfg.setInternal(n, v);
         if (e instanceof ConfigError) {
@@ -122,19 +125,6 @@ export const handlers: Record<string, MainHandler> = {
     ]);
   },
 
-  async shutdown(c) {
-    let save = false;
-    for (let i = 1; i < c.argc; i++) {
-      if (c.args.is(i, 'nosave')) save = false;
-      else if (c.args.is(i, 'save')) save = true;
-      else if (c.args.is(i, 'now') || c.args.is(i, 'force') || c.args.is(i, 'abort')) continue;
-      else throw new CommandError(SYNTAX);
-    }
-    void save;
-    // no reply on success (nothing written): the connection closes as the server exits
-    setImmediate(() => void c.server.shutdown(0));
-  },
-
   monitor(c) {
     // a client inside EXEC expects one reply per command (Redis: a DENY BLOCKING client)
     if (execRunning.has(c.conn)) throw new CommandError("ERR MONITOR isn't allowed for DENY BLOCKING client");
@@ -163,13 +153,14 @@ export const handlers: Record<string, MainHandler> = {
       c.w.ok();
       return;
     }
+    if (sub === 'reload') return debugReload(c);
     if (sub === 'segfault' && c.argc === 2) {
       // as in Redis, the server crashes: here by killing a shard, which is fatal for the server
       void c.server.oneShard(0, ['crash']);
       return; // no reply: the server is going down
     }
     if (sub === 'help' && c.argc === 2) {
-      c.w.helpLines(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.']);
+      c.w.helpLines(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'RELOAD [MERGE] [NOFLUSH] [NOSAVE]', '    Save the RDB on disk and reload it back to memory.', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.']);
       return;
     }
     throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${c.args.str(1)}'. Try DEBUG HELP.`);

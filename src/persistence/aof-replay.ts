@@ -1,0 +1,169 @@
+/*
+ * Loading the append-only file at startup (appendonly yes): the manifest's base (an RDB file, or
+ * RESP commands) then each incr file, replayed through the server as a master connection would be
+ * (no replies, not refused while loading, not appended again). A last command cut short is dropped
+ * with Redis's warning and the file truncated when aof-load-truncated is yes (else the server stops);
+ * anything else malformed stops the server with Redis's words.
+ */
+
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { PersistHost as Server } from './host.js';
+import { Aof, type ManifestFile } from './aof.js';
+import { loadFile } from './load.js';
+import { Persistence } from './persistence.js';
+
+/** End of the last complete RESP command in b (multibulk or inline), or -1 on a malformed one. */
+function completePrefix(b: Buffer): { end: number; bad: boolean } {
+  let p = 0;
+  const line = (from: number): number => {
+    const e = b.indexOf(10, from);
+    return e < 0 ? -1 : e + 1;
+  };
+  for (;;) {
+    if (p >= b.length) return { end: p, bad: false };
+    if (b[p] !== 0x2a) return { end: p, bad: true }; // AOF holds multibulk commands only
+    let q = line(p);
+    if (q < 0) return { end: p, bad: false };
+    const n = Number(b.latin1Slice(p + 1, q - 2));
+    if (!Number.isInteger(n) || n < 1) return { end: p, bad: true };
+    let ok = true;
+    for (let i = 0; i < n; i++) {
+      if (q >= b.length) {
+        ok = false;
+        break;
+      }
+      if (b[q] !== 0x24) return { end: p, bad: true };
+      const r = line(q);
+      if (r < 0) {
+        ok = false;
+        break;
+      }
+      const len = Number(b.latin1Slice(q + 1, r - 2));
+      if (!Number.isInteger(len) || len < 0) return { end: p, bad: true };
+      if (r + len + 2 > b.length) {
+        ok = false;
+        break;
+      }
+      q = r + len + 2;
+    }
+    if (!ok) return { end: p, bad: false };
+    p = q;
+  }
+}
+
+/** Replay RESP commands through a master-like connection; resolves when every one has run. */
+async function replay(s: Server, data: Buffer, progress: (bytes: number) => void): Promise<void> {
+  const conn = s.attachMasterConnection(new net.Socket());
+  try {
+    const step = 1024 * 1024;
+    for (let off = 0; off < data.length; off += step) {
+      s.input(conn, data.subarray(off, Math.min(data.length, off + step)));
+      await drained(s, conn);
+      progress(Math.min(data.length, off + step));
+    }
+  } finally {
+    s.closeConnection(conn);
+  }
+}
+
+async function drained(s: Server, conn: { hold: number; pendingInput(): number }): Promise<void> {
+  for (;;) {
+    const links = s.links as { inflight: number }[];
+    if (conn.hold === 0 && conn.pendingInput() === 0 && links.every((l) => l.inflight === 0)) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/**
+ * Load the AOF. Returns null when there is none (AOF files are then created), true when loaded, or
+ * the log lines saying why it could not be.
+ */
+export async function loadAof(s: Server): Promise<true | null | string[]> {
+  const aof = Aof.of(s);
+  let files: ManifestFile[] | null;
+  try {
+    files = aof.readManifest();
+  } catch (e) {
+    return [`Invalid AOF manifest file format: ${(e as Error).message}`];
+  }
+  if (files === null) return null;
+  aof.manifest = files;
+  const t0 = Date.now();
+  const dir = aof.dir();
+  const truncatedOk = s.config.bool('aof-load-truncated');
+  aof.replaying = true;
+  try {
+    for (const f of files) {
+      if (f.type === 'h') continue;
+      const file = path.join(dir, f.name);
+      const t1 = Date.now();
+      const done = (): void => s.log.info(`DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.name}: ${((Date.now() - t1) / 1000).toFixed(3)} seconds`);
+      if (f.type === 'b' && f.name.endsWith('.rdb')) {
+        s.log.info('Reading RDB base file on AOF loading...');
+        const r = await loadFile(s, file, false, false);
+        if (r === null) return [`The AOF file ${f.name} doesn't exist`];
+        if (r !== true) return r;
+        done();
+        continue;
+      }
+      let data: Buffer;
+      try {
+        data = fs.readFileSync(file);
+      } catch {
+        return [`The AOF file ${f.name} doesn't exist`];
+      }
+      const { end, bad } = completePrefix(data);
+      if (bad) return [`Bad file format reading the append only file ${f.name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`];
+      const p = Persistence.of(s);
+      s.loading = true;
+      p.loadStart = Date.now();
+      p.loadTotal = end;
+      p.loadDone = 0;
+      try {
+        await replay(s, data.subarray(0, end), (n) => (p.loadDone = n));
+      } finally {
+        s.loading = false;
+        p.loadStart = 0;
+      }
+      if (end < data.length) {
+        const last = f === files.filter((x) => x.type === 'i').at(-1);
+        s.log.warn(`!!! Warning: short read while loading the AOF file ${f.name}!!!`);
+        if (!truncatedOk || !last) {
+          return [`Unexpected end of file reading the append only file ${f.name}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the \'aof-load-truncated\' configuration option to yes and restart the server.`];
+        }
+        s.log.warn(`!!! Truncating the AOF ${f.name} at offset ${end} !!!`);
+        fs.truncateSync(file, end);
+        s.log.warn(`AOF ${f.name} loaded anyway because aof-load-truncated is enabled`);
+      }
+      done();
+    }
+  } finally {
+    aof.replaying = false;
+  }
+  Persistence.of(s).resetChanges();
+  s.log.info(`DB loaded from append only file: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
+  return true;
+}
+
+/** Startup with appendonly yes: load the AOF, or create its files. False when the server must stop. */
+export async function aofStartup(s: Server): Promise<boolean> {
+  const aof = Aof.of(s);
+  const r = await loadAof(s);
+  if (r === true) {
+    try {
+      aof.openLastIncr();
+    } catch (e) {
+      s.log.warn(`Can't open the append-only file: ${(e as Error).message}`);
+      return false;
+    }
+    return true;
+  }
+  if (r === null) {
+    s.log.info(`Creating AOF base file ${s.config.get('appendfilename')}.1.base.rdb on server start`);
+    return aof.rewrite();
+  }
+  for (const line of r) s.log.warn(line);
+  return false;
+}

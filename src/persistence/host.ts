@@ -1,0 +1,60 @@
+/*
+ * What the persistence service uses of the server and of replication, as interfaces (so that
+ * src/persistence depends on no server module: Server and Replication satisfy these structurally).
+ */
+
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Connection } from '../server/connection.js';
+import type { Config } from '../config.js';
+import type { ShardReply } from '../server/shard-link.js';
+import type { ReplicationBacklog } from '../replication/backlog.js';
+
+type Argv = readonly (string | number | Uint8Array)[];
+
+export interface ReplView {
+  replid: string;
+  masterOffset: number;
+  backlog: ReplicationBacklog | null;
+  lastDb: number;
+  /** Writes propagated (or applied) since start. */
+  changes: number;
+  restoredStreamDb: number;
+  aofFeed: ((db: number, data: Uint8Array) => void) | null;
+  aofApplied: ((command: Uint8Array) => void) | null;
+  afterFullSync: (() => void) | null;
+  streamDb(): number;
+  createBacklog(): void;
+  flush(): void;
+  isReplica(): boolean;
+  hasBacklog(): boolean;
+}
+
+/** The function libraries (FUNCTION LOAD), saved in and loaded from RDB files as Redis does. */
+export interface FunctionLibraries {
+  /** The libraries as RDB FUNCTION2 records (empty when there are none). */
+  records(): Buffer;
+  /** Replace every library with these codes; an error text when one does not load. */
+  replace(codes: readonly string[]): string | null;
+}
+
+export interface PersistHost {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly links: readonly unknown[];
+  readonly shardOfSlot: Uint8Array;
+  readonly coordinator: { lock(shards: number[]): Promise<void>; unlock(shards: number[]): void; quiesce(): Promise<void> };
+  readonly closers: (() => void)[];
+  repl: unknown;
+  lastSave: number;
+  loading: boolean;
+  writeRefusal: string | null;
+  allShards(argv: Argv, db?: number): Promise<ShardReply[]>;
+  oneShard(shard: number, argv: Argv, db?: number): Promise<ShardReply>;
+  shutdown(code?: number): Promise<void>;
+  onConfigChanged: ((names: string[]) => void) | null;
+  setFailoverPause(on: boolean): void;
+  input(conn: Connection, chunk: Buffer): void;
+  attachMasterConnection(socket: Socket): Connection;
+  closeConnection(conn: Connection): void;
+}

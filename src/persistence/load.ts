@@ -1,0 +1,190 @@
+/*
+ * Loading RDB data into the shards: the whole-file walk (rdbFileEntries) runs on the main thread and
+ * hands each shard batches of still-encoded values ("rdbload"), which the shards decode in parallel.
+ * Used by a replica's full sync (master-link.ts) and by the load of dbfilename at startup and by
+ * DEBUG RELOAD (loadAtStartup / loadFile below), which also restore the replication id and offset
+ * the file was saved with and report Redis's errors for corrupt or truncated files.
+ */
+
+import fs from 'node:fs';
+import { hashSlotOfString } from '../router/slot.js';
+import { rdbFileEntries, rdbHeadAux } from '../replication/rdb.js';
+import type { PersistHost as Server, ReplView } from './host.js';
+import { Persistence, strerror } from './persistence.js';
+
+export interface LoadOptions {
+  /** Drop keys already expired (a master loading its file; a replica keeps them for the master's DEL). */
+  dropExpired: boolean;
+  /** Bytes of the payload walked so far (INFO loading_loaded_bytes). */
+  progress?: (bytes: number) => void;
+  /** key-load-delay: microseconds to wait per key (tests watch the LOADING state with it). */
+  keyDelayUs?: number;
+}
+
+export interface LoadResult {
+  keys: number;
+  expired: number;
+  aux: Map<string, string>;
+}
+
+/** A shard refused a batch (a value that does not decode). */
+export class BadValue extends Error {}
+
+/** Install every key of an RDB payload into the shards (the keyspace should be empty). */
+export async function loadPayload(s: Server, payload: Buffer, opts: LoadOptions): Promise<LoadResult> {
+  const p = Persistence.of(s);
+  p.loadStart = Date.now();
+  p.loadTotal = payload.length;
+  p.loadDone = 0;
+  const head = rdbHeadAux(payload);
+  p.loadUsedMem = Number(head.get('used-mem') ?? 0) || 0;
+  try {
+    return await walk(s, payload, opts, p);
+  } finally {
+    p.loadStart = 0;
+  }
+}
+
+async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistence): Promise<LoadResult> {
+  const progress = (b: number): void => {
+    p.loadDone = b;
+    opts.progress?.(b);
+  };
+  const batches = new Map<number, { shard: number; db: number; argv: (string | number | Buffer)[]; bytes: number }>();
+  const sent: Promise<unknown>[] = [];
+  let failed = false;
+  const send = (b: { shard: number; db: number; argv: (string | number | Buffer)[] }): void => {
+    sent.push(
+      s.oneShard(b.shard, b.argv, b.db).then((r) => {
+        if (r.reply[0] === 0x2d) failed = true; // '-': a value that does not decode
+      }),
+    );
+  };
+  const now = Date.now();
+  let keys = 0;
+  let expired = 0;
+  let n = 0;
+  let owedUs = 0;
+  const functions: string[] = [];
+  const gen = rdbFileEntries(payload, functions);
+  let step = gen.next();
+  while (!step.done) {
+    const e = step.value;
+    if (opts.dropExpired && e.expireAt >= 0 && e.expireAt < now) expired++;
+    else {
+      const shard = s.shardOfSlot[hashSlotOfString(e.key)]!;
+      const id = shard * 65536 + e.db;
+      let b = batches.get(id);
+      if (b === undefined) {
+        b = { shard, db: e.db, argv: ['rdbload', e.db], bytes: 0 };
+        batches.set(id, b);
+      }
+      b.argv.push(e.key, e.type, e.value, e.expireAt);
+      b.bytes += e.value.length + e.key.length;
+      if (b.bytes > 256 * 1024 || b.argv.length > 4000) {
+        send(b);
+        batches.delete(id);
+      }
+      keys++;
+    }
+    if (opts.keyDelayUs) {
+      owedUs += opts.keyDelayUs;
+      if (owedUs >= 1000) {
+        progress(e.value.byteOffset - payload.byteOffset + e.value.length);
+        await new Promise((r) => setTimeout(r, Math.floor(owedUs / 1000)));
+        owedUs %= 1000;
+      }
+    }
+    // let the shards load what was sent (and clients get -LOADING) while the rest is parsed
+    if (++n % 20_000 === 0) {
+      progress(e.value.byteOffset - payload.byteOffset + e.value.length);
+      await new Promise((r) => setImmediate(r));
+    }
+    step = gen.next();
+  }
+  for (const b of batches.values()) send(b);
+  await Promise.all(sent);
+  if (failed) throw new BadValue('Bad data format');
+  // the payload's function libraries replace the server's (none in the payload: none kept, as Redis)
+  const fnError = p.functions?.replace(functions) ?? null;
+  if (fnError !== null) s.log.warn(`RDB load: a function library did not load: ${fnError}`);
+  progress(payload.length);
+  return { keys, expired, aux: step.value };
+}
+
+/** Why a file did not load, in Redis's log words (the first line is logged as a warning). */
+function explain(e: unknown): string[] {
+  const msg = (e as Error).message ?? '';
+  if (msg === 'rdb: wrong signature') return ['Wrong signature trying to load DB from file', 'Fatal error loading the DB: Invalid argument. Exiting.'];
+  if (msg.startsWith("rdb: can't handle RDB format version")) {
+    return [`Can't handle RDB format version ${msg.slice(msg.lastIndexOf(' ') + 1)}`, 'Fatal error loading the DB: Invalid argument. Exiting.'];
+  }
+  if (msg === 'rdb: truncated') {
+    return ['Short read or OOM loading DB. Unrecoverable error, aborting now.', 'Internal error in RDB reading offset 0, function at rdb.c:0 -> Unexpected EOF reading RDB file'];
+  }
+  if (msg.startsWith('rdb: checksum mismatch: ')) {
+    return [`Wrong RDB checksum ${msg.slice('rdb: checksum mismatch: '.length)}. Aborting now.`, 'Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error'];
+  }
+  return [`Internal error in RDB reading offset 0, function at rdb.c:0 -> ${msg.replace(/^rdb: /, '')}`];
+}
+
+/**
+ * Load `file` into the (empty) shards, restoring the replication id and offset it was saved with.
+ * Returns null when the file does not exist, true when loaded, or the log lines saying why not.
+ */
+export async function loadFile(s: Server, file: string, restoreRepl = true, finalLine = true): Promise<true | null | string[]> {
+  const p = Persistence.of(s);
+  let payload: Buffer;
+  try {
+    payload = fs.readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    return [`Fatal error loading the DB: ${strerror(e)}. Exiting.`];
+  }
+  const t0 = Date.now();
+  s.loading = true;
+  let res: LoadResult;
+  try {
+    const ver = rdbHeadAux(payload).get('redis-ver');
+    if (ver !== undefined) s.log.info(`Loading RDB produced by version ${ver}`);
+    res = await loadPayload(s, payload, {
+      dropExpired: s.config.get('replicaof') === '',
+      keyDelayUs: Math.max(0, s.config.int('key-load-delay')),
+    });
+  } catch (e) {
+    s.loading = false;
+    return explain(e);
+  }
+  s.loading = false;
+  const aux = res.aux;
+  const ctime = Number(aux.get('ctime'));
+  if (Number.isFinite(ctime)) s.log.info(`RDB age ${Math.max(0, Math.floor(Date.now() / 1000) - ctime)} seconds`);
+  const usedMem = Number(aux.get('used-mem'));
+  if (Number.isFinite(usedMem)) s.log.info(`RDB memory usage when created ${(usedMem / 1024 / 1024).toFixed(2)} Mb`);
+  s.log.info(`Done loading RDB, keys loaded: ${res.keys}, keys expired: ${res.expired}.`);
+  p.lastLoadKeys = res.keys;
+  p.lastLoadExpired = res.expired;
+  const replid = aux.get('repl-id');
+  const offset = Number(aux.get('repl-offset'));
+  if (restoreRepl && replid !== undefined && /^[0-9a-f]{40}$/.test(replid) && Number.isInteger(offset) && offset >= 0) {
+    // continue the replication history the file was saved at: a master's replicas (or this
+    // replica's master) answer the next PSYNC with +CONTINUE
+    const repl = s.repl as ReplView;
+    repl.backlog = null;
+    repl.masterOffset = offset;
+    repl.createBacklog();
+    repl.replid = replid;
+    repl.lastDb = -1; // a master starts its next stream bytes with a SELECT
+    repl.restoredStreamDb = Number(aux.get('repl-stream-db')) || 0;
+  }
+  if (finalLine) s.log.info(`DB loaded from disk: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
+  return true;
+}
+
+/** Startup: load dbfilename from dir if it exists. False when it exists but does not load (exit). */
+export async function loadAtStartup(s: Server): Promise<boolean> {
+  const r = await loadFile(s, s.config.get('dbfilename'));
+  if (r === null || r === true) return true;
+  for (const line of r) s.log.warn(line);
+  return false;
+}

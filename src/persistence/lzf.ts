@@ -1,0 +1,86 @@
+/*
+ * LZF compression in the format liblzf writes and Redis stores compressed strings in (RDB string
+ * encoding 3). Decompression lives with the RDB reader (replication/rdb.ts: lzfDecompress).
+ *
+ * The stream is a sequence of
+ *   literal run:    000LLLLL <L+1 bytes>                       (1..32 literal bytes)
+ *   short back ref: LLLooooo oooooooo                          (L = length-2, 1..6; o = distance-1)
+ *   long back ref:  111ooooo LLLLLLLL oooooooo                 (length-2 = 7 + L)
+ * A back reference reaches at most 8192 bytes back and copies 3..264 bytes. Matches are found through
+ * a hash table of the positions of 3-byte sequences, as liblzf does.
+ */
+
+const HLOG = 14;
+const HSIZE = 1 << HLOG;
+const MAX_OFF = 1 << 13;
+const MAX_REF = (1 << 8) + (1 << 3);
+const MAX_LIT = 1 << 5;
+
+const table = new Int32Array(HSIZE);
+
+/**
+ * Compress `input` into at most `maxOut` bytes. Returns the compressed bytes, or null when they would
+ * not fit (Redis then stores the string as it is).
+ */
+export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
+  const n = input.length;
+  if (n < 4 || maxOut <= 0) return null;
+  const out = Buffer.allocUnsafe(maxOut + 3);
+  table.fill(-1);
+  let op = 1; // out[litStart] is the control byte of the current literal run
+  let litStart = 0;
+  let lit = 0;
+  let ip = 0;
+  const emitLiteral = (): boolean => {
+    // close the current run (lit >= 1) and open a new one
+    out[litStart] = lit - 1;
+    litStart = op++;
+    lit = 0;
+    return op <= maxOut;
+  };
+  while (ip < n - 2) {
+    const h = Math.imul((input[ip]! << 16) | (input[ip + 1]! << 8) | input[ip + 2]!, 0x9e3779b1) >>> (32 - HLOG);
+    const ref = table[h]!;
+    table[h] = ip;
+    const off = ip - ref - 1;
+    if (ref >= 0 && off < MAX_OFF && input[ref] === input[ip] && input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]) {
+      let len = 3;
+      const maxLen = Math.min(MAX_REF, n - ip);
+      while (len < maxLen && input[ref + len] === input[ip + len]) len++;
+      // close the pending literal run (or drop its unused control byte)
+      if (lit > 0) {
+        out[litStart] = lit - 1;
+      } else op--;
+      if (op + 3 > maxOut) return null;
+      const l = len - 2;
+      if (l < 7) out[op++] = (l << 5) | (off >> 8);
+      else {
+        out[op++] = (7 << 5) | (off >> 8);
+        out[op++] = l - 7;
+      }
+      out[op++] = off & 0xff;
+      litStart = op++;
+      lit = 0;
+      if (op > maxOut) return null;
+      // index the positions inside the match so later data can refer to them
+      const end = ip + len;
+      for (let p = ip + 1; p < end && p < n - 2; p++) {
+        table[Math.imul((input[p]! << 16) | (input[p + 1]! << 8) | input[p + 2]!, 0x9e3779b1) >>> (32 - HLOG)] = p;
+      }
+      ip = end;
+      continue;
+    }
+    if (op >= maxOut) return null;
+    out[op++] = input[ip++]!;
+    if (++lit === MAX_LIT && !emitLiteral()) return null;
+  }
+  while (ip < n) {
+    if (op >= maxOut) return null;
+    out[op++] = input[ip++]!;
+    if (++lit === MAX_LIT && !emitLiteral()) return null;
+  }
+  if (lit > 0) out[litStart] = lit - 1;
+  else op--; // an empty run at the end: drop its control byte
+  if (op > maxOut) return null;
+  return out.subarray(0, op);
+}

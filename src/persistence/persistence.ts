@@ -1,0 +1,526 @@
+/*
+ * Persistence: RDB snapshots on disk (SAVE, BGSAVE, the `save` schedule, the save at shutdown) and the
+ * state INFO persistence reports.
+ *
+ * A save is a point-in-time snapshot without stopping the world, built as the replication full sync
+ * is: the coordinator locks every shard for one round trip, each shard starts its copy-on-write
+ * snapshot behind the requests it already has ("snapshot-begin"), and master_repl_offset then is the
+ * snapshot's offset (stored as the repl-offset aux field, so a restart can continue the replication
+ * history with a partial resync). The shards hand over chunks of RDB key entries ("snapshot-next");
+ * the piscina pool (rdb-worker.ts) compresses them (LZF), advances the CRC64 and writes them to
+ * temp-<pid>.rdb, which is fsynced and renamed over `dbfilename` in `dir` (the working directory), as
+ * Redis does. SAVE and BGSAVE differ only in when they answer; neither blocks other clients.
+ */
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { REDIS_VERSION } from '../config.js';
+import { parseOne } from '../resp/reply-parser.js';
+import { RDB_OPCODE, RDB_VERSION, RdbWriter } from '../replication/rdb.js';
+import type { FunctionLibraries, PersistHost as Server, ReplView } from './host.js';
+import { MISCONF } from '../resp/errors.js';
+import { ABORTED, type WriteResult, type WriteTask } from './rdb-encode.js';
+import { snapshotLock } from './snapshot-lock.js';
+import { strerror } from './strerror.js';
+
+export { strerror };
+
+/** Bytes of pieces handed to the pool per task. */
+const TASK_BYTES = 256 * 1024;
+/** Redis's CONFIG_BGSAVE_RETRY_DELAY: a failed background save is retried by the schedule after 5 s. */
+const BGSAVE_RETRY_DELAY = 5000;
+
+const registry = new WeakMap<Server, Persistence>();
+
+export class SaveAborted extends Error {}
+
+/** Where a snapshot other than dbfilename goes (an AOF base file). Paths relative to dir. */
+export interface SnapshotTarget {
+  tmpName: string;
+  finalName: string;
+  tmpPath: string;
+  finalPath: string;
+  /** At the cut (the shards held): the moment writes start going to a new AOF incr file. */
+  onCut(): void;
+}
+
+export class Persistence {
+  /** rdb_last_bgsave_status. */
+  lastBgsaveOk = true;
+  /** When the last background save was tried (ms). */
+  lastBgsaveTry = 0;
+  /** rdb_last_bgsave_time_sec. */
+  lastBgsaveSecs = -1;
+  /** Start (ms) of the background save in progress, or 0. */
+  bgsaveStart = 0;
+  /** A BGSAVE waits to start (asked for inside EXEC). */
+  scheduled = false;
+  /** rdb_saves. */
+  saves = 0;
+  /** repl.changes at the last successful save (rdb_changes_since_last_save is the difference). */
+  private changesAtSave = 0;
+  /** The save in progress (SAVE, BGSAVE or the schedule). */
+  private running: Promise<unknown> | null = null;
+  /** Set to 1 to stop the save in progress (read by the pool thread too). */
+  private readonly abortFlag = new Int32Array(new SharedArrayBuffer(4));
+  /** current_save_keys_processed / _total. */
+  saveKeysProcessed = 0;
+  saveKeysTotal = 0;
+  /** Loading: start (ms), total and loaded bytes (INFO loading_*). */
+  loadStart = 0;
+  loadTotal = 0;
+  loadDone = 0;
+  loadUsedMem = 0;
+  lastLoadKeys = 0;
+  lastLoadExpired = 0;
+  /** Set by main.ts once scripting is wired: the libraries to save and to load. */
+  functions: FunctionLibraries | null = null;
+  private pool: Piscina | null = null;
+  private readonly timer: NodeJS.Timeout;
+
+  static of(server: Server): Persistence {
+    let p = registry.get(server);
+    if (p === undefined) {
+      p = new Persistence(server);
+      registry.set(server, p);
+    }
+    return p;
+  }
+
+  private constructor(readonly server: Server) {
+    this.timer = setInterval(() => this.cron(), 100);
+    this.timer.unref();
+    server.closers.push(() => {
+      clearInterval(this.timer);
+      void this.pool?.destroy();
+      this.pool = null;
+    });
+    const prev = server.onConfigChanged;
+    server.onConfigChanged = (names) => {
+      prev?.(names);
+      if (names.includes('save') || names.includes('stop-writes-on-bgsave-error') || names.includes('appendonly')) this.refreshWriteRefusal();
+    };
+  }
+
+  private get repl(): ReplView {
+    return this.server.repl as ReplView;
+  }
+
+  /** rdb_changes_since_last_save. */
+  changes(): number {
+    return this.repl.changes - this.changesAtSave;
+  }
+
+  /** Save points of the `save` parameter: [seconds, changes]... */
+  savePoints(): [number, number][] {
+    const v = this.server.config.get('save').trim();
+    if (v === '') return [];
+    const n = v.split(/\s+/).map(Number);
+    const out: [number, number][] = [];
+    for (let i = 0; i + 1 < n.length; i += 2) out.push([n[i]!, n[i + 1]!]);
+    return out;
+  }
+
+  /** True while any snapshot (a save, or a replication full sync) is being taken. */
+  busy(): boolean {
+    return snapshotLock.owner !== null;
+  }
+
+  bgsaveInProgress(): boolean {
+    return this.bgsaveStart !== 0;
+  }
+
+  /** Recompute the server's write refusal (after a save, an AOF write, a config change). */
+  refreshWriteRefusal(): void {
+    this.server.writeRefusal = this.writeError();
+  }
+
+  /** MISCONF while the last background save failed, save points are set and stop-writes-on-bgsave-error is on. */
+  writeError(): string | null {
+    const aof = this.aofWriteError?.() ?? null;
+    if (aof !== null) return aof;
+    if (this.lastBgsaveOk) return null;
+    const cfg = this.server.config;
+    if (!cfg.bool('stop-writes-on-bgsave-error') || cfg.get('save').trim() === '') return null;
+    return MISCONF;
+  }
+
+  private cron(): void {
+    if (this.busy() || this.server.loading) return;
+    if (this.scheduled) {
+      this.scheduled = false;
+      void this.bgsave();
+      return;
+    }
+    const now = Date.now();
+    const changes = this.changes();
+    for (const [secs, need] of this.savePoints()) {
+      if (changes >= need && now - this.server.lastSave > secs * 1000 && (this.lastBgsaveOk || now - this.lastBgsaveTry > BGSAVE_RETRY_DELAY)) {
+        this.server.log.info(`${need} changes in ${secs} seconds. Saving...`);
+        void this.bgsave();
+        return;
+      }
+    }
+  }
+
+  /** Start a background save (the caller checked busy()). Resolves when it ended: true on success. */
+  bgsave(): Promise<boolean> {
+    this.bgsaveStart = Date.now();
+    this.lastBgsaveTry = this.bgsaveStart;
+    this.server.log.info('Background saving started');
+    return this.run().then((r) => {
+      this.lastBgsaveSecs = Math.round((Date.now() - this.bgsaveStart) / 1000);
+      this.bgsaveStart = 0;
+      if (r === 'ok') this.server.log.info('Background saving terminated with success');
+      else if (r === 'aborted') this.server.log.warn('Background saving terminated by signal 10');
+      else this.server.log.warn('Background saving error');
+      // a save stopped on purpose (SHUTDOWN, FLUSHALL) leaves the status as it was (Redis: SIGUSR1)
+      if (r !== 'aborted') this.lastBgsaveOk = r === 'ok';
+      this.refreshWriteRefusal();
+      return r === 'ok';
+    });
+  }
+
+  /** A foreground save (SAVE, SHUTDOWN, FLUSHALL, DEBUG RELOAD): true on success. */
+  async save(): Promise<boolean> {
+    const r = await this.run();
+    if (r === 'ok') this.lastBgsaveOk = true;
+    this.refreshWriteRefusal();
+    return r === 'ok';
+  }
+
+  /** A foreground save once no other snapshot (a save, a replication full sync) is in progress. */
+  async saveWhenFree(): Promise<boolean> {
+    while (this.busy()) await new Promise((r) => setTimeout(r, 10));
+    return this.save();
+  }
+
+  /** Wait for the save in progress, if any. */
+  async settle(): Promise<void> {
+    while (this.running !== null) await this.running;
+  }
+
+  /** Stop a background save in progress (SHUTDOWN, FLUSHALL) and wait until it is gone. */
+  async abortBgsave(): Promise<void> {
+    if (this.running === null || !this.bgsaveInProgress()) return;
+    Atomics.store(this.abortFlag, 0, 1);
+    Atomics.notify(this.abortFlag, 0);
+    await this.settle();
+  }
+
+  private run(target?: SnapshotTarget): Promise<'ok' | 'err' | 'aborted'> {
+    snapshotLock.owner = 'save';
+    Atomics.store(this.abortFlag, 0, 0);
+    const p = this.writeSnapshot(target).then(
+      () => 'ok' as const,
+      (e: unknown) => {
+        if (e instanceof SaveAborted) return 'aborted' as const;
+        this.server.log.warn(`${(e as Error).message}`);
+        return 'err' as const;
+      },
+    );
+    this.running = p.finally(() => {
+      snapshotLock.owner = null;
+      this.running = null;
+    });
+    return p;
+  }
+
+  private poolOf(): Piscina {
+    if (this.pool === null) {
+      this.pool = new Piscina({
+        filename: fileURLToPath(new URL('./rdb-worker.js', import.meta.url)),
+        minThreads: 0,
+        maxThreads: 1,
+        idleTimeout: 2000,
+      });
+    }
+    return this.pool;
+  }
+
+  /**
+   * Take a snapshot into another file (an AOF base): one snapshot at a time, like a save (the caller
+   * waits for busy() to clear). `onCut` runs at the cut, while the shards are held.
+   */
+  snapshotTo(target: SnapshotTarget): Promise<'ok' | 'err' | 'aborted'> {
+    return this.run(target);
+  }
+
+  /** Take the snapshot and write it to dbfilename in dir (or `target`). Throws with Redis's log text on failure. */
+  private async writeSnapshot(target?: SnapshotTarget): Promise<void> {
+    const s = this.server;
+    const repl = this.repl;
+    const cfg = s.config;
+    const all = s.links.map((_, i) => i);
+
+    // the cut
+    let offset: number;
+    let changesAtCut: number;
+    let streamDb: number;
+    let keysTotal = 0;
+    await s.coordinator.lock(all);
+    try {
+      await s.coordinator.quiesce();
+      const [, ks] = await Promise.all([s.allShards(['snapshot-begin']), s.allShards(['keyspace'])]);
+      keysTotal = 0;
+      for (const r of ks) for (const [keys] of parseOne(r.reply) as [number, number][]) keysTotal += keys;
+      repl.flush();
+      offset = repl.masterOffset;
+      changesAtCut = repl.changes;
+      streamDb = repl.streamDb();
+      target?.onCut();
+    } finally {
+      s.coordinator.unlock(all);
+    }
+    this.saveKeysTotal = keysTotal;
+    this.saveKeysProcessed = 0;
+
+    const tmpName = target?.tmpName ?? `temp-${process.pid}.rdb`;
+    const finalName = target?.finalName ?? cfg.get('dbfilename');
+    // the directory at the start of the save (CONFIG SET dir meanwhile changes the next save's)
+    const root = safeCwd();
+    const tmpPath = path.resolve(root, target?.tmpPath ?? tmpName);
+    const finalPath = path.resolve(root, target?.finalPath ?? finalName);
+    let fd: number;
+    try {
+      fd = fs.openSync(tmpPath, 'w');
+    } catch (e) {
+      await s.allShards(['snapshot-abort']);
+      throw new Error(`Failed opening the RDB file ${tmpName} (in server root dir ${root}) for saving: ${strerror(e)}`);
+    }
+    let closed = false;
+    try {
+      const pool = this.poolOf();
+      const compress = cfg.bool('rdbcompression');
+      const checksum = cfg.bool('rdbchecksum');
+      const keyDelayUs = Math.max(0, cfg.int('rdb-key-save-delay'));
+      let crcLo = 0;
+      let crcHi = 0;
+      let pieces: Buffer[] = [];
+      let kinds: number[] = [];
+      let bytes = 0;
+      // one task on the pool at a time (each continues the previous one's CRC); the next one is
+      // gathered from the shards while it runs
+      let inflight: Promise<void> = Promise.resolve();
+      const runTask = async (task: WriteTask, transfer: ArrayBuffer[]): Promise<void> => {
+        task.crcLo = crcLo;
+        task.crcHi = crcHi;
+        let r: WriteResult;
+        try {
+          r = (await pool.run(task, { transferList: transfer })) as WriteResult;
+        } catch (e) {
+          if ((e as Error).message === ABORTED) throw new SaveAborted('aborted');
+          throw new Error(`Write error saving DB on disk: ${strerror(e)}`);
+        }
+        crcLo = r.crcLo;
+        crcHi = r.crcHi;
+        this.saveKeysProcessed += r.keys;
+      };
+      let transfer: ArrayBuffer[] = [];
+      const flush = async (final: boolean): Promise<void> => {
+        const task: WriteTask = { fd, pieces, kinds, crcLo: 0, crcHi: 0, compress, checksum, keyDelayUs, final, abort: this.abortFlag };
+        const moved = transfer;
+        pieces = [];
+        kinds = [];
+        bytes = 0;
+        transfer = [];
+        await inflight;
+        inflight = runTask(task, moved);
+        inflight.catch(() => {}); // awaited by the next flush or at the end
+      };
+      const add = (b: Buffer, kind: number): void => {
+        pieces.push(b);
+        kinds.push(kind);
+        bytes += b.length;
+      };
+      const isReplica = repl.isReplica();
+      const withRepl = isReplica || repl.hasBacklog();
+      add(header(withRepl && target === undefined ? { replid: repl.replid, offset, streamDb } : null, target !== undefined), 0);
+      // the function libraries as of the cut, right after the header (as redis-server writes them)
+      const fnRecords = this.functions?.records();
+      if (fnRecords !== undefined && fnRecords.length > 0) add(fnRecords, 0);
+      try {
+        for (let i = 0; i < s.links.length; i++) {
+          for (;;) {
+            if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
+            const res = await s.oneShard(i, ['snapshot-next']);
+            const chunk = parseChunk(res.reply);
+            // the reply's own memory moves to the pool thread (views of it are the pieces)
+            if (chunk.parts.length > 0 && res.reply.byteOffset === 0 && res.reply.buffer.byteLength === res.reply.length) transfer.push(res.reply.buffer as ArrayBuffer);
+            for (const [db, entries] of chunk.parts) {
+              const w = new RdbWriter(16);
+              w.byte(RDB_OPCODE.SELECTDB);
+              w.len(db);
+              add(w.done(), 0);
+              add(entries, 1);
+            }
+            if (bytes >= TASK_BYTES) await flush(false);
+            if (chunk.complete) break;
+          }
+        }
+        await flush(true);
+        await inflight;
+      } catch (e) {
+        await inflight.catch(() => {});
+        // the shards stop copying slots for a snapshot nobody reads any more
+        await s.allShards(['snapshot-abort']);
+        throw e;
+      }
+      if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
+      fs.closeSync(fd);
+      closed = true;
+      try {
+        fs.renameSync(tmpPath, finalPath);
+      } catch (e) {
+        throw new Error(`Error moving temp DB file ${tmpName} on the final destination ${finalName} (in server root dir ${root}): ${strerror(e)}`);
+      }
+      fsyncDir(path.dirname(finalPath));
+    } catch (e) {
+      if (!closed) fs.closeSync(fd);
+      try {
+        fs.unlinkSync(tmpPath);
+      } catch {
+        /* already gone */
+      }
+      throw e;
+    }
+    if (target !== undefined) return;
+    s.log.info('DB saved on disk');
+    s.lastSave = Date.now();
+    this.changesAtSave = changesAtCut;
+    this.saves++;
+  }
+
+  /** The AOF's MISCONF while it cannot write (installed by aof.ts). */
+  aofWriteError: (() => string | null) | null = null;
+  /** The AOF's INFO fields (installed by aof.ts). */
+  aofInfo: (() => { fields: Map<string, string>; extra: string[] }) | null = null;
+
+  private aofLines(): string[] {
+    const names = ['aof_enabled', 'aof_rewrite_in_progress', 'aof_rewrite_scheduled', 'aof_last_rewrite_time_sec', 'aof_current_rewrite_time_sec', 'aof_last_bgrewrite_status', 'aof_rewrites', 'aof_rewrites_consecutive_failures', 'aof_last_write_status'];
+    const defaults = ['0', '0', '0', '-1', '-1', 'ok', '0', '0', 'ok'];
+    const f = this.aofInfo?.().fields;
+    return names.map((n, i) => `${n}:${f?.get(n) ?? defaults[i]}`);
+  }
+
+  /** Forget the changes made so far (after loading the AOF: replayed writes are not changes). */
+  resetChanges(): void {
+    this.changesAtSave = this.repl.changes;
+  }
+
+  /** INFO persistence, as redis-server 7.0 prints it. */
+  info(): string[] {
+    const now = Date.now();
+    const loading = this.server.loading && this.loadStart !== 0;
+    const lines = [
+      `loading:${loading ? 1 : 0}`,
+      `async_loading:0`,
+      `current_cow_peak:0`,
+      `current_cow_size:0`,
+      `current_cow_size_age:0`,
+      `current_fork_perc:${this.bgsaveInProgress() && this.saveKeysTotal > 0 ? ((this.saveKeysProcessed / this.saveKeysTotal) * 100).toFixed(2) : '0.00'}`,
+      `current_save_keys_processed:${this.bgsaveInProgress() ? this.saveKeysProcessed : 0}`,
+      `current_save_keys_total:${this.bgsaveInProgress() ? this.saveKeysTotal : 0}`,
+      `rdb_changes_since_last_save:${this.changes()}`,
+      `rdb_bgsave_in_progress:${this.bgsaveInProgress() ? 1 : 0}`,
+      `rdb_last_save_time:${Math.floor(this.server.lastSave / 1000)}`,
+      `rdb_last_bgsave_status:${this.lastBgsaveOk ? 'ok' : 'err'}`,
+      `rdb_last_bgsave_time_sec:${this.lastBgsaveSecs}`,
+      `rdb_current_bgsave_time_sec:${this.bgsaveInProgress() ? Math.round((now - this.bgsaveStart) / 1000) : -1}`,
+      `rdb_saves:${this.saves}`,
+      `rdb_last_cow_size:0`,
+      `rdb_last_load_keys_expired:${this.lastLoadExpired}`,
+      `rdb_last_load_keys_loaded:${this.lastLoadKeys}`,
+      ...this.aofLines(),
+      `aof_last_cow_size:0`,
+      `module_fork_in_progress:0`,
+      `module_fork_last_cow_size:0`,
+    ];
+    if (this.aofInfo !== null) lines.push(...this.aofInfo().extra);
+    if (loading) {
+      const elapsed = (now - this.loadStart) / 1000;
+      const perc = this.loadTotal > 0 ? (this.loadDone / this.loadTotal) * 100 : 0;
+      const eta = this.loadDone > 0 ? Math.round(((this.loadTotal - this.loadDone) / this.loadDone) * elapsed) : 1;
+      lines.push(
+        `loading_start_time:${Math.floor(this.loadStart / 1000)}`,
+        `loading_total_bytes:${this.loadTotal}`,
+        `loading_rdb_used_mem:${this.loadUsedMem}`,
+        `loading_loaded_bytes:${this.loadDone}`,
+        `loading_loaded_perc:${perc.toFixed(2)}`,
+        `loading_eta_seconds:${eta}`,
+      );
+    }
+    return lines;
+  }
+}
+
+/**
+ * A "snapshot-next" reply, read in place: *<n> :<complete> (:<db> $<len> <entries>)... The entries
+ * are views of the reply (no copy).
+ */
+function parseChunk(b: Buffer): { complete: boolean; parts: [number, Buffer][] } {
+  let p = 0;
+  const line = (): string => {
+    const e = b.indexOf(13, p);
+    const l = b.latin1Slice(p, e);
+    p = e + 2;
+    return l;
+  };
+  const head = line();
+  if (head[0] !== '*') throw new Error(`snapshot: unexpected reply ${head.slice(0, 60)}`);
+  const n = Number(head.slice(1));
+  const complete = line() === ':1';
+  const parts: [number, Buffer][] = [];
+  for (let i = 1; i + 1 < n; i += 2) {
+    const db = Number(line().slice(1));
+    const len = Number(line().slice(1));
+    parts.push([db, b.subarray(p, p + len)]);
+    p += len + 2;
+  }
+  return { complete, parts };
+}
+
+/** "REDIS0010" and the aux fields redis-server 7.0 writes in a saved file. */
+function header(repl: { replid: string; offset: number; streamDb: number } | null, aofBase: boolean): Buffer {
+  const w = new RdbWriter(256);
+  w.raw(Buffer.from(`REDIS${String(RDB_VERSION).padStart(4, '0')}`));
+  const aux = (k: string, v: string): void => {
+    w.byte(RDB_OPCODE.AUX);
+    w.str(k);
+    w.str(v);
+  };
+  aux('redis-ver', REDIS_VERSION);
+  aux('redis-bits', '64');
+  aux('ctime', String(Math.floor(Date.now() / 1000)));
+  aux('used-mem', String(process.memoryUsage().rss));
+  if (repl !== null) {
+    aux('repl-stream-db', String(repl.streamDb));
+    aux('repl-id', repl.replid);
+    aux('repl-offset', String(repl.offset));
+  }
+  aux('aof-base', aofBase ? '1' : '0');
+  return w.done();
+}
+
+function safeCwd(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return '(unknown)';
+  }
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(path.resolve(dir), 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    /* best effort, as Redis's fsyncFileDir on filesystems without directory fsync */
+  }
+}

@@ -1,0 +1,248 @@
+/*
+ * The CPU-heavy half of writing an RDB file, run on the piscina pool (rdb-worker.ts): a shard's
+ * snapshot chunk (RDB key entries as shard/snapshot.ts serialized them: uncompressed strings) is
+ * rewritten with LZF-compressed strings where Redis would compress them (rdbcompression: strings over
+ * 20 bytes whose compressed form saves at least 4 bytes), the file's running CRC64 is advanced, and the
+ * bytes are written to the open file.
+ *
+ * The entries walked are those RdbWriter/writeEntry produce:
+ *   [0xFC <u64 ms>] <type> <key string> <value>
+ *   type 0 STRING: string; 1 LIST, 2 SET: len + strings; 4 HASH: len + 2*len strings;
+ *   5 ZSET_2: len + (string + 8-byte double) each; 19 STREAM_LISTPACKS_2: see stream() below.
+ */
+
+import fs from 'node:fs';
+import { Crc64, RDB_OPCODE, RdbWriter } from '../replication/rdb.js';
+import { lzfCompress } from './lzf.js';
+
+export interface EncodeStats {
+  keys: number;
+}
+
+class Walker {
+  pos = 0;
+  constructor(
+    private readonly b: Uint8Array,
+    private readonly out: RdbWriter,
+    private readonly compress: boolean,
+  ) {}
+
+  private need(n: number): void {
+    if (this.pos + n > this.b.length) throw new Error('snapshot chunk truncated');
+  }
+
+  /** Copy a length (returns it). */
+  len(): number {
+    this.need(1);
+    const first = this.b[this.pos]!;
+    const kind = first >> 6;
+    let n: number;
+    let size: number;
+    if (kind === 0) {
+      n = first & 0x3f;
+      size = 1;
+    } else if (kind === 1) {
+      this.need(2);
+      n = ((first & 0x3f) << 8) | this.b[this.pos + 1]!;
+      size = 2;
+    } else if (first === 0x80) {
+      this.need(5);
+      n = Buffer.from(this.b.buffer, this.b.byteOffset + this.pos + 1, 4).readUInt32BE(0);
+      size = 5;
+    } else if (first === 0x81) {
+      this.need(9);
+      n = Number(Buffer.from(this.b.buffer, this.b.byteOffset + this.pos + 1, 8).readBigUInt64BE(0));
+      size = 9;
+    } else throw new Error('snapshot chunk: bad length');
+    this.out.raw(this.b.subarray(this.pos, this.pos + size));
+    this.pos += size;
+    return n;
+  }
+
+  /** Copy a string, compressing it when Redis would. */
+  str(): void {
+    this.need(1);
+    const first = this.b[this.pos]!;
+    if (first >> 6 === 3) {
+      const size = first === 0xc0 ? 2 : first === 0xc1 ? 3 : first === 0xc2 ? 5 : 0;
+      if (size === 0) throw new Error('snapshot chunk: unexpected string encoding');
+      this.need(size);
+      this.out.raw(this.b.subarray(this.pos, this.pos + size));
+      this.pos += size;
+      return;
+    }
+    const start = this.pos;
+    const w = this.out;
+    const at = w.n;
+    const n = this.len();
+    this.need(n);
+    const data = this.b.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    if (this.compress && n > 20) {
+      const c = lzfCompress(data, n - 4);
+      if (c !== null) {
+        w.n = at; // drop the length just copied
+        w.byte(0xc3);
+        w.len(c.length);
+        w.len(n);
+        w.raw(c);
+        return;
+      }
+    }
+    void start;
+    w.raw(data);
+  }
+
+  raw(n: number): void {
+    this.need(n);
+    this.out.raw(this.b.subarray(this.pos, this.pos + n));
+    this.pos += n;
+  }
+
+  /** A type-19 stream as rdb-stream.ts encodeStream writes it (listpacks, ids, groups, PELs). */
+  private stream(): void {
+    const nodes = this.len();
+    for (let i = 0; i < nodes; i++) {
+      this.str(); // master id
+      this.str(); // listpack
+    }
+    for (let i = 0; i < 8; i++) this.len(); // length, last id, first id, max deleted id, entries added
+    const groups = this.len();
+    for (let g = 0; g < groups; g++) {
+      this.str(); // name
+      this.len(); // last id ms
+      this.len(); // last id seq
+      this.len(); // entries read
+      const pel = this.len();
+      for (let i = 0; i < pel; i++) {
+        this.raw(16 + 8); // id, delivery time
+        this.len(); // delivery count
+      }
+      const consumers = this.len();
+      for (let c = 0; c < consumers; c++) {
+        this.str(); // name
+        this.raw(8); // seen time
+        const own = this.len();
+        this.raw(16 * own);
+      }
+    }
+  }
+
+  /** Walk every entry of the chunk; returns the number of keys. */
+  entries(): number {
+    let keys = 0;
+    while (this.pos < this.b.length) {
+      const t = this.b[this.pos++]!;
+      this.out.byte(t);
+      if (t === RDB_OPCODE.EXPIRETIME_MS) {
+        this.raw(8);
+        continue;
+      }
+      this.str(); // the key
+      keys++;
+      switch (t) {
+        case 0:
+          this.str();
+          break;
+        case 1:
+        case 2: {
+          const n = this.len();
+          for (let i = 0; i < n; i++) this.str();
+          break;
+        }
+        case 4: {
+          const n = this.len();
+          for (let i = 0; i < 2 * n; i++) this.str();
+          break;
+        }
+        case 5: {
+          const n = this.len();
+          for (let i = 0; i < n; i++) {
+            this.str();
+            this.raw(8);
+          }
+          break;
+        }
+        case 19:
+          this.stream();
+          break;
+        default:
+          throw new Error(`snapshot chunk: unexpected type ${t}`);
+      }
+    }
+    return keys;
+  }
+}
+
+/** Rewrite a chunk of key entries with compressed strings; returns the bytes and the key count. */
+export function encodeEntries(chunk: Uint8Array, compress: boolean): { bytes: Buffer; keys: number } {
+  const out = new RdbWriter(Math.max(256, chunk.length));
+  const keys = new Walker(chunk, out, compress).entries();
+  return { bytes: out.buf.subarray(0, out.n), keys };
+}
+
+/** One piece of the file: raw bytes (header, SELECTDB) or key entries to encode. */
+export interface WriteTask {
+  fd: number;
+  pieces: Uint8Array[];
+  /** Per piece: 0 = raw, 1 = key entries. */
+  kinds: number[];
+  crcLo: number;
+  crcHi: number;
+  compress: boolean;
+  checksum: boolean;
+  /** rdb-key-save-delay: microseconds to wait per key saved. */
+  keyDelayUs: number;
+  /** Append EOF and the checksum, then fsync. */
+  final: boolean;
+  /** Shared with the main thread: set to 1 to stop the save (SHUTDOWN, FLUSHALL). */
+  abort: Int32Array;
+}
+
+/** Thrown when the main thread asked the save to stop. */
+export const ABORTED = 'rdb save aborted';
+
+export interface WriteResult {
+  crcLo: number;
+  crcHi: number;
+  keys: number;
+  bytes: number;
+}
+
+function writeAll(fd: number, b: Uint8Array): void {
+  let off = 0;
+  while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
+}
+
+/** Encode, checksum and write one batch of pieces (runs on a pool thread). */
+export function writePieces(t: WriteTask): WriteResult {
+  const crc = new Crc64();
+  crc.lo = t.crcLo;
+  crc.hi = t.crcHi;
+  let keys = 0;
+  let bytes = 0;
+  for (let i = 0; i < t.pieces.length; i++) {
+    if (Atomics.load(t.abort, 0) !== 0) throw new Error(ABORTED);
+    let b = t.pieces[i]!;
+    if (t.kinds[i] === 1) {
+      const e = encodeEntries(b, t.compress);
+      b = e.bytes;
+      keys += e.keys;
+      // rdb-key-save-delay (tests use it to watch a save in progress); an abort wakes it
+      if (t.keyDelayUs > 0 && e.keys > 0 && Atomics.wait(t.abort, 0, 0, (e.keys * t.keyDelayUs) / 1000) !== 'timed-out') throw new Error(ABORTED);
+    }
+    if (t.checksum) crc.update(b);
+    writeAll(t.fd, b);
+    bytes += b.length;
+  }
+  if (t.final) {
+    const end = Buffer.from([RDB_OPCODE.EOF]);
+    if (t.checksum) crc.update(end);
+    const sum = Buffer.alloc(8);
+    if (t.checksum) sum.writeBigUInt64LE(crc.value());
+    writeAll(t.fd, Buffer.concat([end, sum]));
+    bytes += 9;
+    fs.fsyncSync(t.fd);
+  }
+  return { crcLo: crc.lo, crcHi: crc.hi, keys, bytes };
+}
