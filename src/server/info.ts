@@ -196,7 +196,8 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `rss_overhead_bytes:0`,
           `mem_fragmentation_ratio:${(mem.rss / Math.max(1, used)).toFixed(2)}`,
           `mem_fragmentation_bytes:${mem.rss - used}`,
-          `mem_not_counted_for_evict:0`,
+          // maxmemory counts the shards' dataset estimates (src/shard/eviction.ts): the rest is not counted
+          `mem_not_counted_for_evict:${cfg.int('maxmemory') > 0 ? Math.max(0, used - server.memGate.counted()) : 0}`,
           `mem_replication_backlog:${server.replBacklogBytes()}`,
           `mem_total_replication_buffers:${server.replBacklogBytes()}`,
           `mem_clients_slaves:0`,
@@ -266,7 +267,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `expired_stale_perc:0.00`,
           `expired_time_cap_reached_count:0`,
           `expire_cycle_cpu_milliseconds:0`,
-          `evicted_keys:0`,
+          `evicted_keys:${server.memGate.evicted()}`,
           `evicted_clients:0`,
           `total_eviction_exceeded_time:0`,
           `current_eviction_exceeded_time:0`,

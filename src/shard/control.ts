@@ -19,6 +19,7 @@ import { NULL_ARRAY } from './shard.js';
 import { typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
+import { POPULATE_CONTROL } from './populate.js';
 
 type ControlHandler = (c: Shard) => void;
 
@@ -109,7 +110,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     const da = dbs[a]!;
     const dbb = dbs[b]!;
     // swap contents, keep ids
-    const swap = <K extends 'size' | 'expiresSize' | 'avgTtl' | 'expireCursor'>(k: K): void => {
+    const swap = <K extends 'size' | 'expiresSize' | 'avgTtl' | 'expireCursor' | 'bytes'>(k: K): void => {
       const t = da[k];
       da[k] = dbb[k];
       dbb[k] = t;
@@ -126,6 +127,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     da.rawKeys = dbb.rawKeys;
     dbb.rawKeys = raw;
     swap('size');
+    swap('bytes');
     swap('expiresSize');
     swap('avgTtl');
     swap('expireCursor');
@@ -269,6 +271,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.ks.misses = 0;
     c.ks.expiredKeys = 0;
     c.commandsProcessed = 0;
+    c.evictor.resetStats();
     c.intro.stats.reset();
     c.w.ok();
   },
@@ -282,6 +285,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   /** config <json>: update the shard's view of the configuration */
   config(c) {
     Object.assign(c.config, JSON.parse(c.args.str(1)) as object);
+    c.evictor.configure();
     c.w.ok();
   },
 
@@ -388,4 +392,5 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   ...SORT_CONTROL_HANDLERS,
 
   ...INTROSPECT_CONTROL,
+  ...POPULATE_CONTROL,
 };

@@ -1,0 +1,58 @@
+/*
+ * maxmemory on the main thread: reads the shards' eviction board (src/shard/eviction.ts) to refuse
+ * denyoom commands with -OOM before they are queued or routed (MULTI queueing, EXEC of a transaction
+ * holding a denyoom command, commands spanning shards), and sums the shards' figures for INFO
+ * (evicted_keys, the dataset bytes maxmemory is compared with).
+ */
+
+import type { Config } from '../config.js';
+import { BOARD_BYTES, BOARD_EVICTED, BOARD_STRIDE, BOARD_STUCK, createBoard } from '../shard/eviction.js';
+
+export class MemoryGate {
+  readonly buffer: SharedArrayBuffer;
+  private readonly board: Float64Array;
+  private max = 0;
+  private noeviction = true;
+  private replicaIgnore = true;
+
+  constructor(shards: number) {
+    this.buffer = createBoard(shards);
+    this.board = new Float64Array(this.buffer);
+  }
+
+  /** Read the configuration again (at start and after CONFIG SET). */
+  configure(cfg: Config): void {
+    this.max = cfg.int('maxmemory');
+    this.noeviction = cfg.get('maxmemory-policy') === 'noeviction';
+    this.replicaIgnore = cfg.bool('replica-ignore-maxmemory');
+  }
+
+  /** The dataset bytes maxmemory is compared with (sum of the shards' estimates). */
+  counted(): number {
+    const b = this.board;
+    let n = 0;
+    for (let i = BOARD_BYTES; i < b.length; i += BOARD_STRIDE) n += b[i]!;
+    return n;
+  }
+
+  evicted(): number {
+    const b = this.board;
+    let n = 0;
+    for (let i = BOARD_EVICTED; i < b.length; i += BOARD_STRIDE) n += b[i]!;
+    return n;
+  }
+
+  /**
+   * True if a denyoom command must be refused now: over maxmemory and no shard can evict (the
+   * policy is noeviction, or every shard found nothing evictable). A replica ignores maxmemory
+   * unless replica-ignore-maxmemory is no.
+   */
+  refuse(isReplica: boolean): boolean {
+    if (this.max === 0 || (isReplica && this.replicaIgnore)) return false;
+    if (this.counted() <= this.max) return false;
+    if (this.noeviction) return true;
+    const b = this.board;
+    for (let i = BOARD_STUCK; i < b.length; i += BOARD_STRIDE) if (b[i] === 0) return false;
+    return true;
+  }
+}
