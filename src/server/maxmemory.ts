@@ -6,7 +6,7 @@
  */
 
 import type { Config } from '../config.js';
-import { BOARD_BYTES, BOARD_EVICTED, BOARD_STRIDE, BOARD_STUCK, createBoard } from '../shard/eviction.js';
+import { BOARD_BYTES, BOARD_EVICTED, BOARD_STRIDE, cannotEvict, createBoard } from '../shard/eviction.js';
 
 export class MemoryGate {
   readonly buffer: SharedArrayBuffer;
@@ -15,7 +15,7 @@ export class MemoryGate {
   private noeviction = true;
   private replicaIgnore = true;
 
-  constructor(shards: number) {
+  constructor(private readonly shards: number) {
     this.buffer = createBoard(shards);
     this.board = new Float64Array(this.buffer);
   }
@@ -44,15 +44,12 @@ export class MemoryGate {
 
   /**
    * True if a denyoom command must be refused now: over maxmemory and no shard can evict (the
-   * policy is noeviction, or every shard found nothing evictable). A replica ignores maxmemory
+   * policy is noeviction, or every shard over its share found nothing evictable). A replica ignores maxmemory
    * unless replica-ignore-maxmemory is no.
    */
   refuse(isReplica: boolean): boolean {
     if (this.max === 0 || (isReplica && this.replicaIgnore)) return false;
     if (this.counted() <= this.max) return false;
-    if (this.noeviction) return true;
-    const b = this.board;
-    for (let i = BOARD_STUCK; i < b.length; i += BOARD_STRIDE) if (b[i] === 0) return false;
-    return true;
+    return this.noeviction || cannotEvict(this.board, this.max, this.shards);
   }
 }

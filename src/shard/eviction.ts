@@ -12,9 +12,13 @@
  *
  *   row i: [ dataset bytes | stuck (1 = over the limit and nothing evictable here) | evicted keys | - ]
  *
- * Before each client command a shard publishes its bytes and, when the total is over maxmemory,
- * frees its proportional share of the excess (its bytes / total, at least one key) from its own
- * keys, as Redis's performEvictions does before processing a command. The pool policies sample
+ * Before each client command a shard publishes its bytes and, when the total is over maxmemory and
+ * it holds more than its equal share (maxmemory / shards), frees from its own keys what it holds
+ * over that share, at most the total excess (at least one key), as Redis's performEvictions does
+ * before processing a command. With keys spread by hash slot the shares are even; a shard that
+ * holds more (hash tags) may keep more while the total is under maxmemory, and evicts first when
+ * it is not. A shard within its share refuses denyoom commands only when no shard over its share
+ * can evict. The pool policies sample
  * maxmemory-samples keys per database into an eviction pool of 16 best candidates (idle time for
  * LRU, 255 - frequency for LFU, nearest expiry for volatile-ttl); random policies pick random
  * keys. maxmemory-eviction-tenacity bounds the time spent per call; the rest is done by the
@@ -22,7 +26,7 @@
  * lazyfree-lazy-eviction) before the command that caused the eviction.
  *
  * A command flagged denyoom is refused with -OOM when the total stays over maxmemory: by the main
- * thread under noeviction (or when every shard is stuck), here when this shard could free nothing.
+ * thread under noeviction (or when cannotEvict()), here when nothing could be freed.
  */
 
 import { SLOTS } from '../router/slot.js';
@@ -40,6 +44,18 @@ export function createBoard(shards: number): SharedArrayBuffer {
 }
 
 const POOL_SIZE = 16;
+
+/**
+ * True if over maxmemory nothing can be evicted: every shard holding more than its equal share
+ * (maxmemory / shards) found nothing evictable the last time it tried (read by the main thread too).
+ */
+export function cannotEvict(b: Float64Array, max: number, shards: number): boolean {
+  const share = max / shards;
+  for (let i = 0; i < b.length; i += BOARD_STRIDE) {
+    if (b[i + BOARD_BYTES]! > share && b[i + BOARD_STUCK] === 0) return false;
+  }
+  return true;
+}
 
 interface Candidate {
   db: number;
@@ -70,6 +86,7 @@ export class Evictor {
     private readonly cfg: ShardConfig,
     board: SharedArrayBuffer | undefined,
     index: number,
+    private readonly shards: number,
     private readonly sink: EvictedSink,
   ) {
     this.board = board ? new Float64Array(board) : new Float64Array(BOARD_STRIDE * (index + 1));
@@ -127,7 +144,12 @@ export class Evictor {
     }
     if (this.cfg.maxmemoryPolicy === 'noeviction') return false;
     const mine = b[this.row + BOARD_BYTES]!;
-    const need = Math.max(1, Math.ceil(((total - max) * mine) / total));
+    const share = max / this.shards;
+    if (mine <= share) {
+      // within its equal share: the shards over theirs evict; refuse only if none of them can
+      return !cannotEvict(b, max, this.shards);
+    }
+    const need = Math.max(1, Math.min(mine - share, total - max));
     const limitMs = evictionTimeLimitUs(this.cfg.maxmemoryEvictionTenacity) / 1000;
     const t0 = performance.now();
     const before = this.ks.datasetBytes();
@@ -154,7 +176,7 @@ export class Evictor {
     this.publish();
     if (n === 0 && !timedOut) {
       b[this.row + BOARD_STUCK] = 1;
-      return false;
+      return !cannotEvict(b, max, this.shards);
     }
     b[this.row + BOARD_STUCK] = 0;
     return true;

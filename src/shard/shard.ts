@@ -140,7 +140,7 @@ export class Shard implements ShardCtx {
       ready: (db, key) => this.onReady(db, key),
     });
     this.db = this.ks.db(0);
-    this.evictor = new Evictor(this.ks, this.config, opts.evictBoard, opts.index, (db, keys, unlink) => {
+    this.evictor = new Evictor(this.ks, this.config, opts.evictBoard, opts.index, opts.shards, (db, keys, unlink) => {
       const w = new RespWriter(4096);
       for (const k of keys) w.command([unlink ? 'UNLINK' : 'DEL', k]);
       this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
