@@ -12,6 +12,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { haveBinaries, sleep, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { info, waitInSync } from './helpers/replication.js';
+import { ACCESS, lfuData, lfuDecayed, lfuLogIncr } from '../src/shard/access.js';
+import { evictionTimeLimitUs } from '../src/shard/eviction.js';
 
 const procs: Proc[] = [];
 const clients: Redis[] = [];
@@ -404,5 +406,41 @@ describe('DEBUG POPULATE', () => {
     await waitInSync(c, r);
     expect(await r.get('marker')).toBe('1');
     expect(await r.dbsize()).toBe(1);
+  });
+});
+
+describe('LFU counter and eviction tenacity (unit)', () => {
+  it('the counter decays by one per lfu-decay-time minutes elapsed, across the 16-bit minute wrap', () => {
+    ACCESS.decayTime = 1;
+    const now = 1_000_000 * 60; // seconds
+    expect(lfuDecayed(lfuData(10, now), now)).toBe(10);
+    expect(lfuDecayed(lfuData(10, now - 3 * 60), now)).toBe(7);
+    expect(lfuDecayed(lfuData(10, now - 30 * 60), now)).toBe(0);
+    ACCESS.decayTime = 2;
+    expect(lfuDecayed(lfuData(10, now - 4 * 60), now)).toBe(8);
+    ACCESS.decayTime = 0;
+    expect(lfuDecayed(lfuData(10, now - 30 * 60), now)).toBe(10);
+    ACCESS.decayTime = 1;
+    // minutes kept on 16 bits: 65535 -> 2 is 2 minutes (Redis's LFUTimeElapsed: 65535 - ldt + now)
+    const before = 65535 * 60;
+    expect(lfuDecayed(lfuData(10, before), before + 3 * 60)).toBe(8);
+  });
+
+  it('the counter grows logarithmically: always up to LFU_INIT_VAL + 1, rarely near 255, never past it', () => {
+    ACCESS.logFactor = 10;
+    expect(lfuLogIncr(5)).toBe(6);
+    expect(lfuLogIncr(0)).toBe(1);
+    expect(lfuLogIncr(255)).toBe(255);
+    let c = 5;
+    for (let i = 0; i < 1000; i++) c = lfuLogIncr(c);
+    expect(c).toBeGreaterThan(10);
+    expect(c).toBeLessThan(40);
+  });
+
+  it('maxmemory-eviction-tenacity maps to a time limit as Redis (0..500 us linear, then x1.15 per step, unlimited at 100)', () => {
+    expect(evictionTimeLimitUs(0)).toBe(0);
+    expect(evictionTimeLimitUs(10)).toBe(500);
+    expect(evictionTimeLimitUs(11)).toBeCloseTo(575, 6);
+    expect(evictionTimeLimitUs(100)).toBe(Infinity);
   });
 });

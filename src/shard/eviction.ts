@@ -80,6 +80,8 @@ export class Evictor {
   private pool: Candidate[] = [];
   private nextDb = 0;
   private readonly sample: string[] = [];
+  private lo = 0;
+  private hi = 0;
 
   constructor(
     private readonly ks: Keyspace,
@@ -91,6 +93,10 @@ export class Evictor {
   ) {
     this.board = board ? new Float64Array(board) : new Float64Array(BOARD_STRIDE * (index + 1));
     this.row = index * BOARD_STRIDE;
+    // the hash slots this shard owns: a contiguous range (src/router/slot.ts slotToShardTable)
+    while (this.lo < SLOTS && Math.floor((this.lo * shards) / SLOTS) < index) this.lo++;
+    this.hi = this.lo;
+    while (this.hi < SLOTS && Math.floor((this.hi * shards) / SLOTS) === index) this.hi++;
     this.configure();
   }
 
@@ -182,11 +188,17 @@ export class Evictor {
     return true;
   }
 
-  /** Periodic eviction while still over the limit (Redis's eviction timer after a tenacity timeout). */
-  cron(): void {
-    if (!this.active() || this.cfg.maxmemoryPolicy === 'noeviction') return;
+  /**
+   * Eviction outside commands while still over the limit (Redis's eviction timer, which runs again
+   * at once while a tenacity-bounded call left work). Returns true if it wants to run again soon.
+   */
+  cron(): boolean {
+    if (!this.active() || this.cfg.maxmemoryPolicy === 'noeviction') return false;
     this.publish();
-    if (this.total() > this.cfg.maxmemory && this.ks.datasetBytes() > 0) this.perform();
+    if (this.total() <= this.cfg.maxmemory || this.ks.datasetBytes() <= this.cfg.maxmemory / this.shards) return false;
+    const before = this.evicted;
+    this.perform();
+    return this.evicted > before;
   }
 
   // ---- choosing keys ------------------------------------------------------------------------
@@ -216,11 +228,12 @@ export class Evictor {
     return null;
   }
 
-  /** Up to n keys of a db (or of its keys with an expiry) from consecutive slots after a random one. */
+  /** Up to n keys of a db (or of its keys with an expiry) from consecutive slots (of this shard's) after a random one. */
   private sampleDb(db: Db, vol: boolean, n: number, out: string[]): void {
-    const start = Math.floor(Math.random() * SLOTS);
-    for (let i = 0; i < SLOTS && out.length < n; i++) {
-      const s = (start + i) & (SLOTS - 1);
+    const span = this.hi - this.lo;
+    const start = Math.floor(Math.random() * span);
+    for (let i = 0; i < span && out.length < n; i++) {
+      const s = this.lo + ((start + i) % span);
       const m = vol ? db.expires[s] : db.slots[s];
       if (m === undefined || m.size === 0) continue;
       takeSome(m.keys(), m.size, n - out.length, out);

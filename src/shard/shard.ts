@@ -244,8 +244,8 @@ export class Shard implements ShardCtx {
         this.flushExpiredOutside();
       }
     }
-    if (this.config.maxmemory > 0) this.evictor.cron();
-    let wait = period - (Date.now() - this.lastCron);
+    const evicting = this.config.maxmemory > 0 && this.evictor.cron();
+    let wait = evicting ? 1 : period - (Date.now() - this.lastCron);
     if (this.blockedByConn.size > 0) wait = Math.min(wait, this.expireBlocked());
     this.publishReplies();
     return Math.max(1, wait);
