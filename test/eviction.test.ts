@@ -444,3 +444,56 @@ describe('LFU counter and eviction tenacity (unit)', () => {
     expect(evictionTimeLimitUs(100)).toBe(Infinity);
   });
 });
+
+describe('OOM and LFU error replies as redis-server 7', () => {
+  /** The same session on a server: every reply, errors as their message. */
+  async function session(c: Redis): Promise<unknown[]> {
+    const out: unknown[] = [];
+    const run = async (...a: string[]): Promise<void> => {
+      out.push(await c.call(a[0]!, ...a.slice(1)).catch((e: Error) => `ERR:${e.message}`));
+    };
+    await run('SET', 'a', 'b');
+    await run('OBJECT', 'FREQ', 'a');
+    await run('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu');
+    await run('OBJECT', 'IDLETIME', 'a');
+    await run('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    await run('CONFIG', 'SET', 'maxmemory', '1');
+    // (shardis applies CONFIG SET to its shards asynchronously: wait for the refusal)
+    await waitFor(async () => String(await c.setnx('a', 'x').catch((e: Error) => e.message)).startsWith('OOM'), 'OOM');
+    await run('SET', 'x', 'y');
+    await run('GET', 'a');
+    await run('INCR', 'n');
+    await run('MULTI');
+    await run('GET', 'a');
+    await run('EXEC');
+    await run('CONFIG', 'SET', 'maxmemory', '0');
+    return out;
+  }
+
+  /** Recorded from redis-server 7.0.15. */
+  const GOLDEN = [
+    'OK',
+    'ERR:ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
+    'OK',
+    'ERR:ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
+    'OK',
+    'OK',
+    `ERR:${OOM}`,
+    'b',
+    `ERR:${OOM}`,
+    'OK',
+    `ERR:${OOM}`,
+    'ERR:EXECABORT Transaction discarded because of previous errors.',
+    'OK',
+  ];
+
+  it('shardis replies as recorded from redis-server', async () => {
+    expect(await session(connect(await shardis()))).toEqual(GOLDEN);
+  });
+
+  it.skipIf(!haveBinaries('redis-server'))('redis-server still replies as recorded', async () => {
+    const rp = await startRedis([]);
+    procs.push(rp);
+    expect(await session(connect(rp))).toEqual(GOLDEN);
+  });
+});

@@ -90,6 +90,8 @@ export class Evictor {
     index: number,
     private readonly shards: number,
     private readonly sink: EvictedSink,
+    /** Called with a key's slot before the key is evicted (copy-on-write of a snapshot in progress). */
+    private readonly beforeRemove: (slot: number) => void = () => {},
   ) {
     this.board = board ? new Float64Array(board) : new Float64Array(BOARD_STRIDE * (index + 1));
     this.row = index * BOARD_STRIDE;
@@ -166,7 +168,9 @@ export class Evictor {
       const c = this.pick();
       if (c === null) break;
       const db = this.ks.db(c.db);
-      db.removeAt(c.key, this.ks.slotOf(c.key));
+      const slot = this.ks.slotOf(c.key);
+      this.beforeRemove(slot);
+      db.removeAt(c.key, slot);
       // the eviction point: keyspace notifications ("evicted") would be fired here
       this.ks.hooks.modified(c.db, c.key);
       this.evicted++;

@@ -144,7 +144,7 @@ export class Shard implements ShardCtx {
       const w = new RespWriter(4096);
       for (const k of keys) w.command([unlink ? 'UNLINK' : 'DEL', k]);
       this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
-    });
+    }, (slot) => this.snapshot?.saveSlotAllDbs(slot));
   }
 
   // ---- ShardCtx -------------------------------------------------------------------------------
