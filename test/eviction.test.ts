@@ -207,6 +207,19 @@ describe('maxmemory policies (4 shards)', () => {
     expect(await c.set('new', 'v')).toBe('OK');
   });
 
+  it('volatile-lru evicts every key with a TTL and then, still over maxmemory, refuses writes with OOM', async () => {
+    await c.config('SET', 'maxmemory-policy', 'volatile-lru');
+    const persistent = names('p', 40);
+    const vol = names('v', 8);
+    await setKeys(c, persistent);
+    await setKeys(c, vol, () => 10000);
+    await c.config('SET', 'maxmemory', String(await usage(c, persistent.slice(0, 30))));
+    await waitFor(async () => (await c.setnx('p:0', 'x').catch((e: Error) => e.message)) === OOM, 'OOM');
+    expect(await existing(c, vol)).toEqual([]);
+    expect(await existing(c, persistent)).toEqual(persistent);
+    await expect(c.set('new', 'v')).rejects.toThrow(OOM);
+  });
+
   it('noeviction: OOM for denyoom commands, reads work, MULTI aborts with EXECABORT', async () => {
     await c.config('SET', 'maxmemory-policy', 'noeviction');
     const keys = names('k', 40);

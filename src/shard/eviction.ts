@@ -163,10 +163,13 @@ export class Evictor {
     const before = this.ks.datasetBytes();
     const byDb = new Map<number, string[]>();
     let n = 0;
-    let timedOut = false;
+    let exhausted = false;
     while (before - this.ks.datasetBytes() < need) {
       const c = this.pick();
-      if (c === null) break;
+      if (c === null) {
+        exhausted = true;
+        break;
+      }
       const db = this.ks.db(c.db);
       const slot = this.ks.slotOf(c.key);
       this.beforeRemove(slot);
@@ -177,14 +180,13 @@ export class Evictor {
       let list = byDb.get(c.db);
       if (list === undefined) byDb.set(c.db, (list = []));
       list.push(c.key);
-      if ((++n & 15) === 0 && performance.now() - t0 > limitMs) {
-        timedOut = true;
-        break;
-      }
+      // tenacity: the cron goes on where this call stopped
+      if ((++n & 15) === 0 && performance.now() - t0 > limitMs) break;
     }
     for (const [db, keys] of byDb) this.sink(db, keys, this.cfg.lazyfreeLazyEviction);
     this.publish();
-    if (n === 0 && !timedOut) {
+    // out of evictable keys (Redis's cant_free): refuse unless another shard can still evict
+    if (exhausted && this.total() > max) {
       b[this.row + BOARD_STUCK] = 1;
       return !cannotEvict(b, max, this.shards);
     }
