@@ -306,6 +306,18 @@ describe('OBJECT FREQ and IDLETIME under the maxmemory policies', () => {
   });
 });
 
+describe('maxmemory settings from the command line', () => {
+  it('--maxmemory-policy allkeys-lfu tracks frequencies from the start; --maxmemory evicts', async () => {
+    const p = await shardis(['--maxmemory', '20000', '--maxmemory-policy', 'allkeys-lfu']);
+    const c = connect(p);
+    await c.set('a', 'b');
+    expect(await c.object('FREQ', 'a')).toBe(5);
+    await setKeys(c, names('k', 300));
+    await waitFor(async () => Number((await info(c, 'stats')).evicted_keys) > 0, 'evictions');
+    expect(await c.dbsize()).toBeLessThan(301);
+  });
+});
+
 describe('maxmemory and replication', () => {
   it('evictions reach a replica; the replica ignores its own maxmemory (replica-ignore-maxmemory yes)', async () => {
     const mp = await shardis();
