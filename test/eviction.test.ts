@@ -234,6 +234,10 @@ describe('maxmemory policies (4 shards)', () => {
     expect(await c.expire('k:1', 100)).toBe(1);
     expect(await c.dbsize()).toBe(40);
     expect(await evictedKeys(c)).toBe(evicted);
+    // INFO stats: time spent over maxmemory (current while still over), as Redis counts it
+    await waitFor(async () => Number((await info(c, 'stats')).current_eviction_exceeded_time) > 0, 'current_eviction_exceeded_time');
+    const st = await info(c, 'stats');
+    expect(Number(st.total_eviction_exceeded_time)).toBeGreaterThanOrEqual(Number(st.current_eviction_exceeded_time));
     // queued commands are refused over maxmemory (even reads), and EXEC then aborts
     const r = await c.multi().get('k:1').exec().catch((e: Error) => e);
     expect(String(r)).toContain('EXECABORT Transaction discarded because of previous errors.');
@@ -271,8 +275,12 @@ describe('maxmemory policies (4 shards)', () => {
     const n = await evictedKeys(c);
     expect(n).toBe(100 - (await c.dbsize()));
     expect(n).toBeGreaterThanOrEqual(45);
+    await c.config('SET', 'maxmemory', '0');
+    await waitFor(async () => (await info(c, 'stats')).current_eviction_exceeded_time === '0', 'back under maxmemory');
+    expect(Number((await info(c, 'stats')).total_eviction_exceeded_time)).toBeGreaterThanOrEqual(0);
     await c.config('RESETSTAT');
     expect(await evictedKeys(c)).toBe(0);
+    expect((await info(c, 'stats')).total_eviction_exceeded_time).toBe('0');
   });
 });
 

@@ -6,7 +6,7 @@
  */
 
 import type { Config } from '../config.js';
-import { BOARD_BYTES, BOARD_EVICTED, BOARD_STRIDE, cannotEvict, createBoard } from '../shard/eviction.js';
+import { BOARD_BYTES, BOARD_EVICTED, BOARD_OVER_SINCE, BOARD_OVER_TOTAL, BOARD_STRIDE, cannotEvict, createBoard } from '../shard/eviction.js';
 
 export class MemoryGate {
   readonly buffer: SharedArrayBuffer;
@@ -40,6 +40,13 @@ export class MemoryGate {
     let n = 0;
     for (let i = BOARD_EVICTED; i < b.length; i += BOARD_STRIDE) n += b[i]!;
     return n;
+  }
+
+  /** [total_eviction_exceeded_time, current_eviction_exceeded_time] in ms. */
+  exceeded(): [number, number] {
+    const since = this.board[BOARD_OVER_SINCE] ?? 0;
+    const current = since > 0 ? Math.max(0, Date.now() - since) : 0;
+    return [(this.board[BOARD_OVER_TOTAL] ?? 0) + current, current];
   }
 
   /**

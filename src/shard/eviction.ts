@@ -10,7 +10,8 @@
  * The shards share a board (a SharedArrayBuffer of Float64, BOARD_STRIDE per shard, each shard
  * writes only its own row; the main thread only reads):
  *
- *   row i: [ dataset bytes | stuck (1 = over the limit and nothing evictable here) | evicted keys | - ]
+ *   row i: [ dataset bytes | stuck (1 = over the limit and nothing evictable here) | evicted keys |
+ *            over since (ms, row 0 only) | ms over before (row 0 only) | - ]
  *
  * Before each client command a shard publishes its bytes and, when the total is over maxmemory and
  * it holds more than its equal share (maxmemory / shards), frees from its own keys what it holds
@@ -34,10 +35,13 @@ import type { ShardConfig } from './context.js';
 import type { Db, Keyspace } from './keyspace.js';
 import { ACCESS, lfuDecayed } from './access.js';
 
-export const BOARD_STRIDE = 4;
+export const BOARD_STRIDE = 6;
 export const BOARD_BYTES = 0;
 export const BOARD_STUCK = 1;
 export const BOARD_EVICTED = 2;
+/** Shard 0's row only: Date.now() when the total went over maxmemory (0 = not over), and the ms over before. */
+export const BOARD_OVER_SINCE = 3;
+export const BOARD_OVER_TOTAL = 4;
 
 export function createBoard(shards: number): SharedArrayBuffer {
   return new SharedArrayBuffer(8 * BOARD_STRIDE * shards);
@@ -126,7 +130,25 @@ export class Evictor {
 
   resetStats(): void {
     this.evicted = 0;
+    const b = this.board;
+    b[this.row + BOARD_OVER_TOTAL] = 0;
+    if (b[this.row + BOARD_OVER_SINCE]! > 0) b[this.row + BOARD_OVER_SINCE] = Date.now();
     this.publish();
+  }
+
+  /**
+   * INFO total/current_eviction_exceeded_time: shard 0 notes when the total goes over maxmemory
+   * and back under (from its cron, at least every 1000/hz ms, and before its commands).
+   */
+  private trackExceeded(over: boolean): void {
+    if (this.row !== 0) return;
+    const b = this.board;
+    const since = b[BOARD_OVER_SINCE]!;
+    if (over && since === 0) b[BOARD_OVER_SINCE] = Date.now();
+    else if (!over && since !== 0) {
+      b[BOARD_OVER_TOTAL] = b[BOARD_OVER_TOTAL]! + (Date.now() - since);
+      b[BOARD_OVER_SINCE] = 0;
+    }
   }
 
   private total(): number {
@@ -146,6 +168,7 @@ export class Evictor {
     const max = this.cfg.maxmemory;
     const total = this.total();
     const b = this.board;
+    this.trackExceeded(total > max);
     if (total <= max) {
       b[this.row + BOARD_STUCK] = 0;
       return true;
@@ -199,8 +222,13 @@ export class Evictor {
    * at once while a tenacity-bounded call left work). Returns true if it wants to run again soon.
    */
   cron(): boolean {
-    if (!this.active() || this.cfg.maxmemoryPolicy === 'noeviction') return false;
+    if (!this.active()) {
+      this.trackExceeded(false);
+      return false;
+    }
     this.publish();
+    this.trackExceeded(this.total() > this.cfg.maxmemory);
+    if (this.cfg.maxmemoryPolicy === 'noeviction') return false;
     if (this.total() <= this.cfg.maxmemory || this.ks.datasetBytes() <= this.cfg.maxmemory / this.shards) return false;
     const before = this.evicted;
     this.perform();

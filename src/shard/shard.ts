@@ -244,7 +244,7 @@ export class Shard implements ShardCtx {
         this.flushExpiredOutside();
       }
     }
-    const evicting = this.config.maxmemory > 0 && this.evictor.cron();
+    const evicting = this.evictor.cron();
     let wait = evicting ? 1 : period - (Date.now() - this.lastCron);
     if (this.blockedByConn.size > 0) wait = Math.min(wait, this.expireBlocked());
     this.publishReplies();
