@@ -44,6 +44,11 @@ export const MULTI_NESTED = 'ERR MULTI calls can not be nested';
 export const EXEC_WITHOUT_MULTI = 'ERR EXEC without MULTI';
 export const DISCARD_WITHOUT_MULTI = 'ERR DISCARD without MULTI';
 export const WATCH_IN_MULTI = 'ERR WATCH inside MULTI is not allowed';
+export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+export const LFU_NOT_SELECTED =
+  'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+export const LFU_SELECTED =
+  'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 export const READONLY_REPLICA = "READONLY You can't write against a read only replica.";
 export const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 export const NOREPLICAS = 'NOREPLICAS Not enough good replicas to write.';

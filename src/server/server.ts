@@ -34,6 +34,7 @@ import {
 } from '../ipc/records.js';
 import * as E from '../resp/errors.js';
 import { CommandError } from '../resp/errors.js';
+import { MemoryGate } from './maxmemory.js';
 import { FRAME_EMPTY, FRAME_ERROR, FRAME_NEED_MORE } from '../resp/framer.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';
@@ -56,6 +57,9 @@ const PUBSUB_CONTEXT_ALLOWED = new Set(['subscribe', 'ssubscribe', 'unsubscribe'
 
 /** Commands that are not queued inside MULTI. */
 const TXN_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+/** Settings of maxmemory the shards and the main thread's gate follow. */
+const MAXMEMORY_KEYS = ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'lfu-log-factor', 'lfu-decay-time', 'lazyfree-lazy-eviction', 'replica-ignore-maxmemory'];
 
 /** Hooks the replication layer installs (master backlog feed, replica state for READONLY etc.). */
 export interface ReplicationHooks {
@@ -109,6 +113,8 @@ export class Server {
   readonly conns = new Map<number, Connection>();
   readonly stats = new ServerStats();
   readonly coordinator: Coordinator;
+  /** maxmemory: the shards' eviction board (src/server/maxmemory.ts). */
+  memGate = new MemoryGate(0);
   readonly runId: string;
   readonly startedAt = Date.now();
   repl: ReplicationHooks = noReplication;
@@ -172,6 +178,14 @@ export class Server {
       lazyfreeLazyUserDel: c.bool('lazyfree-lazy-user-del'),
       lazyfreeLazyUserFlush: c.bool('lazyfree-lazy-user-flush'),
       hllSparseMaxBytes: Math.min(c.int('hll-sparse-max-bytes'), Number.MAX_SAFE_INTEGER),
+      maxmemory: c.int('maxmemory'),
+      maxmemoryPolicy: c.get('maxmemory-policy'),
+      maxmemorySamples: c.int('maxmemory-samples'),
+      maxmemoryEvictionTenacity: c.int('maxmemory-eviction-tenacity'),
+      lfuLogFactor: c.int('lfu-log-factor'),
+      lfuDecayTime: c.int('lfu-decay-time'),
+      lazyfreeLazyEviction: c.bool('lazyfree-lazy-eviction'),
+      replicaIgnoreMaxmemory: c.bool('replica-ignore-maxmemory'),
     };
   }
 
@@ -179,6 +193,8 @@ export class Server {
 
   async start(): Promise<void> {
     const n = this.config.int('shards');
+    this.memGate = new MemoryGate(n);
+    this.memGate.configure(this.config);
     const workerUrl = new URL('../shard/worker.js', import.meta.url);
     const ready: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
@@ -189,6 +205,7 @@ export class Server {
         ringBytes: ceilPow2(this.config.int('ring-size')),
         implemented: this.implemented,
         config: this.shardConfig(),
+        evictBoard: this.memGate.buffer,
         workerUrl,
       });
       this.links.push(link);
@@ -514,6 +531,8 @@ export class Server {
     if (this.writeRefusal !== null && (flags & F.WRITE || cmd.name === 'ping') && !conn.isMaster) {
       return this.reject(conn, this.writeRefusal); // MISCONF after a failed save or AOF write
     }
+    // over maxmemory: denyoom commands are refused, and anything queued in MULTI (Redis: processCommand)
+    if ((flags & F.DENYOOM || inMulti) && !conn.isMaster && this.memGate.refuse(this.repl.isReplica())) return this.reject(conn, E.OOM);
     if (conn.proto === 2 && conn.subscriptionCount() > 0 && !PUBSUB_CONTEXT_ALLOWED.has(cmd.name)) {
       return this.reject(conn, E.onlyInPubSubContext(cmd.name));
     }
@@ -1002,8 +1021,9 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries']);
+    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', ...MAXMEMORY_KEYS]);
     if (names.some((n) => shardKeys.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+    if (names.some((n) => MAXMEMORY_KEYS.includes(n))) this.memGate.configure(this.config);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';
       for (const c of this.conns.values()) if (!need) c.framer.unauthenticated = false;
@@ -1152,6 +1172,7 @@ const SLOW_ASYNC_COMMANDS = new Set(['wait', 'psync', 'sync', 'shutdown', 'repli
 function execFlags(flags: number, queued: readonly QueuedCommand[]): number {
   for (const q of queued) {
     if (q.cmd.flags & F.WRITE) flags |= F.WRITE;
+    if (q.cmd.flags & F.DENYOOM) flags |= F.DENYOOM;
     if (!(q.cmd.flags & F.STALE)) flags &= ~F.STALE;
   }
   return flags;

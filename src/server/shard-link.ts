@@ -20,6 +20,8 @@ export interface ShardLinkOptions {
   ringBytes: number;
   implemented: [string, Route][];
   config: ShardConfig;
+  /** maxmemory board shared by all shards (src/shard/eviction.ts) */
+  evictBoard?: SharedArrayBuffer;
   workerUrl: URL;
 }
 
@@ -79,6 +81,7 @@ export class ShardLink {
         meter: this.meter.buffer,
         implemented: opts.implemented,
         config: opts.config,
+        evictBoard: opts.evictBoard,
       },
     });
   }

@@ -37,6 +37,15 @@ export interface ShardConfig {
   lazyfreeLazyUserDel: boolean;
   lazyfreeLazyUserFlush: boolean;
   hllSparseMaxBytes: number;
+  /** maxmemory and its companions (eviction.ts) */
+  maxmemory: number;
+  maxmemoryPolicy: string;
+  maxmemorySamples: number;
+  maxmemoryEvictionTenacity: number;
+  lfuLogFactor: number;
+  lfuDecayTime: number;
+  lazyfreeLazyEviction: boolean;
+  replicaIgnoreMaxmemory: boolean;
 }
 
 export const DEFAULT_SHARD_CONFIG: ShardConfig = {
@@ -56,6 +65,14 @@ export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   lazyfreeLazyUserDel: false,
   lazyfreeLazyUserFlush: false,
   hllSparseMaxBytes: 3000,
+  maxmemory: 0,
+  maxmemoryPolicy: 'noeviction',
+  maxmemorySamples: 5,
+  maxmemoryEvictionTenacity: 10,
+  lfuLogFactor: 10,
+  lfuDecayTime: 1,
+  lazyfreeLazyEviction: false,
+  replicaIgnoreMaxmemory: true,
 };
 
 export const enum PropMode {

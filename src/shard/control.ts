@@ -19,6 +19,7 @@ import { NULL_ARRAY } from './shard.js';
 import { typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
+import { POPULATE_CONTROL } from './populate.js';
 
 type ControlHandler = (c: Shard) => void;
 
@@ -120,7 +121,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     const da = dbs[a]!;
     const dbb = dbs[b]!;
     // swap contents, keep ids
-    const swap = <K extends 'size' | 'expiresSize' | 'avgTtl' | 'expireCursor'>(k: K): void => {
+    const swap = <K extends 'size' | 'expiresSize' | 'avgTtl' | 'expireCursor' | 'bytes'>(k: K): void => {
       const t = da[k];
       da[k] = dbb[k];
       dbb[k] = t;
@@ -137,6 +138,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     da.rawKeys = dbb.rawKeys;
     dbb.rawKeys = raw;
     swap('size');
+    swap('bytes');
     swap('expiresSize');
     swap('avgTtl');
     swap('expireCursor');
@@ -281,6 +283,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.ks.misses = 0;
     c.ks.expiredKeys = 0;
     c.commandsProcessed = 0;
+    c.evictor.resetStats();
     c.intro.stats.reset();
     c.w.ok();
   },
@@ -294,6 +297,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   /** config <json>: update the shard's view of the configuration */
   config(c) {
     Object.assign(c.config, JSON.parse(c.args.str(1)) as object);
+    c.evictor.configure();
     c.w.ok();
   },
 
@@ -400,4 +404,5 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   ...SORT_CONTROL_HANDLERS,
 
   ...INTROSPECT_CONTROL,
+  ...POPULATE_CONTROL,
 };

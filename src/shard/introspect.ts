@@ -21,10 +21,7 @@ import { slowArgs, redact, stampNow, type PendingSlow } from '../server/stats/sl
 import type { ShardCtx, ShardHandler } from './context.js';
 import type { Args } from '../commands/args.js';
 import type { RespWriter } from '../resp/writer.js';
-import { Aggregate, type Value } from './values/types.js';
-import { ListValue } from './values/list.js';
-import { HashValue } from './values/hash.js';
-import { SetValue } from './values/set.js';
+import { MAP_ENTRY, strBytes, valueBytes } from './mem-estimate.js';
 
 /** Pending entries a shard keeps at most between two collections. */
 const MAX_PENDING = 1024;
@@ -217,55 +214,7 @@ export const INTROSPECT_CONTROL: Record<string, ControlHandler> = {
   },
 };
 
-// ---- MEMORY USAGE ---------------------------------------------------------------------------------
-
-/*
- * What a key costs in this store (V8 objects in per-slot Maps), estimated from V8's layouts on 64-bit
- * with pointer compression off: a one-byte string is a 16-byte header plus its bytes, 8-aligned; a
- * Map entry takes about 3 words plus the hash table's spare capacity; numbers outside the small
- * integer range are 16-byte heap numbers. Aggregates add their container and, per element, the
- * element strings and the entry in their index; large ones are sampled as Redis does (SAMPLES n,
- * default 5, 0 = every element) and extrapolated.
- */
-const MAP_ENTRY = 40;
-const OBJECT = 64;
-
-function strBytes(s: string): number {
-  return (16 + s.length + 7) & ~7;
-}
-
-function scalarBytes(v: string | number): number {
-  if (typeof v === 'string') return strBytes(v);
-  return Number.isInteger(v) && v >= -(2 ** 30) && v < 2 ** 30 ? 0 : 16;
-}
-
-function sampled<T>(items: Iterable<T>, size: number, samples: number, cost: (x: T) => number): number {
-  if (size === 0) return 0;
-  let n = 0;
-  let sum = 0;
-  for (const x of items) {
-    sum += cost(x);
-    if (++n === samples) break;
-  }
-  return n === 0 ? 0 : Math.round((sum / n) * size);
-}
-
-export function valueBytes(v: Value, samples: number): number {
-  if (!(v instanceof Aggregate)) return scalarBytes(v);
-  const size = v.size;
-  const lim = samples === 0 ? Infinity : samples;
-  if (v instanceof ListValue) {
-    const items = v.range(0, Math.min(size, lim) - 1);
-    return OBJECT + 8 * size + sampled(items, size, samples, strBytes);
-  }
-  if (v instanceof HashValue) return OBJECT + sampled(v.entries(), size, samples, ([f, x]) => MAP_ENTRY + strBytes(f) + strBytes(x));
-  if (v instanceof SetValue) return OBJECT + sampled(v.members(), size, samples, (m) => MAP_ENTRY + strBytes(m));
-  // sorted set: a skip-list node (object, score, level pointers) and an index entry per member
-  const z = v as unknown as { at(i: number): { member: string } };
-  const items: string[] = [];
-  for (let i = 0; i < Math.min(size, lim); i++) items.push(z.at(i).member);
-  return OBJECT + sampled(items, size, samples, (m) => MAP_ENTRY + 72 + strBytes(m));
-}
+// ---- MEMORY USAGE (estimates in mem-estimate.ts) -------------------------------------------
 
 function memoryUsage(c: ShardCtx): void {
   const key = c.args.str(2);

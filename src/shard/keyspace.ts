@@ -17,7 +17,9 @@
  */
 
 import { SLOTS, hashSlotOfString } from '../router/slot.js';
-import type { Value } from './values/types.js';
+import type { Aggregate, Value } from './values/types.js';
+import { MAP_ENTRY, scalarBytes, strBytes, valueBytes } from './mem-estimate.js';
+import { lfuData, lfuDecayed } from './access.js';
 import { SlotTable } from './slot-table.js';
 
 export interface KeyspaceHooks {
@@ -41,6 +43,25 @@ export class Keyspace {
   hits = 0;
   misses = 0;
   expiredKeys = 0;
+  /**
+   * True while maxmemory is set: every Db keeps `bytes`, a running sum of its keys' size estimates
+   * (what MEMORY USAGE reports). Off by default, so writes pay nothing for it; turning it on
+   * recounts every key once.
+   */
+  track = false;
+
+  setTracking(on: boolean): void {
+    if (on === this.track) return;
+    this.track = on;
+    if (on) for (const db of this.dbs) db.recount();
+  }
+
+  /** Estimated dataset bytes of every database (0 when not tracking). */
+  datasetBytes(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.bytes;
+    return n;
+  }
 
   // one-entry memo of the last key's slot: most commands look the same key up more than once
   private memoKey = '';
@@ -87,6 +108,8 @@ export class Db {
    * encoding whatever their length, and OBJECT ENCODING says so. Usually empty.
    */
   rawKeys = new Set<string>();
+  /** Estimated bytes of the keys, values and expiry entries (kept only while ks.track). */
+  bytes = 0;
   /** Active expiry cursor (next slot to sample). */
   expireCursor = 0;
   /** Average TTL bookkeeping for INFO keyspace avg_ttl (running estimate, as Redis keeps). */
@@ -152,6 +175,17 @@ export class Db {
     this.slots[this.ks.slotOf(key)]?.setAccessTime(key, this.ks.clock() - seconds);
   }
 
+  /** OBJECT FREQ: the key's LFU counter after decay (meaningful under an LFU policy only). */
+  lfuFreq(key: string): number {
+    const d = this.slots[this.ks.slotOf(key)]?.accessTime(key) ?? -1;
+    return d < 0 ? 0 : lfuDecayed(d, this.ks.clock());
+  }
+
+  /** RESTORE ... FREQ: set the key's LFU counter. */
+  setLfuFreq(key: string, freq: number): void {
+    this.slots[this.ks.slotOf(key)]?.setAccessData(key, lfuData(freq, this.ks.clock()));
+  }
+
   /** True (and the key deleted on a master) if the key is logically expired. */
   private expireIfNeeded(key: string, slot: number): boolean {
     const ks = this.ks;
@@ -181,6 +215,7 @@ export class Db {
       m = new SlotTable();
       this.slots[slot] = m;
     }
+    if (this.ks.track) this.account(m, key, value);
     if (m.set(key, value, this.ks.clock())) {
       this.size++;
       if (typeof value === 'object' && value.blockable) this.ks.hooks.ready(this.id, key);
@@ -215,6 +250,7 @@ export class Db {
       m = new SlotTable();
       this.slots[slot] = m;
     }
+    if (this.ks.track) this.account(m, key, value);
     if (m.set(key, value, this.ks.clock())) this.size++;
     if (expireAt >= 0) {
       let e = this.expires[slot];
@@ -222,7 +258,10 @@ export class Db {
         e = new Map();
         this.expires[slot] = e;
       }
-      if (!e.has(key)) this.expiresSize++;
+      if (!e.has(key)) {
+        this.expiresSize++;
+        if (this.ks.track) this.bytes += EXPIRE_ENTRY;
+      }
       e.set(key, expireAt);
     }
   }
@@ -230,7 +269,12 @@ export class Db {
   /** Remove without expiry checks or signals (internal). */
   removeAt(key: string, slot: number): void {
     const m = this.slots[slot];
-    if (m === undefined || !m.delete(key)) return;
+    if (m === undefined) return;
+    if (this.ks.track) {
+      const old = m.get(key);
+      if (old !== undefined) this.bytes -= keyEst(key) + estOf(old);
+    }
+    if (!m.delete(key)) return;
     this.size--;
     if (this.rawKeys.size > 0) this.rawKeys.delete(key);
     if (m.size === 0) this.slots[slot] = undefined;
@@ -241,6 +285,7 @@ export class Db {
     const e = this.expires[slot];
     if (e !== undefined && e.delete(key)) {
       this.expiresSize--;
+      if (this.ks.track) this.bytes -= EXPIRE_ENTRY;
       if (e.size === 0) this.expires[slot] = undefined;
     }
   }
@@ -255,7 +300,10 @@ export class Db {
     }
     const before = e.size;
     e.set(key, at);
-    if (e.size !== before) this.expiresSize++;
+    if (e.size !== before) {
+      this.expiresSize++;
+      if (this.ks.track) this.bytes += EXPIRE_ENTRY;
+    }
     this.ks.hooks.modified(this.id, key);
   }
 
@@ -265,6 +313,7 @@ export class Db {
     const e = this.expires[slot];
     if (e === undefined || !e.delete(key)) return false;
     this.expiresSize--;
+    if (this.ks.track) this.bytes -= EXPIRE_ENTRY;
     if (e.size === 0) this.expires[slot] = undefined;
     this.ks.hooks.modified(this.id, key);
     return true;
@@ -272,7 +321,38 @@ export class Db {
 
   /** Signal that a value was modified in place (e.g. LPUSH onto an existing list). */
   modified(key: string): void {
+    if (this.ks.track) {
+      const v = this.slots[this.ks.slotOf(key)]?.get(key);
+      if (typeof v === 'object') {
+        const before = v.est;
+        this.bytes += measure(v) - before;
+      }
+    }
     this.ks.hooks.modified(this.id, key);
+  }
+
+  /** Byte accounting of a set(): the key's previous value out, the new one in. */
+  private account(m: SlotTable, key: string, value: Value): void {
+    const old = m.get(key);
+    if (old !== undefined) this.bytes -= estOf(old);
+    else this.bytes += keyEst(key);
+    if (typeof value === 'object') {
+      value.est = 0;
+      this.bytes += measure(value);
+    } else this.bytes += scalarBytes(value);
+  }
+
+  /** Recompute `bytes` from every key (when tracking starts). */
+  recount(): void {
+    let n = this.expiresSize * EXPIRE_ENTRY;
+    for (const m of this.slots) {
+      if (m === undefined) continue;
+      m.forEach((v, k) => {
+        if (typeof v === 'object') v.est = 0;
+        n += keyEst(k) + (typeof v === 'object' ? measure(v) : scalarBytes(v));
+      });
+    }
+    this.bytes = n;
   }
 
   /** Remove every key. Returns how many there were. */
@@ -283,6 +363,7 @@ export class Db {
     this.rawKeys.clear();
     this.size = 0;
     this.expiresSize = 0;
+    this.bytes = 0;
     return n;
   }
 
@@ -330,4 +411,24 @@ export class Db {
     }
     return [checked, expired];
   }
+}
+
+// ---- byte estimates (maxmemory accounting) --------------------------------------------------------
+
+const EXPIRE_ENTRY = MAP_ENTRY + 16;
+
+function keyEst(key: string): number {
+  return MAP_ENTRY + strBytes(key);
+}
+
+/** The estimate last recorded for a value (aggregates remember theirs: they change in place). */
+function estOf(v: Value): number {
+  return typeof v === 'object' ? v.est : scalarBytes(v);
+}
+
+/** Measure an aggregate now (sampled, as MEMORY USAGE's default) and remember the figure. */
+function measure(v: Aggregate): number {
+  const n = valueBytes(v, 5);
+  v.est = n;
+  return n;
 }

@@ -41,6 +41,8 @@ import { bindValueLimits } from './values/limits.js';
 import { CONTROL_HANDLERS } from './control.js';
 import { ShardIntrospection } from './introspect.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
+import { Evictor } from './eviction.js';
+import { OOM } from '../resp/errors.js';
 
 export interface ShardOptions {
   index: number;
@@ -53,6 +55,8 @@ export interface ShardOptions {
   config: ShardConfig;
   /** Called when the main thread asked to be woken after replies are published. */
   wakeMain: () => void;
+  /** The maxmemory board shared by all shards (eviction.ts). */
+  evictBoard?: SharedArrayBuffer;
 }
 
 const NULL_ARRAY = Buffer.from('*-1\r\n');
@@ -117,6 +121,8 @@ export class Shard implements ShardCtx {
   /** The full-sync snapshot being taken (copy-on-write per slot), or null. */
   snapshot: Snapshot | null = null;
   private readonly shardCount: number;
+  /** maxmemory: byte accounting and eviction (eviction.ts). */
+  readonly evictor: Evictor;
 
   constructor(opts: ShardOptions) {
     this.shard = opts.index;
@@ -135,6 +141,11 @@ export class Shard implements ShardCtx {
       ready: (db, key) => this.onReady(db, key),
     });
     this.db = this.ks.db(0);
+    this.evictor = new Evictor(this.ks, this.config, opts.evictBoard, opts.index, opts.shards, (db, keys, unlink) => {
+      const w = new RespWriter(4096);
+      for (const k of keys) w.command([unlink ? 'UNLINK' : 'DEL', k]);
+      this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
+    }, (slot) => this.snapshot?.saveSlotAllDbs(slot));
   }
 
   // ---- ShardCtx -------------------------------------------------------------------------------
@@ -202,6 +213,7 @@ export class Shard implements ShardCtx {
     this.intro.flush();
     this.intro.mark = 0;
     ring.release();
+    if (this.config.maxmemory > 0) this.evictor.publish();
     this.publishReplies();
     return n;
   }
@@ -234,7 +246,8 @@ export class Shard implements ShardCtx {
         if (this.readyKeys.length > 0) this.serveReadyKeys();
       }
     }
-    let wait = period - (Date.now() - this.lastCron);
+    const evicting = this.evictor.cron();
+    let wait = evicting ? 1 : period - (Date.now() - this.lastCron);
     if (this.blockedByConn.size > 0) wait = Math.min(wait, this.expireBlocked());
     this.publishReplies();
     return Math.max(1, wait);
@@ -331,6 +344,10 @@ export class Shard implements ShardCtx {
     this.body = body;
     this.bodyStart = start;
     this.bodyLen = len;
+    if (emit && this.config.maxmemory > 0 && this.refuseOom(cmdId)) {
+      this.emitCommandResult();
+      return false;
+    }
     const ok = this.execute(cmdId);
     if (emit) this.emitCommandResult();
     return ok;
@@ -373,6 +390,22 @@ export class Shard implements ShardCtx {
     this.intro.end(this, cmd, t0, this.reblocked && !this.serving, this.body, this.bodyStart, this.bodyLen);
     if ((this.propMode as PropMode) === PropMode.AsIs && ok) this.p.raw(this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen));
     return ok;
+  }
+
+  /**
+   * maxmemory before a client command (Redis's processCommand): evict if over the limit; refuse a
+   * denyoom command with -OOM (reply in this.w) when nothing could be freed.
+   */
+  private refuseOom(cmdId: number): boolean {
+    if (this.flags & (FLAG_REPLICATED | FLAG_COORDINATED | FLAG_IN_MULTI)) return false;
+    if (this.evictor.perform()) return false;
+    const cmd = this.commands[cmdId];
+    if (cmd === undefined || !(cmd.flags & F.DENYOOM)) return false;
+    this.w.reset();
+    this.p.reset();
+    this.reblocked = false;
+    this.w.error(OOM);
+    return true;
   }
 
   /** Copy-on-write: serialize the slots of a write command's keys before it modifies them. */

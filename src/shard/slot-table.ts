@@ -5,10 +5,12 @@
  * (whole seconds, Redis's LRU clock resolution), so a lookup that touches the key stays on one cache
  * line. A second Map<string, number> for access times measured 78 bytes a key more resident memory
  * with 1M keys (`npm run bench:memory`); this layout measured about 30. Rows freed by deletes are
- * reused. Iteration follows the Map: insertion order, which SCAN relies on.
+ * reused. Iteration follows the Map: insertion order, which SCAN relies on. Under an LFU maxmemory
+ * policy the access slot holds LFU data instead of a time (access.ts).
  */
 
 import type { Value } from './values/types.js';
+import { ACCESS, accessNew, accessTouch } from './access.js';
 
 export class SlotTable {
   private readonly index = new Map<string, number>();
@@ -29,7 +31,7 @@ export class SlotTable {
   getTouch(key: string, now: number): Value | undefined {
     const i = this.index.get(key);
     if (i === undefined) return undefined;
-    this.rows[i + 1] = now;
+    this.rows[i + 1] = ACCESS.lfu ? accessTouch(this.rows[i + 1] as number, now) : now;
     return this.rows[i];
   }
 
@@ -42,16 +44,18 @@ export class SlotTable {
     let i = this.index.get(key);
     if (i !== undefined) {
       this.rows[i] = value;
-      this.rows[i + 1] = now;
+      // an overwritten key keeps its access frequency (Redis: dbSetValue under LFU)
+      if (!ACCESS.lfu) this.rows[i + 1] = now;
       return false;
     }
+    const a = ACCESS.lfu ? accessNew(now) : now;
     if (this.free.length > 0) {
       i = this.free.pop()!;
       this.rows[i] = value;
-      this.rows[i + 1] = now;
+      this.rows[i + 1] = a;
     } else {
       i = this.rows.length;
-      this.rows.push(value, now);
+      this.rows.push(value, a);
     }
     this.index.set(key, i);
     return true;
@@ -72,16 +76,21 @@ export class SlotTable {
   /** Record an access (no-op for an absent key). */
   touch(key: string, now: number): void {
     const i = this.index.get(key);
-    if (i !== undefined) this.rows[i + 1] = now;
+    if (i !== undefined) this.rows[i + 1] = ACCESS.lfu ? accessTouch(this.rows[i + 1] as number, now) : now;
   }
 
   /** Set the last access time (seconds, clamped at 0). */
   setAccessTime(key: string, seconds: number): void {
-    const i = this.index.get(key);
-    if (i !== undefined) this.rows[i + 1] = Math.max(0, seconds);
+    this.setAccessData(key, Math.max(0, seconds));
   }
 
-  /** Last access time in seconds, or -1 for an absent key. */
+  /** Set the raw access slot (LFU data under an LFU policy). */
+  setAccessData(key: string, data: number): void {
+    const i = this.index.get(key);
+    if (i !== undefined) this.rows[i + 1] = data;
+  }
+
+  /** Last access time in seconds (LFU data under an LFU policy), or -1 for an absent key. */
   accessTime(key: string): number {
     const i = this.index.get(key);
     return i === undefined ? -1 : (this.rows[i + 1] as number);

@@ -21,6 +21,7 @@ interface ShardWorkerData {
   meter: SharedArrayBuffer;
   implemented: [string, Route][];
   config: ShardConfig;
+  evictBoard?: SharedArrayBuffer;
 }
 
 const data = workerData as ShardWorkerData;
@@ -36,6 +37,7 @@ const shard = new Shard({
   commands: table.byId,
   handlers: SHARD_HANDLERS,
   config: data.config,
+  evictBoard: data.evictBoard,
   wakeMain: () => port.postMessage(0),
 });
 

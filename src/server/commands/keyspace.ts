@@ -40,7 +40,7 @@ function checkDbRange(c: MainCtx, n: number): void {
 }
 
 /** Run `fn` holding every shard (unless the connection's EXEC already holds them). */
-async function holdingAll<T>(c: MainCtx, fn: () => Promise<T>): Promise<T> {
+export async function holdingAll<T>(c: MainCtx, fn: () => Promise<T>): Promise<T> {
   const s: Server = c.server;
   if (execRunning.has(c.conn)) return fn();
   const all = s.links.map((_, i) => i);

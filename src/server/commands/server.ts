@@ -12,6 +12,7 @@ import { commandHandlers } from './command.js';
 import { clientHandlers } from './client.js';
 import { execRunning } from './transactions.js';
 import { debugReload } from './persistence.js';
+import { debugPopulate, POPULATE_HELP } from './debug-populate.js';
 
 export const handlers: Record<string, MainHandler> = {
   ...commandHandlers,
@@ -154,13 +155,14 @@ export const handlers: Record<string, MainHandler> = {
       return;
     }
     if (sub === 'reload') return debugReload(c);
+    if (sub === 'populate' && c.argc >= 3 && c.argc <= 5) return debugPopulate(c);
     if (sub === 'segfault' && c.argc === 2) {
       // as in Redis, the server crashes: here by killing a shard, which is fatal for the server
       void c.server.oneShard(0, ['crash']);
       return; // no reply: the server is going down
     }
     if (sub === 'help' && c.argc === 2) {
-      c.w.helpLines(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'RELOAD [MERGE] [NOFLUSH] [NOSAVE]', '    Save the RDB on disk and reload it back to memory.', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.']);
+      c.w.helpLines(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'RELOAD [MERGE] [NOFLUSH] [NOSAVE]', '    Save the RDB on disk and reload it back to memory.', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.', ...POPULATE_HELP]);
       return;
     }
     throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${c.args.str(1)}'. Try DEBUG HELP.`);

@@ -8,7 +8,8 @@
  * DEL/UNLINK/EXISTS/TOUCH per shard and ships RENAME/COPY values in DUMP format to one shard.
  */
 
-import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, invalidExpireTime } from '../../resp/errors.js';
+import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, invalidExpireTime, LFU_NOT_SELECTED, LFU_SELECTED } from '../../resp/errors.js';
+import { ACCESS } from '../access.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import { createDumpPayload } from '../../replication/dump.js';
 import { parseDump } from '../../replication/rdb.js';
@@ -230,8 +231,6 @@ export function encodingOf(v: Value): string {
   return v.encoding();
 }
 
-const LFU_NOT_SELECTED =
-  'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 
 export const OBJECT_HELP = [
   'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -271,6 +270,7 @@ function restore(c: ShardCtx): void {
   let idle = false;
   let idleSeconds = 0;
   let freq = false;
+  let freqValue = 0;
   for (let j = 4; j < c.argc; j++) {
     const more = c.argc - 1 - j;
     if (c.args.is(j, 'replace')) replace = true;
@@ -286,6 +286,7 @@ function restore(c: ShardCtx): void {
       if (v === null) throw new CommandError(NOT_INTEGER);
       if (v < 0n || v > 255n) throw new CommandError('ERR Invalid FREQ value, must be >= 0 and <= 255');
       freq = true;
+      freqValue = Number(v);
     } else throw new CommandError(SYNTAX);
   }
   const ttlArg = parseInt64(c.args.str(2));
@@ -306,7 +307,10 @@ function restore(c: ShardCtx): void {
     return;
   }
   install(c.db, key, v, ttl);
-  if (idle) c.db.setIdle(key, idleSeconds);
+  // as Redis's objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME under the others
+  if (ACCESS.lfu) {
+    if (freq) c.db.setLfuFreq(key, freqValue);
+  } else if (idle) c.db.setIdle(key, idleSeconds);
   c.w.ok();
   // as Redis: the command as sent, a relative TTL rewritten as absolute with ABSTTL appended
   const prop: (string | number | Uint8Array)[] = [];
@@ -351,12 +355,14 @@ export const handlers: Record<string, ShardHandler> = {
   'object|idletime'(c) {
     const v = objectLookup(c);
     if (v === undefined) c.w.nullBulk();
+    else if (ACCESS.lfu) throw new CommandError(LFU_SELECTED);
     else c.w.int(c.db.idleSeconds(c.args.str(2)));
   },
   'object|freq'(c) {
     const v = objectLookup(c);
     if (v === undefined) c.w.nullBulk();
-    else throw new CommandError(LFU_NOT_SELECTED);
+    else if (!ACCESS.lfu) throw new CommandError(LFU_NOT_SELECTED);
+    else c.w.int(c.db.lfuFreq(c.args.str(2)));
   },
   dump,
   restore,

@@ -10,6 +10,8 @@ export abstract class Aggregate {
   abstract readonly type: TypeName;
   /** True for types clients can block on (lists, sorted sets). */
   readonly blockable: boolean = false;
+  /** Last size estimate of this value (keyspace byte accounting for maxmemory, mem-estimate.ts). */
+  est = 0;
   /** Number of elements (LLEN, HLEN, SCARD, ZCARD). */
   abstract get size(): number;
   /** OBJECT ENCODING as redis-server 7.0 would report it. */
