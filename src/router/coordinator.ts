@@ -16,7 +16,7 @@
  */
 
 import { F, type Command } from '../commands/table.js';
-import { FLAG_COORDINATED, FLAG_IN_MULTI } from '../ipc/records.js';
+import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI } from '../ipc/records.js';
 import { CommandError, internalError, wrongArity } from '../resp/errors.js';
 import { parseOne, ReplyErrorValue, type ReplyValue } from '../resp/reply-parser.js';
 import { RespWriter } from '../resp/writer.js';
@@ -337,8 +337,8 @@ export class Coordinator {
    * runs after the tick that resolved it, which may have gone to sleep with nothing in flight (the
    * request would then wait for the shard's next timed wake-up, up to 1/hz seconds).
    */
-  private control(shard: number, argv: readonly (string | number | Uint8Array)[], db: number): Promise<ShardReply> {
-    const p = this.server.links[shard]!.control(argv, db);
+  private control(shard: number, argv: readonly (string | number | Uint8Array)[], db: number, flags = 0): Promise<ShardReply> {
+    const p = this.server.links[shard]!.control(argv, db, flags);
     this.server.scheduleTick();
     return p;
   }
@@ -352,6 +352,8 @@ export class Coordinator {
   async ship(req: CoordRequest): Promise<CoordResult> {
     const s = this.server;
     const home = s.shardOfKey(req.argv[req.keys[0]!]!);
+    // inside a script or EXEC, clients blocked on keys this fills are served after the whole of it
+    const defer = req.flags & FLAG_DEFER_READY;
     const foreign = new Map<number, string[]>();
     const seen = new Set<string>();
     for (const i of req.keys) {
@@ -368,7 +370,7 @@ export class Coordinator {
     }
     // 1. export the foreign keys
     const owners = [...foreign.keys()];
-    const exported = await Promise.all(owners.map((sh) => this.control(sh, ['export', req.db, ...foreign.get(sh)!], req.db)));
+    const exported = await Promise.all(owners.map((sh) => this.control(sh, ['export', req.db, ...foreign.get(sh)!], req.db, defer)));
     const shipArgs: (string | number | Uint8Array)[] = ['ship', req.db, req.cmd.id, req.proto, seen.size];
     owners.forEach((sh, k) => {
       const keys = foreign.get(sh)!;
@@ -381,7 +383,7 @@ export class Coordinator {
     });
     shipArgs.push(encode(req.argv));
     // 2. run it at home
-    const res: ShardReply = await this.control(home, shipArgs, req.db);
+    const res: ShardReply = await this.control(home, shipArgs, req.db, defer);
     const parsed = parseOne(res.reply);
     if (parsed instanceof ReplyErrorValue) throw new CommandError(parsed.message);
     const [replyStr, modified] = parsed as [string, ReplyValue[]];
@@ -397,7 +399,7 @@ export class Coordinator {
       }
       g.push(key, Buffer.from(modified[i + 1] as string, 'latin1'), Number(modified[i + 2]));
     }
-    if (back.size > 0) await Promise.all([...back].map(([sh, argv]) => this.control(sh, argv, req.db)));
+    if (back.size > 0) await Promise.all([...back].map(([sh, argv]) => this.control(sh, argv, req.db, defer)));
     return { reply: Buffer.from(replyStr, 'latin1'), prop: [{ db: res.db, bytes: res.prop }] };
   }
 }
