@@ -85,3 +85,83 @@ describe('atomicity of multi-shard transactions (4 shards)', () => {
     });
   }
 });
+
+// a script that writes {a}1, waits until someone subscribes to channel `go` (PUBSUB NUMSUB needs no
+// shard, so the wait does not depend on timing; the GET in the loop lets the server serve other
+// clients meanwhile), then writes {b}1 {c}1 {d}1: four shards of four
+const HALF_WAY = `
+redis.call('set', KEYS[1], '1')
+local n = 0
+while redis.call('pubsub', 'numsub', 'go')[2] == 0 and n < 200000 do redis.call('get', KEYS[1]) n = n + 1 end
+redis.call('set', KEYS[2], '1')
+redis.call('set', KEYS[3], '1')
+redis.call('set', KEYS[4], '1')
+return 'done'`;
+
+describe('keyspace-wide commands and shard locks (4 shards)', () => {
+  let srv: Proc;
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 4 });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+  });
+
+  it('keyspace-wide reads wait for a running multi-shard script instead of seeing half of it', async () => {
+    const a = new Redis({ port: srv.port });
+    const b = new Redis({ port: srv.port });
+    const obs = new Redis({ port: srv.port });
+    const sub = new Redis({ port: srv.port });
+    try {
+      await obs.flushall();
+      const order: string[] = [];
+      const script = a.eval(HALF_WAY, 4, '{a}1', '{b}1', '{c}1', '{d}1').then((r) => {
+        order.push('eval');
+        return r;
+      });
+      await waitBlocked(obs, 'eval');
+      const reads = Promise.all([
+        b.dbsize(),
+        b.keys('*'),
+        b.scan('0', 'COUNT', '1000'),
+        b.randomkey(),
+        b.info('keyspace'),
+      ]).then((r) => {
+        order.push('reads');
+        return r;
+      });
+      // B's first read is in (shown by CLIENT LIST) before the script is let go
+      await waitFor(async () => /cmd=(dbsize|keys|scan|randomkey|info)/.test((await obs.client('LIST')) as string), 'the reads to arrive');
+      await sub.subscribe('go');
+      expect(await script).toBe('done');
+      const [size, keys, scan, random, info] = await reads;
+      expect(order).toEqual(['eval', 'reads']);
+      expect(size).toBe(4);
+      expect([...keys].sort()).toEqual(['{a}1', '{b}1', '{c}1', '{d}1']);
+      expect(scan[0]).toBe('0');
+      expect([...scan[1]].sort()).toEqual(['{a}1', '{b}1', '{c}1', '{d}1']);
+      expect(random).not.toBeNull();
+      expect(info).toContain('db0:keys=4,');
+    } finally {
+      a.disconnect();
+      b.disconnect();
+      obs.disconnect();
+      sub.disconnect();
+    }
+  });
+
+  it('keyspace-wide reads inside EXEC and scripts (which hold the shards) answer without waiting on themselves', async () => {
+    const a = new Redis({ port: srv.port });
+    try {
+      await a.flushall();
+      const r = await a.multi().set('{a}1', '1').set('{b}1', '1').dbsize().keys('*').scan('0', 'COUNT', '100').info('keyspace').exec();
+      expect(r![2]).toEqual([null, 2]);
+      expect([...(r![3]![1] as string[])].sort()).toEqual(['{a}1', '{b}1']);
+      expect((r![4]![1] as [string, string[]])[1].length).toBe(2);
+      expect(r![5]![1]).toContain('db0:keys=2,');
+      expect(await a.eval("redis.call('set', KEYS[1], '1') redis.call('set', KEYS[2], '1') return {redis.call('dbsize'), #redis.call('keys', '*')}", 2, '{c}1', '{d}1')).toEqual([4, 4]);
+    } finally {
+      a.disconnect();
+    }
+  });
+});

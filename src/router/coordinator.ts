@@ -250,6 +250,25 @@ export class Coordinator {
     else this.lockWaiters.push({ shards, take: false, grant: send });
   }
 
+  /**
+   * Send one control op to each of several shards in one synchronous step, at the first moment none
+   * of them is locked (or at once when the caller already holds them: inside EXEC or a script):
+   * every reply then comes from the same cut of the keyspace, so keyspace-wide reads (DBSIZE, KEYS,
+   * SCAN, RANDOMKEY, INFO keyspace) never see half of a multi-shard command, transaction or script.
+   */
+  cut(ops: { shard: number; argv: readonly (string | number | Uint8Array)[]; db: number }[], held: boolean): Promise<ShardReply[]> {
+    const s = this.server;
+    return new Promise<ShardReply[]>((resolve) => {
+      const send = (): void => {
+        const ps = ops.map((o) => s.links[o.shard]!.control(o.argv, o.db));
+        s.scheduleTick();
+        resolve(Promise.all(ps));
+      };
+      if (held) send();
+      else this.whenFree([...new Set(ops.map((o) => o.shard))], send);
+    });
+  }
+
   private free(shards: number[]): boolean {
     return shards.every((s) => this.server.links[s]!.lockedBy === null);
   }

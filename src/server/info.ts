@@ -10,6 +10,7 @@ import { parseOne } from '../resp/reply-parser.js';
 import { REDIS_VERSION, SHARDIS_VERSION } from '../config.js';
 import { scriptEngine } from '../scripting/eval.js';
 import { functionCounts } from '../scripting/functions.js';
+import { execRunning } from './commands/transactions.js';
 import type { Connection } from './connection.js';
 import type { Server } from './server.js';
 import { commandstatsLines, errorstatsLines, gatherStats, infoPercentiles, latencystatsLines } from './stats/introspect.js';
@@ -39,8 +40,16 @@ export interface ShardStatsTotals {
   keyspace: [number, number][]; // per db: keys, expires
 }
 
-export async function shardTotals(server: Server): Promise<ShardStatsTotals> {
-  const [stats, ks] = await Promise.all([server.allShards(['stats']), server.allShards(['keyspace'])]);
+/**
+ * Counters and key counts summed over the shards. The key counts are read at one moment no shard is
+ * locked (never half of a multi-shard transaction or script), at once if the caller holds the locks.
+ */
+export async function shardTotals(server: Server, held = false): Promise<ShardStatsTotals> {
+  const all = server.links.map((_, shard) => shard);
+  const [stats, ks] = await Promise.all([
+    server.allShards(['stats']),
+    server.coordinator.cut(all.map((shard) => ({ shard, argv: ['keyspace'], db: 0 })), held),
+  ]);
   const t: ShardStatsTotals = { hits: 0, misses: 0, expired: 0, blocked: 0, keyspace: [] };
   for (const r of stats) {
     const [h, m, e, , b] = parseOne(r.reply) as number[];
@@ -82,7 +91,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
   else sections = ALL_SECTIONS.filter((x) => requested.includes(x));
   const want = new Set(sections);
   const needShards = want.has('stats') || want.has('keyspace') || want.has('clients');
-  const totals = needShards ? await shardTotals(server) : null;
+  const totals = needShards ? await shardTotals(server, conn !== null && execRunning.has(conn)) : null;
   const needCmd = want.has('stats') || want.has('commandstats') || want.has('errorstats') || want.has('latencystats');
   const cs = needCmd ? await gatherStats(server) : null;
   const cfg = server.config;
