@@ -165,3 +165,93 @@ describe('keyspace-wide commands and shard locks (4 shards)', () => {
     }
   });
 });
+
+/** The CLIENT LIST line of the client running `cmd`, once it shows as blocked (flags=b). */
+async function blockedLine(io: Redis, cmd: string): Promise<string> {
+  return waitFor(async () => ((await io.client('LIST')) as string).split('\n').find((l) => l.includes(`cmd=${cmd}`) && l.includes('flags=b')), `a client blocked in ${cmd}`);
+}
+
+function infoField(info: string, name: string): string | undefined {
+  return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+}
+
+const BLOCKED_SCENARIOS: Record<string, (io: Redis, waiter: Redis) => Promise<unknown>> = {
+  'BLPOP on keys of four shards': async (io, waiter) => {
+    const popped = waiter.blpop('multi:a', 'multi:b', 'multi:c', 'multi:d', 0);
+    const line = await blockedLine(io, 'blpop');
+    const info = (await io.info('clients')) as string;
+    const id = /id=(\d+)/.exec(line)![1]!;
+    const unblock = await io.client('UNBLOCK', id);
+    return {
+      blocked: infoField(info, 'blocked_clients'),
+      fields: info.split('\r\n').filter((l) => l.includes(':')).map((l) => l.split(':')[0]),
+      unblock,
+      popped: await popped,
+    };
+  },
+  'WAIT unblocked by CLIENT UNBLOCK': async (io, waiter) => {
+    const waited = waiter.wait(1, 0);
+    const line = await blockedLine(io, 'wait');
+    const info = (await io.info('clients')) as string;
+    const id = /id=(\d+)/.exec(line)![1]!;
+    const unblock = await io.client('UNBLOCK', id);
+    const result = await waited;
+    const again = await io.client('UNBLOCK', id);
+    const afterInfo = (await io.info('clients')) as string;
+    const waited2 = waiter.wait(1, 0).catch((e: Error) => `error: ${e.message}`);
+    await blockedLine(io, 'wait');
+    const unblock2 = await io.client('UNBLOCK', id, 'ERROR');
+    return {
+      blocked: infoField(info, 'blocked_clients'),
+      unblock,
+      result,
+      again,
+      after: infoField(afterInfo, 'blocked_clients'),
+      unblock2,
+      result2: await waited2,
+    };
+  },
+};
+
+const BLOCKED_EXPECTED: Record<string, unknown> = {
+  'BLPOP on keys of four shards': {
+    blocked: '1',
+    fields: ['connected_clients', 'cluster_connections', 'maxclients', 'client_recent_max_input_buffer', 'client_recent_max_output_buffer', 'blocked_clients', 'tracking_clients', 'clients_in_timeout_table'],
+    unblock: 1,
+    popped: null,
+  },
+  'WAIT unblocked by CLIENT UNBLOCK': {
+    blocked: '1',
+    unblock: 1,
+    result: 0,
+    again: 0,
+    after: '0',
+    unblock2: 1,
+    result2: 'error: UNBLOCKED client unblocked via CLIENT UNBLOCK',
+  },
+};
+
+describe('clients blocked outside the shards (4 shards)', () => {
+  let srv: Proc;
+  let ref: Proc | null = null;
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 4 });
+    if (haveRedis) ref = await startRedis();
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    await ref?.stop();
+  });
+
+  it('a client blocked on keys of several shards counts in INFO blocked_clients and shows flags=b', async () => {
+    const name = 'BLPOP on keys of four shards';
+    expect(await withClients(srv.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
+    if (ref !== null) expect(await withClients(ref.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
+  });
+
+  it('CLIENT UNBLOCK ends a WAIT with the replicas acknowledged so far (or the UNBLOCKED error); WAIT counts as blocked', async () => {
+    const name = 'WAIT unblocked by CLIENT UNBLOCK';
+    expect(await withClients(srv.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
+    if (ref !== null) expect(await withClients(ref.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
+  });
+});

@@ -109,6 +109,8 @@ interface AckWaiter {
   offset: number;
   need: number;
   resolve: (n: number) => void;
+  /** The client whose WAIT this is (CLIENT UNBLOCK finds it by it). */
+  conn: Connection | null;
   timer: NodeJS.Timeout | null;
 }
 
@@ -230,6 +232,7 @@ export class Replication implements ReplicationHooks {
   closed(conn: Connection): void {
     if (conn.isReplica) this.dropReplica(conn);
     if (this.link !== null) this.link.connClosed(conn);
+    if (conn.blockedInWait) this.endWait(conn); // a WAIT 0 would otherwise stay queued for good
   }
 
   backlogBytes(): number {
@@ -514,9 +517,9 @@ export class Replication implements ReplicationHooks {
   }
 
   /** Wait until `need` replicas acknowledged `offset`, or the timeout (0 = forever). */
-  waitForAcks(offset: number, need: number, timeoutMs: number): Promise<number> {
+  waitForAcks(offset: number, need: number, timeoutMs: number, conn: Connection | null = null): Promise<number> {
     return new Promise((resolve) => {
-      const w: AckWaiter = { offset, need, resolve, timer: null };
+      const w: AckWaiter = { offset, need, resolve, conn, timer: null };
       if (timeoutMs > 0) {
         w.timer = setTimeout(() => {
           this.ackWaiters = this.ackWaiters.filter((x) => x !== w);
@@ -526,6 +529,19 @@ export class Replication implements ReplicationHooks {
       this.ackWaiters.push(w);
       this.requestAcks();
     });
+  }
+
+  /**
+   * End a client's WAIT now (CLIENT UNBLOCK, the connection closing): it answers the replicas that
+   * acknowledged so far, as Redis's does. False if the client is not waiting.
+   */
+  endWait(conn: Connection): boolean {
+    const w = this.ackWaiters.find((x) => x.conn === conn);
+    if (w === undefined) return false;
+    this.ackWaiters = this.ackWaiters.filter((x) => x !== w);
+    if (w.timer) clearTimeout(w.timer);
+    w.resolve(this.ackedReplicas(w.offset));
+    return true;
   }
 
   /** Ask every replica for an ACK (once per tick however many clients wait). */

@@ -145,8 +145,12 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
         let pubsub = 0;
         let maxIn = 0;
         let maxOut = 0;
+        // blocked clients the shards do not see: keys on several shards (the coordinator retries
+        // them) and WAIT; Redis counts both
+        let blockedMain = 0;
         for (const c of server.conns.values()) {
           if (c.channels.size || c.patterns.size) pubsub++;
+          if ((c.blockedAcrossShards && c.unblockReply === null) || c.blockedInWait) blockedMain++;
           maxIn = Math.max(maxIn, c.pendingInput());
           maxOut = Math.max(maxOut, c.socket.writableLength);
         }
@@ -157,7 +161,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `maxclients:${cfg.int('maxclients')}`,
           `client_recent_max_input_buffer:${maxIn}`,
           `client_recent_max_output_buffer:${maxOut}`,
-          `blocked_clients:${totals ? totals.blocked : 0}`,
+          `blocked_clients:${(totals ? totals.blocked : 0) + blockedMain}`,
           `tracking_clients:0`,
           `clients_in_timeout_table:${totals ? totals.blocked : 0}`,
         ]);
