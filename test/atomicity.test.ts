@@ -213,6 +213,29 @@ const BLOCKED_SCENARIOS: Record<string, (io: Redis, waiter: Redis) => Promise<un
   },
 };
 
+/** Four blocked clients, three of them with a timeout: INFO clients counts, then all are unblocked. */
+async function timedScenario(io: Redis): Promise<unknown> {
+  const port = io.options.port!;
+  const conns = [0, 1, 2, 3].map(() => new Redis({ port }));
+  try {
+    const done = Promise.all([
+      conns[0]!.blpop('one', 0),
+      conns[1]!.blpop('two', 100),
+      conns[2]!.blpop('multi:a', 'multi:b', 100),
+      conns[3]!.wait(1, 100000),
+    ]);
+    await blockedLine(io, 'wait');
+    await waitFor(async () => ((await io.client('LIST')) as string).split('\n').filter((l) => l.includes('flags=b')).length === 4, 'four blocked clients');
+    const info = (await io.info('clients')) as string;
+    const ids = ((await io.client('LIST')) as string).split('\n').filter((l) => l.includes('flags=b')).map((l) => /id=(\d+)/.exec(l)![1]!);
+    for (const id of ids) await io.client('UNBLOCK', id);
+    await done;
+    return { blocked: infoField(info, 'blocked_clients'), timed: infoField(info, 'clients_in_timeout_table') };
+  } finally {
+    for (const c of conns) c.disconnect();
+  }
+}
+
 const BLOCKED_EXPECTED: Record<string, unknown> = {
   'BLPOP on keys of four shards': {
     blocked: '1',
@@ -253,5 +276,23 @@ describe('clients blocked outside the shards (4 shards)', () => {
     const name = 'WAIT unblocked by CLIENT UNBLOCK';
     expect(await withClients(srv.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
     if (ref !== null) expect(await withClients(ref.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
+  });
+
+  it('INFO clients_in_timeout_table counts only blocked clients with a timeout (on one shard, several, or in WAIT)', async () => {
+    const expected = { blocked: '4', timed: '3' };
+    const io = new Redis({ port: srv.port });
+    try {
+      expect(await timedScenario(io)).toEqual(expected);
+    } finally {
+      io.disconnect();
+    }
+    if (ref !== null) {
+      const r = new Redis({ port: ref.port });
+      try {
+        expect(await timedScenario(r)).toEqual(expected);
+      } finally {
+        r.disconnect();
+      }
+    }
   });
 });

@@ -544,6 +544,11 @@ export class Replication implements ReplicationHooks {
     return true;
   }
 
+  /** Whether a client waits in a WAIT with a timeout (INFO clients_in_timeout_table). */
+  waitHasTimeout(conn: Connection): boolean {
+    return this.ackWaiters.some((w) => w.conn === conn && w.timer !== null);
+  }
+
   /** Ask every replica for an ACK (once per tick however many clients wait). */
   private requestAcks(): void {
     // a GETACK would move the offset a FAILOVER waits for: replicas ACK every second anyway

@@ -66,6 +66,8 @@ export class Coordinator {
    */
   private unlockedSplits = 0;
   private quiesceWaiters: (() => void)[] = [];
+  /** Clients blocked across shards with a timeout. */
+  private readonly timedBlocked = new Set<Connection>();
 
   constructor(private readonly server: Server) {}
 
@@ -176,6 +178,7 @@ export class Coordinator {
     const deadline = secs > 0 ? Date.now() + secs * 1000 : Infinity;
     // blocked from here on: CLIENT LIST shows it, CLIENT UNBLOCK ends it, it ends with the connection
     conn.blockedAcrossShards = true;
+    if (secs > 0) this.timedBlocked.add(conn);
     for (;;) {
       await new Promise((r) => setTimeout(r, 5));
       if (conn.closed || conn.inputEnded) return this.endBlocked(conn, Buffer.alloc(0));
@@ -196,7 +199,13 @@ export class Coordinator {
     }
   }
 
+  /** Whether a client blocked on keys of several shards has a timeout (INFO clients_in_timeout_table). */
+  blockedWithTimeout(conn: Connection): boolean {
+    return this.timedBlocked.has(conn);
+  }
+
   private endBlocked(conn: Connection, reply: Buffer): CoordResult {
+    this.timedBlocked.delete(conn);
     conn.blockedAcrossShards = false;
     conn.unblockReply = null;
     return { reply, prop: [] };

@@ -11,6 +11,7 @@ import { REDIS_VERSION, SHARDIS_VERSION } from '../config.js';
 import { scriptEngine } from '../scripting/eval.js';
 import { functionCounts } from '../scripting/functions.js';
 import { execRunning } from './commands/transactions.js';
+import type { Replication } from '../replication/replication.js';
 import type { Connection } from './connection.js';
 import type { Server } from './server.js';
 import { commandstatsLines, errorstatsLines, gatherStats, infoPercentiles, latencystatsLines } from './stats/introspect.js';
@@ -37,6 +38,8 @@ export interface ShardStatsTotals {
   misses: number;
   expired: number;
   blocked: number;
+  /** Of those, blocked with a timeout (INFO clients_in_timeout_table). */
+  timed: number;
   keyspace: [number, number][]; // per db: keys, expires
 }
 
@@ -50,9 +53,10 @@ export async function shardTotals(server: Server, held = false): Promise<ShardSt
     server.allShards(['stats']),
     server.coordinator.cut(all.map((shard) => ({ shard, argv: ['keyspace'], db: 0 })), held),
   ]);
-  const t: ShardStatsTotals = { hits: 0, misses: 0, expired: 0, blocked: 0, keyspace: [] };
+  const t: ShardStatsTotals = { hits: 0, misses: 0, expired: 0, blocked: 0, timed: 0, keyspace: [] };
   for (const r of stats) {
-    const [h, m, e, , b] = parseOne(r.reply) as number[];
+    const [h, m, e, , b, , timed] = parseOne(r.reply) as number[];
+    t.timed += timed ?? 0;
     t.hits += h!;
     t.misses += m!;
     t.expired += e!;
@@ -148,9 +152,13 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
         // blocked clients the shards do not see: keys on several shards (the coordinator retries
         // them) and WAIT; Redis counts both
         let blockedMain = 0;
+        let timedMain = 0;
         for (const c of server.conns.values()) {
           if (c.channels.size || c.patterns.size) pubsub++;
-          if ((c.blockedAcrossShards && c.unblockReply === null) || c.blockedInWait) blockedMain++;
+          if ((c.blockedAcrossShards && c.unblockReply === null) || c.blockedInWait) {
+            blockedMain++;
+            if (server.coordinator.blockedWithTimeout(c) || (c.blockedInWait && (server.repl as Replication).waitHasTimeout(c))) timedMain++;
+          }
           maxIn = Math.max(maxIn, c.pendingInput());
           maxOut = Math.max(maxOut, c.socket.writableLength);
         }
@@ -163,7 +171,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `client_recent_max_output_buffer:${maxOut}`,
           `blocked_clients:${(totals ? totals.blocked : 0) + blockedMain}`,
           `tracking_clients:0`,
-          `clients_in_timeout_table:${totals ? totals.blocked : 0}`,
+          `clients_in_timeout_table:${(totals ? totals.timed : 0) + timedMain}`,
         ]);
         break;
       }
