@@ -150,6 +150,27 @@ describe('keyspace-wide commands and shard locks (4 shards)', () => {
     }
   });
 
+  it('clients held behind the shard locks of a script all resume, in order, when it ends (woken by the unlock, not re-run each tick)', async () => {
+    const a = new Redis({ port: srv.port });
+    const obs = new Redis({ port: srv.port });
+    const sub = new Redis({ port: srv.port });
+    const clients = Array.from({ length: 40 }, () => new Redis({ port: srv.port }));
+    try {
+      await obs.flushall();
+      await Promise.all(clients.map((c) => c.ping()));
+      const script = a.eval(HALF_WAY, 4, '{a}1', '{b}1', '{c}1', '{d}1');
+      await waitBlocked(obs, 'eval');
+      const held = Promise.all(clients.map((c, i) => Promise.all([c.set(`held:${i}`, String(i)), c.incr(`held:${i}`), c.get(`held:${i}`)])));
+      await sub.subscribe('go');
+      expect(await script).toBe('done');
+      const got = await held;
+      expect(got).toEqual(clients.map((_, i) => ['OK', i + 1, String(i + 1)]));
+      expect(await obs.dbsize()).toBe(4 + clients.length);
+    } finally {
+      for (const c of [a, obs, sub, ...clients]) c.disconnect();
+    }
+  });
+
   it('keyspace-wide reads inside EXEC and scripts (which hold the shards) answer without waiting on themselves', async () => {
     const a = new Redis({ port: srv.port });
     try {
