@@ -150,6 +150,25 @@ describe('keyspace-wide commands and shard locks (4 shards)', () => {
     }
   });
 
+  it('INFO keyspace inside MULTI/EXEC waits for a running multi-shard script instead of seeing half of it', async () => {
+    const a = new Redis({ port: srv.port });
+    const b = new Redis({ port: srv.port });
+    const obs = new Redis({ port: srv.port });
+    const sub = new Redis({ port: srv.port });
+    try {
+      await obs.flushall();
+      const script = a.eval(HALF_WAY, 4, '{a}1', '{b}1', '{c}1', '{d}1');
+      await waitBlocked(obs, 'eval');
+      const tx = b.multi().info('keyspace').exec();
+      await waitFor(async () => ((await obs.client('LIST')) as string).includes('cmd=exec'), 'the EXEC to arrive');
+      await sub.subscribe('go');
+      expect(await script).toBe('done');
+      expect((await tx)![0]![1]).toContain('db0:keys=4,');
+    } finally {
+      for (const c of [a, b, obs, sub]) c.disconnect();
+    }
+  });
+
   it('clients held behind the shard locks of a script all resume, in order, when it ends (woken by the unlock, not re-run each tick)', async () => {
     const a = new Redis({ port: srv.port });
     const obs = new Redis({ port: srv.port });

@@ -83,11 +83,14 @@ export function propagateForConnection(s: Server, conn: Connection, parts: PropP
   else propagateParts(s, parts);
 }
 
-/** Main-thread commands that never touch the keyspace (need no shard held inside EXEC). */
+/**
+ * Main-thread commands that never touch the keyspace (need no shard held inside EXEC). INFO is not
+ * one: its keyspace section reads every shard, which must not show half of another transaction.
+ */
 const KEYLESS_MAIN = new Set([
   'ping', 'echo', 'select', 'publish', 'spublish', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe',
   'ssubscribe', 'sunsubscribe', 'replicaof', 'slaveof', 'time', 'role', 'lastsave', 'hello', 'auth', 'unwatch',
-  'wait', 'info', 'echo', 'quit',
+  'wait', 'echo', 'quit',
 ]);
 const KEYLESS_MAIN_PARENTS = new Set(['config', 'client', 'command', 'pubsub', 'memory', 'latency', 'slowlog', 'acl']);
 
