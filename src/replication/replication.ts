@@ -17,6 +17,7 @@
  */
 
 import type { Connection } from '../server/connection.js';
+import { AckWaits } from './ack-waits.js';
 import type { Server, ReplicationHooks } from '../server/server.js';
 import { randomHex } from '../server/server.js';
 import { RespWriter } from '../resp/writer.js';
@@ -112,13 +113,6 @@ function isKeepAlive(b: Uint8Array): boolean {
 }
 const GETACK = encode(['REPLCONF', 'GETACK', '*']);
 
-interface AckWaiter {
-  offset: number;
-  need: number;
-  resolve: (n: number) => void;
-  timer: NodeJS.Timeout | null;
-}
-
 export class Replication implements ReplicationHooks {
   replid = randomHex(40);
   replid2 = NULL_REPLID;
@@ -138,7 +132,7 @@ export class Replication implements ReplicationHooks {
   readonly fullSync: FullSync;
   private noReplicasSince = Date.now();
   private cronTicks = 0;
-  private ackWaiters: AckWaiter[] = [];
+  private readonly ackWaits = new AckWaits((offset) => this.ackedReplicas(offset));
   /** FAILOVER: no-failover, waiting-for-sync, failover-in-progress (INFO master_failover_state). */
   failoverState: 'no-failover' | 'waiting-for-sync' | 'failover-in-progress' = 'no-failover';
   private failoverTarget: { host: string; port: number } | null = null;
@@ -257,6 +251,7 @@ export class Replication implements ReplicationHooks {
   closed(conn: Connection): void {
     if (conn.isReplica) this.dropReplica(conn);
     if (this.link !== null) this.link.connClosed(conn);
+    if (conn.blockedInWait) this.endWait(conn); // a WAIT 0 would otherwise stay queued for good
   }
 
   backlogBytes(): number {
@@ -541,18 +536,23 @@ export class Replication implements ReplicationHooks {
   }
 
   /** Wait until `need` replicas acknowledged `offset`, or the timeout (0 = forever). */
-  waitForAcks(offset: number, need: number, timeoutMs: number): Promise<number> {
-    return new Promise((resolve) => {
-      const w: AckWaiter = { offset, need, resolve, timer: null };
-      if (timeoutMs > 0) {
-        w.timer = setTimeout(() => {
-          this.ackWaiters = this.ackWaiters.filter((x) => x !== w);
-          resolve(this.ackedReplicas(offset));
-        }, timeoutMs);
-      }
-      this.ackWaiters.push(w);
-      this.requestAcks();
-    });
+  waitForAcks(offset: number, need: number, timeoutMs: number, conn: Connection | null = null): Promise<number> {
+    const p = this.ackWaits.wait(offset, need, timeoutMs, conn);
+    this.requestAcks();
+    return p;
+  }
+
+  /**
+   * End a client's WAIT now (CLIENT UNBLOCK, the connection closing): it answers the replicas that
+   * acknowledged so far, as Redis's does. False if the client is not waiting.
+   */
+  endWait(conn: Connection): boolean {
+    return this.ackWaits.end(conn);
+  }
+
+  /** Whether a client waits in a WAIT with a timeout (INFO clients_in_timeout_table). */
+  waitHasTimeout(conn: Connection): boolean {
+    return this.ackWaits.hasTimeout(conn);
   }
 
   /** Ask every replica for an ACK (once per tick however many clients wait). */
@@ -568,14 +568,7 @@ export class Replication implements ReplicationHooks {
   }
 
   private checkAckWaiters(): void {
-    if (this.ackWaiters.length === 0) return;
-    this.ackWaiters = this.ackWaiters.filter((w) => {
-      const n = this.ackedReplicas(w.offset);
-      if (n < w.need) return true;
-      if (w.timer) clearTimeout(w.timer);
-      w.resolve(n);
-      return false;
-    });
+    this.ackWaits.check();
   }
 
   // ---- INFO / ROLE ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@
  */
 
 import { F, type Command } from '../commands/table.js';
-import { FLAG_COORDINATED, FLAG_IN_MULTI } from '../ipc/records.js';
+import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI } from '../ipc/records.js';
 import { CommandError, internalError, wrongArity } from '../resp/errors.js';
 import { parseOne, ReplyErrorValue, type ReplyValue } from '../resp/reply-parser.js';
 import { RespWriter } from '../resp/writer.js';
@@ -67,6 +67,8 @@ export class Coordinator {
    */
   private unlockedSplits = 0;
   private quiesceWaiters: (() => void)[] = [];
+  /** Clients blocked across shards with a timeout. */
+  private readonly timedBlocked = new Set<Connection>();
 
   constructor(private readonly server: Server) {}
 
@@ -181,6 +183,7 @@ export class Coordinator {
     const deadline = secs > 0 ? Date.now() + secs * 1000 : Infinity;
     // blocked from here on: CLIENT LIST shows it, CLIENT UNBLOCK ends it, it ends with the connection
     conn.blockedAcrossShards = true;
+    if (secs > 0) this.timedBlocked.add(conn);
     for (;;) {
       await new Promise((r) => setTimeout(r, 5));
       if (conn.closed || conn.inputEnded) return this.endBlocked(conn, Buffer.alloc(0));
@@ -201,7 +204,13 @@ export class Coordinator {
     }
   }
 
+  /** Whether a client blocked on keys of several shards has a timeout (INFO clients_in_timeout_table). */
+  blockedWithTimeout(conn: Connection): boolean {
+    return this.timedBlocked.has(conn);
+  }
+
   private endBlocked(conn: Connection, reply: Buffer): CoordResult {
+    this.timedBlocked.delete(conn);
     conn.blockedAcrossShards = false;
     conn.unblockReply = null;
     return { reply, prop: [] };
@@ -253,6 +262,25 @@ export class Coordinator {
   private whenFree(shards: number[], send: () => void): void {
     if (this.lockWaiters.length === 0 && this.free(shards)) send();
     else this.lockWaiters.push({ shards, take: false, grant: send });
+  }
+
+  /**
+   * Send one control op to each of several shards in one synchronous step, at the first moment none
+   * of them is locked (or at once when the caller already holds them: inside EXEC or a script):
+   * every reply then comes from the same cut of the keyspace, so keyspace-wide reads (DBSIZE, KEYS,
+   * SCAN, RANDOMKEY, INFO keyspace) never see half of a multi-shard command, transaction or script.
+   */
+  cut(ops: { shard: number; argv: readonly (string | number | Uint8Array)[]; db: number }[], held: boolean): Promise<ShardReply[]> {
+    const s = this.server;
+    return new Promise<ShardReply[]>((resolve) => {
+      const send = (): void => {
+        const ps = ops.map((o) => s.links[o.shard]!.control(o.argv, o.db));
+        s.scheduleTick();
+        resolve(Promise.all(ps));
+      };
+      if (held) send();
+      else this.whenFree([...new Set(ops.map((o) => o.shard))], send);
+    });
   }
 
   private free(shards: number[]): boolean {
@@ -342,8 +370,8 @@ export class Coordinator {
    * runs after the tick that resolved it, which may have gone to sleep with nothing in flight (the
    * request would then wait for the shard's next timed wake-up, up to 1/hz seconds).
    */
-  private control(shard: number, argv: readonly (string | number | Uint8Array)[], db: number): Promise<ShardReply> {
-    const p = this.server.links[shard]!.control(argv, db);
+  private control(shard: number, argv: readonly (string | number | Uint8Array)[], db: number, flags = 0): Promise<ShardReply> {
+    const p = this.server.links[shard]!.control(argv, db, flags);
     this.server.scheduleTick();
     return p;
   }
@@ -357,6 +385,8 @@ export class Coordinator {
   async ship(req: CoordRequest): Promise<CoordResult> {
     const s = this.server;
     const home = s.shardOfKey(req.argv[req.keys[0]!]!);
+    // inside a script or EXEC, clients blocked on keys this fills are served after the whole of it
+    const defer = req.flags & FLAG_DEFER_READY;
     const foreign = new Map<number, string[]>();
     const seen = new Set<string>();
     for (const i of req.keys) {
@@ -373,7 +403,7 @@ export class Coordinator {
     }
     // 1. export the foreign keys
     const owners = [...foreign.keys()];
-    const exported = await Promise.all(owners.map((sh) => this.control(sh, ['export', req.db, ...foreign.get(sh)!], req.db)));
+    const exported = await Promise.all(owners.map((sh) => this.control(sh, ['export', req.db, ...foreign.get(sh)!], req.db, defer)));
     const shipArgs: (string | number | Uint8Array)[] = ['ship', req.db, req.cmd.id, req.proto, seen.size];
     owners.forEach((sh, k) => {
       const keys = foreign.get(sh)!;
@@ -386,7 +416,7 @@ export class Coordinator {
     });
     shipArgs.push(encode(req.argv));
     // 2. run it at home
-    const res: ShardReply = await this.control(home, shipArgs, req.db);
+    const res: ShardReply = await this.control(home, shipArgs, req.db, defer);
     const parsed = parseOne(res.reply);
     if (parsed instanceof ReplyErrorValue) throw new CommandError(parsed.message);
     const [replyStr, modified] = parsed as [string, ReplyValue[]];
@@ -402,7 +432,7 @@ export class Coordinator {
       }
       g.push(key, Buffer.from(modified[i + 1] as string, 'latin1'), Number(modified[i + 2]));
     }
-    if (back.size > 0) await Promise.all([...back].map(([sh, argv]) => this.control(sh, argv, req.db)));
+    if (back.size > 0) await Promise.all([...back].map(([sh, argv]) => this.control(sh, argv, req.db, defer)));
     return { reply: Buffer.from(replyStr, 'latin1'), prop: [{ db: res.db, bytes: res.prop }] };
   }
 }

@@ -11,6 +11,8 @@ import { parseOne } from '../resp/reply-parser.js';
 import { REDIS_VERSION, SHARDIS_VERSION } from '../config.js';
 import { scriptEngine } from '../scripting/eval.js';
 import { functionCounts } from '../scripting/functions.js';
+import { execRunning } from './commands/transactions.js';
+import type { Replication } from '../replication/replication.js';
 import type { Connection } from './connection.js';
 import type { Server } from './server.js';
 import { commandstatsLines, errorstatsLines, gatherStats, infoPercentiles, latencystatsLines } from './stats/introspect.js';
@@ -37,14 +39,25 @@ export interface ShardStatsTotals {
   misses: number;
   expired: number;
   blocked: number;
+  /** Of those, blocked with a timeout (INFO clients_in_timeout_table). */
+  timed: number;
   keyspace: [number, number][]; // per db: keys, expires
 }
 
-export async function shardTotals(server: Server): Promise<ShardStatsTotals> {
-  const [stats, ks] = await Promise.all([server.allShards(['stats']), server.allShards(['keyspace'])]);
-  const t: ShardStatsTotals = { hits: 0, misses: 0, expired: 0, blocked: 0, keyspace: [] };
+/**
+ * Counters and key counts summed over the shards. The key counts are read at one moment no shard is
+ * locked (never half of a multi-shard transaction or script), at once if the caller holds the locks.
+ */
+export async function shardTotals(server: Server, held = false): Promise<ShardStatsTotals> {
+  const all = server.links.map((_, shard) => shard);
+  const [stats, ks] = await Promise.all([
+    server.allShards(['stats']),
+    server.coordinator.cut(all.map((shard) => ({ shard, argv: ['keyspace'], db: 0 })), held),
+  ]);
+  const t: ShardStatsTotals = { hits: 0, misses: 0, expired: 0, blocked: 0, timed: 0, keyspace: [] };
   for (const r of stats) {
-    const [h, m, e, , b] = parseOne(r.reply) as number[];
+    const [h, m, e, , b, , timed] = parseOne(r.reply) as number[];
+    t.timed += timed ?? 0;
     t.hits += h!;
     t.misses += m!;
     t.expired += e!;
@@ -83,7 +96,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
   else sections = ALL_SECTIONS.filter((x) => requested.includes(x));
   const want = new Set(sections);
   const needShards = want.has('stats') || want.has('keyspace') || want.has('clients');
-  const totals = needShards ? await shardTotals(server) : null;
+  const totals = needShards ? await shardTotals(server, conn !== null && execRunning.has(conn)) : null;
   const needCmd = want.has('stats') || want.has('commandstats') || want.has('errorstats') || want.has('latencystats');
   const cs = needCmd ? await gatherStats(server) : null;
   const cfg = server.config;
@@ -137,8 +150,16 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
         let pubsub = 0;
         let maxIn = 0;
         let maxOut = 0;
+        // blocked clients the shards do not see: keys on several shards (the coordinator retries
+        // them) and WAIT; Redis counts both
+        let blockedMain = 0;
+        let timedMain = 0;
         for (const c of server.conns.values()) {
           if (c.channels.size || c.patterns.size) pubsub++;
+          if ((c.blockedAcrossShards && c.unblockReply === null) || c.blockedInWait) {
+            blockedMain++;
+            if (server.coordinator.blockedWithTimeout(c) || (c.blockedInWait && (server.repl as Replication).waitHasTimeout(c))) timedMain++;
+          }
           maxIn = Math.max(maxIn, c.pendingInput());
           maxOut = Math.max(maxOut, c.socket.writableLength);
         }
@@ -149,9 +170,9 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `maxclients:${cfg.int('maxclients')}`,
           `client_recent_max_input_buffer:${maxIn}`,
           `client_recent_max_output_buffer:${maxOut}`,
-          `blocked_clients:${totals ? totals.blocked : 0}`,
+          `blocked_clients:${(totals ? totals.blocked : 0) + blockedMain}`,
           `tracking_clients:0`,
-          `clients_in_timeout_table:${totals ? totals.blocked : 0}`,
+          `clients_in_timeout_table:${(totals ? totals.timed : 0) + timedMain}`,
         ]);
         break;
       }

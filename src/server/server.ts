@@ -788,13 +788,17 @@ export class Server {
     return this.shardOfSlot[hashSlot(b, 0, b.length)]!;
   }
 
-  /** Hold a connection until a shard is unlocked or uncongested. */
-  stallOn(conn: Connection, _link: ShardLink): void {
+  /**
+   * Hold a connection until a shard is unlocked or uncongested. Event-driven: the tick after an
+   * unlock (coordinator.unlock schedules one) or after the link's outbox drains resumes it; while
+   * its shard stays busy it is not re-run.
+   */
+  stallOn(conn: Connection, link: ShardLink): void {
     conn.hold = Hold.Stalled;
-    this.stalled.add(conn);
+    this.stalled.set(conn, link);
   }
 
-  private readonly stalled = new Set<Connection>();
+  private readonly stalled = new Map<Connection, ShardLink>();
 
   // ---- the tick ---------------------------------------------------------------------------
 
@@ -834,7 +838,8 @@ export class Server {
     let anyOutbox = false;
     for (const link of this.links) if (link.congested && !link.flushOutbox()) anyOutbox = true;
     if (this.stalled.size > 0) {
-      for (const c of this.stalled) {
+      for (const [c, link] of this.stalled) {
+        if (!c.closed && (link.lockedBy !== null || link.congested)) continue;
         this.stalled.delete(c);
         if (c.hold === Hold.Stalled) {
           c.hold = Hold.None;
@@ -853,7 +858,7 @@ export class Server {
 
     let inflight = 0;
     for (const link of this.links) inflight += link.inflight;
-    if (inflight > 0 || anyOutbox || this.resumeList.size > 0 || this.stalled.size > 0) {
+    if (inflight > 0 || anyOutbox || this.resumeList.size > 0) {
       if (got > 0) this.emptyPolls = 0;
       else this.emptyPolls++;
       if (this.emptyPolls < 64 || anyOutbox) {

@@ -178,7 +178,7 @@ export class ShardLink {
    * RESP reply bytes. Goes out with the next publish(); the ring being full is retried by the caller's
    * tick (control messages are small, so this only waits in extreme back-pressure).
    */
-  control(argv: readonly (string | number | Uint8Array)[], db = 0): Promise<ShardReply> {
+  control(argv: readonly (string | number | Uint8Array)[], db = 0, flags = 0): Promise<ShardReply> {
     const w = this.ctlWriter;
     w.reset();
     w.command(argv);
@@ -187,7 +187,7 @@ export class ShardLink {
     return new Promise<ShardReply>((resolve) => {
       this.pending.set(seq, resolve);
       this.inflight++;
-      this.send(REQ_CONTROL, 0, db, COORDINATOR_CONN, seq, 0, w.buf, 0, w.len);
+      this.send(REQ_CONTROL, flags, db, COORDINATOR_CONN, seq, 0, w.buf, 0, w.len);
     });
   }
 

@@ -254,15 +254,18 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     }
   },
 
-  /** stats -> [hits, misses, expired, commands, blocked, watched] */
+  /** stats -> [hits, misses, expired, commands, blocked, watched, blocked with a timeout] */
   stats(c) {
-    c.w.array(6);
+    c.w.array(7);
     c.w.int(c.ks.hits);
     c.w.int(c.ks.misses);
     c.w.int(c.ks.expiredKeys);
     c.w.int(c.commandsProcessed);
     c.w.int(c.blockedByConn.size);
     c.w.int(c.watchers.size);
+    let timed = 0;
+    for (const req of c.blockedByConn.values()) if (req.deadline > 0) timed++;
+    c.w.int(timed);
   },
 
   /**

@@ -516,7 +516,7 @@ export class Shard implements ShardCtx {
     if (this.intro.mark !== 0) this.intro.mark = performance.now();
     this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
     this.p.reset();
-    if (this.readyKeys.length > 0) this.serveReadyKeys();
+    if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) this.serveReadyKeys();
   }
 
   // ---- cross-shard commands ---------------------------------------------------------------

@@ -4,9 +4,13 @@
  */
 
 import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax } from '../../resp/errors.js';
+import type { Replication } from '../../replication/replication.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
+
+/** A blocked command's reply to CLIENT UNBLOCK ... ERROR. */
+const UNBLOCKED_REPLY = Buffer.from(`-${UNBLOCKED}\r\n`);
 
 export type ClientType = 'normal' | 'master' | 'replica' | 'pubsub';
 
@@ -32,7 +36,7 @@ export function clientInfoLine(server: Server, c: Connection): string {
   if (c.isMaster) flags += 'M';
   if (c.channels.size > 0 || c.patterns.size > 0) flags += 'P';
   if (c.multi !== null) flags += 'x';
-  if (c.blockedOn >= 0 || (c.blockedAcrossShards && c.unblockReply === null)) flags += 'b';
+  if (c.blockedOn >= 0 || (c.blockedAcrossShards && c.unblockReply === null) || c.blockedInWait) flags += 'b';
   if (c.closeAfterReply) flags += 'c';
   if (flags === '') flags = 'N';
   const now = Date.now();
@@ -181,6 +185,12 @@ export const clientHandlers: Record<string, MainHandler> = {
       target.unblockReply = Buffer.from(mode === 'error' ? `-${UNBLOCKED}\r\n` : target.proto === 3 ? '_\r\n' : '*-1\r\n');
       c.w.int(1);
       return;
+    }
+    if (target !== undefined && target.blockedInWait && !target.closed) {
+      // WAIT: answered now with the replicas acknowledged so far, or the error
+      if (mode === 'error') target.unblockReply = UNBLOCKED_REPLY;
+      if ((c.server.repl as Replication).endWait(target)) return void c.w.int(1);
+      target.unblockReply = null;
     }
     // parked on a shard, or sent to one and not answered yet: the shard, which runs requests in
     // order, unblocks it if it blocked (so a client CLIENT LIST shows in a blocking command is found)

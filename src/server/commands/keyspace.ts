@@ -39,6 +39,15 @@ function checkDbRange(c: MainCtx, n: number): void {
   if (n < 0 || n >= c.server.config.int('databases')) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
 }
 
+/**
+ * One control op on every shard, all sent at one moment none of them is locked by a multi-shard
+ * command, transaction or script (at once inside EXEC or a script, which hold them).
+ */
+function everyShard(c: MainCtx, argv: readonly (string | number | Uint8Array)[], db = 0): Promise<{ reply: Buffer }[]> {
+  const s: Server = c.server;
+  return s.coordinator.cut(s.links.map((_, shard) => ({ shard, argv, db })), execRunning.has(c.conn));
+}
+
 /** Run `fn` holding every shard (unless the connection's EXEC already holds them). */
 export async function holdingAll<T>(c: MainCtx, fn: () => Promise<T>): Promise<T> {
   const s: Server = c.server;
@@ -66,7 +75,7 @@ function parseCursor(s: string): number {
 
 export const handlers: Record<string, MainHandler> = {
   async dbsize(c) {
-    const r = await c.server.allShards(['dbsize', c.conn.db]);
+    const r = await everyShard(c, ['dbsize', c.conn.db]);
     c.w.int(ints(r).reduce((a, b) => a + b, 0));
   },
 
@@ -97,7 +106,7 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   async keys(c) {
-    const r = await c.server.allShards(['keys', c.conn.db, c.args.str(1)]);
+    const r = await everyShard(c, ['keys', c.conn.db, c.args.str(1)]);
     const all: string[] = [];
     for (const x of r) for (const k of parseOne(x.reply) as string[]) all.push(k);
     c.w.bulkArray(all);
@@ -130,13 +139,20 @@ export const handlers: Record<string, MainHandler> = {
     const db = c.conn.db;
     const keys: string[] = [];
     let visited = 0;
-    while (slot < SLOTS && visited < count) {
-      // a shard owns contiguous runs of slots: ask it for as much of its run as COUNT still needs
-      const shard = s.shardOfSlot[slot]!;
-      let end = slot;
+    // a shard owns contiguous runs of slots: every run from the cursor on is asked for up to COUNT
+    // keys, all in one step at a moment no shard is locked (one call never sees half of a
+    // multi-shard transaction); the runs' answers are then taken in order until COUNT is reached
+    const ops: { shard: number; argv: (string | number)[]; db: number; end: number }[] = [];
+    for (let from = slot; from < SLOTS; ) {
+      const shard = s.shardOfSlot[from]!;
+      let end = from;
       while (end < SLOTS && s.shardOfSlot[end] === shard) end++;
-      const r = await s.oneShard(shard, ['scan', db, slot, end, count - visited, pattern, type], db);
-      const [next, found, n] = parseOne(r.reply) as [number, string[], number];
+      ops.push({ shard, argv: ['scan', db, from, end, count, pattern, type], db, end });
+      from = end;
+    }
+    const replies = await s.coordinator.cut(ops, execRunning.has(c.conn));
+    for (let i = 0; i < replies.length && slot < SLOTS && visited < count; i++) {
+      const [next, found, n] = parseOne(replies[i]!.reply) as [number, string[], number];
       for (const k of found) keys.push(k);
       visited += n;
       slot = next;
@@ -147,7 +163,7 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   async randomkey(c) {
-    const r = await c.server.allShards(['randomkey', c.conn.db]);
+    const r = await everyShard(c, ['randomkey', c.conn.db]);
     const cands = r.map((x) => parseOne(x.reply) as [number, string | null]).filter(([n, k]) => n > 0 && k !== null);
     const total = cands.reduce((a, [n]) => a + n, 0);
     if (total === 0) {

@@ -3,7 +3,7 @@
  * protocol commands REPLCONF, PSYNC, SYNC (src/replication/replication.ts does the work).
  */
 
-import { CommandError } from '../../resp/errors.js';
+import { CommandError, UNBLOCKED } from '../../resp/errors.js';
 import { ReplicaState, type Replication } from '../../replication/replication.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { execRunning } from './transactions.js';
@@ -64,7 +64,12 @@ export const handlers: Record<string, MainHandler> = {
       return;
     }
     c.conn.blockedInWait = true; // cleared when the command ends
-    c.w.int(await r.waitForAcks(offset, need, timeout));
+    const n = await r.waitForAcks(offset, need, timeout, c.conn);
+    // CLIENT UNBLOCK ... ERROR leaves the error to answer; TIMEOUT answers the count so far
+    const unblocked = c.conn.unblockReply;
+    c.conn.unblockReply = null;
+    if (unblocked !== null) throw new CommandError(UNBLOCKED);
+    c.w.int(n);
   },
 
   replconf(c) {

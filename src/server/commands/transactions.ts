@@ -24,7 +24,7 @@
 
 import { Args } from '../../commands/args.js';
 import { F, Route, keyPositions, type Command } from '../../commands/table.js';
-import { FLAG_COORDINATED, FLAG_IN_MULTI, FLAG_REPLICATED, REQ_TXN } from '../../ipc/records.js';
+import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI, FLAG_REPLICATED, REQ_TXN } from '../../ipc/records.js';
 import { CommandError, DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, MULTI_NESTED, WATCH_IN_MULTI, internalError, sanitizeErrorText, unknownCommand } from '../../resp/errors.js';
 import { parseOne } from '../../resp/reply-parser.js';
 import { RespWriter } from '../../resp/writer.js';
@@ -83,11 +83,14 @@ export function propagateForConnection(s: Server, conn: Connection, parts: PropP
   else propagateParts(s, parts);
 }
 
-/** Main-thread commands that never touch the keyspace (need no shard held inside EXEC). */
+/**
+ * Main-thread commands that never touch the keyspace (need no shard held inside EXEC). INFO is not
+ * one: its keyspace section reads every shard, which must not show half of another transaction.
+ */
 const KEYLESS_MAIN = new Set([
   'ping', 'echo', 'select', 'publish', 'spublish', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe',
   'ssubscribe', 'sunsubscribe', 'replicaof', 'slaveof', 'time', 'role', 'lastsave', 'hello', 'auth', 'unwatch',
-  'wait', 'info', 'echo', 'quit',
+  'wait', 'echo', 'quit',
 ]);
 const KEYLESS_MAIN_PARENTS = new Set(['config', 'client', 'command', 'pubsub', 'memory', 'latency', 'slowlog', 'acl']);
 
@@ -202,6 +205,9 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[]): Promise<void> {
   const conn = c.conn;
   const hold = shardsToHold(s, conn, queued);
   if (hold.length > 0) await s.coordinator.lock(hold);
+  // shards the queue's commands ran on: clients blocked on keys they filled are served after the
+  // whole transaction (as by redis-server), not between its commands (the script mechanism)
+  const touched = new Set<number>();
   try {
     if (conn.watchShards.size > 0) {
       const watching = [...conn.watchShards];
@@ -238,14 +244,16 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[]): Promise<void> {
       s.stats.commandsProcessed++;
       if (shards.length === 1) {
         const t0 = performance.now();
-        pending.push({ index: i, t0, reply: s.links[shards[0]!]!.command(FLAG_IN_MULTI | FLAG_COORDINATED, conn.db, q.cmd.id, conn.proto, q.body) });
+        touched.add(shards[0]!);
+        pending.push({ index: i, t0, reply: s.links[shards[0]!]!.command(FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY, conn.db, q.cmd.id, conn.proto, q.body) });
         s.scheduleTick();
         continue;
       }
       await settle();
       const t0 = performance.now();
       try {
-        const res = await s.coordinator.runHeld({ db: conn.db, proto: conn.proto, cmd: q.cmd, argv: q.argv, keys, flags: FLAG_IN_MULTI });
+        for (const sh of shards) touched.add(sh);
+        const res = await s.coordinator.runHeld({ db: conn.db, proto: conn.proto, cmd: q.cmd, argv: q.argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
         replies[i] = res.reply;
         parts.push(...res.prop);
       } catch (e) {
@@ -262,6 +270,8 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[]): Promise<void> {
   } finally {
     captures.delete(conn);
     execRunning.delete(conn);
+    // serve the deferred blocked clients before anything queued behind the locks (a ping does nothing else)
+    for (const sh of touched) void s.oneShard(sh, ['ping']);
     if (hold.length > 0) s.coordinator.unlock(hold);
   }
 }
