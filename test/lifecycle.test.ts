@@ -31,7 +31,7 @@ describe('command line and config file', () => {
 
   it('loglevel is honoured: warning hides notice lines and keeps warnings', async () => {
     const port = await freePort();
-    const proc = spawn(process.execPath, [MAIN, '--port', String(port), '--shards', '1', '--save', '', '--loglevel', 'warning', '--client-query-buffer-limit', '1mb'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [MAIN, '--port', String(port), '--shards', '1', '--save', '', '--loglevel', 'warning', '--client-query-buffer-limit', '1mb'], { cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -85,7 +85,11 @@ export async function startShardis(opts: StartOptions = {}): Promise<Proc> {
   if (!args.includes('--port')) args.push('--port', String(opts.port ?? 0));
   if (!args.includes('--shards')) args.push('--shards', String(opts.shards ?? 1));
   if (!args.includes('--save')) args.push('--save', '');
-  const proc = spawn(process.execPath, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // a directory of its own unless the test gives one: files a server writes there (dump.rdb on
+  // SHUTDOWN SAVE or a save point, appendonlydir) are never loaded by another test's server
+  const ownDir = opts.cwd === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-test-')) : null;
+  const proc = spawn(process.execPath, args, { cwd: opts.cwd ?? ownDir!, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (ownDir !== null) proc.once('exit', () => fs.rmSync(ownDir, { recursive: true, force: true }));
   const out: string[] = [];
   return new Promise((resolve, reject) => {
     let done = false;
