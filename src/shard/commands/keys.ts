@@ -8,7 +8,7 @@
  * DEL/UNLINK/EXISTS/TOUCH per shard and ships RENAME/COPY values in DUMP format to one shard.
  */
 
-import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, invalidExpireTime } from '../../resp/errors.js';
+import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, INT_OUT_OF_RANGE, invalidExpireTime } from '../../resp/errors.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import { createDumpPayload } from '../../replication/dump.js';
 import { parseDump } from '../../replication/rdb.js';
@@ -95,7 +95,8 @@ function copy(c: ShardCtx): void {
     if (c.args.is(j, 'replace')) replace = true;
     else if (c.args.is(j, 'db') && j + 1 < c.argc) {
       const d = parseInt64(c.args.str(++j));
-      if (d === null || d > 2147483647n || d < -2147483648n) throw new CommandError(NOT_INTEGER);
+      if (d === null) throw new CommandError(NOT_INTEGER);
+      if (d > 2147483647n || d < -2147483648n) throw new CommandError(INT_OUT_OF_RANGE);
       dbId = Number(d);
       // checked as it is read, before any later argument (as Redis)
       if (dbId < 0 || dbId >= c.ks.dbs.length) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
@@ -125,7 +126,8 @@ function copy(c: ShardCtx): void {
 function move(c: ShardCtx): void {
   const key = c.args.str(1);
   const d = parseInt64(c.args.str(2));
-  if (d === null || d > 2147483647n || d < -2147483648n) throw new CommandError(NOT_INTEGER);
+  if (d === null) throw new CommandError(NOT_INTEGER);
+  if (d > 2147483647n || d < -2147483648n) throw new CommandError(INT_OUT_OF_RANGE);
   if (d < 0n || d >= BigInt(c.ks.dbs.length)) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
   const target = c.ks.db(Number(d));
   if (target === c.db) throw new CommandError('ERR source and destination objects are the same');
