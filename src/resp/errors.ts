@@ -154,6 +154,9 @@ export function cstr(s: string): string {
 export const configSetUnknown = (name: string): string =>
   `ERR Unknown option or number of arguments for CONFIG SET - '${cstr(name)}'`;
 
+export const unknownClientType = (type: string): string => `ERR Unknown client type '${cstr(type)}'`;
+export const helloSyntax = (opt: string): string => `ERR Syntax error in HELLO option '${cstr(opt)}'`;
+
 function truncate(s: string, n: number): string {
   return s.length > n ? s.slice(0, n) : s;
 }

@@ -3,7 +3,7 @@
  * NO-EVICT TRACKING(INFO) GETREDIR SETINFO HELP, with Redis 7.0's formats and errors.
  */
 
-import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax } from '../../resp/errors.js';
+import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax, unknownClientType } from '../../resp/errors.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
@@ -78,7 +78,7 @@ function kill(c: MainCtx): void {
         id = Number(v);
       } else if (c.args.is(i, 'type') && more) {
         type = parseType(c.args.str(i + 1));
-        if (!type) throw new CommandError(`ERR Unknown client type '${c.args.str(i + 1)}'`);
+        if (!type) throw new CommandError(unknownClientType(c.args.str(i + 1)));
       } else if (c.args.is(i, 'addr') && more) addr = c.args.str(i + 1);
       else if (c.args.is(i, 'laddr') && more) laddr = c.args.str(i + 1);
       else if (c.args.is(i, 'user') && more) {
@@ -141,7 +141,7 @@ export const clientHandlers: Record<string, MainHandler> = {
     let list = [...s.conns.values(), ...s.extraClients()];
     if (c.argc === 4 && c.args.is(2, 'type')) {
       const t = parseType(c.args.str(3));
-      if (!t) throw new CommandError(`ERR Unknown client type '${c.args.str(3)}'`);
+      if (!t) throw new CommandError(unknownClientType(c.args.str(3)));
       list = list.filter((x) => clientType(x) === t);
     } else if (c.argc > 3 && c.args.is(2, 'id')) {
       const ids: number[] = [];
