@@ -123,6 +123,15 @@ const OPEN: Case[] = [
     ],
     golden: ':4\r\n:2\r\n*2\r\n:2\r\n:0\r\n$-1\r\n$-1\r\n',
   },
+  {
+    name: 'MEMORY USAGE SAMPLES takes any long long: a negative one (even LLONG_MIN) is a syntax error',
+    reqs: [
+      ['MEMORY', 'USAGE', 'nokey', 'SAMPLES', '-9223372036854775808'], ['MEMORY', 'USAGE', 'nokey', 'SAMPLES', '-1'],
+      ['MEMORY', 'USAGE', 'nokey', 'SAMPLES', '9223372036854775807'], ['MEMORY', 'USAGE', 'nokey', 'SAMPLES', '01'],
+      ['MEMORY', 'USAGE', 'nokey', 'SAMPLES', '9223372036854775808'],
+    ],
+    golden: '-ERR syntax error\r\n-ERR syntax error\r\n$-1\r\n' + '-ERR value is not an integer or out of range\r\n'.repeat(2),
+  },
 ];
 
 const AUTH: Case[] = [
