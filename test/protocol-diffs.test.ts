@@ -96,7 +96,7 @@ const OPEN: Case[] = [
       ['FOO', 'HH\0S'], ['FO\0O', 'x', 'y\0'], ['CONFIG', 'FO\0O'], ['CONFIG', 'SET', 'fo\0o', '1'], ['LATENCY', 'GRAPH', 'ev\0x'],
       ['XADD', '{s}s', '1-1', 'a', 'b'], ['XINFO', 'CONSUMERS', '{s}s', 'g\0x'], ['XREADGROUP', 'GROUP', 'g\0x', 'c', 'STREAMS', '{s}s', '>'],
       ['XGROUP', 'CREATE', '{s}s', 'g', '$'], ['XCLAIM', '{s}s', 'g', 'c', '0', '1-1', 'FO\0O'],
-      ['CLIENT', 'KILL', 'TYPE', 'a\0b'], ['CLIENT', 'LIST', 'TYPE', 'n\0ormal'], ['HELLO', '3', 'FOO\0x'],
+      ['CLIENT', 'KILL', 'TYPE', 'a\0b'], ['CLIENT', 'LIST', 'TYPE', 'n\0ormal'], ['HELLO', '3', 'FOO\0x'], ['CLIENT', 'KILL', 'USER', 'u\0x'],
     ],
     golden:
       "-ERR unknown command 'FOO', with args beginning with: 'HH' \r\n" +
@@ -111,7 +111,8 @@ const OPEN: Case[] = [
       "-ERR Unrecognized XCLAIM option 'FO'\r\n" +
       "-ERR Unknown client type 'a'\r\n" +
       "-ERR Unknown client type 'n'\r\n" +
-      "-ERR Syntax error in HELLO option 'FOO'\r\n",
+      "-ERR Syntax error in HELLO option 'FOO'\r\n" +
+      "-ERR No such user 'u'\r\n",
   },
   { name: 'a NUL in a multibulk count line hides its CR: the request never completes', reqs: [{ raw: '*1\0\r\n$4\r\nPING\r\nPING\r\n' }], golden: '' },
   { name: 'a NUL in a bulk length line hides its CR: the request never completes', reqs: [{ raw: 'PING\r\n*1\r\n$4\0\r\nPING\r\nPING\r\n' }], golden: '+PONG\r\n' },

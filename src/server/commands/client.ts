@@ -3,7 +3,7 @@
  * NO-EVICT TRACKING(INFO) GETREDIR SETINFO HELP, with Redis 7.0's formats and errors.
  */
 
-import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax, unknownClientType } from '../../resp/errors.js';
+import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax, unknownClientType, cstr } from '../../resp/errors.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
@@ -83,7 +83,7 @@ function kill(c: MainCtx): void {
       else if (c.args.is(i, 'laddr') && more) laddr = c.args.str(i + 1);
       else if (c.args.is(i, 'user') && more) {
         user = c.args.str(i + 1);
-        if (user !== 'default') throw new CommandError(`ERR No such user '${user}'`);
+        if (user !== 'default') throw new CommandError(`ERR No such user '${cstr(user)}'`);
       } else if (c.args.is(i, 'skipme') && more) {
         if (c.args.is(i + 1, 'yes')) skipme = true;
         else if (c.args.is(i + 1, 'no')) skipme = false;
