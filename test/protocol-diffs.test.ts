@@ -133,6 +133,20 @@ const OPEN: Case[] = [
     ],
     golden: '-ERR syntax error\r\n-ERR syntax error\r\n$-1\r\n' + '-ERR value is not an integer or out of range\r\n'.repeat(2),
   },
+  {
+    name: 'an option word ends at a NUL, as strcasecmp reads it ("NX\\0junk" is NX), multibulk or inline',
+    reqs: [
+      ['SET', 'k', 'v', 'NX\0junk'], ['SET', 'k', 'w', 'n\0'], ['SET', 'k', 'w', 'XX\0', 'GET\0'], ['GET', 'k'],
+      ['EXPIRE', 'k', '10', 'F\0OO'], ['PEXPIREAT', 'k', '10', 'NX\0'], ['EXPIRE', 'k', '10', 'xX\0y'],
+      ['ZADD', 'z', '1', 'a'], ['ZRANGE', 'z', '0', '-1', 'WITHSCORES\0'], ['MEMORY', 'USAGE', 'nokey', 'SAMPLES\0x', '1'],
+      { raw: 'SET i v "NX\\x00a"\r\nGET i\r\n' },
+    ],
+    golden:
+      '+OK\r\n-ERR syntax error\r\n$1\r\nv\r\n$1\r\nw\r\n' +
+      '-ERR Unsupported option F\r\n:1\r\n:0\r\n' +
+      ':1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n$-1\r\n' +
+      '+OK\r\n$1\r\nv\r\n',
+  },
 ];
 
 const AUTH: Case[] = [

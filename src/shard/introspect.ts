@@ -272,7 +272,7 @@ function memoryUsage(c: ShardCtx): void {
   const key = c.args.str(2);
   let samples = 5;
   for (let j = 3; j < c.argc; j += 2) {
-    if (c.args.lower(j) === 'samples' && j + 1 < c.argc) {
+    if (c.args.is(j, 'samples') && j + 1 < c.argc) {
       // a long long, as Redis; a negative one is a syntax error (LLONG_MIN included)
       const s = parseInt64(c.args.str(j + 1));
       if (s === null) throw new CommandError(NOT_INTEGER);

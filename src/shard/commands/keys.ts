@@ -8,7 +8,7 @@
  * DEL/UNLINK/EXISTS/TOUCH per shard and ships RENAME/COPY values in DUMP format to one shard.
  */
 
-import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, INT_OUT_OF_RANGE, invalidExpireTime } from '../../resp/errors.js';
+import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, INT_OUT_OF_RANGE, invalidExpireTime, unknownOption } from '../../resp/errors.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import { createDumpPayload } from '../../replication/dump.js';
 import { parseDump } from '../../replication/rdb.js';
@@ -157,12 +157,11 @@ function expireGeneric(c: ShardCtx, relative: boolean, seconds: boolean): void {
   const key = c.args.str(1);
   let flags = 0;
   for (let j = 3; j < c.argc; j++) {
-    const o = c.args.lower(j);
-    if (o === 'nx') flags |= EXP_NX;
-    else if (o === 'xx') flags |= EXP_XX;
-    else if (o === 'gt') flags |= EXP_GT;
-    else if (o === 'lt') flags |= EXP_LT;
-    else throw new CommandError(`ERR Unsupported option ${c.args.str(j)}`);
+    if (c.args.is(j, 'nx')) flags |= EXP_NX;
+    else if (c.args.is(j, 'xx')) flags |= EXP_XX;
+    else if (c.args.is(j, 'gt')) flags |= EXP_GT;
+    else if (c.args.is(j, 'lt')) flags |= EXP_LT;
+    else throw new CommandError(unknownOption(c.args.str(j)));
   }
   if (flags & EXP_NX && flags & (EXP_XX | EXP_GT | EXP_LT)) throw new CommandError('ERR NX and XX, GT or LT options at the same time are not compatible');
   if (flags & EXP_GT && flags & EXP_LT) throw new CommandError('ERR GT and LT options at the same time are not compatible');
