@@ -74,6 +74,79 @@ const OPEN: Case[] = [
       '-ERR Unsupported option X\r\n' +
       '-ERR value is out of range, value must between -2147483648 and 2147483647\r\n',
   },
+  {
+    name: 'MOVE and COPY DB: a database index outside 32 bits is out of an int range, not "not an integer"',
+    reqs: [
+      ['MOVE', 'k', '-4611686018427387904'], ['MOVE', 'k', '4611686018427387904'], ['MOVE', 'k', '2147483648'], ['MOVE', 'k', '-2147483649'],
+      ['MOVE', 'k', '99999999999999999999'], ['MOVE', 'k', '1.5'], ['MOVE', 'k', '-1'], ['MOVE', 'k', '16'],
+      ['COPY', '{c}a', '{c}b', 'DB', '-4611686018427387904'], ['COPY', '{c}a', '{c}b', 'DB', '2147483648', 'REPLACE'],
+      ['COPY', '{c}a', '{c}b', 'DB', '99999999999999999999'], ['COPY', '{c}a', '{c}b', 'DB', '-2147483648'],
+    ],
+    golden:
+      '-ERR value is out of range, value must between -2147483648 and 2147483647\r\n'.repeat(4) +
+      '-ERR value is not an integer or out of range\r\n'.repeat(2) +
+      '-ERR DB index is out of range\r\n'.repeat(2) +
+      '-ERR value is out of range, value must between -2147483648 and 2147483647\r\n'.repeat(2) +
+      '-ERR value is not an integer or out of range\r\n' +
+      '-ERR DB index is out of range\r\n',
+  },
+  {
+    name: 'a NUL cuts an argument quoted in an error text, as C %s does',
+    reqs: [
+      ['FOO', 'HH\0S'], ['FO\0O', 'x', 'y\0'], ['CONFIG', 'FO\0O'], ['CONFIG', 'SET', 'fo\0o', '1'], ['LATENCY', 'GRAPH', 'ev\0x'],
+      ['XADD', '{s}s', '1-1', 'a', 'b'], ['XINFO', 'CONSUMERS', '{s}s', 'g\0x'], ['XREADGROUP', 'GROUP', 'g\0x', 'c', 'STREAMS', '{s}s', '>'],
+      ['XGROUP', 'CREATE', '{s}s', 'g', '$'], ['XCLAIM', '{s}s', 'g', 'c', '0', '1-1', 'FO\0O'],
+      ['CLIENT', 'KILL', 'TYPE', 'a\0b'], ['CLIENT', 'LIST', 'TYPE', 'n\0ormal'], ['HELLO', '3', 'FOO\0x'], ['CLIENT', 'KILL', 'USER', 'u\0x'],
+    ],
+    golden:
+      "-ERR unknown command 'FOO', with args beginning with: 'HH' \r\n" +
+      "-ERR unknown command 'FO', with args beginning with: 'x' 'y' \r\n" +
+      "-ERR unknown subcommand 'FO'. Try CONFIG HELP.\r\n" +
+      "-ERR Unknown option or number of arguments for CONFIG SET - 'fo'\r\n" +
+      "-ERR No samples available for event 'ev'\r\n" +
+      '$3\r\n1-1\r\n' +
+      "-NOGROUP No such consumer group 'g' for key name '{s}s'\r\n" +
+      "-NOGROUP No such key '{s}s' or consumer group 'g' in XREADGROUP with GROUP option\r\n" +
+      '+OK\r\n' +
+      "-ERR Unrecognized XCLAIM option 'FO'\r\n" +
+      "-ERR Unknown client type 'a'\r\n" +
+      "-ERR Unknown client type 'n'\r\n" +
+      "-ERR Syntax error in HELLO option 'FOO'\r\n" +
+      "-ERR No such user 'u'\r\n",
+  },
+  { name: 'a NUL in a multibulk count line hides its CR: the request never completes', reqs: [{ raw: '*1\0\r\n$4\r\nPING\r\nPING\r\n' }], golden: '' },
+  { name: 'a NUL in a bulk length line hides its CR: the request never completes', reqs: [{ raw: 'PING\r\n*1\r\n$4\0\r\nPING\r\nPING\r\n' }], golden: '+PONG\r\n' },
+  {
+    name: 'LPOS RANK -9223372036854775808 answers as RANK -1 (Redis negates it in a long long)',
+    reqs: [
+      ['RPUSH', 'l', 'a', 'b', 'a', 'c'], ['LPOS', 'l', 'a', 'RANK', '-9223372036854775808'], ['LPOS', 'l', 'a', 'RANK', '-9223372036854775808', 'COUNT', '0'],
+      ['LPOS', 'l', 'a', 'RANK', '-9223372036854775807'], ['LPOS', 'l', 'a', 'RANK', '-9223372036854775808', 'MAXLEN', '1'],
+    ],
+    golden: ':4\r\n:2\r\n*2\r\n:2\r\n:0\r\n$-1\r\n$-1\r\n',
+  },
+  {
+    name: 'MEMORY USAGE SAMPLES takes any long long: a negative one (even LLONG_MIN) is a syntax error',
+    reqs: [
+      ['MEMORY', 'USAGE', 'nokey', 'SAMPLES', '-9223372036854775808'], ['MEMORY', 'USAGE', 'nokey', 'SAMPLES', '-1'],
+      ['MEMORY', 'USAGE', 'nokey', 'SAMPLES', '9223372036854775807'], ['MEMORY', 'USAGE', 'nokey', 'SAMPLES', '01'],
+      ['MEMORY', 'USAGE', 'nokey', 'SAMPLES', '9223372036854775808'],
+    ],
+    golden: '-ERR syntax error\r\n-ERR syntax error\r\n$-1\r\n' + '-ERR value is not an integer or out of range\r\n'.repeat(2),
+  },
+  {
+    name: 'an option word ends at a NUL, as strcasecmp reads it ("NX\\0junk" is NX), multibulk or inline',
+    reqs: [
+      ['SET', 'k', 'v', 'NX\0junk'], ['SET', 'k', 'w', 'n\0'], ['SET', 'k', 'w', 'XX\0', 'GET\0'], ['GET', 'k'],
+      ['EXPIRE', 'k', '10', 'F\0OO'], ['PEXPIREAT', 'k', '10', 'NX\0'], ['EXPIRE', 'k', '10', 'xX\0y'],
+      ['ZADD', 'z', '1', 'a'], ['ZRANGE', 'z', '0', '-1', 'WITHSCORES\0'], ['MEMORY', 'USAGE', 'nokey', 'SAMPLES\0x', '1'],
+      { raw: 'SET i v "NX\\x00a"\r\nGET i\r\n' },
+    ],
+    golden:
+      '+OK\r\n-ERR syntax error\r\n$1\r\nv\r\n$1\r\nw\r\n' +
+      '-ERR Unsupported option F\r\n:1\r\n:0\r\n' +
+      ':1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n$-1\r\n' +
+      '+OK\r\n$1\r\nv\r\n',
+  },
 ];
 
 const AUTH: Case[] = [

@@ -50,14 +50,23 @@ export class Args {
     return this.inline ? this.inline[i]!.length : this.len[i]!;
   }
 
-  /** Case-insensitive comparison of argument i with a lower-case ASCII word, without allocating. */
+  /**
+   * Case-insensitive comparison of argument i with a lower-case ASCII word, without allocating, as
+   * Redis's strcasecmp() sees it: the argument ends at its
+   * first NUL byte, so "NX\0junk" is the option NX.
+   */
   is(i: number, word: string): boolean {
-    if (this.inline) return this.inline[i]!.toLowerCase() === word;
-    const n = this.len[i]!;
-    if (n !== word.length) return false;
+    if (this.inline) {
+      const s = this.inline[i]!;
+      const z = s.indexOf('\0');
+      return (z < 0 ? s : s.slice(0, z)).toLowerCase() === word;
+    }
+    const w = word.length;
     const b = this.buf;
     let p = this.start[i]!;
-    for (let j = 0; j < n; j++, p++) {
+    const n = this.len[i]!;
+    if (n !== w && (n < w || b[p + w] !== 0)) return false;
+    for (let j = 0; j < w; j++, p++) {
       const c = b[p]!;
       if ((c >= 65 && c <= 90 ? c + 32 : c) !== word.charCodeAt(j)) return false;
     }

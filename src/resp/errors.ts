@@ -136,14 +136,14 @@ export function strerror(e: unknown): string {
 
 export const wrongArity = (cmd: string): string => `ERR wrong number of arguments for '${cmd}' command`;
 export const unknownSubcommand = (sub: string, cmd: string): string =>
-  `ERR unknown subcommand '${truncate(sub, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
+  `ERR unknown subcommand '${truncate(cstr(sub), 128)}'. Try ${cmd.toUpperCase()} HELP.`;
 export const invalidExpireTime = (cmd: string): string => `ERR invalid expire time in '${cmd}' command`;
 export const onlyInPubSubContext = (cmd: string): string => ONLY_PUBSUB_CONTEXT_RESP2.replace('%s', cmd);
 export const subcommandSyntax = (sub: string, cmd: string): string =>
-  `ERR unknown subcommand or wrong number of arguments for '${truncate(sub, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
-export const unknownOption = (opt: string): string => `ERR Unsupported option ${opt}`;
+  `ERR unknown subcommand or wrong number of arguments for '${truncate(cstr(sub), 128)}'. Try ${cmd.toUpperCase()} HELP.`;
+export const unknownOption = (opt: string): string => `ERR Unsupported option ${cstr(opt)}`;
 export const SLOWLOG_COUNT = 'ERR count should be greater than or equal to -1';
-export const noLatencySamples = (event: string): string => `ERR No samples available for event '${event}'`;
+export const noLatencySamples = (event: string): string => `ERR No samples available for event '${cstr(event)}'`;
 
 /**
  * "ERR unknown command 'foo', with args beginning with: 'a' 'b' " as networking.c builds it: the
@@ -153,10 +153,25 @@ export function unknownCommand(name: string, args: readonly string[]): string {
   let list = '';
   for (const a of args) {
     if (list.length >= 128) break;
-    list += `'${truncate(a, 128 - list.length)}' `;
+    list += `'${truncate(cstr(a), 128 - list.length)}' `;
   }
-  return `ERR unknown command '${truncate(name, 128)}', with args beginning with: ${list}`;
+  return `ERR unknown command '${truncate(cstr(name), 128)}', with args beginning with: ${list}`;
 }
+
+/**
+ * An argument as C's "%s" prints it: cut at its first NUL byte. Redis formats most argument-quoting
+ * errors with %s / %.*s of an sds, so a NUL ends the argument there.
+ */
+export function cstr(s: string): string {
+  const z = s.indexOf('\0');
+  return z < 0 ? s : s.slice(0, z);
+}
+
+export const configSetUnknown = (name: string): string =>
+  `ERR Unknown option or number of arguments for CONFIG SET - '${cstr(name)}'`;
+
+export const unknownClientType = (type: string): string => `ERR Unknown client type '${cstr(type)}'`;
+export const helloSyntax = (opt: string): string => `ERR Syntax error in HELLO option '${cstr(opt)}'`;
 
 function truncate(s: string, n: number): string {
   return s.length > n ? s.slice(0, n) : s;
@@ -203,7 +218,7 @@ export const HLL_INVALID = 'WRONGTYPE Key is not a valid HyperLogLog string valu
 export const HLL_CORRUPTED = 'INVALIDOBJ Corrupted HLL object detected';
 export const PFDEBUG_NO_KEY = 'ERR The specified key does not exist';
 export const PFDEBUG_NOT_SPARSE = 'ERR HLL encoding is not sparse';
-export const pfdebugUnknown = (sub: string): string => `ERR Unknown PFDEBUG subcommand '${sub}'`;
+export const pfdebugUnknown = (sub: string): string => `ERR Unknown PFDEBUG subcommand '${cstr(sub)}'`;
 
 // GEO (geo.c)
 export const GEO_BAD_UNIT = 'ERR unsupported unit provided. please use M, KM, FT, MI';
@@ -285,7 +300,7 @@ export const STREAM_BLOCKED_GROUP_GONE = 'NOGROUP the consumer group this client
 export const STREAM_KEY_GONE = 'UNBLOCKED the stream key no longer exists';
 export const STREAM_COUNT_TOO_HIGH = 'ERR Insufficient memory, failed allocating transient memory, COUNT too high.';
 export const streamNoGroupRead = (key: string, group: string): string =>
-  `NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`;
-export const streamNoGroup = (group: string, key: string): string => `NOGROUP No such consumer group '${group}' for key name '${key}'`;
-export const streamNoKeyOrGroup = (key: string, group: string): string => `NOGROUP No such key '${key}' or consumer group '${group}'`;
-export const streamXclaimOption = (opt: string): string => `ERR Unrecognized XCLAIM option '${opt}'`;
+  `NOGROUP No such key '${cstr(key)}' or consumer group '${cstr(group)}' in XREADGROUP with GROUP option`;
+export const streamNoGroup = (group: string, key: string): string => `NOGROUP No such consumer group '${cstr(group)}' for key name '${cstr(key)}'`;
+export const streamNoKeyOrGroup = (key: string, group: string): string => `NOGROUP No such key '${cstr(key)}' or consumer group '${cstr(group)}'`;
+export const streamXclaimOption = (opt: string): string => `ERR Unrecognized XCLAIM option '${cstr(opt)}'`;

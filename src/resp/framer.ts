@@ -77,8 +77,8 @@ export class RequestFramer {
     if (this.expected === 0) {
       if (start >= end) return FRAME_NEED_MORE;
       if (buf[start] !== 0x2a) return this.frameInline(buf, start, end);
-      const nl = buf.indexOf(CR, start);
-      if (nl < 0 || nl >= end) {
+      const nl = findCR(buf, start, end);
+      if (nl < 0) {
         if (end - start > PROTO_INLINE_MAX_SIZE) return this.fail(E.PROTOCOL_BIG_MBULK);
         return FRAME_NEED_MORE;
       }
@@ -100,8 +100,8 @@ export class RequestFramer {
     while (this.parsed < this.expected) {
       if (this.bulkLen < 0) {
         if (pos >= end) break;
-        const nl = buf.indexOf(CR, pos);
-        if (nl < 0 || nl >= end) {
+        const nl = findCR(buf, pos, end);
+        if (nl < 0) {
           if (end - pos > PROTO_INLINE_MAX_SIZE) return this.fail(E.PROTOCOL_BIG_BULK);
           break;
         }
@@ -172,6 +172,18 @@ export class RequestFramer {
     this.inline = true;
     return FRAME_OK;
   }
+}
+
+/**
+ * The CR ending a "*N" or "$N" line in buf[from, end), or -1. Redis looks for it with strchr(), which
+ * stops at a NUL: a NUL before the CR hides it, and the line never completes (until the buffer grows
+ * past the 64 KB limit).
+ */
+function findCR(buf: Buffer, from: number, end: number): number {
+  const nl = buf.indexOf(CR, from);
+  if (nl < 0 || nl >= end) return -1;
+  for (let i = from; i < nl; i++) if (buf[i] === 0) return -1;
+  return nl;
 }
 
 const BAD_NUMBER = -0x1fffffffffffff;

@@ -15,6 +15,7 @@
 import { F, type Command } from '../commands/table.js';
 import { FLAG_COORDINATED } from '../ipc/records.js';
 import { SYNTAX, NOT_INTEGER, CommandError } from '../resp/errors.js';
+import { parseInt64 } from '../commands/numbers.js';
 import { setErrorReplyHook } from '../resp/writer.js';
 import { CommandStats } from '../server/stats/cmdstats.js';
 import { slowArgs, redact, stampNow, type PendingSlow } from '../server/stats/slowlog.js';
@@ -220,11 +221,12 @@ function memoryUsage(c: ShardCtx): void {
   const key = c.args.str(2);
   let samples = 5;
   for (let j = 3; j < c.argc; j += 2) {
-    if (c.args.lower(j) === 'samples' && j + 1 < c.argc) {
-      const s = c.args.str(j + 1);
-      if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw new CommandError(NOT_INTEGER);
-      samples = Number(s);
-      if (samples < 0) throw new CommandError(SYNTAX);
+    if (c.args.is(j, 'samples') && j + 1 < c.argc) {
+      // a long long, as Redis; a negative one is a syntax error (LLONG_MIN included)
+      const s = parseInt64(c.args.str(j + 1));
+      if (s === null) throw new CommandError(NOT_INTEGER);
+      if (s < 0n) throw new CommandError(SYNTAX);
+      samples = s > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(s);
     } else {
       throw new CommandError(SYNTAX);
     }

@@ -3,7 +3,7 @@
  * NO-EVICT TRACKING(INFO) GETREDIR SETINFO HELP, with Redis 7.0's formats and errors.
  */
 
-import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax } from '../../resp/errors.js';
+import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax, unknownClientType, cstr } from '../../resp/errors.js';
 import type { Replication } from '../../replication/replication.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
@@ -82,12 +82,12 @@ function kill(c: MainCtx): void {
         id = Number(v);
       } else if (c.args.is(i, 'type') && more) {
         type = parseType(c.args.str(i + 1));
-        if (!type) throw new CommandError(`ERR Unknown client type '${c.args.str(i + 1)}'`);
+        if (!type) throw new CommandError(unknownClientType(c.args.str(i + 1)));
       } else if (c.args.is(i, 'addr') && more) addr = c.args.str(i + 1);
       else if (c.args.is(i, 'laddr') && more) laddr = c.args.str(i + 1);
       else if (c.args.is(i, 'user') && more) {
         user = c.args.str(i + 1);
-        if (user !== 'default') throw new CommandError(`ERR No such user '${user}'`);
+        if (user !== 'default') throw new CommandError(`ERR No such user '${cstr(user)}'`);
       } else if (c.args.is(i, 'skipme') && more) {
         if (c.args.is(i + 1, 'yes')) skipme = true;
         else if (c.args.is(i + 1, 'no')) skipme = false;
@@ -145,7 +145,7 @@ export const clientHandlers: Record<string, MainHandler> = {
     let list = [...s.conns.values(), ...s.extraClients()];
     if (c.argc === 4 && c.args.is(2, 'type')) {
       const t = parseType(c.args.str(3));
-      if (!t) throw new CommandError(`ERR Unknown client type '${c.args.str(3)}'`);
+      if (!t) throw new CommandError(unknownClientType(c.args.str(3)));
       list = list.filter((x) => clientType(x) === t);
     } else if (c.argc > 3 && c.args.is(2, 'id')) {
       const ids: number[] = [];

@@ -2,7 +2,7 @@
  * Connection commands on the main thread: PING ECHO QUIT SELECT HELLO AUTH RESET.
  */
 
-import { CommandError, DB_INDEX_OUT_OF_RANGE, HELLO_NOAUTH, INT_OUT_OF_RANGE, NOT_INTEGER, NOAUTH, WRONGPASS, AUTH_NOT_CONFIGURED, SYNTAX } from '../../resp/errors.js';
+import { CommandError, DB_INDEX_OUT_OF_RANGE, helloSyntax, HELLO_NOAUTH, INT_OUT_OF_RANGE, NOT_INTEGER, NOAUTH, WRONGPASS, AUTH_NOT_CONFIGURED, SYNTAX } from '../../resp/errors.js';
 import { REDIS_VERSION } from '../../config.js';
 import type { MainHandler } from '../main-ctx.js';
 
@@ -74,7 +74,7 @@ export const handlers: Record<string, MainHandler> = {
         name = c.args.str(i + 1);
         i += 1;
       } else {
-        throw new CommandError(`ERR Syntax error in HELLO option '${c.args.str(i)}'`);
+        throw new CommandError(helloSyntax(c.args.str(i)));
       }
     }
     if (authUser !== null) {

@@ -3,7 +3,7 @@
  * BGSAVE and DEBUG RELOAD: persistence.ts).
  */
 
-import { CommandError, SYNTAX, strerror, unknownSubcommand } from '../../resp/errors.js';
+import { CommandError, SYNTAX, configSetUnknown, strerror, unknownSubcommand } from '../../resp/errors.js';
 import { ConfigError } from '../../config.js';
 import { globMatch } from '../../commands/glob.js';
 import type { MainHandler } from '../main-ctx.js';
@@ -59,7 +59,7 @@ export const handlers: Record<string, MainHandler> = {
     for (let i = 2; i < c.argc; i += 2) {
       const name = c.args.str(i);
       const canonical = cfg.canonical(name);
-      if (!canonical) throw new CommandError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+      if (!canonical) throw new CommandError(configSetUnknown(name));
       if (pairs.some(([n]) => n === canonical)) throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
       pairs.push([canonical, c.args.str(i + 1)]);
     }

@@ -8,7 +8,7 @@
  * DEL/UNLINK/EXISTS/TOUCH per shard and ships RENAME/COPY values in DUMP format to one shard.
  */
 
-import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, invalidExpireTime, LFU_NOT_SELECTED, LFU_SELECTED } from '../../resp/errors.js';
+import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, INT_OUT_OF_RANGE, invalidExpireTime, unknownOption, LFU_NOT_SELECTED, LFU_SELECTED } from '../../resp/errors.js';
 import { ACCESS } from '../access.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import { createDumpPayload } from '../../replication/dump.js';
@@ -96,7 +96,8 @@ function copy(c: ShardCtx): void {
     if (c.args.is(j, 'replace')) replace = true;
     else if (c.args.is(j, 'db') && j + 1 < c.argc) {
       const d = parseInt64(c.args.str(++j));
-      if (d === null || d > 2147483647n || d < -2147483648n) throw new CommandError(NOT_INTEGER);
+      if (d === null) throw new CommandError(NOT_INTEGER);
+      if (d > 2147483647n || d < -2147483648n) throw new CommandError(INT_OUT_OF_RANGE);
       dbId = Number(d);
       // checked as it is read, before any later argument (as Redis)
       if (dbId < 0 || dbId >= c.ks.dbs.length) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
@@ -126,7 +127,8 @@ function copy(c: ShardCtx): void {
 function move(c: ShardCtx): void {
   const key = c.args.str(1);
   const d = parseInt64(c.args.str(2));
-  if (d === null || d > 2147483647n || d < -2147483648n) throw new CommandError(NOT_INTEGER);
+  if (d === null) throw new CommandError(NOT_INTEGER);
+  if (d > 2147483647n || d < -2147483648n) throw new CommandError(INT_OUT_OF_RANGE);
   if (d < 0n || d >= BigInt(c.ks.dbs.length)) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
   const target = c.ks.db(Number(d));
   if (target === c.db) throw new CommandError('ERR source and destination objects are the same');
@@ -156,12 +158,11 @@ function expireGeneric(c: ShardCtx, relative: boolean, seconds: boolean): void {
   const key = c.args.str(1);
   let flags = 0;
   for (let j = 3; j < c.argc; j++) {
-    const o = c.args.lower(j);
-    if (o === 'nx') flags |= EXP_NX;
-    else if (o === 'xx') flags |= EXP_XX;
-    else if (o === 'gt') flags |= EXP_GT;
-    else if (o === 'lt') flags |= EXP_LT;
-    else throw new CommandError(`ERR Unsupported option ${c.args.str(j)}`);
+    if (c.args.is(j, 'nx')) flags |= EXP_NX;
+    else if (c.args.is(j, 'xx')) flags |= EXP_XX;
+    else if (c.args.is(j, 'gt')) flags |= EXP_GT;
+    else if (c.args.is(j, 'lt')) flags |= EXP_LT;
+    else throw new CommandError(unknownOption(c.args.str(j)));
   }
   if (flags & EXP_NX && flags & (EXP_XX | EXP_GT | EXP_LT)) throw new CommandError('ERR NX and XX, GT or LT options at the same time are not compatible');
   if (flags & EXP_GT && flags & EXP_LT) throw new CommandError('ERR GT and LT options at the same time are not compatible');

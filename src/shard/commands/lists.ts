@@ -339,6 +339,9 @@ function lpos(c: ShardCtx): void {
     const more = c.argc - 1 - j;
     if (c.args.is(j, 'rank') && more) {
       rank = long(c, ++j);
+      // Redis negates a negative rank in a long long: LLONG_MIN stays negative, so every match reaches
+      // it and LPOS answers the first match from the tail, as RANK -1 does
+      if (parseInt64(c.args.str(j)) === -9223372036854775808n) rank = -1;
       if (rank === 0) {
         throw new CommandError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
       }
