@@ -20,7 +20,7 @@ export interface RunHost {
   /** An error text if the command may not run from this script (checked before it runs). */
   check(argv: string[]): string | null;
   /** Run a command; its reply in protocol `resp`. */
-  execute(argv: string[]): Promise<Buffer>;
+  execute(argv: string[]): Buffer | Promise<Buffer>;
   /** redis.set_repl flags. */
   setRepl(flags: number): void;
   log(level: number, msg: string): void;

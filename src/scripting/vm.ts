@@ -388,7 +388,9 @@ export class LuaVm {
           }
           let reply: Buffer;
           try {
-            reply = await host.execute(p.argv);
+            // a host that answers synchronously (a shard's) keeps the whole script synchronous
+            const r = host.execute(p.argv);
+            reply = r instanceof Promise ? await r : r;
           } catch (e) {
             // a bug on our side: the script sees an error reply, the log gets the details
             console.error(e);
@@ -399,7 +401,7 @@ export class LuaVm {
           nargs = 1;
           // commands that complete without I/O (main-thread ones) never let the event loop in:
           // past the busy threshold, give it a turn now and then, as the count hook does
-          if (this.pastBusyThreshold(host)) {
+          if (this.pastBusyThreshold(host) && !host.killed) {
             await new Promise((r) => setImmediate(r));
             this.lastYield = Date.now();
           }
@@ -466,13 +468,15 @@ export class LuaVm {
   private countHook(L: LuaState): void {
     const host = this.host;
     if (host === null) return;
+    // (a shard's host kills its script when it passes the threshold: checked after it)
+    const past = this.pastBusyThreshold(host);
     if (host.killed) {
       pushErrorTable(L, 'ERR Script killed by user with SCRIPT KILL...');
       lua.lua_error(L);
       return;
     }
     // only the script's own coroutine may be suspended (a coroutine the script made would resume its caller)
-    if (this.pastBusyThreshold(host) && L === this.co && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
+    if (past && L === this.co && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
   }
 
   /** True when the script has run past busy-reply-threshold and last yielded 20 ms ago or more. */

@@ -19,6 +19,7 @@ import { NULL_ARRAY } from './shard.js';
 import { typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
+import { SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
 
 type ControlHandler = (c: Shard) => void;
 
@@ -388,4 +389,5 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   ...SORT_CONTROL_HANDLERS,
 
   ...INTROSPECT_CONTROL,
+  ...SCRIPT_CONTROL_HANDLERS,
 };
