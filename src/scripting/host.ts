@@ -21,6 +21,8 @@ export interface RunHost {
   check(argv: string[]): string | null;
   /** Run a command; its reply in protocol `resp`. */
   execute(argv: string[]): Buffer | Promise<Buffer>;
+  /** A host that runs commands synchronously: redis.call calls it in place, without a yield. */
+  executeNow?: (argv: string[]) => Buffer;
   /** redis.set_repl flags. */
   setRepl(flags: number): void;
   log(level: number, msg: string): void;
