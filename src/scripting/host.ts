@@ -23,6 +23,11 @@ export interface RunHost {
   execute(argv: string[]): Buffer | Promise<Buffer>;
   /** A host that runs commands synchronously: redis.call calls it in place, without a yield. */
   executeNow?: (argv: string[]) => Buffer;
+  /**
+   * Asked before math.random/randomseed use the VM's generator: false if this run may not draw
+   * (a shard's: the one generator Redis has for the server's life is the main thread's).
+   */
+  drawsRandom?(): boolean;
   /** redis.set_repl flags. */
   setRepl(flags: number): void;
   log(level: number, msg: string): void;

@@ -156,6 +156,12 @@ class ShardRun implements RunHost {
     this.logs.push(`${level}${msg}`);
   }
 
+  drawsRandom(): boolean {
+    // the server's one rand48 sequence lives on the main thread: draw there, in script order
+    this.leave();
+    return false;
+  }
+
   becameBusy(): void {
     // past busy-reply-threshold: the main thread's runner answers BUSY and honours SCRIPT KILL
     this.leave();

@@ -224,6 +224,7 @@ export class LuaVm {
     const L = this.L;
     lua.lua_getglobal(L, 'math');
     lua.lua_pushjsfunction(L, (l) => {
+      if (this.host?.drawsRandom?.() === false) return lauxlib.luaL_error(l, 'random numbers are drawn elsewhere');
       const r = (this.rand.next() % RAND48_MAX) / RAND48_MAX;
       const n = lua.lua_gettop(l);
       if (n === 0) {
@@ -244,6 +245,7 @@ export class LuaVm {
     });
     lua.lua_setfield(L, -2, 'random');
     lua.lua_pushjsfunction(L, (l) => {
+      if (this.host?.drawsRandom?.() === false) return lauxlib.luaL_error(l, 'random numbers are drawn elsewhere');
       this.rand.seed(Math.trunc(lauxlib.luaL_checknumber(l, 1)));
       return 0;
     });
