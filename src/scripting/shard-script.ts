@@ -46,6 +46,11 @@ interface WorkerScripting {
 
 let state: WorkerScripting | null = null;
 
+// one script runs at a time in a worker (a script cannot run a script): its writers are reused
+const propWriter = new RespWriter(256);
+const reqWriter = new RespWriter(256);
+const outWriter = new RespWriter(256);
+
 function scripting(c: Shard): WorkerScripting {
   if (state === null) {
     const byName = new Map<string, Command>();
@@ -68,7 +73,7 @@ class ShardRun implements RunHost {
   replFlags = 3;
   calls = 0;
   writes = 0;
-  readonly prop = new RespWriter(256);
+  readonly prop = propWriter;
   readonly logs: string[] = [];
   /** Values of the keys written, as they were before the script's first write to each. */
   readonly journal = new Map<string, Saved>();
@@ -116,9 +121,10 @@ class ShardRun implements RunHost {
     this.checked = null;
     this.calls++;
     if (cmd.flags & F.WRITE) this.save(cmd, argv);
-    const req = new RespWriter(64);
+    const req = reqWriter;
+    req.reset();
     req.command(argv);
-    const r = this.c.runNested(cmd.id, req.toBuffer(), this.dbId, this.resp);
+    const r = this.c.runNested(cmd.id, req.buf.subarray(0, req.len), this.dbId, this.resp);
     if (r.prop.length > 0 && this.replFlags & REPL_REPLICA) {
       this.writes++;
       this.prop.raw(r.prop);
@@ -168,7 +174,7 @@ class ShardRun implements RunHost {
   }
 }
 
-function status(c: Shard, code: number, reply: Buffer, calls: number, logs: readonly string[]): void {
+function status(c: Shard, code: number, reply: Uint8Array, calls: number, logs: readonly string[]): void {
   const w = c.w;
   w.reset();
   w.limit = Infinity;
@@ -209,8 +215,10 @@ export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: Shard) => void> = {
       ref = r.ref;
     }
     const run = new ShardRun(c, st, dbId, readOnly, deniedText === '' ? null : deniedText, busyMs);
-    const out = new RespWriter(256);
+    const out = outWriter;
+    out.reset();
     out.proto = proto;
+    propWriter.reset();
     const expired: string[] = [];
     c.expiredLog = expired;
     try {
@@ -228,6 +236,6 @@ export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: Shard) => void> = {
     if (run.writes > 1) c.p.command(['MULTI']);
     c.p.raw(run.prop.buf.subarray(0, run.prop.len));
     if (run.writes > 1) c.p.command(['EXEC']);
-    status(c, SCRIPT_DONE, out.toBuffer(), run.calls, run.logs);
+    status(c, SCRIPT_DONE, out.buf.subarray(0, out.len), run.calls, run.logs);
   },
 };
