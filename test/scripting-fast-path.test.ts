@@ -59,12 +59,15 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     await io.del('a', 'b', 'd');
     await io.rpush('d', 'x', 'y');
     await io.pexpire('d', 500_000);
+    await io.set('bk', '10', 'PX', 500_000);
     const lua =
-      "local n = redis.call('incr', KEYS[1]) redis.call('rpush', KEYS[2], 'z') redis.call('del', KEYS[3]) " +
+      "local n = redis.call('incr', KEYS[1]) redis.call('rpush', KEYS[2], 'z') redis.call('del', KEYS[3]) redis.call('incrby', KEYS[4], 5) " +
       "local m = redis.call('incr', ARGV[1]) return {n, m, redis.call('llen', KEYS[2])}";
-    // a, d, x on shard 1; b on shard 0
+    // a, d, x, bk on shard 1; b on shard 0
     await io.set('x', 'gone');
-    expect(await io.eval(lua, 3, 'a', 'd', 'x', 'b')).toEqual([1, 1, 3]);
+    expect(await io.eval(lua, 4, 'a', 'd', 'x', 'bk', 'b')).toEqual([1, 1, 3]);
+    expect(await io.get('bk')).toBe('15');
+    expect(await io.pttl('bk')).toBeGreaterThan(400_000);
     expect(await io.get('a')).toBe('1');
     expect(await io.get('b')).toBe('1');
     expect(await io.lrange('d', 0, -1)).toEqual(['x', 'y', 'z']);

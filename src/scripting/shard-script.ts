@@ -7,7 +7,7 @@
  * The script may only touch this shard's keys with commands a shard runs. A call that would leave
  * the shard (a key of another shard, a keyless or main-thread command), or running past
  * busy-reply-threshold, aborts the run: the keys it wrote are put back from an undo journal (each
- * key's serialized value and expiry, taken before its first write), its reply and writes are
+ * key's value (strings as they are, other types serialized) and expiry, taken before its first write), its reply and writes are
  * dropped, and the main thread runs the script again on the slow path. So the aborted attempt
  * leaves no trace a client can read, and the reply and the propagated writes are those of one run.
  *
@@ -60,7 +60,9 @@ function scripting(c: Shard): WorkerScripting {
   return state;
 }
 
+/** A key before the script's first write to it: absent, a string (immutable: kept as is), or a serialized aggregate. */
 interface Saved {
+  value: string | number | null;
   payload: Buffer | null;
   at: number;
 }
@@ -139,7 +141,9 @@ class ShardRun implements RunHost {
       const key = argv[i]!;
       if (this.journal.has(key)) continue;
       const v = db.peek(key);
-      this.journal.set(key, v === undefined ? { payload: null, at: -1 } : { payload: createDumpPayload(v), at: db.getExpire(key) });
+      if (v === undefined) this.journal.set(key, { value: null, payload: null, at: -1 });
+      else if (typeof v !== 'object') this.journal.set(key, { value: v, payload: null, at: db.getExpire(key) });
+      else this.journal.set(key, { value: null, payload: createDumpPayload(v), at: db.getExpire(key) });
     }
   }
 
@@ -148,6 +152,7 @@ class ShardRun implements RunHost {
     const db = this.c.ks.db(this.dbId);
     for (const [key, saved] of this.journal) {
       db.removeAt(key, this.c.ks.slotOf(key));
+      if (saved.value !== null) db.installRaw(key, saved.value, saved.at);
       if (saved.payload === null) continue;
       const v = parseDumpPayload(saved.payload);
       if (v !== null) db.installRaw(key, v, saved.at);
