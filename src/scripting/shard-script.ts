@@ -229,6 +229,10 @@ export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: Shard) => void> = {
     try {
       // synchronous: the shard host answers every call at once, so run() never awaits
       void st.vm.run(ref, keys, args, run, out, sha);
+    } catch (e) {
+      // a bug on our side: undo what the run did and let the main thread run the script
+      console.error(e);
+      run.fallback = true;
     } finally {
       c.expiredLog = null;
     }
