@@ -28,6 +28,8 @@ export interface RunHost {
    * (a shard's: the one generator Redis has for the server's life is the main thread's).
    */
   drawsRandom?(): boolean;
+  /** Told of an exception of ours that ends the run (before run()'s promise rejects with it). */
+  internalError?(e: unknown): void;
   /** redis.set_repl flags. */
   setRepl(flags: number): void;
   log(level: number, msg: string): void;

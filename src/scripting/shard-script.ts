@@ -173,6 +173,12 @@ class ShardRun implements RunHost {
     return false;
   }
 
+  internalError(e: unknown): void {
+    // a bug on our side: undo what the run did and let the main thread run the script
+    console.error(e);
+    this.leave();
+  }
+
   becameBusy(): void {
     // past busy-reply-threshold: the main thread's runner answers BUSY and honours SCRIPT KILL
     this.leave();
@@ -227,12 +233,9 @@ export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: Shard) => void> = {
     const expired: string[] = [];
     c.expiredLog = expired;
     try {
-      // synchronous: the shard host answers every call at once, so run() never awaits
-      void st.vm.run(ref, keys, args, run, out, sha);
-    } catch (e) {
-      // a bug on our side: undo what the run did and let the main thread run the script
-      console.error(e);
-      run.fallback = true;
+      // synchronous: the shard host answers every call at once, so run() never awaits (a failure
+      // of ours reaches internalError() at once; the promise's rejection is only a copy of it)
+      st.vm.run(ref, keys, args, run, out, sha).catch(() => undefined);
     } finally {
       c.expiredLog = null;
     }

@@ -422,6 +422,10 @@ export class LuaVm {
         }
         return;
       }
+    } catch (e) {
+      // a failure of ours (not the script's): a synchronous host must learn it before run() returns
+      host.internalError?.(e);
+      throw e;
     } finally {
       this.host = null;
       this.co = null;
