@@ -77,6 +77,15 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     expect(ttl).toBeLessThanOrEqual(500_000);
   });
 
+  it('the re-run after a fallback sees the keys as they were, OBJECT ENCODING included', async () => {
+    await io.del('a');
+    await io.set('a', 'ab');
+    await io.append('a', 'c'); // modified in place: raw encoding (as redis-server 7.0 reports it)
+    const lua = "local e = redis.call('object', 'encoding', KEYS[1]) redis.call('set', KEYS[1], 'z') redis.call('get', ARGV[1]) return e";
+    expect(await io.eval(lua, 1, 'a', 'b')).toBe('raw');
+    expect(await io.get('a')).toBe('z');
+  });
+
   it('a script that writes and then runs a main-thread command (SELECT) runs its writes once', async () => {
     await io.del('a');
     const other = new Redis({ port: srv.port, db: 3 });

@@ -65,6 +65,8 @@ interface Saved {
   value: string | number | null;
   payload: Buffer | null;
   at: number;
+  /** A string in Redis's raw encoding (OBJECT ENCODING). */
+  raw: boolean;
 }
 
 class ShardRun implements RunHost {
@@ -141,9 +143,9 @@ class ShardRun implements RunHost {
       const key = argv[i]!;
       if (this.journal.has(key)) continue;
       const v = db.peek(key);
-      if (v === undefined) this.journal.set(key, { value: null, payload: null, at: -1 });
-      else if (typeof v !== 'object') this.journal.set(key, { value: v, payload: null, at: db.getExpire(key) });
-      else this.journal.set(key, { value: null, payload: createDumpPayload(v), at: db.getExpire(key) });
+      if (v === undefined) this.journal.set(key, { value: null, payload: null, at: -1, raw: false });
+      else if (typeof v !== 'object') this.journal.set(key, { value: v, payload: null, at: db.getExpire(key), raw: db.isRaw(key) });
+      else this.journal.set(key, { value: null, payload: createDumpPayload(v), at: db.getExpire(key), raw: false });
     }
   }
 
@@ -152,7 +154,10 @@ class ShardRun implements RunHost {
     const db = this.c.ks.db(this.dbId);
     for (const [key, saved] of this.journal) {
       db.removeAt(key, this.c.ks.slotOf(key));
-      if (saved.value !== null) db.installRaw(key, saved.value, saved.at);
+      if (saved.value !== null) {
+        db.installRaw(key, saved.value, saved.at);
+        if (saved.raw) db.markRaw(key);
+      }
       if (saved.payload === null) continue;
       const v = parseDumpPayload(saved.payload);
       if (v !== null) db.installRaw(key, v, saved.at);
