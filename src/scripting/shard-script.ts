@@ -23,7 +23,7 @@ import { F, Route, keyPositions, type Command } from '../commands/table.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 import * as E from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
-import { hashSlot, slotToShardTable } from '../router/slot.js';
+import { hashSlotOfString, slotToShardTable } from '../router/slot.js';
 import type { Shard } from '../shard/shard.js';
 import { checkScriptCommand, lookupScriptCommand } from './call-check.js';
 import type { RunHost } from './host.js';
@@ -82,6 +82,7 @@ class ShardRun implements RunHost {
   /** Values of the keys written, as they were before the script's first write to each. */
   readonly journal = new Map<string, Saved>();
   private checked: Command | null = null;
+  private checkedKeys: number[] = [];
 
   constructor(
     private readonly c: Shard,
@@ -110,11 +111,9 @@ class ShardRun implements RunHost {
     if (cmd!.route !== Route.Shard) return this.leave();
     const keys = keyPositions(cmd!, argv.length, (i) => argv[i]!);
     if (keys === null || keys.length === 0) return this.leave();
-    for (const i of keys) {
-      const b = Buffer.from(argv[i]!, 'latin1');
-      if (this.st.shardOfSlot[hashSlot(b, 0, b.length)] !== this.c.shard) return this.leave();
-    }
+    for (const i of keys) if (this.st.shardOfSlot[hashSlotOfString(argv[i]!)] !== this.c.shard) return this.leave();
     this.checked = cmd!;
+    this.checkedKeys = keys;
     return null;
   }
 
@@ -124,7 +123,7 @@ class ShardRun implements RunHost {
     const cmd = this.checked!;
     this.checked = null;
     this.calls++;
-    if (cmd.flags & F.WRITE) this.save(cmd, argv);
+    if (cmd.flags & F.WRITE) this.save(this.checkedKeys, argv);
     const req = reqWriter;
     req.reset();
     req.command(argv);
@@ -137,9 +136,9 @@ class ShardRun implements RunHost {
   }
 
   /** Journal the command's keys not written yet by this script. */
-  private save(cmd: Command, argv: string[]): void {
+  private save(positions: readonly number[], argv: string[]): void {
     const db = this.c.ks.db(this.dbId);
-    for (const i of keyPositions(cmd, argv.length, (j) => argv[j]!) ?? []) {
+    for (const i of positions) {
       const key = argv[i]!;
       if (this.journal.has(key)) continue;
       const v = db.peek(key);
