@@ -86,6 +86,20 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     expect(await io.get('a')).toBe('z');
   });
 
+  it('a script that moves a key to another database and then touches another shard\'s key leaves one copy, in the target database', async () => {
+    const db5 = new Redis({ port: srv.port, db: 5 });
+    try {
+      await io.del('a');
+      await db5.del('a');
+      await io.set('a', 'moved');
+      expect(await io.eval("local r = redis.call('move', KEYS[1], 5) redis.call('get', ARGV[1]) return r", 1, 'a', 'b')).toBe(1);
+      expect(await io.exists('a')).toBe(0);
+      expect(await db5.get('a')).toBe('moved');
+    } finally {
+      db5.disconnect();
+    }
+  });
+
   it('a script that writes and then runs a main-thread command (SELECT) runs its writes once', async () => {
     await io.del('a');
     const other = new Redis({ port: srv.port, db: 3 });

@@ -61,6 +61,8 @@ function scripting(c: Shard): WorkerScripting {
 }
 
 /** A key before the script's first write to it: absent, a string (immutable: kept as is), or a serialized aggregate. */
+const OTHER_DB_WRITERS = new Set(['move', 'copy']);
+
 interface Saved {
   value: string | number | null;
   payload: Buffer | null;
@@ -108,7 +110,8 @@ class ShardRun implements RunHost {
     const cmd = lookupScriptCommand((n) => this.st.byName.get(n), argv);
     const err = checkScriptCommand(cmd, argv, this.readOnly, () => this.denied);
     if (err !== null) return err;
-    if (cmd!.route !== Route.Shard) return this.leave();
+    // MOVE and COPY ... DB write a database the undo journal does not cover
+    if (cmd!.route !== Route.Shard || OTHER_DB_WRITERS.has(cmd!.name)) return this.leave();
     const keys = keyPositions(cmd!, argv.length, (i) => argv[i]!);
     if (keys === null || keys.length === 0) return this.leave();
     for (const i of keys) if (this.st.shardOfSlot[hashSlotOfString(argv[i]!)] !== this.c.shard) return this.leave();
