@@ -4,6 +4,7 @@
 // Writes bench-results/native.json and bench-results/native.svg; prints a table with the ratio
 // shardis / redis-server per row. Every figure is relative to redis-server measured in the same run.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -20,12 +21,25 @@ export const RESULTS = process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench-r
 const roundsArg = args.indexOf('--rounds');
 const ROUNDS = roundsArg >= 0 ? Number(args[roundsArg + 1]) : QUICK ? 1 : 3;
 const testsArg = args.indexOf('--tests');
-const TESTS = testsArg >= 0 ? args[testsArg + 1].split(',') : ['set', 'get', 'incr', 'lpush', 'lrange_100', 'mset', 'geoadd'];
+const TESTS =
+  testsArg >= 0
+    ? args[testsArg + 1].split(',')
+    : ['set', 'get', 'incr', 'lpush', 'lrange_100', 'mset', 'geoadd', 'eval_get', 'eval_incr', 'evalsha_get', 'evalsha_incr'];
 // tests redis-benchmark has no -t name for: run as a custom command (__rand_int__ is replaced by a
 // 12-digit random number: here fractional digits of the coordinates and the member name)
+const SCRIPT_GET = "return redis.call('get', KEYS[1])";
+const SCRIPT_INCR = "return redis.call('incr', KEYS[1])";
+const sha1 = (s) => createHash('sha1').update(s).digest('hex');
 const CUSTOM = {
   geoadd: ['GEOADD', 'geo', '13.__rand_int__', '38.__rand_int__', 'm:__rand_int__'],
+  // a GET and an INCR inside a script (key:* are the keys SET fills)
+  eval_get: ['EVAL', SCRIPT_GET, '1', 'key:__rand_int__'],
+  eval_incr: ['EVAL', SCRIPT_INCR, '1', 'counter:__rand_int__'],
+  evalsha_get: ['EVALSHA', sha1(SCRIPT_GET), '1', 'key:__rand_int__'],
+  evalsha_incr: ['EVALSHA', sha1(SCRIPT_INCR), '1', 'counter:__rand_int__'],
 };
+// scripts a custom test runs by EVALSHA: loaded (SCRIPT LOAD) before it
+const LOAD_FIRST = { evalsha_get: SCRIPT_GET, evalsha_incr: SCRIPT_INCR };
 const PIPELINES = [1, 16];
 const SIZES = QUICK ? [16] : [16, 512];
 const CLIENTS = SMOKE ? 2 : 50;
@@ -82,16 +96,18 @@ export function stopServer(s) {
 export function benchmark(port, { tests, pipeline, clients, dataSize, n, random = 100_000 }) {
   const common = ['-p', String(port), '-P', String(pipeline), '-c', String(clients), '-d', String(dataSize), '-n', String(n), '-r', String(random), '--csv'];
   const builtin = tests.filter((t) => !CUSTOM[t]);
-  const runs = builtin.length ? [['-t', builtin.join(',')]] : [];
-  for (const t of tests) if (CUSTOM[t]) runs.push(CUSTOM[t]);
+  const runs = builtin.length ? [[null, ['-t', builtin.join(',')]]] : [];
+  for (const t of tests) if (CUSTOM[t]) runs.push([t, CUSTOM[t]]);
   const out = {};
-  for (const extra of runs) {
-    const custom = extra[0] !== '-t';
+  for (const [name, extra] of runs) {
+    const custom = name !== null;
+    if (custom && LOAD_FIRST[name]) spawnSync('redis-cli', ['-p', String(port), 'SCRIPT', 'LOAD', LOAD_FIRST[name]], { encoding: 'utf8' });
     const r = spawnSync('redis-benchmark', custom ? [...common, ...extra] : [...extra, ...common], { encoding: 'utf8', timeout: 600_000 });
     if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
     for (const line of r.stdout.split('\n')) {
       const m = /^"([^"]+)","([\d.]+)","[\d.]+","[\d.]+","([\d.]+)"/.exec(line);
-      if (m) out[m[1].toLowerCase().split(' ')[0]] = { rps: Number(m[2]), p50_ms: Number(m[3]) };
+      // a custom run is named by its test (several share a command name: eval_get, eval_incr)
+      if (m) out[custom ? name : m[1].toLowerCase().split(' ')[0]] = { rps: Number(m[2]), p50_ms: Number(m[3]) };
     }
   }
   return out;

@@ -17,6 +17,7 @@ import type { MainCtx, MainHandler } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';
 import { execRunning, propagateForConnection } from '../server/commands/transactions.js';
 import { ScriptRun } from './script-run.js';
+import { newFastPathState, tryRunInShard, type FastPathState } from './fast-path.js';
 import { LuaVm } from './vm.js';
 
 interface CachedScript {
@@ -27,6 +28,8 @@ interface CachedScript {
   noWrites: boolean;
   /** It opens with a shebang (then *_RO commands require no-writes). */
   shebang: boolean;
+  /** The in-shard fast path's bookkeeping (fast-path.ts). */
+  fast: FastPathState;
 }
 
 let busyNow: string | null = null;
@@ -92,7 +95,13 @@ export class ScriptEngine {
     if ('error' in sb) return sb;
     const r = this.lua.compile(Buffer.from(body, 'latin1'));
     if ('error' in r) return { error: E.compileError(r.error) };
-    const script = { ref: r.ref, bytes: body.length, noWrites: sb.flags?.has('no-writes') ?? false, shebang: sb.flags !== null };
+    const script = {
+      ref: r.ref,
+      bytes: body.length,
+      noWrites: sb.flags?.has('no-writes') ?? false,
+      shebang: sb.flags !== null,
+      fast: newFastPathState(body),
+    };
     this.scripts.set(sha, script);
     return { sha, script };
   }
@@ -104,6 +113,12 @@ export class ScriptEngine {
 
   get(sha: string): CachedScript | undefined {
     return this.scripts.get(sha.toLowerCase());
+  }
+
+  /** EVAL/EVALSHA: in the shard of its keys if it stays there (fast-path.ts), else run(). */
+  async runScript(c: MainCtx, sha: string, script: CachedScript, numkeys: number, readOnly: boolean): Promise<void> {
+    if (!execRunning.has(c.conn) && (await tryRunInShard(c, sha, script.fast, numkeys, readOnly))) return;
+    return this.run(c, sha, script.ref, numkeys, readOnly);
   }
 
   /**
@@ -203,7 +218,7 @@ function evalBody(readOnly: boolean): MainHandler {
     const r = eng.load(c.args.str(1));
     if ('error' in r) throw new E.CommandError(r.error);
     if (r.script.shebang && !r.script.noWrites) checkMayWrite(c, readOnly);
-    return eng.run(c, r.sha, r.script.ref, numkeys, readOnly || r.script.noWrites);
+    return eng.runScript(c, r.sha, r.script, numkeys, readOnly || r.script.noWrites);
   };
 }
 
@@ -215,7 +230,7 @@ function evalSha(readOnly: boolean): MainHandler {
     const script = sha.length === 40 ? eng.get(sha) : undefined;
     if (script === undefined) throw new E.CommandError(E.NOSCRIPT);
     if (script.shebang && !script.noWrites) checkMayWrite(c, readOnly);
-    return eng.run(c, sha, script.ref, numkeys, readOnly || script.noWrites);
+    return eng.runScript(c, sha, script, numkeys, readOnly || script.noWrites);
   };
 }
 

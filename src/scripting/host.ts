@@ -20,7 +20,16 @@ export interface RunHost {
   /** An error text if the command may not run from this script (checked before it runs). */
   check(argv: string[]): string | null;
   /** Run a command; its reply in protocol `resp`. */
-  execute(argv: string[]): Promise<Buffer>;
+  execute(argv: string[]): Buffer | Promise<Buffer>;
+  /** A host that runs commands synchronously: redis.call calls it in place, without a yield. */
+  executeNow?: (argv: string[]) => Buffer;
+  /**
+   * Asked before math.random/randomseed use the VM's generator: false if this run may not draw
+   * (a shard's: the one generator Redis has for the server's life is the main thread's).
+   */
+  drawsRandom?(): boolean;
+  /** Told of an exception of ours that ends the run (before run()'s promise rejects with it). */
+  internalError?(e: unknown): void;
   /** redis.set_repl flags. */
   setRepl(flags: number): void;
   log(level: number, msg: string): void;

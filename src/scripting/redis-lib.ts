@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { REDIS_VERSION } from '../config.js';
 import { formatG } from './lua-format.js';
 import { lua, pushBytes, toBuffer, toLatin1, type LuaJsFunction, type LuaKFunction, type LuaState } from './lua-api.js';
-import { pushErrorTable } from './convert.js';
+import { pushErrorTable, pushReply } from './convert.js';
 import type { RedisLibVm } from './host.js';
 import * as E from '../resp/errors.js';
 
@@ -65,6 +65,19 @@ export function installRedisLib(vm: RedisLibVm): void {
       if (l !== vm.co) return fail(E.SCRIPT_CALL_IN_COROUTINE);
       const err = host.check(argv);
       if (err !== null) return fail(err);
+      // a host that answers at once (a shard's) is called in place: no yield and resume; only where
+      // the script could yield, so that a call the main thread refuses is refused here too
+      if (host.executeNow !== undefined && lua.lua_isyieldable(l)) {
+        let reply: Buffer;
+        try {
+          reply = host.executeNow(argv);
+        } catch (e) {
+          console.error(e);
+          reply = Buffer.from('-ERR internal error\r\n');
+        }
+        pushReply(l, reply, 0);
+        return raise && reply[0] === 0x2d ? lua.lua_error(l) : 1;
+      }
       vm.pending = { argv, raise };
       return lua.lua_yieldk(l, 0, 0, k);
     };

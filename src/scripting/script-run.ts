@@ -10,7 +10,8 @@
  */
 
 import { Args } from '../commands/args.js';
-import { F, Route, arityOk, keyPositions, type Command } from '../commands/table.js';
+import { F, Route, keyPositions, type Command } from '../commands/table.js';
+import { checkScriptCommand, lookupScriptCommand } from './call-check.js';
 import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI } from '../ipc/records.js';
 import * as E from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
@@ -27,6 +28,23 @@ function encode(argv: readonly string[]): Buffer {
 
 function errorReply(msg: string): Buffer {
   return Buffer.from(`-${E.sanitizeErrorText(msg)}\r\n`, 'latin1');
+}
+
+/** A redis.log line, in the server's log at the matching level. */
+export function logScriptLine(s: MainCtx['server'], level: number, msg: string): void {
+  if (level >= 3) s.log.warn(msg);
+  else if (level === 2) s.log.info(msg);
+  else s.log.debug(msg);
+}
+
+/** Why a write a script calls is refused now (read-only replica, too few good replicas), or null. */
+export function writeDenied(c: MainCtx): string | null {
+  const s = c.server;
+  if (c.conn.isMaster) return null;
+  if (s.repl.isReplica() && s.config.bool('replica-read-only')) return E.READONLY_REPLICA;
+  const need = s.config.int('min-replicas-to-write');
+  if (!s.repl.isReplica() && need > 0 && s.repl.goodReplicas() < need) return E.NOREPLICAS;
+  return null;
 }
 
 export class ScriptRun implements RunHost {
@@ -52,9 +70,7 @@ export class ScriptRun implements RunHost {
   }
 
   private lookup(argv: readonly string[]): Command | undefined {
-    let cmd = this.c.server.table.get(argv[0]!.toLowerCase());
-    if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv[1]!.toLowerCase());
-    return cmd;
+    return lookupScriptCommand((n) => this.c.server.table.get(n), argv);
   }
 
   commandExists(name: string): boolean {
@@ -62,21 +78,10 @@ export class ScriptRun implements RunHost {
   }
 
   check(argv: string[]): string | null {
-    const s = this.c.server;
     const cmd = this.lookup(argv);
-    if (cmd === undefined || (cmd.subcommands !== null && argv.length < 2)) return cmd === undefined ? E.UNKNOWN_COMMAND : E.WRONG_ARITY;
-    if (!arityOk(cmd, argv.length)) return E.WRONG_ARITY;
-    if (cmd.flags & F.NOSCRIPT) return E.NOT_ALLOWED;
-    if (cmd.flags & F.WRITE) {
-      if (this.readOnly) return E.WRITE_IN_RO;
-      if (!this.c.conn.isMaster) {
-        if (s.repl.isReplica() && s.config.bool('replica-read-only')) return E.READONLY_REPLICA;
-        const need = s.config.int('min-replicas-to-write');
-        if (!s.repl.isReplica() && need > 0 && s.repl.goodReplicas() < need) return E.NOREPLICAS;
-      }
-    }
-    this.checked = cmd;
-    return null;
+    const err = checkScriptCommand(cmd, argv, this.readOnly, () => writeDenied(this.c));
+    if (err === null) this.checked = cmd!;
+    return err;
   }
 
   async execute(argv: string[]): Promise<Buffer> {
@@ -152,10 +157,7 @@ export class ScriptRun implements RunHost {
   }
 
   log(level: number, msg: string): void {
-    const log = this.c.server.log;
-    if (level >= 3) log.warn(msg);
-    else if (level === 2) log.info(msg);
-    else log.debug(msg);
+    logScriptLine(this.c.server, level, msg);
   }
 
   becameBusy(): void {

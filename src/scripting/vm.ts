@@ -224,6 +224,7 @@ export class LuaVm {
     const L = this.L;
     lua.lua_getglobal(L, 'math');
     lua.lua_pushjsfunction(L, (l) => {
+      if (this.host?.drawsRandom?.() === false) return lauxlib.luaL_error(l, 'random numbers are drawn elsewhere');
       const r = (this.rand.next() % RAND48_MAX) / RAND48_MAX;
       const n = lua.lua_gettop(l);
       if (n === 0) {
@@ -244,6 +245,7 @@ export class LuaVm {
     });
     lua.lua_setfield(L, -2, 'random');
     lua.lua_pushjsfunction(L, (l) => {
+      if (this.host?.drawsRandom?.() === false) return lauxlib.luaL_error(l, 'random numbers are drawn elsewhere');
       this.rand.seed(Math.trunc(lauxlib.luaL_checknumber(l, 1)));
       return 0;
     });
@@ -388,7 +390,9 @@ export class LuaVm {
           }
           let reply: Buffer;
           try {
-            reply = await host.execute(p.argv);
+            // a host that answers synchronously (a shard's) keeps the whole script synchronous
+            const r = host.execute(p.argv);
+            reply = r instanceof Promise ? await r : r;
           } catch (e) {
             // a bug on our side: the script sees an error reply, the log gets the details
             console.error(e);
@@ -399,7 +403,7 @@ export class LuaVm {
           nargs = 1;
           // commands that complete without I/O (main-thread ones) never let the event loop in:
           // past the busy threshold, give it a turn now and then, as the count hook does
-          if (this.pastBusyThreshold(host)) {
+          if (this.pastBusyThreshold(host) && !host.killed) {
             await new Promise((r) => setImmediate(r));
             this.lastYield = Date.now();
           }
@@ -418,6 +422,10 @@ export class LuaVm {
         }
         return;
       }
+    } catch (e) {
+      // a failure of ours (not the script's): a synchronous host must learn it before run() returns
+      host.internalError?.(e);
+      throw e;
     } finally {
       this.host = null;
       this.co = null;
@@ -466,13 +474,15 @@ export class LuaVm {
   private countHook(L: LuaState): void {
     const host = this.host;
     if (host === null) return;
+    // (a shard's host kills its script when it passes the threshold: checked after it)
+    const past = this.pastBusyThreshold(host);
     if (host.killed) {
       pushErrorTable(L, 'ERR Script killed by user with SCRIPT KILL...');
       lua.lua_error(L);
       return;
     }
     // only the script's own coroutine may be suspended (a coroutine the script made would resume its caller)
-    if (this.pastBusyThreshold(host) && L === this.co && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
+    if (past && L === this.co && lua.lua_isyieldable(L)) lua.lua_yield(L, 0);
   }
 
   /** True when the script has run past busy-reply-threshold and last yielded 20 ms ago or more. */

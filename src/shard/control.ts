@@ -20,6 +20,7 @@ import { typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
+import { SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
 
 type ControlHandler = (c: Shard) => void;
 
@@ -408,4 +409,5 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   ...INTROSPECT_CONTROL,
   ...POPULATE_CONTROL,
+  ...SCRIPT_CONTROL_HANDLERS,
 };

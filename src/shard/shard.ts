@@ -120,7 +120,7 @@ export class Shard implements ShardCtx {
   private lastCron = 0;
   /** The full-sync snapshot being taken (copy-on-write per slot), or null. */
   snapshot: Snapshot | null = null;
-  private readonly shardCount: number;
+  readonly shardCount: number;
   /** maxmemory: byte accounting and eviction (eviction.ts). */
   readonly evictor: Evictor;
 
@@ -496,6 +496,30 @@ export class Shard implements ShardCtx {
     if (this.readyKeys.length > 0) this.serveReadyKeys();
   }
 
+  /**
+   * One command of a script running in this shard (scripting/shard-script.ts), as the main thread's
+   * script runner sends it (no blocking, blocked clients served after the script): reply and writes.
+   */
+  runNested(cmdId: number, req: Buffer, db: number, proto: 2 | 3): { reply: Buffer; prop: Buffer } {
+    const flagsBefore = this.flags;
+    this.flags |= FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY;
+    this.db = this.ks.db(db);
+    this.protocol = proto;
+    this.p.reset();
+    try {
+      this.frameBody(req, 0, req.length);
+      this.body = req;
+      this.bodyStart = 0;
+      this.bodyLen = req.length;
+      this.execute(cmdId);
+    } finally {
+      this.flags = flagsBefore;
+    }
+    const r = { reply: this.w.toBuffer(), prop: this.p.toBuffer() };
+    this.p.reset();
+    return r;
+  }
+
   private runControl(body: Buffer, start: number, len: number): void {
     this.intro.flush();
     this.frameBody(body, start, start + len);
@@ -640,8 +664,12 @@ export class Shard implements ShardCtx {
 
   // ---- keyspace hooks -----------------------------------------------------------------------
 
+  /** Keys lazily expired while a script runs here (script-shard.ts: kept if the script rolls back). */
+  expiredLog: string[] | null = null;
+
   private onExpired(db: number, key: string): void {
     if (this.blockedByKey.size > 0) this.signalGroupReaders(db, key);
+    if (this.expiredLog !== null) this.expiredLog.push(key);
     if (this.inCommand && db === this.db.id && !(this.flags & FLAG_REPLICATED)) {
       this.p.command(['DEL', key]);
       return;

@@ -1,0 +1,36 @@
+/*
+ * The checks redis-server's scriptCall makes before a script's redis.call runs a command (unknown
+ * command, arity, noscript, a write in a read-only script or where writes are refused), shared by
+ * the main-thread runner (script-run.ts) and the in-shard runner (shard-script.ts).
+ */
+
+import { F, arityOk, type Command } from '../commands/table.js';
+import * as E from '../resp/errors.js';
+
+/** The command (or subcommand) argv names, through a top-level lookup by lower-case name. */
+export function lookupScriptCommand(get: (name: string) => Command | undefined, argv: readonly string[]): Command | undefined {
+  let cmd = get(argv[0]!.toLowerCase());
+  if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv[1]!.toLowerCase());
+  return cmd;
+}
+
+/**
+ * The error text a script's call of `cmd` gets, or null if it may run. `writeDenied` says why writes
+ * are refused right now (read-only replica, too few good replicas), or null.
+ */
+export function checkScriptCommand(
+  cmd: Command | undefined,
+  argv: readonly string[],
+  readOnly: boolean,
+  writeDenied: () => string | null,
+): string | null {
+  if (cmd === undefined) return E.UNKNOWN_COMMAND;
+  if (cmd.subcommands !== null && argv.length < 2) return E.WRONG_ARITY;
+  if (!arityOk(cmd, argv.length)) return E.WRONG_ARITY;
+  if (cmd.flags & F.NOSCRIPT) return E.NOT_ALLOWED;
+  if (cmd.flags & F.WRITE) {
+    if (readOnly) return E.WRITE_IN_RO;
+    return writeDenied();
+  }
+  return null;
+}

@@ -1,0 +1,260 @@
+/*
+ * The shard's side of the script fast path (fast-path.ts is the main thread's): control op "script"
+ * runs a whole EVAL/EVALSHA inside the shard worker, synchronously, on the worker's own Lua VM (the
+ * same LuaVm, redis library and checks as the main thread's runner), with nothing else running on
+ * this shard meanwhile.
+ *
+ * The script may only touch this shard's keys with commands a shard runs. A call that would leave
+ * the shard (a key of another shard, a keyless or main-thread command), or running past
+ * busy-reply-threshold, aborts the run: the keys it wrote are put back from an undo journal (each
+ * key's value (strings as they are, other types serialized) and expiry, taken before its first write), its reply and writes are
+ * dropped, and the main thread runs the script again on the slow path. So the aborted attempt
+ * leaves no trace a client can read, and the reply and the propagated writes are those of one run.
+ *
+ *   args:  script <sha> <body|""> <db> <client-proto> <read-only 0|1> <write-denied error|"">
+ *          <busy-ms> <numkeys> <key>... <arg>...
+ *   reply: *4 :<status> $<script reply> :<commands run> *<"<level><message>" log lines>
+ *          status 0: done (the writes to propagate in the record's propagation part, one as is and
+ *          several in MULTI/EXEC); 1: no such script here (send the body); 2: aborted, run it on
+ *          the main thread (the propagation part holds DELs of keys that expired meanwhile).
+ */
+
+import { F, Route, keyPositions, type Command } from '../commands/table.js';
+import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
+import * as E from '../resp/errors.js';
+import { RespWriter } from '../resp/writer.js';
+import { hashSlotOfString, slotToShardTable } from '../router/slot.js';
+import type { Shard } from '../shard/shard.js';
+import { checkScriptCommand, lookupScriptCommand } from './call-check.js';
+import type { RunHost } from './host.js';
+import { REPL_REPLICA } from './redis-lib.js';
+import { LuaVm } from './vm.js';
+
+export const SCRIPT_DONE = 0;
+export const SCRIPT_NEEDS_BODY = 1;
+export const SCRIPT_FALLBACK = 2;
+
+/** Scripts compiled in this worker, by sha1 (bounded: the main thread resends a body it lacks). */
+const MAX_CACHED = 4096;
+
+interface WorkerScripting {
+  vm: LuaVm;
+  scripts: Map<string, number>;
+  byName: Map<string, Command>;
+  shardOfSlot: Uint8Array;
+}
+
+let state: WorkerScripting | null = null;
+
+// one script runs at a time in a worker (a script cannot run a script): its writers are reused
+const propWriter = new RespWriter(256);
+const reqWriter = new RespWriter(256);
+const outWriter = new RespWriter(256);
+
+function scripting(c: Shard): WorkerScripting {
+  if (state === null) {
+    const byName = new Map<string, Command>();
+    for (const cmd of c.commands) if (cmd !== undefined && cmd.parent === null) byName.set(cmd.name, cmd);
+    state = { vm: new LuaVm(), scripts: new Map(), byName, shardOfSlot: slotToShardTable(c.shardCount) };
+  }
+  return state;
+}
+
+/** A key before the script's first write to it: absent, a string (immutable: kept as is), or a serialized aggregate. */
+const OTHER_DB_WRITERS = new Set(['move', 'copy']);
+
+interface Saved {
+  value: string | number | null;
+  payload: Buffer | null;
+  at: number;
+  /** A string in Redis's raw encoding (OBJECT ENCODING). */
+  raw: boolean;
+}
+
+class ShardRun implements RunHost {
+  resp: 2 | 3 = 2;
+  killed = false;
+  /** The script must leave this shard: roll back and run on the main thread. */
+  fallback = false;
+  replFlags = 3;
+  calls = 0;
+  writes = 0;
+  readonly prop = propWriter;
+  readonly logs: string[] = [];
+  /** Values of the keys written, as they were before the script's first write to each. */
+  readonly journal = new Map<string, Saved>();
+  private checked: Command | null = null;
+  private checkedKeys: number[] = [];
+
+  constructor(
+    private readonly c: Shard,
+    private readonly st: WorkerScripting,
+    private readonly dbId: number,
+    private readonly readOnly: boolean,
+    private readonly denied: string | null,
+    readonly busyAfterMs: number,
+  ) {}
+
+  private leave(): string {
+    this.fallback = true;
+    this.killed = true;
+    return E.UNKNOWN_COMMAND; // never reaches a client: the run is discarded
+  }
+
+  commandExists(name: string): boolean {
+    return this.st.byName.has(name.toLowerCase());
+  }
+
+  check(argv: string[]): string | null {
+    if (this.fallback) return this.leave();
+    const cmd = lookupScriptCommand((n) => this.st.byName.get(n), argv);
+    const err = checkScriptCommand(cmd, argv, this.readOnly, () => this.denied);
+    if (err !== null) return err;
+    // MOVE and COPY ... DB write a database the undo journal does not cover
+    if (cmd!.route !== Route.Shard || OTHER_DB_WRITERS.has(cmd!.name)) return this.leave();
+    const keys = keyPositions(cmd!, argv.length, (i) => argv[i]!);
+    if (keys === null || keys.length === 0) return this.leave();
+    for (const i of keys) if (this.st.shardOfSlot[hashSlotOfString(argv[i]!)] !== this.c.shard) return this.leave();
+    this.checked = cmd!;
+    this.checkedKeys = keys;
+    return null;
+  }
+
+  readonly executeNow = (argv: string[]): Buffer => this.execute(argv);
+
+  execute(argv: string[]): Buffer {
+    const cmd = this.checked!;
+    this.checked = null;
+    this.calls++;
+    if (cmd.flags & F.WRITE) this.save(this.checkedKeys, argv);
+    const req = reqWriter;
+    req.reset();
+    req.command(argv);
+    const r = this.c.runNested(cmd.id, req.buf.subarray(0, req.len), this.dbId, this.resp);
+    if (r.prop.length > 0 && this.replFlags & REPL_REPLICA) {
+      this.writes++;
+      this.prop.raw(r.prop);
+    }
+    return r.reply;
+  }
+
+  /** Journal the command's keys not written yet by this script. */
+  private save(positions: readonly number[], argv: string[]): void {
+    const db = this.c.ks.db(this.dbId);
+    for (const i of positions) {
+      const key = argv[i]!;
+      if (this.journal.has(key)) continue;
+      const v = db.peek(key);
+      if (v === undefined) this.journal.set(key, { value: null, payload: null, at: -1, raw: false });
+      else if (typeof v !== 'object') this.journal.set(key, { value: v, payload: null, at: db.getExpire(key), raw: db.isRaw(key) });
+      else this.journal.set(key, { value: null, payload: createDumpPayload(v), at: db.getExpire(key), raw: false });
+    }
+  }
+
+  /** Put every written key back as it was. */
+  rollback(): void {
+    const db = this.c.ks.db(this.dbId);
+    for (const [key, saved] of this.journal) {
+      db.removeAt(key, this.c.ks.slotOf(key));
+      if (saved.value !== null) {
+        db.installRaw(key, saved.value, saved.at);
+        if (saved.raw) db.markRaw(key);
+      }
+      if (saved.payload === null) continue;
+      const v = parseDumpPayload(saved.payload);
+      if (v !== null) db.installRaw(key, v, saved.at);
+    }
+  }
+
+  setRepl(flags: number): void {
+    this.replFlags = flags;
+  }
+
+  log(level: number, msg: string): void {
+    this.logs.push(`${level}${msg}`);
+  }
+
+  drawsRandom(): boolean {
+    // the server's one rand48 sequence lives on the main thread: draw there, in script order
+    this.leave();
+    return false;
+  }
+
+  internalError(e: unknown): void {
+    // a bug on our side: undo what the run did and let the main thread run the script
+    console.error(e);
+    this.leave();
+  }
+
+  becameBusy(): void {
+    // past busy-reply-threshold: the main thread's runner answers BUSY and honours SCRIPT KILL
+    this.leave();
+  }
+}
+
+function status(c: Shard, code: number, reply: Uint8Array, calls: number, logs: readonly string[]): void {
+  const w = c.w;
+  w.reset();
+  w.limit = Infinity;
+  w.proto = 2;
+  w.array(4);
+  w.int(code);
+  w.bulkBytes(reply);
+  w.int(calls);
+  w.array(logs.length);
+  for (const l of logs) w.bulk(l);
+}
+
+export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: Shard) => void> = {
+  script(c) {
+    const st = scripting(c);
+    const a = c.args;
+    const sha = a.str(1);
+    const body = a.bytes(2);
+    const dbId = Number(a.str(3));
+    const proto: 2 | 3 = a.str(4) === '3' ? 3 : 2;
+    const readOnly = a.str(5) === '1';
+    const deniedText = a.str(6);
+    const busyMs = Number(a.str(7)) || Infinity;
+    const numkeys = Number(a.str(8));
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (let i = 9; i < c.args.argc; i++) (i < 9 + numkeys ? keys : args).push(a.str(i));
+    let ref = st.scripts.get(sha);
+    if (ref === undefined) {
+      if (body.length === 0) return status(c, SCRIPT_NEEDS_BODY, Buffer.alloc(0), 0, []);
+      const r = st.vm.compile(Buffer.from(body));
+      if ('error' in r) return status(c, SCRIPT_FALLBACK, Buffer.alloc(0), 0, []);
+      if (st.scripts.size >= MAX_CACHED) {
+        for (const old of st.scripts.values()) st.vm.release(old);
+        st.scripts.clear();
+      }
+      st.scripts.set(sha, r.ref);
+      ref = r.ref;
+    }
+    const run = new ShardRun(c, st, dbId, readOnly, deniedText === '' ? null : deniedText, busyMs);
+    const out = outWriter;
+    out.reset();
+    out.proto = proto;
+    propWriter.reset();
+    const expired: string[] = [];
+    c.expiredLog = expired;
+    try {
+      // synchronous: the shard host answers every call at once, so run() never awaits (a failure
+      // of ours reaches internalError() at once; the promise's rejection is only a copy of it)
+      st.vm.run(ref, keys, args, run, out, sha).catch(() => undefined);
+    } finally {
+      c.expiredLog = null;
+    }
+    c.p.reset();
+    if (run.fallback) {
+      run.rollback();
+      for (const key of expired) c.p.command(['DEL', key]);
+      return status(c, SCRIPT_FALLBACK, Buffer.alloc(0), 0, []);
+    }
+    if (run.writes > 1) c.p.command(['MULTI']);
+    c.p.raw(run.prop.buf.subarray(0, run.prop.len));
+    if (run.writes > 1) c.p.command(['EXEC']);
+    status(c, SCRIPT_DONE, out.buf.subarray(0, out.len), run.calls, run.logs);
+  },
+};
