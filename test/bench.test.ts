@@ -58,17 +58,22 @@ describe('benchmark suites (--smoke)', () => {
     for (const r of rows) for (const f of ['shardis_req_per_s', 'redis_parser_req_per_s', 'ratio']) figure(r[f], `framing ${String(r.value_size)} ${f}`);
   });
 
-  it.skipIf(!HAVE)('native-bench/run.mjs: redis-benchmark side by side', () => {
+  it.skipIf(!HAVE)('native-bench/run.mjs: redis-benchmark side by side with the ceiling server, CPU per request by thread', () => {
     const out = run('native-bench/run.mjs', ['--tests', 'set,get', '--rounds', '1']);
-    expect(out).toContain('ratio');
-    const rows = json('native.json').rows as { server: string; test: string; pipeline: number; rps: number; p50_ms: number }[];
-    for (const server of ['shardis', 'redis-server']) {
+    for (const col of ['ratio', 'vs_ceiling', 'ceiling_vs_redis', 'main_us', 'shards_us', 'v8_us', 'main_max_rps', 'vs_redis_main_max']) expect(out).toContain(col);
+    type Row = { server: string; test: string; pipeline: number; rps: number; p50_ms: number; cpu_us_per_req: Record<string, number>; main_thread_max_rps: number | null };
+    const rows = json('native.json').rows as Row[];
+    for (const server of ['shardis', 'redis-server', 'ceiling']) {
       for (const test of ['set', 'get']) {
         for (const pipeline of [1, 16]) {
           const row = rows.find((r) => r.server === server && r.test === test && r.pipeline === pipeline);
           expect(row, `${server} ${test} P${pipeline}`).toBeDefined();
           figure(row!.rps, `${server} ${test} P${pipeline} rps`);
           figure(row!.p50_ms, `${server} ${test} P${pipeline} p50`);
+          // CPU per request by thread group, from /proc (0 is possible: a smoke run is a few ticks)
+          expect(Object.keys(row!.cpu_us_per_req).sort()).toEqual(['main', 'other', 'shards', 'v8']);
+          for (const [g, us] of Object.entries(row!.cpu_us_per_req)) figure(us, `${server} ${test} P${pipeline} cpu ${g}`);
+          if (row!.main_thread_max_rps !== null) figure(row!.main_thread_max_rps, `${server} ${test} P${pipeline} main_thread_max_rps`);
         }
       }
     }
