@@ -58,7 +58,7 @@ export function freePort() {
 
 export async function startServer(kind, shards, extra = []) {
   const port = await freePort();
-  const cmd = kind === 'redis-server' ? 'redis-server' : NODE_BIN;
+  const cmd = kind === 'shardis' || kind === 'ceiling' ? NODE_BIN : 'redis-server';
   const argv =
     kind === 'shardis'
       ? [...THREAD_NAMES, path.join(ROOT, 'dist/main.js'), '--port', String(port), '--shards', String(shards), '--save', '', '--loglevel', 'warning', ...extra]
