@@ -1,6 +1,6 @@
 // redis-benchmark side by side: shardis (1 shard and the default shard count) and redis-server 7 on
 // free ports, the same matrix against each, rounds alternating between servers, median of rounds.
-//   npm run bench:native [-- --quick] [--rounds N] [--tests set,get,...]
+//   npm run bench:native [-- --quick] [--rounds N] [--tests set,get,...] [--requests N]
 //   [--node PATH]: the Node binary that runs shardis and the ceiling server (default: this one's)
 // Writes bench-results/native.json and bench-results/native.svg; prints a table with the ratio
 // shardis / redis-server per row. Every figure is relative to redis-server measured in the same run.
@@ -35,7 +35,8 @@ const CUSTOM = {
 const PIPELINES = [1, 16];
 const SIZES = QUICK ? [16] : [16, 512];
 const CLIENTS = SMOKE ? 2 : 50;
-const N = SMOKE ? 500 : QUICK ? 20_000 : 200_000;
+const nArg = args.indexOf('--requests'); // requests per redis-benchmark run
+const N = nArg >= 0 ? Number(args[nArg + 1]) : SMOKE ? 500 : QUICK ? 20_000 : 200_000;
 // redis-benchmark reports "inf" requests per second for a run shorter than its 1 ms clock: pipelined
 // smoke runs get enough requests to take longer than that on any machine
 const requests = (pipeline) => (SMOKE && pipeline > 1 ? 20_000 : N);
