@@ -6,7 +6,9 @@
 //     replicas to converge after the benchmark ends;
 //   - aggregate read throughput: one redis-benchmark GET -P 16 per node, all at once;
 //   - CPU time per million writes for the master and (mean) per replica, from /proc/<pid>/stat, so
-//     scaling past this machine's cores can be projected (see docs/benchmarks.md).
+//     scaling past this machine's cores can be projected (see docs/benchmarks.md); and the master's
+//     CPU per write by thread group (thread-cpu.mjs: main, shards, v8, other) with the main thread's
+//     projected ceiling 1 / (its CPU per write).
 //   npm run bench:replicas [-- --replicas 0,1,2,4] [--quick] [--rounds N]
 // Writes bench-results/replicas.json, replicas.svg (throughput), replicas-lag.svg and replicas.html
 // (one file with both charts, the tables and the run's parameters).
@@ -17,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RESULTS, startServer, stopServer } from './run.mjs';
 import { htmlReport, lineSvg } from './report.mjs';
+import { cpuByGroup, sampleThreads } from './thread-cpu.mjs';
 
 const args = process.argv.slice(2);
 // --smoke (the test suite): a few hundred requests, only to prove it runs (figures meaningless)
@@ -104,6 +107,7 @@ async function measure(kind, k) {
 
     // writes, with the lag sampled meanwhile
     const cpu0 = [master, ...replicas].map((s) => cpuMs(s.proc.pid));
+    const threads0 = sampleThreads(master.proc.pid);
     const masterSamples = []; // [t, offset]
     const replicaSamples = rs.map(() => []); // [t, offset]
     let writing = true;
@@ -130,6 +134,7 @@ async function measure(kind, k) {
     const writeRps = await benchAsync(master.port, 'set', N);
     dbg('written');
     const cpu1 = [master, ...replicas].map((s) => cpuMs(s.proc.pid));
+    const groups = cpuByGroup(master.proc.pid, threads0, sampleThreads(master.proc.pid));
     end = performance.now();
     writing = false;
     await sampler;
@@ -161,6 +166,8 @@ async function measure(kind, k) {
       converge_ms: +convergeMs.toFixed(1),
       cpu_ms_per_mop_master: Math.round((cpu1[0] - cpu0[0]) / mops),
       cpu_ms_per_mop_replica: k > 0 ? Math.round(cpu1.slice(1).reduce((a, c, i) => a + c - cpu0[i + 1], 0) / k / mops) : null,
+      ...Object.fromEntries(Object.entries(groups).map(([g, us]) => [`master_${g}_us_per_write`, +(us / N).toFixed(3)])),
+      master_main_max_write_rps: groups.main > 0 ? Math.round((1e6 * N) / groups.main) : null,
     };
   } finally {
     await Promise.all([master, ...replicas].map((s) => stopServer(s)));
@@ -211,12 +218,13 @@ const median = (xs) => {
   if (s.length === 0) return null;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+const THREAD_FIELDS = ['main', 'shards', 'v8', 'other'].map((g) => `master_${g}_us_per_write`).concat('master_main_max_write_rps');
 const rows = [];
 for (const server of ['shardis', 'redis-server']) {
   for (const k of COUNTS) {
     const rs = all.filter((r) => r.server === server && r.replicas === k);
     const row = { server, replicas: k };
-    for (const f of ['write_rps', 'read_rps', 'lag_ms_p99', 'converge_ms', 'cpu_ms_per_mop_master', 'cpu_ms_per_mop_replica']) row[f] = median(rs.map((r) => r[f]));
+    for (const f of ['write_rps', 'read_rps', 'lag_ms_p99', 'converge_ms', 'cpu_ms_per_mop_master', 'cpu_ms_per_mop_replica', ...THREAD_FIELDS]) row[f] = median(rs.map((r) => r[f]));
     rows.push(row);
   }
 }

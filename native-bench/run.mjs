@@ -1,8 +1,13 @@
 // redis-benchmark side by side: shardis (1 shard and the default shard count) and redis-server 7 on
 // free ports, the same matrix against each, rounds alternating between servers, median of rounds.
-//   npm run bench:native [-- --quick] [--rounds N] [--tests set,get,...]
+//   npm run bench:native [-- --quick] [--rounds N] [--tests set,get,...] [--requests N]
+//   [--node PATH]: the Node binary that runs shardis and the ceiling server (default: this one's)
 // Writes bench-results/native.json and bench-results/native.svg; prints a table with the ratio
 // shardis / redis-server per row. Every figure is relative to redis-server measured in the same run.
+// The platform ceiling (native-bench/ceiling.mjs: shardis's framer and socket handling, fixed replies,
+// no storage) runs in the same rounds: shardis / ceiling and ceiling / redis-server per row. Each
+// test is its own redis-benchmark run, with the servers' CPU time per request by thread group
+// (thread-cpu.mjs) and the main thread's projected ceiling 1 / (its CPU per request).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -10,6 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuByGroup, sampleThreads } from './thread-cpu.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -43,11 +49,16 @@ const LOAD_FIRST = { evalsha_get: SCRIPT_GET, evalsha_incr: SCRIPT_INCR };
 const PIPELINES = [1, 16];
 const SIZES = QUICK ? [16] : [16, 512];
 const CLIENTS = SMOKE ? 2 : 50;
-const N = SMOKE ? 500 : QUICK ? 20_000 : 200_000;
+const nArg = args.indexOf('--requests'); // requests per redis-benchmark run
+const N = nArg >= 0 ? Number(args[nArg + 1]) : SMOKE ? 500 : QUICK ? 20_000 : 200_000;
 // redis-benchmark reports "inf" requests per second for a run shorter than its 1 ms clock: pipelined
 // smoke runs get enough requests to take longer than that on any machine
 const requests = (pipeline) => (SMOKE && pipeline > 1 ? 20_000 : N);
 const DEFAULT_SHARDS = Math.max(1, os.cpus().length - 1);
+const nodeArg = args.indexOf('--node');
+const NODE_BIN = nodeArg >= 0 ? path.resolve(args[nodeArg + 1]) : process.execPath;
+// names the Node servers' threads for thread-cpu.mjs (Node 20 calls them all "node")
+const THREAD_NAMES = ['--import', path.join(ROOT, 'native-bench/thread-names.mjs')];
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -62,11 +73,13 @@ export function freePort() {
 
 export async function startServer(kind, shards, extra = []) {
   const port = await freePort();
-  const cmd = kind === 'shardis' ? process.execPath : 'redis-server';
+  const cmd = kind === 'shardis' || kind === 'ceiling' ? NODE_BIN : 'redis-server';
   const argv =
     kind === 'shardis'
-      ? [path.join(ROOT, 'dist/main.js'), '--port', String(port), '--shards', String(shards), '--save', '', '--loglevel', 'warning', ...extra]
-      : ['--port', String(port), '--save', '', '--appendonly', 'no', ...extra];
+      ? [...THREAD_NAMES, path.join(ROOT, 'dist/main.js'), '--port', String(port), '--shards', String(shards), '--save', '', '--loglevel', 'warning', ...extra]
+      : kind === 'ceiling'
+        ? [...THREAD_NAMES, path.join(ROOT, 'native-bench/ceiling.mjs'), '--port', String(port)]
+        : ['--port', String(port), '--save', '', '--appendonly', 'no', ...extra];
   // redis-server in a directory of its own: a replica writes the payload it receives as dump.rdb
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-bench-'));
   const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd });
@@ -143,6 +156,7 @@ function svgChart(rows) {
 async function main() {
   const configs = [
     { kind: 'redis-server', shards: 0 },
+    { kind: 'ceiling', shards: 0 },
     { kind: 'shardis', shards: 1 },
     ...(DEFAULT_SHARDS !== 1 ? [{ kind: 'shardis', shards: DEFAULT_SHARDS }] : []),
   ];
@@ -155,13 +169,21 @@ async function main() {
       try {
         for (const pipeline of PIPELINES) {
           for (const dataSize of SIZES) {
-            const res = benchmark(s.port, { tests: TESTS, pipeline, clients: CLIENTS, dataSize, n: requests(pipeline) });
-            for (const [test, v] of Object.entries(res)) {
-              const key = JSON.stringify([cfg.kind, cfg.shards, test, pipeline, dataSize]);
-              const e = samples.get(key) ?? { rps: [], p50: [] };
-              e.rps.push(v.rps);
-              e.p50.push(v.p50_ms);
-              samples.set(key, e);
+            for (const t of TESTS) {
+              const before = sampleThreads(s.proc.pid);
+              const res = benchmark(s.port, { tests: [t], pipeline, clients: CLIENTS, dataSize, n: requests(pipeline) });
+              // CPU per request of the whole run (lrange_100's includes redis-benchmark's LPUSH fill)
+              const cpu = cpuByGroup(s.proc.pid, before, sampleThreads(s.proc.pid));
+              const reqs = requests(pipeline) * Math.max(1, Object.keys(res).length);
+              for (const [test, v] of Object.entries(res)) {
+                if (test !== t && res[t]) continue; // lrange_100's LPUSH fill is not the lpush test
+                const key = JSON.stringify([cfg.kind, cfg.shards, test, pipeline, dataSize]);
+                const e = samples.get(key) ?? { rps: [], p50: [], cpu: [] };
+                e.rps.push(v.rps);
+                e.p50.push(v.p50_ms);
+                e.cpu.push(Object.fromEntries(Object.entries(cpu).map(([g, us]) => [g, us / reqs])));
+                samples.set(key, e);
+              }
             }
           }
         }
@@ -174,17 +196,31 @@ async function main() {
   const rows = [];
   for (const [key, e] of samples) {
     const [server, shards, test, pipeline, data_size] = JSON.parse(key);
-    rows.push({ server, shards: server === 'redis-server' ? 1 : shards, test, pipeline, clients: CLIENTS, data_size, rps: Math.round(median(e.rps)), p50_ms: median(e.p50) });
+    const cpu_us_per_req = Object.fromEntries(Object.keys(e.cpu[0]).map((g) => [g, +median(e.cpu.map((c) => c[g])).toFixed(3)]));
+    // the throughput the main thread could carry with enough cores for everything else
+    const main_thread_max_rps = cpu_us_per_req.main > 0 ? Math.round(1e6 / cpu_us_per_req.main) : null;
+    rows.push({ server, shards: server === 'redis-server' ? 1 : shards, test, pipeline, clients: CLIENTS, data_size, rps: Math.round(median(e.rps)), p50_ms: median(e.p50), cpu_us_per_req, main_thread_max_rps });
   }
+  const same = (a, b) => a.test === b.test && a.pipeline === b.pipeline && a.data_size === b.data_size;
+  const ratio = (a, b) => (a && b ? +(a / b).toFixed(2) : null);
   const table = rows
     .filter((r) => r.server === 'shardis')
     .map((r) => {
       const ref = rows.find((q) => q.server === 'redis-server' && q.test === r.test && q.pipeline === r.pipeline && q.data_size === r.data_size);
-      return { test: r.test, P: r.pipeline, size: r.data_size, shards: r.shards, shardis_rps: r.rps, redis_rps: ref?.rps, ratio: ref ? +(r.rps / ref.rps).toFixed(2) : null, shardis_p50: r.p50_ms, redis_p50: ref?.p50_ms };
+      const ceil = rows.find((q) => q.server === 'ceiling' && same(q, r));
+      return { test: r.test, P: r.pipeline, size: r.data_size, shards: r.shards, shardis_rps: r.rps, redis_rps: ref?.rps, ratio: ref ? +(r.rps / ref.rps).toFixed(2) : null, shardis_p50: r.p50_ms, redis_p50: ref?.p50_ms, ceiling_rps: ceil?.rps, vs_ceiling: ratio(r.rps, ceil?.rps), ceiling_vs_redis: ratio(ceil?.rps, ref?.rps) };
     });
   console.table(table);
+  // CPU per request by thread group, and the main thread's projection against redis-server's
+  console.table(
+    rows.map((r) => {
+      const ref = rows.find((q) => q.server === 'redis-server' && same(q, r));
+      const c = r.cpu_us_per_req;
+      return { server: r.server, shards: r.shards, test: r.test, P: r.pipeline, size: r.data_size, main_us: c.main, shards_us: c.shards, v8_us: c.v8, other_us: c.other, main_max_rps: r.main_thread_max_rps, vs_redis_main_max: ratio(r.main_thread_max_rps, ref?.main_thread_max_rps) };
+    }),
+  );
   fs.mkdirSync(RESULTS, { recursive: true });
-  const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, redis: spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim(), rounds: ROUNDS, quick: QUICK, n: N };
+  const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, redis: spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim(), rounds: ROUNDS, quick: QUICK, n: N, server_node: spawnSync(NODE_BIN, ['--version'], { encoding: 'utf8' }).stdout.trim() };
   fs.writeFileSync(path.join(RESULTS, 'native.json'), JSON.stringify({ meta, rows }, null, 2));
   fs.writeFileSync(path.join(RESULTS, 'native.svg'), svgChart(rows));
   console.log(`wrote ${RESULTS}/native.json and native.svg (${JSON.stringify(meta)})`);

@@ -58,24 +58,29 @@ describe('benchmark suites (--smoke)', () => {
     for (const r of rows) for (const f of ['shardis_req_per_s', 'redis_parser_req_per_s', 'ratio']) figure(r[f], `framing ${String(r.value_size)} ${f}`);
   });
 
-  it.skipIf(!HAVE)('native-bench/run.mjs: redis-benchmark side by side', () => {
+  it.skipIf(!HAVE)('native-bench/run.mjs: redis-benchmark side by side with the ceiling server, CPU per request by thread', () => {
     const out = run('native-bench/run.mjs', ['--tests', 'set,get', '--rounds', '1']);
-    expect(out).toContain('ratio');
-    const rows = json('native.json').rows as { server: string; test: string; pipeline: number; rps: number; p50_ms: number }[];
-    for (const server of ['shardis', 'redis-server']) {
+    for (const col of ['ratio', 'vs_ceiling', 'ceiling_vs_redis', 'main_us', 'shards_us', 'v8_us', 'main_max_rps', 'vs_redis_main_max']) expect(out).toContain(col);
+    type Row = { server: string; test: string; pipeline: number; rps: number; p50_ms: number; cpu_us_per_req: Record<string, number>; main_thread_max_rps: number | null };
+    const rows = json('native.json').rows as Row[];
+    for (const server of ['shardis', 'redis-server', 'ceiling']) {
       for (const test of ['set', 'get']) {
         for (const pipeline of [1, 16]) {
           const row = rows.find((r) => r.server === server && r.test === test && r.pipeline === pipeline);
           expect(row, `${server} ${test} P${pipeline}`).toBeDefined();
           figure(row!.rps, `${server} ${test} P${pipeline} rps`);
           figure(row!.p50_ms, `${server} ${test} P${pipeline} p50`);
+          // CPU per request by thread group, from /proc (0 is possible: a smoke run is a few ticks)
+          expect(Object.keys(row!.cpu_us_per_req).sort()).toEqual(['main', 'other', 'shards', 'v8']);
+          for (const [g, us] of Object.entries(row!.cpu_us_per_req)) figure(us, `${server} ${test} P${pipeline} cpu ${g}`);
+          if (row!.main_thread_max_rps !== null) figure(row!.main_thread_max_rps, `${server} ${test} P${pipeline} main_thread_max_rps`);
         }
       }
     }
     expect(fs.readFileSync(path.join(OUT, 'native.svg'), 'utf8')).toMatch(/^<svg [^]*<\/svg>\n$/);
   });
 
-  it.skipIf(!HAVE)('native-bench/replicas.mjs: the replica-count comparison', () => {
+  it.skipIf(!HAVE)('native-bench/replicas.mjs: the replica-count comparison, the master\'s CPU per write by thread', () => {
     run('native-bench/replicas.mjs', ['--replicas', '0,1']);
     const rows = json('replicas.json').rows as Record<string, number | string | null>[];
     for (const server of ['shardis', 'redis-server']) {
@@ -83,6 +88,9 @@ describe('benchmark suites (--smoke)', () => {
         const row = rows.find((r) => r.server === server && r.replicas === k)!;
         expect(row, `${server} k=${k}`).toBeDefined();
         for (const f of ['write_rps', 'read_rps', 'lag_ms_p99', 'converge_ms', 'cpu_ms_per_mop_master']) figure(row[f], `${server} k=${k} ${f}`);
+        // the master's CPU per write by thread group, from /proc
+        for (const g of ['main', 'shards', 'v8', 'other']) figure(row[`master_${g}_us_per_write`], `${server} k=${k} master ${g} µs per write`);
+        if (row.master_main_max_write_rps !== null) figure(row.master_main_max_write_rps, `${server} k=${k} master_main_max_write_rps`);
         if (k === 1) figure(row.cpu_ms_per_mop_replica, `${server} k=1 cpu_ms_per_mop_replica`);
         else expect(row.cpu_ms_per_mop_replica).toBeNull();
       }
