@@ -58,6 +58,8 @@ function reply(buf, f) {
     case 'hset':
     case 'zadd':
     case 'geoadd':
+    case 'pfadd':
+    case 'setbit':
     case 'del':
       return ONE;
     case 'config': {

@@ -30,7 +30,7 @@ const testsArg = args.indexOf('--tests');
 const TESTS =
   testsArg >= 0
     ? args[testsArg + 1].split(',')
-    : ['set', 'get', 'incr', 'lpush', 'lrange_100', 'mset', 'geoadd', 'eval_get', 'eval_incr', 'evalsha_get', 'evalsha_incr'];
+    : ['set', 'get', 'incr', 'lpush', 'lrange_100', 'mset', 'geoadd', 'xadd', 'pfadd', 'setbit', 'eval_get', 'eval_incr', 'evalsha_get', 'evalsha_incr'];
 // tests redis-benchmark has no -t name for: run as a custom command (__rand_int__ is replaced by a
 // 12-digit random number: here fractional digits of the coordinates and the member name)
 const SCRIPT_GET = "return redis.call('get', KEYS[1])";
@@ -38,6 +38,11 @@ const SCRIPT_INCR = "return redis.call('incr', KEYS[1])";
 const sha1 = (s) => createHash('sha1').update(s).digest('hex');
 const CUSTOM = {
   geoadd: ['GEOADD', 'geo', '13.__rand_int__', '38.__rand_int__', 'm:__rand_int__'],
+  // an entry appended to one stream; an element added to one HyperLogLog; a bit set in a small
+  // string per key (a random offset would need digits without the leading zeros __rand_int__ has)
+  xadd: ['XADD', 'stream', '*', 'f', 'v:__rand_int__'],
+  pfadd: ['PFADD', 'hll', 'e:__rand_int__'],
+  setbit: ['SETBIT', 'bits:__rand_int__', '7', '1'],
   // a GET and an INCR inside a script (key:* are the keys SET fills)
   eval_get: ['EVAL', SCRIPT_GET, '1', 'key:__rand_int__'],
   eval_incr: ['EVAL', SCRIPT_INCR, '1', 'counter:__rand_int__'],
