@@ -769,7 +769,7 @@ export class Server {
       w.command(args.all());
       link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, w.buf, 0, w.len);
     } else {
-      link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, conn.inBuf, conn.inStart, f.end - conn.inStart);
+      link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, conn.inBuf, conn.inStart, f.end - conn.inStart, conn.inputStable());
     }
     conn.inflight++;
     link.inflight++;

@@ -87,7 +87,8 @@ export class Shard implements ShardCtx {
   private readonly wakeMain: () => void;
 
   // request body assembly for records split with FLAG_MORE, by "connId:seq"
-  private assembly = new Map<string, Buffer[]>();
+  // (the whole body, allocated once from the length the first chunk carries in word 3, and how much is in)
+  private assembly = new Map<string, { body: Buffer; filled: number }>();
   // framing scratch for the request body
   private starts = new Int32Array(64);
   private lens = new Int32Array(64);
@@ -271,16 +272,18 @@ export class Shard implements ShardCtx {
     let bodyStart = off + HEADER_BYTES;
     if (flags & FLAG_MORE || this.assembly.size > 0) {
       const id = `${connId}:${seq}`;
-      const parts = this.assembly.get(id);
+      let parts = this.assembly.get(id);
       if (flags & FLAG_MORE) {
-        const copy = Buffer.from(data.subarray(bodyStart, bodyStart + bodyLen));
-        if (parts) parts.push(copy);
-        else this.assembly.set(id, [copy]);
+        if (!parts) {
+          parts = { body: Buffer.allocUnsafe(Math.max(w3 >>> 0, bodyLen)), filled: 0 };
+          this.assembly.set(id, parts);
+        }
+        parts.filled += data.copy(parts.body, parts.filled, bodyStart, bodyStart + bodyLen);
         return;
       }
       if (parts) {
-        parts.push(data.subarray(bodyStart, bodyStart + bodyLen));
-        body = Buffer.concat(parts);
+        parts.filled += data.copy(parts.body, parts.filled, bodyStart, bodyStart + bodyLen);
+        body = parts.body.subarray(0, parts.filled);
         this.assembly.delete(id);
         bodyStart = 0;
       }
@@ -358,6 +361,7 @@ export class Shard implements ShardCtx {
     const handler = this.handlers[cmdId];
     this.w.reset();
     this.w.trim(REPLY_WRITER_KEEP); // a huge earlier reply does not pin its buffer
+    this.p.trim(REPLY_WRITER_KEEP); // nor a huge earlier write's propagation (trims only when empty)
     this.w.limit = this.config.replyMaxBytes;
     this.w.proto = this.protocol;
     this.propMode = PropMode.None;
