@@ -278,10 +278,12 @@ export class Shard implements ShardCtx {
           parts = { body: Buffer.allocUnsafe(Math.max(w3 >>> 0, bodyLen)), filled: 0 };
           this.assembly.set(id, parts);
         }
+        if (parts.filled + bodyLen > parts.body.length) parts.body = grown(parts.body, parts.filled, parts.filled + bodyLen);
         parts.filled += data.copy(parts.body, parts.filled, bodyStart, bodyStart + bodyLen);
         return;
       }
       if (parts) {
+        if (parts.filled + bodyLen > parts.body.length) parts.body = grown(parts.body, parts.filled, parts.filled + bodyLen);
         parts.filled += data.copy(parts.body, parts.filled, bodyStart, bodyStart + bodyLen);
         body = parts.body.subarray(0, parts.filled);
         this.assembly.delete(id);
@@ -894,4 +896,11 @@ export { NULL_ARRAY };
 
 function waitedType(group: string): string {
   return group === 'sorted-set' ? 'zset' : group === 'stream' ? 'stream' : 'list';
+}
+
+/** A copy of b's first `used` bytes in a buffer of `size` bytes (a chunked body longer than announced). */
+function grown(b: Buffer, used: number, size: number): Buffer {
+  const next = Buffer.allocUnsafe(size);
+  b.copy(next, 0, 0, used);
+  return next;
 }
