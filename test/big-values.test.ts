@@ -55,6 +55,14 @@ describe.each([
     await io.del('big');
   });
 
+  it('a huge SET counts as one change in rdb_changes_since_last_save (as redis-server: 1)', async () => {
+    const changes = async (): Promise<number> => Number(/rdb_changes_since_last_save:(\d+)/.exec(await io.info('persistence'))![1]);
+    const before = await changes();
+    await io.set('big3', pattern(12 * MB, 7)); // several ring records of propagation
+    expect((await changes()) - before).toBe(1);
+    await io.del('big3');
+  });
+
   it('a request pipelined right behind a 24 MB SET does not corrupt it', async () => {
     const n = 24 * MB;
     const v = pattern(n, 0x1234);
