@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { startShardis, type Proc } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
+import { waitInSync } from './helpers/replication.js';
 
 const MB = 1024 * 1024;
 
@@ -82,5 +83,28 @@ describe.each([
     expect(await io.get('small')).toBe('hello');
     expect((await io.getBuffer('big2'))!.equals(v)).toBe(true);
     await io.del('big2', 'small');
+  });
+});
+
+describe('huge bulk arguments and replication', () => {
+  it('a 24 MB SET written to a master reaches its replica intact (propagated from the request bytes)', async () => {
+    const m = await startShardis({ shards: 2 });
+    const r = await startShardis({ shards: 2, args: ['--replicaof', '127.0.0.1', String(m.port)] });
+    const mc = new Redis({ port: m.port });
+    const rc = new Redis({ port: r.port });
+    try {
+      await waitInSync(mc, rc);
+      const v = pattern(24 * MB, 99);
+      await mc.set('bigr', v);
+      await mc.set('after', 'small');
+      await waitInSync(mc, rc);
+      expect(await rc.get('after')).toBe('small');
+      expect((await rc.getBuffer('bigr'))!.equals(v)).toBe(true);
+    } finally {
+      mc.disconnect();
+      rc.disconnect();
+      await r.stop();
+      await m.stop();
+    }
   });
 });

@@ -353,12 +353,22 @@ export class Shard implements ShardCtx {
       this.emitCommandResult();
       return false;
     }
+    this.propDirect = emit;
     const ok = this.execute(cmdId);
     if (emit) this.emitCommandResult();
     return ok;
   }
 
+  /**
+   * While a request runs on its own (runRequest with emit, reply sent right after): a big write's
+   * propagation is its request bytes, sent from the body itself instead of copied into this.p first.
+   */
+  private propDirect = false;
+  private propView: { buf: Buffer; len: number } | null = null;
+
   private execute(cmdId: number): boolean {
+    const direct = this.propDirect; // for this request only, not for one run from inside it
+    this.propDirect = false;
     const cmd = this.commands[cmdId];
     const handler = this.handlers[cmdId];
     this.w.reset();
@@ -394,7 +404,11 @@ export class Shard implements ShardCtx {
       this.ks.applyingMasterStream = false;
     }
     this.intro.end(this, cmd, t0, this.reblocked && !this.serving, this.body, this.bodyStart, this.bodyLen);
-    if ((this.propMode as PropMode) === PropMode.AsIs && ok) this.p.raw(this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen));
+    if ((this.propMode as PropMode) === PropMode.AsIs && ok) {
+      const req = this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen);
+      if (direct && this.p.len === 0 && req.length > 1024 * 1024) this.propView = { buf: req, len: req.length };
+      else this.p.raw(req);
+    }
     return ok;
   }
 
@@ -434,10 +448,12 @@ export class Shard implements ShardCtx {
   private emitCommandResult(): void {
     const replicated = (this.flags & (FLAG_REPLICATED | FLAG_NO_PROPAGATE)) !== 0;
     if (replicated) this.p.reset();
+    const prop = this.propView !== null && !replicated ? this.propView : this.p;
+    this.propView = null;
     if (this.reblocked && !this.serving) {
-      this.emit(REP_REPLY, FLAG_BLOCKED, this.db.id, this.connId, this.seq, null, this.p);
+      this.emit(REP_REPLY, FLAG_BLOCKED, this.db.id, this.connId, this.seq, null, prop);
     } else {
-      this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
+      this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, prop);
     }
     this.p.reset();
     if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) this.serveReadyKeys();
@@ -593,7 +609,7 @@ export class Shard implements ShardCtx {
   // ---- reply ring ---------------------------------------------------------------------------
 
   /** Append a reply record (split with FLAG_MORE when larger than a ring record can be). */
-  emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: RespWriter | null): void {
+  emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: { buf: Buffer; len: number } | null): void {
     const rlen = reply ? reply.len : 0;
     const plen = prop ? prop.len : 0;
     const ring = this.replies;
