@@ -24,7 +24,9 @@
  *           replication stream, already made deterministic)
  *
  * A message too large for one record is split into several with FLAG_MORE on all but the last; the
- * consumer joins them (request bodies; reply and propagation bytes are appended in order).
+ * consumer joins them (request bodies; reply and propagation bytes are appended in order). In a request
+ * record with FLAG_MORE, word 3 holds the whole body's length instead (the last record has the real
+ * word 3), so the shard can allocate the body once.
  */
 
 export const HEADER_BYTES = 20;

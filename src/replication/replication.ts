@@ -169,8 +169,9 @@ export class Replication implements ReplicationHooks {
 
   // ---- hooks ------------------------------------------------------------------------------
 
-  feed(db: number, data: Uint8Array): void {
-    this.changes++;
+  /** `more`: a chunk of a write whose propagation continues in the next record (counted once, at its end). */
+  feed(db: number, data: Uint8Array, more = false): void {
+    if (!more) this.changes++;
     this.aofFeed?.(db, data);
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)

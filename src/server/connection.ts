@@ -214,9 +214,12 @@ export class Connection {
       this.inEnd += chunk.length;
       return;
     }
-    // grow (double) into an owned buffer, keeping only the unparsed bytes
+    // grow into an owned buffer, keeping only the unparsed bytes: to the exact size when a big bulk's
+    // length is known from its "$<len>" header (one copy of a huge argument, no doubling), else doubling
+    const bulkRest = this.framer.pendingBulkRemaining(this.inStart, this.inEnd);
     let size = Math.max(16 * 1024, this.inBufOwned ? this.inBuf.length : 0);
-    while (size < need) size *= 2;
+    if (bulkRest > 1024 * 1024) size = Math.max(need, pending + bulkRest);
+    else while (size < need) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.inBuf.copy(next, 0, this.inStart, this.inEnd);
     chunk.copy(next, pending);
@@ -224,6 +227,15 @@ export class Connection {
     this.inStart = 0;
     this.inEnd = need;
     this.inBufOwned = true;
+  }
+
+  /**
+   * True when inBuf[start, start+len) will never be overwritten after it is consumed, so it may be
+   * handed on without a copy: an owned buffer over 1 MB is dropped, not reused, once consumed
+   * (consumed()), and appends only write past inEnd.
+   */
+  inputStable(): boolean {
+    return this.inBufOwned && this.inBuf.length > 1024 * 1024;
   }
 
   /** True when inBuf is ours (grown for partial requests), false when it is a socket read chunk. */

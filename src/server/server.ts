@@ -64,7 +64,7 @@ const MAXMEMORY_KEYS = ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'm
 /** Hooks the replication layer installs (master backlog feed, replica state for READONLY etc.). */
 export interface ReplicationHooks {
   /** Append propagated writes for database `db` to the replication stream. */
-  feed(db: number, data: Uint8Array): void;
+  feed(db: number, data: Uint8Array, more?: boolean): void;
   /** True when this server is a replica. */
   isReplica(): boolean;
   /** True when this server is a replica whose link to its master is up. */
@@ -769,7 +769,7 @@ export class Server {
       w.command(args.all());
       link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, w.buf, 0, w.len);
     } else {
-      link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, conn.inBuf, conn.inStart, f.end - conn.inStart);
+      link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, conn.inBuf, conn.inStart, f.end - conn.inStart, conn.inputStable());
     }
     conn.inflight++;
     link.inflight++;
@@ -944,14 +944,14 @@ export class Server {
       const flags = flagsOf(w0);
       const start = off + HEADER_BYTES;
       if (kindOf(w0) === REP_PROPAGATE) {
-        if (plen > 0) this.repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen));
+        if (plen > 0) this.repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen), (flags & FLAG_MORE) !== 0);
         continue;
       }
       if (connId === COORDINATOR_CONN) {
         link.collect(seq, data.subarray(start, start + rlen), data.subarray(start + rlen, start + rlen + plen), dbOf(w0), (flags & FLAG_MORE) !== 0);
         continue;
       }
-      if (plen > 0) this.repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen));
+      if (plen > 0) this.repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen), (flags & FLAG_MORE) !== 0);
       const conn = this.conns.get(connId);
       if (flags & FLAG_MORE) {
         if (conn && rlen > 0) conn.deliverChunk(seq, data.subarray(start, start + rlen), false);

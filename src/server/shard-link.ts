@@ -91,14 +91,20 @@ export class ShardLink {
    * the ring has room and nothing is waiting before it, otherwise into the outbox (a copy), which
    * flushOutbox() moves on as the shard frees space. Callers stop feeding a congested link.
    */
-  send(kind: number, flags: number, db: number, connId: number, seq: number, w3: number, src: Uint8Array, start: number, len: number): void {
+  send(kind: number, flags: number, db: number, connId: number, seq: number, w3: number, src: Uint8Array, start: number, len: number, stable = false): void {
+    // `stable`: the caller guarantees src[start, start+len) is never overwritten, so the outbox keeps
+    // a view instead of a copy (a huge argument is not duplicated while it trickles into the ring)
+    const keep = (from: number): Buffer => {
+      const view = src.subarray(from, start + len);
+      return stable ? Buffer.from(view.buffer, view.byteOffset, view.byteLength) : Buffer.from(view);
+    };
     if (this.outbox.length === 0) {
       const sent = this.write(kind, flags, db, connId, seq, w3, src, start, len, 0);
       if (sent === len && len >= 0) return;
-      this.outbox.push({ kind, flags, db, connId, seq, w3, body: Buffer.from(src.subarray(start + sent, start + len)), sent: 0, offset: sent });
+      this.outbox.push({ kind, flags, db, connId, seq, w3, body: keep(start + sent), sent: 0, offset: sent });
       return;
     }
-    this.outbox.push({ kind, flags, db, connId, seq, w3, body: Buffer.from(src.subarray(start, start + len)), sent: 0, offset: 0 });
+    this.outbox.push({ kind, flags, db, connId, seq, w3, body: keep(start), sent: 0, offset: 0 });
   }
 
   /** True while requests wait in the outbox: callers should stop dispatching to this shard. */
@@ -146,7 +152,8 @@ export class ShardLink {
       const off = ring.reserve(HEADER_BYTES + n);
       if (off < 0) break;
       const last = already + sent + n >= total;
-      this.header(off, word0(kind, flags | (last ? 0 : FLAG_MORE), db), connId, seq, w3, n);
+      // a FLAG_MORE chunk carries the whole message's length in word 3 (the shard preallocates it)
+      this.header(off, word0(kind, flags | (last ? 0 : FLAG_MORE), db), connId, seq, last ? w3 : total, n);
       ring.data.set(src.subarray(start + sent, start + sent + n), off + HEADER_BYTES);
       ring.commit(HEADER_BYTES + n);
       this.unpublished++;

@@ -87,7 +87,8 @@ export class Shard implements ShardCtx {
   private readonly wakeMain: () => void;
 
   // request body assembly for records split with FLAG_MORE, by "connId:seq"
-  private assembly = new Map<string, Buffer[]>();
+  // (the whole body, allocated once from the length the first chunk carries in word 3, and how much is in)
+  private assembly = new Map<string, { body: Buffer; filled: number }>();
   // framing scratch for the request body
   private starts = new Int32Array(64);
   private lens = new Int32Array(64);
@@ -271,16 +272,20 @@ export class Shard implements ShardCtx {
     let bodyStart = off + HEADER_BYTES;
     if (flags & FLAG_MORE || this.assembly.size > 0) {
       const id = `${connId}:${seq}`;
-      const parts = this.assembly.get(id);
+      let parts = this.assembly.get(id);
       if (flags & FLAG_MORE) {
-        const copy = Buffer.from(data.subarray(bodyStart, bodyStart + bodyLen));
-        if (parts) parts.push(copy);
-        else this.assembly.set(id, [copy]);
+        if (!parts) {
+          parts = { body: Buffer.allocUnsafe(Math.max(w3 >>> 0, bodyLen)), filled: 0 };
+          this.assembly.set(id, parts);
+        }
+        if (parts.filled + bodyLen > parts.body.length) parts.body = grown(parts.body, parts.filled, parts.filled + bodyLen);
+        parts.filled += data.copy(parts.body, parts.filled, bodyStart, bodyStart + bodyLen);
         return;
       }
       if (parts) {
-        parts.push(data.subarray(bodyStart, bodyStart + bodyLen));
-        body = Buffer.concat(parts);
+        if (parts.filled + bodyLen > parts.body.length) parts.body = grown(parts.body, parts.filled, parts.filled + bodyLen);
+        parts.filled += data.copy(parts.body, parts.filled, bodyStart, bodyStart + bodyLen);
+        body = parts.body.subarray(0, parts.filled);
         this.assembly.delete(id);
         bodyStart = 0;
       }
@@ -348,16 +353,27 @@ export class Shard implements ShardCtx {
       this.emitCommandResult();
       return false;
     }
+    this.propDirect = emit;
     const ok = this.execute(cmdId);
     if (emit) this.emitCommandResult();
     return ok;
   }
 
+  /**
+   * While a request runs on its own (runRequest with emit, reply sent right after): a big write's
+   * propagation is its request bytes, sent from the body itself instead of copied into this.p first.
+   */
+  private propDirect = false;
+  private propView: { buf: Buffer; len: number } | null = null;
+
   private execute(cmdId: number): boolean {
+    const direct = this.propDirect; // for this request only, not for one run from inside it
+    this.propDirect = false;
     const cmd = this.commands[cmdId];
     const handler = this.handlers[cmdId];
     this.w.reset();
     this.w.trim(REPLY_WRITER_KEEP); // a huge earlier reply does not pin its buffer
+    this.p.trim(REPLY_WRITER_KEEP); // nor a huge earlier write's propagation (trims only when empty)
     this.w.limit = this.config.replyMaxBytes;
     this.w.proto = this.protocol;
     this.propMode = PropMode.None;
@@ -388,7 +404,11 @@ export class Shard implements ShardCtx {
       this.ks.applyingMasterStream = false;
     }
     this.intro.end(this, cmd, t0, this.reblocked && !this.serving, this.body, this.bodyStart, this.bodyLen);
-    if ((this.propMode as PropMode) === PropMode.AsIs && ok) this.p.raw(this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen));
+    if ((this.propMode as PropMode) === PropMode.AsIs && ok) {
+      const req = this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen);
+      if (direct && this.p.len === 0 && req.length > 1024 * 1024) this.propView = { buf: req, len: req.length };
+      else this.p.raw(req);
+    }
     return ok;
   }
 
@@ -428,10 +448,12 @@ export class Shard implements ShardCtx {
   private emitCommandResult(): void {
     const replicated = (this.flags & (FLAG_REPLICATED | FLAG_NO_PROPAGATE)) !== 0;
     if (replicated) this.p.reset();
+    const prop = this.propView !== null && !replicated ? this.propView : this.p;
+    this.propView = null;
     if (this.reblocked && !this.serving) {
-      this.emit(REP_REPLY, FLAG_BLOCKED, this.db.id, this.connId, this.seq, null, this.p);
+      this.emit(REP_REPLY, FLAG_BLOCKED, this.db.id, this.connId, this.seq, null, prop);
     } else {
-      this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
+      this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, prop);
     }
     this.p.reset();
     if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) this.serveReadyKeys();
@@ -611,7 +633,7 @@ export class Shard implements ShardCtx {
   // ---- reply ring ---------------------------------------------------------------------------
 
   /** Append a reply record (split with FLAG_MORE when larger than a ring record can be). */
-  emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: RespWriter | null): void {
+  emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: { buf: Buffer; len: number } | null): void {
     const rlen = reply ? reply.len : 0;
     const plen = prop ? prop.len : 0;
     const ring = this.replies;
@@ -918,4 +940,11 @@ export { NULL_ARRAY };
 
 function waitedType(group: string): string {
   return group === 'sorted-set' ? 'zset' : group === 'stream' ? 'stream' : 'list';
+}
+
+/** A copy of b's first `used` bytes in a buffer of `size` bytes (a chunked body longer than announced). */
+function grown(b: Buffer, used: number, size: number): Buffer {
+  const next = Buffer.allocUnsafe(size);
+  b.copy(next, 0, 0, used);
+  return next;
 }
