@@ -26,6 +26,7 @@ import {
   FLAG_MORE,
   FLAG_REPLICATED,
   HEADER_BYTES,
+  REP_NOTIFY,
   REP_PROPAGATE,
   REQ_COMMAND,
   dbOf,
@@ -39,6 +40,7 @@ import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';
 import { SHARD_HANDLERS } from '../shard/commands/index.js';
 import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
+import { parseKeyspaceEvents, shardNotifyFlags } from '../commands/keyspace-events.js';
 import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
 import { MAIN_HANDLERS } from './commands/index.js';
@@ -169,6 +171,7 @@ export class Server {
       lazyfreeLazyUserDel: c.bool('lazyfree-lazy-user-del'),
       lazyfreeLazyUserFlush: c.bool('lazyfree-lazy-user-flush'),
       hllSparseMaxBytes: Math.min(c.int('hll-sparse-max-bytes'), Number.MAX_SAFE_INTEGER),
+      notifyFlags: shardNotifyFlags(parseKeyspaceEvents(c.get('notify-keyspace-events'))),
     };
   }
 
@@ -907,6 +910,10 @@ export class Server {
       const plen = i32[b + 4]!;
       const flags = flagsOf(w0);
       const start = off + HEADER_BYTES;
+      if (kindOf(w0) === REP_NOTIFY) {
+        this.keyspaceEvents(link, data.subarray(start, start + rlen), connId, seq, (flags & FLAG_MORE) !== 0);
+        continue;
+      }
       if (kindOf(w0) === REP_PROPAGATE) {
         if (plen > 0) this.repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen));
         continue;
@@ -990,7 +997,7 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes']);
+    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'notify-keyspace-events']);
     if (names.some((n) => shardKeys.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';
@@ -1019,6 +1026,24 @@ export class Server {
 
   /** Installed by the pub/sub module: RESET leaves every subscription. */
   pubsubReset: ((conn: Connection) => void) | null = null;
+  /** Publishes a shard's keyspace events (installed by pub/sub once anyone subscribed). */
+  onKeyspaceEvents: ((bytes: Uint8Array, connId: number, seq: number) => void) | null = null;
+  private readonly eventParts = new Map<number, Buffer[]>();
+
+  /** A REP_NOTIFY record: publish its events now, ahead of the record that follows (see records.ts). */
+  private keyspaceEvents(link: ShardLink, bytes: Uint8Array, connId: number, seq: number, more: boolean): void {
+    if (more || this.eventParts.size > 0) {
+      const parts = this.eventParts.get(link.index) ?? [];
+      parts.push(Buffer.from(bytes));
+      if (more) {
+        this.eventParts.set(link.index, parts);
+        return;
+      }
+      this.eventParts.delete(link.index);
+      bytes = Buffer.concat(parts);
+    }
+    this.onKeyspaceEvents?.(bytes, connId, seq);
+  }
 
   /** Installed by the pub/sub module. */
   pubsubCounts: () => { channels: number; patterns: number; shardChannels: number } = () => ({ channels: 0, patterns: 0, shardChannels: 0 });

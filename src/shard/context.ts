@@ -35,6 +35,8 @@ export interface ShardConfig {
   lazyfreeLazyUserDel: boolean;
   lazyfreeLazyUserFlush: boolean;
   hllSparseMaxBytes: number;
+  /** Keyspace notification classes the shard records (0: none; see commands/keyspace-events.ts). */
+  notifyFlags: number;
 }
 
 export const DEFAULT_SHARD_CONFIG: ShardConfig = {
@@ -52,6 +54,7 @@ export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   lazyfreeLazyUserDel: false,
   lazyfreeLazyUserFlush: false,
   hllSparseMaxBytes: 3000,
+  notifyFlags: 0,
 };
 
 export const enum PropMode {
@@ -103,6 +106,12 @@ export interface ShardCtx {
   propagateCommand(parts: readonly (string | number | Uint8Array)[]): void;
   /** True if inside MULTI/EXEC or applying the master's stream: blocking commands must not block. */
   mayNotBlock(): boolean;
+  /**
+   * Record a keyspace event (class NOTIFY_* from commands/keyspace-events.ts) for `key` in the current
+   * db (or db `db`); a no-op unless notify-keyspace-events enables the class. Call it after the change, in the
+   * order the changes happen (as Redis's notifyKeyspaceEvent).
+   */
+  notify(type: number, event: string, key: string, db?: number): void;
   /** Park this request until one of `keys` is ready or `timeoutMs` (0 = forever) passes; no reply now. */
   block(keys: string[], timeoutMs: number): void;
 }

@@ -22,6 +22,7 @@ import {
   FLAG_NO_PROPAGATE,
   FLAG_REPLICATED,
   HEADER_BYTES,
+  REP_NOTIFY,
   REP_PROPAGATE,
   REP_REPLY,
   REQ_COMMAND,
@@ -39,6 +40,8 @@ import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
 import { CONTROL_HANDLERS } from './control.js';
 import { ShardIntrospection } from './introspect.js';
+import { KeyspaceEventLog } from './keyspace-events.js';
+import { NOTIFY_EXPIRED } from '../commands/keyspace-events.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 
 export interface ShardOptions {
@@ -150,6 +153,13 @@ export class Shard implements ShardCtx {
     return (this.flags & (FLAG_IN_MULTI | FLAG_REPLICATED | FLAG_COORDINATED)) !== 0;
   }
 
+  notify(type: number, event: string, key: string, db = this.db.id): void {
+    if ((this.config.notifyFlags & type) !== 0) this.events.record(db, event, key);
+  }
+
+  /** Keyspace events waiting to go out ahead of the next record (see KeyspaceEventLog). */
+  private readonly events = new KeyspaceEventLog();
+
   block(keys: string[], timeoutMs: number): void {
     if (this.serving) {
       // re-executed for a ready key and still nothing to take: stay parked where it was
@@ -234,6 +244,7 @@ export class Shard implements ShardCtx {
     }
     let wait = period - (Date.now() - this.lastCron);
     if (this.blockedByConn.size > 0) wait = Math.min(wait, this.expireBlocked());
+    if (this.events.count > 0) this.emit(REP_NOTIFY, 0, 0, 0, 0, this.events.take(), null);
     this.publishReplies();
     return Math.max(1, wait);
   }
@@ -553,6 +564,7 @@ export class Shard implements ShardCtx {
 
   /** Append a reply record (split with FLAG_MORE when larger than a ring record can be). */
   emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: RespWriter | null): void {
+    if (this.events.count > 0 && kind !== REP_NOTIFY) this.emit(REP_NOTIFY, 0, 0, connId, seq, this.events.take(), null);
     const rlen = reply ? reply.len : 0;
     const plen = prop ? prop.len : 0;
     const ring = this.replies;
@@ -606,6 +618,7 @@ export class Shard implements ShardCtx {
   // ---- keyspace hooks -----------------------------------------------------------------------
 
   private onExpired(db: number, key: string): void {
+    if (this.config.notifyFlags & NOTIFY_EXPIRED) this.events.record(db, 'expired', key);
     if (this.inCommand && db === this.db.id && !(this.flags & FLAG_REPLICATED)) {
       this.p.command(['DEL', key]);
       return;
