@@ -112,6 +112,22 @@ get ttlkey
 flushall
 `;
 
+/** Reads of present and missing keys (key-miss events). */
+const READS = `
+set present v
+get present
+get missing1
+mget present missing2
+strlen missing3
+lrange missing4 0 -1
+hget missing5 f
+smembers missing6
+zscore missing7 m
+exists missing8
+type missing9
+ttl missing10
+`;
+
 function script(text: string): string[][] {
   return text
     .split('\n')
@@ -216,6 +232,7 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
     if (ref && process.env.NOTIFY_GOLDEN_WRITE === '1') {
       golden.KEA = want = await notificationsOf(ref.port);
       golden['Kl$'] = await notificationsOf(ref.port, 'Kl$');
+      golden.Enm = await notificationsOf(ref.port, 'Enm', SCRIPT + READS);
       fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
     }
     expect(await notificationsOf(srv.port)).toEqual(want);
@@ -224,6 +241,16 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
   it('only the enabled classes and channel kinds are published (golden file, Kl$)', async () => {
     const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
     expect(await notificationsOf(srv.port, 'Kl$')).toEqual(golden['Kl$']);
+  });
+
+  it.skipIf(!haveRedis)('new keys and key misses notify exactly as redis-server (Enm)', async () => {
+    const want = await notificationsOf(ref!.port, 'Enm', SCRIPT + READS);
+    expect(await notificationsOf(srv.port, 'Enm', SCRIPT + READS)).toEqual(want);
+  });
+
+  it('new keys and key misses notify as recorded (golden file, Enm)', async () => {
+    const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
+    expect(await notificationsOf(srv.port, 'Enm', SCRIPT + READS)).toEqual(golden.Enm);
   });
 
   it('nothing is published while notify-keyspace-events is empty', async () => {

@@ -41,7 +41,7 @@ import { bindValueLimits } from './values/limits.js';
 import { CONTROL_HANDLERS } from './control.js';
 import { ShardIntrospection } from './introspect.js';
 import { KeyspaceEventLog } from './keyspace-events.js';
-import { NOTIFY_EXPIRED } from '../commands/keyspace-events.js';
+import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 
 export interface ShardOptions {
@@ -135,7 +135,11 @@ export class Shard implements ShardCtx {
       expired: (db, key) => this.onExpired(db, key),
       modified: (db, key) => this.onModified(db, key),
       ready: (db, key) => this.onReady(db, key),
+      notify: (db, event, key) => {
+        if (this.config.notifyFlags & (event === 'new' ? NOTIFY_NEW : NOTIFY_KEY_MISS)) this.events.record(db, event, key);
+      },
     });
+    this.ks.notifyNewOrMiss = (this.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
     this.db = this.ks.db(0);
   }
 
@@ -481,6 +485,9 @@ export class Shard implements ShardCtx {
     this.w.limit = Infinity; // internal replies (DUMP payloads of whole values) are not client replies
     this.w.proto = this.protocol;
     this.p.reset();
+    // internal moves of keys (values shipped out for, and home after, a cross-shard command) are no
+    // new keys nor misses to users (import ... notify says when it is a user's write, see control.ts)
+    if (op === 'import' || op === 'export') this.ks.notifyNewOrMiss = false;
     try {
       if (!h) throw new Error(`unknown control op ${op}`);
       h(this);
@@ -488,6 +495,8 @@ export class Shard implements ShardCtx {
       this.w.reset();
       if (!(e instanceof CommandError)) console.error(e);
       this.w.error(e instanceof CommandError ? e.reply : internalError(op));
+    } finally {
+      this.ks.notifyNewOrMiss = (this.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
     }
     if (this.intro.mark !== 0) this.intro.mark = performance.now();
     this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);

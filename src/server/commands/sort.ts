@@ -267,7 +267,7 @@ async function storeList(c: MainCtx, db: number, dst: string, elems: string[]): 
   const s = c.server;
   const sh = s.shardOfKey(dst);
   if (elems.length > 0) {
-    await s.oneShard(sh, ['import', db, dst, createDumpPayload(ListValue.from(elems)), -1], db);
+    await s.oneShard(sh, ['import', db, dst, createDumpPayload(ListValue.from(elems)), -1, 'notify'], db);
     notifyFromMain(s, NOTIFY_LIST, 'sortstore', dst, db, 0, 0);
     const del = ['DEL', dst];
     const push = ['RPUSH', dst, ...elems];
