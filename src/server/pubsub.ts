@@ -22,7 +22,7 @@
 
 import { globMatch } from '../commands/glob.js';
 import { RespWriter } from '../resp/writer.js';
-import { parseKeyspaceEvents } from '../commands/keyspace-events.js';
+import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, parseKeyspaceEvents } from '../commands/keyspace-events.js';
 import { publishKeyspaceEvents } from './keyspace-notify.js';
 import type { Connection } from './connection.js';
 import type { Server } from './server.js';
@@ -174,7 +174,7 @@ export class PubSub {
     this.origin = connId !== 0 ? this.server.conns.get(connId) : undefined;
     this.originSeq = seq;
     try {
-      publishKeyspaceEvents(bytes, this.notifyFlags, (channel, message) => this.publish(channel, message, false));
+      if (this.notifyFlags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT)) publishKeyspaceEvents(bytes, this.notifyFlags, (channel, message) => this.publish(channel, message, false));
     } finally {
       this.origin = undefined;
     }

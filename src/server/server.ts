@@ -46,6 +46,7 @@ import { MainCtx, type MainHandler } from './main-ctx.js';
 import { MAIN_HANDLERS } from './commands/index.js';
 import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
+import { ClientTracking } from './tracking.js';
 import { ServerStats } from './stats.js';
 import { OutputLimits, closedWithOutput } from './output-limits.js';
 
@@ -172,6 +173,7 @@ export class Server {
       lazyfreeLazyUserFlush: c.bool('lazyfree-lazy-user-flush'),
       hllSparseMaxBytes: Math.min(c.int('hll-sparse-max-bytes'), Number.MAX_SAFE_INTEGER),
       notifyFlags: shardNotifyFlags(parseKeyspaceEvents(c.get('notify-keyspace-events'))),
+      trackWrites: this.trackWrites,
     };
   }
 
@@ -370,6 +372,7 @@ export class Server {
       this.scheduleTick();
     }
     this.repl.closed(conn);
+    if (this.tracking.clients.size > 0) this.tracking.onClose(conn);
     this.onConnectionClosed?.(conn);
     conn.release();
     closedWithOutput(conn.outputPeak);
@@ -521,6 +524,7 @@ export class Server {
       return false;
     }
     if (this.monitors.size > 0 && !this.loading && !(flags & (F.ADMIN | F.SKIP_MONITOR))) return this.dispatchMonitored(conn, cmd, args);
+    if (this.tracking.clients.size > 0) this.tracking.onCommand(conn, cmd, args, (flags & F.READONLY) !== 0);
     if (cmd.route === Route.Main) return this.runMain(conn, cmd, args);
     return this.route(conn, cmd, args);
   }
@@ -1043,7 +1047,20 @@ export class Server {
       bytes = Buffer.concat(parts);
     }
     this.onKeyspaceEvents?.(bytes, connId, seq);
+    if (this.tracking.clients.size > 0) this.tracking.onShardEvents(bytes, connId);
   }
+
+  /** CLIENT TRACKING state and invalidations (tracking.ts). */
+  readonly tracking: ClientTracking = new ClientTracking({
+    conns: this.conns,
+    markDirty: (c) => this.markDirty(c),
+    configInt: (name) => this.config.int(name),
+    setTrackWrites: (on) => {
+      this.trackWrites = on;
+      void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+    },
+  });
+  private trackWrites = false;
 
   /** Installed by the pub/sub module. */
   pubsubCounts: () => { channels: number; patterns: number; shardChannels: number } = () => ({ channels: 0, patterns: 0, shardChannels: 0 });

@@ -37,6 +37,8 @@ export interface ShardConfig {
   hllSparseMaxBytes: number;
   /** Keyspace notification classes the shard records (0: none; see commands/keyspace-events.ts). */
   notifyFlags: number;
+  /** Some client uses CLIENT TRACKING: report every modified key (tracking invalidation). */
+  trackWrites: boolean;
 }
 
 export const DEFAULT_SHARD_CONFIG: ShardConfig = {
@@ -55,6 +57,7 @@ export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   lazyfreeLazyUserFlush: false,
   hllSparseMaxBytes: 3000,
   notifyFlags: 0,
+  trackWrites: false,
 };
 
 export const enum PropMode {

@@ -653,6 +653,7 @@ export class Shard implements ShardCtx {
   }
 
   private onModified(db: number, key: string): void {
+    if (this.config.trackWrites) this.events.record(db, '', key);
     if (this.shippedKeys !== null && this.shippedKeys.has(key)) this.shippedModified.add(key);
     if (this.watchers.size === 0) return;
     const id = `${db}\0${key}`;

@@ -1,0 +1,224 @@
+/*
+ * Client-side caching (CLIENT TRACKING) on the main thread: per-client tracking state (REDIRECT,
+ * BCAST + PREFIX, OPTIN/OPTOUT with CLIENT CACHING, NOLOOP), the tracking table (key -> clients that
+ * read it, bounded by tracking-table-max-keys) and the invalidation messages: RESP3 pushes
+ * ">2 invalidate [keys]", or "message __redis__:invalidate [keys]" to a RESP2 client subscribed to
+ * that channel (REDIRECT). A null key list means "everything" (FLUSHALL / FLUSHDB).
+ *
+ * Reads are remembered when the main thread routes a read-only command of a tracking client; writes
+ * arrive from the shards as the keys they modified (an event with an empty name in the shard's
+ * REP_NOTIFY record, sent only while some client tracks: ShardConfig.trackWrites).
+ */
+
+import { keyPositions, type Command } from '../commands/table.js';
+import type { Args } from '../commands/args.js';
+import { decodeKeyspaceEvents } from './keyspace-notify.js';
+import { RespWriter } from '../resp/writer.js';
+import type { Connection } from './connection.js';
+
+const NULL_BULK = Buffer.from('$-1\r\n');
+
+export const TRACKING_CHANNEL = '__redis__:invalidate';
+
+export interface TrackingState {
+  redirect: number;
+  bcast: boolean;
+  optin: boolean;
+  optout: boolean;
+  noloop: boolean;
+  prefixes: string[];
+  /** CLIENT CACHING yes|no given for the next command. */
+  caching: '' | 'yes' | 'no';
+  /** The redirect target went away (TRACKINGINFO's broken_redirect). */
+  brokenRedirect: boolean;
+}
+
+/** What the tracking code needs from the server. */
+export interface TrackingHost {
+  readonly conns: Map<number, Connection>;
+  markDirty(c: Connection): void;
+  configInt(name: string): number;
+  /** Tell the shards whether to report modified keys. */
+  setTrackWrites(on: boolean): void;
+}
+
+export class ClientTracking {
+  readonly clients = new Map<number, TrackingState>();
+  /** key -> ids of the clients that read it since its last invalidation. */
+  private readonly table = new Map<string, Set<number>>();
+  /** BCAST prefix -> client ids. */
+  private readonly prefixes = new Map<string, Set<number>>();
+  private readonly enc = new RespWriter(256);
+
+  constructor(private readonly host: TrackingHost) {}
+
+  get trackedKeys(): number {
+    return this.table.size;
+  }
+
+  enable(conn: Connection, s: TrackingState): void {
+    const old = this.clients.get(conn.id);
+    if (old) for (const p of old.prefixes) this.prefixes.get(p)?.delete(conn.id);
+    this.clients.set(conn.id, s);
+    for (const p of s.prefixes) {
+      let set = this.prefixes.get(p);
+      if (!set) this.prefixes.set(p, (set = new Set()));
+      set.add(conn.id);
+    }
+    if (s.bcast && s.prefixes.length === 0) {
+      let set = this.prefixes.get('');
+      if (!set) this.prefixes.set('', (set = new Set()));
+      set.add(conn.id);
+    }
+    if (this.clients.size === 1 && !old) this.host.setTrackWrites(true);
+  }
+
+  disable(id: number): void {
+    const s = this.clients.get(id);
+    if (!s) return;
+    this.clients.delete(id);
+    for (const [p, set] of this.prefixes) {
+      set.delete(id);
+      if (set.size === 0) this.prefixes.delete(p);
+    }
+    if (this.clients.size === 0) {
+      this.table.clear();
+      this.host.setTrackWrites(false);
+    }
+  }
+
+  /** A read-only command of `conn` with these keys is being run: remember them (unless BCAST/opted out). */
+  remember(conn: Connection, keys: readonly string[]): void {
+    const s = this.clients.get(conn.id);
+    if (!s || s.bcast) return;
+    if (s.optin && s.caching !== 'yes') return;
+    if (s.optout && s.caching === 'no') return;
+    for (const key of keys) {
+      let set = this.table.get(key);
+      if (!set) this.table.set(key, (set = new Set()));
+      set.add(conn.id);
+    }
+    const max = this.host.configInt('tracking-table-max-keys');
+    if (max > 0) {
+      // over the limit: invalidate keys (the oldest remembered) until it fits, as Redis evicts them
+      for (const key of this.table.keys()) {
+        if (this.table.size <= max) break;
+        this.invalidate(key, -1);
+      }
+    }
+  }
+
+  /** Dispatching a command of a tracking client: remember a read's keys; CACHING applies once. */
+  onCommand(conn: Connection, cmd: Command, args: Args, readonly: boolean): void {
+    const s = this.clients.get(conn.id);
+    if (!s) return;
+    if (readonly) {
+      const pos = keyPositions(cmd, args.argc, (i) => args.str(i));
+      if (pos !== null && pos.length > 0) this.remember(conn, pos.map((i) => args.str(i)));
+    }
+    if (cmd.name !== 'client|caching') s.caching = '';
+  }
+
+  /** The keys a shard reports modified (events with an empty name in a REP_NOTIFY body). */
+  onShardEvents(bytes: Uint8Array, writer: number): void {
+    decodeKeyspaceEvents(bytes, (_db, event, key) => {
+      if (event === '') this.invalidate(key, writer);
+    });
+  }
+
+  /** After any command but CLIENT CACHING: the caching flag applied to that one command only. */
+  commandDone(conn: Connection): void {
+    const s = this.clients.get(conn.id);
+    if (s) s.caching = '';
+  }
+
+  /** `key` was modified by client `writer` (0 when not known): invalidate it for its readers. */
+  invalidate(key: string, writer: number): void {
+    const set = this.table.get(key);
+    if (set) {
+      this.table.delete(key);
+      for (const id of set) {
+        const s = this.clients.get(id);
+        if (!s || s.bcast) continue;
+        if (s.noloop && id === writer) continue;
+        this.send(id, s, [key]);
+      }
+    }
+    if (this.prefixes.size > 0) {
+      for (const [p, ids] of this.prefixes) {
+        if (!key.startsWith(p)) continue;
+        for (const id of ids) {
+          const s = this.clients.get(id);
+          if (!s || (s.noloop && id === writer)) continue;
+          this.send(id, s, [key]);
+        }
+      }
+    }
+  }
+
+  /** FLUSHALL / FLUSHDB: every tracking client is told to drop everything (a null key list). */
+  invalidateAll(): void {
+    for (const [id, s] of this.clients) this.send(id, s, null);
+    this.table.clear();
+  }
+
+  onClose(conn: Connection): void {
+    this.disable(conn.id);
+  }
+
+  /** Deliver an invalidation to client `id` (or to its redirect target). */
+  private send(id: number, s: TrackingState, keys: string[] | null): void {
+    let target = this.host.conns.get(id);
+    if (s.redirect > 0) {
+      const r = this.host.conns.get(s.redirect);
+      if (r === undefined) {
+        // the redirect target went away: a RESP3 client is told so once
+        if (!s.brokenRedirect && target !== undefined && target.proto === 3) {
+          s.brokenRedirect = true;
+          const w = this.enc;
+          w.reset();
+          w.proto = 3;
+          w.push(1);
+          w.bulk('tracking-redir-broken');
+          this.deliver(target, w.toBuffer());
+        }
+        s.brokenRedirect = true;
+        return;
+      }
+      target = r;
+    }
+    if (target === undefined || target.closed) return;
+    const w = this.enc;
+    w.reset();
+    w.proto = target.proto;
+    if (target.proto === 3) {
+      w.push(2);
+      w.bulk('invalidate');
+    } else {
+      if (!target.channels.has(TRACKING_CHANNEL)) return;
+      w.push(3);
+      w.bulk('message');
+      w.bulk(TRACKING_CHANNEL);
+    }
+    if (keys === null) {
+      if (target.proto === 3) w.nullArray();
+      else w.raw(NULL_BULK);
+    }
+    else {
+      w.array(keys.length);
+      for (const k of keys) w.bulk(k);
+    }
+    this.deliver(target, w.toBuffer());
+  }
+
+  private deliver(c: Connection, bytes: Buffer): void {
+    if (c.sendSeq === c.nextSeq || c.blockedOn >= 0) c.pushOutOfBand(bytes);
+    else c.deliver(c.takeSeq(), bytes, false, true);
+    this.host.markDirty(c);
+  }
+}
+
+/** True if two BCAST prefixes overlap (one starts with the other). */
+export function prefixesOverlap(a: string, b: string): boolean {
+  return a.startsWith(b) || b.startsWith(a);
+}
