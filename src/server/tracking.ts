@@ -145,13 +145,42 @@ export class ClientTracking {
       }
     }
     if (this.prefixes.size > 0) {
-      for (const [p, ids] of this.prefixes) {
+      for (const p of this.prefixes.keys()) {
         if (!key.startsWith(p)) continue;
-        for (const id of ids) {
-          const s = this.clients.get(id);
-          if (!s || (s.noloop && id === writer)) continue;
-          this.send(id, s, [key]);
-        }
+        let keys = this.pendingBcast.get(p);
+        if (!keys) this.pendingBcast.set(p, (keys = new Map()));
+        // as Redis: remember who wrote it (0 when several clients did) for NOLOOP
+        const prev = keys.get(key);
+        keys.set(key, prev === undefined || prev === writer ? writer : 0);
+      }
+      if (this.pendingBcast.size > 0 && !this.bcastScheduled) {
+        this.bcastScheduled = true;
+        queueMicrotask(() => this.flushBroadcast());
+      }
+    }
+  }
+
+  /** BCAST keys modified since the last flush, by prefix: key -> writer. */
+  private readonly pendingBcast = new Map<string, Map<string, number>>();
+  private bcastScheduled = false;
+
+  /**
+   * Send what BCAST clients must drop: one message per prefix per client with every key written
+   * under it since the last flush (after the replies drained in this tick, as Redis's beforeSleep).
+   */
+  flushBroadcast(): void {
+    this.bcastScheduled = false;
+    const pending = [...this.pendingBcast].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this.pendingBcast.clear();
+    for (const [p, keys] of pending) {
+      const ids = this.prefixes.get(p);
+      if (!ids) continue;
+      for (const id of ids) {
+        const s = this.clients.get(id);
+        if (!s) continue;
+        const list: string[] = [];
+        for (const [k, w] of keys) if (!(s.noloop && w === id)) list.push(k);
+        if (list.length > 0) this.send(id, s, list);
       }
     }
   }
