@@ -36,7 +36,7 @@ export function decodeKeyspaceEvents(bytes: Uint8Array, fn: (db: string, event: 
 /** Publish the events of one REP_NOTIFY body under the K/E flags `flags`. */
 export function publishKeyspaceEvents(bytes: Uint8Array, flags: number, publish: PublishFn): void {
   decodeKeyspaceEvents(bytes, (db, event, key) => {
-    if (event === '') return; // a modified key reported for CLIENT TRACKING
+    if (event === '' || event === '!') return; // a modified key reported for CLIENT TRACKING
     if (flags & NOTIFY_KEYSPACE) publish(`__keyspace@${db}__:${key}`, event);
     if (flags & NOTIFY_KEYEVENT) publish(`__keyevent@${db}__:${event}`, key);
   });

@@ -6,8 +6,9 @@
  * that channel (REDIRECT). A null key list means "everything" (FLUSHALL / FLUSHDB).
  *
  * Reads are remembered when the main thread routes a read-only command of a tracking client; writes
- * arrive from the shards as the keys they modified (an event with an empty name in the shard's
- * REP_NOTIFY record, sent only while some client tracks: ShardConfig.trackWrites).
+ * arrive from the shards as the keys they modified (an event named "" in the shard's REP_NOTIFY
+ * record, "!" for a deletion by expiry, which is no client's write; sent only while some client
+ * tracks: ShardConfig.trackWrites).
  */
 
 import { keyPositions, type Command } from '../commands/table.js';
@@ -123,6 +124,7 @@ export class ClientTracking {
   onShardEvents(bytes: Uint8Array, writer: number): void {
     decodeKeyspaceEvents(bytes, (_db, event, key) => {
       if (event === '') this.invalidate(key, writer);
+      else if (event === '!') this.invalidate(key, 0);
     });
   }
 

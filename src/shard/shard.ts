@@ -626,8 +626,16 @@ export class Shard implements ShardCtx {
 
   // ---- keyspace hooks -----------------------------------------------------------------------
 
+  /** The key being deleted by expiry (its "modified" signal is reported as "!"). */
+  private expiringKey: string | null = null;
+
   private onExpired(db: number, key: string): void {
     if (this.config.notifyFlags & NOTIFY_EXPIRED) this.events.record(db, 'expired', key);
+    if (this.config.trackWrites) {
+      // a deletion by expiry is nobody's write (NOLOOP does not filter it): "!" instead of ""
+      this.events.record(db, '!', key);
+      this.expiringKey = key;
+    }
     if (this.inCommand && db === this.db.id && !(this.flags & FLAG_REPLICATED)) {
       this.p.command(['DEL', key]);
       return;
@@ -653,7 +661,10 @@ export class Shard implements ShardCtx {
   }
 
   private onModified(db: number, key: string): void {
-    if (this.config.trackWrites) this.events.record(db, '', key);
+    if (this.config.trackWrites) {
+      if (key === this.expiringKey) this.expiringKey = null;
+      else this.events.record(db, '', key);
+    }
     if (this.shippedKeys !== null && this.shippedKeys.has(key)) this.shippedModified.add(key);
     if (this.watchers.size === 0) return;
     const id = `${db}\0${key}`;
