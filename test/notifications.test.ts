@@ -253,6 +253,39 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
     expect(await notificationsOf(srv.port, 'Enm', SCRIPT + READS)).toEqual(golden.Enm);
   });
 
+  it('a blocked BLPOP served by a push notifies the push, then the pop and the deletion (golden file)', async () => {
+    const run = async (port: number): Promise<string[]> => {
+      const io = new Redis({ port, maxRetriesPerRequest: 1 });
+      const blocked = new Redis({ port, maxRetriesPerRequest: 1 });
+      const sub = new Redis({ port, maxRetriesPerRequest: 1 });
+      const got: string[] = [];
+      try {
+        await io.config('SET', 'notify-keyspace-events', 'KEA');
+        sub.on('pmessage', (_p: string, ch: string, msg: string) => got.push(`${ch} ${msg}`));
+        await sub.psubscribe('__key*__:*');
+        const popped = blocked.blpop('bl', 0);
+        await waitFor(async () => /blocked_clients:1/.test(await io.info('clients')), 'client blocked');
+        await io.rpush('bl', 'a');
+        expect(await popped).toEqual(['bl', 'a']);
+        await io.publish('__keyspace@0__:END', 'end');
+        await waitFor(() => got.includes('__keyspace@0__:END end'), 'end marker');
+        return got.filter((m) => m !== '__keyspace@0__:END end');
+      } finally {
+        await io.config('SET', 'notify-keyspace-events', '');
+        io.disconnect();
+        blocked.disconnect();
+        sub.disconnect();
+      }
+    };
+    const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
+    if (ref && process.env.NOTIFY_GOLDEN_WRITE === '1') {
+      golden.blpop = await run(ref.port);
+      fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
+    }
+    if (ref) expect(await run(ref.port)).toEqual(golden.blpop);
+    expect(await run(srv.port)).toEqual(golden.blpop);
+  });
+
   it('nothing is published while notify-keyspace-events is empty', async () => {
     expect(await notificationsOf(srv.port, '', 'set a 1\nlpush l a\ndel a l')).toEqual([]);
   });

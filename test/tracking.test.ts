@@ -216,6 +216,31 @@ describe.each([1, 4])('CLIENT TRACKING with %i shard(s)', (shards) => {
     });
   });
 
+  it('NOLOOP does not filter the invalidation of a key its own client set that then expired', async () => {
+    const a = await RawClient.connect(srv.port);
+    try {
+      for (const cmd of [['HELLO', '3'], ['CLIENT', 'TRACKING', 'on', 'BCAST', 'NOLOOP'], ['SET', '{e}x', 'v', 'PX', '1'], ['SET', '{e}y', 'v']]) {
+        a.send(...cmd);
+        await a.readRaw();
+      }
+      await sleep(20);
+      // expired by the active cycle meanwhile or lazily by this GET: either way one invalidation
+      a.send('GET', '{e}x');
+      const got: string[] = [];
+      for (;;) {
+        const r = await a.readRaw();
+        if (r === '_\r\n') break;
+        got.push(r);
+      }
+      if (got.length === 0) got.push(await a.readRaw());
+      expect(got).toEqual(['>2\r\n$10\r\ninvalidate\r\n*1\r\n$4\r\n{e}x\r\n']);
+      a.send('PING');
+      expect(await a.readRaw()).toBe('+PONG\r\n');
+    } finally {
+      a.close();
+    }
+  });
+
   it('tracking-table-max-keys: remembering more keys invalidates the excess', async () => {
     const a = await RawClient.connect(srv.port);
     try {
