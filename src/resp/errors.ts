@@ -215,6 +215,9 @@ export const TRACKING_NO_REDIRECT_TARGET = 'ERR The client ID you want redirect 
 export function trackingPrefixOverlap(a: string, b: string): string {
   return `ERR Prefix '${a}' overlaps with an existing prefix '${b}'. Prefixes for a single client must not overlap.`;
 }
+export function trackingPrefixOverlapProvided(a: string, b: string): string {
+  return `ERR Prefix '${a}' overlaps with another provided prefix '${b}'. Prefixes for a single client must not overlap.`;
+}
 export const CACHING_NOT_TRACKING = 'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled';
 export const CACHING_YES_NEEDS_OPTIN = 'ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.';
 export const CACHING_NO_NEEDS_OPTOUT = 'ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.';

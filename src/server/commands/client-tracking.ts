@@ -46,12 +46,16 @@ export const handlers: Record<string, MainHandler> = {
     if (old && ((optin && old.optout) || (optout && old.optin))) throw new CommandError(E.TRACKING_OPT_SWITCH);
     if ((optin || optout) && bcast) throw new CommandError(E.TRACKING_OPT_BCAST);
     if (redirect !== 0 && redirect !== id && !c.server.conns.has(redirect)) throw new CommandError(E.TRACKING_NO_REDIRECT_TARGET);
-    // prefixes must not overlap each other nor the ones the client already has
+    // prefixes must not overlap the ones the client already has nor each other (as Redis checks)
     const all = [...(old?.prefixes ?? [])];
-    for (const p of prefixes) {
-      for (const q of all) if (p !== q && prefixesOverlap(p, q)) throw new CommandError(E.trackingPrefixOverlap(p, q));
-      if (!all.includes(p)) all.push(p);
+    for (let i = 0; i < prefixes.length; i++) {
+      const p = prefixes[i]!;
+      for (const q of all) if (prefixesOverlap(p, q)) throw new CommandError(E.trackingPrefixOverlap(p, q));
+      for (let j = i + 1; j < prefixes.length; j++) {
+        if (prefixesOverlap(p, prefixes[j]!)) throw new CommandError(E.trackingPrefixOverlapProvided(p, prefixes[j]!));
+      }
     }
+    all.push(...prefixes);
     const s: TrackingState = {
       redirect,
       bcast,
