@@ -244,6 +244,29 @@ describe.each([1, 4])('CLIENT TRACKING with %i shard(s)', (shards) => {
     }
   });
 
+  it('an unblocked BLMOVE gets the invalidation of its own destination after its reply', async () => {
+    const a = await RawClient.connect(srv.port);
+    const b = await RawClient.connect(srv.port);
+    try {
+      for (const cmd of [['RPUSH', '{bl}2', 'a'], ['HELLO', '3'], ['CLIENT', 'TRACKING', 'on'], ['LRANGE', '{bl}2', '0', '-1']]) {
+        a.send(...cmd);
+        await a.readRaw();
+      }
+      a.send('BLMOVE', '{bl}1', '{bl}2', 'LEFT', 'LEFT', '0');
+      await waitFor(async () => {
+        b.send('INFO', 'clients');
+        return /blocked_clients:1/.test(await b.readRaw());
+      }, 'client blocked');
+      b.send('RPUSH', '{bl}1', 'foo');
+      expect(await b.readRaw()).toBe(':1\r\n');
+      expect(await a.readRaw()).toBe('$3\r\nfoo\r\n');
+      expect(await a.readRaw()).toBe('>2\r\n$10\r\ninvalidate\r\n*1\r\n$5\r\n{bl}2\r\n');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('tracking-table-max-keys: remembering more keys invalidates the excess', async () => {
     const a = await RawClient.connect(srv.port);
     try {

@@ -143,7 +143,7 @@ export class ClientTracking {
         const s = this.clients.get(id);
         if (!s || s.bcast) continue;
         if (s.noloop && id === writer) continue;
-        this.send(id, s, [key]);
+        this.send(id, s, [key], writer);
       }
     }
     if (this.prefixes.size > 0) {
@@ -198,7 +198,7 @@ export class ClientTracking {
   }
 
   /** Deliver an invalidation to client `id` (or to its redirect target). */
-  private send(id: number, s: TrackingState, keys: string[] | null): void {
+  private send(id: number, s: TrackingState, keys: string[] | null, writer = 0): void {
     let target = this.host.conns.get(id);
     if (s.redirect > 0) {
       const r = this.host.conns.get(s.redirect);
@@ -239,11 +239,16 @@ export class ClientTracking {
       w.array(keys.length);
       for (const k of keys) w.bulk(k);
     }
-    this.deliver(target, w.toBuffer());
+    this.deliver(target, w.toBuffer(), target.id === writer);
   }
 
-  private deliver(c: Connection, bytes: Buffer): void {
-    if (c.sendSeq === c.nextSeq || c.blockedOn >= 0) c.pushOutOfBand(bytes);
+  /**
+   * Queue an invalidation in reply order. `ownWrite`: caused by the target's own command, which
+   * gets it after that command's reply (Redis 7.0 holds these back until the reply is written), even
+   * when the command was a blocked one served just now.
+   */
+  private deliver(c: Connection, bytes: Buffer, ownWrite = false): void {
+    if (c.sendSeq === c.nextSeq || (c.blockedOn >= 0 && !ownWrite)) c.pushOutOfBand(bytes);
     else c.deliver(c.takeSeq(), bytes, false, true);
     this.host.markDirty(c);
   }
