@@ -267,6 +267,23 @@ describe.each([1, 4])('CLIENT TRACKING with %i shard(s)', (shards) => {
     }
   });
 
+  it('tracking-table-max-keys: lowering it invalidates the excess keys', async () => {
+    const a = await RawClient.connect(srv.port);
+    try {
+      for (const cmd of [['HELLO', '3'], ['CLIENT', 'TRACKING', 'on'], ['MGET', '{lo}1', '{lo}2']]) {
+        a.send(...cmd);
+        await a.readRaw();
+      }
+      a.send('CONFIG', 'SET', 'tracking-table-max-keys', '1');
+      expect(await a.readRaw()).toBe('+OK\r\n');
+      expect(await a.readRaw()).toMatch(/^>2\r\n\$10\r\ninvalidate\r\n\*1\r\n\$5\r\n\{lo\}[12]\r\n$/);
+    } finally {
+      a.send('CONFIG', 'SET', 'tracking-table-max-keys', '1000000');
+      await a.readRaw();
+      a.close();
+    }
+  });
+
   it('tracking-table-max-keys: remembering more keys invalidates the excess', async () => {
     const a = await RawClient.connect(srv.port);
     try {

@@ -1008,6 +1008,7 @@ export class Server {
       for (const c of this.conns.values()) if (!need) c.framer.unauthenticated = false;
     }
     if (names.includes('client-output-buffer-limit')) this.outputLimits.configure();
+    if (names.includes('tracking-table-max-keys')) this.tracking.enforceLimit();
     if (names.includes('proto-max-bulk-len')) for (const c of this.conns.values()) c.framer.maxBulkLen = this.config.int('proto-max-bulk-len');
     this.onConfigChanged?.(names);
   }

@@ -99,6 +99,11 @@ export class ClientTracking {
       if (!set) this.table.set(key, (set = new Set()));
       set.add(conn.id);
     }
+    this.enforceLimit();
+  }
+
+  /** tracking-table-max-keys: invalidate remembered keys until the table fits (also on CONFIG SET). */
+  enforceLimit(): void {
     const max = this.host.configInt('tracking-table-max-keys');
     if (max > 0) {
       // over the limit: invalidate keys (the oldest remembered) until it fits, as Redis evicts them
