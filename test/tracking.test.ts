@@ -75,6 +75,7 @@ b SET obj:2 b
 b DEL user:1 nokey
 d HELLO 3
 d CLIENT TRACKING on BCAST
+d CLIENT TRACKINGINFO
 b SET anything 1
 d CLIENT TRACKING on BCAST OPTIN
 `,
@@ -264,6 +265,22 @@ describe.each([1, 4])('CLIENT TRACKING with %i shard(s)', (shards) => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+
+  it('CLIENT CACHING applies to the very next command (TRACKINGINFO shows it, then it is gone)', async () => {
+    const a = await RawClient.connect(srv.port);
+    try {
+      for (const cmd of [['HELLO', '3'], ['CLIENT', 'TRACKING', 'on', 'OPTIN']]) {
+        a.send(...cmd);
+        await a.readRaw();
+      }
+      a.write('*3\r\n$6\r\nCLIENT\r\n$7\r\nCACHING\r\n$3\r\nyes\r\n*2\r\n$6\r\nCLIENT\r\n$12\r\nTRACKINGINFO\r\n*2\r\n$6\r\nCLIENT\r\n$12\r\nTRACKINGINFO\r\n');
+      expect(await a.readRaw()).toBe('+OK\r\n');
+      expect(await a.readRaw()).toContain('~3\r\n$2\r\non\r\n$5\r\noptin\r\n$11\r\ncaching-yes\r\n');
+      expect(await a.readRaw()).toContain('~2\r\n$2\r\non\r\n$5\r\noptin\r\n');
+    } finally {
+      a.close();
     }
   });
 

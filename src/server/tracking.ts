@@ -28,8 +28,9 @@ export interface TrackingState {
   optout: boolean;
   noloop: boolean;
   prefixes: string[];
-  /** CLIENT CACHING yes|no given for the next command. */
+  /** CLIENT CACHING yes|no given for the next command: the one with sequence number cachingSeq. */
   caching: '' | 'yes' | 'no';
+  cachingSeq: number;
   /** The redirect target went away (TRACKINGINFO's broken_redirect). */
   brokenRedirect: boolean;
 }
@@ -57,6 +58,17 @@ export class ClientTracking {
     return this.table.size;
   }
 
+  /** Key -> client pairs in the tracking table (INFO tracking_total_items). */
+  get trackedItems(): number {
+    let n = 0;
+    for (const set of this.table.values()) n += set.size;
+    return n;
+  }
+
+  get prefixCount(): number {
+    return this.prefixes.size;
+  }
+
   enable(conn: Connection, s: TrackingState): void {
     const old = this.clients.get(conn.id);
     if (old) for (const p of old.prefixes) this.prefixes.get(p)?.delete(conn.id);
@@ -64,11 +76,6 @@ export class ClientTracking {
     for (const p of s.prefixes) {
       let set = this.prefixes.get(p);
       if (!set) this.prefixes.set(p, (set = new Set()));
-      set.add(conn.id);
-    }
-    if (s.bcast && s.prefixes.length === 0) {
-      let set = this.prefixes.get('');
-      if (!set) this.prefixes.set('', (set = new Set()));
       set.add(conn.id);
     }
     if (this.clients.size === 1 && !old) this.host.setTrackWrites(true);
@@ -92,8 +99,9 @@ export class ClientTracking {
   remember(conn: Connection, keys: readonly string[]): void {
     const s = this.clients.get(conn.id);
     if (!s || s.bcast) return;
-    if (s.optin && s.caching !== 'yes') return;
-    if (s.optout && s.caching === 'no') return;
+    const caching = s.cachingSeq === conn.nextSeq ? s.caching : '';
+    if (s.optin && caching !== 'yes') return;
+    if (s.optout && caching === 'no') return;
     for (const key of keys) {
       let set = this.table.get(key);
       if (!set) this.table.set(key, (set = new Set()));
@@ -122,7 +130,6 @@ export class ClientTracking {
       const pos = keyPositions(cmd, args.argc, (i) => args.str(i));
       if (pos !== null && pos.length > 0) this.remember(conn, pos.map((i) => args.str(i)));
     }
-    if (cmd.name !== 'client|caching') s.caching = '';
   }
 
   /** The keys a shard reports modified (events with an empty name in a REP_NOTIFY body). */
@@ -131,12 +138,6 @@ export class ClientTracking {
       if (event === '') this.invalidate(key, writer);
       else if (event === '!') this.invalidate(key, 0);
     });
-  }
-
-  /** After any command but CLIENT CACHING: the caching flag applied to that one command only. */
-  commandDone(conn: Connection): void {
-    const s = this.clients.get(conn.id);
-    if (s) s.caching = '';
   }
 
   /** `key` was modified by client `writer` (0 when not known): invalidate it for its readers. */

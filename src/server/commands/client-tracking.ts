@@ -56,6 +56,8 @@ export const handlers: Record<string, MainHandler> = {
       }
     }
     all.push(...prefixes);
+    // BCAST without PREFIX: every key (the empty prefix, as TRACKINGINFO shows)
+    if (bcast && all.length === 0) all.push('');
     const s: TrackingState = {
       redirect,
       bcast,
@@ -64,6 +66,7 @@ export const handlers: Record<string, MainHandler> = {
       noloop: noloop || (old?.noloop ?? false),
       prefixes: all,
       caching: '',
+      cachingSeq: -1,
       brokenRedirect: false,
     };
     t.enable(c.conn, s);
@@ -76,9 +79,11 @@ export const handlers: Record<string, MainHandler> = {
     if (c.args.is(2, 'yes')) {
       if (!s.optin) throw new CommandError(E.CACHING_YES_NEEDS_OPTIN);
       s.caching = 'yes';
+      s.cachingSeq = c.seq + 1;
     } else if (c.args.is(2, 'no')) {
       if (!s.optout) throw new CommandError(E.CACHING_NO_NEEDS_OPTOUT);
       s.caching = 'no';
+      s.cachingSeq = c.seq + 1;
     } else throw new CommandError(E.SYNTAX);
     c.w.ok();
   },
@@ -100,11 +105,11 @@ export const handlers: Record<string, MainHandler> = {
       if (s.bcast) flags.push('bcast');
       if (s.optin) {
         flags.push('optin');
-        if (s.caching === 'yes') flags.push('caching-yes');
+        if (s.caching === 'yes' && s.cachingSeq === c.seq) flags.push('caching-yes');
       }
       if (s.optout) {
         flags.push('optout');
-        if (s.caching === 'no') flags.push('caching-no');
+        if (s.caching === 'no' && s.cachingSeq === c.seq) flags.push('caching-no');
       }
       if (s.noloop) flags.push('noloop');
       if (s.brokenRedirect) flags.push('broken_redirect');
