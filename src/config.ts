@@ -14,6 +14,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { resolve as resolvePath, dirname } from 'node:path';
 import { cpus } from 'node:os';
 import { CONFIG_DATA, type ConfigData } from './config-data.js';
+import { keyspaceEventsToString, parseKeyspaceEvents } from './commands/keyspace-events.js';
 
 export const REDIS_VERSION = '7.0.15';
 export const SHARDIS_VERSION = '0.1.0';
@@ -293,8 +294,9 @@ export class Config {
       }
       case 'notify-keyspace-events': {
         const v = args[0] ?? '';
-        if (!/^[Ag$lshzxeKEtmdn]*$/.test(v)) throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
-        return v;
+        const flags = parseKeyspaceEvents(v);
+        if (flags < 0) throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+        return keyspaceEventsToString(flags);
       }
       case 'dir':
         if (args.length !== 1) throw new ConfigError('wrong number of arguments');

@@ -43,6 +43,12 @@ export const REP_REPLY = 1;
 export const REP_PROPAGATE = 2;
 /** An event for the main thread (key ready for a cross-shard blocked client, snapshot data, ...). */
 export const REP_EVENT = 3;
+/**
+ * Keyspace events recorded by the command (or expiry) whose record follows, for the main thread to
+ * publish before it handles that record: the reply bytes hold one "*3 db event key" RESP array per
+ * event; connection id and sequence are those of the command (0 for expiry outside a command).
+ */
+export const REP_NOTIFY = 4;
 
 // Flags (both directions)
 /** More records of this message follow. */

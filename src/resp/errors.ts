@@ -304,3 +304,21 @@ export const streamNoGroupRead = (key: string, group: string): string =>
 export const streamNoGroup = (group: string, key: string): string => `NOGROUP No such consumer group '${cstr(group)}' for key name '${cstr(key)}'`;
 export const streamNoKeyOrGroup = (key: string, group: string): string => `NOGROUP No such key '${cstr(key)}' or consumer group '${cstr(group)}'`;
 export const streamXclaimOption = (opt: string): string => `ERR Unrecognized XCLAIM option '${cstr(opt)}'`;
+
+// CLIENT TRACKING / CLIENT CACHING
+export const TRACKING_ONE_REDIRECT = 'ERR A client can only redirect to a single other client';
+export const TRACKING_PREFIX_NEEDS_BCAST = 'ERR PREFIX option requires BCAST mode to be enabled';
+export const TRACKING_BCAST_SWITCH = "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.";
+export const TRACKING_OPTIN_OPTOUT = "ERR You can't specify both OPTIN mode and OPTOUT mode";
+export const TRACKING_OPT_SWITCH = "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.";
+export const TRACKING_OPT_BCAST = 'ERR OPTIN and OPTOUT are not compatible with BCAST';
+export const TRACKING_NO_REDIRECT_TARGET = 'ERR The client ID you want redirect to does not exist';
+export function trackingPrefixOverlap(a: string, b: string): string {
+  return `ERR Prefix '${a}' overlaps with an existing prefix '${b}'. Prefixes for a single client must not overlap.`;
+}
+export function trackingPrefixOverlapProvided(a: string, b: string): string {
+  return `ERR Prefix '${a}' overlaps with another provided prefix '${b}'. Prefixes for a single client must not overlap.`;
+}
+export const CACHING_NOT_TRACKING = 'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled';
+export const CACHING_YES_NEEDS_OPTIN = 'ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.';
+export const CACHING_NO_NEEDS_OPTOUT = 'ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.';

@@ -171,7 +171,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `client_recent_max_input_buffer:${maxIn}`,
           `client_recent_max_output_buffer:${maxOut}`,
           `blocked_clients:${(totals ? totals.blocked : 0) + blockedMain}`,
-          `tracking_clients:0`,
+          `tracking_clients:${server.tracking.clients.size}`,
           `clients_in_timeout_table:${(totals ? totals.timed : 0) + timedMain}`,
         ]);
         break;
@@ -279,9 +279,9 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `active_defrag_key_misses:0`,
           `total_active_defrag_time:0`,
           `current_active_defrag_time:0`,
-          `tracking_total_keys:0`,
-          `tracking_total_items:0`,
-          `tracking_total_prefixes:0`,
+          `tracking_total_keys:${server.tracking.trackedKeys}`,
+          `tracking_total_items:${server.tracking.trackedItems}`,
+          `tracking_total_prefixes:${server.tracking.prefixCount}`,
           `unexpected_error_replies:0`,
           `total_error_replies:${cs!.errorTotal}`,
           `dump_payload_sanitizations:0`,

@@ -22,6 +22,8 @@
 
 import { globMatch } from '../commands/glob.js';
 import { RespWriter } from '../resp/writer.js';
+import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, parseKeyspaceEvents } from '../commands/keyspace-events.js';
+import { publishKeyspaceEvents } from './keyspace-notify.js';
 import type { Connection } from './connection.js';
 import type { Server } from './server.js';
 
@@ -152,9 +154,40 @@ export class PubSub {
     return w.toBuffer();
   }
 
+  /** The connection whose command caused the keyspace events being published, and its sequence. */
+  private origin: Connection | undefined = undefined;
+  private originSeq = 0;
+  private notifyText = '';
+  private notifyFlags = 0;
+
+  /**
+   * Publish the keyspace events of a shard's REP_NOTIFY record (connId/seq: the command that caused
+   * them). A RESP3 client that caused an event and listens to it gets the push before its reply.
+   */
+  keyspaceEvents(bytes: Uint8Array, connId: number, seq: number): void {
+    const text = this.server.config.get('notify-keyspace-events');
+    if (text !== this.notifyText) {
+      this.notifyText = text;
+      this.notifyFlags = parseKeyspaceEvents(text);
+    }
+    if (this.channels.size === 0 && this.patterns.size === 0) return;
+    this.origin = connId !== 0 ? this.server.conns.get(connId) : undefined;
+    this.originSeq = seq;
+    try {
+      if (this.notifyFlags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT)) publishKeyspaceEvents(bytes, this.notifyFlags, (channel, message) => this.publish(channel, message, false));
+    } finally {
+      this.origin = undefined;
+    }
+  }
+
   /** Queue bytes on a connection in reply order; true if it is now over its output buffer limit. */
   private deliver(c: Connection, bytes: Buffer, limits: [number, number, number], now: number): boolean {
     if (c.closed) return false;
+    if (c === this.origin && c.sendSeq <= this.originSeq) {
+      // ahead of the reply of the command that caused it
+      c.deliverChunk(this.originSeq, bytes, false);
+      return overLimit(c, limits, now);
+    }
     if (c.sendSeq === c.nextSeq || c.blockedOn >= 0) c.pushOutOfBand(bytes);
     else c.deliver(c.takeSeq(), bytes, false, true);
     this.server.markDirty(c);
@@ -192,6 +225,7 @@ export function pubsubOf(server: Server): PubSub {
   ps = state;
   registries.set(server, state);
   server.pubsubReset = (conn) => state.dropAll(conn);
+  server.onKeyspaceEvents = (bytes, connId, seq) => state.keyspaceEvents(bytes, connId, seq);
   server.pubsubCounts = () => ({ channels: state.channels.size, patterns: state.patterns.size, shardChannels: state.shardChannels.size });
   const prev = server.onConnectionClosed;
   server.onConnectionClosed = (conn) => {

@@ -26,6 +26,7 @@ import {
   FLAG_MORE,
   FLAG_REPLICATED,
   HEADER_BYTES,
+  REP_NOTIFY,
   REP_PROPAGATE,
   REQ_COMMAND,
   dbOf,
@@ -40,12 +41,14 @@ import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';
 import { SHARD_HANDLERS } from '../shard/commands/index.js';
 import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
+import { parseKeyspaceEvents, shardNotifyFlags } from '../commands/keyspace-events.js';
 import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
 import { MAIN_HANDLERS } from './commands/index.js';
 import { scriptBusyReply } from '../scripting/eval.js';
 import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
+import { ClientTracking } from './tracking.js';
 import { ServerStats } from './stats.js';
 import { OutputLimits, closedWithOutput } from './output-limits.js';
 
@@ -186,6 +189,8 @@ export class Server {
       lfuDecayTime: c.int('lfu-decay-time'),
       lazyfreeLazyEviction: c.bool('lazyfree-lazy-eviction'),
       replicaIgnoreMaxmemory: c.bool('replica-ignore-maxmemory'),
+      notifyFlags: shardNotifyFlags(parseKeyspaceEvents(c.get('notify-keyspace-events'))),
+      trackWrites: this.trackWrites,
     };
   }
 
@@ -388,6 +393,7 @@ export class Server {
       this.scheduleTick();
     }
     this.repl.closed(conn);
+    if (this.tracking.clients.size > 0) this.tracking.onClose(conn);
     this.onConnectionClosed?.(conn);
     conn.release();
     closedWithOutput(conn.outputPeak);
@@ -549,6 +555,7 @@ export class Server {
       return false;
     }
     if (this.monitors.size > 0 && !this.loading && !(flags & (F.ADMIN | F.SKIP_MONITOR))) return this.dispatchMonitored(conn, cmd, args);
+    if (this.tracking.clients.size > 0) this.tracking.onCommand(conn, cmd, args, (flags & F.READONLY) !== 0);
     if (cmd.route === Route.Main) return this.runMain(conn, cmd, args);
     return this.route(conn, cmd, args);
   }
@@ -943,6 +950,10 @@ export class Server {
       const plen = i32[b + 4]!;
       const flags = flagsOf(w0);
       const start = off + HEADER_BYTES;
+      if (kindOf(w0) === REP_NOTIFY) {
+        this.keyspaceEvents(link, data.subarray(start, start + rlen), connId, seq, (flags & FLAG_MORE) !== 0);
+        continue;
+      }
       if (kindOf(w0) === REP_PROPAGATE) {
         if (plen > 0) this.repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen), (flags & FLAG_MORE) !== 0);
         continue;
@@ -1026,7 +1037,7 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', ...MAXMEMORY_KEYS]);
+    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', 'notify-keyspace-events', ...MAXMEMORY_KEYS]);
     if (names.some((n) => shardKeys.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
     if (names.some((n) => MAXMEMORY_KEYS.includes(n))) this.memGate.configure(this.config);
     if (names.includes('requirepass')) {
@@ -1034,6 +1045,7 @@ export class Server {
       for (const c of this.conns.values()) if (!need) c.framer.unauthenticated = false;
     }
     if (names.includes('client-output-buffer-limit')) this.outputLimits.configure();
+    if (names.includes('tracking-table-max-keys')) this.tracking.enforceLimit();
     if (names.includes('proto-max-bulk-len')) for (const c of this.conns.values()) c.framer.maxBulkLen = this.config.int('proto-max-bulk-len');
     this.onConfigChanged?.(names);
   }
@@ -1056,6 +1068,37 @@ export class Server {
 
   /** Installed by the pub/sub module: RESET leaves every subscription. */
   pubsubReset: ((conn: Connection) => void) | null = null;
+  /** Publishes a shard's keyspace events (installed by pub/sub once anyone subscribed). */
+  onKeyspaceEvents: ((bytes: Uint8Array, connId: number, seq: number) => void) | null = null;
+  private readonly eventParts = new Map<number, Buffer[]>();
+
+  /** A REP_NOTIFY record: publish its events now, ahead of the record that follows (see records.ts). */
+  private keyspaceEvents(link: ShardLink, bytes: Uint8Array, connId: number, seq: number, more: boolean): void {
+    if (more || this.eventParts.size > 0) {
+      const parts = this.eventParts.get(link.index) ?? [];
+      parts.push(Buffer.from(bytes));
+      if (more) {
+        this.eventParts.set(link.index, parts);
+        return;
+      }
+      this.eventParts.delete(link.index);
+      bytes = Buffer.concat(parts);
+    }
+    this.onKeyspaceEvents?.(bytes, connId, seq);
+    if (this.tracking.clients.size > 0) this.tracking.onShardEvents(bytes, connId);
+  }
+
+  /** CLIENT TRACKING state and invalidations (tracking.ts). */
+  readonly tracking: ClientTracking = new ClientTracking({
+    conns: this.conns,
+    markDirty: (c) => this.markDirty(c),
+    configInt: (name) => this.config.int(name),
+    setTrackWrites: (on) => {
+      this.trackWrites = on;
+      void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+    },
+  });
+  private trackWrites = false;
 
   /** Installed by the pub/sub module. */
   pubsubCounts: () => { channels: number; patterns: number; shardChannels: number } = () => ({ channels: 0, patterns: 0, shardChannels: 0 });

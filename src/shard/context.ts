@@ -46,6 +46,10 @@ export interface ShardConfig {
   lfuDecayTime: number;
   lazyfreeLazyEviction: boolean;
   replicaIgnoreMaxmemory: boolean;
+  /** Keyspace notification classes the shard records (0: none; see commands/keyspace-events.ts). */
+  notifyFlags: number;
+  /** Some client uses CLIENT TRACKING: report every modified key (tracking invalidation). */
+  trackWrites: boolean;
 }
 
 export const DEFAULT_SHARD_CONFIG: ShardConfig = {
@@ -73,6 +77,8 @@ export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   lfuDecayTime: 1,
   lazyfreeLazyEviction: false,
   replicaIgnoreMaxmemory: true,
+  notifyFlags: 0,
+  trackWrites: false,
 };
 
 export const enum PropMode {
@@ -126,6 +132,12 @@ export interface ShardCtx {
   propagateCommand(parts: readonly (string | number | Uint8Array)[]): void;
   /** True if inside MULTI/EXEC or applying the master's stream: blocking commands must not block. */
   mayNotBlock(): boolean;
+  /**
+   * Record a keyspace event (class NOTIFY_* from commands/keyspace-events.ts) for `key` in the current
+   * db (or db `db`); a no-op unless notify-keyspace-events enables the class. Call it after the change, in the
+   * order the changes happen (as Redis's notifyKeyspaceEvent).
+   */
+  notify(type: number, event: string, key: string, db?: number): void;
   /** Park this request until one of `keys` is ready or `timeoutMs` (0 = forever) passes; no reply now. */
   block(keys: string[], timeoutMs: number, argv?: string[]): void;
 }

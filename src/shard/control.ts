@@ -7,6 +7,7 @@
  * Arguments are binary strings; numbers are decimal.
  */
 
+import { NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
 import v8 from 'node:v8';
 import { globMatch, matchesAll } from '../commands/glob.js';
 import { CommandError } from '../resp/errors.js';
@@ -302,6 +303,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   config(c) {
     Object.assign(c.config, JSON.parse(c.args.str(1)) as object);
     c.evictor.configure();
+    c.ks.notifyNewOrMiss = (c.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
     c.w.ok();
   },
 
@@ -328,11 +330,14 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   /**
    * import <db> (<key> <payload|""> <expire-at|-1>)... : replace (or delete, when the payload is empty)
    * keys with values computed elsewhere. Signals WATCH and wakes blocked clients like any write.
+   * A trailing "notify" (SORT ... STORE) raises the "new" keyspace event for keys that did not exist.
    */
   import(c) {
     const db = c.ks.db(num(c, 1));
+    const notifyNew = (c.args.argc - 2) % 3 === 1 && c.args.str(c.args.argc - 1) === 'notify';
     for (let i = 2; i + 2 < c.args.argc; i += 3) {
       const key = c.args.str(i);
+      if (notifyNew && db.get(key) === undefined && c.args.bytes(i + 1).length > 0) c.notify(NOTIFY_NEW, 'new', key, db.id);
       c.snapshot?.saveSlotAllDbs(c.ks.slotOf(key));
       const payload = c.args.bytes(i + 1);
       const at = num(c, i + 2);

@@ -29,6 +29,8 @@ export interface KeyspaceHooks {
   modified(db: number, key: string): void;
   /** A list / sorted set key was created: blocked clients may be served. */
   ready(db: number, key: string): void;
+  /** A keyspace event for a new key ("new") or a read miss ("keymiss"): only when notifyNewOrMiss. */
+  notify(db: number, event: 'new' | 'keymiss', key: string): void;
 }
 
 export class Keyspace {
@@ -62,6 +64,8 @@ export class Keyspace {
     for (const db of this.dbs) n += db.bytes;
     return n;
   }
+  /** True when notify-keyspace-events has the n or m class: new keys and read misses are notified. */
+  notifyNewOrMiss = false;
 
   // one-entry memo of the last key's slot: most commands look the same key up more than once
   private memoKey = '';
@@ -146,8 +150,10 @@ export class Db {
   /** Like get(), counting a keyspace hit or miss (read commands call this). */
   read(key: string, touch = true): Value | undefined {
     const v = this.get(key, touch);
-    if (v === undefined) this.ks.misses++;
-    else this.ks.hits++;
+    if (v === undefined) {
+      this.ks.misses++;
+      if (this.ks.notifyNewOrMiss) this.ks.hooks.notify(this.id, 'keymiss', key);
+    } else this.ks.hits++;
     return v;
   }
 
@@ -218,6 +224,7 @@ export class Db {
     if (this.ks.track) this.account(m, key, value);
     if (m.set(key, value, this.ks.clock())) {
       this.size++;
+      if (this.ks.notifyNewOrMiss) this.ks.hooks.notify(this.id, 'new', key);
       if (typeof value === 'object' && value.blockable) this.ks.hooks.ready(this.id, key);
     } else if (this.rawKeys.size > 0) this.rawKeys.delete(key);
     if (!keepTtl && this.expiresSize > 0) this.removeExpire(key, slot);

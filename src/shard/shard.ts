@@ -23,6 +23,7 @@ import {
   FLAG_NO_PROPAGATE,
   FLAG_REPLICATED,
   HEADER_BYTES,
+  REP_NOTIFY,
   REP_PROPAGATE,
   REP_REPLY,
   REQ_COMMAND,
@@ -40,6 +41,8 @@ import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
 import { CONTROL_HANDLERS } from './control.js';
 import { ShardIntrospection } from './introspect.js';
+import { KeyspaceEventLog } from './keyspace-events.js';
+import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 import { Evictor } from './eviction.js';
 import { OOM } from '../resp/errors.js';
@@ -140,7 +143,11 @@ export class Shard implements ShardCtx {
       expired: (db, key) => this.onExpired(db, key),
       modified: (db, key) => this.onModified(db, key),
       ready: (db, key) => this.onReady(db, key),
+      notify: (db, event, key) => {
+        if (this.config.notifyFlags & (event === 'new' ? NOTIFY_NEW : NOTIFY_KEY_MISS)) this.events.record(db, event, key);
+      },
     });
+    this.ks.notifyNewOrMiss = (this.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
     this.db = this.ks.db(0);
     this.evictor = new Evictor(this.ks, this.config, opts.evictBoard, opts.index, opts.shards, (db, keys, unlink) => {
       const w = new RespWriter(4096);
@@ -162,6 +169,13 @@ export class Shard implements ShardCtx {
   mayNotBlock(): boolean {
     return (this.flags & (FLAG_IN_MULTI | FLAG_REPLICATED | FLAG_COORDINATED)) !== 0;
   }
+
+  notify(type: number, event: string, key: string, db = this.db.id): void {
+    if ((this.config.notifyFlags & type) !== 0) this.events.record(db, event, key);
+  }
+
+  /** Keyspace events waiting to go out ahead of the next record (see KeyspaceEventLog). */
+  private readonly events = new KeyspaceEventLog();
 
   block(keys: string[], timeoutMs: number, argv?: string[]): void {
     if (this.serving) {
@@ -250,6 +264,7 @@ export class Shard implements ShardCtx {
     const evicting = this.evictor.cron();
     let wait = evicting ? 1 : period - (Date.now() - this.lastCron);
     if (this.blockedByConn.size > 0) wait = Math.min(wait, this.expireBlocked());
+    if (this.events.count > 0) this.emit(REP_NOTIFY, 0, 0, 0, 0, this.events.take(), null);
     this.publishReplies();
     return Math.max(1, wait);
   }
@@ -551,6 +566,9 @@ export class Shard implements ShardCtx {
     this.w.limit = Infinity; // internal replies (DUMP payloads of whole values) are not client replies
     this.w.proto = this.protocol;
     this.p.reset();
+    // internal moves of keys (values shipped out for, and home after, a cross-shard command) are no
+    // new keys nor misses to users (import ... notify says when it is a user's write, see control.ts)
+    if (op === 'import' || op === 'export') this.ks.notifyNewOrMiss = false;
     try {
       if (!h) throw new Error(`unknown control op ${op}`);
       h(this);
@@ -558,6 +576,8 @@ export class Shard implements ShardCtx {
       this.w.reset();
       if (!(e instanceof CommandError)) console.error(e);
       this.w.error(e instanceof CommandError ? e.reply : internalError(op));
+    } finally {
+      this.ks.notifyNewOrMiss = (this.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
     }
     if (this.intro.mark !== 0) this.intro.mark = performance.now();
     this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
@@ -634,6 +654,7 @@ export class Shard implements ShardCtx {
 
   /** Append a reply record (split with FLAG_MORE when larger than a ring record can be). */
   emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: { buf: Buffer; len: number } | null): void {
+    if (this.events.count > 0 && kind !== REP_NOTIFY) this.emit(REP_NOTIFY, 0, 0, connId, seq, this.events.take(), null);
     const rlen = reply ? reply.len : 0;
     const plen = prop ? prop.len : 0;
     const ring = this.replies;
@@ -689,9 +710,18 @@ export class Shard implements ShardCtx {
   /** Keys lazily expired while a script runs here (script-shard.ts: kept if the script rolls back). */
   expiredLog: string[] | null = null;
 
+  /** The key being deleted by expiry (its "modified" signal is reported as "!"). */
+  private expiringKey: string | null = null;
+
   private onExpired(db: number, key: string): void {
     if (this.blockedByKey.size > 0) this.signalGroupReaders(db, key);
     if (this.expiredLog !== null) this.expiredLog.push(key);
+    if (this.config.notifyFlags & NOTIFY_EXPIRED) this.events.record(db, 'expired', key);
+    if (this.config.trackWrites) {
+      // a deletion by expiry is nobody's write (NOLOOP does not filter it): "!" instead of ""
+      this.events.record(db, '!', key);
+      this.expiringKey = key;
+    }
     if (this.inCommand && db === this.db.id && !(this.flags & FLAG_REPLICATED)) {
       this.p.command(['DEL', key]);
       return;
@@ -717,6 +747,10 @@ export class Shard implements ShardCtx {
   }
 
   private onModified(db: number, key: string): void {
+    if (this.config.trackWrites) {
+      if (key === this.expiringKey) this.expiringKey = null;
+      else this.events.record(db, '', key);
+    }
     if (this.shippedKeys !== null && this.shippedKeys.has(key)) this.shippedModified.add(key);
     if (this.blockedByKey.size > 0) this.signalGroupReaders(db, key);
     if (this.watchers.size === 0) return;

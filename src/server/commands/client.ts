@@ -233,21 +233,6 @@ export const clientHandlers: Record<string, MainHandler> = {
     c.w.ok();
   },
 
-  'client|getredir'(c) {
-    c.w.int(-1);
-  },
-
-  'client|trackinginfo'(c) {
-    c.w.map(3);
-    c.w.bulk('flags');
-    c.w.set(1);
-    c.w.bulk('off');
-    c.w.bulk('redirect');
-    c.w.int(-1);
-    c.w.bulk('prefixes');
-    c.w.array(0);
-  },
-
   'client|help'(c) {
     c.w.helpLines([
       'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',

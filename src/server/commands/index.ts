@@ -5,6 +5,7 @@
 import type { MainHandler } from '../main-ctx.js';
 import { clientHandlers as client } from './client.js';
 import { commandHandlers as command } from './command.js';
+import { handlers as clientTracking } from './client-tracking.js';
 import { handlers as connection } from './connection.js';
 import { handlers as keyspace } from './keyspace.js';
 import { handlers as introspection } from './introspection.js';
@@ -19,6 +20,7 @@ import { handlers as streams } from './streams.js';
 
 export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...client,
+  ...clientTracking,
   ...command,
   ...connection,
   ...keyspace,

@@ -83,6 +83,7 @@ export const handlers: Record<string, MainHandler> = {
     parseFlushMode(c);
     const db = c.conn.db;
     await holdingAll(c, () => c.server.allShards(['flushdb', db], db));
+    if (c.server.tracking.clients.size > 0) c.server.tracking.invalidateAll();
     propagateMain(c, db, c.args.all());
     c.w.ok();
   },
@@ -90,6 +91,7 @@ export const handlers: Record<string, MainHandler> = {
   async flushall(c) {
     parseFlushMode(c);
     await holdingAll(c, () => c.server.allShards(['flushall']));
+    if (c.server.tracking.clients.size > 0) c.server.tracking.invalidateAll();
     propagateMain(c, c.conn.db, c.args.all());
     c.w.ok();
   },

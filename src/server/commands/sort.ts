@@ -11,6 +11,8 @@
  * propagated as DEL + RPUSH (or DEL alone) in MULTI/EXEC: deterministic on any replica.
  */
 
+import { NOTIFY_GENERIC, NOTIFY_LIST } from '../../commands/keyspace-events.js';
+import { notifyFromMain } from '../keyspace-notify.js';
 import { CommandError, NOT_INTEGER, SORT_SCORE_NOT_DOUBLE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
 import { parseOne } from '../../resp/reply-parser.js';
 import { RespWriter } from '../../resp/writer.js';
@@ -265,7 +267,8 @@ async function storeList(c: MainCtx, db: number, dst: string, elems: string[]): 
   const s = c.server;
   const sh = s.shardOfKey(dst);
   if (elems.length > 0) {
-    await s.oneShard(sh, ['import', db, dst, createDumpPayload(ListValue.from(elems)), -1], db);
+    await s.oneShard(sh, ['import', db, dst, createDumpPayload(ListValue.from(elems)), -1, 'notify'], db);
+    notifyFromMain(s, NOTIFY_LIST, 'sortstore', dst, db, 0, 0);
     const del = ['DEL', dst];
     const push = ['RPUSH', dst, ...elems];
     if (execRunning.has(c.conn)) {
@@ -282,6 +285,7 @@ async function storeList(c: MainCtx, db: number, dst: string, elems: string[]): 
   const existed = Number(parseOne((await s.oneShard(sh, ['sortexists', db, dst], db)).reply)) === 1;
   if (!existed) return;
   await s.oneShard(sh, ['import', db, dst, '', -1], db);
+  notifyFromMain(s, NOTIFY_GENERIC, 'del', dst, db, 0, 0);
   propagateMain(c, db, ['DEL', dst]);
 }
 

@@ -8,6 +8,7 @@
  * on its sources, BITFIELD's overflow handling only on the stored bits).
  */
 
+import { NOTIFY_GENERIC, NOTIFY_STRING } from '../../commands/keyspace-events.js';
 import {
   CommandError,
   SYNTAX,
@@ -235,8 +236,9 @@ function bitop(c: ShardCtx): void {
     }
     c.db.set(dst, out.latin1Slice(0, maxlen));
     c.db.markRaw(dst);
-  } else {
-    c.db.delete(dst);
+    c.notify(NOTIFY_STRING, 'set', dst);
+  } else if (c.db.delete(dst)) {
+    c.notify(NOTIFY_GENERIC, 'del', dst);
   }
   c.propagate();
   c.w.int(maxlen);
@@ -408,7 +410,10 @@ function bitfieldGeneric(c: ShardCtx, readonlyCmd: boolean): void {
     const s = buf.latin1Slice(0, buf.length);
     if (s !== cur) storeBits(c, key, s, cur !== undefined);
   }
-  if (changes > 0) c.propagate();
+  if (changes > 0) {
+    c.notify(NOTIFY_STRING, 'setbit', key);
+    c.propagate();
+  }
 }
 
 export const handlers: Record<string, ShardHandler> = {
@@ -430,6 +435,7 @@ export const handlers: Record<string, ShardHandler> = {
       const nb = on ? bv | mask : bv & ~mask;
       s = s.slice(0, byte) + String.fromCharCode(nb) + s.slice(byte + 1);
       storeBits(c, key, s, cur !== undefined);
+      c.notify(NOTIFY_STRING, 'setbit', key);
       c.propagate();
     }
     c.w.int(old);

@@ -12,6 +12,7 @@
  * by the coordinator like any multi-key command.
  */
 
+import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
 import { CommandError, SYNTAX, GEO_COUNT_NOT_POSITIVE, GEO_ANY_NEEDS_COUNT, GEO_MEMBER_UNDECODABLE, GEO_BAD_UNIT, GEO_NEGATIVE_RADIUS, GEO_NEGATIVE_BOX, geoInvalidPair, geoStoreWithOptions, geoNeedFrom, geoNeedBy, GEO_NEED_RADIUS, GEO_NEED_WIDTH, GEO_NEED_HEIGHT } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ZSetValue } from '../values/zset.js';
@@ -105,6 +106,7 @@ function geoadd(c: ShardCtx): void {
   }
   if (added + updated > 0) {
     c.db.modified(key);
+    c.notify(NOTIFY_ZSET, 'zadd', key);
     const argv: (string | Uint8Array)[] = ['zadd'];
     for (let i = 1; i < first; i++) argv.push(c.args.bytes(i));
     for (let j = 0; j < n; j++) argv.push(texts[j]!, c.args.bytes(first + j * 3 + 2));
@@ -306,7 +308,10 @@ function search(c: ShardCtx, srcIndex: number, flags: number): void {
 
   if (z === undefined) {
     if (store !== null) {
-      if (c.db.delete(store)) c.propagate();
+      if (c.db.delete(store)) {
+        c.notify(NOTIFY_GENERIC, 'del', store);
+        c.propagate();
+      }
       c.w.int(0);
     } else {
       c.w.array(0);
@@ -353,8 +358,10 @@ function search(c: ShardCtx, srcIndex: number, flags: number): void {
       else dst.set(p.member, p.score);
     }
     c.db.set(store, dst);
+    c.notify(NOTIFY_ZSET, flags & SEARCHSTORE ? 'geosearchstore' : 'georadiusstore', store);
     c.propagate();
   } else if (c.db.delete(store)) {
+    c.notify(NOTIFY_GENERIC, 'del', store);
     c.propagate();
   }
   c.w.int(returned);

@@ -4,6 +4,7 @@
  * pairs), error texts and propagation (HINCRBYFLOAT -> HSET with the result).
  */
 
+import { NOTIFY_GENERIC, NOTIFY_HASH } from '../../commands/keyspace-events.js';
 import {
   CommandError, HASH_VALUE_NOT_FLOAT, HASH_VALUE_NOT_INTEGER, INCR_NAN_OR_INF, NAN_OR_INF, NOT_FLOAT, OVERFLOW, SYNTAX, wrongArity,
 } from '../../resp/errors.js';
@@ -35,6 +36,7 @@ function hsetGeneric(c: ShardCtx, name: string): number {
   let created = 0;
   for (let i = 2; i < c.argc; i += 2) if (h.set(c.args.str(i), c.args.str(i + 1))) created++;
   c.db.modified(key);
+  c.notify(NOTIFY_HASH, 'hset', key);
   c.propagate();
   return created;
 }
@@ -103,6 +105,7 @@ export const handlers: Record<string, ShardHandler> = {
     }
     hashForWrite(c, key).set(field, c.args.str(3));
     c.db.modified(key);
+    c.notify(NOTIFY_HASH, 'hset', key);
     c.propagate();
     c.w.int(1);
   },
@@ -159,6 +162,8 @@ export const handlers: Record<string, ShardHandler> = {
       }
       if (deleted > 0) {
         if (h.size > 0) c.db.modified(key);
+        c.notify(NOTIFY_HASH, 'hdel', key);
+        if (h.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
         c.propagate();
       }
     }
@@ -195,6 +200,7 @@ export const handlers: Record<string, ShardHandler> = {
     const s = result.toString();
     hashForWrite(c, key).set(field, s);
     c.db.modified(key);
+    c.notify(NOTIFY_HASH, 'hincrby', key);
     c.propagate();
     if (result <= BigInt(Number.MAX_SAFE_INTEGER) && result >= -BigInt(Number.MAX_SAFE_INTEGER)) c.w.int(Number(result));
     else c.w.bigint(result);
@@ -219,6 +225,7 @@ export const handlers: Record<string, ShardHandler> = {
     const s = formatLongDoubleHuman(result);
     hashForWrite(c, key).set(field, s);
     c.db.modified(key);
+    c.notify(NOTIFY_HASH, 'hincrbyfloat', key);
     c.w.bulk(s);
     c.propagateCommand(['HSET', key, field, s]);
   },

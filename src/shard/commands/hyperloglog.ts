@@ -6,6 +6,7 @@
  * shards run here with the other keys shipped in by the coordinator.
  */
 
+import { NOTIFY_STRING } from '../../commands/keyspace-events.js';
 import { CommandError, HLL_INVALID, HLL_CORRUPTED, PFDEBUG_NO_KEY, PFDEBUG_NOT_SPARSE, pfdebugUnknown } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { getString, strOf } from './util.js';
@@ -75,6 +76,7 @@ export const handlers: Record<string, ShardHandler> = {
     if (updated > 0) {
       h.invalidateCache();
       store(c, key, h, existed);
+      c.notify(NOTIFY_STRING, 'pfadd', key);
       c.propagate();
     }
     c.w.int(updated > 0 ? 1 : 0);
@@ -129,6 +131,7 @@ export const handlers: Record<string, ShardHandler> = {
     }
     h.invalidateCache();
     store(c, key, h, existed);
+    c.notify(NOTIFY_STRING, 'pfadd', key);
     c.propagate();
     c.w.ok();
   },

@@ -14,6 +14,7 @@ import { parseInt64 } from '../../commands/numbers.js';
 import { createDumpPayload } from '../../replication/dump.js';
 import { parseDump } from '../../replication/rdb.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
+import { NOTIFY_GENERIC } from '../../commands/keyspace-events.js';
 import type { Db } from '../keyspace.js';
 import { HashValue } from '../values/hash.js';
 import { ListValue } from '../values/list.js';
@@ -46,7 +47,12 @@ function install(db: Db, key: string, v: Value, expireAt: number): void {
 
 function del(c: ShardCtx): void {
   let n = 0;
-  for (let i = 1; i < c.argc; i++) if (c.db.delete(c.args.str(i))) n++;
+  for (let i = 1; i < c.argc; i++) {
+    if (c.db.delete(c.args.str(i))) {
+      c.notify(NOTIFY_GENERIC, 'del', c.args.str(i));
+      n++;
+    }
+  }
   c.w.int(n);
   if (n > 0) c.propagate();
 }
@@ -82,6 +88,8 @@ function rename(c: ShardCtx, nx: boolean): void {
   c.db.delete(src);
   install(c.db, dst, v, expireAt);
   if (raw) c.db.markRaw(dst);
+  c.notify(NOTIFY_GENERIC, 'rename_from', src);
+  c.notify(NOTIFY_GENERIC, 'rename_to', dst);
   if (nx) c.w.int(1);
   else c.w.ok();
   c.propagate();
@@ -119,6 +127,7 @@ function copy(c: ShardCtx): void {
   }
   install(target, dst, cloneValue(v), c.db.getExpire(src));
   if (c.db.isRaw(src)) target.markRaw(dst);
+  c.notify(NOTIFY_GENERIC, 'copy_to', dst, target.id);
   c.w.int(1);
   c.propagate();
 }
@@ -142,6 +151,8 @@ function move(c: ShardCtx): void {
   if (c.db.isRaw(key)) target.markRaw(key);
   target.setIdle(key, idle);
   c.db.delete(key);
+  c.notify(NOTIFY_GENERIC, 'move_from', key);
+  c.notify(NOTIFY_GENERIC, 'move_to', key, target.id);
   c.w.int(1);
   c.propagate();
 }
@@ -192,12 +203,14 @@ function expireGeneric(c: ShardCtx, relative: boolean, seconds: boolean): void {
   if (when <= BigInt(c.now) && !c.ks.replica) {
     // already expired: delete now and propagate the deletion
     c.db.delete(key);
+    c.notify(NOTIFY_GENERIC, 'del', key);
     c.w.int(1);
     c.propagateCommand(['DEL', key]);
     return;
   }
   const at = Number(when);
   c.db.setExpire(key, at);
+  c.notify(NOTIFY_GENERIC, 'expire', key);
   c.w.int(1);
   const prop: (string | number)[] = ['PEXPIREAT', key, at];
   for (let j = 3; j < c.argc; j++) prop.push(c.args.str(j));
@@ -218,6 +231,7 @@ function persist(c: ShardCtx): void {
   const key = c.args.str(1);
   if (c.db.get(key) === undefined) return void c.w.int(0);
   if (c.db.persist(key)) {
+    c.notify(NOTIFY_GENERIC, 'persist', key);
     c.w.int(1);
     c.propagate();
   } else c.w.int(0);
@@ -303,7 +317,10 @@ function restore(c: ShardCtx): void {
   const existed = replace && c.db.delete(key);
   if (ttl > 0 && ttl <= c.now && !c.ks.replica) {
     // already expired: nothing to create
-    if (existed) c.propagateCommand(['DEL', key]);
+    if (existed) {
+      c.notify(NOTIFY_GENERIC, 'del', key);
+      c.propagateCommand(['DEL', key]);
+    }
     c.w.ok();
     return;
   }
@@ -312,6 +329,7 @@ function restore(c: ShardCtx): void {
   if (ACCESS.lfu) {
     if (freq) c.db.setLfuFreq(key, freqValue);
   } else if (idle) c.db.setIdle(key, idleSeconds);
+  c.notify(NOTIFY_GENERIC, 'restore', key);
   c.w.ok();
   // as Redis: the command as sent, a relative TTL rewritten as absolute with ABSTTL appended
   const prop: (string | number | Uint8Array)[] = [];

@@ -7,6 +7,7 @@
  * Inside MULTI/EXEC and on the replication stream blocking commands do not block (null at once).
  */
 
+import { NOTIFY_GENERIC, NOTIFY_LIST } from '../../commands/keyspace-events.js';
 import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
@@ -36,10 +37,13 @@ function parseWhere(c: ShardCtx, i: number): number {
   throw new CommandError(SYNTAX);
 }
 
-/** Remove a list key emptied by a pop, or signal its modification. */
-function afterRemove(c: ShardCtx, key: string, l: ListValue): void {
-  if (l.size === 0) c.db.delete(key);
-  else c.db.modified(key);
+/** Remove a list key emptied by a pop, or signal its modification; `event`: its keyspace event. */
+function afterRemove(c: ShardCtx, key: string, l: ListValue, event: string | null): void {
+  if (event !== null) c.notify(NOTIFY_LIST, event, key);
+  if (l.size === 0) {
+    c.db.delete(key);
+    if (event !== null) c.notify(NOTIFY_GENERIC, 'del', key);
+  } else c.db.modified(key);
 }
 
 // ---- push ---------------------------------------------------------------------------------------
@@ -65,6 +69,7 @@ function push(c: ShardCtx, where: number, onlyExisting: boolean): void {
     }
     c.db.modified(key);
   }
+  c.notify(NOTIFY_LIST, where === LEFT ? 'lpush' : 'rpush', key);
   c.w.int(l.size);
   c.propagate();
 }
@@ -94,7 +99,7 @@ function pop(c: ShardCtx, where: number): void {
   }
   if (!hasCount) c.w.bulk((where === LEFT ? l.popLeft() : l.popRight())!);
   else popRange(c, l, where, Math.min(count, l.size));
-  afterRemove(c, key, l);
+  afterRemove(c, key, l, where === LEFT ? 'lpop' : 'rpop');
   c.propagate();
 }
 
@@ -111,12 +116,12 @@ function popFirst(c: ShardCtx, keys: string[], where: number, count: number): bo
     c.w.bulk(key);
     if (count < 0) {
       c.w.bulk((where === LEFT ? l.popLeft() : l.popRight())!);
-      afterRemove(c, key, l);
+      afterRemove(c, key, l, where === LEFT ? 'lpop' : 'rpop');
       c.propagateCommand([name, key]);
     } else {
       const n = Math.min(count, l.size);
       popRange(c, l, where, n);
-      afterRemove(c, key, l);
+      afterRemove(c, key, l, where === LEFT ? 'lpop' : 'rpop');
       c.propagateCommand([name, key, n]);
     }
     return true;
@@ -176,7 +181,8 @@ function move(c: ShardCtx, src: string, dst: string, from: number, to: number, p
   if (s === undefined || s.size === 0) return false;
   const d = getList(c, dst, false); // WRONGTYPE on a non-list destination before anything moves
   const v = (from === LEFT ? s.popLeft() : s.popRight())!;
-  afterRemove(c, src, s);
+  afterRemove(c, src, s, null);
+  const srcDeleted = s.size === 0 && src !== dst;
   // src === dst and now empty: afterRemove deleted the key, so the element starts a new list
   if (d !== undefined && !(d === s && s.size === 0)) {
     if (to === LEFT) d.pushLeft(v);
@@ -187,6 +193,10 @@ function move(c: ShardCtx, src: string, dst: string, from: number, to: number, p
     n.pushLeft(v);
     c.db.add(dst, n);
   }
+  // as Redis: the push on dst, then the pop on src (and its deletion)
+  c.notify(NOTIFY_LIST, to === LEFT ? 'lpush' : 'rpush', dst);
+  c.notify(NOTIFY_LIST, from === LEFT ? 'lpop' : 'rpop', src);
+  if (srcDeleted) c.notify(NOTIFY_GENERIC, 'del', src);
   c.w.bulk(v);
   c.propagateCommand(propagate);
   return true;
@@ -243,7 +253,7 @@ function ltrim(c: ShardCtx): void {
   if (start < 0) start = 0;
   if (start > end || start >= n) l.trim(1, 0);
   else l.trim(start, Math.min(end, n - 1));
-  afterRemove(c, key, l);
+  afterRemove(c, key, l, 'ltrim');
   c.w.ok();
   c.propagate();
 }
@@ -269,6 +279,7 @@ function lset(c: ShardCtx): void {
   if (i < 0 || i >= l.size) throw new CommandError(OUT_OF_RANGE);
   l.setAt(i, c.args.str(3));
   c.db.modified(key);
+  c.notify(NOTIFY_LIST, 'lset', key);
   c.w.ok();
   c.propagate();
 }
@@ -300,7 +311,7 @@ function lrem(c: ShardCtx): void {
   }
   if (removed > 0) {
     l.reset(keep);
-    afterRemove(c, key, l);
+    afterRemove(c, key, l, 'lrem');
     c.propagate();
   }
   c.w.int(removed);
@@ -322,6 +333,7 @@ function linsert(c: ShardCtx): void {
     if (l.at(i) === pivot) {
       l.insertAt(after ? i + 1 : i, c.args.str(4));
       c.db.modified(key);
+      c.notify(NOTIFY_LIST, 'linsert', key);
       c.w.int(l.size);
       c.propagate();
       return;

@@ -5,6 +5,7 @@
  * it takes everything). Multi-key commands run on one shard; the coordinator ships the other keys in.
  */
 
+import { NOTIFY_GENERIC, NOTIFY_SET } from '../../commands/keyspace-events.js';
 import { CommandError, SYNTAX, NUMKEYS_GT_ARGS, WRONGTYPE } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { SetValue } from '../values/set.js';
@@ -71,8 +72,10 @@ function diff(sets: (SetValue | undefined)[]): SetValue {
 function storeSet(c: ShardCtx, dst: string, result: SetValue): void {
   if (result.size > 0) {
     c.db.set(dst, result);
+    c.notify(NOTIFY_SET, c.cmd.name, dst);
     c.propagate();
   } else if (c.db.delete(dst)) {
+    c.notify(NOTIFY_GENERIC, 'del', dst);
     c.propagate();
   }
   c.w.int(result.size);
@@ -90,6 +93,7 @@ export const handlers: Record<string, ShardHandler> = {
     for (let i = 2; i < c.argc; i++) if (s.add(c.args.str(i))) added++;
     if (added > 0) {
       c.db.modified(key);
+      c.notify(NOTIFY_SET, 'sadd', key);
       c.propagate();
     }
     c.w.int(added);
@@ -111,6 +115,8 @@ export const handlers: Record<string, ShardHandler> = {
       }
       if (deleted > 0) {
         if (s.size > 0) c.db.modified(key);
+        c.notify(NOTIFY_SET, 'srem', key);
+        if (s.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
         c.propagate();
       }
     }
@@ -139,13 +145,18 @@ export const handlers: Record<string, ShardHandler> = {
     }
     if (ss.size === 0) c.db.delete(src);
     else c.db.modified(src);
+    c.notify(NOTIFY_SET, 'srem', src);
+    if (ss.size === 0) c.notify(NOTIFY_GENERIC, 'del', src);
     let ds = d as SetValue | undefined;
     if (ds === undefined) {
       ds = new SetValue();
       c.db.add(dst, ds);
     }
     // as Redis: the destination is touched (WATCH, notifications) only when the member was added
-    if (ds.add(member)) c.db.modified(dst);
+    if (ds.add(member)) {
+      c.db.modified(dst);
+      c.notify(NOTIFY_SET, 'sadd', dst);
+    }
     c.propagate();
     c.w.int(1);
   },
@@ -183,6 +194,8 @@ export const handlers: Record<string, ShardHandler> = {
       if (count >= s.size) {
         replySet(c, s.list());
         c.db.delete(key);
+        c.notify(NOTIFY_SET, 'spop', key);
+        c.notify(NOTIFY_GENERIC, 'del', key);
         c.propagateCommand(['DEL', key]);
         return;
       }
@@ -207,6 +220,7 @@ export const handlers: Record<string, ShardHandler> = {
         c.db.replace(key, keep);
       }
       replySet(c, popped);
+      c.notify(NOTIFY_SET, 'spop', key);
       c.propagateCommand(['SREM', key, ...popped]);
       return;
     }
@@ -219,6 +233,8 @@ export const handlers: Record<string, ShardHandler> = {
     s.delete(m);
     if (s.size === 0) c.db.delete(key);
     else c.db.modified(key);
+    c.notify(NOTIFY_SET, 'spop', key);
+    if (s.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
     c.propagateCommand(['SREM', key, m]);
     c.w.bulk(m);
   },

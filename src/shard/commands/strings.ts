@@ -5,6 +5,7 @@
  * INCRBYFLOAT -> SET ... KEEPTTL).
  */
 
+import { NOTIFY_GENERIC, NOTIFY_STRING } from '../../commands/keyspace-events.js';
 import { CommandError, SYNTAX, NOT_INTEGER, OVERFLOW, DECR_OVERFLOW, NOT_FLOAT, INCR_NAN_OR_INF, OFFSET_OUT_OF_RANGE, STRING_TOO_LONG, wrongArity } from '../../resp/errors.js';
 import { formatHumanFloat, parseDouble, parseInt64, parseIntString, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
@@ -77,8 +78,10 @@ function setGeneric(c: ShardCtx, key: string, value: string, flags: number, expi
     return;
   }
   db.set(key, toStored(value), (flags & SET_KEEPTTL) !== 0);
+  c.notify(NOTIFY_STRING, 'set', key);
   if (expireAt > 0) {
     db.setExpire(key, expireAt);
+    c.notify(NOTIFY_GENERIC, 'expire', key);
     c.propagateCommand(['SET', key, value, 'PXAT', expireAt]);
   } else if (flags & SET_GET) {
     // propagate without GET
@@ -128,6 +131,7 @@ function incrBy(c: ShardCtx, key: string, incr: bigint | number): void {
     else db.set(key, s, true);
     c.w.bigint(result);
   }
+  c.notify(NOTIFY_STRING, 'incrby', key);
   c.propagate();
 }
 
@@ -318,6 +322,7 @@ export const handlers: Record<string, ShardHandler> = {
     const key = c.args.str(1);
     const old = getString(c, key);
     c.db.set(key, toStored(c.args.str(2)));
+    c.notify(NOTIFY_STRING, 'set', key);
     if (old === undefined) c.w.nullBulk();
     else c.w.bulk(strOf(old));
     c.propagate();
@@ -332,6 +337,7 @@ export const handlers: Record<string, ShardHandler> = {
     }
     c.w.bulk(strOf(v));
     c.db.delete(key);
+    c.notify(NOTIFY_GENERIC, 'del', key);
     c.propagateCommand(['DEL', key]);
   },
 
@@ -347,12 +353,17 @@ export const handlers: Record<string, ShardHandler> = {
     c.w.bulk(strOf(v));
     if (flags & (SET_EXAT | SET_PXAT) && at <= c.now) {
       c.db.delete(key);
+      c.notify(NOTIFY_GENERIC, 'del', key);
       c.propagateCommand(['DEL', key]);
     } else if (at > 0) {
       c.db.setExpire(key, at);
+      c.notify(NOTIFY_GENERIC, 'expire', key);
       c.propagateCommand(['PEXPIREAT', key, at]);
     } else if (flags & SET_PERSIST) {
-      if (c.db.persist(key)) c.propagateCommand(['PERSIST', key]);
+      if (c.db.persist(key)) {
+        c.notify(NOTIFY_GENERIC, 'persist', key);
+        c.propagateCommand(['PERSIST', key]);
+      }
     }
   },
 
@@ -369,7 +380,10 @@ export const handlers: Record<string, ShardHandler> = {
 
   mset(c) {
     if (c.argc % 2 === 0) throw new CommandError(wrongArity('mset'));
-    for (let i = 1; i < c.argc; i += 2) c.db.set(c.args.str(i), toStored(c.args.str(i + 1)));
+    for (let i = 1; i < c.argc; i += 2) {
+      c.db.set(c.args.str(i), toStored(c.args.str(i + 1)));
+      c.notify(NOTIFY_STRING, 'set', c.args.str(i));
+    }
     c.propagate();
     c.w.ok();
   },
@@ -382,7 +396,10 @@ export const handlers: Record<string, ShardHandler> = {
         return;
       }
     }
-    for (let i = 1; i < c.argc; i += 2) c.db.set(c.args.str(i), toStored(c.args.str(i + 1)));
+    for (let i = 1; i < c.argc; i += 2) {
+      c.db.set(c.args.str(i), toStored(c.args.str(i + 1)));
+      c.notify(NOTIFY_STRING, 'set', c.args.str(i));
+    }
     c.propagate();
     c.w.int(1);
   },
@@ -419,6 +436,7 @@ export const handlers: Record<string, ShardHandler> = {
     const s = formatLongDoubleHuman(result);
     if (v === undefined) c.db.add(key, toStored(s));
     else c.db.set(key, toStored(s), true);
+    c.notify(NOTIFY_STRING, 'incrbyfloat', key);
     c.w.bulk(s);
     c.propagateCommand(['SET', key, s, 'KEEPTTL']);
   },
@@ -439,6 +457,7 @@ export const handlers: Record<string, ShardHandler> = {
       c.db.markRaw(key);
       len = next.length;
     }
+    c.notify(NOTIFY_STRING, 'append', key);
     c.w.int(len);
     c.propagate();
   },
@@ -466,6 +485,7 @@ export const handlers: Record<string, ShardHandler> = {
       const s = '\0'.repeat(offset) + value;
       c.db.add(key, s);
       c.db.markRaw(key);
+      c.notify(NOTIFY_STRING, 'setrange', key);
       c.w.int(s.length);
       c.propagate();
       return;
@@ -480,6 +500,7 @@ export const handlers: Record<string, ShardHandler> = {
     const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
     c.db.set(key, next, true);
     c.db.markRaw(key);
+    c.notify(NOTIFY_STRING, 'setrange', key);
     c.w.int(next.length);
     c.propagate();
   },

@@ -13,6 +13,7 @@
  * they reply a null array as Redis does.
  */
 
+import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
 import {
   CommandError, MIN_MAX_NOT_FLOAT, MIN_MAX_NOT_STRING_RANGE, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_OUT_OF_RANGE,
   WRONGTYPE,
@@ -162,6 +163,7 @@ function zaddGeneric(c: ShardCtx, flags: number): void {
           if (Number.isNaN(s)) {
             if (added + updated > 0) {
               c.db.modified(key);
+              c.notify(NOTIFY_ZSET, 'zincr', key);
               c.propagate();
             }
             throw new CommandError('ERR resulting score is not a number (NaN)');
@@ -184,6 +186,7 @@ function zaddGeneric(c: ShardCtx, flags: number): void {
     }
     if (added + updated > 0) {
       c.db.modified(key);
+      c.notify(NOTIFY_ZSET, flags & INCR ? 'zincr' : 'zadd', key);
       c.propagate();
     }
   }
@@ -335,8 +338,10 @@ function zrangeGeneric(c: ShardCtx, at: number, by: number, rev: boolean | null,
 function storeZset(c: ShardCtx, dst: string, z: ZSetValue): void {
   if (z.size > 0) {
     c.db.set(dst, z);
+    c.notify(NOTIFY_ZSET, c.cmd.name, dst);
     c.propagate();
   } else if (c.db.delete(dst)) {
+    c.notify(NOTIFY_GENERIC, 'del', dst);
     c.propagate();
   }
   c.w.int(z.size);
@@ -390,6 +395,8 @@ function zpop(c: ShardCtx, keys: string[], max: boolean, emitKey: boolean, count
   }
   if (z.size === 0) c.db.delete(key);
   else c.db.modified(key);
+  c.notify(NOTIFY_ZSET, max ? 'zpopmax' : 'zpopmin', key);
+  if (z.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
   c.propagateCommand([max ? 'ZPOPMAX' : 'ZPOPMIN', key, n]);
   return key;
 }
@@ -510,6 +517,8 @@ function zremrange(c: ShardCtx, by: number): void {
   if (nodes.length > 0) {
     if (z.size === 0) c.db.delete(key);
     else c.db.modified(key);
+    c.notify(NOTIFY_ZSET, by === BY_RANK ? 'zremrangebyrank' : by === BY_SCORE ? 'zrembyscore' : 'zremrangebylex', key);
+    if (z.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
     c.propagate();
   }
   c.w.int(nodes.length);
@@ -677,6 +686,8 @@ export const handlers: Record<string, ShardHandler> = {
       }
       if (deleted > 0) {
         if (z.size > 0) c.db.modified(key);
+        c.notify(NOTIFY_ZSET, 'zrem', key);
+        if (z.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
         c.propagate();
       }
     }
