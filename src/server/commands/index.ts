@@ -3,6 +3,7 @@
  */
 
 import type { MainHandler } from '../main-ctx.js';
+import { handlers as acl } from '../../acl/commands.js';
 import { clientHandlers as client } from './client.js';
 import { commandHandlers as command } from './command.js';
 import { handlers as connection } from './connection.js';
@@ -16,6 +17,7 @@ import { handlers as sort } from './sort.js';
 import { handlers as transactions } from './transactions.js';
 
 export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
+  ...acl,
   ...client,
   ...command,
   ...connection,
