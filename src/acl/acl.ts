@@ -68,6 +68,36 @@ function variablePerm(name: string, argv: readonly string[]): number {
 const keyOut: number[] = [];
 const specOut: number[] = [];
 
+/** SORT's keys as sortGetKeys finds them: the sorted key (read) and the STORE destination (write). */
+function sortKeys(argv: readonly string[]): number[] {
+  const out = [1, PERM_R];
+  let store = -1;
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!.toLowerCase();
+    if (a === 'limit') i += 2;
+    else if (a === 'get' || a === 'by') i += 1;
+    else if (a === 'store' && i + 1 < argv.length) {
+      store = i + 1;
+      i += 1;
+    }
+  }
+  if (store > 0) out.push(store, PERM_W);
+  return out;
+}
+
+/** Key argument positions with the access each needs: [pos, perm, pos, perm ...]. */
+function keysOf(cmd: Command, argv: readonly string[]): number[] {
+  if (cmd.name === 'sort' || cmd.name === 'sort_ro') return sortKeys(argv);
+  const out: number[] = [];
+  const pos = keyPositions(cmd, argv.length, (i) => argv[i]!, keyOut, specOut);
+  if (pos === null) return out;
+  for (let j = 0; j < pos.length; j++) {
+    const flags = cmd.keySpecs[specOut[j]!]!.f;
+    out.push(pos[j]!, flags.includes('VARIABLE_FLAGS') ? variablePerm(cmd.name, argv) : keySpecPerm(flags));
+  }
+  return out;
+}
+
 function selectorCheck(s: Selector, cmd: Command, uid: number, argv: readonly string[]): Denial | null {
   if (!s.allCommands && !(cmd.flags & (1 << 13)) /* NO_AUTH */) {
     if (!s.allowed[uid]) {
@@ -77,22 +107,19 @@ function selectorCheck(s: Selector, cmd: Command, uid: number, argv: readonly st
     }
   }
   if (!s.allKeys && cmd.keySpecs.length > 0) {
-    const pos = keyPositions(cmd, argv.length, (i) => argv[i]!, keyOut, specOut);
-    if (pos !== null) {
-      for (let j = 0; j < pos.length; j++) {
-        const key = argv[pos[j]!]!;
-        const flags = cmd.keySpecs[specOut[j]!]!.f;
-        const need = flags.includes('VARIABLE_FLAGS') ? variablePerm(cmd.name, argv) : keySpecPerm(flags);
-        let ok = false;
-        for (const k of s.keys) {
-          if ((k.flags & need) !== need) continue;
-          if (globMatch(k.pat, key)) {
-            ok = true;
-            break;
-          }
+    const keys = keysOf(cmd, argv);
+    for (let j = 0; j < keys.length; j += 2) {
+      const key = argv[keys[j]!]!;
+      const need = keys[j + 1]!;
+      let ok = false;
+      for (const k of s.keys) {
+        if ((k.flags & need) !== need) continue;
+        if (globMatch(k.pat, key)) {
+          ok = true;
+          break;
         }
-        if (!ok) return { reason: DENIED_KEY, pos: pos[j]! };
       }
+      if (!ok) return { reason: DENIED_KEY, pos: keys[j]! };
     }
   }
   const ch = s.allChannels ? undefined : CHANNEL_ARGS[cmd.name];

@@ -187,7 +187,7 @@ export const handlers: Record<string, MainHandler> = {
       c.w.bulkArray([...CATEGORIES]);
       return;
     }
-    if (c.argc !== 3) throw new CommandError(E.unknownSubcommand(c.args.str(1), 'acl'));
+    if (c.argc !== 3) throw new CommandError(E.subcommandSyntax(c.args.str(1), 'acl'));
     const cat = c.args.str(2);
     const cmds = BY_CATEGORY.get(cat.toLowerCase());
     if (cmds === undefined) throw new CommandError(E.aclUnknownCategory(cat));
@@ -200,7 +200,7 @@ export const handlers: Record<string, MainHandler> = {
       const s = c.args.str(2);
       if (!/^-?(0|[1-9][0-9]*)$/.test(s) || !Number.isSafeInteger(Number(s))) throw new CommandError(NOT_INTEGER);
       bits = Number(s);
-    } else if (c.argc > 3) throw new CommandError(E.unknownSubcommand(c.args.str(1), 'acl'));
+    } else if (c.argc > 3) throw new CommandError(E.subcommandSyntax(c.args.str(1), 'acl'));
     if (bits <= 0 || bits > 4096) throw new CommandError(E.ACL_GENPASS_BITS);
     const chars = Math.floor((bits + 3) / 4);
     c.w.bulk(crypto.randomBytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars));
@@ -218,7 +218,7 @@ export const handlers: Record<string, MainHandler> = {
       }
       if (!/^-?(0|[1-9][0-9]*)$/.test(s) || !Number.isSafeInteger(Number(s))) throw new CommandError(NOT_INTEGER);
       count = Math.max(0, Number(s));
-    } else if (c.argc > 3) throw new CommandError(E.unknownSubcommand(c.args.str(1), 'acl'));
+    } else if (c.argc > 3) throw new CommandError(E.subcommandSyntax(c.args.str(1), 'acl'));
     count = Math.min(count, acl.log.length);
     const now = Date.now();
     c.w.array(count);
@@ -318,7 +318,7 @@ export const handlers: Record<string, MainHandler> = {
       'WHOAMI',
       '    Return the current connection username.',
       'HELP',
-      '    Print this help.',
+      '    Prints this help.',
     ]);
   },
 };

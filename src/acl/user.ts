@@ -51,8 +51,10 @@ export class Selector {
   keys: KeyPattern[] = [];
   allChannels = false;
   channels: string[] = [];
-  /** Can run commands added in the future (+@all applied last to everything). */
+  /** Every command bit is set (the fast path of the check). */
   allCommands = false;
+  /** Can run commands added in the future: set by +@all, cleared only by -@all (the "+@all" of descriptions). */
+  future = false;
   allowed = new Uint8Array(UNIVERSE_SIZE);
   /** Allowed first arguments of otherwise blocked commands, by universe id. */
   firstArgs = new Map<number, string[]>();
@@ -70,6 +72,7 @@ export class Selector {
     s.keys = this.keys.map((k) => ({ ...k }));
     s.channels = [...this.channels];
     s.allCommands = this.allCommands;
+    s.future = this.future;
     s.allowed = this.allowed.slice();
     for (const [k, v] of this.firstArgs) s.firstArgs.set(k, [...v]);
     return s;
@@ -113,10 +116,12 @@ export class Selector {
     } else if (lower === 'allcommands' || lower === '+@all') {
       this.allowed.fill(1);
       this.allCommands = true;
+      this.future = true;
       this.firstArgs.clear();
     } else if (lower === 'nocommands' || lower === '-@all') {
       this.allowed.fill(0);
       this.allCommands = false;
+      this.future = false;
       this.firstArgs.clear();
     } else if (op[0] === '~' || op[0] === '%') {
       if (this.allKeys) throw new RuleError(ERR_EEXIST);
@@ -185,7 +190,7 @@ export class Selector {
   /** The command rules as ACLDescribeSelectorCommandRules prints them. */
   describeCommands(): string {
     const rules: string[] = [];
-    const additive = !this.allCommands;
+    const additive = !this.future;
     const fake = new Selector(false, false);
     fake.apply(additive ? '-@all' : '+@all');
     rules.push(additive ? '-@all' : '+@all');
