@@ -264,3 +264,57 @@ describe('replication through a restricted masteruser', () => {
     }
   });
 });
+
+/** Queue commands, change the user's rules from another connection, EXEC: the replies and the log. */
+async function execRecheck(port: number): Promise<unknown> {
+  const admin = new Redis({ port });
+  await admin.call('ACL', 'LOG', 'RESET');
+  await admin.call('ACL', 'SETUSER', 'ex', 'on', '>pw', '+@all', '~*', '&*');
+  const u = new Redis({ port, username: 'ex', password: 'pw' });
+  await u.call('MULTI');
+  for (const cmd of [['SET', 'a', '1'], ['SET', 'b', '2'], ['GET', 'a'], ['PUBLISH', 'ch', 'x'], ['PING']]) await u.call(cmd[0]!, ...cmd.slice(1));
+  await admin.call('ACL', 'SETUSER', 'ex', 'resetkeys', '~a', 'resetchannels', '-ping');
+  const replies = await u.call('EXEC').catch((e: Error) => e.message);
+  const log = (await admin.call('ACL', 'LOG')) as unknown[][];
+  await admin.call('ACL', 'DELUSER', 'ex');
+  u.disconnect();
+  admin.disconnect();
+  return { replies, log: log.map((e) => [e[1], e[3], e[5], e[7]]) };
+}
+
+describe('ACL rules are checked again at EXEC', () => {
+  const expected = {
+    replies: [
+      'OK',
+      'NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: no permission to touch the specified keys',
+      '1',
+      'NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: no permission to access one of the channels used as arguments',
+      'NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: no permission to execute the command or subcommand',
+    ],
+    log: [
+      [1, 'command', 'multi', 'ping'],
+      [1, 'channel', 'multi', 'ch'],
+      [1, 'key', 'multi', 'b'],
+    ],
+  };
+  it('commands no longer allowed answer NOPERM inside the EXEC array (4 shards)', async () => {
+    const srv = await startShardis({ shards: 4 });
+    try {
+      const got = (await execRecheck(srv.port)) as { replies: unknown[] };
+      got.replies = got.replies.map((r) => (r instanceof Error ? r.message : r));
+      expect(got).toEqual(expected);
+    } finally {
+      await srv.stop();
+    }
+  });
+  it.skipIf(!haveRedis)('redis-server answers the same', async () => {
+    const ref = await startRedis();
+    try {
+      const got = (await execRecheck(ref.port)) as { replies: unknown[] };
+      got.replies = got.replies.map((r) => (r instanceof Error ? r.message : r));
+      expect(got).toEqual(expected);
+    } finally {
+      await ref.stop();
+    }
+  });
+});
