@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { freePort, haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { pipelineThenFin } from './helpers/pipeline.js';
 
 interface Case {
@@ -315,6 +315,27 @@ describe('ACL rules are checked again at EXEC', () => {
       expect(got).toEqual(expected);
     } finally {
       await ref.stop();
+    }
+  });
+});
+
+describe('admin endpoint and ACL users', () => {
+  it('HTTP Basic accepts any enabled ACL user with its password (not a disabled one, not a wrong password)', async () => {
+    const port = await freePort();
+    const srv = await startShardis({ args: ['--admin-port', String(port), '--requirepass', 'adm'] });
+    const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+    const status = async (auth: string): Promise<number> => (await fetch(`http://127.0.0.1:${port}/info`, { headers: { authorization: auth } })).status;
+    try {
+      const c = new Redis({ port: srv.port, password: 'adm' });
+      await c.call('ACL', 'SETUSER', 'ops', 'on', '>opspw', '+@all', '~*');
+      await c.call('ACL', 'SETUSER', 'offuser', 'off', '>offpw');
+      expect(await status(basic('ops', 'opspw'))).toBe(200);
+      expect(await status(basic('ops', 'bad'))).toBe(401);
+      expect(await status(basic('offuser', 'offpw'))).toBe(401);
+      expect(await status(basic('default', 'adm'))).toBe(200);
+      c.disconnect();
+    } finally {
+      await srv.stop();
     }
   });
 });
