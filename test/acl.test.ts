@@ -339,3 +339,27 @@ describe('admin endpoint and ACL users', () => {
     }
   });
 });
+
+describe('revoking channel rights', () => {
+  it('closes the subscribed clients of the user whose channels are no longer allowed, and only them', async () => {
+    const srv = await startShardis({ shards: 4 });
+    const admin = new Redis({ port: srv.port });
+    try {
+      await admin.call('ACL', 'SETUSER', 'ps', 'on', 'nopass', '+@all', '~*', 'resetchannels', '&foo', '&bar');
+      const sub1 = new Redis({ port: srv.port, username: 'ps', password: 'x', retryStrategy: () => null });
+      const sub2 = new Redis({ port: srv.port, username: 'ps', password: 'x', retryStrategy: () => null });
+      sub1.on('error', () => {});
+      sub2.on('error', () => {});
+      await sub1.subscribe('foo');
+      await sub2.subscribe('bar');
+      await admin.call('ACL', 'SETUSER', 'ps', 'resetchannels', '&bar');
+      await waitFor(() => sub1.status === 'end', 'the foo subscriber closed');
+      expect(sub2.status).toBe('ready');
+      expect(await admin.call('PUBLISH', 'bar', 'm')).toBe(1);
+      sub2.disconnect();
+    } finally {
+      admin.disconnect();
+      await srv.stop();
+    }
+  });
+});

@@ -10,6 +10,7 @@ import * as E from '../resp/errors.js';
 import type { MainCtx, MainHandler } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';
 import { arityOk } from '../commands/table.js';
+import { globMatch } from '../commands/glob.js';
 import { Acl, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, checkCommand } from './acl.js';
 import { BY_CATEGORY, CATEGORIES, UNIVERSE } from './universe.js';
 import { RuleError, User, mergeSelectorArgs, type Selector } from './user.js';
@@ -24,6 +25,28 @@ export function killUserClients(s: Server, c: MainCtx | null, users: Set<User>):
     if (conn.aclUser === null || !users.has(conn.aclUser)) continue;
     if (c !== null && conn === c.conn) conn.closeAfterReply = true;
     else s.closeConnection(conn);
+  }
+}
+
+/**
+ * After ACL SETUSER: when the user lost channel rights (ACLKillPubsubClientsIfNeeded), close its
+ * subscribed clients whose channels, patterns or shard channels are no longer all allowed.
+ */
+function killRevokedSubscribers(c: MainCtx, before: User, after: User): void {
+  if (after.selectors.some((s) => s.allChannels)) return;
+  const upcoming = after.selectors.flatMap((s) => s.channels);
+  const kept = before.selectors.every((s) => !s.allChannels && s.channels.every((ch) => upcoming.includes(ch)));
+  if (kept) return;
+  const allowed = (ch: string): boolean => upcoming.some((p) => globMatch(p, ch));
+  for (const conn of [...c.server.conns.values()]) {
+    if ((conn.aclUser ?? c.server.acl.defaultUser) !== after || conn.subscriptionCount() === 0) continue;
+    let kill = false;
+    for (const p of conn.patterns) if (!upcoming.includes(p)) kill = true;
+    for (const ch of conn.channels) if (!kill && !allowed(ch)) kill = true;
+    for (const ch of conn.shardChannels) if (!kill && !allowed(ch)) kill = true;
+    if (!kill) continue;
+    if (conn === c.conn) conn.closeAfterReply = true;
+    else c.server.closeConnection(conn);
   }
 }
 
@@ -128,8 +151,10 @@ export const handlers: Record<string, MainHandler> = {
     if (hasSpacesOrNul(name)) throw new CommandError(E.ACL_USERNAME_SPACES);
     const rules: string[] = [];
     for (let i = 3; i < c.argc; i++) rules.push(c.args.str(i));
+    const before = c.server.acl.users.get(name)?.clone();
     const r = c.server.acl.setUser(name, rules);
     if (r.error !== null) throw new CommandError('ERR ' + r.error);
+    if (before !== undefined) killRevokedSubscribers(c, before, r.user!);
     c.w.ok();
   },
 
