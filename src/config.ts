@@ -323,6 +323,9 @@ export class Config {
     return this.parseClientOutputBufferLimits(this.get('client-output-buffer-limit')).get(cls) ?? [0, 0, 0];
   }
 
+  /** `user` lines of the config file (name and rules), for the ACL. */
+  readonly userLines: string[][] = [];
+
   /** Load config text (redis.conf syntax); `file` for error messages and relative includes. */
   loadString(text: string, file: string | null): void {
     const lines = text.split('\n');
@@ -360,7 +363,9 @@ export class Config {
           throw new ConfigError(`Fatal error, can't open config file '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
         }
         this.loadString(inc, path);
-      } else if ((name === 'rename-command' && argv!.length === 3) || (name === 'user' && argv!.length >= 2) || (name === 'loadmodule' && argv!.length >= 2)) {
+      } else if (name === 'user' && argv!.length >= 2) {
+        this.userLines.push(argv!.slice(1)); // ACL users, applied at startup (src/acl/boot.ts)
+      } else if ((name === 'rename-command' && argv!.length === 3) || (name === 'loadmodule' && argv!.length >= 2)) {
         continue; // accepted; not supported (documented)
       } else {
         fail('Bad directive or wrong number of arguments');

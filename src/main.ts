@@ -5,6 +5,7 @@
  * and ready lines, and stops cleanly on SIGTERM / SIGINT / SHUTDOWN.
  */
 
+import { loadAclAtStartup } from './acl/boot.js';
 import v8 from 'node:v8';
 import { Config, ConfigError, REDIS_VERSION, SHARDIS_VERSION } from './config.js';
 import { createLogger } from './log.js';
@@ -63,6 +64,12 @@ async function main(): Promise<void> {
   if (config.bool('optimize-for-size')) v8.setFlagsFromString('--optimize-for-size');
   const log = createLogger(config.get('loglevel'), config.get('logfile'));
   const server = new Server(config, log);
+  const aclError = loadAclAtStartup(server);
+  if (aclError !== null) {
+    log.fatal(aclError);
+    log.flush?.();
+    process.exit(1);
+  }
   const replication = new Replication(server);
   const watchdog = new Watchdog(config);
   const onConfigChanged = server.onConfigChanged;

@@ -96,6 +96,7 @@ export function startAdmin(server: Server, host: string, port: number, health: (
   const loop = new LoopMonitor();
   const peers = new PeerDirectory(server.config);
   const pass = (): string => server.config.get('requirepass');
+  const aclUser = (user: string, pw: string): boolean => server.acl.authenticate(user, pw) !== null;
 
   /** One response per request, whatever happens: tracks whether it was sent or the client left. */
   class Reply {
@@ -131,7 +132,7 @@ export function startAdmin(server: Server, host: string, port: number, health: (
       try {
         const q = readReq(req);
         if (q.query === null) return r.send('400 Bad Request', 'text/plain', `${ADMIN_BAD_REQUEST}\n`);
-        if (!open && !authorized(pass(), q.creds)) return unauthorized(r);
+        if (!open && !authorized(pass(), q.creds, aclUser)) return unauthorized(r);
         handle(r, q);
       } catch (e) {
         server.log.warn({ err: e }, 'admin endpoint: request failed');
@@ -213,7 +214,7 @@ export function startAdmin(server: Server, host: string, port: number, health: (
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         if (q.query === null) return r.send('400 Bad Request', 'text/plain', `${ADMIN_BAD_REQUEST}\n`);
-        if (!authorized(pass(), q.creds)) return unauthorized(r);
+        if (!authorized(pass(), q.creds, aclUser)) return unauthorized(r);
         r.done = true;
         res.cork(() => res.upgrade<WsData>({ ok: true }, key, protocol, extensions, context));
       } catch (e) {

@@ -1,6 +1,6 @@
 /*
  * Admin endpoint credentials. When `requirepass` is set, everything but /health asks for the same
- * password as AUTH: HTTP Basic with user "default" (the only user until ACLs exist), or
+ * password as AUTH: HTTP Basic with user "default" (or any enabled ACL user and its password), or
  * "Authorization: Bearer <password>". A browser that passed Basic gets a session cookie (an HMAC of
  * the password under a per-process key, so it dies with a password change or a restart) that the
  * dashboard's WebSocket handshake carries; `?token=<that value>` works too. Comparisons are made on
@@ -32,8 +32,11 @@ export interface Credentials {
   token: string;
 }
 
-/** Whether the request's credentials match `pass` (always true when no password is set). */
-export function authorized(pass: string, c: Credentials): boolean {
+/**
+ * Whether the request's credentials match `pass` (always true when no password is set). HTTP Basic
+ * also accepts any ACL user whose password `aclUser` accepts.
+ */
+export function authorized(pass: string, c: Credentials, aclUser?: (user: string, pass: string) => boolean): boolean {
   if (pass === '') return true;
   const auth = c.authorization.trim();
   const sp = auth.indexOf(' ');
@@ -43,6 +46,7 @@ export function authorized(pass: string, c: Credentials): boolean {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon >= 0 && decoded.slice(0, colon) === 'default' && same(decoded.slice(colon + 1), pass)) return true;
+    if (colon >= 0 && aclUser !== undefined && aclUser(decoded.slice(0, colon), decoded.slice(colon + 1))) return true;
   } else if (scheme === 'bearer') {
     if (same(value, pass)) return true;
   }

@@ -28,6 +28,20 @@ export interface DocData {
 }
 
 export const DOCS_DATA: Readonly<Record<string, DocData>> = {
+  "acl": { s: "Commands about users and their permissions (ACL).", c: "Depends on the subcommand." },
+  "acl|cat": { s: "Lists the ACL categories, or the commands of one category.", c: "O(1)", a: "?categoryname" },
+  "acl|deluser": { s: "Deletes users and closes their connections.", c: "O(1) amortized time considering the typical user.", a: "*username" },
+  "acl|dryrun": { s: "Tells whether a user may run a command with the given arguments, without running it.", c: "O(1).", a: "username command ?*arg" },
+  "acl|genpass": { s: "Returns a random hexadecimal password of the given number of bits.", c: "O(1)", a: "?bits%i" },
+  "acl|getuser": { s: "Returns a user's flags, password hashes, command rules, key and channel patterns and selectors.", c: "O(N) in the number of rules of the user.", a: "username", h: [["6.2.0", "Channel patterns."], ["7.0.0", "Selectors; key and channel patterns shown as rules."]] },
+  "acl|help": { s: "Lists the ACL subcommands.", c: "O(1)" },
+  "acl|list": { s: "Lists every user with its rules, in config file form.", c: "O(N) in the number of users." },
+  "acl|load": { s: "Replaces the users by those of the aclfile.", c: "O(N) in the number of users." },
+  "acl|log": { s: "Lists recent permission and authentication failures, or clears the list.", c: "O(N) in the number of entries shown.", a: "?operation%o(count%i =RESET)" },
+  "acl|save": { s: "Writes the users to the aclfile.", c: "O(N) in the number of users." },
+  "acl|setuser": { s: "Creates a user or changes its rules.", c: "O(N) in the number of rules given.", a: "username ?*rule", h: [["6.2.0", "Channel patterns."], ["7.0.0", "Selectors and read/write key patterns."]] },
+  "acl|users": { s: "Lists the user names.", c: "O(N) in the number of users." },
+  "acl|whoami": { s: "Returns the user name of this connection.", c: "O(1)" },
   "append": { s: "Appends a string to the value of a key; creates the key when it does not exist.", c: "O(1) amortized when the appended part is small; copying a long value costs O(M) in its length.", a: "key%k@0 value" },
   "auth": { s: "Authenticates the connection (password, or ACL user name and password).", c: "O(1) for the single default user shardis has.", a: "?username~6.0.0 password", h: [["6.0.0", "Accepts a user name before the password (ACL form)."]] },
   "bgrewriteaof": { s: "Rewrites the append-only file in the background.", c: "O(1) to start; the rewrite is O(N) in the number of keys." },

@@ -322,3 +322,20 @@ export function trackingPrefixOverlapProvided(a: string, b: string): string {
 export const CACHING_NOT_TRACKING = 'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled';
 export const CACHING_YES_NEEDS_OPTIN = 'ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.';
 export const CACHING_NO_NEEDS_OPTOUT = 'ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.';
+
+// ---- ACL (src/acl/) ----
+export const noPermCommand = (name: string): string => `NOPERM this user has no permissions to run the '${name}' command`;
+export const NOPERM_KEY = 'NOPERM this user has no permissions to access one of the keys used as arguments';
+export const NOPERM_CHANNEL = 'NOPERM this user has no permissions to access one of the channels used as arguments';
+export const noPermExec = (reason: string): string =>
+  `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${reason}`;
+export const ACL_DEFAULT_UNDELETABLE = "ERR The 'default' user cannot be removed";
+export const ACL_USERNAME_SPACES = "ERR Usernames can't contain spaces or null characters";
+export const ACL_NO_FILE =
+  'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.';
+export const ACL_SAVE_FAILED = 'ERR There was an error trying to save the ACLs. Please check the server logs for more information';
+export const ACL_GENPASS_BITS = 'ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096';
+export const aclUnknownCategory = (c: string): string => `ERR Unknown category '${c.slice(0, 128)}'`;
+export const aclUserNotFound = (u: string): string => `ERR User '${u}' not found`;
+export const aclCommandNotFound = (c: string): string => `ERR Command '${c}' not found`;
+export const noSuchUser = (u: string): string => `ERR No such user '${u}'`;

@@ -12,6 +12,7 @@
  * client that half-closed is closed once everything it sent is answered (answeredAll()).
  */
 
+import type { User } from '../acl/user.js';
 import type { Socket } from 'node:net';
 import { RequestFramer } from '../resp/framer.js';
 import type { Proto } from '../resp/writer.js';
@@ -62,6 +63,8 @@ export class Connection {
   proto: Proto = 2;
   authenticated: boolean;
   user = 'default';
+  /** The ACL user (null: the default user). */
+  aclUser: User | null = null;
   readonly framer: RequestFramer;
 
   // input: unparsed bytes are inBuf[inStart, inEnd)

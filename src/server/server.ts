@@ -51,6 +51,8 @@ import { Coordinator } from '../router/coordinator.js';
 import { ClientTracking } from './tracking.js';
 import { ServerStats } from './stats.js';
 import { OutputLimits, closedWithOutput } from './output-limits.js';
+import { Acl } from '../acl/acl.js';
+import { aclDenied } from '../acl/check.js';
 
 /** Commands that run on the main thread only after the connection's earlier requests completed. */
 const BARRIER_COMMANDS = new Set(['wait', 'shutdown', 'replicaof', 'slaveof', 'failover', 'debug|reload']);
@@ -122,6 +124,8 @@ export class Server {
   readonly startedAt = Date.now();
   repl: ReplicationHooks = noReplication;
   readonly mainHandlers: Readonly<Record<string, MainHandler>>;
+  /** ACL users and log (src/acl/). */
+  readonly acl: Acl;
 
   private netServers: net.Server[] = [];
   private nextConnId = 1;
@@ -146,6 +150,7 @@ export class Server {
     this.config = config;
     this.log = log;
     this.mainHandlers = MAIN_HANDLERS;
+    this.acl = new Acl(config);
     const implemented = new Map<string, Route>();
     for (const name of Object.keys(SHARD_HANDLERS)) implemented.set(name, Route.Shard);
     for (const name of Object.keys(MAIN_HANDLERS)) implemented.set(name, Route.Main);
@@ -326,7 +331,7 @@ export class Server {
       return;
     }
     socket.setNoDelay(true);
-    const conn = new Connection(this.nextConnId++, socket, this.config.int('proto-max-bulk-len'), this.config.get('requirepass') !== '');
+    const conn = new Connection(this.nextConnId++, socket, this.config.int('proto-max-bulk-len'), this.acl.authRequired());
     conn.stats = this.stats;
     this.conns.set(conn.id, conn);
     socket.on('data', (chunk: Buffer) => this.input(conn, chunk));
@@ -521,6 +526,10 @@ export class Server {
     if (!arityOk(cmd, args.argc)) return this.reject(conn, E.wrongArity(cmd.name));
     if (!conn.authenticated && !(cmd.flags & F.NO_AUTH)) return this.reject(conn, E.NOAUTH);
     if (this.loading && !(cmd.flags & F.LOADING) && !conn.isMaster) return this.reject(conn, E.LOADING);
+    if (!(conn.aclUser ?? this.acl.defaultUser).unrestricted && !conn.isMaster) {
+      const denied = aclDenied(this, conn, cmd, args);
+      if (denied !== null) return this.reject(conn, denied);
+    }
 
     let flags = cmd.flags;
     if (conn.multi !== null && cmd.name === 'exec') flags = execFlags(flags, conn.multi);

@@ -87,7 +87,7 @@ function kill(c: MainCtx): void {
       else if (c.args.is(i, 'laddr') && more) laddr = c.args.str(i + 1);
       else if (c.args.is(i, 'user') && more) {
         user = c.args.str(i + 1);
-        if (user !== 'default') throw new CommandError(`ERR No such user '${cstr(user)}'`);
+        if (!c.server.acl.users.has(user)) throw new CommandError(`ERR No such user '${cstr(user)}'`);
       } else if (c.args.is(i, 'skipme') && more) {
         if (c.args.is(i + 1, 'yes')) skipme = true;
         else if (c.args.is(i + 1, 'no')) skipme = false;

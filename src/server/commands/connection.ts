@@ -4,7 +4,24 @@
 
 import { CommandError, DB_INDEX_OUT_OF_RANGE, helloSyntax, HELLO_NOAUTH, INT_OUT_OF_RANGE, NOT_INTEGER, NOAUTH, WRONGPASS, AUTH_NOT_CONFIGURED, SYNTAX } from '../../resp/errors.js';
 import { REDIS_VERSION } from '../../config.js';
-import type { MainHandler } from '../main-ctx.js';
+import type { MainCtx, MainHandler } from '../main-ctx.js';
+import { DENIED_AUTH } from '../../acl/acl.js';
+import { clientInfoLine } from './client.js';
+
+/** AUTH / HELLO AUTH: switch the connection to the user, or log the failure (ACL LOG reason auth). */
+function authenticate(c: MainCtx, name: string, pass: string): boolean {
+  const acl = c.server.acl;
+  const u = acl.authenticate(name, pass);
+  if (u === null) {
+    acl.addLog(DENIED_AUTH, c.conn.multi !== null ? 'multi' : 'toplevel', c.args.str(0), name, clientInfoLine(c.server, c.conn));
+    return false;
+  }
+  c.conn.authenticated = true;
+  c.conn.framer.unauthenticated = false;
+  c.conn.aclUser = u === acl.defaultUser ? null : u;
+  c.conn.user = u.name;
+  return true;
+}
 
 export const handlers: Record<string, MainHandler> = {
   ping(c) {
@@ -39,15 +56,12 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   auth(c) {
-    const pass = c.server.config.get('requirepass');
     if (c.argc > 3) throw new CommandError(SYNTAX);
+    const acl = c.server.acl;
+    acl.syncRequirepass();
+    if (c.argc === 2 && acl.defaultUser.nopass) throw new CommandError(AUTH_NOT_CONFIGURED);
     const user = c.argc === 3 ? c.args.str(1) : 'default';
-    const given = c.args.str(c.argc - 1);
-    if (c.argc === 2 && pass === '') throw new CommandError(AUTH_NOT_CONFIGURED);
-    if (user !== 'default' || (pass !== '' && given !== pass)) throw new CommandError(WRONGPASS);
-    c.conn.authenticated = true;
-    c.conn.framer.unauthenticated = false;
-    c.conn.user = user;
+    if (!authenticate(c, user, c.args.str(c.argc - 1))) throw new CommandError(WRONGPASS);
     c.w.ok();
   },
 
@@ -77,14 +91,7 @@ export const handlers: Record<string, MainHandler> = {
         throw new CommandError(helloSyntax(c.args.str(i)));
       }
     }
-    if (authUser !== null) {
-      const pass = c.server.config.get('requirepass');
-      if (authUser !== 'default' || (pass !== '' && authPass !== pass) || (pass === '' && authPass !== '' && false)) {
-        throw new CommandError(WRONGPASS);
-      }
-      c.conn.authenticated = true;
-      c.conn.framer.unauthenticated = false;
-    }
+    if (authUser !== null && !authenticate(c, authUser, authPass!)) throw new CommandError(WRONGPASS);
     if (!c.conn.authenticated) throw new CommandError(HELLO_NOAUTH);
     if (name !== null) {
       if (/[ \n]/.test(name) || /[^\x21-\x7e]/.test(name)) throw new CommandError('ERR Client names cannot contain spaces, newlines or special characters.');
@@ -119,7 +126,9 @@ export const handlers: Record<string, MainHandler> = {
     conn.name = '';
     conn.replyOn(c.seq, false);
     c.server.monitors.delete(conn);
-    if (c.server.config.get('requirepass') !== '') {
+    conn.aclUser = null;
+    conn.user = 'default';
+    if (c.server.acl.authRequired()) {
       conn.authenticated = false;
       conn.framer.unauthenticated = true;
     }

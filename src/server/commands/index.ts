@@ -3,6 +3,7 @@
  */
 
 import type { MainHandler } from '../main-ctx.js';
+import { handlers as acl } from '../../acl/commands.js';
 import { clientHandlers as client } from './client.js';
 import { commandHandlers as command } from './command.js';
 import { handlers as clientTracking } from './client-tracking.js';
@@ -19,6 +20,7 @@ import { handlers as transactions } from './transactions.js';
 import { handlers as streams } from './streams.js';
 
 export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
+  ...acl,
   ...client,
   ...clientTracking,
   ...command,

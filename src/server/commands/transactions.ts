@@ -27,6 +27,7 @@ import { F, Route, keyPositions, type Command } from '../../commands/table.js';
 import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI, FLAG_REPLICATED, REQ_TXN } from '../../ipc/records.js';
 import { CommandError, DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, MULTI_NESTED, WATCH_IN_MULTI, internalError, sanitizeErrorText, unknownCommand } from '../../resp/errors.js';
 import { parseOne } from '../../resp/reply-parser.js';
+import { execDenials } from '../../acl/check.js';
 import { RespWriter } from '../../resp/writer.js';
 import type { Connection, QueuedCommand } from '../connection.js';
 import { MainCtx, type MainHandler } from '../main-ctx.js';
@@ -200,7 +201,7 @@ async function runMainQueued(c: MainCtx, q: QueuedCommand): Promise<Buffer> {
 }
 
 /** Held EXEC: lock the shards, check WATCH, run the queue in order. Writes EXEC's reply to c.w. */
-async function execHeld(c: MainCtx, queued: QueuedCommand[]): Promise<void> {
+async function execHeld(c: MainCtx, queued: QueuedCommand[], denied: Map<number, string> | null = null): Promise<void> {
   const s = c.server;
   const conn = c.conn;
   const hold = shardsToHold(s, conn, queued);
@@ -235,6 +236,13 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[]): Promise<void> {
     };
     for (let i = 0; i < queued.length; i++) {
       const q = queued[i]!;
+      const deniedMsg = denied?.get(i);
+      if (deniedMsg !== undefined) {
+        const w = new RespWriter(256);
+        w.error(deniedMsg);
+        replies[i] = w.toBuffer();
+        continue;
+      }
       if (q.cmd.route === Route.Main) {
         await settle();
         replies[i] = await runMainQueued(c, q);
@@ -337,7 +345,8 @@ export const handlers: Record<string, MainHandler> = {
       c.w.array(0);
       return undefined;
     }
-    if (!queued.some((q) => q.cmd.flags & F.NO_MULTI) && execOnOneShard(c, queued)) return undefined;
-    return execHeld(c, queued);
+    const denied = execDenials(c.server, conn, queued);
+    if (denied === null && !queued.some((q) => q.cmd.flags & F.NO_MULTI) && execOnOneShard(c, queued)) return undefined;
+    return execHeld(c, queued, denied);
   },
 };
