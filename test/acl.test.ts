@@ -363,3 +363,39 @@ describe('revoking channel rights', () => {
     }
   });
 });
+
+describe('ACL inside scripts', () => {
+  // expected replies recorded from redis-server 7.0.15 (same user, same scripts)
+  const cases: [string, string, (string | number)[], string | null][] = [
+    ['a forbidden command', "return redis.call('set','a1','x')", [0], "ERR The user executing the script can't run this command or subcommand script: e5c6e2f5247b0217d081804c63965eefc41b0d1a, on @user_script:1."],
+    ['a forbidden key (undeclared, another shard)', "return redis.call('get','b1')", [0], "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments script: 88445491396731e617b880dd708c0ea914b19126, on @user_script:1."],
+    ['a forbidden key through pcall', "return redis.pcall('get','b1')", [0], "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments"],
+    ['an allowed key (declared: the in-shard path)', "return redis.call('get',KEYS[1])", [1, 'a1'], null],
+  ];
+  it('a script runs as its caller: each redis.call is checked against the user, denials logged with context lua', async () => {
+    const srv = await startShardis({ shards: 4 });
+    const admin = new Redis({ port: srv.port, lazyConnect: true });
+    const u = new Redis({ port: srv.port, lazyConnect: true, username: 'u', password: 'pw' });
+    try {
+      await admin.connect();
+      await admin.call('ACL', 'SETUSER', 'u', 'on', '>pw', '~a*', '+@all', '-set');
+      await admin.set('a1', 'v');
+      await u.connect();
+      for (const [what, script, rest, want] of cases) {
+        const got = await u.call('EVAL', script, ...rest).then(
+          (r) => r,
+          (e: Error) => e.message,
+        );
+        expect(got, what).toBe(want ?? 'v');
+      }
+      const log = (await admin.call('ACL', 'LOG', '1')) as unknown[][];
+      const entry = new Map<string, unknown>();
+      for (let i = 0; i + 1 < log[0]!.length; i += 2) entry.set(log[0]![i] as string, log[0]![i + 1]);
+      expect([entry.get('reason'), entry.get('context'), entry.get('object'), entry.get('username')]).toEqual(['key', 'lua', 'b1', 'u']);
+    } finally {
+      admin.disconnect();
+      u.disconnect();
+      await srv.stop();
+    }
+  });
+});

@@ -251,6 +251,10 @@ export const SETRESP_VERSION = 'ERR RESP version must be 2 or 3.';
 export const SET_REPL_ARGS = 'ERR redis.set_repl() requires two arguments.';
 export const SET_REPL_FLAGS = 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.';
 export const ACL_CHECK_INVALID = 'ERR Invalid command passed to redis.acl_check_cmd()';
+// a script's call its user may not run (script.c scriptVerifyACL)
+export const SCRIPT_ACL_COMMAND = "ERR The user executing the script can't run this command or subcommand";
+export const SCRIPT_ACL_KEY = "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
+export const SCRIPT_ACL_CHANNEL = "ERR The user executing the script can't publish to the channel mentioned in the command";
 export const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 export const NUMKEYS_TOO_BIG = "ERR Number of keys can't be greater than number of args";
 export const NOTBUSY = 'NOTBUSY No scripts in execution right now.';

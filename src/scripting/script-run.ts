@@ -12,6 +12,8 @@
 import { Args } from '../commands/args.js';
 import { F, Route, keyPositions, type Command } from '../commands/table.js';
 import { checkScriptCommand, lookupScriptCommand } from './call-check.js';
+import { DENIED_CMD, DENIED_KEY, checkCommand } from '../acl/acl.js';
+import { logDenial } from '../acl/check.js';
 import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI } from '../ipc/records.js';
 import * as E from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
@@ -79,9 +81,18 @@ export class ScriptRun implements RunHost {
 
   check(argv: string[]): string | null {
     const cmd = this.lookup(argv);
-    const err = checkScriptCommand(cmd, argv, this.readOnly, () => writeDenied(this.c));
+    const err = checkScriptCommand(cmd, argv, this.readOnly, () => writeDenied(this.c)) ?? this.aclCheck(cmd!, argv);
     if (err === null) this.checked = cmd!;
     return err;
+  }
+
+  /** The script runs as its caller's user (Redis: scriptVerifyACL): a denial is logged with context lua. */
+  private aclCheck(cmd: Command, argv: string[]): string | null {
+    const s = this.c.server;
+    const d = checkCommand(this.c.conn.aclUser ?? s.acl.defaultUser, cmd, argv);
+    if (d === null) return null;
+    logDenial(s, this.c.conn, d, cmd, argv, 'lua');
+    return d.reason === DENIED_CMD ? E.SCRIPT_ACL_COMMAND : d.reason === DENIED_KEY ? E.SCRIPT_ACL_KEY : E.SCRIPT_ACL_CHANNEL;
   }
 
   async execute(argv: string[]): Promise<Buffer> {
