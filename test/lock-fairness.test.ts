@@ -1,5 +1,5 @@
 /*
- * Commands that find their shard locked (by a running script, EXEC or cross-shard command) wait in
+ * Blocking commands that find their shard locked (by a running script, EXEC or cross-shard command) wait in
  * arrival order with the scripts and transactions queued for the locks: a client's command is not
  * overtaken by scripts sent after it (BullMQ's QueueEvents lost its first events that way: its
  * XREAD BLOCK ... $ was overtaken by a stream of job scripts and "$" resolved past their XADDs).

@@ -731,8 +731,9 @@ export class Server {
       return this.coordinator.start(conn, cmd, args, positions!);
     }
     const link = this.links[shard]!;
-    if (link.lockedBy !== null) {
-      // FIFO with the coordinator's lock waiters, so a stream of scripts cannot starve it
+    if (link.lockedBy !== null && cmd.flags & F.BLOCKING) {
+      // FIFO with the coordinator's lock waiters, so a stream of scripts cannot starve it (XREAD
+      // BLOCK ... $ overtaken by scripts would resolve "$" past their XADDs)
       conn.hold = Hold.Stalled;
       this.coordinator.afterLocks([shard], () => {
         if (conn.hold !== Hold.Stalled) return;
@@ -741,7 +742,7 @@ export class Server {
       });
       return false;
     }
-    if (link.congested) {
+    if (link.lockedBy !== null || link.congested) {
       this.stallOn(conn, link);
       return false;
     }
