@@ -260,8 +260,18 @@ export class Coordinator {
    * is queued: now, or from the unlock() that frees them. Never takes the locks.
    */
   private whenFree(shards: number[], send: () => void): void {
-    if (this.lockWaiters.length === 0 && this.free(shards)) send();
-    else this.lockWaiters.push({ shards, take: false, grant: send });
+    this.afterLocks(shards, send);
+  }
+
+  /**
+   * Queue `resume` (synchronous) behind the lock holders and waiters already queued, as a pass waiter:
+   * a client's single-shard command that found its shard locked runs from the unlock() that frees it,
+   * before lock waiters that came later. (Resumed from the tick instead, it lost every race to the
+   * next queued script or transaction, and a stream of them starved it.)
+   */
+  afterLocks(shards: number[], resume: () => void): void {
+    if (this.lockWaiters.length === 0 && this.free(shards)) resume();
+    else this.lockWaiters.push({ shards, take: false, grant: resume });
   }
 
   /**

@@ -771,6 +771,17 @@ export class Server {
       return this.coordinator.start(conn, cmd, args, positions!);
     }
     const link = this.links[shard]!;
+    if (link.lockedBy !== null && cmd.flags & F.BLOCKING) {
+      // FIFO with the coordinator's lock waiters, so a stream of scripts cannot starve it (XREAD
+      // BLOCK ... $ overtaken by scripts would resolve "$" past their XADDs)
+      conn.hold = Hold.Stalled;
+      this.coordinator.afterLocks([shard], () => {
+        if (conn.hold !== Hold.Stalled) return;
+        conn.hold = Hold.None;
+        if (!conn.closed) this.processInput(conn);
+      });
+      return false;
+    }
     if (link.lockedBy !== null || link.congested) {
       this.stallOn(conn, link);
       return false;
