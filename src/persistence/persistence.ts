@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { REDIS_VERSION } from '../config.js';
 import { parseOne } from '../resp/reply-parser.js';
-import { RDB_OPCODE, RDB_VERSION, RdbWriter } from '../replication/rdb.js';
+import { RDB_OPCODE, RdbWriter, rdbHeader } from '../replication/rdb.js';
 import type { FunctionLibraries, PersistHost as Server, ReplView } from './host.js';
 import { MISCONF } from '../resp/errors.js';
 import { ABORTED, type WriteResult, type WriteTask } from './rdb-encode.js';
@@ -337,7 +337,7 @@ export class Persistence {
       };
       const isReplica = repl.isReplica();
       const withRepl = isReplica || repl.hasBacklog();
-      add(header(withRepl && target === undefined ? { replid: repl.replid, offset, streamDb } : null, target !== undefined), 0);
+      add(rdbHeader(REDIS_VERSION, withRepl && target === undefined ? { replid: repl.replid, offset, streamDb } : null, target !== undefined), 0);
       // the function libraries as of the cut, right after the header (as redis-server writes them)
       const fnRecords = this.functions?.records();
       if (fnRecords !== undefined && fnRecords.length > 0) add(fnRecords, 0);
@@ -480,28 +480,6 @@ function parseChunk(b: Buffer): { complete: boolean; parts: [number, Buffer][] }
     p += len + 2;
   }
   return { complete, parts };
-}
-
-/** "REDIS0010" and the aux fields redis-server 7.0 writes in a saved file. */
-function header(repl: { replid: string; offset: number; streamDb: number } | null, aofBase: boolean): Buffer {
-  const w = new RdbWriter(256);
-  w.raw(Buffer.from(`REDIS${String(RDB_VERSION).padStart(4, '0')}`));
-  const aux = (k: string, v: string): void => {
-    w.byte(RDB_OPCODE.AUX);
-    w.str(k);
-    w.str(v);
-  };
-  aux('redis-ver', REDIS_VERSION);
-  aux('redis-bits', '64');
-  aux('ctime', String(Math.floor(Date.now() / 1000)));
-  aux('used-mem', String(process.memoryUsage().rss));
-  if (repl !== null) {
-    aux('repl-stream-db', String(repl.streamDb));
-    aux('repl-id', repl.replid);
-    aux('repl-offset', String(repl.offset));
-  }
-  aux('aof-base', aofBase ? '1' : '0');
-  return w.done();
 }
 
 function safeCwd(): string {

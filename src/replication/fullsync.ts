@@ -21,7 +21,7 @@ import { functionRdbRecords } from '../scripting/functions.js';
 import { REDIS_VERSION } from '../config.js';
 import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
 import { randomHex } from '../server/server.js';
-import { Crc64, RDB_OPCODE, RDB_VERSION, RdbWriter } from './rdb.js';
+import { Crc64, RDB_OPCODE, RdbWriter, rdbHeader } from './rdb.js';
 import { ReplicaState, type ReplicaClient, type Replication } from './replication.js';
 import { snapshotLock } from '../persistence/snapshot-lock.js';
 
@@ -130,7 +130,7 @@ export class FullSync {
       await this.drained();
     };
     const functions = functionRdbRecords(s); // the function libraries as of the cut (no await since)
-    await out(header(repl.replid, offset));
+    await out(rdbHeader(REDIS_VERSION, { replid: repl.replid, offset, streamDb: 0 }, false));
     if (functions.length > 0) await out(functions);
     let keys = 0;
     for (let i = 0; i < s.links.length; i++) {
@@ -194,22 +194,3 @@ export class FullSync {
   }
 }
 
-/** "REDIS0010" and the aux fields redis-server writes for a replication payload. */
-function header(replid: string, offset: number): Buffer {
-  const w = new RdbWriter(256);
-  w.raw(Buffer.from(`REDIS${String(RDB_VERSION).padStart(4, '0')}`));
-  const aux = (k: string, v: string): void => {
-    w.byte(RDB_OPCODE.AUX);
-    w.str(k);
-    w.str(v);
-  };
-  aux('redis-ver', REDIS_VERSION);
-  aux('redis-bits', '64');
-  aux('ctime', String(Math.floor(Date.now() / 1000)));
-  aux('used-mem', String(process.memoryUsage().rss));
-  aux('repl-stream-db', '0');
-  aux('repl-id', replid);
-  aux('repl-offset', String(offset));
-  aux('aof-base', '0');
-  return w.done();
-}

@@ -24,6 +24,31 @@ import { decodeStream, encodeStream, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2 } 
 
 export const RDB_VERSION = 10;
 
+/**
+ * "REDIS0010" and the aux fields redis-server 7.0 writes: the replication ones when `repl` is given
+ * (a saved file of a node with a history, or a full-sync payload), aof-base for an AOF's base file.
+ */
+export function rdbHeader(redisVersion: string, repl: { replid: string; offset: number; streamDb: number } | null, aofBase: boolean): Buffer {
+  const w = new RdbWriter(256);
+  w.raw(Buffer.from(`REDIS${String(RDB_VERSION).padStart(4, '0')}`));
+  const aux = (k: string, v: string): void => {
+    w.byte(RDB_OPCODE.AUX);
+    w.str(k);
+    w.str(v);
+  };
+  aux('redis-ver', redisVersion);
+  aux('redis-bits', '64');
+  aux('ctime', String(Math.floor(Date.now() / 1000)));
+  aux('used-mem', String(process.memoryUsage().rss));
+  if (repl !== null) {
+    aux('repl-stream-db', String(repl.streamDb));
+    aux('repl-id', repl.replid);
+    aux('repl-offset', String(repl.offset));
+  }
+  aux('aof-base', aofBase ? '1' : '0');
+  return w.done();
+}
+
 const T_STRING = 0;
 const T_LIST = 1;
 const T_SET = 2;
