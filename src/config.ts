@@ -154,6 +154,11 @@ export class Config {
     return this.params.get(name)?.data.a;
   }
 
+  /** Whether the parameter has this flag in its table row (config-data.ts). */
+  hasFlag(name: string, flag: string): boolean {
+    return this.params.get(name)?.flags.has(flag) ?? false;
+  }
+
   isSensitive(name: string): boolean {
     return this.params.get(name)?.flags.has('sensitive') ?? false;
   }

@@ -14,6 +14,7 @@ import { globMatch } from '../commands/glob.js';
 import { Acl, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, checkCommand } from './acl.js';
 import { BY_CATEGORY, CATEGORIES, UNIVERSE } from './universe.js';
 import { RuleError, User, mergeSelectorArgs, type Selector } from './user.js';
+import { Keys, mainCommands } from '../commands/registry.js';
 
 function hasSpacesOrNul(s: string): boolean {
   return /[\x00 \t\r\n\v\f]/.test(s);
@@ -145,7 +146,8 @@ export function aclListLines(acl: Acl): string[] {
   return acl.sortedUsers().map((u) => `user ${u.name} ${u.describe()}`);
 }
 
-export const handlers: Record<string, MainHandler> = {
+// keyless: none of these touches a key (inside EXEC they need no shard held)
+export const commands = mainCommands<MainHandler>({
   'acl|setuser'(c) {
     const name = c.args.str(2);
     if (hasSpacesOrNul(name)) throw new CommandError(E.ACL_USERNAME_SPACES);
@@ -346,4 +348,4 @@ export const handlers: Record<string, MainHandler> = {
       '    Prints this help.',
     ]);
   },
-};
+}, { keys: Keys.None });

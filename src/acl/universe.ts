@@ -4,7 +4,8 @@
  * category list in Redis's order, and lookups by full name ("client|list").
  */
 
-import { CommandTable, Route, type Command } from '../commands/table.js';
+import { CommandTable, Keys, Route, type Command } from '../commands/table.js';
+import type { CommandProps } from '../commands/registry.js';
 import { COMMAND_DATA } from '../commands/spec-data.js';
 
 /** ACL categories in Redis's order (ACL CAT, description best fit). */
@@ -15,10 +16,11 @@ export const CATEGORIES = [
 ] as const;
 
 function buildUniverse(): CommandTable {
-  const all = new Map<string, Route>();
+  const all = new Map<string, CommandProps>();
+  const props: CommandProps = { route: Route.Main, keys: Keys.All, x: 0, timeoutArg: 0 };
   for (const d of COMMAND_DATA) {
-    all.set(d.n, Route.Main);
-    for (const s of d.sub ?? []) all.set(s.n, Route.Main);
+    all.set(d.n, props);
+    for (const s of d.sub ?? []) all.set(s.n, props);
   }
   return new CommandTable(all);
 }

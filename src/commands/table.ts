@@ -8,6 +8,7 @@
  */
 
 import { COMMAND_DATA, type CommandData, type KeySpecData } from './spec-data.js';
+import { Keys, Route, X, type CommandProps } from './registry.js';
 
 /** Command flags (bit values are ours; names are Redis's). */
 export const F = {
@@ -64,13 +65,7 @@ const FLAG_NAMES: Record<string, number> = {
   touches_arbitrary_keys: F.TOUCHES_ARBITRARY_KEYS,
 };
 
-/** Where a command executes. */
-export const enum Route {
-  /** On the main thread (server, connection and keyspace-wide commands). */
-  Main = 0,
-  /** On the shard that owns its key(s); keys spread over shards are coordinated by the main thread. */
-  Shard = 1,
-}
+export { Route, Keys, X };
 
 export interface Command {
   readonly id: number;
@@ -88,6 +83,12 @@ export interface Command {
   readonly since: string;
   readonly tips: readonly string[];
   readonly route: Route;
+  /** How its keys are found (declared with its handler). */
+  readonly keys: Keys;
+  /** shardis-specific properties (X flags, declared with its handler). */
+  readonly x: number;
+  /** Position of a blocking command's timeout argument (negative: from the end); 0 when none. */
+  readonly timeoutArg: number;
   readonly parent: Command | null;
   readonly subcommands: Map<string, Command> | null;
   /** Upper-case name as Redis prints it in errors ("CONFIG"). */
@@ -99,22 +100,25 @@ export class CommandTable {
   readonly byName = new Map<string, Command>();
 
   /**
-   * @param implemented full names ("get", "config|get") with where they run. A container command
-   *        ("config") is implemented when any of its subcommands is.
+   * @param implemented full names ("get", "config|get") with their declared properties
+   *        (registry.ts). A container command ("config") is implemented when any of its subcommands is.
    */
-  constructor(implemented: ReadonlyMap<string, Route>) {
+  constructor(implemented: ReadonlyMap<string, CommandProps>) {
     for (const d of COMMAND_DATA) {
       const subs = d.sub?.filter((s) => implemented.has(s.n)) ?? [];
       if (!implemented.has(d.n) && subs.length === 0) continue;
-      const parent = this.add(d, implemented.get(d.n) ?? Route.Main, null, subs.length > 0);
+      const parent = this.add(d, implemented.get(d.n) ?? CONTAINER, null, subs.length > 0);
       for (const s of subs) {
         const c = this.add(s, implemented.get(s.n)!, parent, false);
         parent.subcommands!.set(s.n.slice(d.n.length + 1), c);
       }
     }
+    for (const name of implemented.keys()) {
+      if (!this.byName.has(name)) throw new Error(`command ${name} has a handler but no row in Redis 7.0's command data`);
+    }
   }
 
-  private add(d: CommandData, route: Route, parent: Command | null, container: boolean): Command {
+  private add(d: CommandData, props: CommandProps, parent: Command | null, container: boolean): Command {
     let flags = 0;
     const flagNames: string[] = [];
     for (const f of d.f.split(' ')) {
@@ -144,7 +148,10 @@ export class CommandTable {
       group: d.g,
       since: d.s,
       tips: d.t ? d.t.split(' ') : [],
-      route,
+      route: props.route,
+      keys: props.keys,
+      x: props.x,
+      timeoutArg: props.timeoutArg,
       parent,
       subcommands: container ? new Map() : null,
       upper: d.n.toUpperCase(),
@@ -157,6 +164,15 @@ export class CommandTable {
   get(name: string): Command | undefined {
     return this.byName.get(name);
   }
+}
+
+/** A container command's row ("config"): its subcommands say where they run. */
+const CONTAINER: CommandProps = { route: Route.Main, keys: Keys.All, x: 0, timeoutArg: 0 };
+
+/** Index of a blocking command's timeout argument in a request of argc arguments; -1 when none. */
+export function timeoutArgIndex(cmd: Command, argc: number): number {
+  const t = cmd.timeoutArg;
+  return t === 0 ? -1 : t < 0 ? argc + t : t;
 }
 
 /** Arity check with redis's rule. */

@@ -15,7 +15,7 @@
  * Writes that span shards are propagated to replicas wrapped in MULTI/EXEC.
  */
 
-import { F, type Command } from '../commands/table.js';
+import { F, X, timeoutArgIndex, type Command } from '../commands/table.js';
 import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI } from '../ipc/records.js';
 import { CommandError, internalError, wrongArity } from '../resp/errors.js';
 import { parseOne, ReplyErrorValue, type ReplyValue } from '../resp/reply-parser.js';
@@ -26,8 +26,6 @@ import { Hold } from '../server/connection.js';
 import type { Server } from '../server/server.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { pinDollarIds, streamBlockMs } from './stream-block.js';
-
-const SPLIT_SUM = new Set(['del', 'unlink', 'exists', 'touch']);
 
 /** What a coordinated command needs to know about its client. */
 export interface CoordRequest {
@@ -127,15 +125,13 @@ export class Coordinator {
 
   /** Run a multi-shard request whose shards the caller already holds (EXEC across shards). */
   runHeld(req: CoordRequest): Promise<CoordResult> {
-    const name = req.cmd.name;
-    if (name === 'mget' || name === 'mset' || SPLIT_SUM.has(name)) return this.split(req, true);
+    if (req.cmd.x & X.SPLIT) return this.split(req, true);
     return this.ship(req);
   }
 
   private async run(req: CoordRequest, conn: Connection): Promise<CoordResult> {
-    const name = req.cmd.name;
     const shards = this.shardsOf(req);
-    if (name === 'mget' || name === 'mset' || SPLIT_SUM.has(name)) {
+    if (req.cmd.x & X.SPLIT) {
       if (!(req.cmd.flags & F.WRITE) || !this.server.repl.hasBacklog()) return this.split(req);
       // with replicas, a write over several shards is locked so that its parts reach the stream
       // together (MULTI/EXEC) and in order with every other write to those keys
@@ -177,7 +173,7 @@ export class Coordinator {
    * every few milliseconds until served, the timeout passes or the client goes away.
    */
   private async blockingRetry(req: CoordRequest, shards: number[], conn: Connection): Promise<CoordResult> {
-    const timeoutArg = blockingTimeoutIndex(req);
+    const timeoutArg = timeoutArgIndex(req.cmd, req.argv.length);
     const streamMs = streamBlockMs(req.cmd.name, req.argv);
     const secs = streamMs >= 0 ? streamMs / 1000 : timeoutArg >= 0 ? Number(req.argv[timeoutArg]) : 0;
     const deadline = secs > 0 ? Date.now() + secs * 1000 : Infinity;
@@ -454,26 +450,6 @@ function isNullReply(b: Buffer): boolean {
 const NULL_ARRAY = Buffer.from('*-1\r\n');
 const NULL_BULK = Buffer.from('$-1\r\n');
 const NULL3 = Buffer.from('_\r\n');
-
-/** Index of the timeout argument of a blocking command. */
-function blockingTimeoutIndex(req: CoordRequest): number {
-  switch (req.cmd.name) {
-    case 'blpop':
-    case 'brpop':
-    case 'bzpopmin':
-    case 'bzpopmax':
-      return req.argv.length - 1;
-    case 'brpoplpush':
-      return 3;
-    case 'blmove':
-      return 5;
-    case 'blmpop':
-    case 'bzmpop':
-      return 1;
-    default:
-      return -1;
-  }
-}
 
 /** The raw bytes of each element of a RESP array reply. */
 function splitArrayElements(b: Buffer): Buffer[] {

@@ -19,6 +19,7 @@ import { execRunning, propagateForConnection } from '../server/commands/transact
 import { ScriptRun } from './script-run.js';
 import { newFastPathState, tryRunInShard, type FastPathState } from './fast-path.js';
 import { LuaVm } from './vm.js';
+import { mainCommands } from '../commands/registry.js';
 
 interface CachedScript {
   ref: number;
@@ -244,7 +245,7 @@ export function killRunning(c: MainCtx, fn: boolean): void {
   run.killed = true;
 }
 
-export const evalHandlers: Record<string, MainHandler> = {
+export const evalCommands = mainCommands<MainHandler>({
   eval: evalBody(false),
   eval_ro: evalBody(true),
   evalsha: evalSha(false),
@@ -279,4 +280,4 @@ export const evalHandlers: Record<string, MainHandler> = {
     killRunning(c, false);
     c.w.ok();
   },
-};
+});

@@ -16,6 +16,7 @@ import { propagateMain } from '../server/commands/transactions.js';
 import { pushErrorTable } from './convert.js';
 import { checkMayWrite, killRunning, numkeysOf, scriptEngine, type ScriptEngine } from './eval.js';
 import { lauxlib, lua, toLatin1, type LuaState } from './lua-api.js';
+import { mainCommands } from '../commands/registry.js';
 
 /** Function flags in the order Redis lists them. */
 const FLAG_ORDER = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'];
@@ -351,7 +352,7 @@ function writeLibrary(c: MainCtx, lib: Library, withCode: boolean): void {
   }
 }
 
-export const functionHandlers: Record<string, MainHandler> = {
+export const functionCommands = mainCommands<MainHandler>({
   fcall: fcall(false),
   fcall_ro: fcall(true),
 
@@ -513,5 +514,5 @@ export const functionHandlers: Record<string, MainHandler> = {
     propagateMain(c, c.conn.db, c.args.all(0));
     c.w.ok();
   },
-};
+});
 

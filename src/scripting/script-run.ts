@@ -135,7 +135,7 @@ export class ScriptRun implements RunHost {
     const c = this.c;
     const s = c.server;
     const conn = c.conn;
-    const handler = s.mainHandlers[cmd.name];
+    const handler = s.mainHandlers[cmd.id];
     if (!handler) return errorReply(E.UNKNOWN_COMMAND);
     const w = new RespWriter(256);
     w.proto = this.resp;

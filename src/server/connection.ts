@@ -55,8 +55,6 @@ export class Connection {
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   name = '';
-  libName = '';
-  libVer = '';
 
   // protocol state
   db = 0;

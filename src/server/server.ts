@@ -19,7 +19,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { Args } from '../commands/args.js';
-import { CommandTable, F, Route, arityOk, keyPositions, type Command } from '../commands/table.js';
+import { F, Route, X, arityOk, type CommandTable, keyPositions, type Command } from '../commands/table.js';
 import type { Config } from '../config.js';
 import {
   FLAG_BLOCKED,
@@ -39,12 +39,11 @@ import { MemoryGate } from './maxmemory.js';
 import { FRAME_EMPTY, FRAME_ERROR, FRAME_NEED_MORE } from '../resp/framer.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';
-import { SHARD_HANDLERS } from '../shard/commands/index.js';
 import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
 import { parseKeyspaceEvents, shardNotifyFlags } from '../commands/keyspace-events.js';
 import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
-import { MAIN_HANDLERS } from './commands/index.js';
+import { buildCommands } from './commands/index.js';
 import { scriptBusyReply } from '../scripting/eval.js';
 import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
@@ -53,18 +52,6 @@ import { ServerStats } from './stats.js';
 import { OutputLimits, closedWithOutput } from './output-limits.js';
 import { Acl } from '../acl/acl.js';
 import { aclDenied } from '../acl/check.js';
-
-/** Commands that run on the main thread only after the connection's earlier requests completed. */
-const BARRIER_COMMANDS = new Set(['wait', 'shutdown', 'replicaof', 'slaveof', 'failover', 'debug|reload']);
-
-/** Commands allowed in a RESP2 subscribed context. */
-const PUBSUB_CONTEXT_ALLOWED = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
-
-/** Commands that are not queued inside MULTI. */
-const TXN_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
-
-/** Settings of maxmemory the shards and the main thread's gate follow. */
-const MAXMEMORY_KEYS = ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'lfu-log-factor', 'lfu-decay-time', 'lazyfree-lazy-eviction', 'replica-ignore-maxmemory'];
 
 /** Hooks the replication layer installs (master backlog feed, replica state for READONLY etc.). */
 export interface ReplicationHooks {
@@ -123,7 +110,8 @@ export class Server {
   readonly runId: string;
   readonly startedAt = Date.now();
   repl: ReplicationHooks = noReplication;
-  readonly mainHandlers: Readonly<Record<string, MainHandler>>;
+  /** Main-thread handlers by command id. */
+  readonly mainHandlers: readonly (MainHandler | undefined)[];
   /** ACL users and log (src/acl/). */
   readonly acl: Acl;
 
@@ -149,21 +137,16 @@ export class Server {
   constructor(config: Config, log: Logger) {
     this.config = config;
     this.log = log;
-    this.mainHandlers = MAIN_HANDLERS;
     this.acl = new Acl(config);
-    const implemented = new Map<string, Route>();
-    for (const name of Object.keys(SHARD_HANDLERS)) implemented.set(name, Route.Shard);
-    for (const name of Object.keys(MAIN_HANDLERS)) implemented.set(name, Route.Main);
-    this.table = new CommandTable(implemented);
+    ({ table: this.table, mainHandlers: this.mainHandlers, implemented: this.implemented } = buildCommands());
     this.byNameHash = nameHashIndex(this.table);
-    this.implemented = [...implemented];
     this.shardOfSlot = slotToShardTable(config.int('shards'));
     this.coordinator = new Coordinator(this);
     this.runId = randomHex(40);
     this.outputLimits = new OutputLimits(this);
   }
 
-  private readonly implemented: [string, Route][];
+  private readonly implemented: ReturnType<typeof buildCommands>['implemented'];
   private readonly outputLimits: OutputLimits;
 
   /** The shard configuration derived from the server configuration. */
@@ -533,7 +516,7 @@ export class Server {
 
     let flags = cmd.flags;
     if (conn.multi !== null && cmd.name === 'exec') flags = execFlags(flags, conn.multi);
-    const inMulti = conn.multi !== null && !TXN_CONTROL.has(cmd.name);
+    const inMulti = conn.multi !== null && !(cmd.x & X.NOT_QUEUED);
     if (flags & F.WRITE && !conn.isMaster) {
       const repl = this.repl;
       if (repl.isReplica()) {
@@ -548,7 +531,7 @@ export class Server {
     }
     // over maxmemory: denyoom commands are refused, and anything queued in MULTI (Redis: processCommand)
     if ((flags & F.DENYOOM || inMulti) && !conn.isMaster && this.memGate.refuse(this.repl.isReplica())) return this.reject(conn, E.OOM);
-    if (conn.proto === 2 && conn.subscriptionCount() > 0 && !PUBSUB_CONTEXT_ALLOWED.has(cmd.name)) {
+    if (conn.proto === 2 && conn.subscriptionCount() > 0 && !(cmd.x & X.PUBSUB_CONTEXT)) {
       return this.reject(conn, E.onlyInPubSubContext(cmd.name));
     }
     if (!(flags & F.STALE) && !conn.isMaster && this.repl.isReplica() && !this.repl.linkUp() && !this.config.bool('replica-serve-stale-data')) {
@@ -653,11 +636,11 @@ export class Server {
   }
 
   private runMain(conn: Connection, cmd: Command, args: Args): boolean {
-    if (BARRIER_COMMANDS.has(cmd.name) && conn.inflight > 0) {
+    if (cmd.x & X.BARRIER && conn.inflight > 0) {
       conn.hold = Hold.Barrier;
       return false;
     }
-    const handler = this.mainHandlers[cmd.name];
+    const handler = this.mainHandlers[cmd.id];
     if (!handler) return this.reject(conn, E.unknownCommand(cmd.name, []));
     this.stats.commandsProcessed++;
     const t0 = performance.now();
@@ -684,7 +667,7 @@ export class Server {
       this.args = new Args();
       conn.hold = Hold.Busy;
       conn.busySeq = -1;
-      conn.busySlow = SLOW_ASYNC_COMMANDS.has(cmd.name);
+      conn.busySlow = (cmd.x & X.SLOW_ASYNC) !== 0;
       result.then(
         () => {
           this.stats.intro.called(conn, cmd, args, t0, this.stats.intro.commands.errorTotal > e0);
@@ -1057,9 +1040,8 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', 'notify-keyspace-events', ...MAXMEMORY_KEYS]);
-    if (names.some((n) => shardKeys.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
-    if (names.some((n) => MAXMEMORY_KEYS.includes(n))) this.memGate.configure(this.config);
+    if (names.some((n) => this.config.hasFlag(n, 'shard'))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+    if (names.some((n) => this.config.hasFlag(n, 'eviction'))) this.memGate.configure(this.config);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';
       for (const c of this.conns.values()) if (!need) c.framer.unauthenticated = false;
@@ -1230,8 +1212,6 @@ function replyLimitBytes(c: Config): number {
   return hard > 0 ? hard : Math.max(512 * 1024 * 1024, c.int('proto-max-bulk-len')) + 1024 * 1024;
 }
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
-/** Async main-thread commands that may wait long: replies before them are not held back. */
-const SLOW_ASYNC_COMMANDS = new Set(['wait', 'psync', 'sync', 'shutdown', 'replicaof', 'slaveof', 'failover']);
 
 /**
  * EXEC is checked as the transaction it runs (Redis: processCommand): a write if any queued command

@@ -9,7 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
 import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, word0 } from '../ipc/records.js';
-import type { Route } from '../commands/table.js';
+import type { CommandProps } from '../commands/registry.js';
 import type { ShardConfig } from '../shard/context.js';
 import { RespWriter } from '../resp/writer.js';
 
@@ -18,7 +18,7 @@ export interface ShardLinkOptions {
   shards: number;
   databases: number;
   ringBytes: number;
-  implemented: [string, Route][];
+  implemented: [string, CommandProps][];
   config: ShardConfig;
   /** maxmemory board shared by all shards (src/shard/eviction.ts) */
   evictBoard?: SharedArrayBuffer;

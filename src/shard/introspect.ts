@@ -23,6 +23,7 @@ import type { ShardCtx, ShardHandler } from './context.js';
 import type { Args } from '../commands/args.js';
 import type { RespWriter } from '../resp/writer.js';
 import { MAP_ENTRY, strBytes, valueBytes } from './mem-estimate.js';
+import { shardCommands } from '../commands/registry.js';
 
 /** Pending entries a shard keeps at most between two collections. */
 const MAX_PENDING = 1024;
@@ -240,6 +241,6 @@ function memoryUsage(c: ShardCtx): void {
   c.w.int(MAP_ENTRY + strBytes(key) + valueBytes(v, samples) + expires);
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   'memory|usage': memoryUsage,
-};
+});

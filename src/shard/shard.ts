@@ -54,7 +54,8 @@ export interface ShardOptions {
   requestRing: SharedArrayBuffer;
   replyRing: SharedArrayBuffer;
   commands: readonly Command[];
-  handlers: Readonly<Record<string, ShardHandler>>;
+  /** Handlers by command id (handlersById in src/commands/registry.ts). */
+  handlers: readonly (ShardHandler | undefined)[];
   config: ShardConfig;
   /** Called when the main thread asked to be woken after replies are published. */
   wakeMain: () => void;
@@ -86,7 +87,7 @@ export class Shard implements ShardCtx {
   readonly requests: RingConsumer;
   readonly replies: RingProducer;
   readonly commands: readonly Command[];
-  private readonly handlers: (ShardHandler | undefined)[];
+  private readonly handlers: readonly (ShardHandler | undefined)[];
   private readonly wakeMain: () => void;
 
   // request body assembly for records split with FLAG_MORE, by "connId:seq"
@@ -136,7 +137,7 @@ export class Shard implements ShardCtx {
     this.requests = new RingConsumer(opts.requestRing);
     this.replies = new RingProducer(opts.replyRing);
     this.commands = opts.commands;
-    this.handlers = opts.commands.map((c) => opts.handlers[c.name]);
+    this.handlers = opts.handlers;
     this.intro = new ShardIntrospection(opts.commands);
     this.wakeMain = opts.wakeMain;
     this.ks = new Keyspace(opts.databases, {

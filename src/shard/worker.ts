@@ -6,9 +6,10 @@
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { CommandTable, type Route } from '../commands/table.js';
+import { CommandTable } from '../commands/table.js';
+import { handlersById, type CommandProps } from '../commands/registry.js';
 import type { ShardConfig } from './context.js';
-import { SHARD_HANDLERS } from './commands/index.js';
+import { SHARD_COMMANDS } from './commands/index.js';
 import { Shard } from './shard.js';
 
 interface ShardWorkerData {
@@ -19,7 +20,7 @@ interface ShardWorkerData {
   replyRing: SharedArrayBuffer;
   /** Float64 [0]: milliseconds this thread spent working (not asleep in Atomics.wait); written here only. */
   meter: SharedArrayBuffer;
-  implemented: [string, Route][];
+  implemented: [string, CommandProps][];
   config: ShardConfig;
   evictBoard?: SharedArrayBuffer;
 }
@@ -35,7 +36,7 @@ const shard = new Shard({
   requestRing: data.requestRing,
   replyRing: data.replyRing,
   commands: table.byId,
-  handlers: SHARD_HANDLERS,
+  handlers: handlersById(table.byId, SHARD_COMMANDS),
   config: data.config,
   evictBoard: data.evictBoard,
   wakeMain: () => port.postMessage(0),

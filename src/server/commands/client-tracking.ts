@@ -7,8 +7,10 @@ import * as E from '../../resp/errors.js';
 import { CommandError } from '../../resp/errors.js';
 import type { MainHandler } from '../main-ctx.js';
 import { prefixesOverlap, type TrackingState } from '../tracking.js';
+import { Keys, mainCommands } from '../../commands/registry.js';
 
-export const handlers: Record<string, MainHandler> = {
+// keyless: none of these touches a key (inside EXEC they need no shard held)
+export const commands = mainCommands<MainHandler>({
   'client|tracking'(c) {
     const on = c.args.is(2, 'on');
     if (!on && !c.args.is(2, 'off')) throw new CommandError(E.SYNTAX);
@@ -123,4 +125,4 @@ export const handlers: Record<string, MainHandler> = {
     c.w.array(prefixes.length);
     for (const p of prefixes) c.w.bulk(p);
   },
-};
+}, { keys: Keys.None });

@@ -8,6 +8,7 @@ import type { Replication } from '../../replication/replication.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
+import { Keys, mainCommands } from '../../commands/registry.js';
 
 /** A blocked command's reply to CLIENT UNBLOCK ... ERROR. */
 const UNBLOCKED_REPLY = Buffer.from(`-${UNBLOCKED}\r\n`);
@@ -114,7 +115,8 @@ function kill(c: MainCtx): void {
   } else c.w.int(killed);
 }
 
-export const clientHandlers: Record<string, MainHandler> = {
+// keyless: none of these touches a key (inside EXEC they need no shard held)
+export const commands = mainCommands<MainHandler>({
   'client|id'(c) {
     c.w.int(c.conn.id);
   },
@@ -129,15 +131,6 @@ export const clientHandlers: Record<string, MainHandler> = {
   'client|getname'(c) {
     if (c.conn.name) c.w.bulk(c.conn.name);
     else c.w.nullBulk();
-  },
-
-  'client|setinfo'(c) {
-    const attr = c.args.lower(2);
-    const v = c.args.str(3);
-    if (attr === 'lib-name') c.conn.libName = v;
-    else if (attr === 'lib-ver') c.conn.libVer = v;
-    else throw new CommandError(`ERR Unrecognized option '${c.args.str(2)}'`);
-    c.w.ok();
   },
 
   'client|list'(c) {
@@ -281,4 +274,4 @@ export const clientHandlers: Record<string, MainHandler> = {
       '    Prints this help.',
     ]);
   },
-};
+}, { keys: Keys.None });

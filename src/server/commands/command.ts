@@ -11,6 +11,7 @@ import { globMatch } from '../../commands/glob.js';
 import { commandDoc, type DocArg } from '../../commands/docs.js';
 import type { RespWriter } from '../../resp/writer.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
+import { Keys, declare, mainCommands } from '../../commands/registry.js';
 
 /** Flags COMMAND INFO shows, in Redis's order (may_replicate, sentinel, protected are hidden). */
 const SHOWN_FLAGS: [number, string][] = [
@@ -257,12 +258,13 @@ function getKeys(c: MainCtx, withFlags: boolean): void {
   }
 }
 
-export const commandHandlers: Record<string, MainHandler> = {
-  command(c) {
+// keyless: none of these touches a key (inside EXEC they need no shard held)
+export const commands = mainCommands<MainHandler>({
+  command: declare((c) => {
     const all = topLevel(c);
     c.w.array(all.length);
     for (const cmd of all) commandInfo(c.w, cmd);
-  },
+  }, { keys: Keys.All }),
 
   'command|count'(c) {
     c.w.int(topLevel(c).length);
@@ -342,4 +344,4 @@ export const commandHandlers: Record<string, MainHandler> = {
       '    Print this help.',
     ]);
   },
-};
+}, { keys: Keys.None });

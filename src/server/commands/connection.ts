@@ -7,6 +7,7 @@ import { REDIS_VERSION } from '../../config.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { DENIED_AUTH } from '../../acl/acl.js';
 import { clientInfoLine } from './client.js';
+import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
 
 /** AUTH / HELLO AUTH: switch the connection to the user, or log the failure (ACL LOG reason auth). */
 function authenticate(c: MainCtx, name: string, pass: string): boolean {
@@ -23,8 +24,8 @@ function authenticate(c: MainCtx, name: string, pass: string): boolean {
   return true;
 }
 
-export const handlers: Record<string, MainHandler> = {
-  ping(c) {
+export const commands = mainCommands<MainHandler>({
+  ping: declare((c) => {
     const subscribed = c.conn.subscriptionCount() > 0;
     if (c.argc > 2) throw new CommandError("ERR wrong number of arguments for 'ping' command");
     if (subscribed && c.conn.proto === 2) {
@@ -35,27 +36,27 @@ export const handlers: Record<string, MainHandler> = {
     }
     if (c.argc === 2) c.w.bulk(c.args.str(1));
     else c.w.simple('PONG');
-  },
+  }, { keys: Keys.None, x: X.PUBSUB_CONTEXT }),
 
-  echo(c) {
+  echo: declare((c) => {
     c.w.bulk(c.args.str(1));
-  },
+  }, { keys: Keys.None }),
 
-  quit(c) {
+  quit: declare((c) => {
     c.w.ok();
     c.conn.closeAfterReply = true;
-  },
+  }, { keys: Keys.None, x: X.PUBSUB_CONTEXT | X.NOT_QUEUED }),
 
-  select(c) {
+  select: declare((c) => {
     // as Redis: a long long, then an int, then a database index
     const id = c.args.int(1, NOT_INTEGER);
     if (id < -0x80000000 || id > 0x7fffffff) throw new CommandError(INT_OUT_OF_RANGE);
     if (id < 0 || id >= c.server.config.int('databases')) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
     c.conn.db = id;
     c.w.ok();
-  },
+  }, { keys: Keys.None }),
 
-  auth(c) {
+  auth: declare((c) => {
     if (c.argc > 3) throw new CommandError(SYNTAX);
     const acl = c.server.acl;
     acl.syncRequirepass();
@@ -63,9 +64,9 @@ export const handlers: Record<string, MainHandler> = {
     const user = c.argc === 3 ? c.args.str(1) : 'default';
     if (!authenticate(c, user, c.args.str(c.argc - 1))) throw new CommandError(WRONGPASS);
     c.w.ok();
-  },
+  }, { keys: Keys.None }),
 
-  hello(c) {
+  hello: declare((c) => {
     let proto = c.conn.proto as number;
     let i = 1;
     if (c.argc >= 2) {
@@ -115,9 +116,9 @@ export const handlers: Record<string, MainHandler> = {
     c.w.bulk(role);
     c.w.bulk('modules');
     c.w.array(0);
-  },
+  }, { keys: Keys.None }),
 
-  reset(c) {
+  reset: declare((c) => {
     const conn = c.conn;
     conn.multi = null;
     conn.multiError = false;
@@ -136,7 +137,7 @@ export const handlers: Record<string, MainHandler> = {
     void c.server.unwatchAll(conn);
     c.w.proto = 2;
     c.w.simple('RESET');
-  },
-};
+  }, { x: X.PUBSUB_CONTEXT | X.NOT_QUEUED }),
+});
 
 export { NOAUTH };

@@ -1,25 +1,28 @@
 /*
- * Every main-thread command handler, by full command name ("config|get" for subcommands).
+ * Every main-thread command, declared by its handler module (src/commands/registry.ts).
  */
 
+import { handlersById, propsByName, type CommandDecl, type CommandProps } from '../../commands/registry.js';
+import { CommandTable } from '../../commands/table.js';
+import { SHARD_COMMANDS } from '../../shard/commands/index.js';
 import type { MainHandler } from '../main-ctx.js';
-import { handlers as acl } from '../../acl/commands.js';
-import { clientHandlers as client } from './client.js';
-import { commandHandlers as command } from './command.js';
-import { handlers as clientTracking } from './client-tracking.js';
-import { handlers as connection } from './connection.js';
-import { handlers as keyspace } from './keyspace.js';
-import { handlers as introspection } from './introspection.js';
-import { handlers as persistence } from './persistence.js';
-import { handlers as pubsub } from './pubsub.js';
-import { handlers as replication } from './replication.js';
-import { handlers as scripting } from './scripting.js';
-import { handlers as server } from './server.js';
-import { handlers as sort } from './sort.js';
-import { handlers as transactions } from './transactions.js';
-import { handlers as streams } from './streams.js';
+import { commands as acl } from '../../acl/commands.js';
+import { commands as client } from './client.js';
+import { commands as command } from './command.js';
+import { commands as clientTracking } from './client-tracking.js';
+import { commands as connection } from './connection.js';
+import { commands as keyspace } from './keyspace.js';
+import { commands as introspection } from './introspection.js';
+import { commands as persistence } from './persistence.js';
+import { commands as pubsub } from './pubsub.js';
+import { commands as replication } from './replication.js';
+import { commands as scripting } from './scripting.js';
+import { commands as server } from './server.js';
+import { commands as sort } from './sort.js';
+import { commands as transactions } from './transactions.js';
+import { commands as streams } from './streams.js';
 
-export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
+export const MAIN_COMMANDS: readonly CommandDecl<MainHandler>[] = [
   ...acl,
   ...client,
   ...clientTracking,
@@ -34,6 +37,16 @@ export const MAIN_HANDLERS: Readonly<Record<string, MainHandler>> = {
   ...sort,
   ...transactions,
   ...streams,
-  // after server and keyspace: its SHUTDOWN and FLUSHALL replace theirs
   ...persistence,
-};
+];
+
+/** The command table built from every declaration, and the main-thread handlers by command id. */
+export function buildCommands(): {
+  table: CommandTable;
+  mainHandlers: readonly (MainHandler | undefined)[];
+  implemented: [string, CommandProps][];
+} {
+  const implemented = propsByName([...SHARD_COMMANDS, ...MAIN_COMMANDS]);
+  const table = new CommandTable(implemented);
+  return { table, mainHandlers: handlersById(table.byId, MAIN_COMMANDS), implemented: [...implemented] };
+}

@@ -12,6 +12,7 @@ import { cumulative } from '../stats/histogram.js';
 import { latencyDoctor, latencyGraph } from '../stats/latency-report.js';
 import type { Command } from '../../commands/table.js';
 import type { CommandStats } from '../stats/cmdstats.js';
+import { Keys, mainCommands } from '../../commands/registry.js';
 
 const nowSec = (): number => Math.floor(Date.now() / 1000);
 
@@ -31,7 +32,8 @@ function histogramOf(c: MainCtx, st: CommandStats, cmd: Command): void {
   }
 }
 
-export const handlers: Readonly<Record<string, MainHandler>> = {
+// keyless: none of these touches a key (inside EXEC they need no shard held)
+export const commands = mainCommands<MainHandler>({
   'slowlog|help'(c) {
     c.w.helpLines([
       'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -211,7 +213,7 @@ export const handlers: Readonly<Record<string, MainHandler>> = {
     const dbs = await keyCounts(c);
     await memoryStats(c, dbs);
   },
-};
+}, { keys: Keys.None });
 
 /** Keys and keys with a TTL per database, over every shard. */
 async function keyCounts(c: MainCtx): Promise<[number, number][]> {

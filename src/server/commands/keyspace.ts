@@ -16,6 +16,7 @@ import { SLOTS } from '../../router/slot.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
 import { execRunning, propagateMain } from './transactions.js';
+import { mainCommands } from '../../commands/registry.js';
 
 function ints(replies: { reply: Buffer }[]): number[] {
   return replies.map((r) => Number(parseOne(r.reply)));
@@ -73,7 +74,16 @@ function parseCursor(s: string): number {
   return digits.length > 6 ? SLOTS : Math.min(Number(digits), SLOTS);
 }
 
-export const handlers: Record<string, MainHandler> = {
+/** FLUSHALL's keyspace part (persistence.ts declares the command: it also stops a background save). */
+export async function flushAllKeyspaces(c: MainCtx): Promise<void> {
+  parseFlushMode(c);
+  await holdingAll(c, () => c.server.allShards(['flushall']));
+  if (c.server.tracking.clients.size > 0) c.server.tracking.invalidateAll();
+  propagateMain(c, c.conn.db, c.args.all());
+  c.w.ok();
+}
+
+export const commands = mainCommands<MainHandler>({
   async dbsize(c) {
     const r = await everyShard(c, ['dbsize', c.conn.db]);
     c.w.int(ints(r).reduce((a, b) => a + b, 0));
@@ -85,14 +95,6 @@ export const handlers: Record<string, MainHandler> = {
     await holdingAll(c, () => c.server.allShards(['flushdb', db], db));
     if (c.server.tracking.clients.size > 0) c.server.tracking.invalidateAll();
     propagateMain(c, db, c.args.all());
-    c.w.ok();
-  },
-
-  async flushall(c) {
-    parseFlushMode(c);
-    await holdingAll(c, () => c.server.allShards(['flushall']));
-    if (c.server.tracking.clients.size > 0) c.server.tracking.invalidateAll();
-    propagateMain(c, c.conn.db, c.args.all());
     c.w.ok();
   },
 
@@ -202,6 +204,6 @@ export const handlers: Record<string, MainHandler> = {
     }
     c.w.bulk(cands[cands.length - 1]![1]!);
   },
-};
+});
 
 export type { ReplyValue };

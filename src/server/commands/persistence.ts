@@ -11,9 +11,9 @@ import { abortShutdown, shutdownWithSave } from '../../persistence/shutdown.js';
 import { loadFile } from '../../persistence/load.js';
 import { Aof } from '../../persistence/aof.js';
 import { execRunning } from './transactions.js';
-import { handlers as keyspace } from './keyspace.js';
+import { flushAllKeyspaces } from './keyspace.js';
+import { X, declare, mainCommands } from '../../commands/registry.js';
 
-const flushall = keyspace.flushall!;
 
 /** DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the keyspace, load the file again. */
 export async function debugReload(c: MainCtx): Promise<void> {
@@ -44,7 +44,7 @@ export async function debugReload(c: MainCtx): Promise<void> {
   c.w.ok();
 }
 
-export const handlers: Record<string, MainHandler> = {
+export const commands = mainCommands<MainHandler>({
   async save(c) {
     const p = Persistence.of(c.server);
     if (p.busy()) throw new CommandError(BGSAVE_IN_PROGRESS);
@@ -86,7 +86,7 @@ export const handlers: Record<string, MainHandler> = {
     c.w.simple('Background append only file rewriting started');
   },
 
-  async shutdown(c) {
+  shutdown: declare(async (c) => {
     const f = { save: false, nosave: false, now: false, force: false };
     let abort = false;
     for (let i = 1; i < c.argc; i++) {
@@ -106,13 +106,13 @@ export const handlers: Record<string, MainHandler> = {
     if (!f.now && execRunning.has(c.conn)) throw new CommandError(SHUTDOWN_ERRORS);
     // no reply on success (nothing written): the connection closes as the server exits
     if (!(await shutdownWithSave(c.server, f))) throw new CommandError(SHUTDOWN_ERRORS);
-  },
+  }, { x: X.BARRIER | X.SLOW_ASYNC }),
 
   async flushall(c) {
-    await flushall(c);
+    await flushAllKeyspaces(c);
     // a background save in progress is of data just dropped: stop it (Redis kills its child)
     const p = Persistence.of(c.server);
     await p.abortBgsave();
     if (p.savePoints().length > 0) await p.saveWhenFree();
   },
-};
+});

@@ -15,6 +15,7 @@ import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { PubSub, pubsubOf, type Subscribers } from '../pubsub.js';
 import { execRunning, propagateMain } from './transactions.js';
+import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
 
 function confirm(w: RespWriter, kind: string, name: string | null, count: number): void {
   w.push(3);
@@ -79,8 +80,9 @@ const HELP = [
   '    Prints this help.',
 ];
 
-export const handlers: Record<string, MainHandler> = {
-  subscribe(c) {
+// keyless: none of these touches a key (inside EXEC they need no shard held)
+export const commands = mainCommands<MainHandler>({
+  subscribe: declare((c) => {
     c.pushing = true;
     const ps = pubsubOf(c.server);
     const conn = c.conn;
@@ -89,9 +91,9 @@ export const handlers: Record<string, MainHandler> = {
       PubSub.add(ps.channels, conn.channels, conn, ch);
       confirm(c.w, 'subscribe', ch, globalCount(conn));
     }
-  },
+  }, { x: X.PUBSUB_CONTEXT }),
 
-  psubscribe(c) {
+  psubscribe: declare((c) => {
     c.pushing = true;
     const ps = pubsubOf(c.server);
     const conn = c.conn;
@@ -100,9 +102,9 @@ export const handlers: Record<string, MainHandler> = {
       PubSub.add(ps.patterns, conn.patterns, conn, p);
       confirm(c.w, 'psubscribe', p, globalCount(conn));
     }
-  },
+  }, { x: X.PUBSUB_CONTEXT }),
 
-  ssubscribe(c) {
+  ssubscribe: declare((c) => {
     // inside EXEC the client cannot take the confirmation stream (Redis: a DENY BLOCKING client)
     if (execRunning.has(c.conn)) throw new CommandError(SSUBSCRIBE_DENY_BLOCKING);
     c.pushing = true;
@@ -113,22 +115,22 @@ export const handlers: Record<string, MainHandler> = {
       PubSub.add(ps.shardChannels, conn.shardChannels, conn, ch);
       confirm(c.w, 'ssubscribe', ch, conn.shardChannels.size);
     }
-  },
+  }, { x: X.PUBSUB_CONTEXT }),
 
-  unsubscribe(c) {
+  unsubscribe: declare((c) => {
     c.pushing = true;
     leave(c, pubsubOf(c.server).channels, c.conn.channels, 'unsubscribe', globalCount);
-  },
+  }, { x: X.PUBSUB_CONTEXT }),
 
-  punsubscribe(c) {
+  punsubscribe: declare((c) => {
     c.pushing = true;
     leave(c, pubsubOf(c.server).patterns, c.conn.patterns, 'punsubscribe', globalCount);
-  },
+  }, { x: X.PUBSUB_CONTEXT }),
 
-  sunsubscribe(c) {
+  sunsubscribe: declare((c) => {
     c.pushing = true;
     leave(c, pubsubOf(c.server).shardChannels, c.conn.shardChannels, 'sunsubscribe', (conn) => conn.shardChannels.size);
-  },
+  }, { x: X.PUBSUB_CONTEXT }),
 
   publish(c) {
     const ch = c.args.str(1);
@@ -170,4 +172,4 @@ export const handlers: Record<string, MainHandler> = {
     c.w.array(HELP.length);
     for (const line of HELP) c.w.simple(line);
   },
-};
+}, { keys: Keys.None });

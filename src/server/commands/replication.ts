@@ -7,6 +7,7 @@ import { CommandError, UNBLOCKED } from '../../resp/errors.js';
 import { ReplicaState, type Replication } from '../../replication/replication.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { execRunning } from './transactions.js';
+import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
 
 function repl(c: MainCtx): Replication {
   return c.server.repl as Replication;
@@ -39,15 +40,15 @@ async function replicaof(c: MainCtx): Promise<void> {
   c.w.ok();
 }
 
-export const handlers: Record<string, MainHandler> = {
-  replicaof,
-  slaveof: replicaof,
+export const commands = mainCommands<MainHandler>({
+  replicaof: declare(replicaof, { keys: Keys.None, x: X.BARRIER | X.SLOW_ASYNC }),
+  slaveof: declare(replicaof, { keys: Keys.None, x: X.BARRIER | X.SLOW_ASYNC }),
 
-  role(c) {
+  role: declare((c) => {
     repl(c).role(c.w);
-  },
+  }, { keys: Keys.None }),
 
-  async wait(c) {
+  wait: declare(async (c) => {
     const r = repl(c);
     if (r.link !== null) {
       throw new CommandError(
@@ -70,7 +71,7 @@ export const handlers: Record<string, MainHandler> = {
     c.conn.unblockReply = null;
     if (unblocked !== null) throw new CommandError(UNBLOCKED);
     c.w.int(n);
-  },
+  }, { keys: Keys.None, x: X.BARRIER | X.SLOW_ASYNC }),
 
   replconf(c) {
     if (c.argc % 2 === 0) throw new CommandError('ERR syntax error');
@@ -81,7 +82,7 @@ export const handlers: Record<string, MainHandler> = {
     else if (res !== 'noreply') throw new CommandError(res);
   },
 
-  async psync(c) {
+  psync: declare(async (c) => {
     if (c.conn.isReplica) return;
     const r = repl(c);
     const replid = c.args.str(1);
@@ -98,9 +99,9 @@ export const handlers: Record<string, MainHandler> = {
     if (!/^-?[0-9]+$/.test(offText)) throw new CommandError('ERR value is not an integer or out of range');
     const err = r.psync(c.conn, replid, Number(offText), false);
     if (err !== null) throw new CommandError(err);
-  },
+  }, { x: X.SLOW_ASYNC }),
 
-  failover(c) {
+  failover: declare((c) => {
     const r = repl(c);
     if (c.argc === 2 && c.args.is(1, 'abort')) {
       if (r.failoverState === 'no-failover') throw new CommandError('ERR No failover in progress.');
@@ -135,11 +136,11 @@ export const handlers: Record<string, MainHandler> = {
     }
     r.startFailover(target, timeout, force);
     c.w.ok();
-  },
+  }, { x: X.BARRIER | X.SLOW_ASYNC }),
 
-  sync(c) {
+  sync: declare((c) => {
     if (c.conn.isReplica) return;
     const err = repl(c).psync(c.conn, '?', -1, true);
     if (err !== null) throw new CommandError(err);
-  },
-};
+  }, { x: X.SLOW_ASYNC }),
+});

@@ -3,15 +3,13 @@
  * FCALL, FCALL_RO and FUNCTION come from the Lua scripting engine (src/scripting/eval.ts, functions.ts).
  */
 
-import { evalHandlers } from '../../scripting/eval.js';
-import { functionHandlers } from '../../scripting/functions.js';
+import { evalCommands } from '../../scripting/eval.js';
+import { functionCommands } from '../../scripting/functions.js';
 import type { MainHandler } from '../main-ctx.js';
 import { OBJECT_HELP } from '../../shard/commands/keys.js';
+import { mainCommands } from '../../commands/registry.js';
 
-export const handlers: Record<string, MainHandler> = {
-  ...evalHandlers,
-  ...functionHandlers,
-
+const helpCommands = mainCommands<MainHandler>({
   // keyless, so it runs here rather than on a shard
   'object|help'(c) {
     c.w.helpLines(OBJECT_HELP);
@@ -38,4 +36,6 @@ export const handlers: Record<string, MainHandler> = {
       '    Prints this help.',
     ]);
   },
-};
+});
+
+export const commands = [...evalCommands, ...functionCommands, ...helpCommands];

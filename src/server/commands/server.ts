@@ -8,34 +8,30 @@ import { ConfigError } from '../../config.js';
 import { globMatch } from '../../commands/glob.js';
 import type { MainHandler } from '../main-ctx.js';
 import { buildInfo } from '../info.js';
-import { commandHandlers } from './command.js';
-import { clientHandlers } from './client.js';
 import { execRunning } from './transactions.js';
 import { debugReload } from './persistence.js';
 import { debugPopulate, POPULATE_HELP } from './debug-populate.js';
+import { Keys, declare, mainCommands } from '../../commands/registry.js';
 
-export const handlers: Record<string, MainHandler> = {
-  ...commandHandlers,
-  ...clientHandlers,
-
+export const commands = mainCommands<MainHandler>({
   async info(c) {
     const sections = c.args.all(1).map((s) => s.toLowerCase());
     const text = await buildInfo(c.server, sections, c.conn);
     c.w.verbatim(text);
   },
 
-  time(c) {
+  time: declare((c) => {
     const us = BigInt(Date.now()) * 1000n + BigInt(Math.floor((performance.timeOrigin * 1000 + performance.now() * 1000) % 1000));
     c.w.array(2);
     c.w.bulk(String(us / 1000000n));
     c.w.bulk(String(us % 1000000n));
-  },
+  }, { keys: Keys.None }),
 
-  lastsave(c) {
+  lastsave: declare((c) => {
     c.w.int(Math.floor(c.server.lastSave / 1000));
-  },
+  }, { keys: Keys.None }),
 
-  'config|get'(c) {
+  'config|get': declare((c) => {
     const cfg = c.server.config;
     const seen = new Map<string, string>();
     for (let i = 2; i < c.argc; i++) {
@@ -50,9 +46,9 @@ export const handlers: Record<string, MainHandler> = {
       c.w.bulk(k);
       c.w.bulk(v);
     }
-  },
+  }, { keys: Keys.None }),
 
-  'config|set'(c) {
+  'config|set': declare((c) => {
     if (c.argc % 2 !== 0) throw new CommandError(SYNTAX);
     const cfg = c.server.config;
     const pairs: [string, string][] = [];
@@ -93,14 +89,14 @@ export const handlers: Record<string, MainHandler> = {
     c.server.configChanged(pairs.map(([n]) => n));
     c.w.ok();
     return undefined;
-  },
+  }, { keys: Keys.None }),
 
-  'config|resetstat'(c) {
+  'config|resetstat': declare((c) => {
     c.server.resetStats();
     c.w.ok();
-  },
+  }, { keys: Keys.None }),
 
-  'config|rewrite'(c) {
+  'config|rewrite': declare((c) => {
     try {
       c.server.config.rewrite();
     } catch (e) {
@@ -108,9 +104,9 @@ export const handlers: Record<string, MainHandler> = {
       throw new CommandError(`ERR Rewriting config file: ${strerror(e)}`);
     }
     c.w.ok();
-  },
+  }, { keys: Keys.None }),
 
-  'config|help'(c) {
+  'config|help': declare((c) => {
     c.w.helpLines([
       'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
       'GET <pattern>',
@@ -124,7 +120,7 @@ export const handlers: Record<string, MainHandler> = {
       'HELP',
       '    Prints this help.',
     ]);
-  },
+  }, { keys: Keys.None }),
 
   monitor(c) {
     // a client inside EXEC expects one reply per command (Redis: a DENY BLOCKING client)
@@ -167,5 +163,5 @@ export const handlers: Record<string, MainHandler> = {
     }
     throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${c.args.str(1)}'. Try DEBUG HELP.`);
   },
-};
+});
 

@@ -20,6 +20,7 @@ import { createDumpPayload } from '../../replication/dump.js';
 import { ListValue } from '../../shard/values/list.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { execRunning, propagateMain } from './transactions.js';
+import { mainCommands } from '../../commands/registry.js';
 
 interface SortOptions {
   desc: boolean;
@@ -295,14 +296,14 @@ function encode(argv: readonly string[]): Buffer {
   return w.toBuffer();
 }
 
-export const handlers: Record<string, MainHandler> = {
+export const commands = mainCommands<MainHandler>({
   sort(c) {
     return sortGeneric(c, false);
   },
   sort_ro(c) {
     return sortGeneric(c, true);
   },
-};
+});
 
 /**
  * Key positions of a SORT / SORT_RO request as COMMAND GETKEYS reports them (Redis's sortGetKeys):

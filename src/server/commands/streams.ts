@@ -4,6 +4,7 @@
  */
 
 import type { MainHandler } from '../main-ctx.js';
+import { mainCommands } from '../../commands/registry.js';
 
 const XGROUP_HELP = [
   'XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -37,11 +38,11 @@ const XINFO_HELP = [
   '    Prints this help.',
 ];
 
-export const handlers: Record<string, MainHandler> = {
+export const commands = mainCommands<MainHandler>({
   'xgroup|help'(c) {
     c.w.helpLines(XGROUP_HELP);
   },
   'xinfo|help'(c) {
     c.w.helpLines(XINFO_HELP);
   },
-};
+});

@@ -33,6 +33,7 @@ import type { Connection, QueuedCommand } from '../connection.js';
 import { MainCtx, type MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
 import type { ShardReply } from '../shard-link.js';
+import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
 
 /**
  * Connections whose EXEC is running its queue right now. Main-thread commands that would block
@@ -82,22 +83,6 @@ export function propagateForConnection(s: Server, conn: Connection, parts: PropP
   const cap = captures.get(conn);
   if (cap !== undefined) cap.push(...parts);
   else propagateParts(s, parts);
-}
-
-/**
- * Main-thread commands that never touch the keyspace (need no shard held inside EXEC). INFO is not
- * one: its keyspace section reads every shard, which must not show half of another transaction.
- */
-const KEYLESS_MAIN = new Set([
-  'ping', 'echo', 'select', 'publish', 'spublish', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe',
-  'ssubscribe', 'sunsubscribe', 'replicaof', 'slaveof', 'time', 'role', 'lastsave', 'hello', 'auth', 'unwatch',
-  'wait', 'echo', 'quit',
-]);
-const KEYLESS_MAIN_PARENTS = new Set(['config', 'client', 'command', 'pubsub', 'memory', 'latency', 'slowlog', 'acl']);
-
-function keylessMain(cmd: Command): boolean {
-  if (KEYLESS_MAIN.has(cmd.name)) return true;
-  return cmd.parent !== null && KEYLESS_MAIN_PARENTS.has(cmd.parent.name) && cmd.name !== 'memory|usage';
 }
 
 /** The shards holding a queued shard command's keys (keyless commands run on shard 0). */
@@ -167,7 +152,9 @@ function shardsToHold(s: Server, conn: Connection, queued: QueuedCommand[]): num
   const set = new Set<number>(conn.watchShards);
   for (const q of queued) {
     if (q.cmd.route === Route.Main) {
-      if (!keylessMain(q.cmd)) return s.links.map((_, i) => i);
+      // INFO is not keyless: its keyspace section reads every shard, which must not show half of
+      // another transaction
+      if (q.cmd.keys !== Keys.None) return s.links.map((_, i) => i);
       continue;
     }
     for (const sh of shardsOfQueued(s, q).shards) set.add(sh);
@@ -180,7 +167,7 @@ async function runMainQueued(c: MainCtx, q: QueuedCommand): Promise<Buffer> {
   const s = c.server;
   const w = new RespWriter(256);
   w.proto = c.conn.proto;
-  const handler = s.mainHandlers[q.cmd.name];
+  const handler = s.mainHandlers[q.cmd.id];
   const t0 = performance.now();
   try {
     if (!handler) throw new CommandError(unknownCommand(q.cmd.name, []));
@@ -284,24 +271,24 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[], denied: Map<number,
   }
 }
 
-export const handlers: Record<string, MainHandler> = {
-  multi(c) {
+export const commands = mainCommands<MainHandler>({
+  multi: declare((c) => {
     if (c.conn.multi !== null) throw new CommandError(MULTI_NESTED);
     c.conn.multi = [];
     c.conn.multiError = false;
     c.w.ok();
-  },
+  }, { x: X.NOT_QUEUED }),
 
-  discard(c) {
+  discard: declare((c) => {
     const conn = c.conn;
     if (conn.multi === null) throw new CommandError(DISCARD_WITHOUT_MULTI);
     conn.multi = null;
     conn.multiError = false;
     void c.server.unwatchAll(conn);
     c.w.ok();
-  },
+  }, { x: X.NOT_QUEUED }),
 
-  watch(c) {
+  watch: declare((c) => {
     const conn = c.conn;
     if (conn.multi !== null) throw new CommandError(WATCH_IN_MULTI);
     const s = c.server;
@@ -323,14 +310,14 @@ export const handlers: Record<string, MainHandler> = {
       void s.oneShard(sh, ['watch', conn.id, conn.db, ...keys]);
     }
     c.w.ok();
-  },
+  }, { x: X.NOT_QUEUED }),
 
-  unwatch(c) {
+  unwatch: declare((c) => {
     if (!execRunning.has(c.conn)) void c.server.unwatchAll(c.conn);
     c.w.ok();
-  },
+  }, { keys: Keys.None }),
 
-  exec(c) {
+  exec: declare((c) => {
     const conn = c.conn;
     if (conn.multi === null) throw new CommandError(EXEC_WITHOUT_MULTI);
     const queued = conn.multi;
@@ -348,5 +335,5 @@ export const handlers: Record<string, MainHandler> = {
     const denied = execDenials(c.server, conn, queued);
     if (denied === null && !queued.some((q) => q.cmd.flags & F.NO_MULTI) && execOnOneShard(c, queued)) return undefined;
     return execHeld(c, queued, denied);
-  },
-};
+  }, { x: X.NOT_QUEUED }),
+});

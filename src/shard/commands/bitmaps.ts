@@ -25,6 +25,7 @@ import { parseInt64 } from '../../commands/numbers.js';
 import { FLAG_REPLICATED } from '../../ipc/records.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { getString, strOf } from './util.js';
+import { shardCommands } from '../../commands/registry.js';
 
 /** Parse a bit offset (optionally `#n` times `bits` for BITFIELD) as getBitOffsetFromArgument does. */
 function bitOffset(c: ShardCtx, i: number, hashBits = 0): number {
@@ -416,7 +417,7 @@ function bitfieldGeneric(c: ShardCtx, readonlyCmd: boolean): void {
   }
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   setbit(c) {
     const key = c.args.str(1);
     const offset = bitOffset(c, 2);
@@ -463,4 +464,4 @@ export const handlers: Record<string, ShardHandler> = {
   bitfield_ro(c) {
     bitfieldGeneric(c, true);
   },
-};
+});

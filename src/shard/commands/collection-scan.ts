@@ -12,6 +12,7 @@ import { CommandError, INVALID_CURSOR, NOT_INTEGER, SYNTAX, TIMEOUT_NEGATIVE, TI
 import { globMatch } from '../../commands/glob.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx } from '../context.js';
+import { timeoutArgIndex } from '../../commands/table.js';
 
 /** Parse a SCAN cursor as strtoul would accept it (decimal, unsigned 64-bit). */
 export function parseCursor(c: ShardCtx, i: number): number {
@@ -103,9 +104,9 @@ export function positiveLong(c: ShardCtx, i: number, msg = 'value is out of rang
   return rangeLong(c, i, 0n, LONG_MAX, msg);
 }
 
-/** A blocking command's timeout argument (seconds, decimals allowed) in milliseconds. */
-export function parseBlockingTimeout(c: ShardCtx, i: number): number {
-  const v = c.args.float(i, TIMEOUT_NOT_FLOAT);
+/** A blocking command's timeout argument (seconds, decimals allowed; its position from the table) in milliseconds. */
+export function parseBlockingTimeout(c: ShardCtx): number {
+  const v = c.args.float(timeoutArgIndex(c.cmd, c.argc), TIMEOUT_NOT_FLOAT);
   const ms = Math.ceil(v * 1000);
   if (ms < 0) throw new CommandError(TIMEOUT_NEGATIVE);
   if (!Number.isSafeInteger(ms)) throw new CommandError(TIMEOUT_OUT_OF_RANGE);

@@ -22,6 +22,7 @@ import {
   humanCoord, sameCell, searchCells, standardGeohash, type GeoShape,
 } from '../../commands/geohash.js';
 import { partialSort } from './geo-sort.js';
+import { shardCommands } from '../../commands/registry.js';
 
 function getZset(c: ShardCtx, key: string, read = true): ZSetValue | undefined {
   return getTyped(c, key, ZSetValue, read);
@@ -367,7 +368,7 @@ function search(c: ShardCtx, srcIndex: number, flags: number): void {
   c.w.int(returned);
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   geoadd,
   geodist,
   geohash,
@@ -378,4 +379,4 @@ export const handlers: Record<string, ShardHandler> = {
   georadiusbymember_ro: (c) => search(c, 1, MEMBER | NOSTORE),
   geosearch: (c) => search(c, 1, SEARCH),
   geosearchstore: (c) => search(c, 2, SEARCH | SEARCHSTORE),
-};
+});

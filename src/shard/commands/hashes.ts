@@ -14,6 +14,7 @@ import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFro
 import { HashValue } from '../values/hash.js';
 import { checkReplyElements, getTyped } from './util.js';
 import { LONG_MAX, parseCursor, parseScanOptions, rangeLong, scanReply } from './collection-scan.js';
+import { shardCommands } from '../../commands/registry.js';
 
 function getHash(c: ShardCtx, key: string, read = true): HashValue | undefined {
   return getTyped(c, key, HashValue, read);
@@ -85,7 +86,7 @@ function hrandfieldWithCount(c: ShardCtx, l: number, withValues: boolean): void 
   else for (const i of distinctIndexes(count, size)) emit(i);
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   hset(c) {
     c.w.int(hsetGeneric(c, 'hset'));
   },
@@ -259,4 +260,4 @@ export const handlers: Record<string, ShardHandler> = {
     const opts = parseScanOptions(c, 3);
     scanReply(c, cursor, opts, h.size, h.isListpack(), (i) => h.fields[i]!, (i) => h.vals[i]!);
   },
-};
+});

@@ -11,6 +11,7 @@ import { CommandError, HLL_INVALID, HLL_CORRUPTED, PFDEBUG_NO_KEY, PFDEBUG_NOT_S
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { getString, strOf } from './util.js';
 import { HLL_DENSE, HLL_DENSE_SIZE, HLL_HDR_SIZE, HLL_REGISTERS, Hll, denseGet, estimate, hllCount, hllMerge, isHll, murmur64, murmur64a, patLen, rawHistogram } from '../values/hll.js';
+import { shardCommands } from '../../commands/registry.js';
 
 /** The HLL at key (undefined when absent); WRONGTYPE for other types or strings that are no HLL. */
 function getHll(c: ShardCtx, key: string, read: boolean): Hll | undefined {
@@ -50,7 +51,7 @@ function denseUnchanged(c: ShardCtx, key: string): boolean {
   return true;
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   pfadd(c) {
     const key = c.args.str(1);
     if (denseUnchanged(c, key)) {
@@ -215,4 +216,4 @@ export const handlers: Record<string, ShardHandler> = {
     if (err) throw new CommandError(err);
     c.w.ok();
   },
-};
+});

@@ -22,6 +22,7 @@ import { SetValue } from '../values/set.js';
 import { ZSetValue } from '../values/zset.js';
 import { StreamValue } from '../values/stream.js';
 import { typeName, type Value } from '../values/types.js';
+import { X, declare, shardCommands } from '../../commands/registry.js';
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
@@ -338,11 +339,11 @@ function restore(c: ShardCtx): void {
   c.propagateCommand(prop);
 }
 
-export const handlers: Record<string, ShardHandler> = {
-  del,
-  unlink: del,
-  exists: (c) => exists(c, false),
-  touch: (c) => exists(c, true),
+export const commands = shardCommands<ShardHandler>({
+  del: declare(del, { x: X.SPLIT | X.SPLIT_SUM }),
+  unlink: declare(del, { x: X.SPLIT | X.SPLIT_SUM }),
+  exists: declare((c) => exists(c, false), { x: X.SPLIT | X.SPLIT_SUM }),
+  touch: declare((c) => exists(c, true), { x: X.SPLIT | X.SPLIT_SUM }),
   type(c) {
     const v = c.db.read(c.args.str(1), false);
     c.w.simple(v === undefined ? 'none' : typeName(v));
@@ -385,4 +386,4 @@ export const handlers: Record<string, ShardHandler> = {
   },
   dump,
   restore,
-};
+});

@@ -14,6 +14,7 @@ import type { ShardCtx, ShardHandler } from '../context.js';
 import { ListValue } from '../values/list.js';
 import { getTyped } from './util.js';
 import { parseBlockingTimeout, parseMpopArgs, positiveLong } from './collection-scan.js';
+import { declare, shardCommands } from '../../commands/registry.js';
 
 const LEFT = 0;
 const RIGHT = 1;
@@ -151,7 +152,7 @@ function blockOrNull(c: ShardCtx, keys: string[], timeoutMs: number, nullArray: 
 }
 
 function bpop(c: ShardCtx, where: number): void {
-  const timeout = parseBlockingTimeout(c, c.argc - 1);
+  const timeout = parseBlockingTimeout(c);
   const keys: string[] = [];
   for (let i = 1; i < c.argc - 1; i++) keys.push(c.args.str(i));
   checkListKeys(c, keys);
@@ -161,7 +162,7 @@ function bpop(c: ShardCtx, where: number): void {
 
 /** LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]; BLMPOP timeout numkeys ... */
 function mpop(c: ShardCtx, numkeysIdx: number, blocking: boolean): void {
-  const timeout = blocking ? parseBlockingTimeout(c, 1) : 0;
+  const timeout = blocking ? parseBlockingTimeout(c) : 0;
   const { keys, end, count } = parseMpopArgs(c, numkeysIdx, ['left', 'right']);
   const where = end === 0 ? LEFT : RIGHT;
   checkListKeys(c, keys);
@@ -202,10 +203,10 @@ function move(c: ShardCtx, src: string, dst: string, from: number, to: number, p
   return true;
 }
 
-function lmoveGeneric(c: ShardCtx, from: number, to: number, blocking: boolean, timeoutIdx: number, rpoplpush: boolean): void {
+function lmoveGeneric(c: ShardCtx, from: number, to: number, blocking: boolean, rpoplpush: boolean): void {
   const src = c.args.str(1);
   const dst = c.args.str(2);
-  const timeout = blocking ? parseBlockingTimeout(c, timeoutIdx) : 0;
+  const timeout = blocking ? parseBlockingTimeout(c) : 0;
   const prop = rpoplpush ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, from === LEFT ? 'LEFT' : 'RIGHT', to === LEFT ? 'LEFT' : 'RIGHT'];
   if (move(c, src, dst, from, to, prop)) return;
   if (!blocking) {
@@ -390,7 +391,7 @@ function lpos(c: ShardCtx): void {
   else c.w.nullBulk();
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   lpush: (c) => push(c, LEFT, false),
   rpush: (c) => push(c, RIGHT, false),
   lpushx: (c) => push(c, LEFT, true),
@@ -407,12 +408,12 @@ export const handlers: Record<string, ShardHandler> = {
   lrem,
   linsert,
   lpos,
-  lmove: (c) => lmoveGeneric(c, parseWhere(c, 3), parseWhere(c, 4), false, 0, false),
-  rpoplpush: (c) => lmoveGeneric(c, RIGHT, LEFT, false, 0, true),
-  blmove: (c) => lmoveGeneric(c, parseWhere(c, 3), parseWhere(c, 4), true, 5, false),
-  brpoplpush: (c) => lmoveGeneric(c, RIGHT, LEFT, true, 3, true),
+  lmove: (c) => lmoveGeneric(c, parseWhere(c, 3), parseWhere(c, 4), false, false),
+  rpoplpush: (c) => lmoveGeneric(c, RIGHT, LEFT, false, true),
+  blmove: declare((c) => lmoveGeneric(c, parseWhere(c, 3), parseWhere(c, 4), true, false), { timeoutArg: 5 }),
+  brpoplpush: declare((c) => lmoveGeneric(c, RIGHT, LEFT, true, true), { timeoutArg: 3 }),
   lmpop: (c) => mpop(c, 1, false),
-  blmpop: (c) => mpop(c, 2, true),
-  blpop: (c) => bpop(c, LEFT),
-  brpop: (c) => bpop(c, RIGHT),
-};
+  blmpop: declare((c) => mpop(c, 2, true), { timeoutArg: 1 }),
+  blpop: declare((c) => bpop(c, LEFT), { timeoutArg: -1 }),
+  brpop: declare((c) => bpop(c, RIGHT), { timeoutArg: -1 }),
+});

@@ -11,6 +11,7 @@ import type { ShardCtx, ShardHandler } from '../context.js';
 import { SetValue } from '../values/set.js';
 import { checkReplyElements, getTyped } from './util.js';
 import { LONG_MAX, parseCursor, parseScanOptions, positiveLong, rangeLong, scanReply } from './collection-scan.js';
+import { shardCommands } from '../../commands/registry.js';
 
 function getSet(c: ShardCtx, key: string, read = true): SetValue | undefined {
   return getTyped(c, key, SetValue, read);
@@ -81,7 +82,7 @@ function storeSet(c: ShardCtx, dst: string, result: SetValue): void {
   c.w.int(result.size);
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   sadd(c) {
     const key = c.args.str(1);
     let s = getSet(c, key, false);
@@ -330,4 +331,4 @@ export const handlers: Record<string, ShardHandler> = {
     const items = s.list();
     scanReply(c, cursor, opts, items.length, s.isIntset(), (i) => items[i]!, null);
   },
-};
+});

@@ -13,6 +13,7 @@ import type { ShardCtx, ShardHandler } from '../context.js';
 import { formatId, ID_MAX, StreamGroup, StreamValue, U64, type PendingEntry } from '../values/stream.js';
 import { getStream, parseId, parseIntervalId, parseStreamId, prop, propBegin, propEnd, writeEntry } from './stream-args.js';
 import { consumerOf, propagateGroupId, propagateXclaim } from './stream-read.js';
+import { shardCommands } from '../../commands/registry.js';
 
 const LONG_MAX = (1n << 63n) - 1n;
 
@@ -359,7 +360,7 @@ function xautoclaim(c: ShardCtx): void {
   for (const id of deleted) w.bulk(formatId(id));
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   'xgroup|create': xgroup,
   'xgroup|setid': xgroup,
   'xgroup|destroy': xgroup,
@@ -393,5 +394,5 @@ export const handlers: Record<string, ShardHandler> = {
   xpending,
   xclaim,
   xautoclaim,
-};
+});
 

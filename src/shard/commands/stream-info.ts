@@ -10,6 +10,7 @@ import type { RespWriter } from '../../resp/writer.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { formatId, ID_MAX, idMs, idSeq, StreamValue, type StreamGroup } from '../values/stream.js';
 import { writeEntry } from './stream-args.js';
+import { shardCommands } from '../../commands/registry.js';
 
 function key16(id: bigint): Buffer {
   const b = Buffer.alloc(16);
@@ -163,7 +164,7 @@ function xinfoStream(c: ShardCtx): void {
   }
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   'xinfo|stream': xinfoStream,
 
   'xinfo|groups'(c) {
@@ -205,4 +206,4 @@ export const handlers: Record<string, ShardHandler> = {
       w.int(Math.max(0, c.now - cons.seenTime));
     }
   },
-};
+});

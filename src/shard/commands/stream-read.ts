@@ -17,6 +17,7 @@ import {
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { formatId, ID_MAX, StreamConsumer, StreamValue, type PendingEntry, type StreamGroup } from '../values/stream.js';
 import { parseStreamId, prop, propBegin, propEnd, writeEntry } from './stream-args.js';
+import { shardCommands } from '../../commands/registry.js';
 
 const BLOCKED_DEFAULT_COUNT = '1000';
 
@@ -214,11 +215,11 @@ function xread(c: ShardCtx, group: boolean): void {
   c.block(keys, timeout, argv);
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   xread(c) {
     xread(c, false);
   },
   xreadgroup(c) {
     xread(c, true);
   },
-};
+});

@@ -12,6 +12,7 @@ import {
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ID_MAX, formatId, idMs, idOf, idSeq, StreamValue, U64 } from '../values/stream.js';
 import { applyTrim, getStream, parseId, parseIntervalId, parseStreamId, parseTrimArgs, rewriteApproxTrim, streamLimits, writeEntries } from './stream-args.js';
+import { shardCommands } from '../../commands/registry.js';
 
 function xadd(c: ShardCtx): void {
   const a = parseTrimArgs(c, true);
@@ -103,7 +104,7 @@ function xrange(c: ShardCtx, rev: boolean): void {
   writeEntries(c.w, s.range(start, end, count < 0 ? 0 : count, rev));
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   xadd,
 
   xrange(c) {
@@ -193,4 +194,4 @@ export const handlers: Record<string, ShardHandler> = {
     c.propagate();
     c.w.ok();
   },
-};
+});

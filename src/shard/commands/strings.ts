@@ -15,6 +15,7 @@ const ZERO_LD = longDoubleFromNumber(0);
 import { FLAG_REPLICATED } from '../../ipc/records.js';
 import { UNIT_MS, UNIT_SECONDS, getString, strLen, strOf, toStored } from './util.js';
 import { expireArgToAbsolute } from './expire-arg.js';
+import { X, declare, shardCommands } from '../../commands/registry.js';
 
 const SET_NX = 1;
 const SET_XX = 2;
@@ -293,7 +294,7 @@ function lcs(c: ShardCtx): void {
   }
 }
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   get(c) {
     getGeneric(c, c.args.str(1));
   },
@@ -367,7 +368,7 @@ export const handlers: Record<string, ShardHandler> = {
     }
   },
 
-  mget(c) {
+  mget: declare((c) => {
     const n = c.argc - 1;
     c.w.array(n);
     for (let i = 1; i <= n; i++) {
@@ -376,9 +377,9 @@ export const handlers: Record<string, ShardHandler> = {
       else if (typeof v === 'string') c.w.bulk(v);
       else c.w.bulk(String(v));
     }
-  },
+  }, { x: X.SPLIT }),
 
-  mset(c) {
+  mset: declare((c) => {
     if (c.argc % 2 === 0) throw new CommandError(wrongArity('mset'));
     for (let i = 1; i < c.argc; i += 2) {
       c.db.set(c.args.str(i), toStored(c.args.str(i + 1)));
@@ -386,7 +387,7 @@ export const handlers: Record<string, ShardHandler> = {
     }
     c.propagate();
     c.w.ok();
-  },
+  }, { x: X.SPLIT }),
 
   msetnx(c) {
     if (c.argc % 2 === 0) throw new CommandError(wrongArity('msetnx'));
@@ -506,4 +507,4 @@ export const handlers: Record<string, ShardHandler> = {
   },
 
   lcs,
-};
+});

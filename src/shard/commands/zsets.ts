@@ -26,6 +26,7 @@ import { checkReplyElements, getTyped } from './util.js';
 import { LONG_MAX, parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, rangeLong } from './collection-scan.js';
 import { globMatch } from '../../commands/glob.js';
 import { formatDouble } from '../../resp/writer.js';
+import { declare, shardCommands } from '../../commands/registry.js';
 
 function getZset(c: ShardCtx, key: string, read = true): ZSetValue | undefined {
   return getTyped(c, key, ZSetValue, read);
@@ -433,7 +434,7 @@ function blockingPop(c: ShardCtx, keys: string[], max: boolean, timeoutMs: numbe
 }
 
 function bzpopMinMax(c: ShardCtx, max: boolean): void {
-  const timeout = parseBlockingTimeout(c, c.argc - 1);
+  const timeout = parseBlockingTimeout(c);
   const keys: string[] = [];
   for (let i = 1; i < c.argc - 1; i++) keys.push(c.args.str(i));
   blockingPop(c, keys, max, timeout, 1, false);
@@ -442,7 +443,7 @@ function bzpopMinMax(c: ShardCtx, max: boolean): void {
 function zmpopGeneric(c: ShardCtx, numkeysIdx: number, blocking: boolean): void {
   const { keys, end, count } = parseMpopArgs(c, numkeysIdx, ['min', 'max']);
   const max = end === 1;
-  if (blocking) blockingPop(c, keys, max, parseBlockingTimeout(c, 1), count, true);
+  if (blocking) blockingPop(c, keys, max, parseBlockingTimeout(c), count, true);
   else zpop(c, keys, max, true, count, true, true);
 }
 
@@ -663,7 +664,7 @@ function zsetOp(c: ShardCtx, dst: string | null, numkeysIdx: number, op: number,
 
 // ---- handlers ---------------------------------------------------------------------------------
 
-export const handlers: Record<string, ShardHandler> = {
+export const commands = shardCommands<ShardHandler>({
   zadd(c) {
     zaddGeneric(c, 0);
   },
@@ -796,17 +797,17 @@ export const handlers: Record<string, ShardHandler> = {
     zmpopGeneric(c, 1, false);
   },
 
-  bzpopmin(c) {
+  bzpopmin: declare((c) => {
     bzpopMinMax(c, false);
-  },
+  }, { timeoutArg: -1 }),
 
-  bzpopmax(c) {
+  bzpopmax: declare((c) => {
     bzpopMinMax(c, true);
-  },
+  }, { timeoutArg: -1 }),
 
-  bzmpop(c) {
+  bzmpop: declare((c) => {
     zmpopGeneric(c, 2, true);
-  },
+  }, { timeoutArg: 1 }),
 
   zrandmember,
 
@@ -880,4 +881,4 @@ export const handlers: Record<string, ShardHandler> = {
     c.w.bulk(String(next));
     c.w.bulkArray(out);
   },
-};
+});

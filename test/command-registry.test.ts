@@ -1,0 +1,72 @@
+/*
+ * The command registry (src/commands/registry.ts): the command table is built from the handlers'
+ * declarations only, so every table row has exactly one handler where it runs and every handler has
+ * a row of Redis 7.0's command data.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { CommandTable, Keys, Route } from '../src/commands/table.js';
+import { mainCommands, propsByName, shardCommands } from '../src/commands/registry.js';
+import { buildCommands, MAIN_COMMANDS } from '../src/server/commands/index.js';
+import { SHARD_COMMANDS } from '../src/shard/commands/index.js';
+
+const { table, mainHandlers } = buildCommands();
+const shardNames = new Set(SHARD_COMMANDS.map((d) => d.name));
+const mainNames = new Set(MAIN_COMMANDS.map((d) => d.name));
+
+describe('command registry', () => {
+  it('every table row has a handler on its route (containers: on each subcommand)', () => {
+    const missing: string[] = [];
+    for (const cmd of table.byId) {
+      const declared = cmd.route === Route.Shard ? shardNames.has(cmd.name) : mainNames.has(cmd.name);
+      if (declared) continue;
+      // a container without its own handler ("config") is in the table for its subcommands
+      if (cmd.subcommands !== null && cmd.subcommands.size > 0) continue;
+      missing.push(cmd.name);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('every main-thread row finds its handler by command id', () => {
+    for (const cmd of table.byId) {
+      if (cmd.route === Route.Main && mainNames.has(cmd.name)) expect(mainHandlers[cmd.id], cmd.name).toBeTypeOf('function');
+    }
+  });
+
+  it('every declared handler has exactly one table row, on the route it declared', () => {
+    for (const d of [...SHARD_COMMANDS, ...MAIN_COMMANDS]) {
+      const cmd = table.get(d.name);
+      expect(cmd, d.name).toBeDefined();
+      expect(cmd!.route, d.name).toBe(d.route);
+      expect(table.byId.filter((c) => c.name === d.name), d.name).toHaveLength(1);
+    }
+  });
+
+  it('no command is declared by two handlers', () => {
+    const names = [...SHARD_COMMANDS, ...MAIN_COMMANDS].map((d) => d.name);
+    expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
+    const h = () => {};
+    expect(() => propsByName([...mainCommands({ ping: h }), ...shardCommands({ ping: h })])).toThrow(/declared twice/);
+  });
+
+  it('a handler for a command Redis 7.0 does not have is refused (CLIENT SETINFO is Redis 7.2)', () => {
+    expect(table.get('client|setinfo')).toBeUndefined();
+    expect(() => new CommandTable(propsByName(mainCommands({ 'client|setinfo': () => {} })))).toThrow(/no row/);
+  });
+
+  it('shard commands find their keys by key specs; main-thread ones declare None or All', () => {
+    for (const cmd of table.byId) {
+      if (cmd.route === Route.Shard) expect(cmd.keys, cmd.name).toBe(Keys.Spec);
+      else expect([Keys.None, Keys.All], cmd.name).toContain(cmd.keys);
+    }
+  });
+
+  it('blocking shard commands declare where their timeout is', () => {
+    for (const cmd of table.byId) {
+      // XREAD/XREADGROUP take BLOCK <ms> as an option, not a positional timeout
+      if (cmd.route === Route.Shard && cmd.flagNames.includes('blocking') && !cmd.name.startsWith('xread')) {
+        expect(cmd.timeoutArg, cmd.name).not.toBe(0);
+      }
+    }
+  });
+});
