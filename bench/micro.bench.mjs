@@ -148,7 +148,7 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
 
 // ---- snapshot encoding: RDB key entries as a full sync writes them, and the payload's CRC64
 {
-  const rdb = await import('../dist/replication/rdb.js');
+  const rdb = await import('../dist/codec/rdb.js');
   const { ListValue } = await import('../dist/shard/values/list.js');
   const { HashValue } = await import('../dist/shard/values/hash.js');
   const w = new rdb.RdbWriter(1 << 20);

@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
-import { crc64, createDump, parseDump } from '../src/replication/rdb.js';
+import { crc64, createDump, parseDump } from '../src/codec/rdb.js';
 import { StreamValue } from '../src/shard/values/stream.js';
 import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';

@@ -1,8 +1,8 @@
 /*
- * Ring record layouts and kinds. Numbers here are wire numbers between threads: append-only, never
- * renumbered (test/records.test.ts freezes them).
+ * Ring record layouts and kinds. Numbers here are wire numbers between the main thread and the shards
+ * of one process (both sides are built from this file); reply kind 3 and flag 16 are unused.
  *
- * Request record (main -> shard), payload of one ByteRing record, 4-byte words:
+ * Request record (main -> shard), payload of one ring record (src/ipc/ring.ts), 4-byte words:
  *
  *   word 0  kind u8 | flags u8 << 8 | db u16 << 16
  *   word 1  connection id (0 = the main thread's own coordinator)
@@ -30,7 +30,6 @@
  */
 
 export const HEADER_BYTES = 20;
-export const HEADER_WORDS = 5;
 
 // Request kinds
 export const REQ_COMMAND = 1;
@@ -41,8 +40,6 @@ export const REQ_CONTROL = 3;
 export const REP_REPLY = 1;
 /** Propagation only (active expiry, writes done for a blocked client); connection id 0. */
 export const REP_PROPAGATE = 2;
-/** An event for the main thread (key ready for a cross-shard blocked client, snapshot data, ...). */
-export const REP_EVENT = 3;
 /**
  * Keyspace events recorded by the command (or expiry) whose record follows, for the main thread to
  * publish before it handles that record: the reply bytes hold one "*3 db event key" RESP array per
@@ -59,8 +56,6 @@ export const FLAG_REPLICATED = 2;
 export const FLAG_COORDINATED = 4;
 /** Request: inside MULTI/EXEC (blocking commands do not block). */
 export const FLAG_IN_MULTI = 8;
-/** Request: the client is a replica-side "master" client or the command must not propagate. */
-export const FLAG_NO_PROPAGATE = 16;
 /** Reply: the connection this reply is for is now blocked (the real reply comes later). */
 export const FLAG_BLOCKED = 32;
 /**

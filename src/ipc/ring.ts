@@ -1,5 +1,5 @@
 /*
- * ByteRing: a single-producer / single-consumer ring of length-prefixed records in a SharedArrayBuffer.
+ * The ring (RingProducer / RingConsumer): a single-producer / single-consumer ring of length-prefixed records in a SharedArrayBuffer.
  *
  * One ring carries requests main -> shard, another carries replies shard -> main. The producer writes
  * records straight into shared memory and publishes them in a batch (one Atomics.store of the tail);
@@ -51,7 +51,7 @@ function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** Shared state and views of one ring; the producer and the consumer each hold their own ByteRing. */
+/** Shared state and views of one ring; the producer and the consumer each hold their own views. */
 class RingViews {
   readonly ctl: Int32Array;
   readonly data: Buffer;

@@ -8,7 +8,7 @@
 
 import fs from 'node:fs';
 import { hashSlotOfString } from '../router/slot.js';
-import { rdbFileEntries, rdbHeadAux } from '../replication/rdb.js';
+import { rdbFileEntries, rdbHeadAux } from '../codec/rdb.js';
 import type { PersistHost as Server, ReplView } from './host.js';
 import { Persistence, strerror } from './persistence.js';
 

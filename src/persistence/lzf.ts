@@ -1,6 +1,6 @@
 /*
  * LZF compression in the format liblzf writes and Redis stores compressed strings in (RDB string
- * encoding 3). Decompression lives with the RDB reader (replication/rdb.ts: lzfDecompress).
+ * encoding 3). Decompression lives with the RDB reader (codec/rdb-read.ts: lzfDecompress).
  *
  * The stream is a sequence of
  *   literal run:    000LLLLL <L+1 bytes>                       (1..32 literal bytes)

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { REDIS_VERSION } from '../config.js';
 import { parseOne } from '../resp/reply-parser.js';
-import { RDB_OPCODE, RdbWriter, rdbHeader } from '../replication/rdb.js';
+import { RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import type { FunctionLibraries, PersistHost as Server, ReplView } from './host.js';
 import { MISCONF } from '../resp/errors.js';
 import { ABORTED, type WriteResult, type WriteTask } from './rdb-encode.js';

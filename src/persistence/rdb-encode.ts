@@ -12,7 +12,7 @@
  */
 
 import fs from 'node:fs';
-import { Crc64, RDB_OPCODE, RdbWriter } from '../replication/rdb.js';
+import { Crc64, RDB_OPCODE, RdbWriter } from '../codec/rdb.js';
 import { lzfCompress } from './lzf.js';
 
 export interface EncodeStats {

@@ -21,7 +21,7 @@ import { functionRdbRecords } from '../scripting/functions.js';
 import { REDIS_VERSION } from '../config.js';
 import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
 import { randomHex } from '../server/server.js';
-import { Crc64, RDB_OPCODE, RdbWriter, rdbHeader } from './rdb.js';
+import { Crc64, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { ReplicaState, type ReplicaClient, type Replication } from './replication.js';
 import { snapshotLock } from '../persistence/snapshot-lock.js';
 

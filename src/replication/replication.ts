@@ -259,10 +259,6 @@ export class Replication implements ReplicationHooks {
     return this.backlog ? this.backlog.size : 0;
   }
 
-  extraClients(): Connection[] {
-    return [];
-  }
-
   createBacklog(): void {
     if (this.backlog !== null) return;
     this.backlog = new ReplicationBacklog(this.server.config.int('repl-backlog-size'), this.offsetNoBacklog);

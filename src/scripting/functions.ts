@@ -8,7 +8,7 @@
 
 import { globMatch } from '../commands/glob.js';
 import { REDIS_VERSION } from '../config.js';
-import { In, RDB_OPCODE, RDB_VERSION, RdbWriter, crc64 } from '../replication/rdb.js';
+import { In, RDB_OPCODE, RDB_VERSION, RdbWriter, crc64 } from '../codec/rdb.js';
 import * as E from '../resp/errors.js';
 import type { MainCtx, MainHandler } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';

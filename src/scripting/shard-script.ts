@@ -20,7 +20,7 @@
  */
 
 import { F, Route, keyPositions, type Command } from '../commands/table.js';
-import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
+import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import * as E from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlotOfString, slotToShardTable } from '../router/slot.js';

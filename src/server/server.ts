@@ -71,8 +71,6 @@ export interface ReplicationHooks {
   info(): string[];
   /** Bytes held by the replication backlog. */
   backlogBytes(): number;
-  /** Clients that are not in server.conns, for CLIENT LIST / KILL. */
-  extraClients(): Connection[];
   /** End of a tick: write the stream fed during it to the replicas. */
   flush(): void;
   /** A replica applied these bytes of its master's stream. */
@@ -90,7 +88,6 @@ const noReplication: ReplicationHooks = {
   closed() {},
   info: () => ['role:master', 'connected_slaves:0'],
   backlogBytes: () => 0,
-  extraClients: () => [],
   flush() {},
   applied() {},
   hasBacklog: () => false,
@@ -1104,10 +1101,6 @@ export class Server {
 
   /** Installed by the pub/sub module. */
   pubsubCounts: () => { channels: number; patterns: number; shardChannels: number } = () => ({ channels: 0, patterns: 0, shardChannels: 0 });
-
-  extraClients(): Connection[] {
-    return this.repl.extraClients();
-  }
 
   /** CLIENT KILL of another client. */
   killClient(conn: Connection): void {

@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
 import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, word0 } from '../ipc/records.js';
+import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
 import type { CommandProps } from '../commands/registry.js';
 import type { ShardConfig } from '../shard/context.js';
 import { RespWriter } from '../resp/writer.js';
@@ -56,8 +57,9 @@ export class ShardLink {
   lockedBy: object | null = null;
   /** Pending coordinator replies by sequence number. */
   private pending = new Map<number, (reply: ShardReply) => void>();
-  /** Chunks of coordinator replies split over several records. */
-  private chunks = new Map<number, { reply: Buffer[]; prop: Buffer[] }>();
+  /** Coordinator replies (reply and propagation bytes) split over several records, by sequence. */
+  private readonly replyChunks = new ChunkJoiner<number>();
+  private readonly propChunks = new ChunkJoiner<number>();
   /** Connections whose blocking request is parked on this shard. */
   readonly parked = new Set<number>();
   private nextSeq = 1;
@@ -140,36 +142,17 @@ export class ShardLink {
     if (already === 0 && len <= max) {
       const off = ring.reserve(HEADER_BYTES + len);
       if (off < 0) return 0;
-      this.header(off, word0(kind, flags, db), connId, seq, w3, len);
+      writeHeader(ring, off, word0(kind, flags, db), connId, seq, w3, len);
       ring.data.set(src.subarray(start, start + len), off + HEADER_BYTES);
       ring.commit(HEADER_BYTES + len);
       this.unpublished++;
       return len;
     }
-    let sent = 0;
-    while (sent < len) {
-      const n = Math.min(max, len - sent);
-      const off = ring.reserve(HEADER_BYTES + n);
-      if (off < 0) break;
-      const last = already + sent + n >= total;
+    return writeChunks(ring, src, start, len, (n) => ring.reserve(n), (off, n, last) => {
       // a FLAG_MORE chunk carries the whole message's length in word 3 (the shard preallocates it)
-      this.header(off, word0(kind, flags | (last ? 0 : FLAG_MORE), db), connId, seq, last ? w3 : total, n);
-      ring.data.set(src.subarray(start + sent, start + sent + n), off + HEADER_BYTES);
-      ring.commit(HEADER_BYTES + n);
+      writeHeader(ring, off, word0(kind, flags | (last ? 0 : FLAG_MORE), db), connId, seq, last ? w3 : total, n);
       this.unpublished++;
-      sent += n;
-    }
-    return sent;
-  }
-
-  private header(off: number, w0: number, connId: number, seq: number, w3: number, len: number): void {
-    const i32 = this.requests.i32;
-    const b = off >> 2;
-    i32[b] = w0;
-    i32[b + 1] = connId;
-    i32[b + 2] = seq;
-    i32[b + 3] = w3;
-    i32[b + 4] = len;
+    });
   }
 
   /** Publish everything written this tick; wake the worker if it sleeps. */
@@ -214,20 +197,11 @@ export class ShardLink {
    * gathered until the last one, then the waiter is resolved.
    */
   collect(seq: number, reply: Uint8Array, prop: Uint8Array, db: number, more: boolean): void {
-    let parts = this.chunks.get(seq);
-    if (more || parts) {
-      if (!parts) {
-        parts = { reply: [], prop: [] };
-        this.chunks.set(seq, parts);
-      }
-      if (reply.length) parts.reply.push(Buffer.from(reply));
-      if (prop.length) parts.prop.push(Buffer.from(prop));
-      if (more) return;
-      this.chunks.delete(seq);
-      this.finish(seq, { reply: Buffer.concat(parts.reply), prop: Buffer.concat(parts.prop), db });
-      return;
-    }
-    this.finish(seq, { reply: Buffer.from(reply), prop: Buffer.from(prop), db });
+    const r = this.replyChunks.add(seq, reply, more);
+    const p = this.propChunks.add(seq, prop, more);
+    if (more) return;
+    // joined messages are fresh buffers; a single record's bytes are copied out of the ring
+    this.finish(seq, { reply: r ?? Buffer.from(reply), prop: p ?? Buffer.from(prop), db });
   }
 
   private finish(seq: number, r: ShardReply): void {

@@ -12,11 +12,12 @@ import v8 from 'node:v8';
 import { globMatch, matchesAll } from '../commands/glob.js';
 import { CommandError } from '../resp/errors.js';
 import { SLOTS } from '../router/slot.js';
-import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
-import { decodeValue } from '../replication/rdb.js';
+import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
+import { decodeValue } from '../codec/rdb.js';
 import type { Shard } from './shard.js';
 import type { SlotTable } from './slot-table.js';
-import { NULL_ARRAY } from './shard.js';
+import { NULL_ARRAY, unblock } from './blocked.js';
+import { runShipped } from './shipped.js';
 import { typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
@@ -27,7 +28,7 @@ type ControlHandler = (c: Shard) => void;
 
 /** After a flush: keys with blocked clients in these databases are gone (XREADGROUP waiters are told). */
 function signalBlockedIn(c: Shard, dbs: number[]): void {
-  for (const id of [...c.blockedByKey.keys()]) {
+  for (const id of [...c.blocked.byKey.keys()]) {
     const sep = id.indexOf('\0');
     const dbi = Number(id.slice(0, sep));
     if (dbs.includes(dbi)) c.ks.hooks.modified(dbi, id.slice(sep + 1));
@@ -55,19 +56,19 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   watch(c) {
     const conn = num(c, 1);
     const db = num(c, 2);
-    for (let i = 3; i < c.args.argc; i++) c.watch(conn, db, c.args.str(i));
+    for (let i = 3; i < c.args.argc; i++) c.watches.watch(conn, db, c.args.str(i));
     c.w.ok();
   },
 
   /** unwatch <connId> */
   unwatch(c) {
-    c.unwatchAll(num(c, 1));
+    c.watches.unwatchAll(num(c, 1));
     c.w.ok();
   },
 
   /** dirty <connId> -> :1 if a watched key changed (or expired since WATCH) */
   dirty(c) {
-    c.w.int(c.watchDirty(num(c, 1)) ? 1 : 0);
+    c.w.int(c.watches.isTouched(num(c, 1)) ? 1 : 0);
   },
 
   /** unblock <connId> timeout|error|drop -> :1 if it was blocked here */
@@ -75,14 +76,14 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     const conn = num(c, 1);
     const mode = c.args.str(2);
     const reply = mode === 'timeout' ? NULL_ARRAY : mode === 'error' ? 'UNBLOCKED client unblocked via CLIENT UNBLOCK' : null;
-    c.w.int(c.unblock(conn, reply) ? 1 : 0);
+    c.w.int(unblock(c, conn, reply) ? 1 : 0);
   },
 
   /** disconnect <connId>: forget everything about a connection (blocked, watched) */
   disconnect(c) {
     const conn = num(c, 1);
-    c.unblock(conn, null);
-    c.unwatchAll(conn);
+    unblock(c, conn, null);
+    c.watches.unwatchAll(conn);
     c.w.ok();
   },
 
@@ -95,13 +96,13 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   flushdb(c) {
     c.snapshot?.saveAll();
     const db = num(c, 1);
-    c.touchWatchedInDb(db, null);
+    c.watches.dbReplaced(db, null);
     c.w.int(c.ks.db(db).flush());
     signalBlockedIn(c, [db]);
   },
   flushall(c) {
     c.snapshot?.saveAll();
-    for (const db of c.ks.dbs) c.touchWatchedInDb(db.id, null);
+    for (const db of c.ks.dbs) c.watches.dbReplaced(db.id, null);
     let n = 0;
     for (const db of c.ks.dbs) n += db.flush();
     signalBlockedIn(c, c.ks.dbs.map((d) => d.id));
@@ -117,8 +118,8 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       c.w.ok();
       return;
     }
-    c.touchWatchedInDb(a, b);
-    c.touchWatchedInDb(b, a);
+    c.watches.dbReplaced(a, b);
+    c.watches.dbReplaced(b, a);
     const dbs = c.ks.dbs;
     const da = dbs[a]!;
     const dbb = dbs[b]!;
@@ -145,7 +146,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     swap('avgTtl');
     swap('expireCursor');
     // clients blocked on a key that exists after the swap can be served now
-    for (const id of c.blockedByKey.keys()) {
+    for (const id of c.blocked.byKey.keys()) {
       const sep = id.indexOf('\0');
       const dbi = Number(id.slice(0, sep));
       if (dbi !== a && dbi !== b) continue;
@@ -263,10 +264,10 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.w.int(c.ks.misses);
     c.w.int(c.ks.expiredKeys);
     c.w.int(c.commandsProcessed);
-    c.w.int(c.blockedByConn.size);
-    c.w.int(c.watchers.size);
+    c.w.int(c.blocked.byConn.size);
+    c.w.int(c.watches.watchers.size);
     let timed = 0;
-    for (const req of c.blockedByConn.values()) if (req.deadline > 0) timed++;
+    for (const req of c.blocked.byConn.values()) if (req.deadline > 0) timed++;
     c.w.int(timed);
   },
 
@@ -404,11 +405,11 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /**
    * ship <db> <cmdId> <proto> <n> (<key> <payload> <expire-at>){n} <request>: run a command here
-   * with n keys owned by other shards installed for its duration (see Shard.runShipped).
+   * with n keys owned by other shards installed for its duration (see shipped.ts).
    * -> [reply bytes, [(<key> <payload|""> <expire-at>) for each shipped key the command modified]]
    */
   ship(c) {
-    c.runShipped();
+    runShipped(c);
   },
   ...SORT_CONTROL_HANDLERS,
 

@@ -20,7 +20,6 @@ import {
   FLAG_DEFER_READY,
   FLAG_IN_MULTI,
   FLAG_MORE,
-  FLAG_NO_PROPAGATE,
   FLAG_REPLICATED,
   HEADER_BYTES,
   REP_NOTIFY,
@@ -34,7 +33,7 @@ import {
   kindOf,
   word0,
 } from '../ipc/records.js';
-import { CommandError, STREAM_KEY_GONE, internalError, sanitizeErrorText } from '../resp/errors.js';
+import { CommandError, internalError, sanitizeErrorText } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, PropMode } from './context.js';
 import { Keyspace, type Db } from './keyspace.js';
@@ -43,8 +42,12 @@ import { CONTROL_HANDLERS } from './control.js';
 import { ShardIntrospection } from './introspect.js';
 import { KeyspaceEventLog } from './keyspace-events.js';
 import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
-import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 import { Evictor } from './eviction.js';
+import { BlockedClients, expireBlocked, serveReadyKeys } from './blocked.js';
+import { Watches } from './watches.js';
+import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
+import { BodyFramer } from '../ipc/body-framer.js';
+import { runTransaction } from './transaction.js';
 import { OOM } from '../resp/errors.js';
 
 export interface ShardOptions {
@@ -62,8 +65,6 @@ export interface ShardOptions {
   /** The maxmemory board shared by all shards (eviction.ts). */
   evictBoard?: SharedArrayBuffer;
 }
-
-const NULL_ARRAY = Buffer.from('*-1\r\n');
 
 /** Bytes of reply buffer a shard keeps between commands (a larger one, grown by a huge reply, is dropped). */
 const REPLY_WRITER_KEEP = 8 * 1024 * 1024;
@@ -90,30 +91,22 @@ export class Shard implements ShardCtx {
   private readonly handlers: readonly (ShardHandler | undefined)[];
   private readonly wakeMain: () => void;
 
-  // request body assembly for records split with FLAG_MORE, by "connId:seq"
-  // (the whole body, allocated once from the length the first chunk carries in word 3, and how much is in)
-  private assembly = new Map<string, { body: Buffer; filled: number }>();
-  // framing scratch for the request body
-  private starts = new Int32Array(64);
-  private lens = new Int32Array(64);
-  private protocol: 2 | 3 = 2;
+  /** Request bodies split over records with FLAG_MORE, by "connId:seq". */
+  private readonly assembly = new ChunkJoiner<string>();
+  private readonly framer = new BodyFramer();
+  protocol: 2 | 3 = 2;
   private body: Buffer = Buffer.alloc(0);
   private bodyStart = 0;
   private bodyLen = 0;
 
-  // blocked clients, by "db\0key", in arrival order
-  readonly blockedByKey = new Map<string, BlockedRequest[]>();
-  readonly blockedByConn = new Map<number, BlockedRequest>();
-  private readyKeys: string[] = [];
-  private reblocked = false;
+  /** Clients blocked here (blocked.ts). */
+  readonly blocked = new BlockedClients();
+  /** The request just run blocked (or stayed blocked when re-run). */
+  reblocked = false;
+  /** The blocked request being re-run for a ready key, or null. */
   serving: BlockedRequest | null = null;
-
-  // WATCH: "db\0key" -> watching connections; connections whose watched keys changed
-  readonly watchers = new Map<string, Set<number>>();
-  readonly watchedBy = new Map<number, Set<string>>();
-  readonly dirty = new Set<number>();
-  /** "connId\0db\0key" of watches on keys already logically expired when WATCH ran (Redis's wk->expired). */
-  private readonly staleWatches = new Set<string>();
+  /** WATCH bookkeeping (watches.ts). */
+  readonly watches: Watches;
 
   /** Propagation of expired keys found outside a command (active expiry), per db. */
   private expiredOutside: Map<number, string[]> = new Map();
@@ -143,13 +136,14 @@ export class Shard implements ShardCtx {
     this.ks = new Keyspace(opts.databases, {
       expired: (db, key) => this.onExpired(db, key),
       modified: (db, key) => this.onModified(db, key),
-      ready: (db, key) => this.onReady(db, key),
+      ready: (db, key) => this.blocked.keyReady(db, key),
       notify: (db, event, key) => {
         if (this.config.notifyFlags & (event === 'new' ? NOTIFY_NEW : NOTIFY_KEY_MISS)) this.events.record(db, event, key);
       },
     });
     this.ks.notifyNewOrMiss = (this.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
     this.db = this.ks.db(0);
+    this.watches = new Watches(this.ks);
     this.evictor = new Evictor(this.ks, this.config, opts.evictBoard, opts.index, opts.shards, (db, keys, unlink) => {
       const w = new RespWriter(4096);
       for (const k of keys) w.command([unlink ? 'UNLINK' : 'DEL', k]);
@@ -184,7 +178,7 @@ export class Shard implements ShardCtx {
       this.reblocked = true;
       return;
     }
-    const req: BlockedRequest = {
+    this.blocked.add({
       connId: this.connId,
       seq: this.seq,
       db: this.db.id,
@@ -193,17 +187,7 @@ export class Shard implements ShardCtx {
       argv: argv ?? this.args.all(),
       keys,
       deadline: timeoutMs > 0 ? this.now + timeoutMs : 0,
-    };
-    this.blockedByConn.set(this.connId, req);
-    for (const k of keys) {
-      const id = `${req.db}\0${k}`;
-      let q = this.blockedByKey.get(id);
-      if (!q) {
-        q = [];
-        this.blockedByKey.set(id, q);
-      }
-      q.push(req);
-    }
+    });
     this.reblocked = true;
   }
 
@@ -259,12 +243,12 @@ export class Shard implements ShardCtx {
           }
         }
         this.flushExpiredOutside();
-        if (this.readyKeys.length > 0) this.serveReadyKeys();
+        if (this.blocked.readyKeys.length > 0) serveReadyKeys(this);
       }
     }
     const evicting = this.evictor.cron();
     let wait = evicting ? 1 : period - (Date.now() - this.lastCron);
-    if (this.blockedByConn.size > 0) wait = Math.min(wait, this.expireBlocked());
+    if (this.blocked.byConn.size > 0) wait = Math.min(wait, expireBlocked(this));
     if (this.events.count > 0) this.emit(REP_NOTIFY, 0, 0, 0, 0, this.events.take(), null);
     this.publishReplies();
     return Math.max(1, wait);
@@ -283,30 +267,19 @@ export class Shard implements ShardCtx {
     const seq = i32[base + 2]!;
     const w3 = i32[base + 3]!;
     const bodyLen = i32[base + 4]!;
-    const data = this.requests.data;
-    let body = data;
+    let body = this.requests.data;
     let bodyStart = off + HEADER_BYTES;
     if (flags & FLAG_MORE || this.assembly.size > 0) {
-      const id = `${connId}:${seq}`;
-      let parts = this.assembly.get(id);
-      if (flags & FLAG_MORE) {
-        if (!parts) {
-          parts = { body: Buffer.allocUnsafe(Math.max(w3 >>> 0, bodyLen)), filled: 0 };
-          this.assembly.set(id, parts);
-        }
-        if (parts.filled + bodyLen > parts.body.length) parts.body = grown(parts.body, parts.filled, parts.filled + bodyLen);
-        parts.filled += data.copy(parts.body, parts.filled, bodyStart, bodyStart + bodyLen);
-        return;
-      }
-      if (parts) {
-        if (parts.filled + bodyLen > parts.body.length) parts.body = grown(parts.body, parts.filled, parts.filled + bodyLen);
-        parts.filled += data.copy(parts.body, parts.filled, bodyStart, bodyStart + bodyLen);
-        body = parts.body.subarray(0, parts.filled);
-        this.assembly.delete(id);
+      // a FLAG_MORE chunk carries the whole body's length in word 3
+      const more = (flags & FLAG_MORE) !== 0;
+      const whole = this.assembly.add(`${connId}:${seq}`, body.subarray(bodyStart, bodyStart + bodyLen), more, more ? w3 >>> 0 : 0);
+      if (whole === null) return;
+      if (whole !== undefined) {
+        body = whole;
         bodyStart = 0;
       }
     }
-    const total = body === data ? bodyLen : body.length;
+    const total = bodyStart === 0 ? body.length : bodyLen;
     void len;
     this.connId = connId;
     this.seq = seq;
@@ -318,7 +291,7 @@ export class Shard implements ShardCtx {
         this.runRequest(body, bodyStart, total, w3 & 0xffff, true);
         break;
       case REQ_TXN:
-        this.runTransaction(body, bodyStart, total);
+        runTransaction(this, body, bodyStart, total);
         break;
       case REQ_CONTROL:
         this.runControl(body, bodyStart, total);
@@ -328,43 +301,17 @@ export class Shard implements ShardCtx {
     }
   }
 
-  /** Frame one RESP multibulk request at body[start, start+len) into this.args; returns its end. */
-  private frameBody(body: Buffer, start: number, end: number): number {
-    // the main thread validated the framing: "*N\r\n" then N x "$L\r\n<bytes>\r\n"
-    let p = start + 1;
-    let n = 0;
-    while (body[p] !== 13) n = n * 10 + body[p++]! - 48;
-    p += 2;
-    if (n > this.starts.length) {
-      let size = this.starts.length;
-      while (size < n) size *= 2;
-      this.starts = new Int32Array(size);
-      this.lens = new Int32Array(size);
-    }
-    for (let i = 0; i < n; i++) {
-      p++; // '$'
-      let l = 0;
-      while (body[p] !== 13) l = l * 10 + body[p++]! - 48;
-      p += 2;
-      this.starts[i] = p;
-      this.lens[i] = l;
-      p += l + 2;
-    }
-    this.args.set(body, this.starts, this.lens, n);
-    this.argc = n;
-    void end;
-    return p;
+  /** Frame one RESP multibulk request at body[start, ...) into this.args. */
+  private frameBody(body: Buffer, start: number): void {
+    this.argc = this.framer.frame(this.args, body, start);
   }
 
   /**
-   * Execute one request and, if `emit`, write its reply record. Returns false if the handler threw
-   * an error (the reply then is the error).
+   * Execute one request and, if `emit`, write its reply record. Returns false if it was refused
+   * (OOM) or its handler threw (the reply then is the error).
    */
   private runRequest(body: Buffer, start: number, len: number, cmdId: number, emit: boolean): boolean {
-    this.frameBody(body, start, start + len);
-    this.body = body;
-    this.bodyStart = start;
-    this.bodyLen = len;
+    this.setBody(body, start, len);
     if (emit && this.config.maxmemory > 0 && this.refuseOom(cmdId)) {
       this.emitCommandResult();
       return false;
@@ -373,6 +320,20 @@ export class Shard implements ShardCtx {
     const ok = this.execute(cmdId);
     if (emit) this.emitCommandResult();
     return ok;
+  }
+
+  /** Frame the request at body[start, start+len) as the one being run (its bytes propagate AsIs). */
+  private setBody(body: Buffer, start: number, len: number): void {
+    this.frameBody(body, start);
+    this.body = body;
+    this.bodyStart = start;
+    this.bodyLen = len;
+  }
+
+  /** Run the request at body[start, start+len) in the current context (reply in w, writes in p). */
+  runBody(body: Buffer, start: number, len: number, cmdId: number): boolean {
+    this.setBody(body, start, len);
+    return this.execute(cmdId);
   }
 
   /**
@@ -462,7 +423,7 @@ export class Shard implements ShardCtx {
 
   /** Emit the reply (or the blocked marker) and propagation of the command just executed. */
   private emitCommandResult(): void {
-    const replicated = (this.flags & (FLAG_REPLICATED | FLAG_NO_PROPAGATE)) !== 0;
+    const replicated = (this.flags & FLAG_REPLICATED) !== 0;
     if (replicated) this.p.reset();
     const prop = this.propView !== null && !replicated ? this.propView : this.p;
     this.propView = null;
@@ -472,66 +433,7 @@ export class Shard implements ShardCtx {
       this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, prop);
     }
     this.p.reset();
-    if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) this.serveReadyKeys();
-  }
-
-  /**
-   * MULTI/EXEC whose commands all live on this shard: body = repeated (u32 cmdId, u32 len, request).
-   * Runs them back to back (nothing else runs on this shard meanwhile), replies with one array, and
-   * wraps the propagated writes in MULTI/EXEC.
-   */
-  private runTransaction(body: Buffer, start: number, len: number): void {
-    const connId = this.connId;
-    const seq = this.seq;
-    const db0 = this.db;
-    const end = start + len;
-    const out = new RespWriter(4096);
-    out.proto = this.protocol;
-    const prop = new RespWriter(1024);
-    if (this.watchDirty(connId)) {
-      this.unwatchAll(connId);
-      out.nullArray();
-      this.emit(REP_REPLY, 0, db0.id, connId, seq, out, null);
-      return;
-    }
-    this.unwatchAll(connId);
-    const items: [number, number, number][] = [];
-    for (let p = start; p < end; ) {
-      const cmdId = body.readUInt32LE(p);
-      const l = body.readUInt32LE(p + 4);
-      items.push([cmdId, p + 8, l]);
-      p += 8 + l;
-    }
-    out.array(items.length);
-    let writes = 0;
-    const flagsBefore = this.flags;
-    this.flags |= FLAG_IN_MULTI;
-    for (const [cmdId, s, l] of items) {
-      this.frameBody(body, s, s + l);
-      this.body = body;
-      this.bodyStart = s;
-      this.bodyLen = l;
-      this.execute(cmdId);
-      out.raw(this.w.buf.subarray(0, this.w.len));
-      if (this.p.len > 0) {
-        writes++;
-        prop.raw(this.p.buf.subarray(0, this.p.len));
-        this.p.reset();
-      }
-    }
-    this.flags = flagsBefore;
-    this.db = db0;
-    this.w.reset();
-    // one write goes out as is (as Redis 7.0 does); several are wrapped in MULTI/EXEC
-    let wrapped = prop;
-    if (writes > 1) {
-      wrapped = new RespWriter(prop.len + 64);
-      wrapped.command(['MULTI']);
-      wrapped.raw(prop.buf.subarray(0, prop.len));
-      wrapped.command(['EXEC']);
-    }
-    this.emit(REP_REPLY, 0, db0.id, connId, seq, out, wrapped);
-    if (this.readyKeys.length > 0) this.serveReadyKeys();
+    if (this.blocked.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) serveReadyKeys(this);
   }
 
   /**
@@ -545,11 +447,7 @@ export class Shard implements ShardCtx {
     this.protocol = proto;
     this.p.reset();
     try {
-      this.frameBody(req, 0, req.length);
-      this.body = req;
-      this.bodyStart = 0;
-      this.bodyLen = req.length;
-      this.execute(cmdId);
+      this.runBody(req, 0, req.length, cmdId);
     } finally {
       this.flags = flagsBefore;
     }
@@ -560,7 +458,7 @@ export class Shard implements ShardCtx {
 
   private runControl(body: Buffer, start: number, len: number): void {
     this.intro.flush();
-    this.frameBody(body, start, start + len);
+    this.frameBody(body, start);
     const op = this.args.str(0);
     const h = CONTROL_HANDLERS[op];
     this.w.reset();
@@ -583,73 +481,14 @@ export class Shard implements ShardCtx {
     if (this.intro.mark !== 0) this.intro.mark = performance.now();
     this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
     this.p.reset();
-    if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) this.serveReadyKeys();
+    if (this.blocked.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) serveReadyKeys(this);
   }
 
   // ---- cross-shard commands ---------------------------------------------------------------
 
-  private shippedKeys: Set<string> | null = null;
-  private shippedModified = new Set<string>();
-
-  /**
-   * Control op "ship": run one command here with keys owned by other shards installed for its
-   * duration. The main thread holds every involved shard while this runs, so no one else can see or
-   * change those keys meanwhile; it writes the modified ones back to their owners afterwards.
-   *   args: ship <db> <cmdId> <proto> <n> (<key> <payload|""> <expire-at>){n} <request>
-   *   reply: [<reply bytes>, [<key> <payload|""> <expire-at>]...] for the shipped keys it modified
-   */
-  runShipped(): void {
-    const a = this.args;
-    const db = this.ks.db(Number(a.str(1)));
-    const cmdId = Number(a.str(2));
-    const proto: 2 | 3 = a.str(3) === '3' ? 3 : 2;
-    const n = Number(a.str(4));
-    const keys: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const key = a.str(5 + i * 3);
-      const payload = a.bytes(6 + i * 3);
-      const at = Number(a.str(7 + i * 3));
-      keys.push(key);
-      if (payload.length === 0) continue;
-      const v = parseDumpPayload(payload);
-      if (v === null) throw new CommandError('ERR ship: bad payload');
-      db.installRaw(key, v, at);
-    }
-    const inner = a.bytes(5 + n * 3);
-    const flagsBefore = this.flags;
-    this.shippedKeys = new Set(keys);
-    this.shippedModified.clear();
-    this.db = db;
-    this.protocol = proto;
-    this.flags |= FLAG_COORDINATED;
-    try {
-      this.frameBody(inner, 0, inner.length);
-      this.body = inner;
-      this.bodyStart = 0;
-      this.bodyLen = inner.length;
-      this.execute(cmdId);
-    } finally {
-      this.flags = flagsBefore;
-      this.shippedKeys = null;
-    }
-    const reply = this.w.toBuffer();
-    const out = new RespWriter(reply.length + 256);
-    out.array(2);
-    out.bulkBytes(reply);
-    out.array(this.shippedModified.size * 3);
-    for (const key of this.shippedModified) {
-      const v = db.peek(key);
-      out.bulk(key);
-      if (v === undefined) out.bulk('');
-      else out.bulkBytes(createDumpPayload(v));
-      out.int(v === undefined ? -1 : db.getExpire(key));
-    }
-    for (const key of keys) db.removeAt(key, this.ks.slotOf(key));
-    this.shippedModified.clear();
-    this.w.reset();
-    this.w.limit = Infinity; // the command's reply was checked; this carries values home too
-    this.w.raw(out.buf.subarray(0, out.len));
-  }
+  /** Keys installed for a shipped command (shipped.ts), and those it modified. */
+  shippedKeys: Set<string> | null = null;
+  readonly shippedModified = new Set<string>();
 
   // ---- reply ring ---------------------------------------------------------------------------
 
@@ -662,36 +501,24 @@ export class Shard implements ShardCtx {
     const max = ring.maxRecord() - HEADER_BYTES;
     if (rlen + plen <= max) {
       const off = this.reserve(HEADER_BYTES + rlen + plen);
-      this.writeHeader(off, kind, flags, db, connId, seq, rlen, plen);
+      writeHeader(ring, off, word0(kind, flags, db), connId, seq, rlen, plen);
       if (rlen) ring.data.set(reply!.buf.subarray(0, rlen), off + HEADER_BYTES);
       if (plen) ring.data.set(prop!.buf.subarray(0, plen), off + HEADER_BYTES + rlen);
       ring.commit(HEADER_BYTES + rlen + plen);
       return;
     }
-    // large: stream the reply bytes, then the propagation bytes, in chunks
-    const parts: [Buffer, boolean][] = [];
-    if (rlen) parts.push([reply!.buf.subarray(0, rlen), true]);
-    if (plen) parts.push([prop!.buf.subarray(0, plen), false]);
-    const chunks: [Buffer, boolean][] = [];
-    for (const [b, isReply] of parts) for (let o = 0; o < b.length; o += max) chunks.push([b.subarray(o, Math.min(b.length, o + max)), isReply]);
-    for (let i = 0; i < chunks.length; i++) {
-      const [c, isReply] = chunks[i]!;
-      const last = i === chunks.length - 1;
-      const off = this.reserve(HEADER_BYTES + c.length);
-      this.writeHeader(off, kind, flags | (last ? 0 : FLAG_MORE), db, connId, seq, isReply ? c.length : 0, isReply ? 0 : c.length);
-      ring.data.set(c, off + HEADER_BYTES);
-      ring.commit(HEADER_BYTES + c.length);
+    // large: the reply bytes, then the propagation bytes, in chunks (each chunk one or the other)
+    const reserve = (n: number): number => this.reserve(n);
+    if (rlen) {
+      writeChunks(ring, reply!.buf, 0, rlen, reserve, (off, n, last) => {
+        writeHeader(ring, off, word0(kind, flags | (last && !plen ? 0 : FLAG_MORE), db), connId, seq, n, 0);
+      });
     }
-  }
-
-  private writeHeader(off: number, kind: number, flags: number, db: number, connId: number, seq: number, rlen: number, plen: number): void {
-    const i32 = this.replies.i32;
-    const b = off >> 2;
-    i32[b] = word0(kind, flags, db);
-    i32[b + 1] = connId;
-    i32[b + 2] = seq;
-    i32[b + 3] = rlen;
-    i32[b + 4] = plen;
+    if (plen) {
+      writeChunks(ring, prop!.buf, 0, plen, reserve, (off, n, last) => {
+        writeHeader(ring, off, word0(kind, flags | (last ? 0 : FLAG_MORE), db), connId, seq, 0, n);
+      });
+    }
   }
 
   /** Reserve reply-ring space, waiting for the main thread to drain when it is full. */
@@ -715,7 +542,7 @@ export class Shard implements ShardCtx {
   private expiringKey: string | null = null;
 
   private onExpired(db: number, key: string): void {
-    if (this.blockedByKey.size > 0) this.signalGroupReaders(db, key);
+    if (this.blocked.byKey.size > 0) this.blocked.signalGroupReaders(db, key);
     if (this.expiredLog !== null) this.expiredLog.push(key);
     if (this.config.notifyFlags & NOTIFY_EXPIRED) this.events.record(db, 'expired', key);
     if (this.config.trackWrites) {
@@ -753,162 +580,21 @@ export class Shard implements ShardCtx {
       else this.events.record(db, '', key);
     }
     if (this.shippedKeys !== null && this.shippedKeys.has(key)) this.shippedModified.add(key);
-    if (this.blockedByKey.size > 0) this.signalGroupReaders(db, key);
-    if (this.watchers.size === 0) return;
-    const id = `${db}\0${key}`;
-    const set = this.watchers.get(id);
-    if (!set) return;
-    for (const c of set) {
-      if (this.staleWatches.size > 0 && this.staleWatches.has(`${c}\0${id}`)) {
-        // watched while already expired: its deletion is no logical change
-        if (this.ks.db(db).peek(key) === undefined) this.staleWatches.delete(`${c}\0${id}`);
-        continue;
-      }
-      this.dirty.add(c);
-    }
+    if (this.blocked.byKey.size > 0) this.blocked.signalGroupReaders(db, key);
+    this.watches.keyModified(db, key);
   }
 
-  /** True if EXEC must abort for this connection: a watched key changed, or expired since WATCH. */
-  watchDirty(connId: number): boolean {
-    if (this.dirty.has(connId)) return true;
-    const mine = this.watchedBy.get(connId);
-    if (!mine) return false;
-    for (const id of mine) {
-      if (this.staleWatches.size > 0 && this.staleWatches.has(`${connId}\0${id}`)) continue;
-      const sep = id.indexOf('\0');
-      if (this.ks.db(Number(id.slice(0, sep))).isExpired(id.slice(sep + 1))) return true;
-    }
-    return false;
-  }
 
-  /**
-   * FLUSHDB / FLUSHALL / SWAPDB are about to empty db `emptied` (replacing it with the contents of
-   * `replacedWith` for SWAPDB): mark dirty the watchers of keys that exist in either, except where an
-   * already-expired key gives way to nothing or to another expired key (no logical change).
-   */
-  touchWatchedInDb(emptied: number, replacedWith: number | null): void {
-    if (this.watchers.size === 0) return;
-    const from = this.ks.db(emptied);
-    const to = replacedWith === null ? null : this.ks.db(replacedWith);
-    const prefix = `${emptied}\0`;
-    for (const [id, set] of this.watchers) {
-      if (!id.startsWith(prefix)) continue;
-      const key = id.slice(prefix.length);
-      const inFrom = from.peek(key) !== undefined;
-      const inTo = to !== null && to.peek(key) !== undefined;
-      if (!inFrom && !inTo) continue;
-      for (const c of set) {
-        const stale = `${c}\0${id}`;
-        if (this.staleWatches.has(stale)) {
-          if (!inTo) {
-            this.staleWatches.delete(stale);
-            continue;
-          }
-          if (to!.isExpired(key)) continue;
-        } else if (!inFrom && to!.isExpired(key)) {
-          this.staleWatches.add(stale);
-          continue;
-        }
-        this.dirty.add(c);
-      }
-    }
-  }
-
-  /** Mark every connection watching a key in db as dirty (FLUSHDB, SWAPDB). */
-  touchAllWatched(db: number | null): void {
-    for (const [id, set] of this.watchers) {
-      if (db !== null && !id.startsWith(`${db}\0`)) continue;
-      for (const c of set) this.dirty.add(c);
-    }
-  }
-
-  watch(connId: number, db: number, key: string): void {
-    const id = `${db}\0${key}`;
-    let set = this.watchers.get(id);
-    if (!set) {
-      set = new Set();
-      this.watchers.set(id, set);
-    }
-    set.add(connId);
-    if (this.ks.db(db).isExpired(key)) this.staleWatches.add(`${connId}\0${id}`);
-    let mine = this.watchedBy.get(connId);
-    if (!mine) {
-      mine = new Set();
-      this.watchedBy.set(connId, mine);
-    }
-    mine.add(id);
-  }
-
-  unwatchAll(connId: number): void {
-    const mine = this.watchedBy.get(connId);
-    if (mine) {
-      for (const id of mine) {
-        const set = this.watchers.get(id);
-        if (set) {
-          set.delete(connId);
-          if (set.size === 0) this.watchers.delete(id);
-        }
-        if (this.staleWatches.size > 0) this.staleWatches.delete(`${connId}\0${id}`);
-      }
-      this.watchedBy.delete(connId);
-    }
-    this.dirty.delete(connId);
-  }
-
-  /** A key with XREADGROUP waiters was written, deleted or replaced: let them check it. */
-  private signalGroupReaders(db: number, key: string): void {
-    const id = `${db}\0${key}`;
-    const q = this.blockedByKey.get(id);
-    if (q && q.some((r) => r.cmd.name === 'xreadgroup') && !this.readyKeys.includes(id)) this.readyKeys.push(id);
-  }
-
-  private onReady(db: number, key: string): void {
-    if (this.blockedByKey.size === 0) return;
-    const id = `${db}\0${key}`;
-    if (this.blockedByKey.has(id)) this.readyKeys.push(id);
-  }
-
-  // ---- blocked clients ----------------------------------------------------------------------
-
-  /** Serve clients blocked on keys that became ready, in arrival order, re-running their commands. */
-  private serveReadyKeys(): void {
-    const saved = { connId: this.connId, seq: this.seq, flags: this.flags, db: this.db, protocol: this.protocol };
-    while (this.readyKeys.length > 0) {
-      const id = this.readyKeys.shift()!;
-      const q = this.blockedByKey.get(id);
-      if (!q) continue;
-      // as Redis: only a key of the type a waiter pops from serves it (a list pushed, deleted and set
-      // to a string in one transaction wakes nobody; the waiters stay blocked)
-      const sep = id.indexOf('\0');
-      const v = this.ks.db(Number(id.slice(0, sep))).get(id.slice(sep + 1), false);
-      // as Redis: XREADGROUP waiters of a stream deleted or overwritten are unblocked with an error
-      if (v === undefined || typeof v !== 'object' || v.type !== 'stream') {
-        for (const req of [...q]) if (req.cmd.name === 'xreadgroup') this.unblock(req.connId, STREAM_KEY_GONE);
-      }
-      if (v === undefined || typeof v !== 'object') continue;
-      // the first waiter that cannot be served means the key is empty again
-      for (const req of [...q]) {
-        // blocking sorted-set commands (BZPOPMIN ...) pop zsets, XREAD & co read streams, the others
-        // pop lists; every stream reader is tried (each waits for IDs of its own)
-        if (v.type !== waitedType(req.cmd.group)) continue;
-        if (!this.serveBlocked(req) && v.type !== 'stream') break;
-      }
-    }
-    this.connId = saved.connId;
-    this.seq = saved.seq;
-    this.flags = saved.flags;
-    this.db = saved.db;
-    this.protocol = saved.protocol;
-  }
+  // ---- blocked clients (blocked.ts) ---------------------------------------------------------
 
   /** Re-run a blocked request; true if it was served (and unblocked). */
-  private serveBlocked(req: BlockedRequest): boolean {
+  rerunBlocked(req: BlockedRequest): boolean {
     this.connId = req.connId;
     this.seq = req.seq;
     this.flags = 0;
     this.db = this.ks.db(req.db);
     this.protocol = req.proto;
-    this.args.set(Buffer.alloc(0), this.starts, this.lens, req.argv.length, req.argv);
+    this.args.set(Buffer.alloc(0), this.framer.starts, this.framer.lens, req.argv.length, req.argv);
     this.argc = req.argv.length;
     // rebuild the request bytes for AsIs propagation
     const enc = new RespWriter(256);
@@ -923,63 +609,9 @@ export class Shard implements ShardCtx {
       this.p.reset();
       return false;
     }
-    this.removeBlocked(req);
+    this.blocked.remove(req);
     this.emit(REP_REPLY, 0, req.db, req.connId, req.seq, this.w, this.p);
     this.p.reset();
     return true;
   }
-
-  removeBlocked(req: BlockedRequest): void {
-    this.blockedByConn.delete(req.connId);
-    for (const k of req.keys) {
-      const id = `${req.db}\0${k}`;
-      const q = this.blockedByKey.get(id);
-      if (!q) continue;
-      const i = q.indexOf(req);
-      if (i >= 0) q.splice(i, 1);
-      if (q.length === 0) this.blockedByKey.delete(id);
-    }
-  }
-
-  /** Unblock a connection: reply with `reply` (timeout/null or an error), or silently when null. */
-  unblock(connId: number, reply: Buffer | string | null): boolean {
-    const req = this.blockedByConn.get(connId);
-    if (!req) return false;
-    this.removeBlocked(req);
-    if (reply !== null) {
-      this.intro.unblocked(req.cmd, typeof reply === 'string');
-      const w = new RespWriter(64);
-      w.proto = req.proto;
-      if (typeof reply === 'string') w.error(reply);
-      else if (reply === NULL_ARRAY) w.nullArray();
-      else w.raw(reply);
-      this.emit(REP_REPLY, 0, req.db, req.connId, req.seq, w, null);
-    }
-    return true;
-  }
-
-  /** Time out blocked requests whose deadline passed; returns ms until the next deadline. */
-  private expireBlocked(): number {
-    const now = Date.now();
-    let next = 1000;
-    for (const req of [...this.blockedByConn.values()]) {
-      if (req.deadline === 0) continue;
-      if (req.deadline <= now) this.unblock(req.connId, NULL_ARRAY);
-      else next = Math.min(next, req.deadline - now);
-    }
-    return next;
-  }
-}
-
-export { NULL_ARRAY };
-
-function waitedType(group: string): string {
-  return group === 'sorted-set' ? 'zset' : group === 'stream' ? 'stream' : 'list';
-}
-
-/** A copy of b's first `used` bytes in a buffer of `size` bytes (a chunked body longer than announced). */
-function grown(b: Buffer, used: number, size: number): Buffer {
-  const next = Buffer.allocUnsafe(size);
-  b.copy(next, 0, 0, used);
-  return next;
 }

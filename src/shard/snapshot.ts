@@ -14,7 +14,7 @@
  */
 
 import { SLOTS } from '../router/slot.js';
-import { RdbWriter, writeEntry } from '../replication/rdb.js';
+import { RdbWriter, writeEntry } from '../codec/rdb.js';
 import type { Keyspace } from './keyspace.js';
 
 /** Bytes a pull aims at before it returns. */

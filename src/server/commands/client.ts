@@ -98,7 +98,7 @@ function kill(c: MainCtx): void {
   } else throw new CommandError(SYNTAX);
 
   let killed = 0;
-  for (const other of [...s.conns.values(), ...s.extraClients()]) {
+  for (const other of [...s.conns.values()]) {
     if (addr !== null && other.addr !== addr) continue;
     if (laddr !== null && other.laddr !== laddr) continue;
     if (type !== null && clientType(other) !== type) continue;
@@ -135,7 +135,7 @@ export const commands = mainCommands<MainHandler>({
 
   'client|list'(c) {
     const s = c.server;
-    let list = [...s.conns.values(), ...s.extraClients()];
+    let list = [...s.conns.values()];
     if (c.argc === 4 && c.args.is(2, 'type')) {
       const t = parseType(c.args.str(3));
       if (!t) throw new CommandError(unknownClientType(c.args.str(3)));

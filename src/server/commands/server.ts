@@ -3,7 +3,7 @@
  * BGSAVE and DEBUG RELOAD: persistence.ts).
  */
 
-import { CommandError, SYNTAX, configSetUnknown, strerror, unknownSubcommand } from '../../resp/errors.js';
+import { CommandError, SYNTAX, configSetUnknown, strerror } from '../../resp/errors.js';
 import { ConfigError } from '../../config.js';
 import { globMatch } from '../../commands/glob.js';
 import type { MainHandler } from '../main-ctx.js';

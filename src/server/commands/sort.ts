@@ -16,7 +16,7 @@ import { notifyFromMain } from '../keyspace-notify.js';
 import { CommandError, NOT_INTEGER, SORT_SCORE_NOT_DOUBLE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
 import { parseOne } from '../../resp/reply-parser.js';
 import { RespWriter } from '../../resp/writer.js';
-import { createDumpPayload } from '../../replication/dump.js';
+import { createDumpPayload } from '../../codec/dump.js';
 import { ListValue } from '../../shard/values/list.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { execRunning, propagateMain } from './transactions.js';

@@ -23,7 +23,7 @@
  */
 
 import { Args } from '../../commands/args.js';
-import { F, Route, keyPositions, type Command } from '../../commands/table.js';
+import { F, Route, keyPositions } from '../../commands/table.js';
 import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI, FLAG_REPLICATED, REQ_TXN } from '../../ipc/records.js';
 import { CommandError, DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, MULTI_NESTED, WATCH_IN_MULTI, internalError, sanitizeErrorText, unknownCommand } from '../../resp/errors.js';
 import { parseOne } from '../../resp/reply-parser.js';

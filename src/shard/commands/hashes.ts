@@ -8,7 +8,7 @@ import { NOTIFY_GENERIC, NOTIFY_HASH } from '../../commands/keyspace-events.js';
 import {
   CommandError, HASH_VALUE_NOT_FLOAT, HASH_VALUE_NOT_INTEGER, INCR_NAN_OR_INF, NAN_OR_INF, NOT_FLOAT, OVERFLOW, SYNTAX, wrongArity,
 } from '../../resp/errors.js';
-import { formatHumanFloat, parseDouble, parseInt64, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
+import { parseInt64, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFromNumber, parseLongDouble } from '../../commands/longdouble.js';
 import { HashValue } from '../values/hash.js';

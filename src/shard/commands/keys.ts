@@ -11,8 +11,8 @@
 import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, INT_OUT_OF_RANGE, invalidExpireTime, unknownOption, LFU_NOT_SELECTED, LFU_SELECTED } from '../../resp/errors.js';
 import { ACCESS } from '../access.js';
 import { parseInt64 } from '../../commands/numbers.js';
-import { createDumpPayload } from '../../replication/dump.js';
-import { parseDump } from '../../replication/rdb.js';
+import { createDumpPayload } from '../../codec/dump.js';
+import { parseDump } from '../../codec/rdb.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { NOTIFY_GENERIC } from '../../commands/keyspace-events.js';
 import type { Db } from '../keyspace.js';

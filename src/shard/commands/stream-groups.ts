@@ -12,7 +12,7 @@ import {
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { formatId, ID_MAX, StreamGroup, StreamValue, U64, type PendingEntry } from '../values/stream.js';
 import { getStream, parseId, parseIntervalId, parseStreamId, prop, propBegin, propEnd, writeEntry } from './stream-args.js';
-import { consumerOf, propagateGroupId, propagateXclaim } from './stream-read.js';
+import { consumerOf, propagateGroupId } from './stream-read.js';
 import { shardCommands } from '../../commands/registry.js';
 
 const LONG_MAX = (1n << 63n) - 1n;

@@ -7,13 +7,14 @@
 
 import { NOTIFY_GENERIC, NOTIFY_STRING } from '../../commands/keyspace-events.js';
 import { CommandError, SYNTAX, NOT_INTEGER, OVERFLOW, DECR_OVERFLOW, NOT_FLOAT, INCR_NAN_OR_INF, OFFSET_OUT_OF_RANGE, STRING_TOO_LONG, wrongArity } from '../../resp/errors.js';
-import { formatHumanFloat, parseDouble, parseInt64, parseIntString, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
+import { parseInt64, parseIntString, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFromNumber, parseLongDouble } from '../../commands/longdouble.js';
 
 const ZERO_LD = longDoubleFromNumber(0);
 import { FLAG_REPLICATED } from '../../ipc/records.js';
-import { UNIT_MS, UNIT_SECONDS, getString, strLen, strOf, toStored } from './util.js';
+import { UNIT_MS, UNIT_SECONDS, getString, strLen, strOf } from './util.js';
+import { toStored } from '../values/types.js';
 import { expireArgToAbsolute } from './expire-arg.js';
 import { X, declare, shardCommands } from '../../commands/registry.js';
 

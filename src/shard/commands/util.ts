@@ -3,8 +3,7 @@
  * (binary string <-> int encoding), expire-time parsing with Redis's rules, and index normalisation.
  */
 
-import { CommandError, REPLY_TOO_LARGE, WRONGTYPE, invalidExpireTime } from '../../resp/errors.js';
-import { parseIntString } from '../../commands/numbers.js';
+import { CommandError, REPLY_TOO_LARGE, WRONGTYPE } from '../../resp/errors.js';
 import type { ShardCtx } from '../context.js';
 import type { Aggregate, Value } from '../values/types.js';
 
@@ -16,19 +15,6 @@ export function strOf(v: string | number): string {
 /** Byte length of a string value. */
 export function strLen(v: string | number): number {
   return typeof v === 'string' ? v.length : String(v).length;
-}
-
-/**
- * The value to store for a binary string: a number when it is the canonical decimal form of an
- * integer that a double holds exactly (Redis's int encoding, and much smaller in memory).
- */
-export function toStored(s: string): string | number {
-  const n = s.length;
-  if (n === 0 || n > 16) return s;
-  const c = s.charCodeAt(0);
-  if (c !== 45 && (c < 48 || c > 57)) return s;
-  const v = parseIntString(s);
-  return v === null || Number.isNaN(v) ? s : v;
 }
 
 /** Look a key up expecting a string; throws WRONGTYPE for other types. */

@@ -4,6 +4,8 @@
  * one file each in this folder.
  */
 
+import { parseIntString } from '../../commands/numbers.js';
+
 export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'stream';
 
 export abstract class Aggregate {
@@ -22,4 +24,17 @@ export type Value = string | number | Aggregate;
 
 export function typeName(v: Value): TypeName {
   return typeof v === 'object' ? v.type : 'string';
+}
+
+/**
+ * The value to store for a binary string: a number when it is the canonical decimal form of an
+ * integer that a double holds exactly (Redis's int encoding, and much smaller in memory).
+ */
+export function toStored(s: string): string | number {
+  const n = s.length;
+  if (n === 0 || n > 16) return s;
+  const c = s.charCodeAt(0);
+  if (c !== 45 && (c < 48 || c > 57)) return s;
+  const v = parseIntString(s);
+  return v === null || Number.isNaN(v) ? s : v;
 }

@@ -1,5 +1,5 @@
 /*
- * DUMP / RESTORE payloads in Redis's format (src/replication/rdb.ts): the same bytes redis-server 7.0
+ * DUMP / RESTORE payloads in Redis's format (src/codec/rdb.ts): the same bytes redis-server 7.0
  * produces and accepts, so values move between shardis and Redis, and between shards for cross-shard
  * commands (RENAME, COPY, SMOVE, SUNIONSTORE, ...).
  */

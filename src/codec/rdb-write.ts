@@ -1,0 +1,195 @@
+/*
+ * Writing RDB: the header, key entries and values in the forms every redis-server 7.0 loads (STRING
+ * with integer encodings, LIST, SET, ZSET_2, HASH, STREAM_LISTPACKS_2), and DUMP payloads:
+ *
+ *   DUMP payload = <type byte> <value> <RDB version: u16 LE = 10> <CRC64 (Jones, reflected) u64 LE>
+ */
+
+import type { Value } from '../shard/values/types.js';
+import { ListValue } from '../shard/values/list.js';
+import { HashValue } from '../shard/values/hash.js';
+import { SetValue } from '../shard/values/set.js';
+import { ZSetValue } from '../shard/values/zset.js';
+import { StreamValue } from '../shard/values/stream.js';
+import { encodeStream, T_STREAM_LISTPACKS_2 } from './rdb-stream.js';
+import { RDB_VERSION, RDB_OPCODE, crc64, T_STRING, T_LIST, T_SET, T_HASH, T_ZSET_2 } from './rdb-format.js';
+
+/**
+ * "REDIS0010" and the aux fields redis-server 7.0 writes: the replication ones when `repl` is given
+ * (a saved file of a node with a history, or a full-sync payload), aof-base for an AOF's base file.
+ */
+export function rdbHeader(redisVersion: string, repl: { replid: string; offset: number; streamDb: number } | null, aofBase: boolean): Buffer {
+  const w = new RdbWriter(256);
+  w.raw(Buffer.from(`REDIS${String(RDB_VERSION).padStart(4, '0')}`));
+  const aux = (k: string, v: string): void => {
+    w.byte(RDB_OPCODE.AUX);
+    w.str(k);
+    w.str(v);
+  };
+  aux('redis-ver', redisVersion);
+  aux('redis-bits', '64');
+  aux('ctime', String(Math.floor(Date.now() / 1000)));
+  aux('used-mem', String(process.memoryUsage().rss));
+  if (repl !== null) {
+    aux('repl-stream-db', String(repl.streamDb));
+    aux('repl-id', repl.replid);
+    aux('repl-offset', String(repl.offset));
+  }
+  aux('aof-base', aofBase ? '1' : '0');
+  return w.done();
+}
+
+// ---- writer ---------------------------------------------------------------------------------------
+
+/** Appends RDB encodings to one growable buffer. */
+export class RdbWriter {
+  buf: Buffer;
+  n = 0;
+  constructor(size = 256) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  private ensure(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.n + k) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.n);
+    this.buf = next;
+  }
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.n++] = b;
+  }
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.n);
+    this.n += b.length;
+  }
+  len(n: number): void {
+    this.ensure(9);
+    const b = this.buf;
+    if (n < 64) b[this.n++] = n;
+    else if (n < 16384) {
+      b[this.n++] = 0x40 | (n >> 8);
+      b[this.n++] = n & 0xff;
+    } else if (n <= 0xffffffff) {
+      b[this.n++] = 0x80;
+      b.writeUInt32BE(n, this.n);
+      this.n += 4;
+    } else {
+      b[this.n++] = 0x81;
+      b.writeBigUInt64BE(BigInt(n), this.n);
+      this.n += 8;
+    }
+  }
+  str(s: string): void {
+    // integers that fit 32 bits use Redis's int encodings (only for canonical decimal forms)
+    if (s.length > 0 && s.length <= 11 && /^-?[1-9][0-9]*$|^0$/.test(s)) {
+      const n = Number(s);
+      if (n >= -2147483648 && n <= 2147483647) {
+        this.ensure(5);
+        const b = this.buf;
+        if (n >= -128 && n <= 127) {
+          b[this.n++] = 0xc0;
+          b[this.n++] = n & 0xff;
+        } else if (n >= -32768 && n <= 32767) {
+          b[this.n++] = 0xc1;
+          b.writeInt16LE(n, this.n);
+          this.n += 2;
+        } else {
+          b[this.n++] = 0xc2;
+          b.writeInt32LE(n, this.n);
+          this.n += 4;
+        }
+        return;
+      }
+    }
+    this.len(s.length);
+    this.ensure(s.length);
+    this.n += this.buf.latin1Write(s, this.n);
+  }
+  double(d: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(d, this.n);
+    this.n += 8;
+  }
+  /** u64 little-endian (RDB expire times in ms). */
+  u64(v: number): void {
+    this.ensure(8);
+    this.buf.writeBigUInt64LE(BigInt(v), this.n);
+    this.n += 8;
+  }
+  /** A copy of what was written. */
+  done(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.n));
+  }
+  reset(): void {
+    this.n = 0;
+  }
+}
+
+/** Type byte and encoded value of v (the body of a DUMP payload or of an RDB key entry). */
+export function encodeValue(v: Value): Buffer {
+  const o = new RdbWriter();
+  writeValue(o, v, null);
+  return o.done();
+}
+
+
+/** One key of an RDB file: [EXPIRETIME_MS at] <type> <key> <value>. */
+export function writeEntry(o: RdbWriter, key: string, v: Value, expireAt: number): void {
+  if (expireAt >= 0) {
+    o.byte(RDB_OPCODE.EXPIRETIME_MS);
+    o.u64(expireAt);
+  }
+  writeValue(o, v, key);
+}
+
+/** Type byte, then the key (when given), then the value. */
+function writeValue(o: RdbWriter, v: Value, key: string | null): void {
+  if (typeof v === 'string' || typeof v === 'number') {
+    o.byte(T_STRING);
+    if (key !== null) o.str(key);
+    o.str(typeof v === 'number' ? String(v) : v);
+  } else if (v instanceof ListValue) {
+    o.byte(T_LIST);
+    if (key !== null) o.str(key);
+    const all = v.toArray();
+    o.len(all.length);
+    for (const e of all) o.str(e);
+  } else if (v instanceof SetValue) {
+    o.byte(T_SET);
+    if (key !== null) o.str(key);
+    o.len(v.size);
+    for (const m of v.members()) o.str(m);
+  } else if (v instanceof HashValue) {
+    o.byte(T_HASH);
+    if (key !== null) o.str(key);
+    o.len(v.size);
+    for (const [f, val] of v.entries()) {
+      o.str(f);
+      o.str(val);
+    }
+  } else if (v instanceof ZSetValue) {
+    o.byte(T_ZSET_2);
+    if (key !== null) o.str(key);
+    o.len(v.size);
+    for (const [m, s] of v.entries()) {
+      o.str(m);
+      o.double(s);
+    }
+  } else if (v instanceof StreamValue) {
+    o.byte(T_STREAM_LISTPACKS_2);
+    if (key !== null) o.str(key);
+    o.raw(encodeStream(v));
+  } else throw new Error(`cannot encode a ${(v as { type: string }).type}`);
+}
+
+export function createDump(v: Value): Buffer {
+  const body = encodeValue(v);
+  const tail = Buffer.alloc(10);
+  tail.writeUInt16LE(RDB_VERSION, 0);
+  const head = Buffer.concat([body, tail.subarray(0, 2)]);
+  tail.writeBigUInt64LE(crc64(head), 2);
+  return Buffer.concat([body, tail]);
+}
