@@ -8,10 +8,10 @@
  */
 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { parseOne } from '../resp/reply-parser.js';
 import { buildInfo } from '../server/info.js';
 import type { Server } from '../server/server.js';
 import { gatherStats, usedCommands } from '../server/stats/introspect.js';
+import { keyspaceOp, statsOp } from '../ipc/control.js';
 
 export type InfoJson = Record<string, Record<string, string>>;
 
@@ -117,17 +117,15 @@ const INFO_SECTIONS = ['server', 'clients', 'memory', 'stats', 'replication', 'c
 export async function collect(server: Server, loop: LoopMonitor): Promise<Snapshot> {
   const [text, stats, ks, cs] = await Promise.all([
     buildInfo(server, INFO_SECTIONS, null),
-    server.allShards(['stats']),
-    server.allShards(['keyspace']),
+    server.allShards(statsOp.request()),
+    server.allShards(keyspaceOp.request()),
     gatherStats(server),
   ]);
   const shards: ShardSample[] = server.links.map((l, i) => {
-    const st = parseOne(stats[i]!.reply) as number[];
-    const dbs = parseOne(ks[i]!.reply) as [number, number][];
     return {
       index: i,
-      commands: Number(st[3] ?? 0),
-      keyspace: dbs.map(([k, e]) => [Number(k), Number(e)] as [number, number]),
+      commands: statsOp.read(stats[i]!.reply).commands,
+      keyspace: keyspaceOp.read(ks[i]!.reply).map(({ keys, expires }) => [keys, expires] as [number, number]),
       requestRingBytes: l.requests.occupied(),
       replyRingBytes: l.replies.occupied(),
       ringCapacity: l.requests.capacity,

@@ -17,13 +17,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { REDIS_VERSION } from '../config.js';
-import { parseOne } from '../resp/reply-parser.js';
 import { RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import type { FunctionLibraries, PersistHost as Server, ReplView } from './host.js';
 import { MISCONF } from '../resp/errors.js';
 import { ABORTED, type WriteResult, type WriteTask } from './rdb-encode.js';
 import { snapshotLock } from './snapshot-lock.js';
 import { strerror } from './strerror.js';
+import { keyspaceOp } from '../ipc/control.js';
 
 export { strerror };
 
@@ -263,9 +263,9 @@ export class Persistence {
     await s.coordinator.lock(all);
     try {
       await s.coordinator.quiesce();
-      const [, ks] = await Promise.all([s.allShards(['snapshot-begin']), s.allShards(['keyspace'])]);
+      const [, ks] = await Promise.all([s.allShards(['snapshot-begin']), s.allShards(keyspaceOp.request())]);
       keysTotal = 0;
-      for (const r of ks) for (const [keys] of parseOne(r.reply) as [number, number][]) keysTotal += keys;
+      for (const r of ks) for (const { keys } of keyspaceOp.read(r.reply)) keysTotal += keys;
       repl.flush();
       offset = repl.masterOffset;
       changesAtCut = repl.changes;

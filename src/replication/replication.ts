@@ -20,7 +20,7 @@ import type { Connection } from '../server/connection.js';
 import { AckWaits } from './ack-waits.js';
 import type { Server, ReplicationHooks } from '../server/server.js';
 import { randomHex } from '../server/server.js';
-import { RespWriter } from '../resp/writer.js';
+import { RespWriter, encodeCommand } from '../resp/writer.js';
 import { ReplicationBacklog } from './backlog.js';
 import { FullSync } from './fullsync.js';
 import { MasterLink } from './master-link.js';
@@ -97,13 +97,7 @@ function stripV6Prefix(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
-function encode(argv: readonly (string | number)[]): Buffer {
-  const w = new RespWriter(64);
-  w.command(argv);
-  return w.toBuffer();
-}
-
-const PING = encode(['PING']);
+const PING = encodeCommand(['PING']);
 
 /** A master's PING or REPLCONF in the stream (link keep-alive, not a change to the data). */
 function isKeepAlive(b: Uint8Array): boolean {
@@ -111,7 +105,7 @@ function isKeepAlive(b: Uint8Array): boolean {
   const name = Buffer.from(b.buffer, b.byteOffset + 8, Math.min(8, b.length - 8)).latin1Slice().toLowerCase();
   return (b[5] === 0x34 && name.startsWith('ping')) || (b[5] === 0x38 && name === 'replconf');
 }
-const GETACK = encode(['REPLCONF', 'GETACK', '*']);
+const GETACK = encodeCommand(['REPLCONF', 'GETACK', '*']);
 
 export class Replication implements ReplicationHooks {
   replid = randomHex(40);
@@ -176,7 +170,7 @@ export class Replication implements ReplicationHooks {
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
     if (db !== this.lastDb) {
-      this.append(encode(['SELECT', db]));
+      this.append(encodeCommand(['SELECT', db]));
       this.lastDb = db;
     }
     this.append(data);

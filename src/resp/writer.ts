@@ -272,6 +272,13 @@ export class RespWriter {
   }
 }
 
+/** One command (argv as binary strings, numbers or bytes) in RESP, as a buffer of its own. */
+export function encodeCommand(argv: readonly (string | number | Uint8Array)[]): Buffer {
+  const w = new RespWriter(256);
+  w.command(argv);
+  return w.toBuffer();
+}
+
 /**
  * Format a double as Redis does for replies: "inf", "-inf", "nan", integers without a fraction,
  * otherwise %.17g (the shortest form that round-trips, which JS's String() already gives; Redis 7.0

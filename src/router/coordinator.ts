@@ -19,7 +19,7 @@ import { F, X, timeoutArgIndex, type Command } from '../commands/table.js';
 import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI } from '../ipc/records.js';
 import { CommandError, internalError, wrongArity } from '../resp/errors.js';
 import { parseOne, ReplyErrorValue, type ReplyValue } from '../resp/reply-parser.js';
-import { RespWriter } from '../resp/writer.js';
+import { RespWriter, encodeCommand } from '../resp/writer.js';
 import type { Args } from '../commands/args.js';
 import type { Connection } from '../server/connection.js';
 import { Hold } from '../server/connection.js';
@@ -45,14 +45,8 @@ export interface CoordResult {
   prop: { db: number; bytes: Buffer }[];
 }
 
-const MULTI = encode(['MULTI']);
-const EXEC = encode(['EXEC']);
-
-function encode(argv: readonly (string | number | Uint8Array)[]): Buffer {
-  const w = new RespWriter(256);
-  w.command(argv);
-  return w.toBuffer();
-}
+const MULTI = encodeCommand(['MULTI']);
+const EXEC = encodeCommand(['EXEC']);
 
 export class Coordinator {
   /** Lock and pass waiters in arrival order (see the locks section). */
@@ -322,7 +316,7 @@ export class Coordinator {
         argv.push(req.argv[i]!);
         if (step === 2) argv.push(req.argv[i + 1]!);
       }
-      return encode(argv);
+      return encodeCommand(argv);
     });
     // every part goes out in one synchronous step, at a moment none of the shards is locked
     let parts: Promise<ShardReply>[] = [];
@@ -420,7 +414,7 @@ export class Coordinator {
         else shipArgs.push(key, '', -1);
       });
     });
-    shipArgs.push(encode(req.argv));
+    shipArgs.push(encodeCommand(req.argv));
     // 2. run it at home
     const res: ShardReply = await this.control(home, shipArgs, req.db, defer);
     const parsed = parseOne(res.reply);

@@ -16,17 +16,11 @@ import { DENIED_CMD, DENIED_KEY, checkCommand } from '../acl/acl.js';
 import { logDenial } from '../acl/check.js';
 import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI } from '../ipc/records.js';
 import * as E from '../resp/errors.js';
-import { RespWriter } from '../resp/writer.js';
+import { RespWriter, encodeCommand } from '../resp/writer.js';
 import { MainCtx } from '../server/main-ctx.js';
 import { captureMainPropagation, type PropPart } from '../server/commands/transactions.js';
 import { REPL_REPLICA } from './redis-lib.js';
 import type { RunHost } from './host.js';
-
-function encode(argv: readonly string[]): Buffer {
-  const w = new RespWriter(256);
-  w.command(argv);
-  return w.toBuffer();
-}
 
 function errorReply(msg: string): Buffer {
   return Buffer.from(`-${E.sanitizeErrorText(msg)}\r\n`, 'latin1');
@@ -110,7 +104,7 @@ export class ScriptRun implements RunHost {
     if (shards.size <= 1) {
       const sh = shards.size === 0 ? 0 : [...shards][0]!;
       this.touched.add(sh);
-      const p = s.links[sh]!.command(FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY, this.db, cmd.id, this.resp, encode(argv));
+      const p = s.links[sh]!.command(FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY, this.db, cmd.id, this.resp, encodeCommand(argv));
       s.scheduleTick();
       const r = await p;
       this.addProp(r.db, r.prop);

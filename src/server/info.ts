@@ -7,7 +7,6 @@
 
 import { Persistence } from '../persistence/persistence.js';
 import os from 'node:os';
-import { parseOne } from '../resp/reply-parser.js';
 import { REDIS_VERSION, SHARDIS_VERSION } from '../config.js';
 import { scriptEngine } from '../scripting/eval.js';
 import { functionCounts } from '../scripting/functions.js';
@@ -16,6 +15,7 @@ import type { Replication } from '../replication/replication.js';
 import type { Connection } from './connection.js';
 import type { Server } from './server.js';
 import { commandstatsLines, errorstatsLines, gatherStats, infoPercentiles, latencystatsLines } from './stats/introspect.js';
+import { keyspaceOp, memoryOp, statsOp } from '../ipc/control.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
 /** Every section, in the order redis-server prints them whatever order they were asked in. */
@@ -51,21 +51,20 @@ export interface ShardStatsTotals {
 export async function shardTotals(server: Server, held = false): Promise<ShardStatsTotals> {
   const all = server.links.map((_, shard) => shard);
   const [stats, ks] = await Promise.all([
-    server.allShards(['stats']),
-    server.coordinator.cut(all.map((shard) => ({ shard, argv: ['keyspace'], db: 0 })), held),
+    server.allShards(statsOp.request()),
+    server.coordinator.cut(all.map((shard) => ({ shard, argv: keyspaceOp.request(), db: 0 })), held),
   ]);
   const t: ShardStatsTotals = { hits: 0, misses: 0, expired: 0, blocked: 0, timed: 0, keyspace: [] };
   for (const r of stats) {
-    const [h, m, e, , b, , timed] = parseOne(r.reply) as number[];
-    t.timed += timed ?? 0;
-    t.hits += h!;
-    t.misses += m!;
-    t.expired += e!;
-    t.blocked += b!;
+    const st = statsOp.read(r.reply);
+    t.timed += st.timedBlocked;
+    t.hits += st.hits;
+    t.misses += st.misses;
+    t.expired += st.expired;
+    t.blocked += st.blocked;
   }
   for (const r of ks) {
-    const dbs = parseOne(r.reply) as [number, number][];
-    dbs.forEach(([keys, expires], i) => {
+    keyspaceOp.read(r.reply).forEach(({ keys, expires }, i) => {
       const cur = t.keyspace[i] ?? [0, 0];
       t.keyspace[i] = [cur[0] + keys, cur[1] + expires];
     });
@@ -82,9 +81,9 @@ export async function shardTotals(server: Server, held = false): Promise<ShardSt
 export async function usedMemory(server: Server, mem: NodeJS.MemoryUsage = process.memoryUsage()): Promise<number> {
   let used = mem.heapUsed + mem.external;
   for (const l of server.links) used += l.requests.sab.byteLength + l.replies.sab.byteLength;
-  for (const r of await server.allShards(['memory'])) {
-    const [heap, external] = parseOne(r.reply) as number[];
-    used += (heap ?? 0) + (external ?? 0);
+  for (const r of await server.allShards(memoryOp.request())) {
+    const { heap, external } = memoryOp.read(r.reply);
+    used += heap + external;
   }
   return used;
 }

@@ -6,6 +6,7 @@
  */
 
 import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, parseKeyspaceEvents, shardNotifyFlags } from '../commands/keyspace-events.js';
+import { encodeCommand } from '../resp/writer.js';
 
 export type PublishFn = (channel: string, message: string) => void;
 
@@ -44,8 +45,7 @@ export function publishKeyspaceEvents(bytes: Uint8Array, flags: number, publish:
 
 /** One event in the REP_NOTIFY body format (for events raised on the main thread, e.g. SORT STORE). */
 export function encodeKeyspaceEvent(db: number, event: string, key: string): Buffer {
-  const f = (s: string): string => `$${s.length}\r\n${s}\r\n`;
-  return Buffer.from(`*3\r\n${f(String(db))}${f(event)}${f(key)}`, 'latin1');
+  return encodeCommand([String(db), event, key]);
 }
 
 interface NotifyingServer {

@@ -23,6 +23,7 @@ import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
 import { SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
+import { dbsizeOp, keyspaceOp, memoryOp, statsOp, watchTouchedOp } from '../ipc/control.js';
 
 type ControlHandler = (c: Shard) => void;
 
@@ -66,9 +67,9 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.w.ok();
   },
 
-  /** dirty <connId> -> :1 if a watched key changed (or expired since WATCH) */
-  dirty(c) {
-    c.w.int(c.watches.isTouched(num(c, 1)) ? 1 : 0);
+  /** watch-touched <connId> -> :1 if a watched key changed (or expired since WATCH) */
+  'watch-touched'(c) {
+    watchTouchedOp.write(c.w, c.watches.isTouched(num(c, 1)));
   },
 
   /** unblock <connId> timeout|error|drop -> :1 if it was blocked here */
@@ -89,7 +90,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** dbsize <db> */
   dbsize(c) {
-    c.w.int(c.ks.db(num(c, 1)).size);
+    dbsizeOp.write(c.w, c.ks.db(num(c, 1)).size);
   },
 
   /** flushdb <db> | flushall -> :keys removed */
@@ -249,26 +250,22 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** keyspace -> for each db: [keys, expires] */
   keyspace(c) {
-    c.w.array(c.ks.dbs.length);
-    for (const db of c.ks.dbs) {
-      c.w.array(2);
-      c.w.int(db.size);
-      c.w.int(db.expiresSize);
-    }
+    keyspaceOp.write(c.w, c.ks.dbs.map((db) => ({ keys: db.size, expires: db.expiresSize })));
   },
 
   /** stats -> [hits, misses, expired, commands, blocked, watched, blocked with a timeout] */
   stats(c) {
-    c.w.array(7);
-    c.w.int(c.ks.hits);
-    c.w.int(c.ks.misses);
-    c.w.int(c.ks.expiredKeys);
-    c.w.int(c.commandsProcessed);
-    c.w.int(c.blocked.byConn.size);
-    c.w.int(c.watches.watchers.size);
     let timed = 0;
     for (const req of c.blocked.byConn.values()) if (req.deadline > 0) timed++;
-    c.w.int(timed);
+    statsOp.write(c.w, {
+      hits: c.ks.hits,
+      misses: c.ks.misses,
+      expired: c.ks.expiredKeys,
+      commands: c.commandsProcessed,
+      blocked: c.blocked.byConn.size,
+      watchedKeys: c.watches.watchers.size,
+      timedBlocked: timed,
+    });
   },
 
   /**
@@ -278,9 +275,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
    */
   memory(c) {
     const h = v8.getHeapStatistics();
-    c.w.array(2);
-    c.w.int(h.used_heap_size);
-    c.w.int(h.external_memory);
+    memoryOp.write(c.w, { heap: h.used_heap_size, external: h.external_memory });
   },
 
   /** resetstat */

@@ -5,7 +5,6 @@
  */
 
 import { CommandError, SLOWLOG_COUNT, noLatencySamples, subcommandSyntax } from '../../resp/errors.js';
-import { parseOne } from '../../resp/reply-parser.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { collectSlow, gatherStats } from '../stats/introspect.js';
 import { cumulative } from '../stats/histogram.js';
@@ -13,6 +12,7 @@ import { latencyDoctor, latencyGraph } from '../stats/latency-report.js';
 import type { Command } from '../../commands/table.js';
 import type { CommandStats } from '../stats/cmdstats.js';
 import { Keys, mainCommands } from '../../commands/registry.js';
+import { keyspaceOp } from '../../ipc/control.js';
 
 const nowSec = (): number => Math.floor(Date.now() / 1000);
 
@@ -218,10 +218,10 @@ export const commands = mainCommands<MainHandler>({
 /** Keys and keys with a TTL per database, over every shard. */
 async function keyCounts(c: MainCtx): Promise<[number, number][]> {
   const out: [number, number][] = [];
-  for (const r of await c.server.allShards(['keyspace'])) {
-    (parseOne(r.reply) as [number, number][]).forEach(([k, e], i) => {
+  for (const r of await c.server.allShards(keyspaceOp.request())) {
+    keyspaceOp.read(r.reply).forEach(({ keys, expires }, i) => {
       const cur = out[i] ?? [0, 0];
-      out[i] = [cur[0] + Number(k), cur[1] + Number(e)];
+      out[i] = [cur[0] + keys, cur[1] + expires];
     });
   }
   return out;

@@ -17,10 +17,7 @@ import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
 import { execRunning, propagateMain } from './transactions.js';
 import { mainCommands } from '../../commands/registry.js';
-
-function ints(replies: { reply: Buffer }[]): number[] {
-  return replies.map((r) => Number(parseOne(r.reply)));
-}
+import { dbsizeOp } from '../../ipc/control.js';
 
 function parseFlushMode(c: MainCtx): void {
   if (c.argc > 2) throw new CommandError(SYNTAX);
@@ -85,8 +82,8 @@ export async function flushAllKeyspaces(c: MainCtx): Promise<void> {
 
 export const commands = mainCommands<MainHandler>({
   async dbsize(c) {
-    const r = await everyShard(c, ['dbsize', c.conn.db]);
-    c.w.int(ints(r).reduce((a, b) => a + b, 0));
+    const r = await everyShard(c, dbsizeOp.request(c.conn.db));
+    c.w.int(r.reduce((sum, x) => sum + dbsizeOp.read(x.reply), 0));
   },
 
   async flushdb(c) {

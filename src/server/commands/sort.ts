@@ -15,7 +15,7 @@ import { NOTIFY_GENERIC, NOTIFY_LIST } from '../../commands/keyspace-events.js';
 import { notifyFromMain } from '../keyspace-notify.js';
 import { CommandError, NOT_INTEGER, SORT_SCORE_NOT_DOUBLE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
 import { parseOne } from '../../resp/reply-parser.js';
-import { RespWriter } from '../../resp/writer.js';
+import { encodeCommand } from '../../resp/writer.js';
 import { createDumpPayload } from '../../codec/dump.js';
 import { ListValue } from '../../shard/values/list.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
@@ -277,8 +277,8 @@ async function storeList(c: MainCtx, db: number, dst: string, elems: string[]): 
       propagateMain(c, db, push);
     } else {
       s.coordinator.propagate([
-        { db, bytes: encode(del) },
-        { db, bytes: encode(push) },
+        { db, bytes: encodeCommand(del) },
+        { db, bytes: encodeCommand(push) },
       ]);
     }
     return;
@@ -288,12 +288,6 @@ async function storeList(c: MainCtx, db: number, dst: string, elems: string[]): 
   await s.oneShard(sh, ['import', db, dst, '', -1], db);
   notifyFromMain(s, NOTIFY_GENERIC, 'del', dst, db, 0, 0);
   propagateMain(c, db, ['DEL', dst]);
-}
-
-function encode(argv: readonly string[]): Buffer {
-  const w = new RespWriter(256);
-  w.command(argv);
-  return w.toBuffer();
 }
 
 export const commands = mainCommands<MainHandler>({

@@ -26,14 +26,14 @@ import { Args } from '../../commands/args.js';
 import { F, Route, keyPositions } from '../../commands/table.js';
 import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI, FLAG_REPLICATED, REQ_TXN } from '../../ipc/records.js';
 import { CommandError, DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, MULTI_NESTED, WATCH_IN_MULTI, internalError, sanitizeErrorText, unknownCommand } from '../../resp/errors.js';
-import { parseOne } from '../../resp/reply-parser.js';
 import { execDenials } from '../../acl/check.js';
-import { RespWriter } from '../../resp/writer.js';
+import { RespWriter, encodeCommand } from '../../resp/writer.js';
 import type { Connection, QueuedCommand } from '../connection.js';
 import { MainCtx, type MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
 import type { ShardReply } from '../shard-link.js';
 import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
+import { watchTouchedOp } from '../../ipc/control.js';
 
 /**
  * Connections whose EXEC is running its queue right now. Main-thread commands that would block
@@ -60,9 +60,7 @@ export function propagateMain(c: MainCtx, db: number, argv: readonly (string | n
     c.server.propagate(db, argv);
     return;
   }
-  const w = new RespWriter(256);
-  w.command(argv);
-  cap.push({ db, bytes: w.toBuffer() });
+  cap.push({ db, bytes: encodeCommand(argv) });
 }
 
 /**
@@ -92,10 +90,6 @@ function shardsOfQueued(s: Server, q: QueuedCommand): { shards: number[]; keys: 
   for (const i of keys) set.add(s.shardOfKey(q.argv[i]!));
   if (set.size === 0) set.add(0);
   return { shards: [...set].sort((a, b) => a - b), keys };
-}
-
-function isDirty(r: ShardReply): boolean {
-  return Number(parseOne(r.reply)) !== 0;
 }
 
 /** Feed a transaction's writes to the replication stream: one write as is, several in MULTI/EXEC. */
@@ -199,9 +193,9 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[], denied: Map<number,
   try {
     if (conn.watchShards.size > 0) {
       const watching = [...conn.watchShards];
-      const dirty = (await Promise.all(watching.map((sh) => s.oneShard(sh, ['dirty', conn.id])))).some(isDirty);
+      const watchedChanged = (await Promise.all(watching.map((sh) => s.oneShard(sh, watchTouchedOp.request(conn.id))))).some((r) => watchTouchedOp.read(r.reply));
       await s.unwatchAll(conn);
-      if (dirty || conn.closed) {
+      if (watchedChanged || conn.closed) {
         c.w.nullArray();
         return;
       }

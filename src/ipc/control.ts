@@ -1,0 +1,105 @@
+/*
+ * The typed control protocol between the main thread and the shards (REQ_CONTROL records): per
+ * operation, the request's argv (main thread), the reply's encoder (shard, src/shard/control.ts) and its
+ * decoder (main thread), in one place so both sides read and write the same shape. Replies travel as
+ * RESP; the decoders name every field instead of leaving callers to destructure positional arrays.
+ *
+ * Operations not listed here still build their argv and read their reply where they are used.
+ */
+
+import { parseOne } from '../resp/reply-parser.js';
+import type { RespWriter } from '../resp/writer.js';
+
+export type ControlArgv = (string | number | Uint8Array)[];
+
+/** Counters of one shard (INFO stats, keyspace hit ratio, the admin dashboard). */
+export interface ShardStats {
+  hits: number;
+  misses: number;
+  expired: number;
+  commands: number;
+  /** Clients blocked on this shard. */
+  blocked: number;
+  /** Keys watched on this shard. */
+  watchedKeys: number;
+  /** Blocked clients with a timeout. */
+  timedBlocked: number;
+}
+
+const STATS_FIELDS = ['hits', 'misses', 'expired', 'commands', 'blocked', 'watchedKeys', 'timedBlocked'] as const;
+
+/** stats -> ShardStats */
+export const statsOp = {
+  request: (): ControlArgv => ['stats'],
+  write(w: RespWriter, s: ShardStats): void {
+    w.array(STATS_FIELDS.length);
+    for (const f of STATS_FIELDS) w.int(s[f]);
+  },
+  read(reply: Buffer): ShardStats {
+    const a = parseOne(reply) as number[];
+    const s = {} as ShardStats;
+    STATS_FIELDS.forEach((f, i) => (s[f] = Number(a[i] ?? 0)));
+    return s;
+  },
+};
+
+/** Keys and keys with a TTL in one database. */
+export interface DbCounts {
+  keys: number;
+  expires: number;
+}
+
+/** keyspace -> DbCounts per database */
+export const keyspaceOp = {
+  request: (): ControlArgv => ['keyspace'],
+  write(w: RespWriter, dbs: readonly DbCounts[]): void {
+    w.array(dbs.length);
+    for (const d of dbs) {
+      w.array(2);
+      w.int(d.keys);
+      w.int(d.expires);
+    }
+  },
+  read(reply: Buffer): DbCounts[] {
+    return (parseOne(reply) as [number, number][]).map(([keys, expires]) => ({ keys: Number(keys), expires: Number(expires) }));
+  },
+};
+
+/** The shard isolate's memory (INFO memory's used_memory). */
+export interface ShardMemory {
+  heap: number;
+  external: number;
+}
+
+/** memory -> ShardMemory */
+export const memoryOp = {
+  request: (): ControlArgv => ['memory'],
+  write(w: RespWriter, m: ShardMemory): void {
+    w.array(2);
+    w.int(m.heap);
+    w.int(m.external);
+  },
+  read(reply: Buffer): ShardMemory {
+    const [heap, external] = parseOne(reply) as number[];
+    return { heap: Number(heap ?? 0), external: Number(external ?? 0) };
+  },
+};
+
+/** Replies that are one integer used as a count. */
+function readCount(reply: Buffer): number {
+  return Number(parseOne(reply));
+}
+
+/** dbsize <db> -> keys in that database */
+export const dbsizeOp = {
+  request: (db: number): ControlArgv => ['dbsize', db],
+  write: (w: RespWriter, n: number): void => w.int(n),
+  read: readCount,
+};
+
+/** watch-touched <connId> -> whether a key the connection watches changed (its EXEC aborts) */
+export const watchTouchedOp = {
+  request: (connId: number): ControlArgv => ['watch-touched', connId],
+  write: (w: RespWriter, touched: boolean): void => w.int(touched ? 1 : 0),
+  read: (reply: Buffer): boolean => readCount(reply) !== 0,
+};
