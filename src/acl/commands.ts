@@ -5,7 +5,7 @@
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { CommandError, NOT_INTEGER } from '../resp/errors.js';
+import { CommandError, NOT_INTEGER, errText, wrongArity } from '../resp/errors.js';
 import * as E from '../resp/errors.js';
 import type { MainCtx, MainHandler } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';
@@ -155,7 +155,7 @@ export const commands = mainCommands<MainHandler>({
     for (let i = 3; i < c.argc; i++) rules.push(c.args.str(i));
     const before = c.server.acl.users.get(name)?.clone();
     const r = c.server.acl.setUser(name, rules);
-    if (r.error !== null) throw new CommandError('ERR ' + r.error);
+    if (r.error !== null) throw new CommandError(errText(r.error));
     if (before !== undefined) killRevokedSubscribers(c, before, r.user!);
     c.w.ok();
   },
@@ -277,7 +277,7 @@ export const commands = mainCommands<MainHandler>({
     let cmd = UNIVERSE.byName.get(argv[0]!.toLowerCase());
     if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) cmd = cmd.subcommands.get(argv[1]!.toLowerCase());
     if (cmd === undefined) throw new CommandError(E.aclCommandNotFound(argv[0]!));
-    if (!arityOk(cmd, argv.length)) throw new CommandError(`ERR wrong number of arguments for '${cmd.name}' command`);
+    if (!arityOk(cmd, argv.length)) throw new CommandError(wrongArity(cmd.name));
     const d = checkCommand(u, cmd, argv);
     if (d === null) {
       c.w.ok();
@@ -311,7 +311,7 @@ export const commands = mainCommands<MainHandler>({
   'acl|load'(c) {
     if (c.server.config.get('aclfile') === '') throw new CommandError(E.ACL_NO_FILE);
     const err = loadAclFile(c.server, c);
-    if (err !== null) throw new CommandError('ERR ' + err);
+    if (err !== null) throw new CommandError(errText(err));
     c.w.ok();
   },
 

@@ -15,21 +15,24 @@ export class Args {
   start: Int32Array = new Int32Array(64);
   len: Int32Array = new Int32Array(64);
   argc = 0;
-  /** Unescaped inline arguments, when the request came inline with quotes. */
-  inline: string[] | null = null;
+  /**
+   * The arguments as binary strings, when they are not in buf: an inline request (unescaped), or a
+   * request copied out of its input buffer (an asynchronous handler, a blocked request re-run).
+   */
+  strings: string[] | null = null;
 
   /** Point at a framed request (positions are absolute offsets in buf). */
-  set(buf: Buffer, start: Int32Array, len: Int32Array, argc: number, inline: string[] | null = null): void {
+  set(buf: Buffer, start: Int32Array, len: Int32Array, argc: number, strings: string[] | null = null): void {
     this.buf = buf;
     this.start = start;
     this.len = len;
     this.argc = argc;
-    this.inline = inline;
+    this.strings = strings;
   }
 
   /** Argument i as a binary string. */
   str(i: number): string {
-    if (this.inline) return this.inline[i]!;
+    if (this.strings) return this.strings[i]!;
     const s = this.start[i]!;
     return this.buf.latin1Slice(s, s + this.len[i]!);
   }
@@ -41,13 +44,13 @@ export class Args {
 
   /** Argument i's bytes, valid only while the command runs. */
   bytes(i: number): Buffer {
-    if (this.inline) return Buffer.from(this.inline[i]!, 'latin1');
+    if (this.strings) return Buffer.from(this.strings[i]!, 'latin1');
     const s = this.start[i]!;
     return this.buf.subarray(s, s + this.len[i]!);
   }
 
   length(i: number): number {
-    return this.inline ? this.inline[i]!.length : this.len[i]!;
+    return this.strings ? this.strings[i]!.length : this.len[i]!;
   }
 
   /**
@@ -56,8 +59,8 @@ export class Args {
    * first NUL byte, so "NX\0junk" is the option NX.
    */
   is(i: number, word: string): boolean {
-    if (this.inline) {
-      const s = this.inline[i]!;
+    if (this.strings) {
+      const s = this.strings[i]!;
       const z = s.indexOf('\0');
       return (z < 0 ? s : s.slice(0, z)).toLowerCase() === word;
     }
@@ -76,8 +79,8 @@ export class Args {
   /** Argument i as an integer (string2ll), or CommandError(err). Values beyond 2^53 are refused too. */
   int(i: number, err: string = NOT_INTEGER): number {
     let v: number | null;
-    if (this.inline) {
-      const s = this.inline[i]!;
+    if (this.strings) {
+      const s = this.strings[i]!;
       const b = parseInt64(s);
       v = b === null ? null : Number(b);
       if (b !== null && (b > BigInt(Number.MAX_SAFE_INTEGER) || b < -BigInt(Number.MAX_SAFE_INTEGER))) v = NaN;

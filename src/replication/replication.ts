@@ -21,6 +21,7 @@ import { AckWaits } from './ack-waits.js';
 import type { Server, ReplicationHooks } from '../server/server.js';
 import { randomHex } from '../server/server.js';
 import { RespWriter, encodeCommand } from '../resp/writer.js';
+import { NOT_INTEGER, replconfUnknownOption } from '../resp/errors.js';
 import { ReplicationBacklog } from './backlog.js';
 import { FullSync } from './fullsync.js';
 import { MasterLink } from './master-link.js';
@@ -324,7 +325,7 @@ export class Replication implements ReplicationHooks {
       switch (k.toLowerCase()) {
         case 'listening-port': {
           const n = Number(v);
-          if (!/^-?[0-9]+$/.test(v)) return 'ERR value is not an integer or out of range';
+          if (!/^-?[0-9]+$/.test(v)) return NOT_INTEGER;
           rc.port = n;
           break;
         }
@@ -355,7 +356,7 @@ export class Replication implements ReplicationHooks {
         case 'rdb-filter-only':
           break;
         default:
-          return `ERR Unrecognized REPLCONF option: ${k}`;
+          return replconfUnknownOption(k);
       }
     }
     this.replConfs.set(conn, rc);

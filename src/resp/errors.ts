@@ -224,7 +224,7 @@ export const pfdebugUnknown = (sub: string): string => `ERR Unknown PFDEBUG subc
 export const GEO_BAD_UNIT = 'ERR unsupported unit provided. please use M, KM, FT, MI';
 export const GEO_NEGATIVE_RADIUS = 'ERR radius cannot be negative';
 export const GEO_NEGATIVE_BOX = 'ERR height or width cannot be negative';
-export const GEO_COUNT_NOT_POSITIVE = 'ERR COUNT must be > 0';
+export const COUNT_NOT_POSITIVE = 'ERR COUNT must be > 0';
 export const GEO_ANY_NEEDS_COUNT = 'ERR the ANY argument requires COUNT argument';
 export const GEO_MEMBER_UNDECODABLE = 'ERR could not decode requested zset member';
 export const GEO_NEED_RADIUS = 'ERR need numeric radius';
@@ -343,3 +343,67 @@ export const aclUnknownCategory = (c: string): string => `ERR Unknown category '
 export const aclUserNotFound = (u: string): string => `ERR User '${u}' not found`;
 export const aclCommandNotFound = (c: string): string => `ERR Command '${c}' not found`;
 export const noSuchUser = (u: string): string => `ERR No such user '${u}'`;
+
+// ---- command handlers: CONFIG, CLIENT, COMMAND GETKEYS, keys, strings, lists, sorted sets, streams ----
+export const NOT_ALLOWED_IN_MULTI = 'ERR Command not allowed inside a transaction';
+export const GETKEYS_INVALID_COMMAND = 'ERR Invalid command specified';
+export const GETKEYS_NO_KEYS = 'ERR The command has no key arguments';
+export const GETKEYS_BAD_ARITY = 'ERR Invalid number of arguments specified for command';
+export const GETKEYS_BAD_ARGS = 'ERR Invalid arguments specified for command';
+export const configSetFailed = (arg: string, reason: string): string => `ERR CONFIG SET failed (possibly related to argument '${arg}') - ${reason}`;
+/** An error text given without its code (config and ACL parsers word theirs so). */
+export const errText = (msg: string): string => `ERR ${msg}`;
+export const configRewriteFailed = (err: string): string => `ERR Rewriting config file: ${err}`;
+export const DEBUG_NOT_ALLOWED =
+  'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
+export const MONITOR_DENY_BLOCKING = "ERR MONITOR isn't allowed for DENY BLOCKING client";
+export const debugUnknownSubcommand = (sub: string): string => `ERR unknown subcommand or wrong number of arguments for '${sub}'. Try DEBUG HELP.`;
+export const CLIENT_ID_NOT_POSITIVE = 'ERR client-id should be greater than 0';
+export const NO_SUCH_CLIENT = 'ERR No such client';
+export const CLIENT_NAME_INVALID = 'ERR Client names cannot contain spaces, newlines or special characters.';
+export const INVALID_CLIENT_ID = 'ERR Invalid client ID';
+export const UNBLOCK_REASON = 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR';
+export const PAUSE_MODE = 'ERR CLIENT PAUSE mode must be WRITE or ALL';
+export const PROTO_VERSION_NOT_INTEGER = 'ERR Protocol version is not an integer or out of range';
+export const NOPROTO = 'NOPROTO unsupported protocol version';
+export const IMPORT_BAD_PAYLOAD = 'ERR import: bad payload';
+export const NO_SNAPSHOT = 'ERR no snapshot in progress';
+export const SHIP_BAD_PAYLOAD = 'ERR ship: bad payload';
+export const LCS_STRINGS_ONLY = 'ERR The specified keys must contain string values';
+export const LCS_LEN_AND_IDX = 'ERR If you want both the length and indexes, please just use IDX.';
+export const LCS_TOO_LARGE = 'ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len';
+export const LPOS_RANK_ZERO = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+export const ZADD_XX_NX = 'ERR XX and NX options at the same time are not compatible';
+export const ZADD_GT_LT_NX = 'ERR GT, LT, and/or NX options at the same time are not compatible';
+export const ZADD_INCR_PAIR = 'ERR INCR option supports a single increment-element pair';
+export const ZSCORE_NAN = 'ERR resulting score is not a number (NaN)';
+export const ZRANGE_LIMIT = 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX';
+export const ZRANGE_WITHSCORES_BYLEX = 'ERR syntax error, WITHSCORES not supported in combination with BYLEX';
+export const zsetNeedsKeys = (cmd: string): string => `ERR at least 1 input key is needed for '${cmd}' command`;
+export const WEIGHT_NOT_FLOAT = 'ERR weight value is not a float';
+export const EXPIRE_NX_WITH_OTHERS = 'ERR NX and XX, GT or LT options at the same time are not compatible';
+export const EXPIRE_GT_LT = 'ERR GT and LT options at the same time are not compatible';
+export const RESTORE_IDLETIME = 'ERR Invalid IDLETIME value, must be >= 0';
+export const RESTORE_FREQ = 'ERR Invalid FREQ value, must be >= 0 and <= 255';
+export const RESTORE_TTL = 'ERR Invalid TTL value, must be >= 0';
+export const valueOutOfRangeBetween = (min: bigint | number, max: bigint | number): string => `ERR value is out of range, value must between ${min} and ${max}`;
+export const XCLAIM_MIN_IDLE = 'ERR Invalid min-idle-time argument for XCLAIM';
+export const XCLAIM_IDLE = 'ERR Invalid IDLE option argument for XCLAIM';
+export const XCLAIM_TIME = 'ERR Invalid TIME option argument for XCLAIM';
+export const XCLAIM_RETRYCOUNT = 'ERR Invalid RETRYCOUNT option argument for XCLAIM';
+export const XAUTOCLAIM_MIN_IDLE = 'ERR Invalid min-idle-time argument for XAUTOCLAIM';
+// ---- replication commands (REPLICAOF, WAIT, PSYNC, FAILOVER) ----
+export const REPLICAOF_WHILE_FAILOVER = 'ERR REPLICAOF not allowed while failing over.';
+export const NOT_VALID_FOR_REPLICA_CLIENT = 'ERR Command is not valid when client is a replica.';
+export const INVALID_MASTER_PORT = 'ERR Invalid master port';
+export const PSYNC_FAILOVER_TO_MASTER = "ERR PSYNC FAILOVER can't be sent to a master.";
+export const PSYNC_FAILOVER_REPLID = 'ERR PSYNC FAILOVER replid must match my replid.';
+export const NO_FAILOVER = 'ERR No failover in progress.';
+export const FAILOVER_TIMEOUT = 'ERR FAILOVER timeout must be greater than 0';
+export const FAILOVER_IN_PROGRESS = 'ERR FAILOVER already in progress.';
+export const FAILOVER_ON_REPLICA = 'ERR FAILOVER is not valid when server is a replica.';
+export const FAILOVER_NO_REPLICAS = 'ERR FAILOVER requires connected replicas.';
+export const FAILOVER_FORCE_ARGS = 'ERR FAILOVER with force option requires both a timeout and target HOST and IP.';
+export const FAILOVER_TARGET_UNKNOWN = 'ERR FAILOVER target HOST and PORT is not a replica.';
+export const FAILOVER_TARGET_OFFLINE = 'ERR FAILOVER target replica is not online.';
+export const replconfUnknownOption = (opt: string): string => `ERR Unrecognized REPLCONF option: ${opt}`;

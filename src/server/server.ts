@@ -473,7 +473,7 @@ export class Server {
 
   /** Look the request's command up (case-insensitive); subcommands are resolved by the caller. */
   private lookup(args: Args): Command | undefined {
-    if (args.inline) {
+    if (args.strings) {
       const name = args.str(0);
       return this.table.byName.get(name) ?? this.table.byName.get(name.toLowerCase());
     }
@@ -623,7 +623,7 @@ export class Server {
   private dispatching: Command | undefined;
 
   private queueMulti(conn: Connection, cmd: Command, args: Args): boolean {
-    if (cmd.flags & F.NO_MULTI) return this.reject(conn, `ERR Command not allowed inside a transaction`);
+    if (cmd.flags & F.NO_MULTI) return this.reject(conn, E.NOT_ALLOWED_IN_MULTI);
     const argv = args.all();
     const w = new RespWriter(256);
     w.command(argv);
@@ -721,7 +721,7 @@ export class Server {
       shard = 0;
     } else if (!(cmd.flags & F.MOVABLE_KEYS) && (cmd.firstKey <= 0 || cmd.step <= 0)) {
       // a command without key arguments (a step of 0 would never end the loop below): shard 0
-    } else if (!(cmd.flags & F.MOVABLE_KEYS) && !args.inline && !f.inline) {
+    } else if (!(cmd.flags & F.MOVABLE_KEYS) && !args.strings && !f.inline) {
       const argc = args.argc;
       const last = cmd.lastKey < 0 ? argc + cmd.lastKey : Math.min(cmd.lastKey, argc - 1);
       const starts = f.argStart;

@@ -130,8 +130,8 @@ export interface ShardCtx {
   propagate(): void;
   /** Propagate a rewritten command instead (may be called several times). */
   propagateCommand(parts: readonly (string | number | Uint8Array)[]): void;
-  /** True if inside MULTI/EXEC or applying the master's stream: blocking commands must not block. */
-  mayNotBlock(): boolean;
+  /** True inside MULTI/EXEC, a coordinated (cross-shard) run or the master's stream: blocking commands reply at once. */
+  mustNotBlock(): boolean;
   /**
    * Record a keyspace event (class NOTIFY_* from commands/keyspace-events.ts) for `key` in the current
    * db (or db `db`); a no-op unless notify-keyspace-events enables the class. Call it after the change, in the

@@ -10,7 +10,7 @@
 import { NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
 import v8 from 'node:v8';
 import { globMatch, matchesAll } from '../commands/glob.js';
-import { CommandError } from '../resp/errors.js';
+import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED } from '../resp/errors.js';
 import { SLOTS } from '../router/slot.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import { decodeValue } from '../codec/rdb.js';
@@ -76,7 +76,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   unblock(c) {
     const conn = num(c, 1);
     const mode = c.args.str(2);
-    const reply = mode === 'timeout' ? NULL_ARRAY : mode === 'error' ? 'UNBLOCKED client unblocked via CLIENT UNBLOCK' : null;
+    const reply = mode === 'timeout' ? NULL_ARRAY : mode === 'error' ? UNBLOCKED : null;
     c.w.int(unblock(c, conn, reply) ? 1 : 0);
   },
 
@@ -342,7 +342,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
         continue;
       }
       const v = parseDumpPayload(payload);
-      if (v === null) throw new CommandError('ERR import: bad payload');
+      if (v === null) throw new CommandError(IMPORT_BAD_PAYLOAD);
       db.delete(key);
       db.set(key, v);
       if (at >= 0) db.setExpire(key, at);
@@ -362,7 +362,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
    */
   'snapshot-next'(c) {
     const snap = c.snapshot;
-    if (snap === null) throw new CommandError('ERR no snapshot in progress');
+    if (snap === null) throw new CommandError(NO_SNAPSHOT);
     const { parts, complete } = snap.next();
     if (complete) c.snapshot = null;
     c.w.array(1 + parts.length * 2);

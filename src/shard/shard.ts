@@ -161,7 +161,7 @@ export class Shard implements ShardCtx {
     this.p.command(parts);
   }
 
-  mayNotBlock(): boolean {
+  mustNotBlock(): boolean {
     return (this.flags & (FLAG_IN_MULTI | FLAG_REPLICATED | FLAG_COORDINATED)) !== 0;
   }
 

@@ -6,7 +6,7 @@
 
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import { FLAG_COORDINATED } from '../ipc/records.js';
-import { CommandError } from '../resp/errors.js';
+import { CommandError, SHIP_BAD_PAYLOAD } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import type { Shard } from './shard.js';
 
@@ -31,7 +31,7 @@ export function runShipped(shard: Shard): void {
     keys.push(key);
     if (payload.length === 0) continue;
     const v = parseDumpPayload(payload);
-    if (v === null) throw new CommandError('ERR ship: bad payload');
+    if (v === null) throw new CommandError(SHIP_BAD_PAYLOAD);
     db.installRaw(key, v, at);
   }
   const inner = a.bytes(5 + n * 3);

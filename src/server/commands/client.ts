@@ -3,7 +3,7 @@
  * NO-EVICT TRACKING(INFO) GETREDIR SETINFO HELP, with Redis 7.0's formats and errors.
  */
 
-import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax, unknownClientType, cstr } from '../../resp/errors.js';
+import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax, unknownClientType, cstr, CLIENT_ID_NOT_POSITIVE, CLIENT_NAME_INVALID, INVALID_CLIENT_ID, NO_SUCH_CLIENT, PAUSE_MODE, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, UNBLOCK_REASON, noSuchUser } from '../../resp/errors.js';
 import type { Replication } from '../../replication/replication.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
@@ -79,7 +79,7 @@ function kill(c: MainCtx): void {
       const more = c.argc > i + 1;
       if (c.args.is(i, 'id') && more) {
         const v = c.args.str(i + 1);
-        if (!/^-?[0-9]+$/.test(v) || Number(v) < 1) throw new CommandError('ERR client-id should be greater than 0');
+        if (!/^-?[0-9]+$/.test(v) || Number(v) < 1) throw new CommandError(CLIENT_ID_NOT_POSITIVE);
         id = Number(v);
       } else if (c.args.is(i, 'type') && more) {
         type = parseType(c.args.str(i + 1));
@@ -88,7 +88,7 @@ function kill(c: MainCtx): void {
       else if (c.args.is(i, 'laddr') && more) laddr = c.args.str(i + 1);
       else if (c.args.is(i, 'user') && more) {
         user = c.args.str(i + 1);
-        if (!c.server.acl.users.has(user)) throw new CommandError(`ERR No such user '${cstr(user)}'`);
+        if (!c.server.acl.users.has(user)) throw new CommandError(noSuchUser(cstr(user)));
       } else if (c.args.is(i, 'skipme') && more) {
         if (c.args.is(i + 1, 'yes')) skipme = true;
         else if (c.args.is(i + 1, 'no')) skipme = false;
@@ -110,7 +110,7 @@ function kill(c: MainCtx): void {
     killed++;
   }
   if (oldForm) {
-    if (killed === 0) throw new CommandError('ERR No such client');
+    if (killed === 0) throw new CommandError(NO_SUCH_CLIENT);
     c.w.ok();
   } else c.w.int(killed);
 }
@@ -123,7 +123,7 @@ export const commands = mainCommands<MainHandler>({
 
   'client|setname'(c) {
     const name = c.args.str(2);
-    if (!validName(name)) throw new CommandError('ERR Client names cannot contain spaces, newlines or special characters.');
+    if (!validName(name)) throw new CommandError(CLIENT_NAME_INVALID);
     c.conn.name = name;
     c.w.ok();
   },
@@ -144,7 +144,7 @@ export const commands = mainCommands<MainHandler>({
       const ids: number[] = [];
       for (let i = 3; i < c.argc; i++) {
         const v = c.args.str(i);
-        if (!/^-?[0-9]+$/.test(v)) throw new CommandError('ERR Invalid client ID');
+        if (!/^-?[0-9]+$/.test(v)) throw new CommandError(INVALID_CLIENT_ID);
         ids.push(Number(v));
       }
       list = ids.map((id) => list.find((x) => x.id === id)).filter((x): x is Connection => x !== undefined);
@@ -164,7 +164,7 @@ export const commands = mainCommands<MainHandler>({
     if (c.argc === 4) {
       if (c.args.is(3, 'timeout')) mode = 'timeout';
       else if (c.args.is(3, 'error')) mode = 'error';
-      else throw new CommandError('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+      else throw new CommandError(UNBLOCK_REASON);
     }
     const id = c.args.int(2);
     const target = c.server.conns.get(id);
@@ -214,9 +214,9 @@ export const commands = mainCommands<MainHandler>({
   },
 
   'client|pause'(c) {
-    if (c.argc === 4 && !c.args.is(3, 'write') && !c.args.is(3, 'all')) throw new CommandError('ERR CLIENT PAUSE mode must be WRITE or ALL');
-    const ms = c.args.int(2, 'ERR timeout is not an integer or out of range');
-    if (ms < 0) throw new CommandError('ERR timeout is negative');
+    if (c.argc === 4 && !c.args.is(3, 'write') && !c.args.is(3, 'all')) throw new CommandError(PAUSE_MODE);
+    const ms = c.args.int(2, TIMEOUT_NOT_INTEGER);
+    if (ms < 0) throw new CommandError(TIMEOUT_NEGATIVE);
     c.server.pauseClients(Date.now() + ms, c.argc === 4 && c.args.is(3, 'write') ? 'write' : 'all');
     c.w.ok();
   },

@@ -3,7 +3,7 @@
  * command table in Redis 7.0's reply shapes.
  */
 
-import { CommandError, SYNTAX } from '../../resp/errors.js';
+import { CommandError, SYNTAX, GETKEYS_BAD_ARGS, GETKEYS_BAD_ARITY, GETKEYS_INVALID_COMMAND, GETKEYS_NO_KEYS } from '../../resp/errors.js';
 import { F, arityOk, keyPositions, type Command } from '../../commands/table.js';
 import { sortKeyPositions } from './sort.js';
 import type { KeySpecData } from '../../commands/spec-data.js';
@@ -233,9 +233,9 @@ function getKeys(c: MainCtx, withFlags: boolean): void {
   const argv = c.args.all(2);
   let cmd = c.server.table.byName.get(argv[0]!.toLowerCase());
   if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv[1]!.toLowerCase()) ?? undefined;
-  if (!cmd) throw new CommandError('ERR Invalid command specified');
-  if (cmd.keySpecs.length === 0) throw new CommandError('ERR The command has no key arguments');
-  if (!arityOk(cmd, argv.length)) throw new CommandError('ERR Invalid number of arguments specified for command');
+  if (!cmd) throw new CommandError(GETKEYS_INVALID_COMMAND);
+  if (cmd.keySpecs.length === 0) throw new CommandError(GETKEYS_NO_KEYS);
+  if (!arityOk(cmd, argv.length)) throw new CommandError(GETKEYS_BAD_ARITY);
   const specOf: number[] = [];
   const pos = cmd.name === 'sort' || cmd.name === 'sort_ro' ? sortKeyPositions(argv, specOf) : keyPositions(cmd, argv.length, (i) => argv[i]!, [], specOf);
   if (pos === null || pos.length === 0) {
@@ -243,7 +243,7 @@ function getKeys(c: MainCtx, withFlags: boolean): void {
       c.w.array(0);
       return;
     }
-    throw new CommandError('ERR Invalid arguments specified for command');
+    throw new CommandError(GETKEYS_BAD_ARGS);
   }
   c.w.array(pos.length);
   for (let k = 0; k < pos.length; k++) {

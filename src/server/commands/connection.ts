@@ -2,7 +2,7 @@
  * Connection commands on the main thread: PING ECHO QUIT SELECT HELLO AUTH RESET.
  */
 
-import { CommandError, DB_INDEX_OUT_OF_RANGE, helloSyntax, HELLO_NOAUTH, INT_OUT_OF_RANGE, NOT_INTEGER, NOAUTH, WRONGPASS, AUTH_NOT_CONFIGURED, SYNTAX } from '../../resp/errors.js';
+import { CommandError, DB_INDEX_OUT_OF_RANGE, helloSyntax, HELLO_NOAUTH, INT_OUT_OF_RANGE, NOT_INTEGER, NOAUTH, WRONGPASS, AUTH_NOT_CONFIGURED, SYNTAX, CLIENT_NAME_INVALID, NOPROTO, PROTO_VERSION_NOT_INTEGER, wrongArity } from '../../resp/errors.js';
 import { REDIS_VERSION } from '../../config.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { DENIED_AUTH } from '../../acl/acl.js';
@@ -27,7 +27,7 @@ function authenticate(c: MainCtx, name: string, pass: string): boolean {
 export const commands = mainCommands<MainHandler>({
   ping: declare((c) => {
     const subscribed = c.conn.subscriptionCount() > 0;
-    if (c.argc > 2) throw new CommandError("ERR wrong number of arguments for 'ping' command");
+    if (c.argc > 2) throw new CommandError(wrongArity('ping'));
     if (subscribed && c.conn.proto === 2) {
       c.w.array(2);
       c.w.bulk('pong');
@@ -71,10 +71,10 @@ export const commands = mainCommands<MainHandler>({
     let i = 1;
     if (c.argc >= 2) {
       const v = c.args.str(1);
-      if (!/^-?[0-9]+$/.test(v)) throw new CommandError('ERR Protocol version is not an integer or out of range');
+      if (!/^-?[0-9]+$/.test(v)) throw new CommandError(PROTO_VERSION_NOT_INTEGER);
       proto = Number(v);
       i = 2;
-      if (proto < 2 || proto > 3) throw new CommandError('NOPROTO unsupported protocol version');
+      if (proto < 2 || proto > 3) throw new CommandError(NOPROTO);
     }
     let authUser: string | null = null;
     let authPass: string | null = null;
@@ -95,7 +95,7 @@ export const commands = mainCommands<MainHandler>({
     if (authUser !== null && !authenticate(c, authUser, authPass!)) throw new CommandError(WRONGPASS);
     if (!c.conn.authenticated) throw new CommandError(HELLO_NOAUTH);
     if (name !== null) {
-      if (/[ \n]/.test(name) || /[^\x21-\x7e]/.test(name)) throw new CommandError('ERR Client names cannot contain spaces, newlines or special characters.');
+      if (/[ \n]/.test(name) || /[^\x21-\x7e]/.test(name)) throw new CommandError(CLIENT_NAME_INVALID);
       c.conn.name = name;
     }
     c.conn.proto = proto === 3 ? 3 : 2;

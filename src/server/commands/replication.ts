@@ -3,7 +3,7 @@
  * protocol commands REPLCONF, PSYNC, SYNC (src/replication/replication.ts does the work).
  */
 
-import { CommandError, UNBLOCKED } from '../../resp/errors.js';
+import { CommandError, UNBLOCKED, FAILOVER_FORCE_ARGS, FAILOVER_IN_PROGRESS, FAILOVER_NO_REPLICAS, FAILOVER_ON_REPLICA, FAILOVER_TARGET_OFFLINE, FAILOVER_TARGET_UNKNOWN, FAILOVER_TIMEOUT, INVALID_MASTER_PORT, NOT_INTEGER, NOT_VALID_FOR_REPLICA_CLIENT, NO_FAILOVER, PSYNC_FAILOVER_REPLID, PSYNC_FAILOVER_TO_MASTER, REPLICAOF_WHILE_FAILOVER, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, WAIT_ON_REPLICA } from '../../resp/errors.js';
 import { ReplicaState, type Replication } from '../../replication/replication.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { execRunning } from './transactions.js';
@@ -15,7 +15,7 @@ function repl(c: MainCtx): Replication {
 
 async function replicaof(c: MainCtx): Promise<void> {
   const r = repl(c);
-  if (r.failoverState !== 'no-failover') throw new CommandError('ERR REPLICAOF not allowed while failing over.');
+  if (r.failoverState !== 'no-failover') throw new CommandError(REPLICAOF_WHILE_FAILOVER);
   const host = c.args.str(1);
   const portArg = c.args.str(2);
   if (host.toLowerCase() === 'no' && portArg.toLowerCase() === 'one') {
@@ -26,10 +26,10 @@ async function replicaof(c: MainCtx): Promise<void> {
     c.w.ok();
     return;
   }
-  if (c.conn.isReplica) throw new CommandError('ERR Command is not valid when client is a replica.');
+  if (c.conn.isReplica) throw new CommandError(NOT_VALID_FOR_REPLICA_CLIENT);
   const port = Number(portArg);
-  if (!/^-?[0-9]+$/.test(portArg) || !Number.isSafeInteger(port)) throw new CommandError('ERR Invalid master port');
-  if (port < 0 || port > 65535) throw new CommandError('ERR Invalid master port');
+  if (!/^-?[0-9]+$/.test(portArg) || !Number.isSafeInteger(port)) throw new CommandError(INVALID_MASTER_PORT);
+  if (port < 0 || port > 65535) throw new CommandError(INVALID_MASTER_PORT);
   if (r.link !== null && r.link.host.toLowerCase() === host.toLowerCase() && r.link.port === port) {
     c.server.log.info('REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.');
     c.w.simple('OK Already connected to specified master');
@@ -51,13 +51,11 @@ export const commands = mainCommands<MainHandler>({
   wait: declare(async (c) => {
     const r = repl(c);
     if (r.link !== null) {
-      throw new CommandError(
-        'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.',
-      );
+      throw new CommandError(WAIT_ON_REPLICA);
     }
-    const need = c.args.int(1, 'ERR value is not an integer or out of range');
-    const timeout = c.args.int(2, 'ERR timeout is not an integer or out of range');
-    if (timeout < 0) throw new CommandError('ERR timeout is negative');
+    const need = c.args.int(1, NOT_INTEGER);
+    const timeout = c.args.int(2, TIMEOUT_NOT_INTEGER);
+    if (timeout < 0) throw new CommandError(TIMEOUT_NEGATIVE);
     const offset = r.masterOffset;
     const now = r.ackedReplicas(offset);
     if (now >= need || execRunning.has(c.conn)) {
@@ -74,7 +72,7 @@ export const commands = mainCommands<MainHandler>({
   }, { keys: Keys.None, x: X.BARRIER | X.SLOW_ASYNC }),
 
   replconf(c) {
-    if (c.argc % 2 === 0) throw new CommandError('ERR syntax error');
+    if (c.argc % 2 === 0) throw new CommandError(SYNTAX);
     const opts: [string, string][] = [];
     for (let i = 1; i + 1 < c.argc; i += 2) opts.push([c.args.str(i), c.args.str(i + 1)]);
     const res = repl(c).replconf(c.conn, opts);
@@ -90,13 +88,13 @@ export const commands = mainCommands<MainHandler>({
     if (c.argc > 3 && c.args.is(3, 'failover')) {
       // a master handing over to us (its FAILOVER): promote ourselves if we follow its history
       c.server.log.warn(`Failover request received for replid ${replid}.`);
-      if (r.link === null) throw new CommandError("ERR PSYNC FAILOVER can't be sent to a master.");
-      if (replid !== r.replid) throw new CommandError('ERR PSYNC FAILOVER replid must match my replid.');
+      if (r.link === null) throw new CommandError(PSYNC_FAILOVER_TO_MASTER);
+      if (replid !== r.replid) throw new CommandError(PSYNC_FAILOVER_REPLID);
       await r.promote();
       c.server.log.info(`MASTER MODE enabled (failover request from 'id=${c.conn.id} addr=${c.conn.addr}')`);
     }
     if (r.failoverState !== 'no-failover') throw new CommandError("NOMASTERLINK Can't SYNC while failing over");
-    if (!/^-?[0-9]+$/.test(offText)) throw new CommandError('ERR value is not an integer or out of range');
+    if (!/^-?[0-9]+$/.test(offText)) throw new CommandError(NOT_INTEGER);
     const err = r.psync(c.conn, replid, Number(offText), false);
     if (err !== null) throw new CommandError(err);
   }, { x: X.SLOW_ASYNC }),
@@ -104,7 +102,7 @@ export const commands = mainCommands<MainHandler>({
   failover: declare((c) => {
     const r = repl(c);
     if (c.argc === 2 && c.args.is(1, 'abort')) {
-      if (r.failoverState === 'no-failover') throw new CommandError('ERR No failover in progress.');
+      if (r.failoverState === 'no-failover') throw new CommandError(NO_FAILOVER);
       r.abortFailover('Failover manually aborted');
       c.w.ok();
       return;
@@ -114,25 +112,25 @@ export const commands = mainCommands<MainHandler>({
     let target: { host: string; port: number } | null = null;
     for (let j = 1; j < c.argc; j++) {
       if (c.args.is(j, 'timeout') && j + 1 < c.argc && timeout === 0) {
-        timeout = c.args.int(j + 1, 'ERR value is not an integer or out of range');
-        if (timeout <= 0) throw new CommandError('ERR FAILOVER timeout must be greater than 0');
+        timeout = c.args.int(j + 1, NOT_INTEGER);
+        if (timeout <= 0) throw new CommandError(FAILOVER_TIMEOUT);
         j++;
       } else if (c.args.is(j, 'to') && j + 2 < c.argc && target === null) {
-        const port = c.args.int(j + 2, 'ERR value is not an integer or out of range');
+        const port = c.args.int(j + 2, NOT_INTEGER);
         target = { host: c.args.str(j + 1), port };
         j += 2;
       } else if (c.args.is(j, 'force') && !force) {
         force = true;
-      } else throw new CommandError('ERR syntax error');
+      } else throw new CommandError(SYNTAX);
     }
-    if (r.failoverState !== 'no-failover') throw new CommandError('ERR FAILOVER already in progress.');
-    if (r.link !== null) throw new CommandError('ERR FAILOVER is not valid when server is a replica.');
-    if (r.replicas.length === 0) throw new CommandError('ERR FAILOVER requires connected replicas.');
-    if (force && (timeout === 0 || target === null)) throw new CommandError('ERR FAILOVER with force option requires both a timeout and target HOST and IP.');
+    if (r.failoverState !== 'no-failover') throw new CommandError(FAILOVER_IN_PROGRESS);
+    if (r.link !== null) throw new CommandError(FAILOVER_ON_REPLICA);
+    if (r.replicas.length === 0) throw new CommandError(FAILOVER_NO_REPLICAS);
+    if (force && (timeout === 0 || target === null)) throw new CommandError(FAILOVER_FORCE_ARGS);
     if (target !== null) {
       const t = r.findReplica(target.host, target.port);
-      if (t === undefined) throw new CommandError('ERR FAILOVER target HOST and PORT is not a replica.');
-      if (t.state !== ReplicaState.Online) throw new CommandError('ERR FAILOVER target replica is not online.');
+      if (t === undefined) throw new CommandError(FAILOVER_TARGET_UNKNOWN);
+      if (t.state !== ReplicaState.Online) throw new CommandError(FAILOVER_TARGET_OFFLINE);
     }
     r.startFailover(target, timeout, force);
     c.w.ok();

@@ -3,7 +3,7 @@
  * BGSAVE and DEBUG RELOAD: persistence.ts).
  */
 
-import { CommandError, SYNTAX, configSetUnknown, strerror } from '../../resp/errors.js';
+import { CommandError, SYNTAX, configSetUnknown, strerror, MONITOR_DENY_BLOCKING, configRewriteFailed, configSetFailed, debugUnknownSubcommand, errText, DEBUG_NOT_ALLOWED } from '../../resp/errors.js';
 import { ConfigError } from '../../config.js';
 import { globMatch } from '../../commands/glob.js';
 import type { MainHandler } from '../main-ctx.js';
@@ -56,7 +56,7 @@ export const commands = mainCommands<MainHandler>({
       const name = c.args.str(i);
       const canonical = cfg.canonical(name);
       if (!canonical) throw new CommandError(configSetUnknown(name));
-      if (pairs.some(([n]) => n === canonical)) throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
+      if (pairs.some(([n]) => n === canonical)) throw new CommandError(configSetFailed(name, 'duplicate parameter'));
       pairs.push([canonical, c.args.str(i + 1)]);
     }
     const old = pairs.map(([n]) => [n, cfg.get(n)] as const);
@@ -68,7 +68,7 @@ export const commands = mainCommands<MainHandler>({
         for (const [n, v] of old) cfg.setInternal(n, v);
         if (e instanceof ConfigError) {
           const arg = c.args.all(2).find((_, k) => k % 2 === 0 && cfg.canonical(c.args.str(2 + k)) === name) ?? name;
-          throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${arg}') - ${e.message}`);
+          throw new CommandError(configSetFailed(arg, e.message));
         }
         throw e;
       }
@@ -80,7 +80,7 @@ export const commands = mainCommands<MainHandler>({
         if (!ok) {
           for (const [n, v] of old) cfg.setInternal(n, v);
           const arg = c.args.all(2).find((_, k) => k % 2 === 0 && cfg.canonical(c.args.str(2 + k)) === 'port') ?? 'port';
-          throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${arg}') - Unable to listen on this port`);
+          throw new CommandError(configSetFailed(arg, 'Unable to listen on this port'));
         }
         c.server.configChanged(pairs.map(([n]) => n));
         c.w.ok();
@@ -100,8 +100,8 @@ export const commands = mainCommands<MainHandler>({
     try {
       c.server.config.rewrite();
     } catch (e) {
-      if (e instanceof ConfigError) throw new CommandError(`ERR ${e.message}`);
-      throw new CommandError(`ERR Rewriting config file: ${strerror(e)}`);
+      if (e instanceof ConfigError) throw new CommandError(errText(e.message));
+      throw new CommandError(configRewriteFailed(strerror(e)));
     }
     c.w.ok();
   }, { keys: Keys.None }),
@@ -124,7 +124,7 @@ export const commands = mainCommands<MainHandler>({
 
   monitor(c) {
     // a client inside EXEC expects one reply per command (Redis: a DENY BLOCKING client)
-    if (execRunning.has(c.conn)) throw new CommandError("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    if (execRunning.has(c.conn)) throw new CommandError(MONITOR_DENY_BLOCKING);
     // already monitoring, or a replica: ignored, with no reply (as Redis)
     if (c.server.monitors.has(c.conn) || c.conn.isReplica) return;
     c.server.monitors.add(c.conn);
@@ -135,9 +135,7 @@ export const commands = mainCommands<MainHandler>({
     const allow = c.server.config.get('enable-debug-command');
     const local = /^(127\.|::1$|::ffff:127\.)/.test(c.conn.socket.remoteAddress ?? '');
     if (allow === 'no' || (allow === 'local' && !local)) {
-      throw new CommandError(
-        'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
-      );
+      throw new CommandError(DEBUG_NOT_ALLOWED);
     }
     const sub = c.args.lower(1);
     if (sub === 'sleep' && c.argc === 3) {
@@ -161,7 +159,7 @@ export const commands = mainCommands<MainHandler>({
       c.w.helpLines(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'RELOAD [MERGE] [NOFLUSH] [NOSAVE]', '    Save the RDB on disk and reload it back to memory.', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.', ...POPULATE_HELP]);
       return;
     }
-    throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${c.args.str(1)}'. Try DEBUG HELP.`);
+    throw new CommandError(debugUnknownSubcommand(c.args.str(1)));
   },
 });
 

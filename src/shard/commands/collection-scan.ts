@@ -8,7 +8,7 @@
  * elements per call, and cannot miss an element present for the whole iteration.
  */
 
-import { CommandError, INVALID_CURSOR, NOT_INTEGER, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_OUT_OF_RANGE } from '../../resp/errors.js';
+import { CommandError, INVALID_CURSOR, NOT_INTEGER, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_OUT_OF_RANGE, errText, valueOutOfRangeBetween } from '../../resp/errors.js';
 import { globMatch } from '../../commands/glob.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx } from '../context.js';
@@ -92,8 +92,8 @@ export function scanReply(c: ShardCtx, cursor: number, opts: ScanOptions, n: num
  */
 export function rangeLong(c: ShardCtx, i: number, min: bigint, max: bigint, msg?: string): number {
   const v = parseInt64(c.args.str(i));
-  if (v === null) throw new CommandError(msg ? `ERR ${msg}` : NOT_INTEGER);
-  if (v < min || v > max) throw new CommandError(msg ? `ERR ${msg}` : `ERR value is out of range, value must between ${min} and ${max}`);
+  if (v === null) throw new CommandError(msg ? errText(msg) : NOT_INTEGER);
+  if (v < min || v > max) throw new CommandError(msg ? errText(msg) : valueOutOfRangeBetween(min, max));
   return Number(v);
 }
 

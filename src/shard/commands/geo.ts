@@ -13,7 +13,7 @@
  */
 
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
-import { CommandError, SYNTAX, GEO_COUNT_NOT_POSITIVE, GEO_ANY_NEEDS_COUNT, GEO_MEMBER_UNDECODABLE, GEO_BAD_UNIT, GEO_NEGATIVE_RADIUS, GEO_NEGATIVE_BOX, geoInvalidPair, geoStoreWithOptions, geoNeedFrom, geoNeedBy, GEO_NEED_RADIUS, GEO_NEED_WIDTH, GEO_NEED_HEIGHT } from '../../resp/errors.js';
+import { CommandError, SYNTAX, COUNT_NOT_POSITIVE, GEO_ANY_NEEDS_COUNT, GEO_MEMBER_UNDECODABLE, GEO_BAD_UNIT, GEO_NEGATIVE_RADIUS, GEO_NEGATIVE_BOX, geoInvalidPair, geoStoreWithOptions, geoNeedFrom, geoNeedBy, GEO_NEED_RADIUS, GEO_NEED_WIDTH, GEO_NEED_HEIGHT } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ZSetValue } from '../values/zset.js';
 import { getTyped } from './util.js';
@@ -272,7 +272,7 @@ function search(c: ShardCtx, srcIndex: number, flags: number): void {
     else if (a.is(i, 'desc')) sort = 2;
     else if (a.is(i, 'count') && left >= 1) {
       count = a.int(i + 1);
-      if (count <= 0) throw new CommandError(GEO_COUNT_NOT_POSITIVE);
+      if (count <= 0) throw new CommandError(COUNT_NOT_POSITIVE);
       i++;
     } else if ((a.is(i, 'store') || a.is(i, 'storedist')) && left >= 1 && !(flags & NOSTORE) && !(flags & SEARCH)) {
       storedist = a.is(i, 'storedist');

@@ -15,6 +15,7 @@ import { HashValue } from '../values/hash.js';
 import { checkReplyElements, getTyped } from './util.js';
 import { LONG_MAX, parseCursor, parseScanOptions, rangeLong, scanReply } from './collection-scan.js';
 import { shardCommands } from '../../commands/registry.js';
+import { VALUE_OUT_OF_RANGE } from '../../resp/errors.js';
 
 function getHash(c: ShardCtx, key: string, read = true): HashValue | undefined {
   return getTyped(c, key, HashValue, read);
@@ -238,7 +239,7 @@ export const commands = shardCommands<ShardHandler>({
       const withValues = c.argc === 4;
       if (withValues) {
         const v = c.args.int64(2);
-        if (v < -LONG_MAX / 2n || v > LONG_MAX / 2n) throw new CommandError('ERR value is out of range');
+        if (v < -LONG_MAX / 2n || v > LONG_MAX / 2n) throw new CommandError(VALUE_OUT_OF_RANGE);
       }
       hrandfieldWithCount(c, l, withValues);
       return;

@@ -8,7 +8,7 @@
  * DEL/UNLINK/EXISTS/TOUCH per shard and ships RENAME/COPY values in DUMP format to one shard.
  */
 
-import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, INT_OUT_OF_RANGE, invalidExpireTime, unknownOption, LFU_NOT_SELECTED, LFU_SELECTED } from '../../resp/errors.js';
+import { CommandError, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, DB_INDEX_OUT_OF_RANGE, INT_OUT_OF_RANGE, invalidExpireTime, unknownOption, LFU_NOT_SELECTED, LFU_SELECTED, BAD_DUMP_PAYLOAD, BUSYKEY, DUMP_PAYLOAD, EXPIRE_GT_LT, EXPIRE_NX_WITH_OTHERS, RESTORE_FREQ, RESTORE_IDLETIME, RESTORE_TTL, SAME_OBJECT } from '../../resp/errors.js';
 import { ACCESS } from '../access.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import { createDumpPayload } from '../../codec/dump.js';
@@ -113,7 +113,7 @@ function copy(c: ShardCtx): void {
     } else throw new CommandError(SYNTAX);
   }
   const target = c.ks.db(dbId);
-  if (src === dst && target === c.db) throw new CommandError('ERR source and destination objects are the same');
+  if (src === dst && target === c.db) throw new CommandError(SAME_OBJECT);
   const v = c.db.get(src);
   if (v === undefined) {
     c.w.int(0);
@@ -141,7 +141,7 @@ function move(c: ShardCtx): void {
   if (d > 2147483647n || d < -2147483648n) throw new CommandError(INT_OUT_OF_RANGE);
   if (d < 0n || d >= BigInt(c.ks.dbs.length)) throw new CommandError(DB_INDEX_OUT_OF_RANGE);
   const target = c.ks.db(Number(d));
-  if (target === c.db) throw new CommandError('ERR source and destination objects are the same');
+  if (target === c.db) throw new CommandError(SAME_OBJECT);
   const v = c.db.get(key);
   if (v === undefined || target.get(key) !== undefined) {
     c.w.int(0);
@@ -176,8 +176,8 @@ function expireGeneric(c: ShardCtx, relative: boolean, seconds: boolean): void {
     else if (c.args.is(j, 'lt')) flags |= EXP_LT;
     else throw new CommandError(unknownOption(c.args.str(j)));
   }
-  if (flags & EXP_NX && flags & (EXP_XX | EXP_GT | EXP_LT)) throw new CommandError('ERR NX and XX, GT or LT options at the same time are not compatible');
-  if (flags & EXP_GT && flags & EXP_LT) throw new CommandError('ERR GT and LT options at the same time are not compatible');
+  if (flags & EXP_NX && flags & (EXP_XX | EXP_GT | EXP_LT)) throw new CommandError(EXPIRE_NX_WITH_OTHERS);
+  if (flags & EXP_GT && flags & EXP_LT) throw new CommandError(EXPIRE_GT_LT);
   // the options are checked before the number, as Redis does
   let when = parseInt64(c.args.str(2));
   if (when === null) throw new CommandError(NOT_INTEGER);
@@ -294,25 +294,25 @@ function restore(c: ShardCtx): void {
     else if (c.args.is(j, 'idletime') && more && !freq) {
       const v = parseInt64(c.args.str(++j));
       if (v === null) throw new CommandError(NOT_INTEGER);
-      if (v < 0n) throw new CommandError('ERR Invalid IDLETIME value, must be >= 0');
+      if (v < 0n) throw new CommandError(RESTORE_IDLETIME);
       idle = true;
       idleSeconds = Number(v);
     } else if (c.args.is(j, 'freq') && more && !idle) {
       const v = parseInt64(c.args.str(++j));
       if (v === null) throw new CommandError(NOT_INTEGER);
-      if (v < 0n || v > 255n) throw new CommandError('ERR Invalid FREQ value, must be >= 0 and <= 255');
+      if (v < 0n || v > 255n) throw new CommandError(RESTORE_FREQ);
       freq = true;
       freqValue = Number(v);
     } else throw new CommandError(SYNTAX);
   }
   const ttlArg = parseInt64(c.args.str(2));
   if (ttlArg === null) throw new CommandError(NOT_INTEGER);
-  if (ttlArg < 0n) throw new CommandError('ERR Invalid TTL value, must be >= 0');
-  if (!replace && c.db.get(key) !== undefined) throw new CommandError('BUSYKEY Target key name already exists.');
+  if (ttlArg < 0n) throw new CommandError(RESTORE_TTL);
+  if (!replace && c.db.get(key) !== undefined) throw new CommandError(BUSYKEY);
   const payload = c.args.bytes(3);
   const v = parseDump(payload);
-  if (v === 'bad-version-or-crc') throw new CommandError('ERR DUMP payload version or checksum are wrong');
-  if (v === 'bad-data') throw new CommandError('ERR Bad data format');
+  if (v === 'bad-version-or-crc') throw new CommandError(DUMP_PAYLOAD);
+  if (v === 'bad-data') throw new CommandError(BAD_DUMP_PAYLOAD);
   let ttl = Number(ttlArg);
   if (ttl > 0 && !absttl) ttl += c.now;
   const existed = replace && c.db.delete(key);

@@ -8,7 +8,7 @@
  */
 
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../../commands/keyspace-events.js';
-import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
+import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE, LPOS_RANK_ZERO, NOT_INTEGER, wrongArity } from '../../resp/errors.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ListValue } from '../values/list.js';
@@ -26,7 +26,7 @@ function getList(c: ShardCtx, key: string, read = true): ListValue | undefined {
 /** A long argument (getLongFromObjectOrReply), clamped into the safe range for index arithmetic. */
 function long(c: ShardCtx, i: number): number {
   const v = parseInt64(c.args.str(i));
-  if (v === null) throw new CommandError('ERR value is not an integer or out of range');
+  if (v === null) throw new CommandError(NOT_INTEGER);
   if (v > 9007199254740991n) return 9007199254740991;
   if (v < -9007199254740991n) return -9007199254740991;
   return Number(v);
@@ -84,7 +84,7 @@ function popRange(c: ShardCtx, l: ListValue, where: number, n: number): void {
 }
 
 function pop(c: ShardCtx, where: number): void {
-  if (c.argc > 3) throw new CommandError(`ERR wrong number of arguments for '${c.cmd.name}' command`);
+  if (c.argc > 3) throw new CommandError(wrongArity(c.cmd.name));
   const hasCount = c.argc === 3;
   const count = hasCount ? positiveLong(c, 2) : 0;
   const key = c.args.str(1);
@@ -143,7 +143,7 @@ function checkListKeys(c: ShardCtx, keys: string[]): void {
 }
 
 function blockOrNull(c: ShardCtx, keys: string[], timeoutMs: number, nullArray: boolean): void {
-  if (c.mayNotBlock()) {
+  if (c.mustNotBlock()) {
     if (nullArray) c.w.nullArray();
     else c.w.nullBulk();
     return;
@@ -356,7 +356,7 @@ function lpos(c: ShardCtx): void {
       // it and LPOS answers the first match from the tail, as RANK -1 does
       if (parseInt64(c.args.str(j)) === -9223372036854775808n) rank = -1;
       if (rank === 0) {
-        throw new CommandError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
+        throw new CommandError(LPOS_RANK_ZERO);
       }
     } else if (c.args.is(j, 'count') && more) {
       count = positiveLong(c, ++j, "COUNT can't be negative");

@@ -14,6 +14,7 @@ import { formatId, ID_MAX, StreamGroup, StreamValue, U64, type PendingEntry } fr
 import { getStream, parseId, parseIntervalId, parseStreamId, prop, propBegin, propEnd, writeEntry } from './stream-args.js';
 import { consumerOf, propagateGroupId } from './stream-read.js';
 import { shardCommands } from '../../commands/registry.js';
+import { COUNT_NOT_POSITIVE, XAUTOCLAIM_MIN_IDLE, XCLAIM_IDLE, XCLAIM_MIN_IDLE, XCLAIM_RETRYCOUNT, XCLAIM_TIME } from '../../resp/errors.js';
 
 const LONG_MAX = (1n << 63n) - 1n;
 
@@ -193,7 +194,7 @@ function xclaim(c: ShardCtx): void {
   const sg = groupFor(c, key, true);
   if (!sg) throw new CommandError(streamNoKeyOrGroup(key, c.args.str(2)));
   const [s, g] = sg;
-  let minIdle = Number(c.args.int64(4, 'ERR Invalid min-idle-time argument for XCLAIM'));
+  let minIdle = Number(c.args.int64(4, XCLAIM_MIN_IDLE));
   if (minIdle < 0) minIdle = 0;
   const ids: bigint[] = [];
   let j = 5;
@@ -217,13 +218,13 @@ function xclaim(c: ShardCtx): void {
     else if (c.args.is(j, 'justid')) justId = true;
     else if (c.args.is(j, 'idle') && more) {
       j++;
-      deliveryTime = now - Number(c.args.int64(j, 'ERR Invalid IDLE option argument for XCLAIM'));
+      deliveryTime = now - Number(c.args.int64(j, XCLAIM_IDLE));
     } else if (c.args.is(j, 'time') && more) {
       j++;
-      deliveryTime = Number(c.args.int64(j, 'ERR Invalid TIME option argument for XCLAIM'));
+      deliveryTime = Number(c.args.int64(j, XCLAIM_TIME));
     } else if (c.args.is(j, 'retrycount') && more) {
       j++;
-      retryCount = Number(c.args.int64(j, 'ERR Invalid RETRYCOUNT option argument for XCLAIM'));
+      retryCount = Number(c.args.int64(j, XCLAIM_RETRYCOUNT));
     } else if (c.args.is(j, 'lastid') && more) {
       j++;
       lastId = parseId(c, j, 0n, true);
@@ -289,7 +290,7 @@ function xclaimProp(key: string, g: StreamGroup, idArg: string, p: PendingEntry)
 }
 
 function xautoclaim(c: ShardCtx): void {
-  let minIdle = Number(c.args.int64(4, 'ERR Invalid min-idle-time argument for XAUTOCLAIM'));
+  let minIdle = Number(c.args.int64(4, XAUTOCLAIM_MIN_IDLE));
   if (minIdle < 0) minIdle = 0;
   const st = parseIntervalId(c, 5, 0n);
   let start = st.id;
@@ -303,8 +304,8 @@ function xautoclaim(c: ShardCtx): void {
   for (let j = 6; j < c.argc; j++) {
     const more = c.argc - 1 - j;
     if (c.args.is(j, 'count') && more) {
-      const n = c.args.int64(j + 1, 'ERR COUNT must be > 0');
-      if (n < 1n || n > maxCount) throw new CommandError('ERR COUNT must be > 0');
+      const n = c.args.int64(j + 1, COUNT_NOT_POSITIVE);
+      if (n < 1n || n > maxCount) throw new CommandError(COUNT_NOT_POSITIVE);
       if (n > 100000000n) throw new CommandError(STREAM_COUNT_TOO_HIGH);
       count = Number(n);
       j++;

@@ -203,7 +203,7 @@ function xread(c: ShardCtx, group: boolean): void {
     propEnd(c, mark);
     return;
   }
-  if (timeout === -1 || c.mayNotBlock()) {
+  if (timeout === -1 || c.mustNotBlock()) {
     c.w.nullArray();
     return;
   }

@@ -6,7 +6,7 @@
  */
 
 import { NOTIFY_GENERIC, NOTIFY_STRING } from '../../commands/keyspace-events.js';
-import { CommandError, SYNTAX, NOT_INTEGER, OVERFLOW, DECR_OVERFLOW, NOT_FLOAT, INCR_NAN_OR_INF, OFFSET_OUT_OF_RANGE, STRING_TOO_LONG, wrongArity } from '../../resp/errors.js';
+import { CommandError, SYNTAX, NOT_INTEGER, OVERFLOW, DECR_OVERFLOW, NOT_FLOAT, INCR_NAN_OR_INF, OFFSET_OUT_OF_RANGE, STRING_TOO_LONG, wrongArity, LCS_LEN_AND_IDX, LCS_STRINGS_ONLY, LCS_TOO_LARGE } from '../../resp/errors.js';
 import { parseInt64, parseIntString, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFromNumber, parseLongDouble } from '../../commands/longdouble.js';
@@ -187,8 +187,6 @@ function checkStringLength(c: ShardCtx, size: number, append: number): void {
   if (size + append > c.config.protoMaxBulkLen) throw new CommandError(STRING_TOO_LONG);
 }
 
-const LCS_STRINGS_ONLY = 'ERR The specified keys must contain string values';
-const LCS_LEN_AND_IDX = 'ERR If you want both the length and indexes, please just use IDX.';
 
 function lcs(c: ShardCtx): void {
   const va = c.db.read(c.args.str(1));
@@ -215,7 +213,7 @@ function lcs(c: ShardCtx): void {
   const alen = a.length;
   const blen = b.length;
   if ((alen + 1) * (blen + 1) * 4 > c.config.protoMaxBulkLen) {
-    throw new CommandError('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+    throw new CommandError(LCS_TOO_LARGE);
   }
   const w1 = blen + 1;
   const t = new Uint32Array((alen + 1) * w1);

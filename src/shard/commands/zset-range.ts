@@ -4,7 +4,7 @@
  */
 
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
-import { CommandError, MIN_MAX_NOT_FLOAT, MIN_MAX_NOT_STRING_RANGE, SYNTAX } from '../../resp/errors.js';
+import { CommandError, MIN_MAX_NOT_FLOAT, MIN_MAX_NOT_STRING_RANGE, SYNTAX, ZRANGE_LIMIT, ZRANGE_WITHSCORES_BYLEX } from '../../resp/errors.js';
 import { parseDouble } from '../../commands/numbers.js';
 import type { ShardCtx } from '../context.js';
 import { ZSetValue, type LexRange, type ScoreRange, type ZNode } from '../values/zset.js';
@@ -194,9 +194,9 @@ export function zrangeGeneric(c: ShardCtx, at: number, by: number, rev: boolean 
   if (rev === null) rev = false;
   if (by === BY_AUTO) by = BY_RANK;
   if (hasLimit && limit !== -1 && by === BY_RANK) {
-    throw new CommandError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
+    throw new CommandError(ZRANGE_LIMIT);
   }
-  if (withScores && by === BY_LEX) throw new CommandError('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
+  if (withScores && by === BY_LEX) throw new CommandError(ZRANGE_WITHSCORES_BYLEX);
   let minIdx = at + 1;
   let maxIdx = at + 2;
   if (rev && by !== BY_RANK) {

@@ -3,7 +3,7 @@
  * as sorted sets with score 1, as in Redis.
  */
 
-import { CommandError, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
+import { CommandError, SYNTAX, WRONGTYPE, WEIGHT_NOT_FLOAT, zsetNeedsKeys } from '../../resp/errors.js';
 import type { ShardCtx } from '../context.js';
 import { SetValue } from '../values/set.js';
 import { ZSetValue } from '../values/zset.js';
@@ -50,7 +50,7 @@ function aggregate(agg: number, a: number, b: number): number {
 
 export function zsetOp(c: ShardCtx, dst: string | null, numkeysIdx: number, op: number, cardOnly: boolean): void {
   const setnum = c.args.int(numkeysIdx);
-  if (setnum < 1) throw new CommandError(`ERR at least 1 input key is needed for '${c.cmd.name}' command`);
+  if (setnum < 1) throw new CommandError(zsetNeedsKeys(c.cmd.name));
   if (setnum > c.argc - (numkeysIdx + 1)) throw new CommandError(SYNTAX);
   const srcs: Src[] = [];
   let j = numkeysIdx + 1;
@@ -68,7 +68,7 @@ export function zsetOp(c: ShardCtx, dst: string | null, numkeysIdx: number, op: 
     const remaining = c.argc - j;
     if (op !== OP_DIFF && !cardOnly && remaining >= setnum + 1 && c.args.is(j, 'weights')) {
       j++;
-      for (let i = 0; i < setnum; i++, j++) srcs[i]!.weight = c.args.float(j, 'ERR weight value is not a float');
+      for (let i = 0; i < setnum; i++, j++) srcs[i]!.weight = c.args.float(j, WEIGHT_NOT_FLOAT);
     } else if (op !== OP_DIFF && !cardOnly && remaining >= 2 && c.args.is(j, 'aggregate')) {
       j++;
       if (c.args.is(j, 'sum')) agg = AGG_SUM;

@@ -16,7 +16,7 @@
  */
 
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
-import { CommandError, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
+import { CommandError, SYNTAX, WRONGTYPE, VALUE_OUT_OF_RANGE, ZADD_GT_LT_NX, ZADD_INCR_PAIR, ZADD_XX_NX, ZSCORE_NAN } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ZSetValue, type ZNode } from '../values/zset.js';
 import { checkReplyElements } from './util.js';
@@ -50,11 +50,11 @@ function zaddGeneric(c: ShardCtx, flags: number): void {
   const elements = c.argc - i;
   if (elements % 2 !== 0 || elements === 0) throw new CommandError(SYNTAX);
   const pairs = elements / 2;
-  if (flags & NX && flags & XX) throw new CommandError('ERR XX and NX options at the same time are not compatible');
+  if (flags & NX && flags & XX) throw new CommandError(ZADD_XX_NX);
   if ((flags & GT && flags & NX) || (flags & LT && flags & NX) || (flags & GT && flags & LT)) {
-    throw new CommandError('ERR GT, LT, and/or NX options at the same time are not compatible');
+    throw new CommandError(ZADD_GT_LT_NX);
   }
-  if (flags & INCR && pairs > 1) throw new CommandError('ERR INCR option supports a single increment-element pair');
+  if (flags & INCR && pairs > 1) throw new CommandError(ZADD_INCR_PAIR);
   const scores: number[] = new Array<number>(pairs);
   for (let j = 0; j < pairs; j++) scores[j] = c.args.float(i + j * 2);
 
@@ -83,7 +83,7 @@ function zaddGeneric(c: ShardCtx, flags: number): void {
               c.notify(NOTIFY_ZSET, 'zincr', key);
               c.propagate();
             }
-            throw new CommandError('ERR resulting score is not a number (NaN)');
+            throw new CommandError(ZSCORE_NAN);
           }
         }
         if ((flags & LT && s >= cur) || (flags & GT && s <= cur)) continue;
@@ -191,7 +191,7 @@ function blockingPop(c: ShardCtx, keys: string[], max: boolean, timeoutMs: numbe
     zpop(c, keys, max, true, count, nested, true);
     return;
   }
-  if (c.mayNotBlock()) {
+  if (c.mustNotBlock()) {
     c.w.nullArray();
     return;
   }
@@ -221,7 +221,7 @@ function zrandmember(c: ShardCtx): void {
     const withScores = c.argc === 4;
     if (withScores) {
       const v = c.args.int64(2);
-      if (v < -LONG_MAX / 2n || v > LONG_MAX / 2n) throw new CommandError('ERR value is out of range');
+      if (v < -LONG_MAX / 2n || v > LONG_MAX / 2n) throw new CommandError(VALUE_OUT_OF_RANGE);
     }
     const z = getZset(c, c.args.str(1));
     if (z === undefined || l === 0) {
