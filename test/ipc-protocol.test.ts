@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createRingBuffer, RingConsumer, RingProducer } from '../src/ipc/ring.js';
 import { ChunkJoiner, writeChunks, writeHeader } from '../src/ipc/chunks.js';
 import { FLAG_MORE, HEADER_BYTES, flagsOf, word0 } from '../src/ipc/records.js';
-import { keyspaceOp, memoryOp, statsOp, watchTouchedOp, dbsizeOp } from '../src/ipc/control.js';
+import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, watchTouchedOp } from '../src/ipc/control.js';
 import { RespWriter } from '../src/resp/writer.js';
 
 /** Write one message as chunks, read the records back through a joiner: the message as sent. */
@@ -86,5 +86,13 @@ describe('typed control operations', () => {
     expect(watchTouchedOp.read(written((w) => watchTouchedOp.write(w, true)))).toBe(true);
     expect(watchTouchedOp.read(written((w) => watchTouchedOp.write(w, false)))).toBe(false);
     expect(watchTouchedOp.request(5)).toEqual(['watch-touched', 5]);
+  });
+
+  it('scan, keys and randomkey: steps, key lists and picks read back by name', () => {
+    const step = { next: 1234, keys: ['a', 'b\x00c'], visited: 17 };
+    expect(scanOp.read(written((w) => scanOp.write(w, step)))).toEqual(step);
+    expect(keysOp.read(written((w) => keysOp.write(w, ['k1', 'k2'])))).toEqual(['k1', 'k2']);
+    expect(randomkeyOp.read(written((w) => randomkeyOp.write(w, 3, 'x')))).toEqual({ size: 3, key: 'x' });
+    expect(randomkeyOp.read(written((w) => randomkeyOp.write(w, 0, null)))).toEqual({ size: 0, key: null });
   });
 });

@@ -103,3 +103,50 @@ export const watchTouchedOp = {
   write: (w: RespWriter, touched: boolean): void => w.int(touched ? 1 : 0),
   read: (reply: Buffer): boolean => readCount(reply) !== 0,
 };
+
+/** keys <db> <pattern> -> the matching keys (KEYS joins the shards' replies without decoding them) */
+export const keysOp = {
+  request: (db: number, pattern: string): ControlArgv => ['keys', db, pattern],
+  write: (w: RespWriter, keys: string[]): void => w.bulkArray(keys),
+  read: (reply: Buffer): string[] => parseOne(reply) as string[],
+};
+
+/** One SCAN step of a shard: the slot to continue from, the keys found, the keys visited. */
+export interface ScanStep {
+  next: number;
+  keys: string[];
+  visited: number;
+}
+
+/**
+ * scan <db> <slot> <endSlot> <count> <pattern|""> <type|""> -> ScanStep: whole slots from <slot> until
+ * at least <count> keys were visited or <endSlot> is reached.
+ */
+export const scanOp = {
+  request: (db: number, slot: number, end: number, count: number, pattern: string, type: string): ControlArgv => ['scan', db, slot, end, count, pattern, type],
+  write(w: RespWriter, s: ScanStep): void {
+    w.array(3);
+    w.int(s.next);
+    w.bulkArray(s.keys);
+    w.int(s.visited);
+  },
+  read(reply: Buffer): ScanStep {
+    const [next, keys, visited] = parseOne(reply) as [number, string[], number];
+    return { next: Number(next), keys, visited: Number(visited) };
+  },
+};
+
+/** randomkey <db> -> the database's size on this shard and a random key of it (null when empty) */
+export const randomkeyOp = {
+  request: (db: number): ControlArgv => ['randomkey', db],
+  write(w: RespWriter, size: number, key: string | null): void {
+    w.array(2);
+    w.int(size);
+    if (key === null) w.nullBulk();
+    else w.bulk(key);
+  },
+  read(reply: Buffer): { size: number; key: string | null } {
+    const [size, key] = parseOne(reply) as [number, string | null];
+    return { size: Number(size), key };
+  },
+};

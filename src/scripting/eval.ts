@@ -41,12 +41,12 @@ const SHEBANG_FLAGS = new Set(['no-writes', 'allow-oom', 'allow-stale', 'no-clus
 export function shebangFlags(body: string): { flags: Set<string> | null } | { error: string } {
   if (!body.startsWith('#!')) return { flags: null };
   const nl = body.indexOf('\n');
-  if (nl < 0) return { error: 'ERR Invalid script shebang' };
+  if (nl < 0) return { error: E.SHEBANG_INVALID };
   const parts = body.slice(0, nl).split(/[ \t\r]+/).filter((p) => p.length > 0);
   if (parts[0] !== '#!lua') return { error: E.shebangEngine(parts[0] ?? '') };
   const flags = new Set<string>();
   for (const p of parts.slice(1)) {
-    if (!p.startsWith('flags=')) return { error: `ERR Unknown lua shebang option: ${p}` };
+    if (!p.startsWith('flags=')) return { error: E.shebangUnknownOption(p) };
     for (const f of p.slice(6).split(',')) {
       if (f === '') continue;
       if (!SHEBANG_FLAGS.has(f)) return { error: E.shebangFlag(f) };
@@ -153,7 +153,7 @@ export class ScriptEngine {
         // a bug on our side: the client gets a plain error, the log the details
         s.log.error({ err: e }, 'script driver failed');
         c.w.reset();
-        c.w.error('ERR internal error while running the script');
+        c.w.error(E.SCRIPT_INTERNAL_ERROR);
       }
       if (run.parts.length > 0) propagateForConnection(s, conn, run.parts);
     } finally {

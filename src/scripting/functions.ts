@@ -147,26 +147,26 @@ export class FunctionEngine {
 
   /** Load a library (FUNCTION LOAD); its name. Throws CommandError with Redis's texts. */
   load(code: string, replace: boolean): string {
-    if (!code.startsWith('#!')) throw new E.CommandError('ERR Missing library metadata');
+    if (!code.startsWith('#!')) throw new E.CommandError(E.FUNCTION_NO_METADATA);
     const nl = code.indexOf('\n');
-    if (nl < 0) throw new E.CommandError('ERR Invalid library metadata');
+    if (nl < 0) throw new E.CommandError(E.FUNCTION_BAD_METADATA);
     const parts = code.slice(0, nl).split(/[ \t\r]+/).filter((p) => p.length > 0);
-    if (parts.length === 0) throw new E.CommandError('ERR Invalid library metadata');
+    if (parts.length === 0) throw new E.CommandError(E.FUNCTION_BAD_METADATA);
     const engine = parts[0]!.slice(2);
     let name: string | null = null;
     for (const p of parts.slice(1)) {
       if (p.toLowerCase().startsWith('name=')) {
-        if (name !== null) throw new E.CommandError('ERR Invalid metadata value, name argument was given multiple times');
+        if (name !== null) throw new E.CommandError(E.FUNCTION_NAME_TWICE);
         name = p.slice(5);
         continue;
       }
-      throw new E.CommandError(`ERR Invalid metadata value given: ${p}`);
+      throw new E.CommandError(E.functionBadMetadataValue(p));
     }
-    if (name === null) throw new E.CommandError('ERR Library name was not given');
-    if (engine.toLowerCase() !== 'lua') throw new E.CommandError(`ERR Engine '${engine}' not found`);
-    if (!NAME_RE.test(name)) throw new E.CommandError('ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long');
+    if (name === null) throw new E.CommandError(E.FUNCTION_NO_LIBRARY_NAME);
+    if (engine.toLowerCase() !== 'lua') throw new E.CommandError(E.functionEngineNotFound(engine));
+    if (!NAME_RE.test(name)) throw new E.CommandError(E.FUNCTION_LIBRARY_NAME_CHARS);
     const old = this.libraries.get(name);
-    if (old && !replace) throw new E.CommandError(`ERR Library '${name}' already exists`);
+    if (old && !replace) throw new E.CommandError(E.functionLibraryExists(name));
     const body = Buffer.from(code, 'latin1');
     body[0] = 0x2d; // the shebang line becomes a comment: line numbers stay
     body[1] = 0x2d;
@@ -183,15 +183,15 @@ export class FunctionEngine {
     };
     if (r !== null) {
       release();
-      if ('compile' in r) throw new E.CommandError(`ERR Error compiling function: ${r.compile}`);
-      throw new E.CommandError(`ERR Error registering functions: ${r.run}`);
+      if ('compile' in r) throw new E.CommandError(E.functionCompileError(r.compile));
+      throw new E.CommandError(E.functionRegisterError(r.run));
     }
-    if (collected.size === 0) throw new E.CommandError('ERR No functions registered');
+    if (collected.size === 0) throw new E.CommandError(E.FUNCTION_NONE_REGISTERED);
     for (const f of collected.keys()) {
       const other = this.functions.get(f);
       if (other && other.library !== old) {
         release();
-        throw new E.CommandError(`ERR Function ${f} already exists`);
+        throw new E.CommandError(E.functionExists(f));
       }
     }
     if (old) this.remove(old);
@@ -243,20 +243,20 @@ export class FunctionEngine {
 
   /** FUNCTION RESTORE: the libraries' codes in a payload, or an error text. */
   static parseDump(b: Buffer): string[] | string {
-    if (b.length < 10) return 'ERR DUMP payload version or checksum are wrong';
+    if (b.length < 10) return E.DUMP_PAYLOAD;
     const version = b.readUInt16LE(b.length - 10);
     if (version > RDB_VERSION || crc64(b.subarray(0, b.length - 8)) !== b.readBigUInt64LE(b.length - 8)) {
-      return 'ERR DUMP payload version or checksum are wrong';
+      return E.DUMP_PAYLOAD;
     }
     const r = new In(b.subarray(0, b.length - 10));
     const codes: string[] = [];
     try {
       while (r.pos < r.b.length) {
-        if (r.byte() !== RDB_OPCODE.FUNCTION2) return 'ERR given type is not a function';
+        if (r.byte() !== RDB_OPCODE.FUNCTION2) return E.FUNCTION_DUMP_NOT_FUNCTION;
         codes.push(r.str());
       }
     } catch {
-      return 'ERR payload is not a valid function dump';
+      return E.FUNCTION_DUMP_INVALID;
     }
     return codes;
   }
@@ -318,7 +318,7 @@ function fcall(readOnly: boolean): MainHandler {
     const numkeys = numkeysOf(c);
     const fe = functionEngine(c);
     const f = fe.functions.get(c.args.str(1));
-    if (f === undefined) throw new E.CommandError('ERR Function not found');
+    if (f === undefined) throw new E.CommandError(E.FUNCTION_NOT_FOUND);
     const noWrites = f.flags.has('no-writes');
     if (!noWrites) checkMayWrite(c, readOnly);
     return scriptEngine(c.server).run(c, f.name, f.ref, numkeys, noWrites, true);
@@ -361,9 +361,9 @@ export const functionCommands = mainCommands<MainHandler>({
     let i = 2;
     for (; i < c.argc - 1; i++) {
       if (c.args.is(i, 'replace')) replace = true;
-      else throw new E.CommandError(`ERR Unknown option given: ${c.args.str(i)}`);
+      else throw new E.CommandError(E.functionUnknownOption(c.args.str(i)));
     }
-    if (i >= c.argc) throw new E.CommandError('ERR Function code is missing');
+    if (i >= c.argc) throw new E.CommandError(E.FUNCTION_CODE_MISSING);
     const name = functionEngine(c).load(c.args.str(i), replace);
     propagateMain(c, c.conn.db, c.args.all(0));
     c.w.bulk(name);
@@ -372,7 +372,7 @@ export const functionCommands = mainCommands<MainHandler>({
   'function|delete'(c) {
     const fe = functionEngine(c);
     const lib = fe.libraries.get(c.args.str(2));
-    if (lib === undefined) throw new E.CommandError('ERR Library not found');
+    if (lib === undefined) throw new E.CommandError(E.FUNCTION_LIBRARY_NOT_FOUND);
     fe.remove(lib);
     propagateMain(c, c.conn.db, c.args.all(0));
     c.w.ok();
@@ -380,7 +380,7 @@ export const functionCommands = mainCommands<MainHandler>({
 
   'function|flush'(c) {
     if (c.argc > 3 || (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async'))) {
-      throw new E.CommandError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
+      throw new E.CommandError(E.FUNCTION_FLUSH_MODE);
     }
     functionEngine(c).flush();
     propagateMain(c, c.conn.db, c.args.all(0));
@@ -396,12 +396,12 @@ export const functionCommands = mainCommands<MainHandler>({
         continue;
       }
       if (c.args.is(i, 'libraryname')) {
-        if (pattern !== null) throw new E.CommandError('ERR library name can be given only once');
-        if (++i >= c.argc) throw new E.CommandError('ERR library name argument was not given');
+        if (pattern !== null) throw new E.CommandError(E.FUNCTION_LIST_NAME_TWICE);
+        if (++i >= c.argc) throw new E.CommandError(E.FUNCTION_LIST_NO_NAME);
         pattern = c.args.str(i);
         continue;
       }
-      throw new E.CommandError(`ERR Unknown argument ${c.args.str(i)}`);
+      throw new E.CommandError(E.functionUnknownArgument(c.args.str(i)));
     }
     const libs = [...functionEngine(c).libraries.values()].filter((l) => pattern === null || globMatch(pattern, l.name));
     c.w.array(libs.length);
@@ -495,7 +495,7 @@ export const functionCommands = mainCommands<MainHandler>({
     if (c.argc === 4) {
       policy = c.args.lower(3);
       if (policy !== 'flush' && policy !== 'append' && policy !== 'replace') {
-        throw new E.CommandError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+        throw new E.CommandError(E.FUNCTION_RESTORE_POLICY);
       }
     }
     const codes = FunctionEngine.parseDump(c.args.bytes(2));

@@ -23,7 +23,7 @@ import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
 import { SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
-import { dbsizeOp, keyspaceOp, memoryOp, statsOp, watchTouchedOp } from '../ipc/control.js';
+import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, watchTouchedOp } from '../ipc/control.js';
 
 type ControlHandler = (c: Shard) => void;
 
@@ -173,7 +173,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
         if (all || globMatch(pattern, k)) out.push(k);
       }
     }
-    c.w.bulkArray(out);
+    keysOp.write(c.w, out);
   },
 
   /**
@@ -204,19 +204,14 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
         out.push(k);
       }
     }
-    c.w.array(3);
-    c.w.int(slot);
-    c.w.bulkArray(out);
-    c.w.int(visited);
+    scanOp.write(c.w, { next: slot, keys: out, visited });
   },
 
   /** randomkey <db> -> [size, key|nil] */
   randomkey(c) {
     const db = c.ks.db(num(c, 1));
-    c.w.array(2);
-    c.w.int(db.size);
     if (db.size === 0) {
-      c.w.nullBulk();
+      randomkeyOp.write(c.w, 0, null);
       return;
     }
     // every key equally likely: a random non-empty slot, kept with probability size / largest size
@@ -244,8 +239,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       }
       if (last !== null && !db.isExpired(last)) break;
     }
-    if (last === null) c.w.nullBulk();
-    else c.w.bulk(last);
+    randomkeyOp.write(c.w, db.size, last);
   },
 
   /** keyspace -> for each db: [keys, expires] */

@@ -45,6 +45,7 @@ import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspac
 import { Evictor } from './eviction.js';
 import { BlockedClients, expireBlocked, serveReadyKeys } from './blocked.js';
 import { Watches } from './watches.js';
+import { ExpiredOutside } from './expired.js';
 import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
 import { BodyFramer } from '../ipc/body-framer.js';
 import { runTransaction } from './transaction.js';
@@ -109,7 +110,7 @@ export class Shard implements ShardCtx {
   readonly watches: Watches;
 
   /** Propagation of expired keys found outside a command (active expiry), per db. */
-  private expiredOutside: Map<number, string[]> = new Map();
+  private readonly expiredOutside = new ExpiredOutside();
   private inCommand = false;
   /** Stats for INFO. */
   commandsProcessed = 0;
@@ -554,24 +555,11 @@ export class Shard implements ShardCtx {
       this.p.command(['DEL', key]);
       return;
     }
-    let list = this.expiredOutside.get(db);
-    if (!list) {
-      list = [];
-      this.expiredOutside.set(db, list);
-    }
-    list.push(key);
-    if (!this.inCommand && list.length >= 256) this.flushExpiredOutside();
+    if (this.expiredOutside.add(db, key) >= 256 && !this.inCommand) this.flushExpiredOutside();
   }
 
   private flushExpiredOutside(): void {
-    if (this.expiredOutside.size === 0) return;
-    const w = new RespWriter(4096);
-    for (const [db, keys] of this.expiredOutside) {
-      w.reset();
-      for (const k of keys) w.command(['DEL', k]);
-      this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
-    }
-    this.expiredOutside.clear();
+    this.expiredOutside.flush((db, w) => this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w));
   }
 
   private onModified(db: number, key: string): void {
@@ -583,7 +571,6 @@ export class Shard implements ShardCtx {
     if (this.blocked.byKey.size > 0) this.blocked.signalGroupReaders(db, key);
     this.watches.keyModified(db, key);
   }
-
 
   // ---- blocked clients (blocked.ts) ---------------------------------------------------------
 

@@ -11,13 +11,12 @@
  */
 
 import { CommandError, DB_INDEX_OUT_OF_RANGE, INVALID_CURSOR, INVALID_FIRST_DB_INDEX, INVALID_SECOND_DB_INDEX, NOT_INTEGER, SYNTAX } from '../../resp/errors.js';
-import { parseOne, type ReplyValue } from '../../resp/reply-parser.js';
 import { SLOTS } from '../../router/slot.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
 import { execRunning, propagateMain } from './transactions.js';
 import { mainCommands } from '../../commands/registry.js';
-import { dbsizeOp } from '../../ipc/control.js';
+import { dbsizeOp, keysOp, randomkeyOp, scanOp, type ControlArgv } from '../../ipc/control.js';
 
 function parseFlushMode(c: MainCtx): void {
   if (c.argc > 2) throw new CommandError(SYNTAX);
@@ -107,7 +106,7 @@ export const commands = mainCommands<MainHandler>({
   },
 
   async keys(c) {
-    const r = await everyShard(c, ['keys', c.conn.db, c.args.str(1)]);
+    const r = await everyShard(c, keysOp.request(c.conn.db, c.args.str(1)));
     // Each shard answered "*<n>\r\n" + n bulk strings: the reply is the sum of the counts followed
     // by the shards' bulks as they are (no parsing into strings and re-encoding a million keys).
     let total = 0;
@@ -120,7 +119,7 @@ export const commands = mainCommands<MainHandler>({
       if (!Number.isInteger(n) || n < 0) {
         // not a plain array (never expected): take the slow way for every shard
         const all: string[] = [];
-        for (const y of r) for (const k of parseOne(y.reply) as string[]) all.push(k);
+        for (const y of r) for (const k of keysOp.read(y.reply)) all.push(k);
         c.w.bulkArray(all);
         return;
       }
@@ -163,20 +162,20 @@ export const commands = mainCommands<MainHandler>({
     // a shard owns contiguous runs of slots: every run from the cursor on is asked for up to COUNT
     // keys, all in one step at a moment no shard is locked (one call never sees half of a
     // multi-shard transaction); the runs' answers are then taken in order until COUNT is reached
-    const ops: { shard: number; argv: (string | number)[]; db: number; end: number }[] = [];
+    const ops: { shard: number; argv: ControlArgv; db: number; end: number }[] = [];
     for (let from = slot; from < SLOTS; ) {
       const shard = s.shardOfSlot[from]!;
       let end = from;
       while (end < SLOTS && s.shardOfSlot[end] === shard) end++;
-      ops.push({ shard, argv: ['scan', db, from, end, count, pattern, type], db, end });
+      ops.push({ shard, argv: scanOp.request(db, from, end, count, pattern, type), db, end });
       from = end;
     }
     const replies = await s.coordinator.cut(ops, execRunning.has(c.conn));
     for (let i = 0; i < replies.length && slot < SLOTS && visited < count; i++) {
-      const [next, found, n] = parseOne(replies[i]!.reply) as [number, string[], number];
-      for (const k of found) keys.push(k);
-      visited += n;
-      slot = next;
+      const step = scanOp.read(replies[i]!.reply);
+      for (const k of step.keys) keys.push(k);
+      visited += step.visited;
+      slot = step.next;
     }
     c.w.array(2);
     c.w.bulk(String(slot >= SLOTS ? 0 : slot));
@@ -184,23 +183,22 @@ export const commands = mainCommands<MainHandler>({
   },
 
   async randomkey(c) {
-    const r = await everyShard(c, ['randomkey', c.conn.db]);
-    const cands = r.map((x) => parseOne(x.reply) as [number, string | null]).filter(([n, k]) => n > 0 && k !== null);
-    const total = cands.reduce((a, [n]) => a + n, 0);
+    const r = await everyShard(c, randomkeyOp.request(c.conn.db));
+    const cands = r.map((x) => randomkeyOp.read(x.reply)).filter(({ size, key }) => size > 0 && key !== null);
+    const total = cands.reduce((a, { size }) => a + size, 0);
     if (total === 0) {
       c.w.nullBulk();
       return;
     }
     let pick = Math.random() * total;
-    for (const [n, k] of cands) {
-      if (pick < n) {
-        c.w.bulk(k!);
+    for (const { size, key } of cands) {
+      if (pick < size) {
+        c.w.bulk(key!);
         return;
       }
-      pick -= n;
+      pick -= size;
     }
-    c.w.bulk(cands[cands.length - 1]![1]!);
+    c.w.bulk(cands[cands.length - 1]!.key!);
   },
 });
 
-export type { ReplyValue };
