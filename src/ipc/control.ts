@@ -150,3 +150,60 @@ export const randomkeyOp = {
     return { size: Number(size), key };
   },
 };
+
+/** The value SORT sorts: undefined when absent, else its type and (for list, set, zset) elements. */
+export type SortSource = { type: string; elems: readonly string[] } | undefined;
+
+/** sortsrc <db> <key> -> SortSource (sorted-set members in score order) */
+export const sortSourceOp = {
+  request: (db: number, key: string): ControlArgv => ['sortsrc', db, key],
+  write(w: RespWriter, src: SortSource): void {
+    if (src === undefined) {
+      w.nullArray();
+      return;
+    }
+    w.array(1 + src.elems.length);
+    w.bulk(src.type);
+    for (const e of src.elems) w.bulk(e);
+  },
+  read(reply: Buffer): SortSource {
+    const r = parseOne(reply) as string[] | null;
+    return r === null ? undefined : { type: r[0]!, elems: r.slice(1) };
+  },
+};
+
+/** A SORT BY/GET lookup: a string key, or a hash key's field. */
+export interface SortRef {
+  key: string;
+  field: string | null;
+}
+
+/** sortget <db> (<key> <hasField 0|1> <field>)... -> each value, or null (absent, other type, no field) */
+export const sortGetOp = {
+  request(db: number, refs: readonly SortRef[]): ControlArgv {
+    const argv: ControlArgv = ['sortget', db];
+    for (const r of refs) argv.push(r.key, r.field === null ? '0' : '1', r.field ?? '');
+    return argv;
+  },
+  /** The lookups of a request (args from index 2 on). */
+  refs(argc: number, str: (i: number) => string): SortRef[] {
+    const out: SortRef[] = [];
+    for (let i = 2; i + 2 < argc; i += 3) out.push({ key: str(i), field: str(i + 1) === '1' ? str(i + 2) : null });
+    return out;
+  },
+  write(w: RespWriter, values: readonly (string | null)[]): void {
+    w.array(values.length);
+    for (const v of values) {
+      if (v === null) w.nullBulk();
+      else w.bulk(v);
+    }
+  },
+  read: (reply: Buffer): (string | null)[] => parseOne(reply) as (string | null)[],
+};
+
+/** sortexists <db> <key> -> whether the key exists (SORT ... STORE of nothing deletes only then) */
+export const sortExistsOp = {
+  request: (db: number, key: string): ControlArgv => ['sortexists', db, key],
+  write: (w: RespWriter, exists: boolean): void => w.int(exists ? 1 : 0),
+  read: (reply: Buffer): boolean => readCount(reply) === 1,
+};

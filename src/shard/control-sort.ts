@@ -11,6 +11,7 @@ import { HashValue } from './values/hash.js';
 import { ListValue } from './values/list.js';
 import { SetValue } from './values/set.js';
 import { ZSetValue } from './values/zset.js';
+import { sortExistsOp, sortGetOp, sortSourceOp } from '../ipc/control.js';
 
 interface ControlCtx {
   readonly args: Args;
@@ -27,7 +28,7 @@ export const SORT_CONTROL_HANDLERS: Record<string, (c: ControlCtx) => void> = {
     const db = c.ks.db(Number(c.args.str(1)));
     const v = db.read(c.args.str(2));
     if (v === undefined) {
-      c.w.nullArray();
+      sortSourceOp.write(c.w, undefined);
       return;
     }
     let elems: readonly string[] = [];
@@ -46,9 +47,7 @@ export const SORT_CONTROL_HANDLERS: Record<string, (c: ControlCtx) => void> = {
     } else {
       type = typeof v === 'object' ? v.type : 'string';
     }
-    c.w.array(1 + elems.length);
-    c.w.bulk(type);
-    for (const e of elems) c.w.bulk(e);
+    sortSourceOp.write(c.w, { type, elems });
   },
 
   /**
@@ -57,22 +56,16 @@ export const SORT_CONTROL_HANDLERS: Record<string, (c: ControlCtx) => void> = {
    */
   sortget(c) {
     const db = c.ks.db(Number(c.args.str(1)));
-    const n = Math.floor((c.args.argc - 2) / 3);
-    c.w.array(n);
-    for (let i = 2; i + 2 < c.args.argc; i += 3) {
-      const v = db.read(c.args.str(i));
-      if (c.args.str(i + 1) === '1') {
-        const f = v instanceof HashValue ? v.get(c.args.str(i + 2)) : undefined;
-        if (f === undefined) c.w.nullBulk();
-        else c.w.bulk(f);
-      } else if (typeof v === 'string') c.w.bulk(v);
-      else if (typeof v === 'number') c.w.bulk(String(v));
-      else c.w.nullBulk();
-    }
+    const values = sortGetOp.refs(c.args.argc, (i) => c.args.str(i)).map(({ key, field }) => {
+      const v = db.read(key);
+      if (field !== null) return v instanceof HashValue ? (v.get(field) ?? null) : null;
+      return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
+    });
+    sortGetOp.write(c.w, values);
   },
 
   /** sortexists <db> <key> -> :1 or :0 (SORT ... STORE of nothing deletes, and propagates, only then) */
   sortexists(c) {
-    c.w.int(c.ks.db(Number(c.args.str(1))).get(c.args.str(2), false) === undefined ? 0 : 1);
+    sortExistsOp.write(c.w, c.ks.db(Number(c.args.str(1))).get(c.args.str(2), false) !== undefined);
   },
 };

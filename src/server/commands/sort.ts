@@ -14,7 +14,7 @@
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../../commands/keyspace-events.js';
 import { notifyFromMain } from '../keyspace-notify.js';
 import { CommandError, NOT_INTEGER, SORT_SCORE_NOT_DOUBLE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
-import { parseOne } from '../../resp/reply-parser.js';
+import { sortExistsOp, sortGetOp, sortSourceOp, type SortRef, type SortSource } from '../../ipc/control.js';
 import { encodeCommand } from '../../resp/writer.js';
 import { createDumpPayload } from '../../codec/dump.js';
 import { ListValue } from '../../shard/values/list.js';
@@ -72,7 +72,7 @@ function patternTarget(pattern: string, subst: string): Target {
   return { key: pattern.slice(0, p) + subst + pattern.slice(p + 1), field: null };
 }
 
-type Ref = { key: string; field: string | null };
+type Ref = SortRef;
 
 /** The strings (or hash fields) that refs name, nil where absent or of another type: one op per shard. */
 async function lookup(c: MainCtx, db: number, refs: readonly Ref[]): Promise<(string | null)[]> {
@@ -88,9 +88,8 @@ async function lookup(c: MainCtx, db: number, refs: readonly Ref[]): Promise<(st
   });
   await Promise.all(
     [...byShard].map(async ([sh, idxs]) => {
-      const argv: (string | number)[] = ['sortget', db];
-      for (const i of idxs) argv.push(refs[i]!.key, refs[i]!.field === null ? '0' : '1', refs[i]!.field ?? '');
-      const vals = parseOne((await s.oneShard(sh, argv, db)).reply) as (string | null)[];
+      const argv = sortGetOp.request(db, idxs.map((i) => refs[i]!));
+      const vals = sortGetOp.read((await s.oneShard(sh, argv, db)).reply);
       idxs.forEach((i, j) => (out[i] = vals[j] ?? null));
     }),
   );
@@ -98,10 +97,8 @@ async function lookup(c: MainCtx, db: number, refs: readonly Ref[]): Promise<(st
 }
 
 /** The source value: undefined when absent, else its type and elements. */
-async function fetchSource(c: MainCtx, db: number, key: string): Promise<{ type: string; elems: string[] } | undefined> {
-  const r = parseOne((await c.server.oneShard(c.server.shardOfKey(key), ['sortsrc', db, key], db)).reply) as string[] | null;
-  if (r === null) return undefined;
-  return { type: r[0]!, elems: r.slice(1) };
+async function fetchSource(c: MainCtx, db: number, key: string): Promise<SortSource> {
+  return sortSourceOp.read((await c.server.oneShard(c.server.shardOfKey(key), sortSourceOp.request(db, key), db)).reply);
 }
 
 /** Resolve the targets of one pattern lookup round: targets that need no key resolve in place. */
@@ -156,7 +153,7 @@ interface Item {
 }
 
 /** The elements of the value to sort, loaded as sortCommandGeneric loads them; [items, start, end]. */
-function loadItems(src: { type: string; elems: string[] } | undefined, o: SortOptions): [Item[], number, number] {
+function loadItems(src: SortSource, o: SortOptions): [Item[], number, number] {
   const kind = src?.type ?? 'list';
   const elems = src?.elems ?? [];
   const len = elems.length;
@@ -283,7 +280,7 @@ async function storeList(c: MainCtx, db: number, dst: string, elems: string[]): 
     }
     return;
   }
-  const existed = Number(parseOne((await s.oneShard(sh, ['sortexists', db, dst], db)).reply)) === 1;
+  const existed = sortExistsOp.read((await s.oneShard(sh, sortExistsOp.request(db, dst), db)).reply);
   if (!existed) return;
   await s.oneShard(sh, ['import', db, dst, '', -1], db);
   notifyFromMain(s, NOTIFY_GENERIC, 'del', dst, db, 0, 0);
