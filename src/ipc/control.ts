@@ -207,3 +207,28 @@ export const sortExistsOp = {
   write: (w: RespWriter, exists: boolean): void => w.int(exists ? 1 : 0),
   read: (reply: Buffer): boolean => readCount(reply) === 1,
 };
+
+/** watch <connId> <db> <key>... -> OK */
+export const watchOp = {
+  request: (connId: number, db: number, keys: readonly string[]): ControlArgv => ['watch', connId, db, ...keys],
+};
+
+/** unwatch <connId> -> OK */
+export const unwatchOp = {
+  request: (connId: number): ControlArgv => ['unwatch', connId],
+};
+
+/** disconnect <connId> -> OK: the shard forgets the connection (blocked request, watches) */
+export const disconnectOp = {
+  request: (connId: number): ControlArgv => ['disconnect', connId],
+};
+
+/** How CLIENT UNBLOCK ends a blocked request: a timeout's null reply, an error, or silently. */
+export type UnblockMode = 'timeout' | 'error' | 'drop';
+
+/** unblock <connId> <mode> -> whether the connection was blocked on this shard (CLIENT UNBLOCK's reply) */
+export const unblockOp = {
+  request: (connId: number, mode: UnblockMode): ControlArgv => ['unblock', connId, mode],
+  write: (w: RespWriter, unblocked: boolean): void => w.int(unblocked ? 1 : 0),
+  read: (reply: Buffer): boolean => readCount(reply) === 1,
+};

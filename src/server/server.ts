@@ -52,6 +52,7 @@ import { ServerStats } from './stats.js';
 import { OutputLimits, closedWithOutput } from './output-limits.js';
 import { Acl } from '../acl/acl.js';
 import { aclDenied } from '../acl/check.js';
+import { disconnectOp, unwatchOp } from '../ipc/control.js';
 
 /** Hooks the replication layer installs (master backlog feed, replica state for READONLY etc.). */
 export interface ReplicationHooks {
@@ -374,7 +375,7 @@ export class Server {
     if (conn.blockedOn >= 0 || conn.watchShards.size > 0) {
       const shards = new Set(conn.watchShards);
       if (conn.blockedOn >= 0) shards.add(conn.blockedOn);
-      for (const s of shards) void this.links[s]!.control(['disconnect', conn.id]);
+      for (const s of shards) void this.links[s]!.control(disconnectOp.request(conn.id));
       this.scheduleTick();
     }
     this.repl.closed(conn);
@@ -1062,7 +1063,7 @@ export class Server {
     const shards = [...conn.watchShards];
     conn.watchShards.clear();
     conn.watched = [];
-    if (shards.length > 0) await Promise.all(shards.map((s) => this.oneShard(s, ['unwatch', conn.id])));
+    if (shards.length > 0) await Promise.all(shards.map((s) => this.oneShard(s, unwatchOp.request(conn.id))));
   }
 
   /** Installed by the pub/sub module: RESET leaves every subscription. */

@@ -23,7 +23,7 @@ import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
 import { SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
-import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, watchTouchedOp } from '../ipc/control.js';
+import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp } from '../ipc/control.js';
 
 type ControlHandler = (c: Shard) => void;
 
@@ -77,7 +77,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     const conn = num(c, 1);
     const mode = c.args.str(2);
     const reply = mode === 'timeout' ? NULL_ARRAY : mode === 'error' ? UNBLOCKED : null;
-    c.w.int(unblock(c, conn, reply) ? 1 : 0);
+    unblockOp.write(c.w, unblock(c, conn, reply));
   },
 
   /** disconnect <connId>: forget everything about a connection (blocked, watched) */

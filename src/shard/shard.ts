@@ -536,7 +536,7 @@ export class Shard implements ShardCtx {
 
   // ---- keyspace hooks -----------------------------------------------------------------------
 
-  /** Keys lazily expired while a script runs here (script-shard.ts: kept if the script rolls back). */
+  /** Keys lazily expired while a script runs here (scripting/shard-script.ts: kept if the script rolls back). */
   expiredLog: string[] | null = null;
 
   /** The key being deleted by expiry (its "modified" signal is reported as "!"). */

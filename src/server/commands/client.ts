@@ -9,6 +9,7 @@ import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
 import { Keys, mainCommands } from '../../commands/registry.js';
+import { unblockOp } from '../../ipc/control.js';
 
 /** A blocked command's reply to CLIENT UNBLOCK ... ERROR. */
 const UNBLOCKED_REPLY = Buffer.from(`-${UNBLOCKED}\r\n`);
@@ -192,8 +193,8 @@ export const commands = mainCommands<MainHandler>({
       c.w.int(0);
       return;
     }
-    const r = await c.server.oneShard(shard, ['unblock', id, mode]);
-    c.w.raw(r.reply);
+    const r = await c.server.oneShard(shard, unblockOp.request(id, mode));
+    c.w.int(unblockOp.read(r.reply) ? 1 : 0);
   },
 
   'client|reply'(c) {

@@ -33,7 +33,7 @@ import { MainCtx, type MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
 import type { ShardReply } from '../shard-link.js';
 import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
-import { watchTouchedOp } from '../../ipc/control.js';
+import { watchOp, watchTouchedOp } from '../../ipc/control.js';
 
 /**
  * Connections whose EXEC is running its queue right now. Main-thread commands that would block
@@ -301,7 +301,7 @@ export const commands = mainCommands<MainHandler>({
     // queued behind this connection's earlier requests on each shard, ahead of its later ones
     for (const [sh, keys] of byShard) {
       conn.watchShards.add(sh);
-      void s.oneShard(sh, ['watch', conn.id, conn.db, ...keys]);
+      void s.oneShard(sh, watchOp.request(conn.id, conn.db, keys));
     }
     c.w.ok();
   }, { x: X.NOT_QUEUED }),
