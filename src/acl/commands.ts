@@ -146,7 +146,7 @@ export function aclListLines(acl: Acl): string[] {
   return acl.sortedUsers().map((u) => `user ${u.name} ${u.describe()}`);
 }
 
-// keyless: none of these touches a key (inside EXEC they need no shard held)
+// keyless: none of these touches a key (inside EXEC they need no shard locked)
 export const commands = mainCommands<MainHandler>({
   'acl|setuser'(c) {
     const name = c.args.str(2);

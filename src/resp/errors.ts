@@ -434,3 +434,6 @@ export const FUNCTION_RESTORE_POLICY = 'ERR Wrong restore policy given, value sh
 export const SHEBANG_INVALID = 'ERR Invalid script shebang';
 export const shebangUnknownOption = (opt: string): string => `ERR Unknown lua shebang option: ${opt}`;
 export const SCRIPT_INTERNAL_ERROR = 'ERR internal error while running the script';
+/** A redis.call that failed on our side (a bug: the log has the details). */
+export const SCRIPT_CALL_INTERNAL_ERROR = 'ERR internal error';
+export const SCRIPT_KILLED = 'ERR Script killed by user with SCRIPT KILL...';

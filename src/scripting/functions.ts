@@ -39,7 +39,7 @@ interface Library {
 type Registered = Omit<FunctionDef, 'library'>;
 
 function fail(L: LuaState, msg: string): number {
-  pushErrorTable(L, `ERR ${msg}`);
+  pushErrorTable(L, E.errText(msg));
   return lua.lua_error(L);
 }
 

@@ -16,10 +16,10 @@ import * as E from '../resp/errors.js';
 export function errorTableText(s: string): string {
   if (s.startsWith('-')) {
     const sp = s.indexOf(' ');
-    const text = sp < 0 ? `ERR ${s.slice(1)}` : s.slice(1);
+    const text = sp < 0 ? E.errText(s.slice(1)) : s.slice(1);
     return text.replace(/[\r\n]+$/, '');
   }
-  return `ERR ${s}`.replace(/[\r\n]+$/, '');
+  return E.errText(s).replace(/[\r\n]+$/, '');
 }
 
 function raiseError(L: LuaState, msg: string): number {
@@ -73,7 +73,7 @@ export function installRedisLib(vm: RedisLibVm): void {
           reply = host.executeNow(argv);
         } catch (e) {
           console.error(e);
-          reply = Buffer.from('-ERR internal error\r\n');
+          reply = Buffer.from(`-${E.SCRIPT_CALL_INTERNAL_ERROR}\r\n`);
         }
         pushReply(l, reply, 0);
         return raise && reply[0] === 0x2d ? lua.lua_error(l) : 1;

@@ -116,7 +116,7 @@ export class ScriptRun implements RunHost {
       for (const part of res.prop) this.addProp(part.db, part.bytes);
       return res.reply;
     } catch (e) {
-      return errorReply(e instanceof E.CommandError ? e.reply : 'ERR internal error');
+      return errorReply(e instanceof E.CommandError ? e.reply : E.SCRIPT_CALL_INTERNAL_ERROR);
     }
   }
 
@@ -146,7 +146,7 @@ export class ScriptRun implements RunHost {
       if (r instanceof Promise) await r;
     } catch (e) {
       w.reset();
-      w.error(E.sanitizeErrorText(e instanceof E.CommandError ? e.reply : 'ERR internal error'));
+      w.error(E.sanitizeErrorText(e instanceof E.CommandError ? e.reply : E.SCRIPT_CALL_INTERNAL_ERROR));
     } finally {
       this.db = conn.db;
       conn.db = savedDb;

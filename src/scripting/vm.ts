@@ -27,6 +27,7 @@ import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { PendingCall, RunHost } from './host.js';
 import { installFloatMath, installStringFormat } from './lib-format.js';
 import { installRedisLib } from './redis-lib.js';
+import { SCRIPT_CALL_INTERNAL_ERROR, SCRIPT_KILLED, errText } from '../resp/errors.js';
 
 export type CompileResult = { ref: number } | { error: string };
 
@@ -294,10 +295,10 @@ export class LuaVm {
       if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
         lua.lua_pushliteral(L, 'err');
         lua.lua_rawget(L, -2);
-        msg = toLatin1(L, -1) ?? 'ERR unknown error';
+        msg = toLatin1(L, -1) ?? errText('unknown error');
         lua.lua_pop(L, 1);
       } else {
-        msg = `ERR ${as51Message(toLatin1(L, -1) ?? 'unknown error')}`;
+        msg = errText(as51Message(toLatin1(L, -1) ?? 'unknown error'));
       }
       lua.lua_pop(L, 1);
       return { run: msg };
@@ -396,7 +397,7 @@ export class LuaVm {
           } catch (e) {
             // a bug on our side: the script sees an error reply, the log gets the details
             console.error(e);
-            reply = Buffer.from('-ERR internal error\r\n');
+            reply = Buffer.from(`-${SCRIPT_CALL_INTERNAL_ERROR}\r\n`);
           }
           pushReply(co, reply, 0);
           this.raiseOnResume = p.raise && reply[0] === 0x2d;
@@ -458,12 +459,12 @@ export class LuaVm {
       lua.lua_pushliteral(L, 'err');
       lua.lua_rawget(L, -2);
       const t = lua.lua_type(L, -1);
-      msg = t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER ? (toLatin1(L, -1) ?? '') : 'ERR unknown error';
+      msg = t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER ? (toLatin1(L, -1) ?? '') : errText('unknown error');
       lua.lua_pop(L, 1);
     } else {
       const t = lua.lua_type(L, -1);
       const s = t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER ? toLatin1(L, -1) : null;
-      msg = `ERR ${s === null ? (t === lua.LUA_TNIL ? 'nil' : 'unknown error') : as51Message(s)}`;
+      msg = errText(s === null ? (t === lua.LUA_TNIL ? 'nil' : 'unknown error') : as51Message(s));
     }
     lua.lua_pop(L, 1);
     return msg + where;
@@ -477,7 +478,7 @@ export class LuaVm {
     // (a shard's host kills its script when it passes the threshold: checked after it)
     const past = this.pastBusyThreshold(host);
     if (host.killed) {
-      pushErrorTable(L, 'ERR Script killed by user with SCRIPT KILL...');
+      pushErrorTable(L, SCRIPT_KILLED);
       lua.lua_error(L);
       return;
     }

@@ -9,7 +9,7 @@ import type { MainHandler } from '../main-ctx.js';
 import { prefixesOverlap, type TrackingState } from '../tracking.js';
 import { Keys, mainCommands } from '../../commands/registry.js';
 
-// keyless: none of these touches a key (inside EXEC they need no shard held)
+// keyless: none of these touches a key (inside EXEC they need no shard locked)
 export const commands = mainCommands<MainHandler>({
   'client|tracking'(c) {
     const on = c.args.is(2, 'on');

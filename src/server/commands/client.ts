@@ -116,7 +116,7 @@ function kill(c: MainCtx): void {
   } else c.w.int(killed);
 }
 
-// keyless: none of these touches a key (inside EXEC they need no shard held)
+// keyless: none of these touches a key (inside EXEC they need no shard locked)
 export const commands = mainCommands<MainHandler>({
   'client|id'(c) {
     c.w.int(c.conn.id);

@@ -258,7 +258,7 @@ function getKeys(c: MainCtx, withFlags: boolean): void {
   }
 }
 
-// keyless: none of these touches a key (inside EXEC they need no shard held)
+// keyless: none of these touches a key (inside EXEC they need no shard locked)
 export const commands = mainCommands<MainHandler>({
   command: declare((c) => {
     const all = topLevel(c);

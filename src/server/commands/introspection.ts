@@ -32,7 +32,7 @@ function histogramOf(c: MainCtx, st: CommandStats, cmd: Command): void {
   }
 }
 
-// keyless: none of these touches a key (inside EXEC they need no shard held)
+// keyless: none of these touches a key (inside EXEC they need no shard locked)
 export const commands = mainCommands<MainHandler>({
   'slowlog|help'(c) {
     c.w.helpLines([

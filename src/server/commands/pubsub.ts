@@ -80,7 +80,7 @@ const HELP = [
   '    Prints this help.',
 ];
 
-// keyless: none of these touches a key (inside EXEC they need no shard held)
+// keyless: none of these touches a key (inside EXEC they need no shard locked)
 export const commands = mainCommands<MainHandler>({
   subscribe: declare((c) => {
     c.pushing = true;

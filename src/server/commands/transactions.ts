@@ -13,7 +13,7 @@
  *     watched key lives there too. The queue goes as one REQ_TXN record; the shard checks WATCH and
  *     runs the commands back to back, so nothing interleaves. The reply comes back like any shard
  *     reply (under a sequence number taken right after EXEC's own, which stays empty).
- *   - held: anything else (keys on several shards, main-thread commands such as SELECT, PUBLISH,
+ *   - locked: anything else (keys on several shards, main-thread commands such as SELECT, PUBLISH,
  *     CONFIG, CLIENT KILL, REPLICAOF). The coordinator locks every shard involved (all of them when
  *     a main-thread command might touch the keyspace), WATCH is checked, and the commands run in
  *     order: runs of single-shard commands are pipelined, cross-shard commands go through
@@ -141,8 +141,8 @@ function execOnOneShard(c: MainCtx, queued: QueuedCommand[]): boolean {
   return true;
 }
 
-/** The shards an EXEC must hold: those of its keys and watches; all of them for keyspace-wide commands. */
-function shardsToHold(s: Server, conn: Connection, queued: QueuedCommand[]): number[] {
+/** The shards an EXEC must lock: those of its keys and watches; all of them for keyspace-wide commands. */
+function shardsToLock(s: Server, conn: Connection, queued: QueuedCommand[]): number[] {
   const set = new Set<number>(conn.watchShards);
   for (const q of queued) {
     if (q.cmd.route === Route.Main) {
@@ -181,12 +181,12 @@ async function runMainQueued(c: MainCtx, q: QueuedCommand): Promise<Buffer> {
   return reply;
 }
 
-/** Held EXEC: lock the shards, check WATCH, run the queue in order. Writes EXEC's reply to c.w. */
-async function execHeld(c: MainCtx, queued: QueuedCommand[], denied: Map<number, string> | null = null): Promise<void> {
+/** Locked EXEC: lock the shards, check WATCH, run the queue in order. Writes EXEC's reply to c.w. */
+async function execLocked(c: MainCtx, queued: QueuedCommand[], denied: Map<number, string> | null = null): Promise<void> {
   const s = c.server;
   const conn = c.conn;
-  const hold = shardsToHold(s, conn, queued);
-  if (hold.length > 0) await s.coordinator.lock(hold);
+  const locked = shardsToLock(s, conn, queued);
+  if (locked.length > 0) await s.coordinator.lock(locked);
   // shards the queue's commands ran on: clients blocked on keys they filled are served after the
   // whole transaction (as by redis-server), not between its commands (the script mechanism)
   const touched = new Set<number>();
@@ -261,7 +261,7 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[], denied: Map<number,
     execRunning.delete(conn);
     // serve the deferred blocked clients before anything queued behind the locks (a ping does nothing else)
     for (const sh of touched) void s.oneShard(sh, ['ping']);
-    if (hold.length > 0) s.coordinator.unlock(hold);
+    if (locked.length > 0) s.coordinator.unlock(locked);
   }
 }
 
@@ -328,6 +328,6 @@ export const commands = mainCommands<MainHandler>({
     }
     const denied = execDenials(c.server, conn, queued);
     if (denied === null && !queued.some((q) => q.cmd.flags & F.NO_MULTI) && execOnOneShard(c, queued)) return undefined;
-    return execHeld(c, queued, denied);
+    return execLocked(c, queued, denied);
   }, { x: X.NOT_QUEUED }),
 });
