@@ -178,6 +178,101 @@ describe('scripts in the shard of their keys, 2 shards', () => {
   });
 });
 
+describe('EVALSHA sent straight to the shard of its keys, 2 shards', () => {
+  let srv: Proc;
+  let io: Redis;
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 2 });
+    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+  });
+
+  // the first EVALSHA on a shard sends it the body; later ones go straight to the shard
+  const warm = async (sha: string, key: string): Promise<void> => {
+    await io.evalsha(sha, 1, key);
+  };
+
+  it('pipelined EVALSHAs that fall back to the main thread run before the commands sent after them', async () => {
+    await io.del('a', 'b', 'c');
+    // declared key a (shard 1), and ARGV[1] written too: b (shard 0) makes it fall back, a does not
+    const sha = (await io.script('LOAD', "redis.call('incr', KEYS[1]) return redis.call('incr', ARGV[1])")) as string;
+    await io.evalsha(sha, 1, 'a', 'a');
+    await io.del('a');
+    const p = io.pipeline();
+    for (let i = 0; i < 10; i++) {
+      p.evalsha(sha, 1, 'a', i % 2 === 0 ? 'b' : 'a');
+      p.get('a');
+      p.get('b');
+    }
+    const out = (await p.exec())!.map(([e, v]) => (e ? e.message : v));
+    const want: unknown[] = [];
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < 10; i++) {
+      a++;
+      if (i % 2 === 0) b++;
+      else a++;
+      want.push(i % 2 === 0 ? b : a, String(a), b === 0 ? null : String(b));
+    }
+    expect(out).toEqual(want);
+  });
+
+  it('EVALSHA in a shard counts the commands it ran in total_commands_processed and in INFO commandstats', async () => {
+    const sha = (await io.script('LOAD', "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[1]) return redis.call('incr', KEYS[1])")) as string;
+    await warm(sha, 'd');
+    const total = async (): Promise<number> => Number(/total_commands_processed:(\d+)/.exec((await io.info('stats')) as string)![1]);
+    const calls = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec((await io.info('commandstats')) as string)![1]);
+    const t0 = await total();
+    const c0 = await calls();
+    for (let i = 0; i < 5; i++) await io.evalsha(sha, 1, 'd');
+    // 5 EVALSHA + 15 INCR + INFO commandstats + the INFO that reads the count
+    expect((await total()) - t0).toBe(5 + 15 + 2);
+    expect((await calls()) - c0).toBe(5);
+  });
+
+  it('EVALSHA_RO and a no-writes script sent to their shard refuse writes with redis-server\'s error', async () => {
+    const sha = (await io.script('LOAD', "return redis.call('set', KEYS[1], 'v')")) as string;
+    await warm(sha, 'x');
+    for (let i = 0; i < 3; i++) {
+      await expect(io.evalsha_ro(sha, 1, 'x')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts\. script: [0-9a-f]{40}, on @user_script:1\.$/);
+    }
+    const nw = (await io.script('LOAD', "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 'v')")) as string;
+    for (let i = 0; i < 3; i++) await expect(io.evalsha(nw, 1, 'x')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
+  });
+
+  it('redis.log of an EVALSHA that already ran in its shard still reaches the server log', async () => {
+    const sha = (await io.script('LOAD', "redis.log(redis.LOG_WARNING, 'direct-log-' .. ARGV[1]) return redis.call('get', KEYS[1])")) as string;
+    for (let i = 0; i < 3; i++) await io.evalsha(sha, 1, 'a', String(i));
+    const { waitFor } = await import('./helpers/server.js');
+    await waitFor(() => srv.output().includes('direct-log-2'), 'the third log line');
+  });
+
+  it('EVALSHA still runs when its shard has dropped the script from its cache', async () => {
+    const lua = "return redis.call('incr', KEYS[1])";
+    const sha = (await io.script('LOAD', lua)) as string;
+    await io.del('n2');
+    expect(await io.evalsha(sha, 1, 'n2')).toBe(1);
+    // the shard keeps 4096 scripts, then starts over: 4100 other scripts pass through shard 1
+    const p = io.pipeline();
+    for (let i = 0; i < 4100; i++) p.eval(`return ${i}`, 1, 'n2');
+    await p.exec();
+    expect(await io.evalsha(sha, 1, 'n2')).toBe(2);
+    expect(await io.evalsha(sha, 1, 'n2')).toBe(3);
+  });
+
+  it('a big reply of an EVALSHA run in its shard arrives whole', async () => {
+    const sha = (await io.script('LOAD', "return string.rep('x', tonumber(ARGV[1]))")) as string;
+    expect(await io.evalsha(sha, 1, 'a', '3')).toBe('xxx');
+    const size = 9 * 1024 * 1024; // more than one ring record
+    expect(((await io.evalsha(sha, 1, 'a', String(size))) as string).length).toBe(size);
+  });
+});
+
 describe('replication of scripts run in a shard', () => {
   it('a replica gets each script\'s writes once, including scripts that fell back to the main thread', async () => {
     const master = await startShardis({ shards: 2 });
@@ -191,6 +286,9 @@ describe('replication of scripts run in a shard', () => {
       await m.eval("redis.call('incr', KEYS[1]) redis.call('incr', ARGV[1]) return 1", 1, 'a', 'b');
       await m.eval("redis.call('set', KEYS[1], 'v', 'EX', 100) redis.call('select', 2) redis.call('incr', KEYS[1]) return 1", 1, 'n2');
       await m.eval("redis.set_repl(redis.REPL_NONE) redis.call('incr', KEYS[1]) return 1", 1, 'k2');
+      // EVALSHA sent straight to the shard (after its first run there): single and MULTI-wrapped writes
+      const sha = (await m.script('LOAD', "redis.call('incr', KEYS[1]) if ARGV[1] == '2' then redis.call('rpush', KEYS[2], 'w') end return 1")) as string;
+      for (let i = 0; i < 4; i++) await m.evalsha(sha, 2, '{s}a', '{s}b', String(1 + (i % 2)));
       await waitInSync(m, r);
       const want = await contents(m);
       expect(want.size).toBeGreaterThan(4);

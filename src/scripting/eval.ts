@@ -17,7 +17,7 @@ import type { MainCtx, MainHandler } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';
 import { execRunning, propagateForConnection } from '../server/commands/transactions.js';
 import { ScriptRun } from './script-run.js';
-import { newFastPathState, tryRunInShard, type FastPathState } from './fast-path.js';
+import { mustRunOnMain, newFastPathState, tryRunInShard, type FastPathState } from './fast-path.js';
 import { LuaVm } from './vm.js';
 
 interface CachedScript {
@@ -117,7 +117,7 @@ export class ScriptEngine {
 
   /** EVAL/EVALSHA: in the shard of its keys if it stays there (fast-path.ts), else run(). */
   async runScript(c: MainCtx, sha: string, script: CachedScript, numkeys: number, readOnly: boolean): Promise<void> {
-    if (!execRunning.has(c.conn) && (await tryRunInShard(c, sha, script.fast, numkeys, readOnly))) return;
+    if (!execRunning.has(c.conn) && !mustRunOnMain(c) && (await tryRunInShard(c, sha, script.fast, numkeys, readOnly))) return;
     return this.run(c, sha, script.ref, numkeys, readOnly);
   }
 

@@ -8,10 +8,19 @@
  * path is sent there directly from then on.
  */
 
+import { Args } from '../commands/args.js';
+import type { Command } from '../commands/table.js';
+import { REQ_SCRIPT, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
+import * as E from '../resp/errors.js';
 import { ReplyErrorValue, parseOne } from '../resp/reply-parser.js';
-import type { MainCtx } from '../server/main-ctx.js';
+import { RespWriter } from '../resp/writer.js';
+import { hashSlot } from '../router/slot.js';
+import { Hold, type Connection } from '../server/connection.js';
+import { MainCtx } from '../server/main-ctx.js';
+import type { Server } from '../server/server.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
+import { scriptEngine } from './eval.js';
 import { logScriptLine, writeDenied } from './script-run.js';
 import { SCRIPT_DONE, SCRIPT_NEEDS_BODY } from './shard-script.js';
 
@@ -96,4 +105,180 @@ async function sendWhenFree(c: MainCtx, sh: number, argv: readonly (string | num
 function statusOf(reply: Buffer): number {
   // "*4\r\n:<status>\r\n..."
   return reply[0] === 0x2a && reply[4] === 0x3a ? reply[5]! - 48 : -1;
+}
+
+// ---- EVALSHA straight to its shard ------------------------------------------------------------
+
+/** A REQ_SCRIPT in flight for a connection (one at a time: the connection holds meanwhile). */
+interface DirectRun {
+  f: FastPathState;
+  sh: number;
+  cmd: Command;
+  sha: string;
+  seq: number;
+  t0: number;
+  /** The shard's status word, once its first record came (-1 before). */
+  status: number;
+  /** The echoed request of a run the main thread must do. */
+  echo: Buffer[];
+}
+
+const directRuns = new Map<Connection, DirectRun>();
+
+/** Requests re-run on the main thread after their shard gave them back: no second shard attempt. */
+const slowOnly = new WeakSet<MainCtx>();
+
+export function mustRunOnMain(c: MainCtx): boolean {
+  return slowOnly.has(c);
+}
+
+/** A plain decimal argument (no sign, no leading zeros beyond "0"), or -1. */
+function smallInt(a: Args, i: number): number {
+  const len = a.len[i]!;
+  if (len === 0 || len > 6) return -1;
+  const b = a.buf;
+  let n = 0;
+  for (let p = a.start[i]!, end = p + len; p < end; p++) {
+    const d = b[p]! - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return len > 1 && b[a.start[i]!] === 48 ? -1 : n;
+}
+
+/**
+ * EVALSHA / EVALSHA_RO whose keys (at least one) all live on one shard that already compiled the
+ * script: sent to that shard as the client's request, like a keyed command, without the main
+ * thread's handler (the checks that handler makes first are all made here: the script is known,
+ * numkeys is valid, the caller unrestricted, nothing refuses a write). Returns true if sent, false
+ * if the connection must hold it (the shard is locked or congested), null if it does not qualify
+ * (the main-thread handler runs it). The connection holds until the shard answers (scriptReplied):
+ * the shard may hand the script back, and then it runs on the main thread before anything the
+ * client sent after it.
+ */
+export function routeScript(s: Server, conn: Connection, cmd: Command, args: Args): boolean | null {
+  if (cmd.name !== 'evalsha' && cmd.name !== 'evalsha_ro') return null;
+  const f = conn.framer;
+  if (f.inline || args.inline !== null || conn.isMaster || s.monitors.size > 0 || s.links.length === 0) return null;
+  if (!(conn.aclUser ?? s.acl.defaultUser).unrestricted) return null;
+  const numkeys = smallInt(args, 2);
+  if (numkeys < 1 || numkeys > args.argc - 3 || args.len[1] !== 40) return null;
+  const sha = args.str(1).toLowerCase();
+  const script = scriptEngine(s).get(sha);
+  if (script === undefined || mostlyFallsBack(script.fast)) return null;
+  const roCommand = cmd.name === 'evalsha_ro';
+  if (writeDenied({ server: s, conn } as MainCtx) !== null || (script.shebang && !script.noWrites && roCommand)) return null;
+  const busyMs = s.config.int('busy-reply-threshold');
+  if (busyMs > 0xffff || busyMs < 0) return null;
+  let sh = -1;
+  const buf = args.buf;
+  for (let i = 3; i < 3 + numkeys; i++) {
+    const st = args.start[i]!;
+    const k = s.shardOfSlot[hashSlot(buf, st, st + args.len[i]!)]!;
+    if (sh < 0) sh = k;
+    else if (k !== sh) return null;
+  }
+  if (!script.fast.sentTo.has(sh)) return null;
+  const link = s.links[sh]!;
+  if (link.lockedBy !== null || link.congested) {
+    s.stallOn(conn, link);
+    return false;
+  }
+  s.stats.commandsProcessed++;
+  conn.lastCmd = cmd.name;
+  const seq = conn.nextSeq++;
+  const readOnly = roCommand || script.noWrites;
+  const w3 = busyMs | (conn.proto << 16) | ((readOnly ? 1 : 0) << 24);
+  link.send(REQ_SCRIPT, 0, conn.db, conn.id, seq, w3, conn.inBuf, conn.inStart, f.end - conn.inStart, conn.inputStable());
+  conn.inflight++;
+  link.inflight++;
+  conn.hold = Hold.Busy;
+  conn.busySeq = -1;
+  conn.busySlow = false;
+  directRuns.set(conn, { f: script.fast, sh, cmd, sha, seq, t0: performance.now(), status: -1, echo: [] });
+  s.scheduleTick();
+  return true;
+}
+
+/**
+ * A REP_SCRIPT record for the connection (its propagation already fed): deliver the reply, or run
+ * the script on the main thread when the shard gave it back. True if a reply was delivered.
+ */
+export function scriptReplied(s: Server, conn: Connection, seq: number, bytes: Uint8Array, more: boolean): boolean {
+  const d = directRuns.get(conn);
+  if (d === undefined || d.seq !== seq) return false;
+  let reply = bytes;
+  if (d.status < 0) {
+    d.status = Buffer.from(bytes.buffer, bytes.byteOffset, 4).readUInt32LE(0);
+    reply = bytes.subarray(4);
+  }
+  if (d.status === SCRIPT_REP_FALLBACK || d.status === SCRIPT_REP_NO_SCRIPT) {
+    d.echo.push(Buffer.from(reply));
+    if (more) return false;
+    directRuns.delete(conn);
+    rerunOnMain(s, conn, d);
+    return false;
+  }
+  if (more) {
+    conn.deliverChunk(seq, reply, false);
+    return false;
+  }
+  directRuns.delete(conn);
+  d.f.fastRuns++;
+  s.stats.commandsProcessed += d.status;
+  const failed = conn.hasPartial(seq) ? false : reply[0] === 0x2d;
+  s.stats.intro.called(conn, d.cmd, [d.cmd.name, d.sha], d.t0, failed);
+  s.endBusy(conn);
+  if (conn.hasPartial(seq)) conn.deliverChunk(seq, reply, true);
+  else conn.deliver(seq, reply, true);
+  return true;
+}
+
+/** The request's arguments from its RESP multibulk bytes (latin1 strings). */
+function requestArgv(req: Buffer): string[] {
+  let p = 1;
+  let n = 0;
+  while (req[p] !== 13) n = n * 10 + req[p++]! - 48;
+  p += 2;
+  const argv: string[] = [];
+  for (let i = 0; i < n; i++) {
+    p++;
+    let l = 0;
+    while (req[p] !== 13) l = l * 10 + req[p++]! - 48;
+    p += 2;
+    argv.push(req.toString('latin1', p, p + l));
+    p += l + 2;
+  }
+  return argv;
+}
+
+/** Run a script its shard gave back on the main thread, at its place in the connection's replies. */
+function rerunOnMain(s: Server, conn: Connection, d: DirectRun): void {
+  const argv = requestArgv(Buffer.concat(d.echo));
+  const args = new Args();
+  args.set(Buffer.alloc(0), new Int32Array(0), new Int32Array(0), argv.length, argv);
+  const w = new RespWriter(1024);
+  w.proto = conn.proto;
+  const ctx = new MainCtx(s, conn, d.cmd, args, w, d.seq);
+  if (d.status === SCRIPT_REP_NO_SCRIPT) {
+    d.f.sentTo.delete(d.sh); // the shard dropped it: the handler's shard attempt sends the body
+  } else {
+    d.f.fallbacks++;
+    slowOnly.add(ctx);
+  }
+  const done = (failed: boolean): void => {
+    s.stats.intro.called(conn, d.cmd, args, d.t0, failed);
+    s.endBusy(conn);
+  };
+  new Promise<void>((resolve) => resolve(s.mainHandlers[d.cmd.name]!(ctx))).then(
+    () => {
+      s.reply(conn, d.seq, Buffer.from(w.buf.subarray(0, w.len)));
+      done(w.len > 0 && w.buf[0] === 0x2d);
+    },
+    (e: unknown) => {
+      if (!(e instanceof E.CommandError)) s.log.error({ err: e }, 'script re-run failed');
+      s.replyError(conn, d.seq, e instanceof E.CommandError ? e.reply : E.internalError(d.cmd.name));
+      done(true);
+    },
+  );
 }
