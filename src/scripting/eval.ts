@@ -204,8 +204,18 @@ export function checkMayWrite(c: MainCtx, readOnlyCommand: boolean): void {
   if (!c.conn.isMaster && !s.repl.isReplica() && need > 0 && s.repl.goodReplicas() < need) throw new E.CommandError(E.NOREPLICAS);
 }
 
-export function numkeysOf(c: MainCtx): number {
-  const n = c.args.int(2);
+/**
+ * The numkeys argument, checked as redis-server checks it (a non-integer: EVAL's generic integer
+ * error, FCALL's `notInteger`).
+ */
+export function numkeysOf(c: MainCtx, notInteger?: string): number {
+  let n: number;
+  try {
+    n = c.args.int(2);
+  } catch (e) {
+    if (notInteger === undefined) throw e;
+    throw new E.CommandError(notInteger);
+  }
   if (n > c.argc - 3) throw new E.CommandError(E.NUMKEYS_TOO_BIG);
   if (n < 0) throw new E.CommandError(E.NUMKEYS_NEGATIVE);
   return n;
@@ -224,10 +234,12 @@ function evalBody(readOnly: boolean): MainHandler {
 
 function evalSha(readOnly: boolean): MainHandler {
   return (c) => {
+    // redis-server: a sha1 of the wrong length is NOSCRIPT at once, then numkeys, then the lookup
+    const sha = c.args.str(1).toLowerCase();
+    if (sha.length !== 40) throw new E.CommandError(E.NOSCRIPT);
     const numkeys = numkeysOf(c);
     const eng = scriptEngine(c.server);
-    const sha = c.args.str(1).toLowerCase();
-    const script = sha.length === 40 ? eng.get(sha) : undefined;
+    const script = eng.get(sha);
     if (script === undefined) throw new E.CommandError(E.NOSCRIPT);
     if (script.shebang && !script.noWrites) checkMayWrite(c, readOnly);
     return eng.runScript(c, sha, script, numkeys, readOnly || script.noWrites);
@@ -263,8 +275,7 @@ export const evalHandlers: Record<string, MainHandler> = {
   },
 
   'script|flush'(c) {
-    if (c.argc > 3) throw new E.CommandError(E.SYNTAX);
-    if (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async')) throw new E.CommandError(E.SCRIPT_FLUSH_MODE);
+    if (c.argc > 3 || (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async'))) throw new E.CommandError(E.SCRIPT_FLUSH_MODE);
     scriptEngine(c.server).flush();
     c.w.ok();
   },

@@ -314,10 +314,11 @@ export function functionCounts(s: ScriptEngine): { libraries: number; functions:
 
 function fcall(readOnly: boolean): MainHandler {
   return (c) => {
-    const numkeys = numkeysOf(c);
+    // redis-server: the function first, then numkeys
     const fe = functionEngine(c);
     const f = fe.functions.get(c.args.str(1));
     if (f === undefined) throw new E.CommandError('ERR Function not found');
+    const numkeys = numkeysOf(c, 'ERR Bad number of keys provided');
     const noWrites = f.flags.has('no-writes');
     if (!noWrites) checkMayWrite(c, readOnly);
     return scriptEngine(c.server).run(c, f.name, f.ref, numkeys, noWrites, true);
@@ -378,9 +379,8 @@ export const functionHandlers: Record<string, MainHandler> = {
   },
 
   'function|flush'(c) {
-    if (c.argc > 3 || (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async'))) {
-      throw new E.CommandError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
-    }
+    if (c.argc > 3) throw new E.CommandError(E.subcommandSyntax(c.args.str(1), 'function'));
+    if (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async')) throw new E.CommandError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
     functionEngine(c).flush();
     propagateMain(c, c.conn.db, c.args.all(0));
     c.w.ok();
@@ -390,12 +390,12 @@ export const functionHandlers: Record<string, MainHandler> = {
     let withCode = false;
     let pattern: string | null = null;
     for (let i = 2; i < c.argc; i++) {
-      if (c.args.is(i, 'withcode')) {
+      // each option once (redis-server: a second one is an unknown argument)
+      if (!withCode && c.args.is(i, 'withcode')) {
         withCode = true;
         continue;
       }
-      if (c.args.is(i, 'libraryname')) {
-        if (pattern !== null) throw new E.CommandError('ERR library name can be given only once');
+      if (pattern === null && c.args.is(i, 'libraryname')) {
         if (++i >= c.argc) throw new E.CommandError('ERR library name argument was not given');
         pattern = c.args.str(i);
         continue;
@@ -490,7 +490,7 @@ export const functionHandlers: Record<string, MainHandler> = {
 
   'function|restore'(c) {
     let policy = 'append';
-    if (c.argc > 4) throw new E.CommandError(E.SYNTAX);
+    if (c.argc > 4) throw new E.CommandError(E.subcommandSyntax(c.args.str(1), 'function'));
     if (c.argc === 4) {
       policy = c.args.lower(3);
       if (policy !== 'flush' && policy !== 'append' && policy !== 'replace') {

@@ -264,7 +264,7 @@ export class LuaVm {
       src[1] = 0x2d;
     }
     if (lauxlib.luaL_loadbufferx(L, src, src.length, luaString('@user_script'), luaString('t')) !== lua.LUA_OK) {
-      const msg = toLatin1(L, -1) ?? 'unknown error';
+      const msg = as51SyntaxMessage(toLatin1(L, -1) ?? 'unknown error');
       lua.lua_pop(L, 1);
       return { error: msg };
     }
@@ -281,7 +281,7 @@ export class LuaVm {
   loadLibrary(code: Buffer): { compile: string } | { run: string } | null {
     const L = this.L;
     if (lauxlib.luaL_loadbufferx(L, code, code.length, luaString('@user_function'), luaString('t')) !== lua.LUA_OK) {
-      const msg = toLatin1(L, -1) ?? 'unknown error';
+      const msg = as51SyntaxMessage(toLatin1(L, -1) ?? 'unknown error');
       lua.lua_pop(L, 1);
       return { compile: msg };
     }
@@ -505,4 +505,12 @@ export function as51Message(s: string): string {
   return s.replace(/attempt to (.+?) a (\w+) value \((global|local|field|upvalue|method|constant) '([^']*)'\)/, (_, op: string, type: string, kind: string, name: string) =>
     `attempt to ${op} ${kind === 'constant' ? 'field' : kind} '${name}' (a ${type} value)`,
   );
+}
+
+/**
+ * A Lua 5.3 syntax error as Lua 5.1 words it: 5.1 quotes every token it names (`near '<eof>'`,
+ * `'<name>' expected`), and says `unfinished long string` without where it started.
+ */
+export function as51SyntaxMessage(s: string): string {
+  return s.replace(/(^|[^'<])<(eof|name|number|integer|string)>(?!')/g, "$1'<$2>'").replace(/(unfinished long (?:string|comment)) \(starting at line \d+\)/, '$1');
 }
