@@ -273,6 +273,64 @@ describe('EVALSHA sent straight to the shard of its keys, 2 shards', () => {
   });
 });
 
+describe('FCALL in the shard of its keys, 2 shards', () => {
+  let srv: Proc;
+  let io: Redis;
+  const LIB = [
+    '#!lua name=fastlib',
+    "redis.register_function('finc', function(k, a) return redis.call('incr', k[1]) end)",
+    "redis.register_function{function_name='fget', callback=function(k, a) return redis.call('get', k[1]) end, flags={'no-writes'}}",
+    "redis.register_function{function_name='fset', callback=function(k, a) return redis.call('set', k[1], 'v') end, flags={'no-writes'}}",
+    "redis.register_function('fboth', function(k, a) redis.call('incr', k[1]) return redis.call('incr', a[1]) end)",
+    "redis.register_function('flog', function(k, a) redis.log(redis.LOG_WARNING, 'fcall-log-' .. a[1]) return 1 end)",
+  ].join('\n');
+
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 2 });
+    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
+    await io.function('LOAD', LIB);
+  });
+
+  afterAll(async () => {
+    io.disconnect();
+    await srv.stop();
+  });
+
+  it('FCALL and FCALL_RO run their functions with the same replies and errors, again and again', async () => {
+    await io.del('a', 'b');
+    for (let i = 1; i <= 3; i++) {
+      expect(await io.fcall('finc', 1, 'a')).toBe(i);
+      expect(await io.fcall_ro('fget', 1, 'a')).toBe(String(i));
+      await expect(io.fcall('fset', 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts\. script: fset, on @user_function:4\.$/);
+      await expect(io.fcall_ro('finc', 1, 'a')).rejects.toThrow('ERR Can not execute a script with write flag using *_ro command.');
+    }
+  });
+
+  it('a function that writes and then touches another shard\'s key runs its writes once, every time', async () => {
+    await io.del('a', 'b');
+    for (let i = 1; i <= 5; i++) expect(await io.fcall('fboth', 1, 'a', 'b')).toBe(i);
+    expect(await io.mget('a', 'b')).toEqual(['5', '5']);
+  });
+
+  it('FCALL after FUNCTION LOAD REPLACE runs the new code, and a deleted function is not found', async () => {
+    await io.del('d');
+    expect(await io.fcall('finc', 1, 'd')).toBe(1);
+    expect(await io.fcall('finc', 1, 'd')).toBe(2);
+    await io.function('LOAD', 'REPLACE', "#!lua name=fastlib\nredis.register_function('finc', function(k, a) return redis.call('incrby', k[1], 100) end)");
+    expect(await io.fcall('finc', 1, 'd')).toBe(102);
+    expect(await io.fcall('finc', 1, 'd')).toBe(202);
+    await expect(io.fcall('fget', 1, 'd')).rejects.toThrow('ERR Function not found');
+    await io.function('LOAD', 'REPLACE', LIB);
+    expect(await io.fcall('finc', 1, 'd')).toBe(203);
+  });
+
+  it('redis.log of a function called again and again reaches the server log', async () => {
+    for (let i = 0; i < 3; i++) await io.fcall('flog', 1, 'a', String(i));
+    const { waitFor } = await import('./helpers/server.js');
+    await waitFor(() => srv.output().includes('fcall-log-2'), 'the third log line');
+  });
+});
+
 describe('replication of scripts run in a shard', () => {
   it('a replica gets each script\'s writes once, including scripts that fell back to the main thread', async () => {
     const master = await startShardis({ shards: 2 });
@@ -289,6 +347,8 @@ describe('replication of scripts run in a shard', () => {
       // EVALSHA sent straight to the shard (after its first run there): single and MULTI-wrapped writes
       const sha = (await m.script('LOAD', "redis.call('incr', KEYS[1]) if ARGV[1] == '2' then redis.call('rpush', KEYS[2], 'w') end return 1")) as string;
       for (let i = 0; i < 4; i++) await m.evalsha(sha, 2, '{s}a', '{s}b', String(1 + (i % 2)));
+      await m.function('LOAD', "#!lua name=repl\nredis.register_function('fw', function(k, a) redis.call('incr', k[1]) if a[1] == '2' then redis.call('rpush', k[2], 'w') end return 1 end)");
+      for (let i = 0; i < 4; i++) await m.fcall('fw', 2, '{f}a', '{f}b', String(1 + (i % 2)));
       await waitInSync(m, r);
       const want = await contents(m);
       expect(want.size).toBeGreaterThan(4);

@@ -28,6 +28,8 @@ interface CachedScript {
   noWrites: boolean;
   /** It opens with a shebang (then *_RO commands require no-writes). */
   shebang: boolean;
+  /** It declares it may write (a shebang without no-writes): *_RO and read-only replicas refuse it. */
+  declaresWrites: boolean;
   /** The in-shard fast path's bookkeeping (fast-path.ts). */
   fast: FastPathState;
 }
@@ -100,6 +102,7 @@ export class ScriptEngine {
       bytes: body.length,
       noWrites: sb.flags?.has('no-writes') ?? false,
       shebang: sb.flags !== null,
+      declaresWrites: sb.flags !== null && !sb.flags.has('no-writes'),
       fast: newFastPathState(body),
     };
     this.scripts.set(sha, script);
@@ -117,8 +120,16 @@ export class ScriptEngine {
 
   /** EVAL/EVALSHA: in the shard of its keys if it stays there (fast-path.ts), else run(). */
   async runScript(c: MainCtx, sha: string, script: CachedScript, numkeys: number, readOnly: boolean): Promise<void> {
-    if (!execRunning.has(c.conn) && !mustRunOnMain(c) && (await tryRunInShard(c, sha, script.fast, numkeys, readOnly))) return;
-    return this.run(c, sha, script.ref, numkeys, readOnly);
+    return this.runFast(c, sha, script.fast, script.ref, numkeys, readOnly, null);
+  }
+
+  /**
+   * A script or (with `fn`, its name; `id` is then its library's code sha1) a function: in the shard
+   * of its keys if it stays there, else run().
+   */
+  async runFast(c: MainCtx, id: string, fast: FastPathState, ref: number, numkeys: number, readOnly: boolean, fn: string | null): Promise<void> {
+    if (!execRunning.has(c.conn) && !mustRunOnMain(c) && (await tryRunInShard(c, id, fast, numkeys, readOnly, fn))) return;
+    return this.run(c, fn ?? id, ref, numkeys, readOnly, fn !== null);
   }
 
   /**

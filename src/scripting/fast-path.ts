@@ -21,6 +21,7 @@ import type { Server } from '../server/server.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
 import { scriptEngine } from './eval.js';
+import { functionNamed } from './functions.js';
 import { logScriptLine, writeDenied } from './script-run.js';
 import { SCRIPT_DONE, SCRIPT_NEEDS_BODY } from './shard-script.js';
 
@@ -46,7 +47,7 @@ function mostlyFallsBack(f: FastPathState): boolean {
  * Run the script in one shard if it qualifies; true if it ran there (its reply is in c.w), false if
  * the caller must run it on the main thread (nothing of it happened).
  */
-export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, numkeys: number, readOnly: boolean): Promise<boolean> {
+export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, numkeys: number, readOnly: boolean, fn: string | null = null): Promise<boolean> {
   const s = c.server;
   // the shard cannot check ACL rules: a restricted user's scripts run on the main thread
   if (s.monitors.size > 0 || mostlyFallsBack(f) || !(c.conn.aclUser ?? s.acl.defaultUser).unrestricted) return false;
@@ -57,7 +58,8 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
     else if (k !== sh) return false;
   }
   const conn = c.conn;
-  const argv: (string | number)[] = ['script', sha, '', conn.db, conn.proto, readOnly ? 1 : 0, writeDenied(c) ?? '', s.config.int('busy-reply-threshold'), numkeys];
+  // (a function: its library's code sha1 and code, then its name; shard-script.ts)
+  const argv: (string | number)[] = [fn === null ? 'script' : 'fcall', sha, '', ...(fn === null ? [] : [fn]), conn.db, conn.proto, readOnly ? 1 : 0, writeDenied(c) ?? '', s.config.int('busy-reply-threshold'), numkeys];
   for (let i = 3; i < c.argc; i++) argv.push(c.args.str(i));
   if (!f.sentTo.has(sh)) argv[2] = f.body;
   let r = await sendWhenFree(c, sh, argv);
@@ -157,17 +159,19 @@ function smallInt(a: Args, i: number): number {
  * client sent after it.
  */
 export function routeScript(s: Server, conn: Connection, cmd: Command, args: Args): boolean | null {
-  if (cmd.name !== 'evalsha' && cmd.name !== 'evalsha_ro') return null;
+  const fn = cmd.name === 'fcall' || cmd.name === 'fcall_ro';
+  if (!fn && cmd.name !== 'evalsha' && cmd.name !== 'evalsha_ro') return null;
   const f = conn.framer;
   if (f.inline || args.inline !== null || conn.isMaster || s.monitors.size > 0 || s.links.length === 0) return null;
   if (!(conn.aclUser ?? s.acl.defaultUser).unrestricted) return null;
   const numkeys = smallInt(args, 2);
-  if (numkeys < 1 || numkeys > args.argc - 3 || args.len[1] !== 40) return null;
-  const sha = args.str(1).toLowerCase();
-  const script = scriptEngine(s).get(sha);
+  if (numkeys < 1 || numkeys > args.argc - 3 || (!fn && args.len[1] !== 40)) return null;
+  const sha = fn ? args.str(1) : args.str(1).toLowerCase();
+  const script = fn ? functionNamed(s, sha) : scriptEngine(s).get(sha);
   if (script === undefined || mostlyFallsBack(script.fast)) return null;
-  const roCommand = cmd.name === 'evalsha_ro';
-  if (writeDenied({ server: s, conn } as MainCtx) !== null || (script.shebang && !script.noWrites && roCommand)) return null;
+  const roCommand = cmd.name === 'evalsha_ro' || cmd.name === 'fcall_ro';
+  // (a script or function that may write, called read-only: the handler's error)
+  if (writeDenied({ server: s, conn } as MainCtx) !== null || (script.declaresWrites && roCommand)) return null;
   const busyMs = s.config.int('busy-reply-threshold');
   if (busyMs > 0xffff || busyMs < 0) return null;
   let sh = -1;
@@ -187,8 +191,8 @@ export function routeScript(s: Server, conn: Connection, cmd: Command, args: Arg
   s.stats.commandsProcessed++;
   conn.lastCmd = cmd.name;
   const seq = conn.nextSeq++;
-  const readOnly = roCommand || script.noWrites;
-  const w3 = busyMs | (conn.proto << 16) | ((readOnly ? 1 : 0) << 24);
+  const readOnly = (roCommand && !fn) || script.noWrites;
+  const w3 = busyMs | (conn.proto << 16) | ((readOnly ? 1 : 0) << 24) | ((fn ? 2 : 0) << 24);
   link.send(REQ_SCRIPT, 0, conn.db, conn.id, seq, w3, conn.inBuf, conn.inStart, f.end - conn.inStart, conn.inputStable());
   conn.inflight++;
   link.inflight++;

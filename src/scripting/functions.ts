@@ -6,6 +6,7 @@
  * FUNCTION LOAD/DELETE/FLUSH/RESTORE reach replicas as themselves.
  */
 
+import { createHash } from 'node:crypto';
 import { globMatch } from '../commands/glob.js';
 import { REDIS_VERSION } from '../config.js';
 import { In, RDB_OPCODE, RDB_VERSION, RdbWriter, crc64 } from '../replication/rdb.js';
@@ -15,6 +16,7 @@ import type { Server } from '../server/server.js';
 import { propagateMain } from '../server/commands/transactions.js';
 import { pushErrorTable } from './convert.js';
 import { checkMayWrite, killRunning, numkeysOf, scriptEngine, type ScriptEngine } from './eval.js';
+import { newFastPathState, type FastPathState } from './fast-path.js';
 import { lauxlib, lua, toLatin1, type LuaState } from './lua-api.js';
 
 /** Function flags in the order Redis lists them. */
@@ -27,15 +29,23 @@ interface FunctionDef {
   flags: Set<string>;
   description: string | null;
   library: Library;
+  /** The no-writes flag. */
+  noWrites: boolean;
+  /** Without no-writes: FCALL_RO and read-only replicas refuse it. */
+  declaresWrites: boolean;
+  /** The in-shard fast path's bookkeeping (fast-path.ts; the body sent is the library's code). */
+  fast: FastPathState;
 }
 
 interface Library {
   name: string;
   code: string;
+  /** sha1 of the code: names this version of the library in the shards. */
+  sha: string;
   functions: Map<string, FunctionDef>;
 }
 
-type Registered = Omit<FunctionDef, 'library'>;
+type Registered = Omit<FunctionDef, 'library' | 'noWrites' | 'declaresWrites' | 'fast'>;
 
 function fail(L: LuaState, msg: string): number {
   pushErrorTable(L, `ERR ${msg}`);
@@ -194,9 +204,10 @@ export class FunctionEngine {
       }
     }
     if (old) this.remove(old);
-    const lib: Library = { name, code, functions: new Map() };
+    const lib: Library = { name, code, sha: createHash('sha1').update(body).digest('hex'), functions: new Map() };
     for (const f of collected.values()) {
-      const def = { ...f, library: lib };
+      const noWrites = f.flags.has('no-writes');
+      const def = { ...f, library: lib, noWrites, declaresWrites: !noWrites, fast: newFastPathState(code) };
       lib.functions.set(f.name, def);
       this.functions.set(f.name, def);
     }
@@ -306,6 +317,11 @@ export function functionRdbRecords(server: Server): Buffer {
   return fengines.get(scriptEngine(server))?.records() ?? Buffer.alloc(0);
 }
 
+/** The loaded function of this name (the fast path's lookup), without creating the engine. */
+export function functionNamed(server: Server, name: string): FunctionDef | undefined {
+  return fengines.get(scriptEngine(server))?.functions.get(name);
+}
+
 /** Number of libraries and functions (INFO, FUNCTION STATS) without creating the engine. */
 export function functionCounts(s: ScriptEngine): { libraries: number; functions: number } {
   const f = fengines.get(s);
@@ -319,9 +335,8 @@ function fcall(readOnly: boolean): MainHandler {
     const f = fe.functions.get(c.args.str(1));
     if (f === undefined) throw new E.CommandError('ERR Function not found');
     const numkeys = numkeysOf(c, 'ERR Bad number of keys provided');
-    const noWrites = f.flags.has('no-writes');
-    if (!noWrites) checkMayWrite(c, readOnly);
-    return scriptEngine(c.server).run(c, f.name, f.ref, numkeys, noWrites, true);
+    if (!f.noWrites) checkMayWrite(c, readOnly);
+    return scriptEngine(c.server).runFast(c, f.library.sha, f.fast, f.ref, numkeys, f.noWrites, f.name);
   };
 }
 

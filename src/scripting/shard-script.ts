@@ -29,6 +29,7 @@ import type { Shard } from '../shard/shard.js';
 import { checkScriptCommand, lookupScriptCommand } from './call-check.js';
 import type { RunHost } from './host.js';
 import { REPL_REPLICA } from './redis-lib.js';
+import { ShardFunctions } from './shard-functions.js';
 import { LuaVm } from './vm.js';
 
 export const SCRIPT_DONE = 0;
@@ -41,6 +42,7 @@ const MAX_CACHED = 4096;
 interface WorkerScripting {
   vm: LuaVm;
   scripts: Map<string, number>;
+  fns: ShardFunctions;
   byName: Map<string, Command>;
   shardOfSlot: Uint8Array;
 }
@@ -56,7 +58,8 @@ function scripting(c: Shard): WorkerScripting {
   if (state === null) {
     const byName = new Map<string, Command>();
     for (const cmd of c.commands) if (cmd !== undefined && cmd.parent === null) byName.set(cmd.name, cmd);
-    state = { vm: new LuaVm(), scripts: new Map(), byName, shardOfSlot: slotToShardTable(c.shardCount) };
+    const vm = new LuaVm();
+    state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), byName, shardOfSlot: slotToShardTable(c.shardCount) };
   }
   return state;
 }
@@ -221,7 +224,18 @@ interface HereResult {
  * that expired meanwhile. `direct`: a REQ_SCRIPT run, whose log lines have no way to the main
  * thread (redis.log makes it fall back).
  */
-function runHere(c: Shard, st: WorkerScripting, ref: number, sha: string, o: { db: number; proto: 2 | 3; readOnly: boolean; denied: string | null; busyMs: number; direct: boolean }, keys: string[], args: string[]): HereResult {
+interface RunOptions {
+  db: number;
+  proto: 2 | 3;
+  readOnly: boolean;
+  denied: string | null;
+  busyMs: number;
+  direct: boolean;
+  /** A function (FCALL), not a script. */
+  fn: boolean;
+}
+
+function runHere(c: Shard, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: string[], args: string[]): HereResult {
   const run = new ShardRun(c, st, o.db, o.readOnly, o.denied, o.busyMs, o.direct);
   const out = outWriter;
   out.reset();
@@ -232,7 +246,7 @@ function runHere(c: Shard, st: WorkerScripting, ref: number, sha: string, o: { d
   try {
     // synchronous: the shard host answers every call at once, so run() never awaits (a failure
     // of ours reaches internalError() at once; the promise's rejection is only a copy of it)
-    st.vm.run(ref, keys, args, run, out, sha).catch(() => undefined);
+    st.vm.run(ref, keys, args, run, out, name, o.fn).catch(() => undefined);
   } finally {
     c.expiredLog = null;
   }
@@ -273,22 +287,23 @@ function keysAndArgs(c: Shard, numkeys: number, from: number): { keys: string[];
 const statusBytes = Buffer.alloc(4);
 
 /**
- * A REQ_SCRIPT (EVALSHA key... sent straight here, framed in c.args): run it and answer the client
- * with one REP_SCRIPT record, or, when it must run on the main thread, with the request echoed.
+ * A REQ_SCRIPT (EVALSHA / FCALL key... sent straight here, framed in c.args): run it and answer the
+ * client with one REP_SCRIPT record, or, when it must run on the main thread, with the request echoed.
+ * w3: busy-reply-threshold ms | protocol << 16 | (read-only 1 | function 2) << 24.
  */
 export function runScriptRequest(c: Shard, w3: number, request: Uint8Array): void {
   const st = scripting(c);
   const a = c.args;
-  const sha = a.str(1).toLowerCase();
-  const ref = st.scripts.get(sha);
-  const numkeys = Number(a.str(2));
+  const fn = ((w3 >>> 24) & 2) !== 0;
+  const name = fn ? a.str(1) : a.str(1).toLowerCase();
+  const ref = fn ? st.fns.get(name) : st.scripts.get(name);
   let status = SCRIPT_REP_NO_SCRIPT;
   let reply: Uint8Array = request;
   c.p.reset();
   if (ref !== undefined) {
-    const { keys, args } = keysAndArgs(c, numkeys, 3);
-    const o = { db: c.db.id, proto: ((w3 >>> 16) & 0xff) === 3 ? 3 : 2, readOnly: w3 >>> 24 === 1, denied: null, busyMs: w3 & 0xffff || Infinity, direct: true } as const;
-    const r = runHere(c, st, ref, sha, o, keys, args);
+    const { keys, args } = keysAndArgs(c, Number(a.str(2)), 3);
+    const o = { db: c.db.id, proto: ((w3 >>> 16) & 0xff) === 3 ? 3 : 2, readOnly: ((w3 >>> 24) & 1) !== 0, denied: null, busyMs: w3 & 0xffff || Infinity, direct: true, fn } as const;
+    const r = runHere(c, st, ref, name, o, keys, args);
     status = r.status === SCRIPT_DONE ? r.calls : SCRIPT_REP_FALLBACK;
     if (r.status === SCRIPT_DONE) reply = outWriter.buf.subarray(0, outWriter.len);
   }
@@ -302,18 +317,32 @@ export function runScriptRequest(c: Shard, w3: number, request: Uint8Array): voi
   c.p.reset();
 }
 
+/** The rest of a control op "script" / "fcall" (from args[at]): db proto read-only denied busy-ms numkeys key... arg... */
+function runControlled(c: Shard, st: WorkerScripting, ref: number, name: string, fn: boolean, at: number): void {
+  const a = c.args;
+  const deniedText = a.str(at + 3);
+  const o = { db: Number(a.str(at)), proto: a.str(at + 1) === '3' ? 3 : 2, readOnly: a.str(at + 2) === '1', denied: deniedText === '' ? null : deniedText, busyMs: Number(a.str(at + 4)) || Infinity, direct: false, fn } as const;
+  const { keys, args } = keysAndArgs(c, Number(a.str(at + 5)), at + 6);
+  const r = runHere(c, st, ref, name, o, keys, args);
+  status(c, r.status, r.status === SCRIPT_DONE ? outWriter.buf.subarray(0, outWriter.len) : Buffer.alloc(0), r.calls, r.logs);
+}
+
 export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: Shard) => void> = {
   script(c) {
     const st = scripting(c);
-    const a = c.args;
-    const sha = a.str(1);
-    const body = a.bytes(2);
+    const sha = c.args.str(1);
+    const body = c.args.bytes(2);
     const ref = compiled(st, sha, body);
     if (ref === undefined) return status(c, body.length === 0 ? SCRIPT_NEEDS_BODY : SCRIPT_FALLBACK, Buffer.alloc(0), 0, []);
-    const deniedText = a.str(6);
-    const o = { db: Number(a.str(3)), proto: a.str(4) === '3' ? 3 : 2, readOnly: a.str(5) === '1', denied: deniedText === '' ? null : deniedText, busyMs: Number(a.str(7)) || Infinity, direct: false } as const;
-    const { keys, args } = keysAndArgs(c, Number(a.str(8)), 9);
-    const r = runHere(c, st, ref, sha, o, keys, args);
-    status(c, r.status, r.status === SCRIPT_DONE ? outWriter.buf.subarray(0, outWriter.len) : Buffer.alloc(0), r.calls, r.logs);
+    runControlled(c, st, ref, sha, false, 3);
+  },
+
+  /** fcall <library code sha1> <code|""> <function> <db> ...: as "script", for a function. */
+  fcall(c) {
+    const st = scripting(c);
+    const lib = st.fns.use(c.args.str(1), c.args.bytes(2));
+    const ref = lib === 'ok' ? st.fns.get(c.args.str(3)) : undefined;
+    if (ref === undefined) return status(c, lib === 'missing' ? SCRIPT_NEEDS_BODY : SCRIPT_FALLBACK, Buffer.alloc(0), 0, []);
+    runControlled(c, st, ref, c.args.str(3), true, 4);
   },
 };
