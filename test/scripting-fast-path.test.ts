@@ -222,8 +222,44 @@ describe('EVALSHA sent straight to the shard of its keys, 2 shards', () => {
     expect(out).toEqual(want);
   });
 
+  it('a pipeline of EVALSHAs over both shards, a few falling back, runs every script and command in the order sent', async () => {
+    // KEYS[1] is incremented and ARGV[1] appended to the list log; a key of the other shard as
+    // ARGV[2] makes the run leave its shard
+    const sha = (await io.script('LOAD', "redis.call('rpush', KEYS[1], ARGV[1]) if ARGV[2] then redis.call('rpush', ARGV[2], ARGV[1]) end return redis.call('llen', KEYS[1])")) as string;
+    await io.del('d', 'c', 'x', 'k2');
+    // many runs in each shard first: a few fallbacks later do not send the script to the main thread for good
+    for (let i = 0; i < 40; i++) {
+      await io.evalsha(sha, 1, 'x', 'warm');
+      await io.evalsha(sha, 1, 'k2', 'warm');
+    }
+    await io.del('d', 'c', 'x', 'k2');
+    const p = io.pipeline();
+    const want: unknown[] = [];
+    const lens: Record<string, number> = { d: 0, c: 0 };
+    for (let i = 0; i < 24; i++) {
+      const key = i % 6 < 3 ? 'd' : 'c'; // d on shard 1, c on shard 0: three in a row on each
+      const leave = i === 4 || i === 13 || i === 14;
+      if (leave) p.evalsha(sha, 1, key, String(i), key === 'd' ? 'k2' : 'x');
+      else p.evalsha(sha, 1, key, String(i));
+      want.push(++lens[key]!);
+      if (i % 5 === 0) {
+        p.llen('d');
+        want.push(lens.d);
+      }
+    }
+    p.lrange('d', 0, -1);
+    p.lrange('c', 0, -1);
+    const out = (await p.exec())!.map(([e, v]) => (e ? e.message : v));
+    const order = (key: string): string[] => [...Array(24).keys()].filter((i) => (i % 6 < 3 ? 'd' : 'c') === key).map(String);
+    want.push(order('d'), order('c'));
+    expect(out).toEqual(want);
+    expect(await io.lrange('x', 0, -1)).toEqual(['4']);
+    expect(await io.lrange('k2', 0, -1)).toEqual(['13', '14']);
+  });
+
   it('EVALSHA in a shard counts the commands it ran in total_commands_processed and in INFO commandstats', async () => {
     const sha = (await io.script('LOAD', "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[1]) return redis.call('incr', KEYS[1])")) as string;
+    await io.del('d');
     await warm(sha, 'd');
     const total = async (): Promise<number> => Number(/total_commands_processed:(\d+)/.exec((await io.info('stats')) as string)![1]);
     const calls = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec((await io.info('commandstats')) as string)![1]);

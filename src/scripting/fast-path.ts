@@ -10,7 +10,7 @@
 
 import { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
-import { REQ_SCRIPT, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
+import { REQ_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
 import * as E from '../resp/errors.js';
 import { ReplyErrorValue, parseOne } from '../resp/reply-parser.js';
 import { RespWriter } from '../resp/writer.js';
@@ -109,9 +109,9 @@ function statusOf(reply: Buffer): number {
   return reply[0] === 0x2a && reply[4] === 0x3a ? reply[5]! - 48 : -1;
 }
 
-// ---- EVALSHA straight to its shard ------------------------------------------------------------
+// ---- EVALSHA / FCALL straight to their shard ---------------------------------------------------
 
-/** A REQ_SCRIPT in flight for a connection (one at a time: the connection holds meanwhile). */
+/** A REQ_SCRIPT in flight for a connection. */
 interface DirectRun {
   f: FastPathState;
   sh: number;
@@ -125,7 +125,29 @@ interface DirectRun {
   echo: Buffer[];
 }
 
-const directRuns = new Map<Connection, DirectRun>();
+/**
+ * A connection's scripts sent straight to a shard. Several may be in flight (a pipeline), all to
+ * one shard, and nothing else of the connection is dispatched meanwhile (conn.directScripts > 0
+ * holds it in the server's dispatch). When the shard gives one back (SCRIPT_REP_FALLBACK or
+ * NO_SCRIPT) it gives back, unrun, every later one of that connection (DIVERTED) until told to
+ * stop; the main thread runs them all, in order, then sends the next with the "undivert" bit.
+ */
+interface ConnScripts {
+  shard: number;
+  inflight: DirectRun[];
+  /** Given back, to run on the main thread in this order. */
+  reruns: DirectRun[];
+  rerunning: boolean;
+  /** The shard diverts this connection's scripts until a request with the undivert bit. */
+  diverted: boolean;
+}
+
+const connScripts = new WeakMap<Connection, ConnScripts>();
+
+/** w3's flag byte of a REQ_SCRIPT (shard-script.ts). */
+export const SCRIPT_W3_READ_ONLY = 1;
+export const SCRIPT_W3_FUNCTION = 2;
+export const SCRIPT_W3_UNDIVERT = 4;
 
 /** Requests re-run on the main thread after their shard gave them back: no second shard attempt. */
 const slowOnly = new WeakSet<MainCtx>();
@@ -148,21 +170,32 @@ function smallInt(a: Args, i: number): number {
   return len > 1 && b[a.start[i]!] === 48 ? -1 : n;
 }
 
+const SCRIPT_COMMANDS = new Set(['evalsha', 'evalsha_ro', 'fcall', 'fcall_ro']);
+
 /**
- * EVALSHA / EVALSHA_RO whose keys (at least one) all live on one shard that already compiled the
- * script: sent to that shard as the client's request, like a keyed command, without the main
- * thread's handler (the checks that handler makes first are all made here: the script is known,
- * numkeys is valid, the caller unrestricted, nothing refuses a write). Returns true if sent, false
- * if the connection must hold it (the shard is locked or congested), null if it does not qualify
- * (the main-thread handler runs it). The connection holds until the shard answers (scriptReplied):
- * the shard may hand the script back, and then it runs on the main thread before anything the
- * client sent after it.
+ * While scripts of the connection are in flight to a shard, whether this request must wait until
+ * they are done (anything but another script, which routeScript decides on): true means held.
  */
-export function routeScript(s: Server, conn: Connection, cmd: Command, args: Args): boolean | null {
+export function holdBehindScripts(conn: Connection, cmd: Command): boolean {
+  if (SCRIPT_COMMANDS.has(cmd.name)) return false;
+  conn.hold = Hold.Busy;
+  return true;
+}
+
+interface Target {
+  sh: number;
+  fast: FastPathState;
+  sha: string;
+  fn: boolean;
+  readOnly: boolean;
+  busyMs: number;
+}
+
+/** Where an EVALSHA / FCALL can go straight to, or null (the main-thread handler runs it). */
+function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target | null {
   const fn = cmd.name === 'fcall' || cmd.name === 'fcall_ro';
   if (!fn && cmd.name !== 'evalsha' && cmd.name !== 'evalsha_ro') return null;
-  const f = conn.framer;
-  if (f.inline || args.inline !== null || conn.isMaster || s.monitors.size > 0 || s.links.length === 0) return null;
+  if (conn.framer.inline || args.inline !== null || conn.isMaster || s.monitors.size > 0 || s.links.length === 0) return null;
   if (!(conn.aclUser ?? s.acl.defaultUser).unrestricted) return null;
   const numkeys = smallInt(args, 2);
   if (numkeys < 1 || numkeys > args.argc - 3 || (!fn && args.len[1] !== 40)) return null;
@@ -183,58 +216,94 @@ export function routeScript(s: Server, conn: Connection, cmd: Command, args: Arg
     else if (k !== sh) return null;
   }
   if (!script.fast.sentTo.has(sh)) return null;
-  const link = s.links[sh]!;
+  return { sh, fast: script.fast, sha, fn, readOnly: (roCommand && !fn) || script.noWrites, busyMs };
+}
+
+/**
+ * EVALSHA / EVALSHA_RO / FCALL / FCALL_RO whose keys (at least one) all live on one shard that
+ * already has the script or the function's library: sent to that shard as the client's request,
+ * like a keyed command, without the main thread's handler (the checks that handler makes first
+ * are all made here: the script is known, numkeys is valid, the caller unrestricted, nothing
+ * refuses a write). Returns true if sent, false if the connection must hold it (the shard is
+ * locked or congested, or earlier scripts of the connection are in flight elsewhere or being
+ * re-run), null if it does not qualify (the main-thread handler runs it).
+ */
+export function routeScript(s: Server, conn: Connection, cmd: Command, args: Args): boolean | null {
+  if (!SCRIPT_COMMANDS.has(cmd.name)) return null;
+  const t = targetOf(s, conn, cmd, args);
+  let cs = connScripts.get(conn);
+  if (conn.directScripts > 0 && (t === null || t.sh !== cs!.shard || cs!.reruns.length > 0 || cs!.rerunning)) {
+    conn.hold = Hold.Busy;
+    return false;
+  }
+  if (t === null) return null;
+  const link = s.links[t.sh]!;
   if (link.lockedBy !== null || link.congested) {
     s.stallOn(conn, link);
     return false;
   }
+  if (cs === undefined) {
+    cs = { shard: t.sh, inflight: [], reruns: [], rerunning: false, diverted: false };
+    connScripts.set(conn, cs);
+  }
+  let flags = (t.readOnly ? SCRIPT_W3_READ_ONLY : 0) | (t.fn ? SCRIPT_W3_FUNCTION : 0);
+  if (cs.diverted) {
+    flags |= SCRIPT_W3_UNDIVERT;
+    cs.diverted = false;
+  }
+  cs.shard = t.sh;
   s.stats.commandsProcessed++;
   conn.lastCmd = cmd.name;
   const seq = conn.nextSeq++;
-  const readOnly = (roCommand && !fn) || script.noWrites;
-  const w3 = busyMs | (conn.proto << 16) | ((readOnly ? 1 : 0) << 24) | ((fn ? 2 : 0) << 24);
-  link.send(REQ_SCRIPT, 0, conn.db, conn.id, seq, w3, conn.inBuf, conn.inStart, f.end - conn.inStart, conn.inputStable());
+  const f = conn.framer;
+  link.send(REQ_SCRIPT, 0, conn.db, conn.id, seq, t.busyMs | (conn.proto << 16) | (flags << 24), conn.inBuf, conn.inStart, f.end - conn.inStart, conn.inputStable());
   conn.inflight++;
   link.inflight++;
-  conn.hold = Hold.Busy;
-  conn.busySeq = -1;
-  conn.busySlow = false;
-  directRuns.set(conn, { f: script.fast, sh, cmd, sha, seq, t0: performance.now(), status: -1, echo: [] });
+  conn.directScripts++;
+  cs.inflight.push({ f: t.fast, sh: t.sh, cmd, sha: t.sha, seq, t0: performance.now(), status: -1, echo: [] });
   s.scheduleTick();
   return true;
 }
 
+/** One of the connection's scripts is finished: when none is left, the connection goes on. */
+function scriptDone(s: Server, conn: Connection): void {
+  if (--conn.directScripts === 0) s.endBusy(conn);
+}
+
 /**
- * A REP_SCRIPT record for the connection (its propagation already fed): deliver the reply, or run
- * the script on the main thread when the shard gave it back. True if a reply was delivered.
+ * A REP_SCRIPT record for the connection (its propagation already fed): deliver the reply, or
+ * queue the script for the main thread when the shard gave it back. True if a reply was delivered.
  */
 export function scriptReplied(s: Server, conn: Connection, seq: number, bytes: Uint8Array, more: boolean): boolean {
-  const d = directRuns.get(conn);
+  const cs = connScripts.get(conn);
+  const d = cs?.inflight[0];
   if (d === undefined || d.seq !== seq) return false;
   let reply = bytes;
   if (d.status < 0) {
     d.status = Buffer.from(bytes.buffer, bytes.byteOffset, 4).readUInt32LE(0);
     reply = bytes.subarray(4);
   }
-  if (d.status === SCRIPT_REP_FALLBACK || d.status === SCRIPT_REP_NO_SCRIPT) {
+  if (d.status >= SCRIPT_REP_DIVERTED) {
     d.echo.push(Buffer.from(reply));
     if (more) return false;
-    directRuns.delete(conn);
-    rerunOnMain(s, conn, d);
+    cs!.inflight.shift();
+    cs!.reruns.push(d);
+    cs!.diverted = true;
+    if (cs!.inflight.length === 0 && !cs!.rerunning) void rerunAll(s, conn, cs!);
     return false;
   }
   if (more) {
     conn.deliverChunk(seq, reply, false);
     return false;
   }
-  directRuns.delete(conn);
+  cs!.inflight.shift();
   d.f.fastRuns++;
   s.stats.commandsProcessed += d.status;
   const failed = conn.hasPartial(seq) ? false : reply[0] === 0x2d;
   s.stats.intro.called(conn, d.cmd, [d.cmd.name, d.sha], d.t0, failed);
-  s.endBusy(conn);
   if (conn.hasPartial(seq)) conn.deliverChunk(seq, reply, true);
   else conn.deliver(seq, reply, true);
+  scriptDone(s, conn);
   return true;
 }
 
@@ -256,8 +325,21 @@ function requestArgv(req: Buffer): string[] {
   return argv;
 }
 
-/** Run a script its shard gave back on the main thread, at its place in the connection's replies. */
-function rerunOnMain(s: Server, conn: Connection, d: DirectRun): void {
+/** Run the scripts the shard gave back on the main thread, one after the other, in order. */
+async function rerunAll(s: Server, conn: Connection, cs: ConnScripts): Promise<void> {
+  cs.rerunning = true;
+  try {
+    for (let d = cs.reruns.shift(); d !== undefined; d = cs.reruns.shift()) {
+      await rerunOnMain(s, conn, d);
+      scriptDone(s, conn);
+    }
+  } finally {
+    cs.rerunning = false;
+  }
+}
+
+/** Run one script its shard gave back, through its handler, at its place in the replies. */
+async function rerunOnMain(s: Server, conn: Connection, d: DirectRun): Promise<void> {
   const argv = requestArgv(Buffer.concat(d.echo));
   const args = new Args();
   args.set(Buffer.alloc(0), new Int32Array(0), new Int32Array(0), argv.length, argv);
@@ -266,23 +348,18 @@ function rerunOnMain(s: Server, conn: Connection, d: DirectRun): void {
   const ctx = new MainCtx(s, conn, d.cmd, args, w, d.seq);
   if (d.status === SCRIPT_REP_NO_SCRIPT) {
     d.f.sentTo.delete(d.sh); // the shard dropped it: the handler's shard attempt sends the body
-  } else {
+  } else if (d.status === SCRIPT_REP_FALLBACK) {
     d.f.fallbacks++;
     slowOnly.add(ctx);
   }
-  const done = (failed: boolean): void => {
-    s.stats.intro.called(conn, d.cmd, args, d.t0, failed);
-    s.endBusy(conn);
-  };
-  new Promise<void>((resolve) => resolve(s.mainHandlers[d.cmd.name]!(ctx))).then(
-    () => {
-      s.reply(conn, d.seq, Buffer.from(w.buf.subarray(0, w.len)));
-      done(w.len > 0 && w.buf[0] === 0x2d);
-    },
-    (e: unknown) => {
-      if (!(e instanceof E.CommandError)) s.log.error({ err: e }, 'script re-run failed');
-      s.replyError(conn, d.seq, e instanceof E.CommandError ? e.reply : E.internalError(d.cmd.name));
-      done(true);
-    },
-  );
+  let failed = true;
+  try {
+    await s.mainHandlers[d.cmd.name]!(ctx);
+    s.reply(conn, d.seq, Buffer.from(w.buf.subarray(0, w.len)));
+    failed = w.len > 0 && w.buf[0] === 0x2d;
+  } catch (e) {
+    if (!(e instanceof E.CommandError)) s.log.error({ err: e }, 'script re-run failed');
+    s.replyError(conn, d.seq, e instanceof E.CommandError ? e.reply : E.internalError(d.cmd.name));
+  }
+  s.stats.intro.called(conn, d.cmd, args, d.t0, failed);
 }

@@ -22,7 +22,7 @@
 import { F, Route, keyPositions, type Command } from '../commands/table.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 import * as E from '../resp/errors.js';
-import { REP_SCRIPT, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
+import { REP_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlotOfString, slotToShardTable } from '../router/slot.js';
 import type { Shard } from '../shard/shard.js';
@@ -43,6 +43,8 @@ interface WorkerScripting {
   vm: LuaVm;
   scripts: Map<string, number>;
   fns: ShardFunctions;
+  /** Connections whose scripts are given back unrun (runScriptRequest). */
+  diverted: Set<number>;
   byName: Map<string, Command>;
   shardOfSlot: Uint8Array;
 }
@@ -59,7 +61,7 @@ function scripting(c: Shard): WorkerScripting {
     const byName = new Map<string, Command>();
     for (const cmd of c.commands) if (cmd !== undefined && cmd.parent === null) byName.set(cmd.name, cmd);
     const vm = new LuaVm();
-    state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), byName, shardOfSlot: slotToShardTable(c.shardCount) };
+    state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), diverted: new Set(), byName, shardOfSlot: slotToShardTable(c.shardCount) };
   }
   return state;
 }
@@ -295,9 +297,11 @@ export function runScriptRequest(c: Shard, w3: number, request: Uint8Array): voi
   const st = scripting(c);
   const a = c.args;
   const fn = ((w3 >>> 24) & 2) !== 0;
+  if ((w3 >>> 24) & 4) st.diverted.delete(c.connId);
+  const diverted = st.diverted.has(c.connId);
   const name = fn ? a.str(1) : a.str(1).toLowerCase();
-  const ref = fn ? st.fns.get(name) : st.scripts.get(name);
-  let status = SCRIPT_REP_NO_SCRIPT;
+  const ref = diverted ? undefined : fn ? st.fns.get(name) : st.scripts.get(name);
+  let status = diverted ? SCRIPT_REP_DIVERTED : SCRIPT_REP_NO_SCRIPT;
   let reply: Uint8Array = request;
   c.p.reset();
   if (ref !== undefined) {
@@ -307,6 +311,8 @@ export function runScriptRequest(c: Shard, w3: number, request: Uint8Array): voi
     status = r.status === SCRIPT_DONE ? r.calls : SCRIPT_REP_FALLBACK;
     if (r.status === SCRIPT_DONE) reply = outWriter.buf.subarray(0, outWriter.len);
   }
+  // given back: the connection's later scripts here are given back too, unrun, until undiverted
+  if (reply === request) st.diverted.add(c.connId);
   const w = c.w;
   w.reset();
   w.limit = Infinity;

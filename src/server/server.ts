@@ -47,7 +47,7 @@ import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
 import { MAIN_HANDLERS } from './commands/index.js';
 import { scriptBusyReply } from '../scripting/eval.js';
-import { routeScript, scriptReplied } from '../scripting/fast-path.js';
+import { holdBehindScripts, routeScript, scriptReplied } from '../scripting/fast-path.js';
 import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
 import { ClientTracking } from './tracking.js';
@@ -565,6 +565,7 @@ export class Server {
       this.paused.add(conn);
       return false;
     }
+    if (conn.directScripts > 0 && holdBehindScripts(conn, cmd)) return false;
     if (this.monitors.size > 0 && !this.loading && !(flags & (F.ADMIN | F.SKIP_MONITOR))) return this.dispatchMonitored(conn, cmd, args);
     if (this.tracking.clients.size > 0) this.tracking.onCommand(conn, cmd, args, (flags & F.READONLY) !== 0);
     if (cmd.route === Route.Main) return routeScript(this, conn, cmd, args) ?? this.runMain(conn, cmd, args);
