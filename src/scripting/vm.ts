@@ -318,15 +318,15 @@ export class LuaVm {
     lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
   }
 
-  /** Set KEYS and ARGV in the globals. */
+  /** Set KEYS and ARGV in the globals (names as bytes: a literal is converted at each push). */
   private setArgs(keys: readonly string[], args: readonly string[]): void {
     const L = this.L;
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
     for (const [name, list] of [
-      ['KEYS', keys],
-      ['ARGV', args],
+      [KEYS_NAME, keys],
+      [ARGV_NAME, args],
     ] as const) {
-      lua.lua_pushliteral(L, name);
+      lua.lua_pushstring(L, name);
       lua.lua_createtable(L, list.length, 0);
       list.forEach((v, i) => {
         pushBytes(L, v);
@@ -514,3 +514,6 @@ export function as51Message(s: string): string {
 export function as51SyntaxMessage(s: string): string {
   return s.replace(/(^|[^'<])<(eof|name|number|integer|string)>(?!')/g, "$1'<$2>'").replace(/(unfinished long (?:string|comment)) \(starting at line \d+\)/, '$1');
 }
+
+const KEYS_NAME = Buffer.from('KEYS', 'latin1');
+const ARGV_NAME = Buffer.from('ARGV', 'latin1');
