@@ -257,6 +257,17 @@ describe('EVALSHA sent straight to the shard of its keys, 2 shards', () => {
     expect(await io.lrange('k2', 0, -1)).toEqual(['13', '14']);
   });
 
+  it('EVAL of a script already in its shard, again and again, falling back now and then, runs once each time', async () => {
+    await io.del('a', 'b');
+    const lua = "redis.call('incr', KEYS[1]) if ARGV[1] then redis.call('incr', ARGV[1]) end return redis.call('get', KEYS[1])";
+    for (let i = 1; i <= 12; i++) {
+      if (i % 4 === 0) expect(await io.eval(lua, 1, 'a', 'b')).toBe(String(i));
+      else expect(await io.eval(lua, 1, 'a')).toBe(String(i));
+    }
+    expect(await io.mget('a', 'b')).toEqual(['12', '3']);
+    await expect(io.eval_ro(lua, 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
+  });
+
   it('EVALSHA in a shard counts the commands it ran in total_commands_processed and in INFO commandstats', async () => {
     const sha = (await io.script('LOAD', "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[1]) return redis.call('incr', KEYS[1])")) as string;
     await io.del('d');

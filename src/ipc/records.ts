@@ -37,9 +37,9 @@ export const REQ_COMMAND = 1;
 export const REQ_TXN = 2;
 export const REQ_CONTROL = 3;
 /**
- * EVALSHA / EVALSHA_RO sent straight to the shard of its keys (src/scripting/fast-path.ts): the body is
+ * EVAL / EVALSHA / FCALL (and _RO) sent straight to the shard of its keys (src/scripting/fast-path.ts): the body is
  * the client's request as it came; word 3 holds busy-reply-threshold in ms (u16, 0 = none) |
- * protocol u8 << 16 | flags << 24 (read-only 1, function 2, undivert 4). Answered with one REP_SCRIPT.
+ * protocol u8 << 16 | flags << 24 (read-only 1, function 2, undivert 4, body 8). Answered with one REP_SCRIPT.
  */
 export const REQ_SCRIPT = 4;
 

@@ -8,6 +8,7 @@
  * path is sent there directly from then on.
  */
 
+import { createHash } from 'node:crypto';
 import { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
 import { REQ_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
@@ -148,6 +149,7 @@ const connScripts = new WeakMap<Connection, ConnScripts>();
 export const SCRIPT_W3_READ_ONLY = 1;
 export const SCRIPT_W3_FUNCTION = 2;
 export const SCRIPT_W3_UNDIVERT = 4;
+export const SCRIPT_W3_BODY = 8;
 
 /** Requests re-run on the main thread after their shard gave them back: no second shard attempt. */
 const slowOnly = new WeakSet<MainCtx>();
@@ -170,7 +172,7 @@ function smallInt(a: Args, i: number): number {
   return len > 1 && b[a.start[i]!] === 48 ? -1 : n;
 }
 
-const SCRIPT_COMMANDS = new Set(['evalsha', 'evalsha_ro', 'fcall', 'fcall_ro']);
+const SCRIPT_COMMANDS = new Set(['eval', 'eval_ro', 'evalsha', 'evalsha_ro', 'fcall', 'fcall_ro']);
 
 /**
  * While scripts of the connection are in flight to a shard, whether this request must wait until
@@ -187,6 +189,8 @@ interface Target {
   fast: FastPathState;
   sha: string;
   fn: boolean;
+  /** EVAL / EVAL_RO (the script's body in the request). */
+  body: boolean;
   readOnly: boolean;
   busyMs: number;
 }
@@ -194,15 +198,16 @@ interface Target {
 /** Where an EVALSHA / FCALL can go straight to, or null (the main-thread handler runs it). */
 function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target | null {
   const fn = cmd.name === 'fcall' || cmd.name === 'fcall_ro';
-  if (!fn && cmd.name !== 'evalsha' && cmd.name !== 'evalsha_ro') return null;
+  const body = cmd.name === 'eval' || cmd.name === 'eval_ro';
   if (conn.framer.inline || args.inline !== null || conn.isMaster || s.monitors.size > 0 || s.links.length === 0) return null;
   if (!(conn.aclUser ?? s.acl.defaultUser).unrestricted) return null;
   const numkeys = smallInt(args, 2);
-  if (numkeys < 1 || numkeys > args.argc - 3 || (!fn && args.len[1] !== 40)) return null;
-  const sha = fn ? args.str(1) : args.str(1).toLowerCase();
+  if (numkeys < 1 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
+  // EVAL: the sha1 of the body names it (the shard computes it too)
+  const sha = fn ? args.str(1) : body ? createHash('sha1').update(args.bytes(1)).digest('hex') : args.str(1).toLowerCase();
   const script = fn ? functionNamed(s, sha) : scriptEngine(s).get(sha);
   if (script === undefined || mostlyFallsBack(script.fast)) return null;
-  const roCommand = cmd.name === 'evalsha_ro' || cmd.name === 'fcall_ro';
+  const roCommand = cmd.name === 'evalsha_ro' || cmd.name === 'fcall_ro' || cmd.name === 'eval_ro';
   // (a script or function that may write, called read-only: the handler's error)
   if (writeDenied({ server: s, conn } as MainCtx) !== null || (script.declaresWrites && roCommand)) return null;
   const busyMs = s.config.int('busy-reply-threshold');
@@ -216,11 +221,11 @@ function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target
     else if (k !== sh) return null;
   }
   if (!script.fast.sentTo.has(sh)) return null;
-  return { sh, fast: script.fast, sha, fn, readOnly: (roCommand && !fn) || script.noWrites, busyMs };
+  return { sh, fast: script.fast, sha, fn, body, readOnly: (roCommand && !fn) || script.noWrites, busyMs };
 }
 
 /**
- * EVALSHA / EVALSHA_RO / FCALL / FCALL_RO whose keys (at least one) all live on one shard that
+ * EVAL / EVALSHA / FCALL and their _RO forms whose keys (at least one) all live on one shard that
  * already has the script or the function's library: sent to that shard as the client's request,
  * like a keyed command, without the main thread's handler (the checks that handler makes first
  * are all made here: the script is known, numkeys is valid, the caller unrestricted, nothing
@@ -246,7 +251,7 @@ export function routeScript(s: Server, conn: Connection, cmd: Command, args: Arg
     cs = { shard: t.sh, inflight: [], reruns: [], rerunning: false, diverted: false };
     connScripts.set(conn, cs);
   }
-  let flags = (t.readOnly ? SCRIPT_W3_READ_ONLY : 0) | (t.fn ? SCRIPT_W3_FUNCTION : 0);
+  let flags = (t.readOnly ? SCRIPT_W3_READ_ONLY : 0) | (t.fn ? SCRIPT_W3_FUNCTION : 0) | (t.body ? SCRIPT_W3_BODY : 0);
   if (cs.diverted) {
     flags |= SCRIPT_W3_UNDIVERT;
     cs.diverted = false;

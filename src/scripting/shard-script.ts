@@ -19,6 +19,7 @@
  *          the main thread (the propagation part holds DELs of keys that expired meanwhile).
  */
 
+import { createHash } from 'node:crypto';
 import { F, Route, keyPositions, type Command } from '../commands/table.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 import * as E from '../resp/errors.js';
@@ -289,9 +290,9 @@ function keysAndArgs(c: Shard, numkeys: number, from: number): { keys: string[];
 const statusBytes = Buffer.alloc(4);
 
 /**
- * A REQ_SCRIPT (EVALSHA / FCALL key... sent straight here, framed in c.args): run it and answer the
+ * A REQ_SCRIPT (EVAL / EVALSHA / FCALL key... sent straight here, framed in c.args): run it and answer the
  * client with one REP_SCRIPT record, or, when it must run on the main thread, with the request echoed.
- * w3: busy-reply-threshold ms | protocol << 16 | (read-only 1 | function 2) << 24.
+ * w3: busy-reply-threshold ms | protocol << 16 | (read-only 1 | function 2 | undivert 4 | body 8) << 24.
  */
 export function runScriptRequest(c: Shard, w3: number, request: Uint8Array): void {
   const st = scripting(c);
@@ -299,7 +300,7 @@ export function runScriptRequest(c: Shard, w3: number, request: Uint8Array): voi
   const fn = ((w3 >>> 24) & 2) !== 0;
   if ((w3 >>> 24) & 4) st.diverted.delete(c.connId);
   const diverted = st.diverted.has(c.connId);
-  const name = fn ? a.str(1) : a.str(1).toLowerCase();
+  const name = fn ? a.str(1) : (w3 >>> 24) & 8 ? createHash('sha1').update(a.bytes(1)).digest('hex') : a.str(1).toLowerCase();
   const ref = diverted ? undefined : fn ? st.fns.get(name) : st.scripts.get(name);
   let status = diverted ? SCRIPT_REP_DIVERTED : SCRIPT_REP_NO_SCRIPT;
   let reply: Uint8Array = request;
