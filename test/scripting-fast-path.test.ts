@@ -176,21 +176,8 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     const { waitFor } = await import('./helpers/server.js');
     await waitFor(() => srv.output().includes('fast-path-log-line'), 'the log line');
   });
-});
 
-describe('EVALSHA sent straight to the shard of its keys, 2 shards', () => {
-  let srv: Proc;
-  let io: Redis;
-
-  beforeAll(async () => {
-    srv = await startShardis({ shards: 2 });
-    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-  });
+  // EVAL / EVALSHA sent straight to the shard of its keys
 
   // the first EVALSHA on a shard sends it the body; later ones go straight to the shard
   const warm = async (sha: string, key: string): Promise<void> => {

@@ -17,6 +17,7 @@ import { propagateMain } from '../server/commands/transactions.js';
 import { pushErrorTable } from './convert.js';
 import { checkMayWrite, killRunning, numkeysOf, scriptEngine, type ScriptEngine } from './eval.js';
 import { newFastPathState, type FastPathState } from './fast-path.js';
+import { loadApiLog } from './shard-functions.js';
 import { lauxlib, lua, toLatin1, type LuaState } from './lua-api.js';
 
 /** Function flags in the order Redis lists them. */
@@ -64,17 +65,7 @@ export class FunctionEngine {
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, vm.loadApiRef);
     lua.lua_pushjsfunction(L, (l) => this.registerFunction(l));
     lua.lua_setfield(L, -2, 'register_function');
-    lua.lua_pushjsfunction(L, () => 0);
-    lua.lua_setfield(L, -2, 'log');
-    for (const [k, v] of [
-      ['LOG_DEBUG', 0],
-      ['LOG_VERBOSE', 1],
-      ['LOG_NOTICE', 2],
-      ['LOG_WARNING', 3],
-    ] as const) {
-      lua.lua_pushnumber(L, v);
-      lua.lua_setfield(L, -2, k);
-    }
+    loadApiLog(L);
     lua.lua_pushliteral(L, REDIS_VERSION);
     lua.lua_setfield(L, -2, 'REDIS_VERSION');
     lua.lua_pop(L, 1);

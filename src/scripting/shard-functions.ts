@@ -10,6 +10,19 @@ import type { LuaVm } from './vm.js';
 /** Libraries kept (by the sha1 of their code) before the cache starts over. */
 const MAX_LIBRARIES = 1024;
 
+/**
+ * Into the library-loading API table at the top: redis.log (which does nothing while a library
+ * loads) and the LOG_ levels.
+ */
+export function loadApiLog(L: LuaState): void {
+  lua.lua_pushjsfunction(L, () => 0);
+  lua.lua_setfield(L, -2, 'log');
+  ['LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING'].forEach((k, i) => {
+    lua.lua_pushnumber(L, i);
+    lua.lua_setfield(L, -2, k);
+  });
+}
+
 export class ShardFunctions {
   /** Function name -> callback, per library code. */
   private readonly libs = new Map<string, Map<string, number>>();
@@ -22,12 +35,7 @@ export class ShardFunctions {
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, vm.loadApiRef);
     lua.lua_pushjsfunction(L, (l) => this.register(l));
     lua.lua_setfield(L, -2, 'register_function');
-    lua.lua_pushjsfunction(L, () => 0);
-    lua.lua_setfield(L, -2, 'log');
-    ['LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING'].forEach((k, i) => {
-      lua.lua_pushnumber(L, i);
-      lua.lua_setfield(L, -2, k);
-    });
+    loadApiLog(L);
     lua.lua_pop(L, 1);
   }
 
