@@ -158,6 +158,9 @@ export class Config {
     return this.params.get(name)?.flags.has('sensitive') ?? false;
   }
 
+  /** The notify-keyspace-events classes as set (CONFIG GET's string drops an "n" given with "A"). */
+  keyspaceEventFlags = 0;
+
   get(name: string): string {
     const v = this.values.get(this.params.get(name)?.data.n ?? name);
     if (v === undefined) throw new Error(`no such config ${name}`);
@@ -296,6 +299,8 @@ export class Config {
         const v = args[0] ?? '';
         const flags = parseKeyspaceEvents(v);
         if (flags < 0) throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+        // the flags themselves: the canonical string hides "n" next to "A", as Redis prints it
+        this.keyspaceEventFlags = flags;
         return keyspaceEventsToString(flags);
       }
       case 'dir':

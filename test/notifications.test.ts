@@ -128,6 +128,99 @@ type missing9
 ttl missing10
 `;
 
+/** Stream writes (class t), consumer groups included. */
+const STREAMS = `
+xadd st1 1-1 a 1
+xadd st1 maxlen 1 2-1 b 2
+xadd st1 nomkstream 3-1 c 3
+xadd nost nomkstream * a 1
+xtrim st1 maxlen 0
+xtrim st1 maxlen 0
+xadd st1 4-1 d 4
+xadd st1 5-1 e 5
+xadd st1 6-1 f 6
+xdel st1 4-1 99-1
+xdel st1 99-1
+xgroup create st1 g1 0
+xgroup create st1 g1 0
+xgroup create st2 g2 $ mkstream
+xgroup create nost g2 $
+xgroup createconsumer st1 g1 alice
+xgroup createconsumer st1 g1 alice
+xreadgroup group g1 bob count 1 streams st1 >
+xreadgroup group g1 bob count 1 streams st1 >
+xreadgroup group g1 erin count 1 streams st1 0
+xclaim st1 g1 carol 0 5-1
+xclaim st1 g1 carol 0 5-1
+xautoclaim st1 g1 dave 0 0
+xautoclaim st1 g1 frank 0 0
+xack st1 g1 5-1
+xgroup setid st1 g1 0
+xgroup setid st1 g1 $ entriesread 3
+xgroup delconsumer st1 g1 bob
+xgroup delconsumer st1 g1 nobody
+xgroup destroy st1 g1
+xgroup destroy st1 g1
+xsetid st1 10-1
+xsetid st1 1-1
+xadd st1 minid 7 11-1 g 7
+xtrim st1 minid 11
+del st1 st2
+`;
+
+/**
+ * Commands whose keys live on several shards (4 shards: a e -> 3, b f -> 0, c g -> 1, d h -> 2): the
+ * events come in redis-server's order, not shard by shard.
+ */
+const CROSS = `
+mset a 1 b 2 c 3 d 4 e 5
+del e d c b a nosuch
+mset a 1 b 2 c 3 d 4 e 5 a 6
+unlink b a d c
+msetnx f 1 g 2 h 3
+rename e a
+set b 1
+renamenx a b
+rename a d
+copy d c
+del b c d f g h
+sadd a x y
+sadd b y z
+sunionstore c a b
+sinterstore d a b
+sdiffstore c a b
+smove a d x
+zadd e 1 x
+zadd f 2 y
+zunionstore g 2 e f
+rpush h 1 2 3
+lmove h b left right
+lmove h c left right
+rpoplpush h e
+pfadd a2 x
+del a b c d e f g h
+pfadd a x
+pfadd b y
+pfmerge c a b
+setbit d 1 1
+bitop or e d h
+multi
+set a 1
+set b 2
+incr c
+del d
+lpush e 1
+sadd f x
+exec
+multi
+mset a 1 b 2 c 3
+del a b c
+set d 1
+rename d h
+exec
+mget a b c d nosuch
+`;
+
 function script(text: string): string[][] {
   return text
     .split('\n')
@@ -284,6 +377,28 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
     }
     if (ref) expect(await run(ref.port)).toEqual(golden.blpop);
     expect(await run(srv.port)).toEqual(golden.blpop);
+  });
+
+  /** A script's events checked against redis-server and a golden file (written with NOTIFY_GOLDEN_WRITE=1). */
+  const against = async (name: string, flags: string, text: string): Promise<void> => {
+    const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
+    if (ref) {
+      const want = await notificationsOf(ref.port, flags, text);
+      if (process.env.NOTIFY_GOLDEN_WRITE === '1' && shards === 1) {
+        golden[name] = want;
+        fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
+      }
+      expect(want).toEqual(golden[name]);
+    }
+    expect(await notificationsOf(srv.port, flags, text)).toEqual(golden[name]);
+  };
+
+  it('stream commands notify exactly as redis-server (class t, golden file)', async () => {
+    await against('streams', 'KEA', STREAMS);
+  });
+
+  it('commands over keys of several shards notify in redis-server order (MSET DEL RENAME SUNIONSTORE MULTI/EXEC, golden file)', async () => {
+    await against('cross-shard', 'KEAnm', CROSS);
   });
 
   it('nothing is published while notify-keyspace-events is empty', async () => {

@@ -41,7 +41,7 @@ import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';
 import { SHARD_HANDLERS } from '../shard/commands/index.js';
 import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
-import { parseKeyspaceEvents, shardNotifyFlags } from '../commands/keyspace-events.js';
+import { shardNotifyFlags } from '../commands/keyspace-events.js';
 import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
 import { MAIN_HANDLERS } from './commands/index.js';
@@ -194,7 +194,7 @@ export class Server {
       lfuDecayTime: c.int('lfu-decay-time'),
       lazyfreeLazyEviction: c.bool('lazyfree-lazy-eviction'),
       replicaIgnoreMaxmemory: c.bool('replica-ignore-maxmemory'),
-      notifyFlags: shardNotifyFlags(parseKeyspaceEvents(c.get('notify-keyspace-events'))),
+      notifyFlags: shardNotifyFlags(c.keyspaceEventFlags),
       trackWrites: this.trackWrites,
     };
   }
@@ -1104,6 +1104,12 @@ export class Server {
       this.eventParts.delete(link.index);
       bytes = Buffer.concat(parts);
     }
+    if (connId === COORDINATOR_CONN && seq !== 0 && link.captureEvents(seq, bytes)) return;
+    this.publishEvents(bytes, connId, seq);
+  }
+
+  /** Publish keyspace events (a REP_NOTIFY body) caused by request `seq` of connection `connId` (0: none). */
+  publishEvents(bytes: Uint8Array, connId: number, seq: number): void {
     this.onKeyspaceEvents?.(bytes, connId, seq);
     if (this.tracking.clients.size > 0) this.tracking.onShardEvents(bytes, connId);
   }
