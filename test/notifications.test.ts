@@ -401,6 +401,58 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
     await against('cross-shard', 'KEAnm', CROSS);
   });
 
+  it('maxmemory eviction publishes evicted (class e) for each key, keyspace before keyevent, and invalidates tracked keys as redis-server', async () => {
+    const run = async (port: number): Promise<{ events: string[]; invalidated: string[] }> => {
+      const io = new Redis({ port, maxRetriesPerRequest: 1 });
+      const sub = new Redis({ port, maxRetriesPerRequest: 1 });
+      const tracker = await RawClient.connect(port);
+      const events: string[] = [];
+      try {
+        await io.flushall();
+        await io.config('SET', 'notify-keyspace-events', 'KEe');
+        sub.on('pmessage', (_p: string, ch: string, msg: string) => events.push(`${ch} ${msg}`));
+        await sub.psubscribe('__key*__:*');
+        tracker.send('HELLO', '3');
+        await tracker.readRaw();
+        tracker.send('CLIENT', 'TRACKING', 'on', 'NOLOOP');
+        expect(await tracker.readRaw()).toBe('+OK\r\n');
+        const keys = ['ev:a', 'ev:b', 'ev:c', 'ev:d', 'ev:e', 'ev:f'];
+        for (const k of keys) await io.set(k, 'value');
+        tracker.send('MGET', ...keys);
+        await tracker.readRaw();
+        await io.config('SET', 'maxmemory-policy', 'allkeys-random');
+        await io.config('SET', 'maxmemory', '1');
+        await waitFor(() => events.length === 2 * keys.length, 'evicted events');
+        await io.config('SET', 'maxmemory', '0');
+        // the invalidations (one push per key): nobody's write, so NOLOOP does not filter them
+        const invalidated: string[] = [];
+        while (invalidated.length < keys.length) {
+          const m = /^>2\r\n\$10\r\ninvalidate\r\n\*1\r\n\$\d+\r\n(.*)\r\n$/.exec(await tracker.readRaw());
+          expect(m).not.toBeNull();
+          invalidated.push(m![1]!);
+        }
+        return { events, invalidated };
+      } finally {
+        await io.config('SET', 'maxmemory', '0');
+        await io.config('SET', 'notify-keyspace-events', '');
+        io.disconnect();
+        sub.disconnect();
+        tracker.close();
+      }
+    };
+    const check = ({ events, invalidated }: { events: string[]; invalidated: string[] }): string[] => {
+      // per key: its keyspace message, then its keyevent message
+      for (let i = 0; i < events.length; i += 2) {
+        const key = events[i]!.replace(/^__keyspace@0__:(\S+) evicted$/, '$1');
+        expect(events[i + 1]).toBe(`__keyevent@0__:evicted ${key}`);
+      }
+      return [events.filter((_, i) => i % 2 === 0).sort(), invalidated.sort()].flat();
+    };
+    const got = check(await run(srv.port));
+    expect(got).toEqual([...['a', 'b', 'c', 'd', 'e', 'f'].map((k) => `__keyspace@0__:ev:${k} evicted`), ...['a', 'b', 'c', 'd', 'e', 'f'].map((k) => `ev:${k}`)]);
+    if (ref) expect(check(await run(ref.port))).toEqual(got);
+  });
+
   it('nothing is published while notify-keyspace-events is empty', async () => {
     expect(await notificationsOf(srv.port, '', 'set a 1\nlpush l a\ndel a l')).toEqual([]);
   });

@@ -42,7 +42,7 @@ import { bindValueLimits } from './values/limits.js';
 import { CONTROL_HANDLERS } from './control.js';
 import { ShardIntrospection } from './introspect.js';
 import { KeyspaceEventLog } from './keyspace-events.js';
-import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
+import { NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 import { Evictor } from './eviction.js';
 import { OOM } from '../resp/errors.js';
@@ -153,7 +153,7 @@ export class Shard implements ShardCtx {
       const w = new RespWriter(4096);
       for (const k of keys) w.command([unlink ? 'UNLINK' : 'DEL', k]);
       this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
-    }, (slot) => this.snapshot?.saveSlotAllDbs(slot));
+    }, (slot) => this.snapshot?.saveSlotAllDbs(slot), (db, key) => this.onEvicted(db, key));
   }
 
   // ---- ShardCtx -------------------------------------------------------------------------------
@@ -744,6 +744,16 @@ export class Shard implements ShardCtx {
       this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
     }
     this.expiredOutside.clear();
+  }
+
+  /** As Redis: an evicted key is invalidated as nobody's write ("!"), then "evicted" is notified. */
+  private onEvicted(db: number, key: string): void {
+    if (this.config.trackWrites) {
+      this.events.record(db, '!', key);
+      this.expiringKey = key;
+    }
+    this.onModified(db, key);
+    if (this.config.notifyFlags & NOTIFY_EVICTED) this.events.record(db, 'evicted', key);
   }
 
   private onModified(db: number, key: string): void {
