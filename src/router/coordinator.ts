@@ -423,7 +423,7 @@ export class Coordinator {
     }
     // 1. export the foreign keys
     const owners = [...foreign.keys()];
-    const exported = await Promise.all(owners.map((sh) => this.control(sh, ['export', req.db, ...foreign.get(sh)!], req.db, defer)));
+    const exported = await Promise.all(owners.map((sh) => this.control(sh, ['export', req.db, ...foreign.get(sh)!], req.db, defer, true)));
     const shipArgs: (string | number | Uint8Array)[] = ['ship', req.db, req.cmd.id, req.proto, seen.size];
     owners.forEach((sh, k) => {
       const keys = foreign.get(sh)!;
@@ -452,9 +452,22 @@ export class Coordinator {
       }
       g.push(key, Buffer.from(modified[i + 1] as string, 'latin1'), Number(modified[i + 2]));
     }
-    if (back.size > 0) await Promise.all([...back].map(([sh, argv]) => this.control(sh, argv, req.db, defer)));
-    return { reply: Buffer.from(replyStr, 'latin1'), prop: [{ db: res.db, bytes: res.prop }], events: res.events };
+    const imported = back.size > 0 ? await Promise.all([...back].map(([sh, argv]) => this.control(sh, argv, req.db, defer, true))) : [];
+    // events: lazy expiries met by the export, the command's, then the write-backs' other than their
+    // "modified" signals (the command signalled those keys already, as the writer)
+    const parts = [...exported.map((r) => r.events), res.events, ...imported.map((r) => r.events && withoutWrites(r.events))];
+    const events = parts.filter((e): e is Buffer => e !== undefined && e.length > 0);
+    return { reply: Buffer.from(replyStr, 'latin1'), prop: [{ db: res.db, bytes: res.prop }], events: events.length > 0 ? Buffer.concat(events) : undefined };
   }
+}
+
+/** A REP_NOTIFY body without its "modified by the writer" signals (events named ""). */
+function withoutWrites(events: Buffer): Buffer {
+  const out: Buffer[] = [];
+  decodeKeyspaceEvents(events, (db, event, key) => {
+    if (event !== '') out.push(encodeKeyspaceEvent(Number(db), event, key));
+  });
+  return Buffer.concat(out);
 }
 
 /** Events that name the key of the command argument they follow, without being its change itself. */
