@@ -499,3 +499,69 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
     }
   });
 });
+
+/** Expired keys met by commands while active expiry is off: each command's events, in order. */
+const LAZY = `
+debug set-active-expire 0
+set e1 v px 1
+set e2 5 px 1
+hset e3 f v
+pexpire e3 1
+rpush e4 a
+pexpire e4 1
+set e5 v px 1
+sleep 30
+set e1 v2
+incr e2
+hget e3 f
+lpush e4 b
+mset e5 x e6 y
+debug set-active-expire 1
+`;
+
+describe('DEBUG SET-ACTIVE-EXPIRE and DEBUG PAUSE-CRON (4 shards)', () => {
+  let srv: Proc;
+  let dref: Proc | null = null;
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 4, args: ['--enable-debug-command', 'yes'] });
+    if (haveRedis) dref = await startRedis(['--enable-debug-command', 'yes']);
+  });
+  afterAll(async () => {
+    await srv.stop();
+    await dref?.stop();
+  });
+
+  it('with active expiry off, expired keys stay until a command meets them: expired, new, then its event (as redis-server, golden file)', async () => {
+    const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
+    if (dref) {
+      const want = await notificationsOf(dref.port, 'KEAnm', LAZY);
+      if (process.env.NOTIFY_GOLDEN_WRITE === '1') {
+        golden.lazy = want;
+        fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
+      }
+      expect(want).toEqual(golden.lazy);
+    }
+    expect(await notificationsOf(srv.port, 'KEAnm', LAZY)).toEqual(golden.lazy);
+  });
+
+  it.each([['set-active-expire', '0', '1'], ['pause-cron', '1', '0']])('DEBUG %s keeps expired keys counted until it is undone', async (sub, off, on) => {
+    const run = async (port: number): Promise<[string, number, number]> => {
+      const io = new Redis({ port, maxRetriesPerRequest: 1 });
+      try {
+        await io.flushall();
+        const ok = (await io.call('DEBUG', sub, off)) as string;
+        for (let i = 0; i < 8; i++) await io.set(`k${i}`, 'v', 'PX', 1);
+        await sleep(300); // several cron periods (hz 10)
+        const kept = await io.dbsize();
+        await io.call('DEBUG', sub, on);
+        await waitFor(async () => (await io.dbsize()) === 0, 'active expiry back');
+        return [ok, kept, await io.dbsize()];
+      } finally {
+        io.disconnect();
+      }
+    };
+    const got = await run(srv.port);
+    expect(got).toEqual(['OK', 8, 0]);
+    if (dref) expect(await run(dref.port)).toEqual(got);
+  });
+});

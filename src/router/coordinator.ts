@@ -471,12 +471,12 @@ function withoutWrites(events: Buffer): Buffer {
 }
 
 /** Events that name the key of the command argument they follow, without being its change itself. */
-const SIDE_EVENTS = new Set(['new', '', '!']);
+const SIDE_EVENTS = new Set(['new', '', '!', 'expired']);
 
 /**
  * The events of a split command's parts in the order redis-server raises them: walking the keys in
  * argument order, each takes from its shard's events those for that key up to and including its
- * change (a "new" or tracking event goes with the change after it). Anything left keeps shard order.
+ * change (a "new", "expired" or tracking event goes with the change after it). Anything left keeps shard order.
  */
 function orderEvents(req: CoordRequest, positions: number[][], replies: ShardReply[]): Buffer | undefined {
   if (!replies.some((r) => r.events)) return undefined;

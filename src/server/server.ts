@@ -195,6 +195,8 @@ export class Server {
       lazyfreeLazyEviction: c.bool('lazyfree-lazy-eviction'),
       replicaIgnoreMaxmemory: c.bool('replica-ignore-maxmemory'),
       notifyFlags: shardNotifyFlags(c.keyspaceEventFlags),
+      activeExpireEnabled: this.debugFlags.activeExpire,
+      cronPaused: this.debugFlags.cronPaused,
       trackWrites: this.trackWrites,
     };
   }
@@ -1029,7 +1031,11 @@ export class Server {
 
   // ---- periodic ---------------------------------------------------------------------------
 
+  /** DEBUG SET-ACTIVE-EXPIRE and DEBUG PAUSE-CRON (sent to the shards with their configuration). */
+  readonly debugFlags = { activeExpire: true, cronPaused: false };
+
   private cron(): void {
+    if (this.debugFlags.cronPaused) return; // DEBUG PAUSE-CRON: as Redis's serverCron
     this.stats.sample();
     const timeout = this.config.int('timeout');
     if (timeout > 0) {

@@ -247,7 +247,7 @@ export class Shard implements ShardCtx {
     const period = Math.max(1, Math.floor(1000 / Math.max(1, this.config.hz)));
     if (now - this.lastCron >= period) {
       this.lastCron = now;
-      if (this.config.activeExpireEnabled && !this.ks.replica) {
+      if (this.config.activeExpireEnabled && !this.config.cronPaused && !this.ks.replica) {
         for (const db of this.ks.dbs) {
           if (db.expiresSize === 0) continue;
           // keep going while a good share of the sampled keys were expired, within a time budget
