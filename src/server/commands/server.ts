@@ -13,6 +13,7 @@ import { clientHandlers } from './client.js';
 import { execRunning } from './transactions.js';
 import { debugReload } from './persistence.js';
 import { debugPopulate, POPULATE_HELP } from './debug-populate.js';
+import { aclListLines } from '../../acl/commands.js';
 
 export const handlers: Record<string, MainHandler> = {
   ...commandHandlers,
@@ -102,7 +103,8 @@ export const handlers: Record<string, MainHandler> = {
 
   'config|rewrite'(c) {
     try {
-      c.server.config.rewrite();
+      const s = c.server;
+      s.config.rewrite(s.config.get('aclfile') !== '' ? null : aclListLines(s.acl));
     } catch (e) {
       if (e instanceof ConfigError) throw new CommandError(`ERR ${e.message}`);
       throw new CommandError(`ERR Rewriting config file: ${strerror(e)}`);
