@@ -59,7 +59,8 @@ a GET n2
 b SET n2 2
 a CLIENT TRACKINGINFO
 `,
-  // keys on four shards (a 3, b 0, c 1, d 2): a command over several shards is its issuer's write
+  // keys on four shards (a 3, b 0, c 1, d 2): a command over several shards, or a script's, is its
+  // issuer's write
   noloopcross: `
 a HELLO 3
 a CLIENT TRACKING on NOLOOP
@@ -77,6 +78,11 @@ a MGET a b c d
 b RENAME d a
 a MGET a b c d
 a SUNIONSTORE c b d
+a MGET a b c d
+a EVAL return(redis.call('set',KEYS[1],'5')) 1 c
+a EVAL redis.call('set',KEYS[1],'1');return(redis.call('set',KEYS[2],'2')) 2 a b
+a MGET a b c d
+b MSET a 1 b 2 c 3
 e HELLO 3
 e CLIENT TRACKING on BCAST NOLOOP
 e MSET a 1 b 2

@@ -58,6 +58,8 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
     r = await sendWhenFree(c, sh, argv);
   }
   f.sentTo.add(sh);
+  // the script's keyspace events are its caller's (NOLOOP, the RESP3 push ahead of the reply)
+  if (r.events) s.publishEvents(r.events, conn.id, c.seq);
   const v = parseOne(r.reply);
   // writes to propagate: the script's (done), or DELs of keys that expired meanwhile (fallback)
   if (r.prop.length > 0) propagateForConnection(s, conn, [{ db: r.db, bytes: r.prop }]);
@@ -85,7 +87,7 @@ async function sendWhenFree(c: MainCtx, sh: number, argv: readonly (string | num
   await s.coordinator.lock([sh]);
   let p: Promise<ShardReply>;
   try {
-    p = s.links[sh]!.control(argv, c.conn.db);
+    p = s.links[sh]!.control(argv, c.conn.db, 0, true);
   } finally {
     s.coordinator.unlock([sh]);
   }
