@@ -19,18 +19,22 @@ import { keyspaceEventsToString, parseKeyspaceEvents } from './commands/keyspace
 export const REDIS_VERSION = '7.0.15';
 export const SHARDIS_VERSION = '0.1.0';
 
-/** Parameters that are shardis's own. */
+/**
+ * Parameters that are shardis's own. The immutable ones are hidden from CONFIG GET patterns (asked by
+ * exact name only, as Redis's HIDDEN_CONFIG): tools that CONFIG SET every value CONFIG GET * lists
+ * (Redis's own "CONFIG sanity" test) do not trip over them.
+ */
 const SHARDIS_CONFIG: ConfigData[] = [
-  { n: 'shards', t: 'int', f: 'immutable', min: 1, max: 64, d: String(defaultShards()) },
-  { n: 'ring-size', t: 'int', f: 'immutable memory', min: 65536, max: 1024 * 1024 * 1024, d: String(4 * 1024 * 1024) },
-  { n: 'admin-port', t: 'int', f: 'immutable', min: 0, max: 65535, d: '0' },
+  { n: 'shards', t: 'int', f: 'immutable hidden', min: 1, max: 64, d: String(defaultShards()) },
+  { n: 'ring-size', t: 'int', f: 'immutable memory hidden', min: 65536, max: 1024 * 1024 * 1024, d: String(4 * 1024 * 1024) },
+  { n: 'admin-port', t: 'int', f: 'immutable hidden', min: 0, max: 65535, d: '0' },
   // the admin endpoint's address (empty: the first `bind` address) and the port other nodes'
   // dashboards link to (0: admin-port), printed in INFO server as shardis_admin_port
-  { n: 'admin-bind', t: 'string', f: 'immutable', d: '' },
+  { n: 'admin-bind', t: 'string', f: 'immutable hidden', d: '' },
   { n: 'admin-announce-port', t: 'int', f: '', min: 0, max: 65535, d: '0' },
   // V8's --optimize-for-size for every isolate (smaller young generation, slower heap growth): about
   // 25% less resident memory for many small keys, at a write-throughput cost (docs/benchmarks.md)
-  { n: 'optimize-for-size', t: 'bool', f: 'immutable', d: 'no' },
+  { n: 'optimize-for-size', t: 'bool', f: 'immutable hidden', d: 'no' },
 ];
 
 function defaultShards(): number {
