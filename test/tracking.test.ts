@@ -87,6 +87,22 @@ e HELLO 3
 e CLIENT TRACKING on BCAST NOLOOP
 e MSET a 1 b 2
 b MSET a 1 b 2
+b ECHO end
+`,
+  // a script that reads makes its caller track the script's declared keys (not the keys it read)
+  scripts: `
+a HELLO 3
+a CLIENT TRACKING on
+b MSET s1 1 s2 1
+a EVAL redis.call('set','s3','bar') 2 s1 s2
+b MSET s2 2 s1 2
+a EVAL redis.call('get','s3') 2 s1 s2
+b MSET s2 2 s1 2
+a EVAL_RO return(redis.call('get','s3')) 1 s2
+b SET s2 3
+a EVAL return(redis.call('get','s3')) 1 s3
+b SET s3 x
+b ECHO end
 `,
   bcast: `
 c HELLO 3

@@ -40,7 +40,8 @@ function mostlyFallsBack(f: FastPathState): boolean {
 export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, numkeys: number, readOnly: boolean): Promise<boolean> {
   const s = c.server;
   // the shard cannot check ACL rules: a restricted user's scripts run on the main thread
-  if (s.monitors.size > 0 || mostlyFallsBack(f) || !(c.conn.aclUser ?? s.acl.defaultUser).unrestricted) return false;
+  // a tracking caller remembers the script's keys if it reads (script-run.ts): that runs here
+  if (s.monitors.size > 0 || s.tracking.clients.has(c.conn.id) || mostlyFallsBack(f) || !(c.conn.aclUser ?? s.acl.defaultUser).unrestricted) return false;
   let sh = 0;
   for (let i = 0; i < numkeys; i++) {
     const k = s.shardOfKey(c.args.str(3 + i));

@@ -102,6 +102,7 @@ export class ScriptRun implements RunHost {
     const s = this.c.server;
     s.stats.commandsProcessed++;
     if (cmd.flags & F.WRITE) this.wrote = true;
+    if (cmd.flags & F.READONLY && !this.trackedCaller && s.tracking.clients.has(this.c.conn.id)) this.trackCallerKeys();
     if (s.monitors.size > 0 && !(cmd.flags & (F.ADMIN | F.SKIP_MONITOR))) s.feedMonitors(this.c.conn, argv, this.db, 'lua');
     if (cmd.route === Route.Main) return this.runMain(cmd, argv);
     const keys = keyPositions(cmd, argv.length, (i) => argv[i]!) ?? [];
@@ -127,6 +128,19 @@ export class ScriptRun implements RunHost {
     } catch (e) {
       return errorReply(e instanceof E.CommandError ? e.reply : 'ERR internal error');
     }
+  }
+
+  private trackedCaller = false;
+
+  /**
+   * A script that reads makes its tracking caller remember the script's declared keys (Redis's
+   * trackingRememberKeys(script_caller): the caller's command is EVAL/FCALL, its keys are KEYS).
+   */
+  private trackCallerKeys(): void {
+    this.trackedCaller = true;
+    const c = this.c;
+    const pos = keyPositions(c.cmd, c.argc, (i) => c.args.str(i));
+    if (pos !== null && pos.length > 0) c.server.tracking.remember(c.conn, pos.map((i) => c.args.str(i)));
   }
 
   private addProp(db: number, bytes: Buffer): void {
