@@ -268,6 +268,18 @@ export class Config {
 
   private normalizeSpecial(name: string, args: string[]): string {
     switch (name) {
+      case 'latency-tracking-info-percentiles': {
+        if (args.length === 1 && args[0] === '') return '';
+        // each a number in [0, 100], shown as C's "%f" with the trailing zeros trimmed (99.9, 50)
+        return args
+          .map((a) => {
+            if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(a)) throw new ConfigError('Invalid latency-tracking-info-percentiles parameters');
+            const p = Number(a);
+            if (p > 100 || p < 0) throw new ConfigError('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');
+            return p.toFixed(6).replace(/\.?0+$/, '');
+          })
+          .join(' ');
+      }
       case 'save': {
         if (args.length === 1 && args[0] === '') return '';
         if (args.length % 2 !== 0) throw new ConfigError('Invalid save parameters');

@@ -528,6 +528,28 @@ describe.skipIf(!haveRedis)('COMMAND DOCS against redis-server', () => {
     }
   });
 
+  it('latency-tracking-info-percentiles: CONFIG GET trims the numbers, bad values are refused as by redis-server', async () => {
+    const run = async (c: Redis): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      for (const v of ['0.0 50.0 100.0', '99.9 1e1 .5', '10.0 50.0 a', '10.0 50.0 101.0', '']) {
+        out.push(await c.config('SET', 'latency-tracking-info-percentiles', v).catch((e: Error) => e.message));
+        out.push(await c.config('GET', 'latency-tracking-info-percentiles'));
+      }
+      await c.config('SET', 'latency-tracking-info-percentiles', '50 99 99.9');
+      return out;
+    };
+    const a = new Redis({ port: srv.port });
+    const b = new Redis({ port: ref.port });
+    try {
+      const got = await run(a);
+      expect(got.slice(0, 4)).toEqual(['OK', ['latency-tracking-info-percentiles', '0 50 100'], 'OK', ['latency-tracking-info-percentiles', '99.9 10 0.5']]);
+      expect(got).toEqual(await run(b));
+    } finally {
+      a.disconnect();
+      b.disconnect();
+    }
+  });
+
   it('RESP3: doc and argument flags are sets, history entries pairs', async () => {
     const r = await RawClient.connect(srv.port);
     r.send('HELLO', '3');
