@@ -241,6 +241,44 @@ describe('aclfile and config user lines', () => {
   });
 });
 
+describe.skipIf(!haveRedis)('SORT BY / GET patterns need read access to every key', () => {
+  it('answers as redis-server for each key rule (selectors, %R~*, %W~*, ~*)', async () => {
+    const run = async (port: number): Promise<unknown[]> => {
+      const admin = new Redis({ port });
+      const u = new Redis({ port, lazyConnect: true });
+      const out: unknown[] = [];
+      try {
+        await admin.flushall();
+        await admin.set('v1', '1');
+        await admin.lpush('mylist', '1');
+        await admin.call('ACL', 'SETUSER', 'sorter', 'on', 'nopass', '(+sort ~mylist)');
+        await u.connect();
+        await u.call('AUTH', 'sorter', 'x');
+        for (const rule of ['(+sort ~mylist ~v*)', '(+sort ~mylist %W~*)', '(+sort ~mylist %R~*)', '(+sort allkeys)']) {
+          for (const argv of [['mylist', 'by', 'v*'], ['mylist', 'get', 'v*'], ['mylist', 'by', 'nosort']]) out.push(await u.call('SORT', ...argv).catch((e: Error) => e.message));
+          await admin.call('ACL', 'SETUSER', 'sorter', rule);
+        }
+        for (const argv of [['mylist', 'by', 'v*'], ['mylist', 'get', 'v*']]) out.push(await u.call('SORT', ...argv).catch((e: Error) => e.message));
+      } finally {
+        await admin.call('ACL', 'DELUSER', 'sorter');
+        admin.disconnect();
+        u.disconnect();
+      }
+      return out;
+    };
+    const ref = await startRedis();
+    const srv = await startShardis({ shards: 4 });
+    try {
+      const got = await run(srv.port);
+      expect(got[0]).toBe('ERR BY option of SORT denied due to insufficient ACL permissions.');
+      expect(got).toEqual(await run(ref.port));
+    } finally {
+      await ref.stop();
+      await srv.stop();
+    }
+  });
+});
+
 describe('CONFIG REWRITE and ACL users', () => {
   /** Start a server on a copy of `conf` (and `acl`, when given), run `act`, return the files after. */
   const rewriteOn = async (kind: 'redis' | 'shardis', conf: string, act: (c: Redis) => Promise<void>, acl?: string): Promise<{ conf: string; acl?: string }> => {
