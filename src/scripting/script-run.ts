@@ -111,9 +111,12 @@ export class ScriptRun implements RunHost {
     if (shards.size <= 1) {
       const sh = shards.size === 0 ? 0 : [...shards][0]!;
       this.touched.add(sh);
+      const t0 = performance.now();
       const p = s.links[sh]!.command(FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY, this.db, cmd.id, this.resp, encode(argv), true);
       s.scheduleTick();
       const r = await p;
+      // counted as Redis counts a script's calls (the shard leaves coordinated commands to us)
+      s.stats.intro.called(this.c.conn, cmd, argv, t0, r.reply[0] === 0x2d);
       this.addProp(r.db, r.prop);
       // the script's writes are its caller's (NOLOOP, the RESP3 push ahead of the reply)
       if (r.events) s.publishEvents(r.events, this.c.conn.id, this.c.seq);
@@ -121,7 +124,9 @@ export class ScriptRun implements RunHost {
     }
     try {
       for (const sh of shards) this.touched.add(sh);
+      const t0 = performance.now();
       const res = await s.coordinator.runHeld({ db: this.db, proto: this.resp, cmd, argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
+      s.stats.intro.called(this.c.conn, cmd, argv, t0, res.reply[0] === 0x2d);
       for (const part of res.prop) this.addProp(part.db, part.bytes);
       if (res.events) s.publishEvents(res.events, this.c.conn.id, this.c.seq);
       return res.reply;

@@ -543,6 +543,7 @@ export class Shard implements ShardCtx {
     this.db = this.ks.db(db);
     this.protocol = proto;
     this.p.reset();
+    this.intro.nested = true;
     try {
       this.frameBody(req, 0, req.length);
       this.body = req;
@@ -551,6 +552,7 @@ export class Shard implements ShardCtx {
       this.execute(cmdId);
     } finally {
       this.flags = flagsBefore;
+      this.intro.nested = false;
     }
     const r = { reply: this.w.toBuffer(), prop: this.p.toBuffer() };
     this.p.reset();
