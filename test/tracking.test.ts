@@ -98,6 +98,8 @@ a EVAL redis.call('set','s3','bar') 2 s1 s2
 b MSET s2 2 s1 2
 a EVAL redis.call('get','s3') 2 s1 s2
 b MSET s2 2 s1 2
+a EVAL_RO redis.call('ping') 2 s1 s2
+b MSET s2 5 s1 5
 a EVAL_RO return(redis.call('get','s3')) 1 s2
 b SET s2 3
 a EVAL return(redis.call('get','s3')) 1 s3
