@@ -43,6 +43,11 @@ const WORKLOAD: (string | number)[][] = [
   ['SET', '{t}1', 'x'],
   ['INCR', '{t}1'],
   ['EXEC'],
+  // a main-thread command failing inside EXEC: AUTH failed, EXEC not
+  ['MULTI'],
+  ['SET', 'm1', 'x'],
+  ['AUTH', 'nopass'],
+  ['EXEC'],
   // a transaction aborted by a queueing error
   ['MULTI'],
   ['INCR'],

@@ -689,7 +689,9 @@ export class Server {
       conn.busySlow = SLOW_ASYNC_COMMANDS.has(cmd.name);
       result.then(
         () => {
-          this.stats.intro.called(conn, cmd, args, t0, this.stats.intro.commands.errorTotal > e0);
+          // failed if its own reply is an error (errors of other clients' commands meanwhile, or of
+          // the commands an EXEC ran, are theirs: Redis counts EXEC failed only for its own error)
+          this.stats.intro.called(conn, cmd, args, t0, w.len > 0 && w.buf[0] === 0x2d);
           this.finishAsync(conn, seq, w);
         },
         (e: unknown) => {
