@@ -584,7 +584,9 @@ export class Shard implements ShardCtx {
     if (this.intro.mark !== 0) this.intro.mark = performance.now();
     this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
     this.p.reset();
-    if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) this.serveReadyKeys();
+    // a drain of the introspection data (SLOWLOG/LATENCY/INFO, also inside a held EXEC) serves no one:
+    // clients blocked on keys a transaction filled are served after it (its closing ping)
+    if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY) && op !== 'introspect-drain') this.serveReadyKeys();
   }
 
   // ---- cross-shard commands ---------------------------------------------------------------
