@@ -42,7 +42,7 @@ import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';
 import { SHARD_HANDLERS } from '../shard/commands/index.js';
 import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
-import { parseKeyspaceEvents, shardNotifyFlags } from '../commands/keyspace-events.js';
+import { shardNotifyFlags } from '../commands/keyspace-events.js';
 import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
 import { MAIN_HANDLERS } from './commands/index.js';
@@ -196,7 +196,9 @@ export class Server {
       lfuDecayTime: c.int('lfu-decay-time'),
       lazyfreeLazyEviction: c.bool('lazyfree-lazy-eviction'),
       replicaIgnoreMaxmemory: c.bool('replica-ignore-maxmemory'),
-      notifyFlags: shardNotifyFlags(parseKeyspaceEvents(c.get('notify-keyspace-events'))),
+      notifyFlags: shardNotifyFlags(c.keyspaceEventFlags),
+      activeExpireEnabled: this.debugFlags.activeExpire,
+      cronPaused: this.debugFlags.cronPaused,
       trackWrites: this.trackWrites,
     };
   }
@@ -690,7 +692,9 @@ export class Server {
       conn.busySlow = SLOW_ASYNC_COMMANDS.has(cmd.name);
       result.then(
         () => {
-          this.stats.intro.called(conn, cmd, args, t0, this.stats.intro.commands.errorTotal > e0);
+          // failed if its own reply is an error (errors of other clients' commands meanwhile, or of
+          // the commands an EXEC ran, are theirs: Redis counts EXEC failed only for its own error)
+          this.stats.intro.called(conn, cmd, args, t0, w.len > 0 && w.buf[0] === 0x2d);
           this.finishAsync(conn, seq, w);
         },
         (e: unknown) => {
@@ -1044,7 +1048,11 @@ export class Server {
 
   // ---- periodic ---------------------------------------------------------------------------
 
+  /** DEBUG SET-ACTIVE-EXPIRE and DEBUG PAUSE-CRON (sent to the shards with their configuration). */
+  readonly debugFlags = { activeExpire: true, cronPaused: false };
+
   private cron(): void {
+    if (this.debugFlags.cronPaused) return; // DEBUG PAUSE-CRON: as Redis's serverCron
     this.stats.sample();
     const timeout = this.config.int('timeout');
     if (timeout > 0) {
@@ -1119,6 +1127,12 @@ export class Server {
       this.eventParts.delete(link.index);
       bytes = Buffer.concat(parts);
     }
+    if (connId === COORDINATOR_CONN && seq !== 0 && link.captureEvents(seq, bytes)) return;
+    this.publishEvents(bytes, connId, seq);
+  }
+
+  /** Publish keyspace events (a REP_NOTIFY body) caused by request `seq` of connection `connId` (0: none). */
+  publishEvents(bytes: Uint8Array, connId: number, seq: number): void {
     this.onKeyspaceEvents?.(bytes, connId, seq);
     if (this.tracking.clients.size > 0) this.tracking.onShardEvents(bytes, connId);
   }

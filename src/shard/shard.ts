@@ -44,7 +44,7 @@ import { CONTROL_HANDLERS } from './control.js';
 import { runScriptRequest } from '../scripting/shard-script.js';
 import { ShardIntrospection } from './introspect.js';
 import { KeyspaceEventLog } from './keyspace-events.js';
-import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
+import { NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 import { Evictor } from './eviction.js';
 import { OOM } from '../resp/errors.js';
@@ -155,7 +155,7 @@ export class Shard implements ShardCtx {
       const w = new RespWriter(4096);
       for (const k of keys) w.command([unlink ? 'UNLINK' : 'DEL', k]);
       this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
-    }, (slot) => this.snapshot?.saveSlotAllDbs(slot));
+    }, (slot) => this.snapshot?.saveSlotAllDbs(slot), (db, key) => this.onEvicted(db, key));
   }
 
   // ---- ShardCtx -------------------------------------------------------------------------------
@@ -249,7 +249,7 @@ export class Shard implements ShardCtx {
     const period = Math.max(1, Math.floor(1000 / Math.max(1, this.config.hz)));
     if (now - this.lastCron >= period) {
       this.lastCron = now;
-      if (this.config.activeExpireEnabled && !this.ks.replica) {
+      if (this.config.activeExpireEnabled && !this.config.cronPaused && !this.ks.replica) {
         for (const db of this.ks.dbs) {
           if (db.expiresSize === 0) continue;
           // keep going while a good share of the sampled keys were expired, within a time budget
@@ -550,6 +550,7 @@ export class Shard implements ShardCtx {
     this.db = this.ks.db(db);
     this.protocol = proto;
     this.p.reset();
+    this.intro.nested = true;
     try {
       this.frameBody(req, 0, req.length);
       this.body = req;
@@ -558,6 +559,7 @@ export class Shard implements ShardCtx {
       this.execute(cmdId);
     } finally {
       this.flags = flagsBefore;
+      this.intro.nested = false;
     }
     const r = { reply: this.w.toBuffer(), prop: this.p.toBuffer() };
     this.p.reset();
@@ -589,7 +591,9 @@ export class Shard implements ShardCtx {
     if (this.intro.mark !== 0) this.intro.mark = performance.now();
     this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
     this.p.reset();
-    if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) this.serveReadyKeys();
+    // a drain of the introspection data (SLOWLOG/LATENCY/INFO, also inside a held EXEC) serves no one:
+    // clients blocked on keys a transaction filled are served after it (its closing ping)
+    if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY) && op !== 'introspect-drain') this.serveReadyKeys();
   }
 
   // ---- cross-shard commands ---------------------------------------------------------------
@@ -751,6 +755,16 @@ export class Shard implements ShardCtx {
       this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
     }
     this.expiredOutside.clear();
+  }
+
+  /** As Redis: an evicted key is invalidated as nobody's write ("!"), then "evicted" is notified. */
+  private onEvicted(db: number, key: string): void {
+    if (this.config.trackWrites) {
+      this.events.record(db, '!', key);
+      this.expiringKey = key;
+    }
+    this.onModified(db, key);
+    if (this.config.notifyFlags & NOTIFY_EVICTED) this.events.record(db, 'evicted', key);
   }
 
   private onModified(db: number, key: string): void {
