@@ -423,11 +423,12 @@ export const functionExists = (name: string): string => `ERR Function ${name} al
 export const FUNCTION_DUMP_NOT_FUNCTION = 'ERR given type is not a function';
 export const FUNCTION_DUMP_INVALID = 'ERR payload is not a valid function dump';
 export const FUNCTION_NOT_FOUND = 'ERR Function not found';
+/** FCALL's numkeys that is not an integer. */
+export const FCALL_BAD_NUMKEYS = 'ERR Bad number of keys provided';
 export const functionUnknownOption = (opt: string): string => `ERR Unknown option given: ${opt}`;
 export const FUNCTION_CODE_MISSING = 'ERR Function code is missing';
 export const FUNCTION_LIBRARY_NOT_FOUND = 'ERR Library not found';
 export const FUNCTION_FLUSH_MODE = 'ERR FUNCTION FLUSH only supports SYNC|ASYNC option';
-export const FUNCTION_LIST_NAME_TWICE = 'ERR library name can be given only once';
 export const FUNCTION_LIST_NO_NAME = 'ERR library name argument was not given';
 export const functionUnknownArgument = (arg: string): string => `ERR Unknown argument ${arg}`;
 export const FUNCTION_RESTORE_POLICY = 'ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.';
@@ -437,3 +438,6 @@ export const SCRIPT_INTERNAL_ERROR = 'ERR internal error while running the scrip
 /** A redis.call that failed on our side (a bug: the log has the details). */
 export const SCRIPT_CALL_INTERNAL_ERROR = 'ERR internal error';
 export const SCRIPT_KILLED = 'ERR Script killed by user with SCRIPT KILL...';
+/** SORT BY / GET patterns for a user without read access to every key. */
+export const SORT_BY_ACL = 'ERR BY option of SORT denied due to insufficient ACL permissions.';
+export const SORT_GET_ACL = 'ERR GET option of SORT denied due to insufficient ACL permissions.';

@@ -28,6 +28,7 @@ import {
   HEADER_BYTES,
   REP_NOTIFY,
   REP_PROPAGATE,
+  REP_SCRIPT,
   REQ_COMMAND,
   dbOf,
   flagsOf,
@@ -40,11 +41,12 @@ import { FRAME_EMPTY, FRAME_ERROR, FRAME_NEED_MORE } from '../resp/framer.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';
 import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
-import { parseKeyspaceEvents, shardNotifyFlags } from '../commands/keyspace-events.js';
+import { shardNotifyFlags } from '../commands/keyspace-events.js';
 import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
 import { buildCommands } from './commands/index.js';
 import { scriptBusyReply } from '../scripting/eval.js';
+import { holdBehindScripts, routeScript, scriptReplied } from '../scripting/fast-path.js';
 import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
 import { ClientTracking } from './tracking.js';
@@ -175,7 +177,9 @@ export class Server {
       lfuDecayTime: c.int('lfu-decay-time'),
       lazyfreeLazyEviction: c.bool('lazyfree-lazy-eviction'),
       replicaIgnoreMaxmemory: c.bool('replica-ignore-maxmemory'),
-      notifyFlags: shardNotifyFlags(parseKeyspaceEvents(c.get('notify-keyspace-events'))),
+      notifyFlags: shardNotifyFlags(c.keyspaceEventFlags),
+      activeExpireEnabled: this.debugFlags.activeExpire,
+      cronPaused: this.debugFlags.cronPaused,
       trackWrites: this.trackWrites,
     };
   }
@@ -544,9 +548,10 @@ export class Server {
       this.paused.add(conn);
       return false;
     }
+    if (conn.directScripts > 0 && holdBehindScripts(conn, cmd)) return false;
     if (this.monitors.size > 0 && !this.loading && !(flags & (F.ADMIN | F.SKIP_MONITOR))) return this.dispatchMonitored(conn, cmd, args);
     if (this.tracking.clients.size > 0) this.tracking.onCommand(conn, cmd, args, (flags & F.READONLY) !== 0);
-    if (cmd.route === Route.Main) return this.runMain(conn, cmd, args);
+    if (cmd.route === Route.Main) return routeScript(this, conn, cmd, args) ?? this.runMain(conn, cmd, args);
     return this.route(conn, cmd, args);
   }
 
@@ -668,7 +673,9 @@ export class Server {
       conn.busySlow = (cmd.x & X.SLOW_ASYNC) !== 0;
       result.then(
         () => {
-          this.stats.intro.called(conn, cmd, args, t0, this.stats.intro.commands.errorTotal > e0);
+          // failed if its own reply is an error (errors of other clients' commands meanwhile, or of
+          // the commands an EXEC ran, are theirs: Redis counts EXEC failed only for its own error)
+          this.stats.intro.called(conn, cmd, args, t0, w.len > 0 && w.buf[0] === 0x2d);
           this.finishAsync(conn, seq, w);
         },
         (e: unknown) => {
@@ -965,6 +972,18 @@ export class Server {
       }
       if (plen > 0) this.repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen), (flags & FLAG_MORE) !== 0);
       const conn = this.conns.get(connId);
+      if (kindOf(w0) === REP_SCRIPT) {
+        // an EVALSHA sent straight to this shard (scripting/fast-path.ts)
+        if (!(flags & FLAG_MORE)) {
+          link.inflight--;
+          if (conn !== undefined) conn.inflight--;
+        }
+        if (conn !== undefined && scriptReplied(this, conn, seq, data.subarray(start, start + rlen), (flags & FLAG_MORE) !== 0)) {
+          this.markDirty(conn);
+          this.checkBarrier(conn);
+        }
+        continue;
+      }
       if (flags & FLAG_MORE) {
         if (conn && rlen > 0) conn.deliverChunk(seq, data.subarray(start, start + rlen), false);
         continue;
@@ -1010,7 +1029,11 @@ export class Server {
 
   // ---- periodic ---------------------------------------------------------------------------
 
+  /** DEBUG SET-ACTIVE-EXPIRE and DEBUG PAUSE-CRON (sent to the shards with their configuration). */
+  readonly debugFlags = { activeExpire: true, cronPaused: false };
+
   private cron(): void {
+    if (this.debugFlags.cronPaused) return; // DEBUG PAUSE-CRON: as Redis's serverCron
     this.stats.sample();
     const timeout = this.config.int('timeout');
     if (timeout > 0) {
@@ -1084,6 +1107,12 @@ export class Server {
       this.eventParts.delete(link.index);
       bytes = Buffer.concat(parts);
     }
+    if (connId === COORDINATOR_CONN && seq !== 0 && link.captureEvents(seq, bytes)) return;
+    this.publishEvents(bytes, connId, seq);
+  }
+
+  /** Publish keyspace events (a REP_NOTIFY body) caused by request `seq` of connection `connId` (0: none). */
+  publishEvents(bytes: Uint8Array, connId: number, seq: number): void {
     this.onKeyspaceEvents?.(bytes, connId, seq);
     if (this.tracking.clients.size > 0) this.tracking.onShardEvents(bytes, connId);
   }

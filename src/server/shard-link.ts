@@ -60,6 +60,20 @@ export class ShardLink {
   /** Coordinator replies (reply and propagation bytes) split over several records, by sequence. */
   private readonly replyChunks = new ChunkJoiner<number>();
   private readonly propChunks = new ChunkJoiner<number>();
+  /**
+   * Coordinator requests whose keyspace events are held (seq -> events so far) and handed over with
+   * the reply (ShardReply.events) instead of being published as they arrive: the caller publishes
+   * them in the command's order, attributed to the client that issued it.
+   */
+  private captured = new Map<number, Buffer[]>();
+
+  /** Hold the events of coordinator request `seq` if it asked for it; false: publish them now. */
+  captureEvents(seq: number, bytes: Uint8Array): boolean {
+    const held = this.captured.get(seq);
+    if (held === undefined) return false;
+    held.push(Buffer.from(bytes));
+    return true;
+  }
   /** Connections whose blocking request is parked on this shard. */
   readonly parked = new Set<number>();
   private nextSeq = 1;
@@ -168,12 +182,13 @@ export class ShardLink {
    * RESP reply bytes. Goes out with the next publish(); the ring being full is retried by the caller's
    * tick (control messages are small, so this only waits in extreme back-pressure).
    */
-  control(argv: readonly (string | number | Uint8Array)[], db = 0, flags = 0): Promise<ShardReply> {
+  control(argv: readonly (string | number | Uint8Array)[], db = 0, flags = 0, capture = false): Promise<ShardReply> {
     const w = this.ctlWriter;
     w.reset();
     w.command(argv);
     const seq = this.nextSeq++;
     if (this.nextSeq > 0x7fffffff) this.nextSeq = 1;
+    if (capture) this.captured.set(seq, []);
     return new Promise<ShardReply>((resolve) => {
       this.pending.set(seq, resolve);
       this.inflight++;
@@ -181,10 +196,14 @@ export class ShardLink {
     });
   }
 
-  /** Send a command request on behalf of the coordinator and resolve with its reply record. */
-  command(flags: number, db: number, cmdId: number, proto: number, body: Uint8Array): Promise<ShardReply> {
+  /**
+   * Send a command request on behalf of the coordinator and resolve with its reply record (with
+   * `capture`, its keyspace events come with the reply instead of being published).
+   */
+  command(flags: number, db: number, cmdId: number, proto: number, body: Uint8Array, capture = false): Promise<ShardReply> {
     const seq = this.nextSeq++;
     if (this.nextSeq > 0x7fffffff) this.nextSeq = 1;
+    if (capture) this.captured.set(seq, []);
     return new Promise<ShardReply>((resolve) => {
       this.pending.set(seq, resolve);
       this.inflight++;
@@ -209,6 +228,11 @@ export class ShardLink {
     if (!cb) return;
     this.pending.delete(seq);
     this.inflight--;
+    const events = this.captured.get(seq);
+    if (events !== undefined) {
+      this.captured.delete(seq);
+      if (events.length > 0) r.events = events.length === 1 ? events[0]! : Buffer.concat(events);
+    }
     cb(r);
   }
 }
@@ -218,4 +242,6 @@ export interface ShardReply {
   reply: Buffer;
   prop: Buffer;
   db: number;
+  /** Keyspace events of a request sent with `capture` (REP_NOTIFY bodies, in order). */
+  events?: Buffer;
 }

@@ -33,6 +33,8 @@ export interface ShardConfig {
   streamNodeMaxEntries: number;
   hz: number;
   activeExpireEnabled: boolean;
+  /** DEBUG PAUSE-CRON: the periodic work (active expiry) is suspended. */
+  cronPaused: boolean;
   lazyfreeLazyExpire: boolean;
   lazyfreeLazyUserDel: boolean;
   lazyfreeLazyUserFlush: boolean;
@@ -65,6 +67,7 @@ export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   streamNodeMaxEntries: 100,
   hz: 10,
   activeExpireEnabled: true,
+  cronPaused: false,
   lazyfreeLazyExpire: false,
   lazyfreeLazyUserDel: false,
   lazyfreeLazyUserFlush: false,

@@ -216,6 +216,11 @@ export class Db {
    */
   set(key: string, value: Value, keepTtl = false): void {
     const slot = this.ks.slotOf(key);
+    if (this.expiresSize > 0 && !this.ks.replica) {
+      // overwriting a logically expired key expires it first (its "expired" event), as Redis's lookupKeyWrite
+      const at = this.expires[slot]?.get(key);
+      if (at !== undefined && at <= this.ks.now && this.slots[slot]?.get(key) !== undefined) this.expireIfNeeded(key, slot);
+    }
     let m = this.slots[slot];
     if (m === undefined) {
       m = new SlotTable();

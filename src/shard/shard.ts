@@ -27,6 +27,7 @@ import {
   REP_REPLY,
   REQ_COMMAND,
   REQ_CONTROL,
+  REQ_SCRIPT,
   REQ_TXN,
   dbOf,
   flagsOf,
@@ -39,9 +40,10 @@ import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler
 import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
 import { CONTROL_HANDLERS } from './control.js';
+import { runScriptRequest } from '../scripting/shard-script.js';
 import { ShardIntrospection } from './introspect.js';
 import { KeyspaceEventLog } from './keyspace-events.js';
-import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
+import { NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
 import { Evictor } from './eviction.js';
 import { BlockedClients, expireBlocked, serveReadyKeys } from './blocked.js';
 import { Watches } from './watches.js';
@@ -149,7 +151,7 @@ export class Shard implements ShardCtx {
       const w = new RespWriter(4096);
       for (const k of keys) w.command([unlink ? 'UNLINK' : 'DEL', k]);
       this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
-    }, (slot) => this.snapshot?.saveSlotAllDbs(slot));
+    }, (slot) => this.snapshot?.saveSlotAllDbs(slot), (db, key) => this.onEvicted(db, key));
   }
 
   // ---- ShardCtx -------------------------------------------------------------------------------
@@ -233,7 +235,7 @@ export class Shard implements ShardCtx {
     const period = Math.max(1, Math.floor(1000 / Math.max(1, this.config.hz)));
     if (now - this.lastCron >= period) {
       this.lastCron = now;
-      if (this.config.activeExpireEnabled && !this.ks.replica) {
+      if (this.config.activeExpireEnabled && !this.config.cronPaused && !this.ks.replica) {
         for (const db of this.ks.dbs) {
           if (db.expiresSize === 0) continue;
           // keep going while a good share of the sampled keys were expired, within a time budget
@@ -296,6 +298,11 @@ export class Shard implements ShardCtx {
         break;
       case REQ_CONTROL:
         this.runControl(body, bodyStart, total);
+        break;
+      case REQ_SCRIPT:
+        this.frameBody(body, bodyStart);
+        runScriptRequest(this, w3, body.subarray(bodyStart, bodyStart + total));
+        if (this.blocked.readyKeys.length > 0) serveReadyKeys(this);
         break;
       default:
         throw new Error(`shard ${this.shard}: unknown request kind ${kind}`);
@@ -447,10 +454,12 @@ export class Shard implements ShardCtx {
     this.db = this.ks.db(db);
     this.protocol = proto;
     this.p.reset();
+    this.intro.nested = true;
     try {
       this.runBody(req, 0, req.length, cmdId);
     } finally {
       this.flags = flagsBefore;
+      this.intro.nested = false;
     }
     const r = { reply: this.w.toBuffer(), prop: this.p.toBuffer() };
     this.p.reset();
@@ -482,7 +491,9 @@ export class Shard implements ShardCtx {
     if (this.intro.mark !== 0) this.intro.mark = performance.now();
     this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
     this.p.reset();
-    if (this.blocked.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) serveReadyKeys(this);
+    // a drain of the introspection data (SLOWLOG/LATENCY/INFO, also inside a locked EXEC) serves no
+    // one: clients blocked on keys a transaction filled are served after it (its closing ping)
+    if (this.blocked.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY) && op !== 'introspect-drain') serveReadyKeys(this);
   }
 
   // ---- cross-shard commands ---------------------------------------------------------------
@@ -560,6 +571,16 @@ export class Shard implements ShardCtx {
 
   private flushExpiredOutside(): void {
     this.expiredOutside.flush((db, w) => this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w));
+  }
+
+  /** As Redis: an evicted key is invalidated as nobody's write ("!"), then "evicted" is notified. */
+  private onEvicted(db: number, key: string): void {
+    if (this.config.trackWrites) {
+      this.events.record(db, '!', key);
+      this.expiringKey = key;
+    }
+    this.onModified(db, key);
+    if (this.config.notifyFlags & NOTIFY_EVICTED) this.events.record(db, 'evicted', key);
   }
 
   private onModified(db: number, key: string): void {

@@ -12,6 +12,7 @@ import { execRunning } from './transactions.js';
 import { debugReload } from './persistence.js';
 import { debugPopulate, POPULATE_HELP } from './debug-populate.js';
 import { Keys, declare, mainCommands } from '../../commands/registry.js';
+import { aclListLines } from '../../acl/commands.js';
 
 export const commands = mainCommands<MainHandler>({
   async info(c) {
@@ -98,7 +99,8 @@ export const commands = mainCommands<MainHandler>({
 
   'config|rewrite': declare((c) => {
     try {
-      c.server.config.rewrite();
+      const s = c.server;
+      s.config.rewrite(s.config.get('aclfile') !== '' ? null : aclListLines(s.acl));
     } catch (e) {
       if (e instanceof ConfigError) throw new CommandError(errText(e.message));
       throw new CommandError(configRewriteFailed(strerror(e)));
@@ -149,6 +151,16 @@ export const commands = mainCommands<MainHandler>({
       return;
     }
     if (sub === 'reload') return debugReload(c);
+    if ((sub === 'set-active-expire' || sub === 'pause-cron') && c.argc === 3) {
+      // atoi: any non-number is 0
+      const on = (Number.parseInt(c.args.str(2), 10) || 0) !== 0;
+      const s = c.server;
+      if (sub === 'set-active-expire') s.debugFlags.activeExpire = on;
+      else s.debugFlags.cronPaused = on;
+      void s.allShards(['config', JSON.stringify(s.shardConfig())]);
+      c.w.ok();
+      return;
+    }
     if (sub === 'populate' && c.argc >= 3 && c.argc <= 5) return debugPopulate(c);
     if (sub === 'segfault' && c.argc === 2) {
       // as in Redis, the server crashes: here by killing a shard, which is fatal for the server
@@ -156,7 +168,7 @@ export const commands = mainCommands<MainHandler>({
       return; // no reply: the server is going down
     }
     if (sub === 'help' && c.argc === 2) {
-      c.w.helpLines(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'RELOAD [MERGE] [NOFLUSH] [NOSAVE]', '    Save the RDB on disk and reload it back to memory.', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.', ...POPULATE_HELP]);
+      c.w.helpLines(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'RELOAD [MERGE] [NOFLUSH] [NOSAVE]', '    Save the RDB on disk and reload it back to memory.', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'SET-ACTIVE-EXPIRE <0|1>', '    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.', 'PAUSE-CRON <0|1>', '    Stop periodic cron job processing.', 'HELP', '    Print this help.', ...POPULATE_HELP]);
       return;
     }
     throw new CommandError(debugUnknownSubcommand(c.args.str(1)));
