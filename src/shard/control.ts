@@ -10,14 +10,15 @@
 import { NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
 import v8 from 'node:v8';
 import { globMatch, matchesAll } from '../commands/glob.js';
-import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED } from '../resp/errors.js';
+import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED, internalError } from '../resp/errors.js';
 import { SLOTS } from '../router/slot.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import { decodeValue } from '../codec/rdb.js';
 import type { Shard } from './shard.js';
 import type { SlotTable } from './slot-table.js';
-import { NULL_ARRAY, unblock } from './blocked.js';
+import { NULL_ARRAY, unblock, serveReadyKeys } from './blocked.js';
 import { runShipped } from './shipped.js';
+import { FLAG_DEFER_READY, REP_REPLY } from '../ipc/records.js';
 import { typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
@@ -406,3 +407,34 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   ...POPULATE_CONTROL,
   ...SCRIPT_CONTROL_HANDLERS,
 };
+
+/** Run one REQ_CONTROL record: the operation's reply (or error) and writes go out as its reply record. */
+export function runControl(shard: Shard, body: Buffer, start: number, len: number): void {
+  shard.intro.flush();
+  shard.frameBody(body, start);
+  const op = shard.args.str(0);
+  const h = CONTROL_HANDLERS[op];
+  shard.w.reset();
+  shard.w.limit = Infinity; // internal replies (DUMP payloads of whole values) are not client replies
+  shard.w.proto = shard.protocol;
+  shard.p.reset();
+  // internal moves of keys (values shipped out for, and home after, a cross-shard command) are no
+  // new keys nor misses to users (import ... notify says when it is a user's write, see above)
+  if (op === 'import' || op === 'export') shard.ks.notifyNewOrMiss = false;
+  try {
+    if (!h) throw new Error(`unknown control op ${op}`);
+    h(shard);
+  } catch (e) {
+    shard.w.reset();
+    if (!(e instanceof CommandError)) console.error(e);
+    shard.w.error(e instanceof CommandError ? e.reply : internalError(op));
+  } finally {
+    shard.ks.notifyNewOrMiss = (shard.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
+  }
+  if (shard.intro.mark !== 0) shard.intro.mark = performance.now();
+  shard.emit(REP_REPLY, 0, shard.db.id, shard.connId, shard.seq, shard.w, shard.p);
+  shard.p.reset();
+  // a drain of the introspection data (SLOWLOG/LATENCY/INFO, also inside a locked EXEC) serves no
+  // one: clients blocked on keys a transaction filled are served after it (its closing ping)
+  if (shard.blocked.readyKeys.length > 0 && !(shard.flags & FLAG_DEFER_READY) && op !== 'introspect-drain') serveReadyKeys(shard);
+}

@@ -39,7 +39,7 @@ import { RespWriter } from '../resp/writer.js';
 import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, PropMode } from './context.js';
 import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
-import { CONTROL_HANDLERS } from './control.js';
+import { runControl } from './control.js';
 import { runScriptRequest } from '../scripting/shard-script.js';
 import { ShardIntrospection } from './introspect.js';
 import { KeyspaceEventLog } from './keyspace-events.js';
@@ -297,7 +297,7 @@ export class Shard implements ShardCtx {
         runTransaction(this, body, bodyStart, total);
         break;
       case REQ_CONTROL:
-        this.runControl(body, bodyStart, total);
+        runControl(this, body, bodyStart, total);
         break;
       case REQ_SCRIPT:
         this.frameBody(body, bodyStart);
@@ -310,7 +310,7 @@ export class Shard implements ShardCtx {
   }
 
   /** Frame one RESP multibulk request at body[start, ...) into this.args. */
-  private frameBody(body: Buffer, start: number): void {
+  frameBody(body: Buffer, start: number): void {
     this.argc = this.framer.frame(this.args, body, start);
   }
 
@@ -464,36 +464,6 @@ export class Shard implements ShardCtx {
     const r = { reply: this.w.toBuffer(), prop: this.p.toBuffer() };
     this.p.reset();
     return r;
-  }
-
-  private runControl(body: Buffer, start: number, len: number): void {
-    this.intro.flush();
-    this.frameBody(body, start);
-    const op = this.args.str(0);
-    const h = CONTROL_HANDLERS[op];
-    this.w.reset();
-    this.w.limit = Infinity; // internal replies (DUMP payloads of whole values) are not client replies
-    this.w.proto = this.protocol;
-    this.p.reset();
-    // internal moves of keys (values shipped out for, and home after, a cross-shard command) are no
-    // new keys nor misses to users (import ... notify says when it is a user's write, see control.ts)
-    if (op === 'import' || op === 'export') this.ks.notifyNewOrMiss = false;
-    try {
-      if (!h) throw new Error(`unknown control op ${op}`);
-      h(this);
-    } catch (e) {
-      this.w.reset();
-      if (!(e instanceof CommandError)) console.error(e);
-      this.w.error(e instanceof CommandError ? e.reply : internalError(op));
-    } finally {
-      this.ks.notifyNewOrMiss = (this.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
-    }
-    if (this.intro.mark !== 0) this.intro.mark = performance.now();
-    this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
-    this.p.reset();
-    // a drain of the introspection data (SLOWLOG/LATENCY/INFO, also inside a locked EXEC) serves no
-    // one: clients blocked on keys a transaction filled are served after it (its closing ping)
-    if (this.blocked.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY) && op !== 'introspect-drain') serveReadyKeys(this);
   }
 
   // ---- cross-shard commands ---------------------------------------------------------------
