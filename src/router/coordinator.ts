@@ -367,11 +367,11 @@ export class Coordinator {
       });
       w.array(req.keys.length);
       for (const pos of req.keys) w.raw(values.get(pos)!);
-    } else {
+    } else if (req.cmd.x & X.SPLIT_SUM) {
       let sum = 0;
       for (const r of replies) sum += Number(parseOne(r.reply));
       w.int(sum);
-    }
+    } else throw new Error(`no way to combine the split replies of ${name}`);
     return { reply: w.toBuffer(), prop, events };
   }
 
