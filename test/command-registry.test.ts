@@ -4,11 +4,13 @@
  * a row of Redis 7.0's command data.
  */
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandTable, Keys, Route } from '../src/commands/table.js';
 import { mainCommands, propsByName, shardCommands } from '../src/commands/registry.js';
 import { buildCommands, MAIN_COMMANDS } from '../src/server/commands/index.js';
 import { SHARD_COMMANDS } from '../src/shard/commands/index.js';
+import { startShardis, type Proc } from './helpers/server.js';
+import { RawClient } from './helpers/raw.js';
 
 const { table, mainHandlers } = buildCommands();
 const shardNames = new Set(SHARD_COMMANDS.map((d) => d.name));
@@ -68,5 +70,24 @@ describe('command registry', () => {
         expect(cmd.timeoutArg, cmd.name).not.toBe(0);
       }
     }
+  });
+});
+
+describe('commands without a declaration over the wire', () => {
+  let srv: Proc;
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 2 });
+  });
+  afterAll(async () => {
+    await srv.stop();
+  });
+
+  it('CLIENT SETINFO (Redis 7.2) is an unknown subcommand, as redis-server 7.0 answers', async () => {
+    const r = await RawClient.connect(srv.port);
+    r.send('CLIENT', 'SETINFO', 'lib-name', 'x');
+    expect(await r.readRaw()).toBe("-ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.\r\n");
+    r.send('PING');
+    expect(await r.readRaw()).toBe('+PONG\r\n');
+    r.socket.destroy();
   });
 });
