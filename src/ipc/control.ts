@@ -232,3 +232,35 @@ export const unblockOp = {
   write: (w: RespWriter, unblocked: boolean): void => w.int(unblocked ? 1 : 0),
   read: (reply: Buffer): boolean => readCount(reply) === 1,
 };
+
+/** config <json> -> OK: the shard takes these settings (src/shard/context.ts ShardConfig) */
+export const configOp = {
+  request: (config: object): ControlArgv => ['config', JSON.stringify(config)],
+  /** The settings a request carries (shard side; its argument 1). */
+  settings: (arg: string): object => JSON.parse(arg) as object,
+};
+
+/** role master|replica -> OK: a replica's shards keep expired keys until the master deletes them */
+export const roleOp = {
+  request: (replica: boolean): ControlArgv => ['role', replica ? 'replica' : 'master'],
+  isReplica: (arg: string): boolean => arg === 'replica',
+};
+
+/** flushdb <db> -> keys removed */
+export const flushdbOp = {
+  request: (db: number): ControlArgv => ['flushdb', db],
+  write: (w: RespWriter, removed: number): void => w.int(removed),
+  read: readCount,
+};
+
+/** flushall -> keys removed */
+export const flushallOp = {
+  request: (): ControlArgv => ['flushall'],
+  write: (w: RespWriter, removed: number): void => w.int(removed),
+  read: readCount,
+};
+
+/** swapdb <a> <b> -> OK */
+export const swapdbOp = {
+  request: (a: number, b: number): ControlArgv => ['swapdb', a, b],
+};

@@ -25,6 +25,7 @@ import { NOT_INTEGER, replconfUnknownOption } from '../resp/errors.js';
 import { ReplicationBacklog } from './backlog.js';
 import { FullSync } from './fullsync.js';
 import { MasterLink } from './master-link.js';
+import { roleOp } from '../ipc/control.js';
 
 export const NULL_REPLID = '0'.repeat(40);
 
@@ -439,7 +440,7 @@ export class Replication implements ReplicationHooks {
     else {
       // a master becoming a replica: its own history can continue from the new master (PSYNC with
       // our replid and offset), as Redis's replicationCacheMasterUsingMyself
-      await s.allShards(['role', 'replica']);
+      await s.allShards(roleOp.request(true));
     }
     this.fullSync.abortAll();
     this.disconnectReplicas();
@@ -457,7 +458,7 @@ export class Replication implements ReplicationHooks {
     this.disconnectReplicas();
     this.lastDb = -1;
     this.server.config.setInternal('replicaof', '');
-    await this.server.allShards(['role', 'master']);
+    await this.server.allShards(roleOp.request(false));
   }
 
   // ---- FAILOVER ---------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ import { ServerStats } from './stats.js';
 import { OutputLimits, closedWithOutput } from './output-limits.js';
 import { Acl } from '../acl/acl.js';
 import { aclDenied } from '../acl/check.js';
-import { disconnectOp, unwatchOp } from '../ipc/control.js';
+import { configOp, disconnectOp, unwatchOp } from '../ipc/control.js';
 
 /** Hooks the replication layer installs (master backlog feed, replica state for READONLY etc.). */
 export interface ReplicationHooks {
@@ -1061,7 +1061,7 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    if (names.some((n) => this.config.hasFlag(n, 'shard'))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+    if (names.some((n) => this.config.hasFlag(n, 'shard'))) void this.allShards(configOp.request(this.shardConfig()));
     if (names.some((n) => this.config.hasFlag(n, 'eviction'))) this.memGate.configure(this.config);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';
@@ -1124,7 +1124,7 @@ export class Server {
     configInt: (name) => this.config.int(name),
     setTrackWrites: (on) => {
       this.trackWrites = on;
-      void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+      void this.allShards(configOp.request(this.shardConfig()));
     },
   });
   private trackWrites = false;

@@ -24,7 +24,7 @@ import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
 import { SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
-import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp } from '../ipc/control.js';
+import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp } from '../ipc/control.js';
 
 type ControlHandler = (c: Shard) => void;
 
@@ -99,7 +99,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.snapshot?.saveAll();
     const db = num(c, 1);
     c.watches.dbReplaced(db, null);
-    c.w.int(c.ks.db(db).flush());
+    flushdbOp.write(c.w, c.ks.db(db).flush());
     signalBlockedIn(c, [db]);
   },
   flushall(c) {
@@ -108,7 +108,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     let n = 0;
     for (const db of c.ks.dbs) n += db.flush();
     signalBlockedIn(c, c.ks.dbs.map((d) => d.id));
-    c.w.int(n);
+    flushallOp.write(c.w, n);
   },
 
   /** swapdb <a> <b> */
@@ -286,13 +286,13 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** role master|replica */
   role(c) {
-    c.ks.replica = c.args.str(1) === 'replica';
+    c.ks.replica = roleOp.isReplica(c.args.str(1));
     c.w.ok();
   },
 
   /** config <json>: update the shard's view of the configuration */
   config(c) {
-    Object.assign(c.config, JSON.parse(c.args.str(1)) as object);
+    Object.assign(c.config, configOp.settings(c.args.str(1)));
     c.evictor.configure();
     c.ks.notifyNewOrMiss = (c.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
     c.w.ok();

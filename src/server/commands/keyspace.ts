@@ -16,7 +16,7 @@ import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
 import { execRunning, propagateMain } from './transactions.js';
 import { mainCommands } from '../../commands/registry.js';
-import { dbsizeOp, keysOp, randomkeyOp, scanOp, type ControlArgv } from '../../ipc/control.js';
+import { dbsizeOp, keysOp, randomkeyOp, scanOp, type ControlArgv, flushallOp, flushdbOp, swapdbOp } from '../../ipc/control.js';
 
 function parseFlushMode(c: MainCtx): void {
   if (c.argc > 2) throw new CommandError(SYNTAX);
@@ -73,7 +73,7 @@ function parseCursor(s: string): number {
 /** FLUSHALL's keyspace part (persistence.ts declares the command: it also stops a background save). */
 export async function flushAllKeyspaces(c: MainCtx): Promise<void> {
   parseFlushMode(c);
-  await holdingAll(c, () => c.server.allShards(['flushall']));
+  await holdingAll(c, () => c.server.allShards(flushallOp.request()));
   if (c.server.tracking.clients.size > 0) c.server.tracking.invalidateAll();
   propagateMain(c, c.conn.db, c.args.all());
   c.w.ok();
@@ -88,7 +88,7 @@ export const commands = mainCommands<MainHandler>({
   async flushdb(c) {
     parseFlushMode(c);
     const db = c.conn.db;
-    await holdingAll(c, () => c.server.allShards(['flushdb', db], db));
+    await holdingAll(c, () => c.server.allShards(flushdbOp.request(db), db));
     if (c.server.tracking.clients.size > 0) c.server.tracking.invalidateAll();
     propagateMain(c, db, c.args.all());
     c.w.ok();
@@ -100,7 +100,7 @@ export const commands = mainCommands<MainHandler>({
     const b = dbIndex(c, 2, INVALID_SECOND_DB_INDEX);
     checkDbRange(c, a);
     checkDbRange(c, b);
-    await holdingAll(c, () => c.server.allShards(['swapdb', a, b]));
+    await holdingAll(c, () => c.server.allShards(swapdbOp.request(a, b)));
     propagateMain(c, c.conn.db, c.args.all());
     c.w.ok();
   },

@@ -13,6 +13,7 @@ import { Aof } from '../../persistence/aof.js';
 import { execRunning } from './transactions.js';
 import { flushAllKeyspaces } from './keyspace.js';
 import { X, declare, mainCommands } from '../../commands/registry.js';
+import { flushallOp } from '../../ipc/control.js';
 
 
 /** DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the keyspace, load the file again. */
@@ -31,7 +32,7 @@ export async function debugReload(c: MainCtx): Promise<void> {
   await s.coordinator.lock(all);
   try {
     await s.coordinator.quiesce();
-    if (flush) await s.allShards(['flushall']);
+    if (flush) await s.allShards(flushallOp.request());
     const r = await loadFile(s, s.config.get('dbfilename'), false);
     if (r !== true) {
       if (Array.isArray(r)) for (const line of r) s.log.warn(line);

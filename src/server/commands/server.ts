@@ -13,6 +13,7 @@ import { debugReload } from './persistence.js';
 import { debugPopulate, POPULATE_HELP } from './debug-populate.js';
 import { Keys, declare, mainCommands } from '../../commands/registry.js';
 import { aclListLines } from '../../acl/commands.js';
+import { configOp } from '../../ipc/control.js';
 
 export const commands = mainCommands<MainHandler>({
   async info(c) {
@@ -157,7 +158,7 @@ export const commands = mainCommands<MainHandler>({
       const s = c.server;
       if (sub === 'set-active-expire') s.debugFlags.activeExpire = on;
       else s.debugFlags.cronPaused = on;
-      void s.allShards(['config', JSON.stringify(s.shardConfig())]);
+      void s.allShards(configOp.request(s.shardConfig()));
       c.w.ok();
       return;
     }
