@@ -196,7 +196,13 @@ export class Server {
       replicaIgnoreMaxmemory: c.bool('replica-ignore-maxmemory'),
       notifyFlags: shardNotifyFlags(parseKeyspaceEvents(c.get('notify-keyspace-events'))),
       trackWrites: this.trackWrites,
+      streamWanted: this.repl.hasBacklog() || c.bool('appendonly'),
     };
+  }
+
+  /** Send the shards their configuration again (a shard setting or the replication stream's takers changed). */
+  pushShardConfig(): void {
+    void this.allShards(['config', JSON.stringify(this.shardConfig())]);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
@@ -1057,8 +1063,8 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', 'notify-keyspace-events', ...MAXMEMORY_KEYS]);
-    if (names.some((n) => shardKeys.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', 'notify-keyspace-events', 'appendonly', ...MAXMEMORY_KEYS]);
+    if (names.some((n) => shardKeys.has(n))) this.pushShardConfig();
     if (names.some((n) => MAXMEMORY_KEYS.includes(n))) this.memGate.configure(this.config);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';
@@ -1115,7 +1121,7 @@ export class Server {
     configInt: (name) => this.config.int(name),
     setTrackWrites: (on) => {
       this.trackWrites = on;
-      void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+      this.pushShardConfig();
     },
   });
   private trackWrites = false;
