@@ -223,7 +223,8 @@ export class Connection {
     let size = Math.max(16 * 1024, this.inBufOwned ? this.inBuf.length : 0);
     if (bulkRest > 1024 * 1024) size = Math.max(need, pending + bulkRest);
     else while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    // a huge bulk is read into shared memory: its shard is handed that memory, not a copy (shard-link.ts)
+    const next = bulkRest > 1024 * 1024 ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafe(size);
     this.inBuf.copy(next, 0, this.inStart, this.inEnd);
     chunk.copy(next, pending);
     this.inBuf = next;

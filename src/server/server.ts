@@ -24,6 +24,7 @@ import type { Config } from '../config.js';
 import {
   FLAG_BLOCKED,
   FLAG_MORE,
+  FLAG_SHARED_BODY,
   FLAG_REPLICATED,
   HEADER_BYTES,
   REP_NOTIFY,
@@ -93,6 +94,8 @@ export interface ReplicationHooks {
   /** True when writes are being recorded for replicas (a backlog exists). */
   hasBacklog(): boolean;
 }
+
+const CRLF = Buffer.from('\r\n');
 
 const noReplication: ReplicationHooks = {
   feed() {},
@@ -976,6 +979,8 @@ export class Server {
       const plen = i32[b + 4]!;
       const flags = flagsOf(w0);
       const start = off + HEADER_BYTES;
+      // a huge value the reply goes on with, in shared memory (taken in order even if nobody gets it)
+      const shared = flags & FLAG_SHARED_BODY ? link.sharedReply() : null;
       if (kindOf(w0) === REP_NOTIFY) {
         this.keyspaceEvents(link, data.subarray(start, start + rlen), connId, seq, (flags & FLAG_MORE) !== 0);
         continue;
@@ -1016,7 +1021,8 @@ export class Server {
       }
       if (conn === undefined) continue;
       if (conn.busySeq === seq) this.endBusy(conn);
-      if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
+      if (shared !== null) conn.deliver(seq, [Buffer.from(data.subarray(start, start + rlen)), shared, CRLF], false);
+      else if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
       else conn.deliver(seq, data.subarray(start, start + rlen), true);
       this.markDirty(conn);
       this.checkBarrier(conn);

@@ -20,6 +20,7 @@ import {
   FLAG_DEFER_READY,
   FLAG_IN_MULTI,
   FLAG_MORE,
+  FLAG_SHARED_BODY,
   FLAG_NO_PROPAGATE,
   FLAG_REPLICATED,
   HEADER_BYTES,
@@ -61,6 +62,10 @@ export interface ShardOptions {
   wakeMain: () => void;
   /** The maxmemory board shared by all shards (eviction.ts). */
   evictBoard?: SharedArrayBuffer;
+  /** The body of a FLAG_SHARED_BODY request, by its id (worker.ts). */
+  sharedBody?: (id: number) => Buffer;
+  /** Hand a value in shared memory to the main thread for the next FLAG_SHARED_BODY reply record. */
+  postSharedReply?: (b: Buffer) => void;
 }
 
 const NULL_ARRAY = Buffer.from('*-1\r\n');
@@ -89,6 +94,8 @@ export class Shard implements ShardCtx {
   readonly commands: readonly Command[];
   private readonly handlers: (ShardHandler | undefined)[];
   private readonly wakeMain: () => void;
+  private readonly sharedBody: ((id: number) => Buffer) | undefined;
+  private readonly postSharedReply: ((b: Buffer) => void) | undefined;
 
   // request body assembly for records split with FLAG_MORE, by "connId:seq"
   // (the whole body, allocated once from the length the first chunk carries in word 3, and how much is in)
@@ -142,6 +149,8 @@ export class Shard implements ShardCtx {
     this.handlers = opts.commands.map((c) => opts.handlers[c.name]);
     this.intro = new ShardIntrospection(opts.commands);
     this.wakeMain = opts.wakeMain;
+    this.sharedBody = opts.sharedBody;
+    this.postSharedReply = opts.postSharedReply;
     this.ks = new Keyspace(opts.databases, {
       expired: (db, key) => this.onExpired(db, key),
       modified: (db, key) => this.onModified(db, key),
@@ -302,7 +311,12 @@ export class Shard implements ShardCtx {
     let body = data;
     let bodyStart = off + HEADER_BYTES;
     this.assembled = null;
-    if (flags & FLAG_MORE || this.assembly.size > 0) {
+    if (flags & FLAG_SHARED_BODY) {
+      // a huge request in memory the main thread handed over: ours alone from now on
+      body = this.sharedBody!(data.readInt32LE(bodyStart));
+      bodyStart = 0;
+      this.assembled = body.buffer;
+    } else if (flags & FLAG_MORE || this.assembly.size > 0) {
       const id = `${connId}:${seq}`;
       let parts = this.assembly.get(id);
       if (flags & FLAG_MORE) {
@@ -683,6 +697,11 @@ export class Shard implements ShardCtx {
     const plen = prop ? prop.len : 0;
     const ring = this.replies;
     const max = ring.maxRecord() - HEADER_BYTES;
+    if (tail !== null && tail.buffer instanceof SharedArrayBuffer && this.postSharedReply && rlen + plen <= max) {
+      this.postSharedReply(tail); // before the record: the main thread takes it when it reads the record
+      flags |= FLAG_SHARED_BODY;
+      tail = null;
+    }
     if (rlen + plen <= max && tail === null) {
       const off = this.reserve(HEADER_BYTES + rlen + plen);
       this.writeHeader(off, kind, flags, db, connId, seq, rlen, plen);
