@@ -1,6 +1,6 @@
 // One huge SET then GET of it, on redis-server and on shardis alternately (a fresh server each time):
 // time of each and the server's peak resident memory (VmHWM of /proc/<pid>/status; VmRSS sampled too).
-// npm run bench:big-value [-- --mb N (400)] [--rounds N (2)] [--shards N (cores - 1)]
+// npm run bench:big-value [-- --mb N (400)] [--rounds N (2)] [--shards N (cores - 1)] [--smoke]
 // Writes bench-results/big-value.json. The value is checked byte for byte as the GET reply streams in.
 import fs from 'node:fs';
 import net from 'node:net';
@@ -10,8 +10,9 @@ import { RESULTS, startServer, stopServer } from './run.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, d) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
-const MB = opt('--mb', 400);
-const ROUNDS = opt('--rounds', 2);
+const SMOKE = args.includes('--smoke'); // the test suite's run: a few MB, one round
+const MB = opt('--mb', SMOKE ? 4 : 400);
+const ROUNDS = opt('--rounds', SMOKE ? 1 : 2);
 const SHARDS = opt('--shards', Math.max(1, os.cpus().length - 1));
 const N = MB * 1024 * 1024;
 
