@@ -71,6 +71,20 @@ describe('appendonly yes', () => {
     expect(fs.statSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')).size).toBe(size);
   });
 
+  it('a command of several MB in the incr file is replayed at startup (one longer than a replay step no longer hangs the load), large values intact', async () => {
+    const dir = tmpdir();
+    const a = await start(dir, ['--appendonly', 'yes', '--appendfsync', 'always']);
+    const v = Buffer.alloc(5 * 1024 * 1024, 7);
+    v.write('head', 'latin1');
+    await a.c.set('big', v);
+    await a.c.append('big', 'xyz');
+    await a.c.set('after', '1');
+    await a.p.kill();
+    const b = await start(dir, ['--appendonly', 'yes']);
+    expect((await b.c.getBuffer('big'))!.equals(Buffer.concat([v, Buffer.from('xyz')]))).toBe(true);
+    expect(await b.c.get('after')).toBe('1');
+  });
+
   it('INFO persistence shows aof_enabled:1 and the size fields', async () => {
     const a = await start(tmpdir(), ['--appendonly', 'yes']);
     await a.c.set('k', 'v');
