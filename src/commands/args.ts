@@ -68,6 +68,7 @@ export class Args {
    * first NUL byte, so "NX\0junk" is the option NX.
    */
   is(i: number, word: string): boolean {
+    if (i >= this.argc) return false; // no such argument (an inline request has no stale one either)
     if (this.inline) {
       const s = this.inline[i]!;
       const z = s.indexOf('\0');
