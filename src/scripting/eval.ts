@@ -204,8 +204,8 @@ export function checkMayWrite(c: MainCtx, readOnlyCommand: boolean): void {
   if (!c.conn.isMaster && !s.repl.isReplica() && need > 0 && s.repl.goodReplicas() < need) throw new E.CommandError(E.NOREPLICAS);
 }
 
-export function numkeysOf(c: MainCtx): number {
-  const n = c.args.int(2);
+export function numkeysOf(c: MainCtx, notInteger?: string): number {
+  const n = c.args.int(2, notInteger);
   if (n > c.argc - 3) throw new E.CommandError(E.NUMKEYS_TOO_BIG);
   if (n < 0) throw new E.CommandError(E.NUMKEYS_NEGATIVE);
   return n;
@@ -224,10 +224,12 @@ function evalBody(readOnly: boolean): MainHandler {
 
 function evalSha(readOnly: boolean): MainHandler {
   return (c) => {
+    // as redis-server: a SHA1 of the wrong length is NOSCRIPT at once, before numkeys is read
+    if (c.args.length(1) !== 40) throw new E.CommandError(E.NOSCRIPT);
     const numkeys = numkeysOf(c);
     const eng = scriptEngine(c.server);
     const sha = c.args.str(1).toLowerCase();
-    const script = sha.length === 40 ? eng.get(sha) : undefined;
+    const script = eng.get(sha);
     if (script === undefined) throw new E.CommandError(E.NOSCRIPT);
     if (script.shebang && !script.noWrites) checkMayWrite(c, readOnly);
     return eng.runScript(c, sha, script, numkeys, readOnly || script.noWrites);

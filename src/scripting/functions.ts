@@ -314,10 +314,11 @@ export function functionCounts(s: ScriptEngine): { libraries: number; functions:
 
 function fcall(readOnly: boolean): MainHandler {
   return (c) => {
-    const numkeys = numkeysOf(c);
+    // as redis-server: the function is looked up first, then numkeys read ("Bad number of keys")
     const fe = functionEngine(c);
     const f = fe.functions.get(c.args.str(1));
     if (f === undefined) throw new E.CommandError('ERR Function not found');
+    const numkeys = numkeysOf(c, 'ERR Bad number of keys provided');
     const noWrites = f.flags.has('no-writes');
     if (!noWrites) checkMayWrite(c, readOnly);
     return scriptEngine(c.server).run(c, f.name, f.ref, numkeys, noWrites, true);
