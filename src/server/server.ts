@@ -24,6 +24,7 @@ import type { Config } from '../config.js';
 import {
   FLAG_BLOCKED,
   FLAG_MORE,
+  FLAG_SHARED_BODY,
   FLAG_REPLICATED,
   HEADER_BYTES,
   REP_NOTIFY,
@@ -95,6 +96,8 @@ export interface ReplicationHooks {
   /** True when writes are being recorded for replicas (a backlog exists). */
   hasBacklog(): boolean;
 }
+
+const CRLF = Buffer.from('\r\n');
 
 const noReplication: ReplicationHooks = {
   feed() {},
@@ -200,7 +203,13 @@ export class Server {
       activeExpireEnabled: this.debugFlags.activeExpire,
       cronPaused: this.debugFlags.cronPaused,
       trackWrites: this.trackWrites,
+      streamWanted: this.repl.hasBacklog() || c.bool('appendonly'),
     };
+  }
+
+  /** Send the shards their configuration again (a shard setting or the replication stream's takers changed). */
+  pushShardConfig(): void {
+    void this.allShards(['config', JSON.stringify(this.shardConfig())]);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
@@ -977,6 +986,8 @@ export class Server {
       const plen = i32[b + 4]!;
       const flags = flagsOf(w0);
       const start = off + HEADER_BYTES;
+      // a huge value the reply goes on with, in shared memory (taken in order even if nobody gets it)
+      const shared = flags & FLAG_SHARED_BODY ? link.sharedReply() : null;
       if (kindOf(w0) === REP_NOTIFY) {
         this.keyspaceEvents(link, data.subarray(start, start + rlen), connId, seq, (flags & FLAG_MORE) !== 0);
         continue;
@@ -1029,7 +1040,8 @@ export class Server {
       }
       if (conn === undefined) continue;
       if (conn.busySeq === seq) this.endBusy(conn);
-      if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
+      if (shared !== null) conn.deliver(seq, [Buffer.from(data.subarray(start, start + rlen)), shared, CRLF], false);
+      else if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
       else conn.deliver(seq, data.subarray(start, start + rlen), true);
       this.markDirty(conn);
       this.checkBarrier(conn);
@@ -1080,8 +1092,8 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', 'notify-keyspace-events', ...MAXMEMORY_KEYS]);
-    if (names.some((n) => shardKeys.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', 'notify-keyspace-events', 'appendonly', ...MAXMEMORY_KEYS]);
+    if (names.some((n) => shardKeys.has(n))) this.pushShardConfig();
     if (names.some((n) => MAXMEMORY_KEYS.includes(n))) this.memGate.configure(this.config);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';
@@ -1144,7 +1156,7 @@ export class Server {
     configInt: (name) => this.config.int(name),
     setTrackWrites: (on) => {
       this.trackWrites = on;
-      void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+      this.pushShardConfig();
     },
   });
   private trackWrites = false;
