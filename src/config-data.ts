@@ -55,7 +55,7 @@ export const CONFIG_DATA: readonly ConfigData[] = [
   {n: "activedefrag", t: "bool", d: "no"},
   {n: "syslog-enabled", t: "bool", f: "immutable", d: "no"},
   {n: "cluster-enabled", t: "bool", f: "immutable", d: "no"},
-  {n: "appendonly", t: "bool", f: "denyloading", d: "no"},
+  {n: "appendonly", t: "bool", f: "denyloading shard", d: "no"},
   {n: "cluster-allow-reads-when-down", t: "bool", d: "no"},
   {n: "cluster-allow-pubsubshard-when-down", t: "bool", d: "yes"},
   {n: "crash-log-enabled", t: "bool", d: "yes"},

@@ -115,12 +115,23 @@ export function quoteArg(s: string, always = false): string {
   return out + '"';
 }
 
-/** memtoull: bytes from "1mb", "10k", "5gb", "100". Null if invalid. */
+/**
+ * memtoull: bytes from "1mb", "10k", "5gb", "100". Null if invalid. As Redis reads the value as a C
+ * string, it ends at its first NUL byte ("1\0x" is 1, "2mb\0" is 2 MB), and no digits count as 0.
+ */
 export function parseMemory(s: string): number | null {
-  const m = /^([0-9]+)(b|k|kb|m|mb|g|gb)?$/i.exec(s);
-  if (!m) return null;
+  const z = s.indexOf('\0');
+  const m = /^([0-9]*)(b|k|kb|m|mb|g|gb)?$/i.exec(z < 0 ? s : s.slice(0, z));
+  if (!m || m[1]!.length >= 128) return null;
   const mul: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 * 1024, g: 1e9, gb: 1024 * 1024 * 1024 };
-  return Number(m[1]) * mul[(m[2] ?? '').toLowerCase()]!;
+  return Number(m[1] || '0') * mul[(m[2] ?? '').toLowerCase()]!;
+}
+
+/** A bound as Redis prints it: LLONG_MAX / LLONG_MIN exactly (a double prints 9223372036854776000). */
+function boundText(n: number | null | undefined): string {
+  if (n === 2 ** 63) return '9223372036854775807';
+  if (n === -(2 ** 63)) return '-9223372036854775808';
+  return String(n);
 }
 
 export type ChangeListener = (name: string, value: string) => void;
@@ -250,7 +261,7 @@ export class Config {
         const min = d.min ?? -Infinity;
         const max = d.max ?? Infinity;
         if (n < min || n > max) {
-          throw new ConfigError(`argument must be between ${d.min} and ${d.max} inclusive`);
+          throw new ConfigError(`argument must be between ${boundText(d.min)} and ${boundText(d.max)} inclusive`);
         }
         return flags.has('octal') ? v : String(n);
       }

@@ -6,7 +6,7 @@
  * (10, 12, 13) and quicklists of ziplists (14).
  */
 
-import { toStored, type Value } from '../shard/values/types.js';
+import { BIG_STRING, toStored, type Value } from '../shard/values/types.js';
 import { parseDouble } from '../commands/numbers.js';
 import { ListValue } from '../shard/values/list.js';
 import { HashValue } from '../shard/values/hash.js';
@@ -264,6 +264,11 @@ function pairs<T>(flat: string[], f: (a: string, b: string) => T): T[] {
   return out;
 }
 
+/** A string read from a payload, stored as SET stores it (BIG_STRING bytes and up: a copy of the bytes). */
+function stringValue(b: Buffer): Value {
+  return b.length >= BIG_STRING ? Buffer.from(b) : toStored(b.latin1Slice());
+}
+
 /** Decode one value of the given RDB type from `r`. */
 function readValue(r: In, type: number): Value {
   switch (type) {
@@ -272,7 +277,7 @@ function readValue(r: In, type: number): Value {
       return decodeStream(r, type);
     case T_STRING:
       // integer strings get the int encoding, as when SET stores them (OBJECT ENCODING says int)
-      return toStored(r.str());
+      return stringValue(r.strBuf());
     case T_LIST: {
       const n = r.len();
       const items: string[] = [];

@@ -151,6 +151,11 @@ function writeValue(o: RdbWriter, v: Value, key: string | null): void {
     o.byte(T_STRING);
     if (key !== null) o.str(key);
     o.str(typeof v === 'number' ? String(v) : v);
+  } else if (v instanceof Uint8Array) {
+    o.byte(T_STRING);
+    if (key !== null) o.str(key);
+    o.len(v.length);
+    o.raw(v);
   } else if (v instanceof ListValue) {
     o.byte(T_LIST);
     if (key !== null) o.str(key);

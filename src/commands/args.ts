@@ -20,6 +20,11 @@ export class Args {
    * request copied out of its input buffer (an asynchronous handler, a blocked request re-run).
    */
   strings: string[] | null = null;
+  /**
+   * True when buf belongs to this request alone (a large request assembled from ring chunks) and is
+   * never reused: a large argument may then be kept as a view of it instead of copied (ownedBytes).
+   */
+  owned = false;
 
   /** Point at a framed request (positions are absolute offsets in buf). */
   set(buf: Buffer, start: Int32Array, len: Int32Array, argc: number, strings: string[] | null = null): void {
@@ -28,6 +33,7 @@ export class Args {
     this.len = len;
     this.argc = argc;
     this.strings = strings;
+    this.owned = false;
   }
 
   /** Argument i as a binary string. */
@@ -49,6 +55,12 @@ export class Args {
     return this.buf.subarray(s, s + this.len[i]!);
   }
 
+  /** Argument i's bytes for keeping after the command: a view when buf is owned, else a copy. */
+  ownedBytes(i: number): Buffer {
+    const b = this.bytes(i);
+    return this.owned && !this.strings ? b : Buffer.from(b);
+  }
+
   length(i: number): number {
     return this.strings ? this.strings[i]!.length : this.len[i]!;
   }
@@ -59,6 +71,7 @@ export class Args {
    * first NUL byte, so "NX\0junk" is the option NX.
    */
   is(i: number, word: string): boolean {
+    if (i >= this.argc) return false; // no such argument (an inline request has no stale one either)
     if (this.strings) {
       const s = this.strings[i]!;
       const z = s.indexOf('\0');

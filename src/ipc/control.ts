@@ -191,11 +191,11 @@ export const sortGetOp = {
     for (let i = 2; i + 2 < argc; i += 3) out.push({ key: str(i), field: str(i + 1) === '1' ? str(i + 2) : null });
     return out;
   },
-  write(w: RespWriter, values: readonly (string | null)[]): void {
+  write(w: RespWriter, values: readonly (string | number | Uint8Array | null)[]): void {
     w.array(values.length);
     for (const v of values) {
       if (v === null) w.nullBulk();
-      else w.bulk(v);
+      else w.bulkValue(v);
     }
   },
   read: (reply: Buffer): (string | null)[] => parseOne(reply) as (string | null)[],

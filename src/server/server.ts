@@ -24,6 +24,7 @@ import type { Config } from '../config.js';
 import {
   FLAG_BLOCKED,
   FLAG_MORE,
+  FLAG_SHARED_BODY,
   FLAG_REPLICATED,
   HEADER_BYTES,
   REP_NOTIFY,
@@ -81,6 +82,8 @@ export interface ReplicationHooks {
   /** True when writes are being recorded for replicas (a backlog exists). */
   hasBacklog(): boolean;
 }
+
+const CRLF = Buffer.from('\r\n');
 
 const noReplication: ReplicationHooks = {
   feed() {},
@@ -181,7 +184,13 @@ export class Server {
       activeExpireEnabled: this.debugFlags.activeExpire,
       cronPaused: this.debugFlags.cronPaused,
       trackWrites: this.trackWrites,
+      streamWanted: this.repl.hasBacklog() || c.bool('appendonly'),
     };
+  }
+
+  /** Send the shards their configuration again (a shard setting or the replication stream's takers changed). */
+  pushShardConfig(): void {
+    void this.allShards(configOp.request(this.shardConfig()));
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
@@ -958,6 +967,8 @@ export class Server {
       const plen = i32[b + 4]!;
       const flags = flagsOf(w0);
       const start = off + HEADER_BYTES;
+      // a huge value the reply goes on with, in shared memory (taken in order even if nobody gets it)
+      const shared = flags & FLAG_SHARED_BODY ? link.sharedReply() : null;
       if (kindOf(w0) === REP_NOTIFY) {
         this.keyspaceEvents(link, data.subarray(start, start + rlen), connId, seq, (flags & FLAG_MORE) !== 0);
         continue;
@@ -1010,7 +1021,8 @@ export class Server {
       }
       if (conn === undefined) continue;
       if (conn.busySeq === seq) this.endBusy(conn);
-      if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
+      if (shared !== null) conn.deliver(seq, [Buffer.from(data.subarray(start, start + rlen)), shared, CRLF], false);
+      else if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
       else conn.deliver(seq, data.subarray(start, start + rlen), true);
       this.markDirty(conn);
       this.checkBarrier(conn);
@@ -1061,7 +1073,7 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    if (names.some((n) => this.config.hasFlag(n, 'shard'))) void this.allShards(configOp.request(this.shardConfig()));
+    if (names.some((n) => this.config.hasFlag(n, 'shard'))) this.pushShardConfig();
     if (names.some((n) => this.config.hasFlag(n, 'eviction'))) this.memGate.configure(this.config);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';
@@ -1124,7 +1136,7 @@ export class Server {
     configInt: (name) => this.config.int(name),
     setTrackWrites: (on) => {
       this.trackWrites = on;
-      void this.allShards(configOp.request(this.shardConfig()));
+      this.pushShardConfig();
     },
   });
   private trackWrites = false;

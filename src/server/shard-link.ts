@@ -6,9 +6,9 @@
  * resolves with its RESP reply.
  */
 
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
-import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, word0 } from '../ipc/records.js';
+import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
 import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
 import type { CommandProps } from '../commands/registry.js';
 import type { ShardConfig } from '../shard/context.js';
@@ -27,6 +27,9 @@ export interface ShardLinkOptions {
 }
 
 /** Connection id used for the main thread's own requests (control ops, coordinated steps). */
+/** Requests at least this large that arrived in shared memory are handed over instead of copied. */
+const SHARED_BODY_MIN = 1024 * 1024;
+
 export const COORDINATOR_CONN = 0;
 
 interface OutboxEntry {
@@ -87,7 +90,11 @@ export class ShardLink {
     const rep = createRingBuffer(opts.ringBytes);
     this.requests = new RingProducer(req);
     this.replies = new RingConsumer(rep);
+    const bodies = new MessageChannel();
+    this.bodyPort = bodies.port1;
+    this.bodyPort.unref();
     this.worker = new Worker(opts.workerUrl, {
+      transferList: [bodies.port2],
       workerData: {
         index: opts.index,
         shards: opts.shards,
@@ -98,8 +105,23 @@ export class ShardLink {
         implemented: opts.implemented,
         config: opts.config,
         evictBoard: opts.evictBoard,
+        bodyPort: bodies.port2,
       },
     });
+  }
+
+  /** Huge request bodies already in shared memory go to the shard through this port (FLAG_SHARED_BODY). */
+  private readonly bodyPort: MessagePort;
+  private nextBodyId = 1;
+
+  /** The shared value a FLAG_SHARED_BODY reply record goes on with (posted before the record). */
+  sharedReply(): Buffer {
+    for (let tries = 0; ; tries++) {
+      const m = receiveMessageOnPort(this.bodyPort)?.message as { sab: SharedArrayBuffer; off: number; len: number } | undefined;
+      if (m !== undefined) return Buffer.from(m.sab, m.off, m.len);
+      if (tries > 10_000) throw new Error(`shard ${this.index}: a shared reply value never arrived`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
   }
 
   /**
@@ -110,6 +132,15 @@ export class ShardLink {
   send(kind: number, flags: number, db: number, connId: number, seq: number, w3: number, src: Uint8Array, start: number, len: number, stable = false): void {
     // `stable`: the caller guarantees src[start, start+len) is never overwritten, so the outbox keeps
     // a view instead of a copy (a huge argument is not duplicated while it trickles into the ring)
+    if (stable && len >= SHARED_BODY_MIN && src.buffer instanceof SharedArrayBuffer) {
+      // read into shared memory (connection.ts): the shard is given that memory, not a copy of it
+      const id = this.nextBodyId++;
+      this.bodyPort.postMessage({ id, sab: src.buffer, off: src.byteOffset + start, len });
+      const ref = Buffer.allocUnsafe(4);
+      ref.writeInt32LE(id | 0, 0);
+      this.send(kind, flags | FLAG_SHARED_BODY, db, connId, seq, w3, ref, 0, 4);
+      return;
+    }
     const keep = (from: number): Buffer => {
       const view = src.subarray(from, start + len);
       return stable ? Buffer.from(view.buffer, view.byteOffset, view.byteLength) : Buffer.from(view);

@@ -9,6 +9,7 @@ import { REP_REPLY } from '../ipc/records.js';
 import { STREAM_KEY_GONE } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import type { BlockedRequest } from './context.js';
+import { isAggregate } from './values/types.js';
 import type { Shard } from './shard.js';
 
 /** The reply of a blocked request that timed out (or CLIENT UNBLOCK ... TIMEOUT). */
@@ -90,10 +91,10 @@ export function serveReadyKeys(shard: Shard): void {
     const sep = id.indexOf('\0');
     const v = shard.ks.db(Number(id.slice(0, sep))).get(id.slice(sep + 1), false);
     // as Redis: XREADGROUP waiters of a stream deleted or overwritten are unblocked with an error
-    if (v === undefined || typeof v !== 'object' || v.type !== 'stream') {
+    if (v === undefined || !isAggregate(v) || v.type !== 'stream') {
       for (const req of [...q]) if (req.cmd.name === 'xreadgroup') unblock(shard, req.connId, STREAM_KEY_GONE);
     }
-    if (v === undefined || typeof v !== 'object') continue;
+    if (v === undefined || !isAggregate(v)) continue;
     // the first waiter that cannot be served means the key is empty again
     for (const req of [...q]) {
       // blocking sorted-set commands (BZPOPMIN ...) pop zsets, XREAD & co read streams, the others

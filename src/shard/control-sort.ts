@@ -8,6 +8,7 @@ import type { Args } from '../commands/args.js';
 import type { RespWriter } from '../resp/writer.js';
 import type { Keyspace } from './keyspace.js';
 import { HashValue } from './values/hash.js';
+import { isAggregate, typeName } from './values/types.js';
 import { ListValue } from './values/list.js';
 import { SetValue } from './values/set.js';
 import { ZSetValue } from './values/zset.js';
@@ -45,7 +46,7 @@ export const SORT_CONTROL_HANDLERS: Record<string, (c: ControlCtx) => void> = {
       for (const [m] of v.entries()) out.push(m);
       elems = out;
     } else {
-      type = typeof v === 'object' ? v.type : 'string';
+      type = typeName(v);
     }
     sortSourceOp.write(c.w, { type, elems });
   },
@@ -59,7 +60,7 @@ export const SORT_CONTROL_HANDLERS: Record<string, (c: ControlCtx) => void> = {
     const values = sortGetOp.refs(c.args.argc, (i) => c.args.str(i)).map(({ key, field }) => {
       const v = db.read(key);
       if (field !== null) return v instanceof HashValue ? (v.get(field) ?? null) : null;
-      return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null;
+      return v === undefined || isAggregate(v) ? null : v;
     });
     sortGetOp.write(c.w, values);
   },

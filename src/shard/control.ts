@@ -19,7 +19,7 @@ import type { SlotTable } from './slot-table.js';
 import { NULL_ARRAY, unblock, serveReadyKeys } from './blocked.js';
 import { runShipped } from './shipped.js';
 import { FLAG_DEFER_READY, REP_REPLY } from '../ipc/records.js';
-import { typeName } from './values/types.js';
+import { isAggregate, typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
@@ -154,7 +154,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       if (dbi !== a && dbi !== b) continue;
       const key = id.slice(sep + 1);
       const v = dbs[dbi]!.peek(key);
-      if (typeof v === 'object' && v.blockable && !dbs[dbi]!.isExpired(key)) c.ks.hooks.ready(dbi, key);
+      if (v !== undefined && isAggregate(v) && v.blockable && !dbs[dbi]!.isExpired(key)) c.ks.hooks.ready(dbi, key);
       else c.ks.hooks.modified(dbi, key); // XREADGROUP waiters of a stream swapped away are unblocked
     }
     c.w.ok();

@@ -20,6 +20,7 @@ import {
   FLAG_DEFER_READY,
   FLAG_IN_MULTI,
   FLAG_MORE,
+  FLAG_SHARED_BODY,
   FLAG_REPLICATED,
   HEADER_BYTES,
   REP_NOTIFY,
@@ -39,6 +40,7 @@ import { RespWriter } from '../resp/writer.js';
 import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, PropMode } from './context.js';
 import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
+import { isAggregate, type StrValue } from './values/types.js';
 import { runControl } from './control.js';
 import { runScriptRequest } from '../scripting/shard-script.js';
 import { ShardIntrospection } from './introspect.js';
@@ -67,6 +69,10 @@ export interface ShardOptions {
   wakeMain: () => void;
   /** The maxmemory board shared by all shards (eviction.ts). */
   evictBoard?: SharedArrayBuffer;
+  /** The body of a FLAG_SHARED_BODY request, by its id (worker.ts). */
+  sharedBody?: (id: number) => Buffer;
+  /** Hand a value in shared memory to the main thread for the next FLAG_SHARED_BODY reply record. */
+  postSharedReply?: (b: Buffer) => void;
 }
 
 /** Bytes of reply buffer a shard keeps between commands (a larger one, grown by a huge reply, is dropped). */
@@ -93,9 +99,13 @@ export class Shard implements ShardCtx {
   readonly commands: readonly Command[];
   private readonly handlers: readonly (ShardHandler | undefined)[];
   private readonly wakeMain: () => void;
+  private readonly sharedBody: ((id: number) => Buffer) | undefined;
+  private readonly postSharedReply: ((b: Buffer) => void) | undefined;
 
   /** Request bodies split over records with FLAG_MORE, by "connId:seq". */
   private readonly assembly = new ChunkJoiner<string>();
+  /** The memory of the request being run when it was assembled (its own: large values may stay in it). */
+  private assembled: ArrayBufferLike | null = null;
   private readonly framer = new BodyFramer();
   protocol: 2 | 3 = 2;
   private body: Buffer = Buffer.alloc(0);
@@ -136,6 +146,8 @@ export class Shard implements ShardCtx {
     this.handlers = opts.handlers;
     this.intro = new ShardIntrospection(opts.commands);
     this.wakeMain = opts.wakeMain;
+    this.sharedBody = opts.sharedBody;
+    this.postSharedReply = opts.postSharedReply;
     this.ks = new Keyspace(opts.databases, {
       expired: (db, key) => this.onExpired(db, key),
       modified: (db, key) => this.onModified(db, key),
@@ -163,6 +175,19 @@ export class Shard implements ShardCtx {
   propagateCommand(parts: readonly (string | number | Uint8Array)[]): void {
     this.p.command(parts);
   }
+
+  bulkValue(v: StrValue): void {
+    // a large stored value as the whole reply of a request run on its own goes into the reply ring
+    // from the value itself (emitCommandResult), not copied into the reply writer first
+    if (this.directRun && typeof v === 'object' && v.length >= 1024 * 1024 && this.w.len === 0 && v.length + 32 <= this.w.limit) {
+      this.w.rawString(`$${v.length}\r\n`);
+      this.replyTail = v;
+    } else this.w.bulkValue(v);
+  }
+
+  /** While a request run on its own executes (see propDirect); its reply's large tail (bulkValue). */
+  private directRun = false;
+  private replyTail: Buffer | null = null;
 
   mustNotBlock(): boolean {
     return (this.flags & (FLAG_IN_MULTI | FLAG_REPLICATED | FLAG_COORDINATED)) !== 0;
@@ -272,7 +297,13 @@ export class Shard implements ShardCtx {
     const bodyLen = i32[base + 4]!;
     let body = this.requests.data;
     let bodyStart = off + HEADER_BYTES;
-    if (flags & FLAG_MORE || this.assembly.size > 0) {
+    this.assembled = null;
+    if (flags & FLAG_SHARED_BODY) {
+      // a huge request in memory the main thread handed over: ours alone from now on
+      body = this.sharedBody!(body.readInt32LE(bodyStart));
+      bodyStart = 0;
+      this.assembled = body.buffer;
+    } else if (flags & FLAG_MORE || this.assembly.size > 0) {
       // a FLAG_MORE chunk carries the whole body's length in word 3
       const more = (flags & FLAG_MORE) !== 0;
       const whole = this.assembly.add(`${connId}:${seq}`, body.subarray(bodyStart, bodyStart + bodyLen), more, more ? w3 >>> 0 : 0);
@@ -280,6 +311,7 @@ export class Shard implements ShardCtx {
       if (whole !== undefined) {
         body = whole;
         bodyStart = 0;
+        this.assembled = body.buffer;
       }
     }
     const total = bodyStart === 0 ? body.length : bodyLen;
@@ -312,6 +344,7 @@ export class Shard implements ShardCtx {
   /** Frame one RESP multibulk request at body[start, ...) into this.args. */
   frameBody(body: Buffer, start: number): void {
     this.argc = this.framer.frame(this.args, body, start);
+    this.args.owned = body.buffer === this.assembled;
   }
 
   /**
@@ -354,6 +387,8 @@ export class Shard implements ShardCtx {
   private execute(cmdId: number): boolean {
     const direct = this.propDirect; // for this request only, not for one run from inside it
     this.propDirect = false;
+    this.directRun = direct;
+    this.replyTail = null;
     const cmd = this.commands[cmdId];
     const handler = this.handlers[cmdId];
     this.w.reset();
@@ -376,6 +411,7 @@ export class Shard implements ShardCtx {
     } catch (e) {
       ok = false;
       this.w.reset();
+      this.replyTail = null;
       if (e instanceof CommandError) {
         this.w.error(sanitizeErrorText(e.reply));
       } else {
@@ -386,12 +422,13 @@ export class Shard implements ShardCtx {
       }
     } finally {
       this.inCommand = false;
+      this.directRun = false;
       this.ks.applyingMasterStream = false;
     }
     this.intro.end(this, cmd, t0, this.reblocked && !this.serving, this.body, this.bodyStart, this.bodyLen);
     if ((this.propMode as PropMode) === PropMode.AsIs && ok) {
       const req = this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen);
-      if (direct && this.p.len === 0 && req.length > 1024 * 1024) this.propView = { buf: req, len: req.length };
+      if (direct && this.p.len === 0 && req.length > 1024 * 1024) this.propView = this.config.streamWanted ? { buf: req, len: req.length } : STREAM_STANDIN;
       else this.p.raw(req);
     }
     return ok;
@@ -438,8 +475,9 @@ export class Shard implements ShardCtx {
     if (this.reblocked && !this.serving) {
       this.emit(REP_REPLY, FLAG_BLOCKED, this.db.id, this.connId, this.seq, null, prop);
     } else {
-      this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, prop);
+      this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, prop, this.replyTail);
     }
+    this.replyTail = null;
     this.p.reset();
     if (this.blocked.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) serveReadyKeys(this);
   }
@@ -475,13 +513,18 @@ export class Shard implements ShardCtx {
   // ---- reply ring ---------------------------------------------------------------------------
 
   /** Append a reply record (split with FLAG_MORE when larger than a ring record can be). */
-  emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: { buf: Buffer; len: number } | null): void {
+  emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: { buf: Buffer; len: number } | null, tail: Buffer | null = null): void {
     if (this.events.count > 0 && kind !== REP_NOTIFY) this.emit(REP_NOTIFY, 0, 0, connId, seq, this.events.take(), null);
     const rlen = reply ? reply.len : 0;
     const plen = prop ? prop.len : 0;
     const ring = this.replies;
     const max = ring.maxRecord() - HEADER_BYTES;
-    if (rlen + plen <= max) {
+    if (tail !== null && tail.buffer instanceof SharedArrayBuffer && this.postSharedReply && rlen + plen <= max) {
+      this.postSharedReply(tail); // before the record: the main thread takes it when it reads the record
+      flags |= FLAG_SHARED_BODY;
+      tail = null;
+    }
+    if (rlen + plen <= max && tail === null) {
       const off = this.reserve(HEADER_BYTES + rlen + plen);
       writeHeader(ring, off, word0(kind, flags, db), connId, seq, rlen, plen);
       if (rlen) ring.data.set(reply!.buf.subarray(0, rlen), off + HEADER_BYTES);
@@ -489,18 +532,19 @@ export class Shard implements ShardCtx {
       ring.commit(HEADER_BYTES + rlen + plen);
       return;
     }
-    // large: the reply bytes, then the propagation bytes, in chunks (each chunk one or the other)
+    // large: the reply bytes (and its last bulk string from the value itself), then the propagation
+    // bytes, in chunks (each chunk one or the other)
     const reserve = (n: number): number => this.reserve(n);
-    if (rlen) {
-      writeChunks(ring, reply!.buf, 0, rlen, reserve, (off, n, last) => {
-        writeHeader(ring, off, word0(kind, flags | (last && !plen ? 0 : FLAG_MORE), db), connId, seq, n, 0);
+    const parts: [Buffer, boolean][] = [];
+    if (rlen) parts.push([reply!.buf.subarray(0, rlen), true]);
+    if (tail) parts.push([tail, true], [CRLF, true]);
+    if (plen) parts.push([prop!.buf.subarray(0, plen), false]);
+    parts.forEach(([b, isReply], i) => {
+      const lastPart = i === parts.length - 1;
+      writeChunks(ring, b, 0, b.length, reserve, (off, n, last) => {
+        writeHeader(ring, off, word0(kind, flags | (last && lastPart ? 0 : FLAG_MORE), db), connId, seq, isReply ? n : 0, isReply ? 0 : n);
       });
-    }
-    if (plen) {
-      writeChunks(ring, prop!.buf, 0, plen, reserve, (off, n, last) => {
-        writeHeader(ring, off, word0(kind, flags | (last ? 0 : FLAG_MORE), db), connId, seq, 0, n);
-      });
-    }
+    });
   }
 
   /** Reserve reply-ring space, waiting for the main thread to drain when it is full. */
@@ -593,3 +637,7 @@ export class Shard implements ShardCtx {
     return true;
   }
 }
+
+const CRLF = Buffer.from('\r\n');
+/** A large write's propagation when nothing takes the stream (ShardConfig.streamWanted): counts the change. */
+const STREAM_STANDIN = { buf: Buffer.from('*1\r\n$4\r\nPING\r\n'), len: 14 };
