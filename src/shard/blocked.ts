@@ -100,7 +100,7 @@ export function serveReadyKeys(shard: Shard): void {
       // blocking sorted-set commands (BZPOPMIN ...) pop zsets, XREAD & co read streams, the others
       // pop lists; every stream reader is tried (each waits for IDs of its own)
       if (v.type !== waitedType(req.cmd.group)) continue;
-      if (!shard.rerunBlocked(req) && v.type !== 'stream') break;
+      if (!rerunBlocked(shard, req) && v.type !== 'stream') break;
     }
   }
   shard.connId = saved.connId;
@@ -132,4 +132,24 @@ export function expireBlocked(shard: Shard): number {
   const { expired, next } = shard.blocked.due(Date.now());
   for (const req of expired) unblock(shard, req.connId, NULL_ARRAY);
   return next;
+}
+
+/** Re-run a blocked request; true if it was served (and unblocked). */
+function rerunBlocked(shard: Shard, req: BlockedRequest): boolean {
+  shard.connId = req.connId;
+  shard.seq = req.seq;
+  shard.flags = 0;
+  shard.db = shard.ks.db(req.db);
+  shard.protocol = req.proto;
+  shard.serving = req;
+  shard.runArgv(req.argv, req.cmd.id);
+  shard.serving = null;
+  if (shard.reblocked) {
+    shard.p.reset();
+    return false;
+  }
+  shard.blocked.remove(req);
+  shard.emit(REP_REPLY, 0, req.db, req.connId, req.seq, shard.w, shard.p);
+  shard.p.reset();
+  return true;
 }

@@ -153,3 +153,24 @@ export interface ShardCtx {
   /** Park this request until one of `keys` is ready or `timeoutMs` (0 = forever) passes; no reply now. */
   block(keys: string[], timeoutMs: number, argv?: string[]): void;
 }
+
+/** What a Shard is built from (worker.ts). */
+export interface ShardOptions {
+  index: number;
+  shards: number;
+  databases: number;
+  requestRing: SharedArrayBuffer;
+  replyRing: SharedArrayBuffer;
+  commands: readonly Command[];
+  /** Handlers by command id (handlersById in src/commands/registry.ts). */
+  handlers: readonly (ShardHandler | undefined)[];
+  config: ShardConfig;
+  /** Called when the main thread asked to be woken after replies are published. */
+  wakeMain: () => void;
+  /** The maxmemory board shared by all shards (eviction.ts). */
+  evictBoard?: SharedArrayBuffer;
+  /** The body of a FLAG_SHARED_BODY request, by its id (worker.ts). */
+  sharedBody?: (id: number) => Buffer;
+  /** Hand a value in shared memory to the main thread for the next FLAG_SHARED_BODY reply record. */
+  postSharedReply?: (b: Buffer) => void;
+}

@@ -10,7 +10,7 @@
  */
 
 import { Args } from '../commands/args.js';
-import { F, keyPositions, type Command } from '../commands/table.js';
+import { F, type Command } from '../commands/table.js';
 import { Snapshot } from './snapshot.js';
 import { SLOTS } from '../router/slot.js';
 import { RingConsumer, RingProducer } from '../ipc/ring.js';
@@ -37,10 +37,10 @@ import {
 } from '../ipc/records.js';
 import { CommandError, internalError, sanitizeErrorText } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
-import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, PropMode } from './context.js';
+import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, type ShardOptions, PropMode } from './context.js';
 import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
-import { isAggregate, type StrValue } from './values/types.js';
+import type { StrValue } from './values/types.js';
 import { runControl } from './control.js';
 import { runScriptRequest } from '../scripting/shard-script.js';
 import { ShardIntrospection } from './introspect.js';
@@ -54,26 +54,6 @@ import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
 import { BodyFramer } from '../ipc/body-framer.js';
 import { runTransaction } from './transaction.js';
 import { OOM } from '../resp/errors.js';
-
-export interface ShardOptions {
-  index: number;
-  shards: number;
-  databases: number;
-  requestRing: SharedArrayBuffer;
-  replyRing: SharedArrayBuffer;
-  commands: readonly Command[];
-  /** Handlers by command id (handlersById in src/commands/registry.ts). */
-  handlers: readonly (ShardHandler | undefined)[];
-  config: ShardConfig;
-  /** Called when the main thread asked to be woken after replies are published. */
-  wakeMain: () => void;
-  /** The maxmemory board shared by all shards (eviction.ts). */
-  evictBoard?: SharedArrayBuffer;
-  /** The body of a FLAG_SHARED_BODY request, by its id (worker.ts). */
-  sharedBody?: (id: number) => Buffer;
-  /** Hand a value in shared memory to the main thread for the next FLAG_SHARED_BODY reply record. */
-  postSharedReply?: (b: Buffer) => void;
-}
 
 /** Bytes of reply buffer a shard keeps between commands (a larger one, grown by a huge reply, is dropped). */
 const REPLY_WRITER_KEEP = 8 * 1024 * 1024;
@@ -404,7 +384,7 @@ export class Shard implements ShardCtx {
     try {
       if (!cmd || !handler) throw new Error(`shard ${this.shard}: no handler for command id ${cmdId}`);
       this.cmd = cmd;
-      if (this.snapshot !== null && cmd.flags & F.WRITE) this.saveKeysForSnapshot(cmd);
+      if (this.snapshot !== null && cmd.flags & F.WRITE) this.snapshot.saveKeysOf(cmd, this.args, this.argc); // copy-on-write
       this.ks.applyingMasterStream = (this.flags & FLAG_REPLICATED) !== 0;
       handler(this);
       this.commandsProcessed++;
@@ -448,15 +428,6 @@ export class Shard implements ShardCtx {
     this.reblocked = false;
     this.w.error(OOM);
     return true;
-  }
-
-  /** Copy-on-write: serialize the slots of a write command's keys before it modifies them. */
-  private saveKeysForSnapshot(cmd: Command): void {
-    const snap = this.snapshot!;
-    const args = this.args;
-    const positions = keyPositions(cmd, this.argc, (i) => args.str(i));
-    if (positions === null) return snap.saveAll();
-    for (const i of positions) snap.saveSlotAllDbs(this.ks.slotOf(args.str(i)));
   }
 
   /** Start a snapshot at this point of the request stream. */
@@ -607,34 +578,17 @@ export class Shard implements ShardCtx {
     this.watches.keyModified(db, key);
   }
 
-  // ---- blocked clients (blocked.ts) ---------------------------------------------------------
-
-  /** Re-run a blocked request; true if it was served (and unblocked). */
-  rerunBlocked(req: BlockedRequest): boolean {
-    this.connId = req.connId;
-    this.seq = req.seq;
-    this.flags = 0;
-    this.db = this.ks.db(req.db);
-    this.protocol = req.proto;
-    this.args.set(Buffer.alloc(0), this.framer.starts, this.framer.lens, req.argv.length, req.argv);
-    this.argc = req.argv.length;
+  /** Run a request given as binary strings (a blocked request re-run: blocked.ts) in the current context. */
+  runArgv(argv: string[], cmdId: number): boolean {
+    this.args.set(Buffer.alloc(0), this.framer.starts, this.framer.lens, argv.length, argv);
+    this.argc = argv.length;
     // rebuild the request bytes for AsIs propagation
     const enc = new RespWriter(256);
-    enc.command(req.argv);
+    enc.command(argv);
     this.body = enc.buf;
     this.bodyStart = 0;
     this.bodyLen = enc.len;
-    this.serving = req;
-    this.execute(req.cmd.id);
-    this.serving = null;
-    if (this.reblocked) {
-      this.p.reset();
-      return false;
-    }
-    this.blocked.remove(req);
-    this.emit(REP_REPLY, 0, req.db, req.connId, req.seq, this.w, this.p);
-    this.p.reset();
-    return true;
+    return this.execute(cmdId);
   }
 }
 

@@ -16,6 +16,8 @@
 import { SLOTS } from '../router/slot.js';
 import { RdbWriter, writeEntry } from '../codec/rdb.js';
 import type { Keyspace } from './keyspace.js';
+import type { Args } from '../commands/args.js';
+import { keyPositions, type Command } from '../commands/table.js';
 
 /** Bytes a pull aims at before it returns. */
 const CHUNK_BYTES = 64 * 1024;
@@ -49,6 +51,13 @@ export class Snapshot {
   /** Serialize one slot of every database now, if not yet done (call before modifying it). */
   saveSlotAllDbs(slot: number): void {
     for (let d = 0; d < this.done.length; d++) if (this.done[d]![slot] === 0) this.saveSlot(d, slot);
+  }
+
+  /** Copy-on-write: serialize the slots of a write command's keys before it modifies them. */
+  saveKeysOf(cmd: Command, args: Args, argc: number): void {
+    const positions = keyPositions(cmd, argc, (i) => args.str(i));
+    if (positions === null) return this.saveAll();
+    for (const i of positions) this.saveSlotAllDbs(this.ks.slotOf(args.str(i)));
   }
 
   /** Serialize everything not yet serialized (before a keyspace-wide write). */
