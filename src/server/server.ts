@@ -196,6 +196,7 @@ export class Server {
       replicaIgnoreMaxmemory: c.bool('replica-ignore-maxmemory'),
       notifyFlags: shardNotifyFlags(parseKeyspaceEvents(c.get('notify-keyspace-events'))),
       trackWrites: this.trackWrites,
+      keyspaceStore: c.get('keyspace-store'),
     };
   }
 

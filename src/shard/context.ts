@@ -50,6 +50,8 @@ export interface ShardConfig {
   notifyFlags: number;
   /** Some client uses CLIENT TRACKING: report every modified key (tracking invalidation). */
   trackWrites: boolean;
+  /** `keyspace-store`: bytes (keys and scalar values outside the V8 heap, src/store/) or heap. */
+  keyspaceStore: string;
 }
 
 export const DEFAULT_SHARD_CONFIG: ShardConfig = {
@@ -79,6 +81,7 @@ export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   replicaIgnoreMaxmemory: true,
   notifyFlags: 0,
   trackWrites: false,
+  keyspaceStore: 'bytes',
 };
 
 export const enum PropMode {
