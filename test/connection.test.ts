@@ -515,7 +515,7 @@ describe.skipIf(!haveRedis)('COMMAND DOCS against redis-server', () => {
       const names = async (c: Redis): Promise<string[]> => ((await c.config('GET', '*')) as string[]).filter((_, i) => i % 2 === 0).sort();
       const ours = await names(a);
       const theirs = await names(b);
-      expect(ours.filter((n) => !theirs.includes(n)).sort()).toEqual(['admin-announce-port', 'admin-bind', 'admin-port', 'optimize-for-size', 'ring-size', 'shards']);
+      expect(ours.filter((n) => !theirs.includes(n)).sort()).toEqual(['admin-announce-port', 'admin-bind', 'admin-port', 'keyspace-store', 'optimize-for-size', 'ring-size', 'shards']);
       expect(theirs.filter((n) => !ours.includes(n))).toEqual([]);
       for (const h of ['use-exit-on-panic', 'key-load-delay', 'rdb-key-save-delay', 'watchdog-period', 'loading-process-events-interval-bytes']) {
         expect(ours).not.toContain(h);
