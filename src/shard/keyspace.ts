@@ -1,10 +1,11 @@
 /*
- * Keyspace: a shard's databases. Each database keeps one Map per hash slot (created on first use), so
- * no single Map nears V8's 2^24-entry limit, SCAN can use the slot as a stable cursor, and a key
- * shipped in from another shard (cross-shard commands) never collides with this shard's own keys.
- * A slot's keys live in a SlotTable with their values and last-access times (the LRU clock OBJECT
- * IDLETIME reads, whole seconds as Redis keeps it). Expiry times live in a parallel per-slot Map, only
- * for keys that have one.
+ * Keyspace: a shard's databases. Each database keeps one table per hash slot (created on first use),
+ * so SCAN can use the slot as a stable cursor, a snapshot can copy slot by slot, and a key shipped in
+ * from another shard (cross-shard commands) never collides with this shard's own keys. A slot's keys
+ * live in a table with their values and last-access times (the LRU clock OBJECT IDLETIME reads, whole
+ * seconds as Redis keeps it): a ByteTable in the keyspace's arena outside the V8 heap (src/store/,
+ * `keyspace-store bytes`, the default) or a HeapSlotTable of JS strings (`keyspace-store heap`).
+ * Expiry times live in a parallel per-slot Map, only for keys that have one.
  *
  * The store never formats RESP: it returns values; command handlers write replies.
  *
