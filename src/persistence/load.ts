@@ -7,6 +7,7 @@
  */
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { hashSlotOfString } from '../router/slot.js';
 import { rdbFileEntries, rdbHeadAux } from '../replication/rdb.js';
 import type { PersistHost as Server, ReplView } from './host.js';
@@ -19,6 +20,8 @@ export interface LoadOptions {
   progress?: (bytes: number) => void;
   /** key-load-delay: microseconds to wait per key (tests watch the LOADING state with it). */
   keyDelayUs?: number;
+  /** Set to the end of the RDB data (commands may follow in an AOF). */
+  end?: { at: number };
 }
 
 export interface LoadResult {
@@ -66,7 +69,7 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
   let n = 0;
   let owedUs = 0;
   const functions: string[] = [];
-  const gen = rdbFileEntries(payload, functions);
+  const gen = rdbFileEntries(payload, functions, opts.end);
   let step = gen.next();
   while (!step.done) {
     const e = step.value;
@@ -132,7 +135,7 @@ function explain(e: unknown): string[] {
  * Load `file` into the (empty) shards, restoring the replication id and offset it was saved with.
  * Returns null when the file does not exist, true when loaded, or the log lines saying why not.
  */
-export async function loadFile(s: Server, file: string, restoreRepl = true, finalLine = true): Promise<true | null | string[]> {
+export async function loadFile(s: Server, file: string, restoreRepl = true, finalLine = true, end?: { at: number }): Promise<true | null | string[]> {
   const p = Persistence.of(s);
   let payload: Buffer;
   try {
@@ -150,6 +153,7 @@ export async function loadFile(s: Server, file: string, restoreRepl = true, fina
     res = await loadPayload(s, payload, {
       dropExpired: s.config.get('replicaof') === '',
       keyDelayUs: Math.max(0, s.config.int('key-load-delay')),
+      end,
     });
   } catch (e) {
     s.loading = false;
@@ -179,6 +183,48 @@ export async function loadFile(s: Server, file: string, restoreRepl = true, fina
   }
   if (finalLine) s.log.info(`DB loaded from disk: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
   return true;
+}
+
+/**
+ * A replica's full sync as Redis does it with repl-diskless-load disabled (the default): the payload
+ * becomes dbfilename (written off the main thread, while it loads), so a restart loads it and
+ * continues with a partial resync. rdb-del-sync-files yes on a replica without persistence (no save
+ * points, appendonly no): no file is kept, with Redis's log line.
+ */
+export async function keepSyncPayload(s: Server, payload: Buffer, loaded: Promise<void>): Promise<void> {
+  const cfg = s.config;
+  if (cfg.get('repl-diskless-load') !== 'disabled') return loaded;
+  if (cfg.bool('rdb-del-sync-files') && Persistence.of(s).savePoints().length === 0 && !cfg.bool('appendonly')) {
+    await loaded;
+    s.log.info('Removing the RDB file obtained from the master. This replica has persistence disabled');
+    return;
+  }
+  const tmp = path.resolve(`temp-${Date.now()}.${process.pid}.rdb`);
+  const write = (async () => {
+    const f = await fs.promises.open(tmp, 'w');
+    try {
+      await f.writeFile(payload);
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+  })();
+  const [w, l] = await Promise.allSettled([write, loaded]);
+  if (l.status === 'rejected') {
+    fs.promises.unlink(tmp).catch(() => {});
+    throw l.reason; // a load error is the sync's
+  }
+  if (w.status === 'rejected') {
+    s.log.warn(`Opening the temp file needed for MASTER <-> REPLICA synchronization: ${strerror(w.reason)}`);
+    fs.promises.unlink(tmp).catch(() => {});
+    return;
+  }
+  try {
+    fs.renameSync(tmp, path.resolve(cfg.get('dbfilename')));
+  } catch (e) {
+    s.log.warn(`Failed trying to rename the temp DB into ${cfg.get('dbfilename')} in MASTER <-> REPLICA synchronization: ${strerror(e)}`);
+    fs.promises.unlink(tmp).catch(() => {});
+  }
 }
 
 /** Startup: load dbfilename from dir if it exists. False when it exists but does not load (exit). */
