@@ -1,6 +1,6 @@
 // Persistence side by side: shardis vs redis-server 7 in the same run, alternating which goes first.
 //   npm run bench:persistence [-- --keys 1000000,10000000] [--load-keys 10000000] [--sync-keys 1000000]
-//                             [--requests 100000] [--always-requests 10000] [--rounds 1] [--shards N] [--only bgsave,aof,load,sync]
+//                             [--requests 100000] [--always-requests 10000] [--rounds 1] [--rdb-files DIR] [--shards N] [--only bgsave,aof,load,sync]
 // Quick run: npm run bench:persistence -- --keys 100000 --load-keys 100000 --sync-keys 100000 --requests 20000 --always-requests 2000
 //
 // - bgsave: DEBUG POPULATE n keys, then BGSAVE while another client sends SETs one at a time; prints
@@ -31,6 +31,8 @@ const ALWAYS_REQUESTS = Number(opt('--always-requests', Math.min(REQUESTS, 10_00
 const ROUNDS = Number(opt('--rounds', 1));
 const SHARDS = Number(opt('--shards', Math.max(1, os.cpus().length - 1)));
 const ONLY = opt('--only', 'bgsave,aof,load,sync').split(',');
+// a directory with redis.rdb and shardis.rdb of --load-keys keys from an earlier run (skips writing them)
+const RDB_FILES = opt('--rdb-files', null);
 const DEBUG = ['--enable-debug-command', 'yes'];
 const NAME = { shardis: 'shardis', redis: 'redis-server' };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -229,12 +231,15 @@ if (ONLY.includes('aof')) {
 }
 
 if (ONLY.includes('load')) {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-bench-rdb-'));
+  const tmp = RDB_FILES ?? fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-bench-rdb-'));
   try {
     const files = { redis: path.join(tmp, 'redis.rdb'), shardis: path.join(tmp, 'shardis.rdb') };
-    await writeRdb('redis', LOAD_KEYS, files.redis);
-    await writeRdb('shardis', LOAD_KEYS, files.shardis);
+    if (RDB_FILES === null) {
+      await writeRdb('redis', LOAD_KEYS, files.redis);
+      await writeRdb('shardis', LOAD_KEYS, files.shardis);
+    }
     for (const [writer, file] of Object.entries(files)) {
+      if (!fs.existsSync(file)) continue; // --rdb-files with only one of them
       const res = { shardis: [], redis: [] };
       for (let k = 0; k < ROUNDS; k++) {
         for (const kind of order(k)) {
@@ -246,7 +251,7 @@ if (ONLY.includes('load')) {
       row(`startup with ${NAME[writer]}'s ${LOAD_KEYS.toLocaleString('en')}-key RDB until PING and DBSIZE answer (mean)`, meanOf(res.shardis, (x) => x / 1000), meanOf(res.redis, (x) => x / 1000), 's', 2);
     }
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    if (RDB_FILES === null) fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -137,4 +137,19 @@ describe('benchmark suites (--smoke)', () => {
     expect(s).toMatch(/worst write round trip during a full sync: shardis [\d.]+ ms, redis-server [\d.]+ ms/);
     expect(s).toMatch(/full sync duration \(mean\): shardis [\d.]+ s, redis-server [\d.]+ s/);
   });
+
+  it.skipIf(!HAVE)('native-bench/persistence.mjs prints every row of its table', () => {
+    const out = run('native-bench/persistence.mjs', ['--keys', '2000', '--load-keys', '2000', '--sync-keys', '2000', '--requests', '500', '--always-requests', '100']);
+    for (const row of [
+      'BGSAVE of 2,000 keys, time \\(mean\\)',
+      'worst SET round trip during it',
+      'SET/s, appendonly yes, appendfsync everysec',
+      'SET/s, appendonly yes, appendfsync always',
+      "startup with redis-server's 2,000-key RDB until PING and DBSIZE answer \\(mean\\)",
+      "startup with shardis's 2,000-key RDB",
+      'worst SET round trip during the full sync',
+    ]) {
+      expect(out).toMatch(new RegExp(`\\| ${row}[^|]*\\| [\\d.]+ (s|ms|req/s) \\| [\\d.]+ (s|ms|req/s) \\| [\\d.]+ \\|`));
+    }
+  });
 });
