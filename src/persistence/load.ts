@@ -8,8 +8,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { hashSlotOfString } from '../router/slot.js';
-import { rdbFileEntries, rdbHeadAux } from '../replication/rdb.js';
+import { SLOTS, hashSlotOfString } from '../router/slot.js';
+import { type RdbEntry, rdbFileEntries, rdbHeadAux } from '../replication/rdb.js';
 import type { PersistHost as Server, ReplView } from './host.js';
 import { Persistence, strerror } from './persistence.js';
 
@@ -48,6 +48,9 @@ export async function loadPayload(s: Server, payload: Buffer, opts: LoadOptions)
   }
 }
 
+/** Entries sorted by slot at a time while loading (see walk). */
+const WINDOW = 262_144;
+
 async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistence): Promise<LoadResult> {
   const progress = (b: number): void => {
     p.loadDone = b;
@@ -71,23 +74,42 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
   const functions: string[] = [];
   const gen = rdbFileEntries(payload, functions, opts.end);
   let step = gen.next();
+  const batch = (e: RdbEntry, slot: number): void => {
+    const shard = s.shardOfSlot[slot]!;
+    const id = shard * 65536 + e.db;
+    let b = batches.get(id);
+    if (b === undefined) {
+      b = { shard, db: e.db, argv: ['rdbload', e.db], bytes: 0 };
+      batches.set(id, b);
+    }
+    b.argv.push(e.key, e.type, e.value, e.expireAt);
+    b.bytes += e.value.length + e.key.length;
+    if (b.bytes > 256 * 1024 || b.argv.length > 4000) {
+      send(b);
+      batches.delete(id);
+    }
+  };
+  // Entries are handed to the shards a window at a time, grouped by slot (a stable counting sort):
+  // keys of one slot go into one Map, so installing them in slot order keeps that Map in cache,
+  // where a file in redis-server's order (each key in another slot) misses on every key.
+  const window: RdbEntry[] = [];
+  const slots = new Int32Array(WINDOW);
+  const flushWindow = (): void => {
+    const starts = new Int32Array(SLOTS + 1);
+    for (let i = 0; i < window.length; i++) starts[slots[i]! + 1]! += 1;
+    for (let k = 0; k < SLOTS; k++) starts[k + 1]! += starts[k]!;
+    const order = new Int32Array(window.length);
+    for (let i = 0; i < window.length; i++) order[starts[slots[i]!]!++] = i;
+    for (let j = 0; j < order.length; j++) batch(window[order[j]!]!, slots[order[j]!]!);
+    window.length = 0;
+  };
   while (!step.done) {
     const e = step.value;
     if (opts.dropExpired && e.expireAt >= 0 && e.expireAt < now) expired++;
     else {
-      const shard = s.shardOfSlot[hashSlotOfString(e.key)]!;
-      const id = shard * 65536 + e.db;
-      let b = batches.get(id);
-      if (b === undefined) {
-        b = { shard, db: e.db, argv: ['rdbload', e.db], bytes: 0 };
-        batches.set(id, b);
-      }
-      b.argv.push(e.key, e.type, e.value, e.expireAt);
-      b.bytes += e.value.length + e.key.length;
-      if (b.bytes > 256 * 1024 || b.argv.length > 4000) {
-        send(b);
-        batches.delete(id);
-      }
+      slots[window.length] = hashSlotOfString(e.key);
+      window.push(e);
+      if (window.length === WINDOW) flushWindow();
       keys++;
     }
     if (opts.keyDelayUs) {
@@ -105,6 +127,7 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
     }
     step = gen.next();
   }
+  flushWindow();
   for (const b of batches.values()) send(b);
   await Promise.all(sent);
   if (failed) throw new BadValue('Bad data format');
