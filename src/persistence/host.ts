@@ -28,6 +28,9 @@ export interface ReplView {
   flush(): void;
   isReplica(): boolean;
   hasBacklog(): boolean;
+  /** The replicas connected to us (state 1: receiving a payload, 2: online). */
+  replicas: readonly { state: number; ackOffset: number; ip: string; listeningPort: number; conn: Connection }[];
+  waitForAcks(offset: number, need: number, timeoutMs: number): Promise<number>;
 }
 
 /** The function libraries (FUNCTION LOAD), saved in and loaded from RDB files as Redis does. */
@@ -45,15 +48,15 @@ export interface PersistHost {
   readonly shardOfSlot: Uint8Array;
   readonly coordinator: { lock(shards: number[]): Promise<void>; unlock(shards: number[]): void; quiesce(): Promise<void> };
   readonly closers: (() => void)[];
-  repl: unknown;
+  readonly replication: ReplView;
   lastSave: number;
   loading: boolean;
   writeRefusal: string | null;
   allShards(argv: Argv, db?: number): Promise<ShardReply[]>;
   oneShard(shard: number, argv: Argv, db?: number): Promise<ShardReply>;
   shutdown(code?: number): Promise<void>;
-  onConfigChanged: ((names: string[]) => void) | null;
-  setFailoverPause(on: boolean): void;
+  whenConfigChanged(listener: (names: string[]) => void): void;
+  readonly pause: { setFailover(on: boolean): void };
   input(conn: Connection, chunk: Buffer): void;
   attachMasterConnection(socket: Socket): Connection;
   closeConnection(conn: Connection): void;

@@ -169,7 +169,7 @@ export async function loadFile(s: Server, file: string, restoreRepl = true, fina
   if (restoreRepl && replid !== undefined && /^[0-9a-f]{40}$/.test(replid) && Number.isInteger(offset) && offset >= 0) {
     // continue the replication history the file was saved at: a master's replicas (or this
     // replica's master) answer the next PSYNC with +CONTINUE
-    const repl = s.repl as ReplView;
+    const repl = s.replication;
     repl.backlog = null;
     repl.masterOffset = offset;
     repl.createBacklog();

@@ -16,7 +16,8 @@
 import net from 'node:net';
 import type { Connection } from '../server/connection.js';
 import { loadPayload } from '../persistence/load.js';
-import { NULL_REPLID, type Replication } from './replication.js';
+import { NULL_REPLID } from './backlog.js';
+import type { Replication } from './replication.js';
 
 const enum LinkState {
   Connect = 0,

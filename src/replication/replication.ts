@@ -18,72 +18,13 @@
 
 import type { Connection } from '../server/connection.js';
 import { AckWaits } from './ack-waits.js';
-import type { Server, ReplicationHooks } from '../server/server.js';
-import { randomHex } from '../server/server.js';
+import type { Server } from '../server/server.js';
+import { randomHex } from '../server/ids.js';
 import { RespWriter } from '../resp/writer.js';
-import { ReplicationBacklog } from './backlog.js';
+import { NULL_REPLID, ReplicationBacklog } from './backlog.js';
+import { ReplicaClient, ReplicaState } from './replica-client.js';
 import { FullSync } from './fullsync.js';
 import { MasterLink } from './master-link.js';
-
-export const NULL_REPLID = '0'.repeat(40);
-
-export const enum ReplicaState {
-  /** Waiting for a full sync to start (repl-diskless-sync-delay). */
-  WaitBgsave = 0,
-  /** Receiving the RDB payload. */
-  SendBulk = 1,
-  /** Online: the command stream flows (after the first ACK when the payload ended with an EOF mark). */
-  Online = 2,
-}
-
-/** A replica connected to us (the master side of one link). */
-export class ReplicaClient {
-  state = ReplicaState.WaitBgsave;
-  /** Stream bytes waiting until the replica can take them (during and right after a full sync). */
-  pending: Buffer[] = [];
-  pendingBytes = 0;
-  /** After an EOF-marked payload the stream starts at the replica's first ACK (as Redis). */
-  startOnAck = false;
-  ackOffset = 0;
-  ackTime = Date.now();
-  softLimitSince = 0;
-
-  constructor(
-    readonly conn: Connection,
-    readonly listeningPort: number,
-    readonly announcedIp: string | null,
-    readonly capaEof: boolean,
-    readonly capaPsync2: boolean,
-    /** Came with SYNC (old protocol, redis-cli --replica): no +FULLRESYNC line before the payload. */
-    readonly preSync = false,
-  ) {}
-
-  get ip(): string {
-    return this.announcedIp ?? stripV6Prefix(this.conn.socket.remoteAddress ?? '?');
-  }
-
-  stateName(): string {
-    return this.state === ReplicaState.Online ? 'online' : this.state === ReplicaState.SendBulk ? 'send_bulk' : 'wait_bgsave';
-  }
-
-  /** True when stream bytes can be written to the socket now. */
-  streaming(): boolean {
-    return this.state === ReplicaState.Online && !this.startOnAck;
-  }
-
-  write(b: Uint8Array): void {
-    if (this.conn.closed) return;
-    if (this.conn.stats) this.conn.stats.netReplOutputBytes += b.length;
-    this.conn.socket.write(b);
-  }
-
-  /** Write what accumulated while the stream could not flow. */
-  release(): void {
-    for (const b of this.pending) this.write(b);
-    this.pending = [];
-    this.pendingBytes = 0;
-  }
-}
 
 /** What REPLCONF told us about a connection before its PSYNC. */
 interface ReplConf {
@@ -91,10 +32,6 @@ interface ReplConf {
   ip: string | null;
   eof: boolean;
   psync2: boolean;
-}
-
-function stripV6Prefix(a: string): string {
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 function encode(argv: readonly (string | number)[]): Buffer {
@@ -113,7 +50,7 @@ function isKeepAlive(b: Uint8Array): boolean {
 }
 const GETACK = encode(['REPLCONF', 'GETACK', '*']);
 
-export class Replication implements ReplicationHooks {
+export class Replication {
   replid = randomHex(40);
   replid2 = NULL_REPLID;
   secondOffset = -1;
@@ -152,8 +89,7 @@ export class Replication implements ReplicationHooks {
 
   constructor(readonly server: Server) {
     this.fullSync = new FullSync(this);
-    server.repl = this;
-    server.onConfigChanged = chain(server.onConfigChanged, (names) => {
+    server.whenConfigChanged((names) => {
       if (names.includes('repl-backlog-size') && this.backlog) this.backlog.resize(this.server.config.int('repl-backlog-size'));
     });
   }
@@ -167,7 +103,7 @@ export class Replication implements ReplicationHooks {
     else this.offsetNoBacklog = v;
   }
 
-  // ---- hooks ------------------------------------------------------------------------------
+  // ---- the stream ------------------------------------------------------------------------------
 
   /** `more`: a chunk of a write whose propagation continues in the next record (counted once, at its end). */
   feed(db: number, data: Uint8Array, more = false): void {
@@ -257,10 +193,6 @@ export class Replication implements ReplicationHooks {
 
   backlogBytes(): number {
     return this.backlog ? this.backlog.size : 0;
-  }
-
-  extraClients(): Connection[] {
-    return [];
   }
 
   createBacklog(): void {
@@ -482,7 +414,7 @@ export class Replication implements ReplicationHooks {
     this.failoverForce = force;
     this.failoverState = 'waiting-for-sync';
     this.server.log.info(target ? `FAILOVER requested to ${target.host}:${target.port}.` : 'FAILOVER requested to any replica.');
-    this.server.setFailoverPause(true);
+    this.server.pause.setFailover(true);
   }
 
   private updateFailover(): void {
@@ -525,7 +457,7 @@ export class Replication implements ReplicationHooks {
     this.failoverTarget = null;
     this.failoverEnd = 0;
     this.failoverForce = false;
-    this.server.setFailoverPause(false);
+    this.server.pause.setFailover(false);
   }
 
   // ---- WAIT -------------------------------------------------------------------------------------
@@ -626,11 +558,4 @@ export class Replication implements ReplicationHooks {
     w.bulk(link.roleState());
     w.int(link.connected() ? link.offset : -1);
   }
-}
-
-function chain(prev: ((names: string[]) => void) | null, next: (names: string[]) => void): (names: string[]) => void {
-  return (names) => {
-    prev?.(names);
-    next(names);
-  };
 }

@@ -138,7 +138,7 @@ export class ScriptEngine {
       execRunning.add(conn);
     }
     // MONITOR shows EVAL/FCALL (flagged skip_monitor, so not fed at dispatch) before its commands
-    if (s.monitors.size > 0) s.feedMonitors(conn, c.args.all(0));
+    if (s.monitor.clients.size > 0) s.monitor.feed(conn, c.args.all(0));
     const run = new ScriptRun(c, readOnly, () => {
       this.busy = true;
       busyNow = fn ? E.BUSY_FUNCTION : E.BUSY;
@@ -198,10 +198,10 @@ export function scriptBusyReply(_s: Server): string | null {
  */
 export function checkMayWrite(c: MainCtx, readOnlyCommand: boolean): void {
   const s = c.server;
-  if (!c.conn.isMaster && s.repl.isReplica() && s.config.bool('replica-read-only')) throw new E.CommandError(E.READONLY_REPLICA);
+  if (!c.conn.isMaster && s.replication.isReplica() && s.config.bool('replica-read-only')) throw new E.CommandError(E.READONLY_REPLICA);
   if (readOnlyCommand) throw new E.CommandError(E.RO_WITH_WRITE_FLAG);
   const need = s.config.int('min-replicas-to-write');
-  if (!c.conn.isMaster && !s.repl.isReplica() && need > 0 && s.repl.goodReplicas() < need) throw new E.CommandError(E.NOREPLICAS);
+  if (!c.conn.isMaster && !s.replication.isReplica() && need > 0 && s.replication.goodReplicas() < need) throw new E.CommandError(E.NOREPLICAS);
 }
 
 export function numkeysOf(c: MainCtx): number {

@@ -40,7 +40,7 @@ function mostlyFallsBack(f: FastPathState): boolean {
 export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, numkeys: number, readOnly: boolean): Promise<boolean> {
   const s = c.server;
   // the shard cannot check ACL rules: a restricted user's scripts run on the main thread
-  if (s.monitors.size > 0 || mostlyFallsBack(f) || !(c.conn.aclUser ?? s.acl.defaultUser).unrestricted) return false;
+  if (s.monitor.clients.size > 0 || mostlyFallsBack(f) || !(c.conn.aclUser ?? s.acl.defaultUser).unrestricted) return false;
   let sh = 0;
   for (let i = 0; i < numkeys; i++) {
     const k = s.shardOfKey(c.args.str(3 + i));

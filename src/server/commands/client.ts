@@ -4,7 +4,6 @@
  */
 
 import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax, unknownClientType, cstr } from '../../resp/errors.js';
-import type { Replication } from '../../replication/replication.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
@@ -31,7 +30,7 @@ function parseType(name: string): ClientType | null {
 /** One CLIENT LIST line, in Redis 7.0's field order. */
 export function clientInfoLine(server: Server, c: Connection): string {
   let flags = '';
-  if (server.monitors.has(c)) flags += 'O';
+  if (server.monitor.clients.has(c)) flags += 'O';
   if (c.isReplica) flags += 'S';
   if (c.isMaster) flags += 'M';
   if (c.channels.size > 0 || c.patterns.size > 0) flags += 'P';
@@ -97,7 +96,7 @@ function kill(c: MainCtx): void {
   } else throw new CommandError(SYNTAX);
 
   let killed = 0;
-  for (const other of [...s.conns.values(), ...s.extraClients()]) {
+  for (const other of [...s.conns.values()]) {
     if (addr !== null && other.addr !== addr) continue;
     if (laddr !== null && other.laddr !== laddr) continue;
     if (type !== null && clientType(other) !== type) continue;
@@ -105,7 +104,7 @@ function kill(c: MainCtx): void {
     if (user !== null && other.user !== user) continue;
     if (other === c.conn && skipme) continue;
     if (other === c.conn) c.conn.closeAfterReply = true;
-    else s.killClient(other);
+    else s.closeConnection(other);
     killed++;
   }
   if (oldForm) {
@@ -142,7 +141,7 @@ export const clientHandlers: Record<string, MainHandler> = {
 
   'client|list'(c) {
     const s = c.server;
-    let list = [...s.conns.values(), ...s.extraClients()];
+    let list = [...s.conns.values()];
     if (c.argc === 4 && c.args.is(2, 'type')) {
       const t = parseType(c.args.str(3));
       if (!t) throw new CommandError(unknownClientType(c.args.str(3)));
@@ -189,7 +188,7 @@ export const clientHandlers: Record<string, MainHandler> = {
     if (target !== undefined && target.blockedInWait && !target.closed) {
       // WAIT: answered now with the replicas acknowledged so far, or the error
       if (mode === 'error') target.unblockReply = UNBLOCKED_REPLY;
-      if ((c.server.repl as Replication).endWait(target)) return void c.w.int(1);
+      if (c.replication.endWait(target)) return void c.w.int(1);
       target.unblockReply = null;
     }
     // parked on a shard, or sent to one and not answered yet: the shard, which runs requests in
@@ -224,12 +223,12 @@ export const clientHandlers: Record<string, MainHandler> = {
     if (c.argc === 4 && !c.args.is(3, 'write') && !c.args.is(3, 'all')) throw new CommandError('ERR CLIENT PAUSE mode must be WRITE or ALL');
     const ms = c.args.int(2, 'ERR timeout is not an integer or out of range');
     if (ms < 0) throw new CommandError('ERR timeout is negative');
-    c.server.pauseClients(Date.now() + ms, c.argc === 4 && c.args.is(3, 'write') ? 'write' : 'all');
+    c.server.pause.pause(Date.now() + ms, c.argc === 4 && c.args.is(3, 'write') ? 'write' : 'all');
     c.w.ok();
   },
 
   'client|unpause'(c) {
-    c.server.pauseClients(0, 'all');
+    c.server.pause.pause(0, 'all');
     c.w.ok();
   },
 

@@ -4,16 +4,12 @@
  */
 
 import { CommandError, UNBLOCKED } from '../../resp/errors.js';
-import { ReplicaState, type Replication } from '../../replication/replication.js';
+import { ReplicaState } from '../../replication/replica-client.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { execRunning } from './transactions.js';
 
-function repl(c: MainCtx): Replication {
-  return c.server.repl as Replication;
-}
-
 async function replicaof(c: MainCtx): Promise<void> {
-  const r = repl(c);
+  const r = c.replication;
   if (r.failoverState !== 'no-failover') throw new CommandError('ERR REPLICAOF not allowed while failing over.');
   const host = c.args.str(1);
   const portArg = c.args.str(2);
@@ -44,11 +40,11 @@ export const handlers: Record<string, MainHandler> = {
   slaveof: replicaof,
 
   role(c) {
-    repl(c).role(c.w);
+    c.replication.role(c.w);
   },
 
   async wait(c) {
-    const r = repl(c);
+    const r = c.replication;
     if (r.link !== null) {
       throw new CommandError(
         'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.',
@@ -76,14 +72,14 @@ export const handlers: Record<string, MainHandler> = {
     if (c.argc % 2 === 0) throw new CommandError('ERR syntax error');
     const opts: [string, string][] = [];
     for (let i = 1; i + 1 < c.argc; i += 2) opts.push([c.args.str(i), c.args.str(i + 1)]);
-    const res = repl(c).replconf(c.conn, opts);
+    const res = c.replication.replconf(c.conn, opts);
     if (res === 'ok') c.w.ok();
     else if (res !== 'noreply') throw new CommandError(res);
   },
 
   async psync(c) {
     if (c.conn.isReplica) return;
-    const r = repl(c);
+    const r = c.replication;
     const replid = c.args.str(1);
     const offText = c.args.str(2);
     if (c.argc > 3 && c.args.is(3, 'failover')) {
@@ -101,7 +97,7 @@ export const handlers: Record<string, MainHandler> = {
   },
 
   failover(c) {
-    const r = repl(c);
+    const r = c.replication;
     if (c.argc === 2 && c.args.is(1, 'abort')) {
       if (r.failoverState === 'no-failover') throw new CommandError('ERR No failover in progress.');
       r.abortFailover('Failover manually aborted');
@@ -139,7 +135,7 @@ export const handlers: Record<string, MainHandler> = {
 
   sync(c) {
     if (c.conn.isReplica) return;
-    const err = repl(c).psync(c.conn, '?', -1, true);
+    const err = c.replication.psync(c.conn, '?', -1, true);
     if (err !== null) throw new CommandError(err);
   },
 };

@@ -130,8 +130,8 @@ export const handlers: Record<string, MainHandler> = {
     // a client inside EXEC expects one reply per command (Redis: a DENY BLOCKING client)
     if (execRunning.has(c.conn)) throw new CommandError("ERR MONITOR isn't allowed for DENY BLOCKING client");
     // already monitoring, or a replica: ignored, with no reply (as Redis)
-    if (c.server.monitors.has(c.conn) || c.conn.isReplica) return;
-    c.server.monitors.add(c.conn);
+    if (c.server.monitor.clients.has(c.conn) || c.conn.isReplica) return;
+    c.server.monitor.clients.add(c.conn);
     c.w.ok();
   },
 

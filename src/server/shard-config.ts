@@ -1,0 +1,60 @@
+/*
+ * The shards' configuration (src/shard/context.ts ShardConfig) derived from the server's, and the
+ * settings whose change is sent to the shards again (CONFIG SET).
+ */
+
+import type { Config } from '../config.js';
+import { parseKeyspaceEvents, shardNotifyFlags } from '../commands/keyspace-events.js';
+import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
+
+/** Settings of maxmemory the shards and the main thread's gate follow. */
+export const MAXMEMORY_KEYS = ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'lfu-log-factor', 'lfu-decay-time', 'lazyfree-lazy-eviction', 'replica-ignore-maxmemory'];
+
+/** Settings a shard reads: a change sends the shards their configuration again. */
+export const SHARD_KEYS = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', 'notify-keyspace-events', ...MAXMEMORY_KEYS]);
+
+/** The shard configuration derived from the server configuration (trackWrites: CLIENT TRACKING is on). */
+export function shardConfig(c: Config, trackWrites: boolean): ShardConfig {
+  return {
+    ...DEFAULT_SHARD_CONFIG,
+    protoMaxBulkLen: c.int('proto-max-bulk-len'),
+    replyMaxBytes: replyLimitBytes(c),
+    hashMaxListpackEntries: c.int('hash-max-listpack-entries'),
+    hashMaxListpackValue: c.int('hash-max-listpack-value'),
+    setMaxIntsetEntries: c.int('set-max-intset-entries'),
+    zsetMaxListpackEntries: c.int('zset-max-listpack-entries'),
+    zsetMaxListpackValue: c.int('zset-max-listpack-value'),
+    listMaxListpackSize: c.int('list-max-listpack-size'),
+    streamNodeMaxBytes: c.int('stream-node-max-bytes'),
+    streamNodeMaxEntries: c.int('stream-node-max-entries'),
+    hz: c.int('hz'),
+    lazyfreeLazyExpire: c.bool('lazyfree-lazy-expire'),
+    lazyfreeLazyUserDel: c.bool('lazyfree-lazy-user-del'),
+    lazyfreeLazyUserFlush: c.bool('lazyfree-lazy-user-flush'),
+    hllSparseMaxBytes: Math.min(c.int('hll-sparse-max-bytes'), Number.MAX_SAFE_INTEGER),
+    maxmemory: c.int('maxmemory'),
+    maxmemoryPolicy: c.get('maxmemory-policy'),
+    maxmemorySamples: c.int('maxmemory-samples'),
+    maxmemoryEvictionTenacity: c.int('maxmemory-eviction-tenacity'),
+    lfuLogFactor: c.int('lfu-log-factor'),
+    lfuDecayTime: c.int('lfu-decay-time'),
+    lazyfreeLazyEviction: c.bool('lazyfree-lazy-eviction'),
+    replicaIgnoreMaxmemory: c.bool('replica-ignore-maxmemory'),
+    notifyFlags: shardNotifyFlags(parseKeyspaceEvents(c.get('notify-keyspace-events'))),
+    trackWrites,
+  };
+}
+
+/**
+ * The most bytes one reply may take, checked by the shards while they build it (and before, for
+ * counts known up front): the normal class's hard client-output-buffer-limit when one is set (Redis
+ * would cut the client there), otherwise the larger of 512 MB and proto-max-bulk-len, plus 1 MB for
+ * framing (so the largest value a client may store can still be read). A reply past
+ * it fails its command with REPLY_TOO_LARGE quickly, instead of growing the process for minutes
+ * while the shard's other clients wait.
+ */
+function replyLimitBytes(c: Config): number {
+  const hard = c.outputBufferLimit('normal')[0];
+  // the default leaves room for the framing around the largest value a client may store
+  return hard > 0 ? hard : Math.max(512 * 1024 * 1024, c.int('proto-max-bulk-len')) + 1024 * 1024;
+}
