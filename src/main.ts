@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   if (config.bool('optimize-for-size')) v8.setFlagsFromString('--optimize-for-size');
   const log = createLogger(config.get('loglevel'), config.get('logfile'));
   // the services are made for the server they serve, as it is built
-  const server = new Server(config, log, (s) => ({ replication: new Replication(s), pubsub: new PubSub(s) }));
+  const server = new Server(config, log, (s) => ({ replication: new Replication(s), pubsub: new PubSub(s), persistence: Persistence.of(s) }));
   const aclError = loadAclAtStartup(server);
   if (aclError !== null) {
     log.fatal(aclError);
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     await server.start();
     installIntrospection(server);
     started = true;
-    Persistence.of(server).functions = {
+    server.persistence.functions = {
       records: () => functionRdbRecords(server),
       replace: (codes) => replaceFunctionLibraries(server, codes),
     };

@@ -5,7 +5,6 @@
  * used_memory is the whole process's heaps and external memory (main thread and every shard).
  */
 
-import { Persistence } from '../persistence/persistence.js';
 import os from 'node:os';
 import { parseOne } from '../resp/reply-parser.js';
 import { REDIS_VERSION, SHARDIS_VERSION } from '../config.js';
@@ -235,7 +234,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
         break;
       }
       case 'persistence':
-        section('Persistence', Persistence.of(server).info());
+        section('Persistence', server.persistence.info());
         break;
       case 'stats': {
         const st = server.stats;

@@ -8,6 +8,7 @@
 import type { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
 import type { RespWriter } from '../resp/writer.js';
+import type { Persistence } from '../persistence/persistence.js';
 import type { Replication } from '../replication/replication.js';
 import type { Connection } from './connection.js';
 import type { PubSub } from './pubsub.js';
@@ -41,5 +42,10 @@ export class MainCtx {
   /** The pub/sub service (subscriptions, publishing). */
   get pubsub(): PubSub {
     return this.server.pubsub;
+  }
+
+  /** The persistence service (SAVE, BGSAVE, the save schedule). */
+  get persistence(): Persistence {
+    return this.server.persistence;
   }
 }

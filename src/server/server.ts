@@ -1,6 +1,7 @@
 /*
  * Server: the main thread, wired together. It owns the configuration, the shard links, the
- * connections and the services it was built with (replication, pub/sub: main.ts makes them), and
+ * connections and the services it was built with (replication, pub/sub, persistence: main.ts makes
+ * them), and
  * starts and stops them. The work is done by its parts, one module each:
  *   clients.ts      accept, read, half-close and close connections;
  *   dispatch.ts     frame requests, look commands up, admission checks (admission.ts), MULTI queueing;
@@ -33,6 +34,7 @@ import { OutputLimits } from './output-limits.js';
 import { Acl } from '../acl/acl.js';
 import type { Replication } from '../replication/replication.js';
 import type { PubSub } from './pubsub.js';
+import type { Persistence } from '../persistence/persistence.js';
 import { randomHex } from './ids.js';
 import { Clients } from './clients.js';
 import { Dispatcher } from './dispatch.js';
@@ -47,6 +49,7 @@ import { MAXMEMORY_KEYS, SHARD_KEYS, shardConfig } from './shard-config.js';
 export interface Services {
   readonly replication: Replication;
   readonly pubsub: PubSub;
+  readonly persistence: Persistence;
 }
 
 export class Server {
@@ -71,6 +74,8 @@ export class Server {
   readonly replication: Replication;
   /** Channels, patterns and their subscribers (pubsub.ts). */
   readonly pubsub: PubSub;
+  /** RDB snapshots and the save schedule (src/persistence/). */
+  readonly persistence: Persistence;
 
   // parts
   readonly clients = new Clients(this);
@@ -132,6 +137,7 @@ export class Server {
     const svc = services(this);
     this.replication = svc.replication;
     this.pubsub = svc.pubsub;
+    this.persistence = svc.persistence;
   }
 
   /** The shard configuration derived from the server configuration. */
