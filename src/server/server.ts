@@ -1,8 +1,7 @@
 /*
  * Server: the main thread, wired together. It owns the configuration, the shard links, the
  * connections and the services it was built with (replication, pub/sub, persistence: main.ts makes
- * them), and
- * starts and stops them. The work is done by its parts, one module each:
+ * them), and starts and stops them. The work is done by its parts, one module each:
  *   clients.ts      accept, read, half-close and close connections;
  *   dispatch.ts     frame requests, look commands up, admission checks (admission.ts), MULTI queueing;
  *   main-runner.ts  run main-thread handlers (sync or async) and deliver their replies;
