@@ -8,7 +8,6 @@
 import os from 'node:os';
 import { parseOne } from '../resp/reply-parser.js';
 import { REDIS_VERSION, SHARDIS_VERSION } from '../config.js';
-import { scriptEngine } from '../scripting/eval.js';
 import { functionCounts } from '../scripting/functions.js';
 import { execRunning } from './commands/transactions.js';
 import type { Connection } from './connection.js';
@@ -197,16 +196,16 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `used_memory_lua:0`,
           `used_memory_vm_eval:0`,
           `used_memory_lua_human:0B`,
-          `used_memory_scripts_eval:${scriptEngine(server).bodyBytes}`,
-          `number_of_cached_scripts:${scriptEngine(server).count}`,
-          `number_of_functions:${functionCounts(scriptEngine(server)).functions}`,
-          `number_of_libraries:${functionCounts(scriptEngine(server)).libraries}`,
+          `used_memory_scripts_eval:${server.scripting.bodyBytes}`,
+          `number_of_cached_scripts:${server.scripting.count}`,
+          `number_of_functions:${functionCounts(server.scripting).functions}`,
+          `number_of_libraries:${functionCounts(server.scripting).libraries}`,
           `used_memory_vm_functions:0`,
           `used_memory_vm_total:0`,
           `used_memory_vm_total_human:0B`,
           `used_memory_functions:0`,
-          `used_memory_scripts:${scriptEngine(server).bodyBytes}`,
-          `used_memory_scripts_human:${human(scriptEngine(server).bodyBytes)}`,
+          `used_memory_scripts:${server.scripting.bodyBytes}`,
+          `used_memory_scripts_human:${human(server.scripting.bodyBytes)}`,
           `maxmemory:${maxmem}`,
           `maxmemory_human:${human(maxmem)}`,
           `maxmemory_policy:${cfg.get('maxmemory-policy')}`,

@@ -1,7 +1,7 @@
 /*
  * Server: the main thread, wired together. It owns the configuration, the shard links, the
- * connections and the services it was built with (replication, pub/sub, persistence: main.ts makes
- * them), and starts and stops them. The work is done by its parts, one module each:
+ * connections and the services it was built with (replication, pub/sub, persistence, scripting:
+ * main.ts makes them), and starts and stops them. The work is done by its parts, one module each:
  *   clients.ts      accept, read, half-close and close connections;
  *   dispatch.ts     frame requests, look commands up, admission checks (admission.ts), MULTI queueing;
  *   main-runner.ts  run main-thread handlers (sync or async) and deliver their replies;
@@ -34,6 +34,7 @@ import { Acl } from '../acl/acl.js';
 import type { Replication } from '../replication/replication.js';
 import type { PubSub } from './pubsub.js';
 import type { Persistence } from '../persistence/persistence.js';
+import type { ScriptEngine } from '../scripting/eval.js';
 import { randomHex } from './ids.js';
 import { Clients } from './clients.js';
 import { Dispatcher } from './dispatch.js';
@@ -49,6 +50,7 @@ export interface Services {
   readonly replication: Replication;
   readonly pubsub: PubSub;
   readonly persistence: Persistence;
+  readonly scripting: ScriptEngine;
 }
 
 export class Server {
@@ -75,6 +77,8 @@ export class Server {
   readonly pubsub: PubSub;
   /** RDB snapshots and the save schedule (src/persistence/). */
   readonly persistence: Persistence;
+  /** EVAL's script cache and the running script (src/scripting/). */
+  readonly scripting: ScriptEngine;
 
   // parts
   readonly clients = new Clients(this);
@@ -137,6 +141,7 @@ export class Server {
     this.replication = svc.replication;
     this.pubsub = svc.pubsub;
     this.persistence = svc.persistence;
+    this.scripting = svc.scripting;
   }
 
   /** The shard configuration derived from the server configuration. */
