@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RespWriter } from '../resp/writer.js';
-import type { PersistHost as Server, ReplView } from './host.js';
+import type { PersistHost as Server } from './host.js';
 import { Persistence } from './persistence.js';
 import { strerror } from './strerror.js';
 
@@ -61,15 +61,17 @@ export class Aof {
   }
 
   private constructor(readonly server: Server) {
-    server.replication.aofFeed = (db, data) => this.feed(db, data);
-    server.replication.aofApplied = (command) => this.applied(command);
-    // a replica's full sync replaced the data: the AOF starts over from it (Redis restarts AOF)
-    server.replication.afterFullSync = () => {
-      if (this.fd < 0) return;
-      this.close();
-      if (Persistence.of(server).busy() || this.rewriteInProgress()) this.scheduled = true;
-      else void this.rewrite();
-    };
+    server.replication.attachLog({
+      fed: (db, data) => this.feed(db, data),
+      applied: (command) => this.applied(command),
+      // a replica's full sync replaced the data: the AOF starts over from it (Redis restarts AOF)
+      fullSyncLoaded: () => {
+        if (this.fd < 0) return;
+        this.close();
+        if (Persistence.of(server).busy() || this.rewriteInProgress()) this.scheduled = true;
+        else void this.rewrite();
+      },
+    });
     Persistence.of(server).aofInfo = () => this.info();
     Persistence.of(server).aofWriteError = () => this.writeError();
     // CONFIG SET appendonly yes: a rewrite creates the files and turns appending on; no: stop

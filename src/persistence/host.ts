@@ -9,6 +9,7 @@ import type { Connection } from '../server/connection.js';
 import type { Config } from '../config.js';
 import type { ShardReply } from '../server/shard-link.js';
 import type { ReplicationBacklog } from '../replication/backlog.js';
+import type { StreamLog } from '../replication/replication.js';
 
 type Argv = readonly (string | number | Uint8Array)[];
 
@@ -20,9 +21,7 @@ export interface ReplView {
   /** Writes propagated (or applied) since start. */
   changes: number;
   restoredStreamDb: number;
-  aofFeed: ((db: number, data: Uint8Array) => void) | null;
-  aofApplied: ((command: Uint8Array) => void) | null;
-  afterFullSync: (() => void) | null;
+  attachLog(log: StreamLog): void;
   streamDb(): number;
   createBacklog(): void;
   flush(): void;

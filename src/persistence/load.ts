@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { hashSlotOfString } from '../router/slot.js';
 import { rdbFileEntries, rdbHeadAux } from '../replication/rdb.js';
-import type { PersistHost as Server, ReplView } from './host.js';
+import type { PersistHost as Server } from './host.js';
 import { Persistence, strerror } from './persistence.js';
 
 export interface LoadOptions {

@@ -373,7 +373,7 @@ export class MasterLink {
     repl.createBacklog();
     this.offset = offset;
     repl.disconnectReplicas();
-    repl.afterFullSync?.();
+    repl.fullSyncLoaded();
     s.log.info('MASTER <-> REPLICA sync: Finished with success');
   }
 

@@ -50,6 +50,16 @@ function isKeepAlive(b: Uint8Array): boolean {
 }
 const GETACK = encode(['REPLCONF', 'GETACK', '*']);
 
+/** What records the replication stream besides the backlog: the append-only file (persistence/aof.ts). */
+export interface StreamLog {
+  /** A write this server propagates, for database `db`. */
+  fed(db: number, data: Uint8Array): void;
+  /** On a replica: one command of its master's stream, applied. */
+  applied(command: Uint8Array): void;
+  /** On a replica: a full sync replaced the data (the log starts over from it). */
+  fullSyncLoaded(): void;
+}
+
 export class Replication {
   replid = randomHex(40);
   replid2 = NULL_REPLID;
@@ -76,12 +86,8 @@ export class Replication {
   private failoverEnd = 0;
   private failoverForce = false;
   private getAckPending = false;
-  /** The append-only file's appender (persistence/aof.ts), when installed. */
-  aofFeed: ((db: number, data: Uint8Array) => void) | null = null;
-  /** A replica loaded a full sync (the AOF starts over from the new data). */
-  afterFullSync: (() => void) | null = null;
-  /** The same on a replica: each command of the master's stream it applied. */
-  aofApplied: ((command: Uint8Array) => void) | null = null;
+  /** What records the stream besides the backlog (the append-only file), once attached. */
+  private streamLog: StreamLog | null = null;
   /** repl-stream-db of the RDB loaded at startup: the database a replica's master stream continues in. */
   restoredStreamDb = 0;
   /** Writes propagated (or applied from our master) since start: rdb_changes_since_last_save counts from it. */
@@ -92,6 +98,16 @@ export class Replication {
     server.whenConfigChanged((names) => {
       if (names.includes('repl-backlog-size') && this.backlog) this.backlog.resize(this.server.config.int('repl-backlog-size'));
     });
+  }
+
+  /** Record the stream in `log` too (the append-only file, attached once at startup). */
+  attachLog(log: StreamLog): void {
+    this.streamLog = log;
+  }
+
+  /** A replica loaded its master's full sync. */
+  fullSyncLoaded(): void {
+    this.streamLog?.fullSyncLoaded();
   }
 
   get masterOffset(): number {
@@ -108,7 +124,7 @@ export class Replication {
   /** `more`: a chunk of a write whose propagation continues in the next record (counted once, at its end). */
   feed(db: number, data: Uint8Array, more = false): void {
     if (!more) this.changes++;
-    this.aofFeed?.(db, data);
+    this.streamLog?.fed(db, data);
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
     if (db !== this.lastDb) {
@@ -128,7 +144,7 @@ export class Replication {
   applied(bytes: Uint8Array): void {
     if (this.link === null) return;
     if (!isKeepAlive(bytes)) this.changes++;
-    this.aofApplied?.(bytes);
+    this.streamLog?.applied(bytes);
     this.link.processed(bytes.length);
     if (this.backlog === null) this.createBacklog();
     this.append(bytes);
