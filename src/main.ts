@@ -14,7 +14,7 @@ import { startAdmin } from './admin/admin.js';
 import { installIntrospection } from './server/stats/introspect.js';
 import { Replication } from './replication/replication.js';
 import { PubSub } from './server/pubsub.js';
-import { scriptEngine } from './scripting/eval.js';
+import { ScriptEngine } from './scripting/eval.js';
 import { Watchdog } from './server/watchdog.js';
 import { Persistence } from './persistence/persistence.js';
 import { functionRdbRecords, replaceFunctionLibraries } from './scripting/functions.js';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   if (config.bool('optimize-for-size')) v8.setFlagsFromString('--optimize-for-size');
   const log = createLogger(config.get('loglevel'), config.get('logfile'));
   // the services are made for the server they serve, as it is built
-  const server = new Server(config, log, (s) => ({ replication: new Replication(s), pubsub: new PubSub(s), persistence: Persistence.of(s), scripting: scriptEngine(s) }));
+  const server = new Server(config, log, (s) => ({ replication: new Replication(s), pubsub: new PubSub(s), persistence: Persistence.of(s), scripting: new ScriptEngine(s) }));
   const aclError = loadAclAtStartup(server);
   if (aclError !== null) {
     log.fatal(aclError);

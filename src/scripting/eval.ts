@@ -55,6 +55,7 @@ export function shebangFlags(body: string): { flags: Set<string> | null } | { er
   return { flags };
 }
 
+/** The scripting service: the script cache, the Lua VM (made on first use), the running script. */
 export class ScriptEngine {
   private vm: LuaVm | null = null;
   private readonly scripts = new Map<string, CachedScript>();
@@ -171,18 +172,6 @@ export class ScriptEngine {
   }
 }
 
-const engines = new WeakMap<Server, ScriptEngine>();
-
-/** The server's script engine (made on first use). */
-export function scriptEngine(s: Server): ScriptEngine {
-  let e = engines.get(s);
-  if (e === undefined) {
-    e = new ScriptEngine(s);
-    engines.set(s, e);
-  }
-  return e;
-}
-
 /**
  * While a script runs past busy-reply-threshold, the BUSY error other clients' commands get (null
  * otherwise). Checked for every command, so it reads one module variable (one server per process).
@@ -214,7 +203,7 @@ export function numkeysOf(c: MainCtx): number {
 function evalBody(readOnly: boolean): MainHandler {
   return (c) => {
     const numkeys = numkeysOf(c);
-    const eng = scriptEngine(c.server);
+    const eng = c.scripting;
     const r = eng.load(c.args.str(1));
     if ('error' in r) throw new E.CommandError(r.error);
     if (r.script.shebang && !r.script.noWrites) checkMayWrite(c, readOnly);
@@ -225,7 +214,7 @@ function evalBody(readOnly: boolean): MainHandler {
 function evalSha(readOnly: boolean): MainHandler {
   return (c) => {
     const numkeys = numkeysOf(c);
-    const eng = scriptEngine(c.server);
+    const eng = c.scripting;
     const sha = c.args.str(1).toLowerCase();
     const script = sha.length === 40 ? eng.get(sha) : undefined;
     if (script === undefined) throw new E.CommandError(E.NOSCRIPT);
@@ -236,7 +225,7 @@ function evalSha(readOnly: boolean): MainHandler {
 
 /** SCRIPT KILL / FUNCTION KILL (redis-server's scriptKill): the checks, then the kill flag. */
 export function killRunning(c: MainCtx, fn: boolean): void {
-  const eng = scriptEngine(c.server);
+  const eng = c.scripting;
   const run = eng.running;
   if (run === null || eng.runningInfo === null) throw new E.CommandError(E.NOTBUSY);
   if (run.wrote) throw new E.CommandError(E.UNKILLABLE);
@@ -251,13 +240,13 @@ export const evalHandlers: Record<string, MainHandler> = {
   evalsha_ro: evalSha(true),
 
   'script|load'(c) {
-    const r = scriptEngine(c.server).load(c.args.str(2));
+    const r = c.scripting.load(c.args.str(2));
     if ('error' in r) throw new E.CommandError(r.error);
     c.w.bulk(r.sha);
   },
 
   'script|exists'(c) {
-    const eng = scriptEngine(c.server);
+    const eng = c.scripting;
     c.w.array(c.argc - 2);
     for (let i = 2; i < c.argc; i++) c.w.int(eng.has(c.args.str(i)) ? 1 : 0);
   },
@@ -265,7 +254,7 @@ export const evalHandlers: Record<string, MainHandler> = {
   'script|flush'(c) {
     if (c.argc > 3) throw new E.CommandError(E.SYNTAX);
     if (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async')) throw new E.CommandError(E.SCRIPT_FLUSH_MODE);
-    scriptEngine(c.server).flush();
+    c.scripting.flush();
     c.w.ok();
   },
 

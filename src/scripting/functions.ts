@@ -14,7 +14,7 @@ import type { MainCtx, MainHandler } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';
 import { propagateMain } from '../server/commands/transactions.js';
 import { pushErrorTable } from './convert.js';
-import { checkMayWrite, killRunning, numkeysOf, scriptEngine, type ScriptEngine } from './eval.js';
+import { checkMayWrite, killRunning, numkeysOf, type ScriptEngine } from './eval.js';
 import { lauxlib, lua, toLatin1, type LuaState } from './lua-api.js';
 
 /** Function flags in the order Redis lists them. */
@@ -264,7 +264,7 @@ export class FunctionEngine {
 const fengines = new WeakMap<ScriptEngine, FunctionEngine>();
 
 function functionEngine(c: MainCtx): FunctionEngine {
-  const s = scriptEngine(c.server);
+  const s = c.scripting;
   let f = fengines.get(s);
   if (f === undefined) {
     f = new FunctionEngine(s);
@@ -278,7 +278,7 @@ function functionEngine(c: MainCtx): FunctionEngine {
  * other libraries are still loaded), or null.
  */
 export function replaceFunctionLibraries(server: Server, codes: readonly string[]): string | null {
-  const se = scriptEngine(server);
+  const se = server.scripting;
   const existing = fengines.get(se);
   if (codes.length === 0) {
     existing?.flush();
@@ -303,7 +303,7 @@ export function replaceFunctionLibraries(server: Server, codes: readonly string[
 
 /** The loaded libraries as RDB FUNCTION2 records, for the RDB of a full sync (empty if none). */
 export function functionRdbRecords(server: Server): Buffer {
-  return fengines.get(scriptEngine(server))?.records() ?? Buffer.alloc(0);
+  return fengines.get(server.scripting)?.records() ?? Buffer.alloc(0);
 }
 
 /** Number of libraries and functions (INFO, FUNCTION STATS) without creating the engine. */
@@ -320,7 +320,7 @@ function fcall(readOnly: boolean): MainHandler {
     if (f === undefined) throw new E.CommandError('ERR Function not found');
     const noWrites = f.flags.has('no-writes');
     if (!noWrites) checkMayWrite(c, readOnly);
-    return scriptEngine(c.server).run(c, f.name, f.ref, numkeys, noWrites, true);
+    return c.scripting.run(c, f.name, f.ref, numkeys, noWrites, true);
   };
 }
 
@@ -408,7 +408,7 @@ export const functionHandlers: Record<string, MainHandler> = {
   },
 
   'function|stats'(c) {
-    const eng = scriptEngine(c.server);
+    const eng = c.scripting;
     const w = c.w;
     w.map(2);
     w.bulk('running_script');
