@@ -10,6 +10,7 @@ import { CommandTable, F, Route, arityOk, type Command } from '../commands/table
 import * as E from '../resp/errors.js';
 import { FRAME_EMPTY, FRAME_ERROR, FRAME_NEED_MORE } from '../resp/framer.js';
 import { RespWriter } from '../resp/writer.js';
+import { holdBehindScripts, routeScript } from '../scripting/fast-path.js';
 import { execFlags, refusal } from './admission.js';
 import { Hold, type Connection } from './connection.js';
 import type { Server } from './server.js';
@@ -109,9 +110,10 @@ export class Dispatcher {
     if (refused !== null) return this.reject(conn, refused);
     if (inMulti) return this.queueMulti(conn, cmd, args);
     if (s.pause.holds(conn, cmd)) return false;
+    if (conn.directScripts > 0 && holdBehindScripts(conn, cmd)) return false;
     if (s.monitor.clients.size > 0 && !s.loading && !(flags & (F.ADMIN | F.SKIP_MONITOR))) return s.monitor.dispatch(conn, cmd, args);
     if (s.tracking.clients.size > 0) s.tracking.onCommand(conn, cmd, args, (flags & F.READONLY) !== 0);
-    if (cmd.route === Route.Main) return s.runner.run(conn, cmd, args);
+    if (cmd.route === Route.Main) return routeScript(s, conn, cmd, args) ?? s.runner.run(conn, cmd, args);
     return s.router.route(conn, cmd, args);
   }
 

@@ -12,7 +12,8 @@
  *      posts a wake-up message (Atomics.waitAsync is kept off this path: it costs ~34us per round trip).
  */
 
-import { FLAG_BLOCKED, FLAG_MORE, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, dbOf, flagsOf, kindOf } from '../ipc/records.js';
+import { FLAG_BLOCKED, FLAG_MORE, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, REP_SCRIPT, dbOf, flagsOf, kindOf } from '../ipc/records.js';
+import { scriptReplied } from '../scripting/fast-path.js';
 import { Hold, type Connection } from './connection.js';
 import type { Server } from './server.js';
 import { COORDINATOR_CONN, type ShardLink } from './shard-link.js';
@@ -234,6 +235,18 @@ export class ReplyPump {
       }
       if (plen > 0) repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen), (flags & FLAG_MORE) !== 0);
       const conn = s.conns.get(connId);
+      if (kindOf(w0) === REP_SCRIPT) {
+        // an EVALSHA sent straight to this shard (scripting/fast-path.ts)
+        if (!(flags & FLAG_MORE)) {
+          link.inflight--;
+          if (conn !== undefined) conn.inflight--;
+        }
+        if (conn !== undefined && scriptReplied(s, conn, seq, data.subarray(start, start + rlen), (flags & FLAG_MORE) !== 0)) {
+          this.markDirty(conn);
+          this.checkBarrier(conn);
+        }
+        continue;
+      }
       if (flags & FLAG_MORE) {
         if (conn && rlen > 0) conn.deliverChunk(seq, data.subarray(start, start + rlen), false);
         continue;
