@@ -19,6 +19,7 @@ import { execRunning, propagateForConnection } from '../server/commands/transact
 import { ScriptRun } from './script-run.js';
 import { mustRunOnMain, newFastPathState, tryRunInShard, type FastPathState } from './fast-path.js';
 import { LuaVm } from './vm.js';
+import type { FunctionEngine } from './functions.js';
 
 interface CachedScript {
   ref: number;
@@ -60,6 +61,8 @@ export function shebangFlags(body: string): { flags: Set<string> | null } | { er
 /** The scripting service: the script cache, the Lua VM (made on first use), the running script. */
 export class ScriptEngine {
   private vm: LuaVm | null = null;
+  /** FUNCTION's libraries (functions.ts), made on first use. */
+  functionEngine: FunctionEngine | null = null;
   private readonly scripts = new Map<string, CachedScript>();
   /** The script running now, if any. */
   running: ScriptRun | null = null;

@@ -263,16 +263,9 @@ export class FunctionEngine {
   }
 }
 
-const fengines = new WeakMap<ScriptEngine, FunctionEngine>();
-
 function functionEngine(c: MainCtx): FunctionEngine {
   const s = c.scripting;
-  let f = fengines.get(s);
-  if (f === undefined) {
-    f = new FunctionEngine(s);
-    fengines.set(s, f);
-  }
-  return f;
+  return (s.functionEngine ??= new FunctionEngine(s));
 }
 
 /**
@@ -281,16 +274,11 @@ function functionEngine(c: MainCtx): FunctionEngine {
  */
 export function replaceFunctionLibraries(server: Server, codes: readonly string[]): string | null {
   const se = server.scripting;
-  const existing = fengines.get(se);
   if (codes.length === 0) {
-    existing?.flush();
+    se.functionEngine?.flush();
     return null;
   }
-  let fe = existing;
-  if (fe === undefined) {
-    fe = new FunctionEngine(se);
-    fengines.set(se, fe);
-  }
+  const fe = (se.functionEngine ??= new FunctionEngine(se));
   fe.flush();
   let error: string | null = null;
   for (const code of codes) {
@@ -305,17 +293,12 @@ export function replaceFunctionLibraries(server: Server, codes: readonly string[
 
 /** The loaded libraries as RDB FUNCTION2 records, for the RDB of a full sync (empty if none). */
 export function functionRdbRecords(server: Server): Buffer {
-  return fengines.get(server.scripting)?.records() ?? Buffer.alloc(0);
-}
-
-/** The loaded function of this name (the fast path's lookup), without creating the engine. */
-export function functionNamed(server: Server, name: string): FunctionDef | undefined {
-  return fengines.get(server.scripting)?.functions.get(name);
+  return server.scripting.functionEngine?.records() ?? Buffer.alloc(0);
 }
 
 /** Number of libraries and functions (INFO, FUNCTION STATS) without creating the engine. */
 export function functionCounts(s: ScriptEngine): { libraries: number; functions: number } {
-  const f = fengines.get(s);
+  const f = s.functionEngine;
   return { libraries: f?.libraries.size ?? 0, functions: f?.functions.size ?? 0 };
 }
 
