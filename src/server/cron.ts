@@ -6,6 +6,7 @@
 import type { Server } from './server.js';
 
 export function serverCron(s: Server): void {
+  if (s.debugFlags.cronPaused) return; // DEBUG PAUSE-CRON: as Redis's serverCron
   s.stats.sample();
   const timeout = s.config.int('timeout');
   if (timeout > 0) {

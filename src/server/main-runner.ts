@@ -97,7 +97,9 @@ export class MainRunner {
       conn.busySlow = SLOW_ASYNC_COMMANDS.has(cmd.name);
       result.then(
         () => {
-          stats.intro.called(conn, cmd, args, t0, stats.intro.commands.errorTotal > e0);
+          // failed if its own reply is an error (errors of other clients' commands meanwhile, or of
+          // the commands an EXEC ran, are theirs: Redis counts EXEC failed only for its own error)
+          stats.intro.called(conn, cmd, args, t0, w.len > 0 && w.buf[0] === 0x2d);
           s.dispatcher.reply(conn, seq, Buffer.from(w.buf.subarray(0, w.len)));
           this.pool.give(w);
           this.endBusy(conn);

@@ -12,7 +12,7 @@
  *      posts a wake-up message (Atomics.waitAsync is kept off this path: it costs ~34us per round trip).
  */
 
-import { FLAG_BLOCKED, FLAG_MORE, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, REP_SCRIPT, dbOf, flagsOf, kindOf } from '../ipc/records.js';
+import { FLAG_BLOCKED, FLAG_MORE, FLAG_SHARED_BODY, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, REP_SCRIPT, dbOf, flagsOf, kindOf } from '../ipc/records.js';
 import { scriptReplied } from '../scripting/fast-path.js';
 import { Hold, type Connection } from './connection.js';
 import type { Server } from './server.js';
@@ -20,6 +20,8 @@ import { COORDINATOR_CONN, type ShardLink } from './shard-link.js';
 
 /** Unsent output past which a connection stops reading requests until its socket drains. */
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
+
+const CRLF = Buffer.from('\r\n');
 
 /** Empty polls of the reply rings (requests in flight, nothing back) before the thread sleeps. */
 const EMPTY_POLLS_BEFORE_SLEEP = 64;
@@ -221,6 +223,8 @@ export class ReplyPump {
       const plen = i32[b + 4]!;
       const flags = flagsOf(w0);
       const start = off + HEADER_BYTES;
+      // a huge value the reply goes on with, in shared memory (taken in order even if nobody gets it)
+      const shared = flags & FLAG_SHARED_BODY ? link.sharedReply() : null;
       if (kindOf(w0) === REP_NOTIFY) {
         this.keyspaceEvents(link, data.subarray(start, start + rlen), connId, seq, (flags & FLAG_MORE) !== 0);
         continue;
@@ -273,7 +277,8 @@ export class ReplyPump {
       }
       if (conn === undefined) continue;
       if (conn.busySeq === seq) s.runner.endBusy(conn);
-      if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
+      if (shared !== null) conn.deliver(seq, [Buffer.from(data.subarray(start, start + rlen)), shared, CRLF], false);
+      else if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
       else conn.deliver(seq, data.subarray(start, start + rlen), true);
       this.markDirty(conn);
       this.checkBarrier(conn);
@@ -303,6 +308,12 @@ export class ReplyPump {
       this.eventParts.delete(link.index);
       bytes = Buffer.concat(parts);
     }
+    if (connId === COORDINATOR_CONN && seq !== 0 && link.captureEvents(seq, bytes)) return;
+    this.publishEvents(bytes, connId, seq);
+  }
+
+  /** Publish keyspace events (a REP_NOTIFY body) caused by request `seq` of connection `connId` (0: none). */
+  publishEvents(bytes: Uint8Array, connId: number, seq: number): void {
     this.s.pubsub.keyspaceEvents(bytes, connId, seq);
     const tracking = this.s.tracking;
     if (tracking.clients.size > 0) tracking.onShardEvents(bytes, connId);

@@ -120,7 +120,7 @@ export class Server {
     configInt: (name) => this.config.int(name),
     setTrackWrites: (on) => {
       this.trackWrites = on;
-      void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+      this.pushShardConfig();
     },
   });
 
@@ -146,8 +146,17 @@ export class Server {
 
   /** The shard configuration derived from the server configuration. */
   shardConfig(): ShardConfig {
-    return shardConfig(this.config, this.trackWrites);
+    const { activeExpire, cronPaused } = this.debugFlags;
+    return shardConfig(this.config, { trackWrites: this.trackWrites, activeExpire, cronPaused, streamWanted: this.replication.hasBacklog() });
   }
+
+  /** Send the shards their configuration again (a shard setting or the replication stream's takers changed). */
+  pushShardConfig(): void {
+    void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+  }
+
+  /** DEBUG SET-ACTIVE-EXPIRE and DEBUG PAUSE-CRON (sent to the shards with their configuration). */
+  readonly debugFlags = { activeExpire: true, cronPaused: false };
 
   // ---- lifecycle --------------------------------------------------------------------------
 
@@ -312,6 +321,11 @@ export class Server {
     this.runner.endBusy(conn);
   }
 
+  /** Publish keyspace events (a REP_NOTIFY body) caused by request `seq` of connection `connId` (0: none). */
+  publishEvents(bytes: Uint8Array, connId: number, seq: number): void {
+    this.pump.publishEvents(bytes, connId, seq);
+  }
+
   shardOfKey(key: string): number {
     const b = Buffer.from(key, 'latin1');
     return this.shardOfSlot[hashSlot(b, 0, b.length)]!;
@@ -336,7 +350,7 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    if (names.some((n) => SHARD_KEYS.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+    if (names.some((n) => SHARD_KEYS.has(n))) this.pushShardConfig();
     if (names.some((n) => MAXMEMORY_KEYS.includes(n))) this.memGate.configure(this.config);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';

@@ -4,17 +4,28 @@
  */
 
 import type { Config } from '../config.js';
-import { parseKeyspaceEvents, shardNotifyFlags } from '../commands/keyspace-events.js';
+import { shardNotifyFlags } from '../commands/keyspace-events.js';
 import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
 
 /** Settings of maxmemory the shards and the main thread's gate follow. */
 export const MAXMEMORY_KEYS = ['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'lfu-log-factor', 'lfu-decay-time', 'lazyfree-lazy-eviction', 'replica-ignore-maxmemory'];
 
 /** Settings a shard reads: a change sends the shards their configuration again. */
-export const SHARD_KEYS = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', 'notify-keyspace-events', ...MAXMEMORY_KEYS]);
+export const SHARD_KEYS = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', 'notify-keyspace-events', 'appendonly', ...MAXMEMORY_KEYS]);
 
-/** The shard configuration derived from the server configuration (trackWrites: CLIENT TRACKING is on). */
-export function shardConfig(c: Config, trackWrites: boolean): ShardConfig {
+/** What the shards' configuration takes from the main thread's state besides the server configuration. */
+export interface ShardConfigState {
+  /** CLIENT TRACKING is on for some client. */
+  trackWrites: boolean;
+  /** DEBUG SET-ACTIVE-EXPIRE and DEBUG PAUSE-CRON. */
+  activeExpire: boolean;
+  cronPaused: boolean;
+  /** Something takes the replication stream (a backlog, the AOF). */
+  streamWanted: boolean;
+}
+
+/** The shard configuration derived from the server configuration. */
+export function shardConfig(c: Config, st: ShardConfigState): ShardConfig {
   return {
     ...DEFAULT_SHARD_CONFIG,
     protoMaxBulkLen: c.int('proto-max-bulk-len'),
@@ -40,8 +51,11 @@ export function shardConfig(c: Config, trackWrites: boolean): ShardConfig {
     lfuDecayTime: c.int('lfu-decay-time'),
     lazyfreeLazyEviction: c.bool('lazyfree-lazy-eviction'),
     replicaIgnoreMaxmemory: c.bool('replica-ignore-maxmemory'),
-    notifyFlags: shardNotifyFlags(parseKeyspaceEvents(c.get('notify-keyspace-events'))),
-    trackWrites,
+    notifyFlags: shardNotifyFlags(c.keyspaceEventFlags),
+    activeExpireEnabled: st.activeExpire,
+    cronPaused: st.cronPaused,
+    trackWrites: st.trackWrites,
+    streamWanted: st.streamWanted || c.bool('appendonly'),
   };
 }
 
