@@ -56,6 +56,7 @@ export function shardConfig(c: Config, st: ShardConfigState): ShardConfig {
     cronPaused: st.cronPaused,
     trackWrites: st.trackWrites,
     streamWanted: st.streamWanted || c.bool('appendonly'),
+    keyspaceStore: c.get('keyspace-store'),
   };
 }
 
