@@ -229,7 +229,7 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
   it('the scripted writes notify as recorded from redis-server 7.0.15 (golden file)', async () => {
     const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
     let want = golden.KEA!;
-    if (ref && process.env.NOTIFY_GOLDEN_WRITE === '1') {
+    if (ref && process.env.GOLDEN_UPDATE === '1') {
       golden.KEA = want = await notificationsOf(ref.port);
       golden['Kl$'] = await notificationsOf(ref.port, 'Kl$');
       golden.Enm = await notificationsOf(ref.port, 'Enm', SCRIPT + READS);
@@ -278,7 +278,7 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
       }
     };
     const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
-    if (ref && process.env.NOTIFY_GOLDEN_WRITE === '1') {
+    if (ref && process.env.GOLDEN_UPDATE === '1') {
       golden.blpop = await run(ref.port);
       fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
     }

@@ -4,7 +4,7 @@
  * redis-server too), ioredis defineCommand, atomicity of scripts whose keys live on different shards,
  * BUSY and SCRIPT KILL, and a redis-server replica converging on a master that runs scripts.
  *
- * To re-record the golden replies from redis-server: UPDATE_GOLDEN=1 npx vitest run test/scripting.test.ts
+ * To re-record the golden replies from redis-server: npm run golden
  */
 
 import fs from 'node:fs';
@@ -364,7 +364,7 @@ describe.skipIf(!haveRedis)('scripting golden replies', () => {
     const ref = await startRedis();
     try {
       const live = await runCases(ref.port, proto);
-      if (process.env.UPDATE_GOLDEN === '1') {
+      if (process.env.GOLDEN_UPDATE === '1') {
         const g = readGolden();
         g[String(proto)] = live;
         fs.mkdirSync(path.dirname(GOLDEN), { recursive: true });

@@ -1,0 +1,104 @@
+/*
+ * The per-file server fixture: `useServers()` inside a describe block starts shardis (and, when asked
+ * and installed, a reference redis-server) before the block's tests and stops everything it started
+ * after them, also when a test or the start-up itself failed (a server that started before another
+ * one failed to is stopped at once). ioredis clients made through it are disconnected first.
+ *
+ *   describe.each([1, 4])('hashes with %i shard(s)', (shards) => {
+ *     const s = useServers({ shards, redis: true });
+ *     it('...', async () => { await s.io.set('k', 'v'); ... s.ref?.port ... });
+ *   });
+ */
+
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
+import Redis, { type RedisOptions } from 'ioredis';
+import { startRedis, startShardis, type Proc, type StartOptions } from './server.js';
+
+let redisPresent: boolean | undefined;
+
+/**
+ * Whether redis-server is installed. Quiet: where it is absent the differential tests compare with
+ * the recorded golden replies instead of skipping (test/helpers/corpus.ts).
+ */
+export function hasRedisServer(): boolean {
+  redisPresent ??= spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).status === 0;
+  return redisPresent;
+}
+
+export interface ServersOptions extends StartOptions {
+  /** Also start a reference redis-server when it is installed (default false). */
+  redis?: boolean;
+  /** Arguments of the reference redis-server. */
+  redisArgs?: string[];
+}
+
+export interface Servers {
+  /** The shardis under test. */
+  readonly srv: Proc;
+  /** The reference redis-server, or null when not asked for or not installed. */
+  readonly ref: Proc | null;
+  /** An ioredis client of shardis, made on first use. */
+  readonly io: Redis;
+  /** Another ioredis client of shardis (or of `port`), disconnected after the block. */
+  client(opts?: RedisOptions & { port?: number }): Redis;
+}
+
+/** Stop every process, also when some of the stops fail; rethrows the first failure. */
+async function stopAll(procs: Proc[]): Promise<void> {
+  const results = await Promise.allSettled(procs.map((p) => p.stop()));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+export function useServers(opts: ServersOptions = {}): Servers {
+  let srv: Proc | null = null;
+  let ref: Proc | null = null;
+  let io: Redis | null = null;
+  const started: Proc[] = [];
+  const clients: Redis[] = [];
+  const { redis = false, redisArgs = [], ...start } = opts;
+
+  beforeAll(async () => {
+    try {
+      // in parallel: the two start-ups are independent
+      const [a, b] = await Promise.allSettled([
+        startShardis(start).then((p) => (started.push(p), p)),
+        redis && hasRedisServer() ? startRedis(redisArgs).then((p) => (started.push(p), p)) : Promise.resolve(null),
+      ]);
+      if (a.status === 'rejected') throw a.reason;
+      if (b.status === 'rejected') throw b.reason;
+      srv = a.value;
+      ref = b.value;
+    } catch (e) {
+      await stopAll(started.splice(0));
+      throw e;
+    }
+  });
+
+  afterAll(async () => {
+    for (const c of clients.splice(0)) c.disconnect();
+    io = null;
+    await stopAll(started.splice(0));
+  });
+
+  const servers: Servers = {
+    get srv(): Proc {
+      if (srv === null) throw new Error('useServers: shardis did not start (see the beforeAll failure)');
+      return srv;
+    },
+    get ref(): Proc | null {
+      return ref;
+    },
+    get io(): Redis {
+      io ??= servers.client();
+      return io;
+    },
+    client(o: RedisOptions & { port?: number } = {}): Redis {
+      const c = new Redis({ maxRetriesPerRequest: 1, ...o, port: o.port ?? servers.srv.port });
+      clients.push(c);
+      return c;
+    },
+  };
+  return servers;
+}
