@@ -10,6 +10,7 @@
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { shardOf } from './helpers/shards.js';
 
 const haveRedis = haveBinaries('redis-server');
 
@@ -33,7 +34,8 @@ async function withClients<T>(port: number, body: (io: Redis, waiter: Redis) => 
   }
 }
 
-// keys chosen to live on different shards of a 4-shard server: bl, zq -> 0; {zz}other, src -> 3; dst -> 2
+// keys chosen to live on different shards of a 4-shard server: bl, zq -> 0; {zz}other, src -> 3; dst -> 2 (asserted)
+expect(['bl', 'zq', '{zz}other', 'src', 'dst'].map((k) => shardOf(k, 4))).toEqual([0, 0, 3, 3, 2]);
 const SCENARIOS: Record<string, (io: Redis, waiter: Redis) => Promise<unknown>> = {
   'LPUSH then LLEN': async (io, waiter) => {
     const popped = waiter.blpop('bl', 0);

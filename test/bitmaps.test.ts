@@ -7,6 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { useServers } from './helpers/fixture.js';
+import { expectDistinctShards } from './helpers/shards.js';
 import { corpus, describeCorpus } from './helpers/corpus.js';
 
 const SCRIPT = `
@@ -290,6 +291,7 @@ describe('bitmaps across 4 shards', () => {
   const s = useServers({ shards: 4 });
 
   it('BITOP with destination and sources on different shards', async () => {
+    expectDistinctShards(['alpha', 'beta', 'delta'], 4);
     await s.io.set('alpha', Buffer.from([0xf0, 0x0f]));
     await s.io.set('beta', Buffer.from([0x3c]));
     await s.io.set('gamma', Buffer.from([0xff, 0xff, 0x01]));

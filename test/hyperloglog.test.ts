@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { useServers } from './helpers/fixture.js';
+import { expectDistinctShards } from './helpers/shards.js';
 import { corpus, describeCorpus } from './helpers/corpus.js';
 import { haveBinaries } from './helpers/server.js';
 
@@ -186,6 +187,7 @@ describe('HyperLogLog across 4 shards', () => {
   const s = useServers({ shards: 4 });
 
   it('PFCOUNT and PFMERGE of keys on different shards', async () => {
+    expectDistinctShards(['alpha', 'beta', 'delta'], 4);
     await s.io.pfadd('alpha', 'a', 'b', 'c');
     await s.io.pfadd('beta', 'c', 'd');
     await s.io.pfadd('gamma', ...Array.from({ length: 100 }, (_, i) => `g${i}`));

@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { useServers } from './helpers/fixture.js';
+import { spreadKeys } from './helpers/shards.js';
 import { corpus, describeCorpus } from './helpers/corpus.js';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
@@ -185,11 +186,9 @@ describe.each([1, 4])('key commands with %i shard(s)', (shards) => {
   describeCorpus('keys', corpus(SCRIPT), s);
 
   it('RENAME and COPY across shards keep the value and the TTL', async () => {
-    // no common hashtag: on 4 shards these keys live on different shards
     for (const [i, type] of ['string', 'list'].entries()) {
-      const a = `ren:a${i}`;
-      const b = `ren:b${i}`;
-      const cpy = `ren:c${i}`;
+      // on 4 shards: three different shards, asserted
+      const [a, b, cpy] = spreadKeys(shards, 3, `ren${i}:`) as [string, string, string];
       if (type === 'string') await s.io.set(a, 'value');
       else await s.io.rpush(a, '1', '2', '3');
       const sw = stopwatch();

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
 import { useServers } from './helpers/fixture.js';
+import { spreadKeys } from './helpers/shards.js';
 import { corpus, describeCorpus } from './helpers/corpus.js';
 
 const SCRIPT = `
@@ -156,9 +157,8 @@ describe.each([1, 4])('lists with %i shard(s)', (shards) => {
   });
 
   it('LMOVE between shards is atomic: an element is never in both lists or neither', async () => {
-    // keys without a common hashtag: with 4 shards they live on different shards
-    const a = 'move:src';
-    const b = 'move:dst';
+    // with 4 shards: on different shards, asserted
+    const [a, b] = spreadKeys(shards, 2, 'move:') as [string, string];
     await s.io.del(a, b);
     await s.io.rpush(a, ...Array.from({ length: 200 }, (_, i) => String(i)));
     const reader = new Redis({ port: s.srv.port });

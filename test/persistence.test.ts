@@ -16,7 +16,7 @@ import path from 'node:path';
 import { MAIN, freePort, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { contents, differences, info, waitInSync } from './helpers/replication.js';
 import { lzfCompress } from '../src/persistence/lzf.js';
-import { lzfDecompress } from '../src/replication/rdb.js';
+import { lzfDecompress } from './helpers/src.js';
 
 const procs: Proc[] = [];
 const clients: Redis[] = [];

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
 import { useServers } from './helpers/fixture.js';
+import { expectDistinctShards } from './helpers/shards.js';
 import { corpus, describeCorpus } from './helpers/corpus.js';
 
 const SCRIPT = `
@@ -228,6 +229,8 @@ describe('set and sorted-set commands across 4 shards', () => {
   const s = useServers({ shards: 4 });
 
   it('multi-key commands with keys on different shards', async () => {
+    expectDistinctShards(['alpha', 'beta', 'dest2'], 4);
+    expectDistinctShards(['zone', 'ztwo'], 4);
     await s.io.sadd('alpha', 1, 2, 3, 'x');
     await s.io.sadd('beta', 3, 4, 'x');
     await s.io.sadd('gamma', 'x', 9);

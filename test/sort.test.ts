@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { useServers } from './helpers/fixture.js';
+import { shardOf, spreadKeys } from './helpers/shards.js';
 import { corpus, describeCorpus } from './helpers/corpus.js';
 
 const SCRIPT = `
@@ -195,15 +196,18 @@ describe.each([1, 4])('SORT with %i shard(s)', (shards) => {
   describeCorpus('sort-random', [{ name: 'random SORT calls reply and store as redis-server', cmds: randomSorts() }], s, [2]);
 
   it('BY and GET patterns read keys on every shard; STORE writes a list on another shard', async () => {
-    await s.io.rpush(`ids${shards}`, '1', '2', '3', '4', '5', '6');
+    // the list and the STORE destination on different shards, the BY and GET keys on every shard (asserted)
+    const [ids, out] = spreadKeys(shards, 2, `sortstore${shards}:`) as [string, string];
+    expect(new Set([1, 2, 3, 4, 5, 6].flatMap((i) => [shardOf(`weight:${i}`, shards), shardOf(`obj:${i}`, shards)])).size).toBe(shards);
+    await s.io.rpush(ids, '1', '2', '3', '4', '5', '6');
     for (let i = 1; i <= 6; i++) {
       await s.io.set(`weight:${i}`, String(10 - i));
       await s.io.hset(`obj:${i}`, 'name', `n${i}`);
     }
-    expect(await s.io.sort(`ids${shards}`, 'BY', 'weight:*', 'GET', 'obj:*->name')).toEqual(['n6', 'n5', 'n4', 'n3', 'n2', 'n1']);
-    expect(await s.io.sort(`ids${shards}`, 'BY', 'weight:*', 'GET', '#', 'STORE', `out${shards}`)).toBe(6);
-    expect(await s.io.lrange(`out${shards}`, 0, -1)).toEqual(['6', '5', '4', '3', '2', '1']);
-    expect(await s.io.call('SORT_RO', `ids${shards}`, 'BY', 'weight:*', 'LIMIT', '0', '2')).toEqual(['6', '5']);
+    expect(await s.io.sort(ids, 'BY', 'weight:*', 'GET', 'obj:*->name')).toEqual(['n6', 'n5', 'n4', 'n3', 'n2', 'n1']);
+    expect(await s.io.sort(ids, 'BY', 'weight:*', 'GET', '#', 'STORE', out)).toBe(6);
+    expect(await s.io.lrange(out, 0, -1)).toEqual(['6', '5', '4', '3', '2', '1']);
+    expect(await s.io.call('SORT_RO', ids, 'BY', 'weight:*', 'LIMIT', '0', '2')).toEqual(['6', '5']);
   });
 
   it('SORT inside MULTI/EXEC, with its pattern keys', async () => {

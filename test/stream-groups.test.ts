@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
+import { expectDistinctShards } from './helpers/shards.js';
 import { diffReplies, script, showMismatches } from './helpers/diff.js';
 import { diffWithGolden } from './helpers/golden.js';
 
@@ -268,6 +269,7 @@ describe.each([1, 4])('stream consumer groups with %i shard(s)', (shards) => {
     const r = await RawClient.connect(srv.port);
     const w = new Redis({ port: srv.port });
     try {
+      if (shards > 1) expectDistinctShards(['xa', 'xb'], shards);
       await w.del('xa', 'xb');
       await w.xgroup('CREATE', 'xa', 'g', '$', 'MKSTREAM');
       await w.xgroup('CREATE', 'xb', 'g', '$', 'MKSTREAM');

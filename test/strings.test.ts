@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
 import { useServers } from './helpers/fixture.js';
+import { spreadKeys } from './helpers/shards.js';
 import { corpus, describeCorpus } from './helpers/corpus.js';
 import { stopwatch, ttlSeconds } from './helpers/wait.js';
 
@@ -199,7 +200,7 @@ describe.each([1, 4])('strings with %i shard(s)', (shards) => {
   });
 
   it('MSET is atomic under concurrent MGET readers across shards', async () => {
-    const keys = Array.from({ length: 16 }, (_, i) => `atom:${i}`);
+    const keys = spreadKeys(shards, 16, 'atom:'); // over every shard, asserted
     await s.io.mset(...keys.flatMap((k) => [k, '0']));
     const readers = Array.from({ length: 4 }, () => new Redis({ port: s.srv.port }));
     let stop = false;
@@ -227,10 +228,11 @@ describe.each([1, 4])('strings with %i shard(s)', (shards) => {
   });
 
   it('MSETNX across shards sets all or none', async () => {
-    await s.io.set('nx:b', 'taken');
-    expect(await s.io.msetnx('nx:a', '1', 'nx:b', '2', 'nx:c', '3')).toBe(0);
-    expect(await s.io.mget('nx:a', 'nx:b', 'nx:c')).toEqual([null, 'taken', null]);
-    expect(await s.io.msetnx('nx:a', '1', 'nx:c', '3')).toBe(1);
-    expect(await s.io.mget('nx:a', 'nx:c')).toEqual(['1', '3']);
+    const [a, b, c] = spreadKeys(shards, 3, 'nx:') as [string, string, string]; // with 4 shards: three shards, asserted
+    await s.io.set(b, 'taken');
+    expect(await s.io.msetnx(a, '1', b, '2', c, '3')).toBe(0);
+    expect(await s.io.mget(a, b, c)).toEqual([null, 'taken', null]);
+    expect(await s.io.msetnx(a, '1', c, '3')).toBe(1);
+    expect(await s.io.mget(a, c)).toEqual(['1', '3']);
   });
 });

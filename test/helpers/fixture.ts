@@ -13,6 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll } from 'vitest';
 import Redis, { type RedisOptions } from 'ioredis';
+import { RawClient } from './raw.js';
 import { startRedis, startShardis, type Proc, type StartOptions } from './server.js';
 
 let redisPresent: boolean | undefined;
@@ -42,6 +43,8 @@ export interface Servers {
   readonly io: Redis;
   /** Another ioredis client of shardis (or of `port`), disconnected after the block. */
   client(opts?: RedisOptions & { port?: number }): Redis;
+  /** A raw RESP connection to shardis, closed after the block. */
+  raw(): Promise<RawClient>;
 }
 
 /** Stop every process, also when some of the stops fail; rethrows the first failure. */
@@ -51,33 +54,37 @@ async function stopAll(procs: Proc[]): Promise<void> {
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
+/**
+ * Start shardis and (when asked and installed) redis-server side by side, pushing each to `started`
+ * as it comes up; if either fails, stop the other and fail.
+ */
+export async function startServers(opts: ServersOptions, started: Proc[]): Promise<{ srv: Proc; ref: Proc | null }> {
+  const { redis = false, redisArgs = [], ...start } = opts;
+  const mine: Proc[] = [];
+  const up = (p: Proc): Proc => (mine.push(p), started.push(p), p);
+  // in parallel: the two start-ups are independent
+  const [a, b] = await Promise.allSettled([startShardis(start).then(up), redis && hasRedisServer() ? startRedis(redisArgs).then(up) : Promise.resolve(null)]);
+  if (a.status === 'fulfilled' && b.status === 'fulfilled') return { srv: a.value, ref: b.value };
+  for (const p of mine) started.splice(started.indexOf(p), 1);
+  await stopAll(mine);
+  throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
+}
+
 export function useServers(opts: ServersOptions = {}): Servers {
   let srv: Proc | null = null;
   let ref: Proc | null = null;
   let io: Redis | null = null;
   const started: Proc[] = [];
   const clients: Redis[] = [];
-  const { redis = false, redisArgs = [], ...start } = opts;
+  const raws: RawClient[] = [];
 
   beforeAll(async () => {
-    try {
-      // in parallel: the two start-ups are independent
-      const [a, b] = await Promise.allSettled([
-        startShardis(start).then((p) => (started.push(p), p)),
-        redis && hasRedisServer() ? startRedis(redisArgs).then((p) => (started.push(p), p)) : Promise.resolve(null),
-      ]);
-      if (a.status === 'rejected') throw a.reason;
-      if (b.status === 'rejected') throw b.reason;
-      srv = a.value;
-      ref = b.value;
-    } catch (e) {
-      await stopAll(started.splice(0));
-      throw e;
-    }
+    ({ srv, ref } = await startServers(opts, started));
   });
 
   afterAll(async () => {
     for (const c of clients.splice(0)) c.disconnect();
+    for (const r of raws.splice(0)) r.close();
     io = null;
     await stopAll(started.splice(0));
   });
@@ -99,6 +106,40 @@ export function useServers(opts: ServersOptions = {}): Servers {
       clients.push(c);
       return c;
     },
+    async raw(): Promise<RawClient> {
+      const r = await RawClient.connect(servers.srv.port);
+      raws.push(r);
+      return r;
+    },
   };
   return servers;
+}
+
+export interface Processes {
+  /** Processes to kill (SIGKILL) after the file or block: push each one as soon as it started. */
+  readonly procs: Proc[];
+  /** An ioredis client that never retries and swallows connection errors (servers are killed under it). */
+  client(p: Proc | number): Redis;
+}
+
+/**
+ * For tests that start and kill servers themselves (replication, failover): what they push to
+ * `procs` is killed and every client() disconnected after the block (or file, at top level).
+ */
+export function useProcesses(): Processes {
+  const procs: Proc[] = [];
+  const clients: Redis[] = [];
+  afterAll(async () => {
+    for (const c of clients.splice(0)) c.disconnect();
+    await Promise.all(procs.splice(0).map((p) => p.kill()));
+  });
+  return {
+    procs,
+    client(p: Proc | number): Redis {
+      const c = new Redis({ port: typeof p === 'number' ? p : p.port, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      c.on('error', () => {});
+      clients.push(c);
+      return c;
+    },
+  };
 }

@@ -52,3 +52,17 @@ export function keysOffShardOf(key: string, shards: number, n: number, prefix = 
   expect(out.filter((k) => shardOf(k, shards) === home), `keys off the shard of ${key}`).toEqual([]);
   return out;
 }
+
+/**
+ * `n` keys `${prefix}${i}` spread over as many shards as there are (min(n, shards) distinct shards,
+ * asserted): with one shard they all share it, with 4 shards 4 keys land on 4 shards.
+ */
+export function spreadKeys(shards: number, n: number, prefix = 'k'): string[] {
+  const first = keysOnDistinctShards(shards, Math.min(n, shards), prefix);
+  const rest: string[] = [];
+  for (let i = 0; first.length + rest.length < n; i++) {
+    const k = `${prefix}${i}`;
+    if (!first.includes(k)) rest.push(k);
+  }
+  return [...first, ...rest];
+}
