@@ -6,7 +6,8 @@
  * redis-server 7.0.15 (GOLDEN below) keeps the first direction tested where redis-server is absent.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useProcesses } from './helpers/fixture.js';
 import Redis from 'ioredis';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,13 +18,7 @@ import { contents, differences } from './helpers/replication.js';
 
 const HAVE = haveBinaries('redis-server', 'redis-check-rdb');
 
-const procs: Proc[] = [];
-const clients: Redis[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await Promise.all(procs.splice(0).map((p) => p.kill()));
-});
+const { procs, clients } = useProcesses({ each: true });
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-rdbx-'));

@@ -11,7 +11,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import Redis, { type RedisOptions } from 'ioredis';
 import { RawClient } from './raw.js';
 import { startRedis, startShardis, type Proc, type StartOptions } from './server.js';
@@ -118,23 +118,27 @@ export function useServers(opts: ServersOptions = {}): Servers {
 export interface Processes {
   /** Processes to kill (SIGKILL) after the file or block: push each one as soon as it started. */
   readonly procs: Proc[];
+  /** Clients to disconnect first (client() adds its own). */
+  readonly clients: Redis[];
   /** An ioredis client that never retries and swallows connection errors (servers are killed under it). */
   client(p: Proc | number): Redis;
 }
 
 /**
- * For tests that start and kill servers themselves (replication, failover): what they push to
- * `procs` is killed and every client() disconnected after the block (or file, at top level).
+ * For tests that start and kill servers themselves (replication, failover, persistence): what they
+ * push to `procs` is killed and every client disconnected after the block (or file, at top level),
+ * or after each test with `{ each: true }`.
  */
-export function useProcesses(): Processes {
+export function useProcesses(opts: { each?: boolean } = {}): Processes {
   const procs: Proc[] = [];
   const clients: Redis[] = [];
-  afterAll(async () => {
+  (opts.each ? afterEach : afterAll)(async () => {
     for (const c of clients.splice(0)) c.disconnect();
     await Promise.all(procs.splice(0).map((p) => p.kill()));
   });
   return {
     procs,
+    clients,
     client(p: Proc | number): Redis {
       const c = new Redis({ port: typeof p === 'number' ? p : p.port, maxRetriesPerRequest: 0, retryStrategy: () => null });
       c.on('error', () => {});
