@@ -76,12 +76,13 @@ export function freePort() {
   });
 }
 
-export async function startServer(kind, shards, extra = []) {
+/** root: the checkout whose dist/main.js runs (another build for an A/B: native-bench/ab.mjs). */
+export async function startServer(kind, shards, extra = [], root = ROOT) {
   const port = await freePort();
   const cmd = kind === 'shardis' || kind === 'ceiling' ? NODE_BIN : 'redis-server';
   const argv =
     kind === 'shardis'
-      ? [...THREAD_NAMES, path.join(ROOT, 'dist/main.js'), '--port', String(port), '--shards', String(shards), '--save', '', '--loglevel', 'warning', ...extra]
+      ? [...THREAD_NAMES, path.join(root, 'dist/main.js'), '--port', String(port), '--shards', String(shards), '--save', '', '--loglevel', 'warning', ...extra]
       : kind === 'ceiling'
         ? [...THREAD_NAMES, path.join(ROOT, 'native-bench/ceiling.mjs'), '--port', String(port)]
         : ['--port', String(port), '--save', '', '--appendonly', 'no', ...extra];

@@ -36,6 +36,12 @@ export const HEADER_WORDS = 5;
 export const REQ_COMMAND = 1;
 export const REQ_TXN = 2;
 export const REQ_CONTROL = 3;
+/**
+ * EVAL / EVALSHA / FCALL (and _RO) sent straight to the shard of its keys (src/scripting/fast-path.ts): the body is
+ * the client's request as it came; word 3 holds busy-reply-threshold in ms (u16, 0 = none) |
+ * protocol u8 << 16 | flags << 24 (read-only 1, function 2, undivert 4, body 8). Answered with one REP_SCRIPT.
+ */
+export const REQ_SCRIPT = 4;
 
 // Reply kinds
 export const REP_REPLY = 1;
@@ -49,6 +55,17 @@ export const REP_EVENT = 3;
  * event; connection id and sequence are those of the command (0 for expiry outside a command).
  */
 export const REP_NOTIFY = 4;
+/**
+ * The answer to a REQ_SCRIPT, for the client: the reply bytes open with a u32 (little-endian) status
+ * (the number of commands the script ran, or SCRIPT_REP_FALLBACK / NO_SCRIPT / DIVERTED: nothing of
+ * it happened, the main thread runs it; then the request follows, echoed) and the script's reply
+ * follows; the propagation bytes are its writes.
+ */
+export const REP_SCRIPT = 5;
+export const SCRIPT_REP_FALLBACK = 0xffffffff;
+export const SCRIPT_REP_NO_SCRIPT = 0xfffffffe;
+/** Not run: an earlier script of the connection was given back (it runs after that one). */
+export const SCRIPT_REP_DIVERTED = 0xfffffffd;
 
 // Flags (both directions)
 /** More records of this message follow. */

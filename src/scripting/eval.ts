@@ -17,7 +17,7 @@ import type { MainCtx, MainHandler } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';
 import { execRunning, propagateForConnection } from '../server/commands/transactions.js';
 import { ScriptRun } from './script-run.js';
-import { newFastPathState, tryRunInShard, type FastPathState } from './fast-path.js';
+import { mustRunOnMain, newFastPathState, tryRunInShard, type FastPathState } from './fast-path.js';
 import { LuaVm } from './vm.js';
 
 interface CachedScript {
@@ -28,6 +28,8 @@ interface CachedScript {
   noWrites: boolean;
   /** It opens with a shebang (then *_RO commands require no-writes). */
   shebang: boolean;
+  /** It declares it may write (a shebang without no-writes): *_RO and read-only replicas refuse it. */
+  declaresWrites: boolean;
   /** The in-shard fast path's bookkeeping (fast-path.ts). */
   fast: FastPathState;
 }
@@ -100,6 +102,7 @@ export class ScriptEngine {
       bytes: body.length,
       noWrites: sb.flags?.has('no-writes') ?? false,
       shebang: sb.flags !== null,
+      declaresWrites: sb.flags !== null && !sb.flags.has('no-writes'),
       fast: newFastPathState(body),
     };
     this.scripts.set(sha, script);
@@ -117,8 +120,16 @@ export class ScriptEngine {
 
   /** EVAL/EVALSHA: in the shard of its keys if it stays there (fast-path.ts), else run(). */
   async runScript(c: MainCtx, sha: string, script: CachedScript, numkeys: number, readOnly: boolean): Promise<void> {
-    if (!execRunning.has(c.conn) && (await tryRunInShard(c, sha, script.fast, numkeys, readOnly))) return;
-    return this.run(c, sha, script.ref, numkeys, readOnly);
+    return this.runFast(c, sha, script.fast, script.ref, numkeys, readOnly, null);
+  }
+
+  /**
+   * A script or (with `fn`, its name; `id` is then its library's code sha1) a function: in the shard
+   * of its keys if it stays there, else run().
+   */
+  async runFast(c: MainCtx, id: string, fast: FastPathState, ref: number, numkeys: number, readOnly: boolean, fn: string | null): Promise<void> {
+    if (!execRunning.has(c.conn) && !mustRunOnMain(c) && (await tryRunInShard(c, id, fast, numkeys, readOnly, fn))) return;
+    return this.run(c, fn ?? id, ref, numkeys, readOnly, fn !== null);
   }
 
   /**
@@ -204,8 +215,18 @@ export function checkMayWrite(c: MainCtx, readOnlyCommand: boolean): void {
   if (!c.conn.isMaster && !s.repl.isReplica() && need > 0 && s.repl.goodReplicas() < need) throw new E.CommandError(E.NOREPLICAS);
 }
 
-export function numkeysOf(c: MainCtx): number {
-  const n = c.args.int(2);
+/**
+ * The numkeys argument, checked as redis-server checks it (a non-integer: EVAL's generic integer
+ * error, FCALL's `notInteger`).
+ */
+export function numkeysOf(c: MainCtx, notInteger?: string): number {
+  let n: number;
+  try {
+    n = c.args.int(2);
+  } catch (e) {
+    if (notInteger === undefined) throw e;
+    throw new E.CommandError(notInteger);
+  }
   if (n > c.argc - 3) throw new E.CommandError(E.NUMKEYS_TOO_BIG);
   if (n < 0) throw new E.CommandError(E.NUMKEYS_NEGATIVE);
   return n;
@@ -224,10 +245,12 @@ function evalBody(readOnly: boolean): MainHandler {
 
 function evalSha(readOnly: boolean): MainHandler {
   return (c) => {
+    // redis-server: a sha1 of the wrong length is NOSCRIPT at once, then numkeys, then the lookup
+    const sha = c.args.str(1).toLowerCase();
+    if (sha.length !== 40) throw new E.CommandError(E.NOSCRIPT);
     const numkeys = numkeysOf(c);
     const eng = scriptEngine(c.server);
-    const sha = c.args.str(1).toLowerCase();
-    const script = sha.length === 40 ? eng.get(sha) : undefined;
+    const script = eng.get(sha);
     if (script === undefined) throw new E.CommandError(E.NOSCRIPT);
     if (script.shebang && !script.noWrites) checkMayWrite(c, readOnly);
     return eng.runScript(c, sha, script, numkeys, readOnly || script.noWrites);
@@ -263,8 +286,7 @@ export const evalHandlers: Record<string, MainHandler> = {
   },
 
   'script|flush'(c) {
-    if (c.argc > 3) throw new E.CommandError(E.SYNTAX);
-    if (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async')) throw new E.CommandError(E.SCRIPT_FLUSH_MODE);
+    if (c.argc > 3 || (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async'))) throw new E.CommandError(E.SCRIPT_FLUSH_MODE);
     scriptEngine(c.server).flush();
     c.w.ok();
   },

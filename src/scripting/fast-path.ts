@@ -8,10 +8,21 @@
  * path is sent there directly from then on.
  */
 
+import { createHash } from 'node:crypto';
+import { Args } from '../commands/args.js';
+import type { Command } from '../commands/table.js';
+import { REQ_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
+import * as E from '../resp/errors.js';
 import { ReplyErrorValue, parseOne } from '../resp/reply-parser.js';
-import type { MainCtx } from '../server/main-ctx.js';
+import { RespWriter } from '../resp/writer.js';
+import { hashSlot } from '../router/slot.js';
+import { Hold, type Connection } from '../server/connection.js';
+import { MainCtx } from '../server/main-ctx.js';
+import type { Server } from '../server/server.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
+import { scriptEngine } from './eval.js';
+import { functionNamed } from './functions.js';
 import { logScriptLine, writeDenied } from './script-run.js';
 import { SCRIPT_DONE, SCRIPT_NEEDS_BODY } from './shard-script.js';
 
@@ -37,7 +48,7 @@ function mostlyFallsBack(f: FastPathState): boolean {
  * Run the script in one shard if it qualifies; true if it ran there (its reply is in c.w), false if
  * the caller must run it on the main thread (nothing of it happened).
  */
-export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, numkeys: number, readOnly: boolean): Promise<boolean> {
+export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, numkeys: number, readOnly: boolean, fn: string | null = null): Promise<boolean> {
   const s = c.server;
   // the shard cannot check ACL rules: a restricted user's scripts run on the main thread
   if (s.monitors.size > 0 || mostlyFallsBack(f) || !(c.conn.aclUser ?? s.acl.defaultUser).unrestricted) return false;
@@ -48,7 +59,8 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
     else if (k !== sh) return false;
   }
   const conn = c.conn;
-  const argv: (string | number)[] = ['script', sha, '', conn.db, conn.proto, readOnly ? 1 : 0, writeDenied(c) ?? '', s.config.int('busy-reply-threshold'), numkeys];
+  // (a function: its library's code sha1 and code, then its name; shard-script.ts)
+  const argv: (string | number)[] = [fn === null ? 'script' : 'fcall', sha, '', ...(fn === null ? [] : [fn]), conn.db, conn.proto, readOnly ? 1 : 0, writeDenied(c) ?? '', s.config.int('busy-reply-threshold'), numkeys];
   for (let i = 3; i < c.argc; i++) argv.push(c.args.str(i));
   if (!f.sentTo.has(sh)) argv[2] = f.body;
   let r = await sendWhenFree(c, sh, argv);
@@ -96,4 +108,263 @@ async function sendWhenFree(c: MainCtx, sh: number, argv: readonly (string | num
 function statusOf(reply: Buffer): number {
   // "*4\r\n:<status>\r\n..."
   return reply[0] === 0x2a && reply[4] === 0x3a ? reply[5]! - 48 : -1;
+}
+
+// ---- EVALSHA / FCALL straight to their shard ---------------------------------------------------
+
+/** A REQ_SCRIPT in flight for a connection. */
+interface DirectRun {
+  f: FastPathState;
+  sh: number;
+  cmd: Command;
+  sha: string;
+  seq: number;
+  t0: number;
+  /** The shard's status word, once its first record came (-1 before). */
+  status: number;
+  /** The echoed request of a run the main thread must do. */
+  echo: Buffer[];
+}
+
+/**
+ * A connection's scripts sent straight to a shard. Several may be in flight (a pipeline), all to
+ * one shard, and nothing else of the connection is dispatched meanwhile (conn.directScripts > 0
+ * holds it in the server's dispatch). When the shard gives one back (SCRIPT_REP_FALLBACK or
+ * NO_SCRIPT) it gives back, unrun, every later one of that connection (DIVERTED) until told to
+ * stop; the main thread runs them all, in order, then sends the next with the "undivert" bit.
+ */
+interface ConnScripts {
+  shard: number;
+  inflight: DirectRun[];
+  /** Given back, to run on the main thread in this order. */
+  reruns: DirectRun[];
+  rerunning: boolean;
+  /** The shard diverts this connection's scripts until a request with the undivert bit. */
+  diverted: boolean;
+}
+
+const connScripts = new WeakMap<Connection, ConnScripts>();
+
+/** w3's flag byte of a REQ_SCRIPT (shard-script.ts). */
+export const SCRIPT_W3_READ_ONLY = 1;
+export const SCRIPT_W3_FUNCTION = 2;
+export const SCRIPT_W3_UNDIVERT = 4;
+export const SCRIPT_W3_BODY = 8;
+
+/** Requests re-run on the main thread after their shard gave them back: no second shard attempt. */
+const slowOnly = new WeakSet<MainCtx>();
+
+export function mustRunOnMain(c: MainCtx): boolean {
+  return slowOnly.has(c);
+}
+
+/** A plain decimal argument (no sign, no leading zeros beyond "0"), or -1. */
+function smallInt(a: Args, i: number): number {
+  const len = a.len[i]!;
+  if (len === 0 || len > 6) return -1;
+  const b = a.buf;
+  let n = 0;
+  for (let p = a.start[i]!, end = p + len; p < end; p++) {
+    const d = b[p]! - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return len > 1 && b[a.start[i]!] === 48 ? -1 : n;
+}
+
+const SCRIPT_COMMANDS = new Set(['eval', 'eval_ro', 'evalsha', 'evalsha_ro', 'fcall', 'fcall_ro']);
+
+/**
+ * While scripts of the connection are in flight to a shard, whether this request must wait until
+ * they are done (anything but another script, which routeScript decides on): true means held.
+ */
+export function holdBehindScripts(conn: Connection, cmd: Command): boolean {
+  if (SCRIPT_COMMANDS.has(cmd.name)) return false;
+  conn.hold = Hold.Busy;
+  return true;
+}
+
+interface Target {
+  sh: number;
+  fast: FastPathState;
+  sha: string;
+  fn: boolean;
+  /** EVAL / EVAL_RO (the script's body in the request). */
+  body: boolean;
+  readOnly: boolean;
+  busyMs: number;
+}
+
+/** Where an EVALSHA / FCALL can go straight to, or null (the main-thread handler runs it). */
+function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target | null {
+  const fn = cmd.name === 'fcall' || cmd.name === 'fcall_ro';
+  const body = cmd.name === 'eval' || cmd.name === 'eval_ro';
+  if (conn.framer.inline || args.inline !== null || conn.isMaster || s.monitors.size > 0 || s.links.length === 0) return null;
+  if (!(conn.aclUser ?? s.acl.defaultUser).unrestricted) return null;
+  const numkeys = smallInt(args, 2);
+  if (numkeys < 1 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
+  // EVAL: the sha1 of the body names it (the shard computes it too)
+  const sha = fn ? args.str(1) : body ? createHash('sha1').update(args.bytes(1)).digest('hex') : args.str(1).toLowerCase();
+  const script = fn ? functionNamed(s, sha) : scriptEngine(s).get(sha);
+  if (script === undefined || mostlyFallsBack(script.fast)) return null;
+  const roCommand = cmd.name === 'evalsha_ro' || cmd.name === 'fcall_ro' || cmd.name === 'eval_ro';
+  // (a script or function that may write, called read-only: the handler's error)
+  if (writeDenied({ server: s, conn } as MainCtx) !== null || (script.declaresWrites && roCommand)) return null;
+  const busyMs = s.config.int('busy-reply-threshold');
+  if (busyMs > 0xffff || busyMs < 0) return null;
+  let sh = -1;
+  const buf = args.buf;
+  for (let i = 3; i < 3 + numkeys; i++) {
+    const st = args.start[i]!;
+    const k = s.shardOfSlot[hashSlot(buf, st, st + args.len[i]!)]!;
+    if (sh < 0) sh = k;
+    else if (k !== sh) return null;
+  }
+  if (!script.fast.sentTo.has(sh)) return null;
+  return { sh, fast: script.fast, sha, fn, body, readOnly: (roCommand && !fn) || script.noWrites, busyMs };
+}
+
+/**
+ * EVAL / EVALSHA / FCALL and their _RO forms whose keys (at least one) all live on one shard that
+ * already has the script or the function's library: sent to that shard as the client's request,
+ * like a keyed command, without the main thread's handler (the checks that handler makes first
+ * are all made here: the script is known, numkeys is valid, the caller unrestricted, nothing
+ * refuses a write). Returns true if sent, false if the connection must hold it (the shard is
+ * locked or congested, or earlier scripts of the connection are in flight elsewhere or being
+ * re-run), null if it does not qualify (the main-thread handler runs it).
+ */
+export function routeScript(s: Server, conn: Connection, cmd: Command, args: Args): boolean | null {
+  if (!SCRIPT_COMMANDS.has(cmd.name)) return null;
+  const t = targetOf(s, conn, cmd, args);
+  let cs = connScripts.get(conn);
+  if (conn.directScripts > 0 && (t === null || t.sh !== cs!.shard || cs!.reruns.length > 0 || cs!.rerunning)) {
+    conn.hold = Hold.Busy;
+    return false;
+  }
+  if (t === null) return null;
+  const link = s.links[t.sh]!;
+  if (link.lockedBy !== null || link.congested) {
+    s.stallOn(conn, link);
+    return false;
+  }
+  if (cs === undefined) {
+    cs = { shard: t.sh, inflight: [], reruns: [], rerunning: false, diverted: false };
+    connScripts.set(conn, cs);
+  }
+  let flags = (t.readOnly ? SCRIPT_W3_READ_ONLY : 0) | (t.fn ? SCRIPT_W3_FUNCTION : 0) | (t.body ? SCRIPT_W3_BODY : 0);
+  if (cs.diverted) {
+    flags |= SCRIPT_W3_UNDIVERT;
+    cs.diverted = false;
+  }
+  cs.shard = t.sh;
+  s.stats.commandsProcessed++;
+  conn.lastCmd = cmd.name;
+  const seq = conn.nextSeq++;
+  const f = conn.framer;
+  link.send(REQ_SCRIPT, 0, conn.db, conn.id, seq, t.busyMs | (conn.proto << 16) | (flags << 24), conn.inBuf, conn.inStart, f.end - conn.inStart, conn.inputStable());
+  conn.inflight++;
+  link.inflight++;
+  conn.directScripts++;
+  cs.inflight.push({ f: t.fast, sh: t.sh, cmd, sha: t.sha, seq, t0: performance.now(), status: -1, echo: [] });
+  s.scheduleTick();
+  return true;
+}
+
+/** One of the connection's scripts is finished: when none is left, the connection goes on. */
+function scriptDone(s: Server, conn: Connection): void {
+  if (--conn.directScripts === 0) s.endBusy(conn);
+}
+
+/**
+ * A REP_SCRIPT record for the connection (its propagation already fed): deliver the reply, or
+ * queue the script for the main thread when the shard gave it back. True if a reply was delivered.
+ */
+export function scriptReplied(s: Server, conn: Connection, seq: number, bytes: Uint8Array, more: boolean): boolean {
+  const cs = connScripts.get(conn);
+  const d = cs?.inflight[0];
+  if (d === undefined || d.seq !== seq) return false;
+  let reply = bytes;
+  if (d.status < 0) {
+    d.status = Buffer.from(bytes.buffer, bytes.byteOffset, 4).readUInt32LE(0);
+    reply = bytes.subarray(4);
+  }
+  if (d.status >= SCRIPT_REP_DIVERTED) {
+    d.echo.push(Buffer.from(reply));
+    if (more) return false;
+    cs!.inflight.shift();
+    cs!.reruns.push(d);
+    cs!.diverted = true;
+    if (cs!.inflight.length === 0 && !cs!.rerunning) void rerunAll(s, conn, cs!);
+    return false;
+  }
+  if (more) {
+    conn.deliverChunk(seq, reply, false);
+    return false;
+  }
+  cs!.inflight.shift();
+  d.f.fastRuns++;
+  s.stats.commandsProcessed += d.status;
+  const failed = conn.hasPartial(seq) ? false : reply[0] === 0x2d;
+  s.stats.intro.called(conn, d.cmd, [d.cmd.name, d.sha], d.t0, failed);
+  if (conn.hasPartial(seq)) conn.deliverChunk(seq, reply, true);
+  else conn.deliver(seq, reply, true);
+  scriptDone(s, conn);
+  return true;
+}
+
+/** The request's arguments from its RESP multibulk bytes (latin1 strings). */
+function requestArgv(req: Buffer): string[] {
+  let p = 1;
+  let n = 0;
+  while (req[p] !== 13) n = n * 10 + req[p++]! - 48;
+  p += 2;
+  const argv: string[] = [];
+  for (let i = 0; i < n; i++) {
+    p++;
+    let l = 0;
+    while (req[p] !== 13) l = l * 10 + req[p++]! - 48;
+    p += 2;
+    argv.push(req.toString('latin1', p, p + l));
+    p += l + 2;
+  }
+  return argv;
+}
+
+/** Run the scripts the shard gave back on the main thread, one after the other, in order. */
+async function rerunAll(s: Server, conn: Connection, cs: ConnScripts): Promise<void> {
+  cs.rerunning = true;
+  try {
+    for (let d = cs.reruns.shift(); d !== undefined; d = cs.reruns.shift()) {
+      await rerunOnMain(s, conn, d);
+      scriptDone(s, conn);
+    }
+  } finally {
+    cs.rerunning = false;
+  }
+}
+
+/** Run one script its shard gave back, through its handler, at its place in the replies. */
+async function rerunOnMain(s: Server, conn: Connection, d: DirectRun): Promise<void> {
+  const argv = requestArgv(Buffer.concat(d.echo));
+  const args = new Args();
+  args.set(Buffer.alloc(0), new Int32Array(0), new Int32Array(0), argv.length, argv);
+  const w = new RespWriter(1024);
+  w.proto = conn.proto;
+  const ctx = new MainCtx(s, conn, d.cmd, args, w, d.seq);
+  if (d.status === SCRIPT_REP_NO_SCRIPT) {
+    d.f.sentTo.delete(d.sh); // the shard dropped it: the handler's shard attempt sends the body
+  } else if (d.status === SCRIPT_REP_FALLBACK) {
+    d.f.fallbacks++;
+    slowOnly.add(ctx);
+  }
+  let failed = true;
+  try {
+    await s.mainHandlers[d.cmd.name]!(ctx);
+    s.reply(conn, d.seq, Buffer.from(w.buf.subarray(0, w.len)));
+    failed = w.len > 0 && w.buf[0] === 0x2d;
+  } catch (e) {
+    if (!(e instanceof E.CommandError)) s.log.error({ err: e }, 'script re-run failed');
+    s.replyError(conn, d.seq, e instanceof E.CommandError ? e.reply : E.internalError(d.cmd.name));
+  }
+  s.stats.intro.called(conn, d.cmd, args, d.t0, failed);
 }

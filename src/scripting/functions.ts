@@ -6,6 +6,7 @@
  * FUNCTION LOAD/DELETE/FLUSH/RESTORE reach replicas as themselves.
  */
 
+import { createHash } from 'node:crypto';
 import { globMatch } from '../commands/glob.js';
 import { REDIS_VERSION } from '../config.js';
 import { In, RDB_OPCODE, RDB_VERSION, RdbWriter, crc64 } from '../replication/rdb.js';
@@ -15,6 +16,8 @@ import type { Server } from '../server/server.js';
 import { propagateMain } from '../server/commands/transactions.js';
 import { pushErrorTable } from './convert.js';
 import { checkMayWrite, killRunning, numkeysOf, scriptEngine, type ScriptEngine } from './eval.js';
+import { newFastPathState, type FastPathState } from './fast-path.js';
+import { loadApiLog } from './shard-functions.js';
 import { lauxlib, lua, toLatin1, type LuaState } from './lua-api.js';
 
 /** Function flags in the order Redis lists them. */
@@ -27,15 +30,23 @@ interface FunctionDef {
   flags: Set<string>;
   description: string | null;
   library: Library;
+  /** The no-writes flag. */
+  noWrites: boolean;
+  /** Without no-writes: FCALL_RO and read-only replicas refuse it. */
+  declaresWrites: boolean;
+  /** The in-shard fast path's bookkeeping (fast-path.ts; the body sent is the library's code). */
+  fast: FastPathState;
 }
 
 interface Library {
   name: string;
   code: string;
+  /** sha1 of the code: names this version of the library in the shards. */
+  sha: string;
   functions: Map<string, FunctionDef>;
 }
 
-type Registered = Omit<FunctionDef, 'library'>;
+type Registered = Omit<FunctionDef, 'library' | 'noWrites' | 'declaresWrites' | 'fast'>;
 
 function fail(L: LuaState, msg: string): number {
   pushErrorTable(L, `ERR ${msg}`);
@@ -54,17 +65,7 @@ export class FunctionEngine {
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, vm.loadApiRef);
     lua.lua_pushjsfunction(L, (l) => this.registerFunction(l));
     lua.lua_setfield(L, -2, 'register_function');
-    lua.lua_pushjsfunction(L, () => 0);
-    lua.lua_setfield(L, -2, 'log');
-    for (const [k, v] of [
-      ['LOG_DEBUG', 0],
-      ['LOG_VERBOSE', 1],
-      ['LOG_NOTICE', 2],
-      ['LOG_WARNING', 3],
-    ] as const) {
-      lua.lua_pushnumber(L, v);
-      lua.lua_setfield(L, -2, k);
-    }
+    loadApiLog(L);
     lua.lua_pushliteral(L, REDIS_VERSION);
     lua.lua_setfield(L, -2, 'REDIS_VERSION');
     lua.lua_pop(L, 1);
@@ -194,9 +195,10 @@ export class FunctionEngine {
       }
     }
     if (old) this.remove(old);
-    const lib: Library = { name, code, functions: new Map() };
+    const lib: Library = { name, code, sha: createHash('sha1').update(body).digest('hex'), functions: new Map() };
     for (const f of collected.values()) {
-      const def = { ...f, library: lib };
+      const noWrites = f.flags.has('no-writes');
+      const def = { ...f, library: lib, noWrites, declaresWrites: !noWrites, fast: newFastPathState(code) };
       lib.functions.set(f.name, def);
       this.functions.set(f.name, def);
     }
@@ -306,6 +308,11 @@ export function functionRdbRecords(server: Server): Buffer {
   return fengines.get(scriptEngine(server))?.records() ?? Buffer.alloc(0);
 }
 
+/** The loaded function of this name (the fast path's lookup), without creating the engine. */
+export function functionNamed(server: Server, name: string): FunctionDef | undefined {
+  return fengines.get(scriptEngine(server))?.functions.get(name);
+}
+
 /** Number of libraries and functions (INFO, FUNCTION STATS) without creating the engine. */
 export function functionCounts(s: ScriptEngine): { libraries: number; functions: number } {
   const f = fengines.get(s);
@@ -314,13 +321,13 @@ export function functionCounts(s: ScriptEngine): { libraries: number; functions:
 
 function fcall(readOnly: boolean): MainHandler {
   return (c) => {
-    const numkeys = numkeysOf(c);
+    // redis-server: the function first, then numkeys
     const fe = functionEngine(c);
     const f = fe.functions.get(c.args.str(1));
     if (f === undefined) throw new E.CommandError('ERR Function not found');
-    const noWrites = f.flags.has('no-writes');
-    if (!noWrites) checkMayWrite(c, readOnly);
-    return scriptEngine(c.server).run(c, f.name, f.ref, numkeys, noWrites, true);
+    const numkeys = numkeysOf(c, 'ERR Bad number of keys provided');
+    if (!f.noWrites) checkMayWrite(c, readOnly);
+    return scriptEngine(c.server).runFast(c, f.library.sha, f.fast, f.ref, numkeys, f.noWrites, f.name);
   };
 }
 
@@ -378,9 +385,8 @@ export const functionHandlers: Record<string, MainHandler> = {
   },
 
   'function|flush'(c) {
-    if (c.argc > 3 || (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async'))) {
-      throw new E.CommandError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
-    }
+    if (c.argc > 3) throw new E.CommandError(E.subcommandSyntax(c.args.str(1), 'function'));
+    if (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async')) throw new E.CommandError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
     functionEngine(c).flush();
     propagateMain(c, c.conn.db, c.args.all(0));
     c.w.ok();
@@ -390,12 +396,12 @@ export const functionHandlers: Record<string, MainHandler> = {
     let withCode = false;
     let pattern: string | null = null;
     for (let i = 2; i < c.argc; i++) {
-      if (c.args.is(i, 'withcode')) {
+      // each option once (redis-server: a second one is an unknown argument)
+      if (!withCode && c.args.is(i, 'withcode')) {
         withCode = true;
         continue;
       }
-      if (c.args.is(i, 'libraryname')) {
-        if (pattern !== null) throw new E.CommandError('ERR library name can be given only once');
+      if (pattern === null && c.args.is(i, 'libraryname')) {
         if (++i >= c.argc) throw new E.CommandError('ERR library name argument was not given');
         pattern = c.args.str(i);
         continue;
@@ -490,7 +496,7 @@ export const functionHandlers: Record<string, MainHandler> = {
 
   'function|restore'(c) {
     let policy = 'append';
-    if (c.argc > 4) throw new E.CommandError(E.SYNTAX);
+    if (c.argc > 4) throw new E.CommandError(E.subcommandSyntax(c.args.str(1), 'function'));
     if (c.argc === 4) {
       policy = c.args.lower(3);
       if (policy !== 'flush' && policy !== 'append' && policy !== 'replace') {

@@ -19,15 +19,18 @@
  *          the main thread (the propagation part holds DELs of keys that expired meanwhile).
  */
 
+import { createHash } from 'node:crypto';
 import { F, Route, keyPositions, type Command } from '../commands/table.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 import * as E from '../resp/errors.js';
+import { REP_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlotOfString, slotToShardTable } from '../router/slot.js';
 import type { Shard } from '../shard/shard.js';
 import { checkScriptCommand, lookupScriptCommand } from './call-check.js';
 import type { RunHost } from './host.js';
 import { REPL_REPLICA } from './redis-lib.js';
+import { ShardFunctions } from './shard-functions.js';
 import { LuaVm } from './vm.js';
 
 export const SCRIPT_DONE = 0;
@@ -40,6 +43,9 @@ const MAX_CACHED = 4096;
 interface WorkerScripting {
   vm: LuaVm;
   scripts: Map<string, number>;
+  fns: ShardFunctions;
+  /** Connections whose scripts are given back unrun (runScriptRequest). */
+  diverted: Set<number>;
   byName: Map<string, Command>;
   shardOfSlot: Uint8Array;
 }
@@ -55,7 +61,8 @@ function scripting(c: Shard): WorkerScripting {
   if (state === null) {
     const byName = new Map<string, Command>();
     for (const cmd of c.commands) if (cmd !== undefined && cmd.parent === null) byName.set(cmd.name, cmd);
-    state = { vm: new LuaVm(), scripts: new Map(), byName, shardOfSlot: slotToShardTable(c.shardCount) };
+    const vm = new LuaVm();
+    state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), diverted: new Set(), byName, shardOfSlot: slotToShardTable(c.shardCount) };
   }
   return state;
 }
@@ -93,6 +100,7 @@ class ShardRun implements RunHost {
     private readonly readOnly: boolean,
     private readonly denied: string | null,
     readonly busyAfterMs: number,
+    private readonly direct: boolean,
   ) {}
 
   private leave(): string {
@@ -171,7 +179,8 @@ class ShardRun implements RunHost {
   }
 
   log(level: number, msg: string): void {
-    this.logs.push(`${level}${msg}`);
+    if (this.direct) this.leave();
+    else this.logs.push(`${level}${msg}`);
   }
 
   drawsRandom(): boolean {
@@ -205,56 +214,142 @@ function status(c: Shard, code: number, reply: Uint8Array, calls: number, logs: 
   for (const l of logs) w.bulk(l);
 }
 
+/** What one run in this shard came to. */
+interface HereResult {
+  status: number;
+  calls: number;
+  logs: readonly string[];
+}
+
+/**
+ * Run a compiled script here, synchronously: its reply in outWriter, its writes (one as is, several
+ * in MULTI/EXEC) in c.p. On SCRIPT_FALLBACK it has been undone, and c.p holds only the DELs of keys
+ * that expired meanwhile. `direct`: a REQ_SCRIPT run, whose log lines have no way to the main
+ * thread (redis.log makes it fall back).
+ */
+interface RunOptions {
+  db: number;
+  proto: 2 | 3;
+  readOnly: boolean;
+  denied: string | null;
+  busyMs: number;
+  direct: boolean;
+  /** A function (FCALL), not a script. */
+  fn: boolean;
+}
+
+function runHere(c: Shard, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: string[], args: string[]): HereResult {
+  const run = new ShardRun(c, st, o.db, o.readOnly, o.denied, o.busyMs, o.direct);
+  const out = outWriter;
+  out.reset();
+  out.proto = o.proto;
+  propWriter.reset();
+  const expired: string[] = [];
+  c.expiredLog = expired;
+  try {
+    // synchronous: the shard host answers every call at once, so run() never awaits (a failure
+    // of ours reaches internalError() at once; the promise's rejection is only a copy of it)
+    st.vm.run(ref, keys, args, run, out, name, o.fn).catch(() => undefined);
+  } finally {
+    c.expiredLog = null;
+  }
+  c.p.reset();
+  if (run.fallback) {
+    run.rollback();
+    for (const key of expired) c.p.command(['DEL', key]);
+    return { status: SCRIPT_FALLBACK, calls: 0, logs: [] };
+  }
+  if (run.writes > 1) c.p.command(['MULTI']);
+  c.p.raw(run.prop.buf.subarray(0, run.prop.len));
+  if (run.writes > 1) c.p.command(['EXEC']);
+  return { status: SCRIPT_DONE, calls: run.calls, logs: run.logs };
+}
+
+/** The compiled script of this sha1, compiling `body` if it is new here (undefined: neither). */
+function compiled(st: WorkerScripting, sha: string, body: Uint8Array | null): number | undefined {
+  const ref = st.scripts.get(sha);
+  if (ref !== undefined || body === null || body.length === 0) return ref;
+  const r = st.vm.compile(Buffer.from(body));
+  if ('error' in r) return undefined;
+  if (st.scripts.size >= MAX_CACHED) {
+    for (const old of st.scripts.values()) st.vm.release(old);
+    st.scripts.clear();
+  }
+  st.scripts.set(sha, r.ref);
+  return r.ref;
+}
+
+function keysAndArgs(c: Shard, numkeys: number, from: number): { keys: string[]; args: string[] } {
+  const keys: string[] = [];
+  const args: string[] = [];
+  const a = c.args;
+  for (let i = from; i < a.argc; i++) (i < from + numkeys ? keys : args).push(a.str(i));
+  return { keys, args };
+}
+
+const statusBytes = Buffer.alloc(4);
+
+/**
+ * A REQ_SCRIPT (EVAL / EVALSHA / FCALL key... sent straight here, framed in c.args): run it and answer the
+ * client with one REP_SCRIPT record, or, when it must run on the main thread, with the request echoed.
+ * w3: busy-reply-threshold ms | protocol << 16 | (read-only 1 | function 2 | undivert 4 | body 8) << 24.
+ */
+export function runScriptRequest(c: Shard, w3: number, request: Uint8Array): void {
+  const st = scripting(c);
+  const a = c.args;
+  const fn = ((w3 >>> 24) & 2) !== 0;
+  if ((w3 >>> 24) & 4) st.diverted.delete(c.connId);
+  const diverted = st.diverted.has(c.connId);
+  const name = fn ? a.str(1) : (w3 >>> 24) & 8 ? createHash('sha1').update(a.bytes(1)).digest('hex') : a.str(1).toLowerCase();
+  const ref = diverted ? undefined : fn ? st.fns.get(name) : st.scripts.get(name);
+  let status = diverted ? SCRIPT_REP_DIVERTED : SCRIPT_REP_NO_SCRIPT;
+  let reply: Uint8Array = request;
+  c.p.reset();
+  if (ref !== undefined) {
+    const { keys, args } = keysAndArgs(c, Number(a.str(2)), 3);
+    const o = { db: c.db.id, proto: ((w3 >>> 16) & 0xff) === 3 ? 3 : 2, readOnly: ((w3 >>> 24) & 1) !== 0, denied: null, busyMs: w3 & 0xffff || Infinity, direct: true, fn } as const;
+    const r = runHere(c, st, ref, name, o, keys, args);
+    status = r.status === SCRIPT_DONE ? r.calls : SCRIPT_REP_FALLBACK;
+    if (r.status === SCRIPT_DONE) reply = outWriter.buf.subarray(0, outWriter.len);
+  }
+  // given back: the connection's later scripts here are given back too, unrun, until undiverted
+  if (reply === request) st.diverted.add(c.connId);
+  const w = c.w;
+  w.reset();
+  w.limit = Infinity;
+  statusBytes.writeUInt32LE(status >>> 0, 0);
+  w.raw(statusBytes);
+  w.raw(reply);
+  c.emit(REP_SCRIPT, 0, c.db.id, c.connId, c.seq, w, c.p);
+  c.p.reset();
+}
+
+/** The rest of a control op "script" / "fcall" (from args[at]): db proto read-only denied busy-ms numkeys key... arg... */
+function runControlled(c: Shard, st: WorkerScripting, ref: number, name: string, fn: boolean, at: number): void {
+  const a = c.args;
+  const deniedText = a.str(at + 3);
+  const o = { db: Number(a.str(at)), proto: a.str(at + 1) === '3' ? 3 : 2, readOnly: a.str(at + 2) === '1', denied: deniedText === '' ? null : deniedText, busyMs: Number(a.str(at + 4)) || Infinity, direct: false, fn } as const;
+  const { keys, args } = keysAndArgs(c, Number(a.str(at + 5)), at + 6);
+  const r = runHere(c, st, ref, name, o, keys, args);
+  status(c, r.status, r.status === SCRIPT_DONE ? outWriter.buf.subarray(0, outWriter.len) : Buffer.alloc(0), r.calls, r.logs);
+}
+
 export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: Shard) => void> = {
   script(c) {
     const st = scripting(c);
-    const a = c.args;
-    const sha = a.str(1);
-    const body = a.bytes(2);
-    const dbId = Number(a.str(3));
-    const proto: 2 | 3 = a.str(4) === '3' ? 3 : 2;
-    const readOnly = a.str(5) === '1';
-    const deniedText = a.str(6);
-    const busyMs = Number(a.str(7)) || Infinity;
-    const numkeys = Number(a.str(8));
-    const keys: string[] = [];
-    const args: string[] = [];
-    for (let i = 9; i < c.args.argc; i++) (i < 9 + numkeys ? keys : args).push(a.str(i));
-    let ref = st.scripts.get(sha);
-    if (ref === undefined) {
-      if (body.length === 0) return status(c, SCRIPT_NEEDS_BODY, Buffer.alloc(0), 0, []);
-      const r = st.vm.compile(Buffer.from(body));
-      if ('error' in r) return status(c, SCRIPT_FALLBACK, Buffer.alloc(0), 0, []);
-      if (st.scripts.size >= MAX_CACHED) {
-        for (const old of st.scripts.values()) st.vm.release(old);
-        st.scripts.clear();
-      }
-      st.scripts.set(sha, r.ref);
-      ref = r.ref;
-    }
-    const run = new ShardRun(c, st, dbId, readOnly, deniedText === '' ? null : deniedText, busyMs);
-    const out = outWriter;
-    out.reset();
-    out.proto = proto;
-    propWriter.reset();
-    const expired: string[] = [];
-    c.expiredLog = expired;
-    try {
-      // synchronous: the shard host answers every call at once, so run() never awaits (a failure
-      // of ours reaches internalError() at once; the promise's rejection is only a copy of it)
-      st.vm.run(ref, keys, args, run, out, sha).catch(() => undefined);
-    } finally {
-      c.expiredLog = null;
-    }
-    c.p.reset();
-    if (run.fallback) {
-      run.rollback();
-      for (const key of expired) c.p.command(['DEL', key]);
-      return status(c, SCRIPT_FALLBACK, Buffer.alloc(0), 0, []);
-    }
-    if (run.writes > 1) c.p.command(['MULTI']);
-    c.p.raw(run.prop.buf.subarray(0, run.prop.len));
-    if (run.writes > 1) c.p.command(['EXEC']);
-    status(c, SCRIPT_DONE, out.buf.subarray(0, out.len), run.calls, run.logs);
+    const sha = c.args.str(1);
+    const body = c.args.bytes(2);
+    const ref = compiled(st, sha, body);
+    if (ref === undefined) return status(c, body.length === 0 ? SCRIPT_NEEDS_BODY : SCRIPT_FALLBACK, Buffer.alloc(0), 0, []);
+    runControlled(c, st, ref, sha, false, 3);
+  },
+
+  /** fcall <library code sha1> <code|""> <function> <db> ...: as "script", for a function. */
+  fcall(c) {
+    const st = scripting(c);
+    const lib = st.fns.use(c.args.str(1), c.args.bytes(2));
+    const ref = lib === 'ok' ? st.fns.get(c.args.str(3)) : undefined;
+    if (ref === undefined) return status(c, lib === 'missing' ? SCRIPT_NEEDS_BODY : SCRIPT_FALLBACK, Buffer.alloc(0), 0, []);
+    runControlled(c, st, ref, c.args.str(3), true, 4);
   },
 };

@@ -264,7 +264,7 @@ export class LuaVm {
       src[1] = 0x2d;
     }
     if (lauxlib.luaL_loadbufferx(L, src, src.length, luaString('@user_script'), luaString('t')) !== lua.LUA_OK) {
-      const msg = toLatin1(L, -1) ?? 'unknown error';
+      const msg = as51SyntaxMessage(toLatin1(L, -1) ?? 'unknown error');
       lua.lua_pop(L, 1);
       return { error: msg };
     }
@@ -281,7 +281,7 @@ export class LuaVm {
   loadLibrary(code: Buffer): { compile: string } | { run: string } | null {
     const L = this.L;
     if (lauxlib.luaL_loadbufferx(L, code, code.length, luaString('@user_function'), luaString('t')) !== lua.LUA_OK) {
-      const msg = toLatin1(L, -1) ?? 'unknown error';
+      const msg = as51SyntaxMessage(toLatin1(L, -1) ?? 'unknown error');
       lua.lua_pop(L, 1);
       return { compile: msg };
     }
@@ -318,15 +318,15 @@ export class LuaVm {
     lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
   }
 
-  /** Set KEYS and ARGV in the globals. */
+  /** Set KEYS and ARGV in the globals (names as bytes: a literal is converted at each push). */
   private setArgs(keys: readonly string[], args: readonly string[]): void {
     const L = this.L;
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
     for (const [name, list] of [
-      ['KEYS', keys],
-      ['ARGV', args],
+      [KEYS_NAME, keys],
+      [ARGV_NAME, args],
     ] as const) {
-      lua.lua_pushliteral(L, name);
+      lua.lua_pushstring(L, name);
       lua.lua_createtable(L, list.length, 0);
       list.forEach((v, i) => {
         pushBytes(L, v);
@@ -506,3 +506,14 @@ export function as51Message(s: string): string {
     `attempt to ${op} ${kind === 'constant' ? 'field' : kind} '${name}' (a ${type} value)`,
   );
 }
+
+/**
+ * A Lua 5.3 syntax error as Lua 5.1 words it: 5.1 quotes every token it names (`near '<eof>'`,
+ * `'<name>' expected`), and says `unfinished long string` without where it started.
+ */
+export function as51SyntaxMessage(s: string): string {
+  return s.replace(/(^|[^'<])<(eof|name|number|integer|string)>(?!')/g, "$1'<$2>'").replace(/(unfinished long (?:string|comment)) \(starting at line \d+\)/, '$1');
+}
+
+const KEYS_NAME = Buffer.from('KEYS', 'latin1');
+const ARGV_NAME = Buffer.from('ARGV', 'latin1');

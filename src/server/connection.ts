@@ -171,6 +171,8 @@ export class Connection {
   blockedInWait = false;
   /** The Busy hold waits on something that may take long (a blocked or WAIT-like command). */
   busySlow = false;
+  /** Scripts of this connection sent straight to a shard and not finished (scripting/fast-path.ts). */
+  directScripts = 0;
   /** The client half-closed its socket (read side EOF): closed once every request it sent is answered. */
   inputEnded = false;
   /** Input parsing stopped for want of bytes, not because of a hold (see Server.endIfDone). */

@@ -28,6 +28,7 @@ import {
   HEADER_BYTES,
   REP_NOTIFY,
   REP_PROPAGATE,
+  REP_SCRIPT,
   REQ_COMMAND,
   dbOf,
   flagsOf,
@@ -46,6 +47,7 @@ import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
 import { MAIN_HANDLERS } from './commands/index.js';
 import { scriptBusyReply } from '../scripting/eval.js';
+import { holdBehindScripts, routeScript, scriptReplied } from '../scripting/fast-path.js';
 import { COORDINATOR_CONN, ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
 import { ClientTracking } from './tracking.js';
@@ -563,9 +565,10 @@ export class Server {
       this.paused.add(conn);
       return false;
     }
+    if (conn.directScripts > 0 && holdBehindScripts(conn, cmd)) return false;
     if (this.monitors.size > 0 && !this.loading && !(flags & (F.ADMIN | F.SKIP_MONITOR))) return this.dispatchMonitored(conn, cmd, args);
     if (this.tracking.clients.size > 0) this.tracking.onCommand(conn, cmd, args, (flags & F.READONLY) !== 0);
-    if (cmd.route === Route.Main) return this.runMain(conn, cmd, args);
+    if (cmd.route === Route.Main) return routeScript(this, conn, cmd, args) ?? this.runMain(conn, cmd, args);
     return this.route(conn, cmd, args);
   }
 
@@ -984,6 +987,18 @@ export class Server {
       }
       if (plen > 0) this.repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen), (flags & FLAG_MORE) !== 0);
       const conn = this.conns.get(connId);
+      if (kindOf(w0) === REP_SCRIPT) {
+        // an EVALSHA sent straight to this shard (scripting/fast-path.ts)
+        if (!(flags & FLAG_MORE)) {
+          link.inflight--;
+          if (conn !== undefined) conn.inflight--;
+        }
+        if (conn !== undefined && scriptReplied(this, conn, seq, data.subarray(start, start + rlen), (flags & FLAG_MORE) !== 0)) {
+          this.markDirty(conn);
+          this.checkBarrier(conn);
+        }
+        continue;
+      }
       if (flags & FLAG_MORE) {
         if (conn && rlen > 0) conn.deliverChunk(seq, data.subarray(start, start + rlen), false);
         continue;

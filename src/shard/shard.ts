@@ -28,6 +28,7 @@ import {
   REP_REPLY,
   REQ_COMMAND,
   REQ_CONTROL,
+  REQ_SCRIPT,
   REQ_TXN,
   dbOf,
   flagsOf,
@@ -40,6 +41,7 @@ import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler
 import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
 import { CONTROL_HANDLERS } from './control.js';
+import { runScriptRequest } from '../scripting/shard-script.js';
 import { ShardIntrospection } from './introspect.js';
 import { KeyspaceEventLog } from './keyspace-events.js';
 import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
@@ -321,6 +323,11 @@ export class Shard implements ShardCtx {
         break;
       case REQ_CONTROL:
         this.runControl(body, bodyStart, total);
+        break;
+      case REQ_SCRIPT:
+        this.frameBody(body, bodyStart, bodyStart + total);
+        runScriptRequest(this, w3, body.subarray(bodyStart, bodyStart + total));
+        if (this.readyKeys.length > 0) this.serveReadyKeys();
         break;
       default:
         throw new Error(`shard ${this.shard}: unknown request kind ${kind}`);
