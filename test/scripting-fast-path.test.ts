@@ -9,7 +9,7 @@
  */
 
 import Redis from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useServers } from './helpers/fixture.js';
 import { contents, differences, waitInSync } from './helpers/replication.js';
 import { startShardis } from './helpers/server.js';
@@ -171,16 +171,16 @@ describe('scripts in the shard of their keys, 2 shards', () => {
 
   // the first EVALSHA on a shard sends it the body; later ones go straight to the shard
   const warm = async (sha: string, key: string): Promise<void> => {
-    await io.evalsha(sha, 1, key);
+    await s.io.evalsha(sha, 1, key);
   };
 
   it('pipelined EVALSHAs that fall back to the main thread run before the commands sent after them', async () => {
-    await io.del('a', 'b', 'c');
+    await s.io.del('a', 'b', 'c');
     // declared key a (shard 1), and ARGV[1] written too: b (shard 0) makes it fall back, a does not
-    const sha = (await io.script('LOAD', "redis.call('incr', KEYS[1]) return redis.call('incr', ARGV[1])")) as string;
-    await io.evalsha(sha, 1, 'a', 'a');
-    await io.del('a');
-    const p = io.pipeline();
+    const sha = (await s.io.script('LOAD', "redis.call('incr', KEYS[1]) return redis.call('incr', ARGV[1])")) as string;
+    await s.io.evalsha(sha, 1, 'a', 'a');
+    await s.io.del('a');
+    const p = s.io.pipeline();
     for (let i = 0; i < 10; i++) {
       p.evalsha(sha, 1, 'a', i % 2 === 0 ? 'b' : 'a');
       p.get('a');
@@ -202,15 +202,15 @@ describe('scripts in the shard of their keys, 2 shards', () => {
   it('a pipeline of EVALSHAs over both shards, a few falling back, runs every script and command in the order sent', async () => {
     // KEYS[1] is incremented and ARGV[1] appended to the list log; a key of the other shard as
     // ARGV[2] makes the run leave its shard
-    const sha = (await io.script('LOAD', "redis.call('rpush', KEYS[1], ARGV[1]) if ARGV[2] then redis.call('rpush', ARGV[2], ARGV[1]) end return redis.call('llen', KEYS[1])")) as string;
-    await io.del('d', 'c', 'x', 'k2');
+    const sha = (await s.io.script('LOAD', "redis.call('rpush', KEYS[1], ARGV[1]) if ARGV[2] then redis.call('rpush', ARGV[2], ARGV[1]) end return redis.call('llen', KEYS[1])")) as string;
+    await s.io.del('d', 'c', 'x', 'k2');
     // many runs in each shard first: a few fallbacks later do not send the script to the main thread for good
     for (let i = 0; i < 40; i++) {
-      await io.evalsha(sha, 1, 'x', 'warm');
-      await io.evalsha(sha, 1, 'k2', 'warm');
+      await s.io.evalsha(sha, 1, 'x', 'warm');
+      await s.io.evalsha(sha, 1, 'k2', 'warm');
     }
-    await io.del('d', 'c', 'x', 'k2');
-    const p = io.pipeline();
+    await s.io.del('d', 'c', 'x', 'k2');
+    const p = s.io.pipeline();
     const want: unknown[] = [];
     const lens: Record<string, number> = { d: 0, c: 0 };
     for (let i = 0; i < 24; i++) {
@@ -230,76 +230,75 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     const order = (key: string): string[] => [...Array(24).keys()].filter((i) => (i % 6 < 3 ? 'd' : 'c') === key).map(String);
     want.push(order('d'), order('c'));
     expect(out).toEqual(want);
-    expect(await io.lrange('x', 0, -1)).toEqual(['4']);
-    expect(await io.lrange('k2', 0, -1)).toEqual(['13', '14']);
+    expect(await s.io.lrange('x', 0, -1)).toEqual(['4']);
+    expect(await s.io.lrange('k2', 0, -1)).toEqual(['13', '14']);
   });
 
   it('EVAL of a script already in its shard, again and again, falling back now and then, runs once each time', async () => {
-    await io.del('a', 'b');
+    await s.io.del('a', 'b');
     const lua = "redis.call('incr', KEYS[1]) if ARGV[1] then redis.call('incr', ARGV[1]) end return redis.call('get', KEYS[1])";
     for (let i = 1; i <= 12; i++) {
-      if (i % 4 === 0) expect(await io.eval(lua, 1, 'a', 'b')).toBe(String(i));
-      else expect(await io.eval(lua, 1, 'a')).toBe(String(i));
+      if (i % 4 === 0) expect(await s.io.eval(lua, 1, 'a', 'b')).toBe(String(i));
+      else expect(await s.io.eval(lua, 1, 'a')).toBe(String(i));
     }
-    expect(await io.mget('a', 'b')).toEqual(['12', '3']);
-    await expect(io.eval_ro(lua, 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
+    expect(await s.io.mget('a', 'b')).toEqual(['12', '3']);
+    await expect(s.io.eval_ro(lua, 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
   });
 
   it('EVALSHA in a shard counts the commands it ran in total_commands_processed and in INFO commandstats', async () => {
-    const sha = (await io.script('LOAD', "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[1]) return redis.call('incr', KEYS[1])")) as string;
-    await io.del('d');
+    const sha = (await s.io.script('LOAD', "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[1]) return redis.call('incr', KEYS[1])")) as string;
+    await s.io.del('d');
     await warm(sha, 'd');
-    const total = async (): Promise<number> => Number(/total_commands_processed:(\d+)/.exec((await io.info('stats')) as string)![1]);
-    const calls = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec((await io.info('commandstats')) as string)![1]);
+    const total = async (): Promise<number> => Number(/total_commands_processed:(\d+)/.exec((await s.io.info('stats')) as string)![1]);
+    const calls = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec((await s.io.info('commandstats')) as string)![1]);
     const t0 = await total();
     const c0 = await calls();
-    for (let i = 0; i < 5; i++) await io.evalsha(sha, 1, 'd');
+    for (let i = 0; i < 5; i++) await s.io.evalsha(sha, 1, 'd');
     // 5 EVALSHA + 15 INCR + INFO commandstats + the INFO that reads the count
     expect((await total()) - t0).toBe(5 + 15 + 2);
     expect((await calls()) - c0).toBe(5);
   });
 
   it('EVALSHA_RO and a no-writes script sent to their shard refuse writes with redis-server\'s error', async () => {
-    const sha = (await io.script('LOAD', "return redis.call('set', KEYS[1], 'v')")) as string;
+    const sha = (await s.io.script('LOAD', "return redis.call('set', KEYS[1], 'v')")) as string;
     await warm(sha, 'x');
     for (let i = 0; i < 3; i++) {
-      await expect(io.evalsha_ro(sha, 1, 'x')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts\. script: [0-9a-f]{40}, on @user_script:1\.$/);
+      await expect(s.io.evalsha_ro(sha, 1, 'x')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts\. script: [0-9a-f]{40}, on @user_script:1\.$/);
     }
-    const nw = (await io.script('LOAD', "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 'v')")) as string;
-    for (let i = 0; i < 3; i++) await expect(io.evalsha(nw, 1, 'x')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
+    const nw = (await s.io.script('LOAD', "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 'v')")) as string;
+    for (let i = 0; i < 3; i++) await expect(s.io.evalsha(nw, 1, 'x')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
   });
 
   it('redis.log of an EVALSHA that already ran in its shard still reaches the server log', async () => {
-    const sha = (await io.script('LOAD', "redis.log(redis.LOG_WARNING, 'direct-log-' .. ARGV[1]) return redis.call('get', KEYS[1])")) as string;
-    for (let i = 0; i < 3; i++) await io.evalsha(sha, 1, 'a', String(i));
+    const sha = (await s.io.script('LOAD', "redis.log(redis.LOG_WARNING, 'direct-log-' .. ARGV[1]) return redis.call('get', KEYS[1])")) as string;
+    for (let i = 0; i < 3; i++) await s.io.evalsha(sha, 1, 'a', String(i));
     const { waitFor } = await import('./helpers/server.js');
-    await waitFor(() => srv.output().includes('direct-log-2'), 'the third log line');
+    await waitFor(() => s.srv.output().includes('direct-log-2'), 'the third log line');
   });
 
   it('EVALSHA still runs when its shard has dropped the script from its cache', async () => {
     const lua = "return redis.call('incr', KEYS[1])";
-    const sha = (await io.script('LOAD', lua)) as string;
-    await io.del('n2');
-    expect(await io.evalsha(sha, 1, 'n2')).toBe(1);
+    const sha = (await s.io.script('LOAD', lua)) as string;
+    await s.io.del('n2');
+    expect(await s.io.evalsha(sha, 1, 'n2')).toBe(1);
     // the shard keeps 4096 scripts, then starts over: 4100 other scripts pass through shard 1
-    const p = io.pipeline();
+    const p = s.io.pipeline();
     for (let i = 0; i < 4100; i++) p.eval(`return ${i}`, 1, 'n2');
     await p.exec();
-    expect(await io.evalsha(sha, 1, 'n2')).toBe(2);
-    expect(await io.evalsha(sha, 1, 'n2')).toBe(3);
+    expect(await s.io.evalsha(sha, 1, 'n2')).toBe(2);
+    expect(await s.io.evalsha(sha, 1, 'n2')).toBe(3);
   });
 
   it('a big reply of an EVALSHA run in its shard arrives whole', async () => {
-    const sha = (await io.script('LOAD', "return string.rep('x', tonumber(ARGV[1]))")) as string;
-    expect(await io.evalsha(sha, 1, 'a', '3')).toBe('xxx');
+    const sha = (await s.io.script('LOAD', "return string.rep('x', tonumber(ARGV[1]))")) as string;
+    expect(await s.io.evalsha(sha, 1, 'a', '3')).toBe('xxx');
     const size = 9 * 1024 * 1024; // more than one ring record
-    expect(((await io.evalsha(sha, 1, 'a', String(size))) as string).length).toBe(size);
+    expect(((await s.io.evalsha(sha, 1, 'a', String(size))) as string).length).toBe(size);
   });
 });
 
 describe('FCALL in the shard of its keys, 2 shards', () => {
-  let srv: Proc;
-  let io: Redis;
+  const s = useServers({ shards: 2 });
   const LIB = [
     '#!lua name=fastlib',
     "redis.register_function('finc', function(k, a) return redis.call('incr', k[1]) end)",
@@ -310,48 +309,41 @@ describe('FCALL in the shard of its keys, 2 shards', () => {
   ].join('\n');
 
   beforeAll(async () => {
-    srv = await startShardis({ shards: 2 });
-    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-    await io.function('LOAD', LIB);
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
+    await s.io.function('LOAD', LIB);
   });
 
   it('FCALL and FCALL_RO run their functions with the same replies and errors, again and again', async () => {
-    await io.del('a', 'b');
+    await s.io.del('a', 'b');
     for (let i = 1; i <= 3; i++) {
-      expect(await io.fcall('finc', 1, 'a')).toBe(i);
-      expect(await io.fcall_ro('fget', 1, 'a')).toBe(String(i));
-      await expect(io.fcall('fset', 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts\. script: fset, on @user_function:4\.$/);
-      await expect(io.fcall_ro('finc', 1, 'a')).rejects.toThrow('ERR Can not execute a script with write flag using *_ro command.');
+      expect(await s.io.fcall('finc', 1, 'a')).toBe(i);
+      expect(await s.io.fcall_ro('fget', 1, 'a')).toBe(String(i));
+      await expect(s.io.fcall('fset', 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts\. script: fset, on @user_function:4\.$/);
+      await expect(s.io.fcall_ro('finc', 1, 'a')).rejects.toThrow('ERR Can not execute a script with write flag using *_ro command.');
     }
   });
 
   it('a function that writes and then touches another shard\'s key runs its writes once, every time', async () => {
-    await io.del('a', 'b');
-    for (let i = 1; i <= 5; i++) expect(await io.fcall('fboth', 1, 'a', 'b')).toBe(i);
-    expect(await io.mget('a', 'b')).toEqual(['5', '5']);
+    await s.io.del('a', 'b');
+    for (let i = 1; i <= 5; i++) expect(await s.io.fcall('fboth', 1, 'a', 'b')).toBe(i);
+    expect(await s.io.mget('a', 'b')).toEqual(['5', '5']);
   });
 
   it('FCALL after FUNCTION LOAD REPLACE runs the new code, and a deleted function is not found', async () => {
-    await io.del('d');
-    expect(await io.fcall('finc', 1, 'd')).toBe(1);
-    expect(await io.fcall('finc', 1, 'd')).toBe(2);
-    await io.function('LOAD', 'REPLACE', "#!lua name=fastlib\nredis.register_function('finc', function(k, a) return redis.call('incrby', k[1], 100) end)");
-    expect(await io.fcall('finc', 1, 'd')).toBe(102);
-    expect(await io.fcall('finc', 1, 'd')).toBe(202);
-    await expect(io.fcall('fget', 1, 'd')).rejects.toThrow('ERR Function not found');
-    await io.function('LOAD', 'REPLACE', LIB);
-    expect(await io.fcall('finc', 1, 'd')).toBe(203);
+    await s.io.del('d');
+    expect(await s.io.fcall('finc', 1, 'd')).toBe(1);
+    expect(await s.io.fcall('finc', 1, 'd')).toBe(2);
+    await s.io.function('LOAD', 'REPLACE', "#!lua name=fastlib\nredis.register_function('finc', function(k, a) return redis.call('incrby', k[1], 100) end)");
+    expect(await s.io.fcall('finc', 1, 'd')).toBe(102);
+    expect(await s.io.fcall('finc', 1, 'd')).toBe(202);
+    await expect(s.io.fcall('fget', 1, 'd')).rejects.toThrow('ERR Function not found');
+    await s.io.function('LOAD', 'REPLACE', LIB);
+    expect(await s.io.fcall('finc', 1, 'd')).toBe(203);
   });
 
   it('redis.log of a function called again and again reaches the server log', async () => {
-    for (let i = 0; i < 3; i++) await io.fcall('flog', 1, 'a', String(i));
+    for (let i = 0; i < 3; i++) await s.io.fcall('flog', 1, 'a', String(i));
     const { waitFor } = await import('./helpers/server.js');
-    await waitFor(() => srv.output().includes('fcall-log-2'), 'the third log line');
+    await waitFor(() => s.srv.output().includes('fcall-log-2'), 'the third log line');
   });
 });
 
