@@ -10,6 +10,7 @@ import net from 'node:net';
 import { RawClient } from './helpers/raw.js';
 import { freePort, waitFor as waitForCompat, type Proc } from './helpers/server.js';
 import { hasRedisServer, startServers } from './helpers/fixture.js';
+import { corpus } from './helpers/corpus.js';
 import { expectDistinctShards, keysOnDistinctShards, shardOf, spreadKeys } from './helpers/shards.js';
 import { CEILING_MS, ceiling, ttlSeconds, waitFor } from './helpers/wait.js';
 
@@ -184,5 +185,20 @@ describe('useServers / startServers (helpers/fixture.ts)', () => {
     expect(started).toEqual([]);
     expect(seen.length).toBe(1);
     expect(seen[0]!.proc.exitCode !== null || seen[0]!.proc.signalCode !== null).toBe(true);
+  });
+});
+
+describe('differential corpora (helpers/corpus.ts)', () => {
+  it("cuts a script into '## name' sections, mapping each section's commands", () => {
+    const text = "\n## first behaviour\nset a 1\n# a comment\nget a\n## second behaviour\nget ''\n";
+    expect(corpus(text, (cmds) => cmds.map((c) => c.map((a) => a.toUpperCase())))).toEqual([
+      { name: 'first behaviour', cmds: [['SET', 'A', '1'], ['GET', 'A']] },
+      { name: 'second behaviour', cmds: [['GET', '']] },
+    ]);
+  });
+
+  it('refuses a command before the first section and two sections with one name', () => {
+    expect(() => corpus('set a 1\n## late\nget a')).toThrow("corpus: a command before the first '## name' line: set a 1");
+    expect(() => corpus('## same\nget a\n## same\nget b')).toThrow('corpus: two sections named "same"');
   });
 });
