@@ -60,6 +60,8 @@ async function stopAll(procs: Proc[]): Promise<void> {
  */
 export async function startServers(opts: ServersOptions, started: Proc[]): Promise<{ srv: Proc; ref: Proc | null }> {
   const { redis = false, redisArgs = [], ...start } = opts;
+  // CI has redis-server installed (.ci/run): there a missing one is an error, not a golden-only run
+  if (redis && !hasRedisServer() && process.env.CI === 'true') throw new Error('redis-server is required in CI but is not installed');
   const mine: Proc[] = [];
   const up = (p: Proc): Proc => (mine.push(p), started.push(p), p);
   // in parallel: the two start-ups are independent
