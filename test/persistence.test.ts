@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MAIN, freePort, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { contents, differences, info, waitInSync } from './helpers/replication.js';
-import { lzfCompress } from '../src/persistence/lzf.js';
+import { lzfCompress } from './helpers/src.js';
 import { lzfDecompress } from './helpers/src.js';
 
 const procs: Proc[] = [];
