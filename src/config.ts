@@ -19,18 +19,22 @@ import { keyspaceEventsToString, parseKeyspaceEvents } from './commands/keyspace
 export const REDIS_VERSION = '7.0.15';
 export const SHARDIS_VERSION = '0.1.0';
 
-/** Parameters that are shardis's own. */
+/**
+ * Parameters that are shardis's own. The immutable ones are hidden from CONFIG GET patterns (asked by
+ * exact name only, as Redis's HIDDEN_CONFIG): tools that CONFIG SET every value CONFIG GET * lists
+ * (Redis's own "CONFIG sanity" test) do not trip over them.
+ */
 const SHARDIS_CONFIG: ConfigData[] = [
-  { n: 'shards', t: 'int', f: 'immutable', min: 1, max: 64, d: String(defaultShards()) },
-  { n: 'ring-size', t: 'int', f: 'immutable memory', min: 65536, max: 1024 * 1024 * 1024, d: String(4 * 1024 * 1024) },
-  { n: 'admin-port', t: 'int', f: 'immutable', min: 0, max: 65535, d: '0' },
+  { n: 'shards', t: 'int', f: 'immutable hidden', min: 1, max: 64, d: String(defaultShards()) },
+  { n: 'ring-size', t: 'int', f: 'immutable memory hidden', min: 65536, max: 1024 * 1024 * 1024, d: String(4 * 1024 * 1024) },
+  { n: 'admin-port', t: 'int', f: 'immutable hidden', min: 0, max: 65535, d: '0' },
   // the admin endpoint's address (empty: the first `bind` address) and the port other nodes'
   // dashboards link to (0: admin-port), printed in INFO server as shardis_admin_port
-  { n: 'admin-bind', t: 'string', f: 'immutable', d: '' },
+  { n: 'admin-bind', t: 'string', f: 'immutable hidden', d: '' },
   { n: 'admin-announce-port', t: 'int', f: '', min: 0, max: 65535, d: '0' },
   // V8's --optimize-for-size for every isolate (smaller young generation, slower heap growth): about
   // 25% less resident memory for many small keys, at a write-throughput cost (docs/benchmarks.md)
-  { n: 'optimize-for-size', t: 'bool', f: 'immutable', d: 'no' },
+  { n: 'optimize-for-size', t: 'bool', f: 'immutable hidden', d: 'no' },
 ];
 
 function defaultShards(): number {
@@ -96,8 +100,8 @@ export function splitArgs(line: string): string[] | null {
 }
 
 /** Quote a value for a config file line when needed (sdscatrepr-like). */
-export function quoteArg(s: string): string {
-  if (s !== '' && /^[\x21-\x7e]+$/.test(s) && !/["'\\]/.test(s)) return s;
+export function quoteArg(s: string, always = false): string {
+  if (!always && s !== '' && /^[\x21-\x7e]+$/.test(s) && !/["'\\]/.test(s)) return s;
   let out = '"';
   for (const ch of s) {
     const c = ch.charCodeAt(0);
@@ -111,12 +115,23 @@ export function quoteArg(s: string): string {
   return out + '"';
 }
 
-/** memtoull: bytes from "1mb", "10k", "5gb", "100". Null if invalid. */
+/**
+ * memtoull: bytes from "1mb", "10k", "5gb", "100". Null if invalid. As Redis reads the value as a C
+ * string, it ends at its first NUL byte ("1\0x" is 1, "2mb\0" is 2 MB), and no digits count as 0.
+ */
 export function parseMemory(s: string): number | null {
-  const m = /^([0-9]+)(b|k|kb|m|mb|g|gb)?$/i.exec(s);
-  if (!m) return null;
+  const z = s.indexOf('\0');
+  const m = /^([0-9]*)(b|k|kb|m|mb|g|gb)?$/i.exec(z < 0 ? s : s.slice(0, z));
+  if (!m || m[1]!.length >= 128) return null;
   const mul: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 * 1024, g: 1e9, gb: 1024 * 1024 * 1024 };
-  return Number(m[1]) * mul[(m[2] ?? '').toLowerCase()]!;
+  return Number(m[1] || '0') * mul[(m[2] ?? '').toLowerCase()]!;
+}
+
+/** A bound as Redis prints it: LLONG_MAX / LLONG_MIN exactly (a double prints 9223372036854776000). */
+function boundText(n: number | null | undefined): string {
+  if (n === 2 ** 63) return '9223372036854775807';
+  if (n === -(2 ** 63)) return '-9223372036854775808';
+  return String(n);
 }
 
 export type ChangeListener = (name: string, value: string) => void;
@@ -157,6 +172,9 @@ export class Config {
   isSensitive(name: string): boolean {
     return this.params.get(name)?.flags.has('sensitive') ?? false;
   }
+
+  /** The notify-keyspace-events classes as set (CONFIG GET's string drops an "n" given with "A"). */
+  keyspaceEventFlags = 0;
 
   get(name: string): string {
     const v = this.values.get(this.params.get(name)?.data.n ?? name);
@@ -238,7 +256,7 @@ export class Config {
         const min = d.min ?? -Infinity;
         const max = d.max ?? Infinity;
         if (n < min || n > max) {
-          throw new ConfigError(`argument must be between ${d.min} and ${d.max} inclusive`);
+          throw new ConfigError(`argument must be between ${boundText(d.min)} and ${boundText(d.max)} inclusive`);
         }
         return flags.has('octal') ? v : String(n);
       }
@@ -261,6 +279,18 @@ export class Config {
 
   private normalizeSpecial(name: string, args: string[]): string {
     switch (name) {
+      case 'latency-tracking-info-percentiles': {
+        if (args.length === 1 && args[0] === '') return '';
+        // each a number in [0, 100], shown as C's "%f" with the trailing zeros trimmed (99.9, 50)
+        return args
+          .map((a) => {
+            if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(a)) throw new ConfigError('Invalid latency-tracking-info-percentiles parameters');
+            const p = Number(a);
+            if (p > 100 || p < 0) throw new ConfigError('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');
+            return p.toFixed(6).replace(/\.?0+$/, '');
+          })
+          .join(' ');
+      }
       case 'save': {
         if (args.length === 1 && args[0] === '') return '';
         if (args.length % 2 !== 0) throw new ConfigError('Invalid save parameters');
@@ -296,6 +326,8 @@ export class Config {
         const v = args[0] ?? '';
         const flags = parseKeyspaceEvents(v);
         if (flags < 0) throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+        // the flags themselves: the canonical string hides "n" next to "A", as Redis prints it
+        this.keyspaceEventFlags = flags;
         return keyspaceEventsToString(flags);
       }
       case 'dir':
@@ -432,8 +464,12 @@ export class Config {
    * CONFIG REWRITE: rewrite the config file keeping comments and unknown lines, replacing each known
    * option's first line with its current value (dropping repeats), and appending options that differ
    * from their defaults after "# Generated by CONFIG REWRITE".
+   * `users`: the ACL's "user" lines, as Redis writes them: each replaces the file's next "user" line,
+   * the rest are appended, old ones left over are dropped; null (an aclfile is used): every "user"
+   * line is dropped.
    */
-  rewrite(): void {
+  rewrite(users: string[] | null = null): void {
+    const userLines = users === null ? [] : [...users];
     if (!this.configFile) throw new ConfigError('The server is running without a config file');
     let text = '';
     try {
@@ -454,6 +490,11 @@ export class Config {
         continue;
       }
       const argv = splitArgs(line);
+      if (argv && argv.length > 0 && argv[0]!.toLowerCase() === 'user') {
+        const next = userLines.shift();
+        if (next !== undefined) out.push(next);
+        continue;
+      }
       const p = argv && argv.length > 0 ? this.params.get(argv[0]!.toLowerCase()) : undefined;
       if (!p) {
         out.push(raw);
@@ -472,6 +513,7 @@ export class Config {
       if (name === 'dir') continue;
       extra.push(...this.rewriteLines(name));
     }
+    extra.push(...userLines);
     if (extra.length > 0) {
       while (out.length > 0 && out[out.length - 1]!.trim() === '') out.pop();
       out.push(marker, ...extra);
@@ -494,7 +536,8 @@ export class Config {
     }
     if (p.flags.has('memory') && /^\d+$/.test(v)) return [`${name} ${formatMemory(Number(v))}`];
     if (p.flags.has('multiarg')) return [`${name} ${v}`];
-    return [`${name} ${quoteArg(v)}`];
+    // string options are always quoted (Redis's sdscatrepr), e.g. aclfile "/path"
+    return [`${name} ${quoteArg(v, p.data.t === 'string')}`];
   }
 }
 

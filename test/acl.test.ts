@@ -201,7 +201,7 @@ describe('aclfile and config user lines', () => {
       const c = new Redis({ port: p.port });
       expect(await c.call('ACL', 'LIST')).toEqual([
         'user cu on #' + sha('pw') + ' ~x* resetchannels +@all',
-        'user default on nopass ~* &* +@all -flushall',
+        'user default on nopass sanitize-payload ~* &* +@all -flushall',
       ]);
       await expect(c.call('FLUSHALL')).rejects.toThrow("NOPERM this user has no permissions to run the 'flushall' command");
       c.disconnect();
@@ -209,6 +209,92 @@ describe('aclfile and config user lines', () => {
       await p.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe.skipIf(!haveRedis)('SORT BY / GET patterns need read access to every key', () => {
+  it('answers as redis-server for each key rule (selectors, %R~*, %W~*, ~*)', async () => {
+    const run = async (port: number): Promise<unknown[]> => {
+      const admin = new Redis({ port });
+      const u = new Redis({ port, lazyConnect: true });
+      const out: unknown[] = [];
+      try {
+        await admin.flushall();
+        await admin.set('v1', '1');
+        await admin.lpush('mylist', '1');
+        await admin.call('ACL', 'SETUSER', 'sorter', 'on', 'nopass', '(+sort ~mylist)');
+        await u.connect();
+        await u.call('AUTH', 'sorter', 'x');
+        for (const rule of ['(+sort ~mylist ~v*)', '(+sort ~mylist %W~*)', '(+sort ~mylist %R~*)', '(+sort allkeys)']) {
+          for (const argv of [['mylist', 'by', 'v*'], ['mylist', 'get', 'v*'], ['mylist', 'by', 'nosort']]) out.push(await u.call('SORT', ...argv).catch((e: Error) => e.message));
+          await admin.call('ACL', 'SETUSER', 'sorter', rule);
+        }
+        for (const argv of [['mylist', 'by', 'v*'], ['mylist', 'get', 'v*']]) out.push(await u.call('SORT', ...argv).catch((e: Error) => e.message));
+      } finally {
+        await admin.call('ACL', 'DELUSER', 'sorter');
+        admin.disconnect();
+        u.disconnect();
+      }
+      return out;
+    };
+    const ref = await startRedis();
+    const srv = await startShardis({ shards: 4 });
+    try {
+      const got = await run(srv.port);
+      expect(got[0]).toBe('ERR BY option of SORT denied due to insufficient ACL permissions.');
+      expect(got).toEqual(await run(ref.port));
+    } finally {
+      await ref.stop();
+      await srv.stop();
+    }
+  });
+});
+
+describe('CONFIG REWRITE and ACL users', () => {
+  /** Start a server on a copy of `conf` (and `acl`, when given), run `act`, return the files after. */
+  const rewriteOn = async (kind: 'redis' | 'shardis', conf: string, act: (c: Redis) => Promise<void>, acl?: string): Promise<{ conf: string; acl?: string }> => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-acl-'));
+    const confFile = path.join(dir, 'redis.conf');
+    const aclFile = path.join(dir, 'users.acl');
+    if (acl !== undefined) fs.writeFileSync(aclFile, acl);
+    fs.writeFileSync(confFile, conf.replace('$ACLFILE', aclFile));
+    const p = kind === 'redis' ? await startRedis([confFile]) : await startShardis({ args: [confFile] });
+    try {
+      const c = new Redis({ port: p.port });
+      await act(c);
+      expect(await c.config('REWRITE')).toBe('OK');
+      c.disconnect();
+      // the user lines and comments, in file order (other generated options differ between servers)
+      const lines = fs.readFileSync(confFile, 'utf8').split('\n').filter((l) => l.startsWith('user ') || l.startsWith('#') || l.startsWith('aclfile'));
+      return { conf: lines.join('\n').replace(aclFile, '$ACLFILE'), acl: acl === undefined ? undefined : fs.readFileSync(aclFile, 'utf8') };
+    } finally {
+      await p.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it.skipIf(!haveRedis)('rewrites the user lines of the config file with the current users, as redis-server', async () => {
+    const conf = '# users\nuser cu on >pw ~x* +@all\n# more\nuser gone on nopass +get\nuser default on nopass ~* &* +@all -flushall\n';
+    const act = async (c: Redis): Promise<void> => {
+      await c.call('ACL', 'SETUSER', 'added', 'on', '>secret', '~k*', '+@read');
+      await c.call('ACL', 'DELUSER', 'gone');
+    };
+    const want = await rewriteOn('redis', conf, act);
+    expect(want.conf).toContain('user added on');
+    expect(await rewriteOn('shardis', conf, act)).toEqual(want);
+  });
+
+  it.skipIf(!haveRedis)('writes the users when the file had none, and none with an aclfile (which it leaves as it is), as redis-server', async () => {
+    const act = async (c: Redis): Promise<void> => {
+      await c.call('ACL', 'SETUSER', 'added', 'on', 'nopass', '+ping');
+    };
+    const want = await rewriteOn('redis', '# nothing\n', act);
+    expect(await rewriteOn('shardis', '# nothing\n', act)).toEqual(want);
+    const acl = 'user default on nopass ~* &* +@all\nuser f1 on nopass +get\n';
+    const wantAcl = await rewriteOn('redis', 'aclfile $ACLFILE\n', act, acl);
+    expect(wantAcl.acl).toBe(acl);
+    expect(wantAcl.conf).not.toContain('user ');
+    expect(await rewriteOn('shardis', 'aclfile $ACLFILE\n', act, acl)).toEqual(wantAcl);
   });
 });
 

@@ -14,6 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { MAIN, haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { contents, differences, info } from './helpers/replication.js';
+import { RawClient } from './helpers/raw.js';
+import { BGSAVE_OTHER_CHILD } from '../src/resp/errors.js';
 
 const HAVE = haveBinaries('redis-server', 'redis-check-aof');
 const { procs, clients } = useProcesses({ each: true });
@@ -64,6 +66,42 @@ describe('appendonly yes', () => {
     const size = fs.statSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')).size;
     await b.p.kill();
     expect(fs.statSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')).size).toBe(size);
+  });
+
+  it('a command of several MB in the incr file is replayed at startup (one longer than a replay step no longer hangs the load), large values intact', async () => {
+    const dir = tmpdir();
+    const a = await start(dir, ['--appendonly', 'yes', '--appendfsync', 'always']);
+    const v = Buffer.alloc(5 * 1024 * 1024, 7);
+    v.write('head', 'latin1');
+    await a.c.set('big', v);
+    await a.c.append('big', 'xyz');
+    await a.c.set('after', '1');
+    await a.p.kill();
+    const b = await start(dir, ['--appendonly', 'yes']);
+    expect((await b.c.getBuffer('big'))!.equals(Buffer.concat([v, Buffer.from('xyz')]))).toBe(true);
+    expect(await b.c.get('after')).toBe('1');
+  });
+
+  it('an inline BGSAVE while an AOF rewrite runs answers "Another child process is active", not an internal error', async () => {
+    const a = await start(tmpdir(), ['--appendonly', 'yes']);
+    await a.c.set('big', Buffer.alloc(24 * 1024 * 1024, 'x')); // a rewrite that takes a while
+    const r = await RawClient.connect(a.p.port);
+    try {
+      let sawOther = false;
+      for (let i = 0; i < 10 && !sawOther; i++) {
+        await waitFor(async () => (await info(a.c, 'persistence')).aof_rewrite_in_progress === '0', 'no rewrite running');
+        await a.c.bgrewriteaof();
+        r.write(Buffer.from('BGSAVE\r\n')); // inline: argument 1 does not exist
+        const reply = await r.readRaw();
+        expect(reply).not.toContain('internal error');
+        if (reply === `-${BGSAVE_OTHER_CHILD}\r\n`) sawOther = true;
+        else expect(reply).toMatch(/^\+Background saving (started|scheduled)\r\n$|^-ERR Background save already in progress\r\n$/);
+        await waitFor(async () => (await info(a.c, 'persistence')).rdb_bgsave_in_progress === '0', 'no BGSAVE running');
+      }
+      expect(sawOther, 'the BGSAVE never met a running rewrite in 10 tries').toBe(true);
+    } finally {
+      r.close();
+    }
   });
 
   it('INFO persistence shows aof_enabled:1 and the size fields', async () => {

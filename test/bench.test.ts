@@ -137,4 +137,12 @@ describe('benchmark suites (--smoke)', () => {
     expect(s).toMatch(/worst write round trip during a full sync: shardis [\d.]+ ms, redis-server [\d.]+ ms/);
     expect(s).toMatch(/full sync duration \(mean\): shardis [\d.]+ s, redis-server [\d.]+ s/);
   });
+
+  it.skipIf(!HAVE)('native-bench/big-value.mjs', () => {
+    const out = run('native-bench/big-value.mjs', []);
+    expect(out).toMatch(/shardis \/ redis-server \(mean of 1 alternating rounds\): SET time [\d.]+, GET time [\d.]+, peak RSS after SET [\d.]+, peak RSS after GET [\d.]+/);
+    const b = json('big-value.json');
+    for (const k of ['set_time', 'get_time', 'peak_after_set', 'peak']) figure((b.ratios as Record<string, unknown>)[k], k);
+    expect((b.rows as { server: string }[]).map((r) => r.server)).toEqual(['redis-server', 'shardis']);
+  });
 });

@@ -6,10 +6,13 @@
  * overwrite it).
  */
 
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useServers } from './helpers/fixture.js';
 import Redis from 'ioredis';
-import { startShardis } from './helpers/server.js';
+import { startShardis, type Proc } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
 import { waitInSync } from './helpers/replication.js';
 
@@ -95,6 +98,108 @@ describe('huge bulk arguments and replication', () => {
       rc.disconnect();
       await r.stop();
       await m.stop();
+    }
+  });
+});
+
+describe('large string values stored as bytes (every string command, DUMP/RESTORE, SAVE, replication)', () => {
+  const n = 56 * MB;
+  const v = pattern(n, 0x77);
+
+  it('a 56 MB SET then GET/STRLEN/GETRANGE/MGET/GETSET/GETDEL/COPY/DUMP-RESTORE return the exact bytes while another client keeps being answered', async () => {
+    const srv = await startShardis({ shards: 2 });
+    const io = new Redis({ port: srv.port });
+    const other = new Redis({ port: srv.port });
+    try {
+      const pending = io.set('{a}big', v);
+      for (let i = 0; i < 10; i++) expect(await other.incr('{b}others')).toBe(i + 1);
+      expect(await pending).toBe('OK');
+      expect(await io.strlen('{a}big')).toBe(n);
+      expect(await io.type('{a}big')).toBe('string');
+      expect(await io.object('ENCODING', '{a}big')).toBe('raw');
+      const get = io.getBuffer('{a}big');
+      for (let i = 10; i < 20; i++) expect(await other.incr('{b}others')).toBe(i + 1);
+      expect((await get)!.equals(v)).toBe(true);
+      expect((await io.getrangeBuffer('{a}big', 1000, 1999)).equals(v.subarray(1000, 2000))).toBe(true);
+      expect((await io.getrangeBuffer('{a}big', -10, -1)).equals(v.subarray(n - 10))).toBe(true);
+      const [m0, m1] = await io.mgetBuffer('{a}big', '{a}none');
+      expect(m0!.equals(v)).toBe(true);
+      expect(m1).toBeNull();
+      expect(Number(await io.memory('USAGE', '{a}big'))).toBeGreaterThanOrEqual(n);
+      // INCR and friends on bytes: the errors of a non-number
+      await expect(io.incr('{a}big')).rejects.toThrow('ERR value is not an integer or out of range');
+      await expect(io.incrbyfloat('{a}big', 1)).rejects.toThrow('ERR value is not a valid float');
+      // COPY (same shard), DUMP/RESTORE (to the other shard), GETSET, GETDEL
+      expect(await io.copy('{a}big', '{a}copy')).toBe(1);
+      expect((await io.getBuffer('{a}copy'))!.equals(v)).toBe(true);
+      const dump = await io.dumpBuffer('{a}big');
+      expect(await io.restore('{b}restored', 0, dump)).toBe('OK');
+      expect((await io.getBuffer('{b}restored'))!.equals(v)).toBe(true);
+      expect((await io.getsetBuffer('{a}copy', 'small'))!.equals(v)).toBe(true);
+      expect(await io.get('{a}copy')).toBe('small');
+      expect((await io.getdelBuffer('{b}restored'))!.equals(v)).toBe(true);
+      expect(await io.exists('{b}restored')).toBe(0);
+    } finally {
+      io.disconnect();
+      other.disconnect();
+      await srv.stop();
+    }
+  });
+
+  it('APPEND and SETRANGE on a large value give the same bytes as on a small one', async () => {
+    const srv = await startShardis({ shards: 2 });
+    const io = new Redis({ port: srv.port });
+    try {
+      const base = pattern(3 * MB, 5);
+      await io.set('b', base);
+      expect(await io.append('b', 'tail')).toBe(base.length + 4);
+      expect(await io.setrange('b', 10, 'XYZ')).toBe(base.length + 4);
+      expect(await io.setrange('b', base.length + 10, 'end')).toBe(base.length + 13);
+      const want = Buffer.concat([base, Buffer.from('tail'), Buffer.alloc(6), Buffer.from('end')]);
+      want.write('XYZ', 10, 'latin1');
+      expect((await io.getBuffer('b'))!.equals(want)).toBe(true);
+      // a small string grown past the threshold by a large APPEND, and a new key made by SETRANGE
+      await io.set('s', 'abc');
+      expect(await io.append('s', base)).toBe(3 + base.length);
+      expect((await io.getBuffer('s'))!.equals(Buffer.concat([Buffer.from('abc'), base]))).toBe(true);
+      expect(await io.setrange('r', 100_000, 'x')).toBe(100_001);
+      expect((await io.getBuffer('r'))!.equals(Buffer.concat([Buffer.alloc(100_000), Buffer.from('x')]))).toBe(true);
+    } finally {
+      io.disconnect();
+      await srv.stop();
+    }
+  });
+
+  it('a large value survives SAVE and a restart, and reaches a replica by full sync and by the stream', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-big-'));
+    let m = await startShardis({ shards: 2, cwd: dir });
+    let mc = new Redis({ port: m.port });
+    let r: Proc | undefined;
+    let rc: Redis | undefined;
+    try {
+      await mc.set('{a}saved', v);
+      expect(await mc.save()).toBe('OK');
+      mc.disconnect();
+      await m.stop();
+      m = await startShardis({ shards: 2, cwd: dir });
+      mc = new Redis({ port: m.port });
+      expect((await mc.getBuffer('{a}saved'))!.equals(v)).toBe(true);
+      // full sync carries it; the stream carries the next one
+      r = await startShardis({ shards: 2, args: ['--replicaof', '127.0.0.1', String(m.port)] });
+      rc = new Redis({ port: r.port });
+      await waitInSync(mc, rc);
+      expect((await rc.getBuffer('{a}saved'))!.equals(v)).toBe(true);
+      const w = pattern(20 * MB, 3);
+      await mc.set('{b}streamed', w);
+      await mc.append('{b}streamed', 'more');
+      await waitInSync(mc, rc);
+      expect((await rc.getBuffer('{b}streamed'))!.equals(Buffer.concat([w, Buffer.from('more')]))).toBe(true);
+    } finally {
+      mc.disconnect();
+      rc?.disconnect();
+      await r?.stop();
+      await m.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

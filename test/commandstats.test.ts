@@ -43,10 +43,18 @@ const WORKLOAD: (string | number)[][] = [
   ['SET', '{t}1', 'x'],
   ['INCR', '{t}1'],
   ['EXEC'],
+  // a main-thread command failing inside EXEC: AUTH failed, EXEC not
+  ['MULTI'],
+  ['SET', 'm1', 'x'],
+  ['AUTH', 'nopass'],
+  ['EXEC'],
   // a transaction aborted by a queueing error
   ['MULTI'],
   ['INCR'],
   ['EXEC'],
+  // scripts: their calls are counted (one in a shard, one over two shards run by the main thread)
+  ['EVAL', "redis.call('set', KEYS[1], 0) redis.call('expire', KEYS[1], 0) redis.call('geoadd', KEYS[1], 0, 0, 'bar')", 1, 'mykey'],
+  ['EVAL', "redis.call('set', KEYS[1], 1) redis.pcall('lpush', KEYS[1], 1) return redis.call('get', KEYS[2])", 2, 'a', 'b'],
   // blocking commands: one that times out, one served at once
   ['BLPOP', 'emptylist', '0.01'],
   ['RPUSH', 'full', 'x'],
@@ -197,8 +205,8 @@ describe('CONFIG RESETSTAT and /metrics', () => {
         expect(metric('redis_commands_duration_seconds_total', name)).toBeCloseTo(Number(f.usec) / 1e6, 6);
       }
       expect(metric('redis_commands_rejected_calls_total', 'incr')).toBe(2);
-      expect(metric('redis_commands_failed_calls_total', 'lpush')).toBe(2);
-      expect(text).toMatch(/^redis_errors_total\{err="WRONGTYPE"\} 2$/m);
+      expect(metric('redis_commands_failed_calls_total', 'lpush')).toBe(3);
+      expect(text).toMatch(/^redis_errors_total\{err="WRONGTYPE"\} 3$/m);
     } finally {
       r.disconnect();
       await s.stop();

@@ -490,19 +490,42 @@ describe.skipIf(!haveBinaries('redis-server'))('COMMAND DOCS against redis-serve
     }
   });
 
-  it('CONFIG GET * lists what redis-server lists plus our own; hidden parameters answer only by exact name', async () => {
+  it('CONFIG GET * lists what redis-server lists plus our own mutable ones; hidden parameters (our immutable ones too) answer only by exact name', async () => {
     const a = new Redis({ port: s.srv.port });
     const b = new Redis({ port: s.ref!.port });
     try {
       const names = async (c: Redis): Promise<string[]> => ((await c.config('GET', '*')) as string[]).filter((_, i) => i % 2 === 0).sort();
       const ours = await names(a);
       const theirs = await names(b);
-      expect(ours.filter((n) => !theirs.includes(n)).sort()).toEqual(['admin-announce-port', 'admin-bind', 'admin-port', 'optimize-for-size', 'ring-size', 'shards']);
+      expect(ours.filter((n) => !theirs.includes(n)).sort()).toEqual(['admin-announce-port']);
+      for (const own of ['admin-bind', 'admin-port', 'optimize-for-size', 'ring-size', 'shards']) expect((await a.config('GET', own)) as string[]).toHaveLength(2);
       expect(theirs.filter((n) => !ours.includes(n))).toEqual([]);
       for (const h of ['use-exit-on-panic', 'key-load-delay', 'rdb-key-save-delay', 'watchdog-period', 'loading-process-events-interval-bytes']) {
         expect(ours).not.toContain(h);
         expect(await a.config('GET', h)).toEqual(await b.config('GET', h));
       }
+    } finally {
+      a.disconnect();
+      b.disconnect();
+    }
+  });
+
+  it('latency-tracking-info-percentiles: CONFIG GET trims the numbers, bad values are refused as by redis-server', async () => {
+    const run = async (c: Redis): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      for (const v of ['0.0 50.0 100.0', '99.9 1e1 .5', '10.0 50.0 a', '10.0 50.0 101.0', '']) {
+        out.push(await c.config('SET', 'latency-tracking-info-percentiles', v).catch((e: Error) => e.message));
+        out.push(await c.config('GET', 'latency-tracking-info-percentiles'));
+      }
+      await c.config('SET', 'latency-tracking-info-percentiles', '50 99 99.9');
+      return out;
+    };
+    const a = new Redis({ port: s.srv.port });
+    const b = new Redis({ port: s.ref!.port });
+    try {
+      const got = await run(a);
+      expect(got.slice(0, 4)).toEqual(['OK', ['latency-tracking-info-percentiles', '0 50 100'], 'OK', ['latency-tracking-info-percentiles', '99.9 10 0.5']]);
+      expect(got).toEqual(await run(b));
     } finally {
       a.disconnect();
       b.disconnect();

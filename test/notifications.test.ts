@@ -128,6 +128,99 @@ type missing9
 ttl missing10
 `;
 
+/** Stream writes (class t), consumer groups included. */
+const STREAMS = `
+xadd st1 1-1 a 1
+xadd st1 maxlen 1 2-1 b 2
+xadd st1 nomkstream 3-1 c 3
+xadd nost nomkstream * a 1
+xtrim st1 maxlen 0
+xtrim st1 maxlen 0
+xadd st1 4-1 d 4
+xadd st1 5-1 e 5
+xadd st1 6-1 f 6
+xdel st1 4-1 99-1
+xdel st1 99-1
+xgroup create st1 g1 0
+xgroup create st1 g1 0
+xgroup create st2 g2 $ mkstream
+xgroup create nost g2 $
+xgroup createconsumer st1 g1 alice
+xgroup createconsumer st1 g1 alice
+xreadgroup group g1 bob count 1 streams st1 >
+xreadgroup group g1 bob count 1 streams st1 >
+xreadgroup group g1 erin count 1 streams st1 0
+xclaim st1 g1 carol 0 5-1
+xclaim st1 g1 carol 0 5-1
+xautoclaim st1 g1 dave 0 0
+xautoclaim st1 g1 frank 0 0
+xack st1 g1 5-1
+xgroup setid st1 g1 0
+xgroup setid st1 g1 $ entriesread 3
+xgroup delconsumer st1 g1 bob
+xgroup delconsumer st1 g1 nobody
+xgroup destroy st1 g1
+xgroup destroy st1 g1
+xsetid st1 10-1
+xsetid st1 1-1
+xadd st1 minid 7 11-1 g 7
+xtrim st1 minid 11
+del st1 st2
+`;
+
+/**
+ * Commands whose keys live on several shards (4 shards: a e -> 3, b f -> 0, c g -> 1, d h -> 2): the
+ * events come in redis-server's order, not shard by shard.
+ */
+const CROSS = `
+mset a 1 b 2 c 3 d 4 e 5
+del e d c b a nosuch
+mset a 1 b 2 c 3 d 4 e 5 a 6
+unlink b a d c
+msetnx f 1 g 2 h 3
+rename e a
+set b 1
+renamenx a b
+rename a d
+copy d c
+del b c d f g h
+sadd a x y
+sadd b y z
+sunionstore c a b
+sinterstore d a b
+sdiffstore c a b
+smove a d x
+zadd e 1 x
+zadd f 2 y
+zunionstore g 2 e f
+rpush h 1 2 3
+lmove h b left right
+lmove h c left right
+rpoplpush h e
+pfadd a2 x
+del a b c d e f g h
+pfadd a x
+pfadd b y
+pfmerge c a b
+setbit d 1 1
+bitop or e d h
+multi
+set a 1
+set b 2
+incr c
+del d
+lpush e 1
+sadd f x
+exec
+multi
+mset a 1 b 2 c 3
+del a b c
+set d 1
+rename d h
+exec
+mget a b c d nosuch
+`;
+
 function script(text: string): string[][] {
   return text
     .split('\n')
@@ -286,6 +379,80 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
     expect(await run(srv.port)).toEqual(golden.blpop);
   });
 
+  /** A script's events checked against redis-server and a golden file (written with GOLDEN_UPDATE=1: npm run golden). */
+  const against = async (name: string, flags: string, text: string): Promise<void> => {
+    const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
+    if (ref) {
+      const want = await notificationsOf(ref.port, flags, text);
+      if (process.env.GOLDEN_UPDATE === '1' && shards === 1) {
+        golden[name] = want;
+        fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
+      }
+      expect(want).toEqual(golden[name]);
+    }
+    expect(await notificationsOf(srv.port, flags, text)).toEqual(golden[name]);
+  };
+
+  it('stream commands notify exactly as redis-server (class t, golden file)', async () => {
+    await against('streams', 'KEA', STREAMS);
+  });
+
+  it('commands over keys of several shards notify in redis-server order (MSET DEL RENAME SUNIONSTORE MULTI/EXEC, golden file)', async () => {
+    await against('cross-shard', 'KEAnm', CROSS);
+  });
+
+  it('maxmemory eviction publishes evicted (class e) for each key, keyspace before keyevent, and invalidates tracked keys as redis-server', async () => {
+    const run = async (port: number): Promise<{ events: string[]; invalidated: string[] }> => {
+      const io = new Redis({ port, maxRetriesPerRequest: 1 });
+      const sub = new Redis({ port, maxRetriesPerRequest: 1 });
+      const tracker = await RawClient.connect(port);
+      const events: string[] = [];
+      try {
+        await io.flushall();
+        await io.config('SET', 'notify-keyspace-events', 'KEe');
+        sub.on('pmessage', (_p: string, ch: string, msg: string) => events.push(`${ch} ${msg}`));
+        await sub.psubscribe('__key*__:*');
+        tracker.send('HELLO', '3');
+        await tracker.readRaw();
+        tracker.send('CLIENT', 'TRACKING', 'on', 'NOLOOP');
+        expect(await tracker.readRaw()).toBe('+OK\r\n');
+        const keys = ['ev:a', 'ev:b', 'ev:c', 'ev:d', 'ev:e', 'ev:f'];
+        for (const k of keys) await io.set(k, 'value');
+        tracker.send('MGET', ...keys);
+        await tracker.readRaw();
+        await io.config('SET', 'maxmemory-policy', 'allkeys-random');
+        await io.config('SET', 'maxmemory', '1');
+        await waitFor(() => events.length === 2 * keys.length, 'evicted events');
+        await io.config('SET', 'maxmemory', '0');
+        // the invalidations (one push per key): nobody's write, so NOLOOP does not filter them
+        const invalidated: string[] = [];
+        while (invalidated.length < keys.length) {
+          const m = /^>2\r\n\$10\r\ninvalidate\r\n\*1\r\n\$\d+\r\n(.*)\r\n$/.exec(await tracker.readRaw());
+          expect(m).not.toBeNull();
+          invalidated.push(m![1]!);
+        }
+        return { events, invalidated };
+      } finally {
+        await io.config('SET', 'maxmemory', '0');
+        await io.config('SET', 'notify-keyspace-events', '');
+        io.disconnect();
+        sub.disconnect();
+        tracker.close();
+      }
+    };
+    const check = ({ events, invalidated }: { events: string[]; invalidated: string[] }): string[] => {
+      // per key: its keyspace message, then its keyevent message
+      for (let i = 0; i < events.length; i += 2) {
+        const key = events[i]!.replace(/^__keyspace@0__:(\S+) evicted$/, '$1');
+        expect(events[i + 1]).toBe(`__keyevent@0__:evicted ${key}`);
+      }
+      return [events.filter((_, i) => i % 2 === 0).sort(), invalidated.sort()].flat();
+    };
+    const got = check(await run(srv.port));
+    expect(got).toEqual([...['a', 'b', 'c', 'd', 'e', 'f'].map((k) => `__keyspace@0__:ev:${k} evicted`), ...['a', 'b', 'c', 'd', 'e', 'f'].map((k) => `ev:${k}`)]);
+    if (ref) expect(check(await run(ref.port))).toEqual(got);
+  });
+
   it('nothing is published while notify-keyspace-events is empty', async () => {
     expect(await notificationsOf(srv.port, '', 'set a 1\nlpush l a\ndel a l')).toEqual([]);
   });
@@ -330,5 +497,71 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
       io.disconnect();
       r.close();
     }
+  });
+});
+
+/** Expired keys met by commands while active expiry is off: each command's events, in order. */
+const LAZY = `
+debug set-active-expire 0
+set e1 v px 1
+set e2 5 px 1
+hset e3 f v
+pexpire e3 1
+rpush e4 a
+pexpire e4 1
+set e5 v px 1
+sleep 30
+set e1 v2
+incr e2
+hget e3 f
+lpush e4 b
+mset e5 x e6 y
+debug set-active-expire 1
+`;
+
+describe('DEBUG SET-ACTIVE-EXPIRE and DEBUG PAUSE-CRON (4 shards)', () => {
+  let srv: Proc;
+  let dref: Proc | null = null;
+  beforeAll(async () => {
+    srv = await startShardis({ shards: 4, args: ['--enable-debug-command', 'yes'] });
+    if (haveRedis) dref = await startRedis(['--enable-debug-command', 'yes']);
+  });
+  afterAll(async () => {
+    await srv.stop();
+    await dref?.stop();
+  });
+
+  it('with active expiry off, expired keys stay until a command meets them: expired, new, then its event (as redis-server, golden file)', async () => {
+    const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
+    if (dref) {
+      const want = await notificationsOf(dref.port, 'KEAnm', LAZY);
+      if (process.env.GOLDEN_UPDATE === '1') {
+        golden.lazy = want;
+        fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
+      }
+      expect(want).toEqual(golden.lazy);
+    }
+    expect(await notificationsOf(srv.port, 'KEAnm', LAZY)).toEqual(golden.lazy);
+  });
+
+  it.each([['set-active-expire', '0', '1'], ['pause-cron', '1', '0']])('DEBUG %s keeps expired keys counted until it is undone', async (sub, off, on) => {
+    const run = async (port: number): Promise<[string, number, number]> => {
+      const io = new Redis({ port, maxRetriesPerRequest: 1 });
+      try {
+        await io.flushall();
+        const ok = (await io.call('DEBUG', sub, off)) as string;
+        for (let i = 0; i < 8; i++) await io.set(`k${i}`, 'v', 'PX', 1);
+        await sleep(300); // several cron periods (hz 10)
+        const kept = await io.dbsize();
+        await io.call('DEBUG', sub, on);
+        await waitFor(async () => (await io.dbsize()) === 0, 'active expiry back');
+        return [ok, kept, await io.dbsize()];
+      } finally {
+        io.disconnect();
+      }
+    };
+    const got = await run(srv.port);
+    expect(got).toEqual(['OK', 8, 0]);
+    if (dref) expect(await run(dref.port)).toEqual(got);
   });
 });

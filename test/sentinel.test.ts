@@ -251,3 +251,105 @@ describe.skipIf(!HAVE)('FAILOVER', () => {
     n.disconnect();
   });
 });
+
+/**
+ * A sentinel that logs in as a restricted ACL user (sentinel auth-user / auth-pass, the rules the Redis
+ * docs give a sentinel user), over a master and a replica whose default user is off and whose
+ * replication goes through a restricted user too: monitoring, replica discovery and a forced
+ * failover (SLAVEOF, CONFIG REWRITE, CLIENT KILL inside MULTI/EXEC, as that user).
+ */
+describe.skipIf(!HAVE)('redis-sentinel over shardis with ACL users', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-ha-acl-'));
+  const nodes: Proc[] = [];
+  let sentinel: (Proc & { conf: string }) | null = null;
+  let mPort = 0;
+  let rPort = 0;
+  const users = [
+    'user default off',
+    'user admin on >adminpw ~* &* +@all',
+    'user sentinel-user on >sentinelpw allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill',
+    'user replica-user on >replicapw +psync +replconf +ping',
+    'masteruser replica-user',
+    'masterauth replicapw',
+  ];
+  const admin = (port: number): Redis => new Redis({ port, username: 'admin', password: 'adminpw', maxRetriesPerRequest: 1 });
+
+  beforeAll(async () => {
+    mPort = await freePort();
+    rPort = await freePort();
+    const write = (name: string, lines: string[]): string => {
+      const f = path.join(dir, `${name}.conf`);
+      fs.writeFileSync(f, [...lines, ...users].join('\n') + '\n');
+      return f;
+    };
+    nodes.push(await startNode(write('m', [`port ${mPort}`, `dir ${dir}`, 'save ""']), mPort));
+    nodes.push(await startNode(write('r', [`port ${rPort}`, `replicaof 127.0.0.1 ${mPort}`, `dir ${dir}`, 'save ""']), rPort));
+    const m = admin(mPort);
+    await waitFor(async () => infoField(await m.info('replication'), 'connected_slaves') === '1', 'the replica on the master');
+    m.disconnect();
+    sentinel = await startSentinel({
+      masterName: 'aclmaster',
+      masterPort: mPort,
+      quorum: 1,
+      downAfterMs: 5000,
+      failoverTimeoutMs: 10_000,
+      dir,
+      index: 9,
+      extra: ['sentinel auth-user aclmaster sentinel-user', 'sentinel auth-pass aclmaster sentinelpw'],
+    });
+  });
+
+  afterAll(async () => {
+    await sentinel?.kill();
+    for (const n of nodes) await n.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('monitors the master, discovers the replica and fails over as the restricted user', async () => {
+    const s = new Redis({ port: sentinel!.port });
+    try {
+      const fields = async (cmd: string[]): Promise<Record<string, string>> => {
+        const flat = (await s.call('SENTINEL', ...cmd)) as string[];
+        const o: Record<string, string> = {};
+        for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
+        return o;
+      };
+      await waitFor(async () => {
+        const reps = (await s.call('SENTINEL', 'replicas', 'aclmaster')) as string[][];
+        if (reps.length !== 1) return false;
+        const r: Record<string, string> = {};
+        for (let i = 0; i + 1 < reps[0]!.length; i += 2) r[reps[0]![i]!] = reps[0]![i + 1]!;
+        return r.flags === 'slave' && r['master-link-status'] === 'ok' && r.port === String(rPort);
+      }, 'the sentinel sees the replica, linked');
+      const master = await fields(['master', 'aclmaster']);
+      expect(master.flags).toBe('master');
+      expect(master['num-slaves']).toBe('1');
+      // the sentinel's connections are logged in as sentinel-user
+      const m = admin(mPort);
+      const list = (await m.call('CLIENT', 'LIST')) as string;
+      expect(list).toMatch(/name=sentinel-\S+-cmd .*user=sentinel-user/);
+      expect(await m.call('ACL', 'LOG')).toEqual([]);
+      m.disconnect();
+
+      expect(await s.call('SENTINEL', 'FAILOVER', 'aclmaster')).toBe('OK');
+      await waitFor(async () => ((await s.call('SENTINEL', 'get-master-addr-by-name', 'aclmaster')) as string[])[1] === String(rPort), 'the replica promoted');
+      const r = admin(rPort);
+      await waitFor(async () => ((await r.call('ROLE')) as unknown[])[0] === 'master', 'the replica is master');
+      const old = admin(mPort);
+      await waitFor(async () => {
+        const role = (await old.call('ROLE')) as unknown[];
+        return role[0] === 'slave' && role[2] === rPort && role[3] === 'connected';
+      }, 'the old master replicates from the new one');
+      // CONFIG REWRITE (sent by the sentinel) kept the users and recorded the new role
+      const conf = fs.readFileSync(path.join(dir, 'm.conf'), 'utf8');
+      expect(conf).toMatch(new RegExp(`^replicaof 127\\.0\\.0\\.1 ${rPort}$`, 'm'));
+      expect(conf).toMatch(/^user sentinel-user on #[0-9a-f]{64} .*\+slaveof/m);
+      await r.set('after', 'failover');
+      await waitFor(async () => (await old.get('after')) === 'failover', 'writes reach the old master');
+      r.disconnect();
+      old.disconnect();
+    } finally {
+      s.disconnect();
+    }
+  });
+});

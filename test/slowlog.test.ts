@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { diffReplies, script, showMismatches } from './helpers/diff.js';
 import { RawClient } from './helpers/raw.js';
 
@@ -238,5 +238,41 @@ describe('SLOWLOG replies and errors', () => {
       await s.stop();
       await ref.stop();
     }
+  });
+});
+
+describe('SLOWLOG and blocked clients', () => {
+  let srv: Proc;
+  let ref: Proc | null = null;
+  beforeAll(async () => {
+    srv = await startShardis({ args: ['--shards', '3'] });
+    if (haveRedis) ref = await startRedis();
+  });
+  afterAll(async () => {
+    await srv.stop();
+    await ref?.stop();
+  });
+
+  it('a BLPOP served by a MULTI/EXEC that ran SLOWLOG RESET is served after it: its entry is the newest, as on redis-server', async () => {
+    const run = async (port: number): Promise<string[][]> => {
+      const r = connect(port);
+      const blocked = connect(port);
+      try {
+        await r.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+        await r.del('l');
+        const popped = blocked.blpop('l', 0);
+        await waitFor(async () => /blocked_clients:1/.test(await r.info('clients')), 'client blocked');
+        await r.multi().lpush('l', 'foo').call('SLOWLOG', 'RESET').exec();
+        expect(await popped).toEqual(['l', 'foo']);
+        return ((await r.call('SLOWLOG', 'GET')) as Entry[]).map((e) => e[3] as string[]);
+      } finally {
+        await r.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+        r.disconnect();
+        blocked.disconnect();
+      }
+    };
+    const got = await run(srv.port);
+    expect(got).toEqual([['blpop', 'l', '0'], ['SLOWLOG', 'RESET']]);
+    if (ref) expect(await run(ref.port)).toEqual(got);
   });
 });

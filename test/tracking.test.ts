@@ -20,7 +20,7 @@ const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden/t
 
 /**
  * "<client> <command...>" per line; clients are created on first use; "$id:x" is client x's id;
- * "sleep N" pauses. After each line every client is synchronised with a PING, so what each one
+ * "sleep N" pauses; "|" separates commands sent back to back. After each line every client is synchronised with a PING, so what each one
  * received (replies and pushes) lands in its transcript in order.
  */
 const SCRIPTS: Record<string, string> = {
@@ -58,6 +58,53 @@ a SET n1 1
 a GET n2
 b SET n2 2
 a CLIENT TRACKINGINFO
+`,
+  // keys on four shards (a 3, b 0, c 1, d 2): a command over several shards, or a script's, is its
+  // issuer's write
+  noloopcross: `
+a HELLO 3
+a CLIENT TRACKING on NOLOOP
+a MGET a b c d
+a MSET a 1 b 2 c 3 d 4
+a MGET a b c d
+b MSET a 1 b 2 c 3 d 4
+a MGET a b c d
+a MULTI | DEL a b c d | EXEC
+a MGET a b c d
+a MULTI | SET a 1 | SET b 2 | INCR c | EXEC
+a MGET a b c d
+a RENAME a d
+a MGET a b c d
+b RENAME d a
+a MGET a b c d
+a SUNIONSTORE c b d
+a MGET a b c d
+a EVAL return(redis.call('set',KEYS[1],'5')) 1 c
+a EVAL redis.call('set',KEYS[1],'1');return(redis.call('set',KEYS[2],'2')) 2 a b
+a MGET a b c d
+b MSET a 1 b 2 c 3
+e HELLO 3
+e CLIENT TRACKING on BCAST NOLOOP
+e MSET a 1 b 2
+b MSET a 1 b 2
+b ECHO end
+`,
+  // a script that reads makes its caller track the script's declared keys (not the keys it read)
+  scripts: `
+a HELLO 3
+a CLIENT TRACKING on
+b MSET s1 1 s2 1
+a EVAL redis.call('set','s3','bar') 2 s1 s2
+b MSET s2 2 s1 2
+a EVAL redis.call('get','s3') 2 s1 s2
+b MSET s2 2 s1 2
+a EVAL_RO redis.call('ping') 2 s1 s2
+b MSET s2 5 s1 5
+a EVAL_RO return(redis.call('get','s3')) 1 s2
+b SET s2 3
+a EVAL return(redis.call('get','s3')) 1 s3
+b SET s3 x
+b ECHO end
 `,
   bcast: `
 c HELLO 3
@@ -153,9 +200,14 @@ async function runScript(port: number, text: string): Promise<Record<string, str
         continue;
       }
       const c = await client(who!);
-      const args: string[] = [];
-      for (const a of argv) args.push(a.startsWith('$id:') ? s.ids.get(a.slice(4)) ?? (await client(a.slice(4)), s.ids.get(a.slice(4))!) : a);
-      c.send(...args);
+      // "x CMD1 ... | CMD2 ..." sends the commands back to back (a MULTI ... EXEC block)
+      let args: string[] = [];
+      for (const a of [...argv, '|']) {
+        if (a === '|') {
+          c.send(...args);
+          args = [];
+        } else args.push(a.startsWith('$id:') ? s.ids.get(a.slice(4)) ?? (await client(a.slice(4)), s.ids.get(a.slice(4))!) : a);
+      }
       // synchronise everyone: what each client got up to its PING reply is in its transcript
       for (const [name, other] of s.clients) {
         other.send('PING');

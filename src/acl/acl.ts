@@ -153,6 +153,16 @@ export function checkCommand(user: User, cmd: Command, argv: readonly string[]):
   return relevant;
 }
 
+/**
+ * Whether a selector that allows the command also reads every key (allkeys, or a `*` pattern with
+ * read access): Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess, which SORT BY / GET patterns need.
+ */
+export function hasUnrestrictedKeyRead(user: User, cmd: Command, argv: readonly string[]): boolean {
+  if (user.unrestricted) return true;
+  const ucmd = UNIVERSE.byName.get(cmd.name) ?? cmd;
+  return user.selectors.some((s) => selectorCheck(s, ucmd, ucmd.id, argv) === null && (s.allKeys || s.keys.some((k) => k.pat === '*' && (k.flags & PERM_R) !== 0)));
+}
+
 export class Acl {
   readonly users = new Map<string, User>();
   readonly log: LogEntry[] = [];

@@ -15,7 +15,8 @@ export function loadAclAtStartup(s: Server): string | null {
   for (const argv of lines) {
     const [name, ...rules] = argv;
     if (s.acl.users.has(name!) && name !== 'default') return `Duplicate user '${name}' found`;
-    const r = s.acl.setUser(name!, rules);
+    // as Redis: a "user default" line starts from a reset default user (so it shows sanitize-payload)
+    const r = s.acl.setUser(name!, name === 'default' ? ['reset', ...rules] : rules);
     if (r.error !== null) return `Error in user declaration '${name}': ${r.error.replace(/^Error in ACL SETUSER modifier '[^']*': /, '')}`;
   }
   if (file !== '') {

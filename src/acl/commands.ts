@@ -11,6 +11,7 @@ import type { MainCtx, MainHandler } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';
 import { arityOk } from '../commands/table.js';
 import { globMatch } from '../commands/glob.js';
+import { parseInt64 } from '../commands/numbers.js';
 import { Acl, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, checkCommand } from './acl.js';
 import { BY_CATEGORY, CATEGORIES, UNIVERSE } from './universe.js';
 import { RuleError, User, mergeSelectorArgs, type Selector } from './user.js';
@@ -222,9 +223,10 @@ export const handlers: Record<string, MainHandler> = {
   'acl|genpass'(c) {
     let bits = 256;
     if (c.argc === 3) {
-      const s = c.args.str(2);
-      if (!/^-?(0|[1-9][0-9]*)$/.test(s) || !Number.isSafeInteger(Number(s))) throw new CommandError(NOT_INTEGER);
-      bits = Number(s);
+      // any int64 (as string2l: not "-0"), then the range check: -4611686018427387904 is a bad bit count
+      const n = parseInt64(c.args.str(2));
+      if (n === null) throw new CommandError(NOT_INTEGER);
+      bits = Number(n);
     } else if (c.argc > 3) throw new CommandError(E.subcommandSyntax(c.args.str(1), 'acl'));
     if (bits <= 0 || bits > 4096) throw new CommandError(E.ACL_GENPASS_BITS);
     const chars = Math.floor((bits + 3) / 4);

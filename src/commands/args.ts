@@ -17,6 +17,11 @@ export class Args {
   argc = 0;
   /** Unescaped inline arguments, when the request came inline with quotes. */
   inline: string[] | null = null;
+  /**
+   * True when buf belongs to this request alone (a large request assembled from ring chunks) and is
+   * never reused: a large argument may then be kept as a view of it instead of copied (ownedBytes).
+   */
+  owned = false;
 
   /** Point at a framed request (positions are absolute offsets in buf). */
   set(buf: Buffer, start: Int32Array, len: Int32Array, argc: number, inline: string[] | null = null): void {
@@ -25,6 +30,7 @@ export class Args {
     this.len = len;
     this.argc = argc;
     this.inline = inline;
+    this.owned = false;
   }
 
   /** Argument i as a binary string. */
@@ -46,6 +52,12 @@ export class Args {
     return this.buf.subarray(s, s + this.len[i]!);
   }
 
+  /** Argument i's bytes for keeping after the command: a view when buf is owned, else a copy. */
+  ownedBytes(i: number): Buffer {
+    const b = this.bytes(i);
+    return this.owned && !this.inline ? b : Buffer.from(b);
+  }
+
   length(i: number): number {
     return this.inline ? this.inline[i]!.length : this.len[i]!;
   }
@@ -56,6 +68,7 @@ export class Args {
    * first NUL byte, so "NX\0junk" is the option NX.
    */
   is(i: number, word: string): boolean {
+    if (i >= this.argc) return false; // no such argument (an inline request has no stale one either)
     if (this.inline) {
       const s = this.inline[i]!;
       const z = s.indexOf('\0');

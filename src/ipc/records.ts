@@ -85,6 +85,14 @@ export const FLAG_BLOCKED = 32;
  * script (by the next request the shard runs), as redis-server serves them after the script.
  */
 export const FLAG_DEFER_READY = 64;
+/**
+ * Request: the body is not in the ring: the record's body is a 4-byte id of a message on the link's
+ * body port carrying { id, sab, off, len } — a huge request the main thread read into shared memory,
+ * handed over without copying it (the message is posted before the record is written).
+ * Reply: the reply bytes go on with a value in shared memory, the next message on the body port
+ * ({ sab, off, len }), then CRLF (GET of a huge value that arrived that way: sent from the value).
+ */
+export const FLAG_SHARED_BODY = 128;
 
 export function word0(kind: number, flags: number, db: number): number {
   return kind | (flags << 8) | (db << 16);

@@ -58,20 +58,26 @@ async function replay(s: Server, data: Buffer, progress: (bytes: number) => void
   const conn = s.attachMasterConnection(new net.Socket());
   try {
     const step = 1024 * 1024;
+    // data holds whole commands (see load): a command longer than a step stays pending, incomplete,
+    // until the steps that complete it (waiting for no pending input at all would wait forever)
+    let complete = 0;
     for (let off = 0; off < data.length; off += step) {
-      s.input(conn, data.subarray(off, Math.min(data.length, off + step)));
-      await drained(s, conn);
-      progress(Math.min(data.length, off + step));
+      const end = Math.min(data.length, off + step);
+      s.input(conn, data.subarray(off, end));
+      complete += completePrefix(data.subarray(complete, end)).end;
+      await drained(s, conn, end - complete);
+      progress(end);
     }
   } finally {
     s.closeConnection(conn);
   }
 }
 
-async function drained(s: Server, conn: { hold: number; pendingInput(): number }): Promise<void> {
+/** Wait until every complete command fed has run (`incomplete`: bytes of a command still to come). */
+async function drained(s: Server, conn: { hold: number; pendingInput(): number }, incomplete: number): Promise<void> {
   for (;;) {
     const links = s.links as { inflight: number }[];
-    if (conn.hold === 0 && conn.pendingInput() === 0 && links.every((l) => l.inflight === 0)) return;
+    if (conn.hold === 0 && conn.pendingInput() <= incomplete && links.every((l) => l.inflight === 0)) return;
     await new Promise((r) => setTimeout(r, 1));
   }
 }

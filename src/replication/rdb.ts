@@ -12,7 +12,7 @@
  * hashes (10, 12, 13) and quicklists of ziplists (14).
  */
 
-import type { Value } from '../shard/values/types.js';
+import { BIG_STRING, type Value } from '../shard/values/types.js';
 import { parseDouble } from '../commands/numbers.js';
 import { toStored } from '../shard/commands/util.js';
 import { ListValue } from '../shard/values/list.js';
@@ -248,6 +248,11 @@ function writeValue(o: RdbWriter, v: Value, key: string | null): void {
     o.byte(T_STRING);
     if (key !== null) o.str(key);
     o.str(typeof v === 'number' ? String(v) : v);
+  } else if (v instanceof Uint8Array) {
+    o.byte(T_STRING);
+    if (key !== null) o.str(key);
+    o.len(v.length);
+    o.raw(v);
   } else if (v instanceof ListValue) {
     o.byte(T_LIST);
     if (key !== null) o.str(key);
@@ -515,6 +520,11 @@ function pairs<T>(flat: string[], f: (a: string, b: string) => T): T[] {
 }
 
 /** Decode one value of the given RDB type from `r`. */
+/** A string read from a payload, stored as SET stores it (BIG_STRING bytes and up: a copy of the bytes). */
+function stringValue(b: Buffer): Value {
+  return b.length >= BIG_STRING ? Buffer.from(b) : toStored(b.latin1Slice());
+}
+
 function readValue(r: In, type: number): Value {
   switch (type) {
     case T_STREAM_LISTPACKS:
@@ -522,7 +532,7 @@ function readValue(r: In, type: number): Value {
       return decodeStream(r, type);
     case T_STRING:
       // integer strings get the int encoding, as when SET stores them (OBJECT ENCODING says int)
-      return toStored(r.str());
+      return stringValue(r.strBuf());
     case T_LIST: {
       const n = r.len();
       const items: string[] = [];

@@ -273,6 +273,7 @@ export class Replication implements ReplicationHooks {
       this.secondOffset = -1;
     }
     this.lastDb = -1;
+    this.server.pushShardConfig(); // shards send large writes' propagation again (before any sync's cut)
   }
 
   // ---- cron ---------------------------------------------------------------------------------
@@ -299,6 +300,7 @@ export class Replication implements ReplicationHooks {
         if (ttl > 0 && now - this.noReplicasSince > ttl * 1000) {
           this.offsetNoBacklog = this.backlog.offset;
           this.backlog = null;
+          this.server.pushShardConfig();
           this.replid = randomHex(40);
           this.replid2 = NULL_REPLID;
           this.secondOffset = -1;

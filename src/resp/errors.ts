@@ -343,3 +343,7 @@ export const aclUnknownCategory = (c: string): string => `ERR Unknown category '
 export const aclUserNotFound = (u: string): string => `ERR User '${u}' not found`;
 export const aclCommandNotFound = (c: string): string => `ERR Command '${c}' not found`;
 export const noSuchUser = (u: string): string => `ERR No such user '${u}'`;
+
+/** SORT BY / GET patterns for a user without read access to every key. */
+export const SORT_BY_ACL = 'ERR BY option of SORT denied due to insufficient ACL permissions.';
+export const SORT_GET_ACL = 'ERR GET option of SORT denied due to insufficient ACL permissions.';

@@ -170,10 +170,11 @@ export class RespWriter {
     this.bulk(String(n));
   }
 
-  /** A string value as stored: binary string or int-encoded number. */
-  bulkValue(v: string | number): void {
+  /** A string value as stored: binary string, int-encoded number or bytes. */
+  bulkValue(v: string | number | Uint8Array): void {
     if (typeof v === 'string') this.bulk(v);
-    else this.bulk(String(v));
+    else if (typeof v === 'number') this.bulk(String(v));
+    else this.bulkBytes(v);
   }
 
   /** Null bulk: $-1 in RESP2, _ in RESP3. */

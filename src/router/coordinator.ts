@@ -26,6 +26,7 @@ import { Hold } from '../server/connection.js';
 import type { Server } from '../server/server.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { pinDollarIds, streamBlockMs } from './stream-block.js';
+import { decodeKeyspaceEvents, encodeKeyspaceEvent } from '../server/keyspace-notify.js';
 
 const SPLIT_SUM = new Set(['del', 'unlink', 'exists', 'touch']);
 
@@ -45,6 +46,11 @@ export interface CoordResult {
   reply: Buffer;
   /** Propagation parts (each a RESP command sequence in database db). */
   prop: { db: number; bytes: Buffer }[];
+  /**
+   * Keyspace events it raised, in redis-server's order (REP_NOTIFY bodies): not yet published; the
+   * caller publishes them as the issuing client's (ahead of its reply, NOLOOP attribution).
+   */
+  events?: Buffer;
 }
 
 const MULTI = encode(['MULTI']);
@@ -92,6 +98,7 @@ export class Coordinator {
       .then(
         (res) => {
           this.propagate(res.prop);
+          if (res.events) s.publishEvents(res.events, conn.id, seq);
           s.stats.intro.called(conn, cmd, req.argv, t0, res.reply[0] === 0x2d);
           s.reply(conn, seq, res.reply);
         },
@@ -143,7 +150,7 @@ export class Coordinator {
       try {
         const res = await this.split(req, true);
         this.propagate(res.prop);
-        return { reply: res.reply, prop: [] };
+        return { ...res, prop: [] };
       } finally {
         this.unlock(shards);
       }
@@ -156,7 +163,7 @@ export class Coordinator {
     try {
       let res = await this.ship(req);
       this.propagate(res.prop);
-      res = { reply: res.reply, prop: [] };
+      res = { ...res, prop: [] };
       // a blocking command whose keys span shards: retry until served or timed out
       if (req.cmd.flags & F.BLOCKING && !(req.flags & FLAG_IN_MULTI) && isNullReply(res.reply)) {
         const streamMs = streamBlockMs(req.cmd.name, req.argv);
@@ -164,7 +171,9 @@ export class Coordinator {
         else if (req.cmd.name === 'xread' || req.cmd.name === 'xreadgroup') return res; // no BLOCK
         this.unlock(shards);
         held = false;
-        return await this.blockingRetry(req, shards, conn);
+        const served = await this.blockingRetry(req, shards, conn);
+        const events = [res.events, served.events].filter((e) => e !== undefined);
+        return events.length > 0 ? { ...served, events: Buffer.concat(events) } : served;
       }
       return res;
     } finally {
@@ -193,11 +202,11 @@ export class Coordinator {
       try {
         res = await this.ship(req);
         this.propagate(res.prop);
-        res = { reply: res.reply, prop: [] };
       } finally {
         this.unlock(shards);
       }
-      if (!isNullReply(res.reply)) return this.endBlocked(conn, res.reply);
+      // a retry that found nothing to serve raises nothing (the first attempt's events went out)
+      if (!isNullReply(res.reply)) return { ...this.endBlocked(conn, res.reply), events: res.events };
       // timed out: every blocking command answers a null array then (BLMOVE too, unlike its
       // can't-block null bulk)
       if (Date.now() >= deadline) return this.endBlocked(conn, Buffer.from(req.proto === 3 ? '_\r\n' : '*-1\r\n'));
@@ -331,7 +340,7 @@ export class Coordinator {
     // every part goes out in one synchronous step, at a moment none of the shards is locked
     let parts: Promise<ShardReply>[] = [];
     const send = (): void => {
-      parts = shards.map((sh, k) => s.links[sh]!.command(FLAG_COORDINATED | req.flags, req.db, req.cmd.id, req.proto, bodies[k]!));
+      parts = shards.map((sh, k) => s.links[sh]!.command(FLAG_COORDINATED | req.flags, req.db, req.cmd.id, req.proto, bodies[k]!, true));
       s.scheduleTick();
     };
     let replies: ShardReply[];
@@ -353,7 +362,8 @@ export class Coordinator {
         if (--this.unlockedSplits === 0) for (const w of this.quiesceWaiters.splice(0)) w();
       }
     }
-    for (const r of replies) if (r.reply[0] === 0x2d) return { reply: r.reply, prop: [] };
+    const events = orderEvents(req, shards.map((sh) => groups.get(sh)!), replies);
+    for (const r of replies) if (r.reply[0] === 0x2d) return { reply: r.reply, prop: [], events };
     const prop = replies.map((r) => ({ db: r.db, bytes: r.prop }));
     const w = new RespWriter(1024);
     w.proto = req.proto;
@@ -372,7 +382,7 @@ export class Coordinator {
       for (const r of replies) sum += Number(parseOne(r.reply));
       w.int(sum);
     }
-    return { reply: w.toBuffer(), prop };
+    return { reply: w.toBuffer(), prop, events };
   }
 
   /**
@@ -380,8 +390,8 @@ export class Coordinator {
    * runs after the tick that resolved it, which may have gone to sleep with nothing in flight (the
    * request would then wait for the shard's next timed wake-up, up to 1/hz seconds).
    */
-  private control(shard: number, argv: readonly (string | number | Uint8Array)[], db: number, flags = 0): Promise<ShardReply> {
-    const p = this.server.links[shard]!.control(argv, db, flags);
+  private control(shard: number, argv: readonly (string | number | Uint8Array)[], db: number, flags = 0, capture = false): Promise<ShardReply> {
+    const p = this.server.links[shard]!.control(argv, db, flags, capture);
     this.server.scheduleTick();
     return p;
   }
@@ -413,7 +423,7 @@ export class Coordinator {
     }
     // 1. export the foreign keys
     const owners = [...foreign.keys()];
-    const exported = await Promise.all(owners.map((sh) => this.control(sh, ['export', req.db, ...foreign.get(sh)!], req.db, defer)));
+    const exported = await Promise.all(owners.map((sh) => this.control(sh, ['export', req.db, ...foreign.get(sh)!], req.db, defer, true)));
     const shipArgs: (string | number | Uint8Array)[] = ['ship', req.db, req.cmd.id, req.proto, seen.size];
     owners.forEach((sh, k) => {
       const keys = foreign.get(sh)!;
@@ -426,7 +436,7 @@ export class Coordinator {
     });
     shipArgs.push(encode(req.argv));
     // 2. run it at home
-    const res: ShardReply = await this.control(home, shipArgs, req.db, defer);
+    const res: ShardReply = await this.control(home, shipArgs, req.db, defer, true);
     const parsed = parseOne(res.reply);
     if (parsed instanceof ReplyErrorValue) throw new CommandError(parsed.message);
     const [replyStr, modified] = parsed as [string, ReplyValue[]];
@@ -442,9 +452,54 @@ export class Coordinator {
       }
       g.push(key, Buffer.from(modified[i + 1] as string, 'latin1'), Number(modified[i + 2]));
     }
-    if (back.size > 0) await Promise.all([...back].map(([sh, argv]) => this.control(sh, argv, req.db, defer)));
-    return { reply: Buffer.from(replyStr, 'latin1'), prop: [{ db: res.db, bytes: res.prop }] };
+    const imported = back.size > 0 ? await Promise.all([...back].map(([sh, argv]) => this.control(sh, argv, req.db, defer, true))) : [];
+    // events: lazy expiries met by the export, the command's, then the write-backs' other than their
+    // "modified" signals (the command signalled those keys already, as the writer)
+    const parts = [...exported.map((r) => r.events), res.events, ...imported.map((r) => r.events && withoutWrites(r.events))];
+    const events = parts.filter((e): e is Buffer => e !== undefined && e.length > 0);
+    return { reply: Buffer.from(replyStr, 'latin1'), prop: [{ db: res.db, bytes: res.prop }], events: events.length > 0 ? Buffer.concat(events) : undefined };
   }
+}
+
+/** A REP_NOTIFY body without its "modified by the writer" signals (events named ""). */
+function withoutWrites(events: Buffer): Buffer {
+  const out: Buffer[] = [];
+  decodeKeyspaceEvents(events, (db, event, key) => {
+    if (event !== '') out.push(encodeKeyspaceEvent(Number(db), event, key));
+  });
+  return Buffer.concat(out);
+}
+
+/** Events that name the key of the command argument they follow, without being its change itself. */
+const SIDE_EVENTS = new Set(['new', '', '!', 'expired']);
+
+/**
+ * The events of a split command's parts in the order redis-server raises them: walking the keys in
+ * argument order, each takes from its shard's events those for that key up to and including its
+ * change (a "new", "expired" or tracking event goes with the change after it). Anything left keeps shard order.
+ */
+function orderEvents(req: CoordRequest, positions: number[][], replies: ShardReply[]): Buffer | undefined {
+  if (!replies.some((r) => r.events)) return undefined;
+  type Ev = { key: string; event: string; bytes: Buffer };
+  const queues: Ev[][] = replies.map((r) => {
+    const q: Ev[] = [];
+    if (r.events) decodeKeyspaceEvents(r.events, (db, event, key) => q.push({ key, event, bytes: encodeKeyspaceEvent(Number(db), event, key) }));
+    return q;
+  });
+  const shardOfPos = new Map<number, number>();
+  positions.forEach((ps, k) => ps.forEach((p) => shardOfPos.set(p, k)));
+  const out: Buffer[] = [];
+  for (const pos of req.keys) {
+    const q = queues[shardOfPos.get(pos)!]!;
+    const key = req.argv[pos]!;
+    while (q.length > 0 && q[0]!.key === key) {
+      const e = q.shift()!;
+      out.push(e.bytes);
+      if (!SIDE_EVENTS.has(e.event)) break;
+    }
+  }
+  for (const q of queues) for (const e of q) out.push(e.bytes);
+  return Buffer.concat(out);
 }
 
 function isNullReply(b: Buffer): boolean {

@@ -51,7 +51,8 @@ function mostlyFallsBack(f: FastPathState): boolean {
 export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, numkeys: number, readOnly: boolean, fn: string | null = null): Promise<boolean> {
   const s = c.server;
   // the shard cannot check ACL rules: a restricted user's scripts run on the main thread
-  if (s.monitors.size > 0 || mostlyFallsBack(f) || !(c.conn.aclUser ?? s.acl.defaultUser).unrestricted) return false;
+  // a tracking caller remembers the script's keys if it reads (script-run.ts): that runs here
+  if (s.monitors.size > 0 || s.tracking.clients.has(c.conn.id) || mostlyFallsBack(f) || !(c.conn.aclUser ?? s.acl.defaultUser).unrestricted) return false;
   let sh = 0;
   for (let i = 0; i < numkeys; i++) {
     const k = s.shardOfKey(c.args.str(3 + i));
@@ -70,6 +71,8 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
     r = await sendWhenFree(c, sh, argv);
   }
   f.sentTo.add(sh);
+  // the script's keyspace events are its caller's (NOLOOP, the RESP3 push ahead of the reply)
+  if (r.events) s.publishEvents(r.events, conn.id, c.seq);
   const v = parseOne(r.reply);
   // writes to propagate: the script's (done), or DELs of keys that expired meanwhile (fallback)
   if (r.prop.length > 0) propagateForConnection(s, conn, [{ db: r.db, bytes: r.prop }]);
@@ -97,7 +100,7 @@ async function sendWhenFree(c: MainCtx, sh: number, argv: readonly (string | num
   await s.coordinator.lock([sh]);
   let p: Promise<ShardReply>;
   try {
-    p = s.links[sh]!.control(argv, c.conn.db);
+    p = s.links[sh]!.control(argv, c.conn.db, 0, true);
   } finally {
     s.coordinator.unlock([sh]);
   }

@@ -102,6 +102,7 @@ export class ScriptRun implements RunHost {
     const s = this.c.server;
     s.stats.commandsProcessed++;
     if (cmd.flags & F.WRITE) this.wrote = true;
+    if (cmd.flags & F.READONLY && !this.trackedCaller && s.tracking.clients.has(this.c.conn.id)) this.trackCallerKeys();
     if (s.monitors.size > 0 && !(cmd.flags & (F.ADMIN | F.SKIP_MONITOR))) s.feedMonitors(this.c.conn, argv, this.db, 'lua');
     if (cmd.route === Route.Main) return this.runMain(cmd, argv);
     const keys = keyPositions(cmd, argv.length, (i) => argv[i]!) ?? [];
@@ -110,20 +111,41 @@ export class ScriptRun implements RunHost {
     if (shards.size <= 1) {
       const sh = shards.size === 0 ? 0 : [...shards][0]!;
       this.touched.add(sh);
-      const p = s.links[sh]!.command(FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY, this.db, cmd.id, this.resp, encode(argv));
+      const t0 = performance.now();
+      const p = s.links[sh]!.command(FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY, this.db, cmd.id, this.resp, encode(argv), true);
       s.scheduleTick();
       const r = await p;
+      // counted as Redis counts a script's calls (the shard leaves coordinated commands to us)
+      s.stats.intro.called(this.c.conn, cmd, argv, t0, r.reply[0] === 0x2d);
       this.addProp(r.db, r.prop);
+      // the script's writes are its caller's (NOLOOP, the RESP3 push ahead of the reply)
+      if (r.events) s.publishEvents(r.events, this.c.conn.id, this.c.seq);
       return r.reply;
     }
     try {
       for (const sh of shards) this.touched.add(sh);
+      const t0 = performance.now();
       const res = await s.coordinator.runHeld({ db: this.db, proto: this.resp, cmd, argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
+      s.stats.intro.called(this.c.conn, cmd, argv, t0, res.reply[0] === 0x2d);
       for (const part of res.prop) this.addProp(part.db, part.bytes);
+      if (res.events) s.publishEvents(res.events, this.c.conn.id, this.c.seq);
       return res.reply;
     } catch (e) {
       return errorReply(e instanceof E.CommandError ? e.reply : 'ERR internal error');
     }
+  }
+
+  private trackedCaller = false;
+
+  /**
+   * A script that reads makes its tracking caller remember the script's declared keys (Redis's
+   * trackingRememberKeys(script_caller): the caller's command is EVAL/FCALL, its keys are KEYS).
+   */
+  private trackCallerKeys(): void {
+    this.trackedCaller = true;
+    const c = this.c;
+    const pos = keyPositions(c.cmd, c.argc, (i) => c.args.str(i));
+    if (pos !== null && pos.length > 0) c.server.tracking.remember(c.conn, pos.map((i) => c.args.str(i)));
   }
 
   private addProp(db: number, bytes: Buffer): void {

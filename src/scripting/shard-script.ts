@@ -32,6 +32,7 @@ import type { RunHost } from './host.js';
 import { REPL_REPLICA } from './redis-lib.js';
 import { ShardFunctions } from './shard-functions.js';
 import { LuaVm } from './vm.js';
+import { isAggregate, type StrValue } from '../shard/values/types.js';
 
 export const SCRIPT_DONE = 0;
 export const SCRIPT_NEEDS_BODY = 1;
@@ -71,7 +72,7 @@ function scripting(c: Shard): WorkerScripting {
 const OTHER_DB_WRITERS = new Set(['move', 'copy']);
 
 interface Saved {
-  value: string | number | null;
+  value: StrValue | null;
   payload: Buffer | null;
   at: number;
   /** A string in Redis's raw encoding (OBJECT ENCODING). */
@@ -154,7 +155,7 @@ class ShardRun implements RunHost {
       if (this.journal.has(key)) continue;
       const v = db.peek(key);
       if (v === undefined) this.journal.set(key, { value: null, payload: null, at: -1, raw: false });
-      else if (typeof v !== 'object') this.journal.set(key, { value: v, payload: null, at: db.getExpire(key), raw: db.isRaw(key) });
+      else if (!isAggregate(v)) this.journal.set(key, { value: v, payload: null, at: db.getExpire(key), raw: db.isRaw(key) });
       else this.journal.set(key, { value: null, payload: createDumpPayload(v), at: db.getExpire(key), raw: false });
     }
   }

@@ -225,7 +225,8 @@ export class Connection {
     let size = Math.max(16 * 1024, this.inBufOwned ? this.inBuf.length : 0);
     if (bulkRest > 1024 * 1024) size = Math.max(need, pending + bulkRest);
     else while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    // a huge bulk is read into shared memory: its shard is handed that memory, not a copy (shard-link.ts)
+    const next = bulkRest > 1024 * 1024 ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafe(size);
     this.inBuf.copy(next, 0, this.inStart, this.inEnd);
     chunk.copy(next, pending);
     this.inBuf = next;
@@ -268,7 +269,7 @@ export class Connection {
    * Deliver a complete reply for `seq`. `view` marks bytes that live in ring memory (valid until the
    * rings are released at the end of this tick).
    */
-  deliver(seq: number, bytes: Uint8Array, view: boolean, pushing = false): void {
+  deliver(seq: number, bytes: Uint8Array | Uint8Array[], view: boolean, pushing = false): void {
     if (seq === this.sendSeq) {
       this.push(bytes, view, pushing, seq);
       this.sendSeq++;
@@ -282,7 +283,7 @@ export class Connection {
         }
       }
     } else {
-      this.held.set(seq, view ? Buffer.from(bytes) : (bytes as Buffer));
+      this.held.set(seq, Array.isArray(bytes) ? Buffer.concat(bytes) : view ? Buffer.from(bytes) : (bytes as Buffer));
       if (pushing) this.pushingHeld.add(seq);
     }
   }
@@ -297,7 +298,8 @@ export class Connection {
     parts.push(Buffer.from(bytes));
     if (last) {
       this.partial.delete(seq);
-      this.deliver(seq, Buffer.concat(parts), false);
+      // in order, the parts go out as they are (a huge reply is not copied into one buffer again)
+      this.deliver(seq, parts, false);
     }
   }
 
@@ -316,10 +318,14 @@ export class Connection {
    * `pushing`: pub/sub messages and (un)subscribe confirmations, which CLIENT REPLY OFF / SKIP do not
    * silence (and SKIP does not count), as Redis's CLIENT_PUSHING.
    */
-  private push(bytes: Uint8Array, view: boolean, pushing: boolean, seq: number): void {
+  private push(bytes: Uint8Array | Uint8Array[], view: boolean, pushing: boolean, seq: number): void {
     if (!pushing) {
       if (this.silenced.length > 0 && this.isSilenced(seq)) return;
       if (this.skips.size > 0 && this.skips.delete(seq)) return;
+    }
+    if (Array.isArray(bytes)) {
+      for (const b of bytes) this.push(b, view, true, seq);
+      return;
     }
     if (bytes.length === 0) return;
     this.out.push(bytes);
@@ -381,6 +387,18 @@ export class Connection {
     if (this.outBytes === 0 || this.closed || this.isMaster) {
       this.out.length = 0;
       this.outBytes = 0;
+      return;
+    }
+    if (this.out.length > 1 && this.outBytes >= 1024 * 1024 && !this.outHasViews) {
+      // large output in parts (a huge reply in ring-record chunks): one writev, no copy into one buffer
+      if (this.stats) this.stats.netOutputBytes += this.outBytes;
+      this.socket.cork();
+      for (const p of this.out) this.socket.write(p);
+      this.socket.uncork();
+      this.out.length = 0;
+      this.outBytes = 0;
+      const queued = this.socket.writableLength;
+      if (queued > this.outputPeak) this.outputPeak = queued;
       return;
     }
     let data: Uint8Array;

@@ -5,7 +5,7 @@
  * <key> (Redis's order).
  */
 
-import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, parseKeyspaceEvents, shardNotifyFlags } from '../commands/keyspace-events.js';
+import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, shardNotifyFlags } from '../commands/keyspace-events.js';
 
 export type PublishFn = (channel: string, message: string) => void;
 
@@ -49,13 +49,13 @@ export function encodeKeyspaceEvent(db: number, event: string, key: string): Buf
 }
 
 interface NotifyingServer {
-  config: { get(name: string): string };
+  config: { keyspaceEventFlags: number };
   onKeyspaceEvents: ((bytes: Uint8Array, connId: number, seq: number) => void) | null;
 }
 
 /** Publish a keyspace event raised on the main thread by the request (connId, seq), if its class is on. */
 export function notifyFromMain(server: NotifyingServer, type: number, event: string, key: string, db: number, connId: number, seq: number): void {
   if (server.onKeyspaceEvents === null) return;
-  if ((shardNotifyFlags(parseKeyspaceEvents(server.config.get('notify-keyspace-events'))) & type) === 0) return;
+  if ((shardNotifyFlags(server.config.keyspaceEventFlags) & type) === 0) return;
   server.onKeyspaceEvents(encodeKeyspaceEvent(db, event, key), connId, seq);
 }

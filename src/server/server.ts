@@ -24,6 +24,7 @@ import type { Config } from '../config.js';
 import {
   FLAG_BLOCKED,
   FLAG_MORE,
+  FLAG_SHARED_BODY,
   FLAG_REPLICATED,
   HEADER_BYTES,
   REP_NOTIFY,
@@ -42,7 +43,7 @@ import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';
 import { SHARD_HANDLERS } from '../shard/commands/index.js';
 import { DEFAULT_SHARD_CONFIG, type ShardConfig } from '../shard/context.js';
-import { parseKeyspaceEvents, shardNotifyFlags } from '../commands/keyspace-events.js';
+import { shardNotifyFlags } from '../commands/keyspace-events.js';
 import { Connection, Hold, type QueuedCommand } from './connection.js';
 import { MainCtx, type MainHandler } from './main-ctx.js';
 import { MAIN_HANDLERS } from './commands/index.js';
@@ -95,6 +96,8 @@ export interface ReplicationHooks {
   /** True when writes are being recorded for replicas (a backlog exists). */
   hasBacklog(): boolean;
 }
+
+const CRLF = Buffer.from('\r\n');
 
 const noReplication: ReplicationHooks = {
   feed() {},
@@ -196,9 +199,17 @@ export class Server {
       lfuDecayTime: c.int('lfu-decay-time'),
       lazyfreeLazyEviction: c.bool('lazyfree-lazy-eviction'),
       replicaIgnoreMaxmemory: c.bool('replica-ignore-maxmemory'),
-      notifyFlags: shardNotifyFlags(parseKeyspaceEvents(c.get('notify-keyspace-events'))),
+      notifyFlags: shardNotifyFlags(c.keyspaceEventFlags),
+      activeExpireEnabled: this.debugFlags.activeExpire,
+      cronPaused: this.debugFlags.cronPaused,
       trackWrites: this.trackWrites,
+      streamWanted: this.repl.hasBacklog() || c.bool('appendonly'),
     };
+  }
+
+  /** Send the shards their configuration again (a shard setting or the replication stream's takers changed). */
+  pushShardConfig(): void {
+    void this.allShards(['config', JSON.stringify(this.shardConfig())]);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
@@ -690,7 +701,9 @@ export class Server {
       conn.busySlow = SLOW_ASYNC_COMMANDS.has(cmd.name);
       result.then(
         () => {
-          this.stats.intro.called(conn, cmd, args, t0, this.stats.intro.commands.errorTotal > e0);
+          // failed if its own reply is an error (errors of other clients' commands meanwhile, or of
+          // the commands an EXEC ran, are theirs: Redis counts EXEC failed only for its own error)
+          this.stats.intro.called(conn, cmd, args, t0, w.len > 0 && w.buf[0] === 0x2d);
           this.finishAsync(conn, seq, w);
         },
         (e: unknown) => {
@@ -973,6 +986,8 @@ export class Server {
       const plen = i32[b + 4]!;
       const flags = flagsOf(w0);
       const start = off + HEADER_BYTES;
+      // a huge value the reply goes on with, in shared memory (taken in order even if nobody gets it)
+      const shared = flags & FLAG_SHARED_BODY ? link.sharedReply() : null;
       if (kindOf(w0) === REP_NOTIFY) {
         this.keyspaceEvents(link, data.subarray(start, start + rlen), connId, seq, (flags & FLAG_MORE) !== 0);
         continue;
@@ -1025,7 +1040,8 @@ export class Server {
       }
       if (conn === undefined) continue;
       if (conn.busySeq === seq) this.endBusy(conn);
-      if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
+      if (shared !== null) conn.deliver(seq, [Buffer.from(data.subarray(start, start + rlen)), shared, CRLF], false);
+      else if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
       else conn.deliver(seq, data.subarray(start, start + rlen), true);
       this.markDirty(conn);
       this.checkBarrier(conn);
@@ -1044,7 +1060,11 @@ export class Server {
 
   // ---- periodic ---------------------------------------------------------------------------
 
+  /** DEBUG SET-ACTIVE-EXPIRE and DEBUG PAUSE-CRON (sent to the shards with their configuration). */
+  readonly debugFlags = { activeExpire: true, cronPaused: false };
+
   private cron(): void {
+    if (this.debugFlags.cronPaused) return; // DEBUG PAUSE-CRON: as Redis's serverCron
     this.stats.sample();
     const timeout = this.config.int('timeout');
     if (timeout > 0) {
@@ -1072,8 +1092,8 @@ export class Server {
 
   /** Apply configuration changes that need action. */
   configChanged(names: string[]): void {
-    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', 'notify-keyspace-events', ...MAXMEMORY_KEYS]);
-    if (names.some((n) => shardKeys.has(n))) void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+    const shardKeys = new Set(['proto-max-bulk-len', 'client-output-buffer-limit', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'list-max-listpack-size', 'hz', 'lazyfree-lazy-expire', 'lazyfree-lazy-user-del', 'lazyfree-lazy-user-flush', 'hll-sparse-max-bytes', 'stream-node-max-bytes', 'stream-node-max-entries', 'notify-keyspace-events', 'appendonly', ...MAXMEMORY_KEYS]);
+    if (names.some((n) => shardKeys.has(n))) this.pushShardConfig();
     if (names.some((n) => MAXMEMORY_KEYS.includes(n))) this.memGate.configure(this.config);
     if (names.includes('requirepass')) {
       const need = this.config.get('requirepass') !== '';
@@ -1119,6 +1139,12 @@ export class Server {
       this.eventParts.delete(link.index);
       bytes = Buffer.concat(parts);
     }
+    if (connId === COORDINATOR_CONN && seq !== 0 && link.captureEvents(seq, bytes)) return;
+    this.publishEvents(bytes, connId, seq);
+  }
+
+  /** Publish keyspace events (a REP_NOTIFY body) caused by request `seq` of connection `connId` (0: none). */
+  publishEvents(bytes: Uint8Array, connId: number, seq: number): void {
     this.onKeyspaceEvents?.(bytes, connId, seq);
     if (this.tracking.clients.size > 0) this.tracking.onShardEvents(bytes, connId);
   }
@@ -1130,7 +1156,7 @@ export class Server {
     configInt: (name) => this.config.int(name),
     setTrackWrites: (on) => {
       this.trackWrites = on;
-      void this.allShards(['config', JSON.stringify(this.shardConfig())]);
+      this.pushShardConfig();
     },
   });
   private trackWrites = false;

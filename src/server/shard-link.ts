@@ -6,9 +6,9 @@
  * resolves with its RESP reply.
  */
 
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
-import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, word0 } from '../ipc/records.js';
+import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
 import type { Route } from '../commands/table.js';
 import type { ShardConfig } from '../shard/context.js';
 import { RespWriter } from '../resp/writer.js';
@@ -26,6 +26,9 @@ export interface ShardLinkOptions {
 }
 
 /** Connection id used for the main thread's own requests (control ops, coordinated steps). */
+/** Requests at least this large that arrived in shared memory are handed over instead of copied. */
+const SHARED_BODY_MIN = 1024 * 1024;
+
 export const COORDINATOR_CONN = 0;
 
 interface OutboxEntry {
@@ -58,6 +61,20 @@ export class ShardLink {
   private pending = new Map<number, (reply: ShardReply) => void>();
   /** Chunks of coordinator replies split over several records. */
   private chunks = new Map<number, { reply: Buffer[]; prop: Buffer[] }>();
+  /**
+   * Coordinator requests whose keyspace events are held (seq -> events so far) and handed over with
+   * the reply (ShardReply.events) instead of being published as they arrive: the caller publishes
+   * them in the command's order, attributed to the client that issued it.
+   */
+  private captured = new Map<number, Buffer[]>();
+
+  /** Hold the events of coordinator request `seq` if it asked for it; false: publish them now. */
+  captureEvents(seq: number, bytes: Uint8Array): boolean {
+    const held = this.captured.get(seq);
+    if (held === undefined) return false;
+    held.push(Buffer.from(bytes));
+    return true;
+  }
   /** Connections whose blocking request is parked on this shard. */
   readonly parked = new Set<number>();
   private nextSeq = 1;
@@ -71,7 +88,11 @@ export class ShardLink {
     const rep = createRingBuffer(opts.ringBytes);
     this.requests = new RingProducer(req);
     this.replies = new RingConsumer(rep);
+    const bodies = new MessageChannel();
+    this.bodyPort = bodies.port1;
+    this.bodyPort.unref();
     this.worker = new Worker(opts.workerUrl, {
+      transferList: [bodies.port2],
       workerData: {
         index: opts.index,
         shards: opts.shards,
@@ -82,8 +103,23 @@ export class ShardLink {
         implemented: opts.implemented,
         config: opts.config,
         evictBoard: opts.evictBoard,
+        bodyPort: bodies.port2,
       },
     });
+  }
+
+  /** Huge request bodies already in shared memory go to the shard through this port (FLAG_SHARED_BODY). */
+  private readonly bodyPort: MessagePort;
+  private nextBodyId = 1;
+
+  /** The shared value a FLAG_SHARED_BODY reply record goes on with (posted before the record). */
+  sharedReply(): Buffer {
+    for (let tries = 0; ; tries++) {
+      const m = receiveMessageOnPort(this.bodyPort)?.message as { sab: SharedArrayBuffer; off: number; len: number } | undefined;
+      if (m !== undefined) return Buffer.from(m.sab, m.off, m.len);
+      if (tries > 10_000) throw new Error(`shard ${this.index}: a shared reply value never arrived`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
   }
 
   /**
@@ -94,6 +130,15 @@ export class ShardLink {
   send(kind: number, flags: number, db: number, connId: number, seq: number, w3: number, src: Uint8Array, start: number, len: number, stable = false): void {
     // `stable`: the caller guarantees src[start, start+len) is never overwritten, so the outbox keeps
     // a view instead of a copy (a huge argument is not duplicated while it trickles into the ring)
+    if (stable && len >= SHARED_BODY_MIN && src.buffer instanceof SharedArrayBuffer) {
+      // read into shared memory (connection.ts): the shard is given that memory, not a copy of it
+      const id = this.nextBodyId++;
+      this.bodyPort.postMessage({ id, sab: src.buffer, off: src.byteOffset + start, len });
+      const ref = Buffer.allocUnsafe(4);
+      ref.writeInt32LE(id | 0, 0);
+      this.send(kind, flags | FLAG_SHARED_BODY, db, connId, seq, w3, ref, 0, 4);
+      return;
+    }
     const keep = (from: number): Buffer => {
       const view = src.subarray(from, start + len);
       return stable ? Buffer.from(view.buffer, view.byteOffset, view.byteLength) : Buffer.from(view);
@@ -185,12 +230,13 @@ export class ShardLink {
    * RESP reply bytes. Goes out with the next publish(); the ring being full is retried by the caller's
    * tick (control messages are small, so this only waits in extreme back-pressure).
    */
-  control(argv: readonly (string | number | Uint8Array)[], db = 0, flags = 0): Promise<ShardReply> {
+  control(argv: readonly (string | number | Uint8Array)[], db = 0, flags = 0, capture = false): Promise<ShardReply> {
     const w = this.ctlWriter;
     w.reset();
     w.command(argv);
     const seq = this.nextSeq++;
     if (this.nextSeq > 0x7fffffff) this.nextSeq = 1;
+    if (capture) this.captured.set(seq, []);
     return new Promise<ShardReply>((resolve) => {
       this.pending.set(seq, resolve);
       this.inflight++;
@@ -198,10 +244,14 @@ export class ShardLink {
     });
   }
 
-  /** Send a command request on behalf of the coordinator and resolve with its reply record. */
-  command(flags: number, db: number, cmdId: number, proto: number, body: Uint8Array): Promise<ShardReply> {
+  /**
+   * Send a command request on behalf of the coordinator and resolve with its reply record (with
+   * `capture`, its keyspace events come with the reply instead of being published).
+   */
+  command(flags: number, db: number, cmdId: number, proto: number, body: Uint8Array, capture = false): Promise<ShardReply> {
     const seq = this.nextSeq++;
     if (this.nextSeq > 0x7fffffff) this.nextSeq = 1;
+    if (capture) this.captured.set(seq, []);
     return new Promise<ShardReply>((resolve) => {
       this.pending.set(seq, resolve);
       this.inflight++;
@@ -235,6 +285,11 @@ export class ShardLink {
     if (!cb) return;
     this.pending.delete(seq);
     this.inflight--;
+    const events = this.captured.get(seq);
+    if (events !== undefined) {
+      this.captured.delete(seq);
+      if (events.length > 0) r.events = events.length === 1 ? events[0]! : Buffer.concat(events);
+    }
     cb(r);
   }
 }
@@ -244,4 +299,6 @@ export interface ShardReply {
   reply: Buffer;
   prop: Buffer;
   db: number;
+  /** Keyspace events of a request sent with `capture` (REP_NOTIFY bodies, in order). */
+  events?: Buffer;
 }

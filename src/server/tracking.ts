@@ -44,6 +44,8 @@ export interface TrackingHost {
   setTrackWrites(on: boolean): void;
 }
 
+const RO_SCRIPTS = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
+
 export class ClientTracking {
   readonly clients = new Map<number, TrackingState>();
   /** key -> ids of the clients that read it since its last invalidation. */
@@ -126,7 +128,8 @@ export class ClientTracking {
   onCommand(conn: Connection, cmd: Command, args: Args, readonly: boolean): void {
     const s = this.clients.get(conn.id);
     if (!s) return;
-    if (readonly) {
+    // read-only scripts are not reads themselves: the commands they run are (script-run.ts), as Redis
+    if (readonly && !RO_SCRIPTS.has(cmd.name)) {
       const pos = keyPositions(cmd, args.argc, (i) => args.str(i));
       if (pos !== null && pos.length > 0) this.remember(conn, pos.map((i) => args.str(i)));
     }

@@ -15,6 +15,7 @@ import type { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
 import type { RespWriter } from '../resp/writer.js';
 import type { Db, Keyspace } from './keyspace.js';
+import type { StrValue } from './values/types.js';
 
 export type ShardHandler = (c: ShardCtx) => void;
 
@@ -33,6 +34,8 @@ export interface ShardConfig {
   streamNodeMaxEntries: number;
   hz: number;
   activeExpireEnabled: boolean;
+  /** DEBUG PAUSE-CRON: the periodic work (active expiry) is suspended. */
+  cronPaused: boolean;
   lazyfreeLazyExpire: boolean;
   lazyfreeLazyUserDel: boolean;
   lazyfreeLazyUserFlush: boolean;
@@ -50,6 +53,11 @@ export interface ShardConfig {
   notifyFlags: number;
   /** Some client uses CLIENT TRACKING: report every modified key (tracking invalidation). */
   trackWrites: boolean;
+  /**
+   * Something takes the replication stream (a backlog exists, or appendonly is on): when false, a
+   * large write's propagation (its request bytes) is replaced by a PING, which still counts the change.
+   */
+  streamWanted: boolean;
 }
 
 export const DEFAULT_SHARD_CONFIG: ShardConfig = {
@@ -65,6 +73,7 @@ export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   streamNodeMaxEntries: 100,
   hz: 10,
   activeExpireEnabled: true,
+  cronPaused: false,
   lazyfreeLazyExpire: false,
   lazyfreeLazyUserDel: false,
   lazyfreeLazyUserFlush: false,
@@ -79,6 +88,7 @@ export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   replicaIgnoreMaxmemory: true,
   notifyFlags: 0,
   trackWrites: false,
+  streamWanted: true,
 };
 
 export const enum PropMode {
@@ -126,6 +136,8 @@ export interface ShardCtx {
   /** The parked request being re-run for a ready key, else null. */
   readonly serving: BlockedRequest | null;
 
+  /** Reply with a string value as stored (a large one is sent from its bytes, not copied first). */
+  bulkValue(v: StrValue): void;
   /** Propagate the request as received. */
   propagate(): void;
   /** Propagate a rewritten command instead (may be called several times). */

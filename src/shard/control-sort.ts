@@ -8,6 +8,7 @@ import type { Args } from '../commands/args.js';
 import type { RespWriter } from '../resp/writer.js';
 import type { Keyspace } from './keyspace.js';
 import { HashValue } from './values/hash.js';
+import { isAggregate, typeName } from './values/types.js';
 import { ListValue } from './values/list.js';
 import { SetValue } from './values/set.js';
 import { ZSetValue } from './values/zset.js';
@@ -44,7 +45,7 @@ export const SORT_CONTROL_HANDLERS: Record<string, (c: ControlCtx) => void> = {
       for (const [m] of v.entries()) out.push(m);
       elems = out;
     } else {
-      type = typeof v === 'object' ? v.type : 'string';
+      type = typeName(v);
     }
     c.w.array(1 + elems.length);
     c.w.bulk(type);
@@ -65,9 +66,8 @@ export const SORT_CONTROL_HANDLERS: Record<string, (c: ControlCtx) => void> = {
         const f = v instanceof HashValue ? v.get(c.args.str(i + 2)) : undefined;
         if (f === undefined) c.w.nullBulk();
         else c.w.bulk(f);
-      } else if (typeof v === 'string') c.w.bulk(v);
-      else if (typeof v === 'number') c.w.bulk(String(v));
-      else c.w.nullBulk();
+      } else if (v === undefined || isAggregate(v)) c.w.nullBulk();
+      else c.w.bulkValue(v);
     }
   },
 

@@ -17,7 +17,7 @@ import { decodeValue } from '../replication/rdb.js';
 import type { Shard } from './shard.js';
 import type { SlotTable } from './slot-table.js';
 import { NULL_ARRAY } from './shard.js';
-import { typeName } from './values/types.js';
+import { isAggregate, typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
@@ -151,7 +151,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       if (dbi !== a && dbi !== b) continue;
       const key = id.slice(sep + 1);
       const v = dbs[dbi]!.peek(key);
-      if (typeof v === 'object' && v.blockable && !dbs[dbi]!.isExpired(key)) c.ks.hooks.ready(dbi, key);
+      if (v !== undefined && isAggregate(v) && v.blockable && !dbs[dbi]!.isExpired(key)) c.ks.hooks.ready(dbi, key);
       else c.ks.hooks.modified(dbi, key); // XREADGROUP waiters of a stream swapped away are unblocked
     }
     c.w.ok();

@@ -96,6 +96,8 @@ export class Evictor {
     private readonly sink: EvictedSink,
     /** Called with a key's slot before the key is evicted (copy-on-write of a snapshot in progress). */
     private readonly beforeRemove: (slot: number) => void = () => {},
+    /** Called once a key is evicted (its "modified" signal and "evicted" keyspace event). */
+    private readonly afterRemove: (db: number, key: string) => void = (db, key) => ks.hooks.modified(db, key),
   ) {
     this.board = board ? new Float64Array(board) : new Float64Array(BOARD_STRIDE * (index + 1));
     this.row = index * BOARD_STRIDE;
@@ -197,8 +199,7 @@ export class Evictor {
       const slot = this.ks.slotOf(c.key);
       this.beforeRemove(slot);
       db.removeAt(c.key, slot);
-      // the eviction point: keyspace notifications ("evicted") would be fired here
-      this.ks.hooks.modified(c.db, c.key);
+      this.afterRemove(c.db, c.key);
       this.evicted++;
       let list = byDb.get(c.db);
       if (list === undefined) byDb.set(c.db, (list = []));

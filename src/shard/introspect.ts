@@ -34,6 +34,8 @@ export class ShardIntrospection {
   readonly stats: CommandStats;
   /** performance.now() at the last clock reading of the current batch; 0 outside a batch. */
   mark = 0;
+  /** A command of a script running in this shard: counted and timed on its own, as Redis's scriptCall. */
+  nested = false;
   slowerThan = 10000;
   latencyThreshold = 0;
   /** slowlog-max-len */
@@ -67,7 +69,7 @@ export class ShardIntrospection {
    */
   begin(cmd: Command | undefined): number {
     this.errBefore = this.stats.errorTotal;
-    if (this.mark !== 0) {
+    if (this.mark !== 0 && !this.nested) {
       if (cmd !== undefined && cmd.flags & F.FAST) return -1;
       if (this.pendN === 0) return this.mark;
     }
@@ -96,7 +98,7 @@ export class ShardIntrospection {
     }
     const t1 = performance.now();
     if (this.mark !== 0) this.mark = t1;
-    if (cmd === undefined || parked || c.flags & FLAG_COORDINATED) return;
+    if (cmd === undefined || parked || (c.flags & FLAG_COORDINATED && !this.nested)) return;
     const us = (t1 - t0) * 1000;
     st.record(cmd.id, us);
     if (st.errorTotal > this.errBefore) st.failed[cmd.id] = st.failed[cmd.id]! + 1;

@@ -17,7 +17,7 @@
  */
 
 import { SLOTS, hashSlotOfString } from '../router/slot.js';
-import type { Aggregate, Value } from './values/types.js';
+import { isAggregate, type Aggregate, type Value } from './values/types.js';
 import { MAP_ENTRY, scalarBytes, strBytes, valueBytes } from './mem-estimate.js';
 import { lfuData, lfuDecayed } from './access.js';
 import { SlotTable } from './slot-table.js';
@@ -216,6 +216,11 @@ export class Db {
    */
   set(key: string, value: Value, keepTtl = false): void {
     const slot = this.ks.slotOf(key);
+    if (this.expiresSize > 0 && !this.ks.replica) {
+      // overwriting a logically expired key expires it first (its "expired" event), as Redis's lookupKeyWrite
+      const at = this.expires[slot]?.get(key);
+      if (at !== undefined && at <= this.ks.now && this.slots[slot]?.get(key) !== undefined) this.expireIfNeeded(key, slot);
+    }
     let m = this.slots[slot];
     if (m === undefined) {
       m = new SlotTable();
@@ -225,7 +230,7 @@ export class Db {
     if (m.set(key, value, this.ks.clock())) {
       this.size++;
       if (this.ks.notifyNewOrMiss) this.ks.hooks.notify(this.id, 'new', key);
-      if (typeof value === 'object' && value.blockable) this.ks.hooks.ready(this.id, key);
+      if (isAggregate(value) && value.blockable) this.ks.hooks.ready(this.id, key);
     } else if (this.rawKeys.size > 0) this.rawKeys.delete(key);
     if (!keepTtl && this.expiresSize > 0) this.removeExpire(key, slot);
     this.ks.hooks.modified(this.id, key);
@@ -330,7 +335,7 @@ export class Db {
   modified(key: string): void {
     if (this.ks.track) {
       const v = this.slots[this.ks.slotOf(key)]?.get(key);
-      if (typeof v === 'object') {
+      if (v !== undefined && isAggregate(v)) {
         const before = v.est;
         this.bytes += measure(v) - before;
       }
@@ -343,7 +348,7 @@ export class Db {
     const old = m.get(key);
     if (old !== undefined) this.bytes -= estOf(old);
     else this.bytes += keyEst(key);
-    if (typeof value === 'object') {
+    if (isAggregate(value)) {
       value.est = 0;
       this.bytes += measure(value);
     } else this.bytes += scalarBytes(value);
@@ -355,8 +360,8 @@ export class Db {
     for (const m of this.slots) {
       if (m === undefined) continue;
       m.forEach((v, k) => {
-        if (typeof v === 'object') v.est = 0;
-        n += keyEst(k) + (typeof v === 'object' ? measure(v) : scalarBytes(v));
+        if (isAggregate(v)) v.est = 0;
+        n += keyEst(k) + (isAggregate(v) ? measure(v) : scalarBytes(v));
       });
     }
     this.bytes = n;
@@ -430,7 +435,7 @@ function keyEst(key: string): number {
 
 /** The estimate last recorded for a value (aggregates remember theirs: they change in place). */
 function estOf(v: Value): number {
-  return typeof v === 'object' ? v.est : scalarBytes(v);
+  return isAggregate(v) ? v.est : scalarBytes(v);
 }
 
 /** Measure an aggregate now (sampled, as MEMORY USAGE's default) and remember the figure. */

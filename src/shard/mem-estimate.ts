@@ -3,7 +3,7 @@
  * dataset byte count each Db keeps for maxmemory (keyspace.ts, eviction.ts).
  */
 
-import type { Value } from './values/types.js';
+import { isAggregate, type StrValue, type Value } from './values/types.js';
 
 // the aggregates' shapes, structurally (importing their classes here would close an import cycle
 // through keyspace.ts)
@@ -27,13 +27,16 @@ interface SetLike {
  */
 export const MAP_ENTRY = 40;
 const OBJECT = 64;
+/** A Buffer object with its backing store's bookkeeping (large string values). */
+const BUFFER = 96;
 
 export function strBytes(s: string): number {
   return (16 + s.length + 7) & ~7;
 }
 
-export function scalarBytes(v: string | number): number {
+export function scalarBytes(v: StrValue): number {
   if (typeof v === 'string') return strBytes(v);
+  if (typeof v !== 'number') return BUFFER + v.length;
   return Number.isInteger(v) && v >= -(2 ** 30) && v < 2 ** 30 ? 0 : 16;
 }
 
@@ -49,7 +52,7 @@ function sampled<T>(items: Iterable<T>, size: number, samples: number, cost: (x:
 }
 
 export function valueBytes(v: Value, samples: number): number {
-  if (typeof v !== 'object') return scalarBytes(v);
+  if (!isAggregate(v)) return scalarBytes(v);
   const size = v.size;
   const lim = samples === 0 ? Infinity : samples;
   if (v.type === 'list') {

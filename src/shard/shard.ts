@@ -20,6 +20,7 @@ import {
   FLAG_DEFER_READY,
   FLAG_IN_MULTI,
   FLAG_MORE,
+  FLAG_SHARED_BODY,
   FLAG_NO_PROPAGATE,
   FLAG_REPLICATED,
   HEADER_BYTES,
@@ -40,11 +41,12 @@ import { RespWriter } from '../resp/writer.js';
 import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, PropMode } from './context.js';
 import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
+import { isAggregate, type StrValue } from './values/types.js';
 import { CONTROL_HANDLERS } from './control.js';
 import { runScriptRequest } from '../scripting/shard-script.js';
 import { ShardIntrospection } from './introspect.js';
 import { KeyspaceEventLog } from './keyspace-events.js';
-import { NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
+import { NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
 import { createDumpPayload, parseDumpPayload } from '../replication/dump.js';
 import { Evictor } from './eviction.js';
 import { OOM } from '../resp/errors.js';
@@ -62,6 +64,10 @@ export interface ShardOptions {
   wakeMain: () => void;
   /** The maxmemory board shared by all shards (eviction.ts). */
   evictBoard?: SharedArrayBuffer;
+  /** The body of a FLAG_SHARED_BODY request, by its id (worker.ts). */
+  sharedBody?: (id: number) => Buffer;
+  /** Hand a value in shared memory to the main thread for the next FLAG_SHARED_BODY reply record. */
+  postSharedReply?: (b: Buffer) => void;
 }
 
 const NULL_ARRAY = Buffer.from('*-1\r\n');
@@ -90,10 +96,14 @@ export class Shard implements ShardCtx {
   readonly commands: readonly Command[];
   private readonly handlers: (ShardHandler | undefined)[];
   private readonly wakeMain: () => void;
+  private readonly sharedBody: ((id: number) => Buffer) | undefined;
+  private readonly postSharedReply: ((b: Buffer) => void) | undefined;
 
   // request body assembly for records split with FLAG_MORE, by "connId:seq"
   // (the whole body, allocated once from the length the first chunk carries in word 3, and how much is in)
   private assembly = new Map<string, { body: Buffer; filled: number }>();
+  // the memory of the request being run when it was assembled (its own: large values may stay in it)
+  private assembled: ArrayBufferLike | null = null;
   // framing scratch for the request body
   private starts = new Int32Array(64);
   private lens = new Int32Array(64);
@@ -141,6 +151,8 @@ export class Shard implements ShardCtx {
     this.handlers = opts.commands.map((c) => opts.handlers[c.name]);
     this.intro = new ShardIntrospection(opts.commands);
     this.wakeMain = opts.wakeMain;
+    this.sharedBody = opts.sharedBody;
+    this.postSharedReply = opts.postSharedReply;
     this.ks = new Keyspace(opts.databases, {
       expired: (db, key) => this.onExpired(db, key),
       modified: (db, key) => this.onModified(db, key),
@@ -155,7 +167,7 @@ export class Shard implements ShardCtx {
       const w = new RespWriter(4096);
       for (const k of keys) w.command([unlink ? 'UNLINK' : 'DEL', k]);
       this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
-    }, (slot) => this.snapshot?.saveSlotAllDbs(slot));
+    }, (slot) => this.snapshot?.saveSlotAllDbs(slot), (db, key) => this.onEvicted(db, key));
   }
 
   // ---- ShardCtx -------------------------------------------------------------------------------
@@ -167,6 +179,19 @@ export class Shard implements ShardCtx {
   propagateCommand(parts: readonly (string | number | Uint8Array)[]): void {
     this.p.command(parts);
   }
+
+  bulkValue(v: StrValue): void {
+    // a large stored value as the whole reply of a request run on its own goes into the reply ring
+    // from the value itself (emitCommandResult), not copied into the reply writer first
+    if (this.directRun && typeof v === 'object' && v.length >= 1024 * 1024 && this.w.len === 0 && v.length + 32 <= this.w.limit) {
+      this.w.rawString(`$${v.length}\r\n`);
+      this.replyTail = v;
+    } else this.w.bulkValue(v);
+  }
+
+  /** While a request run on its own executes (see propDirect); its reply's large tail (bulkValue). */
+  private directRun = false;
+  private replyTail: Buffer | null = null;
 
   mayNotBlock(): boolean {
     return (this.flags & (FLAG_IN_MULTI | FLAG_REPLICATED | FLAG_COORDINATED)) !== 0;
@@ -249,7 +274,7 @@ export class Shard implements ShardCtx {
     const period = Math.max(1, Math.floor(1000 / Math.max(1, this.config.hz)));
     if (now - this.lastCron >= period) {
       this.lastCron = now;
-      if (this.config.activeExpireEnabled && !this.ks.replica) {
+      if (this.config.activeExpireEnabled && !this.config.cronPaused && !this.ks.replica) {
         for (const db of this.ks.dbs) {
           if (db.expiresSize === 0) continue;
           // keep going while a good share of the sampled keys were expired, within a time budget
@@ -287,7 +312,13 @@ export class Shard implements ShardCtx {
     const data = this.requests.data;
     let body = data;
     let bodyStart = off + HEADER_BYTES;
-    if (flags & FLAG_MORE || this.assembly.size > 0) {
+    this.assembled = null;
+    if (flags & FLAG_SHARED_BODY) {
+      // a huge request in memory the main thread handed over: ours alone from now on
+      body = this.sharedBody!(data.readInt32LE(bodyStart));
+      bodyStart = 0;
+      this.assembled = body.buffer;
+    } else if (flags & FLAG_MORE || this.assembly.size > 0) {
       const id = `${connId}:${seq}`;
       let parts = this.assembly.get(id);
       if (flags & FLAG_MORE) {
@@ -303,6 +334,7 @@ export class Shard implements ShardCtx {
         if (parts.filled + bodyLen > parts.body.length) parts.body = grown(parts.body, parts.filled, parts.filled + bodyLen);
         parts.filled += data.copy(parts.body, parts.filled, bodyStart, bodyStart + bodyLen);
         body = parts.body.subarray(0, parts.filled);
+        this.assembled = body.buffer;
         this.assembly.delete(id);
         bodyStart = 0;
       }
@@ -357,6 +389,7 @@ export class Shard implements ShardCtx {
       p += l + 2;
     }
     this.args.set(body, this.starts, this.lens, n);
+    this.args.owned = body.buffer === this.assembled;
     this.argc = n;
     void end;
     return p;
@@ -391,6 +424,8 @@ export class Shard implements ShardCtx {
   private execute(cmdId: number): boolean {
     const direct = this.propDirect; // for this request only, not for one run from inside it
     this.propDirect = false;
+    this.directRun = direct;
+    this.replyTail = null;
     const cmd = this.commands[cmdId];
     const handler = this.handlers[cmdId];
     this.w.reset();
@@ -413,6 +448,7 @@ export class Shard implements ShardCtx {
     } catch (e) {
       ok = false;
       this.w.reset();
+      this.replyTail = null;
       if (e instanceof CommandError) {
         this.w.error(sanitizeErrorText(e.reply));
       } else {
@@ -423,12 +459,13 @@ export class Shard implements ShardCtx {
       }
     } finally {
       this.inCommand = false;
+      this.directRun = false;
       this.ks.applyingMasterStream = false;
     }
     this.intro.end(this, cmd, t0, this.reblocked && !this.serving, this.body, this.bodyStart, this.bodyLen);
     if ((this.propMode as PropMode) === PropMode.AsIs && ok) {
       const req = this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen);
-      if (direct && this.p.len === 0 && req.length > 1024 * 1024) this.propView = { buf: req, len: req.length };
+      if (direct && this.p.len === 0 && req.length > 1024 * 1024) this.propView = this.config.streamWanted ? { buf: req, len: req.length } : STREAM_STANDIN;
       else this.p.raw(req);
     }
     return ok;
@@ -475,8 +512,9 @@ export class Shard implements ShardCtx {
     if (this.reblocked && !this.serving) {
       this.emit(REP_REPLY, FLAG_BLOCKED, this.db.id, this.connId, this.seq, null, prop);
     } else {
-      this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, prop);
+      this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, prop, this.replyTail);
     }
+    this.replyTail = null;
     this.p.reset();
     if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) this.serveReadyKeys();
   }
@@ -550,6 +588,7 @@ export class Shard implements ShardCtx {
     this.db = this.ks.db(db);
     this.protocol = proto;
     this.p.reset();
+    this.intro.nested = true;
     try {
       this.frameBody(req, 0, req.length);
       this.body = req;
@@ -558,6 +597,7 @@ export class Shard implements ShardCtx {
       this.execute(cmdId);
     } finally {
       this.flags = flagsBefore;
+      this.intro.nested = false;
     }
     const r = { reply: this.w.toBuffer(), prop: this.p.toBuffer() };
     this.p.reset();
@@ -589,7 +629,9 @@ export class Shard implements ShardCtx {
     if (this.intro.mark !== 0) this.intro.mark = performance.now();
     this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, this.p);
     this.p.reset();
-    if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) this.serveReadyKeys();
+    // a drain of the introspection data (SLOWLOG/LATENCY/INFO, also inside a held EXEC) serves no one:
+    // clients blocked on keys a transaction filled are served after it (its closing ping)
+    if (this.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY) && op !== 'introspect-drain') this.serveReadyKeys();
   }
 
   // ---- cross-shard commands ---------------------------------------------------------------
@@ -660,13 +702,18 @@ export class Shard implements ShardCtx {
   // ---- reply ring ---------------------------------------------------------------------------
 
   /** Append a reply record (split with FLAG_MORE when larger than a ring record can be). */
-  emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: { buf: Buffer; len: number } | null): void {
+  emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: { buf: Buffer; len: number } | null, tail: Buffer | null = null): void {
     if (this.events.count > 0 && kind !== REP_NOTIFY) this.emit(REP_NOTIFY, 0, 0, connId, seq, this.events.take(), null);
     const rlen = reply ? reply.len : 0;
     const plen = prop ? prop.len : 0;
     const ring = this.replies;
     const max = ring.maxRecord() - HEADER_BYTES;
-    if (rlen + plen <= max) {
+    if (tail !== null && tail.buffer instanceof SharedArrayBuffer && this.postSharedReply && rlen + plen <= max) {
+      this.postSharedReply(tail); // before the record: the main thread takes it when it reads the record
+      flags |= FLAG_SHARED_BODY;
+      tail = null;
+    }
+    if (rlen + plen <= max && tail === null) {
       const off = this.reserve(HEADER_BYTES + rlen + plen);
       this.writeHeader(off, kind, flags, db, connId, seq, rlen, plen);
       if (rlen) ring.data.set(reply!.buf.subarray(0, rlen), off + HEADER_BYTES);
@@ -677,6 +724,7 @@ export class Shard implements ShardCtx {
     // large: stream the reply bytes, then the propagation bytes, in chunks
     const parts: [Buffer, boolean][] = [];
     if (rlen) parts.push([reply!.buf.subarray(0, rlen), true]);
+    if (tail) parts.push([tail, true], [CRLF, true]); // the reply's last bulk string, from the value itself
     if (plen) parts.push([prop!.buf.subarray(0, plen), false]);
     const chunks: [Buffer, boolean][] = [];
     for (const [b, isReply] of parts) for (let o = 0; o < b.length; o += max) chunks.push([b.subarray(o, Math.min(b.length, o + max)), isReply]);
@@ -751,6 +799,16 @@ export class Shard implements ShardCtx {
       this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
     }
     this.expiredOutside.clear();
+  }
+
+  /** As Redis: an evicted key is invalidated as nobody's write ("!"), then "evicted" is notified. */
+  private onEvicted(db: number, key: string): void {
+    if (this.config.trackWrites) {
+      this.events.record(db, '!', key);
+      this.expiringKey = key;
+    }
+    this.onModified(db, key);
+    if (this.config.notifyFlags & NOTIFY_EVICTED) this.events.record(db, 'evicted', key);
   }
 
   private onModified(db: number, key: string): void {
@@ -888,10 +946,10 @@ export class Shard implements ShardCtx {
       const sep = id.indexOf('\0');
       const v = this.ks.db(Number(id.slice(0, sep))).get(id.slice(sep + 1), false);
       // as Redis: XREADGROUP waiters of a stream deleted or overwritten are unblocked with an error
-      if (v === undefined || typeof v !== 'object' || v.type !== 'stream') {
+      if (v === undefined || !isAggregate(v) || v.type !== 'stream') {
         for (const req of [...q]) if (req.cmd.name === 'xreadgroup') this.unblock(req.connId, STREAM_KEY_GONE);
       }
-      if (v === undefined || typeof v !== 'object') continue;
+      if (v === undefined || !isAggregate(v)) continue;
       // the first waiter that cannot be served means the key is empty again
       for (const req of [...q]) {
         // blocking sorted-set commands (BZPOPMIN ...) pop zsets, XREAD & co read streams, the others
@@ -984,6 +1042,10 @@ function waitedType(group: string): string {
 }
 
 /** A copy of b's first `used` bytes in a buffer of `size` bytes (a chunked body longer than announced). */
+const CRLF = Buffer.from('\r\n');
+/** A large write's propagation when nothing takes the stream (ShardConfig.streamWanted): counts the change. */
+const STREAM_STANDIN = { buf: Buffer.from('*1\r\n$4\r\nPING\r\n'), len: 14 };
+
 function grown(b: Buffer, used: number, size: number): Buffer {
   const next = Buffer.allocUnsafe(size);
   b.copy(next, 0, 0, used);

@@ -5,7 +5,7 @@
  * receives arrives through the request ring.
  */
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { CommandTable, type Route } from '../commands/table.js';
 import type { ShardConfig } from './context.js';
 import { SHARD_HANDLERS } from './commands/index.js';
@@ -22,6 +22,21 @@ interface ShardWorkerData {
   implemented: [string, Route][];
   config: ShardConfig;
   evictBoard?: SharedArrayBuffer;
+  /** Huge request bodies handed over in shared memory (FLAG_SHARED_BODY). */
+  bodyPort: MessagePort;
+}
+
+/** The body of a FLAG_SHARED_BODY record: posted before the record was written, so it is there. */
+function sharedBody(id: number): Buffer {
+  for (let tries = 0; ; tries++) {
+    const m = receiveMessageOnPort(data.bodyPort)?.message as { id: number; sab: SharedArrayBuffer; off: number; len: number } | undefined;
+    if (m !== undefined) {
+      if (m.id !== id) throw new Error(`shared body ${m.id} arrived where ${id} was expected`);
+      return Buffer.from(m.sab, m.off, m.len);
+    }
+    if (tries > 10_000) throw new Error(`shared body ${id} never arrived`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  }
 }
 
 const data = workerData as ShardWorkerData;
@@ -38,6 +53,8 @@ const shard = new Shard({
   handlers: SHARD_HANDLERS,
   config: data.config,
   evictBoard: data.evictBoard,
+  sharedBody,
+  postSharedReply: (b) => data.bodyPort.postMessage({ sab: b.buffer, off: b.byteOffset, len: b.length }),
   wakeMain: () => port.postMessage(0),
 });
 

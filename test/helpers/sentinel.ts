@@ -16,6 +16,8 @@ export interface SentinelOptions {
   failoverTimeoutMs: number;
   dir: string;
   index: number;
+  /** More lines for the sentinel's config file (e.g. sentinel auth-user / auth-pass). */
+  extra?: string[];
 }
 
 /** Start one redis-sentinel with its own writable config file in `dir`. */
@@ -32,6 +34,7 @@ export async function startSentinel(o: SentinelOptions): Promise<Proc & { conf: 
       `sentinel down-after-milliseconds ${o.masterName} ${o.downAfterMs}`,
       `sentinel failover-timeout ${o.masterName} ${o.failoverTimeoutMs}`,
       `sentinel parallel-syncs ${o.masterName} 1`,
+      ...(o.extra ?? []),
       '',
     ].join('\n'),
   );

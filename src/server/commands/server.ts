@@ -13,6 +13,7 @@ import { clientHandlers } from './client.js';
 import { execRunning } from './transactions.js';
 import { debugReload } from './persistence.js';
 import { debugPopulate, POPULATE_HELP } from './debug-populate.js';
+import { aclListLines } from '../../acl/commands.js';
 
 export const handlers: Record<string, MainHandler> = {
   ...commandHandlers,
@@ -102,7 +103,8 @@ export const handlers: Record<string, MainHandler> = {
 
   'config|rewrite'(c) {
     try {
-      c.server.config.rewrite();
+      const s = c.server;
+      s.config.rewrite(s.config.get('aclfile') !== '' ? null : aclListLines(s.acl));
     } catch (e) {
       if (e instanceof ConfigError) throw new CommandError(`ERR ${e.message}`);
       throw new CommandError(`ERR Rewriting config file: ${strerror(e)}`);
@@ -155,6 +157,16 @@ export const handlers: Record<string, MainHandler> = {
       return;
     }
     if (sub === 'reload') return debugReload(c);
+    if ((sub === 'set-active-expire' || sub === 'pause-cron') && c.argc === 3) {
+      // atoi: any non-number is 0
+      const on = (Number.parseInt(c.args.str(2), 10) || 0) !== 0;
+      const s = c.server;
+      if (sub === 'set-active-expire') s.debugFlags.activeExpire = on;
+      else s.debugFlags.cronPaused = on;
+      void s.allShards(['config', JSON.stringify(s.shardConfig())]);
+      c.w.ok();
+      return;
+    }
     if (sub === 'populate' && c.argc >= 3 && c.argc <= 5) return debugPopulate(c);
     if (sub === 'segfault' && c.argc === 2) {
       // as in Redis, the server crashes: here by killing a shard, which is fatal for the server
@@ -162,7 +174,7 @@ export const handlers: Record<string, MainHandler> = {
       return; // no reply: the server is going down
     }
     if (sub === 'help' && c.argc === 2) {
-      c.w.helpLines(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'RELOAD [MERGE] [NOFLUSH] [NOSAVE]', '    Save the RDB on disk and reload it back to memory.', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.', ...POPULATE_HELP]);
+      c.w.helpLines(['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'RELOAD [MERGE] [NOFLUSH] [NOSAVE]', '    Save the RDB on disk and reload it back to memory.', 'SEGFAULT', '    Crash the server (a shard dies; the server exits non-zero).', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'SET-ACTIVE-EXPIRE <0|1>', '    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.', 'PAUSE-CRON <0|1>', '    Stop periodic cron job processing.', 'HELP', '    Print this help.', ...POPULATE_HELP]);
       return;
     }
     throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${c.args.str(1)}'. Try DEBUG HELP.`);

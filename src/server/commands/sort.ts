@@ -13,7 +13,8 @@
 
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../../commands/keyspace-events.js';
 import { notifyFromMain } from '../keyspace-notify.js';
-import { CommandError, NOT_INTEGER, SORT_SCORE_NOT_DOUBLE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
+import { CommandError, NOT_INTEGER, SORT_BY_ACL, SORT_GET_ACL, SORT_SCORE_NOT_DOUBLE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
+import { hasUnrestrictedKeyRead } from '../../acl/acl.js';
 import { parseOne } from '../../resp/reply-parser.js';
 import { RespWriter } from '../../resp/writer.js';
 import { createDumpPayload } from '../../replication/dump.js';
@@ -34,6 +35,8 @@ interface SortOptions {
 
 function parseOptions(c: MainCtx, readonly: boolean): SortOptions {
   const a = c.args;
+  let fullKeyAccess: boolean | null = null;
+  const mayReadAll = (): boolean => (fullKeyAccess ??= hasUnrestrictedKeyRead(c.conn.aclUser ?? c.server.acl.defaultUser, c.cmd, a.all()));
   const o: SortOptions = { desc: false, alpha: false, limitStart: 0, limitCount: -1, store: null, by: null, dontsort: false, gets: [] };
   for (let j = 2; j < c.argc; j++) {
     const left = c.argc - j - 1;
@@ -50,7 +53,9 @@ function parseOptions(c: MainCtx, readonly: boolean): SortOptions {
       o.by = a.str(++j);
       // a BY pattern without '*' means: do not sort
       o.dontsort = !o.by.includes('*');
+      if (!o.dontsort && !mayReadAll()) throw new CommandError(SORT_BY_ACL);
     } else if (a.is(j, 'get') && left >= 1) {
+      if (!mayReadAll()) throw new CommandError(SORT_GET_ACL);
       o.gets.push(a.str(++j));
     } else throw new CommandError(SYNTAX);
   }

@@ -229,6 +229,8 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[], denied: Map<number,
       done.forEach((r, k) => {
         replies[pending[k]!.index] = r.reply;
         parts.push({ db: r.db, bytes: r.prop });
+        // in queue order, as EXEC's client's own (commands on several shards ran side by side)
+        if (r.events) s.publishEvents(r.events, conn.id, c.seq);
         const q = queued[pending[k]!.index]!;
         s.stats.intro.called(conn, q.cmd, q.argv, pending[k]!.t0, r.reply[0] === 0x2d);
       });
@@ -253,7 +255,7 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[], denied: Map<number,
       if (shards.length === 1) {
         const t0 = performance.now();
         touched.add(shards[0]!);
-        pending.push({ index: i, t0, reply: s.links[shards[0]!]!.command(FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY, conn.db, q.cmd.id, conn.proto, q.body) });
+        pending.push({ index: i, t0, reply: s.links[shards[0]!]!.command(FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY, conn.db, q.cmd.id, conn.proto, q.body, true) });
         s.scheduleTick();
         continue;
       }
@@ -264,6 +266,7 @@ async function execHeld(c: MainCtx, queued: QueuedCommand[], denied: Map<number,
         const res = await s.coordinator.runHeld({ db: conn.db, proto: conn.proto, cmd: q.cmd, argv: q.argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
         replies[i] = res.reply;
         parts.push(...res.prop);
+        if (res.events) s.publishEvents(res.events, conn.id, c.seq);
       } catch (e) {
         const w = new RespWriter(128);
         w.error(sanitizeErrorText(s.coordinator.errorText(q.cmd.name, e)));

@@ -25,6 +25,7 @@ import { parseInt64 } from '../../commands/numbers.js';
 import { FLAG_REPLICATED } from '../../ipc/records.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { getString, strOf } from './util.js';
+import { isAggregate } from '../values/types.js';
 
 /** Parse a bit offset (optionally `#n` times `bits` for BITFIELD) as getBitOffsetFromArgument does. */
 function bitOffset(c: ShardCtx, i: number, hashBits = 0): number {
@@ -214,7 +215,7 @@ function bitop(c: ShardCtx): void {
   let maxlen = 0;
   for (let i = 3; i < c.argc; i++) {
     const v = c.db.read(a.str(i));
-    if (v !== undefined && typeof v === 'object') throw new CommandError(WRONGTYPE);
+    if (v !== undefined && isAggregate(v)) throw new CommandError(WRONGTYPE);
     const s = v === undefined ? '' : strOf(v);
     srcs.push(s);
     if (s.length > maxlen) maxlen = s.length;

@@ -21,14 +21,14 @@ import { ListValue } from '../values/list.js';
 import { SetValue } from '../values/set.js';
 import { ZSetValue } from '../values/zset.js';
 import { StreamValue } from '../values/stream.js';
-import { typeName, type Value } from '../values/types.js';
+import { isAggregate, typeName, type Value } from '../values/types.js';
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
 
 /** A deep copy of a value (COPY): strings are immutable and shared. */
 function cloneValue(v: Value): Value {
-  if (typeof v !== 'object') return v;
+  if (!isAggregate(v)) return v;
   if (v instanceof ListValue) return ListValue.from(v.toArray());
   if (v instanceof HashValue) return HashValue.from(v.entries());
   if (v instanceof SetValue) return SetValue.from(v.members());
@@ -243,6 +243,7 @@ function persist(c: ShardCtx): void {
 export function encodingOf(v: Value): string {
   if (typeof v === 'number') return 'int';
   if (typeof v === 'string') return v.length <= 44 ? 'embstr' : 'raw';
+  if (!isAggregate(v)) return 'raw';
   return v.encoding();
 }
 

@@ -9,6 +9,7 @@ import {
   CommandError, STREAM_BUSYGROUP, STREAM_COUNT_TOO_HIGH, STREAM_ENTRIESREAD, STREAM_INVALID_END, STREAM_INVALID_START, STREAM_XGROUP_NOKEY,
   SYNTAX, WRONGTYPE, streamNoGroup, streamNoKeyOrGroup, streamXclaimOption, subcommandSyntax,
 } from '../../resp/errors.js';
+import { NOTIFY_STREAM } from '../../commands/keyspace-events.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { formatId, ID_MAX, StreamGroup, StreamValue, U64, type PendingEntry } from '../values/stream.js';
 import { getStream, parseId, parseIntervalId, parseStreamId, prop, propBegin, propEnd, writeEntry } from './stream-args.js';
@@ -55,6 +56,7 @@ function xgroup(c: ShardCtx): void {
     if (!s.groups) s.groups = new Map();
     s.groups.set(name, new StreamGroup(name, id, entriesRead));
     c.db.modified(key);
+    c.notify(NOTIFY_STREAM, 'xgroup-create', key);
     c.propagate();
     c.w.ok();
   } else if (setid && (c.argc === 5 || c.argc === 7)) {
@@ -63,18 +65,20 @@ function xgroup(c: ShardCtx): void {
     g!.lastId = id;
     g!.entriesRead = entriesRead;
     c.db.modified(key);
+    c.notify(NOTIFY_STREAM, 'xgroup-setid', key);
     c.propagate();
     c.w.ok();
   } else if (sub === 'destroy' && c.argc === 4) {
     if (g) {
       s!.groups!.delete(name);
       c.db.modified(key);
+      c.notify(NOTIFY_STREAM, 'xgroup-destroy', key);
       c.propagate();
       c.w.int(1);
       c.ks.hooks.ready(c.db.id, key);
     } else c.w.int(0);
   } else if (sub === 'createconsumer' && c.argc === 5) {
-    const [, created] = consumerOf(c, g!, c.args.str(4), false);
+    const [, created] = consumerOf(c, key, g!, c.args.str(4), false);
     if (created) {
       c.db.modified(key);
       c.propagate();
@@ -88,6 +92,7 @@ function xgroup(c: ShardCtx): void {
       for (const id of cons.pel.keys()) g!.pel.delete(id);
       g!.consumers.delete(cons.name);
       c.db.modified(key);
+      c.notify(NOTIFY_STREAM, 'xgroup-delconsumer', key);
       c.propagate();
     }
     c.w.int(pending);
@@ -262,7 +267,7 @@ function xclaim(c: ShardCtx): void {
     }
     if (!p) continue;
     if (!fresh && minIdle && now - p.deliveryTime < minIdle) continue;
-    if (!cons) cons = consumerOf(c, g, name)[0];
+    if (!cons) cons = consumerOf(c, key, g, name)[0];
     if (p.consumer !== cons && !fresh) p.consumer.pel.delete(id);
     p.deliveryTime = deliveryTime;
     if (retryCount >= 0) p.deliveryCount = retryCount;
@@ -334,7 +339,7 @@ function xautoclaim(c: ShardCtx): void {
       continue;
     }
     if (minIdle && now - p.deliveryTime < minIdle) continue;
-    if (!cons) cons = consumerOf(c, g, name)[0];
+    if (!cons) cons = consumerOf(c, key, g, name)[0];
     if (p.consumer !== cons) p.consumer.pel.delete(p.id);
     p.deliveryTime = now;
     if (!justId) p.deliveryCount++;

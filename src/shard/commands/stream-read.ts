@@ -14,14 +14,15 @@ import {
   CommandError, STREAM_BLOCKED_GROUP_GONE, STREAM_DOLLAR_GROUP, STREAM_GROUP_XREAD, STREAM_GT_XREAD, STREAM_MISSING_GROUP, STREAM_NOACK_XREAD, STREAM_UNBALANCED, SYNTAX,
   TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, streamNoGroupRead, WRONGTYPE,
 } from '../../resp/errors.js';
+import { NOTIFY_STREAM } from '../../commands/keyspace-events.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { formatId, ID_MAX, StreamConsumer, StreamValue, type PendingEntry, type StreamGroup } from '../values/stream.js';
 import { parseStreamId, prop, propBegin, propEnd, writeEntry } from './stream-args.js';
 
 const BLOCKED_DEFAULT_COUNT = '1000';
 
-/** Look up (refreshing its seen time) or create a consumer. Returns [consumer, created]. */
-export function consumerOf(c: ShardCtx, g: StreamGroup, name: string, refresh = true): [StreamConsumer, boolean] {
+/** Look up (refreshing its seen time) or create a consumer (an xgroup-createconsumer event, as Redis). Returns [consumer, created]. */
+export function consumerOf(c: ShardCtx, key: string, g: StreamGroup, name: string, refresh = true): [StreamConsumer, boolean] {
   let cons = g.consumers.get(name);
   if (cons) {
     if (refresh) cons.seenTime = c.now;
@@ -29,6 +30,7 @@ export function consumerOf(c: ShardCtx, g: StreamGroup, name: string, refresh = 
   }
   cons = new StreamConsumer(name, c.now);
   g.consumers.set(name, cons);
+  c.notify(NOTIFY_STREAM, 'xgroup-createconsumer', key);
   return [cons, true];
 }
 
@@ -187,7 +189,7 @@ function xread(c: ShardCtx, group: boolean): void {
       w.bulk(key);
       const g = groups[k];
       if (g) {
-        const [cons, created] = consumerOf(c, g, consumerName);
+        const [cons, created] = consumerOf(c, key, g, consumerName);
         if (created && noack) prop(c, ['XGROUP', 'CREATECONSUMER', key, g.name, consumerName]);
         if (ids[k] !== ID_MAX) deliverHistory(c, s, g, cons, ids[k]! === ID_MAX ? ID_MAX : ids[k]! + 1n, count);
         else deliverNew(c, key, s, g, cons, count, noack);

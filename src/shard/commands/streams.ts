@@ -9,6 +9,7 @@ import {
   CommandError, NO_SUCH_KEY, STREAM_ENTRIES_ADDED_NEG, STREAM_EXHAUSTED, STREAM_INVALID_END, STREAM_INVALID_START, STREAM_TOO_LARGE,
   STREAM_XADD_ID_SMALL, STREAM_XADD_ZERO_ID, STREAM_XSETID_ENTRIES, STREAM_XSETID_MAXDEL, STREAM_XSETID_SMALL, SYNTAX, wrongArity,
 } from '../../resp/errors.js';
+import { NOTIFY_STREAM } from '../../commands/keyspace-events.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ID_MAX, formatId, idMs, idOf, idSeq, StreamValue, U64 } from '../values/stream.js';
 import { applyTrim, getStream, parseId, parseIntervalId, parseStreamId, parseTrimArgs, rewriteApproxTrim, streamLimits, writeEntries } from './stream-args.js';
@@ -50,10 +51,11 @@ function xadd(c: ShardCtx): void {
   const idStr = formatId(id);
   c.w.bulk(idStr);
   c.db.modified(key);
+  c.notify(NOTIFY_STREAM, 'xadd', key);
   const argv = c.args.all();
   let rewritten = false;
   if (a.strategy !== 0) {
-    applyTrim(s, a);
+    if (applyTrim(s, a)) c.notify(NOTIFY_STREAM, 'xtrim', key);
     if (a.approx) {
       rewriteApproxTrim(argv, s, a);
       rewritten = true;
@@ -139,6 +141,7 @@ export const handlers: Record<string, ShardHandler> = {
       if (s.length === 0) s.firstId = 0n;
       else if (firstEntry) s.firstId = s.edgeId(true);
       c.db.modified(key);
+      c.notify(NOTIFY_STREAM, 'xdel', key);
       c.propagate();
     }
     c.w.int(deleted);
@@ -154,6 +157,7 @@ export const handlers: Record<string, ShardHandler> = {
     }
     const deleted = applyTrim(s, a);
     if (deleted) {
+      c.notify(NOTIFY_STREAM, 'xtrim', key);
       if (a.approx) {
         const argv = c.args.all();
         rewriteApproxTrim(argv, s, a);
@@ -190,6 +194,7 @@ export const handlers: Record<string, ShardHandler> = {
     if (entriesAdded !== -1) s.entriesAdded = entriesAdded;
     if (maxDel !== 0n) s.maxDeletedId = maxDel;
     c.db.modified(key);
+    c.notify(NOTIFY_STREAM, 'xsetid', key);
     c.propagate();
     c.w.ok();
   },

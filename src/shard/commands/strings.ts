@@ -13,7 +13,8 @@ import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFro
 
 const ZERO_LD = longDoubleFromNumber(0);
 import { FLAG_REPLICATED } from '../../ipc/records.js';
-import { UNIT_MS, UNIT_SECONDS, getString, strLen, strOf, toStored } from './util.js';
+import { UNIT_MS, UNIT_SECONDS, bytesOf, getString, strLen, strOf, toStored, valueArg } from './util.js';
+import { BIG_STRING, isAggregate, type StrValue } from '../values/types.js';
 import { expireArgToAbsolute } from './expire-arg.js';
 
 const SET_NX = 1;
@@ -62,9 +63,9 @@ function expireFromFlags(c: ShardCtx, flags: number, arg: number, cmd: string): 
 }
 
 /** The generic SET: used by SET, SETNX, SETEX, PSETEX, GETSET. */
-function setGeneric(c: ShardCtx, key: string, value: string, flags: number, expireAt: number, okReply: 'ok' | 'one'): void {
+function setGeneric(c: ShardCtx, key: string, valueIndex: number, flags: number, expireAt: number, okReply: 'ok' | 'one'): void {
   const db = c.db;
-  let old: string | number | undefined;
+  let old: StrValue | undefined;
   if (flags & SET_GET) {
     old = getString(c, key);
   }
@@ -72,28 +73,29 @@ function setGeneric(c: ShardCtx, key: string, value: string, flags: number, expi
   if ((flags & SET_NX && found) || (flags & SET_XX && !found)) {
     if (flags & SET_GET) {
       if (old === undefined) c.w.nullBulk();
-      else c.w.bulk(strOf(old));
+      else c.w.bulkValue(old);
     } else if (okReply === 'one') c.w.int(0);
     else c.w.nullBulk();
     return;
   }
-  db.set(key, toStored(value), (flags & SET_KEEPTTL) !== 0);
+  const value = valueArg(c, valueIndex);
+  db.set(key, value, (flags & SET_KEEPTTL) !== 0);
   c.notify(NOTIFY_STRING, 'set', key);
   if (expireAt > 0) {
     db.setExpire(key, expireAt);
     c.notify(NOTIFY_GENERIC, 'expire', key);
-    c.propagateCommand(['SET', key, value, 'PXAT', expireAt]);
+    c.propagateCommand(['SET', key, c.args.bytes(valueIndex), 'PXAT', expireAt]);
   } else if (flags & SET_GET) {
     // propagate without GET
-    const parts: string[] = [];
-    for (let j = 0; j < c.argc; j++) if (!(j >= 3 && c.args.is(j, 'get'))) parts.push(c.args.str(j));
+    const parts: Buffer[] = [];
+    for (let j = 0; j < c.argc; j++) if (!(j >= 3 && c.args.is(j, 'get'))) parts.push(c.args.bytes(j));
     c.propagateCommand(parts);
   } else {
     c.propagate();
   }
   if (flags & SET_GET) {
     if (old === undefined) c.w.nullBulk();
-    else c.w.bulk(strOf(old));
+    else c.w.bulkValue(old);
   } else if (okReply === 'one') c.w.int(1);
   else c.w.ok();
 }
@@ -104,6 +106,7 @@ function incrBy(c: ShardCtx, key: string, incr: bigint | number): void {
   let cur: number | bigint = 0;
   if (v !== undefined) {
     if (typeof v === 'number') cur = v;
+    else if (typeof v !== 'string') throw new CommandError(NOT_INTEGER); // bytes: BIG_STRING long
     else {
       const n = parseIntString(v);
       if (n === null) throw new CommandError(NOT_INTEGER);
@@ -153,8 +156,7 @@ function incrByArg(c: ShardCtx, i: number, negate: boolean): bigint | number {
 function getGeneric(c: ShardCtx, key: string): void {
   const v = getString(c, key);
   if (v === undefined) c.w.nullBulk();
-  else if (typeof v === 'string') c.w.bulk(v);
-  else c.w.bulk(String(v));
+  else c.bulkValue(v);
 }
 
 function getrange(c: ShardCtx): void {
@@ -165,8 +167,7 @@ function getrange(c: ShardCtx): void {
     c.w.bulk('');
     return;
   }
-  const s = strOf(v);
-  const n = s.length;
+  const n = strLen(v);
   if (start < 0 && end < 0 && start > end) {
     c.w.bulk('');
     return;
@@ -177,7 +178,8 @@ function getrange(c: ShardCtx): void {
   if (end < 0) end = 0;
   if (end >= n) end = n - 1;
   if (start > end || n === 0) c.w.bulk('');
-  else c.w.bulk(s.slice(start, end + 1));
+  else if (typeof v === 'object') c.w.bulkBytes(v.subarray(start, end + 1));
+  else c.w.bulk(strOf(v).slice(start, end + 1));
 }
 
 function checkStringLength(c: ShardCtx, size: number, append: number): void {
@@ -191,7 +193,7 @@ const LCS_LEN_AND_IDX = 'ERR If you want both the length and indexes, please jus
 function lcs(c: ShardCtx): void {
   const va = c.db.read(c.args.str(1));
   const vb = c.db.read(c.args.str(2));
-  if ((va !== undefined && typeof va === 'object') || (vb !== undefined && typeof vb === 'object')) throw new CommandError(LCS_STRINGS_ONLY);
+  if ((va !== undefined && isAggregate(va)) || (vb !== undefined && isAggregate(vb))) throw new CommandError(LCS_STRINGS_ONLY);
   const a = va === undefined ? '' : strOf(va);
   const b = vb === undefined ? '' : strOf(vb);
   let getlen = false;
@@ -301,30 +303,30 @@ export const handlers: Record<string, ShardHandler> = {
   set(c) {
     const [flags, expireArg] = parseSetOptions(c, 3, true);
     const expireAt = expireArg > 0 ? expireFromFlags(c, flags, expireArg, 'set') : 0;
-    setGeneric(c, c.args.str(1), c.args.str(2), flags, expireAt, 'ok');
+    setGeneric(c, c.args.str(1), 2, flags, expireAt, 'ok');
   },
 
   setnx(c) {
-    setGeneric(c, c.args.str(1), c.args.str(2), SET_NX, 0, 'one');
+    setGeneric(c, c.args.str(1), 2, SET_NX, 0, 'one');
   },
 
   setex(c) {
     const at = expireArgToAbsolute(c, 2, UNIT_SECONDS, true, 'setex');
-    setGeneric(c, c.args.str(1), c.args.str(3), 0, at, 'ok');
+    setGeneric(c, c.args.str(1), 3, 0, at, 'ok');
   },
 
   psetex(c) {
     const at = expireArgToAbsolute(c, 2, UNIT_MS, true, 'psetex');
-    setGeneric(c, c.args.str(1), c.args.str(3), 0, at, 'ok');
+    setGeneric(c, c.args.str(1), 3, 0, at, 'ok');
   },
 
   getset(c) {
     const key = c.args.str(1);
     const old = getString(c, key);
-    c.db.set(key, toStored(c.args.str(2)));
+    c.db.set(key, valueArg(c, 2));
     c.notify(NOTIFY_STRING, 'set', key);
     if (old === undefined) c.w.nullBulk();
-    else c.w.bulk(strOf(old));
+    else c.w.bulkValue(old);
     c.propagate();
   },
 
@@ -335,7 +337,7 @@ export const handlers: Record<string, ShardHandler> = {
       c.w.nullBulk();
       return;
     }
-    c.w.bulk(strOf(v));
+    c.w.bulkValue(v);
     c.db.delete(key);
     c.notify(NOTIFY_GENERIC, 'del', key);
     c.propagateCommand(['DEL', key]);
@@ -350,7 +352,7 @@ export const handlers: Record<string, ShardHandler> = {
       return;
     }
     const at = expireArg > 0 ? expireFromFlags(c, flags, expireArg, 'getex') : 0;
-    c.w.bulk(strOf(v));
+    c.w.bulkValue(v);
     if (flags & (SET_EXAT | SET_PXAT) && at <= c.now) {
       c.db.delete(key);
       c.notify(NOTIFY_GENERIC, 'del', key);
@@ -372,16 +374,15 @@ export const handlers: Record<string, ShardHandler> = {
     c.w.array(n);
     for (let i = 1; i <= n; i++) {
       const v = c.db.read(c.args.str(i));
-      if (v === undefined || typeof v === 'object') c.w.nullBulk();
-      else if (typeof v === 'string') c.w.bulk(v);
-      else c.w.bulk(String(v));
+      if (v === undefined || isAggregate(v)) c.w.nullBulk();
+      else c.w.bulkValue(v);
     }
   },
 
   mset(c) {
     if (c.argc % 2 === 0) throw new CommandError(wrongArity('mset'));
     for (let i = 1; i < c.argc; i += 2) {
-      c.db.set(c.args.str(i), toStored(c.args.str(i + 1)));
+      c.db.set(c.args.str(i), valueArg(c, i + 1));
       c.notify(NOTIFY_STRING, 'set', c.args.str(i));
     }
     c.propagate();
@@ -397,7 +398,7 @@ export const handlers: Record<string, ShardHandler> = {
       }
     }
     for (let i = 1; i < c.argc; i += 2) {
-      c.db.set(c.args.str(i), toStored(c.args.str(i + 1)));
+      c.db.set(c.args.str(i), valueArg(c, i + 1));
       c.notify(NOTIFY_STRING, 'set', c.args.str(i));
     }
     c.propagate();
@@ -425,7 +426,7 @@ export const handlers: Record<string, ShardHandler> = {
     const v = getString(c, key, false);
     let cur = ZERO_LD;
     if (v !== undefined) {
-      const d = typeof v === 'number' ? longDoubleFromNumber(v) : parseLongDouble(v);
+      const d = typeof v === 'number' ? longDoubleFromNumber(v) : typeof v === 'string' ? parseLongDouble(v) : null;
       if (d === null) throw new CommandError(NOT_FLOAT);
       cur = d;
     }
@@ -443,16 +444,17 @@ export const handlers: Record<string, ShardHandler> = {
 
   append(c) {
     const key = c.args.str(1);
-    const add = c.args.str(2);
+    const addLen = c.args.length(2);
     const v = getString(c, key, false);
     let len: number;
     if (v === undefined) {
-      c.db.add(key, toStored(add));
-      len = add.length;
+      c.db.add(key, valueArg(c, 2));
+      len = addLen;
     } else {
-      const cur = strOf(v);
-      checkStringLength(c, cur.length, add.length);
-      const next = cur + add;
+      const curLen = strLen(v);
+      checkStringLength(c, curLen, addLen);
+      // bytes stay bytes (and a large append makes bytes); small strings grow as JS strings (ropes)
+      const next = typeof v === 'object' || addLen >= BIG_STRING ? Buffer.concat([bytesOf(v), c.args.bytes(2)]) : strOf(v) + c.args.str(2);
       c.db.set(key, next, true);
       c.db.markRaw(key);
       len = next.length;
@@ -473,32 +475,30 @@ export const handlers: Record<string, ShardHandler> = {
   setrange(c) {
     const key = c.args.str(1);
     const offset = c.args.int(2);
-    const value = c.args.str(3);
     if (offset < 0) throw new CommandError(OFFSET_OUT_OF_RANGE);
+    const vlen = c.args.length(3);
     const v = getString(c, key, false);
-    if (v === undefined) {
-      if (value.length === 0) {
-        c.w.int(0);
-        return;
-      }
-      checkStringLength(c, offset, value.length);
-      const s = '\0'.repeat(offset) + value;
-      c.db.add(key, s);
-      c.db.markRaw(key);
-      c.notify(NOTIFY_STRING, 'setrange', key);
-      c.w.int(s.length);
-      c.propagate();
+    const curLen = v === undefined ? 0 : strLen(v);
+    if (vlen === 0) {
+      c.w.int(curLen);
       return;
     }
-    const cur = strOf(v);
-    if (value.length === 0) {
-      c.w.int(cur.length);
-      return;
+    checkStringLength(c, offset, vlen);
+    const size = Math.max(curLen, offset + vlen);
+    let next: string | Buffer;
+    if ((v !== undefined && typeof v === 'object') || size >= BIG_STRING) {
+      // a large value: a new Buffer (stored Buffers are never changed in place)
+      next = Buffer.alloc(size);
+      if (v !== undefined) bytesOf(v).copy(next, 0);
+      c.args.bytes(3).copy(next, offset);
+    } else {
+      const cur = v === undefined ? '' : strOf(v);
+      const value = c.args.str(3);
+      const padded = cur.length < offset ? cur + '\0'.repeat(offset - cur.length) : cur;
+      next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
     }
-    checkStringLength(c, offset, value.length);
-    const padded = cur.length < offset ? cur + '\0'.repeat(offset - cur.length) : cur;
-    const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
-    c.db.set(key, next, true);
+    if (v === undefined) c.db.add(key, next);
+    else c.db.set(key, next, true);
     c.db.markRaw(key);
     c.notify(NOTIFY_STRING, 'setrange', key);
     c.w.int(next.length);

@@ -6,16 +6,30 @@
 import { CommandError, REPLY_TOO_LARGE, WRONGTYPE, invalidExpireTime } from '../../resp/errors.js';
 import { parseIntString } from '../../commands/numbers.js';
 import type { ShardCtx } from '../context.js';
-import type { Aggregate, Value } from '../values/types.js';
+import { BIG_STRING, isAggregate, type Aggregate, type StrValue, type Value } from '../values/types.js';
 
-/** A string value as a binary string. */
-export function strOf(v: string | number): string {
-  return typeof v === 'string' ? v : String(v);
+/** A string value as a binary string (a large value stored as bytes is converted: avoid on hot paths). */
+export function strOf(v: StrValue): string {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : v.latin1Slice();
+}
+
+/** A string value's bytes (a view of a stored Buffer: do not change it). */
+export function bytesOf(v: StrValue): Buffer {
+  return typeof v === 'object' ? v : Buffer.from(strOf(v), 'latin1');
 }
 
 /** Byte length of a string value. */
-export function strLen(v: string | number): number {
-  return typeof v === 'string' ? v.length : String(v).length;
+export function strLen(v: StrValue): number {
+  return typeof v === 'number' ? String(v).length : v.length;
+}
+
+/**
+ * Argument i as a string value to store: from BIG_STRING bytes up its bytes (kept as a view of the
+ * request when the request's memory is its own), else a binary string or an int-encoded number.
+ */
+export function valueArg(c: ShardCtx, i: number): StrValue {
+  if (c.args.length(i) >= BIG_STRING) return c.args.ownedBytes(i);
+  return toStored(c.args.str(i));
 }
 
 /**
@@ -32,9 +46,9 @@ export function toStored(s: string): string | number {
 }
 
 /** Look a key up expecting a string; throws WRONGTYPE for other types. */
-export function getString(c: ShardCtx, key: string, read = true): string | number | undefined {
+export function getString(c: ShardCtx, key: string, read = true): StrValue | undefined {
   const v = read ? c.db.read(key) : c.db.get(key);
-  if (v === undefined || typeof v !== 'object') return v;
+  if (v === undefined || !isAggregate(v)) return v;
   throw new CommandError(WRONGTYPE);
 }
 

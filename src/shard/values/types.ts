@@ -1,7 +1,8 @@
 /*
- * The value model. A string value is a binary string (latin1) or a number (canonical int64 decimal
- * that a double holds exactly: Redis's "int" encoding). Every other type is an Aggregate subclass,
- * one file each in this folder.
+ * The value model. A string value is a binary string (latin1), a number (canonical int64 decimal
+ * that a double holds exactly: Redis's "int" encoding) or, from BIG_STRING bytes up, a Buffer of its
+ * bytes (a large SET travels and stays as bytes: no JS string of hundreds of MB is ever built). Every
+ * other type is an Aggregate subclass, one file each in this folder.
  */
 
 export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'stream';
@@ -18,8 +19,18 @@ export abstract class Aggregate {
   abstract encoding(): string;
 }
 
-export type Value = string | number | Aggregate;
+/** A string value as stored (a Buffer is never changed in place: writes store a new value). */
+export type StrValue = string | number | Buffer;
+
+export type Value = StrValue | Aggregate;
+
+/** String values of at least this many bytes are stored as Buffers. */
+export const BIG_STRING = 64 * 1024;
+
+export function isAggregate(v: Value): v is Aggregate {
+  return v instanceof Aggregate;
+}
 
 export function typeName(v: Value): TypeName {
-  return typeof v === 'object' ? v.type : 'string';
+  return v instanceof Aggregate ? v.type : 'string';
 }
