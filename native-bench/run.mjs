@@ -94,7 +94,7 @@ export async function startServer(kind, shards, extra = [], root = ROOT) {
   // as long as a busy machine takes (two minutes: a hang, not a slow start)
   for (const end = Date.now() + 120_000; Date.now() < end; ) {
     const r = spawnSync('redis-cli', ['-p', String(port), 'PING'], { encoding: 'utf8' });
-    if (r.stdout.trim() === 'PONG') return { kind, shards, port, proc };
+    if (r.stdout.trim() === 'PONG') return { kind, shards, port, proc, cwd };
     if (proc.exitCode !== null) break;
     await new Promise((res) => setTimeout(res, 50));
   }

@@ -5,8 +5,8 @@
 // the sync's duration, per server, and the ratio shardis / redis-server.
 //   npm run bench:sync-stall [-- --keys 1000000] [--rounds 2]
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import os from 'node:os';
+import { client } from './resp.mjs';
 import { startServer, stopServer } from './run.mjs';
 
 const args = process.argv.slice(2);
@@ -35,44 +35,6 @@ function load(port) {
     };
     write();
   });
-}
-
-/** A minimal RESP client for single round trips. */
-function client(port) {
-  const sock = net.connect(port, '127.0.0.1');
-  sock.setNoDelay(true);
-  let buf = '';
-  let waiter = null;
-  sock.on('data', (d) => {
-    buf += d.toString('latin1');
-    if (waiter) waiter();
-  });
-  const reply = () =>
-    new Promise((resolve) => {
-      const check = () => {
-        const nl = buf.indexOf('\r\n');
-        if (nl < 0) return;
-        let end = nl + 2;
-        if (buf[0] === '$' && Number(buf.slice(1, nl)) >= 0) {
-          end = nl + 2 + Number(buf.slice(1, nl)) + 2;
-          if (buf.length < end) return;
-        }
-        const line = buf.slice(0, end);
-        buf = buf.slice(end);
-        waiter = null;
-        resolve(line);
-      };
-      waiter = check;
-      check();
-    });
-  return {
-    ready: new Promise((r) => sock.once('connect', r)),
-    async cmd(...argv) {
-      sock.write(`*${argv.length}\r\n` + argv.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join(''));
-      return reply();
-    },
-    close: () => sock.destroy(),
-  };
 }
 
 async function round(kind) {

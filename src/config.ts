@@ -35,6 +35,9 @@ const SHARDIS_CONFIG: ConfigData[] = [
   // V8's --optimize-for-size for every isolate (smaller young generation, slower heap growth): about
   // 25% less resident memory for many small keys, at a write-throughput cost (docs/benchmarks.md)
   { n: 'optimize-for-size', t: 'bool', f: 'immutable hidden', d: 'no' },
+  // where a shard keeps its keys: `bytes` (keys, strings and integers in ArrayBuffer arenas outside
+  // the V8 heap, src/store/) or `heap` (JS strings in Maps, the store before; for A/B comparisons)
+  { n: 'keyspace-store', t: 'enum', f: 'immutable hidden', e: ['bytes', 'heap'], d: 'bytes' },
 ];
 
 function defaultShards(): number {

@@ -145,4 +145,19 @@ describe('benchmark suites (--smoke)', () => {
     for (const k of ['set_time', 'get_time', 'peak_after_set', 'peak']) figure((b.ratios as Record<string, unknown>)[k], k);
     expect((b.rows as { server: string }[]).map((r) => r.server)).toEqual(['redis-server', 'shardis']);
   });
+
+  it.skipIf(!HAVE)('native-bench/persistence.mjs prints every row of its table', () => {
+    const out = run('native-bench/persistence.mjs', ['--keys', '2000', '--load-keys', '2000', '--sync-keys', '2000', '--requests', '500', '--always-requests', '100']);
+    for (const row of [
+      'BGSAVE of 2,000 keys, time \\(mean\\)',
+      'worst SET round trip during it',
+      'SET/s, appendonly yes, appendfsync everysec',
+      'SET/s, appendonly yes, appendfsync always',
+      "startup with redis-server's 2,000-key RDB until PING and DBSIZE answer \\(mean\\)",
+      "startup with shardis's 2,000-key RDB",
+      'worst SET round trip during the full sync',
+    ]) {
+      expect(out).toMatch(new RegExp(`\\| ${row}[^|]*\\| [\\d.]+ (s|ms|req/s) \\| [\\d.]+ (s|ms|req/s) \\| [\\d.]+ \\|`));
+    }
+  });
 });

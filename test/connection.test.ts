@@ -498,7 +498,7 @@ describe.skipIf(!haveBinaries('redis-server'))('COMMAND DOCS against redis-serve
       const ours = await names(a);
       const theirs = await names(b);
       expect(ours.filter((n) => !theirs.includes(n)).sort()).toEqual(['admin-announce-port']);
-      for (const own of ['admin-bind', 'admin-port', 'optimize-for-size', 'ring-size', 'shards']) expect((await a.config('GET', own)) as string[]).toHaveLength(2);
+      for (const own of ['admin-bind', 'admin-port', 'keyspace-store', 'optimize-for-size', 'ring-size', 'shards']) expect((await a.config('GET', own)) as string[]).toHaveLength(2);
       expect(theirs.filter((n) => !ours.includes(n))).toEqual([]);
       for (const h of ['use-exit-on-panic', 'key-load-delay', 'rdb-key-save-delay', 'watchdog-period', 'loading-process-events-interval-bytes']) {
         expect(ours).not.toContain(h);

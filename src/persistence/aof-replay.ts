@@ -14,43 +14,67 @@ import { Aof, type ManifestFile } from './aof.js';
 import { loadFile } from './load.js';
 import { Persistence } from './persistence.js';
 
-/** End of the last complete RESP command in b (multibulk or inline), or -1 on a malformed one. */
-function completePrefix(b: Buffer): { end: number; bad: boolean } {
+/**
+ * End of the last complete RESP command in b (multibulk only), whether a malformed one stopped the
+ * scan, and the annotation lines ("#TS:..." of aof-timestamp-enabled: skipped, as Redis) met on the way.
+ */
+function completePrefix(b: Buffer): { end: number; bad: boolean; notes: [number, number][] } {
   let p = 0;
+  const notes: [number, number][] = [];
   const line = (from: number): number => {
     const e = b.indexOf(10, from);
     return e < 0 ? -1 : e + 1;
   };
   for (;;) {
-    if (p >= b.length) return { end: p, bad: false };
-    if (b[p] !== 0x2a) return { end: p, bad: true }; // AOF holds multibulk commands only
+    if (p >= b.length) return { end: p, bad: false, notes };
+    if (b[p] === 0x23) {
+      const q = line(p);
+      if (q < 0) return { end: p, bad: false, notes };
+      notes.push([p, q]);
+      p = q;
+      continue;
+    }
+    if (b[p] !== 0x2a) return { end: p, bad: true, notes }; // AOF holds multibulk commands only
     let q = line(p);
-    if (q < 0) return { end: p, bad: false };
+    if (q < 0) return { end: p, bad: false, notes };
     const n = Number(b.latin1Slice(p + 1, q - 2));
-    if (!Number.isInteger(n) || n < 1) return { end: p, bad: true };
+    if (!Number.isInteger(n) || n < 1) return { end: p, bad: true, notes };
     let ok = true;
     for (let i = 0; i < n; i++) {
       if (q >= b.length) {
         ok = false;
         break;
       }
-      if (b[q] !== 0x24) return { end: p, bad: true };
+      if (b[q] !== 0x24) return { end: p, bad: true, notes };
       const r = line(q);
       if (r < 0) {
         ok = false;
         break;
       }
       const len = Number(b.latin1Slice(q + 1, r - 2));
-      if (!Number.isInteger(len) || len < 0) return { end: p, bad: true };
+      if (!Number.isInteger(len) || len < 0) return { end: p, bad: true, notes };
       if (r + len + 2 > b.length) {
         ok = false;
         break;
       }
       q = r + len + 2;
     }
-    if (!ok) return { end: p, bad: false };
+    if (!ok) return { end: p, bad: false, notes };
     p = q;
   }
+}
+
+/** The commands of b[0, end) without the annotation lines. */
+function withoutNotes(b: Buffer, end: number, notes: [number, number][]): Buffer {
+  if (notes.length === 0) return b.subarray(0, end);
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const [a, z] of notes) {
+    if (a > from) parts.push(b.subarray(from, a));
+    from = z;
+  }
+  if (end > from) parts.push(b.subarray(from, end));
+  return Buffer.concat(parts);
 }
 
 /** Replay RESP commands through a master-like connection; resolves when every one has run. */
@@ -88,6 +112,7 @@ async function drained(s: Server, conn: { hold: number; pendingInput(): number }
  */
 export async function loadAof(s: Server): Promise<true | null | string[]> {
   const aof = Aof.of(s);
+  if (!aof.upgradeOldFile()) return ['Fatal error: the old AOF file could not be moved into the AOF directory'];
   let files: ManifestFile[] | null;
   try {
     files = aof.readManifest();
@@ -120,15 +145,26 @@ export async function loadAof(s: Server): Promise<true | null | string[]> {
       } catch {
         return [`The AOF file ${f.name} doesn't exist`];
       }
-      const { end, bad } = completePrefix(data);
+      // an RDB preamble (an upgraded Redis 4-6 appendonly.aof): the RDB part, then the commands
+      let skip = 0;
+      if (data.length >= 5 && data.latin1Slice(0, 5) === 'REDIS') {
+        const end = { at: 0 };
+        const r = await loadFile(s, file, false, false, end);
+        if (r !== true) return r ?? [`The AOF file ${f.name} doesn't exist`];
+        s.log.info('Reading the remaining AOF tail...');
+        skip = end.at;
+      }
+      const { end: stop, bad, notes } = completePrefix(data.subarray(skip));
       if (bad) return [`Bad file format reading the append only file ${f.name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`];
+      const end = skip + stop;
+      const commands = withoutNotes(data.subarray(skip), stop, notes);
       const p = Persistence.of(s);
       s.loading = true;
       p.loadStart = Date.now();
-      p.loadTotal = end;
+      p.loadTotal = commands.length;
       p.loadDone = 0;
       try {
-        await replay(s, data.subarray(0, end), (n) => (p.loadDone = n));
+        await replay(s, commands, (n) => (p.loadDone = n));
       } finally {
         s.loading = false;
         p.loadStart = 0;
@@ -167,7 +203,7 @@ export async function aofStartup(s: Server): Promise<boolean> {
     return true;
   }
   if (r === null) {
-    s.log.info(`Creating AOF base file ${s.config.get('appendfilename')}.1.base.rdb on server start`);
+    s.log.info(`Creating AOF base file ${s.config.get('appendfilename')}.1.base.${s.config.bool('aof-use-rdb-preamble') ? 'rdb' : 'aof'} on server start`);
     return aof.rewrite();
   }
   for (const line of r) s.log.warn(line);

@@ -134,6 +134,40 @@ export class Aof {
     return out;
   }
 
+  /**
+   * Redis 7's upgrade of an old single-file AOF: `appendfilename` in dir and no usable manifest ->
+   * the file becomes the base (same name, seq 1) of a manifest in appenddirname and moves there.
+   * False when it had to be done and could not (the server stops).
+   */
+  upgradeOldFile(): boolean {
+    const old = this.prefix();
+    if (!fs.existsSync(old)) return true;
+    let m: ManifestFile[] | null = null;
+    try {
+      m = fs.existsSync(this.dir()) ? this.readManifest() : null;
+    } catch {
+      /* unreadable: the load reports it */
+      return true;
+    }
+    const only = m !== null && m.length === 1 && m[0]!.type === 'b' && m[0]!.name === old && !fs.existsSync(path.join(this.dir(), old));
+    if (m !== null && m.length > 0 && !only) return true;
+    try {
+      fs.mkdirSync(this.dir(), { recursive: true });
+    } catch (e) {
+      this.server.log.warn(`Can't open or create append-only dir ${this.server.config.get('appenddirname')}: ${strerror(e)}`);
+      return false;
+    }
+    this.writeManifest([{ name: old, seq: 1, type: 'b' }]);
+    try {
+      fs.renameSync(old, path.join(this.dir(), old));
+    } catch (e) {
+      this.server.log.warn(`Error trying to move the old AOF file ${old} into dir ${this.server.config.get('appenddirname')}: ${strerror(e)}`);
+      return false;
+    }
+    this.server.log.info(`Successfully migrated an old-style AOF file (${old}) into the AOF directory (${this.server.config.get('appenddirname')}).`);
+    return true;
+  }
+
   private writeManifest(files: ManifestFile[]): void {
     const dir = this.dir();
     const tmp = path.join(dir, `temp-${this.prefix()}.manifest`);
@@ -148,6 +182,7 @@ export class Aof {
   /** Append a propagated write (called for every feed of the replication stream). */
   feed(db: number, data: Uint8Array): void {
     if (this.fd < 0 || this.replaying) return;
+    this.stamp();
     if (db !== this.lastDb) {
       const w = new RespWriter(64);
       w.command(['SELECT', db]);
@@ -168,6 +203,7 @@ export class Aof {
     const argv = firstArgs(b, 2);
     const name = argv[0]?.toLowerCase();
     if (name === undefined || name === 'ping' || name === 'replconf') return;
+    this.stamp();
     if (name === 'select') {
       const db = Number(argv[1]);
       if (Number.isInteger(db)) this.lastDb = db;
@@ -181,6 +217,18 @@ export class Aof {
       this.append(w.toBuffer());
     }
     this.append(b);
+  }
+
+  /** Second of the last "#TS:" annotation (aof-timestamp-enabled). */
+  private stampedSec = 0;
+
+  /** aof-timestamp-enabled: "#TS:<unix seconds>" before the first write of each second, as Redis. */
+  private stamp(): void {
+    if (!this.server.config.bool('aof-timestamp-enabled')) return;
+    const sec = Math.floor(Date.now() / 1000);
+    if (sec <= this.stampedSec) return;
+    this.stampedSec = sec;
+    this.append(Buffer.from(`#TS:${sec}\r\n`, 'latin1'));
   }
 
   /**
@@ -303,8 +351,13 @@ export class Aof {
   /** Open (append) the last incr file of the manifest after the files were loaded. */
   openLastIncr(): void {
     const incr = this.manifest.filter((f) => f.type === 'i');
-    const last = incr[incr.length - 1];
-    if (last === undefined) return;
+    let last = incr[incr.length - 1];
+    if (last === undefined) {
+      // a base only (an upgraded appendonly.aof): a first incr file, as Redis creates one
+      last = { name: `${this.prefix()}.1.incr.aof`, seq: 1, type: 'i' };
+      fs.closeSync(fs.openSync(path.join(this.dir(), last.name), 'a'));
+      this.writeManifest([...this.manifest, last]);
+    }
     this.fd = fs.openSync(path.join(this.dir(), last.name), 'a');
     this.lastDb = -1;
     this.size = this.sizeAtRewrite = this.filesSize().total;
@@ -350,7 +403,9 @@ export class Aof {
       const baseSeq = Math.max(0, ...old.filter((f) => f.type === 'b').map((f) => f.seq)) + 1;
       const incrSeq = Math.max(0, ...old.filter((f) => f.type === 'i').map((f) => f.seq)) + 1;
       const prefix = this.prefix();
-      const base: ManifestFile = { name: `${prefix}.${baseSeq}.base.rdb`, seq: baseSeq, type: 'b' };
+      // aof-use-rdb-preamble no: the base holds commands (Redis names it .base.aof)
+      const commands = !s.config.bool('aof-use-rdb-preamble');
+      const base: ManifestFile = { name: `${prefix}.${baseSeq}.base.${commands ? 'aof' : 'rdb'}`, seq: baseSeq, type: 'b' };
       const incr: ManifestFile = { name: `${prefix}.${incrSeq}.incr.aof`, seq: incrSeq, type: 'i' };
       let cutError: unknown = null;
       const appending = s.config.bool('appendonly');
@@ -360,6 +415,7 @@ export class Aof {
         finalName: base.name,
         tmpPath: path.join(dir, tmpName),
         finalPath: path.join(dir, base.name),
+        commands,
         onCut: () => {
           // appendonly no (a BGREWRITEAOF anyway): a base only, nothing appended afterwards
           if (!appending) return;

@@ -7,8 +7,9 @@
  */
 
 import fs from 'node:fs';
-import { hashSlotOfString } from '../router/slot.js';
-import { rdbFileEntries, rdbHeadAux } from '../replication/rdb.js';
+import path from 'node:path';
+import { SLOTS, hashSlotOfString } from '../router/slot.js';
+import { type RdbEntry, rdbFileEntries, rdbHeadAux } from '../replication/rdb.js';
 import type { PersistHost as Server, ReplView } from './host.js';
 import { Persistence, strerror } from './persistence.js';
 
@@ -19,6 +20,8 @@ export interface LoadOptions {
   progress?: (bytes: number) => void;
   /** key-load-delay: microseconds to wait per key (tests watch the LOADING state with it). */
   keyDelayUs?: number;
+  /** Set to the end of the RDB data (commands may follow in an AOF). */
+  end?: { at: number };
 }
 
 export interface LoadResult {
@@ -45,6 +48,9 @@ export async function loadPayload(s: Server, payload: Buffer, opts: LoadOptions)
   }
 }
 
+/** Entries sorted by slot at a time while loading (see walk). */
+const WINDOW = 262_144;
+
 async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistence): Promise<LoadResult> {
   const progress = (b: number): void => {
     p.loadDone = b;
@@ -66,25 +72,44 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
   let n = 0;
   let owedUs = 0;
   const functions: string[] = [];
-  const gen = rdbFileEntries(payload, functions);
+  const gen = rdbFileEntries(payload, functions, opts.end);
   let step = gen.next();
+  const batch = (e: RdbEntry, slot: number): void => {
+    const shard = s.shardOfSlot[slot]!;
+    const id = shard * 65536 + e.db;
+    let b = batches.get(id);
+    if (b === undefined) {
+      b = { shard, db: e.db, argv: ['rdbload', e.db], bytes: 0 };
+      batches.set(id, b);
+    }
+    b.argv.push(e.key, e.type, e.value, e.expireAt);
+    b.bytes += e.value.length + e.key.length;
+    if (b.bytes > 256 * 1024 || b.argv.length > 4000) {
+      send(b);
+      batches.delete(id);
+    }
+  };
+  // Entries are handed to the shards a window at a time, grouped by slot (a stable counting sort):
+  // keys of one slot go into one Map, so installing them in slot order keeps that Map in cache,
+  // where a file in redis-server's order (each key in another slot) misses on every key.
+  const window: RdbEntry[] = [];
+  const slots = new Int32Array(WINDOW);
+  const flushWindow = (): void => {
+    const starts = new Int32Array(SLOTS + 1);
+    for (let i = 0; i < window.length; i++) starts[slots[i]! + 1]! += 1;
+    for (let k = 0; k < SLOTS; k++) starts[k + 1]! += starts[k]!;
+    const order = new Int32Array(window.length);
+    for (let i = 0; i < window.length; i++) order[starts[slots[i]!]!++] = i;
+    for (let j = 0; j < order.length; j++) batch(window[order[j]!]!, slots[order[j]!]!);
+    window.length = 0;
+  };
   while (!step.done) {
     const e = step.value;
     if (opts.dropExpired && e.expireAt >= 0 && e.expireAt < now) expired++;
     else {
-      const shard = s.shardOfSlot[hashSlotOfString(e.key)]!;
-      const id = shard * 65536 + e.db;
-      let b = batches.get(id);
-      if (b === undefined) {
-        b = { shard, db: e.db, argv: ['rdbload', e.db], bytes: 0 };
-        batches.set(id, b);
-      }
-      b.argv.push(e.key, e.type, e.value, e.expireAt);
-      b.bytes += e.value.length + e.key.length;
-      if (b.bytes > 256 * 1024 || b.argv.length > 4000) {
-        send(b);
-        batches.delete(id);
-      }
+      slots[window.length] = hashSlotOfString(e.key);
+      window.push(e);
+      if (window.length === WINDOW) flushWindow();
       keys++;
     }
     if (opts.keyDelayUs) {
@@ -102,6 +127,7 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
     }
     step = gen.next();
   }
+  flushWindow();
   for (const b of batches.values()) send(b);
   await Promise.all(sent);
   if (failed) throw new BadValue('Bad data format');
@@ -132,7 +158,7 @@ function explain(e: unknown): string[] {
  * Load `file` into the (empty) shards, restoring the replication id and offset it was saved with.
  * Returns null when the file does not exist, true when loaded, or the log lines saying why not.
  */
-export async function loadFile(s: Server, file: string, restoreRepl = true, finalLine = true): Promise<true | null | string[]> {
+export async function loadFile(s: Server, file: string, restoreRepl = true, finalLine = true, end?: { at: number }): Promise<true | null | string[]> {
   const p = Persistence.of(s);
   let payload: Buffer;
   try {
@@ -150,6 +176,7 @@ export async function loadFile(s: Server, file: string, restoreRepl = true, fina
     res = await loadPayload(s, payload, {
       dropExpired: s.config.get('replicaof') === '',
       keyDelayUs: Math.max(0, s.config.int('key-load-delay')),
+      end,
     });
   } catch (e) {
     s.loading = false;
@@ -179,6 +206,48 @@ export async function loadFile(s: Server, file: string, restoreRepl = true, fina
   }
   if (finalLine) s.log.info(`DB loaded from disk: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
   return true;
+}
+
+/**
+ * A replica's full sync as Redis does it with repl-diskless-load disabled (the default): the payload
+ * becomes dbfilename (written off the main thread, while it loads), so a restart loads it and
+ * continues with a partial resync. rdb-del-sync-files yes on a replica without persistence (no save
+ * points, appendonly no): no file is kept, with Redis's log line.
+ */
+export async function keepSyncPayload(s: Server, payload: Buffer, loaded: Promise<void>): Promise<void> {
+  const cfg = s.config;
+  if (cfg.get('repl-diskless-load') !== 'disabled') return loaded;
+  if (cfg.bool('rdb-del-sync-files') && Persistence.of(s).savePoints().length === 0 && !cfg.bool('appendonly')) {
+    await loaded;
+    s.log.info('Removing the RDB file obtained from the master. This replica has persistence disabled');
+    return;
+  }
+  const tmp = path.resolve(`temp-${Date.now()}.${process.pid}.rdb`);
+  const write = (async () => {
+    const f = await fs.promises.open(tmp, 'w');
+    try {
+      await f.writeFile(payload);
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+  })();
+  const [w, l] = await Promise.allSettled([write, loaded]);
+  if (l.status === 'rejected') {
+    fs.promises.unlink(tmp).catch(() => {});
+    throw l.reason; // a load error is the sync's
+  }
+  if (w.status === 'rejected') {
+    s.log.warn(`Opening the temp file needed for MASTER <-> REPLICA synchronization: ${strerror(w.reason)}`);
+    fs.promises.unlink(tmp).catch(() => {});
+    return;
+  }
+  try {
+    fs.renameSync(tmp, path.resolve(cfg.get('dbfilename')));
+  } catch (e) {
+    s.log.warn(`Failed trying to rename the temp DB into ${cfg.get('dbfilename')} in MASTER <-> REPLICA synchronization: ${strerror(e)}`);
+    fs.promises.unlink(tmp).catch(() => {});
+  }
 }
 
 /** Startup: load dbfilename from dir if it exists. False when it exists but does not load (exit). */

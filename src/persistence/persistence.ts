@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { REDIS_VERSION } from '../config.js';
 import { parseOne } from '../resp/reply-parser.js';
-import { RDB_OPCODE, RdbWriter, rdbHeader } from '../replication/rdb.js';
+import { In, RDB_OPCODE, RdbWriter, rdbHeader } from '../replication/rdb.js';
+import { RespWriter } from '../resp/writer.js';
 import type { FunctionLibraries, PersistHost as Server, ReplView } from './host.js';
 import { MISCONF } from '../resp/errors.js';
 import { ABORTED, type WriteResult, type WriteTask } from './rdb-encode.js';
@@ -44,6 +45,8 @@ export interface SnapshotTarget {
   finalPath: string;
   /** At the cut (the shards held): the moment writes start going to a new AOF incr file. */
   onCut(): void;
+  /** aof-use-rdb-preamble no: the file holds commands (FUNCTION LOAD, SELECT, RESTORE), not RDB. */
+  commands?: boolean;
 }
 
 export class Persistence {
@@ -63,10 +66,12 @@ export class Persistence {
   private changesAtSave = 0;
   /** The save in progress (SAVE, BGSAVE or the schedule). */
   private running: Promise<unknown> | null = null;
-  /** Set to 1 to stop the save in progress (read by the pool thread too). */
-  private readonly abortFlag = new Int32Array(new SharedArrayBuffer(4));
-  /** current_save_keys_processed / _total. */
-  saveKeysProcessed = 0;
+  /** [0]: set to 1 to stop the save in progress; [1]: keys written so far (shared with the pool thread). */
+  private readonly abortFlag = new Int32Array(new SharedArrayBuffer(8));
+  /** current_save_keys_processed (counted by the pool thread as it writes, in abortFlag[1]) / _total. */
+  get saveKeysProcessed(): number {
+    return Atomics.load(this.abortFlag, 1);
+  }
   saveKeysTotal = 0;
   /** Loading: start (ms), total and loaded bytes (INFO loading_*). */
   loadStart = 0;
@@ -213,6 +218,8 @@ export class Persistence {
   private run(target?: SnapshotTarget): Promise<'ok' | 'err' | 'aborted'> {
     snapshotLock.owner = 'save';
     Atomics.store(this.abortFlag, 0, 0);
+    Atomics.store(this.abortFlag, 1, 0);
+    this.saveKeysTotal = 0;
     const p = this.writeSnapshot(target).then(
       () => 'ok' as const,
       (e: unknown) => {
@@ -275,7 +282,6 @@ export class Persistence {
       s.coordinator.unlock(all);
     }
     this.saveKeysTotal = keysTotal;
-    this.saveKeysProcessed = 0;
 
     const tmpName = target?.tmpName ?? `temp-${process.pid}.rdb`;
     const finalName = target?.finalName ?? cfg.get('dbfilename');
@@ -294,7 +300,8 @@ export class Persistence {
     try {
       const pool = this.poolOf();
       const compress = cfg.bool('rdbcompression');
-      const checksum = cfg.bool('rdbchecksum');
+      const asAof = target?.commands === true;
+      const checksum = cfg.bool('rdbchecksum') && !asAof;
       const keyDelayUs = Math.max(0, cfg.int('rdb-key-save-delay'));
       let crcLo = 0;
       let crcHi = 0;
@@ -316,11 +323,10 @@ export class Persistence {
         }
         crcLo = r.crcLo;
         crcHi = r.crcHi;
-        this.saveKeysProcessed += r.keys;
       };
       let transfer: ArrayBuffer[] = [];
       const flush = async (final: boolean): Promise<void> => {
-        const task: WriteTask = { fd, pieces, kinds, crcLo: 0, crcHi: 0, compress, checksum, keyDelayUs, final, abort: this.abortFlag };
+        const task: WriteTask = { fd, pieces, kinds, crcLo: 0, crcHi: 0, compress, checksum, keyDelayUs, final, abort: this.abortFlag, aof: asAof };
         const moved = transfer;
         pieces = [];
         kinds = [];
@@ -337,10 +343,16 @@ export class Persistence {
       };
       const isReplica = repl.isReplica();
       const withRepl = isReplica || repl.hasBacklog();
-      add(rdbHeader(REDIS_VERSION, withRepl && target === undefined ? { replid: repl.replid, offset, streamDb } : null, target !== undefined), 0);
       // the function libraries as of the cut, right after the header (as redis-server writes them)
       const fnRecords = this.functions?.records();
-      if (fnRecords !== undefined && fnRecords.length > 0) add(fnRecords, 0);
+      if (asAof) {
+        // as Redis's rewrite: a timestamp first (aof-timestamp-enabled), then the libraries
+        if (cfg.bool('aof-timestamp-enabled')) add(Buffer.from(`#TS:${Math.floor(Date.now() / 1000)}\r\n`, 'latin1'), 0);
+        if (fnRecords !== undefined) for (const code of functionCodes(fnRecords)) add(respCommand(['FUNCTION', 'LOAD', code]), 0);
+      } else {
+        add(rdbHeader(REDIS_VERSION, withRepl && target === undefined ? { replid: repl.replid, offset, streamDb } : null, target !== undefined), 0);
+        if (fnRecords !== undefined && fnRecords.length > 0) add(fnRecords, 0);
+      }
       try {
         for (let i = 0; i < s.links.length; i++) {
           for (;;) {
@@ -350,10 +362,13 @@ export class Persistence {
             // the reply's own memory moves to the pool thread (views of it are the pieces)
             if (chunk.parts.length > 0 && res.reply.byteOffset === 0 && res.reply.buffer.byteLength === res.reply.length) transfer.push(res.reply.buffer as ArrayBuffer);
             for (const [db, entries] of chunk.parts) {
-              const w = new RdbWriter(16);
-              w.byte(RDB_OPCODE.SELECTDB);
-              w.len(db);
-              add(w.done(), 0);
+              if (asAof) add(respCommand(['SELECT', db]), 0);
+              else {
+                const w = new RdbWriter(16);
+                w.byte(RDB_OPCODE.SELECTDB);
+                w.len(db);
+                add(w.done(), 0);
+              }
               add(entries, 1);
             }
             if (bytes >= TASK_BYTES) await flush(false);
@@ -414,15 +429,17 @@ export class Persistence {
   info(): string[] {
     const now = Date.now();
     const loading = this.server.loading && this.loadStart !== 0;
+    const snapshotting = this.running !== null;
     const lines = [
       `loading:${loading ? 1 : 0}`,
       `async_loading:0`,
       `current_cow_peak:0`,
       `current_cow_size:0`,
       `current_cow_size_age:0`,
-      `current_fork_perc:${this.bgsaveInProgress() && this.saveKeysTotal > 0 ? ((this.saveKeysProcessed / this.saveKeysTotal) * 100).toFixed(2) : '0.00'}`,
-      `current_save_keys_processed:${this.bgsaveInProgress() ? this.saveKeysProcessed : 0}`,
-      `current_save_keys_total:${this.bgsaveInProgress() ? this.saveKeysTotal : 0}`,
+      // progress of the snapshot in progress (SAVE, BGSAVE or an AOF rewrite; Redis: its fork child)
+      `current_fork_perc:${snapshotting && this.saveKeysTotal > 0 ? ((this.saveKeysProcessed / this.saveKeysTotal) * 100).toFixed(2) : '0.00'}`,
+      `current_save_keys_processed:${snapshotting ? this.saveKeysProcessed : 0}`,
+      `current_save_keys_total:${snapshotting ? this.saveKeysTotal : 0}`,
       `rdb_changes_since_last_save:${this.changes()}`,
       `rdb_bgsave_in_progress:${this.bgsaveInProgress() ? 1 : 0}`,
       `rdb_last_save_time:${Math.floor(this.server.lastSave / 1000)}`,
@@ -501,4 +518,21 @@ function fsyncDir(dir: string): void {
   } catch {
     /* best effort, as Redis's fsyncFileDir on filesystems without directory fsync */
   }
+}
+
+/** The library codes of FUNCTION2 records. */
+function functionCodes(records: Buffer): Buffer[] {
+  const r = new In(records);
+  const out: Buffer[] = [];
+  while (r.pos < records.length) {
+    r.pos++; // RDB_OPCODE.FUNCTION2
+    out.push(r.strBuf());
+  }
+  return out;
+}
+
+function respCommand(argv: (string | number | Uint8Array)[]): Buffer {
+  const w = new RespWriter(64);
+  w.command(argv);
+  return w.toBuffer();
 }

@@ -12,7 +12,7 @@
  */
 
 import fs from 'node:fs';
-import { Crc64, RDB_OPCODE, RdbWriter } from '../replication/rdb.js';
+import { Crc64, crc64, RDB_OPCODE, RDB_VERSION, RdbWriter } from '../replication/rdb.js';
 import { lzfCompress } from './lzf.js';
 
 export interface EncodeStats {
@@ -140,7 +140,35 @@ class Walker {
       }
       this.str(); // the key
       keys++;
-      switch (t) {
+      this.value(t);
+    }
+    return keys;
+  }
+
+  /** The bytes of a string (a key), read without copying them to the output. */
+  plainStr(): Buffer {
+    this.need(1);
+    const first = this.b[this.pos]!;
+    const view = Buffer.from(this.b.buffer, this.b.byteOffset, this.b.length);
+    if (first >> 6 === 3) {
+      const size = first === 0xc0 ? 2 : first === 0xc1 ? 3 : first === 0xc2 ? 5 : 0;
+      if (size === 0) throw new Error('snapshot chunk: unexpected key encoding');
+      this.need(size);
+      const v = size === 2 ? view.readInt8(this.pos + 1) : size === 3 ? view.readInt16LE(this.pos + 1) : view.readInt32LE(this.pos + 1);
+      this.pos += size;
+      return Buffer.from(String(v), 'latin1');
+    }
+    const at = this.out.n;
+    const n = this.len();
+    this.out.n = at; // the length is not output
+    this.need(n);
+    this.pos += n;
+    return view.subarray(this.pos - n, this.pos);
+  }
+
+  /** Copy one value of type t. */
+  value(t: number): void {
+    switch (t) {
         case 0:
           this.str();
           break;
@@ -168,9 +196,7 @@ class Walker {
           break;
         default:
           throw new Error(`snapshot chunk: unexpected type ${t}`);
-      }
     }
-    return keys;
   }
 }
 
@@ -180,6 +206,47 @@ export function encodeEntries(chunk: Uint8Array, compress: boolean): { bytes: Bu
   const keys = new Walker(chunk, out, compress).entries();
   return { bytes: out.buf.subarray(0, out.n), keys };
 }
+
+/**
+ * A chunk of key entries as AOF commands (aof-use-rdb-preamble no): one RESTORE per key, its value
+ * as a DUMP payload (the RDB value, RDB version, CRC64), ABSTTL with its expiry time.
+ */
+export function restoreCommands(chunk: Uint8Array, compress: boolean): { bytes: Buffer; keys: number } {
+  const out: Buffer[] = [];
+  const value = new RdbWriter(256);
+  const w = new Walker(chunk, value, compress);
+  const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+  const bulk = (b: Uint8Array): Buffer[] => [Buffer.from(`$${b.length}\r\n`, 'latin1'), Buffer.from(b), CRLF];
+  let keys = 0;
+  let expireAt = -1;
+  while (w.pos < chunk.length) {
+    const t = chunk[w.pos++]!;
+    if (t === RDB_OPCODE.EXPIRETIME_MS) {
+      expireAt = Number(view.readBigInt64LE(w.pos));
+      w.pos += 8;
+      continue;
+    }
+    const key = w.plainStr();
+    value.n = 0;
+    value.byte(t);
+    w.value(t);
+    value.raw(DUMP_VERSION);
+    const body = value.buf.subarray(0, value.n);
+    const sum = Buffer.alloc(8);
+    sum.writeBigUInt64LE(crc64(body));
+    const argc = expireAt >= 0 ? 5 : 4;
+    out.push(Buffer.from(`*${argc}\r\n$7\r\nRESTORE\r\n`, 'latin1'), ...bulk(key), ...bulk(Buffer.from(String(Math.max(0, expireAt)), 'latin1')));
+    out.push(Buffer.from(`$${body.length + 8}\r\n`, 'latin1'), Buffer.from(body), sum, CRLF);
+    if (expireAt >= 0) out.push(Buffer.from('$6\r\nABSTTL\r\n', 'latin1'));
+    expireAt = -1;
+    keys++;
+  }
+  return { bytes: Buffer.concat(out), keys };
+}
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+/** The RDB version a DUMP payload carries (2 bytes, little endian). */
+const DUMP_VERSION = Buffer.from([RDB_VERSION & 0xff, RDB_VERSION >> 8]);
 
 /** One piece of the file: raw bytes (header, SELECTDB) or key entries to encode. */
 export interface WriteTask {
@@ -195,8 +262,10 @@ export interface WriteTask {
   keyDelayUs: number;
   /** Append EOF and the checksum, then fsync. */
   final: boolean;
-  /** Shared with the main thread: set to 1 to stop the save (SHUTDOWN, FLUSHALL). */
+  /** Shared with the main thread: [0] set to 1 stops the save (SHUTDOWN, FLUSHALL); [1] counts the keys written. */
   abort: Int32Array;
+  /** An AOF base of commands: entries become RESTORE commands; no EOF or checksum at the end. */
+  aof?: boolean;
 }
 
 /** Thrown when the main thread asked the save to stop. */
@@ -225,17 +294,19 @@ export function writePieces(t: WriteTask): WriteResult {
     if (Atomics.load(t.abort, 0) !== 0) throw new Error(ABORTED);
     let b = t.pieces[i]!;
     if (t.kinds[i] === 1) {
-      const e = encodeEntries(b, t.compress);
+      const e = t.aof === true ? restoreCommands(b, t.compress) : encodeEntries(b, t.compress);
       b = e.bytes;
       keys += e.keys;
       // rdb-key-save-delay (tests use it to watch a save in progress); an abort wakes it
       if (t.keyDelayUs > 0 && e.keys > 0 && Atomics.wait(t.abort, 0, 0, (e.keys * t.keyDelayUs) / 1000) !== 'timed-out') throw new Error(ABORTED);
+      Atomics.add(t.abort, 1, e.keys); // current_save_keys_processed
     }
     if (t.checksum) crc.update(b);
     writeAll(t.fd, b);
     bytes += b.length;
   }
-  if (t.final) {
+  if (t.final && t.aof === true) fs.fsyncSync(t.fd);
+  else if (t.final) {
     const end = Buffer.from([RDB_OPCODE.EOF]);
     if (t.checksum) crc.update(end);
     const sum = Buffer.alloc(8);

@@ -15,7 +15,7 @@
 
 import net from 'node:net';
 import type { Connection } from '../server/connection.js';
-import { loadPayload } from '../persistence/load.js';
+import { keepSyncPayload, loadPayload } from '../persistence/load.js';
 import { NULL_REPLID, type Replication } from './replication.js';
 
 const enum LinkState {
@@ -384,7 +384,7 @@ export class MasterLink {
       const t0 = Date.now();
       await s.allShards(['flushall']);
       const t1 = Date.now();
-      await loadPayload(s, payload, { dropExpired: false });
+      await keepSyncPayload(s, payload, loadPayload(s, payload, { dropExpired: false }).then(() => {}));
       s.log.info(`MASTER <-> REPLICA sync: loaded in ${Date.now() - t0} ms (flush ${t1 - t0} ms, load ${Date.now() - t1} ms)`);
     } finally {
       s.loading = false;

@@ -731,9 +731,10 @@ export interface RdbEntry {
  * Walk a whole RDB file ("REDIS00xx", aux fields, SELECTDB, keys, EOF, CRC64): yields each key with
  * its value still encoded; returns the aux fields. Function libraries (FUNCTION2 records) go to
  * `functions` when given. Throws on a malformed file or a bad checksum (a zero checksum means "not
- * computed", as Redis writes with rdbchecksum no).
+ * computed", as Redis writes with rdbchecksum no). `end.at` is set to where the file ends (an AOF's
+ * RDB preamble is followed by commands).
  */
-export function* rdbFileEntries(b: Buffer, functions?: string[]): Generator<RdbEntry, Map<string, string>> {
+export function* rdbFileEntries(b: Buffer, functions?: string[], end?: { at: number }): Generator<RdbEntry, Map<string, string>> {
   if (b.length < 9 || b.latin1Slice(0, 5) !== 'REDIS') throw new Error('rdb: wrong signature');
   const version = Number(b.latin1Slice(5, 9));
   if (!(version >= 1 && version <= RDB_VERSION)) throw new Error(`rdb: can't handle RDB format version ${version}`);
@@ -782,6 +783,7 @@ export function* rdbFileEntries(b: Buffer, functions?: string[]): Generator<RdbE
           const computed = stored === 0n ? 0n : crc64(b.subarray(0, r.pos));
           if (stored !== 0n && computed !== stored) throw new Error(`rdb: checksum mismatch: expected: (${computed.toString(16)}) got (${stored.toString(16)})`);
         }
+        if (end !== undefined) end.at = Math.min(b.length, r.pos + (version >= 5 ? 8 : 0));
         return aux;
       }
       default: {

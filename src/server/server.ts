@@ -204,6 +204,7 @@ export class Server {
       cronPaused: this.debugFlags.cronPaused,
       trackWrites: this.trackWrites,
       streamWanted: this.repl.hasBacklog() || c.bool('appendonly'),
+      keyspaceStore: c.get('keyspace-store'),
     };
   }
 

@@ -58,6 +58,8 @@ export interface ShardConfig {
    * large write's propagation (its request bytes) is replaced by a PING, which still counts the change.
    */
   streamWanted: boolean;
+  /** `keyspace-store`: bytes (keys and scalar values outside the V8 heap, src/store/) or heap. */
+  keyspaceStore: string;
 }
 
 export const DEFAULT_SHARD_CONFIG: ShardConfig = {
@@ -89,6 +91,7 @@ export const DEFAULT_SHARD_CONFIG: ShardConfig = {
   notifyFlags: 0,
   trackWrites: false,
   streamWanted: true,
+  keyspaceStore: 'bytes',
 };
 
 export const enum PropMode {

@@ -394,8 +394,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       const key = c.args.str(i);
       const v = decodeValue(num(c, i + 1), c.args.bytes(i + 2));
       const at = num(c, i + 3);
-      db.delete(key);
-      db.set(key, v);
+      db.set(key, v); // replaces a key of the same name and drops its TTL (no lookup before)
       if (at >= 0) db.setExpire(key, at);
       n++;
     }

@@ -1,10 +1,11 @@
 /*
- * Keyspace: a shard's databases. Each database keeps one Map per hash slot (created on first use), so
- * no single Map nears V8's 2^24-entry limit, SCAN can use the slot as a stable cursor, and a key
- * shipped in from another shard (cross-shard commands) never collides with this shard's own keys.
- * A slot's keys live in a SlotTable with their values and last-access times (the LRU clock OBJECT
- * IDLETIME reads, whole seconds as Redis keeps it). Expiry times live in a parallel per-slot Map, only
- * for keys that have one.
+ * Keyspace: a shard's databases. Each database keeps one table per hash slot (created on first use),
+ * so SCAN can use the slot as a stable cursor, a snapshot can copy slot by slot, and a key shipped in
+ * from another shard (cross-shard commands) never collides with this shard's own keys. A slot's keys
+ * live in a table with their values and last-access times (the LRU clock OBJECT IDLETIME reads, whole
+ * seconds as Redis keeps it): a ByteTable in the keyspace's arena outside the V8 heap (src/store/,
+ * `keyspace-store bytes`, the default) or a HeapSlotTable of JS strings (`keyspace-store heap`).
+ * Expiry times live in a parallel per-slot Map, only for keys that have one.
  *
  * The store never formats RESP: it returns values; command handlers write replies.
  *
@@ -20,7 +21,9 @@ import { SLOTS, hashSlotOfString } from '../router/slot.js';
 import { isAggregate, type Aggregate, type Value } from './values/types.js';
 import { MAP_ENTRY, scalarBytes, strBytes, valueBytes } from './mem-estimate.js';
 import { lfuData, lfuDecayed } from './access.js';
-import { SlotTable } from './slot-table.js';
+import { HeapSlotTable, type SlotTable } from './slot-table.js';
+import { Arena } from '../store/arena.js';
+import { ByteTable } from '../store/byte-table.js';
 
 export interface KeyspaceHooks {
   /** A key expired on a master: propagate "DEL key" in db. */
@@ -71,7 +74,11 @@ export class Keyspace {
   private memoKey = '';
   private memoSlot = 0;
 
-  constructor(databases: number, readonly hooks: KeyspaceHooks) {
+  /** Memory of the byte store's entries (null: the heap store, `keyspace-store heap`). */
+  readonly arena: Arena | null;
+
+  constructor(databases: number, readonly hooks: KeyspaceHooks, heapStore = false) {
+    this.arena = heapStore ? null : new Arena();
     for (let i = 0; i < databases; i++) this.dbs.push(new Db(i, this));
   }
 
@@ -97,6 +104,17 @@ export class Keyspace {
 
   db(i: number): Db {
     return this.dbs[i]!;
+  }
+
+  /** A new, empty table for one slot, in this keyspace's store. */
+  newTable(): SlotTable {
+    return this.arena === null ? new HeapSlotTable() : new ByteTable(this.arena);
+  }
+
+  /** Give the byte store's pages back once every database is empty (after FLUSHALL). */
+  releaseIfEmpty(): void {
+    const a = this.arena;
+    if (a !== null && a.live === 0 && a.pageBytes > 0) a.reset();
   }
 }
 
@@ -223,7 +241,7 @@ export class Db {
     }
     let m = this.slots[slot];
     if (m === undefined) {
-      m = new SlotTable();
+      m = this.ks.newTable();
       this.slots[slot] = m;
     }
     if (this.ks.track) this.account(m, key, value);
@@ -259,7 +277,7 @@ export class Db {
     const slot = this.ks.slotOf(key);
     let m = this.slots[slot];
     if (m === undefined) {
-      m = new SlotTable();
+      m = this.ks.newTable();
       this.slots[slot] = m;
     }
     if (this.ks.track) this.account(m, key, value);
@@ -370,12 +388,14 @@ export class Db {
   /** Remove every key. Returns how many there were. */
   flush(): number {
     const n = this.size;
+    for (const m of this.slots) m?.clear();
     this.slots.fill(undefined);
     this.expires.fill(undefined);
     this.rawKeys.clear();
     this.size = 0;
     this.expiresSize = 0;
     this.bytes = 0;
+    this.ks.releaseIfEmpty();
     return n;
   }
 

@@ -160,7 +160,7 @@ export class Shard implements ShardCtx {
       notify: (db, event, key) => {
         if (this.config.notifyFlags & (event === 'new' ? NOTIFY_NEW : NOTIFY_KEY_MISS)) this.events.record(db, event, key);
       },
-    });
+    }, this.config.keyspaceStore === 'heap');
     this.ks.notifyNewOrMiss = (this.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
     this.db = this.ks.db(0);
     this.evictor = new Evictor(this.ks, this.config, opts.evictBoard, opts.index, opts.shards, (db, keys, unlink) => {

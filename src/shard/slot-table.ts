@@ -7,12 +7,19 @@
  * with 1M keys (`npm run bench:memory`); this layout measured about 30. Rows freed by deletes are
  * reused. Iteration follows the Map: insertion order, which SCAN relies on. Under an LFU maxmemory
  * policy the access slot holds LFU data instead of a time (access.ts).
+ *
+ * This is the heap store (`keyspace-store heap`); the default keeps keys as bytes outside the V8 heap
+ * (src/store/byte-table.ts, the same API).
  */
 
 import type { Value } from './values/types.js';
 import { ACCESS, accessNew, accessTouch } from './access.js';
+import type { ByteTable } from '../store/byte-table.js';
 
-export class SlotTable {
+/** A slot's table in either store. */
+export type SlotTable = HeapSlotTable | ByteTable;
+
+export class HeapSlotTable {
   private readonly index = new Map<string, number>();
   /** Row r: value at 2r, last access (seconds) at 2r + 1, side by side so one cache line holds both. */
   private rows: (Value | undefined)[] = [];
@@ -71,6 +78,13 @@ export class SlotTable {
       this.free.push(i);
     }
     return true;
+  }
+
+  /** Remove every key. */
+  clear(): void {
+    this.index.clear();
+    this.rows = [];
+    this.free = [];
   }
 
   /** Record an access (no-op for an absent key). */

@@ -1,0 +1,187 @@
+/*
+ * Arena: memory for keyspace entries outside the V8 heap, in 1 MB ArrayBuffer pages (V8's heap limit
+ * does not count them, and the garbage collector never walks their contents).
+ *
+ * An entry is addressed by a 31-bit integer: page << 17 | (offset / 8). Allocation is by size class
+ * (8-byte steps up to 512 bytes, then steps of about 12.5% up to a quarter page), each class with a
+ * free list threaded through the freed entries' first word, so space freed by deletes is reused by
+ * later inserts of similar size. Entries larger than a quarter page get a page of their own, dropped
+ * (returned to the system) when they are freed. The tail of a page too short for the next entry goes
+ * to the free list of the largest class it holds.
+ *
+ * JS values that stay on the heap (aggregates, long strings) are referenced from entries by a handle:
+ * an index into `objs`, with a free list of indexes.
+ */
+
+export const PAGE_BITS = 20;
+export const PAGE = 1 << PAGE_BITS;
+/** Largest entry allocated from shared pages (bytes); larger ones get a page of their own. */
+export const MAX_SMALL = PAGE >>> 2;
+/** Size class of entries with a page of their own. */
+export const HUGE = 255;
+const OFF_BITS = PAGE_BITS - 3;
+const OFF_MASK = (1 << OFF_BITS) - 1;
+const MAX_PAGES = 1 << (31 - OFF_BITS);
+
+/** Size of each class, in bytes. */
+export const CLASS_SIZE: number[] = [];
+for (let s = 16; s <= 512; s += 8) CLASS_SIZE.push(s);
+for (let s = 512; s < MAX_SMALL; ) {
+  s = Math.min(MAX_SMALL, (Math.ceil((s * 1.125) / 8) * 8) | 0);
+  CLASS_SIZE.push(s);
+}
+
+/** The smallest class holding n bytes (HUGE past MAX_SMALL). */
+export function classOf(n: number): number {
+  if (n <= 512) return n <= 16 ? 0 : ((n + 7) >>> 3) - 2;
+  if (n > MAX_SMALL) return HUGE;
+  let lo = 63;
+  let hi = CLASS_SIZE.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (CLASS_SIZE[mid]! >= n) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+export class Arena {
+  /** Per page: byte view (a Buffer, for latin1 reads and writes), word view, DataView; null once dropped. */
+  u8: (Buffer | null)[] = [];
+  i32: (Int32Array | null)[] = [];
+  dv: (DataView | null)[] = [];
+  /** Free-list head per class (0: empty). */
+  private free = new Int32Array(CLASS_SIZE.length);
+  private freePages: number[] = [];
+  /** Bump pointer: page and byte offset of the next fresh allocation. */
+  private page = -1;
+  private off = PAGE;
+  /** Live entries and the bytes their classes take. */
+  live = 0;
+  usedBytes = 0;
+  /** Bytes of pages held (shared and own pages). */
+  pageBytes = 0;
+
+  /** JS values referenced from entries. */
+  objs: unknown[] = [];
+  private freeObjs: number[] = [];
+
+  /** Allocate n bytes; returns the address. The contents are not cleared. */
+  alloc(n: number): number {
+    const cls = classOf(n);
+    this.live++;
+    if (cls === HUGE) {
+      const size = (n + 7) & ~7;
+      this.usedBytes += size;
+      return this.newPage(size) << OFF_BITS;
+    }
+    const size = CLASS_SIZE[cls]!;
+    this.usedBytes += size;
+    const head = this.free[cls]!;
+    if (head !== 0) {
+      this.free[cls] = this.i32[head >>> OFF_BITS]![(head & OFF_MASK) << 1]!;
+      return head;
+    }
+    if (this.off + size > PAGE) {
+      this.retireTail();
+      this.page = this.newPage(PAGE);
+      // address 0 means "none": page 0 starts at offset 8
+      this.off = this.page === 0 ? 8 : 0;
+    }
+    const a = (this.page << OFF_BITS) | (this.off >>> 3);
+    this.off += size;
+    return a;
+  }
+
+  /** Free an entry of class cls (as classOf(its allocation size)). */
+  release(a: number, cls: number): void {
+    this.live--;
+    const p = a >>> OFF_BITS;
+    if (cls === HUGE) {
+      const size = this.u8[p]!.length;
+      this.usedBytes -= size;
+      this.pageBytes -= size;
+      this.u8[p] = null;
+      this.i32[p] = null;
+      this.dv[p] = null;
+      this.freePages.push(p);
+      return;
+    }
+    this.usedBytes -= CLASS_SIZE[cls]!;
+    this.i32[p]![(a & OFF_MASK) << 1] = this.free[cls]!;
+    this.free[cls] = a;
+  }
+
+  /** Drop every page (only when no entry is live: after FLUSHALL). */
+  reset(): void {
+    if (this.live !== 0) throw new Error('arena reset with live entries');
+    this.u8 = [];
+    this.i32 = [];
+    this.dv = [];
+    this.free.fill(0);
+    this.freePages = [];
+    this.page = -1;
+    this.off = PAGE;
+    this.usedBytes = 0;
+    this.pageBytes = 0;
+    this.objs = [];
+    this.freeObjs = [];
+  }
+
+  /** Store a JS value; returns its handle. */
+  hold(v: unknown): number {
+    if (this.freeObjs.length > 0) {
+      const h = this.freeObjs.pop()!;
+      this.objs[h] = v;
+      return h;
+    }
+    this.objs.push(v);
+    return this.objs.length - 1;
+  }
+
+  drop(h: number): void {
+    this.objs[h] = undefined;
+    this.freeObjs.push(h);
+  }
+
+  private newPage(size: number): number {
+    const p = this.freePages.length > 0 ? this.freePages.pop()! : this.u8.length;
+    if (p >= MAX_PAGES) throw new Error('keyspace arena full');
+    const ab = new ArrayBuffer(size);
+    this.u8[p] = Buffer.from(ab);
+    this.i32[p] = new Int32Array(ab);
+    this.dv[p] = new DataView(ab);
+    this.pageBytes += size;
+    return p;
+  }
+
+  /** Give the unused tail of the bump page to the free list of the largest class it holds. */
+  private retireTail(): void {
+    if (this.page < 0) return;
+    let rest = PAGE - this.off;
+    while (rest >= 16) {
+      let cls = classOf(rest);
+      if (CLASS_SIZE[cls]! > rest) cls--;
+      const a = (this.page << OFF_BITS) | (this.off >>> 3);
+      this.i32[this.page]![this.off >>> 2] = this.free[cls]!;
+      this.free[cls] = a;
+      this.off += CLASS_SIZE[cls]!;
+      rest = PAGE - this.off;
+    }
+  }
+}
+
+/** Page of an address. */
+export function pageOf(a: number): number {
+  return a >>> OFF_BITS;
+}
+
+/** Byte offset of an address within its page. */
+export function byteOf(a: number): number {
+  return (a & OFF_MASK) << 3;
+}
+
+/** Word (Int32) index of an address within its page. */
+export function wordOf(a: number): number {
+  return (a & OFF_MASK) << 1;
+}

@@ -1,0 +1,270 @@
+/*
+ * Unit tests of the byte store (src/store/): the arena's size classes and reuse of freed space, and the
+ * per-slot ByteTable checked against a Map model through growth, incremental resize under load,
+ * deletes, overwrites that change size class, every value kind, long keys, access data and iteration
+ * while a resize is in progress. Expiry on the byte store is covered end to end in expiry.test.ts,
+ * which runs on the default store (keyspace-store bytes).
+ */
+
+import { describe, expect, it } from 'vitest';
+import { Arena, CLASS_SIZE, HUGE, MAX_SMALL, classOf } from '../src/store/arena.js';
+import { ByteTable, INLINE_MAX } from '../src/store/byte-table.js';
+import { Keyspace } from '../src/shard/keyspace.js';
+import { ACCESS } from '../src/shard/access.js';
+import type { Value } from '../src/shard/values/types.js';
+import { HashValue } from '../src/shard/values/hash.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function expectSame(t: ByteTable, model: Map<string, Value>): void {
+  expect(t.size).toBe(model.size);
+  // plain comparisons: vitest's deep equality is slow on 200k entries
+  const seen = new Set<string>();
+  let wrong = 0;
+  t.forEach((v, k) => {
+    if (seen.has(k) || model.get(k) !== v) wrong++;
+    seen.add(k);
+  });
+  for (const [k, v] of model) if (t.get(k) !== v) wrong++;
+  expect(wrong).toBe(0);
+  expect(seen.size).toBe(model.size);
+}
+
+describe('arena', () => {
+  it('size classes cover every size up to a quarter page, each the smallest that fits', () => {
+    for (let n = 1; n <= MAX_SMALL; n += n < 2000 ? 1 : 97) {
+      const c = classOf(n);
+      expect(CLASS_SIZE[c]!).toBeGreaterThanOrEqual(n);
+      if (c > 0) expect(CLASS_SIZE[c - 1]!).toBeLessThan(n);
+    }
+    expect(classOf(MAX_SMALL + 1)).toBe(HUGE);
+    expect(CLASS_SIZE.length).toBeLessThan(HUGE);
+  });
+
+  it('freed entries are reused by allocations of the same class, so pages do not grow', () => {
+    const a = new Arena();
+    const addrs: number[] = [];
+    for (let i = 0; i < 100_000; i++) addrs.push(a.alloc(64));
+    const pages = a.pageBytes;
+    for (const x of addrs) a.release(x, classOf(64));
+    expect(a.live).toBe(0);
+    const again = new Set<number>();
+    for (let i = 0; i < 100_000; i++) again.add(a.alloc(60));
+    expect(a.pageBytes).toBe(pages);
+    expect([...again].sort()).toEqual([...addrs].sort());
+  });
+
+  it('an entry larger than a quarter page gets its own page, returned when freed', () => {
+    const a = new Arena();
+    const x = a.alloc(MAX_SMALL + 100);
+    expect(a.pageBytes).toBe(MAX_SMALL + 104);
+    a.release(x, HUGE);
+    expect(a.pageBytes).toBe(0);
+    expect(a.live).toBe(0);
+  });
+});
+
+describe('ByteTable', () => {
+  it('grows from empty to 200k keys and finds every one (strings, integers, aggregates)', () => {
+    const t = new ByteTable(new Arena());
+    const model = new Map<string, Value>();
+    for (let i = 0; i < 200_000; i++) {
+      const k = `key:${i}`;
+      const v: Value = i % 3 === 0 ? i * 7 : i % 3 === 1 ? `value-${i}` : new HashValue();
+      if (!t.set(k, v, 1000)) throw new Error(`${k} was not new`);
+      model.set(k, v);
+    }
+    expectSame(t, model);
+    expect(t.get('key:absent')).toBeUndefined();
+    expect(t.has('key:5')).toBe(true);
+  });
+
+  it('resizes incrementally: each operation moves a few buckets, lookups see both tables', () => {
+    const t = new ByteTable(new Arena());
+    const model = new Map<string, Value>();
+    let sawResize = 0;
+    for (let i = 0; i < 5000; i++) {
+      t.set(`k${i}`, `v${i}`, 0);
+      model.set(`k${i}`, `v${i}`);
+      if (t.resizing) {
+        sawResize++;
+        // mid-resize: every key so far is still found
+        if (sawResize % 50 === 1) for (const [k, v] of model) expect(t.get(k)).toBe(v);
+      }
+    }
+    expect(sawResize).toBeGreaterThan(100);
+    expectSame(t, model);
+  });
+
+  it('random inserts, overwrites and deletes agree with a Map model (resizes up and down under load)', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    const model = new Map<string, Value>();
+    const r = rng(42);
+    let shrinks = 0;
+    let last = t.buckets;
+    for (let op = 0; op < 300_000; op++) {
+      const k = `user:${Math.floor(r() * 20_000)}`;
+      // the second half mostly deletes: the table shrinks
+      const x = r();
+      if (x < (op < 150_000 ? 0.5 : 0.1)) {
+        const len = Math.floor(r() * 3) === 0 ? Math.floor(r() * 600) : Math.floor(r() * 40);
+        const v: Value = x < 0.1 ? Math.floor(r() * 1e9) - 5e8 : 'x'.repeat(len);
+        // (plain checks: 300k expect() calls take seconds)
+        if (t.set(k, v, op) !== !model.has(k)) throw new Error(`set ${k}: wrong "new" answer at op ${op}`);
+        model.set(k, v);
+      } else if (t.delete(k) !== model.delete(k)) throw new Error(`delete ${k}: wrong answer at op ${op}`);
+      if (t.buckets < last) shrinks++;
+      last = t.buckets;
+    }
+    expect(shrinks).toBeGreaterThan(0);
+    expectSame(t, model);
+    expect(a.live).toBe(model.size);
+  });
+
+  it('deleting keys frees their entries and the next inserts reuse the space', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    const v = 'v'.repeat(32);
+    for (let i = 0; i < 100_000; i++) t.set(`key:${String(i).padStart(10, '0')}`, v, 0);
+    const pages = a.pageBytes;
+    for (let i = 0; i < 100_000; i += 2) t.delete(`key:${String(i).padStart(10, '0')}`);
+    expect(a.live).toBe(50_000);
+    for (let i = 0; i < 50_000; i++) t.set(`new:${String(i).padStart(10, '0')}`, v, 0);
+    expect(t.size).toBe(100_000);
+    expect(a.pageBytes).toBe(pages);
+  });
+
+  it('overwrites in place within a class and move the entry when the class changes', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    for (let i = 0; i < 100; i++) t.set(`k${i}`, 'a', 0);
+    t.set('k7', 'b', 0);
+    expect(t.get('k7')).toBe('b');
+    t.set('k7', 'c'.repeat(1000), 0);
+    expect(t.get('k7')).toBe('c'.repeat(1000));
+    t.set('k7', 12345, 0);
+    expect(t.get('k7')).toBe(12345);
+    const h = new HashValue();
+    t.set('k7', h, 0);
+    expect(t.get('k7')).toBe(h);
+    t.set('k7', 'short', 0);
+    expect(t.get('k7')).toBe('short');
+    expect(a.live).toBe(100);
+    expect(a.objs.filter((o) => o !== undefined)).toEqual([]);
+    for (let i = 0; i < 100; i++) if (i !== 7) expect(t.get(`k${i}`)).toBe('a');
+  });
+
+  it('keeps binary keys and values byte for byte, and long keys and values', () => {
+    const t = new ByteTable(new Arena());
+    const bin = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');
+    const longKey = 'K'.repeat(70_000);
+    const longVal = 'V'.repeat(INLINE_MAX + 1);
+    const huge = 'H'.repeat(300_000);
+    t.set(bin, bin, 0);
+    t.set('', '', 0);
+    t.set(longKey, 'lk', 0);
+    t.set('lv', longVal, 0);
+    t.set(huge, 1.5, 0);
+    expect(t.get(bin)).toBe(bin);
+    expect(t.get('')).toBe('');
+    expect(t.get(longKey)).toBe('lk');
+    expect(t.get('lv')).toBe(longVal);
+    expect(t.get(huge)).toBe(1.5);
+    expect([...t.keys()].sort()).toEqual([bin, '', longKey, 'lv', huge].sort());
+    expect(t.delete(huge)).toBe(true);
+    expect(t.delete(longKey)).toBe(true);
+    expect(t.get(longKey)).toBeUndefined();
+  });
+
+  it('keeps access data per key: touch, overwrite, and LFU counters kept across overwrites', () => {
+    const t = new ByteTable(new Arena());
+    t.set('a', 'x', 100);
+    expect(t.accessTime('a')).toBe(100);
+    t.getTouch('a', 200);
+    expect(t.accessTime('a')).toBe(200);
+    t.set('a', 'y', 300);
+    expect(t.accessTime('a')).toBe(300);
+    t.setAccessTime('a', -5);
+    expect(t.accessTime('a')).toBe(0);
+    expect(t.accessTime('b')).toBe(-1);
+    ACCESS.lfu = true;
+    try {
+      t.setAccessData('a', 0x1234_07);
+      t.set('a', 'longer value that changes the size class, past 32 bytes', 400);
+      expect(t.accessTime('a')).toBe(0x1234_07);
+    } finally {
+      ACCESS.lfu = false;
+    }
+  });
+
+  it('iterates every key exactly once while a resize is in progress, and resumes resizing after', () => {
+    const t = new ByteTable(new Arena());
+    let i = 0;
+    while (!t.resizing || t.size < 1000) t.set(`k${i++}`, i, 0);
+    const seen: string[] = [];
+    for (const k of t.keys()) {
+      seen.push(k);
+      // lookups during the iteration must not move buckets under it
+      t.get(k);
+    }
+    expect(seen.length).toBe(t.size);
+    expect(new Set(seen).size).toBe(t.size);
+    const pairs = [...t];
+    expect(pairs.length).toBe(t.size);
+    for (let n = 0; n < 10_000 && t.resizing; n++) t.get('k0');
+    expect(t.resizing).toBe(false);
+  });
+
+  it('clear frees every entry and handle', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    for (let i = 0; i < 10_000; i++) t.set(`k${i}`, i % 2 ? new HashValue() : 'v', 0);
+    t.clear();
+    expect(t.size).toBe(0);
+    expect(a.live).toBe(0);
+    expect(a.objs.filter((o) => o !== undefined)).toEqual([]);
+    expect(t.get('k1')).toBeUndefined();
+  });
+});
+
+describe('Keyspace on the byte store', () => {
+  const hooks = { expired() {}, modified() {}, ready() {}, notify() {} };
+
+  it('expires lazily on lookup and actively, freeing the entries', () => {
+    const ks = new Keyspace(1, hooks);
+    const db = ks.db(0);
+    ks.now = 1_000_000;
+    for (let i = 0; i < 1000; i++) {
+      db.set(`k${i}`, `v${i}`);
+      if (i % 2 === 0) db.setExpire(`k${i}`, ks.now + 10);
+    }
+    expect(ks.arena!.live).toBe(1000);
+    ks.now += 20;
+    expect(db.get('k0')).toBeUndefined();
+    expect(db.get('k1')).toBe('v1');
+    let expired = 0;
+    for (let n = 0; n < 100 && db.expiresSize > 0; n++) expired += db.activeExpire(1000)[1];
+    expect(expired).toBe(499);
+    expect(db.size).toBe(500);
+    expect(ks.arena!.live).toBe(500);
+  });
+
+  it('FLUSHALL gives every page back', () => {
+    const ks = new Keyspace(2, hooks);
+    for (let i = 0; i < 50_000; i++) ks.db(i % 2).set(`k${i}`, 'v'.repeat(20));
+    expect(ks.arena!.pageBytes).toBeGreaterThan(0);
+    ks.db(0).flush();
+    expect(ks.arena!.pageBytes).toBeGreaterThan(0);
+    ks.db(1).flush();
+    expect(ks.arena!.pageBytes).toBe(0);
+    ks.db(0).set('again', 'x');
+    expect(ks.db(0).get('again')).toBe('x');
+  });
+});
