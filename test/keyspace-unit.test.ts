@@ -1,15 +1,16 @@
 /*
- * Unit tests of a shard's store (src/shard/keyspace.ts, slot-table.ts), without a server: keys kept
+ * Unit tests of a shard's store (src/shard/keyspace.ts, slot-table.ts, src/store/byte-table.ts), both
+ * stores (`keyspace-store bytes` and `heap`), without a server: keys kept
  * per hash slot, lazy and active expiry and the signals each write sends (WATCH invalidation,
  * blocked-client readiness, propagation of expired keys), replica expiry (hidden, never deleted),
- * the LRU clock, and SlotTable's row reuse and insertion order (which SCAN relies on).
+ * the LRU clock, and the slot tables' row reuse (and the heap table's insertion order).
  */
 
 import { describe, expect, it } from 'vitest';
-import { HashValue, Keyspace, ListValue, SLOTS, SlotTable, hashSlotOfString, type KeyspaceHooks } from './helpers/src.js';
+import { Arena, ByteTable, HashValue, HeapSlotTable, Keyspace, ListValue, SLOTS, hashSlotOfString, type KeyspaceHooks, type SlotTable } from './helpers/src.js';
 
-/** A keyspace whose hooks record every signal as "hook:db:key". */
-function keyspace(databases = 2): { ks: Keyspace; signals: string[] } {
+/** A keyspace whose hooks record every signal as "hook:db:key" (in the byte store, or the heap store). */
+function keyspace(heap: boolean, databases = 2): { ks: Keyspace; signals: string[] } {
   const signals: string[] = [];
   const hooks: KeyspaceHooks = {
     expired: (db, key) => signals.push(`expired:${db}:${key}`),
@@ -17,21 +18,21 @@ function keyspace(databases = 2): { ks: Keyspace; signals: string[] } {
     ready: (db, key) => signals.push(`ready:${db}:${key}`),
     notify: (db, event, key) => signals.push(`${event}:${db}:${key}`),
   };
-  const ks = new Keyspace(databases, hooks);
+  const ks = new Keyspace(databases, hooks, heap);
   ks.now = 1_000_000_000_000;
   return { ks, signals };
 }
 
-describe('Keyspace and Db', () => {
+describe.each([['bytes', false], ['heap', true]] as const)('Keyspace and Db (%s store)', (_, heap) => {
   it('keeps each key in the table of its hash slot (hashtags share one), and drops an emptied slot table', () => {
-    const { ks } = keyspace();
+    const { ks } = keyspace(heap);
     const db = ks.db(0);
     db.set('{user1}a', 'x');
     db.set('{user1}b', 'y');
     db.set('other', 'z');
     const slot = hashSlotOfString('{user1}a');
     expect(slot).toBe(hashSlotOfString('user1'));
-    expect([...db.slotKeys(slot)!]).toEqual(['{user1}a', '{user1}b']);
+    expect([...db.slotKeys(slot)!].sort()).toEqual(['{user1}a', '{user1}b']);
     expect([...db.slotKeys(hashSlotOfString('other'))!]).toEqual(['other']);
     expect(db.slots.filter((t) => t !== undefined)).toHaveLength(2);
     expect(db.dbsize()).toBe(3);
@@ -41,7 +42,7 @@ describe('Keyspace and Db', () => {
   });
 
   it('databases are independent', () => {
-    const { ks } = keyspace();
+    const { ks } = keyspace(heap);
     ks.db(0).set('k', 'zero');
     ks.db(1).set('k', 'one');
     expect(ks.db(0).get('k')).toBe('zero');
@@ -52,7 +53,7 @@ describe('Keyspace and Db', () => {
   });
 
   it('every write signals modified (WATCH); only creating a list or sorted set signals ready (blocked clients)', () => {
-    const { ks, signals } = keyspace();
+    const { ks, signals } = keyspace(heap);
     const db = ks.db(1);
     db.set('s', 'v');
     db.set('l', new ListValue());
@@ -67,14 +68,14 @@ describe('Keyspace and Db', () => {
   });
 
   it('installRaw (a key shipped in from another shard) sends no signal', () => {
-    const { ks, signals } = keyspace();
+    const { ks, signals } = keyspace(heap);
     ks.db(0).installRaw('l', new ListValue(), ks.now + 5000);
     expect(ks.db(0).getExpire('l')).toBe(ks.now + 5000);
     expect(signals).toEqual([]);
   });
 
   it('set() drops the TTL unless keepTtl; replace() keeps it', () => {
-    const { ks } = keyspace();
+    const { ks } = keyspace(heap);
     const db = ks.db(0);
     db.set('k', 'a');
     db.setExpire('k', ks.now + 10_000);
@@ -86,7 +87,7 @@ describe('Keyspace and Db', () => {
   });
 
   it('a lookup of an expired key on a master deletes it, counts it and signals expired then modified', () => {
-    const { ks, signals } = keyspace();
+    const { ks, signals } = keyspace(heap);
     const db = ks.db(0);
     db.set('k', 'v');
     db.setExpire('k', ks.now + 100);
@@ -102,7 +103,7 @@ describe('Keyspace and Db', () => {
   });
 
   it('on a replica an expired key is hidden but kept (the master sends the DEL), and visible to the master stream', () => {
-    const { ks, signals } = keyspace();
+    const { ks, signals } = keyspace(heap);
     ks.replica = true;
     const db = ks.db(0);
     db.set('k', 'v');
@@ -117,7 +118,7 @@ describe('Keyspace and Db', () => {
   });
 
   it('active expiry removes only keys past their time, resumes from its cursor and propagates each', () => {
-    const { ks, signals } = keyspace();
+    const { ks, signals } = keyspace(heap);
     const db = ks.db(0);
     for (let i = 0; i < 50; i++) {
       db.set(`k${i}`, String(i));
@@ -133,7 +134,7 @@ describe('Keyspace and Db', () => {
   });
 
   it('read() counts keyspace hits and misses and notifies a miss only when asked', () => {
-    const { ks, signals } = keyspace();
+    const { ks, signals } = keyspace(heap);
     const db = ks.db(0);
     db.set('k', 'v');
     db.read('k');
@@ -147,7 +148,7 @@ describe('Keyspace and Db', () => {
   });
 
   it('the LRU clock is whole seconds: OBJECT IDLETIME counts seconds since the last touching lookup', () => {
-    const { ks } = keyspace();
+    const { ks } = keyspace(heap);
     const db = ks.db(0);
     db.set('k', 'v');
     ks.now += 5_999;
@@ -162,7 +163,7 @@ describe('Keyspace and Db', () => {
   });
 
   it('APPEND-style in-place changes mark a key raw until it is overwritten or deleted', () => {
-    const { ks } = keyspace();
+    const { ks } = keyspace(heap);
     const db = ks.db(0);
     db.set('k', 'v');
     db.markRaw('k');
@@ -176,7 +177,7 @@ describe('Keyspace and Db', () => {
   });
 
   it('byte tracking, once on, follows sets, overwrites, expiries and deletes back to zero', () => {
-    const { ks } = keyspace();
+    const { ks } = keyspace(heap);
     const db = ks.db(0);
     db.set('a', 'x'.repeat(100));
     ks.setTracking(true);
@@ -193,17 +194,17 @@ describe('Keyspace and Db', () => {
   });
 });
 
-describe('SlotTable', () => {
-  it('iterates in insertion order; an overwrite keeps the position', () => {
-    const t = new SlotTable();
+describe.each([['ByteTable', () => new ByteTable(new Arena())], ['HeapSlotTable', () => new HeapSlotTable()]] as [string, () => SlotTable][])('SlotTable: %s', (_, table) => {
+  it('iterates over every entry once; an overwrite replaces the value, not the entry', () => {
+    const t = table();
     for (const k of ['c', 'a', 'b']) t.set(k, k, 0);
     t.set('a', 'A', 0);
-    expect([...t]).toEqual([['c', 'c'], ['a', 'A'], ['b', 'b']]);
+    expect([...t].sort()).toEqual([['a', 'A'], ['b', 'b'], ['c', 'c']]);
     expect(t.size).toBe(3);
   });
 
   it('set() says whether the key is new; delete() whether it was there', () => {
-    const t = new SlotTable();
+    const t = table();
     expect(t.set('k', 1, 0)).toBe(true);
     expect(t.set('k', 2, 0)).toBe(false);
     expect(t.delete('k')).toBe(true);
@@ -213,7 +214,7 @@ describe('SlotTable', () => {
   });
 
   it('rows freed by deletes are reused without mixing up values or access times', () => {
-    const t = new SlotTable();
+    const t = table();
     for (let i = 0; i < 10; i++) t.set(`k${i}`, i, 100 + i);
     for (let i = 0; i < 10; i += 2) t.delete(`k${i}`);
     for (let i = 0; i < 5; i++) t.set(`n${i}`, `new${i}`, 200 + i);
@@ -228,11 +229,11 @@ describe('SlotTable', () => {
     expect(t.size).toBe(10);
     const seen: string[] = [];
     t.forEach((v, k) => seen.push(`${k}=${String(v)}`));
-    expect(seen).toEqual(['k1=1', 'k3=3', 'k5=5', 'k7=7', 'k9=9', 'n0=new0', 'n1=new1', 'n2=new2', 'n3=new3', 'n4=new4']);
+    expect(seen.sort()).toEqual(['k1=1', 'k3=3', 'k5=5', 'k7=7', 'k9=9', 'n0=new0', 'n1=new1', 'n2=new2', 'n3=new3', 'n4=new4']);
   });
 
   it('getTouch() records the access; get() does not; setAccessTime() clamps at 0', () => {
-    const t = new SlotTable();
+    const t = table();
     t.set('k', 'v', 10);
     t.get('k');
     expect(t.accessTime('k')).toBe(10);
@@ -240,5 +241,14 @@ describe('SlotTable', () => {
     expect(t.accessTime('k')).toBe(20);
     t.setAccessTime('k', -5);
     expect(t.accessTime('k')).toBe(0);
+  });
+});
+
+describe('HeapSlotTable', () => {
+  it('iterates in insertion order; an overwrite keeps the position', () => {
+    const t = new HeapSlotTable();
+    for (const k of ['c', 'a', 'b']) t.set(k, k, 0);
+    t.set('a', 'A', 0);
+    expect([...t]).toEqual([['c', 'c'], ['a', 'A'], ['b', 'b']]);
   });
 });

@@ -6,7 +6,9 @@
 export { SLOTS, crc16, hashSlot, hashSlotOfString, slotToShardTable } from '../../src/router/slot.js';
 export { crc64, createDump, decodeValue, encodeValue, lzfDecompress, parseDump, rdbFileEntries, rdbHeader, RdbWriter, writeEntry, RDB_OPCODE } from '../../src/replication/rdb.js';
 export { Keyspace, Db, type KeyspaceHooks } from '../../src/shard/keyspace.js';
-export { SlotTable } from '../../src/shard/slot-table.js';
+export { HeapSlotTable, type SlotTable } from '../../src/shard/slot-table.js';
+export { ByteTable } from '../../src/store/byte-table.js';
+export { Arena } from '../../src/store/arena.js';
 export { ListValue } from '../../src/shard/values/list.js';
 export { HashValue } from '../../src/shard/values/hash.js';
 export { SetValue } from '../../src/shard/values/set.js';
