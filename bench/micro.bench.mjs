@@ -1,5 +1,5 @@
-// Micro benchmarks (tinybench) of the hot-path pieces: reply encoding, the SPSC ring at batch sizes
-// 1/16/128 (same thread and across a worker thread), keyspace GET/SET/INCR on 1M keys, and DUMP/RDB
+// Micro benchmarks (tinybench) of the hot-path pieces: reply encoding, the async main-command writer,
+// the SPSC ring at batch sizes 1/16/128 (same thread and across a worker thread), keyspace GET/SET/INCR on 1M keys, and DUMP/RDB
 // entry encoding. Run: npm run bench (after npm run build). Writes bench-results/micro.json.
 // Framing (ours vs redis-parser) has its own file: bench/framing.bench.mjs.
 import { Bench } from 'tinybench';
@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { RespWriter } from '../dist/resp/writer.js';
 import { createRingBuffer, RingConsumer, RingProducer } from '../dist/ipc/ring.js';
 import { Keyspace } from '../dist/shard/keyspace.js';
+import { WriterPool } from '../dist/server/main-runner.js';
 
 // --quick: short runs and 100k keys; --smoke (the test suite): a few iterations on tiny data, only to
 // prove the suite runs and writes its JSON (figures meaningless). BENCH_RESULTS_DIR: where to write.
@@ -52,6 +53,30 @@ function collect(bench, unitsPerOp = 1, unit = 'op') {
   });
   await bench.run();
   collect(bench, 100, 'reply');
+}
+
+// ---- the reply writer of an async main-thread command (src/server/main-runner.ts): a fresh 16 KB
+// RespWriter per command (before) against one taken from and given back to the pool (now); each
+// writes a small reply and copies it out, as the runner does
+{
+  const pool = new WriterPool();
+  const reply = (w) => {
+    w.array(2);
+    w.bulk('OK');
+    w.int(42);
+    return Buffer.from(w.buf.subarray(0, w.len));
+  };
+  const bench = new Bench(opts());
+  bench.add('async main command writer: fresh 16 KB', () => {
+    reply(new RespWriter(16 * 1024));
+  });
+  bench.add('async main command writer: pooled', () => {
+    const w = pool.take();
+    reply(w);
+    pool.give(w);
+  });
+  await bench.run();
+  collect(bench);
 }
 
 // ---- ring, same thread, batches of 1/16/128 records of 40 bytes

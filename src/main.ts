@@ -13,6 +13,8 @@ import { Server } from './server/server.js';
 import { startAdmin } from './admin/admin.js';
 import { installIntrospection } from './server/stats/introspect.js';
 import { Replication } from './replication/replication.js';
+import { PubSub } from './server/pubsub.js';
+import { ScriptEngine } from './scripting/eval.js';
 import { Watchdog } from './server/watchdog.js';
 import { Persistence } from './persistence/persistence.js';
 import { functionRdbRecords, replaceFunctionLibraries } from './scripting/functions.js';
@@ -63,20 +65,19 @@ async function main(): Promise<void> {
   // before any worker exists: the shards' isolates (which hold the data) take V8's flags at creation
   if (config.bool('optimize-for-size')) v8.setFlagsFromString('--optimize-for-size');
   const log = createLogger(config.get('loglevel'), config.get('logfile'));
-  const server = new Server(config, log);
+  // the services are made for the server they serve, as it is built
+  const server = new Server(config, log, (s) => ({ replication: new Replication(s), pubsub: new PubSub(s), persistence: Persistence.of(s), scripting: new ScriptEngine(s) }));
   const aclError = loadAclAtStartup(server);
   if (aclError !== null) {
     log.fatal(aclError);
     log.flush?.();
     process.exit(1);
   }
-  const replication = new Replication(server);
+  const replication = server.replication;
   const watchdog = new Watchdog(config);
-  const onConfigChanged = server.onConfigChanged;
-  server.onConfigChanged = (names) => {
-    onConfigChanged?.(names);
+  server.whenConfigChanged((names) => {
     if (names.includes('watchdog-period') || names.includes('hz')) watchdog.apply();
-  };
+  });
   server.closers.push(() => watchdog.stop());
   server.onExit = (code) => {
     log.flush?.();
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
     await server.start();
     installIntrospection(server);
     started = true;
-    Persistence.of(server).functions = {
+    server.persistence.functions = {
       records: () => functionRdbRecords(server),
       replace: (codes) => replaceFunctionLibraries(server, codes),
     };

@@ -4,8 +4,8 @@
  * GENPASS's own error. Replies compared with redis-server 7.0.15 (golden: acl-genpass-args.resp2.json).
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
 import { showMismatches } from './helpers/diff.js';
 import { diffWithGolden } from './helpers/golden.js';
 
@@ -13,20 +13,10 @@ const BITS = ['-0', '-4611686018427387904', '-9223372036854775808', '92233720368
 const cmds = BITS.map((b) => ['ACL', 'GENPASS', b]);
 
 describe('ACL GENPASS bit count', () => {
-  let srv: Proc;
-  let ref: Proc | undefined;
-  beforeAll(async () => {
-    srv = await startShardis();
-    if (haveBinaries('redis-server')) ref = await startRedis();
-    else console.warn('\n!!!!! redis-server not found: acl-genpass-args compares with the recorded golden replies !!!!!\n');
-  });
-  afterAll(async () => {
-    await srv?.kill();
-    await ref?.kill();
-  });
+  const s = useServers({ redis: true });
 
   it('ACL GENPASS -0 is "not an integer" and a huge negative int64 is the GENPASS range error, as redis-server 7.0', async () => {
-    const mm = await diffWithGolden('acl-genpass-args', ref?.port, srv.port, 2, cmds);
+    const mm = await diffWithGolden('acl-genpass-args', s.ref?.port, s.srv.port, 2, cmds);
     expect(mm, showMismatches(mm)).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { pipelineThenFin } from './helpers/pipeline.js';
+import { describePipelineCases } from './helpers/pipeline-cases.js';
 
 interface Case {
   name: string;
@@ -23,39 +24,9 @@ interface Case {
 
 const CASES: Case[] = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden/acl.json'), 'utf8'));
 
-describe('ACL replies and errors as redis-server (golden), 4 shards', () => {
-  let srv: Proc;
-  beforeAll(async () => {
-    srv = await startShardis({ shards: 4 });
-  });
-  afterAll(async () => {
-    await srv.stop();
-  });
-  for (const c of CASES) {
-    it(c.name, async () => {
-      await pipelineThenFin(srv.port, [['ACL', 'LOG', 'RESET']]);
-      expect(await pipelineThenFin(srv.port, c.reqs)).toBe(c.golden);
-    });
-  }
-});
+describePipelineCases('ACL replies and errors as redis-server (golden), %i shards', CASES, ['ACL', 'LOG', 'RESET'], [4]);
 
 const haveRedis = haveBinaries('redis-server');
-
-describe.skipIf(!haveRedis)('ACL golden replies against redis-server', () => {
-  let ref: Proc;
-  beforeAll(async () => {
-    ref = await startRedis();
-  });
-  afterAll(async () => {
-    await ref.stop();
-  });
-  it('redis-server gives the recorded replies', async () => {
-    for (const c of CASES) {
-      await pipelineThenFin(ref.port, [['ACL', 'LOG', 'RESET']]);
-      expect({ name: c.name, got: await pipelineThenFin(ref.port, c.reqs) }).toEqual({ name: c.name, got: c.golden });
-    }
-  });
-});
 
 /** ACL LOG entries without the fields that depend on time and connection (age, client-info). */
 async function logEntries(c: Redis): Promise<Record<string, unknown>[]> {

@@ -5,7 +5,8 @@
  * between shardis and redis-server 7.0 in both directions.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useProcesses } from './helpers/fixture.js';
 import Redis from 'ioredis';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,13 +18,7 @@ import { RawClient } from './helpers/raw.js';
 import { BGSAVE_OTHER_CHILD } from '../src/resp/errors.js';
 
 const HAVE = haveBinaries('redis-server', 'redis-check-aof');
-const procs: Proc[] = [];
-const clients: Redis[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await Promise.all(procs.splice(0).map((p) => p.kill()));
-});
+const { procs, clients } = useProcesses({ each: true });
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-aof-'));

@@ -9,9 +9,10 @@
 
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { useServers } from './helpers/fixture.js';
+import { startShardis, waitFor, type Proc } from './helpers/server.js';
+import { shardOf } from './helpers/shards.js';
 
-const haveRedis = haveBinaries('redis-server');
 
 /** Wait until some client of the server shows `cmd=<name>` in CLIENT LIST. */
 async function waitBlocked(io: Redis, name: string): Promise<void> {
@@ -33,7 +34,8 @@ async function withClients<T>(port: number, body: (io: Redis, waiter: Redis) => 
   }
 }
 
-// keys chosen to live on different shards of a 4-shard server: bl, zq -> 0; {zz}other, src -> 3; dst -> 2
+// keys chosen to live on different shards of a 4-shard server: bl, zq -> 0; {zz}other, src -> 3; dst -> 2 (asserted)
+expect(['bl', 'zq', '{zz}other', 'src', 'dst'].map((k) => shardOf(k, 4))).toEqual([0, 0, 3, 3, 2]);
 const SCENARIOS: Record<string, (io: Redis, waiter: Redis) => Promise<unknown>> = {
   'LPUSH then LLEN': async (io, waiter) => {
     const popped = waiter.blpop('bl', 0);
@@ -66,22 +68,13 @@ const EXPECTED: Record<string, unknown> = {
 };
 
 describe('atomicity of multi-shard transactions (4 shards)', () => {
-  let srv: Proc;
-  let ref: Proc | null = null;
-  beforeAll(async () => {
-    srv = await startShardis({ shards: 4 });
-    if (haveRedis) ref = await startRedis();
-  });
-  afterAll(async () => {
-    await srv?.stop();
-    await ref?.stop();
-  });
+  const sv = useServers({ shards: 4, redis: true });
 
   for (const name of Object.keys(SCENARIOS)) {
     it(`a client blocked on a key a cross-shard EXEC fills is served after the transaction, not inside it (${name})`, async () => {
-      const got = await withClients(srv.port, SCENARIOS[name]!);
+      const got = await withClients(sv.srv.port, SCENARIOS[name]!);
       expect(got).toEqual(EXPECTED[name]);
-      if (ref !== null) expect(await withClients(ref.port, SCENARIOS[name]!)).toEqual(EXPECTED[name]);
+      if (sv.ref !== null) expect(await withClients(sv.ref.port, SCENARIOS[name]!)).toEqual(EXPECTED[name]);
     });
   }
 });
@@ -295,39 +288,30 @@ const BLOCKED_EXPECTED: Record<string, unknown> = {
 };
 
 describe('clients blocked outside the shards (4 shards)', () => {
-  let srv: Proc;
-  let ref: Proc | null = null;
-  beforeAll(async () => {
-    srv = await startShardis({ shards: 4 });
-    if (haveRedis) ref = await startRedis();
-  });
-  afterAll(async () => {
-    await srv?.stop();
-    await ref?.stop();
-  });
+  const sv = useServers({ shards: 4, redis: true });
 
   it('a client blocked on keys of several shards counts in INFO blocked_clients and shows flags=b', async () => {
     const name = 'BLPOP on keys of four shards';
-    expect(await withClients(srv.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
-    if (ref !== null) expect(await withClients(ref.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
+    expect(await withClients(sv.srv.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
+    if (sv.ref !== null) expect(await withClients(sv.ref.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
   });
 
   it('CLIENT UNBLOCK ends a WAIT with the replicas acknowledged so far (or the UNBLOCKED error); WAIT counts as blocked', async () => {
     const name = 'WAIT unblocked by CLIENT UNBLOCK';
-    expect(await withClients(srv.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
-    if (ref !== null) expect(await withClients(ref.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
+    expect(await withClients(sv.srv.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
+    if (sv.ref !== null) expect(await withClients(sv.ref.port, BLOCKED_SCENARIOS[name]!)).toEqual(BLOCKED_EXPECTED[name]);
   });
 
   it('INFO clients_in_timeout_table counts only blocked clients with a timeout (on one shard, several, or in WAIT)', async () => {
     const expected = { blocked: '4', timed: '3' };
-    const io = new Redis({ port: srv.port });
+    const io = new Redis({ port: sv.srv.port });
     try {
       expect(await timedScenario(io)).toEqual(expected);
     } finally {
       io.disconnect();
     }
-    if (ref !== null) {
-      const r = new Redis({ port: ref.port });
+    if (sv.ref !== null) {
+      const r = new Redis({ port: sv.ref.port });
       try {
         expect(await timedScenario(r)).toEqual(expected);
       } finally {

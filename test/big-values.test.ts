@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
 import Redis from 'ioredis';
 import { startShardis, type Proc } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
@@ -28,49 +29,38 @@ describe.each([
   [2, []],
   [1, ['--ring-size', '65536']],
 ])('huge bulk arguments with %i shard(s) %j', (shards, extra) => {
-  let srv: Proc;
-  let io: Redis;
-
-  beforeAll(async () => {
-    srv = await startShardis({ shards, args: extra as string[] });
-    io = new Redis({ port: srv.port });
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-  });
+  const s = useServers({ shards, args: extra as string[] });
 
   it('a 64 MB SET then GET round-trips intact while other clients keep being answered', async () => {
     const n = 64 * MB;
     const v = pattern(n, 0x5a5a);
-    const r = await RawClient.connect(srv.port);
+    const r = await RawClient.connect(s.srv.port);
     // the header and half the value: the request is incomplete, the server must still answer others
     r.write(Buffer.concat([Buffer.from(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${n}\r\n`), v.subarray(0, n / 2)]));
-    for (let i = 0; i < 20; i++) expect(await io.incr('others')).toBe(i + 1);
+    for (let i = 0; i < 20; i++) expect(await s.io.incr('others')).toBe(i + 1);
     r.write(Buffer.concat([v.subarray(n / 2), Buffer.from('\r\n')]));
-    for (let i = 20; i < 40; i++) expect(await io.incr('others')).toBe(i + 1);
+    for (let i = 20; i < 40; i++) expect(await s.io.incr('others')).toBe(i + 1);
     expect(await r.readRaw()).toBe('+OK\r\n');
     r.close();
-    expect(await io.strlen('big')).toBe(n);
-    const back = await io.getBuffer('big');
+    expect(await s.io.strlen('big')).toBe(n);
+    const back = await s.io.getBuffer('big');
     expect(back!.length).toBe(n);
     expect(back!.equals(v)).toBe(true);
-    await io.del('big');
+    await s.io.del('big');
   });
 
   it('a huge SET counts as one change in rdb_changes_since_last_save (as redis-server: 1)', async () => {
-    const changes = async (): Promise<number> => Number(/rdb_changes_since_last_save:(\d+)/.exec(await io.info('persistence'))![1]);
+    const changes = async (): Promise<number> => Number(/rdb_changes_since_last_save:(\d+)/.exec(await s.io.info('persistence'))![1]);
     const before = await changes();
-    await io.set('big3', pattern(12 * MB, 7)); // several ring records of propagation
+    await s.io.set('big3', pattern(12 * MB, 7)); // several ring records of propagation
     expect((await changes()) - before).toBe(1);
-    await io.del('big3');
+    await s.io.del('big3');
   });
 
   it('a request pipelined right behind a 24 MB SET does not corrupt it', async () => {
     const n = 24 * MB;
     const v = pattern(n, 0x1234);
-    const r = await RawClient.connect(srv.port);
+    const r = await RawClient.connect(s.srv.port);
     r.write(
       Buffer.concat([
         Buffer.from(`*3\r\n$3\r\nSET\r\n$4\r\nbig2\r\n$${n}\r\n`),
@@ -83,9 +73,9 @@ describe.each([
     expect(await r.readRaw()).toBe('+OK\r\n');
     expect(await r.readRaw()).toBe(`:${n}\r\n`);
     r.close();
-    expect(await io.get('small')).toBe('hello');
-    expect((await io.getBuffer('big2'))!.equals(v)).toBe(true);
-    await io.del('big2', 'small');
+    expect(await s.io.get('small')).toBe('hello');
+    expect((await s.io.getBuffer('big2'))!.equals(v)).toBe(true);
+    await s.io.del('big2', 'small');
   });
 });
 

@@ -5,9 +5,8 @@
  * are replayed against it when it is installed.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
-import { pipelineThenFin, type Request } from './helpers/pipeline.js';
+import { type Request } from './helpers/pipeline.js';
+import { describePipelineCases } from './helpers/pipeline-cases.js';
 
 const SKIP = ['CLIENT', 'REPLY', 'SKIP'];
 const OFF = ['CLIENT', 'REPLY', 'OFF'];
@@ -31,36 +30,5 @@ const CASES: { name: string; reqs: Request[]; golden: string }[] = [
   { name: 'SKIP of a cross-shard MGET', reqs: [SKIP, ['MGET', 'a', 'b', 'c', 'd'], ['PING']], golden: '+PONG\r\n' },
 ];
 
-describe.each([1, 4])('CLIENT REPLY in pipelines, %i shard(s)', (shards) => {
-  let srv: Proc;
-  beforeAll(async () => {
-    srv = await startShardis({ shards });
-  });
-  afterAll(async () => {
-    await srv.stop();
-  });
-  for (const c of CASES) {
-    it(c.name, async () => {
-      await pipelineThenFin(srv.port, [['FLUSHALL']]);
-      expect(await pipelineThenFin(srv.port, c.reqs)).toBe(c.golden);
-    });
-  }
-});
+describePipelineCases('CLIENT REPLY in pipelines, %i shard(s)', CASES, ['FLUSHALL'], [1, 4]);
 
-const haveRedis = haveBinaries('redis-server');
-
-describe.skipIf(!haveRedis)('CLIENT REPLY golden replies against redis-server', () => {
-  let ref: Proc;
-  beforeAll(async () => {
-    ref = await startRedis();
-  });
-  afterAll(async () => {
-    await ref.stop();
-  });
-  it('redis-server gives the recorded replies', async () => {
-    for (const c of CASES) {
-      await pipelineThenFin(ref.port, [['FLUSHALL']]);
-      expect({ name: c.name, got: await pipelineThenFin(ref.port, c.reqs) }).toEqual({ name: c.name, got: c.golden });
-    }
-  });
-});

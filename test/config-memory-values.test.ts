@@ -5,8 +5,8 @@
  * (recorded in test/golden/config-memory-nul.resp2.json; GOLDEN_UPDATE=1 re-records them).
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
 import { showMismatches } from './helpers/diff.js';
 import { diffWithGolden } from './helpers/golden.js';
 
@@ -26,20 +26,10 @@ cmds.push(['CONFIG', 'SET', 'maxmemory', '0']);
 for (const [o, v] of OTHERS) cmds.push(['CONFIG', 'SET', o, v], ['CONFIG', 'GET', o]);
 
 describe('memory values with a NUL byte', () => {
-  let srv: Proc;
-  let ref: Proc | undefined;
-  beforeAll(async () => {
-    srv = await startShardis();
-    if (haveBinaries('redis-server')) ref = await startRedis();
-    else console.warn('\n!!!!! redis-server not found: config-memory-values compares with the recorded golden replies !!!!!\n');
-  });
-  afterAll(async () => {
-    await srv?.kill();
-    await ref?.kill();
-  });
+  const s = useServers({ redis: true });
 
   it('CONFIG SET maxmemory "1\\0x" (and other memory values with a NUL inside) answers and sets as redis-server 7.0', async () => {
-    const mm = await diffWithGolden('config-memory-nul', ref?.port, srv.port, 2, cmds);
+    const mm = await diffWithGolden('config-memory-nul', s.ref?.port, s.srv.port, 2, cmds);
     expect(mm, showMismatches(mm)).toEqual([]);
   });
 });

@@ -3,20 +3,23 @@
  * deterministic, and checked by shape where they hold server-specific values (ids, times, INFO).
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
+import { corpus, describeCorpus } from './helpers/corpus.js';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { freePort, haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { freePort, haveBinaries, startRedis, startShardis, waitFor } from './helpers/server.js';
 import net from 'node:net';
 import { RawClient } from './helpers/raw.js';
-import { diffReplies, script, showMismatches } from './helpers/diff.js';
 
 const SCRIPT = `
+## PING and ECHO
 ping
 ping hello
 ping a b
 echo hi
 echo
+## SELECT range and SWAPDB
 select 15
 select 16
 select -1
@@ -33,10 +36,12 @@ get k1
 swapdb 0 99
 swapdb a 1
 dbsize
+## HELLO and AUTH errors
 hello 4
 hello abc
 auth foo
 auth default foo
+## CLIENT SETNAME, GETNAME and CLIENT argument errors
 client getname
 client setname my-name
 client getname
@@ -51,6 +56,7 @@ client kill maxage
 client no-evict on
 client no-evict maybe
 client reply maybe
+## CONFIG GET and SET of unknown and invalid options
 config get bogus-option
 config set bogus-option 1
 config set maxclients abc
@@ -58,8 +64,10 @@ config set port
 config get maxmemory
 ~ config get max*
 config bogus
+## DEBUG SLEEP 0 and unknown DEBUG subcommands
 debug sleep 0
 debug bogus
+## COMMAND GETKEYS, GETKEYSANDFLAGS and INFO
 command getkeys get a
 command getkeysandflags lmove a b left right
 command getkeysandflags zunionstore d 2 a b
@@ -71,37 +79,19 @@ command getkeys bogus a
 command getkeys ping
 command info get ping bogus
 command bogus
+## arity errors and unknown commands
 time bogus
 lastsave bogus
 bogus a b
 `;
 
-const haveRedis = haveBinaries('redis-server');
-
 describe.each([1, 4])('connection and server commands with %i shard(s)', (shards) => {
-  let srv: Proc;
-  let ref: Proc | null = null;
-  let io: Redis;
+  const s = useServers({ shards, args: ['--enable-debug-command', 'local'], redis: true, redisArgs: ['--enable-debug-command', 'local'] });
 
-  beforeAll(async () => {
-    srv = await startShardis({ shards, args: ['--enable-debug-command', 'local'] });
-    if (haveRedis) ref = await startRedis(['--enable-debug-command', 'local']);
-    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-    await ref?.stop();
-  });
-
-  it.skipIf(!haveRedis).each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
-    const mm = await diffReplies(ref!.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
-    expect(showMismatches(mm)).toBe('');
-  });
+  describeCorpus('connection', corpus(SCRIPT), s);
 
   it('HELLO 3 returns the server map and switches to RESP3; HELLO 2 back', async () => {
-    const r = await RawClient.connect(srv.port);
+    const r = await RawClient.connect(s.srv.port);
     r.send('HELLO', '3', 'SETNAME', 'h3');
     const reply = await r.readRaw();
     expect(reply.startsWith('%7\r\n')).toBe(true);
@@ -120,7 +110,7 @@ describe.each([1, 4])('connection and server commands with %i shard(s)', (shards
   });
 
   it('CLIENT REPLY OFF / ON / SKIP, pipelined and not, for main-thread and shard commands', async () => {
-    const r = await RawClient.connect(srv.port);
+    const r = await RawClient.connect(s.srv.port);
     try {
       // SKIP drops the next command's reply only
       r.send('CLIENT', 'REPLY', 'SKIP');
@@ -155,58 +145,58 @@ describe.each([1, 4])('connection and server commands with %i shard(s)', (shards
   });
 
   it('CLIENT ID, LIST, INFO and KILL by id, addr, type and SKIPME', async () => {
-    const a = new Redis({ port: srv.port, connectionName: 'victim', retryStrategy: () => null });
+    const a = new Redis({ port: s.srv.port, connectionName: 'victim', retryStrategy: () => null });
     const id = (await a.client('ID')) as number;
     expect(id).toBeGreaterThan(0);
-    const list = (await io.client('LIST')) as string;
-    expect(list).toMatch(new RegExp(`^id=${id} addr=127\\.0\\.0\\.1:\\d+ laddr=127\\.0\\.0\\.1:${srv.port} fd=\\d+ name=victim age=\\d+ idle=\\d+ flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=\\d+ qbuf-free=\\d+ argv-mem=\\d+ multi-mem=0 rbs=\\d+ rbp=\\d+ obl=0 oll=0 omem=0 tot-mem=\\d+ events=r cmd=\\S+ user=default redir=-1 resp=[23]$`, 'm'));
+    const list = (await s.io.client('LIST')) as string;
+    expect(list).toMatch(new RegExp(`^id=${id} addr=127\\.0\\.0\\.1:\\d+ laddr=127\\.0\\.0\\.1:${s.srv.port} fd=\\d+ name=victim age=\\d+ idle=\\d+ flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=\\d+ qbuf-free=\\d+ argv-mem=\\d+ multi-mem=0 rbs=\\d+ rbp=\\d+ obl=0 oll=0 omem=0 tot-mem=\\d+ events=r cmd=\\S+ user=default redir=-1 resp=[23]$`, 'm'));
     expect(await a.client('INFO')).toMatch(new RegExp(`^id=${id} .* cmd=client\\|info .*\\n$`));
-    expect(await io.client('KILL', 'ID', String(id))).toBe(1);
+    expect(await s.io.client('KILL', 'ID', String(id))).toBe(1);
     await waitFor(() => a.status === 'end', 'killed client closes');
-    const b = new Redis({ port: srv.port, retryStrategy: () => null });
+    const b = new Redis({ port: s.srv.port, retryStrategy: () => null });
     const baddr = ((await b.client('INFO')) as string).match(/addr=(\S+)/)![1]!;
-    expect(await io.client('KILL', baddr)).toBe('OK');
-    await expect(io.client('KILL', baddr)).rejects.toThrow('ERR No such client');
+    expect(await s.io.client('KILL', baddr)).toBe('OK');
+    await expect(s.io.client('KILL', baddr)).rejects.toThrow('ERR No such client');
     // TYPE normal kills every normal client but the caller (SKIPME yes by default)
-    const c1 = new Redis({ port: srv.port, retryStrategy: () => null });
-    const c2 = new Redis({ port: srv.port, retryStrategy: () => null });
+    const c1 = new Redis({ port: s.srv.port, retryStrategy: () => null });
+    const c2 = new Redis({ port: s.srv.port, retryStrategy: () => null });
     await c1.ping();
     await c2.ping();
-    const killed = (await io.client('KILL', 'TYPE', 'normal')) as number;
+    const killed = (await s.io.client('KILL', 'TYPE', 'normal')) as number;
     expect(killed).toBeGreaterThanOrEqual(2);
-    expect(await io.ping()).toBe('PONG');
-    const sub = new Redis({ port: srv.port, retryStrategy: () => null });
+    expect(await s.io.ping()).toBe('PONG');
+    const sub = new Redis({ port: s.srv.port, retryStrategy: () => null });
     await sub.subscribe('chan');
-    expect(await io.client('KILL', 'TYPE', 'pubsub')).toBe(1);
+    expect(await s.io.client('KILL', 'TYPE', 'pubsub')).toBe(1);
     await waitFor(() => sub.status === 'end', 'pubsub client killed');
-    expect(await io.client('KILL', 'TYPE', 'master')).toBe(0);
-    expect(await io.client('KILL', 'TYPE', 'replica')).toBe(0);
+    expect(await s.io.client('KILL', 'TYPE', 'master')).toBe(0);
+    expect(await s.io.client('KILL', 'TYPE', 'replica')).toBe(0);
   });
 
   it('COMMAND COUNT, INFO, DOCS, LIST', async () => {
-    const count = (await io.command('COUNT')) as number;
-    const list = (await io.command('LIST')) as string[];
+    const count = (await s.io.command('COUNT')) as number;
+    const list = (await s.io.command('LIST')) as string[];
     // COMMAND LIST names subcommands too; COUNT counts top-level commands
     expect(list.filter((n) => !n.includes('|')).length).toBe(count);
     expect(list).toContain('get');
     expect(list).toContain('config|get');
-    const [info] = (await io.command('INFO', 'set')) as unknown[][];
+    const [info] = (await s.io.command('INFO', 'set')) as unknown[][];
     expect(info!.slice(0, 6)).toEqual(['set', -3, ['write', 'denyoom'], 1, 1, 1]);
-    const docs = (await io.call('COMMAND', 'DOCS', 'get')) as unknown[];
+    const docs = (await s.io.call('COMMAND', 'DOCS', 'get')) as unknown[];
     expect(docs[0]).toBe('get');
     expect(docs[1]).toEqual(expect.arrayContaining(['since', '1.0.0', 'group', 'string']));
   });
 
   it('CONFIG GET globs, SET, RESETSTAT and INFO sections with Redis field names', async () => {
-    expect(await io.config('GET', 'port')).toEqual(['port', String(srv.port)]);
-    const many = (await io.config('GET', 'maxmemory*')) as string[];
+    expect(await s.io.config('GET', 'port')).toEqual(['port', String(s.srv.port)]);
+    const many = (await s.io.config('GET', 'maxmemory*')) as string[];
     expect(many).toContain('maxmemory-policy');
-    expect(await io.config('SET', 'maxclients', '500')).toBe('OK');
-    expect(await io.config('GET', 'maxclients')).toEqual(['maxclients', '500']);
-    await io.set('hit', '1');
-    await io.get('hit');
-    await io.get('miss-key');
-    const info = await io.info();
+    expect(await s.io.config('SET', 'maxclients', '500')).toBe('OK');
+    expect(await s.io.config('GET', 'maxclients')).toEqual(['maxclients', '500']);
+    await s.io.set('hit', '1');
+    await s.io.get('hit');
+    await s.io.get('miss-key');
+    const info = await s.io.info();
     for (const section of ['# Server', '# Clients', '# Memory', '# Persistence', '# Stats', '# Replication', '# CPU', '# Keyspace']) {
       expect(info).toContain(section);
     }
@@ -216,19 +206,19 @@ describe.each([1, 4])('connection and server commands with %i shard(s)', (shards
     expect(info).toMatch(/^run_id:[0-9a-f]{40}\r?$/m);
     expect(info).toMatch(/^db0:keys=\d+,expires=\d+,avg_ttl=\d+\r?$/m);
     expect(Number(/keyspace_hits:(\d+)/.exec(info)![1])).toBeGreaterThan(0);
-    expect(await io.config('RESETSTAT')).toBe('OK');
-    const after = await io.info('stats');
+    expect(await s.io.config('RESETSTAT')).toBe('OK');
+    const after = await s.io.info('stats');
     expect(after).toMatch(/^keyspace_hits:0\r?$/m);
     expect(after).not.toContain('# Server');
   });
 
   it('TIME, LASTSAVE, DBSIZE, DEBUG SLEEP, node-redis', async () => {
-    const [sec, usec] = (await io.time()) as [string, string];
+    const [sec, usec] = (await s.io.time()) as [string, string];
     expect(Math.abs(Number(sec) - Date.now() / 1000)).toBeLessThan(60);
     expect(Number(usec)).toBeLessThan(1_000_000);
-    expect(typeof (await io.lastsave())).toBe('number');
-    expect(await io.call('DEBUG', 'SLEEP', '0.01')).toBe('OK');
-    const c = createClient({ socket: { port: srv.port } });
+    expect(typeof (await s.io.lastsave())).toBe('number');
+    expect(await s.io.call('DEBUG', 'SLEEP', '0.01')).toBe('OK');
+    const c = createClient({ socket: { port: s.srv.port } });
     await c.connect();
     try {
       await c.flushAll();
@@ -336,7 +326,7 @@ describe('MONITOR', () => {
     }
   });
 
-  it.skipIf(!haveRedis)('shows what redis-server 7 shows for the same session', async () => {
+  it.skipIf(!haveBinaries('redis-server'))('shows what redis-server 7 shows for the same session', async () => {
     const [s, ref] = await Promise.all([startShardis({ shards: 2 }), startRedis()]);
     try {
       expect(await monitorSession(s.port)).toEqual(await monitorSession(ref.port));
@@ -407,7 +397,7 @@ describe('DEBUG is refused unless enable-debug-command allows it (as Redis 7)', 
  * indexes, flags and versions; since, group, doc flags, deprecation versions, history versions) must
  * equal what redis-server 7 reports, for every command shardis implements.
  */
-describe.skipIf(!haveRedis)('COMMAND DOCS against redis-server', () => {
+describe.skipIf(!haveBinaries('redis-server'))('COMMAND DOCS against redis-server', () => {
   type Doc = Record<string, unknown>;
   const toMap = (a: unknown[]): Doc => {
     const o: Doc = {};
@@ -433,19 +423,11 @@ describe.skipIf(!haveRedis)('COMMAND DOCS against redis-server', () => {
     return o;
   };
 
-  let srv: Proc;
-  let ref: Proc;
-  beforeAll(async () => {
-    [srv, ref] = await Promise.all([startShardis(), startRedis()]);
-  });
-  afterAll(async () => {
-    await srv.stop();
-    await ref.stop();
-  });
+  const s = useServers({ redis: true });
 
   it('every command shardis has: same argument trees, versions, groups and doc flags; a summary and complexity', async () => {
-    const a = new Redis({ port: srv.port });
-    const b = new Redis({ port: ref.port });
+    const a = new Redis({ port: s.srv.port });
+    const b = new Redis({ port: s.ref!.port });
     try {
       const ours = toMap((await a.call('COMMAND', 'DOCS')) as unknown[]);
       const names = Object.keys(ours).sort();
@@ -479,8 +461,8 @@ describe.skipIf(!haveRedis)('COMMAND DOCS against redis-server', () => {
   });
 
   it('COMMAND INFO equals redis-server for every command shardis has (key-spec notes present where Redis has them)', async () => {
-    const a = new Redis({ port: srv.port });
-    const b = new Redis({ port: ref.port });
+    const a = new Redis({ port: s.srv.port });
+    const b = new Redis({ port: s.ref!.port });
     /** notes prose -> true; subcommands sorted by name and limited to `only` */
     const norm = (info: unknown[], only?: Set<string>): unknown[] => {
       const out = [...info];
@@ -509,8 +491,8 @@ describe.skipIf(!haveRedis)('COMMAND DOCS against redis-server', () => {
   });
 
   it('CONFIG GET * lists what redis-server lists plus our own mutable ones; hidden parameters (our immutable ones too) answer only by exact name', async () => {
-    const a = new Redis({ port: srv.port });
-    const b = new Redis({ port: ref.port });
+    const a = new Redis({ port: s.srv.port });
+    const b = new Redis({ port: s.ref!.port });
     try {
       const names = async (c: Redis): Promise<string[]> => ((await c.config('GET', '*')) as string[]).filter((_, i) => i % 2 === 0).sort();
       const ours = await names(a);
@@ -538,8 +520,8 @@ describe.skipIf(!haveRedis)('COMMAND DOCS against redis-server', () => {
       await c.config('SET', 'latency-tracking-info-percentiles', '50 99 99.9');
       return out;
     };
-    const a = new Redis({ port: srv.port });
-    const b = new Redis({ port: ref.port });
+    const a = new Redis({ port: s.srv.port });
+    const b = new Redis({ port: s.ref!.port });
     try {
       const got = await run(a);
       expect(got.slice(0, 4)).toEqual(['OK', ['latency-tracking-info-percentiles', '0 50 100'], 'OK', ['latency-tracking-info-percentiles', '99.9 10 0.5']]);
@@ -551,7 +533,7 @@ describe.skipIf(!haveRedis)('COMMAND DOCS against redis-server', () => {
   });
 
   it('RESP3: doc and argument flags are sets, history entries pairs', async () => {
-    const r = await RawClient.connect(srv.port);
+    const r = await RawClient.connect(s.srv.port);
     r.send('HELLO', '3');
     await r.readRaw();
     r.send('COMMAND', 'DOCS', 'getset');

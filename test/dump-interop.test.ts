@@ -6,27 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { fillEveryEncoding } from './helpers/fill.js';
 
 const HAVE = haveBinaries('redis-server');
 
-async function fill(c: Redis): Promise<void> {
-  await c.set('s:small', 'hello');
-  await c.set('s:int', '12345');
-  await c.set('s:neg', '-70000');
-  await c.set('s:big', '123456789012345');
-  await c.set('s:bin', Buffer.from([0, 1, 2, 255, 13, 10]));
-  await c.set('s:lzf', 'abcabcabc'.repeat(200)); // compressible: Redis stores it LZF-compressed
-  await c.rpush('l:small', 'a', '1', '-5', '300', '70000', '5000000000', 'x'.repeat(70));
-  await c.rpush('l:big', ...Array.from({ length: 1000 }, (_, i) => `e${i}`), 'y'.repeat(9000));
-  await c.sadd('set:int', '1', '2', '-3', '100000', '5000000000');
-  await c.sadd('set:str', 'a', 'b', 'c');
-  await c.sadd('set:big', ...Array.from({ length: 600 }, (_, i) => `m${i}`));
-  await c.hset('h:small', 'f1', 'v1', 'f2', '2');
-  await c.hset('h:big', Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`f${i}`, `v${i}`])));
-  await c.zadd('z:small', 1, 'a', 2.5, 'b', -3, 'c');
-  await c.zadd('z:big', ...Array.from({ length: 300 }, (_, i) => [String(i / 3), `m${i}`]).flat());
-  await c.zadd('z:inf', 'inf', 'top', '-inf', 'bottom');
-}
 
 const KEYS = ['s:small', 's:int', 's:neg', 's:big', 's:bin', 's:lzf', 'l:small', 'l:big', 'set:int', 'set:str', 'set:big', 'h:small', 'h:big', 'z:small', 'z:big', 'z:inf'];
 
@@ -62,7 +45,7 @@ describe.skipIf(!HAVE)('DUMP/RESTORE between redis-server and shardis', () => {
   });
 
   it('redis-server DUMP -> shardis RESTORE for every type and encoding', async () => {
-    await fill(r);
+    await fillEveryEncoding(r);
     for (const k of KEYS) {
       const payload = await r.dumpBuffer(k);
       expect(await s.restore(k, 0, payload, 'REPLACE'), k).toBe('OK');
@@ -72,7 +55,7 @@ describe.skipIf(!HAVE)('DUMP/RESTORE between redis-server and shardis', () => {
 
   it('shardis DUMP -> redis-server RESTORE for every type', async () => {
     await s.flushall();
-    await fill(s);
+    await fillEveryEncoding(s);
     await r.flushall();
     for (const k of KEYS) {
       const payload = await s.dumpBuffer(k);

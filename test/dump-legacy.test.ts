@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
-import { crc64 } from '../src/codec/rdb.js';
+import { crc64 } from './helpers/src.js';
 import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
 
 const HAVE = haveBinaries('redis-server');

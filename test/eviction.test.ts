@@ -12,8 +12,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { haveBinaries, sleep, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { info, waitInSync } from './helpers/replication.js';
-import { ACCESS, lfuData, lfuDecayed, lfuLogIncr } from '../src/shard/access.js';
-import { evictionTimeLimitUs } from '../src/shard/eviction.js';
+import { ACCESS, lfuData, lfuDecayed, lfuLogIncr } from './helpers/src.js';
+import { evictionTimeLimitUs } from './helpers/src.js';
 
 const procs: Proc[] = [];
 const clients: Redis[] = [];

@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { FRAME_EMPTY, FRAME_ERROR, FRAME_NEED_MORE, FRAME_OK, RequestFramer } from '../src/resp/framer.js';
+import { FRAME_EMPTY, FRAME_ERROR, FRAME_NEED_MORE, FRAME_OK, RequestFramer } from './helpers/src.js';
 
 type Out = string[] | { error: string };
 

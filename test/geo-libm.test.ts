@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { asinCR, cosCR, sinCR } from '../src/commands/libm.js';
+import { asinCR, cosCR, sinCR } from './helpers/src.js';
 
 const cases = JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden/glibc-trig.json'), 'utf8')) as Record<string, [string, string][]>;
 

@@ -4,10 +4,14 @@
  * number from a server that sends them in small pieces.
  */
 
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import Redis from 'ioredis';
 import net from 'node:net';
 import { RawClient } from './helpers/raw.js';
-import { waitFor as waitForCompat } from './helpers/server.js';
+import { freePort, waitFor as waitForCompat, type Proc } from './helpers/server.js';
+import { hasRedisServer, startServers } from './helpers/fixture.js';
+import { corpus } from './helpers/corpus.js';
+import { expectDistinctShards, keysOnDistinctShards, shardOf, spreadKeys } from './helpers/shards.js';
 import { CEILING_MS, ceiling, ttlSeconds, waitFor } from './helpers/wait.js';
 
 describe('waitFor', () => {
@@ -111,5 +115,90 @@ describe('RawClient', () => {
       c.close();
       server.close();
     }
+  });
+});
+
+describe('keys on distinct shards (helpers/shards.ts) against a running server', () => {
+  const admin = { port: 0 };
+  const started: Proc[] = [];
+  let io: Redis;
+
+  beforeAll(async () => {
+    admin.port = await freePort();
+    const { srv } = await startServers({ shards: 4, args: ['--admin-port', String(admin.port)] }, started);
+    io = new Redis({ port: srv.port });
+  });
+
+  afterAll(async () => {
+    io?.disconnect();
+    await Promise.all(started.map((p) => p.stop()));
+  });
+
+  /** Keys per shard in db0, as the server's /metrics reports them (shardis_shard_keys). */
+  async function keysPerShard(port: number): Promise<number[]> {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const out = [0, 0, 0, 0];
+    for (const m of text.matchAll(/^shardis_shard_keys\{shard="(\d+)",db="db0"\} (\d+)$/gm)) out[Number(m[1])] = Number(m[2]);
+    return out;
+  }
+
+  it('the shard the helper computes for a key is the shard the server stores it on', async () => {
+    const keys = [...keysOnDistinctShards(4, 4, 'place:'), '{place:0}tagged', 'x', 'another key', ''];
+    for (const k of keys) {
+      await io.flushall();
+      await io.set(k, 'v');
+      const want = [0, 0, 0, 0];
+      want[shardOf(k, 4)] = 1;
+      expect(await waitFor(async () => JSON.stringify(await keysPerShard(admin.port)) === JSON.stringify(want), { what: `key "${k}" counted on shard ${shardOf(k, 4)}` })).toBe(true);
+    }
+    await io.flushall();
+    for (const k of keysOnDistinctShards(4, 4, 'place:')) await io.set(k, 'v');
+    expect(await keysPerShard(admin.port)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('expectDistinctShards fails for keys sharing a shard (a hashtag) and spreadKeys covers every shard', () => {
+    expect(() => expectDistinctShards(['{t}a', '{t}b'], 4)).toThrow(/keys on distinct shards/);
+    expect(new Set(spreadKeys(4, 10, 'sp:').map((k) => shardOf(k, 4))).size).toBe(4);
+    expect(spreadKeys(1, 3, 'sp:')).toEqual(['sp:0', 'sp:1', 'sp:2']);
+  });
+});
+
+describe('useServers / startServers (helpers/fixture.ts)', () => {
+  it('a start-up that fails stops the server that did start (no process left behind)', async () => {
+    if (!hasRedisServer()) {
+      // without redis-server, make the other side of the pair fail: a redis-server-less run still checks the cleanup
+      const started: Proc[] = [];
+      await expect(startServers({ args: ['--no-such-option', 'x'] }, started)).rejects.toThrow(/exited/);
+      expect(started).toEqual([]);
+      return;
+    }
+    const started: Proc[] = [];
+    const seen: Proc[] = [];
+    const watch = new Proxy(started, {
+      get(t, p, r) {
+        if (p === 'push') return (...ps: Proc[]) => (seen.push(...ps), t.push(...ps));
+        return Reflect.get(t, p, r);
+      },
+    });
+    // redis-server starts; shardis refuses its arguments
+    await expect(startServers({ redis: true, args: ['--no-such-option', 'x'] }, watch)).rejects.toThrow(/exited/);
+    expect(started).toEqual([]);
+    expect(seen.length).toBe(1);
+    expect(seen[0]!.proc.exitCode !== null || seen[0]!.proc.signalCode !== null).toBe(true);
+  });
+});
+
+describe('differential corpora (helpers/corpus.ts)', () => {
+  it("cuts a script into '## name' sections, mapping each section's commands", () => {
+    const text = "\n## first behaviour\nset a 1\n# a comment\nget a\n## second behaviour\nget ''\n";
+    expect(corpus(text, (cmds) => cmds.map((c) => c.map((a) => a.toUpperCase())))).toEqual([
+      { name: 'first behaviour', cmds: [['SET', 'A', '1'], ['GET', 'A']] },
+      { name: 'second behaviour', cmds: [['GET', '']] },
+    ]);
+  });
+
+  it('refuses a command before the first section and two sections with one name', () => {
+    expect(() => corpus('set a 1\n## late\nget a')).toThrow("corpus: a command before the first '## name' line: set a 1");
+    expect(() => corpus('## same\nget a\n## same\nget b')).toThrow('corpus: two sections named "same"');
   });
 });

@@ -6,12 +6,15 @@
  * count the same; multi-key PFCOUNT / PFMERGE with keys on several shards.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
-import { diffReplies, script, showMismatches } from './helpers/diff.js';
+import { useServers } from './helpers/fixture.js';
+import { expectDistinctShards } from './helpers/shards.js';
+import { corpus, describeCorpus } from './helpers/corpus.js';
+import { haveBinaries } from './helpers/server.js';
 
 const SCRIPT = `
+## PFADD and PFCOUNT write the same sparse bytes and cached cardinality
 pfadd h a b c d e f g
 pfadd h a b
 pfadd h
@@ -21,16 +24,19 @@ get h
 pfdebug encoding h
 pfdebug decode h
 object encoding h
+## PFADD with no elements creates an empty HLL
 pfadd {h}new
 get {h}new
 pfcount {h}new
 get {h}new
+## PFCOUNT of several keys, missing keys
 pfadd h2 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20
 pfdebug decode h2
 pfcount h2
 pfcount h h2 nokey
 pfcount nokey
 pfcount nokey nokey2
+## PFMERGE into new, existing and missing destinations
 pfmerge {h}m h
 get {h}m
 pfmerge h3 h h2
@@ -40,22 +46,25 @@ pfmerge h3
 get h3
 pfmerge nokey3
 get nokey3
+## PFDEBUG GETREG, TODENSE, DECODE and ENCODING
 pfdebug getreg h2
 pfdebug encoding h2
 get h2
 pfdebug todense h2
 pfdebug todense h2
 pfdebug decode h2
+## dense HLLs: PFADD, PFCOUNT and PFMERGE into a sparse one
 pfadd h2 zzz
 get h2
 pfcount h2
 pfmerge h h2
 pfdebug encoding h
 get h
+## PFDEBUG errors and PFSELFTEST
 pfdebug frob h
 pfdebug getreg nokey
 pfselftest
-# wrong types and invalid HLLs
+## HLL commands on strings that are not HLLs and on lists
 set str foo
 pfadd str a
 pfcount str
@@ -72,7 +81,7 @@ pfcount h list
 pfdebug encoding list
 set short HYLL
 pfcount short
-# corruption
+## corrupt HLLs are detected as redis-server detects them
 pfadd c1 a b c
 append c1 hello
 pfcount c1
@@ -99,7 +108,7 @@ setrange c6 15 \\x80
 setrange c6 16 \\x40
 pfcount c6
 pfadd c6 q
-# a stale cached cardinality is returned as is
+## a stale cached cardinality is returned as is
 pfadd c7 a b c
 pfcount c7
 setrange c7 8 \\x09
@@ -111,73 +120,56 @@ function unescape(cmds: string[][]): string[][] {
   return cmds.map((cmd) => cmd.map((a) => a.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))));
 }
 
-const haveRedis = haveBinaries('redis-server');
+/** HLLs through sparse growth, promotion to dense and merges, GET after every step. */
+function growth(): string[][] {
+  const cmds: string[][] = [];
+  for (let batch = 0; batch < 60; batch++) {
+    const els = Array.from({ length: 50 }, (_, i) => `e${batch * 50 + i}`);
+    cmds.push(['pfadd', 'grow', ...els], ['get', 'grow']);
+    if (batch % 7 === 0) cmds.push(['pfcount', 'grow'], ['get', 'grow']);
+    cmds.push(['pfadd', '{grow}x', `x${batch}`, `y${batch}`], ['pfmerge', '{grow}m', '{grow}x', 'grow']);
+    if (batch % 10 === 0) cmds.push(['get', '{grow}m'], ['pfcount', '{grow}m']);
+  }
+  cmds.push(['pfdebug', 'encoding', 'grow'], ['pfcount', 'grow', '{grow}x'], ['get', '{grow}m']);
+  // a small sparse limit promotes early
+  cmds.push(['config', 'set', 'hll-sparse-max-bytes', '60']);
+  for (let i = 0; i < 30; i++) cmds.push(['pfadd', 'small', `s${i}`], ['get', 'small']);
+  cmds.push(['pfdebug', 'encoding', 'small'], ['config', 'set', 'hll-sparse-max-bytes', '3000']);
+  // register values above 32 force dense: elements with long runs of zero bits are rare, so
+  // many elements make them likely
+  cmds.push(['pfadd', 'many', ...Array.from({ length: 3000 }, (_, i) => String(i))], ['pfdebug', 'encoding', 'many'], ['get', 'many'], ['pfcount', 'many']);
+  // adding elements already counted by a dense HLL changes nothing, not even the cached count
+  cmds.push(['pfadd', 'many', '1', '2', '3'], ['get', 'many'], ['pfadd', 'many', '1', 'new-one'], ['get', 'many'], ['pfcount', 'many']);
+  return cmds;
+}
 
 describe.each([1, 4])('HyperLogLog with %i shard(s)', (shards) => {
-  let srv: Proc;
-  let ref: Proc | null = null;
-  let io: Redis;
+  const s = useServers({ shards, redis: true });
 
-  beforeAll(async () => {
-    srv = await startShardis({ shards });
-    if (haveRedis) ref = await startRedis();
-    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-  });
+  describeCorpus('hyperloglog', corpus(SCRIPT, unescape), s);
 
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-    await ref?.stop();
-  });
+  describeCorpus('hyperloglog-growth', [{ name: 'the same bytes as redis-server through sparse growth, promotion to dense and merges', cmds: growth() }], s, [2]);
 
-  it.skipIf(!haveRedis).each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
-    const mm = await diffReplies(ref!.port, srv.port, proto, [['flushall'], ...unescape(script(SCRIPT))]);
-    expect(showMismatches(mm)).toBe('');
-  });
-
-  it.skipIf(!haveRedis)('the same bytes as redis-server through sparse growth, promotion to dense and merges', async () => {
-    const cmds: string[][] = [['flushall']];
-    for (let batch = 0; batch < 60; batch++) {
-      const els = Array.from({ length: 50 }, (_, i) => `e${batch * 50 + i}`);
-      cmds.push(['pfadd', 'grow', ...els], ['get', 'grow']);
-      if (batch % 7 === 0) cmds.push(['pfcount', 'grow'], ['get', 'grow']);
-      cmds.push(['pfadd', '{grow}x', `x${batch}`, `y${batch}`], ['pfmerge', '{grow}m', '{grow}x', 'grow']);
-      if (batch % 10 === 0) cmds.push(['get', '{grow}m'], ['pfcount', '{grow}m']);
-    }
-    cmds.push(['pfdebug', 'encoding', 'grow'], ['pfcount', 'grow', '{grow}x'], ['get', '{grow}m']);
-    // a small sparse limit promotes early
-    cmds.push(['config', 'set', 'hll-sparse-max-bytes', '60']);
-    for (let i = 0; i < 30; i++) cmds.push(['pfadd', 'small', `s${i}`], ['get', 'small']);
-    cmds.push(['pfdebug', 'encoding', 'small'], ['config', 'set', 'hll-sparse-max-bytes', '3000']);
-    // register values above 32 force dense: elements with long runs of zero bits are rare, so
-    // many elements make them likely
-    cmds.push(['pfadd', 'many', ...Array.from({ length: 3000 }, (_, i) => String(i))], ['pfdebug', 'encoding', 'many'], ['get', 'many'], ['pfcount', 'many']);
-    // adding elements already counted by a dense HLL changes nothing, not even the cached count
-    cmds.push(['pfadd', 'many', '1', '2', '3'], ['get', 'many'], ['pfadd', 'many', '1', 'new-one'], ['get', 'many'], ['pfcount', 'many']);
-    const mm = await diffReplies(ref!.port, srv.port, 2, cmds);
-    expect(showMismatches(mm).slice(0, 2000)).toBe('');
-  });
-
-  it.skipIf(!haveRedis)('DUMP payloads of HLLs move between redis-server and shardis and count the same', async () => {
-    const r = new Redis({ port: ref!.port });
+  it.skipIf(!haveBinaries('redis-server'))('DUMP payloads of HLLs move between redis-server and shardis and count the same', async () => {
+    const r = new Redis({ port: s.ref!.port });
     try {
       await r.del('dh1', 'dh2');
       await r.pfadd('dh1', ...Array.from({ length: 200 }, (_, i) => `a${i}`));
       await r.pfadd('dh2', ...Array.from({ length: 5000 }, (_, i) => `b${i}`));
       for (const k of ['dh1', 'dh2']) {
         const payload = await r.dumpBuffer(k);
-        await io.del(k);
-        await io.restore(k, 0, payload);
-        expect(await io.pfcount(k)).toBe(await r.pfcount(k));
-        expect(await io.getBuffer(k)).toEqual(await r.getBuffer(k));
-        const back = await io.dumpBuffer(k);
+        await s.io.del(k);
+        await s.io.restore(k, 0, payload);
+        expect(await s.io.pfcount(k)).toBe(await r.pfcount(k));
+        expect(await s.io.getBuffer(k)).toEqual(await r.getBuffer(k));
+        const back = await s.io.dumpBuffer(k);
         await r.restore(`${k}back`, 0, back, 'REPLACE');
-        expect(await r.pfcount(`${k}back`)).toBe(await io.pfcount(k));
+        expect(await r.pfcount(`${k}back`)).toBe(await s.io.pfcount(k));
       }
       // an HLL made by shardis, read by redis-server
-      await io.pfadd('mine', ...Array.from({ length: 1000 }, (_, i) => `c${i}`));
-      await r.restore('mine', 0, await io.dumpBuffer('mine'), 'REPLACE');
-      expect(await r.pfcount('mine')).toBe(await io.pfcount('mine'));
+      await s.io.pfadd('mine', ...Array.from({ length: 1000 }, (_, i) => `c${i}`));
+      await r.restore('mine', 0, await s.io.dumpBuffer('mine'), 'REPLACE');
+      expect(await r.pfcount('mine')).toBe(await s.io.pfcount('mine'));
     } finally {
       r.disconnect();
     }
@@ -185,36 +177,26 @@ describe.each([1, 4])('HyperLogLog with %i shard(s)', (shards) => {
 
   it('estimates stay within a few percent of the true cardinality', async () => {
     const k = `est${shards}`;
-    for (let b = 0; b < 20; b++) await io.pfadd(k, ...Array.from({ length: 1000 }, (_, i) => `v${b * 1000 + i}`));
-    const n = await io.pfcount(k);
+    for (let b = 0; b < 20; b++) await s.io.pfadd(k, ...Array.from({ length: 1000 }, (_, i) => `v${b * 1000 + i}`));
+    const n = await s.io.pfcount(k);
     expect(Math.abs(n - 20000) / 20000).toBeLessThan(0.03);
   });
 });
 
 describe('HyperLogLog across 4 shards', () => {
-  let srv: Proc;
-  let io: Redis;
-
-  beforeAll(async () => {
-    srv = await startShardis({ shards: 4 });
-    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-  });
+  const s = useServers({ shards: 4 });
 
   it('PFCOUNT and PFMERGE of keys on different shards', async () => {
-    await io.pfadd('alpha', 'a', 'b', 'c');
-    await io.pfadd('beta', 'c', 'd');
-    await io.pfadd('gamma', ...Array.from({ length: 100 }, (_, i) => `g${i}`));
-    expect(await io.pfcount('alpha', 'beta')).toBe(4);
-    expect(await io.pfcount('alpha', 'beta', 'gamma', 'nothing')).toBe(await io.pfcount('gamma', 'beta', 'alpha'));
-    expect(await io.pfmerge('delta', 'alpha', 'beta', 'gamma')).toBe('OK');
-    expect(await io.pfcount('delta')).toBe(await io.pfcount('alpha', 'beta', 'gamma'));
-    await io.set('str', 'x');
-    await expect(io.pfmerge('delta', 'alpha', 'str')).rejects.toThrow('WRONGTYPE Key is not a valid HyperLogLog string value.');
-    await expect(io.pfcount('alpha', 'str')).rejects.toThrow('WRONGTYPE Key is not a valid HyperLogLog string value.');
+    expectDistinctShards(['alpha', 'beta', 'delta'], 4);
+    await s.io.pfadd('alpha', 'a', 'b', 'c');
+    await s.io.pfadd('beta', 'c', 'd');
+    await s.io.pfadd('gamma', ...Array.from({ length: 100 }, (_, i) => `g${i}`));
+    expect(await s.io.pfcount('alpha', 'beta')).toBe(4);
+    expect(await s.io.pfcount('alpha', 'beta', 'gamma', 'nothing')).toBe(await s.io.pfcount('gamma', 'beta', 'alpha'));
+    expect(await s.io.pfmerge('delta', 'alpha', 'beta', 'gamma')).toBe('OK');
+    expect(await s.io.pfcount('delta')).toBe(await s.io.pfcount('alpha', 'beta', 'gamma'));
+    await s.io.set('str', 'x');
+    await expect(s.io.pfmerge('delta', 'alpha', 'str')).rejects.toThrow('WRONGTYPE Key is not a valid HyperLogLog string value.');
+    await expect(s.io.pfcount('alpha', 'str')).rejects.toThrow('WRONGTYPE Key is not a valid HyperLogLog string value.');
   });
 });

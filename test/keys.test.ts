@@ -3,15 +3,18 @@
  * plus cross-shard RENAME/COPY keeping TTLs, DUMP/RESTORE round trips and OBJECT.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
+import { spreadKeys } from './helpers/shards.js';
+import { corpus, describeCorpus } from './helpers/corpus.js';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { waitFor } from './helpers/server.js';
 import { sleep, stopwatch, ttlSeconds } from './helpers/wait.js';
-import { diffReplies, script, showMismatches } from './helpers/diff.js';
 
 // "? ttl k": the TTL the script just set, read from the clock (see diffReplies)
 const SCRIPT = `
+## EXISTS counts repeats, DEL, UNLINK, TOUCH and TYPE of every type
 set a 1
 set b 2
 rpush l x y
@@ -30,6 +33,7 @@ sadd st m
 type st
 zadd z 1 m
 type z
+## RENAME and RENAMENX, also onto the same key
 rename s s2
 get s2
 rename nokey x
@@ -40,6 +44,7 @@ renamenx s2 s3
 renamenx s2 s4
 rename s4 s3
 get s3
+## EXPIRE with NX, XX, GT and LT, conflicts and out-of-range times; PERSIST
 set e v
 expire e 100
 ? ttl e
@@ -63,12 +68,14 @@ persist e
 persist e
 ttl e
 persist nokey
+## an expire time in the past deletes the key
 set f v
 expire f 0
 exists f
 set g v
 pexpireat g 1
 exists g
+## EXPIRETIME and PEXPIRETIME
 set k v
 expiretime k
 pexpiretime k
@@ -78,6 +85,7 @@ expiretime k
 pexpiretime k
 ttl nokey
 pttl nokey
+## OBJECT ENCODING of every type and string encoding
 set n 123
 object encoding n
 object refcount n
@@ -92,6 +100,7 @@ object encoding h
 object encoding st
 object encoding z
 object encoding nokey
+## string encodings after APPEND, SETRANGE, RENAME, COPY and INCR
 set {e}a hello
 append {e}a x
 object encoding {e}a
@@ -112,10 +121,12 @@ append {e}new 123
 object encoding {e}new
 setrange {e}a 0 ''
 object encoding {e}a
+## OBJECT FREQ without an LFU policy, IDLETIME, HELP and unknown subcommands
 object freq n
 object idletime nokey
 object bogus
 object help
+## COPY with REPLACE, DB and its errors; a copied list is independent
 copy n n_copy
 get n_copy
 copy n n_copy
@@ -130,6 +141,7 @@ rpush cl 1 2 3
 copy cl cl2
 rpush cl 4
 lrange cl2 0 -1
+## DUMP of a missing key; RESTORE argument and payload errors
 dump nokey
 restore r 0 bad
 restore r -1 bad
@@ -139,6 +151,7 @@ restore r 0 bad freq 300
 restore r 0 bad idletime 1 freq 1
 restore r 0 bad bogus
 restore n 0 bad
+## MOVE between databases keeps the TTL; MOVE errors
 set mv 1
 pexpire mv 100000
 move mv 1
@@ -163,87 +176,67 @@ select 0
 get mv
 lrange mvl 0 -1
 type mvl
+## arity errors
 del
 `;
 
-const haveRedis = haveBinaries('redis-server');
-
 describe.each([1, 4])('key commands with %i shard(s)', (shards) => {
-  let srv: Proc;
-  let ref: Proc | null = null;
-  let io: Redis;
+  const s = useServers({ shards, redis: true });
 
-  beforeAll(async () => {
-    srv = await startShardis({ shards });
-    if (haveRedis) ref = await startRedis();
-    io = new Redis({ port: srv.port });
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-    await ref?.stop();
-  });
-
-  it.skipIf(!haveRedis).each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
-    const mm = await diffReplies(ref!.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
-    expect(showMismatches(mm)).toBe('');
-  });
+  describeCorpus('keys', corpus(SCRIPT), s);
 
   it('RENAME and COPY across shards keep the value and the TTL', async () => {
-    // no common hashtag: on 4 shards these keys live on different shards
     for (const [i, type] of ['string', 'list'].entries()) {
-      const a = `ren:a${i}`;
-      const b = `ren:b${i}`;
-      const cpy = `ren:c${i}`;
-      if (type === 'string') await io.set(a, 'value');
-      else await io.rpush(a, '1', '2', '3');
+      // on 4 shards: three different shards, asserted
+      const [a, b, cpy] = spreadKeys(shards, 3, `ren${i}:`) as [string, string, string];
+      if (type === 'string') await s.io.set(a, 'value');
+      else await s.io.rpush(a, '1', '2', '3');
       const sw = stopwatch();
-      await io.pexpire(a, 100_000);
-      expect(await io.copy(a, cpy)).toBe(1);
-      expect(await io.rename(a, b)).toBe('OK');
-      expect(await io.exists(a)).toBe(0);
+      await s.io.pexpire(a, 100_000);
+      expect(await s.io.copy(a, cpy)).toBe(1);
+      expect(await s.io.rename(a, b)).toBe('OK');
+      expect(await s.io.exists(a)).toBe(0);
       for (const k of [b, cpy]) {
-        expect(await io.type(k)).toBe(type);
-        expect(await io.pttl(k)).toBeGreaterThanOrEqual(100_000 - sw.elapsed());
+        expect(await s.io.type(k)).toBe(type);
+        expect(await s.io.pttl(k)).toBeGreaterThanOrEqual(100_000 - sw.elapsed());
       }
-      if (type === 'list') expect(await io.lrange(b, 0, -1)).toEqual(['1', '2', '3']);
-      else expect(await io.get(b)).toBe('value');
+      if (type === 'list') expect(await s.io.lrange(b, 0, -1)).toEqual(['1', '2', '3']);
+      else expect(await s.io.get(b)).toBe('value');
     }
-    await io.set('ren:x', '1');
-    await io.set('ren:y', '2');
-    expect(await io.renamenx('ren:x', 'ren:y')).toBe(0);
-    expect(await io.del('ren:x', 'ren:y', 'ren:none')).toBe(2);
+    await s.io.set('ren:x', '1');
+    await s.io.set('ren:y', '2');
+    expect(await s.io.renamenx('ren:x', 'ren:y')).toBe(0);
+    expect(await s.io.del('ren:x', 'ren:y', 'ren:none')).toBe(2);
   });
 
   it('DUMP then RESTORE recreates the value (with REPLACE, TTL and ABSTTL)', async () => {
-    await io.rpush('dl', 'a', 'b');
-    await io.set('ds', 'hello');
-    const pl = await io.dumpBuffer('dl');
-    const ps = await io.dumpBuffer('ds');
-    expect(await io.restore('dl2', 0, pl)).toBe('OK');
-    expect(await io.lrange('dl2', 0, -1)).toEqual(['a', 'b']);
-    await expect(io.restore('dl2', 0, pl)).rejects.toThrow('BUSYKEY Target key name already exists.');
+    await s.io.rpush('dl', 'a', 'b');
+    await s.io.set('ds', 'hello');
+    const pl = await s.io.dumpBuffer('dl');
+    const ps = await s.io.dumpBuffer('ds');
+    expect(await s.io.restore('dl2', 0, pl)).toBe('OK');
+    expect(await s.io.lrange('dl2', 0, -1)).toEqual(['a', 'b']);
+    await expect(s.io.restore('dl2', 0, pl)).rejects.toThrow('BUSYKEY Target key name already exists.');
     const sw = stopwatch();
-    expect(await io.restore('dl2', 5000, ps, 'REPLACE')).toBe('OK');
-    expect(await io.get('dl2')).toBe('hello');
-    expect(await io.pttl('dl2')).toBeGreaterThanOrEqual(5000 - sw.elapsed());
+    expect(await s.io.restore('dl2', 5000, ps, 'REPLACE')).toBe('OK');
+    expect(await s.io.get('dl2')).toBe('hello');
+    expect(await s.io.pttl('dl2')).toBeGreaterThanOrEqual(5000 - sw.elapsed());
     const at = Date.now() + 100_000;
-    expect(await io.restore('dl3', at, ps, 'ABSTTL')).toBe('OK');
-    expect(await io.ttl('dl3')).toBeGreaterThanOrEqual(ttlSeconds(at - Date.now()));
-    await expect(io.restore('dl4', 0, Buffer.from('garbage'))).rejects.toThrow('ERR DUMP payload version or checksum are wrong');
+    expect(await s.io.restore('dl3', at, ps, 'ABSTTL')).toBe('OK');
+    expect(await s.io.ttl('dl3')).toBeGreaterThanOrEqual(ttlSeconds(at - Date.now()));
+    await expect(s.io.restore('dl4', 0, Buffer.from('garbage'))).rejects.toThrow('ERR DUMP payload version or checksum are wrong');
     // an integer string comes back in the int encoding, also after a RENAME to another shard
-    await io.set('dn', '123');
-    expect(await io.restore('dn2', 0, await io.dumpBuffer('dn'))).toBe('OK');
-    expect(await io.object('ENCODING', 'dn2')).toBe('int');
-    expect(await io.rename('dn2', 'dn-elsewhere')).toBe('OK');
-    expect(await io.object('ENCODING', 'dn-elsewhere')).toBe('int');
-    expect(await io.incr('dn-elsewhere')).toBe(124);
+    await s.io.set('dn', '123');
+    expect(await s.io.restore('dn2', 0, await s.io.dumpBuffer('dn'))).toBe('OK');
+    expect(await s.io.object('ENCODING', 'dn2')).toBe('int');
+    expect(await s.io.rename('dn2', 'dn-elsewhere')).toBe('OK');
+    expect(await s.io.object('ENCODING', 'dn-elsewhere')).toBe('int');
+    expect(await s.io.incr('dn-elsewhere')).toBe(124);
   });
 
   it('OBJECT IDLETIME: RESTORE IDLETIME sets it; EXISTS, TYPE, TTL and OBJECT leave it; reads, writes and TOUCH reset it', async () => {
     // the same checks run on redis-server when it is there, so the two behave alike
-    const servers = [srv.port, ...(ref ? [ref.port] : [])];
+    const servers = [s.srv.port, ...(s.ref ? [s.ref.port] : [])];
     for (const port of servers) {
       const r = new Redis({ port });
       try {
@@ -278,13 +271,13 @@ describe.each([1, 4])('key commands with %i shard(s)', (shards) => {
       }
     }
     // the clock moves: a key left alone comes to read two seconds idle (OBJECT IDLETIME does not touch it)
-    await io.set('it:fresh', '1');
+    await s.io.set('it:fresh', '1');
     await sleep(2000);
-    await waitFor(async () => ((await io.object('IDLETIME', 'it:fresh')) as number) >= 2, { what: 'it:fresh to be 2 s idle', everyMs: 200 });
+    await waitFor(async () => ((await s.io.object('IDLETIME', 'it:fresh')) as number) >= 2, { what: 'it:fresh to be 2 s idle', everyMs: 200 });
   });
 
   it('node-redis', async () => {
-    const c = createClient({ socket: { port: srv.port } });
+    const c = createClient({ socket: { port: s.srv.port } });
     await c.connect();
     try {
       await c.set('nr:k', 'v');

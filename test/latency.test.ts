@@ -5,13 +5,14 @@
  * doctor texts are checked against golden text recorded from redis-server 7.0.15.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
+import { corpus, describeCorpus } from './helpers/corpus.js';
 import Redis from 'ioredis';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
-import { diffReplies, script, showMismatches } from './helpers/diff.js';
+import { haveBinaries, startShardis } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
-import { latencyDoctor, latencyGraph } from '../src/server/stats/latency-report.js';
-import { LatencyMonitor } from '../src/server/stats/slowlog.js';
+import { latencyDoctor, latencyGraph } from './helpers/src.js';
+import { LatencyMonitor } from './helpers/src.js';
 
 const haveRedis = haveBinaries('redis-server');
 const connect = (port: number): Redis => new Redis({ port, enableReadyCheck: false });
@@ -53,7 +54,8 @@ describe('LATENCY GRAPH and DOCTOR texts (golden, redis-server 7.0.15)', () => {
   });
 });
 
-const ERRORS = script(`
+const ERRORS = `
+## LATENCY argument errors and unknown subcommands
 latency foo
 latency history
 latency graph nosuch
@@ -61,36 +63,25 @@ latency latest 1
 latency doctor 1
 latency help 1
 latency
+## LATENCY HELP, and LATEST, HISTORY and RESET with no events
 latency help
 latency latest
 latency history nosuch
 latency reset
 latency reset a b
+## LATENCY DOCTOR disabled as in redis-server; HISTOGRAM of an unknown command
 latency doctor
 latency histogram nosuchcommand
-`);
+`;
 
-describe.skipIf(!haveRedis)('LATENCY against redis-server', () => {
-  let srv: Proc;
-  let ref: Proc;
-  beforeAll(async () => {
-    [srv, ref] = await Promise.all([startShardis({ args: ['--shards', '3', '--enable-debug-command', 'yes'] }), startRedis(['--enable-debug-command', 'yes'])]);
-  });
-  afterAll(async () => {
-    await srv.stop();
-    await ref.stop();
-  });
+describe('LATENCY against redis-server', () => {
+  const sv = useServers({ shards: 3, args: ['--enable-debug-command', 'yes'], redis: true, redisArgs: ['--enable-debug-command', 'yes'] });
 
-  it('the same bytes for errors, HELP, empty LATEST/HISTORY, RESET counts and the disabled DOCTOR (RESP2 and RESP3)', async () => {
-    for (const proto of [2, 3] as const) {
-      const mm = await diffReplies(ref.port, srv.port, proto, ERRORS);
-      expect(mm, showMismatches(mm)).toEqual([]);
-    }
-  });
+  describeCorpus('latency', corpus(ERRORS), sv);
 
-  it('a command over latency-monitor-threshold is an event: LATEST, HISTORY, GRAPH, DOCTOR, RESET shaped as redis-server', async () => {
-    const a = connect(srv.port);
-    const b = connect(ref.port);
+  it.skipIf(!haveRedis)('a command over latency-monitor-threshold is an event: LATEST, HISTORY, GRAPH, DOCTOR, RESET shaped as redis-server', async () => {
+    const a = connect(sv.srv.port);
+    const b = connect(sv.ref!.port);
     try {
       const shapes: unknown[] = [];
       for (const r of [a, b]) {
@@ -119,9 +110,9 @@ describe.skipIf(!haveRedis)('LATENCY against redis-server', () => {
     }
   });
 
-  it('LATENCY HISTOGRAM: the same commands, calls and cumulative bucket layout as redis-server (subcommands of a container included)', async () => {
-    const a = connect(srv.port);
-    const b = connect(ref.port);
+  it.skipIf(!haveRedis)('LATENCY HISTOGRAM: the same commands, calls and cumulative bucket layout as redis-server (subcommands of a container included)', async () => {
+    const a = connect(sv.srv.port);
+    const b = connect(sv.ref!.port);
     try {
       const got: Record<string, [number, number[]]>[] = [];
       for (const r of [a, b]) {

@@ -3,13 +3,15 @@
  * with 1 and 4 shards, plus client-library checks and cross-shard LMOVE atomicity.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
-import { diffReplies, script, showMismatches } from './helpers/diff.js';
+import { useServers } from './helpers/fixture.js';
+import { spreadKeys } from './helpers/shards.js';
+import { corpus, describeCorpus } from './helpers/corpus.js';
 
 const SCRIPT = `
+## LPUSH, RPUSH, LRANGE and LLEN with negative and out-of-range indexes
 lpush l a b c
 rpush l d e
 lrange l 0 -1
@@ -20,10 +22,12 @@ lrange l 0 abc
 lrange nokey 0 -1
 llen l
 llen nokey
+## LPUSHX and RPUSHX push only onto existing lists
 lpushx nokey a
 rpushx nokey a
 lpushx l z
 rpushx l y
+## LINDEX and LSET with out-of-range and invalid indexes
 lindex l 0
 lindex l -1
 lindex l 100
@@ -33,6 +37,7 @@ lset l 0 first
 lset l 100 x
 lset l abc x
 lset nokey 0 x
+## LPOP and RPOP with and without COUNT
 lpop l
 rpop l
 lpop l 2
@@ -43,6 +48,7 @@ lpop l abc
 lpop nokey
 lpop nokey 2
 lpop l 1 2
+## LREM from the head, the tail and everywhere
 rpush r 1 2 3 2 1 2 3
 lrem r 2 2
 lrange r 0 -1
@@ -52,6 +58,7 @@ lrem r 0 1
 lrem r 0 zz
 lrem r abc 1
 lrem nokey 0 a
+## LINSERT BEFORE and AFTER a pivot
 rpush i a b c
 linsert i before b X
 linsert i after c Y
@@ -59,6 +66,7 @@ linsert i after nope Y
 linsert i middle b Y
 linsert nokey before a b
 lrange i 0 -1
+## LPOS with RANK, COUNT and MAXLEN
 rpush p a b c a b c a
 lpos p a
 lpos p a rank 2
@@ -74,12 +82,14 @@ lpos p z count 2
 lpos nokey a
 lpos nokey a count 1
 lpos p a bogus 1
+## LTRIM, deleting an emptied list
 rpush t 1 2 3 4 5 6
 ltrim t 1 -2
 lrange t 0 -1
 ltrim t 5 1
 exists t
 ltrim nokey 0 1
+## LMOVE and RPOPLPUSH, also onto the same list
 rpush m1 a b c
 lmove m1 m2 left right
 lmove m1 m2 right left
@@ -92,6 +102,7 @@ rpoplpush m1 m2
 rpoplpush m1 m2
 exists m1
 rpoplpush nokey m2
+## LMPOP numkeys, direction and COUNT errors
 lmpop 2 nokey m2 left
 lmpop 2 nokey m2 right count 10
 lmpop 1 nokey left
@@ -100,6 +111,7 @@ lmpop 1 m2 middle
 lmpop 1 m2 left count 0
 lmpop 1 m2 left count
 lmpop 5 m2 left
+## list commands on a string answer WRONGTYPE
 set str x
 lpush str a
 lrange str 0 1
@@ -109,6 +121,7 @@ lmove str m2 left left
 lmove m2 str left left
 lmpop 2 nokey str left
 blpop nokey str 0
+## blocking pops with a timeout argument error or data ready at once
 blpop nokey -1
 blpop nokey abc
 rpush bl x y
@@ -118,39 +131,21 @@ blmpop 0 1 nokey bl left
 blmpop 0.1 1 nokey left
 blmove nokey bl left left 0.01
 brpoplpush nokey bl 0.01
+## arity errors
 lpush
 lpop a b c
 `;
 
-const haveRedis = haveBinaries('redis-server');
-
 describe.each([1, 4])('lists with %i shard(s)', (shards) => {
-  let srv: Proc;
-  let ref: Proc | null = null;
-  let io: Redis;
+  const s = useServers({ shards, redis: true });
 
-  beforeAll(async () => {
-    srv = await startShardis({ shards });
-    if (haveRedis) ref = await startRedis();
-    io = new Redis({ port: srv.port });
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-    await ref?.stop();
-  });
-
-  it.skipIf(!haveRedis).each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
-    const mm = await diffReplies(ref!.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
-    expect(showMismatches(mm)).toBe('');
-  });
+  describeCorpus('lists', corpus(SCRIPT), s);
 
   it('ioredis and node-redis', async () => {
-    expect(await io.rpush('cl', 'a', 'b', 'c')).toBe(3);
-    expect(await io.lrange('cl', 0, -1)).toEqual(['a', 'b', 'c']);
-    expect(await io.lpop('cl', 2)).toEqual(['a', 'b']);
-    const c = createClient({ socket: { port: srv.port } });
+    expect(await s.io.rpush('cl', 'a', 'b', 'c')).toBe(3);
+    expect(await s.io.lrange('cl', 0, -1)).toEqual(['a', 'b', 'c']);
+    expect(await s.io.lpop('cl', 2)).toEqual(['a', 'b']);
+    const c = createClient({ socket: { port: s.srv.port } });
     await c.connect();
     try {
       expect(await c.lPush('nl', ['1', '2'])).toBe(2);
@@ -162,12 +157,11 @@ describe.each([1, 4])('lists with %i shard(s)', (shards) => {
   });
 
   it('LMOVE between shards is atomic: an element is never in both lists or neither', async () => {
-    // keys without a common hashtag: with 4 shards they live on different shards
-    const a = 'move:src';
-    const b = 'move:dst';
-    await io.del(a, b);
-    await io.rpush(a, ...Array.from({ length: 200 }, (_, i) => String(i)));
-    const reader = new Redis({ port: srv.port });
+    // with 4 shards: on different shards, asserted
+    const [a, b] = spreadKeys(shards, 2, 'move:') as [string, string];
+    await s.io.del(a, b);
+    await s.io.rpush(a, ...Array.from({ length: 200 }, (_, i) => String(i)));
+    const reader = new Redis({ port: s.srv.port });
     let stop = false;
     let bad = 0;
     const loop = (async () => {
@@ -176,12 +170,12 @@ describe.each([1, 4])('lists with %i shard(s)', (shards) => {
         if ((x as number) + (y as number) !== 200) bad++;
       }
     })();
-    for (let i = 0; i < 200; i++) await io.lmove(a, b, 'LEFT', 'RIGHT');
+    for (let i = 0; i < 200; i++) await s.io.lmove(a, b, 'LEFT', 'RIGHT');
     stop = true;
     await loop;
     reader.disconnect();
     expect(bad).toBe(0);
-    expect(await io.llen(b)).toBe(200);
-    expect(await io.lrange(b, 0, 2)).toEqual(['0', '1', '2']);
+    expect(await s.io.llen(b)).toBe(200);
+    expect(await s.io.lrange(b, 0, 2)).toEqual(['0', '1', '2']);
   });
 });

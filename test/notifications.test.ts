@@ -322,7 +322,7 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
   it('the scripted writes notify as recorded from redis-server 7.0.15 (golden file)', async () => {
     const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
     let want = golden.KEA!;
-    if (ref && process.env.NOTIFY_GOLDEN_WRITE === '1') {
+    if (ref && process.env.GOLDEN_UPDATE === '1') {
       golden.KEA = want = await notificationsOf(ref.port);
       golden['Kl$'] = await notificationsOf(ref.port, 'Kl$');
       golden.Enm = await notificationsOf(ref.port, 'Enm', SCRIPT + READS);
@@ -371,7 +371,7 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
       }
     };
     const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
-    if (ref && process.env.NOTIFY_GOLDEN_WRITE === '1') {
+    if (ref && process.env.GOLDEN_UPDATE === '1') {
       golden.blpop = await run(ref.port);
       fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
     }
@@ -379,12 +379,12 @@ describe.each([1, 4])('keyspace notifications with %i shard(s)', (shards) => {
     expect(await run(srv.port)).toEqual(golden.blpop);
   });
 
-  /** A script's events checked against redis-server and a golden file (written with NOTIFY_GOLDEN_WRITE=1). */
+  /** A script's events checked against redis-server and a golden file (written with GOLDEN_UPDATE=1: npm run golden). */
   const against = async (name: string, flags: string, text: string): Promise<void> => {
     const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
     if (ref) {
       const want = await notificationsOf(ref.port, flags, text);
-      if (process.env.NOTIFY_GOLDEN_WRITE === '1' && shards === 1) {
+      if (process.env.GOLDEN_UPDATE === '1' && shards === 1) {
         golden[name] = want;
         fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
       }
@@ -535,7 +535,7 @@ describe('DEBUG SET-ACTIVE-EXPIRE and DEBUG PAUSE-CRON (4 shards)', () => {
     const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, string[]>;
     if (dref) {
       const want = await notificationsOf(dref.port, 'KEAnm', LAZY);
-      if (process.env.NOTIFY_GOLDEN_WRITE === '1') {
+      if (process.env.GOLDEN_UPDATE === '1') {
         golden.lazy = want;
         fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
       }

@@ -14,9 +14,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MAIN, freePort, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { fillEveryEncoding } from './helpers/fill.js';
 import { contents, differences, info, waitInSync } from './helpers/replication.js';
-import { lzfCompress } from '../src/persistence/lzf.js';
-import { lzfDecompress } from '../src/codec/rdb.js';
+import { lzfCompress } from './helpers/src.js';
+import { lzfDecompress } from './helpers/src.js';
 
 const procs: Proc[] = [];
 const clients: Redis[] = [];
@@ -40,25 +41,12 @@ afterEach(async () => {
   await Promise.all(procs.splice(0).map((p) => p.kill()));
 });
 
+/** Every encoding (helpers/fill.ts), plus an empty string, a TTL, bigger hash values and 200 plain keys. */
 async function fill(c: Redis): Promise<void> {
-  await c.set('s:small', 'hello');
-  await c.set('s:int', '12345');
-  await c.set('s:neg', '-70000');
-  await c.set('s:big', '123456789012345');
-  await c.set('s:bin', Buffer.from([0, 1, 2, 255, 13, 10]));
-  await c.set('s:lzf', 'abcabcabc'.repeat(200));
+  await fillEveryEncoding(c);
   await c.set('s:empty', '');
   await c.set('s:ttl', 'v', 'PX', 3_600_000);
-  await c.rpush('l:small', 'a', '1', '-5', '300', '70000', '5000000000', 'x'.repeat(70));
-  await c.rpush('l:big', ...Array.from({ length: 1000 }, (_, i) => `e${i}`), 'y'.repeat(9000));
-  await c.sadd('set:int', '1', '2', '-3', '100000', '5000000000');
-  await c.sadd('set:str', 'a', 'b', 'c');
-  await c.sadd('set:big', ...Array.from({ length: 600 }, (_, i) => `m${i}`));
-  await c.hset('h:small', 'f1', 'v1', 'f2', '2');
   await c.hset('h:big', Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`f${i}`, `v${i}`.repeat(5)])));
-  await c.zadd('z:small', 1, 'a', 2.5, 'b', -3, 'c');
-  await c.zadd('z:big', ...Array.from({ length: 300 }, (_, i) => [String(i / 3), `m${i}`]).flat());
-  await c.zadd('z:inf', 'inf', 'top', '-inf', 'bottom');
   for (let i = 0; i < 200; i++) await c.set(`k${i}`, `value-${i}`);
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
 import net from 'node:net';
@@ -24,31 +25,9 @@ function frame(kind: '*' | '>', ...parts: (string | number | null)[]): string {
 }
 
 describe.each([1, 4])('pub/sub with %i shard(s)', (shards) => {
-  let srv: Proc;
-  const clients: { disconnect(): void }[] = [];
-  const raws: RawClient[] = [];
-
-  async function raw(): Promise<RawClient> {
-    const r = await RawClient.connect(srv.port);
-    raws.push(r);
-    return r;
-  }
-
-  function io(): Redis {
-    const c = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-    clients.push(c);
-    return c;
-  }
-
-  beforeAll(async () => {
-    srv = await startShardis({ shards });
-  });
-
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    for (const r of raws) r.close();
-    await srv.stop();
-  });
+  const s = useServers({ shards });
+  const raw = (): Promise<RawClient> => s.raw();
+  const io = (): Redis => s.client();
 
   it('RESP2: confirmations, messages, pmessages, counts and unsubscribe without arguments', async () => {
     const sub = await raw();
@@ -238,7 +217,7 @@ describe.each([1, 4])('pub/sub with %i shard(s)', (shards) => {
       s.on('message', () => counts[i]!++);
       s.on('pmessage', () => counts[N + i]!++);
     }
-    const nr = createClient({ socket: { port: srv.port } });
+    const nr = createClient({ socket: { port: s.srv.port } });
     await nr.connect();
     const nrGot: string[] = [];
     await nr.subscribe('many', (m) => nrGot.push(m));

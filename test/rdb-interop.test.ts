@@ -6,24 +6,20 @@
  * redis-server 7.0.15 (GOLDEN below) keeps the first direction tested where redis-server is absent.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useProcesses } from './helpers/fixture.js';
 import Redis from 'ioredis';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { fillEveryEncoding } from './helpers/fill.js';
 import { contents, differences } from './helpers/replication.js';
 
 const HAVE = haveBinaries('redis-server', 'redis-check-rdb');
 
-const procs: Proc[] = [];
-const clients: Redis[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await Promise.all(procs.splice(0).map((p) => p.kill()));
-});
+const { procs, clients } = useProcesses({ each: true });
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-rdbx-'));
@@ -36,25 +32,13 @@ function client(p: Proc): Redis {
   return c;
 }
 
+/** Every encoding (helpers/fill.ts), plus a longer list, a long hash value, TTLs and a second database. */
 async function fill(c: Redis): Promise<void> {
-  await c.set('s:small', 'hello');
-  await c.set('s:int', '12345');
-  await c.set('s:neg', '-70000');
-  await c.set('s:big', '123456789012345');
-  await c.set('s:bin', Buffer.from([0, 1, 2, 255, 13, 10]));
-  await c.set('s:lzf', 'abcabcabc'.repeat(200));
+  await fillEveryEncoding(c);
   await c.set('s:ttl', 'v', 'PX', 3_600_000);
-  await c.rpush('l:small', 'a', '1', '-5', '300', '70000', '5000000000', 'x'.repeat(70));
+  await c.del('l:big');
   await c.rpush('l:big', ...Array.from({ length: 3000 }, (_, i) => `element-${i}`), 'y'.repeat(9000));
-  await c.sadd('set:int', '1', '2', '-3', '100000', '5000000000');
-  await c.sadd('set:str', 'a', 'b', 'c');
-  await c.sadd('set:big', ...Array.from({ length: 600 }, (_, i) => `m${i}`));
-  await c.hset('h:small', 'f1', 'v1', 'f2', '2');
   await c.hset('h:long', 'f', 'z'.repeat(100));
-  await c.hset('h:big', Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`f${i}`, `v${i}`])));
-  await c.zadd('z:small', 1, 'a', 2.5, 'b', -3, 'c');
-  await c.zadd('z:big', ...Array.from({ length: 300 }, (_, i) => [String(i / 3), `m${i}`]).flat());
-  await c.zadd('z:inf', 'inf', 'top', '-inf', 'bottom');
   await c.expire('z:big', 3600);
   await c.select(2);
   await c.set('db2', 'two');

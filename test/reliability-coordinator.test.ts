@@ -7,37 +7,27 @@
  * that every request completes, never how fast.
  */
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useProcesses } from './helpers/fixture.js';
+import { expectDistinctShards } from './helpers/shards.js';
 import Redis from 'ioredis';
 import { spawn } from 'node:child_process';
 import { haveBinaries, startShardis, type Proc } from './helpers/server.js';
 import { contents, waitInSync } from './helpers/replication.js';
 
 const FAST = ['--repl-diskless-sync-delay', '0'];
-const procs: Proc[] = [];
-const clients: Redis[] = [];
+const { procs, client } = useProcesses();
 
-/** With 2 shards, {a}... and {b}... live on different shards (slots 15495 and 3300). */
+/** With 2 shards, {a}... and {b}... live on different shards (slots 15495 and 3300), asserted. */
 const A = '{a}x';
 const B = '{b}y';
+expectDistinctShards([A, B], 2);
 
 async function shardis(args: string[] = [], shards = 2): Promise<Proc> {
   const p = await startShardis({ args: [...FAST, ...args], shards });
   procs.push(p);
   return p;
 }
-
-function client(port: number): Redis {
-  const c = new Redis({ port, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  c.on('error', () => {});
-  clients.push(c);
-  return c;
-}
-
-afterAll(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await Promise.all(procs.splice(0).map((p) => p.kill()));
-});
 
 /** Requests completed so far by each loop (for the failure message). */
 const progress = new Map<string, number>();

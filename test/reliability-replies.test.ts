@@ -7,32 +7,23 @@
  */
 
 import { afterAll, describe, expect, it } from 'vitest';
-import Redis from 'ioredis';
+import { useProcesses } from './helpers/fixture.js';
+import { expectDistinctShards } from './helpers/shards.js';
 import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
 import { contents, waitInSync } from './helpers/replication.js';
 
-const procs: Proc[] = [];
-const clients: Redis[] = [];
+const { procs, client } = useProcesses();
 const raws: RawClient[] = [];
 
-afterAll(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
+afterAll(() => {
   for (const r of raws.splice(0)) r.close();
-  await Promise.all(procs.splice(0).map((p) => p.kill()));
 });
 
 async function shardis(args: string[] = [], shards = 2): Promise<Proc> {
   const p = await startShardis({ args: ['--repl-diskless-sync-delay', '0', ...args], shards });
   procs.push(p);
   return p;
-}
-
-function client(port: number): Redis {
-  const c = new Redis({ port, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  c.on('error', () => {});
-  clients.push(c);
-  return c;
 }
 
 async function raw(port: number): Promise<RawClient> {
@@ -46,7 +37,8 @@ async function call(r: RawClient, ...args: string[]): Promise<string> {
   return r.readRaw(30_000);
 }
 
-/** Keys on both shards of a 2-shard server ({a} and {b} hash to different shards). */
+/** Keys on both shards of a 2-shard server ({a} and {b} hash to different shards, asserted). */
+expectDistinctShards(['{a}', '{b}'], 2);
 const SETUP = [
   ['SET', '{a}s', 'x'],
   ['SET', '{b}s', 'y'],

@@ -8,33 +8,20 @@
  * Needs the Debian redis-server binary: skipped loudly outside CI when missing, required with CI=true.
  */
 
-import { afterAll, describe, expect, it } from 'vitest';
-import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { useProcesses } from './helpers/fixture.js';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { CEILING_MS, haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
-import { contents, differences, info, waitInSync } from './helpers/replication.js';
+import { CEILING_MS, haveBinaries, startRedis, startShardis, waitFor } from './helpers/server.js';
+import { contents, differences, info, waitInSync, FakeReplica } from './helpers/replication.js';
 
 const HAVE = haveBinaries('redis-server');
 const FAST = ['--repl-diskless-sync-delay', '0'];
 
-const procs: Proc[] = [];
-const clients: Redis[] = [];
-
-function client(p: Proc): Redis {
-  const c = new Redis({ port: p.port, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  c.on('error', () => {});
-  clients.push(c);
-  return c;
-}
-
-afterAll(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await Promise.all(procs.splice(0).map((p) => p.kill()));
-});
+const { procs, client } = useProcesses();
 
 async function fill(c: Redis, tag: string): Promise<void> {
   await c.set(`${tag}:s`, 'hello');
@@ -156,49 +143,6 @@ describe.skipIf(!haveBinaries('redis-cli', 'redis-check-rdb'))('redis-cli --rdb'
 });
 
 /** A bare socket that does the replica handshake and collects the command stream after the payload. */
-class FakeReplica {
-  private buf = Buffer.alloc(0);
-  readonly sock: net.Socket;
-  payloadSeen = false;
-  constructor(port: number) {
-    this.sock = net.connect(port, '127.0.0.1');
-    this.sock.on('data', (d) => (this.buf = Buffer.concat([this.buf, d])));
-  }
-  async start(): Promise<void> {
-    await new Promise((res) => this.sock.once('connect', res));
-    this.sock.write('REPLCONF listening-port 1\r\nPSYNC ? -1\r\n');
-    // +OK, +FULLRESYNC ..., $<len>\r\n<payload>
-    await waitFor(() => {
-      const s = this.buf.toString('latin1');
-      const m = /\+FULLRESYNC \S+ \d+\r\n\n*\$(\d+)\r\n/.exec(s);
-      if (!m) return false;
-      const start = m.index + m[0].length;
-      if (this.buf.length < start + Number(m[1])) return false;
-      this.buf = this.buf.subarray(start + Number(m[1]));
-      return true;
-    }, 'the full sync payload');
-  }
-  /** Commands of the stream so far, as arrays of strings (PINGs left out). */
-  commands(): string[][] {
-    const out: string[][] = [];
-    const s = this.buf.toString('latin1');
-    let p = 0;
-    while (p < s.length && s[p] === '*') {
-      const nl = s.indexOf('\r\n', p);
-      const n = Number(s.slice(p + 1, nl));
-      p = nl + 2;
-      const argv: string[] = [];
-      for (let i = 0; i < n; i++) {
-        const nl2 = s.indexOf('\r\n', p);
-        const len = Number(s.slice(p + 1, nl2));
-        argv.push(s.slice(nl2 + 2, nl2 + 2 + len));
-        p = nl2 + 2 + len + 2;
-      }
-      if (argv[0] !== 'PING') out.push(argv);
-    }
-    return out;
-  }
-}
 
 describe('the replication stream', () => {
   it('is deterministic, selects databases, and wraps writes over several shards in MULTI/EXEC', async () => {

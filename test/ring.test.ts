@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { createRingBuffer, RingConsumer, RingProducer } from '../src/ipc/ring.js';
+import { createRingBuffer, RingConsumer, RingProducer } from './helpers/src.js';
 import { ROOT } from './helpers/server.js';
 
 function put(p: RingProducer, payload: Buffer): boolean {

@@ -6,8 +6,8 @@
  * Replies compared with redis-server 7.0.15 (golden: test/golden/script-arg-order.resp2.json).
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
 import { showMismatches } from './helpers/diff.js';
 import { diffWithGolden } from './helpers/golden.js';
 
@@ -37,20 +37,10 @@ const cmds: string[][] = [
 ];
 
 describe('EVALSHA and FCALL argument checks', () => {
-  let srv: Proc;
-  let ref: Proc | undefined;
-  beforeAll(async () => {
-    srv = await startShardis({ shards: 2 });
-    if (haveBinaries('redis-server')) ref = await startRedis();
-    else console.warn('\n!!!!! redis-server not found: script-arg-order compares with the recorded golden replies !!!!!\n');
-  });
-  afterAll(async () => {
-    await srv?.kill();
-    await ref?.kill();
-  });
+  const s = useServers({ shards: 2, redis: true });
 
   it('EVALSHA with a SHA1 of the wrong length answers NOSCRIPT before numkeys errors; FCALL of an unknown function answers "Function not found" first, as redis-server 7.0', async () => {
-    const mm = await diffWithGolden('script-arg-order', ref?.port, srv.port, 2, cmds);
+    const mm = await diffWithGolden('script-arg-order', s.ref?.port, s.srv.port, 2, cmds);
     expect(mm, showMismatches(mm)).toEqual([]);
   });
 });

@@ -9,91 +9,81 @@
  */
 
 import Redis from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
 import { contents, differences, waitInSync } from './helpers/replication.js';
-import { startShardis, type Proc } from './helpers/server.js';
+import { startShardis } from './helpers/server.js';
 
 const ON0 = ['b', 'c', 'k2', 'n1'];
 const ON1 = ['a', 'd', 'x', 'bk', 'n2'];
 
 describe('scripts in the shard of their keys, 2 shards', () => {
-  let srv: Proc;
-  let io: Redis;
-
-  beforeAll(async () => {
-    srv = await startShardis({ shards: 2 });
-    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-  });
+  const s = useServers({ shards: 2 });
 
   // first: the generator's state is the server's from its start, whichever shard the keys are on
   it('math.random continues the server-wide rand48 sequence whichever shard the script\'s keys are on', async () => {
     // redis-server 7.0.15 just after start draws 397 then 841 (test/scripting.test.ts)
-    expect(await io.eval('return math.random(1000)', 1, ON1[0]!)).toBe(397);
-    expect(await io.eval('return math.random(1000)', 1, ON0[0]!)).toBe(841);
+    expect(await s.io.eval('return math.random(1000)', 1, ON1[0]!)).toBe(397);
+    expect(await s.io.eval('return math.random(1000)', 1, ON0[0]!)).toBe(841);
   });
 
   it('a script whose keys are on one shard reads and writes them with the same replies', async () => {
-    await io.del('a', 'd');
-    expect(await io.eval("redis.call('set', KEYS[1], 5) return {redis.call('incr', KEYS[1]), redis.call('get', KEYS[1]), redis.call('exists', KEYS[2])}", 2, 'a', 'd')).toEqual([6, '6', 0]);
-    await expect(io.eval("return redis.call('lpush', KEYS[1], 1)", 1, 'a')).rejects.toThrow(
+    await s.io.del('a', 'd');
+    expect(await s.io.eval("redis.call('set', KEYS[1], 5) return {redis.call('incr', KEYS[1]), redis.call('get', KEYS[1]), redis.call('exists', KEYS[2])}", 2, 'a', 'd')).toEqual([6, '6', 0]);
+    await expect(s.io.eval("return redis.call('lpush', KEYS[1], 1)", 1, 'a')).rejects.toThrow(
       /^WRONGTYPE Operation against a key holding the wrong kind of value script: [0-9a-f]{40}, on @user_script:1\.$/,
     );
-    expect(await io.eval("return redis.pcall('lpush', KEYS[1], 1)['err']", 1, 'a')).toBe('WRONGTYPE Operation against a key holding the wrong kind of value');
-    await expect(io.eval("return redis.call('nosuch', KEYS[1])", 1, 'a')).rejects.toThrow(/^ERR Unknown Redis command called from script/);
-    await expect(io.eval_ro("return redis.call('set', KEYS[1], 1)", 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
-    expect(await io.get('a')).toBe('6');
+    expect(await s.io.eval("return redis.pcall('lpush', KEYS[1], 1)['err']", 1, 'a')).toBe('WRONGTYPE Operation against a key holding the wrong kind of value');
+    await expect(s.io.eval("return redis.call('nosuch', KEYS[1])", 1, 'a')).rejects.toThrow(/^ERR Unknown Redis command called from script/);
+    await expect(s.io.eval_ro("return redis.call('set', KEYS[1], 1)", 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
+    expect(await s.io.get('a')).toBe('6');
   });
 
   it('a script declared with a key on one shard that reads a key on another gets the right value', async () => {
-    await io.set('b', 'on-zero');
-    await io.set('a', 'on-one');
-    expect(await io.eval("return {redis.call('get', KEYS[1]), redis.call('get', ARGV[1])}", 1, 'a', 'b')).toEqual(['on-one', 'on-zero']);
+    await s.io.set('b', 'on-zero');
+    await s.io.set('a', 'on-one');
+    expect(await s.io.eval("return {redis.call('get', KEYS[1]), redis.call('get', ARGV[1])}", 1, 'a', 'b')).toEqual(['on-one', 'on-zero']);
   });
 
   it('a script that writes and then touches another shard\'s key runs its writes once (the shard\'s first attempt is undone)', async () => {
-    await io.del('a', 'b', 'd');
-    await io.rpush('d', 'x', 'y');
-    await io.pexpire('d', 500_000);
-    await io.set('bk', '10', 'PX', 500_000);
+    await s.io.del('a', 'b', 'd');
+    await s.io.rpush('d', 'x', 'y');
+    await s.io.pexpire('d', 500_000);
+    await s.io.set('bk', '10', 'PX', 500_000);
     const lua =
       "local n = redis.call('incr', KEYS[1]) redis.call('rpush', KEYS[2], 'z') redis.call('del', KEYS[3]) redis.call('incrby', KEYS[4], 5) " +
       "local m = redis.call('incr', ARGV[1]) return {n, m, redis.call('llen', KEYS[2])}";
     // a, d, x, bk on shard 1; b on shard 0
-    await io.set('x', 'gone');
-    expect(await io.eval(lua, 4, 'a', 'd', 'x', 'bk', 'b')).toEqual([1, 1, 3]);
-    expect(await io.get('bk')).toBe('15');
-    expect(await io.pttl('bk')).toBeGreaterThan(400_000);
-    expect(await io.get('a')).toBe('1');
-    expect(await io.get('b')).toBe('1');
-    expect(await io.lrange('d', 0, -1)).toEqual(['x', 'y', 'z']);
-    expect(await io.exists('x')).toBe(0);
-    const ttl = await io.pttl('d');
+    await s.io.set('x', 'gone');
+    expect(await s.io.eval(lua, 4, 'a', 'd', 'x', 'bk', 'b')).toEqual([1, 1, 3]);
+    expect(await s.io.get('bk')).toBe('15');
+    expect(await s.io.pttl('bk')).toBeGreaterThan(400_000);
+    expect(await s.io.get('a')).toBe('1');
+    expect(await s.io.get('b')).toBe('1');
+    expect(await s.io.lrange('d', 0, -1)).toEqual(['x', 'y', 'z']);
+    expect(await s.io.exists('x')).toBe(0);
+    const ttl = await s.io.pttl('d');
     expect(ttl).toBeGreaterThan(400_000);
     expect(ttl).toBeLessThanOrEqual(500_000);
   });
 
   it('the re-run after a fallback sees the keys as they were, OBJECT ENCODING included', async () => {
-    await io.del('a');
-    await io.set('a', 'ab');
-    await io.append('a', 'c'); // modified in place: raw encoding (as redis-server 7.0 reports it)
+    await s.io.del('a');
+    await s.io.set('a', 'ab');
+    await s.io.append('a', 'c'); // modified in place: raw encoding (as redis-server 7.0 reports it)
     const lua = "local e = redis.call('object', 'encoding', KEYS[1]) redis.call('set', KEYS[1], 'z') redis.call('get', ARGV[1]) return e";
-    expect(await io.eval(lua, 1, 'a', 'b')).toBe('raw');
-    expect(await io.get('a')).toBe('z');
+    expect(await s.io.eval(lua, 1, 'a', 'b')).toBe('raw');
+    expect(await s.io.get('a')).toBe('z');
   });
 
   it('a script that moves a key to another database and then touches another shard\'s key leaves one copy, in the target database', async () => {
-    const db5 = new Redis({ port: srv.port, db: 5 });
+    const db5 = new Redis({ port: s.srv.port, db: 5 });
     try {
-      await io.del('a');
+      await s.io.del('a');
       await db5.del('a');
-      await io.set('a', 'moved');
-      expect(await io.eval("local r = redis.call('move', KEYS[1], 5) redis.call('get', ARGV[1]) return r", 1, 'a', 'b')).toBe(1);
-      expect(await io.exists('a')).toBe(0);
+      await s.io.set('a', 'moved');
+      expect(await s.io.eval("local r = redis.call('move', KEYS[1], 5) redis.call('get', ARGV[1]) return r", 1, 'a', 'b')).toBe(1);
+      expect(await s.io.exists('a')).toBe(0);
       expect(await db5.get('a')).toBe('moved');
     } finally {
       db5.disconnect();
@@ -101,13 +91,13 @@ describe('scripts in the shard of their keys, 2 shards', () => {
   });
 
   it('a script that writes and then runs a main-thread command (SELECT) runs its writes once', async () => {
-    await io.del('a');
-    const other = new Redis({ port: srv.port, db: 3 });
+    await s.io.del('a');
+    const other = new Redis({ port: s.srv.port, db: 3 });
     try {
       await other.del('a');
       const lua = "redis.call('incr', KEYS[1]) redis.call('select', 3) redis.call('incr', KEYS[1]) redis.call('select', 0) return redis.call('incr', KEYS[1])";
-      expect(await io.eval(lua, 1, 'a')).toBe(2);
-      expect(await io.get('a')).toBe('2');
+      expect(await s.io.eval(lua, 1, 'a')).toBe(2);
+      expect(await s.io.get('a')).toBe('2');
       expect(await other.get('a')).toBe('1');
     } finally {
       other.disconnect();
@@ -115,22 +105,22 @@ describe('scripts in the shard of their keys, 2 shards', () => {
   });
 
   it('a script that catches the refusal of another shard\'s key with pcall still runs once, on the main thread', async () => {
-    await io.del('a', 'b');
+    await s.io.del('a', 'b');
     const lua = "redis.call('incr', KEYS[1]) local r = redis.pcall('incr', ARGV[1]) return {redis.call('get', KEYS[1]), r}";
-    expect(await io.eval(lua, 1, 'a', 'b')).toEqual(['1', 1]);
-    expect(await io.mget('a', 'b')).toEqual(['1', '1']);
+    expect(await s.io.eval(lua, 1, 'a', 'b')).toEqual(['1', 1]);
+    expect(await s.io.mget('a', 'b')).toEqual(['1', '1']);
   });
 
   it('concurrent scripts on one shard never lose an update and readers never see half of a transfer', async () => {
     // all keys share a hash tag: every script runs in one shard
     const keys = Array.from({ length: 6 }, (_, i) => `{acct}:${i}`);
-    await io.mset(...keys.flatMap((k) => [k, '100']));
+    await s.io.mset(...keys.flatMap((k) => [k, '100']));
     const transfer =
       "local a = tonumber(redis.call('get', KEYS[1])) redis.call('set', KEYS[1], a - 1) " +
       "local b = tonumber(redis.call('get', KEYS[2])) redis.call('set', KEYS[2], b + 1) return a";
     const sumScript = "local s = 0 for _, k in ipairs(KEYS) do s = s + tonumber(redis.call('get', k)) end return s";
-    const writers = Array.from({ length: 4 }, () => new Redis({ port: srv.port }));
-    const reader = new Redis({ port: srv.port });
+    const writers = Array.from({ length: 4 }, () => new Redis({ port: s.srv.port }));
+    const reader = new Redis({ port: s.srv.port });
     const sums: number[] = [];
     let done = false;
     try {
@@ -154,43 +144,43 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     } finally {
       for (const c of [...writers, reader]) c.disconnect();
     }
-    expect((await io.mget(...keys)).reduce((s, v) => s + Number(v), 0)).toBe(600);
+    expect((await s.io.mget(...keys)).reduce((s, v) => s + Number(v), 0)).toBe(600);
     expect(sums.length).toBeGreaterThan(0);
     expect(sums.filter((s) => s !== 600)).toEqual([]);
   });
 
   it('EVALSHA runs a loaded script in a shard, and again after SCRIPT FLUSH and a new load', async () => {
-    await io.del('bk');
+    await s.io.del('bk');
     const lua = "return redis.call('incr', KEYS[1])";
-    const sha = (await io.script('LOAD', lua)) as string;
-    expect(await io.evalsha(sha, 1, 'bk')).toBe(1);
-    expect(await io.evalsha(sha, 1, 'bk')).toBe(2);
-    await io.script('FLUSH');
-    await expect(io.evalsha(sha, 1, 'bk')).rejects.toThrow('NOSCRIPT No matching script. Please use EVAL.');
-    expect(await io.script('LOAD', lua)).toBe(sha);
-    expect(await io.evalsha(sha, 1, 'bk')).toBe(3);
+    const sha = (await s.io.script('LOAD', lua)) as string;
+    expect(await s.io.evalsha(sha, 1, 'bk')).toBe(1);
+    expect(await s.io.evalsha(sha, 1, 'bk')).toBe(2);
+    await s.io.script('FLUSH');
+    await expect(s.io.evalsha(sha, 1, 'bk')).rejects.toThrow('NOSCRIPT No matching script. Please use EVAL.');
+    expect(await s.io.script('LOAD', lua)).toBe(sha);
+    expect(await s.io.evalsha(sha, 1, 'bk')).toBe(3);
   });
 
   it('redis.log lines of a script run in a shard reach the server log', async () => {
-    await io.eval("redis.log(redis.LOG_WARNING, 'fast-path-log-line') return 1", 1, 'a');
+    await s.io.eval("redis.log(redis.LOG_WARNING, 'fast-path-log-line') return 1", 1, 'a');
     const { waitFor } = await import('./helpers/server.js');
-    await waitFor(() => srv.output().includes('fast-path-log-line'), 'the log line');
+    await waitFor(() => s.srv.output().includes('fast-path-log-line'), 'the log line');
   });
 
   // EVAL / EVALSHA sent straight to the shard of its keys
 
   // the first EVALSHA on a shard sends it the body; later ones go straight to the shard
   const warm = async (sha: string, key: string): Promise<void> => {
-    await io.evalsha(sha, 1, key);
+    await s.io.evalsha(sha, 1, key);
   };
 
   it('pipelined EVALSHAs that fall back to the main thread run before the commands sent after them', async () => {
-    await io.del('a', 'b', 'c');
+    await s.io.del('a', 'b', 'c');
     // declared key a (shard 1), and ARGV[1] written too: b (shard 0) makes it fall back, a does not
-    const sha = (await io.script('LOAD', "redis.call('incr', KEYS[1]) return redis.call('incr', ARGV[1])")) as string;
-    await io.evalsha(sha, 1, 'a', 'a');
-    await io.del('a');
-    const p = io.pipeline();
+    const sha = (await s.io.script('LOAD', "redis.call('incr', KEYS[1]) return redis.call('incr', ARGV[1])")) as string;
+    await s.io.evalsha(sha, 1, 'a', 'a');
+    await s.io.del('a');
+    const p = s.io.pipeline();
     for (let i = 0; i < 10; i++) {
       p.evalsha(sha, 1, 'a', i % 2 === 0 ? 'b' : 'a');
       p.get('a');
@@ -212,15 +202,15 @@ describe('scripts in the shard of their keys, 2 shards', () => {
   it('a pipeline of EVALSHAs over both shards, a few falling back, runs every script and command in the order sent', async () => {
     // KEYS[1] is incremented and ARGV[1] appended to the list log; a key of the other shard as
     // ARGV[2] makes the run leave its shard
-    const sha = (await io.script('LOAD', "redis.call('rpush', KEYS[1], ARGV[1]) if ARGV[2] then redis.call('rpush', ARGV[2], ARGV[1]) end return redis.call('llen', KEYS[1])")) as string;
-    await io.del('d', 'c', 'x', 'k2');
+    const sha = (await s.io.script('LOAD', "redis.call('rpush', KEYS[1], ARGV[1]) if ARGV[2] then redis.call('rpush', ARGV[2], ARGV[1]) end return redis.call('llen', KEYS[1])")) as string;
+    await s.io.del('d', 'c', 'x', 'k2');
     // many runs in each shard first: a few fallbacks later do not send the script to the main thread for good
     for (let i = 0; i < 40; i++) {
-      await io.evalsha(sha, 1, 'x', 'warm');
-      await io.evalsha(sha, 1, 'k2', 'warm');
+      await s.io.evalsha(sha, 1, 'x', 'warm');
+      await s.io.evalsha(sha, 1, 'k2', 'warm');
     }
-    await io.del('d', 'c', 'x', 'k2');
-    const p = io.pipeline();
+    await s.io.del('d', 'c', 'x', 'k2');
+    const p = s.io.pipeline();
     const want: unknown[] = [];
     const lens: Record<string, number> = { d: 0, c: 0 };
     for (let i = 0; i < 24; i++) {
@@ -240,76 +230,75 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     const order = (key: string): string[] => [...Array(24).keys()].filter((i) => (i % 6 < 3 ? 'd' : 'c') === key).map(String);
     want.push(order('d'), order('c'));
     expect(out).toEqual(want);
-    expect(await io.lrange('x', 0, -1)).toEqual(['4']);
-    expect(await io.lrange('k2', 0, -1)).toEqual(['13', '14']);
+    expect(await s.io.lrange('x', 0, -1)).toEqual(['4']);
+    expect(await s.io.lrange('k2', 0, -1)).toEqual(['13', '14']);
   });
 
   it('EVAL of a script already in its shard, again and again, falling back now and then, runs once each time', async () => {
-    await io.del('a', 'b');
+    await s.io.del('a', 'b');
     const lua = "redis.call('incr', KEYS[1]) if ARGV[1] then redis.call('incr', ARGV[1]) end return redis.call('get', KEYS[1])";
     for (let i = 1; i <= 12; i++) {
-      if (i % 4 === 0) expect(await io.eval(lua, 1, 'a', 'b')).toBe(String(i));
-      else expect(await io.eval(lua, 1, 'a')).toBe(String(i));
+      if (i % 4 === 0) expect(await s.io.eval(lua, 1, 'a', 'b')).toBe(String(i));
+      else expect(await s.io.eval(lua, 1, 'a')).toBe(String(i));
     }
-    expect(await io.mget('a', 'b')).toEqual(['12', '3']);
-    await expect(io.eval_ro(lua, 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
+    expect(await s.io.mget('a', 'b')).toEqual(['12', '3']);
+    await expect(s.io.eval_ro(lua, 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
   });
 
   it('EVALSHA in a shard counts the commands it ran in total_commands_processed and in INFO commandstats', async () => {
-    const sha = (await io.script('LOAD', "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[1]) return redis.call('incr', KEYS[1])")) as string;
-    await io.del('d');
+    const sha = (await s.io.script('LOAD', "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[1]) return redis.call('incr', KEYS[1])")) as string;
+    await s.io.del('d');
     await warm(sha, 'd');
-    const total = async (): Promise<number> => Number(/total_commands_processed:(\d+)/.exec((await io.info('stats')) as string)![1]);
-    const calls = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec((await io.info('commandstats')) as string)![1]);
+    const total = async (): Promise<number> => Number(/total_commands_processed:(\d+)/.exec((await s.io.info('stats')) as string)![1]);
+    const calls = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec((await s.io.info('commandstats')) as string)![1]);
     const t0 = await total();
     const c0 = await calls();
-    for (let i = 0; i < 5; i++) await io.evalsha(sha, 1, 'd');
+    for (let i = 0; i < 5; i++) await s.io.evalsha(sha, 1, 'd');
     // 5 EVALSHA + 15 INCR + INFO commandstats + the INFO that reads the count
     expect((await total()) - t0).toBe(5 + 15 + 2);
     expect((await calls()) - c0).toBe(5);
   });
 
   it('EVALSHA_RO and a no-writes script sent to their shard refuse writes with redis-server\'s error', async () => {
-    const sha = (await io.script('LOAD', "return redis.call('set', KEYS[1], 'v')")) as string;
+    const sha = (await s.io.script('LOAD', "return redis.call('set', KEYS[1], 'v')")) as string;
     await warm(sha, 'x');
     for (let i = 0; i < 3; i++) {
-      await expect(io.evalsha_ro(sha, 1, 'x')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts\. script: [0-9a-f]{40}, on @user_script:1\.$/);
+      await expect(s.io.evalsha_ro(sha, 1, 'x')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts\. script: [0-9a-f]{40}, on @user_script:1\.$/);
     }
-    const nw = (await io.script('LOAD', "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 'v')")) as string;
-    for (let i = 0; i < 3; i++) await expect(io.evalsha(nw, 1, 'x')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
+    const nw = (await s.io.script('LOAD', "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 'v')")) as string;
+    for (let i = 0; i < 3; i++) await expect(s.io.evalsha(nw, 1, 'x')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
   });
 
   it('redis.log of an EVALSHA that already ran in its shard still reaches the server log', async () => {
-    const sha = (await io.script('LOAD', "redis.log(redis.LOG_WARNING, 'direct-log-' .. ARGV[1]) return redis.call('get', KEYS[1])")) as string;
-    for (let i = 0; i < 3; i++) await io.evalsha(sha, 1, 'a', String(i));
+    const sha = (await s.io.script('LOAD', "redis.log(redis.LOG_WARNING, 'direct-log-' .. ARGV[1]) return redis.call('get', KEYS[1])")) as string;
+    for (let i = 0; i < 3; i++) await s.io.evalsha(sha, 1, 'a', String(i));
     const { waitFor } = await import('./helpers/server.js');
-    await waitFor(() => srv.output().includes('direct-log-2'), 'the third log line');
+    await waitFor(() => s.srv.output().includes('direct-log-2'), 'the third log line');
   });
 
   it('EVALSHA still runs when its shard has dropped the script from its cache', async () => {
     const lua = "return redis.call('incr', KEYS[1])";
-    const sha = (await io.script('LOAD', lua)) as string;
-    await io.del('n2');
-    expect(await io.evalsha(sha, 1, 'n2')).toBe(1);
+    const sha = (await s.io.script('LOAD', lua)) as string;
+    await s.io.del('n2');
+    expect(await s.io.evalsha(sha, 1, 'n2')).toBe(1);
     // the shard keeps 4096 scripts, then starts over: 4100 other scripts pass through shard 1
-    const p = io.pipeline();
+    const p = s.io.pipeline();
     for (let i = 0; i < 4100; i++) p.eval(`return ${i}`, 1, 'n2');
     await p.exec();
-    expect(await io.evalsha(sha, 1, 'n2')).toBe(2);
-    expect(await io.evalsha(sha, 1, 'n2')).toBe(3);
+    expect(await s.io.evalsha(sha, 1, 'n2')).toBe(2);
+    expect(await s.io.evalsha(sha, 1, 'n2')).toBe(3);
   });
 
   it('a big reply of an EVALSHA run in its shard arrives whole', async () => {
-    const sha = (await io.script('LOAD', "return string.rep('x', tonumber(ARGV[1]))")) as string;
-    expect(await io.evalsha(sha, 1, 'a', '3')).toBe('xxx');
+    const sha = (await s.io.script('LOAD', "return string.rep('x', tonumber(ARGV[1]))")) as string;
+    expect(await s.io.evalsha(sha, 1, 'a', '3')).toBe('xxx');
     const size = 9 * 1024 * 1024; // more than one ring record
-    expect(((await io.evalsha(sha, 1, 'a', String(size))) as string).length).toBe(size);
+    expect(((await s.io.evalsha(sha, 1, 'a', String(size))) as string).length).toBe(size);
   });
 });
 
 describe('FCALL in the shard of its keys, 2 shards', () => {
-  let srv: Proc;
-  let io: Redis;
+  const s = useServers({ shards: 2 });
   const LIB = [
     '#!lua name=fastlib',
     "redis.register_function('finc', function(k, a) return redis.call('incr', k[1]) end)",
@@ -320,48 +309,41 @@ describe('FCALL in the shard of its keys, 2 shards', () => {
   ].join('\n');
 
   beforeAll(async () => {
-    srv = await startShardis({ shards: 2 });
-    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-    await io.function('LOAD', LIB);
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
+    await s.io.function('LOAD', LIB);
   });
 
   it('FCALL and FCALL_RO run their functions with the same replies and errors, again and again', async () => {
-    await io.del('a', 'b');
+    await s.io.del('a', 'b');
     for (let i = 1; i <= 3; i++) {
-      expect(await io.fcall('finc', 1, 'a')).toBe(i);
-      expect(await io.fcall_ro('fget', 1, 'a')).toBe(String(i));
-      await expect(io.fcall('fset', 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts\. script: fset, on @user_function:4\.$/);
-      await expect(io.fcall_ro('finc', 1, 'a')).rejects.toThrow('ERR Can not execute a script with write flag using *_ro command.');
+      expect(await s.io.fcall('finc', 1, 'a')).toBe(i);
+      expect(await s.io.fcall_ro('fget', 1, 'a')).toBe(String(i));
+      await expect(s.io.fcall('fset', 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts\. script: fset, on @user_function:4\.$/);
+      await expect(s.io.fcall_ro('finc', 1, 'a')).rejects.toThrow('ERR Can not execute a script with write flag using *_ro command.');
     }
   });
 
   it('a function that writes and then touches another shard\'s key runs its writes once, every time', async () => {
-    await io.del('a', 'b');
-    for (let i = 1; i <= 5; i++) expect(await io.fcall('fboth', 1, 'a', 'b')).toBe(i);
-    expect(await io.mget('a', 'b')).toEqual(['5', '5']);
+    await s.io.del('a', 'b');
+    for (let i = 1; i <= 5; i++) expect(await s.io.fcall('fboth', 1, 'a', 'b')).toBe(i);
+    expect(await s.io.mget('a', 'b')).toEqual(['5', '5']);
   });
 
   it('FCALL after FUNCTION LOAD REPLACE runs the new code, and a deleted function is not found', async () => {
-    await io.del('d');
-    expect(await io.fcall('finc', 1, 'd')).toBe(1);
-    expect(await io.fcall('finc', 1, 'd')).toBe(2);
-    await io.function('LOAD', 'REPLACE', "#!lua name=fastlib\nredis.register_function('finc', function(k, a) return redis.call('incrby', k[1], 100) end)");
-    expect(await io.fcall('finc', 1, 'd')).toBe(102);
-    expect(await io.fcall('finc', 1, 'd')).toBe(202);
-    await expect(io.fcall('fget', 1, 'd')).rejects.toThrow('ERR Function not found');
-    await io.function('LOAD', 'REPLACE', LIB);
-    expect(await io.fcall('finc', 1, 'd')).toBe(203);
+    await s.io.del('d');
+    expect(await s.io.fcall('finc', 1, 'd')).toBe(1);
+    expect(await s.io.fcall('finc', 1, 'd')).toBe(2);
+    await s.io.function('LOAD', 'REPLACE', "#!lua name=fastlib\nredis.register_function('finc', function(k, a) return redis.call('incrby', k[1], 100) end)");
+    expect(await s.io.fcall('finc', 1, 'd')).toBe(102);
+    expect(await s.io.fcall('finc', 1, 'd')).toBe(202);
+    await expect(s.io.fcall('fget', 1, 'd')).rejects.toThrow('ERR Function not found');
+    await s.io.function('LOAD', 'REPLACE', LIB);
+    expect(await s.io.fcall('finc', 1, 'd')).toBe(203);
   });
 
   it('redis.log of a function called again and again reaches the server log', async () => {
-    for (let i = 0; i < 3; i++) await io.fcall('flog', 1, 'a', String(i));
+    for (let i = 0; i < 3; i++) await s.io.fcall('flog', 1, 'a', String(i));
     const { waitFor } = await import('./helpers/server.js');
-    await waitFor(() => srv.output().includes('fcall-log-2'), 'the third log line');
+    await waitFor(() => s.srv.output().includes('fcall-log-2'), 'the third log line');
   });
 });
 

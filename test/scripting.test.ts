@@ -4,17 +4,19 @@
  * redis-server too), ioredis defineCommand, atomicity of scripts whose keys live on different shards,
  * BUSY and SCRIPT KILL, and a redis-server replica converging on a master that runs scripts.
  *
- * To re-record the golden replies from redis-server: UPDATE_GOLDEN=1 npx vitest run test/scripting.test.ts
+ * To re-record the golden replies from redis-server: npm run golden
  */
 
 import fs from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
+import { spreadKeys } from './helpers/shards.js';
 import { sortedElements } from './helpers/diff.js';
 import { RawClient } from './helpers/raw.js';
 import { contents, differences, waitInSync } from './helpers/replication.js';
-import { ROOT, haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { ROOT, haveBinaries, startRedis, startShardis, waitFor } from './helpers/server.js';
 
 const GOLDEN = path.join(ROOT, 'test/golden/scripting.json');
 const haveRedis = haveBinaries('redis-server');
@@ -341,21 +343,13 @@ function mismatches(expected: string[], actual: string[]): string {
 }
 
 describe.each([1, 3])('scripting replies with %i shard(s)', (shards) => {
-  let srv: Proc;
-
-  beforeAll(async () => {
-    srv = await startShardis({ shards });
-  });
-
-  afterAll(async () => {
-    await srv.stop();
-  });
+  const s = useServers({ shards });
 
   it.each([2, 3] as const)('replies and errors exactly as redis-server (RESP%i, golden replies)', async (proto) => {
     const golden = readGolden()[String(proto)];
     expect(golden, 'test/golden/scripting.json lacks this protocol: re-record it (see the header)').toBeDefined();
     expect(golden!.length, 'golden replies are for another case list: re-record them').toBe(CASES.length);
-    expect(mismatches(golden!, await runCases(srv.port, proto))).toBe('');
+    expect(mismatches(golden!, await runCases(s.srv.port, proto))).toBe('');
   });
 });
 
@@ -364,7 +358,7 @@ describe.skipIf(!haveRedis)('scripting golden replies', () => {
     const ref = await startRedis();
     try {
       const live = await runCases(ref.port, proto);
-      if (process.env.UPDATE_GOLDEN === '1') {
+      if (process.env.GOLDEN_UPDATE === '1') {
         const g = readGolden();
         g[String(proto)] = live;
         fs.mkdirSync(path.dirname(GOLDEN), { recursive: true });
@@ -378,49 +372,38 @@ describe.skipIf(!haveRedis)('scripting golden replies', () => {
 });
 
 describe('scripting with 4 shards', () => {
-  let srv: Proc;
-  let io: Redis;
-
-  beforeAll(async () => {
-    srv = await startShardis({ shards: 4 });
-    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-  });
+  const s = useServers({ shards: 4 });
 
   // first in this block: the generator's state is the server's, from its start
   it('math.random draws the numbers a freshly started redis-server draws (rand48, same seed)', async () => {
     // recorded from redis-server 7.0.15 just after start
-    expect(await io.eval('return math.random(1000)', 0)).toBe(397);
-    expect(await io.eval('return math.random(1000)', 0)).toBe(841);
+    expect(await s.io.eval('return math.random(1000)', 0)).toBe(397);
+    expect(await s.io.eval('return math.random(1000)', 0)).toBe(841);
   });
 
   it('ioredis defineCommand runs its script by EVALSHA, loading it with EVAL on NOSCRIPT', async () => {
     const lua = "local v = redis.call('incrby', KEYS[1], ARGV[1]) redis.call('set', KEYS[2], v) return {v, redis.call('get', KEYS[2])}";
-    const sha = (await io.script('LOAD', lua)) as string;
-    await io.script('FLUSH');
-    const c = io as Redis & { addAndCopy(a: string, b: string, n: number): Promise<[number, string]> };
+    const sha = (await s.io.script('LOAD', lua)) as string;
+    await s.io.script('FLUSH');
+    const c = s.io as Redis & { addAndCopy(a: string, b: string, n: number): Promise<[number, string]> };
     c.defineCommand('addAndCopy', { numberOfKeys: 2, lua });
     expect(await c.addAndCopy('dc:a', 'dc:b', 5)).toEqual([5, '5']);
     expect(await c.addAndCopy('dc:a', 'dc:b', 2)).toEqual([7, '7']);
-    expect(await io.script('EXISTS', sha)).toEqual([1]);
-    expect(await io.mget('dc:a', 'dc:b')).toEqual(['7', '7']);
+    expect(await s.io.script('EXISTS', sha)).toEqual([1]);
+    expect(await s.io.mget('dc:a', 'dc:b')).toEqual(['7', '7']);
   });
 
   it('a script is atomic: concurrent clients never see half of a transfer between keys on different shards', async () => {
-    const keys = Array.from({ length: 8 }, (_, i) => `bank:${i}`);
-    await io.mset(...keys.flatMap((k) => [k, '100']));
+    const keys = spreadKeys(4, 8, 'bank:'); // over all 4 shards, asserted
+    await s.io.mset(...keys.flatMap((k) => [k, '100']));
     // read-modify-write through GET and SET (not INCR), one key declared and one not: a script that
     // interleaved with another would lose an update, a reader between its steps would see the sum off
     const transfer =
       "local a = tonumber(redis.call('get', KEYS[1])) redis.call('set', KEYS[1], a - 1) " +
       "local b = tonumber(redis.call('get', ARGV[1])) redis.call('set', ARGV[1], b + 1) return a";
     const sumScript = "local s = 0 for _, k in ipairs(KEYS) do s = s + tonumber(redis.call('get', k)) end return s";
-    const writers = Array.from({ length: 4 }, () => new Redis({ port: srv.port }));
-    const readers = Array.from({ length: 2 }, () => new Redis({ port: srv.port }));
+    const writers = Array.from({ length: 4 }, () => new Redis({ port: s.srv.port }));
+    const readers = Array.from({ length: 2 }, () => new Redis({ port: s.srv.port }));
     const sums: number[] = [];
     let done = false;
     try {
@@ -448,35 +431,35 @@ describe('scripting with 4 shards', () => {
     } finally {
       for (const c of [...writers, ...readers]) c.disconnect();
     }
-    const final = (await io.mget(...keys)).reduce((s, v) => s + Number(v), 0);
+    const final = (await s.io.mget(...keys)).reduce((s, v) => s + Number(v), 0);
     expect(final).toBe(800);
     expect(sums.length).toBeGreaterThan(0);
     expect(sums.filter((s) => s !== 800)).toEqual([]);
   });
 
   it('redis.call inside a coroutine the script made fails with an error instead of suspending the wrong coroutine', async () => {
-    await expect(io.eval("local co = coroutine.wrap(function() return redis.call('ping') end) return co()", 0)).rejects.toThrow(
+    await expect(s.io.eval("local co = coroutine.wrap(function() return redis.call('ping') end) return co()", 0)).rejects.toThrow(
       /cannot run inside a coroutine the script created/,
     );
-    expect(await io.eval("local co = coroutine.wrap(function() return redis.pcall('ping') end) local r = co() return r.err", 0)).toMatch(/cannot run inside a coroutine/);
-    expect(await io.ping()).toBe('PONG');
+    expect(await s.io.eval("local co = coroutine.wrap(function() return redis.pcall('ping') end) local r = co() return r.err", 0)).toMatch(/cannot run inside a coroutine/);
+    expect(await s.io.ping()).toBe('PONG');
   });
 
   it('a client blocked on a key the script fills is served after the script, not between its commands', async () => {
-    const waiter = new Redis({ port: srv.port });
+    const waiter = new Redis({ port: s.srv.port });
     try {
       const popped = waiter.blpop('bq:list', 0);
-      await waitFor(async () => ((await io.client('LIST')) as string).includes('cmd=blpop'), 'the BLPOP to block');
-      expect(await io.eval("redis.call('lpush', KEYS[1], 'x') redis.call('lpush', KEYS[1], 'y') return redis.call('llen', KEYS[1])", 1, 'bq:list')).toBe(2);
+      await waitFor(async () => ((await s.io.client('LIST')) as string).includes('cmd=blpop'), 'the BLPOP to block');
+      expect(await s.io.eval("redis.call('lpush', KEYS[1], 'x') redis.call('lpush', KEYS[1], 'y') return redis.call('llen', KEYS[1])", 1, 'bq:list')).toBe(2);
       expect(await popped).toEqual(['bq:list', 'y']);
-      expect(await io.lrange('bq:list', 0, -1)).toEqual(['x']);
+      expect(await s.io.lrange('bq:list', 0, -1)).toEqual(['x']);
     } finally {
       waiter.disconnect();
     }
   });
 
   it('EVAL inside MULTI/EXEC runs with the transaction (no deadlock on the shard locks)', async () => {
-    const r = await io
+    const r = await s.io
       .multi()
       .set('tx:a', '1')
       .eval("return redis.call('incr', KEYS[1]) + redis.call('incr', ARGV[1])", 1, 'tx:a', 'tx:b')
@@ -490,9 +473,9 @@ describe('scripting with 4 shards', () => {
   });
 
   it('a script past busy-reply-threshold gets others BUSY until SCRIPT KILL stops it', async () => {
-    await io.config('SET', 'busy-reply-threshold', '100');
-    const a = new Redis({ port: srv.port, maxRetriesPerRequest: 0 });
-    const b = new Redis({ port: srv.port });
+    await s.io.config('SET', 'busy-reply-threshold', '100');
+    const a = new Redis({ port: s.srv.port, maxRetriesPerRequest: 0 });
+    const b = new Redis({ port: s.srv.port });
     try {
       const running = a.eval('local i = 0 while true do i = i + 1 end', 0).catch((e: Error) => e);
       await waitFor(async () => (await b.ping().catch((e: Error) => e.message)) !== 'PONG', 'BUSY replies');
@@ -505,14 +488,14 @@ describe('scripting with 4 shards', () => {
     } finally {
       a.disconnect();
       b.disconnect();
-      await io.config('SET', 'busy-reply-threshold', '5000');
+      await s.io.config('SET', 'busy-reply-threshold', '5000');
     }
   });
 
   it('SCRIPT KILL refuses a script that has written (UNKILLABLE)', async () => {
-    await io.config('SET', 'busy-reply-threshold', '100');
-    const a = new Redis({ port: srv.port, maxRetriesPerRequest: 0 });
-    const b = new Redis({ port: srv.port });
+    await s.io.config('SET', 'busy-reply-threshold', '100');
+    const a = new Redis({ port: s.srv.port, maxRetriesPerRequest: 0 });
+    const b = new Redis({ port: s.srv.port });
     try {
       // it writes, then spins for a while and ends by itself
       const running = a.eval("redis.call('set', 'uk:a', '1') local t = redis.call('time')[1] + 0 while redis.call('time')[1] + 0 < t + 2 do end return 'done'", 0);
@@ -522,16 +505,16 @@ describe('scripting with 4 shards', () => {
     } finally {
       a.disconnect();
       b.disconnect();
-      await io.config('SET', 'busy-reply-threshold', '5000');
+      await s.io.config('SET', 'busy-reply-threshold', '5000');
     }
   });
 
   it('MONITOR shows EVAL and then the commands the script ran, from "lua"', async () => {
-    const mon = await RawClient.connect(srv.port);
+    const mon = await RawClient.connect(s.srv.port);
     try {
       mon.send('MONITOR');
       expect(await mon.readRaw()).toBe('+OK\r\n');
-      await io.eval("redis.call('set', KEYS[1], 'v') return redis.call('get', KEYS[1])", 1, 'mon:k');
+      await s.io.eval("redis.call('set', KEYS[1], 'v') return redis.call('get', KEYS[1])", 1, 'mon:k');
       // other clients' commands (ioredis's connection setup) may come first
       const lines: string[] = [];
       while (lines.length < 3) {
@@ -547,10 +530,10 @@ describe('scripting with 4 shards', () => {
   });
 
   it('INFO counts cached scripts', async () => {
-    await io.script('FLUSH');
-    await io.script('LOAD', 'return 1');
-    await io.eval('return 2', 0);
-    const mem = await io.info('memory');
+    await s.io.script('FLUSH');
+    await s.io.script('LOAD', 'return 1');
+    await s.io.eval('return 2', 0);
+    const mem = await s.io.info('memory');
     expect(mem).toContain('number_of_cached_scripts:2\r\n');
     expect(mem).toMatch(/used_memory_scripts_eval:[1-9]/);
   });

@@ -6,14 +6,17 @@
  * (idle, delivery time) checked by property, and blocking XREADGROUP.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
+import { corpus, describeCorpus } from './helpers/corpus.js';
 import Redis from 'ioredis';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { haveBinaries } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
+import { expectDistinctShards } from './helpers/shards.js';
 import { diffReplies, script, showMismatches } from './helpers/diff.js';
-import { diffWithGolden } from './helpers/golden.js';
 
 const GROUPS = `
+## XGROUP CREATE with MKSTREAM and ENTRIESREAD, and its errors
 xgroup create s g $
 xgroup create s g $ mkstream
 xgroup create s g $ mkstream
@@ -21,6 +24,7 @@ xgroup create s g2 0 entriesread 5
 xgroup create s g3 0 entriesread -2
 xgroup create s g3 0 foo
 xgroup create s g3 foo
+## XREADGROUP delivers new entries once, re-reads a consumer's history, NOACK, and its errors
 xadd s 1-0 a 1
 xadd s 2-0 b 2
 xadd s 3-0 c 3
@@ -35,6 +39,7 @@ xreadgroup streams s >
 xreadgroup group g2 c1 noack streams s >
 xadd s 4-0 d 4
 xreadgroup group g2 c3 noack streams s >
+## XPENDING summary and extended forms, IDLE, consumer filter, and its errors
 xpending s g2
 xpending s g
 xpending s nog
@@ -44,11 +49,13 @@ xpending s g2 - +
 xpending s g2 idle 5 - +
 xpending s g2 - + 0
 xpending s g2 foo + 10
+## XACK counts acknowledged entries, and its errors
 xack s g2 1-0 9-9
 xack s g2 foo
 xack s nog 1-0
 xack nokey g 1-0
 xpending s g2
+## XCLAIM with JUSTID, RETRYCOUNT, FORCE and LASTID; deleted entries
 xdel s 2-0
 xreadgroup group g2 c2 streams s 0
 xclaim s g2 c3 0 2-0 3-0 justid
@@ -60,6 +67,7 @@ xpending s g2
 xclaim s g2 c4 0 4-0 force justid
 xclaim s g2 c4 0 1-0 force justid lastid 8-0
 xinfo groups s
+## XAUTOCLAIM cursors, COUNT and its errors
 xautoclaim s g2 c5 0 0 count 1 justid
 xautoclaim s g2 c5 0 0 justid
 xautoclaim s g2 c5 0 0 count 0
@@ -67,6 +75,7 @@ xautoclaim s g2 c5 0 0 foo
 xautoclaim s nog c5 0 0
 xautoclaim s g2 c5 x 0
 xautoclaim s g2 c5 0 (18446744073709551615-18446744073709551615
+## XGROUP CREATECONSUMER, DELCONSUMER, SETID and DESTROY
 xgroup createconsumer s g2 c5
 xgroup createconsumer s g2 newc
 xgroup createconsumer s nog newc
@@ -79,6 +88,7 @@ xgroup setid s nog 0
 xgroup setid nokey g 0
 xgroup destroy s g3
 xgroup destroy s nog
+## XGROUP and XINFO HELP and unknown subcommands; XINFO STREAM and GROUPS of full and empty streams
 xgroup foo s g
 xgroup help
 xgroup help x
@@ -93,10 +103,12 @@ xinfo consumers s nog
 xgroup create e g $ mkstream
 xinfo stream e
 xinfo groups e
+## group commands on a string answer WRONGTYPE
 set str x
 xgroup create str g $
 xinfo stream str
 xreadgroup group g c streams str >
+## XINFO GROUPS after XADD and XDEL; XREADGROUP over several streams
 xadd s 10-0 x y
 xinfo groups s
 xdel s 10-0
@@ -110,6 +122,7 @@ xgroup create {t}b g 0 mkstream
 xadd {t}b 1-0 f v
 xreadgroup group g c count 5 streams {t}a {t}b > >
 xreadgroup group g c streams {t}a {t}b 0 0
+## COPY of a stream copies its groups and pending entries independently
 copy s {s}copy
 xinfo groups {s}copy
 xpending {s}copy g2
@@ -123,6 +136,7 @@ xlen s
 
 /** The group counters after trims and deletions: entries-read, lag and the estimate paths. */
 const LAG = `
+## lag of new groups created at 0, at an ID, at $ and with ENTRIESREAD
 xadd l 1-0 f v
 xadd l 2-0 f v
 xadd l 3-0 f v
@@ -132,17 +146,20 @@ xgroup create l g2 2-0
 xgroup create l g3 $
 xgroup create l g4 0 entriesread 1
 xinfo groups l
+## lag after reads and a delete in the unread range
 xreadgroup group g1 c count 1 streams l >
 xinfo groups l
 xdel l 3-0
 xinfo groups l
 xreadgroup group g1 c streams l >
 xinfo groups l
+## lag after a trim and new entries
 xtrim l maxlen 1
 xinfo groups l
 xadd l 5-0 f v
 xreadgroup group g2 c streams l >
 xinfo groups l
+## lag after XSETID and XGROUP SETID ENTRIESREAD
 xsetid l 9-0 entriesadded 20 maxdeletedid 8-0
 xinfo groups l
 xinfo stream l
@@ -156,39 +173,22 @@ xinfo stream l
 const haveRedis = haveBinaries('redis-server');
 
 describe.each([1, 4])('stream consumer groups with %i shard(s)', (shards) => {
-  let srv: Proc;
-  let ref: Proc | undefined;
+  const sv = useServers({ shards, redis: true });
 
-  beforeAll(async () => {
-    srv = await startShardis({ shards });
-    if (haveRedis) ref = await startRedis();
-  });
-
-  afterAll(async () => {
-    await srv?.stop();
-    await ref?.stop();
-  });
-
-  it.each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
-    const mm = await diffWithGolden('stream-groups', ref?.port, srv.port, proto, [['flushall'], ...script(GROUPS)]);
-    expect(mm, showMismatches(mm)).toEqual([]);
-  });
+  describeCorpus('stream-groups', corpus(GROUPS), sv);
 
   it.skipIf(!haveRedis).each([2, 3] as const)('XINFO STREAM FULL has redis-server\'s shape and values, times aside (RESP%i)', async (proto) => {
     const cmds = [['flushall'], ...script(GROUPS), ['xinfo', 'stream', 's', 'full'], ['xinfo', 'stream', 's', 'full', 'count', '1'], ['xinfo', 'stream', 'e', 'full']];
-    const mm = (await diffReplies(ref!.port, srv.port, proto, cmds)).filter(
+    const mm = (await diffReplies(sv.ref!.port, sv.srv.port, proto, cmds)).filter(
       (m) => m.expected.replace(/:1\d{12}\r\n/g, ':T\r\n') !== m.actual.replace(/:1\d{12}\r\n/g, ':T\r\n'),
     );
     expect(mm, showMismatches(mm)).toEqual([]);
   });
 
-  it.each([2, 3] as const)('entries-read and lag follow redis-server through deletes, trims and XSETID (RESP%i)', async (proto) => {
-    const mm = await diffWithGolden('stream-lag', ref?.port, srv.port, proto, [['flushall'], ...script(LAG)]);
-    expect(mm, showMismatches(mm)).toEqual([]);
-  });
+  describeCorpus('stream-lag', corpus(LAG), sv);
 
   it('XPENDING ranges and XINFO CONSUMERS report idle times since delivery / last seen', async () => {
-    const c = new Redis({ port: srv.port });
+    const c = new Redis({ port: sv.srv.port });
     try {
       await c.del('ps');
       await c.xgroup('CREATE', 'ps', 'g', '0', 'MKSTREAM');
@@ -218,8 +218,8 @@ describe.each([1, 4])('stream consumer groups with %i shard(s)', (shards) => {
   });
 
   it('a blocked XREADGROUP whose group is destroyed gets redis-server\'s NOGROUP error', async () => {
-    const r = await RawClient.connect(srv.port);
-    const w = new Redis({ port: srv.port });
+    const r = await RawClient.connect(sv.srv.port);
+    const w = new Redis({ port: sv.srv.port });
     try {
       await w.del('dg');
       await w.xgroup('CREATE', 'dg', 'g', '$', 'MKSTREAM');
@@ -241,9 +241,9 @@ describe.each([1, 4])('stream consumer groups with %i shard(s)', (shards) => {
     ['SWAPDB', (w: Redis) => w.swapdb(0, 9)],
     ['expiry', (w: Redis) => w.pexpire('ug', 20)],
   ] as const)('a blocked XREADGROUP whose stream goes away (%s) gets -UNBLOCKED; a blocked XREAD stays', async (_name, remove) => {
-    const r = await RawClient.connect(srv.port);
-    const x = await RawClient.connect(srv.port);
-    const w = new Redis({ port: srv.port });
+    const r = await RawClient.connect(sv.srv.port);
+    const x = await RawClient.connect(sv.srv.port);
+    const w = new Redis({ port: sv.srv.port });
     try {
       await w.del('ug');
       await w.xgroup('CREATE', 'ug', 'g', '$', 'MKSTREAM');
@@ -265,9 +265,10 @@ describe.each([1, 4])('stream consumer groups with %i shard(s)', (shards) => {
   });
 
   it('XREADGROUP BLOCK over streams on different shards is served by an XADD to any of them', async () => {
-    const r = await RawClient.connect(srv.port);
-    const w = new Redis({ port: srv.port });
+    const r = await RawClient.connect(sv.srv.port);
+    const w = new Redis({ port: sv.srv.port });
     try {
+      if (shards > 1) expectDistinctShards(['xa', 'xb'], shards);
       await w.del('xa', 'xb');
       await w.xgroup('CREATE', 'xa', 'g', '$', 'MKSTREAM');
       await w.xgroup('CREATE', 'xb', 'g', '$', 'MKSTREAM');
@@ -284,8 +285,8 @@ describe.each([1, 4])('stream consumer groups with %i shard(s)', (shards) => {
   });
 
   it('XREADGROUP BLOCK > is woken by XADD and the entry becomes pending for that consumer', async () => {
-    const r = await RawClient.connect(srv.port);
-    const w = new Redis({ port: srv.port });
+    const r = await RawClient.connect(sv.srv.port);
+    const w = new Redis({ port: sv.srv.port });
     try {
       await w.del('bg');
       await w.xgroup('CREATE', 'bg', 'g', '$', 'MKSTREAM');

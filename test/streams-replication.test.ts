@@ -6,28 +6,15 @@
  * with ~, XREADGROUP, XCLAIM, XAUTOCLAIM), which must therefore travel in their deterministic form.
  */
 
-import { afterAll, describe, expect, it } from 'vitest';
-import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { useProcesses } from './helpers/fixture.js';
 import Redis from 'ioredis';
 import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
-import { waitInSync } from './helpers/replication.js';
+import { waitInSync, FakeReplica } from './helpers/replication.js';
 
 const HAVE = haveBinaries('redis-server');
 const FAST = ['--repl-diskless-sync-delay', '0'];
-const procs: Proc[] = [];
-const clients: Redis[] = [];
-
-function client(p: Proc): Redis {
-  const c = new Redis({ port: p.port, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  c.on('error', () => {});
-  clients.push(c);
-  return c;
-}
-
-afterAll(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await Promise.all(procs.splice(0).map((p) => p.kill()));
-});
+const { procs, client } = useProcesses();
 
 const KEYS = ['pre:a', 'pre:b', 'post:a', 'post:b', 'post:c'];
 
@@ -113,50 +100,6 @@ describe.skipIf(!HAVE)('streams replicated between shardis and redis-server 7', 
   });
 });
 
-/** A bare socket posing as a replica: collects the commands of the replication stream. */
-class FakeReplica {
-  private buf = Buffer.alloc(0);
-  readonly sock: net.Socket;
-  constructor(port: number) {
-    this.sock = net.connect(port, '127.0.0.1');
-    this.sock.on('data', (d) => (this.buf = Buffer.concat([this.buf, d])));
-  }
-  async start(): Promise<void> {
-    await new Promise((res) => this.sock.once('connect', res));
-    // redis-server refuses a PSYNC sent before the REPLCONF reply was read
-    this.sock.write('REPLCONF listening-port 1\r\n');
-    await waitFor(() => this.buf.toString('latin1').startsWith('+OK\r\n'), 'the REPLCONF reply');
-    this.sock.write('PSYNC ? -1\r\n');
-    await waitFor(() => {
-      const s = this.buf.toString('latin1');
-      const m = /\+FULLRESYNC \S+ \d+\r\n\n*\$(\d+)\r\n/.exec(s);
-      if (!m) return false;
-      const start = m.index + m[0].length;
-      if (this.buf.length < start + Number(m[1])) return false;
-      this.buf = this.buf.subarray(start + Number(m[1]));
-      return true;
-    }, 'the full sync payload');
-  }
-  commands(): string[][] {
-    const out: string[][] = [];
-    const s = this.buf.toString('latin1');
-    let p = 0;
-    while (p < s.length && s[p] === '*') {
-      const nl = s.indexOf('\r\n', p);
-      const n = Number(s.slice(p + 1, nl));
-      p = nl + 2;
-      const argv: string[] = [];
-      for (let i = 0; i < n; i++) {
-        const nl2 = s.indexOf('\r\n', p);
-        const len = Number(s.slice(p + 1, nl2));
-        argv.push(s.slice(nl2 + 2, nl2 + 2 + len));
-        p = nl2 + 2 + len + 2;
-      }
-      if (argv[0] !== 'PING') out.push(argv);
-    }
-    return out;
-  }
-}
 
 async function propagated(p: Proc): Promise<string[]> {
   const m = client(p);

@@ -5,16 +5,19 @@
  * approximate trimming, the replication form of XADD * and of ~ trims, and blocking XREAD.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
+import { corpus, describeCorpus } from './helpers/corpus.js';
 import Redis from 'ioredis';
-import { crc64, createDump, parseDump } from '../src/codec/rdb.js';
-import { StreamValue } from '../src/shard/values/stream.js';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { StreamValue, crc64, createDump, parseDump } from './helpers/src.js';
+import { haveBinaries } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
-import { diffReplies, script, showMismatches } from './helpers/diff.js';
+import { expectDistinctShards } from './helpers/shards.js';
+import { script, showMismatches } from './helpers/diff.js';
 import { diffWithGolden } from './helpers/golden.js';
 
 const CORE = `
+## XADD explicit, partial and full IDs, MAXLEN; XLEN
 xadd s 1-1 a 1
 xadd s 1-* b 2
 xadd s 1 c 3
@@ -22,6 +25,7 @@ xadd s 2-0 a 1 b 2
 xadd s maxlen = 3 3-0 x y
 xadd s 3-* 123 -5 99999999999 1.5
 xlen s
+## XRANGE and XREVRANGE: exclusive ranges, COUNT, and their errors
 xrange s - +
 xrevrange s + - count 2
 xrange s (1-2 +
@@ -35,6 +39,7 @@ xrange s ( +
 xrange s - + count
 xrange s - + limit 1
 xrevrange s - +
+## XADD ID, arity and trimming-option errors
 xadd s 0-0 a b
 xadd s 1-0 a b
 xadd s 3-1 a b
@@ -54,15 +59,18 @@ xadd s 5-a f v
 xadd s -5 f v
 xadd s + f v
 xadd s 5-5-5 f v
+## XADD NOMKSTREAM and 0-* on a new stream
 xadd nokey nomkstream * a b
 exists nokey
 xadd nokey2 0-* a b
 xrange nokey2 - +
+## XDEL counts deleted entries; invalid IDs
 xdel s 1-1 2-0 9-9
 xdel s foo
 xdel s 1-2 bar
 xdel nokey 1-1
 xlen s
+## XTRIM MAXLEN and MINID, LIMIT and their errors
 xtrim s
 xtrim s maxlen
 xtrim s maxlen 1 limit 1
@@ -71,6 +79,7 @@ xtrim s minid ~ 0
 xtrim s minid 3-1
 xrange s - +
 xtrim nokey maxlen 0
+## XREAD without BLOCK: COUNT, $, several streams and its errors
 xread streams s 0
 xread count 1 streams s s 0 0
 xread count -1 streams s 0
@@ -95,6 +104,7 @@ xread streams s t 0 0
 xread count 1 streams t s nokey 0 0 0
 xread streams t s 7-0 $
 xread streams t str 0 0
+## XSETID with ENTRIESADDED and MAXDELETEDID and its errors
 xsetid s 5-5
 xsetid s 1-1
 xsetid nokey 1-1
@@ -104,6 +114,7 @@ xsetid s 9-9 entriesadded -1
 xsetid s 9-9 foo
 xsetid s + 
 xsetid s 9-9 entriesadded 100 maxdeletedid 3-0
+## the largest IDs: XADD at 2^64-1, XRANGE limits
 xadd s 9-* f v
 xadd s 18446744073709551615-18446744073709551615 f v
 xadd s * f v
@@ -117,6 +128,7 @@ xread streams s 18446744073709551615-18446744073709551615
 xrange s (18446744073709551615-18446744073709551615 +
 xrange s - (0-0
 xlen s
+## stream commands on a string answer WRONGTYPE; TYPE and OBJECT ENCODING
 set str x
 xadd str * a b
 xlen str
@@ -146,21 +158,10 @@ function nodeScript(): string {
 const haveRedis = haveBinaries('redis-server');
 
 describe.each([1, 4])('streams with %i shard(s)', (shards) => {
-  let srv: Proc;
-  let ref: Proc | undefined;
-
-  beforeAll(async () => {
-    srv = await startShardis({ shards });
-    if (haveRedis) ref = await startRedis();
-  });
-
-  afterAll(async () => {
-    await srv?.stop();
-    await ref?.stop();
-  });
+  const sv = useServers({ shards, redis: true });
 
   it('XADD * generates <ms>-<seq> IDs that grow, and XLEN counts them', async () => {
-    const r = await RawClient.connect(srv.port);
+    const r = await RawClient.connect(sv.srv.port);
     try {
       r.send('DEL', 'auto');
       await r.readRaw();
@@ -184,15 +185,13 @@ describe.each([1, 4])('streams with %i shard(s)', (shards) => {
     }
   });
 
-  it.each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
-    const mm = await diffWithGolden('streams-core', ref?.port, srv.port, proto, [['flushall'], ...script(CORE)]);
-    expect(mm, showMismatches(mm)).toEqual([]);
-  });
+  describeCorpus('streams-core', corpus(CORE), sv);
 
   it('XREAD BLOCK waits for an XADD on any of its streams (on one or several shards), $ meaning entries after the call', async () => {
-    const r = await RawClient.connect(srv.port);
-    const w = await RawClient.connect(srv.port);
+    const r = await RawClient.connect(sv.srv.port);
+    const w = await RawClient.connect(sv.srv.port);
     try {
+      if (shards > 1) expectDistinctShards(['bx', 'by'], shards);
       for (const keys of [['{b}x', '{b}y'], ['bx', 'by']]) {
         w.send('DEL', ...keys);
         await w.readRaw();
@@ -213,9 +212,9 @@ describe.each([1, 4])('streams with %i shard(s)', (shards) => {
   });
 
   it('blocked XREAD clients are all served by one XADD, in the order they blocked', async () => {
-    const a = await RawClient.connect(srv.port);
-    const b = await RawClient.connect(srv.port);
-    const w = await RawClient.connect(srv.port);
+    const a = await RawClient.connect(sv.srv.port);
+    const b = await RawClient.connect(sv.srv.port);
+    const w = await RawClient.connect(sv.srv.port);
     try {
       w.send('DEL', 'bq');
       await w.readRaw();
@@ -239,8 +238,8 @@ describe.each([1, 4])('streams with %i shard(s)', (shards) => {
 
   it('DUMP of a stream (several nodes, tombstones) restores in redis-server and back, entries equal', async () => {
     if (!haveRedis) return expect(haveRedis).toBe(false);
-    const s = await RawClient.connect(srv.port);
-    const r = await RawClient.connect(ref!.port);
+    const s = await RawClient.connect(sv.srv.port);
+    const r = await RawClient.connect(sv.ref!.port);
     try {
       for (const c of [s, r]) {
         c.send('DEL', 'dmp');
@@ -289,12 +288,12 @@ describe.each([1, 4])('streams with %i shard(s)', (shards) => {
     lines.push('xinfo stream cfg', 'xtrim cfg maxlen ~ 4', 'xlen cfg', 'config set stream-node-max-bytes 60');
     for (let i = 13; i <= 20; i++) lines.push(`xadd cfg ${i}-0 field${i} ${'y'.repeat(i)}`);
     lines.push('xinfo stream cfg', 'xtrim cfg maxlen ~ 3', 'xlen cfg', 'config set stream-node-max-entries 100', 'config set stream-node-max-bytes 4096');
-    const mm = await diffWithGolden('streams-node-config', ref?.port, srv.port, 2, [['flushall'], ...script(lines.join('\n'))]);
+    const mm = await diffWithGolden('streams-node-config', sv.ref?.port, sv.srv.port, 2, [['flushall'], ...script(lines.join('\n'))]);
     expect(mm, showMismatches(mm)).toEqual([]);
   });
 
   it('RESTORE refuses a stream payload whose last ID is below its entries or whose entry precedes its node (Bad data format)', async () => {
-    const c = new Redis({ port: srv.port });
+    const c = new Redis({ port: sv.srv.port });
     try {
       await c.del('li');
       await c.xadd('li', '5-0', 'f', 'v');
@@ -311,7 +310,7 @@ describe.each([1, 4])('streams with %i shard(s)', (shards) => {
   });
 
   it('RESTORE of damaged stream payloads (valid checksum) answers OK or Bad data format, and the stream then works', async () => {
-    const c = new Redis({ port: srv.port });
+    const c = new Redis({ port: sv.srv.port });
     try {
       await c.del('fz');
       for (let i = 1; i <= 30; i++) await c.xadd('fz', `${i}-${i}`, 'f', String(i), 'g', 'x'.repeat(i));
@@ -344,7 +343,7 @@ describe.each([1, 4])('streams with %i shard(s)', (shards) => {
   });
 
   it('approximate trimming drops whole nodes as redis-server does', async () => {
-    const mm = await diffWithGolden('streams-nodes', ref?.port, srv.port, 2, [['flushall'], ...script(nodeScript())]);
+    const mm = await diffWithGolden('streams-nodes', sv.ref?.port, sv.srv.port, 2, [['flushall'], ...script(nodeScript())]);
     expect(mm, showMismatches(mm)).toEqual([]);
   });
 });

@@ -3,14 +3,16 @@
  * RESP3), with 1 and 4 shards; client libraries on top; MSET atomic under concurrent MGET readers.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { useServers } from './helpers/fixture.js';
+import { spreadKeys } from './helpers/shards.js';
+import { corpus, describeCorpus } from './helpers/corpus.js';
 import { stopwatch, ttlSeconds } from './helpers/wait.js';
-import { diffReplies, script, showMismatches } from './helpers/diff.js';
 
 const SCRIPT = `
+## SET and GET; NX, XX and GET options and their conflicts
 set s1 hello
 get s1
 get nokey
@@ -23,6 +25,7 @@ set s1 v xx nx
 set s1 v get
 set s1 v2 get nx
 set s1 v3 get xx
+## SET expiry options: conflicts, invalid and out-of-range times
 set s2 v ex 100 px 100
 set s2 v ex 100 keepttl
 set s2 v ex abc
@@ -35,10 +38,12 @@ set s2 v px 9223372036854775807
 set s2 v keepttl
 set s2 v bogus
 set s2 v ex
+## integer strings read back as written
 set sint 12345
 get sint
 set sneg -7
 get sneg
+## SETNX, SETEX and PSETEX, with invalid expire times
 setnx s1 x
 setnx snx2 x
 setex sx 100 v
@@ -47,6 +52,7 @@ setex sx -5 v
 setex sx abc v
 psetex spx 100000 v
 psetex spx 0 v
+## GETSET, GETDEL and GETEX
 getset s1 newval
 getset nokey2 v
 getdel s1
@@ -56,6 +62,7 @@ getex snx2 persist
 getex snx2 ex 100 persist
 getex snx2 bogus
 getex nokey3 ex 10
+## INCR, DECR, INCRBY and DECRBY: errors and 64-bit overflow
 set cnt 10
 incr cnt
 decr cnt
@@ -70,6 +77,7 @@ decr small
 decrby small 9223372036854775807
 incrby cnt -9223372036854775808
 decrby cnt -9223372036854775808
+## INCRBYFLOAT formatting, hex floats, inf, nan and overflow
 set fl 10.5
 incrbyfloat fl 0.1
 incrbyfloat fl -5
@@ -97,21 +105,25 @@ incrbyfloat negz 0
 incrbyfloat negz -0.0
 set fl3 3.0
 incrbyfloat fl3 7
+## HINCRBYFLOAT formats as INCRBYFLOAT
 hset hf f 10.5
 hincrbyfloat hf f 0.1
 hincrbyfloat hf f 5.0e3
 hincrbyfloat hf f 1e400
 hincrbyfloat hf f inf
 hincrbyfloat hf g -0.0000000001
+## INCR of a float string is not an integer
 set fl2 1.5e10
 incrbyfloat fl2 0
 incr fl
+## APPEND and STRLEN
 append ap hello
 append ap " world"
 get ap
 strlen ap
 strlen nokey
 strlen sint
+## GETRANGE and SUBSTR with negative and out-of-range indexes
 getrange ap 0 4
 getrange ap -5 -1
 getrange ap 5 2
@@ -120,6 +132,7 @@ getrange ap -100 100
 getrange nokey 0 1
 getrange ap a b
 substr ap 0 3
+## SETRANGE pads with zeros, refuses negative and too-large offsets
 setrange sr 5 hi
 get sr
 setrange sr 0 XY
@@ -128,12 +141,14 @@ setrange sr 536870912 x
 setrange sr2 0 ''
 exists sr2
 setrange sr 1 ''
+## MSET, MGET and MSETNX
 mset m1 a m2 b m3 c
 mget m1 m2 m3 nokey
 mset m1
 msetnx m1 x m4 y
 msetnx m4 x m5 y
 mget m4 m5
+## LCS with LEN, IDX, MINMATCHLEN and WITHMATCHLEN
 set lcs1 ohmytext
 set lcs2 mynewtext
 lcs lcs1 lcs2
@@ -144,9 +159,11 @@ lcs lcs1 lcs2 idx withmatchlen
 lcs lcs1 lcs2 len idx
 lcs lcs1 nokey
 lcs lcs1 lcs2 bogus
+## arity errors
 get
 set a
 incr a b
+## string commands on a list answer WRONGTYPE
 lpush wt x
 get wt
 append wt x
@@ -156,40 +173,21 @@ getrange wt 0 1
 setrange wt 0 x
 `;
 
-const haveRedis = haveBinaries('redis-server');
-
 describe.each([1, 4])('strings with %i shard(s)', (shards) => {
-  let srv: Proc;
-  let ref: Proc | null = null;
-  let io: Redis;
+  const s = useServers({ shards, redis: true });
 
-  beforeAll(async () => {
-    srv = await startShardis({ shards });
-    if (haveRedis) ref = await startRedis();
-    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-    await ref?.stop();
-  });
-
-  it.skipIf(!haveRedis).each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
-    const mm = await diffReplies(ref!.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
-    expect(showMismatches(mm)).toBe('');
-  });
+  describeCorpus('strings', corpus(SCRIPT), s);
 
   it('ioredis and node-redis', async () => {
     const sw = stopwatch();
-    expect(await io.set('io:a', '1', 'EX', 100)).toBe('OK');
-    expect(await io.ttl('io:a')).toBeGreaterThanOrEqual(ttlSeconds(100_000 - sw.elapsed()));
-    expect(await io.incrby('io:a', 41)).toBe(42);
-    expect(await io.mget('io:a', 'io:none')).toEqual(['42', null]);
+    expect(await s.io.set('io:a', '1', 'EX', 100)).toBe('OK');
+    expect(await s.io.ttl('io:a')).toBeGreaterThanOrEqual(ttlSeconds(100_000 - sw.elapsed()));
+    expect(await s.io.incrby('io:a', 41)).toBe(42);
+    expect(await s.io.mget('io:a', 'io:none')).toEqual(['42', null]);
     const bin = Buffer.from([0, 255, 13, 10, 128]);
-    await io.set('io:bin', bin);
-    expect(await io.getBuffer('io:bin')).toEqual(bin);
-    const c = createClient({ socket: { port: srv.port } });
+    await s.io.set('io:bin', bin);
+    expect(await s.io.getBuffer('io:bin')).toEqual(bin);
+    const c = createClient({ socket: { port: s.srv.port } });
     await c.connect();
     try {
       expect(await c.set('nr:a', 'x', { PX: 100000 })).toBe('OK');
@@ -202,9 +200,9 @@ describe.each([1, 4])('strings with %i shard(s)', (shards) => {
   });
 
   it('MSET is atomic under concurrent MGET readers across shards', async () => {
-    const keys = Array.from({ length: 16 }, (_, i) => `atom:${i}`);
-    await io.mset(...keys.flatMap((k) => [k, '0']));
-    const readers = Array.from({ length: 4 }, () => new Redis({ port: srv.port }));
+    const keys = spreadKeys(shards, 16, 'atom:'); // over every shard, asserted
+    await s.io.mset(...keys.flatMap((k) => [k, '0']));
+    const readers = Array.from({ length: 4 }, () => new Redis({ port: s.srv.port }));
     let stop = false;
     let torn = 0;
     let reads = 0;
@@ -219,21 +217,22 @@ describe.each([1, 4])('strings with %i shard(s)', (shards) => {
     let round = 0;
     while (round < 300 || reads === 0) {
       round++;
-      await io.mset(...keys.flatMap((k) => [k, String(round)]));
+      await s.io.mset(...keys.flatMap((k) => [k, String(round)]));
     }
     stop = true;
     await Promise.all(readLoops);
     for (const r of readers) r.disconnect();
     expect(reads).toBeGreaterThan(0);
     expect(torn).toBe(0);
-    expect(new Set(await io.mget(...keys))).toEqual(new Set([String(round)]));
+    expect(new Set(await s.io.mget(...keys))).toEqual(new Set([String(round)]));
   });
 
   it('MSETNX across shards sets all or none', async () => {
-    await io.set('nx:b', 'taken');
-    expect(await io.msetnx('nx:a', '1', 'nx:b', '2', 'nx:c', '3')).toBe(0);
-    expect(await io.mget('nx:a', 'nx:b', 'nx:c')).toEqual([null, 'taken', null]);
-    expect(await io.msetnx('nx:a', '1', 'nx:c', '3')).toBe(1);
-    expect(await io.mget('nx:a', 'nx:c')).toEqual(['1', '3']);
+    const [a, b, c] = spreadKeys(shards, 3, 'nx:') as [string, string, string]; // with 4 shards: three shards, asserted
+    await s.io.set(b, 'taken');
+    expect(await s.io.msetnx(a, '1', b, '2', c, '3')).toBe(0);
+    expect(await s.io.mget(a, b, c)).toEqual([null, 'taken', null]);
+    expect(await s.io.msetnx(a, '1', c, '3')).toBe(1);
+    expect(await s.io.mget(a, c)).toEqual(['1', '3']);
   });
 });

@@ -264,7 +264,7 @@ describe.each([1, 4])('CLIENT TRACKING with %i shard(s)', (shards) => {
 
     it('every connection receives what redis-server 7.0.15 sent (golden file)', async () => {
       const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as Record<string, Record<string, string[]>>;
-      if (ref && process.env.TRACKING_GOLDEN_WRITE === '1') {
+      if (ref && process.env.GOLDEN_UPDATE === '1') {
         golden[name] = await runScript(ref.port, SCRIPTS[name]!);
         fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
       }

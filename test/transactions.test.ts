@@ -7,27 +7,17 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
+import { expectDistinctShards, spreadKeys } from './helpers/shards.js';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
 import { RawClient } from './helpers/raw.js';
 import { sleep, startShardis, waitFor, type Proc } from './helpers/server.js';
 
 describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
-  let srv: Proc;
-  const clients: { disconnect(): void }[] = [];
-  const raws: RawClient[] = [];
-
-  async function raw(): Promise<RawClient> {
-    const r = await RawClient.connect(srv.port);
-    raws.push(r);
-    return r;
-  }
-
-  function io(db = 0): Redis {
-    const c = new Redis({ port: srv.port, db, maxRetriesPerRequest: 1 });
-    clients.push(c);
-    return c;
-  }
+  const s = useServers({ shards });
+  const raw = (): Promise<RawClient> => s.raw();
+  const io = (db = 0): Redis => s.client({ db });
 
   /** Send commands and read one reply per command. */
   async function run(r: RawClient, ...cmds: (string | number)[][]): Promise<string[]> {
@@ -55,22 +45,13 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
     }
   }
 
-  beforeAll(async () => {
-    srv = await startShardis({ shards });
-  });
-
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    for (const r of raws) r.close();
-    await srv.stop();
-  });
-
   it('MULTI / EXEC basics, exact RESP2 and RESP3 replies', async () => {
     const r = await raw();
     expect(await run(r, ['MULTI'], ['SET', 'b:a', '1'], ['INCR', 'b:a'], ['GET', 'b:a'], ['GET', 'b:none'], ['EXEC'])).toEqual([
       '+OK\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '*4\r\n+OK\r\n:2\r\n$1\r\n2\r\n$-1\r\n',
     ]);
-    // keys on (probably) different shards, and an empty transaction
+    // keys on different shards (with 4 shards, asserted), and an empty transaction
+    if (shards > 1) expectDistinctShards(['b:x1', 'b:x2', 'b:x3'], shards);
     expect(await run(r, ['MULTI'], ['SET', 'b:x1', 'a'], ['SET', 'b:x2', 'b'], ['MGET', 'b:x1', 'b:x2', 'b:x3'], ['EXEC'])).toEqual([
       '+OK\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '+QUEUED\r\n', '*3\r\n+OK\r\n+OK\r\n*3\r\n$1\r\na\r\n$1\r\nb\r\n$-1\r\n',
     ]);
@@ -184,7 +165,7 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
   it('WATCH across shards: a write to any one of the watched keys aborts; UNWATCH and DISCARD forget them', async () => {
     const r = await raw();
     const other = io();
-    const keys = Array.from({ length: 8 }, (_, i) => `ws:${i}`);
+    const keys = spreadKeys(shards, 8, 'ws:'); // over every shard, asserted
     for (const k of keys) await other.set(k, '0');
     for (const victim of [keys[0]!, keys[5]!, keys[7]!]) {
       await run(r, ['WATCH', ...keys]);
@@ -308,9 +289,9 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
     const c = io();
     const res = await c.multi().set('cl:a', '1').incr('cl:a').get('cl:a').exec();
     expect(res).toEqual([[null, 'OK'], [null, 2], [null, '2']]);
-    const nr = createClient({ socket: { port: srv.port } });
+    const nr = createClient({ socket: { port: s.srv.port } });
     await nr.connect();
-    const nr2 = createClient({ socket: { port: srv.port } });
+    const nr2 = createClient({ socket: { port: s.srv.port } });
     await nr2.connect();
     try {
       expect(await nr.multi().set('cl:b', 'x').append('cl:b', 'y').get('cl:b').exec()).toEqual(['OK', 2, 'xy']);
@@ -338,12 +319,12 @@ describe('cross-shard transactions are all-or-nothing for every observer', () =>
   });
 
   it('concurrent readers never see a half-applied MULTI/EXEC', async () => {
-    const keys = Array.from({ length: 8 }, (_, i) => `atom:${i}`);
+    const keys = spreadKeys(4, 8, 'atom:');
     const writer = new Redis({ port: srv.port });
     const readers = [new Redis({ port: srv.port }), new Redis({ port: srv.port })];
     const counter = new Redis({ port: srv.port });
     try {
-      // the keys really are spread over several shards
+      // the keys are spread over every shard (asserted by spreadKeys)
       await writer.mset(...keys.flatMap((k) => [k, '0']));
       let stop = false;
       let torn = 0;

@@ -6,27 +6,15 @@
  * SORT ... STORE and PFCOUNT (cache update) verbatim.
  */
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useProcesses } from './helpers/fixture.js';
 import Redis from 'ioredis';
-import { haveBinaries, startRedis, startShardis, type Proc } from './helpers/server.js';
+import { haveBinaries, startRedis, startShardis } from './helpers/server.js';
 import { contents, differences, info, waitInSync } from './helpers/replication.js';
 
 const HAVE = haveBinaries('redis-server');
 const FAST = ['--repl-diskless-sync-delay', '0'];
-const procs: Proc[] = [];
-const clients: Redis[] = [];
-
-function client(p: Proc): Redis {
-  const c = new Redis({ port: p.port, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  c.on('error', () => {});
-  clients.push(c);
-  return c;
-}
-
-afterAll(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await Promise.all(procs.splice(0).map((p) => p.kill()));
-});
+const { procs, client } = useProcesses();
 
 async function writes(m: Redis, t: string): Promise<void> {
   await m.setbit(`${t}:bits`, 1000, 1);

@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { RespWriter } from '../src/resp/writer.js';
+import { RespWriter } from './helpers/src.js';
 
 const out = (f: (w: RespWriter) => void, proto: 2 | 3 = 2): string => {
   const w = new RespWriter(8);

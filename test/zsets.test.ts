@@ -6,14 +6,16 @@
  * 200k members checked for rank and range results.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
+import { corpus, describeCorpus } from './helpers/corpus.js';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { waitFor } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
-import { diffReplies, script, showMismatches } from './helpers/diff.js';
 
 const SCRIPT = `
+## ZADD: NX, XX, GT, LT, CH and INCR, their conflicts and score parsing
 zadd z 1 a 2 b 3 c
 zadd z 1.5 a 2 b 10 d
 zadd z
@@ -42,11 +44,13 @@ zadd z 0.1 f 1e-5 g 1e20 h 123456789.123 i -0.0 j 3.0 k 0x10 l
 zrange z 0 -1 withscores
 zadd nz xx 1 a
 zcard nz
+## ZINCRBY
 zincrby z 1.5 c
 zincrby z abc c
 zincrby z 1 newm
 zincrby nz2 2 a
 zincrby z 1 a b
+## ZSCORE, ZMSCORE, ZCARD, ZRANK and ZREVRANK
 zscore z c
 zscore z nomember
 zscore nokey a
@@ -58,6 +62,7 @@ zrank z c
 zrank z nomember
 zrevrank z c
 zrevrank nokey c
+## ZCOUNT with exclusive and invalid ranges
 zcount z -inf +inf
 zcount z 1 3
 zcount z (1 (3
@@ -67,6 +72,7 @@ zcount z ( 5
 zcount z '' 5
 zcount z nan 5
 zcount nokey 0 1
+## ZRANGE by index, BYSCORE, REV and LIMIT, and their errors
 zrange z 0 2
 zrange z -3 -1 withscores
 zrange z 5 1
@@ -93,6 +99,7 @@ zrange z -inf inf byscore limit 3 -5
 zrange z -inf inf byscore limit a b
 zrange nokey 0 -1
 zrange nokey 0 -1 withscores
+## ZRANGEBYSCORE, ZREVRANGEBYSCORE and ZREVRANGE
 zrangebyscore z -inf +inf withscores
 zrangebyscore z -inf +inf withscores limit 2 3
 zrangebyscore z 1 5 rev
@@ -102,6 +109,7 @@ zrevrangebyscore z 5 (1
 zrevrange z 0 2 withscores
 zrevrange z 0 2 limit 0 1
 zrevrange z 0 2 byscore
+## ZRANGEBYLEX, ZREVRANGEBYLEX and ZLEXCOUNT
 zremrangebyrank z2 0 -1
 zadd z2 0 a 0 b 0 c 0 d 0 e 0 f 0 g
 zrangebylex z2 - +
@@ -124,8 +132,10 @@ zrangebylex z2 [a [a
 zrangebylex z2 -a +
 zrange z2 [c + bylex rev
 zrange z2 + [c bylex rev
+## ZRANGESTORE of a lex range
 zrangestore {z}d z2 0 -1
 zrangestore {z}d z 0 -1 withscores
+## sorted-set commands on a string answer WRONGTYPE
 set str v
 zadd str 1 a
 zincrby str 1 a
@@ -142,6 +152,7 @@ zscan str 0
 zcard str
 zunion 1 str
 zremrangebyrank str 0 1
+## ZREM and ZREMRANGEBYRANK, BYLEX and BYSCORE
 zrem z2 a x b
 zrem z2
 zrem nokey a
@@ -155,6 +166,7 @@ zremrangebylex z2 a b
 zremrangebyscore z2 abc 1
 zremrangebyscore z2 -inf +inf
 zcard z2
+## ZPOPMIN and ZPOPMAX with counts
 zadd p 1 a 2 b 3 c 4 d 5 e
 zpopmin p
 zpopmax p
@@ -167,6 +179,7 @@ zpopmax p 10
 zcard p
 zpopmin nokey
 zpopmin nokey 3
+## ZMPOP numkeys, direction and COUNT errors
 zadd {m}1 1 a 2 b 3 c
 zadd {m}2 10 x
 zmpop 2 {m}none {m}1 min
@@ -188,6 +201,7 @@ set {m}s x
 zmpop 2 {m}s {m}2 min
 zmpop 2 {m}none {m}s min
 bzpopmin {m}1 {m}s 0
+## blocking ZPOPs with timeout errors or data ready at once
 bzpopmin {m}1 abc
 bzpopmin {m}1 -1
 bzmpop 0.01 1 {m}1 min
@@ -201,6 +215,7 @@ bzpopmin {m}none {m}1 0
 zadd {m}1 7 q 8 r 9 s
 bzpopmax {m}1 0
 bzmpop 1 1 {m}1 min count 5
+## ZRANDMEMBER counts, WITHSCORES and argument errors
 zrandmember nokey
 zrandmember nokey 1
 zrandmember nokey -2 withscores
@@ -215,6 +230,7 @@ zrandmember r abc
 zrandmember r 1 withscores x
 zrandmember r -9223372036854775808
 zrandmember r 9223372036854775807 withscores
+## ZUNION with WEIGHTS, AGGREGATE and sets as input
 zadd {u}1 1 a 2 b 3 c
 zadd {u}2 10 b 20 c 30 d
 sadd {u}s a d e
@@ -234,6 +250,7 @@ zunion 3 {u}1 {u}2
 zunion abc {u}1
 zunion 1 {u}none
 zunion 2 {u}1 {u}2 foo
+## ZINTER and infinite weights
 zinter 2 {u}1 {u}2 withscores
 zinter 3 {u}1 {u}2 {u}s withscores
 zinter 2 {u}1 {u}none
@@ -241,6 +258,7 @@ zinter 2 {u}1 {u}1 withscores
 zinter 2 {u}1 {u}2 weights 1 -1 aggregate max withscores
 zunion 2 {u}1 {u}2 weights inf -inf withscores
 zinter 2 {u}1 {u}2 weights inf -inf withscores
+## ZDIFF and ZINTERCARD
 zdiff 2 {u}1 {u}2 withscores
 zdiff 2 {u}1 {u}s withscores
 zdiff 1 {u}1
@@ -253,6 +271,7 @@ zintercard 2 {u}1 {u}2 limit -1
 zintercard 2 {u}1 {u}2 withscores
 zintercard 0 {u}1
 zintercard 2 {u}1 {u}none
+## ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE and ZRANGESTORE destinations
 zunionstore {u}d 2 {u}1 {u}2
 zrange {u}d 0 -1 withscores
 zunionstore {u}d 2 {u}1 {u}2 withscores
@@ -275,6 +294,7 @@ zrangestore {u}d {u}none 0 -1
 zcard {u}d
 zrangestore {u}d {u}1 0 -1 withscores
 zrangestore {u}d {u}str 0 -1
+## ZSCAN
 zscan z 0
 zscan z 0 match a*
 zscan z 0 count 0
@@ -282,45 +302,29 @@ zscan z abc
 zscan nokey 0
 `;
 
-const haveRedis = haveBinaries('redis-server');
-
 describe.each([1, 4])('sorted sets with %i shard(s)', (shards) => {
-  let srv: Proc;
-  let ref: Proc | null = null;
-  let io: Redis;
-
-  beforeAll(async () => {
-    srv = await startShardis({ shards });
-    if (haveRedis) ref = await startRedis();
-    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-    await ref?.stop();
-  });
+  const s = useServers({ shards, redis: true });
 
   it('ioredis: scores, ranks, ranges, options', async () => {
     const k = `zi${shards}`;
-    expect(await io.zadd(k, 1, 'a', 2, 'b', 3, 'c')).toBe(3);
-    expect(await io.zadd(k, 'GT', 'CH', 0, 'a', 5, 'b')).toBe(1);
-    expect(await io.zscore(k, 'b')).toBe('5');
-    expect(await io.zincrby(k, 0.1, 'a')).toBe('1.1000000000000001');
-    expect(await io.zrange(k, 0, -1, 'WITHSCORES')).toEqual(['a', '1.1000000000000001', 'c', '3', 'b', '5']);
-    expect(await io.zrank(k, 'c')).toBe(1);
-    expect(await io.zrevrank(k, 'c')).toBe(1);
-    expect(await io.zrangebyscore(k, '(1.1', '+inf')).toEqual(['c', 'b']);
-    expect(await io.zpopmax(k)).toEqual(['b', '5']);
-    expect(await io.zcard(k)).toBe(2);
-    await io.set(`${k}s`, 'x');
-    await expect(io.zadd(`${k}s`, 1, 'a')).rejects.toThrow(/WRONGTYPE/);
-    await expect(io.zadd(k, 'NX', 'XX', 1, 'a')).rejects.toThrow('XX and NX options at the same time are not compatible');
-    await expect(io.zadd(k, 'x', 'a')).rejects.toThrow('value is not a valid float');
+    expect(await s.io.zadd(k, 1, 'a', 2, 'b', 3, 'c')).toBe(3);
+    expect(await s.io.zadd(k, 'GT', 'CH', 0, 'a', 5, 'b')).toBe(1);
+    expect(await s.io.zscore(k, 'b')).toBe('5');
+    expect(await s.io.zincrby(k, 0.1, 'a')).toBe('1.1000000000000001');
+    expect(await s.io.zrange(k, 0, -1, 'WITHSCORES')).toEqual(['a', '1.1000000000000001', 'c', '3', 'b', '5']);
+    expect(await s.io.zrank(k, 'c')).toBe(1);
+    expect(await s.io.zrevrank(k, 'c')).toBe(1);
+    expect(await s.io.zrangebyscore(k, '(1.1', '+inf')).toEqual(['c', 'b']);
+    expect(await s.io.zpopmax(k)).toEqual(['b', '5']);
+    expect(await s.io.zcard(k)).toBe(2);
+    await s.io.set(`${k}s`, 'x');
+    await expect(s.io.zadd(`${k}s`, 1, 'a')).rejects.toThrow(/WRONGTYPE/);
+    await expect(s.io.zadd(k, 'NX', 'XX', 1, 'a')).rejects.toThrow('XX and NX options at the same time are not compatible');
+    await expect(s.io.zadd(k, 'x', 'a')).rejects.toThrow('value is not a valid float');
   });
 
   it('node-redis over RESP3: doubles, nested WITHSCORES pairs, maps', async () => {
-    const c = createClient({ socket: { port: srv.port }, RESP: 3 } as never);
+    const c = createClient({ socket: { port: s.srv.port }, RESP: 3 } as never);
     await c.connect();
     try {
       const k = `zn${shards}`;
@@ -336,7 +340,7 @@ describe.each([1, 4])('sorted sets with %i shard(s)', (shards) => {
   });
 
   it('raw RESP3 bytes: ZSCORE double, ZRANDMEMBER pairs, ZMPOP nested, null replies', async () => {
-    const r = await RawClient.connect(srv.port);
+    const r = await RawClient.connect(s.srv.port);
     try {
       r.send('HELLO', '3');
       await r.readRaw();
@@ -360,20 +364,20 @@ describe.each([1, 4])('sorted sets with %i shard(s)', (shards) => {
 
   it('BZPOPMIN / BZPOPMAX / BZMPOP block until a ZADD, and time out with a null array', async () => {
     const k = `{bz${shards}}a`;
-    const waiter = new Redis({ port: srv.port });
+    const waiter = new Redis({ port: s.srv.port });
     try {
       const p = waiter.bzpopmin(k, `${k}x`, 0);
       await waitFor(async () => {
-        const list = (await io.client('LIST')) as string;
+        const list = (await s.io.client('LIST')) as string;
         return /cmd=bzpopmin/.test(list);
       }, 'client blocked');
-      await io.zadd(k, 7, 'seven', 3, 'three');
+      await s.io.zadd(k, 7, 'seven', 3, 'three');
       expect(await p).toEqual([k, 'three', '3']);
       const p2 = waiter.call('BZMPOP', '0', '2', `${k}x`, k, 'MAX', 'COUNT', '5');
       expect(await p2).toEqual([k, [['seven', '7']]]);
-      expect(await io.zcard(k)).toBe(0);
+      expect(await s.io.zcard(k)).toBe(0);
       expect(await waiter.bzpopmax(k, 0.05)).toBeNull();
-      await io.set(`${k}s`, 'x');
+      await s.io.set(`${k}s`, 'x');
       await expect(waiter.bzpopmin(`${k}s`, 0)).rejects.toThrow(/WRONGTYPE/);
       await expect(waiter.bzpopmin(k, -1)).rejects.toThrow('timeout is negative');
       await expect(waiter.bzpopmin(k, 'x')).rejects.toThrow('timeout is not a float or out of range');
@@ -384,40 +388,40 @@ describe.each([1, 4])('sorted sets with %i shard(s)', (shards) => {
 
   it('inside MULTI a blocking pop on an empty key replies a null array at once', async () => {
     const k = `{bm${shards}}`;
-    const res = await io.multi().bzpopmin(k, 0).zadd(k, 1, 'x').bzpopmin(k, 0).exec();
+    const res = await s.io.multi().bzpopmin(k, 0).zadd(k, 1, 'x').bzpopmin(k, 0).exec();
     expect(res).toEqual([[null, null], [null, 1], [null, [k, 'x', '1']]]);
   });
 
   it('encodings follow the listpack limits and convert back for store results', async () => {
     const k = `{enc${shards}}`;
-    await io.zadd(`${k}small`, 1, 'a');
-    expect(await io.object('ENCODING', `${k}small`)).toBe('listpack');
+    await s.io.zadd(`${k}small`, 1, 'a');
+    expect(await s.io.object('ENCODING', `${k}small`)).toBe('listpack');
     const args: (string | number)[] = [];
     for (let i = 0; i < 129; i++) args.push(i, `m${i}`);
-    await io.zadd(`${k}big`, ...args);
-    expect(await io.object('ENCODING', `${k}big`)).toBe('skiplist');
-    await io.zadd(`${k}long`, 1, 'x'.repeat(65));
-    expect(await io.object('ENCODING', `${k}long`)).toBe('skiplist');
-    await io.zremrangebyrank(`${k}big`, 0, 100);
-    expect(await io.object('ENCODING', `${k}big`)).toBe('skiplist');
-    await io.zunionstore(`${k}dst`, 1, `${k}big`);
-    expect(await io.object('ENCODING', `${k}dst`)).toBe('listpack');
-    expect(await io.type(`${k}dst`)).toBe('zset');
+    await s.io.zadd(`${k}big`, ...args);
+    expect(await s.io.object('ENCODING', `${k}big`)).toBe('skiplist');
+    await s.io.zadd(`${k}long`, 1, 'x'.repeat(65));
+    expect(await s.io.object('ENCODING', `${k}long`)).toBe('skiplist');
+    await s.io.zremrangebyrank(`${k}big`, 0, 100);
+    expect(await s.io.object('ENCODING', `${k}big`)).toBe('skiplist');
+    await s.io.zunionstore(`${k}dst`, 1, `${k}big`);
+    expect(await s.io.object('ENCODING', `${k}dst`)).toBe('listpack');
+    expect(await s.io.type(`${k}dst`)).toBe('zset');
   });
 
   it('ZSCAN over a skiplist returns every member present for the whole scan despite deletes', async () => {
     const k = `zs${shards}`;
     const args: (string | number)[] = [];
     for (let i = 0; i < 1000; i++) args.push(i, `m${i}`);
-    await io.zadd(k, ...args);
+    await s.io.zadd(k, ...args);
     const seen = new Set<string>();
     let cursor = '0';
     let step = 0;
     do {
-      const [next, items] = await io.zscan(k, cursor, 'COUNT', 20);
+      const [next, items] = await s.io.zscan(k, cursor, 'COUNT', 20);
       for (let i = 0; i < items.length; i += 2) seen.add(items[i]!);
       // remove members with even numbers as the scan goes
-      await io.zrem(k, `m${step * 2}`, `m${step * 2 + 500}`);
+      await s.io.zrem(k, `m${step * 2}`, `m${step * 2 + 500}`);
       step++;
       cursor = next;
     } while (cursor !== '0');
@@ -427,25 +431,11 @@ describe.each([1, 4])('sorted sets with %i shard(s)', (shards) => {
     }
   });
 
-  it.skipIf(!haveRedis).each([2, 3] as const)('replies exactly as redis-server (RESP%i)', async (proto) => {
-    const mm = await diffReplies(ref!.port, srv.port, proto, [['flushall'], ...script(SCRIPT)]);
-    expect(showMismatches(mm)).toBe('');
-  });
+  describeCorpus('zsets', corpus(SCRIPT), s);
 });
 
 describe('a big sorted set (200k members: a skiplist many levels high)', () => {
-  let srv: Proc;
-  let io: Redis;
-
-  beforeAll(async () => {
-    srv = await startShardis({ shards: 2 });
-    io = new Redis({ port: srv.port, maxRetriesPerRequest: 1 });
-  });
-
-  afterAll(async () => {
-    io.disconnect();
-    await srv.stop();
-  });
+  const s = useServers({ shards: 2 });
 
   const N = 200_000;
   const name = (i: number): string => `m${String(i).padStart(7, '0')}`;
@@ -454,7 +444,7 @@ describe('a big sorted set (200k members: a skiplist many levels high)', () => {
     // insert in a scrambled order: member i has score 2*i
     const order = Array.from({ length: N }, (_, i) => (i * 7919) % N);
     for (let b = 0; b < N; b += 100_000) {
-      const pipe = io.pipeline();
+      const pipe = s.io.pipeline();
       for (let c = b; c < b + 100_000; c += 1000) {
         const args: (string | number)[] = [];
         for (let j = c; j < c + 1000; j++) args.push(order[j]! * 2, name(order[j]!));
@@ -462,27 +452,27 @@ describe('a big sorted set (200k members: a skiplist many levels high)', () => {
       }
       await pipe.exec();
     }
-    expect(await io.zcard('big')).toBe(N);
+    expect(await s.io.zcard('big')).toBe(N);
     for (const i of [0, 1, 24_691, 100_000, 199_999]) {
-      expect(await io.zrank('big', name(i))).toBe(i);
-      expect(await io.zrevrank('big', name(i))).toBe(N - 1 - i);
+      expect(await s.io.zrank('big', name(i))).toBe(i);
+      expect(await s.io.zrevrank('big', name(i))).toBe(N - 1 - i);
     }
-    expect(await io.zrange('big', 153_086, 153_088)).toEqual([name(153_086), name(153_087), name(153_088)]);
-    expect(await io.zrange('big', -2, -1, 'WITHSCORES')).toEqual([name(N - 2), String((N - 2) * 2), name(N - 1), String((N - 1) * 2)]);
-    expect(await io.zrangebyscore('big', '(200000', '+inf', 'LIMIT', 10, 2)).toEqual([name(100_011), name(100_012)]);
-    expect(await io.zrevrangebyscore('big', '1000', '-inf', 'LIMIT', 0, 2)).toEqual([name(500), name(499)]);
-    expect(await io.zcount('big', 0, 199_999)).toBe(100_000);
-    expect(await io.zlexcount('big', `[${name(10)}`, `(${name(20)}`)).toBe(10);
-    expect(await io.zrangebylex('big', `(${name(199_997)}`, '+')).toEqual([name(199_998), name(199_999)]);
+    expect(await s.io.zrange('big', 153_086, 153_088)).toEqual([name(153_086), name(153_087), name(153_088)]);
+    expect(await s.io.zrange('big', -2, -1, 'WITHSCORES')).toEqual([name(N - 2), String((N - 2) * 2), name(N - 1), String((N - 1) * 2)]);
+    expect(await s.io.zrangebyscore('big', '(200000', '+inf', 'LIMIT', 10, 2)).toEqual([name(100_011), name(100_012)]);
+    expect(await s.io.zrevrangebyscore('big', '1000', '-inf', 'LIMIT', 0, 2)).toEqual([name(500), name(499)]);
+    expect(await s.io.zcount('big', 0, 199_999)).toBe(100_000);
+    expect(await s.io.zlexcount('big', `[${name(10)}`, `(${name(20)}`)).toBe(10);
+    expect(await s.io.zrangebylex('big', `(${name(199_997)}`, '+')).toEqual([name(199_998), name(199_999)]);
     // remove a block of ranks in the middle, then members one by one
-    expect(await io.zremrangebyrank('big', 80_000, 99_999)).toBe(20_000);
-    expect(await io.zrank('big', name(100_000))).toBe(80_000);
-    expect(await io.zrem('big', name(0), name(1), name(2))).toBe(3);
-    expect(await io.zrank('big', name(100_000))).toBe(79_997);
-    expect(await io.zremrangebyscore('big', 360_000, '+inf')).toBe(20_000);
-    expect(await io.zcard('big')).toBe(N - 40_003);
-    expect(await io.zrange('big', -1, -1)).toEqual([name(179_999)]);
-    expect(await io.zpopmin('big', 2)).toEqual([name(3), '6', name(4), '8']);
-    expect(await io.zrank('big', name(5))).toBe(0);
+    expect(await s.io.zremrangebyrank('big', 80_000, 99_999)).toBe(20_000);
+    expect(await s.io.zrank('big', name(100_000))).toBe(80_000);
+    expect(await s.io.zrem('big', name(0), name(1), name(2))).toBe(3);
+    expect(await s.io.zrank('big', name(100_000))).toBe(79_997);
+    expect(await s.io.zremrangebyscore('big', 360_000, '+inf')).toBe(20_000);
+    expect(await s.io.zcard('big')).toBe(N - 40_003);
+    expect(await s.io.zrange('big', -1, -1)).toEqual([name(179_999)]);
+    expect(await s.io.zpopmin('big', 2)).toEqual([name(3), '6', name(4), '8']);
+    expect(await s.io.zrank('big', name(5))).toBe(0);
   });
 });

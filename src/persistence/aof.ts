@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RespWriter } from '../resp/writer.js';
-import type { PersistHost as Server, ReplView } from './host.js';
+import type { PersistHost as Server } from './host.js';
 import { Persistence } from './persistence.js';
 import { strerror } from './strerror.js';
 
@@ -61,28 +61,28 @@ export class Aof {
   }
 
   private constructor(readonly server: Server) {
-    (server.repl as ReplView).aofFeed = (db, data) => this.feed(db, data);
-    (server.repl as ReplView).aofApplied = (command) => this.applied(command);
-    // a replica's full sync replaced the data: the AOF starts over from it (Redis restarts AOF)
-    (server.repl as ReplView).afterFullSync = () => {
-      if (this.fd < 0) return;
-      this.close();
-      if (Persistence.of(server).busy() || this.rewriteInProgress()) this.scheduled = true;
-      else void this.rewrite();
-    };
+    server.replication.attachLog({
+      fed: (db, data) => this.feed(db, data),
+      applied: (command) => this.applied(command),
+      // a replica's full sync replaced the data: the AOF starts over from it (Redis restarts AOF)
+      fullSyncLoaded: () => {
+        if (this.fd < 0) return;
+        this.close();
+        if (Persistence.of(server).busy() || this.rewriteInProgress()) this.scheduled = true;
+        else void this.rewrite();
+      },
+    });
     Persistence.of(server).aofInfo = () => this.info();
     Persistence.of(server).aofWriteError = () => this.writeError();
     // CONFIG SET appendonly yes: a rewrite creates the files and turns appending on; no: stop
-    const prev = server.onConfigChanged;
-    server.onConfigChanged = (names) => {
-      prev?.(names);
+    server.whenConfigChanged((names) => {
       if (!names.includes('appendonly')) return;
       const on = server.config.bool('appendonly');
       if (on && !this.enabled() && !this.rewriteInProgress()) {
         if (Persistence.of(server).busy()) this.scheduled = true;
         else void this.rewrite();
       } else if (!on) this.stop();
-    };
+    });
     this.timer = setInterval(() => this.cron(), 100);
     this.timer.unref();
     server.closers.push(() => {
@@ -211,7 +211,7 @@ export class Aof {
       return;
     }
     if (this.lastDb < 0) {
-      this.lastDb = (this.server.repl as ReplView).streamDb();
+      this.lastDb = this.server.replication.streamDb();
       const w = new RespWriter(64);
       w.command(['SELECT', this.lastDb]);
       this.append(w.toBuffer());

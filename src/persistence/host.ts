@@ -9,6 +9,7 @@ import type { Connection } from '../server/connection.js';
 import type { Config } from '../config.js';
 import type { ShardReply } from '../server/shard-link.js';
 import type { ReplicationBacklog } from '../replication/backlog.js';
+import type { StreamLog } from '../replication/replication.js';
 
 type Argv = readonly (string | number | Uint8Array)[];
 
@@ -20,14 +21,15 @@ export interface ReplView {
   /** Writes propagated (or applied) since start. */
   changes: number;
   restoredStreamDb: number;
-  aofFeed: ((db: number, data: Uint8Array) => void) | null;
-  aofApplied: ((command: Uint8Array) => void) | null;
-  afterFullSync: (() => void) | null;
+  attachLog(log: StreamLog): void;
   streamDb(): number;
   createBacklog(): void;
   flush(): void;
   isReplica(): boolean;
   hasBacklog(): boolean;
+  /** The replicas connected to us (state 1: receiving a payload, 2: online). */
+  replicas: readonly { state: number; ackOffset: number; ip: string; listeningPort: number; conn: Connection }[];
+  waitForAcks(offset: number, need: number, timeoutMs: number): Promise<number>;
 }
 
 /** The function libraries (FUNCTION LOAD), saved in and loaded from RDB files as Redis does. */
@@ -45,15 +47,15 @@ export interface PersistHost {
   readonly shardOfSlot: Uint8Array;
   readonly coordinator: { lock(shards: number[]): Promise<void>; unlock(shards: number[]): void; quiesce(): Promise<void> };
   readonly closers: (() => void)[];
-  repl: unknown;
+  readonly replication: ReplView;
   lastSave: number;
   loading: boolean;
   writeRefusal: string | null;
   allShards(argv: Argv, db?: number): Promise<ShardReply[]>;
   oneShard(shard: number, argv: Argv, db?: number): Promise<ShardReply>;
   shutdown(code?: number): Promise<void>;
-  onConfigChanged: ((names: string[]) => void) | null;
-  setFailoverPause(on: boolean): void;
+  whenConfigChanged(listener: (names: string[]) => void): void;
+  readonly pause: { setFailover(on: boolean): void };
   input(conn: Connection, chunk: Buffer): void;
   attachMasterConnection(socket: Socket): Connection;
   closeConnection(conn: Connection): void;

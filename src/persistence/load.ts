@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SLOTS, hashSlotOfString } from '../router/slot.js';
 import { type RdbEntry, rdbFileEntries, rdbHeadAux } from '../codec/rdb.js';
-import type { PersistHost as Server, ReplView } from './host.js';
+import type { PersistHost as Server } from './host.js';
 import { Persistence, strerror } from './persistence.js';
 
 export interface LoadOptions {
@@ -196,7 +196,7 @@ export async function loadFile(s: Server, file: string, restoreRepl = true, fina
   if (restoreRepl && replid !== undefined && /^[0-9a-f]{40}$/.test(replid) && Number.isInteger(offset) && offset >= 0) {
     // continue the replication history the file was saved at: a master's replicas (or this
     // replica's master) answer the next PSYNC with +CONTINUE
-    const repl = s.repl as ReplView;
+    const repl = s.replication;
     repl.backlog = null;
     repl.masterOffset = offset;
     repl.createBacklog();

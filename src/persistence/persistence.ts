@@ -102,15 +102,13 @@ export class Persistence {
       void this.pool?.destroy();
       this.pool = null;
     });
-    const prev = server.onConfigChanged;
-    server.onConfigChanged = (names) => {
-      prev?.(names);
+    server.whenConfigChanged((names) => {
       if (names.includes('save') || names.includes('stop-writes-on-bgsave-error') || names.includes('appendonly')) this.refreshWriteRefusal();
-    };
+    });
   }
 
   private get repl(): ReplView {
-    return this.server.repl as ReplView;
+    return this.server.replication;
   }
 
   /** rdb_changes_since_last_save. */

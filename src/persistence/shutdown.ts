@@ -21,25 +21,18 @@ export function abortShutdown(): boolean {
   return true;
 }
 
-interface ReplicasView {
-  replicas: { state: number; ackOffset: number; ip: string; listeningPort: number; conn: Connection }[];
-  masterOffset: number;
-  flush(): void;
-  waitForAcks(offset: number, need: number, timeoutMs: number): Promise<number>;
-}
-
 /**
  * Redis 7's shutdown grace: writes are paused and the replicas get up to shutdown-timeout seconds
  * to acknowledge everything (so that after a restart from the final save they continue with a
  * partial resync). False when SHUTDOWN ABORT came meanwhile.
  */
 async function waitForReplicas(s: PersistHost): Promise<boolean> {
-  const repl = s.repl as ReplicasView;
+  const repl = s.replication;
   const online = repl.replicas.filter((r) => r.state === 2);
   const timeout = s.config.int('shutdown-timeout');
   if (online.length === 0 || timeout === 0) return true;
   s.log.info('Waiting for replicas before shutting down.');
-  s.setFailoverPause(true);
+  s.pause.setFailover(true);
   let aborted = false;
   try {
     repl.flush();
@@ -60,7 +53,7 @@ async function waitForReplicas(s: PersistHost): Promise<boolean> {
     return true;
   } finally {
     pending = null;
-    if (aborted) s.setFailoverPause(false);
+    if (aborted) s.pause.setFailover(false);
   }
 }
 
@@ -89,14 +82,14 @@ export async function shutdownWithSave(s: PersistHost, f: ShutdownFlags): Promis
     if (snapshotLock.owner === 'sync') {
       // a replication full sync holds the snapshot: its replicas are dropped (Redis kills the child)
       s.log.warn('There is a child saving an .rdb. Killing it!');
-      for (const r of (s.repl as ReplicasView).replicas) if (r.state === 1) s.closeConnection(r.conn);
+      for (const r of s.replication.replicas) if (r.state === 1) s.closeConnection(r.conn);
     }
     s.log.info('Saving the final RDB snapshot before exiting.');
     const ok = await p.saveWhenFree();
     if (!ok) {
       if (!f.force) {
         s.log.warn("Error trying to save the DB, can't exit.");
-        s.setFailoverPause(false);
+        s.pause.setFailover(false);
         return false;
       }
       s.log.warn('Error trying to save the DB. Exit anyway.');

@@ -5,6 +5,9 @@
  * master_repl_offset is the offset of the last byte written.
  */
 
+/** The replication id of no history (replid2 before any promotion; PSYNC ? asks for a full sync). */
+export const NULL_REPLID = '0'.repeat(40);
+
 export class ReplicationBacklog {
   private buf: Buffer;
   /** Next write position in buf. */

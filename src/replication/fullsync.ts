@@ -20,9 +20,10 @@
 import { functionRdbRecords } from '../scripting/functions.js';
 import { REDIS_VERSION } from '../config.js';
 import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
-import { randomHex } from '../server/server.js';
+import { randomHex } from '../server/ids.js';
 import { Crc64, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
-import { ReplicaState, type ReplicaClient, type Replication } from './replication.js';
+import { ReplicaState, type ReplicaClient } from './replica-client.js';
+import type { Replication } from './replication.js';
 import { snapshotLock } from '../persistence/snapshot-lock.js';
 
 /** Output (bytes queued on a replica socket) above which the next chunk waits for 'drain'. */

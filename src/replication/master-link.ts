@@ -16,7 +16,8 @@
 import net from 'node:net';
 import type { Connection } from '../server/connection.js';
 import { keepSyncPayload, loadPayload } from '../persistence/load.js';
-import { NULL_REPLID, type Replication } from './replication.js';
+import { NULL_REPLID } from './backlog.js';
+import type { Replication } from './replication.js';
 
 const enum LinkState {
   Connect = 0,
@@ -372,7 +373,7 @@ export class MasterLink {
     repl.createBacklog();
     this.offset = offset;
     repl.disconnectReplicas();
-    repl.afterFullSync?.();
+    repl.fullSyncLoaded();
     s.log.info('MASTER <-> REPLICA sync: Finished with success');
   }
 

@@ -18,74 +18,15 @@
 
 import type { Connection } from '../server/connection.js';
 import { AckWaits } from './ack-waits.js';
-import type { Server, ReplicationHooks } from '../server/server.js';
-import { randomHex } from '../server/server.js';
+import type { Server } from '../server/server.js';
+import { randomHex } from '../server/ids.js';
 import { RespWriter, encodeCommand } from '../resp/writer.js';
 import { NOT_INTEGER, replconfUnknownOption } from '../resp/errors.js';
-import { ReplicationBacklog } from './backlog.js';
+import { NULL_REPLID, ReplicationBacklog } from './backlog.js';
+import { ReplicaClient, ReplicaState } from './replica-client.js';
 import { FullSync } from './fullsync.js';
 import { MasterLink } from './master-link.js';
 import { roleOp } from '../ipc/control.js';
-
-export const NULL_REPLID = '0'.repeat(40);
-
-export const enum ReplicaState {
-  /** Waiting for a full sync to start (repl-diskless-sync-delay). */
-  WaitBgsave = 0,
-  /** Receiving the RDB payload. */
-  SendBulk = 1,
-  /** Online: the command stream flows (after the first ACK when the payload ended with an EOF mark). */
-  Online = 2,
-}
-
-/** A replica connected to us (the master side of one link). */
-export class ReplicaClient {
-  state = ReplicaState.WaitBgsave;
-  /** Stream bytes waiting until the replica can take them (during and right after a full sync). */
-  pending: Buffer[] = [];
-  pendingBytes = 0;
-  /** After an EOF-marked payload the stream starts at the replica's first ACK (as Redis). */
-  startOnAck = false;
-  ackOffset = 0;
-  ackTime = Date.now();
-  softLimitSince = 0;
-
-  constructor(
-    readonly conn: Connection,
-    readonly listeningPort: number,
-    readonly announcedIp: string | null,
-    readonly capaEof: boolean,
-    readonly capaPsync2: boolean,
-    /** Came with SYNC (old protocol, redis-cli --replica): no +FULLRESYNC line before the payload. */
-    readonly preSync = false,
-  ) {}
-
-  get ip(): string {
-    return this.announcedIp ?? stripV6Prefix(this.conn.socket.remoteAddress ?? '?');
-  }
-
-  stateName(): string {
-    return this.state === ReplicaState.Online ? 'online' : this.state === ReplicaState.SendBulk ? 'send_bulk' : 'wait_bgsave';
-  }
-
-  /** True when stream bytes can be written to the socket now. */
-  streaming(): boolean {
-    return this.state === ReplicaState.Online && !this.startOnAck;
-  }
-
-  write(b: Uint8Array): void {
-    if (this.conn.closed) return;
-    if (this.conn.stats) this.conn.stats.netReplOutputBytes += b.length;
-    this.conn.socket.write(b);
-  }
-
-  /** Write what accumulated while the stream could not flow. */
-  release(): void {
-    for (const b of this.pending) this.write(b);
-    this.pending = [];
-    this.pendingBytes = 0;
-  }
-}
 
 /** What REPLCONF told us about a connection before its PSYNC. */
 interface ReplConf {
@@ -93,10 +34,6 @@ interface ReplConf {
   ip: string | null;
   eof: boolean;
   psync2: boolean;
-}
-
-function stripV6Prefix(a: string): string {
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 const PING = encodeCommand(['PING']);
@@ -109,7 +46,17 @@ function isKeepAlive(b: Uint8Array): boolean {
 }
 const GETACK = encodeCommand(['REPLCONF', 'GETACK', '*']);
 
-export class Replication implements ReplicationHooks {
+/** What records the replication stream besides the backlog: the append-only file (persistence/aof.ts). */
+export interface StreamLog {
+  /** A write this server propagates, for database `db`. */
+  fed(db: number, data: Uint8Array): void;
+  /** On a replica: one command of its master's stream, applied. */
+  applied(command: Uint8Array): void;
+  /** On a replica: a full sync replaced the data (the log starts over from it). */
+  fullSyncLoaded(): void;
+}
+
+export class Replication {
   replid = randomHex(40);
   replid2 = NULL_REPLID;
   secondOffset = -1;
@@ -135,12 +82,8 @@ export class Replication implements ReplicationHooks {
   private failoverEnd = 0;
   private failoverForce = false;
   private getAckPending = false;
-  /** The append-only file's appender (persistence/aof.ts), when installed. */
-  aofFeed: ((db: number, data: Uint8Array) => void) | null = null;
-  /** A replica loaded a full sync (the AOF starts over from the new data). */
-  afterFullSync: (() => void) | null = null;
-  /** The same on a replica: each command of the master's stream it applied. */
-  aofApplied: ((command: Uint8Array) => void) | null = null;
+  /** What records the stream besides the backlog (the append-only file), once attached. */
+  private streamLog: StreamLog | null = null;
   /** repl-stream-db of the RDB loaded at startup: the database a replica's master stream continues in. */
   restoredStreamDb = 0;
   /** Writes propagated (or applied from our master) since start: rdb_changes_since_last_save counts from it. */
@@ -148,10 +91,19 @@ export class Replication implements ReplicationHooks {
 
   constructor(readonly server: Server) {
     this.fullSync = new FullSync(this);
-    server.repl = this;
-    server.onConfigChanged = chain(server.onConfigChanged, (names) => {
+    server.whenConfigChanged((names) => {
       if (names.includes('repl-backlog-size') && this.backlog) this.backlog.resize(this.server.config.int('repl-backlog-size'));
     });
+  }
+
+  /** Record the stream in `log` too (the append-only file, attached once at startup). */
+  attachLog(log: StreamLog): void {
+    this.streamLog = log;
+  }
+
+  /** A replica loaded its master's full sync. */
+  fullSyncLoaded(): void {
+    this.streamLog?.fullSyncLoaded();
   }
 
   get masterOffset(): number {
@@ -163,12 +115,12 @@ export class Replication implements ReplicationHooks {
     else this.offsetNoBacklog = v;
   }
 
-  // ---- hooks ------------------------------------------------------------------------------
+  // ---- the stream ------------------------------------------------------------------------------
 
   /** `more`: a chunk of a write whose propagation continues in the next record (counted once, at its end). */
   feed(db: number, data: Uint8Array, more = false): void {
     if (!more) this.changes++;
-    this.aofFeed?.(db, data);
+    this.streamLog?.fed(db, data);
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
     if (db !== this.lastDb) {
@@ -188,7 +140,7 @@ export class Replication implements ReplicationHooks {
   applied(bytes: Uint8Array): void {
     if (this.link === null) return;
     if (!isKeepAlive(bytes)) this.changes++;
-    this.aofApplied?.(bytes);
+    this.streamLog?.applied(bytes);
     this.link.processed(bytes.length);
     if (this.backlog === null) this.createBacklog();
     this.append(bytes);
@@ -476,7 +428,7 @@ export class Replication implements ReplicationHooks {
     this.failoverForce = force;
     this.failoverState = 'waiting-for-sync';
     this.server.log.info(target ? `FAILOVER requested to ${target.host}:${target.port}.` : 'FAILOVER requested to any replica.');
-    this.server.setFailoverPause(true);
+    this.server.pause.setFailover(true);
   }
 
   private updateFailover(): void {
@@ -519,7 +471,7 @@ export class Replication implements ReplicationHooks {
     this.failoverTarget = null;
     this.failoverEnd = 0;
     this.failoverForce = false;
-    this.server.setFailoverPause(false);
+    this.server.pause.setFailover(false);
   }
 
   // ---- WAIT -------------------------------------------------------------------------------------
@@ -620,11 +572,4 @@ export class Replication implements ReplicationHooks {
     w.bulk(link.roleState());
     w.int(link.connected() ? link.offset : -1);
   }
-}
-
-function chain(prev: ((names: string[]) => void) | null, next: (names: string[]) => void): (names: string[]) => void {
-  return (names) => {
-    prev?.(names);
-    next(names);
-  };
 }

@@ -100,7 +100,7 @@ export const PROTOCOL_UNAUTH_BULK = 'ERR Protocol error: unauthenticated bulk le
 export const protocolExpectedDollar = (got: string): string => `ERR Protocol error: expected '$', got '${got}'`;
 
 /**
- * A reply larger than one reply may be (see replyLimitBytes in src/server/server.ts): not a Redis
+ * A reply larger than one reply may be (see replyLimitBytes in src/server/shard-config.ts): not a Redis
  * text (redis-server builds such a reply until memory runs out), worded in its style.
  */
 export const REPLY_TOO_LARGE = 'ERR reply too large: exceeds the size limit of one reply (the normal client-output-buffer-limit, or 512mb / proto-max-bulk-len)';

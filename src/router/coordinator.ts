@@ -114,7 +114,7 @@ export class Coordinator {
   propagate(parts: { db: number; bytes: Buffer }[]): void {
     const nonEmpty = parts.filter((p) => p.bytes.length > 0);
     if (nonEmpty.length === 0) return;
-    const repl = this.server.repl;
+    const repl = this.server.replication;
     if (nonEmpty.length === 1) {
       repl.feed(nonEmpty[0]!.db, nonEmpty[0]!.bytes);
       return;
@@ -133,7 +133,7 @@ export class Coordinator {
   private async run(req: CoordRequest, conn: Connection): Promise<CoordResult> {
     const shards = this.shardsOf(req);
     if (req.cmd.x & X.SPLIT) {
-      if (!(req.cmd.flags & F.WRITE) || !this.server.repl.hasBacklog()) return this.split(req);
+      if (!(req.cmd.flags & F.WRITE) || !this.server.replication.hasBacklog()) return this.split(req);
       // with replicas, a write over several shards is locked so that its parts reach the stream
       // together (MULTI/EXEC) and in order with every other write to those keys
       await this.lock(shards);

@@ -20,6 +20,7 @@ import { ScriptRun } from './script-run.js';
 import { mustRunOnMain, newFastPathState, tryRunInShard, type FastPathState } from './fast-path.js';
 import { LuaVm } from './vm.js';
 import { mainCommands } from '../commands/registry.js';
+import type { FunctionEngine } from './functions.js';
 
 interface CachedScript {
   ref: number;
@@ -58,8 +59,11 @@ export function shebangFlags(body: string): { flags: Set<string> | null } | { er
   return { flags };
 }
 
+/** The scripting service: the script cache, the Lua VM (made on first use), the running script. */
 export class ScriptEngine {
   private vm: LuaVm | null = null;
+  /** FUNCTION's libraries (functions.ts), made on first use. */
+  functionEngine: FunctionEngine | null = null;
   private readonly scripts = new Map<string, CachedScript>();
   /** The script running now, if any. */
   running: ScriptRun | null = null;
@@ -150,7 +154,7 @@ export class ScriptEngine {
       execRunning.add(conn);
     }
     // MONITOR shows EVAL/FCALL (flagged skip_monitor, so not fed at dispatch) before its commands
-    if (s.monitors.size > 0) s.feedMonitors(conn, c.args.all(0));
+    if (s.monitor.clients.size > 0) s.monitor.feed(conn, c.args.all(0));
     const run = new ScriptRun(c, readOnly, () => {
       this.busy = true;
       busyNow = fn ? E.BUSY_FUNCTION : E.BUSY;
@@ -183,18 +187,6 @@ export class ScriptEngine {
   }
 }
 
-const engines = new WeakMap<Server, ScriptEngine>();
-
-/** The server's script engine (made on first use). */
-export function scriptEngine(s: Server): ScriptEngine {
-  let e = engines.get(s);
-  if (e === undefined) {
-    e = new ScriptEngine(s);
-    engines.set(s, e);
-  }
-  return e;
-}
-
 /**
  * While a script runs past busy-reply-threshold, the BUSY error other clients' commands get (null
  * otherwise). Checked for every command, so it reads one module variable (one server per process).
@@ -210,10 +202,10 @@ export function scriptBusyReply(_s: Server): string | null {
  */
 export function checkMayWrite(c: MainCtx, readOnlyCommand: boolean): void {
   const s = c.server;
-  if (!c.conn.isMaster && s.repl.isReplica() && s.config.bool('replica-read-only')) throw new E.CommandError(E.READONLY_REPLICA);
+  if (!c.conn.isMaster && s.replication.isReplica() && s.config.bool('replica-read-only')) throw new E.CommandError(E.READONLY_REPLICA);
   if (readOnlyCommand) throw new E.CommandError(E.RO_WITH_WRITE_FLAG);
   const need = s.config.int('min-replicas-to-write');
-  if (!c.conn.isMaster && !s.repl.isReplica() && need > 0 && s.repl.goodReplicas() < need) throw new E.CommandError(E.NOREPLICAS);
+  if (!c.conn.isMaster && !s.replication.isReplica() && need > 0 && s.replication.goodReplicas() < need) throw new E.CommandError(E.NOREPLICAS);
 }
 
 /**
@@ -236,7 +228,7 @@ export function numkeysOf(c: MainCtx, notInteger?: string): number {
 function evalBody(readOnly: boolean): MainHandler {
   return (c) => {
     const numkeys = numkeysOf(c);
-    const eng = scriptEngine(c.server);
+    const eng = c.scripting;
     const r = eng.load(c.args.str(1));
     if ('error' in r) throw new E.CommandError(r.error);
     if (r.script.shebang && !r.script.noWrites) checkMayWrite(c, readOnly);
@@ -250,7 +242,7 @@ function evalSha(readOnly: boolean): MainHandler {
     const sha = c.args.str(1).toLowerCase();
     if (sha.length !== 40) throw new E.CommandError(E.NOSCRIPT);
     const numkeys = numkeysOf(c);
-    const eng = scriptEngine(c.server);
+    const eng = c.scripting;
     const script = eng.get(sha);
     if (script === undefined) throw new E.CommandError(E.NOSCRIPT);
     if (script.shebang && !script.noWrites) checkMayWrite(c, readOnly);
@@ -260,7 +252,7 @@ function evalSha(readOnly: boolean): MainHandler {
 
 /** SCRIPT KILL / FUNCTION KILL (redis-server's scriptKill): the checks, then the kill flag. */
 export function killRunning(c: MainCtx, fn: boolean): void {
-  const eng = scriptEngine(c.server);
+  const eng = c.scripting;
   const run = eng.running;
   if (run === null || eng.runningInfo === null) throw new E.CommandError(E.NOTBUSY);
   if (run.wrote) throw new E.CommandError(E.UNKILLABLE);
@@ -275,20 +267,20 @@ export const evalCommands = mainCommands<MainHandler>({
   evalsha_ro: evalSha(true),
 
   'script|load'(c) {
-    const r = scriptEngine(c.server).load(c.args.str(2));
+    const r = c.scripting.load(c.args.str(2));
     if ('error' in r) throw new E.CommandError(r.error);
     c.w.bulk(r.sha);
   },
 
   'script|exists'(c) {
-    const eng = scriptEngine(c.server);
+    const eng = c.scripting;
     c.w.array(c.argc - 2);
     for (let i = 2; i < c.argc; i++) c.w.int(eng.has(c.args.str(i)) ? 1 : 0);
   },
 
   'script|flush'(c) {
     if (c.argc > 3 || (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async'))) throw new E.CommandError(E.SCRIPT_FLUSH_MODE);
-    scriptEngine(c.server).flush();
+    c.scripting.flush();
     c.w.ok();
   },
 

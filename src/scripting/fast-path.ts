@@ -21,8 +21,6 @@ import { MainCtx } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
-import { scriptEngine } from './eval.js';
-import { functionNamed } from './functions.js';
 import { logScriptLine, writeDenied } from './script-run.js';
 import { SCRIPT_DONE, SCRIPT_NEEDS_BODY } from './shard-script.js';
 
@@ -52,7 +50,7 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
   const s = c.server;
   // the shard cannot check ACL rules: a restricted user's scripts run on the main thread
   // a tracking caller remembers the script's keys if it reads (script-run.ts): that runs here
-  if (s.monitors.size > 0 || s.tracking.clients.has(c.conn.id) || mostlyFallsBack(f) || !(c.conn.aclUser ?? s.acl.defaultUser).unrestricted) return false;
+  if (s.monitor.clients.size > 0 || s.tracking.clients.has(c.conn.id) || mostlyFallsBack(f) || !(c.conn.aclUser ?? s.acl.defaultUser).unrestricted) return false;
   let sh = 0;
   for (let i = 0; i < numkeys; i++) {
     const k = s.shardOfKey(c.args.str(3 + i));
@@ -202,13 +200,13 @@ interface Target {
 function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target | null {
   const fn = cmd.name === 'fcall' || cmd.name === 'fcall_ro';
   const body = cmd.name === 'eval' || cmd.name === 'eval_ro';
-  if (conn.framer.inline || args.strings !== null || conn.isMaster || s.monitors.size > 0 || s.links.length === 0) return null;
+  if (conn.framer.inline || args.strings !== null || conn.isMaster || s.monitor.clients.size > 0 || s.links.length === 0) return null;
   if (!(conn.aclUser ?? s.acl.defaultUser).unrestricted) return null;
   const numkeys = smallInt(args, 2);
   if (numkeys < 1 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
   // EVAL: the sha1 of the body names it (the shard computes it too)
   const sha = fn ? args.str(1) : body ? createHash('sha1').update(args.bytes(1)).digest('hex') : args.str(1).toLowerCase();
-  const script = fn ? functionNamed(s, sha) : scriptEngine(s).get(sha);
+  const script = fn ? s.scripting.functionEngine?.functions.get(sha) : s.scripting.get(sha);
   if (script === undefined || mostlyFallsBack(script.fast)) return null;
   const roCommand = cmd.name === 'evalsha_ro' || cmd.name === 'fcall_ro' || cmd.name === 'eval_ro';
   // (a script or function that may write, called read-only: the handler's error)
@@ -247,7 +245,7 @@ export function routeScript(s: Server, conn: Connection, cmd: Command, args: Arg
   if (t === null) return null;
   const link = s.links[t.sh]!;
   if (link.lockedBy !== null || link.congested) {
-    s.stallOn(conn, link);
+    s.pump.stallOn(conn, link);
     return false;
   }
   if (cs === undefined) {

@@ -15,7 +15,7 @@ import type { MainCtx, MainHandler } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';
 import { propagateMain } from '../server/commands/transactions.js';
 import { pushErrorTable } from './convert.js';
-import { checkMayWrite, killRunning, numkeysOf, scriptEngine, type ScriptEngine } from './eval.js';
+import { checkMayWrite, killRunning, numkeysOf, type ScriptEngine } from './eval.js';
 import { newFastPathState, type FastPathState } from './fast-path.js';
 import { loadApiLog } from './shard-functions.js';
 import { lauxlib, lua, toLatin1, type LuaState } from './lua-api.js';
@@ -264,16 +264,9 @@ export class FunctionEngine {
   }
 }
 
-const fengines = new WeakMap<ScriptEngine, FunctionEngine>();
-
 function functionEngine(c: MainCtx): FunctionEngine {
-  const s = scriptEngine(c.server);
-  let f = fengines.get(s);
-  if (f === undefined) {
-    f = new FunctionEngine(s);
-    fengines.set(s, f);
-  }
-  return f;
+  const s = c.scripting;
+  return (s.functionEngine ??= new FunctionEngine(s));
 }
 
 /**
@@ -281,17 +274,12 @@ function functionEngine(c: MainCtx): FunctionEngine {
  * other libraries are still loaded), or null.
  */
 export function replaceFunctionLibraries(server: Server, codes: readonly string[]): string | null {
-  const se = scriptEngine(server);
-  const existing = fengines.get(se);
+  const se = server.scripting;
   if (codes.length === 0) {
-    existing?.flush();
+    se.functionEngine?.flush();
     return null;
   }
-  let fe = existing;
-  if (fe === undefined) {
-    fe = new FunctionEngine(se);
-    fengines.set(se, fe);
-  }
+  const fe = (se.functionEngine ??= new FunctionEngine(se));
   fe.flush();
   let error: string | null = null;
   for (const code of codes) {
@@ -306,17 +294,12 @@ export function replaceFunctionLibraries(server: Server, codes: readonly string[
 
 /** The loaded libraries as RDB FUNCTION2 records, for the RDB of a full sync (empty if none). */
 export function functionRdbRecords(server: Server): Buffer {
-  return fengines.get(scriptEngine(server))?.records() ?? Buffer.alloc(0);
-}
-
-/** The loaded function of this name (the fast path's lookup), without creating the engine. */
-export function functionNamed(server: Server, name: string): FunctionDef | undefined {
-  return fengines.get(scriptEngine(server))?.functions.get(name);
+  return server.scripting.functionEngine?.records() ?? Buffer.alloc(0);
 }
 
 /** Number of libraries and functions (INFO, FUNCTION STATS) without creating the engine. */
 export function functionCounts(s: ScriptEngine): { libraries: number; functions: number } {
-  const f = fengines.get(s);
+  const f = s.functionEngine;
   return { libraries: f?.libraries.size ?? 0, functions: f?.functions.size ?? 0 };
 }
 
@@ -328,7 +311,7 @@ function fcall(readOnly: boolean): MainHandler {
     if (f === undefined) throw new E.CommandError(E.FUNCTION_NOT_FOUND);
     const numkeys = numkeysOf(c, E.FCALL_BAD_NUMKEYS);
     if (!f.noWrites) checkMayWrite(c, readOnly);
-    return scriptEngine(c.server).runFast(c, f.library.sha, f.fast, f.ref, numkeys, f.noWrites, f.name);
+    return c.scripting.runFast(c, f.library.sha, f.fast, f.ref, numkeys, f.noWrites, f.name);
   };
 }
 
@@ -415,7 +398,7 @@ export const functionCommands = mainCommands<MainHandler>({
   },
 
   'function|stats'(c) {
-    const eng = scriptEngine(c.server);
+    const eng = c.scripting;
     const w = c.w;
     w.map(2);
     w.bulk('running_script');

@@ -37,9 +37,9 @@ export function logScriptLine(s: MainCtx['server'], level: number, msg: string):
 export function writeDenied(c: MainCtx): string | null {
   const s = c.server;
   if (c.conn.isMaster) return null;
-  if (s.repl.isReplica() && s.config.bool('replica-read-only')) return E.READONLY_REPLICA;
+  if (s.replication.isReplica() && s.config.bool('replica-read-only')) return E.READONLY_REPLICA;
   const need = s.config.int('min-replicas-to-write');
-  if (!s.repl.isReplica() && need > 0 && s.repl.goodReplicas() < need) return E.NOREPLICAS;
+  if (!s.replication.isReplica() && need > 0 && s.replication.goodReplicas() < need) return E.NOREPLICAS;
   return null;
 }
 
@@ -97,7 +97,7 @@ export class ScriptRun implements RunHost {
     s.stats.commandsProcessed++;
     if (cmd.flags & F.WRITE) this.wrote = true;
     if (cmd.flags & F.READONLY && !this.trackedCaller && s.tracking.clients.has(this.c.conn.id)) this.trackCallerKeys();
-    if (s.monitors.size > 0 && !(cmd.flags & (F.ADMIN | F.SKIP_MONITOR))) s.feedMonitors(this.c.conn, argv, this.db, 'lua');
+    if (s.monitor.clients.size > 0 && !(cmd.flags & (F.ADMIN | F.SKIP_MONITOR))) s.monitor.feed(this.c.conn, argv, this.db, 'lua');
     if (cmd.route === Route.Main) return this.runMain(cmd, argv);
     const keys = keyPositions(cmd, argv.length, (i) => argv[i]!) ?? [];
     const shards = new Set<number>();

@@ -5,13 +5,10 @@
  * used_memory is the whole process's heaps and external memory (main thread and every shard).
  */
 
-import { Persistence } from '../persistence/persistence.js';
 import os from 'node:os';
 import { REDIS_VERSION, SHARDIS_VERSION } from '../config.js';
-import { scriptEngine } from '../scripting/eval.js';
 import { functionCounts } from '../scripting/functions.js';
 import { execRunning } from './commands/transactions.js';
-import type { Replication } from '../replication/replication.js';
 import type { Connection } from './connection.js';
 import type { Server } from './server.js';
 import { commandstatsLines, errorstatsLines, gatherStats, infoPercentiles, latencystatsLines } from './stats/introspect.js';
@@ -157,14 +154,14 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           if (c.channels.size || c.patterns.size) pubsub++;
           if ((c.blockedAcrossShards && c.unblockReply === null) || c.blockedInWait) {
             blockedMain++;
-            if (server.coordinator.blockedWithTimeout(c) || (c.blockedInWait && (server.repl as Replication).waitHasTimeout(c))) timedMain++;
+            if (server.coordinator.blockedWithTimeout(c) || (c.blockedInWait && server.replication.waitHasTimeout(c))) timedMain++;
           }
           maxIn = Math.max(maxIn, c.pendingInput());
           maxOut = Math.max(maxOut, c.socket.writableLength);
         }
         void pubsub;
         section('Clients', [
-          `connected_clients:${server.normalClientCount()}`,
+          `connected_clients:${server.clients.normalCount()}`,
           `cluster_connections:0`,
           `maxclients:${cfg.int('maxclients')}`,
           `client_recent_max_input_buffer:${maxIn}`,
@@ -198,16 +195,16 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `used_memory_lua:0`,
           `used_memory_vm_eval:0`,
           `used_memory_lua_human:0B`,
-          `used_memory_scripts_eval:${scriptEngine(server).bodyBytes}`,
-          `number_of_cached_scripts:${scriptEngine(server).count}`,
-          `number_of_functions:${functionCounts(scriptEngine(server)).functions}`,
-          `number_of_libraries:${functionCounts(scriptEngine(server)).libraries}`,
+          `used_memory_scripts_eval:${server.scripting.bodyBytes}`,
+          `number_of_cached_scripts:${server.scripting.count}`,
+          `number_of_functions:${functionCounts(server.scripting).functions}`,
+          `number_of_libraries:${functionCounts(server.scripting).libraries}`,
           `used_memory_vm_functions:0`,
           `used_memory_vm_total:0`,
           `used_memory_vm_total_human:0B`,
           `used_memory_functions:0`,
-          `used_memory_scripts:${scriptEngine(server).bodyBytes}`,
-          `used_memory_scripts_human:${human(scriptEngine(server).bodyBytes)}`,
+          `used_memory_scripts:${server.scripting.bodyBytes}`,
+          `used_memory_scripts_human:${human(server.scripting.bodyBytes)}`,
           `maxmemory:${maxmem}`,
           `maxmemory_human:${human(maxmem)}`,
           `maxmemory_policy:${cfg.get('maxmemory-policy')}`,
@@ -221,8 +218,8 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `mem_fragmentation_bytes:${mem.rss - used}`,
           // maxmemory counts the shards' dataset estimates (src/shard/eviction.ts): the rest is not counted
           `mem_not_counted_for_evict:${cfg.int('maxmemory') > 0 ? Math.max(0, used - server.memGate.counted()) : 0}`,
-          `mem_replication_backlog:${server.replBacklogBytes()}`,
-          `mem_total_replication_buffers:${server.replBacklogBytes()}`,
+          `mem_replication_backlog:${server.replication.backlogBytes()}`,
+          `mem_total_replication_buffers:${server.replication.backlogBytes()}`,
           `mem_clients_slaves:0`,
           `mem_clients_normal:0`,
           `mem_cluster_links:0`,
@@ -235,7 +232,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
         break;
       }
       case 'persistence':
-        section('Persistence', Persistence.of(server).info());
+        section('Persistence', server.persistence.info());
         break;
       case 'stats': {
         const st = server.stats;
@@ -265,9 +262,9 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
           `current_eviction_exceeded_time:${server.memGate.exceeded()[1]}`,
           `keyspace_hits:${totals!.hits}`,
           `keyspace_misses:${totals!.misses}`,
-          `pubsub_channels:${server.pubsubCounts().channels}`,
-          `pubsub_patterns:${server.pubsubCounts().patterns}`,
-          `pubsubshard_channels:${server.pubsubCounts().shardChannels}`,
+          `pubsub_channels:${server.pubsub.channels.size}`,
+          `pubsub_patterns:${server.pubsub.patterns.size}`,
+          `pubsubshard_channels:${server.pubsub.shardChannels.size}`,
           `latest_fork_usec:0`,
           `total_forks:0`,
           `migrate_cached_sockets:0`,
@@ -294,7 +291,7 @@ export async function buildInfo(server: Server, requested: string[], conn: Conne
         break;
       }
       case 'replication':
-        section('Replication', server.replicationInfo());
+        section('Replication', server.replication.info());
         break;
       case 'cpu':
         section('CPU', [

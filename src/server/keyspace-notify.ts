@@ -50,12 +50,11 @@ export function encodeKeyspaceEvent(db: number, event: string, key: string): Buf
 
 interface NotifyingServer {
   config: { keyspaceEventFlags: number };
-  onKeyspaceEvents: ((bytes: Uint8Array, connId: number, seq: number) => void) | null;
+  pubsub: { keyspaceEvents(bytes: Uint8Array, connId: number, seq: number): void };
 }
 
 /** Publish a keyspace event raised on the main thread by the request (connId, seq), if its class is on. */
 export function notifyFromMain(server: NotifyingServer, type: number, event: string, key: string, db: number, connId: number, seq: number): void {
-  if (server.onKeyspaceEvents === null) return;
   if ((shardNotifyFlags(server.config.keyspaceEventFlags) & type) === 0) return;
-  server.onKeyspaceEvents(encodeKeyspaceEvent(db, event, key), connId, seq);
+  server.pubsub.keyspaceEvents(encodeKeyspaceEvent(db, event, key), connId, seq);
 }

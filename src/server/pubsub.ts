@@ -215,33 +215,13 @@ function clientDescription(c: Connection): string {
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} omem=${c.outputPending()}`;
 }
 
-const registries = new WeakMap<Server, PubSub>();
-
-/** The pub/sub state of a server, created (and its hooks installed) on first use. */
-export function pubsubOf(server: Server): PubSub {
-  let ps = registries.get(server);
-  if (ps !== undefined) return ps;
-  const state = new PubSub(server);
-  ps = state;
-  registries.set(server, state);
-  server.pubsubReset = (conn) => state.dropAll(conn);
-  server.onKeyspaceEvents = (bytes, connId, seq) => state.keyspaceEvents(bytes, connId, seq);
-  server.pubsubCounts = () => ({ channels: state.channels.size, patterns: state.patterns.size, shardChannels: state.shardChannels.size });
-  const prev = server.onConnectionClosed;
-  server.onConnectionClosed = (conn) => {
-    prev?.(conn);
-    state.dropAll(conn);
-  };
-  return state;
-}
-
 /**
  * Publish a message (binary strings or bytes) to every subscriber of the channel and of matching
  * patterns; returns the number of receivers. For main-thread callers other than PUBLISH itself
  * (sentinel hello messages, replication). Does not propagate to replicas.
  */
 export function publish(server: Server, channel: string | Uint8Array, message: string | Uint8Array): number {
-  return pubsubOf(server).publish(binary(channel), binary(message), false);
+  return server.pubsub.publish(binary(channel), binary(message), false);
 }
 
 function binary(s: string | Uint8Array): string {

@@ -22,7 +22,7 @@ export type ShardHandler = (c: ShardCtx) => void;
 /** Values a shard handler may need from the server configuration (sent at start and on CONFIG SET). */
 export interface ShardConfig {
   protoMaxBulkLen: number;
-  /** Most bytes one reply may take (see replyLimitBytes in src/server/server.ts). */
+  /** Most bytes one reply may take (see replyLimitBytes in src/server/shard-config.ts). */
   replyMaxBytes: number;
   hashMaxListpackEntries: number;
   hashMaxListpackValue: number;

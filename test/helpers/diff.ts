@@ -12,7 +12,8 @@ export interface Mismatch {
   actual: string;
 }
 
-async function open(port: number, proto: 2 | 3): Promise<RawClient> {
+/** A raw connection speaking RESP2 or RESP3 (HELLO 3 sent and its reply read). */
+export async function open(port: number, proto: 2 | 3): Promise<RawClient> {
   const r = await RawClient.connect(port);
   if (proto === 3) {
     r.send('HELLO', '3');
@@ -29,12 +30,8 @@ export async function diffReplies(refPort: number, port: number, proto: 2 | 3, c
   const started = Date.now();
   try {
     for (let cmd of cmds) {
-      // a leading "~" marks a reply whose top-level elements come in hash-table order
-      const unordered = cmd[0] === '~';
-      if (unordered) cmd = cmd.slice(1);
-      // a leading "?" marks a reply that reads the clock (TTL of a key the script gave a TTL)
-      const clocked = cmd[0] === '?';
-      if (clocked) cmd = cmd.slice(1);
+      const m = marks(cmd);
+      cmd = m.cmd;
       ref.send(...cmd);
       sut.send(...cmd);
       let expected: string;
@@ -45,18 +42,41 @@ export async function diffReplies(refPort: number, port: number, proto: 2 | 3, c
         out.push({ cmd, expected: '(a reply)', actual: String(e) });
         break;
       }
-      if (unordered) {
-        expected = sortedElements(expected);
-        actual = sortedElements(actual);
-      }
-      if (clocked && sameClockReading(cmd, expected, actual, Date.now() - started)) continue;
-      if (expected !== actual) out.push({ cmd, expected, actual });
+      if (!sameReply(m, expected, actual, Date.now() - started)) out.push({ cmd, expected, actual });
     }
   } finally {
     ref.close();
     sut.close();
   }
   return out;
+}
+
+/** A script command with its leading marks taken off. */
+export interface Marked {
+  cmd: string[];
+  /** "~": the reply's top-level elements come in hash-table order. */
+  unordered: boolean;
+  /** "?": the reply reads the clock (TTL of a key the script gave a TTL). */
+  clocked: boolean;
+}
+
+/** Take the marks ("~", "?") off a script command. */
+export function marks(cmd: string[]): Marked {
+  const unordered = cmd[0] === '~';
+  if (unordered) cmd = cmd.slice(1);
+  const clocked = cmd[0] === '?';
+  if (clocked) cmd = cmd.slice(1);
+  return { cmd, unordered, clocked };
+}
+
+/** Whether two raw replies to a marked command agree (`elapsedMs`: how long the run has taken so far). */
+export function sameReply(m: Marked, expected: string, actual: string, elapsedMs: number): boolean {
+  if (m.unordered) {
+    expected = sortedElements(expected);
+    actual = sortedElements(actual);
+  }
+  if (m.clocked && sameClockReading(m.cmd, expected, actual, elapsedMs)) return true;
+  return expected === actual;
 }
 
 /**

@@ -3,6 +3,7 @@
  * servers can be compared by (every key with its type, value and whether it has a TTL).
  */
 
+import net from 'node:net';
 import Redis from 'ioredis';
 import { waitFor } from './server.js';
 
@@ -76,4 +77,50 @@ export function differences(a: Contents, b: Contents, max = 10): string[] {
   for (const [k, v] of a) if (b.get(k) !== v) out.push(`${k}: ${v.slice(0, 80)} vs ${(b.get(k) ?? '(missing)').slice(0, 80)}`);
   for (const k of b.keys()) if (!a.has(k)) out.push(`${k}: (missing) vs ${b.get(k)!.slice(0, 80)}`);
   return out.slice(0, max);
+}
+
+/** A bare socket posing as a replica: collects the commands of the replication stream. */
+export class FakeReplica {
+  private buf = Buffer.alloc(0);
+  readonly sock: net.Socket;
+  constructor(port: number) {
+    this.sock = net.connect(port, '127.0.0.1');
+    this.sock.on('data', (d) => (this.buf = Buffer.concat([this.buf, d])));
+  }
+  async start(): Promise<void> {
+    await new Promise((res) => this.sock.once('connect', res));
+    // redis-server refuses a PSYNC sent before the REPLCONF reply was read
+    this.sock.write('REPLCONF listening-port 1\r\n');
+    await waitFor(() => this.buf.toString('latin1').startsWith('+OK\r\n'), 'the REPLCONF reply');
+    this.sock.write('PSYNC ? -1\r\n');
+    await waitFor(() => {
+      const s = this.buf.toString('latin1');
+      const m = /\+FULLRESYNC \S+ \d+\r\n\n*\$(\d+)\r\n/.exec(s);
+      if (!m) return false;
+      const start = m.index + m[0].length;
+      if (this.buf.length < start + Number(m[1])) return false;
+      this.buf = this.buf.subarray(start + Number(m[1]));
+      return true;
+    }, 'the full sync payload');
+  }
+  /** Commands of the stream so far, as arrays of strings (PINGs left out). */
+  commands(): string[][] {
+    const out: string[][] = [];
+    const s = this.buf.toString('latin1');
+    let p = 0;
+    while (p < s.length && s[p] === '*') {
+      const nl = s.indexOf('\r\n', p);
+      const n = Number(s.slice(p + 1, nl));
+      p = nl + 2;
+      const argv: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const nl2 = s.indexOf('\r\n', p);
+        const len = Number(s.slice(p + 1, nl2));
+        argv.push(s.slice(nl2 + 2, nl2 + 2 + len));
+        p = nl2 + 2 + len + 2;
+      }
+      if (argv[0] !== 'PING') out.push(argv);
+    }
+    return out;
+  }
 }

@@ -90,17 +90,28 @@ export async function startShardis(opts: StartOptions = {}): Promise<Proc> {
   const ownDir = opts.cwd === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-test-')) : null;
   const proc = spawn(process.execPath, args, { cwd: opts.cwd ?? ownDir!, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (ownDir !== null) proc.once('exit', () => fs.rmSync(ownDir, { recursive: true, force: true }));
+  return whenReady(proc, 'shardis', (out) => {
+    const m = /Ready to accept connections tcp \(port (\d+)\)/.exec(out);
+    return m ? Number(m[1]) : null;
+  });
+}
+
+/**
+ * Resolve with the wrapped process once `ready` finds its port in what it wrote so far; reject (and
+ * SIGKILL it) if it exits first or stays silent past the hang ceiling.
+ */
+function whenReady(proc: ChildProcess, name: string, ready: (out: string) => number | null): Promise<Proc> {
   const out: string[] = [];
   return new Promise((resolve, reject) => {
     let done = false;
     const onData = (d: Buffer): void => {
       out.push(d.toString());
       if (done) return;
-      const m = /Ready to accept connections tcp \(port (\d+)\)/.exec(out.join(''));
-      if (m) {
+      const port = ready(out.join(''));
+      if (port !== null) {
         done = true;
         clearTimeout(hung);
-        resolve(wrap(proc, Number(m[1]), out));
+        resolve(wrap(proc, port, out));
       }
     };
     proc.stdout!.on('data', onData);
@@ -109,13 +120,13 @@ export async function startShardis(opts: StartOptions = {}): Promise<Proc> {
       if (done) return;
       done = true;
       proc.kill('SIGKILL');
-      reject(new Error(`shardis not ready after ${CEILING_MS} ms:\n${out.join('')}`));
+      reject(new Error(`${name} not ready after ${CEILING_MS} ms:\n${out.join('')}`));
     }, CEILING_MS);
     proc.once('exit', (code) => {
       clearTimeout(hung);
       if (!done) {
         done = true;
-        reject(new Error(`shardis exited with ${code} before ready:\n${out.join('')}`));
+        reject(new Error(`${name} exited with ${code} before ready:\n${out.join('')}`));
       }
     });
   });
@@ -146,33 +157,7 @@ export async function startRedis(args: string[] = [], cwd?: string, fixedPort?: 
   // and a later redis-server started in the same directory would load it
   const dir = cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-redis-'));
   const proc = spawn('redis-server', [...conf, '--port', String(port), '--save', '', '--appendonly', 'no', ...rest], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out: string[] = [];
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const onData = (d: Buffer): void => {
-      out.push(d.toString());
-      if (!done && /Ready to accept connections/.test(out.join(''))) {
-        done = true;
-        clearTimeout(hung);
-        resolve(wrap(proc, port, out));
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    const hung = setTimeout(() => {
-      if (done) return;
-      done = true;
-      proc.kill('SIGKILL');
-      reject(new Error(`redis-server not ready after ${CEILING_MS} ms:\n${out.join('')}`));
-    }, CEILING_MS);
-    proc.once('exit', (code) => {
-      clearTimeout(hung);
-      if (!done) {
-        done = true;
-        reject(new Error(`redis-server exited with ${code}:\n${out.join('')}`));
-      }
-    });
-  });
+  return whenReady(proc, 'redis-server', (out) => (/Ready to accept connections/.test(out) ? port : null));
 }
 
 /**

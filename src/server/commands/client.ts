@@ -4,7 +4,6 @@
  */
 
 import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax, unknownClientType, cstr, CLIENT_ID_NOT_POSITIVE, CLIENT_NAME_INVALID, INVALID_CLIENT_ID, NO_SUCH_CLIENT, PAUSE_MODE, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, UNBLOCK_REASON, noSuchUser } from '../../resp/errors.js';
-import type { Replication } from '../../replication/replication.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import type { Server } from '../server.js';
@@ -33,7 +32,7 @@ function parseType(name: string): ClientType | null {
 /** One CLIENT LIST line, in Redis 7.0's field order. */
 export function clientInfoLine(server: Server, c: Connection): string {
   let flags = '';
-  if (server.monitors.has(c)) flags += 'O';
+  if (server.monitor.clients.has(c)) flags += 'O';
   if (c.isReplica) flags += 'S';
   if (c.isMaster) flags += 'M';
   if (c.channels.size > 0 || c.patterns.size > 0) flags += 'P';
@@ -107,7 +106,7 @@ function kill(c: MainCtx): void {
     if (user !== null && other.user !== user) continue;
     if (other === c.conn && skipme) continue;
     if (other === c.conn) c.conn.closeAfterReply = true;
-    else s.killClient(other);
+    else s.closeConnection(other);
     killed++;
   }
   if (oldForm) {
@@ -183,7 +182,7 @@ export const commands = mainCommands<MainHandler>({
     if (target !== undefined && target.blockedInWait && !target.closed) {
       // WAIT: answered now with the replicas acknowledged so far, or the error
       if (mode === 'error') target.unblockReply = UNBLOCKED_REPLY;
-      if ((c.server.repl as Replication).endWait(target)) return void c.w.int(1);
+      if (c.replication.endWait(target)) return void c.w.int(1);
       target.unblockReply = null;
     }
     // parked on a shard, or sent to one and not answered yet: the shard, which runs requests in
@@ -218,12 +217,12 @@ export const commands = mainCommands<MainHandler>({
     if (c.argc === 4 && !c.args.is(3, 'write') && !c.args.is(3, 'all')) throw new CommandError(PAUSE_MODE);
     const ms = c.args.int(2, TIMEOUT_NOT_INTEGER);
     if (ms < 0) throw new CommandError(TIMEOUT_NEGATIVE);
-    c.server.pauseClients(Date.now() + ms, c.argc === 4 && c.args.is(3, 'write') ? 'write' : 'all');
+    c.server.pause.pause(Date.now() + ms, c.argc === 4 && c.args.is(3, 'write') ? 'write' : 'all');
     c.w.ok();
   },
 
   'client|unpause'(c) {
-    c.server.pauseClients(0, 'all');
+    c.server.pause.pause(0, 'all');
     c.w.ok();
   },
 

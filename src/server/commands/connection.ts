@@ -100,7 +100,7 @@ export const commands = mainCommands<MainHandler>({
     }
     c.conn.proto = proto === 3 ? 3 : 2;
     c.w.proto = c.conn.proto;
-    const role = c.server.repl.isReplica() ? 'replica' : 'master';
+    const role = c.server.replication.isReplica() ? 'replica' : 'master';
     c.w.map(7);
     c.w.bulk('server');
     c.w.bulk('redis');
@@ -126,14 +126,14 @@ export const commands = mainCommands<MainHandler>({
     conn.proto = 2;
     conn.name = '';
     conn.replyOn(c.seq, false);
-    c.server.monitors.delete(conn);
+    c.server.monitor.clients.delete(conn);
     conn.aclUser = null;
     conn.user = 'default';
     if (c.server.acl.authRequired()) {
       conn.authenticated = false;
       conn.framer.unauthenticated = true;
     }
-    c.server.pubsubReset?.(conn);
+    c.pubsub.dropAll(conn);
     void c.server.unwatchAll(conn);
     c.w.proto = 2;
     c.w.simple('RESET');

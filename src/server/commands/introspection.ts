@@ -238,7 +238,7 @@ async function memoryStats(c: MainCtx, dbs: [number, number][]): Promise<void> {
   if (startup === 0) startup = Math.min(used, mem.heapUsed);
   if (used > peak) peak = used;
   const s = c.server;
-  const backlog = s.repl.backlogBytes();
+  const backlog = s.replication.backlogBytes();
   let normal = 0;
   let slaves = 0;
   for (const conn of s.conns.values()) {

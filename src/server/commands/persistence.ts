@@ -6,7 +6,6 @@
 
 import { AOF_REWRITE_IN_PROGRESS, BGSAVE_IN_PROGRESS, BGSAVE_OTHER_CHILD, RELOAD_FAILED, CommandError, NO_SHUTDOWN_IN_PROGRESS, SAVE_FAILED, SHUTDOWN_ERRORS, SYNTAX } from '../../resp/errors.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
-import { Persistence } from '../../persistence/persistence.js';
 import { abortShutdown, shutdownWithSave } from '../../persistence/shutdown.js';
 import { loadFile } from '../../persistence/load.js';
 import { Aof } from '../../persistence/aof.js';
@@ -26,7 +25,7 @@ export async function debugReload(c: MainCtx): Promise<void> {
     else throw new CommandError(SYNTAX);
   }
   const s = c.server;
-  const p = Persistence.of(s);
+  const p = s.persistence;
   if (save && !(await p.saveWhenFree())) throw new CommandError(SAVE_FAILED);
   const all = s.links.map((_, i) => i);
   await s.coordinator.lock(all);
@@ -47,7 +46,7 @@ export async function debugReload(c: MainCtx): Promise<void> {
 
 export const commands = mainCommands<MainHandler>({
   async save(c) {
-    const p = Persistence.of(c.server);
+    const p = c.persistence;
     if (p.busy()) throw new CommandError(BGSAVE_IN_PROGRESS);
     if (!(await p.save())) throw new CommandError(SAVE_FAILED);
     c.w.ok();
@@ -55,7 +54,7 @@ export const commands = mainCommands<MainHandler>({
 
   bgsave(c) {
     if (c.argc > 1 && !(c.argc === 2 && c.args.is(1, 'schedule'))) throw new CommandError(SYNTAX);
-    const p = Persistence.of(c.server);
+    const p = c.persistence;
     // an AOF rewrite is another kind of child in Redis: BGSAVE SCHEDULE waits for it
     if (Aof.of(c.server).rewriteInProgress()) {
       if (!c.args.is(1, 'schedule')) throw new CommandError(BGSAVE_OTHER_CHILD);
@@ -78,7 +77,7 @@ export const commands = mainCommands<MainHandler>({
   bgrewriteaof(c) {
     const aof = Aof.of(c.server);
     if (aof.rewriteInProgress()) throw new CommandError(AOF_REWRITE_IN_PROGRESS);
-    if (Persistence.of(c.server).busy() || execRunning.has(c.conn)) {
+    if (c.persistence.busy() || execRunning.has(c.conn)) {
       aof.scheduled = true;
       c.w.simple('Background append only file rewriting scheduled');
       return;
@@ -112,7 +111,7 @@ export const commands = mainCommands<MainHandler>({
   async flushall(c) {
     await flushAllKeyspaces(c);
     // a background save in progress is of data just dropped: stop it (Redis kills its child)
-    const p = Persistence.of(c.server);
+    const p = c.persistence;
     await p.abortBgsave();
     if (p.savePoints().length > 0) await p.saveWhenFree();
   },

@@ -13,7 +13,7 @@ import { CommandError, SSUBSCRIBE_DENY_BLOCKING, subcommandSyntax } from '../../
 import type { RespWriter } from '../../resp/writer.js';
 import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
-import { PubSub, pubsubOf, type Subscribers } from '../pubsub.js';
+import { PubSub, type Subscribers } from '../pubsub.js';
 import { execRunning, propagateMain } from './transactions.js';
 import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
 
@@ -84,7 +84,7 @@ const HELP = [
 export const commands = mainCommands<MainHandler>({
   subscribe: declare((c) => {
     c.pushing = true;
-    const ps = pubsubOf(c.server);
+    const ps = c.pubsub;
     const conn = c.conn;
     for (let i = 1; i < c.argc; i++) {
       const ch = c.args.str(i);
@@ -95,7 +95,7 @@ export const commands = mainCommands<MainHandler>({
 
   psubscribe: declare((c) => {
     c.pushing = true;
-    const ps = pubsubOf(c.server);
+    const ps = c.pubsub;
     const conn = c.conn;
     for (let i = 1; i < c.argc; i++) {
       const p = c.args.str(i);
@@ -108,7 +108,7 @@ export const commands = mainCommands<MainHandler>({
     // inside EXEC the client cannot take the confirmation stream (Redis: a DENY BLOCKING client)
     if (execRunning.has(c.conn)) throw new CommandError(SSUBSCRIBE_DENY_BLOCKING);
     c.pushing = true;
-    const ps = pubsubOf(c.server);
+    const ps = c.pubsub;
     const conn = c.conn;
     for (let i = 1; i < c.argc; i++) {
       const ch = c.args.str(i);
@@ -119,53 +119,53 @@ export const commands = mainCommands<MainHandler>({
 
   unsubscribe: declare((c) => {
     c.pushing = true;
-    leave(c, pubsubOf(c.server).channels, c.conn.channels, 'unsubscribe', globalCount);
+    leave(c, c.pubsub.channels, c.conn.channels, 'unsubscribe', globalCount);
   }, { x: X.PUBSUB_CONTEXT }),
 
   punsubscribe: declare((c) => {
     c.pushing = true;
-    leave(c, pubsubOf(c.server).patterns, c.conn.patterns, 'punsubscribe', globalCount);
+    leave(c, c.pubsub.patterns, c.conn.patterns, 'punsubscribe', globalCount);
   }, { x: X.PUBSUB_CONTEXT }),
 
   sunsubscribe: declare((c) => {
     c.pushing = true;
-    leave(c, pubsubOf(c.server).shardChannels, c.conn.shardChannels, 'sunsubscribe', (conn) => conn.shardChannels.size);
+    leave(c, c.pubsub.shardChannels, c.conn.shardChannels, 'sunsubscribe', (conn) => conn.shardChannels.size);
   }, { x: X.PUBSUB_CONTEXT }),
 
   publish(c) {
     const ch = c.args.str(1);
     const msg = c.args.str(2);
-    const n = pubsubOf(c.server).publish(ch, msg, false);
+    const n = c.pubsub.publish(ch, msg, false);
     propagateMain(c, c.conn.db, ['PUBLISH', c.args.bytes(1), c.args.bytes(2)]);
     c.w.int(n);
   },
 
   spublish(c) {
-    const n = pubsubOf(c.server).publish(c.args.str(1), c.args.str(2), true);
+    const n = c.pubsub.publish(c.args.str(1), c.args.str(2), true);
     propagateMain(c, c.conn.db, ['SPUBLISH', c.args.bytes(1), c.args.bytes(2)]);
     c.w.int(n);
   },
 
   'pubsub|channels'(c) {
     optionalPatternArity(c);
-    channelList(c, pubsubOf(c.server).channels);
+    channelList(c, c.pubsub.channels);
   },
 
   'pubsub|shardchannels'(c) {
     optionalPatternArity(c);
-    channelList(c, pubsubOf(c.server).shardChannels);
+    channelList(c, c.pubsub.shardChannels);
   },
 
   'pubsub|numsub'(c) {
-    numSub(c, pubsubOf(c.server).channels);
+    numSub(c, c.pubsub.channels);
   },
 
   'pubsub|shardnumsub'(c) {
-    numSub(c, pubsubOf(c.server).shardChannels);
+    numSub(c, c.pubsub.shardChannels);
   },
 
   'pubsub|numpat'(c) {
-    c.w.int(pubsubOf(c.server).patterns.size);
+    c.w.int(c.pubsub.patterns.size);
   },
 
   'pubsub|help'(c) {

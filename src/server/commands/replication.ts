@@ -4,17 +4,13 @@
  */
 
 import { CommandError, UNBLOCKED, FAILOVER_FORCE_ARGS, FAILOVER_IN_PROGRESS, FAILOVER_NO_REPLICAS, FAILOVER_ON_REPLICA, FAILOVER_TARGET_OFFLINE, FAILOVER_TARGET_UNKNOWN, FAILOVER_TIMEOUT, INVALID_MASTER_PORT, NOT_INTEGER, NOT_VALID_FOR_REPLICA_CLIENT, NO_FAILOVER, PSYNC_FAILOVER_REPLID, PSYNC_FAILOVER_TO_MASTER, REPLICAOF_WHILE_FAILOVER, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, WAIT_ON_REPLICA } from '../../resp/errors.js';
-import { ReplicaState, type Replication } from '../../replication/replication.js';
+import { ReplicaState } from '../../replication/replica-client.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { execRunning } from './transactions.js';
 import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
 
-function repl(c: MainCtx): Replication {
-  return c.server.repl as Replication;
-}
-
 async function replicaof(c: MainCtx): Promise<void> {
-  const r = repl(c);
+  const r = c.replication;
   if (r.failoverState !== 'no-failover') throw new CommandError(REPLICAOF_WHILE_FAILOVER);
   const host = c.args.str(1);
   const portArg = c.args.str(2);
@@ -45,11 +41,11 @@ export const commands = mainCommands<MainHandler>({
   slaveof: declare(replicaof, { keys: Keys.None, x: X.BARRIER | X.SLOW_ASYNC }),
 
   role: declare((c) => {
-    repl(c).role(c.w);
+    c.replication.role(c.w);
   }, { keys: Keys.None }),
 
   wait: declare(async (c) => {
-    const r = repl(c);
+    const r = c.replication;
     if (r.link !== null) {
       throw new CommandError(WAIT_ON_REPLICA);
     }
@@ -75,14 +71,14 @@ export const commands = mainCommands<MainHandler>({
     if (c.argc % 2 === 0) throw new CommandError(SYNTAX);
     const opts: [string, string][] = [];
     for (let i = 1; i + 1 < c.argc; i += 2) opts.push([c.args.str(i), c.args.str(i + 1)]);
-    const res = repl(c).replconf(c.conn, opts);
+    const res = c.replication.replconf(c.conn, opts);
     if (res === 'ok') c.w.ok();
     else if (res !== 'noreply') throw new CommandError(res);
   },
 
   psync: declare(async (c) => {
     if (c.conn.isReplica) return;
-    const r = repl(c);
+    const r = c.replication;
     const replid = c.args.str(1);
     const offText = c.args.str(2);
     if (c.argc > 3 && c.args.is(3, 'failover')) {
@@ -100,7 +96,7 @@ export const commands = mainCommands<MainHandler>({
   }, { x: X.SLOW_ASYNC }),
 
   failover: declare((c) => {
-    const r = repl(c);
+    const r = c.replication;
     if (c.argc === 2 && c.args.is(1, 'abort')) {
       if (r.failoverState === 'no-failover') throw new CommandError(NO_FAILOVER);
       r.abortFailover('Failover manually aborted');
@@ -138,7 +134,7 @@ export const commands = mainCommands<MainHandler>({
 
   sync: declare((c) => {
     if (c.conn.isReplica) return;
-    const err = repl(c).psync(c.conn, '?', -1, true);
+    const err = c.replication.psync(c.conn, '?', -1, true);
     if (err !== null) throw new CommandError(err);
   }, { x: X.SLOW_ASYNC }),
 });

@@ -129,8 +129,8 @@ export const commands = mainCommands<MainHandler>({
     // a client inside EXEC expects one reply per command (Redis: a DENY BLOCKING client)
     if (execRunning.has(c.conn)) throw new CommandError(MONITOR_DENY_BLOCKING);
     // already monitoring, or a replica: ignored, with no reply (as Redis)
-    if (c.server.monitors.has(c.conn) || c.conn.isReplica) return;
-    c.server.monitors.add(c.conn);
+    if (c.server.monitor.clients.has(c.conn) || c.conn.isReplica) return;
+    c.server.monitor.clients.add(c.conn);
     c.w.ok();
   },
 

@@ -20,8 +20,8 @@ export interface IntroServer {
   readonly conns: ReadonlyMap<number, { addr: string; name: string }>;
   readonly stats: { intro: MainIntrospection };
   readonly closers: (() => void)[];
-  onConfigChanged: ((names: string[]) => void) | null;
-  onConnectionClosed: ((conn: never) => void) | null;
+  whenConfigChanged(listener: (names: string[]) => void): void;
+  whenClosed(listener: (conn: { id: number; addr: string }) => void): void;
   allShards(argv: readonly (string | number | Uint8Array)[]): Promise<{ reply: Buffer }[]>;
 }
 
@@ -41,22 +41,18 @@ export function installIntrospection(server: IntroServer): void {
   };
   push();
   const keys = ['slowlog-log-slower-than', 'latency-monitor-threshold', 'latency-tracking', 'slowlog-max-len'];
-  const prev = server.onConfigChanged;
-  server.onConfigChanged = (names) => {
-    prev?.(names);
+  server.whenConfigChanged((names) => {
     if (names.some((n) => keys.includes(n))) push();
-  };
+  });
   // a slow entry collected after its client left still shows the client's address and name
-  const prevClosed = server.onConnectionClosed as ((conn: { id: number; addr: string; name: string }) => void) | null;
-  server.onConnectionClosed = ((conn: { id: number; addr: string; name: string }) => {
-    prevClosed?.(conn);
+  server.whenClosed((conn) => {
     gone.set(conn.id, conn.addr);
     if (gone.size > GONE_MAX) {
       const oldest = gone.keys().next().value as number;
       gone.delete(oldest);
       server.stats.intro.names.delete(oldest);
     }
-  }) as (conn: never) => void;
+  });
   // shards hold their slow entries until collected: collect once a second so clients are still known
   const timer = setInterval(() => {
     if (server.config.int('slowlog-log-slower-than') >= 0 || server.config.int('latency-monitor-threshold') > 0) void collectSlow(server);

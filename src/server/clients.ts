@@ -1,0 +1,129 @@
+/*
+ * Clients: accepting connections, reading their bytes, and closing them. Owns the connection's life
+ * from accept to close: maxclients, client-query-buffer-limit, half-close (a client's EOF: every
+ * request already received is still answered, then the connection closes), and the clean-up every
+ * service gets on close (shard WATCH/blocking state, replication, tracking, pub/sub, listeners).
+ */
+
+import type net from 'node:net';
+import * as E from '../resp/errors.js';
+import { Connection, Hold } from './connection.js';
+import { closedWithOutput } from './output-limits.js';
+import type { Server } from './server.js';
+import { disconnectOp } from '../ipc/control.js';
+
+/** Unparsed input past which a held connection stops reading its socket. */
+const HELD_INPUT_PAUSE_BYTES = 1024 * 1024;
+
+export class Clients {
+  private nextConnId = 1;
+
+  constructor(private readonly s: Server) {}
+
+  /** A new client socket from a listener. */
+  accept(socket: net.Socket): void {
+    const s = this.s;
+    s.stats.connectionsReceived++;
+    const maxclients = s.config.int('maxclients');
+    if (s.conns.size >= maxclients) {
+      s.stats.rejectedConnections++;
+      socket.end(`-${E.MAX_CLIENTS}\r\n`);
+      return;
+    }
+    socket.setNoDelay(true);
+    const conn = new Connection(this.nextConnId++, socket, s.config.int('proto-max-bulk-len'), s.acl.authRequired());
+    conn.stats = s.stats;
+    s.conns.set(conn.id, conn);
+    socket.on('data', (chunk: Buffer) => this.input(conn, chunk));
+    socket.on('error', () => {});
+    socket.on('end', () => this.onInputEnd(conn));
+    socket.on('close', () => this.onClose(conn));
+    socket.on('drain', () => {
+      if (conn.hold === Hold.Output) {
+        conn.hold = Hold.None;
+        s.pump.resume(conn);
+      }
+    });
+  }
+
+  /** A replica's link to its master after the handshake: its stream is applied like requests. */
+  attachMaster(socket: net.Socket): Connection {
+    const conn = new Connection(this.nextConnId++, socket, this.s.config.int('proto-max-bulk-len'), false);
+    conn.isMaster = true;
+    this.s.conns.set(conn.id, conn);
+    socket.on('close', () => this.onClose(conn));
+    return conn;
+  }
+
+  /** Bytes read from a client (or from our master's link). */
+  input(conn: Connection, chunk: Buffer): void {
+    if (conn.closed) return;
+    const s = this.s;
+    if (conn.isMaster) s.stats.netReplInputBytes += chunk.length;
+    else s.stats.netInputBytes += chunk.length;
+    conn.lastInteraction = Date.now();
+    conn.appendInput(chunk);
+    if (!conn.isMaster && conn.pendingInput() > s.config.int('client-query-buffer-limit')) {
+      s.log.warn(`Closing client that reached max query buffer length: id=${conn.id} addr=${conn.addr}`);
+      this.close(conn);
+      return;
+    }
+    if (conn.hold === Hold.None) s.dispatcher.processInput(conn);
+    else if (conn.pendingInput() > HELD_INPUT_PAUSE_BYTES) conn.socket.pause();
+    s.pump.scheduleTick();
+  }
+
+  /** Close a connection now (CLIENT KILL, limits, timeouts). */
+  close(conn: Connection): void {
+    if (conn.closed) return;
+    conn.socket.destroy();
+    this.onClose(conn);
+  }
+
+  /** The socket closed (or we closed it): every service forgets the connection. */
+  onClose(conn: Connection): void {
+    const s = this.s;
+    if (conn.closed && !s.conns.has(conn.id)) return;
+    conn.closed = true;
+    s.conns.delete(conn.id);
+    s.monitor.clients.delete(conn);
+    s.pump.forget(conn);
+    if (conn.blockedOn >= 0 || conn.watchShards.size > 0) {
+      const shards = new Set(conn.watchShards);
+      if (conn.blockedOn >= 0) shards.add(conn.blockedOn);
+      for (const i of shards) void s.links[i]!.control(disconnectOp.request(conn.id));
+      s.pump.scheduleTick();
+    }
+    s.replication.closed(conn);
+    if (s.tracking.clients.size > 0) s.tracking.onClose(conn);
+    s.pubsub.dropAll(conn);
+    for (const listener of s.closeListeners) listener(conn);
+    conn.release();
+    closedWithOutput(conn.outputPeak);
+  }
+
+  /**
+   * The client half-closed (EOF on read): as Redis, every request already received is still run and
+   * answered, then the connection closes. A blocked command ends with the connection.
+   */
+  private onInputEnd(conn: Connection): void {
+    if (conn.closed) return;
+    conn.inputEnded = true;
+    if (conn.isReplica) conn.socket.end();
+    else this.endIfDone(conn);
+  }
+
+  /** Close a half-closed connection (after its next write) once nothing it sent is pending. */
+  endIfDone(conn: Connection): void {
+    if (!conn.inputEnded || conn.closed || conn.ending || !conn.answeredAll()) return;
+    conn.ending = true;
+    this.s.pump.markDirty(conn);
+  }
+
+  /** Connected clients as INFO counts them (not replicas). */
+  normalCount(): number {
+    let n = 0;
+    for (const c of this.s.conns.values()) if (!c.isReplica) n++;
+    return n;
+  }
+}

@@ -1,0 +1,21 @@
+/*
+ * The main thread's cron, every 100 ms: stats samples, the idle-client `timeout`, client output
+ * buffer limits, and the replication cron (pings, timeouts, backlog TTL, FAILOVER).
+ */
+
+import type { Server } from './server.js';
+
+export function serverCron(s: Server): void {
+  if (s.debugFlags.cronPaused) return; // DEBUG PAUSE-CRON: as Redis's serverCron
+  s.stats.sample();
+  const timeout = s.config.int('timeout');
+  if (timeout > 0) {
+    const now = Date.now();
+    for (const c of s.conns.values()) {
+      if (c.isReplica || c.isMaster || c.blockedOn >= 0 || c.subscriptionCount() > 0) continue;
+      if (now - c.lastInteraction > timeout * 1000) s.closeConnection(c);
+    }
+  }
+  s.outputLimits.cron(s.conns.values());
+  s.replication.cron();
+}
