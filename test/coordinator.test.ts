@@ -21,7 +21,7 @@ function coordinator(n = 4): { c: InstanceType<typeof Coordinator>; links: { loc
     links,
     scheduleTick: () => {},
     shardOfKey: (k: string) => shardOf(k, n),
-    repl: { feed: (db: number, b: Buffer) => fed.push(`${db}:${b.toString('latin1')}`) },
+    replication: { feed: (db: number, b: Buffer) => fed.push(`${db}:${b.toString('latin1')}`) },
   };
   return { c: new Coordinator(server as never), links, fed };
 }
