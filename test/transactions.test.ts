@@ -247,8 +247,9 @@ describe.each([1, 4])('transactions with %i shard(s)', (shards) => {
 
   it('main-thread commands inside MULTI run in order (SELECT, CONFIG, PUBLISH, CLIENT KILL, as sentinel sends)', async () => {
     const r = await raw();
-    const sub = io();
-    await sub.subscribe('mt:chan');
+    // a raw subscriber: ioredis would reconnect and subscribe again after the kill
+    const sub = await raw();
+    expect(await run(sub, ['SUBSCRIBE', 'mt:chan'])).toEqual(['*3\r\n$9\r\nsubscribe\r\n$7\r\nmt:chan\r\n:1\r\n']);
     const normal = await raw();
     await run(normal, ['CLIENT', 'SETNAME', 'victim']);
     const replies = await run(
