@@ -84,7 +84,7 @@ async function one(kind) {
     });
     const afterGet = status(pid);
     sock.destroy();
-    return { server: kind, shards: s.shards, mb: MB, set_s: +setS.toFixed(2), get_s: +getS.toFixed(2), rss_start_mb: +(base / 1048576).toFixed(0), rss_after_set_mb: +(afterSet.rss / 1048576).toFixed(0), peak_after_set_mb: +(afterSet.hwm / 1048576).toFixed(0), peak_mb: +(afterGet.hwm / 1048576).toFixed(0), sampled_peak_mb: +(sampledPeak / 1048576).toFixed(0) };
+    return { server: kind, shards: s.shards, mb: MB, set_s: +setS.toFixed(4), get_s: +getS.toFixed(4), rss_start_mb: +(base / 1048576).toFixed(0), rss_after_set_mb: +(afterSet.rss / 1048576).toFixed(0), peak_after_set_mb: +(afterSet.hwm / 1048576).toFixed(0), peak_mb: +(afterGet.hwm / 1048576).toFixed(0), sampled_peak_mb: +(sampledPeak / 1048576).toFixed(0) };
   } finally {
     clearInterval(timer);
     await stopServer(s);

@@ -1,5 +1,5 @@
 /*
- * Unit tests of a shard's WATCH bookkeeping (src/shard/shard.ts), on a Shard built in-process (no
+ * Unit tests of a shard's WATCH bookkeeping (src/shard/watches.ts), on a Shard built in-process (no
  * worker thread, no server): which writes make a watching connection's EXEC abort, in which database,
  * what expiry does to a watch, and what FLUSHDB and SWAPDB do. The end-to-end behaviour over sockets:
  * test/transactions.test.ts.
@@ -30,12 +30,12 @@ const B = 2;
 describe('WATCH on a shard', () => {
   it('a write to a watched key makes only its watchers dirty', () => {
     const s = shard();
-    s.watch(A, 0, 'k');
-    s.watch(B, 0, 'other');
-    expect(s.watchDirty(A)).toBe(false);
+    s.watches.watch(A, 0, 'k');
+    s.watches.watch(B, 0, 'other');
+    expect(s.watches.isTouched(A)).toBe(false);
     s.ks.db(0).set('k', 'v');
-    expect(s.watchDirty(A)).toBe(true);
-    expect(s.watchDirty(B)).toBe(false);
+    expect(s.watches.isTouched(A)).toBe(true);
+    expect(s.watches.isTouched(B)).toBe(false);
   });
 
   it('every kind of change counts: in-place modification, TTL change, PERSIST, delete', () => {
@@ -48,77 +48,77 @@ describe('WATCH on a shard', () => {
       const s = shard();
       s.ks.db(0).set('k', 'v');
       s.ks.db(0).setExpire('k', s.ks.now + 5_000);
-      s.watch(A, 0, 'k');
+      s.watches.watch(A, 0, 'k');
       change(s);
-      expect(s.watchDirty(A), change.toString()).toBe(true);
+      expect(s.watches.isTouched(A), change.toString()).toBe(true);
     }
   });
 
   it('a watch is per database: the same key name written in another database does not touch it', () => {
     const s = shard();
-    s.watch(A, 3, 'k');
+    s.watches.watch(A, 3, 'k');
     s.ks.db(0).set('k', 'v');
-    expect(s.watchDirty(A)).toBe(false);
+    expect(s.watches.isTouched(A)).toBe(false);
     s.ks.db(3).set('k', 'v');
-    expect(s.watchDirty(A)).toBe(true);
+    expect(s.watches.isTouched(A)).toBe(true);
   });
 
   it('a watched key that expires after WATCH aborts EXEC, even before anything deletes it', () => {
     const s = shard();
     s.ks.db(0).set('k', 'v');
     s.ks.db(0).setExpire('k', s.ks.now + 100);
-    s.watch(A, 0, 'k');
-    expect(s.watchDirty(A)).toBe(false);
+    s.watches.watch(A, 0, 'k');
+    expect(s.watches.isTouched(A)).toBe(false);
     s.ks.now += 100;
     expect(s.ks.db(0).peek('k')).toBe('v'); // still stored
-    expect(s.watchDirty(A)).toBe(true);
+    expect(s.watches.isTouched(A)).toBe(true);
   });
 
   it('a key already expired when watched: its removal is no change, a new value is', () => {
     const s = shard();
     s.ks.db(0).set('k', 'v');
     s.ks.db(0).setExpire('k', s.ks.now - 1);
-    s.watch(A, 0, 'k');
-    expect(s.watchDirty(A)).toBe(false);
+    s.watches.watch(A, 0, 'k');
+    expect(s.watches.isTouched(A)).toBe(false);
     expect(s.ks.db(0).get('k')).toBeUndefined(); // the lookup expires and deletes it
-    expect(s.watchDirty(A)).toBe(false);
+    expect(s.watches.isTouched(A)).toBe(false);
     s.ks.db(0).set('k', 'new');
-    expect(s.watchDirty(A)).toBe(true);
+    expect(s.watches.isTouched(A)).toBe(true);
   });
 
   it('unwatchAll forgets the watches and the dirty mark of one connection only', () => {
     const s = shard();
-    s.watch(A, 0, 'k');
-    s.watch(B, 0, 'k');
+    s.watches.watch(A, 0, 'k');
+    s.watches.watch(B, 0, 'k');
     s.ks.db(0).set('k', 'v');
-    s.unwatchAll(A);
-    expect(s.watchDirty(A)).toBe(false);
-    expect(s.watchDirty(B)).toBe(true);
-    s.watch(A, 0, 'j');
+    s.watches.unwatchAll(A);
+    expect(s.watches.isTouched(A)).toBe(false);
+    expect(s.watches.isTouched(B)).toBe(true);
+    s.watches.watch(A, 0, 'j');
     s.ks.db(0).set('k', 'w');
-    expect(s.watchDirty(A)).toBe(false);
-    expect(s.watchers.has('0\0k')).toBe(true);
-    s.unwatchAll(B);
-    expect(s.watchers.has('0\0k')).toBe(false);
+    expect(s.watches.isTouched(A)).toBe(false);
+    expect(s.watches.watchers.has('0\0k')).toBe(true);
+    s.watches.unwatchAll(B);
+    expect(s.watches.watchers.has('0\0k')).toBe(false);
   });
 
   it('FLUSHDB makes dirty the watchers of keys that existed, not of absent keys or other databases', () => {
     const s = shard();
     s.ks.db(0).set('k', 'v');
-    s.watch(A, 0, 'k');
-    s.watch(B, 0, 'absent');
-    s.watch(3, 1, 'k');
-    s.touchWatchedInDb(0, null);
+    s.watches.watch(A, 0, 'k');
+    s.watches.watch(B, 0, 'absent');
+    s.watches.watch(3, 1, 'k');
+    s.watches.dbReplaced(0, null);
     s.ks.db(0).flush();
-    expect([s.watchDirty(A), s.watchDirty(B), s.watchDirty(3)]).toEqual([true, false, false]);
+    expect([s.watches.isTouched(A), s.watches.isTouched(B), s.watches.isTouched(3)]).toEqual([true, false, false]);
   });
 
   it('SWAPDB makes dirty the watchers of a key that exists in either database', () => {
     const s = shard();
     s.ks.db(1).set('only-in-1', 'v');
-    s.watch(A, 0, 'only-in-1');
-    s.watch(B, 0, 'nowhere');
-    s.touchWatchedInDb(0, 1);
-    expect([s.watchDirty(A), s.watchDirty(B)]).toEqual([true, false]);
+    s.watches.watch(A, 0, 'only-in-1');
+    s.watches.watch(B, 0, 'nowhere');
+    s.watches.dbReplaced(0, 1);
+    expect([s.watches.isTouched(A), s.watches.isTouched(B)]).toEqual([true, false]);
   });
 });
