@@ -47,9 +47,6 @@ interface OutboxEntry {
   offset: number;
 }
 
-/** Young generation of a shard's isolate on the byte store (three semi-spaces' worth, V8's sizing). */
-const SHARD_YOUNG_GEN_MB = 3;
-
 export class ShardLink {
   readonly index: number;
   readonly worker: Worker;
@@ -110,10 +107,9 @@ export class ShardLink {
         evictBoard: opts.evictBoard,
         bodyPort: bodies.port2,
       },
-      // with the keys in the byte store a shard's heap holds little that lives long: a small young
-      // generation (semi-spaces of 1 MB instead of up to 16) costs few scavenges and about 40 MB of
-      // resident memory less under load (docs/benchmarks.md, memory)
-      ...(opts.config.keyspaceStore === 'bytes' ? { resourceLimits: { maxYoungGenerationSizeMb: SHARD_YOUNG_GEN_MB } } : {}),
+      // V8's default young generation: a fixed small one (3 MB, tried for RSS) made every value that
+      // lives on the heap (lists, hashes, sets... whose elements survive) cost ~10x the scavenges:
+      // LPUSH 145 scavenges per 300k instead of 14, and slower than before (docs/benchmarks.md)
     });
   }
 
