@@ -36,6 +36,15 @@ const LT = 8;
 const INCR = 16;
 const CH = 32;
 
+/** Elements of a range, from its first node to its last (found by first and last); 0 without a set. */
+function countInRange(z: ZSetValue | undefined, first: (list: ZSetValue['list']) => ZNode | null, last: (list: ZSetValue['list']) => ZNode | null): number {
+  if (z === undefined) return 0;
+  const f = first(z.list);
+  if (!f) return 0;
+  const l = last(z.list)!;
+  return z.list.rank(l.score, l.member) - z.list.rank(f.score, f.member) + 1;
+}
+
 function zaddGeneric(c: ShardCtx, flags: number): void {
   let i = 2;
   for (; i < c.argc; i++) {
@@ -290,30 +299,12 @@ export const commands = shardCommands<ShardHandler>({
 
   zcount(c) {
     const r = parseScoreRange(c, 2, 3);
-    const z = getZset(c, c.args.str(1));
-    let n = 0;
-    if (z !== undefined) {
-      const f = z.list.firstInScore(r);
-      if (f) {
-        const l = z.list.lastInScore(r)!;
-        n = z.list.rank(l.score, l.member) - z.list.rank(f.score, f.member) + 1;
-      }
-    }
-    c.w.int(n);
+    c.w.int(countInRange(getZset(c, c.args.str(1)), (l) => l.firstInScore(r), (l) => l.lastInScore(r)));
   },
 
   zlexcount(c) {
     const r = parseLexRange(c, 2, 3);
-    const z = getZset(c, c.args.str(1));
-    let n = 0;
-    if (z !== undefined) {
-      const f = z.list.firstInLex(r);
-      if (f) {
-        const l = z.list.lastInLex(r)!;
-        n = z.list.rank(l.score, l.member) - z.list.rank(f.score, f.member) + 1;
-      }
-    }
-    c.w.int(n);
+    c.w.int(countInRange(getZset(c, c.args.str(1)), (l) => l.firstInLex(r), (l) => l.lastInLex(r)));
   },
 
   zscore(c) {
