@@ -19,7 +19,7 @@ import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
 import { CommandError, SYNTAX, WRONGTYPE, VALUE_OUT_OF_RANGE, ZADD_GT_LT_NX, ZADD_INCR_PAIR, ZADD_XX_NX, ZSCORE_NAN } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ZSetValue, type ZNode } from '../values/zset.js';
-import { checkReplyElements } from './util.js';
+import { checkReplyElements, removeMembers } from './util.js';
 import { LONG_MAX, parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, rangeLong } from './collection-scan.js';
 import { globMatch } from '../../commands/glob.js';
 import { formatDouble } from '../../resp/writer.js';
@@ -273,24 +273,7 @@ export const commands = shardCommands<ShardHandler>({
 
   zrem(c) {
     const key = c.args.str(1);
-    const z = getZset(c, key, false);
-    let deleted = 0;
-    if (z !== undefined) {
-      for (let i = 2; i < c.argc; i++) {
-        if (z.delete(c.args.str(i))) deleted++;
-        if (z.size === 0) {
-          c.db.delete(key);
-          break;
-        }
-      }
-      if (deleted > 0) {
-        if (z.size > 0) c.db.modified(key);
-        c.notify(NOTIFY_ZSET, 'zrem', key);
-        if (z.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
-        c.propagate();
-      }
-    }
-    c.w.int(deleted);
+    removeMembers(c, key, getZset(c, key, false), NOTIFY_ZSET, 'zrem');
   },
 
   zcard(c) {
