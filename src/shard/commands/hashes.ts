@@ -13,7 +13,7 @@ import type { ShardCtx, ShardHandler } from '../context.js';
 import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFromNumber, parseLongDouble } from '../../commands/longdouble.js';
 import { HashValue } from '../values/hash.js';
 import { checkReplyElements, getTyped, removeMembers } from './util.js';
-import { LONG_MAX, parseCursor, parseScanOptions, rangeLong, scanReply } from './collection-scan.js';
+import { LONG_MAX, parseCursor, parseScanOptions, rangeLong, scanReply, emptyScanReply } from './collection-scan.js';
 import { shardCommands } from '../../commands/registry.js';
 import { VALUE_OUT_OF_RANGE } from '../../resp/errors.js';
 
@@ -233,12 +233,7 @@ export const commands = shardCommands<ShardHandler>({
   hscan(c) {
     const cursor = parseCursor(c, 2);
     const h = getHash(c, c.args.str(1));
-    if (h === undefined) {
-      c.w.array(2);
-      c.w.bulk('0');
-      c.w.array(0);
-      return;
-    }
+    if (h === undefined) return emptyScanReply(c);
     const opts = parseScanOptions(c, 3);
     scanReply(c, cursor, opts, h.size, h.isListpack(), (i) => h.fields[i]!, (i) => h.vals[i]!);
   },

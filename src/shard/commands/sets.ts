@@ -10,7 +10,7 @@ import { CommandError, SYNTAX, NUMKEYS_GT_ARGS, WRONGTYPE } from '../../resp/err
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { SetValue } from '../values/set.js';
 import { checkReplyElements, getTyped, removeMembers } from './util.js';
-import { LONG_MAX, parseCursor, parseScanOptions, positiveLong, rangeLong, scanReply } from './collection-scan.js';
+import { LONG_MAX, parseCursor, parseScanOptions, positiveLong, rangeLong, scanReply, emptyScanReply } from './collection-scan.js';
 import { shardCommands } from '../../commands/registry.js';
 
 function getSet(c: ShardCtx, key: string, read = true): SetValue | undefined {
@@ -302,12 +302,7 @@ export const commands = shardCommands<ShardHandler>({
   sscan(c) {
     const cursor = parseCursor(c, 2);
     const s = getSet(c, c.args.str(1));
-    if (s === undefined) {
-      c.w.array(2);
-      c.w.bulk('0');
-      c.w.array(0);
-      return;
-    }
+    if (s === undefined) return emptyScanReply(c);
     const opts = parseScanOptions(c, 3);
     const items = s.list();
     scanReply(c, cursor, opts, items.length, s.isIntset(), (i) => items[i]!, null);

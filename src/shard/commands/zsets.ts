@@ -20,7 +20,7 @@ import { CommandError, SYNTAX, WRONGTYPE, VALUE_OUT_OF_RANGE, ZADD_GT_LT_NX, ZAD
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ZSetValue, type ZNode } from '../values/zset.js';
 import { checkReplyElements, removeMembers } from './util.js';
-import { LONG_MAX, parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, rangeLong } from './collection-scan.js';
+import { LONG_MAX, parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, rangeLong, emptyScanReply } from './collection-scan.js';
 import { globMatch } from '../../commands/glob.js';
 import { formatDouble } from '../../resp/writer.js';
 import { declare, shardCommands } from '../../commands/registry.js';
@@ -417,12 +417,7 @@ export const commands = shardCommands<ShardHandler>({
   zscan(c) {
     const cursor = parseCursor(c, 2);
     const z = getZset(c, c.args.str(1));
-    if (z === undefined) {
-      c.w.array(2);
-      c.w.bulk('0');
-      c.w.array(0);
-      return;
-    }
+    if (z === undefined) return emptyScanReply(c);
     const opts = parseScanOptions(c, 3);
     const out: string[] = [];
     let next = 0;
