@@ -64,6 +64,10 @@ export function renderMetrics(s: Snapshot, maxclients: number): string {
     const v = num(section, field);
     if (!Number.isNaN(v)) e.family(name, help, v);
   };
+  /** Gauges of one INFO section, each helped as "<field> metric" (redis_exporter's wording). */
+  const gauges = (section: string, names: [name: string, field: string][]): void => {
+    for (const [name, field] of names) g(name, `${field} metric`, section, field);
+  };
   const c = (name: string, help: string, section: string, field: string): void => {
     const v = num(section, field);
     if (!Number.isNaN(v)) e.family(name, help, v, 'counter');
@@ -96,11 +100,13 @@ export function renderMetrics(s: Snapshot, maxclients: number): string {
   g('redis_blocked_clients', 'blocked_clients metric', 'clients', 'blocked_clients');
   e.family('redis_max_clients', 'maxclients metric', maxclients);
 
-  g('redis_memory_used_bytes', 'used_memory metric', 'memory', 'used_memory');
-  g('redis_memory_used_rss_bytes', 'used_memory_rss metric', 'memory', 'used_memory_rss');
-  g('redis_memory_used_peak_bytes', 'used_memory_peak metric', 'memory', 'used_memory_peak');
-  g('redis_memory_max_bytes', 'maxmemory metric', 'memory', 'maxmemory');
-  g('redis_mem_fragmentation_ratio', 'mem_fragmentation_ratio metric', 'memory', 'mem_fragmentation_ratio');
+  gauges('memory', [
+    ['redis_memory_used_bytes', 'used_memory'],
+    ['redis_memory_used_rss_bytes', 'used_memory_rss'],
+    ['redis_memory_used_peak_bytes', 'used_memory_peak'],
+    ['redis_memory_max_bytes', 'maxmemory'],
+    ['redis_mem_fragmentation_ratio', 'mem_fragmentation_ratio'],
+  ]);
 
   c('redis_commands_processed_total', 'commands_processed_total metric', 'stats', 'total_commands_processed');
   c('redis_connections_received_total', 'connections_received_total metric', 'stats', 'total_connections_received');
@@ -139,13 +145,15 @@ export function renderMetrics(s: Snapshot, maxclients: number): string {
   e.family('redis_db_avg_ttl_seconds', 'Avg TTL in seconds', dbTtl);
 
   // replication
-  g('redis_connected_slaves', 'connected_slaves metric', 'replication', 'connected_slaves');
-  g('redis_master_repl_offset', 'master_repl_offset metric', 'replication', 'master_repl_offset');
-  g('redis_second_repl_offset', 'second_repl_offset metric', 'replication', 'second_repl_offset');
-  g('redis_repl_backlog_is_active', 'repl_backlog_active metric', 'replication', 'repl_backlog_active');
-  g('redis_repl_backlog_size_bytes', 'repl_backlog_size metric', 'replication', 'repl_backlog_size');
-  g('redis_repl_backlog_history_bytes', 'repl_backlog_histlen metric', 'replication', 'repl_backlog_histlen');
-  g('redis_repl_backlog_first_byte_offset', 'repl_backlog_first_byte_offset metric', 'replication', 'repl_backlog_first_byte_offset');
+  gauges('replication', [
+    ['redis_connected_slaves', 'connected_slaves'],
+    ['redis_master_repl_offset', 'master_repl_offset'],
+    ['redis_second_repl_offset', 'second_repl_offset'],
+    ['redis_repl_backlog_is_active', 'repl_backlog_active'],
+    ['redis_repl_backlog_size_bytes', 'repl_backlog_size'],
+    ['redis_repl_backlog_history_bytes', 'repl_backlog_histlen'],
+    ['redis_repl_backlog_first_byte_offset', 'repl_backlog_first_byte_offset'],
+  ]);
   if (role === 'slave') {
     e.family('redis_master_link_up', 'master_link_up metric', repl.master_link_status === 'up' ? 1 : 0);
     g('redis_master_last_io_seconds_ago', 'Master last io seconds ago', 'replication', 'master_last_io_seconds_ago');

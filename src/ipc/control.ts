@@ -218,7 +218,7 @@ export const unwatchOp = {
   request: (connId: number): ControlArgv => ['unwatch', connId],
 };
 
-/** disconnect <connId> -> OK: the shard forgets the connection (blocked request, watches) */
+/** disconnect <connId> -> OK: the shard forgets the connection (blocked request, watches, scripts diverted) */
 export const disconnectOp = {
   request: (connId: number): ControlArgv => ['disconnect', connId],
 };

@@ -199,6 +199,19 @@ export class RespWriter {
     else this.header(0x2a, n * 2);
   }
 
+  /**
+   * Fields of a map (after its map() header): each name as a bulk string, then its value: a string
+   * as a bulk string, a number as an integer, null as a null bulk.
+   */
+  fields(pairs: readonly (readonly [string, string | number | null])[]): void {
+    for (const [name, v] of pairs) {
+      this.bulk(name);
+      if (typeof v === 'string') this.bulk(v);
+      else if (v === null) this.nullBulk();
+      else this.int(v);
+    }
+  }
+
   /** Set of n elements: ~n in RESP3, *n in RESP2. */
   set(n: number): void {
     this.header(this.proto === 3 ? 0x7e : 0x2a, n);

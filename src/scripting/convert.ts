@@ -16,6 +16,24 @@
 import { RespWriter } from '../resp/writer.js';
 import { lua, pushBytes, toBuffer, toLatin1, type LuaState } from './lua-api.js';
 
+/**
+ * The n entries of a RESP3 map or set, read from b at q, pushed as {map={k=v}} or {set={member=true}};
+ * returns the position after them.
+ */
+function pushKeyed(L: LuaState, b: Buffer, q: number, tag: 'map' | 'set', n: number): number {
+  lua.lua_createtable(L, 0, 1);
+  lua.lua_pushliteral(L, tag);
+  lua.lua_createtable(L, 0, n);
+  for (let i = 0; i < n; i++) {
+    q = pushReply(L, b, q);
+    if (tag === 'map') q = pushReply(L, b, q);
+    else lua.lua_pushboolean(L, true);
+    lua.lua_rawset(L, -3);
+  }
+  lua.lua_rawset(L, -3);
+  return q;
+}
+
 /** Parse one RESP reply from b at p and push it onto L; returns the position after it. */
 export function pushReply(L: LuaState, b: Buffer, p: number): number {
   lua.lua_checkstack(L, 4);
@@ -59,36 +77,10 @@ export function pushReply(L: LuaState, b: Buffer, p: number): number {
       }
       return q;
     }
-    case 0x25: {
-      // % map
-      const n = Number(line);
-      lua.lua_createtable(L, 0, 1);
-      lua.lua_pushliteral(L, 'map');
-      lua.lua_createtable(L, 0, n);
-      let q = next;
-      for (let i = 0; i < n; i++) {
-        q = pushReply(L, b, q);
-        q = pushReply(L, b, q);
-        lua.lua_rawset(L, -3);
-      }
-      lua.lua_rawset(L, -3);
-      return q;
-    }
-    case 0x7e: {
-      // ~ set
-      const n = Number(line);
-      lua.lua_createtable(L, 0, 1);
-      lua.lua_pushliteral(L, 'set');
-      lua.lua_createtable(L, 0, n);
-      let q = next;
-      for (let i = 0; i < n; i++) {
-        q = pushReply(L, b, q);
-        lua.lua_pushboolean(L, true);
-        lua.lua_rawset(L, -3);
-      }
-      lua.lua_rawset(L, -3);
-      return q;
-    }
+    case 0x25: // % map
+      return pushKeyed(L, b, next, 'map', Number(line));
+    case 0x7e: // ~ set
+      return pushKeyed(L, b, next, 'set', Number(line));
     case 0x5f: // _
       lua.lua_pushnil(L);
       return next;

@@ -132,7 +132,8 @@ interface DirectRun {
  * one shard, and nothing else of the connection is dispatched meanwhile (conn.directScripts > 0
  * holds it in the server's dispatch). When the shard gives one back (SCRIPT_REP_FALLBACK or
  * NO_SCRIPT) it gives back, unrun, every later one of that connection (DIVERTED) until told to
- * stop; the main thread runs them all, in order, then sends the next with the "undivert" bit.
+ * stop; the main thread runs them all, in order, then sends the next one to that shard with the
+ * "undivert" bit. A connection that closes first is forgotten there by the disconnect op.
  */
 interface ConnScripts {
   shard: number;
@@ -140,8 +141,11 @@ interface ConnScripts {
   /** Given back, to run on the main thread in this order. */
   reruns: DirectRun[];
   rerunning: boolean;
-  /** The shard diverts this connection's scripts until a request with the undivert bit. */
-  diverted: boolean;
+  /**
+   * Shards that gave a script of this connection back, so divert its later ones until a request
+   * with the undivert bit (or the disconnect op, when the connection closes).
+   */
+  divertedOn: Set<number>;
 }
 
 const connScripts = new WeakMap<Connection, ConnScripts>();
@@ -249,14 +253,11 @@ export function routeScript(s: Server, conn: Connection, cmd: Command, args: Arg
     return false;
   }
   if (cs === undefined) {
-    cs = { shard: t.sh, inflight: [], reruns: [], rerunning: false, diverted: false };
+    cs = { shard: t.sh, inflight: [], reruns: [], rerunning: false, divertedOn: new Set() };
     connScripts.set(conn, cs);
   }
   let flags = (t.readOnly ? SCRIPT_W3_READ_ONLY : 0) | (t.fn ? SCRIPT_W3_FUNCTION : 0) | (t.body ? SCRIPT_W3_BODY : 0);
-  if (cs.diverted) {
-    flags |= SCRIPT_W3_UNDIVERT;
-    cs.diverted = false;
-  }
+  if (cs.divertedOn.delete(t.sh)) flags |= SCRIPT_W3_UNDIVERT;
   cs.shard = t.sh;
   s.stats.commandsProcessed++;
   conn.lastCmd = cmd.name;
@@ -269,6 +270,18 @@ export function routeScript(s: Server, conn: Connection, cmd: Command, args: Arg
   cs.inflight.push({ f: t.fast, sh: t.sh, cmd, sha: t.sha, seq, t0: performance.now(), status: -1, echo: [] });
   s.scheduleTick();
   return true;
+}
+
+/**
+ * The shards that may keep script state of a closing connection (it was diverted there, or a script
+ * is still in flight there and may be given back), for the close path's disconnect op; null if none.
+ */
+export function scriptShardsOf(conn: Connection): Set<number> | null {
+  const cs = connScripts.get(conn);
+  if (cs === undefined || (cs.divertedOn.size === 0 && cs.inflight.length === 0)) return null;
+  const shards = new Set(cs.divertedOn);
+  for (const d of cs.inflight) shards.add(d.sh);
+  return shards;
 }
 
 /** One of the connection's scripts is finished: when none is left, the connection goes on. */
@@ -294,7 +307,7 @@ export function scriptReplied(s: Server, conn: Connection, seq: number, bytes: U
     if (more) return false;
     cs!.inflight.shift();
     cs!.reruns.push(d);
-    cs!.diverted = true;
+    cs!.divertedOn.add(d.sh);
     if (cs!.inflight.length === 0 && !cs!.rerunning) void rerunAll(s, conn, cs!);
     return false;
   }

@@ -406,22 +406,20 @@ export const functionCommands = mainCommands<MainHandler>({
     if (info === null) w.nullBulk();
     else {
       w.map(3);
-      w.bulk('name');
-      w.bulk(info.name);
+      w.fields([['name', info.name]]);
       w.bulk('command');
       w.bulkArray(info.command);
-      w.bulk('duration_ms');
-      w.int(Date.now() - info.started);
+      w.fields([['duration_ms', Date.now() - info.started]]);
     }
     const counts = functionCounts(eng);
     w.bulk('engines');
     w.map(1);
     w.bulk('LUA');
     w.map(2);
-    w.bulk('libraries_count');
-    w.int(counts.libraries);
-    w.bulk('functions_count');
-    w.int(counts.functions);
+    w.fields([
+      ['libraries_count', counts.libraries],
+      ['functions_count', counts.functions],
+    ]);
   },
 
   'function|help'(c) {

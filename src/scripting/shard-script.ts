@@ -335,6 +335,11 @@ function runControlled(c: Shard, st: WorkerScripting, ref: number, name: string,
   status(c, r.status, r.status === SCRIPT_DONE ? outWriter.buf.subarray(0, outWriter.len) : Buffer.alloc(0), r.calls, r.logs);
 }
 
+/** The disconnect op: a closed connection's scripts are no longer diverted here. */
+export function forgetScriptConnection(connId: number): void {
+  state?.diverted.delete(connId);
+}
+
 export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: Shard) => void> = {
   script(c) {
     const st = scripting(c);

@@ -11,6 +11,7 @@ import { Connection, Hold } from './connection.js';
 import { closedWithOutput } from './output-limits.js';
 import type { Server } from './server.js';
 import { disconnectOp } from '../ipc/control.js';
+import { scriptShardsOf } from '../scripting/fast-path.js';
 
 /** Unparsed input past which a held connection stops reading its socket. */
 const HELD_INPUT_PAUSE_BYTES = 1024 * 1024;
@@ -88,9 +89,11 @@ export class Clients {
     s.conns.delete(conn.id);
     s.monitor.clients.delete(conn);
     s.pump.forget(conn);
-    if (conn.blockedOn >= 0 || conn.watchShards.size > 0) {
+    const scriptShards = scriptShardsOf(conn);
+    if (conn.blockedOn >= 0 || conn.watchShards.size > 0 || scriptShards !== null) {
       const shards = new Set(conn.watchShards);
       if (conn.blockedOn >= 0) shards.add(conn.blockedOn);
+      if (scriptShards !== null) for (const i of scriptShards) shards.add(i);
       for (const i of shards) void s.links[i]!.control(disconnectOp.request(conn.id));
       s.pump.scheduleTick();
     }

@@ -220,14 +220,7 @@ export class ShardLink {
     const w = this.ctlWriter;
     w.reset();
     w.command(argv);
-    const seq = this.nextSeq++;
-    if (this.nextSeq > 0x7fffffff) this.nextSeq = 1;
-    if (capture) this.captured.set(seq, []);
-    return new Promise<ShardReply>((resolve) => {
-      this.pending.set(seq, resolve);
-      this.inflight++;
-      this.send(REQ_CONTROL, flags, db, COORDINATOR_CONN, seq, 0, w.buf, 0, w.len);
-    });
+    return this.coordinatorRequest(REQ_CONTROL, flags, db, 0, w.buf, w.len, capture);
   }
 
   /**
@@ -235,13 +228,18 @@ export class ShardLink {
    * `capture`, its keyspace events come with the reply instead of being published).
    */
   command(flags: number, db: number, cmdId: number, proto: number, body: Uint8Array, capture = false): Promise<ShardReply> {
+    return this.coordinatorRequest(REQ_COMMAND, flags, db, cmdId | (proto << 16), body, body.length, capture);
+  }
+
+  /** A coordinator request under the next sequence number, resolved when its reply record is complete. */
+  private coordinatorRequest(kind: number, flags: number, db: number, w3: number, body: Uint8Array, len: number, capture: boolean): Promise<ShardReply> {
     const seq = this.nextSeq++;
     if (this.nextSeq > 0x7fffffff) this.nextSeq = 1;
     if (capture) this.captured.set(seq, []);
     return new Promise<ShardReply>((resolve) => {
       this.pending.set(seq, resolve);
       this.inflight++;
-      this.send(REQ_COMMAND, flags, db, COORDINATOR_CONN, seq, cmdId | (proto << 16), body, 0, body.length);
+      this.send(kind, flags, db, COORDINATOR_CONN, seq, w3, body, 0, len);
     });
   }
 

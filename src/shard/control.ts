@@ -23,7 +23,7 @@ import { isAggregate, typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
-import { SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
+import { forgetScriptConnection, SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
 import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp } from '../ipc/control.js';
 
 type ControlHandler = (c: Shard) => void;
@@ -81,11 +81,12 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     unblockOp.write(c.w, unblock(c, conn, reply));
   },
 
-  /** disconnect <connId>: forget everything about a connection (blocked, watched) */
+  /** disconnect <connId>: forget everything about a connection (blocked, watched, scripts diverted) */
   disconnect(c) {
     const conn = num(c, 1);
     unblock(c, conn, null);
     c.watches.unwatchAll(conn);
+    forgetScriptConnection(conn);
     c.w.ok();
   },
 

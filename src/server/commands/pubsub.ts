@@ -29,6 +29,16 @@ function globalCount(conn: Connection): number {
   return conn.channels.size + conn.patterns.size;
 }
 
+/** SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE: each named one, confirmed with the count after it is added. */
+function join(c: MainCtx, registry: Subscribers, own: Set<string>, kind: string, count: (conn: Connection) => number): void {
+  const conn = c.conn;
+  for (let i = 1; i < c.argc; i++) {
+    const name = c.args.str(i);
+    PubSub.add(registry, own, conn, name);
+    confirm(c.w, kind, name, count(conn));
+  }
+}
+
 /** UNSUBSCRIBE / PUNSUBSCRIBE / SUNSUBSCRIBE: the named ones, or all (a nil confirmation if none). */
 function leave(c: MainCtx, registry: Subscribers, own: Set<string>, kind: string, count: (conn: Connection) => number): void {
   const conn = c.conn;
@@ -84,37 +94,19 @@ const HELP = [
 export const commands = mainCommands<MainHandler>({
   subscribe: declare((c) => {
     c.pushing = true;
-    const ps = c.pubsub;
-    const conn = c.conn;
-    for (let i = 1; i < c.argc; i++) {
-      const ch = c.args.str(i);
-      PubSub.add(ps.channels, conn.channels, conn, ch);
-      confirm(c.w, 'subscribe', ch, globalCount(conn));
-    }
+    join(c, c.pubsub.channels, c.conn.channels, 'subscribe', globalCount);
   }, { x: X.PUBSUB_CONTEXT }),
 
   psubscribe: declare((c) => {
     c.pushing = true;
-    const ps = c.pubsub;
-    const conn = c.conn;
-    for (let i = 1; i < c.argc; i++) {
-      const p = c.args.str(i);
-      PubSub.add(ps.patterns, conn.patterns, conn, p);
-      confirm(c.w, 'psubscribe', p, globalCount(conn));
-    }
+    join(c, c.pubsub.patterns, c.conn.patterns, 'psubscribe', globalCount);
   }, { x: X.PUBSUB_CONTEXT }),
 
   ssubscribe: declare((c) => {
     // inside EXEC the client cannot take the confirmation stream (Redis: a DENY BLOCKING client)
     if (execRunning.has(c.conn)) throw new CommandError(SSUBSCRIBE_DENY_BLOCKING);
     c.pushing = true;
-    const ps = c.pubsub;
-    const conn = c.conn;
-    for (let i = 1; i < c.argc; i++) {
-      const ch = c.args.str(i);
-      PubSub.add(ps.shardChannels, conn.shardChannels, conn, ch);
-      confirm(c.w, 'ssubscribe', ch, conn.shardChannels.size);
-    }
+    join(c, c.pubsub.shardChannels, c.conn.shardChannels, 'ssubscribe', (conn) => conn.shardChannels.size);
   }, { x: X.PUBSUB_CONTEXT }),
 
   unsubscribe: declare((c) => {

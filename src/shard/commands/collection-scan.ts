@@ -46,6 +46,13 @@ export function parseScanOptions(c: ShardCtx, from: number): ScanOptions {
   return { count, pattern };
 }
 
+/** HSCAN / SSCAN / ZSCAN of a missing key: cursor 0 and no elements. */
+export function emptyScanReply(c: ShardCtx): void {
+  c.w.array(2);
+  c.w.bulk('0');
+  c.w.array(0);
+}
+
 /**
  * Reply to a collection scan. `n` elements addressed by index; name(i) is what MATCH filters,
  * value(i) (for hashes and sorted sets) follows it. `small`: everything at once, in index order.

@@ -12,8 +12,8 @@ import { parseInt64, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFromNumber, parseLongDouble } from '../../commands/longdouble.js';
 import { HashValue } from '../values/hash.js';
-import { checkReplyElements, getTyped } from './util.js';
-import { LONG_MAX, parseCursor, parseScanOptions, rangeLong, scanReply } from './collection-scan.js';
+import { checkReplyElements, getTyped, removeMembers } from './util.js';
+import { LONG_MAX, parseCursor, parseScanOptions, rangeLong, scanReply, emptyScanReply } from './collection-scan.js';
 import { shardCommands } from '../../commands/registry.js';
 import { VALUE_OUT_OF_RANGE } from '../../resp/errors.js';
 
@@ -150,26 +150,7 @@ export const commands = shardCommands<ShardHandler>({
 
   hdel(c) {
     const key = c.args.str(1);
-    const h = getHash(c, key, false);
-    let deleted = 0;
-    if (h !== undefined) {
-      for (let i = 2; i < c.argc; i++) {
-        if (h.delete(c.args.str(i))) {
-          deleted++;
-          if (h.size === 0) {
-            c.db.delete(key);
-            break;
-          }
-        }
-      }
-      if (deleted > 0) {
-        if (h.size > 0) c.db.modified(key);
-        c.notify(NOTIFY_HASH, 'hdel', key);
-        if (h.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
-        c.propagate();
-      }
-    }
-    c.w.int(deleted);
+    removeMembers(c, key, getHash(c, key, false), NOTIFY_HASH, 'hdel');
   },
 
   hexists(c) {
@@ -252,12 +233,7 @@ export const commands = shardCommands<ShardHandler>({
   hscan(c) {
     const cursor = parseCursor(c, 2);
     const h = getHash(c, c.args.str(1));
-    if (h === undefined) {
-      c.w.array(2);
-      c.w.bulk('0');
-      c.w.array(0);
-      return;
-    }
+    if (h === undefined) return emptyScanReply(c);
     const opts = parseScanOptions(c, 3);
     scanReply(c, cursor, opts, h.size, h.isListpack(), (i) => h.fields[i]!, (i) => h.vals[i]!);
   },

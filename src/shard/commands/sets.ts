@@ -9,8 +9,8 @@ import { NOTIFY_GENERIC, NOTIFY_SET } from '../../commands/keyspace-events.js';
 import { CommandError, SYNTAX, NUMKEYS_GT_ARGS, WRONGTYPE } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { SetValue } from '../values/set.js';
-import { checkReplyElements, getTyped } from './util.js';
-import { LONG_MAX, parseCursor, parseScanOptions, positiveLong, rangeLong, scanReply } from './collection-scan.js';
+import { checkReplyElements, getTyped, removeMembers } from './util.js';
+import { LONG_MAX, parseCursor, parseScanOptions, positiveLong, rangeLong, scanReply, emptyScanReply } from './collection-scan.js';
 import { shardCommands } from '../../commands/registry.js';
 
 function getSet(c: ShardCtx, key: string, read = true): SetValue | undefined {
@@ -102,26 +102,7 @@ export const commands = shardCommands<ShardHandler>({
 
   srem(c) {
     const key = c.args.str(1);
-    const s = getSet(c, key, false);
-    let deleted = 0;
-    if (s !== undefined) {
-      for (let i = 2; i < c.argc; i++) {
-        if (s.delete(c.args.str(i))) {
-          deleted++;
-          if (s.size === 0) {
-            c.db.delete(key);
-            break;
-          }
-        }
-      }
-      if (deleted > 0) {
-        if (s.size > 0) c.db.modified(key);
-        c.notify(NOTIFY_SET, 'srem', key);
-        if (s.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
-        c.propagate();
-      }
-    }
-    c.w.int(deleted);
+    removeMembers(c, key, getSet(c, key, false), NOTIFY_SET, 'srem');
   },
 
   smove(c) {
@@ -321,12 +302,7 @@ export const commands = shardCommands<ShardHandler>({
   sscan(c) {
     const cursor = parseCursor(c, 2);
     const s = getSet(c, c.args.str(1));
-    if (s === undefined) {
-      c.w.array(2);
-      c.w.bulk('0');
-      c.w.array(0);
-      return;
-    }
+    if (s === undefined) return emptyScanReply(c);
     const opts = parseScanOptions(c, 3);
     const items = s.list();
     scanReply(c, cursor, opts, items.length, s.isIntset(), (i) => items[i]!, null);

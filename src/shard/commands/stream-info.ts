@@ -6,7 +6,6 @@
  */
 
 import { CommandError, NO_SUCH_KEY, WRONGTYPE, streamNoGroup, subcommandSyntax } from '../../resp/errors.js';
-import type { RespWriter } from '../../resp/writer.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { formatId, ID_MAX, idMs, idSeq, StreamValue, type StreamGroup } from '../values/stream.js';
 import { writeEntry } from './stream-args.js';
@@ -53,15 +52,8 @@ function streamOf(c: ShardCtx): StreamValue {
   return v;
 }
 
-function writeLag(w: RespWriter, s: StreamValue, g: StreamGroup): void {
-  const lag = s.lag(g);
-  if (lag === null) w.nullBulk();
-  else w.int(lag);
-}
-
-function writeEntriesRead(w: RespWriter, g: StreamGroup): void {
-  if (g.entriesRead === -1) w.nullBulk();
-  else w.int(g.entriesRead);
+function entriesRead(g: StreamGroup): number | null {
+  return g.entriesRead === -1 ? null : g.entriesRead;
 }
 
 function xinfoStream(c: ShardCtx): void {
@@ -80,23 +72,17 @@ function xinfoStream(c: ShardCtx): void {
   }
   const w = c.w;
   w.map(full ? 9 : 10);
-  w.bulk('length');
-  w.int(s.length);
-  w.bulk('radix-tree-keys');
-  w.int(s.nodes.length);
-  w.bulk('radix-tree-nodes');
-  w.int(raxNodeCount(s.nodes.map((n) => key16(n.master))));
-  w.bulk('last-generated-id');
-  w.bulk(formatId(s.lastId));
-  w.bulk('max-deleted-entry-id');
-  w.bulk(formatId(s.maxDeletedId));
-  w.bulk('entries-added');
-  w.int(s.entriesAdded);
-  w.bulk('recorded-first-entry-id');
-  w.bulk(formatId(s.firstId));
+  w.fields([
+    ['length', s.length],
+    ['radix-tree-keys', s.nodes.length],
+    ['radix-tree-nodes', raxNodeCount(s.nodes.map((n) => key16(n.master)))],
+    ['last-generated-id', formatId(s.lastId)],
+    ['max-deleted-entry-id', formatId(s.maxDeletedId)],
+    ['entries-added', s.entriesAdded],
+    ['recorded-first-entry-id', formatId(s.firstId)],
+  ]);
   if (!full) {
-    w.bulk('groups');
-    w.int(s.groups ? s.groups.size : 0);
+    w.fields([['groups', s.groups ? s.groups.size : 0]]);
     const first = s.range(0n, ID_MAX, 1, false)[0];
     w.bulk('first-entry');
     if (first) writeEntry(w, first);
@@ -116,16 +102,13 @@ function xinfoStream(c: ShardCtx): void {
   w.array(groups.length);
   for (const g of groups) {
     w.map(7);
-    w.bulk('name');
-    w.bulk(g.name);
-    w.bulk('last-delivered-id');
-    w.bulk(formatId(g.lastId));
-    w.bulk('entries-read');
-    writeEntriesRead(w, g);
-    w.bulk('lag');
-    writeLag(w, s, g);
-    w.bulk('pel-count');
-    w.int(g.pel.size);
+    w.fields([
+      ['name', g.name],
+      ['last-delivered-id', formatId(g.lastId)],
+      ['entries-read', entriesRead(g)],
+      ['lag', s.lag(g)],
+      ['pel-count', g.pel.size],
+    ]);
     w.bulk('pending');
     const pel = g.pending();
     const np = count ? Math.min(count, pel.length) : pel.length;
@@ -143,12 +126,11 @@ function xinfoStream(c: ShardCtx): void {
     w.array(cs.length);
     for (const cons of cs) {
       w.map(4);
-      w.bulk('name');
-      w.bulk(cons.name);
-      w.bulk('seen-time');
-      w.int(cons.seenTime);
-      w.bulk('pel-count');
-      w.int(cons.pel.size);
+      w.fields([
+        ['name', cons.name],
+        ['seen-time', cons.seenTime],
+        ['pel-count', cons.pel.size],
+      ]);
       w.bulk('pending');
       const cp = g.pending(0n, ID_MAX, cons);
       const nc = count ? Math.min(count, cp.length) : cp.length;
@@ -174,18 +156,14 @@ export const commands = shardCommands<ShardHandler>({
     w.array(groups.length);
     for (const g of groups) {
       w.map(6);
-      w.bulk('name');
-      w.bulk(g.name);
-      w.bulk('consumers');
-      w.int(g.consumers.size);
-      w.bulk('pending');
-      w.int(g.pel.size);
-      w.bulk('last-delivered-id');
-      w.bulk(formatId(g.lastId));
-      w.bulk('entries-read');
-      writeEntriesRead(w, g);
-      w.bulk('lag');
-      writeLag(w, s, g);
+      w.fields([
+        ['name', g.name],
+        ['consumers', g.consumers.size],
+        ['pending', g.pel.size],
+        ['last-delivered-id', formatId(g.lastId)],
+        ['entries-read', entriesRead(g)],
+        ['lag', s.lag(g)],
+      ]);
     }
   },
 
@@ -198,12 +176,11 @@ export const commands = shardCommands<ShardHandler>({
     w.array(cs.length);
     for (const cons of cs) {
       w.map(3);
-      w.bulk('name');
-      w.bulk(cons.name);
-      w.bulk('pending');
-      w.int(cons.pel.size);
-      w.bulk('idle');
-      w.int(Math.max(0, c.now - cons.seenTime));
+      w.fields([
+        ['name', cons.name],
+        ['pending', cons.pel.size],
+        ['idle', Math.max(0, c.now - cons.seenTime)],
+      ]);
     }
   },
 });

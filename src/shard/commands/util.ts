@@ -3,6 +3,7 @@
  * (binary string <-> int encoding), expire-time parsing with Redis's rules, and index normalisation.
  */
 
+import { NOTIFY_GENERIC } from '../../commands/keyspace-events.js';
 import { CommandError, REPLY_TOO_LARGE, WRONGTYPE } from '../../resp/errors.js';
 import type { ShardCtx } from '../context.js';
 import { BIG_STRING, isAggregate, toStored, type Aggregate, type StrValue, type Value } from '../values/types.js';
@@ -48,6 +49,33 @@ export function getTyped<T extends Aggregate>(c: ShardCtx, key: string, cls: abs
 
 export const UNIT_SECONDS = 0;
 export const UNIT_MS = 1;
+
+/**
+ * HDEL / SREM / ZREM: remove the members named from argument 2 on from the collection at key (the
+ * key goes with the last one), notify `event` (and del when emptied), propagate, and reply with how
+ * many were removed.
+ */
+export function removeMembers(c: ShardCtx, key: string, v: { delete(m: string): boolean; readonly size: number } | undefined, type: number, event: string): void {
+  let deleted = 0;
+  if (v !== undefined) {
+    for (let i = 2; i < c.argc; i++) {
+      if (v.delete(c.args.str(i))) {
+        deleted++;
+        if (v.size === 0) {
+          c.db.delete(key);
+          break;
+        }
+      }
+    }
+    if (deleted > 0) {
+      if (v.size > 0) c.db.modified(key);
+      c.notify(type, event, key);
+      if (v.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
+      c.propagate();
+    }
+  }
+  c.w.int(deleted);
+}
 
 /** Normalise a [start, end] range over n elements as LRANGE/ZRANGE do; null when empty. */
 export function clampRange(start: number, end: number, n: number): [number, number] | null {

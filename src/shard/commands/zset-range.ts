@@ -7,8 +7,8 @@ import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
 import { CommandError, MIN_MAX_NOT_FLOAT, MIN_MAX_NOT_STRING_RANGE, SYNTAX, ZRANGE_LIMIT, ZRANGE_WITHSCORES_BYLEX } from '../../resp/errors.js';
 import { parseDouble } from '../../commands/numbers.js';
 import type { ShardCtx } from '../context.js';
-import { ZSetValue, type LexRange, type ScoreRange, type ZNode } from '../values/zset.js';
-import { getTyped } from './util.js';
+import { lexGteMin, lexLteMax, scoreGteMin, scoreLteMax, ZSetValue, type LexRange, type ScoreRange, type ZNode } from '../values/zset.js';
+import { clampRange, getTyped } from './util.js';
 
 export function getZset(c: ShardCtx, key: string, read = true): ZSetValue | undefined {
   return getTyped(c, key, ZSetValue, read);
@@ -107,61 +107,47 @@ function nodesByRank(z: ZSetValue, start: number, end: number, rev: boolean): ZN
   return out;
 }
 
-function sanitizeRank(start: number, end: number, n: number): [number, number] | null {
-  if (start < 0) start = n + start;
-  if (end < 0) end = n + end;
-  if (start < 0) start = 0;
-  if (start > end || start >= n) return null;
-  if (end >= n) end = n - 1;
-  return [start, end];
+/**
+ * Nodes of a range with LIMIT offset/count (count < 0: all): from the range's first node (its last
+ * with rev), found by `first`, while `inside` holds (the range's far bound).
+ */
+function nodesInRange(
+  z: ZSetValue,
+  first: (list: ZSetValue['list']) => ZNode | null,
+  inside: (x: ZNode) => boolean,
+  offset: number,
+  limit: number,
+  rev: boolean,
+): ZNode[] {
+  const out: ZNode[] = [];
+  if (offset < 0 || (offset > 0 && offset >= z.size)) return out;
+  const list = z.list;
+  let x = first(list);
+  if (x && offset > 0) {
+    const rank = list.rank(x.score, x.member);
+    const target = rev ? rank - offset : rank + offset;
+    x = target >= 1 && target <= z.size ? list.byRank(target) : null;
+  }
+  while (x && limit !== 0) {
+    if (!inside(x)) break;
+    out.push(x);
+    limit--;
+    x = rev ? x.backward : x.next[0] ?? null;
+  }
+  return out;
 }
 
 /** Nodes in a score range with LIMIT offset/count (count < 0: all). */
 function nodesByScore(z: ZSetValue, r: ScoreRange, offset: number, limit: number, rev: boolean): ZNode[] {
-  const out: ZNode[] = [];
-  if (offset < 0 || (offset > 0 && offset >= z.size)) return out;
-  const list = z.list;
-  let x = rev ? list.lastInScore(r) : list.firstInScore(r);
-  if (x && offset > 0) {
-    const rank = list.rank(x.score, x.member);
-    const target = rev ? rank - offset : rank + offset;
-    x = target >= 1 && target <= z.size ? list.byRank(target) : null;
-  }
-  while (x && limit !== 0) {
-    if (rev ? !(r.minex ? x.score > r.min : x.score >= r.min) : !(r.maxex ? x.score < r.max : x.score <= r.max)) break;
-    out.push(x);
-    limit--;
-    x = rev ? x.backward : x.next[0] ?? null;
-  }
-  return out;
-}
-
-function lexGteMin(m: string, r: LexRange): boolean {
-  if (r.minKind !== 0) return r.minKind < 0;
-  return r.minex ? m > r.min : m >= r.min;
-}
-function lexLteMax(m: string, r: LexRange): boolean {
-  if (r.maxKind !== 0) return r.maxKind > 0;
-  return r.maxex ? m < r.max : m <= r.max;
+  return rev
+    ? nodesInRange(z, (l) => l.lastInScore(r), (x) => scoreGteMin(x.score, r), offset, limit, true)
+    : nodesInRange(z, (l) => l.firstInScore(r), (x) => scoreLteMax(x.score, r), offset, limit, false);
 }
 
 function nodesByLex(z: ZSetValue, r: LexRange, offset: number, limit: number, rev: boolean): ZNode[] {
-  const out: ZNode[] = [];
-  if (offset < 0 || (offset > 0 && offset >= z.size)) return out;
-  const list = z.list;
-  let x = rev ? list.lastInLex(r) : list.firstInLex(r);
-  if (x && offset > 0) {
-    const rank = list.rank(x.score, x.member);
-    const target = rev ? rank - offset : rank + offset;
-    x = target >= 1 && target <= z.size ? list.byRank(target) : null;
-  }
-  while (x && limit !== 0) {
-    if (rev ? !lexGteMin(x.member, r) : !lexLteMax(x.member, r)) break;
-    out.push(x);
-    limit--;
-    x = rev ? x.backward : x.next[0] ?? null;
-  }
-  return out;
+  return rev
+    ? nodesInRange(z, (l) => l.lastInLex(r), (x) => lexGteMin(x.member, r), offset, limit, true)
+    : nodesInRange(z, (l) => l.firstInLex(r), (x) => lexLteMax(x.member, r), offset, limit, false);
 }
 
 export const BY_AUTO = 0;
@@ -217,7 +203,7 @@ export function zrangeGeneric(c: ShardCtx, at: number, by: number, rev: boolean 
   let nodes: ZNode[] = [];
   if (z !== undefined) {
     if (by === BY_RANK) {
-      const r = sanitizeRank(start, end, z.size);
+      const r = clampRange(start, end, z.size);
       if (r) nodes = nodesByRank(z, r[0], r[1], rev);
     } else if (by === BY_SCORE) nodes = nodesByScore(z, sr!, offset, limit, rev);
     else nodes = nodesByLex(z, lr!, offset, limit, rev);
@@ -264,7 +250,7 @@ export function zremrange(c: ShardCtx, by: number): void {
   }
   let nodes: ZNode[] = [];
   if (by === BY_RANK) {
-    const r = sanitizeRank(start, end, z.size);
+    const r = clampRange(start, end, z.size);
     if (r) nodes = nodesByRank(z, r[0], r[1], false);
   } else if (by === BY_SCORE) nodes = nodesByScore(z, sr!, 0, -1, false);
   else nodes = nodesByLex(z, lr!, 0, -1, false);

@@ -19,8 +19,8 @@ import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
 import { CommandError, SYNTAX, WRONGTYPE, VALUE_OUT_OF_RANGE, ZADD_GT_LT_NX, ZADD_INCR_PAIR, ZADD_XX_NX, ZSCORE_NAN } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ZSetValue, type ZNode } from '../values/zset.js';
-import { checkReplyElements } from './util.js';
-import { LONG_MAX, parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, rangeLong } from './collection-scan.js';
+import { checkReplyElements, removeMembers } from './util.js';
+import { LONG_MAX, parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, rangeLong, emptyScanReply } from './collection-scan.js';
 import { globMatch } from '../../commands/glob.js';
 import { formatDouble } from '../../resp/writer.js';
 import { declare, shardCommands } from '../../commands/registry.js';
@@ -35,6 +35,15 @@ const GT = 4;
 const LT = 8;
 const INCR = 16;
 const CH = 32;
+
+/** Elements of a range, from its first node to its last (found by first and last); 0 without a set. */
+function countInRange(z: ZSetValue | undefined, first: (list: ZSetValue['list']) => ZNode | null, last: (list: ZSetValue['list']) => ZNode | null): number {
+  if (z === undefined) return 0;
+  const f = first(z.list);
+  if (!f) return 0;
+  const l = last(z.list)!;
+  return z.list.rank(l.score, l.member) - z.list.rank(f.score, f.member) + 1;
+}
 
 function zaddGeneric(c: ShardCtx, flags: number): void {
   let i = 2;
@@ -264,24 +273,7 @@ export const commands = shardCommands<ShardHandler>({
 
   zrem(c) {
     const key = c.args.str(1);
-    const z = getZset(c, key, false);
-    let deleted = 0;
-    if (z !== undefined) {
-      for (let i = 2; i < c.argc; i++) {
-        if (z.delete(c.args.str(i))) deleted++;
-        if (z.size === 0) {
-          c.db.delete(key);
-          break;
-        }
-      }
-      if (deleted > 0) {
-        if (z.size > 0) c.db.modified(key);
-        c.notify(NOTIFY_ZSET, 'zrem', key);
-        if (z.size === 0) c.notify(NOTIFY_GENERIC, 'del', key);
-        c.propagate();
-      }
-    }
-    c.w.int(deleted);
+    removeMembers(c, key, getZset(c, key, false), NOTIFY_ZSET, 'zrem');
   },
 
   zcard(c) {
@@ -290,30 +282,12 @@ export const commands = shardCommands<ShardHandler>({
 
   zcount(c) {
     const r = parseScoreRange(c, 2, 3);
-    const z = getZset(c, c.args.str(1));
-    let n = 0;
-    if (z !== undefined) {
-      const f = z.list.firstInScore(r);
-      if (f) {
-        const l = z.list.lastInScore(r)!;
-        n = z.list.rank(l.score, l.member) - z.list.rank(f.score, f.member) + 1;
-      }
-    }
-    c.w.int(n);
+    c.w.int(countInRange(getZset(c, c.args.str(1)), (l) => l.firstInScore(r), (l) => l.lastInScore(r)));
   },
 
   zlexcount(c) {
     const r = parseLexRange(c, 2, 3);
-    const z = getZset(c, c.args.str(1));
-    let n = 0;
-    if (z !== undefined) {
-      const f = z.list.firstInLex(r);
-      if (f) {
-        const l = z.list.lastInLex(r)!;
-        n = z.list.rank(l.score, l.member) - z.list.rank(f.score, f.member) + 1;
-      }
-    }
-    c.w.int(n);
+    c.w.int(countInRange(getZset(c, c.args.str(1)), (l) => l.firstInLex(r), (l) => l.lastInLex(r)));
   },
 
   zscore(c) {
@@ -443,12 +417,7 @@ export const commands = shardCommands<ShardHandler>({
   zscan(c) {
     const cursor = parseCursor(c, 2);
     const z = getZset(c, c.args.str(1));
-    if (z === undefined) {
-      c.w.array(2);
-      c.w.bulk('0');
-      c.w.array(0);
-      return;
-    }
+    if (z === undefined) return emptyScanReply(c);
     const opts = parseScanOptions(c, 3);
     const out: string[] = [];
     let next = 0;

@@ -59,17 +59,17 @@ export interface LexRange {
   maxKind: -1 | 0 | 1;
 }
 
-function scoreGteMin(s: number, r: ScoreRange): boolean {
+export function scoreGteMin(s: number, r: ScoreRange): boolean {
   return r.minex ? s > r.min : s >= r.min;
 }
-function scoreLteMax(s: number, r: ScoreRange): boolean {
+export function scoreLteMax(s: number, r: ScoreRange): boolean {
   return r.maxex ? s < r.max : s <= r.max;
 }
-function lexGteMin(m: string, r: LexRange): boolean {
+export function lexGteMin(m: string, r: LexRange): boolean {
   if (r.minKind !== 0) return r.minKind < 0;
   return r.minex ? m > r.min : m >= r.min;
 }
-function lexLteMax(m: string, r: LexRange): boolean {
+export function lexLteMax(m: string, r: LexRange): boolean {
   if (r.maxKind !== 0) return r.maxKind > 0;
   return r.maxex ? m < r.max : m <= r.max;
 }
