@@ -7,7 +7,8 @@
  * appendfsync always loses no acknowledged increment.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useProcesses } from './helpers/fixture.js';
 import Redis from 'ioredis';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,23 +18,10 @@ import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './he
 import { contents, differences, info } from './helpers/replication.js';
 
 const HAVE = haveBinaries('redis-server', 'redis-check-aof');
-const procs: Proc[] = [];
-const clients: Redis[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await Promise.all(procs.splice(0).map((p) => p.kill()));
-});
+const { procs, client } = useProcesses({ each: true });
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-aoff-'));
-}
-
-function client(p: Proc): Redis {
-  const c = new Redis({ port: p.port, maxRetriesPerRequest: 0 });
-  c.on('error', () => {});
-  clients.push(c);
-  return c;
 }
 
 async function shardis(dir: string, args: string[], shards = 2): Promise<{ p: Proc; c: Redis }> {

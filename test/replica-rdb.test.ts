@@ -5,7 +5,8 @@
  * the progress fields of INFO persistence while a snapshot (BGSAVE, AOF rewrite) runs.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useProcesses } from './helpers/fixture.js';
 import Redis from 'ioredis';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,23 +16,10 @@ import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './he
 import { info, waitInSync } from './helpers/replication.js';
 
 const HAVE = haveBinaries('redis-server', 'redis-check-rdb');
-const procs: Proc[] = [];
-const clients: Redis[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await Promise.all(procs.splice(0).map((p) => p.kill()));
-});
+const { procs, client } = useProcesses({ each: true });
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-rrdb-'));
-}
-
-function client(p: Proc): Redis {
-  const c = new Redis({ port: p.port, maxRetriesPerRequest: 0 });
-  c.on('error', () => {});
-  clients.push(c);
-  return c;
 }
 
 async function server(kind: 'shardis' | 'redis', dir: string, args: string[]): Promise<{ p: Proc; c: Redis }> {
