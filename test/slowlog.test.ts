@@ -5,9 +5,10 @@
  * entries timed in the shards and on the main thread are merged in the order the commands ran.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
 import Redis from 'ioredis';
-import { haveBinaries, startRedis, startShardis, waitFor, type Proc } from './helpers/server.js';
+import { haveBinaries, startRedis, startShardis, waitFor } from './helpers/server.js';
 import { diffReplies, script, showMismatches } from './helpers/diff.js';
 import { RawClient } from './helpers/raw.js';
 
@@ -75,26 +76,17 @@ const GOLDEN: [number, string[], string, string][] = [
 ];
 
 describe('SLOWLOG entries', () => {
-  let srv: Proc;
-  let ref: Proc | null = null;
-  beforeAll(async () => {
-    srv = await startShardis({ args: ['--shards', '3'] });
-    if (haveRedis) ref = await startRedis();
-  });
-  afterAll(async () => {
-    await srv.stop();
-    await ref?.stop();
-  });
+  const sv = useServers({ args: ['--shards', '3'], redis: true });
 
   it('every command (shard, main-thread and cross-shard) is logged in order with truncated, redacted arguments and the client address and name; EXEC is not', async () => {
-    const a = connect(srv.port);
+    const a = connect(sv.srv.port);
     try {
       await workload(a);
       const ours = shape((await a.call('SLOWLOG', 'GET', '-1')) as Entry[]);
       const want = GOLDEN.map(([id, ...rest]) => [id - 2, ...rest]);
       expect(ours).toEqual(want);
-      if (ref) {
-        const b = connect(ref.port);
+      if (sv.ref) {
+        const b = connect(sv.ref.port);
         try {
           await workload(b);
           expect(ours).toEqual(shape((await b.call('SLOWLOG', 'GET', '-1')) as Entry[]));
@@ -108,7 +100,7 @@ describe('SLOWLOG entries', () => {
   });
 
   it('a pipeline of fast commands (timed together in the shard) is logged command by command, in order, with its arguments', async () => {
-    const a = connect(srv.port);
+    const a = connect(sv.srv.port);
     try {
       await a.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
       await a.call('CONFIG', 'SET', 'slowlog-max-len', '1000');
@@ -142,8 +134,8 @@ describe('SLOWLOG entries', () => {
   });
 
   it('the entry of a client that disconnected before SLOWLOG GET keeps its address and name', async () => {
-    const a = connect(srv.port);
-    const b = connect(srv.port);
+    const a = connect(sv.srv.port);
+    const b = connect(sv.srv.port);
     try {
       await a.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
       await b.call('CLIENT', 'SETNAME', 'leaver');
@@ -160,7 +152,7 @@ describe('SLOWLOG entries', () => {
   });
 
   it('slowlog-max-len keeps the newest entries; SLOWLOG GET count; -1 disables logging; a high threshold logs nothing', async () => {
-    const a = connect(srv.port);
+    const a = connect(sv.srv.port);
     try {
       await a.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
       await a.call('CONFIG', 'SET', 'slowlog-max-len', '3');
@@ -242,16 +234,7 @@ describe('SLOWLOG replies and errors', () => {
 });
 
 describe('SLOWLOG and blocked clients', () => {
-  let srv: Proc;
-  let ref: Proc | null = null;
-  beforeAll(async () => {
-    srv = await startShardis({ args: ['--shards', '3'] });
-    if (haveRedis) ref = await startRedis();
-  });
-  afterAll(async () => {
-    await srv.stop();
-    await ref?.stop();
-  });
+  const sv = useServers({ args: ['--shards', '3'], redis: true });
 
   it('a BLPOP served by a MULTI/EXEC that ran SLOWLOG RESET is served after it: its entry is the newest, as on redis-server', async () => {
     const run = async (port: number): Promise<string[][]> => {
@@ -271,8 +254,8 @@ describe('SLOWLOG and blocked clients', () => {
         blocked.disconnect();
       }
     };
-    const got = await run(srv.port);
+    const got = await run(sv.srv.port);
     expect(got).toEqual([['blpop', 'l', '0'], ['SLOWLOG', 'RESET']]);
-    if (ref) expect(await run(ref.port)).toEqual(got);
+    if (sv.ref) expect(await run(sv.ref.port)).toEqual(got);
   });
 });
