@@ -369,18 +369,9 @@ export interface Difference {
   shardis: string;
 }
 
-export interface DiffOptions {
-  port: number;
+/** The differential run takes the plain run's options (no lanes: one connection per server) and the reference's port. */
+export interface DiffOptions extends Omit<FuzzOptions, 'lanes'> {
   refPort: number;
-  alive: () => boolean;
-  gen: Generator;
-  seed: number;
-  inputs: number;
-  batchSize?: number;
-  firstBatch?: number;
-  junkShare?: number;
-  timeoutMs?: number;
-  log?: (s: string) => void;
 }
 
 export interface DiffResult {
