@@ -25,13 +25,13 @@ import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import * as E from '../resp/errors.js';
 import { REP_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
 import { RespWriter } from '../resp/writer.js';
-import { hashSlotOfString, slotToShardTable } from '../router/slot.js';
+import { hashSlot, slotToShardTable } from '../router/slot.js';
 import type { Shard } from '../shard/shard.js';
 import { checkScriptCommand, lookupScriptCommand } from './call-check.js';
-import type { RunHost } from './host.js';
+import type { CallArgs, RunHost } from './host.js';
 import { REPL_REPLICA } from './redis-lib.js';
 import { ShardFunctions } from './shard-functions.js';
-import { LuaVm } from './vm.js';
+import { LuaVm, type ArgList } from './vm.js';
 import { isAggregate, type StrValue } from '../shard/values/types.js';
 
 export const SCRIPT_DONE = 0;
@@ -114,31 +114,35 @@ class ShardRun implements RunHost {
     return this.st.byName.has(name.toLowerCase());
   }
 
-  check(argv: string[]): string | null {
+  check(argv: CallArgs): string | null {
     if (this.fallback) return this.leave();
     const cmd = lookupScriptCommand((n) => this.st.byName.get(n), argv);
     const err = checkScriptCommand(cmd, argv, this.readOnly, () => this.denied);
     if (err !== null) return err;
     // MOVE and COPY ... DB write a database the undo journal does not cover
     if (cmd!.route !== Route.Shard || OTHER_DB_WRITERS.has(cmd!.name)) return this.leave();
-    const keys = keyPositions(cmd!, argv.length, (i) => argv[i]!);
+    const keys = keyPositions(cmd!, argv.length, (i) => argv.str(i));
     if (keys === null || keys.length === 0) return this.leave();
-    for (const i of keys) if (this.st.shardOfSlot[hashSlotOfString(argv[i]!)] !== this.c.shard) return this.leave();
+    for (const i of keys) {
+      const k = argv.bytes[i]!;
+      if (this.st.shardOfSlot[hashSlot(k, 0, k.length)] !== this.c.shard) return this.leave();
+    }
     this.checked = cmd!;
     this.checkedKeys = keys;
     return null;
   }
 
-  readonly executeNow = (argv: string[]): Buffer => this.execute(argv);
+  readonly executeNow = (argv: CallArgs): Uint8Array => this.execute(argv);
 
-  execute(argv: string[]): Buffer {
+  /** The command's reply: a view of the shard's reply buffer, valid until its next command. */
+  execute(argv: CallArgs): Uint8Array {
     const cmd = this.checked!;
     this.checked = null;
     this.calls++;
     if (cmd.flags & F.WRITE) this.save(this.checkedKeys, argv);
     const req = reqWriter;
     req.reset();
-    req.command(argv);
+    req.command(argv.bytes);
     const r = this.c.runNested(cmd.id, req.buf.subarray(0, req.len), this.dbId, this.resp);
     if (r.prop.length > 0 && this.replFlags & REPL_REPLICA) {
       this.writes++;
@@ -148,10 +152,10 @@ class ShardRun implements RunHost {
   }
 
   /** Journal the command's keys not written yet by this script. */
-  private save(positions: readonly number[], argv: string[]): void {
+  private save(positions: readonly number[], argv: CallArgs): void {
     const db = this.c.ks.db(this.dbId);
     for (const i of positions) {
-      const key = argv[i]!;
+      const key = argv.str(i);
       if (this.journal.has(key)) continue;
       const v = db.peek(key);
       if (v === undefined) this.journal.set(key, { value: null, payload: null, at: -1, raw: false });
@@ -239,7 +243,7 @@ interface RunOptions {
   fn: boolean;
 }
 
-function runHere(c: Shard, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: string[], args: string[]): HereResult {
+function runHere(c: Shard, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: ArgList, args: ArgList): HereResult {
   const run = new ShardRun(c, st, o.db, o.readOnly, o.denied, o.busyMs, o.direct);
   const out = outWriter;
   out.reset();
@@ -280,12 +284,10 @@ function compiled(st: WorkerScripting, sha: string, body: Uint8Array | null): nu
   return r.ref;
 }
 
-function keysAndArgs(c: Shard, numkeys: number, from: number): { keys: string[]; args: string[] } {
-  const keys: string[] = [];
-  const args: string[] = [];
+/** KEYS and ARGV: the request's arguments from `from` on, pushed to Lua from their bytes. */
+function keysAndArgs(c: Shard, numkeys: number, from: number): { keys: ArgList; args: ArgList } {
   const a = c.args;
-  for (let i = from; i < a.argc; i++) (i < from + numkeys ? keys : args).push(a.str(i));
-  return { keys, args };
+  return { keys: { args: a, from, n: numkeys }, args: { args: a, from: from + numkeys, n: a.argc - from - numkeys } };
 }
 
 const statusBytes = Buffer.alloc(4);

@@ -16,6 +16,7 @@
  * script is killed.
  */
 
+import type { Args } from '../commands/args.js';
 import { RespWriter } from '../resp/writer.js';
 import { oneLine, pushErrorTable, pushReply, writeLuaValue } from './convert.js';
 import { BIT_FUNCTIONS } from './lib-bit.js';
@@ -145,6 +146,9 @@ export class LuaVm {
   /** Registry refs of the real globals table and of the read-only proxy scripts see as _ENV. */
   private readonly globalsRef: number;
   private readonly proxyRef: number;
+  /** The strings "KEYS" and "ARGV" (one Lua string each, hashed once). */
+  private readonly keysNameRef: number;
+  private readonly argvNameRef: number;
   /** Function libraries: their _ENV, the switch between load time and run time, the load-time redis table. */
   private readonly fnEnvRef: number;
   private readonly setLoadingRef: number;
@@ -207,6 +211,10 @@ export class LuaVm {
     this.loadApiRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.setLoadingRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.fnEnvRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushstring(L, Buffer.from('KEYS', 'latin1'));
+    this.keysNameRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushstring(L, Buffer.from('ARGV', 'latin1'));
+    this.argvNameRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_sethook(L, (l) => this.countHook(l), lua.LUA_MASKCOUNT, 100_000);
   }
 
@@ -319,22 +327,16 @@ export class LuaVm {
     lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
   }
 
-  /** Set KEYS and ARGV in the globals (names as bytes: a literal is converted at each push). */
-  private setArgs(keys: readonly string[], args: readonly string[]): void {
+  /** Set KEYS and ARGV in the globals (their names pushed from the registry: no string made per run). */
+  private setArgs(keys: ArgList, args: ArgList): void {
     const L = this.L;
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
-    for (const [name, list] of [
-      [KEYS_NAME, keys],
-      [ARGV_NAME, args],
-    ] as const) {
-      lua.lua_pushstring(L, name);
-      lua.lua_createtable(L, list.length, 0);
-      list.forEach((v, i) => {
-        pushBytes(L, v);
-        lua.lua_rawseti(L, -2, i + 1);
-      });
-      lua.lua_rawset(L, -3);
-    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.keysNameRef);
+    pushList(L, keys);
+    lua.lua_rawset(L, -3);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.argvNameRef);
+    pushList(L, args);
+    lua.lua_rawset(L, -3);
     lua.lua_pop(L, 1);
   }
 
@@ -342,7 +344,7 @@ export class LuaVm {
    * Run a compiled script to its end; its reply (or error) is written to w. `name` is what error
    * texts call it (the sha1 for EVAL).
    */
-  async run(ref: number, keys: readonly string[], args: readonly string[], host: RunHost, w: RespWriter, name: string, fn = false): Promise<void> {
+  async run(ref: number, keys: ArgList, args: ArgList, host: RunHost, w: RespWriter, name: string, fn = false): Promise<void> {
     const L = this.L;
     if (!fn) this.setArgs(keys, args);
     // a coroutine that ended normally is back at its base level and can run the next script
@@ -359,13 +361,8 @@ export class LuaVm {
     lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
     if (fn) {
       // a function gets KEYS and ARGV as its two arguments
-      for (const list of [keys, args]) {
-        lua.lua_createtable(co, list.length, 0);
-        list.forEach((v, i) => {
-          pushBytes(co, v);
-          lua.lua_rawseti(co, -2, i + 1);
-        });
-      }
+      pushList(co, keys);
+      pushList(co, args);
     }
     this.host = host;
     this.co = co;
@@ -389,7 +386,7 @@ export class LuaVm {
             nargs = 0;
             continue;
           }
-          let reply: Buffer;
+          let reply: Uint8Array;
           try {
             // a host that answers synchronously (a shard's) keeps the whole script synchronous
             const r = host.execute(p.argv);
@@ -516,5 +513,31 @@ export function as51SyntaxMessage(s: string): string {
   return s.replace(/(^|[^'<])<(eof|name|number|integer|string)>(?!')/g, "$1'<$2>'").replace(/(unfinished long (?:string|comment)) \(starting at line \d+\)/, '$1');
 }
 
-const KEYS_NAME = Buffer.from('KEYS', 'latin1');
-const ARGV_NAME = Buffer.from('ARGV', 'latin1');
+/** A script's KEYS or ARGV: binary strings, or `n` arguments of a framed request from index `from`. */
+export type ArgList = readonly string[] | { readonly args: Args; readonly from: number; readonly n: number };
+
+/** Push a new array table of the list's strings (a request's arguments copied from its bytes). */
+function pushList(L: LuaState, list: ArgList): void {
+  if (isStrings(list)) {
+    lua.lua_createtable(L, list.length, 0);
+    for (let i = 0; i < list.length; i++) {
+      pushBytes(L, list[i]!);
+      lua.lua_rawseti(L, -2, i + 1);
+    }
+    return;
+  }
+  const { args: a, from, n } = list;
+  lua.lua_createtable(L, n, 0);
+  for (let i = 0; i < n; i++) {
+    if (a.strings !== null) pushBytes(L, a.strings[from + i]!);
+    else {
+      const st = a.start[from + i]!;
+      lua.lua_pushstring(L, a.buf.subarray(st, st + a.len[from + i]!));
+    }
+    lua.lua_rawseti(L, -2, i + 1);
+  }
+}
+
+function isStrings(list: ArgList): list is readonly string[] {
+  return Array.isArray(list);
+}

@@ -455,7 +455,8 @@ export class Shard implements ShardCtx {
 
   /**
    * One command of a script running in this shard (scripting/shard-script.ts), as the main thread's
-   * script runner sends it (no blocking, blocked clients served after the script): reply and writes.
+   * script runner sends it (no blocking, blocked clients served after the script): reply and writes,
+   * as views of this shard's writers, valid until its next command.
    */
   runNested(cmdId: number, req: Buffer, db: number, proto: 2 | 3): { reply: Buffer; prop: Buffer } {
     const flagsBefore = this.flags;
@@ -470,7 +471,7 @@ export class Shard implements ShardCtx {
       this.flags = flagsBefore;
       this.intro.nested = false;
     }
-    const r = { reply: this.w.toBuffer(), prop: this.p.toBuffer() };
+    const r = { reply: this.w.buf.subarray(0, this.w.len), prop: this.p.buf.subarray(0, this.p.len) };
     this.p.reset();
     return r;
   }
