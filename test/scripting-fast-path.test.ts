@@ -259,6 +259,26 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     expect((await calls()) - c0).toBe(5);
   });
 
+  it('the slow log times an EVALSHA run in its shard by its run, not by its wait behind a slow script', async () => {
+    // pipelined, both go to shard 1 at once: the quick one waits there for the slow one (~1 s)
+    const slow = (await s.io.script('LOAD', "local x = 0 for i = 1, 3000000 do x = x + i end return redis.call('get', KEYS[1])")) as string;
+    const quick = (await s.io.script('LOAD', "return redis.call('get', KEYS[1])")) as string;
+    await warm(slow, 'a');
+    await warm(quick, 'a');
+    await s.io.config('SET', 'slowlog-log-slower-than', '200000');
+    try {
+      await s.io.slowlog('RESET');
+      const p = s.io.pipeline();
+      p.evalsha(slow, 1, 'a');
+      p.evalsha(quick, 1, 'a');
+      await p.exec();
+      const logged = ((await s.io.slowlog('GET', 128)) as [number, number, number, string[]][]).map((e) => e[3][1]);
+      expect(logged).toEqual([slow]);
+    } finally {
+      await s.io.config('SET', 'slowlog-log-slower-than', '10000');
+    }
+  });
+
   it('EVALSHA_RO and a no-writes script sent to their shard refuse writes with redis-server\'s error', async () => {
     const sha = (await s.io.script('LOAD', "return redis.call('set', KEYS[1], 'v')")) as string;
     await warm(sha, 'x');

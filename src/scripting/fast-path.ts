@@ -318,8 +318,7 @@ export function scriptReplied(s: Server, conn: Connection, seq: number, bytes: U
   cs!.inflight.shift();
   d.f.fastRuns++;
   s.stats.commandsProcessed += d.status;
-  const failed = conn.hasPartial(seq) ? false : reply[0] === 0x2d;
-  s.stats.intro.called(conn, d.cmd, [d.cmd.name, d.sha], d.t0, failed);
+  // (its shard counted and timed it: its run, not its wait in the queue)
   if (conn.hasPartial(seq)) conn.deliverChunk(seq, reply, true);
   else conn.deliver(seq, reply, true);
   scriptDone(s, conn);

@@ -297,7 +297,7 @@ const statusBytes = Buffer.alloc(4);
  * client with one REP_SCRIPT record, or, when it must run on the main thread, with the request echoed.
  * w3: busy-reply-threshold ms | protocol << 16 | (read-only 1 | function 2 | undivert 4 | body 8) << 24.
  */
-export function runScriptRequest(c: Shard, w3: number, request: Uint8Array): void {
+export function runScriptRequest(c: Shard, w3: number, request: Buffer): void {
   const st = scripting(c);
   const a = c.args;
   const fn = ((w3 >>> 24) & 2) !== 0;
@@ -309,11 +309,17 @@ export function runScriptRequest(c: Shard, w3: number, request: Uint8Array): voi
   let reply: Uint8Array = request;
   c.p.reset();
   if (ref !== undefined) {
+    const cmd = st.byName.get(a.lower(0))!;
+    const t0 = c.intro.beginScript();
     const { keys, args } = keysAndArgs(c, Number(a.str(2)), 3);
     const o = { db: c.db.id, proto: ((w3 >>> 16) & 0xff) === 3 ? 3 : 2, readOnly: ((w3 >>> 24) & 1) !== 0, denied: null, busyMs: w3 & 0xffff || Infinity, direct: true, fn } as const;
     const r = runHere(c, st, ref, name, o, keys, args);
     status = r.status === SCRIPT_DONE ? r.calls : SCRIPT_REP_FALLBACK;
-    if (r.status === SCRIPT_DONE) reply = outWriter.buf.subarray(0, outWriter.len);
+    if (r.status === SCRIPT_DONE) {
+      reply = outWriter.buf.subarray(0, outWriter.len);
+      // (given back, the main thread's run is the one counted)
+      c.intro.endScript(c.connId, cmd, t0, reply[0] === 0x2d, request);
+    }
   }
   // given back: the connection's later scripts here are given back too, unrun, until undiverted
   if (reply === request) st.diverted.add(c.connId);
