@@ -279,6 +279,31 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     }
   });
 
+  it('pipelined keyless EVALSHAs (sent to shard 0) run in order with commands, those touching another shard\'s key falling back', async () => {
+    await s.io.del('b', 'a');
+    // no KEYS: b is on shard 0 (stays there), a on shard 1 (falls back to the main thread)
+    const sha = (await s.io.script('LOAD', "return {redis.call('incr', ARGV[1]), #KEYS, ARGV[2]}")) as string;
+    await s.io.evalsha(sha, 0, 'b', 'warm');
+    await s.io.del('b');
+    const p = s.io.pipeline();
+    for (let i = 0; i < 8; i++) {
+      p.evalsha(sha, 0, i % 4 === 3 ? 'a' : 'b', String(i));
+      p.get('b');
+    }
+    const out = (await p.exec())!.map(([e, v]) => (e ? e.message : v));
+    const want: unknown[] = [];
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < 8; i++) {
+      if (i % 4 === 3) want.push([++a, 0, String(i)]);
+      else want.push([++b, 0, String(i)]);
+      want.push(String(b));
+    }
+    expect(out).toEqual(want);
+    expect(await s.io.evalsha(sha, 0, 'b', 'x')).toEqual([7, 0, 'x']);
+    await expect(s.io.evalsha(sha, 0)).rejects.toThrow(/^ERR Lua redis lib command arguments must be strings or integers/);
+  });
+
   it('EVALSHA_RO and a no-writes script sent to their shard refuse writes with redis-server\'s error', async () => {
     const sha = (await s.io.script('LOAD', "return redis.call('set', KEYS[1], 'v')")) as string;
     await warm(sha, 'x');

@@ -207,7 +207,7 @@ function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target
   if (conn.framer.inline || args.strings !== null || conn.isMaster || s.monitor.clients.size > 0 || s.links.length === 0) return null;
   if (!(conn.aclUser ?? s.acl.defaultUser).unrestricted) return null;
   const numkeys = smallInt(args, 2);
-  if (numkeys < 1 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
+  if (numkeys < 0 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
   // EVAL: the sha1 of the body names it (the shard computes it too)
   const sha = fn ? args.str(1) : body ? createHash('sha1').update(args.bytes(1)).digest('hex') : args.str(1).toLowerCase();
   const script = fn ? s.scripting.functionEngine?.functions.get(sha) : s.scripting.get(sha);
@@ -217,7 +217,8 @@ function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target
   if (writeDenied({ server: s, conn } as MainCtx) !== null || (script.declaresWrites && roCommand)) return null;
   const busyMs = s.config.int('busy-reply-threshold');
   if (busyMs > 0xffff || busyMs < 0) return null;
-  let sh = -1;
+  // no keys: shard 0, as tryRunInShard chooses (a script that then touches a key elsewhere is given back)
+  let sh = numkeys === 0 ? 0 : -1;
   const buf = args.buf;
   for (let i = 3; i < 3 + numkeys; i++) {
     const st = args.start[i]!;
@@ -230,7 +231,7 @@ function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target
 }
 
 /**
- * EVAL / EVALSHA / FCALL and their _RO forms whose keys (at least one) all live on one shard that
+ * EVAL / EVALSHA / FCALL and their _RO forms whose keys all live on one shard (no keys: shard 0) that
  * already has the script or the function's library: sent to that shard as the client's request,
  * like a keyed command, without the main thread's handler (the checks that handler makes first
  * are all made here: the script is known, numkeys is valid, the caller unrestricted, nothing
