@@ -8,7 +8,6 @@
  * path is sent there directly from then on.
  */
 
-import { createHash } from 'node:crypto';
 import { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
 import { REQ_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
@@ -21,6 +20,7 @@ import { MainCtx } from '../server/main-ctx.js';
 import type { Server } from '../server/server.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
+import { bodySha1 } from './body-sha.js';
 import { logScriptLine, writeDenied } from './script-run.js';
 import { SCRIPT_DONE, SCRIPT_NEEDS_BODY } from './shard-script.js';
 
@@ -209,7 +209,7 @@ function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target
   const numkeys = smallInt(args, 2);
   if (numkeys < 0 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
   // EVAL: the sha1 of the body names it (the shard computes it too)
-  const sha = fn ? args.str(1) : body ? createHash('sha1').update(args.bytes(1)).digest('hex') : args.str(1).toLowerCase();
+  const sha = fn ? args.str(1) : body ? bodySha1(args.bytes(1)) : args.str(1).toLowerCase();
   const script = fn ? s.scripting.functionEngine?.functions.get(sha) : s.scripting.get(sha);
   if (script === undefined || mostlyFallsBack(script.fast)) return null;
   const roCommand = cmd.name === 'evalsha_ro' || cmd.name === 'fcall_ro' || cmd.name === 'eval_ro';

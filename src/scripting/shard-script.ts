@@ -19,7 +19,6 @@
  *          the main thread (the propagation part holds DELs of keys that expired meanwhile).
  */
 
-import { createHash } from 'node:crypto';
 import { F, Route, keyPositions, type Command } from '../commands/table.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import * as E from '../resp/errors.js';
@@ -32,6 +31,7 @@ import type { CallArgs, RunHost } from './host.js';
 import { REPL_REPLICA } from './redis-lib.js';
 import { ShardFunctions } from './shard-functions.js';
 import { LuaVm, type ArgList } from './vm.js';
+import { bodySha1 } from './body-sha.js';
 import { isAggregate, type StrValue } from '../shard/values/types.js';
 
 export const SCRIPT_DONE = 0;
@@ -303,7 +303,7 @@ export function runScriptRequest(c: Shard, w3: number, request: Buffer): void {
   const fn = ((w3 >>> 24) & 2) !== 0;
   if ((w3 >>> 24) & 4) st.diverted.delete(c.connId);
   const diverted = st.diverted.has(c.connId);
-  const name = fn ? a.str(1) : (w3 >>> 24) & 8 ? createHash('sha1').update(a.bytes(1)).digest('hex') : a.str(1).toLowerCase();
+  const name = fn ? a.str(1) : (w3 >>> 24) & 8 ? bodySha1(a.bytes(1)) : a.str(1).toLowerCase();
   const ref = diverted ? undefined : fn ? st.fns.get(name) : st.scripts.get(name);
   let status = diverted ? SCRIPT_REP_DIVERTED : SCRIPT_REP_NO_SCRIPT;
   let reply: Uint8Array = request;
