@@ -304,6 +304,18 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     await expect(s.io.evalsha(sha, 0)).rejects.toThrow(/^ERR Lua redis lib command arguments must be strings or integers/);
   });
 
+  it('coroutine.yield in a script\'s own body is redis-server\'s error, in a shard and on the main thread, and the server goes on', async () => {
+    const lua = "coroutine.yield() return 1";
+    // redis-server 7.0.15: the script is a plain function call there
+    const want = /^ERR attempt to yield across metamethod\/C-call boundary script: [0-9a-f]{40}, on @user_script:1\.$/;
+    for (const keys of [['a'], [], ['a', 'b']]) {
+      for (let i = 0; i < 2; i++) await expect(s.io.eval(lua, keys.length, ...keys)).rejects.toThrow(want);
+    }
+    // a coroutine the script made still yields, and a caught yield error goes on
+    expect(await s.io.eval("local co = coroutine.wrap(function() coroutine.yield(7) end) return {co(), pcall(coroutine.yield)}", 1, 'a')).toEqual([7, null, 'attempt to yield across metamethod/C-call boundary']);
+    expect(await s.io.eval("return redis.call('incr', KEYS[1])", 1, 'n2')).toBeGreaterThan(0);
+  });
+
   it('EVALSHA_RO and a no-writes script sent to their shard refuse writes with redis-server\'s error', async () => {
     const sha = (await s.io.script('LOAD', "return redis.call('set', KEYS[1], 'v')")) as string;
     await warm(sha, 'x');

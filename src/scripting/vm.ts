@@ -28,7 +28,7 @@ import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { PendingCall, RunHost } from './host.js';
 import { installFloatMath, installStringFormat } from './lib-format.js';
 import { installRedisLib } from './redis-lib.js';
-import { SCRIPT_CALL_INTERNAL_ERROR, SCRIPT_KILLED, errText } from '../resp/errors.js';
+import { SCRIPT_CALL_INTERNAL_ERROR, SCRIPT_KILLED, SCRIPT_YIELD_OUTSIDE_COROUTINE, errText } from '../resp/errors.js';
 
 export type CompileResult = { ref: number } | { error: string };
 
@@ -194,6 +194,7 @@ export class LuaVm {
     lua.lua_pop(L, 1);
     installRedisLib(this);
     this.installMathRandom();
+    this.installCoroutineYield();
     installStringFormat(L);
     installFloatMath(L);
     // the prelude: Lua 5.1 names, sandbox, read-only tables
@@ -259,6 +260,25 @@ export class LuaVm {
       return 0;
     });
     lua.lua_setfield(L, -2, 'randomseed');
+    lua.lua_pop(L, 1);
+  }
+
+  /**
+   * coroutine.yield as in redis-server, where a script runs as a plain function call: yielding from
+   * the script itself (not from a coroutine it created) is an error. Here the script runs in a
+   * coroutine of ours, which a plain yield would suspend with no command to run.
+   */
+  private installCoroutineYield(): void {
+    const L = this.L;
+    lua.lua_getglobal(L, 'coroutine');
+    lua.lua_pushjsfunction(L, (l) => {
+      if (l === this.co) {
+        lua.lua_pushliteral(l, SCRIPT_YIELD_OUTSIDE_COROUTINE);
+        return lua.lua_error(l);
+      }
+      return lua.lua_yield(l, lua.lua_gettop(l));
+    });
+    lua.lua_setfield(L, -2, 'yield');
     lua.lua_pop(L, 1);
   }
 
