@@ -316,6 +316,18 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     expect(await s.io.eval("return redis.call('incr', KEYS[1])", 1, 'n2')).toBeGreaterThan(0);
   });
 
+  it('what a script does to its KEYS and ARGV tables is not seen by the next script, in a shard or on the main thread', async () => {
+    for (const keys of [['a'], [], ['a', 'b']]) {
+      const n = keys.length;
+      expect(await s.io.eval("table.insert(KEYS, 'extra') ARGV.x = 1 ARGV[9] = 'z' return {#KEYS, #ARGV}", n, ...keys, 'p', 'q')).toEqual([n + 1, 2]);
+      expect(await s.io.eval("return {#KEYS, #ARGV, KEYS[#KEYS + 1] == nil and 1 or 0, ARGV.x == nil and 1 or 0, ARGV[9] == nil and 1 or 0, ARGV[1]}", n, ...keys, 'r')).toEqual([n, 1, 1, 1, 1, 'r']);
+      expect(await s.io.eval("setmetatable(ARGV, {__index = function() return 'meta' end}) KEYS[1] = nil return 1", n, ...keys)).toBe(1);
+      expect(await s.io.eval("return {#KEYS, KEYS[1] or 'none', ARGV[3] or 'none', getmetatable(ARGV) == nil and 1 or 0}", n, ...keys, 's')).toEqual([n, keys[0] ?? 'none', 'none', 1]);
+      expect(await s.io.eval('return #ARGV', n, ...keys, 'a1', 'a2', 'a3')).toBe(3);
+      expect(await s.io.eval("return {#ARGV, ARGV[2] or 'none'}", n, ...keys)).toEqual([0, 'none']);
+    }
+  });
+
   it('EVALSHA_RO and a no-writes script sent to their shard refuse writes with redis-server\'s error', async () => {
     const sha = (await s.io.script('LOAD', "return redis.call('set', KEYS[1], 'v')")) as string;
     await warm(sha, 'x');

@@ -66,6 +66,8 @@ export interface LuaApi {
   lua_pushglobaltable(L: LuaState): void;
   lua_pushlightuserdata(L: LuaState, p: object): void;
   lua_touserdata(L: LuaState, idx: number): unknown;
+  /** fengari: the table, function, thread or userdata object itself (its internals). */
+  lua_topointer(L: LuaState, idx: number): unknown;
   lua_isyieldable(L: LuaState): boolean;
   lua_pushnil(L: LuaState): void;
   lua_pushnumber(L: LuaState, n: number): void;

@@ -49,11 +49,14 @@ interface WorkerScripting {
   diverted: Set<number>;
   byName: Map<string, Command>;
   shardOfSlot: Uint8Array;
+  /** The one script run of this worker (made on first use), set up again for each script. */
+  run: ShardRun | null;
 }
 
 let state: WorkerScripting | null = null;
 
 // one script runs at a time in a worker (a script cannot run a script): its writers are reused
+const expiredKeys: string[] = [];
 const propWriter = new RespWriter(256);
 const reqWriter = new RespWriter(256);
 const outWriter = new RespWriter(256);
@@ -63,7 +66,7 @@ function scripting(c: Shard): WorkerScripting {
     const byName = new Map<string, Command>();
     for (const cmd of c.commands) if (cmd !== undefined && cmd.parent === null) byName.set(cmd.name, cmd);
     const vm = new LuaVm();
-    state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), diverted: new Set(), byName, shardOfSlot: slotToShardTable(c.shardCount) };
+    state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), diverted: new Set(), byName, shardOfSlot: slotToShardTable(c.shardCount), run: null };
   }
   return state;
 }
@@ -79,6 +82,7 @@ interface Saved {
   raw: boolean;
 }
 
+/** One script's run in this shard; one object per worker, set up again for each run (begin()). */
 class ShardRun implements RunHost {
   resp: 2 | 3 = 2;
   killed = false;
@@ -88,21 +92,38 @@ class ShardRun implements RunHost {
   calls = 0;
   writes = 0;
   readonly prop = propWriter;
-  readonly logs: string[] = [];
+  logs: string[] = [];
   /** Values of the keys written, as they were before the script's first write to each. */
   readonly journal = new Map<string, Saved>();
   private checked: Command | null = null;
   private checkedKeys: number[] = [];
+  private dbId = 0;
+  private readOnly = false;
+  private denied: string | null = null;
+  busyAfterMs = Infinity;
+  private direct = false;
 
   constructor(
     private readonly c: Shard,
     private readonly st: WorkerScripting,
-    private readonly dbId: number,
-    private readonly readOnly: boolean,
-    private readonly denied: string | null,
-    readonly busyAfterMs: number,
-    private readonly direct: boolean,
   ) {}
+
+  begin(o: RunOptions): void {
+    this.resp = 2;
+    this.killed = false;
+    this.fallback = false;
+    this.replFlags = 3;
+    this.calls = 0;
+    this.writes = 0;
+    if (this.logs.length > 0) this.logs = [];
+    if (this.journal.size > 0) this.journal.clear();
+    this.checked = null;
+    this.dbId = o.db;
+    this.readOnly = o.readOnly;
+    this.denied = o.denied;
+    this.busyAfterMs = o.busyMs;
+    this.direct = o.direct;
+  }
 
   private leave(): string {
     this.fallback = true;
@@ -244,17 +265,19 @@ interface RunOptions {
 }
 
 function runHere(c: Shard, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: ArgList, args: ArgList): HereResult {
-  const run = new ShardRun(c, st, o.db, o.readOnly, o.denied, o.busyMs, o.direct);
+  const run = (st.run ??= new ShardRun(c, st));
+  run.begin(o);
   const out = outWriter;
   out.reset();
   out.proto = o.proto;
   propWriter.reset();
-  const expired: string[] = [];
+  const expired = expiredKeys;
+  expired.length = 0;
   c.expiredLog = expired;
   try {
-    // synchronous: the shard host answers every call at once, so run() never awaits (a failure
-    // of ours reaches internalError() at once; the promise's rejection is only a copy of it)
-    st.vm.run(ref, keys, args, run, out, name, o.fn).catch(() => undefined);
+    st.vm.runNow(ref, keys, args, run, out, name, o.fn);
+  } catch {
+    // a failure of ours: internalError() made the run fall back
   } finally {
     c.expiredLog = null;
   }

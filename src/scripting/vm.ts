@@ -347,24 +347,52 @@ export class LuaVm {
     lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
   }
 
-  /** Set KEYS and ARGV in the globals (their names pushed from the registry: no string made per run). */
+  /** Set KEYS and ARGV in the globals. */
   private setArgs(keys: ArgList, args: ArgList): void {
-    const L = this.L;
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.keysNameRef);
-    pushList(L, keys);
-    lua.lua_rawset(L, -3);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.argvNameRef);
-    pushList(L, args);
-    lua.lua_rawset(L, -3);
-    lua.lua_pop(L, 1);
+    this.setArgTable(this.argTables[0]!, this.keysNameRef, keys);
+    this.setArgTable(this.argTables[1]!, this.argvNameRef, args);
   }
 
+  /** The KEYS and ARGV tables the last script got (registry refs; -1: none yet) and their lengths. */
+  private readonly argTables = [
+    { ref: -1, n: 0 },
+    { ref: -1, n: 0 },
+  ];
+
   /**
-   * Run a compiled script to its end; its reply (or error) is written to w. `name` is what error
-   * texts call it (the sha1 for EVAL).
+   * Set KEYS or ARGV (named by the string at nameRef). The last script's table is filled again in
+   * place (making a table and setting a global cost more than the strings) when that script left it
+   * an array and nothing else: no metatable and, once refilled, no more entries than the new list
+   * (which fengari's table tells in constant time). Otherwise a new table goes in its place.
    */
-  async run(ref: number, keys: ArgList, args: ArgList, host: RunHost, w: RespWriter, name: string, fn = false): Promise<void> {
+  private setArgTable(slot: { ref: number; n: number }, nameRef: number, list: ArgList): void {
+    const L = this.L;
+    const n = listLength(list);
+    if (slot.ref >= 0) {
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, slot.ref);
+      fillList(L, list);
+      for (let i = n + 1; i <= slot.n; i++) {
+        lua.lua_pushnil(L);
+        lua.lua_rawseti(L, -2, i);
+      }
+      const t = lua.lua_topointer(L, -1) as FengariTable;
+      lua.lua_pop(L, 1);
+      slot.n = n;
+      if (t.metatable === null && t.strong.size === n) return;
+      lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, slot.ref);
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, nameRef);
+    pushList(L, list);
+    lua.lua_pushvalue(L, -1);
+    slot.ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_rawset(L, -3);
+    lua.lua_pop(L, 1);
+    slot.n = n;
+  }
+
+  /** The coroutine a script runs in, set up with the compiled function (and a function's arguments). */
+  private prepare(ref: number, keys: ArgList, args: ArgList, host: RunHost, fn: boolean): { co: LuaState; ref: number } {
     const L = this.L;
     if (!fn) this.setArgs(keys, args);
     // a coroutine that ended normally is back at its base level and can run the next script
@@ -376,7 +404,6 @@ export class LuaVm {
       idle = { co: made, ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
     }
     const co = idle.co;
-    let reusable = false;
     lua.lua_settop(co, 0);
     lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
     if (fn) {
@@ -391,6 +418,42 @@ export class LuaVm {
     this.startedAt = Date.now();
     this.lastYield = this.startedAt;
     this.busy = false;
+    return idle;
+  }
+
+  /** The script ended (status st of its last resume): its reply or error to w. True if it ended normally. */
+  private finish(co: LuaState, st: number, host: RunHost, w: RespWriter, name: string): boolean {
+    if (st === lua.LUA_OK) {
+      if (lua.lua_gettop(co) === 0) w.nullBulk();
+      else {
+        lua.lua_settop(co, 1);
+        writeLuaValue(co, w, host.resp);
+      }
+      lua.lua_settop(co, 0);
+      return true;
+    }
+    w.error(oneLine(this.errorText(co, name)));
+    return false;
+  }
+
+  /** After a run: keep its coroutine for the next one if it ended normally. */
+  private endRun(idle: { co: LuaState; ref: number }, reusable: boolean): void {
+    this.host = null;
+    this.co = null;
+    if (reusable) this.idleCo = idle;
+    else lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, idle.ref);
+    lua.lua_settop(this.L, 0);
+  }
+
+  /**
+   * Run a compiled script to its end; its reply (or error) is written to w. `name` is what error
+   * texts call it (the sha1 for EVAL).
+   */
+  async run(ref: number, keys: ArgList, args: ArgList, host: RunHost, w: RespWriter, name: string, fn = false): Promise<void> {
+    const L = this.L;
+    const idle = this.prepare(ref, keys, args, host, fn);
+    const co = idle.co;
+    let reusable = false;
     try {
       let nargs = fn ? 2 : 0;
       for (;;) {
@@ -427,17 +490,7 @@ export class LuaVm {
           }
           continue;
         }
-        if (st === lua.LUA_OK) {
-          if (lua.lua_gettop(co) === 0) w.nullBulk();
-          else {
-            lua.lua_settop(co, 1);
-            writeLuaValue(co, w, host.resp);
-          }
-          lua.lua_settop(co, 0);
-          reusable = true;
-        } else {
-          w.error(oneLine(this.errorText(co, name)));
-        }
+        reusable = this.finish(co, st, host, w, name);
         return;
       }
     } catch (e) {
@@ -445,11 +498,27 @@ export class LuaVm {
       host.internalError?.(e);
       throw e;
     } finally {
-      this.host = null;
-      this.co = null;
-      if (reusable) this.idleCo = idle;
-      else lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, idle.ref);
-      lua.lua_settop(L, 0);
+      this.endRun(idle, reusable);
+    }
+  }
+
+  /**
+   * Run a compiled script to its end, synchronously, for a host whose commands run in place
+   * (executeNow) and that kills its script rather than let it pass busy-reply-threshold: such a
+   * script never suspends. A failure of ours is reported to host.internalError (and thrown).
+   */
+  runNow(ref: number, keys: ArgList, args: ArgList, host: RunHost, w: RespWriter, name: string, fn = false): void {
+    const idle = this.prepare(ref, keys, args, host, fn);
+    let reusable = false;
+    try {
+      const st = lua.lua_resume(idle.co, this.L, fn ? 2 : 0);
+      if (st === lua.LUA_YIELD) throw new Error('a script run in place was suspended');
+      reusable = this.finish(idle.co, st, host, w, name);
+    } catch (e) {
+      host.internalError?.(e);
+      throw e;
+    } finally {
+      this.endRun(idle, reusable);
     }
   }
 
@@ -536,10 +605,25 @@ export function as51SyntaxMessage(s: string): string {
 /** A script's KEYS or ARGV: binary strings, or `n` arguments of a framed request from index `from`. */
 export type ArgList = readonly string[] | { readonly args: Args; readonly from: number; readonly n: number };
 
+/** What lua_topointer gives for a table: fengari's table (ltable.js), entries in a Map. */
+interface FengariTable {
+  strong: Map<unknown, unknown>;
+  metatable: unknown;
+}
+
+function listLength(list: ArgList): number {
+  return isStrings(list) ? list.length : list.n;
+}
+
 /** Push a new array table of the list's strings (a request's arguments copied from its bytes). */
 function pushList(L: LuaState, list: ArgList): void {
+  lua.lua_createtable(L, listLength(list), 0);
+  fillList(L, list);
+}
+
+/** Set entries 1..n of the table at the top to the list's strings. */
+function fillList(L: LuaState, list: ArgList): void {
   if (isStrings(list)) {
-    lua.lua_createtable(L, list.length, 0);
     for (let i = 0; i < list.length; i++) {
       pushBytes(L, list[i]!);
       lua.lua_rawseti(L, -2, i + 1);
@@ -547,7 +631,6 @@ function pushList(L: LuaState, list: ArgList): void {
     return;
   }
   const { args: a, from, n } = list;
-  lua.lua_createtable(L, n, 0);
   for (let i = 0; i < n; i++) {
     if (a.strings !== null) pushBytes(L, a.strings[from + i]!);
     else {
