@@ -13,7 +13,7 @@ import { DEFAULT_SHARD_CONFIG } from '../dist/shard/context.js';
 import { Shard } from '../dist/shard/shard.js';
 import { createRingBuffer, RingConsumer, RingProducer } from '../dist/ipc/ring.js';
 import { writeHeader } from '../dist/ipc/chunks.js';
-import { HEADER_BYTES, REQ_CONTROL, REQ_SCRIPT, word0 } from '../dist/ipc/records.js';
+import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, REQ_SCRIPT, word0 } from '../dist/ipc/records.js';
 import { RespWriter } from '../dist/resp/writer.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -69,10 +69,17 @@ const W3 = 5000 | (2 << 16); // busy-reply-threshold 5000 ms, RESP2, EVALSHA
 const keys = Array.from({ length: 1024 }, (_, i) => `key:${String((i * 7919) % 100_000).padStart(12, '0')}`);
 let k = 0;
 const counters = keys.map((key) => key.replace('key:', 'counter:'));
+const SHA = new Map([GET, INCR].map((b) => [b, sha(b)]));
+const GET_ID = table.get('get').id;
 function batch(body, n) {
-  const s = sha(body);
-  const list = body === INCR ? counters : keys;
-  for (let i = 0; i < n; i++) send(REQ_SCRIPT, W3, ['EVALSHA', s, '1', list[k++ & 1023]]);
+  if (body === null) {
+    // a plain GET, for comparison: what the shard spends on the command alone
+    for (let i = 0; i < n; i++) send(REQ_COMMAND, GET_ID | (2 << 16), ['GET', keys[k++ & 1023]]);
+  } else {
+    const s = SHA.get(body);
+    const list = body === INCR ? counters : keys;
+    for (let i = 0; i < n; i++) send(REQ_SCRIPT, W3, ['EVALSHA', s, '1', list[k++ & 1023]]);
+  }
   req.publish();
   shard.drain();
   if (drainReplies() !== n) throw new Error('missing replies');
@@ -101,7 +108,7 @@ if (profArg >= 0) {
   // CPU time (not wall time: the machine is shared), the best of several short rounds (the one
   // least disturbed by other processes: caches, GC threads)
   const rounds = QUICK ? 5 : 15;
-  for (const [name, body] of [['EVALSHA get', GET], ['EVALSHA incr', INCR]]) {
+  for (const [name, body] of [['EVALSHA get', GET], ['EVALSHA incr', INCR], ['GET (no script)', null]]) {
     for (let i = 0; i < 2000; i++) batch(body, 16); // warm-up
     let best = Infinity;
     for (let r = 0; r < rounds; r++) {
