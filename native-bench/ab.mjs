@@ -5,14 +5,12 @@
 // DIR is a checkout with a built dist/ (old: e.g. `git archive <commit> | tar -x -C DIR`, a
 // node_modules symlink, `npx tsc`). --new defaults to this checkout. --old-args / --new-args add
 // server arguments (e.g. the same build with a setting on and off). Prints one row per test with
-// old/redis, new/redis and new/old, then each server's CPU per request (all its threads, from /proc:
-// steadier than the rate on a busy machine); writes bench-results/ab.json.
+// old/redis, new/redis and new/old; writes bench-results/ab.json.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RESULTS, benchmark, startServer, stopServer } from './run.mjs';
-import { cpuByGroup, sampleThreads } from './thread-cpu.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -51,14 +49,9 @@ for (let round = 0; round < ROUNDS; round++) {
     try {
       for (const P of PIPELINES)
         for (const t of TESTS) {
-          const before = sampleThreads(s.proc.pid);
           const res = benchmark(s.port, { tests: [t], pipeline: P, clients: 50, dataSize: 16, n: N });
           if (!res[t]) continue;
           (samples[`${sv.name}|${t}|${P}`] ??= []).push(res[t].rps);
-          // the server's CPU (every thread) per request: far less moved by other load on the
-          // machine than the request rate, so the A/B still says something on a busy machine
-          const g = cpuByGroup(s.proc.pid, before, sampleThreads(s.proc.pid));
-          (samples[`cpu:${sv.name}|${t}|${P}`] ??= []).push((g.main + g.shards + g.v8 + g.other) / N);
         }
     } finally {
       await stopServer(s);
@@ -74,16 +67,7 @@ for (const P of PIPELINES)
     rows.push({ test: t, P, redis: Math.round(r), old: Math.round(o), new: Math.round(n), old_vs_redis: +(o / r).toFixed(2), new_vs_redis: +(n / r).toFixed(2), new_vs_old: +(n / o).toFixed(2) });
   }
 console.table(rows);
-const cpuRows = [];
-for (const P of PIPELINES)
-  for (const t of TESTS) {
-    const m = (n) => median(samples[`cpu:${n}|${t}|${P}`] ?? [NaN]);
-    const [r, o, n] = [m('redis-server'), m('old'), m('new')];
-    cpuRows.push({ test: t, P, redis_us: +r.toFixed(2), old_us: +o.toFixed(2), new_us: +n.toFixed(2), new_vs_old: +(n / o).toFixed(2) });
-  }
-console.log('server CPU per request (µs, all threads, median of rounds; lower is better)');
-console.table(cpuRows);
 fs.mkdirSync(RESULTS, { recursive: true });
 const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, old: OLD, new: NEW, rounds: ROUNDS, n: N, shards: SHARDS };
-fs.writeFileSync(path.join(RESULTS, 'ab.json'), JSON.stringify({ meta, rows, cpuRows, samples }, null, 2));
+fs.writeFileSync(path.join(RESULTS, 'ab.json'), JSON.stringify({ meta, rows, samples }, null, 2));
 console.log(`wrote ${RESULTS}/ab.json (${JSON.stringify(meta)})`);
