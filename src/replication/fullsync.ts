@@ -17,17 +17,27 @@
  * Pulling a chunk only when the replica sockets drained keeps the snapshot at the replicas' speed.
  */
 
-import { functionRdbRecords } from '../scripting/functions.js';
 import { REDIS_VERSION } from '../config.js';
 import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
 import { randomHex } from '../server/ids.js';
 import { Crc64, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { ReplicaState, type ReplicaClient } from './replica-client.js';
-import type { Replication } from './replication.js';
+import type { ReplicationHost } from './host.js';
 import { snapshotLock } from '../persistence/snapshot-lock.js';
 
 /** Output (bytes queued on a replica socket) above which the next chunk waits for 'drain'. */
 const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
+
+/** What a full sync uses of the replication service (Replication satisfies it). */
+export interface FullSyncRepl {
+  readonly server: ReplicationHost;
+  readonly replid: string;
+  readonly masterOffset: number;
+  /** Database of the last command in the stream (-1: the next one must be preceded by SELECT). */
+  lastDb: number;
+  /** Write this tick's stream to the replicas. */
+  flush(): void;
+}
 
 export class FullSync {
   /** Replicas waiting for the next snapshot. */
@@ -39,7 +49,7 @@ export class FullSync {
   /** Statistics of the last snapshot (for tests and logs). */
   lastKeys = 0;
 
-  constructor(private readonly repl: Replication) {}
+  constructor(private readonly repl: FullSyncRepl) {}
 
   request(r: ReplicaClient): void {
     if (this.waiting.length === 0) this.waitingSince = Date.now();
@@ -130,7 +140,7 @@ export class FullSync {
       for (const r of this.group) r.write(b);
       await this.drained();
     };
-    const functions = functionRdbRecords(s); // the function libraries as of the cut (no await since)
+    const functions = s.persistence.functions?.records() ?? Buffer.alloc(0); // the function libraries as of the cut (no await since)
     await out(rdbHeader(REDIS_VERSION, { replid: repl.replid, offset, streamDb: 0 }, false));
     if (functions.length > 0) await out(functions);
     let keys = 0;

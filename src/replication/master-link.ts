@@ -17,7 +17,8 @@ import net from 'node:net';
 import type { Connection } from '../server/connection.js';
 import { keepSyncPayload, loadPayload } from '../persistence/load.js';
 import { NULL_REPLID } from './backlog.js';
-import type { Replication } from './replication.js';
+import type { ReplicationBacklog } from './backlog.js';
+import type { ReplicationHost } from './host.js';
 
 const enum LinkState {
   Connect = 0,
@@ -153,6 +154,23 @@ function cmd(...argv: (string | number)[]): string {
   return s;
 }
 
+/** What the link to our master uses of the replication service (Replication satisfies it). */
+export interface MasterLinkRepl {
+  readonly server: ReplicationHost;
+  replid: string;
+  replid2: string;
+  secondOffset: number;
+  masterOffset: number;
+  backlog: ReplicationBacklog | null;
+  readonly restoredStreamDb: number;
+  readonly failoverState: string;
+  createBacklog(): void;
+  disconnectReplicas(): void;
+  failoverDone(): void;
+  abortFailover(why: string): void;
+  fullSyncLoaded(): void;
+}
+
 export class MasterLink {
   private state = LinkState.Connect;
   private socket: net.Socket | null = null;
@@ -170,7 +188,7 @@ export class MasterLink {
   private streamDb: number;
 
   constructor(
-    private readonly repl: Replication,
+    private readonly repl: MasterLinkRepl,
     readonly host: string,
     readonly port: number,
   ) {
