@@ -23,7 +23,7 @@ import { RespWriter, encodeCommand } from '../resp/writer.js';
 import type { Args } from '../commands/args.js';
 import type { Connection } from '../server/connection.js';
 import { Hold } from '../server/connection.js';
-import type { Server } from '../server/server.js';
+import type { CoordinatorHost } from './coordinator-host.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { pinDollarIds, streamBlockMs } from './stream-block.js';
 import { decodeKeyspaceEvents, encodeKeyspaceEvent } from '../server/keyspace-notify.js';
@@ -68,7 +68,7 @@ export class Coordinator {
   /** Clients blocked across shards with a timeout. */
   private readonly timedBlocked = new Set<Connection>();
 
-  constructor(private readonly server: Server) {}
+  constructor(private readonly server: CoordinatorHost) {}
 
   /** Resolve when no multi-shard command runs without holding locks (for a snapshot cut). */
   quiesce(): Promise<void> {

@@ -8,7 +8,7 @@
 import { FLAG_COORDINATED } from '../ipc/records.js';
 import { parseOne } from '../resp/reply-parser.js';
 import { RespWriter } from '../resp/writer.js';
-import type { Server } from '../server/server.js';
+import type { CoordinatorHost } from './coordinator-host.js';
 
 /** BLOCK's timeout in ms for XREAD/XREADGROUP (0 = forever), or -1 when not a blocking stream read. */
 export function streamBlockMs(name: string, argv: string[]): number {
@@ -22,7 +22,7 @@ export function streamBlockMs(name: string, argv: string[]): number {
 }
 
 /** Replace the "$" IDs of an XREAD by the ID of each stream's last entry (0-0 when none). */
-export async function pinDollarIds(server: Server, db: number, proto: 2 | 3, argv: string[]): Promise<void> {
+export async function pinDollarIds(server: CoordinatorHost, db: number, proto: 2 | 3, argv: string[]): Promise<void> {
   let streamsAt = -1;
   for (let i = 1; i < argv.length; i++) {
     if (argv[i]!.toLowerCase() === 'streams') {
