@@ -17,8 +17,7 @@ import { ReplyErrorValue, parseOne } from '../resp/reply-parser.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlot } from '../router/slot.js';
 import { Hold, type Connection } from '../server/connection.js';
-import { MainCtx } from '../server/main-ctx.js';
-import type { Server } from '../server/server.js';
+import { MainCtx, type ServerContext } from '../server/main-ctx.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
 import { logScriptLine, writeDenied } from './script-run.js';
@@ -201,7 +200,7 @@ interface Target {
 }
 
 /** Where an EVALSHA / FCALL can go straight to, or null (the main-thread handler runs it). */
-function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target | null {
+function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args): Target | null {
   const fn = cmd.name === 'fcall' || cmd.name === 'fcall_ro';
   const body = cmd.name === 'eval' || cmd.name === 'eval_ro';
   if (conn.framer.inline || args.strings !== null || conn.isMaster || s.monitor.clients.size > 0 || s.links.length === 0) return null;
@@ -238,7 +237,7 @@ function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target
  * locked or congested, or earlier scripts of the connection are in flight elsewhere or being
  * re-run), null if it does not qualify (the main-thread handler runs it).
  */
-export function routeScript(s: Server, conn: Connection, cmd: Command, args: Args): boolean | null {
+export function routeScript(s: ServerContext, conn: Connection, cmd: Command, args: Args): boolean | null {
   if (!SCRIPT_COMMANDS.has(cmd.name)) return null;
   const t = targetOf(s, conn, cmd, args);
   let cs = connScripts.get(conn);
@@ -285,7 +284,7 @@ export function scriptShardsOf(conn: Connection): Set<number> | null {
 }
 
 /** One of the connection's scripts is finished: when none is left, the connection goes on. */
-function scriptDone(s: Server, conn: Connection): void {
+function scriptDone(s: ServerContext, conn: Connection): void {
   if (--conn.directScripts === 0) s.endBusy(conn);
 }
 
@@ -293,7 +292,7 @@ function scriptDone(s: Server, conn: Connection): void {
  * A REP_SCRIPT record for the connection (its propagation already fed): deliver the reply, or
  * queue the script for the main thread when the shard gave it back. True if a reply was delivered.
  */
-export function scriptReplied(s: Server, conn: Connection, seq: number, bytes: Uint8Array, more: boolean): boolean {
+export function scriptReplied(s: ServerContext, conn: Connection, seq: number, bytes: Uint8Array, more: boolean): boolean {
   const cs = connScripts.get(conn);
   const d = cs?.inflight[0];
   if (d === undefined || d.seq !== seq) return false;
@@ -345,7 +344,7 @@ function requestArgv(req: Buffer): string[] {
 }
 
 /** Run the scripts the shard gave back on the main thread, one after the other, in order. */
-async function rerunAll(s: Server, conn: Connection, cs: ConnScripts): Promise<void> {
+async function rerunAll(s: ServerContext, conn: Connection, cs: ConnScripts): Promise<void> {
   cs.rerunning = true;
   try {
     for (let d = cs.reruns.shift(); d !== undefined; d = cs.reruns.shift()) {
@@ -358,7 +357,7 @@ async function rerunAll(s: Server, conn: Connection, cs: ConnScripts): Promise<v
 }
 
 /** Run one script its shard gave back, through its handler, at its place in the replies. */
-async function rerunOnMain(s: Server, conn: Connection, d: DirectRun): Promise<void> {
+async function rerunOnMain(s: ServerContext, conn: Connection, d: DirectRun): Promise<void> {
   const argv = requestArgv(Buffer.concat(d.echo));
   const args = new Args();
   args.set(Buffer.alloc(0), new Int32Array(0), new Int32Array(0), argv.length, argv);

@@ -13,7 +13,7 @@ import { RespWriter } from '../resp/writer.js';
 import { holdBehindScripts, routeScript } from '../scripting/fast-path.js';
 import { execFlags, refusal } from './admission.js';
 import { Hold, type Connection } from './connection.js';
-import type { Server } from './server.js';
+import type { ServerContext } from './main-ctx.js';
 
 const QUEUED = Buffer.from('+QUEUED\r\n');
 
@@ -29,7 +29,7 @@ export class Dispatcher {
   /** The command being dispatched (INFO commandstats rejected_calls). */
   private dispatching: Command | undefined;
 
-  constructor(private readonly s: Server) {
+  constructor(private readonly s: ServerContext) {
     this.byNameHash = nameHashIndex(s.table);
   }
 

@@ -15,7 +15,7 @@
 import { FLAG_BLOCKED, FLAG_MORE, FLAG_SHARED_BODY, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, REP_SCRIPT, dbOf, flagsOf, kindOf } from '../ipc/records.js';
 import { scriptReplied } from '../scripting/fast-path.js';
 import { Hold, type Connection } from './connection.js';
-import type { Server } from './server.js';
+import type { ServerContext } from './main-ctx.js';
 import { COORDINATOR_CONN, type ShardLink } from './shard-link.js';
 
 /** Unsent output past which a connection stops reading requests until its socket drains. */
@@ -39,7 +39,7 @@ export class ReplyPump {
   /** Chunks of a shard's keyspace-event record that continues (FLAG_MORE), by shard. */
   private readonly eventParts = new Map<number, Buffer[]>();
 
-  constructor(private readonly s: Server) {}
+  constructor(private readonly s: ServerContext) {}
 
   /** Start asleep: the shards post a message when they publish replies. */
   sleep(): void {

@@ -21,7 +21,7 @@ import { hashSlot, slotToShardTable } from '../router/slot.js';
 import type { ShardConfig } from '../shard/context.js';
 import { MemoryGate } from './maxmemory.js';
 import type { Connection } from './connection.js';
-import type { MainHandler } from './main-ctx.js';
+import type { MainHandler, ServerContext } from './main-ctx.js';
 import { buildCommands } from './commands/index.js';
 import type { CommandProps } from '../commands/registry.js';
 import { configOp, unwatchOp } from '../ipc/control.js';
@@ -54,7 +54,7 @@ export interface Services {
   readonly scripting: ScriptEngine;
 }
 
-export class Server {
+export class Server implements ServerContext {
   readonly config: Config;
   readonly log: Logger;
   readonly table: CommandTable;
@@ -83,13 +83,13 @@ export class Server {
   readonly scripting: ScriptEngine;
 
   // parts
-  readonly clients = new Clients(this);
-  readonly pump = new ReplyPump(this);
+  readonly clients: Clients = new Clients(this);
+  readonly pump: ReplyPump = new ReplyPump(this);
   readonly dispatcher: Dispatcher;
-  readonly runner = new MainRunner(this);
-  readonly router = new ShardRouter(this);
-  readonly monitor = new Monitor(this);
-  readonly pause = new ClientPause(this);
+  readonly runner: MainRunner = new MainRunner(this);
+  readonly router: ShardRouter = new ShardRouter(this);
+  readonly monitor: Monitor = new Monitor(this);
+  readonly pause: ClientPause = new ClientPause(this);
   readonly outputLimits: OutputLimits;
 
   /** Reactions to CONFIG SET registered by other modules (replication, persistence, logging ...). */

@@ -29,8 +29,7 @@ import { CommandError, DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, MUL
 import { execDenials } from '../../acl/check.js';
 import { RespWriter, encodeCommand } from '../../resp/writer.js';
 import type { Connection, QueuedCommand } from '../connection.js';
-import { MainCtx, type MainHandler } from '../main-ctx.js';
-import type { Server } from '../server.js';
+import { MainCtx, type MainHandler, type ServerContext } from '../main-ctx.js';
 import type { ShardReply } from '../shard-link.js';
 import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
 import { watchOp, watchTouchedOp } from '../../ipc/control.js';
@@ -77,14 +76,14 @@ export function captureMainPropagation(conn: Connection, parts: PropPart[]): () 
 }
 
 /** Propagate writes made for a connection: into its EXEC's block if one runs, else to the stream. */
-export function propagateForConnection(s: Server, conn: Connection, parts: PropPart[]): void {
+export function propagateForConnection(s: ServerContext, conn: Connection, parts: PropPart[]): void {
   const cap = captures.get(conn);
   if (cap !== undefined) cap.push(...parts);
   else propagateParts(s, parts);
 }
 
 /** The shards holding a queued shard command's keys (keyless commands run on shard 0). */
-function shardsOfQueued(s: Server, q: QueuedCommand): { shards: number[]; keys: number[] } {
+function shardsOfQueued(s: ServerContext, q: QueuedCommand): { shards: number[]; keys: number[] } {
   const keys = keyPositions(q.cmd, q.argv.length, (i) => q.argv[i]!) ?? [];
   const set = new Set<number>();
   for (const i of keys) set.add(s.shardOfKey(q.argv[i]!));
@@ -93,7 +92,7 @@ function shardsOfQueued(s: Server, q: QueuedCommand): { shards: number[]; keys: 
 }
 
 /** Feed a transaction's writes to the replication stream: one write as is, several in MULTI/EXEC. */
-function propagateParts(s: Server, parts: PropPart[]): void {
+function propagateParts(s: ServerContext, parts: PropPart[]): void {
   const nonEmpty = parts.filter((p) => p.bytes.length > 0);
   if (nonEmpty.length === 0) return;
   s.coordinator.propagate(nonEmpty);
@@ -142,7 +141,7 @@ function execOnOneShard(c: MainCtx, queued: QueuedCommand[]): boolean {
 }
 
 /** The shards an EXEC must lock: those of its keys and watches; all of them for keyspace-wide commands. */
-function shardsToLock(s: Server, conn: Connection, queued: QueuedCommand[]): number[] {
+function shardsToLock(s: ServerContext, conn: Connection, queued: QueuedCommand[]): number[] {
   const set = new Set<number>(conn.watchShards);
   for (const q of queued) {
     if (q.cmd.route === Route.Main) {
