@@ -14,7 +14,7 @@ import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED, internalError
 import { SLOTS } from '../router/slot.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import { decodeValue } from '../codec/rdb.js';
-import type { Shard } from './shard.js';
+import type { ShardHost } from './host.js';
 import type { SlotTable } from './slot-table.js';
 import { NULL_ARRAY, unblock, serveReadyKeys } from './blocked.js';
 import { runShipped } from './shipped.js';
@@ -26,10 +26,10 @@ import { POPULATE_CONTROL } from './populate.js';
 import { forgetScriptConnection, SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
 import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp } from '../ipc/control.js';
 
-type ControlHandler = (c: Shard) => void;
+type ControlHandler = (c: ShardHost) => void;
 
 /** After a flush: keys with blocked clients in these databases are gone (XREADGROUP waiters are told). */
-function signalBlockedIn(c: Shard, dbs: number[]): void {
+function signalBlockedIn(c: ShardHost, dbs: number[]): void {
   for (const id of [...c.blocked.byKey.keys()]) {
     const sep = id.indexOf('\0');
     const dbi = Number(id.slice(0, sep));
@@ -37,7 +37,7 @@ function signalBlockedIn(c: Shard, dbs: number[]): void {
   }
 }
 
-function num(c: Shard, i: number): number {
+function num(c: ShardHost, i: number): number {
   return Number(c.args.str(i));
 }
 
@@ -418,7 +418,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 };
 
 /** Run one REQ_CONTROL record: the operation's reply (or error) and writes go out as its reply record. */
-export function runControl(shard: Shard, body: Buffer, start: number, len: number): void {
+export function runControl(shard: ShardHost, body: Buffer, start: number, len: number): void {
   shard.intro.flush();
   shard.frameBody(body, start);
   const op = shard.args.str(0);

@@ -8,7 +8,7 @@ import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import { FLAG_COORDINATED } from '../ipc/records.js';
 import { CommandError, SHIP_BAD_PAYLOAD } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
-import type { Shard } from './shard.js';
+import type { ShardHost } from './host.js';
 
 /**
  * Control op "ship": run one command here with keys owned by other shards installed for its
@@ -17,7 +17,7 @@ import type { Shard } from './shard.js';
  *   args: ship <db> <cmdId> <proto> <n> (<key> <payload|""> <expire-at>){n} <request>
  *   reply: [<reply bytes>, [<key> <payload|""> <expire-at>]...] for the shipped keys it modified
  */
-export function runShipped(shard: Shard): void {
+export function runShipped(shard: ShardHost): void {
   const a = shard.args;
   const db = shard.ks.db(Number(a.str(1)));
   const cmdId = Number(a.str(2));
