@@ -18,7 +18,7 @@
  */
 
 import { REDIS_VERSION } from '../config.js';
-import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
+import { snapshotAbortOp, snapshotBeginOp, snapshotNextOp } from '../ipc/control.js';
 import { randomHex } from '../server/ids.js';
 import { Crc64, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { ReplicaState, type ReplicaClient } from './replica-client.js';
@@ -112,7 +112,7 @@ export class FullSync {
     let offset: number;
     try {
       await s.coordinator.quiesce();
-      await s.allShards(['snapshot-begin']);
+      await s.allShards(snapshotBeginOp.request());
       repl.flush(); // writes before the cut go to the replicas already online
       offset = repl.masterOffset;
       repl.lastDb = -1;
@@ -146,19 +146,18 @@ export class FullSync {
     let keys = 0;
     for (let i = 0; i < s.links.length; i++) {
       for (;;) {
-        const res = await s.oneShard(i, ['snapshot-next']);
-        const parsed = parseOne(res.reply) as ReplyValue[];
-        const complete = parsed[0] === 1;
-        for (let k = 1; k + 1 < parsed.length; k += 2) {
+        const res = await s.oneShard(i, snapshotNextOp.request());
+        const { complete, parts } = snapshotNextOp.read(res.reply);
+        for (const { db, entries } of parts) {
           const w = new RdbWriter(16);
           w.byte(RDB_OPCODE.SELECTDB);
-          w.len(parsed[k] as number);
-          await out(Buffer.concat([w.done(), Buffer.from(parsed[k + 1] as string, 'latin1')]));
+          w.len(db);
+          await out(Buffer.concat([w.done(), entries]));
         }
         if (complete) break;
         if (this.group.length === 0) {
           // every replica went away: stop copying
-          await s.allShards(['snapshot-abort']);
+          await s.allShards(snapshotAbortOp.request());
           return;
         }
       }

@@ -6,7 +6,7 @@
  */
 
 import { FLAG_COORDINATED } from '../ipc/records.js';
-import { parseOne } from '../resp/reply-parser.js';
+import { ReplyReader } from '../resp/reply-reader.js';
 import { RespWriter } from '../resp/writer.js';
 import type { CoordinatorHost } from './coordinator-host.js';
 
@@ -43,9 +43,10 @@ export async function pinDollarIds(server: CoordinatorHost, db: number, proto: 2
     const link = server.links[server.shardOfKey(key)]!;
     jobs.push(
       link.command(FLAG_COORDINATED, db, cmd.id, proto, w.toBuffer()).then((r) => {
-        const v = parseOne(r.reply);
-        const first = Array.isArray(v) ? v[0] : undefined;
-        argv[idIdx] = Array.isArray(first) && typeof first[0] === 'string' ? first[0] : '0-0';
+        // [[id, [field, value ...]]] or [] (an error: no stream there, $ means 0-0 as for an empty one)
+        const reply = new ReplyReader(r.reply);
+        const newest = reply.error() === null && reply.array() > 0 && reply.array() > 0 ? reply.bulk() : null;
+        argv[idIdx] = newest ?? '0-0';
       }),
     );
   }

@@ -13,7 +13,7 @@ import { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
 import { REQ_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
 import * as E from '../resp/errors.js';
-import { ReplyErrorValue, parseOne } from '../resp/reply-parser.js';
+import { scriptRunOp } from '../ipc/control.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlot } from '../router/slot.js';
 import { Hold, type Connection } from '../server/connection.js';
@@ -62,7 +62,7 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
   for (let i = 3; i < c.argc; i++) argv.push(c.args.str(i));
   if (!f.sentTo.has(sh)) argv[2] = f.body;
   let r = await sendWhenFree(c, sh, argv);
-  if (statusOf(r.reply) === SCRIPT_NEEDS_BODY) {
+  if (scriptRunOp.status(r.reply) === SCRIPT_NEEDS_BODY) {
     // the shard dropped it from its cache: nothing ran, send it again with the body
     argv[2] = f.body;
     r = await sendWhenFree(c, sh, argv);
@@ -70,18 +70,18 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
   f.sentTo.add(sh);
   // the script's keyspace events are its caller's (NOLOOP, the RESP3 push ahead of the reply)
   if (r.events) s.publishEvents(r.events, conn.id, c.seq);
-  const v = parseOne(r.reply);
+  const v = scriptRunOp.read(r.reply);
   // writes to propagate: the script's (done), or DELs of keys that expired meanwhile (fallback)
   if (r.prop.length > 0) propagateForConnection(s, conn, [{ db: r.db, bytes: r.prop }]);
-  if (!Array.isArray(v) || v[0] !== SCRIPT_DONE) {
-    if (v instanceof ReplyErrorValue) s.log.error(`script fast path: ${v.message}`);
+  if ('error' in v || v.status !== SCRIPT_DONE) {
+    if ('error' in v) s.log.error(`script fast path: ${v.error}`);
     f.fallbacks++;
     return false;
   }
   f.fastRuns++;
-  s.stats.commandsProcessed += Number(v[2]);
-  for (const line of v[3] as string[]) logScriptLine(s, Number(line[0]), line.slice(1));
-  c.w.raw(Buffer.from(v[1] as string, 'latin1'));
+  s.stats.commandsProcessed += v.calls;
+  for (const line of v.logs) logScriptLine(s, Number(line[0]), line.slice(1));
+  c.w.raw(v.reply);
   return true;
 }
 
@@ -103,11 +103,6 @@ async function sendWhenFree(c: MainCtx, sh: number, argv: readonly (string | num
   }
   s.scheduleTick();
   return p;
-}
-
-function statusOf(reply: Buffer): number {
-  // "*4\r\n:<status>\r\n..."
-  return reply[0] === 0x2a && reply[4] === 0x3a ? reply[5]! - 48 : -1;
 }
 
 // ---- EVALSHA / FCALL straight to their shard ---------------------------------------------------

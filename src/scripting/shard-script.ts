@@ -24,6 +24,7 @@ import { F, Route, keyPositions, type Command } from '../commands/table.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import * as E from '../resp/errors.js';
 import { REP_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
+import { scriptRunOp } from '../ipc/control.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlotOfString, slotToShardTable } from '../router/slot.js';
 import type { ShardHost } from '../shard/host.js';
@@ -207,12 +208,7 @@ function status(c: ShardHost, code: number, reply: Uint8Array, calls: number, lo
   w.reset();
   w.limit = Infinity;
   w.proto = 2;
-  w.array(4);
-  w.int(code);
-  w.bulkBytes(reply);
-  w.int(calls);
-  w.array(logs.length);
-  for (const l of logs) w.bulk(l);
+  scriptRunOp.write(w, code, reply, calls, logs);
 }
 
 /** What one run in this shard came to. */

@@ -15,7 +15,7 @@ import { NOTIFY_GENERIC, NOTIFY_LIST } from '../../commands/keyspace-events.js';
 import { notifyFromMain } from '../keyspace-notify.js';
 import { CommandError, NOT_INTEGER, SORT_BY_ACL, SORT_GET_ACL, SORT_SCORE_NOT_DOUBLE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
 import { hasUnrestrictedKeyRead } from '../../acl/acl.js';
-import { sortExistsOp, sortGetOp, sortSourceOp, type SortRef, type SortSource } from '../../ipc/control.js';
+import { importOp, sortExistsOp, sortGetOp, sortSourceOp, type SortRef, type SortSource } from '../../ipc/control.js';
 import { encodeCommand } from '../../resp/writer.js';
 import { createDumpPayload } from '../../codec/dump.js';
 import { ListValue } from '../../shard/values/list.js';
@@ -270,7 +270,7 @@ async function storeList(c: MainCtx, db: number, dst: string, elems: string[]): 
   const s = c.server;
   const sh = s.shardOfKey(dst);
   if (elems.length > 0) {
-    await s.oneShard(sh, ['import', db, dst, createDumpPayload(ListValue.from(elems)), -1, 'notify'], db);
+    await s.oneShard(sh, importOp.request(db, [{ key: dst, value: { payload: createDumpPayload(ListValue.from(elems)), expireAt: -1 } }], true), db);
     notifyFromMain(s, NOTIFY_LIST, 'sortstore', dst, db, 0, 0);
     const del = ['DEL', dst];
     const push = ['RPUSH', dst, ...elems];
@@ -287,7 +287,7 @@ async function storeList(c: MainCtx, db: number, dst: string, elems: string[]): 
   }
   const existed = sortExistsOp.read((await s.oneShard(sh, sortExistsOp.request(db, dst), db)).reply);
   if (!existed) return;
-  await s.oneShard(sh, ['import', db, dst, '', -1], db);
+  await s.oneShard(sh, importOp.request(db, [{ key: dst, value: null }]), db);
   notifyFromMain(s, NOTIFY_GENERIC, 'del', dst, db, 0, 0);
   propagateMain(c, db, ['DEL', dst]);
 }
