@@ -125,8 +125,8 @@ export class Coordinator {
     repl.feed(nonEmpty[nonEmpty.length - 1]!.db, EXEC);
   }
 
-  /** Run a multi-shard request whose shards the caller already holds (EXEC across shards). */
-  runHeld(req: CoordRequest): Promise<CoordResult> {
+  /** Run a multi-shard request on shards the caller has already locked (EXEC, a script, across shards). */
+  runLocked(req: CoordRequest): Promise<CoordResult> {
     if (req.cmd.x & X.SPLIT) return this.split(req, true);
     return this.ship(req);
   }
@@ -150,7 +150,7 @@ export class Coordinator {
     // whether this call still holds its locks: every lock has the same owner token, so "are these
     // shards locked" cannot tell ours from another command's (unlocking on that test once released
     // another command's locks after a blocking retry, and could leave a shard locked for good)
-    let held = true;
+    let locked = true;
     try {
       let res = await this.ship(req);
       this.propagate(res.prop);
@@ -161,14 +161,14 @@ export class Coordinator {
         if (streamMs >= 0) await pinDollarIds(this.server, req.db, req.proto, req.argv);
         else if (req.cmd.name === 'xread' || req.cmd.name === 'xreadgroup') return res; // no BLOCK
         this.unlock(shards);
-        held = false;
+        locked = false;
         const served = await this.blockingRetry(req, shards, conn);
         const events = [res.events, served.events].filter((e) => e !== undefined);
         return events.length > 0 ? { ...served, events: Buffer.concat(events) } : served;
       }
       return res;
     } finally {
-      if (held) this.unlock(shards);
+      if (locked) this.unlock(shards);
     }
   }
 
@@ -276,11 +276,11 @@ export class Coordinator {
 
   /**
    * Send one control op to each of several shards in one synchronous step, at the first moment none
-   * of them is locked (or at once when the caller already holds them: inside EXEC or a script):
+   * of them is locked (or at once when the caller has already locked them: inside EXEC or a script):
    * every reply then comes from the same cut of the keyspace, so keyspace-wide reads (DBSIZE, KEYS,
    * SCAN, RANDOMKEY, INFO keyspace) never see half of a multi-shard command, transaction or script.
    */
-  cut(ops: { shard: number; argv: readonly (string | number | Uint8Array)[]; db: number }[], held: boolean): Promise<ShardReply[]> {
+  cut(ops: { shard: number; argv: readonly (string | number | Uint8Array)[]; db: number }[], locked: boolean): Promise<ShardReply[]> {
     const s = this.server;
     return new Promise<ShardReply[]>((resolve) => {
       const send = (): void => {
@@ -288,7 +288,7 @@ export class Coordinator {
         s.scheduleTick();
         resolve(Promise.all(ps));
       };
-      if (held) send();
+      if (locked) send();
       else this.whenFree([...new Set(ops.map((o) => o.shard))], send);
     });
   }
@@ -303,7 +303,7 @@ export class Coordinator {
 
   // ---- split ------------------------------------------------------------------------------
 
-  private async split(req: CoordRequest, held = false): Promise<CoordResult> {
+  private async split(req: CoordRequest, locked = false): Promise<CoordResult> {
     const s = this.server;
     const name = req.cmd.name;
     const step = name === 'mset' ? 2 : 1;
@@ -335,7 +335,7 @@ export class Coordinator {
       s.scheduleTick();
     };
     let replies: ShardReply[];
-    if (held) {
+    if (locked) {
       send();
       replies = await Promise.all(parts);
     } else {

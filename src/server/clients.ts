@@ -120,7 +120,7 @@ export class Clients {
   endIfDone(conn: Connection): void {
     if (!conn.inputEnded || conn.closed || conn.ending || !conn.answeredAll()) return;
     conn.ending = true;
-    this.s.pump.markDirty(conn);
+    this.s.pump.queueWrite(conn);
   }
 
   /** Connected clients as INFO counts them (not replicas). */

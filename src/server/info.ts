@@ -45,11 +45,11 @@ export interface ShardStatsTotals {
  * Counters and key counts summed over the shards. The key counts are read at one moment no shard is
  * locked (never half of a multi-shard transaction or script), at once if the caller holds the locks.
  */
-export async function shardTotals(server: ServerContext, held = false): Promise<ShardStatsTotals> {
+export async function shardTotals(server: ServerContext, locked = false): Promise<ShardStatsTotals> {
   const all = server.links.map((_, shard) => shard);
   const [stats, ks] = await Promise.all([
     server.allShards(statsOp.request()),
-    server.coordinator.cut(all.map((shard) => ({ shard, argv: keyspaceOp.request(), db: 0 })), held),
+    server.coordinator.cut(all.map((shard) => ({ shard, argv: keyspaceOp.request(), db: 0 })), locked),
   ]);
   const t: ShardStatsTotals = { hits: 0, misses: 0, expired: 0, blocked: 0, timed: 0, keyspace: [] };
   for (const r of stats) {

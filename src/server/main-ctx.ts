@@ -51,7 +51,7 @@ export interface ClientsPort {
 
 /** reply-pump.ts: the tick. */
 export interface ReplyPumpPort {
-  markDirty(conn: Connection): void;
+  queueWrite(conn: Connection): void;
   /** Queue a held connection to continue parsing at the end of this tick. */
   resume(conn: Connection): void;
   scheduleTick(): void;
@@ -172,7 +172,7 @@ export interface ServerContext extends ServerServices {
   closeConnection(conn: Connection): void;
   resume(conn: Connection): void;
   scheduleTick(): void;
-  markDirty(conn: Connection): void;
+  queueWrite(conn: Connection): void;
   reply(conn: Connection, seq: number, bytes: Uint8Array, pushing?: boolean): void;
   replyError(conn: Connection, seq: number, msg: string): void;
   endBusy(conn: Connection): void;

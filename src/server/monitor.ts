@@ -27,7 +27,7 @@ export class Monitor {
     for (const m of this.clients) {
       if (m.closed) continue;
       m.pushOutOfBand(bytes);
-      this.s.pump.markDirty(m);
+      this.s.pump.queueWrite(m);
     }
   }
 

@@ -37,7 +37,7 @@ export interface PubSubHost {
   readonly conns: ReadonlyMap<number, Connection>;
   closeConnection(conn: Connection): void;
   /** Write this connection's output at the end of the tick. */
-  markDirty(conn: Connection): void;
+  queueWrite(conn: Connection): void;
 }
 
 /** The pub/sub state of one server. */
@@ -201,7 +201,7 @@ export class PubSub {
     }
     if (c.sendSeq === c.nextSeq || c.blockedOn >= 0) c.pushOutOfBand(bytes);
     else c.deliver(c.takeSeq(), bytes, false, true);
-    this.server.markDirty(c);
+    this.server.queueWrite(c);
     return overLimit(c, limits, now);
   }
 }

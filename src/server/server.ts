@@ -118,7 +118,7 @@ export class Server implements ServerContext {
   /** CLIENT TRACKING state and invalidations (tracking.ts). */
   readonly tracking: ClientTracking = new ClientTracking({
     conns: this.conns,
-    markDirty: (c) => this.pump.markDirty(c),
+    queueWrite: (c) => this.pump.queueWrite(c),
     configInt: (name) => this.config.int(name),
     setTrackWrites: (on) => {
       this.trackWrites = on;
@@ -301,8 +301,8 @@ export class Server implements ServerContext {
     this.pump.scheduleTick();
   }
 
-  markDirty(conn: Connection): void {
-    this.pump.markDirty(conn);
+  queueWrite(conn: Connection): void {
+    this.pump.queueWrite(conn);
   }
 
   /** Deliver a complete reply produced on the main thread. */

@@ -5,8 +5,9 @@
  * lookup checks: a failure there flags the queue, and EXEC then answers EXECABORT).
  *
  * WATCH registers the keys with the shards that own them (control op "watch"); a shard marks the
- * connection dirty when any of them is written, expired, flushed or swapped away. EXEC asks the
- * watching shards (or the one shard running the transaction) and answers a null array if dirty.
+ * connection's watch touched when any of them is written, expired, flushed or swapped away. EXEC asks
+ * the watching shards (or the one shard running the transaction) whether it was (watch-touched) and
+ * answers a null array if so.
  *
  * EXEC runs the queue in one of two ways:
  *   - one shard: every queued command is a shard command whose keys all live on one shard and every
@@ -17,7 +18,7 @@
  *     CONFIG, CLIENT KILL, REPLICAOF). The coordinator locks every shard involved (all of them when
  *     a main-thread command might touch the keyspace), WATCH is checked, and the commands run in
  *     order: runs of single-shard commands are pipelined, cross-shard commands go through
- *     coordinator.runHeld, main-thread handlers are called in place. Replies are gathered into EXEC's
+ *     coordinator.runLocked, main-thread handlers are called in place. Replies are gathered into EXEC's
  *     array; the writes are propagated once, wrapped in MULTI/EXEC, including those of main-thread
  *     commands (captured through propagateMain instead of going straight to the stream).
  */
@@ -243,7 +244,7 @@ async function execLocked(c: MainCtx, queued: QueuedCommand[], denied: Map<numbe
       const t0 = performance.now();
       try {
         for (const sh of shards) touched.add(sh);
-        const res = await s.coordinator.runHeld({ db: conn.db, proto: conn.proto, cmd: q.cmd, argv: q.argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
+        const res = await s.coordinator.runLocked({ db: conn.db, proto: conn.proto, cmd: q.cmd, argv: q.argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
         replies[i] = res.reply;
         parts.push(...res.prop);
         if (res.events) s.publishEvents(res.events, conn.id, c.seq);
