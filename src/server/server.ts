@@ -9,7 +9,8 @@
  *   reply-pump.ts   the tick: drain the reply rings, write each connection once, resume held ones;
  *   monitor.ts      MONITOR;  client-pause.ts  CLIENT PAUSE and FAILOVER's write pause;
  *   cron.ts         the 100 ms cron;  shard-config.ts  the shards' configuration.
- * The methods below are the small API the commands and services use.
+ * The methods below are the small API the commands and services use, declared by ServerContext
+ * (main-ctx.ts): they depend on that interface, and only main.ts imports this class.
  */
 
 import net from 'node:net';
