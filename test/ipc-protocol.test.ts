@@ -22,7 +22,9 @@ import {
   exportOp,
   flagsOf,
   importOp,
+  introspectConfigOp,
   introspectDrainOp,
+  populateOp,
   keysOp,
   keyspaceOp,
   memoryOp,
@@ -216,6 +218,13 @@ describe('typed control operations', () => {
     const err = written((w) => w.error('ERR boom'));
     expect(scriptRunOp.status(err)).toBe(-1);
     expect(scriptRunOp.read(err)).toEqual({ error: 'ERR boom' });
+  });
+  it('introspect-config and populate: the settings and request the main thread sends are what the shard reads', () => {
+    const settings = { slowerThan: 10000, latencyThreshold: 0, tracking: true, maxLen: 128 };
+    expect(introspectConfigOp.settings(framed(introspectConfigOp.request(settings)))).toEqual(settings);
+    const req = { db: 3, count: 1000, prefix: 'key', size: 16, shards: 4 };
+    expect(populateOp.args(framed(populateOp.request(req)))).toEqual(req);
+    expect(populateOp.read(written((w) => populateOp.write(w, 250)))).toBe(250);
   });
 });
 

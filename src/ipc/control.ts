@@ -5,8 +5,7 @@
  * travel as RESP, read with ReplyReader (src/resp/reply-reader.ts); the decoders name every field
  * instead of leaving callers to destructure positional arrays.
  *
- * Operations not listed here (ping, crash, resetstat, rdbload, the SORT and DEBUG POPULATE ops ...)
- * still build their argv where they are used.
+ * Not listed here: rdbload (src/persistence/load.ts batches its arguments by bytes) and ping (startup).
  */
 
 import type { Args } from '../commands/args.js';
@@ -290,6 +289,54 @@ export const flushallOp = {
 /** swapdb <a> <b> -> OK */
 export const swapdbOp = {
   request: (a: number, b: number): ControlArgv => ['swapdb', a, b],
+};
+
+/** release-ready -> OK: serve the clients blocked on keys a coordinated sequence (EXEC, a script) filled */
+export const releaseReadyOp = {
+  request: (): ControlArgv => ['release-ready'],
+};
+
+/** resetstat -> OK: CONFIG RESETSTAT's share of the shard (hits, misses, command stats ...) */
+export const resetstatOp = {
+  request: (): ControlArgv => ['resetstat'],
+};
+
+/** crash: DEBUG SEGFAULT's stand-in, the shard's thread exits */
+export const crashOp = {
+  request: (): ControlArgv => ['crash'],
+};
+
+/** What a shard times commands by (slowlog-log-slower-than, latency-monitor-threshold ...). */
+export interface IntrospectSettings {
+  slowerThan: number;
+  latencyThreshold: number;
+  tracking: boolean;
+  maxLen: number;
+}
+
+/** introspect-config <slowlog-log-slower-than> <latency-monitor-threshold> <latency-tracking 0|1> <slowlog-max-len> -> OK */
+export const introspectConfigOp = {
+  request: (s: IntrospectSettings): ControlArgv => ['introspect-config', s.slowerThan, s.latencyThreshold, s.tracking ? 1 : 0, s.maxLen],
+  /** The settings a request carries (shard side). */
+  settings: (a: Args): IntrospectSettings => ({ slowerThan: Number(a.str(1)), latencyThreshold: Number(a.str(2)), tracking: a.str(3) === '1', maxLen: Number(a.str(4)) }),
+};
+
+/** DEBUG POPULATE's share of a shard: the keys `<prefix>:<j>` (j < count) that hash to this shard. */
+export interface PopulateRequest {
+  db: number;
+  count: number;
+  prefix: string;
+  /** Value size (0: "value:<j>" as is). */
+  size: number;
+  shards: number;
+}
+
+/** populate <db> <count> <prefix> <size> <shards> -> keys created */
+export const populateOp = {
+  request: (r: PopulateRequest): ControlArgv => ['populate', r.db, r.count, r.prefix, r.size, r.shards],
+  args: (a: Args): PopulateRequest => ({ db: Number(a.str(1)), count: Number(a.str(2)), prefix: a.str(3), size: Number(a.str(4)), shards: Number(a.str(5)) }),
+  write: (w: RespWriter, created: number): void => w.int(created),
+  read: readCount,
 };
 
 // ---- cross-shard commands (src/router/coordinator.ts, src/shard/shipped.ts) --------------------------

@@ -19,6 +19,7 @@ import { keepSyncPayload, loadPayload } from '../persistence/load.js';
 import { NULL_REPLID } from './backlog.js';
 import type { ReplicationBacklog } from './backlog.js';
 import type { ReplicationHost } from './host.js';
+import { flushallOp } from '../ipc/control.js';
 
 const enum LinkState {
   Connect = 0,
@@ -401,7 +402,7 @@ export class MasterLink {
     s.loading = true;
     try {
       const t0 = Date.now();
-      await s.allShards(['flushall']);
+      await s.allShards(flushallOp.request());
       const t1 = Date.now();
       await keepSyncPayload(s, payload, loadPayload(s, payload, { dropExpired: false }).then(() => {}));
       s.log.info(`MASTER <-> REPLICA sync: loaded in ${Date.now() - t0} ms (flush ${t1 - t0} ms, load ${Date.now() - t1} ms)`);

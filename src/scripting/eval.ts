@@ -21,6 +21,7 @@ import { LuaVm } from './vm.js';
 import { checkMayWrite, killRunning, numkeysOf } from './script-checks.js';
 import { mainCommands } from '../commands/registry.js';
 import type { FunctionEngine } from './functions.js';
+import { releaseReadyOp } from '../ipc/control.js';
 
 declare module '../server/main-ctx.js' {
   /** The scripting service on the server context (this module runs commands through MainCtx, so it adds its field). */
@@ -182,7 +183,7 @@ export class ScriptEngine {
     } finally {
       // clients blocked on keys the script filled are served now, before anything queued behind it
       // (release-ready ends the hold the script's requests put on each shard it touched)
-      for (const sh of run.touched) void s.oneShard(sh, ['release-ready']);
+      for (const sh of run.touched) void s.oneShard(sh, releaseReadyOp.request());
       this.running = null;
       this.runningInfo = null;
       this.busy = false;

@@ -25,7 +25,7 @@ import type { Connection } from './connection.js';
 import type { MainHandler, ServerContext } from './main-ctx.js';
 import { buildCommands } from './commands/index.js';
 import type { CommandProps } from '../commands/registry.js';
-import { configOp, unwatchOp } from '../ipc/control.js';
+import { configOp, resetstatOp, unwatchOp } from '../ipc/control.js';
 import { ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
 import { ShardRouter } from '../router/route.js';
@@ -363,7 +363,7 @@ export class Server implements ServerContext {
 
   resetStats(): void {
     this.stats.reset();
-    void this.allShards(['resetstat']);
+    void this.allShards(resetstatOp.request());
   }
 
   /** Drop every WATCH registration of a connection. */

@@ -14,7 +14,7 @@
 
 import { F, type Command } from '../commands/table.js';
 import { FLAG_COORDINATED } from '../ipc/records.js';
-import { cmdstatsOp, introspectDrainOp } from '../ipc/control.js';
+import { cmdstatsOp, introspectConfigOp, introspectDrainOp } from '../ipc/control.js';
 import { SYNTAX, NOT_INTEGER, CommandError } from '../resp/errors.js';
 import { parseInt64 } from '../commands/numbers.js';
 import { setErrorReplyHook } from '../resp/writer.js';
@@ -181,10 +181,11 @@ type ControlHandler = (c: { readonly intro: ShardIntrospection; readonly args: A
 
 export const INTROSPECT_CONTROL: Record<string, ControlHandler> = {
   'introspect-config'(c) {
-    c.intro.slowerThan = Number(c.args.str(1));
-    c.intro.latencyThreshold = Number(c.args.str(2));
-    c.intro.stats.tracking = c.args.str(3) === '1';
-    c.intro.maxLen = Number(c.args.str(4));
+    const s = introspectConfigOp.settings(c.args);
+    c.intro.slowerThan = s.slowerThan;
+    c.intro.latencyThreshold = s.latencyThreshold;
+    c.intro.stats.tracking = s.tracking;
+    c.intro.maxLen = s.maxLen;
     c.w.ok();
   },
 

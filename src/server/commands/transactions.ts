@@ -33,7 +33,7 @@ import type { Connection, QueuedCommand } from '../connection.js';
 import { MainCtx, type MainHandler, type ServerContext } from '../main-ctx.js';
 import type { ShardReply } from '../shard-link.js';
 import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
-import { watchOp, watchTouchedOp } from '../../ipc/control.js';
+import { releaseReadyOp, watchOp, watchTouchedOp } from '../../ipc/control.js';
 
 /**
  * Connections whose EXEC is running its queue right now. Main-thread commands that would block
@@ -263,7 +263,7 @@ async function execLocked(c: MainCtx, queued: QueuedCommand[], denied: Map<numbe
     captures.delete(conn);
     execRunning.delete(conn);
     // serve the deferred blocked clients before anything queued behind the locks (release-ready ends the hold its requests put on each shard)
-    for (const sh of touched) void s.oneShard(sh, ['release-ready']);
+    for (const sh of touched) void s.oneShard(sh, releaseReadyOp.request());
     if (locked.length > 0) s.coordinator.unlock(locked);
   }
 }

@@ -8,7 +8,7 @@
 
 import type { Command, CommandTable } from '../../commands/table.js';
 import type { Config } from '../../config.js';
-import { cmdstatsOp, introspectDrainOp } from '../../ipc/control.js';
+import { cmdstatsOp, introspectConfigOp, introspectDrainOp } from '../../ipc/control.js';
 import { CommandStats } from './cmdstats.js';
 import { valueAtPercentile } from './histogram.js';
 import type { MainIntrospection } from './main-intro.js';
@@ -37,7 +37,7 @@ export function installIntrospection(server: IntroServer): void {
     intro.slowerThan = c.int('slowlog-log-slower-than');
     intro.latencyThreshold = c.int('latency-monitor-threshold');
     intro.commands.tracking = c.bool('latency-tracking');
-    void server.allShards(['introspect-config', intro.slowerThan, intro.latencyThreshold, intro.commands.tracking ? 1 : 0, c.int('slowlog-max-len')]);
+    void server.allShards(introspectConfigOp.request({ slowerThan: intro.slowerThan, latencyThreshold: intro.latencyThreshold, tracking: intro.commands.tracking, maxLen: c.int('slowlog-max-len') }));
   };
   push();
   const keys = ['slowlog-log-slower-than', 'latency-monitor-threshold', 'latency-tracking', 'slowlog-max-len'];
