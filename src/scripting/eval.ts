@@ -173,8 +173,8 @@ export class ScriptEngine {
       if (run.parts.length > 0) propagateForConnection(s, conn, run.parts);
     } finally {
       // clients blocked on keys the script filled are served now, before anything queued behind it
-      // (any request makes a shard serve them; ping is the one that does nothing else)
-      for (const sh of run.touched) void s.oneShard(sh, ['ping']);
+      // (release-ready ends the hold the script's requests put on each shard it touched)
+      for (const sh of run.touched) void s.oneShard(sh, ['release-ready']);
       this.running = null;
       this.runningInfo = null;
       this.busy = false;

@@ -12,7 +12,7 @@
  * its keys are looked at again).
  */
 
-import { REP_REPLY } from '../ipc/records.js';
+import { FLAG_DEFER_READY, REP_REPLY } from '../ipc/records.js';
 import { STREAM_KEY_GONE } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import type { BlockedRequest } from './context.js';
@@ -99,6 +99,9 @@ export function waitedType(group: string): string {
 
 /** Serve clients blocked on keys that became ready, in arrival order, re-running their commands. */
 export function serveReadyKeys(shard: Shard): void {
+  // a cross-shard EXEC or script is running through this shard (or a script inside it): its end
+  // serves them
+  if (shard.readyHold || shard.flags & FLAG_DEFER_READY) return;
   const saved = { connId: shard.connId, seq: shard.seq, flags: shard.flags, db: shard.db, protocol: shard.protocol };
   const blocked = shard.blocked;
   while (blocked.readyKeys.length > 0) {

@@ -18,7 +18,7 @@ import type { Shard } from './shard.js';
 import type { SlotTable } from './slot-table.js';
 import { NULL_ARRAY, unblock, serveReadyKeys } from './blocked.js';
 import { runShipped } from './shipped.js';
-import { FLAG_DEFER_READY, REP_REPLY } from '../ipc/records.js';
+import { REP_REPLY } from '../ipc/records.js';
 import { isAggregate, typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
@@ -52,6 +52,15 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   /** ping -> +PONG (startup barrier, liveness) */
   ping(c) {
     c.w.simple('PONG');
+  },
+
+  /**
+   * release-ready -> +OK: the end of a coordinated sequence (cross-shard EXEC or script) that ran
+   * here; clients blocked on keys it filled are served now (Shard.readyHold).
+   */
+  'release-ready'(c) {
+    c.readyHold = false;
+    c.w.ok();
   },
 
   /** watch <connId> <db> <key>... */
@@ -443,7 +452,7 @@ export function runControl(shard: Shard, body: Buffer, start: number, len: numbe
   if (shard.intro.mark !== 0) shard.intro.mark = performance.now();
   shard.emit(REP_REPLY, 0, shard.db.id, shard.connId, shard.seq, shard.w, shard.p);
   shard.p.reset();
-  // a drain of the introspection data (SLOWLOG/LATENCY/INFO, also inside a locked EXEC) serves no
-  // one: clients blocked on keys a transaction filled are served after it (its closing ping)
-  if (shard.blocked.readyKeys.length > 0 && !(shard.flags & FLAG_DEFER_READY) && op !== 'introspect-drain') serveReadyKeys(shard);
+  // inside a coordinated sequence serveReadyKeys does nothing (Shard.readyHold) until its closing
+  // release-ready
+  if (shard.blocked.readyKeys.length > 0) serveReadyKeys(shard);
 }

@@ -262,8 +262,8 @@ async function execLocked(c: MainCtx, queued: QueuedCommand[], denied: Map<numbe
   } finally {
     captures.delete(conn);
     execRunning.delete(conn);
-    // serve the deferred blocked clients before anything queued behind the locks (a ping does nothing else)
-    for (const sh of touched) void s.oneShard(sh, ['ping']);
+    // serve the deferred blocked clients before anything queued behind the locks (release-ready ends the hold its requests put on each shard)
+    for (const sh of touched) void s.oneShard(sh, ['release-ready']);
     if (locked.length > 0) s.coordinator.unlock(locked);
   }
 }
