@@ -29,3 +29,11 @@ export { latencyDoctor, latencyGraph } from '../../src/server/stats/latency-repo
 export { LatencyMonitor } from '../../src/server/stats/slowlog.js';
 export { ACCESS, lfuData, lfuDecayed, lfuLogIncr } from '../../src/shard/access.js';
 export { evictionTimeLimitUs } from '../../src/shard/eviction.js';
+export { BlockedClients } from '../../src/shard/blocked.js';
+export type { BlockedRequest } from '../../src/shard/context.js';
+export { buildCommands } from '../../src/server/commands/index.js';
+export { handlersById } from '../../src/commands/registry.js';
+export { SHARD_COMMANDS } from '../../src/shard/commands/index.js';
+export { FLAG_BLOCKED, HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, dbOf, flagsOf, word0 } from '../../src/ipc/records.js';
+export { writeHeader } from '../../src/ipc/chunks.js';
+export { encodeCommand } from '../../src/resp/writer.js';
