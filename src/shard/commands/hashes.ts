@@ -12,7 +12,7 @@ import { parseInt64, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFromNumber, parseLongDouble } from '../../commands/longdouble.js';
 import { HashValue } from '../values/hash.js';
-import { checkReplyElements, getTyped, removeMembers } from './util.js';
+import { checkReplyElements, getTyped, removeMembers, memberLookups } from './util.js';
 import { LONG_MAX, parseCursor, parseScanOptions, rangeLong, scanReply, emptyScanReply } from './collection-scan.js';
 import { shardCommands } from '../../commands/registry.js';
 import { VALUE_OUT_OF_RANGE } from '../../resp/errors.js';
@@ -87,6 +87,8 @@ function hrandfieldWithCount(c: ShardCtx, l: number, withValues: boolean): void 
   else for (const i of distinctIndexes(count, size)) emit(i);
 }
 
+const [hget, hmget] = memberLookups(getHash, (c, h, field) => c.w.bulkOrNull(h?.get(field)));
+
 export const commands = shardCommands<ShardHandler>({
   hset(c) {
     c.w.int(hsetGeneric(c, 'hset'));
@@ -112,21 +114,8 @@ export const commands = shardCommands<ShardHandler>({
     c.w.int(1);
   },
 
-  hget(c) {
-    const v = getHash(c, c.args.str(1))?.get(c.args.str(2));
-    if (v === undefined) c.w.nullBulk();
-    else c.w.bulk(v);
-  },
-
-  hmget(c) {
-    const h = getHash(c, c.args.str(1));
-    c.w.array(c.argc - 2);
-    for (let i = 2; i < c.argc; i++) {
-      const v = h?.get(c.args.str(i));
-      if (v === undefined) c.w.nullBulk();
-      else c.w.bulk(v);
-    }
-  },
+  hget,
+  hmget,
 
   hgetall(c) {
     const h = getHash(c, c.args.str(1));

@@ -19,7 +19,7 @@ import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
 import { CommandError, SYNTAX, WRONGTYPE, VALUE_OUT_OF_RANGE, ZADD_GT_LT_NX, ZADD_INCR_PAIR, ZADD_XX_NX, ZSCORE_NAN } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ZSetValue, type ZNode } from '../values/zset.js';
-import { checkReplyElements, removeMembers } from './util.js';
+import { checkReplyElements, removeMembers, memberLookups } from './util.js';
 import { LONG_MAX, parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, rangeLong, emptyScanReply } from './collection-scan.js';
 import { globMatch } from '../../commands/glob.js';
 import { formatDouble } from '../../resp/writer.js';
@@ -262,6 +262,8 @@ function zrandmember(c: ShardCtx): void {
 
 // ---- handlers ---------------------------------------------------------------------------------
 
+const [zscore, zmscore] = memberLookups(getZset, (c, z, member) => c.w.doubleOrNull(z?.score(member)));
+
 export const commands = shardCommands<ShardHandler>({
   zadd(c) {
     zaddGeneric(c, 0);
@@ -290,21 +292,8 @@ export const commands = shardCommands<ShardHandler>({
     c.w.int(countInRange(getZset(c, c.args.str(1)), (l) => l.firstInLex(r), (l) => l.lastInLex(r)));
   },
 
-  zscore(c) {
-    const s = getZset(c, c.args.str(1))?.score(c.args.str(2));
-    if (s === undefined) c.w.nullBulk();
-    else c.w.double(s);
-  },
-
-  zmscore(c) {
-    const z = getZset(c, c.args.str(1));
-    c.w.array(c.argc - 2);
-    for (let i = 2; i < c.argc; i++) {
-      const s = z?.score(c.args.str(i));
-      if (s === undefined) c.w.nullBulk();
-      else c.w.double(s);
-    }
-  },
+  zscore,
+  zmscore,
 
   zrank(c) {
     const z = getZset(c, c.args.str(1));
