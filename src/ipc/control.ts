@@ -249,6 +249,14 @@ export const disconnectOp = {
   request: (connId: number): ControlArgv => ['disconnect', connId],
 };
 
+/**
+ * standin <connId> <db> <cmdId> <key>... -> OK: a client blocked on keys of several shards keeps its
+ * place in the queues of these keys (src/shard/blocked.ts); unblock <connId> drop removes it
+ */
+export const standInOp = {
+  request: (connId: number, db: number, cmdId: number, keys: readonly string[]): ControlArgv => ['standin', connId, db, cmdId, ...keys],
+};
+
 /** How CLIENT UNBLOCK ends a blocked request: a timeout's null reply, an error, or silently. */
 export type UnblockMode = 'timeout' | 'error' | 'drop';
 

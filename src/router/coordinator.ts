@@ -17,6 +17,7 @@
 
 import { F, X, timeoutArgIndex, type Command } from '../commands/table.js';
 import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI } from '../ipc/records.js';
+import { standInOp, unblockOp } from '../ipc/control.js';
 import { CommandError, internalError, wrongArity } from '../resp/errors.js';
 import { exportOp, importOp, shipOp, type KeyValue } from '../ipc/control.js';
 import { ReplyReader } from '../resp/reply-reader.js';
@@ -160,9 +161,17 @@ export class Coordinator {
         const streamMs = streamBlockMs(req.cmd.name, req.argv);
         if (streamMs >= 0) await pinDollarIds(this.server, req.db, req.proto, req.argv);
         else if (req.cmd.name === 'xread' || req.cmd.name === 'xreadgroup') return res; // no BLOCK
+        // a list or sorted-set pop keeps its place in its keys' queues on their shards (stream
+        // readers take nothing from each other)
+        const standIns = streamMs < 0 ? await this.parkStandIns(req, conn) : [];
         this.unlock(shards);
         locked = false;
-        const served = await this.blockingRetry(req, shards, conn);
+        let served: CoordResult;
+        try {
+          served = await this.blockingRetry(req, shards, conn);
+        } finally {
+          for (const sh of standIns) void this.control(sh, unblockOp.request(conn.id, 'drop'), req.db);
+        }
         const events = [res.events, served.events].filter((e) => e !== undefined);
         return events.length > 0 ? { ...served, events: Buffer.concat(events) } : served;
       }
@@ -202,6 +211,23 @@ export class Coordinator {
       // can't-block null bulk)
       if (Date.now() >= deadline) return this.endBlocked(conn, Buffer.from(req.proto === 3 ? '_\r\n' : '*-1\r\n'));
     }
+  }
+
+  /**
+   * Before a client blocks on list or sorted-set keys of several shards: a stand-in on each shard
+   * owning some of the keys it waits on, so that a client blocking there later on one of those keys is
+   * served after it (src/shard/blocked.ts). Returns those shards (the caller drops the stand-ins).
+   */
+  private async parkStandIns(req: CoordRequest, conn: Connection): Promise<number[]> {
+    const byShard = new Map<number, string[]>();
+    for (const key of waitedKeys(req)) {
+      const sh = this.server.shardOfKey(key);
+      const keys = byShard.get(sh);
+      if (keys) keys.push(key);
+      else byShard.set(sh, [key]);
+    }
+    await Promise.all([...byShard].map(([sh, keys]) => this.control(sh, standInOp.request(conn.id, req.db, req.cmd.id, keys), req.db)));
+    return [...byShard.keys()];
   }
 
   /** Whether a client blocked on keys of several shards has a timeout (INFO clients_in_timeout_table). */
@@ -483,6 +509,13 @@ function orderEvents(req: CoordRequest, positions: number[][], replies: ShardRep
   }
   for (const q of queues) for (const e of q) out.push(e.bytes);
   return Buffer.concat(out);
+}
+
+/** The keys a blocking command waits on: all its keys but a destination (BLMOVE's, an INSERT key spec). */
+function waitedKeys(req: CoordRequest): string[] {
+  const dest = new Set<number>();
+  for (const spec of req.cmd.keySpecs) if (spec.b[0] === 'i' && spec.f.includes('INSERT')) dest.add(spec.b[1]);
+  return req.keys.filter((i) => !dest.has(i)).map((i) => req.argv[i]!);
 }
 
 function isNullReply(b: Buffer): boolean {

@@ -1,8 +1,15 @@
 /*
  * Clients blocked on a shard (BLPOP, BZPOPMIN, XREAD BLOCK ...): parked requests by connection and by
  * key ("db\0key", in arrival order), and the keys made ready since they were last served. The shard
- * re-runs a parked request when one of its keys is ready (Shard.serveReadyKeys) and answers it with a
+ * re-runs a parked request when one of its keys is ready (serveReadyKeys) and answers it with a
  * null array at its deadline.
+ *
+ * As redis-server, each key serves its waiters in the order they blocked, whatever other keys they
+ * wait on. A client blocked on list or sorted-set keys of several shards waits on the main thread
+ * (router/coordinator.ts retries it); here a stand-in (BlockedRequest.standIn) holds its place in
+ * the queue of each of its keys: a ready key whose first waiter of its type is a stand-in serves no
+ * one until the coordinator has served that client or its wait ended (the stand-in is dropped, and
+ * its keys are looked at again).
  */
 
 import { FLAG_DEFER_READY, REP_REPLY } from '../ipc/records.js';
@@ -60,6 +67,18 @@ export class BlockedClients implements BlockedSet {
     if (this.byKey.has(id)) this.readyKeys.push(id);
   }
 
+  /** How many clients are blocked here (stand-ins are counted by the main thread), and with a timeout. */
+  counts(): { blocked: number; timed: number } {
+    let blocked = 0;
+    let timed = 0;
+    for (const req of this.byConn.values()) {
+      if (req.standIn) continue;
+      blocked++;
+      if (req.deadline > 0) timed++;
+    }
+    return { blocked, timed };
+  }
+
   /** Requests whose deadline passed, and ms until the next deadline (at most 1000). */
   due(now: number): { expired: BlockedRequest[]; next: number } {
     let next = 1000;
@@ -103,6 +122,8 @@ export function serveReadyKeys(shard: ShardHost): void {
       // blocking sorted-set commands (BZPOPMIN ...) pop zsets, XREAD & co read streams, the others
       // pop lists; every stream reader is tried (each waits for IDs of its own)
       if (v.type !== waitedType(req.cmd.group)) continue;
+      // the client blocked first waits on keys of several shards: the coordinator serves it
+      if (req.standIn) break;
       if (!rerunBlocked(shard, req) && v.type !== 'stream') break;
     }
   }
@@ -118,6 +139,12 @@ export function unblock(shard: ShardHost, connId: number, reply: Buffer | string
   const req = shard.blocked.byConn.get(connId);
   if (!req) return false;
   shard.blocked.remove(req);
+  if (req.standIn) {
+    // the client's wait across shards ended (the main thread answers it): the waiters queued behind
+    // it on these keys may be served now
+    for (const k of req.keys) shard.blocked.keyReady(req.db, k);
+    return true;
+  }
   if (reply !== null) {
     shard.intro.unblocked(req.cmd, typeof reply === 'string');
     const w = new RespWriter(64);

@@ -90,6 +90,16 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     unblockOp.write(c.w, unblock(c, conn, reply));
   },
 
+  /** standin <connId> <db> <cmdId> <key>...: a client blocked on keys of several shards waits on these too */
+  standin(c) {
+    const keys: string[] = [];
+    for (let i = 4; i < c.args.argc; i++) keys.push(c.args.str(i));
+    const cmd = c.commands[num(c, 3)];
+    if (cmd === undefined) throw new Error('standin: unknown command id');
+    c.blocked.add({ connId: num(c, 1), seq: 0, db: num(c, 2), proto: 2, cmd, argv: [], keys, deadline: 0, standIn: true });
+    c.w.ok();
+  },
+
   /** disconnect <connId>: forget everything about a connection (blocked, watched, scripts diverted) */
   disconnect(c) {
     const conn = num(c, 1);
@@ -260,14 +270,13 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** stats -> [hits, misses, expired, commands, blocked, watched, blocked with a timeout] */
   stats(c) {
-    let timed = 0;
-    for (const req of c.blocked.byConn.values()) if (req.deadline > 0) timed++;
+    const { blocked, timed } = c.blocked.counts();
     statsOp.write(c.w, {
       hits: c.ks.hits,
       misses: c.ks.misses,
       expired: c.ks.expiredKeys,
       commands: c.commandsProcessed,
-      blocked: c.blocked.byConn.size,
+      blocked,
       watchedKeys: c.watches.watchers.size,
       timedBlocked: timed,
     });

@@ -21,7 +21,12 @@ export interface BlockedSet {
   readonly byConn: Map<number, BlockedRequest>;
   /** "db\0key" made ready for their waiters, to serve. */
   readyKeys: string[];
+  add(req: BlockedRequest): void;
   remove(req: BlockedRequest): void;
+  /** A key became ready (pushed to, added to ...). */
+  keyReady(db: number, key: string): void;
+  /** How many clients are blocked here (stand-ins are counted by the main thread), and with a timeout. */
+  counts(): { blocked: number; timed: number };
   /** Requests whose deadline passed, and ms until the next deadline. */
   due(now: number): { expired: BlockedRequest[]; next: number };
 }
