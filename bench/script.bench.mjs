@@ -55,9 +55,10 @@ function drainReplies() {
 
 const GET = "return redis.call('get', KEYS[1])";
 const INCR = "return redis.call('incr', KEYS[1])";
+const ONE = 'return 1';
 const sha = (s) => createHash('sha1').update(s).digest('hex');
 // compile both in the shard (the main thread's control op "script" does it on first use)
-for (const body of [GET, INCR]) {
+for (const body of [GET, INCR, ONE]) {
   send(REQ_CONTROL, 0, ['script', sha(body), body, 0, 2, 0, '', 5000, 1, 'key:000000000001']);
 }
 for (let i = 0; i < 100_000; i++) shard.ks.db(0).set(`key:${String(i).padStart(12, '0')}`, 'x'.repeat(16));
@@ -69,7 +70,7 @@ const W3 = 5000 | (2 << 16); // busy-reply-threshold 5000 ms, RESP2, EVALSHA
 const keys = Array.from({ length: 1024 }, (_, i) => `key:${String((i * 7919) % 100_000).padStart(12, '0')}`);
 let k = 0;
 const counters = keys.map((key) => key.replace('key:', 'counter:'));
-const SHA = new Map([GET, INCR].map((b) => [b, sha(b)]));
+const SHA = new Map([GET, INCR, ONE].map((b) => [b, sha(b)]));
 const GET_ID = table.get('get').id;
 function batch(body, n) {
   if (body === null) {
@@ -108,7 +109,7 @@ if (profArg >= 0) {
   // CPU time (not wall time: the machine is shared), the best of several short rounds (the one
   // least disturbed by other processes: caches, GC threads)
   const rounds = QUICK ? 5 : 15;
-  for (const [name, body] of [['EVALSHA get', GET], ['EVALSHA incr', INCR], ['GET (no script)', null]]) {
+  for (const [name, body] of [['EVALSHA get', GET], ['EVALSHA incr', INCR], ['EVALSHA return 1', ONE], ['GET (no script)', null]]) {
     for (let i = 0; i < 2000; i++) batch(body, 16); // warm-up
     let best = Infinity;
     for (let r = 0; r < rounds; r++) {

@@ -10,8 +10,8 @@ import type { CallArgs } from './host.js';
 
 /** The command (or subcommand) argv names, through a top-level lookup by lower-case name. */
 export function lookupScriptCommand(get: (name: string) => Command | undefined, argv: CallArgs): Command | undefined {
-  let cmd = get(argv.str(0).toLowerCase());
-  if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv.str(1).toLowerCase());
+  let cmd = get(argv.lower(0));
+  if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv.lower(1));
   return cmd;
 }
 

@@ -29,6 +29,20 @@ export class CallArgs {
     return s;
   }
 
+  /**
+   * Argument i lower-cased (a command name). A script passes its command names as string
+   * constants, whose bytes are the same object at every call: their names are remembered.
+   */
+  lower(i: number): string {
+    const b = this.bytes[i]!;
+    let s = lowerNames.get(b);
+    if (s === undefined) {
+      s = this.str(i).toLowerCase();
+      lowerNames.set(b, s);
+    }
+    return s;
+  }
+
   /** Every argument as a binary string (a new array). */
   strings(): string[] {
     const out: string[] = [];
@@ -36,6 +50,8 @@ export class CallArgs {
     return out;
   }
 }
+
+const lowerNames = new WeakMap<Uint8Array, string>();
 
 /** What the script's redis.call asked for. */
 export interface PendingCall {

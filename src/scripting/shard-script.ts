@@ -60,7 +60,14 @@ let state: WorkerScripting | null = null;
 const expiredKeys: string[] = [];
 const propWriter = new RespWriter(256);
 const reqWriter = new RespWriter(256);
+/** The script's reply, after 4 bytes of room (scriptReply()). */
 const outWriter = new RespWriter(256);
+const STATUS_ROOM = new Uint8Array(4);
+
+/** The reply runHere() wrote. */
+function scriptReply(): Uint8Array {
+  return outWriter.buf.subarray(4, outWriter.len);
+}
 
 function scripting(c: ShardHost): WorkerScripting {
   if (state === null) {
@@ -165,12 +172,17 @@ class ShardRun implements RunHost {
     const req = reqWriter;
     req.reset();
     req.command(argv.bytes);
-    const r = this.c.runNested(cmd.id, req.buf.subarray(0, req.len), this.dbId, this.resp);
-    if (r.prop.length > 0 && this.replFlags & REPL_REPLICA) {
-      this.writes++;
-      this.prop.raw(r.prop);
+    const c = this.c;
+    c.runNested(cmd.id, req.buf, req.len, this.dbId, this.resp);
+    const p = c.p;
+    if (p.len > 0) {
+      if (this.replFlags & REPL_REPLICA) {
+        this.writes++;
+        this.prop.raw(p.buf.subarray(0, p.len));
+      }
+      p.reset();
     }
-    return r.reply;
+    return c.w.buf.subarray(0, c.w.len);
   }
 
   /** Journal the command's keys not written yet by this script. */
@@ -265,6 +277,8 @@ function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o
   run.begin(o);
   const out = outWriter;
   out.reset();
+  // room for a REP_SCRIPT's status word: the record goes out from this writer (runScriptRequest)
+  out.raw(STATUS_ROOM);
   out.proto = o.proto;
   propWriter.reset();
   const expired = expiredKeys;
@@ -325,7 +339,6 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
   const name = fn ? a.str(1) : (w3 >>> 24) & 8 ? bodySha1(a.bytes(1)) : a.str(1).toLowerCase();
   const ref = diverted ? undefined : fn ? st.fns.get(name) : st.scripts.get(name);
   let status = diverted ? SCRIPT_REP_DIVERTED : SCRIPT_REP_NO_SCRIPT;
-  let reply: Uint8Array = request;
   c.p.reset();
   if (ref !== undefined) {
     const cmd = st.byName.get(a.lower(0))!;
@@ -333,21 +346,27 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
     const { keys, args } = keysAndArgs(c, Number(a.str(2)), 3);
     const o = { db: c.db.id, proto: ((w3 >>> 16) & 0xff) === 3 ? 3 : 2, readOnly: ((w3 >>> 24) & 1) !== 0, denied: null, busyMs: w3 & 0xffff || Infinity, direct: true, fn } as const;
     const r = runHere(c, st, ref, name, o, keys, args);
-    status = r.status === SCRIPT_DONE ? r.calls : SCRIPT_REP_FALLBACK;
     if (r.status === SCRIPT_DONE) {
-      reply = outWriter.buf.subarray(0, outWriter.len);
       // (given back, the main thread's run is the one counted)
-      c.intro.endScript(c.connId, cmd, t0, reply[0] === 0x2d, request);
+      c.intro.endScript(c.connId, cmd, t0, outWriter.buf[4] === 0x2d, request);
+      // the record from the reply's writer: the status word, then the reply
+      const out = outWriter;
+      out.buf.writeUInt32LE(r.calls >>> 0, 0);
+      c.emit(REP_SCRIPT, 0, c.db.id, c.connId, c.seq, out, c.p);
+      c.p.reset();
+      return;
     }
+    status = SCRIPT_REP_FALLBACK;
   }
-  // given back: the connection's later scripts here are given back too, unrun, until undiverted
-  if (reply === request) st.diverted.add(c.connId);
+  // given back (the request echoed): the connection's later scripts here are given back too, unrun,
+  // until undiverted
+  st.diverted.add(c.connId);
   const w = c.w;
   w.reset();
   w.limit = Infinity;
   statusBytes.writeUInt32LE(status >>> 0, 0);
   w.raw(statusBytes);
-  w.raw(reply);
+  w.raw(request);
   c.emit(REP_SCRIPT, 0, c.db.id, c.connId, c.seq, w, c.p);
   c.p.reset();
 }
@@ -359,7 +378,7 @@ function runControlled(c: ShardHost, st: WorkerScripting, ref: number, name: str
   const o = { db: Number(a.str(at)), proto: a.str(at + 1) === '3' ? 3 : 2, readOnly: a.str(at + 2) === '1', denied: deniedText === '' ? null : deniedText, busyMs: Number(a.str(at + 4)) || Infinity, direct: false, fn } as const;
   const { keys, args } = keysAndArgs(c, Number(a.str(at + 5)), at + 6);
   const r = runHere(c, st, ref, name, o, keys, args);
-  status(c, r.status, r.status === SCRIPT_DONE ? outWriter.buf.subarray(0, outWriter.len) : Buffer.alloc(0), r.calls, r.logs);
+  status(c, r.status, r.status === SCRIPT_DONE ? scriptReply() : Buffer.alloc(0), r.calls, r.logs);
 }
 
 /** The disconnect op: a closed connection's scripts are no longer diverted here. */

@@ -463,10 +463,10 @@ export class Shard implements ShardHost {
 
   /**
    * One command of a script running in this shard (scripting/shard-script.ts), as the main thread's
-   * script runner sends it (no blocking, blocked clients served after the script): reply and writes,
-   * as views of this shard's writers, valid until its next command.
+   * script runner sends it (no blocking, blocked clients served after the script): its request is
+   * req[0, len); its reply is left in this.w and its writes in this.p, for the caller to take.
    */
-  runNested(cmdId: number, req: Buffer, db: number, proto: 2 | 3): { reply: Buffer; prop: Buffer } {
+  runNested(cmdId: number, req: Buffer, len: number, db: number, proto: 2 | 3): void {
     const flagsBefore = this.flags;
     this.flags |= FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY;
     this.db = this.ks.db(db);
@@ -474,14 +474,11 @@ export class Shard implements ShardHost {
     this.p.reset();
     this.intro.nested = true;
     try {
-      this.runBody(req, 0, req.length, cmdId);
+      this.runBody(req, 0, len, cmdId);
     } finally {
       this.flags = flagsBefore;
       this.intro.nested = false;
     }
-    const r = { reply: this.w.buf.subarray(0, this.w.len), prop: this.p.buf.subarray(0, this.p.len) };
-    this.p.reset();
-    return r;
   }
 
   // ---- cross-shard commands ---------------------------------------------------------------
