@@ -328,6 +328,22 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     }
   });
 
+  it('an EVALSHA already going straight to its shard follows CONFIG SET min-replicas-to-write both ways', async () => {
+    const sha = (await s.io.script('LOAD', "return redis.call('incr', KEYS[1])")) as string;
+    await s.io.del('d');
+    await warm(sha, 'd');
+    expect(await s.io.evalsha(sha, 1, 'd')).toBe(2);
+    await s.io.config('SET', 'min-replicas-to-write', '1');
+    try {
+      for (let i = 0; i < 2; i++) {
+        await expect(s.io.evalsha(sha, 1, 'd')).rejects.toThrow(/^NOREPLICAS Not enough good replicas to write\. script: [0-9a-f]{40}, on @user_script:1\.$/);
+      }
+    } finally {
+      await s.io.config('SET', 'min-replicas-to-write', '0');
+    }
+    expect(await s.io.evalsha(sha, 1, 'd')).toBe(3);
+  });
+
   it('EVALSHA_RO and a no-writes script sent to their shard refuse writes with redis-server\'s error', async () => {
     const sha = (await s.io.script('LOAD', "return redis.call('set', KEYS[1], 'v')")) as string;
     await warm(sha, 'x');
