@@ -12,8 +12,17 @@ import { latin1, type LuaJsFunction, type LuaState } from './lua-api.js';
  */
 export class CallArgs {
   private readonly strs: (string | undefined)[] = [];
+  readonly bytes: Uint8Array[] = [];
 
-  constructor(readonly bytes: readonly Uint8Array[]) {}
+  constructor(bytes: readonly Uint8Array[] = []) {
+    for (const b of bytes) this.bytes.push(b);
+  }
+
+  /** Empty it for the next call (a VM keeps one: hosts read a call's arguments before the next call). */
+  reset(): void {
+    this.bytes.length = 0;
+    this.strs.length = 0;
+  }
 
   get length(): number {
     return this.bytes.length;

@@ -150,7 +150,7 @@ class ShardRun implements RunHost {
     if (err !== null) return err;
     // MOVE and COPY ... DB write a database the undo journal does not cover
     if (cmd!.route !== Route.Shard || OTHER_DB_WRITERS.has(cmd!.name)) return this.leave();
-    const keys = keyPositions(cmd!, argv.length, (i) => argv.str(i));
+    const keys = keyPositions(cmd!, argv.length, (i) => argv.str(i), this.checkedKeys);
     if (keys === null || keys.length === 0) return this.leave();
     for (const i of keys) {
       const k = argv.bytes[i]!;
