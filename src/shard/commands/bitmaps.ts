@@ -24,7 +24,7 @@ import {
 import { parseInt64 } from '../../commands/numbers.js';
 import { FLAG_REPLICATED } from '../../ipc/records.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
-import { getString, strOf } from './util.js';
+import { getString, strOf, clampStringRange } from './util.js';
 import { shardCommands } from '../../commands/registry.js';
 import { isAggregate } from '../values/types.js';
 
@@ -103,11 +103,7 @@ function bitcount(c: ShardCtx): void {
       c.w.int(0);
       return;
     }
-    if (start < 0) start = total + start;
-    if (end < 0) end = total + end;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= total) end = total - 1;
+    [start, end] = clampStringRange(start, end, total);
     if (isBit && start <= end) {
       // bits of the edge bytes that lie outside the range
       firstMask = ~((1 << (8 - (start & 7))) - 1) & 0xff;
@@ -153,11 +149,7 @@ function bitpos(c: ShardCtx): void {
       end = isBit ? len * 8 + 7 : len - 1;
     }
     const total = isBit ? len * 8 : len;
-    if (start < 0) start = total + start;
-    if (end < 0) end = total + end;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= total) end = total - 1;
+    [start, end] = clampStringRange(start, end, total);
     if (start > end) {
       c.w.int(-1);
       return;

@@ -13,7 +13,7 @@ import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFro
 
 const ZERO_LD = longDoubleFromNumber(0);
 import { FLAG_REPLICATED } from '../../ipc/records.js';
-import { UNIT_MS, UNIT_SECONDS, bytesOf, getString, strLen, strOf, valueArg } from './util.js';
+import { UNIT_MS, UNIT_SECONDS, bytesOf, getString, strLen, strOf, valueArg, clampStringRange } from './util.js';
 import { BIG_STRING, isAggregate, toStored, type StrValue } from '../values/types.js';
 import { expireArgToAbsolute } from './expire-arg.js';
 import { X, declare, shardCommands } from '../../commands/registry.js';
@@ -173,11 +173,7 @@ function getrange(c: ShardCtx): void {
     c.w.bulk('');
     return;
   }
-  if (start < 0) start = n + start;
-  if (end < 0) end = n + end;
-  if (start < 0) start = 0;
-  if (end < 0) end = 0;
-  if (end >= n) end = n - 1;
+  [start, end] = clampStringRange(start, end, n);
   if (start > end || n === 0) c.w.bulk('');
   else if (typeof v === 'object') c.w.bulkBytes(v.subarray(start, end + 1));
   else c.w.bulk(strOf(v).slice(start, end + 1));
