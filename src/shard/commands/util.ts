@@ -121,6 +121,26 @@ export function clampStringRange(start: number, end: number, n: number): [number
   return [start, end];
 }
 
+/** The arguments from `from` up to the last but one (BLPOP key [key ...] timeout: its keys). */
+export function argsBeforeLast(c: ShardCtx, from: number): string[] {
+  const out: string[] = [];
+  for (let i = from; i < c.argc - 1; i++) out.push(c.args.str(i));
+  return out;
+}
+
+/**
+ * A blocking pop that found nothing: block on `keys`, or where it must not block (MULTI, scripts,
+ * coordinated or replicated requests) reply with the null array (or null bulk: BLMOVE, BRPOPLPUSH).
+ */
+export function blockOrNull(c: ShardCtx, keys: string[], timeoutMs: number, nullArray = true): void {
+  if (c.mustNotBlock()) {
+    if (nullArray) c.w.nullArray();
+    else c.w.nullBulk();
+    return;
+  }
+  c.block(keys, timeoutMs);
+}
+
 /** Normalise a [start, end] range over n elements as LRANGE/ZRANGE do; null when empty. */
 export function clampRange(start: number, end: number, n: number): [number, number] | null {
   if (start < 0) start = n + start;

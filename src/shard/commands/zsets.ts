@@ -19,7 +19,7 @@ import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
 import { CommandError, SYNTAX, WRONGTYPE, ZADD_GT_LT_NX, ZADD_INCR_PAIR, ZADD_XX_NX, ZSCORE_NAN } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ZSetValue, type ZNode } from '../values/zset.js';
-import { checkReplyElements, removeMembers, memberLookups } from './util.js';
+import { checkReplyElements, removeMembers, memberLookups, argsBeforeLast, blockOrNull } from './util.js';
 import { parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, parseRandomCount, emptyScanReply } from './collection-scan.js';
 import { globMatch } from '../../commands/glob.js';
 import { formatDouble } from '../../resp/writer.js';
@@ -200,17 +200,12 @@ function blockingPop(c: ShardCtx, keys: string[], max: boolean, timeoutMs: numbe
     zpop(c, keys, max, true, count, nested, true);
     return;
   }
-  if (c.mustNotBlock()) {
-    c.w.nullArray();
-    return;
-  }
-  c.block(keys, timeoutMs);
+  blockOrNull(c, keys, timeoutMs);
 }
 
 function bzpopMinMax(c: ShardCtx, max: boolean): void {
   const timeout = parseBlockingTimeout(c);
-  const keys: string[] = [];
-  for (let i = 1; i < c.argc - 1; i++) keys.push(c.args.str(i));
+  const keys = argsBeforeLast(c, 1);
   blockingPop(c, keys, max, timeout, 1, false);
 }
 
