@@ -17,12 +17,12 @@ import { STREAM_KEY_GONE } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import type { BlockedRequest } from './context.js';
 import { isAggregate } from './values/types.js';
-import type { Shard } from './shard.js';
+import type { BlockedSet, ShardHost } from './host.js';
 
 /** The reply of a blocked request that timed out (or CLIENT UNBLOCK ... TIMEOUT). */
 export const NULL_ARRAY = Buffer.from('*-1\r\n');
 
-export class BlockedClients {
+export class BlockedClients implements BlockedSet {
   readonly byKey = new Map<string, BlockedRequest[]>();
   readonly byConn = new Map<number, BlockedRequest>();
   /** "db\0key" made ready for their waiters, to serve. */
@@ -98,7 +98,7 @@ export function waitedType(group: string): string {
 }
 
 /** Serve clients blocked on keys that became ready, in arrival order, re-running their commands. */
-export function serveReadyKeys(shard: Shard): void {
+export function serveReadyKeys(shard: ShardHost): void {
   // a cross-shard EXEC or script is running through this shard (or a script inside it): its end
   // serves them
   if (shard.readyHold || shard.flags & FLAG_DEFER_READY) return;
@@ -135,7 +135,7 @@ export function serveReadyKeys(shard: Shard): void {
 }
 
 /** Unblock a connection: reply with `reply` (timeout/null or an error), or silently when null. */
-export function unblock(shard: Shard, connId: number, reply: Buffer | string | null): boolean {
+export function unblock(shard: ShardHost, connId: number, reply: Buffer | string | null): boolean {
   const req = shard.blocked.byConn.get(connId);
   if (!req) return false;
   shard.blocked.remove(req);
@@ -158,14 +158,14 @@ export function unblock(shard: Shard, connId: number, reply: Buffer | string | n
 }
 
 /** Time out blocked requests whose deadline passed; returns ms until the next deadline. */
-export function expireBlocked(shard: Shard): number {
+export function expireBlocked(shard: ShardHost): number {
   const { expired, next } = shard.blocked.due(Date.now());
   for (const req of expired) unblock(shard, req.connId, NULL_ARRAY);
   return next;
 }
 
 /** Re-run a blocked request; true if it was served (and unblocked). */
-function rerunBlocked(shard: Shard, req: BlockedRequest): boolean {
+function rerunBlocked(shard: ShardHost, req: BlockedRequest): boolean {
   shard.connId = req.connId;
   shard.seq = req.seq;
   shard.flags = 0;

@@ -37,7 +37,8 @@ import {
 } from '../ipc/records.js';
 import { CommandError, internalError, sanitizeErrorText } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
-import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, type ShardOptions, PropMode } from './context.js';
+import { type BlockedRequest, type ShardConfig, type ShardHandler, type ShardOptions, PropMode } from './context.js';
+import type { ShardHost } from './host.js';
 import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
 import type { StrValue } from './values/types.js';
@@ -58,7 +59,7 @@ import { OOM } from '../resp/errors.js';
 /** Bytes of reply buffer a shard keeps between commands (a larger one, grown by a huge reply, is dropped). */
 const REPLY_WRITER_KEEP = 8 * 1024 * 1024;
 
-export class Shard implements ShardCtx {
+export class Shard implements ShardHost {
   readonly args = new Args();
   argc = 0;
   db: Db;
