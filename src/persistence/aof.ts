@@ -6,7 +6,8 @@
  *   appendonly.aof.manifest        "file <name> seq <n> type b|i" per line, base first
  *
  * Writes: every write the server propagates (the replication feed) is appended to the current incr
- * file; appendfsync always fsyncs before the reply leaves, everysec once a second, no never.
+ * file; appendfsync always fsyncs before the replies leave (once per tick for all its writes: group
+ * commit, see syncWritten), everysec once a second, no never.
  * Rewrite (BGREWRITEAOF, CONFIG SET appendonly yes, start without files): a snapshot like BGSAVE's
  * whose cut also switches writes to a new incr file; the manifest then lists old base + old incrs +
  * new incr, and once the new base is on disk, new base + new incr (the old files are deleted).
@@ -46,6 +47,8 @@ export class Aof {
   rewriteStart = 0;
   scheduled = false;
   private dirtySinceFsync = false;
+  /** appendfsync always: bytes written that no fsync covers yet (see syncWritten). */
+  private unsynced = false;
   /** Bytes of the AOF (base + incrs) now and right after the last rewrite or load (auto rewrite). */
   private size = 0;
   private sizeAtRewrite = 0;
@@ -64,6 +67,7 @@ export class Aof {
     server.replication.attachLog({
       fed: (db, data) => this.feed(db, data),
       applied: (command) => this.applied(command),
+      sync: () => this.syncWritten(),
       // a replica's full sync replaced the data: the AOF starts over from it (Redis restarts AOF)
       fullSyncLoaded: () => {
         if (this.fd < 0) return;
@@ -247,13 +251,23 @@ export class Aof {
       this.unwritten.push(Buffer.from(b.subarray(off)));
       return;
     }
-    if (this.server.config.get('appendfsync') === 'always') {
-      try {
-        fs.fsyncSync(this.fd);
-      } catch (e) {
-        this.writeFailed(e);
-      }
-    } else this.dirtySinceFsync = true;
+    if (this.server.config.get('appendfsync') === 'always') this.unsynced = true;
+    else this.dirtySinceFsync = true;
+  }
+
+  /**
+   * appendfsync always: the fsync of everything written since the last one, called before replies
+   * are written (group commit: one fsync per tick however many writes the tick had).
+   */
+  syncWritten(): void {
+    if (!this.unsynced) return;
+    this.unsynced = false;
+    if (this.fd < 0) return;
+    try {
+      fs.fsyncSync(this.fd);
+    } catch (e) {
+      this.writeFailed(e);
+    }
   }
 
   /** Write what can be written; returns how many bytes were. */
@@ -336,6 +350,7 @@ export class Aof {
     if (this.fd < 0) return;
     try {
       fs.fsyncSync(this.fd);
+      this.unsynced = false;
     } catch {
       /* closing anyway */
     }

@@ -54,6 +54,11 @@ export interface StreamLog {
   applied(command: Uint8Array): void;
   /** On a replica: a full sync replaced the data (the log starts over from it). */
   fullSyncLoaded(): void;
+  /**
+   * Before replies go out: make durable every write recorded so far (appendfsync always: one fsync
+   * for all the writes of the tick, as Redis's beforeSleep does before handleClientsWithPendingWrites).
+   */
+  sync(): void;
 }
 
 export class Replication {
@@ -99,6 +104,11 @@ export class Replication {
   /** Record the stream in `log` too (the append-only file, attached once at startup). */
   attachLog(log: StreamLog): void {
     this.streamLog = log;
+  }
+
+  /** Before replies are written: the writes they acknowledge are made durable (see StreamLog.sync). */
+  syncLog(): void {
+    this.streamLog?.sync();
   }
 
   /** A replica loaded its master's full sync. */
@@ -322,6 +332,7 @@ export class Replication {
   psync(conn: Connection, replid: string, offset: number, isSync: boolean): string | null {
     if (this.link !== null && !this.link.connected()) return "NOMASTERLINK Can't SYNC while not connected with my master";
     const rc = this.replConfs.get(conn) ?? { port: 0, ip: null, eof: false, psync2: false };
+    this.syncLog();
     conn.flush();
     conn.isReplica = true;
     const r = new ReplicaClient(conn, rc.port, rc.ip, rc.eof, rc.psync2 && !isSync, isSync);

@@ -267,6 +267,7 @@ export class Server {
       this.pump.tick();
     }
     this.pump.tick();
+    this.replication.syncLog();
     for (const c of this.conns.values()) {
       c.flush();
       c.socket.end();
