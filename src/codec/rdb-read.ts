@@ -479,7 +479,19 @@ export interface RdbEntry {
  * computed", as Redis writes with rdbchecksum no). `end.at` is set to where the file ends (an AOF's
  * RDB preamble is followed by commands).
  */
-export function* rdbFileEntries(b: Buffer, functions?: string[], end?: { at: number }): Generator<RdbEntry, Map<string, string>> {
+/** The stored checksum and where the checksummed bytes end, for a caller that checks it itself. */
+export interface DeferredChecksum {
+  /** Bytes [0, at) are checksummed. */
+  at: number;
+  /** The file's CRC64 (0: none, or saved with rdbchecksum no). */
+  stored: bigint;
+}
+
+/**
+ * `deferred`: the checksum is not computed here (the caller computes it elsewhere, e.g. on a pool
+ * thread while the entries are walked, and compares it with what this fills in).
+ */
+export function* rdbFileEntries(b: Buffer, functions?: string[], end?: { at: number }, deferred?: DeferredChecksum): Generator<RdbEntry, Map<string, string>> {
   if (b.length < 9 || b.latin1Slice(0, 5) !== 'REDIS') throw new Error('rdb: wrong signature');
   const version = Number(b.latin1Slice(5, 9));
   if (!(version >= 1 && version <= RDB_VERSION)) throw new Error(`rdb: can't handle RDB format version ${version}`);
@@ -523,7 +535,10 @@ export function* rdbFileEntries(b: Buffer, functions?: string[], end?: { at: num
       case RDB_OPCODE.MODULE_AUX:
         throw new Error('rdb: module data is not supported');
       case RDB_OPCODE.EOF: {
-        if (version >= 5 && r.pos + 8 <= b.length) {
+        if (deferred !== undefined) {
+          deferred.at = r.pos;
+          deferred.stored = version >= 5 && r.pos + 8 <= b.length ? b.readBigUInt64LE(r.pos) : 0n;
+        } else if (version >= 5 && r.pos + 8 <= b.length) {
           const stored = b.readBigUInt64LE(r.pos);
           const computed = stored === 0n ? 0n : crc64(b.subarray(0, r.pos));
           if (stored !== 0n && computed !== stored) throw new Error(`rdb: checksum mismatch: expected: (${computed.toString(16)}) got (${stored.toString(16)})`);

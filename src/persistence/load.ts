@@ -1,6 +1,7 @@
 /*
- * Loading RDB data into the shards: the whole-file walk (rdbFileEntries) runs on the main thread and
- * hands each shard batches of still-encoded values ("rdbload"), which the shards decode in parallel.
+ * Loading RDB data into the shards: the whole-file walk (rdbFileEntries) runs on the main thread in
+ * slices of a few milliseconds and hands each shard batches of still-encoded values ("rdbload"),
+ * which the shards decode in parallel; the file's CRC64 is computed on the persistence pool meanwhile.
  * Used by a replica's full sync (master-link.ts) and by the load of dbfilename at startup and by
  * DEBUG RELOAD (loadAtStartup / loadFile below), which also restore the replication id and offset
  * the file was saved with and report Redis's errors for corrupt or truncated files.
@@ -9,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SLOTS, hashSlotOfString } from '../router/slot.js';
-import { type RdbEntry, rdbFileEntries, rdbHeadAux } from '../codec/rdb.js';
+import { type DeferredChecksum, type RdbEntry, rdbFileEntries, rdbHeadAux } from '../codec/rdb.js';
 import type { PersistHost as Server } from './host.js';
 import { Persistence, strerror } from './persistence.js';
 
@@ -48,6 +49,9 @@ export async function loadPayload(s: Server, payload: Buffer, opts: LoadOptions)
   }
 }
 
+/** Longest the main thread walks the payload before it lets other work run (ms). */
+const SLICE_MS = 2;
+
 /** Entries sorted by slot at a time while loading (see walk). */
 const WINDOW = 262_144;
 
@@ -72,8 +76,17 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
   let n = 0;
   let owedUs = 0;
   const functions: string[] = [];
-  const gen = rdbFileEntries(payload, functions, opts.end);
+  // the checksum is computed on the pool while the entries are walked here
+  const deferred: DeferredChecksum = { at: -1, stored: 0n };
+  const crc = p.checksumStream();
+  let crcFed = 0;
+  const feedCrc = (upTo: number): void => {
+    if (upTo > crcFed) crc.add(payload.subarray(crcFed, upTo));
+    crcFed = upTo;
+  };
+  const gen = rdbFileEntries(payload, functions, opts.end, deferred);
   let step = gen.next();
+  let sliceStart = performance.now();
   const batch = (e: RdbEntry, slot: number): void => {
     const shard = s.shardOfSlot[slot]!;
     const id = shard * 65536 + e.db;
@@ -120,13 +133,22 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
         owedUs %= 1000;
       }
     }
-    // let the shards load what was sent (and clients get -LOADING) while the rest is parsed
-    if (++n % 20_000 === 0) {
-      progress(e.value.byteOffset - payload.byteOffset + e.value.length);
+    // let the shards load what was sent (and clients get -LOADING, a replica's master its ACKs)
+    // while the rest is parsed: the main thread is never held longer than a slice
+    if ((++n & 255) === 0 && performance.now() - sliceStart >= SLICE_MS) {
+      const at = e.value.byteOffset - payload.byteOffset + e.value.length;
+      progress(at);
+      feedCrc(at);
       await new Promise((r) => setImmediate(r));
+      sliceStart = performance.now();
     }
     step = gen.next();
   }
+  if (deferred.stored !== 0n) {
+    feedCrc(deferred.at);
+    const computed = await crc.value();
+    if (computed !== deferred.stored) throw new Error(`rdb: checksum mismatch: expected: (${computed.toString(16)}) got (${deferred.stored.toString(16)})`);
+  } else void crc.value().catch(() => {});
   flushWindow();
   for (const b of batches.values()) send(b);
   await Promise.all(sent);
