@@ -13,6 +13,7 @@ import { SLOTS, hashSlot } from '../router/slot.js';
 import { type DeferredChecksum, RDB_OPCODE, RdbScanner, rdbHeadAux } from '../codec/rdb.js';
 import type { PersistHost as Server } from './host.js';
 import { Persistence, strerror } from './persistence.js';
+import { rdbloadOp } from '../ipc/control.js';
 
 export interface LoadOptions {
   /** Drop keys already expired (a master loading its file; a replica keeps them for the master's DEL). */
@@ -98,7 +99,7 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
       o += payload.copy(blob, o, r[i]!, r[i + 1]!);
     }
     sent.push(
-      s.oneShard(b.shard, ['rdbload-raw', b.db, blob], b.db).then((res) => {
+      s.oneShard(b.shard, rdbloadOp.request(b.db, blob), b.db).then((res) => {
         if (res.reply[0] === 0x2d) failed = true; // '-': a value that does not decode
       }),
     );
