@@ -220,7 +220,7 @@ describe('typed control operations', () => {
     expect(scriptRunOp.status(err)).toBe(-1);
     expect(scriptRunOp.read(err)).toEqual({ error: 'ERR boom' });
   });
-  it('rdbload-raw: the database and the entries' bytes the main thread sends are what the shard reads; the count back', () => {
+  it('rdbload-raw: the database and entry bytes the main thread sends are what the shard reads; the count back', () => {
     const entries = Buffer.from([0x00, 0x01, 0x6b, 0x01, 0x76, 0xfc, 1, 2, 3, 4, 5, 6, 7, 8, 0x0d, 0x0a]);
     const got = rdbloadOp.args(framed(rdbloadOp.request(5, entries)));
     expect(got.db).toBe(5);
