@@ -273,6 +273,39 @@ export class ByteTable {
     }
   }
 
+  /**
+   * Visit every entry without making strings of inline ones (a snapshot serialises from here): `fn`
+   * gets the page's bytes with the key's offset and length, and either the inline string value's
+   * offset and length (`value` undefined) or the value itself (a number or a JS value).
+   */
+  forEachBytes(fn: (u8: Buffer, ko: number, klen: number, vo: number, vlen: number, value: Value | undefined) => void): void {
+    this.iterating++;
+    const a = this.a;
+    try {
+      for (const tab of this.tables()) {
+        for (let b = tab === this.old ? this.rehashIdx : 0; b < tab.length; b++) {
+          for (let e = tab[b]!; e !== 0; ) {
+            const p = pageOf(e);
+            const i32 = a.i32[p]!;
+            const w = wordOf(e);
+            const meta = i32[w + 2]!;
+            let klen = meta & 0xffff;
+            let ko = byteOf(e) + HEADER;
+            if (klen === LONG_KEY) {
+              klen = i32[w + 4]!;
+              ko += 4;
+            }
+            if (((meta >>> 16) & 0xff) === KIND_STR) fn(a.u8[p]!, ko, klen, ko + klen, i32[w + 3]!, undefined);
+            else fn(a.u8[p]!, ko, klen, 0, 0, this.valueOf(e));
+            e = i32[w]!;
+          }
+        }
+      }
+    } finally {
+      this.iterating--;
+    }
+  }
+
   *[Symbol.iterator](): IterableIterator<[string, Value]> {
     this.iterating++;
     try {

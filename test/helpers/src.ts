@@ -40,6 +40,7 @@ export {
   introspectConfigOp,
   introspectDrainOp,
   populateOp,
+  rdbloadOp,
   keysOp,
   keyspaceOp,
   memoryOp,
