@@ -161,6 +161,36 @@ describe('ByteTable', () => {
     for (let i = 0; i < 100; i++) if (i !== 7) expect(t.get(`k${i}`)).toBe('a');
   });
 
+  it('a 14-byte key with a 32-byte value takes a 56-byte entry (10-byte header)', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    t.set('key:0000000001', 'v'.repeat(32), 0);
+    expect(a.usedBytes).toBe(56);
+    t.set('key:0000000002', 123, 0);
+    expect(a.usedBytes).toBe(56 + 32);
+  });
+
+  it('keys and values at the short/long length boundaries round-trip, overwritten across them', () => {
+    const t = new ByteTable(new Arena());
+    const model = new Map<string, Value>();
+    for (const kl of [61, 62, 63, 64, 255, 256]) {
+      for (const vl of [0, 253, 254, 255, 256, INLINE_MAX]) {
+        const k = String.fromCharCode(kl % 256).repeat(kl - 3) + vl.toString().padStart(3, '0').slice(-3);
+        t.set(k, 'x'.repeat(vl), 0);
+        model.set(k, 'x'.repeat(vl));
+      }
+    }
+    expectSame(t, model);
+    for (const [k, v] of model) {
+      const shorter = (v as string).length > 200 ? 7 : 'y'.repeat(300);
+      t.set(k, shorter, 0);
+      model.set(k, shorter);
+    }
+    expectSame(t, model);
+    for (const k of model.keys()) expect(t.delete(k)).toBe(true);
+    expect(t.size).toBe(0);
+  });
+
   it('keeps binary keys and values byte for byte, and long keys and values', () => {
     const t = new ByteTable(new Arena());
     const bin = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');

@@ -8,12 +8,18 @@
  * a second table, and each operation moves a bucket or two of the old one, so no operation pays for
  * the whole slot. Lookups during a resize look in both tables.
  *
- * Entry layout (8-byte aligned; words are Int32):
- *   word 0  next entry in the bucket (free-list link once freed)
- *   word 1  access data: last access in seconds, or LFU data (access.ts)
- *   word 2  key length (low 16 bits; 0xffff: the length is in word 4) | kind << 16 | size class << 24
- *   word 3  value: byte length (inline string), or handle (JS value in arena.objs)
- *   then the key bytes, then the value bytes (inline string: latin1; number: float64 little-endian)
+ * Entry layout (8-byte aligned; a 10-byte header in the common case):
+ *   bytes 0-3  next entry in the bucket (Int32; the free-list link once freed)
+ *   bytes 4-7  access data (Int32): last access in seconds, or LFU data (access.ts)
+ *   byte  8    kind << 6 | key length (0..62; 63: the length is a Uint32 in the extension)
+ *   byte  9    string value length (0..254; 255: the length is a Uint32 in the extension); 0 for
+ *              other kinds
+ *   then the extension (a long key's length, then a long string's length, 4 bytes each, present
+ *   only when byte 8 / byte 9 say so), the key bytes, the value bytes: an inline string (latin1), a
+ *   number (float64 little-endian) or a handle (Int32 little-endian, the JS value in arena.objs),
+ *   unaligned. An entry's size class follows from these lengths, so it is not stored.
+ * A 14-byte key with a 32-byte value takes 56 bytes (Redis: a dictEntry, a key sds and a value
+ * object, about 90 bytes before the index).
  * Strings up to INLINE_MAX bytes are inline; longer strings and aggregates stay JS values, by handle
  * (compact encodings of small aggregates in the arena are a later stage).
  *
@@ -32,8 +38,19 @@ export const INLINE_MAX = 4096;
 const KIND_STR = 0;
 const KIND_NUM = 1;
 const KIND_OBJ = 2;
-const LONG_KEY = 0xffff;
-const HEADER = 16;
+/** Key length field value meaning "the length is in the extension" (and the largest short length + 1). */
+const LONG_KEY = 63;
+/** String length byte meaning "the length is in the extension". */
+const LONG_VAL = 255;
+const HEADER = 10;
+
+/** Bytes an entry takes: header, extension, key, value. */
+function entrySize(klen: number, kind: number, vlen: number): number {
+  let n = HEADER + klen + (klen >= LONG_KEY ? 4 : 0);
+  if (kind === KIND_STR) n += vlen + (vlen >= LONG_VAL ? 4 : 0);
+  else n += kind === KIND_NUM ? 8 : 4;
+  return n;
+}
 
 /** 32-bit hash of a latin1 key string (FNV-1a, then a final mix). */
 export function hashKey(key: string): number {
@@ -82,6 +99,7 @@ export class ByteTable {
     const h = hashKey(key);
     this.fHash = h;
     const a = this.a;
+    const klen = key.length;
     let tab = this.t;
     let b = h & (tab.length - 1);
     for (let pass = 0; pass < 2; pass++) {
@@ -89,23 +107,19 @@ export class ByteTable {
       let e = tab[b]!;
       while (e !== 0) {
         const p = pageOf(e);
-        const w = wordOf(e);
-        const i32 = a.i32[p]!;
-        const meta = i32[w + 2]!;
-        let klen = meta & 0xffff;
-        let ko = byteOf(e) + HEADER;
-        if (klen === LONG_KEY) {
-          klen = i32[w + 4]!;
-          ko += 4;
-        }
-        if (klen === key.length && sameKey(a.u8[p]!, ko, key)) {
-          this.fTab = tab;
-          this.fBucket = b;
-          this.fPrev = prev;
-          return e;
+        const u8 = a.u8[p]!;
+        const o = byteOf(e);
+        const kf = u8[o + 8]! & LONG_KEY;
+        if (kf === klen || (kf === LONG_KEY && klen >= LONG_KEY && a.dv[p]!.getUint32(o + HEADER, true) === klen)) {
+          if (sameKey(u8, keyOffset(u8, o), key)) {
+            this.fTab = tab;
+            this.fBucket = b;
+            this.fPrev = prev;
+            return e;
+          }
         }
         prev = e;
-        e = i32[w]!;
+        e = a.i32[p]![o >>> 2]!;
       }
       const old = this.old;
       if (old === null) return 0;
@@ -143,40 +157,37 @@ export class ByteTable {
     const a = this.a;
     const e = this.locate(key);
     const kind = typeof value === 'number' ? KIND_NUM : typeof value === 'string' && value.length <= INLINE_MAX ? KIND_STR : KIND_OBJ;
-    const vbytes = kind === KIND_STR ? (value as string).length : kind === KIND_NUM ? 8 : 0;
-    const klen = key.length;
-    const kbytes = klen >= LONG_KEY ? klen + 4 : klen;
-    const need = HEADER + kbytes + vbytes;
-    const cls = classOf(need);
+    const vlen = kind === KIND_STR ? (value as string).length : 0;
+    const cls = classOf(entrySize(key.length, kind, vlen));
     if (e !== 0) {
-      const i32 = a.i32[pageOf(e)]!;
-      const w = wordOf(e);
-      const meta = i32[w + 2]!;
-      const oldKind = (meta >>> 16) & 0xff;
+      const p = pageOf(e);
+      const o = byteOf(e);
+      const u8 = a.u8[p]!;
+      const oldKind = u8[o + 8]! >>> 6;
+      const i32 = a.i32[p]!;
       // an overwritten key keeps its access frequency (Redis: dbSetValue under LFU)
-      const access = ACCESS.lfu ? i32[w + 1]! : now;
+      const access = ACCESS.lfu ? i32[(o >>> 2) + 1]! : now;
       if (oldKind === KIND_OBJ && kind === KIND_OBJ) {
-        a.objs[i32[w + 3]!] = value;
-        i32[w + 1] = access;
+        a.objs[a.dv[p]!.getInt32(keyOffset(u8, o) + keyLength(a, p, o), true)] = value;
+        i32[(o >>> 2) + 1] = access;
         return false;
       }
-      if (oldKind === KIND_OBJ) a.drop(i32[w + 3]!);
-      if (meta >>> 24 === cls) {
-        i32[w + 1] = access;
-        this.writeValue(e, kbytes, kind, value, meta & 0xffff);
+      const oldCls = this.classAt(p, o);
+      if (oldKind === KIND_OBJ) a.drop(a.dv[p]!.getInt32(keyOffset(u8, o) + keyLength(a, p, o), true));
+      if (oldCls === cls) {
+        this.writeEntry(e, key, kind, value, vlen, access);
         return false;
       }
-      const n = a.alloc(need);
-      this.writeEntry(n, key, kbytes, cls, kind, value, access);
-      const next = i32[w]!;
-      a.i32[pageOf(n)]![wordOf(n)] = next;
+      const n = a.alloc(entrySize(key.length, kind, vlen));
+      this.writeEntry(n, key, kind, value, vlen, access);
+      a.i32[pageOf(n)]![wordOf(n)] = i32[o >>> 2]!;
       if (this.fPrev === 0) this.fTab[this.fBucket] = n;
       else a.i32[pageOf(this.fPrev)]![wordOf(this.fPrev)] = n;
-      a.release(e, meta >>> 24);
+      a.release(e, oldCls);
       return false;
     }
-    const n = a.alloc(need);
-    this.writeEntry(n, key, kbytes, cls, kind, value, accessNew(now));
+    const n = a.alloc(entrySize(key.length, kind, vlen));
+    this.writeEntry(n, key, kind, value, vlen, accessNew(now));
     const b = this.fHash & (this.t.length - 1);
     a.i32[pageOf(n)]![wordOf(n)] = this.t[b]!;
     this.t[b] = n;
@@ -321,15 +332,11 @@ export class ByteTable {
       while (e !== 0) {
         const p = pageOf(e);
         const i32 = a.i32[p]!;
-        const w = wordOf(e);
+        const o = byteOf(e);
+        const w = o >>> 2;
         const next = i32[w]!;
-        let klen = i32[w + 2]! & 0xffff;
-        let ko = byteOf(e) + HEADER;
-        if (klen === LONG_KEY) {
-          klen = i32[w + 4]!;
-          ko += 4;
-        }
-        const b = hashBytes(a.u8[p]!, ko, klen) & mask;
+        const u8 = a.u8[p]!;
+        const b = hashBytes(u8, keyOffset(u8, o), keyLength(a, p, o)) & mask;
         i32[w] = this.t[b]!;
         this.t[b] = e;
         e = next;
@@ -341,71 +348,89 @@ export class ByteTable {
     }
   }
 
+  /** Size class of the entry at page p, byte o (from its lengths). */
+  private classAt(p: number, o: number): number {
+    const a = this.a;
+    const u8 = a.u8[p]!;
+    const kind = u8[o + 8]! >>> 6;
+    return classOf(entrySize(keyLength(a, p, o), kind, kind === KIND_STR ? valueLength(a, p, o) : 0));
+  }
+
   private free(e: number): void {
-    const meta = this.a.i32[pageOf(e)]![wordOf(e) + 2]!;
-    if (((meta >>> 16) & 0xff) === KIND_OBJ) this.a.drop(this.a.i32[pageOf(e)]![wordOf(e) + 3]!);
-    this.a.release(e, meta >>> 24);
-  }
-
-  private writeEntry(e: number, key: string, kbytes: number, cls: number, kind: number, value: Value, access: number): void {
-    const p = pageOf(e);
-    const i32 = this.a.i32[p]!;
-    const w = wordOf(e);
-    const klen = key.length;
-    const kfield = klen >= LONG_KEY ? LONG_KEY : klen;
-    i32[w + 1] = access;
-    i32[w + 2] = kfield | (cls << 24);
-    let ko = byteOf(e) + HEADER;
-    if (kfield === LONG_KEY) {
-      i32[w + 4] = klen;
-      ko += 4;
-    }
-    writeLatin1(this.a.u8[p]! as Latin1Buffer, ko, key);
-    this.writeValue(e, kbytes, kind, value, kfield);
-  }
-
-  /** Write the value part and the kind (the key and class are in place). */
-  private writeValue(e: number, kbytes: number, kind: number, value: Value, kfield: number): void {
     const a = this.a;
     const p = pageOf(e);
-    const i32 = a.i32[p]!;
-    const w = wordOf(e);
-    i32[w + 2] = (i32[w + 2]! & 0xff00ffff) | (kind << 16) | (kfield & 0xffff);
-    const vo = byteOf(e) + HEADER + kbytes;
-    if (kind === KIND_STR) {
-      const s = value as string;
-      i32[w + 3] = s.length;
-      writeLatin1(a.u8[p]! as Latin1Buffer, vo, s);
-    } else if (kind === KIND_NUM) a.dv[p]!.setFloat64(vo, value as number, true);
-    else i32[w + 3] = a.hold(value);
+    const o = byteOf(e);
+    const u8 = a.u8[p]!;
+    if (u8[o + 8]! >>> 6 === KIND_OBJ) a.drop(a.dv[p]!.getInt32(keyOffset(u8, o) + keyLength(a, p, o), true));
+    a.release(e, this.classAt(p, o));
+  }
+
+  /** Write everything but the bucket link: access, lengths, key, value. */
+  private writeEntry(e: number, key: string, kind: number, value: Value, vlen: number, access: number): void {
+    const a = this.a;
+    const p = pageOf(e);
+    const o = byteOf(e);
+    const u8 = a.u8[p]! as Latin1Buffer;
+    const dv = a.dv[p]!;
+    a.i32[p]![(o >>> 2) + 1] = access;
+    const klen = key.length;
+    const longKey = klen >= LONG_KEY;
+    const longVal = kind === KIND_STR && vlen >= LONG_VAL;
+    u8[o + 8] = (kind << 6) | (longKey ? LONG_KEY : klen);
+    u8[o + 9] = kind !== KIND_STR ? 0 : longVal ? LONG_VAL : vlen;
+    let ko = o + HEADER;
+    if (longKey) {
+      dv.setUint32(ko, klen, true);
+      ko += 4;
+    }
+    if (longVal) {
+      dv.setUint32(ko, vlen, true);
+      ko += 4;
+    }
+    writeLatin1(u8, ko, key);
+    const vo = ko + klen;
+    if (kind === KIND_STR) writeLatin1(u8, vo, value as string);
+    else if (kind === KIND_NUM) dv.setFloat64(vo, value as number, true);
+    else dv.setInt32(vo, a.hold(value), true);
   }
 
   private keyOf(e: number): string {
     const p = pageOf(e);
-    const i32 = this.a.i32[p]!;
-    const w = wordOf(e);
-    let klen = i32[w + 2]! & 0xffff;
-    let ko = byteOf(e) + HEADER;
-    if (klen === LONG_KEY) {
-      klen = i32[w + 4]!;
-      ko += 4;
-    }
-    return (this.a.u8[p]! as Latin1Buffer).latin1Slice(ko, ko + klen);
+    const o = byteOf(e);
+    const u8 = this.a.u8[p]! as Latin1Buffer;
+    const ko = keyOffset(u8, o);
+    return u8.latin1Slice(ko, ko + keyLength(this.a, p, o));
   }
 
   private valueOf(e: number): Value {
     const a = this.a;
     const p = pageOf(e);
-    const i32 = a.i32[p]!;
-    const w = wordOf(e);
-    const meta = i32[w + 2]!;
-    const kind = (meta >>> 16) & 0xff;
-    if (kind === KIND_OBJ) return a.objs[i32[w + 3]!] as Value;
-    const kf = meta & 0xffff;
-    const vo = byteOf(e) + HEADER + (kf === LONG_KEY ? i32[w + 4]! + 4 : kf);
+    const o = byteOf(e);
+    const u8 = a.u8[p]! as Latin1Buffer;
+    const kind = u8[o + 8]! >>> 6;
+    const vo = keyOffset(u8, o) + keyLength(a, p, o);
+    if (kind === KIND_STR) return u8.latin1Slice(vo, vo + valueLength(a, p, o));
     if (kind === KIND_NUM) return a.dv[p]!.getFloat64(vo, true);
-    return (a.u8[p]! as Latin1Buffer).latin1Slice(vo, vo + i32[w + 3]!);
+    return a.objs[a.dv[p]!.getInt32(vo, true)] as Value;
   }
+}
+
+/** Byte offset of the key of the entry at byte o (past the header and its extension). */
+function keyOffset(u8: Uint8Array, o: number): number {
+  return o + HEADER + ((u8[o + 8]! & LONG_KEY) === LONG_KEY ? 4 : 0) + (u8[o + 9] === LONG_VAL ? 4 : 0);
+}
+
+function keyLength(a: Arena, p: number, o: number): number {
+  const kf = a.u8[p]![o + 8]! & LONG_KEY;
+  return kf === LONG_KEY ? a.dv[p]!.getUint32(o + HEADER, true) : kf;
+}
+
+/** Length of an inline string value. */
+function valueLength(a: Arena, p: number, o: number): number {
+  const u8 = a.u8[p]!;
+  const vf = u8[o + 9]!;
+  if (vf !== LONG_VAL) return vf;
+  return a.dv[p]!.getUint32(o + HEADER + ((u8[o + 8]! & LONG_KEY) === LONG_KEY ? 4 : 0), true);
 }
 
 function sameKey(u8: Uint8Array, off: number, key: string): boolean {
