@@ -286,6 +286,49 @@ describe('Keyspace on the byte store', () => {
     expect(ks.arena!.live).toBe(500);
   });
 
+  it('SET and GET straight from request bytes: writeBytes stores, readBytes finds, both agree with the string path', () => {
+    const ks = new Keyspace(1, { ...hooks, unwatched: () => true });
+    const db = ks.db(0);
+    const req = Buffer.from('xxkey:{tag}1abc-value' + 'L'.repeat(300) + '\u00ff\u0000', 'latin1');
+    // key "key:{tag}1" at 2, value "abc-value" at 12 (9 bytes), a 311-byte binary value at 12
+    expect(db.writeBytes(req, 2, 10, 12, 9)).toBe(true);
+    expect(db.get('key:{tag}1')).toBe('abc-value');
+    expect(db.size).toBe(1);
+    const e = db.readBytes(req, 2, 10);
+    expect(e).toBeGreaterThan(0);
+    const t = db.found!;
+    expect(t.bytesAt(e).latin1Slice(t.valueOffset(e), t.valueOffset(e) + t.valueLength(e))).toBe('abc-value');
+    expect(ks.hits).toBe(1);
+    expect(db.writeBytes(req, 2, 10, 12, 311)).toBe(true);
+    expect(db.get('key:{tag}1')).toBe('abc-value' + 'L'.repeat(300) + '\u00ff\u0000');
+    expect(db.size).toBe(1);
+    expect(db.readBytes(req, 3, 9)).toBe(0);
+    expect(ks.misses).toBe(1);
+    // strings set through the string path are found from bytes, integers included
+    db.set('n', 42);
+    const n = db.readBytes(Buffer.from('n'), 0, 1);
+    expect(db.found!.numberAt(n)).toBe(42);
+  });
+
+  it('the byte paths decline what needs the string path: int-like values, expiry times, aggregates, listeners', () => {
+    let watched = false;
+    const ks = new Keyspace(1, { ...hooks, unwatched: () => !watched });
+    const db = ks.db(0);
+    const req = Buffer.from('k123h', 'latin1');
+    expect(db.writeBytes(req, 0, 1, 1, 3)).toBe(false); // "123": Redis int-encodes it
+    db.set('h', new HashValue());
+    expect(db.readBytes(req, 4, 1)).toBe(-1); // an aggregate: GET answers WRONGTYPE on the string path
+    watched = true;
+    expect(db.writeBytes(req, 0, 1, 4, 1)).toBe(false);
+    watched = false;
+    db.set('x', 'y');
+    db.setExpire('x', ks.now + 100_000);
+    expect(db.readBytes(req, 0, 1)).toBe(-1);
+    expect(db.writeBytes(req, 0, 1, 4, 1)).toBe(false);
+    expect(new Keyspace(1, hooks).db(0).writeBytes(req, 0, 1, 4, 1)).toBe(false); // no unwatched(): always watched
+    expect(new Keyspace(1, hooks, true).db(0).readBytes(req, 0, 1)).toBe(-1); // the heap store
+  });
+
   it('FLUSHALL gives every page back', () => {
     const ks = new Keyspace(2, hooks);
     for (let i = 0; i < 50_000; i++) ks.db(i % 2).set(`k${i}`, 'v'.repeat(20));

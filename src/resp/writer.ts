@@ -165,6 +165,16 @@ export class RespWriter {
     this.crlf();
   }
 
+  /** Bulk string of src[off, off+len) (a value read in place). */
+  bulkSlice(src: Buffer, off: number, len: number): void {
+    this.header(0x24, len); // $
+    this.ensure(len + 2);
+    if (len > 24) src.copy(this.buf, this.len, off, off + len);
+    else for (let i = 0; i < len; i++) this.buf[this.len + i] = src[off + i]!;
+    this.len += len;
+    this.crlf();
+  }
+
   /** Bulk string of the decimal form of an integer (GET of an int-encoded value). */
   bulkInt(n: number): void {
     this.bulk(String(n));

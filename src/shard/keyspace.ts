@@ -17,13 +17,13 @@
  * come), except while applying the master's own stream, which sees keys as they are.
  */
 
-import { SLOTS, hashSlotOfString } from '../router/slot.js';
+import { SLOTS, hashSlot, hashSlotOfString } from '../router/slot.js';
 import { isAggregate, type Aggregate, type Value } from './values/types.js';
 import { MAP_ENTRY, scalarBytes, strBytes, valueBytes } from './mem-estimate.js';
 import { lfuData, lfuDecayed } from './access.js';
 import { HeapSlotTable, type SlotTable } from './slot-table.js';
 import { Arena } from '../store/arena.js';
-import { ByteTable } from '../store/byte-table.js';
+import { ByteTable, INLINE_MAX, KIND_OBJ } from '../store/byte-table.js';
 
 export interface KeyspaceHooks {
   /** A key expired on a master: propagate "DEL key" in db. */
@@ -34,6 +34,11 @@ export interface KeyspaceHooks {
   ready(db: number, key: string): void;
   /** A keyspace event for a new key ("new") or a read miss ("keymiss"): only when notifyNewOrMiss. */
   notify(db: number, event: 'new' | 'keymiss', key: string): void;
+  /**
+   * True when modified() has no listener now (no WATCH, no tracking, no blocked reader...): a write
+   * may then skip it, and needs no key string for it (the byte paths). Absent: always listened to.
+   */
+  unwatched?(): boolean;
 }
 
 export class Keyspace {
@@ -141,6 +146,60 @@ export class Db {
     readonly id: number,
     readonly ks: Keyspace,
   ) {}
+
+  /**
+   * The table that answered the last readBytes() (entry accessors: kindAt, bytesAt, valueOffset,
+   * valueLength, numberAt).
+   */
+  found: ByteTable | null = null;
+
+  /**
+   * GET's byte path: look up a key given as bytes, src[off, off+len), with no JS string made; counts
+   * the hit or miss and records the access as read() does. Returns the entry (in `found`), 0 if the
+   * key is absent, or -1 when this answer needs the string path (read()): the heap store, keys with
+   * expiry times in this database, keymiss events, a value held as a JS object (an aggregate: WRONGTYPE).
+   */
+  readBytes(src: Uint8Array, off: number, len: number): number {
+    const ks = this.ks;
+    if (ks.arena === null || this.expiresSize > 0) return -1;
+    const t = this.slots[hashSlot(src, off, off + len)] as ByteTable | undefined;
+    const e = t === undefined ? 0 : t.findBytes(src, off, len);
+    if (e === 0) {
+      if (ks.notifyNewOrMiss) return -1;
+      ks.misses++;
+      return 0;
+    }
+    if (t!.kindAt(e) === KIND_OBJ) return -1;
+    t!.touchAt(e, ks.clock());
+    ks.hits++;
+    this.found = t!;
+    return e;
+  }
+
+  /**
+   * SET key value's byte path: key src[koff, koff+klen), value src[voff, voff+vlen) copied straight
+   * into the store, no JS string made. False (nothing done) when it needs the string path (set()):
+   * the heap store, expiry times or raw-marked keys in this database, memory tracking, new-key events,
+   * a listener to modified(), a value Redis would int-encode (it may be a canonical integer) or one too
+   * long to keep inline.
+   */
+  writeBytes(src: Buffer, koff: number, klen: number, voff: number, vlen: number): boolean {
+    const ks = this.ks;
+    if (ks.arena === null || this.expiresSize > 0 || this.rawKeys.size > 0 || ks.track || ks.notifyNewOrMiss) return false;
+    if (vlen > INLINE_MAX || ks.hooks.unwatched?.() !== true) return false;
+    if (vlen > 0 && vlen <= 20) {
+      const c0 = src[voff]!;
+      if (c0 === 45 || (c0 >= 48 && c0 <= 57)) return false;
+    }
+    const slot = hashSlot(src, koff, koff + klen);
+    let m = this.slots[slot];
+    if (m === undefined) {
+      m = ks.newTable();
+      this.slots[slot] = m;
+    }
+    if ((m as ByteTable).setBytes(src, koff, klen, voff, vlen, ks.clock())) this.size++;
+    return true;
+  }
 
   /** Raw lookup without expiry checks (for internal use: snapshots, SCAN filtering does its own). */
   peek(key: string): Value | undefined {

@@ -135,6 +135,8 @@ export class Shard implements ShardCtx {
       notify: (db, event, key) => {
         if (this.config.notifyFlags & (event === 'new' ? NOTIFY_NEW : NOTIFY_KEY_MISS)) this.events.record(db, event, key);
       },
+      // what onModified() serves: none of it wanted now
+      unwatched: () => !this.config.trackWrites && this.shippedKeys === null && this.blocked.byKey.size === 0 && this.watches.watchers.size === 0,
     }, this.config.keyspaceStore === 'heap');
     this.ks.notifyNewOrMiss = (this.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
     this.db = this.ks.db(0);

@@ -35,9 +35,10 @@ import { Arena, classOf, pageOf, byteOf, wordOf } from './arena.js';
 /** Longest string value kept inline in the entry. */
 export const INLINE_MAX = 4096;
 
-const KIND_STR = 0;
-const KIND_NUM = 1;
-const KIND_OBJ = 2;
+/** Kinds of value an entry holds (kindAt()). */
+export const KIND_STR = 0;
+export const KIND_NUM = 1;
+export const KIND_OBJ = 2;
 /** Key length field value meaning "the length is in the extension" (and the largest short length + 1). */
 const LONG_KEY = 63;
 /** String length byte meaning "the length is in the extension". */
@@ -145,6 +146,117 @@ export class ByteTable {
     const w = wordOf(e) + 1;
     i32[w] = ACCESS.lfu ? accessTouch(i32[w]!, now) : now;
     return this.valueOf(e);
+  }
+
+  /**
+   * The entry of a key given as bytes, src[off, off+len) (0 if absent): a lookup straight from the
+   * request's bytes, no JS string made. Its value is read with kindAt(), bytesAt()/valueOffset()/
+   * valueLength() (an inline string) or numberAt().
+   */
+  findBytes(src: Uint8Array, off: number, len: number): number {
+    if (this.old !== null) this.step();
+    const h = hashBytes(src, off, len);
+    this.fHash = h;
+    const a = this.a;
+    let tab = this.t;
+    let b = h & (tab.length - 1);
+    for (let pass = 0; pass < 2; pass++) {
+      let prev = 0;
+      let e = tab[b]!;
+      while (e !== 0) {
+        const p = pageOf(e);
+        const u8 = a.u8[p]!;
+        const o = byteOf(e);
+        const kf = u8[o + 8]! & LONG_KEY;
+        if (kf === len || (kf === LONG_KEY && len >= LONG_KEY && a.dv[p]!.getUint32(o + HEADER, true) === len)) {
+          if (sameBytes(u8, keyOffset(u8, o), src, off, len)) {
+            this.fTab = tab;
+            this.fBucket = b;
+            this.fPrev = prev;
+            return e;
+          }
+        }
+        prev = e;
+        e = a.i32[p]![o >>> 2]!;
+      }
+      const old = this.old;
+      if (old === null) return 0;
+      b = h & (old.length - 1);
+      if (b < this.rehashIdx) return 0;
+      tab = old;
+    }
+    return 0;
+  }
+
+  /** Record an access to entry e (as getTouch()). */
+  touchAt(e: number, now: number): void {
+    const i32 = this.a.i32[pageOf(e)]!;
+    const w = wordOf(e) + 1;
+    i32[w] = ACCESS.lfu ? accessTouch(i32[w]!, now) : now;
+  }
+
+  /** KIND_STR, KIND_NUM or KIND_OBJ: what entry e holds. */
+  kindAt(e: number): number {
+    return this.a.u8[pageOf(e)]![byteOf(e) + 8]! >>> 6;
+  }
+
+  /** The bytes of the page entry e is in (its inline string at valueOffset(e), valueLength(e) long). */
+  bytesAt(e: number): Buffer {
+    return this.a.u8[pageOf(e)]!;
+  }
+
+  valueOffset(e: number): number {
+    const p = pageOf(e);
+    const o = byteOf(e);
+    return keyOffset(this.a.u8[p]!, o) + keyLength(this.a, p, o);
+  }
+
+  /** Length of entry e's inline string. */
+  valueLength(e: number): number {
+    return valueLength(this.a, pageOf(e), byteOf(e));
+  }
+
+  /** Entry e's number (KIND_NUM). */
+  numberAt(e: number): number {
+    return this.a.dv[pageOf(e)]!.getFloat64(this.valueOffset(e), true);
+  }
+
+  /**
+   * set() of a string kept inline (vlen <= INLINE_MAX), key and value given as bytes: src[koff,
+   * koff+klen) and src[voff, voff+vlen), copied straight into the entry. True if the key is new.
+   */
+  setBytes(src: Buffer, koff: number, klen: number, voff: number, vlen: number, now: number): boolean {
+    const e = this.findBytes(src, koff, klen);
+    const a = this.a;
+    const cls = classOf(entrySize(klen, KIND_STR, vlen));
+    if (e !== 0) {
+      const p = pageOf(e);
+      const o = byteOf(e);
+      const u8 = a.u8[p]!;
+      const i32 = a.i32[p]!;
+      const access = ACCESS.lfu ? i32[(o >>> 2) + 1]! : now;
+      const oldCls = this.classAt(p, o);
+      if (u8[o + 8]! >>> 6 === KIND_OBJ) a.drop(a.dv[p]!.getInt32(keyOffset(u8, o) + keyLength(a, p, o), true));
+      if (oldCls === cls) {
+        this.writeBytes(e, src, koff, klen, voff, vlen, access);
+        return false;
+      }
+      const n = a.alloc(entrySize(klen, KIND_STR, vlen));
+      this.writeBytes(n, src, koff, klen, voff, vlen, access);
+      a.i32[pageOf(n)]![wordOf(n)] = i32[o >>> 2]!;
+      if (this.fPrev === 0) this.fTab[this.fBucket] = n;
+      else a.i32[pageOf(this.fPrev)]![wordOf(this.fPrev)] = n;
+      a.release(e, oldCls);
+      return false;
+    }
+    const n = a.alloc(entrySize(klen, KIND_STR, vlen));
+    this.writeBytes(n, src, koff, klen, voff, vlen, accessNew(now));
+    const b = this.fHash & (this.t.length - 1);
+    a.i32[pageOf(n)]![wordOf(n)] = this.t[b]!;
+    this.t[b] = n;
+    this.count++;
+    if (this.old === null && this.count > this.t.length) this.resize(this.t.length * 2);
+    return true;
   }
 
   has(key: string): boolean {
@@ -394,6 +506,31 @@ export class ByteTable {
     else dv.setInt32(vo, a.hold(value), true);
   }
 
+  /** writeEntry() of an inline string from bytes: key src[koff, koff+klen), value src[voff, voff+vlen). */
+  private writeBytes(e: number, src: Buffer, koff: number, klen: number, voff: number, vlen: number, access: number): void {
+    const a = this.a;
+    const p = pageOf(e);
+    const o = byteOf(e);
+    const u8 = a.u8[p]!;
+    const dv = a.dv[p]!;
+    a.i32[p]![(o >>> 2) + 1] = access;
+    const longKey = klen >= LONG_KEY;
+    const longVal = vlen >= LONG_VAL;
+    u8[o + 8] = (KIND_STR << 6) | (longKey ? LONG_KEY : klen);
+    u8[o + 9] = longVal ? LONG_VAL : vlen;
+    let ko = o + HEADER;
+    if (longKey) {
+      dv.setUint32(ko, klen, true);
+      ko += 4;
+    }
+    if (longVal) {
+      dv.setUint32(ko, vlen, true);
+      ko += 4;
+    }
+    copyBytes(src, koff, klen, u8, ko);
+    copyBytes(src, voff, vlen, u8, ko + klen);
+  }
+
   private keyOf(e: number): string {
     const p = pageOf(e);
     const o = byteOf(e);
@@ -431,6 +568,16 @@ function valueLength(a: Arena, p: number, o: number): number {
   const vf = u8[o + 9]!;
   if (vf !== LONG_VAL) return vf;
   return a.dv[p]!.getUint32(o + HEADER + ((u8[o + 8]! & LONG_KEY) === LONG_KEY ? 4 : 0), true);
+}
+
+function sameBytes(u8: Uint8Array, at: number, src: Uint8Array, off: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (u8[at + i] !== src[off + i]) return false;
+  return true;
+}
+
+function copyBytes(src: Buffer, off: number, len: number, dst: Buffer, at: number): void {
+  if (len > 24) src.copy(dst, at, off, off + len);
+  else for (let i = 0; i < len; i++) dst[at + i] = src[off + i]!;
 }
 
 function sameKey(u8: Uint8Array, off: number, key: string): boolean {
