@@ -123,9 +123,18 @@ export class Keyspace {
   }
 }
 
+/**
+ * The slot arrays of a database that never held a key (or an expiry time): one shared, frozen array
+ * of SLOTS holes, so the 16 databases of a shard do not cost 2 x 16 x 64 KB of heap before they are
+ * used. A database gets arrays of its own on its first write (ownSlots / ownExpires).
+ */
+const NO_SLOTS: readonly undefined[] = Object.freeze(new Array<undefined>(SLOTS));
+
 export class Db {
-  readonly slots: (SlotTable | undefined)[] = new Array<SlotTable | undefined>(SLOTS);
-  readonly expires: (Map<string, number> | undefined)[] = new Array<Map<string, number> | undefined>(SLOTS);
+  /** Per slot: its table, or undefined. Read freely; written only through ownSlots(). */
+  slots: (SlotTable | undefined)[] = NO_SLOTS as (SlotTable | undefined)[];
+  /** Per slot: expiry times of its keys that have one. Read freely; written only through ownExpires(). */
+  expires: (Map<string, number> | undefined)[] = NO_SLOTS as (Map<string, number> | undefined)[];
   /** Number of keys (including logically expired ones not yet removed). */
   size = 0;
   /** Number of keys with an expiry time. */
@@ -195,10 +204,21 @@ export class Db {
     let m = this.slots[slot];
     if (m === undefined) {
       m = ks.newTable();
-      this.slots[slot] = m;
+      this.ownSlots()[slot] = m;
     }
     if ((m as ByteTable).setBytes(src, koff, klen, voff, vlen, ks.clock())) this.size++;
     return true;
+  }
+
+  /** This database's own slot array (made on its first write). */
+  private ownSlots(): (SlotTable | undefined)[] {
+    if (this.slots === NO_SLOTS) this.slots = new Array<SlotTable | undefined>(SLOTS);
+    return this.slots;
+  }
+
+  private ownExpires(): (Map<string, number> | undefined)[] {
+    if (this.expires === NO_SLOTS) this.expires = new Array<Map<string, number> | undefined>(SLOTS);
+    return this.expires;
   }
 
   /** Raw lookup without expiry checks (for internal use: snapshots, SCAN filtering does its own). */
@@ -301,7 +321,7 @@ export class Db {
     let m = this.slots[slot];
     if (m === undefined) {
       m = this.ks.newTable();
-      this.slots[slot] = m;
+      this.ownSlots()[slot] = m;
     }
     if (this.ks.track) this.account(m, key, value);
     if (m.set(key, value, this.ks.clock())) {
@@ -337,7 +357,7 @@ export class Db {
     let m = this.slots[slot];
     if (m === undefined) {
       m = this.ks.newTable();
-      this.slots[slot] = m;
+      this.ownSlots()[slot] = m;
     }
     if (this.ks.track) this.account(m, key, value);
     if (m.set(key, value, this.ks.clock())) this.size++;
@@ -345,7 +365,7 @@ export class Db {
       let e = this.expires[slot];
       if (e === undefined) {
         e = new Map();
-        this.expires[slot] = e;
+        this.ownExpires()[slot] = e;
       }
       if (!e.has(key)) {
         this.expiresSize++;
@@ -385,7 +405,7 @@ export class Db {
     let e = this.expires[slot];
     if (e === undefined) {
       e = new Map();
-      this.expires[slot] = e;
+      this.ownExpires()[slot] = e;
     }
     const before = e.size;
     e.set(key, at);
@@ -448,8 +468,8 @@ export class Db {
   flush(): number {
     const n = this.size;
     for (const m of this.slots) m?.clear();
-    this.slots.fill(undefined);
-    this.expires.fill(undefined);
+    this.slots = NO_SLOTS as (SlotTable | undefined)[];
+    this.expires = NO_SLOTS as (Map<string, number> | undefined)[];
     this.rawKeys.clear();
     this.size = 0;
     this.expiresSize = 0;
