@@ -29,3 +29,5 @@ export { latencyDoctor, latencyGraph } from '../../src/server/stats/latency-repo
 export { LatencyMonitor } from '../../src/server/stats/slowlog.js';
 export { ACCESS, lfuData, lfuDecayed, lfuLogIncr } from '../../src/shard/access.js';
 export { evictionTimeLimitUs } from '../../src/shard/eviction.js';
+export { LuaVm } from '../../src/scripting/vm.js';
+export * as luaApi from '../../src/scripting/lua-api.js';
