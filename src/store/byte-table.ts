@@ -31,6 +31,7 @@
 import type { Value } from '../shard/values/types.js';
 import { ACCESS, accessNew, accessTouch } from '../shard/access.js';
 import { Arena, classOf, pageOf, byteOf, wordOf } from './arena.js';
+import { copySlice } from '../bytes.js';
 
 /** Longest string value kept inline in the entry. */
 export const INLINE_MAX = 4096;
@@ -527,8 +528,8 @@ export class ByteTable {
       dv.setUint32(ko, vlen, true);
       ko += 4;
     }
-    copyBytes(src, koff, klen, u8, ko);
-    copyBytes(src, voff, vlen, u8, ko + klen);
+    copySlice(src, koff, klen, u8, ko);
+    copySlice(src, voff, vlen, u8, ko + klen);
   }
 
   private keyOf(e: number): string {
@@ -573,11 +574,6 @@ function valueLength(a: Arena, p: number, o: number): number {
 function sameBytes(u8: Uint8Array, at: number, src: Uint8Array, off: number, len: number): boolean {
   for (let i = 0; i < len; i++) if (u8[at + i] !== src[off + i]) return false;
   return true;
-}
-
-function copyBytes(src: Buffer, off: number, len: number, dst: Buffer, at: number): void {
-  if (len > 24) src.copy(dst, at, off, off + len);
-  else for (let i = 0; i < len; i++) dst[at + i] = src[off + i]!;
 }
 
 function sameKey(u8: Uint8Array, off: number, key: string): boolean {
