@@ -329,6 +329,27 @@ describe('Keyspace on the byte store', () => {
     expect(new Keyspace(1, hooks, true).db(0).readBytes(req, 0, 1)).toBe(-1); // the heap store
   });
 
+  it('bucket arrays past 16 buckets are arena memory, given back as tables shrink and empty', () => {
+    const ks = new Keyspace(1, hooks);
+    const db = ks.db(0);
+    const a = ks.arena!;
+    let entries = 0;
+    for (let i = 0; i < 5000; i++) {
+      db.set(`{one}k${i}`, 'v');
+      entries += CLASS_SIZE[classOf(10 + `{one}k${i}`.length + 1)]!; // header, key, value
+    }
+    for (let i = 0; i < 10_000; i++) db.get('{one}k1'); // finish the last incremental resize
+    db.set('{one}x', 'v');
+    entries += CLASS_SIZE[classOf(10 + 6 + 1)]!;
+    // one slot's table of 5001 keys: 8192 buckets of 4 bytes in the arena beside the entries
+    expect(a.usedBytes - entries).toBe(CLASS_SIZE[classOf(8192 * 4)]);
+    expect(a.live).toBe(5001);
+    for (let i = 0; i < 5000; i++) db.delete(`{one}k${i}`);
+    db.delete('{one}x');
+    expect(a.live).toBe(0);
+    expect(a.usedBytes).toBe(0);
+  });
+
   it('FLUSHALL gives every page back', () => {
     const ks = new Keyspace(2, hooks);
     for (let i = 0; i < 50_000; i++) ks.db(i % 2).set(`k${i}`, 'v'.repeat(20));

@@ -386,7 +386,10 @@ export class Db {
     if (!m.delete(key)) return;
     this.size--;
     if (this.rawKeys.size > 0) this.rawKeys.delete(key);
-    if (m.size === 0) this.slots[slot] = undefined;
+    if (m.size === 0) {
+      m.clear(); // an empty table gives its bucket array back to the arena
+      this.slots[slot] = undefined;
+    }
     if (this.expiresSize > 0) this.removeExpire(key, slot);
   }
 

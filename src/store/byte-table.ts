@@ -6,7 +6,8 @@
  * none), each entry holding the address of the next in its bucket. The table doubles when it holds
  * more keys than buckets and shrinks when under 1/8 full; resizing is incremental, as Redis's rehash:
  * a second table, and each operation moves a bucket or two of the old one, so no operation pays for
- * the whole slot. Lookups during a resize look in both tables.
+ * the whole slot. Lookups during a resize look in both tables. Bucket arrays past 16 buckets are
+ * views of arena memory (Arena.allocRaw), freed when the table resizes or empties.
  *
  * Entry layout (8-byte aligned; a 10-byte header in the common case):
  *   bytes 0-3  next entry in the bucket (Int32; the free-list link once freed)
@@ -45,6 +46,8 @@ const LONG_KEY = 63;
 /** String length byte meaning "the length is in the extension". */
 const LONG_VAL = 255;
 const HEADER = 10;
+/** Bucket arrays up to this many buckets are small typed arrays on the heap; larger ones live in the arena. */
+const SMALL_BUCKETS = 16;
 
 /** Bytes an entry takes: header, extension, key, value. */
 function entrySize(klen: number, kind: number, vlen: number): number {
@@ -81,6 +84,9 @@ interface Latin1Buffer extends Buffer {
 export class ByteTable {
   private t: Int32Array<ArrayBufferLike> = new Int32Array(4);
   private old: Int32Array<ArrayBufferLike> | null = null;
+  /** Arena addresses of t's and old's buckets (0: a small array on the heap). */
+  private tAddr = 0;
+  private oldAddr = 0;
   private rehashIdx = 0;
   private iterating = 0;
   private count = 0;
@@ -338,8 +344,12 @@ export class ByteTable {
         }
       }
     }
+    this.freeBuckets(this.oldAddr, this.old);
+    this.freeBuckets(this.tAddr, this.t);
     this.t = new Int32Array(4);
+    this.tAddr = 0;
     this.old = null;
+    this.oldAddr = 0;
     this.rehashIdx = 0;
     this.count = 0;
   }
@@ -426,8 +436,23 @@ export class ByteTable {
 
   private resize(buckets: number): void {
     this.old = this.t;
-    this.t = new Int32Array(buckets);
+    this.oldAddr = this.tAddr;
+    if (buckets <= SMALL_BUCKETS) {
+      this.t = new Int32Array(buckets);
+      this.tAddr = 0;
+    } else {
+      const a = this.a;
+      const addr = a.allocRaw(buckets * 4);
+      const t = new Int32Array(a.u8[pageOf(addr)]!.buffer, byteOf(addr), buckets);
+      t.fill(0);
+      this.t = t;
+      this.tAddr = addr;
+    }
     this.rehashIdx = 0;
+  }
+
+  private freeBuckets(addr: number, tab: Int32Array<ArrayBufferLike> | null): void {
+    if (addr !== 0) this.a.releaseRaw(addr, classOf(tab!.length * 4));
   }
 
   /** Move one or two buckets of the old table to the new one (skipping up to 10 empty ones). */
@@ -456,7 +481,9 @@ export class ByteTable {
       }
     }
     if (this.rehashIdx >= old.length) {
+      this.freeBuckets(this.oldAddr, old);
       this.old = null;
+      this.oldAddr = 0;
       this.rehashIdx = 0;
     }
   }
