@@ -44,12 +44,12 @@ async function workload(r: Redis): Promise<unknown[]> {
   out.push(keys.size, [...keys].filter((k) => k.startsWith('s:')).length);
   const dump = await r.dumpBuffer('n:7');
   await r.restore('restored', 0, dump);
-  // idle seconds of a key written during this workload: at most the whole seconds the workload has
-  // run so far (plus one for a second boundary), however slow a loaded machine makes it; an access
+  // idle seconds of a key written at the start of this workload: at most the seconds the workload
+  // has taken so far (rounded up, plus the second boundary), however loaded the machine is; an access
   // clock that is not kept reads far more (or nothing)
   const idle = (await r.object('IDLETIME', 's:4')) as number;
-  const bound = Math.ceil((Date.now() - started) / 1000) + 1;
-  out.push(await r.get('restored'), idle >= 0 && idle <= bound ? 'recent' : idle);
+  const elapsed = Math.ceil((Date.now() - started) / 1000) + 1;
+  out.push(await r.get('restored'), idle >= 0 && idle <= elapsed ? 'recent' : idle);
   await r.select(1);
   await r.set('in-db1', 'x');
   await r.swapdb(0, 1);
