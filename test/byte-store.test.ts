@@ -350,6 +350,22 @@ describe('Keyspace on the byte store', () => {
     expect(a.usedBytes).toBe(0);
   });
 
+  it('the maxmemory byte count is the entry size of each key (class and bucket slot), plus the heap size of a value held as an object', () => {
+    const ks = new Keyspace(1, hooks);
+    const db = ks.db(0);
+    ks.setTracking(true);
+    db.set('key:0000000001', 'v'.repeat(32));
+    expect(db.bytes).toBe(60);
+    db.set('key:0000000001', 7);
+    expect(db.bytes).toBe(CLASS_SIZE[classOf(10 + 14 + 8)]! + 4);
+    const long = 'x'.repeat(INLINE_MAX + 1);
+    db.set('key:0000000001', long);
+    // a 4-byte handle in the entry, the string on the heap (16-byte header, 8-byte aligned)
+    expect(db.bytes).toBe(CLASS_SIZE[classOf(10 + 14 + 4)]! + 4 + ((16 + long.length + 7) & ~7));
+    db.delete('key:0000000001');
+    expect(db.bytes).toBe(0);
+  });
+
   it('FLUSHALL gives every page back', () => {
     const ks = new Keyspace(2, hooks);
     for (let i = 0; i < 50_000; i++) ks.db(i % 2).set(`k${i}`, 'v'.repeat(20));

@@ -23,7 +23,7 @@ import { MAP_ENTRY, scalarBytes, strBytes, valueBytes } from './mem-estimate.js'
 import { lfuData, lfuDecayed } from './access.js';
 import { HeapSlotTable, type SlotTable } from './slot-table.js';
 import { Arena } from '../store/arena.js';
-import { ByteTable, INLINE_MAX, KIND_OBJ } from '../store/byte-table.js';
+import { ByteTable, INLINE_MAX, KIND_OBJ, entryBytes, isInline } from '../store/byte-table.js';
 
 export interface KeyspaceHooks {
   /** A key expired on a master: propagate "DEL key" in db. */
@@ -381,7 +381,7 @@ export class Db {
     if (m === undefined) return;
     if (this.ks.track) {
       const old = m.get(key);
-      if (old !== undefined) this.bytes -= keyEst(key) + estOf(old);
+      if (old !== undefined) this.bytes -= this.cost(key, old);
     }
     if (!m.delete(key)) return;
     this.size--;
@@ -446,12 +446,22 @@ export class Db {
   /** Byte accounting of a set(): the key's previous value out, the new one in. */
   private account(m: SlotTable, key: string, value: Value): void {
     const old = m.get(key);
-    if (old !== undefined) this.bytes -= estOf(old);
-    else this.bytes += keyEst(key);
+    if (old !== undefined) this.bytes -= this.cost(key, old);
     if (isAggregate(value)) {
       value.est = 0;
-      this.bytes += measure(value);
-    } else this.bytes += scalarBytes(value);
+      measure(value);
+    }
+    this.bytes += this.cost(key, value);
+  }
+
+  /**
+   * What a key with value v counts for (its estimate last recorded, for an aggregate): on the byte
+   * store its entry's size class and bucket slot, plus the heap size of a value held as a JS object;
+   * on the heap store a Map entry, the key string and the value.
+   */
+  private cost(key: string, v: Value): number {
+    if (this.ks.arena === null) return keyEst(key) + estOf(v);
+    return entryBytes(key, v) + (isInline(v) ? 0 : estOf(v));
   }
 
   /** Recompute `bytes` from every key (when tracking starts). */
@@ -460,8 +470,11 @@ export class Db {
     for (const m of this.slots) {
       if (m === undefined) continue;
       m.forEach((v, k) => {
-        if (isAggregate(v)) v.est = 0;
-        n += keyEst(k) + (isAggregate(v) ? measure(v) : scalarBytes(v));
+        if (isAggregate(v)) {
+          v.est = 0;
+          measure(v);
+        }
+        n += this.cost(k, v);
       });
     }
     this.bytes = n;

@@ -31,7 +31,7 @@
 
 import type { Value } from '../shard/values/types.js';
 import { ACCESS, accessNew, accessTouch } from '../shard/access.js';
-import { Arena, classOf, pageOf, byteOf, wordOf } from './arena.js';
+import { Arena, CLASS_SIZE, classOf, pageOf, byteOf, wordOf } from './arena.js';
 import { copySlice } from '../bytes.js';
 
 /** Longest string value kept inline in the entry. */
@@ -55,6 +55,23 @@ function entrySize(klen: number, kind: number, vlen: number): number {
   if (kind === KIND_STR) n += vlen + (vlen >= LONG_VAL ? 4 : 0);
   else n += kind === KIND_NUM ? 8 : 4;
   return n;
+}
+
+/** Index bytes counted per key: one bucket slot (4 bytes) at the table's largest load factor. */
+const BUCKET_SHARE = 4;
+
+/** True for the values kept inline in an entry (numbers, strings up to INLINE_MAX bytes). */
+export function isInline(value: Value): boolean {
+  return typeof value === 'number' || (typeof value === 'string' && value.length <= INLINE_MAX);
+}
+
+/**
+ * Bytes a key with this value takes in the store: its entry's size class and its bucket slot. A value
+ * held as a JS object (an aggregate, a long string) adds its own size on the heap beside this.
+ */
+export function entryBytes(key: string, value: Value): number {
+  const kind = typeof value === 'number' ? KIND_NUM : typeof value === 'string' && value.length <= INLINE_MAX ? KIND_STR : KIND_OBJ;
+  return CLASS_SIZE[classOf(entrySize(key.length, kind, kind === KIND_STR ? (value as string).length : 0))]! + BUCKET_SHARE;
 }
 
 /** 32-bit hash of a latin1 key string (FNV-1a, then a final mix). */
