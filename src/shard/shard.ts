@@ -467,9 +467,10 @@ export class Shard implements ShardHost {
 
   /**
    * One command of a script running in this shard (scripting/shard-script.ts), as the main thread's
-   * script runner sends it (no blocking, blocked clients served after the script): reply and writes.
+   * script runner sends it (no blocking, blocked clients served after the script): its request is
+   * req[0, len); its reply is left in this.w and its writes in this.p, for the caller to take.
    */
-  runNested(cmdId: number, req: Buffer, db: number, proto: 2 | 3): { reply: Buffer; prop: Buffer } {
+  runNested(cmdId: number, req: Buffer, len: number, db: number, proto: 2 | 3): void {
     const flagsBefore = this.flags;
     this.flags |= FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY;
     this.db = this.ks.db(db);
@@ -477,14 +478,11 @@ export class Shard implements ShardHost {
     this.p.reset();
     this.intro.nested = true;
     try {
-      this.runBody(req, 0, req.length, cmdId);
+      this.runBody(req, 0, len, cmdId);
     } finally {
       this.flags = flagsBefore;
       this.intro.nested = false;
     }
-    const r = { reply: this.w.toBuffer(), prop: this.p.toBuffer() };
-    this.p.reset();
-    return r;
   }
 
   // ---- cross-shard commands ---------------------------------------------------------------
