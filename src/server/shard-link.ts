@@ -196,6 +196,16 @@ export class ShardLink {
       this.unpublished++;
       return len;
     }
+    return this.writeChunked(kind, flags, db, connId, seq, w3, src, start, len, total);
+  }
+
+  /**
+   * write()'s FLAG_MORE chunks. A function of its own: its closures capture the record's fields, and
+   * V8 allocates the captured variables' context on entry to the function that declares them, so in
+   * write() itself every request record would pay for an allocation only large messages use.
+   */
+  private writeChunked(kind: number, flags: number, db: number, connId: number, seq: number, w3: number, src: Uint8Array, start: number, len: number, total: number): number {
+    const ring = this.requests;
     return writeChunks(ring, src, start, len, (n) => ring.reserve(n), (off, n, last) => {
       // a FLAG_MORE chunk carries the whole message's length in word 3 (the shard preallocates it)
       writeHeader(ring, off, word0(kind, flags | (last ? 0 : FLAG_MORE), db), connId, seq, last ? w3 : total, n);
