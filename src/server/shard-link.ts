@@ -9,7 +9,7 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
 import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
-import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
+import { ChunkJoiner, copyBytes, writeChunks, writeHeader } from '../ipc/chunks.js';
 import type { CommandProps } from '../commands/registry.js';
 import type { ShardConfig } from '../shard/context.js';
 import { RespWriter } from '../resp/writer.js';
@@ -144,17 +144,13 @@ export class ShardLink {
       this.send(kind, flags | FLAG_SHARED_BODY, db, connId, seq, w3, ref, 0, 4);
       return;
     }
-    const keep = (from: number): Buffer => {
-      const view = src.subarray(from, start + len);
-      return stable ? Buffer.from(view.buffer, view.byteOffset, view.byteLength) : Buffer.from(view);
-    };
     if (this.outbox.length === 0) {
       const sent = this.write(kind, flags, db, connId, seq, w3, src, start, len, 0);
       if (sent === len && len >= 0) return;
-      this.outbox.push({ kind, flags, db, connId, seq, w3, body: keep(start + sent), sent: 0, offset: sent });
+      this.outbox.push({ kind, flags, db, connId, seq, w3, body: kept(src, start + sent, start + len, stable), sent: 0, offset: sent });
       return;
     }
-    this.outbox.push({ kind, flags, db, connId, seq, w3, body: keep(start), sent: 0, offset: 0 });
+    this.outbox.push({ kind, flags, db, connId, seq, w3, body: kept(src, start, start + len, stable), sent: 0, offset: 0 });
   }
 
   /** True while requests wait in the outbox: callers should stop dispatching to this shard. */
@@ -191,7 +187,7 @@ export class ShardLink {
       const off = ring.reserve(HEADER_BYTES + len);
       if (off < 0) return 0;
       writeHeader(ring, off, word0(kind, flags, db), connId, seq, w3, len);
-      ring.data.set(src.subarray(start, start + len), off + HEADER_BYTES);
+      copyBytes(src, start, len, ring.data, off + HEADER_BYTES);
       ring.commit(HEADER_BYTES + len);
       this.unpublished++;
       return len;
@@ -286,4 +282,9 @@ export interface ShardReply {
   db: number;
   /** Keyspace events of a request sent with `capture` (REP_NOTIFY bodies, in order). */
   events?: Buffer;
+}
+
+/** The outbox's copy of src[from, to) (a view when `stable`: the caller never overwrites those bytes). */
+function kept(src: Uint8Array, from: number, to: number, stable: boolean): Buffer {
+  return stable ? Buffer.from(src.buffer, src.byteOffset + from, to - from) : Buffer.from(src.subarray(from, to));
 }

@@ -50,7 +50,7 @@ import { Evictor } from './eviction.js';
 import { BlockedClients, expireBlocked, serveReadyKeys } from './blocked.js';
 import { Watches } from './watches.js';
 import { ExpiredOutside } from './expired.js';
-import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
+import { ChunkJoiner, copyBytes, writeChunks, writeHeader } from '../ipc/chunks.js';
 import { BodyFramer } from '../ipc/body-framer.js';
 import { runTransaction } from './transaction.js';
 import { OOM } from '../resp/errors.js';
@@ -498,8 +498,8 @@ export class Shard implements ShardCtx {
     if (rlen + plen <= max && tail === null) {
       const off = this.reserve(HEADER_BYTES + rlen + plen);
       writeHeader(ring, off, word0(kind, flags, db), connId, seq, rlen, plen);
-      if (rlen) ring.data.set(reply!.buf.subarray(0, rlen), off + HEADER_BYTES);
-      if (plen) ring.data.set(prop!.buf.subarray(0, plen), off + HEADER_BYTES + rlen);
+      if (rlen) copyBytes(reply!.buf, 0, rlen, ring.data, off + HEADER_BYTES);
+      if (plen) copyBytes(prop!.buf, 0, plen, ring.data, off + HEADER_BYTES + rlen);
       ring.commit(HEADER_BYTES + rlen + plen);
       return;
     }
