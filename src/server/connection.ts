@@ -212,24 +212,32 @@ export class Connection {
     this.framer = new RequestFramer(maxBulkLen, needAuth);
   }
 
-  /** Append newly read bytes to the unparsed input. */
-  appendInput(chunk: Buffer): void {
+  /** Append newly read bytes, chunk[0, len), to the unparsed input. */
+  appendInput(chunk: Buffer, len = chunk.length): void {
     if (this.inStart === this.inEnd) {
       // nothing pending: parse the chunk in place
       this.inBuf = chunk;
       this.inStart = 0;
-      this.inEnd = chunk.length;
+      this.inEnd = len;
+      this.inBufOwned = false;
       return;
     }
+    if (this.inBuf.length - this.inEnd >= len && this.inBufOwned) {
+      chunk.copy(this.inBuf, this.inEnd, 0, len);
+      this.inEnd += len;
+      return;
+    }
+    this.ownInput(chunk, len);
+  }
+
+  /**
+   * Move the unparsed input into a buffer of its own, with chunk[0, len) after it: to the exact size
+   * when a big bulk's length is known from its "$<len>" header (one copy of a huge argument, no
+   * doubling), else doubling.
+   */
+  private ownInput(chunk: Buffer | null, len: number): void {
     const pending = this.inEnd - this.inStart;
-    const need = pending + chunk.length;
-    if (this.inBuf.length - this.inEnd >= chunk.length && this.inBufOwned) {
-      chunk.copy(this.inBuf, this.inEnd);
-      this.inEnd += chunk.length;
-      return;
-    }
-    // grow into an owned buffer, keeping only the unparsed bytes: to the exact size when a big bulk's
-    // length is known from its "$<len>" header (one copy of a huge argument, no doubling), else doubling
+    const need = pending + len;
     const bulkRest = this.framer.pendingBulkRemaining(this.inStart, this.inEnd);
     let size = Math.max(16 * 1024, this.inBufOwned ? this.inBuf.length : 0);
     if (bulkRest > 1024 * 1024) size = Math.max(need, pending + bulkRest);
@@ -237,11 +245,19 @@ export class Connection {
     // a huge bulk is read into shared memory: its shard is handed that memory, not a copy (shard-link.ts)
     const next = bulkRest > 1024 * 1024 ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafe(size);
     this.inBuf.copy(next, 0, this.inStart, this.inEnd);
-    chunk.copy(next, pending);
+    if (chunk !== null) chunk.copy(next, pending, 0, len);
     this.inBuf = next;
     this.inStart = 0;
     this.inEnd = need;
     this.inBufOwned = true;
+  }
+
+  /**
+   * The input was read into a buffer the next read overwrites (socket-reader.ts): copy what is not
+   * parsed yet into one of its own.
+   */
+  keepInput(): void {
+    if (!this.inBufOwned && this.inStart < this.inEnd) this.ownInput(null, 0);
   }
 
   /**
