@@ -49,6 +49,14 @@ const SCENARIOS: Record<string, (io: Redis, waiter: Redis) => Promise<unknown>> 
     const r = await io.multi().zadd('zq', 1, 'a').set('{zz}other', '1').zcard('zq').exec();
     return { exec: r, popped: await popped, after: await io.zcard('zq') };
   },
+  // the shard's cron (every 1/hz s) runs while the main thread sleeps inside the transaction: it must
+  // not serve the waiter between the LPUSH and the LLEN either
+  'LPUSH, a pause longer than the shard cron period, then LLEN': async (io, waiter) => {
+    const popped = waiter.blpop('bl', 0);
+    await waitBlocked(io, 'blpop');
+    const r = await io.multi().lpush('bl', 'x').set('{zz}other', '1').debug('sleep', '0.3').llen('bl').exec();
+    return { exec: r, popped: await popped, after: await io.llen('bl') };
+  },
   'cross-shard LMOVE then LLEN': async (io, waiter) => {
     const popped = waiter.blpop('dst', 0);
     await waitBlocked(io, 'blpop');
@@ -60,6 +68,11 @@ const SCENARIOS: Record<string, (io: Redis, waiter: Redis) => Promise<unknown>> 
 const EXPECTED: Record<string, unknown> = {
   'LPUSH then LLEN': { exec: [[null, 1], [null, 'OK'], [null, 1]], popped: ['bl', 'x'], after: 0 },
   'ZADD then ZCARD': { exec: [[null, 1], [null, 'OK'], [null, 1]], popped: ['zq', 'a', '1'], after: 0 },
+  'LPUSH, a pause longer than the shard cron period, then LLEN': {
+    exec: [[null, 1], [null, 'OK'], [null, 'OK'], [null, 1]],
+    popped: ['bl', 'x'],
+    after: 0,
+  },
   'cross-shard LMOVE then LLEN': {
     exec: [[null, 2], [null, 'a'], [null, 1], [null, 2]],
     popped: ['dst', 'a'],
@@ -68,7 +81,7 @@ const EXPECTED: Record<string, unknown> = {
 };
 
 describe('atomicity of multi-shard transactions (4 shards)', () => {
-  const sv = useServers({ shards: 4, redis: true });
+  const sv = useServers({ shards: 4, redis: true, args: ['--enable-debug-command', 'yes'], redisArgs: ['--enable-debug-command', 'yes'] });
 
   for (const name of Object.keys(SCENARIOS)) {
     it(`a client blocked on a key a cross-shard EXEC fills is served after the transaction, not inside it (${name})`, async () => {

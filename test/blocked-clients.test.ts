@@ -25,10 +25,9 @@ describe('blocked clients over 4 shards', () => {
     return [c, (await c.client('ID')) as number];
   }
 
-  // KNOWN BUG (it.fails: passes while shardis gets this wrong, fails once it is fixed; then make it a
-  // plain it): redis-server 7.0.15 serves the two waiters in arrival order; shardis serves the wait
-  // parked on the shard before the earlier wait on keys of several shards (parked on the main thread)
-  it.fails('a wait on keys of several shards and a wait on one shard are served in arrival order by pushes to their common key', async () => {
+  // as redis-server 7.0.15: each key serves its waiters in the order they blocked, whether they wait on
+  // keys of one shard (parked there) or of several (parked on the main thread, a stand-in on each shard)
+  it('a wait on keys of several shards and a wait on one shard are served in arrival order by pushes to their common key', async () => {
     const [f0, f1] = keysOnDistinctShards(4, 2, 'fifo:') as [string, string];
     for (const multiFirst of [true, false]) {
       await s.io.del(f0, f1);

@@ -78,6 +78,7 @@ command getkeys mset a 1 b 2
 command getkeys bogus a
 command getkeys ping
 command info get ping bogus
+command info zunionstore xread
 command bogus
 ## arity errors and unknown commands
 time bogus

@@ -4,11 +4,42 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { createRingBuffer, RingConsumer, RingProducer } from '../src/ipc/ring.js';
-import { ChunkJoiner, writeChunks, writeHeader } from '../src/ipc/chunks.js';
-import { FLAG_MORE, HEADER_BYTES, flagsOf, word0 } from '../src/ipc/records.js';
-import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, watchTouchedOp } from '../src/ipc/control.js';
-import { RespWriter } from '../src/resp/writer.js';
+import {
+  Args,
+  BodyFramer,
+  ChunkJoiner,
+  CommandStats,
+  FLAG_MORE,
+  HEADER_BYTES,
+  ReplyReader,
+  RespWriter,
+  RingConsumer,
+  RingProducer,
+  cmdstatsOp,
+  createRingBuffer,
+  dbsizeOp,
+  encodeCommand,
+  exportOp,
+  flagsOf,
+  importOp,
+  introspectConfigOp,
+  introspectDrainOp,
+  populateOp,
+  keysOp,
+  keyspaceOp,
+  memoryOp,
+  randomkeyOp,
+  scanOp,
+  scriptRunOp,
+  shipOp,
+  snapshotNextOp,
+  statsOp,
+  watchTouchedOp,
+  word0,
+  writeChunks,
+  writeHeader,
+  type ControlArgv,
+} from './helpers/src.js';
 
 /** Write one message as chunks, read the records back through a joiner: the message as sent. */
 function roundTrip(message: Buffer, capacity: number): { body: Buffer; records: number } {
@@ -94,5 +125,120 @@ describe('typed control operations', () => {
     expect(keysOp.read(written((w) => keysOp.write(w, ['k1', 'k2'])))).toEqual(['k1', 'k2']);
     expect(randomkeyOp.read(written((w) => randomkeyOp.write(w, 3, 'x')))).toEqual({ size: 3, key: 'x' });
     expect(randomkeyOp.read(written((w) => randomkeyOp.write(w, 0, null)))).toEqual({ size: 0, key: null });
+  });
+
+  /** A request as the shard sees it: its argv framed into Args (the shard side's parsers read these). */
+  function framed(argv: ControlArgv): Args {
+    const args = new Args();
+    new BodyFramer().frame(args, encodeCommand(argv), 0);
+    return args;
+  }
+
+  const payload = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+  it('export: the value of each key (DUMP payload and expiry), or null for an absent key', () => {
+    expect(exportOp.request(3, ['a', 'b'])).toEqual(['export', 3, 'a', 'b']);
+    const values = [{ payload: payload('\x00\x01v\r\n'), expireAt: 1700000000000 }, null, { payload: payload('x'), expireAt: -1 }];
+    expect(exportOp.read(written((w) => exportOp.write(w, values)))).toEqual(values);
+  });
+
+  it('import: the entries and the notify flag the main thread sends are what the shard reads', () => {
+    const entries = [
+      { key: 'k1', value: { payload: payload('p\r\n1'), expireAt: 42 } },
+      { key: 'gone', value: null },
+    ];
+    expect(importOp.args(framed(importOp.request(5, entries)))).toEqual({ db: 5, entries, notifyNew: false });
+    expect(importOp.args(framed(importOp.request(0, entries.slice(0, 1), true)))).toEqual({ db: 0, entries: entries.slice(0, 1), notifyNew: true });
+  });
+
+  it('ship: the request round-trips to the shard, the reply (command reply, modified keys) back, errors by text', () => {
+    const keys = [
+      { key: 'src', value: { payload: payload('abc'), expireAt: -1 } },
+      { key: 'missing', value: null },
+    ];
+    const inner = encodeCommand(['RENAME', 'src', 'dst']);
+    const req = shipOp.args(framed(shipOp.request(2, 77, 3, keys, inner)));
+    expect(req).toEqual({ db: 2, cmdId: 77, proto: 3, keys, request: inner });
+    const modified = [
+      { key: 'src', value: null },
+      { key: 'dst', value: { payload: payload('abc'), expireAt: 99 } },
+    ];
+    expect(shipOp.read(written((w) => shipOp.write(w, payload('+OK\r\n'), modified)))).toEqual({ reply: payload('+OK\r\n'), modified });
+    expect(shipOp.read(written((w) => w.error('ERR no such key')))).toEqual({ error: 'ERR no such key' });
+  });
+
+  it('snapshot-next: chunks of RDB entries by database, and the last one marked complete', () => {
+    const parts: [number, Buffer][] = [
+      [0, payload('\x00\x01a\x01b')],
+      [9, payload('')],
+    ];
+    expect(snapshotNextOp.read(written((w) => snapshotNextOp.write(w, false, parts)))).toEqual({
+      complete: false,
+      parts: [
+        { db: 0, entries: parts[0]![1] },
+        { db: 9, entries: parts[1]![1] },
+      ],
+    });
+    expect(snapshotNextOp.read(written((w) => snapshotNextOp.write(w, true, [])))).toEqual({ complete: true, parts: [] });
+  });
+
+  it('introspect-drain: slow log entries and latency samples read back by field', () => {
+    const slow = [[1700000000123.25, 1700000000, 15000, ['SET', 'k', 'v'], 7, 'addr', null] as const];
+    const latency = [[1700000000200.5, 'command', 1700000001, 12] as const];
+    expect(introspectDrainOp.read(written((w) => introspectDrainOp.write(w, slow, latency)))).toEqual({
+      slow: [[1700000000123.25, 1700000000, 15000, ['SET', 'k', 'v'], 7]],
+      latency: [[1700000000200.5, 'command', 1700000001, 12]],
+    });
+  });
+
+  it('cmdstats: the counters, error counts and histograms of a shard merge into those of the main thread', () => {
+    const shard = new CommandStats(16);
+    shard.calls[3] = 5;
+    shard.usec[3] = 12.5;
+    shard.failed[3] = 1;
+    shard.rejected[4] = 2;
+    shard.hist[3] = new Uint32Array(64);
+    shard.hist[3][7] = 5;
+    shard.errors.set('ERR', 3);
+    shard.errorTotal = 3;
+    const main = new CommandStats(16);
+    main.merge(cmdstatsOp.read(written((w) => cmdstatsOp.write(w, shard))));
+    main.merge(cmdstatsOp.read(written((w) => cmdstatsOp.write(w, shard))));
+    expect([main.calls[3], main.usec[3], main.failed[3], main.rejected[4], main.hist[3]![7]]).toEqual([10, 25, 2, 4, 10]);
+    expect([...main.errors]).toEqual([['ERR', 6]]);
+    expect(main.errorTotal).toBe(6);
+  });
+
+  it('script runs: status, reply, calls and log lines; the status alone without decoding; errors by text', () => {
+    const r = written((w) => scriptRunOp.write(w, 0, payload(':1\r\n'), 3, ['3warn', '1debug']));
+    expect(scriptRunOp.status(r)).toBe(0);
+    expect(scriptRunOp.read(r)).toEqual({ status: 0, reply: payload(':1\r\n'), calls: 3, logs: ['3warn', '1debug'] });
+    const needsBody = written((w) => scriptRunOp.write(w, 1, payload(''), 0, []));
+    expect(scriptRunOp.status(needsBody)).toBe(1);
+    const err = written((w) => w.error('ERR boom'));
+    expect(scriptRunOp.status(err)).toBe(-1);
+    expect(scriptRunOp.read(err)).toEqual({ error: 'ERR boom' });
+  });
+  it('introspect-config and populate: the settings and request the main thread sends are what the shard reads', () => {
+    const settings = { slowerThan: 10000, latencyThreshold: 0, tracking: true, maxLen: 128 };
+    expect(introspectConfigOp.settings(framed(introspectConfigOp.request(settings)))).toEqual(settings);
+    const req = { db: 3, count: 1000, prefix: 'key', size: 16, shards: 4 };
+    expect(populateOp.args(framed(populateOp.request(req)))).toEqual(req);
+    expect(populateOp.read(written((w) => populateOp.write(w, 250)))).toBe(250);
+  });
+});
+
+describe('ReplyReader', () => {
+  it('reads each type it is asked for, RESP3 nulls as nulls, and refuses a reply of another shape', () => {
+    const r = new ReplyReader(Buffer.from('*3\r\n:5\r\n$3\r\na\r\n\r\n_\r\n', 'latin1'));
+    expect(r.array()).toBe(3);
+    expect(r.int()).toBe(5);
+    expect(r.bulk()).toBe('a\r\n');
+    expect(r.bulk()).toBeNull();
+    expect(r.done).toBe(true);
+    expect(new ReplyReader(Buffer.from('*-1\r\n')).array()).toBe(-1);
+    expect(new ReplyReader(Buffer.from('$-1\r\n')).bytes()).toBeNull();
+    expect(() => new ReplyReader(Buffer.from(':1\r\n')).bulk()).toThrow(/expected a bulk string/);
+    expect(() => new ReplyReader(Buffer.from('-ERR x\r\n')).int()).toThrow(/got the error ERR x/);
   });
 });

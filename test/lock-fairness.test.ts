@@ -7,7 +7,12 @@
 
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startShardis, sleep, type Proc } from './helpers/server.js';
+import { startShardis, waitFor, type Proc } from './helpers/server.js';
+
+/** Wait until the server has read the named client's request `cmd` (CLIENT LIST shows it as its command). */
+async function received(io: Redis, name: string, cmd: string): Promise<void> {
+  await waitFor(async () => ((await io.client('LIST')) as string).split('\n').some((l) => l.includes(` name=${name} `) && l.includes(` cmd=${cmd} `)), `${name}'s ${cmd} received`);
+}
 
 let p: Proc;
 beforeAll(async () => {
@@ -22,14 +27,17 @@ describe('shard locks', () => {
     const a = new Redis({ port: p.port, lazyConnect: true });
     const b = new Redis({ port: p.port, lazyConnect: true });
     const c = new Redis({ port: p.port, lazyConnect: true });
-    await Promise.all([a.connect(), b.connect(), c.connect()]);
+    const obs = new Redis({ port: p.port, lazyConnect: true });
+    await Promise.all([a.connect(), b.connect(), c.connect(), obs.connect()]);
+    await a.client('SETNAME', 'a');
+    await b.client('SETNAME', 'b');
     try {
       // a long script holds every shard
       const slow = a.eval("local t = 0 for i = 1, 1000000 do t = t + i end redis.call('xadd', KEYS[1], '*', 'n', 'first') return 1", 1, 's');
-      await sleep(100);
+      await received(obs, 'a', 'eval');
       // b blocks for entries after the stream's last one as it is when b's XREAD runs
       const read = b.xread('BLOCK', 20000, 'STREAMS', 's', '$');
-      await sleep(200);
+      await received(obs, 'b', 'xread');
       // c's script comes after b's XREAD: its entry is what b must get
       const next = c.eval("redis.call('xadd', KEYS[1], '*', 'n', 'second') return 2", 1, 's');
       expect(await slow).toBe(1);
@@ -40,6 +48,7 @@ describe('shard locks', () => {
       a.disconnect();
       b.disconnect();
       c.disconnect();
+      obs.disconnect();
     }
   });
 

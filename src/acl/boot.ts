@@ -3,10 +3,10 @@
  * Returns an error text for a fatal configuration problem, or null.
  */
 
-import type { Server } from '../server/server.js';
+import type { ServerContext } from '../server/main-ctx.js';
 import { loadAclFile } from './commands.js';
 
-export function loadAclAtStartup(s: Server): string | null {
+export function loadAclAtStartup(s: ServerContext): string | null {
   const lines = s.config.userLines;
   const file = s.config.get('aclfile');
   if (lines.length > 0 && file !== '') {

@@ -7,19 +7,19 @@ import type { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
 import { clientInfoLine } from '../server/commands/client.js';
 import type { Connection } from '../server/connection.js';
-import type { Server } from '../server/server.js';
+import type { ServerContext } from '../server/main-ctx.js';
 import { noPermExec } from '../resp/errors.js';
 import { DENIED_CMD, checkCommand, denialError, type Denial } from './acl.js';
 
 /** Log a denial as addACLLogEntry does (object: the command's full name, or the key/channel). */
-export function logDenial(s: Server, conn: Connection, d: Denial, cmd: Command, argv: readonly string[], context: string): void {
+export function logDenial(s: ServerContext, conn: Connection, d: Denial, cmd: Command, argv: readonly string[], context: string): void {
   const user = conn.aclUser ?? s.acl.defaultUser;
   const object = d.reason === DENIED_CMD ? cmd.name : argv[d.pos]!;
   s.acl.addLog(d.reason, context, object, user.name, clientInfoLine(s, conn));
 }
 
 /** The NOPERM error for a request the connection's user may not run (logged), or null. */
-export function aclDenied(s: Server, conn: Connection, cmd: Command, args: Args): string | null {
+export function aclDenied(s: ServerContext, conn: Connection, cmd: Command, args: Args): string | null {
   const user = conn.aclUser ?? s.acl.defaultUser;
   const argv = args.all(0);
   const d = checkCommand(user, cmd, argv);
@@ -38,7 +38,7 @@ const EXEC_REASONS: Record<number, string> = {
  * EXEC re-checks every queued command (the rules may have changed since it was queued): the error
  * replies of the commands no longer allowed, by queue index (logged with context "multi"), or null.
  */
-export function execDenials(s: Server, conn: Connection, queued: readonly { cmd: Command; argv: string[] }[]): Map<number, string> | null {
+export function execDenials(s: ServerContext, conn: Connection, queued: readonly { cmd: Command; argv: string[] }[]): Map<number, string> | null {
   const user = conn.aclUser ?? s.acl.defaultUser;
   if (user.unrestricted) return null;
   let out: Map<number, string> | null = null;

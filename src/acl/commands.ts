@@ -7,8 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { CommandError, NOT_INTEGER, errText, wrongArity } from '../resp/errors.js';
 import * as E from '../resp/errors.js';
-import type { MainCtx, MainHandler } from '../server/main-ctx.js';
-import type { Server } from '../server/server.js';
+import type { MainCtx, MainHandler, ServerContext } from '../server/main-ctx.js';
 import { arityOk } from '../commands/table.js';
 import { globMatch } from '../commands/glob.js';
 import { parseInt64 } from '../commands/numbers.js';
@@ -22,7 +21,7 @@ function hasSpacesOrNul(s: string): boolean {
 }
 
 /** Close every client authenticated as one of `users` (the caller's own connection after its reply). */
-export function killUserClients(s: Server, c: MainCtx | null, users: Set<User>): void {
+export function killUserClients(s: ServerContext, c: MainCtx | null, users: Set<User>): void {
   for (const conn of [...s.conns.values()]) {
     if (conn.aclUser === null || !users.has(conn.aclUser)) continue;
     if (c !== null && conn === c.conn) conn.closeAfterReply = true;
@@ -116,7 +115,7 @@ export function parseAclFile(acl: Acl, filename: string, text: string): Map<stri
 }
 
 /** Replace the server's users by the file's (the default user object is kept, its rules replaced). */
-export function loadAclFile(s: Server, c: MainCtx | null): string | null {
+export function loadAclFile(s: ServerContext, c: MainCtx | null): string | null {
   const acl = s.acl;
   const filename = s.config.get('aclfile');
   let text: string;

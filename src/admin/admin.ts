@@ -22,7 +22,7 @@
 
 import uWS from 'uWebSockets.js';
 import { buildInfo } from '../server/info.js';
-import type { Server } from '../server/server.js';
+import type { ServerContext } from '../server/main-ctx.js';
 import { ADMIN_BAD_REQUEST, ADMIN_INTERNAL, ADMIN_NOT_FOUND, ADMIN_UNAUTHORIZED, adminUnknownRequest } from '../resp/errors.js';
 import { authorized, COOKIE, sessionToken, type Credentials } from './auth.js';
 import { collect, infoToJson, LoopMonitor, type Snapshot } from './collect.js';
@@ -91,7 +91,7 @@ function readReq(req: uWS.HttpRequest): Req {
  * Start the endpoint. `health` reports serving state (it lives with replication, which knows the
  * master link). Resolves once listening.
  */
-export function startAdmin(server: Server, host: string, port: number, health: () => AdminHealth): Promise<AdminEndpoint> {
+export function startAdmin(server: ServerContext, host: string, port: number, health: () => AdminHealth): Promise<AdminEndpoint> {
   const app = uWS.App();
   const loop = new LoopMonitor();
   const peers = new PeerDirectory(server.config);

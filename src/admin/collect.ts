@@ -9,7 +9,7 @@
 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { buildInfo } from '../server/info.js';
-import type { Server } from '../server/server.js';
+import type { ServerContext } from '../server/main-ctx.js';
 import { gatherStats, usedCommands } from '../server/stats/introspect.js';
 import { keyspaceOp, statsOp } from '../ipc/control.js';
 
@@ -114,7 +114,7 @@ export class LoopMonitor {
 
 const INFO_SECTIONS = ['server', 'clients', 'memory', 'stats', 'replication', 'cpu', 'keyspace'];
 
-export async function collect(server: Server, loop: LoopMonitor): Promise<Snapshot> {
+export async function collect(server: ServerContext, loop: LoopMonitor): Promise<Snapshot> {
   const [text, stats, ks, cs] = await Promise.all([
     buildInfo(server, INFO_SECTIONS, null),
     server.allShards(statsOp.request()),

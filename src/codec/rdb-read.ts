@@ -12,6 +12,7 @@ import { ListValue } from '../shard/values/list.js';
 import { HashValue } from '../shard/values/hash.js';
 import { SetValue } from '../shard/values/set.js';
 import { ZSetValue } from '../shard/values/zset.js';
+import { listpackValues } from './listpack.js';
 import { decodeStream, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2 } from './rdb-stream.js';
 import { RDB_VERSION, RDB_OPCODE, crc64, T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_ZSET_2, T_HASH_ZIPMAP, T_LIST_ZIPLIST, T_SET_INTSET, T_ZSET_ZIPLIST, T_HASH_ZIPLIST, T_LIST_QUICKLIST, T_HASH_LISTPACK, T_ZSET_LISTPACK, T_LIST_QUICKLIST_2 } from './rdb-format.js';
 
@@ -114,54 +115,7 @@ export class In {
 
 /** Elements of a listpack (strings; integers in their decimal form). */
 export function listpackEntries(lp: Buffer): string[] {
-  if (lp.length < 7) throw new Error('listpack: too short');
-  const total = lp.readUInt32LE(0);
-  if (total !== lp.length) throw new Error('listpack: bad total length');
-  const out: string[] = [];
-  let p = 6;
-  for (;;) {
-    const e = lp[p];
-    if (e === undefined) throw new Error('listpack: no terminator');
-    if (e === 0xff) break;
-    let entryLen: number;
-    if ((e & 0x80) === 0) {
-      out.push(String(e & 0x7f));
-      entryLen = 1;
-    } else if ((e & 0xc0) === 0x80) {
-      const n = e & 0x3f;
-      out.push(lp.toString('latin1', p + 1, p + 1 + n));
-      entryLen = 1 + n;
-    } else if ((e & 0xe0) === 0xc0) {
-      let v = ((e & 0x1f) << 8) | lp[p + 1]!;
-      if (v >= 1 << 12) v -= 1 << 13;
-      out.push(String(v));
-      entryLen = 2;
-    } else if ((e & 0xf0) === 0xe0) {
-      const n = ((e & 0x0f) << 8) | lp[p + 1]!;
-      out.push(lp.toString('latin1', p + 2, p + 2 + n));
-      entryLen = 2 + n;
-    } else if (e === 0xf0) {
-      const n = lp.readUInt32LE(p + 1);
-      out.push(lp.toString('latin1', p + 5, p + 5 + n));
-      entryLen = 5 + n;
-    } else if (e === 0xf1) {
-      out.push(String(lp.readInt16LE(p + 1)));
-      entryLen = 3;
-    } else if (e === 0xf2) {
-      out.push(String(lp.readIntLE(p + 1, 3)));
-      entryLen = 4;
-    } else if (e === 0xf3) {
-      out.push(String(lp.readInt32LE(p + 1)));
-      entryLen = 5;
-    } else if (e === 0xf4) {
-      out.push(String(lp.readBigInt64LE(p + 1)));
-      entryLen = 9;
-    } else throw new Error('listpack: bad entry encoding');
-    const backlen = entryLen < 128 ? 1 : entryLen < 16384 ? 2 : entryLen < 2097152 ? 3 : entryLen < 268435456 ? 4 : 5;
-    p += entryLen + backlen;
-    if (p >= lp.length) throw new Error('listpack: overrun');
-  }
-  return out;
+  return listpackValues(lp, String, String);
 }
 
 /** Elements of a ziplist (Redis < 7 encodings): strings, integers in their decimal form. */

@@ -13,6 +13,7 @@
  * string encodings), so rdb.ts calls in here without this module depending on it.
  */
 
+import { backlen, listpackValues } from './listpack.js';
 import { idMs, idOf, idSeq, StreamConsumer, StreamGroup, StreamValue, toI64, type StreamEntry, type StreamNode } from '../shard/values/stream.js';
 
 export const T_STREAM_LISTPACKS = 15;
@@ -60,14 +61,6 @@ function idBytes(id: bigint): Buffer {
   b.writeBigUInt64BE(idMs(id), 0);
   b.writeBigUInt64BE(idSeq(id), 8);
   return b;
-}
-
-function backlen(l: number): number[] {
-  if (l <= 127) return [l];
-  if (l < 16383) return [l >> 7, (l & 127) | 128];
-  if (l < 2097151) return [l >> 14, ((l >> 7) & 127) | 128, (l & 127) | 128];
-  if (l < 268435455) return [l >> 21, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128];
-  return [Math.floor(l / 2 ** 28), ((l >> 21) & 127) | 128, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128];
 }
 
 const INT_RE = /^(0|-?[1-9][0-9]{0,19})$/;
@@ -227,52 +220,7 @@ function lenNum(r: RdbInput): number {
 
 /** Listpack elements as strings (integers as bigints). */
 function listpackElements(lp: Buffer): (string | bigint)[] {
-  if (lp.length < 7 || lp.readUInt32LE(0) !== lp.length) throw new Error('listpack: bad header');
-  const out: (string | bigint)[] = [];
-  let p = 6;
-  for (;;) {
-    if (p >= lp.length) throw new Error('listpack: no end');
-    const b = lp[p]!;
-    if (b === 0xff) break;
-    let encLen: number;
-    if ((b & 0x80) === 0) {
-      out.push(BigInt(b & 0x7f));
-      encLen = 1;
-    } else if ((b & 0xc0) === 0x80) {
-      const n = b & 0x3f;
-      out.push(lp.latin1Slice(p + 1, p + 1 + n));
-      encLen = 1 + n;
-    } else if ((b & 0xe0) === 0xc0) {
-      let v = ((b & 0x1f) << 8) | lp[p + 1]!;
-      if (v >= 1 << 12) v -= 1 << 13;
-      out.push(BigInt(v));
-      encLen = 2;
-    } else if ((b & 0xf0) === 0xe0) {
-      const n = ((b & 0x0f) << 8) | lp[p + 1]!;
-      out.push(lp.latin1Slice(p + 2, p + 2 + n));
-      encLen = 2 + n;
-    } else if (b === 0xf0) {
-      const n = lp.readUInt32LE(p + 1);
-      out.push(lp.latin1Slice(p + 5, p + 5 + n));
-      encLen = 5 + n;
-    } else if (b === 0xf1) {
-      out.push(BigInt(lp.readInt16LE(p + 1)));
-      encLen = 3;
-    } else if (b === 0xf2) {
-      out.push(BigInt(lp.readIntLE(p + 1, 3)));
-      encLen = 4;
-    } else if (b === 0xf3) {
-      out.push(BigInt(lp.readInt32LE(p + 1)));
-      encLen = 5;
-    } else if (b === 0xf4) {
-      out.push(lp.readBigInt64LE(p + 1));
-      encLen = 9;
-    } else throw new Error('listpack: bad encoding');
-    p += encLen + backlen(encLen).length;
-    if (p > lp.length) throw new Error('listpack: truncated');
-  }
-  if (p !== lp.length - 1) throw new Error('listpack: trailing bytes');
-  return out;
+  return listpackValues(lp, BigInt, (v) => v);
 }
 
 function asInt(v: string | bigint | undefined): bigint {

@@ -9,7 +9,7 @@ import type { Connection } from '../server/connection.js';
 import type { Config } from '../config.js';
 import type { ShardReply } from '../server/shard-link.js';
 import type { ReplicationBacklog } from '../replication/backlog.js';
-import type { StreamLog } from '../replication/replication.js';
+import type { StreamLog } from '../replication/stream-log.js';
 
 type Argv = readonly (string | number | Uint8Array)[];
 

@@ -24,7 +24,7 @@ import { MISCONF } from '../resp/errors.js';
 import { ABORTED, type WriteResult, type WriteTask } from './rdb-encode.js';
 import { snapshotLock } from './snapshot-lock.js';
 import { strerror } from './strerror.js';
-import { keyspaceOp } from '../ipc/control.js';
+import { keyspaceOp, snapshotAbortOp, snapshotBeginOp, snapshotNextOp } from '../ipc/control.js';
 
 export { strerror };
 
@@ -268,7 +268,7 @@ export class Persistence {
     await s.coordinator.lock(all);
     try {
       await s.coordinator.quiesce();
-      const [, ks] = await Promise.all([s.allShards(['snapshot-begin']), s.allShards(keyspaceOp.request())]);
+      const [, ks] = await Promise.all([s.allShards(snapshotBeginOp.request()), s.allShards(keyspaceOp.request())]);
       keysTotal = 0;
       for (const r of ks) for (const { keys } of keyspaceOp.read(r.reply)) keysTotal += keys;
       repl.flush();
@@ -291,7 +291,7 @@ export class Persistence {
     try {
       fd = fs.openSync(tmpPath, 'w');
     } catch (e) {
-      await s.allShards(['snapshot-abort']);
+      await s.allShards(snapshotAbortOp.request());
       throw new Error(`Failed opening the RDB file ${tmpName} (in server root dir ${root}) for saving: ${strerror(e)}`);
     }
     let closed = false;
@@ -355,11 +355,11 @@ export class Persistence {
         for (let i = 0; i < s.links.length; i++) {
           for (;;) {
             if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
-            const res = await s.oneShard(i, ['snapshot-next']);
-            const chunk = parseChunk(res.reply);
+            const res = await s.oneShard(i, snapshotNextOp.request());
+            const chunk = snapshotNextOp.read(res.reply); // the entries are views of the reply
             // the reply's own memory moves to the pool thread (views of it are the pieces)
             if (chunk.parts.length > 0 && res.reply.byteOffset === 0 && res.reply.buffer.byteLength === res.reply.length) transfer.push(res.reply.buffer as ArrayBuffer);
-            for (const [db, entries] of chunk.parts) {
+            for (const { db, entries } of chunk.parts) {
               if (asAof) add(respCommand(['SELECT', db]), 0);
               else {
                 const w = new RdbWriter(16);
@@ -378,7 +378,7 @@ export class Persistence {
       } catch (e) {
         await inflight.catch(() => {});
         // the shards stop copying slots for a snapshot nobody reads any more
-        await s.allShards(['snapshot-abort']);
+        await s.allShards(snapshotAbortOp.request());
         throw e;
       }
       if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
@@ -469,32 +469,6 @@ export class Persistence {
     }
     return lines;
   }
-}
-
-/**
- * A "snapshot-next" reply, read in place: *<n> :<complete> (:<db> $<len> <entries>)... The entries
- * are views of the reply (no copy).
- */
-function parseChunk(b: Buffer): { complete: boolean; parts: [number, Buffer][] } {
-  let p = 0;
-  const line = (): string => {
-    const e = b.indexOf(13, p);
-    const l = b.latin1Slice(p, e);
-    p = e + 2;
-    return l;
-  };
-  const head = line();
-  if (head[0] !== '*') throw new Error(`snapshot: unexpected reply ${head.slice(0, 60)}`);
-  const n = Number(head.slice(1));
-  const complete = line() === ':1';
-  const parts: [number, Buffer][] = [];
-  for (let i = 1; i + 1 < n; i += 2) {
-    const db = Number(line().slice(1));
-    const len = Number(line().slice(1));
-    parts.push([db, b.subarray(p, p + len)]);
-    p += len + 2;
-  }
-  return { complete, parts };
 }
 
 function safeCwd(): string {

@@ -17,17 +17,27 @@
  * Pulling a chunk only when the replica sockets drained keeps the snapshot at the replicas' speed.
  */
 
-import { functionRdbRecords } from '../scripting/functions.js';
 import { REDIS_VERSION } from '../config.js';
-import { parseOne, type ReplyValue } from '../resp/reply-parser.js';
+import { snapshotAbortOp, snapshotBeginOp, snapshotNextOp } from '../ipc/control.js';
 import { randomHex } from '../server/ids.js';
 import { Crc64, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { ReplicaState, type ReplicaClient } from './replica-client.js';
-import type { Replication } from './replication.js';
+import type { ReplicationHost } from './host.js';
 import { snapshotLock } from '../persistence/snapshot-lock.js';
 
 /** Output (bytes queued on a replica socket) above which the next chunk waits for 'drain'. */
 const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
+
+/** What a full sync uses of the replication service (Replication satisfies it). */
+export interface FullSyncRepl {
+  readonly server: ReplicationHost;
+  readonly replid: string;
+  readonly masterOffset: number;
+  /** Database of the last command in the stream (-1: the next one must be preceded by SELECT). */
+  lastDb: number;
+  /** Write this tick's stream to the replicas. */
+  flush(): void;
+}
 
 export class FullSync {
   /** Replicas waiting for the next snapshot. */
@@ -39,7 +49,7 @@ export class FullSync {
   /** Statistics of the last snapshot (for tests and logs). */
   lastKeys = 0;
 
-  constructor(private readonly repl: Replication) {}
+  constructor(private readonly repl: FullSyncRepl) {}
 
   request(r: ReplicaClient): void {
     if (this.waiting.length === 0) this.waitingSince = Date.now();
@@ -102,7 +112,7 @@ export class FullSync {
     let offset: number;
     try {
       await s.coordinator.quiesce();
-      await s.allShards(['snapshot-begin']);
+      await s.allShards(snapshotBeginOp.request());
       repl.flush(); // writes before the cut go to the replicas already online
       offset = repl.masterOffset;
       repl.lastDb = -1;
@@ -130,25 +140,24 @@ export class FullSync {
       for (const r of this.group) r.write(b);
       await this.drained();
     };
-    const functions = functionRdbRecords(s); // the function libraries as of the cut (no await since)
+    const functions = s.persistence.functions?.records() ?? Buffer.alloc(0); // the function libraries as of the cut (no await since)
     await out(rdbHeader(REDIS_VERSION, { replid: repl.replid, offset, streamDb: 0 }, false));
     if (functions.length > 0) await out(functions);
     let keys = 0;
     for (let i = 0; i < s.links.length; i++) {
       for (;;) {
-        const res = await s.oneShard(i, ['snapshot-next']);
-        const parsed = parseOne(res.reply) as ReplyValue[];
-        const complete = parsed[0] === 1;
-        for (let k = 1; k + 1 < parsed.length; k += 2) {
+        const res = await s.oneShard(i, snapshotNextOp.request());
+        const { complete, parts } = snapshotNextOp.read(res.reply);
+        for (const { db, entries } of parts) {
           const w = new RdbWriter(16);
           w.byte(RDB_OPCODE.SELECTDB);
-          w.len(parsed[k] as number);
-          await out(Buffer.concat([w.done(), Buffer.from(parsed[k + 1] as string, 'latin1')]));
+          w.len(db);
+          await out(Buffer.concat([w.done(), entries]));
         }
         if (complete) break;
         if (this.group.length === 0) {
           // every replica went away: stop copying
-          await s.allShards(['snapshot-abort']);
+          await s.allShards(snapshotAbortOp.request());
           return;
         }
       }

@@ -17,7 +17,9 @@ import net from 'node:net';
 import type { Connection } from '../server/connection.js';
 import { keepSyncPayload, loadPayload } from '../persistence/load.js';
 import { NULL_REPLID } from './backlog.js';
-import type { Replication } from './replication.js';
+import type { ReplicationBacklog } from './backlog.js';
+import type { ReplicationHost } from './host.js';
+import { flushallOp } from '../ipc/control.js';
 
 const enum LinkState {
   Connect = 0,
@@ -153,6 +155,23 @@ function cmd(...argv: (string | number)[]): string {
   return s;
 }
 
+/** What the link to our master uses of the replication service (Replication satisfies it). */
+export interface MasterLinkRepl {
+  readonly server: ReplicationHost;
+  replid: string;
+  replid2: string;
+  secondOffset: number;
+  masterOffset: number;
+  backlog: ReplicationBacklog | null;
+  readonly restoredStreamDb: number;
+  readonly failoverState: string;
+  createBacklog(): void;
+  disconnectReplicas(): void;
+  failoverDone(): void;
+  abortFailover(why: string): void;
+  fullSyncLoaded(): void;
+}
+
 export class MasterLink {
   private state = LinkState.Connect;
   private socket: net.Socket | null = null;
@@ -170,7 +189,7 @@ export class MasterLink {
   private streamDb: number;
 
   constructor(
-    private readonly repl: Replication,
+    private readonly repl: MasterLinkRepl,
     readonly host: string,
     readonly port: number,
   ) {
@@ -383,7 +402,7 @@ export class MasterLink {
     s.loading = true;
     try {
       const t0 = Date.now();
-      await s.allShards(['flushall']);
+      await s.allShards(flushallOp.request());
       const t1 = Date.now();
       await keepSyncPayload(s, payload, loadPayload(s, payload, { dropExpired: false }).then(() => {}));
       s.log.info(`MASTER <-> REPLICA sync: loaded in ${Date.now() - t0} ms (flush ${t1 - t0} ms, load ${Date.now() - t1} ms)`);

@@ -18,7 +18,7 @@
 
 import type { Connection } from '../server/connection.js';
 import { AckWaits } from './ack-waits.js';
-import type { Server } from '../server/server.js';
+import type { ReplicationHost } from './host.js';
 import { randomHex } from '../server/ids.js';
 import { RespWriter, encodeCommand } from '../resp/writer.js';
 import { NOT_INTEGER, replconfUnknownOption } from '../resp/errors.js';
@@ -27,6 +27,7 @@ import { ReplicaClient, ReplicaState } from './replica-client.js';
 import { FullSync } from './fullsync.js';
 import { MasterLink } from './master-link.js';
 import { roleOp } from '../ipc/control.js';
+import type { StreamLog } from './stream-log.js';
 
 /** What REPLCONF told us about a connection before its PSYNC. */
 interface ReplConf {
@@ -45,16 +46,6 @@ function isKeepAlive(b: Uint8Array): boolean {
   return (b[5] === 0x34 && name.startsWith('ping')) || (b[5] === 0x38 && name === 'replconf');
 }
 const GETACK = encodeCommand(['REPLCONF', 'GETACK', '*']);
-
-/** What records the replication stream besides the backlog: the append-only file (persistence/aof.ts). */
-export interface StreamLog {
-  /** A write this server propagates, for database `db`. */
-  fed(db: number, data: Uint8Array): void;
-  /** On a replica: one command of its master's stream, applied. */
-  applied(command: Uint8Array): void;
-  /** On a replica: a full sync replaced the data (the log starts over from it). */
-  fullSyncLoaded(): void;
-}
 
 export class Replication {
   replid = randomHex(40);
@@ -89,7 +80,7 @@ export class Replication {
   /** Writes propagated (or applied from our master) since start: rdb_changes_since_last_save counts from it. */
   changes = 0;
 
-  constructor(readonly server: Server) {
+  constructor(readonly server: ReplicationHost) {
     this.fullSync = new FullSync(this);
     server.whenConfigChanged((names) => {
       if (names.includes('repl-backlog-size') && this.backlog) this.backlog.resize(this.server.config.int('repl-backlog-size'));

@@ -183,6 +183,18 @@ export class RespWriter {
     this.str(this.proto === 3 ? '_\r\n' : '$-1\r\n');
   }
 
+  /** A bulk string, or a null bulk for undefined (HGET of a missing field). */
+  bulkOrNull(s: string | undefined): void {
+    if (s === undefined) this.nullBulk();
+    else this.bulk(s);
+  }
+
+  /** A double, or a null bulk for undefined (ZSCORE of a missing member). */
+  doubleOrNull(d: number | undefined): void {
+    if (d === undefined) this.nullBulk();
+    else this.double(d);
+  }
+
   /** Null array: *-1 in RESP2, _ in RESP3. */
   nullArray(): void {
     this.ensure(5);

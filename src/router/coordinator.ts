@@ -17,13 +17,15 @@
 
 import { F, X, timeoutArgIndex, type Command } from '../commands/table.js';
 import { FLAG_COORDINATED, FLAG_DEFER_READY, FLAG_IN_MULTI } from '../ipc/records.js';
+import { standInOp, unblockOp } from '../ipc/control.js';
 import { CommandError, internalError, wrongArity } from '../resp/errors.js';
-import { parseOne, ReplyErrorValue, type ReplyValue } from '../resp/reply-parser.js';
+import { exportOp, importOp, shipOp, type KeyValue } from '../ipc/control.js';
+import { ReplyReader } from '../resp/reply-reader.js';
 import { RespWriter, encodeCommand } from '../resp/writer.js';
 import type { Args } from '../commands/args.js';
 import type { Connection } from '../server/connection.js';
 import { Hold } from '../server/connection.js';
-import type { Server } from '../server/server.js';
+import type { CoordinatorHost } from './coordinator-host.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { pinDollarIds, streamBlockMs } from './stream-block.js';
 import { decodeKeyspaceEvents, encodeKeyspaceEvent } from '../server/keyspace-notify.js';
@@ -68,7 +70,7 @@ export class Coordinator {
   /** Clients blocked across shards with a timeout. */
   private readonly timedBlocked = new Set<Connection>();
 
-  constructor(private readonly server: Server) {}
+  constructor(private readonly server: CoordinatorHost) {}
 
   /** Resolve when no multi-shard command runs without holding locks (for a snapshot cut). */
   quiesce(): Promise<void> {
@@ -124,8 +126,8 @@ export class Coordinator {
     repl.feed(nonEmpty[nonEmpty.length - 1]!.db, EXEC);
   }
 
-  /** Run a multi-shard request whose shards the caller already holds (EXEC across shards). */
-  runHeld(req: CoordRequest): Promise<CoordResult> {
+  /** Run a multi-shard request on shards the caller has already locked (EXEC, a script, across shards). */
+  runLocked(req: CoordRequest): Promise<CoordResult> {
     if (req.cmd.x & X.SPLIT) return this.split(req, true);
     return this.ship(req);
   }
@@ -149,7 +151,7 @@ export class Coordinator {
     // whether this call still holds its locks: every lock has the same owner token, so "are these
     // shards locked" cannot tell ours from another command's (unlocking on that test once released
     // another command's locks after a blocking retry, and could leave a shard locked for good)
-    let held = true;
+    let locked = true;
     try {
       let res = await this.ship(req);
       this.propagate(res.prop);
@@ -159,15 +161,23 @@ export class Coordinator {
         const streamMs = streamBlockMs(req.cmd.name, req.argv);
         if (streamMs >= 0) await pinDollarIds(this.server, req.db, req.proto, req.argv);
         else if (req.cmd.name === 'xread' || req.cmd.name === 'xreadgroup') return res; // no BLOCK
+        // a list or sorted-set pop keeps its place in its keys' queues on their shards (stream
+        // readers take nothing from each other)
+        const standIns = streamMs < 0 ? await this.parkStandIns(req, conn) : [];
         this.unlock(shards);
-        held = false;
-        const served = await this.blockingRetry(req, shards, conn);
+        locked = false;
+        let served: CoordResult;
+        try {
+          served = await this.blockingRetry(req, shards, conn);
+        } finally {
+          for (const sh of standIns) void this.control(sh, unblockOp.request(conn.id, 'drop'), req.db);
+        }
         const events = [res.events, served.events].filter((e) => e !== undefined);
         return events.length > 0 ? { ...served, events: Buffer.concat(events) } : served;
       }
       return res;
     } finally {
-      if (held) this.unlock(shards);
+      if (locked) this.unlock(shards);
     }
   }
 
@@ -201,6 +211,23 @@ export class Coordinator {
       // can't-block null bulk)
       if (Date.now() >= deadline) return this.endBlocked(conn, Buffer.from(req.proto === 3 ? '_\r\n' : '*-1\r\n'));
     }
+  }
+
+  /**
+   * Before a client blocks on list or sorted-set keys of several shards: a stand-in on each shard
+   * owning some of the keys it waits on, so that a client blocking there later on one of those keys is
+   * served after it (src/shard/blocked.ts). Returns those shards (the caller drops the stand-ins).
+   */
+  private async parkStandIns(req: CoordRequest, conn: Connection): Promise<number[]> {
+    const byShard = new Map<number, string[]>();
+    for (const key of waitedKeys(req)) {
+      const sh = this.server.shardOfKey(key);
+      const keys = byShard.get(sh);
+      if (keys) keys.push(key);
+      else byShard.set(sh, [key]);
+    }
+    await Promise.all([...byShard].map(([sh, keys]) => this.control(sh, standInOp.request(conn.id, req.db, req.cmd.id, keys), req.db)));
+    return [...byShard.keys()];
   }
 
   /** Whether a client blocked on keys of several shards has a timeout (INFO clients_in_timeout_table). */
@@ -275,11 +302,11 @@ export class Coordinator {
 
   /**
    * Send one control op to each of several shards in one synchronous step, at the first moment none
-   * of them is locked (or at once when the caller already holds them: inside EXEC or a script):
+   * of them is locked (or at once when the caller has already locked them: inside EXEC or a script):
    * every reply then comes from the same cut of the keyspace, so keyspace-wide reads (DBSIZE, KEYS,
    * SCAN, RANDOMKEY, INFO keyspace) never see half of a multi-shard command, transaction or script.
    */
-  cut(ops: { shard: number; argv: readonly (string | number | Uint8Array)[]; db: number }[], held: boolean): Promise<ShardReply[]> {
+  cut(ops: { shard: number; argv: readonly (string | number | Uint8Array)[]; db: number }[], locked: boolean): Promise<ShardReply[]> {
     const s = this.server;
     return new Promise<ShardReply[]>((resolve) => {
       const send = (): void => {
@@ -287,7 +314,7 @@ export class Coordinator {
         s.scheduleTick();
         resolve(Promise.all(ps));
       };
-      if (held) send();
+      if (locked) send();
       else this.whenFree([...new Set(ops.map((o) => o.shard))], send);
     });
   }
@@ -302,7 +329,7 @@ export class Coordinator {
 
   // ---- split ------------------------------------------------------------------------------
 
-  private async split(req: CoordRequest, held = false): Promise<CoordResult> {
+  private async split(req: CoordRequest, locked = false): Promise<CoordResult> {
     const s = this.server;
     const name = req.cmd.name;
     const step = name === 'mset' ? 2 : 1;
@@ -334,7 +361,7 @@ export class Coordinator {
       s.scheduleTick();
     };
     let replies: ShardReply[];
-    if (held) {
+    if (locked) {
       send();
       replies = await Promise.all(parts);
     } else {
@@ -369,7 +396,7 @@ export class Coordinator {
       for (const pos of req.keys) w.raw(values.get(pos)!);
     } else if (req.cmd.x & X.SPLIT_SUM) {
       let sum = 0;
-      for (const r of replies) sum += Number(parseOne(r.reply));
+      for (const r of replies) sum += new ReplyReader(r.reply).int();
       w.int(sum);
     } else throw new Error(`no way to combine the split replies of ${name}`);
     return { reply: w.toBuffer(), prop, events };
@@ -413,41 +440,33 @@ export class Coordinator {
     }
     // 1. export the foreign keys
     const owners = [...foreign.keys()];
-    const exported = await Promise.all(owners.map((sh) => this.control(sh, ['export', req.db, ...foreign.get(sh)!], req.db, defer, true)));
-    const shipArgs: (string | number | Uint8Array)[] = ['ship', req.db, req.cmd.id, req.proto, seen.size];
+    const exported = await Promise.all(owners.map((sh) => this.control(sh, exportOp.request(req.db, foreign.get(sh)!), req.db, defer, true)));
+    const shipped: KeyValue[] = [];
     owners.forEach((sh, k) => {
-      const keys = foreign.get(sh)!;
-      const vals = parseOne(exported[k]!.reply) as ReplyValue[];
-      keys.forEach((key, j) => {
-        const v = vals[j];
-        if (Array.isArray(v)) shipArgs.push(key, Buffer.from(v[0] as string, 'latin1'), Number(v[1]));
-        else shipArgs.push(key, '', -1);
-      });
+      const values = exportOp.read(exported[k]!.reply);
+      foreign.get(sh)!.forEach((key, j) => shipped.push({ key, value: values[j] ?? null }));
     });
-    shipArgs.push(encodeCommand(req.argv));
     // 2. run it at home
-    const res: ShardReply = await this.control(home, shipArgs, req.db, defer, true);
-    const parsed = parseOne(res.reply);
-    if (parsed instanceof ReplyErrorValue) throw new CommandError(parsed.message);
-    const [replyStr, modified] = parsed as [string, ReplyValue[]];
+    const res: ShardReply = await this.control(home, shipOp.request(req.db, req.cmd.id, req.proto, shipped, encodeCommand(req.argv)), req.db, defer, true);
+    const result = shipOp.read(res.reply);
+    if ('error' in result) throw new CommandError(result.error);
     // 3. write modified foreign keys back to their owners
-    const back = new Map<number, (string | number | Buffer)[]>();
-    for (let i = 0; i + 2 < modified.length; i += 3) {
-      const key = modified[i] as string;
-      const sh = s.shardOfKey(key);
+    const back = new Map<number, KeyValue[]>();
+    for (const e of result.modified) {
+      const sh = s.shardOfKey(e.key);
       let g = back.get(sh);
       if (!g) {
-        g = ['import', req.db];
+        g = [];
         back.set(sh, g);
       }
-      g.push(key, Buffer.from(modified[i + 1] as string, 'latin1'), Number(modified[i + 2]));
+      g.push(e);
     }
-    const imported = back.size > 0 ? await Promise.all([...back].map(([sh, argv]) => this.control(sh, argv, req.db, defer, true))) : [];
+    const imported = back.size > 0 ? await Promise.all([...back].map(([sh, entries]) => this.control(sh, importOp.request(req.db, entries), req.db, defer, true))) : [];
     // events: lazy expiries met by the export, the command's, then the write-backs' other than their
     // "modified" signals (the command signalled those keys already, as the writer)
     const parts = [...exported.map((r) => r.events), res.events, ...imported.map((r) => r.events && withoutWrites(r.events))];
     const events = parts.filter((e): e is Buffer => e !== undefined && e.length > 0);
-    return { reply: Buffer.from(replyStr, 'latin1'), prop: [{ db: res.db, bytes: res.prop }], events: events.length > 0 ? Buffer.concat(events) : undefined };
+    return { reply: result.reply, prop: [{ db: res.db, bytes: res.prop }], events: events.length > 0 ? Buffer.concat(events) : undefined };
   }
 }
 
@@ -490,6 +509,13 @@ function orderEvents(req: CoordRequest, positions: number[][], replies: ShardRep
   }
   for (const q of queues) for (const e of q) out.push(e.bytes);
   return Buffer.concat(out);
+}
+
+/** The keys a blocking command waits on: all its keys but a destination (BLMOVE's, an INSERT key spec). */
+function waitedKeys(req: CoordRequest): string[] {
+  const dest = new Set<number>();
+  for (const spec of req.cmd.keySpecs) if (spec.b[0] === 'i' && spec.f.includes('INSERT')) dest.add(spec.b[1]);
+  return req.keys.filter((i) => !dest.has(i)).map((i) => req.argv[i]!);
 }
 
 function isNullReply(b: Buffer): boolean {

@@ -10,11 +10,11 @@ import { F, keyPositions, type Command } from '../commands/table.js';
 import { FLAG_REPLICATED, REQ_COMMAND } from '../ipc/records.js';
 import { RespWriter } from '../resp/writer.js';
 import { Hold, type Connection } from '../server/connection.js';
-import type { Server } from '../server/server.js';
+import type { ServerContext } from '../server/main-ctx.js';
 import { hashSlot } from './slot.js';
 
 export class ShardRouter {
-  constructor(private readonly s: Server) {}
+  constructor(private readonly s: ServerContext) {}
 
   /** Route a keyed command to its shard, or to the coordinator when its keys span shards. */
   route(conn: Connection, cmd: Command, args: Args): boolean {

@@ -6,9 +6,9 @@
  */
 
 import { FLAG_COORDINATED } from '../ipc/records.js';
-import { parseOne } from '../resp/reply-parser.js';
+import { ReplyReader } from '../resp/reply-reader.js';
 import { RespWriter } from '../resp/writer.js';
-import type { Server } from '../server/server.js';
+import type { CoordinatorHost } from './coordinator-host.js';
 
 /** BLOCK's timeout in ms for XREAD/XREADGROUP (0 = forever), or -1 when not a blocking stream read. */
 export function streamBlockMs(name: string, argv: string[]): number {
@@ -22,7 +22,7 @@ export function streamBlockMs(name: string, argv: string[]): number {
 }
 
 /** Replace the "$" IDs of an XREAD by the ID of each stream's last entry (0-0 when none). */
-export async function pinDollarIds(server: Server, db: number, proto: 2 | 3, argv: string[]): Promise<void> {
+export async function pinDollarIds(server: CoordinatorHost, db: number, proto: 2 | 3, argv: string[]): Promise<void> {
   let streamsAt = -1;
   for (let i = 1; i < argv.length; i++) {
     if (argv[i]!.toLowerCase() === 'streams') {
@@ -43,9 +43,10 @@ export async function pinDollarIds(server: Server, db: number, proto: 2 | 3, arg
     const link = server.links[server.shardOfKey(key)]!;
     jobs.push(
       link.command(FLAG_COORDINATED, db, cmd.id, proto, w.toBuffer()).then((r) => {
-        const v = parseOne(r.reply);
-        const first = Array.isArray(v) ? v[0] : undefined;
-        argv[idIdx] = Array.isArray(first) && typeof first[0] === 'string' ? first[0] : '0-0';
+        // [[id, [field, value ...]]] or [] (an error: no stream there, $ means 0-0 as for an empty one)
+        const reply = new ReplyReader(r.reply);
+        const newest = reply.error() === null && reply.array() > 0 && reply.array() > 0 ? reply.bulk() : null;
+        argv[idIdx] = newest ?? '0-0';
       }),
     );
   }

@@ -13,14 +13,23 @@
 
 import { createHash } from 'node:crypto';
 import * as E from '../resp/errors.js';
-import type { MainCtx, MainHandler } from '../server/main-ctx.js';
-import type { Server } from '../server/server.js';
+import type { MainCtx, MainHandler, ServerContext } from '../server/main-ctx.js';
 import { execRunning, propagateForConnection } from '../server/commands/transactions.js';
 import { ScriptRun } from './script-run.js';
 import { mustRunOnMain, newFastPathState, tryRunInShard, type FastPathState } from './fast-path.js';
 import { LuaVm } from './vm.js';
+import { checkMayWrite, killRunning, numkeysOf } from './script-checks.js';
 import { mainCommands } from '../commands/registry.js';
 import type { FunctionEngine } from './functions.js';
+import { releaseReadyOp } from '../ipc/control.js';
+
+declare module '../server/main-ctx.js' {
+  /** The scripting service on the server context (this module runs commands through MainCtx, so it adds its field). */
+  interface ServerServices {
+    /** EVAL's script cache and the running script. */
+    readonly scripting: ScriptEngine;
+  }
+}
 
 interface CachedScript {
   ref: number;
@@ -72,7 +81,7 @@ export class ScriptEngine {
   /** What runs (FUNCTION STATS, FUNCTION KILL / SCRIPT KILL). */
   runningInfo: { name: string; command: string[]; started: number; fn: boolean } | null = null;
 
-  constructor(private readonly server: Server) {}
+  constructor(private readonly server: ServerContext) {}
 
   get lua(): LuaVm {
     this.vm ??= new LuaVm();
@@ -173,8 +182,8 @@ export class ScriptEngine {
       if (run.parts.length > 0) propagateForConnection(s, conn, run.parts);
     } finally {
       // clients blocked on keys the script filled are served now, before anything queued behind it
-      // (any request makes a shard serve them; ping is the one that does nothing else)
-      for (const sh of run.touched) void s.oneShard(sh, ['ping']);
+      // (release-ready ends the hold the script's requests put on each shard it touched)
+      for (const sh of run.touched) void s.oneShard(sh, releaseReadyOp.request());
       this.running = null;
       this.runningInfo = null;
       this.busy = false;
@@ -191,38 +200,8 @@ export class ScriptEngine {
  * While a script runs past busy-reply-threshold, the BUSY error other clients' commands get (null
  * otherwise). Checked for every command, so it reads one module variable (one server per process).
  */
-export function scriptBusyReply(_s: Server): string | null {
+export function scriptBusyReply(_s: ServerContext): string | null {
   return busyNow;
-}
-
-/**
- * What redis-server checks before running a script that declares its flags (a shebang script or a
- * function) and may write: not on a read-only replica, not through a *_RO command, not without
- * enough good replicas.
- */
-export function checkMayWrite(c: MainCtx, readOnlyCommand: boolean): void {
-  const s = c.server;
-  if (!c.conn.isMaster && s.replication.isReplica() && s.config.bool('replica-read-only')) throw new E.CommandError(E.READONLY_REPLICA);
-  if (readOnlyCommand) throw new E.CommandError(E.RO_WITH_WRITE_FLAG);
-  const need = s.config.int('min-replicas-to-write');
-  if (!c.conn.isMaster && !s.replication.isReplica() && need > 0 && s.replication.goodReplicas() < need) throw new E.CommandError(E.NOREPLICAS);
-}
-
-/**
- * The numkeys argument, checked as redis-server checks it (a non-integer: EVAL's generic integer
- * error, FCALL's `notInteger`).
- */
-export function numkeysOf(c: MainCtx, notInteger?: string): number {
-  let n: number;
-  try {
-    n = c.args.int(2);
-  } catch (e) {
-    if (notInteger === undefined) throw e;
-    throw new E.CommandError(notInteger);
-  }
-  if (n > c.argc - 3) throw new E.CommandError(E.NUMKEYS_TOO_BIG);
-  if (n < 0) throw new E.CommandError(E.NUMKEYS_NEGATIVE);
-  return n;
 }
 
 function evalBody(readOnly: boolean): MainHandler {
@@ -248,16 +227,6 @@ function evalSha(readOnly: boolean): MainHandler {
     if (script.shebang && !script.noWrites) checkMayWrite(c, readOnly);
     return eng.runScript(c, sha, script, numkeys, readOnly || script.noWrites);
   };
-}
-
-/** SCRIPT KILL / FUNCTION KILL (redis-server's scriptKill): the checks, then the kill flag. */
-export function killRunning(c: MainCtx, fn: boolean): void {
-  const eng = c.scripting;
-  const run = eng.running;
-  if (run === null || eng.runningInfo === null) throw new E.CommandError(E.NOTBUSY);
-  if (run.wrote) throw new E.CommandError(E.UNKILLABLE);
-  if (eng.runningInfo.fn !== fn) throw new E.CommandError(fn ? E.BUSY : E.BUSY_FUNCTION);
-  run.killed = true;
 }
 
 export const evalCommands = mainCommands<MainHandler>({

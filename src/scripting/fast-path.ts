@@ -13,12 +13,11 @@ import { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
 import { REQ_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
 import * as E from '../resp/errors.js';
-import { ReplyErrorValue, parseOne } from '../resp/reply-parser.js';
+import { scriptRunOp } from '../ipc/control.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlot } from '../router/slot.js';
 import { Hold, type Connection } from '../server/connection.js';
-import { MainCtx } from '../server/main-ctx.js';
-import type { Server } from '../server/server.js';
+import { MainCtx, type ServerContext } from '../server/main-ctx.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
 import { logScriptLine, writeDenied } from './script-run.js';
@@ -63,7 +62,7 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
   for (let i = 3; i < c.argc; i++) argv.push(c.args.str(i));
   if (!f.sentTo.has(sh)) argv[2] = f.body;
   let r = await sendWhenFree(c, sh, argv);
-  if (statusOf(r.reply) === SCRIPT_NEEDS_BODY) {
+  if (scriptRunOp.status(r.reply) === SCRIPT_NEEDS_BODY) {
     // the shard dropped it from its cache: nothing ran, send it again with the body
     argv[2] = f.body;
     r = await sendWhenFree(c, sh, argv);
@@ -71,18 +70,18 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
   f.sentTo.add(sh);
   // the script's keyspace events are its caller's (NOLOOP, the RESP3 push ahead of the reply)
   if (r.events) s.publishEvents(r.events, conn.id, c.seq);
-  const v = parseOne(r.reply);
+  const v = scriptRunOp.read(r.reply);
   // writes to propagate: the script's (done), or DELs of keys that expired meanwhile (fallback)
   if (r.prop.length > 0) propagateForConnection(s, conn, [{ db: r.db, bytes: r.prop }]);
-  if (!Array.isArray(v) || v[0] !== SCRIPT_DONE) {
-    if (v instanceof ReplyErrorValue) s.log.error(`script fast path: ${v.message}`);
+  if ('error' in v || v.status !== SCRIPT_DONE) {
+    if ('error' in v) s.log.error(`script fast path: ${v.error}`);
     f.fallbacks++;
     return false;
   }
   f.fastRuns++;
-  s.stats.commandsProcessed += Number(v[2]);
-  for (const line of v[3] as string[]) logScriptLine(s, Number(line[0]), line.slice(1));
-  c.w.raw(Buffer.from(v[1] as string, 'latin1'));
+  s.stats.commandsProcessed += v.calls;
+  for (const line of v.logs) logScriptLine(s, Number(line[0]), line.slice(1));
+  c.w.raw(v.reply);
   return true;
 }
 
@@ -104,11 +103,6 @@ async function sendWhenFree(c: MainCtx, sh: number, argv: readonly (string | num
   }
   s.scheduleTick();
   return p;
-}
-
-function statusOf(reply: Buffer): number {
-  // "*4\r\n:<status>\r\n..."
-  return reply[0] === 0x2a && reply[4] === 0x3a ? reply[5]! - 48 : -1;
 }
 
 // ---- EVALSHA / FCALL straight to their shard ---------------------------------------------------
@@ -201,7 +195,7 @@ interface Target {
 }
 
 /** Where an EVALSHA / FCALL can go straight to, or null (the main-thread handler runs it). */
-function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target | null {
+function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args): Target | null {
   const fn = cmd.name === 'fcall' || cmd.name === 'fcall_ro';
   const body = cmd.name === 'eval' || cmd.name === 'eval_ro';
   if (conn.framer.inline || args.strings !== null || conn.isMaster || s.monitor.clients.size > 0 || s.links.length === 0) return null;
@@ -238,7 +232,7 @@ function targetOf(s: Server, conn: Connection, cmd: Command, args: Args): Target
  * locked or congested, or earlier scripts of the connection are in flight elsewhere or being
  * re-run), null if it does not qualify (the main-thread handler runs it).
  */
-export function routeScript(s: Server, conn: Connection, cmd: Command, args: Args): boolean | null {
+export function routeScript(s: ServerContext, conn: Connection, cmd: Command, args: Args): boolean | null {
   if (!SCRIPT_COMMANDS.has(cmd.name)) return null;
   const t = targetOf(s, conn, cmd, args);
   let cs = connScripts.get(conn);
@@ -285,7 +279,7 @@ export function scriptShardsOf(conn: Connection): Set<number> | null {
 }
 
 /** One of the connection's scripts is finished: when none is left, the connection goes on. */
-function scriptDone(s: Server, conn: Connection): void {
+function scriptDone(s: ServerContext, conn: Connection): void {
   if (--conn.directScripts === 0) s.endBusy(conn);
 }
 
@@ -293,7 +287,7 @@ function scriptDone(s: Server, conn: Connection): void {
  * A REP_SCRIPT record for the connection (its propagation already fed): deliver the reply, or
  * queue the script for the main thread when the shard gave it back. True if a reply was delivered.
  */
-export function scriptReplied(s: Server, conn: Connection, seq: number, bytes: Uint8Array, more: boolean): boolean {
+export function scriptReplied(s: ServerContext, conn: Connection, seq: number, bytes: Uint8Array, more: boolean): boolean {
   const cs = connScripts.get(conn);
   const d = cs?.inflight[0];
   if (d === undefined || d.seq !== seq) return false;
@@ -345,7 +339,7 @@ function requestArgv(req: Buffer): string[] {
 }
 
 /** Run the scripts the shard gave back on the main thread, one after the other, in order. */
-async function rerunAll(s: Server, conn: Connection, cs: ConnScripts): Promise<void> {
+async function rerunAll(s: ServerContext, conn: Connection, cs: ConnScripts): Promise<void> {
   cs.rerunning = true;
   try {
     for (let d = cs.reruns.shift(); d !== undefined; d = cs.reruns.shift()) {
@@ -358,7 +352,7 @@ async function rerunAll(s: Server, conn: Connection, cs: ConnScripts): Promise<v
 }
 
 /** Run one script its shard gave back, through its handler, at its place in the replies. */
-async function rerunOnMain(s: Server, conn: Connection, d: DirectRun): Promise<void> {
+async function rerunOnMain(s: ServerContext, conn: Connection, d: DirectRun): Promise<void> {
   const argv = requestArgv(Buffer.concat(d.echo));
   const args = new Args();
   args.set(Buffer.alloc(0), new Int32Array(0), new Int32Array(0), argv.length, argv);

@@ -11,11 +11,11 @@ import { globMatch } from '../commands/glob.js';
 import { REDIS_VERSION } from '../config.js';
 import { In, RDB_OPCODE, RDB_VERSION, RdbWriter, crc64 } from '../codec/rdb.js';
 import * as E from '../resp/errors.js';
-import type { MainCtx, MainHandler } from '../server/main-ctx.js';
-import type { Server } from '../server/server.js';
+import type { MainCtx, MainHandler, ServerContext } from '../server/main-ctx.js';
 import { propagateMain } from '../server/commands/transactions.js';
 import { pushErrorTable } from './convert.js';
-import { checkMayWrite, killRunning, numkeysOf, type ScriptEngine } from './eval.js';
+import { checkMayWrite, killRunning, numkeysOf } from './script-checks.js';
+import type { LuaVm } from './vm.js';
 import { newFastPathState, type FastPathState } from './fast-path.js';
 import { loadApiLog } from './shard-functions.js';
 import { lauxlib, lua, toLatin1, type LuaState } from './lua-api.js';
@@ -60,7 +60,7 @@ export class FunctionEngine {
   /** register_function calls of the library being loaded. */
   private collecting: Map<string, Registered> | null = null;
 
-  constructor(private readonly scripts: ScriptEngine) {
+  constructor(private readonly scripts: { readonly lua: LuaVm }) {
     const vm = scripts.lua;
     const L = vm.L;
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, vm.loadApiRef);
@@ -173,7 +173,7 @@ export class FunctionEngine {
     body[1] = 0x2d;
     const collected = new Map<string, Registered>();
     this.collecting = collected;
-    let r: ReturnType<ScriptEngine['lua']['loadLibrary']>;
+    let r: ReturnType<LuaVm['loadLibrary']>;
     try {
       r = this.scripts.lua.loadLibrary(body);
     } finally {
@@ -273,7 +273,7 @@ function functionEngine(c: MainCtx): FunctionEngine {
  * A replica's full sync: the master's libraries replace ours. Returns the first load error (the
  * other libraries are still loaded), or null.
  */
-export function replaceFunctionLibraries(server: Server, codes: readonly string[]): string | null {
+export function replaceFunctionLibraries(server: ServerContext, codes: readonly string[]): string | null {
   const se = server.scripting;
   if (codes.length === 0) {
     se.functionEngine?.flush();
@@ -293,12 +293,12 @@ export function replaceFunctionLibraries(server: Server, codes: readonly string[
 }
 
 /** The loaded libraries as RDB FUNCTION2 records, for the RDB of a full sync (empty if none). */
-export function functionRdbRecords(server: Server): Buffer {
+export function functionRdbRecords(server: ServerContext): Buffer {
   return server.scripting.functionEngine?.records() ?? Buffer.alloc(0);
 }
 
 /** Number of libraries and functions (INFO, FUNCTION STATS) without creating the engine. */
-export function functionCounts(s: ScriptEngine): { libraries: number; functions: number } {
+export function functionCounts(s: { readonly functionEngine: FunctionEngine | null }): { libraries: number; functions: number } {
   const f = s.functionEngine;
   return { libraries: f?.libraries.size ?? 0, functions: f?.functions.size ?? 0 };
 }

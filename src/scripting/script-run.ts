@@ -119,7 +119,7 @@ export class ScriptRun implements RunHost {
     try {
       for (const sh of shards) this.touched.add(sh);
       const t0 = performance.now();
-      const res = await s.coordinator.runHeld({ db: this.db, proto: this.resp, cmd, argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
+      const res = await s.coordinator.runLocked({ db: this.db, proto: this.resp, cmd, argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
       s.stats.intro.called(this.c.conn, cmd, argv, t0, res.reply[0] === 0x2d);
       for (const part of res.prop) this.addProp(part.db, part.bytes);
       if (res.events) s.publishEvents(res.events, this.c.conn.id, this.c.seq);

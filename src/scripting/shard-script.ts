@@ -24,9 +24,10 @@ import { F, Route, keyPositions, type Command } from '../commands/table.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import * as E from '../resp/errors.js';
 import { REP_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
+import { scriptRunOp } from '../ipc/control.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlotOfString, slotToShardTable } from '../router/slot.js';
-import type { Shard } from '../shard/shard.js';
+import type { ShardHost } from '../shard/host.js';
 import { checkScriptCommand, lookupScriptCommand } from './call-check.js';
 import type { RunHost } from './host.js';
 import { REPL_REPLICA } from './redis-lib.js';
@@ -58,7 +59,7 @@ const propWriter = new RespWriter(256);
 const reqWriter = new RespWriter(256);
 const outWriter = new RespWriter(256);
 
-function scripting(c: Shard): WorkerScripting {
+function scripting(c: ShardHost): WorkerScripting {
   if (state === null) {
     const byName = new Map<string, Command>();
     for (const cmd of c.commands) if (cmd !== undefined && cmd.parent === null) byName.set(cmd.name, cmd);
@@ -95,7 +96,7 @@ class ShardRun implements RunHost {
   private checkedKeys: number[] = [];
 
   constructor(
-    private readonly c: Shard,
+    private readonly c: ShardHost,
     private readonly st: WorkerScripting,
     private readonly dbId: number,
     private readonly readOnly: boolean,
@@ -202,17 +203,12 @@ class ShardRun implements RunHost {
   }
 }
 
-function status(c: Shard, code: number, reply: Uint8Array, calls: number, logs: readonly string[]): void {
+function status(c: ShardHost, code: number, reply: Uint8Array, calls: number, logs: readonly string[]): void {
   const w = c.w;
   w.reset();
   w.limit = Infinity;
   w.proto = 2;
-  w.array(4);
-  w.int(code);
-  w.bulkBytes(reply);
-  w.int(calls);
-  w.array(logs.length);
-  for (const l of logs) w.bulk(l);
+  scriptRunOp.write(w, code, reply, calls, logs);
 }
 
 /** What one run in this shard came to. */
@@ -239,7 +235,7 @@ interface RunOptions {
   fn: boolean;
 }
 
-function runHere(c: Shard, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: string[], args: string[]): HereResult {
+function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: string[], args: string[]): HereResult {
   const run = new ShardRun(c, st, o.db, o.readOnly, o.denied, o.busyMs, o.direct);
   const out = outWriter;
   out.reset();
@@ -280,7 +276,7 @@ function compiled(st: WorkerScripting, sha: string, body: Uint8Array | null): nu
   return r.ref;
 }
 
-function keysAndArgs(c: Shard, numkeys: number, from: number): { keys: string[]; args: string[] } {
+function keysAndArgs(c: ShardHost, numkeys: number, from: number): { keys: string[]; args: string[] } {
   const keys: string[] = [];
   const args: string[] = [];
   const a = c.args;
@@ -295,7 +291,7 @@ const statusBytes = Buffer.alloc(4);
  * client with one REP_SCRIPT record, or, when it must run on the main thread, with the request echoed.
  * w3: busy-reply-threshold ms | protocol << 16 | (read-only 1 | function 2 | undivert 4 | body 8) << 24.
  */
-export function runScriptRequest(c: Shard, w3: number, request: Uint8Array): void {
+export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array): void {
   const st = scripting(c);
   const a = c.args;
   const fn = ((w3 >>> 24) & 2) !== 0;
@@ -326,7 +322,7 @@ export function runScriptRequest(c: Shard, w3: number, request: Uint8Array): voi
 }
 
 /** The rest of a control op "script" / "fcall" (from args[at]): db proto read-only denied busy-ms numkeys key... arg... */
-function runControlled(c: Shard, st: WorkerScripting, ref: number, name: string, fn: boolean, at: number): void {
+function runControlled(c: ShardHost, st: WorkerScripting, ref: number, name: string, fn: boolean, at: number): void {
   const a = c.args;
   const deniedText = a.str(at + 3);
   const o = { db: Number(a.str(at)), proto: a.str(at + 1) === '3' ? 3 : 2, readOnly: a.str(at + 2) === '1', denied: deniedText === '' ? null : deniedText, busyMs: Number(a.str(at + 4)) || Infinity, direct: false, fn } as const;
@@ -340,7 +336,7 @@ export function forgetScriptConnection(connId: number): void {
   state?.diverted.delete(connId);
 }
 
-export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: Shard) => void> = {
+export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: ShardHost) => void> = {
   script(c) {
     const st = scripting(c);
     const sha = c.args.str(1);

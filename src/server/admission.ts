@@ -11,13 +11,13 @@ import { aclDenied } from '../acl/check.js';
 import * as E from '../resp/errors.js';
 import { scriptBusyReply } from '../scripting/eval.js';
 import type { Connection, QueuedCommand } from './connection.js';
-import type { Server } from './server.js';
+import type { ServerContext } from './main-ctx.js';
 
 /**
  * The error refusing this request, or null to run it. `flags`: the command's flags (EXEC's are its
  * transaction's, see execFlags); `inMulti`: the request would be queued in MULTI.
  */
-export function refusal(s: Server, conn: Connection, cmd: Command, args: Args, flags: number, inMulti: boolean): string | null {
+export function refusal(s: ServerContext, conn: Connection, cmd: Command, args: Args, flags: number, inMulti: boolean): string | null {
   if (!conn.authenticated && !(cmd.flags & F.NO_AUTH)) return E.NOAUTH;
   if (conn.isMaster) {
     // the master's stream is not refused: its commands wait on the shard locks like any other

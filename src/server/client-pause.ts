@@ -5,7 +5,7 @@
 
 import { F, type Command } from '../commands/table.js';
 import { Hold, type Connection } from './connection.js';
-import type { Server } from './server.js';
+import type { ServerContext } from './main-ctx.js';
 
 export class ClientPause {
   /** CLIENT PAUSE: until (ms epoch, 0 = unpaused) and mode. */
@@ -17,7 +17,7 @@ export class ClientPause {
   /** Connections held by a pause. */
   private readonly held = new Set<Connection>();
 
-  constructor(private readonly s: Server) {}
+  constructor(private readonly s: ServerContext) {}
 
   /** CLIENT PAUSE until (ms epoch) in a mode; 0 unpauses. */
   pause(until: number, mode: 'write' | 'all'): void {

@@ -9,7 +9,7 @@ import type net from 'node:net';
 import * as E from '../resp/errors.js';
 import { Connection, Hold } from './connection.js';
 import { closedWithOutput } from './output-limits.js';
-import type { Server } from './server.js';
+import type { ServerContext } from './main-ctx.js';
 import { disconnectOp } from '../ipc/control.js';
 import { scriptShardsOf } from '../scripting/fast-path.js';
 import { READ_BUFFER_BYTES, readInto } from './socket-reader.js';
@@ -20,7 +20,7 @@ const HELD_INPUT_PAUSE_BYTES = 1024 * 1024;
 export class Clients {
   private nextConnId = 1;
 
-  constructor(private readonly s: Server) {}
+  constructor(private readonly s: ServerContext) {}
 
   /** Every client socket reads into this buffer (socket-reader.ts); a connection keeps what it does not parse. */
   private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
@@ -131,7 +131,7 @@ export class Clients {
   endIfDone(conn: Connection): void {
     if (!conn.inputEnded || conn.closed || conn.ending || !conn.answeredAll()) return;
     conn.ending = true;
-    this.s.pump.markDirty(conn);
+    this.s.pump.queueWrite(conn);
   }
 
   /** Connected clients as INFO counts them (not replicas). */

@@ -5,7 +5,7 @@
  * (db, protocol, name, auth, MULTI queue, subscriptions) that CLIENT LIST reports.
  *
  * Reply order: every request takes the next sequence number; a reply for `sendSeq` goes straight to
- * the output (and releases any held replies after it), a reply that arrives early is held (copied)
+ * the output (and releases any early replies after it), a reply that arrives early is kept (copied)
  * until its turn.
  *
  * Gathering: the replies to the requests one read brought go out in one write (gathering()), and a
@@ -79,7 +79,7 @@ export class Connection {
   // ordering
   nextSeq = 0;
   sendSeq = 0;
-  private held = new Map<number, Buffer>();
+  private earlyReplies = new Map<number, Buffer>();
   private partial = new Map<number, Buffer[]>();
   /** Requests sent to shards whose replies have not arrived. */
   inflight = 0;
@@ -97,7 +97,8 @@ export class Connection {
   private obLen = 0;
   /** Bytes gathered and not written yet (out pieces and the ob region). */
   outBytes = 0;
-  dirty = false;
+  /** Queued for a write at the end of this tick (ReplyPump.queueWrite). */
+  writeQueued = false;
   closeAfterReply = false;
   closed = false;
   /**
@@ -116,8 +117,8 @@ export class Connection {
   skipNext(seq: number): void {
     this.skips.add(seq + 1);
   }
-  /** Held (out-of-order) replies that are pub/sub pushes (see push()). */
-  private readonly pushingHeld = new Set<number>();
+  /** Early (out-of-order) replies that are pub/sub pushes (see push()). */
+  private readonly earlyPushes = new Set<number>();
 
   /** CLIENT REPLY OFF ran as request `seq`. */
   replyOff(seq: number): void {
@@ -190,7 +191,7 @@ export class Connection {
   ending = false;
   /**
    * Replies of requests before this sequence number are written together (one write for what one
-   * read brought, as Redis writes a pipeline's replies once it ran them all); see Server.flushDirty.
+   * read brought, as Redis writes a pipeline's replies once it ran them all); see ReplyPump.flushWrites.
    */
   flushAt = 0;
   /** Most output bytes ever queued on the socket (for freeing memory after a large client closes). */
@@ -298,18 +299,18 @@ export class Connection {
     if (seq === this.sendSeq) {
       this.push(bytes, view, pushing, seq);
       this.sendSeq++;
-      if (this.held.size > 0) {
-        let next = this.held.get(this.sendSeq);
+      if (this.earlyReplies.size > 0) {
+        let next = this.earlyReplies.get(this.sendSeq);
         while (next !== undefined) {
-          this.held.delete(this.sendSeq);
-          this.push(next, false, this.pushingHeld.size > 0 && this.pushingHeld.delete(this.sendSeq), this.sendSeq);
+          this.earlyReplies.delete(this.sendSeq);
+          this.push(next, false, this.earlyPushes.size > 0 && this.earlyPushes.delete(this.sendSeq), this.sendSeq);
           this.sendSeq++;
-          next = this.held.get(this.sendSeq);
+          next = this.earlyReplies.get(this.sendSeq);
         }
       }
     } else {
-      this.held.set(seq, Array.isArray(bytes) ? Buffer.concat(bytes) : view ? Buffer.from(bytes) : (bytes as Buffer));
-      if (pushing) this.pushingHeld.add(seq);
+      this.earlyReplies.set(seq, Array.isArray(bytes) ? Buffer.concat(bytes) : view ? Buffer.from(bytes) : (bytes as Buffer));
+      if (pushing) this.earlyPushes.add(seq);
     }
   }
 
@@ -388,11 +389,11 @@ export class Connection {
 
   /**
    * The reply for `seq` from ring memory, data[start, start+len): copied straight into the output
-   * when it is next in order (no view made of it), otherwise delivered as a view (held replies are
+   * when it is next in order (no view made of it), otherwise delivered as a view (early replies are
    * copied by deliver()).
    */
   deliverFromRing(seq: number, data: Buffer, start: number, len: number): void {
-    if (seq === this.sendSeq && this.held.size === 0 && this.silenced.length === 0 && this.skips.size === 0) {
+    if (seq === this.sendSeq && this.earlyReplies.size === 0 && this.silenced.length === 0 && this.skips.size === 0) {
       this.append(data, start, len, true);
       this.sendSeq++;
       return;
@@ -434,7 +435,7 @@ export class Connection {
 
   /** Write everything gathered this tick with one socket write (a writev when there are large pieces). */
   flush(): void {
-    this.dirty = false;
+    this.writeQueued = false;
     // a replica never answers its master (REPLCONF ACK is written by the link itself)
     if (this.outBytes === 0 || this.closed || this.isMaster) {
       this.out.length = 0;
@@ -466,15 +467,15 @@ export class Connection {
     }
   }
 
-  /** A closed connection drops what it holds (output, held replies, input), so its memory is freed. */
+  /** A closed connection drops what it holds (output, early replies, input), so its memory is freed. */
   release(): void {
     this.out.length = 0;
     this.outBytes = 0;
     this.ob = emptyBuffer;
     this.obStart = this.obLen = 0;
-    this.held.clear();
+    this.earlyReplies.clear();
     this.partial.clear();
-    this.pushingHeld.clear();
+    this.earlyPushes.clear();
     this.inBuf = emptyBuffer;
     this.inBufOwned = false;
     this.inStart = 0;

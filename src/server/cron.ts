@@ -3,9 +3,9 @@
  * buffer limits, and the replication cron (pings, timeouts, backlog TTL, FAILOVER).
  */
 
-import type { Server } from './server.js';
+import type { ServerContext } from './main-ctx.js';
 
-export function serverCron(s: Server): void {
+export function serverCron(s: ServerContext): void {
   if (s.debugFlags.cronPaused) return; // DEBUG PAUSE-CRON: as Redis's serverCron
   s.stats.sample();
   const timeout = s.config.int('timeout');

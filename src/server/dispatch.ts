@@ -13,7 +13,7 @@ import { RespWriter } from '../resp/writer.js';
 import { holdBehindScripts, routeScript } from '../scripting/fast-path.js';
 import { execFlags, refusal } from './admission.js';
 import { Hold, type Connection } from './connection.js';
-import type { Server } from './server.js';
+import type { ServerContext } from './main-ctx.js';
 
 const QUEUED = Buffer.from('+QUEUED\r\n');
 
@@ -29,7 +29,7 @@ export class Dispatcher {
   /** The command being dispatched (INFO commandstats rejected_calls). */
   private dispatching: Command | undefined;
 
-  constructor(private readonly s: Server) {
+  constructor(private readonly s: ServerContext) {
     this.byNameHash = nameHashIndex(s.table);
   }
 
@@ -61,7 +61,7 @@ export class Dispatcher {
     conn.inputIdle = conn.hold === Hold.None;
     if (conn.sendSeq >= conn.flushAt) conn.flushAt = conn.nextSeq;
     if (conn.socket.isPaused() && conn.hold === Hold.None && !conn.closed) conn.socket.resume();
-    if (conn.closeAfterReply && conn.inflight === 0) this.s.pump.markDirty(conn);
+    if (conn.closeAfterReply && conn.inflight === 0) this.s.pump.queueWrite(conn);
     if (conn.inputEnded) this.s.clients.endIfDone(conn);
   }
 
@@ -136,13 +136,13 @@ export class Dispatcher {
     w.error(E.sanitizeErrorText(msg));
     this.s.stats.errorReplies++;
     conn.deliver(seq, w.toBuffer(), false);
-    this.s.pump.markDirty(conn);
+    this.s.pump.queueWrite(conn);
   }
 
   /** Deliver a complete reply produced on the main thread. */
   reply(conn: Connection, seq: number, bytes: Uint8Array, pushing = false): void {
     conn.deliver(seq, bytes, false, pushing);
-    this.s.pump.markDirty(conn);
+    this.s.pump.queueWrite(conn);
   }
 
   private queueMulti(conn: Connection, cmd: Command, args: Args): boolean {

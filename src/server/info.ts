@@ -10,7 +10,7 @@ import { REDIS_VERSION, SHARDIS_VERSION } from '../config.js';
 import { functionCounts } from '../scripting/functions.js';
 import { execRunning } from './commands/transactions.js';
 import type { Connection } from './connection.js';
-import type { Server } from './server.js';
+import type { ServerContext } from './main-ctx.js';
 import { commandstatsLines, errorstatsLines, gatherStats, infoPercentiles, latencystatsLines } from './stats/introspect.js';
 import { keyspaceOp, memoryOp, statsOp } from '../ipc/control.js';
 
@@ -45,11 +45,11 @@ export interface ShardStatsTotals {
  * Counters and key counts summed over the shards. The key counts are read at one moment no shard is
  * locked (never half of a multi-shard transaction or script), at once if the caller holds the locks.
  */
-export async function shardTotals(server: Server, held = false): Promise<ShardStatsTotals> {
+export async function shardTotals(server: ServerContext, locked = false): Promise<ShardStatsTotals> {
   const all = server.links.map((_, shard) => shard);
   const [stats, ks] = await Promise.all([
     server.allShards(statsOp.request()),
-    server.coordinator.cut(all.map((shard) => ({ shard, argv: keyspaceOp.request(), db: 0 })), held),
+    server.coordinator.cut(all.map((shard) => ({ shard, argv: keyspaceOp.request(), db: 0 })), locked),
   ]);
   const t: ShardStatsTotals = { hits: 0, misses: 0, expired: 0, blocked: 0, timed: 0, keyspace: [] };
   for (const r of stats) {
@@ -75,7 +75,7 @@ export async function shardTotals(server: Server, held = false): Promise<ShardSt
  * already part of an isolate's external memory (process.memoryUsage().arrayBuffers is a subset, not
  * an addition); SharedArrayBuffers are not, so the rings are added once, here.
  */
-export async function usedMemory(server: Server, mem: NodeJS.MemoryUsage = process.memoryUsage()): Promise<number> {
+export async function usedMemory(server: ServerContext, mem: NodeJS.MemoryUsage = process.memoryUsage()): Promise<number> {
   let used = mem.heapUsed + mem.external;
   for (const l of server.links) used += l.requests.sab.byteLength + l.replies.sab.byteLength;
   for (const r of await server.allShards(memoryOp.request())) {
@@ -85,7 +85,7 @@ export async function usedMemory(server: Server, mem: NodeJS.MemoryUsage = proce
   return used;
 }
 
-export async function buildInfo(server: Server, requested: string[], conn: Connection | null): Promise<string> {
+export async function buildInfo(server: ServerContext, requested: string[], conn: Connection | null): Promise<string> {
   let sections: string[];
   if (requested.length === 0 || requested.includes('default')) sections = DEFAULT_SECTIONS;
   else if (requested.includes('all') || requested.includes('everything')) sections = ALL_SECTIONS;

@@ -12,8 +12,7 @@ import * as E from '../resp/errors.js';
 import { CommandError } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import { Hold, type Connection } from './connection.js';
-import { MainCtx } from './main-ctx.js';
-import type { Server } from './server.js';
+import { MainCtx, type ServerContext } from './main-ctx.js';
 
 /** Size a main-thread reply writer starts with. */
 const WRITER_BYTES = 16 * 1024;
@@ -51,7 +50,7 @@ export class MainRunner {
   private writer = new RespWriter(WRITER_BYTES);
   private readonly pool = new WriterPool();
 
-  constructor(private readonly s: Server) {}
+  constructor(private readonly s: ServerContext) {}
 
   /** Run a main-thread command. False if the connection must hold it (a barrier). */
   run(conn: Connection, cmd: Command, args: Args): boolean {

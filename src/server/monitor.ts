@@ -8,13 +8,13 @@
 import type { Args } from '../commands/args.js';
 import { F, Route, type Command } from '../commands/table.js';
 import type { Connection } from './connection.js';
-import type { Server } from './server.js';
+import type { ServerContext } from './main-ctx.js';
 
 export class Monitor {
   /** Connections in MONITOR mode. */
   readonly clients = new Set<Connection>();
 
-  constructor(private readonly s: Server) {}
+  constructor(private readonly s: ServerContext) {}
 
   /** Send a command to every MONITOR client. */
   feed(conn: Connection, argv: readonly string[], db = conn.db, source = conn.addr): void {
@@ -27,7 +27,7 @@ export class Monitor {
     for (const m of this.clients) {
       if (m.closed) continue;
       m.pushOutOfBand(bytes);
-      this.s.pump.markDirty(m);
+      this.s.pump.queueWrite(m);
     }
   }
 

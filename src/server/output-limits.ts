@@ -17,7 +17,7 @@ import vm from 'node:vm';
 import { clientInfoLine } from './commands/client.js';
 import type { Connection } from './connection.js';
 import { overLimit } from './pubsub.js';
-import type { Server } from './server.js';
+import type { ServerContext } from './main-ctx.js';
 
 type Limits = [number, number, number];
 
@@ -55,7 +55,7 @@ export class OutputLimits {
   /** Unsent output bytes from which a connection is checked (the smallest limit set; Infinity if none). */
   threshold = Infinity;
 
-  constructor(private readonly server: Server) {
+  constructor(private readonly server: ServerContext) {
     this.configure();
   }
 

@@ -25,9 +25,20 @@ import { RespWriter } from '../resp/writer.js';
 import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, parseKeyspaceEvents } from '../commands/keyspace-events.js';
 import { publishKeyspaceEvents } from './keyspace-notify.js';
 import type { Connection } from './connection.js';
-import type { Server } from './server.js';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
 
 export type Subscribers = Map<string, Set<Connection>>;
+
+/** What pub/sub uses of the server (Server satisfies it structurally). */
+export interface PubSubHost {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly conns: ReadonlyMap<number, Connection>;
+  closeConnection(conn: Connection): void;
+  /** Write this connection's output at the end of the tick. */
+  queueWrite(conn: Connection): void;
+}
 
 /** The pub/sub state of one server. */
 export class PubSub {
@@ -36,7 +47,7 @@ export class PubSub {
   readonly shardChannels: Subscribers = new Map();
   private readonly enc = new RespWriter(1024);
 
-  constructor(private readonly server: Server) {}
+  constructor(private readonly server: PubSubHost) {}
 
   // ---- subscriptions ------------------------------------------------------------------------
 
@@ -190,7 +201,7 @@ export class PubSub {
     }
     if (c.sendSeq === c.nextSeq || c.blockedOn >= 0) c.pushOutOfBand(bytes);
     else c.deliver(c.takeSeq(), bytes, false, true);
-    this.server.markDirty(c);
+    this.server.queueWrite(c);
     return overLimit(c, limits, now);
   }
 }
@@ -220,7 +231,7 @@ function clientDescription(c: Connection): string {
  * patterns; returns the number of receivers. For main-thread callers other than PUBLISH itself
  * (sentinel hello messages, replication). Does not propagate to replicas.
  */
-export function publish(server: Server, channel: string | Uint8Array, message: string | Uint8Array): number {
+export function publish(server: { readonly pubsub: PubSub }, channel: string | Uint8Array, message: string | Uint8Array): number {
   return server.pubsub.publish(binary(channel), binary(message), false);
 }
 

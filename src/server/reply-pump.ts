@@ -15,7 +15,7 @@
 import { FLAG_BLOCKED, FLAG_MORE, FLAG_SHARED_BODY, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, REP_SCRIPT, dbOf, flagsOf, kindOf } from '../ipc/records.js';
 import { scriptReplied } from '../scripting/fast-path.js';
 import { Hold, type Connection } from './connection.js';
-import type { Server } from './server.js';
+import type { ServerContext } from './main-ctx.js';
 import { COORDINATOR_CONN, type ShardLink } from './shard-link.js';
 
 /** Unsent output past which a connection stops reading requests until its socket drains. */
@@ -31,7 +31,7 @@ export class ReplyPump {
   private sleeping = false;
   private emptyPolls = 0;
   /** Connections that got output this tick. */
-  private readonly dirtyConns: Connection[] = [];
+  private readonly writeQueue: Connection[] = [];
   /** Held connections to continue parsing at the end of this tick. */
   readonly resumeList = new Set<Connection>();
   /** Connections held until their shard is unlocked or uncongested. */
@@ -39,7 +39,7 @@ export class ReplyPump {
   /** Chunks of a shard's keyspace-event record that continues (FLAG_MORE), by shard. */
   private readonly eventParts = new Map<number, Buffer[]>();
 
-  constructor(private readonly s: Server) {}
+  constructor(private readonly s: ServerContext) {}
 
   /** Start asleep: the shards post a message when they publish replies. */
   sleep(): void {
@@ -68,10 +68,10 @@ export class ReplyPump {
     this.scheduleTick();
   }
 
-  markDirty(conn: Connection): void {
-    if (!conn.dirty) {
-      conn.dirty = true;
-      this.dirtyConns.push(conn);
+  queueWrite(conn: Connection): void {
+    if (!conn.writeQueued) {
+      conn.writeQueued = true;
+      this.writeQueue.push(conn);
       this.scheduleTick();
     }
   }
@@ -109,7 +109,7 @@ export class ReplyPump {
     for (const link of links) got += this.drain(link);
     s.replication.flush();
     // one write per connection per tick
-    this.flushDirty();
+    this.flushWrites();
     for (const link of links) link.replies.release();
 
     // resume held connections
@@ -130,7 +130,7 @@ export class ReplyPump {
       this.resumeList.clear();
       for (const c of list) if (!c.closed && c.hold === Hold.None) s.dispatcher.processInput(c);
       // replies produced synchronously by resumed connections
-      this.flushDirty();
+      this.flushWrites();
     }
     for (const link of links) link.publish();
 
@@ -165,19 +165,19 @@ export class ReplyPump {
    * requests it sent together (Connection.gathering): those go out in one write, as Redis writes a
    * pipeline's replies.
    */
-  private flushDirty(): void {
-    const dirty = this.dirtyConns;
-    for (let i = 0; i < dirty.length; i++) {
-      const c = dirty[i]!;
+  private flushWrites(): void {
+    const queue = this.writeQueue;
+    for (let i = 0; i < queue.length; i++) {
+      const c = queue[i]!;
       if (c.gathering()) {
         // (its output holds no ring memory: replies are copied out of the rings as they are gathered)
-        c.dirty = false; // marked again by the next reply it gets
+        c.writeQueued = false; // marked again by the next reply it gets
         continue;
       }
       c.flush();
       this.afterFlush(c);
     }
-    dirty.length = 0;
+    queue.length = 0;
   }
 
   private afterFlush(c: Connection): void {
@@ -246,7 +246,7 @@ export class ReplyPump {
           if (conn !== undefined) conn.inflight--;
         }
         if (conn !== undefined && scriptReplied(s, conn, seq, data.subarray(start, start + rlen), (flags & FLAG_MORE) !== 0)) {
-          this.markDirty(conn);
+          this.queueWrite(conn);
           this.checkBarrier(conn);
         }
         continue;
@@ -265,7 +265,7 @@ export class ReplyPump {
         conn.blockingShard = -1;
         conn.busySlow = true;
         // replies gathered before the blocked command go out now
-        if (conn.outBytes > 0) this.markDirty(conn);
+        if (conn.outBytes > 0) this.queueWrite(conn);
         this.checkBarrier(conn);
         continue;
       }
@@ -280,7 +280,7 @@ export class ReplyPump {
       if (shared !== null) conn.deliver(seq, [Buffer.from(data.subarray(start, start + rlen)), shared, CRLF], false);
       else if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
       else conn.deliverFromRing(seq, data, start, rlen);
-      this.markDirty(conn);
+      this.queueWrite(conn);
       this.checkBarrier(conn);
     }
     return n;
@@ -292,7 +292,7 @@ export class ReplyPump {
       conn.hold = Hold.None;
       this.resume(conn);
     }
-    if (conn.closeAfterReply && conn.inflight === 0) this.markDirty(conn);
+    if (conn.closeAfterReply && conn.inflight === 0) this.queueWrite(conn);
     if (conn.inputEnded) this.s.clients.endIfDone(conn);
   }
 

@@ -9,7 +9,8 @@
  *   reply-pump.ts   the tick: drain the reply rings, write each connection once, resume held ones;
  *   monitor.ts      MONITOR;  client-pause.ts  CLIENT PAUSE and FAILOVER's write pause;
  *   cron.ts         the 100 ms cron;  shard-config.ts  the shards' configuration.
- * The methods below are the small API the commands and services use.
+ * The methods below are the small API the commands and services use, declared by ServerContext
+ * (main-ctx.ts): they depend on that interface, and only main.ts imports this class.
  */
 
 import net from 'node:net';
@@ -21,10 +22,10 @@ import { hashSlot, slotToShardTable } from '../router/slot.js';
 import type { ShardConfig } from '../shard/context.js';
 import { MemoryGate } from './maxmemory.js';
 import type { Connection } from './connection.js';
-import type { MainHandler } from './main-ctx.js';
+import type { MainHandler, ServerContext } from './main-ctx.js';
 import { buildCommands } from './commands/index.js';
 import type { CommandProps } from '../commands/registry.js';
-import { configOp, unwatchOp } from '../ipc/control.js';
+import { configOp, resetstatOp, unwatchOp } from '../ipc/control.js';
 import { ShardLink, type ShardReply } from './shard-link.js';
 import { Coordinator } from '../router/coordinator.js';
 import { ShardRouter } from '../router/route.js';
@@ -54,7 +55,7 @@ export interface Services {
   readonly scripting: ScriptEngine;
 }
 
-export class Server {
+export class Server implements ServerContext {
   readonly config: Config;
   readonly log: Logger;
   readonly table: CommandTable;
@@ -83,13 +84,13 @@ export class Server {
   readonly scripting: ScriptEngine;
 
   // parts
-  readonly clients = new Clients(this);
-  readonly pump = new ReplyPump(this);
+  readonly clients: Clients = new Clients(this);
+  readonly pump: ReplyPump = new ReplyPump(this);
   readonly dispatcher: Dispatcher;
-  readonly runner = new MainRunner(this);
-  readonly router = new ShardRouter(this);
-  readonly monitor = new Monitor(this);
-  readonly pause = new ClientPause(this);
+  readonly runner: MainRunner = new MainRunner(this);
+  readonly router: ShardRouter = new ShardRouter(this);
+  readonly monitor: Monitor = new Monitor(this);
+  readonly pause: ClientPause = new ClientPause(this);
   readonly outputLimits: OutputLimits;
 
   /** Reactions to CONFIG SET registered by other modules (replication, persistence, logging ...). */
@@ -118,7 +119,7 @@ export class Server {
   /** CLIENT TRACKING state and invalidations (tracking.ts). */
   readonly tracking: ClientTracking = new ClientTracking({
     conns: this.conns,
-    markDirty: (c) => this.pump.markDirty(c),
+    queueWrite: (c) => this.pump.queueWrite(c),
     configInt: (name) => this.config.int(name),
     setTrackWrites: (on) => {
       this.trackWrites = on;
@@ -301,8 +302,8 @@ export class Server {
     this.pump.scheduleTick();
   }
 
-  markDirty(conn: Connection): void {
-    this.pump.markDirty(conn);
+  queueWrite(conn: Connection): void {
+    this.pump.queueWrite(conn);
   }
 
   /** Deliver a complete reply produced on the main thread. */
@@ -362,7 +363,7 @@ export class Server {
 
   resetStats(): void {
     this.stats.reset();
-    void this.allShards(['resetstat']);
+    void this.allShards(resetstatOp.request());
   }
 
   /** Drop every WATCH registration of a connection. */

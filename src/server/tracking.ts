@@ -38,7 +38,7 @@ export interface TrackingState {
 /** What the tracking code needs from the server. */
 export interface TrackingHost {
   readonly conns: Map<number, Connection>;
-  markDirty(c: Connection): void;
+  queueWrite(c: Connection): void;
   configInt(name: string): number;
   /** Tell the shards whether to report modified keys. */
   setTrackWrites(on: boolean): void;
@@ -259,7 +259,7 @@ export class ClientTracking {
   private deliver(c: Connection, bytes: Buffer, ownWrite = false): void {
     if (c.sendSeq === c.nextSeq || (c.blockedOn >= 0 && !ownWrite)) c.pushOutOfBand(bytes);
     else c.deliver(c.takeSeq(), bytes, false, true);
-    this.host.markDirty(c);
+    this.host.queueWrite(c);
   }
 }
 

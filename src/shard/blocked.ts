@@ -1,21 +1,28 @@
 /*
  * Clients blocked on a shard (BLPOP, BZPOPMIN, XREAD BLOCK ...): parked requests by connection and by
  * key ("db\0key", in arrival order), and the keys made ready since they were last served. The shard
- * re-runs a parked request when one of its keys is ready (Shard.serveReadyKeys) and answers it with a
+ * re-runs a parked request when one of its keys is ready (serveReadyKeys) and answers it with a
  * null array at its deadline.
+ *
+ * As redis-server, each key serves its waiters in the order they blocked, whatever other keys they
+ * wait on. A client blocked on list or sorted-set keys of several shards waits on the main thread
+ * (router/coordinator.ts retries it); here a stand-in (BlockedRequest.standIn) holds its place in
+ * the queue of each of its keys: a ready key whose first waiter of its type is a stand-in serves no
+ * one until the coordinator has served that client or its wait ended (the stand-in is dropped, and
+ * its keys are looked at again).
  */
 
-import { REP_REPLY } from '../ipc/records.js';
+import { FLAG_DEFER_READY, REP_REPLY } from '../ipc/records.js';
 import { STREAM_KEY_GONE } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
 import type { BlockedRequest } from './context.js';
 import { isAggregate } from './values/types.js';
-import type { Shard } from './shard.js';
+import type { BlockedSet, ShardHost } from './host.js';
 
 /** The reply of a blocked request that timed out (or CLIENT UNBLOCK ... TIMEOUT). */
 export const NULL_ARRAY = Buffer.from('*-1\r\n');
 
-export class BlockedClients {
+export class BlockedClients implements BlockedSet {
   readonly byKey = new Map<string, BlockedRequest[]>();
   readonly byConn = new Map<number, BlockedRequest>();
   /** "db\0key" made ready for their waiters, to serve. */
@@ -60,6 +67,18 @@ export class BlockedClients {
     if (this.byKey.has(id)) this.readyKeys.push(id);
   }
 
+  /** How many clients are blocked here (stand-ins are counted by the main thread), and with a timeout. */
+  counts(): { blocked: number; timed: number } {
+    let blocked = 0;
+    let timed = 0;
+    for (const req of this.byConn.values()) {
+      if (req.standIn) continue;
+      blocked++;
+      if (req.deadline > 0) timed++;
+    }
+    return { blocked, timed };
+  }
+
   /** Requests whose deadline passed, and ms until the next deadline (at most 1000). */
   due(now: number): { expired: BlockedRequest[]; next: number } {
     let next = 1000;
@@ -79,7 +98,10 @@ export function waitedType(group: string): string {
 }
 
 /** Serve clients blocked on keys that became ready, in arrival order, re-running their commands. */
-export function serveReadyKeys(shard: Shard): void {
+export function serveReadyKeys(shard: ShardHost): void {
+  // a cross-shard EXEC or script is running through this shard (or a script inside it): its end
+  // serves them
+  if (shard.readyHold || shard.flags & FLAG_DEFER_READY) return;
   const saved = { connId: shard.connId, seq: shard.seq, flags: shard.flags, db: shard.db, protocol: shard.protocol };
   const blocked = shard.blocked;
   while (blocked.readyKeys.length > 0) {
@@ -100,6 +122,8 @@ export function serveReadyKeys(shard: Shard): void {
       // blocking sorted-set commands (BZPOPMIN ...) pop zsets, XREAD & co read streams, the others
       // pop lists; every stream reader is tried (each waits for IDs of its own)
       if (v.type !== waitedType(req.cmd.group)) continue;
+      // the client blocked first waits on keys of several shards: the coordinator serves it
+      if (req.standIn) break;
       if (!rerunBlocked(shard, req) && v.type !== 'stream') break;
     }
   }
@@ -111,10 +135,16 @@ export function serveReadyKeys(shard: Shard): void {
 }
 
 /** Unblock a connection: reply with `reply` (timeout/null or an error), or silently when null. */
-export function unblock(shard: Shard, connId: number, reply: Buffer | string | null): boolean {
+export function unblock(shard: ShardHost, connId: number, reply: Buffer | string | null): boolean {
   const req = shard.blocked.byConn.get(connId);
   if (!req) return false;
   shard.blocked.remove(req);
+  if (req.standIn) {
+    // the client's wait across shards ended (the main thread answers it): the waiters queued behind
+    // it on these keys may be served now
+    for (const k of req.keys) shard.blocked.keyReady(req.db, k);
+    return true;
+  }
   if (reply !== null) {
     shard.intro.unblocked(req.cmd, typeof reply === 'string');
     const w = new RespWriter(64);
@@ -128,14 +158,14 @@ export function unblock(shard: Shard, connId: number, reply: Buffer | string | n
 }
 
 /** Time out blocked requests whose deadline passed; returns ms until the next deadline. */
-export function expireBlocked(shard: Shard): number {
+export function expireBlocked(shard: ShardHost): number {
   const { expired, next } = shard.blocked.due(Date.now());
   for (const req of expired) unblock(shard, req.connId, NULL_ARRAY);
   return next;
 }
 
 /** Re-run a blocked request; true if it was served (and unblocked). */
-function rerunBlocked(shard: Shard, req: BlockedRequest): boolean {
+function rerunBlocked(shard: ShardHost, req: BlockedRequest): boolean {
   shard.connId = req.connId;
   shard.seq = req.seq;
   shard.flags = 0;

@@ -113,6 +113,13 @@ export interface BlockedRequest {
   keys: string[];
   /** Absolute deadline in ms, or 0 for none. */
   deadline: number;
+  /**
+   * A stand-in for a client blocked on keys of several shards (parked on the main thread, retried by
+   * the coordinator): it keeps the client's place in the queue of each of its keys on this shard, so
+   * that clients blocked here after it are not served before it. It never runs and never times out
+   * here; the main thread drops it when the client's wait ends.
+   */
+  standIn?: true;
 }
 
 export interface ShardCtx {

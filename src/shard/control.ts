@@ -14,22 +14,22 @@ import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED, internalError
 import { SLOTS } from '../router/slot.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import { decodeValue } from '../codec/rdb.js';
-import type { Shard } from './shard.js';
+import type { ShardHost } from './host.js';
 import type { SlotTable } from './slot-table.js';
 import { NULL_ARRAY, unblock, serveReadyKeys } from './blocked.js';
 import { runShipped } from './shipped.js';
-import { FLAG_DEFER_READY, REP_REPLY } from '../ipc/records.js';
+import { REP_REPLY } from '../ipc/records.js';
 import { isAggregate, typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
 import { forgetScriptConnection, SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
-import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp } from '../ipc/control.js';
+import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp, exportOp, importOp, snapshotNextOp, type KeyPayload } from '../ipc/control.js';
 
-type ControlHandler = (c: Shard) => void;
+type ControlHandler = (c: ShardHost) => void;
 
 /** After a flush: keys with blocked clients in these databases are gone (XREADGROUP waiters are told). */
-function signalBlockedIn(c: Shard, dbs: number[]): void {
+function signalBlockedIn(c: ShardHost, dbs: number[]): void {
   for (const id of [...c.blocked.byKey.keys()]) {
     const sep = id.indexOf('\0');
     const dbi = Number(id.slice(0, sep));
@@ -37,7 +37,7 @@ function signalBlockedIn(c: Shard, dbs: number[]): void {
   }
 }
 
-function num(c: Shard, i: number): number {
+function num(c: ShardHost, i: number): number {
   return Number(c.args.str(i));
 }
 
@@ -52,6 +52,15 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   /** ping -> +PONG (startup barrier, liveness) */
   ping(c) {
     c.w.simple('PONG');
+  },
+
+  /**
+   * release-ready -> +OK: the end of a coordinated sequence (cross-shard EXEC or script) that ran
+   * here; clients blocked on keys it filled are served now (Shard.readyHold).
+   */
+  'release-ready'(c) {
+    c.readyHold = false;
+    c.w.ok();
   },
 
   /** watch <connId> <db> <key>... */
@@ -79,6 +88,16 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     const mode = c.args.str(2);
     const reply = mode === 'timeout' ? NULL_ARRAY : mode === 'error' ? UNBLOCKED : null;
     unblockOp.write(c.w, unblock(c, conn, reply));
+  },
+
+  /** standin <connId> <db> <cmdId> <key>...: a client blocked on keys of several shards waits on these too */
+  standin(c) {
+    const keys: string[] = [];
+    for (let i = 4; i < c.args.argc; i++) keys.push(c.args.str(i));
+    const cmd = c.commands[num(c, 3)];
+    if (cmd === undefined) throw new Error('standin: unknown command id');
+    c.blocked.add({ connId: num(c, 1), seq: 0, db: num(c, 2), proto: 2, cmd, argv: [], keys, deadline: 0, standIn: true });
+    c.w.ok();
   },
 
   /** disconnect <connId>: forget everything about a connection (blocked, watched, scripts diverted) */
@@ -251,14 +270,13 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** stats -> [hits, misses, expired, commands, blocked, watched, blocked with a timeout] */
   stats(c) {
-    let timed = 0;
-    for (const req of c.blocked.byConn.values()) if (req.deadline > 0) timed++;
+    const { blocked, timed } = c.blocked.counts();
     statsOp.write(c.w, {
       hits: c.ks.hits,
       misses: c.ks.misses,
       expired: c.ks.expiredKeys,
       commands: c.commandsProcessed,
-      blocked: c.blocked.byConn.size,
+      blocked,
       watchedKeys: c.watches.watchers.size,
       timedBlocked: timed,
     });
@@ -305,18 +323,13 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
    */
   export(c) {
     const db = c.ks.db(num(c, 1));
-    c.w.array(c.args.argc - 2);
+    const values: (KeyPayload | null)[] = [];
     for (let i = 2; i < c.args.argc; i++) {
       const key = c.args.str(i);
       const v = db.get(key);
-      if (v === undefined) {
-        c.w.nullArray();
-        continue;
-      }
-      c.w.array(2);
-      c.w.bulkBytes(createDumpPayload(v));
-      c.w.int(db.getExpire(key));
+      values.push(v === undefined ? null : { payload: createDumpPayload(v), expireAt: db.getExpire(key) });
     }
+    exportOp.write(c.w, values);
   },
 
   /**
@@ -325,23 +338,20 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
    * A trailing "notify" (SORT ... STORE) raises the "new" keyspace event for keys that did not exist.
    */
   import(c) {
-    const db = c.ks.db(num(c, 1));
-    const notifyNew = (c.args.argc - 2) % 3 === 1 && c.args.str(c.args.argc - 1) === 'notify';
-    for (let i = 2; i + 2 < c.args.argc; i += 3) {
-      const key = c.args.str(i);
-      if (notifyNew && db.get(key) === undefined && c.args.bytes(i + 1).length > 0) c.notify(NOTIFY_NEW, 'new', key, db.id);
+    const req = importOp.args(c.args);
+    const db = c.ks.db(req.db);
+    for (const { key, value } of req.entries) {
+      if (req.notifyNew && db.get(key) === undefined && value !== null) c.notify(NOTIFY_NEW, 'new', key, db.id);
       c.snapshot?.saveSlotAllDbs(c.ks.slotOf(key));
-      const payload = c.args.bytes(i + 1);
-      const at = num(c, i + 2);
-      if (payload.length === 0) {
+      if (value === null) {
         db.delete(key);
         continue;
       }
-      const v = parseDumpPayload(payload);
+      const v = parseDumpPayload(value.payload);
       if (v === null) throw new CommandError(IMPORT_BAD_PAYLOAD);
       db.delete(key);
       db.set(key, v);
-      if (at >= 0) db.setExpire(key, at);
+      if (value.expireAt >= 0) db.setExpire(key, value.expireAt);
     }
     c.w.ok();
   },
@@ -361,12 +371,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     if (snap === null) throw new CommandError(NO_SNAPSHOT);
     const { parts, complete } = snap.next();
     if (complete) c.snapshot = null;
-    c.w.array(1 + parts.length * 2);
-    c.w.int(complete ? 1 : 0);
-    for (const [db, bytes] of parts) {
-      c.w.int(db);
-      c.w.bulkBytes(bytes);
-    }
+    snapshotNextOp.write(c.w, complete, parts);
   },
 
   /** snapshot-abort: drop a snapshot in progress (its replica went away). */
@@ -409,7 +414,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 };
 
 /** Run one REQ_CONTROL record: the operation's reply (or error) and writes go out as its reply record. */
-export function runControl(shard: Shard, body: Buffer, start: number, len: number): void {
+export function runControl(shard: ShardHost, body: Buffer, start: number, len: number): void {
   shard.intro.flush();
   shard.frameBody(body, start);
   const op = shard.args.str(0);
@@ -434,7 +439,7 @@ export function runControl(shard: Shard, body: Buffer, start: number, len: numbe
   if (shard.intro.mark !== 0) shard.intro.mark = performance.now();
   shard.emit(REP_REPLY, 0, shard.db.id, shard.connId, shard.seq, shard.w, shard.p);
   shard.p.reset();
-  // a drain of the introspection data (SLOWLOG/LATENCY/INFO, also inside a locked EXEC) serves no
-  // one: clients blocked on keys a transaction filled are served after it (its closing ping)
-  if (shard.blocked.readyKeys.length > 0 && !(shard.flags & FLAG_DEFER_READY) && op !== 'introspect-drain') serveReadyKeys(shard);
+  // inside a coordinated sequence serveReadyKeys does nothing (Shard.readyHold) until its closing
+  // release-ready
+  if (shard.blocked.readyKeys.length > 0) serveReadyKeys(shard);
 }

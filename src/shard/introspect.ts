@@ -8,12 +8,13 @@
  * Control ops (main thread -> shard):
  *   introspect-config <slowlog-log-slower-than> <latency-monitor-threshold> <latency-tracking 0|1>
  *                     <slowlog-max-len>
- *   cmdstats          -> CommandStats.encode()
- *   introspect-drain  -> [[stamp, time, us, [args], connId]..., [[stamp, event, time, ms]...]]
+ *   cmdstats          -> cmdstatsOp (src/ipc/control.ts)
+ *   introspect-drain  -> introspectDrainOp: pending slow log entries and latency samples
  */
 
 import { F, type Command } from '../commands/table.js';
 import { FLAG_COORDINATED } from '../ipc/records.js';
+import { cmdstatsOp, introspectConfigOp, introspectDrainOp } from '../ipc/control.js';
 import { SYNTAX, NOT_INTEGER, CommandError } from '../resp/errors.js';
 import { parseInt64 } from '../commands/numbers.js';
 import { setErrorReplyHook } from '../resp/writer.js';
@@ -180,41 +181,23 @@ type ControlHandler = (c: { readonly intro: ShardIntrospection; readonly args: A
 
 export const INTROSPECT_CONTROL: Record<string, ControlHandler> = {
   'introspect-config'(c) {
-    c.intro.slowerThan = Number(c.args.str(1));
-    c.intro.latencyThreshold = Number(c.args.str(2));
-    c.intro.stats.tracking = c.args.str(3) === '1';
-    c.intro.maxLen = Number(c.args.str(4));
+    const s = introspectConfigOp.settings(c.args);
+    c.intro.slowerThan = s.slowerThan;
+    c.intro.latencyThreshold = s.latencyThreshold;
+    c.intro.stats.tracking = s.tracking;
+    c.intro.maxLen = s.maxLen;
     c.w.ok();
   },
 
   cmdstats(c) {
-    c.intro.stats.encode(c.w);
+    cmdstatsOp.write(c.w, c.intro.stats);
   },
 
   'introspect-drain'(c) {
     const { slow, latency } = c.intro;
     c.intro.slow = [];
     c.intro.latency = [];
-    const w = c.w;
-    w.array(2);
-    w.array(slow.length);
-    for (const [stamp, time, us, args, connId] of slow) {
-      w.array(5);
-      w.bulk(String(stamp));
-      w.int(time);
-      w.int(us);
-      w.array(args.length);
-      for (const a of args) w.bulk(a);
-      w.int(connId);
-    }
-    w.array(latency.length);
-    for (const [stamp, event, time, ms] of latency) {
-      w.array(4);
-      w.bulk(String(stamp));
-      w.bulk(event);
-      w.int(time);
-      w.int(ms);
-    }
+    introspectDrainOp.write(c.w, slow, latency);
   },
 };
 

@@ -11,6 +11,7 @@ import { hashSlotOfString, SLOTS } from '../router/slot.js';
 import type { Keyspace } from './keyspace.js';
 import type { Args } from '../commands/args.js';
 import type { RespWriter } from '../resp/writer.js';
+import { populateOp } from '../ipc/control.js';
 
 /** What the op needs of the shard (structural: importing Shard would close an import cycle). */
 interface PopulateCtx {
@@ -22,12 +23,9 @@ interface PopulateCtx {
 
 export const POPULATE_CONTROL: Record<string, (c: PopulateCtx) => void> = {
   populate(c) {
-    const db = c.ks.db(Number(c.args.str(1)));
-    const count = Number(c.args.str(2));
+    const { db: dbIndex, count, prefix, size, shards } = populateOp.args(c.args);
+    const db = c.ks.db(dbIndex);
     // redis formats the key into a 128-byte buffer: longer names are cut to 127 bytes
-    const prefix = c.args.str(3);
-    const size = Number(c.args.str(4));
-    const shards = Number(c.args.str(5));
     const me = c.shard;
     let created = 0;
     for (let j = 0; j < count; j++) {
@@ -39,6 +37,6 @@ export const POPULATE_CONTROL: Record<string, (c: PopulateCtx) => void> = {
       db.add(key, v);
       created++;
     }
-    c.w.int(created);
+    populateOp.write(c.w, created);
   },
 };

@@ -37,7 +37,8 @@ import {
 } from '../ipc/records.js';
 import { CommandError, internalError, sanitizeErrorText } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
-import { type BlockedRequest, type ShardConfig, type ShardCtx, type ShardHandler, type ShardOptions, PropMode } from './context.js';
+import { type BlockedRequest, type ShardConfig, type ShardHandler, type ShardOptions, PropMode } from './context.js';
+import type { ShardHost } from './host.js';
 import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
 import type { StrValue } from './values/types.js';
@@ -58,7 +59,7 @@ import { OOM } from '../resp/errors.js';
 /** Bytes of reply buffer a shard keeps between commands (a larger one, grown by a huge reply, is dropped). */
 const REPLY_WRITER_KEEP = 8 * 1024 * 1024;
 
-export class Shard implements ShardCtx {
+export class Shard implements ShardHost {
   readonly args = new Args();
   argc = 0;
   db: Db;
@@ -94,6 +95,12 @@ export class Shard implements ShardCtx {
 
   /** Clients blocked here (blocked.ts). */
   readonly blocked = new BlockedClients();
+  /**
+   * Set by a request of a coordinated sequence (a cross-shard EXEC or script: FLAG_DEFER_READY),
+   * cleared by its closing `release-ready`: clients blocked on keys the sequence fills are served
+   * after the whole of it, never between its requests (not by the cron, nor by a control op).
+   */
+  readyHold = false;
   /** The request just run blocked (or stayed blocked when re-run). */
   reblocked = false;
   /** The blocked request being re-run for a ready key, or null. */
@@ -299,6 +306,7 @@ export class Shard implements ShardCtx {
     this.connId = connId;
     this.seq = seq;
     this.flags = flags;
+    if (flags & FLAG_DEFER_READY) this.readyHold = true;
     this.protocol = ((w3 >>> 16) & 0xff) === 3 ? 3 : 2;
     this.db = this.ks.db(db);
     switch (kind) {
@@ -450,7 +458,7 @@ export class Shard implements ShardCtx {
     }
     this.replyTail = null;
     this.p.reset();
-    if (this.blocked.readyKeys.length > 0 && !(this.flags & FLAG_DEFER_READY)) serveReadyKeys(this);
+    if (this.blocked.readyKeys.length > 0) serveReadyKeys(this);
   }
 
   /**

@@ -6,35 +6,31 @@
 
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import { FLAG_COORDINATED } from '../ipc/records.js';
+import { shipOp, type KeyValue } from '../ipc/control.js';
 import { CommandError, SHIP_BAD_PAYLOAD } from '../resp/errors.js';
 import { RespWriter } from '../resp/writer.js';
-import type { Shard } from './shard.js';
+import type { ShardHost } from './host.js';
 
 /**
  * Control op "ship": run one command here with keys owned by other shards installed for its
  * duration. The main thread holds every involved shard while this runs, so no one else can see or
  * change those keys meanwhile; it writes the modified ones back to their owners afterwards.
- *   args: ship <db> <cmdId> <proto> <n> (<key> <payload|""> <expire-at>){n} <request>
- *   reply: [<reply bytes>, [<key> <payload|""> <expire-at>]...] for the shipped keys it modified
+ * Request and reply: shipOp (src/ipc/control.ts); the reply carries the shipped keys it modified.
  */
-export function runShipped(shard: Shard): void {
-  const a = shard.args;
-  const db = shard.ks.db(Number(a.str(1)));
-  const cmdId = Number(a.str(2));
-  const proto: 2 | 3 = a.str(3) === '3' ? 3 : 2;
-  const n = Number(a.str(4));
+export function runShipped(shard: ShardHost): void {
+  const req = shipOp.args(shard.args);
+  const db = shard.ks.db(req.db);
   const keys: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const key = a.str(5 + i * 3);
-    const payload = a.bytes(6 + i * 3);
-    const at = Number(a.str(7 + i * 3));
+  for (const { key, value } of req.keys) {
     keys.push(key);
-    if (payload.length === 0) continue;
-    const v = parseDumpPayload(payload);
+    if (value === null) continue;
+    const v = parseDumpPayload(value.payload);
     if (v === null) throw new CommandError(SHIP_BAD_PAYLOAD);
-    db.installRaw(key, v, at);
+    db.installRaw(key, v, value.expireAt);
   }
-  const inner = a.bytes(5 + n * 3);
+  const inner = req.request;
+  const cmdId = req.cmdId;
+  const proto = req.proto;
   const flagsBefore = shard.flags;
   shard.shippedKeys = new Set(keys);
   shard.shippedModified.clear();
@@ -48,17 +44,13 @@ export function runShipped(shard: Shard): void {
     shard.shippedKeys = null;
   }
   const reply = shard.w.toBuffer();
-  const out = new RespWriter(reply.length + 256);
-  out.array(2);
-  out.bulkBytes(reply);
-  out.array(shard.shippedModified.size * 3);
+  const modified: KeyValue[] = [];
   for (const key of shard.shippedModified) {
     const v = db.peek(key);
-    out.bulk(key);
-    if (v === undefined) out.bulk('');
-    else out.bulkBytes(createDumpPayload(v));
-    out.int(v === undefined ? -1 : db.getExpire(key));
+    modified.push({ key, value: v === undefined ? null : { payload: createDumpPayload(v), expireAt: db.getExpire(key) } });
   }
+  const out = new RespWriter(reply.length + 256);
+  shipOp.write(out, reply, modified);
   for (const key of keys) db.removeAt(key, shard.ks.slotOf(key));
   shard.shippedModified.clear();
   shard.w.reset();

@@ -6,14 +6,14 @@
 import { FLAG_IN_MULTI, REP_REPLY } from '../ipc/records.js';
 import { RespWriter } from '../resp/writer.js';
 import { serveReadyKeys } from './blocked.js';
-import type { Shard } from './shard.js';
+import type { ShardHost } from './host.js';
 
 /**
  * MULTI/EXEC whose commands all live on this shard: body = repeated (u32 cmdId, u32 len, request).
  * Runs them back to back (nothing else runs on this shard meanwhile), replies with one array, and
  * wraps the propagated writes in MULTI/EXEC.
  */
-export function runTransaction(shard: Shard, body: Buffer, start: number, len: number): void {
+export function runTransaction(shard: ShardHost, body: Buffer, start: number, len: number): void {
   const connId = shard.connId;
   const seq = shard.seq;
   const db0 = shard.db;

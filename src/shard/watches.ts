@@ -1,7 +1,7 @@
 /*
  * WATCH on a shard: which connections watch which keys, and which of them saw a watched key change
  * (their EXEC aborts). Keys are "db\0key". The main thread asks through the watch, unwatch and
- * dirty control ops (control.ts); the keyspace's "modified" hook and FLUSHDB / FLUSHALL / SWAPDB report
+ * watch-touched control ops (control.ts); the keyspace's "modified" hook and FLUSHDB / FLUSHALL / SWAPDB report
  * changes.
  */
 

@@ -29,3 +29,37 @@ export { latencyDoctor, latencyGraph } from '../../src/server/stats/latency-repo
 export { LatencyMonitor } from '../../src/server/stats/slowlog.js';
 export { ACCESS, lfuData, lfuDecayed, lfuLogIncr } from '../../src/shard/access.js';
 export { evictionTimeLimitUs } from '../../src/shard/eviction.js';
+// the inter-thread protocol (test/ipc-protocol.test.ts)
+export { ChunkJoiner, writeChunks, writeHeader } from '../../src/ipc/chunks.js';
+export { FLAG_MORE, HEADER_BYTES, flagsOf, word0 } from '../../src/ipc/records.js';
+export {
+  cmdstatsOp,
+  dbsizeOp,
+  exportOp,
+  importOp,
+  introspectConfigOp,
+  introspectDrainOp,
+  populateOp,
+  keysOp,
+  keyspaceOp,
+  memoryOp,
+  randomkeyOp,
+  scanOp,
+  scriptRunOp,
+  shipOp,
+  snapshotNextOp,
+  statsOp,
+  watchTouchedOp,
+  type ControlArgv,
+} from '../../src/ipc/control.js';
+export { BodyFramer } from '../../src/ipc/body-framer.js';
+export { Args } from '../../src/commands/args.js';
+export { CommandStats } from '../../src/server/stats/cmdstats.js';
+export { ReplyReader } from '../../src/resp/reply-reader.js';
+export { BlockedClients } from '../../src/shard/blocked.js';
+export type { BlockedRequest } from '../../src/shard/context.js';
+export { buildCommands } from '../../src/server/commands/index.js';
+export { handlersById } from '../../src/commands/registry.js';
+export { SHARD_COMMANDS } from '../../src/shard/commands/index.js';
+export { FLAG_BLOCKED, REQ_COMMAND, REQ_CONTROL, dbOf } from '../../src/ipc/records.js';
+export { encodeCommand } from '../../src/resp/writer.js';

@@ -5,8 +5,7 @@
 
 import { CommandError, SYNTAX, UNBLOCKED, subcommandSyntax, unknownClientType, cstr, CLIENT_ID_NOT_POSITIVE, CLIENT_NAME_INVALID, INVALID_CLIENT_ID, NO_SUCH_CLIENT, PAUSE_MODE, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, UNBLOCK_REASON, noSuchUser } from '../../resp/errors.js';
 import type { Connection } from '../connection.js';
-import type { MainCtx, MainHandler } from '../main-ctx.js';
-import type { Server } from '../server.js';
+import type { MainCtx, MainHandler, ServerContext } from '../main-ctx.js';
 import { Keys, mainCommands } from '../../commands/registry.js';
 import { unblockOp } from '../../ipc/control.js';
 
@@ -30,7 +29,7 @@ function parseType(name: string): ClientType | null {
 }
 
 /** One CLIENT LIST line, in Redis 7.0's field order. */
-export function clientInfoLine(server: Server, c: Connection): string {
+export function clientInfoLine(server: ServerContext, c: Connection): string {
   let flags = '';
   if (server.monitor.clients.has(c)) flags += 'O';
   if (c.isReplica) flags += 'S';

@@ -45,6 +45,16 @@ function keyFlags(w: RespWriter, flags: string): void {
   for (const f of shown) w.simple(f.length === 2 ? f : f.toLowerCase());
 }
 
+/** A key spec's begin_search or find_keys field: {type, spec: {fields}}. */
+function searchSpec(w: RespWriter, name: string, type: string, spec: readonly (readonly [string, string | number])[]): void {
+  w.bulk(name);
+  w.map(2);
+  w.fields([['type', type]]);
+  w.bulk('spec');
+  w.map(spec.length);
+  w.fields(spec);
+}
+
 function keySpecs(w: RespWriter, specs: readonly KeySpecData[]): void {
   w.set(specs.length);
   for (const s of specs) {
@@ -55,56 +65,14 @@ function keySpecs(w: RespWriter, specs: readonly KeySpecData[]): void {
     }
     w.bulk('flags');
     keyFlags(w, s.f);
-    w.bulk('begin_search');
-    w.map(2);
-    w.bulk('type');
-    if (s.b[0] === 'i') {
-      w.bulk('index');
-      w.bulk('spec');
-      w.map(1);
-      w.bulk('index');
-      w.int(s.b[1]);
-    } else if (s.b[0] === 'k') {
-      w.bulk('keyword');
-      w.bulk('spec');
-      w.map(2);
-      w.bulk('keyword');
-      w.bulk(s.b[1]);
-      w.bulk('startfrom');
-      w.int(s.b[2]);
-    } else {
-      w.bulk('unknown');
-      w.bulk('spec');
-      w.map(0);
-    }
-    w.bulk('find_keys');
-    w.map(2);
-    w.bulk('type');
-    if (s.k[0] === 'r') {
-      w.bulk('range');
-      w.bulk('spec');
-      w.map(3);
-      w.bulk('lastkey');
-      w.int(s.k[1]);
-      w.bulk('keystep');
-      w.int(s.k[2]);
-      w.bulk('limit');
-      w.int(s.k[3]);
-    } else if (s.k[0] === 'n') {
-      w.bulk('keynum');
-      w.bulk('spec');
-      w.map(3);
-      w.bulk('keynumidx');
-      w.int(s.k[1]);
-      w.bulk('firstkey');
-      w.int(s.k[2]);
-      w.bulk('keystep');
-      w.int(s.k[3]);
-    } else {
-      w.bulk('unknown');
-      w.bulk('spec');
-      w.map(0);
-    }
+    const b = s.b;
+    if (b[0] === 'i') searchSpec(w, 'begin_search', 'index', [['index', b[1]]]);
+    else if (b[0] === 'k') searchSpec(w, 'begin_search', 'keyword', [['keyword', b[1]], ['startfrom', b[2]]]);
+    else searchSpec(w, 'begin_search', 'unknown', []);
+    const k = s.k;
+    if (k[0] === 'r') searchSpec(w, 'find_keys', 'range', [['lastkey', k[1]], ['keystep', k[2]], ['limit', k[3]]]);
+    else if (k[0] === 'n') searchSpec(w, 'find_keys', 'keynum', [['keynumidx', k[1]], ['firstkey', k[2]], ['keystep', k[3]]]);
+    else searchSpec(w, 'find_keys', 'unknown', []);
   }
 }
 

@@ -8,6 +8,7 @@ import { parseInt64 } from '../../commands/numbers.js';
 import { CommandError, VALUE_OUT_OF_RANGE_POSITIVE } from '../../resp/errors.js';
 import type { MainCtx } from '../main-ctx.js';
 import { holdingAll } from './keyspace.js';
+import { populateOp } from '../../ipc/control.js';
 
 function positive(s: string): number {
   const v = parseInt64(s);
@@ -21,7 +22,7 @@ export async function debugPopulate(c: MainCtx): Promise<void> {
   const size = c.argc === 5 ? positive(c.args.str(4)) : 0;
   const db = c.conn.db;
   const n = c.server.links.length;
-  await holdingAll(c, () => c.server.allShards(['populate', db, count, prefix, size, n], db));
+  await holdingAll(c, () => c.server.allShards(populateOp.request({ db, count, prefix, size, shards: n }), db));
   c.w.ok();
 }
 

@@ -12,8 +12,7 @@
 
 import { CommandError, DB_INDEX_OUT_OF_RANGE, INVALID_CURSOR, INVALID_FIRST_DB_INDEX, INVALID_SECOND_DB_INDEX, NOT_INTEGER, SYNTAX } from '../../resp/errors.js';
 import { SLOTS } from '../../router/slot.js';
-import type { MainCtx, MainHandler } from '../main-ctx.js';
-import type { Server } from '../server.js';
+import type { MainCtx, MainHandler, ServerContext } from '../main-ctx.js';
 import { execRunning, propagateMain } from './transactions.js';
 import { mainCommands } from '../../commands/registry.js';
 import { dbsizeOp, keysOp, randomkeyOp, scanOp, type ControlArgv, flushallOp, flushdbOp, swapdbOp } from '../../ipc/control.js';
@@ -41,13 +40,13 @@ function checkDbRange(c: MainCtx, n: number): void {
  * command, transaction or script (at once inside EXEC or a script, which hold them).
  */
 function everyShard(c: MainCtx, argv: readonly (string | number | Uint8Array)[], db = 0): Promise<{ reply: Buffer }[]> {
-  const s: Server = c.server;
+  const s: ServerContext = c.server;
   return s.coordinator.cut(s.links.map((_, shard) => ({ shard, argv, db })), execRunning.has(c.conn));
 }
 
 /** Run `fn` holding every shard (unless the connection's EXEC already holds them). */
 export async function holdingAll<T>(c: MainCtx, fn: () => Promise<T>): Promise<T> {
-  const s: Server = c.server;
+  const s: ServerContext = c.server;
   if (execRunning.has(c.conn)) return fn();
   const all = s.links.map((_, i) => i);
   await s.coordinator.lock(all);

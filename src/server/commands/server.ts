@@ -13,7 +13,7 @@ import { debugReload } from './persistence.js';
 import { debugPopulate, POPULATE_HELP } from './debug-populate.js';
 import { Keys, declare, mainCommands } from '../../commands/registry.js';
 import { aclListLines } from '../../acl/commands.js';
-import { configOp } from '../../ipc/control.js';
+import { configOp, crashOp } from '../../ipc/control.js';
 
 export const commands = mainCommands<MainHandler>({
   async info(c) {
@@ -165,7 +165,7 @@ export const commands = mainCommands<MainHandler>({
     if (sub === 'populate' && c.argc >= 3 && c.argc <= 5) return debugPopulate(c);
     if (sub === 'segfault' && c.argc === 2) {
       // as in Redis, the server crashes: here by killing a shard, which is fatal for the server
-      void c.server.oneShard(0, ['crash']);
+      void c.server.oneShard(0, crashOp.request());
       return; // no reply: the server is going down
     }
     if (sub === 'help' && c.argc === 2) {

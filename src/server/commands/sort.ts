@@ -5,7 +5,7 @@
  * them), fetches the elements from the source's shard and the pattern values from their shards (the
  * sortsrc / sortget control ops, one round trip per shard: BY values of every element, then GET values
  * of the elements output), sorts here, and replies, or stores the result list with `import`.
- * No other command runs on the held shards in between, so SORT is atomic to every observer.
+ * No other command runs on the locked shards in between, so SORT is atomic to every observer.
  *
  * Replies, errors and their order follow redis-server 7.0's sortCommandGeneric. SORT ... STORE is
  * propagated as DEL + RPUSH (or DEL alone) in MULTI/EXEC: deterministic on any replica.
@@ -15,7 +15,7 @@ import { NOTIFY_GENERIC, NOTIFY_LIST } from '../../commands/keyspace-events.js';
 import { notifyFromMain } from '../keyspace-notify.js';
 import { CommandError, NOT_INTEGER, SORT_BY_ACL, SORT_GET_ACL, SORT_SCORE_NOT_DOUBLE, SYNTAX, WRONGTYPE } from '../../resp/errors.js';
 import { hasUnrestrictedKeyRead } from '../../acl/acl.js';
-import { sortExistsOp, sortGetOp, sortSourceOp, type SortRef, type SortSource } from '../../ipc/control.js';
+import { importOp, sortExistsOp, sortGetOp, sortSourceOp, type SortRef, type SortSource } from '../../ipc/control.js';
 import { encodeCommand } from '../../resp/writer.js';
 import { createDumpPayload } from '../../codec/dump.js';
 import { ListValue } from '../../shard/values/list.js';
@@ -187,11 +187,11 @@ async function sortGeneric(c: MainCtx, readonly: boolean): Promise<void> {
   const key = c.args.str(1);
   // pattern keys can be anywhere: hold every shard then (a BY without '*' reads nothing)
   const lookups = (o.by !== null && !o.dontsort) || o.gets.some((g) => g !== '#' && g.includes('*'));
-  const held = execRunning.has(c.conn);
+  const locked = execRunning.has(c.conn);
   const shards = lookups
     ? s.links.map((_, i) => i)
     : [...new Set([s.shardOfKey(key), ...(o.store !== null ? [s.shardOfKey(o.store)] : [])])].sort((x, y) => x - y);
-  if (!held) await s.coordinator.lock(shards);
+  if (!locked) await s.coordinator.lock(shards);
   try {
     const src = await fetchSource(c, db, key);
     if (src !== undefined && src.type !== 'list' && src.type !== 'set' && src.type !== 'zset') throw new CommandError(WRONGTYPE);
@@ -261,7 +261,7 @@ async function sortGeneric(c: MainCtx, readonly: boolean): Promise<void> {
     await storeList(c, db, o.store, result.map((r) => r ?? ''));
     c.w.int(result.length);
   } finally {
-    if (!held) s.coordinator.unlock(shards);
+    if (!locked) s.coordinator.unlock(shards);
   }
 }
 
@@ -270,7 +270,7 @@ async function storeList(c: MainCtx, db: number, dst: string, elems: string[]): 
   const s = c.server;
   const sh = s.shardOfKey(dst);
   if (elems.length > 0) {
-    await s.oneShard(sh, ['import', db, dst, createDumpPayload(ListValue.from(elems)), -1, 'notify'], db);
+    await s.oneShard(sh, importOp.request(db, [{ key: dst, value: { payload: createDumpPayload(ListValue.from(elems)), expireAt: -1 } }], true), db);
     notifyFromMain(s, NOTIFY_LIST, 'sortstore', dst, db, 0, 0);
     const del = ['DEL', dst];
     const push = ['RPUSH', dst, ...elems];
@@ -287,7 +287,7 @@ async function storeList(c: MainCtx, db: number, dst: string, elems: string[]): 
   }
   const existed = sortExistsOp.read((await s.oneShard(sh, sortExistsOp.request(db, dst), db)).reply);
   if (!existed) return;
-  await s.oneShard(sh, ['import', db, dst, '', -1], db);
+  await s.oneShard(sh, importOp.request(db, [{ key: dst, value: null }]), db);
   notifyFromMain(s, NOTIFY_GENERIC, 'del', dst, db, 0, 0);
   propagateMain(c, db, ['DEL', dst]);
 }

@@ -5,8 +5,9 @@
  * lookup checks: a failure there flags the queue, and EXEC then answers EXECABORT).
  *
  * WATCH registers the keys with the shards that own them (control op "watch"); a shard marks the
- * connection dirty when any of them is written, expired, flushed or swapped away. EXEC asks the
- * watching shards (or the one shard running the transaction) and answers a null array if dirty.
+ * connection's watch touched when any of them is written, expired, flushed or swapped away. EXEC asks
+ * the watching shards (or the one shard running the transaction) whether it was (watch-touched) and
+ * answers a null array if so.
  *
  * EXEC runs the queue in one of two ways:
  *   - one shard: every queued command is a shard command whose keys all live on one shard and every
@@ -17,7 +18,7 @@
  *     CONFIG, CLIENT KILL, REPLICAOF). The coordinator locks every shard involved (all of them when
  *     a main-thread command might touch the keyspace), WATCH is checked, and the commands run in
  *     order: runs of single-shard commands are pipelined, cross-shard commands go through
- *     coordinator.runHeld, main-thread handlers are called in place. Replies are gathered into EXEC's
+ *     coordinator.runLocked, main-thread handlers are called in place. Replies are gathered into EXEC's
  *     array; the writes are propagated once, wrapped in MULTI/EXEC, including those of main-thread
  *     commands (captured through propagateMain instead of going straight to the stream).
  */
@@ -29,11 +30,10 @@ import { CommandError, DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, MUL
 import { execDenials } from '../../acl/check.js';
 import { RespWriter, encodeCommand } from '../../resp/writer.js';
 import type { Connection, QueuedCommand } from '../connection.js';
-import { MainCtx, type MainHandler } from '../main-ctx.js';
-import type { Server } from '../server.js';
+import { MainCtx, type MainHandler, type ServerContext } from '../main-ctx.js';
 import type { ShardReply } from '../shard-link.js';
 import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
-import { watchOp, watchTouchedOp } from '../../ipc/control.js';
+import { releaseReadyOp, watchOp, watchTouchedOp } from '../../ipc/control.js';
 
 /**
  * Connections whose EXEC is running its queue right now. Main-thread commands that would block
@@ -77,14 +77,14 @@ export function captureMainPropagation(conn: Connection, parts: PropPart[]): () 
 }
 
 /** Propagate writes made for a connection: into its EXEC's block if one runs, else to the stream. */
-export function propagateForConnection(s: Server, conn: Connection, parts: PropPart[]): void {
+export function propagateForConnection(s: ServerContext, conn: Connection, parts: PropPart[]): void {
   const cap = captures.get(conn);
   if (cap !== undefined) cap.push(...parts);
   else propagateParts(s, parts);
 }
 
 /** The shards holding a queued shard command's keys (keyless commands run on shard 0). */
-function shardsOfQueued(s: Server, q: QueuedCommand): { shards: number[]; keys: number[] } {
+function shardsOfQueued(s: ServerContext, q: QueuedCommand): { shards: number[]; keys: number[] } {
   const keys = keyPositions(q.cmd, q.argv.length, (i) => q.argv[i]!) ?? [];
   const set = new Set<number>();
   for (const i of keys) set.add(s.shardOfKey(q.argv[i]!));
@@ -93,7 +93,7 @@ function shardsOfQueued(s: Server, q: QueuedCommand): { shards: number[]; keys: 
 }
 
 /** Feed a transaction's writes to the replication stream: one write as is, several in MULTI/EXEC. */
-function propagateParts(s: Server, parts: PropPart[]): void {
+function propagateParts(s: ServerContext, parts: PropPart[]): void {
   const nonEmpty = parts.filter((p) => p.bytes.length > 0);
   if (nonEmpty.length === 0) return;
   s.coordinator.propagate(nonEmpty);
@@ -142,7 +142,7 @@ function execOnOneShard(c: MainCtx, queued: QueuedCommand[]): boolean {
 }
 
 /** The shards an EXEC must lock: those of its keys and watches; all of them for keyspace-wide commands. */
-function shardsToLock(s: Server, conn: Connection, queued: QueuedCommand[]): number[] {
+function shardsToLock(s: ServerContext, conn: Connection, queued: QueuedCommand[]): number[] {
   const set = new Set<number>(conn.watchShards);
   for (const q of queued) {
     if (q.cmd.route === Route.Main) {
@@ -244,7 +244,7 @@ async function execLocked(c: MainCtx, queued: QueuedCommand[], denied: Map<numbe
       const t0 = performance.now();
       try {
         for (const sh of shards) touched.add(sh);
-        const res = await s.coordinator.runHeld({ db: conn.db, proto: conn.proto, cmd: q.cmd, argv: q.argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
+        const res = await s.coordinator.runLocked({ db: conn.db, proto: conn.proto, cmd: q.cmd, argv: q.argv, keys, flags: FLAG_IN_MULTI | FLAG_DEFER_READY });
         replies[i] = res.reply;
         parts.push(...res.prop);
         if (res.events) s.publishEvents(res.events, conn.id, c.seq);
@@ -262,8 +262,8 @@ async function execLocked(c: MainCtx, queued: QueuedCommand[], denied: Map<numbe
   } finally {
     captures.delete(conn);
     execRunning.delete(conn);
-    // serve the deferred blocked clients before anything queued behind the locks (a ping does nothing else)
-    for (const sh of touched) void s.oneShard(sh, ['ping']);
+    // serve the deferred blocked clients before anything queued behind the locks (release-ready ends the hold its requests put on each shard)
+    for (const sh of touched) void s.oneShard(sh, releaseReadyOp.request());
     if (locked.length > 0) s.coordinator.unlock(locked);
   }
 }

@@ -4,14 +4,22 @@
  * the commands it runs, the main thread for its own commands and cross-shard ones) in typed arrays
  * indexed by command id: the hot path does a few array stores, no allocation. INFO commandstats /
  * errorstats / latencystats, LATENCY HISTOGRAM and the admin endpoint's /metrics merge the threads'
- * copies (encode() in a shard, merge() on the main thread): one source of truth.
+ * copies (a shard sends its own with cmdstatsOp, src/ipc/control.ts; merge() adds it here): one source of truth.
  */
 
-import type { RespWriter } from '../../resp/writer.js';
 import { HIST_BUCKETS, bucketOf } from './histogram.js';
 
 /** Redis keeps at most this many distinct error prefixes (ERROR_STATS_NUMBER). */
 const MAX_ERROR_KINDS = 128;
+
+/** A shard's command stats as they cross to the main thread (cmdstatsOp in src/ipc/control.ts). */
+export interface CommandStatsCopy {
+  errorTotal: number;
+  /** Error prefix -> count. */
+  errors: [string, number][];
+  /** The commands called, failed or rejected; hist: [bucket, count] pairs of the latency histogram. */
+  commands: { id: number; calls: number; usec: number; failed: number; rejected: number; hist: [number, number][] }[];
+}
 
 export class CommandStats {
   readonly calls: Float64Array;
@@ -65,54 +73,20 @@ export class CommandStats {
     this.errorTotal = 0;
   }
 
-  /**
-   * As a RESP reply (shard -> main thread): [errorTotal, [code, n]..., [id, calls, usec, failed,
-   * rejected, [bucket, count]...]...] for every command called or rejected since the last reset.
-   */
-  encode(w: RespWriter): void {
-    const ids: number[] = [];
-    for (let i = 0; i < this.size; i++) if (this.calls[i]! > 0 || this.rejected[i]! > 0 || this.failed[i]! > 0) ids.push(i);
-    w.array(3);
-    w.int(this.errorTotal);
-    w.array(this.errors.size * 2);
-    for (const [k, n] of this.errors) {
-      w.bulk(k);
-      w.int(n);
-    }
-    w.array(ids.length);
-    for (const id of ids) {
-      w.array(6);
-      w.int(id);
-      w.int(this.calls[id]!);
-      w.bulk(String(this.usec[id]!));
-      w.int(this.failed[id]!);
-      w.int(this.rejected[id]!);
-      const h = this.hist[id];
-      const pairs: number[] = [];
-      if (h) for (let b = 0; b < h.length; b++) if (h[b]! > 0) pairs.push(b, h[b]!);
-      w.array(pairs.length);
-      for (const x of pairs) w.int(x);
-    }
-  }
-
-  /** Add a copy made by encode() (parsed). */
-  merge(parsed: unknown): void {
-    const [total, errs, cmds] = parsed as [number, (string | number)[], [number, number, string, number, number, number[]][]];
-    this.errorTotal += Number(total);
-    for (let i = 0; i + 1 < errs.length; i += 2) {
-      const k = String(errs[i]);
-      this.errors.set(k, (this.errors.get(k) ?? 0) + Number(errs[i + 1]));
-    }
-    for (const [id, calls, usec, failed, rejected, pairs] of cmds) {
+  /** Add a copy sent by a shard (src/ipc/control.ts cmdstatsOp). */
+  merge(copy: CommandStatsCopy): void {
+    this.errorTotal += copy.errorTotal;
+    for (const [k, n] of copy.errors) this.errors.set(k, (this.errors.get(k) ?? 0) + n);
+    for (const { id, calls, usec, failed, rejected, hist } of copy.commands) {
       if (id >= this.size) continue;
-      this.calls[id]! += Number(calls);
-      this.usec[id]! += Number(usec);
-      this.failed[id]! += Number(failed);
-      this.rejected[id]! += Number(rejected);
-      if (pairs.length > 0) {
+      this.calls[id]! += calls;
+      this.usec[id]! += usec;
+      this.failed[id]! += failed;
+      this.rejected[id]! += rejected;
+      if (hist.length > 0) {
         let h = this.hist[id]!;
         if (h === null) h = this.hist[id] = new Uint32Array(HIST_BUCKETS);
-        for (let i = 0; i + 1 < pairs.length; i += 2) h[Number(pairs[i])]! += Number(pairs[i + 1]);
+        for (const [bucket, count] of hist) h[bucket]! += count;
       }
     }
   }

@@ -8,7 +8,7 @@
 
 import type { Command, CommandTable } from '../../commands/table.js';
 import type { Config } from '../../config.js';
-import { parseOne } from '../../resp/reply-parser.js';
+import { cmdstatsOp, introspectConfigOp, introspectDrainOp } from '../../ipc/control.js';
 import { CommandStats } from './cmdstats.js';
 import { valueAtPercentile } from './histogram.js';
 import type { MainIntrospection } from './main-intro.js';
@@ -37,7 +37,7 @@ export function installIntrospection(server: IntroServer): void {
     intro.slowerThan = c.int('slowlog-log-slower-than');
     intro.latencyThreshold = c.int('latency-monitor-threshold');
     intro.commands.tracking = c.bool('latency-tracking');
-    void server.allShards(['introspect-config', intro.slowerThan, intro.latencyThreshold, intro.commands.tracking ? 1 : 0, c.int('slowlog-max-len')]);
+    void server.allShards(introspectConfigOp.request({ slowerThan: intro.slowerThan, latencyThreshold: intro.latencyThreshold, tracking: intro.commands.tracking, maxLen: c.int('slowlog-max-len') }));
   };
   push();
   const keys = ['slowlog-log-slower-than', 'latency-monitor-threshold', 'latency-tracking', 'slowlog-max-len'];
@@ -65,12 +65,12 @@ export function installIntrospection(server: IntroServer): void {
 export async function collectSlow(server: IntroServer, waiter = 0): Promise<void> {
   const intro = server.stats.intro;
   const t0 = performance.now();
-  const replies = await server.allShards(['introspect-drain']);
+  const replies = await server.allShards(introspectDrainOp.request());
   intro.waited(waiter, t0);
   for (const r of replies) {
-    const [slow, lat] = parseOne(r.reply) as [[string, number, number, string[], number][], [string, string, number, number][]];
-    for (const [stamp, time, us, args, connId] of slow) intro.slowlog.pending.push([Number(stamp), Number(time), Number(us), args.map(String), Number(connId), null, null]);
-    for (const [, event, time, ms] of lat.sort((a, b) => Number(a[0]) - Number(b[0]))) intro.latency.add(String(event), Number(time), Number(ms));
+    const { slow, latency } = introspectDrainOp.read(r.reply);
+    for (const [stamp, time, us, args, connId] of slow) intro.slowlog.pending.push([stamp, time, us, [...args], connId, null, null]);
+    for (const [, event, time, ms] of latency.sort((a, b) => a[0] - b[0])) intro.latency.add(event, time, ms);
   }
   intro.slowlog.settle(server.config.int('slowlog-max-len'), (id, stamp) => {
     const c = server.conns.get(id);
@@ -84,10 +84,10 @@ export async function collectSlow(server: IntroServer, waiter = 0): Promise<void
 export async function gatherStats(server: IntroServer, waiter = 0): Promise<CommandStats> {
   const all = new CommandStats(4096);
   const t0 = performance.now();
-  const replies = await server.allShards(['cmdstats']);
+  const replies = await server.allShards(cmdstatsOp.request());
   server.stats.intro.waited(waiter, t0);
   all.add(server.stats.intro.commands);
-  for (const r of replies) all.merge(parseOne(r.reply));
+  for (const r of replies) all.merge(cmdstatsOp.read(r.reply));
   return all;
 }
 

@@ -8,7 +8,7 @@
  * elements per call, and cannot miss an element present for the whole iteration.
  */
 
-import { CommandError, INVALID_CURSOR, NOT_INTEGER, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_OUT_OF_RANGE, errText, valueOutOfRangeBetween } from '../../resp/errors.js';
+import { CommandError, INVALID_CURSOR, NOT_INTEGER, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_OUT_OF_RANGE, VALUE_OUT_OF_RANGE, errText, valueOutOfRangeBetween } from '../../resp/errors.js';
 import { globMatch } from '../../commands/glob.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx } from '../context.js';
@@ -105,6 +105,21 @@ export function rangeLong(c: ShardCtx, i: number, min: bigint, max: bigint, msg?
 }
 
 export const LONG_MAX = 9223372036854775807n;
+
+/**
+ * HRANDFIELD key count [WITHVALUES], ZRANDMEMBER key count [WITHSCORES]: the count, and whether
+ * `withWord` follows it (then the count must fit a reply of pairs: within ±LONG_MAX/2, as Redis).
+ */
+export function parseRandomCount(c: ShardCtx, withWord: string): { count: number; pairs: boolean } {
+  const count = rangeLong(c, 2, -LONG_MAX, LONG_MAX);
+  if (c.argc > 4 || (c.argc === 4 && !c.args.is(3, withWord))) throw new CommandError(SYNTAX);
+  const pairs = c.argc === 4;
+  if (pairs) {
+    const v = c.args.int64(2);
+    if (v < -LONG_MAX / 2n || v > LONG_MAX / 2n) throw new CommandError(VALUE_OUT_OF_RANGE);
+  }
+  return { count, pairs };
+}
 
 /** getPositiveLongFromObjectOrReply. */
 export function positiveLong(c: ShardCtx, i: number, msg = 'value is out of range, must be positive'): number {

@@ -6,16 +6,15 @@
 
 import { NOTIFY_GENERIC, NOTIFY_HASH } from '../../commands/keyspace-events.js';
 import {
-  CommandError, HASH_VALUE_NOT_FLOAT, HASH_VALUE_NOT_INTEGER, INCR_NAN_OR_INF, NAN_OR_INF, NOT_FLOAT, OVERFLOW, SYNTAX, wrongArity,
+  CommandError, HASH_VALUE_NOT_FLOAT, HASH_VALUE_NOT_INTEGER, INCR_NAN_OR_INF, NAN_OR_INF, NOT_FLOAT, OVERFLOW, wrongArity,
 } from '../../resp/errors.js';
 import { parseInt64, INT64_MAX, INT64_MIN } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFromNumber, parseLongDouble } from '../../commands/longdouble.js';
 import { HashValue } from '../values/hash.js';
-import { checkReplyElements, getTyped, removeMembers } from './util.js';
-import { LONG_MAX, parseCursor, parseScanOptions, rangeLong, scanReply, emptyScanReply } from './collection-scan.js';
+import { checkReplyElements, getTyped, removeMembers, memberLookups } from './util.js';
+import { parseCursor, parseScanOptions, parseRandomCount, scanReply, emptyScanReply } from './collection-scan.js';
 import { shardCommands } from '../../commands/registry.js';
-import { VALUE_OUT_OF_RANGE } from '../../resp/errors.js';
 
 function getHash(c: ShardCtx, key: string, read = true): HashValue | undefined {
   return getTyped(c, key, HashValue, read);
@@ -87,6 +86,8 @@ function hrandfieldWithCount(c: ShardCtx, l: number, withValues: boolean): void 
   else for (const i of distinctIndexes(count, size)) emit(i);
 }
 
+const [hget, hmget] = memberLookups(getHash, (c, h, field) => c.w.bulkOrNull(h?.get(field)));
+
 export const commands = shardCommands<ShardHandler>({
   hset(c) {
     c.w.int(hsetGeneric(c, 'hset'));
@@ -112,21 +113,8 @@ export const commands = shardCommands<ShardHandler>({
     c.w.int(1);
   },
 
-  hget(c) {
-    const v = getHash(c, c.args.str(1))?.get(c.args.str(2));
-    if (v === undefined) c.w.nullBulk();
-    else c.w.bulk(v);
-  },
-
-  hmget(c) {
-    const h = getHash(c, c.args.str(1));
-    c.w.array(c.argc - 2);
-    for (let i = 2; i < c.argc; i++) {
-      const v = h?.get(c.args.str(i));
-      if (v === undefined) c.w.nullBulk();
-      else c.w.bulk(v);
-    }
-  },
+  hget,
+  hmget,
 
   hgetall(c) {
     const h = getHash(c, c.args.str(1));
@@ -215,14 +203,8 @@ export const commands = shardCommands<ShardHandler>({
 
   hrandfield(c) {
     if (c.argc >= 3) {
-      const l = rangeLong(c, 2, -LONG_MAX, LONG_MAX);
-      if (c.argc > 4 || (c.argc === 4 && !c.args.is(3, 'withvalues'))) throw new CommandError(SYNTAX);
-      const withValues = c.argc === 4;
-      if (withValues) {
-        const v = c.args.int64(2);
-        if (v < -LONG_MAX / 2n || v > LONG_MAX / 2n) throw new CommandError(VALUE_OUT_OF_RANGE);
-      }
-      hrandfieldWithCount(c, l, withValues);
+      const { count, pairs } = parseRandomCount(c, 'withvalues');
+      hrandfieldWithCount(c, count, pairs);
       return;
     }
     const h = getHash(c, c.args.str(1));

@@ -5,7 +5,7 @@
 
 import { NOTIFY_GENERIC } from '../../commands/keyspace-events.js';
 import { CommandError, REPLY_TOO_LARGE, WRONGTYPE } from '../../resp/errors.js';
-import type { ShardCtx } from '../context.js';
+import type { ShardCtx, ShardHandler } from '../context.js';
 import { BIG_STRING, isAggregate, toStored, type Aggregate, type StrValue, type Value } from '../values/types.js';
 
 /** A string value as a binary string (a large value stored as bytes is converted: avoid on hot paths). */
@@ -75,6 +75,21 @@ export function removeMembers(c: ShardCtx, key: string, v: { delete(m: string): 
     }
   }
   c.w.int(deleted);
+}
+
+/**
+ * HGET and HMGET, ZSCORE and ZMSCORE: the handlers of a lookup in the collection at argument 1, of one
+ * member (argument 2) and of an array of them (arguments 2 on); `reply` writes a member's value, or
+ * its null when the collection or the member is missing.
+ */
+export function memberLookups<C>(collection: (c: ShardCtx, key: string) => C | undefined, reply: (c: ShardCtx, coll: C | undefined, member: string) => void): [ShardHandler, ShardHandler] {
+  const one: ShardHandler = (c) => reply(c, collection(c, c.args.str(1)), c.args.str(2));
+  const many: ShardHandler = (c) => {
+    const coll = collection(c, c.args.str(1));
+    c.w.array(c.argc - 2);
+    for (let i = 2; i < c.argc; i++) reply(c, coll, c.args.str(i));
+  };
+  return [one, many];
 }
 
 /** Normalise a [start, end] range over n elements as LRANGE/ZRANGE do; null when empty. */

@@ -16,11 +16,11 @@
  */
 
 import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
-import { CommandError, SYNTAX, WRONGTYPE, VALUE_OUT_OF_RANGE, ZADD_GT_LT_NX, ZADD_INCR_PAIR, ZADD_XX_NX, ZSCORE_NAN } from '../../resp/errors.js';
+import { CommandError, SYNTAX, WRONGTYPE, ZADD_GT_LT_NX, ZADD_INCR_PAIR, ZADD_XX_NX, ZSCORE_NAN } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ZSetValue, type ZNode } from '../values/zset.js';
-import { checkReplyElements, removeMembers } from './util.js';
-import { LONG_MAX, parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, rangeLong, emptyScanReply } from './collection-scan.js';
+import { checkReplyElements, removeMembers, memberLookups } from './util.js';
+import { parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, parseRandomCount, emptyScanReply } from './collection-scan.js';
 import { globMatch } from '../../commands/glob.js';
 import { formatDouble } from '../../resp/writer.js';
 import { declare, shardCommands } from '../../commands/registry.js';
@@ -225,13 +225,7 @@ function zmpopGeneric(c: ShardCtx, numkeysIdx: number, blocking: boolean): void 
 
 function zrandmember(c: ShardCtx): void {
   if (c.argc >= 3) {
-    const l = rangeLong(c, 2, -LONG_MAX, LONG_MAX);
-    if (c.argc > 4 || (c.argc === 4 && !c.args.is(3, 'withscores'))) throw new CommandError(SYNTAX);
-    const withScores = c.argc === 4;
-    if (withScores) {
-      const v = c.args.int64(2);
-      if (v < -LONG_MAX / 2n || v > LONG_MAX / 2n) throw new CommandError(VALUE_OUT_OF_RANGE);
-    }
+    const { count: l, pairs: withScores } = parseRandomCount(c, 'withscores');
     const z = getZset(c, c.args.str(1));
     if (z === undefined || l === 0) {
       c.w.array(0);
@@ -262,6 +256,8 @@ function zrandmember(c: ShardCtx): void {
 
 // ---- handlers ---------------------------------------------------------------------------------
 
+const [zscore, zmscore] = memberLookups(getZset, (c, z, member) => c.w.doubleOrNull(z?.score(member)));
+
 export const commands = shardCommands<ShardHandler>({
   zadd(c) {
     zaddGeneric(c, 0);
@@ -290,21 +286,8 @@ export const commands = shardCommands<ShardHandler>({
     c.w.int(countInRange(getZset(c, c.args.str(1)), (l) => l.firstInLex(r), (l) => l.lastInLex(r)));
   },
 
-  zscore(c) {
-    const s = getZset(c, c.args.str(1))?.score(c.args.str(2));
-    if (s === undefined) c.w.nullBulk();
-    else c.w.double(s);
-  },
-
-  zmscore(c) {
-    const z = getZset(c, c.args.str(1));
-    c.w.array(c.argc - 2);
-    for (let i = 2; i < c.argc; i++) {
-      const s = z?.score(c.args.str(i));
-      if (s === undefined) c.w.nullBulk();
-      else c.w.double(s);
-    }
-  },
+  zscore,
+  zmscore,
 
   zrank(c) {
     const z = getZset(c, c.args.str(1));

@@ -214,57 +214,43 @@ export class SkipList {
     return this.head.next[0]!;
   }
 
-  firstInScore(r: ScoreRange): ZNode | null {
-    if (!scoreRangeNonEmpty(r)) return null;
+  /**
+   * The last node for which `before` holds (the head when none does), searching from the top level
+   * down: `before` must hold for a prefix of the list (the nodes before a range, or up to its end).
+   */
+  private lastWhere(before: (n: ZNode) => boolean): ZNode {
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       let n = x.next[i];
-      while (n && !scoreGteMin(n.score, r)) {
+      while (n && before(n)) {
         x = n;
         n = x.next[i];
       }
     }
-    const f = x.next[0];
+    return x;
+  }
+
+  firstInScore(r: ScoreRange): ZNode | null {
+    if (!scoreRangeNonEmpty(r)) return null;
+    const f = this.lastWhere((n) => !scoreGteMin(n.score, r)).next[0];
     return f && scoreLteMax(f.score, r) ? f : null;
   }
 
   lastInScore(r: ScoreRange): ZNode | null {
     if (!scoreRangeNonEmpty(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n && scoreLteMax(n.score, r)) {
-        x = n;
-        n = x.next[i];
-      }
-    }
+    const x = this.lastWhere((n) => scoreLteMax(n.score, r));
     return x !== this.head && scoreGteMin(x.score, r) ? x : null;
   }
 
   firstInLex(r: LexRange): ZNode | null {
     if (!lexRangeNonEmpty(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n && !lexGteMin(n.member, r)) {
-        x = n;
-        n = x.next[i];
-      }
-    }
-    const f = x.next[0];
+    const f = this.lastWhere((n) => !lexGteMin(n.member, r)).next[0];
     return f && lexLteMax(f.member, r) ? f : null;
   }
 
   lastInLex(r: LexRange): ZNode | null {
     if (!lexRangeNonEmpty(r)) return null;
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let n = x.next[i];
-      while (n && lexLteMax(n.member, r)) {
-        x = n;
-        n = x.next[i];
-      }
-    }
+    const x = this.lastWhere((n) => lexLteMax(n.member, r));
     return x !== this.head && lexGteMin(x.member, r) ? x : null;
   }
 }

@@ -1,0 +1,15 @@
+/*
+ * StreamLog: what records the replication stream besides the backlog (the append-only file,
+ * persistence/aof.ts). Its own module so that persistence and replication both name it without
+ * importing each other.
+ */
+
+/** What records the replication stream besides the backlog: the append-only file (persistence/aof.ts). */
+export interface StreamLog {
+  /** A write this server propagates, for database `db`. */
+  fed(db: number, data: Uint8Array): void;
+  /** On a replica: one command of its master's stream, applied. */
+  applied(command: Uint8Array): void;
+  /** On a replica: a full sync replaced the data (the log starts over from it). */
+  fullSyncLoaded(): void;
+}
