@@ -23,7 +23,7 @@ import { BIT_FUNCTIONS } from './lib-bit.js';
 import { CJSON_FUNCTIONS, JSON_NULL } from './lib-cjson.js';
 import { CMSGPACK_FUNCTIONS } from './lib-cmsgpack.js';
 import { STRUCT_FUNCTIONS } from './lib-struct.js';
-import { lauxlib, lua, lualib, luaString, pushBytes, toLatin1, type LuaJsFunction, type LuaState } from './lua-api.js';
+import { lauxlib, loadLua, lua, lualib, luaString, pushBytes, toLatin1, type LuaJsFunction, type LuaState } from './lua-api.js';
 import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { PendingCall, RunHost } from './host.js';
 import { installFloatMath, installStringFormat } from './lib-format.js';
@@ -167,6 +167,7 @@ export class LuaVm {
   private busy = false;
 
   constructor() {
+    loadLua();
     const L = lauxlib.luaL_newstate();
     this.L = L;
     lua.lua_atnativeerror(L, (l) => {

@@ -24,6 +24,7 @@ import type { ShardCtx, ShardHandler } from './context.js';
 import type { Args } from '../commands/args.js';
 import type { RespWriter } from '../resp/writer.js';
 import { MAP_ENTRY, strBytes, valueBytes } from './mem-estimate.js';
+import { entryBytes, isInline } from '../store/byte-table.js';
 import { shardCommands } from '../commands/registry.js';
 
 /** Pending entries a shard keeps at most between two collections. */
@@ -250,7 +251,10 @@ function memoryUsage(c: ShardCtx): void {
     return;
   }
   const expires = c.db.getExpire(key) >= 0 ? MAP_ENTRY + 16 : 0;
-  c.w.int(MAP_ENTRY + strBytes(key) + valueBytes(v, samples) + expires);
+  // the byte store: the entry's size class and bucket slot, and the heap size of a value held as a
+  // JS object (an aggregate, a long string); the heap store: a Map entry, the key string, the value
+  const entry = c.db.ks.arena === null ? MAP_ENTRY + strBytes(key) + valueBytes(v, samples) : entryBytes(key, v) + (isInline(v) ? 0 : valueBytes(v, samples));
+  c.w.int(entry + expires);
 }
 
 export const commands = shardCommands<ShardHandler>({
