@@ -437,18 +437,13 @@ export class ByteTable {
         for (let b = tab === this.old ? this.rehashIdx : 0; b < tab.length; b++) {
           for (let e = tab[b]!; e !== 0; ) {
             const p = pageOf(e);
-            const i32 = a.i32[p]!;
-            const w = wordOf(e);
-            const meta = i32[w + 2]!;
-            let klen = meta & 0xffff;
-            let ko = byteOf(e) + HEADER;
-            if (klen === LONG_KEY) {
-              klen = i32[w + 4]!;
-              ko += 4;
-            }
-            if (((meta >>> 16) & 0xff) === KIND_STR) fn(a.u8[p]!, ko, klen, ko + klen, i32[w + 3]!, undefined);
-            else fn(a.u8[p]!, ko, klen, 0, 0, this.valueOf(e));
-            e = i32[w]!;
+            const o = byteOf(e);
+            const u8 = a.u8[p]!;
+            const ko = keyOffset(u8, o);
+            const klen = keyLength(a, p, o);
+            if (u8[o + 8]! >>> 6 === KIND_STR) fn(u8, ko, klen, ko + klen, valueLength(a, p, o), undefined);
+            else fn(u8, ko, klen, 0, 0, this.valueOf(e));
+            e = a.i32[p]![wordOf(e)]!;
           }
         }
       }
