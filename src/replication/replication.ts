@@ -27,6 +27,7 @@ import { ReplicaClient, ReplicaState } from './replica-client.js';
 import { FullSync } from './fullsync.js';
 import { MasterLink } from './master-link.js';
 import { roleOp } from '../ipc/control.js';
+import { copyBytes } from '../ipc/chunks.js';
 import type { StreamLog } from './stream-log.js';
 
 /** What REPLCONF told us about a connection before its PSYNC. */
@@ -40,12 +41,20 @@ interface ReplConf {
 const PING = encodeCommand(['PING']);
 
 /** A master's PING or REPLCONF in the stream (link keep-alive, not a change to the data). */
-function isKeepAlive(b: Uint8Array): boolean {
-  if (b.length < 12 || b[0] !== 0x2a || b[4] !== 0x24) return false;
-  const name = Buffer.from(b.buffer, b.byteOffset + 8, Math.min(8, b.length - 8)).latin1Slice().toLowerCase();
-  return (b[5] === 0x34 && name.startsWith('ping')) || (b[5] === 0x38 && name === 'replconf');
+function isKeepAlive(b: Uint8Array, start: number, len: number): boolean {
+  // "*N\r\n$4\r\nping..." or "*N\r\n$8\r\nreplconf...", any case; decided on the bytes, nothing made of them
+  if (len < 12 || b[start] !== 0x2a || b[start + 4] !== 0x24) return false;
+  const n = b[start + 5] === 0x34 ? 4 : b[start + 5] === 0x38 ? 8 : 0;
+  if (n === 0 || len < 8 + n) return false;
+  const word = n === 4 ? 'ping' : 'replconf';
+  for (let i = 0; i < n; i++) if ((b[start + 8 + i]! | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
 }
+
+/** A fan-out buffer larger than this is not kept for the next tick. */
+const TICK_BUFFER_KEEP = 1024 * 1024;
 const GETACK = encodeCommand(['REPLCONF', 'GETACK', '*']);
+const EMPTY = Buffer.alloc(0);
 
 export class Replication {
   replid = randomHex(40);
@@ -59,7 +68,8 @@ export class Replication {
   readonly replicas: ReplicaClient[] = [];
   private readonly replConfs = new WeakMap<Connection, ReplConf>();
   /** This tick's stream bytes, written to every replica once per tick. */
-  private tickParts: Buffer[] = [];
+  /** This tick's stream bytes for the replicas, tickBuf[0, tickBytes) (one write each at flush()). */
+  private tickBuf: Buffer = EMPTY;
   private tickBytes = 0;
   /** The link to our master when we are a replica (null on a master). */
   link: MasterLink | null = null;
@@ -110,15 +120,20 @@ export class Replication {
 
   /** `more`: a chunk of a write whose propagation continues in the next record (counted once, at its end). */
   feed(db: number, data: Uint8Array, more = false): void {
+    this.feedFrom(db, data, 0, data.length, more);
+  }
+
+  /** feed() of buf[start, start+len) (from the reply ring: copied, no view made of it). */
+  feedFrom(db: number, buf: Uint8Array, start: number, len: number, more: boolean): void {
     if (!more) this.changes++;
-    this.streamLog?.fed(db, data);
+    if (this.streamLog !== null) this.streamLog.fed(db, buf.subarray(start, start + len));
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
     if (db !== this.lastDb) {
       this.append(encodeCommand(['SELECT', db]));
       this.lastDb = db;
     }
-    this.append(data);
+    this.appendFrom(buf, start, len);
   }
 
   /** Stream bytes not tied to a database (PING, REPLCONF GETACK). */
@@ -127,38 +142,59 @@ export class Replication {
     this.append(data);
   }
 
-  /** A replica: bytes of the master's stream it just applied (forwarded verbatim to sub-replicas). */
-  applied(bytes: Uint8Array): void {
+  /**
+   * A replica: bytes of the master's stream it just applied, buf[start, end) (forwarded verbatim to
+   * sub-replicas).
+   */
+  applied(buf: Uint8Array, start: number, end: number): void {
     if (this.link === null) return;
-    if (!isKeepAlive(bytes)) this.changes++;
-    this.streamLog?.applied(bytes);
-    this.link.processed(bytes.length);
+    const len = end - start;
+    if (!isKeepAlive(buf, start, len)) this.changes++;
+    if (this.streamLog !== null) this.streamLog.applied(buf.subarray(start, end));
+    this.link.processed(len);
     if (this.backlog === null) this.createBacklog();
-    this.append(bytes);
+    this.appendFrom(buf, start, len);
   }
 
   private append(data: Uint8Array): void {
-    this.backlog!.append(data);
+    this.appendFrom(data, 0, data.length);
+  }
+
+  /** Into the backlog, and into this tick's fan-out buffer when replicas are attached. */
+  private appendFrom(buf: Uint8Array, start: number, len: number): void {
+    this.backlog!.appendFrom(buf, start, len);
     if (this.replicas.length === 0) return;
     if (this.tickBytes === 0) this.server.scheduleTick();
-    this.tickParts.push(Buffer.from(data));
-    this.tickBytes += data.length;
+    if (this.tickBuf.length - this.tickBytes < len) {
+      let size = Math.max(16 * 1024, this.tickBuf.length);
+      while (size < this.tickBytes + len) size *= 2;
+      const next = Buffer.allocUnsafeSlow(size);
+      this.tickBuf.copy(next, 0, 0, this.tickBytes);
+      this.tickBuf = next;
+    }
+    copyBytes(buf, start, len, this.tickBuf, this.tickBytes);
+    this.tickBytes += len;
   }
 
   /** End of tick: one write per replica with everything fed since the last flush. */
   flush(): void {
     if (this.tickBytes === 0) return;
-    const chunk = this.tickParts.length === 1 ? this.tickParts[0]! : Buffer.concat(this.tickParts, this.tickBytes);
-    this.tickParts = [];
+    const chunk = this.tickBuf.subarray(0, this.tickBytes);
     this.tickBytes = 0;
+    // the buffer is written into again next tick only if no replica's socket still refers to it
+    let taken = this.tickBuf.length <= TICK_BUFFER_KEEP;
     for (const r of this.replicas) {
-      if (r.streaming()) r.write(chunk);
-      else if (r.state !== ReplicaState.WaitBgsave) {
+      if (r.streaming()) {
+        r.write(chunk);
+        if (r.conn.socket.writableLength > 0) taken = false;
+      } else if (r.state !== ReplicaState.WaitBgsave) {
         r.pending.push(chunk);
         r.pendingBytes += chunk.length;
+        taken = false;
       }
       this.checkOutputLimit(r);
     }
+    if (!taken) this.tickBuf = EMPTY;
   }
 
   /** The database of the replication stream now (saved as repl-stream-db). */
