@@ -8,15 +8,6 @@
 import { HEADER_BYTES } from './records.js';
 import type { RingProducer } from './ring.js';
 
-/** Bodies up to this many bytes are copied by a loop: no view object allocated per record. */
-const LOOP_COPY_MAX = 64;
-
-/** Copy src[start, start+len) to dst at `at` (a small copy allocates nothing; a large one is one memcpy). */
-export function copyBytes(src: Uint8Array, start: number, len: number, dst: Uint8Array, at: number): void {
-  if (len <= LOOP_COPY_MAX) {
-    for (let i = 0; i < len; i++) dst[at + i] = src[start + i]!;
-  } else dst.set(src.subarray(start, start + len), at);
-}
 
 /** Write the five header words of the record at byte offset `off`. */
 export function writeHeader(ring: RingProducer, off: number, w0: number, w1: number, w2: number, w3: number, w4: number): void {

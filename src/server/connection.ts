@@ -18,7 +18,7 @@ import { RequestFramer } from '../resp/framer.js';
 import type { Proto } from '../resp/writer.js';
 import type { Command } from '../commands/table.js';
 import type { ServerStats } from './stats.js';
-import { copyBytes } from '../ipc/chunks.js';
+import { copySlice } from '../bytes.js';
 
 export interface QueuedCommand {
   cmd: Command;
@@ -372,7 +372,7 @@ export class Connection {
       return;
     }
     if (this.ob.length - this.obLen < len) this.growOutput(len);
-    copyBytes(src, start, len, this.ob, this.obLen);
+    copySlice(src, start, len, this.ob, this.obLen);
     this.obLen += len;
   }
 

@@ -268,6 +268,7 @@ export class Server implements ServerContext {
       this.pump.tick();
     }
     this.pump.tick();
+    this.replication.syncLog();
     for (const c of this.conns.values()) {
       c.flush();
       c.socket.end();

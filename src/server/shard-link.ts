@@ -9,7 +9,8 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
 import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
-import { ChunkJoiner, copyBytes, writeChunks, writeHeader } from '../ipc/chunks.js';
+import { copySlice } from '../bytes.js';
+import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
 import type { CommandProps } from '../commands/registry.js';
 import type { ShardConfig } from '../shard/context.js';
 import { RespWriter } from '../resp/writer.js';
@@ -46,6 +47,9 @@ interface OutboxEntry {
   /** Bytes of the whole message written so far (chunks already in the ring before queueing). */
   offset: number;
 }
+
+/** The young generation of a shard's isolate (V8 splits it in two semi-spaces and a large-object space). */
+const SHARD_YOUNG_GENERATION_MB = 12;
 
 export class ShardLink {
   readonly index: number;
@@ -107,9 +111,13 @@ export class ShardLink {
         evictBoard: opts.evictBoard,
         bodyPort: bodies.port2,
       },
-      // V8's default young generation: a fixed small one (3 MB, tried for RSS) made every value that
-      // lives on the heap (lists, hashes, sets... whose elements survive) cost ~10x the scavenges:
-      // LPUSH 145 scavenges per 300k instead of 14, and slower than before (docs/benchmarks.md)
+      // A 12 MB young generation (4 MB semi-spaces) instead of V8's default, which grows to 48 MB (16 MB
+      // semi-spaces, both resident once used): the shard keeps its keys outside the heap and makes
+      // almost no garbage per request (a SET: ~100 bytes), while the per-slot tables made as keys
+      // arrive survive and so grew the default one to its maximum. A 3 MB one was tried (docs/
+      // benchmarks.md): values that live on the heap (list, hash, set elements) survive every
+      // scavenge, and LPUSH took ~10x the scavenges; 4 MB semi-spaces take ~4x fewer than that.
+      resourceLimits: { maxYoungGenerationSizeMb: SHARD_YOUNG_GENERATION_MB },
     });
   }
 
@@ -187,7 +195,7 @@ export class ShardLink {
       const off = ring.reserve(HEADER_BYTES + len);
       if (off < 0) return 0;
       writeHeader(ring, off, word0(kind, flags, db), connId, seq, w3, len);
-      copyBytes(src, start, len, ring.data, off + HEADER_BYTES);
+      copySlice(src, start, len, ring.data, off + HEADER_BYTES);
       ring.commit(HEADER_BYTES + len);
       this.unpublished++;
       return len;
