@@ -5,7 +5,7 @@
  * master_repl_offset is the offset of the last byte written.
  */
 
-import { copyBytes } from '../ipc/chunks.js';
+import { copySlice } from '../bytes.js';
 
 /** The replication id of no history (replid2 before any promotion; PSYNC ? asks for a full sync). */
 export const NULL_REPLID = '0'.repeat(40);
@@ -42,14 +42,14 @@ export class ReplicationBacklog {
     const size = this.buf.length;
     this.offset += len;
     if (len >= size) {
-      copyBytes(src, start + len - size, size, this.buf, 0);
+      copySlice(src, start + len - size, size, this.buf, 0);
       this.head = 0;
       this.histlen = size;
       return;
     }
     const first = Math.min(len, size - this.head);
-    copyBytes(src, start, first, this.buf, this.head);
-    if (first < len) copyBytes(src, start + first, len - first, this.buf, 0);
+    copySlice(src, start, first, this.buf, this.head);
+    if (first < len) copySlice(src, start + first, len - first, this.buf, 0);
     this.head = (this.head + len) % size;
     this.histlen = Math.min(size, this.histlen + len);
   }

@@ -27,7 +27,7 @@ import { ReplicaClient, ReplicaState } from './replica-client.js';
 import { FullSync } from './fullsync.js';
 import { MasterLink } from './master-link.js';
 import { roleOp } from '../ipc/control.js';
-import { copyBytes } from '../ipc/chunks.js';
+import { copySlice } from '../bytes.js';
 import type { StreamLog } from './stream-log.js';
 
 /** What REPLCONF told us about a connection before its PSYNC. */
@@ -177,7 +177,7 @@ export class Replication {
       this.tickBuf.copy(next, 0, 0, this.tickBytes);
       this.tickBuf = next;
     }
-    copyBytes(buf, start, len, this.tickBuf, this.tickBytes);
+    copySlice(buf, start, len, this.tickBuf, this.tickBytes);
     this.tickBytes += len;
   }
 
