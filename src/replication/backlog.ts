@@ -54,6 +54,15 @@ export class ReplicationBacklog {
     this.histlen = Math.min(size, this.histlen + len);
   }
 
+  /** Copy the newest n bytes (n <= histlen) to dst at `at`. */
+  copyNewest(n: number, dst: Uint8Array, at: number): void {
+    const size = this.buf.length;
+    const start = (this.head - n + size) % size;
+    const first = Math.min(n, size - start);
+    this.buf.copy(dst, at, start, start + first);
+    if (first < n) this.buf.copy(dst, at + first, 0, n - first);
+  }
+
   /** The bytes from offset `from` (inclusive) to the end, or null when they are no longer held. */
   since(from: number): Buffer | null {
     if (from < this.firstByteOffset || from > this.offset + 1) return null;
