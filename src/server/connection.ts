@@ -361,7 +361,8 @@ export class Connection {
    * released at the end of this tick), so they are always copied.
    */
   private append(src: Uint8Array, start: number, len: number, view: boolean): void {
-    if (len === 0) return;
+    // (a replica never answers its master: flush() drops that output, so it is not gathered at all)
+    if (len === 0 || this.isMaster) return;
     this.outBytes += len;
     if (len >= OWN_PIECE_BYTES && !view) {
       // a large reply that is ours to keep goes out as it is, not copied again

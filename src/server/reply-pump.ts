@@ -234,14 +234,14 @@ export class ReplyPump {
         continue;
       }
       if (kindOf(w0) === REP_PROPAGATE) {
-        if (plen > 0) repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen), (flags & FLAG_MORE) !== 0);
+        if (plen > 0) repl.feedFrom(dbOf(w0), data, start + rlen, plen, (flags & FLAG_MORE) !== 0);
         continue;
       }
       if (connId === COORDINATOR_CONN) {
         link.collect(seq, data.subarray(start, start + rlen), data.subarray(start + rlen, start + rlen + plen), dbOf(w0), (flags & FLAG_MORE) !== 0);
         continue;
       }
-      if (plen > 0) repl.feed(dbOf(w0), data.subarray(start + rlen, start + rlen + plen), (flags & FLAG_MORE) !== 0);
+      if (plen > 0) repl.feedFrom(dbOf(w0), data, start + rlen, plen, (flags & FLAG_MORE) !== 0);
       const conn = s.conns.get(connId);
       if (kindOf(w0) === REP_SCRIPT) {
         // an EVALSHA sent straight to this shard (scripting/fast-path.ts)
