@@ -202,6 +202,12 @@ const CASES: string[][] = [
   ['EVAL', "return cjson.encode(cjson.decode('[null,true,false,1e3,\"\\\\n\"]'))", '0'],
   ['EVAL', "return {cjson.decode('{}'), cjson.decode('[]')}", '0'],
   ['EVAL', "return cjson.decode('{\"k\":{\"n\":[1,[2,[3]]]}}').k.n[2][2][1]", '0'],
+  ['EVAL', "return cjson.decode('{\"a\" 1}')", '0'],
+  ['EVAL', "return cjson.decode('{\"a\":1,}')", '0'],
+  ['EVAL', "return cjson.decode('{\"a\":1 \"b\":2}')", '0'],
+  ['EVAL', "return cjson.decode('[1 2]')", '0'],
+  ['EVAL', "return cjson.decode('[1,2')", '0'],
+  ['EVAL', "local t = cjson.decode(' { \"a\" : [ 1 , 2 ] , \"b\" : { } , \"c\" : [ ] } ') return {t.a[2], #t.c}", '0'],
   // cmsgpack
   ['EVAL', "return {cmsgpack.pack(1, -1, 200, -200, 70000, 3.5, 0.1, 'abc', {1,2,3}, {a=1}, true, nil, 2^40, -2^40)}", '0'],
   ['EVAL', "return {cmsgpack.unpack(cmsgpack.pack(1, 'x', {1,{2}}, {a='b'}, 0.1))}", '0'],
