@@ -400,7 +400,7 @@ export const commands = shardCommands<ShardHandler>({
       if (pat !== null && !globMatch(pat, n.member)) return;
       out.push(n.member, formatDouble(n.score));
     };
-    if (z.isListpack()) {
+    if (z.isCompact()) {
       for (const n of iterNodes(z)) add(n);
     } else {
       const size = z.size;
