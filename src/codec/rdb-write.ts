@@ -108,6 +108,35 @@ export class RdbWriter {
     this.ensure(s.length);
     this.n += this.buf.latin1Write(s, this.n);
   }
+  /** str() of the latin1 bytes u8[off, off + n) (an int encoding when str() would use one). */
+  strBytes(u8: Uint8Array, off: number, n: number): void {
+    if (n > 0 && n <= 11) {
+      const v = canonicalInt(u8, off, n);
+      if (v >= -2147483648 && v <= 2147483647) {
+        this.ensure(5);
+        const b = this.buf;
+        if (v >= -128 && v <= 127) {
+          b[this.n++] = 0xc0;
+          b[this.n++] = v & 0xff;
+        } else if (v >= -32768 && v <= 32767) {
+          b[this.n++] = 0xc1;
+          b.writeInt16LE(v, this.n);
+          this.n += 2;
+        } else {
+          b[this.n++] = 0xc2;
+          b.writeInt32LE(v, this.n);
+          this.n += 4;
+        }
+        return;
+      }
+    }
+    this.len(n);
+    this.ensure(n);
+    const b = this.buf;
+    if (n < 32) for (let i = 0; i < n; i++) b[this.n + i] = u8[off + i]!;
+    else b.set(u8.subarray(off, off + n), this.n);
+    this.n += n;
+  }
   double(d: number): void {
     this.ensure(8);
     this.buf.writeDoubleLE(d, this.n);
@@ -126,6 +155,28 @@ export class RdbWriter {
   reset(): void {
     this.n = 0;
   }
+}
+
+/**
+ * The value of the canonical decimal integer in u8[off, off + n) (no sign but "-", no leading zero,
+ * "0" alone), or NaN when the bytes are not one (what str() tests with its regular expression).
+ */
+function canonicalInt(u8: Uint8Array, off: number, n: number): number {
+  let i = off;
+  const end = off + n;
+  const neg = u8[i] === 0x2d;
+  if (neg) i++;
+  if (i === end) return NaN;
+  const first = u8[i]!;
+  if (first === 0x30) return n === 1 ? 0 : NaN;
+  if (first < 0x31 || first > 0x39) return NaN;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = u8[i]!;
+    if (c < 0x30 || c > 0x39) return NaN;
+    v = v * 10 + (c - 0x30);
+  }
+  return neg ? -v : v;
 }
 
 /** Type byte and encoded value of v (the body of a DUMP payload or of an RDB key entry). */

@@ -16,6 +16,7 @@ import { FLAG_REPLICATED } from '../../ipc/records.js';
 import { UNIT_MS, UNIT_SECONDS, bytesOf, getString, strLen, strOf, valueArg, clampStringRange } from './util.js';
 import { BIG_STRING, isAggregate, toStored, type StrValue } from '../values/types.js';
 import { expireArgToAbsolute } from './expire-arg.js';
+import { KIND_NUM } from '../../store/byte-table.js';
 import { X, declare, shardCommands } from '../../commands/registry.js';
 
 /** SET's options (and GETEX's), as bits. */
@@ -284,10 +285,26 @@ function lcs(c: ShardCtx): void {
 
 export const commands = shardCommands<ShardHandler>({
   get(c) {
-    getGeneric(c, c.args.str(1));
+    const a = c.args;
+    // straight from the request's bytes when the store can answer so (no JS string for the key or value)
+    const e = a.strings === null ? c.db.readBytes(a.buf, a.start[1]!, a.len[1]!) : -1;
+    if (e < 0) getGeneric(c, a.str(1));
+    else if (e === 0) c.w.nullBulk();
+    else {
+      const t = c.db.found!;
+      if (t.kindAt(e) === KIND_NUM) c.w.bulkValue(t.numberAt(e));
+      else c.w.bulkSlice(t.bytesAt(e), t.valueOffset(e), t.valueLength(e));
+    }
   },
 
   set(c) {
+    const a = c.args;
+    // SET key value with no options, from the request's bytes when the store can take it so
+    if (c.argc === 3 && a.strings === null && (c.config.notifyFlags & NOTIFY_STRING) === 0 && c.db.writeBytes(a.buf, a.start[1]!, a.len[1]!, a.start[2]!, a.len[2]!)) {
+      c.propagate();
+      c.w.ok();
+      return;
+    }
     const [flags, expireArg] = parseSetOptions(c, 3, true);
     const expireAt = expireArg > 0 ? expireFromFlags(c, flags, expireArg, 'set') : 0;
     setGeneric(c, c.args.str(1), 2, flags, expireAt, 'ok');
