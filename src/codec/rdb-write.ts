@@ -87,20 +87,7 @@ export class RdbWriter {
     if (s.length > 0 && s.length <= 11 && /^-?[1-9][0-9]*$|^0$/.test(s)) {
       const n = Number(s);
       if (n >= -2147483648 && n <= 2147483647) {
-        this.ensure(5);
-        const b = this.buf;
-        if (n >= -128 && n <= 127) {
-          b[this.n++] = 0xc0;
-          b[this.n++] = n & 0xff;
-        } else if (n >= -32768 && n <= 32767) {
-          b[this.n++] = 0xc1;
-          b.writeInt16LE(n, this.n);
-          this.n += 2;
-        } else {
-          b[this.n++] = 0xc2;
-          b.writeInt32LE(n, this.n);
-          this.n += 4;
-        }
+        this.int32(n);
         return;
       }
     }
@@ -108,25 +95,29 @@ export class RdbWriter {
     this.ensure(s.length);
     this.n += this.buf.latin1Write(s, this.n);
   }
+  /** A string that is the canonical form of the 32-bit integer v, in Redis's int encodings. */
+  private int32(v: number): void {
+    this.ensure(5);
+    const b = this.buf;
+    if (v >= -128 && v <= 127) {
+      b[this.n++] = 0xc0;
+      b[this.n++] = v & 0xff;
+    } else if (v >= -32768 && v <= 32767) {
+      b[this.n++] = 0xc1;
+      b.writeInt16LE(v, this.n);
+      this.n += 2;
+    } else {
+      b[this.n++] = 0xc2;
+      b.writeInt32LE(v, this.n);
+      this.n += 4;
+    }
+  }
   /** str() of the latin1 bytes u8[off, off + n) (an int encoding when str() would use one). */
   strBytes(u8: Uint8Array, off: number, n: number): void {
     if (n > 0 && n <= 11) {
       const v = canonicalInt(u8, off, n);
       if (v >= -2147483648 && v <= 2147483647) {
-        this.ensure(5);
-        const b = this.buf;
-        if (v >= -128 && v <= 127) {
-          b[this.n++] = 0xc0;
-          b[this.n++] = v & 0xff;
-        } else if (v >= -32768 && v <= 32767) {
-          b[this.n++] = 0xc1;
-          b.writeInt16LE(v, this.n);
-          this.n += 2;
-        } else {
-          b[this.n++] = 0xc2;
-          b.writeInt32LE(v, this.n);
-          this.n += 4;
-        }
+        this.int32(v);
         return;
       }
     }

@@ -51,25 +51,15 @@ function afterRemove(c: ShardCtx, key: string, l: ListValue, event: string | nul
 
 function push(c: ShardCtx, where: number, onlyExisting: boolean): void {
   const key = c.args.str(1);
-  let l = getList(c, key, false);
-  if (l === undefined) {
-    if (onlyExisting) {
-      c.w.int(0);
-      return;
-    }
-    l = new ListValue();
-    for (let i = 2; i < c.argc; i++) {
-      if (where === LEFT) l.pushLeft(c.args.str(i));
-      else l.pushRight(c.args.str(i));
-    }
-    c.db.add(key, l); // signals clients blocked on key
-  } else {
-    for (let i = 2; i < c.argc; i++) {
-      if (where === LEFT) l.pushLeft(c.args.str(i));
-      else l.pushRight(c.args.str(i));
-    }
-    c.db.modified(key);
+  const existing = getList(c, key, false);
+  if (existing === undefined && onlyExisting) return c.w.int(0);
+  const l = existing ?? new ListValue();
+  for (let i = 2; i < c.argc; i++) {
+    if (where === LEFT) l.pushLeft(c.args.str(i));
+    else l.pushRight(c.args.str(i));
   }
+  if (existing === undefined) c.db.add(key, l); // signals clients blocked on key
+  else c.db.modified(key);
   c.notify(NOTIFY_LIST, where === LEFT ? 'lpush' : 'rpush', key);
   c.w.int(l.size);
   c.propagate();

@@ -297,6 +297,6 @@ export const commands = shardCommands<ShardHandler>({
     if (s === undefined) return emptyScanReply(c);
     const opts = parseScanOptions(c, 3);
     const items = s.list();
-    scanReply(c, cursor, opts, items.length, s.isIntset(), (i) => items[i]!, null);
+    scanReply(c, cursor, opts, items.length, s.isCompact(), (i) => items[i]!, null);
   },
 });

@@ -124,10 +124,7 @@ export const commands = shardCommands<ShardHandler>({
   xdel(c) {
     const key = c.args.str(1);
     const s = getStream(c, key, false);
-    if (s === undefined) {
-      c.w.int(0);
-      return;
-    }
+    if (s === undefined) return c.w.int(0);
     const ids: bigint[] = [];
     for (let i = 2; i < c.argc; i++) ids.push(parseId(c, i, 0n, true));
     let deleted = 0;

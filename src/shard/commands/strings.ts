@@ -190,11 +190,10 @@ function lcs(c: ShardCtx): void {
   let withmatchlen = false;
   let minmatchlen = 0;
   for (let j = 3; j < c.argc; j++) {
-    const more = c.argc - 1 - j;
     if (c.args.is(j, 'idx')) getidx = true;
     else if (c.args.is(j, 'len')) getlen = true;
     else if (c.args.is(j, 'withmatchlen')) withmatchlen = true;
-    else if (c.args.is(j, 'minmatchlen') && more > 0) {
+    else if (c.args.is(j, 'minmatchlen') && j + 1 < c.argc) {
       minmatchlen = c.args.int(j + 1);
       if (minmatchlen < 0) minmatchlen = 0;
       j++;

@@ -236,10 +236,7 @@ export function zremrange(c: ShardCtx, by: number): void {
   else lr = parseLexRange(c, 2, 3);
   const key = c.args.str(1);
   const z = getZset(c, key, false);
-  if (z === undefined) {
-    c.w.int(0);
-    return;
-  }
+  if (z === undefined) return c.w.int(0);
   let nodes: ZNode[] = [];
   if (by === BY_RANK) {
     const r = clampRange(start, end, z.size);

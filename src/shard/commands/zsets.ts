@@ -25,7 +25,7 @@ import { globMatch } from '../../commands/glob.js';
 import { formatDouble } from '../../resp/writer.js';
 import { declare, shardCommands } from '../../commands/registry.js';
 import { getZset, parseScoreRange, parseLexRange, replyNodes, BY_AUTO, BY_RANK, BY_SCORE, BY_LEX, zrangeGeneric, zremrange, iterNodes } from './zset-range.js';
-import { OP_UNION, OP_INTER, OP_DIFF, zsetOp } from './zset-setops.js';
+import { SetOp, zsetOp } from './zset-setops.js';
 
 // ---- ZADD -------------------------------------------------------------------------------------
 
@@ -361,31 +361,31 @@ export const commands = shardCommands<ShardHandler>({
   },
 
   zunion(c) {
-    zsetOp(c, null, 1, OP_UNION, false);
+    zsetOp(c, null, 1, SetOp.UNION, false);
   },
 
   zinter(c) {
-    zsetOp(c, null, 1, OP_INTER, false);
+    zsetOp(c, null, 1, SetOp.INTER, false);
   },
 
   zdiff(c) {
-    zsetOp(c, null, 1, OP_DIFF, false);
+    zsetOp(c, null, 1, SetOp.DIFF, false);
   },
 
   zunionstore(c) {
-    zsetOp(c, c.args.str(1), 2, OP_UNION, false);
+    zsetOp(c, c.args.str(1), 2, SetOp.UNION, false);
   },
 
   zinterstore(c) {
-    zsetOp(c, c.args.str(1), 2, OP_INTER, false);
+    zsetOp(c, c.args.str(1), 2, SetOp.INTER, false);
   },
 
   zdiffstore(c) {
-    zsetOp(c, c.args.str(1), 2, OP_DIFF, false);
+    zsetOp(c, c.args.str(1), 2, SetOp.DIFF, false);
   },
 
   zintercard(c) {
-    zsetOp(c, null, 1, OP_INTER, true);
+    zsetOp(c, null, 1, SetOp.INTER, true);
   },
 
   zscan(c) {
@@ -400,7 +400,7 @@ export const commands = shardCommands<ShardHandler>({
       if (pat !== null && !globMatch(pat, n.member)) return;
       out.push(n.member, formatDouble(n.score));
     };
-    if (z.isListpack()) {
+    if (z.isCompact()) {
       for (const n of iterNodes(z)) add(n);
     } else {
       const size = z.size;
