@@ -73,7 +73,7 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
   const functions: string[] = [];
   // the checksum is computed on the pool while the entries are walked here
   const deferred: DeferredChecksum = { at: -1, stored: 0n };
-  const crc = p.checksumStream();
+  const crc = p.checksumStream(true);
   let crcFed = 0;
   const feedCrc = (upTo: number): void => {
     if (upTo > crcFed) crc.add(payload.subarray(crcFed, upTo));
