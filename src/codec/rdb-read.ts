@@ -123,6 +123,24 @@ export class In {
   }
 }
 
+/** n values read one after the other. */
+function readN<T>(n: number, read: () => T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(read());
+  return out;
+}
+
+function strPair(a: string, b: string): [string, string] {
+  return [a, b];
+}
+
+/** A sorted-set member and its score in text form (ziplist and listpack encodings). */
+function memberScore(m: string, score: string): [string, number] {
+  const d = parseDouble(score);
+  if (d === null || Number.isNaN(d)) throw new Error('rdb: bad score');
+  return [m, d];
+}
+
 /** Elements of a listpack (strings; integers in their decimal form). */
 export function listpackEntries(lp: Buffer): string[] {
   return listpackValues(lp, String, String);
@@ -252,12 +270,8 @@ export function readValue(r: In, type: number): Value {
       r.pos = at;
       return stringValue(r.strBuf());
     }
-    case T_LIST: {
-      const n = r.len();
-      const items: string[] = [];
-      for (let i = 0; i < n; i++) items.push(r.str());
-      return ListValue.from(items);
-    }
+    case T_LIST:
+      return ListValue.from(readN(r.len(), () => r.str()));
     case T_LIST_ZIPLIST:
       return ListValue.from(ziplistEntries(r.strBuf()));
     case T_LIST_QUICKLIST: {
@@ -267,17 +281,11 @@ export function readValue(r: In, type: number): Value {
       return ListValue.from(items);
     }
     case T_HASH_ZIPMAP:
-      return HashValue.from(pairs(zipmapEntries(r.strBuf()), (a, b) => [a, b] as [string, string]));
+      return HashValue.from(pairs(zipmapEntries(r.strBuf()), strPair));
     case T_HASH_ZIPLIST:
-      return HashValue.from(pairs(ziplistEntries(r.strBuf()), (a, b) => [a, b] as [string, string]));
+      return HashValue.from(pairs(ziplistEntries(r.strBuf()), strPair));
     case T_ZSET_ZIPLIST:
-      return ZSetValue.from(
-        pairs(ziplistEntries(r.strBuf()), (m, sc) => {
-          const d = parseDouble(sc);
-          if (d === null || Number.isNaN(d)) throw new Error('rdb: bad score');
-          return [m, d] as [string, number];
-        }),
-      );
+      return ZSetValue.from(pairs(ziplistEntries(r.strBuf()), memberScore));
     case T_LIST_QUICKLIST_2: {
       const nodes = r.len();
       const items: string[] = [];
@@ -290,42 +298,26 @@ export function readValue(r: In, type: number): Value {
       }
       return ListValue.from(items);
     }
-    case T_SET: {
-      const n = r.len();
-      const m: string[] = [];
-      for (let i = 0; i < n; i++) m.push(r.str());
-      return SetValue.from(m);
-    }
+    case T_SET:
+      return SetValue.from(readN(r.len(), () => r.str()));
     case T_SET_INTSET:
       return SetValue.from(intsetEntries(r.strBuf()));
-    case T_HASH: {
-      const n = r.len();
-      const p: [string, string][] = [];
-      for (let i = 0; i < n; i++) p.push([r.str(), r.str()]);
-      return HashValue.from(p);
-    }
+    case T_HASH:
+      return HashValue.from(readN(r.len(), () => strPair(r.str(), r.str())));
     case T_HASH_LISTPACK:
-      return HashValue.from(pairs(listpackEntries(r.strBuf()), (a, b) => [a, b] as [string, string]));
+      return HashValue.from(pairs(listpackEntries(r.strBuf()), strPair));
     case T_ZSET_2:
-    case T_ZSET: {
-      const n = r.len();
-      const p: [string, number][] = [];
-      for (let i = 0; i < n; i++) {
-        const m = r.str();
-        const s = type === T_ZSET_2 ? r.double() : r.asciiDouble();
-        if (Number.isNaN(s)) throw new Error('rdb: NaN score');
-        p.push([m, s]);
-      }
-      return ZSetValue.from(p);
-    }
-    case T_ZSET_LISTPACK:
+    case T_ZSET:
       return ZSetValue.from(
-        pairs(listpackEntries(r.strBuf()), (m, s) => {
-          const d = parseDouble(s);
-          if (d === null || Number.isNaN(d)) throw new Error('rdb: bad score');
-          return [m, d] as [string, number];
+        readN(r.len(), (): [string, number] => {
+          const m = r.str();
+          const s = type === T_ZSET_2 ? r.double() : r.asciiDouble();
+          if (Number.isNaN(s)) throw new Error('rdb: NaN score');
+          return [m, s];
         }),
       );
+    case T_ZSET_LISTPACK:
+      return ZSetValue.from(pairs(listpackEntries(r.strBuf()), memberScore));
     default:
       throw new Error(`rdb: unsupported value type ${type}`);
   }

@@ -198,47 +198,46 @@ export function writeEntry(o: RdbWriter, key: string, v: Value, expireAt: number
 
 /** Type byte, then the key (when given), then the value. */
 function writeValue(o: RdbWriter, v: Value, key: string | null): void {
+  o.byte(rdbType(v));
+  if (key !== null) o.str(key);
   if (typeof v === 'string' || typeof v === 'number') {
-    o.byte(T_STRING);
-    if (key !== null) o.str(key);
     o.str(typeof v === 'number' ? String(v) : v);
   } else if (v instanceof Uint8Array) {
-    o.byte(T_STRING);
-    if (key !== null) o.str(key);
     o.len(v.length);
     o.raw(v);
   } else if (v instanceof ListValue) {
-    o.byte(T_LIST);
-    if (key !== null) o.str(key);
     const all = v.toArray();
     o.len(all.length);
     for (const e of all) o.str(e);
   } else if (v instanceof SetValue) {
-    o.byte(T_SET);
-    if (key !== null) o.str(key);
     o.len(v.size);
     for (const m of v.members()) o.str(m);
   } else if (v instanceof HashValue) {
-    o.byte(T_HASH);
-    if (key !== null) o.str(key);
     o.len(v.size);
     for (const [f, val] of v.entries()) {
       o.str(f);
       o.str(val);
     }
   } else if (v instanceof ZSetValue) {
-    o.byte(T_ZSET_2);
-    if (key !== null) o.str(key);
     o.len(v.size);
     for (const [m, s] of v.entries()) {
       o.str(m);
       o.double(s);
     }
-  } else if (v instanceof StreamValue) {
-    o.byte(T_STREAM_LISTPACKS_2);
-    if (key !== null) o.str(key);
-    o.raw(encodeStream(v));
-  } else throw new Error(`cannot encode a ${(v as { type: string }).type}`);
+  } else {
+    o.raw(encodeStream(v as StreamValue));
+  }
+}
+
+/** The RDB type byte a value is written with. */
+function rdbType(v: Value): number {
+  if (typeof v === 'string' || typeof v === 'number' || v instanceof Uint8Array) return T_STRING;
+  if (v instanceof ListValue) return T_LIST;
+  if (v instanceof SetValue) return T_SET;
+  if (v instanceof HashValue) return T_HASH;
+  if (v instanceof ZSetValue) return T_ZSET_2;
+  if (v instanceof StreamValue) return T_STREAM_LISTPACKS_2;
+  throw new Error(`cannot encode a ${(v as { type: string }).type}`);
 }
 
 export function createDump(v: Value): Buffer {

@@ -45,7 +45,7 @@ export interface SnapshotTarget {
   finalName: string;
   tmpPath: string;
   finalPath: string;
-  /** At the cut (the shards held): the moment writes start going to a new AOF incr file. */
+  /** At the cut (the shards locked): the moment writes start going to a new AOF incr file. */
   onCut(): void;
   /** aof-use-rdb-preamble no: the file holds commands (FUNCTION LOAD, SELECT, RESTORE), not RDB. */
   commands?: boolean;
@@ -274,7 +274,7 @@ export class Persistence {
 
   /**
    * Take a snapshot into another file (an AOF base): one snapshot at a time, like a save (the caller
-   * waits for busy() to clear). `onCut` runs at the cut, while the shards are held.
+   * waits for busy() to clear). `onCut` runs at the cut, while the shards are locked.
    */
   snapshotTo(target: SnapshotTarget): Promise<'ok' | 'err' | 'aborted'> {
     return this.run(target);

@@ -174,7 +174,7 @@ export class ReplyPump {
     for (let i = 0; i < queue.length; i++) {
       const c = queue[i]!;
       if (c.gathering()) {
-        c.detachViews(); // the rings are released at the end of this tick
+        // (its output holds no ring memory: replies are copied out of the rings as they are gathered)
         c.writeQueued = false; // marked again by the next reply it gets
         continue;
       }
@@ -283,7 +283,7 @@ export class ReplyPump {
       if (conn.busySeq === seq) s.runner.endBusy(conn);
       if (shared !== null) conn.deliver(seq, [Buffer.from(data.subarray(start, start + rlen)), shared, CRLF], false);
       else if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
-      else conn.deliver(seq, data.subarray(start, start + rlen), true);
+      else conn.deliverFromRing(seq, data, start, rlen);
       this.queueWrite(conn);
       this.checkBarrier(conn);
     }

@@ -151,14 +151,12 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       da[k] = dbb[k];
       dbb[k] = t;
     };
-    for (let s = 0; s < SLOTS; s++) {
-      const m = da.slots[s];
-      da.slots[s] = dbb.slots[s];
-      dbb.slots[s] = m;
-      const e = da.expires[s];
-      da.expires[s] = dbb.expires[s];
-      dbb.expires[s] = e;
-    }
+    const slots = da.slots;
+    da.slots = dbb.slots;
+    dbb.slots = slots;
+    const expires = da.expires;
+    da.expires = dbb.expires;
+    dbb.expires = expires;
     const raw = da.rawKeys;
     da.rawKeys = dbb.rawKeys;
     dbb.rawKeys = raw;
