@@ -122,9 +122,11 @@ describe('replica behaviour and introspection', () => {
   it('INFO stats counts replication traffic apart from client traffic (total_net_repl_*)', async () => {
     await m.c.set('net:k', 'x'.repeat(1000));
     await waitInSync(m.c, r.c);
+    // the master may stream a PING after waitInSync: wait until the replica read up to the offset seen
+    const offset = Number((await info(m.c)).master_repl_offset);
+    await waitFor(async () => Number((await info(r.c, 'stats')).total_net_repl_input_bytes) >= offset, 'replica read the stream');
     const ms = await info(m.c, 'stats');
     const rs = await info(r.c, 'stats');
-    const offset = Number((await info(m.c)).master_repl_offset);
     // the replica read the payload and the whole stream from its master; the master wrote at least the stream
     expect(Number(rs.total_net_repl_input_bytes)).toBeGreaterThanOrEqual(offset);
     expect(Number(ms.total_net_repl_output_bytes)).toBeGreaterThanOrEqual(1000);

@@ -96,7 +96,17 @@ export class In {
     throw new Error('rdb: bad string encoding');
   }
   str(): string {
-    return this.strBuf().toString('latin1');
+    const at = this.pos;
+    const n = this.lenOrEnc();
+    if (n < 0) {
+      this.pos = at;
+      return this.strBuf().toString('latin1');
+    }
+    // a plain string: straight from the buffer, no view made for it
+    this.need(n);
+    const s = this.b.latin1Slice(this.pos, this.pos + n);
+    this.pos += n;
+    return s;
   }
   double(): number {
     return this.bytes(8).readDoubleLE(0);
@@ -241,15 +251,25 @@ function stringValue(b: Buffer): Value {
   return b.length >= BIG_STRING ? Buffer.from(b) : toStored(b.latin1Slice());
 }
 
-/** Decode one value of the given RDB type from `r`. */
-function readValue(r: In, type: number): Value {
+/** Decode one value of the given RDB type from `r` (which moves past it). */
+export function readValue(r: In, type: number): Value {
   switch (type) {
     case T_STREAM_LISTPACKS:
     case T_STREAM_LISTPACKS_2:
       return decodeStream(r, type);
-    case T_STRING:
+    case T_STRING: {
       // integer strings get the int encoding, as when SET stores them (OBJECT ENCODING says int)
+      const at = r.pos;
+      const n = r.lenOrEnc();
+      if (n >= 0 && n < BIG_STRING) {
+        r.need(n);
+        const s = r.b.latin1Slice(r.pos, r.pos + n);
+        r.pos += n;
+        return toStored(s);
+      }
+      r.pos = at;
       return stringValue(r.strBuf());
+    }
     case T_LIST:
       return ListValue.from(readN(r.len(), () => r.str()));
     case T_LIST_ZIPLIST:

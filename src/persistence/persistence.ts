@@ -30,6 +30,8 @@ export { strerror };
 
 /** Bytes of pieces handed to the pool per task. */
 const TASK_BYTES = 256 * 1024;
+/** nice of the pool thread that writes snapshots (see rdb-worker.ts). */
+const BACKGROUND_NICE = 10;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: a failed background save is retried by the schedule after 5 s. */
 const BGSAVE_RETRY_DELAY = 5000;
 
@@ -83,6 +85,7 @@ export class Persistence {
   /** Set by main.ts once scripting is wired: the libraries to save and to load. */
   functions: FunctionLibraries | null = null;
   private pool: Piscina | null = null;
+  private loadPool: Piscina | null = null;
   private readonly timer: NodeJS.Timeout;
 
   static of(server: Server): Persistence {
@@ -100,7 +103,9 @@ export class Persistence {
     server.closers.push(() => {
       clearInterval(this.timer);
       void this.pool?.destroy();
+      void this.loadPool?.destroy();
       this.pool = null;
+      this.loadPool = null;
     });
     server.whenConfigChanged((names) => {
       if (names.includes('save') || names.includes('stop-writes-on-bgsave-error') || names.includes('appendonly')) this.refreshWriteRefusal();
@@ -233,31 +238,37 @@ export class Persistence {
     return p;
   }
 
-  private poolOf(): Piscina {
-    if (this.pool === null) {
-      this.pool = new Piscina({
+  /**
+   * The pool for work behind a running server (a snapshot being written, a full sync's checksum):
+   * its thread runs at nice 10 (rdb-worker.ts). `loading`: the pool for a load, when clients only
+   * get -LOADING and nothing is to be protected, at the normal priority.
+   */
+  private poolOf(loading = false): Piscina {
+    const make = (nice: number): Piscina =>
+      new Piscina({
         filename: fileURLToPath(new URL('./rdb-worker.js', import.meta.url)),
         minThreads: 0,
         maxThreads: 1,
         idleTimeout: 2000,
+        workerData: { nice },
       });
-    }
-    return this.pool;
+    if (loading) return (this.loadPool ??= make(0));
+    return (this.pool ??= make(BACKGROUND_NICE));
   }
 
   /**
    * A CRC64 computed on the pool, off the main thread, over bytes given in order (a replication
-   * full sync's payload as it is sent, an RDB file as it is loaded).
+   * full sync's payload as it is sent, an RDB file as it is loaded: `loading`).
    */
-  checksumStream(): PoolChecksum {
-    return new PoolChecksum((joined, crc) => this.checksum(joined, crc));
+  checksumStream(loading = false): PoolChecksum {
+    return new PoolChecksum((joined, crc) => this.checksum(joined, crc, loading));
   }
 
   /** Advance a running CRC64 over `joined` on the pool (its memory moves there when it owns it). */
-  private async checksum(joined: Buffer, crc: { lo: number; hi: number }): Promise<{ lo: number; hi: number }> {
+  private async checksum(joined: Buffer, crc: { lo: number; hi: number }, loading: boolean): Promise<{ lo: number; hi: number }> {
     const own = joined.byteOffset === 0 && joined.buffer.byteLength === joined.length;
     const task: CrcTask = { crcOnly: true, pieces: [joined], crcLo: crc.lo, crcHi: crc.hi };
-    const r = (await this.poolOf().run(task, own ? { transferList: [joined.buffer as ArrayBuffer] } : {})) as WriteResult;
+    const r = (await this.poolOf(loading).run(task, own ? { transferList: [joined.buffer as ArrayBuffer] } : {})) as WriteResult;
     return { lo: r.crcLo, hi: r.crcHi };
   }
 

@@ -13,7 +13,7 @@ import { globMatch, matchesAll } from '../commands/glob.js';
 import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED, internalError } from '../resp/errors.js';
 import { SLOTS } from '../router/slot.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
-import { In, RDB_OPCODE, decodeValue, skipValue } from '../codec/rdb.js';
+import { In, RDB_OPCODE, readValue } from '../codec/rdb.js';
 import type { ShardHost } from './host.js';
 import type { SlotTable } from './slot-table.js';
 import { NULL_ARRAY, unblock, serveReadyKeys } from './blocked.js';
@@ -398,9 +398,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
         continue;
       }
       const key = r.str();
-      const start = r.pos;
-      skipValue(r, t);
-      db.set(key, decodeValue(t, blob.subarray(start, r.pos))); // replaces a key of the same name and drops its TTL
+      db.set(key, readValue(r, t)); // replaces a key of the same name and drops its TTL
       if (at >= 0) db.setExpire(key, at);
       at = -1;
       n++;
