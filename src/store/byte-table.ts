@@ -19,8 +19,8 @@
  *   only when byte 8 / byte 9 say so), the key bytes, the value bytes: an inline string (latin1), a
  *   number (float64 little-endian) or a handle (Int32 little-endian, the JS value in arena.objs),
  *   unaligned. An entry's size class follows from these lengths, so it is not stored.
- * A 14-byte key with a 32-byte value takes 56 bytes (Redis: a dictEntry, a key sds and a value
- * object, about 90 bytes before the index).
+ * A 14-byte key with a 32-byte value takes 56 bytes (Redis 7 by jemalloc's size classes: a 24-byte
+ * dictEntry, the key's sds in 24, an embstr object holding the value in 56: 104, before its index).
  * Strings up to INLINE_MAX bytes are inline; longer strings and aggregates stay JS values, by handle
  * (compact encodings of small aggregates in the arena are a later stage).
  *
