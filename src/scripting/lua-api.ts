@@ -66,6 +66,8 @@ export interface LuaApi {
   lua_pushglobaltable(L: LuaState): void;
   lua_pushlightuserdata(L: LuaState, p: object): void;
   lua_touserdata(L: LuaState, idx: number): unknown;
+  /** fengari: the table, function, thread or userdata object itself (its internals). */
+  lua_topointer(L: LuaState, idx: number): unknown;
   lua_isyieldable(L: LuaState): boolean;
   lua_pushnil(L: LuaState): void;
   lua_pushnumber(L: LuaState, n: number): void;
@@ -151,7 +153,11 @@ export function loadLua(): void {
   const require = createRequire(import.meta.url);
   // and with Lua 5.1's number format ("%.14g": 1e+15, not 1000000000000000); fengari's own modules
   // read this function from luaconf when they load, so it is replaced before they do
-  require('fengari/src/defs.js'); // loads luaconf the way fengari does (defs first: they import each other)
+  const defs = require('fengari/src/defs.js') as { luastring_from: (a: ArrayLike<number>) => Uint8Array }; // loads luaconf the way fengari does (defs first: they import each other)
+  // every string pushed is copied with luastring_from, which is Uint8Array.from: an iterator walk, a
+  // tenth of a short script's time; a typed-array copy (memcpy) makes the same array. Replaced
+  // before the modules that destructure it (lstring.js) load.
+  defs.luastring_from = (a) => new Uint8Array(a);
   const luaconf = require('fengari/src/luaconf.js') as { lua_number2str: (n: number) => string };
   luaconf.lua_number2str = (n: number) => (Number.isNaN(n) ? '-nan' : formatG(n, 14));
   // and every numeral (literals in scripts, tonumber, string coercions) read as a float, as in Lua 5.1
@@ -187,10 +193,16 @@ export function pushBytes(L: LuaState, s: string | Uint8Array): void {
   lua.lua_pushstring(L, typeof s === 'string' ? Buffer.from(s, 'latin1') : s);
 }
 
+/** Bytes as a latin1 (byte) string (Buffer's decoder works on any Uint8Array: no Buffer made). */
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+export function latin1(b: Uint8Array): string {
+  return latin1Slice.call(b, 0, b.length);
+}
+
 /** The Lua value at idx as a latin1 (byte) string; null if it is neither a string nor a number. */
 export function toLatin1(L: LuaState, idx: number): string | null {
   const b = lua.lua_tolstring(L, idx);
-  return b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength).latin1Slice();
+  return b === null ? null : latin1(b);
 }
 
 /** A Lua string as bytes (a view, no copy). */

@@ -113,6 +113,33 @@ export class ShardIntrospection {
     this.latencySample(cmd, us);
   }
 
+  /** Start of a script sent straight to this shard (REQ_SCRIPT): its start time. */
+  beginScript(): number {
+    const t = performance.now();
+    if (this.mark !== 0) this.close(t);
+    return t;
+  }
+
+  /**
+   * End of that script, run here to its end: counted and timed as its client's command (the
+   * commands it called were counted on their own), as redis-server times a script: its run, not
+   * its wait in the queue. Its arguments, for the slow log, are read from its request bytes.
+   */
+  endScript(connId: number, cmd: Command, t0: number, failed: boolean, request: Uint8Array): void {
+    const t1 = performance.now();
+    if (this.mark !== 0) this.mark = t1;
+    const us = (t1 - t0) * 1000;
+    const st = this.stats;
+    st.record(cmd.id, us);
+    if (failed) st.failed[cmd.id] = st.failed[cmd.id]! + 1;
+    if (this.slowerThan >= 0 && us >= this.slowerThan && !(cmd.flags & F.SKIP_SLOWLOG)) {
+      const argv = requestArgs(Buffer.from(request.buffer, request.byteOffset, request.length), 0, request.length);
+      const args = redact(cmd.name, slowArgs(argv.length, (j) => argv[j]!, (j) => argv[j]!.length));
+      this.pushSlow([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), args, connId, null, null]);
+    }
+    this.latencySample(cmd, us);
+  }
+
   /** Time the fast commands waiting since the last clock reading (before ring space is released). */
   flush(): void {
     if (this.pendN > 0) this.close(performance.now());

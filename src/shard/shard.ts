@@ -467,9 +467,10 @@ export class Shard implements ShardHost {
 
   /**
    * One command of a script running in this shard (scripting/shard-script.ts), as the main thread's
-   * script runner sends it (no blocking, blocked clients served after the script): reply and writes.
+   * script runner sends it (no blocking, blocked clients served after the script): its request is
+   * req[0, len); its reply is left in this.w and its writes in this.p, for the caller to take.
    */
-  runNested(cmdId: number, req: Buffer, db: number, proto: 2 | 3): { reply: Buffer; prop: Buffer } {
+  runNested(cmdId: number, req: Buffer, len: number, db: number, proto: 2 | 3): void {
     const flagsBefore = this.flags;
     this.flags |= FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY;
     this.db = this.ks.db(db);
@@ -477,14 +478,11 @@ export class Shard implements ShardHost {
     this.p.reset();
     this.intro.nested = true;
     try {
-      this.runBody(req, 0, req.length, cmdId);
+      this.runBody(req, 0, len, cmdId);
     } finally {
       this.flags = flagsBefore;
       this.intro.nested = false;
     }
-    const r = { reply: this.w.toBuffer(), prop: this.p.toBuffer() };
-    this.p.reset();
-    return r;
   }
 
   // ---- cross-shard commands ---------------------------------------------------------------
@@ -515,18 +513,21 @@ export class Shard implements ShardHost {
       ring.commit(HEADER_BYTES + rlen + plen);
       return;
     }
-    this.emitLarge(kind, flags, db, connId, seq, reply, prop, tail);
+    this.emitChunked(kind, flags, db, connId, seq, reply, prop, tail);
   }
 
   /**
-   * emit() of a record larger than the ring takes at once: the reply bytes (and its last bulk string
-   * from the value itself), then the propagation bytes, in chunks (each chunk one or the other). Apart
-   * from emit() so that the closures here cost emit() nothing (no context object per record).
+   * emit() of a record too large for one ring record. A function of its own: its closures capture the
+   * record's fields, and V8 allocates captured variables' context on entry to the function declaring
+   * them, so inside emit() every reply record paid an allocation (measured: LPUSH P16 ~25% more
+   * scavenges on the shard; docs/benchmarks.md).
    */
-  private emitLarge(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: { buf: Buffer; len: number } | null, tail: Buffer | null): void {
+  private emitChunked(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: { buf: Buffer; len: number } | null, tail: Buffer | null): void {
     const rlen = reply ? reply.len : 0;
     const plen = prop ? prop.len : 0;
     const ring = this.replies;
+    // large: the reply bytes (and its last bulk string from the value itself), then the propagation
+    // bytes, in chunks (each chunk one or the other)
     const reserve = (n: number): number => this.reserve(n);
     const parts: [Buffer, boolean][] = [];
     if (rlen) parts.push([reply!.buf.subarray(0, rlen), true]);

@@ -455,6 +455,34 @@ export class ByteTable {
     }
   }
 
+  /**
+   * Visit every entry without making strings of inline ones (a snapshot serialises from here): `fn`
+   * gets the page's bytes with the key's offset and length, and either the inline string value's
+   * offset and length (`value` undefined) or the value itself (a number or a JS value).
+   */
+  forEachBytes(fn: (u8: Buffer, ko: number, klen: number, vo: number, vlen: number, value: Value | undefined) => void): void {
+    this.iterating++;
+    const a = this.a;
+    try {
+      for (const tab of this.tables()) {
+        for (let b = tab === this.old ? this.rehashIdx : 0; b < tab.length; b++) {
+          for (let e = tab[b]!; e !== 0; ) {
+            const p = pageOf(e);
+            const o = byteOf(e);
+            const u8 = a.u8[p]!;
+            const ko = keyOffset(u8, o);
+            const klen = keyLength(a, p, o);
+            if (u8[o + 8]! >>> 6 === KIND_STR) fn(u8, ko, klen, ko + klen, valueLength(a, p, o), undefined);
+            else fn(u8, ko, klen, 0, 0, this.valueOf(e));
+            e = a.i32[p]![wordOf(e)]!;
+          }
+        }
+      }
+    } finally {
+      this.iterating--;
+    }
+  }
+
   *[Symbol.iterator](): IterableIterator<[string, Value]> {
     this.iterating++;
     try {

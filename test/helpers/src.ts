@@ -42,6 +42,7 @@ export {
   introspectConfigOp,
   introspectDrainOp,
   populateOp,
+  rdbloadOp,
   keysOp,
   keyspaceOp,
   memoryOp,
