@@ -310,6 +310,25 @@ describe('Keyspace on the byte store', () => {
     expect(db.found!.numberAt(n)).toBe(42);
   });
 
+  it('INCR from request bytes: a new key starts at 0, integer entries change in place, others decline', () => {
+    const ks = new Keyspace(1, { ...hooks, unwatched: () => true });
+    const db = ks.db(0);
+    const req = Buffer.from('xcounter:{a}1y', 'latin1');
+    expect(db.incrBytes(req, 1, 12, 5)).toBe(5);
+    expect(db.size).toBe(1);
+    expect(db.get('counter:{a}1')).toBe(5);
+    expect(db.incrBytes(req, 1, 12, -7)).toBe(-2);
+    expect(db.get('counter:{a}1')).toBe(-2);
+    expect(ks.arena!.live).toBe(1);
+    db.set('s', 'text');
+    expect(db.incrBytes(Buffer.from('s'), 0, 1, 1)).toBeNull(); // a string: the string path answers (an error)
+    db.set('big', 2 ** 53 - 1);
+    expect(db.incrBytes(Buffer.from('big'), 0, 3, 1)).toBeNull(); // past 2^53: the bigint path
+    expect(db.get('big')).toBe(2 ** 53 - 1);
+    for (let i = 0; i < 1000; i++) expect(db.incrBytes(Buffer.from(`{a}n${i % 100}`), 0, `{a}n${i % 100}`.length, 1)).toBe(Math.floor(i / 100) + 1);
+    expect(db.size).toBe(103);
+  });
+
   it('the byte paths decline what needs the string path: int-like values, expiry times, aggregates, listeners', () => {
     let watched = false;
     const ks = new Keyspace(1, { ...hooks, unwatched: () => !watched });

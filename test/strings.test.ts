@@ -178,7 +178,7 @@ describe.each([1, 4])('strings with %i shard(s)', (shards) => {
 
   describeCorpus('strings', corpus(SCRIPT), s);
 
-  it('GET and SET from request bytes answer as redis-server: binary, hashtag and long keys, int-like and long values, overwrites, hits and misses', async () => {
+  it('GET, SET and INCR from request bytes answer as redis-server: binary, hashtag and long keys, int-like and long values, overwrites, hits and misses', async () => {
     if (s.ref === null) throw new Error('redis-server is not installed: this test compares with it');
     const run = async (r: Redis): Promise<unknown[]> => {
       const out: unknown[] = [];
@@ -198,6 +198,13 @@ describe.each([1, 4])('strings with %i shard(s)', (shards) => {
       out.push(await r.getBuffer('bk:list').catch((e: Error) => e.message), await r.set('bk:list', 'now a string'), await r.get('bk:list'), await r.type('bk:list'));
       await r.incr('bk:n');
       out.push(await r.get('bk:n'), await r.set('bk:n', 'text'), await r.get('bk:n'), await r.incr('bk:n').catch((e: Error) => e.message));
+      for (const k of [bin, 'bk:{t}c', 'bk:' + 'c'.repeat(70)]) {
+        const err = (e: Error): string => e.message;
+        out.push(await r.incr(k).catch(err), await r.incrby(k, 41).catch(err), await r.decr(k).catch(err), await r.decrby(k, -10).catch(err), await r.getBuffer(k));
+        out.push(await r.object('ENCODING', k), await r.strlen(k));
+      }
+      await r.set('bk:max', '9007199254740990');
+      out.push(await r.incrby('bk:max', 10), await r.incrby('bk:max', '9223372036854775807').catch((e: Error) => e.message), await r.decr('bk:max'));
       const after = await stats();
       out.push(after[0]! - before[0]!, after[1]! - before[1]!, await r.dbsize());
       return out;

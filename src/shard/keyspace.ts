@@ -23,7 +23,7 @@ import { MAP_ENTRY, scalarBytes, strBytes, valueBytes } from './mem-estimate.js'
 import { lfuData, lfuDecayed } from './access.js';
 import { HeapSlotTable, type SlotTable } from './slot-table.js';
 import { Arena } from '../store/arena.js';
-import { ByteTable, INLINE_MAX, KIND_OBJ, entryBytes, isInline } from '../store/byte-table.js';
+import { ByteTable, INLINE_MAX, KIND_NUM, KIND_OBJ, entryBytes, isInline } from '../store/byte-table.js';
 
 export interface KeyspaceHooks {
   /** A key expired on a master: propagate "DEL key" in db. */
@@ -208,6 +208,39 @@ export class Db {
     }
     if ((m as ByteTable).setBytes(src, koff, klen, voff, vlen, ks.clock())) this.size++;
     return true;
+  }
+
+  /**
+   * INCR/DECR/INCRBY/DECRBY's byte path: add `by` to the integer at the key given as bytes,
+   * src[off, off+len) (0 when absent), with no JS string made; records the access as get() then
+   * set() do. Returns the new value, or null (nothing done) when it needs the string path: the
+   * conditions of writeBytes(), a value that is not an integer entry, a result past 2^53.
+   */
+  incrBytes(src: Uint8Array, off: number, len: number, by: number): number | null {
+    const ks = this.ks;
+    if (ks.arena === null || this.expiresSize > 0 || this.rawKeys.size > 0 || ks.track || ks.notifyNewOrMiss) return null;
+    if (ks.hooks.unwatched?.() !== true) return null;
+    const slot = hashSlot(src, off, off + len);
+    const m = this.slots[slot] as ByteTable | undefined;
+    const e = m === undefined ? 0 : m.findBytes(src, off, len);
+    if (e === 0) {
+      if (!Number.isSafeInteger(by)) return null;
+      let t = m;
+      if (t === undefined) {
+        t = ks.newTable() as ByteTable;
+        this.ownSlots()[slot] = t;
+        t.findBytes(src, off, len); // the lookup addNumberBytes() links after
+      }
+      t.addNumberBytes(src, off, len, by, ks.clock());
+      this.size++;
+      return by;
+    }
+    if (m!.kindAt(e) !== KIND_NUM) return null;
+    const r = m!.numberAt(e) + by;
+    if (!Number.isSafeInteger(r)) return null;
+    m!.touchAt(e, ks.clock());
+    m!.setNumberAt(e, r);
+    return r;
   }
 
   /** This database's own slot array (made on its first write). */

@@ -19,8 +19,8 @@
  *   only when byte 8 / byte 9 say so), the key bytes, the value bytes: an inline string (latin1), a
  *   number (float64 little-endian) or a handle (Int32 little-endian, the JS value in arena.objs),
  *   unaligned. An entry's size class follows from these lengths, so it is not stored.
- * A 14-byte key with a 32-byte value takes 56 bytes (Redis: a dictEntry, a key sds and a value
- * object, about 90 bytes before the index).
+ * A 14-byte key with a 32-byte value takes 56 bytes (Redis 7 by jemalloc's size classes: a 24-byte
+ * dictEntry, the key's sds in 24, an embstr object holding the value in 56: 104, before its index).
  * Strings up to INLINE_MAX bytes are inline; longer strings and aggregates stay JS values, by handle
  * (compact encodings of small aggregates in the arena are a later stage).
  *
@@ -245,6 +245,45 @@ export class ByteTable {
     return this.a.dv[pageOf(e)]!.getFloat64(this.valueOffset(e), true);
   }
 
+  /** Overwrite entry e's number in place (a KIND_NUM entry: the size does not change). */
+  setNumberAt(e: number, n: number): void {
+    this.a.dv[pageOf(e)]!.setFloat64(this.valueOffset(e), n, true);
+  }
+
+  /**
+   * Add a key given as bytes, src[off, off+len), holding the number n; the key must be absent (after
+   * findBytes() returned 0, with no change to the table since).
+   */
+  addNumberBytes(src: Uint8Array, off: number, len: number, n: number, now: number): void {
+    const a = this.a;
+    const e = a.alloc(entrySize(len, KIND_NUM, 0));
+    const p = pageOf(e);
+    const o = byteOf(e);
+    const u8 = a.u8[p]!;
+    const dv = a.dv[p]!;
+    a.i32[p]![(o >>> 2) + 1] = accessNew(now);
+    const longKey = len >= LONG_KEY;
+    u8[o + 8] = (KIND_NUM << 6) | (longKey ? LONG_KEY : len);
+    u8[o + 9] = 0;
+    let ko = o + HEADER;
+    if (longKey) {
+      dv.setUint32(ko, len, true);
+      ko += 4;
+    }
+    copySlice(src, off, len, u8, ko);
+    dv.setFloat64(ko + len, n, true);
+    this.link(e);
+  }
+
+  /** Put new entry e at the head of its bucket (fHash: its key's hash, from the lookup before). */
+  private link(e: number): void {
+    const b = this.fHash & (this.t.length - 1);
+    this.a.i32[pageOf(e)]![wordOf(e)] = this.t[b]!;
+    this.t[b] = e;
+    this.count++;
+    if (this.old === null && this.count > this.t.length) this.resize(this.t.length * 2);
+  }
+
   /**
    * set() of a string kept inline (vlen <= INLINE_MAX), key and value given as bytes: src[koff,
    * koff+klen) and src[voff, voff+vlen), copied straight into the entry. True if the key is new.
@@ -275,11 +314,7 @@ export class ByteTable {
     }
     const n = a.alloc(entrySize(klen, KIND_STR, vlen));
     this.writeBytes(n, src, koff, klen, voff, vlen, accessNew(now));
-    const b = this.fHash & (this.t.length - 1);
-    a.i32[pageOf(n)]![wordOf(n)] = this.t[b]!;
-    this.t[b] = n;
-    this.count++;
-    if (this.old === null && this.count > this.t.length) this.resize(this.t.length * 2);
+    this.link(n);
     return true;
   }
 
@@ -324,11 +359,7 @@ export class ByteTable {
     }
     const n = a.alloc(entrySize(key.length, kind, vlen));
     this.writeEntry(n, key, kind, value, vlen, accessNew(now));
-    const b = this.fHash & (this.t.length - 1);
-    a.i32[pageOf(n)]![wordOf(n)] = this.t[b]!;
-    this.t[b] = n;
-    this.count++;
-    if (this.old === null && this.count > this.t.length) this.resize(this.t.length * 2);
+    this.link(n);
     return true;
   }
 

@@ -148,6 +148,17 @@ function incrByArg(c: ShardCtx, i: number, negate: boolean): bigint | number {
   return negate ? -n : n;
 }
 
+/** INCR and friends from the request's bytes when the store can (Db.incrBytes); false: use incrBy(). */
+function incrFromBytes(c: ShardCtx, by: number): boolean {
+  const a = c.args;
+  if (a.strings !== null || (c.config.notifyFlags & NOTIFY_STRING) !== 0) return false;
+  const r = c.db.incrBytes(a.buf, a.start[1]!, a.len[1]!, by);
+  if (r === null) return false;
+  c.w.int(r);
+  c.propagate();
+  return true;
+}
+
 function getGeneric(c: ShardCtx, key: string): void {
   const v = getString(c, key);
   if (v === undefined) c.w.nullBulk();
@@ -410,19 +421,21 @@ export const commands = shardCommands<ShardHandler>({
   },
 
   incr(c) {
-    incrBy(c, c.args.str(1), 1);
+    if (!incrFromBytes(c, 1)) incrBy(c, c.args.str(1), 1);
   },
 
   decr(c) {
-    incrBy(c, c.args.str(1), -1);
+    if (!incrFromBytes(c, -1)) incrBy(c, c.args.str(1), -1);
   },
 
   incrby(c) {
-    incrBy(c, c.args.str(1), incrByArg(c, 2, false));
+    const by = incrByArg(c, 2, false);
+    if (typeof by !== 'number' || !incrFromBytes(c, by)) incrBy(c, c.args.str(1), by);
   },
 
   decrby(c) {
-    incrBy(c, c.args.str(1), incrByArg(c, 2, true));
+    const by = incrByArg(c, 2, true);
+    if (typeof by !== 'number' || !incrFromBytes(c, by)) incrBy(c, c.args.str(1), by);
   },
 
   incrbyfloat(c) {
