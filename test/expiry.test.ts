@@ -12,7 +12,7 @@ describe.each([1, 4])('expiry with %i shard(s)', (shards) => {
   const s = useServers({ shards });
 
   it('a key with PX expires and is gone on access (lazy)', async () => {
-    await s.io.set('lazy', 'v', 'PX', 500);
+    await s.io.set('lazy', 'v', 'PX', 1500);
     expect(await s.io.get('lazy')).toBe('v');
     await waitFor(async () => (await s.io.get('lazy')) === null, 'lazy expiry');
     expect(await s.io.exists('lazy')).toBe(0);

@@ -673,3 +673,13 @@ describe.skipIf(!haveRedis)('shardis as a replica of redis-server', () => {
     }
   });
 });
+
+describe('Lua VM loading', () => {
+  it('fengari is loaded by the first Lua VM, not with the scripting modules (a server that runs no script never loads it)', async () => {
+    const { LuaVm, luaApi } = await import('./helpers/src.js');
+    expect(luaApi.lua).toBeUndefined();
+    const vm = new LuaVm();
+    expect(typeof luaApi.lua.lua_pushnil).toBe('function');
+    expect(vm.L).toBeDefined();
+  });
+});

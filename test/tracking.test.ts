@@ -38,9 +38,9 @@ a MGET {k}2 {k}3 k4
 b MSET {k}2 1 {k}3 2
 b DEL k4
 a GET k4
-b SET k4 y px 30
+b SET k4 y px 1500
 a GET k4
-sleep 80
+sleep 2000
 b GET k4
 a HGETALL h1
 b HSET h1 f v

@@ -21,7 +21,7 @@ import { In, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { RespWriter } from '../resp/writer.js';
 import type { FunctionLibraries, PersistHost as Server, ReplView } from './host.js';
 import { MISCONF } from '../resp/errors.js';
-import { ABORTED, type WriteResult, type WriteTask } from './rdb-encode.js';
+import { ABORTED, type CrcTask, type WriteResult, type WriteTask } from './rdb-encode.js';
 import { snapshotLock } from './snapshot-lock.js';
 import { strerror } from './strerror.js';
 import { keyspaceOp, snapshotAbortOp, snapshotBeginOp, snapshotNextOp } from '../ipc/control.js';
@@ -243,6 +243,22 @@ export class Persistence {
       });
     }
     return this.pool;
+  }
+
+  /**
+   * A CRC64 computed on the pool, off the main thread, over bytes given in order (a replication
+   * full sync's payload as it is sent, an RDB file as it is loaded).
+   */
+  checksumStream(): PoolChecksum {
+    return new PoolChecksum((joined, crc) => this.checksum(joined, crc));
+  }
+
+  /** Advance a running CRC64 over `joined` on the pool (its memory moves there when it owns it). */
+  private async checksum(joined: Buffer, crc: { lo: number; hi: number }): Promise<{ lo: number; hi: number }> {
+    const own = joined.byteOffset === 0 && joined.buffer.byteLength === joined.length;
+    const task: CrcTask = { crcOnly: true, pieces: [joined], crcLo: crc.lo, crcHi: crc.hi };
+    const r = (await this.poolOf().run(task, own ? { transferList: [joined.buffer as ArrayBuffer] } : {})) as WriteResult;
+    return { lo: r.crcLo, hi: r.crcHi };
   }
 
   /**
@@ -468,6 +484,46 @@ export class Persistence {
       );
     }
     return lines;
+  }
+}
+
+/** Bytes checksummed per pool task by a PoolChecksum. */
+const CRC_BATCH_BYTES = 1024 * 1024;
+
+/** A running CRC64 advanced on the pool, a batch at a time, in order (see Persistence.checksumStream). */
+export class PoolChecksum {
+  private crc = { lo: 0, hi: 0 };
+  private chain: Promise<void> = Promise.resolve();
+  private batch: Uint8Array[] = [];
+  private bytes = 0;
+
+  constructor(private readonly run: (joined: Buffer, crc: { lo: number; hi: number }) => Promise<{ lo: number; hi: number }>) {}
+
+  /** Bytes that follow those given so far (copied before add returns, when a batch is full). */
+  add(b: Uint8Array): void {
+    if (b.length === 0) return;
+    this.batch.push(b);
+    this.bytes += b.length;
+    if (this.bytes >= CRC_BATCH_BYTES) this.send();
+  }
+
+  private send(): void {
+    if (this.batch.length === 0) return;
+    // copied now (the caller may reuse its buffers); each task continues the previous one's CRC
+    const joined = Buffer.concat(this.batch, this.bytes);
+    this.batch = [];
+    this.bytes = 0;
+    this.chain = this.chain.then(async () => {
+      this.crc = await this.run(joined, this.crc);
+    });
+    this.chain.catch(() => {}); // reported by value()
+  }
+
+  /** The CRC64 of everything added. */
+  async value(): Promise<bigint> {
+    this.send();
+    await this.chain;
+    return (BigInt(this.crc.hi) << 32n) | BigInt(this.crc.lo);
   }
 }
 

@@ -92,6 +92,11 @@ export class Replication {
     this.streamLog = log;
   }
 
+  /** Before replies are written: the writes they acknowledge are made durable (see StreamLog.sync). */
+  syncLog(): void {
+    this.streamLog?.sync();
+  }
+
   /** A replica loaded its master's full sync. */
   fullSyncLoaded(): void {
     this.streamLog?.fullSyncLoaded();
@@ -313,6 +318,7 @@ export class Replication {
   psync(conn: Connection, replid: string, offset: number, isSync: boolean): string | null {
     if (this.link !== null && !this.link.connected()) return "NOMASTERLINK Can't SYNC while not connected with my master";
     const rc = this.replConfs.get(conn) ?? { port: 0, ip: null, eof: false, psync2: false };
+    this.syncLog();
     conn.flush();
     conn.isReplica = true;
     const r = new ReplicaClient(conn, rc.port, rc.ip, rc.eof, rc.psync2 && !isSync, isSync);

@@ -8,7 +8,6 @@
  * path is sent there directly from then on.
  */
 
-import { createHash } from 'node:crypto';
 import { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
 import { REQ_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
@@ -20,6 +19,7 @@ import { Hold, type Connection } from '../server/connection.js';
 import { MainCtx, type ServerContext } from '../server/main-ctx.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
+import { bodySha1 } from './body-sha.js';
 import { logScriptLine, writeDenied } from './script-run.js';
 import { SCRIPT_DONE, SCRIPT_NEEDS_BODY } from './shard-script.js';
 
@@ -201,9 +201,9 @@ function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args):
   if (conn.framer.inline || args.strings !== null || conn.isMaster || s.monitor.clients.size > 0 || s.links.length === 0) return null;
   if (!(conn.aclUser ?? s.acl.defaultUser).unrestricted) return null;
   const numkeys = smallInt(args, 2);
-  if (numkeys < 1 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
+  if (numkeys < 0 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
   // EVAL: the sha1 of the body names it (the shard computes it too)
-  const sha = fn ? args.str(1) : body ? createHash('sha1').update(args.bytes(1)).digest('hex') : args.str(1).toLowerCase();
+  const sha = fn ? args.str(1) : body ? bodySha1(args.bytes(1)) : args.str(1).toLowerCase();
   const script = fn ? s.scripting.functionEngine?.functions.get(sha) : s.scripting.get(sha);
   if (script === undefined || mostlyFallsBack(script.fast)) return null;
   const roCommand = cmd.name === 'evalsha_ro' || cmd.name === 'fcall_ro' || cmd.name === 'eval_ro';
@@ -211,7 +211,8 @@ function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args):
   if (writeDenied({ server: s, conn } as MainCtx) !== null || (script.declaresWrites && roCommand)) return null;
   const busyMs = s.config.int('busy-reply-threshold');
   if (busyMs > 0xffff || busyMs < 0) return null;
-  let sh = -1;
+  // no keys: shard 0, as tryRunInShard chooses (a script that then touches a key elsewhere is given back)
+  let sh = numkeys === 0 ? 0 : -1;
   const buf = args.buf;
   for (let i = 3; i < 3 + numkeys; i++) {
     const st = args.start[i]!;
@@ -224,7 +225,7 @@ function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args):
 }
 
 /**
- * EVAL / EVALSHA / FCALL and their _RO forms whose keys (at least one) all live on one shard that
+ * EVAL / EVALSHA / FCALL and their _RO forms whose keys all live on one shard (no keys: shard 0) that
  * already has the script or the function's library: sent to that shard as the client's request,
  * like a keyed command, without the main thread's handler (the checks that handler makes first
  * are all made here: the script is known, numkeys is valid, the caller unrestricted, nothing
@@ -312,8 +313,7 @@ export function scriptReplied(s: ServerContext, conn: Connection, seq: number, b
   cs!.inflight.shift();
   d.f.fastRuns++;
   s.stats.commandsProcessed += d.status;
-  const failed = conn.hasPartial(seq) ? false : reply[0] === 0x2d;
-  s.stats.intro.called(conn, d.cmd, [d.cmd.name, d.sha], d.t0, failed);
+  // (its shard counted and timed it: its run, not its wait in the queue)
   if (conn.hasPartial(seq)) conn.deliverChunk(seq, reply, true);
   else conn.deliver(seq, reply, true);
   scriptDone(s, conn);

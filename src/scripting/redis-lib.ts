@@ -9,7 +9,7 @@ import { REDIS_VERSION } from '../config.js';
 import { formatG } from './lua-format.js';
 import { lua, pushBytes, toBuffer, toLatin1, type LuaJsFunction, type LuaKFunction, type LuaState } from './lua-api.js';
 import { pushErrorTable, pushReply } from './convert.js';
-import type { RedisLibVm } from './host.js';
+import { CallArgs, type RedisLibVm } from './host.js';
 import * as E from '../resp/errors.js';
 
 /** Redis's error-table convention: "-CODE msg" keeps its code, a bare message gets ERR. */
@@ -54,13 +54,14 @@ export function installRedisLib(vm: RedisLibVm): void {
       const host = vm.host;
       const n = lua.lua_gettop(l);
       if (n === 0) return fail(E.NO_ARGS);
-      const argv: string[] = [];
+      const bytes: Uint8Array[] = [];
       for (let i = 1; i <= n; i++) {
         const t = lua.lua_type(l, i);
-        if (t === lua.LUA_TSTRING) argv.push(toLatin1(l, i)!);
-        else if (t === lua.LUA_TNUMBER) argv.push(formatG(lua.lua_tonumber(l, i), 17));
+        if (t === lua.LUA_TSTRING) bytes.push(lua.lua_tolstring(l, i)!);
+        else if (t === lua.LUA_TNUMBER) bytes.push(Buffer.from(formatG(lua.lua_tonumber(l, i), 17), 'latin1'));
         else return fail(E.BAD_ARG_TYPE);
       }
+      const argv = new CallArgs(bytes);
       if (host === null) return fail(E.NO_ARGS);
       if (l !== vm.co) return fail(E.SCRIPT_CALL_IN_COROUTINE);
       const err = host.check(argv);
@@ -68,7 +69,7 @@ export function installRedisLib(vm: RedisLibVm): void {
       // a host that answers at once (a shard's) is called in place: no yield and resume; only where
       // the script could yield, so that a call the main thread refuses is refused here too
       if (host.executeNow !== undefined && lua.lua_isyieldable(l)) {
-        let reply: Buffer;
+        let reply: Uint8Array;
         try {
           reply = host.executeNow(argv);
         } catch (e) {

@@ -3,8 +3,9 @@
  * ready socket):
  *   1. drain every reply ring: deliver replies to connections, coordinator replies to their waiters,
  *      propagation bytes to the replication stream, keyspace events to pub/sub and tracking;
- *   2. flush every connection that got output (one socket write per connection per tick); release
- *      the rings' space;
+ *   2. flush every connection that got output (one socket write per connection per tick), after one
+ *      fsync of the AOF for all the writes of the tick when appendfsync is always; release the
+ *      rings' space;
  *   3. resume connections that were held (ring congestion, shard locks, barriers);
  *   4. publish every request ring written since the last tick (waking a sleeping shard: one notify
  *      per shard per tick at most);
@@ -167,10 +168,13 @@ export class ReplyPump {
    */
   private flushWrites(): void {
     const queue = this.writeQueue;
+    if (queue.length === 0) return;
+    // no write is acknowledged before it is on disk (appendfsync always): one fsync for the tick's writes
+    this.s.replication.syncLog();
     for (let i = 0; i < queue.length; i++) {
       const c = queue[i]!;
       if (c.gathering()) {
-        c.detachViews(); // the rings are released at the end of this tick
+        // (its output holds no ring memory: replies are copied out of the rings as they are gathered)
         c.writeQueued = false; // marked again by the next reply it gets
         continue;
       }
@@ -279,7 +283,7 @@ export class ReplyPump {
       if (conn.busySeq === seq) s.runner.endBusy(conn);
       if (shared !== null) conn.deliver(seq, [Buffer.from(data.subarray(start, start + rlen)), shared, CRLF], false);
       else if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
-      else conn.deliver(seq, data.subarray(start, start + rlen), true);
+      else conn.deliverFromRing(seq, data, start, rlen);
       this.queueWrite(conn);
       this.checkBarrier(conn);
     }

@@ -12,7 +12,7 @@ import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE, LPOS_RANK_Z
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ListValue } from '../values/list.js';
-import { getTyped } from './util.js';
+import { getTyped, argsBeforeLast, blockOrNull } from './util.js';
 import { parseBlockingTimeout, parseMpopArgs, positiveLong } from './collection-scan.js';
 import { declare, shardCommands } from '../../commands/registry.js';
 
@@ -142,19 +142,9 @@ function checkListKeys(c: ShardCtx, keys: string[]): void {
   }
 }
 
-function blockOrNull(c: ShardCtx, keys: string[], timeoutMs: number, nullArray: boolean): void {
-  if (c.mustNotBlock()) {
-    if (nullArray) c.w.nullArray();
-    else c.w.nullBulk();
-    return;
-  }
-  c.block(keys, timeoutMs);
-}
-
 function bpop(c: ShardCtx, where: number): void {
   const timeout = parseBlockingTimeout(c);
-  const keys: string[] = [];
-  for (let i = 1; i < c.argc - 1; i++) keys.push(c.args.str(i));
+  const keys = argsBeforeLast(c, 1);
   checkListKeys(c, keys);
   if (popFirst(c, keys, where, -1)) return;
   blockOrNull(c, keys, timeout, true);

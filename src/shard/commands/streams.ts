@@ -12,7 +12,7 @@ import {
 import { NOTIFY_STREAM } from '../../commands/keyspace-events.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ID_MAX, formatId, idMs, idOf, idSeq, StreamValue, U64 } from '../values/stream.js';
-import { applyTrim, getStream, parseId, parseIntervalId, parseStreamId, parseTrimArgs, rewriteApproxTrim, streamLimits, writeEntries } from './stream-args.js';
+import { applyTrim, getStream, parseId, parseIntervalId, parseStreamId, parseTrimArgs, rewriteApproxTrim, streamLimits, writeEntries, TrimStrategy } from './stream-args.js';
 import { shardCommands } from '../../commands/registry.js';
 
 function xadd(c: ShardCtx): void {
@@ -55,7 +55,7 @@ function xadd(c: ShardCtx): void {
   c.notify(NOTIFY_STREAM, 'xadd', key);
   const argv = c.args.all();
   let rewritten = false;
-  if (a.strategy !== 0) {
+  if (a.strategy !== TrimStrategy.NONE) {
     if (applyTrim(s, a)) c.notify(NOTIFY_STREAM, 'xtrim', key);
     if (a.approx) {
       rewriteApproxTrim(argv, s, a);
