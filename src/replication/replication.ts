@@ -108,9 +108,9 @@ export class Replication {
 
   // ---- the stream ------------------------------------------------------------------------------
 
-  /** `more`: a chunk of a write whose propagation continues in the next record (counted once, at its end). */
-  feed(db: number, data: Uint8Array, more = false): void {
-    if (!more) this.changes++;
+  /** One write (its whole propagation: nothing may come between its bytes in the stream). */
+  feed(db: number, data: Uint8Array): void {
+    this.changes++;
     this.streamLog?.fed(db, data);
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
@@ -119,6 +119,22 @@ export class Replication {
       this.lastDb = db;
     }
     this.append(data);
+  }
+
+  /**
+   * One write whose propagation came in several ring records (a big write's request bytes), fed
+   * once its last record arrived, so no other write (another shard's, a PING) lands inside it. The
+   * parts are the caller's own copies: kept for the replicas without copying them again.
+   */
+  feedParts(db: number, parts: Buffer[]): void {
+    this.changes++;
+    if (this.streamLog !== null) for (const p of parts) this.streamLog.fed(db, p);
+    if (this.link !== null || this.backlog === null) return;
+    if (db !== this.lastDb) {
+      this.append(encodeCommand(['SELECT', db]));
+      this.lastDb = db;
+    }
+    for (const p of parts) this.append(p, true);
   }
 
   /** Stream bytes not tied to a database (PING, REPLCONF GETACK). */
@@ -137,11 +153,12 @@ export class Replication {
     this.append(bytes);
   }
 
-  private append(data: Uint8Array): void {
+  /** `owned`: data is a Buffer of our own (not a view of memory reused later): kept as it is. */
+  private append(data: Uint8Array, owned = false): void {
     this.backlog!.append(data);
     if (this.replicas.length === 0) return;
     if (this.tickBytes === 0) this.server.scheduleTick();
-    this.tickParts.push(Buffer.from(data));
+    this.tickParts.push(owned ? (data as Buffer) : Buffer.from(data));
     this.tickBytes += data.length;
   }
 
