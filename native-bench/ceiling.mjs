@@ -1,9 +1,9 @@
 // The "platform ceiling" server of bench:native: frames RESP with shardis's own RequestFramer (from
-// dist/) on the same Node socket handling as shardis (net.createServer with noDelay, one socket write
-// per read), and answers the redis-benchmark commands with fixed replies, without storage or shards.
+// dist/) on the same Node socket handling as shardis (net.createServer with noDelay, reads into one
+// shared buffer through dist/server/socket-reader.js, one socket write per read), and answers the redis-benchmark commands with fixed replies, without storage or shards.
 // What it can serve is the most a single Node main thread can serve: shardis / ceiling says how much
 // of that shardis reaches, ceiling / redis-server how far the platform itself is from redis-server.
-//   node native-bench/ceiling.mjs --port N
+//   node native-bench/ceiling.mjs --port N [--stream-reads]
 // Replies: PING +PONG; SET, MSET, anything unknown +OK; GET a bulk as long as the last SET value (or $-1); INCR,
 // LPUSH, RPUSH, SADD, HSET, GEOADD... :1; LRANGE an array of 100 bulks as long as the last pushed value;
 // CONFIG GET name -> [name, ""] (what redis-benchmark asks at startup).
@@ -13,6 +13,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { RequestFramer, FRAME_OK, FRAME_EMPTY, FRAME_NEED_MORE } = await import(pathToFileURL(path.join(ROOT, 'dist/resp/framer.js')).href);
+// shardis's socket reads (one shared buffer, net.Socket onread); --stream-reads: the Readable 'data' path
+const { READ_BUFFER_BYTES, readInto } = await import(pathToFileURL(path.join(ROOT, 'dist/server/socket-reader.js')).href);
 
 const args = process.argv.slice(2);
 const port = Number(args[args.indexOf('--port') + 1] ?? 0);
@@ -71,11 +73,15 @@ function reply(buf, f) {
   }
 }
 
-const server = net.createServer({ noDelay: true }, (socket) => {
+const STREAM_READS = args.includes('--stream-reads');
+const shared = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+
+const server = net.createServer({ noDelay: true, pauseOnConnect: !STREAM_READS }, (raw) => {
   const f = new RequestFramer();
   let pending = null; // unparsed bytes carried to the next read
-  socket.on('data', (chunk) => {
-    const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+  const onData = (chunk, n) => {
+    // (a read into the shared buffer is copied only when a request is left incomplete)
+    const buf = pending ? Buffer.concat([pending, chunk.subarray(0, n)]) : n === chunk.length ? chunk : chunk.subarray(0, n);
     pending = null;
     const out = [];
     let pos = 0;
@@ -95,7 +101,9 @@ const server = net.createServer({ noDelay: true }, (socket) => {
     if (pos < buf.length) pending = Buffer.from(buf.subarray(pos));
     if (out.length === 1) socket.write(out[0]);
     else if (out.length) socket.write(Buffer.concat(out));
-  });
+  };
+  const socket = STREAM_READS ? raw : readInto(raw, shared, false, onData);
+  if (STREAM_READS) raw.on('data', (chunk) => onData(chunk, chunk.length));
   socket.on('error', () => socket.destroy());
 });
 server.listen(port, '127.0.0.1', () => {

@@ -191,12 +191,21 @@ export class Config {
   }
 
   int(name: string): number {
-    return Number(this.get(name));
+    // the request path reads some settings per request: parsed once per value, not per call
+    let v = this.parsed.get(name);
+    if (v === undefined) {
+      v = Number(this.get(name));
+      this.parsed.set(name, v);
+    }
+    return v;
   }
 
   bool(name: string): boolean {
     return this.get(name) === 'yes';
   }
+
+  /** int() results by the name asked for; cleared whenever a value is set. */
+  private readonly parsed = new Map<string, number>();
 
   onChange(l: ChangeListener): void {
     this.listeners.push(l);
@@ -224,6 +233,7 @@ export class Config {
     }
     const value = this.normalize(d, p.flags, args);
     this.values.set(d.n, value);
+    this.parsed.clear();
     for (const l of this.listeners) l(d.n, value);
   }
 
@@ -231,6 +241,7 @@ export class Config {
   setInternal(name: string, value: string): void {
     const p = this.params.get(name);
     this.values.set(p ? p.data.n : name, value);
+    this.parsed.clear();
   }
 
   private normalize(d: ConfigData, flags: Set<string>, args: string[]): string {

@@ -10,7 +10,6 @@ import v8 from 'node:v8';
 import { Config, ConfigError, REDIS_VERSION, SHARDIS_VERSION } from './config.js';
 import { createLogger } from './log.js';
 import { Server } from './server/server.js';
-import { startAdmin } from './admin/admin.js';
 import { installIntrospection } from './server/stats/introspect.js';
 import { Replication } from './replication/replication.js';
 import { PubSub } from './server/pubsub.js';
@@ -125,6 +124,8 @@ async function main(): Promise<void> {
   if (adminPort > 0) {
     const host = config.get('admin-bind') || (config.get('bind').split(' ').filter(Boolean)[0]?.replace(/^-/, '') ?? '127.0.0.1');
     try {
+      // loaded only when asked for: uWebSockets.js is a native addon (about 2 MB of resident memory)
+      const { startAdmin } = await import('./admin/admin.js');
       const admin = await startAdmin(server, host === '*' ? '0.0.0.0' : host, adminPort, () => {
         const replica = replication.isReplica();
         const linkUp = replication.linkUp();

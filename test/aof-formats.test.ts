@@ -4,7 +4,7 @@
  * old single-file appendonly.aof (Redis 4-6) to the multi-part layout. Each is checked against
  * redis-server 7.0 and redis-check-aof in both directions where they apply; a stream with a consumer
  * group and a function library go through every format too. A stream of INCRs cut by SIGKILL with
- * appendfsync always loses no acknowledged increment.
+ * appendfsync always loses no acknowledged increment, nor do pipelines from several clients.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -222,5 +222,42 @@ describe('appendfsync always', () => {
     expect(n).toBeGreaterThanOrEqual(acked);
     // at most the increments in flight when it died (4 clients, one each) were applied unacknowledged
     expect(n).toBeLessThanOrEqual(acked + 4);
+  });
+
+  it('a SIGKILL during pipelined writes from several clients loses no acknowledged write', async () => {
+    const dir = tmpdir();
+    const a = await shardis(dir, ['--appendonly', 'yes', '--appendfsync', 'always']);
+    const PIPE = 16;
+    const writers = [0, 1, 2, 3, 4, 5].map(() => client(a.p));
+    const acked = writers.map(() => 0);
+    let total = 0;
+    const running = writers.map(async (c, w) => {
+      for (;;) {
+        const p = c.pipeline();
+        for (let i = 0; i < PIPE; i++) p.rpush(`list:${w}`, String(acked[w]! + i));
+        let res: [Error | null, unknown][] | null;
+        try {
+          res = await p.exec();
+        } catch {
+          return; // the server is gone
+        }
+        if (res === null) return;
+        for (const [err] of res) {
+          if (err !== null) return;
+          acked[w]!++;
+          total++;
+        }
+      }
+    });
+    await waitFor(() => total >= 3000, 'some pipelined writes acknowledged');
+    await a.p.kill(); // SIGKILL while pipelines are in flight
+    await Promise.all(running);
+    const b = await shardis(dir, ['--appendonly', 'yes'], 3);
+    for (let w = 0; w < writers.length; w++) {
+      const items = await b.c.lrange(`list:${w}`, 0, -1);
+      // every acknowledged element, in order; at most the pipeline in flight was applied unacknowledged
+      expect(items.slice(0, acked[w])).toEqual(Array.from({ length: acked[w]! }, (_, i) => String(i)));
+      expect(items.length).toBeLessThanOrEqual(acked[w]! + PIPE);
+    }
   });
 });

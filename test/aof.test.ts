@@ -134,6 +134,22 @@ describe('appendonly yes', () => {
     expect(await b.c.dbsize()).toBe(60);
   });
 
+  it('history files a rewrite left in the manifest (aof-disable-auto-gc yes) are deleted at the next startup, and the data loads', async () => {
+    const dir = tmpdir();
+    const a = await start(dir, ['--appendonly', 'yes', '--aof-disable-auto-gc', 'yes']);
+    await a.c.set('k', 'v');
+    await a.c.bgrewriteaof();
+    await waitFor(async () => (await info(a.c, 'persistence')).aof_rewrite_in_progress === '0' && manifest(dir).includes('seq 2 type b'), 'rewrite done');
+    expect(manifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.1.base.rdb seq 1 type h\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
+    await a.c.set('k2', 'v2');
+    await a.p.kill();
+    const b = await start(dir, ['--appendonly', 'yes']);
+    expect(await b.c.mget('k', 'k2')).toEqual(['v', 'v2']);
+    await waitFor(() => fs.readdirSync(path.join(dir, 'appendonlydir')).length === 3, 'history files deleted');
+    expect(manifest(dir)).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n');
+    expect(fs.readdirSync(path.join(dir, 'appendonlydir')).sort()).toEqual(['appendonly.aof.2.base.rdb', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
+  });
+
   it('the AOF is rewritten by itself when it grows past auto-aof-rewrite-percentage and -min-size', async () => {
     const dir = tmpdir();
     const a = await start(dir, ['--appendonly', 'yes', '--auto-aof-rewrite-percentage', '100', '--auto-aof-rewrite-min-size', '4096']);
@@ -267,6 +283,40 @@ describe.skipIf(!HAVE)('AOF directories between shardis and redis-server 7.0', (
     expect(differences(want, await contents(rc))).toEqual([]);
     await rc.select(3);
     expect(await rc.get('db3')).toBe('three');
+  });
+
+  it('with aof-disable-auto-gc yes a rewrite keeps the replaced files as history (type h), as redis-server does; turning it off deletes them', async () => {
+    const seen: { manifest: string; files: string[]; after: string; filesAfter: string[] }[] = [];
+    for (const kind of ['redis', 'shardis'] as const) {
+      const dir = tmpdir();
+      const args = ['--appendonly', 'yes', '--aof-disable-auto-gc', 'yes'];
+      let c: Redis;
+      let p: Proc;
+      if (kind === 'redis') {
+        p = await startRedis([...args, '--dir', dir], dir);
+        procs.push(p);
+        c = new Redis({ port: p.port, maxRetriesPerRequest: 0 });
+        c.on('error', () => {});
+        clients.push(c);
+      } else ({ p, c } = await start(dir, args));
+      await waitFor(async () => (await info(c, 'persistence')).aof_rewrite_in_progress === '0', 'first base written');
+      await c.set('k', 'v');
+      await c.bgrewriteaof();
+      await waitFor(async () => (await info(c, 'persistence')).aof_rewrite_in_progress === '0' && manifest(dir).includes('seq 2 type b'), 'rewrite done');
+      const files = fs.readdirSync(path.join(dir, 'appendonlydir')).sort();
+      const before = manifest(dir);
+      await c.config('SET', 'aof-disable-auto-gc', 'no');
+      await waitFor(() => !manifest(dir).includes('type h') && fs.readdirSync(path.join(dir, 'appendonlydir')).length === 3, 'history deleted');
+      seen.push({ manifest: before, files, after: manifest(dir), filesAfter: fs.readdirSync(path.join(dir, 'appendonlydir')).sort() });
+      if (kind === 'shardis') {
+        await c.set('k2', 'v2');
+        await p.kill();
+        const b = await start(dir, ['--appendonly', 'yes']);
+        expect(await b.c.mget('k', 'k2')).toEqual(['v', 'v2']);
+      }
+    }
+    expect(seen[0]!.manifest).toContain('type h');
+    expect(seen[1]).toEqual(seen[0]);
   });
 
   it('shardis loads the AOF directory redis-server wrote', async () => {

@@ -161,6 +161,36 @@ describe('ByteTable', () => {
     for (let i = 0; i < 100; i++) if (i !== 7) expect(t.get(`k${i}`)).toBe('a');
   });
 
+  it('a 14-byte key with a 32-byte value takes a 56-byte entry (10-byte header)', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    t.set('key:0000000001', 'v'.repeat(32), 0);
+    expect(a.usedBytes).toBe(56);
+    t.set('key:0000000002', 123, 0);
+    expect(a.usedBytes).toBe(56 + 32);
+  });
+
+  it('keys and values at the short/long length boundaries round-trip, overwritten across them', () => {
+    const t = new ByteTable(new Arena());
+    const model = new Map<string, Value>();
+    for (const kl of [61, 62, 63, 64, 255, 256]) {
+      for (const vl of [0, 253, 254, 255, 256, INLINE_MAX]) {
+        const k = String.fromCharCode(kl % 256).repeat(kl - 3) + vl.toString().padStart(3, '0').slice(-3);
+        t.set(k, 'x'.repeat(vl), 0);
+        model.set(k, 'x'.repeat(vl));
+      }
+    }
+    expectSame(t, model);
+    for (const [k, v] of model) {
+      const shorter = (v as string).length > 200 ? 7 : 'y'.repeat(300);
+      t.set(k, shorter, 0);
+      model.set(k, shorter);
+    }
+    expectSame(t, model);
+    for (const k of model.keys()) expect(t.delete(k)).toBe(true);
+    expect(t.size).toBe(0);
+  });
+
   it('keeps binary keys and values byte for byte, and long keys and values', () => {
     const t = new ByteTable(new Arena());
     const bin = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');
@@ -254,6 +284,86 @@ describe('Keyspace on the byte store', () => {
     expect(expired).toBe(499);
     expect(db.size).toBe(500);
     expect(ks.arena!.live).toBe(500);
+  });
+
+  it('SET and GET straight from request bytes: writeBytes stores, readBytes finds, both agree with the string path', () => {
+    const ks = new Keyspace(1, { ...hooks, unwatched: () => true });
+    const db = ks.db(0);
+    const req = Buffer.from('xxkey:{tag}1abc-value' + 'L'.repeat(300) + '\u00ff\u0000', 'latin1');
+    // key "key:{tag}1" at 2, value "abc-value" at 12 (9 bytes), a 311-byte binary value at 12
+    expect(db.writeBytes(req, 2, 10, 12, 9)).toBe(true);
+    expect(db.get('key:{tag}1')).toBe('abc-value');
+    expect(db.size).toBe(1);
+    const e = db.readBytes(req, 2, 10);
+    expect(e).toBeGreaterThan(0);
+    const t = db.found!;
+    expect(t.bytesAt(e).latin1Slice(t.valueOffset(e), t.valueOffset(e) + t.valueLength(e))).toBe('abc-value');
+    expect(ks.hits).toBe(1);
+    expect(db.writeBytes(req, 2, 10, 12, 311)).toBe(true);
+    expect(db.get('key:{tag}1')).toBe('abc-value' + 'L'.repeat(300) + '\u00ff\u0000');
+    expect(db.size).toBe(1);
+    expect(db.readBytes(req, 3, 9)).toBe(0);
+    expect(ks.misses).toBe(1);
+    // strings set through the string path are found from bytes, integers included
+    db.set('n', 42);
+    const n = db.readBytes(Buffer.from('n'), 0, 1);
+    expect(db.found!.numberAt(n)).toBe(42);
+  });
+
+  it('the byte paths decline what needs the string path: int-like values, expiry times, aggregates, listeners', () => {
+    let watched = false;
+    const ks = new Keyspace(1, { ...hooks, unwatched: () => !watched });
+    const db = ks.db(0);
+    const req = Buffer.from('k123h', 'latin1');
+    expect(db.writeBytes(req, 0, 1, 1, 3)).toBe(false); // "123": Redis int-encodes it
+    db.set('h', new HashValue());
+    expect(db.readBytes(req, 4, 1)).toBe(-1); // an aggregate: GET answers WRONGTYPE on the string path
+    watched = true;
+    expect(db.writeBytes(req, 0, 1, 4, 1)).toBe(false);
+    watched = false;
+    db.set('x', 'y');
+    db.setExpire('x', ks.now + 100_000);
+    expect(db.readBytes(req, 0, 1)).toBe(-1);
+    expect(db.writeBytes(req, 0, 1, 4, 1)).toBe(false);
+    expect(new Keyspace(1, hooks).db(0).writeBytes(req, 0, 1, 4, 1)).toBe(false); // no unwatched(): always watched
+    expect(new Keyspace(1, hooks, true).db(0).readBytes(req, 0, 1)).toBe(-1); // the heap store
+  });
+
+  it('bucket arrays past 16 buckets are arena memory, given back as tables shrink and empty', () => {
+    const ks = new Keyspace(1, hooks);
+    const db = ks.db(0);
+    const a = ks.arena!;
+    let entries = 0;
+    for (let i = 0; i < 5000; i++) {
+      db.set(`{one}k${i}`, 'v');
+      entries += CLASS_SIZE[classOf(10 + `{one}k${i}`.length + 1)]!; // header, key, value
+    }
+    for (let i = 0; i < 10_000; i++) db.get('{one}k1'); // finish the last incremental resize
+    db.set('{one}x', 'v');
+    entries += CLASS_SIZE[classOf(10 + 6 + 1)]!;
+    // one slot's table of 5001 keys: 8192 buckets of 4 bytes in the arena beside the entries
+    expect(a.usedBytes - entries).toBe(CLASS_SIZE[classOf(8192 * 4)]);
+    expect(a.live).toBe(5001);
+    for (let i = 0; i < 5000; i++) db.delete(`{one}k${i}`);
+    db.delete('{one}x');
+    expect(a.live).toBe(0);
+    expect(a.usedBytes).toBe(0);
+  });
+
+  it('the maxmemory byte count is the entry size of each key (class and bucket slot), plus the heap size of a value held as an object', () => {
+    const ks = new Keyspace(1, hooks);
+    const db = ks.db(0);
+    ks.setTracking(true);
+    db.set('key:0000000001', 'v'.repeat(32));
+    expect(db.bytes).toBe(60);
+    db.set('key:0000000001', 7);
+    expect(db.bytes).toBe(CLASS_SIZE[classOf(10 + 14 + 8)]! + 4);
+    const long = 'x'.repeat(INLINE_MAX + 1);
+    db.set('key:0000000001', long);
+    // a 4-byte handle in the entry, the string on the heap (16-byte header, 8-byte aligned)
+    expect(db.bytes).toBe(CLASS_SIZE[classOf(10 + 14 + 4)]! + 4 + ((16 + long.length + 7) & ~7));
+    db.delete('key:0000000001');
+    expect(db.bytes).toBe(0);
   });
 
   it('FLUSHALL gives every page back', () => {

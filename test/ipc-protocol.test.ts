@@ -25,6 +25,7 @@ import {
   introspectConfigOp,
   introspectDrainOp,
   populateOp,
+  rdbloadOp,
   keysOp,
   keyspaceOp,
   memoryOp,
@@ -219,6 +220,14 @@ describe('typed control operations', () => {
     expect(scriptRunOp.status(err)).toBe(-1);
     expect(scriptRunOp.read(err)).toEqual({ error: 'ERR boom' });
   });
+  it('rdbload-raw: the database and entry bytes the main thread sends are what the shard reads; the count back', () => {
+    const entries = Buffer.from([0x00, 0x01, 0x6b, 0x01, 0x76, 0xfc, 1, 2, 3, 4, 5, 6, 7, 8, 0x0d, 0x0a]);
+    const got = rdbloadOp.args(framed(rdbloadOp.request(5, entries)));
+    expect(got.db).toBe(5);
+    expect(Buffer.from(got.entries)).toEqual(entries);
+    expect(rdbloadOp.read(written((w) => rdbloadOp.write(w, 1234)))).toBe(1234);
+  });
+
   it('introspect-config and populate: the settings and request the main thread sends are what the shard reads', () => {
     const settings = { slowerThan: 10000, latencyThreshold: 0, tracking: true, maxLen: 128 };
     expect(introspectConfigOp.settings(framed(introspectConfigOp.request(settings)))).toEqual(settings);

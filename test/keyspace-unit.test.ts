@@ -41,6 +41,27 @@ describe.each([['bytes', false], ['heap', true]] as const)('Keyspace and Db (%s 
     expect(db.slots).toHaveLength(SLOTS);
   });
 
+  it('databases that never held a key share one slot array; a first write gives its own, FLUSHDB gives it back', () => {
+    const { ks } = keyspace(heap, 16);
+    const unused = ks.db(15);
+    for (let i = 1; i < 16; i++) expect(ks.db(i).slots).toBe(unused.slots);
+    expect(unused.expires).toBe(unused.slots);
+    ks.db(3).set('k', 'v');
+    expect(ks.db(3).slots).not.toBe(unused.slots);
+    expect(ks.db(3).expires).toBe(unused.expires);
+    ks.db(3).setExpire('k', ks.now + 10_000);
+    expect(ks.db(3).expires).not.toBe(unused.expires);
+    expect(unused.slots.every((t) => t === undefined)).toBe(true);
+    expect(() => {
+      (unused.slots as unknown[])[0] = 1;
+    }).toThrow();
+    ks.db(3).flush();
+    expect(ks.db(3).slots).toBe(unused.slots);
+    ks.db(3).set('again', 'v');
+    expect(ks.db(3).get('again')).toBe('v');
+    expect(unused.get('again')).toBeUndefined();
+  });
+
   it('databases are independent', () => {
     const { ks } = keyspace(heap);
     ks.db(0).set('k', 'zero');

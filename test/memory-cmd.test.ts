@@ -110,8 +110,9 @@ describe('MEMORY USAGE estimates', () => {
       const big = (await usage(`${k}-big`))!;
       expect(small).toBeGreaterThan(10);
       expect(small).toBeLessThan(200);
+      // the long value is a heap string (16-byte header, 8-byte aligned) beside a short entry
       expect(big - small).toBeGreaterThanOrEqual(10000);
-      expect(big - small).toBeLessThan(10016);
+      expect(big - small).toBeLessThan(10048);
     }
     const before = (await usage('a'))!;
     await r.expire('a', 100);
@@ -120,6 +121,16 @@ describe('MEMORY USAGE estimates', () => {
     await new Promise((res) => setTimeout(res, 10));
     expect(await usage('gone')).toBeNull();
     expect(await usage('nokey')).toBeNull();
+  });
+
+  it('on the byte store a string key costs its entry: size class of header, key and value, plus its bucket slot', async () => {
+    const usage = async (k: string): Promise<number | null> => (await r.call('MEMORY', 'USAGE', k)) as number | null;
+    await r.set('key:0000000001', 'v'.repeat(32));
+    // a 10-byte header, 14 key bytes and 32 value bytes: the 56-byte class, and 4 bytes of bucket
+    expect(await usage('key:0000000001')).toBe(60);
+    await r.set('key:0000000002', '12345');
+    // an integer: 8 bytes as a double, 10 + 14 + 8 = 32
+    expect(await usage('key:0000000002')).toBe(36);
   });
 
   it('aggregates grow with their elements; SAMPLES 0 measures every element, a small sample extrapolates', async () => {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
 import net from 'node:net';
-import { CEILING_MS, startShardis, type Proc } from './helpers/server.js';
+import { CEILING_MS, startShardis, waitFor, type Proc } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
 
 const CASES: [string, string, string][] = [
@@ -160,6 +160,27 @@ describe.each([1, 4])('protocol handling with %i shard(s)', (shards) => {
     r.write(out);
     for (let i = 0; i < expected.length; i++) expect(await r.readRaw(), `reply ${i}`).toBe(expected[i]);
     r.close();
+  });
+
+  it("a request split across reads keeps its first part while other clients' reads arrive in between", async () => {
+    // every client socket reads into one shared buffer: a connection must keep its unparsed bytes
+    const a = await RawClient.connect(srv.port);
+    const b = await RawClient.connect(srv.port);
+    a.send('CLIENT', 'SETNAME', 'split-a');
+    expect(await a.readRaw()).toBe('+OK\r\n');
+    a.write('*3\r\n$3\r\nSET\r\n$5\r\nsplit\r\n$10\r\nhello');
+    // the server holds A's first part (its query buffer is not empty) before B's reads come in
+    await waitFor(async () => /name=split-a .*qbuf=[1-9]/.test(String(await io.client('LIST'))), "A's first part read");
+    for (let i = 0; i < 20; i++) {
+      b.send('SET', `other:${i}`, 'z'.repeat(2000 + i));
+      expect(await b.readRaw()).toBe('+OK\r\n');
+    }
+    a.write('world\r\n');
+    expect(await a.readRaw()).toBe('+OK\r\n');
+    a.send('GET', 'split');
+    expect(await a.readRaw()).toBe('$10\r\nhelloworld\r\n');
+    a.close();
+    b.close();
   });
 
   it('refuses clients over maxclients with Redis error', async () => {

@@ -117,6 +117,18 @@ describe('DUMP payloads', () => {
     for (const s of ['-128', '127', '-32768', '2147483647', '2147483648', '007', '-0']) expect(String(parseDump(createDump(s)))).toBe(s);
   });
 
+  it('strings written from bytes (a snapshot of the byte store) are encoded as the same strings written from text', () => {
+    const cases = ['', '0', '-0', '00', '007', '-', '-128', '127', '128', '-32768', '32767', '-2147483648', '2147483647', '2147483648', '-2147483649', '12345678901', '1e3', ' 1', '1 ', 'key:1', 'x'.repeat(31), 'y'.repeat(32), 'z'.repeat(20000)];
+    for (const s of cases) {
+      const text = new RdbWriter();
+      text.str(s);
+      const bytes = new RdbWriter();
+      const page = Buffer.from(`ab${s}cd`, 'latin1');
+      bytes.strBytes(page, 2, s.length);
+      expect(bytes.buf.subarray(0, bytes.n), JSON.stringify(s.slice(0, 20))).toEqual(text.buf.subarray(0, text.n));
+    }
+  });
+
   it('lengths use the 6-bit, 14-bit and 32-bit forms at their boundaries', () => {
     const head = (n: number): number[] => [...encodeValue('y'.repeat(n)).subarray(1, 6)];
     expect(head(63)[0]).toBe(63);

@@ -259,6 +259,96 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     expect((await calls()) - c0).toBe(5);
   });
 
+  it('the slow log times an EVALSHA run in its shard by its run, not by its wait behind a slow script', async () => {
+    // pipelined, both go to shard 1 at once: the quick one waits there for the slow one (~1 s)
+    const slow = (await s.io.script('LOAD', "local x = 0 for i = 1, 3000000 do x = x + i end return redis.call('get', KEYS[1])")) as string;
+    const quick = (await s.io.script('LOAD', "return redis.call('get', KEYS[1])")) as string;
+    await warm(slow, 'a');
+    await warm(quick, 'a');
+    // everything logged: the quick script's entry must time its run, not its ~1 s wait behind the
+    // slow one (a duration that included the wait would be at least the slow one's)
+    await s.io.config('SET', 'slowlog-log-slower-than', '0');
+    try {
+      await s.io.slowlog('RESET');
+      const p = s.io.pipeline();
+      p.evalsha(slow, 1, 'a');
+      p.evalsha(quick, 1, 'a');
+      await p.exec();
+      const entries = (await s.io.slowlog('GET', 128)) as [number, number, number, string[]][];
+      const us = (sha: string): number[] => entries.filter((e) => e[3][0]?.toLowerCase() === 'evalsha' && e[3][1] === sha).map((e) => e[2]);
+      const [slowUs, quickUs] = [us(slow), us(quick)];
+      expect([slowUs.length, quickUs.length]).toEqual([1, 1]);
+      expect(quickUs[0]!).toBeLessThan(slowUs[0]! / 2);
+    } finally {
+      await s.io.config('SET', 'slowlog-log-slower-than', '10000');
+    }
+  });
+
+  it('pipelined keyless EVALSHAs (sent to shard 0) run in order with commands, those touching another shard\'s key falling back', async () => {
+    await s.io.del('b', 'a');
+    // no KEYS: b is on shard 0 (stays there), a on shard 1 (falls back to the main thread)
+    const sha = (await s.io.script('LOAD', "return {redis.call('incr', ARGV[1]), #KEYS, ARGV[2]}")) as string;
+    await s.io.evalsha(sha, 0, 'b', 'warm');
+    await s.io.del('b');
+    const p = s.io.pipeline();
+    for (let i = 0; i < 8; i++) {
+      p.evalsha(sha, 0, i % 4 === 3 ? 'a' : 'b', String(i));
+      p.get('b');
+    }
+    const out = (await p.exec())!.map(([e, v]) => (e ? e.message : v));
+    const want: unknown[] = [];
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < 8; i++) {
+      if (i % 4 === 3) want.push([++a, 0, String(i)]);
+      else want.push([++b, 0, String(i)]);
+      want.push(String(b));
+    }
+    expect(out).toEqual(want);
+    expect(await s.io.evalsha(sha, 0, 'b', 'x')).toEqual([7, 0, 'x']);
+    await expect(s.io.evalsha(sha, 0)).rejects.toThrow(/^ERR Lua redis lib command arguments must be strings or integers/);
+  });
+
+  it('coroutine.yield in a script\'s own body is redis-server\'s error, in a shard and on the main thread, and the server goes on', async () => {
+    const lua = "coroutine.yield() return 1";
+    // redis-server 7.0.15: the script is a plain function call there
+    const want = /^ERR attempt to yield across metamethod\/C-call boundary script: [0-9a-f]{40}, on @user_script:1\.$/;
+    for (const keys of [['a'], [], ['a', 'b']]) {
+      for (let i = 0; i < 2; i++) await expect(s.io.eval(lua, keys.length, ...keys)).rejects.toThrow(want);
+    }
+    // a coroutine the script made still yields, and a caught yield error goes on
+    expect(await s.io.eval("local co = coroutine.wrap(function() coroutine.yield(7) end) return {co(), pcall(coroutine.yield)}", 1, 'a')).toEqual([7, null, 'attempt to yield across metamethod/C-call boundary']);
+    expect(await s.io.eval("return redis.call('incr', KEYS[1])", 1, 'n2')).toBeGreaterThan(0);
+  });
+
+  it('what a script does to its KEYS and ARGV tables is not seen by the next script, in a shard or on the main thread', async () => {
+    for (const keys of [['a'], [], ['a', 'b']]) {
+      const n = keys.length;
+      expect(await s.io.eval("table.insert(KEYS, 'extra') ARGV.x = 1 ARGV[9] = 'z' return {#KEYS, #ARGV}", n, ...keys, 'p', 'q')).toEqual([n + 1, 2]);
+      expect(await s.io.eval("return {#KEYS, #ARGV, KEYS[#KEYS + 1] == nil and 1 or 0, ARGV.x == nil and 1 or 0, ARGV[9] == nil and 1 or 0, ARGV[1]}", n, ...keys, 'r')).toEqual([n, 1, 1, 1, 1, 'r']);
+      expect(await s.io.eval("setmetatable(ARGV, {__index = function() return 'meta' end}) KEYS[1] = nil return 1", n, ...keys)).toBe(1);
+      expect(await s.io.eval("return {#KEYS, KEYS[1] or 'none', ARGV[3] or 'none', getmetatable(ARGV) == nil and 1 or 0}", n, ...keys, 's')).toEqual([n, keys[0] ?? 'none', 'none', 1]);
+      expect(await s.io.eval('return #ARGV', n, ...keys, 'a1', 'a2', 'a3')).toBe(3);
+      expect(await s.io.eval("return {#ARGV, ARGV[2] or 'none'}", n, ...keys)).toEqual([0, 'none']);
+    }
+  });
+
+  it('an EVALSHA already going straight to its shard follows CONFIG SET min-replicas-to-write both ways', async () => {
+    const sha = (await s.io.script('LOAD', "return redis.call('incr', KEYS[1])")) as string;
+    await s.io.del('d');
+    await warm(sha, 'd');
+    expect(await s.io.evalsha(sha, 1, 'd')).toBe(2);
+    await s.io.config('SET', 'min-replicas-to-write', '1');
+    try {
+      for (let i = 0; i < 2; i++) {
+        await expect(s.io.evalsha(sha, 1, 'd')).rejects.toThrow(/^NOREPLICAS Not enough good replicas to write\. script: [0-9a-f]{40}, on @user_script:1\.$/);
+      }
+    } finally {
+      await s.io.config('SET', 'min-replicas-to-write', '0');
+    }
+    expect(await s.io.evalsha(sha, 1, 'd')).toBe(3);
+  });
+
   it('EVALSHA_RO and a no-writes script sent to their shard refuse writes with redis-server\'s error', async () => {
     const sha = (await s.io.script('LOAD', "return redis.call('set', KEYS[1], 'v')")) as string;
     await warm(sha, 'x');

@@ -202,6 +202,12 @@ const CASES: string[][] = [
   ['EVAL', "return cjson.encode(cjson.decode('[null,true,false,1e3,\"\\\\n\"]'))", '0'],
   ['EVAL', "return {cjson.decode('{}'), cjson.decode('[]')}", '0'],
   ['EVAL', "return cjson.decode('{\"k\":{\"n\":[1,[2,[3]]]}}').k.n[2][2][1]", '0'],
+  ['EVAL', "return cjson.decode('{\"a\" 1}')", '0'],
+  ['EVAL', "return cjson.decode('{\"a\":1,}')", '0'],
+  ['EVAL', "return cjson.decode('{\"a\":1 \"b\":2}')", '0'],
+  ['EVAL', "return cjson.decode('[1 2]')", '0'],
+  ['EVAL', "return cjson.decode('[1,2')", '0'],
+  ['EVAL', "local t = cjson.decode(' { \"a\" : [ 1 , 2 ] , \"b\" : { } , \"c\" : [ ] } ') return {t.a[2], #t.c}", '0'],
   // cmsgpack
   ['EVAL', "return {cmsgpack.pack(1, -1, 200, -200, 70000, 3.5, 0.1, 'abc', {1,2,3}, {a=1}, true, nil, 2^40, -2^40)}", '0'],
   ['EVAL', "return {cmsgpack.unpack(cmsgpack.pack(1, 'x', {1,{2}}, {a='b'}, 0.1))}", '0'],
@@ -214,6 +220,12 @@ const CASES: string[][] = [
   ['EVAL', "return cmsgpack.unpack('')", '0'],
   ['EVAL', 'return {cmsgpack.unpack_one(cmsgpack.pack(1), 5)}', '0'],
   ['EVAL', "return #cmsgpack.pack(string.rep('x', 40), string.rep('y', 300), string.rep('z', 70000))", '0'],
+  ['EVAL', "local t = {cmsgpack.unpack(cmsgpack.pack(200, -200, 70000, -70000, 2^40, -2^40, 3.5, -0.1, string.rep('y', 300), string.rep('z', 70000), {1,2,3}))} for i = 1, 8 do t[i] = tostring(t[i]) end t[9] = #t[9] t[10] = #t[10] return t", '0'],
+  ['EVAL', "return cjson.encode({cmsgpack.unpack('\\204\\200\\208\\128\\205\\1\\0\\209\\128\\0\\206\\0\\1\\0\\0\\210\\255\\255\\0\\0\\207\\0\\0\\1\\0\\0\\0\\0\\0\\211\\255\\255\\255\\0\\0\\0\\0\\0\\202\\64\\96\\0\\0\\203\\63\\185\\153\\153\\153\\153\\153\\154')})", '0'],
+  ['EVAL', "return cjson.encode({cmsgpack.unpack('\\217\\1b\\218\\0\\1c\\219\\0\\0\\0\\1d\\220\\0\\1\\1\\221\\0\\0\\0\\1\\2\\222\\0\\1\\1\\2\\223\\0\\0\\0\\1\\3\\4')})", '0'],
+  ['EVAL', "return cmsgpack.unpack('\\196\\1a')", '0'],
+  ['EVAL', "return cmsgpack.unpack('\\197\\0\\1a')", '0'],
+  ['EVAL', "return cmsgpack.unpack('\\198\\0\\0\\0\\1a')", '0'],
   // struct
   ['EVAL', "return struct.pack('>I2<i4bBhHlLfd', 258, -2, -1, 255, -3, 65535, -5, 7, 1.5, 0.1)", '0'],
   ['EVAL', "return {struct.unpack('>I2<i4bBhHlLfd', struct.pack('>I2<i4bBhHlLfd', 258, -2, -1, 255, -3, 65535, -5, 7, 1.5, 0.25))}", '0'],
@@ -671,5 +683,15 @@ describe.skipIf(!haveRedis)('shardis as a replica of redis-server', () => {
       await rp.stop();
       await mp.stop();
     }
+  });
+});
+
+describe('Lua VM loading', () => {
+  it('fengari is loaded by the first Lua VM, not with the scripting modules (a server that runs no script never loads it)', async () => {
+    const { LuaVm, luaApi } = await import('./helpers/src.js');
+    expect(luaApi.lua).toBeUndefined();
+    const vm = new LuaVm();
+    expect(typeof luaApi.lua.lua_pushnil).toBe('function');
+    expect(vm.L).toBeDefined();
   });
 });

@@ -178,6 +178,36 @@ describe.each([1, 4])('strings with %i shard(s)', (shards) => {
 
   describeCorpus('strings', corpus(SCRIPT), s);
 
+  it('GET and SET from request bytes answer as redis-server: binary, hashtag and long keys, int-like and long values, overwrites, hits and misses', async () => {
+    if (s.ref === null) throw new Error('redis-server is not installed: this test compares with it');
+    const run = async (r: Redis): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      const bin = Buffer.from([0, 255, 13, 10, 36, 42, 128]);
+      const keys = [bin, 'bk:{t}1', 'bk:' + 'k'.repeat(62), 'bk:' + 'k'.repeat(70), Buffer.alloc(0)];
+      const values = ['v', '', '12', '-7', '0012', 'x'.repeat(254), 'y'.repeat(255), 'z'.repeat(5000), bin];
+      const stats = async (): Promise<number[]> => {
+        const info = await r.info('stats');
+        return ['keyspace_hits', 'keyspace_misses'].map((f) => Number(new RegExp(`${f}:(\\d+)`).exec(info)![1]));
+      };
+      const before = await stats();
+      for (const k of keys) {
+        out.push(await r.getBuffer(k));
+        for (const v of values) out.push(await r.set(k, v), await r.getBuffer(k), await r.strlen(k), await r.object('ENCODING', k));
+      }
+      await r.rpush('bk:list', 'a');
+      out.push(await r.getBuffer('bk:list').catch((e: Error) => e.message), await r.set('bk:list', 'now a string'), await r.get('bk:list'), await r.type('bk:list'));
+      await r.incr('bk:n');
+      out.push(await r.get('bk:n'), await r.set('bk:n', 'text'), await r.get('bk:n'), await r.incr('bk:n').catch((e: Error) => e.message));
+      const after = await stats();
+      out.push(after[0]! - before[0]!, after[1]! - before[1]!, await r.dbsize());
+      return out;
+    };
+    const mine = s.client();
+    const ref = s.client({ port: s.ref.port });
+    for (const c of [mine, ref]) await c.flushall();
+    expect(await run(mine)).toEqual(await run(ref));
+  });
+
   it('ioredis and node-redis', async () => {
     const sw = stopwatch();
     expect(await s.io.set('io:a', '1', 'EX', 100)).toBe('OK');

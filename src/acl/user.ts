@@ -98,32 +98,36 @@ export class Selector {
     return true;
   }
 
+  /** allkeys / resetkeys: every key or none, and no key patterns. */
+  private allOrNoKeys(all: boolean): void {
+    this.allKeys = all;
+    this.keys = [];
+  }
+
+  /** allchannels / resetchannels: every channel or none, and no channel patterns. */
+  private allOrNoChannels(all: boolean): void {
+    this.allChannels = all;
+    this.channels = [];
+  }
+
+  /** allcommands / nocommands: every command (also those added later) or none, no first-arg rules. */
+  private allOrNoCommands(all: boolean): void {
+    this.allowed.fill(all ? 1 : 0);
+    this.allCommands = all;
+    this.future = all;
+    this.firstArgs.clear();
+  }
+
   /** Apply one selector rule (ACLSetSelector); throws RuleError. */
   apply(op: string): void {
     const lower = op.toLowerCase();
-    if (lower === 'allkeys' || op === '~*') {
-      this.allKeys = true;
-      this.keys = [];
-    } else if (lower === 'resetkeys') {
-      this.allKeys = false;
-      this.keys = [];
-    } else if (lower === 'allchannels' || op === '&*') {
-      this.allChannels = true;
-      this.channels = [];
-    } else if (lower === 'resetchannels') {
-      this.allChannels = false;
-      this.channels = [];
-    } else if (lower === 'allcommands' || lower === '+@all') {
-      this.allowed.fill(1);
-      this.allCommands = true;
-      this.future = true;
-      this.firstArgs.clear();
-    } else if (lower === 'nocommands' || lower === '-@all') {
-      this.allowed.fill(0);
-      this.allCommands = false;
-      this.future = false;
-      this.firstArgs.clear();
-    } else if (op[0] === '~' || op[0] === '%') {
+    if (lower === 'allkeys' || op === '~*') this.allOrNoKeys(true);
+    else if (lower === 'resetkeys') this.allOrNoKeys(false);
+    else if (lower === 'allchannels' || op === '&*') this.allOrNoChannels(true);
+    else if (lower === 'resetchannels') this.allOrNoChannels(false);
+    else if (lower === 'allcommands' || lower === '+@all') this.allOrNoCommands(true);
+    else if (lower === 'nocommands' || lower === '-@all') this.allOrNoCommands(false);
+    else if (op[0] === '~' || op[0] === '%') {
       if (this.allKeys) throw new RuleError(ERR_EEXIST);
       let flags = 0;
       let offset = 1;
@@ -345,21 +349,11 @@ export class User {
       this.nopass = false;
       this.passwords = [];
     } else if (op[0] === '>' || op[0] === '#') {
-      let h: string;
-      if (op[0] === '>') h = hashPassword(op.slice(1));
-      else {
-        h = op.slice(1);
-        if (!validHash(h)) throw new RuleError(ERR_EBADMSG);
-      }
+      const h = passwordHashOf(op, '>');
       if (!this.passwords.includes(h)) this.passwords.push(h);
       this.nopass = false;
     } else if (op[0] === '<' || op[0] === '!') {
-      let h: string;
-      if (op[0] === '<') h = hashPassword(op.slice(1));
-      else {
-        h = op.slice(1);
-        if (!validHash(h)) throw new RuleError(ERR_EBADMSG);
-      }
+      const h = passwordHashOf(op, '<');
       const i = this.passwords.indexOf(h);
       if (i < 0) throw new RuleError(ERR_ENODEV);
       this.passwords.splice(i, 1);
@@ -434,4 +428,12 @@ export function mergeSelectorArgs(argv: readonly string[]): string[] | number {
   }
   if (open !== -1) return open;
   return out;
+}
+
+/** The hash a password rule names: of the clear password after `clear` (>, <), else the hash given (#, !). */
+function passwordHashOf(op: string, clear: string): string {
+  if (op[0] === clear) return hashPassword(op.slice(1));
+  const h = op.slice(1);
+  if (!validHash(h)) throw new RuleError(ERR_EBADMSG);
+  return h;
 }

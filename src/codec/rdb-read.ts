@@ -96,7 +96,17 @@ export class In {
     throw new Error('rdb: bad string encoding');
   }
   str(): string {
-    return this.strBuf().toString('latin1');
+    const at = this.pos;
+    const n = this.lenOrEnc();
+    if (n < 0) {
+      this.pos = at;
+      return this.strBuf().toString('latin1');
+    }
+    // a plain string: straight from the buffer, no view made for it
+    this.need(n);
+    const s = this.b.latin1Slice(this.pos, this.pos + n);
+    this.pos += n;
+    return s;
   }
   double(): number {
     return this.bytes(8).readDoubleLE(0);
@@ -111,6 +121,24 @@ export class In {
     if (d === null) throw new Error('rdb: bad score');
     return d;
   }
+}
+
+/** n values read one after the other. */
+function readN<T>(n: number, read: () => T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(read());
+  return out;
+}
+
+function strPair(a: string, b: string): [string, string] {
+  return [a, b];
+}
+
+/** A sorted-set member and its score in text form (ziplist and listpack encodings). */
+function memberScore(m: string, score: string): [string, number] {
+  const d = parseDouble(score);
+  if (d === null || Number.isNaN(d)) throw new Error('rdb: bad score');
+  return [m, d];
 }
 
 /** Elements of a listpack (strings; integers in their decimal form). */
@@ -223,21 +251,27 @@ function stringValue(b: Buffer): Value {
   return b.length >= BIG_STRING ? Buffer.from(b) : toStored(b.latin1Slice());
 }
 
-/** Decode one value of the given RDB type from `r`. */
-function readValue(r: In, type: number): Value {
+/** Decode one value of the given RDB type from `r` (which moves past it). */
+export function readValue(r: In, type: number): Value {
   switch (type) {
     case T_STREAM_LISTPACKS:
     case T_STREAM_LISTPACKS_2:
       return decodeStream(r, type);
-    case T_STRING:
+    case T_STRING: {
       // integer strings get the int encoding, as when SET stores them (OBJECT ENCODING says int)
+      const at = r.pos;
+      const n = r.lenOrEnc();
+      if (n >= 0 && n < BIG_STRING) {
+        r.need(n);
+        const s = r.b.latin1Slice(r.pos, r.pos + n);
+        r.pos += n;
+        return toStored(s);
+      }
+      r.pos = at;
       return stringValue(r.strBuf());
-    case T_LIST: {
-      const n = r.len();
-      const items: string[] = [];
-      for (let i = 0; i < n; i++) items.push(r.str());
-      return ListValue.from(items);
     }
+    case T_LIST:
+      return ListValue.from(readN(r.len(), () => r.str()));
     case T_LIST_ZIPLIST:
       return ListValue.from(ziplistEntries(r.strBuf()));
     case T_LIST_QUICKLIST: {
@@ -247,17 +281,11 @@ function readValue(r: In, type: number): Value {
       return ListValue.from(items);
     }
     case T_HASH_ZIPMAP:
-      return HashValue.from(pairs(zipmapEntries(r.strBuf()), (a, b) => [a, b] as [string, string]));
+      return HashValue.from(pairs(zipmapEntries(r.strBuf()), strPair));
     case T_HASH_ZIPLIST:
-      return HashValue.from(pairs(ziplistEntries(r.strBuf()), (a, b) => [a, b] as [string, string]));
+      return HashValue.from(pairs(ziplistEntries(r.strBuf()), strPair));
     case T_ZSET_ZIPLIST:
-      return ZSetValue.from(
-        pairs(ziplistEntries(r.strBuf()), (m, sc) => {
-          const d = parseDouble(sc);
-          if (d === null || Number.isNaN(d)) throw new Error('rdb: bad score');
-          return [m, d] as [string, number];
-        }),
-      );
+      return ZSetValue.from(pairs(ziplistEntries(r.strBuf()), memberScore));
     case T_LIST_QUICKLIST_2: {
       const nodes = r.len();
       const items: string[] = [];
@@ -270,42 +298,26 @@ function readValue(r: In, type: number): Value {
       }
       return ListValue.from(items);
     }
-    case T_SET: {
-      const n = r.len();
-      const m: string[] = [];
-      for (let i = 0; i < n; i++) m.push(r.str());
-      return SetValue.from(m);
-    }
+    case T_SET:
+      return SetValue.from(readN(r.len(), () => r.str()));
     case T_SET_INTSET:
       return SetValue.from(intsetEntries(r.strBuf()));
-    case T_HASH: {
-      const n = r.len();
-      const p: [string, string][] = [];
-      for (let i = 0; i < n; i++) p.push([r.str(), r.str()]);
-      return HashValue.from(p);
-    }
+    case T_HASH:
+      return HashValue.from(readN(r.len(), () => strPair(r.str(), r.str())));
     case T_HASH_LISTPACK:
-      return HashValue.from(pairs(listpackEntries(r.strBuf()), (a, b) => [a, b] as [string, string]));
+      return HashValue.from(pairs(listpackEntries(r.strBuf()), strPair));
     case T_ZSET_2:
-    case T_ZSET: {
-      const n = r.len();
-      const p: [string, number][] = [];
-      for (let i = 0; i < n; i++) {
-        const m = r.str();
-        const s = type === T_ZSET_2 ? r.double() : r.asciiDouble();
-        if (Number.isNaN(s)) throw new Error('rdb: NaN score');
-        p.push([m, s]);
-      }
-      return ZSetValue.from(p);
-    }
-    case T_ZSET_LISTPACK:
+    case T_ZSET:
       return ZSetValue.from(
-        pairs(listpackEntries(r.strBuf()), (m, s) => {
-          const d = parseDouble(s);
-          if (d === null || Number.isNaN(d)) throw new Error('rdb: bad score');
-          return [m, d] as [string, number];
+        readN(r.len(), (): [string, number] => {
+          const m = r.str();
+          const s = type === T_ZSET_2 ? r.double() : r.asciiDouble();
+          if (Number.isNaN(s)) throw new Error('rdb: NaN score');
+          return [m, s];
         }),
       );
+    case T_ZSET_LISTPACK:
+      return ZSetValue.from(pairs(listpackEntries(r.strBuf()), memberScore));
     default:
       throw new Error(`rdb: unsupported value type ${type}`);
   }
@@ -345,20 +357,24 @@ export function decodeValue(type: number, bytes: Buffer): Value {
 /** Skip one string (any encoding) without decoding it. */
 function skipStr(r: In): void {
   const n = r.lenOrEnc();
-  if (n >= 0) return void r.bytes(n);
-  const enc = -n - 1;
-  if (enc === 0) r.bytes(1);
-  else if (enc === 1) r.bytes(2);
-  else if (enc === 2) r.bytes(4);
-  else if (enc === 3) {
-    const clen = r.len();
-    r.len();
-    r.bytes(clen);
-  } else throw new Error('rdb: bad string encoding');
+  let skip: number;
+  if (n >= 0) skip = n;
+  else {
+    const enc = -n - 1;
+    if (enc === 0) skip = 1;
+    else if (enc === 1) skip = 2;
+    else if (enc === 2) skip = 4;
+    else if (enc === 3) {
+      skip = r.len();
+      r.len();
+    } else throw new Error('rdb: bad string encoding');
+  }
+  r.need(skip);
+  r.pos += skip;
 }
 
 /** Skip one value of the given type (so the main thread can hand raw values to the shards). */
-function skipValue(r: In, type: number): void {
+export function skipValue(r: In, type: number): void {
   switch (type) {
     case T_STREAM_LISTPACKS:
     case T_STREAM_LISTPACKS_2:
@@ -416,6 +432,143 @@ function skipValue(r: In, type: number): void {
   }
 }
 
+/** The stored checksum and where the checksummed bytes end, for a caller that checks it itself. */
+export interface DeferredChecksum {
+  /** Bytes [0, at) are checksummed. */
+  at: number;
+  /** The file's CRC64 (0: none, or saved with rdbchecksum no). */
+  stored: bigint;
+}
+
+/**
+ * A walk over a whole RDB file ("REDIS00xx", aux fields, SELECTDB, keys, EOF, CRC64) that stops at
+ * each key entry and makes no object for it: next() moves to the next entry and sets where it is in
+ * the file (the load's main thread only needs that, the key's slot and the expiry time; the shards
+ * decode the entries). Function libraries (FUNCTION2 records) go to `functions` when given. Throws on
+ * a malformed file or a bad checksum (a zero checksum means "not computed", as Redis writes with
+ * rdbchecksum no), unless `deferred` is given: then the checksum is not computed here (the caller
+ * computes it elsewhere, e.g. on a pool thread meanwhile, and compares it with what this fills in).
+ * `end.at` is set to where the file ends (an AOF's RDB preamble is followed by commands).
+ */
+export class RdbScanner {
+  /** The aux fields (complete once next() returned false). */
+  readonly aux = new Map<string, string>();
+  /** The current entry: its database, type, where its type byte is, and where it ends. */
+  db = 0;
+  type = 0;
+  typeAt = 0;
+  end = 0;
+  /** Its key: bytes [keyAt, keyAt + keyLen) of the file, or keyBuf when the key is int- or LZF-encoded. */
+  keyAt = 0;
+  keyLen = 0;
+  keyBuf: Buffer | null = null;
+  /** Where its value's encoding starts. */
+  valueAt = 0;
+  /** Absolute expiry time in ms, or -1. */
+  expireAt = -1;
+  private readonly r: In;
+  private readonly version: number;
+
+  constructor(
+    readonly b: Buffer,
+    private readonly functions?: string[],
+    private readonly endAt?: { at: number },
+    private readonly deferred?: DeferredChecksum,
+  ) {
+    if (b.length < 9 || b.latin1Slice(0, 5) !== 'REDIS') throw new Error('rdb: wrong signature');
+    this.version = Number(b.latin1Slice(5, 9));
+    if (!(this.version >= 1 && this.version <= RDB_VERSION)) throw new Error(`rdb: can't handle RDB format version ${this.version}`);
+    this.r = new In(b);
+    this.r.pos = 9;
+  }
+
+  /** The current entry's key as a string. */
+  key(): string {
+    return this.keyBuf !== null ? this.keyBuf.toString('latin1') : this.b.latin1Slice(this.keyAt, this.keyAt + this.keyLen);
+  }
+
+  /** Move to the next key entry; false at the end of the file. */
+  next(): boolean {
+    const r = this.r;
+    const b = this.b;
+    this.expireAt = -1;
+    for (;;) {
+      const type = r.byte();
+      switch (type) {
+        case RDB_OPCODE.AUX: {
+          const k = r.str();
+          this.aux.set(k, r.str());
+          continue;
+        }
+        case RDB_OPCODE.RESIZEDB:
+          r.len();
+          r.len();
+          continue;
+        case RDB_OPCODE.SELECTDB:
+          this.db = r.len();
+          continue;
+        case RDB_OPCODE.EXPIRETIME_MS:
+          r.need(8);
+          this.expireAt = Number(b.readBigInt64LE(r.pos));
+          r.pos += 8;
+          continue;
+        case RDB_OPCODE.EXPIRETIME:
+          r.need(4);
+          this.expireAt = b.readInt32LE(r.pos) * 1000;
+          r.pos += 4;
+          continue;
+        case RDB_OPCODE.FREQ:
+          r.byte();
+          continue;
+        case RDB_OPCODE.IDLE:
+          r.len();
+          continue;
+        case RDB_OPCODE.FUNCTION2: {
+          const code = r.str();
+          this.functions?.push(code);
+          continue;
+        }
+        case RDB_OPCODE.MODULE_AUX:
+          throw new Error('rdb: module data is not supported');
+        case RDB_OPCODE.EOF: {
+          const version = this.version;
+          const deferred = this.deferred;
+          if (deferred !== undefined) {
+            deferred.at = r.pos;
+            deferred.stored = version >= 5 && r.pos + 8 <= b.length ? b.readBigUInt64LE(r.pos) : 0n;
+          } else if (version >= 5 && r.pos + 8 <= b.length) {
+            const stored = b.readBigUInt64LE(r.pos);
+            const computed = stored === 0n ? 0n : crc64(b.subarray(0, r.pos));
+            if (stored !== 0n && computed !== stored) throw new Error(`rdb: checksum mismatch: expected: (${computed.toString(16)}) got (${stored.toString(16)})`);
+          }
+          if (this.endAt !== undefined) this.endAt.at = Math.min(b.length, r.pos + (version >= 5 ? 8 : 0));
+          r.pos--; // stay at EOF
+          return false;
+        }
+        default: {
+          this.type = type;
+          this.typeAt = r.pos - 1;
+          const n = r.lenOrEnc();
+          if (n >= 0) {
+            r.need(n);
+            this.keyAt = r.pos;
+            this.keyLen = n;
+            this.keyBuf = null;
+            r.pos += n;
+          } else {
+            r.pos = this.typeAt + 1;
+            this.keyBuf = r.strBuf();
+          }
+          this.valueAt = r.pos;
+          skipValue(r, type);
+          this.end = r.pos;
+          return true;
+        }
+      }
+    }
+  }
+}
+
 export interface RdbEntry {
   db: number;
   key: string;
@@ -426,74 +579,11 @@ export interface RdbEntry {
   expireAt: number;
 }
 
-/**
- * Walk a whole RDB file ("REDIS00xx", aux fields, SELECTDB, keys, EOF, CRC64): yields each key with
- * its value still encoded; returns the aux fields. Function libraries (FUNCTION2 records) go to
- * `functions` when given. Throws on a malformed file or a bad checksum (a zero checksum means "not
- * computed", as Redis writes with rdbchecksum no). `end.at` is set to where the file ends (an AOF's
- * RDB preamble is followed by commands).
- */
-export function* rdbFileEntries(b: Buffer, functions?: string[], end?: { at: number }): Generator<RdbEntry, Map<string, string>> {
-  if (b.length < 9 || b.latin1Slice(0, 5) !== 'REDIS') throw new Error('rdb: wrong signature');
-  const version = Number(b.latin1Slice(5, 9));
-  if (!(version >= 1 && version <= RDB_VERSION)) throw new Error(`rdb: can't handle RDB format version ${version}`);
-  const r = new In(b);
-  r.pos = 9;
-  const aux = new Map<string, string>();
-  let db = 0;
-  let expireAt = -1;
-  for (;;) {
-    const type = r.byte();
-    switch (type) {
-      case RDB_OPCODE.AUX: {
-        const k = r.str();
-        aux.set(k, r.str());
-        continue;
-      }
-      case RDB_OPCODE.RESIZEDB:
-        r.len();
-        r.len();
-        continue;
-      case RDB_OPCODE.SELECTDB:
-        db = r.len();
-        continue;
-      case RDB_OPCODE.EXPIRETIME_MS:
-        expireAt = Number(r.bytes(8).readBigInt64LE(0));
-        continue;
-      case RDB_OPCODE.EXPIRETIME:
-        expireAt = r.bytes(4).readInt32LE(0) * 1000;
-        continue;
-      case RDB_OPCODE.FREQ:
-        r.byte();
-        continue;
-      case RDB_OPCODE.IDLE:
-        r.len();
-        continue;
-      case RDB_OPCODE.FUNCTION2: {
-        const code = r.str();
-        functions?.push(code);
-        continue;
-      }
-      case RDB_OPCODE.MODULE_AUX:
-        throw new Error('rdb: module data is not supported');
-      case RDB_OPCODE.EOF: {
-        if (version >= 5 && r.pos + 8 <= b.length) {
-          const stored = b.readBigUInt64LE(r.pos);
-          const computed = stored === 0n ? 0n : crc64(b.subarray(0, r.pos));
-          if (stored !== 0n && computed !== stored) throw new Error(`rdb: checksum mismatch: expected: (${computed.toString(16)}) got (${stored.toString(16)})`);
-        }
-        if (end !== undefined) end.at = Math.min(b.length, r.pos + (version >= 5 ? 8 : 0));
-        return aux;
-      }
-      default: {
-        const key = r.str();
-        const start = r.pos;
-        skipValue(r, type);
-        yield { db, key, type, value: b.subarray(start, r.pos), expireAt };
-        expireAt = -1;
-      }
-    }
-  }
+/** Each key of a whole RDB file with its value still encoded (see RdbScanner); returns the aux fields. */
+export function* rdbFileEntries(b: Buffer, functions?: string[], end?: { at: number }, deferred?: DeferredChecksum): Generator<RdbEntry, Map<string, string>> {
+  const scan = new RdbScanner(b, functions, end, deferred);
+  while (scan.next()) yield { db: scan.db, key: scan.key(), type: scan.type, value: b.subarray(scan.valueAt, scan.end), expireAt: scan.expireAt };
+  return scan.aux;
 }
 
 /** The aux fields at the head of an RDB file (before its first database), without reading further. */

@@ -87,26 +87,46 @@ export class RdbWriter {
     if (s.length > 0 && s.length <= 11 && /^-?[1-9][0-9]*$|^0$/.test(s)) {
       const n = Number(s);
       if (n >= -2147483648 && n <= 2147483647) {
-        this.ensure(5);
-        const b = this.buf;
-        if (n >= -128 && n <= 127) {
-          b[this.n++] = 0xc0;
-          b[this.n++] = n & 0xff;
-        } else if (n >= -32768 && n <= 32767) {
-          b[this.n++] = 0xc1;
-          b.writeInt16LE(n, this.n);
-          this.n += 2;
-        } else {
-          b[this.n++] = 0xc2;
-          b.writeInt32LE(n, this.n);
-          this.n += 4;
-        }
+        this.int32(n);
         return;
       }
     }
     this.len(s.length);
     this.ensure(s.length);
     this.n += this.buf.latin1Write(s, this.n);
+  }
+  /** A string that is the canonical form of the 32-bit integer v, in Redis's int encodings. */
+  private int32(v: number): void {
+    this.ensure(5);
+    const b = this.buf;
+    if (v >= -128 && v <= 127) {
+      b[this.n++] = 0xc0;
+      b[this.n++] = v & 0xff;
+    } else if (v >= -32768 && v <= 32767) {
+      b[this.n++] = 0xc1;
+      b.writeInt16LE(v, this.n);
+      this.n += 2;
+    } else {
+      b[this.n++] = 0xc2;
+      b.writeInt32LE(v, this.n);
+      this.n += 4;
+    }
+  }
+  /** str() of the latin1 bytes u8[off, off + n) (an int encoding when str() would use one). */
+  strBytes(u8: Uint8Array, off: number, n: number): void {
+    if (n > 0 && n <= 11) {
+      const v = canonicalInt(u8, off, n);
+      if (v >= -2147483648 && v <= 2147483647) {
+        this.int32(v);
+        return;
+      }
+    }
+    this.len(n);
+    this.ensure(n);
+    const b = this.buf;
+    if (n < 32) for (let i = 0; i < n; i++) b[this.n + i] = u8[off + i]!;
+    else b.set(u8.subarray(off, off + n), this.n);
+    this.n += n;
   }
   double(d: number): void {
     this.ensure(8);
@@ -128,6 +148,28 @@ export class RdbWriter {
   }
 }
 
+/**
+ * The value of the canonical decimal integer in u8[off, off + n) (no sign but "-", no leading zero,
+ * "0" alone), or NaN when the bytes are not one (what str() tests with its regular expression).
+ */
+function canonicalInt(u8: Uint8Array, off: number, n: number): number {
+  let i = off;
+  const end = off + n;
+  const neg = u8[i] === 0x2d;
+  if (neg) i++;
+  if (i === end) return NaN;
+  const first = u8[i]!;
+  if (first === 0x30) return n === 1 ? 0 : NaN;
+  if (first < 0x31 || first > 0x39) return NaN;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = u8[i]!;
+    if (c < 0x30 || c > 0x39) return NaN;
+    v = v * 10 + (c - 0x30);
+  }
+  return neg ? -v : v;
+}
+
 /** Type byte and encoded value of v (the body of a DUMP payload or of an RDB key entry). */
 export function encodeValue(v: Value): Buffer {
   const o = new RdbWriter();
@@ -147,47 +189,46 @@ export function writeEntry(o: RdbWriter, key: string, v: Value, expireAt: number
 
 /** Type byte, then the key (when given), then the value. */
 function writeValue(o: RdbWriter, v: Value, key: string | null): void {
+  o.byte(rdbType(v));
+  if (key !== null) o.str(key);
   if (typeof v === 'string' || typeof v === 'number') {
-    o.byte(T_STRING);
-    if (key !== null) o.str(key);
     o.str(typeof v === 'number' ? String(v) : v);
   } else if (v instanceof Uint8Array) {
-    o.byte(T_STRING);
-    if (key !== null) o.str(key);
     o.len(v.length);
     o.raw(v);
   } else if (v instanceof ListValue) {
-    o.byte(T_LIST);
-    if (key !== null) o.str(key);
     const all = v.toArray();
     o.len(all.length);
     for (const e of all) o.str(e);
   } else if (v instanceof SetValue) {
-    o.byte(T_SET);
-    if (key !== null) o.str(key);
     o.len(v.size);
     for (const m of v.members()) o.str(m);
   } else if (v instanceof HashValue) {
-    o.byte(T_HASH);
-    if (key !== null) o.str(key);
     o.len(v.size);
     for (const [f, val] of v.entries()) {
       o.str(f);
       o.str(val);
     }
   } else if (v instanceof ZSetValue) {
-    o.byte(T_ZSET_2);
-    if (key !== null) o.str(key);
     o.len(v.size);
     for (const [m, s] of v.entries()) {
       o.str(m);
       o.double(s);
     }
-  } else if (v instanceof StreamValue) {
-    o.byte(T_STREAM_LISTPACKS_2);
-    if (key !== null) o.str(key);
-    o.raw(encodeStream(v));
-  } else throw new Error(`cannot encode a ${(v as { type: string }).type}`);
+  } else {
+    o.raw(encodeStream(v as StreamValue));
+  }
+}
+
+/** The RDB type byte a value is written with. */
+function rdbType(v: Value): number {
+  if (typeof v === 'string' || typeof v === 'number' || v instanceof Uint8Array) return T_STRING;
+  if (v instanceof ListValue) return T_LIST;
+  if (v instanceof SetValue) return T_SET;
+  if (v instanceof HashValue) return T_HASH;
+  if (v instanceof ZSetValue) return T_ZSET_2;
+  if (v instanceof StreamValue) return T_STREAM_LISTPACKS_2;
+  throw new Error(`cannot encode a ${(v as { type: string }).type}`);
 }
 
 export function createDump(v: Value): Buffer {

@@ -18,7 +18,7 @@ export const enum Route {
 export const enum Keys {
   /** Its key arguments, found by the table's key specs: it runs on their shard (shard 0 without keys). */
   Spec = 0,
-  /** It touches no key (needs no shard held inside EXEC). */
+  /** It touches no key (needs no shard locked inside EXEC). */
   None = 1,
   /** It may touch any shard's keys (keyspace-wide, or keys it finds by its own parsing). */
   All = 2,

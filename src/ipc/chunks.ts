@@ -8,6 +8,7 @@
 import { HEADER_BYTES } from './records.js';
 import type { RingProducer } from './ring.js';
 
+
 /** Write the five header words of the record at byte offset `off`. */
 export function writeHeader(ring: RingProducer, off: number, w0: number, w1: number, w2: number, w3: number, w4: number): void {
   const i32 = ring.i32;

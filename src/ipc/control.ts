@@ -5,7 +5,7 @@
  * travel as RESP, read with ReplyReader (src/resp/reply-reader.ts); the decoders name every field
  * instead of leaving callers to destructure positional arrays.
  *
- * Not listed here: rdbload (src/persistence/load.ts batches its arguments by bytes) and ping (startup).
+ * Not listed here: ping (startup).
  */
 
 import type { Args } from '../commands/args.js';
@@ -344,6 +344,17 @@ export const populateOp = {
   request: (r: PopulateRequest): ControlArgv => ['populate', r.db, r.count, r.prefix, r.size, r.shards],
   args: (a: Args): PopulateRequest => ({ db: Number(a.str(1)), count: Number(a.str(2)), prefix: a.str(3), size: Number(a.str(4)), shards: Number(a.str(5)) }),
   write: (w: RespWriter, created: number): void => w.int(created),
+  read: readCount,
+};
+
+/**
+ * rdbload-raw <db> <entries> -> :keys installed. The entries are RDB key entries as a file holds
+ * them ([EXPIRETIME_MS <ms>] <type> <key> <value>...), batched by src/persistence/load.ts.
+ */
+export const rdbloadOp = {
+  request: (db: number, entries: Uint8Array): ControlArgv => ['rdbload-raw', db, entries],
+  args: (a: Args): { db: number; entries: Uint8Array } => ({ db: Number(a.str(1)), entries: a.bytes(2) }),
+  write: (w: RespWriter, installed: number): void => w.int(installed),
   read: readCount,
 };
 

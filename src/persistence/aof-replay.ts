@@ -200,6 +200,7 @@ export async function aofStartup(s: Server): Promise<boolean> {
       s.log.warn(`Can't open the append-only file: ${(e as Error).message}`);
       return false;
     }
+    aof.delHistoryFiles(); // left by a rewrite that ended just before a stop (Redis does it at startup)
     return true;
   }
   if (r === null) {

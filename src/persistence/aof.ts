@@ -6,10 +6,13 @@
  *   appendonly.aof.manifest        "file <name> seq <n> type b|i" per line, base first
  *
  * Writes: every write the server propagates (the replication feed) is appended to the current incr
- * file; appendfsync always fsyncs before the reply leaves, everysec once a second, no never.
+ * file; appendfsync always fsyncs before the replies leave (once per tick for all its writes: group
+ * commit, see syncWritten), everysec once a second, no never.
  * Rewrite (BGREWRITEAOF, CONFIG SET appendonly yes, start without files): a snapshot like BGSAVE's
  * whose cut also switches writes to a new incr file; the manifest then lists old base + old incrs +
- * new incr, and once the new base is on disk, new base + new incr (the old files are deleted).
+ * new incr, and once the new base is on disk, new base + the old files as history (type h) + new
+ * incr; the history files are then deleted and the manifest rewritten without them (kept while
+ * aof-disable-auto-gc is yes), as Redis 7 does.
  * Startup: base then incr files are loaded (aof-replay.ts) instead of dbfilename.
  */
 
@@ -46,6 +49,8 @@ export class Aof {
   rewriteStart = 0;
   scheduled = false;
   private dirtySinceFsync = false;
+  /** appendfsync always: bytes written that no fsync covers yet (see syncWritten). */
+  private unsynced = false;
   /** Bytes of the AOF (base + incrs) now and right after the last rewrite or load (auto rewrite). */
   private size = 0;
   private sizeAtRewrite = 0;
@@ -64,6 +69,7 @@ export class Aof {
     server.replication.attachLog({
       fed: (db, data) => this.feed(db, data),
       applied: (command) => this.applied(command),
+      sync: () => this.syncWritten(),
       // a replica's full sync replaced the data: the AOF starts over from it (Redis restarts AOF)
       fullSyncLoaded: () => {
         if (this.fd < 0) return;
@@ -76,6 +82,7 @@ export class Aof {
     Persistence.of(server).aofWriteError = () => this.writeError();
     // CONFIG SET appendonly yes: a rewrite creates the files and turns appending on; no: stop
     server.whenConfigChanged((names) => {
+      if (names.includes('aof-disable-auto-gc')) this.delHistoryFiles();
       if (!names.includes('appendonly')) return;
       const on = server.config.bool('appendonly');
       if (on && !this.enabled() && !this.rewriteInProgress()) {
@@ -168,7 +175,10 @@ export class Aof {
     return true;
   }
 
-  private writeManifest(files: ManifestFile[]): void {
+  /** Persist the manifest: the base first, then history files, then incr files (Redis's order). */
+  private writeManifest(list: ManifestFile[]): void {
+    const rank = { b: 0, h: 1, i: 2 };
+    const files = list.map((f, i) => [f, i] as const).sort((x, y) => rank[x[0].type] - rank[y[0].type] || x[1] - y[1]).map(([f]) => f);
     const dir = this.dir();
     const tmp = path.join(dir, `temp-${this.prefix()}.manifest`);
     fs.writeFileSync(tmp, files.map((f) => `file ${f.name} seq ${f.seq} type ${f.type}\n`).join(''));
@@ -247,13 +257,23 @@ export class Aof {
       this.unwritten.push(Buffer.from(b.subarray(off)));
       return;
     }
-    if (this.server.config.get('appendfsync') === 'always') {
-      try {
-        fs.fsyncSync(this.fd);
-      } catch (e) {
-        this.writeFailed(e);
-      }
-    } else this.dirtySinceFsync = true;
+    if (this.server.config.get('appendfsync') === 'always') this.unsynced = true;
+    else this.dirtySinceFsync = true;
+  }
+
+  /**
+   * appendfsync always: the fsync of everything written since the last one, called before replies
+   * are written (group commit: one fsync per tick however many writes the tick had).
+   */
+  syncWritten(): void {
+    if (!this.unsynced) return;
+    this.unsynced = false;
+    if (this.fd < 0) return;
+    try {
+      fs.fsyncSync(this.fd);
+    } catch (e) {
+      this.writeFailed(e);
+    }
   }
 
   /** Write what can be written; returns how many bytes were. */
@@ -336,6 +356,7 @@ export class Aof {
     if (this.fd < 0) return;
     try {
       fs.fsyncSync(this.fd);
+      this.unsynced = false;
     } catch {
       /* closing anyway */
     }
@@ -363,11 +384,33 @@ export class Aof {
     this.size = this.sizeAtRewrite = this.filesSize().total;
   }
 
-  /** Bytes of the manifest's files: all, and the base. */
+  /**
+   * Delete the history files (those a rewrite replaced) and persist the manifest without them, as
+   * Redis's aofDelHistoryFiles after a rewrite, at startup and when aof-disable-auto-gc is turned
+   * off; while it is yes they stay, listed as type h.
+   */
+  delHistoryFiles(): void {
+    const history = this.manifest.filter((f) => f.type === 'h');
+    if (history.length === 0 || this.server.config.bool('aof-disable-auto-gc')) return;
+    const dir = this.dir();
+    for (const f of history) {
+      this.server.log.info(`Removing the history file ${f.name} in the background`);
+      // off the main thread (Redis: a bio job), like any unlink of a possibly large file
+      fs.promises.unlink(path.join(dir, f.name)).catch(() => {});
+    }
+    try {
+      this.writeManifest(this.manifest.filter((f) => f.type !== 'h'));
+    } catch (e) {
+      this.server.log.warn(`Fail to persist the AOF manifest after removing history files: ${strerror(e)}`);
+    }
+  }
+
+  /** Bytes of the manifest's base and incr files: all, and the base. */
   private filesSize(): { total: number; base: number } {
     let total = 0;
     let base = 0;
     for (const f of this.manifest) {
+      if (f.type === 'h') continue;
       try {
         const n = fs.statSync(path.join(this.dir(), f.name)).size;
         total += n;
@@ -400,6 +443,7 @@ export class Aof {
     try {
       fs.mkdirSync(dir, { recursive: true });
       const old = this.manifest.filter((f) => f.type !== 'h');
+      const history = this.manifest.filter((f) => f.type === 'h');
       const baseSeq = Math.max(0, ...old.filter((f) => f.type === 'b').map((f) => f.seq)) + 1;
       const incrSeq = Math.max(0, ...old.filter((f) => f.type === 'i').map((f) => f.seq)) + 1;
       const prefix = this.prefix();
@@ -431,7 +475,7 @@ export class Aof {
             this.lastWriteOk = true;
             Persistence.of(s).refreshWriteRefusal();
             // turning AOF on: the files count only once the base is written (Redis: AOF_WAIT_REWRITE)
-            if (wasOn) this.writeManifest([...old, incr]);
+            if (wasOn) this.writeManifest([...old, ...history, incr]);
             s.log.info(`Creating AOF incr file ${incr.name} on background rewrite`);
           } catch (e) {
             cutError = e;
@@ -440,15 +484,13 @@ export class Aof {
       });
       if (cutError !== null) throw cutError;
       if (r !== 'ok') throw new Error(r === 'aborted' ? 'aborted' : 'snapshot failed');
-      this.writeManifest(appending ? [base, incr] : [base]);
+      // the replaced files become history (type h) until they are deleted, as Redis keeps them
+      // (redis-server lists the replaced incr files before the replaced base)
+      const asHistory = (f: ManifestFile): ManifestFile => ({ ...f, type: 'h' });
+      const replaced = [...history, ...old.filter((f) => f.type === 'i').map(asHistory), ...old.filter((f) => f.type === 'b').map(asHistory)];
+      this.writeManifest([base, ...replaced, ...(appending ? [incr] : [])]);
       this.size = this.sizeAtRewrite = this.filesSize().total;
-      for (const f of old) {
-        try {
-          fs.unlinkSync(path.join(dir, f.name));
-        } catch {
-          /* already gone */
-        }
-      }
+      this.delHistoryFiles();
       s.log.info('Background AOF rewrite terminated with success');
       s.log.info('Background AOF rewrite finished successfully');
       this.lastRewriteOk = true;

@@ -1,6 +1,7 @@
 /*
- * Loading RDB data into the shards: the whole-file walk (rdbFileEntries) runs on the main thread and
- * hands each shard batches of still-encoded values ("rdbload"), which the shards decode in parallel.
+ * Loading RDB data into the shards: the whole-file walk (rdbFileEntries) runs on the main thread in
+ * slices of a few milliseconds (no object or string per key: RdbScanner) and hands each shard
+ * batches of the entries' bytes as the file holds them ("rdbload-raw"), which the shards decode; the file's CRC64 is computed on the persistence pool meanwhile.
  * Used by a replica's full sync (master-link.ts) and by the load of dbfilename at startup and by
  * DEBUG RELOAD (loadAtStartup / loadFile below), which also restore the replication id and offset
  * the file was saved with and report Redis's errors for corrupt or truncated files.
@@ -8,10 +9,11 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { SLOTS, hashSlotOfString } from '../router/slot.js';
-import { type RdbEntry, rdbFileEntries, rdbHeadAux } from '../codec/rdb.js';
+import { SLOTS, hashSlot } from '../router/slot.js';
+import { type DeferredChecksum, RDB_OPCODE, RdbScanner, rdbHeadAux } from '../codec/rdb.js';
 import type { PersistHost as Server } from './host.js';
 import { Persistence, strerror } from './persistence.js';
+import { rdbloadOp } from '../ipc/control.js';
 
 export interface LoadOptions {
   /** Drop keys already expired (a master loading its file; a replica keeps them for the master's DEL). */
@@ -48,6 +50,11 @@ export async function loadPayload(s: Server, payload: Buffer, opts: LoadOptions)
   }
 }
 
+/** Longest the main thread walks the payload before it lets other work run (ms). */
+const SLICE_MS = 2;
+
+/** Bytes of entries handed to a shard per "rdbload-raw". */
+const BATCH_BYTES = 256 * 1024;
 /** Entries sorted by slot at a time while loading (see walk). */
 const WINDOW = 262_144;
 
@@ -56,86 +63,137 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
     p.loadDone = b;
     opts.progress?.(b);
   };
-  const batches = new Map<number, { shard: number; db: number; argv: (string | number | Buffer)[]; bytes: number }>();
   const sent: Promise<unknown>[] = [];
   let failed = false;
-  const send = (b: { shard: number; db: number; argv: (string | number | Buffer)[] }): void => {
-    sent.push(
-      s.oneShard(b.shard, b.argv, b.db).then((r) => {
-        if (r.reply[0] === 0x2d) failed = true; // '-': a value that does not decode
-      }),
-    );
-  };
   const now = Date.now();
   let keys = 0;
   let expired = 0;
   let n = 0;
   let owedUs = 0;
   const functions: string[] = [];
-  const gen = rdbFileEntries(payload, functions, opts.end);
-  let step = gen.next();
-  const batch = (e: RdbEntry, slot: number): void => {
+  // the checksum is computed on the pool while the entries are walked here
+  const deferred: DeferredChecksum = { at: -1, stored: 0n };
+  const crc = p.checksumStream(true);
+  let crcFed = 0;
+  const feedCrc = (upTo: number): void => {
+    if (upTo > crcFed) crc.add(payload.subarray(crcFed, upTo));
+    crcFed = upTo;
+  };
+  const scan = new RdbScanner(payload, functions, opts.end, deferred);
+  let sliceStart = performance.now();
+
+  // Batches per (shard, db): the entries' own bytes, copied out of the file as they are there
+  // ([EXPIRETIME_MS <ms>] <type> <key> <value>: the snapshot chunk format), decoded by the shard.
+  const batches = new Map<number, { shard: number; db: number; ranges: number[]; bytes: number }>();
+  const send = (b: { shard: number; db: number; ranges: number[]; bytes: number }): void => {
+    const blob = Buffer.allocUnsafe(b.bytes);
+    let o = 0;
+    const r = b.ranges;
+    for (let i = 0; i < r.length; i += 3) {
+      const at = r[i + 2]!;
+      if (at >= 0) {
+        blob[o++] = RDB_OPCODE.EXPIRETIME_MS;
+        blob.writeBigInt64LE(BigInt(at), o);
+        o += 8;
+      }
+      const from = r[i]!;
+      const len = r[i + 1]! - from;
+      // most entries are a few dozen bytes: a loop costs less than a native copy call each
+      if (len < 128) for (let k = 0; k < len; k++) blob[o + k] = payload[from + k]!;
+      else payload.copy(blob, o, from, from + len);
+      o += len;
+    }
+    sent.push(
+      s.oneShard(b.shard, rdbloadOp.request(b.db, blob), b.db).then((res) => {
+        if (res.reply[0] === 0x2d) failed = true; // '-': a value that does not decode
+      }),
+    );
+  };
+  let lastId = -1;
+  let last: { shard: number; db: number; ranges: number[]; bytes: number } | undefined;
+  const batch = (db: number, slot: number, from: number, to: number, at: number): void => {
     const shard = s.shardOfSlot[slot]!;
-    const id = shard * 65536 + e.db;
-    let b = batches.get(id);
+    const id = shard * 65536 + db;
+    let b = id === lastId ? last : batches.get(id);
     if (b === undefined) {
-      b = { shard, db: e.db, argv: ['rdbload', e.db], bytes: 0 };
+      b = { shard, db, ranges: [], bytes: 0 };
       batches.set(id, b);
     }
-    b.argv.push(e.key, e.type, e.value, e.expireAt);
-    b.bytes += e.value.length + e.key.length;
-    if (b.bytes > 256 * 1024 || b.argv.length > 4000) {
+    lastId = id;
+    last = b;
+    b.ranges.push(from, to, at);
+    b.bytes += to - from + (at >= 0 ? 9 : 0);
+    if (b.bytes > BATCH_BYTES) {
       send(b);
       batches.delete(id);
+      lastId = -1;
     }
   };
   // Entries are handed to the shards a window at a time, grouped by slot (a stable counting sort):
-  // keys of one slot go into one Map, so installing them in slot order keeps that Map in cache,
+  // keys of one slot go into one table, so installing them in slot order keeps that table in cache,
   // where a file in redis-server's order (each key in another slot) misses on every key.
-  const window: RdbEntry[] = [];
-  const slots = new Int32Array(WINDOW);
+  const wFrom = new Float64Array(WINDOW);
+  const wTo = new Float64Array(WINDOW);
+  const wAt = new Float64Array(WINDOW);
+  const wDb = new Int32Array(WINDOW);
+  const wSlot = new Int32Array(WINDOW);
+  const order = new Int32Array(WINDOW);
+  const starts = new Int32Array(SLOTS + 1);
+  let wn = 0;
   const flushWindow = (): void => {
-    const starts = new Int32Array(SLOTS + 1);
-    for (let i = 0; i < window.length; i++) starts[slots[i]! + 1]! += 1;
+    starts.fill(0);
+    for (let i = 0; i < wn; i++) starts[wSlot[i]! + 1]! += 1;
     for (let k = 0; k < SLOTS; k++) starts[k + 1]! += starts[k]!;
-    const order = new Int32Array(window.length);
-    for (let i = 0; i < window.length; i++) order[starts[slots[i]!]!++] = i;
-    for (let j = 0; j < order.length; j++) batch(window[order[j]!]!, slots[order[j]!]!);
-    window.length = 0;
+    for (let i = 0; i < wn; i++) order[starts[wSlot[i]!]!++] = i;
+    for (let j = 0; j < wn; j++) {
+      const i = order[j]!;
+      batch(wDb[i]!, wSlot[i]!, wFrom[i]!, wTo[i]!, wAt[i]!);
+    }
+    wn = 0;
   };
-  while (!step.done) {
-    const e = step.value;
-    if (opts.dropExpired && e.expireAt >= 0 && e.expireAt < now) expired++;
+  while (scan.next()) {
+    const at = scan.expireAt;
+    if (opts.dropExpired && at >= 0 && at < now) expired++;
     else {
-      slots[window.length] = hashSlotOfString(e.key);
-      window.push(e);
-      if (window.length === WINDOW) flushWindow();
+      wSlot[wn] = scan.keyBuf !== null ? hashSlot(scan.keyBuf, 0, scan.keyBuf.length) : hashSlot(payload, scan.keyAt, scan.keyAt + scan.keyLen);
+      wFrom[wn] = scan.typeAt;
+      wTo[wn] = scan.end;
+      wAt[wn] = at;
+      wDb[wn] = scan.db;
+      if (++wn === WINDOW) flushWindow();
       keys++;
     }
     if (opts.keyDelayUs) {
       owedUs += opts.keyDelayUs;
       if (owedUs >= 1000) {
-        progress(e.value.byteOffset - payload.byteOffset + e.value.length);
+        progress(scan.end);
         await new Promise((r) => setTimeout(r, Math.floor(owedUs / 1000)));
         owedUs %= 1000;
       }
     }
-    // let the shards load what was sent (and clients get -LOADING) while the rest is parsed
-    if (++n % 20_000 === 0) {
-      progress(e.value.byteOffset - payload.byteOffset + e.value.length);
+    // let the shards load what was sent (and clients get -LOADING, a replica's master its ACKs)
+    // while the rest is parsed: the main thread is never held longer than a slice
+    if ((++n & 255) === 0 && performance.now() - sliceStart >= SLICE_MS) {
+      progress(scan.end);
+      feedCrc(scan.end);
       await new Promise((r) => setImmediate(r));
+      sliceStart = performance.now();
     }
-    step = gen.next();
   }
   flushWindow();
   for (const b of batches.values()) send(b);
   await Promise.all(sent);
+  if (deferred.stored !== 0n) {
+    feedCrc(deferred.at);
+    const computed = await crc.value();
+    if (computed !== deferred.stored) throw new Error(`rdb: checksum mismatch: expected: (${computed.toString(16)}) got (${deferred.stored.toString(16)})`);
+  } else void crc.value().catch(() => {});
   if (failed) throw new BadValue('Bad data format');
   // the payload's function libraries replace the server's (none in the payload: none kept, as Redis)
   const fnError = p.functions?.replace(functions) ?? null;
   if (fnError !== null) s.log.warn(`RDB load: a function library did not load: ${fnError}`);
   progress(payload.length);
-  return { keys, expired, aux: step.value };
+  return { keys, expired, aux: scan.aux };
 }
 
 /** Why a file did not load, in Redis's log words (the first line is logged as a warning). */

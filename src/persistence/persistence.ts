@@ -21,7 +21,7 @@ import { In, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { RespWriter } from '../resp/writer.js';
 import type { FunctionLibraries, PersistHost as Server, ReplView } from './host.js';
 import { MISCONF } from '../resp/errors.js';
-import { ABORTED, type WriteResult, type WriteTask } from './rdb-encode.js';
+import { ABORTED, type CrcTask, type WriteResult, type WriteTask } from './rdb-encode.js';
 import { snapshotLock } from './snapshot-lock.js';
 import { strerror } from './strerror.js';
 import { keyspaceOp, snapshotAbortOp, snapshotBeginOp, snapshotNextOp } from '../ipc/control.js';
@@ -30,6 +30,8 @@ export { strerror };
 
 /** Bytes of pieces handed to the pool per task. */
 const TASK_BYTES = 256 * 1024;
+/** nice of the pool thread that writes snapshots (see rdb-worker.ts). */
+const BACKGROUND_NICE = 10;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: a failed background save is retried by the schedule after 5 s. */
 const BGSAVE_RETRY_DELAY = 5000;
 
@@ -43,7 +45,7 @@ export interface SnapshotTarget {
   finalName: string;
   tmpPath: string;
   finalPath: string;
-  /** At the cut (the shards held): the moment writes start going to a new AOF incr file. */
+  /** At the cut (the shards locked): the moment writes start going to a new AOF incr file. */
   onCut(): void;
   /** aof-use-rdb-preamble no: the file holds commands (FUNCTION LOAD, SELECT, RESTORE), not RDB. */
   commands?: boolean;
@@ -83,6 +85,7 @@ export class Persistence {
   /** Set by main.ts once scripting is wired: the libraries to save and to load. */
   functions: FunctionLibraries | null = null;
   private pool: Piscina | null = null;
+  private loadPool: Piscina | null = null;
   private readonly timer: NodeJS.Timeout;
 
   static of(server: Server): Persistence {
@@ -100,7 +103,9 @@ export class Persistence {
     server.closers.push(() => {
       clearInterval(this.timer);
       void this.pool?.destroy();
+      void this.loadPool?.destroy();
       this.pool = null;
+      this.loadPool = null;
     });
     server.whenConfigChanged((names) => {
       if (names.includes('save') || names.includes('stop-writes-on-bgsave-error') || names.includes('appendonly')) this.refreshWriteRefusal();
@@ -233,21 +238,43 @@ export class Persistence {
     return p;
   }
 
-  private poolOf(): Piscina {
-    if (this.pool === null) {
-      this.pool = new Piscina({
+  /**
+   * The pool for work behind a running server (a snapshot being written, a full sync's checksum):
+   * its thread runs at nice 10 (rdb-worker.ts). `loading`: the pool for a load, when clients only
+   * get -LOADING and nothing is to be protected, at the normal priority.
+   */
+  private poolOf(loading = false): Piscina {
+    const make = (nice: number): Piscina =>
+      new Piscina({
         filename: fileURLToPath(new URL('./rdb-worker.js', import.meta.url)),
         minThreads: 0,
         maxThreads: 1,
         idleTimeout: 2000,
+        workerData: { nice },
       });
-    }
-    return this.pool;
+    if (loading) return (this.loadPool ??= make(0));
+    return (this.pool ??= make(BACKGROUND_NICE));
+  }
+
+  /**
+   * A CRC64 computed on the pool, off the main thread, over bytes given in order (a replication
+   * full sync's payload as it is sent, an RDB file as it is loaded: `loading`).
+   */
+  checksumStream(loading = false): PoolChecksum {
+    return new PoolChecksum((joined, crc) => this.checksum(joined, crc, loading));
+  }
+
+  /** Advance a running CRC64 over `joined` on the pool (its memory moves there when it owns it). */
+  private async checksum(joined: Buffer, crc: { lo: number; hi: number }, loading: boolean): Promise<{ lo: number; hi: number }> {
+    const own = joined.byteOffset === 0 && joined.buffer.byteLength === joined.length;
+    const task: CrcTask = { crcOnly: true, pieces: [joined], crcLo: crc.lo, crcHi: crc.hi };
+    const r = (await this.poolOf(loading).run(task, own ? { transferList: [joined.buffer as ArrayBuffer] } : {})) as WriteResult;
+    return { lo: r.crcLo, hi: r.crcHi };
   }
 
   /**
    * Take a snapshot into another file (an AOF base): one snapshot at a time, like a save (the caller
-   * waits for busy() to clear). `onCut` runs at the cut, while the shards are held.
+   * waits for busy() to clear). `onCut` runs at the cut, while the shards are locked.
    */
   snapshotTo(target: SnapshotTarget): Promise<'ok' | 'err' | 'aborted'> {
     return this.run(target);
@@ -468,6 +495,46 @@ export class Persistence {
       );
     }
     return lines;
+  }
+}
+
+/** Bytes checksummed per pool task by a PoolChecksum. */
+const CRC_BATCH_BYTES = 1024 * 1024;
+
+/** A running CRC64 advanced on the pool, a batch at a time, in order (see Persistence.checksumStream). */
+export class PoolChecksum {
+  private crc = { lo: 0, hi: 0 };
+  private chain: Promise<void> = Promise.resolve();
+  private batch: Uint8Array[] = [];
+  private bytes = 0;
+
+  constructor(private readonly run: (joined: Buffer, crc: { lo: number; hi: number }) => Promise<{ lo: number; hi: number }>) {}
+
+  /** Bytes that follow those given so far (copied before add returns, when a batch is full). */
+  add(b: Uint8Array): void {
+    if (b.length === 0) return;
+    this.batch.push(b);
+    this.bytes += b.length;
+    if (this.bytes >= CRC_BATCH_BYTES) this.send();
+  }
+
+  private send(): void {
+    if (this.batch.length === 0) return;
+    // copied now (the caller may reuse its buffers); each task continues the previous one's CRC
+    const joined = Buffer.concat(this.batch, this.bytes);
+    this.batch = [];
+    this.bytes = 0;
+    this.chain = this.chain.then(async () => {
+      this.crc = await this.run(joined, this.crc);
+    });
+    this.chain.catch(() => {}); // reported by value()
+  }
+
+  /** The CRC64 of everything added. */
+  async value(): Promise<bigint> {
+    this.send();
+    await this.chain;
+    return (BigInt(this.crc.hi) << 32n) | BigInt(this.crc.lo);
   }
 }
 

@@ -268,6 +268,27 @@ export interface WriteTask {
   aof?: boolean;
 }
 
+/** Only advance a running CRC64 over the pieces (a replication full sync's payload). */
+export interface CrcTask {
+  crcOnly: true;
+  pieces: Uint8Array[];
+  crcLo: number;
+  crcHi: number;
+}
+
+/** The CRC64 of a CrcTask's pieces, continued from its state. */
+export function crcPieces(t: CrcTask): WriteResult {
+  const crc = new Crc64();
+  crc.lo = t.crcLo;
+  crc.hi = t.crcHi;
+  let bytes = 0;
+  for (const b of t.pieces) {
+    crc.update(b);
+    bytes += b.length;
+  }
+  return { crcLo: crc.lo, crcHi: crc.hi, keys: 0, bytes };
+}
+
 /** Thrown when the main thread asked the save to stop. */
 export const ABORTED = 'rdb save aborted';
 

@@ -5,6 +5,8 @@
  * master_repl_offset is the offset of the last byte written.
  */
 
+import { copySlice } from '../bytes.js';
+
 /** The replication id of no history (replid2 before any promotion; PSYNC ? asks for a full sync). */
 export const NULL_REPLID = '0'.repeat(40);
 
@@ -32,19 +34,33 @@ export class ReplicationBacklog {
   }
 
   append(data: Uint8Array): void {
+    this.appendFrom(data, 0, data.length);
+  }
+
+  /** append() of src[start, start+len). */
+  appendFrom(src: Uint8Array, start: number, len: number): void {
     const size = this.buf.length;
-    this.offset += data.length;
-    if (data.length >= size) {
-      this.buf.set(data.subarray(data.length - size), 0);
+    this.offset += len;
+    if (len >= size) {
+      copySlice(src, start + len - size, size, this.buf, 0);
       this.head = 0;
       this.histlen = size;
       return;
     }
-    const first = Math.min(data.length, size - this.head);
-    this.buf.set(data.subarray(0, first), this.head);
-    if (first < data.length) this.buf.set(data.subarray(first), 0);
-    this.head = (this.head + data.length) % size;
-    this.histlen = Math.min(size, this.histlen + data.length);
+    const first = Math.min(len, size - this.head);
+    copySlice(src, start, first, this.buf, this.head);
+    if (first < len) copySlice(src, start + first, len - first, this.buf, 0);
+    this.head = (this.head + len) % size;
+    this.histlen = Math.min(size, this.histlen + len);
+  }
+
+  /** Copy the newest n bytes (n <= histlen) to dst at `at`. */
+  copyNewest(n: number, dst: Uint8Array, at: number): void {
+    const size = this.buf.length;
+    const start = (this.head - n + size) % size;
+    const first = Math.min(n, size - start);
+    this.buf.copy(dst, at, start, start + first);
+    if (first < n) this.buf.copy(dst, at + first, 0, n - first);
   }
 
   /** The bytes from offset `from` (inclusive) to the end, or null when they are no longer held. */

@@ -10,8 +10,9 @@
  *      is one round trip to the shards, independent of the keyspace size.
  *   3. +FULLRESYNC <replid> <offset>, then the RDB file: header and aux fields, then the shards'
  *      chunks ("snapshot-next", copy-on-write per slot, see shard/snapshot.ts) each behind a SELECTDB,
- *      then EOF and the CRC64. With capa eof the payload streams as "$EOF:<mark>" and ends with the
- *      mark; otherwise it is built first and sent as "$<length>".
+ *      then EOF and the CRC64 (computed on the persistence pool, so the main thread only forwards
+ *      bytes). With capa eof the payload streams as "$EOF:<mark>" and ends with the mark; otherwise
+ *      it is built first and sent as "$<length>".
  *   4. Writes after the cut wait in each replica's buffer (bounded by client-output-buffer-limit) and
  *      follow the payload; after an EOF-marked payload they start with the replica's first ACK.
  * Pulling a chunk only when the replica sockets drained keeps the snapshot at the replicas' speed.
@@ -20,7 +21,7 @@
 import { REDIS_VERSION } from '../config.js';
 import { snapshotAbortOp, snapshotBeginOp, snapshotNextOp } from '../ipc/control.js';
 import { randomHex } from '../server/ids.js';
-import { Crc64, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
+import { RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { ReplicaState, type ReplicaClient } from './replica-client.js';
 import type { ReplicationHost } from './host.js';
 import { snapshotLock } from '../persistence/snapshot-lock.js';
@@ -129,10 +130,11 @@ export class FullSync {
       const head = r.preSync ? '' : `+FULLRESYNC ${repl.replid} ${offset}\r\n`;
       r.write(Buffer.from(`${head}${eofMode ? `$EOF:${mark}\r\n` : ''}`));
     }
-    const crc = new Crc64();
+    // the CRC64 is computed on the persistence pool, behind the bytes sent
+    const crc = s.persistence.checksumStream();
     const whole: Buffer[] = [];
     const out = async (b: Buffer): Promise<void> => {
-      crc.update(b);
+      crc.add(b);
       if (!eofMode) {
         whole.push(b);
         return;
@@ -147,25 +149,27 @@ export class FullSync {
     for (let i = 0; i < s.links.length; i++) {
       for (;;) {
         const res = await s.oneShard(i, snapshotNextOp.request());
-        const { complete, parts } = snapshotNextOp.read(res.reply);
+        const { complete, parts } = snapshotNextOp.read(res.reply); // the entries are views of the reply
         for (const { db, entries } of parts) {
           const w = new RdbWriter(16);
           w.byte(RDB_OPCODE.SELECTDB);
           w.len(db);
-          await out(Buffer.concat([w.done(), entries]));
+          await out(w.done());
+          await out(entries);
         }
         if (complete) break;
         if (this.group.length === 0) {
           // every replica went away: stop copying
           await s.allShards(snapshotAbortOp.request());
+          await crc.value().catch(() => {});
           return;
         }
       }
     }
     const end = Buffer.from([RDB_OPCODE.EOF]);
-    crc.update(end);
+    crc.add(end);
     const sum = Buffer.alloc(8);
-    sum.writeBigUInt64LE(crc.value());
+    sum.writeBigUInt64LE(await crc.value());
     if (eofMode) {
       for (const r of this.group) r.write(Buffer.concat([end, sum, Buffer.from(mark)]));
     } else {

@@ -11,8 +11,8 @@ export interface ReplicationHost extends PersistHost {
   readonly stats: ServerStats;
   /** The port this server listens on (REPLCONF listening-port). */
   readonly port: number;
-  /** The function libraries sent with a full sync. */
-  readonly persistence: { readonly functions: FunctionLibraries | null };
+  /** The function libraries sent with a full sync; the pool that checksums its payload. */
+  readonly persistence: { readonly functions: FunctionLibraries | null; checksumStream(): { add(b: Uint8Array): void; value(): Promise<bigint> } };
   scheduleTick(): void;
   /** Send the shards their configuration again (the stream's takers changed). */
   pushShardConfig(): void;

@@ -27,6 +27,7 @@ import { ReplicaClient, ReplicaState } from './replica-client.js';
 import { FullSync } from './fullsync.js';
 import { MasterLink } from './master-link.js';
 import { roleOp } from '../ipc/control.js';
+import { copySlice } from '../bytes.js';
 import type { StreamLog } from './stream-log.js';
 
 /** What REPLCONF told us about a connection before its PSYNC. */
@@ -40,12 +41,20 @@ interface ReplConf {
 const PING = encodeCommand(['PING']);
 
 /** A master's PING or REPLCONF in the stream (link keep-alive, not a change to the data). */
-function isKeepAlive(b: Uint8Array): boolean {
-  if (b.length < 12 || b[0] !== 0x2a || b[4] !== 0x24) return false;
-  const name = Buffer.from(b.buffer, b.byteOffset + 8, Math.min(8, b.length - 8)).latin1Slice().toLowerCase();
-  return (b[5] === 0x34 && name.startsWith('ping')) || (b[5] === 0x38 && name === 'replconf');
+function isKeepAlive(b: Uint8Array, start: number, len: number): boolean {
+  // "*N\r\n$4\r\nping..." or "*N\r\n$8\r\nreplconf...", any case; decided on the bytes, nothing made of them
+  if (len < 12 || b[start] !== 0x2a || b[start + 4] !== 0x24) return false;
+  const n = b[start + 5] === 0x34 ? 4 : b[start + 5] === 0x38 ? 8 : 0;
+  if (n === 0 || len < 8 + n) return false;
+  const word = n === 4 ? 'ping' : 'replconf';
+  for (let i = 0; i < n; i++) if ((b[start + 8 + i]! | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
 }
+
+/** A fan-out buffer larger than this is not kept for the next tick. */
+const TICK_BUFFER_KEEP = 1024 * 1024;
 const GETACK = encodeCommand(['REPLCONF', 'GETACK', '*']);
+const EMPTY = Buffer.alloc(0);
 
 export class Replication {
   replid = randomHex(40);
@@ -59,8 +68,11 @@ export class Replication {
   readonly replicas: ReplicaClient[] = [];
   private readonly replConfs = new WeakMap<Connection, ReplConf>();
   /** This tick's stream bytes, written to every replica once per tick. */
-  private tickParts: Buffer[] = [];
+  /** This tick's stream bytes for the replicas, tickBuf[0, tickBytes) (one write each at flush()). */
+  private tickBuf: Buffer = EMPTY;
   private tickBytes = 0;
+  /** How many of this tick's bytes are in tickBuf already (the rest are the backlog's newest). */
+  private tickGathered = 0;
   /** The link to our master when we are a replica (null on a master). */
   link: MasterLink | null = null;
   readonly fullSync: FullSync;
@@ -83,6 +95,7 @@ export class Replication {
   constructor(readonly server: ReplicationHost) {
     this.fullSync = new FullSync(this);
     server.whenConfigChanged((names) => {
+      if (names.includes('repl-backlog-size') && this.backlog) this.gather();
       if (names.includes('repl-backlog-size') && this.backlog) this.backlog.resize(this.server.config.int('repl-backlog-size'));
     });
   }
@@ -90,6 +103,11 @@ export class Replication {
   /** Record the stream in `log` too (the append-only file, attached once at startup). */
   attachLog(log: StreamLog): void {
     this.streamLog = log;
+  }
+
+  /** Before replies are written: the writes they acknowledge are made durable (see StreamLog.sync). */
+  syncLog(): void {
+    this.streamLog?.sync();
   }
 
   /** A replica loaded its master's full sync. */
@@ -102,29 +120,34 @@ export class Replication {
   }
 
   set masterOffset(v: number) {
+    this.gather();
     if (this.backlog) this.backlog = new ReplicationBacklog(this.server.config.int('repl-backlog-size'), v);
     else this.offsetNoBacklog = v;
   }
 
   // ---- the stream ------------------------------------------------------------------------------
 
-  /** One write (its whole propagation: nothing may come between its bytes in the stream). */
-  feed(db: number, data: Uint8Array): void {
-    this.changes++;
-    this.streamLog?.fed(db, data);
+  /** `more`: a chunk of a write whose propagation continues in the next record (counted once, at its end). */
+  feed(db: number, data: Uint8Array, more = false): void {
+    this.feedFrom(db, data, 0, data.length, more);
+  }
+
+  /** feed() of buf[start, start+len) (from the reply ring: copied, no view made of it). */
+  feedFrom(db: number, buf: Uint8Array, start: number, len: number, more: boolean): void {
+    if (!more) this.changes++;
+    if (this.streamLog !== null) this.streamLog.fed(db, buf.subarray(start, start + len));
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
     if (db !== this.lastDb) {
       this.append(encodeCommand(['SELECT', db]));
       this.lastDb = db;
     }
-    this.append(data);
+    this.appendFrom(buf, start, len);
   }
 
   /**
    * One write whose propagation came in several ring records (a big write's request bytes), fed
-   * once its last record arrived, so no other write (another shard's, a PING) lands inside it. The
-   * parts are the caller's own copies: kept for the replicas without copying them again.
+   * once its last record arrived, so no other write (another shard's, a PING) lands inside it.
    */
   feedParts(db: number, parts: Buffer[]): void {
     this.changes++;
@@ -134,7 +157,7 @@ export class Replication {
       this.append(encodeCommand(['SELECT', db]));
       this.lastDb = db;
     }
-    for (const p of parts) this.append(p, true);
+    for (const p of parts) this.append(p);
   }
 
   /** Stream bytes not tied to a database (PING, REPLCONF GETACK). */
@@ -143,39 +166,93 @@ export class Replication {
     this.append(data);
   }
 
-  /** A replica: bytes of the master's stream it just applied (forwarded verbatim to sub-replicas). */
-  applied(bytes: Uint8Array): void {
+  /**
+   * A replica: bytes of the master's stream it just applied, buf[start, end) (forwarded verbatim to
+   * sub-replicas).
+   */
+  applied(buf: Uint8Array, start: number, end: number): void {
     if (this.link === null) return;
-    if (!isKeepAlive(bytes)) this.changes++;
-    this.streamLog?.applied(bytes);
-    this.link.processed(bytes.length);
+    const len = end - start;
+    if (!isKeepAlive(buf, start, len)) this.changes++;
+    if (this.streamLog !== null) this.streamLog.applied(buf.subarray(start, end));
+    this.link.processed(len);
     if (this.backlog === null) this.createBacklog();
-    this.append(bytes);
+    this.appendFrom(buf, start, len);
   }
 
-  /** `owned`: data is a Buffer of our own (not a view of memory reused later): kept as it is. */
-  private append(data: Uint8Array, owned = false): void {
-    this.backlog!.append(data);
-    if (this.replicas.length === 0) return;
+  private append(data: Uint8Array): void {
+    this.appendFrom(data, 0, data.length);
+  }
+
+  /**
+   * Into the backlog. With replicas attached the bytes are also this tick's fan-out: they stay in the
+   * backlog (its newest tickBytes - tickGathered bytes) and are gathered into tickBuf with one copy at
+   * flush(), or earlier when more would overwrite them there (a tick larger than the backlog).
+   */
+  private appendFrom(buf: Uint8Array, start: number, len: number): void {
+    const b = this.backlog!;
+    if (this.replicas.length === 0) {
+      if (this.tickBytes > this.tickGathered) this.gather(); // the last replica left this tick: keep what it had
+      b.appendFrom(buf, start, len);
+      return;
+    }
     if (this.tickBytes === 0) this.server.scheduleTick();
-    this.tickParts.push(owned ? (data as Buffer) : Buffer.from(data));
-    this.tickBytes += data.length;
+    if (this.tickBytes - this.tickGathered + len > b.size) {
+      this.gather();
+      if (len > b.size) {
+        // larger than the whole backlog: straight into the fan-out buffer too
+        this.reserveTick(len);
+        copySlice(buf, start, len, this.tickBuf, this.tickGathered);
+        this.tickGathered += len;
+        this.tickBytes += len;
+        b.appendFrom(buf, start, len);
+        return;
+      }
+    }
+    b.appendFrom(buf, start, len);
+    this.tickBytes += len;
+  }
+
+  /** Copy this tick's bytes that are only in the backlog into tickBuf. */
+  private gather(): void {
+    const n = this.tickBytes - this.tickGathered;
+    if (n === 0) return;
+    this.reserveTick(n);
+    this.backlog!.copyNewest(n, this.tickBuf, this.tickGathered);
+    this.tickGathered = this.tickBytes;
+  }
+
+  /** Room in tickBuf for `len` more bytes after the gathered ones. */
+  private reserveTick(len: number): void {
+    if (this.tickBuf.length - this.tickGathered >= len) return;
+    let size = Math.max(16 * 1024, this.tickBuf.length);
+    while (size < this.tickGathered + len) size *= 2;
+    const next = Buffer.allocUnsafeSlow(size);
+    this.tickBuf.copy(next, 0, 0, this.tickGathered);
+    this.tickBuf = next;
   }
 
   /** End of tick: one write per replica with everything fed since the last flush. */
   flush(): void {
     if (this.tickBytes === 0) return;
-    const chunk = this.tickParts.length === 1 ? this.tickParts[0]! : Buffer.concat(this.tickParts, this.tickBytes);
-    this.tickParts = [];
+    this.gather();
+    const chunk = this.tickBuf.subarray(0, this.tickBytes);
     this.tickBytes = 0;
+    this.tickGathered = 0;
+    // the buffer is written into again next tick only if no replica's socket still refers to it
+    let taken = this.tickBuf.length <= TICK_BUFFER_KEEP;
     for (const r of this.replicas) {
-      if (r.streaming()) r.write(chunk);
-      else if (r.state !== ReplicaState.WaitBgsave) {
+      if (r.streaming()) {
+        r.write(chunk);
+        if (r.conn.socket.writableLength > 0) taken = false;
+      } else if (r.state !== ReplicaState.WaitBgsave) {
         r.pending.push(chunk);
         r.pendingBytes += chunk.length;
+        taken = false;
       }
       this.checkOutputLimit(r);
     }
+    if (!taken) this.tickBuf = EMPTY;
   }
 
   /** The database of the replication stream now (saved as repl-stream-db). */
@@ -250,6 +327,7 @@ export class Replication {
       if (this.replicas.length === 0 && this.backlog !== null && this.link === null) {
         const ttl = cfg.int('repl-backlog-ttl');
         if (ttl > 0 && now - this.noReplicasSince > ttl * 1000) {
+          this.gather();
           this.offsetNoBacklog = this.backlog.offset;
           this.backlog = null;
           this.server.pushShardConfig();
@@ -330,6 +408,7 @@ export class Replication {
   psync(conn: Connection, replid: string, offset: number, isSync: boolean): string | null {
     if (this.link !== null && !this.link.connected()) return "NOMASTERLINK Can't SYNC while not connected with my master";
     const rc = this.replConfs.get(conn) ?? { port: 0, ip: null, eof: false, psync2: false };
+    this.syncLog();
     conn.flush();
     conn.isReplica = true;
     const r = new ReplicaClient(conn, rc.port, rc.ip, rc.eof, rc.psync2 && !isSync, isSync);

@@ -12,4 +12,9 @@ export interface StreamLog {
   applied(command: Uint8Array): void;
   /** On a replica: a full sync replaced the data (the log starts over from it). */
   fullSyncLoaded(): void;
+  /**
+   * Before replies go out: make durable every write recorded so far (appendfsync always: one fsync
+   * for all the writes of the tick, as Redis's beforeSleep does before handleClientsWithPendingWrites).
+   */
+  sync(): void;
 }

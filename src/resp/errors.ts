@@ -267,6 +267,8 @@ export const shebangEngine = (line: string): string => `ERR Unexpected engine in
 export const shebangFlag = (flag: string): string => `ERR Unexpected flag in script shebang: ${flag}`;
 export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 export const RO_WITH_WRITE_FLAG = 'ERR Can not execute a script with write flag using *_ro command.';
+/** coroutine.yield from a script's own body (Lua 5.1's words: the script is a plain function call there). */
+export const SCRIPT_YIELD_OUTSIDE_COROUTINE = 'attempt to yield across metamethod/C-call boundary';
 export const SCRIPT_CALL_IN_COROUTINE = 'ERR redis.call and redis.pcall cannot run inside a coroutine the script created (shardis limitation)';
 export const SCRIPT_DEBUG_USAGE = 'ERR Use SCRIPT DEBUG YES/SYNC/NO';
 export const SCRIPT_DEBUG_UNSUPPORTED = 'ERR shardis has no Lua debugger (SCRIPT DEBUG YES/SYNC); only NO is accepted';

@@ -9,6 +9,7 @@
 
 import { constants as bufferConstants } from 'node:buffer';
 import { CommandError, REPLY_TOO_LARGE } from './errors.js';
+import { copySlice } from '../bytes.js';
 
 const CRLF = 0x0a0d; // "\r\n" as a little-endian u16
 /**
@@ -64,6 +65,13 @@ export class RespWriter {
     this.ensure(b.length);
     this.buf.set(b, this.len);
     this.len += b.length;
+  }
+
+  /** raw() of src[off, off+len), with no view made of it. */
+  rawSlice(src: Uint8Array, off: number, len: number): void {
+    this.ensure(len);
+    copySlice(src, off, len, this.buf, this.len);
+    this.len += len;
   }
 
   rawString(s: string): void {
@@ -162,6 +170,15 @@ export class RespWriter {
     this.ensure(b.length + 2);
     this.buf.set(b, this.len);
     this.len += b.length;
+    this.crlf();
+  }
+
+  /** Bulk string of src[off, off+len) (a value read in place). */
+  bulkSlice(src: Buffer, off: number, len: number): void {
+    this.header(0x24, len); // $
+    this.ensure(len + 2);
+    copySlice(src, off, len, this.buf, this.len);
+    this.len += len;
     this.crlf();
   }
 
@@ -347,3 +364,4 @@ let errorReplyHook: ((msg: string) => void) | null = null;
 export function setErrorReplyHook(f: ((msg: string) => void) | null): void {
   errorReplyHook = f;
 }
+

@@ -222,9 +222,7 @@ export class Coordinator {
     const byShard = new Map<number, string[]>();
     for (const key of waitedKeys(req)) {
       const sh = this.server.shardOfKey(key);
-      const keys = byShard.get(sh);
-      if (keys) keys.push(key);
-      else byShard.set(sh, [key]);
+      pushTo(byShard, sh, key);
     }
     await Promise.all([...byShard].map(([sh, keys]) => this.control(sh, standInOp.request(conn.id, req.db, req.cmd.id, keys), req.db)));
     return [...byShard.keys()];
@@ -338,12 +336,7 @@ export class Coordinator {
     const groups = new Map<number, number[]>(); // shard -> key positions
     for (const i of req.keys) {
       const sh = s.shardOfKey(req.argv[i]!);
-      let g = groups.get(sh);
-      if (!g) {
-        g = [];
-        groups.set(sh, g);
-      }
-      g.push(i);
+      pushTo(groups, sh, i);
     }
     const shards = [...groups.keys()];
     const bodies = shards.map((sh) => {
@@ -431,12 +424,7 @@ export class Coordinator {
       const sh = s.shardOfKey(key);
       if (sh === home || seen.has(key)) continue;
       seen.add(key);
-      let g = foreign.get(sh);
-      if (!g) {
-        g = [];
-        foreign.set(sh, g);
-      }
-      g.push(key);
+      pushTo(foreign, sh, key);
     }
     // 1. export the foreign keys
     const owners = [...foreign.keys()];
@@ -454,12 +442,7 @@ export class Coordinator {
     const back = new Map<number, KeyValue[]>();
     for (const e of result.modified) {
       const sh = s.shardOfKey(e.key);
-      let g = back.get(sh);
-      if (!g) {
-        g = [];
-        back.set(sh, g);
-      }
-      g.push(e);
+      pushTo(back, sh, e);
     }
     const imported = back.size > 0 ? await Promise.all([...back].map(([sh, entries]) => this.control(sh, importOp.request(req.db, entries), req.db, defer, true))) : [];
     // events: lazy expiries met by the export, the command's, then the write-backs' other than their
@@ -509,6 +492,13 @@ function orderEvents(req: CoordRequest, positions: number[][], replies: ShardRep
   }
   for (const q of queues) for (const e of q) out.push(e.bytes);
   return Buffer.concat(out);
+}
+
+/** Append v to the list at k of a map of lists (making the list). */
+function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
 }
 
 /** The keys a blocking command waits on: all its keys but a destination (BLMOVE's, an INSERT key spec). */

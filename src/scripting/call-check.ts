@@ -6,11 +6,12 @@
 
 import { F, arityOk, type Command } from '../commands/table.js';
 import * as E from '../resp/errors.js';
+import type { CallArgs } from './host.js';
 
 /** The command (or subcommand) argv names, through a top-level lookup by lower-case name. */
-export function lookupScriptCommand(get: (name: string) => Command | undefined, argv: readonly string[]): Command | undefined {
-  let cmd = get(argv[0]!.toLowerCase());
-  if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv[1]!.toLowerCase());
+export function lookupScriptCommand(get: (name: string) => Command | undefined, argv: CallArgs): Command | undefined {
+  let cmd = get(argv.lower(0));
+  if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv.lower(1));
   return cmd;
 }
 
@@ -20,7 +21,7 @@ export function lookupScriptCommand(get: (name: string) => Command | undefined, 
  */
 export function checkScriptCommand(
   cmd: Command | undefined,
-  argv: readonly string[],
+  argv: CallArgs,
   readOnly: boolean,
   writeDenied: () => string | null,
 ): string | null {

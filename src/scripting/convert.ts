@@ -14,13 +14,13 @@
  */
 
 import { RespWriter } from '../resp/writer.js';
-import { lua, pushBytes, toBuffer, toLatin1, type LuaState } from './lua-api.js';
+import { lua, pushBytes, toLatin1, type LuaState } from './lua-api.js';
 
 /**
  * The n entries of a RESP3 map or set, read from b at q, pushed as {map={k=v}} or {set={member=true}};
  * returns the position after them.
  */
-function pushKeyed(L: LuaState, b: Buffer, q: number, tag: 'map' | 'set', n: number): number {
+function pushKeyed(L: LuaState, b: Uint8Array, q: number, tag: 'map' | 'set', n: number): number {
   lua.lua_createtable(L, 0, 1);
   lua.lua_pushliteral(L, tag);
   lua.lua_createtable(L, 0, n);
@@ -35,19 +35,18 @@ function pushKeyed(L: LuaState, b: Buffer, q: number, tag: 'map' | 'set', n: num
 }
 
 /** Parse one RESP reply from b at p and push it onto L; returns the position after it. */
-export function pushReply(L: LuaState, b: Buffer, p: number): number {
+export function pushReply(L: LuaState, b: Uint8Array, p: number): number {
   lua.lua_checkstack(L, 4);
   const t = b[p]!;
   const nl = b.indexOf(13, p);
-  const line = b.latin1Slice(p + 1, nl);
   const next = nl + 2;
   switch (t) {
     case 0x3a: // :
-      lua.lua_pushnumber(L, Number(line));
+      lua.lua_pushnumber(L, lineNumber(b, p + 1, nl));
       return next;
     case 0x24: {
       // $
-      const n = Number(line);
+      const n = lineNumber(b, p + 1, nl);
       if (n < 0) {
         lua.lua_pushboolean(L, false);
         return next;
@@ -56,15 +55,15 @@ export function pushReply(L: LuaState, b: Buffer, p: number): number {
       return next + n + 2;
     }
     case 0x2b: // +
-      pushField(L, 'ok', line);
+      pushField(L, 'ok', latin1Slice(b, p + 1, nl));
       return next;
     case 0x2d: // -
-      pushField(L, 'err', line);
+      pushField(L, 'err', latin1Slice(b, p + 1, nl));
       return next;
     case 0x2a: // *
     case 0x3e: {
       // > (not expected from commands; read as an array)
-      const n = Number(line);
+      const n = lineNumber(b, p + 1, nl);
       if (n < 0) {
         lua.lua_pushboolean(L, false);
         return next;
@@ -78,27 +77,27 @@ export function pushReply(L: LuaState, b: Buffer, p: number): number {
       return q;
     }
     case 0x25: // % map
-      return pushKeyed(L, b, next, 'map', Number(line));
+      return pushKeyed(L, b, next, 'map', lineNumber(b, p + 1, nl));
     case 0x7e: // ~ set
-      return pushKeyed(L, b, next, 'set', Number(line));
+      return pushKeyed(L, b, next, 'set', lineNumber(b, p + 1, nl));
     case 0x5f: // _
       lua.lua_pushnil(L);
       return next;
     case 0x23: // #
-      lua.lua_pushboolean(L, line === 't');
+      lua.lua_pushboolean(L, b[p + 1] === 0x74 && nl === p + 2);
       return next;
     case 0x2c: // ,
       lua.lua_createtable(L, 0, 1);
       lua.lua_pushliteral(L, 'double');
-      lua.lua_pushnumber(L, parseDouble(line));
+      lua.lua_pushnumber(L, parseDouble(latin1Slice(b, p + 1, nl)));
       lua.lua_rawset(L, -3);
       return next;
     case 0x28: // ( big number
-      pushField(L, 'big_number', line);
+      pushField(L, 'big_number', latin1Slice(b, p + 1, nl));
       return next;
     case 0x3d: {
       // = verbatim
-      const n = Number(line);
+      const n = lineNumber(b, p + 1, nl);
       const body = b.subarray(next, next + n);
       lua.lua_createtable(L, 0, 1);
       lua.lua_pushliteral(L, 'verbatim_string');
@@ -114,7 +113,7 @@ export function pushReply(L: LuaState, b: Buffer, p: number): number {
     }
     case 0x7c: {
       // | attribute: skipped, the value follows
-      const n = Number(line);
+      const n = lineNumber(b, p + 1, nl);
       let q = next;
       for (let i = 0; i < 2 * n; i++) q = skipReply(b, q);
       return pushReply(L, b, q);
@@ -125,10 +124,10 @@ export function pushReply(L: LuaState, b: Buffer, p: number): number {
   }
 }
 
-function skipReply(b: Buffer, p: number): number {
+function skipReply(b: Uint8Array, p: number): number {
   const t = b[p]!;
   const nl = b.indexOf(13, p);
-  const n = Number(b.latin1Slice(p + 1, nl));
+  const n = lineNumber(b, p + 1, nl);
   const next = nl + 2;
   if (t === 0x24 || t === 0x3d || t === 0x21) return n < 0 ? next : next + n + 2;
   if (t === 0x2a || t === 0x3e || t === 0x7e || t === 0x25 || t === 0x7c) {
@@ -138,6 +137,26 @@ function skipReply(b: Buffer, p: number): number {
     return q;
   }
   return next;
+}
+
+/** The decimal integer in b[from, to) (a RESP length or integer line), as Number() reads its text. */
+function lineNumber(b: Uint8Array, from: number, to: number): number {
+  let i = from;
+  const neg = b[i] === 0x2d;
+  if (neg) i++;
+  if (i === to || to - i > 15) return Number(latin1Slice(b, from, to));
+  let n = 0;
+  for (; i < to; i++) {
+    const d = b[i]! - 48;
+    if (d < 0 || d > 9) return Number(latin1Slice(b, from, to));
+    n = n * 10 + d;
+  }
+  return neg ? -n : n;
+}
+
+const latin1Of = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+function latin1Slice(b: Uint8Array, from: number, to: number): string {
+  return latin1Of.call(b, from, to);
 }
 
 function parseDouble(s: string): number {
@@ -178,7 +197,7 @@ export function writeLuaValue(L: LuaState, w: RespWriter, scriptResp: 2 | 3, dep
   lua.lua_checkstack(L, 4);
   const t = lua.lua_type(L, -1);
   if (t === lua.LUA_TSTRING) {
-    w.bulkBytes(toBuffer(L, -1)!);
+    w.bulkBytes(lua.lua_tolstring(L, -1)!);
   } else if (t === lua.LUA_TBOOLEAN) {
     const v = lua.lua_toboolean(L, -1);
     if (scriptResp === 2) {

@@ -8,7 +8,6 @@
  * path is sent there directly from then on.
  */
 
-import { createHash } from 'node:crypto';
 import { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
 import { REQ_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
@@ -20,6 +19,7 @@ import { Hold, type Connection } from '../server/connection.js';
 import { MainCtx, type ServerContext } from '../server/main-ctx.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
+import { bodySha1 } from './body-sha.js';
 import { logScriptLine, writeDenied } from './script-run.js';
 import { SCRIPT_DONE, SCRIPT_NEEDS_BODY } from './shard-script.js';
 
@@ -114,11 +114,10 @@ interface DirectRun {
   cmd: Command;
   sha: string;
   seq: number;
-  t0: number;
   /** The shard's status word, once its first record came (-1 before). */
   status: number;
-  /** The echoed request of a run the main thread must do. */
-  echo: Buffer[];
+  /** The echoed request of a run the main thread must do (null until one comes). */
+  echo: Buffer[] | null;
 }
 
 /**
@@ -194,6 +193,29 @@ interface Target {
   busyMs: number;
 }
 
+/**
+ * busy-reply-threshold and min-replicas-to-write, read for every script sent straight to a shard:
+ * kept as numbers, read again whenever the configuration changes.
+ */
+interface ScriptLimits {
+  busyMs: number;
+  minReplicas: number;
+}
+
+const limitsByConfig = new WeakMap<ServerContext['config'], ScriptLimits>();
+
+function limitsOf(s: ServerContext): ScriptLimits {
+  let l = limitsByConfig.get(s.config);
+  if (l === undefined) {
+    const read = (): ScriptLimits => ({ busyMs: s.config.int('busy-reply-threshold'), minReplicas: s.config.int('min-replicas-to-write') });
+    const made = read();
+    s.config.onChange(() => Object.assign(made, read()));
+    limitsByConfig.set(s.config, made);
+    l = made;
+  }
+  return l;
+}
+
 /** Where an EVALSHA / FCALL can go straight to, or null (the main-thread handler runs it). */
 function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args): Target | null {
   const fn = cmd.name === 'fcall' || cmd.name === 'fcall_ro';
@@ -201,17 +223,21 @@ function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args):
   if (conn.framer.inline || args.strings !== null || conn.isMaster || s.monitor.clients.size > 0 || s.links.length === 0) return null;
   if (!(conn.aclUser ?? s.acl.defaultUser).unrestricted) return null;
   const numkeys = smallInt(args, 2);
-  if (numkeys < 1 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
+  if (numkeys < 0 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
   // EVAL: the sha1 of the body names it (the shard computes it too)
-  const sha = fn ? args.str(1) : body ? createHash('sha1').update(args.bytes(1)).digest('hex') : args.str(1).toLowerCase();
+  const sha = fn ? args.str(1) : body ? bodySha1(args.bytes(1)) : args.str(1).toLowerCase();
   const script = fn ? s.scripting.functionEngine?.functions.get(sha) : s.scripting.get(sha);
   if (script === undefined || mostlyFallsBack(script.fast)) return null;
   const roCommand = cmd.name === 'evalsha_ro' || cmd.name === 'fcall_ro' || cmd.name === 'eval_ro';
+  const l = limitsOf(s);
+  // (writeDenied(), for a connection that is not our master)
+  if (s.replication.isReplica() ? s.config.bool('replica-read-only') : l.minReplicas > 0 && s.replication.goodReplicas() < l.minReplicas) return null;
   // (a script or function that may write, called read-only: the handler's error)
-  if (writeDenied({ server: s, conn } as MainCtx) !== null || (script.declaresWrites && roCommand)) return null;
-  const busyMs = s.config.int('busy-reply-threshold');
+  if (script.declaresWrites && roCommand) return null;
+  const busyMs = l.busyMs;
   if (busyMs > 0xffff || busyMs < 0) return null;
-  let sh = -1;
+  // no keys: shard 0, as tryRunInShard chooses (a script that then touches a key elsewhere is given back)
+  let sh = numkeys === 0 ? 0 : -1;
   const buf = args.buf;
   for (let i = 3; i < 3 + numkeys; i++) {
     const st = args.start[i]!;
@@ -224,7 +250,7 @@ function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args):
 }
 
 /**
- * EVAL / EVALSHA / FCALL and their _RO forms whose keys (at least one) all live on one shard that
+ * EVAL / EVALSHA / FCALL and their _RO forms whose keys all live on one shard (no keys: shard 0) that
  * already has the script or the function's library: sent to that shard as the client's request,
  * like a keyed command, without the main thread's handler (the checks that handler makes first
  * are all made here: the script is known, numkeys is valid, the caller unrestricted, nothing
@@ -261,7 +287,7 @@ export function routeScript(s: ServerContext, conn: Connection, cmd: Command, ar
   conn.inflight++;
   link.inflight++;
   conn.directScripts++;
-  cs.inflight.push({ f: t.fast, sh: t.sh, cmd, sha: t.sha, seq, t0: performance.now(), status: -1, echo: [] });
+  cs.inflight.push({ f: t.fast, sh: t.sh, cmd, sha: t.sha, seq, status: -1, echo: null });
   s.scheduleTick();
   return true;
 }
@@ -293,11 +319,11 @@ export function scriptReplied(s: ServerContext, conn: Connection, seq: number, b
   if (d === undefined || d.seq !== seq) return false;
   let reply = bytes;
   if (d.status < 0) {
-    d.status = Buffer.from(bytes.buffer, bytes.byteOffset, 4).readUInt32LE(0);
+    d.status = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
     reply = bytes.subarray(4);
   }
   if (d.status >= SCRIPT_REP_DIVERTED) {
-    d.echo.push(Buffer.from(reply));
+    (d.echo ??= []).push(Buffer.from(reply));
     if (more) return false;
     cs!.inflight.shift();
     cs!.reruns.push(d);
@@ -312,8 +338,7 @@ export function scriptReplied(s: ServerContext, conn: Connection, seq: number, b
   cs!.inflight.shift();
   d.f.fastRuns++;
   s.stats.commandsProcessed += d.status;
-  const failed = conn.hasPartial(seq) ? false : reply[0] === 0x2d;
-  s.stats.intro.called(conn, d.cmd, [d.cmd.name, d.sha], d.t0, failed);
+  // (its shard counted and timed it: its run, not its wait in the queue)
   if (conn.hasPartial(seq)) conn.deliverChunk(seq, reply, true);
   else conn.deliver(seq, reply, true);
   scriptDone(s, conn);
@@ -353,7 +378,8 @@ async function rerunAll(s: ServerContext, conn: Connection, cs: ConnScripts): Pr
 
 /** Run one script its shard gave back, through its handler, at its place in the replies. */
 async function rerunOnMain(s: ServerContext, conn: Connection, d: DirectRun): Promise<void> {
-  const argv = requestArgv(Buffer.concat(d.echo));
+  const t0 = performance.now();
+  const argv = requestArgv(Buffer.concat(d.echo ?? []));
   const args = new Args();
   args.set(Buffer.alloc(0), new Int32Array(0), new Int32Array(0), argv.length, argv);
   const w = new RespWriter(1024);
@@ -374,5 +400,5 @@ async function rerunOnMain(s: ServerContext, conn: Connection, d: DirectRun): Pr
     if (!(e instanceof E.CommandError)) s.log.error({ err: e }, 'script re-run failed');
     s.replyError(conn, d.seq, e instanceof E.CommandError ? e.reply : E.internalError(d.cmd.name));
   }
-  s.stats.intro.called(conn, d.cmd, args, d.t0, failed);
+  s.stats.intro.called(conn, d.cmd, args, t0, failed);
 }

@@ -2,7 +2,7 @@
  * Redis 7 functions: FUNCTION LOAD [REPLACE] / DELETE / LIST / FLUSH / DUMP / RESTORE / STATS / KILL
  * and FCALL / FCALL_RO. A library is Lua code opening with "#!lua name=<lib>"; loading it runs the
  * code with only redis.register_function (and redis.log) visible; the functions it registers run
- * like EVAL scripts (every shard held, effects replicated) with KEYS and ARGV as their arguments.
+ * like EVAL scripts (every shard locked, effects replicated) with KEYS and ARGV as their arguments.
  * FUNCTION LOAD/DELETE/FLUSH/RESTORE reach replicas as themselves.
  */
 

@@ -3,11 +3,68 @@
  * (script-run.ts): what redis.call hands over and what the running script's host provides.
  */
 
-import type { LuaJsFunction, LuaState } from './lua-api.js';
+import { latin1, type LuaJsFunction, type LuaState } from './lua-api.js';
+
+/**
+ * A redis.call's arguments as the script passed them: each one's bytes (a Lua string's own bytes,
+ * never changed: Lua strings are immutable; a number formatted as Lua 5.1 does), and binary strings
+ * made only when asked for.
+ */
+export class CallArgs {
+  private readonly strs: (string | undefined)[] = [];
+  readonly bytes: Uint8Array[] = [];
+
+  constructor(bytes: readonly Uint8Array[] = []) {
+    for (const b of bytes) this.bytes.push(b);
+  }
+
+  /** Empty it for the next call (a VM keeps one: hosts read a call's arguments before the next call). */
+  reset(): void {
+    this.bytes.length = 0;
+    this.strs.length = 0;
+  }
+
+  get length(): number {
+    return this.bytes.length;
+  }
+
+  /** Argument i as a binary (latin1) string. */
+  str(i: number): string {
+    let s = this.strs[i];
+    if (s === undefined) {
+      s = latin1(this.bytes[i]!);
+      this.strs[i] = s;
+    }
+    return s;
+  }
+
+  /**
+   * Argument i lower-cased (a command name). A script passes its command names as string
+   * constants, whose bytes are the same object at every call: their names are remembered.
+   */
+  lower(i: number): string {
+    const b = this.bytes[i]!;
+    let s = lowerNames.get(b);
+    if (s === undefined) {
+      s = this.str(i).toLowerCase();
+      lowerNames.set(b, s);
+    }
+    return s;
+  }
+
+  /** Every argument as a binary string (a new array). */
+  strings(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.bytes.length; i++) out.push(this.str(i));
+    return out;
+  }
+}
+
+const lowerNames = new WeakMap<Uint8Array, string>();
 
 /** What the script's redis.call asked for. */
 export interface PendingCall {
-  argv: string[];
+  argv: CallArgs;
   raise: boolean;
 }
 
@@ -18,11 +75,14 @@ export interface RunHost {
   /** Set by SCRIPT KILL. */
   killed: boolean;
   /** An error text if the command may not run from this script (checked before it runs). */
-  check(argv: string[]): string | null;
-  /** Run a command; its reply in protocol `resp`. */
-  execute(argv: string[]): Buffer | Promise<Buffer>;
+  check(argv: CallArgs): string | null;
+  /**
+   * Run a command; its reply in protocol `resp` (a host that answers at once may return a view of
+   * its own buffer: read before anything else runs).
+   */
+  execute(argv: CallArgs): Uint8Array | Promise<Uint8Array>;
   /** A host that runs commands synchronously: redis.call calls it in place, without a yield. */
-  executeNow?: (argv: string[]) => Buffer;
+  executeNow?: (argv: CallArgs) => Uint8Array;
   /**
    * Asked before math.random/randomseed use the VM's generator: false if this run may not draw
    * (a shard's: the one generator Redis has for the server's life is the main thread's).

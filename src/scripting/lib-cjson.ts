@@ -160,6 +160,21 @@ class JsonDecoder {
     return 'invalid token';
   }
 
+  /** Step over the byte `ch` if it is next. */
+  private eat(ch: number): boolean {
+    if (this.b[this.p] !== ch) return false;
+    this.p++;
+    return true;
+  }
+
+  /** After a member or element: true when a comma follows (more come), false at `end`. */
+  private more(end: number, expected: string): boolean {
+    this.ws();
+    if (this.eat(0x2c)) return true;
+    if (this.eat(end)) return false;
+    return this.fail(expected);
+  }
+
   fail(expected: string): never {
     throw new DecodeError(`Expected ${expected} but found ${this.tokenName()} at character ${this.p + 1}`);
   }
@@ -177,53 +192,29 @@ class JsonDecoder {
       this.p++;
       lua.lua_newtable(L);
       this.ws();
-      if (b[this.p] === 0x7d) {
-        this.p++;
-        return;
-      }
-      for (;;) {
+      if (this.eat(0x7d)) return;
+      do {
         this.ws();
         if (b[this.p] !== 0x22) this.fail('object key string');
         this.string();
         this.ws();
-        if (b[this.p] !== 0x3a) this.fail('colon');
-        this.p++;
+        if (!this.eat(0x3a)) this.fail('colon');
         this.value(depth + 1);
         lua.lua_rawset(L, -3);
-        this.ws();
-        if (b[this.p] === 0x2c) {
-          this.p++;
-          continue;
-        }
-        if (b[this.p] === 0x7d) {
-          this.p++;
-          return;
-        }
-        this.fail('comma or object end');
-      }
+      } while (this.more(0x7d, 'comma or object end'));
+      return;
     }
     if (c === 0x5b) {
       this.p++;
       lua.lua_newtable(L);
       this.ws();
-      if (b[this.p] === 0x5d) {
-        this.p++;
-        return;
-      }
-      for (let i = 1; ; i++) {
+      if (this.eat(0x5d)) return;
+      let i = 0;
+      do {
         this.value(depth + 1);
-        lua.lua_rawseti(L, -2, i);
-        this.ws();
-        if (b[this.p] === 0x2c) {
-          this.p++;
-          continue;
-        }
-        if (b[this.p] === 0x5d) {
-          this.p++;
-          return;
-        }
-        this.fail('comma or array end');
-      }
+        lua.lua_rawseti(L, -2, ++i);
+      } while (this.more(0x5d, 'comma or array end'));
+      return;
     }
     if (c === 0x22) return this.string();
     const rest = b.latin1Slice(this.p, Math.min(b.length, this.p + 400));

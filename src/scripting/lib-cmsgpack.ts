@@ -22,51 +22,29 @@ class Out {
 
 function encodeNumber(n: number, o: Out): void {
   if (Number.isInteger(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER) {
-    const b = Buffer.alloc(9);
     if (n >= 0) {
       if (n <= 127) o.push(n);
       else if (n <= 0xff) o.push(0xcc, n);
-      else if (n <= 0xffff) {
-        b[0] = 0xcd;
-        b.writeUInt16BE(n, 1);
-        o.buf(b.subarray(0, 3));
-      } else if (n <= 0xffffffff) {
-        b[0] = 0xce;
-        b.writeUInt32BE(n, 1);
-        o.buf(b.subarray(0, 5));
-      } else {
-        b[0] = 0xcf;
-        b.writeBigUInt64BE(BigInt(n), 1);
-        o.buf(b);
-      }
+      else if (n <= 0xffff) typed(o, 0xcd, 2, (b) => b.writeUInt16BE(n, 1));
+      else if (n <= 0xffffffff) typed(o, 0xce, 4, (b) => b.writeUInt32BE(n, 1));
+      else typed(o, 0xcf, 8, (b) => b.writeBigUInt64BE(BigInt(n), 1));
     } else if (n >= -32) o.push(n & 0xff);
     else if (n >= -128) o.push(0xd0, n & 0xff);
-    else if (n >= -32768) {
-      b[0] = 0xd1;
-      b.writeInt16BE(n, 1);
-      o.buf(b.subarray(0, 3));
-    } else if (n >= -2147483648) {
-      b[0] = 0xd2;
-      b.writeInt32BE(n, 1);
-      o.buf(b.subarray(0, 5));
-    } else {
-      b[0] = 0xd3;
-      b.writeBigInt64BE(BigInt(n), 1);
-      o.buf(b);
-    }
+    else if (n >= -32768) typed(o, 0xd1, 2, (b) => b.writeInt16BE(n, 1));
+    else if (n >= -2147483648) typed(o, 0xd2, 4, (b) => b.writeInt32BE(n, 1));
+    else typed(o, 0xd3, 8, (b) => b.writeBigInt64BE(BigInt(n), 1));
     return;
   }
-  if (Math.fround(n) === n || Number.isNaN(n)) {
-    const b = Buffer.alloc(5);
-    b[0] = 0xca;
-    b.writeFloatBE(n, 1);
-    o.buf(b);
-  } else {
-    const b = Buffer.alloc(9);
-    b[0] = 0xcb;
-    b.writeDoubleBE(n, 1);
-    o.buf(b);
-  }
+  if (Math.fround(n) === n || Number.isNaN(n)) typed(o, 0xca, 4, (b) => b.writeFloatBE(n, 1));
+  else typed(o, 0xcb, 8, (b) => b.writeDoubleBE(n, 1));
+}
+
+/** A type byte, then `size` bytes that `write` writes from offset 1. */
+function typed(o: Out, code: number, size: number, write: (b: Buffer) => void): void {
+  const b = Buffer.alloc(1 + size);
+  b[0] = code;
+  write(b);
+  o.buf(b);
 }
 
 function lenHeader(o: Out, n: number, fix: number, fixMax: number, c8: number | null, c16: number, c32: number): void {
@@ -196,77 +174,63 @@ class Decoder {
     if ((c & 0xf0) === 0x80) return this.map(L, c & 0x0f);
     if ((c & 0xf0) === 0x90) return this.array(L, c & 0x0f);
     if ((c & 0xe0) === 0xa0) return this.bytes(L, c & 0x1f);
-    const n8 = (): number => {
-      this.need(1);
-      return b[this.p++]!;
-    };
-    const n16 = (): number => {
-      this.need(2);
-      const v = b.readUInt16BE(this.p);
-      this.p += 2;
-      return v;
-    };
-    const n32 = (): number => {
-      this.need(4);
-      const v = b.readUInt32BE(this.p);
-      this.p += 4;
-      return v;
-    };
-    const num = (n: number, read: (p: number) => number | bigint): void => {
+    const num = NUMBERS.get(c);
+    if (num !== undefined) {
+      const [n, read] = num;
       this.need(n);
-      const v = read(this.p);
+      const v = read(b, this.p);
       this.p += n;
-      lua.lua_pushnumber(L, Number(v));
-    };
-    switch (c) {
-      case 0xc0:
-        return lua.lua_pushnil(L);
-      case 0xc2:
-        return lua.lua_pushboolean(L, false);
-      case 0xc3:
-        return lua.lua_pushboolean(L, true);
-      case 0xcc:
-        return num(1, (p) => b.readUInt8(p));
-      case 0xcd:
-        return num(2, (p) => b.readUInt16BE(p));
-      case 0xce:
-        return num(4, (p) => b.readUInt32BE(p));
-      case 0xcf:
-        return num(8, (p) => b.readBigUInt64BE(p));
-      case 0xd0:
-        return num(1, (p) => b.readInt8(p));
-      case 0xd1:
-        return num(2, (p) => b.readInt16BE(p));
-      case 0xd2:
-        return num(4, (p) => b.readInt32BE(p));
-      case 0xd3:
-        return num(8, (p) => b.readBigInt64BE(p));
-      case 0xca:
-        return num(4, (p) => b.readFloatBE(p));
-      case 0xcb:
-        return num(8, (p) => b.readDoubleBE(p));
-      case 0xc4:
-      case 0xd9:
-        return this.bytes(L, n8());
-      case 0xc5:
-      case 0xda:
-        return this.bytes(L, n16());
-      case 0xc6:
-      case 0xdb:
-        return this.bytes(L, n32());
-      case 0xdc:
-        return this.array(L, n16());
-      case 0xdd:
-        return this.array(L, n32());
-      case 0xde:
-        return this.map(L, n16());
-      case 0xdf:
-        return this.map(L, n32());
-      default:
-        throw new DecodeError('Bad data format in input.');
+      return lua.lua_pushnumber(L, Number(v));
     }
+    const sized = SIZED.get(c);
+    if (sized !== undefined) {
+      const [n, kind] = sized;
+      this.need(n);
+      const len = n === 1 ? b[this.p]! : n === 2 ? b.readUInt16BE(this.p) : b.readUInt32BE(this.p);
+      this.p += n;
+      if (kind === SizedKind.Bytes) return this.bytes(L, len);
+      if (kind === SizedKind.Array) return this.array(L, len);
+      return this.map(L, len);
+    }
+    if (c === 0xc0) return lua.lua_pushnil(L);
+    if (c === 0xc2 || c === 0xc3) return lua.lua_pushboolean(L, c === 0xc3);
+    throw new DecodeError('Bad data format in input.');
   }
 }
+
+/** Numbers of a fixed size after their type byte: uint 8-64, int 8-64, float 32 and 64 (big-endian). */
+const NUMBERS = new Map<number, readonly [number, (b: Buffer, p: number) => number | bigint]>([
+  [0xcc, [1, (b, p) => b.readUInt8(p)]],
+  [0xcd, [2, (b, p) => b.readUInt16BE(p)]],
+  [0xce, [4, (b, p) => b.readUInt32BE(p)]],
+  [0xcf, [8, (b, p) => b.readBigUInt64BE(p)]],
+  [0xd0, [1, (b, p) => b.readInt8(p)]],
+  [0xd1, [2, (b, p) => b.readInt16BE(p)]],
+  [0xd2, [4, (b, p) => b.readInt32BE(p)]],
+  [0xd3, [8, (b, p) => b.readBigInt64BE(p)]],
+  [0xca, [4, (b, p) => b.readFloatBE(p)]],
+  [0xcb, [8, (b, p) => b.readDoubleBE(p)]],
+]);
+
+const enum SizedKind {
+  Bytes,
+  Array,
+  Map,
+}
+
+/**
+ * str, array and map with a 1, 2 or 4-byte length after their type byte. (bin 8/16/32 are not read:
+ * redis-server's cmsgpack answers "Bad data format in input." to them.)
+ */
+const SIZED = new Map<number, readonly [number, SizedKind]>([
+  [0xd9, [1, SizedKind.Bytes]],
+  [0xda, [2, SizedKind.Bytes]],
+  [0xdb, [4, SizedKind.Bytes]],
+  [0xdc, [2, SizedKind.Array]],
+  [0xdd, [4, SizedKind.Array]],
+  [0xde, [2, SizedKind.Map]],
+  [0xdf, [4, SizedKind.Map]],
+]);
 
 /** Decode up to `limit` objects (0 = all) from `offset`; pushes them; returns [count, next offset]. */
 function decodeMany(L: LuaState, s: Buffer, limit: number, offset: number): [number, number] {

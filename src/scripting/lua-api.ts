@@ -66,6 +66,8 @@ export interface LuaApi {
   lua_pushglobaltable(L: LuaState): void;
   lua_pushlightuserdata(L: LuaState, p: object): void;
   lua_touserdata(L: LuaState, idx: number): unknown;
+  /** fengari: the table, function, thread or userdata object itself (its internals). */
+  lua_topointer(L: LuaState, idx: number): unknown;
   lua_isyieldable(L: LuaState): boolean;
   lua_pushnil(L: LuaState): void;
   lua_pushnumber(L: LuaState, n: number): void;
@@ -128,32 +130,55 @@ interface Fengari {
   lualib: LualibApi;
 }
 
-// fengari reads its configuration from the environment once, when first loaded: integral floats
-// print as "2", not "2.0" (Lua 5.1, which Redis embeds, has only floats)
-const hadConf = process.env.FENGARICONF;
-process.env.FENGARICONF = JSON.stringify({ LUA_COMPAT_FLOATSTRING: true });
-const require = createRequire(import.meta.url);
-// and with Lua 5.1's number format ("%.14g": 1e+15, not 1000000000000000); fengari's own modules
-// read this function from luaconf when they load, so it is replaced before they do
-require('fengari/src/defs.js'); // loads luaconf the way fengari does (defs first: they import each other)
-const luaconf = require('fengari/src/luaconf.js') as { lua_number2str: (n: number) => string };
-luaconf.lua_number2str = (n: number) => (Number.isNaN(n) ? '-nan' : formatG(n, 14));
-// and every numeral (literals in scripts, tonumber, string coercions) read as a float, as in Lua 5.1
-// where all numbers are doubles: fengari's integers are 32-bit and wrap (1000000 * 1000000 would
-// not be 1e12); hexadecimal numerals keep their full value (0xffffffff is 4294967295, not -1)
+/**
+ * fengari's API, once loadLua() ran (the first LuaVm does): a server that runs no script never loads
+ * fengari (about 1.7 MB of heap in every isolate, the main thread's and each shard's).
+ */
+export let lua = undefined as unknown as LuaApi;
+export let lauxlib = undefined as unknown as LauxApi;
+export let lualib = undefined as unknown as LualibApi;
+
 interface NumberSlot {
   ttisinteger(): boolean;
   setfltvalue(x: number): void;
 }
-const fengari = require('fengari') as Fengari;
-// (fengari's modules read luaO_str2num from the module object at each call: patched once loaded)
-const lobject = require('fengari/src/lobject.js') as { luaO_str2num: (s: Uint8Array, o: NumberSlot) => number };
-const str2num = lobject.luaO_str2num;
-lobject.luaO_str2num = (s: Uint8Array, o: NumberSlot): number => {
-  const r = str2num(s, o);
-  if (r !== 0 && o.ttisinteger()) o.setfltvalue(numeralValue(Buffer.from(s.buffer, s.byteOffset, r - 1).latin1Slice()));
-  return r;
-};
+
+/** Load and set up fengari (once). */
+export function loadLua(): void {
+  if (lua !== undefined) return;
+  // fengari reads its configuration from the environment once, when first loaded: integral floats
+  // print as "2", not "2.0" (Lua 5.1, which Redis embeds, has only floats)
+  const hadConf = process.env.FENGARICONF;
+  process.env.FENGARICONF = JSON.stringify({ LUA_COMPAT_FLOATSTRING: true });
+  const require = createRequire(import.meta.url);
+  // and with Lua 5.1's number format ("%.14g": 1e+15, not 1000000000000000); fengari's own modules
+  // read this function from luaconf when they load, so it is replaced before they do
+  const defs = require('fengari/src/defs.js') as { luastring_from: (a: ArrayLike<number>) => Uint8Array }; // loads luaconf the way fengari does (defs first: they import each other)
+  // every string pushed is copied with luastring_from, which is Uint8Array.from: an iterator walk, a
+  // tenth of a short script's time; a typed-array copy (memcpy) makes the same array. Replaced
+  // before the modules that destructure it (lstring.js) load.
+  defs.luastring_from = (a) => new Uint8Array(a);
+  const luaconf = require('fengari/src/luaconf.js') as { lua_number2str: (n: number) => string };
+  luaconf.lua_number2str = (n: number) => (Number.isNaN(n) ? '-nan' : formatG(n, 14));
+  // and every numeral (literals in scripts, tonumber, string coercions) read as a float, as in Lua 5.1
+  // where all numbers are doubles: fengari's integers are 32-bit and wrap (1000000 * 1000000 would
+  // not be 1e12); hexadecimal numerals keep their full value (0xffffffff is 4294967295, not -1)
+  const fengari = require('fengari') as Fengari;
+  // (fengari's modules read luaO_str2num from the module object at each call: patched once loaded)
+  const lobject = require('fengari/src/lobject.js') as { luaO_str2num: (s: Uint8Array, o: NumberSlot) => number };
+  const str2num = lobject.luaO_str2num;
+  lobject.luaO_str2num = (s: Uint8Array, o: NumberSlot): number => {
+    const r = str2num(s, o);
+    if (r !== 0 && o.ttisinteger()) o.setfltvalue(numeralValue(Buffer.from(s.buffer, s.byteOffset, r - 1).latin1Slice()));
+    return r;
+  };
+  if (hadConf === undefined) delete process.env.FENGARICONF;
+  else process.env.FENGARICONF = hadConf;
+
+  lua = fengari.lua;
+  lauxlib = fengari.lauxlib;
+  lualib = fengari.lualib;
+}
 
 /** The value of an integer numeral (decimal or 0x hexadecimal, optional sign and spaces). */
 function numeralValue(text: string): number {
@@ -163,22 +188,21 @@ function numeralValue(text: string): number {
   const v = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : Number(body);
   return neg ? -v : v;
 }
-if (hadConf === undefined) delete process.env.FENGARICONF;
-else process.env.FENGARICONF = hadConf;
-
-export const lua = fengari.lua;
-export const lauxlib = fengari.lauxlib;
-export const lualib = fengari.lualib;
-
 /** Push a latin1 (byte) string or bytes as a Lua string. */
 export function pushBytes(L: LuaState, s: string | Uint8Array): void {
   lua.lua_pushstring(L, typeof s === 'string' ? Buffer.from(s, 'latin1') : s);
 }
 
+/** Bytes as a latin1 (byte) string (Buffer's decoder works on any Uint8Array: no Buffer made). */
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+export function latin1(b: Uint8Array): string {
+  return latin1Slice.call(b, 0, b.length);
+}
+
 /** The Lua value at idx as a latin1 (byte) string; null if it is neither a string nor a number. */
 export function toLatin1(L: LuaState, idx: number): string | null {
   const b = lua.lua_tolstring(L, idx);
-  return b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength).latin1Slice();
+  return b === null ? null : latin1(b);
 }
 
 /** A Lua string as bytes (a view, no copy). */

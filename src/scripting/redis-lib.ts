@@ -9,7 +9,7 @@ import { REDIS_VERSION } from '../config.js';
 import { formatG } from './lua-format.js';
 import { lua, pushBytes, toBuffer, toLatin1, type LuaJsFunction, type LuaKFunction, type LuaState } from './lua-api.js';
 import { pushErrorTable, pushReply } from './convert.js';
-import type { RedisLibVm } from './host.js';
+import { CallArgs, type RedisLibVm } from './host.js';
 import * as E from '../resp/errors.js';
 
 /** Redis's error-table convention: "-CODE msg" keeps its code, a bare message gets ERR. */
@@ -44,31 +44,34 @@ export function installRedisLib(vm: RedisLibVm): void {
     }
     return 1;
   };
+  const fail = (l: LuaState, msg: string, raise: boolean): number => {
+    pushErrorTable(l, msg);
+    return raise ? lua.lua_error(l) : 1;
+  };
+  // one for the VM: a call's arguments are read (or copied) by the host before the next call
+  const argv = new CallArgs();
   const call =
     (raise: boolean): LuaJsFunction =>
     (l) => {
-      const fail = (msg: string): number => {
-        pushErrorTable(l, msg);
-        return raise ? lua.lua_error(l) : 1;
-      };
       const host = vm.host;
       const n = lua.lua_gettop(l);
-      if (n === 0) return fail(E.NO_ARGS);
-      const argv: string[] = [];
+      if (n === 0) return fail(l, E.NO_ARGS, raise);
+      argv.reset();
+      const bytes = argv.bytes;
       for (let i = 1; i <= n; i++) {
         const t = lua.lua_type(l, i);
-        if (t === lua.LUA_TSTRING) argv.push(toLatin1(l, i)!);
-        else if (t === lua.LUA_TNUMBER) argv.push(formatG(lua.lua_tonumber(l, i), 17));
-        else return fail(E.BAD_ARG_TYPE);
+        if (t === lua.LUA_TSTRING) bytes.push(lua.lua_tolstring(l, i)!);
+        else if (t === lua.LUA_TNUMBER) bytes.push(Buffer.from(formatG(lua.lua_tonumber(l, i), 17), 'latin1'));
+        else return fail(l, E.BAD_ARG_TYPE, raise);
       }
-      if (host === null) return fail(E.NO_ARGS);
-      if (l !== vm.co) return fail(E.SCRIPT_CALL_IN_COROUTINE);
+      if (host === null) return fail(l, E.NO_ARGS, raise);
+      if (l !== vm.co) return fail(l, E.SCRIPT_CALL_IN_COROUTINE, raise);
       const err = host.check(argv);
-      if (err !== null) return fail(err);
+      if (err !== null) return fail(l, err, raise);
       // a host that answers at once (a shard's) is called in place: no yield and resume; only where
       // the script could yield, so that a call the main thread refuses is refused here too
       if (host.executeNow !== undefined && lua.lua_isyieldable(l)) {
-        let reply: Buffer;
+        let reply: Uint8Array;
         try {
           reply = host.executeNow(argv);
         } catch (e) {

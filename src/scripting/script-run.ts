@@ -20,7 +20,7 @@ import { RespWriter, encodeCommand } from '../resp/writer.js';
 import { MainCtx } from '../server/main-ctx.js';
 import { captureMainPropagation, type PropPart } from '../server/commands/transactions.js';
 import { REPL_REPLICA } from './redis-lib.js';
-import type { RunHost } from './host.js';
+import type { CallArgs, RunHost } from './host.js';
 
 function errorReply(msg: string): Buffer {
   return Buffer.from(`-${E.sanitizeErrorText(msg)}\r\n`, 'latin1');
@@ -65,7 +65,7 @@ export class ScriptRun implements RunHost {
     this.busyAfterMs = c.server.config.int('busy-reply-threshold') || Infinity;
   }
 
-  private lookup(argv: readonly string[]): Command | undefined {
+  private lookup(argv: CallArgs): Command | undefined {
     return lookupScriptCommand((n) => this.c.server.table.get(n), argv);
   }
 
@@ -73,9 +73,9 @@ export class ScriptRun implements RunHost {
     return this.c.server.table.get(name.toLowerCase()) !== undefined;
   }
 
-  check(argv: string[]): string | null {
+  check(argv: CallArgs): string | null {
     const cmd = this.lookup(argv);
-    const err = checkScriptCommand(cmd, argv, this.readOnly, () => writeDenied(this.c)) ?? this.aclCheck(cmd!, argv);
+    const err = checkScriptCommand(cmd, argv, this.readOnly, () => writeDenied(this.c)) ?? this.aclCheck(cmd!, argv.strings());
     if (err === null) this.checked = cmd!;
     return err;
   }
@@ -89,9 +89,10 @@ export class ScriptRun implements RunHost {
     return d.reason === DENIED_CMD ? E.SCRIPT_ACL_COMMAND : d.reason === DENIED_KEY ? E.SCRIPT_ACL_KEY : E.SCRIPT_ACL_CHANNEL;
   }
 
-  async execute(argv: string[]): Promise<Buffer> {
-    const cmd = this.checked ?? this.lookup(argv);
+  async execute(call: CallArgs): Promise<Buffer> {
+    const cmd = this.checked ?? this.lookup(call);
     this.checked = null;
+    const argv = call.strings();
     if (cmd === undefined) return errorReply(E.UNKNOWN_COMMAND);
     const s = this.c.server;
     s.stats.commandsProcessed++;

@@ -19,20 +19,20 @@
  *          the main thread (the propagation part holds DELs of keys that expired meanwhile).
  */
 
-import { createHash } from 'node:crypto';
 import { F, Route, keyPositions, type Command } from '../commands/table.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import * as E from '../resp/errors.js';
 import { REP_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
 import { scriptRunOp } from '../ipc/control.js';
 import { RespWriter } from '../resp/writer.js';
-import { hashSlotOfString, slotToShardTable } from '../router/slot.js';
+import { hashSlot, slotToShardTable } from '../router/slot.js';
 import type { ShardHost } from '../shard/host.js';
 import { checkScriptCommand, lookupScriptCommand } from './call-check.js';
-import type { RunHost } from './host.js';
+import type { CallArgs, RunHost } from './host.js';
 import { REPL_REPLICA } from './redis-lib.js';
 import { ShardFunctions } from './shard-functions.js';
-import { LuaVm } from './vm.js';
+import { LuaVm, type ArgList } from './vm.js';
+import { bodySha1 } from './body-sha.js';
 import { isAggregate, type StrValue } from '../shard/values/types.js';
 
 export const SCRIPT_DONE = 0;
@@ -50,21 +50,31 @@ interface WorkerScripting {
   diverted: Set<number>;
   byName: Map<string, Command>;
   shardOfSlot: Uint8Array;
+  /** The one script run of this worker (made on first use), set up again for each script. */
+  run: ShardRun | null;
 }
 
 let state: WorkerScripting | null = null;
 
 // one script runs at a time in a worker (a script cannot run a script): its writers are reused
+const expiredKeys: string[] = [];
 const propWriter = new RespWriter(256);
 const reqWriter = new RespWriter(256);
+/** The script's reply, after 4 bytes of room (scriptReply()). */
 const outWriter = new RespWriter(256);
+const STATUS_ROOM = new Uint8Array(4);
+
+/** The reply runHere() wrote. */
+function scriptReply(): Uint8Array {
+  return outWriter.buf.subarray(4, outWriter.len);
+}
 
 function scripting(c: ShardHost): WorkerScripting {
   if (state === null) {
     const byName = new Map<string, Command>();
     for (const cmd of c.commands) if (cmd !== undefined && cmd.parent === null) byName.set(cmd.name, cmd);
     const vm = new LuaVm();
-    state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), diverted: new Set(), byName, shardOfSlot: slotToShardTable(c.shardCount) };
+    state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), diverted: new Set(), byName, shardOfSlot: slotToShardTable(c.shardCount), run: null };
   }
   return state;
 }
@@ -80,6 +90,7 @@ interface Saved {
   raw: boolean;
 }
 
+/** One script's run in this shard; one object per worker, set up again for each run (begin()). */
 class ShardRun implements RunHost {
   resp: 2 | 3 = 2;
   killed = false;
@@ -89,21 +100,38 @@ class ShardRun implements RunHost {
   calls = 0;
   writes = 0;
   readonly prop = propWriter;
-  readonly logs: string[] = [];
+  logs: string[] = [];
   /** Values of the keys written, as they were before the script's first write to each. */
   readonly journal = new Map<string, Saved>();
   private checked: Command | null = null;
   private checkedKeys: number[] = [];
+  private dbId = 0;
+  private readOnly = false;
+  private denied: string | null = null;
+  busyAfterMs = Infinity;
+  private direct = false;
 
   constructor(
     private readonly c: ShardHost,
     private readonly st: WorkerScripting,
-    private readonly dbId: number,
-    private readonly readOnly: boolean,
-    private readonly denied: string | null,
-    readonly busyAfterMs: number,
-    private readonly direct: boolean,
   ) {}
+
+  begin(o: RunOptions): void {
+    this.resp = 2;
+    this.killed = false;
+    this.fallback = false;
+    this.replFlags = 3;
+    this.calls = 0;
+    this.writes = 0;
+    if (this.logs.length > 0) this.logs = [];
+    if (this.journal.size > 0) this.journal.clear();
+    this.checked = null;
+    this.dbId = o.db;
+    this.readOnly = o.readOnly;
+    this.denied = o.denied;
+    this.busyAfterMs = o.busyMs;
+    this.direct = o.direct;
+  }
 
   private leave(): string {
     this.fallback = true;
@@ -115,44 +143,53 @@ class ShardRun implements RunHost {
     return this.st.byName.has(name.toLowerCase());
   }
 
-  check(argv: string[]): string | null {
+  check(argv: CallArgs): string | null {
     if (this.fallback) return this.leave();
     const cmd = lookupScriptCommand((n) => this.st.byName.get(n), argv);
     const err = checkScriptCommand(cmd, argv, this.readOnly, () => this.denied);
     if (err !== null) return err;
     // MOVE and COPY ... DB write a database the undo journal does not cover
     if (cmd!.route !== Route.Shard || OTHER_DB_WRITERS.has(cmd!.name)) return this.leave();
-    const keys = keyPositions(cmd!, argv.length, (i) => argv[i]!);
+    const keys = keyPositions(cmd!, argv.length, (i) => argv.str(i), this.checkedKeys);
     if (keys === null || keys.length === 0) return this.leave();
-    for (const i of keys) if (this.st.shardOfSlot[hashSlotOfString(argv[i]!)] !== this.c.shard) return this.leave();
+    for (const i of keys) {
+      const k = argv.bytes[i]!;
+      if (this.st.shardOfSlot[hashSlot(k, 0, k.length)] !== this.c.shard) return this.leave();
+    }
     this.checked = cmd!;
     this.checkedKeys = keys;
     return null;
   }
 
-  readonly executeNow = (argv: string[]): Buffer => this.execute(argv);
+  readonly executeNow = (argv: CallArgs): Uint8Array => this.execute(argv);
 
-  execute(argv: string[]): Buffer {
+  /** The command's reply: a view of the shard's reply buffer, valid until its next command. */
+  execute(argv: CallArgs): Uint8Array {
     const cmd = this.checked!;
     this.checked = null;
     this.calls++;
     if (cmd.flags & F.WRITE) this.save(this.checkedKeys, argv);
     const req = reqWriter;
     req.reset();
-    req.command(argv);
-    const r = this.c.runNested(cmd.id, req.buf.subarray(0, req.len), this.dbId, this.resp);
-    if (r.prop.length > 0 && this.replFlags & REPL_REPLICA) {
-      this.writes++;
-      this.prop.raw(r.prop);
+    req.command(argv.bytes);
+    const c = this.c;
+    c.runNested(cmd.id, req.buf, req.len, this.dbId, this.resp);
+    const p = c.p;
+    if (p.len > 0) {
+      if (this.replFlags & REPL_REPLICA) {
+        this.writes++;
+        this.prop.raw(p.buf.subarray(0, p.len));
+      }
+      p.reset();
     }
-    return r.reply;
+    return c.w.buf.subarray(0, c.w.len);
   }
 
   /** Journal the command's keys not written yet by this script. */
-  private save(positions: readonly number[], argv: string[]): void {
+  private save(positions: readonly number[], argv: CallArgs): void {
     const db = this.c.ks.db(this.dbId);
     for (const i of positions) {
-      const key = argv[i]!;
+      const key = argv.str(i);
       if (this.journal.has(key)) continue;
       const v = db.peek(key);
       if (v === undefined) this.journal.set(key, { value: null, payload: null, at: -1, raw: false });
@@ -235,18 +272,22 @@ interface RunOptions {
   fn: boolean;
 }
 
-function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: string[], args: string[]): HereResult {
-  const run = new ShardRun(c, st, o.db, o.readOnly, o.denied, o.busyMs, o.direct);
+function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: ArgList, args: ArgList): HereResult {
+  const run = (st.run ??= new ShardRun(c, st));
+  run.begin(o);
   const out = outWriter;
   out.reset();
+  // room for a REP_SCRIPT's status word: the record goes out from this writer (runScriptRequest)
+  out.raw(STATUS_ROOM);
   out.proto = o.proto;
   propWriter.reset();
-  const expired: string[] = [];
+  const expired = expiredKeys;
+  expired.length = 0;
   c.expiredLog = expired;
   try {
-    // synchronous: the shard host answers every call at once, so run() never awaits (a failure
-    // of ours reaches internalError() at once; the promise's rejection is only a copy of it)
-    st.vm.run(ref, keys, args, run, out, name, o.fn).catch(() => undefined);
+    st.vm.runNow(ref, keys, args, run, out, name, o.fn);
+  } catch {
+    // a failure of ours: internalError() made the run fall back
   } finally {
     c.expiredLog = null;
   }
@@ -276,12 +317,10 @@ function compiled(st: WorkerScripting, sha: string, body: Uint8Array | null): nu
   return r.ref;
 }
 
-function keysAndArgs(c: ShardHost, numkeys: number, from: number): { keys: string[]; args: string[] } {
-  const keys: string[] = [];
-  const args: string[] = [];
+/** KEYS and ARGV: the request's arguments from `from` on, pushed to Lua from their bytes. */
+function keysAndArgs(c: ShardHost, numkeys: number, from: number): { keys: ArgList; args: ArgList } {
   const a = c.args;
-  for (let i = from; i < a.argc; i++) (i < from + numkeys ? keys : args).push(a.str(i));
-  return { keys, args };
+  return { keys: { args: a, from, n: numkeys }, args: { args: a, from: from + numkeys, n: a.argc - from - numkeys } };
 }
 
 const statusBytes = Buffer.alloc(4);
@@ -297,26 +336,37 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
   const fn = ((w3 >>> 24) & 2) !== 0;
   if ((w3 >>> 24) & 4) st.diverted.delete(c.connId);
   const diverted = st.diverted.has(c.connId);
-  const name = fn ? a.str(1) : (w3 >>> 24) & 8 ? createHash('sha1').update(a.bytes(1)).digest('hex') : a.str(1).toLowerCase();
+  const name = fn ? a.str(1) : (w3 >>> 24) & 8 ? bodySha1(a.bytes(1)) : a.str(1).toLowerCase();
   const ref = diverted ? undefined : fn ? st.fns.get(name) : st.scripts.get(name);
   let status = diverted ? SCRIPT_REP_DIVERTED : SCRIPT_REP_NO_SCRIPT;
-  let reply: Uint8Array = request;
   c.p.reset();
   if (ref !== undefined) {
+    const cmd = st.byName.get(a.lower(0))!;
+    const t0 = c.intro.beginScript();
     const { keys, args } = keysAndArgs(c, Number(a.str(2)), 3);
     const o = { db: c.db.id, proto: ((w3 >>> 16) & 0xff) === 3 ? 3 : 2, readOnly: ((w3 >>> 24) & 1) !== 0, denied: null, busyMs: w3 & 0xffff || Infinity, direct: true, fn } as const;
     const r = runHere(c, st, ref, name, o, keys, args);
-    status = r.status === SCRIPT_DONE ? r.calls : SCRIPT_REP_FALLBACK;
-    if (r.status === SCRIPT_DONE) reply = outWriter.buf.subarray(0, outWriter.len);
+    if (r.status === SCRIPT_DONE) {
+      // (given back, the main thread's run is the one counted)
+      c.intro.endScript(c.connId, cmd, t0, outWriter.buf[4] === 0x2d, request);
+      // the record from the reply's writer: the status word, then the reply
+      const out = outWriter;
+      out.buf.writeUInt32LE(r.calls >>> 0, 0);
+      c.emit(REP_SCRIPT, 0, c.db.id, c.connId, c.seq, out, c.p);
+      c.p.reset();
+      return;
+    }
+    status = SCRIPT_REP_FALLBACK;
   }
-  // given back: the connection's later scripts here are given back too, unrun, until undiverted
-  if (reply === request) st.diverted.add(c.connId);
+  // given back (the request echoed): the connection's later scripts here are given back too, unrun,
+  // until undiverted
+  st.diverted.add(c.connId);
   const w = c.w;
   w.reset();
   w.limit = Infinity;
   statusBytes.writeUInt32LE(status >>> 0, 0);
   w.raw(statusBytes);
-  w.raw(reply);
+  w.raw(request);
   c.emit(REP_SCRIPT, 0, c.db.id, c.connId, c.seq, w, c.p);
   c.p.reset();
 }
@@ -328,7 +378,7 @@ function runControlled(c: ShardHost, st: WorkerScripting, ref: number, name: str
   const o = { db: Number(a.str(at)), proto: a.str(at + 1) === '3' ? 3 : 2, readOnly: a.str(at + 2) === '1', denied: deniedText === '' ? null : deniedText, busyMs: Number(a.str(at + 4)) || Infinity, direct: false, fn } as const;
   const { keys, args } = keysAndArgs(c, Number(a.str(at + 5)), at + 6);
   const r = runHere(c, st, ref, name, o, keys, args);
-  status(c, r.status, r.status === SCRIPT_DONE ? outWriter.buf.subarray(0, outWriter.len) : Buffer.alloc(0), r.calls, r.logs);
+  status(c, r.status, r.status === SCRIPT_DONE ? scriptReply() : Buffer.alloc(0), r.calls, r.logs);
 }
 
 /** The disconnect op: a closed connection's scripts are no longer diverted here. */

@@ -16,18 +16,19 @@
  * script is killed.
  */
 
+import type { Args } from '../commands/args.js';
 import { RespWriter } from '../resp/writer.js';
 import { oneLine, pushErrorTable, pushReply, writeLuaValue } from './convert.js';
 import { BIT_FUNCTIONS } from './lib-bit.js';
 import { CJSON_FUNCTIONS, JSON_NULL } from './lib-cjson.js';
 import { CMSGPACK_FUNCTIONS } from './lib-cmsgpack.js';
 import { STRUCT_FUNCTIONS } from './lib-struct.js';
-import { lauxlib, lua, lualib, luaString, pushBytes, toLatin1, type LuaJsFunction, type LuaState } from './lua-api.js';
+import { lauxlib, loadLua, lua, lualib, luaString, pushBytes, toLatin1, type LuaJsFunction, type LuaState } from './lua-api.js';
 import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { PendingCall, RunHost } from './host.js';
 import { installFloatMath, installStringFormat } from './lib-format.js';
 import { installRedisLib } from './redis-lib.js';
-import { SCRIPT_CALL_INTERNAL_ERROR, SCRIPT_KILLED, errText } from '../resp/errors.js';
+import { SCRIPT_CALL_INTERNAL_ERROR, SCRIPT_KILLED, SCRIPT_YIELD_OUTSIDE_COROUTINE, errText } from '../resp/errors.js';
 
 export type CompileResult = { ref: number } | { error: string };
 
@@ -145,6 +146,9 @@ export class LuaVm {
   /** Registry refs of the real globals table and of the read-only proxy scripts see as _ENV. */
   private readonly globalsRef: number;
   private readonly proxyRef: number;
+  /** The strings "KEYS" and "ARGV" (one Lua string each, hashed once). */
+  private readonly keysNameRef: number;
+  private readonly argvNameRef: number;
   /** Function libraries: their _ENV, the switch between load time and run time, the load-time redis table. */
   private readonly fnEnvRef: number;
   private readonly setLoadingRef: number;
@@ -163,6 +167,7 @@ export class LuaVm {
   private busy = false;
 
   constructor() {
+    loadLua();
     const L = lauxlib.luaL_newstate();
     this.L = L;
     lua.lua_atnativeerror(L, (l) => {
@@ -190,6 +195,7 @@ export class LuaVm {
     lua.lua_pop(L, 1);
     installRedisLib(this);
     this.installMathRandom();
+    this.installCoroutineYield();
     installStringFormat(L);
     installFloatMath(L);
     // the prelude: Lua 5.1 names, sandbox, read-only tables
@@ -207,6 +213,10 @@ export class LuaVm {
     this.loadApiRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.setLoadingRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     this.fnEnvRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushstring(L, Buffer.from('KEYS', 'latin1'));
+    this.keysNameRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushstring(L, Buffer.from('ARGV', 'latin1'));
+    this.argvNameRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_sethook(L, (l) => this.countHook(l), lua.LUA_MASKCOUNT, 100_000);
   }
 
@@ -251,6 +261,25 @@ export class LuaVm {
       return 0;
     });
     lua.lua_setfield(L, -2, 'randomseed');
+    lua.lua_pop(L, 1);
+  }
+
+  /**
+   * coroutine.yield as in redis-server, where a script runs as a plain function call: yielding from
+   * the script itself (not from a coroutine it created) is an error. Here the script runs in a
+   * coroutine of ours, which a plain yield would suspend with no command to run.
+   */
+  private installCoroutineYield(): void {
+    const L = this.L;
+    lua.lua_getglobal(L, 'coroutine');
+    lua.lua_pushjsfunction(L, (l) => {
+      if (l === this.co) {
+        lua.lua_pushliteral(l, SCRIPT_YIELD_OUTSIDE_COROUTINE);
+        return lua.lua_error(l);
+      }
+      return lua.lua_yield(l, lua.lua_gettop(l));
+    });
+    lua.lua_setfield(L, -2, 'yield');
     lua.lua_pop(L, 1);
   }
 
@@ -319,30 +348,52 @@ export class LuaVm {
     lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
   }
 
-  /** Set KEYS and ARGV in the globals (names as bytes: a literal is converted at each push). */
-  private setArgs(keys: readonly string[], args: readonly string[]): void {
-    const L = this.L;
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
-    for (const [name, list] of [
-      [KEYS_NAME, keys],
-      [ARGV_NAME, args],
-    ] as const) {
-      lua.lua_pushstring(L, name);
-      lua.lua_createtable(L, list.length, 0);
-      list.forEach((v, i) => {
-        pushBytes(L, v);
-        lua.lua_rawseti(L, -2, i + 1);
-      });
-      lua.lua_rawset(L, -3);
-    }
-    lua.lua_pop(L, 1);
+  /** Set KEYS and ARGV in the globals. */
+  private setArgs(keys: ArgList, args: ArgList): void {
+    this.setArgTable(this.argTables[0]!, this.keysNameRef, keys);
+    this.setArgTable(this.argTables[1]!, this.argvNameRef, args);
   }
 
+  /** The KEYS and ARGV tables the last script got (registry refs; -1: none yet) and their lengths. */
+  private readonly argTables = [
+    { ref: -1, n: 0 },
+    { ref: -1, n: 0 },
+  ];
+
   /**
-   * Run a compiled script to its end; its reply (or error) is written to w. `name` is what error
-   * texts call it (the sha1 for EVAL).
+   * Set KEYS or ARGV (named by the string at nameRef). The last script's table is filled again in
+   * place (making a table and setting a global cost more than the strings) when that script left it
+   * an array and nothing else: no metatable and, once refilled, no more entries than the new list
+   * (which fengari's table tells in constant time). Otherwise a new table goes in its place.
    */
-  async run(ref: number, keys: readonly string[], args: readonly string[], host: RunHost, w: RespWriter, name: string, fn = false): Promise<void> {
+  private setArgTable(slot: { ref: number; n: number }, nameRef: number, list: ArgList): void {
+    const L = this.L;
+    const n = listLength(list);
+    if (slot.ref >= 0) {
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, slot.ref);
+      fillList(L, list);
+      for (let i = n + 1; i <= slot.n; i++) {
+        lua.lua_pushnil(L);
+        lua.lua_rawseti(L, -2, i);
+      }
+      const t = lua.lua_topointer(L, -1) as FengariTable;
+      lua.lua_pop(L, 1);
+      slot.n = n;
+      if (t.metatable === null && t.strong.size === n) return;
+      lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, slot.ref);
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, nameRef);
+    pushList(L, list);
+    lua.lua_pushvalue(L, -1);
+    slot.ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_rawset(L, -3);
+    lua.lua_pop(L, 1);
+    slot.n = n;
+  }
+
+  /** The coroutine a script runs in, set up with the compiled function (and a function's arguments). */
+  private prepare(ref: number, keys: ArgList, args: ArgList, host: RunHost, fn: boolean): { co: LuaState; ref: number } {
     const L = this.L;
     if (!fn) this.setArgs(keys, args);
     // a coroutine that ended normally is back at its base level and can run the next script
@@ -354,18 +405,12 @@ export class LuaVm {
       idle = { co: made, ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
     }
     const co = idle.co;
-    let reusable = false;
     lua.lua_settop(co, 0);
     lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
     if (fn) {
       // a function gets KEYS and ARGV as its two arguments
-      for (const list of [keys, args]) {
-        lua.lua_createtable(co, list.length, 0);
-        list.forEach((v, i) => {
-          pushBytes(co, v);
-          lua.lua_rawseti(co, -2, i + 1);
-        });
-      }
+      pushList(co, keys);
+      pushList(co, args);
     }
     this.host = host;
     this.co = co;
@@ -374,6 +419,42 @@ export class LuaVm {
     this.startedAt = Date.now();
     this.lastYield = this.startedAt;
     this.busy = false;
+    return idle;
+  }
+
+  /** The script ended (status st of its last resume): its reply or error to w. True if it ended normally. */
+  private finish(co: LuaState, st: number, host: RunHost, w: RespWriter, name: string): boolean {
+    if (st === lua.LUA_OK) {
+      if (lua.lua_gettop(co) === 0) w.nullBulk();
+      else {
+        lua.lua_settop(co, 1);
+        writeLuaValue(co, w, host.resp);
+      }
+      lua.lua_settop(co, 0);
+      return true;
+    }
+    w.error(oneLine(this.errorText(co, name)));
+    return false;
+  }
+
+  /** After a run: keep its coroutine for the next one if it ended normally. */
+  private endRun(idle: { co: LuaState; ref: number }, reusable: boolean): void {
+    this.host = null;
+    this.co = null;
+    if (reusable) this.idleCo = idle;
+    else lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, idle.ref);
+    lua.lua_settop(this.L, 0);
+  }
+
+  /**
+   * Run a compiled script to its end; its reply (or error) is written to w. `name` is what error
+   * texts call it (the sha1 for EVAL).
+   */
+  async run(ref: number, keys: ArgList, args: ArgList, host: RunHost, w: RespWriter, name: string, fn = false): Promise<void> {
+    const L = this.L;
+    const idle = this.prepare(ref, keys, args, host, fn);
+    const co = idle.co;
+    let reusable = false;
     try {
       let nargs = fn ? 2 : 0;
       for (;;) {
@@ -389,7 +470,7 @@ export class LuaVm {
             nargs = 0;
             continue;
           }
-          let reply: Buffer;
+          let reply: Uint8Array;
           try {
             // a host that answers synchronously (a shard's) keeps the whole script synchronous
             const r = host.execute(p.argv);
@@ -410,17 +491,7 @@ export class LuaVm {
           }
           continue;
         }
-        if (st === lua.LUA_OK) {
-          if (lua.lua_gettop(co) === 0) w.nullBulk();
-          else {
-            lua.lua_settop(co, 1);
-            writeLuaValue(co, w, host.resp);
-          }
-          lua.lua_settop(co, 0);
-          reusable = true;
-        } else {
-          w.error(oneLine(this.errorText(co, name)));
-        }
+        reusable = this.finish(co, st, host, w, name);
         return;
       }
     } catch (e) {
@@ -428,11 +499,27 @@ export class LuaVm {
       host.internalError?.(e);
       throw e;
     } finally {
-      this.host = null;
-      this.co = null;
-      if (reusable) this.idleCo = idle;
-      else lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, idle.ref);
-      lua.lua_settop(L, 0);
+      this.endRun(idle, reusable);
+    }
+  }
+
+  /**
+   * Run a compiled script to its end, synchronously, for a host whose commands run in place
+   * (executeNow) and that kills its script rather than let it pass busy-reply-threshold: such a
+   * script never suspends. A failure of ours is reported to host.internalError (and thrown).
+   */
+  runNow(ref: number, keys: ArgList, args: ArgList, host: RunHost, w: RespWriter, name: string, fn = false): void {
+    const idle = this.prepare(ref, keys, args, host, fn);
+    let reusable = false;
+    try {
+      const st = lua.lua_resume(idle.co, this.L, fn ? 2 : 0);
+      if (st === lua.LUA_YIELD) throw new Error('a script run in place was suspended');
+      reusable = this.finish(idle.co, st, host, w, name);
+    } catch (e) {
+      host.internalError?.(e);
+      throw e;
+    } finally {
+      this.endRun(idle, reusable);
     }
   }
 
@@ -516,5 +603,45 @@ export function as51SyntaxMessage(s: string): string {
   return s.replace(/(^|[^'<])<(eof|name|number|integer|string)>(?!')/g, "$1'<$2>'").replace(/(unfinished long (?:string|comment)) \(starting at line \d+\)/, '$1');
 }
 
-const KEYS_NAME = Buffer.from('KEYS', 'latin1');
-const ARGV_NAME = Buffer.from('ARGV', 'latin1');
+/** A script's KEYS or ARGV: binary strings, or `n` arguments of a framed request from index `from`. */
+export type ArgList = readonly string[] | { readonly args: Args; readonly from: number; readonly n: number };
+
+/** What lua_topointer gives for a table: fengari's table (ltable.js), entries in a Map. */
+interface FengariTable {
+  strong: Map<unknown, unknown>;
+  metatable: unknown;
+}
+
+function listLength(list: ArgList): number {
+  return isStrings(list) ? list.length : list.n;
+}
+
+/** Push a new array table of the list's strings (a request's arguments copied from its bytes). */
+function pushList(L: LuaState, list: ArgList): void {
+  lua.lua_createtable(L, listLength(list), 0);
+  fillList(L, list);
+}
+
+/** Set entries 1..n of the table at the top to the list's strings. */
+function fillList(L: LuaState, list: ArgList): void {
+  if (isStrings(list)) {
+    for (let i = 0; i < list.length; i++) {
+      pushBytes(L, list[i]!);
+      lua.lua_rawseti(L, -2, i + 1);
+    }
+    return;
+  }
+  const { args: a, from, n } = list;
+  for (let i = 0; i < n; i++) {
+    if (a.strings !== null) pushBytes(L, a.strings[from + i]!);
+    else {
+      const st = a.start[from + i]!;
+      lua.lua_pushstring(L, a.buf.subarray(st, st + a.len[from + i]!));
+    }
+    lua.lua_rawseti(L, -2, i + 1);
+  }
+}
+
+function isStrings(list: ArgList): list is readonly string[] {
+  return Array.isArray(list);
+}

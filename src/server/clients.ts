@@ -12,6 +12,7 @@ import { closedWithOutput } from './output-limits.js';
 import type { ServerContext } from './main-ctx.js';
 import { disconnectOp } from '../ipc/control.js';
 import { scriptShardsOf } from '../scripting/fast-path.js';
+import { READ_BUFFER_BYTES, readInto } from './socket-reader.js';
 
 /** Unparsed input past which a held connection stops reading its socket. */
 const HELD_INPUT_PAUSE_BYTES = 1024 * 1024;
@@ -21,28 +22,38 @@ export class Clients {
 
   constructor(private readonly s: ServerContext) {}
 
-  /** A new client socket from a listener. */
-  accept(socket: net.Socket): void {
+  /** Every client socket reads into this buffer (socket-reader.ts); a connection keeps what it does not parse. */
+  private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+
+  /** A new client socket from a listener (made with pauseOnConnect: it is not reading yet). */
+  accept(raw: net.Socket): void {
     const s = this.s;
     s.stats.connectionsReceived++;
     const maxclients = s.config.int('maxclients');
     if (s.conns.size >= maxclients) {
       s.stats.rejectedConnections++;
-      socket.end(`-${E.MAX_CLIENTS}\r\n`);
+      raw.end(`-${E.MAX_CLIENTS}\r\n`);
       return;
     }
+    let conn: Connection | null = null;
+    const shared = this.readBuffer;
+    const socket = readInto(raw, shared, true, (buf, n) => {
+      if (conn === null) return;
+      this.input(conn, buf, n);
+      if (buf === shared) conn.keepInput();
+    });
     socket.setNoDelay(true);
-    const conn = new Connection(this.nextConnId++, socket, s.config.int('proto-max-bulk-len'), s.acl.authRequired());
+    conn = new Connection(this.nextConnId++, socket, s.config.int('proto-max-bulk-len'), s.acl.authRequired());
     conn.stats = s.stats;
     s.conns.set(conn.id, conn);
-    socket.on('data', (chunk: Buffer) => this.input(conn, chunk));
+    const c = conn;
     socket.on('error', () => {});
-    socket.on('end', () => this.onInputEnd(conn));
-    socket.on('close', () => this.onClose(conn));
+    socket.on('end', () => this.onInputEnd(c));
+    socket.on('close', () => this.onClose(c));
     socket.on('drain', () => {
-      if (conn.hold === Hold.Output) {
-        conn.hold = Hold.None;
-        s.pump.resume(conn);
+      if (c.hold === Hold.Output) {
+        c.hold = Hold.None;
+        s.pump.resume(c);
       }
     });
   }
@@ -56,14 +67,14 @@ export class Clients {
     return conn;
   }
 
-  /** Bytes read from a client (or from our master's link). */
-  input(conn: Connection, chunk: Buffer): void {
+  /** Bytes read from a client (or from our master's link): chunk[0, len). */
+  input(conn: Connection, chunk: Buffer, len = chunk.length): void {
     if (conn.closed) return;
     const s = this.s;
-    if (conn.isMaster) s.stats.netReplInputBytes += chunk.length;
-    else s.stats.netInputBytes += chunk.length;
+    if (conn.isMaster) s.stats.netReplInputBytes += len;
+    else s.stats.netInputBytes += len;
     conn.lastInteraction = Date.now();
-    conn.appendInput(chunk);
+    conn.appendInput(chunk, len);
     if (!conn.isMaster && conn.pendingInput() > s.config.int('client-query-buffer-limit')) {
       s.log.warn(`Closing client that reached max query buffer length: id=${conn.id} addr=${conn.addr}`);
       this.close(conn);

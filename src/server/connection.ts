@@ -18,6 +18,7 @@ import { RequestFramer } from '../resp/framer.js';
 import type { Proto } from '../resp/writer.js';
 import type { Command } from '../commands/table.js';
 import type { ServerStats } from './stats.js';
+import { copySlice } from '../bytes.js';
 
 export interface QueuedCommand {
   cmd: Command;
@@ -44,6 +45,11 @@ let emptyBuffer = Buffer.alloc(0);
 
 /** Output gathered for one write beyond which a connection is written without waiting for the rest. */
 const FLUSH_GATHER_BYTES = 64 * 1024;
+/** Replies of at least this size that are the connection's to keep are written as pieces, not copied. */
+const OWN_PIECE_BYTES = 16 * 1024;
+/** First size of a connection's output buffer, and the largest one kept for reuse after a write. */
+const OUTPUT_BUFFER_MIN = 1024;
+const OUTPUT_BUFFER_KEEP = 64 * 1024;
 
 export class Connection {
   // identity
@@ -81,11 +87,16 @@ export class Connection {
   /** Sequence number whose reply ends a Busy hold (-1 when the hold ends by other means). */
   busySeq = -1;
 
-  // output gathered this tick
-  out: Uint8Array[] = [];
+  // Output gathered this tick: small pieces are copied into `ob` (owned; reused after a write the
+  // kernel took at once, so most ticks allocate nothing), large ones stay pieces of their own in
+  // `out`. The bytes to write are out[0..] then ob[obStart, obLen), in that order: a large piece
+  // first seals the region before it into `out`.
+  private out: Uint8Array[] = [];
+  private ob: Buffer = emptyBuffer;
+  private obStart = 0;
+  private obLen = 0;
+  /** Bytes gathered and not written yet (out pieces and the ob region). */
   outBytes = 0;
-  /** True if some out pieces are views into ring memory (must be copied before the ring is released). */
-  outHasViews = false;
   /** Queued for a write at the end of this tick (ReplyPump.queueWrite). */
   writeQueued = false;
   closeAfterReply = false;
@@ -202,24 +213,32 @@ export class Connection {
     this.framer = new RequestFramer(maxBulkLen, needAuth);
   }
 
-  /** Append newly read bytes to the unparsed input. */
-  appendInput(chunk: Buffer): void {
+  /** Append newly read bytes, chunk[0, len), to the unparsed input. */
+  appendInput(chunk: Buffer, len = chunk.length): void {
     if (this.inStart === this.inEnd) {
       // nothing pending: parse the chunk in place
       this.inBuf = chunk;
       this.inStart = 0;
-      this.inEnd = chunk.length;
+      this.inEnd = len;
+      this.inBufOwned = false;
       return;
     }
+    if (this.inBuf.length - this.inEnd >= len && this.inBufOwned) {
+      chunk.copy(this.inBuf, this.inEnd, 0, len);
+      this.inEnd += len;
+      return;
+    }
+    this.ownInput(chunk, len);
+  }
+
+  /**
+   * Move the unparsed input into a buffer of its own, with chunk[0, len) after it: to the exact size
+   * when a big bulk's length is known from its "$<len>" header (one copy of a huge argument, no
+   * doubling), else doubling.
+   */
+  private ownInput(chunk: Buffer | null, len: number): void {
     const pending = this.inEnd - this.inStart;
-    const need = pending + chunk.length;
-    if (this.inBuf.length - this.inEnd >= chunk.length && this.inBufOwned) {
-      chunk.copy(this.inBuf, this.inEnd);
-      this.inEnd += chunk.length;
-      return;
-    }
-    // grow into an owned buffer, keeping only the unparsed bytes: to the exact size when a big bulk's
-    // length is known from its "$<len>" header (one copy of a huge argument, no doubling), else doubling
+    const need = pending + len;
     const bulkRest = this.framer.pendingBulkRemaining(this.inStart, this.inEnd);
     let size = Math.max(16 * 1024, this.inBufOwned ? this.inBuf.length : 0);
     if (bulkRest > 1024 * 1024) size = Math.max(need, pending + bulkRest);
@@ -227,11 +246,19 @@ export class Connection {
     // a huge bulk is read into shared memory: its shard is handed that memory, not a copy (shard-link.ts)
     const next = bulkRest > 1024 * 1024 ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafe(size);
     this.inBuf.copy(next, 0, this.inStart, this.inEnd);
-    chunk.copy(next, pending);
+    if (chunk !== null) chunk.copy(next, pending, 0, len);
     this.inBuf = next;
     this.inStart = 0;
     this.inEnd = need;
     this.inBufOwned = true;
+  }
+
+  /**
+   * The input was read into a buffer the next read overwrites (socket-reader.ts): copy what is not
+   * parsed yet into one of its own.
+   */
+  keepInput(): void {
+    if (!this.inBufOwned && this.inStart < this.inEnd) this.ownInput(null, 0);
   }
 
   /**
@@ -326,16 +353,58 @@ export class Connection {
       for (const b of bytes) this.push(b, view, true, seq);
       return;
     }
-    if (bytes.length === 0) return;
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
-    if (view) this.outHasViews = true;
+    this.append(bytes, 0, bytes.length, view);
+  }
+
+  /**
+   * Gather src[start, start+len). `view`: the bytes live in ring memory (valid until the rings are
+   * released at the end of this tick), so they are always copied.
+   */
+  private append(src: Uint8Array, start: number, len: number, view: boolean): void {
+    // (a replica never answers its master: flush() drops that output, so it is not gathered at all)
+    if (len === 0 || this.isMaster) return;
+    this.outBytes += len;
+    if (len >= OWN_PIECE_BYTES && !view) {
+      // a large reply that is ours to keep goes out as it is, not copied again
+      if (this.obLen > this.obStart) this.out.push(this.ob.subarray(this.obStart, this.obLen));
+      this.obStart = this.obLen;
+      this.out.push(start === 0 && len === src.length ? src : src.subarray(start, start + len));
+      return;
+    }
+    if (this.ob.length - this.obLen < len) this.growOutput(len);
+    copySlice(src, start, len, this.ob, this.obLen);
+    this.obLen += len;
+  }
+
+  /** A new ob with room for `len` more bytes, the unwritten region moved to its start. */
+  private growOutput(len: number): void {
+    const region = this.obLen - this.obStart;
+    let size = Math.max(OUTPUT_BUFFER_MIN, this.ob.length);
+    while (size < region + len) size *= 2;
+    const next = Buffer.allocUnsafeSlow(size);
+    if (region > 0) this.ob.copy(next, 0, this.obStart, this.obLen);
+    this.ob = next;
+    this.obStart = 0;
+    this.obLen = region;
+  }
+
+  /**
+   * The reply for `seq` from ring memory, data[start, start+len): copied straight into the output
+   * when it is next in order (no view made of it), otherwise delivered as a view (early replies are
+   * copied by deliver()).
+   */
+  deliverFromRing(seq: number, data: Buffer, start: number, len: number): void {
+    if (seq === this.sendSeq && this.earlyReplies.size === 0 && this.silenced.length === 0 && this.skips.size === 0) {
+      this.append(data, start, len, true);
+      this.sendSeq++;
+      return;
+    }
+    this.deliver(seq, data.subarray(start, start + len), true);
   }
 
   /** Out-of-band bytes (pub/sub messages, RESP3 pushes): written after the current in-order output. */
   pushOutOfBand(bytes: Uint8Array): void {
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
+    this.append(bytes, 0, bytes.length, false);
   }
 
   /**
@@ -365,67 +434,46 @@ export class Connection {
     return this.hold === Hold.None && this.inflight === 0 && this.inputIdle;
   }
 
-  /** Copy the gathered output out of ring memory (kept past this tick: its write was put off). */
-  detachViews(): void {
-    if (!this.outHasViews) return;
-    const b = Buffer.allocUnsafe(this.outBytes);
-    let o = 0;
-    for (const p of this.out) {
-      b.set(p, o);
-      o += p.length;
-    }
-    this.out.length = 0;
-    this.out.push(b);
-    this.outHasViews = false;
-  }
-
-  /** Write everything gathered this tick with one socket write. */
+  /** Write everything gathered this tick with one socket write (a writev when there are large pieces). */
   flush(): void {
     this.writeQueued = false;
     // a replica never answers its master (REPLCONF ACK is written by the link itself)
     if (this.outBytes === 0 || this.closed || this.isMaster) {
       this.out.length = 0;
       this.outBytes = 0;
+      this.obStart = this.obLen = 0;
       return;
     }
-    if (this.out.length > 1 && this.outBytes >= 1024 * 1024 && !this.outHasViews) {
-      // large output in parts (a huge reply in ring-record chunks): one writev, no copy into one buffer
-      if (this.stats) this.stats.netOutputBytes += this.outBytes;
-      this.socket.cork();
-      for (const p of this.out) this.socket.write(p);
-      this.socket.uncork();
-      this.out.length = 0;
-      this.outBytes = 0;
-      const queued = this.socket.writableLength;
-      if (queued > this.outputPeak) this.outputPeak = queued;
-      return;
-    }
-    let data: Uint8Array;
-    if (this.out.length === 1 && !this.outHasViews) {
-      data = this.out[0]!;
+    if (this.stats) this.stats.netOutputBytes += this.outBytes;
+    const sock = this.socket;
+    if (this.out.length === 0) {
+      sock.write(this.ob.subarray(this.obStart, this.obLen));
     } else {
-      const b = Buffer.allocUnsafe(this.outBytes);
-      let o = 0;
-      for (const p of this.out) {
-        b.set(p, o);
-        o += p.length;
-      }
-      data = b;
+      if (this.obLen > this.obStart) this.out.push(this.ob.subarray(this.obStart, this.obLen));
+      sock.cork();
+      for (const p of this.out) sock.write(p);
+      sock.uncork();
+      this.out.length = 0;
     }
-    this.out.length = 0;
     this.outBytes = 0;
-    this.outHasViews = false;
-    if (this.stats) this.stats.netOutputBytes += data.length;
-    this.socket.write(data);
-    const queued = this.socket.writableLength;
+    const queued = sock.writableLength;
     if (queued > this.outputPeak) this.outputPeak = queued;
+    if (queued === 0 && this.ob.length <= OUTPUT_BUFFER_KEEP) {
+      // the kernel took everything at once: nothing refers to ob any more, write into it again
+      this.obStart = this.obLen = 0;
+    } else {
+      // a write still refers to ob (or it grew large): the next output goes into a new one
+      this.ob = emptyBuffer;
+      this.obStart = this.obLen = 0;
+    }
   }
 
   /** A closed connection drops what it holds (output, early replies, input), so its memory is freed. */
   release(): void {
     this.out.length = 0;
     this.outBytes = 0;
-    this.outHasViews = false;
+    this.ob = emptyBuffer;
+    this.obStart = this.obLen = 0;
     this.earlyReplies.clear();
     this.partial.clear();
     this.earlyPushes.clear();

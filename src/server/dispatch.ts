@@ -48,12 +48,12 @@ export class Dispatcher {
         break;
       }
       if (r === FRAME_EMPTY) {
-        if (conn.isMaster) repl.applied(conn.inBuf.subarray(conn.inStart, f.end));
+        if (conn.isMaster) repl.applied(conn.inBuf, conn.inStart, f.end);
         conn.inStart = f.end;
         continue;
       }
       if (!this.dispatch(conn)) break; // held: the same request is framed again on resume
-      if (conn.isMaster) repl.applied(conn.inBuf.subarray(conn.inStart, f.end));
+      if (conn.isMaster) repl.applied(conn.inBuf, conn.inStart, f.end);
       conn.inStart = f.end;
     }
     conn.consumed();

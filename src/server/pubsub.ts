@@ -95,37 +95,11 @@ export class PubSub {
     const limits = this.limits();
     const direct = (sharded ? this.shardChannels : this.channels).get(channel);
     if (direct !== undefined && direct.size > 0) {
-      const kind = sharded ? 'smessage' : 'message';
-      let r2: Buffer | null = null;
-      let r3: Buffer | null = null;
-      for (const c of direct) {
-        if (c.closed) {
-          over.push(c);
-          continue;
-        }
-        let bytes: Buffer;
-        if (c.proto === 3) bytes = r3 ??= this.encode(3, kind, null, channel, message);
-        else bytes = r2 ??= this.encode(2, kind, null, channel, message);
-        if (this.deliver(c, bytes, limits, now)) over.push(c);
-        receivers++;
-      }
+      receivers += this.deliverTo(direct, sharded ? 'smessage' : 'message', null, channel, message, limits, now, over);
     }
     if (!sharded && this.patterns.size > 0) {
       for (const [pattern, subs] of this.patterns) {
-        if (!globMatch(pattern, channel)) continue;
-        let r2: Buffer | null = null;
-        let r3: Buffer | null = null;
-        for (const c of subs) {
-          if (c.closed) {
-            over.push(c);
-            continue;
-          }
-          let bytes: Buffer;
-          if (c.proto === 3) bytes = r3 ??= this.encode(3, 'pmessage', pattern, channel, message);
-          else bytes = r2 ??= this.encode(2, 'pmessage', pattern, channel, message);
-          if (this.deliver(c, bytes, limits, now)) over.push(c);
-          receivers++;
-        }
+        if (globMatch(pattern, channel)) receivers += this.deliverTo(subs, 'pmessage', pattern, channel, message, limits, now, over);
       }
     }
     for (const c of over) {
@@ -136,6 +110,28 @@ export class PubSub {
       }
       this.server.log.warn(`Client ${clientDescription(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
       this.server.closeConnection(c);
+    }
+    return receivers;
+  }
+
+  /**
+   * Deliver one message to a set of subscribers (encoded once per protocol); those closed or over
+   * their output limit go to `over`. Returns how many received it.
+   */
+  private deliverTo(subs: Iterable<Connection>, kind: string, pattern: string | null, channel: string, message: string, limits: [number, number, number], now: number, over: Connection[]): number {
+    let r2: Buffer | null = null;
+    let r3: Buffer | null = null;
+    let receivers = 0;
+    for (const c of subs) {
+      if (c.closed) {
+        over.push(c);
+        continue;
+      }
+      let bytes: Buffer;
+      if (c.proto === 3) bytes = r3 ??= this.encode(3, kind, pattern, channel, message);
+      else bytes = r2 ??= this.encode(2, kind, pattern, channel, message);
+      if (this.deliver(c, bytes, limits, now)) over.push(c);
+      receivers++;
     }
     return receivers;
   }

@@ -3,8 +3,9 @@
  * ready socket):
  *   1. drain every reply ring: deliver replies to connections, coordinator replies to their waiters,
  *      propagation bytes to the replication stream, keyspace events to pub/sub and tracking;
- *   2. flush every connection that got output (one socket write per connection per tick); release
- *      the rings' space;
+ *   2. flush every connection that got output (one socket write per connection per tick), after one
+ *      fsync of the AOF for all the writes of the tick when appendfsync is always; release the
+ *      rings' space;
  *   3. resume connections that were held (ring congestion, shard locks, barriers);
  *   4. publish every request ring written since the last tick (waking a sleeping shard: one notify
  *      per shard per tick at most);
@@ -167,10 +168,13 @@ export class ReplyPump {
    */
   private flushWrites(): void {
     const queue = this.writeQueue;
+    if (queue.length === 0) return;
+    // no write is acknowledged before it is on disk (appendfsync always): one fsync for the tick's writes
+    this.s.replication.syncLog();
     for (let i = 0; i < queue.length; i++) {
       const c = queue[i]!;
       if (c.gathering()) {
-        c.detachViews(); // the rings are released at the end of this tick
+        // (its output holds no ring memory: replies are copied out of the rings as they are gathered)
         c.writeQueued = false; // marked again by the next reply it gets
         continue;
       }
@@ -278,7 +282,7 @@ export class ReplyPump {
       if (conn.busySeq === seq) s.runner.endBusy(conn);
       if (shared !== null) conn.deliver(seq, [Buffer.from(data.subarray(start, start + rlen)), shared, CRLF], false);
       else if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(start, start + rlen), true);
-      else conn.deliver(seq, data.subarray(start, start + rlen), true);
+      else conn.deliverFromRing(seq, data, start, rlen);
       this.queueWrite(conn);
       this.checkBarrier(conn);
     }
@@ -289,8 +293,8 @@ export class ReplyPump {
    * Propagation bytes data[start, start+len) of a shard's record. A write whose propagation spans
    * several records (FLAG_MORE: a big write, sent from its request bytes) is held until its last
    * record and then fed whole: fed chunk by chunk, whatever else is fed meanwhile (another shard's
-   * writes, the main thread's PING, a main-thread command's propagation) would land inside its bytes
-   * in the stream and the AOF, and a replica would store a value with those bytes in it.
+   * writes, the main thread's PING, WAIT's GETACK, a main-thread command's propagation) would land
+   * inside its bytes in the stream and the AOF, and a replica would store a value with them in it.
    */
   private propagate(link: ShardLink, db: number, data: Uint8Array, start: number, len: number, more: boolean): void {
     const held = link.propParts;
@@ -299,7 +303,7 @@ export class ReplyPump {
       return;
     }
     if (held.length === 0) {
-      if (len > 0) this.s.replication.feed(db, data.subarray(start, start + len));
+      if (len > 0) this.s.replication.feedFrom(db, data, start, len, false);
       return;
     }
     if (len > 0) held.push(Buffer.from(data.subarray(start, start + len)));

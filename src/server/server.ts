@@ -204,7 +204,7 @@ export class Server implements ServerContext {
     }));
     let chosen = port;
     for (const { host, optional } of addrs) {
-      const srv = net.createServer({ noDelay: true, allowHalfOpen: true }, (s) => this.clients.accept(s));
+      const srv = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, (s) => this.clients.accept(s));
       const h = host === '*' ? '0.0.0.0' : host === '::*' ? '::' : host;
       try {
         await new Promise<void>((resolve, reject) => {
@@ -268,6 +268,7 @@ export class Server implements ServerContext {
       this.pump.tick();
     }
     this.pump.tick();
+    this.replication.syncLog();
     for (const c of this.conns.values()) {
       c.flush();
       c.socket.end();

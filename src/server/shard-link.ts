@@ -9,6 +9,7 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
 import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
+import { copySlice } from '../bytes.js';
 import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
 import type { CommandProps } from '../commands/registry.js';
 import type { ShardConfig } from '../shard/context.js';
@@ -46,6 +47,9 @@ interface OutboxEntry {
   /** Bytes of the whole message written so far (chunks already in the ring before queueing). */
   offset: number;
 }
+
+/** The young generation of a shard's isolate (V8 splits it in two semi-spaces and a large-object space). */
+const SHARD_YOUNG_GENERATION_MB = 12;
 
 export class ShardLink {
   readonly index: number;
@@ -112,9 +116,13 @@ export class ShardLink {
         evictBoard: opts.evictBoard,
         bodyPort: bodies.port2,
       },
-      // V8's default young generation: a fixed small one (3 MB, tried for RSS) made every value that
-      // lives on the heap (lists, hashes, sets... whose elements survive) cost ~10x the scavenges:
-      // LPUSH 145 scavenges per 300k instead of 14, and slower than before (docs/benchmarks.md)
+      // A 12 MB young generation (4 MB semi-spaces) instead of V8's default, which grows to 48 MB (16 MB
+      // semi-spaces, both resident once used): the shard keeps its keys outside the heap and makes
+      // almost no garbage per request (a SET: ~100 bytes), while the per-slot tables made as keys
+      // arrive survive and so grew the default one to its maximum. A 3 MB one was tried (docs/
+      // benchmarks.md): values that live on the heap (list, hash, set elements) survive every
+      // scavenge, and LPUSH took ~10x the scavenges; 4 MB semi-spaces take ~4x fewer than that.
+      resourceLimits: { maxYoungGenerationSizeMb: SHARD_YOUNG_GENERATION_MB },
     });
   }
 
@@ -149,17 +157,13 @@ export class ShardLink {
       this.send(kind, flags | FLAG_SHARED_BODY, db, connId, seq, w3, ref, 0, 4);
       return;
     }
-    const keep = (from: number): Buffer => {
-      const view = src.subarray(from, start + len);
-      return stable ? Buffer.from(view.buffer, view.byteOffset, view.byteLength) : Buffer.from(view);
-    };
     if (this.outbox.length === 0) {
       const sent = this.write(kind, flags, db, connId, seq, w3, src, start, len, 0);
       if (sent === len && len >= 0) return;
-      this.outbox.push({ kind, flags, db, connId, seq, w3, body: keep(start + sent), sent: 0, offset: sent });
+      this.outbox.push({ kind, flags, db, connId, seq, w3, body: kept(src, start + sent, start + len, stable), sent: 0, offset: sent });
       return;
     }
-    this.outbox.push({ kind, flags, db, connId, seq, w3, body: keep(start), sent: 0, offset: 0 });
+    this.outbox.push({ kind, flags, db, connId, seq, w3, body: kept(src, start, start + len, stable), sent: 0, offset: 0 });
   }
 
   /** True while requests wait in the outbox: callers should stop dispatching to this shard. */
@@ -196,11 +200,21 @@ export class ShardLink {
       const off = ring.reserve(HEADER_BYTES + len);
       if (off < 0) return 0;
       writeHeader(ring, off, word0(kind, flags, db), connId, seq, w3, len);
-      ring.data.set(src.subarray(start, start + len), off + HEADER_BYTES);
+      copySlice(src, start, len, ring.data, off + HEADER_BYTES);
       ring.commit(HEADER_BYTES + len);
       this.unpublished++;
       return len;
     }
+    return this.writeChunked(kind, flags, db, connId, seq, w3, src, start, len, total);
+  }
+
+  /**
+   * write()'s FLAG_MORE chunks. A function of its own: its closures capture the record's fields, and
+   * V8 allocates the captured variables' context on entry to the function that declares them, so in
+   * write() itself every request record would pay for an allocation only large messages use.
+   */
+  private writeChunked(kind: number, flags: number, db: number, connId: number, seq: number, w3: number, src: Uint8Array, start: number, len: number, total: number): number {
+    const ring = this.requests;
     return writeChunks(ring, src, start, len, (n) => ring.reserve(n), (off, n, last) => {
       // a FLAG_MORE chunk carries the whole message's length in word 3 (the shard preallocates it)
       writeHeader(ring, off, word0(kind, flags | (last ? 0 : FLAG_MORE), db), connId, seq, last ? w3 : total, n);
@@ -281,4 +295,9 @@ export interface ShardReply {
   db: number;
   /** Keyspace events of a request sent with `capture` (REP_NOTIFY bodies, in order). */
   events?: Buffer;
+}
+
+/** The outbox's copy of src[from, to) (a view when `stable`: the caller never overwrites those bytes). */
+function kept(src: Uint8Array, from: number, to: number, stable: boolean): Buffer {
+  return stable ? Buffer.from(src.buffer, src.byteOffset + from, to - from) : Buffer.from(src.subarray(from, to));
 }

@@ -13,7 +13,7 @@ import { globMatch, matchesAll } from '../commands/glob.js';
 import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED, internalError } from '../resp/errors.js';
 import { SLOTS } from '../router/slot.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
-import { decodeValue } from '../codec/rdb.js';
+import { In, RDB_OPCODE, readValue } from '../codec/rdb.js';
 import type { ShardHost } from './host.js';
 import type { SlotTable } from './slot-table.js';
 import { NULL_ARRAY, unblock, serveReadyKeys } from './blocked.js';
@@ -24,7 +24,7 @@ import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
 import { forgetScriptConnection, SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
-import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp, exportOp, importOp, snapshotNextOp, type KeyPayload } from '../ipc/control.js';
+import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp, exportOp, importOp, snapshotNextOp, type KeyPayload, rdbloadOp } from '../ipc/control.js';
 
 type ControlHandler = (c: ShardHost) => void;
 
@@ -151,14 +151,12 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       da[k] = dbb[k];
       dbb[k] = t;
     };
-    for (let s = 0; s < SLOTS; s++) {
-      const m = da.slots[s];
-      da.slots[s] = dbb.slots[s];
-      dbb.slots[s] = m;
-      const e = da.expires[s];
-      da.expires[s] = dbb.expires[s];
-      dbb.expires[s] = e;
-    }
+    const slots = da.slots;
+    da.slots = dbb.slots;
+    dbb.slots = slots;
+    const expires = da.expires;
+    da.expires = dbb.expires;
+    dbb.expires = expires;
     const raw = da.rawKeys;
     da.rawKeys = dbb.rawKeys;
     dbb.rawKeys = raw;
@@ -381,21 +379,31 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   },
 
   /**
-   * rdbload <db> (<key> <type> <value> <expire-at|-1>)... : install keys read from an RDB file (a
-   * replica's full sync), values in RDB encoding. -> :keys loaded
+   * rdbload-raw <db> <entries>: install keys read from an RDB file, the entries as the file holds
+   * them ([EXPIRETIME_MS <ms>] <type> <key> <value>...; see persistence/load.ts). -> :keys loaded
    */
-  rdbload(c) {
-    const db = c.ks.db(num(c, 1));
+  'rdbload-raw'(c) {
+    const { db: dbIndex, entries: raw } = rdbloadOp.args(c.args);
+    const db = c.ks.db(dbIndex);
+    const blob = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+    const r = new In(blob);
     let n = 0;
-    for (let i = 2; i + 3 < c.args.argc; i += 4) {
-      const key = c.args.str(i);
-      const v = decodeValue(num(c, i + 1), c.args.bytes(i + 2));
-      const at = num(c, i + 3);
-      db.set(key, v); // replaces a key of the same name and drops its TTL (no lookup before)
+    let at = -1;
+    while (r.pos < blob.length) {
+      const t = r.byte();
+      if (t === RDB_OPCODE.EXPIRETIME_MS) {
+        r.need(8);
+        at = Number(blob.readBigInt64LE(r.pos));
+        r.pos += 8;
+        continue;
+      }
+      const key = r.str();
+      db.set(key, readValue(r, t)); // replaces a key of the same name and drops its TTL
       if (at >= 0) db.setExpire(key, at);
+      at = -1;
       n++;
     }
-    c.w.int(n);
+    rdbloadOp.write(c.w, n);
   },
 
   /**

@@ -65,6 +65,6 @@ export interface ShardHost extends ShardCtx {
   runBody(body: Buffer, start: number, len: number, cmdId: number): boolean;
   /** Run a request given as binary strings (a blocked request re-run). */
   runArgv(argv: string[], cmdId: number): boolean;
-  /** One command of a script running in this shard: its reply and writes. */
-  runNested(cmdId: number, req: Buffer, db: number, proto: 2 | 3): { reply: Buffer; prop: Buffer };
+  /** One command of a script running in this shard (request req[0, len)): its reply left in w, its writes in p. */
+  runNested(cmdId: number, req: Buffer, len: number, db: number, proto: 2 | 3): void;
 }

@@ -24,6 +24,7 @@ import type { ShardCtx, ShardHandler } from './context.js';
 import type { Args } from '../commands/args.js';
 import type { RespWriter } from '../resp/writer.js';
 import { MAP_ENTRY, strBytes, valueBytes } from './mem-estimate.js';
+import { entryBytes, isInline } from '../store/byte-table.js';
 import { shardCommands } from '../commands/registry.js';
 
 /** Pending entries a shard keeps at most between two collections. */
@@ -108,6 +109,33 @@ export class ShardIntrospection {
       const a = c.args;
       const args = redact(cmd.name, slowArgs(c.argc, (i) => a.str(i), (i) => a.length(i)));
       this.pushSlow([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), args, c.connId, null, null]);
+    }
+    this.latencySample(cmd, us);
+  }
+
+  /** Start of a script sent straight to this shard (REQ_SCRIPT): its start time. */
+  beginScript(): number {
+    const t = performance.now();
+    if (this.mark !== 0) this.close(t);
+    return t;
+  }
+
+  /**
+   * End of that script, run here to its end: counted and timed as its client's command (the
+   * commands it called were counted on their own), as redis-server times a script: its run, not
+   * its wait in the queue. Its arguments, for the slow log, are read from its request bytes.
+   */
+  endScript(connId: number, cmd: Command, t0: number, failed: boolean, request: Uint8Array): void {
+    const t1 = performance.now();
+    if (this.mark !== 0) this.mark = t1;
+    const us = (t1 - t0) * 1000;
+    const st = this.stats;
+    st.record(cmd.id, us);
+    if (failed) st.failed[cmd.id] = st.failed[cmd.id]! + 1;
+    if (this.slowerThan >= 0 && us >= this.slowerThan && !(cmd.flags & F.SKIP_SLOWLOG)) {
+      const argv = requestArgs(Buffer.from(request.buffer, request.byteOffset, request.length), 0, request.length);
+      const args = redact(cmd.name, slowArgs(argv.length, (j) => argv[j]!, (j) => argv[j]!.length));
+      this.pushSlow([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), args, connId, null, null]);
     }
     this.latencySample(cmd, us);
   }
@@ -223,7 +251,10 @@ function memoryUsage(c: ShardCtx): void {
     return;
   }
   const expires = c.db.getExpire(key) >= 0 ? MAP_ENTRY + 16 : 0;
-  c.w.int(MAP_ENTRY + strBytes(key) + valueBytes(v, samples) + expires);
+  // the byte store: the entry's size class and bucket slot, and the heap size of a value held as a
+  // JS object (an aggregate, a long string); the heap store: a Map entry, the key string, the value
+  const entry = c.db.ks.arena === null ? MAP_ENTRY + strBytes(key) + valueBytes(v, samples) : entryBytes(key, v) + (isInline(v) ? 0 : valueBytes(v, samples));
+  c.w.int(entry + expires);
 }
 
 export const commands = shardCommands<ShardHandler>({

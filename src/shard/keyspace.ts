@@ -17,13 +17,13 @@
  * come), except while applying the master's own stream, which sees keys as they are.
  */
 
-import { SLOTS, hashSlotOfString } from '../router/slot.js';
+import { SLOTS, hashSlot, hashSlotOfString } from '../router/slot.js';
 import { isAggregate, type Aggregate, type Value } from './values/types.js';
 import { MAP_ENTRY, scalarBytes, strBytes, valueBytes } from './mem-estimate.js';
 import { lfuData, lfuDecayed } from './access.js';
 import { HeapSlotTable, type SlotTable } from './slot-table.js';
 import { Arena } from '../store/arena.js';
-import { ByteTable } from '../store/byte-table.js';
+import { ByteTable, INLINE_MAX, KIND_OBJ, entryBytes, isInline } from '../store/byte-table.js';
 
 export interface KeyspaceHooks {
   /** A key expired on a master: propagate "DEL key" in db. */
@@ -34,6 +34,11 @@ export interface KeyspaceHooks {
   ready(db: number, key: string): void;
   /** A keyspace event for a new key ("new") or a read miss ("keymiss"): only when notifyNewOrMiss. */
   notify(db: number, event: 'new' | 'keymiss', key: string): void;
+  /**
+   * True when modified() has no listener now (no WATCH, no tracking, no blocked reader...): a write
+   * may then skip it, and needs no key string for it (the byte paths). Absent: always listened to.
+   */
+  unwatched?(): boolean;
 }
 
 export class Keyspace {
@@ -118,9 +123,18 @@ export class Keyspace {
   }
 }
 
+/**
+ * The slot arrays of a database that never held a key (or an expiry time): one shared, frozen array
+ * of SLOTS holes, so the 16 databases of a shard do not cost 2 x 16 x 64 KB of heap before they are
+ * used. A database gets arrays of its own on its first write (ownSlots / ownExpires).
+ */
+const NO_SLOTS: readonly undefined[] = Object.freeze(new Array<undefined>(SLOTS));
+
 export class Db {
-  readonly slots: (SlotTable | undefined)[] = new Array<SlotTable | undefined>(SLOTS);
-  readonly expires: (Map<string, number> | undefined)[] = new Array<Map<string, number> | undefined>(SLOTS);
+  /** Per slot: its table, or undefined. Read freely; written only through ownSlots(). */
+  slots: (SlotTable | undefined)[] = NO_SLOTS as (SlotTable | undefined)[];
+  /** Per slot: expiry times of its keys that have one. Read freely; written only through ownExpires(). */
+  expires: (Map<string, number> | undefined)[] = NO_SLOTS as (Map<string, number> | undefined)[];
   /** Number of keys (including logically expired ones not yet removed). */
   size = 0;
   /** Number of keys with an expiry time. */
@@ -141,6 +155,71 @@ export class Db {
     readonly id: number,
     readonly ks: Keyspace,
   ) {}
+
+  /**
+   * The table that answered the last readBytes() (entry accessors: kindAt, bytesAt, valueOffset,
+   * valueLength, numberAt).
+   */
+  found: ByteTable | null = null;
+
+  /**
+   * GET's byte path: look up a key given as bytes, src[off, off+len), with no JS string made; counts
+   * the hit or miss and records the access as read() does. Returns the entry (in `found`), 0 if the
+   * key is absent, or -1 when this answer needs the string path (read()): the heap store, keys with
+   * expiry times in this database, keymiss events, a value held as a JS object (an aggregate: WRONGTYPE).
+   */
+  readBytes(src: Uint8Array, off: number, len: number): number {
+    const ks = this.ks;
+    if (ks.arena === null || this.expiresSize > 0) return -1;
+    const t = this.slots[hashSlot(src, off, off + len)] as ByteTable | undefined;
+    const e = t === undefined ? 0 : t.findBytes(src, off, len);
+    if (e === 0) {
+      if (ks.notifyNewOrMiss) return -1;
+      ks.misses++;
+      return 0;
+    }
+    if (t!.kindAt(e) === KIND_OBJ) return -1;
+    t!.touchAt(e, ks.clock());
+    ks.hits++;
+    this.found = t!;
+    return e;
+  }
+
+  /**
+   * SET key value's byte path: key src[koff, koff+klen), value src[voff, voff+vlen) copied straight
+   * into the store, no JS string made. False (nothing done) when it needs the string path (set()):
+   * the heap store, expiry times or raw-marked keys in this database, memory tracking, new-key events,
+   * a listener to modified(), a value Redis would int-encode (it may be a canonical integer) or one too
+   * long to keep inline.
+   */
+  writeBytes(src: Buffer, koff: number, klen: number, voff: number, vlen: number): boolean {
+    const ks = this.ks;
+    if (ks.arena === null || this.expiresSize > 0 || this.rawKeys.size > 0 || ks.track || ks.notifyNewOrMiss) return false;
+    if (vlen > INLINE_MAX || ks.hooks.unwatched?.() !== true) return false;
+    if (vlen > 0 && vlen <= 20) {
+      const c0 = src[voff]!;
+      if (c0 === 45 || (c0 >= 48 && c0 <= 57)) return false;
+    }
+    const slot = hashSlot(src, koff, koff + klen);
+    let m = this.slots[slot];
+    if (m === undefined) {
+      m = ks.newTable();
+      this.ownSlots()[slot] = m;
+    }
+    if ((m as ByteTable).setBytes(src, koff, klen, voff, vlen, ks.clock())) this.size++;
+    return true;
+  }
+
+  /** This database's own slot array (made on its first write). */
+  private ownSlots(): (SlotTable | undefined)[] {
+    if (this.slots === NO_SLOTS) this.slots = new Array<SlotTable | undefined>(SLOTS);
+    return this.slots;
+  }
+
+  private ownExpires(): (Map<string, number> | undefined)[] {
+    if (this.expires === NO_SLOTS) this.expires = new Array<Map<string, number> | undefined>(SLOTS);
+    return this.expires;
+  }
 
   /** Raw lookup without expiry checks (for internal use: snapshots, SCAN filtering does its own). */
   peek(key: string): Value | undefined {
@@ -242,7 +321,7 @@ export class Db {
     let m = this.slots[slot];
     if (m === undefined) {
       m = this.ks.newTable();
-      this.slots[slot] = m;
+      this.ownSlots()[slot] = m;
     }
     if (this.ks.track) this.account(m, key, value);
     if (m.set(key, value, this.ks.clock())) {
@@ -278,7 +357,7 @@ export class Db {
     let m = this.slots[slot];
     if (m === undefined) {
       m = this.ks.newTable();
-      this.slots[slot] = m;
+      this.ownSlots()[slot] = m;
     }
     if (this.ks.track) this.account(m, key, value);
     if (m.set(key, value, this.ks.clock())) this.size++;
@@ -286,7 +365,7 @@ export class Db {
       let e = this.expires[slot];
       if (e === undefined) {
         e = new Map();
-        this.expires[slot] = e;
+        this.ownExpires()[slot] = e;
       }
       if (!e.has(key)) {
         this.expiresSize++;
@@ -302,12 +381,15 @@ export class Db {
     if (m === undefined) return;
     if (this.ks.track) {
       const old = m.get(key);
-      if (old !== undefined) this.bytes -= keyEst(key) + estOf(old);
+      if (old !== undefined) this.bytes -= this.cost(key, old);
     }
     if (!m.delete(key)) return;
     this.size--;
     if (this.rawKeys.size > 0) this.rawKeys.delete(key);
-    if (m.size === 0) this.slots[slot] = undefined;
+    if (m.size === 0) {
+      m.clear(); // an empty table gives its bucket array back to the arena
+      this.slots[slot] = undefined;
+    }
     if (this.expiresSize > 0) this.removeExpire(key, slot);
   }
 
@@ -326,7 +408,7 @@ export class Db {
     let e = this.expires[slot];
     if (e === undefined) {
       e = new Map();
-      this.expires[slot] = e;
+      this.ownExpires()[slot] = e;
     }
     const before = e.size;
     e.set(key, at);
@@ -364,12 +446,22 @@ export class Db {
   /** Byte accounting of a set(): the key's previous value out, the new one in. */
   private account(m: SlotTable, key: string, value: Value): void {
     const old = m.get(key);
-    if (old !== undefined) this.bytes -= estOf(old);
-    else this.bytes += keyEst(key);
+    if (old !== undefined) this.bytes -= this.cost(key, old);
     if (isAggregate(value)) {
       value.est = 0;
-      this.bytes += measure(value);
-    } else this.bytes += scalarBytes(value);
+      measure(value);
+    }
+    this.bytes += this.cost(key, value);
+  }
+
+  /**
+   * What a key with value v counts for (its estimate last recorded, for an aggregate): on the byte
+   * store its entry's size class and bucket slot, plus the heap size of a value held as a JS object;
+   * on the heap store a Map entry, the key string and the value.
+   */
+  private cost(key: string, v: Value): number {
+    if (this.ks.arena === null) return keyEst(key) + estOf(v);
+    return entryBytes(key, v) + (isInline(v) ? 0 : estOf(v));
   }
 
   /** Recompute `bytes` from every key (when tracking starts). */
@@ -378,8 +470,11 @@ export class Db {
     for (const m of this.slots) {
       if (m === undefined) continue;
       m.forEach((v, k) => {
-        if (isAggregate(v)) v.est = 0;
-        n += keyEst(k) + (isAggregate(v) ? measure(v) : scalarBytes(v));
+        if (isAggregate(v)) {
+          v.est = 0;
+          measure(v);
+        }
+        n += this.cost(k, v);
       });
     }
     this.bytes = n;
@@ -389,8 +484,8 @@ export class Db {
   flush(): number {
     const n = this.size;
     for (const m of this.slots) m?.clear();
-    this.slots.fill(undefined);
-    this.expires.fill(undefined);
+    this.slots = NO_SLOTS as (SlotTable | undefined)[];
+    this.expires = NO_SLOTS as (Map<string, number> | undefined)[];
     this.rawKeys.clear();
     this.size = 0;
     this.expiresSize = 0;

@@ -4,7 +4,9 @@
  *
  * Copy-on-write per bucket: the unit is one hash slot of one database (a few dozen keys at a million
  * keys). The snapshot starts (control op "snapshot-begin") at a cut the main thread chose; after that
- *   - the main thread pulls chunks ("snapshot-next"): slots are serialized in order from a cursor;
+ *   - the main thread pulls chunks ("snapshot-next"): slots are serialized in order from a cursor,
+ *     each pull for at most about 64 kB or a millisecond, so a request queued behind it waits no
+ *     longer (the byte store's entries are copied as bytes, no string made per key);
  *   - before a write command touches a key, its slot is serialized first if it has not been yet (in
  *     every database: MOVE and COPY ... DB reach another database's slot of the same number), so
  *     the chunk holds the slot as it was at the cut;
@@ -14,13 +16,18 @@
  */
 
 import { SLOTS } from '../router/slot.js';
-import { RdbWriter, writeEntry } from '../codec/rdb.js';
+import { RDB_OPCODE, RdbWriter, writeEntry } from '../codec/rdb.js';
+import { ByteTable } from '../store/byte-table.js';
 import type { Keyspace } from './keyspace.js';
 import type { Args } from '../commands/args.js';
 import { keyPositions, type Command } from '../commands/table.js';
 
 /** Bytes a pull aims at before it returns. */
 const CHUNK_BYTES = 64 * 1024;
+/** Time a pull may take (ms): it returns after the slot that took it past this, whatever its size. */
+const SLICE_MS = 1;
+/** RDB type byte of a string value. */
+const RDB_TYPE_STRING = 0;
 
 export class Snapshot {
   /** Per database: 1 for slots already serialized (or not owned by this shard). */
@@ -80,9 +87,28 @@ export class Snapshot {
     }
     const before = w.n;
     const expires = db.expires[slot];
-    map.forEach((v, key) => {
-      writeEntry(w!, key, v, expires?.get(key) ?? -1);
-    });
+    if (map instanceof ByteTable) {
+      // straight from the arena's bytes: no string per key or value (see ByteTable.forEachBytes)
+      const out = w;
+      const exp = expires !== undefined && expires.size > 0 ? expires : undefined;
+      map.forEachBytes((u8, ko, klen, vo, vlen, value) => {
+        if (exp !== undefined) {
+          const at = exp.get(u8.latin1Slice(ko, ko + klen));
+          if (at !== undefined) {
+            out.byte(RDB_OPCODE.EXPIRETIME_MS);
+            out.u64(at);
+          }
+        }
+        if (value !== undefined) return writeEntry(out, u8.latin1Slice(ko, ko + klen), value, -1);
+        out.byte(RDB_TYPE_STRING);
+        out.strBytes(u8, ko, klen);
+        out.strBytes(u8, vo, vlen);
+      });
+    } else {
+      map.forEach((v, key) => {
+        writeEntry(w!, key, v, expires?.get(key) ?? -1);
+      });
+    }
     this.keys += map.size;
     this.pendingBytes += w.n - before;
   }
@@ -92,18 +118,30 @@ export class Snapshot {
    * [(db, entries)...] and whether the snapshot is complete.
    */
   next(): { parts: [number, Buffer][]; complete: boolean } {
+    const deadline = performance.now() + SLICE_MS;
     while (this.pendingBytes < CHUNK_BYTES && this.cursorDb < this.done.length) {
       const done = this.done[this.cursorDb]!;
-      if (done[this.cursorSlot] === 0) this.saveSlot(this.cursorDb, this.cursorSlot);
-      if (++this.cursorSlot === SLOTS) {
-        this.cursorSlot = 0;
-        this.cursorDb++;
+      if (done[this.cursorSlot] === 0) {
+        this.saveSlot(this.cursorDb, this.cursorSlot);
+        // requests queued behind this pull wait no longer than a slice
+        if (performance.now() >= deadline) {
+          this.advance();
+          break;
+        }
       }
+      this.advance();
     }
     const parts: [number, Buffer][] = [];
     for (const [d, w] of this.pending) if (w.n > 0) parts.push([d, w.done()]);
     this.pending.clear();
     this.pendingBytes = 0;
     return { parts, complete: this.cursorDb >= this.done.length };
+  }
+
+  private advance(): void {
+    if (++this.cursorSlot === SLOTS) {
+      this.cursorSlot = 0;
+      this.cursorDb++;
+    }
   }
 }

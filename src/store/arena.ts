@@ -9,6 +9,9 @@
  * (returned to the system) when they are freed. The tail of a page too short for the next entry goes
  * to the free list of the largest class it holds.
  *
+ * Tables keep their bucket arrays here too once they outgrow 16 buckets (allocRaw: not counted as
+ * entries), as Int32Array views of the page: no ArrayBuffer and no malloc'd backing store per table.
+ *
  * JS values that stay on the heap (aggregates, long strings) are referenced from entries by a handle:
  * an index into `objs`, with a free list of indexes.
  */
@@ -66,10 +69,15 @@ export class Arena {
   objs: unknown[] = [];
   private freeObjs: number[] = [];
 
-  /** Allocate n bytes; returns the address. The contents are not cleared. */
+  /** Allocate n bytes for an entry; returns the address. The contents are not cleared. */
   alloc(n: number): number {
-    const cls = classOf(n);
     this.live++;
+    return this.allocRaw(n);
+  }
+
+  /** Allocate n bytes that are not an entry (not counted in `live`: a table's bucket array). */
+  allocRaw(n: number): number {
+    const cls = classOf(n);
     if (cls === HUGE) {
       const size = (n + 7) & ~7;
       this.usedBytes += size;
@@ -96,6 +104,11 @@ export class Arena {
   /** Free an entry of class cls (as classOf(its allocation size)). */
   release(a: number, cls: number): void {
     this.live--;
+    this.releaseRaw(a, cls);
+  }
+
+  /** Free what allocRaw() gave, of class cls. */
+  releaseRaw(a: number, cls: number): void {
     const p = a >>> OFF_BITS;
     if (cls === HUGE) {
       const size = this.u8[p]!.length;

@@ -29,6 +29,8 @@ export { latencyDoctor, latencyGraph } from '../../src/server/stats/latency-repo
 export { LatencyMonitor } from '../../src/server/stats/slowlog.js';
 export { ACCESS, lfuData, lfuDecayed, lfuLogIncr } from '../../src/shard/access.js';
 export { evictionTimeLimitUs } from '../../src/shard/eviction.js';
+export { LuaVm } from '../../src/scripting/vm.js';
+export * as luaApi from '../../src/scripting/lua-api.js';
 // the inter-thread protocol (test/ipc-protocol.test.ts)
 export { ChunkJoiner, writeChunks, writeHeader } from '../../src/ipc/chunks.js';
 export { FLAG_MORE, HEADER_BYTES, flagsOf, word0 } from '../../src/ipc/records.js';
@@ -40,6 +42,7 @@ export {
   introspectConfigOp,
   introspectDrainOp,
   populateOp,
+  rdbloadOp,
   keysOp,
   keyspaceOp,
   memoryOp,

@@ -15,7 +15,7 @@ import type { Connection } from '../connection.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { PubSub, type Subscribers } from '../pubsub.js';
 import { execRunning, propagateMain } from './transactions.js';
-import { Keys, X, declare, mainCommands } from '../../commands/registry.js';
+import { Keys, X, declare, mainCommands, type WithOptions } from '../../commands/registry.js';
 
 function confirm(w: RespWriter, kind: string, name: string | null, count: number): void {
   w.push(3);
@@ -90,39 +90,33 @@ const HELP = [
   '    Prints this help.',
 ];
 
+function shardCount(conn: Connection): number {
+  return conn.shardChannels.size;
+}
+
+/** SUBSCRIBE & co (join) or UNSUBSCRIBE & co (leave) for one kind of subscription, confirmed by pushes. */
+function subscription(kind: 'channels' | 'patterns' | 'shardChannels', move: typeof join, name: string, count: (conn: Connection) => number): WithOptions<MainHandler> {
+  return declare<MainHandler>((c) => {
+    c.pushing = true;
+    move(c, c.pubsub[kind], c.conn[kind], name, count);
+  }, { x: X.PUBSUB_CONTEXT });
+}
+
 // keyless: none of these touches a key (inside EXEC they need no shard locked)
 export const commands = mainCommands<MainHandler>({
-  subscribe: declare((c) => {
-    c.pushing = true;
-    join(c, c.pubsub.channels, c.conn.channels, 'subscribe', globalCount);
-  }, { x: X.PUBSUB_CONTEXT }),
-
-  psubscribe: declare((c) => {
-    c.pushing = true;
-    join(c, c.pubsub.patterns, c.conn.patterns, 'psubscribe', globalCount);
-  }, { x: X.PUBSUB_CONTEXT }),
+  subscribe: subscription('channels', join, 'subscribe', globalCount),
+  psubscribe: subscription('patterns', join, 'psubscribe', globalCount),
 
   ssubscribe: declare((c) => {
     // inside EXEC the client cannot take the confirmation stream (Redis: a DENY BLOCKING client)
     if (execRunning.has(c.conn)) throw new CommandError(SSUBSCRIBE_DENY_BLOCKING);
     c.pushing = true;
-    join(c, c.pubsub.shardChannels, c.conn.shardChannels, 'ssubscribe', (conn) => conn.shardChannels.size);
+    join(c, c.pubsub.shardChannels, c.conn.shardChannels, 'ssubscribe', shardCount);
   }, { x: X.PUBSUB_CONTEXT }),
 
-  unsubscribe: declare((c) => {
-    c.pushing = true;
-    leave(c, c.pubsub.channels, c.conn.channels, 'unsubscribe', globalCount);
-  }, { x: X.PUBSUB_CONTEXT }),
-
-  punsubscribe: declare((c) => {
-    c.pushing = true;
-    leave(c, c.pubsub.patterns, c.conn.patterns, 'punsubscribe', globalCount);
-  }, { x: X.PUBSUB_CONTEXT }),
-
-  sunsubscribe: declare((c) => {
-    c.pushing = true;
-    leave(c, c.pubsub.shardChannels, c.conn.shardChannels, 'sunsubscribe', (conn) => conn.shardChannels.size);
-  }, { x: X.PUBSUB_CONTEXT }),
+  unsubscribe: subscription('channels', leave, 'unsubscribe', globalCount),
+  punsubscribe: subscription('patterns', leave, 'punsubscribe', globalCount),
+  sunsubscribe: subscription('shardChannels', leave, 'sunsubscribe', shardCount),
 
   publish(c) {
     const ch = c.args.str(1);

@@ -24,7 +24,7 @@ import {
 import { parseInt64 } from '../../commands/numbers.js';
 import { FLAG_REPLICATED } from '../../ipc/records.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
-import { getString, strOf } from './util.js';
+import { getString, strOf, clampStringRange } from './util.js';
 import { shardCommands } from '../../commands/registry.js';
 import { isAggregate } from '../values/types.js';
 
@@ -103,11 +103,7 @@ function bitcount(c: ShardCtx): void {
       c.w.int(0);
       return;
     }
-    if (start < 0) start = total + start;
-    if (end < 0) end = total + end;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= total) end = total - 1;
+    [start, end] = clampStringRange(start, end, total);
     if (isBit && start <= end) {
       // bits of the edge bytes that lie outside the range
       firstMask = ~((1 << (8 - (start & 7))) - 1) & 0xff;
@@ -153,11 +149,7 @@ function bitpos(c: ShardCtx): void {
       end = isBit ? len * 8 + 7 : len - 1;
     }
     const total = isBit ? len * 8 : len;
-    if (start < 0) start = total + start;
-    if (end < 0) end = total + end;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= total) end = total - 1;
+    [start, end] = clampStringRange(start, end, total);
     if (start > end) {
       c.w.int(-1);
       return;
@@ -248,12 +240,9 @@ function bitop(c: ShardCtx): void {
 
 // ---- BITFIELD --------------------------------------------------------------------------------
 
-const OP_GET = 0;
-const OP_SET = 1;
-const OP_INCRBY = 2;
-const OW_WRAP = 0;
-const OW_SAT = 1;
-const OW_FAIL = 2;
+/** A BITFIELD operation, and what OVERFLOW does. */
+const enum FieldOpKind { GET, SET, INCRBY }
+const enum Overflow { WRAP, SAT, FAIL }
 
 interface FieldOp {
   op: number;
@@ -313,7 +302,7 @@ function fieldAdd(signed: boolean, bits: number, value: bigint, incr: bigint, ov
     if (value > max || (bits !== 64 && incr > maxincr) || (value >= 0n && incr > 0n && incr > maxincr)) dir = 1;
     else if (value < min || (bits !== 64 && incr < minincr) || (value < 0n && incr < 0n && incr < minincr)) dir = -1;
     if (dir === 0) return [false, value + incr];
-    if (overflow === OW_SAT) return [true, dir > 0 ? max : min];
+    if (overflow === Overflow.SAT) return [true, dir > 0 ? max : min];
     return [true, BigInt.asIntN(bits, value + incr)];
   }
   const max = (1n << BigInt(bits)) - 1n;
@@ -322,7 +311,7 @@ function fieldAdd(signed: boolean, bits: number, value: bigint, incr: bigint, ov
   if (value > max || (incr > 0n && incr > maxincr)) dir = 1;
   else if (incr < 0n && incr < minincr) dir = -1;
   if (dir === 0) return [false, value + incr];
-  if (overflow === OW_SAT) return [true, dir > 0 ? max : 0n];
+  if (overflow === Overflow.SAT) return [true, dir > 0 ? max : 0n];
   return [true, BigInt.asUintN(bits, value + incr)];
 }
 
@@ -331,33 +320,33 @@ const INT64_MAX = (1n << 63n) - 1n;
 function bitfieldGeneric(c: ShardCtx, readonlyCmd: boolean): void {
   const a = c.args;
   const ops: FieldOp[] = [];
-  let overflow = OW_WRAP;
+  let overflow = Overflow.WRAP;
   let readonly = true;
   let highest = 0;
   for (let j = 2; j < c.argc; j++) {
     const rem = c.argc - j - 1;
     let op: number;
-    if (a.is(j, 'get') && rem >= 2) op = OP_GET;
-    else if (a.is(j, 'set') && rem >= 3) op = OP_SET;
-    else if (a.is(j, 'incrby') && rem >= 3) op = OP_INCRBY;
+    if (a.is(j, 'get') && rem >= 2) op = FieldOpKind.GET;
+    else if (a.is(j, 'set') && rem >= 3) op = FieldOpKind.SET;
+    else if (a.is(j, 'incrby') && rem >= 3) op = FieldOpKind.INCRBY;
     else if (a.is(j, 'overflow') && rem >= 1) {
       j++;
-      if (a.is(j, 'wrap')) overflow = OW_WRAP;
-      else if (a.is(j, 'sat')) overflow = OW_SAT;
-      else if (a.is(j, 'fail')) overflow = OW_FAIL;
+      if (a.is(j, 'wrap')) overflow = Overflow.WRAP;
+      else if (a.is(j, 'sat')) overflow = Overflow.SAT;
+      else if (a.is(j, 'fail')) overflow = Overflow.FAIL;
       else throw new CommandError(BITFIELD_OVERFLOW_INVALID);
       continue;
     } else throw new CommandError(SYNTAX);
     const [signed, bits] = fieldType(c, j + 1);
     const offset = bitOffset(c, j + 2, bits);
     let value = 0n;
-    if (op !== OP_GET) {
+    if (op !== FieldOpKind.GET) {
       readonly = false;
       if (highest < offset + bits - 1) highest = offset + bits - 1;
       value = a.int64(j + 3);
     }
     ops.push({ op, signed, bits, offset, value, overflow });
-    j += op === OP_GET ? 2 : 3;
+    j += op === FieldOpKind.GET ? 2 : 3;
   }
   const key = a.str(1);
   let cur: string | undefined;
@@ -379,7 +368,7 @@ function bitfieldGeneric(c: ShardCtx, readonlyCmd: boolean): void {
   c.w.array(ops.length);
   let changes = 0;
   for (const o of ops) {
-    if (o.op === OP_GET) {
+    if (o.op === FieldOpKind.GET) {
       const u = getField(buf, o.offset, o.bits);
       c.w.bigint(o.signed ? BigInt.asIntN(o.bits, u) : u);
       continue;
@@ -389,7 +378,7 @@ function bitfieldGeneric(c: ShardCtx, readonlyCmd: boolean): void {
     let failed: boolean;
     let next: bigint;
     let ret: bigint;
-    if (o.op === OP_INCRBY) {
+    if (o.op === FieldOpKind.INCRBY) {
       [failed, next] = fieldAdd(o.signed, o.bits, old, o.value, o.overflow);
       ret = next;
     } else {
@@ -398,7 +387,7 @@ function bitfieldGeneric(c: ShardCtx, readonlyCmd: boolean): void {
       [failed, next] = fieldAdd(o.signed, o.bits, v, 0n, o.overflow);
       ret = old;
     }
-    if (failed && o.overflow === OW_FAIL) {
+    if (failed && o.overflow === Overflow.FAIL) {
       c.w.nullBulk();
       continue;
     }

@@ -82,10 +82,7 @@ function geoadd(c: ShardCtx): void {
   const key = c.args.str(1);
   let z = getZset(c, key, false);
   if (z === undefined) {
-    if (xx) {
-      c.w.int(0);
-      return;
-    }
+    if (xx) return c.w.int(0);
     z = new ZSetValue(true);
     c.db.add(key, z);
   }

@@ -217,6 +217,6 @@ export const commands = shardCommands<ShardHandler>({
     const h = getHash(c, c.args.str(1));
     if (h === undefined) return emptyScanReply(c);
     const opts = parseScanOptions(c, 3);
-    scanReply(c, cursor, opts, h.size, h.isListpack(), (i) => h.fields[i]!, (i) => h.vals[i]!);
+    scanReply(c, cursor, opts, h.size, h.isCompact(), (i) => h.fields[i]!, (i) => h.vals[i]!);
   },
 });

@@ -268,8 +268,12 @@ export const OBJECT_HELP = [
 ];
 
 function objectLookup(c: ShardCtx): Value | undefined {
-  // OBJECT does not touch the key (no LRU update, no keyspace hit/miss)
-  return c.db.get(c.args.str(2), false);
+  // OBJECT does not touch the key (no LRU update) nor notify a miss, but counts the keyspace hit or
+  // miss (Redis's LOOKUP_NOTOUCH | LOOKUP_NONOTIFY)
+  const v = c.db.get(c.args.str(2), false);
+  if (v === undefined) c.db.ks.misses++;
+  else c.db.ks.hits++;
+  return v;
 }
 
 // ---- DUMP / RESTORE -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE, LPOS_RANK_Z
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ListValue } from '../values/list.js';
-import { getTyped } from './util.js';
+import { getTyped, argsBeforeLast, blockOrNull } from './util.js';
 import { parseBlockingTimeout, parseMpopArgs, positiveLong } from './collection-scan.js';
 import { declare, shardCommands } from '../../commands/registry.js';
 
@@ -51,25 +51,15 @@ function afterRemove(c: ShardCtx, key: string, l: ListValue, event: string | nul
 
 function push(c: ShardCtx, where: number, onlyExisting: boolean): void {
   const key = c.args.str(1);
-  let l = getList(c, key, false);
-  if (l === undefined) {
-    if (onlyExisting) {
-      c.w.int(0);
-      return;
-    }
-    l = new ListValue();
-    for (let i = 2; i < c.argc; i++) {
-      if (where === LEFT) l.pushLeft(c.args.str(i));
-      else l.pushRight(c.args.str(i));
-    }
-    c.db.add(key, l); // signals clients blocked on key
-  } else {
-    for (let i = 2; i < c.argc; i++) {
-      if (where === LEFT) l.pushLeft(c.args.str(i));
-      else l.pushRight(c.args.str(i));
-    }
-    c.db.modified(key);
+  const existing = getList(c, key, false);
+  if (existing === undefined && onlyExisting) return c.w.int(0);
+  const l = existing ?? new ListValue();
+  for (let i = 2; i < c.argc; i++) {
+    if (where === LEFT) l.pushLeft(c.args.str(i));
+    else l.pushRight(c.args.str(i));
   }
+  if (existing === undefined) c.db.add(key, l); // signals clients blocked on key
+  else c.db.modified(key);
   c.notify(NOTIFY_LIST, where === LEFT ? 'lpush' : 'rpush', key);
   c.w.int(l.size);
   c.propagate();
@@ -142,19 +132,9 @@ function checkListKeys(c: ShardCtx, keys: string[]): void {
   }
 }
 
-function blockOrNull(c: ShardCtx, keys: string[], timeoutMs: number, nullArray: boolean): void {
-  if (c.mustNotBlock()) {
-    if (nullArray) c.w.nullArray();
-    else c.w.nullBulk();
-    return;
-  }
-  c.block(keys, timeoutMs);
-}
-
 function bpop(c: ShardCtx, where: number): void {
   const timeout = parseBlockingTimeout(c);
-  const keys: string[] = [];
-  for (let i = 1; i < c.argc - 1; i++) keys.push(c.args.str(i));
+  const keys = argsBeforeLast(c, 1);
   checkListKeys(c, keys);
   if (popFirst(c, keys, where, -1)) return;
   blockOrNull(c, keys, timeout, true);

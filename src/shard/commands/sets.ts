@@ -9,7 +9,7 @@ import { NOTIFY_GENERIC, NOTIFY_SET } from '../../commands/keyspace-events.js';
 import { CommandError, SYNTAX, NUMKEYS_GT_ARGS, WRONGTYPE } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { SetValue } from '../values/set.js';
-import { checkReplyElements, getTyped, removeMembers } from './util.js';
+import { checkReplyElements, getTyped, removeMembers, storeResult } from './util.js';
 import { LONG_MAX, parseCursor, parseScanOptions, positiveLong, rangeLong, scanReply, emptyScanReply } from './collection-scan.js';
 import { shardCommands } from '../../commands/registry.js';
 
@@ -71,15 +71,7 @@ function diff(sets: (SetValue | undefined)[]): SetValue {
 
 /** Store a result set at dst (or delete dst when empty); replies with its size. */
 function storeSet(c: ShardCtx, dst: string, result: SetValue): void {
-  if (result.size > 0) {
-    c.db.set(dst, result);
-    c.notify(NOTIFY_SET, c.cmd.name, dst);
-    c.propagate();
-  } else if (c.db.delete(dst)) {
-    c.notify(NOTIFY_GENERIC, 'del', dst);
-    c.propagate();
-  }
-  c.w.int(result.size);
+  storeResult(c, dst, result, NOTIFY_SET);
 }
 
 export const commands = shardCommands<ShardHandler>({
@@ -305,6 +297,6 @@ export const commands = shardCommands<ShardHandler>({
     if (s === undefined) return emptyScanReply(c);
     const opts = parseScanOptions(c, 3);
     const items = s.list();
-    scanReply(c, cursor, opts, items.length, s.isIntset(), (i) => items[i]!, null);
+    scanReply(c, cursor, opts, items.length, s.isCompact(), (i) => items[i]!, null);
   },
 });

@@ -75,12 +75,11 @@ export function parseIntervalId(c: ShardCtx, i: number, missingSeq: bigint): { i
   return { id: parseStreamId(s, missingSeq, false).id, ex: false };
 }
 
-export const TRIM_NONE = 0;
-export const TRIM_MAXLEN = 1;
-export const TRIM_MINID = 2;
+/** XADD / XTRIM: how the stream is trimmed. */
+export const enum TrimStrategy { NONE, MAXLEN, MINID }
 
 export interface TrimArgs {
-  strategy: number;
+  strategy: TrimStrategy;
   approx: boolean;
   maxlen: number;
   minid: bigint;
@@ -95,7 +94,7 @@ export interface TrimArgs {
 
 /** streamParseAddOrTrimArgsOrReply. */
 export function parseTrimArgs(c: ShardCtx, xadd: boolean): TrimArgs {
-  const a: TrimArgs = { strategy: TRIM_NONE, approx: false, maxlen: 0, minid: 0n, limit: 0, argIdx: 0, nomkstream: false, idIdx: -1, id: null };
+  const a: TrimArgs = { strategy: TrimStrategy.NONE, approx: false, maxlen: 0, minid: 0n, limit: 0, argIdx: 0, nomkstream: false, idIdx: -1, id: null };
   let limitGiven = false;
   let i = 2;
   for (; i < c.argc; i++) {
@@ -104,7 +103,7 @@ export function parseTrimArgs(c: ShardCtx, xadd: boolean): TrimArgs {
     if (xadd && opt === '*') break;
     const lo = opt.toLowerCase();
     if ((lo === 'maxlen' || lo === 'minid') && more) {
-      if (a.strategy !== TRIM_NONE) throw new CommandError(STREAM_MAXLEN_MINID);
+      if (a.strategy !== TrimStrategy.NONE) throw new CommandError(STREAM_MAXLEN_MINID);
       a.approx = false;
       const next = c.args.str(i + 1);
       if (more >= 2 && next === '~') {
@@ -115,10 +114,10 @@ export function parseTrimArgs(c: ShardCtx, xadd: boolean): TrimArgs {
         const n = c.args.int64(i + 1);
         if (n < 0n) throw new CommandError(STREAM_MAXLEN_NEGATIVE);
         a.maxlen = Number(n);
-        a.strategy = TRIM_MAXLEN;
+        a.strategy = TrimStrategy.MAXLEN;
       } else {
         a.minid = parseStreamId(c.args.str(i + 1), 0n, true).id;
-        a.strategy = TRIM_MINID;
+        a.strategy = TrimStrategy.MINID;
       }
       i++;
       a.argIdx = i;
@@ -138,8 +137,8 @@ export function parseTrimArgs(c: ShardCtx, xadd: boolean): TrimArgs {
     }
   }
   a.idIdx = i;
-  if (a.limit && a.strategy === TRIM_NONE) throw new CommandError(STREAM_LIMIT_NO_STRATEGY);
-  if (!xadd && a.strategy === TRIM_NONE) throw new CommandError(STREAM_XTRIM_NO_STRATEGY);
+  if (a.limit && a.strategy === TrimStrategy.NONE) throw new CommandError(STREAM_LIMIT_NO_STRATEGY);
+  if (!xadd && a.strategy === TrimStrategy.NONE) throw new CommandError(STREAM_XTRIM_NO_STRATEGY);
   if (c.flags & FLAG_REPLICATED) {
     a.limit = 0;
   } else if (limitGiven) {
@@ -156,14 +155,14 @@ export function parseTrimArgs(c: ShardCtx, xadd: boolean): TrimArgs {
 
 /** Run the trim of parsed args on s; returns the number of entries removed. */
 export function applyTrim(s: StreamValue, a: TrimArgs): number {
-  if (a.strategy === TRIM_NONE) return 0;
-  return s.trim(a.strategy === TRIM_MAXLEN, a.maxlen, a.minid, a.approx, a.limit);
+  if (a.strategy === TrimStrategy.NONE) return 0;
+  return s.trim(a.strategy === TrimStrategy.MAXLEN, a.maxlen, a.minid, a.approx, a.limit);
 }
 
 /** The request's arguments with an approximate trim rewritten to its exact result ("=" and the threshold). */
 export function rewriteApproxTrim(argv: string[], s: StreamValue, a: TrimArgs): void {
   argv[a.argIdx - 1] = '=';
-  argv[a.argIdx] = a.strategy === TRIM_MAXLEN ? String(s.length) : formatId(firstOrEmpty(s));
+  argv[a.argIdx] = a.strategy === TrimStrategy.MAXLEN ? String(s.length) : formatId(firstOrEmpty(s));
 }
 
 /** streamGetEdgeID(first, tombstones included): the first entry of the first node, ID_MAX when empty. */

@@ -7,9 +7,10 @@
 
 import { CommandError, NO_SUCH_KEY, WRONGTYPE, streamNoGroup, subcommandSyntax } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
-import { formatId, ID_MAX, idMs, idSeq, StreamValue, type StreamGroup } from '../values/stream.js';
+import { formatId, ID_MAX, idMs, idSeq, StreamValue, type PendingEntry, type StreamGroup } from '../values/stream.js';
 import { writeEntry } from './stream-args.js';
 import { shardCommands } from '../../commands/registry.js';
+import type { RespWriter } from '../../resp/writer.js';
 
 function key16(id: bigint): Buffer {
   const b = Buffer.alloc(16);
@@ -98,51 +99,71 @@ function xinfoStream(c: ShardCtx): void {
   w.array(es.length);
   for (const e of es) writeEntry(w, e);
   w.bulk('groups');
-  const groups = s.sortedGroups();
-  w.array(groups.length);
-  for (const g of groups) {
-    w.map(7);
-    w.fields([
+  replyMaps(
+    w,
+    s.sortedGroups(),
+    (g) => [
       ['name', g.name],
       ['last-delivered-id', formatId(g.lastId)],
       ['entries-read', entriesRead(g)],
       ['lag', s.lag(g)],
       ['pel-count', g.pel.size],
-    ]);
-    w.bulk('pending');
-    const pel = g.pending();
-    const np = count ? Math.min(count, pel.length) : pel.length;
-    w.array(np);
-    for (let i = 0; i < np; i++) {
-      const p = pel[i]!;
-      w.array(4);
-      w.bulk(formatId(p.id));
-      w.bulk(p.consumer.name);
-      w.int(p.deliveryTime);
-      w.int(p.deliveryCount);
-    }
-    w.bulk('consumers');
-    const cs = g.sortedConsumers();
-    w.array(cs.length);
-    for (const cons of cs) {
-      w.map(4);
-      w.fields([
-        ['name', cons.name],
-        ['seen-time', cons.seenTime],
-        ['pel-count', cons.pel.size],
-      ]);
-      w.bulk('pending');
-      const cp = g.pending(0n, ID_MAX, cons);
-      const nc = count ? Math.min(count, cp.length) : cp.length;
-      w.array(nc);
-      for (let i = 0; i < nc; i++) {
-        const p = cp[i]!;
-        w.array(3);
-        w.bulk(formatId(p.id));
-        w.int(p.deliveryTime);
-        w.int(p.deliveryCount);
-      }
-    }
+    ],
+    {
+      entries: 2,
+      write: (g) => {
+        w.bulk('pending');
+        writePending(w, g.pending(), count, true);
+        w.bulk('consumers');
+        replyMaps(
+          w,
+          g.sortedConsumers(),
+          (cons) => [
+            ['name', cons.name],
+            ['seen-time', cons.seenTime],
+            ['pel-count', cons.pel.size],
+          ],
+          {
+            entries: 1,
+            write: (cons) => {
+              w.bulk('pending');
+              writePending(w, g.pending(0n, ID_MAX, cons), count, false);
+            },
+          },
+        );
+      },
+    },
+  );
+}
+
+/**
+ * XINFO STREAM FULL: pending entries (the first `count`, all when 0), each [id, consumer name (of a
+ * group's entries), delivery time, delivery count].
+ */
+function writePending(w: RespWriter, pel: readonly PendingEntry[], count: number, withConsumer: boolean): void {
+  const n = count ? Math.min(count, pel.length) : pel.length;
+  w.array(n);
+  for (let i = 0; i < n; i++) {
+    const p = pel[i]!;
+    w.array(withConsumer ? 4 : 3);
+    w.bulk(formatId(p.id));
+    if (withConsumer) w.bulk(p.consumer.name);
+    w.int(p.deliveryTime);
+    w.int(p.deliveryCount);
+  }
+}
+
+/**
+ * An array of maps, one per item (XINFO GROUPS, XINFO CONSUMERS, XINFO STREAM FULL's groups and
+ * consumers): the fields `fields` names, then `more.entries` entries `more.write` writes.
+ */
+function replyMaps<T>(w: RespWriter, items: readonly T[], fields: (item: T) => (readonly [string, string | number | null])[], more?: { entries: number; write: (item: T) => void }): void {
+  w.array(items.length);
+  for (const item of items) {
+    const f = fields(item);
+    w.map(f.length + (more?.entries ?? 0));
+    w.fields(f);
+    more?.write(item);
   }
 }
 
@@ -151,36 +172,24 @@ export const commands = shardCommands<ShardHandler>({
 
   'xinfo|groups'(c) {
     const s = streamOf(c);
-    const w = c.w;
-    const groups = s.sortedGroups();
-    w.array(groups.length);
-    for (const g of groups) {
-      w.map(6);
-      w.fields([
-        ['name', g.name],
-        ['consumers', g.consumers.size],
-        ['pending', g.pel.size],
-        ['last-delivered-id', formatId(g.lastId)],
-        ['entries-read', entriesRead(g)],
-        ['lag', s.lag(g)],
-      ]);
-    }
+    replyMaps(c.w, s.sortedGroups(), (g) => [
+      ['name', g.name],
+      ['consumers', g.consumers.size],
+      ['pending', g.pel.size],
+      ['last-delivered-id', formatId(g.lastId)],
+      ['entries-read', entriesRead(g)],
+      ['lag', s.lag(g)],
+    ]);
   },
 
   'xinfo|consumers'(c) {
     const s = streamOf(c);
     const g = s.group(c.args.str(3));
     if (!g) throw new CommandError(streamNoGroup(c.args.str(3), c.args.str(2)));
-    const w = c.w;
-    const cs = g.sortedConsumers();
-    w.array(cs.length);
-    for (const cons of cs) {
-      w.map(3);
-      w.fields([
-        ['name', cons.name],
-        ['pending', cons.pel.size],
-        ['idle', Math.max(0, c.now - cons.seenTime)],
-      ]);
-    }
+    replyMaps(c.w, g.sortedConsumers(), (cons) => [
+      ['name', cons.name],
+      ['pending', cons.pel.size],
+      ['idle', Math.max(0, c.now - cons.seenTime)],
+    ]);
   },
 });

@@ -12,7 +12,7 @@ import {
 import { NOTIFY_STREAM } from '../../commands/keyspace-events.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ID_MAX, formatId, idMs, idOf, idSeq, StreamValue, U64 } from '../values/stream.js';
-import { applyTrim, getStream, parseId, parseIntervalId, parseStreamId, parseTrimArgs, rewriteApproxTrim, streamLimits, writeEntries } from './stream-args.js';
+import { applyTrim, getStream, parseId, parseIntervalId, parseStreamId, parseTrimArgs, rewriteApproxTrim, streamLimits, writeEntries, TrimStrategy } from './stream-args.js';
 import { shardCommands } from '../../commands/registry.js';
 
 function xadd(c: ShardCtx): void {
@@ -55,7 +55,7 @@ function xadd(c: ShardCtx): void {
   c.notify(NOTIFY_STREAM, 'xadd', key);
   const argv = c.args.all();
   let rewritten = false;
-  if (a.strategy !== 0) {
+  if (a.strategy !== TrimStrategy.NONE) {
     if (applyTrim(s, a)) c.notify(NOTIFY_STREAM, 'xtrim', key);
     if (a.approx) {
       rewriteApproxTrim(argv, s, a);
@@ -124,10 +124,7 @@ export const commands = shardCommands<ShardHandler>({
   xdel(c) {
     const key = c.args.str(1);
     const s = getStream(c, key, false);
-    if (s === undefined) {
-      c.w.int(0);
-      return;
-    }
+    if (s === undefined) return c.w.int(0);
     const ids: bigint[] = [];
     for (let i = 2; i < c.argc; i++) ids.push(parseId(c, i, 0n, true));
     let deleted = 0;

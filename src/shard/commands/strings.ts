@@ -13,21 +13,15 @@ import { addLongDouble, formatLongDoubleHuman, isFiniteLongDouble, longDoubleFro
 
 const ZERO_LD = longDoubleFromNumber(0);
 import { FLAG_REPLICATED } from '../../ipc/records.js';
-import { UNIT_MS, UNIT_SECONDS, bytesOf, getString, strLen, strOf, valueArg } from './util.js';
+import { UNIT_MS, UNIT_SECONDS, bytesOf, getString, strLen, strOf, valueArg, clampStringRange } from './util.js';
 import { BIG_STRING, isAggregate, toStored, type StrValue } from '../values/types.js';
 import { expireArgToAbsolute } from './expire-arg.js';
+import { KIND_NUM } from '../../store/byte-table.js';
 import { X, declare, shardCommands } from '../../commands/registry.js';
 
-const SET_NX = 1;
-const SET_XX = 2;
-const SET_GET = 4;
-const SET_KEEPTTL = 8;
-const SET_EX = 16;
-const SET_PX = 32;
-const SET_EXAT = 64;
-const SET_PXAT = 128;
-const SET_PERSIST = 256;
-const ANY_EXPIRE = SET_EX | SET_PX | SET_EXAT | SET_PXAT;
+/** SET's options (and GETEX's), as bits. */
+const enum SetOpt { NX = 1, XX = 2, GET = 4, KEEPTTL = 8, EX = 16, PX = 32, EXAT = 64, PXAT = 128, PERSIST = 256 }
+const ANY_EXPIRE = SetOpt.EX | SetOpt.PX | SetOpt.EXAT | SetOpt.PXAT;
 
 /** Parse SET / GETEX options as parseExtendedStringArgumentsOrReply does. Returns [flags, expireArgIndex]. */
 function parseSetOptions(c: ShardCtx, from: number, isSet: boolean): [number, number] {
@@ -36,22 +30,22 @@ function parseSetOptions(c: ShardCtx, from: number, isSet: boolean): [number, nu
   const a = c.args;
   for (let j = from; j < c.argc; j++) {
     const hasNext = j < c.argc - 1;
-    if (isSet && a.is(j, 'nx') && !(flags & SET_XX)) flags |= SET_NX;
-    else if (isSet && a.is(j, 'xx') && !(flags & SET_NX)) flags |= SET_XX;
-    else if (isSet && a.is(j, 'get')) flags |= SET_GET;
-    else if (isSet && a.is(j, 'keepttl') && !(flags & (SET_PERSIST | ANY_EXPIRE))) flags |= SET_KEEPTTL;
-    else if (!isSet && a.is(j, 'persist') && !(flags & (ANY_EXPIRE | SET_KEEPTTL))) flags |= SET_PERSIST;
-    else if (a.is(j, 'ex') && !(flags & (SET_KEEPTTL | SET_PERSIST | SET_EXAT | SET_PX | SET_PXAT)) && hasNext) {
-      flags |= SET_EX;
+    if (isSet && a.is(j, 'nx') && !(flags & SetOpt.XX)) flags |= SetOpt.NX;
+    else if (isSet && a.is(j, 'xx') && !(flags & SetOpt.NX)) flags |= SetOpt.XX;
+    else if (isSet && a.is(j, 'get')) flags |= SetOpt.GET;
+    else if (isSet && a.is(j, 'keepttl') && !(flags & (SetOpt.PERSIST | ANY_EXPIRE))) flags |= SetOpt.KEEPTTL;
+    else if (!isSet && a.is(j, 'persist') && !(flags & (ANY_EXPIRE | SetOpt.KEEPTTL))) flags |= SetOpt.PERSIST;
+    else if (a.is(j, 'ex') && !(flags & (SetOpt.KEEPTTL | SetOpt.PERSIST | SetOpt.EXAT | SetOpt.PX | SetOpt.PXAT)) && hasNext) {
+      flags |= SetOpt.EX;
       expireArg = ++j;
-    } else if (a.is(j, 'px') && !(flags & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PXAT)) && hasNext) {
-      flags |= SET_PX;
+    } else if (a.is(j, 'px') && !(flags & (SetOpt.KEEPTTL | SetOpt.PERSIST | SetOpt.EX | SetOpt.EXAT | SetOpt.PXAT)) && hasNext) {
+      flags |= SetOpt.PX;
       expireArg = ++j;
-    } else if (a.is(j, 'exat') && !(flags & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_PX | SET_PXAT)) && hasNext) {
-      flags |= SET_EXAT;
+    } else if (a.is(j, 'exat') && !(flags & (SetOpt.KEEPTTL | SetOpt.PERSIST | SetOpt.EX | SetOpt.PX | SetOpt.PXAT)) && hasNext) {
+      flags |= SetOpt.EXAT;
       expireArg = ++j;
-    } else if (a.is(j, 'pxat') && !(flags & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PX)) && hasNext) {
-      flags |= SET_PXAT;
+    } else if (a.is(j, 'pxat') && !(flags & (SetOpt.KEEPTTL | SetOpt.PERSIST | SetOpt.EX | SetOpt.EXAT | SetOpt.PX)) && hasNext) {
+      flags |= SetOpt.PXAT;
       expireArg = ++j;
     } else throw new CommandError(SYNTAX);
   }
@@ -59,20 +53,20 @@ function parseSetOptions(c: ShardCtx, from: number, isSet: boolean): [number, nu
 }
 
 function expireFromFlags(c: ShardCtx, flags: number, arg: number, cmd: string): number {
-  const unit = flags & (SET_EX | SET_EXAT) ? UNIT_SECONDS : UNIT_MS;
-  return expireArgToAbsolute(c, arg, unit, (flags & (SET_EX | SET_PX)) !== 0, cmd);
+  const unit = flags & (SetOpt.EX | SetOpt.EXAT) ? UNIT_SECONDS : UNIT_MS;
+  return expireArgToAbsolute(c, arg, unit, (flags & (SetOpt.EX | SetOpt.PX)) !== 0, cmd);
 }
 
 /** The generic SET: used by SET, SETNX, SETEX, PSETEX, GETSET. */
 function setGeneric(c: ShardCtx, key: string, valueIndex: number, flags: number, expireAt: number, okReply: 'ok' | 'one'): void {
   const db = c.db;
   let old: StrValue | undefined;
-  if (flags & SET_GET) {
+  if (flags & SetOpt.GET) {
     old = getString(c, key);
   }
-  const found = flags & SET_GET ? old !== undefined : db.get(key) !== undefined;
-  if ((flags & SET_NX && found) || (flags & SET_XX && !found)) {
-    if (flags & SET_GET) {
+  const found = flags & SetOpt.GET ? old !== undefined : db.get(key) !== undefined;
+  if ((flags & SetOpt.NX && found) || (flags & SetOpt.XX && !found)) {
+    if (flags & SetOpt.GET) {
       if (old === undefined) c.w.nullBulk();
       else c.w.bulkValue(old);
     } else if (okReply === 'one') c.w.int(0);
@@ -80,13 +74,13 @@ function setGeneric(c: ShardCtx, key: string, valueIndex: number, flags: number,
     return;
   }
   const value = valueArg(c, valueIndex);
-  db.set(key, value, (flags & SET_KEEPTTL) !== 0);
+  db.set(key, value, (flags & SetOpt.KEEPTTL) !== 0);
   c.notify(NOTIFY_STRING, 'set', key);
   if (expireAt > 0) {
     db.setExpire(key, expireAt);
     c.notify(NOTIFY_GENERIC, 'expire', key);
     c.propagateCommand(['SET', key, c.args.bytes(valueIndex), 'PXAT', expireAt]);
-  } else if (flags & SET_GET) {
+  } else if (flags & SetOpt.GET) {
     // propagate without GET
     const parts: Buffer[] = [];
     for (let j = 0; j < c.argc; j++) if (!(j >= 3 && c.args.is(j, 'get'))) parts.push(c.args.bytes(j));
@@ -94,7 +88,7 @@ function setGeneric(c: ShardCtx, key: string, valueIndex: number, flags: number,
   } else {
     c.propagate();
   }
-  if (flags & SET_GET) {
+  if (flags & SetOpt.GET) {
     if (old === undefined) c.w.nullBulk();
     else c.w.bulkValue(old);
   } else if (okReply === 'one') c.w.int(1);
@@ -173,11 +167,7 @@ function getrange(c: ShardCtx): void {
     c.w.bulk('');
     return;
   }
-  if (start < 0) start = n + start;
-  if (end < 0) end = n + end;
-  if (start < 0) start = 0;
-  if (end < 0) end = 0;
-  if (end >= n) end = n - 1;
+  [start, end] = clampStringRange(start, end, n);
   if (start > end || n === 0) c.w.bulk('');
   else if (typeof v === 'object') c.w.bulkBytes(v.subarray(start, end + 1));
   else c.w.bulk(strOf(v).slice(start, end + 1));
@@ -200,11 +190,10 @@ function lcs(c: ShardCtx): void {
   let withmatchlen = false;
   let minmatchlen = 0;
   for (let j = 3; j < c.argc; j++) {
-    const more = c.argc - 1 - j;
     if (c.args.is(j, 'idx')) getidx = true;
     else if (c.args.is(j, 'len')) getlen = true;
     else if (c.args.is(j, 'withmatchlen')) withmatchlen = true;
-    else if (c.args.is(j, 'minmatchlen') && more > 0) {
+    else if (c.args.is(j, 'minmatchlen') && j + 1 < c.argc) {
       minmatchlen = c.args.int(j + 1);
       if (minmatchlen < 0) minmatchlen = 0;
       j++;
@@ -296,17 +285,33 @@ function lcs(c: ShardCtx): void {
 
 export const commands = shardCommands<ShardHandler>({
   get(c) {
-    getGeneric(c, c.args.str(1));
+    const a = c.args;
+    // straight from the request's bytes when the store can answer so (no JS string for the key or value)
+    const e = a.strings === null ? c.db.readBytes(a.buf, a.start[1]!, a.len[1]!) : -1;
+    if (e < 0) getGeneric(c, a.str(1));
+    else if (e === 0) c.w.nullBulk();
+    else {
+      const t = c.db.found!;
+      if (t.kindAt(e) === KIND_NUM) c.w.bulkValue(t.numberAt(e));
+      else c.w.bulkSlice(t.bytesAt(e), t.valueOffset(e), t.valueLength(e));
+    }
   },
 
   set(c) {
+    const a = c.args;
+    // SET key value with no options, from the request's bytes when the store can take it so
+    if (c.argc === 3 && a.strings === null && (c.config.notifyFlags & NOTIFY_STRING) === 0 && c.db.writeBytes(a.buf, a.start[1]!, a.len[1]!, a.start[2]!, a.len[2]!)) {
+      c.propagate();
+      c.w.ok();
+      return;
+    }
     const [flags, expireArg] = parseSetOptions(c, 3, true);
     const expireAt = expireArg > 0 ? expireFromFlags(c, flags, expireArg, 'set') : 0;
     setGeneric(c, c.args.str(1), 2, flags, expireAt, 'ok');
   },
 
   setnx(c) {
-    setGeneric(c, c.args.str(1), 2, SET_NX, 0, 'one');
+    setGeneric(c, c.args.str(1), 2, SetOpt.NX, 0, 'one');
   },
 
   setex(c) {
@@ -352,7 +357,7 @@ export const commands = shardCommands<ShardHandler>({
     }
     const at = expireArg > 0 ? expireFromFlags(c, flags, expireArg, 'getex') : 0;
     c.w.bulkValue(v);
-    if (flags & (SET_EXAT | SET_PXAT) && at <= c.now) {
+    if (flags & (SetOpt.EXAT | SetOpt.PXAT) && at <= c.now) {
       c.db.delete(key);
       c.notify(NOTIFY_GENERIC, 'del', key);
       c.propagateCommand(['DEL', key]);
@@ -360,7 +365,7 @@ export const commands = shardCommands<ShardHandler>({
       c.db.setExpire(key, at);
       c.notify(NOTIFY_GENERIC, 'expire', key);
       c.propagateCommand(['PEXPIREAT', key, at]);
-    } else if (flags & SET_PERSIST) {
+    } else if (flags & SetOpt.PERSIST) {
       if (c.db.persist(key)) {
         c.notify(NOTIFY_GENERIC, 'persist', key);
         c.propagateCommand(['PERSIST', key]);

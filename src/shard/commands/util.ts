@@ -92,6 +92,55 @@ export function memberLookups<C>(collection: (c: ShardCtx, key: string) => C | u
   return [one, many];
 }
 
+/**
+ * SINTERSTORE & co, ZRANGESTORE & co: store the result collection at dst, or delete dst when the
+ * result is empty; notify `event` (or del), propagate, reply with the result's size.
+ */
+export function storeResult(c: ShardCtx, dst: string, result: Value & { readonly size: number }, type: number): void {
+  if (result.size > 0) {
+    c.db.set(dst, result);
+    c.notify(type, c.cmd.name, dst);
+    c.propagate();
+  } else if (c.db.delete(dst)) {
+    c.notify(NOTIFY_GENERIC, 'del', dst);
+    c.propagate();
+  }
+  c.w.int(result.size);
+}
+
+/**
+ * GETRANGE / BITCOUNT / BITPOS: a [start, end] range over n bytes (or bits), negative positions
+ * counting from the end, clamped into [0, n - 1] as Redis does (start > end when it is empty).
+ */
+export function clampStringRange(start: number, end: number, n: number): [number, number] {
+  if (start < 0) start = n + start;
+  if (end < 0) end = n + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= n) end = n - 1;
+  return [start, end];
+}
+
+/** The arguments from `from` up to the last but one (BLPOP key [key ...] timeout: its keys). */
+export function argsBeforeLast(c: ShardCtx, from: number): string[] {
+  const out: string[] = [];
+  for (let i = from; i < c.argc - 1; i++) out.push(c.args.str(i));
+  return out;
+}
+
+/**
+ * A blocking pop that found nothing: block on `keys`, or where it must not block (MULTI, scripts,
+ * coordinated or replicated requests) reply with the null array (or null bulk: BLMOVE, BRPOPLPUSH).
+ */
+export function blockOrNull(c: ShardCtx, keys: string[], timeoutMs: number, nullArray = true): void {
+  if (c.mustNotBlock()) {
+    if (nullArray) c.w.nullArray();
+    else c.w.nullBulk();
+    return;
+  }
+  c.block(keys, timeoutMs);
+}
+
 /** Normalise a [start, end] range over n elements as LRANGE/ZRANGE do; null when empty. */
 export function clampRange(start: number, end: number, n: number): [number, number] | null {
   if (start < 0) start = n + start;

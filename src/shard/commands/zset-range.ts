@@ -8,7 +8,7 @@ import { CommandError, MIN_MAX_NOT_FLOAT, MIN_MAX_NOT_STRING_RANGE, SYNTAX, ZRAN
 import { parseDouble } from '../../commands/numbers.js';
 import type { ShardCtx } from '../context.js';
 import { lexGteMin, lexLteMax, scoreGteMin, scoreLteMax, ZSetValue, type LexRange, type ScoreRange, type ZNode } from '../values/zset.js';
-import { clampRange, getTyped } from './util.js';
+import { clampRange, getTyped, storeResult } from './util.js';
 
 export function getZset(c: ShardCtx, key: string, read = true): ZSetValue | undefined {
   return getTyped(c, key, ZSetValue, read);
@@ -219,15 +219,7 @@ export function zrangeGeneric(c: ShardCtx, at: number, by: number, rev: boolean 
 
 /** Store a result at dst (or delete dst when empty); replies with its size. */
 export function storeZset(c: ShardCtx, dst: string, z: ZSetValue): void {
-  if (z.size > 0) {
-    c.db.set(dst, z);
-    c.notify(NOTIFY_ZSET, c.cmd.name, dst);
-    c.propagate();
-  } else if (c.db.delete(dst)) {
-    c.notify(NOTIFY_GENERIC, 'del', dst);
-    c.propagate();
-  }
-  c.w.int(z.size);
+  storeResult(c, dst, z, NOTIFY_ZSET);
 }
 
 // ---- removal by range -------------------------------------------------------------------------
@@ -244,10 +236,7 @@ export function zremrange(c: ShardCtx, by: number): void {
   else lr = parseLexRange(c, 2, 3);
   const key = c.args.str(1);
   const z = getZset(c, key, false);
-  if (z === undefined) {
-    c.w.int(0);
-    return;
-  }
+  if (z === undefined) return c.w.int(0);
   let nodes: ZNode[] = [];
   if (by === BY_RANK) {
     const r = clampRange(start, end, z.size);

@@ -12,12 +12,9 @@ import { replyNodes, storeZset, iterNodes } from './zset-range.js';
 
 // ---- union / inter / diff ---------------------------------------------------------------------
 
-export const OP_UNION = 0;
-export const OP_INTER = 1;
-export const OP_DIFF = 2;
-const AGG_SUM = 0;
-const AGG_MIN = 1;
-const AGG_MAX = 2;
+/** ZUNION/ZINTER/ZDIFF (and their STORE forms, ZINTERCARD), and AGGREGATE's ways to combine scores. */
+export const enum SetOp { UNION, INTER, DIFF }
+const enum ScoreAggregate { SUM, MIN, MAX }
 
 /** An input of ZUNION & co: a sorted set, or a set (every score 1), or missing (empty). */
 interface Src {
@@ -40,11 +37,11 @@ function srcEach(s: Src, f: (m: string, score: number) => void): void {
 }
 
 function aggregate(agg: number, a: number, b: number): number {
-  if (agg === AGG_SUM) {
+  if (agg === ScoreAggregate.SUM) {
     const r = a + b;
     return Number.isNaN(r) ? 0 : r;
   }
-  if (agg === AGG_MIN) return b < a ? b : a;
+  if (agg === ScoreAggregate.MIN) return b < a ? b : a;
   return b > a ? b : a;
 }
 
@@ -61,19 +58,19 @@ export function zsetOp(c: ShardCtx, dst: string | null, numkeysIdx: number, op: 
     else if (v instanceof SetValue) srcs.push({ z: null, s: v, weight: 1 });
     else throw new CommandError(WRONGTYPE);
   }
-  let agg = AGG_SUM;
+  let agg = ScoreAggregate.SUM;
   let withScores = false;
   let limit = 0;
   while (j < c.argc) {
     const remaining = c.argc - j;
-    if (op !== OP_DIFF && !cardOnly && remaining >= setnum + 1 && c.args.is(j, 'weights')) {
+    if (op !== SetOp.DIFF && !cardOnly && remaining >= setnum + 1 && c.args.is(j, 'weights')) {
       j++;
       for (let i = 0; i < setnum; i++, j++) srcs[i]!.weight = c.args.float(j, WEIGHT_NOT_FLOAT);
-    } else if (op !== OP_DIFF && !cardOnly && remaining >= 2 && c.args.is(j, 'aggregate')) {
+    } else if (op !== SetOp.DIFF && !cardOnly && remaining >= 2 && c.args.is(j, 'aggregate')) {
       j++;
-      if (c.args.is(j, 'sum')) agg = AGG_SUM;
-      else if (c.args.is(j, 'min')) agg = AGG_MIN;
-      else if (c.args.is(j, 'max')) agg = AGG_MAX;
+      if (c.args.is(j, 'sum')) agg = ScoreAggregate.SUM;
+      else if (c.args.is(j, 'min')) agg = ScoreAggregate.MIN;
+      else if (c.args.is(j, 'max')) agg = ScoreAggregate.MAX;
       else throw new CommandError(SYNTAX);
       j++;
     } else if (remaining >= 1 && dst === null && !cardOnly && c.args.is(j, 'withscores')) {
@@ -85,11 +82,11 @@ export function zsetOp(c: ShardCtx, dst: string | null, numkeysIdx: number, op: 
       j++;
     } else throw new CommandError(SYNTAX);
   }
-  if (op !== OP_DIFF) srcs.sort((a, b) => srcSize(a) - srcSize(b));
+  if (op !== SetOp.DIFF) srcs.sort((a, b) => srcSize(a) - srcSize(b));
 
   const result = new Map<string, number>();
   let cardinality = 0;
-  if (op === OP_INTER) {
+  if (op === SetOp.INTER) {
     const first = srcs[0]!;
     if (srcSize(first) > 0) {
       const it: [string, number][] = [];
@@ -112,7 +109,7 @@ export function zsetOp(c: ShardCtx, dst: string | null, numkeysIdx: number, op: 
         }
       }
     }
-  } else if (op === OP_UNION) {
+  } else if (op === SetOp.UNION) {
     for (const src of srcs) {
       srcEach(src, (m, s0) => {
         let score = src.weight * s0;

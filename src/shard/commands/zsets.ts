@@ -19,22 +19,18 @@ import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../../commands/keyspace-events.js';
 import { CommandError, SYNTAX, WRONGTYPE, ZADD_GT_LT_NX, ZADD_INCR_PAIR, ZADD_XX_NX, ZSCORE_NAN } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ZSetValue, type ZNode } from '../values/zset.js';
-import { checkReplyElements, removeMembers, memberLookups } from './util.js';
+import { checkReplyElements, removeMembers, memberLookups, argsBeforeLast, blockOrNull } from './util.js';
 import { parseBlockingTimeout, parseCursor, parseMpopArgs, parseScanOptions, positiveLong, parseRandomCount, emptyScanReply } from './collection-scan.js';
 import { globMatch } from '../../commands/glob.js';
 import { formatDouble } from '../../resp/writer.js';
 import { declare, shardCommands } from '../../commands/registry.js';
 import { getZset, parseScoreRange, parseLexRange, replyNodes, BY_AUTO, BY_RANK, BY_SCORE, BY_LEX, zrangeGeneric, zremrange, iterNodes } from './zset-range.js';
-import { OP_UNION, OP_INTER, OP_DIFF, zsetOp } from './zset-setops.js';
+import { SetOp, zsetOp } from './zset-setops.js';
 
 // ---- ZADD -------------------------------------------------------------------------------------
 
-const NX = 1;
-const XX = 2;
-const GT = 4;
-const LT = 8;
-const INCR = 16;
-const CH = 32;
+/** ZADD's options, as bits. */
+const enum ZaddOpt { NX = 1, XX = 2, GT = 4, LT = 8, INCR = 16, CH = 32 }
 
 /** Elements of a range, from its first node to its last (found by first and last); 0 without a set. */
 function countInRange(z: ZSetValue | undefined, first: (list: ZSetValue['list']) => ZNode | null, last: (list: ZSetValue['list']) => ZNode | null): number {
@@ -48,22 +44,22 @@ function countInRange(z: ZSetValue | undefined, first: (list: ZSetValue['list'])
 function zaddGeneric(c: ShardCtx, flags: number): void {
   let i = 2;
   for (; i < c.argc; i++) {
-    if (c.args.is(i, 'nx')) flags |= NX;
-    else if (c.args.is(i, 'xx')) flags |= XX;
-    else if (c.args.is(i, 'ch')) flags |= CH;
-    else if (c.args.is(i, 'incr')) flags |= INCR;
-    else if (c.args.is(i, 'gt')) flags |= GT;
-    else if (c.args.is(i, 'lt')) flags |= LT;
+    if (c.args.is(i, 'nx')) flags |= ZaddOpt.NX;
+    else if (c.args.is(i, 'xx')) flags |= ZaddOpt.XX;
+    else if (c.args.is(i, 'ch')) flags |= ZaddOpt.CH;
+    else if (c.args.is(i, 'incr')) flags |= ZaddOpt.INCR;
+    else if (c.args.is(i, 'gt')) flags |= ZaddOpt.GT;
+    else if (c.args.is(i, 'lt')) flags |= ZaddOpt.LT;
     else break;
   }
   const elements = c.argc - i;
   if (elements % 2 !== 0 || elements === 0) throw new CommandError(SYNTAX);
   const pairs = elements / 2;
-  if (flags & NX && flags & XX) throw new CommandError(ZADD_XX_NX);
-  if ((flags & GT && flags & NX) || (flags & LT && flags & NX) || (flags & GT && flags & LT)) {
+  if (flags & ZaddOpt.NX && flags & ZaddOpt.XX) throw new CommandError(ZADD_XX_NX);
+  if ((flags & ZaddOpt.GT && flags & ZaddOpt.NX) || (flags & ZaddOpt.LT && flags & ZaddOpt.NX) || (flags & ZaddOpt.GT && flags & ZaddOpt.LT)) {
     throw new CommandError(ZADD_GT_LT_NX);
   }
-  if (flags & INCR && pairs > 1) throw new CommandError(ZADD_INCR_PAIR);
+  if (flags & ZaddOpt.INCR && pairs > 1) throw new CommandError(ZADD_INCR_PAIR);
   const scores: number[] = new Array<number>(pairs);
   for (let j = 0; j < pairs; j++) scores[j] = c.args.float(i + j * 2);
 
@@ -73,7 +69,7 @@ function zaddGeneric(c: ShardCtx, flags: number): void {
   let updated = 0;
   let processed = 0;
   let score = 0;
-  if (z === undefined && !(flags & XX)) {
+  if (z === undefined && !(flags & ZaddOpt.XX)) {
     z = new ZSetValue(true);
     c.db.add(key, z);
   }
@@ -83,8 +79,8 @@ function zaddGeneric(c: ShardCtx, flags: number): void {
       let s = scores[j]!;
       const cur = z.score(member);
       if (cur !== undefined) {
-        if (flags & NX) continue;
-        if (flags & INCR) {
+        if (flags & ZaddOpt.NX) continue;
+        if (flags & ZaddOpt.INCR) {
           s += cur;
           if (Number.isNaN(s)) {
             if (added + updated > 0) {
@@ -95,7 +91,7 @@ function zaddGeneric(c: ShardCtx, flags: number): void {
             throw new CommandError(ZSCORE_NAN);
           }
         }
-        if ((flags & LT && s >= cur) || (flags & GT && s <= cur)) continue;
+        if ((flags & ZaddOpt.LT && s >= cur) || (flags & ZaddOpt.GT && s <= cur)) continue;
         score = s;
         processed++;
         if (s !== cur) {
@@ -103,7 +99,7 @@ function zaddGeneric(c: ShardCtx, flags: number): void {
           updated++;
         }
       } else {
-        if (flags & XX) continue;
+        if (flags & ZaddOpt.XX) continue;
         z.set(member, s);
         score = s;
         added++;
@@ -112,14 +108,14 @@ function zaddGeneric(c: ShardCtx, flags: number): void {
     }
     if (added + updated > 0) {
       c.db.modified(key);
-      c.notify(NOTIFY_ZSET, flags & INCR ? 'zincr' : 'zadd', key);
+      c.notify(NOTIFY_ZSET, flags & ZaddOpt.INCR ? 'zincr' : 'zadd', key);
       c.propagate();
     }
   }
-  if (flags & INCR) {
+  if (flags & ZaddOpt.INCR) {
     if (processed > 0) c.w.double(score);
     else c.w.nullBulk();
-  } else c.w.int(flags & CH ? added + updated : added);
+  } else c.w.int(flags & ZaddOpt.CH ? added + updated : added);
 }
 
 // ---- pops -------------------------------------------------------------------------------------
@@ -200,17 +196,12 @@ function blockingPop(c: ShardCtx, keys: string[], max: boolean, timeoutMs: numbe
     zpop(c, keys, max, true, count, nested, true);
     return;
   }
-  if (c.mustNotBlock()) {
-    c.w.nullArray();
-    return;
-  }
-  c.block(keys, timeoutMs);
+  blockOrNull(c, keys, timeoutMs);
 }
 
 function bzpopMinMax(c: ShardCtx, max: boolean): void {
   const timeout = parseBlockingTimeout(c);
-  const keys: string[] = [];
-  for (let i = 1; i < c.argc - 1; i++) keys.push(c.args.str(i));
+  const keys = argsBeforeLast(c, 1);
   blockingPop(c, keys, max, timeout, 1, false);
 }
 
@@ -264,7 +255,7 @@ export const commands = shardCommands<ShardHandler>({
   },
 
   zincrby(c) {
-    zaddGeneric(c, INCR);
+    zaddGeneric(c, ZaddOpt.INCR);
   },
 
   zrem(c) {
@@ -370,31 +361,31 @@ export const commands = shardCommands<ShardHandler>({
   },
 
   zunion(c) {
-    zsetOp(c, null, 1, OP_UNION, false);
+    zsetOp(c, null, 1, SetOp.UNION, false);
   },
 
   zinter(c) {
-    zsetOp(c, null, 1, OP_INTER, false);
+    zsetOp(c, null, 1, SetOp.INTER, false);
   },
 
   zdiff(c) {
-    zsetOp(c, null, 1, OP_DIFF, false);
+    zsetOp(c, null, 1, SetOp.DIFF, false);
   },
 
   zunionstore(c) {
-    zsetOp(c, c.args.str(1), 2, OP_UNION, false);
+    zsetOp(c, c.args.str(1), 2, SetOp.UNION, false);
   },
 
   zinterstore(c) {
-    zsetOp(c, c.args.str(1), 2, OP_INTER, false);
+    zsetOp(c, c.args.str(1), 2, SetOp.INTER, false);
   },
 
   zdiffstore(c) {
-    zsetOp(c, c.args.str(1), 2, OP_DIFF, false);
+    zsetOp(c, c.args.str(1), 2, SetOp.DIFF, false);
   },
 
   zintercard(c) {
-    zsetOp(c, null, 1, OP_INTER, true);
+    zsetOp(c, null, 1, SetOp.INTER, true);
   },
 
   zscan(c) {
@@ -409,7 +400,7 @@ export const commands = shardCommands<ShardHandler>({
       if (pat !== null && !globMatch(pat, n.member)) return;
       out.push(n.member, formatDouble(n.score));
     };
-    if (z.isListpack()) {
+    if (z.isCompact()) {
       for (const n of iterNodes(z)) add(n);
     } else {
       const size = z.size;

@@ -11,15 +11,14 @@
  * Conversion listpack -> hashtable is one way, at the thresholds in limits.ts, as in Redis.
  */
 
-import { Aggregate } from './types.js';
+import { CompactAggregate } from './types.js';
 import { limits } from './limits.js';
 
-export class HashValue extends Aggregate {
+export class HashValue extends CompactAggregate {
   readonly type = 'hash' as const;
   fields: string[] = [];
   vals: string[] = [];
   readonly index = new Map<string, number>();
-  private lp = true;
 
   /** Build a hash (RESTORE, RDB load, tests): encoding chosen from the current thresholds. */
   static from(pairs: Iterable<[string, string]>): HashValue {
@@ -32,17 +31,11 @@ export class HashValue extends Aggregate {
     return this.fields.length;
   }
 
-  encoding(): 'listpack' | 'hashtable' {
-    return this.lp ? 'listpack' : 'hashtable';
-  }
 
-  isListpack(): boolean {
-    return this.lp;
-  }
 
   /** Convert to hashtable if a string of length `len` would not fit the listpack limits. */
   checkLength(len: number): void {
-    if (this.lp && len > limits.hashMaxListpackValue) this.lp = false;
+    if (this.compact && len > limits.hashMaxListpackValue) this.compact = false;
   }
 
   get(f: string): string | undefined {
@@ -56,7 +49,7 @@ export class HashValue extends Aggregate {
 
   /** Set a field; true if it was created. */
   set(f: string, v: string): boolean {
-    if (this.lp && (f.length > limits.hashMaxListpackValue || v.length > limits.hashMaxListpackValue)) this.lp = false;
+    if (this.compact && (f.length > limits.hashMaxListpackValue || v.length > limits.hashMaxListpackValue)) this.compact = false;
     const i = this.index.get(f);
     if (i !== undefined) {
       this.vals[i] = v;
@@ -65,7 +58,7 @@ export class HashValue extends Aggregate {
     this.index.set(f, this.fields.length);
     this.fields.push(f);
     this.vals.push(v);
-    if (this.lp && this.fields.length > limits.hashMaxListpackEntries) this.lp = false;
+    if (this.compact && this.fields.length > limits.hashMaxListpackEntries) this.compact = false;
     return true;
   }
 
@@ -75,7 +68,7 @@ export class HashValue extends Aggregate {
     if (i === undefined) return false;
     this.index.delete(f);
     const last = this.fields.length - 1;
-    if (this.lp) {
+    if (this.compact) {
       this.fields.splice(i, 1);
       this.vals.splice(i, 1);
       for (let j = i; j < last; j++) this.index.set(this.fields[j]!, j);

@@ -213,26 +213,10 @@ export class Hll {
     const d = new Uint8Array(HLL_DENSE_SIZE + 1); // +1: the byte after the last register (sds's NUL)
     d.set(this.buf.subarray(0, HLL_HDR_SIZE));
     d[4] = HLL_DENSE;
-    const p0 = this.buf;
-    let idx = 0;
-    let p = HLL_HDR_SIZE;
-    while (p < this.len) {
-      const op = p0[p]!;
-      if ((op & 0xc0) === 0) {
-        idx += (op & 0x3f) + 1;
-        p++;
-      } else if ((op & 0xc0) === 0x40) {
-        idx += (((op & 0x3f) << 8) | (p0[p + 1] ?? 0)) + 1;
-        p += 2;
-      } else {
-        let run = (op & 3) + 1;
-        const val = ((op >> 2) & 0x1f) + 1;
-        if (run + idx > HLL_REGISTERS) break;
-        while (run--) denseSet(d, HLL_HDR_SIZE, idx++, val);
-        p++;
-      }
-    }
-    if (idx !== HLL_REGISTERS) return false;
+    const covered = sparseRuns(this.buf, this.len, (idx, n, val) => {
+      if (val > 0) for (let k = 0; k < n; k++) denseSet(d, HLL_HDR_SIZE, idx + k, val);
+    });
+    if (!covered) return false;
     this.buf = d;
     this.len = HLL_DENSE_SIZE;
     return true;
@@ -409,28 +393,9 @@ export function hllMerge(max: Uint8Array, h: Hll): boolean {
     }
     return true;
   }
-  let i = 0;
-  let p = HLL_HDR_SIZE;
-  while (p < h.len) {
-    const op = b[p]!;
-    if ((op & 0xc0) === 0) {
-      i += (op & 0x3f) + 1;
-      p++;
-    } else if ((op & 0xc0) === 0x40) {
-      i += (((op & 0x3f) << 8) | (b[p + 1] ?? 0)) + 1;
-      p += 2;
-    } else {
-      let run = (op & 3) + 1;
-      const val = ((op >> 2) & 0x1f) + 1;
-      if (run + i > HLL_REGISTERS) break;
-      while (run--) {
-        if (val > max[i]!) max[i] = val;
-        i++;
-      }
-      p++;
-    }
-  }
-  return i === HLL_REGISTERS;
+  return sparseRuns(b, h.len, (idx, n, val) => {
+    if (val > 0) for (let k = idx; k < idx + n; k++) if (val > max[k]!) max[k] = val;
+  });
 }
 
 /** Register histogram of an HLL; null when a sparse form does not cover exactly every register. */
@@ -441,28 +406,40 @@ function histogram(h: Hll): number[] | null {
     for (let i = 0; i < HLL_REGISTERS; i++) histo[denseGet(b, HLL_HDR_SIZE, i)]!++;
     return histo;
   }
+  const covered = sparseRuns(b, h.len, (_idx, n, val) => {
+    histo[val]! += n;
+  });
+  return covered ? histo : null;
+}
+
+/**
+ * Walk a sparse HLL's opcodes: `run(first register, count, value)` for each run (value 0 for ZERO
+ * and XZERO). False, and no further runs, when they would pass the last register; true when they
+ * cover exactly every register (anything else is a corrupt HLL).
+ */
+function sparseRuns(b: Uint8Array, len: number, run: (idx: number, n: number, value: number) => void): boolean {
   let idx = 0;
   let p = HLL_HDR_SIZE;
-  while (p < h.len) {
+  while (p < len) {
     const op = b[p]!;
+    let n: number;
+    let value = 0;
     if ((op & 0xc0) === 0) {
-      const run = (op & 0x3f) + 1;
-      idx += run;
-      histo[0]! += run;
+      n = (op & 0x3f) + 1;
       p++;
     } else if ((op & 0xc0) === 0x40) {
-      const run = (((op & 0x3f) << 8) | (b[p + 1] ?? 0)) + 1;
-      idx += run;
-      histo[0]! += run;
+      n = (((op & 0x3f) << 8) | (b[p + 1] ?? 0)) + 1;
       p += 2;
     } else {
-      const run = (op & 3) + 1;
-      idx += run;
-      histo[((op >> 2) & 0x1f) + 1]! += run;
+      n = (op & 3) + 1;
+      value = ((op >> 2) & 0x1f) + 1;
       p++;
     }
+    if (idx + n > HLL_REGISTERS) return false;
+    run(idx, n, value);
+    idx += n;
   }
-  return idx === HLL_REGISTERS ? histo : null;
+  return idx === HLL_REGISTERS;
 }
 
 /** Histogram of raw registers (one byte each: the union of several HLLs). */

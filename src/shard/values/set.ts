@@ -10,7 +10,7 @@
  */
 
 import { parseIntString } from '../../commands/numbers.js';
-import { Aggregate } from './types.js';
+import { CompactAggregate } from './types.js';
 import { limits } from './limits.js';
 
 /** True if s is an integer Redis would store in an intset (string2ll accepts it). */
@@ -27,11 +27,10 @@ function numericCompare(a: string, b: string): number {
   return bx < by ? -1 : bx > by ? 1 : 0;
 }
 
-export class SetValue extends Aggregate {
+export class SetValue extends CompactAggregate {
   readonly type = 'set' as const;
   items: string[] = [];
   readonly index = new Map<string, number>();
-  private intset = true;
   private sorted = true;
 
   /** Build a set (RESTORE, RDB load, store commands): encoding chosen from the current thresholds. */
@@ -45,13 +44,7 @@ export class SetValue extends Aggregate {
     return this.items.length;
   }
 
-  encoding(): 'intset' | 'hashtable' {
-    return this.intset ? 'intset' : 'hashtable';
-  }
 
-  isIntset(): boolean {
-    return this.intset;
-  }
 
   has(m: string): boolean {
     return this.index.has(m);
@@ -60,11 +53,11 @@ export class SetValue extends Aggregate {
   /** Add a member; true if it was new. */
   add(m: string): boolean {
     if (this.index.has(m)) return false;
-    if (this.intset && !isIntsetMember(m)) this.intset = false;
+    if (this.compact && !isIntsetMember(m)) this.compact = false;
     this.index.set(m, this.items.length);
     this.items.push(m);
-    if (this.intset) {
-      if (this.items.length > limits.setMaxIntsetEntries) this.intset = false;
+    if (this.compact) {
+      if (this.items.length > limits.setMaxIntsetEntries) this.compact = false;
       else this.sorted = false;
     }
     return true;
@@ -93,7 +86,7 @@ export class SetValue extends Aggregate {
 
   /** Put an intset's members in ascending order (as redis-server lists them). */
   private sortIfIntset(): void {
-    if (!this.intset || this.sorted) return;
+    if (!this.compact || this.sorted) return;
     this.items.sort(numericCompare);
     for (let i = 0; i < this.items.length; i++) this.index.set(this.items[i]!, i);
     this.sorted = true;

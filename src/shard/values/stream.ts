@@ -75,14 +75,14 @@ export class PelIndex {
   }
   set(id: bigint, p: PendingEntry): void {
     const o = this.order;
-    if (this.map.has(id)) o[pelLowerBound(o, id)] = p;
+    if (this.map.has(id)) o[lowerBound(o, id)] = p;
     else if (o.length === 0 || o[o.length - 1]!.id < id) o.push(p);
-    else o.splice(pelLowerBound(o, id), 0, p);
+    else o.splice(lowerBound(o, id), 0, p);
     this.map.set(id, p);
   }
   delete(id: bigint): boolean {
     if (!this.map.delete(id)) return false;
-    this.order.splice(pelLowerBound(this.order, id), 1);
+    this.order.splice(lowerBound(this.order, id), 1);
     return true;
   }
   /** Entries in ID order. */
@@ -95,7 +95,7 @@ export class PelIndex {
   /** Entries with min <= id <= max, in ID order, without copying. */
   *iterate(min: bigint, max: bigint): Generator<PendingEntry> {
     const o = this.order;
-    for (let i = pelLowerBound(o, min); i < o.length && o[i]!.id <= max; i++) yield o[i]!;
+    for (let i = lowerBound(o, min); i < o.length && o[i]!.id <= max; i++) yield o[i]!;
   }
   first(): PendingEntry | undefined {
     return this.order[0];
@@ -106,19 +106,8 @@ export class PelIndex {
   /** Entries with min <= id <= max, in ID order. */
   range(min: bigint, max: bigint): PendingEntry[] {
     if (min > max) return [];
-    return this.order.slice(pelLowerBound(this.order, min), pelLowerBound(this.order, max + 1n));
+    return this.order.slice(lowerBound(this.order, min), lowerBound(this.order, max + 1n));
   }
-}
-
-function pelLowerBound(o: PendingEntry[], id: bigint): number {
-  let lo = 0;
-  let hi = o.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (o[mid]!.id < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export class StreamConsumer {
@@ -430,8 +419,8 @@ function findEntry(es: StreamEntry[], id: bigint): StreamEntry | undefined {
   return e && e.id === id ? e : undefined;
 }
 
-/** First index whose id >= id. */
-function lowerBound(es: StreamEntry[], id: bigint): number {
+/** First index whose id >= id, in entries or pending entries sorted by id. */
+function lowerBound(es: readonly { readonly id: bigint }[], id: bigint): number {
   let lo = 0;
   let hi = es.length;
   while (lo < hi) {

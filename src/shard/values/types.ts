@@ -21,6 +21,28 @@ export abstract class Aggregate {
   abstract encoding(): string;
 }
 
+/** OBJECT ENCODING of a hash, set or sorted set in its compact encoding, and in its large one. */
+const ENCODINGS = { hash: ['listpack', 'hashtable'], set: ['intset', 'hashtable'], zset: ['listpack', 'skiplist'] } as const;
+
+/**
+ * A hash, set or sorted set: kept in a compact encoding (listpack, intset) while small, converted to
+ * the large one past the configured limits (a stored sorted-set result may convert back).
+ */
+export abstract class CompactAggregate extends Aggregate {
+  abstract override readonly type: 'hash' | 'set' | 'zset';
+  /** In the compact encoding. */
+  protected compact = true;
+
+  encoding(): string {
+    const names = ENCODINGS[this.type];
+    return this.compact ? names[0] : names[1];
+  }
+
+  isCompact(): boolean {
+    return this.compact;
+  }
+}
+
 /** A string value as stored (a Buffer is never changed in place: writes store a new value). */
 export type StrValue = string | number | Buffer;
 

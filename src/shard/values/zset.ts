@@ -21,7 +21,7 @@
  * -value), else "skiplist"; conversion is one way except where Redis converts store results back.
  */
 
-import { Aggregate } from './types.js';
+import { CompactAggregate } from './types.js';
 import { limits } from './limits.js';
 
 const MAX_LEVEL = 32;
@@ -255,18 +255,17 @@ export class SkipList {
   }
 }
 
-export class ZSetValue extends Aggregate {
+export class ZSetValue extends CompactAggregate {
   readonly type = 'zset' as const;
   override readonly blockable = true;
   readonly list = new SkipList();
   readonly dict = new Map<string, ZNode>();
   nodes: ZNode[] = [];
-  private lp: boolean;
 
   /** listpack: the encoding a new sorted set starts with (Redis decides from the first member). */
   constructor(listpack = true) {
     super();
-    this.lp = listpack;
+    this.compact = listpack;
   }
 
   /** Build a sorted set (RESTORE, RDB load, tests): encoding chosen from the current thresholds. */
@@ -285,22 +284,16 @@ export class ZSetValue extends Aggregate {
     return this.nodes.length;
   }
 
-  encoding(): 'listpack' | 'skiplist' {
-    return this.lp ? 'listpack' : 'skiplist';
-  }
 
-  isListpack(): boolean {
-    return this.lp;
-  }
 
   /** Store results are converted back to listpack when small enough (zsetConvertToListpackIfNeeded). */
   convertToListpackIfNeeded(maxMemberLen: number): void {
-    if (!this.lp && this.size <= limits.zsetMaxListpackEntries && maxMemberLen <= limits.zsetMaxListpackValue) this.lp = true;
+    if (!this.compact && this.size <= limits.zsetMaxListpackEntries && maxMemberLen <= limits.zsetMaxListpackValue) this.compact = true;
   }
 
   /** Force skiplist encoding (a new set whose first member is too long, or max entries 0). */
   toSkiplist(): void {
-    this.lp = false;
+    this.compact = false;
   }
 
   score(m: string): number | undefined {
@@ -314,13 +307,13 @@ export class ZSetValue extends Aggregate {
   /** Insert or update; true if the member was added. */
   set(m: string, score: number): boolean {
     // a listpack stores -0 as the integer 0 (Redis reads it back as 0)
-    if (score === 0 && this.lp) score = 0;
+    if (score === 0 && this.compact) score = 0;
     const node = this.dict.get(m);
     if (node !== undefined) {
       this.updateScore(node, score);
       return false;
     }
-    if (this.lp && (this.size + 1 > limits.zsetMaxListpackEntries || m.length > limits.zsetMaxListpackValue)) this.lp = false;
+    if (this.compact && (this.size + 1 > limits.zsetMaxListpackEntries || m.length > limits.zsetMaxListpackValue)) this.compact = false;
     const n = this.list.insert(score, m);
     n.idx = this.nodes.length;
     this.nodes.push(n);
