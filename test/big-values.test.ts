@@ -102,6 +102,49 @@ describe('huge bulk arguments and replication', () => {
   });
 });
 
+describe('a big write propagated in several ring records is not cut by other writes', () => {
+  // the master's reply ring hands a 24 MB SET's propagation over in many records, read over many
+  // ticks: whatever else the master propagated meanwhile (another shard's writes, WAIT's REPLCONF
+  // GETACK) went into the stream between them, inside the SET's bulk string, and the replica stored
+  // a value with those bytes in it (or lost the link on the protocol error and never caught up)
+  it.each([
+    ['another shard keeps writing', 2, [] as string[]],
+    ['another client keeps sending WAIT (REPLCONF GETACK in the stream)', 1, ['--ring-size', '65536']],
+  ])('a 24 MB SET reaches the replica intact while %s until it is answered (%d-shard master)', async (_what, shards, args) => {
+    const m = await startShardis({ shards, args });
+    const r = await startShardis({ shards, args: ['--replicaof', '127.0.0.1', String(m.port)] });
+    const mc = new Redis({ port: m.port });
+    const other = new Redis({ port: m.port });
+    const rc = new Redis({ port: r.port });
+    try {
+      await waitInSync(mc, rc);
+      for (let round = 0; round < 2; round++) {
+        const v = pattern(24 * MB, 500 + round);
+        let answered = false;
+        const pending = mc.set('{a}big', v).finally(() => (answered = true));
+        while (!answered) {
+          if (shards === 2) await other.incr('{b}counter');
+          else await other.wait(1, 1);
+        }
+        expect(await pending).toBe('OK');
+        await mc.set('{a}after', String(round));
+        await waitInSync(mc, rc);
+        expect(await rc.get('{a}after')).toBe(String(round));
+        if (shards === 2) expect(await rc.get('{b}counter')).toBe(await mc.get('{b}counter'));
+        const got = await rc.getBuffer('{a}big');
+        expect(got?.length).toBe(v.length);
+        expect(got!.equals(v)).toBe(true);
+      }
+    } finally {
+      mc.disconnect();
+      other.disconnect();
+      rc.disconnect();
+      await r.stop();
+      await m.stop();
+    }
+  });
+});
+
 describe('large string values stored as bytes (every string command, DUMP/RESTORE, SAVE, replication)', () => {
   const n = 56 * MB;
   const v = pattern(n, 0x77);

@@ -145,6 +145,21 @@ export class Replication {
     this.appendFrom(buf, start, len);
   }
 
+  /**
+   * One write whose propagation came in several ring records (a big write's request bytes), fed
+   * once its last record arrived, so no other write (another shard's, a PING) lands inside it.
+   */
+  feedParts(db: number, parts: Buffer[]): void {
+    this.changes++;
+    if (this.streamLog !== null) for (const p of parts) this.streamLog.fed(db, p);
+    if (this.link !== null || this.backlog === null) return;
+    if (db !== this.lastDb) {
+      this.append(encodeCommand(['SELECT', db]));
+      this.lastDb = db;
+    }
+    for (const p of parts) this.append(p);
+  }
+
   /** Stream bytes not tied to a database (PING, REPLCONF GETACK). */
   feedRaw(data: Uint8Array): void {
     if (this.link !== null || this.backlog === null) return;

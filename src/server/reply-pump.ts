@@ -213,7 +213,6 @@ export class ReplyPump {
     const ring = link.replies;
     if (!ring.poll()) return 0;
     const s = this.s;
-    const repl = s.replication;
     const i32 = ring.i32;
     const data = ring.data;
     let n = 0;
@@ -234,14 +233,14 @@ export class ReplyPump {
         continue;
       }
       if (kindOf(w0) === REP_PROPAGATE) {
-        if (plen > 0) repl.feedFrom(dbOf(w0), data, start + rlen, plen, (flags & FLAG_MORE) !== 0);
+        this.propagate(link, dbOf(w0), data, start + rlen, plen, (flags & FLAG_MORE) !== 0);
         continue;
       }
       if (connId === COORDINATOR_CONN) {
         link.collect(seq, data.subarray(start, start + rlen), data.subarray(start + rlen, start + rlen + plen), dbOf(w0), (flags & FLAG_MORE) !== 0);
         continue;
       }
-      if (plen > 0) repl.feedFrom(dbOf(w0), data, start + rlen, plen, (flags & FLAG_MORE) !== 0);
+      if (plen > 0 || link.propParts.length > 0) this.propagate(link, dbOf(w0), data, start + rlen, plen, (flags & FLAG_MORE) !== 0);
       const conn = s.conns.get(connId);
       if (kindOf(w0) === REP_SCRIPT) {
         // an EVALSHA sent straight to this shard (scripting/fast-path.ts)
@@ -288,6 +287,28 @@ export class ReplyPump {
       this.checkBarrier(conn);
     }
     return n;
+  }
+
+  /**
+   * Propagation bytes data[start, start+len) of a shard's record. A write whose propagation spans
+   * several records (FLAG_MORE: a big write, sent from its request bytes) is held until its last
+   * record and then fed whole: fed chunk by chunk, whatever else is fed meanwhile (another shard's
+   * writes, the main thread's PING, WAIT's GETACK, a main-thread command's propagation) would land
+   * inside its bytes in the stream and the AOF, and a replica would store a value with them in it.
+   */
+  private propagate(link: ShardLink, db: number, data: Uint8Array, start: number, len: number, more: boolean): void {
+    const held = link.propParts;
+    if (more) {
+      if (len > 0) held.push(Buffer.from(data.subarray(start, start + len))); // out of ring memory
+      return;
+    }
+    if (held.length === 0) {
+      if (len > 0) this.s.replication.feedFrom(db, data, start, len, false);
+      return;
+    }
+    if (len > 0) held.push(Buffer.from(data.subarray(start, start + len)));
+    link.propParts = [];
+    this.s.replication.feedParts(db, held);
   }
 
   /** A reply came back: a connection waiting for its earlier requests (a barrier) may go on. */

@@ -81,6 +81,11 @@ export class ShardLink {
     held.push(Buffer.from(bytes));
     return true;
   }
+  /**
+   * Propagation chunks (copies) of the write whose records are being read (FLAG_MORE), fed to the
+   * stream whole after its last record (ReplyPump.propagate).
+   */
+  propParts: Buffer[] = [];
   /** Connections whose blocking request is parked on this shard. */
   readonly parked = new Set<number>();
   private nextSeq = 1;
