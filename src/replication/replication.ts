@@ -127,14 +127,14 @@ export class Replication {
 
   // ---- the stream ------------------------------------------------------------------------------
 
-  /** `more`: a chunk of a write whose propagation continues in the next record (counted once, at its end). */
-  feed(db: number, data: Uint8Array, more = false): void {
-    this.feedFrom(db, data, 0, data.length, more);
+  /** One whole write's propagation (a write in several ring records goes through feedParts()). */
+  feed(db: number, data: Uint8Array): void {
+    this.feedFrom(db, data, 0, data.length);
   }
 
   /** feed() of buf[start, start+len) (from the reply ring: copied, no view made of it). */
-  feedFrom(db: number, buf: Uint8Array, start: number, len: number, more: boolean): void {
-    if (!more) this.changes++;
+  feedFrom(db: number, buf: Uint8Array, start: number, len: number): void {
+    this.changes++;
     if (this.streamLog !== null) this.streamLog.fed(db, buf.subarray(start, start + len));
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)

@@ -303,7 +303,7 @@ export class ReplyPump {
       return;
     }
     if (held.length === 0) {
-      if (len > 0) this.s.replication.feedFrom(db, data, start, len, false);
+      if (len > 0) this.s.replication.feedFrom(db, data, start, len);
       return;
     }
     if (len > 0) held.push(Buffer.from(data.subarray(start, start + len)));
