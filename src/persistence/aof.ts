@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RespWriter } from '../resp/writer.js';
+import { aofWriteError } from '../resp/errors.js';
 import type { PersistHost as Server } from './host.js';
 import { Persistence } from './persistence.js';
 import { strerror } from './strerror.js';
@@ -321,7 +322,7 @@ export class Aof {
   /** MISCONF text while the AOF cannot be written, else null. */
   writeError(): string | null {
     if (this.fd < 0 || this.lastWriteOk) return null;
-    return `MISCONF Errors writing to the AOF file: ${this.lastWriteError}`;
+    return aofWriteError(this.lastWriteError);
   }
 
   private lastFsync = Date.now();

@@ -21,7 +21,7 @@ import { AckWaits } from './ack-waits.js';
 import type { ReplicationHost } from './host.js';
 import { randomHex } from '../server/ids.js';
 import { RespWriter, encodeCommand } from '../resp/writer.js';
-import { NOT_INTEGER, replconfUnknownOption } from '../resp/errors.js';
+import { NOT_INTEGER, SYNC_WITHOUT_MASTER_LINK, replconfUnknownOption } from '../resp/errors.js';
 import { NULL_REPLID, ReplicationBacklog } from './backlog.js';
 import { ReplicaClient, ReplicaState } from './replica-client.js';
 import { FullSync } from './fullsync.js';
@@ -406,7 +406,7 @@ export class Replication {
 
   /** PSYNC / SYNC: the connection becomes a replica. Writes its replies to the socket itself. */
   psync(conn: Connection, replid: string, offset: number, isSync: boolean): string | null {
-    if (this.link !== null && !this.link.connected()) return "NOMASTERLINK Can't SYNC while not connected with my master";
+    if (this.link !== null && !this.link.connected()) return SYNC_WITHOUT_MASTER_LINK;
     const rc = this.replConfs.get(conn) ?? { port: 0, ip: null, eof: false, psync2: false };
     this.syncLog();
     conn.flush();
