@@ -3,6 +3,7 @@
  * the readers of the reply shapes several operations use.
  */
 
+import type { Args } from '../commands/args.js';
 import { ReplyReader } from '../resp/reply-reader.js';
 import type { RespWriter } from '../resp/writer.js';
 
@@ -26,4 +27,16 @@ export function readInts<T extends { [K in keyof T]: number }>(r: ReplyReader, f
   const rec = {} as T;
   fields.forEach((f, i) => (rec[f] = (i < n ? r.int() : 0) as T[keyof T]));
   return rec;
+}
+
+/** Argument i of a request as a number (shard side; numbers travel as decimal text). */
+export function numArg(a: Args, i: number): number {
+  return Number(a.str(i));
+}
+
+/** The arguments of a request from `from` to its end, as strings (shard side): keys, mostly. */
+export function strsFrom(a: Args, from: number): string[] {
+  const out: string[] = [];
+  for (let i = from; i < a.argc; i++) out.push(a.str(i));
+  return out;
 }

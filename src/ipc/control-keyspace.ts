@@ -7,7 +7,7 @@
 import type { Args } from '../commands/args.js';
 import { ReplyReader } from '../resp/reply-reader.js';
 import type { RespWriter } from '../resp/writer.js';
-import { readCount, readInts, writeInts, type ControlArgv } from './control-common.js';
+import { numArg, readCount, readInts, writeInts, type ControlArgv } from './control-common.js';
 
 /** Counters of one shard (INFO stats, keyspace hit ratio, the admin dashboard). */
 export interface ShardStats {
@@ -68,6 +68,7 @@ export const keyspaceOp = {
 /** dbsize <db> -> keys in that database */
 export const dbsizeOp = {
   request: (db: number): ControlArgv => ['dbsize', db],
+  db: (a: Args): number => numArg(a, 1),
   write: (w: RespWriter, n: number): void => w.int(n),
   read: readCount,
 };
@@ -75,6 +76,7 @@ export const dbsizeOp = {
 /** keys <db> <pattern> -> the matching keys (KEYS joins the shards' replies without decoding them) */
 export const keysOp = {
   request: (db: number, pattern: string): ControlArgv => ['keys', db, pattern],
+  args: (a: Args): { db: number; pattern: string } => ({ db: numArg(a, 1), pattern: a.str(2) }),
   write: (w: RespWriter, keys: string[]): void => w.bulkArray(keys),
   read(reply: Buffer): string[] {
     const r = new ReplyReader(reply);
@@ -97,6 +99,14 @@ export interface ScanStep {
  */
 export const scanOp = {
   request: (db: number, slot: number, end: number, count: number, pattern: string, type: string): ControlArgv => ['scan', db, slot, end, count, pattern, type],
+  args: (a: Args): { db: number; slot: number; end: number; count: number; pattern: string; type: string } => ({
+    db: numArg(a, 1),
+    slot: numArg(a, 2),
+    end: numArg(a, 3),
+    count: numArg(a, 4),
+    pattern: a.str(5),
+    type: a.str(6),
+  }),
   write(w: RespWriter, s: ScanStep): void {
     w.array(3);
     w.int(s.next);
@@ -116,6 +126,7 @@ export const scanOp = {
 /** randomkey <db> -> the database's size on this shard and a random key of it (null when empty) */
 export const randomkeyOp = {
   request: (db: number): ControlArgv => ['randomkey', db],
+  db: (a: Args): number => numArg(a, 1),
   write(w: RespWriter, size: number, key: string | null): void {
     w.array(2);
     w.int(size);
@@ -132,6 +143,7 @@ export const randomkeyOp = {
 /** flushdb <db> -> keys removed */
 export const flushdbOp = {
   request: (db: number): ControlArgv => ['flushdb', db],
+  db: (a: Args): number => numArg(a, 1),
   write: (w: RespWriter, removed: number): void => w.int(removed),
   read: readCount,
 };
@@ -146,6 +158,7 @@ export const flushallOp = {
 /** swapdb <a> <b> -> OK */
 export const swapdbOp = {
   request: (a: number, b: number): ControlArgv => ['swapdb', a, b],
+  args: (a: Args): { a: number; b: number } => ({ a: numArg(a, 1), b: numArg(a, 2) }),
 };
 
 /** DEBUG POPULATE's share of a shard: the keys `<prefix>:<j>` (j < count) that hash to this shard. */

@@ -4,9 +4,13 @@
  * Shard side: src/shard/control-sort.ts.
  */
 
+import type { Args } from '../commands/args.js';
 import { ReplyReader } from '../resp/reply-reader.js';
 import type { RespWriter } from '../resp/writer.js';
-import { readCount, type ControlArgv } from './control-common.js';
+import { numArg, readCount, type ControlArgv } from './control-common.js';
+
+/** The database and key of a request `<op> <db> <key>` (shard side). */
+const dbKeyOf = (a: Args): { db: number; key: string } => ({ db: numArg(a, 1), key: a.str(2) });
 
 /** The value SORT sorts: undefined when absent, else its type and (for list, set, zset) elements. */
 export type SortSource = { type: string; elems: readonly string[] } | undefined;
@@ -14,6 +18,7 @@ export type SortSource = { type: string; elems: readonly string[] } | undefined;
 /** sortsrc <db> <key> -> SortSource (sorted-set members in score order) */
 export const sortSourceOp = {
   request: (db: number, key: string): ControlArgv => ['sortsrc', db, key],
+  args: dbKeyOf,
   write(w: RespWriter, src: SortSource): void {
     if (src === undefined) {
       w.nullArray();
@@ -47,11 +52,11 @@ export const sortGetOp = {
     for (const r of refs) argv.push(r.key, r.field === null ? '0' : '1', r.field ?? '');
     return argv;
   },
-  /** The lookups of a request (args from index 2 on). */
-  refs(argc: number, str: (i: number) => string): SortRef[] {
-    const out: SortRef[] = [];
-    for (let i = 2; i + 2 < argc; i += 3) out.push({ key: str(i), field: str(i + 1) === '1' ? str(i + 2) : null });
-    return out;
+  /** The database and lookups of a request (shard side). */
+  args(a: Args): { db: number; refs: SortRef[] } {
+    const refs: SortRef[] = [];
+    for (let i = 2; i + 2 < a.argc; i += 3) refs.push({ key: a.str(i), field: a.str(i + 1) === '1' ? a.str(i + 2) : null });
+    return { db: numArg(a, 1), refs };
   },
   write(w: RespWriter, values: readonly (string | number | Uint8Array | null)[]): void {
     w.array(values.length);
@@ -66,6 +71,7 @@ export const sortGetOp = {
 /** sortexists <db> <key> -> whether the key exists (SORT ... STORE of nothing deletes only then) */
 export const sortExistsOp = {
   request: (db: number, key: string): ControlArgv => ['sortexists', db, key],
+  args: dbKeyOf,
   write: (w: RespWriter, exists: boolean): void => w.int(exists ? 1 : 0),
   read: (reply: Buffer): boolean => readCount(reply) === 1,
 };

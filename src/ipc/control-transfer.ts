@@ -7,7 +7,7 @@
 import type { Args } from '../commands/args.js';
 import { ReplyReader } from '../resp/reply-reader.js';
 import type { RespWriter } from '../resp/writer.js';
-import { readCount, type ControlArgv } from './control-common.js';
+import { numArg, readCount, strsFrom, type ControlArgv } from './control-common.js';
 
 // ---- cross-shard commands (src/router/coordinator.ts, src/shard/shipped.ts) --------------------------
 
@@ -63,6 +63,7 @@ function readEntries(r: ReplyReader): KeyValue[] {
 /** export <db> <key>... -> each key's value (null when absent), to ship it to another shard */
 export const exportOp = {
   request: (db: number, keys: readonly string[]): ControlArgv => ['export', db, ...keys],
+  args: (a: Args): { db: number; keys: string[] } => ({ db: numArg(a, 1), keys: strsFrom(a, 2) }),
   write(w: RespWriter, values: readonly (KeyPayload | null)[]): void {
     w.array(values.length);
     for (const v of values) {
