@@ -35,24 +35,32 @@ export function sanitizeErrorText(s: string): string {
 }
 
 /** strerror()'s text for the errno codes a file operation may fail with (Redis prints those). */
-const STRERROR: Record<string, string> = {
+const ERRNO_TEXTS: Record<string, string> = {
+  ENOENT: 'No such file or directory',
   EACCES: 'Permission denied',
   EPERM: 'Operation not permitted',
-  ENOENT: 'No such file or directory',
   EISDIR: 'Is a directory',
   ENOTDIR: 'Not a directory',
-  EROFS: 'Read-only file system',
   ENOSPC: 'No space left on device',
-  EDQUOT: 'Disk quota exceeded',
+  EROFS: 'Read-only file system',
   EEXIST: 'File exists',
+  ENOTEMPTY: 'Directory not empty',
   EBUSY: 'Device or resource busy',
+  EIO: 'Input/output error',
   EMFILE: 'Too many open files',
   ENAMETOOLONG: 'File name too long',
-  EIO: 'Input/output error',
+  ELOOP: 'Too many levels of symbolic links',
+  EDQUOT: 'Disk quota exceeded',
+  EBADF: 'Bad file descriptor',
 };
 
-/** A Node.js system error as strerror() words it (never the exception's own message). */
-export function strerror(e: unknown): string {
+/** A Node.js system error's errno code as strerror() words it, or undefined for another error. */
+export function errnoText(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
-  return (typeof code === 'string' && STRERROR[code]) || 'Input/output error';
+  return typeof code === 'string' ? ERRNO_TEXTS[code] : undefined;
+}
+
+/** A Node.js system error as strerror() words it in a reply (never the exception's own message). */
+export function strerror(e: unknown): string {
+  return errnoText(e) ?? 'Input/output error';
 }
