@@ -185,7 +185,7 @@ class ShardRun implements RunHost {
 
   readonly executeNow = (argv: CallArgs): Uint8Array => this.execute(argv);
 
-  /** The command's reply: a view of the shard's reply buffer, valid until its next command. */
+  /** The command's reply: the shard's reply buffer, which starts with it, valid until its next command. */
   execute(argv: CallArgs): Uint8Array {
     const cmd = this.checked!;
     this.checked = null;
@@ -200,11 +200,11 @@ class ShardRun implements RunHost {
     if (p.len > 0) {
       if (this.replFlags & REPL_REPLICA) {
         this.writes++;
-        this.prop.raw(p.buf.subarray(0, p.len));
+        this.prop.rawSlice(p.buf, 0, p.len);
       }
       p.reset();
     }
-    return c.w.buf.subarray(0, c.w.len);
+    return c.w.buf;
   }
 
   /** Journal the command's keys not written yet by this script. */
@@ -270,13 +270,6 @@ function status(c: ShardHost, code: number, reply: Uint8Array, calls: number, lo
   scriptRunOp.write(w, code, reply, calls, logs);
 }
 
-/** What one run in this shard came to. */
-interface HereResult {
-  status: number;
-  calls: number;
-  logs: readonly string[];
-}
-
 /**
  * Run a compiled script here, synchronously: its reply in outWriter, its writes (one as is, several
  * in MULTI/EXEC) in c.p. On SCRIPT_FALLBACK it has been undone, and c.p holds only the DELs of keys
@@ -294,7 +287,7 @@ interface RunOptions {
   fn: boolean;
 }
 
-function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: ArgList, args: ArgList): HereResult {
+function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: ArgList, args: ArgList): number {
   const run = (st.run ??= new ShardRun(c, st));
   run.begin(o);
   const out = outWriter;
@@ -317,12 +310,12 @@ function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o
   if (run.fallback) {
     run.rollback();
     for (const key of expired) c.p.command(['DEL', key]);
-    return { status: SCRIPT_FALLBACK, calls: 0, logs: [] };
+    return SCRIPT_FALLBACK;
   }
   if (run.writes > 1) c.p.command(['MULTI']);
-  c.p.raw(run.prop.buf.subarray(0, run.prop.len));
+  c.p.rawSlice(run.prop.buf, 0, run.prop.len);
   if (run.writes > 1) c.p.command(['EXEC']);
-  return { status: SCRIPT_DONE, calls: run.calls, logs: run.logs };
+  return SCRIPT_DONE;
 }
 
 /** The compiled script of this sha1, compiling `body` if it is new here (undefined: neither). */
@@ -339,11 +332,23 @@ function compiled(st: WorkerScripting, sha: string, body: Uint8Array | null): nu
   return r.ref;
 }
 
-/** KEYS and ARGV: the request's arguments from `from` on, pushed to Lua from their bytes. */
-function keysAndArgs(c: ShardHost, numkeys: number, from: number): { keys: ArgList; args: ArgList } {
+/** KEYS and ARGV of the script about to run: the request's arguments, pushed to Lua from their bytes (keysAndArgs()). */
+const keyList = { args: null as unknown as Args, from: 0, n: 0 };
+const argList = { args: null as unknown as Args, from: 0, n: 0 };
+
+/** KEYS: numkeys arguments of the request from `from` on; ARGV: the rest. */
+function keysAndArgs(c: ShardHost, numkeys: number, from: number): void {
   const a = c.args;
-  return { keys: { args: a, from, n: numkeys }, args: { args: a, from: from + numkeys, n: a.argc - from - numkeys } };
+  keyList.args = a;
+  keyList.from = from;
+  keyList.n = numkeys;
+  argList.args = a;
+  argList.from = from + numkeys;
+  argList.n = a.argc - from - numkeys;
 }
+
+/** The options of a REQ_SCRIPT run (one object, set again for each). */
+const directOptions: RunOptions = { db: 0, proto: 2, readOnly: false, denied: null, busyMs: Infinity, direct: true, fn: false };
 
 const statusBytes = Buffer.alloc(4);
 
@@ -423,15 +428,19 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
     }
     const cmd = commandMemo.cmd!;
     const t0 = c.intro.beginScript();
-    const { keys, args } = keysAndArgs(c, Number(a.str(2)), 3);
-    const o = { db: c.db.id, proto: ((w3 >>> 16) & 0xff) === 3 ? 3 : 2, readOnly: ((w3 >>> 24) & 1) !== 0, denied: null, busyMs: w3 & 0xffff || Infinity, direct: true, fn } as const;
-    const r = runHere(c, st, ref, name, o, keys, args);
-    if (r.status === SCRIPT_DONE) {
+    keysAndArgs(c, Number(a.str(2)), 3);
+    const o = directOptions;
+    o.db = c.db.id;
+    o.proto = ((w3 >>> 16) & 0xff) === 3 ? 3 : 2;
+    o.readOnly = ((w3 >>> 24) & 1) !== 0;
+    o.busyMs = w3 & 0xffff || Infinity;
+    o.fn = fn;
+    if (runHere(c, st, ref, name, o, keyList, argList) === SCRIPT_DONE) {
       // (given back, the main thread's run is the one counted)
       c.intro.endScript(c.connId, cmd, t0, outWriter.buf[4] === 0x2d, request);
       // the record from the reply's writer: the status word, then the reply
       const out = outWriter;
-      out.buf.writeUInt32LE(r.calls >>> 0, 0);
+      out.buf.writeUInt32LE(st.run!.calls >>> 0, 0);
       c.emit(REP_SCRIPT, 0, c.db.id, c.connId, c.seq, out, c.p);
       c.p.reset();
       return;
@@ -456,9 +465,10 @@ function runControlled(c: ShardHost, st: WorkerScripting, ref: number, name: str
   const a = c.args;
   const deniedText = a.str(at + 3);
   const o = { db: Number(a.str(at)), proto: a.str(at + 1) === '3' ? 3 : 2, readOnly: a.str(at + 2) === '1', denied: deniedText === '' ? null : deniedText, busyMs: Number(a.str(at + 4)) || Infinity, direct: false, fn } as const;
-  const { keys, args } = keysAndArgs(c, Number(a.str(at + 5)), at + 6);
-  const r = runHere(c, st, ref, name, o, keys, args);
-  status(c, r.status, r.status === SCRIPT_DONE ? scriptReply() : Buffer.alloc(0), r.calls, r.logs);
+  keysAndArgs(c, Number(a.str(at + 5)), at + 6);
+  const r = runHere(c, st, ref, name, o, keyList, argList);
+  const done = r === SCRIPT_DONE;
+  status(c, r, done ? scriptReply() : Buffer.alloc(0), done ? st.run!.calls : 0, done ? st.run!.logs : []);
 }
 
 /** The disconnect op: a closed connection's scripts are no longer diverted here. */
