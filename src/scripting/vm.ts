@@ -23,7 +23,7 @@ import { BIT_FUNCTIONS } from './lib-bit.js';
 import { CJSON_FUNCTIONS, JSON_NULL } from './lib-cjson.js';
 import { CMSGPACK_FUNCTIONS } from './lib-cmsgpack.js';
 import { STRUCT_FUNCTIONS } from './lib-struct.js';
-import { copyBytes, internals, lauxlib, loadLua, lua, lualib, luaString, ownedString, toLatin1, type LuaJsFunction, type LuaState, type LuaTable } from './lua-api.js';
+import { copyBytes, internals, lauxlib, loadLua, lua, lualib, luaString, ownedString, toLatin1, type LuaJsFunction, type LuaState, type LuaTable, type LuaTString } from './lua-api.js';
 import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { PendingCall, RunHost } from './host.js';
 import { installFloatMath, installStringFormat } from './lib-format.js';
@@ -615,20 +615,30 @@ function fillList(L: LuaState, t: LuaTable, list: ArgList): void {
   const strings = isStrings(list) ? list : list.args.strings;
   const from = isStrings(list) ? 0 : list.from;
   for (let i = 0; i < n; i++) {
+    const e = t.strong.get(i + 1);
     let b: Uint8Array;
     if (strings !== null) b = new Uint8Array(Buffer.from(strings[from + i]!, 'latin1'));
     else {
       const a = (list as Exclude<ArgList, readonly string[]>).args;
       const st = a.start[from + i]!;
-      b = copyBytes(a.buf, st, st + a.len[from + i]!);
+      const end = st + a.len[from + i]!;
+      // the same bytes as the last script's entry (a client calling a script on the same keys): kept
+      if (e !== undefined && e.value.type === internals.LUA_TLNGSTR && sameBytes((e.value.value as LuaTString).realstring, a.buf, st, end)) continue;
+      b = copyBytes(a.buf, st, end);
     }
-    const e = t.strong.get(i + 1);
     if (e === undefined) internals.luaH_setint(t, i + 1, ownedString(L, b));
     else {
       e.value.type = internals.LUA_TLNGSTR;
       e.value.value = new internals.TString(L, b);
     }
   }
+}
+
+/** True if s holds the bytes b[start, end). */
+function sameBytes(s: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  if (s.length !== end - start) return false;
+  for (let i = 0; i < s.length; i++) if (s[i] !== b[start + i]) return false;
+  return true;
 }
 
 function isStrings(list: ArgList): list is readonly string[] {
