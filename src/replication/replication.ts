@@ -166,7 +166,8 @@ export class Replication {
 
   /**
    * A replica: bytes of the master's stream it just applied, buf[start, end) (forwarded verbatim to
-   * sub-replicas).
+   * sub-replicas). Consecutive commands of one read are gathered and go into the backlog with one
+   * copy at appliedDone() (the dispatcher calls it when it stops parsing the master's input).
    */
   applied(buf: Uint8Array, start: number, end: number): void {
     if (this.link === null) return;
@@ -174,8 +175,28 @@ export class Replication {
     if (!isKeepAlive(buf, start, len)) this.changes++;
     if (this.streamLog !== null) this.streamLog.applied(buf.subarray(start, end));
     this.link.processed(len);
+    if (buf === this.appliedBuf && start === this.appliedEnd) {
+      this.appliedEnd = end;
+      return;
+    }
+    this.appliedDone();
+    this.appliedBuf = buf;
+    this.appliedStart = start;
+    this.appliedEnd = end;
+  }
+
+  /** The bytes applied() gathered, appliedBuf[appliedStart, appliedEnd), not in the backlog yet. */
+  private appliedBuf: Uint8Array | null = null;
+  private appliedStart = 0;
+  private appliedEnd = 0;
+
+  /** Into the backlog (and this tick's fan-out) with what applied() gathered. */
+  appliedDone(): void {
+    const buf = this.appliedBuf;
+    if (buf === null) return;
+    this.appliedBuf = null;
     if (this.backlog === null) this.createBacklog();
-    this.appendFrom(buf, start, len);
+    this.appendFrom(buf, this.appliedStart, this.appliedEnd - this.appliedStart);
   }
 
   private append(data: Uint8Array): void {
@@ -341,8 +362,17 @@ export class Replication {
     this.failover.update();
   }
 
+  /** client-output-buffer-limit's replica class, parsed from limitText (checked per replica per tick). */
+  private limit: [number, number, number] = [0, 0, 0];
+  private limitText: string | null = null;
+
   private checkOutputLimit(r: ReplicaClient): void {
-    const [hard, soft, secs] = this.server.config.outputBufferLimit('slave');
+    const raw = this.server.config.get('client-output-buffer-limit');
+    if (raw !== this.limitText) {
+      this.limit = this.server.config.outputBufferLimit('slave');
+      this.limitText = raw;
+    }
+    const [hard, soft, secs] = this.limit;
     const used = r.conn.socket.writableLength + r.pendingBytes;
     let over = hard > 0 && used >= hard;
     if (!over && soft > 0 && used >= soft) {

@@ -56,6 +56,7 @@ export class Dispatcher {
       if (conn.isMaster) repl.applied(conn.inBuf, conn.inStart, f.end);
       conn.inStart = f.end;
     }
+    if (conn.isMaster) repl.appliedDone(); // before the input buffer can be let go or reused
     conn.consumed();
     // every complete request was dispatched (a hold stops the loop before that)
     conn.inputIdle = conn.hold === Hold.None;
