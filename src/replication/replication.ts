@@ -133,7 +133,7 @@ export class Replication {
   /** feed() of buf[start, start+len) (from the reply ring: copied, no view made of it). */
   feedFrom(db: number, buf: Uint8Array, start: number, len: number): void {
     this.changes++;
-    if (this.streamLog !== null) this.streamLog.fed(db, buf.subarray(start, start + len));
+    if (this.streamLog !== null && this.streamLog.recording()) this.streamLog.fed(db, buf.subarray(start, start + len));
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
     if (db !== this.lastDb) {
@@ -173,7 +173,7 @@ export class Replication {
     if (this.link === null) return;
     const len = end - start;
     if (!isKeepAlive(buf, start, len)) this.changes++;
-    if (this.streamLog !== null) this.streamLog.applied(buf.subarray(start, end));
+    if (this.streamLog !== null && this.streamLog.recording()) this.streamLog.applied(buf.subarray(start, end));
     this.link.processed(len);
     if (buf === this.appliedBuf && start === this.appliedEnd) {
       this.appliedEnd = end;
