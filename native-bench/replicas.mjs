@@ -8,7 +8,8 @@
 //   - CPU time per million writes for the master and (mean) per replica, from /proc/<pid>/stat, so
 //     scaling past this machine's cores can be projected (see docs/benchmarks.md); and the master's
 //     CPU per write by thread group (thread-cpu.mjs: main, shards, v8, other) with the main thread's
-//     projected ceiling 1 / (its CPU per write).
+//     projected ceiling 1 / (its CPU per write), and the replicas' (mean) by thread group, counted
+//     until every replica applied the writes.
 //   npm run bench:replicas [-- --replicas 0,1,2,4] [--quick] [--rounds N]
 // Writes bench-results/replicas.json, replicas.svg (throughput), replicas-lag.svg and replicas.html
 // (one file with both charts, the tables and the run's parameters).
@@ -108,6 +109,7 @@ async function measure(kind, k) {
     // writes, with the lag sampled meanwhile
     const cpu0 = [master, ...replicas].map((s) => cpuMs(s.proc.pid));
     const threads0 = sampleThreads(master.proc.pid);
+    const replicaThreads0 = replicas.map((r) => sampleThreads(r.proc.pid));
     const masterSamples = []; // [t, offset]
     const replicaSamples = rs.map(() => []); // [t, offset]
     let writing = true;
@@ -138,6 +140,9 @@ async function measure(kind, k) {
     end = performance.now();
     writing = false;
     await sampler;
+    // each replica's CPU once it applied everything (a lagging replica still works after the benchmark)
+    const replicaCpu1 = replicas.map((r) => cpuMs(r.proc.pid));
+    const replicaGroups = replicas.map((r, i) => cpuByGroup(r.proc.pid, replicaThreads0[i], sampleThreads(r.proc.pid)));
     // lag of each master sample: until the slowest replica had applied it
     const lags = [];
     if (k > 0) {
@@ -165,8 +170,10 @@ async function measure(kind, k) {
       lag_ms_p99: +p99(lags).toFixed(2),
       converge_ms: +convergeMs.toFixed(1),
       cpu_ms_per_mop_master: Math.round((cpu1[0] - cpu0[0]) / mops),
-      cpu_ms_per_mop_replica: k > 0 ? Math.round(cpu1.slice(1).reduce((a, c, i) => a + c - cpu0[i + 1], 0) / k / mops) : null,
+      cpu_ms_per_mop_replica: k > 0 ? Math.round(replicaCpu1.reduce((a, c, i) => a + c - cpu0[i + 1], 0) / k / mops) : null,
       ...Object.fromEntries(Object.entries(groups).map(([g, us]) => [`master_${g}_us_per_write`, +(us / N).toFixed(3)])),
+      // mean over the replicas, from the start of the writes until every replica had applied them
+      ...Object.fromEntries(Object.keys(groups).map((g) => [`replica_${g}_us_per_write`, k > 0 ? +(replicaGroups.reduce((a, r) => a + r[g], 0) / k / N).toFixed(3) : null])),
       master_main_max_write_rps: groups.main > 0 ? Math.round((1e6 * N) / groups.main) : null,
     };
   } finally {
@@ -218,7 +225,7 @@ const median = (xs) => {
   if (s.length === 0) return null;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const THREAD_FIELDS = ['main', 'shards', 'v8', 'other'].map((g) => `master_${g}_us_per_write`).concat('master_main_max_write_rps');
+const THREAD_FIELDS = ['main', 'shards', 'v8', 'other'].flatMap((g) => [`master_${g}_us_per_write`, `replica_${g}_us_per_write`]).concat('master_main_max_write_rps');
 const rows = [];
 for (const server of ['shardis', 'redis-server']) {
   for (const k of COUNTS) {
