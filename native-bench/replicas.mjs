@@ -1,9 +1,10 @@
 // The replica-count comparison: for each replica count k, a master and k replicas (shardis, and the
 // same with redis-server 7, alternating which goes first), measuring
-//   - write throughput on the master (redis-benchmark SET -P 16) and the replication lag meanwhile:
+//   - after a warm-up, the replication lag during writes on the master (redis-benchmark SET -P 16):
 //     the master's offset is sampled continuously; a sample's lag is the time until every replica's
 //     own applied offset (INFO slave_repl_offset) reached it; p99 of those, and the time for all
 //     replicas to converge after the benchmark ends;
+//   - then the same writes again, without that sampling: write throughput, and the CPU figures below;
 //   - aggregate read throughput: one redis-benchmark GET -P 16 per node, all at once;
 //   - CPU time per million writes for the master and (mean) per replica, from /proc/<pid>/stat, so
 //     scaling past this machine's cores can be projected (see docs/benchmarks.md); and the master's
@@ -102,14 +103,13 @@ async function measure(kind, k) {
       await new Promise((r) => setTimeout(r, 50));
     }
     dbg('replicas online');
+    // warm-up (JIT, the key tables): the measured writes run on warm code, as a server in service does
+    await benchAsync(master.port, 'set', Math.max(1000, N / 15));
     const m = offsetReader(master.port, 'master_repl_offset');
     const rs = replicas.map((r) => offsetReader(r.port, 'slave_repl_offset'));
     await Promise.all([m.ready, ...rs.map((r) => r.ready)]);
 
     // writes, with the lag sampled meanwhile
-    const cpu0 = [master, ...replicas].map((s) => cpuMs(s.proc.pid));
-    const threads0 = sampleThreads(master.proc.pid);
-    const replicaThreads0 = replicas.map((r) => sampleThreads(r.proc.pid));
     const masterSamples = []; // [t, offset]
     const replicaSamples = rs.map(() => []); // [t, offset]
     let writing = true;
@@ -133,14 +133,26 @@ async function measure(kind, k) {
         }
       }
     })();
-    const writeRps = await benchAsync(master.port, 'set', N);
+    const lagRunRps = await benchAsync(master.port, 'set', N);
     dbg('written');
-    const cpu1 = [master, ...replicas].map((s) => cpuMs(s.proc.pid));
-    const groups = cpuByGroup(master.proc.pid, threads0, sampleThreads(master.proc.pid));
     end = performance.now();
     writing = false;
     await sampler;
-    // each replica's CPU once it applied everything (a lagging replica still works after the benchmark)
+
+    // the same writes again for the throughput and the CPU per write, without the sampler (its INFO
+    // requests, back to back, would be counted in the servers' CPU): until every replica applied them
+    const cpu0 = [master, ...replicas].map((s) => cpuMs(s.proc.pid));
+    const threads0 = sampleThreads(master.proc.pid);
+    const replicaThreads0 = replicas.map((r) => sampleThreads(r.proc.pid));
+    const writeRps = await benchAsync(master.port, 'set', N);
+    const cpu1 = [master, ...replicas].map((s) => cpuMs(s.proc.pid));
+    const groups = cpuByGroup(master.proc.pid, threads0, sampleThreads(master.proc.pid));
+    const target = await m.read();
+    for (const until = performance.now() + 30_000; performance.now() < until; ) {
+      const ro = await Promise.all(rs.map((r) => r.read()));
+      if (ro.every((o) => o >= target)) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const replicaCpu1 = replicas.map((r) => cpuMs(r.proc.pid));
     const replicaGroups = replicas.map((r, i) => cpuByGroup(r.proc.pid, replicaThreads0[i], sampleThreads(r.proc.pid)));
     // lag of each master sample: until the slowest replica had applied it
@@ -166,6 +178,7 @@ async function measure(kind, k) {
       server: kind,
       replicas: k,
       write_rps: Math.round(writeRps),
+      write_rps_lag_run: Math.round(lagRunRps),
       read_rps: Math.round(reads.reduce((a, b) => a + b, 0)),
       lag_ms_p99: +p99(lags).toFixed(2),
       converge_ms: +convergeMs.toFixed(1),
