@@ -68,6 +68,7 @@ export class Aof {
 
   private constructor(readonly server: Server) {
     server.replication.attachLog({
+      recording: () => this.fd >= 0 && !this.replaying,
       fed: (db, data) => this.feed(db, data),
       applied: (command) => this.applied(command),
       sync: () => this.syncWritten(),

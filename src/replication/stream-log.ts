@@ -6,6 +6,8 @@
 
 /** What records the replication stream besides the backlog: the append-only file (persistence/aof.ts). */
 export interface StreamLog {
+  /** Whether fed() and applied() record anything now (the stream's hot path makes no view of its bytes otherwise). */
+  recording(): boolean;
   /** A write this server propagates, for database `db`. */
   fed(db: number, data: Uint8Array): void;
   /** On a replica: one command of its master's stream, applied. */

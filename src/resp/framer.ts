@@ -183,9 +183,17 @@ export class RequestFramer {
  * past the 64 KB limit).
  */
 function findCR(buf: Buffer, from: number, end: number): number {
-  const nl = buf.indexOf(CR, from);
+  // the lines framed here are a few bytes ("*3", "$16"): looked at byte by byte, no native call
+  const near = Math.min(end, from + 24);
+  for (let i = from; i < near; i++) {
+    const c = buf[i]!;
+    if (c === CR) return i;
+    if (c === 0) return -1;
+  }
+  if (near === end) return -1;
+  const nl = buf.indexOf(CR, near);
   if (nl < 0 || nl >= end) return -1;
-  for (let i = from; i < nl; i++) if (buf[i] === 0) return -1;
+  for (let i = near; i < nl; i++) if (buf[i] === 0) return -1;
   return nl;
 }
 

@@ -216,6 +216,8 @@ export class ReplyPump {
     const i32 = ring.i32;
     const data = ring.data;
     let n = 0;
+    let lastId = 0;
+    let lastConn: Connection | undefined;
     for (let off = ring.next(); off >= 0; off = ring.next()) {
       n++;
       const b = off >> 2;
@@ -241,7 +243,13 @@ export class ReplyPump {
         continue;
       }
       if (plen > 0 || link.propParts.length > 0) this.propagate(link, dbOf(w0), data, start + rlen, plen, (flags & FLAG_MORE) !== 0);
-      const conn = s.conns.get(connId);
+      // a pipeline's replies come one after another: its connection is looked up once (ids are never
+      // reused, and a connection leaves the map only once closed, so a closed one is looked up again)
+      if (connId !== lastId || lastConn === undefined || lastConn.closed) {
+        lastConn = s.conns.get(connId);
+        lastId = connId;
+      }
+      const conn = lastConn;
       if (kindOf(w0) === REP_SCRIPT) {
         // an EVALSHA sent straight to this shard (scripting/fast-path.ts)
         if (!(flags & FLAG_MORE)) {
@@ -272,7 +280,7 @@ export class ReplyPump {
         this.checkBarrier(conn);
         continue;
       }
-      if (link.parked.delete(connId)) {
+      if (link.parked.size > 0 && link.parked.delete(connId)) {
         if (conn !== undefined) conn.blockedOn = -1;
       } else {
         link.inflight--;

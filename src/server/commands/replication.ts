@@ -124,11 +124,11 @@ export const commands = mainCommands<MainHandler>({
     if (r.replicas.length === 0) throw new CommandError(FAILOVER_NO_REPLICAS);
     if (force && (timeout === 0 || target === null)) throw new CommandError(FAILOVER_FORCE_ARGS);
     if (target !== null) {
-      const t = r.findReplica(target.host, target.port);
+      const t = r.failover.findReplica(target.host, target.port);
       if (t === undefined) throw new CommandError(FAILOVER_TARGET_UNKNOWN);
       if (t.state !== ReplicaState.Online) throw new CommandError(FAILOVER_TARGET_OFFLINE);
     }
-    r.startFailover(target, timeout, force);
+    r.failover.start(target, timeout, force);
     c.w.ok();
   }, { x: X.BARRIER | X.SLOW_ASYNC }),
 
