@@ -86,6 +86,7 @@ export class Persistence {
   functions: FunctionLibraries | null = null;
   private pool: Piscina | null = null;
   private loadPool: Piscina | null = null;
+  private syncLoadPool: Piscina | null = null;
   private readonly timer: NodeJS.Timeout;
 
   static of(server: Server): Persistence {
@@ -104,8 +105,10 @@ export class Persistence {
       clearInterval(this.timer);
       void this.pool?.destroy();
       void this.loadPool?.destroy();
+      void this.syncLoadPool?.destroy();
       this.pool = null;
       this.loadPool = null;
+      this.syncLoadPool = null;
     });
     server.whenConfigChanged((names) => {
       if (names.includes('save') || names.includes('stop-writes-on-bgsave-error') || names.includes('appendonly')) this.refreshWriteRefusal();
@@ -238,22 +241,36 @@ export class Persistence {
     return p;
   }
 
+  private makePool(nice: number): Piscina {
+    return new Piscina({
+      filename: fileURLToPath(new URL('./rdb-worker.js', import.meta.url)),
+      minThreads: 0,
+      maxThreads: 1,
+      idleTimeout: 2000,
+      workerData: { nice },
+    });
+  }
+
   /**
    * The pool for work behind a running server (a snapshot being written, a full sync's checksum):
    * its thread runs at nice 10 (rdb-worker.ts). `loading`: the pool for a load, when clients only
    * get -LOADING and nothing is to be protected, at the normal priority.
    */
   private poolOf(loading = false): Piscina {
-    const make = (nice: number): Piscina =>
-      new Piscina({
-        filename: fileURLToPath(new URL('./rdb-worker.js', import.meta.url)),
-        minThreads: 0,
-        maxThreads: 1,
-        idleTimeout: 2000,
-        workerData: { nice },
-      });
+    const make = (nice: number): Piscina => this.makePool(nice);
     if (loading) return (this.loadPool ??= make(0));
     return (this.pool ??= make(BACKGROUND_NICE));
+  }
+
+  /**
+   * The pool that walks an RDB payload being loaded (load.ts): its own thread, so a walk never waits
+   * behind a snapshot's tasks. `background`: at nice 10 (a replica's full sync: its master or other
+   * servers may share the machine, and clients only get -LOADING meanwhile); otherwise (a load at
+   * startup, DEBUG RELOAD) at the normal priority.
+   */
+  walkPool(background: boolean): Piscina {
+    if (!background) return this.poolOf(true);
+    return (this.syncLoadPool ??= this.makePool(BACKGROUND_NICE));
   }
 
   /**
