@@ -411,7 +411,7 @@ export class MasterLink {
       const t0 = Date.now();
       await s.allShards(flushallOp.request());
       const t1 = Date.now();
-      await keepSyncPayload(s, payload, loadPayload(s, payload, { dropExpired: false, background: true }).then(() => {}));
+      await keepSyncPayload(s, payload, loadPayload(s, payload, { dropExpired: false, background: true, keyDelayUs: Math.max(0, s.config.int('key-load-delay')) }).then(() => {}));
       s.log.info(`MASTER <-> REPLICA sync: loaded in ${Date.now() - t0} ms (flush ${t1 - t0} ms, load ${Date.now() - t1} ms)`);
     } finally {
       s.loading = false;
