@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RespWriter } from '../resp/writer.js';
-import type { PersistHost as Server } from './host.js';
+import { perServer, type PersistHost as Server } from './host.js';
 import { Persistence } from './persistence.js';
 import { strerror } from './strerror.js';
 
@@ -29,8 +29,6 @@ export interface ManifestFile {
   seq: number;
   type: 'b' | 'i' | 'h';
 }
-
-const registry = new WeakMap<Server, Aof>();
 
 export class Aof {
   /** Current incr file, or -1 when AOF is off. */
@@ -57,14 +55,7 @@ export class Aof {
   private sizeAtRewrite = 0;
   private readonly timer: NodeJS.Timeout;
 
-  static of(server: Server): Aof {
-    let a = registry.get(server);
-    if (a === undefined) {
-      a = new Aof(server);
-      registry.set(server, a);
-    }
-    return a;
-  }
+  static readonly of = perServer((server) => new Aof(server));
 
   private constructor(readonly server: Server) {
     server.replication.attachLog({

@@ -42,21 +42,21 @@ export class BadValue extends Error {}
 /** Install every key of an RDB payload into the shards (the keyspace should be empty). */
 export async function loadPayload(s: Server, payload: Buffer, opts: LoadOptions): Promise<LoadResult> {
   const p = Persistence.of(s);
-  p.loadStart = Date.now();
-  p.loadTotal = payload.length;
-  p.loadDone = 0;
+  p.load.start = Date.now();
+  p.load.total = payload.length;
+  p.load.done = 0;
   const head = rdbHeadAux(payload);
-  p.loadUsedMem = Number(head.get('used-mem') ?? 0) || 0;
+  p.load.usedMem = Number(head.get('used-mem') ?? 0) || 0;
   try {
     return await walk(s, payload, opts, p);
   } finally {
-    p.loadStart = 0;
+    p.load.start = 0;
   }
 }
 
 async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistence): Promise<LoadResult> {
   const progress = (b: number): void => {
-    p.loadDone = b;
+    p.load.done = b;
     opts.progress?.(b);
   };
   // the walk (parse, checksum, batching in slot order) runs on a pool thread (rdb-walk.ts); this
@@ -194,8 +194,8 @@ export async function loadFile(s: Server, file: string, restoreRepl = true, fina
   const usedMem = Number(aux.get('used-mem'));
   if (Number.isFinite(usedMem)) s.log.info(`RDB memory usage when created ${(usedMem / 1024 / 1024).toFixed(2)} Mb`);
   s.log.info(`Done loading RDB, keys loaded: ${res.keys}, keys expired: ${res.expired}.`);
-  p.lastLoadKeys = res.keys;
-  p.lastLoadExpired = res.expired;
+  p.lastLoad.keys = res.keys;
+  p.lastLoad.expired = res.expired;
   const replid = aux.get('repl-id');
   const offset = Number(aux.get('repl-offset'));
   if (restoreRepl && replid !== undefined && /^[0-9a-f]{40}$/.test(replid) && Number.isInteger(offset) && offset >= 0) {
