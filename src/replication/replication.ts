@@ -108,6 +108,16 @@ export class Replication {
     this.streamLog?.sync();
   }
 
+  /** True while a write recorded is not durable yet (appendfsync always; see StreamLog.pending). */
+  logPending(): boolean {
+    return this.streamLog?.pending() ?? false;
+  }
+
+  /** Run `then` once the writes recorded so far are durable; false when they are (StreamLog.syncThen). */
+  syncLogThen(then: () => void): boolean {
+    return this.streamLog?.syncThen(then) ?? false;
+  }
+
   /** A replica loaded its master's full sync. */
   fullSyncLoaded(): void {
     this.streamLog?.fullSyncLoaded();

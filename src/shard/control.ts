@@ -13,7 +13,6 @@ import { globMatch, matchesAll } from '../commands/glob.js';
 import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED, internalError } from '../resp/errors.js';
 import { SLOTS } from '../router/slot.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
-import { In, RDB_OPCODE, readValue } from '../codec/rdb.js';
 import type { ShardHost } from './host.js';
 import type { SlotTable } from './slot-table.js';
 import { NULL_ARRAY, unblock, serveReadyKeys } from './blocked.js';
@@ -23,8 +22,9 @@ import { isAggregate, typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
+import { RDBLOAD_CONTROL } from './rdbload.js';
 import { forgetScriptConnection, SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
-import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp, exportOp, importOp, snapshotNextOp, type KeyPayload, rdbloadOp, disconnectOp, standInOp, swapdbOp, unwatchOp, watchOp } from '../ipc/control.js';
+import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp, exportOp, importOp, snapshotNextOp, type KeyPayload, disconnectOp, standInOp, swapdbOp, unwatchOp, watchOp } from '../ipc/control.js';
 
 type ControlHandler = (c: ShardHost) => void;
 
@@ -371,34 +371,6 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   },
 
   /**
-   * rdbload-raw <db> <entries>: install keys read from an RDB file, the entries as the file holds
-   * them ([EXPIRETIME_MS <ms>] <type> <key> <value>...; see persistence/load.ts). -> :keys loaded
-   */
-  'rdbload-raw'(c) {
-    const { db: dbIndex, entries: raw } = rdbloadOp.args(c.args);
-    const db = c.ks.db(dbIndex);
-    const blob = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
-    const r = new In(blob);
-    let n = 0;
-    let at = -1;
-    while (r.pos < blob.length) {
-      const t = r.byte();
-      if (t === RDB_OPCODE.EXPIRETIME_MS) {
-        r.need(8);
-        at = Number(blob.readBigInt64LE(r.pos));
-        r.pos += 8;
-        continue;
-      }
-      const key = r.str();
-      db.set(key, readValue(r, t)); // replaces a key of the same name and drops its TTL
-      if (at >= 0) db.setExpire(key, at);
-      at = -1;
-      n++;
-    }
-    rdbloadOp.write(c.w, n);
-  },
-
-  /**
    * ship <db> <cmdId> <proto> <n> (<key> <payload> <expire-at>){n} <request>: run a command here
    * with n keys owned by other shards installed for its duration (see shipped.ts).
    * -> [reply bytes, [(<key> <payload|""> <expire-at>) for each shipped key the command modified]]
@@ -410,6 +382,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   ...INTROSPECT_CONTROL,
   ...POPULATE_CONTROL,
+  ...RDBLOAD_CONTROL,
   ...SCRIPT_CONTROL_HANDLERS,
 };
 
