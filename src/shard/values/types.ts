@@ -9,8 +9,17 @@ import { parseIntString } from '../../commands/numbers.js';
 
 export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'stream';
 
+/** Where a packed value lives: its byte-store table, which takes its changes (store/packed.ts). */
+export interface PackOwner {
+  /** Write v (changed) back to key's entry: as packed bytes, or as the object once v is not packed. */
+  repack(key: string, v: Aggregate): void;
+}
+
 export abstract class Aggregate {
   abstract readonly type: TypeName;
+  /** The table whose entry holds this value's packed bytes (null: the value is the stored object). */
+  owner: PackOwner | null = null;
+  ownerKey = '';
   /** True for types clients can block on (lists, sorted sets). */
   readonly blockable: boolean = false;
   /** Last size estimate of this value (keyspace byte accounting for maxmemory, mem-estimate.ts). */
@@ -19,6 +28,16 @@ export abstract class Aggregate {
   abstract get size(): number;
   /** OBJECT ENCODING as redis-server 7.0 would report it. */
   abstract encoding(): string;
+
+  /** The packed bytes (tag first) a byte store keeps inline for this value, or null (store/packed.ts). */
+  packed(): Uint8Array | null {
+    return null;
+  }
+
+  /** Write a change back to the entry this value was decoded from (a no-op for a stored object). */
+  protected changed(): void {
+    if (this.owner !== null) this.owner.repack(this.ownerKey, this);
+  }
 }
 
 /** OBJECT ENCODING of a hash, set or sorted set in its compact encoding, and in its large one. */

@@ -1,0 +1,165 @@
+/*
+ * Compact encodings of small aggregates (store/packed.ts): OBJECT ENCODING against redis-server 7.0
+ * as hashes, sets and sorted sets grow past their thresholds, shrink, and as CONFIG SET moves the
+ * thresholds (a corpus, compared reply by reply), and the byte store keeping small ones as bytes in
+ * the key's entry (no JS object held), with every change made through a decoded value written back.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { useServers } from './helpers/fixture.js';
+import { corpus, describeCorpus } from './helpers/corpus.js';
+import { Arena, ByteTable, HashValue, Keyspace, type KeyspaceHooks } from './helpers/src.js';
+
+const SCRIPT = `
+## a small hash is a listpack in insertion order, updates keep a field's place, deletes close the gap
+hset h a 1 b 2 c 3
+object encoding h
+hset h a 10 d 4
+hgetall h
+hdel h b
+hgetall h
+hset h b 22
+hkeys h
+hvals h
+hget h c
+hmget h a b zz
+hexists h d
+hstrlen h a
+hlen h
+hscan h 0
+hrandfield h 10 withvalues
+object encoding h
+## past hash-max-listpack-entries a hash becomes a hashtable, and stays one when it shrinks
+config set hash-max-listpack-entries 4
+hset h2 f1 1 f2 2 f3 3 f4 4
+object encoding h2
+hset h2 f4 44
+object encoding h2
+hset h2 f5 5
+object encoding h2
+hdel h2 f1 f2 f3 f4
+object encoding h2
+hgetall h2
+config set hash-max-listpack-entries 512
+## a field or value longer than hash-max-listpack-value makes a hashtable (HINCRBYFLOAT's result too)
+hset h3 f 0123456789012345678901234567890123456789012345678901234567890123
+object encoding h3
+hset h3 g 01234567890123456789012345678901234567890123456789012345678901234
+object encoding h3
+hset h4 01234567890123456789012345678901234567890123456789012345678901234 v
+object encoding h4
+config set hash-max-listpack-value 3
+hset h5 f 1
+hincrbyfloat h5 f 0.5
+object encoding h5
+hincrbyfloat h5 f 0.25
+object encoding h5
+config set hash-max-listpack-value 64
+## lowered thresholds apply at a hash's next write, as in Redis
+hset h6 a 1 b 2 c 3
+config set hash-max-listpack-entries 2
+object encoding h6
+hget h6 a
+object encoding h6
+hset h6 a 1
+object encoding h6
+hset h7 a 1
+hdel h7 a
+exists h7
+config set hash-max-listpack-entries 0
+hset h8 a 1
+object encoding h8
+config set hash-max-listpack-entries 512
+## COPY and RENAME keep a listpack hash and its order
+hset {c}h z 1 y 2 x 3
+copy {c}h {c}h2
+object encoding {c}h2
+hgetall {c}h2
+hset {c}h2 w 4
+hgetall {c}h
+rename {c}h {c}h3
+object encoding {c}h3
+hgetall {c}h3
+type {c}h3
+`;
+
+describe.each([1, 2])('encodings with %i shard(s)', (shards) => {
+  const s = useServers({ shards, redis: true });
+
+  describeCorpus('encodings', corpus(SCRIPT), s);
+
+  it('DUMP and RESTORE keep a small hash a listpack with its order, a large one a hashtable', async () => {
+    const k = `{d${shards}}`;
+    await s.io.hset(`${k}s`, 'q', '1', 'p', '2', 'o', '3');
+    await s.io.restore(`${k}s2`, 0, (await s.io.dumpBuffer(`${k}s`))!);
+    expect(await s.io.object('ENCODING', `${k}s2`)).toBe('listpack');
+    expect(await s.io.hkeys(`${k}s2`)).toEqual(['q', 'p', 'o']);
+    const big: Record<string, string> = {};
+    for (let i = 0; i < 600; i++) big[`f${i}`] = String(i);
+    await s.io.hset(`${k}b`, big);
+    await s.io.restore(`${k}b2`, 0, (await s.io.dumpBuffer(`${k}b`))!);
+    expect(await s.io.object('ENCODING', `${k}b2`)).toBe('hashtable');
+    expect(await s.io.hlen(`${k}b2`)).toBe(600);
+  });
+});
+
+const hooks: KeyspaceHooks = { expired() {}, modified() {}, ready() {}, notify() {} };
+
+describe('packed values in the byte store', () => {
+  it('a small hash lives as bytes in its entry: no JS object is held for it', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    for (let i = 0; i < 1000; i++) t.set(`h${i}`, HashValue.from([['name', `n${i}`], ['age', String(i)]]), 0);
+    expect(a.objs.filter((o) => o !== undefined)).toHaveLength(0);
+    const h = t.get('h500') as HashValue;
+    expect(h.encoding()).toBe('listpack');
+    expect([...h.entries()]).toEqual([['name', 'n500'], ['age', '500']]);
+  });
+
+  it('changes made through a decoded hash are written back to its entry, conversion stores the object', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    t.set('k', HashValue.from([['a', '1']]), 0);
+    t.set('other', HashValue.from([['x', '1']]), 0);
+    const h = t.get('k') as HashValue;
+    t.get('other'); // another decoded value: k's decoding is no longer the table's last
+    h.set('b', '2');
+    h.delete('a');
+    expect([...(t.get('k') as HashValue).entries()]).toEqual([['b', '2']]);
+    expect(a.objs.filter((o) => o !== undefined)).toHaveLength(0);
+    h.set('long', 'x'.repeat(100));
+    expect(h.encoding()).toBe('hashtable');
+    expect(t.get('k')).toBe(h);
+    expect(a.objs.filter((o) => o !== undefined)).toHaveLength(1);
+    expect(h.get('b')).toBe('2');
+    t.delete('k');
+    expect(a.objs.filter((o) => o !== undefined)).toHaveLength(0);
+  });
+
+  it('an entry grows and shrinks through size classes as its hash changes, freeing the old space', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    t.set('k', new HashValue(), 0);
+    const h = t.get('k') as HashValue;
+    for (let i = 0; i < 100; i++) h.set(`field${i}`, `value${i}`);
+    expect(a.live).toBe(1);
+    const grown = a.usedBytes;
+    for (let i = 0; i < 100; i++) expect(h.get(`field${i}`)).toBe(`value${i}`);
+    for (let i = 0; i < 99; i++) h.delete(`field${i}`);
+    expect(a.live).toBe(1);
+    expect(a.usedBytes).toBeLessThan(grown);
+    expect([...(t.get('k') as HashValue).entries()]).toEqual([['field99', 'value99']]);
+  });
+
+  it('the keyspace counts a packed hash as its entry in MEMORY USAGE-style accounting', () => {
+    const ks = new Keyspace(1, hooks);
+    const db = ks.db(0);
+    ks.setTracking(true);
+    db.set('k', HashValue.from([['a', '1']]));
+    const before = db.bytes;
+    const h = db.get('k') as HashValue;
+    for (let i = 0; i < 50; i++) h.set(`f${i}`, 'v'.repeat(40));
+    db.modified('k');
+    expect(db.bytes).toBeGreaterThan(before + 50 * 40);
+  });
+});
