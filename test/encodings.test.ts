@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { useServers } from './helpers/fixture.js';
 import { corpus, describeCorpus } from './helpers/corpus.js';
-import { Arena, ByteTable, HashValue, Keyspace, type KeyspaceHooks } from './helpers/src.js';
+import { Arena, ByteTable, HashValue, Keyspace, SetValue, type KeyspaceHooks } from './helpers/src.js';
 
 const SCRIPT = `
 ## a small hash is a listpack in insertion order, updates keep a field's place, deletes close the gap
@@ -81,6 +81,62 @@ rename {c}h {c}h3
 object encoding {c}h3
 hgetall {c}h3
 type {c}h3
+## a set of integers is an intset listed in ascending order, widened as members need it
+sadd s 5 -3 100 0
+object encoding s
+smembers s
+sadd s 70000 -5000000000 9223372036854775807 -9223372036854775808 5
+smembers s
+sismember s 70000
+sismember s 9223372036854775807
+smismember s 5 6 abc -5000000000
+srem s 100 abc 9223372036854775807
+smembers s
+scard s
+sscan s 0
+srandmember s 100
+object encoding s
+sadd s 007
+object encoding s
+scard s
+## past set-max-intset-entries a set becomes a hashtable, and stays one when it shrinks
+config set set-max-intset-entries 3
+sadd s2 1 2 3
+object encoding s2
+sadd s2 3
+object encoding s2
+sadd s2 4
+object encoding s2
+srem s2 1 2 3
+object encoding s2
+smembers s2
+config set set-max-intset-entries 512
+## members that are not canonical integers make a hashtable
+sadd s3 1 2
+sadd s3 -0
+object encoding s3
+sadd s4 a
+object encoding s4
+sadd s5 +1
+object encoding s5
+sadd s6 18446744073709551616
+object encoding s6
+sadd s7 -9223372036854775809
+object encoding s7
+## stored and moved integer sets are intsets
+sadd {t}a 1 2 3 4
+sadd {t}b 4 3 5
+sinterstore {t}c {t}a {t}b
+object encoding {t}c
+smembers {t}c
+sunionstore {t}u {t}a {t}b
+smembers {t}u
+object encoding {t}u
+smove {t}a {t}d 1
+object encoding {t}d
+smembers {t}a
+srem {t}d 1
+exists {t}d
 `;
 
 describe.each([1, 2])('encodings with %i shard(s)', (shards) => {
@@ -134,6 +190,27 @@ describe('packed values in the byte store', () => {
     expect(h.get('b')).toBe('2');
     t.delete('k');
     expect(a.objs.filter((o) => o !== undefined)).toHaveLength(0);
+  });
+
+  it('an intset lives as bytes in its entry and widens from 2 to 4 to 8 bytes a member', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    t.set('s', SetValue.from(['3', '1', '2']), 0);
+    const s = t.get('s') as SetValue;
+    expect(s.packed()!.length).toBe(2 + 3 * 2);
+    s.add('100000');
+    expect((t.get('s') as SetValue).packed()!.length).toBe(2 + 4 * 4);
+    s.add('-9223372036854775808');
+    s.add('9007199254740993');
+    expect((t.get('s') as SetValue).packed()!.length).toBe(2 + 6 * 8);
+    expect([...(t.get('s') as SetValue).members()]).toEqual(['-9223372036854775808', '1', '2', '3', '100000', '9007199254740993']);
+    expect(s.has('9007199254740993')).toBe(true);
+    expect(s.has('9007199254740992')).toBe(false);
+    expect(a.objs.filter((o) => o !== undefined)).toHaveLength(0);
+    s.add('x');
+    expect(s.encoding()).toBe('hashtable');
+    expect(t.get('s')).toBe(s);
+    expect(s.size).toBe(7);
   });
 
   it('an entry grows and shrinks through size classes as its hash changes, freeing the old space', () => {
