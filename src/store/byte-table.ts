@@ -222,6 +222,15 @@ export class ByteTable {
     this.link(e);
   }
 
+  /** Put new entry n in the place of e (where the last lookup found it) and free e, of class cls. */
+  private swapIn(e: number, n: number, cls: number): void {
+    const a = this.a;
+    a.i32[pageOf(n)]![wordOf(n)] = a.i32[pageOf(e)]![wordOf(e)]!;
+    if (this.fPrev === 0) this.fTab[this.fBucket] = n;
+    else a.i32[pageOf(this.fPrev)]![wordOf(this.fPrev)] = n;
+    a.release(e, cls);
+  }
+
   /** Put new entry e at the head of its bucket (fHash: its key's hash, from the lookup before). */
   private link(e: number): void {
     const b = this.fHash & (this.t.length - 1);
@@ -243,9 +252,7 @@ export class ByteTable {
     if (e !== 0) {
       const p = pageOf(e);
       const o = byteOf(e);
-      const u8 = a.u8[p]!;
-      const i32 = a.i32[p]!;
-      const access = ACCESS.lfu ? i32[(o >>> 2) + 1]! : now;
+      const access = ACCESS.lfu ? a.i32[p]![(o >>> 2) + 1]! : now;
       const oldCls = this.classAt(p, o);
       this.dropHandle(p, o);
       if (oldCls === cls) {
@@ -254,10 +261,7 @@ export class ByteTable {
       }
       const n = a.alloc(entrySize(klen, KIND_STR, vlen));
       this.writeBytes(n, src, koff, klen, voff, vlen, access);
-      a.i32[pageOf(n)]![wordOf(n)] = i32[o >>> 2]!;
-      if (this.fPrev === 0) this.fTab[this.fBucket] = n;
-      else a.i32[pageOf(this.fPrev)]![wordOf(this.fPrev)] = n;
-      a.release(e, oldCls);
+      this.swapIn(e, n, oldCls);
       return false;
     }
     const n = a.alloc(entrySize(klen, KIND_STR, vlen));
@@ -315,10 +319,7 @@ export class ByteTable {
       }
       const n = a.alloc(entrySize(key.length, kind, vlen));
       this.writeEntry(n, key, kind, value, vlen, packed, access);
-      a.i32[pageOf(n)]![wordOf(n)] = i32[o >>> 2]!;
-      if (this.fPrev === 0) this.fTab[this.fBucket] = n;
-      else a.i32[pageOf(this.fPrev)]![wordOf(this.fPrev)] = n;
-      a.release(e, oldCls);
+      this.swapIn(e, n, oldCls);
       return false;
     }
     const n = a.alloc(entrySize(key.length, kind, vlen));

@@ -17,14 +17,19 @@
 
 import type { Arena } from './arena.js';
 
-/** Kinds of value an entry holds (ByteTable.kindAt()). */
+/**
+ * Kinds of value an entry holds (ByteTable.kindAt()): an inline string, a number, or an aggregate or
+ * long string (KIND_OBJ: by handle, or packed inline with its length in byte 9).
+ */
 export const KIND_STR = 0;
 export const KIND_NUM = 1;
-/** An aggregate or a long string: by handle, or packed inline (a length in byte 9). */
 export const KIND_OBJ = 2;
-/** Key length field value meaning "the length is in the extension" (and the largest short length + 1). */
+
+/**
+ * Header fields: the key length field value meaning "the length is in the extension" (and the
+ * largest short length + 1), the value length byte meaning the same, and the header's size.
+ */
 export const LONG_KEY = 63;
-/** Value length byte meaning "the length is in the extension". */
 export const LONG_VAL = 255;
 export const HEADER = 10;
 

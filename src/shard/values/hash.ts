@@ -17,7 +17,7 @@
  * limits.ts (hash-max-listpack-entries, hash-max-listpack-value), as in Redis.
  */
 
-import { CompactAggregate } from './types.js';
+import { CompactAggregate, swapRemove } from './types.js';
 import { limits } from './limits.js';
 import { PackWriter, TAG_HASH, elementIs, elementSize, elementString, readVar, registerPacked, varSize } from '../../store/packed.js';
 
@@ -139,19 +139,7 @@ export class HashValue extends CompactAggregate {
       this.changed();
       return true;
     }
-    const i = this.index.get(f);
-    if (i === undefined) return false;
-    this.index.delete(f);
-    const last = this.fs.length - 1;
-    if (i !== last) {
-      const lf = this.fs[last]!;
-      this.fs[i] = lf;
-      this.vs[i] = this.vs[last]!;
-      this.index.set(lf, i);
-    }
-    this.fs.pop();
-    this.vs.pop();
-    return true;
+    return swapRemove(this.index, this.fs, f, this.vs);
   }
 
   *entries(): IterableIterator<[string, string]> {

@@ -15,7 +15,7 @@
  */
 
 import { parseIntString } from '../../commands/numbers.js';
-import { CompactAggregate } from './types.js';
+import { CompactAggregate, swapRemove } from './types.js';
 import { limits } from './limits.js';
 import { TAG_INTSET, registerPacked } from '../../store/packed.js';
 
@@ -141,17 +141,7 @@ export class SetValue extends CompactAggregate {
       this.changed();
       return true;
     }
-    const i = this.index.get(m);
-    if (i === undefined) return false;
-    this.index.delete(m);
-    const last = this.items.length - 1;
-    if (i !== last) {
-      const lm = this.items[last]!;
-      this.items[i] = lm;
-      this.index.set(lm, i);
-    }
-    this.items.pop();
-    return true;
+    return swapRemove(this.index, this.items, m);
   }
 
   /** A uniformly random member (the set must not be empty). */

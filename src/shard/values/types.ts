@@ -62,6 +62,27 @@ export abstract class CompactAggregate extends Aggregate {
   }
 }
 
+/**
+ * Remove `key` from a hashtable-encoded hash or set: `keys` (and `vals`, parallel to it) indexed by
+ * `index`; the last element moves into the hole, so elements only move to lower indexes (the SCAN
+ * cursors walk downwards). True if it was there.
+ */
+export function swapRemove(index: Map<string, number>, keys: string[], key: string, vals?: string[]): boolean {
+  const i = index.get(key);
+  if (i === undefined) return false;
+  index.delete(key);
+  const last = keys.length - 1;
+  if (i !== last) {
+    const lk = keys[last]!;
+    keys[i] = lk;
+    if (vals !== undefined) vals[i] = vals[last]!;
+    index.set(lk, i);
+  }
+  keys.pop();
+  vals?.pop();
+  return true;
+}
+
 /** A string value as stored (a Buffer is never changed in place: writes store a new value). */
 export type StrValue = string | number | Buffer;
 

@@ -230,28 +230,32 @@ export class SkipList {
     return x;
   }
 
+  /** The first node in a range: gteMin / lteMax test a node against its bounds. */
+  private firstIn(gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean): ZNode | null {
+    const f = this.lastWhere((n) => !gteMin(n)).next[0];
+    return f && lteMax(f) ? f : null;
+  }
+
+  /** The last node in a range (as firstIn). */
+  private lastIn(gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean): ZNode | null {
+    const x = this.lastWhere(lteMax);
+    return x !== this.head && gteMin(x) ? x : null;
+  }
+
   firstInScore(r: ScoreRange): ZNode | null {
-    if (!scoreRangeNonEmpty(r)) return null;
-    const f = this.lastWhere((n) => !scoreGteMin(n.score, r)).next[0];
-    return f && scoreLteMax(f.score, r) ? f : null;
+    return scoreRangeNonEmpty(r) ? this.firstIn((n) => scoreGteMin(n.score, r), (n) => scoreLteMax(n.score, r)) : null;
   }
 
   lastInScore(r: ScoreRange): ZNode | null {
-    if (!scoreRangeNonEmpty(r)) return null;
-    const x = this.lastWhere((n) => scoreLteMax(n.score, r));
-    return x !== this.head && scoreGteMin(x.score, r) ? x : null;
+    return scoreRangeNonEmpty(r) ? this.lastIn((n) => scoreGteMin(n.score, r), (n) => scoreLteMax(n.score, r)) : null;
   }
 
   firstInLex(r: LexRange): ZNode | null {
-    if (!lexRangeNonEmpty(r)) return null;
-    const f = this.lastWhere((n) => !lexGteMin(n.member, r)).next[0];
-    return f && lexLteMax(f.member, r) ? f : null;
+    return lexRangeNonEmpty(r) ? this.firstIn((n) => lexGteMin(n.member, r), (n) => lexLteMax(n.member, r)) : null;
   }
 
   lastInLex(r: LexRange): ZNode | null {
-    if (!lexRangeNonEmpty(r)) return null;
-    const x = this.lastWhere((n) => lexLteMax(n.member, r));
-    return x !== this.head && lexGteMin(x.member, r) ? x : null;
+    return lexRangeNonEmpty(r) ? this.lastIn((n) => lexGteMin(n.member, r), (n) => lexLteMax(n.member, r)) : null;
   }
 }
 
