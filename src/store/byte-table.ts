@@ -90,10 +90,6 @@ export class ByteTable {
   private fPrev = 0;
   private fHash = 0;
 
-  /** The value last decoded from a packed entry, and its key: get() gives it again while attached. */
-  private cKey: string | null = null;
-  private cVal: Aggregate | null = null;
-
   constructor(private readonly a: Arena) {}
 
   get size(): number {
@@ -222,6 +218,11 @@ export class ByteTable {
     this.link(e);
   }
 
+  /** Drop the arena's last decoded value if it is one of this table's (its entry may change). */
+  private forget(): void {
+    this.a.remember(this, null, null);
+  }
+
   /** Put new entry n in the place of e (where the last lookup found it) and free e, of class cls. */
   private swapIn(e: number, n: number, cls: number): void {
     const a = this.a;
@@ -245,7 +246,7 @@ export class ByteTable {
    * koff+klen) and src[voff, voff+vlen), copied straight into the entry. True if the key is new.
    */
   setBytes(src: Buffer, koff: number, klen: number, voff: number, vlen: number, now: number): boolean {
-    this.cKey = null;
+    this.forget();
     const e = this.findBytes(src, koff, klen);
     const a = this.a;
     const cls = classOf(entrySize(klen, KIND_STR, vlen));
@@ -295,9 +296,9 @@ export class ByteTable {
       // a packed value follows its latest entry (and get() gives it back); a stored object is its own
       value.owner = packed === null ? null : this;
       value.ownerKey = packed === null ? '' : key;
-      this.cKey = packed === null ? null : key;
-      this.cVal = value;
-    } else this.cKey = null;
+      if (packed !== null) this.a.remember(this, key, value);
+      else this.forget();
+    } else this.forget();
     const cls = classOf(entrySize(key.length, kind, vlen));
     if (e !== 0) {
       const p = pageOf(e);
@@ -330,7 +331,7 @@ export class ByteTable {
 
   delete(key: string): boolean {
     if (this.old !== null) this.step();
-    this.cKey = null;
+    this.forget();
     const e = this.locate(key);
     if (e === 0) return false;
     const a = this.a;
@@ -348,8 +349,7 @@ export class ByteTable {
 
   /** Free every entry (FLUSHDB / FLUSHALL). */
   clear(): void {
-    this.cKey = null;
-    this.cVal = null;
+    this.forget();
     for (const tab of this.old === null ? [this.t] : [this.old, this.t]) {
       for (let b = tab === this.old ? this.rehashIdx : 0; b < tab.length; b++) {
         let e = tab[b]!;
@@ -583,13 +583,12 @@ export class ByteTable {
     if (kind === KIND_NUM) return a.dv[p]!.getFloat64(vo, true);
     const vlen = valueLength(a, p, o);
     if (vlen === 0) return a.objs[a.dv[p]!.getInt32(vo, true)] as Value;
-    const c = this.cVal;
-    if (key === this.cKey && c !== null && c.owner === this && c.ownerKey === key) return c;
+    const c = a.recalled(this, key);
+    if (c !== null) return c;
     const v = unpack(u8, vo, vlen);
     v.owner = this;
     v.ownerKey = key;
-    this.cKey = key;
-    this.cVal = v;
+    a.remember(this, key, v);
     return v;
   }
 }
