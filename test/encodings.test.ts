@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { useServers } from './helpers/fixture.js';
 import { corpus, describeCorpus } from './helpers/corpus.js';
-import { Arena, ByteTable, HashValue, Keyspace, SetValue, type KeyspaceHooks } from './helpers/src.js';
+import { Arena, ByteTable, HashValue, Keyspace, SetValue, ZSetValue, type KeyspaceHooks } from './helpers/src.js';
 
 const SCRIPT = `
 ## a small hash is a listpack in insertion order, updates keep a field's place, deletes close the gap
@@ -137,6 +137,49 @@ object encoding {t}d
 smembers {t}a
 srem {t}d 1
 exists {t}d
+## a small sorted set is a listpack in score order; scores and ranks read from it
+zadd z 3 c 1 a 2 b -0 zero inf top
+object encoding z
+zrange z 0 -1 withscores
+zscore z b
+zscore z zero
+zscore z nope
+zmscore z a nope top
+zrank z c
+zrevrank z a
+zincrby z 10 a
+zrange z 0 -1 withscores
+zrem z b nope
+zrangebyscore z 1 100 withscores
+zrangebylex z - +
+zcard z
+zscan z 0
+zpopmin z
+zpopmax z
+zrange z 0 -1 withscores
+object encoding z
+## past zset-max-listpack-entries or -value a sorted set is a skiplist; stored results convert back
+config set zset-max-listpack-entries 3
+zadd z2 1 a 2 b 3 c
+object encoding z2
+zadd z2 4 d
+object encoding z2
+zrem z2 a b c
+object encoding z2
+config set zset-max-listpack-entries 128
+zadd z3 1 0123456789012345678901234567890123456789012345678901234567890123456789
+object encoding z3
+zadd {z}a 1 a 2 b 3 c
+zadd {z}b 1 b 2 c 3 d
+config set zset-max-listpack-entries 2
+zunionstore {z}u 2 {z}a {z}b
+object encoding {z}u
+zinterstore {z}i 2 {z}a {z}b
+object encoding {z}i
+zrange {z}i 0 -1 withscores
+zrangestore {z}r {z}a 0 0
+object encoding {z}r
+config set zset-max-listpack-entries 128
 `;
 
 describe.each([1, 2])('encodings with %i shard(s)', (shards) => {
@@ -211,6 +254,25 @@ describe('packed values in the byte store', () => {
     expect(s.encoding()).toBe('hashtable');
     expect(t.get('s')).toBe(s);
     expect(s.size).toBe(7);
+  });
+
+  it('a small sorted set lives as bytes in its entry; ZSCORE reads them without building nodes', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    t.set('z', ZSetValue.from([['b', 2], ['a', 1], ['c', -Infinity]]), 0);
+    t.set('other', ZSetValue.from([['x', 1]]), 0);
+    const z = t.get('z') as ZSetValue;
+    expect(z.size).toBe(3);
+    expect(z.score('a')).toBe(1);
+    expect(z.score('c')).toBe(-Infinity);
+    expect(z.has('d')).toBe(false);
+    expect(a.objs.filter((o) => o !== undefined)).toHaveLength(0);
+    expect(z.rank('b')).toBe(2);
+    z.set('d', 0.5);
+    z.delete('a');
+    t.get('other');
+    expect([...(t.get('z') as ZSetValue).entries()]).toEqual([['c', -Infinity], ['d', 0.5], ['b', 2]]);
+    expect(a.objs.filter((o) => o !== undefined)).toHaveLength(0);
   });
 
   it('an entry grows and shrinks through size classes as its hash changes, freeing the old space', () => {

@@ -16,6 +16,7 @@ import type { Aggregate } from '../shard/values/types.js';
 /** Tags: the first byte of a packed value. */
 export const TAG_HASH = 1;
 export const TAG_INTSET = 2;
+export const TAG_ZSET = 3;
 
 type Unpack = (bytes: Uint8Array) => Aggregate;
 const decoders: (Unpack | undefined)[] = [];
@@ -80,6 +81,15 @@ export function elementString(u8: Uint8Array, p: number): string {
 
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+
+/** The float64 (little-endian) at u8[p]. */
+export function readDouble(u8: Uint8Array, p: number): number {
+  for (let i = 0; i < 8; i++) f64Bytes[i] = u8[p + i]!;
+  return f64[0]!;
+}
+
 /** Builds a packed value: write the parts, then done() gives bytes of exactly that length. */
 export class PackWriter {
   private buf: Uint8Array;
@@ -119,6 +129,14 @@ export class PackWriter {
     let n = this.n;
     for (let i = 0; i < len; i++) b[n++] = s.charCodeAt(i);
     this.n = n;
+  }
+
+  /** A float64, little-endian. */
+  double(v: number): void {
+    this.room(8);
+    f64[0] = v;
+    this.buf.set(f64Bytes, this.n);
+    this.n += 8;
   }
 
   /** Bytes copied from src[from, to). */
