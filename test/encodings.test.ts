@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { useServers } from './helpers/fixture.js';
 import { corpus, describeCorpus } from './helpers/corpus.js';
-import { Arena, ByteTable, HashValue, Keyspace, SetValue, ZSetValue, type KeyspaceHooks } from './helpers/src.js';
+import { Arena, ByteTable, HashValue, Keyspace, ListValue, SetValue, ZSetValue, type KeyspaceHooks } from './helpers/src.js';
 
 const SCRIPT = `
 ## a small hash is a listpack in insertion order, updates keep a field's place, deletes close the gap
@@ -180,6 +180,31 @@ zrange {z}i 0 -1 withscores
 zrangestore {z}r {z}a 0 0
 object encoding {z}r
 config set zset-max-listpack-entries 128
+## a list is a quicklist at every size, its elements packed while it fits one node
+rpush l a b c
+object encoding l
+lpush l z
+lrange l 0 -1
+lindex l 2
+lindex l -1
+lset l 1 B
+linsert l before c x
+linsert l after c y
+lrange l 0 -1
+lrem l 0 x
+lpos l c
+ltrim l 1 -1
+lrange l 0 -1
+rpop l
+lpop l
+llen l
+lmove l {l}b left right
+config set list-max-listpack-size 2
+rpush l2 a b c d
+object encoding l2
+lrange l2 1 2
+lpop l2 3
+config set list-max-listpack-size -2
 `;
 
 describe.each([1, 2])('encodings with %i shard(s)', (shards) => {
@@ -273,6 +298,24 @@ describe('packed values in the byte store', () => {
     t.get('other');
     expect([...(t.get('z') as ZSetValue).entries()]).toEqual([['c', -Infinity], ['d', 0.5], ['b', 2]]);
     expect(a.objs.filter((o) => o !== undefined)).toHaveLength(0);
+  });
+
+  it('a list fitting one 8 kB node lives as bytes in its entry, a longer one as the object', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    t.set('l', ListValue.from(['b', 'c']), 0);
+    const l = t.get('l') as ListValue;
+    l.pushLeft('a');
+    l.pushRight('d');
+    expect(l.popRight()).toBe('d');
+    expect((t.get('l') as ListValue).range(0, 2)).toEqual(['a', 'b', 'c']);
+    expect(a.objs.filter((o) => o !== undefined)).toHaveLength(0);
+    for (let i = 0; i < 100; i++) l.pushRight('x'.repeat(100));
+    expect(l.packed()).toBeNull();
+    expect(t.get('l')).toBe(l);
+    expect(l.size).toBe(103);
+    expect(l.at(2)).toBe('c');
+    expect(a.objs.filter((o) => o !== undefined)).toHaveLength(1);
   });
 
   it('an entry grows and shrinks through size classes as its hash changes, freeing the old space', () => {

@@ -13,7 +13,7 @@
  * A 14-byte key with a 32-byte value takes 56 bytes (Redis 7 by jemalloc's size classes: a 24-byte
  * dictEntry, the key's sds in 24, an embstr object holding the value in 56: 104, before its index).
  * Strings up to INLINE_MAX bytes are inline; so are small aggregates in their compact encoding (a
- * listpack hash, an intset), as packed bytes (store/packed.ts): get() decodes them into a value
+ * listpack hash or sorted set, an intset, a one-node list), as packed bytes (store/packed.ts): get() decodes them into a value
  * attached to the entry, whose changes come back through repack(). Longer strings and aggregates in
  * their large encodings stay JS values, by handle.
  *

@@ -1,10 +1,10 @@
 /*
  * Packed values: the compact encodings of small aggregates, kept as bytes inline in a byte-store
  * entry (byte-table.ts) instead of as JS objects on the heap, as Redis keeps small hashes in a
- * listpack and small integer sets in an intset.
+ * listpack and small integer sets in an intset (and small sorted sets and lists likewise).
  *
  * A packed value is one byte string: a tag (which type and encoding) and the type's own layout
- * (values/hash.ts, values/set.ts). Lengths and counts are LEB128 varints (one byte below 128).
+ * (values/hash.ts, set.ts, zset.ts, list.ts). Lengths and counts are LEB128 varints (one byte below 128).
  * The value classes register a decoder per tag here (the store cannot import them: they import their
  * thresholds from the shard's configuration, which imports the keyspace). A value decoded from an
  * entry is "attached" to it (Aggregate.owner): each change the value makes to itself is written back
@@ -17,6 +17,7 @@ import type { Aggregate } from '../shard/values/types.js';
 export const TAG_HASH = 1;
 export const TAG_INTSET = 2;
 export const TAG_ZSET = 3;
+export const TAG_LIST = 4;
 
 type Unpack = (bytes: Uint8Array) => Aggregate;
 const decoders: (Unpack | undefined)[] = [];
