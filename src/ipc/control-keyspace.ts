@@ -65,13 +65,18 @@ export const keyspaceOp = {
   },
 };
 
+/** An operation on one database (`<name> <db>`) whose reply is a count. */
+function dbCountOp(name: string) {
+  return {
+    request: (db: number): ControlArgv => [name, db],
+    db: (a: Args): number => numArg(a, 1),
+    write: (w: RespWriter, n: number): void => w.int(n),
+    read: readCount,
+  };
+}
+
 /** dbsize <db> -> keys in that database */
-export const dbsizeOp = {
-  request: (db: number): ControlArgv => ['dbsize', db],
-  db: (a: Args): number => numArg(a, 1),
-  write: (w: RespWriter, n: number): void => w.int(n),
-  read: readCount,
-};
+export const dbsizeOp = dbCountOp('dbsize');
 
 /** keys <db> <pattern> -> the matching keys (KEYS joins the shards' replies without decoding them) */
 export const keysOp = {
@@ -141,12 +146,7 @@ export const randomkeyOp = {
 };
 
 /** flushdb <db> -> keys removed */
-export const flushdbOp = {
-  request: (db: number): ControlArgv => ['flushdb', db],
-  db: (a: Args): number => numArg(a, 1),
-  write: (w: RespWriter, removed: number): void => w.int(removed),
-  read: readCount,
-};
+export const flushdbOp = dbCountOp('flushdb');
 
 /** flushall -> keys removed */
 export const flushallOp = {

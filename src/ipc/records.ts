@@ -1,6 +1,6 @@
 /*
  * Ring record layouts and kinds. Numbers here are wire numbers between the main thread and the shards
- * of one process (both sides are built from this file); reply kind 3 and flag 16 are unused.
+ * of one process (both sides are built from this file); reply kind 3 and flag bit 4 are unused.
  *
  * Request record (main -> shard), payload of one ring record (src/ipc/ring.ts), 4-byte words:
  *
@@ -64,22 +64,22 @@ export const SCRIPT_REP_NO_SCRIPT = 0xfffffffe;
 /** Not run: an earlier script of the connection was given back (it runs after that one). */
 export const SCRIPT_REP_DIVERTED = 0xfffffffd;
 
-// Flags (both directions)
+// Flags (both directions): bits of word 0's flags byte
 /** More records of this message follow. */
-export const FLAG_MORE = 1;
+export const FLAG_MORE = 1 << 0;
 /** Request: applied from the master's replication stream: no reply, no propagation, not READONLY. */
-export const FLAG_REPLICATED = 2;
+export const FLAG_REPLICATED = 1 << 1;
 /** Request: part of a coordinated multi-shard operation; the reply goes to the coordinator. */
-export const FLAG_COORDINATED = 4;
+export const FLAG_COORDINATED = 1 << 2;
 /** Request: inside MULTI/EXEC (blocking commands do not block). */
-export const FLAG_IN_MULTI = 8;
+export const FLAG_IN_MULTI = 1 << 3;
 /** Reply: the connection this reply is for is now blocked (the real reply comes later). */
-export const FLAG_BLOCKED = 32;
+export const FLAG_BLOCKED = 1 << 5;
 /**
  * Request: a command of a running script: clients blocked on keys it makes ready are served after the
  * script (by the next request the shard runs), as redis-server serves them after the script.
  */
-export const FLAG_DEFER_READY = 64;
+export const FLAG_DEFER_READY = 1 << 6;
 /**
  * Request: the body is not in the ring: the record's body is a 4-byte id of a message on the link's
  * body port carrying { id, sab, off, len } — a huge request the main thread read into shared memory,
@@ -87,7 +87,7 @@ export const FLAG_DEFER_READY = 64;
  * Reply: the reply bytes go on with a value in shared memory, the next message on the body port
  * ({ sab, off, len }), then CRLF (GET of a huge value that arrived that way: sent from the value).
  */
-export const FLAG_SHARED_BODY = 128;
+export const FLAG_SHARED_BODY = 1 << 7;
 
 export function word0(kind: number, flags: number, db: number): number {
   return kind | (flags << 8) | (db << 16);
