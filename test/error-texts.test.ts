@@ -1,10 +1,10 @@
 /*
  * Every error text a client can see comes from src/resp/errors.ts: no string literal elsewhere in src
  * begins with an error code (the first word of a reply such as "ERR ...", "WRONGTYPE ...",
- * "NOMASTERLINK ..."), and the table has each text once. The codes are those errors.ts uses, and
- * Redis's codes that shardis does not reply with yet. The literals are read with TypeScript's parser
- * (strings, and the fixed start of template strings), so comments and log lines that only mention a
- * code do not count.
+ * "NOMASTERLINK ..."); the table has each text once, and no text that nothing uses. The codes are
+ * those errors.ts uses, and Redis's codes that shardis does not reply with yet. The literals are read
+ * with TypeScript's parser (strings, and the fixed start of template strings), so comments and log
+ * lines that only mention a code do not count.
  */
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -72,6 +72,16 @@ describe('error texts', () => {
       for (const l of literals(file, readFileSync(file, 'utf8'))) if (codes.has(codeOf(l.text))) found.push(`${rel}:${l.line}: ${l.text}`);
     }
     expect(found).toEqual([]);
+  });
+
+  it('every text errors.ts exports is used somewhere else in src (no dead texts)', () => {
+    const names = [...errorsCode.matchAll(/^export (?:const|function) (\w+)/gm)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThan(200);
+    const others = tsFiles(SRC)
+      .filter((f) => path.relative(SRC, f) !== ERRORS)
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    expect(names.filter((n) => !new RegExp(`\\b${n}\\b`).test(others))).toEqual([]);
   });
 
   it('errors.ts has each fixed text once (one constant per text)', () => {
