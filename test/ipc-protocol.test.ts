@@ -16,6 +16,7 @@ import {
   RingConsumer,
   RingProducer,
   cmdstatsOp,
+  configOp,
   createRingBuffer,
   dbsizeOp,
   disconnectOp,
@@ -28,6 +29,7 @@ import {
   introspectDrainOp,
   populateOp,
   rdbloadOp,
+  roleOp,
   keysOp,
   keyspaceOp,
   memoryOp,
@@ -237,6 +239,8 @@ describe('typed control operations', () => {
     expect([unwatchOp.connId(framed(unwatchOp.request(10))), disconnectOp.connId(framed(disconnectOp.request(11))), watchTouchedOp.connId(framed(watchTouchedOp.request(12)))]).toEqual([10, 11, 12]);
     expect([dbsizeOp.db(framed(dbsizeOp.request(3))), randomkeyOp.db(framed(randomkeyOp.request(4))), flushdbOp.db(framed(flushdbOp.request(5)))]).toEqual([3, 4, 5]);
     expect(swapdbOp.args(framed(swapdbOp.request(0, 15)))).toEqual({ a: 0, b: 15 });
+    expect([roleOp.isReplica(framed(roleOp.request(true))), roleOp.isReplica(framed(roleOp.request(false)))]).toEqual([true, false]);
+    expect(configOp.settings(framed(configOp.request({ maxmemory: 100, notifyFlags: 3 })))).toEqual({ maxmemory: 100, notifyFlags: 3 });
     expect(keysOp.args(framed(keysOp.request(6, 'user:*')))).toEqual({ db: 6, pattern: 'user:*' });
     const scan = { db: 1, slot: 100, end: 16384, count: 10, pattern: '', type: 'hash' };
     expect(scanOp.args(framed(scanOp.request(scan.db, scan.slot, scan.end, scan.count, scan.pattern, scan.type)))).toEqual(scan);

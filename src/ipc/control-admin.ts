@@ -13,14 +13,15 @@ import type { ControlArgv } from './control-common.js';
 /** config <json> -> OK: the shard takes these settings (src/shard/context.ts ShardConfig) */
 export const configOp = {
   request: (config: object): ControlArgv => ['config', JSON.stringify(config)],
-  /** The settings a request carries (shard side; its argument 1). */
-  settings: (arg: string): object => JSON.parse(arg) as object,
+  /** The settings a request carries (shard side). */
+  settings: (a: Args): object => JSON.parse(a.str(1)) as object,
 };
 
 /** role master|replica -> OK: a replica's shards keep expired keys until the master deletes them */
 export const roleOp = {
   request: (replica: boolean): ControlArgv => ['role', replica ? 'replica' : 'master'],
-  isReplica: (arg: string): boolean => arg === 'replica',
+  /** Whether a request makes the shard a replica's (shard side). */
+  isReplica: (a: Args): boolean => a.str(1) === 'replica',
 };
 
 /** resetstat -> OK: CONFIG RESETSTAT's share of the shard (hits, misses, command stats ...) */

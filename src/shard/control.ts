@@ -295,13 +295,13 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** role master|replica */
   role(c) {
-    c.ks.replica = roleOp.isReplica(c.args.str(1));
+    c.ks.replica = roleOp.isReplica(c.args);
     c.w.ok();
   },
 
   /** config <json>: update the shard's view of the configuration */
   config(c) {
-    Object.assign(c.config, configOp.settings(c.args.str(1)));
+    Object.assign(c.config, configOp.settings(c.args));
     c.evictor.configure();
     c.ks.notifyNewOrMiss = (c.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
     c.w.ok();

@@ -36,6 +36,7 @@ export { ChunkJoiner, writeChunks, writeHeader } from '../../src/ipc/chunks.js';
 export { FLAG_MORE, HEADER_BYTES, flagsOf, word0 } from '../../src/ipc/records.js';
 export {
   cmdstatsOp,
+  configOp,
   dbsizeOp,
   disconnectOp,
   exportOp,
@@ -45,6 +46,7 @@ export {
   introspectDrainOp,
   populateOp,
   rdbloadOp,
+  roleOp,
   keysOp,
   keyspaceOp,
   memoryOp,
