@@ -12,7 +12,7 @@ import { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
 import { REQ_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
 import * as E from '../resp/errors.js';
-import { scriptRunOp } from '../ipc/control.js';
+import { scriptRunOp, type ControlArgv } from '../ipc/control.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlot } from '../router/slot.js';
 import { Hold, type Connection } from '../server/connection.js';
@@ -22,15 +22,7 @@ import { propagateForConnection } from '../server/commands/transactions.js';
 import { bodySha1 } from './body-sha.js';
 import { logScriptLine, writeDenied } from './script-run.js';
 import { SCRIPT_DONE, SCRIPT_NEEDS_BODY } from './shard-script.js';
-
-/** What the fast path keeps per cached script. */
-export interface FastPathState {
-  body: string;
-  /** Shards that have been sent the body (they compile and keep it). */
-  sentTo: Set<number>;
-  fastRuns: number;
-  fallbacks: number;
-}
+import type { FastPathState } from './service.js';
 
 export function newFastPathState(body: string): FastPathState {
   return { body, sentTo: new Set(), fastRuns: 0, fallbacks: 0 };
@@ -57,15 +49,24 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
     else if (k !== sh) return false;
   }
   const conn = c.conn;
-  // (a function: its library's code sha1 and code, then its name; shard-script.ts)
-  const argv: (string | number)[] = [fn === null ? 'script' : 'fcall', sha, '', ...(fn === null ? [] : [fn]), conn.db, conn.proto, readOnly ? 1 : 0, writeDenied(c) ?? '', s.config.int('busy-reply-threshold'), numkeys];
-  for (let i = 3; i < c.argc; i++) argv.push(c.args.str(i));
-  if (!f.sentTo.has(sh)) argv[2] = f.body;
-  let r = await sendWhenFree(c, sh, argv);
+  // (a function: its library's code sha1 and code, then its name)
+  const req = {
+    id: sha,
+    body: f.sentTo.has(sh) ? '' : f.body,
+    fn,
+    db: conn.db,
+    proto: conn.proto,
+    readOnly,
+    denied: writeDenied(c),
+    busyMs: s.config.int('busy-reply-threshold'),
+    numkeys,
+    args: c.args.all(3),
+  };
+  let r = await sendWhenFree(c, sh, scriptRunOp.request(req));
   if (scriptRunOp.status(r.reply) === SCRIPT_NEEDS_BODY) {
     // the shard dropped it from its cache: nothing ran, send it again with the body
-    argv[2] = f.body;
-    r = await sendWhenFree(c, sh, argv);
+    req.body = f.body;
+    r = await sendWhenFree(c, sh, scriptRunOp.request(req));
   }
   f.sentTo.add(sh);
   // the script's keyspace events are its caller's (NOLOOP, the RESP3 push ahead of the reply)
@@ -92,7 +93,7 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
  * interleaves with it, and other requests for that shard (other scripts too) queue behind it
  * instead of waiting for its reply.
  */
-async function sendWhenFree(c: MainCtx, sh: number, argv: readonly (string | number)[]): Promise<ShardReply> {
+async function sendWhenFree(c: MainCtx, sh: number, argv: ControlArgv): Promise<ShardReply> {
   const s = c.server;
   await s.coordinator.lock([sh]);
   let p: Promise<ShardReply>;

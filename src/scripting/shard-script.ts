@@ -462,10 +462,9 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
 
 /** The rest of a control op "script" / "fcall" (from args[at]): db proto read-only denied busy-ms numkeys key... arg... */
 function runControlled(c: ShardHost, st: WorkerScripting, ref: number, name: string, fn: boolean, at: number): void {
-  const a = c.args;
-  const deniedText = a.str(at + 3);
-  const o = { db: Number(a.str(at)), proto: a.str(at + 1) === '3' ? 3 : 2, readOnly: a.str(at + 2) === '1', denied: deniedText === '' ? null : deniedText, busyMs: Number(a.str(at + 4)) || Infinity, direct: false, fn } as const;
-  keysAndArgs(c, Number(a.str(at + 5)), at + 6);
+  const opts = scriptRunOp.options(c.args, at);
+  const o = { db: opts.db, proto: opts.proto, readOnly: opts.readOnly, denied: opts.denied, busyMs: opts.busyMs, direct: false, fn };
+  keysAndArgs(c, opts.numkeys, opts.keysAt);
   const r = runHere(c, st, ref, name, o, keyList, argList);
   const done = r === SCRIPT_DONE;
   status(c, r, done ? scriptReply() : Buffer.alloc(0), done ? st.run!.calls : 0, done ? st.run!.logs : []);
