@@ -20,6 +20,7 @@ import { MainCtx, type ServerContext } from '../server/main-ctx.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
 import { bodySha1 } from './body-sha.js';
+import { ArgBytes } from './arg-bytes.js';
 import { logScriptLine, writeDenied } from './script-run.js';
 import { SCRIPT_DONE, SCRIPT_NEEDS_BODY } from './shard-script.js';
 import type { FastPathState } from './service.js';
@@ -217,6 +218,9 @@ function limitsOf(s: ServerContext): ScriptLimits {
   return l;
 }
 
+/** The name (sha1, function name) the last script request's argument 1 gave, by kind (function 1 | body 2). */
+const lastNamed = { id: new ArgBytes(), kind: -1, name: '' };
+
 /** Where an EVALSHA / FCALL can go straight to, or null (the main-thread handler runs it). */
 function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args): Target | null {
   const fn = cmd.name === 'fcall' || cmd.name === 'fcall_ro';
@@ -226,7 +230,14 @@ function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args):
   const numkeys = smallInt(args, 2);
   if (numkeys < 0 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
   // EVAL: the sha1 of the body names it (the shard computes it too)
-  const sha = fn ? args.str(1) : body ? bodySha1(args.bytes(1)) : args.str(1).toLowerCase();
+  const kind = (fn ? 1 : 0) | (body ? 2 : 0);
+  let sha = lastNamed.name;
+  if (lastNamed.kind !== kind || !lastNamed.id.matches(args, 1)) {
+    sha = fn ? args.str(1) : body ? bodySha1(args.bytes(1)) : args.str(1).toLowerCase();
+    lastNamed.id.remember(args, 1);
+    lastNamed.kind = kind;
+    lastNamed.name = sha;
+  }
   const script = fn ? s.scripting.functionEngine?.functions.get(sha) : s.scripting.get(sha);
   if (script === undefined || mostlyFallsBack(script.fast)) return null;
   const roCommand = cmd.name === 'evalsha_ro' || cmd.name === 'fcall_ro' || cmd.name === 'eval_ro';

@@ -34,6 +34,7 @@ import { REPL_REPLICA } from './redis-lib.js';
 import { ShardFunctions } from './shard-functions.js';
 import { LuaVm, type ArgList } from './vm.js';
 import { bodySha1 } from './body-sha.js';
+import { ArgBytes } from './arg-bytes.js';
 import { isAggregate, type StrValue } from '../shard/values/types.js';
 
 export const SCRIPT_DONE = 0;
@@ -351,34 +352,6 @@ function keysAndArgs(c: ShardHost, numkeys: number, from: number): void {
 const directOptions: RunOptions = { db: 0, proto: 2, readOnly: false, denied: null, busyMs: Infinity, direct: true, fn: false };
 
 const statusBytes = Buffer.alloc(4);
-
-/** The bytes of a request's argument, remembered to tell whether a later request has the same. */
-class ArgBytes {
-  private bytes = new Uint8Array(64);
-  private len = -1;
-
-  matches(a: Args, i: number): boolean {
-    const n = this.len;
-    if (a.strings !== null || a.len[i] !== n) return false;
-    const b = a.buf;
-    const m = this.bytes;
-    const s = a.start[i]!;
-    for (let j = 0; j < n; j++) if (b[s + j] !== m[j]) return false;
-    return true;
-  }
-
-  remember(a: Args, i: number): void {
-    const n = a.strings === null ? a.len[i]! : -1;
-    this.len = n > MAX_REMEMBERED ? -1 : n;
-    if (this.len < 0) return;
-    if (this.bytes.length < n) this.bytes = new Uint8Array(n);
-    const s = a.start[i]!;
-    this.bytes.set(a.buf.subarray(s, s + n));
-  }
-}
-
-/** Longer names (EVAL bodies) are not remembered. */
-const MAX_REMEMBERED = 4096;
 
 /**
  * The script or function the last REQ_SCRIPT named (its sha1, body or function name, by kind: w3's
