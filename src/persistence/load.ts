@@ -74,7 +74,7 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
         const b = m.batch;
         const bytes = b.entries.length;
         sent.push(
-          s.oneShard(b.shard, rdbloadOp.request(b.db, b.entries), b.db).then((res) => {
+          s.oneShard(b.shard, rdbloadOp.request(b.db, b.entries, b.keysPerSlot), b.db).then((res) => {
             if (res.reply[0] === 0x2d) {
               failed = true; // '-': a value that does not decode
               Atomics.store(flow, FLOW_STOP, 1);
