@@ -115,7 +115,7 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
 
 /** The payload in shared memory (the pool thread reads it where it is); copied when it is not already. */
 function toShared(b: Buffer): Buffer {
-  if (b.buffer instanceof SharedArrayBuffer) return b;
+  if (b.buffer instanceof SharedArrayBuffer && b.byteOffset === 0) return b;
   const out = Buffer.from(new SharedArrayBuffer(b.length));
   b.copy(out);
   return out;
