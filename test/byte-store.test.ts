@@ -114,6 +114,24 @@ describe('ByteTable', () => {
     expectSame(t, model);
   });
 
+  it('reserve() (an RDB load announcing its key count) sizes an empty table at once: no resize while those keys go in', () => {
+    const t = new ByteTable(new Arena());
+    t.reserve(1000);
+    expect(t.buckets).toBe(1024);
+    expect(t.resizing).toBe(false);
+    const model = new Map<string, Value>();
+    for (let i = 0; i < 1000; i++) {
+      t.set(`k${i}`, `v${i}`, 0);
+      model.set(`k${i}`, `v${i}`);
+      expect(t.resizing).toBe(false);
+    }
+    expect(t.buckets).toBe(1024);
+    expectSame(t, model);
+    // a table that holds keys is not resized by reserve()
+    t.reserve(100_000);
+    expect(t.buckets).toBe(1024);
+  });
+
   it('random inserts, overwrites and deletes agree with a Map model (resizes up and down under load)', () => {
     const a = new Arena();
     const t = new ByteTable(a);

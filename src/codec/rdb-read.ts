@@ -466,6 +466,8 @@ export class RdbScanner {
   valueAt = 0;
   /** Absolute expiry time in ms, or -1. */
   expireAt = -1;
+  /** Keys of the current database as its RESIZEDB says (0: not said). */
+  dbSize = 0;
   private readonly r: In;
   private readonly version: number;
 
@@ -501,11 +503,12 @@ export class RdbScanner {
           continue;
         }
         case RDB_OPCODE.RESIZEDB:
-          r.len();
+          this.dbSize = r.len();
           r.len();
           continue;
         case RDB_OPCODE.SELECTDB:
           this.db = r.len();
+          this.dbSize = 0;
           continue;
         case RDB_OPCODE.EXPIRETIME_MS:
           r.need(8);

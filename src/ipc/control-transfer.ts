@@ -182,12 +182,13 @@ export const snapshotNextOp = {
 // ---- loading RDB files (src/persistence/load.ts) -------------------------------------------------------
 
 /**
- * rdbload-raw <db> <entries> -> :keys installed. The entries are RDB key entries as a file holds
- * them ([EXPIRETIME_MS <ms>] <type> <key> <value>...), batched by src/persistence/load.ts.
+ * rdbload-raw <db> <entries> <keys-per-slot> -> :keys installed. The entries are RDB key entries as
+ * a file holds them ([EXPIRETIME_MS <ms>] <type> <key> <value>...), batched by
+ * src/persistence/load.ts; keys-per-slot (0: unknown) sizes the slot tables the batch creates.
  */
 export const rdbloadOp = {
-  request: (db: number, entries: Uint8Array): ControlArgv => ['rdbload-raw', db, entries],
-  args: (a: Args): { db: number; entries: Uint8Array } => ({ db: Number(a.str(1)), entries: a.bytes(2) }),
+  request: (db: number, entries: Uint8Array, keysPerSlot = 0): ControlArgv => ['rdbload-raw', db, entries, keysPerSlot],
+  args: (a: Args): { db: number; entries: Uint8Array; keysPerSlot: number } => ({ db: Number(a.str(1)), entries: a.bytes(2), keysPerSlot: Number(a.str(3)) || 0 }),
   write: (w: RespWriter, installed: number): void => w.int(installed),
   read: readCount,
 };

@@ -74,7 +74,7 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
         const b = m.batch;
         const bytes = b.entries.length;
         sent.push(
-          s.oneShard(b.shard, rdbloadOp.request(b.db, b.entries), b.db).then((res) => {
+          s.oneShard(b.shard, rdbloadOp.request(b.db, b.entries, b.keysPerSlot), b.db).then((res) => {
             if (res.reply[0] === 0x2d) {
               failed = true; // '-': a value that does not decode
               Atomics.store(flow, FLOW_STOP, 1);
@@ -115,7 +115,7 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
 
 /** The payload in shared memory (the pool thread reads it where it is); copied when it is not already. */
 function toShared(b: Buffer): Buffer {
-  if (b.buffer instanceof SharedArrayBuffer) return b;
+  if (b.buffer instanceof SharedArrayBuffer && b.byteOffset === 0) return b;
   const out = Buffer.from(new SharedArrayBuffer(b.length));
   b.copy(out);
   return out;

@@ -49,6 +49,8 @@ export interface WalkBatch {
   shard: number;
   db: number;
   entries: Uint8Array;
+  /** Keys per hash slot the file announces for db (RESIZEDB; 0: unknown): sizes new slot tables. */
+  keysPerSlot: number;
 }
 
 /** The walk's last message. */
@@ -61,6 +63,14 @@ export interface WalkEnd {
   end: number;
   /** Why the payload does not load (the scanner's message), if it does not. */
   error?: string;
+}
+
+/** A batch being filled: entries' bytes in blob[0, o). */
+interface Builder {
+  shard: number;
+  db: number;
+  blob: Buffer;
+  o: number;
 }
 
 export type WalkMessage = { batch: WalkBatch } | { end: WalkEnd };
@@ -89,58 +99,57 @@ function walk(t: WalkTask): WalkEnd {
   let expired = 0;
   let owedUs = 0;
   let n = 0;
+  /** RESIZEDB's key count of each database. */
+  const dbSizes = new Map<number, number>();
 
   const stopped = (): boolean => Atomics.load(flow, FLOW_STOP) !== 0;
-  const send = (b: { shard: number; db: number; ranges: number[]; bytes: number }): void => {
+  const send = (b: Builder): void => {
+    if (b.o === 0) return;
     // wait while the shards are behind (their rings and the main thread hold enough already)
     while (Atomics.load(flow, FLOW_BYTES) > FLOW_LIMIT && !stopped()) {
       const out = Atomics.load(flow, FLOW_BYTES);
       if (out > FLOW_LIMIT) Atomics.wait(flow, FLOW_BYTES, out, 100);
     }
-    const blob = Buffer.allocUnsafe(b.bytes);
-    let o = 0;
-    const r = b.ranges;
-    for (let i = 0; i < r.length; i += 3) {
-      const at = r[i + 2]!;
-      if (at >= 0) {
-        blob[o++] = RDB_OPCODE.EXPIRETIME_MS;
-        blob.writeBigInt64LE(BigInt(at), o);
-        o += 8;
-      }
-      const from = r[i]!;
-      const len = r[i + 1]! - from;
-      // most entries are a few dozen bytes: a loop costs less than a native copy call each
-      if (len < 128) for (let k = 0; k < len; k++) blob[o + k] = payload[from + k]!;
-      else payload.copy(blob, o, from, from + len);
-      o += len;
-    }
-    Atomics.add(flow, FLOW_BYTES, b.bytes);
-    const own = blob.byteOffset === 0 && blob.buffer.byteLength === blob.length;
-    const entries = own ? blob : Uint8Array.prototype.slice.call(blob);
-    port.postMessage({ batch: { shard: b.shard, db: b.db, entries } } satisfies WalkMessage, [entries.buffer as ArrayBuffer]);
+    Atomics.add(flow, FLOW_BYTES, b.o);
+    const entries = new Uint8Array(b.blob.buffer, 0, b.o);
+    const keysPerSlot = Math.ceil((dbSizes.get(b.db) ?? 0) / SLOTS);
+    port.postMessage({ batch: { shard: b.shard, db: b.db, entries, keysPerSlot } } satisfies WalkMessage, [entries.buffer as ArrayBuffer]);
+    b.blob = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    b.o = 0;
   };
 
-  // batches per (shard, db), filled in slot order
-  const batches = new Map<number, { shard: number; db: number; ranges: number[]; bytes: number }>();
+  // a batch being filled per (shard, db): the entries' bytes are copied straight into it
+  const builders = new Map<number, Builder>();
   let lastId = -1;
-  let last: { shard: number; db: number; ranges: number[]; bytes: number } | undefined;
+  let last: Builder | undefined;
   const batch = (db: number, slot: number, from: number, to: number, at: number): void => {
     const shard = shardOfSlot[slot]!;
     const id = shard * 65536 + db;
-    let b = id === lastId ? last : batches.get(id);
+    let b = id === lastId ? last : builders.get(id);
     if (b === undefined) {
-      b = { shard, db, ranges: [], bytes: 0 };
-      batches.set(id, b);
+      b = { shard, db, blob: Buffer.allocUnsafeSlow(BATCH_BYTES), o: 0 };
+      builders.set(id, b);
     }
     lastId = id;
     last = b;
-    b.ranges.push(from, to, at);
-    b.bytes += to - from + (at >= 0 ? 9 : 0);
-    if (b.bytes > BATCH_BYTES) {
+    const len = to - from;
+    const need = len + (at >= 0 ? 9 : 0);
+    if (b.o + need > b.blob.length) {
       send(b);
-      batches.delete(id);
-      lastId = -1;
+      // an entry larger than a batch travels alone
+      if (need > b.blob.length) b.blob = Buffer.allocUnsafeSlow(need);
     }
+    const blob = b.blob;
+    let o = b.o;
+    if (at >= 0) {
+      blob[o++] = RDB_OPCODE.EXPIRETIME_MS;
+      blob.writeBigInt64LE(BigInt(at), o);
+      o += 8;
+    }
+    // most entries are a few dozen bytes: a loop costs less than a native copy call each
+    if (len < 128) for (let k = 0; k < len; k++) blob[o + k] = payload[from + k]!;
+    else payload.copy(blob, o, from, to);
+    b.o = o + len;
   };
   // Entries go to the shards a window at a time, grouped by slot (a stable counting sort): keys of
   // one slot go into one table, so installing them in slot order keeps that table in cache, where a
@@ -173,6 +182,7 @@ function walk(t: WalkTask): WalkEnd {
   };
 
   while (scan.next()) {
+    if (scan.dbSize > 0 && !dbSizes.has(scan.db)) dbSizes.set(scan.db, scan.dbSize);
     const at = scan.expireAt;
     if (t.dropExpired && at >= 0 && at < now) expired++;
     else {
@@ -198,7 +208,7 @@ function walk(t: WalkTask): WalkEnd {
     }
   }
   flushWindow();
-  for (const b of batches.values()) send(b);
+  for (const b of builders.values()) send(b);
   if (deferred.stored !== 0n) {
     if (deferred.at > crcFed) crc.update(payload.subarray(crcFed, deferred.at));
     const computed = crc.value();

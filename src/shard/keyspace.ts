@@ -111,9 +111,15 @@ export class Keyspace {
     return this.dbs[i]!;
   }
 
+  /** Keys a new slot table is sized for (set while loading an RDB file that announces its size; 0: none). */
+  tableHint = 0;
+
   /** A new, empty table for one slot, in this keyspace's store. */
   newTable(): SlotTable {
-    return this.arena === null ? new HeapSlotTable() : new ByteTable(this.arena);
+    if (this.arena === null) return new HeapSlotTable();
+    const t = new ByteTable(this.arena);
+    if (this.tableHint > 0) t.reserve(this.tableHint);
+    return t;
   }
 
   /** Give the byte store's pages back once every database is empty (after FLUSHALL). */

@@ -459,6 +459,20 @@ export class ByteTable {
     return this.t.length;
   }
 
+  /**
+   * Size an empty table for `keys` keys at once (a load that knows how many are coming: RDB's
+   * RESIZEDB), instead of doubling from 4 buckets with an incremental rehash each time.
+   */
+  reserve(keys: number): void {
+    if (this.count !== 0 || this.old !== null || keys <= this.t.length) return;
+    let n = this.t.length;
+    while (n < keys && n < 1 << 24) n *= 2;
+    this.resize(n);
+    this.freeBuckets(this.oldAddr, this.old); // the empty table it replaced
+    this.old = null;
+    this.oldAddr = 0;
+  }
+
   private tables(): Int32Array<ArrayBufferLike>[] {
     return this.old === null ? [this.t] : [this.old, this.t];
   }
