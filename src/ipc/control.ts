@@ -75,24 +75,27 @@ export const keyspaceOp = {
   },
 };
 
-/** The shard isolate's memory (INFO memory's used_memory). */
+/** The shard isolate's memory (INFO memory's used_memory) and the part of it its data takes. */
 export interface ShardMemory {
   heap: number;
   external: number;
+  /** Bytes of the keyspace's entries (used_memory_dataset; see shard/control.ts). */
+  dataset: number;
 }
 
 /** memory -> ShardMemory */
 export const memoryOp = {
   request: (): ControlArgv => ['memory'],
   write(w: RespWriter, m: ShardMemory): void {
-    w.array(2);
+    w.array(3);
     w.int(m.heap);
     w.int(m.external);
+    w.int(m.dataset);
   },
   read(reply: Buffer): ShardMemory {
     const r = new ReplyReader(reply);
     r.array();
-    return { heap: r.int(), external: r.int() };
+    return { heap: r.int(), external: r.int(), dataset: r.int() };
   },
 };
 
