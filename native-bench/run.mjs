@@ -48,6 +48,11 @@ const CUSTOM = {
   eval_incr: ['EVAL', SCRIPT_INCR, '1', 'counter:__rand_int__'],
   evalsha_get: ['EVALSHA', sha1(SCRIPT_GET), '1', 'key:__rand_int__'],
   evalsha_incr: ['EVALSHA', sha1(SCRIPT_INCR), '1', 'counter:__rand_int__'],
+  // small hashes and integer sets, one per key (the compact encodings, as bytes in the byte store);
+  // redis-benchmark's own hset/sadd/zadd grow one big key each
+  hset_small: ['HSET', 'h:__rand_int__', 'name', 'n:__rand_int__', 'age', '42'],
+  hget_small: ['HGET', 'h:__rand_int__', 'name'],
+  sadd_int: ['SADD', 'is:__rand_int__', '__rand_int__'],
 };
 // scripts a custom test runs by EVALSHA: loaded (SCRIPT LOAD) before it
 const LOAD_FIRST = { evalsha_get: SCRIPT_GET, evalsha_incr: SCRIPT_INCR };

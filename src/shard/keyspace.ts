@@ -439,7 +439,7 @@ export class Db {
     if (m.set(key, value, this.ks.clock())) this.size++;
     if (expireAt >= 0) {
       const e = this.expiriesOf(slot);
-      if (e.put(key, expireAt)) {
+      if (e.setTime(key, expireAt)) {
         this.expiresSize++;
         if (this.ks.track) this.bytes += e.cost(key);
       }
@@ -480,7 +480,7 @@ export class Db {
   /** Set an absolute expiry (ms) on an existing key. */
   setExpire(key: string, at: number): void {
     const e = this.expiriesOf(this.ks.slotOf(key));
-    if (e.put(key, at)) {
+    if (e.setTime(key, at)) {
       this.expiresSize++;
       if (this.ks.track) this.bytes += e.cost(key);
     }

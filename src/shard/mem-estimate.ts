@@ -53,6 +53,9 @@ function sampled<T>(items: Iterable<T>, size: number, samples: number, cost: (x:
 
 export function valueBytes(v: Value, samples: number): number {
   if (!isAggregate(v)) return scalarBytes(v);
+  // a small aggregate in its compact encoding: its packed bytes (inline in a byte-store entry)
+  const packed = v.packed();
+  if (packed !== null) return packed.length;
   const size = v.size;
   const lim = samples === 0 ? Infinity : samples;
   if (v.type === 'list') {

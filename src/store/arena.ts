@@ -16,6 +16,8 @@
  * an index into `objs`, with a free list of indexes.
  */
 
+import type { Aggregate, PackOwner } from '../shard/values/types.js';
+
 export const PAGE_BITS = 20;
 export const PAGE = 1 << PAGE_BITS;
 /** Largest entry allocated from shared pages (bytes); larger ones get a page of their own. */
@@ -70,6 +72,29 @@ export class Arena {
   /** JS values referenced from entries. */
   objs: unknown[] = [];
   private freeObjs: number[] = [];
+
+  /**
+   * The value last decoded from a packed entry (or last stored as one), with its table and key: one
+   * per arena, so a command that looks a key up several times decodes it once and no more than one
+   * decoded value stays on the heap.
+   */
+  private cTable: unknown = null;
+  private cKey: string | null = null;
+  private cVal: Aggregate | null = null;
+
+  /** Remember v as key's decoded value in table (key null: forget table's, if it is the one kept). */
+  remember(table: unknown, key: string | null, v: Aggregate | null): void {
+    if (key === null && this.cTable !== table) return;
+    this.cTable = key === null ? null : table;
+    this.cKey = key;
+    this.cVal = v;
+  }
+
+  /** The decoded value remembered for key in table, if it still belongs to that entry. */
+  recalled(table: PackOwner, key: string): Aggregate | null {
+    const c = this.cVal;
+    return c !== null && this.cTable === table && this.cKey === key && c.owner === table && c.ownerKey === key ? c : null;
+  }
 
   /** Allocate n bytes for an entry; returns the address. The contents are not cleared. */
   alloc(n: number): number {
@@ -147,6 +172,9 @@ export class Arena {
     this.pageBytes = 0;
     this.objs = [];
     this.freeObjs = [];
+    this.cTable = null;
+    this.cKey = null;
+    this.cVal = null;
   }
 
   /** Store a JS value; returns its handle. */

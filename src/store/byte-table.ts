@@ -9,60 +9,61 @@
  * the whole slot. Lookups during a resize look in both tables. Bucket arrays past 16 buckets are
  * views of arena memory (Arena.allocRaw), freed when the table resizes or empties.
  *
- * Entry layout (8-byte aligned; a 10-byte header in the common case):
- *   bytes 0-3  next entry in the bucket (Int32; the free-list link once freed)
- *   bytes 4-7  access data (Int32): last access in seconds, or LFU data (access.ts)
- *   byte  8    kind << 6 | key length (0..62; 63: the length is a Uint32 in the extension)
- *   byte  9    string value length (0..254; 255: the length is a Uint32 in the extension); 0 for
- *              other kinds
- *   then the extension (a long key's length, then a long string's length, 4 bytes each, present
- *   only when byte 8 / byte 9 say so), the key bytes, the value bytes: an inline string (latin1), a
- *   number (float64 little-endian) or a handle (Int32 little-endian, the JS value in arena.objs),
- *   unaligned. An entry's size class follows from these lengths, so it is not stored.
+ * Entries: see entry.ts for the layout.
  * A 14-byte key with a 32-byte value takes 56 bytes (Redis 7 by jemalloc's size classes: a 24-byte
  * dictEntry, the key's sds in 24, an embstr object holding the value in 56: 104, before its index).
- * Strings up to INLINE_MAX bytes are inline; longer strings and aggregates stay JS values, by handle
- * (compact encodings of small aggregates in the arena are a later stage).
+ * Strings up to INLINE_MAX bytes are inline; so are small aggregates in their compact encoding (a
+ * listpack hash or sorted set, an intset, a one-node list), as packed bytes (store/packed.ts): get() decodes them into a value
+ * attached to the entry, whose changes come back through repack(). Longer strings and aggregates in
+ * their large encodings stay JS values, by handle.
  *
  * Iteration (keys, forEach, the iterator) walks the buckets; order is not insertion order, which no
  * caller needs: SCAN's cursor is a slot number and it returns whole slots. The table must not be
  * modified during an iteration; resize steps pause while one is open (Redis's safe iterator).
  */
 
-import type { Value } from '../shard/values/types.js';
+import { Aggregate, type Value } from '../shard/values/types.js';
 import { ACCESS, accessNew, accessTouch } from '../shard/access.js';
 import { Arena, CLASS_SIZE, classOf, pageOf, byteOf, wordOf } from './arena.js';
 import { copySlice } from '../bytes.js';
+import {
+  HEADER, KIND_NUM, KIND_OBJ, KIND_STR, LONG_KEY, entrySize, hashBytes, keyLength, keyOffset, pow2, sameBytes,
+  valueLength, writeHeader, writeLatin1, type Latin1Buffer,
+} from './entry.js';
+import { unpack } from './packed.js';
+
+export { KIND_NUM, KIND_OBJ, KIND_STR } from './entry.js';
+
+/** A key given as a string, written as bytes for a lookup (grown as needed). */
+let keyBuf = Buffer.allocUnsafeSlow(256) as Latin1Buffer;
 
 /** Longest string value kept inline in the entry. */
 export const INLINE_MAX = 4096;
-
-/** Kinds of value an entry holds (kindAt()). */
-export const KIND_STR = 0;
-export const KIND_NUM = 1;
-export const KIND_OBJ = 2;
-/** Key length field value meaning "the length is in the extension" (and the largest short length + 1). */
-const LONG_KEY = 63;
-/** String length byte meaning "the length is in the extension". */
-const LONG_VAL = 255;
-const HEADER = 10;
 /** Bucket arrays up to this many buckets are small typed arrays on the heap; larger ones live in the arena. */
 const SMALL_BUCKETS = 16;
-
-/** Bytes an entry takes: header, extension, key, value. */
-function entrySize(klen: number, kind: number, vlen: number): number {
-  let n = HEADER + klen + (klen >= LONG_KEY ? 4 : 0);
-  if (kind === KIND_STR) n += vlen + (vlen >= LONG_VAL ? 4 : 0);
-  else n += kind === KIND_NUM ? 8 : 4;
-  return n;
-}
-
 /** Index bytes counted per key: one bucket slot (4 bytes) at the table's largest load factor. */
 const BUCKET_SHARE = 4;
 
-/** True for the values kept inline in an entry (numbers, strings up to INLINE_MAX bytes). */
+/** The packed bytes a value is kept as inline (a small aggregate in its compact encoding), or null. */
+function packedOf(value: Value): Uint8Array | null {
+  return value instanceof Aggregate ? value.packed() : null;
+}
+
+/** The entry kind of a value and the length of its inline bytes (for KIND_STR and packed values). */
+function kindOf(value: Value): number {
+  if (typeof value === 'number') return KIND_NUM;
+  return typeof value === 'string' && value.length <= INLINE_MAX ? KIND_STR : KIND_OBJ;
+}
+
+function inlineLength(kind: number, value: Value): number {
+  if (kind === KIND_STR) return (value as string).length;
+  if (kind === KIND_NUM) return 0;
+  return packedOf(value)?.length ?? 0;
+}
+
+/** True for the values kept inline in an entry (numbers, strings up to INLINE_MAX bytes, packed values). */
 export function isInline(value: Value): boolean {
-  return typeof value === 'number' || (typeof value === 'string' && value.length <= INLINE_MAX);
+  return typeof value === 'number' || (typeof value === 'string' && value.length <= INLINE_MAX) || packedOf(value) !== null;
 }
 
 /**
@@ -70,32 +71,8 @@ export function isInline(value: Value): boolean {
  * held as a JS object (an aggregate, a long string) adds its own size on the heap beside this.
  */
 export function entryBytes(key: string, value: Value): number {
-  const kind = typeof value === 'number' ? KIND_NUM : typeof value === 'string' && value.length <= INLINE_MAX ? KIND_STR : KIND_OBJ;
-  return CLASS_SIZE[classOf(entrySize(key.length, kind, kind === KIND_STR ? (value as string).length : 0))]! + BUCKET_SHARE;
-}
-
-/** 32-bit hash of a latin1 key string (FNV-1a, then a final mix). */
-export function hashKey(key: string): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return mix(h);
-}
-
-function hashBytes(u8: Uint8Array, off: number, len: number): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < len; i++) h = Math.imul(h ^ u8[off + i]!, 0x01000193);
-  return mix(h);
-}
-
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x45d9f3b);
-  return h ^ (h >>> 16);
-}
-
-interface Latin1Buffer extends Buffer {
-  latin1Slice(start: number, end: number): string;
-  latin1Write(s: string, offset: number, length: number): number;
+  const kind = kindOf(value);
+  return CLASS_SIZE[classOf(entrySize(key.length, kind, inlineLength(kind, value)))]! + BUCKET_SHARE;
 }
 
 export class ByteTable {
@@ -119,46 +96,18 @@ export class ByteTable {
     return this.count;
   }
 
-  /** Address of the key's entry (0 if absent), recording where it was found. */
+  /** Address of the key's entry (0 if absent), recording where it was found (the key as bytes: find()). */
   private locate(key: string): number {
-    const h = hashKey(key);
-    this.fHash = h;
-    const a = this.a;
-    const klen = key.length;
-    let tab = this.t;
-    let b = h & (tab.length - 1);
-    for (let pass = 0; pass < 2; pass++) {
-      let prev = 0;
-      let e = tab[b]!;
-      while (e !== 0) {
-        const p = pageOf(e);
-        const u8 = a.u8[p]!;
-        const o = byteOf(e);
-        const kf = u8[o + 8]! & LONG_KEY;
-        if (kf === klen || (kf === LONG_KEY && klen >= LONG_KEY && a.dv[p]!.getUint32(o + HEADER, true) === klen)) {
-          if (sameKey(u8, keyOffset(u8, o), key)) {
-            this.fTab = tab;
-            this.fBucket = b;
-            this.fPrev = prev;
-            return e;
-          }
-        }
-        prev = e;
-        e = a.i32[p]![o >>> 2]!;
-      }
-      const old = this.old;
-      if (old === null) return 0;
-      b = h & (old.length - 1);
-      if (b < this.rehashIdx) return 0;
-      tab = old;
-    }
-    return 0;
+    const n = key.length;
+    if (n > keyBuf.length) keyBuf = Buffer.allocUnsafeSlow(pow2(n)) as Latin1Buffer;
+    writeLatin1(keyBuf, 0, key);
+    return this.find(keyBuf, 0, n);
   }
 
   get(key: string): Value | undefined {
     if (this.old !== null) this.step();
     const e = this.locate(key);
-    return e === 0 ? undefined : this.valueOf(e);
+    return e === 0 ? undefined : this.valueOf(e, key);
   }
 
   /** get() that also records the access, in one lookup. */
@@ -169,7 +118,7 @@ export class ByteTable {
     const i32 = this.a.i32[pageOf(e)]!;
     const w = wordOf(e) + 1;
     i32[w] = ACCESS.lfu ? accessTouch(i32[w]!, now) : now;
-    return this.valueOf(e);
+    return this.valueOf(e, key);
   }
 
   /**
@@ -179,6 +128,11 @@ export class ByteTable {
    */
   findBytes(src: Uint8Array, off: number, len: number): number {
     if (this.old !== null) this.step();
+    return this.find(src, off, len);
+  }
+
+  /** The entry of the key src[off, off+len) (0 if absent), recording where it was found. */
+  private find(src: Uint8Array, off: number, len: number): number {
     const h = hashBytes(src, off, len);
     this.fHash = h;
     const a = this.a;
@@ -258,21 +212,24 @@ export class ByteTable {
     const a = this.a;
     const e = a.alloc(entrySize(len, KIND_NUM, 0));
     const p = pageOf(e);
-    const o = byteOf(e);
-    const u8 = a.u8[p]!;
-    const dv = a.dv[p]!;
-    a.i32[p]![(o >>> 2) + 1] = accessNew(now);
-    const longKey = len >= LONG_KEY;
-    u8[o + 8] = (KIND_NUM << 6) | (longKey ? LONG_KEY : len);
-    u8[o + 9] = 0;
-    let ko = o + HEADER;
-    if (longKey) {
-      dv.setUint32(ko, len, true);
-      ko += 4;
-    }
-    copySlice(src, off, len, u8, ko);
-    dv.setFloat64(ko + len, n, true);
+    const ko = writeHeader(a, p, byteOf(e), KIND_NUM, len, 0, accessNew(now));
+    copySlice(src, off, len, a.u8[p]!, ko);
+    a.dv[p]!.setFloat64(ko + len, n, true);
     this.link(e);
+  }
+
+  /** Drop the arena's last decoded value if it is one of this table's (its entry may change). */
+  private forget(): void {
+    this.a.remember(this, null, null);
+  }
+
+  /** Put new entry n in the place of e (where the last lookup found it) and free e, of class cls. */
+  private swapIn(e: number, n: number, cls: number): void {
+    const a = this.a;
+    a.i32[pageOf(n)]![wordOf(n)] = a.i32[pageOf(e)]![wordOf(e)]!;
+    if (this.fPrev === 0) this.fTab[this.fBucket] = n;
+    else a.i32[pageOf(this.fPrev)]![wordOf(this.fPrev)] = n;
+    a.release(e, cls);
   }
 
   /** Put new entry e at the head of its bucket (fHash: its key's hash, from the lookup before). */
@@ -289,27 +246,23 @@ export class ByteTable {
    * koff+klen) and src[voff, voff+vlen), copied straight into the entry. True if the key is new.
    */
   setBytes(src: Buffer, koff: number, klen: number, voff: number, vlen: number, now: number): boolean {
+    this.forget();
     const e = this.findBytes(src, koff, klen);
     const a = this.a;
     const cls = classOf(entrySize(klen, KIND_STR, vlen));
     if (e !== 0) {
       const p = pageOf(e);
       const o = byteOf(e);
-      const u8 = a.u8[p]!;
-      const i32 = a.i32[p]!;
-      const access = ACCESS.lfu ? i32[(o >>> 2) + 1]! : now;
+      const access = ACCESS.lfu ? a.i32[p]![(o >>> 2) + 1]! : now;
       const oldCls = this.classAt(p, o);
-      if (u8[o + 8]! >>> 6 === KIND_OBJ) a.drop(a.dv[p]!.getInt32(keyOffset(u8, o) + keyLength(a, p, o), true));
+      this.dropHandle(p, o);
       if (oldCls === cls) {
         this.writeBytes(e, src, koff, klen, voff, vlen, access);
         return false;
       }
       const n = a.alloc(entrySize(klen, KIND_STR, vlen));
       this.writeBytes(n, src, koff, klen, voff, vlen, access);
-      a.i32[pageOf(n)]![wordOf(n)] = i32[o >>> 2]!;
-      if (this.fPrev === 0) this.fTab[this.fBucket] = n;
-      else a.i32[pageOf(this.fPrev)]![wordOf(this.fPrev)] = n;
-      a.release(e, oldCls);
+      this.swapIn(e, n, oldCls);
       return false;
     }
     const n = a.alloc(entrySize(klen, KIND_STR, vlen));
@@ -324,47 +277,61 @@ export class ByteTable {
 
   /** Set a value and its access time; true if the key is new. */
   set(key: string, value: Value, now: number): boolean {
+    return this.put(key, value, now, false);
+  }
+
+  /** PackOwner: a value decoded from key's entry changed; store it again, keeping the access data. */
+  repack(key: string, v: Aggregate): void {
+    this.put(key, v, 0, true);
+  }
+
+  private put(key: string, value: Value, now: number, keepAccess: boolean): boolean {
     if (this.old !== null) this.step();
     const a = this.a;
     const e = this.locate(key);
-    const kind = typeof value === 'number' ? KIND_NUM : typeof value === 'string' && value.length <= INLINE_MAX ? KIND_STR : KIND_OBJ;
-    const vlen = kind === KIND_STR ? (value as string).length : 0;
+    const kind = kindOf(value);
+    const packed = kind === KIND_OBJ ? packedOf(value) : null;
+    const vlen = kind === KIND_STR ? (value as string).length : packed !== null ? packed.length : 0;
+    if (value instanceof Aggregate) {
+      // a packed value follows its latest entry (and get() gives it back); a stored object is its own
+      value.owner = packed === null ? null : this;
+      value.ownerKey = packed === null ? '' : key;
+      if (packed !== null) this.a.remember(this, key, value);
+      else this.forget();
+    } else this.forget();
     const cls = classOf(entrySize(key.length, kind, vlen));
     if (e !== 0) {
       const p = pageOf(e);
       const o = byteOf(e);
       const u8 = a.u8[p]!;
-      const oldKind = u8[o + 8]! >>> 6;
       const i32 = a.i32[p]!;
       // an overwritten key keeps its access frequency (Redis: dbSetValue under LFU)
-      const access = ACCESS.lfu ? i32[(o >>> 2) + 1]! : now;
-      if (oldKind === KIND_OBJ && kind === KIND_OBJ) {
+      const access = keepAccess || ACCESS.lfu ? i32[(o >>> 2) + 1]! : now;
+      if (u8[o + 8]! >>> 6 === KIND_OBJ && u8[o + 9] === 0 && kind === KIND_OBJ && packed === null) {
         a.objs[a.dv[p]!.getInt32(keyOffset(u8, o) + keyLength(a, p, o), true)] = value;
         i32[(o >>> 2) + 1] = access;
         return false;
       }
       const oldCls = this.classAt(p, o);
-      if (oldKind === KIND_OBJ) a.drop(a.dv[p]!.getInt32(keyOffset(u8, o) + keyLength(a, p, o), true));
+      this.dropHandle(p, o);
       if (oldCls === cls) {
-        this.writeEntry(e, key, kind, value, vlen, access);
+        this.writeEntry(e, key, kind, value, vlen, packed, access);
         return false;
       }
       const n = a.alloc(entrySize(key.length, kind, vlen));
-      this.writeEntry(n, key, kind, value, vlen, access);
-      a.i32[pageOf(n)]![wordOf(n)] = i32[o >>> 2]!;
-      if (this.fPrev === 0) this.fTab[this.fBucket] = n;
-      else a.i32[pageOf(this.fPrev)]![wordOf(this.fPrev)] = n;
-      a.release(e, oldCls);
+      this.writeEntry(n, key, kind, value, vlen, packed, access);
+      this.swapIn(e, n, oldCls);
       return false;
     }
     const n = a.alloc(entrySize(key.length, kind, vlen));
-    this.writeEntry(n, key, kind, value, vlen, accessNew(now));
+    this.writeEntry(n, key, kind, value, vlen, packed, accessNew(now));
     this.link(n);
     return true;
   }
 
   delete(key: string): boolean {
     if (this.old !== null) this.step();
+    this.forget();
     const e = this.locate(key);
     if (e === 0) return false;
     const a = this.a;
@@ -382,6 +349,7 @@ export class ByteTable {
 
   /** Free every entry (FLUSHDB / FLUSHALL). */
   clear(): void {
+    this.forget();
     for (const tab of this.old === null ? [this.t] : [this.old, this.t]) {
       for (let b = tab === this.old ? this.rehashIdx : 0; b < tab.length; b++) {
         let e = tab[b]!;
@@ -428,12 +396,13 @@ export class ByteTable {
     return e === 0 ? -1 : this.a.i32[pageOf(e)]![wordOf(e) + 1]!;
   }
 
-  *keys(): IterableIterator<string> {
+  /** Visit every entry's address (resize steps pause meanwhile: Redis's safe iterator). */
+  private walk(fn: (e: number) => void): void {
     this.iterating++;
     try {
       for (const tab of this.tables()) {
         for (let b = tab === this.old ? this.rehashIdx : 0; b < tab.length; b++) {
-          for (let e = tab[b]!; e !== 0; e = this.a.i32[pageOf(e)]![wordOf(e)]!) yield this.keyOf(e);
+          for (let e = tab[b]!; e !== 0; e = this.a.i32[pageOf(e)]![wordOf(e)]!) fn(e);
         }
       }
     } finally {
@@ -441,18 +410,19 @@ export class ByteTable {
     }
   }
 
+  /** The keys (collected first: a slot's table is small, and may then change while they are used). */
+  *keys(): IterableIterator<string> {
+    const out: string[] = [];
+    this.walk((e) => out.push(this.keyOf(e)));
+    yield* out;
+  }
+
   /** Visit every entry (no per-entry allocation beyond the key and value strings). */
   forEach(fn: (value: Value, key: string) => void): void {
-    this.iterating++;
-    try {
-      for (const tab of this.tables()) {
-        for (let b = tab === this.old ? this.rehashIdx : 0; b < tab.length; b++) {
-          for (let e = tab[b]!; e !== 0; e = this.a.i32[pageOf(e)]![wordOf(e)]!) fn(this.valueOf(e), this.keyOf(e));
-        }
-      }
-    } finally {
-      this.iterating--;
-    }
+    this.walk((e) => {
+      const k = this.keyOf(e);
+      fn(this.valueOf(e, k), k);
+    });
   }
 
   /**
@@ -461,39 +431,22 @@ export class ByteTable {
    * offset and length (`value` undefined) or the value itself (a number or a JS value).
    */
   forEachBytes(fn: (u8: Buffer, ko: number, klen: number, vo: number, vlen: number, value: Value | undefined) => void): void {
-    this.iterating++;
     const a = this.a;
-    try {
-      for (const tab of this.tables()) {
-        for (let b = tab === this.old ? this.rehashIdx : 0; b < tab.length; b++) {
-          for (let e = tab[b]!; e !== 0; ) {
-            const p = pageOf(e);
-            const o = byteOf(e);
-            const u8 = a.u8[p]!;
-            const ko = keyOffset(u8, o);
-            const klen = keyLength(a, p, o);
-            if (u8[o + 8]! >>> 6 === KIND_STR) fn(u8, ko, klen, ko + klen, valueLength(a, p, o), undefined);
-            else fn(u8, ko, klen, 0, 0, this.valueOf(e));
-            e = a.i32[p]![wordOf(e)]!;
-          }
-        }
-      }
-    } finally {
-      this.iterating--;
-    }
+    this.walk((e) => {
+      const p = pageOf(e);
+      const o = byteOf(e);
+      const u8 = a.u8[p]! as Latin1Buffer;
+      const ko = keyOffset(u8, o);
+      const klen = keyLength(a, p, o);
+      if (u8[o + 8]! >>> 6 === KIND_STR) fn(u8, ko, klen, ko + klen, valueLength(a, p, o), undefined);
+      else fn(u8, ko, klen, 0, 0, this.valueOf(e, u8.latin1Slice(ko, ko + klen)));
+    });
   }
 
   *[Symbol.iterator](): IterableIterator<[string, Value]> {
-    this.iterating++;
-    try {
-      for (const tab of this.tables()) {
-        for (let b = tab === this.old ? this.rehashIdx : 0; b < tab.length; b++) {
-          for (let e = tab[b]!; e !== 0; e = this.a.i32[pageOf(e)]![wordOf(e)]!) yield [this.keyOf(e), this.valueOf(e)];
-        }
-      }
-    } finally {
-      this.iterating--;
-    }
+    const out: [string, Value][] = [];
+    this.forEach((v, k) => out.push([k, v]));
+    yield* out;
   }
 
   /** True while a resize is in progress (tests). */
@@ -568,69 +521,44 @@ export class ByteTable {
   private classAt(p: number, o: number): number {
     const a = this.a;
     const u8 = a.u8[p]!;
-    const kind = u8[o + 8]! >>> 6;
-    return classOf(entrySize(keyLength(a, p, o), kind, kind === KIND_STR ? valueLength(a, p, o) : 0));
+    return classOf(entrySize(keyLength(a, p, o), u8[o + 8]! >>> 6, valueLength(a, p, o)));
   }
 
   private free(e: number): void {
     const a = this.a;
     const p = pageOf(e);
     const o = byteOf(e);
-    const u8 = a.u8[p]!;
-    if (u8[o + 8]! >>> 6 === KIND_OBJ) a.drop(a.dv[p]!.getInt32(keyOffset(u8, o) + keyLength(a, p, o), true));
+    this.dropHandle(p, o);
     a.release(e, this.classAt(p, o));
   }
 
+  /** Let go of the JS value the entry at page p, byte o holds by handle, if it does. */
+  private dropHandle(p: number, o: number): void {
+    const a = this.a;
+    const u8 = a.u8[p]!;
+    if (u8[o + 8]! >>> 6 === KIND_OBJ && u8[o + 9] === 0) a.drop(a.dv[p]!.getInt32(keyOffset(u8, o) + keyLength(a, p, o), true));
+  }
+
   /** Write everything but the bucket link: access, lengths, key, value. */
-  private writeEntry(e: number, key: string, kind: number, value: Value, vlen: number, access: number): void {
+  private writeEntry(e: number, key: string, kind: number, value: Value, vlen: number, packed: Uint8Array | null, access: number): void {
     const a = this.a;
     const p = pageOf(e);
-    const o = byteOf(e);
     const u8 = a.u8[p]! as Latin1Buffer;
-    const dv = a.dv[p]!;
-    a.i32[p]![(o >>> 2) + 1] = access;
-    const klen = key.length;
-    const longKey = klen >= LONG_KEY;
-    const longVal = kind === KIND_STR && vlen >= LONG_VAL;
-    u8[o + 8] = (kind << 6) | (longKey ? LONG_KEY : klen);
-    u8[o + 9] = kind !== KIND_STR ? 0 : longVal ? LONG_VAL : vlen;
-    let ko = o + HEADER;
-    if (longKey) {
-      dv.setUint32(ko, klen, true);
-      ko += 4;
-    }
-    if (longVal) {
-      dv.setUint32(ko, vlen, true);
-      ko += 4;
-    }
+    const ko = writeHeader(a, p, byteOf(e), kind, key.length, vlen, access);
     writeLatin1(u8, ko, key);
-    const vo = ko + klen;
+    const vo = ko + key.length;
     if (kind === KIND_STR) writeLatin1(u8, vo, value as string);
-    else if (kind === KIND_NUM) dv.setFloat64(vo, value as number, true);
-    else dv.setInt32(vo, a.hold(value), true);
+    else if (kind === KIND_NUM) a.dv[p]!.setFloat64(vo, value as number, true);
+    else if (packed !== null) u8.set(packed, vo);
+    else a.dv[p]!.setInt32(vo, a.hold(value), true);
   }
 
   /** writeEntry() of an inline string from bytes: key src[koff, koff+klen), value src[voff, voff+vlen). */
   private writeBytes(e: number, src: Buffer, koff: number, klen: number, voff: number, vlen: number, access: number): void {
     const a = this.a;
     const p = pageOf(e);
-    const o = byteOf(e);
     const u8 = a.u8[p]!;
-    const dv = a.dv[p]!;
-    a.i32[p]![(o >>> 2) + 1] = access;
-    const longKey = klen >= LONG_KEY;
-    const longVal = vlen >= LONG_VAL;
-    u8[o + 8] = (KIND_STR << 6) | (longKey ? LONG_KEY : klen);
-    u8[o + 9] = longVal ? LONG_VAL : vlen;
-    let ko = o + HEADER;
-    if (longKey) {
-      dv.setUint32(ko, klen, true);
-      ko += 4;
-    }
-    if (longVal) {
-      dv.setUint32(ko, vlen, true);
-      ko += 4;
-    }
+    const ko = writeHeader(a, p, byteOf(e), KIND_STR, klen, vlen, access);
     copySlice(src, koff, klen, u8, ko);
     copySlice(src, voff, vlen, u8, ko + klen);
   }
@@ -643,7 +571,8 @@ export class ByteTable {
     return u8.latin1Slice(ko, ko + keyLength(this.a, p, o));
   }
 
-  private valueOf(e: number): Value {
+  /** Entry e's value (key: its key, to which a packed value's decoding is attached). */
+  private valueOf(e: number, key: string): Value {
     const a = this.a;
     const p = pageOf(e);
     const o = byteOf(e);
@@ -652,46 +581,14 @@ export class ByteTable {
     const vo = keyOffset(u8, o) + keyLength(a, p, o);
     if (kind === KIND_STR) return u8.latin1Slice(vo, vo + valueLength(a, p, o));
     if (kind === KIND_NUM) return a.dv[p]!.getFloat64(vo, true);
-    return a.objs[a.dv[p]!.getInt32(vo, true)] as Value;
+    const vlen = valueLength(a, p, o);
+    if (vlen === 0) return a.objs[a.dv[p]!.getInt32(vo, true)] as Value;
+    const c = a.recalled(this, key);
+    if (c !== null) return c;
+    const v = unpack(u8, vo, vlen);
+    v.owner = this;
+    v.ownerKey = key;
+    a.remember(this, key, v);
+    return v;
   }
-}
-
-/** Byte offset of the key of the entry at byte o (past the header and its extension). */
-function keyOffset(u8: Uint8Array, o: number): number {
-  return o + HEADER + ((u8[o + 8]! & LONG_KEY) === LONG_KEY ? 4 : 0) + (u8[o + 9] === LONG_VAL ? 4 : 0);
-}
-
-function keyLength(a: Arena, p: number, o: number): number {
-  const kf = a.u8[p]![o + 8]! & LONG_KEY;
-  return kf === LONG_KEY ? a.dv[p]!.getUint32(o + HEADER, true) : kf;
-}
-
-/** Length of an inline string value. */
-function valueLength(a: Arena, p: number, o: number): number {
-  const u8 = a.u8[p]!;
-  const vf = u8[o + 9]!;
-  if (vf !== LONG_VAL) return vf;
-  return a.dv[p]!.getUint32(o + HEADER + ((u8[o + 8]! & LONG_KEY) === LONG_KEY ? 4 : 0), true);
-}
-
-function sameBytes(u8: Uint8Array, at: number, src: Uint8Array, off: number, len: number): boolean {
-  for (let i = 0; i < len; i++) if (u8[at + i] !== src[off + i]) return false;
-  return true;
-}
-
-function sameKey(u8: Uint8Array, off: number, key: string): boolean {
-  for (let i = 0; i < key.length; i++) if (u8[off + i] !== key.charCodeAt(i)) return false;
-  return true;
-}
-
-function writeLatin1(u8: Latin1Buffer, off: number, s: string): void {
-  const n = s.length;
-  if (n > 24) u8.latin1Write(s, off, n);
-  else for (let i = 0; i < n; i++) u8[off + i] = s.charCodeAt(i);
-}
-
-function pow2(n: number): number {
-  let p = 4;
-  while (p < n) p *= 2;
-  return p;
 }

@@ -22,7 +22,7 @@ export interface Expiries {
   get(key: string): number | undefined;
   has(key: string): boolean;
   /** Set the key's expiry time; true if it had none. */
-  put(key: string, at: number): boolean;
+  setTime(key: string, at: number): boolean;
   delete(key: string): boolean;
   /** Free everything (the table is then dropped). */
   clear(): void;
@@ -37,7 +37,7 @@ export interface Expiries {
 const HEAP_EXPIRE_ENTRY = MAP_ENTRY + 16;
 
 export class HeapExpiries extends Map<string, number> implements Expiries {
-  put(key: string, at: number): boolean {
+  setTime(key: string, at: number): boolean {
     const fresh = !this.has(key);
     this.set(key, at);
     return fresh;
@@ -61,7 +61,7 @@ export class ByteExpiries extends ByteTable implements Expiries {
     return super.get(key) as number | undefined;
   }
 
-  put(key: string, at: number): boolean {
+  setTime(key: string, at: number): boolean {
     return this.set(key, at, 0);
   }
 

@@ -1,24 +1,40 @@
 /*
- * HashValue: field -> value, both binary strings. Stored as two parallel arrays plus a Map from field
- * to array index, which gives O(1) lookup, O(1) random field (HRANDFIELD) and a SCAN cursor that never
- * misses a field present for the whole iteration:
+ * HashValue: field -> value, both binary strings, in one of redis-server 7.0's two encodings.
+ *
+ * "listpack" (small hashes): the pairs packed in one byte string, [tag][count][field][value]...,
+ * each element its length then its bytes (store/packed.ts). A byte store keeps these bytes inline
+ * in the key's entry, off the V8 heap; lookups scan them as Redis scans a listpack. New fields go at
+ * the end, deletes close the gap, so HGETALL's order is redis-server's listpack order.
+ *
+ * "hashtable": two parallel arrays plus a Map from field to array index, which gives O(1) lookup,
+ * O(1) random field (HRANDFIELD) and a SCAN cursor that never misses a field present for the whole
+ * iteration:
  *
  *   fields: [f0 f1 f2 f3]   vals: [v0 v1 v2 v3]   index: {f0:0, f1:1, ...}
  *
- * "listpack" encoding (small hashes): deletion keeps insertion order (splice), so HGETALL matches
- * redis-server's listpack order exactly. "hashtable" encoding: deletion moves the last entry into the
- * hole (O(1)); elements only ever move to lower indexes, so HSCAN walks indexes downwards.
- * Conversion listpack -> hashtable is one way, at the thresholds in limits.ts, as in Redis.
+ * Deletion moves the last entry into the hole (O(1)); elements only ever move to lower indexes, so
+ * HSCAN walks indexes downwards. Conversion listpack -> hashtable is one way, at the thresholds in
+ * limits.ts (hash-max-listpack-entries, hash-max-listpack-value), as in Redis.
  */
 
-import { CompactAggregate } from './types.js';
+import { CompactAggregate, swapRemove } from './types.js';
 import { limits } from './limits.js';
+import { PackWriter, TAG_HASH, elementIs, elementSize, elementString, readVar, registerPacked, varSize } from '../../store/packed.js';
+
+const EMPTY = Uint8Array.of(TAG_HASH, 0);
 
 export class HashValue extends CompactAggregate {
   readonly type = 'hash' as const;
-  fields: string[] = [];
-  vals: string[] = [];
-  readonly index = new Map<string, number>();
+  /** listpack: the packed pairs; null once a hashtable. */
+  private lp: Uint8Array | null = EMPTY;
+  /** listpack: number of pairs. */
+  private n = 0;
+  /** listpack: its fields and values as strings (made when asked, dropped on a change). */
+  private dec: [string[], string[]] | null = null;
+  // hashtable
+  private fs: string[] = [];
+  private vs: string[] = [];
+  private readonly index = new Map<string, number>();
 
   /** Build a hash (RESTORE, RDB load, tests): encoding chosen from the current thresholds. */
   static from(pairs: Iterable<[string, string]>): HashValue {
@@ -27,65 +43,152 @@ export class HashValue extends CompactAggregate {
     return h;
   }
 
-  get size(): number {
-    return this.fields.length;
+  /** A listpack hash on its packed bytes (as packed() gave them). */
+  static fromPacked(bytes: Uint8Array): HashValue {
+    const h = new HashValue();
+    h.lp = bytes;
+    h.n = readVar(bytes, 1);
+    h.est = bytes.length;
+    return h;
   }
 
+  get size(): number {
+    return this.lp === null ? this.fs.length : this.n;
+  }
 
+  override packed(): Uint8Array | null {
+    return this.lp;
+  }
 
-  /** Convert to hashtable if a string of length `len` would not fit the listpack limits. */
-  checkLength(len: number): void {
-    if (this.compact && len > limits.hashMaxListpackValue) this.compact = false;
+  /** The fields in listing order (do not modify; valid until the next change). */
+  get fields(): readonly string[] {
+    return this.lp === null ? this.fs : this.decoded()[0];
+  }
+
+  /** The values, in the order of fields. */
+  get vals(): readonly string[] {
+    return this.lp === null ? this.vs : this.decoded()[1];
   }
 
   get(f: string): string | undefined {
-    const i = this.index.get(f);
-    return i === undefined ? undefined : this.vals[i];
+    if (this.lp === null) {
+      const i = this.index.get(f);
+      return i === undefined ? undefined : this.vs[i];
+    }
+    const at = this.find(f);
+    return at < 0 ? undefined : elementString(this.lp, at + elementSize(this.lp, at));
   }
 
   has(f: string): boolean {
-    return this.index.has(f);
+    return this.lp === null ? this.index.has(f) : this.find(f) >= 0;
   }
 
   /** Set a field; true if it was created. */
   set(f: string, v: string): boolean {
-    if (this.compact && (f.length > limits.hashMaxListpackValue || v.length > limits.hashMaxListpackValue)) this.compact = false;
-    const i = this.index.get(f);
-    if (i !== undefined) {
-      this.vals[i] = v;
-      return false;
+    const max = limits.hashMaxListpackValue;
+    if (this.lp !== null && (f.length > max || v.length > max)) this.toTable();
+    const u8 = this.lp;
+    if (u8 === null) {
+      const i = this.index.get(f);
+      if (i !== undefined) {
+        this.vs[i] = v;
+        return false;
+      }
+      this.index.set(f, this.fs.length);
+      this.fs.push(f);
+      this.vs.push(v);
+      return true;
     }
-    this.index.set(f, this.fields.length);
-    this.fields.push(f);
-    this.vals.push(v);
-    if (this.compact && this.fields.length > limits.hashMaxListpackEntries) this.compact = false;
-    return true;
+    const at = this.find(f);
+    const w = new PackWriter(u8.length + f.length + v.length + 8);
+    if (at >= 0) {
+      const vp = at + elementSize(u8, at);
+      w.copy(u8, 0, vp);
+      w.element(v);
+      w.copy(u8, vp + elementSize(u8, vp), u8.length);
+    } else {
+      w.byte(TAG_HASH);
+      w.varint(this.n + 1);
+      w.copy(u8, 1 + varSize(this.n), u8.length);
+      w.element(f);
+      w.element(v);
+      this.n++;
+    }
+    this.lp = w.done();
+    this.dec = null;
+    if (this.n > limits.hashMaxListpackEntries) this.toTable();
+    else this.changed();
+    return at < 0;
   }
 
   /** Delete a field; true if it existed. */
   delete(f: string): boolean {
-    const i = this.index.get(f);
-    if (i === undefined) return false;
-    this.index.delete(f);
-    const last = this.fields.length - 1;
-    if (this.compact) {
-      this.fields.splice(i, 1);
-      this.vals.splice(i, 1);
-      for (let j = i; j < last; j++) this.index.set(this.fields[j]!, j);
-    } else {
-      if (i !== last) {
-        const lf = this.fields[last]!;
-        this.fields[i] = lf;
-        this.vals[i] = this.vals[last]!;
-        this.index.set(lf, i);
-      }
-      this.fields.pop();
-      this.vals.pop();
+    const u8 = this.lp;
+    if (u8 !== null) {
+      const at = this.find(f);
+      if (at < 0) return false;
+      const end = at + elementSize(u8, at);
+      const w = new PackWriter(u8.length);
+      w.byte(TAG_HASH);
+      w.varint(this.n - 1);
+      w.copy(u8, 1 + varSize(this.n), at);
+      w.copy(u8, end + elementSize(u8, end), u8.length);
+      this.n--;
+      this.lp = w.done();
+      this.dec = null;
+      this.changed();
+      return true;
     }
-    return true;
+    return swapRemove(this.index, this.fs, f, this.vs);
   }
 
   *entries(): IterableIterator<[string, string]> {
-    for (let i = 0; i < this.fields.length; i++) yield [this.fields[i]!, this.vals[i]!];
+    const fs = this.fields;
+    const vs = this.vals;
+    for (let i = 0; i < fs.length; i++) yield [fs[i]!, vs[i]!];
+  }
+
+  /** Byte offset in lp of the element holding field f, or -1. */
+  private find(f: string): number {
+    const u8 = this.lp!;
+    let p = 1 + varSize(this.n);
+    for (let i = 0; i < this.n; i++) {
+      if (elementIs(u8, p, f)) return p;
+      p += elementSize(u8, p);
+      p += elementSize(u8, p);
+    }
+    return -1;
+  }
+
+  private decoded(): [string[], string[]] {
+    if (this.dec === null) {
+      const u8 = this.lp!;
+      const fs: string[] = [];
+      const vs: string[] = [];
+      let p = 1 + varSize(this.n);
+      for (let i = 0; i < this.n; i++) {
+        fs.push(elementString(u8, p));
+        p += elementSize(u8, p);
+        vs.push(elementString(u8, p));
+        p += elementSize(u8, p);
+      }
+      this.dec = [fs, vs];
+    }
+    return this.dec;
+  }
+
+  /** listpack -> hashtable, in listpack order. */
+  private toTable(): void {
+    const [fs, vs] = this.decoded();
+    this.fs = fs;
+    this.vs = vs;
+    for (let i = 0; i < fs.length; i++) this.index.set(fs[i]!, i);
+    this.lp = null;
+    this.dec = null;
+    this.n = 0;
+    this.compact = false;
+    this.changed();
   }
 }
+
+registerPacked(TAG_HASH, HashValue.fromPacked);

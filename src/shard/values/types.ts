@@ -9,8 +9,17 @@ import { parseIntString } from '../../commands/numbers.js';
 
 export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'stream';
 
+/** Where a packed value lives: its byte-store table, which takes its changes (store/packed.ts). */
+export interface PackOwner {
+  /** Write v (changed) back to key's entry: as packed bytes, or as the object once v is not packed. */
+  repack(key: string, v: Aggregate): void;
+}
+
 export abstract class Aggregate {
   abstract readonly type: TypeName;
+  /** The table whose entry holds this value's packed bytes (null: the value is the stored object). */
+  owner: PackOwner | null = null;
+  ownerKey = '';
   /** True for types clients can block on (lists, sorted sets). */
   readonly blockable: boolean = false;
   /** Last size estimate of this value (keyspace byte accounting for maxmemory, mem-estimate.ts). */
@@ -19,6 +28,16 @@ export abstract class Aggregate {
   abstract get size(): number;
   /** OBJECT ENCODING as redis-server 7.0 would report it. */
   abstract encoding(): string;
+
+  /** The packed bytes (tag first) a byte store keeps inline for this value, or null (store/packed.ts). */
+  packed(): Uint8Array | null {
+    return null;
+  }
+
+  /** Write a change back to the entry this value was decoded from (a no-op for a stored object). */
+  protected changed(): void {
+    if (this.owner !== null) this.owner.repack(this.ownerKey, this);
+  }
 }
 
 /** OBJECT ENCODING of a hash, set or sorted set in its compact encoding, and in its large one. */
@@ -41,6 +60,27 @@ export abstract class CompactAggregate extends Aggregate {
   isCompact(): boolean {
     return this.compact;
   }
+}
+
+/**
+ * Remove `key` from a hashtable-encoded hash or set: `keys` (and `vals`, parallel to it) indexed by
+ * `index`; the last element moves into the hole, so elements only move to lower indexes (the SCAN
+ * cursors walk downwards). True if it was there.
+ */
+export function swapRemove(index: Map<string, number>, keys: string[], key: string, vals?: string[]): boolean {
+  const i = index.get(key);
+  if (i === undefined) return false;
+  index.delete(key);
+  const last = keys.length - 1;
+  if (i !== last) {
+    const lk = keys[last]!;
+    keys[i] = lk;
+    if (vals !== undefined) vals[i] = vals[last]!;
+    index.set(lk, i);
+  }
+  keys.pop();
+  vals?.pop();
+  return true;
 }
 
 /** A string value as stored (a Buffer is never changed in place: writes store a new value). */

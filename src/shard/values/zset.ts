@@ -19,10 +19,15 @@
  *
  * Encoding reported as redis-server 7.0 would: "listpack" while small (zset-max-listpack-entries /
  * -value), else "skiplist"; conversion is one way except where Redis converts store results back.
+ * A listpack sorted set is also kept packed, [tag][count] then each member (its length, its bytes)
+ * and its score (float64), in order: a byte store keeps those bytes in the key's entry
+ * (store/packed.ts). Decoded from there, ZSCORE and membership scan the bytes; anything else builds
+ * the nodes first (at most zset-max-listpack-entries of them), and each change packs them again.
  */
 
 import { CompactAggregate } from './types.js';
 import { limits } from './limits.js';
+import { PackWriter, TAG_ZSET, elementIs, elementSize, elementString, readDouble, readVar, registerPacked, varSize } from '../../store/packed.js';
 
 const MAX_LEVEL = 32;
 
@@ -230,42 +235,81 @@ export class SkipList {
     return x;
   }
 
+  /** The first node in a range: gteMin / lteMax test a node against its bounds. */
+  private firstIn(gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean): ZNode | null {
+    const f = this.lastWhere((n) => !gteMin(n)).next[0];
+    return f && lteMax(f) ? f : null;
+  }
+
+  /** The last node in a range (as firstIn). */
+  private lastIn(gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean): ZNode | null {
+    const x = this.lastWhere(lteMax);
+    return x !== this.head && gteMin(x) ? x : null;
+  }
+
   firstInScore(r: ScoreRange): ZNode | null {
-    if (!scoreRangeNonEmpty(r)) return null;
-    const f = this.lastWhere((n) => !scoreGteMin(n.score, r)).next[0];
-    return f && scoreLteMax(f.score, r) ? f : null;
+    return scoreRangeNonEmpty(r) ? this.firstIn((n) => scoreGteMin(n.score, r), (n) => scoreLteMax(n.score, r)) : null;
   }
 
   lastInScore(r: ScoreRange): ZNode | null {
-    if (!scoreRangeNonEmpty(r)) return null;
-    const x = this.lastWhere((n) => scoreLteMax(n.score, r));
-    return x !== this.head && scoreGteMin(x.score, r) ? x : null;
+    return scoreRangeNonEmpty(r) ? this.lastIn((n) => scoreGteMin(n.score, r), (n) => scoreLteMax(n.score, r)) : null;
   }
 
   firstInLex(r: LexRange): ZNode | null {
-    if (!lexRangeNonEmpty(r)) return null;
-    const f = this.lastWhere((n) => !lexGteMin(n.member, r)).next[0];
-    return f && lexLteMax(f.member, r) ? f : null;
+    return lexRangeNonEmpty(r) ? this.firstIn((n) => lexGteMin(n.member, r), (n) => lexLteMax(n.member, r)) : null;
   }
 
   lastInLex(r: LexRange): ZNode | null {
-    if (!lexRangeNonEmpty(r)) return null;
-    const x = this.lastWhere((n) => lexLteMax(n.member, r));
-    return x !== this.head && lexGteMin(x.member, r) ? x : null;
+    return lexRangeNonEmpty(r) ? this.lastIn((n) => lexGteMin(n.member, r), (n) => lexLteMax(n.member, r)) : null;
   }
 }
 
 export class ZSetValue extends CompactAggregate {
   readonly type = 'zset' as const;
   override readonly blockable = true;
-  readonly list = new SkipList();
-  readonly dict = new Map<string, ZNode>();
-  nodes: ZNode[] = [];
+  private readonly sl = new SkipList();
+  private readonly byMember = new Map<string, ZNode>();
+  private all: ZNode[] = [];
+  /** listpack: the members packed, kept current; null as a skiplist. */
+  private lp: Uint8Array | null;
+  /** False while only lp holds the members (decoded from an entry, nodes not built yet). */
+  private loaded = true;
 
   /** listpack: the encoding a new sorted set starts with (Redis decides from the first member). */
   constructor(listpack = true) {
     super();
     this.compact = listpack;
+    this.lp = listpack ? EMPTY : null;
+  }
+
+  /** A listpack sorted set on its packed bytes (as packed() gave them). */
+  static fromPacked(bytes: Uint8Array): ZSetValue {
+    const z = new ZSetValue(true);
+    z.lp = bytes;
+    z.loaded = false;
+    z.est = bytes.length;
+    return z;
+  }
+
+  /** The skiplist (do not change it: set() and delete() do). */
+  get list(): SkipList {
+    if (!this.loaded) this.load();
+    return this.sl;
+  }
+
+  get dict(): ReadonlyMap<string, ZNode> {
+    if (!this.loaded) this.load();
+    return this.byMember;
+  }
+
+  /** The nodes by position (node.idx). */
+  get nodes(): readonly ZNode[] {
+    if (!this.loaded) this.load();
+    return this.all;
+  }
+
+  override packed(): Uint8Array | null {
+    return this.compact ? this.lp : null;
   }
 
   /** Build a sorted set (RESTORE, RDB load, tests): encoding chosen from the current thresholds. */
@@ -281,27 +325,68 @@ export class ZSetValue extends CompactAggregate {
   }
 
   get size(): number {
-    return this.nodes.length;
+    return this.loaded ? this.all.length : readVar(this.lp!, 1);
   }
-
-
 
   /** Store results are converted back to listpack when small enough (zsetConvertToListpackIfNeeded). */
   convertToListpackIfNeeded(maxMemberLen: number): void {
-    if (!this.compact && this.size <= limits.zsetMaxListpackEntries && maxMemberLen <= limits.zsetMaxListpackValue) this.compact = true;
+    if (!this.compact && this.size <= limits.zsetMaxListpackEntries && maxMemberLen <= limits.zsetMaxListpackValue) {
+      this.compact = true;
+      this.sync();
+    }
   }
 
   /** Force skiplist encoding (a new set whose first member is too long, or max entries 0). */
   toSkiplist(): void {
     this.compact = false;
+    this.sync();
   }
 
   score(m: string): number | undefined {
-    return this.dict.get(m)?.score;
+    if (this.loaded) return this.byMember.get(m)?.score;
+    const lp = this.lp!;
+    let p = 1 + varSize(readVar(lp, 1));
+    while (p < lp.length) {
+      const next = p + elementSize(lp, p);
+      if (elementIs(lp, p, m)) return readDouble(lp, next);
+      p = next + 8;
+    }
+    return undefined;
   }
 
   has(m: string): boolean {
-    return this.dict.has(m);
+    return this.score(m) !== undefined;
+  }
+
+  /** Build the nodes from the packed members. */
+  private load(): void {
+    const lp = this.lp!;
+    this.loaded = true;
+    let p = 1 + varSize(readVar(lp, 1));
+    while (p < lp.length) {
+      const m = elementString(lp, p);
+      p += elementSize(lp, p);
+      this.add(m, readDouble(lp, p));
+      p += 8;
+    }
+  }
+
+  /** After a change: pack the members again while a listpack, and write them back to the entry. */
+  private sync(): void {
+    if (!this.compact) {
+      this.lp = null;
+      this.changed();
+      return;
+    }
+    const w = new PackWriter(16 + this.all.length * 16);
+    w.byte(TAG_ZSET);
+    w.varint(this.all.length);
+    for (let x = this.sl.head.next[0]; x; x = x.next[0]!) {
+      w.element(x.member);
+      w.double(x.score);
+    }
+    this.lp = w.done();
+    this.changed();
   }
 
   /** Insert or update; true if the member was added. */
@@ -310,19 +395,25 @@ export class ZSetValue extends CompactAggregate {
     if (score === 0 && this.compact) score = 0;
     const node = this.dict.get(m);
     if (node !== undefined) {
+      if (node.score === score) return false;
       this.updateScore(node, score);
+      this.sync();
       return false;
     }
     if (this.compact && (this.size + 1 > limits.zsetMaxListpackEntries || m.length > limits.zsetMaxListpackValue)) this.compact = false;
-    const n = this.list.insert(score, m);
-    n.idx = this.nodes.length;
-    this.nodes.push(n);
-    this.dict.set(m, n);
+    this.add(m, score);
+    this.sync();
     return true;
   }
 
+  private add(m: string, score: number): void {
+    const n = this.sl.insert(score, m);
+    n.idx = this.all.length;
+    this.all.push(n);
+    this.byMember.set(m, n);
+  }
+
   private updateScore(node: ZNode, score: number): void {
-    if (node.score === score) return;
     // stays in place when still between its neighbours
     const b = node.backward;
     const f = node.next[0] ?? null;
@@ -330,31 +421,28 @@ export class ZSetValue extends CompactAggregate {
       node.score = score;
       return;
     }
-    this.list.delete(node.score, node.member);
-    const n = this.list.insert(score, node.member);
+    this.sl.delete(node.score, node.member);
+    const n = this.sl.insert(score, node.member);
     n.idx = node.idx;
-    this.nodes[n.idx] = n;
-    this.dict.set(node.member, n);
+    this.all[n.idx] = n;
+    this.byMember.set(node.member, n);
   }
 
   /** Remove a member; true if it existed. */
   delete(m: string): boolean {
     const node = this.dict.get(m);
     if (node === undefined) return false;
-    this.list.delete(node.score, m);
-    this.dict.delete(m);
-    this.dropNode(node);
-    return true;
-  }
-
-  private dropNode(node: ZNode): void {
-    const last = this.nodes.length - 1;
+    this.sl.delete(node.score, m);
+    this.byMember.delete(m);
+    const last = this.all.length - 1;
     if (node.idx !== last) {
-      const ln = this.nodes[last]!;
+      const ln = this.all[last]!;
       ln.idx = node.idx;
-      this.nodes[node.idx] = ln;
+      this.all[node.idx] = ln;
     }
-    this.nodes.pop();
+    this.all.pop();
+    this.sync();
+    return true;
   }
 
   /** 0-based rank of a member, or -1. */
@@ -385,3 +473,7 @@ export class ZSetValue extends CompactAggregate {
     for (let x = this.list.head.next[0]; x; x = x.next[0]!) yield [x.member, x.score];
   }
 }
+
+const EMPTY = Uint8Array.of(TAG_ZSET, 0);
+
+registerPacked(TAG_ZSET, ZSetValue.fromPacked);
