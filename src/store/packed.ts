@@ -27,18 +27,13 @@ export function registerPacked(tag: number, fn: Unpack): void {
   decoders[tag] = fn;
 }
 
-/**
- * The value whose packed bytes (tag first) are u8[off, off+len), on bytes of its own: a copy, made
- * with Uint8Array's slice because u8 is often a Buffer (an arena page), whose slice() is a view. A
- * view would keep the value on the entry's memory, which is reused once the entry is freed.
- */
+/** The value whose packed bytes (tag first) are u8[off, off+len), on bytes of its own. */
 export function unpack(u8: Uint8Array, off: number, len: number): Aggregate {
   const fn = decoders[u8[off]!];
   if (fn === undefined) throw new Error(`unknown packed value tag ${u8[off]}`);
-  return fn(copyOf.call(u8, off, off + len));
+  // a copy: the pages are Buffers, whose slice() is a view of memory the entry may free or move
+  return fn(Uint8Array.prototype.slice.call(u8, off, off + len));
 }
-
-const copyOf = Uint8Array.prototype.slice;
 
 /** The value of the varint at u8[p]. */
 export function readVar(u8: Uint8Array, p: number): number {
