@@ -5,8 +5,7 @@
  * live in a table with their values and last-access times (the LRU clock OBJECT IDLETIME reads, whole
  * seconds as Redis keeps it): a ByteTable in the keyspace's arena outside the V8 heap (src/store/,
  * `keyspace-store bytes`, the default) or a HeapSlotTable of JS strings (`keyspace-store heap`).
- * Expiry times live in a parallel per-slot table, only for keys that have one (src/store/expiry-table.ts:
- * in the arena too on the byte store).
+ * Expiry times live in a parallel per-slot table of the keys that have one (store/expiry-table.ts).
  *
  * The store never formats RESP: it returns values; command handlers write replies.
  *
@@ -19,8 +18,8 @@
  */
 
 import { SLOTS, hashSlot, hashSlotOfString } from '../router/slot.js';
-import { isAggregate, type Aggregate, type Value } from './values/types.js';
-import { MAP_ENTRY, scalarBytes, strBytes, valueBytes } from './mem-estimate.js';
+import { isAggregate, type Value } from './values/types.js';
+import { estOf, keyEst, measure } from './mem-estimate.js';
 import { lfuData, lfuDecayed } from './access.js';
 import { HeapSlotTable, type SlotTable } from './slot-table.js';
 import { Arena } from '../store/arena.js';
@@ -133,14 +132,14 @@ export class Keyspace {
 /**
  * The slot arrays of a database that never held a key (or an expiry time): one shared, frozen array
  * of SLOTS holes, so the 16 databases of a shard do not cost 2 x 16 x 64 KB of heap before they are
- * used. A database gets arrays of its own on its first write (ownSlots / ownExpires).
+ * used. A database gets arrays of its own on its first write (ownSlots / expiriesOf).
  */
 const NO_SLOTS: readonly undefined[] = Object.freeze(new Array<undefined>(SLOTS));
 
 export class Db {
   /** Per slot: its table, or undefined. Read freely; written only through ownSlots(). */
   slots: (SlotTable | undefined)[] = NO_SLOTS as (SlotTable | undefined)[];
-  /** Per slot: expiry times of its keys that have one. Read freely; written only through ownExpires(). */
+  /** Per slot: expiry times of its keys that have one. Read freely; written only through expiriesOf(). */
   expires: (Expiries | undefined)[] = NO_SLOTS as (Expiries | undefined)[];
   /** Number of keys (including logically expired ones not yet removed). */
   size = 0;
@@ -155,8 +154,7 @@ export class Db {
   bytes = 0;
   /** Active expiry cursor (next slot to sample). */
   expireCursor = 0;
-  /** activeExpire()'s list of the keys of one slot whose time has passed (reused). */
-  private readonly due: string[] = [];
+  private readonly due: string[] = []; // activeExpire()'s keys of one slot whose time has passed
   /** Average TTL bookkeeping for INFO keyspace avg_ttl (running estimate, as Redis keeps). */
   avgTtl = 0;
 
@@ -263,19 +261,10 @@ export class Db {
     return this.slots;
   }
 
-  private ownExpires(): (Expiries | undefined)[] {
-    if (this.expires === NO_SLOTS) this.expires = new Array<Expiries | undefined>(SLOTS);
-    return this.expires;
-  }
-
-  /** The slot's expiry table, made if it has none. */
+  /** The slot's expiry table, made if it has none (and this database's own array of them). */
   private expiriesOf(slot: number): Expiries {
-    let e = this.expires[slot];
-    if (e === undefined) {
-      e = this.ks.newExpiries();
-      this.ownExpires()[slot] = e;
-    }
-    return e;
+    if (this.expires === NO_SLOTS) this.expires = new Array<Expiries | undefined>(SLOTS);
+    return (this.expires[slot] ??= this.ks.newExpiries());
   }
 
   /** Expiry time of a key given as bytes in its slot (byte store), or -1 when it has none. */
@@ -471,7 +460,7 @@ export class Db {
     this.expiresSize--;
     if (this.ks.track) this.bytes -= e.cost(key);
     if (e.size === 0) {
-      e.clear(); // an empty table gives its bucket array back to the arena
+      e.clear(); // an emptied table gives its bucket array back to the arena
       this.expires[slot] = undefined;
     }
     return true;
@@ -607,22 +596,4 @@ export class Db {
     }
     return [checked, expired];
   }
-}
-
-// ---- byte estimates (maxmemory accounting) --------------------------------------------------------
-
-function keyEst(key: string): number {
-  return MAP_ENTRY + strBytes(key);
-}
-
-/** The estimate last recorded for a value (aggregates remember theirs: they change in place). */
-function estOf(v: Value): number {
-  return isAggregate(v) ? v.est : scalarBytes(v);
-}
-
-/** Measure an aggregate now (sampled, as MEMORY USAGE's default) and remember the figure. */
-function measure(v: Aggregate): number {
-  const n = valueBytes(v, 5);
-  v.est = n;
-  return n;
 }
