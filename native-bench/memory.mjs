@@ -1,7 +1,10 @@
 // Resident memory of shardis and redis-server each holding 1M keys with 32-byte values, loaded
 // deterministically through `redis-cli --pipe`. npm run bench:memory [-- --keys N] [--shards N]
-// [--hashes F: each key a hash of F fields with 10-byte values instead] [--old DIR: a row for the
-// shardis build in DIR too, same run]
+// [--hashes F: each key a hash of F fields with 10-byte values instead] [--ttl S: each key set with
+// EX S, so it has an expiry time] [--old DIR: a row for the shardis build in DIR too, same run]
+// npm run bench:memory -- --populate N [--reinsert]: DEBUG POPULATE N on redis-server and a 1-shard
+// shardis, one after the other, RSS and time; with --reinsert then DEL every other key (batches of
+// 100k through redis-cli --pipe) and DEBUG POPULATE N/2 new keys, RSS after each step.
 // Writes bench-results/memory.json. RSS is read from /proc/<pid>/status (worker threads are in the
 // same process, so shardis's figure includes every shard).
 import { spawnSync } from 'node:child_process';
@@ -15,6 +18,7 @@ const opt = (name, d) => (args.includes(name) ? Number(args[args.indexOf(name) +
 const KEYS = opt('--keys', args.includes('--quick') ? 50_000 : 1_000_000);
 const SHARDS = opt('--shards', Math.max(1, os.cpus().length - 1));
 const FIELDS = opt('--hashes', 0);
+const TTL = opt('--ttl', 0);
 const OLD = args.includes('--old') ? path.resolve(args[args.indexOf('--old') + 1]) : null;
 const bulk = (s) => `$${s.length}\r\n${s}\r\n`;
 
@@ -29,7 +33,8 @@ function load(port) {
   for (let i = 0; i < KEYS; i++) {
     const k = `key:${String(i).padStart(10, '0')}`;
     if (FIELDS === 0) {
-      parts.push(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$32\r\n${value}\r\n`);
+      if (TTL > 0) parts.push(`*5\r\n$3\r\nSET\r\n${bulk(k)}${bulk(value)}$2\r\nEX\r\n${bulk(String(TTL))}`);
+      else parts.push(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$32\r\n${value}\r\n`);
       continue;
     }
     let cmd = `*${2 + 2 * FIELDS}\r\n$4\r\nHSET\r\n${bulk(k)}`;
@@ -40,6 +45,49 @@ function load(port) {
   if (!/errors: 0/.test(r.stdout)) throw new Error(`load failed: ${r.stdout} ${r.stderr}`);
   const n = Number(spawnSync('redis-cli', ['-p', String(port), 'DBSIZE'], { encoding: 'utf8' }).stdout.trim());
   if (n !== KEYS) throw new Error(`expected ${KEYS} keys, DBSIZE says ${n}`);
+}
+
+/** The --populate mode: large keyspaces made by DEBUG POPULATE (see the header). */
+async function populate(n, reinsert) {
+  const cli = (port, ...a) => spawnSync('redis-cli', ['-p', String(port), ...a], { encoding: 'utf8', timeout: 1_800_000 }).stdout.trim();
+  const mb = (pid) => +(rssBytes(pid) / 1048576).toFixed(1);
+  const out = [];
+  for (const kind of ['redis-server', 'shardis']) {
+    const s = await startServer(kind, 1, ['--enable-debug-command', 'yes']);
+    try {
+      const row = { server: kind, keys: n, rss_empty_mb: mb(s.proc.pid) };
+      const t0 = Date.now();
+      if (cli(s.port, 'DEBUG', 'POPULATE', String(n)) !== 'OK') throw new Error('DEBUG POPULATE failed');
+      row.populate_s = +((Date.now() - t0) / 1000).toFixed(1);
+      row.dbsize = Number(cli(s.port, 'DBSIZE'));
+      row.rss_loaded_mb = mb(s.proc.pid);
+      if (reinsert) {
+        for (let start = 0; start < n; start += 200_000) {
+          const parts = [];
+          for (let i = start; i < Math.min(n, start + 200_000); i += 2) parts.push(`*2\r\n$3\r\nDEL\r\n${bulk(`key:${i}`)}`);
+          const r = spawnSync('redis-cli', ['-p', String(s.port), '--pipe'], { input: parts.join(''), encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600_000 });
+          if (!/errors: 0/.test(r.stdout)) throw new Error(`DEL failed: ${r.stdout} ${r.stderr}`);
+        }
+        row.rss_after_del_mb = mb(s.proc.pid);
+        if (cli(s.port, 'DEBUG', 'POPULATE', String(n / 2), 'new') !== 'OK') throw new Error('DEBUG POPULATE failed');
+        row.dbsize_after_reinsert = Number(cli(s.port, 'DBSIZE'));
+        row.rss_after_reinsert_mb = mb(s.proc.pid);
+        row.reinsert_growth_pct = +((row.rss_after_reinsert_mb / row.rss_after_del_mb - 1) * 100).toFixed(1);
+      }
+      out.push(row);
+    } finally {
+      await stopServer(s);
+    }
+  }
+  console.table(out);
+  console.log(`shardis / redis-server RSS at ${n} keys: ${+(out[1].rss_loaded_mb / out[0].rss_loaded_mb).toFixed(2)}`);
+  fs.mkdirSync(RESULTS, { recursive: true });
+  fs.writeFileSync(path.join(RESULTS, 'memory-populate.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows: out }, null, 2));
+}
+
+if (args.includes('--populate')) {
+  await populate(opt('--populate', 0), args.includes('--reinsert'));
+  process.exit(0);
 }
 
 const rows = [];
@@ -54,7 +102,7 @@ for (const [kind, shards, extra, root] of runs) {
     await new Promise((r) => setTimeout(r, 1000));
     if (kind === 'shardis') spawnSync('redis-cli', ['-p', String(s.port), 'PING']);
     const after = rssBytes(s.proc.pid);
-    rows.push({ server: root === undefined ? kind : `${kind} (${path.basename(root)})`, fields: FIELDS, shards, optimize_for_size: extra.length > 0, keys: KEYS, rss_empty_mb: +(before / 1048576).toFixed(1), rss_loaded_mb: +(after / 1048576).toFixed(1), bytes_per_key: Math.round((after - before) / KEYS) });
+    rows.push({ server: root === undefined ? kind : `${kind} (${path.basename(root)})`, fields: FIELDS, ttl: TTL, shards, optimize_for_size: extra.length > 0, keys: KEYS, rss_empty_mb: +(before / 1048576).toFixed(1), rss_loaded_mb: +(after / 1048576).toFixed(1), bytes_per_key: Math.round((after - before) / KEYS) });
   } finally {
     await stopServer(s);
   }

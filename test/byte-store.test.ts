@@ -297,7 +297,7 @@ describe('ByteTable', () => {
 describe('Keyspace on the byte store', () => {
   const hooks = { expired() {}, modified() {}, ready() {}, notify() {} };
 
-  it('expires lazily on lookup and actively, freeing the entries', () => {
+  it('expires lazily on lookup and actively, freeing the entries and their expiry times (arena entries too)', () => {
     const ks = new Keyspace(1, hooks);
     const db = ks.db(0);
     ks.now = 1_000_000;
@@ -305,7 +305,8 @@ describe('Keyspace on the byte store', () => {
       db.set(`k${i}`, `v${i}`);
       if (i % 2 === 0) db.setExpire(`k${i}`, ks.now + 10);
     }
-    expect(ks.arena!.live).toBe(1000);
+    expect(ks.arena!.live).toBe(1500); // 1000 keys, 500 expiry times
+    expect(db.getExpire('k2')).toBe(ks.now + 10);
     ks.now += 20;
     expect(db.get('k0')).toBeUndefined();
     expect(db.get('k1')).toBe('v1');
@@ -359,7 +360,7 @@ describe('Keyspace on the byte store', () => {
     expect(db.size).toBe(103);
   });
 
-  it('the byte paths decline what needs the string path: int-like values, expiry times, aggregates, listeners', () => {
+  it('the byte paths decline what needs the string path: int-like values, a SET of a key with an expiry time, aggregates, listeners', () => {
     let watched = false;
     const ks = new Keyspace(1, { ...hooks, unwatched: () => !watched });
     const db = ks.db(0);
@@ -370,12 +371,40 @@ describe('Keyspace on the byte store', () => {
     watched = true;
     expect(db.writeBytes(req, 0, 1, 4, 1)).toBe(false);
     watched = false;
-    db.set('x', 'y');
-    db.setExpire('x', ks.now + 100_000);
-    expect(db.readBytes(req, 0, 1)).toBe(-1);
-    expect(db.writeBytes(req, 0, 1, 4, 1)).toBe(false);
+    db.set('k', 'y');
+    db.setExpire('k', ks.now + 100_000);
+    expect(db.writeBytes(req, 0, 1, 4, 1)).toBe(false); // SET drops the TTL: the string path does
+    expect(db.getExpire('k')).toBe(ks.now + 100_000);
     expect(new Keyspace(1, hooks).db(0).writeBytes(req, 0, 1, 4, 1)).toBe(false); // no unwatched(): always watched
     expect(new Keyspace(1, hooks, true).db(0).readBytes(req, 0, 1)).toBe(-1); // the heap store
+  });
+
+  it('the byte paths work in a database with expiry times: a key with a time not yet passed is read and incremented from bytes, TTL kept', () => {
+    const ks = new Keyspace(1, { ...hooks, unwatched: () => true });
+    const db = ks.db(0);
+    ks.now = 1_000_000;
+    db.set('ttl', 'abc');
+    db.setExpire('ttl', ks.now + 1000);
+    db.set('n', 5);
+    db.setExpire('n', ks.now + 1000);
+    db.set('plain', 'p');
+    const req = Buffer.from('ttl n plain new 12345', 'latin1');
+    const e = db.readBytes(req, 0, 3);
+    expect(e).toBeGreaterThan(0);
+    expect(db.found!.bytesAt(e).latin1Slice(db.found!.valueOffset(e), db.found!.valueOffset(e) + 3)).toBe('abc');
+    expect(db.incrBytes(req, 4, 1, 2)).toBe(7);
+    expect(db.getExpire('n')).toBe(ks.now + 1000);
+    expect(db.writeBytes(req, 6, 5, 16, 5)).toBe(false); // "12345" would be int-encoded
+    expect(db.writeBytes(req, 6, 5, 0, 3)).toBe(true); // a key without a TTL, in a database with some
+    expect(db.get('plain')).toBe('ttl');
+    expect(db.writeBytes(req, 12, 3, 0, 3)).toBe(true);
+    expect(db.getExpire('new')).toBe(-1);
+    // once the time has passed, the string path answers (and expires the key)
+    ks.now += 1000;
+    expect(db.readBytes(req, 0, 3)).toBe(-1);
+    expect(db.incrBytes(req, 4, 1, 1)).toBeNull();
+    expect(db.get('ttl')).toBeUndefined();
+    expect(db.expiresSize).toBe(1);
   });
 
   it('bucket arrays past 16 buckets are arena memory, given back as tables shrink and empty', () => {

@@ -125,7 +125,7 @@ describe('typed control operations', () => {
   });
 
   it('memory, dbsize and watch-touched round-trip', () => {
-    expect(memoryOp.read(written((w) => memoryOp.write(w, { heap: 123, external: 45 })))).toEqual({ heap: 123, external: 45 });
+    expect(memoryOp.read(written((w) => memoryOp.write(w, { heap: 123, external: 45, dataset: 67 })))).toEqual({ heap: 123, external: 45, dataset: 67 });
     expect(dbsizeOp.read(written((w) => dbsizeOp.write(w, 42)))).toBe(42);
     expect(watchTouchedOp.read(written((w) => watchTouchedOp.write(w, true)))).toBe(true);
     expect(watchTouchedOp.read(written((w) => watchTouchedOp.write(w, false)))).toBe(false);

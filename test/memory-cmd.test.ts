@@ -133,6 +133,50 @@ describe('MEMORY USAGE estimates', () => {
     expect(await usage('key:0000000002')).toBe(36);
   });
 
+  it('on the byte store a TTL costs an expiry-time entry in the arena: header, key and a double, plus its bucket slot', async () => {
+    const usage = async (k: string): Promise<number | null> => (await r.call('MEMORY', 'USAGE', k)) as number | null;
+    await r.set('key:0000000003', 'v'.repeat(32), 'EX', 1000);
+    // 60 for the key (above), and 10 + 14 + 8 = 32 bytes for its expiry time, and 4 of bucket
+    expect(await usage('key:0000000003')).toBe(96);
+    await r.persist('key:0000000003');
+    expect(await usage('key:0000000003')).toBe(60);
+  });
+
+  it('INFO memory: used_memory_dataset is the bytes of the store\'s entries (keys, values, expiry times), the rest of used_memory overhead; MEMORY STATS agrees', async () => {
+    const srv = await startShardis({ args: ['--shards', '2'] });
+    const c = connect(srv.port);
+    const mem = async (): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const line of ((await c.info('memory')) as string).split('\r\n')) {
+        const [k, v] = line.split(':');
+        if (v !== undefined && /^[\d.]+%?$/.test(v)) out[k!] = parseFloat(v);
+      }
+      return out;
+    };
+    try {
+      expect((await mem()).used_memory_dataset).toBe(0);
+      const p = c.pipeline();
+      for (let i = 0; i < 1000; i++) p.set(`key:${String(i).padStart(10, '0')}`, 'v'.repeat(32));
+      for (let i = 0; i < 100; i++) p.set(`ttl:${String(i).padStart(10, '0')}`, 'v'.repeat(32), 'EX', 1000);
+      await p.exec();
+      const m = await mem();
+      // 1100 entries of 56 bytes (10-byte header, 14-byte key, 32-byte value) and 100 expiry times of 32
+      expect(m.used_memory_dataset).toBe(1100 * 56 + 100 * 32);
+      expect(m.used_memory_overhead).toBe(m.used_memory! - m.used_memory_dataset!);
+      expect(m.used_memory_dataset_perc).toBeCloseTo((m.used_memory_dataset! * 100) / m.used_memory!, 1);
+      expect(m.mem_fragmentation_ratio).toBeCloseTo(m.used_memory_rss! / m.used_memory!, 1);
+      const stats = (await c.call('MEMORY', 'STATS')) as unknown[];
+      const field = (name: string): number => stats[stats.indexOf(name) + 1] as number;
+      expect(field('dataset.bytes')).toBe(m.used_memory_dataset);
+      expect(field('overhead.total') + field('dataset.bytes')).toBe(field('total.allocated'));
+      await c.flushall();
+      expect((await mem()).used_memory_dataset).toBe(0);
+    } finally {
+      c.disconnect();
+      await srv.stop();
+    }
+  });
+
   it('aggregates grow with their elements; SAMPLES 0 measures every element, a small sample extrapolates', async () => {
     await r.del('l', 'h', 's', 'z');
     const list = Array.from({ length: 100 }, (_, i) => `element-${i}`);

@@ -37,9 +37,12 @@ function intRecordOp<T extends { [K in keyof T]: number }>(name: string, fields:
 /** stats -> ShardStats */
 export const statsOp = intRecordOp<ShardStats>('stats', STATS_FIELDS);
 
-const MEMORY_FIELDS = ['heap', 'external'] as const;
+const MEMORY_FIELDS = ['heap', 'external', 'dataset'] as const;
 
-/** The shard isolate's memory (INFO memory's used_memory). */
+/**
+ * The shard isolate's memory (INFO memory's used_memory) and `dataset`, the part its data takes
+ * (used_memory_dataset; see shard/control.ts).
+ */
 export type ShardMemory = Record<(typeof MEMORY_FIELDS)[number], number>;
 
 /** memory -> ShardMemory */

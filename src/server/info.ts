@@ -75,19 +75,23 @@ export async function shardTotals(server: ServerContext, locked = false): Promis
 }
 
 /**
- * used_memory: the main thread's heap and external memory, the rings it shares with the shards, and
- * every shard's heap and external memory (as each shard reports it). Buffers and ArrayBuffers are
- * already part of an isolate's external memory (process.memoryUsage().arrayBuffers is a subset, not
- * an addition); SharedArrayBuffers are not, so the rings are added once, here.
+ * used: the main thread's heap and external memory, the rings it shares with the shards, and every
+ * shard's heap and external memory (as each shard reports it; a shard's arena pages are external
+ * memory). Buffers and ArrayBuffers are already part of an isolate's external memory
+ * (process.memoryUsage().arrayBuffers is a subset, not an addition); SharedArrayBuffers are not, so
+ * the rings are added once, here. dataset: the bytes the shards' keyspace entries take (keys,
+ * values, expiry times; shard/control.ts), the rest of `used` being overhead.
  */
-export async function usedMemory(server: ServerContext, mem: NodeJS.MemoryUsage = process.memoryUsage()): Promise<number> {
+export async function memoryFigures(server: ServerContext, mem: NodeJS.MemoryUsage = process.memoryUsage()): Promise<{ used: number; dataset: number }> {
   let used = mem.heapUsed + mem.external;
+  let dataset = 0;
   for (const l of server.links) used += l.requests.sab.byteLength + l.replies.sab.byteLength;
   for (const r of await server.allShards(memoryOp.request())) {
-    const { heap, external } = memoryOp.read(r.reply);
-    used += heap + external;
+    const m = memoryOp.read(r.reply);
+    used += m.heap + m.external;
+    dataset += m.dataset;
   }
-  return used;
+  return { used, dataset: Math.min(dataset, used) };
 }
 
 export async function buildInfo(server: ServerContext, requested: string[], conn: Connection | null): Promise<string> {
@@ -105,7 +109,7 @@ export async function buildInfo(server: ServerContext, requested: string[], conn
   const now = Date.now();
   const uptime = Math.floor((now - server.startedAt) / 1000);
   const mem = process.memoryUsage();
-  const used = want.has('memory') ? await usedMemory(server, mem) : 0;
+  const { used, dataset } = want.has('memory') ? await memoryFigures(server, mem) : { used: 0, dataset: 0 };
   if (used > peakMemory) peakMemory = used;
   const cpu = process.cpuUsage();
 
@@ -188,10 +192,10 @@ export async function buildInfo(server: ServerContext, requested: string[], conn
           `used_memory_peak:${peakMemory}`,
           `used_memory_peak_human:${human(peakMemory)}`,
           `used_memory_peak_perc:${((used / Math.max(1, peakMemory)) * 100).toFixed(2)}%`,
-          `used_memory_overhead:0`,
+          `used_memory_overhead:${used - dataset}`,
           `used_memory_startup:0`,
-          `used_memory_dataset:${used}`,
-          `used_memory_dataset_perc:100.00%`,
+          `used_memory_dataset:${dataset}`,
+          `used_memory_dataset_perc:${((dataset / Math.max(1, used)) * 100).toFixed(2)}%`,
           `allocator_allocated:${used}`,
           `allocator_active:${mem.heapTotal}`,
           `allocator_resident:${mem.rss}`,

@@ -273,13 +273,17 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   },
 
   /**
-   * memory -> [heap bytes used, external bytes] of this shard's isolate (INFO memory's used_memory).
-   * External memory counts the shard's own ArrayBuffers and Buffers, not the rings it shares with
-   * the main thread (the main thread counts those).
+   * memory -> [heap bytes used, external bytes, dataset bytes] of this shard's isolate (INFO memory's
+   * used_memory, used_memory_dataset). External memory counts the shard's own ArrayBuffers and
+   * Buffers (the arena's pages among them), not the rings it shares with the main thread (the main
+   * thread counts those). The dataset: on the byte store the bytes the arena's entries take (keys,
+   * inline values, expiry times; not the tables' bucket arrays, not values held as JS objects), on
+   * the heap store the heap in use.
    */
   memory(c) {
     const h = v8.getHeapStatistics();
-    memoryOp.write(c.w, { heap: h.used_heap_size, external: h.external_memory });
+    const a = c.ks.arena;
+    memoryOp.write(c.w, { heap: h.used_heap_size, external: h.external_memory, dataset: a === null ? h.used_heap_size : a.entryBytes });
   },
 
   /** resetstat */

@@ -250,7 +250,7 @@ function memoryUsage(c: ShardCtx): void {
     c.w.nullBulk();
     return;
   }
-  const expires = c.db.getExpire(key) >= 0 ? MAP_ENTRY + 16 : 0;
+  const expires = c.db.expireCost(key);
   // the byte store: the entry's size class and bucket slot, and the heap size of a value held as a
   // JS object (an aggregate, a long string); the heap store: a Map entry, the key string, the value
   const entry = c.db.ks.arena === null ? MAP_ENTRY + strBytes(key) + valueBytes(v, samples) : entryBytes(key, v) + (isInline(v) ? 0 : valueBytes(v, samples));

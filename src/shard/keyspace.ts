@@ -5,7 +5,7 @@
  * live in a table with their values and last-access times (the LRU clock OBJECT IDLETIME reads, whole
  * seconds as Redis keeps it): a ByteTable in the keyspace's arena outside the V8 heap (src/store/,
  * `keyspace-store bytes`, the default) or a HeapSlotTable of JS strings (`keyspace-store heap`).
- * Expiry times live in a parallel per-slot Map, only for keys that have one.
+ * Expiry times live in a parallel per-slot table of the keys that have one (store/expiry-table.ts).
  *
  * The store never formats RESP: it returns values; command handlers write replies.
  *
@@ -18,12 +18,13 @@
  */
 
 import { SLOTS, hashSlot, hashSlotOfString } from '../router/slot.js';
-import { isAggregate, type Aggregate, type Value } from './values/types.js';
-import { MAP_ENTRY, scalarBytes, strBytes, valueBytes } from './mem-estimate.js';
+import { isAggregate, type Value } from './values/types.js';
+import { estOf, keyEst, measure } from './mem-estimate.js';
 import { lfuData, lfuDecayed } from './access.js';
 import { HeapSlotTable, type SlotTable } from './slot-table.js';
 import { Arena } from '../store/arena.js';
 import { ByteTable, INLINE_MAX, KIND_NUM, KIND_OBJ, entryBytes, isInline } from '../store/byte-table.js';
+import { ByteExpiries, HeapExpiries, type Expiries } from '../store/expiry-table.js';
 
 export interface KeyspaceHooks {
   /** A key expired on a master: propagate "DEL key" in db. */
@@ -122,6 +123,11 @@ export class Keyspace {
     return t;
   }
 
+  /** A new, empty table of one slot's expiry times, in this keyspace's store. */
+  newExpiries(): Expiries {
+    return this.arena === null ? new HeapExpiries() : new ByteExpiries(this.arena);
+  }
+
   /** Give the byte store's pages back once every database is empty (after FLUSHALL). */
   releaseIfEmpty(): void {
     const a = this.arena;
@@ -132,15 +138,15 @@ export class Keyspace {
 /**
  * The slot arrays of a database that never held a key (or an expiry time): one shared, frozen array
  * of SLOTS holes, so the 16 databases of a shard do not cost 2 x 16 x 64 KB of heap before they are
- * used. A database gets arrays of its own on its first write (ownSlots / ownExpires).
+ * used. A database gets arrays of its own on its first write (ownSlots / expiriesOf).
  */
 const NO_SLOTS: readonly undefined[] = Object.freeze(new Array<undefined>(SLOTS));
 
 export class Db {
   /** Per slot: its table, or undefined. Read freely; written only through ownSlots(). */
   slots: (SlotTable | undefined)[] = NO_SLOTS as (SlotTable | undefined)[];
-  /** Per slot: expiry times of its keys that have one. Read freely; written only through ownExpires(). */
-  expires: (Map<string, number> | undefined)[] = NO_SLOTS as (Map<string, number> | undefined)[];
+  /** Per slot: expiry times of its keys that have one. Read freely; written only through expiriesOf(). */
+  expires: (Expiries | undefined)[] = NO_SLOTS as (Expiries | undefined)[];
   /** Number of keys (including logically expired ones not yet removed). */
   size = 0;
   /** Number of keys with an expiry time. */
@@ -154,6 +160,7 @@ export class Db {
   bytes = 0;
   /** Active expiry cursor (next slot to sample). */
   expireCursor = 0;
+  private readonly due: string[] = []; // activeExpire()'s keys of one slot whose time has passed
   /** Average TTL bookkeeping for INFO keyspace avg_ttl (running estimate, as Redis keeps). */
   avgTtl = 0;
 
@@ -171,13 +178,15 @@ export class Db {
   /**
    * GET's byte path: look up a key given as bytes, src[off, off+len), with no JS string made; counts
    * the hit or miss and records the access as read() does. Returns the entry (in `found`), 0 if the
-   * key is absent, or -1 when this answer needs the string path (read()): the heap store, keys with
-   * expiry times in this database, keymiss events, a value held as a JS object (an aggregate: WRONGTYPE).
+   * key is absent, or -1 when this answer needs the string path (read()): the heap store, a key whose
+   * expiry time has passed, keymiss events, a value held as a JS object (an aggregate: WRONGTYPE).
    */
   readBytes(src: Uint8Array, off: number, len: number): number {
     const ks = this.ks;
-    if (ks.arena === null || this.expiresSize > 0) return -1;
-    const t = this.slots[hashSlot(src, off, off + len)] as ByteTable | undefined;
+    if (ks.arena === null) return -1;
+    const slot = hashSlot(src, off, off + len);
+    if (this.expiresSize > 0 && this.expiredBytes(slot, src, off, len)) return -1;
+    const t = this.slots[slot] as ByteTable | undefined;
     const e = t === undefined ? 0 : t.findBytes(src, off, len);
     if (e === 0) {
       if (ks.notifyNewOrMiss) return -1;
@@ -194,19 +203,20 @@ export class Db {
   /**
    * SET key value's byte path: key src[koff, koff+klen), value src[voff, voff+vlen) copied straight
    * into the store, no JS string made. False (nothing done) when it needs the string path (set()):
-   * the heap store, expiry times or raw-marked keys in this database, memory tracking, new-key events,
-   * a listener to modified(), a value Redis would int-encode (it may be a canonical integer) or one too
-   * long to keep inline.
+   * the heap store, a key with an expiry time (SET removes it), raw-marked keys in this database,
+   * memory tracking, new-key events, a listener to modified(), a value Redis would int-encode (it may
+   * be a canonical integer) or one too long to keep inline.
    */
   writeBytes(src: Buffer, koff: number, klen: number, voff: number, vlen: number): boolean {
     const ks = this.ks;
-    if (ks.arena === null || this.expiresSize > 0 || this.rawKeys.size > 0 || ks.track || ks.notifyNewOrMiss) return false;
+    if (ks.arena === null || this.rawKeys.size > 0 || ks.track || ks.notifyNewOrMiss) return false;
     if (vlen > INLINE_MAX || ks.hooks.unwatched?.() !== true) return false;
     if (vlen > 0 && vlen <= 20) {
       const c0 = src[voff]!;
       if (c0 === 45 || (c0 >= 48 && c0 <= 57)) return false;
     }
     const slot = hashSlot(src, koff, koff + klen);
+    if (this.expiresSize > 0 && this.expiryBytes(slot, src, koff, klen) >= 0) return false;
     let m = this.slots[slot];
     if (m === undefined) {
       m = ks.newTable();
@@ -219,14 +229,16 @@ export class Db {
   /**
    * INCR/DECR/INCRBY/DECRBY's byte path: add `by` to the integer at the key given as bytes,
    * src[off, off+len) (0 when absent), with no JS string made; records the access as get() then
-   * set() do. Returns the new value, or null (nothing done) when it needs the string path: the
-   * conditions of writeBytes(), a value that is not an integer entry, a result past 2^53.
+   * set() do; a key's expiry time stays, as with INCR. Returns the new value, or null (nothing done)
+   * when it needs the string path: the conditions of writeBytes() (but a key with an expiry time
+   * that has not passed), a value that is not an integer entry, a result past 2^53.
    */
   incrBytes(src: Uint8Array, off: number, len: number, by: number): number | null {
     const ks = this.ks;
-    if (ks.arena === null || this.expiresSize > 0 || this.rawKeys.size > 0 || ks.track || ks.notifyNewOrMiss) return null;
+    if (ks.arena === null || this.rawKeys.size > 0 || ks.track || ks.notifyNewOrMiss) return null;
     if (ks.hooks.unwatched?.() !== true) return null;
     const slot = hashSlot(src, off, off + len);
+    if (this.expiresSize > 0 && this.expiredBytes(slot, src, off, len)) return null;
     const m = this.slots[slot] as ByteTable | undefined;
     const e = m === undefined ? 0 : m.findBytes(src, off, len);
     if (e === 0) {
@@ -255,9 +267,22 @@ export class Db {
     return this.slots;
   }
 
-  private ownExpires(): (Map<string, number> | undefined)[] {
-    if (this.expires === NO_SLOTS) this.expires = new Array<Map<string, number> | undefined>(SLOTS);
-    return this.expires;
+  /** The slot's expiry table, made if it has none (and this database's own array of them). */
+  private expiriesOf(slot: number): Expiries {
+    if (this.expires === NO_SLOTS) this.expires = new Array<Expiries | undefined>(SLOTS);
+    return (this.expires[slot] ??= this.ks.newExpiries());
+  }
+
+  /** Expiry time of a key given as bytes in its slot (byte store), or -1 when it has none. */
+  private expiryBytes(slot: number, src: Uint8Array, off: number, len: number): number {
+    const e = this.expires[slot] as ByteExpiries | undefined;
+    return e === undefined ? -1 : e.atBytes(src, off, len);
+  }
+
+  /** True if the key given as bytes has an expiry time that has passed (the string path expires it). */
+  private expiredBytes(slot: number, src: Uint8Array, off: number, len: number): boolean {
+    const at = this.expiryBytes(slot, src, off, len);
+    return at >= 0 && at <= this.ks.now;
   }
 
   /** Raw lookup without expiry checks (for internal use: snapshots, SCAN filtering does its own). */
@@ -346,6 +371,13 @@ export class Db {
     return at === undefined ? -1 : at;
   }
 
+  /** Bytes the key's expiry time counts for (MEMORY USAGE, maxmemory), 0 if it has none. */
+  expireCost(key: string): number {
+    if (this.expiresSize === 0) return 0;
+    const e = this.expires[this.ks.slotOf(key)];
+    return e !== undefined && e.has(key) ? e.cost(key) : 0;
+  }
+
   /**
    * Set a key's value. Existing expiry is removed unless keepTtl. Signals modification, and readiness
    * for blocked clients when a list or sorted set is created.
@@ -401,16 +433,11 @@ export class Db {
     if (this.ks.track) this.account(m, key, value);
     if (m.set(key, value, this.ks.clock())) this.size++;
     if (expireAt >= 0) {
-      let e = this.expires[slot];
-      if (e === undefined) {
-        e = new Map();
-        this.ownExpires()[slot] = e;
-      }
-      if (!e.has(key)) {
+      const e = this.expiriesOf(slot);
+      if (e.setTime(key, expireAt)) {
         this.expiresSize++;
-        if (this.ks.track) this.bytes += EXPIRE_ENTRY;
+        if (this.ks.track) this.bytes += e.cost(key);
       }
-      e.set(key, expireAt);
     }
   }
 
@@ -432,40 +459,32 @@ export class Db {
     if (this.expiresSize > 0) this.removeExpire(key, slot);
   }
 
-  private removeExpire(key: string, slot: number): void {
+  /** Remove the key's expiry time; true if it had one. */
+  private removeExpire(key: string, slot: number): boolean {
     const e = this.expires[slot];
-    if (e !== undefined && e.delete(key)) {
-      this.expiresSize--;
-      if (this.ks.track) this.bytes -= EXPIRE_ENTRY;
-      if (e.size === 0) this.expires[slot] = undefined;
+    if (e === undefined || !e.delete(key)) return false;
+    this.expiresSize--;
+    if (this.ks.track) this.bytes -= e.cost(key);
+    if (e.size === 0) {
+      e.clear(); // an emptied table gives its bucket array back to the arena
+      this.expires[slot] = undefined;
     }
+    return true;
   }
 
   /** Set an absolute expiry (ms) on an existing key. */
   setExpire(key: string, at: number): void {
-    const slot = this.ks.slotOf(key);
-    let e = this.expires[slot];
-    if (e === undefined) {
-      e = new Map();
-      this.ownExpires()[slot] = e;
-    }
-    const before = e.size;
-    e.set(key, at);
-    if (e.size !== before) {
+    const e = this.expiriesOf(this.ks.slotOf(key));
+    if (e.setTime(key, at)) {
       this.expiresSize++;
-      if (this.ks.track) this.bytes += EXPIRE_ENTRY;
+      if (this.ks.track) this.bytes += e.cost(key);
     }
     this.ks.hooks.modified(this.id, key);
   }
 
   /** Remove a key's expiry; true if it had one. */
   persist(key: string): boolean {
-    const slot = this.ks.slotOf(key);
-    const e = this.expires[slot];
-    if (e === undefined || !e.delete(key)) return false;
-    this.expiresSize--;
-    if (this.ks.track) this.bytes -= EXPIRE_ENTRY;
-    if (e.size === 0) this.expires[slot] = undefined;
+    if (this.expiresSize === 0 || !this.removeExpire(key, this.ks.slotOf(key))) return false;
     this.ks.hooks.modified(this.id, key);
     return true;
   }
@@ -505,7 +524,8 @@ export class Db {
 
   /** Recompute `bytes` from every key (when tracking starts). */
   recount(): void {
-    let n = this.expiresSize * EXPIRE_ENTRY;
+    let n = 0;
+    for (const e of this.expires) e?.forEachAt((_, key) => (n += e.cost(key)));
     for (const m of this.slots) {
       if (m === undefined) continue;
       m.forEach((v, k) => {
@@ -523,8 +543,9 @@ export class Db {
   flush(): number {
     const n = this.size;
     for (const m of this.slots) m?.clear();
+    for (const e of this.expires) e?.clear();
     this.slots = NO_SLOTS as (SlotTable | undefined)[];
-    this.expires = NO_SLOTS as (Map<string, number> | undefined)[];
+    this.expires = NO_SLOTS as (Expiries | undefined)[];
     this.rawKeys.clear();
     this.size = 0;
     this.expiresSize = 0;
@@ -564,37 +585,21 @@ export class Db {
       this.expireCursor = (slot + 1) & (SLOTS - 1);
       const e = this.expires[slot];
       if (e === undefined) continue;
-      for (const [key, at] of e) {
-        checked++;
-        if (at <= now) {
-          this.removeAt(key, slot);
-          this.ks.expiredKeys++;
-          this.ks.hooks.expired(this.id, key);
-          this.ks.hooks.modified(this.id, key);
-          expired++;
-        }
+      checked += e.size;
+      // collected first: a table must not change while it is walked
+      const due = this.due;
+      e.forEachAt((at, key) => {
+        if (at <= now) due.push(key);
+      });
+      for (const key of due) {
+        this.removeAt(key, slot);
+        this.ks.expiredKeys++;
+        this.ks.hooks.expired(this.id, key);
+        this.ks.hooks.modified(this.id, key);
       }
+      expired += due.length;
+      due.length = 0;
     }
     return [checked, expired];
   }
-}
-
-// ---- byte estimates (maxmemory accounting) --------------------------------------------------------
-
-const EXPIRE_ENTRY = MAP_ENTRY + 16;
-
-function keyEst(key: string): number {
-  return MAP_ENTRY + strBytes(key);
-}
-
-/** The estimate last recorded for a value (aggregates remember theirs: they change in place). */
-function estOf(v: Value): number {
-  return isAggregate(v) ? v.est : scalarBytes(v);
-}
-
-/** Measure an aggregate now (sampled, as MEMORY USAGE's default) and remember the figure. */
-function measure(v: Aggregate): number {
-  const n = valueBytes(v, 5);
-  v.est = n;
-  return n;
 }

@@ -3,7 +3,7 @@
  * dataset byte count each Db keeps for maxmemory (keyspace.ts, eviction.ts).
  */
 
-import { isAggregate, type StrValue, type Value } from './values/types.js';
+import { isAggregate, type Aggregate, type StrValue, type Value } from './values/types.js';
 
 // the aggregates' shapes, structurally (importing their classes here would close an import cycle
 // through keyspace.ts)
@@ -74,4 +74,21 @@ export function valueBytes(v: Value, samples: number): number {
 /** Estimated bytes of one key with its value (and expiry entry): what MEMORY USAGE reports. */
 export function keyBytes(key: string, v: Value, hasExpire: boolean): number {
   return MAP_ENTRY + strBytes(key) + valueBytes(v, 5) + (hasExpire ? MAP_ENTRY + 16 : 0);
+}
+
+/** A heap-store key's own estimate: its Map entry and string. */
+export function keyEst(key: string): number {
+  return MAP_ENTRY + strBytes(key);
+}
+
+/** The estimate last recorded for a value (aggregates remember theirs: they change in place). */
+export function estOf(v: Value): number {
+  return isAggregate(v) ? v.est : scalarBytes(v);
+}
+
+/** Measure an aggregate now (sampled, as MEMORY USAGE's default) and remember the figure. */
+export function measure(v: Aggregate): number {
+  const n = valueBytes(v, 5);
+  v.est = n;
+  return n;
 }

@@ -64,6 +64,8 @@ export class Arena {
   /** Live entries and the bytes their classes take. */
   live = 0;
   usedBytes = 0;
+  /** The part of usedBytes that entries take (the rest: tables' bucket arrays). */
+  entryBytes = 0;
   /** Bytes of pages held (shared and own pages). */
   pageBytes = 0;
 
@@ -97,7 +99,10 @@ export class Arena {
   /** Allocate n bytes for an entry; returns the address. The contents are not cleared. */
   alloc(n: number): number {
     this.live++;
-    return this.allocRaw(n);
+    const before = this.usedBytes;
+    const a = this.allocRaw(n);
+    this.entryBytes += this.usedBytes - before;
+    return a;
   }
 
   /** Allocate n bytes that are not an entry (not counted in `live`: a table's bucket array). */
@@ -129,7 +134,9 @@ export class Arena {
   /** Free an entry of class cls (as classOf(its allocation size)). */
   release(a: number, cls: number): void {
     this.live--;
+    const before = this.usedBytes;
     this.releaseRaw(a, cls);
+    this.entryBytes -= before - this.usedBytes;
   }
 
   /** Free what allocRaw() gave, of class cls. */
@@ -161,6 +168,7 @@ export class Arena {
     this.page = -1;
     this.off = PAGE;
     this.usedBytes = 0;
+    this.entryBytes = 0;
     this.pageBytes = 0;
     this.objs = [];
     this.freeObjs = [];

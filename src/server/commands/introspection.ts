@@ -13,6 +13,7 @@ import type { Command } from '../../commands/table.js';
 import type { CommandStats } from '../stats/cmdstats.js';
 import { Keys, mainCommands } from '../../commands/registry.js';
 import { keyspaceOp } from '../../ipc/control.js';
+import { memoryFigures } from '../info.js';
 
 const nowSec = (): number => Math.floor(Date.now() / 1000);
 
@@ -234,7 +235,8 @@ let startup = 0;
 
 async function memoryStats(c: MainCtx, dbs: [number, number][]): Promise<void> {
   const mem = process.memoryUsage();
-  const used = mem.heapUsed + mem.external + mem.arrayBuffers;
+  // as INFO memory: every shard's memory, and the dataset from the shards' stores
+  const { used, dataset } = await memoryFigures(c.server, mem);
   if (startup === 0) startup = Math.min(used, mem.heapUsed);
   if (used > peak) peak = used;
   const s = c.server;
@@ -246,16 +248,14 @@ async function memoryStats(c: MainCtx, dbs: [number, number][]): Promise<void> {
     if (conn.isReplica) slaves += b;
     else normal += b;
   }
-  let overhead = startup + backlog + normal + slaves;
+  const overhead = used - dataset;
   const perDb: [number, number, number][] = [];
   let keys = 0;
   dbs.forEach(([k, e], i) => {
     if (k === 0) return;
     perDb.push([i, k * ENTRY, e * ENTRY]);
-    overhead += k * ENTRY + e * ENTRY;
     keys += k;
   });
-  const dataset = Math.max(0, used - overhead);
   const net = used - startup;
   const w = c.w;
   w.map(27 + perDb.length);
