@@ -227,6 +227,19 @@ describe.each([1, 2])('encodings with %i shard(s)', (shards) => {
   });
 });
 
+describe('intsets in RDB form', () => {
+  const s = useServers({ shards: 1 });
+
+  it('DUMP of an integer set is an RDB intset, byte for byte what redis-server 7.0.15 dumps', async () => {
+    await s.io.sadd('k', '3', '1', '2', '-5', '70000');
+    // recorded from redis-server 7.0.15: SADD k 3 1 2 -5 70000, DUMP k
+    expect((await s.io.dumpBuffer('k'))!.toString('hex')).toBe('0b1c0400000005000000fbffffff010000000200000003000000701101000a0023e5f3765598617d');
+    await s.io.restore('k2', 0, (await s.io.dumpBuffer('k'))!);
+    expect(await s.io.smembers('k2')).toEqual(['-5', '1', '2', '3', '70000']);
+    expect(await s.io.object('ENCODING', 'k2')).toBe('intset');
+  });
+});
+
 const hooks: KeyspaceHooks = { expired() {}, modified() {}, ready() {}, notify() {} };
 
 describe('packed values in the byte store', () => {
