@@ -3,7 +3,8 @@
 // request ring, drained, its REP_SCRIPT replies read back. Measures what one script costs the shard
 // thread (Lua VM, redis.call, the command, the reply record), apart from the main thread and the
 // thread hand-offs. Run: npm run build && node bench/script.bench.mjs [--quick] [--profile-ms N]
-// (--profile-ms: just run the GET script that long, for node --cpu-prof).
+// (--profile-ms: just run one script that long, for node --cpu-prof; --profile-script get|incr|one
+// chooses it, get by default).
 import { createHash } from 'node:crypto';
 import { buildCommands } from '../dist/server/commands/index.js';
 import { CommandTable } from '../dist/commands/table.js';
@@ -99,9 +100,11 @@ function batch(body, n) {
 
 if (profArg >= 0) {
   const end = performance.now() + Number(process.argv[profArg + 1]);
+  const which = process.argv.indexOf('--profile-script');
+  const body = { get: GET, incr: INCR, one: ONE }[which >= 0 ? process.argv[which + 1] : 'get'];
   let n = 0;
   while (performance.now() < end) {
-    batch(GET, 16);
+    batch(body, 16);
     n += 16;
   }
   console.log(`${n} scripts`);

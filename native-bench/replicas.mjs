@@ -1,14 +1,16 @@
 // The replica-count comparison: for each replica count k, a master and k replicas (shardis, and the
 // same with redis-server 7, alternating which goes first), measuring
-//   - write throughput on the master (redis-benchmark SET -P 16) and the replication lag meanwhile:
+//   - after a warm-up, the replication lag during writes on the master (redis-benchmark SET -P 16):
 //     the master's offset is sampled continuously; a sample's lag is the time until every replica's
 //     own applied offset (INFO slave_repl_offset) reached it; p99 of those, and the time for all
 //     replicas to converge after the benchmark ends;
+//   - then the same writes again, without that sampling: write throughput, and the CPU figures below;
 //   - aggregate read throughput: one redis-benchmark GET -P 16 per node, all at once;
 //   - CPU time per million writes for the master and (mean) per replica, from /proc/<pid>/stat, so
 //     scaling past this machine's cores can be projected (see docs/benchmarks.md); and the master's
 //     CPU per write by thread group (thread-cpu.mjs: main, shards, v8, other) with the main thread's
-//     projected ceiling 1 / (its CPU per write).
+//     projected ceiling 1 / (its CPU per write), and the replicas' (mean) by thread group, counted
+//     until every replica applied the writes.
 //   npm run bench:replicas [-- --replicas 0,1,2,4] [--quick] [--rounds N]
 // Writes bench-results/replicas.json, replicas.svg (throughput), replicas-lag.svg and replicas.html
 // (one file with both charts, the tables and the run's parameters).
@@ -101,13 +103,13 @@ async function measure(kind, k) {
       await new Promise((r) => setTimeout(r, 50));
     }
     dbg('replicas online');
+    // warm-up (JIT, the key tables): the measured writes run on warm code, as a server in service does
+    await benchAsync(master.port, 'set', Math.max(1000, N / 15));
     const m = offsetReader(master.port, 'master_repl_offset');
     const rs = replicas.map((r) => offsetReader(r.port, 'slave_repl_offset'));
     await Promise.all([m.ready, ...rs.map((r) => r.ready)]);
 
     // writes, with the lag sampled meanwhile
-    const cpu0 = [master, ...replicas].map((s) => cpuMs(s.proc.pid));
-    const threads0 = sampleThreads(master.proc.pid);
     const masterSamples = []; // [t, offset]
     const replicaSamples = rs.map(() => []); // [t, offset]
     let writing = true;
@@ -131,13 +133,28 @@ async function measure(kind, k) {
         }
       }
     })();
-    const writeRps = await benchAsync(master.port, 'set', N);
+    const lagRunRps = await benchAsync(master.port, 'set', N);
     dbg('written');
-    const cpu1 = [master, ...replicas].map((s) => cpuMs(s.proc.pid));
-    const groups = cpuByGroup(master.proc.pid, threads0, sampleThreads(master.proc.pid));
     end = performance.now();
     writing = false;
     await sampler;
+
+    // the same writes again for the throughput and the CPU per write, without the sampler (its INFO
+    // requests, back to back, would be counted in the servers' CPU): until every replica applied them
+    const cpu0 = [master, ...replicas].map((s) => cpuMs(s.proc.pid));
+    const threads0 = sampleThreads(master.proc.pid);
+    const replicaThreads0 = replicas.map((r) => sampleThreads(r.proc.pid));
+    const writeRps = await benchAsync(master.port, 'set', N);
+    const cpu1 = [master, ...replicas].map((s) => cpuMs(s.proc.pid));
+    const groups = cpuByGroup(master.proc.pid, threads0, sampleThreads(master.proc.pid));
+    const target = await m.read();
+    for (const until = performance.now() + 30_000; performance.now() < until; ) {
+      const ro = await Promise.all(rs.map((r) => r.read()));
+      if (ro.every((o) => o >= target)) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const replicaCpu1 = replicas.map((r) => cpuMs(r.proc.pid));
+    const replicaGroups = replicas.map((r, i) => cpuByGroup(r.proc.pid, replicaThreads0[i], sampleThreads(r.proc.pid)));
     // lag of each master sample: until the slowest replica had applied it
     const lags = [];
     if (k > 0) {
@@ -161,12 +178,15 @@ async function measure(kind, k) {
       server: kind,
       replicas: k,
       write_rps: Math.round(writeRps),
+      write_rps_lag_run: Math.round(lagRunRps),
       read_rps: Math.round(reads.reduce((a, b) => a + b, 0)),
       lag_ms_p99: +p99(lags).toFixed(2),
       converge_ms: +convergeMs.toFixed(1),
       cpu_ms_per_mop_master: Math.round((cpu1[0] - cpu0[0]) / mops),
-      cpu_ms_per_mop_replica: k > 0 ? Math.round(cpu1.slice(1).reduce((a, c, i) => a + c - cpu0[i + 1], 0) / k / mops) : null,
+      cpu_ms_per_mop_replica: k > 0 ? Math.round(replicaCpu1.reduce((a, c, i) => a + c - cpu0[i + 1], 0) / k / mops) : null,
       ...Object.fromEntries(Object.entries(groups).map(([g, us]) => [`master_${g}_us_per_write`, +(us / N).toFixed(3)])),
+      // mean over the replicas, from the start of the writes until every replica had applied them
+      ...Object.fromEntries(Object.keys(groups).map((g) => [`replica_${g}_us_per_write`, k > 0 ? +(replicaGroups.reduce((a, r) => a + r[g], 0) / k / N).toFixed(3) : null])),
       master_main_max_write_rps: groups.main > 0 ? Math.round((1e6 * N) / groups.main) : null,
     };
   } finally {
@@ -218,7 +238,7 @@ const median = (xs) => {
   if (s.length === 0) return null;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const THREAD_FIELDS = ['main', 'shards', 'v8', 'other'].map((g) => `master_${g}_us_per_write`).concat('master_main_max_write_rps');
+const THREAD_FIELDS = ['main', 'shards', 'v8', 'other'].flatMap((g) => [`master_${g}_us_per_write`, `replica_${g}_us_per_write`]).concat('master_main_max_write_rps');
 const rows = [];
 for (const server of ['shardis', 'redis-server']) {
   for (const k of COUNTS) {

@@ -224,6 +224,28 @@ describe('appendfsync always', () => {
     expect(n).toBeLessThanOrEqual(acked + 4);
   });
 
+  it('replies held for the fsync keep their order: pipelined INCR, GET and PING from several clients, then QUIT', async () => {
+    const dir = tmpdir();
+    const a = await shardis(dir, ['--appendonly', 'yes', '--appendfsync', 'always']);
+    const clients = [0, 1, 2, 3].map(() => client(a.p));
+    await Promise.all(
+      clients.map(async (c, w) => {
+        for (let round = 0; round < 20; round++) {
+          const p = c.pipeline();
+          for (let i = 0; i < 10; i++) p.incr(`n:${w}`).get(`n:${w}`).ping();
+          const res = (await p.exec())!;
+          const want = Array.from({ length: 10 }, (_, i) => [round * 10 + i + 1, String(round * 10 + i + 1), 'PONG']).flat();
+          expect(res.map(([err, v]) => err ?? v)).toEqual(want);
+        }
+      }),
+    );
+    // a client that quits gets its last replies before the close
+    const p = clients[0]!.pipeline();
+    p.incr('n:0').quit();
+    expect(((await p.exec())!).map(([err, v]) => err ?? v)).toEqual([201, 'OK']);
+    for (let w = 1; w < 4; w++) expect(await a.c.get(`n:${w}`)).toBe('200');
+  });
+
   it('a SIGKILL during pipelined writes from several clients loses no acknowledged write', async () => {
     const dir = tmpdir();
     const a = await shardis(dir, ['--appendonly', 'yes', '--appendfsync', 'always']);

@@ -80,7 +80,7 @@ describe('benchmark suites (--smoke)', () => {
     expect(fs.readFileSync(path.join(OUT, 'native.svg'), 'utf8')).toMatch(/^<svg [^]*<\/svg>\n$/);
   });
 
-  it.skipIf(!HAVE)('native-bench/replicas.mjs: the replica-count comparison, the master\'s CPU per write by thread', () => {
+  it.skipIf(!HAVE)('native-bench/replicas.mjs: the replica-count comparison, the master\'s and the replicas\' CPU per write by thread', () => {
     run('native-bench/replicas.mjs', ['--replicas', '0,1']);
     const rows = json('replicas.json').rows as Record<string, number | string | null>[];
     for (const server of ['shardis', 'redis-server']) {
@@ -91,6 +91,11 @@ describe('benchmark suites (--smoke)', () => {
         // the master's CPU per write by thread group, from /proc
         for (const g of ['main', 'shards', 'v8', 'other']) figure(row[`master_${g}_us_per_write`], `${server} k=${k} master ${g} µs per write`);
         if (row.master_main_max_write_rps !== null) figure(row.master_main_max_write_rps, `${server} k=${k} master_main_max_write_rps`);
+        // the replicas' (mean) by thread group, none without replicas
+        for (const g of ['main', 'shards', 'v8', 'other']) {
+          if (k === 1) figure(row[`replica_${g}_us_per_write`], `${server} k=1 replica ${g} µs per write`);
+          else expect(row[`replica_${g}_us_per_write`]).toBeNull();
+        }
         if (k === 1) figure(row.cpu_ms_per_mop_replica, `${server} k=1 cpu_ms_per_mop_replica`);
         else expect(row.cpu_ms_per_mop_replica).toBeNull();
       }

@@ -5,10 +5,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandTable, Keys, Route } from '../src/commands/table.js';
-import { mainCommands, propsByName, shardCommands } from '../src/commands/registry.js';
-import { buildCommands, MAIN_COMMANDS } from '../src/server/commands/index.js';
-import { SHARD_COMMANDS } from '../src/shard/commands/index.js';
+import { CommandTable, Keys, MAIN_COMMANDS, Route, SHARD_COMMANDS, buildCommands, mainCommands, propsByName, shardCommands } from './helpers/src.js';
 import { startShardis, type Proc } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
 

@@ -91,6 +91,15 @@ describe('RequestFramer', () => {
     expect(out).toEqual([{ error: `ERR ${msg}` }]);
   });
 
+  it('a multibulk count <= 0 is an empty request over the whole int64 range, as redis-server skips it (beyond 2^53 too)', () => {
+    for (const n of ['0', '-1', '-9007199254740991', '-9007199254740993', '-9223372036854775808']) {
+      expect(frameAll([Buffer.from(`*${n}\r\n` + enc('PING'))]), n).toEqual([['PING']]);
+    }
+    for (const n of ['-0', '-9223372036854775809', '9007199254740993', '00']) {
+      expect(frameAll([Buffer.from(`*${n}\r\n` + enc('PING'))]), n).toEqual([{ error: 'ERR Protocol error: invalid multibulk length' }]);
+    }
+  });
+
   it('refuses a bulk over the max bulk length and a too long inline line', () => {
     expect(frameAll([Buffer.from('*1\r\n$2000\r\n')], 1000)).toEqual([{ error: 'ERR Protocol error: invalid bulk length' }]);
     expect(frameAll([Buffer.alloc(70 * 1024, 97)])).toEqual([{ error: 'ERR Protocol error: too big inline request' }]);

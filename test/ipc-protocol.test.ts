@@ -18,9 +18,11 @@ import {
   cmdstatsOp,
   createRingBuffer,
   dbsizeOp,
+  disconnectOp,
   encodeCommand,
   exportOp,
   flagsOf,
+  flushdbOp,
   importOp,
   introspectConfigOp,
   introspectDrainOp,
@@ -34,7 +36,15 @@ import {
   scriptRunOp,
   shipOp,
   snapshotNextOp,
+  sortExistsOp,
+  sortGetOp,
+  sortSourceOp,
+  standInOp,
   statsOp,
+  swapdbOp,
+  unblockOp,
+  unwatchOp,
+  watchOp,
   watchTouchedOp,
   word0,
   writeChunks,
@@ -220,6 +230,23 @@ describe('typed control operations', () => {
     expect(scriptRunOp.status(err)).toBe(-1);
     expect(scriptRunOp.read(err)).toEqual({ error: 'ERR boom' });
   });
+  it('connection, keyspace, SORT and export requests: the arguments the main thread sends are what the shard decodes', () => {
+    expect(watchOp.args(framed(watchOp.request(7, 2, ['a', 'b\x00c'])))).toEqual({ connId: 7, db: 2, keys: ['a', 'b\x00c'] });
+    expect(standInOp.args(framed(standInOp.request(8, 1, 42, ['k'])))).toEqual({ connId: 8, db: 1, cmdId: 42, keys: ['k'] });
+    expect(unblockOp.args(framed(unblockOp.request(9, 'error')))).toEqual({ connId: 9, mode: 'error' });
+    expect([unwatchOp.connId(framed(unwatchOp.request(10))), disconnectOp.connId(framed(disconnectOp.request(11))), watchTouchedOp.connId(framed(watchTouchedOp.request(12)))]).toEqual([10, 11, 12]);
+    expect([dbsizeOp.db(framed(dbsizeOp.request(3))), randomkeyOp.db(framed(randomkeyOp.request(4))), flushdbOp.db(framed(flushdbOp.request(5)))]).toEqual([3, 4, 5]);
+    expect(swapdbOp.args(framed(swapdbOp.request(0, 15)))).toEqual({ a: 0, b: 15 });
+    expect(keysOp.args(framed(keysOp.request(6, 'user:*')))).toEqual({ db: 6, pattern: 'user:*' });
+    const scan = { db: 1, slot: 100, end: 16384, count: 10, pattern: '', type: 'hash' };
+    expect(scanOp.args(framed(scanOp.request(scan.db, scan.slot, scan.end, scan.count, scan.pattern, scan.type)))).toEqual(scan);
+    expect(exportOp.args(framed(exportOp.request(2, ['x', 'y'])))).toEqual({ db: 2, keys: ['x', 'y'] });
+    expect(sortSourceOp.args(framed(sortSourceOp.request(3, 'list')))).toEqual({ db: 3, key: 'list' });
+    expect(sortExistsOp.args(framed(sortExistsOp.request(4, 'dst')))).toEqual({ db: 4, key: 'dst' });
+    const refs = [{ key: 'w_1', field: null }, { key: 'h', field: 'f\r\n' }];
+    expect(sortGetOp.args(framed(sortGetOp.request(5, refs)))).toEqual({ db: 5, refs });
+  });
+
   it('rdbload-raw: the database and entry bytes the main thread sends are what the shard reads; the count back', () => {
     const entries = Buffer.from([0x00, 0x01, 0x6b, 0x01, 0x76, 0xfc, 1, 2, 3, 4, 5, 6, 7, 8, 0x0d, 0x0a]);
     const got = rdbloadOp.args(framed(rdbloadOp.request(5, entries)));

@@ -108,3 +108,40 @@ describe('INFO persistence while a snapshot runs', () => {
     }
   });
 });
+
+describe("a replica's full-sync payload", () => {
+  /** The nice value of each thread of process `pid` (Linux /proc; field 19 of a thread's stat). */
+  function threadNices(pid: number): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+        out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+      } catch {
+        /* the thread ended */
+      }
+    }
+    return out;
+  }
+
+  it.skipIf(process.platform !== 'linux')('is parsed on a background pool thread at nice 10, not on the main thread, while the replica answers INFO with loading:1', async () => {
+    const m = await server('shardis', tmpdir(), ['--repl-ping-replica-period', '3600']);
+    const p = m.c.pipeline();
+    for (let i = 0; i < 3000; i++) p.set(`key:${i}`, `v${i}`);
+    await p.exec();
+    // key-load-delay (1 ms a key) keeps the load going long enough to watch it
+    const r = await server('shardis', tmpdir(), ['--key-load-delay', '1000']);
+    await r.c.call('REPLICAOF', '127.0.0.1', String(m.p.port));
+    await waitFor(async () => (await info(r.c, 'persistence')).loading === '1', 'the replica loading');
+    const pid = r.p.proc.pid!;
+    const nice = await waitFor(() => {
+      const n = threadNices(pid);
+      return [...n.values()].includes(10) ? n : null;
+    }, 'a thread at nice 10 in the replica while it loads');
+    expect(nice.get(pid)).toBe(0); // the main thread keeps its priority
+    expect((await info(r.c, 'persistence')).loading).toBe('1');
+    await waitInSync(m.c, r.c);
+    expect(await r.c.dbsize()).toBe(3000);
+    expect(await r.c.get('key:2999')).toBe('v2999');
+  });
+});

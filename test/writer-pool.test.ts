@@ -4,8 +4,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { WriterPool } from '../src/server/main-runner.js';
-import { randomHex } from '../src/server/ids.js';
+import { WriterPool, randomHex } from './helpers/src.js';
 
 describe('WriterPool', () => {
   it('gives back a returned writer, emptied, instead of allocating a new one', () => {

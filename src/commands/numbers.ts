@@ -17,33 +17,43 @@ export const INT64_MAX = 9223372036854775807n;
 export const INT64_MIN = -9223372036854775808n;
 
 /**
- * Parse an integer as string2ll, returning a JS number when it is exactly representable, or null.
- * Values outside +/-2^53 that are valid int64 return NaN (callers needing them use parseInt64).
+ * string2ll over buf[from, to) (optional '-', digits, no leading zero, no '+' or spaces) for values
+ * within +/-2^53: the value, or NaN when the bytes are not such an integer or it lies beyond 2^53. The
+ * request framer reads its lengths with it; parseIntFast adds the int64 values beyond 2^53.
  */
-export function parseIntFast(buf: Uint8Array, from: number, to: number): number | null {
-  const n = to - from;
-  if (n === 0 || n > 20) return null;
+export function parseDecimal(buf: Uint8Array, from: number, to: number): number {
+  if (from >= to || to - from > 20) return NaN;
   let i = from;
   let neg = false;
   if (buf[i] === 0x2d) {
     neg = true;
     i++;
-    if (i === to) return null;
+    if (i === to) return NaN;
   }
-  if (buf[i] === 0x30) return to - i === 1 && !neg ? 0 : null;
+  // "0" alone; "-0" and leading zeros are not numbers to string2ll
+  if (buf[i] === 0x30) return to - i === 1 && !neg ? 0 : NaN;
   let v = 0;
   for (; i < to; i++) {
     const c = buf[i]! - 48;
-    if (c < 0 || c > 9) return null;
+    if (c < 0 || c > 9) return NaN;
     v = v * 10 + c;
   }
-  if (v > Number.MAX_SAFE_INTEGER) {
-    // exact check through bigint for the int64 range
-    let s = '';
-    for (let j = from; j < to; j++) s += String.fromCharCode(buf[j]!);
-    return parseInt64(s) === null ? null : NaN;
-  }
+  if (v > Number.MAX_SAFE_INTEGER) return NaN;
   return neg ? -v : v;
+}
+
+/**
+ * Parse an integer as string2ll, returning a JS number when it is exactly representable, or null.
+ * Values outside +/-2^53 that are valid int64 return NaN (callers needing them use parseInt64).
+ */
+export function parseIntFast(buf: Uint8Array, from: number, to: number): number | null {
+  const v = parseDecimal(buf, from, to);
+  if (v === v) return v;
+  // not an integer, or one beyond 2^53 (16 digits at least): the exact int64 check through bigint
+  if (to - from < 16) return null;
+  let s = '';
+  for (let j = from; j < to; j++) s += String.fromCharCode(buf[j]!);
+  return parseInt64(s) === null ? null : NaN;
 }
 
 /** string2ll over a binary string, as a number (NaN when valid int64 but not exactly representable). */

@@ -160,14 +160,14 @@ export async function loadAof(s: Server): Promise<true | null | string[]> {
       const commands = withoutNotes(data.subarray(skip), stop, notes);
       const p = Persistence.of(s);
       s.loading = true;
-      p.loadStart = Date.now();
-      p.loadTotal = commands.length;
-      p.loadDone = 0;
+      p.load.start = Date.now();
+      p.load.total = commands.length;
+      p.load.done = 0;
       try {
-        await replay(s, commands, (n) => (p.loadDone = n));
+        await replay(s, commands, (n) => (p.load.done = n));
       } finally {
         s.loading = false;
-        p.loadStart = 0;
+        p.load.start = 0;
       }
       if (end < data.length) {
         const last = f === files.filter((x) => x.type === 'i').at(-1);

@@ -6,8 +6,9 @@
  *   appendonly.aof.manifest        "file <name> seq <n> type b|i" per line, base first
  *
  * Writes: every write the server propagates (the replication feed) is appended to the current incr
- * file; appendfsync always fsyncs before the replies leave (once per tick for all its writes: group
- * commit, see syncWritten), everysec once a second, no never.
+ * file; appendfsync always fsyncs before the replies leave (group commit off the event loop: one
+ * fsync on libuv's pool for every write made before it, the replies held until it ends, see
+ * syncThen), everysec once a second, no never.
  * Rewrite (BGREWRITEAOF, CONFIG SET appendonly yes, start without files): a snapshot like BGSAVE's
  * whose cut also switches writes to a new incr file; the manifest then lists old base + old incrs +
  * new incr, and once the new base is on disk, new base + the old files as history (type h) + new
@@ -19,7 +20,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RespWriter } from '../resp/writer.js';
-import type { PersistHost as Server } from './host.js';
+import { aofWriteError } from '../resp/errors.js';
+import { perServer, type PersistHost as Server } from './host.js';
 import { Persistence } from './persistence.js';
 import { strerror } from './strerror.js';
 
@@ -28,8 +30,6 @@ export interface ManifestFile {
   seq: number;
   type: 'b' | 'i' | 'h';
 }
-
-const registry = new WeakMap<Server, Aof>();
 
 export class Aof {
   /** Current incr file, or -1 when AOF is off. */
@@ -56,20 +56,16 @@ export class Aof {
   private sizeAtRewrite = 0;
   private readonly timer: NodeJS.Timeout;
 
-  static of(server: Server): Aof {
-    let a = registry.get(server);
-    if (a === undefined) {
-      a = new Aof(server);
-      registry.set(server, a);
-    }
-    return a;
-  }
+  static readonly of = perServer((server) => new Aof(server));
 
   private constructor(readonly server: Server) {
     server.replication.attachLog({
+      recording: () => this.fd >= 0 && !this.replaying,
       fed: (db, data) => this.feed(db, data),
       applied: (command) => this.applied(command),
       sync: () => this.syncWritten(),
+      pending: () => this.unsynced || this.fsyncing,
+      syncThen: (then) => this.syncThen(then),
       // a replica's full sync replaced the data: the AOF starts over from it (Redis restarts AOF)
       fullSyncLoaded: () => {
         if (this.fd < 0) return;
@@ -261,19 +257,73 @@ export class Aof {
     else this.dirtySinceFsync = true;
   }
 
+  /** appendfsync always: an fsync on libuv's pool is in flight (see syncThen). */
+  private fsyncing = false;
+  /** Bumped by a synchronous fsync: the one in flight then no longer runs callbacks when it ends. */
+  private fsyncGen = 0;
+  /** Callbacks for when the fsync in flight ends, and for when the next one (not started yet) does. */
+  private afterFsync: (() => void)[] = [];
+  private afterNext: (() => void)[] = [];
+
   /**
-   * appendfsync always: the fsync of everything written since the last one, called before replies
-   * are written (group commit: one fsync per tick however many writes the tick had).
+   * appendfsync always: run `then` once every byte written so far is on disk (the reply pump holds
+   * the replies of a tick in it). Group commit off the event loop: one fsync on libuv's pool covers
+   * every write made before it started; the writes of the ticks that run meanwhile wait for the next
+   * one, which starts when it ends. False when nothing written waits for an fsync.
+   */
+  private syncThen(then: () => void): boolean {
+    if (this.unsynced) {
+      this.afterNext.push(then);
+      if (!this.fsyncing) this.startFsync();
+      return true;
+    }
+    if (this.fsyncing) {
+      this.afterFsync.push(then);
+      return true;
+    }
+    return false;
+  }
+
+  private startFsync(): void {
+    this.fsyncing = true;
+    this.unsynced = false;
+    this.afterFsync = this.afterNext;
+    this.afterNext = [];
+    const gen = ++this.fsyncGen;
+    const fd = this.fd;
+    const ended = (e: Error | null): void => {
+      if (gen !== this.fsyncGen) return; // a synchronous fsync (syncWritten) ran the callbacks
+      this.fsyncing = false;
+      if (e !== null) this.writeFailed(e);
+      const done = this.afterFsync;
+      this.afterFsync = [];
+      for (const f of done) f();
+      if (this.unsynced) this.startFsync();
+    };
+    if (fd < 0) queueMicrotask(() => ended(null));
+    else fs.fsync(fd, ended);
+  }
+
+  /**
+   * appendfsync always: the fsync of everything written since the last one, now (SHUTDOWN, a new
+   * replica's PSYNC, closing the file); the callbacks syncThen() holds then run, in order.
    */
   syncWritten(): void {
-    if (!this.unsynced) return;
+    if (!this.unsynced && !this.fsyncing) return;
     this.unsynced = false;
-    if (this.fd < 0) return;
-    try {
-      fs.fsyncSync(this.fd);
-    } catch (e) {
-      this.writeFailed(e);
+    this.fsyncing = false;
+    this.fsyncGen++;
+    if (this.fd >= 0) {
+      try {
+        fs.fsyncSync(this.fd);
+      } catch (e) {
+        this.writeFailed(e);
+      }
     }
+    const done = [...this.afterFsync, ...this.afterNext];
+    this.afterFsync = [];
+    this.afterNext = [];
+    for (const f of done) f();
   }
 
   /** Write what can be written; returns how many bytes were. */
@@ -321,7 +371,7 @@ export class Aof {
   /** MISCONF text while the AOF cannot be written, else null. */
   writeError(): string | null {
     if (this.fd < 0 || this.lastWriteOk) return null;
-    return `MISCONF Errors writing to the AOF file: ${this.lastWriteError}`;
+    return aofWriteError(this.lastWriteError);
   }
 
   private lastFsync = Date.now();
@@ -354,9 +404,9 @@ export class Aof {
 
   private close(): void {
     if (this.fd < 0) return;
+    this.syncWritten(); // the replies waiting for an fsync go out
     try {
       fs.fsyncSync(this.fd);
-      this.unsynced = false;
     } catch {
       /* closing anyway */
     }

@@ -60,3 +60,16 @@ export interface PersistHost {
   attachMasterConnection(socket: Socket): Connection;
   closeConnection(conn: Connection): void;
 }
+
+/** `make(server)` once per server: the persistence services are one per server, made on first use. */
+export function perServer<T>(make: (server: PersistHost) => T): (server: PersistHost) => T {
+  const made = new WeakMap<PersistHost, T>();
+  return (server) => {
+    let v = made.get(server);
+    if (v === undefined) {
+      v = make(server);
+      made.set(server, v);
+    }
+    return v;
+  };
+}

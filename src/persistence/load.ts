@@ -1,7 +1,8 @@
 /*
- * Loading RDB data into the shards: the whole-file walk (rdbFileEntries) runs on the main thread in
- * slices of a few milliseconds (no object or string per key: RdbScanner) and hands each shard
- * batches of the entries' bytes as the file holds them ("rdbload-raw"), which the shards decode; the file's CRC64 is computed on the persistence pool meanwhile.
+ * Loading RDB data into the shards: the whole-file walk runs on a persistence pool thread
+ * (rdb-walk.ts: no object or string per key, the CRC64 as it goes, entries grouped by shard in slot
+ * order), and this thread only hands its batches of the entries' bytes ("rdbload-raw") to the
+ * shards, which decode and install them.
  * Used by a replica's full sync (master-link.ts) and by the load of dbfilename at startup and by
  * DEBUG RELOAD (loadAtStartup / loadFile below), which also restore the replication id and offset
  * the file was saved with and report Redis's errors for corrupt or truncated files.
@@ -9,11 +10,12 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { SLOTS, hashSlot } from '../router/slot.js';
-import { type DeferredChecksum, RDB_OPCODE, RdbScanner, rdbHeadAux } from '../codec/rdb.js';
+import { MessageChannel } from 'node:worker_threads';
+import { rdbHeadAux } from '../codec/rdb.js';
 import type { PersistHost as Server } from './host.js';
 import { Persistence, strerror } from './persistence.js';
 import { rdbloadOp } from '../ipc/control.js';
+import { FLOW_BYTES, FLOW_DONE_KB, FLOW_STOP, FLOW_WORDS, type WalkEnd, type WalkMessage, type WalkTask } from './rdb-walk.js';
 
 export interface LoadOptions {
   /** Drop keys already expired (a master loading its file; a replica keeps them for the master's DEL). */
@@ -24,6 +26,8 @@ export interface LoadOptions {
   keyDelayUs?: number;
   /** Set to the end of the RDB data (commands may follow in an AOF). */
   end?: { at: number };
+  /** Walk on the background pool (nice 10: a replica's full sync, its master may share the machine). */
+  background?: boolean;
 }
 
 export interface LoadResult {
@@ -38,162 +42,105 @@ export class BadValue extends Error {}
 /** Install every key of an RDB payload into the shards (the keyspace should be empty). */
 export async function loadPayload(s: Server, payload: Buffer, opts: LoadOptions): Promise<LoadResult> {
   const p = Persistence.of(s);
-  p.loadStart = Date.now();
-  p.loadTotal = payload.length;
-  p.loadDone = 0;
+  p.load.start = Date.now();
+  p.load.total = payload.length;
+  p.load.done = 0;
   const head = rdbHeadAux(payload);
-  p.loadUsedMem = Number(head.get('used-mem') ?? 0) || 0;
+  p.load.usedMem = Number(head.get('used-mem') ?? 0) || 0;
   try {
     return await walk(s, payload, opts, p);
   } finally {
-    p.loadStart = 0;
+    p.load.start = 0;
   }
 }
 
-/** Longest the main thread walks the payload before it lets other work run (ms). */
-const SLICE_MS = 2;
-
-/** Bytes of entries handed to a shard per "rdbload-raw". */
-const BATCH_BYTES = 256 * 1024;
-/** Entries sorted by slot at a time while loading (see walk). */
-const WINDOW = 262_144;
-
 async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistence): Promise<LoadResult> {
   const progress = (b: number): void => {
-    p.loadDone = b;
+    p.load.done = b;
     opts.progress?.(b);
   };
+  // the walk (parse, checksum, batching in slot order) runs on a pool thread (rdb-walk.ts); this
+  // thread only hands its batches to the shards, which decode and install them
+  const shared = toShared(payload);
+  const flow = new Int32Array(new SharedArrayBuffer(FLOW_WORDS * 4));
+  const { port1, port2 } = new MessageChannel();
   const sent: Promise<unknown>[] = [];
   let failed = false;
-  const now = Date.now();
-  let keys = 0;
-  let expired = 0;
-  let n = 0;
-  let owedUs = 0;
-  const functions: string[] = [];
-  // the checksum is computed on the pool while the entries are walked here
-  const deferred: DeferredChecksum = { at: -1, stored: 0n };
-  const crc = p.checksumStream(true);
-  let crcFed = 0;
-  const feedCrc = (upTo: number): void => {
-    if (upTo > crcFed) crc.add(payload.subarray(crcFed, upTo));
-    crcFed = upTo;
-  };
-  const scan = new RdbScanner(payload, functions, opts.end, deferred);
-  let sliceStart = performance.now();
-
-  // Batches per (shard, db): the entries' own bytes, copied out of the file as they are there
-  // ([EXPIRETIME_MS <ms>] <type> <key> <value>: the snapshot chunk format), decoded by the shard.
-  const batches = new Map<number, { shard: number; db: number; ranges: number[]; bytes: number }>();
-  const send = (b: { shard: number; db: number; ranges: number[]; bytes: number }): void => {
-    const blob = Buffer.allocUnsafe(b.bytes);
-    let o = 0;
-    const r = b.ranges;
-    for (let i = 0; i < r.length; i += 3) {
-      const at = r[i + 2]!;
-      if (at >= 0) {
-        blob[o++] = RDB_OPCODE.EXPIRETIME_MS;
-        blob.writeBigInt64LE(BigInt(at), o);
-        o += 8;
-      }
-      const from = r[i]!;
-      const len = r[i + 1]! - from;
-      // most entries are a few dozen bytes: a loop costs less than a native copy call each
-      if (len < 128) for (let k = 0; k < len; k++) blob[o + k] = payload[from + k]!;
-      else payload.copy(blob, o, from, from + len);
-      o += len;
-    }
-    sent.push(
-      s.oneShard(b.shard, rdbloadOp.request(b.db, blob), b.db).then((res) => {
-        if (res.reply[0] === 0x2d) failed = true; // '-': a value that does not decode
-      }),
-    );
-  };
-  let lastId = -1;
-  let last: { shard: number; db: number; ranges: number[]; bytes: number } | undefined;
-  const batch = (db: number, slot: number, from: number, to: number, at: number): void => {
-    const shard = s.shardOfSlot[slot]!;
-    const id = shard * 65536 + db;
-    let b = id === lastId ? last : batches.get(id);
-    if (b === undefined) {
-      b = { shard, db, ranges: [], bytes: 0 };
-      batches.set(id, b);
-    }
-    lastId = id;
-    last = b;
-    b.ranges.push(from, to, at);
-    b.bytes += to - from + (at >= 0 ? 9 : 0);
-    if (b.bytes > BATCH_BYTES) {
-      send(b);
-      batches.delete(id);
-      lastId = -1;
-    }
-  };
-  // Entries are handed to the shards a window at a time, grouped by slot (a stable counting sort):
-  // keys of one slot go into one table, so installing them in slot order keeps that table in cache,
-  // where a file in redis-server's order (each key in another slot) misses on every key.
-  const wFrom = new Float64Array(WINDOW);
-  const wTo = new Float64Array(WINDOW);
-  const wAt = new Float64Array(WINDOW);
-  const wDb = new Int32Array(WINDOW);
-  const wSlot = new Int32Array(WINDOW);
-  const order = new Int32Array(WINDOW);
-  const starts = new Int32Array(SLOTS + 1);
-  let wn = 0;
-  const flushWindow = (): void => {
-    starts.fill(0);
-    for (let i = 0; i < wn; i++) starts[wSlot[i]! + 1]! += 1;
-    for (let k = 0; k < SLOTS; k++) starts[k + 1]! += starts[k]!;
-    for (let i = 0; i < wn; i++) order[starts[wSlot[i]!]!++] = i;
-    for (let j = 0; j < wn; j++) {
-      const i = order[j]!;
-      batch(wDb[i]!, wSlot[i]!, wFrom[i]!, wTo[i]!, wAt[i]!);
-    }
-    wn = 0;
-  };
-  while (scan.next()) {
-    const at = scan.expireAt;
-    if (opts.dropExpired && at >= 0 && at < now) expired++;
-    else {
-      wSlot[wn] = scan.keyBuf !== null ? hashSlot(scan.keyBuf, 0, scan.keyBuf.length) : hashSlot(payload, scan.keyAt, scan.keyAt + scan.keyLen);
-      wFrom[wn] = scan.typeAt;
-      wTo[wn] = scan.end;
-      wAt[wn] = at;
-      wDb[wn] = scan.db;
-      if (++wn === WINDOW) flushWindow();
-      keys++;
-    }
-    if (opts.keyDelayUs) {
-      owedUs += opts.keyDelayUs;
-      if (owedUs >= 1000) {
-        progress(scan.end);
-        await new Promise((r) => setTimeout(r, Math.floor(owedUs / 1000)));
-        owedUs %= 1000;
-      }
-    }
-    // let the shards load what was sent (and clients get -LOADING, a replica's master its ACKs)
-    // while the rest is parsed: the main thread is never held longer than a slice
-    if ((++n & 255) === 0 && performance.now() - sliceStart >= SLICE_MS) {
-      progress(scan.end);
-      feedCrc(scan.end);
-      await new Promise((r) => setImmediate(r));
-      sliceStart = performance.now();
-    }
+  const tick = setInterval(() => progress(Math.min(payload.length, Atomics.load(flow, FLOW_DONE_KB) * 1024)), 100);
+  try {
+    const ended = new Promise<WalkEnd>((resolve) => {
+      port1.on('message', (m: WalkMessage) => {
+        if ('end' in m) return resolve(m.end);
+        const b = m.batch;
+        const bytes = b.entries.length;
+        sent.push(
+          s.oneShard(b.shard, rdbloadOp.request(b.db, b.entries), b.db).then((res) => {
+            if (res.reply[0] === 0x2d) {
+              failed = true; // '-': a value that does not decode
+              Atomics.store(flow, FLOW_STOP, 1);
+            }
+            Atomics.sub(flow, FLOW_BYTES, bytes);
+            Atomics.notify(flow, FLOW_BYTES);
+          }),
+        );
+      });
+    });
+    const task: WalkTask = {
+      walk: true,
+      payload: shared.buffer as SharedArrayBuffer,
+      length: shared.length,
+      port: port2,
+      flow,
+      shardOfSlot: s.shardOfSlot.slice(),
+      dropExpired: opts.dropExpired,
+      now: Date.now(),
+      keyDelayUs: opts.keyDelayUs ?? 0,
+    };
+    const run = p.walkPool(opts.background === true).run(task, { transferList: [port2] });
+    const [end] = await Promise.all([ended, run]);
+    await Promise.all(sent);
+    if (failed) throw new BadValue('Bad data format');
+    if (end.error !== undefined) throw new Error(end.error);
+    if (opts.end !== undefined) opts.end.at = end.end;
+    // the payload's function libraries replace the server's (none in the payload: none kept, as Redis)
+    const fnError = p.functions?.replace(end.functions) ?? null;
+    if (fnError !== null) s.log.warn(`RDB load: a function library did not load: ${fnError}`);
+    progress(payload.length);
+    return { keys: end.keys, expired: end.expired, aux: new Map(end.aux) };
+  } finally {
+    clearInterval(tick);
+    port1.close();
   }
-  flushWindow();
-  for (const b of batches.values()) send(b);
-  await Promise.all(sent);
-  if (deferred.stored !== 0n) {
-    feedCrc(deferred.at);
-    const computed = await crc.value();
-    if (computed !== deferred.stored) throw new Error(`rdb: checksum mismatch: expected: (${computed.toString(16)}) got (${deferred.stored.toString(16)})`);
-  } else void crc.value().catch(() => {});
-  if (failed) throw new BadValue('Bad data format');
-  // the payload's function libraries replace the server's (none in the payload: none kept, as Redis)
-  const fnError = p.functions?.replace(functions) ?? null;
-  if (fnError !== null) s.log.warn(`RDB load: a function library did not load: ${fnError}`);
-  progress(payload.length);
-  return { keys, expired, aux: scan.aux };
+}
+
+/** The payload in shared memory (the pool thread reads it where it is); copied when it is not already. */
+function toShared(b: Buffer): Buffer {
+  if (b.buffer instanceof SharedArrayBuffer) return b;
+  const out = Buffer.from(new SharedArrayBuffer(b.length));
+  b.copy(out);
+  return out;
+}
+
+/** A payload in shared memory, of `n` bytes (the pool's walk reads it without a copy). */
+export function sharedBuffer(n: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(n));
+}
+
+/** Read a whole file into shared memory. */
+function readShared(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const out = sharedBuffer(fs.fstatSync(fd).size);
+    let o = 0;
+    while (o < out.length) {
+      const n = fs.readSync(fd, out, o, out.length - o, o);
+      if (n === 0) return out.subarray(0, o);
+      o += n;
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Why a file did not load, in Redis's log words (the first line is logged as a warning). */
@@ -220,7 +167,7 @@ export async function loadFile(s: Server, file: string, restoreRepl = true, fina
   const p = Persistence.of(s);
   let payload: Buffer;
   try {
-    payload = fs.readFileSync(file);
+    payload = readShared(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     return [`Fatal error loading the DB: ${strerror(e)}. Exiting.`];
@@ -247,8 +194,8 @@ export async function loadFile(s: Server, file: string, restoreRepl = true, fina
   const usedMem = Number(aux.get('used-mem'));
   if (Number.isFinite(usedMem)) s.log.info(`RDB memory usage when created ${(usedMem / 1024 / 1024).toFixed(2)} Mb`);
   s.log.info(`Done loading RDB, keys loaded: ${res.keys}, keys expired: ${res.expired}.`);
-  p.lastLoadKeys = res.keys;
-  p.lastLoadExpired = res.expired;
+  p.lastLoad.keys = res.keys;
+  p.lastLoad.expired = res.expired;
   const replid = aux.get('repl-id');
   const offset = Number(aux.get('repl-offset'));
   if (restoreRepl && replid !== undefined && /^[0-9a-f]{40}$/.test(replid) && Number.isInteger(offset) && offset >= 0) {

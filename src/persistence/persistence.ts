@@ -19,7 +19,7 @@ import { Piscina } from 'piscina';
 import { REDIS_VERSION } from '../config.js';
 import { In, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { RespWriter } from '../resp/writer.js';
-import type { FunctionLibraries, PersistHost as Server, ReplView } from './host.js';
+import { perServer, type FunctionLibraries, type PersistHost as Server, type ReplView } from './host.js';
 import { MISCONF } from '../resp/errors.js';
 import { ABORTED, type CrcTask, type WriteResult, type WriteTask } from './rdb-encode.js';
 import { snapshotLock } from './snapshot-lock.js';
@@ -34,8 +34,6 @@ const TASK_BYTES = 256 * 1024;
 const BACKGROUND_NICE = 10;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: a failed background save is retried by the schedule after 5 s. */
 const BGSAVE_RETRY_DELAY = 5000;
-
-const registry = new WeakMap<Server, Persistence>();
 
 export class SaveAborted extends Error {}
 
@@ -75,27 +73,18 @@ export class Persistence {
     return Atomics.load(this.abortFlag, 1);
   }
   saveKeysTotal = 0;
-  /** Loading: start (ms), total and loaded bytes (INFO loading_*). */
-  loadStart = 0;
-  loadTotal = 0;
-  loadDone = 0;
-  loadUsedMem = 0;
-  lastLoadKeys = 0;
-  lastLoadExpired = 0;
+  /** The load in progress (INFO loading_*): its start (ms; 0: none), total and loaded bytes, the file's used-mem. */
+  readonly load = { start: 0, total: 0, done: 0, usedMem: 0 };
+  /** rdb_last_load_keys_loaded and rdb_last_load_keys_expired. */
+  readonly lastLoad = { keys: 0, expired: 0 };
   /** Set by main.ts once scripting is wired: the libraries to save and to load. */
   functions: FunctionLibraries | null = null;
   private pool: Piscina | null = null;
   private loadPool: Piscina | null = null;
+  private syncLoadPool: Piscina | null = null;
   private readonly timer: NodeJS.Timeout;
 
-  static of(server: Server): Persistence {
-    let p = registry.get(server);
-    if (p === undefined) {
-      p = new Persistence(server);
-      registry.set(server, p);
-    }
-    return p;
-  }
+  static readonly of = perServer((server) => new Persistence(server));
 
   private constructor(readonly server: Server) {
     this.timer = setInterval(() => this.cron(), 100);
@@ -104,8 +93,10 @@ export class Persistence {
       clearInterval(this.timer);
       void this.pool?.destroy();
       void this.loadPool?.destroy();
+      void this.syncLoadPool?.destroy();
       this.pool = null;
       this.loadPool = null;
+      this.syncLoadPool = null;
     });
     server.whenConfigChanged((names) => {
       if (names.includes('save') || names.includes('stop-writes-on-bgsave-error') || names.includes('appendonly')) this.refreshWriteRefusal();
@@ -238,22 +229,36 @@ export class Persistence {
     return p;
   }
 
+  private makePool(nice: number): Piscina {
+    return new Piscina({
+      filename: fileURLToPath(new URL('./rdb-worker.js', import.meta.url)),
+      minThreads: 0,
+      maxThreads: 1,
+      idleTimeout: 2000,
+      workerData: { nice },
+    });
+  }
+
   /**
    * The pool for work behind a running server (a snapshot being written, a full sync's checksum):
    * its thread runs at nice 10 (rdb-worker.ts). `loading`: the pool for a load, when clients only
    * get -LOADING and nothing is to be protected, at the normal priority.
    */
   private poolOf(loading = false): Piscina {
-    const make = (nice: number): Piscina =>
-      new Piscina({
-        filename: fileURLToPath(new URL('./rdb-worker.js', import.meta.url)),
-        minThreads: 0,
-        maxThreads: 1,
-        idleTimeout: 2000,
-        workerData: { nice },
-      });
+    const make = (nice: number): Piscina => this.makePool(nice);
     if (loading) return (this.loadPool ??= make(0));
     return (this.pool ??= make(BACKGROUND_NICE));
+  }
+
+  /**
+   * The pool that walks an RDB payload being loaded (load.ts): its own thread, so a walk never waits
+   * behind a snapshot's tasks. `background`: at nice 10 (a replica's full sync: its master or other
+   * servers may share the machine, and clients only get -LOADING meanwhile); otherwise (a load at
+   * startup, DEBUG RELOAD) at the normal priority.
+   */
+  walkPool(background: boolean): Piscina {
+    if (!background) return this.poolOf(true);
+    return (this.syncLoadPool ??= this.makePool(BACKGROUND_NICE));
   }
 
   /**
@@ -453,7 +458,7 @@ export class Persistence {
   /** INFO persistence, as redis-server 7.0 prints it. */
   info(): string[] {
     const now = Date.now();
-    const loading = this.server.loading && this.loadStart !== 0;
+    const loading = this.server.loading && this.load.start !== 0;
     const snapshotting = this.running !== null;
     const lines = [
       `loading:${loading ? 1 : 0}`,
@@ -473,8 +478,8 @@ export class Persistence {
       `rdb_current_bgsave_time_sec:${this.bgsaveInProgress() ? Math.round((now - this.bgsaveStart) / 1000) : -1}`,
       `rdb_saves:${this.saves}`,
       `rdb_last_cow_size:0`,
-      `rdb_last_load_keys_expired:${this.lastLoadExpired}`,
-      `rdb_last_load_keys_loaded:${this.lastLoadKeys}`,
+      `rdb_last_load_keys_expired:${this.lastLoad.expired}`,
+      `rdb_last_load_keys_loaded:${this.lastLoad.keys}`,
       ...this.aofLines(),
       `aof_last_cow_size:0`,
       `module_fork_in_progress:0`,
@@ -482,14 +487,14 @@ export class Persistence {
     ];
     if (this.aofInfo !== null) lines.push(...this.aofInfo().extra);
     if (loading) {
-      const elapsed = (now - this.loadStart) / 1000;
-      const perc = this.loadTotal > 0 ? (this.loadDone / this.loadTotal) * 100 : 0;
-      const eta = this.loadDone > 0 ? Math.round(((this.loadTotal - this.loadDone) / this.loadDone) * elapsed) : 1;
+      const elapsed = (now - this.load.start) / 1000;
+      const perc = this.load.total > 0 ? (this.load.done / this.load.total) * 100 : 0;
+      const eta = this.load.done > 0 ? Math.round(((this.load.total - this.load.done) / this.load.done) * elapsed) : 1;
       lines.push(
-        `loading_start_time:${Math.floor(this.loadStart / 1000)}`,
-        `loading_total_bytes:${this.loadTotal}`,
-        `loading_rdb_used_mem:${this.loadUsedMem}`,
-        `loading_loaded_bytes:${this.loadDone}`,
+        `loading_start_time:${Math.floor(this.load.start / 1000)}`,
+        `loading_total_bytes:${this.load.total}`,
+        `loading_rdb_used_mem:${this.load.usedMem}`,
+        `loading_loaded_bytes:${this.load.done}`,
         `loading_loaded_perc:${perc.toFixed(2)}`,
         `loading_eta_seconds:${eta}`,
       );

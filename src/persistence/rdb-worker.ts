@@ -1,7 +1,8 @@
 /*
  * Entry of the piscina pool that writes RDB files: each task encodes (LZF), checksums (CRC64) and
  * writes a batch of snapshot pieces to the file descriptor the main thread opened (see rdb-encode.ts),
- * or only checksums the pieces of a replication full-sync payload.
+ * or only checksums the pieces of a replication full-sync payload, or walks a whole RDB payload to be
+ * loaded (rdb-walk.ts: a file at startup, a replica's full-sync payload).
  *
  * A pool's threads run at the priority its workerData names: nice 10 for the pool behind a running
  * server (on a machine with few cores, a snapshot being written must not take the CPU from the
@@ -13,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { workerData } from 'node:worker_threads';
 import { crcPieces, writePieces, type CrcTask, type WriteTask, type WriteResult } from './rdb-encode.js';
+import { walkPayload, type WalkTask } from './rdb-walk.js';
 
 const nice = Number((workerData as { nice?: number } | undefined)?.nice ?? 0);
 if (nice > 0) {
@@ -25,6 +27,7 @@ if (nice > 0) {
   }
 }
 
-export default function run(task: WriteTask | CrcTask): WriteResult {
+export default function run(task: WriteTask | CrcTask | WalkTask): WriteResult | number {
+  if ('walk' in task) return walkPayload(task);
   return 'crcOnly' in task ? crcPieces(task) : writePieces(task);
 }

@@ -15,7 +15,7 @@
 
 import net from 'node:net';
 import type { Connection } from '../server/connection.js';
-import { keepSyncPayload, loadPayload } from '../persistence/load.js';
+import { keepSyncPayload, loadPayload, sharedBuffer } from '../persistence/load.js';
 import { NULL_REPLID } from './backlog.js';
 import type { ReplicationBacklog } from './backlog.js';
 import type { ReplicationHost } from './host.js';
@@ -144,6 +144,13 @@ class Reader {
     this.chunks = rest.length > 0 ? [rest] : [];
     this.bytes = rest.length;
   }
+}
+
+/** A copy of the payload in shared memory: the pool thread that parses it reads it there. */
+function inShared(b: Buffer): Buffer {
+  const out = sharedBuffer(b.length);
+  b.copy(out);
+  return out;
 }
 
 function cmd(...argv: (string | number)[]): string {
@@ -374,10 +381,10 @@ export class MasterLink {
     let payload: Buffer;
     if (l.startsWith('$EOF:')) {
       this.transferSize = 0;
-      payload = Buffer.from(await reader.untilMark(Buffer.from(l.slice(5), 'latin1'), (n) => (this.transferRead = n)));
+      payload = inShared(await reader.untilMark(Buffer.from(l.slice(5), 'latin1'), (n) => (this.transferRead = n)));
     } else {
       this.transferSize = Number(l.slice(1));
-      payload = Buffer.from(await reader.exactly(this.transferSize, (n) => (this.transferRead = n)));
+      payload = inShared(await reader.exactly(this.transferSize, (n) => (this.transferRead = n)));
     }
     s.log.info(`MASTER <-> REPLICA sync: received ${payload.length} bytes from master`);
     s.log.info('MASTER <-> REPLICA sync: Flushing old data');
@@ -404,7 +411,7 @@ export class MasterLink {
       const t0 = Date.now();
       await s.allShards(flushallOp.request());
       const t1 = Date.now();
-      await keepSyncPayload(s, payload, loadPayload(s, payload, { dropExpired: false }).then(() => {}));
+      await keepSyncPayload(s, payload, loadPayload(s, payload, { dropExpired: false, background: true, keyDelayUs: Math.max(0, s.config.int('key-load-delay')) }).then(() => {}));
       s.log.info(`MASTER <-> REPLICA sync: loaded in ${Date.now() - t0} ms (flush ${t1 - t0} ms, load ${Date.now() - t1} ms)`);
     } finally {
       s.loading = false;

@@ -21,11 +21,13 @@ import { AckWaits } from './ack-waits.js';
 import type { ReplicationHost } from './host.js';
 import { randomHex } from '../server/ids.js';
 import { RespWriter, encodeCommand } from '../resp/writer.js';
-import { NOT_INTEGER, replconfUnknownOption } from '../resp/errors.js';
+import { NOT_INTEGER, SYNC_WITHOUT_MASTER_LINK, replconfUnknownOption } from '../resp/errors.js';
 import { NULL_REPLID, ReplicationBacklog } from './backlog.js';
 import { ReplicaClient, ReplicaState } from './replica-client.js';
 import { FullSync } from './fullsync.js';
 import { MasterLink } from './master-link.js';
+import { Failover, type FailoverState } from './failover.js';
+import { replicationInfo, roleReply } from './role-info.js';
 import { roleOp } from '../ipc/control.js';
 import { copySlice } from '../bytes.js';
 import type { StreamLog } from './stream-log.js';
@@ -79,11 +81,7 @@ export class Replication {
   private noReplicasSince = Date.now();
   private cronTicks = 0;
   private readonly ackWaits = new AckWaits((offset) => this.ackedReplicas(offset));
-  /** FAILOVER: no-failover, waiting-for-sync, failover-in-progress (INFO master_failover_state). */
-  failoverState: 'no-failover' | 'waiting-for-sync' | 'failover-in-progress' = 'no-failover';
-  private failoverTarget: { host: string; port: number } | null = null;
-  private failoverEnd = 0;
-  private failoverForce = false;
+  readonly failover: Failover = new Failover(this);
   private getAckPending = false;
   /** What records the stream besides the backlog (the append-only file), once attached. */
   private streamLog: StreamLog | null = null;
@@ -108,6 +106,16 @@ export class Replication {
   /** Before replies are written: the writes they acknowledge are made durable (see StreamLog.sync). */
   syncLog(): void {
     this.streamLog?.sync();
+  }
+
+  /** True while a write recorded is not durable yet (appendfsync always; see StreamLog.pending). */
+  logPending(): boolean {
+    return this.streamLog?.pending() ?? false;
+  }
+
+  /** Run `then` once the writes recorded so far are durable; false when they are (StreamLog.syncThen). */
+  syncLogThen(then: () => void): boolean {
+    return this.streamLog?.syncThen(then) ?? false;
   }
 
   /** A replica loaded its master's full sync. */
@@ -135,7 +143,7 @@ export class Replication {
   /** feed() of buf[start, start+len) (from the reply ring: copied, no view made of it). */
   feedFrom(db: number, buf: Uint8Array, start: number, len: number): void {
     this.changes++;
-    if (this.streamLog !== null) this.streamLog.fed(db, buf.subarray(start, start + len));
+    if (this.streamLog !== null && this.streamLog.recording()) this.streamLog.fed(db, buf.subarray(start, start + len));
     if (this.link !== null) return; // a replica forwards its master's bytes instead (applied())
     if (this.backlog === null) return; // no replica ever connected: nothing to keep (as Redis)
     if (db !== this.lastDb) {
@@ -168,16 +176,37 @@ export class Replication {
 
   /**
    * A replica: bytes of the master's stream it just applied, buf[start, end) (forwarded verbatim to
-   * sub-replicas).
+   * sub-replicas). Consecutive commands of one read are gathered and go into the backlog with one
+   * copy at appliedDone() (the dispatcher calls it when it stops parsing the master's input).
    */
   applied(buf: Uint8Array, start: number, end: number): void {
     if (this.link === null) return;
     const len = end - start;
     if (!isKeepAlive(buf, start, len)) this.changes++;
-    if (this.streamLog !== null) this.streamLog.applied(buf.subarray(start, end));
+    if (this.streamLog !== null && this.streamLog.recording()) this.streamLog.applied(buf.subarray(start, end));
     this.link.processed(len);
+    if (buf === this.appliedBuf && start === this.appliedEnd) {
+      this.appliedEnd = end;
+      return;
+    }
+    this.appliedDone();
+    this.appliedBuf = buf;
+    this.appliedStart = start;
+    this.appliedEnd = end;
+  }
+
+  /** The bytes applied() gathered, appliedBuf[appliedStart, appliedEnd), not in the backlog yet. */
+  private appliedBuf: Uint8Array | null = null;
+  private appliedStart = 0;
+  private appliedEnd = 0;
+
+  /** Into the backlog (and this tick's fan-out) with what applied() gathered. */
+  appliedDone(): void {
+    const buf = this.appliedBuf;
+    if (buf === null) return;
+    this.appliedBuf = null;
     if (this.backlog === null) this.createBacklog();
-    this.appendFrom(buf, start, len);
+    this.appendFrom(buf, this.appliedStart, this.appliedEnd - this.appliedStart);
   }
 
   private append(data: Uint8Array): void {
@@ -340,11 +369,20 @@ export class Replication {
       for (const r of this.replicas) this.checkOutputLimit(r);
     }
     this.fullSync.cron();
-    this.updateFailover();
+    this.failover.update();
   }
 
+  /** client-output-buffer-limit's replica class, parsed from limitText (checked per replica per tick). */
+  private limit: [number, number, number] = [0, 0, 0];
+  private limitText: string | null = null;
+
   private checkOutputLimit(r: ReplicaClient): void {
-    const [hard, soft, secs] = this.server.config.outputBufferLimit('slave');
+    const raw = this.server.config.get('client-output-buffer-limit');
+    if (raw !== this.limitText) {
+      this.limit = this.server.config.outputBufferLimit('slave');
+      this.limitText = raw;
+    }
+    const [hard, soft, secs] = this.limit;
     const used = r.conn.socket.writableLength + r.pendingBytes;
     let over = hard > 0 && used >= hard;
     if (!over && soft > 0 && used >= soft) {
@@ -406,7 +444,7 @@ export class Replication {
 
   /** PSYNC / SYNC: the connection becomes a replica. Writes its replies to the socket itself. */
   psync(conn: Connection, replid: string, offset: number, isSync: boolean): string | null {
-    if (this.link !== null && !this.link.connected()) return "NOMASTERLINK Can't SYNC while not connected with my master";
+    if (this.link !== null && !this.link.connected()) return SYNC_WITHOUT_MASTER_LINK;
     const rc = this.replConfs.get(conn) ?? { port: 0, ip: null, eof: false, psync2: false };
     this.syncLog();
     conn.flush();
@@ -502,63 +540,19 @@ export class Replication {
     await this.server.allShards(roleOp.request(false));
   }
 
-  // ---- FAILOVER ---------------------------------------------------------------------------------
+  // ---- FAILOVER (failover.ts) ---------------------------------------------------------------
 
-  findReplica(host: string, port: number): ReplicaClient | undefined {
-    return this.replicas.find((r) => r.ip === host && r.listeningPort === port);
+  /** INFO master_failover_state. */
+  get failoverState(): FailoverState {
+    return this.failover.state;
   }
 
-  /** FAILOVER [TO host port [FORCE]] [TIMEOUT ms]: validated by the command; starts waiting. */
-  startFailover(target: { host: string; port: number } | null, timeoutMs: number, force: boolean): void {
-    this.failoverTarget = target;
-    this.failoverEnd = timeoutMs > 0 ? Date.now() + timeoutMs : 0;
-    this.failoverForce = force;
-    this.failoverState = 'waiting-for-sync';
-    this.server.log.info(target ? `FAILOVER requested to ${target.host}:${target.port}.` : 'FAILOVER requested to any replica.');
-    this.server.pause.setFailover(true);
-  }
-
-  private updateFailover(): void {
-    if (this.failoverState !== 'waiting-for-sync') return;
-    const t = this.failoverTarget;
-    if (this.failoverEnd !== 0 && this.failoverEnd <= Date.now()) {
-      if (this.failoverForce && t) {
-        this.server.log.info(`FAILOVER to ${t.host}:${t.port} time out exceeded, failing over.`);
-        this.failoverState = 'failover-in-progress';
-        void this.replicaOf(t.host, t.port);
-      } else this.abortFailover('Replica never caught up before timeout');
-      return;
-    }
-    const offset = this.masterOffset;
-    const r = t ? this.findReplica(t.host, t.port) : this.replicas.find((x) => x.ackOffset === offset);
-    if (r && r.ackOffset === offset) {
-      this.failoverTarget = { host: r.ip, port: r.listeningPort };
-      this.failoverState = 'failover-in-progress';
-      this.server.log.info(`Failover target ${r.ip}:${r.listeningPort} is synced, failing over.`);
-      void this.replicaOf(r.ip, r.listeningPort);
-    }
-  }
-
-  /** The failover's PSYNC was answered (+CONTINUE / +FULLRESYNC): done, writes resume (refused now). */
   failoverDone(): void {
-    if (this.failoverState === 'no-failover') return;
-    this.clearFailover();
+    this.failover.done();
   }
 
   abortFailover(why: string): void {
-    if (this.failoverState === 'no-failover') return;
-    const t = this.failoverTarget;
-    this.server.log.info(`FAILOVER to ${t ? `${t.host}:${t.port}` : 'any replica'} aborted: ${why}`);
-    if (this.failoverState === 'failover-in-progress') void this.promote();
-    this.clearFailover();
-  }
-
-  private clearFailover(): void {
-    this.failoverState = 'no-failover';
-    this.failoverTarget = null;
-    this.failoverEnd = 0;
-    this.failoverForce = false;
-    this.server.pause.setFailover(false);
+    this.failover.abort(why);
   }
 
   // ---- WAIT -------------------------------------------------------------------------------------
@@ -605,58 +599,13 @@ export class Replication {
     this.ackWaits.check();
   }
 
-  // ---- INFO / ROLE ---------------------------------------------------------------------------
+  // ---- INFO / ROLE (role-info.ts) ---------------------------------------------------------------
 
   info(): string[] {
-    const s = this.server;
-    const cfg = s.config;
-    const lines: string[] = [];
-    const link = this.link;
-    lines.push(`role:${link ? 'slave' : 'master'}`);
-    if (link) lines.push(...link.info());
-    lines.push(`connected_slaves:${this.replicas.length}`);
-    if (cfg.int('min-replicas-to-write') > 0 && cfg.int('min-replicas-max-lag') > 0) lines.push(`min_slaves_good_slaves:${this.goodReplicas()}`);
-    const now = Date.now();
-    this.replicas.forEach((r, i) => {
-      const lag = r.state === ReplicaState.Online ? Math.floor(now / 1000) - Math.floor(r.ackTime / 1000) : 0;
-      lines.push(`slave${i}:ip=${r.ip},port=${r.listeningPort},state=${r.stateName()},offset=${r.ackOffset},lag=${lag}`);
-    });
-    const b = this.backlog;
-    lines.push(
-      `master_failover_state:${this.failoverState}`,
-      `master_replid:${this.replid}`,
-      `master_replid2:${this.replid2}`,
-      `master_repl_offset:${this.masterOffset}`,
-      `second_repl_offset:${this.secondOffset}`,
-      `repl_backlog_active:${b ? 1 : 0}`,
-      `repl_backlog_size:${cfg.int('repl-backlog-size')}`,
-      `repl_backlog_first_byte_offset:${b ? b.firstByteOffset : 0}`,
-      `repl_backlog_histlen:${b ? b.histlen : 0}`,
-    );
-    return lines;
+    return replicationInfo(this);
   }
 
   role(w: RespWriter): void {
-    const link = this.link;
-    if (link === null) {
-      const online = this.replicas.filter((r) => r.state === ReplicaState.Online);
-      w.array(3);
-      w.bulk('master');
-      w.int(this.masterOffset);
-      w.array(online.length);
-      for (const r of online) {
-        w.array(3);
-        w.bulk(r.ip);
-        w.bulk(String(r.listeningPort));
-        w.bulk(String(r.ackOffset));
-      }
-      return;
-    }
-    w.array(5);
-    w.bulk('slave');
-    w.bulk(link.host);
-    w.int(link.port);
-    w.bulk(link.roleState());
-    w.int(link.connected() ? link.offset : -1);
+    roleReply(this, w);
   }
 }

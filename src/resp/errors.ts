@@ -1,16 +1,15 @@
 /*
  * Every error text a client can see, exactly as redis-server 7 words it (without the leading '-' and
- * trailing CRLF, which the encoder adds). Fixed texts are constants; texts with a parameter are
- * functions. Handlers throw CommandError(errors.X) and the dispatcher writes it as an error reply.
- * No error string literal belongs anywhere else in the code.
+ * trailing CRLF, which the encoder adds): a data table, grouped by area. Fixed texts are constants;
+ * texts with a parameter are functions. Handlers throw CommandError(errors.X) and the dispatcher
+ * writes it as an error reply (error-reply.ts: CommandError and the helpers that fit a text to an
+ * error line, re-exported here). No error string literal belongs anywhere else in the code
+ * (test/error-texts.test.ts checks it).
  */
 
-/** Thrown by a command handler to reply with an error; the partial reply (if any) is discarded. */
-export class CommandError extends Error {
-  constructor(readonly reply: string) {
-    super(reply);
-  }
-}
+import { cstr, truncate } from './error-reply.js';
+
+export { CommandError, cstr, sanitizeErrorText, strerror } from './error-reply.js';
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const SYNTAX = 'ERR syntax error';
@@ -26,7 +25,6 @@ export const OFFSET_OUT_OF_RANGE = 'ERR offset is out of range';
 export const VALUE_OUT_OF_RANGE = 'ERR value is out of range';
 export const VALUE_OUT_OF_RANGE_POSITIVE = 'ERR value is out of range, must be positive';
 export const DB_INDEX_OUT_OF_RANGE = 'ERR DB index is out of range';
-export const INVALID_DB_INDEX = 'ERR invalid DB index';
 export const STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 export const SAME_OBJECT = 'ERR source and destination objects are the same';
 export const BUSYKEY = 'BUSYKEY Target key name already exists.';
@@ -56,6 +54,8 @@ export const LOADING = 'LOADING Redis is loading the dataset in memory';
 /** Writes refused after a failed background save (stop-writes-on-bgsave-error). */
 export const MISCONF =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+/** Writes refused while the AOF cannot be written (the write's error in strerror()'s words). */
+export const aofWriteError = (err: string): string => `MISCONF Errors writing to the AOF file: ${err}`;
 export const BGSAVE_IN_PROGRESS = 'ERR Background save already in progress';
 export const BGSAVE_OTHER_CHILD = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible";
 export const AOF_REWRITE_IN_PROGRESS = 'ERR Background append only file rewriting already in progress';
@@ -75,8 +75,9 @@ export const NUMKEYS_GT_ARGS = "ERR Number of keys can't be greater than number 
 export const NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative";
 export const NUMKEYS_POSITIVE = 'ERR numkeys should be greater than 0';
 export const COUNT_POSITIVE = 'ERR count should be greater than 0';
-export const NO_KEYS_IN_COMMAND = 'ERR The command has no key arguments';
-export const INVALID_ARGS_FOR_GETKEYS = 'ERR Invalid arguments specified for command';
+export const COUNT_NEGATIVE = "ERR COUNT can't be negative";
+export const MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
+export const LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 export const WAIT_ON_REPLICA =
   'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.';
 export const HASH_VALUE_NOT_INTEGER = 'ERR hash value is not an integer';
@@ -86,8 +87,6 @@ export const MIN_MAX_NOT_STRING_RANGE = 'ERR min or max not valid string range i
 export const INVALID_FIRST_DB_INDEX = 'ERR invalid first DB index';
 export const INVALID_SECOND_DB_INDEX = 'ERR invalid second DB index';
 export const SSUBSCRIBE_DENY_BLOCKING = "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client";
-export const ONLY_PUBSUB_CONTEXT_RESP2 =
-  "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
 
 export const PROTOCOL_INVALID_MULTIBULK = 'ERR Protocol error: invalid multibulk length';
 export const PROTOCOL_INVALID_BULK = 'ERR Protocol error: invalid bulk length';
@@ -111,34 +110,12 @@ export const REPLY_TOO_LARGE = 'ERR reply too large: exceeds the size limit of o
  */
 export const internalError = (cmd: string): string => `ERR internal error in '${cmd}' (see the server log)`;
 
-/** strerror()'s text for the errno codes a file operation may fail with (Redis prints those). */
-const STRERROR: Record<string, string> = {
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  ENOENT: 'No such file or directory',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  EROFS: 'Read-only file system',
-  ENOSPC: 'No space left on device',
-  EDQUOT: 'Disk quota exceeded',
-  EEXIST: 'File exists',
-  EBUSY: 'Device or resource busy',
-  EMFILE: 'Too many open files',
-  ENAMETOOLONG: 'File name too long',
-  EIO: 'Input/output error',
-};
-
-/** A Node.js system error as strerror() words it (never the exception's own message). */
-export function strerror(e: unknown): string {
-  const code = (e as { code?: unknown } | null)?.code;
-  return (typeof code === 'string' && STRERROR[code]) || 'Input/output error';
-}
-
 export const wrongArity = (cmd: string): string => `ERR wrong number of arguments for '${cmd}' command`;
 export const unknownSubcommand = (sub: string, cmd: string): string =>
   `ERR unknown subcommand '${truncate(cstr(sub), 128)}'. Try ${cmd.toUpperCase()} HELP.`;
 export const invalidExpireTime = (cmd: string): string => `ERR invalid expire time in '${cmd}' command`;
-export const onlyInPubSubContext = (cmd: string): string => ONLY_PUBSUB_CONTEXT_RESP2.replace('%s', cmd);
+export const onlyInPubSubContext = (cmd: string): string =>
+  `ERR Can't execute '${cmd}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
 export const subcommandSyntax = (sub: string, cmd: string): string =>
   `ERR unknown subcommand or wrong number of arguments for '${truncate(cstr(sub), 128)}'. Try ${cmd.toUpperCase()} HELP.`;
 export const unknownOption = (opt: string): string => `ERR Unsupported option ${cstr(opt)}`;
@@ -158,33 +135,11 @@ export function unknownCommand(name: string, args: readonly string[]): string {
   return `ERR unknown command '${truncate(cstr(name), 128)}', with args beginning with: ${list}`;
 }
 
-/**
- * An argument as C's "%s" prints it: cut at its first NUL byte. Redis formats most argument-quoting
- * errors with %s / %.*s of an sds, so a NUL ends the argument there.
- */
-export function cstr(s: string): string {
-  const z = s.indexOf('\0');
-  return z < 0 ? s : s.slice(0, z);
-}
-
 export const configSetUnknown = (name: string): string =>
   `ERR Unknown option or number of arguments for CONFIG SET - '${cstr(name)}'`;
 
 export const unknownClientType = (type: string): string => `ERR Unknown client type '${cstr(type)}'`;
 export const helloSyntax = (opt: string): string => `ERR Syntax error in HELLO option '${cstr(opt)}'`;
-
-function truncate(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n) : s;
-}
-
-/**
- * Error replies must be single-line: as Redis's addReplyErrorFormat, CR and LF at either end are
- * trimmed, those inside become spaces.
- */
-export function sanitizeErrorText(s: string): string {
-  if (s.indexOf('\r') < 0 && s.indexOf('\n') < 0) return s;
-  return s.replace(/^[\r\n]+|[\r\n]+$/g, '').replace(/[\r\n]/g, ' ');
-}
 
 /** EXEC refused before it runs (Redis: rejectCommand -> execCommandAbort): the reason after EXECABORT. */
 export function execAbort(reason: string): string {
@@ -219,6 +174,9 @@ export const HLL_CORRUPTED = 'INVALIDOBJ Corrupted HLL object detected';
 export const PFDEBUG_NO_KEY = 'ERR The specified key does not exist';
 export const PFDEBUG_NOT_SPARSE = 'ERR HLL encoding is not sparse';
 export const pfdebugUnknown = (sub: string): string => `ERR Unknown PFDEBUG subcommand '${cstr(sub)}'`;
+export const pfselftestRegister = (i: number): string => `TESTFAILED Register error at ${i}`;
+export const pfselftestHash = (len: number): string => `TESTFAILED hash of ${len} bytes`;
+export const pfselftestError = (card: number, abserr: number): string => `TESTFAILED Too big error. card:${card} abserr:${abserr}`;
 
 // GEO (geo.c)
 export const GEO_BAD_UNIT = 'ERR unsupported unit provided. please use M, KM, FT, MI';
@@ -256,7 +214,6 @@ export const SCRIPT_ACL_COMMAND = "ERR The user executing the script can't run t
 export const SCRIPT_ACL_KEY = "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
 export const SCRIPT_ACL_CHANNEL = "ERR The user executing the script can't publish to the channel mentioned in the command";
 export const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
-export const NUMKEYS_TOO_BIG = "ERR Number of keys can't be greater than number of args";
 export const NOTBUSY = 'NOTBUSY No scripts in execution right now.';
 export const UNKILLABLE =
   'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.';
@@ -409,6 +366,8 @@ export const FAILOVER_FORCE_ARGS = 'ERR FAILOVER with force option requires both
 export const FAILOVER_TARGET_UNKNOWN = 'ERR FAILOVER target HOST and PORT is not a replica.';
 export const FAILOVER_TARGET_OFFLINE = 'ERR FAILOVER target replica is not online.';
 export const replconfUnknownOption = (opt: string): string => `ERR Unrecognized REPLCONF option: ${opt}`;
+export const SYNC_WHILE_FAILOVER = "NOMASTERLINK Can't SYNC while failing over";
+export const SYNC_WITHOUT_MASTER_LINK = "NOMASTERLINK Can't SYNC while not connected with my master";
 // ---- FUNCTION (src/scripting/functions.ts) ----
 export const FUNCTION_NO_METADATA = 'ERR Missing library metadata';
 export const FUNCTION_BAD_METADATA = 'ERR Invalid library metadata';

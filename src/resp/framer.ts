@@ -12,6 +12,7 @@
  * Errors are Redis's protocol errors; after one the connection must reply and close.
  */
 
+import { parseDecimal, parseIntFast } from '../commands/numbers.js';
 import * as E from './errors.js';
 
 export const FRAME_NEED_MORE = 0;
@@ -83,8 +84,10 @@ export class RequestFramer {
         return FRAME_NEED_MORE;
       }
       if (nl + 1 >= end) return FRAME_NEED_MORE; // the LF is not here yet
-      const n = parseDecimal(buf, start + 1, nl);
-      if (n === BAD_NUMBER || n > 0x7fffffff) return this.fail(E.PROTOCOL_INVALID_MULTIBULK);
+      let n = parseDecimal(buf, start + 1, nl);
+      // NaN: not a number, or one beyond 2^53; a negative int64 there is a count <= 0 as any other
+      if (n !== n && buf[start + 1] === 0x2d && parseIntFast(buf, start + 1, nl) !== null) n = -1;
+      if (!(n <= 0x7fffffff)) return this.fail(E.PROTOCOL_INVALID_MULTIBULK);
       if (n > 10 && this.unauthenticated) return this.fail(E.PROTOCOL_UNAUTH_MBULK);
       if (n <= 0) {
         this.end = nl + 2;
@@ -108,7 +111,7 @@ export class RequestFramer {
         if (nl + 1 >= end) break;
         if (buf[pos] !== 0x24) return this.fail(E.protocolExpectedDollar(String.fromCharCode(buf[pos]!)));
         const len = parseDecimal(buf, pos + 1, nl);
-        if (len === BAD_NUMBER || len < 0 || len > this.maxBulkLen) return this.fail(E.PROTOCOL_INVALID_BULK);
+        if (!(len >= 0 && len <= this.maxBulkLen)) return this.fail(E.PROTOCOL_INVALID_BULK); // NaN: not a number
         if (len > 16384 && this.unauthenticated) return this.fail(E.PROTOCOL_UNAUTH_BULK);
         this.bulkLen = len;
         pos = nl + 2;
@@ -180,34 +183,18 @@ export class RequestFramer {
  * past the 64 KB limit).
  */
 function findCR(buf: Buffer, from: number, end: number): number {
-  const nl = buf.indexOf(CR, from);
+  // the lines framed here are a few bytes ("*3", "$16"): looked at byte by byte, no native call
+  const near = Math.min(end, from + 24);
+  for (let i = from; i < near; i++) {
+    const c = buf[i]!;
+    if (c === CR) return i;
+    if (c === 0) return -1;
+  }
+  if (near === end) return -1;
+  const nl = buf.indexOf(CR, near);
   if (nl < 0 || nl >= end) return -1;
-  for (let i = from; i < nl; i++) if (buf[i] === 0) return -1;
+  for (let i = near; i < nl; i++) if (buf[i] === 0) return -1;
   return nl;
-}
-
-const BAD_NUMBER = -0x1fffffffffffff;
-
-/** Parse a decimal integer in buf[from, to) as redis's string2ll: optional '-', no '+', no spaces. */
-export function parseDecimal(buf: Uint8Array, from: number, to: number): number {
-  if (from >= to || to - from > 20) return BAD_NUMBER;
-  let i = from;
-  let neg = false;
-  if (buf[i] === 0x2d) {
-    neg = true;
-    i++;
-    if (i === to) return BAD_NUMBER;
-    if (buf[i] === 0x30) return BAD_NUMBER; // "-0" is not a number to string2ll either
-  }
-  if (buf[i] === 0x30 && to - i > 1) return BAD_NUMBER; // leading zero
-  let n = 0;
-  for (; i < to; i++) {
-    const c = buf[i]! - 48;
-    if (c < 0 || c > 9) return BAD_NUMBER;
-    n = n * 10 + c;
-  }
-  if (n > Number.MAX_SAFE_INTEGER) return BAD_NUMBER;
-  return neg ? -n : n;
 }
 
 /** C's isspace(): blanks skipped before an argument and required after a closing quote. */

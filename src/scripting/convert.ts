@@ -14,7 +14,7 @@
  */
 
 import { RespWriter } from '../resp/writer.js';
-import { lua, pushBytes, toLatin1, type LuaState } from './lua-api.js';
+import { copyBytes, lua, pushBytes, pushOwned, toLatin1, type LuaState } from './lua-api.js';
 
 /**
  * The n entries of a RESP3 map or set, read from b at q, pushed as {map={k=v}} or {set={member=true}};
@@ -51,7 +51,7 @@ export function pushReply(L: LuaState, b: Uint8Array, p: number): number {
         lua.lua_pushboolean(L, false);
         return next;
       }
-      pushBytes(L, b.subarray(next, next + n));
+      pushOwned(L, copyBytes(b, next, next + n));
       return next + n + 2;
     }
     case 0x2b: // +

@@ -77,8 +77,8 @@ export interface RunHost {
   /** An error text if the command may not run from this script (checked before it runs). */
   check(argv: CallArgs): string | null;
   /**
-   * Run a command; its reply in protocol `resp` (a host that answers at once may return a view of
-   * its own buffer: read before anything else runs).
+   * Run a command; its reply in protocol `resp` (a host that answers at once may return its own
+   * buffer, which starts with the reply and may hold more: read before anything else runs).
    */
   execute(argv: CallArgs): Uint8Array | Promise<Uint8Array>;
   /** A host that runs commands synchronously: redis.call calls it in place, without a yield. */

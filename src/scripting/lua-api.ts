@@ -178,6 +178,73 @@ export function loadLua(): void {
   lua = fengari.lua;
   lauxlib = fengari.lauxlib;
   lualib = fengari.lualib;
+  const lstring = require('fengari/src/lstring.js') as { TString: new (L: LuaState, b: Uint8Array) => LuaTString };
+  const ltable = require('fengari/src/ltable.js') as { luaH_setint: (t: LuaTable, i: number, v: LuaTValue) => void };
+  const types = (defs as unknown as { constant_types: { LUA_TLNGSTR: number } }).constant_types;
+  const TValue = (lobject as unknown as { TValue: new (type: number, value: unknown) => LuaTValue }).TValue;
+  internals = { TValue, TString: lstring.TString, luaH_setint: ltable.luaH_setint, LUA_TLNGSTR: types.LUA_TLNGSTR, nil: new TValue(lua.LUA_TNIL, null) };
+}
+
+/*
+ * fengari's own objects, for the few hot paths that skip its C-like API (each API call finds its
+ * stack slot, checks it, makes a new stack value): a value is a TValue {type, value}; a string a
+ * TString around its bytes (never changed once made); a table keeps its entries in a Map (integer
+ * keys as numbers), each entry's value a TValue that may be set in place (as luaH_setint does).
+ */
+export interface LuaTValue {
+  type: number;
+  value: unknown;
+}
+export interface LuaTString {
+  realstring: Uint8Array;
+}
+export interface LuaTable {
+  strong: Map<unknown, { value: LuaTValue }>;
+  metatable: unknown;
+}
+/** A lua_State's inside: its stack, the top, the running function's slot. */
+interface LuaStateInside {
+  stack: LuaTValue[];
+  top: number;
+  ci: { funcOff: number };
+}
+
+export let internals = undefined as unknown as {
+  TValue: new (type: number, value: unknown) => LuaTValue;
+  TString: new (L: LuaState, b: Uint8Array) => LuaTString;
+  luaH_setint(t: LuaTable, i: number, v: LuaTValue): void;
+  LUA_TLNGSTR: number;
+  /** A nil value (luaH_setint with it removes the entry). */
+  nil: LuaTValue;
+};
+
+/** A new Lua string value of these bytes, which it keeps (the caller gives them up). */
+export function ownedString(L: LuaState, b: Uint8Array): LuaTValue {
+  return new internals.TValue(internals.LUA_TLNGSTR, new internals.TString(L, b));
+}
+
+/**
+ * Push bytes the string keeps (the caller gives them up: lua_pushstring would copy them). The
+ * stack must have room (lua_checkstack).
+ */
+export function pushOwned(L: LuaState, b: Uint8Array): void {
+  const s = L as unknown as LuaStateInside;
+  s.stack[s.top++] = ownedString(L, b);
+}
+
+/** The running JS function's argument i (1-based; i <= lua_gettop): its value, not a copy. */
+export function argValue(L: LuaState, i: number): LuaTValue {
+  const s = L as unknown as LuaStateInside;
+  return s.stack[s.ci.funcOff + i]!;
+}
+
+/** A copy of src[start, end) (short strings by a loop: cheaper than a view and a memcpy). */
+export function copyBytes(src: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  const b = new Uint8Array(n);
+  if (n > 32) b.set(src.subarray(start, end));
+  else for (let i = 0; i < n; i++) b[i] = src[start + i]!;
+  return b;
 }
 
 /** The value of an integer numeral (decimal or 0x hexadecimal, optional sign and spaces). */

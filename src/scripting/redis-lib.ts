@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { REDIS_VERSION } from '../config.js';
 import { formatG } from './lua-format.js';
-import { lua, pushBytes, toBuffer, toLatin1, type LuaJsFunction, type LuaKFunction, type LuaState } from './lua-api.js';
+import { argValue, lua, pushBytes, toBuffer, toLatin1, type LuaJsFunction, type LuaKFunction, type LuaState, type LuaTString } from './lua-api.js';
 import { pushErrorTable, pushReply } from './convert.js';
 import { CallArgs, type RedisLibVm } from './host.js';
 import * as E from '../resp/errors.js';
@@ -59,8 +59,10 @@ export function installRedisLib(vm: RedisLibVm): void {
       argv.reset();
       const bytes = argv.bytes;
       for (let i = 1; i <= n; i++) {
-        const t = lua.lua_type(l, i);
-        if (t === lua.LUA_TSTRING) bytes.push(lua.lua_tolstring(l, i)!);
+        // the value itself (lua_type and lua_tolstring would each find it again)
+        const v = argValue(l, i);
+        const t = v.type & 0x0f;
+        if (t === lua.LUA_TSTRING) bytes.push((v.value as LuaTString).realstring);
         else if (t === lua.LUA_TNUMBER) bytes.push(Buffer.from(formatG(lua.lua_tonumber(l, i), 17), 'latin1'));
         else return fail(l, E.BAD_ARG_TYPE, raise);
       }

@@ -31,7 +31,7 @@ export function numkeysOf(c: MainCtx, notInteger?: string): number {
     if (notInteger === undefined) throw e;
     throw new E.CommandError(notInteger);
   }
-  if (n > c.argc - 3) throw new E.CommandError(E.NUMKEYS_TOO_BIG);
+  if (n > c.argc - 3) throw new E.CommandError(E.NUMKEYS_GT_ARGS);
   if (n < 0) throw new E.CommandError(E.NUMKEYS_NEGATIVE);
   return n;
 }

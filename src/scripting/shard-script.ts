@@ -20,6 +20,7 @@
  */
 
 import { F, Route, keyPositions, type Command } from '../commands/table.js';
+import type { Args } from '../commands/args.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import * as E from '../resp/errors.js';
 import { REP_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
@@ -52,6 +53,8 @@ interface WorkerScripting {
   shardOfSlot: Uint8Array;
   /** The one script run of this worker (made on first use), set up again for each script. */
   run: ShardRun | null;
+  /** Changes whenever scripts or functions may have changed (a control op "script" or "fcall"). */
+  gen: number;
 }
 
 let state: WorkerScripting | null = null;
@@ -74,9 +77,25 @@ function scripting(c: ShardHost): WorkerScripting {
     const byName = new Map<string, Command>();
     for (const cmd of c.commands) if (cmd !== undefined && cmd.parent === null) byName.set(cmd.name, cmd);
     const vm = new LuaVm();
-    state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), diverted: new Set(), byName, shardOfSlot: slotToShardTable(c.shardCount), run: null };
+    state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), diverted: new Set(), byName, shardOfSlot: slotToShardTable(c.shardCount), run: null, gen: 0 };
   }
   return state;
+}
+
+/** The key positions of a command whose one key is its first argument (GET, SET, INCR, ...). */
+const KEY_AT_1: readonly number[] = [1];
+/** By command id: 1 if its only key is its first argument whatever its arguments, 2 if not, 0 not known yet. */
+const keyAt1 = new Uint8Array(4096);
+
+function oneKeyAt1(cmd: Command): boolean {
+  let v = keyAt1[cmd.id]!;
+  if (v === 0) {
+    const [spec, more] = cmd.keySpecs;
+    const yes = spec !== undefined && more === undefined && !spec.f.includes('NOT_KEY') && spec.b[0] === 'i' && spec.b[1] === 1 && spec.k[0] === 'r' && spec.k[1] === 0;
+    v = yes ? 1 : 2;
+    if (cmd.id < keyAt1.length) keyAt1[cmd.id] = v;
+  }
+  return v === 1;
 }
 
 /** A key before the script's first write to it: absent, a string (immutable: kept as is), or a serialized aggregate. */
@@ -104,7 +123,8 @@ class ShardRun implements RunHost {
   /** Values of the keys written, as they were before the script's first write to each. */
   readonly journal = new Map<string, Saved>();
   private checked: Command | null = null;
-  private checkedKeys: number[] = [];
+  private checkedKeys: readonly number[] = [];
+  private readonly keyScratch: number[] = [];
   private dbId = 0;
   private readOnly = false;
   private denied: string | null = null;
@@ -150,11 +170,13 @@ class ShardRun implements RunHost {
     if (err !== null) return err;
     // MOVE and COPY ... DB write a database the undo journal does not cover
     if (cmd!.route !== Route.Shard || OTHER_DB_WRITERS.has(cmd!.name)) return this.leave();
-    const keys = keyPositions(cmd!, argv.length, (i) => argv.str(i), this.checkedKeys);
+    const keys = oneKeyAt1(cmd!) ? KEY_AT_1 : keyPositions(cmd!, argv.length, (i) => argv.str(i), this.keyScratch);
     if (keys === null || keys.length === 0) return this.leave();
-    for (const i of keys) {
-      const k = argv.bytes[i]!;
-      if (this.st.shardOfSlot[hashSlot(k, 0, k.length)] !== this.c.shard) return this.leave();
+    if (this.c.shardCount > 1) {
+      for (const i of keys) {
+        const k = argv.bytes[i]!;
+        if (this.st.shardOfSlot[hashSlot(k, 0, k.length)] !== this.c.shard) return this.leave();
+      }
     }
     this.checked = cmd!;
     this.checkedKeys = keys;
@@ -163,7 +185,7 @@ class ShardRun implements RunHost {
 
   readonly executeNow = (argv: CallArgs): Uint8Array => this.execute(argv);
 
-  /** The command's reply: a view of the shard's reply buffer, valid until its next command. */
+  /** The command's reply: the shard's reply buffer, which starts with it, valid until its next command. */
   execute(argv: CallArgs): Uint8Array {
     const cmd = this.checked!;
     this.checked = null;
@@ -178,11 +200,11 @@ class ShardRun implements RunHost {
     if (p.len > 0) {
       if (this.replFlags & REPL_REPLICA) {
         this.writes++;
-        this.prop.raw(p.buf.subarray(0, p.len));
+        this.prop.rawSlice(p.buf, 0, p.len);
       }
       p.reset();
     }
-    return c.w.buf.subarray(0, c.w.len);
+    return c.w.buf;
   }
 
   /** Journal the command's keys not written yet by this script. */
@@ -248,13 +270,6 @@ function status(c: ShardHost, code: number, reply: Uint8Array, calls: number, lo
   scriptRunOp.write(w, code, reply, calls, logs);
 }
 
-/** What one run in this shard came to. */
-interface HereResult {
-  status: number;
-  calls: number;
-  logs: readonly string[];
-}
-
 /**
  * Run a compiled script here, synchronously: its reply in outWriter, its writes (one as is, several
  * in MULTI/EXEC) in c.p. On SCRIPT_FALLBACK it has been undone, and c.p holds only the DELs of keys
@@ -272,7 +287,7 @@ interface RunOptions {
   fn: boolean;
 }
 
-function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: ArgList, args: ArgList): HereResult {
+function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: ArgList, args: ArgList): number {
   const run = (st.run ??= new ShardRun(c, st));
   run.begin(o);
   const out = outWriter;
@@ -295,12 +310,12 @@ function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o
   if (run.fallback) {
     run.rollback();
     for (const key of expired) c.p.command(['DEL', key]);
-    return { status: SCRIPT_FALLBACK, calls: 0, logs: [] };
+    return SCRIPT_FALLBACK;
   }
   if (run.writes > 1) c.p.command(['MULTI']);
-  c.p.raw(run.prop.buf.subarray(0, run.prop.len));
+  c.p.rawSlice(run.prop.buf, 0, run.prop.len);
   if (run.writes > 1) c.p.command(['EXEC']);
-  return { status: SCRIPT_DONE, calls: run.calls, logs: run.logs };
+  return SCRIPT_DONE;
 }
 
 /** The compiled script of this sha1, compiling `body` if it is new here (undefined: neither). */
@@ -317,13 +332,61 @@ function compiled(st: WorkerScripting, sha: string, body: Uint8Array | null): nu
   return r.ref;
 }
 
-/** KEYS and ARGV: the request's arguments from `from` on, pushed to Lua from their bytes. */
-function keysAndArgs(c: ShardHost, numkeys: number, from: number): { keys: ArgList; args: ArgList } {
+/** KEYS and ARGV of the script about to run: the request's arguments, pushed to Lua from their bytes (keysAndArgs()). */
+const keyList = { args: null as unknown as Args, from: 0, n: 0 };
+const argList = { args: null as unknown as Args, from: 0, n: 0 };
+
+/** KEYS: numkeys arguments of the request from `from` on; ARGV: the rest. */
+function keysAndArgs(c: ShardHost, numkeys: number, from: number): void {
   const a = c.args;
-  return { keys: { args: a, from, n: numkeys }, args: { args: a, from: from + numkeys, n: a.argc - from - numkeys } };
+  keyList.args = a;
+  keyList.from = from;
+  keyList.n = numkeys;
+  argList.args = a;
+  argList.from = from + numkeys;
+  argList.n = a.argc - from - numkeys;
 }
 
+/** The options of a REQ_SCRIPT run (one object, set again for each). */
+const directOptions: RunOptions = { db: 0, proto: 2, readOnly: false, denied: null, busyMs: Infinity, direct: true, fn: false };
+
 const statusBytes = Buffer.alloc(4);
+
+/** The bytes of a request's argument, remembered to tell whether a later request has the same. */
+class ArgBytes {
+  private bytes = new Uint8Array(64);
+  private len = -1;
+
+  matches(a: Args, i: number): boolean {
+    const n = this.len;
+    if (a.strings !== null || a.len[i] !== n) return false;
+    const b = a.buf;
+    const m = this.bytes;
+    const s = a.start[i]!;
+    for (let j = 0; j < n; j++) if (b[s + j] !== m[j]) return false;
+    return true;
+  }
+
+  remember(a: Args, i: number): void {
+    const n = a.strings === null ? a.len[i]! : -1;
+    this.len = n > MAX_REMEMBERED ? -1 : n;
+    if (this.len < 0) return;
+    if (this.bytes.length < n) this.bytes = new Uint8Array(n);
+    const s = a.start[i]!;
+    this.bytes.set(a.buf.subarray(s, s + n));
+  }
+}
+
+/** Longer names (EVAL bodies) are not remembered. */
+const MAX_REMEMBERED = 4096;
+
+/**
+ * The script or function the last REQ_SCRIPT named (its sha1, body or function name, by kind: w3's
+ * function and body bits), valid while the worker's caches are as they were (gen).
+ */
+const lastNamed = { id: new ArgBytes(), kind: -1, gen: -1, name: '', ref: 0 };
+/** The command (EVALSHA, FCALL, ...) the last REQ_SCRIPT's name bytes named. */
+const commandMemo = { id: new ArgBytes(), cmd: null as Command | null };
 
 /**
  * A REQ_SCRIPT (EVAL / EVALSHA / FCALL key... sent straight here, framed in c.args): run it and answer the
@@ -335,23 +398,49 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
   const a = c.args;
   const fn = ((w3 >>> 24) & 2) !== 0;
   if ((w3 >>> 24) & 4) st.diverted.delete(c.connId);
-  const diverted = st.diverted.has(c.connId);
-  const name = fn ? a.str(1) : (w3 >>> 24) & 8 ? bodySha1(a.bytes(1)) : a.str(1).toLowerCase();
-  const ref = diverted ? undefined : fn ? st.fns.get(name) : st.scripts.get(name);
+  const diverted = st.diverted.size > 0 && st.diverted.has(c.connId);
   let status = diverted ? SCRIPT_REP_DIVERTED : SCRIPT_REP_NO_SCRIPT;
   c.p.reset();
+  // the script (or function) this request names: most requests name the one the last did
+  const memo = lastNamed;
+  const kind = (w3 >>> 24) & 10;
+  let ref: number | undefined;
+  let name = '';
+  if (diverted) ref = undefined;
+  else if (memo.kind === kind && memo.gen === st.gen && memo.id.matches(a, 1)) {
+    ref = memo.ref;
+    name = memo.name;
+  } else {
+    name = fn ? a.str(1) : kind & 8 ? bodySha1(a.bytes(1)) : a.str(1).toLowerCase();
+    ref = fn ? st.fns.get(name) : st.scripts.get(name);
+    if (ref !== undefined) {
+      memo.id.remember(a, 1);
+      memo.kind = kind;
+      memo.gen = st.gen;
+      memo.name = name;
+      memo.ref = ref;
+    }
+  }
   if (ref !== undefined) {
-    const cmd = st.byName.get(a.lower(0))!;
+    if (!commandMemo.id.matches(a, 0)) {
+      commandMemo.cmd = st.byName.get(a.lower(0))!;
+      commandMemo.id.remember(a, 0);
+    }
+    const cmd = commandMemo.cmd!;
     const t0 = c.intro.beginScript();
-    const { keys, args } = keysAndArgs(c, Number(a.str(2)), 3);
-    const o = { db: c.db.id, proto: ((w3 >>> 16) & 0xff) === 3 ? 3 : 2, readOnly: ((w3 >>> 24) & 1) !== 0, denied: null, busyMs: w3 & 0xffff || Infinity, direct: true, fn } as const;
-    const r = runHere(c, st, ref, name, o, keys, args);
-    if (r.status === SCRIPT_DONE) {
+    keysAndArgs(c, Number(a.str(2)), 3);
+    const o = directOptions;
+    o.db = c.db.id;
+    o.proto = ((w3 >>> 16) & 0xff) === 3 ? 3 : 2;
+    o.readOnly = ((w3 >>> 24) & 1) !== 0;
+    o.busyMs = w3 & 0xffff || Infinity;
+    o.fn = fn;
+    if (runHere(c, st, ref, name, o, keyList, argList) === SCRIPT_DONE) {
       // (given back, the main thread's run is the one counted)
       c.intro.endScript(c.connId, cmd, t0, outWriter.buf[4] === 0x2d, request);
       // the record from the reply's writer: the status word, then the reply
       const out = outWriter;
-      out.buf.writeUInt32LE(r.calls >>> 0, 0);
+      out.buf.writeUInt32LE(st.run!.calls >>> 0, 0);
       c.emit(REP_SCRIPT, 0, c.db.id, c.connId, c.seq, out, c.p);
       c.p.reset();
       return;
@@ -376,9 +465,10 @@ function runControlled(c: ShardHost, st: WorkerScripting, ref: number, name: str
   const a = c.args;
   const deniedText = a.str(at + 3);
   const o = { db: Number(a.str(at)), proto: a.str(at + 1) === '3' ? 3 : 2, readOnly: a.str(at + 2) === '1', denied: deniedText === '' ? null : deniedText, busyMs: Number(a.str(at + 4)) || Infinity, direct: false, fn } as const;
-  const { keys, args } = keysAndArgs(c, Number(a.str(at + 5)), at + 6);
-  const r = runHere(c, st, ref, name, o, keys, args);
-  status(c, r.status, r.status === SCRIPT_DONE ? scriptReply() : Buffer.alloc(0), r.calls, r.logs);
+  keysAndArgs(c, Number(a.str(at + 5)), at + 6);
+  const r = runHere(c, st, ref, name, o, keyList, argList);
+  const done = r === SCRIPT_DONE;
+  status(c, r, done ? scriptReply() : Buffer.alloc(0), done ? st.run!.calls : 0, done ? st.run!.logs : []);
 }
 
 /** The disconnect op: a closed connection's scripts are no longer diverted here. */
@@ -389,6 +479,7 @@ export function forgetScriptConnection(connId: number): void {
 export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: ShardHost) => void> = {
   script(c) {
     const st = scripting(c);
+    st.gen++;
     const sha = c.args.str(1);
     const body = c.args.bytes(2);
     const ref = compiled(st, sha, body);
@@ -399,6 +490,7 @@ export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: ShardHost) => void> = {
   /** fcall <library code sha1> <code|""> <function> <db> ...: as "script", for a function. */
   fcall(c) {
     const st = scripting(c);
+    st.gen++;
     const lib = st.fns.use(c.args.str(1), c.args.bytes(2));
     const ref = lib === 'ok' ? st.fns.get(c.args.str(3)) : undefined;
     if (ref === undefined) return status(c, lib === 'missing' ? SCRIPT_NEEDS_BODY : SCRIPT_FALLBACK, Buffer.alloc(0), 0, []);

@@ -23,7 +23,7 @@ import { BIT_FUNCTIONS } from './lib-bit.js';
 import { CJSON_FUNCTIONS, JSON_NULL } from './lib-cjson.js';
 import { CMSGPACK_FUNCTIONS } from './lib-cmsgpack.js';
 import { STRUCT_FUNCTIONS } from './lib-struct.js';
-import { lauxlib, loadLua, lua, lualib, luaString, pushBytes, toLatin1, type LuaJsFunction, type LuaState } from './lua-api.js';
+import { copyBytes, internals, lauxlib, loadLua, lua, lualib, luaString, ownedString, toLatin1, type LuaJsFunction, type LuaState, type LuaTable, type LuaTString } from './lua-api.js';
 import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { PendingCall, RunHost } from './host.js';
 import { installFloatMath, installStringFormat } from './lib-format.js';
@@ -354,10 +354,10 @@ export class LuaVm {
     this.setArgTable(this.argTables[1]!, this.argvNameRef, args);
   }
 
-  /** The KEYS and ARGV tables the last script got (registry refs; -1: none yet) and their lengths. */
-  private readonly argTables = [
-    { ref: -1, n: 0 },
-    { ref: -1, n: 0 },
+  /** The KEYS and ARGV tables the last script got (null: none yet) and their lengths. */
+  private readonly argTables: { t: LuaTable | null; n: number }[] = [
+    { t: null, n: 0 },
+    { t: null, n: 0 },
   ];
 
   /**
@@ -366,27 +366,20 @@ export class LuaVm {
    * an array and nothing else: no metatable and, once refilled, no more entries than the new list
    * (which fengari's table tells in constant time). Otherwise a new table goes in its place.
    */
-  private setArgTable(slot: { ref: number; n: number }, nameRef: number, list: ArgList): void {
+  private setArgTable(slot: { t: LuaTable | null; n: number }, nameRef: number, list: ArgList): void {
     const L = this.L;
     const n = listLength(list);
-    if (slot.ref >= 0) {
-      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, slot.ref);
-      fillList(L, list);
-      for (let i = n + 1; i <= slot.n; i++) {
-        lua.lua_pushnil(L);
-        lua.lua_rawseti(L, -2, i);
-      }
-      const t = lua.lua_topointer(L, -1) as FengariTable;
-      lua.lua_pop(L, 1);
+    const t = slot.t;
+    if (t !== null) {
+      fillList(L, t, list);
+      for (let i = n + 1; i <= slot.n; i++) internals.luaH_setint(t, i, internals.nil);
       slot.n = n;
       if (t.metatable === null && t.strong.size === n) return;
-      lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, slot.ref);
     }
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, nameRef);
     pushList(L, list);
-    lua.lua_pushvalue(L, -1);
-    slot.ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    slot.t = lua.lua_topointer(L, -1) as LuaTable;
     lua.lua_rawset(L, -3);
     lua.lua_pop(L, 1);
     slot.n = n;
@@ -606,12 +599,6 @@ export function as51SyntaxMessage(s: string): string {
 /** A script's KEYS or ARGV: binary strings, or `n` arguments of a framed request from index `from`. */
 export type ArgList = readonly string[] | { readonly args: Args; readonly from: number; readonly n: number };
 
-/** What lua_topointer gives for a table: fengari's table (ltable.js), entries in a Map. */
-interface FengariTable {
-  strong: Map<unknown, unknown>;
-  metatable: unknown;
-}
-
 function listLength(list: ArgList): number {
   return isStrings(list) ? list.length : list.n;
 }
@@ -619,27 +606,39 @@ function listLength(list: ArgList): number {
 /** Push a new array table of the list's strings (a request's arguments copied from its bytes). */
 function pushList(L: LuaState, list: ArgList): void {
   lua.lua_createtable(L, listLength(list), 0);
-  fillList(L, list);
+  fillList(L, lua.lua_topointer(L, -1) as LuaTable, list);
 }
 
-/** Set entries 1..n of the table at the top to the list's strings. */
-function fillList(L: LuaState, list: ArgList): void {
-  if (isStrings(list)) {
-    for (let i = 0; i < list.length; i++) {
-      pushBytes(L, list[i]!);
-      lua.lua_rawseti(L, -2, i + 1);
-    }
-    return;
-  }
-  const { args: a, from, n } = list;
+/** Set entries 1..n of table t to the list's strings (set in place where t has them). */
+function fillList(L: LuaState, t: LuaTable, list: ArgList): void {
+  const n = listLength(list);
+  const strings = isStrings(list) ? list : list.args.strings;
+  const from = isStrings(list) ? 0 : list.from;
   for (let i = 0; i < n; i++) {
-    if (a.strings !== null) pushBytes(L, a.strings[from + i]!);
+    const e = t.strong.get(i + 1);
+    let b: Uint8Array;
+    if (strings !== null) b = new Uint8Array(Buffer.from(strings[from + i]!, 'latin1'));
     else {
+      const a = (list as Exclude<ArgList, readonly string[]>).args;
       const st = a.start[from + i]!;
-      lua.lua_pushstring(L, a.buf.subarray(st, st + a.len[from + i]!));
+      const end = st + a.len[from + i]!;
+      // the same bytes as the last script's entry (a client calling a script on the same keys): kept
+      if (e !== undefined && e.value.type === internals.LUA_TLNGSTR && sameBytes((e.value.value as LuaTString).realstring, a.buf, st, end)) continue;
+      b = copyBytes(a.buf, st, end);
     }
-    lua.lua_rawseti(L, -2, i + 1);
+    if (e === undefined) internals.luaH_setint(t, i + 1, ownedString(L, b));
+    else {
+      e.value.type = internals.LUA_TLNGSTR;
+      e.value.value = new internals.TString(L, b);
+    }
   }
+}
+
+/** True if s holds the bytes b[start, end). */
+function sameBytes(s: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  if (s.length !== end - start) return false;
+  for (let i = 0; i < s.length; i++) if (s[i] !== b[start + i]) return false;
+  return true;
 }
 
 function isStrings(list: ArgList): list is readonly string[] {

@@ -97,6 +97,8 @@ export class Connection {
   private obLen = 0;
   /** Bytes gathered and not written yet (out pieces and the ob region). */
   outBytes = 0;
+  /** Outputs taken and waiting for an fsync (appendfsync always, ReplyPump.holdWrites). */
+  heldOutputs = 0;
   /** Queued for a write at the end of this tick (ReplyPump.queueWrite). */
   writeQueued = false;
   closeAfterReply = false;
@@ -466,6 +468,41 @@ export class Connection {
       this.ob = emptyBuffer;
       this.obStart = this.obLen = 0;
     }
+  }
+
+  /**
+   * Take the output gathered so far, to be written later by writeTaken() (appendfsync always: replies
+   * wait for the fsync of the writes they acknowledge). Empty when there is nothing to write.
+   */
+  takeOutput(): Uint8Array[] {
+    this.writeQueued = false;
+    if (this.outBytes === 0 || this.closed || this.isMaster) {
+      this.out.length = 0;
+      this.outBytes = 0;
+      this.obStart = this.obLen = 0;
+      return [];
+    }
+    const parts = this.out;
+    if (this.obLen > this.obStart) parts.push(this.ob.subarray(this.obStart, this.obLen));
+    this.out = [];
+    this.outBytes = 0;
+    // the taken region still refers to ob: the next output goes into a new one
+    this.ob = emptyBuffer;
+    this.obStart = this.obLen = 0;
+    return parts;
+  }
+
+  /** Write output taken by takeOutput() (before anything gathered since). */
+  writeTaken(parts: Uint8Array[]): void {
+    if (parts.length === 0 || this.closed) return;
+    const sock = this.socket;
+    sock.cork();
+    for (const p of parts) {
+      if (this.stats) this.stats.netOutputBytes += p.length;
+      sock.write(p);
+    }
+    sock.uncork();
+    if (sock.writableLength > this.outputPeak) this.outputPeak = sock.writableLength;
   }
 
   /** A closed connection drops what it holds (output, early replies, input), so its memory is freed. */

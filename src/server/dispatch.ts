@@ -26,6 +26,9 @@ export class Dispatcher {
    * a string of its name (collisions are resolved by comparing bytes).
    */
   private readonly byNameHash: Map<number, Command[]>;
+  /** The last name hash looked up and its commands (lookup()). */
+  private lastHash = 0;
+  private lastList: Command[] | undefined = undefined;
   /** The command being dispatched (INFO commandstats rejected_calls). */
   private dispatching: Command | undefined;
 
@@ -56,6 +59,7 @@ export class Dispatcher {
       if (conn.isMaster) repl.applied(conn.inBuf, conn.inStart, f.end);
       conn.inStart = f.end;
     }
+    if (conn.isMaster) repl.appliedDone(); // before the input buffer can be let go or reused
     conn.consumed();
     // every complete request was dispatched (a hold stops the loop before that)
     conn.inputIdle = conn.hold === Hold.None;
@@ -73,8 +77,15 @@ export class Dispatcher {
       return table.byName.get(name) ?? table.byName.get(name.toLowerCase());
     }
     const start = args.start[0]!;
-    const list = this.byNameHash.get(nameHashBytes(args.buf, start, start + args.len[0]!));
-    if (list === undefined) return undefined;
+    const h = nameHashBytes(args.buf, start, start + args.len[0]!);
+    // a pipeline repeats its command: the map is asked once per run of the same name hash
+    let list = this.lastList;
+    if (h !== this.lastHash || list === undefined) {
+      list = this.byNameHash.get(h);
+      if (list === undefined) return undefined;
+      this.lastHash = h;
+      this.lastList = list;
+    }
     for (let i = 0; i < list.length; i++) if (args.is(0, list[i]!.name)) return list[i];
     return undefined;
   }

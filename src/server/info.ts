@@ -31,6 +31,11 @@ function human(n: number): string {
   return i === 0 ? `${n}B` : `${v.toFixed(2)}${units[i]}`;
 }
 
+/** Fields redis-server prints that are always 0 here (no forks, defrag, I/O threads ...): "name:0" each. */
+function zeros(...names: string[]): string[] {
+  return names.map((n) => `${n}:0`);
+}
+
 export interface ShardStatsTotals {
   hits: number;
   misses: number;
@@ -254,8 +259,7 @@ export async function buildInfo(server: ServerContext, requested: string[], conn
           `sync_partial_err:${st.syncPartialErr}`,
           `expired_keys:${totals!.expired}`,
           `expired_stale_perc:0.00`,
-          `expired_time_cap_reached_count:0`,
-          `expire_cycle_cpu_milliseconds:0`,
+          ...zeros('expired_time_cap_reached_count', 'expire_cycle_cpu_milliseconds'),
           `evicted_keys:${server.memGate.evicted()}`,
           `evicted_clients:0`,
           `total_eviction_exceeded_time:${server.memGate.exceeded()[0]}`,
@@ -265,28 +269,15 @@ export async function buildInfo(server: ServerContext, requested: string[], conn
           `pubsub_channels:${server.pubsub.channels.size}`,
           `pubsub_patterns:${server.pubsub.patterns.size}`,
           `pubsubshard_channels:${server.pubsub.shardChannels.size}`,
-          `latest_fork_usec:0`,
-          `total_forks:0`,
-          `migrate_cached_sockets:0`,
-          `slave_expires_tracked_keys:0`,
-          `active_defrag_hits:0`,
-          `active_defrag_misses:0`,
-          `active_defrag_key_hits:0`,
-          `active_defrag_key_misses:0`,
-          `total_active_defrag_time:0`,
-          `current_active_defrag_time:0`,
+          ...zeros('latest_fork_usec', 'total_forks', 'migrate_cached_sockets', 'slave_expires_tracked_keys'),
+          ...zeros('active_defrag_hits', 'active_defrag_misses', 'active_defrag_key_hits', 'active_defrag_key_misses', 'total_active_defrag_time', 'current_active_defrag_time'),
           `tracking_total_keys:${server.tracking.trackedKeys}`,
           `tracking_total_items:${server.tracking.trackedItems}`,
           `tracking_total_prefixes:${server.tracking.prefixCount}`,
           `unexpected_error_replies:0`,
           `total_error_replies:${cs!.errorTotal}`,
-          `dump_payload_sanitizations:0`,
-          `total_reads_processed:0`,
-          `total_writes_processed:0`,
-          `io_threaded_reads_processed:0`,
-          `io_threaded_writes_processed:0`,
-          `reply_buffer_shrinks:0`,
-          `reply_buffer_expands:0`,
+          ...zeros('dump_payload_sanitizations', 'total_reads_processed', 'total_writes_processed'),
+          ...zeros('io_threaded_reads_processed', 'io_threaded_writes_processed', 'reply_buffer_shrinks', 'reply_buffer_expands'),
         ]);
         break;
       }

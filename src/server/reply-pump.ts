@@ -3,9 +3,9 @@
  * ready socket):
  *   1. drain every reply ring: deliver replies to connections, coordinator replies to their waiters,
  *      propagation bytes to the replication stream, keyspace events to pub/sub and tracking;
- *   2. flush every connection that got output (one socket write per connection per tick), after one
- *      fsync of the AOF for all the writes of the tick when appendfsync is always; release the
- *      rings' space;
+ *   2. flush every connection that got output (one socket write per connection per tick); with
+ *      appendfsync always, the output waits for an fsync of the AOF (on libuv's pool) covering
+ *      every write made so far; release the rings' space;
  *   3. resume connections that were held (ring congestion, shard locks, barriers);
  *   4. publish every request ring written since the last tick (waking a sleeping shard: one notify
  *      per shard per tick at most);
@@ -169,8 +169,11 @@ export class ReplyPump {
   private flushWrites(): void {
     const queue = this.writeQueue;
     if (queue.length === 0) return;
-    // no write is acknowledged before it is on disk (appendfsync always): one fsync for the tick's writes
-    this.s.replication.syncLog();
+    // no write is acknowledged before it is on disk (appendfsync always): the replies wait for an fsync
+    if (this.heldBatches > 0 || this.s.replication.logPending()) {
+      this.holdWrites(queue);
+      return;
+    }
     for (let i = 0; i < queue.length; i++) {
       const c = queue[i]!;
       if (c.gathering()) {
@@ -182,6 +185,40 @@ export class ReplyPump {
       this.afterFlush(c);
     }
     queue.length = 0;
+  }
+
+  /** Batches of output waiting for an fsync (appendfsync always); later output waits behind them. */
+  private heldBatches = 0;
+
+  /**
+   * appendfsync always: take the output of the queued connections and write it once the AOF's fsync
+   * of every write made so far has ended (off the event loop: requests go on being served meanwhile).
+   */
+  private holdWrites(queue: Connection[]): void {
+    const conns: Connection[] = [];
+    const outputs: Uint8Array[][] = [];
+    for (let i = 0; i < queue.length; i++) {
+      const c = queue[i]!;
+      if (c.gathering()) {
+        c.writeQueued = false; // marked again by the next reply it gets
+        continue;
+      }
+      conns.push(c);
+      outputs.push(c.takeOutput());
+      c.heldOutputs++;
+    }
+    queue.length = 0;
+    this.heldBatches++;
+    const release = (): void => {
+      this.heldBatches--;
+      for (let i = 0; i < conns.length; i++) {
+        const c = conns[i]!;
+        c.writeTaken(outputs[i]!);
+        // closing or pausing waits for the connection's last held output
+        if (--c.heldOutputs === 0) this.afterFlush(c);
+      }
+    };
+    if (!this.s.replication.syncLogThen(release)) release();
   }
 
   private afterFlush(c: Connection): void {
@@ -216,6 +253,8 @@ export class ReplyPump {
     const i32 = ring.i32;
     const data = ring.data;
     let n = 0;
+    let lastId = 0;
+    let lastConn: Connection | undefined;
     for (let off = ring.next(); off >= 0; off = ring.next()) {
       n++;
       const b = off >> 2;
@@ -241,7 +280,13 @@ export class ReplyPump {
         continue;
       }
       if (plen > 0 || link.propParts.length > 0) this.propagate(link, dbOf(w0), data, start + rlen, plen, (flags & FLAG_MORE) !== 0);
-      const conn = s.conns.get(connId);
+      // a pipeline's replies come one after another: its connection is looked up once (ids are never
+      // reused, and a connection leaves the map only once closed, so a closed one is looked up again)
+      if (connId !== lastId || lastConn === undefined || lastConn.closed) {
+        lastConn = s.conns.get(connId);
+        lastId = connId;
+      }
+      const conn = lastConn;
       if (kindOf(w0) === REP_SCRIPT) {
         // an EVALSHA sent straight to this shard (scripting/fast-path.ts)
         if (!(flags & FLAG_MORE)) {
@@ -272,7 +317,7 @@ export class ReplyPump {
         this.checkBarrier(conn);
         continue;
       }
-      if (link.parked.delete(connId)) {
+      if (link.parked.size > 0 && link.parked.delete(connId)) {
         if (conn !== undefined) conn.blockedOn = -1;
       } else {
         link.inflight--;

@@ -26,8 +26,8 @@ export const SORT_CONTROL_HANDLERS: Record<string, (c: ControlCtx) => void> = {
    * 'set' or 'zset' (sorted-set members in score order)
    */
   sortsrc(c) {
-    const db = c.ks.db(Number(c.args.str(1)));
-    const v = db.read(c.args.str(2));
+    const { db: dbIndex, key } = sortSourceOp.args(c.args);
+    const v = c.ks.db(dbIndex).read(key);
     if (v === undefined) {
       sortSourceOp.write(c.w, undefined);
       return;
@@ -56,8 +56,9 @@ export const SORT_CONTROL_HANDLERS: Record<string, (c: ControlCtx) => void> = {
    * value) as a bulk string, or nil when the key is absent, of another type, or has no such field
    */
   sortget(c) {
-    const db = c.ks.db(Number(c.args.str(1)));
-    const values = sortGetOp.refs(c.args.argc, (i) => c.args.str(i)).map(({ key, field }) => {
+    const req = sortGetOp.args(c.args);
+    const db = c.ks.db(req.db);
+    const values = req.refs.map(({ key, field }) => {
       const v = db.read(key);
       if (field !== null) return v instanceof HashValue ? (v.get(field) ?? null) : null;
       return v === undefined || isAggregate(v) ? null : v;
@@ -67,6 +68,7 @@ export const SORT_CONTROL_HANDLERS: Record<string, (c: ControlCtx) => void> = {
 
   /** sortexists <db> <key> -> :1 or :0 (SORT ... STORE of nothing deletes, and propagates, only then) */
   sortexists(c) {
-    sortExistsOp.write(c.w, c.ks.db(Number(c.args.str(1))).get(c.args.str(2), false) !== undefined);
+    const { db, key } = sortExistsOp.args(c.args);
+    sortExistsOp.write(c.w, c.ks.db(db).get(key, false) !== undefined);
   },
 };

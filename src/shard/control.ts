@@ -3,8 +3,8 @@
  * commands (DBSIZE, KEYS, SCAN, FLUSHALL, RANDOMKEY, INFO keyspace), WATCH bookkeeping, blocked
  * client management, cross-shard key shipping (export/import), configuration and role changes.
  *
- * Each op reads its arguments from c.args (argv[0] is the op name) and writes one RESP reply.
- * Arguments are binary strings; numbers are decimal.
+ * Each op reads its arguments with its decoder in src/ipc/control.ts (from c.args: argv[0] is the op
+ * name) and writes one RESP reply with its encoder there.
  */
 
 import { NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
@@ -13,7 +13,6 @@ import { globMatch, matchesAll } from '../commands/glob.js';
 import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED, internalError } from '../resp/errors.js';
 import { SLOTS } from '../router/slot.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
-import { In, RDB_OPCODE, readValue } from '../codec/rdb.js';
 import type { ShardHost } from './host.js';
 import type { SlotTable } from './slot-table.js';
 import { NULL_ARRAY, unblock, serveReadyKeys } from './blocked.js';
@@ -23,8 +22,9 @@ import { isAggregate, typeName } from './values/types.js';
 import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
+import { RDBLOAD_CONTROL } from './rdbload.js';
 import { forgetScriptConnection, SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
-import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp, exportOp, importOp, snapshotNextOp, type KeyPayload, rdbloadOp } from '../ipc/control.js';
+import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp, exportOp, importOp, snapshotNextOp, type KeyPayload, disconnectOp, standInOp, swapdbOp, unwatchOp, watchOp } from '../ipc/control.js';
 
 type ControlHandler = (c: ShardHost) => void;
 
@@ -35,10 +35,6 @@ function signalBlockedIn(c: ShardHost, dbs: number[]): void {
     const dbi = Number(id.slice(0, sep));
     if (dbs.includes(dbi)) c.ks.hooks.modified(dbi, id.slice(sep + 1));
   }
-}
-
-function num(c: ShardHost, i: number): number {
-  return Number(c.args.str(i));
 }
 
 export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
@@ -65,44 +61,41 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** watch <connId> <db> <key>... */
   watch(c) {
-    const conn = num(c, 1);
-    const db = num(c, 2);
-    for (let i = 3; i < c.args.argc; i++) c.watches.watch(conn, db, c.args.str(i));
+    const { connId, db, keys } = watchOp.args(c.args);
+    for (const key of keys) c.watches.watch(connId, db, key);
     c.w.ok();
   },
 
   /** unwatch <connId> */
   unwatch(c) {
-    c.watches.unwatchAll(num(c, 1));
+    c.watches.unwatchAll(unwatchOp.connId(c.args));
     c.w.ok();
   },
 
   /** watch-touched <connId> -> :1 if a watched key changed (or expired since WATCH) */
   'watch-touched'(c) {
-    watchTouchedOp.write(c.w, c.watches.isTouched(num(c, 1)));
+    watchTouchedOp.write(c.w, c.watches.isTouched(watchTouchedOp.connId(c.args)));
   },
 
   /** unblock <connId> timeout|error|drop -> :1 if it was blocked here */
   unblock(c) {
-    const conn = num(c, 1);
-    const mode = c.args.str(2);
+    const { connId, mode } = unblockOp.args(c.args);
     const reply = mode === 'timeout' ? NULL_ARRAY : mode === 'error' ? UNBLOCKED : null;
-    unblockOp.write(c.w, unblock(c, conn, reply));
+    unblockOp.write(c.w, unblock(c, connId, reply));
   },
 
   /** standin <connId> <db> <cmdId> <key>...: a client blocked on keys of several shards waits on these too */
   standin(c) {
-    const keys: string[] = [];
-    for (let i = 4; i < c.args.argc; i++) keys.push(c.args.str(i));
-    const cmd = c.commands[num(c, 3)];
+    const { connId, db, cmdId, keys } = standInOp.args(c.args);
+    const cmd = c.commands[cmdId];
     if (cmd === undefined) throw new Error('standin: unknown command id');
-    c.blocked.add({ connId: num(c, 1), seq: 0, db: num(c, 2), proto: 2, cmd, argv: [], keys, deadline: 0, standIn: true });
+    c.blocked.add({ connId, seq: 0, db, proto: 2, cmd, argv: [], keys, deadline: 0, standIn: true });
     c.w.ok();
   },
 
   /** disconnect <connId>: forget everything about a connection (blocked, watched, scripts diverted) */
   disconnect(c) {
-    const conn = num(c, 1);
+    const conn = disconnectOp.connId(c.args);
     unblock(c, conn, null);
     c.watches.unwatchAll(conn);
     forgetScriptConnection(conn);
@@ -111,13 +104,13 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** dbsize <db> */
   dbsize(c) {
-    dbsizeOp.write(c.w, c.ks.db(num(c, 1)).size);
+    dbsizeOp.write(c.w, c.ks.db(dbsizeOp.db(c.args)).size);
   },
 
   /** flushdb <db> | flushall -> :keys removed */
   flushdb(c) {
     c.snapshot?.saveAll();
-    const db = num(c, 1);
+    const db = flushdbOp.db(c.args);
     c.watches.dbReplaced(db, null);
     flushdbOp.write(c.w, c.ks.db(db).flush());
     signalBlockedIn(c, [db]);
@@ -134,8 +127,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   /** swapdb <a> <b> */
   swapdb(c) {
     c.snapshot?.saveAll();
-    const a = num(c, 1);
-    const b = num(c, 2);
+    const { a, b } = swapdbOp.args(c.args);
     if (a === b) {
       c.w.ok();
       return;
@@ -180,8 +172,9 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** keys <db> <pattern> -> array of live keys matching */
   keys(c) {
-    const db = c.ks.db(num(c, 1));
-    const pattern = c.args.str(2);
+    const req = keysOp.args(c.args);
+    const db = c.ks.db(req.db);
+    const pattern = req.pattern;
     const all = matchesAll(pattern);
     const out: string[] = [];
     for (let s = 0; s < SLOTS; s++) {
@@ -202,12 +195,11 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
    * is a slot number keeps SCAN's guarantee.
    */
   scan(c) {
-    const db = c.ks.db(num(c, 1));
-    let slot = num(c, 2);
-    const end = num(c, 3);
-    const count = num(c, 4);
-    const pattern = c.args.str(5);
-    const type = c.args.str(6).toLowerCase();
+    const req = scanOp.args(c.args);
+    const db = c.ks.db(req.db);
+    let slot = req.slot;
+    const { end, count, pattern } = req;
+    const type = req.type.toLowerCase();
     const all = pattern === '' || matchesAll(pattern);
     const out: string[] = [];
     let visited = 0;
@@ -228,7 +220,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   /** randomkey <db> -> [size, key|nil] */
   randomkey(c) {
-    const db = c.ks.db(num(c, 1));
+    const db = c.ks.db(randomkeyOp.db(c.args));
     if (db.size === 0) {
       randomkeyOp.write(c.w, 0, null);
       return;
@@ -320,10 +312,10 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
    * (read-only: used to ship values to the shard that runs a cross-shard command)
    */
   export(c) {
-    const db = c.ks.db(num(c, 1));
+    const req = exportOp.args(c.args);
+    const db = c.ks.db(req.db);
     const values: (KeyPayload | null)[] = [];
-    for (let i = 2; i < c.args.argc; i++) {
-      const key = c.args.str(i);
+    for (const key of req.keys) {
       const v = db.get(key);
       values.push(v === undefined ? null : { payload: createDumpPayload(v), expireAt: db.getExpire(key) });
     }
@@ -379,34 +371,6 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   },
 
   /**
-   * rdbload-raw <db> <entries>: install keys read from an RDB file, the entries as the file holds
-   * them ([EXPIRETIME_MS <ms>] <type> <key> <value>...; see persistence/load.ts). -> :keys loaded
-   */
-  'rdbload-raw'(c) {
-    const { db: dbIndex, entries: raw } = rdbloadOp.args(c.args);
-    const db = c.ks.db(dbIndex);
-    const blob = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
-    const r = new In(blob);
-    let n = 0;
-    let at = -1;
-    while (r.pos < blob.length) {
-      const t = r.byte();
-      if (t === RDB_OPCODE.EXPIRETIME_MS) {
-        r.need(8);
-        at = Number(blob.readBigInt64LE(r.pos));
-        r.pos += 8;
-        continue;
-      }
-      const key = r.str();
-      db.set(key, readValue(r, t)); // replaces a key of the same name and drops its TTL
-      if (at >= 0) db.setExpire(key, at);
-      at = -1;
-      n++;
-    }
-    rdbloadOp.write(c.w, n);
-  },
-
-  /**
    * ship <db> <cmdId> <proto> <n> (<key> <payload> <expire-at>){n} <request>: run a command here
    * with n keys owned by other shards installed for its duration (see shipped.ts).
    * -> [reply bytes, [(<key> <payload|""> <expire-at>) for each shipped key the command modified]]
@@ -418,6 +382,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 
   ...INTROSPECT_CONTROL,
   ...POPULATE_CONTROL,
+  ...RDBLOAD_CONTROL,
   ...SCRIPT_CONTROL_HANDLERS,
 };
 

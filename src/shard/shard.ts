@@ -417,7 +417,7 @@ export class Shard implements ShardHost {
       this.ks.applyingMasterStream = false;
     }
     this.intro.end(this, cmd, t0, this.reblocked && !this.serving, this.body, this.bodyStart, this.bodyLen);
-    if ((this.propMode as PropMode) === PropMode.AsIs && ok) {
+    if ((this.propMode as PropMode) === PropMode.AsIs && ok && !(direct && this.flags & FLAG_REPLICATED)) {
       if (direct && this.p.len === 0 && this.bodyLen > 1024 * 1024) {
         const req = this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen);
         this.propView = this.config.streamWanted ? { buf: req, len: req.length } : STREAM_STANDIN;

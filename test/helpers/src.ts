@@ -37,7 +37,9 @@ export { FLAG_MORE, HEADER_BYTES, flagsOf, word0 } from '../../src/ipc/records.j
 export {
   cmdstatsOp,
   dbsizeOp,
+  disconnectOp,
   exportOp,
+  flushdbOp,
   importOp,
   introspectConfigOp,
   introspectDrainOp,
@@ -51,7 +53,15 @@ export {
   scriptRunOp,
   shipOp,
   snapshotNextOp,
+  sortExistsOp,
+  sortGetOp,
+  sortSourceOp,
+  standInOp,
   statsOp,
+  swapdbOp,
+  unblockOp,
+  unwatchOp,
+  watchOp,
   watchTouchedOp,
   type ControlArgv,
 } from '../../src/ipc/control.js';
@@ -61,8 +71,11 @@ export { CommandStats } from '../../src/server/stats/cmdstats.js';
 export { ReplyReader } from '../../src/resp/reply-reader.js';
 export { BlockedClients } from '../../src/shard/blocked.js';
 export type { BlockedRequest } from '../../src/shard/context.js';
-export { buildCommands } from '../../src/server/commands/index.js';
-export { handlersById } from '../../src/commands/registry.js';
+export { buildCommands, MAIN_COMMANDS } from '../../src/server/commands/index.js';
+export { handlersById, mainCommands, propsByName, shardCommands } from '../../src/commands/registry.js';
+export { CommandTable, Keys, Route } from '../../src/commands/table.js';
+export { WriterPool } from '../../src/server/main-runner.js';
+export { randomHex } from '../../src/server/ids.js';
 export { SHARD_COMMANDS } from '../../src/shard/commands/index.js';
 export { FLAG_BLOCKED, REQ_COMMAND, REQ_CONTROL, dbOf } from '../../src/ipc/records.js';
 export { encodeCommand } from '../../src/resp/writer.js';

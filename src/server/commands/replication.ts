@@ -3,7 +3,7 @@
  * protocol commands REPLCONF, PSYNC, SYNC (src/replication/replication.ts does the work).
  */
 
-import { CommandError, UNBLOCKED, FAILOVER_FORCE_ARGS, FAILOVER_IN_PROGRESS, FAILOVER_NO_REPLICAS, FAILOVER_ON_REPLICA, FAILOVER_TARGET_OFFLINE, FAILOVER_TARGET_UNKNOWN, FAILOVER_TIMEOUT, INVALID_MASTER_PORT, NOT_INTEGER, NOT_VALID_FOR_REPLICA_CLIENT, NO_FAILOVER, PSYNC_FAILOVER_REPLID, PSYNC_FAILOVER_TO_MASTER, REPLICAOF_WHILE_FAILOVER, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, WAIT_ON_REPLICA } from '../../resp/errors.js';
+import { CommandError, UNBLOCKED, FAILOVER_FORCE_ARGS, FAILOVER_IN_PROGRESS, FAILOVER_NO_REPLICAS, FAILOVER_ON_REPLICA, FAILOVER_TARGET_OFFLINE, FAILOVER_TARGET_UNKNOWN, FAILOVER_TIMEOUT, INVALID_MASTER_PORT, NOT_INTEGER, NOT_VALID_FOR_REPLICA_CLIENT, NO_FAILOVER, PSYNC_FAILOVER_REPLID, PSYNC_FAILOVER_TO_MASTER, REPLICAOF_WHILE_FAILOVER, SYNC_WHILE_FAILOVER, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, WAIT_ON_REPLICA } from '../../resp/errors.js';
 import { ReplicaState } from '../../replication/replica-client.js';
 import type { MainCtx, MainHandler } from '../main-ctx.js';
 import { execRunning } from './transactions.js';
@@ -89,7 +89,7 @@ export const commands = mainCommands<MainHandler>({
       await r.promote();
       c.server.log.info(`MASTER MODE enabled (failover request from 'id=${c.conn.id} addr=${c.conn.addr}')`);
     }
-    if (r.failoverState !== 'no-failover') throw new CommandError("NOMASTERLINK Can't SYNC while failing over");
+    if (r.failoverState !== 'no-failover') throw new CommandError(SYNC_WHILE_FAILOVER);
     if (!/^-?[0-9]+$/.test(offText)) throw new CommandError(NOT_INTEGER);
     const err = r.psync(c.conn, replid, Number(offText), false);
     if (err !== null) throw new CommandError(err);
@@ -124,11 +124,11 @@ export const commands = mainCommands<MainHandler>({
     if (r.replicas.length === 0) throw new CommandError(FAILOVER_NO_REPLICAS);
     if (force && (timeout === 0 || target === null)) throw new CommandError(FAILOVER_FORCE_ARGS);
     if (target !== null) {
-      const t = r.findReplica(target.host, target.port);
+      const t = r.failover.findReplica(target.host, target.port);
       if (t === undefined) throw new CommandError(FAILOVER_TARGET_UNKNOWN);
       if (t.state !== ReplicaState.Online) throw new CommandError(FAILOVER_TARGET_OFFLINE);
     }
-    r.startFailover(target, timeout, force);
+    r.failover.start(target, timeout, force);
     c.w.ok();
   }, { x: X.BARRIER | X.SLOW_ASYNC }),
 

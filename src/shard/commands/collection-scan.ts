@@ -8,7 +8,7 @@
  * elements per call, and cannot miss an element present for the whole iteration.
  */
 
-import { CommandError, INVALID_CURSOR, NOT_INTEGER, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_OUT_OF_RANGE, VALUE_OUT_OF_RANGE, errText, valueOutOfRangeBetween } from '../../resp/errors.js';
+import { COUNT_POSITIVE, CommandError, INVALID_CURSOR, NOT_INTEGER, NUMKEYS_POSITIVE, SYNTAX, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_OUT_OF_RANGE, VALUE_OUT_OF_RANGE, VALUE_OUT_OF_RANGE_POSITIVE, valueOutOfRangeBetween } from '../../resp/errors.js';
 import { globMatch } from '../../commands/glob.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx } from '../context.js';
@@ -94,13 +94,13 @@ export function scanReply(c: ShardCtx, cursor: number, opts: ScanOptions, n: num
 }
 
 /**
- * getRangeLongFromObjectOrReply: an integer within [min, max] (exact int64 bounds), else `msg` or the
- * default range message.
+ * getRangeLongFromObjectOrReply: an integer within [min, max] (exact int64 bounds), else the error
+ * `err` (an errors.ts text) or the default ones.
  */
-export function rangeLong(c: ShardCtx, i: number, min: bigint, max: bigint, msg?: string): number {
+export function rangeLong(c: ShardCtx, i: number, min: bigint, max: bigint, err?: string): number {
   const v = parseInt64(c.args.str(i));
-  if (v === null) throw new CommandError(msg ? errText(msg) : NOT_INTEGER);
-  if (v < min || v > max) throw new CommandError(msg ? errText(msg) : valueOutOfRangeBetween(min, max));
+  if (v === null) throw new CommandError(err ?? NOT_INTEGER);
+  if (v < min || v > max) throw new CommandError(err ?? valueOutOfRangeBetween(min, max));
   return Number(v);
 }
 
@@ -122,8 +122,8 @@ export function parseRandomCount(c: ShardCtx, withWord: string): { count: number
 }
 
 /** getPositiveLongFromObjectOrReply. */
-export function positiveLong(c: ShardCtx, i: number, msg = 'value is out of range, must be positive'): number {
-  return rangeLong(c, i, 0n, LONG_MAX, msg);
+export function positiveLong(c: ShardCtx, i: number, err = VALUE_OUT_OF_RANGE_POSITIVE): number {
+  return rangeLong(c, i, 0n, LONG_MAX, err);
 }
 
 /** A blocking command's timeout argument (seconds, decimals allowed; its position from the table) in milliseconds. */
@@ -141,7 +141,7 @@ export function parseBlockingTimeout(c: ShardCtx): number {
  * (0 or 1) and the count (1 when not given).
  */
 export function parseMpopArgs(c: ShardCtx, numkeysIdx: number, ends: readonly [string, string]): { keys: string[]; end: number; count: number } {
-  const numkeys = rangeLong(c, numkeysIdx, 1n, LONG_MAX, 'numkeys should be greater than 0');
+  const numkeys = rangeLong(c, numkeysIdx, 1n, LONG_MAX, NUMKEYS_POSITIVE);
   const whereIdx = numkeysIdx + numkeys + 1;
   if (whereIdx >= c.argc) throw new CommandError(SYNTAX);
   let end: number;
@@ -152,7 +152,7 @@ export function parseMpopArgs(c: ShardCtx, numkeysIdx: number, ends: readonly [s
   for (let j = whereIdx + 1; j < c.argc; j++) {
     if (count === -1 && c.args.is(j, 'count') && c.argc - 1 - j > 0) {
       j++;
-      count = rangeLong(c, j, 1n, LONG_MAX, 'count should be greater than 0');
+      count = rangeLong(c, j, 1n, LONG_MAX, COUNT_POSITIVE);
     } else throw new CommandError(SYNTAX);
   }
   const keys: string[] = [];

@@ -7,7 +7,7 @@
  */
 
 import { NOTIFY_STRING } from '../../commands/keyspace-events.js';
-import { CommandError, HLL_INVALID, HLL_CORRUPTED, PFDEBUG_NO_KEY, PFDEBUG_NOT_SPARSE, pfdebugUnknown } from '../../resp/errors.js';
+import { CommandError, HLL_INVALID, HLL_CORRUPTED, PFDEBUG_NO_KEY, PFDEBUG_NOT_SPARSE, pfdebugUnknown, pfselftestError, pfselftestHash, pfselftestRegister } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { getString, strOf } from './util.js';
 import { HLL_DENSE, HLL_DENSE_SIZE, HLL_HDR_SIZE, HLL_REGISTERS, Hll, denseGet, estimate, hllCount, hllMerge, isHll, murmur64, murmur64a, patLen, rawHistogram } from '../values/hll.js';
@@ -194,13 +194,13 @@ export const commands = shardCommands<ShardHandler>({
     for (let i = 0; i < HLL_REGISTERS && !err; i++) {
       const v = (i * 7 + 3) & 63;
       d.set(i, v, 0);
-      if (denseGet(d.buf, HLL_HDR_SIZE, i) !== v) err = `TESTFAILED Register error at ${i}`;
+      if (denseGet(d.buf, HLL_HDR_SIZE, i) !== v) err = pfselftestRegister(i);
     }
     // the 32-bit hash against the plain 64-bit reference
     for (let len = 0; len < 64 && !err; len++) {
       const b = Buffer.alloc(len);
       for (let i = 0; i < len; i++) b[i] = (i * 131 + len * 7) & 0xff;
-      if (murmur64(b) !== murmur64a(b)) err = `TESTFAILED hash of ${len} bytes`;
+      if (murmur64(b) !== murmur64a(b)) err = pfselftestHash(len);
     }
     const buf = Buffer.alloc(8);
     for (let n = 1; n <= 20000 && !err; n++) {
@@ -210,7 +210,7 @@ export const commands = shardCommands<ShardHandler>({
       if (n % 1000 === 0) {
         const card = hllCount(h) ?? -1;
         const rel = Math.abs(card - n) / n;
-        if (rel > 0.05) err = `TESTFAILED Too big error. card:${card} abserr:${Math.abs(card - n)}`;
+        if (rel > 0.05) err = pfselftestError(card, Math.abs(card - n));
       }
     }
     if (err) throw new CommandError(err);

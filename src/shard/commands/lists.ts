@@ -8,7 +8,7 @@
  */
 
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../../commands/keyspace-events.js';
-import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE, LPOS_RANK_ZERO, NOT_INTEGER, wrongArity } from '../../resp/errors.js';
+import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE, LPOS_RANK_ZERO, NOT_INTEGER, wrongArity, COUNT_NEGATIVE, MAXLEN_NEGATIVE } from '../../resp/errors.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ListValue } from '../values/list.js';
@@ -339,9 +339,9 @@ function lpos(c: ShardCtx): void {
         throw new CommandError(LPOS_RANK_ZERO);
       }
     } else if (c.args.is(j, 'count') && more) {
-      count = positiveLong(c, ++j, "COUNT can't be negative");
+      count = positiveLong(c, ++j, COUNT_NEGATIVE);
     } else if (c.args.is(j, 'maxlen') && more) {
-      maxlen = positiveLong(c, ++j, "MAXLEN can't be negative");
+      maxlen = positiveLong(c, ++j, MAXLEN_NEGATIVE);
     } else throw new CommandError(SYNTAX);
   }
   const fromTail = rank < 0;

@@ -6,7 +6,7 @@
  */
 
 import { NOTIFY_GENERIC, NOTIFY_SET } from '../../commands/keyspace-events.js';
-import { CommandError, SYNTAX, NUMKEYS_GT_ARGS, WRONGTYPE } from '../../resp/errors.js';
+import { CommandError, SYNTAX, NUMKEYS_GT_ARGS, WRONGTYPE, LIMIT_NEGATIVE, NUMKEYS_POSITIVE } from '../../resp/errors.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { SetValue } from '../values/set.js';
 import { checkReplyElements, getTyped, removeMembers, storeResult } from './util.js';
@@ -258,13 +258,13 @@ export const commands = shardCommands<ShardHandler>({
   },
 
   sintercard(c) {
-    const numkeys = rangeLong(c, 1, 1n, LONG_MAX, 'numkeys should be greater than 0');
+    const numkeys = rangeLong(c, 1, 1n, LONG_MAX, NUMKEYS_POSITIVE);
     if (numkeys > c.argc - 2) throw new CommandError(NUMKEYS_GT_ARGS);
     let limit = 0;
     for (let j = 2 + numkeys; j < c.argc; j++) {
       if (c.args.is(j, 'limit') && c.argc - 1 - j > 0) {
         j++;
-        limit = positiveLong(c, j, "LIMIT can't be negative");
+        limit = positiveLong(c, j, LIMIT_NEGATIVE);
       } else throw new CommandError(SYNTAX);
     }
     c.w.int(intersect(lookupSets(c, 2, 2 + numkeys), limit).length);

@@ -3,7 +3,7 @@
  * as sorted sets with score 1, as in Redis.
  */
 
-import { CommandError, SYNTAX, WRONGTYPE, WEIGHT_NOT_FLOAT, zsetNeedsKeys } from '../../resp/errors.js';
+import { CommandError, SYNTAX, WRONGTYPE, WEIGHT_NOT_FLOAT, zsetNeedsKeys, LIMIT_NEGATIVE } from '../../resp/errors.js';
 import type { ShardCtx } from '../context.js';
 import { SetValue } from '../values/set.js';
 import { ZSetValue } from '../values/zset.js';
@@ -78,7 +78,7 @@ export function zsetOp(c: ShardCtx, dst: string | null, numkeysIdx: number, op: 
       withScores = true;
     } else if (cardOnly && remaining >= 2 && c.args.is(j, 'limit')) {
       j++;
-      limit = positiveLong(c, j, "LIMIT can't be negative");
+      limit = positiveLong(c, j, LIMIT_NEGATIVE);
       j++;
     } else throw new CommandError(SYNTAX);
   }
