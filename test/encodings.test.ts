@@ -331,6 +331,31 @@ describe('packed values in the byte store', () => {
     expect(a.objs.filter((o) => o !== undefined)).toHaveLength(1);
   });
 
+  it('a batch of changes (HSET of several fields) is written back once at its end, also when it throws', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    t.set('k', HashValue.from([['a', '1']]), 0);
+    const h = t.get('k') as HashValue;
+    let during: [string, string][] = [];
+    h.batch(() => {
+      h.set('b', '2');
+      h.set('c', '3');
+      t.set('other', 'x', 0); // the entry still holds what it held before the batch
+      during = [...(t.get('k') as HashValue).entries()];
+    });
+    expect(during).toEqual([['a', '1']]);
+    const after = t.get('k') as HashValue;
+    expect([...after.entries()]).toEqual([['a', '1'], ['b', '2'], ['c', '3']]);
+    expect(() =>
+      after.batch(() => {
+        after.delete('a');
+        throw new Error('midway');
+      }),
+    ).toThrow('midway');
+    t.set('other', 'y', 0);
+    expect([...(t.get('k') as HashValue).entries()]).toEqual([['b', '2'], ['c', '3']]);
+  });
+
   it('an entry grows and shrinks through size classes as its hash changes, freeing the old space', () => {
     const a = new Arena();
     const t = new ByteTable(a);
