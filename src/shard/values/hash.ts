@@ -22,6 +22,9 @@ import { limits } from './limits.js';
 import { PackWriter, TAG_HASH, elementIs, elementSize, elementString, readVar, registerPacked, varSize } from '../../store/packed.js';
 
 const EMPTY = Uint8Array.of(TAG_HASH, 0);
+/** Placeholders of a listpack hash's hashtable fields (never written: toTable() replaces them). */
+const NONE: string[] = [];
+const NO_INDEX = new Map<string, number>();
 
 export class HashValue extends CompactAggregate {
   readonly type = 'hash' as const;
@@ -31,10 +34,10 @@ export class HashValue extends CompactAggregate {
   private n = 0;
   /** listpack: its fields and values as strings (made when asked, dropped on a change). */
   private dec: [string[], string[]] | null = null;
-  // hashtable
-  private fs: string[] = [];
-  private vs: string[] = [];
-  private readonly index = new Map<string, number>();
+  // hashtable (made by toTable(): a listpack hash, most of them, never needs them)
+  private fs: string[] = NONE;
+  private vs: string[] = NONE;
+  private index: Map<string, number> = NO_INDEX;
 
   /** Build a hash (RESTORE, RDB load, tests): encoding chosen from the current thresholds. */
   static from(pairs: Iterable<[string, string]>): HashValue {
@@ -182,6 +185,7 @@ export class HashValue extends CompactAggregate {
     const [fs, vs] = this.decoded();
     this.fs = fs;
     this.vs = vs;
+    this.index = new Map<string, number>();
     for (let i = 0; i < fs.length; i++) this.index.set(fs[i]!, i);
     this.lp = null;
     this.dec = null;
