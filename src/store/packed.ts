@@ -96,8 +96,9 @@ export class PackWriter {
   private buf: Uint8Array;
   n = 0;
 
+  /** size: the bytes expected (exact, done() makes no copy; more are made room for as needed). */
   constructor(size: number) {
-    this.buf = new Uint8Array(Math.max(16, size));
+    this.buf = new Uint8Array(size);
   }
 
   private room(k: number): void {

@@ -103,13 +103,21 @@ export class HashValue extends CompactAggregate {
       return true;
     }
     const at = this.find(f);
-    const w = new PackWriter(u8.length + f.length + v.length + 8);
+    let w: PackWriter;
     if (at >= 0) {
       const vp = at + elementSize(u8, at);
+      const vsize = elementSize(u8, vp);
+      if (elementIs(u8, vp, v)) {
+        // the same value: nothing to rewrite (a lowered threshold still converts, as any write does)
+        if (this.n > limits.hashMaxListpackEntries) this.toTable();
+        return false;
+      }
+      w = new PackWriter(u8.length - vsize + varSize(v.length) + v.length);
       w.copy(u8, 0, vp);
       w.element(v);
-      w.copy(u8, vp + elementSize(u8, vp), u8.length);
+      w.copy(u8, vp + vsize, u8.length);
     } else {
+      w = new PackWriter(u8.length - varSize(this.n) + varSize(this.n + 1) + varSize(f.length) + f.length + varSize(v.length) + v.length);
       w.byte(TAG_HASH);
       w.varint(this.n + 1);
       w.copy(u8, 1 + varSize(this.n), u8.length);
