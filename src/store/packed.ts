@@ -31,7 +31,9 @@ export function registerPacked(tag: number, fn: Unpack): void {
 export function unpack(u8: Uint8Array, off: number, len: number): Aggregate {
   const fn = decoders[u8[off]!];
   if (fn === undefined) throw new Error(`unknown packed value tag ${u8[off]}`);
-  return fn(u8.slice(off, off + len));
+  const v = fn(u8.slice(off, off + len));
+  v.est = len; // its size estimate (maxmemory accounting): its bytes
+  return v;
 }
 
 /** The value of the varint at u8[p]. */

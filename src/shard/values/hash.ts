@@ -51,7 +51,6 @@ export class HashValue extends CompactAggregate {
     const h = new HashValue();
     h.lp = bytes;
     h.n = readVar(bytes, 1);
-    h.est = bytes.length;
     return h;
   }
 

@@ -90,7 +90,6 @@ export class SetValue extends CompactAggregate {
   static fromPacked(bytes: Uint8Array): SetValue {
     const s = new SetValue();
     s.is = bytes;
-    s.est = bytes.length;
     return s;
   }
 

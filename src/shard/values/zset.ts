@@ -293,9 +293,7 @@ export class ZSetValue extends CompactAggregate {
 
   /** A listpack sorted set on its packed bytes (as packed() gave them). */
   static fromPacked(bytes: Uint8Array): ZSetValue {
-    const z = new ZSetValue(true, bytes);
-    z.est = bytes.length;
-    return z;
+    return new ZSetValue(true, bytes);
   }
 
   /** The skiplist (do not change it: set() and delete() do). */
