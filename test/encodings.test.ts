@@ -227,6 +227,19 @@ describe.each([1, 2])('encodings with %i shard(s)', (shards) => {
   });
 });
 
+describe('intsets in RDB form', () => {
+  const s = useServers({ shards: 1 });
+
+  it('DUMP of an integer set is an RDB intset, byte for byte what redis-server 7.0.15 dumps', async () => {
+    await s.io.sadd('k', '3', '1', '2', '-5', '70000');
+    // recorded from redis-server 7.0.15: SADD k 3 1 2 -5 70000, DUMP k
+    expect((await s.io.dumpBuffer('k'))!.toString('hex')).toBe('0b1c0400000005000000fbffffff010000000200000003000000701101000a0023e5f3765598617d');
+    await s.io.restore('k2', 0, (await s.io.dumpBuffer('k'))!);
+    expect(await s.io.smembers('k2')).toEqual(['-5', '1', '2', '3', '70000']);
+    expect(await s.io.object('ENCODING', 'k2')).toBe('intset');
+  });
+});
+
 const hooks: KeyspaceHooks = { expired() {}, modified() {}, ready() {}, notify() {} };
 
 describe('packed values in the byte store', () => {
@@ -316,6 +329,31 @@ describe('packed values in the byte store', () => {
     expect(l.size).toBe(103);
     expect(l.at(2)).toBe('c');
     expect(a.objs.filter((o) => o !== undefined)).toHaveLength(1);
+  });
+
+  it('a batch of changes (HSET of several fields) is written back once at its end, also when it throws', () => {
+    const a = new Arena();
+    const t = new ByteTable(a);
+    t.set('k', HashValue.from([['a', '1']]), 0);
+    const h = t.get('k') as HashValue;
+    let during: [string, string][] = [];
+    h.batch(() => {
+      h.set('b', '2');
+      h.set('c', '3');
+      t.set('other', 'x', 0); // the entry still holds what it held before the batch
+      during = [...(t.get('k') as HashValue).entries()];
+    });
+    expect(during).toEqual([['a', '1']]);
+    const after = t.get('k') as HashValue;
+    expect([...after.entries()]).toEqual([['a', '1'], ['b', '2'], ['c', '3']]);
+    expect(() =>
+      after.batch(() => {
+        after.delete('a');
+        throw new Error('midway');
+      }),
+    ).toThrow('midway');
+    t.set('other', 'y', 0);
+    expect([...(t.get('k') as HashValue).entries()]).toEqual([['b', '2'], ['c', '3']]);
   });
 
   it('an entry grows and shrinks through size classes as its hash changes, freeing the old space', () => {

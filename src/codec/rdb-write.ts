@@ -1,6 +1,7 @@
 /*
  * Writing RDB: the header, key entries and values in the forms every redis-server 7.0 loads (STRING
- * with integer encodings, LIST, SET, ZSET_2, HASH, STREAM_LISTPACKS_2), and DUMP payloads:
+ * with integer encodings, LIST, SET, SET_INTSET (an intset written from its packed bytes), ZSET_2,
+ * HASH, STREAM_LISTPACKS_2), and DUMP payloads:
  *
  *   DUMP payload = <type byte> <value> <RDB version: u16 LE = 10> <CRC64 (Jones, reflected) u64 LE>
  */
@@ -12,7 +13,7 @@ import { SetValue } from '../shard/values/set.js';
 import { ZSetValue } from '../shard/values/zset.js';
 import { StreamValue } from '../shard/values/stream.js';
 import { encodeStream, T_STREAM_LISTPACKS_2 } from './rdb-stream.js';
-import { RDB_VERSION, RDB_OPCODE, crc64, T_STRING, T_LIST, T_SET, T_HASH, T_ZSET_2 } from './rdb-format.js';
+import { RDB_VERSION, RDB_OPCODE, crc64, T_STRING, T_LIST, T_SET, T_SET_INTSET, T_HASH, T_ZSET_2 } from './rdb-format.js';
 
 /**
  * "REDIS0010" and the aux fields redis-server 7.0 writes: the replication ones when `repl` is given
@@ -200,6 +201,12 @@ function writeValue(o: RdbWriter, v: Value, key: string | null): void {
     const all = v.toArray();
     o.len(all.length);
     for (const e of all) o.str(e);
+  } else if (v instanceof SetValue && v.packed() !== null) {
+    // an intset as redis-server writes it: encoding (bytes a member), count, the members (LE, sorted)
+    const p = v.packed()!;
+    o.len(8 + p.length - 2);
+    o.raw(Uint8Array.of(p[1]!, 0, 0, 0, v.size & 255, (v.size >>> 8) & 255, (v.size >>> 16) & 255, v.size >>> 24));
+    o.raw(p.subarray(2));
   } else if (v instanceof SetValue) {
     o.len(v.size);
     for (const m of v.members()) o.str(m);
@@ -224,7 +231,7 @@ function writeValue(o: RdbWriter, v: Value, key: string | null): void {
 function rdbType(v: Value): number {
   if (typeof v === 'string' || typeof v === 'number' || v instanceof Uint8Array) return T_STRING;
   if (v instanceof ListValue) return T_LIST;
-  if (v instanceof SetValue) return T_SET;
+  if (v instanceof SetValue) return v.packed() !== null ? T_SET_INTSET : T_SET;
   if (v instanceof HashValue) return T_HASH;
   if (v instanceof ZSetValue) return T_ZSET_2;
   if (v instanceof StreamValue) return T_STREAM_LISTPACKS_2;

@@ -170,6 +170,7 @@ class Walker {
   value(t: number): void {
     switch (t) {
         case 0:
+        case 11: // an intset: one string
           this.str();
           break;
         case 1:

@@ -32,7 +32,9 @@ export function unpack(u8: Uint8Array, off: number, len: number): Aggregate {
   const fn = decoders[u8[off]!];
   if (fn === undefined) throw new Error(`unknown packed value tag ${u8[off]}`);
   // a copy: the pages are Buffers, whose slice() is a view of memory the entry may free or move
-  return fn(Uint8Array.prototype.slice.call(u8, off, off + len));
+  const v = fn(Uint8Array.prototype.slice.call(u8, off, off + len));
+  v.est = len; // its size estimate (maxmemory accounting): its bytes
+  return v;
 }
 
 /** The value of the varint at u8[p]. */
@@ -97,8 +99,9 @@ export class PackWriter {
   private buf: Uint8Array;
   n = 0;
 
+  /** size: the bytes expected (exact, done() makes no copy; more are made room for as needed). */
   constructor(size: number) {
-    this.buf = new Uint8Array(Math.max(16, size));
+    this.buf = new Uint8Array(size);
   }
 
   private room(k: number): void {

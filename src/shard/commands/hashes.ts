@@ -35,7 +35,9 @@ function hsetGeneric(c: ShardCtx, name: string): number {
   const key = c.args.str(1);
   const h = hashForWrite(c, key);
   let created = 0;
-  for (let i = 2; i < c.argc; i += 2) if (h.set(c.args.str(i), c.args.str(i + 1))) created++;
+  h.batch(() => {
+    for (let i = 2; i < c.argc; i += 2) if (h.set(c.args.str(i), c.args.str(i + 1))) created++;
+  });
   c.db.modified(key);
   c.notify(NOTIFY_HASH, 'hset', key);
   c.propagate();

@@ -54,10 +54,12 @@ function push(c: ShardCtx, where: number, onlyExisting: boolean): void {
   const existing = getList(c, key, false);
   if (existing === undefined && onlyExisting) return c.w.int(0);
   const l = existing ?? new ListValue();
-  for (let i = 2; i < c.argc; i++) {
-    if (where === LEFT) l.pushLeft(c.args.str(i));
-    else l.pushRight(c.args.str(i));
-  }
+  l.batch(() => {
+    for (let i = 2; i < c.argc; i++) {
+      if (where === LEFT) l.pushLeft(c.args.str(i));
+      else l.pushRight(c.args.str(i));
+    }
+  });
   if (existing === undefined) c.db.add(key, l); // signals clients blocked on key
   else c.db.modified(key);
   c.notify(NOTIFY_LIST, where === LEFT ? 'lpush' : 'rpush', key);

@@ -83,7 +83,9 @@ export const commands = shardCommands<ShardHandler>({
       c.db.add(key, s);
     }
     let added = 0;
-    for (let i = 2; i < c.argc; i++) if (s.add(c.args.str(i))) added++;
+    s.batch(() => {
+      for (let i = 2; i < c.argc; i++) if (s.add(c.args.str(i))) added++;
+    });
     if (added > 0) {
       c.db.modified(key);
       c.notify(NOTIFY_SET, 'sadd', key);

@@ -74,38 +74,41 @@ function zaddGeneric(c: ShardCtx, flags: number): void {
     c.db.add(key, z);
   }
   if (z !== undefined) {
-    for (let j = 0; j < pairs; j++) {
-      const member = c.args.str(i + j * 2 + 1);
-      let s = scores[j]!;
-      const cur = z.score(member);
-      if (cur !== undefined) {
-        if (flags & ZaddOpt.NX) continue;
-        if (flags & ZaddOpt.INCR) {
-          s += cur;
-          if (Number.isNaN(s)) {
-            if (added + updated > 0) {
-              c.db.modified(key);
-              c.notify(NOTIFY_ZSET, 'zincr', key);
-              c.propagate();
+    const zs = z;
+    zs.batch(() => {
+      for (let j = 0; j < pairs; j++) {
+        const member = c.args.str(i + j * 2 + 1);
+        let s = scores[j]!;
+        const cur = zs.score(member);
+        if (cur !== undefined) {
+          if (flags & ZaddOpt.NX) continue;
+          if (flags & ZaddOpt.INCR) {
+            s += cur;
+            if (Number.isNaN(s)) {
+              if (added + updated > 0) {
+                c.db.modified(key);
+                c.notify(NOTIFY_ZSET, 'zincr', key);
+                c.propagate();
+              }
+              throw new CommandError(ZSCORE_NAN);
             }
-            throw new CommandError(ZSCORE_NAN);
           }
+          if ((flags & ZaddOpt.LT && s >= cur) || (flags & ZaddOpt.GT && s <= cur)) continue;
+          score = s;
+          processed++;
+          if (s !== cur) {
+            zs.set(member, s);
+            updated++;
+          }
+        } else {
+          if (flags & ZaddOpt.XX) continue;
+          zs.set(member, s);
+          score = s;
+          added++;
+          processed++;
         }
-        if ((flags & ZaddOpt.LT && s >= cur) || (flags & ZaddOpt.GT && s <= cur)) continue;
-        score = s;
-        processed++;
-        if (s !== cur) {
-          z.set(member, s);
-          updated++;
-        }
-      } else {
-        if (flags & ZaddOpt.XX) continue;
-        z.set(member, s);
-        score = s;
-        added++;
-        processed++;
       }
-    }
+    });
     if (added + updated > 0) {
       c.db.modified(key);
       c.notify(NOTIFY_ZSET, flags & ZaddOpt.INCR ? 'zincr' : 'zadd', key);

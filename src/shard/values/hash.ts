@@ -22,6 +22,9 @@ import { limits } from './limits.js';
 import { PackWriter, TAG_HASH, elementIs, elementSize, elementString, readVar, registerPacked, varSize } from '../../store/packed.js';
 
 const EMPTY = Uint8Array.of(TAG_HASH, 0);
+/** Placeholders of a listpack hash's hashtable fields (never written: toTable() replaces them). */
+const NONE: string[] = [];
+const NO_INDEX = new Map<string, number>();
 
 export class HashValue extends CompactAggregate {
   readonly type = 'hash' as const;
@@ -31,10 +34,10 @@ export class HashValue extends CompactAggregate {
   private n = 0;
   /** listpack: its fields and values as strings (made when asked, dropped on a change). */
   private dec: [string[], string[]] | null = null;
-  // hashtable
-  private fs: string[] = [];
-  private vs: string[] = [];
-  private readonly index = new Map<string, number>();
+  // hashtable (made by toTable(): a listpack hash, most of them, never needs them)
+  private fs: string[] = NONE;
+  private vs: string[] = NONE;
+  private index: Map<string, number> = NO_INDEX;
 
   /** Build a hash (RESTORE, RDB load, tests): encoding chosen from the current thresholds. */
   static from(pairs: Iterable<[string, string]>): HashValue {
@@ -48,7 +51,6 @@ export class HashValue extends CompactAggregate {
     const h = new HashValue();
     h.lp = bytes;
     h.n = readVar(bytes, 1);
-    h.est = bytes.length;
     return h;
   }
 
@@ -100,13 +102,21 @@ export class HashValue extends CompactAggregate {
       return true;
     }
     const at = this.find(f);
-    const w = new PackWriter(u8.length + f.length + v.length + 8);
+    let w: PackWriter;
     if (at >= 0) {
       const vp = at + elementSize(u8, at);
+      const vsize = elementSize(u8, vp);
+      if (elementIs(u8, vp, v)) {
+        // the same value: nothing to rewrite (a lowered threshold still converts, as any write does)
+        if (this.n > limits.hashMaxListpackEntries) this.toTable();
+        return false;
+      }
+      w = new PackWriter(u8.length - vsize + varSize(v.length) + v.length);
       w.copy(u8, 0, vp);
       w.element(v);
-      w.copy(u8, vp + elementSize(u8, vp), u8.length);
+      w.copy(u8, vp + vsize, u8.length);
     } else {
+      w = new PackWriter(u8.length - varSize(this.n) + varSize(this.n + 1) + varSize(f.length) + f.length + varSize(v.length) + v.length);
       w.byte(TAG_HASH);
       w.varint(this.n + 1);
       w.copy(u8, 1 + varSize(this.n), u8.length);
@@ -182,6 +192,7 @@ export class HashValue extends CompactAggregate {
     const [fs, vs] = this.decoded();
     this.fs = fs;
     this.vs = vs;
+    this.index = new Map<string, number>();
     for (let i = 0; i < fs.length; i++) this.index.set(fs[i]!, i);
     this.lp = null;
     this.dec = null;

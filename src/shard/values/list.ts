@@ -61,7 +61,6 @@ export class ListValue extends Aggregate {
     const l = new ListValue();
     l.lp = bytes;
     l.count = readVar(bytes, 1);
-    l.est = bytes.length;
     return l;
   }
 

@@ -62,19 +62,22 @@ function writeInt(u8: Uint8Array, w: number, i: number, v: Int): void {
   for (let k = 0; k < w; k++) u8[p + k] = (n >> (8 * k)) & 255;
 }
 
-function emptyIntset(): Uint8Array {
-  return Uint8Array.of(TAG_INTSET, 2);
-}
+/** Placeholders of an intset's hashtable fields (never written: toTable() replaces them). */
+const NONE: string[] = [];
+const NO_INDEX = new Map<string, number>();
+
+/** The empty intset (packed bytes are never changed in place: a change makes new ones). */
+const EMPTY = Uint8Array.of(TAG_INTSET, 2);
 
 export class SetValue extends CompactAggregate {
   readonly type = 'set' as const;
   /** intset: [TAG_INTSET][width][sorted integers]; null once a hashtable. */
-  private is: Uint8Array | null = emptyIntset();
+  private is: Uint8Array | null = EMPTY;
   /** intset: its members as strings, ascending (made when asked, dropped on a change). */
   private dec: string[] | null = null;
-  // hashtable
-  private items: string[] = [];
-  private readonly index = new Map<string, number>();
+  // hashtable (made by toTable(): an intset never needs them)
+  private items: string[] = NONE;
+  private index: Map<string, number> = NO_INDEX;
 
   /** Build a set (RESTORE, RDB load, store commands): encoding chosen from the current thresholds. */
   static from(members: Iterable<string>): SetValue {
@@ -87,7 +90,6 @@ export class SetValue extends CompactAggregate {
   static fromPacked(bytes: Uint8Array): SetValue {
     const s = new SetValue();
     s.is = bytes;
-    s.est = bytes.length;
     return s;
   }
 
@@ -210,6 +212,7 @@ export class SetValue extends CompactAggregate {
   private toTable(): void {
     const items = this.list().slice();
     this.items = items;
+    this.index = new Map<string, number>();
     for (let i = 0; i < items.length; i++) this.index.set(items[i]!, i);
     this.is = null;
     this.dec = null;

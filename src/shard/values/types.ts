@@ -34,6 +34,22 @@ export abstract class Aggregate {
     return null;
   }
 
+  /**
+   * Run `fn`, which changes this value several times (HSET's fields, SADD's members ...), writing it
+   * back to its entry once at the end instead of after each change. `fn` must not look the key up.
+   */
+  batch(fn: () => void): void {
+    const owner = this.owner;
+    if (owner === null) return fn();
+    this.owner = null;
+    try {
+      fn();
+    } finally {
+      this.owner = owner;
+      owner.repack(this.ownerKey, this);
+    }
+  }
+
   /** Write a change back to the entry this value was decoded from (a no-op for a stored object). */
   protected changed(): void {
     if (this.owner !== null) this.owner.repack(this.ownerKey, this);

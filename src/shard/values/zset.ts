@@ -267,28 +267,33 @@ export class SkipList {
 export class ZSetValue extends CompactAggregate {
   readonly type = 'zset' as const;
   override readonly blockable = true;
-  private readonly sl = new SkipList();
-  private readonly byMember = new Map<string, ZNode>();
-  private all: ZNode[] = [];
+  // the nodes: made at once, or by load() for a value decoded from packed bytes
+  private sl!: SkipList;
+  private byMember!: Map<string, ZNode>;
+  private all!: ZNode[];
   /** listpack: the members packed, kept current; null as a skiplist. */
   private lp: Uint8Array | null;
   /** False while only lp holds the members (decoded from an entry, nodes not built yet). */
   private loaded = true;
 
   /** listpack: the encoding a new sorted set starts with (Redis decides from the first member). */
-  constructor(listpack = true) {
+  constructor(listpack = true, bytes: Uint8Array | null = null) {
     super();
     this.compact = listpack;
-    this.lp = listpack ? EMPTY : null;
+    this.lp = bytes ?? (listpack ? EMPTY : null);
+    if (bytes === null) this.init();
+    else this.loaded = false;
+  }
+
+  private init(): void {
+    this.sl = new SkipList();
+    this.byMember = new Map<string, ZNode>();
+    this.all = [];
   }
 
   /** A listpack sorted set on its packed bytes (as packed() gave them). */
   static fromPacked(bytes: Uint8Array): ZSetValue {
-    const z = new ZSetValue(true);
-    z.lp = bytes;
-    z.loaded = false;
-    z.est = bytes.length;
-    return z;
+    return new ZSetValue(true, bytes);
   }
 
   /** The skiplist (do not change it: set() and delete() do). */
@@ -362,6 +367,7 @@ export class ZSetValue extends CompactAggregate {
   private load(): void {
     const lp = this.lp!;
     this.loaded = true;
+    this.init();
     let p = 1 + varSize(readVar(lp, 1));
     while (p < lp.length) {
       const m = elementString(lp, p);
