@@ -5,13 +5,15 @@
  * master_repl_offset is the offset of the last byte written.
  */
 
-import { copySlice } from '../bytes.js';
+import { ShortCopier, copySlice } from '../bytes.js';
 
 /** The replication id of no history (replid2 before any promotion; PSYNC ? asks for a full sync). */
 export const NULL_REPLID = '0'.repeat(40);
 
 export class ReplicationBacklog {
   private buf: Buffer;
+  /** Appends into buf (a write of a few dozen bytes at a time, on a master). */
+  private copier: ShortCopier;
   /** Next write position in buf. */
   private head = 0;
   /** Bytes held (repl_backlog_histlen). */
@@ -21,7 +23,7 @@ export class ReplicationBacklog {
 
   constructor(size: number, offset: number) {
     this.buf = Buffer.alloc(Math.max(16 * 1024, size));
-    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.copier = new ShortCopier(this.buf);
     this.offset = offset;
   }
 
@@ -49,36 +51,11 @@ export class ReplicationBacklog {
       return;
     }
     const first = Math.min(len, size - this.head);
-    this.copyIn(src, start, first, this.head);
-    if (first < len) this.copyIn(src, start + first, len - first, 0);
+    this.copier.copy(src, start, first, this.head);
+    if (first < len) this.copier.copy(src, start + first, len - first, 0);
     this.head = (this.head + len) % size;
     this.histlen = Math.min(size, this.histlen + len);
   }
-
-  /**
-   * src[off, off+len) into buf at `at`. A master appends each write on its own (a few dozen bytes, from
-   * the reply ring): those are copied four bytes a step through DataViews (ours, and one kept for the
-   * last source), about twice as fast as copySlice's byte loop; longer runs go through copySlice.
-   */
-  private copyIn(src: Uint8Array, off: number, len: number, at: number): void {
-    if (len > 128 || src.byteLength > 1024 * 1024) {
-      copySlice(src, off, len, this.buf, at);
-      return;
-    }
-    if (src !== this.srcBuf) {
-      this.srcBuf = src;
-      this.srcDv = new DataView(src.buffer, src.byteOffset, src.byteLength);
-    }
-    const s = this.srcDv!;
-    const d = this.dv;
-    let i = 0;
-    for (; i + 4 <= len; i += 4) d.setInt32(at + i, s.getInt32(off + i, true), true);
-    for (; i < len; i++) d.setUint8(at + i, s.getUint8(off + i));
-  }
-
-  private dv: DataView;
-  private srcBuf: Uint8Array | null = null;
-  private srcDv: DataView | null = null;
 
   /** Copy the newest n bytes (n <= histlen) to dst at `at`. */
   copyNewest(n: number, dst: Uint8Array, at: number): void {
@@ -106,7 +83,7 @@ export class ReplicationBacklog {
   resize(size: number): void {
     const keep = this.since(this.offset + 1 - Math.min(this.histlen, size))!;
     this.buf = Buffer.alloc(Math.max(16 * 1024, size));
-    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.copier = new ShortCopier(this.buf);
     this.head = 0;
     this.histlen = 0;
     this.offset -= keep.length;
