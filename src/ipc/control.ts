@@ -11,7 +11,7 @@
  *   control-clients.ts    WATCH, blocked clients, closed connections, release-ready
  *   control-admin.ts      settings, role, RESETSTAT, crash; slow log, latency and command stats
  *   control-transfer.ts   values between threads: cross-shard commands, snapshots, RDB loading
- *   control-script.ts     the reply of a script run in a shard
+ *   control-script.ts     a script run in a shard: request, options, reply
  *   control-common.ts     what they share (ControlArgv, the count and integer-record readers)
  *
  * Not listed here: ping (startup).

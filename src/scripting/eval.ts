@@ -16,34 +16,13 @@ import * as E from '../resp/errors.js';
 import type { MainCtx, MainHandler, ServerContext } from '../server/main-ctx.js';
 import { execRunning, propagateForConnection } from '../server/commands/transactions.js';
 import { ScriptRun } from './script-run.js';
-import { mustRunOnMain, newFastPathState, tryRunInShard, type FastPathState } from './fast-path.js';
+import { mustRunOnMain, newFastPathState, tryRunInShard } from './fast-path.js';
 import { LuaVm } from './vm.js';
 import { checkMayWrite, killRunning, numkeysOf } from './script-checks.js';
 import { mainCommands } from '../commands/registry.js';
-import type { FunctionEngine } from './functions.js';
 import { releaseReadyOp } from '../ipc/control.js';
-
-declare module '../server/main-ctx.js' {
-  /** The scripting service on the server context (this module runs commands through MainCtx, so it adds its field). */
-  interface ServerServices {
-    /** EVAL's script cache and the running script. */
-    readonly scripting: ScriptEngine;
-  }
-}
-
-interface CachedScript {
-  ref: number;
-  /** Body length (used_memory_scripts_eval). */
-  bytes: number;
-  /** From the shebang: no-writes. */
-  noWrites: boolean;
-  /** It opens with a shebang (then *_RO commands require no-writes). */
-  shebang: boolean;
-  /** It declares it may write (a shebang without no-writes): *_RO and read-only replicas refuse it. */
-  declaresWrites: boolean;
-  /** The in-shard fast path's bookkeeping (fast-path.ts). */
-  fast: FastPathState;
-}
+import type { FastPathState, FunctionCatalog } from './service.js';
+import { engineOf, registerEngine, type CachedScript, type RunningInfo, type ScriptEngineApi } from './engine-api.js';
 
 let busyNow: string | null = null;
 
@@ -69,19 +48,21 @@ export function shebangFlags(body: string): { flags: Set<string> | null } | { er
 }
 
 /** The scripting service: the script cache, the Lua VM (made on first use), the running script. */
-export class ScriptEngine {
+export class ScriptEngine implements ScriptEngineApi {
   private vm: LuaVm | null = null;
   /** FUNCTION's libraries (functions.ts), made on first use. */
-  functionEngine: FunctionEngine | null = null;
+  functionEngine: FunctionCatalog | null = null;
   private readonly scripts = new Map<string, CachedScript>();
   /** The script running now, if any. */
   running: ScriptRun | null = null;
   /** The running script passed busy-reply-threshold: others get BUSY. */
   busy = false;
   /** What runs (FUNCTION STATS, FUNCTION KILL / SCRIPT KILL). */
-  runningInfo: { name: string; command: string[]; started: number; fn: boolean } | null = null;
+  runningInfo: RunningInfo | null = null;
 
-  constructor(private readonly server: ServerContext) {}
+  constructor(private readonly server: ServerContext) {
+    registerEngine(server, this);
+  }
 
   get lua(): LuaVm {
     this.vm ??= new LuaVm();
@@ -92,11 +73,8 @@ export class ScriptEngine {
     return this.scripts.size;
   }
 
-  get bodyBytes(): number {
-    let n = 0;
-    for (const s of this.scripts.values()) n += s.bytes;
-    return n;
-  }
+  /** The cached bodies' total length (used_memory_scripts_eval), kept as scripts come and go. */
+  bodyBytes = 0;
 
   has(sha: string): boolean {
     return this.scripts.has(sha.toLowerCase());
@@ -120,12 +98,14 @@ export class ScriptEngine {
       fast: newFastPathState(body),
     };
     this.scripts.set(sha, script);
+    this.bodyBytes += script.bytes;
     return { sha, script };
   }
 
   flush(): void {
     if (this.vm !== null) for (const s of this.scripts.values()) this.vm.release(s.ref);
     this.scripts.clear();
+    this.bodyBytes = 0;
   }
 
   get(sha: string): CachedScript | undefined {
@@ -207,7 +187,7 @@ export function scriptBusyReply(_s: ServerContext): string | null {
 function evalBody(readOnly: boolean): MainHandler {
   return (c) => {
     const numkeys = numkeysOf(c);
-    const eng = c.scripting;
+    const eng = engineOf(c.server);
     const r = eng.load(c.args.str(1));
     if ('error' in r) throw new E.CommandError(r.error);
     if (r.script.shebang && !r.script.noWrites) checkMayWrite(c, readOnly);
@@ -221,7 +201,7 @@ function evalSha(readOnly: boolean): MainHandler {
     const sha = c.args.str(1).toLowerCase();
     if (sha.length !== 40) throw new E.CommandError(E.NOSCRIPT);
     const numkeys = numkeysOf(c);
-    const eng = c.scripting;
+    const eng = engineOf(c.server);
     const script = eng.get(sha);
     if (script === undefined) throw new E.CommandError(E.NOSCRIPT);
     if (script.shebang && !script.noWrites) checkMayWrite(c, readOnly);
@@ -236,20 +216,20 @@ export const evalCommands = mainCommands<MainHandler>({
   evalsha_ro: evalSha(true),
 
   'script|load'(c) {
-    const r = c.scripting.load(c.args.str(2));
+    const r = engineOf(c.server).load(c.args.str(2));
     if ('error' in r) throw new E.CommandError(r.error);
     c.w.bulk(r.sha);
   },
 
   'script|exists'(c) {
-    const eng = c.scripting;
+    const eng = engineOf(c.server);
     c.w.array(c.argc - 2);
     for (let i = 2; i < c.argc; i++) c.w.int(eng.has(c.args.str(i)) ? 1 : 0);
   },
 
   'script|flush'(c) {
     if (c.argc > 3 || (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async'))) throw new E.CommandError(E.SCRIPT_FLUSH_MODE);
-    c.scripting.flush();
+    engineOf(c.server).flush();
     c.w.ok();
   },
 

@@ -12,7 +12,7 @@ import { Args } from '../commands/args.js';
 import type { Command } from '../commands/table.js';
 import { REQ_SCRIPT, SCRIPT_REP_DIVERTED, SCRIPT_REP_FALLBACK, SCRIPT_REP_NO_SCRIPT } from '../ipc/records.js';
 import * as E from '../resp/errors.js';
-import { scriptRunOp } from '../ipc/control.js';
+import { scriptRunOp, type ControlArgv } from '../ipc/control.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlot } from '../router/slot.js';
 import { Hold, type Connection } from '../server/connection.js';
@@ -20,17 +20,10 @@ import { MainCtx, type ServerContext } from '../server/main-ctx.js';
 import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
 import { bodySha1 } from './body-sha.js';
+import { ArgBytes } from './arg-bytes.js';
 import { logScriptLine, writeDenied } from './script-run.js';
 import { SCRIPT_DONE, SCRIPT_NEEDS_BODY } from './shard-script.js';
-
-/** What the fast path keeps per cached script. */
-export interface FastPathState {
-  body: string;
-  /** Shards that have been sent the body (they compile and keep it). */
-  sentTo: Set<number>;
-  fastRuns: number;
-  fallbacks: number;
-}
+import type { FastPathState } from './service.js';
 
 export function newFastPathState(body: string): FastPathState {
   return { body, sentTo: new Set(), fastRuns: 0, fallbacks: 0 };
@@ -57,15 +50,24 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
     else if (k !== sh) return false;
   }
   const conn = c.conn;
-  // (a function: its library's code sha1 and code, then its name; shard-script.ts)
-  const argv: (string | number)[] = [fn === null ? 'script' : 'fcall', sha, '', ...(fn === null ? [] : [fn]), conn.db, conn.proto, readOnly ? 1 : 0, writeDenied(c) ?? '', s.config.int('busy-reply-threshold'), numkeys];
-  for (let i = 3; i < c.argc; i++) argv.push(c.args.str(i));
-  if (!f.sentTo.has(sh)) argv[2] = f.body;
-  let r = await sendWhenFree(c, sh, argv);
+  // (a function: its library's code sha1 and code, then its name)
+  const req = {
+    id: sha,
+    body: f.sentTo.has(sh) ? '' : f.body,
+    fn,
+    db: conn.db,
+    proto: conn.proto,
+    readOnly,
+    denied: writeDenied(c),
+    busyMs: s.config.int('busy-reply-threshold'),
+    numkeys,
+    args: c.args.all(3),
+  };
+  let r = await sendWhenFree(c, sh, scriptRunOp.request(req));
   if (scriptRunOp.status(r.reply) === SCRIPT_NEEDS_BODY) {
     // the shard dropped it from its cache: nothing ran, send it again with the body
-    argv[2] = f.body;
-    r = await sendWhenFree(c, sh, argv);
+    req.body = f.body;
+    r = await sendWhenFree(c, sh, scriptRunOp.request(req));
   }
   f.sentTo.add(sh);
   // the script's keyspace events are its caller's (NOLOOP, the RESP3 push ahead of the reply)
@@ -92,7 +94,7 @@ export async function tryRunInShard(c: MainCtx, sha: string, f: FastPathState, n
  * interleaves with it, and other requests for that shard (other scripts too) queue behind it
  * instead of waiting for its reply.
  */
-async function sendWhenFree(c: MainCtx, sh: number, argv: readonly (string | number)[]): Promise<ShardReply> {
+async function sendWhenFree(c: MainCtx, sh: number, argv: ControlArgv): Promise<ShardReply> {
   const s = c.server;
   await s.coordinator.lock([sh]);
   let p: Promise<ShardReply>;
@@ -216,6 +218,9 @@ function limitsOf(s: ServerContext): ScriptLimits {
   return l;
 }
 
+/** The name (sha1, function name) the last script request's argument 1 gave, by kind (function 1 | body 2). */
+const lastNamed = { id: new ArgBytes(), kind: -1, name: '' };
+
 /** Where an EVALSHA / FCALL can go straight to, or null (the main-thread handler runs it). */
 function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args): Target | null {
   const fn = cmd.name === 'fcall' || cmd.name === 'fcall_ro';
@@ -225,7 +230,14 @@ function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args):
   const numkeys = smallInt(args, 2);
   if (numkeys < 0 || numkeys > args.argc - 3 || (!fn && !body && args.len[1] !== 40)) return null;
   // EVAL: the sha1 of the body names it (the shard computes it too)
-  const sha = fn ? args.str(1) : body ? bodySha1(args.bytes(1)) : args.str(1).toLowerCase();
+  const kind = (fn ? 1 : 0) | (body ? 2 : 0);
+  let sha = lastNamed.name;
+  if (lastNamed.kind !== kind || !lastNamed.id.matches(args, 1)) {
+    sha = fn ? args.str(1) : body ? bodySha1(args.bytes(1)) : args.str(1).toLowerCase();
+    lastNamed.id.remember(args, 1);
+    lastNamed.kind = kind;
+    lastNamed.name = sha;
+  }
   const script = fn ? s.scripting.functionEngine?.functions.get(sha) : s.scripting.get(sha);
   if (script === undefined || mostlyFallsBack(script.fast)) return null;
   const roCommand = cmd.name === 'evalsha_ro' || cmd.name === 'fcall_ro' || cmd.name === 'eval_ro';

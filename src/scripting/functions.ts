@@ -16,7 +16,9 @@ import { propagateMain } from '../server/commands/transactions.js';
 import { pushErrorTable } from './convert.js';
 import { checkMayWrite, killRunning, numkeysOf } from './script-checks.js';
 import type { LuaVm } from './vm.js';
-import { newFastPathState, type FastPathState } from './fast-path.js';
+import { newFastPathState } from './fast-path.js';
+import type { FastPathState, FunctionCatalog } from './service.js';
+import { engineOf, type ScriptEngineApi } from './engine-api.js';
 import { loadApiLog } from './shard-functions.js';
 import { lauxlib, lua, toLatin1, type LuaState } from './lua-api.js';
 import { mainCommands } from '../commands/registry.js';
@@ -54,7 +56,7 @@ function fail(L: LuaState, msg: string): number {
   return lua.lua_error(L);
 }
 
-export class FunctionEngine {
+export class FunctionEngine implements FunctionCatalog {
   readonly libraries = new Map<string, Library>();
   readonly functions = new Map<string, FunctionDef>();
   /** register_function calls of the library being loaded. */
@@ -264,9 +266,25 @@ export class FunctionEngine {
   }
 }
 
+/** Each EVAL engine's FUNCTION engine (made on first use; the EVAL engine holds it as its catalog). */
+const fnEngines = new WeakMap<ScriptEngineApi, FunctionEngine>();
+
+/** The server's FUNCTION engine, made if `make` (else null when none is yet). */
+function functionEngineOf(server: ServerContext, make: true): FunctionEngine;
+function functionEngineOf(server: ServerContext, make: false): FunctionEngine | null;
+function functionEngineOf(server: ServerContext, make: boolean): FunctionEngine | null {
+  const eng = engineOf(server);
+  let fe = fnEngines.get(eng) ?? null;
+  if (fe === null && make) {
+    fe = new FunctionEngine(eng);
+    fnEngines.set(eng, fe);
+    eng.functionEngine = fe;
+  }
+  return fe;
+}
+
 function functionEngine(c: MainCtx): FunctionEngine {
-  const s = c.scripting;
-  return (s.functionEngine ??= new FunctionEngine(s));
+  return functionEngineOf(c.server, true);
 }
 
 /**
@@ -274,12 +292,11 @@ function functionEngine(c: MainCtx): FunctionEngine {
  * other libraries are still loaded), or null.
  */
 export function replaceFunctionLibraries(server: ServerContext, codes: readonly string[]): string | null {
-  const se = server.scripting;
   if (codes.length === 0) {
-    se.functionEngine?.flush();
+    functionEngineOf(server, false)?.flush();
     return null;
   }
-  const fe = (se.functionEngine ??= new FunctionEngine(se));
+  const fe = functionEngineOf(server, true);
   fe.flush();
   let error: string | null = null;
   for (const code of codes) {
@@ -294,11 +311,11 @@ export function replaceFunctionLibraries(server: ServerContext, codes: readonly 
 
 /** The loaded libraries as RDB FUNCTION2 records, for the RDB of a full sync (empty if none). */
 export function functionRdbRecords(server: ServerContext): Buffer {
-  return server.scripting.functionEngine?.records() ?? Buffer.alloc(0);
+  return functionEngineOf(server, false)?.records() ?? Buffer.alloc(0);
 }
 
 /** Number of libraries and functions (INFO, FUNCTION STATS) without creating the engine. */
-export function functionCounts(s: { readonly functionEngine: FunctionEngine | null }): { libraries: number; functions: number } {
+export function functionCounts(s: { readonly functionEngine: FunctionCatalog | null }): { libraries: number; functions: number } {
   const f = s.functionEngine;
   return { libraries: f?.libraries.size ?? 0, functions: f?.functions.size ?? 0 };
 }
@@ -311,7 +328,7 @@ function fcall(readOnly: boolean): MainHandler {
     if (f === undefined) throw new E.CommandError(E.FUNCTION_NOT_FOUND);
     const numkeys = numkeysOf(c, E.FCALL_BAD_NUMKEYS);
     if (!f.noWrites) checkMayWrite(c, readOnly);
-    return c.scripting.runFast(c, f.library.sha, f.fast, f.ref, numkeys, f.noWrites, f.name);
+    return engineOf(c.server).runFast(c, f.library.sha, f.fast, f.ref, numkeys, f.noWrites, f.name);
   };
 }
 
@@ -398,7 +415,7 @@ export const functionCommands = mainCommands<MainHandler>({
   },
 
   'function|stats'(c) {
-    const eng = c.scripting;
+    const eng = engineOf(c.server);
     const w = c.w;
     w.map(2);
     w.bulk('running_script');

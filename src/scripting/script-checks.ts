@@ -5,6 +5,7 @@
 
 import * as E from '../resp/errors.js';
 import type { MainCtx } from '../server/main-ctx.js';
+import { engineOf } from './engine-api.js';
 
 /**
  * What redis-server checks before running a script that declares its flags (a shebang script or a
@@ -38,7 +39,7 @@ export function numkeysOf(c: MainCtx, notInteger?: string): number {
 
 /** SCRIPT KILL / FUNCTION KILL (redis-server's scriptKill): the checks, then the kill flag. */
 export function killRunning(c: MainCtx, fn: boolean): void {
-  const eng = c.scripting;
+  const eng = engineOf(c.server);
   const run = eng.running;
   if (run === null || eng.runningInfo === null) throw new E.CommandError(E.NOTBUSY);
   if (run.wrote) throw new E.CommandError(E.UNKILLABLE);

@@ -34,6 +34,7 @@ import { REPL_REPLICA } from './redis-lib.js';
 import { ShardFunctions } from './shard-functions.js';
 import { LuaVm, type ArgList } from './vm.js';
 import { bodySha1 } from './body-sha.js';
+import { ArgBytes } from './arg-bytes.js';
 import { isAggregate, type StrValue } from '../shard/values/types.js';
 
 export const SCRIPT_DONE = 0;
@@ -352,34 +353,6 @@ const directOptions: RunOptions = { db: 0, proto: 2, readOnly: false, denied: nu
 
 const statusBytes = Buffer.alloc(4);
 
-/** The bytes of a request's argument, remembered to tell whether a later request has the same. */
-class ArgBytes {
-  private bytes = new Uint8Array(64);
-  private len = -1;
-
-  matches(a: Args, i: number): boolean {
-    const n = this.len;
-    if (a.strings !== null || a.len[i] !== n) return false;
-    const b = a.buf;
-    const m = this.bytes;
-    const s = a.start[i]!;
-    for (let j = 0; j < n; j++) if (b[s + j] !== m[j]) return false;
-    return true;
-  }
-
-  remember(a: Args, i: number): void {
-    const n = a.strings === null ? a.len[i]! : -1;
-    this.len = n > MAX_REMEMBERED ? -1 : n;
-    if (this.len < 0) return;
-    if (this.bytes.length < n) this.bytes = new Uint8Array(n);
-    const s = a.start[i]!;
-    this.bytes.set(a.buf.subarray(s, s + n));
-  }
-}
-
-/** Longer names (EVAL bodies) are not remembered. */
-const MAX_REMEMBERED = 4096;
-
 /**
  * The script or function the last REQ_SCRIPT named (its sha1, body or function name, by kind: w3's
  * function and body bits), valid while the worker's caches are as they were (gen).
@@ -462,10 +435,9 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
 
 /** The rest of a control op "script" / "fcall" (from args[at]): db proto read-only denied busy-ms numkeys key... arg... */
 function runControlled(c: ShardHost, st: WorkerScripting, ref: number, name: string, fn: boolean, at: number): void {
-  const a = c.args;
-  const deniedText = a.str(at + 3);
-  const o = { db: Number(a.str(at)), proto: a.str(at + 1) === '3' ? 3 : 2, readOnly: a.str(at + 2) === '1', denied: deniedText === '' ? null : deniedText, busyMs: Number(a.str(at + 4)) || Infinity, direct: false, fn } as const;
-  keysAndArgs(c, Number(a.str(at + 5)), at + 6);
+  const opts = scriptRunOp.options(c.args, at);
+  const o = { db: opts.db, proto: opts.proto, readOnly: opts.readOnly, denied: opts.denied, busyMs: opts.busyMs, direct: false, fn };
+  keysAndArgs(c, opts.numkeys, opts.keysAt);
   const r = runHere(c, st, ref, name, o, keyList, argList);
   const done = r === SCRIPT_DONE;
   status(c, r, done ? scriptReply() : Buffer.alloc(0), done ? st.run!.calls : 0, done ? st.run!.logs : []);

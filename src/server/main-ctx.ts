@@ -14,8 +14,9 @@
  * (router/coordinator-host.ts, replication/host.ts, persistence/host.ts, PubSubHost), so they appear
  * here with their classes. The server's parts (clients.ts, dispatch.ts, reply-pump.ts ...) take a
  * ServerContext, so they appear here as ports: what the other modules use of each. The scripting
- * engine runs commands through MainCtx, so it declares its own field on ServerServices (declaration
- * merging, in scripting/eval.ts) and this module imports nothing from src/scripting.
+ * engine runs commands through MainCtx, so it appears as the port it implements
+ * (scripting/service.ts, which imports nothing); the scripting modules reach the engine itself
+ * through engineOf() (scripting/eval.ts).
  */
 
 import type { Logger } from 'pino';
@@ -27,6 +28,7 @@ import type { Config } from '../config.js';
 import type { Persistence } from '../persistence/persistence.js';
 import type { Replication } from '../replication/replication.js';
 import type { RespWriter } from '../resp/writer.js';
+import type { ScriptingService } from '../scripting/service.js';
 import type { Coordinator } from '../router/coordinator.js';
 import type { ShardConfig } from '../shard/context.js';
 import type { Connection } from './connection.js';
@@ -110,10 +112,7 @@ export interface OutputLimitsPort {
 
 // ---- the server ----------------------------------------------------------------------------------
 
-/** Services declared by modules above this one (declaration merging): scripting/eval.ts adds `scripting`. */
-export interface ServerServices {}
-
-export interface ServerContext extends ServerServices {
+export interface ServerContext {
   readonly config: Config;
   readonly log: Logger;
   readonly table: CommandTable;
@@ -137,6 +136,8 @@ export interface ServerContext extends ServerServices {
   readonly replication: Replication;
   readonly pubsub: PubSub;
   readonly persistence: Persistence;
+  /** EVAL's script cache and FUNCTION's libraries, as the server's parts see them. */
+  readonly scripting: ScriptingService;
 
   // parts
   readonly clients: ClientsPort;
@@ -225,8 +226,8 @@ export class MainCtx {
     return this.server.persistence;
   }
 
-  /** The scripting service (script cache, the running script). */
-  get scripting(): ServerContext['scripting'] {
+  /** The scripting service (what the server reads of it: scripting/service.ts). */
+  get scripting(): ScriptingService {
     return this.server.scripting;
   }
 }

@@ -31,7 +31,8 @@ export function registerPacked(tag: number, fn: Unpack): void {
 export function unpack(u8: Uint8Array, off: number, len: number): Aggregate {
   const fn = decoders[u8[off]!];
   if (fn === undefined) throw new Error(`unknown packed value tag ${u8[off]}`);
-  return fn(u8.slice(off, off + len));
+  // a copy: the pages are Buffers, whose slice() is a view of memory the entry may free or move
+  return fn(Uint8Array.prototype.slice.call(u8, off, off + len));
 }
 
 /** The value of the varint at u8[p]. */
