@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src');
 const MAX_LINES = 600;
 /** Over the limit today, to be split (remove a line here once its file is within the limit). */
-const TO_SPLIT = new Set(['replication/replication.ts', 'shard/shard.ts', 'codec/rdb-read.ts']);
+const TO_SPLIT = new Set(['shard/shard.ts']);
 
 function tsFiles(dir: string): string[] {
   const out: string[] = [];

@@ -5,13 +5,15 @@
  * master_repl_offset is the offset of the last byte written.
  */
 
-import { copySlice } from '../bytes.js';
+import { ShortCopier, copySlice } from '../bytes.js';
 
 /** The replication id of no history (replid2 before any promotion; PSYNC ? asks for a full sync). */
 export const NULL_REPLID = '0'.repeat(40);
 
 export class ReplicationBacklog {
   private buf: Buffer;
+  /** Appends into buf (a write of a few dozen bytes at a time, on a master). */
+  private copier: ShortCopier;
   /** Next write position in buf. */
   private head = 0;
   /** Bytes held (repl_backlog_histlen). */
@@ -21,6 +23,7 @@ export class ReplicationBacklog {
 
   constructor(size: number, offset: number) {
     this.buf = Buffer.alloc(Math.max(16 * 1024, size));
+    this.copier = new ShortCopier(this.buf);
     this.offset = offset;
   }
 
@@ -48,8 +51,8 @@ export class ReplicationBacklog {
       return;
     }
     const first = Math.min(len, size - this.head);
-    copySlice(src, start, first, this.buf, this.head);
-    if (first < len) copySlice(src, start + first, len - first, this.buf, 0);
+    this.copier.copy(src, start, first, this.head);
+    if (first < len) this.copier.copy(src, start + first, len - first, 0);
     this.head = (this.head + len) % size;
     this.histlen = Math.min(size, this.histlen + len);
   }
@@ -80,6 +83,7 @@ export class ReplicationBacklog {
   resize(size: number): void {
     const keep = this.since(this.offset + 1 - Math.min(this.histlen, size))!;
     this.buf = Buffer.alloc(Math.max(16 * 1024, size));
+    this.copier = new ShortCopier(this.buf);
     this.head = 0;
     this.histlen = 0;
     this.offset -= keep.length;

@@ -471,3 +471,13 @@ export class MasterLink {
   }
 }
 
+/** A master's PING or REPLCONF in the stream (link keep-alive, not a change to the data). */
+export function isKeepAlive(b: Uint8Array, start: number, len: number): boolean {
+  // "*N\r\n$4\r\nping..." or "*N\r\n$8\r\nreplconf...", any case; decided on the bytes, nothing made of them
+  if (len < 12 || b[start] !== 0x2a || b[start + 4] !== 0x24) return false;
+  const n = b[start + 5] === 0x34 ? 4 : b[start + 5] === 0x38 ? 8 : 0;
+  if (n === 0 || len < 8 + n) return false;
+  const word = n === 4 ? 'ping' : 'replconf';
+  for (let i = 0; i < n; i++) if ((b[start + 8 + i]! | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
+}

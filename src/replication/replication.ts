@@ -25,7 +25,7 @@ import { NOT_INTEGER, SYNC_WITHOUT_MASTER_LINK, replconfUnknownOption } from '..
 import { NULL_REPLID, ReplicationBacklog } from './backlog.js';
 import { ReplicaClient, ReplicaState } from './replica-client.js';
 import { FullSync } from './fullsync.js';
-import { MasterLink } from './master-link.js';
+import { MasterLink, isKeepAlive } from './master-link.js';
 import { Failover, type FailoverState } from './failover.js';
 import { replicationInfo, roleReply } from './role-info.js';
 import { roleOp } from '../ipc/control.js';
@@ -41,17 +41,6 @@ interface ReplConf {
 }
 
 const PING = encodeCommand(['PING']);
-
-/** A master's PING or REPLCONF in the stream (link keep-alive, not a change to the data). */
-function isKeepAlive(b: Uint8Array, start: number, len: number): boolean {
-  // "*N\r\n$4\r\nping..." or "*N\r\n$8\r\nreplconf...", any case; decided on the bytes, nothing made of them
-  if (len < 12 || b[start] !== 0x2a || b[start + 4] !== 0x24) return false;
-  const n = b[start + 5] === 0x34 ? 4 : b[start + 5] === 0x38 ? 8 : 0;
-  if (n === 0 || len < 8 + n) return false;
-  const word = n === 4 ? 'ping' : 'replconf';
-  for (let i = 0; i < n; i++) if ((b[start + 8 + i]! | 0x20) !== word.charCodeAt(i)) return false;
-  return true;
-}
 
 /** A fan-out buffer larger than this is not kept for the next tick. */
 const TICK_BUFFER_KEEP = 1024 * 1024;
@@ -69,7 +58,6 @@ export class Replication {
   lastDb = -1;
   readonly replicas: ReplicaClient[] = [];
   private readonly replConfs = new WeakMap<Connection, ReplConf>();
-  /** This tick's stream bytes, written to every replica once per tick. */
   /** This tick's stream bytes for the replicas, tickBuf[0, tickBytes) (one write each at flush()). */
   private tickBuf: Buffer = EMPTY;
   private tickBytes = 0;
@@ -425,7 +413,7 @@ export class Replication {
             r.startOnAck = false;
             r.release();
           }
-          this.checkAckWaiters();
+          this.ackWaits.check();
           return 'noreply';
         }
         case 'getack':
@@ -496,7 +484,7 @@ export class Replication {
     this.fullSync.dropped(r);
     if (r.state === ReplicaState.Online) this.server.log.info(`Connection with replica ${r.ip}:${r.listeningPort} lost.`);
     if (this.replicas.length === 0) this.noReplicasSince = Date.now();
-    this.checkAckWaiters();
+    this.ackWaits.check();
   }
 
   /** Close every replica link (they reconnect and learn our new replid, usually with +CONTINUE). */
@@ -593,10 +581,6 @@ export class Replication {
       this.feedRaw(GETACK);
       this.flush();
     });
-  }
-
-  private checkAckWaiters(): void {
-    this.ackWaits.check();
   }
 
   // ---- INFO / ROLE (role-info.ts) ---------------------------------------------------------------

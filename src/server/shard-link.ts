@@ -9,7 +9,7 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
 import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
-import { copySlice } from '../bytes.js';
+import { ShortCopier } from '../bytes.js';
 import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
 import type { CommandProps } from '../commands/registry.js';
 import type { ShardConfig } from '../shard/context.js';
@@ -55,6 +55,8 @@ export class ShardLink {
   readonly index: number;
   readonly worker: Worker;
   readonly requests: RingProducer;
+  /** Request bodies into the request ring (most are a few dozen bytes). */
+  private readonly toRing: ShortCopier;
   readonly replies: RingConsumer;
   /** Records written since the last publish(). */
   unpublished = 0;
@@ -98,6 +100,7 @@ export class ShardLink {
     const req = createRingBuffer(opts.ringBytes);
     const rep = createRingBuffer(opts.ringBytes);
     this.requests = new RingProducer(req);
+    this.toRing = new ShortCopier(this.requests.data);
     this.replies = new RingConsumer(rep);
     const bodies = new MessageChannel();
     this.bodyPort = bodies.port1;
@@ -200,7 +203,7 @@ export class ShardLink {
       const off = ring.reserve(HEADER_BYTES + len);
       if (off < 0) return 0;
       writeHeader(ring, off, word0(kind, flags, db), connId, seq, w3, len);
-      copySlice(src, start, len, ring.data, off + HEADER_BYTES);
+      this.toRing.copy(src, start, len, off + HEADER_BYTES);
       ring.commit(HEADER_BYTES + len);
       this.unpublished++;
       return len;
