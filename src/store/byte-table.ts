@@ -24,56 +24,23 @@
 
 import { Aggregate, type Value } from '../shard/values/types.js';
 import { ACCESS, accessNew, accessTouch } from '../shard/access.js';
-import { Arena, CLASS_SIZE, classOf, pageOf, byteOf, wordOf } from './arena.js';
+import { Arena, classOf, pageOf, byteOf, wordOf } from './arena.js';
 import { copySlice } from '../bytes.js';
 import {
   HEADER, KIND_NUM, KIND_OBJ, KIND_STR, LONG_KEY, entrySize, hashBytes, keyLength, keyOffset, pow2, sameBytes,
   valueLength, writeHeader, writeLatin1, type Latin1Buffer,
 } from './entry.js';
 import { unpack } from './packed.js';
+import { kindOf, packedOf } from './entry-value.js';
 
 export { KIND_NUM, KIND_OBJ, KIND_STR } from './entry.js';
+export { INLINE_MAX, entryBytes, isInline } from './entry-value.js';
 
 /** A key given as a string, written as bytes for a lookup (grown as needed). */
 let keyBuf = Buffer.allocUnsafeSlow(256) as Latin1Buffer;
 
-/** Longest string value kept inline in the entry. */
-export const INLINE_MAX = 4096;
 /** Bucket arrays up to this many buckets are small typed arrays on the heap; larger ones live in the arena. */
 const SMALL_BUCKETS = 16;
-/** Index bytes counted per key: one bucket slot (4 bytes) at the table's largest load factor. */
-const BUCKET_SHARE = 4;
-
-/** The packed bytes a value is kept as inline (a small aggregate in its compact encoding), or null. */
-function packedOf(value: Value): Uint8Array | null {
-  return value instanceof Aggregate ? value.packed() : null;
-}
-
-/** The entry kind of a value and the length of its inline bytes (for KIND_STR and packed values). */
-function kindOf(value: Value): number {
-  if (typeof value === 'number') return KIND_NUM;
-  return typeof value === 'string' && value.length <= INLINE_MAX ? KIND_STR : KIND_OBJ;
-}
-
-function inlineLength(kind: number, value: Value): number {
-  if (kind === KIND_STR) return (value as string).length;
-  if (kind === KIND_NUM) return 0;
-  return packedOf(value)?.length ?? 0;
-}
-
-/** True for the values kept inline in an entry (numbers, strings up to INLINE_MAX bytes, packed values). */
-export function isInline(value: Value): boolean {
-  return typeof value === 'number' || (typeof value === 'string' && value.length <= INLINE_MAX) || packedOf(value) !== null;
-}
-
-/**
- * Bytes a key with this value takes in the store: its entry's size class and its bucket slot. A value
- * held as a JS object (an aggregate, a long string) adds its own size on the heap beside this.
- */
-export function entryBytes(key: string, value: Value): number {
-  const kind = kindOf(value);
-  return CLASS_SIZE[classOf(entrySize(key.length, kind, inlineLength(kind, value)))]! + BUCKET_SHARE;
-}
 
 export class ByteTable {
   private t: Int32Array<ArrayBufferLike> = new Int32Array(4);
