@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Arena, CLASS_SIZE, HUGE, MAX_SMALL, classOf } from '../src/store/arena.js';
 import { ByteTable, INLINE_MAX } from '../src/store/byte-table.js';
 import { Keyspace } from '../src/shard/keyspace.js';
+import { activeExpire } from '../src/shard/active-expire.js';
 import { ACCESS } from '../src/shard/access.js';
 import { Aggregate, type Value } from '../src/shard/values/types.js';
 import { HashValue } from '../src/shard/values/hash.js';
@@ -311,7 +312,7 @@ describe('Keyspace on the byte store', () => {
     expect(db.get('k0')).toBeUndefined();
     expect(db.get('k1')).toBe('v1');
     let expired = 0;
-    for (let n = 0; n < 100 && db.expiresSize > 0; n++) expired += db.activeExpire(1000)[1];
+    for (let n = 0; n < 100 && db.expiresSize > 0; n++) expired += activeExpire(db, 1000)[1];
     expect(expired).toBe(499);
     expect(db.size).toBe(500);
     expect(ks.arena!.live).toBe(500);

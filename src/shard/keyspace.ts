@@ -160,7 +160,6 @@ export class Db {
   bytes = 0;
   /** Active expiry cursor (next slot to sample). */
   expireCursor = 0;
-  private readonly due: string[] = []; // activeExpire()'s keys of one slot whose time has passed
   /** Average TTL bookkeeping for INFO keyspace avg_ttl (running estimate, as Redis keeps). */
   avgTtl = 0;
 
@@ -569,37 +568,5 @@ export class Db {
     if (this.expiresSize === 0) return false;
     const at = this.expires[this.ks.slotOf(key)]?.get(key);
     return at !== undefined && at <= this.ks.now;
-  }
-
-  /**
-   * Active expiry: visit slots from the cursor, removing expired keys, until `maxChecks` keys were
-   * checked or every slot was visited once. Returns [checked, expired]. Masters only.
-   */
-  activeExpire(maxChecks: number): [number, number] {
-    let checked = 0;
-    let expired = 0;
-    if (this.expiresSize === 0 || this.ks.replica) return [0, 0];
-    const now = this.ks.now;
-    for (let visited = 0; visited < SLOTS && checked < maxChecks; visited++) {
-      const slot = this.expireCursor;
-      this.expireCursor = (slot + 1) & (SLOTS - 1);
-      const e = this.expires[slot];
-      if (e === undefined) continue;
-      checked += e.size;
-      // collected first: a table must not change while it is walked
-      const due = this.due;
-      e.forEachAt((at, key) => {
-        if (at <= now) due.push(key);
-      });
-      for (const key of due) {
-        this.removeAt(key, slot);
-        this.ks.expiredKeys++;
-        this.ks.hooks.expired(this.id, key);
-        this.ks.hooks.modified(this.id, key);
-      }
-      expired += due.length;
-      due.length = 0;
-    }
-    return [checked, expired];
   }
 }

@@ -56,6 +56,7 @@ import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
 import { BodyFramer } from '../ipc/body-framer.js';
 import { runTransaction } from './transaction.js';
 import { OOM } from '../resp/errors.js';
+import { activeExpire } from './active-expire.js';
 
 /** Bytes of reply buffer a shard keeps between commands (a larger one, grown by a huge reply, is dropped). */
 const REPLY_WRITER_KEEP = 8 * 1024 * 1024;
@@ -256,7 +257,7 @@ export class Shard implements ShardHost {
           // keep going while a good share of the sampled keys were expired, within a time budget
           const until = now + Math.max(1, period / 4);
           for (;;) {
-            const [checked, expired] = db.activeExpire(200);
+            const [checked, expired] = activeExpire(db, 200);
             if (checked === 0 || expired * 4 < checked || Date.now() >= until) break;
           }
         }

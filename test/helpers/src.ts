@@ -6,6 +6,7 @@
 export { SLOTS, crc16, hashSlot, hashSlotOfString, slotToShardTable } from '../../src/router/slot.js';
 export { crc64, createDump, decodeValue, encodeValue, lzfDecompress, parseDump, rdbFileEntries, rdbHeader, RdbWriter, writeEntry, RDB_OPCODE } from '../../src/codec/rdb.js';
 export { Keyspace, Db, type KeyspaceHooks } from '../../src/shard/keyspace.js';
+export { activeExpire } from '../../src/shard/active-expire.js';
 export { HeapSlotTable, type SlotTable } from '../../src/shard/slot-table.js';
 export { ByteTable } from '../../src/store/byte-table.js';
 export { Arena } from '../../src/store/arena.js';
