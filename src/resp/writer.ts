@@ -174,7 +174,7 @@ export class RespWriter {
   }
 
   /** Bulk string of src[off, off+len) (a value read in place). */
-  bulkSlice(src: Buffer, off: number, len: number): void {
+  bulkSlice(src: Uint8Array, off: number, len: number): void {
     this.header(0x24, len); // $
     this.ensure(len + 2);
     copySlice(src, off, len, this.buf, this.len);

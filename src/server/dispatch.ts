@@ -135,7 +135,6 @@ export class Dispatcher {
       void this.s.unwatchAll(conn);
       msg = E.execAbort(msg);
     }
-    this.s.stats.rejectedCalls++;
     this.s.stats.intro.rejected(this.dispatching);
     this.replyError(conn, conn.nextSeq++, msg);
     return true;
@@ -145,7 +144,6 @@ export class Dispatcher {
     const w = this.errWriter;
     w.reset();
     w.error(E.sanitizeErrorText(msg));
-    this.s.stats.errorReplies++;
     conn.deliver(seq, w.toBuffer(), false);
     this.s.pump.queueWrite(conn);
   }

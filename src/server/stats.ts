@@ -32,16 +32,18 @@ class RateSampler {
 }
 
 export class ServerStats {
+  /** INFO total_commands_processed (rejected calls and error replies: intro.commands). */
   commandsProcessed = 0;
+  /** INFO total_connections_received, rejected_connections (maxclients). */
   connectionsReceived = 0;
   rejectedConnections = 0;
-  rejectedCalls = 0;
-  errorReplies = 0;
+  /** INFO total_net_input_bytes, total_net_output_bytes: every client's bytes. */
   netInputBytes = 0;
   netOutputBytes = 0;
   /** Bytes read from our master (payload and stream) and written to our replicas: INFO's net_repl. */
   netReplInputBytes = 0;
   netReplOutputBytes = 0;
+  /** INFO sync_full, sync_partial_ok, sync_partial_err: the PSYNCs our replicas asked for. */
   syncFull = 0;
   syncPartialOk = 0;
   syncPartialErr = 0;

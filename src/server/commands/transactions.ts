@@ -173,7 +173,6 @@ async function runMainQueued(c: MainCtx, q: QueuedCommand): Promise<Buffer> {
     w.reset();
     if (!(e instanceof CommandError)) s.log.error({ err: e }, `command '${q.cmd.name}' failed in EXEC`);
     w.error(sanitizeErrorText(e instanceof CommandError ? e.reply : internalError(q.cmd.name)));
-    s.stats.errorReplies++;
   }
   s.stats.commandsProcessed++;
   const reply = w.toBuffer();

@@ -218,7 +218,7 @@ function lrange(c: ShardCtx): void {
   }
   if (end >= n) end = n - 1;
   c.w.array(end - start + 1);
-  for (let i = start; i <= end; i++) c.w.bulk(l.at(i));
+  if (!l.writeRange(c.w, start, end)) for (let i = start; i <= end; i++) c.w.bulk(l.at(i));
 }
 
 function ltrim(c: ShardCtx): void {

@@ -17,6 +17,7 @@
 
 import { Aggregate } from './types.js';
 import { limits } from './limits.js';
+import type { RespWriter } from '../../resp/writer.js';
 import { PackWriter, TAG_LIST, elementSize, elementString, readVar, registerPacked, varSize } from '../../store/packed.js';
 
 /** True if a packed list of `bytes` bytes and `count` elements fits one quicklist node. */
@@ -217,6 +218,23 @@ export class ListValue extends Aggregate {
       return this.reset(all);
     }
     this.items[(this.head + i) & this.mask] = v;
+  }
+
+  /**
+   * LRANGE's elements [start, end] (clamped by the caller) as bulk strings, written from the packed
+   * bytes with no JS string made; false in the array form (the caller writes at()'s strings).
+   */
+  writeRange(w: RespWriter, start: number, end: number): boolean {
+    const lp = this.lp;
+    if (lp === null) return false;
+    let p = this.offsetOf(start);
+    for (let i = start; i <= end; i++) {
+      const n = readVar(lp, p);
+      const at = p + varSize(n);
+      w.bulkSlice(lp, at, n);
+      p = at + n;
+    }
+    return true;
   }
 
   /** Elements [start, end] inclusive, already clamped by the caller. */
