@@ -7,26 +7,15 @@
  * lines that only mention a code do not count.
  */
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { SRC, tsFiles } from './helpers/src-files.js';
 
-const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src');
 const ERRORS = path.join('resp', 'errors.ts');
 /** Redis 7.0's error codes shardis has no reply with (cluster mode). */
 const OTHER_CODES = ['CROSSSLOT', 'TRYAGAIN', 'CLUSTERDOWN', 'MOVED', 'ASK'];
-
-function tsFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...tsFiles(p));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(p);
-  }
-  return out;
-}
 
 interface Literal {
   text: string;
