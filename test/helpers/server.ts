@@ -57,16 +57,44 @@ function wrap(proc: ChildProcess, port: number, out: string[]): Proc {
   };
 }
 
-/** A TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Where freePort() picks: below the kernel's ephemeral range. Outgoing connections (every client a
+ * test opens) and port-0 listeners (every server the tests start) take their ports from that range,
+ * so a port found free there could be taken again before the test's server binds it (seen: "admin
+ * endpoint: cannot listen on 127.0.0.1:45179" with the suite's clients running).
+ */
+const PICK_RANGE: [number, number] = (() => {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 12000) return [10000, low];
+  } catch {
+    // not Linux: the kernel's choice below
+  }
+  return [0, 0];
+})();
+
+/** Listen on 127.0.0.1:port (0: any) and close again; the port, or null if it was taken. */
+function tryListen(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.once('error', () => resolve(null));
+    s.listen(port, '127.0.0.1', () => {
       const a = s.address() as net.AddressInfo;
       s.close(() => resolve(a.port));
     });
   });
+}
+
+/** A TCP port that was free a moment ago, outside the range the kernel hands out by itself. */
+export async function freePort(): Promise<number> {
+  const [lo, hi] = PICK_RANGE;
+  for (let i = 0; lo < hi && i < 50; i++) {
+    const port = await tryListen(lo + Math.floor(Math.random() * (hi - lo)));
+    if (port !== null) return port;
+  }
+  const port = await tryListen(0);
+  if (port === null) throw new Error('no free port');
+  return port;
 }
 
 export interface StartOptions {
