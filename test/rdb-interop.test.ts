@@ -190,6 +190,32 @@ describe.skipIf(!HAVE)('RDB files between redis-server 7.0 and shardis', () => {
     expect(await shape(client(s2))).toEqual(await shape(r2));
   });
 
+  it('a file of more keys than one load window (two databases, expiry times, long values) loads whole into three shards', async () => {
+    const dir = tmpdir();
+    const redis = await startRedis(['--dir', dir, '--enable-debug-command', 'yes'], dir);
+    procs.push(redis);
+    const r = client(redis);
+    expect(await r.call('DEBUG', 'POPULATE', '300000')).toBe('OK');
+    for (let i = 0; i < 300000; i += 1000) await r.pexpireat(`key:${i}`, 4102444800000 + i);
+    await r.set('long:a', 'L'.repeat(300 * 1024));
+    await r.select(1);
+    expect(await r.call('DEBUG', 'POPULATE', '2000', 'b')).toBe('OK');
+    await r.pexpireat('b:7', 4102444800007);
+    expect(await r.save()).toBe('OK');
+    const s = await startShardis({ cwd: dir, shards: 3 });
+    procs.push(s);
+    const c = client(s);
+    expect(await c.dbsize()).toBe(300001);
+    for (const i of [0, 1, 999, 1000, 150000, 262143, 262144, 299999]) expect(await c.get(`key:${i}`)).toBe(`value:${i}`);
+    for (const i of [0, 1000, 262000, 299000]) expect(await c.pexpiretime(`key:${i}`)).toBe(4102444800000 + i);
+    expect(await c.pexpiretime('key:1')).toBe(-1);
+    expect(await c.strlen('long:a')).toBe(300 * 1024);
+    await c.select(1);
+    expect(await c.dbsize()).toBe(2000);
+    expect(await c.get('b:1999')).toBe('value:1999');
+    expect(await c.pexpiretime('b:7')).toBe(4102444800007);
+  });
+
   it('a file shardis wrote with rdbcompression no and rdbchecksum no passes redis-check-rdb', async () => {
     const dir = tmpdir();
     const s = await startShardis({ cwd: dir, args: ['--rdbcompression', 'no', '--rdbchecksum', 'no'] });
