@@ -99,10 +99,12 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
     const ended = new Promise<WalkEnd>((resolve) => {
       port1.on('message', (m: WalkMessage) => {
         if ('end' in m) return resolve(m.end);
-        const { db, buf, batches, keysPerSlot } = m.window;
-        for (let i = 0; i < batches.length; i += 3) {
+        const { db, buf, batches, keysPerSlot, slotRuns } = m.window;
+        for (let i = 0; i < batches.length; i += 5) {
           const shard = batches[i]!;
-          queues[shard]!.push(rdbloadOp.request(db, new Uint8Array(buf, batches[i + 1]!, batches[i + 2]! - batches[i + 1]!), keysPerSlot), db);
+          const entries = new Uint8Array(buf, batches[i + 1]!, batches[i + 2]! - batches[i + 1]!);
+          const runs = new Uint8Array(slotRuns, batches[i + 3]!, batches[i + 4]! - batches[i + 3]!);
+          queues[shard]!.push(rdbloadOp.request(db, entries, keysPerSlot, runs), db);
           pump(shard);
         }
       });

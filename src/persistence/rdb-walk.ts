@@ -51,8 +51,10 @@ export interface WalkTask {
 export interface WalkWindow {
   db: number;
   buf: ArrayBuffer;
-  /** [shard, start, end] per batch, flattened. */
+  /** [shard, start, end, runsStart, runsEnd] per batch, flattened: buf[start, end) and its slot runs. */
   batches: number[];
+  /** Per batch, slotRuns[runsStart, runsEnd): (slot, end offset in the batch) int32 LE pairs. */
+  slotRuns: ArrayBuffer;
   /** Keys per hash slot the file announces for db (RESIZEDB; 0: unknown): sizes new slot tables. */
   keysPerSlot: number;
 }
@@ -144,8 +146,12 @@ function walk(t: WalkTask): WalkEnd {
       else payload.copy(blob, o, from, from + len);
       cursor[slot] = o + len;
     }
-    // batches: runs of whole slots of one shard, cut at about BATCH_BYTES
+    // batches: runs of whole slots of one shard, cut at about BATCH_BYTES; with each, its slots and
+    // where each ends in it ((slot, end) int32 pairs in `runs`)
     const batches: number[] = [];
+    const runs = Buffer.allocUnsafeSlow(8 * Math.min(SLOTS, wn));
+    let r = 0;
+    let rStart = 0;
     let bStart = 0;
     let bShard = -1;
     for (let k = 0; k < SLOTS; k++) {
@@ -154,16 +160,21 @@ function walk(t: WalkTask): WalkEnd {
       if (to === from) continue;
       const shard = shardOfSlot[k]!;
       if (from > bStart && (shard !== bShard || to - bStart > BATCH_BYTES)) {
-        batches.push(bShard, bStart, from);
+        batches.push(bShard, bStart, from, rStart, r);
         bStart = from;
+        rStart = r;
       }
       bShard = shard;
+      runs.writeInt32LE(k, r);
+      runs.writeInt32LE(to - bStart, r + 4);
+      r += 8;
     }
-    if (total > bStart) batches.push(bShard, bStart, total);
+    if (total > bStart) batches.push(bShard, bStart, total, rStart, r);
     Atomics.add(flow, FLOW_BYTES, total);
     const keysPerSlot = Math.ceil((dbSizes.get(wDb) ?? 0) / SLOTS);
     const buf = blob.buffer as ArrayBuffer;
-    port.postMessage({ window: { db: wDb, buf, batches, keysPerSlot } } satisfies WalkMessage, [buf]);
+    const slotRuns = runs.buffer as ArrayBuffer;
+    port.postMessage({ window: { db: wDb, buf, batches, keysPerSlot, slotRuns } } satisfies WalkMessage, [buf, slotRuns]);
     wn = 0;
   };
   const progress = (): void => {
