@@ -27,6 +27,8 @@ const FLOW_LIMIT = 16 * 1024 * 1024;
 const BATCH_BYTES = 256 * 1024;
 /** Entries sorted by slot at a time (see walk). */
 const WINDOW = 262_144;
+/** Bytes of entries a window holds at most (large values: fewer entries; one larger entry goes alone). */
+const WINDOW_BYTES = 16 * 1024 * 1024;
 
 export interface WalkTask {
   walk: true;
@@ -115,6 +117,7 @@ function walk(t: WalkTask): WalkEnd {
   const bounds = new Float64Array(SLOTS + 1);
   const cursor = new Float64Array(SLOTS);
   let wn = 0;
+  let wBytes = 0;
   let wDb = 0;
   const flushWindow = (): void => {
     if (wn === 0) return;
@@ -176,6 +179,7 @@ function walk(t: WalkTask): WalkEnd {
     const slotRuns = runs.buffer as ArrayBuffer;
     port.postMessage({ window: { db: wDb, buf, batches, keysPerSlot, slotRuns } } satisfies WalkMessage, [buf, slotRuns]);
     wn = 0;
+    wBytes = 0;
   };
   const progress = (): void => {
     if (scan.end > crcFed) {
@@ -190,10 +194,12 @@ function walk(t: WalkTask): WalkEnd {
     const at = scan.expireAt;
     if (t.dropExpired && at >= 0 && at < now) expired++;
     else {
-      if (scan.db !== wDb) {
+      const size = scan.end - scan.typeAt + (at >= 0 ? 9 : 0);
+      if (scan.db !== wDb || wBytes + size > WINDOW_BYTES) {
         flushWindow();
         wDb = scan.db;
       }
+      wBytes += size;
       wSlot[wn] = scan.keyBuf !== null ? hashSlot(scan.keyBuf, 0, scan.keyBuf.length) : hashSlot(payload, scan.keyAt, scan.keyAt + scan.keyLen);
       wFrom[wn] = scan.typeAt;
       wTo[wn] = scan.end;
