@@ -25,10 +25,14 @@ export const FLOW_WORDS = 3;
 const FLOW_LIMIT = 16 * 1024 * 1024;
 /** Bytes of entries per batch (one "rdbload-raw"). */
 const BATCH_BYTES = 256 * 1024;
-/** Entries sorted by slot at a time (see walk). */
-const WINDOW = 262_144;
+/**
+ * Entries sorted by slot at a time (see walk): ~64 keys per slot per window at ten million keys, so
+ * each slot table is installed into in runs of that many (262,144 gave 16, and the shard's inserts
+ * took 1.5x the CPU: their tables' buckets were out of cache at each run).
+ */
+const WINDOW = 1_048_576;
 /** Bytes of entries a window holds at most (large values: fewer entries; one larger entry goes alone). */
-const WINDOW_BYTES = 16 * 1024 * 1024;
+const WINDOW_BYTES = 32 * 1024 * 1024;
 
 export interface WalkTask {
   walk: true;
@@ -109,10 +113,12 @@ function walk(t: WalkTask): WalkEnd {
   // file in redis-server's order (each key in another slot) misses on every key. The entries are
   // copied in file order (sequential reads) each to its slot's place in the window's buffer
   // (scattered writes, which do not wait for memory as scattered reads do).
-  const wFrom = new Float64Array(WINDOW);
-  const wTo = new Float64Array(WINDOW);
-  const wAt = new Float64Array(WINDOW);
-  const wSlot = new Int32Array(WINDOW);
+  // an entry takes 3 bytes at least: a small payload needs no full-size window
+  const windowCap = Math.min(WINDOW, Math.ceil(t.length / 3) + 1);
+  const wFrom = new Float64Array(windowCap);
+  const wTo = new Float64Array(windowCap);
+  const wAt = new Float64Array(windowCap);
+  const wSlot = new Int32Array(windowCap);
   /** Byte offset of each slot's entries in the window's buffer, then each slot's write cursor. */
   const bounds = new Float64Array(SLOTS + 1);
   const cursor = new Float64Array(SLOTS);
@@ -204,7 +210,7 @@ function walk(t: WalkTask): WalkEnd {
       wFrom[wn] = scan.typeAt;
       wTo[wn] = scan.end;
       wAt[wn] = at;
-      if (++wn === WINDOW) flushWindow();
+      if (++wn === windowCap) flushWindow();
       keys++;
     }
     if (t.keyDelayUs > 0) {
