@@ -70,15 +70,13 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
   const sent: Promise<unknown>[] = [];
   let failed = false;
   // each shard gets a few batches at a time (the rest wait here, not copied into its link's outbox)
-  const queues = s.links.map(() => [] as unknown[]);
+  const queues = s.links.map(() => [] as { argv: ReturnType<typeof rdbloadOp.request>; db: number; bytes: number }[]);
   const inFlight = s.links.map(() => 0);
   const pump = (shard: number): void => {
     const q = queues[shard]!;
     if (failed) q.length = 0; // the load is abandoned
     while (inFlight[shard]! < IN_FLIGHT && q.length > 0) {
-      const argv = q.shift() as ReturnType<typeof rdbloadOp.request>;
-      const db = q.shift() as number;
-      const bytes = (argv[2] as Uint8Array).length;
+      const { argv, db, bytes } = q.shift()!;
       inFlight[shard]!++;
       sent.push(
         s.oneShard(shard, argv, db).then((res) => {
@@ -104,7 +102,7 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
           const shard = batches[i]!;
           const entries = new Uint8Array(buf, batches[i + 1]!, batches[i + 2]! - batches[i + 1]!);
           const runs = new Uint8Array(slotRuns, batches[i + 3]!, batches[i + 4]! - batches[i + 3]!);
-          queues[shard]!.push(rdbloadOp.request(db, entries, keysPerSlot, runs), db);
+          queues[shard]!.push({ argv: rdbloadOp.request(db, entries, keysPerSlot, runs), db, bytes: entries.length });
           pump(shard);
         }
       });
