@@ -391,7 +391,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 };
 
 /** Run one REQ_CONTROL record: the operation's reply (or error) and writes go out as its reply record. */
-export function runControl(shard: ShardHost, body: Buffer, start: number, len: number): void {
+export function runControl(shard: ShardHost, body: Buffer, start: number): void {
   shard.intro.flush();
   shard.frameBody(body, start);
   const op = shard.args.str(0);

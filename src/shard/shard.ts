@@ -303,7 +303,7 @@ export class Shard implements ShardHost {
         runTransaction(this, body, bodyStart, total);
         break;
       case REQ_CONTROL:
-        runControl(this, body, bodyStart, total);
+        runControl(this, body, bodyStart);
         break;
       case REQ_SCRIPT:
         this.frameBody(body, bodyStart);
