@@ -1,6 +1,6 @@
 /*
  * Unit tests of what a shard does when its keyspace reports a key (src/shard/key-signals.ts), on a
- * Shard built in-process with the real command table (no worker thread, no server): requests go in
+ * Shard built in-process (helpers/shard-harness.ts: no worker thread, no server): requests go in
  * through its request ring, and every record it writes is read back from its reply ring: replies,
  * keyspace events (REP_NOTIFY, ahead of the record of the change that caused them) and writes for the
  * replication stream (a command's propagation, or REP_PROPAGATE outside any command). Over sockets:
@@ -10,7 +10,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SHARD_CONFIG,
-  HEADER_BYTES,
   NOTIFY_EXPIRED,
   NOTIFY_GENERIC,
   NOTIFY_KEY_MISS,
@@ -18,22 +17,9 @@ import {
   REP_NOTIFY,
   REP_PROPAGATE,
   REP_REPLY,
-  REQ_COMMAND,
-  RingConsumer,
-  RingProducer,
-  SHARD_COMMANDS,
-  Shard,
-  buildCommands,
-  createRingBuffer,
-  dbOf,
   encodeCommand,
-  handlersById,
-  kindOf,
-  word0,
-  writeHeader,
 } from './helpers/src.js';
-
-const { table } = buildCommands();
+import { ShardHarness } from './helpers/shard-harness.js';
 
 /** One record of the reply ring: its kind, database, and its reply and propagation bytes as text. */
 interface Rec {
@@ -45,63 +31,28 @@ interface Rec {
 
 const KINDS: Record<number, Rec['kind']> = { [REP_REPLY]: 'reply', [REP_NOTIFY]: 'notify', [REP_PROPAGATE]: 'propagate' };
 
-/** A shard and the main thread's ends of its rings. */
+/** A shard and the main thread's ends of its rings, with records as the tests read them. */
 class Harness {
-  readonly shard: Shard;
-  private readonly requests: RingProducer;
-  private readonly replies: RingConsumer;
-  private seq = 0;
+  private readonly h: ShardHarness;
+  readonly shard: ShardHarness['shard'];
 
   constructor(config: Partial<typeof DEFAULT_SHARD_CONFIG> = {}) {
-    const requestRing = createRingBuffer(1 << 16);
-    const replyRing = createRingBuffer(1 << 16);
-    this.shard = new Shard({
-      index: 0,
-      shards: 1,
-      databases: 16,
-      requestRing,
-      replyRing,
-      commands: table.byId,
-      handlers: handlersById(table.byId, SHARD_COMMANDS),
-      config: { ...DEFAULT_SHARD_CONFIG, ...config },
-      wakeMain: () => {},
-    });
-    this.requests = new RingProducer(requestRing);
-    this.replies = new RingConsumer(replyRing);
+    this.h = new ShardHarness(config);
+    this.shard = this.h.shard;
   }
 
   /** Run one command in database `db`; the records it caused. */
   run(db: number, ...argv: string[]): Rec[] {
-    const cmd = table.get(argv[0]!.toLowerCase());
-    if (cmd === undefined) throw new Error(`no command ${argv[0]}`);
-    const body = encodeCommand(argv);
-    const off = this.requests.reserve(HEADER_BYTES + body.length);
-    writeHeader(this.requests, off, word0(REQ_COMMAND, 0, db), 1, ++this.seq, cmd.id | (2 << 16), body.length);
-    this.requests.data.set(body, off + HEADER_BYTES);
-    this.requests.commit(HEADER_BYTES + body.length);
-    this.requests.publish();
-    this.shard.drain();
-    return this.read();
+    return this.records(this.h.command(1, db, argv));
   }
 
   /** Records written since the last read (the shard's cron, for one). */
   read(): Rec[] {
-    const out: Rec[] = [];
-    if (!this.replies.poll()) return out;
-    for (let off = this.replies.next(); off >= 0; off = this.replies.next()) {
-      const b = off >> 2;
-      const i32 = this.replies.i32;
-      const [rlen, plen] = [i32[b + 3]!, i32[b + 4]!];
-      const text = (from: number, n: number): string => Buffer.from(this.replies.data.subarray(from, from + n)).toString('latin1');
-      out.push({
-        kind: KINDS[kindOf(i32[b]!)]!,
-        db: dbOf(i32[b]!),
-        reply: text(off + HEADER_BYTES, rlen),
-        prop: text(off + HEADER_BYTES + rlen, plen),
-      });
-    }
-    this.replies.release();
-    return out;
+    return this.records(this.h.read());
+  }
+
+  private records(rs: ReturnType<ShardHarness['read']>): Rec[] {
+    return rs.map((r) => ({ kind: KINDS[r.kind]!, db: r.db, reply: r.reply, prop: r.prop }));
   }
 
   /** Store `key` in database `db` with an expiry time already past. */
