@@ -1,6 +1,6 @@
 /*
- * ShardHost: what the shard's split-out parts (blocked.ts, control.ts, shipped.ts, transaction.ts,
- * scripting/shard-script.ts) use of the shard, as an interface: the command context they share with
+ * ShardHost: what the shard's split-out parts (blocked.ts, control.ts, key-signals.ts, shipped.ts,
+ * transaction.ts, scripting/shard-script.ts) use of the shard, as an interface: the command context they share with
  * the handlers (ShardCtx) plus the shard's state and the few entry points they call back into. Shard
  * (shard.ts) implements it; the parts import this module, never shard.ts, so shard.ts can import them
  * without an import cycle.

@@ -4,11 +4,12 @@
  * reply ring; replies are published once per drained batch and the main thread is woken only if it
  * asked to be (it polls while it has requests in flight).
  *
- * The shard's parts live in modules of their own, each given the shard as a ShardHost (host.ts):
- * blocked clients (blocked.ts: BLPOP & co. whose keys are all on this shard), WATCH (watches.ts), what
- * the keyspace reports of keys (key-signals.ts), active expiry (active-expire.ts), eviction
- * (eviction.ts), transactions (transaction.ts), commands shipped from other shards (shipped.ts) and the
- * control operations the main thread uses for keyspace-wide and cross-shard commands (control.ts).
+ * The shard's parts live in modules of their own (those that call back into the shard see it as a
+ * ShardHost, host.ts): blocked clients (blocked.ts: BLPOP & co. whose keys are all on this shard),
+ * WATCH (watches.ts), what the keyspace reports of keys (key-signals.ts), active expiry
+ * (active-expire.ts), eviction (eviction.ts), transactions (transaction.ts), commands shipped from
+ * other shards (shipped.ts) and the control operations the main thread uses for keyspace-wide and
+ * cross-shard commands (control.ts).
  */
 
 import { Args } from '../commands/args.js';
