@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module';
 import { formatG } from './lua-format.js';
+import { patchStackPops } from './fengari-stack.js';
 
 /** An opaque lua_State. */
 export type LuaState = { readonly __luaState: unique symbol };
@@ -172,6 +173,8 @@ export function loadLua(): void {
     if (r !== 0 && o.ttisinteger()) o.setfltvalue(numeralValue(Buffer.from(s.buffer, s.byteOffset, r - 1).latin1Slice()));
     return r;
   };
+  // slots popped without a `delete` each (fengari-stack.ts)
+  patchStackPops(require);
   if (hadConf === undefined) delete process.env.FENGARICONF;
   else process.env.FENGARICONF = hadConf;
 
