@@ -361,7 +361,7 @@ function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o
   out.proto = o.proto;
   propWriter.reset();
   const expired = expiredKeys;
-  expired.length = 0;
+  if (expired.length > 0) expired.length = 0;
   c.expiredLog = expired;
   try {
     st.vm.runNow(ref, keys, args, run, out, name, o.fn);
