@@ -288,6 +288,22 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     }
   });
 
+  it('calls that return many values (JS functions, tail calls, varargs, pcall, coroutines) give redis-server\'s results, in a shard and on the main thread', async () => {
+    // (fengari's stack slots are popped by our replacement of its result moving: fengari-stack.ts)
+    const lua =
+      "local r = {} r[1] = select('#', unpack({1, 2, 3})) local function f(...) return select('#', ...), ... end local t = {f(string.byte('abc', 1, 3))} r[2] = #t r[3] = t[4] " +
+      "local p = {pcall(string.byte, 'xyz', 1, -1)} r[4] = #p local n = 0 for i = 1, 100 do n = n + select('#', string.byte(string.rep('a', i), 1, -1)) end r[5] = n " +
+      "local function d(k) if k == 0 then return redis.call('incr', KEYS[1]) end return d(k - 1) end r[6] = d(50) " +
+      "local co = coroutine.wrap(function(...) local a = coroutine.yield(select('#', ...)) return a * 2 end) r[7] = co(1, 2, 3) r[8] = co(21) r[9] = redis.call('exists', KEYS[#KEYS]) return r";
+    await s.io.del('a', 'b', 'd');
+    // a and d on shard 1 (run there), a and b on two shards (run on the main thread)
+    for (const [i, keys] of [['a', 'd'], ['a', 'b'], ['a', 'd']].entries()) {
+      expect(await s.io.eval(lua, 2, ...keys)).toEqual([3, 4, 99, 4, 5050, i + 1, 3, 42, 0]);
+    }
+    expect(await s.io.eval('return unpack({7, 8, 9})', 1, 'a')).toBe(7);
+    expect(await s.io.eval("return string.byte('abc', 1, 3)", 1, 'a')).toBe(97);
+  });
+
   it('EVALSHA in a shard counts the commands it ran in total_commands_processed and in INFO commandstats', async () => {
     const sha = (await s.io.script('LOAD', "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[1]) return redis.call('incr', KEYS[1])")) as string;
     await s.io.del('d');
