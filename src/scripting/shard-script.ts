@@ -179,6 +179,7 @@ class ShardRun implements RunHost {
   private lastName: Uint8Array | null = null;
   private lastCmd: Command | undefined = undefined;
   private readonly byName = (n: string): Command | undefined => this.st.byName.get(n);
+  private readonly deniedNow = (): string | null => this.denied;
 
   check(argv: CallArgs): string | null {
     if (this.fallback) return this.leave();
@@ -193,7 +194,7 @@ class ShardRun implements RunHost {
         this.lastCmd = cmd;
       }
     }
-    const err = checkScriptCommand(cmd, argv, this.readOnly, () => this.denied);
+    const err = checkScriptCommand(cmd, argv, this.readOnly, this.deniedNow);
     if (err !== null) return err;
     // MOVE and COPY ... DB write a database the undo journal does not cover
     if (cmd!.route !== Route.Shard || OTHER_DB_WRITERS.has(cmd!.name)) return this.leave();
