@@ -78,7 +78,8 @@ export function patchStackPops(require: NodeJS.Require): void {
     L.ci.next = null;
     const stack = L.stack;
     for (let i = 0; i < nres; i++) stack[res + i]!.setfrom(stack[firstResult + i]!);
-    for (let i = L.top; i >= res + nres; i--) stack[i] = undefined;
+    // (from the top down, as fengari's deletes; never past the array's end: a store there would grow it)
+    for (let i = Math.min(L.top, stack.length - 1); i >= res + nres; i--) stack[i] = undefined;
     L.top = res + nres;
     return false;
   };
