@@ -519,6 +519,28 @@ describe('scripting with 4 shards', () => {
     }
   });
 
+  it('a script that catches errors with pcall in an endless loop still gets others BUSY and is stopped by SCRIPT KILL', async () => {
+    // redis.call('ping') is refused in the shard (the script falls back to the main thread) and then
+    // runs; every error in f is caught. fengari lost the count hook after the first caught error.
+    await s.io.config('SET', 'busy-reply-threshold', '100');
+    const a = new Redis({ port: s.srv.port, maxRetriesPerRequest: 0 });
+    const b = new Redis({ port: s.srv.port });
+    try {
+      for (const lua of ["local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end", 'local f = function() error(1) end while 1 do pcall(f) end']) {
+        const running = a.eval(lua, 0).catch((e: Error) => e);
+        await waitFor(async () => (await b.ping().catch((e: Error) => e.message)) !== 'PONG', 'BUSY replies');
+        await expect(b.get('x')).rejects.toThrow('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.');
+        expect(await b.script('KILL')).toBe('OK');
+        expect(String(await running)).toMatch(/ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\./);
+        expect(await b.ping()).toBe('PONG');
+      }
+    } finally {
+      a.disconnect();
+      b.disconnect();
+      await s.io.config('SET', 'busy-reply-threshold', '5000');
+    }
+  });
+
   it('SCRIPT KILL refuses a script that has written (UNKILLABLE)', async () => {
     await s.io.config('SET', 'busy-reply-threshold', '100');
     const a = new Redis({ port: s.srv.port, maxRetriesPerRequest: 0 });

@@ -175,6 +175,21 @@ export function loadLua(): void {
     if (h === null) ts.hash = h = hashOf(ts.realstring);
     return h;
   };
+  // a pcall that catches an error in a coroutine (every script runs in one) must give back the hooks
+  // as they were: fengari keeps that in the calling frame's CIST_OAH bit, but sets it with
+  // `callstatus &= ~CIST_OAH | allowhook` (C Lua: the bit = allowhook), which never sets it; after
+  // the first caught error no count hook ran in that coroutine (no busy-reply-threshold, no SCRIPT
+  // KILL: `while 1 do pcall(f) end` could not be stopped). The bit is set here before fengari's
+  // lua_pcallk runs; replaced before lua.js and the base library copy it.
+  const lapi = require('fengari/src/lapi.js') as { lua_pcallk: (L: { ci: { callstatus: number }; allowhook: number }, ...rest: unknown[]) => number };
+  const lstate = require('fengari/src/lstate.js') as { CIST_OAH: number };
+  const pcallk = lapi.lua_pcallk;
+  const OAH = lstate.CIST_OAH;
+  lapi.lua_pcallk = (L, ...rest) => {
+    if (L.allowhook) L.ci.callstatus |= OAH;
+    else L.ci.callstatus &= ~OAH;
+    return pcallk(L, ...rest);
+  };
   // and every numeral (literals in scripts, tonumber, string coercions) read as a float, as in Lua 5.1
   // where all numbers are doubles: fengari's integers are 32-bit and wrap (1000000 * 1000000 would
   // not be 1e12); hexadecimal numerals keep their full value (0xffffffff is 4294967295, not -1)
