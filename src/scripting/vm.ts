@@ -470,10 +470,9 @@ export class LuaVm {
       // from now on at every instruction, as redis-server's hook after SCRIPT KILL: a pcall in the
       // script catches the error, and the next instruction outside it raises it again (raised only
       // every HOOK_EVERY instructions, a `while 1 do pcall(f) end` would nearly always be inside f)
-      if (!this.hookEveryInstruction) {
-        lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
-        this.hookEveryInstruction = true;
-      }
+      // (on the thread running now: a coroutine the script made has a hook of its own)
+      lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
+      this.hookEveryInstruction = true;
       pushErrorTable(L, SCRIPT_KILLED);
       lua.lua_error(L);
       return;
