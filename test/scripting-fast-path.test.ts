@@ -275,6 +275,16 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     expect(await s.io.mget(...keys)).toEqual(expected(2));
     expect(await s.io.get('b')).toBe('2');
     expect(await s.io.pttl(keys[5]!)).toBeGreaterThan(400_000);
+    // a value too long to keep inline, and a hash: put back too
+    const big = 'v'.repeat(5000);
+    await s.io.set('{a}big', big, 'PX', 500_000);
+    await s.io.del('{a}h');
+    await s.io.hset('{a}h', 'f', '1');
+    expect(await s.io.eval("redis.call('append', KEYS[1], '!') redis.call('hincrby', KEYS[2], 'f', 5) redis.call('incr', ARGV[1]) return redis.call('strlen', KEYS[1])", 2, '{a}big', '{a}h', 'b')).toBe(5001);
+    expect(await s.io.strlen('{a}big')).toBe(5001);
+    expect(await s.io.hget('{a}h', 'f')).toBe('6');
+    expect(await s.io.pttl('{a}big')).toBeGreaterThan(400_000);
+    expect(await s.io.get('b')).toBe('3');
   });
 
   it('a script calling commands of different names and argument counts in turn gets each one\'s own reply, in a shard', async () => {
