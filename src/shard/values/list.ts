@@ -18,7 +18,7 @@
 import { Aggregate } from './types.js';
 import { limits } from './limits.js';
 import type { RespWriter } from '../../resp/writer.js';
-import { PackWriter, TAG_LIST, elementSize, elementString, readVar, registerPacked, varSize } from '../../store/packed.js';
+import { PackWriter, TAG_LIST, elementSize, elementString, packedCount, readVar, registerPacked, varSize } from '../../store/packed.js';
 
 /** True if a packed list of `bytes` bytes and `count` elements fits one quicklist node. */
 function fitsNode(bytes: number, count: number): boolean {
@@ -61,7 +61,7 @@ export class ListValue extends Aggregate {
   static fromPacked(bytes: Uint8Array): ListValue {
     const l = new ListValue();
     l.lp = bytes;
-    l.count = readVar(bytes, 1);
+    l.count = packedCount(bytes);
     return l;
   }
 
