@@ -218,7 +218,7 @@ function lrange(c: ShardCtx): void {
   }
   if (end >= n) end = n - 1;
   c.w.array(end - start + 1);
-  if (!l.writeRange(c.w, start, end)) for (let i = start; i <= end; i++) c.w.bulk(l.at(i));
+  l.writeRange(c.w, start, end);
 }
 
 function ltrim(c: ShardCtx): void {
