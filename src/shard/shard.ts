@@ -155,6 +155,7 @@ export class Shard implements ShardHost {
       for (const k of keys) w.command([unlink ? 'UNLINK' : 'DEL', k]);
       this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
     }, (slot) => this.snapshot?.saveSlotAllDbs(slot), (db, key) => this.onEvicted(db, key));
+    this.evictor.onLatency = (event, ms) => this.intro.event(event, ms);
   }
 
   // ---- ShardCtx -------------------------------------------------------------------------------
@@ -252,6 +253,7 @@ export class Shard implements ShardHost {
     if (now - this.lastCron >= period) {
       this.lastCron = now;
       if (this.config.activeExpireEnabled && !this.config.cronPaused && !this.ks.replica) {
+        const t0 = performance.now(); // the expire-cycle latency event (Redis's activeExpireCycle)
         for (const db of this.ks.dbs) {
           if (db.expiresSize === 0) continue;
           // keep going while a good share of the sampled keys were expired, within a time budget
@@ -262,6 +264,7 @@ export class Shard implements ShardHost {
           }
         }
         this.flushExpiredOutside();
+        this.intro.event('expire-cycle', performance.now() - t0);
         if (this.blocked.readyKeys.length > 0) serveReadyKeys(this);
       }
     }
