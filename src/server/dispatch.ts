@@ -145,7 +145,7 @@ export class Dispatcher {
   private evictFirst(conn: Connection): boolean {
     const s = this.s;
     const gate = s.memGate;
-    const replica = s.replication.isReplica();
+    const replica = (): boolean => s.replication.isReplica();
     if (!gate.mustEvict(replica) || this.evictedFor.get(conn) === conn.nextSeq) return false;
     this.evictedFor.set(conn, conn.nextSeq);
     conn.hold = Hold.Busy;
