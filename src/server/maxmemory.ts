@@ -6,7 +6,7 @@
  */
 
 import type { Config } from '../config.js';
-import { BOARD_BASE, BOARD_EVICTED, BOARD_STUCK, BOARD_OVER_SINCE, BOARD_OVER_TOTAL, BOARD_STRIDE, MEASURE_ASKED_MS, MEASURE_EVERY_MS, cannotEvict, createBoard, isolateBytes, usedBytes } from '../shard/eviction.js';
+import { BOARD_BASE, BOARD_COUNTING, BOARD_EVICTED, BOARD_STUCK, BOARD_OVER_SINCE, BOARD_OVER_TOTAL, BOARD_STRIDE, MEASURE_ASKED_MS, MEASURE_EVERY_MS, cannotEvict, createBoard, isolateBytes, usedBytes } from '../shard/eviction.js';
 
 export class MemoryGate {
   readonly buffer: SharedArrayBuffer;
@@ -53,11 +53,17 @@ export class MemoryGate {
     return usedBytes(this.board);
   }
 
-  /** What changes as the shards evict: keys evicted, and shards out of keys to evict. */
+  /**
+   * What changes as the shards evict: keys evicted, shards out of keys to evict, and shards that took
+   * maxmemory's setting (until every shard has, none can tell its share: dataShare).
+   */
   progress(): number {
     const b = this.board;
     let n = 0;
-    for (let i = 0; i < this.shards; i++) n += b[i * BOARD_STRIDE + BOARD_EVICTED]! + 1e12 * b[i * BOARD_STRIDE + BOARD_STUCK]!;
+    for (let i = 0; i < this.shards; i++) {
+      const row = i * BOARD_STRIDE;
+      n += b[row + BOARD_EVICTED]! + 1e12 * b[row + BOARD_STUCK]! + 1e9 * b[row + BOARD_COUNTING]!;
+    }
     return n;
   }
 

@@ -281,7 +281,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
    * the heap store the heap in use.
    */
   memory(c) {
-    c.evictor.measure(); // used_memory is the eviction board's sum: this shard's row measured now
+    c.evictor.measureAsked(c.commandsProcessed); // used_memory is the eviction board's sum (this shard's row)
     const h = v8.getHeapStatistics();
     const a = c.ks.arena;
     memoryOp.write(c.w, { heap: h.used_heap_size, external: h.external_memory, dataset: a === null ? h.used_heap_size : a.entryBytes });

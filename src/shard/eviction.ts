@@ -14,10 +14,11 @@
  * A thread's memory is its isolate's heap in use outside the young generation, plus its external
  * memory (ArrayBuffers, Buffers: a shard's arena pages; the main thread's also the rings it shares
  * with the shards), measured (isolateBytes()) while maxmemory is set when the last measure is 10 s
- * old (MEASURE_EVERY_MS), and when INFO / MEMORY STATS ask: a shard then (its dataset estimate is not
- * kept while maxmemory is 0), the main thread when its last measure is 1 s old (MEASURE_ASKED_MS: an
- * INFO's gathered statistics leave ~0.4 MB of large garbage on its heap, which the next INFO would
- * see). A measure also moves by the code and feedback V8 makes for paths run for the first time and
+ * old (MEASURE_EVERY_MS), and when INFO / MEMORY STATS ask if the last measure is 1 s old
+ * (MEASURE_ASKED_MS: an INFO's gathered statistics leave ~0.4 MB of large garbage on the main
+ * thread's heap, which the next INFO would see; a shard's collector may free some between two INFOs)
+ * or, for a shard while maxmemory is 0 (its dataset estimate is not kept then), if it ran commands
+ * since (measureAsked). A measure also moves by the code and feedback V8 makes for paths run for the first time and
  * by what a scavenge promotes (~0.1-1 MB a thread), so it is not taken more often, nor when the
  * configuration changes: after INFO the figure moves only with the dataset, for a while, as Redis's
  * tests expect (they set maxmemory to INFO's used_memory plus some kB and write past it). The young
@@ -112,8 +113,8 @@ export function dataShare(b: Float64Array, max: number, total: number, me: numbe
 
 const POOL_SIZE = 16;
 /**
- * How long the main thread's last measure of its memory stands for INFO / MEMORY STATS
- * (MEASURE_ASKED_MS), and any thread's while maxmemory is set (MEASURE_EVERY_MS).
+ * How long a thread's last measure of its memory stands for INFO / MEMORY STATS (MEASURE_ASKED_MS),
+ * and while maxmemory is set (MEASURE_EVERY_MS).
  */
 export const MEASURE_ASKED_MS = 1000;
 export const MEASURE_EVERY_MS = 10_000;
@@ -160,6 +161,20 @@ export class Evictor {
   private hi = 0;
   /** Date.now() of the last measure of this thread's memory (see measure()). */
   private sampledAt = 0;
+
+  /**
+   * A measure INFO / MEMORY STATS asks for: taken when the last is 1 s old (MEASURE_ASKED_MS) or,
+   * while the dataset estimate is not kept (maxmemory 0), when commands ran since (`commands`: the
+   * shard's count of them), so that writes since show; not otherwise (a measure moves by garbage
+   * promoted or collected meanwhile).
+   */
+  measureAsked(commands: number): void {
+    if (Date.now() - this.sampledAt >= MEASURE_ASKED_MS || (this.cfg.maxmemory === 0 && commands !== this.measuredCommands)) {
+      this.measure();
+      this.measuredCommands = commands;
+    }
+  }
+  private measuredCommands = -1;
   /** Latency events of eviction (eviction-del, eviction-cycle); set by the shard. */
   onLatency: LatencySink | null = null;
 
