@@ -2,7 +2,9 @@
  * maxmemory is compared with the used_memory INFO reports (less mem_not_counted_for_evict), as in
  * Redis: Redis 7.0.15's own tests (tracking.tcl, info.tcl) set maxmemory to that figure plus some kB
  * and write past it. Each test runs the same steps on shardis (4 shards) and on redis-server 7.
- * Also the latency events of the shards' own cycles (expire-cycle).
+ * Also the latency events of the shards' own cycles: expire-cycle (both servers), eviction-cycle and
+ * eviction-del (shardis only: redis-server's eviction calls stop after ~500 us at the default
+ * maxmemory-eviction-tenacity, under the smallest threshold, 1 ms).
  */
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,5 +86,26 @@ describe.each(servers)('maxmemory against used_memory (%s)', (server) => {
     expect(ev![2]).toBeGreaterThanOrEqual(1);
     const history = (await c.call('LATENCY', 'HISTORY', 'expire-cycle')) as [number, number][];
     expect(history.length).toBeGreaterThan(0);
+  });
+});
+
+describe('latency events of eviction (shardis)', () => {
+  it('evicting keys records eviction-cycle and eviction-del latency events over latency-monitor-threshold', async () => {
+    const p = await startShardis({ shards: 4, args: ['--enable-debug-command', 'yes'] });
+    procs.push(p);
+    const c = new Redis({ port: p.port, enableReadyCheck: false, maxRetriesPerRequest: 0 });
+    clients.push(c);
+    await c.call('DEBUG', 'POPULATE', '200000');
+    await c.config('SET', 'latency-monitor-threshold', '1');
+    await c.config('SET', 'maxmemory-policy', 'allkeys-random');
+    // room for all but ~10 MB of the data: tens of thousands of keys go, calls of milliseconds
+    await c.config('SET', 'maxmemory', String((await counted(c)) - 10_000_000));
+    await c.set('x', 'y');
+    await waitFor(async () => Number((await info(c, 'stats')).evicted_keys) > 0, 'evictions');
+    await waitFor(async () => {
+      const latest = (await c.call('LATENCY', 'LATEST')) as [string, number, number, number][];
+      return latest.some((e) => e[0] === 'eviction-cycle') && latest.some((e) => e[0] === 'eviction-del');
+    }, 'eviction-cycle and eviction-del in LATENCY LATEST');
+    await c.config('SET', 'maxmemory', '0');
   });
 });
