@@ -143,13 +143,22 @@ export class Dispatcher {
    * found nothing to evict in one leaves its share to the others in the next (dataShare).
    */
   private evictFirst(conn: Connection): boolean {
-    const s = this.s;
-    const gate = s.memGate;
-    const replica = (): boolean => s.replication.isReplica();
-    if (!gate.mustEvict(replica) || this.evictedFor.get(conn) === conn.nextSeq) return false;
+    if (!this.s.memGate.mustEvict(this.s.replication) || this.evictedFor.get(conn) === conn.nextSeq) return false;
     this.evictedFor.set(conn, conn.nextSeq);
     conn.hold = Hold.Busy;
     conn.busySeq = -1;
+    this.evictRounds(conn);
+    return true;
+  }
+
+  /**
+   * evictFirst's rounds. A function of its own: its closures' captured variables are allocated on
+   * entry to the function declaring them, which evictFirst, run for every request, must not pay.
+   */
+  private evictRounds(conn: Connection): void {
+    const s = this.s;
+    const gate = s.memGate;
+    const replica = s.replication;
     const done = (): void => s.runner.endBusy(conn);
     const round = (n: number): void => {
       const before = gate.progress();
@@ -159,7 +168,6 @@ export class Dispatcher {
       }, done);
     };
     round(0);
-    return true;
   }
 
   /** Reply with an error for the current request (flagging an open MULTI as failed). */

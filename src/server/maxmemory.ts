@@ -86,8 +86,8 @@ export class MemoryGate {
    * maxmemory under an evicting policy, and some shard holding data has not found itself out of keys
    * to evict. A replica ignores maxmemory unless replica-ignore-maxmemory is no.
    */
-  mustEvict(isReplica: () => boolean): boolean {
-    if (this.max === 0 || this.noeviction || (this.replicaIgnore && isReplica())) return false;
+  mustEvict(repl: { isReplica(): boolean }): boolean {
+    if (this.max === 0 || this.noeviction || (this.replicaIgnore && repl.isReplica())) return false;
     return this.counted() > this.max && !cannotEvict(this.board);
   }
 
