@@ -23,13 +23,13 @@ function getList(c: ShardCtx, key: string, read = true): ListValue | undefined {
   return getTyped(c, key, ListValue, read);
 }
 
-/** A long argument (getLongFromObjectOrReply), clamped into the safe range for index arithmetic. */
+/**
+ * A long argument (getLongFromObjectOrReply), clamped into the safe range for index arithmetic.
+ * Parsed from the request's bytes (Args.int: no string, no BigInt for the usual small indexes).
+ */
 function long(c: ShardCtx, i: number): number {
-  const v = parseInt64(c.args.str(i));
-  if (v === null) throw new CommandError(NOT_INTEGER);
-  if (v > 9007199254740991n) return 9007199254740991;
-  if (v < -9007199254740991n) return -9007199254740991;
-  return Number(v);
+  const v = c.args.int(i);
+  return v > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : v < -Number.MAX_SAFE_INTEGER ? -Number.MAX_SAFE_INTEGER : v;
 }
 
 function parseWhere(c: ShardCtx, i: number): number {
