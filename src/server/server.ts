@@ -15,7 +15,7 @@
 
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { CommandTable, Route } from '../commands/table.js';
+import { CommandTable } from '../commands/table.js';
 import type { Config } from '../config.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';

@@ -183,7 +183,7 @@ export class Evictor {
     private readonly cfg: ShardConfig,
     board: SharedArrayBuffer | undefined,
     index: number,
-    private readonly shards: number,
+    shards: number,
     private readonly sink: EvictedSink,
     /** Called with a key's slot before the key is evicted (copy-on-write of a snapshot in progress). */
     private readonly beforeRemove: (slot: number) => void = () => {},

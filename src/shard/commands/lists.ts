@@ -8,7 +8,7 @@
  */
 
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../../commands/keyspace-events.js';
-import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE, LPOS_RANK_ZERO, NOT_INTEGER, wrongArity, COUNT_NEGATIVE, MAXLEN_NEGATIVE } from '../../resp/errors.js';
+import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE, LPOS_RANK_ZERO, wrongArity, COUNT_NEGATIVE, MAXLEN_NEGATIVE } from '../../resp/errors.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ListValue } from '../values/list.js';
