@@ -1,13 +1,16 @@
 /*
- * The main thread's cron, every 100 ms: stats samples, the idle-client `timeout`, client output
- * buffer limits, and the replication cron (pings, timeouts, backlog TTL, FAILOVER).
+ * The main thread's cron, every 100 ms: stats samples, its memory (for maxmemory), the idle-client
+ * `timeout`, client output buffer limits, and the replication cron (pings, timeouts, backlog TTL,
+ * FAILOVER).
  */
 
 import type { ServerContext } from './main-ctx.js';
+import { sampleMainMemory } from './info.js';
 
 export function serverCron(s: ServerContext): void {
   if (s.debugFlags.cronPaused) return; // DEBUG PAUSE-CRON: as Redis's serverCron
   s.stats.sample();
+  if (s.memGate.due(false)) sampleMainMemory(s); // the main thread's row of the maxmemory board
   const timeout = s.config.int('timeout');
   if (timeout > 0) {
     const now = Date.now();
