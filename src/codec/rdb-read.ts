@@ -355,9 +355,9 @@ export interface DeferredChecksum {
 export class RdbScanner {
   /** The aux fields (complete once next() returned false). */
   readonly aux = new Map<string, string>();
-  /** The current entry: its database, type, where its type byte is, and where it ends. */
+  /** The current entry: its database, type (-1 before the first next()), where its type byte is, and where it ends. */
   db = 0;
-  type = 0;
+  type = -1;
   typeAt = 0;
   end = 0;
   /** Its key: bytes [keyAt, keyAt + keyLen) of the file, or keyBuf when the key is int- or LZF-encoded. */
