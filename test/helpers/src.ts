@@ -82,3 +82,4 @@ export { randomHex } from '../../src/server/ids.js';
 export { SHARD_COMMANDS } from '../../src/shard/commands/index.js';
 export { FLAG_BLOCKED, REQ_COMMAND, REQ_CONTROL, dbOf } from '../../src/ipc/records.js';
 export { encodeCommand } from '../../src/resp/writer.js';
+export { Connection } from '../../src/server/connection.js';
