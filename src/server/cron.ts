@@ -1,9 +1,11 @@
 /*
  * The main thread's cron, every 100 ms: stats samples, the idle-client `timeout`, client output
- * buffer limits, and the replication cron (pings, timeouts, backlog TTL, FAILOVER).
+ * buffer limits, the replication cron (pings, timeouts, backlog TTL, FAILOVER), and the young
+ * generation's flag set again (young-gen.ts).
  */
 
 import type { ServerContext } from './main-ctx.js';
+import { holdYoungGeneration } from '../young-gen.js';
 
 export function serverCron(s: ServerContext): void {
   if (s.debugFlags.cronPaused) return; // DEBUG PAUSE-CRON: as Redis's serverCron
@@ -18,4 +20,6 @@ export function serverCron(s: ServerContext): void {
   }
   s.outputLimits.cron(s.conns.values());
   s.replication.cron();
+  // again after any worker thread started since (Node resets V8's flags then: young-gen.ts)
+  holdYoungGeneration();
 }

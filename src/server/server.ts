@@ -163,7 +163,7 @@ export class Server implements ServerContext {
     const n = this.config.int('shards');
     this.memGate = new MemoryGate(n);
     this.memGate.configure(this.config);
-    const workerUrl = new URL('../shard/worker.js', import.meta.url);
+    const workerUrl = new URL('../shard/thread.js', import.meta.url);
     const ready: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
       const link = new ShardLink({
