@@ -1,32 +1,37 @@
 /*
- * The shard's idle collection (src/shard/idle-gc.ts): one full collection when the shard has been
- * idle for IDLE_MS with SLACK_BYTES of old-space pages beyond its objects, none while it works, and
- * no second one until the heap has grown by GROWTH_BYTES. The policy is checked with a stand-in
- * for V8's figures and gc(); a real shard running it is every server test.
+ * The idle collection (src/idle-gc.ts): one full collection when the thread has been idle for
+ * IDLE_MS with SLACK_BYTES of old-space slack (or, for the main thread, GROWTH_BYTES more external
+ * memory than after the last one), none while it works, and no second one until the heap has grown
+ * by GROWTH_BYTES. The policy is checked with a stand-in for V8's figures and gc(); real threads
+ * running it are every server test.
  */
 
 import { describe, expect, it } from 'vitest';
-import { GROWTH_BYTES, IDLE_MS, IdleCollector, SLACK_BYTES, type OldSpace } from './helpers/src.js';
+import { GROWTH_BYTES, IDLE_MS, IdleCollector, SLACK_BYTES, type HeapFigures } from './helpers/src.js';
 
 const MB = 1024 * 1024;
 
-function collector(space: OldSpace): { c: IdleCollector; gcs: () => number } {
+function collector(heap: HeapFigures, external = false): { c: IdleCollector; gcs: () => number } {
   let gcs = 0;
   const c = new IdleCollector(
-    () => ({ ...space }),
+    external,
+    () => ({ ...heap }),
     () => () => {
       gcs++;
       // what a compacting collection does to the stand-in heap
-      space.physical = space.used + MB;
+      heap.physical = heap.used + MB;
+      heap.external = 2 * MB;
     },
   );
   return { c, gcs: () => gcs };
 }
 
-describe('shard idle collection', () => {
-  it('collects once when the shard has been idle for IDLE_MS with SLACK_BYTES of old-space slack, not while it works', () => {
-    const space = { physical: 23 * MB, used: 13 * MB };
-    const { c, gcs } = collector(space);
+describe('idle collection', () => {
+  it('collects once when the thread has been idle for IDLE_MS with SLACK_BYTES of old-space slack, not while it works', () => {
+    const heap = { physical: 9 * MB, used: 8 * MB, external: 2 * MB };
+    const { c, gcs } = collector(heap);
+    heap.physical = 23 * MB; // a load
+    heap.used = 13 * MB;
     c.worked(1000);
     c.idle(1000 + IDLE_MS - 1);
     expect(gcs()).toBe(0);
@@ -35,36 +40,52 @@ describe('shard idle collection', () => {
     expect(gcs()).toBe(0);
     c.idle(1000 + 2 * IDLE_MS);
     expect(gcs()).toBe(1);
-    expect(space.physical).toBe(14 * MB);
+    expect(heap.physical).toBe(14 * MB);
     c.idle(1000 + 10 * IDLE_MS);
     expect(gcs()).toBe(1);
   });
 
   it('does not collect without enough slack, nor again until the heap has grown by GROWTH_BYTES', () => {
-    const space = { physical: 13 * MB, used: 13 * MB - SLACK_BYTES + 1 };
-    const { c, gcs } = collector(space);
+    const heap = { physical: 13 * MB, used: 13 * MB - SLACK_BYTES + 1, external: 0 };
+    const { c, gcs } = collector(heap);
+    heap.physical = 20 * MB;
+    heap.used = 20 * MB - SLACK_BYTES + 1;
     c.worked(0);
     c.idle(IDLE_MS);
     expect(gcs()).toBe(0);
-    space.physical = 30 * MB;
-    space.used = 20 * MB;
+    heap.physical = 30 * MB;
+    heap.used = 20 * MB;
     c.worked(IDLE_MS);
     c.idle(2 * IDLE_MS);
     expect(gcs()).toBe(1); // physical now 21 MB
     // more garbage, but the pages grew by less than GROWTH_BYTES since: no second collection
-    space.physical = 21 * MB + GROWTH_BYTES - 1;
-    space.used = 12 * MB;
+    heap.physical = 21 * MB + GROWTH_BYTES - 1;
+    heap.used = 12 * MB;
     c.worked(3 * IDLE_MS);
     c.idle(4 * IDLE_MS);
     expect(gcs()).toBe(1);
-    space.physical = 21 * MB + GROWTH_BYTES;
+    heap.physical = 21 * MB + GROWTH_BYTES;
     c.worked(5 * IDLE_MS);
     c.idle(6 * IDLE_MS);
     expect(gcs()).toBe(2);
   });
 
-  it('a shard that never received a request never collects', () => {
-    const { c, gcs } = collector({ physical: 40 * MB, used: 10 * MB });
+  it('the main thread (external memory counted) collects when its buffers grew by GROWTH_BYTES, a shard does not', () => {
+    for (const external of [true, false]) {
+      const heap = { physical: 12 * MB, used: 11 * MB, external: 2 * MB };
+      const { c, gcs } = collector(heap, external);
+      heap.external = 2 * MB + GROWTH_BYTES;
+      c.worked(0);
+      c.idle(IDLE_MS);
+      expect(gcs()).toBe(external ? 1 : 0);
+    }
+  });
+
+  it('a thread that never received a request never collects', () => {
+    const heap = { physical: 10 * MB, used: 9 * MB, external: 0 };
+    const { c, gcs } = collector(heap, true);
+    heap.physical = 40 * MB;
+    heap.external = 40 * MB;
     c.idle(1e9);
     expect(gcs()).toBe(0);
   });

@@ -11,7 +11,7 @@ import { handlersById, type CommandProps } from '../commands/registry.js';
 import type { ShardConfig } from './context.js';
 import { SHARD_COMMANDS } from './commands/index.js';
 import { Shard } from './shard.js';
-import { IdleCollector } from './idle-gc.js';
+import { IdleCollector } from '../idle-gc.js';
 
 interface ShardWorkerData {
   index: number;

@@ -83,4 +83,4 @@ export { SHARD_COMMANDS } from '../../src/shard/commands/index.js';
 export { FLAG_BLOCKED, REQ_COMMAND, REQ_CONTROL, dbOf } from '../../src/ipc/records.js';
 export { encodeCommand } from '../../src/resp/writer.js';
 export { Connection } from '../../src/server/connection.js';
-export { GROWTH_BYTES, IDLE_MS, IdleCollector, SLACK_BYTES, type OldSpace } from '../../src/shard/idle-gc.js';
+export { GROWTH_BYTES, IDLE_MS, IdleCollector, SLACK_BYTES, type HeapFigures } from '../../src/idle-gc.js';
