@@ -23,7 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { holdYoungGeneration as hold } from ${JSON.stringify(YOUNG_GEN)};
 const newSpaceMb = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
 // objects that survive a few scavenges each, as a server's in-flight requests do
-const churn = () => { let keep = []; for (let i = 0; i < 2e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 50000) keep = []; } };
+const churn = (every = 0) => { let keep = []; for (let i = 0; i < 2e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 50000) keep = []; if (every > 0 && i % every === 0) hold(); } };
 const worker = () => new Promise((resolve) => new Worker('1', { eval: true }).on('exit', resolve));
 ${body}`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', src], { encoding: 'utf8', timeout: 60_000 });
@@ -45,7 +45,7 @@ console.log(JSON.stringify({ once, thrice: newSpaceMb() }));`) as { once: number
     expect(free).toBeGreaterThanOrEqual(4 * held.thrice);
   });
 
-  it("a worker thread's start undoes the hold for the whole process, and setting it again after restores it", () => {
+  it("a worker thread's start undoes the hold for the whole process, and setting it again as the burst goes on keeps it", () => {
     const undone = inNode(`
 hold();
 churn();
@@ -55,14 +55,16 @@ churn();
 churn();
 console.log(JSON.stringify({ before, after: newSpaceMb() }));`) as { before: number; after: number };
     expect(undone.after).toBeGreaterThan(undone.before);
+    // as the server does on its cron (when the flag comes back after a worker's start is not
+    // something Node promises: set once after the worker ended, it was lost again in 1 of 3 runs
+    // on a loaded machine)
     const again = inNode(`
 hold();
 churn();
 const before = newSpaceMb();
 await worker();
-hold();
-churn();
-churn();
+churn(100_000);
+churn(100_000);
 console.log(JSON.stringify({ before, after: newSpaceMb() }));`) as { before: number; after: number };
     expect(again.after).toBe(again.before);
   });
