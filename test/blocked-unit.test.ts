@@ -8,28 +8,8 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import {
-  BlockedClients,
-  DEFAULT_SHARD_CONFIG,
-  FLAG_BLOCKED,
-  HEADER_BYTES,
-  REQ_COMMAND,
-  REQ_CONTROL,
-  RingConsumer,
-  RingProducer,
-  SHARD_COMMANDS,
-  Shard,
-  buildCommands,
-  createRingBuffer,
-  encodeCommand,
-  flagsOf,
-  handlersById,
-  word0,
-  writeHeader,
-  type BlockedRequest,
-} from './helpers/src.js';
-
-const { table } = buildCommands();
+import { BlockedClients, FLAG_BLOCKED, type BlockedRequest } from './helpers/src.js';
+import { ShardHarness, commandTable as table } from './helpers/shard-harness.js';
 
 interface Reply {
   connId: number;
@@ -37,67 +17,28 @@ interface Reply {
   text: string;
 }
 
-/** A shard and the main thread's ends of its rings. */
+/** A shard (database 0) and the main thread's ends of its rings, with replies as the tests read them. */
 class Harness {
-  readonly shard: Shard;
-  private readonly requests: RingProducer;
-  private readonly replies: RingConsumer;
-  private seq = 0;
-
-  constructor() {
-    const requestRing = createRingBuffer(1 << 16);
-    const replyRing = createRingBuffer(1 << 16);
-    this.shard = new Shard({
-      index: 0,
-      shards: 1,
-      databases: 16,
-      requestRing,
-      replyRing,
-      commands: table.byId,
-      handlers: handlersById(table.byId, SHARD_COMMANDS),
-      config: { ...DEFAULT_SHARD_CONFIG },
-      wakeMain: () => {},
-    });
-    this.requests = new RingProducer(requestRing);
-    this.replies = new RingConsumer(replyRing);
-  }
+  private readonly h = new ShardHarness();
+  readonly shard = this.h.shard;
 
   /** Run one command for connection `connId`; the replies it caused (its own and blocked clients'). */
   run(connId: number, ...argv: string[]): Reply[] {
-    const cmd = table.get(argv[0]!.toLowerCase());
-    if (cmd === undefined) throw new Error(`no command ${argv[0]}`);
-    return this.send(REQ_COMMAND, connId, cmd.id, argv);
+    return this.replies(this.h.command(connId, 0, argv));
   }
 
   /** Run one control op (what the main thread asks of a shard). */
   control(...argv: (string | number)[]): Reply[] {
-    return this.send(REQ_CONTROL, 0, 0, argv);
-  }
-
-  private send(kind: number, connId: number, cmdId: number, argv: (string | number)[]): Reply[] {
-    const body = encodeCommand(argv);
-    const off = this.requests.reserve(HEADER_BYTES + body.length);
-    writeHeader(this.requests, off, word0(kind, 0, 0), connId, ++this.seq, cmdId | (2 << 16), body.length);
-    this.requests.data.set(body, off + HEADER_BYTES);
-    this.requests.commit(HEADER_BYTES + body.length);
-    this.requests.publish();
-    this.shard.drain();
-    return this.read();
+    return this.replies(this.h.control(argv));
   }
 
   /** Replies written since the last read (the shard's cron, for one). */
   read(): Reply[] {
-    const out: Reply[] = [];
-    if (!this.replies.poll()) return out;
-    for (let off = this.replies.next(); off >= 0; off = this.replies.next()) {
-      const b = off >> 2;
-      const i32 = this.replies.i32;
-      const rlen = i32[b + 3]!;
-      const text = Buffer.from(this.replies.data.subarray(off + HEADER_BYTES, off + HEADER_BYTES + rlen)).toString('latin1');
-      out.push({ connId: i32[b + 1]!, blocked: (flagsOf(i32[b]!) & FLAG_BLOCKED) !== 0, text });
-    }
-    this.replies.release();
-    return out;
+    return this.replies(this.h.read());
+  }
+
+  private replies(records: ReturnType<ShardHarness['read']>): Reply[] {
+    return records.map((r) => ({ connId: r.connId, blocked: (r.flags & FLAG_BLOCKED) !== 0, text: r.reply }));
   }
 
   /** Connection ids queued on `key` (database 0), first blocked first. */

@@ -21,7 +21,7 @@ import { contents, differences, info, waitInSync, FakeReplica } from './helpers/
 const HAVE = haveBinaries('redis-server');
 const FAST = ['--repl-diskless-sync-delay', '0'];
 
-const { procs, client } = useProcesses();
+const { procs, clients, client } = useProcesses();
 
 async function fill(c: Redis, tag: string): Promise<void> {
   await c.set(`${tag}:s`, 'hello');
@@ -98,6 +98,20 @@ describe.skipIf(!HAVE)('shardis as a replica of redis-server 7', () => {
     expect(differences(await contents(m), await contents(r))).toEqual([]);
     await r.select(3);
     expect(await r.get('post:db3')).toBe('three');
+  });
+
+  it('authenticates with a non-ASCII masteruser and masterauth: their UTF-8 bytes, as redis-server has them', async () => {
+    // the default user off: only rëpl, with its password, can sync
+    const mp = await startRedis([...FAST, '--user', 'default', 'off', '--user', 'rëpl', 'on', '>pässwört', '~*', '&*', '+@all']);
+    procs.push(mp);
+    const m = new Redis({ port: mp.port, username: 'rëpl', password: 'pässwört', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    clients.push(m);
+    await m.set('k', 'v');
+    const rp = await startShardis({ args: ['--masteruser', 'rëpl', '--masterauth', 'pässwört', '--replicaof', '127.0.0.1', String(mp.port)] });
+    procs.push(rp);
+    const r = client(rp);
+    await waitInSync(m, r);
+    expect(await r.get('k')).toBe('v');
   });
 });
 

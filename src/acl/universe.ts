@@ -37,8 +37,3 @@ for (const c of CATEGORIES) BY_CATEGORY.set(c, []);
 for (const cmd of UNIVERSE.byId) {
   for (const cat of cmd.acl) BY_CATEGORY.get(cat.slice(1))?.push(cmd);
 }
-
-/** The universe id of a command of the live table (by full name); -1 if unknown. */
-export function universeId(name: string): number {
-  return UNIVERSE.byName.get(name)?.id ?? -1;
-}

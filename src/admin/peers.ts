@@ -10,13 +10,10 @@
 
 import net from 'node:net';
 import type { Config } from '../config.js';
+import { encodeCommand } from '../resp/writer.js';
 
 const REFRESH_MS = 5000;
 const TIMEOUT_MS = 2000;
-
-function bulk(parts: string[]): string {
-  return `*${parts.length}\r\n` + parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join('');
-}
 
 /** Ask one node for INFO server; resolves with its shardis_admin_port (0 when unknown). */
 function probe(host: string, port: number, auth: string[] | null): Promise<number> {
@@ -40,7 +37,11 @@ function probe(host: string, port: number, auth: string[] | null): Promise<numbe
     const timer = setTimeout(() => finish(0), TIMEOUT_MS);
     sock.on('error', () => finish(0));
     sock.on('close', () => finish(0));
-    sock.on('connect', () => sock.write((auth ? bulk(['AUTH', ...auth]) : '') + bulk(['INFO', 'server'])));
+    const request: Buffer[] = [];
+    // the credentials as their UTF-8 bytes, as the configuration file has them
+    if (auth) request.push(encodeCommand(['AUTH', ...auth.map((a) => Buffer.from(a, 'utf8'))]));
+    request.push(encodeCommand(['INFO', 'server']));
+    sock.on('connect', () => sock.write(Buffer.concat(request)));
     const replies: string[] = [];
     const want = auth ? 2 : 1;
     sock.on('data', (d: Buffer) => {

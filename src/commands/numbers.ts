@@ -116,32 +116,3 @@ function parseHexFloat(s: string): number {
   return v * Math.pow(2, exp ? parseInt(exp, 10) : 0);
 }
 
-/**
- * Format a long double result as INCRBYFLOAT / HINCRBYFLOAT do (ld2string LD_STR_HUMAN): "%.17Lg"
- * without exponent notation and without trailing zeros. We compute in double precision; the shortest
- * round-trip form of the double is what %.17Lg prints for the values those commands produce.
- */
-export function formatHumanFloat(d: number): string {
-  if (Number.isInteger(d) && Math.abs(d) < 1e21) {
-    return Object.is(d, -0) ? '0' : d.toFixed(0);
-  }
-  let s = String(d);
-  if (s.includes('e')) {
-    // expand exponent notation
-    const abs = Math.abs(d);
-    s = abs >= 1 ? abs.toFixed(0) : abs.toFixed(20).replace(/0+$/, '');
-    if (d < 0) s = '-' + s;
-  }
-  return s;
-}
-
-/** Decimal string of an integer stored as number (int encoding). */
-export function intToString(n: number): string {
-  return String(n);
-}
-
-/** True if s is the canonical decimal form of an integer in the int64 range (Redis's int encoding). */
-export function isCanonicalInt(s: string): boolean {
-  if (s.length === 0 || s.length > 20) return false;
-  return parseIntString(s) !== null;
-}

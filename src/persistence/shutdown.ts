@@ -6,7 +6,6 @@
  * is given, not with NOSAVE; when it fails the server keeps running unless FORCE.
  */
 
-import type { Connection } from '../server/connection.js';
 import type { PersistHost } from './host.js';
 import { snapshotLock } from './snapshot-lock.js';
 import { Persistence } from './persistence.js';

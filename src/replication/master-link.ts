@@ -20,6 +20,7 @@ import { NULL_REPLID } from './backlog.js';
 import type { ReplicationBacklog } from './backlog.js';
 import type { ReplicationHost } from './host.js';
 import { flushallOp } from '../ipc/control.js';
+import { encodeCommand } from '../resp/writer.js';
 
 const enum LinkState {
   Connect = 0,
@@ -153,14 +154,8 @@ function inShared(b: Buffer): Buffer {
   return out;
 }
 
-function cmd(...argv: (string | number)[]): string {
-  let s = `*${argv.length}\r\n`;
-  for (const a of argv) {
-    const v = String(a);
-    s += `$${Buffer.byteLength(v)}\r\n${v}\r\n`;
-  }
-  return s;
-}
+/** A handshake argument from the configuration (credentials, announced address): its UTF-8 bytes, as the configuration file has them. */
+const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 /** What the link to our master uses of the replication service (Replication satisfies it). */
 export interface MasterLinkRepl {
@@ -282,7 +277,7 @@ export class MasterLink {
   sendAck(): void {
     if (this.state !== LinkState.Connected || !this.socket) return;
     this.lastAck = Date.now();
-    this.socket.write(cmd('REPLCONF', 'ACK', this.offset));
+    this.socket.write(encodeCommand(['REPLCONF', 'ACK', this.offset]));
   }
 
   /** Bytes of the stream applied (called by Replication.applied). */
@@ -310,25 +305,25 @@ export class MasterLink {
       if (this.socket !== socket) return;
       s.log.info('MASTER <-> REPLICA sync started');
       this.state = LinkState.Handshake;
-      socket.write(cmd('PING'));
+      socket.write(encodeCommand(['PING']));
       let l = await reader.line();
       if (l.startsWith('-') && !/^-(NOAUTH|NOPERM|ERR operation not permitted)/.test(l)) throw new Error(`Error reply to PING from master: '${l}'`);
       const pass = cfg.get('masterauth');
       if (pass !== '') {
         const user = cfg.get('masteruser');
-        socket.write(user !== '' ? cmd('AUTH', user, pass) : cmd('AUTH', pass));
+        socket.write(user !== '' ? encodeCommand(['AUTH', utf8(user), utf8(pass)]) : encodeCommand(['AUTH', utf8(pass)]));
         l = await reader.line();
         if (l.startsWith('-')) throw new Error(`Unable to AUTH to MASTER: ${l}`);
       }
       const port = cfg.int('replica-announce-port') || s.port;
-      socket.write(cmd('REPLCONF', 'listening-port', port));
+      socket.write(encodeCommand(['REPLCONF', 'listening-port', port]));
       await reader.line();
       const ip = cfg.get('replica-announce-ip');
       if (ip !== '') {
-        socket.write(cmd('REPLCONF', 'ip-address', ip));
+        socket.write(encodeCommand(['REPLCONF', 'ip-address', utf8(ip)]));
         await reader.line();
       }
-      socket.write(cmd('REPLCONF', 'capa', 'eof', 'capa', 'psync2'));
+      socket.write(encodeCommand(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']));
       await reader.line();
       const repl = this.repl;
       const hasHistory = repl.replid !== NULL_REPLID && repl.backlog !== null;
@@ -337,7 +332,7 @@ export class MasterLink {
       s.log.info(hasHistory ? `Trying a partial resynchronization (request ${psyncId}:${psyncOff}).` : 'Partial resynchronization not possible (no cached master)');
       // a master handing over with FAILOVER asks the target to promote itself first
       const failover = repl.failoverState === 'failover-in-progress';
-      socket.write(failover ? cmd('PSYNC', psyncId, psyncOff, 'FAILOVER') : cmd('PSYNC', psyncId, psyncOff));
+      socket.write(failover ? encodeCommand(['PSYNC', psyncId, psyncOff, 'FAILOVER']) : encodeCommand(['PSYNC', psyncId, psyncOff]));
       do l = await reader.line();
       while (l === '');
       if (l.startsWith('+FULLRESYNC')) {

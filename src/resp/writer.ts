@@ -11,7 +11,6 @@ import { constants as bufferConstants } from 'node:buffer';
 import { CommandError, REPLY_TOO_LARGE } from './errors.js';
 import { copySlice } from '../bytes.js';
 
-const CRLF = 0x0a0d; // "\r\n" as a little-endian u16
 /**
  * Strings up to this length are copied by a JS loop: below it the loop beats latin1Write, whose fixed
  * cost per call (a call into C++) dominates for short values (tinybench: bench/micro.bench.mjs).

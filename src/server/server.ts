@@ -16,7 +16,7 @@
 import { holdYoungGeneration } from '../young-gen.js';
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { CommandTable, Route } from '../commands/table.js';
+import { CommandTable } from '../commands/table.js';
 import type { Config } from '../config.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';

@@ -5,7 +5,7 @@
  */
 
 import { SLOTS } from '../router/slot.js';
-import type { Db } from './keyspace.js';
+import type { Db, Keyspace } from './keyspace.js';
 
 /** The keys of one slot whose time has passed, collected first: a table must not change while it is walked. */
 const due: string[] = [];
@@ -39,4 +39,19 @@ export function activeExpire(db: Db, maxChecks: number): [number, number] {
     due.length = 0;
   }
   return [checked, expired];
+}
+
+/**
+ * The cron's run of active expiry: each database with keys that expire, in rounds of 200 checked
+ * keys, while a good share of the checked keys (a quarter) had expired and within `budgetMs` of ks.now.
+ */
+export function activeExpireCycle(ks: Keyspace, budgetMs: number): void {
+  for (const db of ks.dbs) {
+    if (db.expiresSize === 0) continue;
+    const until = ks.now + budgetMs;
+    for (;;) {
+      const [checked, expired] = activeExpire(db, 200);
+      if (checked === 0 || expired * 4 < checked || Date.now() >= until) break;
+    }
+  }
 }

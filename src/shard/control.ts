@@ -7,7 +7,8 @@
  * name) and writes one RESP reply with its encoder there.
  */
 
-import { NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
+import { NOTIFY_NEW } from '../commands/keyspace-events.js';
+import { notifiesNewOrMiss } from './key-signals.js';
 import v8 from 'node:v8';
 import { globMatch, matchesAll } from '../commands/glob.js';
 import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED, internalError } from '../resp/errors.js';
@@ -306,8 +307,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
   /** config <json>: update the shard's view of the configuration */
   config(c) {
     Object.assign(c.config, configOp.settings(c.args));
-    c.evictor.configure();
-    c.ks.notifyNewOrMiss = (c.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
+    c.evictor.configure(); // (ks.notifyNewOrMiss follows the new flags after every op: runControl)
     c.w.ok();
   },
 
@@ -391,7 +391,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
 };
 
 /** Run one REQ_CONTROL record: the operation's reply (or error) and writes go out as its reply record. */
-export function runControl(shard: ShardHost, body: Buffer, start: number, len: number): void {
+export function runControl(shard: ShardHost, body: Buffer, start: number): void {
   shard.intro.flush();
   shard.frameBody(body, start);
   const op = shard.args.str(0);
@@ -411,7 +411,7 @@ export function runControl(shard: ShardHost, body: Buffer, start: number, len: n
     if (!(e instanceof CommandError)) console.error(e);
     shard.w.error(e instanceof CommandError ? e.reply : internalError(op));
   } finally {
-    shard.ks.notifyNewOrMiss = (shard.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
+    shard.ks.notifyNewOrMiss = notifiesNewOrMiss(shard.config);
   }
   if (shard.intro.mark !== 0) shard.intro.mark = performance.now();
   shard.emit(REP_REPLY, 0, shard.db.id, shard.connId, shard.seq, shard.w, shard.p);

@@ -1,6 +1,6 @@
 /*
- * ShardHost: what the shard's split-out parts (blocked.ts, control.ts, shipped.ts, transaction.ts,
- * scripting/shard-script.ts) use of the shard, as an interface: the command context they share with
+ * ShardHost: what the shard's split-out parts (blocked.ts, control.ts, key-signals.ts, shipped.ts,
+ * transaction.ts, scripting/shard-script.ts) use of the shard, as an interface: the command context they share with
  * the handlers (ShardCtx) plus the shard's state and the few entry points they call back into. Shard
  * (shard.ts) implements it; the parts import this module, never shard.ts, so shard.ts can import them
  * without an import cycle.
@@ -25,6 +25,8 @@ export interface BlockedSet {
   remove(req: BlockedRequest): void;
   /** A key became ready (pushed to, added to ...). */
   keyReady(db: number, key: string): void;
+  /** A key with XREADGROUP waiters was written, deleted or replaced: let them check it. */
+  signalGroupReaders(db: number, key: string): void;
   /** How many clients are blocked here (stand-ins are counted by the main thread), and with a timeout. */
   counts(): { blocked: number; timed: number };
   /** Requests whose deadline passed, and ms until the next deadline. */
@@ -62,9 +64,9 @@ export interface ShardHost extends ShardCtx {
   /** Frame one RESP multibulk request at body[start, ...) into args. */
   frameBody(body: Buffer, start: number): void;
   /** Run the request at body[start, start+len) in the current context (reply in w, writes in p). */
-  runBody(body: Buffer, start: number, len: number, cmdId: number): boolean;
+  runBody(body: Buffer, start: number, len: number, cmdId: number): void;
   /** Run a request given as binary strings (a blocked request re-run). */
-  runArgv(argv: string[], cmdId: number): boolean;
+  runArgv(argv: string[], cmdId: number): void;
   /** One command of a script running in this shard (request req[0, len)): its reply left in w, its writes in p. */
   runNested(cmdId: number, req: Buffer, len: number, db: number, proto: 2 | 3): void;
 }

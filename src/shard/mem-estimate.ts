@@ -71,11 +71,6 @@ export function valueBytes(v: Value, samples: number): number {
   return OBJECT + sampled(items, size, samples, (m) => MAP_ENTRY + 72 + strBytes(m));
 }
 
-/** Estimated bytes of one key with its value (and expiry entry): what MEMORY USAGE reports. */
-export function keyBytes(key: string, v: Value, hasExpire: boolean): number {
-  return MAP_ENTRY + strBytes(key) + valueBytes(v, 5) + (hasExpire ? MAP_ENTRY + 16 : 0);
-}
-
 /** A heap-store key's own estimate: its Map entry and string. */
 export function keyEst(key: string): number {
   return MAP_ENTRY + strBytes(key);

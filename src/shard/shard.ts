@@ -4,9 +4,12 @@
  * reply ring; replies are published once per drained batch and the main thread is woken only if it
  * asked to be (it polls while it has requests in flight).
  *
- * Also here: blocked clients (BLPOP & co. whose keys are all on this shard), WATCH bookkeeping, the
- * active expiry cycle, and the internal control operations the main thread uses for keyspace-wide and
- * cross-shard commands (see control.ts).
+ * The shard's parts live in modules of their own (those that call back into the shard see it as a
+ * ShardHost, host.ts): blocked clients (blocked.ts: BLPOP & co. whose keys are all on this shard),
+ * WATCH (watches.ts), what the keyspace reports of keys (key-signals.ts), active expiry
+ * (active-expire.ts), eviction (eviction.ts), transactions (transaction.ts), commands shipped from
+ * other shards (shipped.ts) and the control operations the main thread uses for keyspace-wide and
+ * cross-shard commands (control.ts).
  */
 
 import { Args } from '../commands/args.js';
@@ -24,7 +27,6 @@ import {
   FLAG_REPLICATED,
   HEADER_BYTES,
   REP_NOTIFY,
-  REP_PROPAGATE,
   REP_REPLY,
   REQ_COMMAND,
   REQ_CONTROL,
@@ -47,16 +49,15 @@ import { runControl } from './control.js';
 import { runScriptRequest } from '../scripting/shard-script.js';
 import { ShardIntrospection } from './introspect.js';
 import { KeyspaceEventLog } from './keyspace-events.js';
-import { NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../commands/keyspace-events.js';
+import { KeySignals, notifiesNewOrMiss } from './key-signals.js';
 import { Evictor } from './eviction.js';
 import { BlockedClients, expireBlocked, serveReadyKeys } from './blocked.js';
 import { Watches } from './watches.js';
-import { ExpiredOutside } from './expired.js';
 import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
 import { BodyFramer } from '../ipc/body-framer.js';
 import { runTransaction } from './transaction.js';
 import { OOM } from '../resp/errors.js';
-import { activeExpire } from './active-expire.js';
+import { activeExpireCycle } from './active-expire.js';
 
 /** Bytes of reply buffer a shard keeps between commands (a larger one, grown by a huge reply, is dropped). */
 const REPLY_WRITER_KEEP = 8 * 1024 * 1024;
@@ -110,9 +111,10 @@ export class Shard implements ShardHost {
   /** WATCH bookkeeping (watches.ts). */
   readonly watches: Watches;
 
-  /** Propagation of expired keys found outside a command (active expiry), per db. */
-  private readonly expiredOutside = new ExpiredOutside();
-  private inCommand = false;
+  /** What the keyspace and the evictor report of keys: WATCH, tracking, events, expiry DELs (key-signals.ts). */
+  private readonly signals: KeySignals;
+  /** A command is running (an expiry found now propagates with it). */
+  inCommand = false;
   /** Stats for INFO. */
   commandsProcessed = 0;
   /** Command stats, slow log and latency samples (introspect.ts). */
@@ -137,24 +139,14 @@ export class Shard implements ShardHost {
     this.wakeMain = opts.wakeMain;
     this.sharedBody = opts.sharedBody;
     this.postSharedReply = opts.postSharedReply;
-    this.ks = new Keyspace(opts.databases, {
-      expired: (db, key) => this.onExpired(db, key),
-      modified: (db, key) => this.onModified(db, key),
-      ready: (db, key) => this.blocked.keyReady(db, key),
-      notify: (db, event, key) => {
-        if (this.config.notifyFlags & (event === 'new' ? NOTIFY_NEW : NOTIFY_KEY_MISS)) this.events.record(db, event, key);
-      },
-      // what onModified() serves: none of it wanted now
-      unwatched: () => !this.config.trackWrites && this.shippedKeys === null && this.blocked.byKey.size === 0 && this.watches.watchers.size === 0,
-    }, this.config.keyspaceStore === 'heap');
-    this.ks.notifyNewOrMiss = (this.config.notifyFlags & (NOTIFY_NEW | NOTIFY_KEY_MISS)) !== 0;
+    const signals = (this.signals = new KeySignals(this, this.events));
+    this.ks = new Keyspace(opts.databases, signals, this.config.keyspaceStore === 'heap');
+    this.ks.notifyNewOrMiss = notifiesNewOrMiss(this.config);
     this.db = this.ks.db(0);
     this.watches = new Watches(this.ks);
-    this.evictor = new Evictor(this.ks, this.config, opts.evictBoard, opts.index, opts.shards, (db, keys, unlink) => {
-      const w = new RespWriter(4096);
-      for (const k of keys) w.command([unlink ? 'UNLINK' : 'DEL', k]);
-      this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w);
-    }, (slot) => this.snapshot?.saveSlotAllDbs(slot), (db, key) => this.onEvicted(db, key));
+    this.evictor = new Evictor(this.ks, this.config, opts.evictBoard, opts.index, opts.shards,
+      (db, keys, unlink) => signals.propagateEvicted(db, keys, unlink),
+      (slot) => this.snapshot?.saveSlotAllDbs(slot), (db, key) => signals.evicted(db, key));
   }
 
   // ---- ShardCtx -------------------------------------------------------------------------------
@@ -221,7 +213,7 @@ export class Shard implements ShardHost {
     const ring = this.requests;
     this.intro.mark = performance.now();
     for (let off = ring.next(); off >= 0; off = ring.next()) {
-      this.handleRecord(off, ring.recordLength);
+      this.handleRecord(off);
       n++;
       // hand space back regularly so a long batch does not stall the producer
       if ((n & 255) === 0) {
@@ -252,16 +244,8 @@ export class Shard implements ShardHost {
     if (now - this.lastCron >= period) {
       this.lastCron = now;
       if (this.config.activeExpireEnabled && !this.config.cronPaused && !this.ks.replica) {
-        for (const db of this.ks.dbs) {
-          if (db.expiresSize === 0) continue;
-          // keep going while a good share of the sampled keys were expired, within a time budget
-          const until = now + Math.max(1, period / 4);
-          for (;;) {
-            const [checked, expired] = activeExpire(db, 200);
-            if (checked === 0 || expired * 4 < checked || Date.now() >= until) break;
-          }
-        }
-        this.flushExpiredOutside();
+        activeExpireCycle(this.ks, Math.max(1, period / 4));
+        this.signals.flushExpiredOutside();
         if (this.blocked.readyKeys.length > 0) serveReadyKeys(this);
       }
     }
@@ -275,7 +259,7 @@ export class Shard implements ShardHost {
 
   // ---- records ------------------------------------------------------------------------------
 
-  private handleRecord(off: number, len: number): void {
+  private handleRecord(off: number): void {
     const i32 = this.requests.i32;
     const base = off >> 2;
     const w0 = i32[base]!;
@@ -306,7 +290,6 @@ export class Shard implements ShardHost {
       }
     }
     const total = bodyStart === 0 ? body.length : bodyLen;
-    void len;
     this.connId = connId;
     this.seq = seq;
     this.flags = flags;
@@ -315,13 +298,13 @@ export class Shard implements ShardHost {
     this.db = this.ks.db(db);
     switch (kind) {
       case REQ_COMMAND:
-        this.runRequest(body, bodyStart, total, w3 & 0xffff, true);
+        this.runRequest(body, bodyStart, total, w3 & 0xffff);
         break;
       case REQ_TXN:
         runTransaction(this, body, bodyStart, total);
         break;
       case REQ_CONTROL:
-        runControl(this, body, bodyStart, total);
+        runControl(this, body, bodyStart);
         break;
       case REQ_SCRIPT:
         this.frameBody(body, bodyStart);
@@ -339,20 +322,16 @@ export class Shard implements ShardHost {
     this.args.owned = body.buffer === this.assembled;
   }
 
-  /**
-   * Execute one request and, if `emit`, write its reply record. Returns false if it was refused
-   * (OOM) or its handler threw (the reply then is the error).
-   */
-  private runRequest(body: Buffer, start: number, len: number, cmdId: number, emit: boolean): boolean {
+  /** Execute one request run on its own (not in a transaction, script or shipped command) and write its reply record. */
+  private runRequest(body: Buffer, start: number, len: number, cmdId: number): void {
     this.setBody(body, start, len);
-    if (emit && this.config.maxmemory > 0 && this.refuseOom(cmdId)) {
+    if (this.config.maxmemory > 0 && this.refuseOom(cmdId)) {
       this.emitCommandResult();
-      return false;
+      return;
     }
-    this.propDirect = emit;
-    const ok = this.execute(cmdId);
-    if (emit) this.emitCommandResult();
-    return ok;
+    this.propDirect = true;
+    this.execute(cmdId);
+    this.emitCommandResult();
   }
 
   /** Frame the request at body[start, start+len) as the one being run (its bytes propagate AsIs). */
@@ -364,19 +343,20 @@ export class Shard implements ShardHost {
   }
 
   /** Run the request at body[start, start+len) in the current context (reply in w, writes in p). */
-  runBody(body: Buffer, start: number, len: number, cmdId: number): boolean {
+  runBody(body: Buffer, start: number, len: number, cmdId: number): void {
     this.setBody(body, start, len);
-    return this.execute(cmdId);
+    this.execute(cmdId);
   }
 
   /**
-   * While a request runs on its own (runRequest with emit, reply sent right after): a big write's
+   * While a request runs on its own (runRequest, reply sent right after): a big write's
    * propagation is its request bytes, sent from the body itself instead of copied into this.p first.
    */
   private propDirect = false;
   private propView: { buf: Buffer; len: number } | null = null;
 
-  private execute(cmdId: number): boolean {
+  /** Run the handler of command cmdId on the request framed in args: reply in w, writes in p (or propView). */
+  private execute(cmdId: number): void {
     const direct = this.propDirect; // for this request only, not for one run from inside it
     this.propDirect = false;
     this.directRun = direct;
@@ -424,7 +404,6 @@ export class Shard implements ShardHost {
         this.propView = this.config.streamWanted ? { buf: req, len: req.length } : STREAM_STANDIN;
       } else this.p.rawSlice(this.body, this.bodyStart, this.bodyLen);
     }
-    return ok;
   }
 
   /**
@@ -554,56 +533,11 @@ export class Shard implements ShardHost {
     return off;
   }
 
-  // ---- keyspace hooks -----------------------------------------------------------------------
-
   /** Keys lazily expired while a script runs here (scripting/shard-script.ts: kept if the script rolls back). */
   expiredLog: string[] | null = null;
 
-  /** The key being deleted by expiry (its "modified" signal is reported as "!"). */
-  private expiringKey: string | null = null;
-
-  private onExpired(db: number, key: string): void {
-    if (this.blocked.byKey.size > 0) this.blocked.signalGroupReaders(db, key);
-    if (this.expiredLog !== null) this.expiredLog.push(key);
-    if (this.config.notifyFlags & NOTIFY_EXPIRED) this.events.record(db, 'expired', key);
-    if (this.config.trackWrites) {
-      // a deletion by expiry is nobody's write (NOLOOP does not filter it): "!" instead of ""
-      this.events.record(db, '!', key);
-      this.expiringKey = key;
-    }
-    if (this.inCommand && db === this.db.id && !(this.flags & FLAG_REPLICATED)) {
-      this.p.command(['DEL', key]);
-      return;
-    }
-    if (this.expiredOutside.add(db, key) >= 256 && !this.inCommand) this.flushExpiredOutside();
-  }
-
-  private flushExpiredOutside(): void {
-    this.expiredOutside.flush((db, w) => this.emit(REP_PROPAGATE, 0, db, 0, 0, null, w));
-  }
-
-  /** As Redis: an evicted key is invalidated as nobody's write ("!"), then "evicted" is notified. */
-  private onEvicted(db: number, key: string): void {
-    if (this.config.trackWrites) {
-      this.events.record(db, '!', key);
-      this.expiringKey = key;
-    }
-    this.onModified(db, key);
-    if (this.config.notifyFlags & NOTIFY_EVICTED) this.events.record(db, 'evicted', key);
-  }
-
-  private onModified(db: number, key: string): void {
-    if (this.config.trackWrites) {
-      if (key === this.expiringKey) this.expiringKey = null;
-      else this.events.record(db, '', key);
-    }
-    if (this.shippedKeys !== null && this.shippedKeys.has(key)) this.shippedModified.add(key);
-    if (this.blocked.byKey.size > 0) this.blocked.signalGroupReaders(db, key);
-    this.watches.keyModified(db, key);
-  }
-
   /** Run a request given as binary strings (a blocked request re-run: blocked.ts) in the current context. */
-  runArgv(argv: string[], cmdId: number): boolean {
+  runArgv(argv: string[], cmdId: number): void {
     this.args.set(Buffer.alloc(0), this.framer.starts, this.framer.lens, argv.length, argv);
     this.argc = argv.length;
     // rebuild the request bytes for AsIs propagation
@@ -612,7 +546,7 @@ export class Shard implements ShardHost {
     this.body = enc.buf;
     this.bodyStart = 0;
     this.bodyLen = enc.len;
-    return this.execute(cmdId);
+    this.execute(cmdId);
   }
 }
 

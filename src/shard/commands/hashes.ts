@@ -4,7 +4,7 @@
  * pairs), error texts and propagation (HINCRBYFLOAT -> HSET with the result).
  */
 
-import { NOTIFY_GENERIC, NOTIFY_HASH } from '../../commands/keyspace-events.js';
+import { NOTIFY_HASH } from '../../commands/keyspace-events.js';
 import {
   CommandError, HASH_VALUE_NOT_FLOAT, HASH_VALUE_NOT_INTEGER, INCR_NAN_OR_INF, NAN_OR_INF, NOT_FLOAT, OVERFLOW, wrongArity,
 } from '../../resp/errors.js';

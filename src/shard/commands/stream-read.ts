@@ -76,7 +76,7 @@ function deliverNew(c: ShardCtx, key: string, s: StreamValue, g: StreamGroup, co
 }
 
 /** Serve a consumer's own pending entries with IDs >= start (history read). */
-function deliverHistory(c: ShardCtx, s: StreamValue, g: StreamGroup, cons: StreamConsumer, start: bigint, count: number): void {
+function deliverHistory(c: ShardCtx, s: StreamValue, cons: StreamConsumer, start: bigint, count: number): void {
   const ps: PendingEntry[] = [];
   for (const p of cons.pel.iterate(start, ID_MAX)) {
     if (count && ps.length >= count) break;
@@ -192,7 +192,7 @@ function xread(c: ShardCtx, group: boolean): void {
       if (g) {
         const [cons, created] = consumerOf(c, key, g, consumerName);
         if (created && noack) prop(c, ['XGROUP', 'CREATECONSUMER', key, g.name, consumerName]);
-        if (ids[k] !== ID_MAX) deliverHistory(c, s, g, cons, ids[k]! === ID_MAX ? ID_MAX : ids[k]! + 1n, count);
+        if (ids[k] !== ID_MAX) deliverHistory(c, s, cons, ids[k]! + 1n, count);
         else deliverNew(c, key, s, g, cons, count, noack);
         c.db.modified(key);
       } else {

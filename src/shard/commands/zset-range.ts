@@ -82,17 +82,6 @@ export function replyNodes(c: ShardCtx, nodes: readonly ZNode[], withScores: boo
   }
 }
 
-function replyPairs(c: ShardCtx, pairs: readonly [string, number][], withScores: boolean): void {
-  const w = c.w;
-  const nested = withScores && w.proto === 3;
-  w.array(withScores && !nested ? pairs.length * 2 : pairs.length);
-  for (const [m, s] of pairs) {
-    if (nested) w.array(2);
-    w.bulk(m);
-    if (withScores) w.double(s);
-  }
-}
-
 // ---- ranges -----------------------------------------------------------------------------------
 
 /** Nodes with ranks [start, end] (already clamped), in order or reversed. */

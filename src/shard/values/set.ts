@@ -27,11 +27,6 @@ function intOf(s: string): Int | null {
   return v === null ? null : Number.isNaN(v) ? BigInt(s) : v;
 }
 
-/** True if s is an integer Redis would store in an intset (string2ll accepts it). */
-export function isIntsetMember(s: string): boolean {
-  return parseIntString(s) !== null;
-}
-
 /** Bytes an intset needs per member to hold v. */
 function widthOf(v: Int): number {
   if (typeof v === 'bigint') return 8;
