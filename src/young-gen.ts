@@ -10,9 +10,10 @@
  * 1 keeps every isolate at its first size; the cost is more frequent (not larger) scavenges.
  *
  * The main thread's isolate exists before any flag can be set from JS, so main.ts sets this before
- * it loads the rest of the server. Node resets V8's flags while a worker thread starts, so it is set
- * again when a shard comes online and on every server cron (a worker of the persistence pool starts
- * without telling us; until the next cron an isolate may grow once).
+ * it loads the rest of the server. Node resets V8's flags while a worker thread starts (and, in some
+ * runs, around its end), so it is set again by each shard's thread entry, every 2 ms while the shards
+ * start, and on every server cron (a worker of the persistence pool comes and goes without telling
+ * us; until the next cron an isolate may grow once).
  */
 
 import v8 from 'node:v8';
