@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { useProcesses } from './helpers/fixture.js';
 import Redis from 'ioredis';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -188,6 +189,36 @@ describe.skipIf(!HAVE)('RDB files between redis-server 7.0 and shardis', () => {
     const s2 = await startShardis({ cwd: dir2, shards: 3 });
     procs.push(s2);
     expect(await shape(client(s2))).toEqual(await shape(r2));
+  });
+
+  it('a file of more keys and more bytes than one load window (two databases, expiry times, long values) loads whole into three shards', async () => {
+    const dir = tmpdir();
+    const redis = await startRedis(['--dir', dir, '--enable-debug-command', 'yes'], dir);
+    procs.push(redis);
+    const r = client(redis);
+    expect(await r.call('DEBUG', 'POPULATE', '1100000')).toBe('OK'); // a window holds 1,048,576 entries
+    for (let i = 0; i < 1100000; i += 1000) await r.pexpireat(`key:${i}`, 4102444800000 + i);
+    await r.set('long:a', 'L'.repeat(300 * 1024));
+    // 40 MB that LZF does not shrink: windows cut by bytes (32 MB)
+    const big = Array.from({ length: 80 }, () => randomBytes(384 * 1024).toString('base64'));
+    for (let i = 0; i < 80; i++) await r.set(`big:${i}`, big[i]!);
+    await r.select(1);
+    expect(await r.call('DEBUG', 'POPULATE', '2000', 'b')).toBe('OK');
+    await r.pexpireat('b:7', 4102444800007);
+    expect(await r.save()).toBe('OK');
+    const s = await startShardis({ cwd: dir, shards: 3 });
+    procs.push(s);
+    const c = client(s);
+    expect(await c.dbsize()).toBe(1100081);
+    for (const i of [0, 41, 79]) expect(await c.get(`big:${i}`)).toBe(big[i]);
+    for (const i of [0, 1, 999, 1000, 150000, 1048575, 1048576, 1099999]) expect(await c.get(`key:${i}`)).toBe(`value:${i}`);
+    for (const i of [0, 1000, 1048000, 1099000]) expect(await c.pexpiretime(`key:${i}`)).toBe(4102444800000 + i);
+    expect(await c.pexpiretime('key:1')).toBe(-1);
+    expect(await c.strlen('long:a')).toBe(300 * 1024);
+    await c.select(1);
+    expect(await c.dbsize()).toBe(2000);
+    expect(await c.get('b:1999')).toBe('value:1999');
+    expect(await c.pexpiretime('b:7')).toBe(4102444800007);
   });
 
   it('a file shardis wrote with rdbcompression no and rdbchecksum no passes redis-check-rdb', async () => {

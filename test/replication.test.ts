@@ -421,6 +421,38 @@ describe('a replica that cannot keep up', () => {
   });
 });
 
+describe('writes during a full sync', () => {
+  let sock: net.Socket | null = null;
+  afterEach(() => sock?.destroy());
+  afterAll(stopAll);
+
+  it('writes held for a replica that has not acknowledged its payload take their own bytes (not a buffer each) and follow it in order after its ACK', async () => {
+    const m = await shardis(FAST);
+    await m.c.set('before', '1');
+    sock = net.connect(m.p.port, '127.0.0.1');
+    await new Promise((res) => sock!.once('connect', res));
+    let got = '';
+    sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    sock.write('REPLCONF capa eof capa psync2\r\nPSYNC ? -1\r\n');
+    await waitFor(() => /\$EOF:[0-9a-f]{40}\r\n/.test(got), 'the payload header');
+    const mark = /\$EOF:([0-9a-f]{40})\r\n/.exec(got)![1]!;
+    await waitFor(() => got.indexOf(mark) !== got.lastIndexOf(mark), 'the end of the payload');
+    const payloadEnd = got.lastIndexOf(mark) + mark.length;
+    const used = async (): Promise<number> => Number(((await m.c.info('memory')).match(/used_memory:(\d+)/) ?? [])[1]);
+    const before = await used();
+    // one write per event-loop tick, each held until the replica's first ACK
+    for (let i = 0; i < 3000; i++) await m.c.set(`held:${i}`, 'v');
+    expect(await used()).toBeLessThan(before + 16 * 1024 * 1024); // a 16 kB tick buffer each would be 48 MB
+    expect(got.length).toBe(payloadEnd); // nothing sent before the ACK
+    sock.write('REPLCONF ACK 0\r\n');
+    await waitFor(() => got.includes('held:2999'), 'the held writes');
+    const stream = got.slice(payloadEnd);
+    const at = [0, 1, 1499, 2998, 2999].map((i) => stream.indexOf(`$${`held:${i}`.length}\r\nheld:${i}\r\n`));
+    expect(at.every((x) => x >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+  });
+});
+
 describe('replication options', () => {
   afterAll(stopAll);
 

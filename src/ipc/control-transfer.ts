@@ -182,13 +182,21 @@ export const snapshotNextOp = {
 // ---- loading RDB files (src/persistence/load.ts) -------------------------------------------------------
 
 /**
- * rdbload-raw <db> <entries> <keys-per-slot> -> :keys installed. The entries are RDB key entries as
- * a file holds them ([EXPIRETIME_MS <ms>] <type> <key> <value>...), batched by
- * src/persistence/load.ts; keys-per-slot (0: unknown) sizes the slot tables the batch creates.
+ * rdbload-raw <db> <entries> <keys-per-slot> [<slot-runs>] -> :keys installed. The entries are RDB
+ * key entries as a file holds them ([EXPIRETIME_MS <ms>] <type> <key> <value>...), batched by
+ * src/persistence/load.ts; keys-per-slot (0: unknown) sizes the slot tables the batch creates;
+ * slot-runs, when given, names the hash slot of each run of entries (the shard need not hash the keys).
  */
 export const rdbloadOp = {
-  request: (db: number, entries: Uint8Array, keysPerSlot = 0): ControlArgv => ['rdbload-raw', db, entries, keysPerSlot],
-  args: (a: Args): { db: number; entries: Uint8Array; keysPerSlot: number } => ({ db: Number(a.str(1)), entries: a.bytes(2), keysPerSlot: Number(a.str(3)) || 0 }),
+  /** `slotRuns`: (slot, end offset in entries) as int32 LE pairs, the entries in runs of one slot each (optional). */
+  request: (db: number, entries: Uint8Array, keysPerSlot = 0, slotRuns?: Uint8Array): ControlArgv =>
+    slotRuns === undefined ? ['rdbload-raw', db, entries, keysPerSlot] : ['rdbload-raw', db, entries, keysPerSlot, slotRuns],
+  args: (a: Args): { db: number; entries: Uint8Array; keysPerSlot: number; slotRuns: Buffer | null } => ({
+    db: Number(a.str(1)),
+    entries: a.bytes(2),
+    keysPerSlot: Number(a.str(3)) || 0,
+    slotRuns: a.argc > 4 ? a.bytes(4) : null,
+  }),
   write: (w: RespWriter, installed: number): void => w.int(installed),
   read: readCount,
 };

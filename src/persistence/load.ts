@@ -17,6 +17,9 @@ import { Persistence, strerror } from './persistence.js';
 import { rdbloadOp } from '../ipc/control.js';
 import { FLOW_BYTES, FLOW_DONE_KB, FLOW_STOP, FLOW_WORDS, type WalkEnd, type WalkMessage, type WalkTask } from './rdb-walk.js';
 
+/** Batches (~256 kB each) handed to one shard and not yet installed, at most. */
+const IN_FLIGHT = 3;
+
 export interface LoadOptions {
   /** Drop keys already expired (a master loading its file; a replica keeps them for the master's DEL). */
   dropExpired: boolean;
@@ -66,23 +69,42 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
   const { port1, port2 } = new MessageChannel();
   const sent: Promise<unknown>[] = [];
   let failed = false;
+  // each shard gets a few batches at a time (the rest wait here, not copied into its link's outbox)
+  const queues = s.links.map(() => [] as { argv: ReturnType<typeof rdbloadOp.request>; db: number; bytes: number }[]);
+  const inFlight = s.links.map(() => 0);
+  const pump = (shard: number): void => {
+    const q = queues[shard]!;
+    if (failed) q.length = 0; // the load is abandoned
+    while (inFlight[shard]! < IN_FLIGHT && q.length > 0) {
+      const { argv, db, bytes } = q.shift()!;
+      inFlight[shard]!++;
+      sent.push(
+        s.oneShard(shard, argv, db).then((res) => {
+          if (res.reply[0] === 0x2d) {
+            failed = true; // '-': a value that does not decode
+            Atomics.store(flow, FLOW_STOP, 1);
+          }
+          Atomics.sub(flow, FLOW_BYTES, bytes);
+          Atomics.notify(flow, FLOW_BYTES);
+          inFlight[shard]!--;
+          pump(shard);
+        }),
+      );
+    }
+  };
   const tick = setInterval(() => progress(Math.min(payload.length, Atomics.load(flow, FLOW_DONE_KB) * 1024)), 100);
   try {
     const ended = new Promise<WalkEnd>((resolve) => {
       port1.on('message', (m: WalkMessage) => {
         if ('end' in m) return resolve(m.end);
-        const b = m.batch;
-        const bytes = b.entries.length;
-        sent.push(
-          s.oneShard(b.shard, rdbloadOp.request(b.db, b.entries, b.keysPerSlot), b.db).then((res) => {
-            if (res.reply[0] === 0x2d) {
-              failed = true; // '-': a value that does not decode
-              Atomics.store(flow, FLOW_STOP, 1);
-            }
-            Atomics.sub(flow, FLOW_BYTES, bytes);
-            Atomics.notify(flow, FLOW_BYTES);
-          }),
-        );
+        const { db, buf, batches, keysPerSlot, slotRuns } = m.window;
+        for (let i = 0; i < batches.length; i += 5) {
+          const shard = batches[i]!;
+          const entries = new Uint8Array(buf, batches[i + 1]!, batches[i + 2]! - batches[i + 1]!);
+          const runs = new Uint8Array(slotRuns, batches[i + 3]!, batches[i + 4]! - batches[i + 3]!);
+          queues[shard]!.push({ argv: rdbloadOp.request(db, entries, keysPerSlot, runs), db, bytes: entries.length });
+          pump(shard);
+        }
       });
     });
     const task: WalkTask = {
@@ -98,7 +120,7 @@ async function walk(s: Server, payload: Buffer, opts: LoadOptions, p: Persistenc
     };
     const run = p.walkPool(opts.background === true).run(task, { transferList: [port2] });
     const [end] = await Promise.all([ended, run]);
-    await Promise.all(sent);
+    while (sent.length > 0) await Promise.all(sent.splice(0));
     if (failed) throw new BadValue('Bad data format');
     if (end.error !== undefined) throw new Error(end.error);
     if (opts.end !== undefined) opts.end.at = end.end;

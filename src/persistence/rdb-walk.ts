@@ -25,8 +25,14 @@ export const FLOW_WORDS = 3;
 const FLOW_LIMIT = 16 * 1024 * 1024;
 /** Bytes of entries per batch (one "rdbload-raw"). */
 const BATCH_BYTES = 256 * 1024;
-/** Entries sorted by slot at a time (see walk). */
-const WINDOW = 262_144;
+/**
+ * Entries sorted by slot at a time (see walk): ~64 keys per slot per window at ten million keys, so
+ * each slot table is installed into in runs of that many (262,144 gave 16, and the shard's inserts
+ * took 1.5x the CPU: their tables' buckets were out of cache at each run).
+ */
+const WINDOW = 1_048_576;
+/** Bytes of entries a window holds at most (large values: fewer entries; one larger entry goes alone). */
+const WINDOW_BYTES = 32 * 1024 * 1024;
 
 export interface WalkTask {
   walk: true;
@@ -44,11 +50,17 @@ export interface WalkTask {
   keyDelayUs: number;
 }
 
-/** A batch for one shard: RDB key entries ([EXPIRETIME_MS <ms>] <type> <key> <value>...) of one db. */
-export interface WalkBatch {
-  shard: number;
+/**
+ * A window of entries for the shards: RDB key entries ([EXPIRETIME_MS <ms>] <type> <key> <value>...)
+ * of one database in slot order, in `buf`; each batch is one shard's run of whole slots, buf[start, end).
+ */
+export interface WalkWindow {
   db: number;
-  entries: Uint8Array;
+  buf: ArrayBuffer;
+  /** [shard, start, end, runsStart, runsEnd] per batch, flattened: buf[start, end) and its slot runs. */
+  batches: number[];
+  /** Per batch, slotRuns[runsStart, runsEnd): (slot, end offset in the batch) int32 LE pairs. */
+  slotRuns: ArrayBuffer;
   /** Keys per hash slot the file announces for db (RESIZEDB; 0: unknown): sizes new slot tables. */
   keysPerSlot: number;
 }
@@ -65,15 +77,7 @@ export interface WalkEnd {
   error?: string;
 }
 
-/** A batch being filled: entries' bytes in blob[0, o). */
-interface Builder {
-  shard: number;
-  db: number;
-  blob: Buffer;
-  o: number;
-}
-
-export type WalkMessage = { batch: WalkBatch } | { end: WalkEnd };
+export type WalkMessage = { window: WalkWindow } | { end: WalkEnd };
 
 export function walkPayload(t: WalkTask): number {
   const port = t.port;
@@ -103,75 +107,85 @@ function walk(t: WalkTask): WalkEnd {
   const dbSizes = new Map<number, number>();
 
   const stopped = (): boolean => Atomics.load(flow, FLOW_STOP) !== 0;
-  const send = (b: Builder): void => {
-    if (b.o === 0) return;
+
+  // Entries go to the shards a window at a time, grouped by slot (a stable counting sort): keys of
+  // one slot go into one table, so installing them in slot order keeps that table in cache, where a
+  // file in redis-server's order (each key in another slot) misses on every key. The entries are
+  // copied in file order (sequential reads) each to its slot's place in the window's buffer
+  // (scattered writes, which do not wait for memory as scattered reads do).
+  // an entry takes 3 bytes at least: a small payload needs no full-size window
+  const windowCap = Math.min(WINDOW, Math.ceil(t.length / 3) + 1);
+  const wFrom = new Float64Array(windowCap);
+  const wTo = new Float64Array(windowCap);
+  const wAt = new Float64Array(windowCap);
+  const wSlot = new Int32Array(windowCap);
+  /** Byte offset of each slot's entries in the window's buffer, then each slot's write cursor. */
+  const bounds = new Float64Array(SLOTS + 1);
+  const cursor = new Float64Array(SLOTS);
+  let wn = 0;
+  let wBytes = 0;
+  let wDb = 0;
+  const flushWindow = (): void => {
+    if (wn === 0) return;
+    bounds.fill(0);
+    for (let i = 0; i < wn; i++) bounds[wSlot[i]! + 1]! += wTo[i]! - wFrom[i]! + (wAt[i]! >= 0 ? 9 : 0);
+    for (let k = 0; k < SLOTS; k++) bounds[k + 1]! += bounds[k]!;
+    const total = bounds[SLOTS]!;
     // wait while the shards are behind (their rings and the main thread hold enough already)
     while (Atomics.load(flow, FLOW_BYTES) > FLOW_LIMIT && !stopped()) {
       const out = Atomics.load(flow, FLOW_BYTES);
       if (out > FLOW_LIMIT) Atomics.wait(flow, FLOW_BYTES, out, 100);
     }
-    Atomics.add(flow, FLOW_BYTES, b.o);
-    const entries = new Uint8Array(b.blob.buffer, 0, b.o);
-    const keysPerSlot = Math.ceil((dbSizes.get(b.db) ?? 0) / SLOTS);
-    port.postMessage({ batch: { shard: b.shard, db: b.db, entries, keysPerSlot } } satisfies WalkMessage, [entries.buffer as ArrayBuffer]);
-    b.blob = Buffer.allocUnsafeSlow(BATCH_BYTES);
-    b.o = 0;
-  };
-
-  // a batch being filled per (shard, db): the entries' bytes are copied straight into it
-  const builders = new Map<number, Builder>();
-  let lastId = -1;
-  let last: Builder | undefined;
-  const batch = (db: number, slot: number, from: number, to: number, at: number): void => {
-    const shard = shardOfSlot[slot]!;
-    const id = shard * 65536 + db;
-    let b = id === lastId ? last : builders.get(id);
-    if (b === undefined) {
-      b = { shard, db, blob: Buffer.allocUnsafeSlow(BATCH_BYTES), o: 0 };
-      builders.set(id, b);
+    const blob = Buffer.allocUnsafeSlow(total);
+    cursor.set(bounds.subarray(0, SLOTS));
+    for (let i = 0; i < wn; i++) {
+      const slot = wSlot[i]!;
+      const from = wFrom[i]!;
+      const len = wTo[i]! - from;
+      const at = wAt[i]!;
+      let o = cursor[slot]!;
+      if (at >= 0) {
+        blob[o] = RDB_OPCODE.EXPIRETIME_MS;
+        blob.writeUInt32LE(at % 4294967296, o + 1);
+        blob.writeUInt32LE(Math.floor(at / 4294967296), o + 5);
+        o += 9;
+      }
+      // most entries are a few dozen bytes: a loop costs less than a native copy call each
+      if (len < 128) for (let k = 0; k < len; k++) blob[o + k] = payload[from + k]!;
+      else payload.copy(blob, o, from, from + len);
+      cursor[slot] = o + len;
     }
-    lastId = id;
-    last = b;
-    const len = to - from;
-    const need = len + (at >= 0 ? 9 : 0);
-    if (b.o + need > b.blob.length) {
-      send(b);
-      // an entry larger than a batch travels alone
-      if (need > b.blob.length) b.blob = Buffer.allocUnsafeSlow(need);
+    // batches: runs of whole slots of one shard, cut at about BATCH_BYTES; with each, its slots and
+    // where each ends in it ((slot, end) int32 pairs in `runs`)
+    const batches: number[] = [];
+    const runs = Buffer.allocUnsafeSlow(8 * Math.min(SLOTS, wn));
+    let r = 0;
+    let rStart = 0;
+    let bStart = 0;
+    let bShard = -1;
+    for (let k = 0; k < SLOTS; k++) {
+      const from = bounds[k]!;
+      const to = bounds[k + 1]!;
+      if (to === from) continue;
+      const shard = shardOfSlot[k]!;
+      if (from > bStart && (shard !== bShard || to - bStart > BATCH_BYTES)) {
+        batches.push(bShard, bStart, from, rStart, r);
+        bStart = from;
+        rStart = r;
+      }
+      bShard = shard;
+      runs.writeInt32LE(k, r);
+      runs.writeInt32LE(to - bStart, r + 4);
+      r += 8;
     }
-    const blob = b.blob;
-    let o = b.o;
-    if (at >= 0) {
-      blob[o++] = RDB_OPCODE.EXPIRETIME_MS;
-      blob.writeBigInt64LE(BigInt(at), o);
-      o += 8;
-    }
-    // most entries are a few dozen bytes: a loop costs less than a native copy call each
-    if (len < 128) for (let k = 0; k < len; k++) blob[o + k] = payload[from + k]!;
-    else payload.copy(blob, o, from, to);
-    b.o = o + len;
-  };
-  // Entries go to the shards a window at a time, grouped by slot (a stable counting sort): keys of
-  // one slot go into one table, so installing them in slot order keeps that table in cache, where a
-  // file in redis-server's order (each key in another slot) misses on every key.
-  const wFrom = new Float64Array(WINDOW);
-  const wTo = new Float64Array(WINDOW);
-  const wAt = new Float64Array(WINDOW);
-  const wDb = new Int32Array(WINDOW);
-  const wSlot = new Int32Array(WINDOW);
-  const order = new Int32Array(WINDOW);
-  const starts = new Int32Array(SLOTS + 1);
-  let wn = 0;
-  const flushWindow = (): void => {
-    starts.fill(0);
-    for (let i = 0; i < wn; i++) starts[wSlot[i]! + 1]! += 1;
-    for (let k = 0; k < SLOTS; k++) starts[k + 1]! += starts[k]!;
-    for (let i = 0; i < wn; i++) order[starts[wSlot[i]!]!++] = i;
-    for (let j = 0; j < wn; j++) {
-      const i = order[j]!;
-      batch(wDb[i]!, wSlot[i]!, wFrom[i]!, wTo[i]!, wAt[i]!);
-    }
+    if (total > bStart) batches.push(bShard, bStart, total, rStart, r);
+    Atomics.add(flow, FLOW_BYTES, total);
+    const keysPerSlot = Math.ceil((dbSizes.get(wDb) ?? 0) / SLOTS);
+    const buf = blob.buffer as ArrayBuffer;
+    const slotRuns = runs.buffer as ArrayBuffer;
+    port.postMessage({ window: { db: wDb, buf, batches, keysPerSlot, slotRuns } } satisfies WalkMessage, [buf, slotRuns]);
     wn = 0;
+    wBytes = 0;
   };
   const progress = (): void => {
     if (scan.end > crcFed) {
@@ -186,12 +200,17 @@ function walk(t: WalkTask): WalkEnd {
     const at = scan.expireAt;
     if (t.dropExpired && at >= 0 && at < now) expired++;
     else {
+      const size = scan.end - scan.typeAt + (at >= 0 ? 9 : 0);
+      if (scan.db !== wDb || wBytes + size > WINDOW_BYTES) {
+        flushWindow();
+        wDb = scan.db;
+      }
+      wBytes += size;
       wSlot[wn] = scan.keyBuf !== null ? hashSlot(scan.keyBuf, 0, scan.keyBuf.length) : hashSlot(payload, scan.keyAt, scan.keyAt + scan.keyLen);
       wFrom[wn] = scan.typeAt;
       wTo[wn] = scan.end;
       wAt[wn] = at;
-      wDb[wn] = scan.db;
-      if (++wn === WINDOW) flushWindow();
+      if (++wn === windowCap) flushWindow();
       keys++;
     }
     if (t.keyDelayUs > 0) {
@@ -208,7 +227,6 @@ function walk(t: WalkTask): WalkEnd {
     }
   }
   flushWindow();
-  for (const b of builders.values()) send(b);
   if (deferred.stored !== 0n) {
     if (deferred.at > crcFed) crc.update(payload.subarray(crcFed, deferred.at));
     const computed = crc.value();

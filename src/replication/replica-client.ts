@@ -14,11 +14,17 @@ export const enum ReplicaState {
   Online = 2,
 }
 
+/** Bytes per block of held stream bytes (ReplicaClient.hold). */
+const HOLD_BLOCK = 64 * 1024;
+
 /** A replica connected to us (the master side of one link). */
 export class ReplicaClient {
   state = ReplicaState.WaitBgsave;
   /** Stream bytes waiting until the replica can take them (during and right after a full sync). */
-  pending: Buffer[] = [];
+  private pending: Buffer[] = [];
+  /** The block being filled (see hold()), `tailUsed` bytes of it. */
+  private tail: Buffer | null = null;
+  private tailUsed = 0;
   pendingBytes = 0;
   /** After an EOF-marked payload the stream starts at the replica's first ACK (as Redis). */
   startOnAck = false;
@@ -55,8 +61,35 @@ export class ReplicaClient {
     this.conn.socket.write(b);
   }
 
+  /**
+   * Keep stream bytes until the replica can take them: copied into blocks of HOLD_BLOCK bytes, so a
+   * tick of one small write holds a few dozen bytes, not the tick's whole buffer (which the caller
+   * reuses).
+   */
+  hold(b: Uint8Array): void {
+    this.pendingBytes += b.length;
+    const tail = this.tail;
+    if (tail !== null && tail.length - this.tailUsed >= b.length) {
+      tail.set(b, this.tailUsed);
+      this.tailUsed += b.length;
+      return;
+    }
+    this.closeTail();
+    const next = Buffer.allocUnsafeSlow(Math.max(HOLD_BLOCK, b.length));
+    next.set(b, 0);
+    this.tail = next;
+    this.tailUsed = b.length;
+  }
+
+  private closeTail(): void {
+    if (this.tail !== null && this.tailUsed > 0) this.pending.push(this.tail.subarray(0, this.tailUsed));
+    this.tail = null;
+    this.tailUsed = 0;
+  }
+
   /** Write what accumulated while the stream could not flow. */
   release(): void {
+    this.closeTail();
     for (const b of this.pending) this.write(b);
     this.pending = [];
     this.pendingBytes = 0;

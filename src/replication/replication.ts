@@ -263,9 +263,7 @@ export class Replication {
         r.write(chunk);
         if (r.conn.socket.writableLength > 0) taken = false;
       } else if (r.state !== ReplicaState.WaitBgsave) {
-        r.pending.push(chunk);
-        r.pendingBytes += chunk.length;
-        taken = false;
+        r.hold(chunk); // a copy: tickBuf stays this thread's
       }
       this.checkOutputLimit(r);
     }

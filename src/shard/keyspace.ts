@@ -204,9 +204,10 @@ export class Db {
    * into the store, no JS string made. False (nothing done) when it needs the string path (set()):
    * the heap store, a key with an expiry time (SET removes it), raw-marked keys in this database,
    * memory tracking, new-key events, a listener to modified(), a value Redis would int-encode (it may
-   * be a canonical integer) or one too long to keep inline.
+   * be a canonical integer) or one too long to keep inline. `knownSlot`: the key's hash slot when the
+   * caller has it (an RDB load's batches come in runs of one slot), else computed here.
    */
-  writeBytes(src: Buffer, koff: number, klen: number, voff: number, vlen: number): boolean {
+  writeBytes(src: Buffer, koff: number, klen: number, voff: number, vlen: number, knownSlot = -1): boolean {
     const ks = this.ks;
     if (ks.arena === null || this.rawKeys.size > 0 || ks.track || ks.notifyNewOrMiss) return false;
     if (vlen > INLINE_MAX || ks.hooks.unwatched?.() !== true) return false;
@@ -214,7 +215,7 @@ export class Db {
       const c0 = src[voff]!;
       if (c0 === 45 || (c0 >= 48 && c0 <= 57)) return false;
     }
-    const slot = hashSlot(src, koff, koff + klen);
+    const slot = knownSlot >= 0 ? knownSlot : hashSlot(src, koff, koff + klen);
     if (this.expiresSize > 0 && this.expiryBytes(slot, src, koff, klen) >= 0) return false;
     let m = this.slots[slot];
     if (m === undefined) {

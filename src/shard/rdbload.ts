@@ -6,7 +6,7 @@
  * into a value and set by name. The slot tables the batch creates are sized for the keys per slot
  * the file's RESIZEDB announces.
  *
- *   rdbload-raw <db> <entries> <keys-per-slot>  -> :<keys installed>
+ *   rdbload-raw <db> <entries> <keys-per-slot> [<slot-runs>]  -> :<keys installed>
  */
 
 import { In, RDB_OPCODE, T_STRING, readValue } from '../codec/rdb.js';
@@ -24,7 +24,7 @@ interface RdbloadCtx {
 
 export const RDBLOAD_CONTROL: Record<string, (c: RdbloadCtx) => void> = {
   'rdbload-raw'(c) {
-    const { db: dbIndex, entries: raw, keysPerSlot } = rdbloadOp.args(c.args);
+    const { db: dbIndex, entries: raw, keysPerSlot, slotRuns } = rdbloadOp.args(c.args);
     const db = c.ks.db(dbIndex);
     // the slot tables this batch creates start at the size the file announces (no doublings)
     c.ks.tableHint = keysPerSlot;
@@ -32,8 +32,17 @@ export const RDBLOAD_CONTROL: Record<string, (c: RdbloadCtx) => void> = {
     try {
       const blob = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
       const r = new In(blob);
+      // the batch's runs of one hash slot each, (slot, end) pairs; without them the keys are hashed
+      let run = 0;
+      let slot = -1;
+      let runEnd = slotRuns === null ? blob.length : 0;
       let at = -1;
       while (r.pos < blob.length) {
+        if (r.pos >= runEnd) {
+          slot = slotRuns!.readInt32LE(run);
+          runEnd = slotRuns!.readInt32LE(run + 4);
+          run += 8;
+        }
         const t = r.byte();
         if (t === RDB_OPCODE.EXPIRETIME_MS) {
           r.need(8);
@@ -51,7 +60,7 @@ export const RDBLOAD_CONTROL: Record<string, (c: RdbloadCtx) => void> = {
             const vlen = r.lenOrEnc();
             if (vlen >= 0) {
               r.need(vlen);
-              if (db.writeBytes(blob, koff, klen, r.pos, vlen)) {
+              if (db.writeBytes(blob, koff, klen, r.pos, vlen, slot)) {
                 r.pos += vlen;
                 n++;
                 continue;

@@ -115,7 +115,8 @@ export class Snapshot {
 
   /**
    * Serialize from the cursor until about CHUNK_BYTES are pending, and hand them over:
-   * [(db, entries)...] and whether the snapshot is complete.
+   * [(db, entries)...] and whether the snapshot is complete. The entries are valid until the next
+   * call (or the next copy-on-write of a slot).
    */
   next(): { parts: [number, Buffer][]; complete: boolean } {
     const deadline = performance.now() + SLICE_MS;
@@ -131,9 +132,14 @@ export class Snapshot {
       }
       this.advance();
     }
+    // views of the writers' buffers, which the next pull fills again: the caller copies them into
+    // its reply at once (a new 64 kB buffer and a copy of it per pull made garbage the shard's GC
+    // collected with a full mark-compact every few hundred milliseconds of a snapshot)
     const parts: [number, Buffer][] = [];
-    for (const [d, w] of this.pending) if (w.n > 0) parts.push([d, w.done()]);
-    this.pending.clear();
+    for (const [d, w] of this.pending) {
+      if (w.n > 0) parts.push([d, w.buf.subarray(0, w.n)]);
+      w.reset();
+    }
     this.pendingBytes = 0;
     return { parts, complete: this.cursorDb >= this.done.length };
   }
