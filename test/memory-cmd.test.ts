@@ -195,6 +195,20 @@ describe('MEMORY USAGE estimates', () => {
     const h = (await r.call('MEMORY', 'USAGE', 'h', 'SAMPLES', '0')) as number;
     expect(h).toBeGreaterThan(2 * list.join('').length);
   });
+
+  it('a stream costs its entries, and its consumer groups add to it (was an internal error; maxmemory counts streams with it)', async () => {
+    await r.del('st');
+    for (let i = 0; i < 200; i++) await r.xadd('st', '*', 'field', `value-${i}`);
+    const entries = (await r.call('MEMORY', 'USAGE', 'st', 'SAMPLES', '0')) as number;
+    expect(entries).toBeGreaterThan(200 * 'value-000'.length);
+    await r.xgroup('CREATE', 'st', 'g', '0');
+    await r.xreadgroup('GROUP', 'g', 'c', 'COUNT', 10, 'STREAMS', 'st', '>');
+    expect((await r.call('MEMORY', 'USAGE', 'st', 'SAMPLES', '0')) as number).toBeGreaterThan(entries);
+    // a shard measures it when maxmemory starts counting the dataset
+    await r.config('SET', 'maxmemory', '1gb');
+    expect(await r.xlen('st')).toBe(200);
+    await r.config('SET', 'maxmemory', '0');
+  });
 });
 
 describe.skipIf(!haveRedis)('MEMORY STATS and DOCTOR against redis-server', () => {

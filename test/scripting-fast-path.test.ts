@@ -245,6 +245,75 @@ describe('scripts in the shard of their keys, 2 shards', () => {
     await expect(s.io.eval_ro(lua, 1, 'a')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts/);
   });
 
+  it('a script that writes twenty keys, some twice, and then touches another shard\'s key leaves each key as one run does', async () => {
+    // keys {a}1 .. {a}20 on shard 1 (a's slot): more than the undo journal searches by a scan
+    const keys = Array.from({ length: 20 }, (_, i) => `{a}${i + 1}`);
+    await s.io.del(...keys, 'b');
+    for (let i = 0; i < 20; i += 4) await s.io.set(keys[i]!, String(100 + i)); // numbers
+    for (let i = 1; i < 20; i += 4) await s.io.set(keys[i]!, String(100 + i), 'PX', 500_000); // with a TTL
+    for (let i = 2; i < 20; i += 4) await s.io.set(keys[i]!, 'text'); // not numbers: SET over them
+    const lua =
+      "for i = 1, #KEYS do if i % 4 == 3 then redis.call('set', KEYS[i], 'new' .. i) else redis.call('incr', KEYS[i]) end end " +
+      "for i = 1, #KEYS, 2 do redis.call('append', KEYS[i], '!') end " +
+      "redis.call('incr', ARGV[1]) return #KEYS";
+    const sha = (await s.io.script('LOAD', lua)) as string;
+    const expected = (run: number): string[] =>
+      keys.map((_, i) =>
+        i % 4 === 0 ? (run === 1 ? `${101 + i}!` : '1!') : i % 4 === 1 ? String(100 + i + run) : i % 4 === 2 ? `new${i + 1}!` : String(run),
+      );
+    expect(await s.io.evalsha(sha, 20, ...keys, 'b')).toBe(20);
+    expect(await s.io.mget(...keys)).toEqual(expected(1));
+    expect(await s.io.get('b')).toBe('1');
+    expect(await s.io.pttl(keys[1]!)).toBeGreaterThan(400_000);
+    expect(await s.io.object('ENCODING', keys[0]!)).toBe('raw');
+    // the next run's INCR of an appended value fails: the error, and nothing of that run stays
+    await expect(s.io.evalsha(sha, 20, ...keys, 'b')).rejects.toThrow(/^ERR value is not an integer or out of range script: /);
+    expect(await s.io.mget(...keys)).toEqual(expected(1));
+    expect(await s.io.get('b')).toBe('1');
+    for (let i = 0; i < 20; i += 2) await s.io.set(keys[i]!, '0');
+    expect(await s.io.evalsha(sha, 20, ...keys, 'b')).toBe(20);
+    expect(await s.io.mget(...keys)).toEqual(expected(2));
+    expect(await s.io.get('b')).toBe('2');
+    expect(await s.io.pttl(keys[5]!)).toBeGreaterThan(400_000);
+    // a value too long to keep inline, and a hash: put back too
+    const big = 'v'.repeat(5000);
+    await s.io.set('{a}big', big, 'PX', 500_000);
+    await s.io.del('{a}h');
+    await s.io.hset('{a}h', 'f', '1');
+    expect(await s.io.eval("redis.call('append', KEYS[1], '!') redis.call('hincrby', KEYS[2], 'f', 5) redis.call('incr', ARGV[1]) return redis.call('strlen', KEYS[1])", 2, '{a}big', '{a}h', 'b')).toBe(5001);
+    expect(await s.io.strlen('{a}big')).toBe(5001);
+    expect(await s.io.hget('{a}h', 'f')).toBe('6');
+    expect(await s.io.pttl('{a}big')).toBeGreaterThan(400_000);
+    expect(await s.io.get('b')).toBe('3');
+  });
+
+  it('a script calling commands of different names and argument counts in turn gets each one\'s own reply, in a shard', async () => {
+    await s.io.del('a');
+    const lua =
+      "local r = {} for i = 1, 3 do r[#r+1] = redis.call('set', KEYS[1], i, 'EX', 100) r[#r+1] = redis.call('incr', KEYS[1]) r[#r+1] = redis.call('get', KEYS[1]) end " +
+      "r[#r+1] = redis.pcall('get', KEYS[1], {})['err'] r[#r+1] = redis.call('ttl', KEYS[1]) r[#r+1] = redis.call(ARGV[1], KEYS[1]) r[#r+1] = redis.call(ARGV[2], KEYS[1]) return r";
+    for (let i = 0; i < 3; i++) {
+      expect(await s.io.eval(lua, 1, 'a', 'exists', 'strlen')).toEqual(['OK', 2, '2', 'OK', 3, '3', 'OK', 4, '4', 'ERR Lua redis lib command arguments must be strings or integers', 100, 1, 1]);
+      expect(await s.io.eval(lua, 1, 'a', 'type', 'ttl')).toEqual(['OK', 2, '2', 'OK', 3, '3', 'OK', 4, '4', 'ERR Lua redis lib command arguments must be strings or integers', 100, 'string', 100]);
+    }
+  });
+
+  it('calls that return many values (JS functions, tail calls, varargs, pcall, coroutines) give redis-server\'s results, in a shard and on the main thread', async () => {
+    // (fengari's stack slots are popped by our replacement of its result moving: fengari-stack.ts)
+    const lua =
+      "local r = {} r[1] = select('#', unpack({1, 2, 3})) local function f(...) return select('#', ...), ... end local t = {f(string.byte('abc', 1, 3))} r[2] = #t r[3] = t[4] " +
+      "local p = {pcall(string.byte, 'xyz', 1, -1)} r[4] = #p local n = 0 for i = 1, 100 do n = n + select('#', string.byte(string.rep('a', i), 1, -1)) end r[5] = n " +
+      "local function d(k) if k == 0 then return redis.call('incr', KEYS[1]) end return d(k - 1) end r[6] = d(50) " +
+      "local co = coroutine.wrap(function(...) local a = coroutine.yield(select('#', ...)) return a * 2 end) r[7] = co(1, 2, 3) r[8] = co(21) r[9] = redis.call('exists', KEYS[#KEYS]) return r";
+    await s.io.del('a', 'b', 'd');
+    // a and d on shard 1 (run there), a and b on two shards (run on the main thread)
+    for (const [i, keys] of [['a', 'd'], ['a', 'b'], ['a', 'd']].entries()) {
+      expect(await s.io.eval(lua, 2, ...keys)).toEqual([3, 4, 99, 4, 5050, i + 1, 3, 42, 0]);
+    }
+    expect(await s.io.eval('return unpack({7, 8, 9})', 1, 'a')).toBe(7);
+    expect(await s.io.eval("return string.byte('abc', 1, 3)", 1, 'a')).toBe(97);
+  });
+
   it('EVALSHA in a shard counts the commands it ran in total_commands_processed and in INFO commandstats', async () => {
     const sha = (await s.io.script('LOAD', "redis.call('incr', KEYS[1]) redis.call('incr', KEYS[1]) return redis.call('incr', KEYS[1])")) as string;
     await s.io.del('d');

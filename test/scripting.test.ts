@@ -393,6 +393,21 @@ describe('scripting with 4 shards', () => {
     expect(await s.io.eval('return math.random(1000)', 0)).toBe(841);
   });
 
+  it('strings compare byte by byte and strings with different bytes are different table keys, as in redis-server', async () => {
+    // (redis-server 7.0.15 replies, LANG=C.UTF-8; fengari's own string keys made "\1#" and "\18\3" one key and "\10" > "\16")
+    const cmp = "return {string.char(10) < string.char(16) and 1 or 0, 'a' < 'B' and 1 or 0, 'abc' < 'abd' and 1 or 0, string.char(200) > 'z' and 1 or 0, 'A' < 'a' and 1 or 0}";
+    const keys =
+      "local t = {} t[string.char(1, 35)] = 1 t[string.char(18, 3)] = 2 t[string.char(0)] = 3 t[''] = 4 t['|'] = 5 " +
+      "local s = {} for _, k in ipairs({'b', 'a', string.char(255), string.char(0, 1), 'ab'}) do s[#s + 1] = k end table.sort(s) " +
+      "for i = 1, #s do s[i] = s[i]:byte(1) * 10 + #s[i] end " +
+      "return {t[string.char(1, 35)], t[string.char(18, 3)], t[string.char(0)], t[''], t['|'], s[1], s[2], s[3], s[4], s[5]}";
+    for (const k of [[], ['x']]) {
+      expect(await s.io.eval(cmp, k.length, ...k)).toEqual([1, 0, 1, 1, 1]);
+      // sorted: "\0\1", "a", "ab", "b", "\255" (first byte * 10 + length)
+      expect(await s.io.eval(keys, k.length, ...k)).toEqual([1, 2, 3, 4, 5, 2, 971, 972, 981, 2551]);
+    }
+  });
+
   it('ioredis defineCommand runs its script by EVALSHA, loading it with EVAL on NOSCRIPT', async () => {
     const lua = "local v = redis.call('incrby', KEYS[1], ARGV[1]) redis.call('set', KEYS[2], v) return {v, redis.call('get', KEYS[2])}";
     const sha = (await s.io.script('LOAD', lua)) as string;
@@ -497,6 +512,28 @@ describe('scripting with 4 shards', () => {
       expect(String(err)).toMatch(/ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\./);
       expect(await b.ping()).toBe('PONG');
       await expect(b.script('KILL')).rejects.toThrow('NOTBUSY No scripts in execution right now.');
+    } finally {
+      a.disconnect();
+      b.disconnect();
+      await s.io.config('SET', 'busy-reply-threshold', '5000');
+    }
+  });
+
+  it('a script that catches errors with pcall in an endless loop still gets others BUSY and is stopped by SCRIPT KILL', async () => {
+    // redis.call('ping') is refused in the shard (the script falls back to the main thread) and then
+    // runs; every error in f is caught. fengari lost the count hook after the first caught error.
+    await s.io.config('SET', 'busy-reply-threshold', '100');
+    const a = new Redis({ port: s.srv.port, maxRetriesPerRequest: 0 });
+    const b = new Redis({ port: s.srv.port });
+    try {
+      for (const lua of ["local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end", 'local f = function() error(1) end while 1 do pcall(f) end']) {
+        const running = a.eval(lua, 0).catch((e: Error) => e);
+        await waitFor(async () => (await b.ping().catch((e: Error) => e.message)) !== 'PONG', 'BUSY replies');
+        await expect(b.get('x')).rejects.toThrow('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.');
+        expect(await b.script('KILL')).toBe('OK');
+        expect(String(await running)).toMatch(/ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\./);
+        expect(await b.ping()).toBe('PONG');
+      }
     } finally {
       a.disconnect();
       b.disconnect();

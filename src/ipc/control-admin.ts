@@ -1,6 +1,6 @@
 /*
  * Control operations that set a shard up (CONFIG SET's settings, the replica role, the timing
- * thresholds), reset or crash it, and gather what it timed (SLOWLOG, LATENCY, INFO commandstats).
+ * thresholds), reset, evict or crash it, and gather what it timed (SLOWLOG, LATENCY, INFO commandstats).
  * Shard side: src/shard/control.ts and src/shard/introspect.ts; main thread: src/server/stats/.
  */
 
@@ -26,6 +26,12 @@ export const roleOp = {
 
 /** resetstat -> OK: CONFIG RESETSTAT's share of the shard (hits, misses, command stats ...) */
 export const resetstatOp = { request: (): ControlArgv => ['resetstat'] };
+
+/**
+ * evict -> OK: over maxmemory, the shard evicts its part now (src/shard/eviction.ts perform), sent
+ * to every shard before a command while the memory is over the limit (src/server/dispatch.ts)
+ */
+export const evictOp = { request: (): ControlArgv => ['evict'] };
 
 /** crash: DEBUG SEGFAULT's stand-in, the shard's thread exits */
 export const crashOp = { request: (): ControlArgv => ['crash'] };

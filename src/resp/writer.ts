@@ -19,6 +19,9 @@ const SHORT_STRING = 48;
 
 export type Proto = 2 | 3;
 
+/** The most bytes header() writes: a type byte, a 64-bit integer's 20 characters, CRLF. */
+const HEADER_MAX = 24;
+
 /** The largest Buffer this runtime allocates (beyond it allocUnsafe throws a RangeError). */
 const MAX_WRITER_BYTES = bufferConstants.MAX_LENGTH;
 
@@ -41,10 +44,18 @@ export class RespWriter {
     this.len = 0;
   }
 
-  /** Make room for n more bytes. */
+  /**
+   * Make room for n more bytes. Kept this small so V8 inlines it into the writers (a bulk string
+   * calls it once): the limit check and the growth are in grow(), called only when the buffer is
+   * short or the limit is passed (measured: LRANGE 0 99 of a long list spent ~0.3 µs a reply in
+   * 200 calls of an ensure() too large to inline).
+   */
   ensure(n: number): void {
     const need = this.len + n;
-    if (need <= this.buf.length && need <= this.limit) return;
+    if (need > this.buf.length || need > this.limit) this.grow(need);
+  }
+
+  private grow(need: number): void {
     if (need > this.limit || need > MAX_WRITER_BYTES) throw new CommandError(REPLY_TOO_LARGE);
     if (need <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -87,7 +98,12 @@ export class RespWriter {
 
   /** Writes a type byte, the decimal integer n and CRLF. n must be an integer. */
   private header(type: number, n: number): void {
-    this.ensure(24);
+    this.ensure(HEADER_MAX);
+    this.headerIn(type, n);
+  }
+
+  /** header() with its HEADER_MAX bytes of room already ensured. */
+  private headerIn(type: number, n: number): void {
     const b = this.buf;
     let p = this.len;
     b[p++] = type;
@@ -158,24 +174,29 @@ export class RespWriter {
   /** Bulk string of a binary string (latin1 JS string). */
   bulk(s: string): void {
     const n = s.length;
-    this.header(0x24, n); // $
-    this.ensure(n + 2);
+    this.ensure(n + HEADER_MAX + 2);
+    this.headerIn(0x24, n); // $
     this.str(s);
     this.crlf();
   }
 
   bulkBytes(b: Uint8Array): void {
-    this.header(0x24, b.length);
-    this.ensure(b.length + 2);
-    this.buf.set(b, this.len);
-    this.len += b.length;
+    const n = b.length;
+    this.header(0x24, n);
+    this.ensure(n + 2);
+    const buf = this.buf;
+    const p = this.len;
+    // short ones by a loop, as str(): cheaper than set()'s call for a few bytes
+    if (n <= SHORT_STRING) for (let i = 0; i < n; i++) buf[p + i] = b[i]!;
+    else buf.set(b, p);
+    this.len = p + n;
     this.crlf();
   }
 
   /** Bulk string of src[off, off+len) (a value read in place). */
   bulkSlice(src: Uint8Array, off: number, len: number): void {
-    this.header(0x24, len); // $
-    this.ensure(len + 2);
+    this.ensure(len + HEADER_MAX + 2);
+    this.headerIn(0x24, len); // $
     copySlice(src, off, len, this.buf, this.len);
     this.len += len;
     this.crlf();

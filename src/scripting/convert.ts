@@ -38,7 +38,7 @@ function pushKeyed(L: LuaState, b: Uint8Array, q: number, tag: 'map' | 'set', n:
 export function pushReply(L: LuaState, b: Uint8Array, p: number): number {
   lua.lua_checkstack(L, 4);
   const t = b[p]!;
-  const nl = b.indexOf(13, p);
+  const nl = findCR(b, p);
   const next = nl + 2;
   switch (t) {
     case 0x3a: // :
@@ -126,7 +126,7 @@ export function pushReply(L: LuaState, b: Uint8Array, p: number): number {
 
 function skipReply(b: Uint8Array, p: number): number {
   const t = b[p]!;
-  const nl = b.indexOf(13, p);
+  const nl = findCR(b, p);
   const n = lineNumber(b, p + 1, nl);
   const next = nl + 2;
   if (t === 0x24 || t === 0x3d || t === 0x21) return n < 0 ? next : next + n + 2;
@@ -137,6 +137,16 @@ function skipReply(b: Uint8Array, p: number): number {
     return q;
   }
   return next;
+}
+
+/**
+ * The CR that ends the reply line at p (a JS loop: Buffer's indexOf calls into C++, which costs
+ * more than the few bytes of a header line); -1 if none.
+ */
+function findCR(b: Uint8Array, p: number): number {
+  const n = b.length;
+  for (let i = p; i < n; i++) if (b[i] === 13) return i;
+  return -1;
 }
 
 /** The decimal integer in b[from, to) (a RESP length or integer line), as Number() reads its text. */

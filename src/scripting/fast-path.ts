@@ -249,17 +249,32 @@ function targetOf(s: ServerContext, conn: Connection, cmd: Command, args: Args):
   const busyMs = l.busyMs;
   if (busyMs > 0xffff || busyMs < 0) return null;
   // no keys: shard 0, as tryRunInShard chooses (a script that then touches a key elsewhere is given back)
-  let sh = numkeys === 0 ? 0 : -1;
-  const buf = args.buf;
-  for (let i = 3; i < 3 + numkeys; i++) {
-    const st = args.start[i]!;
-    const k = s.shardOfSlot[hashSlot(buf, st, st + args.len[i]!)]!;
-    if (sh < 0) sh = k;
-    else if (k !== sh) return null;
+  // (with one shard every key is on it: no slot hashing)
+  let sh = 0;
+  if (numkeys > 0 && s.links.length > 1) {
+    sh = -1;
+    const buf = args.buf;
+    for (let i = 3; i < 3 + numkeys; i++) {
+      const st = args.start[i]!;
+      const k = s.shardOfSlot[hashSlot(buf, st, st + args.len[i]!)]!;
+      if (sh < 0) sh = k;
+      else if (k !== sh) return null;
+    }
   }
   if (!script.fast.sentTo.has(sh)) return null;
-  return { sh, fast: script.fast, sha, fn, body, readOnly: (roCommand && !fn) || script.noWrites, busyMs };
+  // (one object for every request: routeScript reads it before the next one is routed)
+  const t = target;
+  t.sh = sh;
+  t.fast = script.fast;
+  t.sha = sha;
+  t.fn = fn;
+  t.body = body;
+  t.readOnly = (roCommand && !fn) || script.noWrites;
+  t.busyMs = busyMs;
+  return t;
 }
+
+const target: Target = { sh: 0, fast: null as unknown as FastPathState, sha: '', fn: false, body: false, readOnly: false, busyMs: 0 };
 
 /**
  * EVAL / EVALSHA / FCALL and their _RO forms whose keys all live on one shard (no keys: shard 0) that
@@ -289,7 +304,7 @@ export function routeScript(s: ServerContext, conn: Connection, cmd: Command, ar
     connScripts.set(conn, cs);
   }
   let flags = (t.readOnly ? SCRIPT_W3_READ_ONLY : 0) | (t.fn ? SCRIPT_W3_FUNCTION : 0) | (t.body ? SCRIPT_W3_BODY : 0);
-  if (cs.divertedOn.delete(t.sh)) flags |= SCRIPT_W3_UNDIVERT;
+  if (cs.divertedOn.size > 0 && cs.divertedOn.delete(t.sh)) flags |= SCRIPT_W3_UNDIVERT;
   cs.shard = t.sh;
   s.stats.commandsProcessed++;
   conn.lastCmd = cmd.name;

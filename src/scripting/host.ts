@@ -18,10 +18,30 @@ export class CallArgs {
     for (const b of bytes) this.bytes.push(b);
   }
 
+  /** Strings made by str() since the last reset (strs then needs clearing). */
+  private strsMade = false;
+
   /** Empty it for the next call (a VM keeps one: hosts read a call's arguments before the next call). */
   reset(): void {
     this.bytes.length = 0;
-    this.strs.length = 0;
+    this.clearStrings();
+  }
+
+  /**
+   * Make it hold n arguments, set next by the caller as bytes[0..n-1]: a script calls its commands
+   * with the same number of arguments time after time, and an array's length changed to the
+   * length it has costs nothing (setting it costs more than filling it).
+   */
+  resize(n: number): void {
+    if (this.bytes.length !== n) this.bytes.length = n;
+    this.clearStrings();
+  }
+
+  private clearStrings(): void {
+    if (this.strsMade) {
+      this.strs.length = 0;
+      this.strsMade = false;
+    }
   }
 
   get length(): number {
@@ -34,6 +54,7 @@ export class CallArgs {
     if (s === undefined) {
       s = latin1(this.bytes[i]!);
       this.strs[i] = s;
+      this.strsMade = true;
     }
     return s;
   }

@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module';
 import { formatG } from './lua-format.js';
+import { patchStackPops } from './fengari-stack.js';
 
 /** An opaque lua_State. */
 export type LuaState = { readonly __luaState: unique symbol };
@@ -160,6 +161,35 @@ export function loadLua(): void {
   defs.luastring_from = (a) => new Uint8Array(a);
   const luaconf = require('fengari/src/luaconf.js') as { lua_number2str: (n: number) => string };
   luaconf.lua_number2str = (n: number) => (Number.isNaN(n) ? '-nan' : formatG(n, 14));
+  // a string's table key (and the order `<` compares strings by) is "|" and its bytes as latin1
+  // characters, not fengari's "|" and each byte in hexadecimal without padding: that made a
+  // string concatenation per byte (a slow hash), two strings the same key ("\1#" and "\18\3" are
+  // both "|123") and `<` wrong ("\10" < "\16" false, as "|a" > "|10"); latin1 characters keep
+  // strings apart and compare as bytes, as C's strcmp. Replaced before the modules that destructure
+  // them (llex, ltable, lvm) load.
+  const lstring = require('fengari/src/lstring.js') as { luaS_hash: (s: Uint8Array) => string; luaS_hashlongstr: (ts: { hash: string | null; realstring: Uint8Array }) => string };
+  const hashOf = (b: Uint8Array): string => '|' + latin1(b);
+  lstring.luaS_hash = hashOf;
+  lstring.luaS_hashlongstr = (ts) => {
+    let h = ts.hash;
+    if (h === null) ts.hash = h = hashOf(ts.realstring);
+    return h;
+  };
+  // a pcall that catches an error in a coroutine (every script runs in one) must give back the hooks
+  // as they were: fengari keeps that in the calling frame's CIST_OAH bit, but sets it with
+  // `callstatus &= ~CIST_OAH | allowhook` (C Lua: the bit = allowhook), which never sets it; after
+  // the first caught error no count hook ran in that coroutine (no busy-reply-threshold, no SCRIPT
+  // KILL: `while 1 do pcall(f) end` could not be stopped). The bit is set here before fengari's
+  // lua_pcallk runs; replaced before lua.js and the base library copy it.
+  const lapi = require('fengari/src/lapi.js') as { lua_pcallk: (L: { ci: { callstatus: number }; allowhook: number }, ...rest: unknown[]) => number };
+  const lstate = require('fengari/src/lstate.js') as { CIST_OAH: number };
+  const pcallk = lapi.lua_pcallk;
+  const OAH = lstate.CIST_OAH;
+  lapi.lua_pcallk = (L, ...rest) => {
+    if (L.allowhook) L.ci.callstatus |= OAH;
+    else L.ci.callstatus &= ~OAH;
+    return pcallk(L, ...rest);
+  };
   // and every numeral (literals in scripts, tonumber, string coercions) read as a float, as in Lua 5.1
   // where all numbers are doubles: fengari's integers are 32-bit and wrap (1000000 * 1000000 would
   // not be 1e12); hexadecimal numerals keep their full value (0xffffffff is 4294967295, not -1)
@@ -172,17 +202,19 @@ export function loadLua(): void {
     if (r !== 0 && o.ttisinteger()) o.setfltvalue(numeralValue(Buffer.from(s.buffer, s.byteOffset, r - 1).latin1Slice()));
     return r;
   };
+  // slots popped without a `delete` each (fengari-stack.ts)
+  patchStackPops(require);
   if (hadConf === undefined) delete process.env.FENGARICONF;
   else process.env.FENGARICONF = hadConf;
 
   lua = fengari.lua;
   lauxlib = fengari.lauxlib;
   lualib = fengari.lualib;
-  const lstring = require('fengari/src/lstring.js') as { TString: new (L: LuaState, b: Uint8Array) => LuaTString };
+  const lstringTypes = require('fengari/src/lstring.js') as { TString: new (L: LuaState, b: Uint8Array) => LuaTString };
   const ltable = require('fengari/src/ltable.js') as { luaH_setint: (t: LuaTable, i: number, v: LuaTValue) => void };
   const types = (defs as unknown as { constant_types: { LUA_TLNGSTR: number } }).constant_types;
   const TValue = (lobject as unknown as { TValue: new (type: number, value: unknown) => LuaTValue }).TValue;
-  internals = { TValue, TString: lstring.TString, luaH_setint: ltable.luaH_setint, LUA_TLNGSTR: types.LUA_TLNGSTR, nil: new TValue(lua.LUA_TNIL, null) };
+  internals = { TValue, TString: lstringTypes.TString, luaH_setint: ltable.luaH_setint, LUA_TLNGSTR: types.LUA_TLNGSTR, nil: new TValue(lua.LUA_TNIL, null) };
 }
 
 /*

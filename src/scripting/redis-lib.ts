@@ -56,15 +56,18 @@ export function installRedisLib(vm: RedisLibVm): void {
       const host = vm.host;
       const n = lua.lua_gettop(l);
       if (n === 0) return fail(l, E.NO_ARGS, raise);
-      argv.reset();
+      argv.resize(n);
       const bytes = argv.bytes;
       for (let i = 1; i <= n; i++) {
         // the value itself (lua_type and lua_tolstring would each find it again)
         const v = argValue(l, i);
         const t = v.type & 0x0f;
-        if (t === lua.LUA_TSTRING) bytes.push((v.value as LuaTString).realstring);
-        else if (t === lua.LUA_TNUMBER) bytes.push(Buffer.from(formatG(lua.lua_tonumber(l, i), 17), 'latin1'));
-        else return fail(l, E.BAD_ARG_TYPE, raise);
+        if (t === lua.LUA_TSTRING) bytes[i - 1] = (v.value as LuaTString).realstring;
+        else if (t === lua.LUA_TNUMBER) bytes[i - 1] = Buffer.from(formatG(lua.lua_tonumber(l, i), 17), 'latin1');
+        else {
+          argv.reset();
+          return fail(l, E.BAD_ARG_TYPE, raise);
+        }
       }
       if (host === null) return fail(l, E.NO_ARGS, raise);
       if (l !== vm.co) return fail(l, E.SCRIPT_CALL_IN_COROUTINE, raise);

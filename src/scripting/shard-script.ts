@@ -36,6 +36,9 @@ import { LuaVm, type ArgList } from './vm.js';
 import { bodySha1 } from './body-sha.js';
 import { ArgBytes } from './arg-bytes.js';
 import { isAggregate, type StrValue } from '../shard/values/types.js';
+import type { Db } from '../shard/keyspace.js';
+import { KIND_OBJ, KIND_STR } from '../store/entry.js';
+import { latin1 } from './lua-api.js';
 
 export const SCRIPT_DONE = 0;
 export const SCRIPT_NEEDS_BODY = 1;
@@ -103,12 +106,17 @@ function oneKeyAt1(cmd: Command): boolean {
 const OTHER_DB_WRITERS = new Set(['move', 'copy']);
 
 interface Saved {
+  /** The key's bytes (a Lua string's, which never change). */
+  key: Uint8Array;
   value: StrValue | null;
   payload: Buffer | null;
   at: number;
   /** A string in Redis's raw encoding (OBJECT ENCODING). */
   raw: boolean;
 }
+
+/** Journals up to this long are searched by a scan of their keys' bytes; longer ones get a Map too. */
+const JOURNAL_SCAN = 16;
 
 /** One script's run in this shard; one object per worker, set up again for each run (begin()). */
 class ShardRun implements RunHost {
@@ -122,7 +130,9 @@ class ShardRun implements RunHost {
   readonly prop = propWriter;
   logs: string[] = [];
   /** Values of the keys written, as they were before the script's first write to each. */
-  readonly journal = new Map<string, Saved>();
+  readonly journal: Saved[] = [];
+  /** The journal's entries by key, once it is longer than JOURNAL_SCAN (else null). */
+  private journalIndex: Map<string, Saved> | null = null;
   private checked: Command | null = null;
   private checkedKeys: readonly number[] = [];
   private readonly keyScratch: number[] = [];
@@ -145,7 +155,8 @@ class ShardRun implements RunHost {
     this.calls = 0;
     this.writes = 0;
     if (this.logs.length > 0) this.logs = [];
-    if (this.journal.size > 0) this.journal.clear();
+    if (this.journal.length > 0) this.journal.length = 0;
+    this.journalIndex = null;
     this.checked = null;
     this.dbId = o.db;
     this.readOnly = o.readOnly;
@@ -164,10 +175,26 @@ class ShardRun implements RunHost {
     return this.st.byName.has(name.toLowerCase());
   }
 
+  /** The command the last call named, by the name's bytes (a script's constant: the same array each call). */
+  private lastName: Uint8Array | null = null;
+  private lastCmd: Command | undefined = undefined;
+  private readonly byName = (n: string): Command | undefined => this.st.byName.get(n);
+  private readonly deniedNow = (): string | null => this.denied;
+
   check(argv: CallArgs): string | null {
     if (this.fallback) return this.leave();
-    const cmd = lookupScriptCommand((n) => this.st.byName.get(n), argv);
-    const err = checkScriptCommand(cmd, argv, this.readOnly, () => this.denied);
+    let cmd: Command | undefined;
+    const name = argv.bytes[0]!;
+    if (name === this.lastName) cmd = this.lastCmd;
+    else {
+      cmd = lookupScriptCommand(this.byName, argv);
+      // (a command with subcommands is found by its second argument too: not remembered)
+      if (cmd !== undefined && cmd.parent === null && cmd.subcommands === null) {
+        this.lastName = name;
+        this.lastCmd = cmd;
+      }
+    }
+    const err = checkScriptCommand(cmd, argv, this.readOnly, this.deniedNow);
     if (err !== null) return err;
     // MOVE and COPY ... DB write a database the undo journal does not cover
     if (cmd!.route !== Route.Shard || OTHER_DB_WRITERS.has(cmd!.name)) return this.leave();
@@ -212,19 +239,56 @@ class ShardRun implements RunHost {
   private save(positions: readonly number[], argv: CallArgs): void {
     const db = this.c.ks.db(this.dbId);
     for (const i of positions) {
-      const key = argv.str(i);
-      if (this.journal.has(key)) continue;
-      const v = db.peek(key);
-      if (v === undefined) this.journal.set(key, { value: null, payload: null, at: -1, raw: false });
-      else if (!isAggregate(v)) this.journal.set(key, { value: v, payload: null, at: db.getExpire(key), raw: db.isRaw(key) });
-      else this.journal.set(key, { value: null, payload: createDumpPayload(v), at: db.getExpire(key), raw: false });
+      const key = argv.bytes[i]!;
+      if (!this.journaled(key)) this.record(this.saved(db, key));
     }
+  }
+
+  /** True if the key is in the journal already. */
+  private journaled(key: Uint8Array): boolean {
+    if (this.journalIndex !== null) return this.journalIndex.has(latin1(key));
+    for (const s of this.journal) if (s.key === key || sameBytes(s.key, key)) return true;
+    return false;
+  }
+
+  private record(s: Saved): void {
+    const j = this.journal;
+    j.push(s);
+    if (this.journalIndex !== null) this.journalIndex.set(latin1(s.key), s);
+    else if (j.length > JOURNAL_SCAN) this.journalIndex = new Map(j.map((e) => [latin1(e.key), e]));
+  }
+
+  /**
+   * The key as it is now: looked up from its bytes (an absent key, a string or a number: no JS
+   * string made of the key, one lookup), else (a list, hash, set ..., the heap store) by its name.
+   */
+  private saved(db: Db, key: Uint8Array): Saved {
+    const e = db.peekBytes(key, 0, key.length);
+    if (e === 0) return { key, value: null, payload: null, at: -1, raw: false };
+    const t = db.found!;
+    const kind = e > 0 ? t.kindAt(e) : KIND_OBJ;
+    if (kind !== KIND_OBJ) {
+      let value: StrValue;
+      if (kind === KIND_STR) {
+        const vo = t.valueOffset(e);
+        value = t.bytesAt(e).latin1Slice(vo, vo + t.valueLength(e));
+      } else value = t.numberAt(e);
+      const at = db.expiresSize > 0 ? db.getExpire(latin1(key)) : -1;
+      const raw = db.rawKeys.size > 0 && db.isRaw(latin1(key));
+      return { key, value, payload: null, at, raw };
+    }
+    const name = latin1(key);
+    const v = db.peek(name);
+    if (v === undefined) return { key, value: null, payload: null, at: -1, raw: false };
+    if (!isAggregate(v)) return { key, value: v, payload: null, at: db.getExpire(name), raw: db.isRaw(name) };
+    return { key, value: null, payload: createDumpPayload(v), at: db.getExpire(name), raw: false };
   }
 
   /** Put every written key back as it was. */
   rollback(): void {
     const db = this.c.ks.db(this.dbId);
-    for (const [key, saved] of this.journal) {
+    for (const saved of this.journal) {
+      const key = latin1(saved.key);
       db.removeAt(key, this.c.ks.slotOf(key));
       if (saved.value !== null) {
         db.installRaw(key, saved.value, saved.at);
@@ -298,7 +362,7 @@ function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o
   out.proto = o.proto;
   propWriter.reset();
   const expired = expiredKeys;
-  expired.length = 0;
+  if (expired.length > 0) expired.length = 0;
   c.expiredLog = expired;
   try {
     st.vm.runNow(ref, keys, args, run, out, name, o.fn);
@@ -346,6 +410,20 @@ function keysAndArgs(c: ShardHost, numkeys: number, from: number): void {
   argList.args = a;
   argList.from = from + numkeys;
   argList.n = a.argc - from - numkeys;
+}
+
+/** A REQ_SCRIPT's numkeys (argument 2, which the main thread checked), read from its digits. */
+function numkeysOf(a: Args): number {
+  const st = a.start[2]!;
+  const n = a.len[2]!;
+  if (a.strings !== null || n === 0 || n > 9) return Number(a.str(2));
+  let v = 0;
+  for (let i = st; i < st + n; i++) {
+    const d = a.buf[i]! - 48;
+    if (d < 0 || d > 9) return Number(a.str(2));
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 /** The options of a REQ_SCRIPT run (one object, set again for each). */
@@ -401,7 +479,7 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
     }
     const cmd = commandMemo.cmd!;
     const t0 = c.intro.beginScript();
-    keysAndArgs(c, Number(a.str(2)), 3);
+    keysAndArgs(c, numkeysOf(a), 3);
     const o = directOptions;
     o.db = c.db.id;
     o.proto = ((w3 >>> 16) & 0xff) === 3 ? 3 : 2;
@@ -469,3 +547,11 @@ export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: ShardHost) => void> = {
     runControlled(c, st, ref, c.args.str(3), true, 4);
   },
 };
+
+/** True if a and b hold the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -33,6 +33,9 @@ import { SCRIPT_CALL_INTERNAL_ERROR, SCRIPT_KILLED, SCRIPT_YIELD_OUTSIDE_COROUTI
 
 export type CompileResult = { ref: number } | { error: string };
 
+/** Instructions between two runs of the count hook (busy-reply-threshold, SCRIPT KILL). */
+const HOOK_EVERY = 100_000;
+
 export class LuaVm {
   readonly L: LuaState;
   /** Registry refs of the real globals table and of the read-only proxy scripts see as _ENV. */
@@ -57,6 +60,9 @@ export class LuaVm {
   private startedAt = 0;
   private lastYield = 0;
   private busy = false;
+  private readonly hook = (l: LuaState): void => this.countHook(l);
+  /** The running coroutine's hook runs at every instruction (its script was killed). */
+  private hookEveryInstruction = false;
 
   constructor() {
     loadLua();
@@ -109,7 +115,7 @@ export class LuaVm {
     this.keysNameRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_pushstring(L, Buffer.from('ARGV', 'latin1'));
     this.argvNameRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    lua.lua_sethook(L, (l) => this.countHook(l), lua.LUA_MASKCOUNT, 100_000);
+    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
   }
 
   installTable(name: string, fns: Record<string, LuaJsFunction>): void {
@@ -331,6 +337,12 @@ export class LuaVm {
   private endRun(idle: { co: LuaState; ref: number }, reusable: boolean): void {
     this.host = null;
     this.co = null;
+    if (this.hookEveryInstruction) {
+      // (the killed script's coroutine, or one it made, had it: back to the usual count for all)
+      this.hookEveryInstruction = false;
+      lua.lua_sethook(idle.co, this.hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+      lua.lua_sethook(this.L, this.hook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    }
     if (reusable) this.idleCo = idle;
     else lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, idle.ref);
     lua.lua_settop(this.L, 0);
@@ -455,6 +467,12 @@ export class LuaVm {
     // (a shard's host kills its script when it passes the threshold: checked after it)
     const past = this.pastBusyThreshold(host);
     if (host.killed) {
+      // from now on at every instruction, as redis-server's hook after SCRIPT KILL: a pcall in the
+      // script catches the error, and the next instruction outside it raises it again (raised only
+      // every HOOK_EVERY instructions, a `while 1 do pcall(f) end` would nearly always be inside f)
+      // (on the thread running now: a coroutine the script made has a hook of its own)
+      lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, 1);
+      this.hookEveryInstruction = true;
       pushErrorTable(L, SCRIPT_KILLED);
       lua.lua_error(L);
       return;

@@ -1,10 +1,12 @@
 /*
- * The main thread's cron, every 100 ms: stats samples, the idle-client `timeout`, client output
- * buffer limits, the replication cron (pings, timeouts, backlog TTL, FAILOVER), the young
- * generation's flag set again (young-gen.ts), and one collection once idle after a burst (idle-gc.ts).
+ * The main thread's cron, every 100 ms: stats samples, its memory (for maxmemory), the idle-client
+ * `timeout`, client output buffer limits, the replication cron (pings, timeouts, backlog TTL,
+ * FAILOVER), the young generation's flag set again (young-gen.ts), and one collection once idle
+ * after a burst (idle-gc.ts).
  */
 
 import type { ServerContext } from './main-ctx.js';
+import { sampleMainMemory } from './info.js';
 import { holdYoungGeneration } from '../young-gen.js';
 import { IdleCollector } from '../idle-gc.js';
 
@@ -14,6 +16,7 @@ const idle = new WeakMap<ServerContext, { gc: IdleCollector; input: number }>();
 export function serverCron(s: ServerContext): void {
   if (s.debugFlags.cronPaused) return; // DEBUG PAUSE-CRON: as Redis's serverCron
   s.stats.sample();
+  if (s.memGate.due(false)) sampleMainMemory(s); // the main thread's row of the maxmemory board
   const timeout = s.config.int('timeout');
   if (timeout > 0) {
     const now = Date.now();

@@ -1,7 +1,8 @@
 /*
  * Dispatcher: frames a connection's input into requests and dispatches each: command lookup
- * (subcommands, arity), admission (admission.ts), MULTI queueing, CLIENT PAUSE, MONITOR, tracking,
- * then either the main-thread runner (main-runner.ts) or the route to a shard (router/route.ts).
+ * (subcommands, arity), eviction over maxmemory (evictFirst), admission (admission.ts), MULTI
+ * queueing, CLIENT PAUSE, MONITOR, tracking, then either the main-thread runner (main-runner.ts) or
+ * the route to a shard (router/route.ts).
  * Refusals and framing errors are answered here, in the request's place in the reply order.
  */
 
@@ -9,6 +10,7 @@ import { Args } from '../commands/args.js';
 import { CommandTable, F, Route, X, arityOk, type Command } from '../commands/table.js';
 import * as E from '../resp/errors.js';
 import { FRAME_EMPTY, FRAME_ERROR, FRAME_NEED_MORE } from '../resp/framer.js';
+import { evictOp } from '../ipc/control.js';
 import { RespWriter } from '../resp/writer.js';
 import { holdBehindScripts, routeScript } from '../scripting/fast-path.js';
 import { execFlags, refusal } from './admission.js';
@@ -16,6 +18,8 @@ import { Hold, type Connection } from './connection.js';
 import type { ServerContext } from './main-ctx.js';
 
 const QUEUED = Buffer.from('+QUEUED\r\n');
+/** Eviction rounds at most before a command (evictFirst). */
+const EVICT_ROUNDS = 4;
 
 export class Dispatcher {
   /** The arguments of the request being dispatched (replaced when an async handler keeps them). */
@@ -111,6 +115,7 @@ export class Dispatcher {
     }
     this.dispatching = cmd;
     if (!arityOk(cmd, args.argc)) return this.reject(conn, E.wrongArity(cmd.name));
+    if (conn.authenticated && !conn.isMaster && this.evictFirst(conn)) return false;
     let flags = cmd.flags;
     if (conn.multi !== null && cmd.name === 'exec') flags = execFlags(flags, conn.multi);
     const inMulti = conn.multi !== null && !(cmd.x & X.NOT_QUEUED);
@@ -123,6 +128,46 @@ export class Dispatcher {
     if (s.tracking.clients.size > 0) s.tracking.onCommand(conn, cmd, args, (flags & F.READONLY) !== 0);
     if (cmd.route === Route.Main) return routeScript(s, conn, cmd, args) ?? s.runner.run(conn, cmd, args);
     return s.router.route(conn, cmd, args);
+  }
+
+  /** The request (its seq) each connection last had the shards evict for (evictFirst). */
+  private readonly evictedFor = new WeakMap<Connection, number>();
+
+  /**
+   * maxmemory before a command (Redis's performEvictions in processCommand): while the memory is
+   * over the limit and a shard holding data can still evict, every shard evicts its part first, so
+   * what evicting keys of other shards than the request's sends (tracking invalidations, keyspace
+   * events, the DELs to replicas) comes before its reply, as in Redis. The connection waits for the
+   * shards (held), then the same request is dispatched again, that time without this step. Rounds
+   * repeat (up to EVICT_ROUNDS) while still over and the last one changed something: a shard that
+   * found nothing to evict in one leaves its share to the others in the next (dataShare).
+   */
+  private evictFirst(conn: Connection): boolean {
+    if (!this.s.memGate.mustEvict(this.s.replication) || this.evictedFor.get(conn) === conn.nextSeq) return false;
+    this.evictedFor.set(conn, conn.nextSeq);
+    conn.hold = Hold.Busy;
+    conn.busySeq = -1;
+    this.evictRounds(conn);
+    return true;
+  }
+
+  /**
+   * evictFirst's rounds. A function of its own: its closures' captured variables are allocated on
+   * entry to the function declaring them, which evictFirst, run for every request, must not pay.
+   */
+  private evictRounds(conn: Connection): void {
+    const s = this.s;
+    const gate = s.memGate;
+    const replica = s.replication;
+    const done = (): void => s.runner.endBusy(conn);
+    const round = (n: number): void => {
+      const before = gate.progress();
+      s.allShards(evictOp.request()).then(() => {
+        if (n + 1 < EVICT_ROUNDS && gate.progress() !== before && gate.mustEvict(replica)) round(n + 1);
+        else done();
+      }, done);
+    };
+    round(0);
   }
 
   /** Reply with an error for the current request (flagging an open MULTI as failed). */

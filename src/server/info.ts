@@ -82,16 +82,33 @@ export async function shardTotals(server: ServerContext, locked = false): Promis
  * the rings are added once, here. dataset: the bytes the shards' keyspace entries take (keys,
  * values, expiry times; shard/control.ts), the rest of `used` being overhead.
  */
-export async function memoryFigures(server: ServerContext, mem: NodeJS.MemoryUsage = process.memoryUsage()): Promise<{ used: number; dataset: number }> {
-  let used = mem.heapUsed + mem.external;
+/** Bytes waiting in the replicas' output buffers (left out of the memory maxmemory counts, as in Redis). */
+function replicaOutputBytes(server: ServerContext): number {
+  let n = 0;
+  for (const r of server.replication.replicas) n += r.conn.socket.writableLength + r.pendingBytes;
+  return n;
+}
+
+/** Measure the main thread's memory again for the maxmemory board (see MemoryGate.sampleMain). */
+export function sampleMainMemory(server: ServerContext): void {
+  let shared = 0;
+  for (const l of server.links) shared += l.requests.sab.byteLength + l.replies.sab.byteLength;
+  server.memGate.sampleMain(shared, replicaOutputBytes(server));
+}
+
+/**
+ * used_memory and used_memory_dataset. used_memory is the figure maxmemory is compared with (the
+ * eviction board's sum, each thread measured again now: see src/shard/eviction.ts) plus what that
+ * leaves out (mem_not_counted_for_evict: replicas' output buffers), as Redis's used_memory.
+ */
+export async function memoryFigures(server: ServerContext): Promise<{ used: number; dataset: number; notCounted: number }> {
   let dataset = 0;
-  for (const l of server.links) used += l.requests.sab.byteLength + l.replies.sab.byteLength;
-  for (const r of await server.allShards(memoryOp.request())) {
-    const m = memoryOp.read(r.reply);
-    used += m.heap + m.external;
-    dataset += m.dataset;
-  }
-  return { used, dataset: Math.min(dataset, used) };
+  // each shard measures itself again and writes its row of the board before it answers
+  for (const r of await server.allShards(memoryOp.request())) dataset += memoryOp.read(r.reply).dataset;
+  const notCounted = replicaOutputBytes(server);
+  if (server.memGate.due(true)) sampleMainMemory(server);
+  const used = server.memGate.counted() + notCounted;
+  return { used, dataset: Math.min(dataset, used), notCounted };
 }
 
 export async function buildInfo(server: ServerContext, requested: string[], conn: Connection | null): Promise<string> {
@@ -109,7 +126,7 @@ export async function buildInfo(server: ServerContext, requested: string[], conn
   const now = Date.now();
   const uptime = Math.floor((now - server.startedAt) / 1000);
   const mem = process.memoryUsage();
-  const { used, dataset } = want.has('memory') ? await memoryFigures(server, mem) : { used: 0, dataset: 0 };
+  const { used, dataset, notCounted } = want.has('memory') ? await memoryFigures(server) : { used: 0, dataset: 0, notCounted: 0 };
   if (used > peakMemory) peakMemory = used;
   const cpu = process.cpuUsage();
 
@@ -226,7 +243,7 @@ export async function buildInfo(server: ServerContext, requested: string[], conn
           `mem_fragmentation_ratio:${(mem.rss / Math.max(1, used)).toFixed(2)}`,
           `mem_fragmentation_bytes:${mem.rss - used}`,
           // maxmemory counts the shards' dataset estimates (src/shard/eviction.ts): the rest is not counted
-          `mem_not_counted_for_evict:${cfg.int('maxmemory') > 0 ? Math.max(0, used - server.memGate.counted()) : 0}`,
+          `mem_not_counted_for_evict:${notCounted}`,
           `mem_replication_backlog:${server.replication.backlogBytes()}`,
           `mem_total_replication_buffers:${server.replication.backlogBytes()}`,
           `mem_clients_slaves:0`,

@@ -282,9 +282,16 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
    * the heap store the heap in use.
    */
   memory(c) {
+    c.evictor.measureAsked(c.commandsProcessed); // used_memory is the eviction board's sum (this shard's row)
     const h = v8.getHeapStatistics();
     const a = c.ks.arena;
     memoryOp.write(c.w, { heap: h.used_heap_size, external: h.external_memory, dataset: a === null ? h.used_heap_size : a.entryBytes });
+  },
+
+  /** evict: maxmemory's eviction before a command of another shard (Evictor.perform) */
+  evict(c) {
+    c.evictor.perform();
+    c.w.ok();
   },
 
   /** resetstat */

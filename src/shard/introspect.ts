@@ -2,8 +2,9 @@
  * Shard side of the introspection commands: times every command this shard executes (one
  * performance.now() per command within a batch: the end of one command is the start of the next),
  * counts calls, failures, latency histograms and error replies in a CommandStats (typed arrays by
- * command id), keeps the slow log entries and latency-monitor samples of its slow commands until the
- * main thread collects them, and answers MEMORY USAGE for its keys.
+ * command id), keeps the slow log entries and latency-monitor samples of its slow commands and of its
+ * own cycles (expire-cycle, eviction-del, eviction-cycle: event()) until the main thread collects
+ * them, and answers MEMORY USAGE for its keys.
  *
  * Control ops (main thread -> shard):
  *   introspect-config <slowlog-log-slower-than> <latency-monitor-threshold> <latency-tracking 0|1>
@@ -170,6 +171,17 @@ export class ShardIntrospection {
   /** Keep the newest slowlog-max-len entries until the main thread collects them. */
   private pushSlow(e: PendingSlow): void {
     if (this.slow.push(e) >= 2 * this.maxLen + 16) this.slow.splice(0, this.slow.length - this.maxLen);
+  }
+
+  /**
+   * A latency-monitor event of the shard's own work (expire-cycle, eviction-del, eviction-cycle), as
+   * Redis's latencyAddSampleIfNeeded: whole milliseconds, kept at or over latency-monitor-threshold.
+   */
+  event(name: string, ms: number): void {
+    const whole = Math.floor(ms);
+    if (this.latencyThreshold > 0 && whole >= this.latencyThreshold && this.latency.length < MAX_PENDING) {
+      this.latency.push([stampNow(), name, Math.floor(Date.now() / 1000), whole]);
+    }
   }
 
   private latencySample(cmd: Command, us: number): void {

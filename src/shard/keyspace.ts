@@ -200,6 +200,20 @@ export class Db {
   }
 
   /**
+   * The entry of a key given as bytes, src[off, off+len), as peek() finds it (no expiry check, no
+   * access recorded, no hit counted): 0 if absent, -1 when only the string path can tell (the heap
+   * store), else the entry (in `found`; its kind by found.kindAt()). The undo journal of a script
+   * in a shard looks its keys up this way before their first write.
+   */
+  peekBytes(src: Uint8Array, off: number, len: number): number {
+    if (this.ks.arena === null) return -1;
+    const t = this.slots[hashSlot(src, off, off + len)] as ByteTable | undefined;
+    const e = t === undefined ? 0 : t.findBytes(src, off, len);
+    if (e !== 0) this.found = t!;
+    return e;
+  }
+
+  /**
    * SET key value's byte path: key src[koff, koff+klen), value src[voff, voff+vlen) copied straight
    * into the store, no JS string made. False (nothing done) when it needs the string path (set()):
    * the heap store, a key with an expiry time (SET removes it), raw-marked keys in this database,

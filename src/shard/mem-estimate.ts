@@ -16,6 +16,10 @@ interface HashLike {
 interface SetLike {
   members(): Iterable<string>;
 }
+interface StreamLike {
+  nodes: { bytes: number; entries: unknown[] }[];
+  groups: Map<string, { pel: { size: number }; consumers: Map<string, unknown> }> | null;
+}
 
 /*
  * What a key costs in this store (V8 objects in per-slot Maps), estimated from V8's layouts on 64-bit
@@ -64,11 +68,25 @@ export function valueBytes(v: Value, samples: number): number {
   }
   if (v.type === 'hash') return OBJECT + sampled((v as unknown as HashLike).entries(), size, samples, ([f, x]) => MAP_ENTRY + strBytes(f) + strBytes(x));
   if (v.type === 'set') return OBJECT + sampled((v as unknown as SetLike).members(), size, samples, (m) => MAP_ENTRY + strBytes(m));
+  if (v.type === 'stream') return streamBytes(v as unknown as StreamLike, samples);
   // sorted set: a skip-list node (object, score, level pointers) and an index entry per member
   const z = v as unknown as { at(i: number): { member: string } };
   const items: string[] = [];
   for (let i = 0; i < Math.min(size, lim); i++) items.push(z.at(i).member);
   return OBJECT + sampled(items, size, samples, (m) => MAP_ENTRY + 72 + strBytes(m));
+}
+
+/**
+ * A stream (as Redis's objectComputeSize): its nodes' listpack bytes (sampled: the first `samples`
+ * nodes' average times the node count) with a node object and its entries' index each, and its
+ * consumer groups with their pending entries and consumers.
+ */
+function streamBytes(st: StreamLike, samples: number): number {
+  const nodes = st.nodes;
+  let sum = OBJECT;
+  sum += sampled(nodes, nodes.length, samples, (n) => OBJECT + n.bytes + 8 * n.entries.length);
+  if (st.groups !== null) for (const g of st.groups.values()) sum += OBJECT + MAP_ENTRY * (g.pel.size + g.consumers.size);
+  return sum;
 }
 
 /** A heap-store key's own estimate: its Map entry and string. */

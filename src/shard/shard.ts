@@ -147,6 +147,7 @@ export class Shard implements ShardHost {
     this.evictor = new Evictor(this.ks, this.config, opts.evictBoard, opts.index, opts.shards,
       (db, keys, unlink) => signals.propagateEvicted(db, keys, unlink),
       (slot) => this.snapshot?.saveSlotAllDbs(slot), (db, key) => signals.evicted(db, key));
+    this.evictor.onLatency = (event, ms) => this.intro.event(event, ms);
   }
 
   // ---- ShardCtx -------------------------------------------------------------------------------
@@ -244,8 +245,10 @@ export class Shard implements ShardHost {
     if (now - this.lastCron >= period) {
       this.lastCron = now;
       if (this.config.activeExpireEnabled && !this.config.cronPaused && !this.ks.replica) {
+        const t0 = performance.now(); // the expire-cycle latency event (Redis's activeExpireCycle)
         activeExpireCycle(this.ks, Math.max(1, period / 4));
         this.signals.flushExpiredOutside();
+        this.intro.event('expire-cycle', performance.now() - t0);
         if (this.blocked.readyKeys.length > 0) serveReadyKeys(this);
       }
     }

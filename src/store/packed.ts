@@ -37,6 +37,11 @@ export function unpack(u8: Uint8Array, off: number, len: number): Aggregate {
   return v;
 }
 
+/** The element count of a packed value: the varint after its tag byte. */
+export function packedCount(u8: Uint8Array): number {
+  return readVar(u8, 1);
+}
+
 /** The value of the varint at u8[p]. */
 export function readVar(u8: Uint8Array, p: number): number {
   let b = u8[p]!;

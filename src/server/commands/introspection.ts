@@ -236,7 +236,7 @@ let startup = 0;
 async function memoryStats(c: MainCtx, dbs: [number, number][]): Promise<void> {
   const mem = process.memoryUsage();
   // as INFO memory: every shard's memory, and the dataset from the shards' stores
-  const { used, dataset } = await memoryFigures(c.server, mem);
+  const { used, dataset } = await memoryFigures(c.server);
   if (startup === 0) startup = Math.min(used, mem.heapUsed);
   if (used > peak) peak = used;
   const s = c.server;

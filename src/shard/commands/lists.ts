@@ -8,7 +8,7 @@
  */
 
 import { NOTIFY_GENERIC, NOTIFY_LIST } from '../../commands/keyspace-events.js';
-import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE, LPOS_RANK_ZERO, NOT_INTEGER, wrongArity, COUNT_NEGATIVE, MAXLEN_NEGATIVE } from '../../resp/errors.js';
+import { CommandError, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, WRONGTYPE, LPOS_RANK_ZERO, wrongArity, COUNT_NEGATIVE, MAXLEN_NEGATIVE } from '../../resp/errors.js';
 import { parseInt64 } from '../../commands/numbers.js';
 import type { ShardCtx, ShardHandler } from '../context.js';
 import { ListValue } from '../values/list.js';
@@ -23,13 +23,13 @@ function getList(c: ShardCtx, key: string, read = true): ListValue | undefined {
   return getTyped(c, key, ListValue, read);
 }
 
-/** A long argument (getLongFromObjectOrReply), clamped into the safe range for index arithmetic. */
+/**
+ * A long argument (getLongFromObjectOrReply), clamped into the safe range for index arithmetic.
+ * Parsed from the request's bytes (Args.int: no string, no BigInt for the usual small indexes).
+ */
 function long(c: ShardCtx, i: number): number {
-  const v = parseInt64(c.args.str(i));
-  if (v === null) throw new CommandError(NOT_INTEGER);
-  if (v > 9007199254740991n) return 9007199254740991;
-  if (v < -9007199254740991n) return -9007199254740991;
-  return Number(v);
+  const v = c.args.int(i);
+  return v > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : v < -Number.MAX_SAFE_INTEGER ? -Number.MAX_SAFE_INTEGER : v;
 }
 
 function parseWhere(c: ShardCtx, i: number): number {
@@ -218,7 +218,7 @@ function lrange(c: ShardCtx): void {
   }
   if (end >= n) end = n - 1;
   c.w.array(end - start + 1);
-  if (!l.writeRange(c.w, start, end)) for (let i = start; i <= end; i++) c.w.bulk(l.at(i));
+  l.writeRange(c.w, start, end);
 }
 
 function ltrim(c: ShardCtx): void {

@@ -19,7 +19,7 @@
 
 import { CompactAggregate, swapRemove } from './types.js';
 import { limits } from './limits.js';
-import { PackWriter, TAG_HASH, elementIs, elementSize, elementString, readVar, registerPacked, varSize } from '../../store/packed.js';
+import { PackWriter, TAG_HASH, elementIs, elementSize, elementString, packedCount, registerPacked, varSize } from '../../store/packed.js';
 
 const EMPTY = Uint8Array.of(TAG_HASH, 0);
 /** Placeholders of a listpack hash's hashtable fields (never written: toTable() replaces them). */
@@ -46,12 +46,17 @@ export class HashValue extends CompactAggregate {
     return h;
   }
 
-  /** A listpack hash on its packed bytes (as packed() gave them). */
+  /** An empty hash, or a listpack hash on packed bytes (as packed() gave them). */
+  constructor(bytes: Uint8Array | null = null) {
+    super();
+    if (bytes === null) return;
+    this.lp = bytes;
+    this.n = packedCount(bytes);
+  }
+
+  /** A listpack hash on its packed bytes. */
   static fromPacked(bytes: Uint8Array): HashValue {
-    const h = new HashValue();
-    h.lp = bytes;
-    h.n = readVar(bytes, 1);
-    return h;
+    return new HashValue(bytes);
   }
 
   get size(): number {

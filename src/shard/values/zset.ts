@@ -27,7 +27,7 @@
 
 import { CompactAggregate } from './types.js';
 import { limits } from './limits.js';
-import { PackWriter, TAG_ZSET, elementIs, elementSize, elementString, readDouble, readVar, registerPacked, varSize } from '../../store/packed.js';
+import { PackWriter, TAG_ZSET, elementIs, elementSize, elementString, packedCount, readDouble, registerPacked, varSize } from '../../store/packed.js';
 
 const MAX_LEVEL = 32;
 
@@ -330,7 +330,7 @@ export class ZSetValue extends CompactAggregate {
   }
 
   get size(): number {
-    return this.loaded ? this.all.length : readVar(this.lp!, 1);
+    return this.loaded ? this.all.length : packedCount(this.lp!);
   }
 
   /** Store results are converted back to listpack when small enough (zsetConvertToListpackIfNeeded). */
@@ -350,7 +350,7 @@ export class ZSetValue extends CompactAggregate {
   score(m: string): number | undefined {
     if (this.loaded) return this.byMember.get(m)?.score;
     const lp = this.lp!;
-    let p = 1 + varSize(readVar(lp, 1));
+    let p = 1 + varSize(packedCount(lp));
     while (p < lp.length) {
       const next = p + elementSize(lp, p);
       if (elementIs(lp, p, m)) return readDouble(lp, next);
@@ -368,7 +368,7 @@ export class ZSetValue extends CompactAggregate {
     const lp = this.lp!;
     this.loaded = true;
     this.init();
-    let p = 1 + varSize(readVar(lp, 1));
+    let p = 1 + varSize(packedCount(lp));
     while (p < lp.length) {
       const m = elementString(lp, p);
       p += elementSize(lp, p);
