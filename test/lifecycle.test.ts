@@ -186,14 +186,16 @@ describe('optimize-for-size', () => {
     }
   }
 
-  it('yes gives the shards V8 --optimize-for-size: far less memory for many small keys; immutable', async () => {
+  it('yes gives the shards V8 --optimize-for-size: less memory for many small keys; immutable', async () => {
     // on the heap store, where the keys are V8 strings (the byte store keeps them outside the heap)
     const plain = await rssGrowth(['--keyspace-store', 'heap']);
     const small = await rssGrowth(['--keyspace-store', 'heap', '--optimize-for-size', 'yes']);
     expect(plain.config).toEqual(['optimize-for-size', 'no']);
     expect(small.config).toEqual(['optimize-for-size', 'yes']);
     expect(small.setErr).toBe("ERR CONFIG SET failed (possibly related to argument 'optimize-for-size') - can't set immutable config");
-    // measured here: ~100-120 MB without, ~50 MB with, for 200k keys with 32-byte values
-    expect(small.growth).toBeLessThan(plain.growth * 0.8);
+    // measured here: ~100-120 MB without, ~50 MB with, for 200k keys with 32-byte values; since
+    // every isolate keeps its first young generation (young-gen.ts), which was most of what the flag
+    // saved, 48.8 MB without and 41.9 MB with
+    expect(small.growth).toBeLessThan(plain.growth * 0.95);
   });
 });

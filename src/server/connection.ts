@@ -47,6 +47,8 @@ let emptyBuffer = Buffer.alloc(0);
 const FLUSH_GATHER_BYTES = 64 * 1024;
 /** Replies of at least this size that are the connection's to keep are written as pieces, not copied. */
 const OWN_PIECE_BYTES = 16 * 1024;
+/** Largest input buffer a connection keeps as a spare when it parses a read in place instead. */
+const SPARE_INPUT_MAX = 64 * 1024;
 /** First size of a connection's output buffer, and the largest one kept for reuse after a write. */
 const OUTPUT_BUFFER_MIN = 1024;
 const OUTPUT_BUFFER_KEEP = 64 * 1024;
@@ -218,7 +220,8 @@ export class Connection {
   /** Append newly read bytes, chunk[0, len), to the unparsed input. */
   appendInput(chunk: Buffer, len = chunk.length): void {
     if (this.inStart === this.inEnd) {
-      // nothing pending: parse the chunk in place
+      // nothing pending: parse the chunk in place (a small owned buffer is kept for the next partial request)
+      if (this.inBufOwned && this.inBuf.length <= SPARE_INPUT_MAX) this.spareInput = this.inBuf;
       this.inBuf = chunk;
       this.inStart = 0;
       this.inEnd = len;
@@ -242,6 +245,28 @@ export class Connection {
     const pending = this.inEnd - this.inStart;
     const need = pending + len;
     const bulkRest = this.framer.pendingBulkRemaining(this.inStart, this.inEnd);
+    if (bulkRest <= 1024 * 1024) {
+      // reuse before allocating: the owned buffer itself, its pending bytes moved to its start, or the
+      // spare one. Only buffers of up to 1 MB: nothing is handed on from those (inputStable()), so
+      // their consumed bytes may be overwritten. A held pipeline (its input capped by
+      // HELD_INPUT_PAUSE_BYTES) so cycles through one buffer instead of a new one each time it fills.
+      let reuse: Buffer | null = null;
+      if (this.inBufOwned && this.inBuf.length >= need && !this.inputStable()) reuse = this.inBuf;
+      else if (this.spareInput !== null && this.spareInput.length >= need) reuse = this.spareInput;
+      if (reuse !== null) {
+        if (reuse === this.inBuf) reuse.copyWithin(0, this.inStart, this.inEnd);
+        else {
+          this.inBuf.copy(reuse, 0, this.inStart, this.inEnd);
+          this.spareInput = this.inBufOwned && this.inBuf.length <= SPARE_INPUT_MAX ? this.inBuf : null;
+        }
+        if (chunk !== null) chunk.copy(reuse, pending, 0, len);
+        this.inBuf = reuse;
+        this.inStart = 0;
+        this.inEnd = need;
+        this.inBufOwned = true;
+        return;
+      }
+    }
     let size = Math.max(16 * 1024, this.inBufOwned ? this.inBuf.length : 0);
     if (bulkRest > 1024 * 1024) size = Math.max(need, pending + bulkRest);
     else while (size < need) size *= 2;
@@ -274,6 +299,8 @@ export class Connection {
 
   /** True when inBuf is ours (grown for partial requests), false when it is a socket read chunk. */
   private inBufOwned = false;
+  /** An owned input buffer no longer in use, for the next ownInput() (at most SPARE_INPUT_MAX bytes). */
+  private spareInput: Buffer | null = null;
 
   /** Bytes received but not parsed yet (query buffer, for CLIENT LIST qbuf and the limit). */
   pendingInput(): number {
@@ -516,6 +543,7 @@ export class Connection {
     this.earlyPushes.clear();
     this.inBuf = emptyBuffer;
     this.inBufOwned = false;
+    this.spareInput = null;
     this.inStart = 0;
     this.inEnd = 0;
     this.multi = null;

@@ -1,11 +1,17 @@
 /*
  * The main thread's cron, every 100 ms: stats samples, its memory (for maxmemory), the idle-client
- * `timeout`, client output buffer limits, and the replication cron (pings, timeouts, backlog TTL,
- * FAILOVER).
+ * `timeout`, client output buffer limits, the replication cron (pings, timeouts, backlog TTL,
+ * FAILOVER), the young generation's flag set again (young-gen.ts), and one collection once idle
+ * after a burst (idle-gc.ts).
  */
 
 import type { ServerContext } from './main-ctx.js';
 import { sampleMainMemory } from './info.js';
+import { holdYoungGeneration } from '../young-gen.js';
+import { IdleCollector } from '../idle-gc.js';
+
+/** Per server: the main thread's idle collection (idle-gc.ts) and the input count it last saw. */
+const idle = new WeakMap<ServerContext, { gc: IdleCollector; input: number }>();
 
 export function serverCron(s: ServerContext): void {
   if (s.debugFlags.cronPaused) return; // DEBUG PAUSE-CRON: as Redis's serverCron
@@ -21,4 +27,13 @@ export function serverCron(s: ServerContext): void {
   }
   s.outputLimits.cron(s.conns.values());
   s.replication.cron();
+  // again after any worker thread started since (Node resets V8's flags then: young-gen.ts)
+  holdYoungGeneration();
+  let st = idle.get(s);
+  if (st === undefined) idle.set(s, (st = { gc: new IdleCollector(true), input: s.stats.netInputBytes }));
+  const now = performance.now();
+  if (s.stats.netInputBytes !== st.input) {
+    st.input = s.stats.netInputBytes;
+    st.gc.worked(now);
+  } else st.gc.idle(now);
 }

@@ -13,6 +13,7 @@
  * (main-ctx.ts): they depend on that interface, and only main.ts imports this class.
  */
 
+import { holdYoungGeneration } from '../young-gen.js';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { CommandTable } from '../commands/table.js';
@@ -163,7 +164,10 @@ export class Server implements ServerContext {
     const n = this.config.int('shards');
     this.memGate = new MemoryGate(n);
     this.memGate.configure(this.config);
-    const workerUrl = new URL('../shard/worker.js', import.meta.url);
+    const workerUrl = new URL('../shard/thread.js', import.meta.url);
+    // the shards' starts reset V8's flags (young-gen.ts), each at a moment of its own: held again
+    // every few ms until they are up, or this thread's young generation may grow meanwhile
+    const holding = setInterval(holdYoungGeneration, 2);
     const ready: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
       const link = new ShardLink({
@@ -189,7 +193,11 @@ export class Server implements ServerContext {
         if (!this.shuttingDown) this.shardDied(i, new Error(`shard ${i} exited with code ${code}`));
       });
     }
-    await Promise.all(ready);
+    try {
+      await Promise.all(ready);
+    } finally {
+      clearInterval(holding);
+    }
     this.pump.sleep();
     await this.listen();
     this.cronTimer = setInterval(() => serverCron(this), 100);

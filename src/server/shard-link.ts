@@ -7,6 +7,7 @@
  */
 
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { holdYoungGeneration } from '../young-gen.js';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
 import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
 import { ShortCopier } from '../bytes.js';
@@ -127,6 +128,8 @@ export class ShardLink {
       // scavenge, and LPUSH took ~10x the scavenges; 4 MB semi-spaces take ~4x fewer than that.
       resourceLimits: { maxYoungGenerationSizeMb: SHARD_YOUNG_GENERATION_MB },
     });
+    // the worker's start reset V8's flags (young-gen.ts)
+    this.worker.once('online', holdYoungGeneration);
   }
 
   /** Huge request bodies already in shared memory go to the shard through this port (FLAG_SHARED_BODY). */

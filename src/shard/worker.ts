@@ -1,8 +1,8 @@
 /*
  * Shard worker entry point. Builds the Shard from workerData and runs its loop forever: drain the
  * request ring, run periodic work, sleep in Atomics.wait until woken (or until the next timer: active
- * expiry, blocked-client timeouts). The thread never returns to its event loop; everything it
- * receives arrives through the request ring.
+ * expiry, blocked-client timeouts); once idle after a burst, compact the heap (idle-gc.ts). The
+ * thread never returns to its event loop; everything it receives arrives through the request ring.
  */
 
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -11,6 +11,7 @@ import { handlersById, type CommandProps } from '../commands/registry.js';
 import type { ShardConfig } from './context.js';
 import { SHARD_COMMANDS } from './commands/index.js';
 import { Shard } from './shard.js';
+import { IdleCollector } from '../idle-gc.js';
 
 interface ShardWorkerData {
   index: number;
@@ -62,11 +63,18 @@ const shard = new Shard({
 port.postMessage('ready');
 
 const busy = new Float64Array(data.meter);
+const idleGc = new IdleCollector();
 let awake = performance.now();
 for (;;) {
-  while (shard.drain() > 0);
+  let worked = false;
+  while (shard.drain() > 0) worked = true;
   const wait = shard.cron();
-  const now = performance.now();
+  let now = performance.now();
+  if (worked) idleGc.worked(now);
+  else {
+    idleGc.idle(now);
+    now = performance.now();
+  }
   busy[0] = busy[0]! + (now - awake);
   shard.requests.waitForData(wait);
   awake = performance.now();

@@ -335,6 +335,7 @@ export class ByteTable {
     this.oldAddr = 0;
     this.rehashIdx = 0;
     this.count = 0;
+    this.fTab = this.t;
   }
 
   /** Record an access (no-op for an absent key). */
@@ -438,6 +439,7 @@ export class ByteTable {
     this.freeBuckets(this.oldAddr, this.old); // the empty table it replaced
     this.old = null;
     this.oldAddr = 0;
+    this.fTab = this.t;
   }
 
   private tables(): Int32Array<ArrayBufferLike>[] {
@@ -495,6 +497,7 @@ export class ByteTable {
       this.old = null;
       this.oldAddr = 0;
       this.rehashIdx = 0;
+      this.fTab = this.t; // not the old array: it would keep it (and its buffer) alive
     }
   }
 
