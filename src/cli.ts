@@ -4,6 +4,7 @@
  * and ready lines, and stops cleanly on SIGTERM / SIGINT / SHUTDOWN.
  */
 
+import { enableYoungGenerationHold } from './young-gen.js';
 import { loadAclAtStartup } from './acl/boot.js';
 import v8 from 'node:v8';
 import { Config, ConfigError, REDIS_VERSION, SHARDIS_VERSION } from './config.js';
@@ -61,7 +62,10 @@ async function main(): Promise<void> {
     throw e;
   }
   // before any worker exists: the shards' isolates (which hold the data) take V8's flags at creation
-  if (config.bool('optimize-for-size')) v8.setFlagsFromString('--optimize-for-size');
+  if (config.bool('optimize-for-size')) {
+    v8.setFlagsFromString('--optimize-for-size');
+    enableYoungGenerationHold();
+  }
   const log = createLogger(config.get('loglevel'), config.get('logfile'));
   // the services are made for the server they serve, as it is built
   const server = new Server(config, log, (s) => ({ replication: new Replication(s), pubsub: new PubSub(s), persistence: Persistence.of(s), scripting: new ScriptEngine(s) }));

@@ -1,10 +1,7 @@
 #!/usr/bin/env node
 /*
- * shardis entry point: holds the isolates' young generation at its first size (young-gen.ts) before
- * anything else is loaded, then runs the command line (cli.ts).
+ * shardis entry point: runs the command line (cli.ts). The young generation's hold
+ * (young-gen.ts) is switched on by cli.ts once the config says optimize-for-size.
  */
 
-import { holdYoungGeneration } from './young-gen.js';
-
-holdYoungGeneration();
 await import('./cli.js');

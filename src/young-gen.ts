@@ -9,8 +9,8 @@
  * all of it empty. V8 reads `--semi-space-growth-factor` each time it would grow one, so a factor of
  * 1 keeps every isolate at its first size; the cost is more frequent (not larger) scavenges.
  *
- * The main thread's isolate exists before any flag can be set from JS, so main.ts sets this before
- * it loads the rest of the server. Node resets V8's flags while a worker thread starts (and, in some
+ * It is on with `optimize-for-size yes` only (enableYoungGenerationHold, from cli.ts once the config
+ * is read; each shard's entry is told by its workerData). Node resets V8's flags while a worker thread starts (and, in some
  * runs, around its end), so it is set again by each shard's thread entry, every 2 ms while the shards
  * start, and on every server cron (a worker of the persistence pool comes and goes without telling
  * us; until the next cron an isolate may grow once).
@@ -20,6 +20,26 @@ import v8 from 'node:v8';
 
 export const HOLD_YOUNG_GENERATION = '--semi-space-growth-factor=1';
 
+/** Set by enableYoungGenerationHold(): in this thread, holdYoungGeneration() sets the flag. */
+let enabled = false;
+
+/**
+ * Hold from now on: `optimize-for-size yes` only. The hold saves ~16 MB of RSS at 1M keys but the
+ * more frequent scavenges cost throughput (quiet A/B of main with and without it, 20:47-20:49 UTC
+ * 2026-11-28: SET P16 0.82x, GET P1 0.92x, LPUSH 0.94-0.97x; docs/benchmarks.md), so a default
+ * server, built for throughput, lets V8 size its young generations.
+ */
+export function enableYoungGenerationHold(): void {
+  enabled = true;
+  holdYoungGeneration();
+}
+
+/** True once enableYoungGenerationHold() ran in this thread (a shard is told through its workerData). */
+export function youngGenerationHeld(): boolean {
+  return enabled;
+}
+
+/** Set the flag again (after a worker thread started) if the hold is on. */
 export function holdYoungGeneration(): void {
-  v8.setFlagsFromString(HOLD_YOUNG_GENERATION);
+  if (enabled) v8.setFlagsFromString(HOLD_YOUNG_GENERATION);
 }

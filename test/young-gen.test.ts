@@ -1,6 +1,7 @@
 /*
  * The young generation held at its first size (src/young-gen.ts): V8 doubles an isolate's
- * semi-spaces when objects survive its scavenges; holdYoungGeneration() stops that, Node undoes it
+ * semi-spaces when objects survive its scavenges; with optimize-for-size yes the server stops that
+ * (enableYoungGenerationHold), Node undoes it
  * while a worker thread starts, and shardis sets it again in each new thread's entry (main.ts,
  * shard/thread.ts), while the shards start and on its cron (Node gives no moment after which the
  * flag stays set: set again 500 ms after a worker ended, it was lost again in some loaded runs).
@@ -9,10 +10,9 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAIN, ROOT, startShardis } from './helpers/server.js';
+import { ROOT, startShardis } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
 
 const YOUNG_GEN = path.join(ROOT, 'dist/young-gen.js');
@@ -22,7 +22,7 @@ function inNode(body: string): unknown {
   const src = `
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { holdYoungGeneration as hold } from ${JSON.stringify(YOUNG_GEN)};
+import { enableYoungGenerationHold as hold } from ${JSON.stringify(YOUNG_GEN)};
 const newSpaceMb = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
 // objects that survive a few scavenges each, as a server's in-flight requests do
 const churn = (every = 0) => { let keep = []; for (let i = 0; i < 2e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 50000) keep = []; if (every > 0 && i % every === 0) hold(); } };
@@ -59,12 +59,21 @@ console.log(JSON.stringify({ before, after: newSpaceMb() }));`) as { before: num
     expect(undone.after).toBeGreaterThan(undone.before);
   });
 
-  it('the server entry sets it before it loads the server, and a 2-shard server with it set answers a 20k-request pipeline', async () => {
-    // main.ts is the built server's only entry: the hold comes before the rest is imported
-    const entry = fs.readFileSync(MAIN, 'utf8');
-    expect(entry.indexOf('holdYoungGeneration()')).toBeGreaterThan(0);
-    expect(entry.indexOf('holdYoungGeneration()')).toBeLessThan(entry.indexOf("import('./cli.js')"));
-    const srv = await startShardis({ shards: 2 });
+  it('holdYoungGeneration does nothing until the hold is enabled (a default server lets V8 size its young generations)', () => {
+    const r = inNode(`
+const { holdYoungGeneration, youngGenerationHeld } = await import(${JSON.stringify(YOUNG_GEN)});
+holdYoungGeneration();
+churn();
+churn();
+churn();
+console.log(JSON.stringify({ held: youngGenerationHeld(), mb: newSpaceMb() }));`) as { held: boolean; mb: number };
+    expect(r.held).toBe(false);
+    const held = inNode(`hold(); churn(); churn(); churn(); console.log(JSON.stringify(newSpaceMb()));`) as number;
+    expect(r.mb).toBeGreaterThanOrEqual(4 * held);
+  });
+
+  it('with optimize-for-size yes a 2-shard server (young generations held) answers a 20k-request pipeline', async () => {
+    const srv = await startShardis({ shards: 2, args: ['--optimize-for-size', 'yes'] });
     try {
       const r = await RawClient.connect(srv.port);
       const N = 20_000;

@@ -7,7 +7,7 @@
  */
 
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { holdYoungGeneration } from '../young-gen.js';
+import { holdYoungGeneration, youngGenerationHeld } from '../young-gen.js';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
 import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
 import { ShortCopier } from '../bytes.js';
@@ -119,6 +119,7 @@ export class ShardLink {
         config: opts.config,
         evictBoard: opts.evictBoard,
         bodyPort: bodies.port2,
+        holdYoungGeneration: youngGenerationHeld(),
       },
       // A 12 MB young generation (4 MB semi-spaces) instead of V8's default, which grows to 48 MB (16 MB
       // semi-spaces, both resident once used): the shard keeps its keys outside the heap and makes

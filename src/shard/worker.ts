@@ -26,6 +26,8 @@ interface ShardWorkerData {
   evictBoard?: SharedArrayBuffer;
   /** Huge request bodies handed over in shared memory (FLAG_SHARED_BODY). */
   bodyPort: MessagePort;
+  /** optimize-for-size: hold the young generation (read by thread.ts, young-gen.ts). */
+  holdYoungGeneration: boolean;
 }
 
 /** The body of a FLAG_SHARED_BODY record: posted before the record was written, so it is there. */
