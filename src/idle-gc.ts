@@ -42,7 +42,7 @@ function heapFigures(): HeapFigures {
 let exposed: (() => void) | null | undefined;
 
 /** V8's gc() (full collection), exposed on first use; null if this runtime refuses it. */
-function fullGc(): (() => void) | null {
+export function fullGc(): (() => void) | null {
   if (exposed === undefined) {
     try {
       v8.setFlagsFromString('--expose-gc');

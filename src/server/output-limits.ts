@@ -12,8 +12,7 @@
  * comes back (the issue saw 3 GB held until a forced GC).
  */
 
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { fullGc } from '../idle-gc.js';
 import { clientInfoLine } from './commands/client.js';
 import type { Connection } from './connection.js';
 import { overLimit } from './pubsub.js';
@@ -24,22 +23,12 @@ type Limits = [number, number, number];
 /** Output (bytes queued on a socket) from which a closed client's memory is collected at once. */
 const COLLECT_AFTER_BYTES = 32 * 1024 * 1024;
 
-let collectGarbage: (() => void) | null | undefined;
 let collectTimer: NodeJS.Timeout | null = null;
 
 /** A client whose queued output reached `peakBytes` closed: collect its memory soon (once at a time). */
 export function closedWithOutput(peakBytes: number): void {
   if (peakBytes < COLLECT_AFTER_BYTES || collectTimer !== null) return;
-  if (collectGarbage === undefined) {
-    try {
-      v8.setFlagsFromString('--expose-gc');
-      const gc: unknown = vm.runInNewContext('gc');
-      collectGarbage = typeof gc === 'function' ? (gc as () => void) : null;
-    } catch {
-      collectGarbage = null;
-    }
-  }
-  const gc = collectGarbage;
+  const gc = fullGc();
   if (gc === null) return;
   // after the socket's pending writes were cancelled (their buffers become garbage then)
   collectTimer = setTimeout(() => {
