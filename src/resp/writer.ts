@@ -181,16 +181,7 @@ export class RespWriter {
   }
 
   bulkBytes(b: Uint8Array): void {
-    const n = b.length;
-    this.header(0x24, n);
-    this.ensure(n + 2);
-    const buf = this.buf;
-    const p = this.len;
-    // short ones by a loop, as str(): cheaper than set()'s call for a few bytes
-    if (n <= SHORT_STRING) for (let i = 0; i < n; i++) buf[p + i] = b[i]!;
-    else buf.set(b, p);
-    this.len = p + n;
-    this.crlf();
+    this.bulkSlice(b, 0, b.length);
   }
 
   /** Bulk string of src[off, off+len) (a value read in place). */
