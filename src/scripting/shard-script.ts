@@ -37,7 +37,7 @@ import { bodySha1 } from './body-sha.js';
 import { ArgBytes } from './arg-bytes.js';
 import { isAggregate, type StrValue } from '../shard/values/types.js';
 import type { Db } from '../shard/keyspace.js';
-import { KIND_OBJ, KIND_STR } from '../store/entry.js';
+import { KIND_OBJ, KIND_STR, sameBytes } from '../store/entry.js';
 import { latin1 } from './lua-api.js';
 
 export const SCRIPT_DONE = 0;
@@ -247,7 +247,7 @@ class ShardRun implements RunHost {
   /** True if the key is in the journal already. */
   private journaled(key: Uint8Array): boolean {
     if (this.journalIndex !== null) return this.journalIndex.has(latin1(key));
-    for (const s of this.journal) if (s.key === key || sameBytes(s.key, key)) return true;
+    for (const s of this.journal) if (s.key === key || (s.key.length === key.length && sameBytes(s.key, 0, key, 0, key.length))) return true;
     return false;
   }
 
@@ -412,20 +412,6 @@ function keysAndArgs(c: ShardHost, numkeys: number, from: number): void {
   argList.n = a.argc - from - numkeys;
 }
 
-/** A REQ_SCRIPT's numkeys (argument 2, which the main thread checked), read from its digits. */
-function numkeysOf(a: Args): number {
-  const st = a.start[2]!;
-  const n = a.len[2]!;
-  if (a.strings !== null || n === 0 || n > 9) return Number(a.str(2));
-  let v = 0;
-  for (let i = st; i < st + n; i++) {
-    const d = a.buf[i]! - 48;
-    if (d < 0 || d > 9) return Number(a.str(2));
-    v = v * 10 + d;
-  }
-  return v;
-}
-
 /** The options of a REQ_SCRIPT run (one object, set again for each). */
 const directOptions: RunOptions = { db: 0, proto: 2, readOnly: false, denied: null, busyMs: Infinity, direct: true, fn: false };
 
@@ -479,7 +465,7 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
     }
     const cmd = commandMemo.cmd!;
     const t0 = c.intro.beginScript();
-    keysAndArgs(c, numkeysOf(a), 3);
+    keysAndArgs(c, a.int(2), 3); // (the main thread checked numkeys)
     const o = directOptions;
     o.db = c.db.id;
     o.proto = ((w3 >>> 16) & 0xff) === 3 ? 3 : 2;
@@ -547,11 +533,3 @@ export const SCRIPT_CONTROL_HANDLERS: Record<string, (c: ShardHost) => void> = {
     runControlled(c, st, ref, c.args.str(3), true, 4);
   },
 };
-
-/** True if a and b hold the same bytes. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
