@@ -11,7 +11,9 @@
 //     CPU per write by thread group (thread-cpu.mjs: main, shards, v8, other) with the main thread's
 //     projected ceiling 1 / (its CPU per write), and the replicas' (mean) by thread group, counted
 //     until every replica applied the writes.
-//   npm run bench:replicas [-- --replicas 0,1,2,4] [--quick] [--rounds N]
+//   npm run bench:replicas [-- --replicas 0,1,2,4] [--quick] [--rounds N] [--old DIR] [--no-reads]
+// --old DIR adds an older build of shardis (a checkout with a built dist/, as bench:ab's --old) to
+// each round's rotation, as the server "shardis-old"; --no-reads leaves out the read benchmark.
 // Writes bench-results/replicas.json, replicas.svg (throughput), replicas-lag.svg and replicas.html
 // (one file with both charts, the tables and the run's parameters).
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,6 +32,8 @@ const QUICK = SMOKE || args.includes('--quick');
 const arg = (name, d) => (args.includes(name) ? args[args.indexOf(name) + 1] : d);
 const COUNTS = arg('--replicas', QUICK ? '0,1' : '0,1,2,4').split(',').map(Number);
 const ROUNDS = Number(arg('--rounds', QUICK ? 1 : 2));
+const OLD = arg('--old', null);
+const READS = !args.includes('--no-reads');
 const N = QUICK ? 20_000 : 300_000; // (pipelined: fewer requests could finish within redis-benchmark's 1 ms clock)
 const SHARDS = Math.max(1, os.cpus().length - 1);
 const TICK = 100; // clock ticks per second in /proc/<pid>/stat (Linux default)
@@ -90,12 +94,12 @@ const p99 = (xs) => {
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))];
 };
 
-async function measure(kind, k) {
+async function measure(kind, k, root) {
   const sync = ['--repl-diskless-sync-delay', '0'];
-  const master = await startServer(kind, SHARDS, sync);
+  const master = await startServer(kind, SHARDS, sync, root);
   const replicas = [];
   try {
-    for (let i = 0; i < k; i++) replicas.push(await startServer(kind, SHARDS, [...sync, '--replicaof', '127.0.0.1', String(master.port)]));
+    for (let i = 0; i < k; i++) replicas.push(await startServer(kind, SHARDS, [...sync, '--replicaof', '127.0.0.1', String(master.port)], root));
     // wait until every replica is online
     for (const end = Date.now() + 120_000; Date.now() < end; ) {
       const info = spawnSync('redis-cli', ['-p', String(master.port), 'INFO', 'replication'], { encoding: 'utf8' }).stdout;
@@ -170,7 +174,7 @@ async function measure(kind, k) {
 
     dbg('converged');
     // reads on every node at once
-    const reads = await Promise.all([master, ...replicas].map((s) => benchAsync(s.port, 'get', N)));
+    const reads = READS ? await Promise.all([master, ...replicas].map((s) => benchAsync(s.port, 'get', N))) : [0];
     m.close();
     rs.forEach((r) => r.close());
     const mops = N / 1e6;
@@ -221,12 +225,16 @@ function svg(rows) {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">${body}</svg>\n`;
 }
 
+const SERVERS = ['shardis', 'redis-server', ...(OLD ? ['shardis-old'] : [])];
 const all = [];
 for (let round = 0; round < ROUNDS; round++) {
   for (const k of COUNTS) {
-    for (const kind of (round + k) % 2 === 0 ? ['shardis', 'redis-server'] : ['redis-server', 'shardis']) {
-      const row = await measure(kind === 'redis-server' ? 'redis' : 'shardis', k);
+    // the order rotates from round to round (and replica count to replica count)
+    const s = (round + k) % SERVERS.length;
+    for (const kind of [...SERVERS.slice(s), ...SERVERS.slice(0, s)]) {
+      const row = await measure(kind === 'redis-server' ? 'redis' : 'shardis', k, kind === 'shardis-old' ? path.resolve(OLD) : undefined);
       row.server = kind;
+      row.load_avg_1m = +os.loadavg()[0].toFixed(1);
       all.push(row);
       process.stderr.write(`round ${round + 1}/${ROUNDS} ${kind} replicas=${k}: ${JSON.stringify(row)}\n`);
     }
@@ -240,7 +248,7 @@ const median = (xs) => {
 };
 const THREAD_FIELDS = ['main', 'shards', 'v8', 'other'].flatMap((g) => [`master_${g}_us_per_write`, `replica_${g}_us_per_write`]).concat('master_main_max_write_rps');
 const rows = [];
-for (const server of ['shardis', 'redis-server']) {
+for (const server of SERVERS) {
   for (const k of COUNTS) {
     const rs = all.filter((r) => r.server === server && r.replicas === k);
     const row = { server, replicas: k };
@@ -252,11 +260,12 @@ console.table(rows);
 const table = COUNTS.map((k) => {
   const s = rows.find((r) => r.server === 'shardis' && r.replicas === k);
   const r = rows.find((q) => q.server === 'redis-server' && q.replicas === k);
-  return { replicas: k, write_ratio: +(s.write_rps / r.write_rps).toFixed(2), read_ratio: +(s.read_rps / r.read_rps).toFixed(2), shardis_lag_p99_ms: s.lag_ms_p99, redis_lag_p99_ms: r.lag_ms_p99 };
+  const o = rows.find((q) => q.server === 'shardis-old' && q.replicas === k);
+  return { replicas: k, write_ratio: +(s.write_rps / r.write_rps).toFixed(2), read_ratio: +(s.read_rps / r.read_rps).toFixed(2), shardis_lag_p99_ms: s.lag_ms_p99, redis_lag_p99_ms: r.lag_ms_p99, ...(o ? { new_vs_old_write: +(s.write_rps / o.write_rps).toFixed(2) } : {}) };
 });
 console.table(table);
 fs.mkdirSync(RESULTS, { recursive: true });
-const meta = { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, shards: SHARDS, n: N, rounds: ROUNDS, quick: QUICK };
+const meta = { date: new Date().toISOString(), load_avg_1m_end: +os.loadavg()[0].toFixed(1), old: OLD, node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, shards: SHARDS, n: N, rounds: ROUNDS, quick: QUICK };
 fs.writeFileSync(path.join(RESULTS, 'replicas.json'), JSON.stringify({ meta, rows, runs: all }, null, 2));
 const throughputSvg = svg(rows);
 const lagSvg = lineSvg(rows, 'lag_ms_p99', 'replication lag p99 (ms) during the write benchmark, against the number of replicas');
