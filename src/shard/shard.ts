@@ -322,7 +322,8 @@ export class Shard implements ShardHost {
   /** Frame one RESP multibulk request at body[start, ...) into this.args. */
   frameBody(body: Buffer, start: number): void {
     this.argc = this.framer.frame(this.args, body, start);
-    this.args.owned = body.buffer === this.assembled;
+    // (a typed array's .buffer is a runtime call for a ring view: asked only when a body was assembled)
+    this.args.owned = this.assembled !== null && body.buffer === this.assembled;
   }
 
   /** Execute one request run on its own (not in a transaction, script or shipped command) and write its reply record. */
