@@ -40,35 +40,68 @@ export class ReplicationBacklog {
     this.appendFrom(data, 0, data.length);
   }
 
-  /** append() of src[start, start+len). */
-  appendFrom(src: Uint8Array, start: number, len: number): void {
-    const size = this.buf.length;
+  /** append() of src[start, start+len) (`lasting`: src is a ring's memory, see ShortCopier). */
+  appendFrom(src: Uint8Array, start: number, len: number, lasting = false): void {
+    this.settle();
     this.offset += len;
+    this.histlen = Math.min(this.buf.length, this.histlen + len);
+    this.copyIn(src, start, len, lasting);
+  }
+
+  /*
+   * Bytes counted in the stream (offset, histlen) but copied in later, with one copy: a master's
+   * writes of one tick, which its replicas' fan-out buffer holds meanwhile (Replication.appendFrom).
+   * Each write copied into the backlog itself went through memory not in the cache (1 MB by default,
+   * written once per lap); copied into the fan-out buffer, which is reused from tick to tick, it stays
+   * in the cache, and the tick's bytes move into the backlog in one native copy.
+   */
+  private laterSrc: Uint8Array | null = null;
+  private laterStart = 0;
+  private laterLen = 0;
+
+  /**
+   * Count src[start, start+len) as appended now and copy it in at the next read of the bytes
+   * (since(), copyNewest(), resize()) or settle(); the caller leaves those bytes unchanged until then.
+   * Consecutive calls that continue the same run of src make one copy.
+   */
+  appendLater(src: Uint8Array, start: number, len: number): void {
+    if (this.laterSrc !== null && (src !== this.laterSrc || start !== this.laterStart + this.laterLen)) this.settle();
+    if (this.laterSrc === null) {
+      this.laterSrc = src;
+      this.laterStart = start;
+      this.laterLen = 0;
+    }
+    this.laterLen += len;
+    this.offset += len;
+    this.histlen = Math.min(this.buf.length, this.histlen + len);
+  }
+
+  /** Copy in what appendLater() counted (nothing refers to its source afterwards). */
+  settle(): void {
+    const src = this.laterSrc;
+    if (src === null) return;
+    this.laterSrc = null;
+    this.copyIn(src, this.laterStart, this.laterLen, false);
+  }
+
+  /** The bytes of src[start, start+len) after head (offset and histlen are the caller's). */
+  private copyIn(src: Uint8Array, start: number, len: number, lasting: boolean): void {
+    const size = this.buf.length;
     if (len >= size) {
       copySlice(src, start + len - size, size, this.buf, 0);
       this.head = 0;
-      this.histlen = size;
       return;
     }
     const first = Math.min(len, size - this.head);
-    this.copier.copy(src, start, first, this.head);
-    if (first < len) this.copier.copy(src, start + first, len - first, 0);
+    this.copier.copy(src, start, first, this.head, lasting);
+    if (first < len) this.copier.copy(src, start + first, len - first, 0, lasting);
     this.head = (this.head + len) % size;
-    this.histlen = Math.min(size, this.histlen + len);
-  }
-
-  /** Copy the newest n bytes (n <= histlen) to dst at `at`. */
-  copyNewest(n: number, dst: Uint8Array, at: number): void {
-    const size = this.buf.length;
-    const start = (this.head - n + size) % size;
-    const first = Math.min(n, size - start);
-    this.buf.copy(dst, at, start, start + first);
-    if (first < n) this.buf.copy(dst, at + first, 0, n - first);
   }
 
   /** The bytes from offset `from` (inclusive) to the end, or null when they are no longer held. */
   since(from: number): Buffer | null {
     if (from < this.firstByteOffset || from > this.offset + 1) return null;
+    this.settle();
     const n = this.offset + 1 - from;
     const out = Buffer.allocUnsafe(n);
     const size = this.buf.length;

@@ -29,7 +29,7 @@ import { MasterLink, isKeepAlive } from './master-link.js';
 import { Failover, type FailoverState } from './failover.js';
 import { replicationInfo, roleReply } from './role-info.js';
 import { roleOp } from '../ipc/control.js';
-import { copySlice } from '../bytes.js';
+import { ShortCopier } from '../bytes.js';
 import type { StreamLog } from './stream-log.js';
 
 /** What REPLCONF told us about a connection before its PSYNC. */
@@ -61,8 +61,8 @@ export class Replication {
   /** This tick's stream bytes for the replicas, tickBuf[0, tickBytes) (one write each at flush()). */
   private tickBuf: Buffer = EMPTY;
   private tickBytes = 0;
-  /** How many of this tick's bytes are in tickBuf already (the rest are the backlog's newest). */
-  private tickGathered = 0;
+  /** Short copies into tickBuf (made again when tickBuf is replaced). */
+  private tickCopier: ShortCopier = new ShortCopier(EMPTY);
   /** The link to our master when we are a replica (null on a master). */
   link: MasterLink | null = null;
   readonly fullSync: FullSync;
@@ -81,7 +81,6 @@ export class Replication {
   constructor(readonly server: ReplicationHost) {
     this.fullSync = new FullSync(this);
     server.whenConfigChanged((names) => {
-      if (names.includes('repl-backlog-size') && this.backlog) this.gather();
       if (names.includes('repl-backlog-size') && this.backlog) this.backlog.resize(this.server.config.int('repl-backlog-size'));
     });
   }
@@ -116,7 +115,6 @@ export class Replication {
   }
 
   set masterOffset(v: number) {
-    this.gather();
     if (this.backlog) this.backlog = new ReplicationBacklog(this.server.config.int('repl-backlog-size'), v);
     else this.offsetNoBacklog = v;
   }
@@ -138,7 +136,7 @@ export class Replication {
       this.append(encodeCommand(['SELECT', db]));
       this.lastDb = db;
     }
-    this.appendFrom(buf, start, len);
+    this.appendFrom(buf, start, len, true);
   }
 
   /**
@@ -202,60 +200,43 @@ export class Replication {
   }
 
   /**
-   * Into the backlog. With replicas attached the bytes are also this tick's fan-out: they stay in the
-   * backlog (its newest tickBytes - tickGathered bytes) and are gathered into tickBuf with one copy at
-   * flush(), or earlier when more would overwrite them there (a tick larger than the backlog).
+   * Into the backlog (`lasting`: buf is a ring's memory, see ShortCopier). With replicas attached the
+   * bytes are also this tick's fan-out: copied into tickBuf (reused from tick to tick, so in the
+   * cache), from which the backlog takes the tick's bytes with one copy at flush() (appendLater).
    */
-  private appendFrom(buf: Uint8Array, start: number, len: number): void {
+  private appendFrom(buf: Uint8Array, start: number, len: number, lasting = false): void {
     const b = this.backlog!;
-    if (this.replicas.length === 0) {
-      if (this.tickBytes > this.tickGathered) this.gather(); // the last replica left this tick: keep what it had
-      b.appendFrom(buf, start, len);
+    // (a tick the last replica left goes on in tickBuf: a PSYNC later in it counts on tickBytes)
+    if (this.replicas.length === 0 && this.tickBytes === 0) {
+      b.appendFrom(buf, start, len, lasting);
       return;
     }
     if (this.tickBytes === 0) this.server.scheduleTick();
-    if (this.tickBytes - this.tickGathered + len > b.size) {
-      this.gather();
-      if (len > b.size) {
-        // larger than the whole backlog: straight into the fan-out buffer too
-        this.reserveTick(len);
-        copySlice(buf, start, len, this.tickBuf, this.tickGathered);
-        this.tickGathered += len;
-        this.tickBytes += len;
-        b.appendFrom(buf, start, len);
-        return;
-      }
-    }
-    b.appendFrom(buf, start, len);
+    this.reserveTick(len);
+    this.tickCopier.copy(buf, start, len, this.tickBytes, lasting);
+    b.appendLater(this.tickBuf, this.tickBytes, len);
     this.tickBytes += len;
   }
 
-  /** Copy this tick's bytes that are only in the backlog into tickBuf. */
-  private gather(): void {
-    const n = this.tickBytes - this.tickGathered;
-    if (n === 0) return;
-    this.reserveTick(n);
-    this.backlog!.copyNewest(n, this.tickBuf, this.tickGathered);
-    this.tickGathered = this.tickBytes;
-  }
-
-  /** Room in tickBuf for `len` more bytes after the gathered ones. */
+  /** Room in tickBuf for `len` more bytes after this tick's. */
   private reserveTick(len: number): void {
-    if (this.tickBuf.length - this.tickGathered >= len) return;
+    if (this.tickBuf.length - this.tickBytes >= len) return;
+    // the backlog copies what it still counts from the old buffer before it is let go
+    this.backlog?.settle();
     let size = Math.max(16 * 1024, this.tickBuf.length);
-    while (size < this.tickGathered + len) size *= 2;
+    while (size < this.tickBytes + len) size *= 2;
     const next = Buffer.allocUnsafeSlow(size);
-    this.tickBuf.copy(next, 0, 0, this.tickGathered);
+    this.tickBuf.copy(next, 0, 0, this.tickBytes);
     this.tickBuf = next;
+    this.tickCopier = new ShortCopier(next);
   }
 
   /** End of tick: one write per replica with everything fed since the last flush. */
   flush(): void {
     if (this.tickBytes === 0) return;
-    this.gather();
+    this.backlog?.settle();
     const chunk = this.tickBuf.subarray(0, this.tickBytes);
     this.tickBytes = 0;
-    this.tickGathered = 0;
     // the buffer is written into again next tick only if no replica's socket still refers to it
     let taken = this.tickBuf.length <= TICK_BUFFER_KEEP;
     for (const r of this.replicas) {
@@ -342,7 +323,6 @@ export class Replication {
       if (this.replicas.length === 0 && this.backlog !== null && this.link === null) {
         const ttl = cfg.int('repl-backlog-ttl');
         if (ttl > 0 && now - this.noReplicasSince > ttl * 1000) {
-          this.gather();
           this.offsetNoBacklog = this.backlog.offset;
           this.backlog = null;
           this.server.pushShardConfig();
