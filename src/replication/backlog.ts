@@ -61,7 +61,7 @@ export class ReplicationBacklog {
 
   /**
    * Count src[start, start+len) as appended now and copy it in at the next read of the bytes
-   * (since(), copyNewest(), resize()) or settle(); the caller leaves those bytes unchanged until then.
+   * (since(), resize()) or settle(); the caller leaves those bytes unchanged until then.
    * Consecutive calls that continue the same run of src make one copy.
    */
   appendLater(src: Uint8Array, start: number, len: number): void {
