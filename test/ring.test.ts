@@ -93,6 +93,43 @@ describe('ByteRing', () => {
     expect(() => p.reserve(600)).toThrow(RangeError);
   });
 
+  it('wakes a producer waiting for space when the consumer releases (the consumer notifies only a waiting producer)', async () => {
+    const sab = createRingBuffer(1024);
+    const ringUrl = pathToFileURL(path.join(ROOT, 'dist/ipc/ring.js')).href;
+    // the producer fills the ring, says so, then waits for space with a timeout far past the test's:
+    // only the consumer's notify can end that wait in time
+    const code = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      import(workerData.ringUrl).then(({ RingProducer }) => {
+        const p = new RingProducer(workerData.sab);
+        let n = 0;
+        while (p.reserve(8) >= 0) { p.commit(8); n++; }
+        p.publish();
+        parentPort.postMessage({ full: n });
+        while (p.reserve(8) < 0) p.waitForSpace(3_600_000);
+        parentPort.postMessage('space');
+      });
+    `;
+    const w = new Worker(code, { eval: true, workerData: { sab, ringUrl } });
+    try {
+      const full = await new Promise<{ full: number }>((r) => w.once('message', r));
+      expect(full.full).toBeGreaterThan(0);
+      // let the producer get into its wait before the space is handed back
+      await new Promise((r) => setTimeout(r, 100));
+      const c = new RingConsumer(sab);
+      expect(c.poll()).toBe(true);
+      let read = 0;
+      for (let off = c.next(); off >= 0; off = c.next()) read++;
+      expect(read).toBe(full.full);
+      const space = new Promise((r) => w.once('message', r));
+      c.release();
+      expect(await space).toBe('space');
+    } finally {
+      // (not awaited: a producer still in its wait would hold terminate() until the wait ends)
+      void w.terminate();
+    }
+  }, 30_000);
+
   it('carries a million records between threads without loss or reordering', async () => {
     const sab = createRingBuffer(64 * 1024);
     const ringUrl = pathToFileURL(path.join(ROOT, 'dist/ipc/ring.js')).href;

@@ -19,6 +19,8 @@
  *   192  +-----------------------------+
  *        | SLEEPING i32  consumer      |  1 from just before the consumer re-checks TAIL and sleeps
  *        |                             |  until it wakes; the producer reads it to skip needless notifies
+ *   224  | SPACE_WAIT i32 producer     |  1 while the producer waits in waitForSpace(); the consumer
+ *        |                             |  notifies on HEAD only then
  *   256  +-----------------------------+
  *        | data[capacity]              |  records, capacity a power of two
  *        +-----------------------------+
@@ -38,6 +40,7 @@ const HEAD = 0; // i32 index of each control word
 const TAIL = 16;
 const WAKE = 32;
 const SLEEPING = 48;
+const SPACE_WAIT = 56;
 const WRAP = -1; // 0xffffffff read as i32
 
 export function createRingBuffer(capacity: number): SharedArrayBuffer {
@@ -159,7 +162,11 @@ export class RingProducer extends RingViews {
       this.head = head;
       return;
     }
+    // raised before sleeping: a consumer that releases after this store sees it and notifies, one
+    // that released before it moved HEAD, so the wait below returns at once (it compares HEAD first)
+    Atomics.store(this.ctl, SPACE_WAIT, 1);
     Atomics.wait(this.ctl, HEAD, head, timeoutMs);
+    Atomics.store(this.ctl, SPACE_WAIT, 0);
     this.head = Atomics.load(this.ctl, HEAD);
   }
 }
@@ -205,8 +212,9 @@ export class RingConsumer extends RingViews {
   /** Give the space of every record read so far back to the producer. */
   release(): void {
     Atomics.store(this.ctl, HEAD, this.head);
-    // A producer blocked in waitForSpace() sleeps on HEAD.
-    Atomics.notify(this.ctl, HEAD);
+    // A producer blocked in waitForSpace() sleeps on HEAD. Notified only then: a notify takes V8's
+    // process-wide futex lock, which the other side's Atomics.wait takes too.
+    if (Atomics.load(this.ctl, SPACE_WAIT) !== 0) Atomics.notify(this.ctl, HEAD);
   }
 
   /**
