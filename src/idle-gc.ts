@@ -83,33 +83,47 @@ export function fullGc(): (() => void) | null {
 /** A collection: done when it returns, or when the promise it returns settles. */
 export type Collection = () => void | Promise<void>;
 
-let inspectorSession: Session | null | undefined;
+/** node:inspector's Session class, loaded on first use (null where Node has no inspector). */
+let SessionClass: (new () => Session) | null | undefined;
 
 /**
  * The collection of a low-memory notification (see the header): the inspector's
- * HeapProfiler.collectGarbage, settled when the inspector answers (or after REDUCE_TIMEOUT_MS);
- * gc() where Node has no inspector; null if neither is there.
+ * HeapProfiler.collectGarbage through a session connected for it (and disconnected after: no
+ * session stays open on the thread), settled when the inspector answers (or after
+ * REDUCE_TIMEOUT_MS); gc() where Node has no inspector; null if neither is there.
  */
 export function reducingGc(): Collection | null {
-  if (inspectorSession === undefined) {
+  if (SessionClass === undefined) {
     try {
       // loaded on first use: a server that never goes idle after a burst never loads it
-      const { Session } = createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector');
-      inspectorSession = new Session();
-      inspectorSession.connect();
+      SessionClass = (createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector')).Session;
     } catch {
-      inspectorSession = null;
+      SessionClass = null;
     }
   }
-  const session = inspectorSession;
-  if (session === null) return fullGc();
+  const S = SessionClass;
+  if (S === null) return fullGc();
   return () =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, REDUCE_TIMEOUT_MS);
-      session.post('HeapProfiler.collectGarbage', () => {
+      let session: Session;
+      try {
+        session = new S();
+        session.connect();
+      } catch {
+        fullGc()?.();
+        return resolve();
+      }
+      let finished = false;
+      const done = (): void => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
+        session.disconnect();
         resolve();
-      });
+      };
+      const timer = setTimeout(done, REDUCE_TIMEOUT_MS);
+      // disconnected after the answer's dispatch has returned (inside it, disconnect() never returns)
+      session.post('HeapProfiler.collectGarbage', () => setImmediate(done));
     });
 }
 
