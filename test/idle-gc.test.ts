@@ -1,7 +1,7 @@
 /*
  * The idle collection (src/idle-gc.ts): one collection when the thread has been idle for IDLE_MS
  * (its start counting as work) with SLACK_BYTES of old-space slack, YOUNG_BYTES of young generation
- * (or, for the main thread, GROWTH_BYTES more external memory than after the last one), none while
+ * (or, for the main thread, EXTERNAL_BYTES more external memory than after the last one), none while
  * it works, and no second one until the heap has grown by GROWTH_BYTES. The policy is checked with a
  * stand-in for V8's figures and its collection; the collection itself (the inspector's low-memory
  * one) in fresh node processes, in the main thread and in a worker that never returns to its event
@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { GROWTH_BYTES, IDLE_MS, IdleCollector, SLACK_BYTES, YOUNG_BYTES, type HeapFigures } from './helpers/src.js';
+import { EXTERNAL_BYTES, GROWTH_BYTES, IDLE_MS, IdleCollector, SLACK_BYTES, YOUNG_BYTES, type HeapFigures } from './helpers/src.js';
 import { ROOT } from './helpers/server.js';
 
 const MB = 1024 * 1024;
@@ -89,13 +89,17 @@ describe('idle collection', () => {
     expect(gcs()).toBe(2);
   });
 
-  it('the main thread (external memory counted) collects when its buffers grew by GROWTH_BYTES, a shard does not', () => {
+  it('the main thread (external memory counted) collects when its buffers grew by EXTERNAL_BYTES, not by less; a shard does not', () => {
     for (const external of [true, false]) {
       const heap = { physical: 12 * MB, used: 11 * MB, external: 2 * MB, young: MB };
       const { c, gcs } = collector(heap, external);
-      heap.external = 2 * MB + GROWTH_BYTES;
+      heap.external = 2 * MB + EXTERNAL_BYTES - 1;
       c.worked(0);
       c.idle(IDLE_MS);
+      expect(gcs()).toBe(0);
+      heap.external = 2 * MB + EXTERNAL_BYTES;
+      c.worked(IDLE_MS);
+      c.idle(2 * IDLE_MS);
       expect(gcs()).toBe(external ? 1 : 0);
     }
   });

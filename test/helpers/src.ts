@@ -84,4 +84,4 @@ export { FLAG_BLOCKED, REP_NOTIFY, REP_PROPAGATE, REP_REPLY, REQ_COMMAND, REQ_CO
 export { NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../../src/commands/keyspace-events.js';
 export { encodeCommand } from '../../src/resp/writer.js';
 export { Connection } from '../../src/server/connection.js';
-export { GROWTH_BYTES, IDLE_MS, IdleCollector, SLACK_BYTES, YOUNG_BYTES, type HeapFigures } from '../../src/idle-gc.js';
+export { EXTERNAL_BYTES, GROWTH_BYTES, IDLE_MS, IdleCollector, SLACK_BYTES, YOUNG_BYTES, type HeapFigures } from '../../src/idle-gc.js';
