@@ -80,6 +80,7 @@ export { CommandTable, Keys, Route } from '../../src/commands/table.js';
 export { WriterPool } from '../../src/server/main-runner.js';
 export { randomHex } from '../../src/server/ids.js';
 export { SHARD_COMMANDS } from '../../src/shard/commands/index.js';
+export { SHARD_PROPS } from '../../src/commands/shard-props.js';
 export { FLAG_BLOCKED, REP_NOTIFY, REP_PROPAGATE, REP_REPLY, REQ_COMMAND, REQ_CONTROL, dbOf, kindOf } from '../../src/ipc/records.js';
 export { NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_KEY_MISS, NOTIFY_NEW } from '../../src/commands/keyspace-events.js';
 export { encodeCommand } from '../../src/resp/writer.js';
