@@ -1,6 +1,6 @@
 /*
  * Defaults chosen for memory (docs/benchmarks.md, issue 13): each shard's request and reply rings
- * are 2 MB by default (a record holds up to half a ring, so anything under 1 MB still goes as one
+ * are 1 MB by default (a record holds up to half a ring, so anything under 512 kB still goes as one
  * record; larger bodies go through shared memory or in parts), and `ring-size` still sets them.
  * Modules a fresh server does not run load on first use: piscina (the persistence pool).
  */
@@ -48,11 +48,15 @@ async function ringSize(args: string[]): Promise<string> {
     const r = await RawClient.connect(srv.port);
     r.write('*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$9\r\nring-size\r\n');
     const reply = await r.readRaw();
-    // a value just under 1 MB: one record of the default ring
-    const v = 'r'.repeat(1024 * 1024 - 64);
+    // a value just under 512 kB: one record of the default ring; then one of 1 MB, in parts
+    const v = 'r'.repeat(512 * 1024 - 64);
     r.write(`*3\r\n$3\r\nSET\r\n$2\r\nbv\r\n$${v.length}\r\n${v}\r\n*2\r\n$3\r\nGET\r\n$2\r\nbv\r\n`);
     expect(await r.readRaw()).toBe('+OK\r\n');
     expect(await r.readRaw()).toBe(`$${v.length}\r\n${v}\r\n`);
+    const w = 'w'.repeat(1024 * 1024);
+    r.write(`*3\r\n$3\r\nSET\r\n$2\r\nbw\r\n$${w.length}\r\n${w}\r\n*2\r\n$3\r\nGET\r\n$2\r\nbw\r\n`);
+    expect(await r.readRaw()).toBe('+OK\r\n');
+    expect(await r.readRaw()).toBe(`$${w.length}\r\n${w}\r\n`);
     r.close();
     return reply;
   } finally {
@@ -61,8 +65,8 @@ async function ringSize(args: string[]): Promise<string> {
 }
 
 describe('memory defaults', () => {
-  it('ring-size is 2 MB by default, and a value just under 1 MB goes through the rings intact', async () => {
-    expect(await ringSize([])).toBe('*2\r\n$9\r\nring-size\r\n$7\r\n2097152\r\n');
+  it('ring-size is 1 MB by default, and values just under 512 kB and of 1 MB go through the rings intact', async () => {
+    expect(await ringSize([])).toBe('*2\r\n$9\r\nring-size\r\n$7\r\n1048576\r\n');
   });
 
   it('--ring-size is still honoured (64 kB rings carry the same value in parts)', async () => {
