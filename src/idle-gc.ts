@@ -143,6 +143,8 @@ export class IdleCollector {
   private pending = false;
   /** Collections run. */
   runs = 0;
+  /** Run before each collection (a shard finishes its tables' resizes: their old arrays go with it). */
+  prepare: (() => void) | null = null;
 
   /**
    * `external`: also collect when external memory grew by EXTERNAL_BYTES (the main thread, whose
@@ -180,6 +182,7 @@ export class IdleCollector {
     if (!slack && !grown && !young) return undefined;
     const gc = this.collect();
     if (gc === null) return undefined;
+    this.prepare?.();
     this.runs++;
     const done = gc();
     if (done === undefined) {

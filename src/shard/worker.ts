@@ -67,6 +67,10 @@ port.postMessage('ready');
 
 const busy = new Float64Array(data.meter);
 const idleGc = new IdleCollector();
+// Redis's active rehashing, once idle: a slot that sees no more operations would keep a resize's two bucket arrays
+idleGc.prepare = () => {
+  for (const db of shard.ks.dbs) db.finishResizes();
+};
 let awake = performance.now();
 for (;;) {
   let worked = false;
