@@ -16,13 +16,14 @@
  * its young generation holds YOUNG_BYTES (or, where asked, its external memory grew by EXTERNAL_BYTES
  * since the last such collection), it asks V8 for the collection of a low-memory notification:
  * two or more full collections that compact, give memory back and shrink the young generation to
- * its first size (20-60 ms at 1M keys: a shard's keys are outside the heap). Then none until its heap
+ * its first size (`--trace-gc`, load average 3.5: main 45 + 61 ms, shard 88 + 49 ms after a 1M-key
+ * load; 23-29 ms a thread on an empty server). Then none until its heap
  * (or external memory) has grown by GROWTH_BYTES again or its young generation grew back. A request
  * arriving meanwhile waits for it, as for any collection; a busy thread never runs one.
  *
  * The notification is reached through the inspector's HeapProfiler.collectGarbage (the only way to it
  * from JavaScript without a heap walk: v8.queryObjects makes the same collections, then walks the heap,
- * 130 ms of CPU and 600 ms of wall time in the main thread at 1M keys against this one's 20-60 ms).
+ * 120-140 ms of CPU and 630-740 ms of wall time in the main thread at 1M keys, against ~110 ms).
  * The inspector runs it as a task of the thread's event loop, so a shard turns its loop until it is
  * done. Where Node has no inspector, a plain full collection (gc()) does what it can.
  */
