@@ -26,7 +26,7 @@ export const SHARDIS_VERSION = '0.1.0';
  */
 const SHARDIS_CONFIG: ConfigData[] = [
   { n: 'shards', t: 'int', f: 'immutable hidden', min: 1, max: 64, d: String(defaultShards()) },
-  { n: 'ring-size', t: 'int', f: 'immutable memory hidden', min: 65536, max: 1024 * 1024 * 1024, d: String(2 * 1024 * 1024) },
+  { n: 'ring-size', t: 'int', f: 'immutable memory hidden', min: 65536, max: 1024 * 1024 * 1024, d: String(1024 * 1024) },
   { n: 'admin-port', t: 'int', f: 'immutable hidden', min: 0, max: 65535, d: '0' },
   // the admin endpoint's address (empty: the first `bind` address) and the port other nodes'
   // dashboards link to (0: admin-port), printed in INFO server as shardis_admin_port

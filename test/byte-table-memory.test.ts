@@ -25,4 +25,19 @@ describe('ByteTable heap retention', () => {
     expect(first.deref()).toBeUndefined();
     for (let i = 0; i < n; i++) expect(t.get(`key:${i}`)).toBe(`value:${i}`);
   });
+
+  it('a table left mid-resize (no more operations on its slot) finishes it with finishResize, as a shard does when idle, and lets the old bucket array go', async () => {
+    const t = new ByteTable(new Arena());
+    let n = 0;
+    // stop right after a doubling past 16 buckets started: both arrays held until operations move every bucket
+    while (n < 20 || !t.resizing) t.set(`key:${n}`, `value:${n++}`, 1000);
+    const old = new WeakRef((t as unknown as { old: Int32Array }).old);
+    expect(t.finishResize()).toBe(true);
+    expect(t.resizing).toBe(false);
+    expect(t.finishResize()).toBe(false);
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    expect(old.deref()).toBeUndefined();
+    for (let i = 0; i < n; i++) expect(t.get(`key:${i}`)).toBe(`value:${i}`);
+  });
 });

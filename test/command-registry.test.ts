@@ -4,8 +4,11 @@
  * a row of Redis 7.0's command data.
  */
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandTable, Keys, MAIN_COMMANDS, Route, SHARD_COMMANDS, buildCommands, mainCommands, propsByName, shardCommands } from './helpers/src.js';
+import { CommandTable, Keys, MAIN_COMMANDS, Route, SHARD_COMMANDS, SHARD_PROPS, buildCommands, mainCommands, propsByName, shardCommands } from './helpers/src.js';
+import { ROOT } from './helpers/server.js';
 import { startShardis, type Proc } from './helpers/server.js';
 import { RawClient } from './helpers/raw.js';
 
@@ -39,6 +42,20 @@ describe('command registry', () => {
       expect(cmd!.route, d.name).toBe(d.route);
       expect(table.byId.filter((c) => c.name === d.name), d.name).toHaveLength(1);
     }
+  });
+
+  it("the main thread's copy of the shard commands' properties (src/commands/shard-props.ts) is their declarations' (GOLDEN_UPDATE=1 rewrites it)", () => {
+    const rows = (ds: readonly { name: string; keys: number; x: number; timeoutArg: number }[]) => ds.map((d) => [d.name, d.keys, d.x, d.timeoutArg]);
+    const want = rows(SHARD_COMMANDS);
+    if (process.env.GOLDEN_UPDATE === '1') {
+      const file = path.join(ROOT, 'src/commands/shard-props.ts');
+      const text = fs.readFileSync(file, 'utf8');
+      const body = want.map((r) => '  ' + JSON.stringify(r).replace(/"/g, "'").replace(/,/g, ', ') + ',').join('\n');
+      fs.writeFileSync(file, text.replace(/(\/\/ ROWS BEGIN\n)[\s\S]*?(\/\/ ROWS END)/, `$1${body}\n$2`));
+      return;
+    }
+    expect(rows(SHARD_PROPS)).toEqual(want);
+    for (const d of SHARD_PROPS) expect(d.route, d.name).toBe(Route.Shard);
   });
 
   it('no command is declared by two handlers', () => {

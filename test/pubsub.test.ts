@@ -143,7 +143,7 @@ describe.each([1, 4])('pub/sub with %i shard(s)', (shards) => {
     const sub = await raw();
     const pub = io();
     // the confirmation waits for a GET reply coming back from a shard; a message published meanwhile
-    // must not overtake either. 3 MB is over one reply-ring record (1 MB with the default ring-size),
+    // must not overtake either. 3 MB is over one reply-ring record (512 kB with the default ring-size),
     // so the reply streams back in several records; ordering needs nothing bigger.
     const big = 'v'.repeat(3 * 1024 * 1024);
     await pub.set('ordbig', big);

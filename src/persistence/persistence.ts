@@ -14,8 +14,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { REDIS_VERSION } from '../config.js';
 import { In, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { RespWriter } from '../resp/writer.js';
@@ -230,7 +231,9 @@ export class Persistence {
   }
 
   private makePool(nice: number): Piscina {
-    return new Piscina({
+    // piscina loaded with its first pool: a server that never saves, loads or syncs never loads it (1.2 MB RSS)
+    const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+    return new Pool({
       filename: fileURLToPath(new URL('./rdb-worker.js', import.meta.url)),
       minThreads: 0,
       maxThreads: 1,

@@ -35,5 +35,5 @@ export function serverCron(s: ServerContext): void {
   if (s.stats.netInputBytes !== st.input) {
     st.input = s.stats.netInputBytes;
     st.gc.worked(now);
-  } else st.gc.idle(now);
+  } else void st.gc.idle(now);
 }

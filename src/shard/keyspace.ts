@@ -275,6 +275,16 @@ export class Db {
     return r;
   }
 
+  /** Finish every resize in progress of this database's tables (ByteTable.finishResize); how many. */
+  finishResizes(): number {
+    let n = 0;
+    for (const tables of [this.slots, this.expires] as (unknown[] | undefined)[]) {
+      if (tables === undefined || (tables as unknown) === NO_SLOTS) continue;
+      for (const t of tables) if (t instanceof ByteTable && t.finishResize()) n++;
+    }
+    return n;
+  }
+
   /** This database's own slot array (made on its first write). */
   private ownSlots(): (SlotTable | undefined)[] {
     if (this.slots === NO_SLOTS) this.slots = new Array<SlotTable | undefined>(SLOTS);

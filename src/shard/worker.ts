@@ -2,7 +2,8 @@
  * Shard worker entry point. Builds the Shard from workerData and runs its loop forever: drain the
  * request ring, run periodic work, sleep in Atomics.wait until woken (or until the next timer: active
  * expiry, blocked-client timeouts); once idle after a burst, compact the heap (idle-gc.ts). The
- * thread never returns to its event loop; everything it receives arrives through the request ring.
+ * thread returns to its event loop only while that collection runs; everything it receives arrives
+ * through the request ring.
  */
 
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -66,6 +67,10 @@ port.postMessage('ready');
 
 const busy = new Float64Array(data.meter);
 const idleGc = new IdleCollector();
+// Redis's active rehashing, once idle: a slot that sees no more operations would keep a resize's two bucket arrays
+idleGc.prepare = () => {
+  for (const db of shard.ks.dbs) db.finishResizes();
+};
 let awake = performance.now();
 for (;;) {
   let worked = false;
@@ -74,7 +79,9 @@ for (;;) {
   let now = performance.now();
   if (worked) idleGc.worked(now);
   else {
-    idleGc.idle(now);
+    // the idle collection runs as a task of this thread's event loop (idle-gc.ts): turned until done
+    const collecting = idleGc.idle(now);
+    if (collecting !== undefined) await collecting;
     now = performance.now();
   }
   busy[0] = busy[0]! + (now - awake);

@@ -428,6 +428,17 @@ export class ByteTable {
   }
 
   /**
+   * Finish a resize in progress at once (Redis's active rehashing, in idle time: a table whose slot
+   * sees no more operations would keep both bucket arrays): true if there was one. Not during an
+   * iteration.
+   */
+  finishResize(): boolean {
+    if (this.old === null || this.iterating > 0) return false;
+    while (this.old !== null) this.step();
+    return true;
+  }
+
+  /**
    * Size an empty table for `keys` keys at once (a load that knows how many are coming: RDB's
    * RESIZEDB), instead of doubling from 4 buckets with an incremental rehash each time.
    */

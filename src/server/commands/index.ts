@@ -4,7 +4,8 @@
 
 import { handlersById, propsByName, type CommandDecl, type CommandProps } from '../../commands/registry.js';
 import { CommandTable } from '../../commands/table.js';
-import { SHARD_COMMANDS } from '../../shard/commands/index.js';
+// the shard commands' properties only: their modules (handlers, values, store) load in the shards
+import { SHARD_PROPS } from '../../commands/shard-props.js';
 import type { MainHandler } from '../main-ctx.js';
 import { commands as acl } from '../../acl/commands.js';
 import { commands as client } from './client.js';
@@ -46,7 +47,7 @@ export function buildCommands(): {
   mainHandlers: readonly (MainHandler | undefined)[];
   implemented: [string, CommandProps][];
 } {
-  const implemented = propsByName([...SHARD_COMMANDS, ...MAIN_COMMANDS]);
+  const implemented = propsByName([...SHARD_PROPS, ...MAIN_COMMANDS]);
   const table = new CommandTable(implemented);
   return { table, mainHandlers: handlersById(table.byId, MAIN_COMMANDS), implemented: [...implemented] };
 }
