@@ -14,6 +14,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { REDIS_VERSION } from '../config.js';
@@ -321,7 +322,7 @@ export class Persistence {
     const finalPath = path.resolve(root, target?.finalPath ?? finalName);
     let fd: number;
     try {
-      fd = fs.openSync(tmpPath, 'w');
+      fd = await fsOpen(tmpPath, 'w');
     } catch (e) {
       await s.allShards(snapshotAbortOp.request());
       throw new Error(`Failed opening the RDB file ${tmpName} (in server root dir ${root}) for saving: ${strerror(e)}`);
@@ -414,14 +415,16 @@ export class Persistence {
         throw e;
       }
       if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
-      fs.closeSync(fd);
+      // close, rename and the directory's fsync on libuv's pool: an fsync on a busy disk takes
+      // milliseconds the main thread's clients would wait (Redis does these in its fork child)
       closed = true;
+      await fsClose(fd);
       try {
-        fs.renameSync(tmpPath, finalPath);
+        await fs.promises.rename(tmpPath, finalPath);
       } catch (e) {
         throw new Error(`Error moving temp DB file ${tmpName} on the final destination ${finalName} (in server root dir ${root}): ${strerror(e)}`);
       }
-      fsyncDir(path.dirname(finalPath));
+      await fsyncDir(path.dirname(finalPath));
     } catch (e) {
       if (!closed) fs.closeSync(fd);
       try {
@@ -551,13 +554,16 @@ function safeCwd(): string {
   }
 }
 
-function fsyncDir(dir: string): void {
+const fsOpen = promisify(fs.open);
+const fsClose = promisify(fs.close);
+
+async function fsyncDir(dir: string): Promise<void> {
   try {
-    const fd = fs.openSync(path.resolve(dir), 'r');
+    const h = await fs.promises.open(path.resolve(dir), 'r');
     try {
-      fs.fsyncSync(fd);
+      await h.sync();
     } finally {
-      fs.closeSync(fd);
+      await h.close();
     }
   } catch {
     /* best effort, as Redis's fsyncFileDir on filesystems without directory fsync */
