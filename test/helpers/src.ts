@@ -4,7 +4,7 @@
  */
 
 export { SLOTS, crc16, hashSlot, hashSlotOfString, slotToShardTable } from '../../src/router/slot.js';
-export { crc64, createDump, decodeValue, encodeValue, lzfDecompress, parseDump, rdbFileEntries, rdbHeader, RdbWriter, writeEntry, RDB_OPCODE } from '../../src/codec/rdb.js';
+export { Crc64, crc64, createDump, decodeValue, encodeValue, lzfDecompress, parseDump, rdbFileEntries, rdbHeader, RdbWriter, writeEntry, RDB_OPCODE } from '../../src/codec/rdb.js';
 export { Keyspace, Db, type KeyspaceHooks } from '../../src/shard/keyspace.js';
 export { activeExpire } from '../../src/shard/active-expire.js';
 export { HeapSlotTable, type SlotTable } from '../../src/shard/slot-table.js';
