@@ -122,7 +122,7 @@ export class Persistence {
   /** Set by main.ts once scripting is wired: the libraries to save and to load. */
   functions: FunctionLibraries | null = null;
   private pool: Piscina | null = null;
-  private loadPool: Piscina | null = null;
+  private urgentPool: Piscina | null = null;
   private syncLoadPool: Piscina | null = null;
   private readonly timer: NodeJS.Timeout;
 
@@ -134,10 +134,10 @@ export class Persistence {
     server.closers.push(() => {
       clearInterval(this.timer);
       void this.pool?.destroy();
-      void this.loadPool?.destroy();
+      void this.urgentPool?.destroy();
       void this.syncLoadPool?.destroy();
       this.pool = null;
-      this.loadPool = null;
+      this.urgentPool = null;
       this.syncLoadPool = null;
     });
     server.whenConfigChanged((names) => {
@@ -282,13 +282,14 @@ export class Persistence {
   }
 
   /**
-   * The pool for work behind a running server (a snapshot being written, a full sync's checksum):
-   * its thread runs at nice 10 (rdb-worker.ts). `loading`: the pool for a load, when clients only
-   * get -LOADING and nothing is to be protected, at the normal priority.
+   * `urgent` false: the pool for work behind a running server that no client waits for (a snapshot
+   * being written to disk): its thread runs at nice 10 (rdb-worker.ts). `urgent`: the pool at the
+   * normal priority, for work someone waits on: a load (clients only get -LOADING meanwhile), a full
+   * sync's checksum (its replicas wait for the payload's end, and the master holds their writes).
    */
-  private poolOf(loading = false): Piscina {
+  private poolOf(urgent = false): Piscina {
     const make = (nice: number): Piscina => this.makePool(nice);
-    if (loading) return (this.loadPool ??= make(0));
+    if (urgent) return (this.urgentPool ??= make(0));
     return (this.pool ??= make(BACKGROUND_NICE));
   }
 
@@ -304,18 +305,22 @@ export class Persistence {
   }
 
   /**
-   * A CRC64 computed on the pool, off the main thread, over bytes given in order (a replication
-   * full sync's payload as it is sent, an RDB file as it is loaded: `loading`).
+   * A CRC64 computed on a pool thread at the normal priority, off the main thread, over bytes given
+   * in order: a replication full sync's payload as it is sent. The payload ends with it, so a starved
+   * checksum drew the sync out: on this 2-core machine at load ~10, a nice-10 checksum thread waited
+   * 0.4-1.1 s for the CPU during a 1M-key sync, and the master's worst SET stall during syncs was
+   * 71-270 ms (median 206 ms of 7) against 52-167 ms (median 73 ms of 3; 37-337 ms, median 91 ms of 8
+   * with the replica's walk also at nice 0) at the normal priority.
    */
-  checksumStream(loading = false): PoolChecksum {
-    return new PoolChecksum((joined, crc) => this.checksum(joined, crc, loading));
+  checksumStream(): PoolChecksum {
+    return new PoolChecksum((joined, crc) => this.checksum(joined, crc));
   }
 
   /** Advance a running CRC64 over `joined` on the pool (its memory moves there when it owns it). */
-  private async checksum(joined: Buffer, crc: { lo: number; hi: number }, loading: boolean): Promise<{ lo: number; hi: number }> {
+  private async checksum(joined: Buffer, crc: { lo: number; hi: number }): Promise<{ lo: number; hi: number }> {
     const own = joined.byteOffset === 0 && joined.buffer.byteLength === joined.length;
     const task: CrcTask = { crcOnly: true, pieces: [joined], crcLo: crc.lo, crcHi: crc.hi };
-    const r = (await this.poolOf(loading).run(task, own ? { transferList: [joined.buffer as ArrayBuffer] } : {})) as WriteResult;
+    const r = (await this.poolOf(true).run(task, own ? { transferList: [joined.buffer as ArrayBuffer] } : {})) as WriteResult;
     return { lo: r.crcLo, hi: r.crcHi };
   }
 
