@@ -8,7 +8,7 @@
  * server (on a machine with few cores, a snapshot being written must not take the CPU from the
  * threads that answer requests, the main thread and the shards, which are what a client waits on;
  * Redis's save runs in a child process for the same reason), the default for a load at startup and
- * for a full sync's checksum (someone waits for those). Persistence's NicePool renices a new thread
+ * for a full sync's checksum (someone waits for those). pools.ts's NicePool renices a new thread
  * from the main thread as soon as it exists; this covers a thread made otherwise.
  */
 

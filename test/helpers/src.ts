@@ -24,7 +24,7 @@ export { Coordinator } from '../../src/router/coordinator.js';
 export { asinCR, cosCR, sinCR } from '../../src/commands/libm.js';
 export { RingConsumer, RingProducer } from '../../src/ipc/ring.js';
 export { lzfCompress } from '../../src/persistence/lzf.js';
-export { NicePool } from '../../src/persistence/persistence.js';
+export { NicePool } from '../../src/persistence/pools.js';
 export { FRAME_EMPTY, FRAME_ERROR, FRAME_NEED_MORE, FRAME_OK, RequestFramer } from '../../src/resp/framer.js';
 export { RespWriter } from '../../src/resp/writer.js';
 export { latencyDoctor, latencyGraph } from '../../src/server/stats/latency-report.js';
