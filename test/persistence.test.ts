@@ -66,6 +66,20 @@ describe('LZF', () => {
     }
   });
 
+  it('strings compressed one after another refer only to their own bytes (the match table is not cleared between them)', () => {
+    // each string repeats sequences the one before held at other positions: a table entry left by an
+    // earlier string taken as a match would decode to the wrong bytes
+    const parts = ['abcdefgh'.repeat(40), 'xyzabcdefghxyz'.repeat(30), 'abcdefgh'.repeat(3) + 'qq' + 'abcdefgh'.repeat(30), 'hgfedcba'.repeat(50)];
+    for (let round = 0; round < 3; round++) {
+      for (const p of parts) {
+        const b = Buffer.from(p);
+        const c = lzfCompress(b, b.length - 4);
+        expect(c).not.toBeNull();
+        expect(lzfDecompress(c!, b.length).equals(b)).toBe(true);
+      }
+    }
+  });
+
   it('incompressible data does not fit the limit (stored raw, as Redis)', () => {
     const b = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff));
     expect(lzfCompress(b, b.length - 4)).toBeNull();

@@ -17,6 +17,7 @@ import {
   StreamGroup,
   StreamValue,
   ZSetValue,
+  Crc64,
   crc64,
   createDump,
   decodeValue,
@@ -139,6 +140,29 @@ describe('DUMP payloads', () => {
 
   it('the checksum is Redis CRC-64 (Jones): crc64("123456789") = 0xe9c6d914c4b8d9ca', () => {
     expect(crc64(Buffer.from('123456789'))).toBe(0xe9c6d914c4b8d9can);
+  });
+
+  it('the checksum of bytes fed in pieces of any length (8 bytes at a time and the rest) is that of the whole', () => {
+    // the reference: Redis's crc64 bit by bit (reflected Jones polynomial)
+    const bitwise = (b: Uint8Array): bigint => {
+      let c = 0n;
+      for (const x of b) {
+        c ^= BigInt(x);
+        for (let k = 0; k < 8; k++) c = c & 1n ? (c >> 1n) ^ 0x95ac9329ac4bc9b5n : c >> 1n;
+      }
+      return c;
+    };
+    const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7919 + (i >> 3)) & 0xff));
+    expect(crc64(data)).toBe(bitwise(data));
+    for (const cuts of [[1], [7, 8], [3, 11, 500, 999], [8, 16, 24], [999]]) {
+      const c = new Crc64();
+      let at = 0;
+      for (const to of [...cuts, data.length]) {
+        c.update(data.subarray(at, to));
+        at = to;
+      }
+      expect(c.value()).toBe(bitwise(data));
+    }
   });
 
   it('a payload with a flipped byte, a newer RDB version or a short tail is refused before decoding', () => {

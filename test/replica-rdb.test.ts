@@ -144,4 +144,27 @@ describe("a replica's full-sync payload", () => {
     expect(await r.c.dbsize()).toBe(3000);
     expect(await r.c.get('key:2999')).toBe('v2999');
   });
+
+  it.skipIf(process.platform !== 'linux')("has its checksum computed by the master on a pool thread at the normal priority (the sync's end waits for it)", async () => {
+    const m = await server('shardis', tmpdir(), ['--repl-ping-replica-period', '3600']);
+    const p = m.c.pipeline();
+    for (let i = 0; i < 3000; i++) p.set(`key:${i}`, `v${i}`);
+    await p.exec();
+    const mpid = m.p.proc.pid!;
+    const before = new Set(threadNices(mpid).keys());
+    // the replica loads slowly (1 ms a key): the master's pool thread is watched while it lives
+    const r = await server('shardis', tmpdir(), ['--key-load-delay', '1000']);
+    await r.c.call('REPLICAOF', '127.0.0.1', String(m.p.port));
+    const firstSeen = new Map<number, number>();
+    // a thread the sync started, watched long enough for a thread that sets its own nice to have done so
+    const seen = await waitFor(() => {
+      const now = Date.now();
+      const fresh = [...threadNices(mpid)].filter(([tid]) => !before.has(tid));
+      for (const [tid] of fresh) if (!firstSeen.has(tid)) firstSeen.set(tid, now);
+      return fresh.some(([tid]) => now - firstSeen.get(tid)! >= 700) ? fresh : null;
+    }, 'a thread the full sync started on the master');
+    expect(seen.map(([, nice]) => nice)).not.toContain(10);
+    await waitInSync(m.c, r.c);
+    expect(await r.c.dbsize()).toBe(3000);
+  });
 });

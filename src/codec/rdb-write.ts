@@ -66,6 +66,15 @@ export class RdbWriter {
     this.buf.set(b, this.n);
     this.n += b.length;
   }
+  /** raw() of src[start, end), without a view object for the range (short ranges copied in a loop). */
+  rawFrom(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n);
+    const b = this.buf;
+    if (n < 32) for (let i = 0; i < n; i++) b[this.n + i] = src[start + i]!;
+    else b.set(src.subarray(start, end), this.n);
+    this.n += n;
+  }
   len(n: number): void {
     this.ensure(9);
     const b = this.buf;

@@ -14,7 +14,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import { REDIS_VERSION } from '../config.js';
@@ -24,10 +24,12 @@ import { perServer, type FunctionLibraries, type PersistHost as Server, type Rep
 import { MISCONF } from '../resp/errors.js';
 import { ABORTED, type CrcTask, type WriteResult, type WriteTask } from './rdb-encode.js';
 import { snapshotLock } from './snapshot-lock.js';
+import { newNicePool, PoolChecksum } from './pools.js';
 import { strerror } from './strerror.js';
 import { keyspaceOp, snapshotAbortOp, snapshotBeginOp, snapshotNextOp } from '../ipc/control.js';
 
 export { strerror };
+export { newNicePool, PoolChecksum };
 
 /** Bytes of pieces handed to the pool per task. */
 const TASK_BYTES = 256 * 1024;
@@ -81,7 +83,7 @@ export class Persistence {
   /** Set by main.ts once scripting is wired: the libraries to save and to load. */
   functions: FunctionLibraries | null = null;
   private pool: Piscina | null = null;
-  private loadPool: Piscina | null = null;
+  private urgentPool: Piscina | null = null;
   private syncLoadPool: Piscina | null = null;
   private readonly timer: NodeJS.Timeout;
 
@@ -93,10 +95,10 @@ export class Persistence {
     server.closers.push(() => {
       clearInterval(this.timer);
       void this.pool?.destroy();
-      void this.loadPool?.destroy();
+      void this.urgentPool?.destroy();
       void this.syncLoadPool?.destroy();
       this.pool = null;
-      this.loadPool = null;
+      this.urgentPool = null;
       this.syncLoadPool = null;
     });
     server.whenConfigChanged((names) => {
@@ -231,9 +233,7 @@ export class Persistence {
   }
 
   private makePool(nice: number): Piscina {
-    // piscina loaded with its first pool: a server that never saves, loads or syncs never loads it (1.2 MB RSS)
-    const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
-    return new Pool({
+    return newNicePool(nice, {
       filename: fileURLToPath(new URL('./rdb-worker.js', import.meta.url)),
       minThreads: 0,
       maxThreads: 1,
@@ -243,13 +243,14 @@ export class Persistence {
   }
 
   /**
-   * The pool for work behind a running server (a snapshot being written, a full sync's checksum):
-   * its thread runs at nice 10 (rdb-worker.ts). `loading`: the pool for a load, when clients only
-   * get -LOADING and nothing is to be protected, at the normal priority.
+   * `urgent` false: the pool for work behind a running server that no client waits for (a snapshot
+   * being written to disk): its thread runs at nice 10 (rdb-worker.ts). `urgent`: the pool at the
+   * normal priority, for work someone waits on: a load (clients only get -LOADING meanwhile), a full
+   * sync's checksum (its replicas wait for the payload's end, and the master holds their writes).
    */
-  private poolOf(loading = false): Piscina {
+  private poolOf(urgent = false): Piscina {
     const make = (nice: number): Piscina => this.makePool(nice);
-    if (loading) return (this.loadPool ??= make(0));
+    if (urgent) return (this.urgentPool ??= make(0));
     return (this.pool ??= make(BACKGROUND_NICE));
   }
 
@@ -265,18 +266,22 @@ export class Persistence {
   }
 
   /**
-   * A CRC64 computed on the pool, off the main thread, over bytes given in order (a replication
-   * full sync's payload as it is sent, an RDB file as it is loaded: `loading`).
+   * A CRC64 computed on a pool thread at the normal priority, off the main thread, over bytes given
+   * in order: a replication full sync's payload as it is sent. The payload ends with it, so a starved
+   * checksum drew the sync out: on this 2-core machine at load ~10, a nice-10 checksum thread waited
+   * 0.4-1.1 s for the CPU during a 1M-key sync, and the master's worst SET stall during syncs was
+   * 71-270 ms (median 206 ms of 7) against 52-167 ms (median 73 ms of 3; 37-337 ms, median 91 ms of 8
+   * with the replica's walk also at nice 0) at the normal priority.
    */
-  checksumStream(loading = false): PoolChecksum {
-    return new PoolChecksum((joined, crc) => this.checksum(joined, crc, loading));
+  checksumStream(): PoolChecksum {
+    return new PoolChecksum((joined, crc) => this.checksum(joined, crc));
   }
 
   /** Advance a running CRC64 over `joined` on the pool (its memory moves there when it owns it). */
-  private async checksum(joined: Buffer, crc: { lo: number; hi: number }, loading: boolean): Promise<{ lo: number; hi: number }> {
+  private async checksum(joined: Buffer, crc: { lo: number; hi: number }): Promise<{ lo: number; hi: number }> {
     const own = joined.byteOffset === 0 && joined.buffer.byteLength === joined.length;
     const task: CrcTask = { crcOnly: true, pieces: [joined], crcLo: crc.lo, crcHi: crc.hi };
-    const r = (await this.poolOf(loading).run(task, own ? { transferList: [joined.buffer as ArrayBuffer] } : {})) as WriteResult;
+    const r = (await this.poolOf(true).run(task, own ? { transferList: [joined.buffer as ArrayBuffer] } : {})) as WriteResult;
     return { lo: r.crcLo, hi: r.crcHi };
   }
 
@@ -324,7 +329,7 @@ export class Persistence {
     const finalPath = path.resolve(root, target?.finalPath ?? finalName);
     let fd: number;
     try {
-      fd = fs.openSync(tmpPath, 'w');
+      fd = await fsOpen(tmpPath, 'w');
     } catch (e) {
       await s.allShards(snapshotAbortOp.request());
       throw new Error(`Failed opening the RDB file ${tmpName} (in server root dir ${root}) for saving: ${strerror(e)}`);
@@ -417,14 +422,16 @@ export class Persistence {
         throw e;
       }
       if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
-      fs.closeSync(fd);
+      // close, rename and the directory's fsync on libuv's pool: an fsync on a busy disk takes
+      // milliseconds the main thread's clients would wait (Redis does these in its fork child)
       closed = true;
+      await fsClose(fd);
       try {
-        fs.renameSync(tmpPath, finalPath);
+        await fs.promises.rename(tmpPath, finalPath);
       } catch (e) {
         throw new Error(`Error moving temp DB file ${tmpName} on the final destination ${finalName} (in server root dir ${root}): ${strerror(e)}`);
       }
-      fsyncDir(path.dirname(finalPath));
+      await fsyncDir(path.dirname(finalPath));
     } catch (e) {
       if (!closed) fs.closeSync(fd);
       try {
@@ -506,46 +513,6 @@ export class Persistence {
   }
 }
 
-/** Bytes checksummed per pool task by a PoolChecksum. */
-const CRC_BATCH_BYTES = 1024 * 1024;
-
-/** A running CRC64 advanced on the pool, a batch at a time, in order (see Persistence.checksumStream). */
-export class PoolChecksum {
-  private crc = { lo: 0, hi: 0 };
-  private chain: Promise<void> = Promise.resolve();
-  private batch: Uint8Array[] = [];
-  private bytes = 0;
-
-  constructor(private readonly run: (joined: Buffer, crc: { lo: number; hi: number }) => Promise<{ lo: number; hi: number }>) {}
-
-  /** Bytes that follow those given so far (copied before add returns, when a batch is full). */
-  add(b: Uint8Array): void {
-    if (b.length === 0) return;
-    this.batch.push(b);
-    this.bytes += b.length;
-    if (this.bytes >= CRC_BATCH_BYTES) this.send();
-  }
-
-  private send(): void {
-    if (this.batch.length === 0) return;
-    // copied now (the caller may reuse its buffers); each task continues the previous one's CRC
-    const joined = Buffer.concat(this.batch, this.bytes);
-    this.batch = [];
-    this.bytes = 0;
-    this.chain = this.chain.then(async () => {
-      this.crc = await this.run(joined, this.crc);
-    });
-    this.chain.catch(() => {}); // reported by value()
-  }
-
-  /** The CRC64 of everything added. */
-  async value(): Promise<bigint> {
-    this.send();
-    await this.chain;
-    return (BigInt(this.crc.hi) << 32n) | BigInt(this.crc.lo);
-  }
-}
-
 function safeCwd(): string {
   try {
     return process.cwd();
@@ -554,13 +521,16 @@ function safeCwd(): string {
   }
 }
 
-function fsyncDir(dir: string): void {
+const fsOpen = promisify(fs.open);
+const fsClose = promisify(fs.close);
+
+async function fsyncDir(dir: string): Promise<void> {
   try {
-    const fd = fs.openSync(path.resolve(dir), 'r');
+    const h = await fs.promises.open(path.resolve(dir), 'r');
     try {
-      fs.fsyncSync(fd);
+      await h.sync();
     } finally {
-      fs.closeSync(fd);
+      await h.close();
     }
   } catch {
     /* best effort, as Redis's fsyncFileDir on filesystems without directory fsync */

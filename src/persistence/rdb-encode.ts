@@ -13,7 +13,7 @@
 
 import fs from 'node:fs';
 import { Crc64, crc64, RDB_OPCODE, RDB_VERSION, RdbWriter } from '../codec/rdb.js';
-import { lzfCompress } from './lzf.js';
+import { lzfCompressInto } from './lzf.js';
 
 export interface EncodeStats {
   keys: number;
@@ -47,14 +47,14 @@ class Walker {
       size = 2;
     } else if (first === 0x80) {
       this.need(5);
-      n = Buffer.from(this.b.buffer, this.b.byteOffset + this.pos + 1, 4).readUInt32BE(0);
+      n = be32(this.b, this.pos + 1);
       size = 5;
     } else if (first === 0x81) {
       this.need(9);
-      n = Number(Buffer.from(this.b.buffer, this.b.byteOffset + this.pos + 1, 8).readBigUInt64BE(0));
+      n = be32(this.b, this.pos + 1) * 2 ** 32 + be32(this.b, this.pos + 5);
       size = 9;
     } else throw new Error('snapshot chunk: bad length');
-    this.out.raw(this.b.subarray(this.pos, this.pos + size));
+    this.out.rawFrom(this.b, this.pos, this.pos + size);
     this.pos += size;
     return n;
   }
@@ -67,35 +67,35 @@ class Walker {
       const size = first === 0xc0 ? 2 : first === 0xc1 ? 3 : first === 0xc2 ? 5 : 0;
       if (size === 0) throw new Error('snapshot chunk: unexpected string encoding');
       this.need(size);
-      this.out.raw(this.b.subarray(this.pos, this.pos + size));
+      this.out.rawFrom(this.b, this.pos, this.pos + size);
       this.pos += size;
       return;
     }
-    const start = this.pos;
     const w = this.out;
     const at = w.n;
     const n = this.len();
     this.need(n);
-    const data = this.b.subarray(this.pos, this.pos + n);
+    const from = this.pos;
     this.pos += n;
     if (this.compress && n > 20) {
-      const c = lzfCompress(data, n - 4);
-      if (c !== null) {
+      // into a scratch buffer kept by the thread: no allocation per string
+      if (lzfOut.length < n + 3) lzfOut = Buffer.allocUnsafe(Math.max(2 * lzfOut.length, n + 3));
+      const c = lzfCompressInto(this.b, from, n, n - 4, lzfOut);
+      if (c >= 0) {
         w.n = at; // drop the length just copied
         w.byte(0xc3);
-        w.len(c.length);
+        w.len(c);
         w.len(n);
-        w.raw(c);
+        w.rawFrom(lzfOut, 0, c);
         return;
       }
     }
-    void start;
-    w.raw(data);
+    w.rawFrom(this.b, from, this.pos);
   }
 
   raw(n: number): void {
     this.need(n);
-    this.out.raw(this.b.subarray(this.pos, this.pos + n));
+    this.out.rawFrom(this.b, this.pos, this.pos + n);
     this.pos += n;
   }
 
@@ -201,11 +201,25 @@ class Walker {
   }
 }
 
-/** Rewrite a chunk of key entries with compressed strings; returns the bytes and the key count. */
+/** Output of LZF (grown to the longest string compressed), kept by the pool thread. */
+let lzfOut = Buffer.allocUnsafe(64 * 1024);
+/** Output of encodeEntries, kept by the pool thread (its bytes are written before the next call). */
+const encoded = new RdbWriter(64 * 1024);
+
+function be32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+/**
+ * Rewrite a chunk of key entries with compressed strings; returns the bytes and the key count. The
+ * bytes are valid until the next call (one writer is reused: a save of 1M keys made a 64 kB buffer per
+ * chunk and a view object per string copied, young garbage the pool thread's scavenges collected
+ * every few tens of milliseconds on V8's helper threads, at normal priority).
+ */
 export function encodeEntries(chunk: Uint8Array, compress: boolean): { bytes: Buffer; keys: number } {
-  const out = new RdbWriter(Math.max(256, chunk.length));
-  const keys = new Walker(chunk, out, compress).entries();
-  return { bytes: out.buf.subarray(0, out.n), keys };
+  encoded.n = 0;
+  const keys = new Walker(chunk, encoded, compress).entries();
+  return { bytes: encoded.buf.subarray(0, encoded.n), keys };
 }
 
 /**

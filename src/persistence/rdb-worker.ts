@@ -7,7 +7,9 @@
  * A pool's threads run at the priority its workerData names: nice 10 for the pool behind a running
  * server (on a machine with few cores, a snapshot being written must not take the CPU from the
  * threads that answer requests, the main thread and the shards, which are what a client waits on;
- * Redis's save runs in a child process for the same reason), the default for a load at startup.
+ * Redis's save runs in a child process for the same reason), the default for a load at startup and
+ * for a full sync's checksum (someone waits for those). pools.ts's NicePool renices a new thread
+ * from the main thread as soon as it exists; this covers a thread made otherwise.
  */
 
 import fs from 'node:fs';

@@ -10,8 +10,8 @@
  *      is one round trip to the shards, independent of the keyspace size.
  *   3. +FULLRESYNC <replid> <offset>, then the RDB file: header and aux fields, then the shards'
  *      chunks ("snapshot-next", copy-on-write per slot, see shard/snapshot.ts) each behind a SELECTDB,
- *      then EOF and the CRC64 (computed on the persistence pool, so the main thread only forwards
- *      bytes). With capa eof the payload streams as "$EOF:<mark>" and ends with the mark; otherwise
+ *      then EOF and the CRC64 (computed on a persistence pool thread at the normal priority, as the
+ *      payload's end waits for it, so the main thread only forwards bytes). With capa eof the payload streams as "$EOF:<mark>" and ends with the mark; otherwise
  *      it is built first and sent as "$<length>".
  *   4. Writes after the cut wait in each replica's buffer (bounded by client-output-buffer-limit) and
  *      follow the payload; after an EOF-marked payload they start with the replica's first ACK.

@@ -32,6 +32,12 @@ const RDB_TYPE_STRING = 0;
 export class Snapshot {
   /** Per database: 1 for slots already serialized (or not owned by this shard). */
   private readonly done: Uint8Array[] = [];
+  /**
+   * Per database: its slots still to serialize. A pull skips a database at 0 whole: walking the 16,384
+   * done flags of each of 15 empty databases took the last pull of a 1M-key save about 10 ms, a
+   * stall for the requests queued behind it.
+   */
+  private readonly left: number[] = [];
   /** Serialized entries waiting for the next pull, per database. */
   private readonly pending = new Map<number, RdbWriter>();
   private pendingBytes = 0;
@@ -52,6 +58,9 @@ export class Snapshot {
       if (db.size === 0) done.fill(1);
       else for (let s = 0; s < SLOTS; s++) if (db.slots[s] === undefined) done[s] = 1;
       this.done.push(done);
+      let left = 0;
+      if (db.size > 0) for (let s = 0; s < SLOTS; s++) left += 1 - done[s]!;
+      this.left.push(left);
     }
   }
 
@@ -77,6 +86,7 @@ export class Snapshot {
 
   private saveSlot(d: number, slot: number): void {
     this.done[d]![slot] = 1;
+    this.left[d]!--;
     const db = this.ks.dbs[d]!;
     const map = db.slots[slot];
     if (map === undefined || map.size === 0) return;
@@ -121,6 +131,12 @@ export class Snapshot {
   next(): { parts: [number, Buffer][]; complete: boolean } {
     const deadline = performance.now() + SLICE_MS;
     while (this.pendingBytes < CHUNK_BYTES && this.cursorDb < this.done.length) {
+      if (this.left[this.cursorDb] === 0) {
+        // nothing left in this database (empty, or its slots copied on write)
+        this.cursorDb++;
+        this.cursorSlot = 0;
+        continue;
+      }
       const done = this.done[this.cursorDb]!;
       if (done[this.cursorSlot] === 0) {
         this.saveSlot(this.cursorDb, this.cursorSlot);

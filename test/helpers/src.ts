@@ -4,7 +4,7 @@
  */
 
 export { SLOTS, crc16, hashSlot, hashSlotOfString, slotToShardTable } from '../../src/router/slot.js';
-export { crc64, createDump, decodeValue, encodeValue, lzfDecompress, parseDump, rdbFileEntries, rdbHeader, RdbWriter, writeEntry, RDB_OPCODE } from '../../src/codec/rdb.js';
+export { Crc64, crc64, createDump, decodeValue, encodeValue, lzfDecompress, parseDump, rdbFileEntries, rdbHeader, RdbWriter, writeEntry, RDB_OPCODE } from '../../src/codec/rdb.js';
 export { Keyspace, Db, type KeyspaceHooks } from '../../src/shard/keyspace.js';
 export { activeExpire } from '../../src/shard/active-expire.js';
 export { HeapSlotTable, type SlotTable } from '../../src/shard/slot-table.js';
@@ -24,6 +24,7 @@ export { Coordinator } from '../../src/router/coordinator.js';
 export { asinCR, cosCR, sinCR } from '../../src/commands/libm.js';
 export { RingConsumer, RingProducer } from '../../src/ipc/ring.js';
 export { lzfCompress } from '../../src/persistence/lzf.js';
+export { newNicePool } from '../../src/persistence/pools.js';
 export { FRAME_EMPTY, FRAME_ERROR, FRAME_NEED_MORE, FRAME_OK, RequestFramer } from '../../src/resp/framer.js';
 export { RespWriter } from '../../src/resp/writer.js';
 export { latencyDoctor, latencyGraph } from '../../src/server/stats/latency-report.js';
