@@ -311,7 +311,7 @@ export class Shard implements ShardHost {
         break;
       case REQ_SCRIPT:
         this.frameBody(body, bodyStart);
-        runScriptRequest(this, w3, body.subarray(bodyStart, bodyStart + total));
+        runScriptRequest(this, w3, body, bodyStart, total);
         if (this.blocked.readyKeys.length > 0) serveReadyKeys(this);
         break;
       default:
