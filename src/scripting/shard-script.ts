@@ -67,6 +67,9 @@ let state: WorkerScripting | null = null;
 const expiredKeys: string[] = [];
 const propWriter = new RespWriter(256);
 const reqWriter = new RespWriter(256);
+/** Where reqWriter's arguments are (ShardRun.execute). */
+let callStarts = new Int32Array(16);
+let callLens = new Int32Array(16);
 /** The script's reply, after 4 bytes of room (scriptReply()). */
 const outWriter = new RespWriter(256);
 const STATUS_ROOM = new Uint8Array(4);
@@ -225,11 +228,24 @@ class ShardRun implements RunHost {
     this.checked = null;
     this.calls++;
     if (cmd.flags & F.WRITE) this.save(this.checkedKeys, argv);
+    // the command's request, and where its arguments are in it (so it is not framed again)
     const req = reqWriter;
     req.reset();
-    req.command(argv.bytes);
+    const bytes = argv.bytes;
+    const n = bytes.length;
+    req.array(n);
+    if (callStarts.length < n) {
+      callStarts = new Int32Array(n * 2);
+      callLens = new Int32Array(n * 2);
+    }
+    for (let i = 0; i < n; i++) {
+      const b = bytes[i]!;
+      req.bulkBytes(b);
+      callStarts[i] = req.len - 2 - b.length;
+      callLens[i] = b.length;
+    }
     const c = this.c;
-    c.runNested(cmd.id, req.buf, req.len, this.dbId, this.resp);
+    c.runNested(cmd.id, req.buf, req.len, callStarts, callLens, n, this.dbId, this.resp);
     const p = c.p;
     if (p.len > 0) {
       if (this.replFlags & REPL_REPLICA) {

@@ -114,8 +114,13 @@ export class ShardIntrospection {
     this.latencySample(cmd, us);
   }
 
-  /** Start of a script sent straight to this shard (REQ_SCRIPT): its start time. */
+  /**
+   * Start of a script sent straight to this shard (REQ_SCRIPT): its start time. Inside a batch with
+   * no fast commands waiting, that is when the previous command or script ended (the clock was
+   * just read), as begin() takes it.
+   */
   beginScript(): number {
+    if (this.mark !== 0 && this.pendN === 0) return this.mark;
     const t = performance.now();
     if (this.mark !== 0) this.close(t);
     return t;
