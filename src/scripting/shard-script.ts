@@ -396,8 +396,8 @@ function status(c: ShardHost, code: number, reply: Uint8Array, calls: number, lo
 
 /**
  * Run a compiled script here, synchronously: its reply in outWriter, its writes (one as is in
- * run.prop, several in MULTI/EXEC in c.p: propagation()). On SCRIPT_FALLBACK it has been undone, and c.p holds only the DELs of keys
- * that expired meanwhile. `direct`: a REQ_SCRIPT run, whose log lines have no way to the main
+ * run.prop, several in MULTI/EXEC in c.p: propagation()). On SCRIPT_FALLBACK it has been undone,
+ * and c.p holds only the DELs of keys that expired meanwhile. `direct`: a REQ_SCRIPT run, whose log lines have no way to the main
  * thread (redis.log makes it fall back).
  */
 interface RunOptions {
