@@ -4,7 +4,9 @@
 // thread (Lua VM, redis.call, the command, the reply record), apart from the main thread and the
 // thread hand-offs. Run: npm run build && node bench/script.bench.mjs [--quick] [--profile-ms N]
 // (--profile-ms: just run one script that long, for node --cpu-prof; --profile-script get|incr|one
-// chooses it, get by default).
+// chooses it, get by default; --keys N: the scripts go round N keys (a power of two, 1024 by default;
+// 65536 for a working set that does not stay in the CPU's caches, as redis-benchmark -r 100000 has;
+// --only get|incr|one|plain: that row alone).
 import { createHash } from 'node:crypto';
 import { buildCommands } from '../dist/server/commands/index.js';
 import { CommandTable } from '../dist/commands/table.js';
@@ -68,7 +70,11 @@ shard.drain();
 drainReplies();
 
 const W3 = 5000 | (2 << 16); // busy-reply-threshold 5000 ms, RESP2, EVALSHA
-const keys = Array.from({ length: 1024 }, (_, i) => `key:${String((i * 7919) % 100_000).padStart(12, '0')}`);
+const keysArg = process.argv.indexOf('--keys');
+const NKEYS = keysArg >= 0 ? Number(process.argv[keysArg + 1]) : 1024;
+if (!(NKEYS > 0 && (NKEYS & (NKEYS - 1)) === 0 && NKEYS <= 65536)) throw new Error('--keys: a power of two up to 65536');
+const MASK = NKEYS - 1;
+const keys = Array.from({ length: NKEYS }, (_, i) => `key:${String((i * 7919) % 100_000).padStart(12, '0')}`);
 let k = 0;
 const counters = keys.map((key) => key.replace('key:', 'counter:'));
 const SHA = new Map([GET, INCR, ONE].map((b) => [b, sha(b)]));
@@ -76,11 +82,11 @@ const GET_ID = table.get('get').id;
 function batch(body, n) {
   if (body === null) {
     // a plain GET, for comparison: what the shard spends on the command alone
-    for (let i = 0; i < n; i++) send(REQ_COMMAND, GET_ID | (2 << 16), ['GET', keys[k++ & 1023]]);
+    for (let i = 0; i < n; i++) send(REQ_COMMAND, GET_ID | (2 << 16), ['GET', keys[k++ & MASK]]);
   } else {
     const s = SHA.get(body);
     const list = body === INCR ? counters : keys;
-    for (let i = 0; i < n; i++) send(REQ_SCRIPT, W3, ['EVALSHA', s, '1', list[k++ & 1023]]);
+    for (let i = 0; i < n; i++) send(REQ_SCRIPT, W3, ['EVALSHA', s, '1', list[k++ & MASK]]);
   }
   req.publish();
   shard.drain();
@@ -112,7 +118,10 @@ if (profArg >= 0) {
   // CPU time (not wall time: the machine is shared), the best of several short rounds (the one
   // least disturbed by other processes: caches, GC threads)
   const rounds = QUICK ? 5 : 15;
-  for (const [name, body] of [['EVALSHA get', GET], ['EVALSHA incr', INCR], ['EVALSHA return 1', ONE], ['GET (no script)', null]]) {
+  const onlyArg = process.argv.indexOf('--only');
+  const only = onlyArg >= 0 ? process.argv[onlyArg + 1] : null;
+  const rows = [['get', 'EVALSHA get', GET], ['incr', 'EVALSHA incr', INCR], ['one', 'EVALSHA return 1', ONE], ['plain', 'GET (no script)', null]];
+  for (const [, name, body] of rows.filter(([id]) => only === null || id === only)) {
     for (let i = 0; i < 2000; i++) batch(body, 16); // warm-up
     let best = Infinity;
     for (let r = 0; r < rounds; r++) {

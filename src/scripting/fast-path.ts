@@ -337,20 +337,22 @@ function scriptDone(s: ServerContext, conn: Connection): void {
 }
 
 /**
- * A REP_SCRIPT record for the connection (its propagation already fed): deliver the reply, or
- * queue the script for the main thread when the shard gave it back. True if a reply was delivered.
+ * A REP_SCRIPT record for the connection (its propagation already fed), its bytes data[start,
+ * start+len) in ring memory: deliver the reply, or queue the script for the main thread when the
+ * shard gave it back. True if a reply was delivered.
  */
-export function scriptReplied(s: ServerContext, conn: Connection, seq: number, bytes: Uint8Array, more: boolean): boolean {
+export function scriptReplied(s: ServerContext, conn: Connection, seq: number, data: Buffer, start: number, len: number, more: boolean): boolean {
   const cs = connScripts.get(conn);
   const d = cs?.inflight[0];
   if (d === undefined || d.seq !== seq) return false;
-  let reply = bytes;
+  let from = start;
+  const end = start + len;
   if (d.status < 0) {
-    d.status = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
-    reply = bytes.subarray(4);
+    d.status = data.readUInt32LE(start);
+    from += 4;
   }
   if (d.status >= SCRIPT_REP_DIVERTED) {
-    (d.echo ??= []).push(Buffer.from(reply));
+    (d.echo ??= []).push(Buffer.from(data.subarray(from, end)));
     if (more) return false;
     cs!.inflight.shift();
     cs!.reruns.push(d);
@@ -359,15 +361,15 @@ export function scriptReplied(s: ServerContext, conn: Connection, seq: number, b
     return false;
   }
   if (more) {
-    conn.deliverChunk(seq, reply, false);
+    conn.deliverChunk(seq, data.subarray(from, end), false);
     return false;
   }
   cs!.inflight.shift();
   d.f.fastRuns++;
   s.stats.commandsProcessed += d.status;
   // (its shard counted and timed it: its run, not its wait in the queue)
-  if (conn.hasPartial(seq)) conn.deliverChunk(seq, reply, true);
-  else conn.deliver(seq, reply, true);
+  if (conn.hasPartial(seq)) conn.deliverChunk(seq, data.subarray(from, end), true);
+  else conn.deliverFromRing(seq, data, from, end - from);
   scriptDone(s, conn);
   return true;
 }

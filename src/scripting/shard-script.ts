@@ -67,6 +67,9 @@ let state: WorkerScripting | null = null;
 const expiredKeys: string[] = [];
 const propWriter = new RespWriter(256);
 const reqWriter = new RespWriter(256);
+/** Where reqWriter's arguments are (ShardRun.execute). */
+let callStarts = new Int32Array(16);
+let callLens = new Int32Array(16);
 /** The script's reply, after 4 bytes of room (scriptReply()). */
 const outWriter = new RespWriter(256);
 const STATUS_ROOM = new Uint8Array(4);
@@ -117,6 +120,9 @@ interface Saved {
 
 /** Journals up to this long are searched by a scan of their keys' bytes; longer ones get a Map too. */
 const JOURNAL_SCAN = 16;
+/** Journal records kept for the next script (a record per written key, reused: none made per write). */
+const JOURNAL_KEEP = 64;
+const NO_KEY = new Uint8Array(0);
 
 /** One script's run in this shard; one object per worker, set up again for each run (begin()). */
 class ShardRun implements RunHost {
@@ -129,8 +135,12 @@ class ShardRun implements RunHost {
   writes = 0;
   readonly prop = propWriter;
   logs: string[] = [];
-  /** Values of the keys written, as they were before the script's first write to each. */
-  readonly journal: Saved[] = [];
+  /**
+   * Values of the keys written, as they were before the script's first write to each: the first
+   * journalN records (the records past it are spares, reused by the next writes and scripts).
+   */
+  private readonly journal: Saved[] = [];
+  private journalN = 0;
   /** The journal's entries by key, once it is longer than JOURNAL_SCAN (else null). */
   private journalIndex: Map<string, Saved> | null = null;
   private checked: Command | null = null;
@@ -155,8 +165,7 @@ class ShardRun implements RunHost {
     this.calls = 0;
     this.writes = 0;
     if (this.logs.length > 0) this.logs = [];
-    if (this.journal.length > 0) this.journal.length = 0;
-    this.journalIndex = null;
+    if (this.journalN > 0) this.clearJournal();
     this.checked = null;
     this.dbId = o.db;
     this.readOnly = o.readOnly;
@@ -219,11 +228,24 @@ class ShardRun implements RunHost {
     this.checked = null;
     this.calls++;
     if (cmd.flags & F.WRITE) this.save(this.checkedKeys, argv);
+    // the command's request, and where its arguments are in it (so it is not framed again)
     const req = reqWriter;
     req.reset();
-    req.command(argv.bytes);
+    const bytes = argv.bytes;
+    const n = bytes.length;
+    req.array(n);
+    if (callStarts.length < n) {
+      callStarts = new Int32Array(n * 2);
+      callLens = new Int32Array(n * 2);
+    }
+    for (let i = 0; i < n; i++) {
+      const b = bytes[i]!;
+      req.bulkBytes(b);
+      callStarts[i] = req.len - 2 - b.length;
+      callLens[i] = b.length;
+    }
     const c = this.c;
-    c.runNested(cmd.id, req.buf, req.len, this.dbId, this.resp);
+    c.runNested(cmd.id, req.buf, req.len, callStarts, callLens, n, this.dbId, this.resp);
     const p = c.p;
     if (p.len > 0) {
       if (this.replFlags & REPL_REPLICA) {
@@ -240,54 +262,91 @@ class ShardRun implements RunHost {
     const db = this.c.ks.db(this.dbId);
     for (const i of positions) {
       const key = argv.bytes[i]!;
-      if (!this.journaled(key)) this.record(this.saved(db, key));
+      if (!this.journaled(key)) this.saveKey(db, key);
     }
   }
 
   /** True if the key is in the journal already. */
   private journaled(key: Uint8Array): boolean {
     if (this.journalIndex !== null) return this.journalIndex.has(latin1(key));
-    for (const s of this.journal) if (s.key === key || (s.key.length === key.length && sameBytes(s.key, 0, key, 0, key.length))) return true;
+    const j = this.journal;
+    for (let i = 0; i < this.journalN; i++) {
+      const k = j[i]!.key;
+      if (k === key || (k.length === key.length && sameBytes(k, 0, key, 0, key.length))) return true;
+    }
     return false;
   }
 
-  private record(s: Saved): void {
+  /** The next journal record, for the key (its other fields set by the caller). */
+  private record(key: Uint8Array): Saved {
     const j = this.journal;
-    j.push(s);
-    if (this.journalIndex !== null) this.journalIndex.set(latin1(s.key), s);
-    else if (j.length > JOURNAL_SCAN) this.journalIndex = new Map(j.map((e) => [latin1(e.key), e]));
+    const n = this.journalN++;
+    let s = j[n];
+    if (s === undefined) {
+      s = { key, value: null, payload: null, at: -1, raw: false };
+      j.push(s);
+    } else s.key = key;
+    if (this.journalIndex !== null) this.journalIndex.set(latin1(key), s);
+    else if (n + 1 > JOURNAL_SCAN) {
+      this.journalIndex = new Map();
+      for (let i = 0; i <= n; i++) this.journalIndex.set(latin1(j[i]!.key), j[i]!);
+    }
+    return s;
+  }
+
+  /** Empty the journal, keeping up to JOURNAL_KEEP records (holding nothing of the last run) for reuse. */
+  private clearJournal(): void {
+    const j = this.journal;
+    if (j.length > JOURNAL_KEEP) j.length = JOURNAL_KEEP;
+    for (let i = 0, n = Math.min(this.journalN, j.length); i < n; i++) {
+      const s = j[i]!;
+      s.key = NO_KEY;
+      s.value = null;
+      s.payload = null;
+    }
+    this.journalN = 0;
+    this.journalIndex = null;
   }
 
   /**
-   * The key as it is now: looked up from its bytes (an absent key, a string or a number: no JS
-   * string made of the key, one lookup), else (a list, hash, set ..., the heap store) by its name.
+   * Journal the key as it is now: looked up from its bytes (an absent key, a string or a number: no
+   * JS string made of the key, one lookup), else (a list, hash, set ..., the heap store) by its name.
    */
-  private saved(db: Db, key: Uint8Array): Saved {
+  private saveKey(db: Db, key: Uint8Array): void {
+    const s = this.record(key);
+    s.value = null;
+    s.payload = null;
+    s.at = -1;
+    s.raw = false;
     const e = db.peekBytes(key, 0, key.length);
-    if (e === 0) return { key, value: null, payload: null, at: -1, raw: false };
+    if (e === 0) return;
     const t = db.found!;
     const kind = e > 0 ? t.kindAt(e) : KIND_OBJ;
     if (kind !== KIND_OBJ) {
-      let value: StrValue;
       if (kind === KIND_STR) {
         const vo = t.valueOffset(e);
-        value = t.bytesAt(e).latin1Slice(vo, vo + t.valueLength(e));
-      } else value = t.numberAt(e);
-      const at = db.expiresSize > 0 ? db.getExpire(latin1(key)) : -1;
-      const raw = db.rawKeys.size > 0 && db.isRaw(latin1(key));
-      return { key, value, payload: null, at, raw };
+        s.value = t.bytesAt(e).latin1Slice(vo, vo + t.valueLength(e));
+      } else s.value = t.numberAt(e);
+      if (db.expiresSize > 0) s.at = db.getExpire(latin1(key));
+      s.raw = db.rawKeys.size > 0 && db.isRaw(latin1(key));
+      return;
     }
     const name = latin1(key);
     const v = db.peek(name);
-    if (v === undefined) return { key, value: null, payload: null, at: -1, raw: false };
-    if (!isAggregate(v)) return { key, value: v, payload: null, at: db.getExpire(name), raw: db.isRaw(name) };
-    return { key, value: null, payload: createDumpPayload(v), at: db.getExpire(name), raw: false };
+    if (v === undefined) return;
+    s.at = db.getExpire(name);
+    if (isAggregate(v)) s.payload = createDumpPayload(v);
+    else {
+      s.value = v;
+      s.raw = db.isRaw(name);
+    }
   }
 
   /** Put every written key back as it was. */
   rollback(): void {
     const db = this.c.ks.db(this.dbId);
-    for (const saved of this.journal) {
+    for (let i = 0; i < this.journalN; i++) {
+      const saved = this.journal[i]!;
       const key = latin1(saved.key);
       db.removeAt(key, this.c.ks.slotOf(key));
       if (saved.value !== null) {
@@ -336,9 +395,9 @@ function status(c: ShardHost, code: number, reply: Uint8Array, calls: number, lo
 }
 
 /**
- * Run a compiled script here, synchronously: its reply in outWriter, its writes (one as is, several
- * in MULTI/EXEC) in c.p. On SCRIPT_FALLBACK it has been undone, and c.p holds only the DELs of keys
- * that expired meanwhile. `direct`: a REQ_SCRIPT run, whose log lines have no way to the main
+ * Run a compiled script here, synchronously: its reply in outWriter, its writes (one as is in
+ * run.prop, several in MULTI/EXEC in c.p: propagation()). On SCRIPT_FALLBACK it has been undone,
+ * and c.p holds only the DELs of keys that expired meanwhile. `direct`: a REQ_SCRIPT run, whose log lines have no way to the main
  * thread (redis.log makes it fall back).
  */
 interface RunOptions {
@@ -350,6 +409,8 @@ interface RunOptions {
   direct: boolean;
   /** A function (FCALL), not a script. */
   fn: boolean;
+  /** When the run started (performance.now()): busy-reply-threshold counts from it. */
+  startedAt: number;
 }
 
 function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o: RunOptions, keys: ArgList, args: ArgList): number {
@@ -365,7 +426,7 @@ function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o
   if (expired.length > 0) expired.length = 0;
   c.expiredLog = expired;
   try {
-    st.vm.runNow(ref, keys, args, run, out, name, o.fn);
+    st.vm.runNow(ref, keys, args, run, out, name, o.fn, o.startedAt);
   } catch {
     // a failure of ours: internalError() made the run fall back
   } finally {
@@ -377,10 +438,17 @@ function runHere(c: ShardHost, st: WorkerScripting, ref: number, name: string, o
     for (const key of expired) c.p.command(['DEL', key]);
     return SCRIPT_FALLBACK;
   }
-  if (run.writes > 1) c.p.command(['MULTI']);
-  c.p.rawSlice(run.prop.buf, 0, run.prop.len);
-  if (run.writes > 1) c.p.command(['EXEC']);
+  if (run.writes > 1) {
+    c.p.command(['MULTI']);
+    c.p.rawSlice(run.prop.buf, 0, run.prop.len);
+    c.p.command(['EXEC']);
+  }
   return SCRIPT_DONE;
+}
+
+/** The writes a run that ended (SCRIPT_DONE) propagates: one as it is, several in MULTI/EXEC (runHere). */
+function propagation(c: ShardHost, run: ShardRun): RespWriter {
+  return run.writes > 1 ? c.p : run.prop;
 }
 
 /** The compiled script of this sha1, compiling `body` if it is new here (undefined: neither). */
@@ -413,7 +481,7 @@ function keysAndArgs(c: ShardHost, numkeys: number, from: number): void {
 }
 
 /** The options of a REQ_SCRIPT run (one object, set again for each). */
-const directOptions: RunOptions = { db: 0, proto: 2, readOnly: false, denied: null, busyMs: Infinity, direct: true, fn: false };
+const directOptions: RunOptions = { db: 0, proto: 2, readOnly: false, denied: null, busyMs: Infinity, direct: true, fn: false, startedAt: 0 };
 
 const statusBytes = Buffer.alloc(4);
 
@@ -426,11 +494,12 @@ const lastNamed = { id: new ArgBytes(), kind: -1, gen: -1, name: '', ref: 0 };
 const commandMemo = { id: new ArgBytes(), cmd: null as Command | null };
 
 /**
- * A REQ_SCRIPT (EVAL / EVALSHA / FCALL key... sent straight here, framed in c.args): run it and answer the
+ * A REQ_SCRIPT (EVAL / EVALSHA / FCALL key... sent straight here, framed in c.args from its bytes,
+ * body[start, start+len)): run it and answer the
  * client with one REP_SCRIPT record, or, when it must run on the main thread, with the request echoed.
  * w3: busy-reply-threshold ms | protocol << 16 | (read-only 1 | function 2 | undivert 4 | body 8) << 24.
  */
-export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array): void {
+export function runScriptRequest(c: ShardHost, w3: number, body: Buffer, start: number, len: number): void {
   const st = scripting(c);
   const a = c.args;
   const fn = ((w3 >>> 24) & 2) !== 0;
@@ -472,13 +541,14 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
     o.readOnly = ((w3 >>> 24) & 1) !== 0;
     o.busyMs = w3 & 0xffff || Infinity;
     o.fn = fn;
+    o.startedAt = t0;
     if (runHere(c, st, ref, name, o, keyList, argList) === SCRIPT_DONE) {
       // (given back, the main thread's run is the one counted)
-      c.intro.endScript(c.connId, cmd, t0, outWriter.buf[4] === 0x2d, request);
+      c.intro.endScript(c.connId, cmd, t0, outWriter.buf[4] === 0x2d, body, start, len);
       // the record from the reply's writer: the status word, then the reply
       const out = outWriter;
       out.buf.writeUInt32LE(st.run!.calls >>> 0, 0);
-      c.emit(REP_SCRIPT, 0, c.db.id, c.connId, c.seq, out, c.p);
+      c.emit(REP_SCRIPT, 0, c.db.id, c.connId, c.seq, out, propagation(c, st.run!));
       c.p.reset();
       return;
     }
@@ -492,7 +562,7 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
   w.limit = Infinity;
   statusBytes.writeUInt32LE(status >>> 0, 0);
   w.raw(statusBytes);
-  w.raw(request);
+  w.rawSlice(body, start, len);
   c.emit(REP_SCRIPT, 0, c.db.id, c.connId, c.seq, w, c.p);
   c.p.reset();
 }
@@ -500,10 +570,12 @@ export function runScriptRequest(c: ShardHost, w3: number, request: Uint8Array):
 /** The rest of a control op "script" / "fcall" (from args[at]): db proto read-only denied busy-ms numkeys key... arg... */
 function runControlled(c: ShardHost, st: WorkerScripting, ref: number, name: string, fn: boolean, at: number): void {
   const opts = scriptRunOp.options(c.args, at);
-  const o = { db: opts.db, proto: opts.proto, readOnly: opts.readOnly, denied: opts.denied, busyMs: opts.busyMs, direct: false, fn };
+  const o = { db: opts.db, proto: opts.proto, readOnly: opts.readOnly, denied: opts.denied, busyMs: opts.busyMs, direct: false, fn, startedAt: performance.now() };
   keysAndArgs(c, opts.numkeys, opts.keysAt);
   const r = runHere(c, st, ref, name, o, keyList, argList);
   const done = r === SCRIPT_DONE;
+  // (the control op's reply goes out with c.p: a single write is copied there)
+  if (done && st.run!.writes === 1) c.p.rawSlice(propWriter.buf, 0, propWriter.len);
   status(c, r, done ? scriptReply() : Buffer.alloc(0), done ? st.run!.calls : 0, done ? st.run!.logs : []);
 }
 

@@ -289,7 +289,7 @@ export class LuaVm {
   }
 
   /** The coroutine a script runs in, set up with the compiled function (and a function's arguments). */
-  private prepare(ref: number, keys: ArgList, args: ArgList, host: RunHost, fn: boolean): { co: LuaState; ref: number } {
+  private prepare(ref: number, keys: ArgList, args: ArgList, host: RunHost, fn: boolean, startedAt: number): { co: LuaState; ref: number } {
     const L = this.L;
     if (!fn) this.setArgs(keys, args);
     // a coroutine that ended normally is back at its base level and can run the next script
@@ -312,8 +312,8 @@ export class LuaVm {
     this.co = co;
     this.pending = null;
     this.raiseOnResume = false;
-    this.startedAt = Date.now();
-    this.lastYield = this.startedAt;
+    this.startedAt = startedAt;
+    this.lastYield = startedAt;
     this.busy = false;
     return idle;
   }
@@ -354,7 +354,7 @@ export class LuaVm {
    */
   async run(ref: number, keys: ArgList, args: ArgList, host: RunHost, w: RespWriter, name: string, fn = false): Promise<void> {
     const L = this.L;
-    const idle = this.prepare(ref, keys, args, host, fn);
+    const idle = this.prepare(ref, keys, args, host, fn, performance.now());
     const co = idle.co;
     let reusable = false;
     try {
@@ -368,7 +368,7 @@ export class LuaVm {
           if (p === null) {
             // the count hook yielded: let the event loop serve others (BUSY, SCRIPT KILL)
             await new Promise((r) => setImmediate(r));
-            this.lastYield = Date.now();
+            this.lastYield = performance.now();
             nargs = 0;
             continue;
           }
@@ -389,7 +389,7 @@ export class LuaVm {
           // past the busy threshold, give it a turn now and then, as the count hook does
           if (this.pastBusyThreshold(host) && !host.killed) {
             await new Promise((r) => setImmediate(r));
-            this.lastYield = Date.now();
+            this.lastYield = performance.now();
           }
           continue;
         }
@@ -410,8 +410,8 @@ export class LuaVm {
    * (executeNow) and that kills its script rather than let it pass busy-reply-threshold: such a
    * script never suspends. A failure of ours is reported to host.internalError (and thrown).
    */
-  runNow(ref: number, keys: ArgList, args: ArgList, host: RunHost, w: RespWriter, name: string, fn = false): void {
-    const idle = this.prepare(ref, keys, args, host, fn);
+  runNow(ref: number, keys: ArgList, args: ArgList, host: RunHost, w: RespWriter, name: string, fn = false, startedAt = performance.now()): void {
+    const idle = this.prepare(ref, keys, args, host, fn, startedAt);
     let reusable = false;
     try {
       const st = lua.lua_resume(idle.co, this.L, fn ? 2 : 0);
@@ -483,7 +483,7 @@ export class LuaVm {
 
   /** True when the script has run past busy-reply-threshold and last yielded 20 ms ago or more. */
   private pastBusyThreshold(host: RunHost): boolean {
-    const now = Date.now();
+    const now = performance.now();
     if (now - this.startedAt < host.busyAfterMs) return false;
     if (!this.busy) {
       this.busy = true;

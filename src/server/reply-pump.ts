@@ -293,7 +293,7 @@ export class ReplyPump {
           link.inflight--;
           if (conn !== undefined) conn.inflight--;
         }
-        if (conn !== undefined && scriptReplied(s, conn, seq, data.subarray(start, start + rlen), (flags & FLAG_MORE) !== 0)) {
+        if (conn !== undefined && scriptReplied(s, conn, seq, data, start, rlen, (flags & FLAG_MORE) !== 0)) {
           this.queueWrite(conn);
           this.checkBarrier(conn);
         }

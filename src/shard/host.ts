@@ -67,6 +67,9 @@ export interface ShardHost extends ShardCtx {
   runBody(body: Buffer, start: number, len: number, cmdId: number): void;
   /** Run a request given as binary strings (a blocked request re-run). */
   runArgv(argv: string[], cmdId: number): void;
-  /** One command of a script running in this shard (request req[0, len)): its reply left in w, its writes in p. */
-  runNested(cmdId: number, req: Buffer, len: number, db: number, proto: 2 | 3): void;
+  /**
+   * One command of a script running in this shard (request req[0, len), its argc arguments at
+   * starts[i], lens[i]): its reply left in w, its writes in p.
+   */
+  runNested(cmdId: number, req: Buffer, len: number, starts: Int32Array, lens: Int32Array, argc: number, db: number, proto: 2 | 3): void;
 }

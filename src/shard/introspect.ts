@@ -114,8 +114,13 @@ export class ShardIntrospection {
     this.latencySample(cmd, us);
   }
 
-  /** Start of a script sent straight to this shard (REQ_SCRIPT): its start time. */
+  /**
+   * Start of a script sent straight to this shard (REQ_SCRIPT): its start time. Inside a batch with
+   * no fast commands waiting, that is when the previous command or script ended (the clock was
+   * just read), as begin() takes it.
+   */
   beginScript(): number {
+    if (this.mark !== 0 && this.pendN === 0) return this.mark;
     const t = performance.now();
     if (this.mark !== 0) this.close(t);
     return t;
@@ -126,7 +131,7 @@ export class ShardIntrospection {
    * commands it called were counted on their own), as redis-server times a script: its run, not
    * its wait in the queue. Its arguments, for the slow log, are read from its request bytes.
    */
-  endScript(connId: number, cmd: Command, t0: number, failed: boolean, request: Uint8Array): void {
+  endScript(connId: number, cmd: Command, t0: number, failed: boolean, body: Buffer, start: number, len: number): void {
     const t1 = performance.now();
     if (this.mark !== 0) this.mark = t1;
     const us = (t1 - t0) * 1000;
@@ -134,7 +139,7 @@ export class ShardIntrospection {
     st.record(cmd.id, us);
     if (failed) st.failed[cmd.id] = st.failed[cmd.id]! + 1;
     if (this.slowerThan >= 0 && us >= this.slowerThan && !(cmd.flags & F.SKIP_SLOWLOG)) {
-      const argv = requestArgs(Buffer.from(request.buffer, request.byteOffset, request.length), 0, request.length);
+      const argv = requestArgs(body, start, len);
       const args = redact(cmd.name, slowArgs(argv.length, (j) => argv[j]!, (j) => argv[j]!.length));
       this.pushSlow([stampNow(), Math.floor(Date.now() / 1000), Math.floor(us), args, connId, null, null]);
     }

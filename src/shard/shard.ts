@@ -311,7 +311,7 @@ export class Shard implements ShardHost {
         break;
       case REQ_SCRIPT:
         this.frameBody(body, bodyStart);
-        runScriptRequest(this, w3, body.subarray(bodyStart, bodyStart + total));
+        runScriptRequest(this, w3, body, bodyStart, total);
         if (this.blocked.readyKeys.length > 0) serveReadyKeys(this);
         break;
       default:
@@ -452,9 +452,10 @@ export class Shard implements ShardHost {
   /**
    * One command of a script running in this shard (scripting/shard-script.ts), as the main thread's
    * script runner sends it (no blocking, blocked clients served after the script): its request is
-   * req[0, len); its reply is left in this.w and its writes in this.p, for the caller to take.
+   * req[0, len), its argc arguments at starts[i], lens[i] (the caller wrote it and knows where: not
+   * framed again); its reply is left in this.w and its writes in this.p, for the caller to take.
    */
-  runNested(cmdId: number, req: Buffer, len: number, db: number, proto: 2 | 3): void {
+  runNested(cmdId: number, req: Buffer, len: number, starts: Int32Array, lens: Int32Array, argc: number, db: number, proto: 2 | 3): void {
     const flagsBefore = this.flags;
     this.flags |= FLAG_IN_MULTI | FLAG_COORDINATED | FLAG_DEFER_READY;
     this.db = this.ks.db(db);
@@ -462,7 +463,12 @@ export class Shard implements ShardHost {
     this.p.reset();
     this.intro.nested = true;
     try {
-      this.runBody(req, 0, len, cmdId);
+      this.args.set(req, starts, lens, argc);
+      this.argc = argc;
+      this.body = req;
+      this.bodyStart = 0;
+      this.bodyLen = len;
+      this.execute(cmdId);
     } finally {
       this.flags = flagsBefore;
       this.intro.nested = false;
