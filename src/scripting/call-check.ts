@@ -35,3 +35,19 @@ export function checkScriptCommand(
   }
   return null;
 }
+
+/** The key positions of a command whose one key is its first argument (GET, SET, INCR, ...). */
+export const KEY_AT_1: readonly number[] = [1];
+/** By command id: 1 if its only key is its first argument whatever its arguments, 2 if not, 0 not known yet. */
+const keyAt1 = new Uint8Array(4096);
+
+export function oneKeyAt1(cmd: Command): boolean {
+  let v = keyAt1[cmd.id]!;
+  if (v === 0) {
+    const [spec, more] = cmd.keySpecs;
+    const yes = spec !== undefined && more === undefined && !spec.f.includes('NOT_KEY') && spec.b[0] === 'i' && spec.b[1] === 1 && spec.k[0] === 'r' && spec.k[1] === 0;
+    v = yes ? 1 : 2;
+    if (cmd.id < keyAt1.length) keyAt1[cmd.id] = v;
+  }
+  return v === 1;
+}

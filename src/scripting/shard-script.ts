@@ -28,7 +28,7 @@ import { scriptRunOp } from '../ipc/control.js';
 import { RespWriter } from '../resp/writer.js';
 import { hashSlot, slotToShardTable } from '../router/slot.js';
 import type { ShardHost } from '../shard/host.js';
-import { checkScriptCommand, lookupScriptCommand } from './call-check.js';
+import { KEY_AT_1, checkScriptCommand, lookupScriptCommand, oneKeyAt1 } from './call-check.js';
 import type { CallArgs, RunHost } from './host.js';
 import { REPL_REPLICA } from './redis-lib.js';
 import { ShardFunctions } from './shard-functions.js';
@@ -87,22 +87,6 @@ function scripting(c: ShardHost): WorkerScripting {
     state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), diverted: new Set(), byName, shardOfSlot: slotToShardTable(c.shardCount), run: null, gen: 0 };
   }
   return state;
-}
-
-/** The key positions of a command whose one key is its first argument (GET, SET, INCR, ...). */
-const KEY_AT_1: readonly number[] = [1];
-/** By command id: 1 if its only key is its first argument whatever its arguments, 2 if not, 0 not known yet. */
-const keyAt1 = new Uint8Array(4096);
-
-function oneKeyAt1(cmd: Command): boolean {
-  let v = keyAt1[cmd.id]!;
-  if (v === 0) {
-    const [spec, more] = cmd.keySpecs;
-    const yes = spec !== undefined && more === undefined && !spec.f.includes('NOT_KEY') && spec.b[0] === 'i' && spec.b[1] === 1 && spec.k[0] === 'r' && spec.k[1] === 0;
-    v = yes ? 1 : 2;
-    if (cmd.id < keyAt1.length) keyAt1[cmd.id] = v;
-  }
-  return v === 1;
 }
 
 /** A key before the script's first write to it: absent, a string (immutable: kept as is), or a serialized aggregate. */
