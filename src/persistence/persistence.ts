@@ -29,7 +29,6 @@ import { strerror } from './strerror.js';
 import { keyspaceOp, snapshotAbortOp, snapshotBeginOp, snapshotNextOp } from '../ipc/control.js';
 
 export { strerror };
-export { newNicePool, PoolChecksum };
 
 /** Bytes of pieces handed to the pool per task. */
 const TASK_BYTES = 256 * 1024;
@@ -529,12 +528,12 @@ function safeCwd(): string {
 }
 
 const fsOpen = promisify(fs.open);
+const fsClose = promisify(fs.close);
 
 /** Wait about `ms` (a timer's turn at least: about 1 ms). */
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms - 1)));
 }
-const fsClose = promisify(fs.close);
 
 async function fsyncDir(dir: string): Promise<void> {
   try {
