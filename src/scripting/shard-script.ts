@@ -261,7 +261,7 @@ class ShardRun implements RunHost {
     return false;
   }
 
-  /** The next journal record, for the key (its other fields set by the caller). */
+  /** The next journal record, for the key: an absent key until the caller fills it in. */
   private record(key: Uint8Array): Saved {
     const j = this.journal;
     const n = this.journalN++;
@@ -269,7 +269,13 @@ class ShardRun implements RunHost {
     if (s === undefined) {
       s = { key, value: null, payload: null, at: -1, raw: false };
       j.push(s);
-    } else s.key = key;
+    } else {
+      s.key = key;
+      s.value = null;
+      s.payload = null;
+      s.at = -1;
+      s.raw = false;
+    }
     if (this.journalIndex !== null) this.journalIndex.set(latin1(key), s);
     else if (n + 1 > JOURNAL_SCAN) {
       this.journalIndex = new Map();
@@ -298,10 +304,6 @@ class ShardRun implements RunHost {
    */
   private saveKey(db: Db, key: Uint8Array): void {
     const s = this.record(key);
-    s.value = null;
-    s.payload = null;
-    s.at = -1;
-    s.raw = false;
     const e = db.peekBytes(key, 0, key.length);
     if (e === 0) return;
     const t = db.found!;
