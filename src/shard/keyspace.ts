@@ -275,14 +275,10 @@ export class Db {
     return r;
   }
 
-  /** Finish every resize in progress of this database's tables (ByteTable.finishResize); how many. */
-  finishResizes(): number {
-    let n = 0;
-    for (const tables of [this.slots, this.expires] as (unknown[] | undefined)[]) {
-      if (tables === undefined || (tables as unknown) === NO_SLOTS) continue;
-      for (const t of tables) if (t instanceof ByteTable && t.finishResize()) n++;
-    }
-    return n;
+  /** Finish every resize in progress of this database's tables (ByteTable.finishResize). */
+  finishResizes(): void {
+    if (this.slots !== NO_SLOTS) for (const t of this.slots) if (t instanceof ByteTable) t.finishResize();
+    if (this.expires !== NO_SLOTS) for (const t of this.expires) if (t instanceof ByteTable) t.finishResize();
   }
 
   /** This database's own slot array (made on its first write). */
