@@ -20,6 +20,7 @@
  * (an exception escaping a uWebSockets.js handler ends the process).
  */
 
+import './header-limit.js'; // before uWebSockets.js: it reads its header limit when it loads
 import uWS from 'uWebSockets.js';
 import { buildInfo } from '../server/info.js';
 import type { ServerContext } from '../server/main-ctx.js';
@@ -205,7 +206,7 @@ export function startAdmin(server: ServerContext, host: string, port: number, he
     maxPayloadLength: MAX_WS_MESSAGE,
     idleTimeout: 120,
     maxBackpressure: 1024 * 1024,
-    closeOnBackpressureLimit: 1,
+    closeOnBackpressureLimit: true,
     upgrade: (res, req, context) => {
       const r = new Reply(res);
       try {
