@@ -196,9 +196,9 @@ describe('ByteTable', () => {
     const a = new Arena();
     const t = new ByteTable(a);
     t.set('key:0000000001', 'v'.repeat(32), 0);
-    expect(a.usedBytes).toBe(56);
+    expect(a.entryBytes).toBe(56);
     t.set('key:0000000002', 123, 0);
-    expect(a.usedBytes).toBe(56 + 32);
+    expect(a.entryBytes).toBe(56 + 32);
   });
 
   it('keys and values at the short/long length boundaries round-trip, overwritten across them', () => {
@@ -408,7 +408,7 @@ describe('Keyspace on the byte store', () => {
     expect(db.expiresSize).toBe(1);
   });
 
-  it('bucket arrays past 16 buckets are arena memory, given back as tables shrink and empty', () => {
+  it('bucket arrays are arena memory, given back as tables shrink and empty', () => {
     const ks = new Keyspace(1, hooks);
     const db = ks.db(0);
     const a = ks.arena!;
