@@ -1,25 +1,21 @@
 /*
- * ByteSlots: the keys of every hash slot of one database (or `n` tables of any other use), stored as
- * bytes in an Arena outside the V8 heap. Each slot is a table of its own (so SCAN's cursor, per-slot
- * snapshots and counts stay slot by slot), but no slot is a JS object: a table is 8 words of one
- * shared Int32Array (`meta`), and its bucket array lives in the arena. 16,384 slots cost 512 kB of
- * ArrayBuffer instead of an object and an Int32Array view each on the heap (about 200 bytes a slot,
- * 3.3 MB a database), and a lookup goes slot -> bucket word -> entry, with no object between.
+ * ByteSlots: the keys of every hash slot of one database (or `n` tables of any other use), as bytes
+ * in an Arena outside the V8 heap. Each slot is a table of its own (SCAN's cursor, per-slot snapshots
+ * and counts go slot by slot), but no slot is a JS object: a table is 8 words of one Int32Array
+ * (`meta`) and its bucket array lives in the arena. 16,384 slots cost 512 kB of ArrayBuffer, not an
+ * object and an Int32Array view each on the heap (~200-330 bytes a slot), and a lookup goes slot ->
+ * bucket word -> entry with no object between.
  *
  * Index: chained hashing over the key bytes, a bucket array of entry addresses (0 for none), each
  * entry holding the address of the next in its bucket. A table doubles when it holds more keys than
- * buckets and shrinks when under 1/8 full; resizing is incremental, as Redis's rehash: a second array,
- * and each operation on the slot moves a bucket or two of the old one, so no operation pays for the
- * whole slot. Lookups during a resize look in both arrays. A table with no key has no bucket array.
+ * buckets and shrinks when under 1/8 full, incrementally as Redis's rehash: a second array, of which
+ * each operation on the slot moves a bucket or two; lookups meanwhile look in both. A table with no
+ * key has no bucket array. Entries: entry.ts (layout) and entry-io.ts. Small aggregates are inline as
+ * packed bytes (store/packed.ts): get() decodes them into a value attached to the entry (its owner is
+ * this object and its key), whose changes come back through repack().
  *
- * Entries: see entry.ts for the layout. Strings up to INLINE_MAX bytes are inline; so are small
- * aggregates in their compact encoding, as packed bytes (store/packed.ts): get() decodes them into a
- * value attached to the entry (its owner is this object and its key), whose changes come back through
- * repack(). Longer strings and aggregates in their large encodings stay JS values, by handle.
- *
- * Iteration (keys, forEach, forEachBytes) walks one slot's buckets; order is not insertion order,
- * which no caller needs. A slot must not be modified during an iteration of it; its resize steps pause
- * meanwhile (Redis's safe iterator).
+ * Iteration (keys, forEach, forEachBytes) walks one slot's buckets, in no particular order. A slot
+ * must not be modified during an iteration of it; its resize steps pause meanwhile (a safe iterator).
  */
 
 import { Aggregate, type PackOwner, type Value } from '../shard/values/types.js';
@@ -30,7 +26,7 @@ import {
   HEADER, KIND_NUM, KIND_OBJ, KIND_STR, LONG_KEY, entrySize, hashBytes, keyLength, keyOffset, pow2, sameBytes,
   valueLength, writeHeader, writeLatin1, type Latin1Buffer,
 } from './entry.js';
-import { unpack } from './packed.js';
+import { classAt, dropHandle, freeEntry, keyOf, valueOf, writeBytes, writeEntry } from './entry-io.js';
 import { kindOf, packedOf } from './entry-value.js';
 
 /** What a store asks of its owner: the slot of a key (for repack) and the size a new table starts at. */
@@ -106,7 +102,7 @@ export class ByteSlots implements PackOwner {
   get(s: number, key: string): Value | undefined {
     if (this.meta[s * STRIDE + OLD] !== 0) this.step(s);
     const e = this.locate(s, key);
-    return e === 0 ? undefined : this.valueOf(e, key);
+    return e === 0 ? undefined : valueOf(this.a, this, e, key);
   }
 
   /** get() that also records the access, in one lookup. */
@@ -115,7 +111,7 @@ export class ByteSlots implements PackOwner {
     const e = this.locate(s, key);
     if (e === 0) return undefined;
     this.touchAt(e, now);
-    return this.valueOf(e, key);
+    return valueOf(this.a, this, e, key);
   }
 
   /**
@@ -284,19 +280,19 @@ export class ByteSlots implements PackOwner {
       const p = pageOf(e);
       const o = byteOf(e);
       const access = ACCESS.lfu ? a.i32[p]![(o >>> 2) + 1]! : now;
-      const oldCls = this.classAt(p, o);
-      this.dropHandle(p, o);
+      const oldCls = classAt(a, p, o);
+      dropHandle(a, p, o);
       if (oldCls === cls) {
-        this.writeBytes(e, src, koff, klen, voff, vlen, access);
+        writeBytes(a, e, src, koff, klen, voff, vlen, access);
         return false;
       }
       const n = a.alloc(entrySize(klen, KIND_STR, vlen));
-      this.writeBytes(n, src, koff, klen, voff, vlen, access);
+      writeBytes(a, n, src, koff, klen, voff, vlen, access);
       this.swapIn(e, n, oldCls);
       return false;
     }
     const n = a.alloc(entrySize(klen, KIND_STR, vlen));
-    this.writeBytes(n, src, koff, klen, voff, vlen, accessNew(now));
+    writeBytes(a, n, src, koff, klen, voff, vlen, accessNew(now));
     this.link(s, n);
     return true;
   }
@@ -342,19 +338,19 @@ export class ByteSlots implements PackOwner {
         i32[(o >>> 2) + 1] = access;
         return false;
       }
-      const oldCls = this.classAt(p, o);
-      this.dropHandle(p, o);
+      const oldCls = classAt(a, p, o);
+      dropHandle(a, p, o);
       if (oldCls === cls) {
-        this.writeEntry(e, key, kind, value, vlen, packed, access);
+        writeEntry(a, e, key, kind, value, vlen, packed, access);
         return false;
       }
       const n = a.alloc(entrySize(key.length, kind, vlen));
-      this.writeEntry(n, key, kind, value, vlen, packed, access);
+      writeEntry(a, n, key, kind, value, vlen, packed, access);
       this.swapIn(e, n, oldCls);
       return false;
     }
     const n = a.alloc(entrySize(key.length, kind, vlen));
-    this.writeEntry(n, key, kind, value, vlen, packed, accessNew(now));
+    writeEntry(a, n, key, kind, value, vlen, packed, accessNew(now));
     this.link(s, n);
     return true;
   }
@@ -368,7 +364,7 @@ export class ByteSlots implements PackOwner {
     if (e === 0) return false;
     const a = this.a;
     this.fI32[this.fWord] = a.i32[pageOf(e)]![wordOf(e)]!;
-    this.free(e);
+    freeEntry(this.a, e);
     const m = this.meta;
     const count = --m[base + COUNT]!;
     const len = m[base + LEN]!;
@@ -393,7 +389,7 @@ export class ByteSlots implements PackOwner {
     if (!this.owned) return;
     for (let s = 0; s < this.n; s++) {
       if (m[s * STRIDE + T] === 0) continue;
-      this.walk(s, (e) => this.free(e));
+      this.walk(s, (e) => freeEntry(this.a, e));
       this.drop(s);
     }
     this.meta = this.empty();
@@ -456,15 +452,15 @@ export class ByteSlots implements PackOwner {
   /** The keys of table s (collected first: a slot's table is small, and may then change while they are used). */
   *keys(s: number): IterableIterator<string> {
     const out: string[] = [];
-    this.walk(s, (e) => out.push(this.keyOf(e)));
+    this.walk(s, (e) => out.push(keyOf(this.a, e)));
     yield* out;
   }
 
   /** Visit every entry of table s (no per-entry allocation beyond the key and value strings). */
   forEach(s: number, fn: (value: Value, key: string) => void): void {
     this.walk(s, (e) => {
-      const k = this.keyOf(e);
-      fn(this.valueOf(e, k), k);
+      const k = keyOf(this.a, e);
+      fn(valueOf(this.a, this, e, k), k);
     });
   }
 
@@ -489,7 +485,7 @@ export class ByteSlots implements PackOwner {
       const ko = keyOffset(u8, o);
       const klen = keyLength(a, p, o);
       if (u8[o + 8]! >>> 6 === KIND_STR) fn(u8, ko, klen, ko + klen, valueLength(a, p, o), undefined);
-      else fn(u8, ko, klen, 0, 0, this.valueOf(e, u8.latin1Slice(ko, ko + klen)));
+      else fn(u8, ko, klen, 0, 0, valueOf(this.a, this, e, u8.latin1Slice(ko, ko + klen)));
     });
   }
 
@@ -587,80 +583,5 @@ export class ByteSlots implements PackOwner {
       m[base + OLD_LEN] = 0;
       m[base + REHASH] = 0;
     }
-  }
-
-  /** Size class of the entry at page p, byte o (from its lengths). */
-  private classAt(p: number, o: number): number {
-    const a = this.a;
-    const u8 = a.u8[p]!;
-    return classOf(entrySize(keyLength(a, p, o), u8[o + 8]! >>> 6, valueLength(a, p, o)));
-  }
-
-  private free(e: number): void {
-    const a = this.a;
-    const p = pageOf(e);
-    const o = byteOf(e);
-    this.dropHandle(p, o);
-    a.release(e, this.classAt(p, o));
-  }
-
-  /** Let go of the JS value the entry at page p, byte o holds by handle, if it does. */
-  private dropHandle(p: number, o: number): void {
-    const a = this.a;
-    const u8 = a.u8[p]!;
-    if (u8[o + 8]! >>> 6 === KIND_OBJ && u8[o + 9] === 0) a.drop(a.dv[p]!.getInt32(keyOffset(u8, o) + keyLength(a, p, o), true));
-  }
-
-  /** Write everything but the bucket link: access, lengths, key, value. */
-  private writeEntry(e: number, key: string, kind: number, value: Value, vlen: number, packed: Uint8Array | null, access: number): void {
-    const a = this.a;
-    const p = pageOf(e);
-    const u8 = a.u8[p]! as Latin1Buffer;
-    const ko = writeHeader(a, p, byteOf(e), kind, key.length, vlen, access);
-    writeLatin1(u8, ko, key);
-    const vo = ko + key.length;
-    if (kind === KIND_STR) writeLatin1(u8, vo, value as string);
-    else if (kind === KIND_NUM) a.dv[p]!.setFloat64(vo, value as number, true);
-    else if (packed !== null) u8.set(packed, vo);
-    else a.dv[p]!.setInt32(vo, a.hold(value), true);
-  }
-
-  /** writeEntry() of an inline string from bytes: key src[koff, koff+klen), value src[voff, voff+vlen). */
-  private writeBytes(e: number, src: Buffer, koff: number, klen: number, voff: number, vlen: number, access: number): void {
-    const a = this.a;
-    const p = pageOf(e);
-    const u8 = a.u8[p]!;
-    const ko = writeHeader(a, p, byteOf(e), KIND_STR, klen, vlen, access);
-    copySlice(src, koff, klen, u8, ko);
-    copySlice(src, voff, vlen, u8, ko + klen);
-  }
-
-  private keyOf(e: number): string {
-    const p = pageOf(e);
-    const o = byteOf(e);
-    const u8 = this.a.u8[p]! as Latin1Buffer;
-    const ko = keyOffset(u8, o);
-    return u8.latin1Slice(ko, ko + keyLength(this.a, p, o));
-  }
-
-  /** Entry e's value (key: its key, to which a packed value's decoding is attached). */
-  private valueOf(e: number, key: string): Value {
-    const a = this.a;
-    const p = pageOf(e);
-    const o = byteOf(e);
-    const u8 = a.u8[p]! as Latin1Buffer;
-    const kind = u8[o + 8]! >>> 6;
-    const vo = keyOffset(u8, o) + keyLength(a, p, o);
-    if (kind === KIND_STR) return u8.latin1Slice(vo, vo + valueLength(a, p, o));
-    if (kind === KIND_NUM) return a.dv[p]!.getFloat64(vo, true);
-    const vlen = valueLength(a, p, o);
-    if (vlen === 0) return a.objs[a.dv[p]!.getInt32(vo, true)] as Value;
-    const c = a.recalled(this, key);
-    if (c !== null) return c;
-    const v = unpack(u8, vo, vlen);
-    v.owner = this;
-    v.ownerKey = key;
-    a.remember(this, key, v);
-    return v;
   }
 }
