@@ -10,6 +10,7 @@
 import { NOTIFY_NEW } from '../commands/keyspace-events.js';
 import { notifiesNewOrMiss } from './key-signals.js';
 import v8 from 'node:v8';
+import { arenaSlack } from '../store/arena.js';
 import { globMatch, matchesAll } from '../commands/glob.js';
 import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED, internalError } from '../resp/errors.js';
 import { SLOTS } from '../router/slot.js';
@@ -285,7 +286,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.evictor.measureAsked(c.commandsProcessed); // used_memory is the eviction board's sum (this shard's row)
     const h = v8.getHeapStatistics();
     const a = c.ks.arena;
-    memoryOp.write(c.w, { heap: h.used_heap_size, external: h.external_memory, dataset: a === null ? h.used_heap_size : a.entryBytes });
+    memoryOp.write(c.w, { heap: h.used_heap_size, external: h.external_memory - arenaSlack.bytes, dataset: a === null ? h.used_heap_size : a.entryBytes });
   },
 
   /** evict: maxmemory's eviction before a command of another shard (Evictor.perform) */

@@ -54,6 +54,7 @@ import { SLOTS } from '../router/slot.js';
 import type { ShardConfig } from './context.js';
 import type { Db, Keyspace } from './keyspace.js';
 import { ACCESS, lfuDecayed } from './access.js';
+import { arenaSlack } from '../store/arena.js';
 
 export const BOARD_STRIDE = 7;
 export const BOARD_BYTES = 0;
@@ -80,7 +81,7 @@ export function isolateBytes(): number {
   const h = v8.getHeapStatistics();
   let young = 0;
   for (const sp of v8.getHeapSpaceStatistics()) if (sp.space_name === 'new_space') young = sp.space_used_size;
-  return h.used_heap_size - young + h.external_memory;
+  return h.used_heap_size - young + h.external_memory - arenaSlack.bytes;
 }
 
 /** The memory maxmemory is compared with: every row's base and dataset bytes. */
