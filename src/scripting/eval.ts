@@ -115,7 +115,8 @@ export class ScriptEngine implements ScriptEngineApi {
   }
 
   get(sha: string): CachedScript | undefined {
-    return this.scripts.get(sha.toLowerCase());
+    // (the fast path asks with the lowercase sha1 it remembered for every EVALSHA: no new string)
+    return this.scripts.get(sha) ?? this.scripts.get(sha.toLowerCase());
   }
 
   /** EVAL/EVALSHA: in the shard of its keys if it stays there (fast-path.ts), else run(). */
