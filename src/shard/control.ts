@@ -24,7 +24,7 @@ import { SORT_CONTROL_HANDLERS } from './control-sort.js';
 import { INTROSPECT_CONTROL } from './introspect.js';
 import { POPULATE_CONTROL } from './populate.js';
 import { RDBLOAD_CONTROL } from './rdbload.js';
-import { forgetScriptConnection, SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-script.js';
+import { forgetScriptConnection, SCRIPT_CONTROL_HANDLERS } from '../scripting/shard-entry.js';
 import { dbsizeOp, keysOp, keyspaceOp, memoryOp, randomkeyOp, scanOp, statsOp, unblockOp, watchTouchedOp, configOp, flushallOp, flushdbOp, roleOp, exportOp, importOp, snapshotNextOp, type KeyPayload, disconnectOp, standInOp, swapdbOp, unwatchOp, watchOp } from '../ipc/control.js';
 
 type ControlHandler = (c: ShardHost) => void;
