@@ -5,8 +5,10 @@
  * Copy-on-write per bucket: the unit is one hash slot of one database (a few dozen keys at a million
  * keys). The snapshot starts (control op "snapshot-begin") at a cut the main thread chose; after that
  *   - the main thread pulls chunks ("snapshot-next"): slots are serialized in order from a cursor,
- *     each pull for at most about 64 kB or a millisecond, so a request queued behind it waits no
- *     longer (the byte store's entries are copied as bytes, no string made per key);
+ *     each pull for at most about 64 kB or a millisecond, and for about 0.2 ms only while a request
+ *     is queued behind it (then it ends after the slot it is on: a few dozen keys at a million), so
+ *     a request arriving during a pull waits a fraction of it (the byte store's entries are copied
+ *     as bytes, no string made per key);
  *   - before a write command touches a key, its slot is serialized first if it has not been yet (in
  *     every database: MOVE and COPY ... DB reach another database's slot of the same number), so
  *     the chunk holds the slot as it was at the cut;
@@ -26,6 +28,13 @@ import { keyPositions, type Command } from '../commands/table.js';
 const CHUNK_BYTES = 64 * 1024;
 /** Time a pull may take (ms): it returns after the slot that took it past this, whatever its size. */
 const SLICE_MS = 1;
+/**
+ * Time a pull copies before it gives way to a request waiting behind it (ms; it returns after the
+ * slot that took it past this). A request then waits about this long, not a whole slice; 0 (one slot
+ * a pull while requests keep coming) made a pull per slot or two, each a round trip of the main
+ * thread's.
+ */
+export const YIELD_AFTER_MS = 0.2;
 /** RDB type byte of a string value. */
 const RDB_TYPE_STRING = 0;
 
@@ -45,9 +54,15 @@ export class Snapshot {
   private cursorSlot = 0;
   keys = 0;
 
+  /**
+   * @param requestsWaiting whether a request waits behind the pull in progress (the shard's request
+   *   ring): the pull then ends after the slot it is copying, once it has copied for yieldAfterMs.
+   */
   constructor(
     private readonly ks: Keyspace,
     ownedSlots: (slot: number) => boolean,
+    private readonly requestsWaiting: () => boolean = () => false,
+    private readonly yieldAfterMs = YIELD_AFTER_MS,
   ) {
     const owned = new Uint8Array(SLOTS);
     for (let s = 0; s < SLOTS; s++) owned[s] = ownedSlots(s) ? 0 : 1;
@@ -125,12 +140,16 @@ export class Snapshot {
   }
 
   /**
-   * Serialize from the cursor until about CHUNK_BYTES are pending, and hand them over:
+   * Serialize from the cursor until about CHUNK_BYTES are pending, SLICE_MS passed, or yieldAfterMs
+   * passed and a request waits (one slot at least, so a save ends however busy the shard is), and
+   * hand them over:
    * [(db, entries)...] and whether the snapshot is complete. The entries are valid until the next
    * call (or the next copy-on-write of a slot).
    */
   next(): { parts: [number, Buffer][]; complete: boolean } {
-    const deadline = performance.now() + SLICE_MS;
+    const start = performance.now();
+    const deadline = start + SLICE_MS;
+    const yieldAt = start + this.yieldAfterMs;
     while (this.pendingBytes < CHUNK_BYTES && this.cursorDb < this.done.length) {
       if (this.left[this.cursorDb] === 0) {
         // nothing left in this database (empty, or its slots copied on write)
@@ -141,8 +160,9 @@ export class Snapshot {
       const done = this.done[this.cursorDb]!;
       if (done[this.cursorSlot] === 0) {
         this.saveSlot(this.cursorDb, this.cursorSlot);
-        // requests queued behind this pull wait no longer than a slice
-        if (performance.now() >= deadline) {
+        // a request queued behind this pull waits about yieldAfterMs, and never longer than a slice
+        const now = performance.now();
+        if (now >= deadline || (now >= yieldAt && this.requestsWaiting())) {
           this.advance();
           break;
         }
