@@ -46,7 +46,7 @@ import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
 import type { StrValue } from './values/types.js';
 import { runControl } from './control.js';
-import { runScriptRequest } from '../scripting/shard-script.js';
+import { runScriptRequest } from '../scripting/shard-entry.js';
 import { ShardIntrospection } from './introspect.js';
 import { KeyspaceEventLog } from './keyspace-events.js';
 import { KeySignals, notifiesNewOrMiss } from './key-signals.js';

@@ -19,7 +19,7 @@
 
 import { SLOTS } from '../router/slot.js';
 import { RDB_OPCODE, RdbWriter, writeEntry } from '../codec/rdb.js';
-import { ByteTable } from '../store/byte-table.js';
+import { ByteSlots } from '../store/byte-slots.js';
 import type { Keyspace } from './keyspace.js';
 import type { Args } from '../commands/args.js';
 import { keyPositions, type Command } from '../commands/table.js';
@@ -71,7 +71,7 @@ export class Snapshot {
       // empty databases and slots without a map have nothing to copy
       const db = ks.dbs[d]!;
       if (db.size === 0) done.fill(1);
-      else for (let s = 0; s < SLOTS; s++) if (db.slots[s] === undefined) done[s] = 1;
+      else for (let s = 0; s < SLOTS; s++) if (db.store.size(s) === 0) done[s] = 1;
       this.done.push(done);
       let left = 0;
       if (db.size > 0) for (let s = 0; s < SLOTS; s++) left += 1 - done[s]!;
@@ -103,22 +103,23 @@ export class Snapshot {
     this.done[d]![slot] = 1;
     this.left[d]!--;
     const db = this.ks.dbs[d]!;
-    const map = db.slots[slot];
-    if (map === undefined || map.size === 0) return;
+    const map = db.store;
+    const size = map.size(slot);
+    if (size === 0) return;
     let w = this.pending.get(d);
     if (w === undefined) {
       w = new RdbWriter(64 * 1024);
       this.pending.set(d, w);
     }
     const before = w.n;
-    const expires = db.expires[slot];
-    if (map instanceof ByteTable) {
-      // straight from the arena's bytes: no string per key or value (see ByteTable.forEachBytes)
+    const expires = db.expiries;
+    if (map instanceof ByteSlots) {
+      // straight from the arena's bytes: no string per key or value (see ByteSlots.forEachBytes)
       const out = w;
-      const exp = expires !== undefined && expires.size > 0 ? expires : undefined;
-      map.forEachBytes((u8, ko, klen, vo, vlen, value) => {
+      const exp = expires.size(slot) > 0 ? expires : undefined;
+      map.forEachBytes(slot, (u8, ko, klen, vo, vlen, value) => {
         if (exp !== undefined) {
-          const at = exp.get(u8.latin1Slice(ko, ko + klen));
+          const at = exp.get(slot, u8.latin1Slice(ko, ko + klen));
           if (at !== undefined) {
             out.byte(RDB_OPCODE.EXPIRETIME_MS);
             out.u64(at);
@@ -130,11 +131,11 @@ export class Snapshot {
         out.strBytes(u8, vo, vlen);
       });
     } else {
-      map.forEach((v, key) => {
-        writeEntry(w!, key, v, expires?.get(key) ?? -1);
+      map.forEach(slot, (v, key) => {
+        writeEntry(w!, key, v, expires.get(slot, key) ?? -1);
       });
     }
-    this.keys += map.size;
+    this.keys += size;
     this.pendingBytes += w.n - before;
   }
 
