@@ -45,7 +45,7 @@ describe('a snapshot pull', () => {
 });
 
 describe('the pace of a background snapshot', () => {
-  it('waits once its pulls pass their share of the time since it started, until it is back within it; not while within it', async () => {
+  it('a full sync waits once its pulls pass their share of the time since it started, until it is back within it; not while within it', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
     try {
       const pacer = new Pacer(0.5);
@@ -71,6 +71,29 @@ describe('the pace of a background snapshot', () => {
       done = false;
       void full.pulled(performance.now() - 50).then(() => (done = true));
       await vi.advanceTimersByTimeAsync(0);
+      expect(done).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a BGSAVE waits after every pull about as long as the pull took (a timer turn at least), however long ago it started', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
+    try {
+      const pacer = new Pacer(0.5, 'each');
+      vi.advanceTimersByTime(1000); // idle long since the start: no credit for it
+      let done = false;
+      void pacer.pulled(performance.now() - 10).then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(8);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(done).toBe(true);
+      // a short pull: a timer's turn, not a resolved promise
+      done = false;
+      void pacer.pulled(performance.now()).then(() => (done = true));
+      await Promise.resolve();
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
       expect(done).toBe(true);
     } finally {
       vi.useRealTimers();

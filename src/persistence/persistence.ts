@@ -426,14 +426,11 @@ export class Persistence {
         add(rdbHeader(REDIS_VERSION, withRepl && target === undefined ? { replid: repl.replid, offset, streamDb } : null, target !== undefined), 0);
         if (fnRecords !== undefined && fnRecords.length > 0) add(fnRecords, 0);
       }
-      // A background save spends at most half of the time since it started in pulls (pacer.ts), so
-      // the shards' clients and the other threads keep the rest, and the threads that answer them
-      // sleep between pulls. A pull gives way to a request waiting behind it (snapshot.ts), so a
-      // request waits a fraction of a pull. Before, a save waited after every pull as long as the
-      // pull took, a timer's turn (~1 ms) at least: with pulls that give way to each request, a
-      // client's stream of SETs cut every pull to a slot or two and the timer turns made the save
-      // ~20 times slower. A foreground save (SAVE, SHUTDOWN) goes at full speed.
-      const pacer = new Pacer(this.bgsaveInProgress() ? SNAPSHOT_SHARE : 1);
+      // A background save waits after each pull about as long as the pull took (pacer.ts), so the
+      // shard sleeps after each one and keeps about half its time for requests; a pull gives way to a
+      // request waiting behind it (snapshot.ts), so a request waits a fraction of a pull. A
+      // foreground save (SAVE, SHUTDOWN) goes at full speed.
+      const pacer = new Pacer(this.bgsaveInProgress() ? SNAPSHOT_SHARE : 1, 'each');
       try {
         for (let i = 0; i < s.links.length; i++) {
           for (;;) {
