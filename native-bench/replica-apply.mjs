@@ -112,7 +112,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function applyRun(master, port, stream, offset) {
   master.send(stream);
   const target = offset + stream.length;
-  while (info(port, 'slave_repl_offset') < target) await sleep(2);
+  // (every 25 ms: each INFO is a connection and a command the replica's CPU count includes)
+  while (info(port, 'slave_repl_offset') < target) await sleep(25);
   ping(port); // behind every write in the shards' request rings
   return target;
 }
