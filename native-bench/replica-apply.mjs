@@ -10,7 +10,10 @@
 // No master process and no redis-benchmark share the CPU with the server measured, so the figures
 // are the apply path's and the request path's own. Servers: shardis, redis-server and (--old DIR)
 // an older build, alternating order from round to round.
-//   node native-bench/replica-apply.mjs [--writes N] [--rounds N] [--old DIR] [--modes apply,client]
+//   - fanout: the client's run again on a master with 2 stand-in replicas (they read the stream and
+//     acknowledge, nothing else), so fanout / client is the master's cost of 2 replicas without
+//     replica processes competing for the CPU and the caches.
+//   node native-bench/replica-apply.mjs [--writes N] [--rounds N] [--old DIR] [--modes apply,client,fanout]
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -135,8 +138,40 @@ function clientRun(port, stream, n) {
   });
 }
 
+/**
+ * A stand-in replica of the server on `port`: PSYNC with capa eof, then it reads and discards
+ * everything, acknowledging every 200 ms.
+ */
+function fakeReplica(port) {
+  const s = net.connect(port, '127.0.0.1');
+  s.setNoDelay(true);
+  let got = 0;
+  s.on('data', (d) => (got += d.length));
+  s.on('error', () => {});
+  const cmd = (...a) => `*${a.length}\r\n${a.map((x) => `$${x.length}\r\n${x}\r\n`).join('')}`;
+  s.on('connect', () => s.write(cmd('REPLCONF', 'listening-port', '1') + cmd('REPLCONF', 'capa', 'eof', 'capa', 'psync2') + cmd('PSYNC', '?', '-1')));
+  // (an EOF-marked payload: the stream starts at the first ACK)
+  const ack = setInterval(() => s.write(cmd('REPLCONF', 'ACK', '0')), 200);
+  return { close: () => (clearInterval(ack), s.destroy()), received: () => got };
+}
+
 async function measure(kind, mode, root, warm, stream) {
   const k = kind === 'redis-server' ? 'redis' : 'shardis';
+  if (mode === 'fanout') {
+    // the master's own cost of 2 replicas: stand-in replicas that only read, no replica process on the CPU
+    const s = await startServer(k, SHARDS, ['--repl-diskless-sync-delay', '0'], root);
+    const reps = [fakeReplica(s.port), fakeReplica(s.port)];
+    try {
+      while ((spawnSync('redis-cli', ['-p', String(s.port), 'INFO', 'replication'], { encoding: 'utf8' }).stdout.match(/state=online/g) ?? []).length < 2) await sleep(20);
+      await clientRun(s.port, warm, WARM);
+      const t0 = sampleThreads(s.proc.pid);
+      await clientRun(s.port, stream, N);
+      return cpuByGroup(s.proc.pid, t0, sampleThreads(s.proc.pid));
+    } finally {
+      reps.forEach((r) => r.close());
+      await stopServer(s);
+    }
+  }
   if (mode === 'apply') {
     const master = await fakeMaster();
     const r = await startServer(k, SHARDS, ['--replicaof', '127.0.0.1', String(master.port)], root);
@@ -174,6 +209,7 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const mode of MODES) {
     const s = round % SERVERS.length;
     for (const kind of [...SERVERS.slice(s), ...SERVERS.slice(0, s)]) {
+      if (mode === 'fanout' && kind === 'redis-server') continue; // (redis-server never took the stand-in replicas online: left out)
       const g = await measure(kind, mode, kind === 'shardis-old' ? path.resolve(OLD) : undefined, warm, stream);
       const row = { round: round + 1, server: kind, mode, load: +os.loadavg()[0].toFixed(1) };
       let total = 0;
@@ -194,12 +230,14 @@ const median = (xs) => {
 const rows = [];
 for (const mode of MODES) for (const server of SERVERS) {
   const rs = runs.filter((r) => r.mode === mode && r.server === server);
+  if (rs.length === 0) continue;
   rows.push({ mode, server, total_us: +median(rs.map((r) => r.total_us)).toFixed(3), main_us: +median(rs.map((r) => r.main_us)).toFixed(3), shards_us: +median(rs.map((r) => r.shards_us)).toFixed(3), v8_us: +median(rs.map((r) => r.v8_us)).toFixed(3) });
 }
 console.table(rows);
 const t = (mode, server) => rows.find((r) => r.mode === mode && r.server === server)?.total_us;
 const ratios = {};
-for (const mode of MODES) ratios[`${mode}: shardis / redis-server`] = +(t(mode, 'shardis') / t(mode, 'redis-server')).toFixed(2);
+for (const mode of MODES.filter((m) => m !== 'fanout')) ratios[`${mode}: shardis / redis-server`] = +(t(mode, 'shardis') / t(mode, 'redis-server')).toFixed(2);
 if (OLD) for (const mode of MODES) ratios[`${mode}: shardis / shardis-old`] = +(t(mode, 'shardis') / t(mode, 'shardis-old')).toFixed(2);
 if (MODES.includes('apply') && MODES.includes('client')) ratios['shardis apply / client'] = +(t('apply', 'shardis') / t('client', 'shardis')).toFixed(2);
+if (MODES.includes('fanout') && MODES.includes('client')) for (const server of SERVERS.filter((x) => x !== 'redis-server')) ratios[`${server} master with 2 replicas / none`] = +(t('fanout', server) / t('client', server)).toFixed(2);
 console.table(ratios);
