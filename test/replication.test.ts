@@ -620,3 +620,50 @@ describe('the backlog under a pipeline of writes', () => {
     expect(got.slice(head.length, head.length + want.length) === want).toBe(true);
   });
 });
+
+describe("the replica's apply path (the master's commands get no reply records)", () => {
+  afterAll(stopAll);
+
+  it('a replica publishes the keyspace events of the writes it applies, and serves a client blocked on a key the master writes', async () => {
+    const m = await shardis();
+    const r = await shardis(['--replicaof', '127.0.0.1', String(m.p.port), '--notify-keyspace-events', 'KEA']);
+    await m.c.set('warm', '1');
+    await waitInSync(m.c, r.c);
+    const sub = new Redis({ port: r.p.port, lazyConnect: true });
+    await sub.connect();
+    clients.push(sub);
+    const events: string[] = [];
+    sub.on('pmessage', (_p: string, ch: string, msg: string) => {
+      if (`${ch} ${msg}`.includes('applied')) events.push(`${ch} ${msg}`);
+    });
+    await sub.psubscribe('__key*__:*');
+    const blocked = new Redis({ port: r.p.port, lazyConnect: true });
+    await blocked.connect();
+    clients.push(blocked);
+    const read = blocked.xread('BLOCK', 0, 'STREAMS', 'applied:stream', '$');
+    await waitFor(async () => /blocked_clients:1/.test(await r.c.info('clients')), 'the XREAD blocked on the replica');
+    await m.c.set('applied:k', 'v');
+    await m.c.xadd('applied:stream', '1-1', 'f', 'x');
+    const got = await read;
+    expect(got).toEqual([['applied:stream', [['1-1', ['f', 'x']]]]]);
+    await waitFor(() => events.length >= 4, 'the events of both writes');
+    expect(events).toEqual(['__keyspace@0__:applied:k set', '__keyevent@0__:set applied:k', '__keyspace@0__:applied:stream xadd', '__keyevent@0__:xadd applied:stream']);
+  });
+
+  it('a replica applying a stream longer than its request ring (the link congested, the main thread waiting on it) converges and WAIT counts it', async () => {
+    const m = await shardis(['--ring-size', '65536']);
+    const r = await shardis(['--replicaof', '127.0.0.1', String(m.p.port), '--ring-size', '65536']);
+    await waitInSync(m.c, r.c);
+    for (let round = 0; round < 4; round++) {
+      const p = m.c.pipeline();
+      for (let i = 0; i < 20_000; i++) p.set(`congested:${i}`, `${round}:${i}:${'x'.repeat(i % 50)}`);
+      await p.exec();
+    }
+    expect(await m.c.wait(1, 0)).toBe(1);
+    // acknowledged: a read on the replica now sees the last write
+    expect(await r.c.get('congested:19999')).toBe(`3:19999:${'x'.repeat(19999 % 50)}`);
+    await waitInSync(m.c, r.c);
+    expect(await r.c.dbsize()).toBe(20_000);
+    expect(differences(await contents(m.c), await contents(r.c))).toEqual([]);
+  });
+});

@@ -73,6 +73,11 @@ export const FLAG_REPLICATED = 1 << 1;
 export const FLAG_COORDINATED = 1 << 2;
 /** Request: inside MULTI/EXEC (blocking commands do not block). */
 export const FLAG_IN_MULTI = 1 << 3;
+/**
+ * Request: a command of the master's stream that cannot block: it gets no reply record (the main
+ * thread discards a master's replies, so it neither counts it in flight nor gives it a seq).
+ */
+export const FLAG_NO_REPLY = 1 << 4;
 /** Reply: the connection this reply is for is now blocked (the real reply comes later). */
 export const FLAG_BLOCKED = 1 << 5;
 /**

@@ -27,6 +27,12 @@ const CRLF = Buffer.from('\r\n');
 /** Empty polls of the reply rings (requests in flight, nothing back) before the thread sleeps. */
 const EMPTY_POLLS_BEFORE_SLEEP = 64;
 
+/**
+ * A congested shard link's outbox is retried this often once polling stopped: a full ring holds
+ * thousands of requests, far more than the shard runs in this time.
+ */
+const OUTBOX_RETRY_MS = 1;
+
 export class ReplyPump {
   private tickScheduled = false;
   private sleeping = false;
@@ -140,12 +146,25 @@ export class ReplyPump {
     if (inflight > 0 || anyOutbox || this.resumeList.size > 0) {
       if (got > 0) this.emptyPolls = 0;
       else this.emptyPolls++;
-      if (this.emptyPolls < EMPTY_POLLS_BEFORE_SLEEP || anyOutbox) {
+      if (this.emptyPolls < EMPTY_POLLS_BEFORE_SLEEP) {
         this.scheduleTick();
         return;
       }
     }
     this.goToSleep();
+    // a full request ring (a shard with a backlog of requests to run): its outbox is looked at again in
+    // OUTBOX_RETRY_MS, not on every turn of the event loop (the thread would spin meanwhile)
+    if (anyOutbox) this.retryOutbox();
+  }
+
+  private outboxTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private retryOutbox(): void {
+    if (this.outboxTimer !== null) return;
+    this.outboxTimer = setTimeout(() => {
+      this.outboxTimer = null;
+      this.scheduleTick();
+    }, OUTBOX_RETRY_MS);
   }
 
   /** Stop polling: shards will post a message when they publish replies. */

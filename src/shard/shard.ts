@@ -25,6 +25,7 @@ import {
   FLAG_MORE,
   FLAG_SHARED_BODY,
   FLAG_REPLICATED,
+  FLAG_NO_REPLY,
   HEADER_BYTES,
   REP_NOTIFY,
   REP_REPLY,
@@ -232,8 +233,8 @@ export class Shard implements ShardHost {
 
   /** Publish replies; wake the main thread if it went to sleep waiting for them. */
   publishReplies(): void {
-    this.replies.publish();
-    if (this.replies.claimWake()) this.wakeMain();
+    // (nothing new, no wake: a master's stream applied gets no replies, and the main thread sleeps on)
+    if (this.replies.publish() && this.replies.claimWake()) this.wakeMain();
   }
 
   /** Periodic work: active expiry, blocked-client timeouts. Returns ms until it wants to run again. */
@@ -435,6 +436,15 @@ export class Shard implements ShardHost {
 
   /** Emit the reply (or the blocked marker) and propagation of the command just executed. */
   private emitCommandResult(): void {
+    if (this.flags & FLAG_NO_REPLY && !(this.reblocked && !this.serving)) {
+      // a command of the master's stream: no reply record, only the keyspace events it caused
+      this.replyTail = null;
+      this.propView = null;
+      this.p.reset();
+      if (this.events.count > 0) this.emit(REP_NOTIFY, 0, 0, this.connId, this.seq, this.events.take(), null);
+      if (this.blocked.readyKeys.length > 0) serveReadyKeys(this);
+      return;
+    }
     const replicated = (this.flags & FLAG_REPLICATED) !== 0;
     if (replicated) this.p.reset();
     const prop = this.propView !== null && !replicated ? this.propView : this.p;
@@ -536,7 +546,8 @@ export class Shard implements ShardHost {
     const ring = this.replies;
     let off = ring.reserve(len);
     while (off < 0) {
-      this.publishReplies();
+      this.replies.publish();
+      if (this.replies.claimWake()) this.wakeMain();
       ring.waitForSpace(5);
       off = ring.reserve(len);
     }
