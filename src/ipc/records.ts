@@ -1,6 +1,6 @@
 /*
  * Ring record layouts and kinds. Numbers here are wire numbers between the main thread and the shards
- * of one process (both sides are built from this file); reply kind 3 and flag bit 4 are unused.
+ * of one process (both sides are built from this file); reply kind 3 and request flag bit 4 are unused.
  *
  * Request record (main -> shard), payload of one ring record (src/ipc/ring.ts), 4-byte words:
  *
@@ -73,6 +73,12 @@ export const FLAG_REPLICATED = 1 << 1;
 export const FLAG_COORDINATED = 1 << 2;
 /** Request: inside MULTI/EXEC (blocking commands do not block). */
 export const FLAG_IN_MULTI = 1 << 3;
+/**
+ * Reply: the command wrote, and its propagation was left out because nothing takes the replication
+ * stream (no backlog, no AOF: ShardConfig.streamWanted); the main thread counts the change
+ * (rdb_changes_since_last_save) as if it had fed it. Never on the coordinator's replies.
+ */
+export const FLAG_UNSTREAMED = 1 << 4;
 /** Reply: the connection this reply is for is now blocked (the real reply comes later). */
 export const FLAG_BLOCKED = 1 << 5;
 /**

@@ -9,11 +9,14 @@
  *   3. resume connections that were held (ring congestion, shard locks, barriers);
  *   4. publish every request ring written since the last tick (waking a sleeping shard: one notify
  *      per shard per tick at most);
- *   5. if requests are in flight, poll again next tick; after a few empty polls, sleep until a shard
- *      posts a wake-up message (Atomics.waitAsync is kept off this path: it costs ~34us per round trip).
+ *   5. sleep in the event loop until a shard wakes it (a byte on the wake socket, wake-socket.ts), also
+ *      with requests in flight: polling the reply rings again each tick while waiting for them cost
+ *      the thread more CPU per request than the wake-ups (docs/benchmarks.md), and a sleeping loop
+ *      gathers more ready sockets per turn. Atomics.waitAsync is kept off this path: it costs ~34us
+ *      per round trip.
  */
 
-import { FLAG_BLOCKED, FLAG_MORE, FLAG_SHARED_BODY, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, REP_SCRIPT, dbOf, flagsOf, kindOf } from '../ipc/records.js';
+import { FLAG_BLOCKED, FLAG_MORE, FLAG_SHARED_BODY, FLAG_UNSTREAMED, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, REP_SCRIPT, dbOf, flagsOf, kindOf } from '../ipc/records.js';
 import { scriptReplied } from '../scripting/fast-path.js';
 import { Hold, type Connection } from './connection.js';
 import type { ServerContext } from './main-ctx.js';
@@ -24,13 +27,9 @@ const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
 
 const CRLF = Buffer.from('\r\n');
 
-/** Empty polls of the reply rings (requests in flight, nothing back) before the thread sleeps. */
-const EMPTY_POLLS_BEFORE_SLEEP = 64;
-
 export class ReplyPump {
   private tickScheduled = false;
   private sleeping = false;
-  private emptyPolls = 0;
   /** Connections that got output this tick. */
   private readonly writeQueue: Connection[] = [];
   /** Held connections to continue parsing at the end of this tick. */
@@ -59,13 +58,12 @@ export class ReplyPump {
     this.tick();
   };
 
-  /** A shard posted a wake-up message. */
+  /** A shard woke the thread (wake-socket.ts, or a message when it has no wake socket). */
   onShardWake(): void {
     if (this.sleeping) {
       this.sleeping = false;
       for (const l of this.s.links) l.replies.setSleeping(false);
     }
-    this.emptyPolls = 0;
     this.scheduleTick();
   }
 
@@ -106,8 +104,7 @@ export class ReplyPump {
       this.sleeping = false;
       for (const l of links) l.replies.setSleeping(false);
     }
-    let got = 0;
-    for (const link of links) got += this.drain(link);
+    for (const link of links) this.drain(link);
     s.replication.flush();
     // one write per connection per tick
     this.flushWrites();
@@ -135,22 +132,15 @@ export class ReplyPump {
     }
     for (const link of links) link.publish();
 
-    let inflight = 0;
-    for (const link of links) inflight += link.inflight;
-    if (inflight > 0 || anyOutbox || this.resumeList.size > 0) {
-      if (got > 0) this.emptyPolls = 0;
-      else this.emptyPolls++;
-      if (this.emptyPolls < EMPTY_POLLS_BEFORE_SLEEP || anyOutbox) {
-        this.scheduleTick();
-        return;
-      }
+    if (anyOutbox || this.resumeList.size > 0) {
+      this.scheduleTick();
+      return;
     }
     this.goToSleep();
   }
 
-  /** Stop polling: shards will post a message when they publish replies. */
+  /** Sleep: shards wake the thread when they publish replies. */
   private goToSleep(): void {
-    this.emptyPolls = 0;
     this.sleep();
     // re-check after raising the flags: a shard that published before seeing them did not wake us
     for (const l of this.s.links) {
@@ -280,6 +270,7 @@ export class ReplyPump {
         continue;
       }
       if (plen > 0 || link.propParts.length > 0) this.propagate(link, dbOf(w0), data, start + rlen, plen, (flags & FLAG_MORE) !== 0);
+      else if ((flags & (FLAG_UNSTREAMED | FLAG_MORE)) === FLAG_UNSTREAMED) s.replication.changes++; // a write nothing streams
       // a pipeline's replies come one after another: its connection is looked up once (ids are never
       // reused, and a connection leaves the map only once closed, so a closed one is looked up again)
       if (connId !== lastId || lastConn === undefined || lastConn.closed) {

@@ -26,6 +26,8 @@ export interface ShardLinkOptions {
   /** maxmemory board shared by all shards (src/shard/eviction.ts) */
   evictBoard?: SharedArrayBuffer;
   workerUrl: URL;
+  /** The descriptor a shard writes a byte to to wake the main thread (wake-socket.ts), or -1: post a message. */
+  wakeFd?: number;
 }
 
 /** Connection id used for the main thread's own requests (control ops, coordinated steps). */
@@ -120,6 +122,7 @@ export class ShardLink {
         evictBoard: opts.evictBoard,
         bodyPort: bodies.port2,
         holdYoungGeneration: youngGenerationHeld(),
+        wakeFd: opts.wakeFd ?? -1,
       },
       // A 12 MB young generation (4 MB semi-spaces) instead of V8's default, which grows to 48 MB (16 MB
       // semi-spaces, both resident once used): the shard keeps its keys outside the heap and makes

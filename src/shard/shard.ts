@@ -2,7 +2,7 @@
  * Shard: one worker thread's share of the keyspace. It drains its request ring, executes each request
  * against its Keyspace, encodes the reply (and the write's replication form) and appends it to its
  * reply ring; replies are published once per drained batch and the main thread is woken only if it
- * asked to be (it polls while it has requests in flight).
+ * asked to be (it sleeps in its event loop once a tick is done).
  *
  * The shard's parts live in modules of their own (those that call back into the shard see it as a
  * ShardHost, host.ts): blocked clients (blocked.ts: BLPOP & co. whose keys are all on this shard),
@@ -25,6 +25,7 @@ import {
   FLAG_MORE,
   FLAG_SHARED_BODY,
   FLAG_REPLICATED,
+  FLAG_UNSTREAMED,
   HEADER_BYTES,
   REP_NOTIFY,
   REP_REPLY,
@@ -358,6 +359,8 @@ export class Shard implements ShardHost {
    */
   private propDirect = false;
   private propView: { buf: Buffer; len: number } | null = null;
+  /** The request run on its own wrote, and its propagation was left out (nothing takes the stream). */
+  private unstreamed = false;
 
   /** Run the handler of command cmdId on the request framed in args: reply in w, writes in p (or propView). */
   private execute(cmdId: number): void {
@@ -402,8 +405,12 @@ export class Shard implements ShardHost {
       this.ks.applyingMasterStream = false;
     }
     this.intro.end(this, cmd, t0, this.reblocked && !this.serving, this.body, this.bodyStart, this.bodyLen);
+    this.unstreamed = false;
     if ((this.propMode as PropMode) === PropMode.AsIs && ok && !(direct && this.flags & FLAG_REPLICATED)) {
-      if (direct && this.p.len === 0 && this.bodyLen > 1024 * 1024) {
+      if (direct && this.p.len === 0 && !this.config.streamWanted && this.connId !== 0) {
+        // no replica or AOF takes the stream: the reply only says a write was made (FLAG_UNSTREAMED)
+        this.unstreamed = true;
+      } else if (direct && this.p.len === 0 && this.bodyLen > 1024 * 1024) {
         const req = this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen);
         this.propView = this.config.streamWanted ? { buf: req, len: req.length } : STREAM_STANDIN;
       } else this.p.rawSlice(this.body, this.bodyStart, this.bodyLen);
@@ -439,10 +446,12 @@ export class Shard implements ShardHost {
     if (replicated) this.p.reset();
     const prop = this.propView !== null && !replicated ? this.propView : this.p;
     this.propView = null;
+    const flags = this.unstreamed ? FLAG_UNSTREAMED : 0;
+    this.unstreamed = false;
     if (this.reblocked && !this.serving) {
-      this.emit(REP_REPLY, FLAG_BLOCKED, this.db.id, this.connId, this.seq, null, prop);
+      this.emit(REP_REPLY, FLAG_BLOCKED | flags, this.db.id, this.connId, this.seq, null, prop);
     } else {
-      this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, prop, this.replyTail);
+      this.emit(REP_REPLY, flags, this.db.id, this.connId, this.seq, this.w, prop, this.replyTail);
     }
     this.replyTail = null;
     this.p.reset();
