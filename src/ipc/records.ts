@@ -41,6 +41,13 @@ export const REQ_CONTROL = 3;
  * protocol u8 << 16 | flags << 24 (read-only 1, function 2, undivert 4, body 8). Answered with one REP_SCRIPT.
  */
 export const REQ_SCRIPT = 4;
+/**
+ * Several REQ_COMMAND requests of one connection that came one after another (ShardLink.sendCommand):
+ * word 2 holds the first one's sequence number (the others follow it), word 3 their count u16 |
+ * protocol u8 << 16; the body holds their command ids (u16 each, padded to 4 bytes), then the
+ * requests back to back. The shard runs and answers each as if it had come in a record of its own.
+ */
+export const REQ_RUN = 5;
 
 // Reply kinds
 export const REP_REPLY = 1;

@@ -31,6 +31,7 @@ import {
   REP_REPLY,
   REQ_COMMAND,
   REQ_CONTROL,
+  REQ_RUN,
   REQ_SCRIPT,
   REQ_TXN,
   dbOf,
@@ -304,6 +305,9 @@ export class Shard implements ShardHost {
       case REQ_COMMAND:
         this.runRequest(body, bodyStart, total, w3 & 0xffff);
         break;
+      case REQ_RUN:
+        this.runRequests(body, bodyStart, w3 & 0xffff);
+        break;
       case REQ_TXN:
         runTransaction(this, body, bodyStart, total);
         break;
@@ -327,7 +331,22 @@ export class Shard implements ShardHost {
     this.args.owned = this.assembled !== null && body.buffer === this.assembled;
   }
 
-  /** Execute one request run on its own (not in a transaction, script or shipped command) and write its reply record. */
+  /** A REQ_RUN's n requests (records.ts), each run and answered as one that came on its own. */
+  private runRequests(body: Buffer, start: number, n: number): void {
+    const { connId, seq, flags, db, protocol } = this; // (serving blocked clients after one changes them)
+    let p = start + ((n * 2 + 3) & ~3);
+    for (let i = 0; i < n; i++) {
+      this.connId = connId;
+      this.seq = (seq + i) | 0;
+      this.flags = flags;
+      this.db = db;
+      this.protocol = protocol;
+      this.runRequest(body, p, -1, body[start + 2 * i]! | (body[start + 2 * i + 1]! << 8));
+      p += this.bodyLen;
+    }
+  }
+
+  /** Execute one request run on its own (not in a transaction, script or shipped command) and write its reply record (len -1: as framed). */
   private runRequest(body: Buffer, start: number, len: number, cmdId: number): void {
     this.setBody(body, start, len);
     if (this.config.maxmemory > 0 && this.refuseOom(cmdId)) {
@@ -344,7 +363,7 @@ export class Shard implements ShardHost {
     this.frameBody(body, start);
     this.body = body;
     this.bodyStart = start;
-    this.bodyLen = len;
+    this.bodyLen = len < 0 ? this.framer.end - start : len;
   }
 
   /** Run the request at body[start, start+len) in the current context (reply in w, writes in p). */
