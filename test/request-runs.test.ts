@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { useServers } from './helpers/fixture.js';
 import { pipelineThenFin, type Request } from './helpers/pipeline.js';
+import { waitFor } from './helpers/wait.js';
 
 async function same(s: ReturnType<typeof useServers>, reqs: Request[]): Promise<void> {
   const ours = await pipelineThenFin(s.srv.port, reqs, 60_000);
@@ -42,6 +43,15 @@ describe.each([
       ['CLIENT', 'REPLY', 'OFF'], ['INCR', 'run:a'], ['GET', 'run:a'], ['CLIENT', 'REPLY', 'ON'], ['GET', 'run:a'],
       ['MULTI'], ['INCR', 'run:a'], ['GET', 'run:a'], ['EXEC'], ['GET', 'run:a'], ['DEL', 'run:a'],
     ]);
+  });
+
+  it('a write inside a run that serves a blocked client: both get their replies, the run\'s in order', async () => {
+    const b = s.client();
+    const served = b.blpop('run:bl', 0);
+    await waitFor(async () => /blocked_clients:1/.test(await s.io.info('clients')), { what: 'BLPOP to block' });
+    const out = await pipelineThenFin(s.srv.port, [['SET', 'run:x', '1'], ['LPUSH', 'run:bl', 'a'], ['SET', 'run:y', '2'], ['GET', 'run:x'], ['LLEN', 'run:bl'], ['DEL', 'run:x', 'run:y']]);
+    expect(out).toBe('+OK\r\n:1\r\n+OK\r\n$1\r\n1\r\n:0\r\n:2\r\n');
+    expect(await served).toEqual(['run:bl', 'a']);
   });
 
   it('thousands of pipelined writes and reads of one connection, over a run\'s count and byte limits', async () => {

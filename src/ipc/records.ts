@@ -70,6 +70,13 @@ export const SCRIPT_REP_FALLBACK = 0xffffffff;
 export const SCRIPT_REP_NO_SCRIPT = 0xfffffffe;
 /** Not run: an earlier script of the connection was given back (it runs after that one). */
 export const SCRIPT_REP_DIVERTED = 0xfffffffd;
+/**
+ * The replies to requests of a REQ_RUN, one after another (src/shard/reply-run.ts): word 2 holds the
+ * first one's sequence number (the others follow it), word 3 their bytes' length, word 4 their count
+ * u16 | the writes among them nothing streams (FLAG_UNSTREAMED's count) << 16; the body holds their
+ * bytes back to back, zero padding to 4 bytes, then each one's length (i32).
+ */
+export const REP_RUN = 6;
 
 // Flags (both directions): bits of word 0's flags byte
 /** More records of this message follow. */

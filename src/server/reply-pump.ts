@@ -16,7 +16,7 @@
  *      per round trip.
  */
 
-import { FLAG_BLOCKED, FLAG_MORE, FLAG_SHARED_BODY, FLAG_UNSTREAMED, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, REP_SCRIPT, dbOf, flagsOf, kindOf } from '../ipc/records.js';
+import { FLAG_BLOCKED, FLAG_MORE, FLAG_SHARED_BODY, FLAG_UNSTREAMED, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, REP_RUN, REP_SCRIPT, dbOf, flagsOf, kindOf } from '../ipc/records.js';
 import { scriptReplied } from '../scripting/fast-path.js';
 import { Hold, type Connection } from './connection.js';
 import type { ServerContext } from './main-ctx.js';
@@ -255,6 +255,14 @@ export class ReplyPump {
       const plen = i32[b + 4]!;
       const flags = flagsOf(w0);
       const start = off + HEADER_BYTES;
+      if (kindOf(w0) === REP_RUN) {
+        if (connId !== lastId || lastConn === undefined || lastConn.closed) {
+          lastConn = s.conns.get(connId);
+          lastId = connId;
+        }
+        this.replyRun(link, lastConn, seq, data, start, rlen, plen);
+        continue;
+      }
       // a huge value the reply goes on with, in shared memory (taken in order even if nobody gets it)
       const shared = flags & FLAG_SHARED_BODY ? link.sharedReply() : null;
       if (kindOf(w0) === REP_NOTIFY) {
@@ -323,6 +331,22 @@ export class ReplyPump {
       this.checkBarrier(conn);
     }
     return n;
+  }
+
+  /**
+   * A REP_RUN record (records.ts): `n` replies of one connection from sequence number `seq` on, their
+   * bytes data[start, start+len), then padding and their lengths; `info` = n | unstreamed writes << 16.
+   */
+  private replyRun(link: ShardLink, conn: Connection | undefined, seq: number, data: Buffer, start: number, len: number, info: number): void {
+    const n = info & 0xffff;
+    if (info >>> 16 !== 0) this.s.replication.changes += info >>> 16; // writes nothing streams
+    link.inflight -= n;
+    if (conn === undefined) return;
+    conn.inflight -= n;
+    if (conn.busySeq >= seq && conn.busySeq - seq < n) this.s.runner.endBusy(conn);
+    conn.deliverRunFromRing(seq, n, data, start, len, (start + len + 3) & ~3);
+    this.queueWrite(conn);
+    this.checkBarrier(conn);
   }
 
   /**

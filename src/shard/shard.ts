@@ -60,6 +60,7 @@ import { BodyFramer } from '../ipc/body-framer.js';
 import { runTransaction } from './transaction.js';
 import { OOM } from '../resp/errors.js';
 import { activeExpireCycle } from './active-expire.js';
+import { ReplyRun, runRequests } from './reply-run.js';
 
 /** Bytes of reply buffer a shard keeps between commands (a larger one, grown by a huge reply, is dropped). */
 const REPLY_WRITER_KEEP = 8 * 1024 * 1024;
@@ -82,6 +83,8 @@ export class Shard implements ShardHost {
 
   readonly requests: RingConsumer;
   readonly replies: RingProducer;
+  /** The replies of a REQ_RUN gathered into one record (reply-run.ts). */
+  readonly replyRun: ReplyRun;
   readonly commands: readonly Command[];
   private readonly handlers: readonly (ShardHandler | undefined)[];
   private readonly wakeMain: () => void;
@@ -96,7 +99,7 @@ export class Shard implements ShardHost {
   protocol: 2 | 3 = 2;
   private body: Buffer = Buffer.alloc(0);
   private bodyStart = 0;
-  private bodyLen = 0;
+  bodyLen = 0;
 
   /** Clients blocked here (blocked.ts). */
   readonly blocked = new BlockedClients();
@@ -135,6 +138,7 @@ export class Shard implements ShardHost {
     bindValueLimits(this.config);
     this.requests = new RingConsumer(opts.requestRing);
     this.replies = new RingProducer(opts.replyRing);
+    this.replyRun = new ReplyRun(this.replies);
     this.commands = opts.commands;
     this.handlers = opts.handlers;
     this.intro = new ShardIntrospection(opts.commands);
@@ -306,7 +310,7 @@ export class Shard implements ShardHost {
         this.runRequest(body, bodyStart, total, w3 & 0xffff);
         break;
       case REQ_RUN:
-        this.runRequests(body, bodyStart, w3 & 0xffff);
+        runRequests(this, body, bodyStart, w3 & 0xffff);
         break;
       case REQ_TXN:
         runTransaction(this, body, bodyStart, total);
@@ -331,23 +335,8 @@ export class Shard implements ShardHost {
     this.args.owned = this.assembled !== null && body.buffer === this.assembled;
   }
 
-  /** A REQ_RUN's n requests (records.ts), each run and answered as one that came on its own. */
-  private runRequests(body: Buffer, start: number, n: number): void {
-    const { connId, seq, flags, db, protocol } = this; // (serving blocked clients after one changes them)
-    let p = start + ((n * 2 + 3) & ~3);
-    for (let i = 0; i < n; i++) {
-      this.connId = connId;
-      this.seq = (seq + i) | 0;
-      this.flags = flags;
-      this.db = db;
-      this.protocol = protocol;
-      this.runRequest(body, p, -1, body[start + 2 * i]! | (body[start + 2 * i + 1]! << 8));
-      p += this.bodyLen;
-    }
-  }
-
   /** Execute one request run on its own (not in a transaction, script or shipped command) and write its reply record (len -1: as framed). */
-  private runRequest(body: Buffer, start: number, len: number, cmdId: number): void {
+  runRequest(body: Buffer, start: number, len: number, cmdId: number): void {
     this.setBody(body, start, len);
     if (this.config.maxmemory > 0 && this.refuseOom(cmdId)) {
       this.emitCommandResult();
@@ -469,7 +458,7 @@ export class Shard implements ShardHost {
     this.unstreamed = false;
     if (this.reblocked && !this.serving) {
       this.emit(REP_REPLY, FLAG_BLOCKED | flags, this.db.id, this.connId, this.seq, null, prop);
-    } else {
+    } else if (!(this.replyRun.open && prop.len === 0 && this.replyTail === null && this.events.count === 0 && this.replyRun.add(this.w, flags !== 0, this.connId, this.seq, this.db.id))) {
       this.emit(REP_REPLY, flags, this.db.id, this.connId, this.seq, this.w, prop, this.replyTail);
     }
     this.replyTail = null;
@@ -513,6 +502,7 @@ export class Shard implements ShardHost {
 
   /** Append a reply record (split with FLAG_MORE when larger than a ring record can be). */
   emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: { buf: Buffer; len: number } | null, tail: Buffer | null = null): void {
+    if (this.replyRun.count > 0) this.replyRun.flush(); // the replies gathered so far go first
     if (this.events.count > 0 && kind !== REP_NOTIFY) this.emit(REP_NOTIFY, 0, 0, connId, seq, this.events.take(), null);
     const rlen = reply ? reply.len : 0;
     const plen = prop ? prop.len : 0;
