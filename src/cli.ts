@@ -17,6 +17,7 @@ import { ScriptEngine } from './scripting/eval.js';
 import { Watchdog } from './server/watchdog.js';
 import { Persistence } from './persistence/persistence.js';
 import { functionRdbRecords, replaceFunctionLibraries } from './scripting/functions.js';
+import { preloadVmModules } from './scripting/vm-modules.js';
 import { loadAtStartup } from './persistence/load.js';
 import { Aof } from './persistence/aof.js';
 import { aofStartup } from './persistence/aof-replay.js';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     usage();
     return;
   }
+  await preloadVmModules('main');
   let config: Config;
   try {
     config = Config.fromArgv(argv);

@@ -100,3 +100,10 @@ export const scriptRunOp = {
     return { status, reply: bytes, calls, logs };
   },
 };
+
+/**
+ * script-warm -> +OK: load the script runner and make the Lua VM now (sent to every shard by the
+ * main thread's first script, while it makes its own VM, so the script's run in a shard need not
+ * wait for that shard's).
+ */
+export const scriptWarmOp = { request: (): ControlArgv => ['script-warm'] };

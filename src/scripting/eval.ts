@@ -15,12 +15,13 @@ import { createHash } from 'node:crypto';
 import * as E from '../resp/errors.js';
 import type { MainCtx, MainHandler, ServerContext } from '../server/main-ctx.js';
 import { execRunning, propagateForConnection } from '../server/commands/transactions.js';
-import { ScriptRun } from './script-run.js';
+import type { ScriptRun } from './script-run.js';
 import { mustRunOnMain, newFastPathState, tryRunInShard } from './fast-path.js';
-import { LuaVm } from './vm.js';
+import type { LuaVm } from './vm.js';
+import { vmMain } from './vm-modules.js';
 import { checkMayWrite, killRunning, numkeysOf } from './script-checks.js';
 import { mainCommands } from '../commands/registry.js';
-import { releaseReadyOp } from '../ipc/control.js';
+import { releaseReadyOp, scriptWarmOp } from '../ipc/control.js';
 import type { FastPathState, FunctionCatalog } from './service.js';
 import { engineOf, registerEngine, type CachedScript, type RunningInfo, type ScriptEngineApi } from './engine-api.js';
 
@@ -64,8 +65,13 @@ export class ScriptEngine implements ScriptEngineApi {
     registerEngine(server, this);
   }
 
+  /** The Lua VM (made, and its modules loaded, by the first script or function: vm-modules.ts). */
   get lua(): LuaVm {
-    this.vm ??= new LuaVm();
+    if (this.vm === null) {
+      // the shards make theirs meanwhile (the first script's run there then need not wait for it)
+      for (let sh = 0; sh < this.server.links.length; sh++) void this.server.oneShard(sh, scriptWarmOp.request());
+      this.vm = new (vmMain().LuaVm)();
+    }
     return this.vm;
   }
 
@@ -109,7 +115,8 @@ export class ScriptEngine implements ScriptEngineApi {
   }
 
   get(sha: string): CachedScript | undefined {
-    return this.scripts.get(sha.toLowerCase());
+    // (the fast path asks with the lowercase sha1 it remembered for every EVALSHA: no new string)
+    return this.scripts.get(sha) ?? this.scripts.get(sha.toLowerCase());
   }
 
   /** EVAL/EVALSHA: in the shard of its keys if it stays there (fast-path.ts), else run(). */
@@ -144,7 +151,7 @@ export class ScriptEngine implements ScriptEngineApi {
     }
     // MONITOR shows EVAL/FCALL (flagged skip_monitor, so not fed at dispatch) before its commands
     if (s.monitor.clients.size > 0) s.monitor.feed(conn, c.args.all(0));
-    const run = new ScriptRun(c, readOnly, () => {
+    const run: ScriptRun = new (vmMain().ScriptRun)(c, readOnly, () => {
       this.busy = true;
       busyNow = fn ? E.BUSY_FUNCTION : E.BUSY;
     });

@@ -21,9 +21,8 @@ import type { ShardReply } from '../server/shard-link.js';
 import { propagateForConnection } from '../server/commands/transactions.js';
 import { bodySha1 } from './body-sha.js';
 import { ArgBytes } from './arg-bytes.js';
-import { logScriptLine, writeDenied } from './script-run.js';
-import { SCRIPT_DONE, SCRIPT_NEEDS_BODY } from './shard-script.js';
-import type { FastPathState } from './service.js';
+import { logScriptLine, writeDenied } from './script-checks.js';
+import { SCRIPT_DONE, SCRIPT_NEEDS_BODY, type FastPathState } from './service.js';
 
 export function newFastPathState(body: string): FastPathState {
   return { body, sentTo: new Set(), fastRuns: 0, fallbacks: 0 };

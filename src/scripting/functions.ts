@@ -13,14 +13,13 @@ import { In, RDB_OPCODE, RDB_VERSION, RdbWriter, crc64 } from '../codec/rdb.js';
 import * as E from '../resp/errors.js';
 import type { MainCtx, MainHandler, ServerContext } from '../server/main-ctx.js';
 import { propagateMain } from '../server/commands/transactions.js';
-import { pushErrorTable } from './convert.js';
 import { checkMayWrite, killRunning, numkeysOf } from './script-checks.js';
 import type { LuaVm } from './vm.js';
 import { newFastPathState } from './fast-path.js';
 import type { FastPathState, FunctionCatalog } from './service.js';
 import { engineOf, type ScriptEngineApi } from './engine-api.js';
-import { loadApiLog } from './shard-functions.js';
-import { lauxlib, lua, toLatin1, type LuaState } from './lua-api.js';
+import type { LauxApi, LuaApi, LuaState } from './lua-api.js';
+import { vmMain } from './vm-modules.js';
 import { mainCommands } from '../commands/registry.js';
 
 /** Function flags in the order Redis lists them. */
@@ -51,6 +50,12 @@ interface Library {
 
 type Registered = Omit<FunctionDef, 'library' | 'noWrites' | 'declaresWrites' | 'fast'>;
 
+// the Lua API, from the VM's modules (loaded with the VM, vm-modules.ts: before the first FunctionEngine)
+let lua = undefined as unknown as LuaApi;
+let lauxlib = undefined as unknown as LauxApi;
+let toLatin1 = undefined as unknown as (L: LuaState, idx: number) => string | null;
+let pushErrorTable = undefined as unknown as (L: LuaState, msg: string) => void;
+
 function fail(L: LuaState, msg: string): number {
   pushErrorTable(L, E.errText(msg));
   return lua.lua_error(L);
@@ -64,11 +69,13 @@ export class FunctionEngine implements FunctionCatalog {
 
   constructor(private readonly scripts: { readonly lua: LuaVm }) {
     const vm = scripts.lua;
+    const m = vmMain();
+    ({ lua, lauxlib, toLatin1, pushErrorTable } = m);
     const L = vm.L;
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, vm.loadApiRef);
     lua.lua_pushjsfunction(L, (l) => this.registerFunction(l));
     lua.lua_setfield(L, -2, 'register_function');
-    loadApiLog(L);
+    m.loadApiLog(L);
     lua.lua_pushliteral(L, REDIS_VERSION);
     lua.lua_setfield(L, -2, 'REDIS_VERSION');
     lua.lua_pop(L, 1);
@@ -377,10 +384,11 @@ export const functionCommands = mainCommands<MainHandler>({
   },
 
   'function|delete'(c) {
-    const fe = functionEngine(c);
-    const lib = fe.libraries.get(c.args.str(2));
+    // (no engine yet: no library, and the Lua VM is not made for that)
+    const fe = functionEngineOf(c.server, false);
+    const lib = fe?.libraries.get(c.args.str(2));
     if (lib === undefined) throw new E.CommandError(E.FUNCTION_LIBRARY_NOT_FOUND);
-    fe.remove(lib);
+    fe!.remove(lib);
     propagateMain(c, c.conn.db, c.args.all(0));
     c.w.ok();
   },
@@ -388,7 +396,7 @@ export const functionCommands = mainCommands<MainHandler>({
   'function|flush'(c) {
     if (c.argc > 3) throw new E.CommandError(E.subcommandSyntax(c.args.str(1), 'function'));
     if (c.argc === 3 && !c.args.is(2, 'sync') && !c.args.is(2, 'async')) throw new E.CommandError(E.FUNCTION_FLUSH_MODE);
-    functionEngine(c).flush();
+    functionEngineOf(c.server, false)?.flush();
     propagateMain(c, c.conn.db, c.args.all(0));
     c.w.ok();
   },
@@ -409,7 +417,7 @@ export const functionCommands = mainCommands<MainHandler>({
       }
       throw new E.CommandError(E.functionUnknownArgument(c.args.str(i)));
     }
-    const libs = [...functionEngine(c).libraries.values()].filter((l) => pattern === null || globMatch(pattern, l.name));
+    const libs = [...(functionEngineOf(c.server, false)?.libraries.values() ?? [])].filter((l) => pattern === null || globMatch(pattern, l.name));
     c.w.array(libs.length);
     for (const lib of libs) writeLibrary(c, lib, withCode);
   },

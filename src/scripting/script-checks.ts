@@ -46,3 +46,20 @@ export function killRunning(c: MainCtx, fn: boolean): void {
   if (eng.runningInfo.fn !== fn) throw new E.CommandError(fn ? E.BUSY : E.BUSY_FUNCTION);
   run.killed = true;
 }
+
+/** A redis.log line, in the server's log at the matching level. */
+export function logScriptLine(s: MainCtx['server'], level: number, msg: string): void {
+  if (level >= 3) s.log.warn(msg);
+  else if (level === 2) s.log.info(msg);
+  else s.log.debug(msg);
+}
+
+/** Why a write a script calls is refused now (read-only replica, too few good replicas), or null. */
+export function writeDenied(c: MainCtx): string | null {
+  const s = c.server;
+  if (c.conn.isMaster) return null;
+  if (s.replication.isReplica() && s.config.bool('replica-read-only')) return E.READONLY_REPLICA;
+  const need = s.config.int('min-replicas-to-write');
+  if (!s.replication.isReplica() && need > 0 && s.replication.goodReplicas() < need) return E.NOREPLICAS;
+  return null;
+}

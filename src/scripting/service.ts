@@ -40,3 +40,8 @@ export interface ScriptingService {
   /** The cached script of this sha1. */
   get(sha: string): FastTarget | undefined;
 }
+
+/** The status of a control op "script" / "fcall" (shard-script.ts): done; no such script there (send the body); run it on the main thread. */
+export const SCRIPT_DONE = 0;
+export const SCRIPT_NEEDS_BODY = 1;
+export const SCRIPT_FALLBACK = 2;

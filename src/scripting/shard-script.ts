@@ -39,10 +39,8 @@ import { isAggregate, type StrValue } from '../shard/values/types.js';
 import type { Db } from '../shard/keyspace.js';
 import { KIND_OBJ, KIND_STR, sameBytes } from '../store/entry.js';
 import { latin1 } from './lua-api.js';
+import { SCRIPT_DONE, SCRIPT_FALLBACK, SCRIPT_NEEDS_BODY } from './service.js';
 
-export const SCRIPT_DONE = 0;
-export const SCRIPT_NEEDS_BODY = 1;
-export const SCRIPT_FALLBACK = 2;
 
 /** Scripts compiled in this worker, by sha1 (bounded: the main thread resends a body it lacks). */
 const MAX_CACHED = 4096;
@@ -87,6 +85,11 @@ function scripting(c: ShardHost): WorkerScripting {
     state = { vm, scripts: new Map(), fns: new ShardFunctions(vm), diverted: new Set(), byName, shardOfSlot: slotToShardTable(c.shardCount), run: null, gen: 0 };
   }
   return state;
+}
+
+/** Make this worker's Lua VM now (control op script-warm), before its first script. */
+export function warmScripting(c: ShardHost): void {
+  scripting(c);
 }
 
 /** A key before the script's first write to it: absent, a string (immutable: kept as is), or a serialized aggregate. */

@@ -48,7 +48,7 @@ import { Keyspace, type Db } from './keyspace.js';
 import { bindValueLimits } from './values/limits.js';
 import type { StrValue } from './values/types.js';
 import { runControl } from './control.js';
-import { runScriptRequest } from '../scripting/shard-script.js';
+import { runScriptRequest } from '../scripting/shard-entry.js';
 import { ShardIntrospection } from './introspect.js';
 import { KeyspaceEventLog } from './keyspace-events.js';
 import { KeySignals, notifiesNewOrMiss } from './key-signals.js';
@@ -445,7 +445,7 @@ export class Shard implements ShardHost {
   beginSnapshot(): void {
     const n = this.shardCount;
     const me = this.shard;
-    this.snapshot = new Snapshot(this.ks, (slot) => Math.floor((slot * n) / SLOTS) === me);
+    this.snapshot = new Snapshot(this.ks, (slot) => Math.floor((slot * n) / SLOTS) === me, () => this.requests.waiting());
   }
 
   /** Emit the reply (or the blocked marker) and propagation of the command just executed. */

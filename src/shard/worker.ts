@@ -14,6 +14,7 @@ import type { ShardConfig } from './context.js';
 import { SHARD_COMMANDS } from './commands/index.js';
 import { Shard } from './shard.js';
 import { IdleCollector } from '../idle-gc.js';
+import { preloadVmModules } from '../scripting/vm-modules.js';
 
 interface ShardWorkerData {
   index: number;
@@ -68,6 +69,8 @@ function wakeMain(): () => void {
 const table = new CommandTable(new Map(data.implemented));
 const port = parentPort!;
 
+// (a Node that cannot require ES modules loads the script runner now: vm-modules.ts)
+await preloadVmModules('shard');
 const shard = new Shard({
   index: data.index,
   shards: data.shards,
