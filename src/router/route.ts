@@ -86,8 +86,11 @@ export class ShardRouter {
       const w = new RespWriter(256);
       w.command(args.all());
       link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, w.buf, 0, w.len);
-    } else {
+    } else if (cmd.flags & F.BLOCKING || conn.inputStable()) {
       link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, conn.inBuf, conn.inStart, f.end - conn.inStart, conn.inputStable());
+    } else {
+      // joined to the requests of this input before it for the same shard (one record: REQ_RUN)
+      link.sendCommand(flags, conn.db, conn.id, seq, cmd.id, conn.proto, conn.inBuf, conn.inStart, f.end - conn.inStart);
     }
     if (noReply) {
       s.pump.scheduleTick(); // (the request ring is published at the end of the tick)
