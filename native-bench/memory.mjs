@@ -2,6 +2,7 @@
 // deterministically through `redis-cli --pipe`. npm run bench:memory [-- --keys N] [--shards N]
 // [--hashes F: each key a hash of F fields with 10-byte values instead] [--ttl S: each key set with
 // EX S, so it has an expiry time] [--old DIR: a row for the shardis build in DIR too, same run]
+// [--rounds N: every row N times, alternating] [--no-ofs: without the optimize-for-size row]
 // npm run bench:memory -- --populate N [--reinsert]: DEBUG POPULATE N on redis-server and a 1-shard
 // shardis, one after the other, RSS and time; with --reinsert then DEL every other key (batches of
 // 100k through redis-cli --pipe) and DEBUG POPULATE N/2 new keys, RSS after each step.
@@ -92,8 +93,11 @@ if (args.includes('--populate')) {
 
 const rows = [];
 // the third row: shardis with `optimize-for-size yes` (V8's --optimize-for-size in the shards)
-const runs = [['redis-server', 1, []], ['shardis', SHARDS, []], ['shardis', SHARDS, ['--optimize-for-size', 'yes']]];
-if (OLD !== null) runs.push(['shardis', SHARDS, [], OLD]);
+const round = [['redis-server', 1, []], ['shardis', SHARDS, []]];
+if (!args.includes('--no-ofs')) round.push(['shardis', SHARDS, ['--optimize-for-size', 'yes']]);
+if (OLD !== null) round.push(['shardis', SHARDS, [], OLD]);
+const runs = [];
+for (let r = opt('--rounds', 1); r > 0; r--) runs.push(...round);
 for (const [kind, shards, extra, root] of runs) {
   const s = await startServer(kind, shards, extra, root);
   try {
@@ -107,10 +111,18 @@ for (const [kind, shards, extra, root] of runs) {
     await stopServer(s);
   }
 }
-const ratio = +(rows[1].rss_loaded_mb / rows[0].rss_loaded_mb).toFixed(2);
-const ratioSmall = +(rows[2].rss_loaded_mb / rows[0].rss_loaded_mb).toFixed(2);
+// ratios within each round (same run, one row after another), then their medians
+const per = round.length;
+const med = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ratios = (i) => {
+  const xs = [];
+  for (let r = 0; r + per <= rows.length; r += per) xs.push(+(rows[r + i].rss_loaded_mb / rows[r].rss_loaded_mb).toFixed(3));
+  return xs;
+};
+const ratio = med(ratios(1));
+const ratioSmall = args.includes('--no-ofs') ? null : med(ratios(2));
 console.table(rows);
-console.log(`shardis / redis-server resident memory: ${ratio} (with optimize-for-size yes: ${ratioSmall})`);
-if (OLD !== null) console.log(`the build in ${OLD} / redis-server: ${+(rows[3].rss_loaded_mb / rows[0].rss_loaded_mb).toFixed(2)}`);
+console.log(`shardis / redis-server resident memory: ${ratios(1).join(', ')} (median ${ratio})` + (ratioSmall === null ? '' : `; with optimize-for-size yes: ${ratios(2).join(', ')}`));
+if (OLD !== null) console.log(`the build in ${OLD} / redis-server: ${ratios(per - 1).join(', ')}`);
 fs.mkdirSync(RESULTS, { recursive: true });
 fs.writeFileSync(path.join(RESULTS, 'memory.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, rows, ratio, ratio_optimize_for_size: ratioSmall }, null, 2));

@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { Arena, CLASS_SIZE, HUGE, MAX_SMALL, classOf } from '../src/store/arena.js';
+import { Arena, CHUNK_PAGES, CLASS_SIZE, HUGE, MAX_SMALL, PAGE, arenaSlack, classOf } from '../src/store/arena.js';
 import { ByteTable, INLINE_MAX } from '../src/store/byte-table.js';
 import { Keyspace } from '../src/shard/keyspace.js';
 import { activeExpire } from '../src/shard/active-expire.js';
@@ -71,6 +71,45 @@ describe('arena', () => {
     for (let i = 0; i < 100_000; i++) again.add(a.alloc(60));
     expect(a.pageBytes).toBe(pages);
     expect([...again].sort()).toEqual([...addrs].sort());
+  });
+
+  it('a class with no free block splits a larger free block (a bucket array a table grew out of) before taking fresh space', () => {
+    const a = new Arena();
+    const blocks: number[] = [];
+    for (let i = 0; i < 10_000; i++) blocks.push(a.allocRaw(128));
+    const pages = a.pageBytes;
+    const used = a.usedBytes;
+    for (const x of blocks) a.releaseRaw(x, classOf(128));
+    // 56-byte entries, a class no 128-byte block is of: each block holds two (56 + 72 -> 56 + 16)
+    const got = new Set<number>();
+    for (let i = 0; i < 20_000; i++) got.add(a.alloc(56));
+    expect(got.size).toBe(20_000);
+    expect(a.pageBytes).toBe(pages);
+    expect(a.usedBytes).toBe(20_000 * 56);
+    expect(used).toBe(10_000 * 128);
+    // the 16-byte rests are free blocks of their class
+    for (let i = 0; i < 10_000; i++) a.allocRaw(16);
+    expect(a.pageBytes).toBe(pages);
+  });
+
+  it('shared pages are cut from 33 MB chunks, whose pages not handed out yet arenaSlack counts (not in used_memory)', () => {
+    const before = arenaSlack.bytes;
+    const a = new Arena();
+    a.alloc(100);
+    expect(a.pageBytes).toBe(PAGE);
+    expect(arenaSlack.bytes - before).toBe((CHUNK_PAGES - 1) * PAGE);
+    // a page of its own is not cut from the chunk
+    const x = a.alloc(MAX_SMALL + 100);
+    expect(arenaSlack.bytes - before).toBe((CHUNK_PAGES - 1) * PAGE);
+    a.release(x, HUGE);
+    const n = [];
+    for (let i = 0; i < CHUNK_PAGES * 4; i++) n.push(a.alloc(MAX_SMALL));
+    expect(a.pageBytes).toBe((CHUNK_PAGES + 1) * PAGE);
+    expect(arenaSlack.bytes - before).toBe((CHUNK_PAGES - 1) * PAGE);
+    for (const e of n) a.release(e, classOf(MAX_SMALL));
+    a.release(1, classOf(100));
+    a.reset();
+    expect(arenaSlack.bytes).toBe(before);
   });
 
   it('an entry larger than a quarter page gets its own page, returned when freed', () => {
@@ -196,9 +235,9 @@ describe('ByteTable', () => {
     const a = new Arena();
     const t = new ByteTable(a);
     t.set('key:0000000001', 'v'.repeat(32), 0);
-    expect(a.usedBytes).toBe(56);
+    expect(a.entryBytes).toBe(56);
     t.set('key:0000000002', 123, 0);
-    expect(a.usedBytes).toBe(56 + 32);
+    expect(a.entryBytes).toBe(56 + 32);
   });
 
   it('keys and values at the short/long length boundaries round-trip, overwritten across them', () => {
@@ -408,7 +447,7 @@ describe('Keyspace on the byte store', () => {
     expect(db.expiresSize).toBe(1);
   });
 
-  it('bucket arrays past 16 buckets are arena memory, given back as tables shrink and empty', () => {
+  it('bucket arrays are arena memory, given back as tables shrink and empty', () => {
     const ks = new Keyspace(1, hooks);
     const db = ks.db(0);
     const a = ks.arena!;

@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { Arena, ByteTable, HashValue, HeapSlotTable, Keyspace, activeExpire, ListValue, SLOTS, hashSlotOfString, type KeyspaceHooks, type SlotTable } from './helpers/src.js';
+import { Arena, ByteSlots, ByteTable, HashValue, HeapSlotTable, Keyspace, activeExpire, ListValue, SLOTS, hashSlotOfString, type Db, type KeyspaceHooks, type SlotTable } from './helpers/src.js';
 
 /** A keyspace whose hooks record every signal as "hook:db:key" (in the byte store, or the heap store). */
 function keyspace(heap: boolean, databases = 2): { ks: Keyspace; signals: string[] } {
@@ -25,6 +25,11 @@ function keyspace(heap: boolean, databases = 2): { ks: Keyspace; signals: string
 
 describe.each([['bytes', false], ['heap', true]] as const)('Keyspace and Db (%s store)', (_, heap) => {
   it('keeps each key in the table of its hash slot (hashtags share one), and drops an emptied slot table', () => {
+    const used = (db: Db): number => {
+      let n = 0;
+      for (let s = 0; s < SLOTS; s++) if (db.store.size(s) > 0) n++;
+      return n;
+    };
     const { ks } = keyspace(heap);
     const db = ks.db(0);
     db.set('{user1}a', 'x');
@@ -34,29 +39,27 @@ describe.each([['bytes', false], ['heap', true]] as const)('Keyspace and Db (%s 
     expect(slot).toBe(hashSlotOfString('user1'));
     expect([...db.slotKeys(slot)!].sort()).toEqual(['{user1}a', '{user1}b']);
     expect([...db.slotKeys(hashSlotOfString('other'))!]).toEqual(['other']);
-    expect(db.slots.filter((t) => t !== undefined)).toHaveLength(2);
+    expect(used(db)).toBe(2);
     expect(db.dbsize()).toBe(3);
     db.delete('other');
-    expect(db.slots[hashSlotOfString('other')]).toBeUndefined();
-    expect(db.slots).toHaveLength(SLOTS);
+    expect(db.store.size(hashSlotOfString('other'))).toBe(0);
+    expect(used(db)).toBe(1);
+    if (!heap) expect((db.store as ByteSlots).buckets(hashSlotOfString('other'))).toBe(0);
   });
 
-  it('databases that never held a key share one slot array; a first write gives its own, FLUSHDB gives it back', () => {
+  it('databases that never held a key hold no per-slot memory; a first write gives them their own, FLUSHDB gives it back', () => {
     const { ks } = keyspace(heap, 16);
     const unused = ks.db(15);
-    for (let i = 1; i < 16; i++) expect(ks.db(i).slots).toBe(unused.slots);
-    expect(unused.expires).toBe(unused.slots);
+    for (let i = 0; i < 16; i++) expect([ks.db(i).store.ownsTables, ks.db(i).expiries.ownsTables]).toEqual([false, false]);
     ks.db(3).set('k', 'v');
-    expect(ks.db(3).slots).not.toBe(unused.slots);
-    expect(ks.db(3).expires).toBe(unused.expires);
+    expect(ks.db(3).store.ownsTables).toBe(true);
+    expect(ks.db(3).expiries.ownsTables).toBe(false);
     ks.db(3).setExpire('k', ks.now + 10_000);
-    expect(ks.db(3).expires).not.toBe(unused.expires);
-    expect(unused.slots.every((t) => t === undefined)).toBe(true);
-    expect(() => {
-      (unused.slots as unknown[])[0] = 1;
-    }).toThrow();
+    expect(ks.db(3).expiries.ownsTables).toBe(true);
+    for (let i = 0; i < 16; i++) if (i !== 3) expect([ks.db(i).store.ownsTables, ks.db(i).expiries.ownsTables]).toEqual([false, false]);
+    for (let s = 0; s < SLOTS; s++) expect(unused.store.size(s)).toBe(0);
     ks.db(3).flush();
-    expect(ks.db(3).slots).toBe(unused.slots);
+    expect([ks.db(3).store.ownsTables, ks.db(3).expiries.ownsTables]).toEqual([false, false]);
     ks.db(3).set('again', 'v');
     expect(ks.db(3).get('again')).toBe('v');
     expect(unused.get('again')).toBeUndefined();

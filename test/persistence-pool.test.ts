@@ -1,6 +1,10 @@
-import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { newNicePool } from './helpers/src.js';
+import { requireInSlices } from '../src/persistence/pools.js';
 
 // The pool behind snapshots (BGSAVE's encoding and writing, a full sync's checksum, a replica's
 // payload walk) runs at nice 10. Its thread used to set that itself once Node had started it and
@@ -17,6 +21,39 @@ describe('background pool', () => {
       expect(second.tid).toBe(first.tid);
     } finally {
       await pool.destroy();
+    }
+  });
+});
+
+// piscina loaded at the start of a save blocked the main thread 5 ms of CPU at once; it is loaded
+// a module file per turn of the event loop instead (requireInSlices).
+describe('loading a package in slices', () => {
+  it('loads one module file per turn of the event loop, each after the files it requires, and returns its exports', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardis-slices-'));
+    const g = globalThis as unknown as { sliceLog: [string, number][]; sliceTurn: number };
+    g.sliceLog = [];
+    g.sliceTurn = 0;
+    const mod = (name: string, deps: string[]): void =>
+      fs.writeFileSync(path.join(dir, `${name}.js`), `${deps.map((d) => `require(${JSON.stringify(d)});`).join('\n')}\nglobalThis.sliceLog.push([${JSON.stringify(name)}, globalThis.sliceTurn]);\nmodule.exports = ${JSON.stringify(name)};\n`);
+    mod('index', ['./a', './b', 'node:os']);
+    mod('a', ['./c']);
+    mod('b', ['./c', './a.js']);
+    mod('c', []);
+    let on = true;
+    const tick = (): void => {
+      g.sliceTurn++;
+      if (on) setImmediate(tick);
+    };
+    setImmediate(tick);
+    try {
+      const exported = await requireInSlices(path.join(dir, 'index.js'), pathToFileURL(path.join(dir, 'from.js')).href);
+      expect(exported).toBe('index');
+      expect(g.sliceLog.map(([name]) => name)).toEqual(['c', 'a', 'b', 'index']);
+      const turns = g.sliceLog.map(([, t]) => t);
+      expect(new Set(turns).size).toBe(turns.length);
+    } finally {
+      on = false;
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -533,6 +533,20 @@ describe('bad files and faults', () => {
     // without save points writes go on
     expect(await a.c.set('k2', 'v')).toBe('OK');
   });
+
+  it('a pool thread that cannot start (working directory removed) fails the full sync, and the master keeps serving', async () => {
+    const parent = tmpdir();
+    const dir = path.join(parent, 'gone');
+    fs.mkdirSync(dir);
+    const m = await start(dir, ['--repl-diskless-sync-delay', '0']);
+    await m.c.set('k', 'v');
+    fs.rmSync(dir, { recursive: true });
+    const r = await start(tmpdir(), ['--replicaof', '127.0.0.1', String(m.p.port)]);
+    await waitFor(async () => /Background pool thread failed: .*uv_cwd/.test(m.p.output()), 'the pool thread failing', 30_000);
+    expect(await m.c.ping()).toBe('PONG');
+    expect(await m.c.set('k2', 'v')).toBe('OK');
+    await r.p.stop();
+  });
 });
 
 describe('LOADING', () => {
@@ -655,7 +669,7 @@ describe('replication history across restarts', () => {
     expect(out.indexOf('Starting BGSAVE for SYNC')).toBeGreaterThan(out.indexOf('Background saving terminated with success'));
   });
 
-  it("a replica's rdb_changes_since_last_save counts its master's writes, not the link's PINGs", async () => {
+  it("a replica's rdb_changes_since_last_save counts its master's writes, not the link's PINGs nor the SELECT before a write", async () => {
     const m = await start(tmpdir(), ['--repl-ping-replica-period', '1']);
     const r = await start(tmpdir(), ['--replicaof', '127.0.0.1', String(m.p.port)]);
     await m.c.set('a', '1');
@@ -668,6 +682,12 @@ describe('replication history across restarts', () => {
     await m.c.set('b', '2');
     await waitInSync(m.c, r.c);
     expect((await info(r.c, 'persistence')).rdb_changes_since_last_save).toBe('1');
+    // a write to another database comes after a SELECT in the stream: one change still
+    await m.c.select(3);
+    await m.c.set('c', '3');
+    await m.c.select(0);
+    await waitInSync(m.c, r.c);
+    expect((await info(r.c, 'persistence')).rdb_changes_since_last_save).toBe('2');
   });
 
   it('SHUTDOWN SAVE during a full sync to a replica that does not read drops that replica and saves', async () => {

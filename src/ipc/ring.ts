@@ -206,6 +206,14 @@ export class RingConsumer extends RingViews {
     return pos + 4;
   }
 
+  /**
+   * True when a record waits: one the last poll() saw and next() has not returned yet, or one
+   * published since (a long task between records checks it to let them run: a snapshot pull).
+   */
+  waiting(): boolean {
+    return this.head !== this.tail || Atomics.load(this.ctl, TAIL) !== this.tail;
+  }
+
   /** Payload length of the record returned by the last next(). */
   recordLength = 0;
 

@@ -22,9 +22,9 @@ import { In, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { RespWriter } from '../resp/writer.js';
 import { perServer, type FunctionLibraries, type PersistHost as Server, type ReplView } from './host.js';
 import { MISCONF } from '../resp/errors.js';
-import { ABORTED, type CrcTask, type WriteResult, type WriteTask } from './rdb-encode.js';
+import { ABORTED, type CrcTask, type WarmTask, type WriteResult, type WriteTask } from './rdb-encode.js';
 import { snapshotLock } from './snapshot-lock.js';
-import { newNicePool, PoolChecksum } from './pools.js';
+import { loadPiscina, newNicePool, PoolChecksum } from './pools.js';
 import { strerror } from './strerror.js';
 import { keyspaceOp, snapshotAbortOp, snapshotBeginOp, snapshotNextOp } from '../ipc/control.js';
 
@@ -32,6 +32,8 @@ export { strerror };
 
 /** Bytes of pieces handed to the pool per task. */
 const TASK_BYTES = 256 * 1024;
+/** Share of the time since a background save started that it spends in snapshot pulls, at most. */
+const SAVE_SHARE = 0.5;
 /** nice of the pool thread that writes snapshots (see rdb-worker.ts). */
 const BACKGROUND_NICE = 10;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: a failed background save is retried by the schedule after 5 s. */
@@ -232,13 +234,24 @@ export class Persistence {
   }
 
   private makePool(nice: number): Piscina {
-    return newNicePool(nice, {
+    const pool = newNicePool(nice, {
       filename: fileURLToPath(new URL('./rdb-worker.js', import.meta.url)),
       minThreads: 0,
       maxThreads: 1,
       idleTimeout: 2000,
       workerData: { nice },
     });
+    // a thread that fails to start (the working directory removed: uv_cwd ENOENT) with no task of
+    // its own: piscina emits 'error', which stopped the server. The pool is dropped instead (its
+    // waiting tasks fail) and the next snapshot makes a new one.
+    pool.on('error', (e: Error) => {
+      this.server.log.warn(`Background pool thread failed: ${e.message}`);
+      if (this.pool === pool) this.pool = null;
+      if (this.urgentPool === pool) this.urgentPool = null;
+      if (this.syncLoadPool === pool) this.syncLoadPool = null;
+      void pool.destroy();
+    });
+    return pool;
   }
 
   /**
@@ -251,6 +264,25 @@ export class Persistence {
     const make = (nice: number): Piscina => this.makePool(nice);
     if (urgent) return (this.urgentPool ??= make(0));
     return (this.pool ??= make(BACKGROUND_NICE));
+  }
+
+  /**
+   * poolOf(urgent) made without a long stall of the main thread, before a snapshot's cut: piscina
+   * loaded a module file per turn of the event loop (pools.ts), then the pool made and its thread
+   * started by a task that does nothing, each in a turn of its own (a new thread costs the main thread
+   * 2-4 ms of CPU). Loading piscina and starting the thread inside the save (where the first task
+   * needed them) blocked the main thread 5 + 2.5 ms of CPU at once, the worst write stall of a
+   * 1M-key BGSAVE on a quiet machine (9-14 ms against 3-7 ms for redis-server's fork).
+   */
+  private async readyPool(urgent: boolean): Promise<Piscina> {
+    await loadPiscina();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const pool = this.poolOf(urgent);
+    if (pool.threads.length === 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      pool.run({ warm: true } satisfies WarmTask).catch(() => {}); // a failed start fails the first real task
+    }
+    return pool;
   }
 
   /**
@@ -273,7 +305,12 @@ export class Persistence {
    * with the replica's walk also at nice 0) at the normal priority.
    */
   checksumStream(): PoolChecksum {
-    return new PoolChecksum((joined, crc) => this.checksum(joined, crc));
+    // the pool is made now, in slices (readyPool), and the first batch waits for it
+    const ready = this.readyPool(true);
+    return new PoolChecksum(async (joined, crc) => {
+      await ready;
+      return this.checksum(joined, crc);
+    }, ready);
   }
 
   /** Advance a running CRC64 over `joined` on the pool (its memory moves there when it owns it). */
@@ -335,7 +372,8 @@ export class Persistence {
     }
     let closed = false;
     try {
-      const pool = this.poolOf();
+      // made in slices of the main thread's time (the shards copy on write meanwhile)
+      const pool = await this.readyPool(false);
       const compress = cfg.bool('rdbcompression');
       const asAof = target?.commands === true;
       const checksum = cfg.bool('rdbchecksum') && !asAof;
@@ -390,18 +428,30 @@ export class Persistence {
         add(rdbHeader(REDIS_VERSION, withRepl && target === undefined ? { replid: repl.replid, offset, streamDb } : null, target !== undefined), 0);
         if (fnRecords !== undefined && fnRecords.length > 0) add(fnRecords, 0);
       }
-      // a background save leaves the shard its requests: after each pull it waits about as long as
-      // the pull took (a timer's turn at least), so the shard's clients keep at least half its time.
-      // Back to back, a pull (up to 1 ms) ran before nearly every request: a client's SETs fell to
-      // about one per pull during a save. A foreground save (SAVE, SHUTDOWN) goes at full speed.
+      // A background save takes at most half of the time since it started in pulls (a pull's round
+      // trip), so the shards' clients and the other threads keep the rest: past that share it waits
+      // until it is back within it. A pull gives way to a request waiting behind it (snapshot.ts),
+      // so a request waits a fraction of a pull; the share bounds the CPU the save takes from the
+      // threads that answer requests (two cores: main, shard, the pool and the clients). Before, a
+      // save waited after every pull as long as the pull took, a timer's turn (~1 ms) at least:
+      // with pulls that give way to each request, a client's stream of SETs cut every pull to a slot
+      // or two and the timer turns made the save ~20 times slower. A foreground save (SAVE,
+      // SHUTDOWN) goes at full speed.
       const paced = this.bgsaveInProgress();
+      const pacedSince = performance.now();
+      let pulling = 0;
       try {
         for (let i = 0; i < s.links.length; i++) {
           for (;;) {
             if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
-            const pullStart = paced ? performance.now() : 0;
+            const pullStart = performance.now();
             const res = await s.oneShard(i, snapshotNextOp.request());
-            if (paced) await pause(performance.now() - pullStart);
+            if (paced) {
+              const now = performance.now();
+              pulling += now - pullStart;
+              const ahead = pulling / SAVE_SHARE - (now - pacedSince);
+              if (ahead >= 1) await pause(ahead);
+            }
             const chunk = snapshotNextOp.read(res.reply); // the entries are views of the reply
             // the reply's own memory moves to the pool thread (views of it are the pieces)
             if (chunk.parts.length > 0 && res.reply.byteOffset === 0 && res.reply.buffer.byteLength === res.reply.length) transfer.push(res.reply.buffer as ArrayBuffer);
@@ -532,7 +582,7 @@ const fsClose = promisify(fs.close);
 
 /** Wait about `ms` (a timer's turn at least: about 1 ms). */
 function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms - 1)));
+  return new Promise((resolve) => setTimeout(resolve, Math.floor(ms)));
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -284,6 +284,11 @@ export interface WriteTask {
 }
 
 /** Only advance a running CRC64 over the pieces (a replication full sync's payload). */
+/** A task that does nothing: it starts the pool's thread ahead of the work (Persistence.readyPool). */
+export interface WarmTask {
+  warm: true;
+}
+
 export interface CrcTask {
   crcOnly: true;
   pieces: Uint8Array[];

@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { workerData } from 'node:worker_threads';
-import { crcPieces, writePieces, type CrcTask, type WriteTask, type WriteResult } from './rdb-encode.js';
+import { crcPieces, writePieces, type CrcTask, type WarmTask, type WriteTask, type WriteResult } from './rdb-encode.js';
 import { walkPayload, type WalkTask } from './rdb-walk.js';
 
 const nice = Number((workerData as { nice?: number } | undefined)?.nice ?? 0);
@@ -29,7 +29,8 @@ if (nice > 0) {
   }
 }
 
-export default function run(task: WriteTask | CrcTask | WalkTask): WriteResult | number {
+export default function run(task: WriteTask | CrcTask | WalkTask | WarmTask): WriteResult | number {
+  if ('warm' in task) return 0;
   if ('walk' in task) return walkPayload(task);
   return 'crcOnly' in task ? crcPieces(task) : writePieces(task);
 }

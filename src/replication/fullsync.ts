@@ -107,6 +107,10 @@ export class FullSync {
     const repl = this.repl;
     const s = repl.server;
     const all = s.links.map((_, i) => i);
+    // the CRC64 is computed on the persistence pool, behind the bytes sent; asked for before the cut,
+    // which waits for the pool to be made (in slices of the main thread's time: Persistence.readyPool)
+    const crc = s.persistence.checksumStream();
+    if ('ready' in crc) await crc.ready;
 
     // 2. the cut
     await s.coordinator.lock(all);
@@ -130,8 +134,6 @@ export class FullSync {
       const head = r.preSync ? '' : `+FULLRESYNC ${repl.replid} ${offset}\r\n`;
       r.write(Buffer.from(`${head}${eofMode ? `$EOF:${mark}\r\n` : ''}`));
     }
-    // the CRC64 is computed on the persistence pool, behind the bytes sent
-    const crc = s.persistence.checksumStream();
     const whole: Buffer[] = [];
     const out = async (b: Buffer): Promise<void> => {
       crc.add(b);

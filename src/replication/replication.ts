@@ -168,7 +168,8 @@ export class Replication {
   applied(buf: Uint8Array, start: number, end: number): void {
     if (this.link === null) return;
     const len = end - start;
-    if (!isKeepAlive(buf, start, len)) this.changes++;
+    // a write, not a keep-alive nor the SELECT before one (Redis counts neither in its dirty counter)
+    if (!isKeepAlive(buf, start, len) && !isSelect(buf, start, len)) this.changes++;
     if (this.streamLog !== null && this.streamLog.recording()) this.streamLog.applied(buf.subarray(start, end));
     this.link.processed(len);
     if (buf === this.appliedBuf && start === this.appliedEnd) {
@@ -570,4 +571,12 @@ export class Replication {
   role(w: RespWriter): void {
     roleReply(this, w);
   }
+}
+
+/** Whether buf[start, start+len) is a SELECT ("*2\r\n$6\r\nselect...", any case), decided on the bytes. */
+function isSelect(b: Uint8Array, start: number, len: number): boolean {
+  if (len < 14 || b[start] !== 0x2a || b[start + 1] !== 0x32 || b[start + 4] !== 0x24 || b[start + 5] !== 0x36) return false;
+  const word = 'select';
+  for (let i = 0; i < 6; i++) if ((b[start + 8 + i]! | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
 }

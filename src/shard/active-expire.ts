@@ -23,10 +23,11 @@ export function activeExpire(db: Db, maxChecks: number): [number, number] {
   for (let visited = 0; visited < SLOTS && checked < maxChecks; visited++) {
     const slot = db.expireCursor;
     db.expireCursor = (slot + 1) & (SLOTS - 1);
-    const e = db.expires[slot];
-    if (e === undefined) continue;
-    checked += e.size;
-    e.forEachAt((at, key) => {
+    const e = db.expiries;
+    const n = e.size(slot);
+    if (n === 0) continue;
+    checked += n;
+    e.forEachAt(slot, (at, key) => {
       if (at <= now) due.push(key);
     });
     for (const key of due) {

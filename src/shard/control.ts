@@ -10,12 +10,12 @@
 import { NOTIFY_NEW } from '../commands/keyspace-events.js';
 import { notifiesNewOrMiss } from './key-signals.js';
 import v8 from 'node:v8';
+import { arenaSlack } from '../store/arena.js';
 import { globMatch, matchesAll } from '../commands/glob.js';
 import { CommandError, IMPORT_BAD_PAYLOAD, NO_SNAPSHOT, UNBLOCKED, internalError } from '../resp/errors.js';
 import { SLOTS } from '../router/slot.js';
 import { createDumpPayload, parseDumpPayload } from '../codec/dump.js';
 import type { ShardHost } from './host.js';
-import type { SlotTable } from './slot-table.js';
 import { NULL_ARRAY, unblock, serveReadyKeys } from './blocked.js';
 import { runShipped } from './shipped.js';
 import { REP_REPLY } from '../ipc/records.js';
@@ -144,12 +144,12 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
       da[k] = dbb[k];
       dbb[k] = t;
     };
-    const slots = da.slots;
-    da.slots = dbb.slots;
-    dbb.slots = slots;
-    const expires = da.expires;
-    da.expires = dbb.expires;
-    dbb.expires = expires;
+    const store = da.store;
+    da.store = dbb.store;
+    dbb.store = store;
+    const expiries = da.expiries;
+    da.expiries = dbb.expiries;
+    dbb.expiries = expiries;
     const raw = da.rawKeys;
     da.rawKeys = dbb.rawKeys;
     dbb.rawKeys = raw;
@@ -178,10 +178,10 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     const pattern = req.pattern;
     const all = matchesAll(pattern);
     const out: string[] = [];
+    const m = db.store;
     for (let s = 0; s < SLOTS; s++) {
-      const m = db.slots[s];
-      if (!m) continue;
-      for (const k of m.keys()) {
+      if (m.size(s) === 0) continue;
+      for (const k of m.keys(s)) {
         if (db.isExpired(k)) continue;
         if (all || globMatch(pattern, k)) out.push(k);
       }
@@ -204,11 +204,11 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     const all = pattern === '' || matchesAll(pattern);
     const out: string[] = [];
     let visited = 0;
+    const m = db.store;
     while (slot < end && visited < count) {
-      const m = db.slots[slot];
-      slot++;
-      if (!m) continue;
-      for (const [k, v] of m) {
+      const s = slot++;
+      if (m.size(s) === 0) continue;
+      for (const [k, v] of m.entries(s)) {
         visited++;
         if (db.isExpired(k)) continue;
         if (!all && !globMatch(pattern, k)) continue;
@@ -229,21 +229,22 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     // every key equally likely: a random non-empty slot, kept with probability size / largest size
     // (rejection sampling), then a random key of it. (Walking from a random slot to the next non-empty
     // one favoured keys after long runs of empty slots: with several shards, the slots of the others.)
-    const filled: SlotTable[] = [];
+    const filled: number[] = [];
+    const m = db.store;
     let largest = 0;
     for (let s = 0; s < SLOTS; s++) {
-      const m = db.slots[s];
-      if (!m || m.size === 0) continue;
-      filled.push(m);
-      if (m.size > largest) largest = m.size;
+      const n = m.size(s);
+      if (n === 0) continue;
+      filled.push(s);
+      if (n > largest) largest = n;
     }
     let last: string | null = null;
     for (let tries = 0; tries < 100; ) {
-      const m = filled[Math.floor(Math.random() * filled.length)]!;
+      const s = filled[Math.floor(Math.random() * filled.length)]!;
       let idx = Math.floor(Math.random() * largest);
-      if (idx >= m.size) continue;
+      if (idx >= m.size(s)) continue;
       tries++;
-      for (const k of m.keys()) {
+      for (const k of m.keys(s)) {
         if (idx-- === 0) {
           last = k;
           break;
@@ -285,7 +286,7 @@ export const CONTROL_HANDLERS: Record<string, ControlHandler> = {
     c.evictor.measureAsked(c.commandsProcessed); // used_memory is the eviction board's sum (this shard's row)
     const h = v8.getHeapStatistics();
     const a = c.ks.arena;
-    memoryOp.write(c.w, { heap: h.used_heap_size, external: h.external_memory, dataset: a === null ? h.used_heap_size : a.entryBytes });
+    memoryOp.write(c.w, { heap: h.used_heap_size, external: h.external_memory - arenaSlack.bytes, dataset: a === null ? h.used_heap_size : a.entryBytes });
   },
 
   /** evict: maxmemory's eviction before a command of another shard (Evictor.perform) */

@@ -54,6 +54,7 @@ import { SLOTS } from '../router/slot.js';
 import type { ShardConfig } from './context.js';
 import type { Db, Keyspace } from './keyspace.js';
 import { ACCESS, lfuDecayed } from './access.js';
+import { arenaSlack } from '../store/arena.js';
 
 export const BOARD_STRIDE = 7;
 export const BOARD_BYTES = 0;
@@ -80,7 +81,7 @@ export function isolateBytes(): number {
   const h = v8.getHeapStatistics();
   let young = 0;
   for (const sp of v8.getHeapSpaceStatistics()) if (sp.space_name === 'new_space') young = sp.space_used_size;
-  return h.used_heap_size - young + h.external_memory;
+  return h.used_heap_size - young + h.external_memory - arenaSlack.bytes;
 }
 
 /** The memory maxmemory is compared with: every row's base and dataset bytes. */
@@ -382,16 +383,17 @@ export class Evictor {
     const start = Math.floor(Math.random() * span);
     for (let i = 0; i < span && out.length < n; i++) {
       const s = this.lo + ((start + i) % span);
-      const m = vol ? db.expires[s] : db.slots[s];
-      if (m === undefined || m.size === 0) continue;
-      takeSome(m.keys(), m.size, n - out.length, out);
+      const m = vol ? db.expiries : db.store;
+      const size = m.size(s);
+      if (size === 0) continue;
+      takeSome(m.keys(s), size, n - out.length, out);
     }
   }
 
   private score(db: Db, key: string): number {
     const policy = this.cfg.maxmemoryPolicy;
     if (policy === 'volatile-ttl') return -db.getExpire(key);
-    const data = db.slots[this.ks.slotOf(key)]?.accessTime(key) ?? -1;
+    const data = db.store.accessTime(this.ks.slotOf(key), key);
     if (data < 0) return -Infinity;
     const nowSec = this.ks.clock();
     if (ACCESS.lfu) return 255 - lfuDecayed(data, nowSec);
@@ -415,7 +417,7 @@ export class Evictor {
       while (this.pool.length > 0) {
         const c = this.pool.pop()!;
         const db = this.ks.db(c.db);
-        const exists = vol ? db.getExpire(c.key) >= 0 && db.slots[this.ks.slotOf(c.key)]?.has(c.key) : db.slots[this.ks.slotOf(c.key)]?.has(c.key);
+        const exists = (!vol || db.getExpire(c.key) >= 0) && db.store.has(this.ks.slotOf(c.key), c.key);
         if (exists) return c;
       }
     }

@@ -1,11 +1,12 @@
 /*
- * Keyspace: a shard's databases. Each database keeps one table per hash slot (created on first use),
- * so SCAN can use the slot as a stable cursor, a snapshot can copy slot by slot, and a key shipped in
- * from another shard (cross-shard commands) never collides with this shard's own keys. A slot's keys
- * live in a table with their values and last-access times (the LRU clock OBJECT IDLETIME reads, whole
- * seconds as Redis keeps it): a ByteTable in the keyspace's arena outside the V8 heap (src/store/,
- * `keyspace-store bytes`, the default) or a HeapSlotTable of JS strings (`keyspace-store heap`).
- * Expiry times live in a parallel per-slot table of the keys that have one (store/expiry-table.ts).
+ * Keyspace: a shard's databases. Each database keeps one table per hash slot, so SCAN can use the
+ * slot as a stable cursor, a snapshot can copy slot by slot, and a key shipped in from another shard
+ * (cross-shard commands) never collides with this shard's own keys. A slot's keys live in a table with
+ * their values and last-access times (the LRU clock OBJECT IDLETIME reads, whole seconds as Redis
+ * keeps it). A database's tables are one store (`Db.store`, every method taking the slot): a ByteSlots
+ * in the keyspace's arena outside the V8 heap (src/store/, `keyspace-store bytes`, the default: no JS
+ * object per slot) or HeapSlots, a HeapSlotTable of JS strings per slot (`keyspace-store heap`).
+ * Expiry times live in a parallel store of the keys that have one (`Db.expiries`, store/expiry-table.ts).
  *
  * The store never formats RESP: it returns values; command handlers write replies.
  *
@@ -21,9 +22,9 @@ import { SLOTS, hashSlot, hashSlotOfString } from '../router/slot.js';
 import { isAggregate, type Value } from './values/types.js';
 import { estOf, keyEst, measure } from './mem-estimate.js';
 import { lfuData, lfuDecayed } from './access.js';
-import { HeapSlotTable, type SlotTable } from './slot-table.js';
+import { HeapSlots, type SlotStore } from './slot-table.js';
 import { Arena } from '../store/arena.js';
-import { ByteTable, INLINE_MAX, KIND_NUM, KIND_OBJ, entryBytes, isInline } from '../store/byte-table.js';
+import { ByteSlots, INLINE_MAX, KIND_NUM, KIND_OBJ, entryBytes, isInline, type SlotHost } from '../store/byte-table.js';
 import { ByteExpiries, HeapExpiries, type Expiries } from '../store/expiry-table.js';
 
 export interface KeyspaceHooks {
@@ -115,17 +116,17 @@ export class Keyspace {
   /** Keys a new slot table is sized for (set while loading an RDB file that announces its size; 0: none). */
   tableHint = 0;
 
-  /** A new, empty table for one slot, in this keyspace's store. */
-  newTable(): SlotTable {
-    if (this.arena === null) return new HeapSlotTable();
-    const t = new ByteTable(this.arena);
-    if (this.tableHint > 0) t.reserve(this.tableHint);
-    return t;
+  /** The host of expiry stores: their tables start at 4 buckets whatever the load announced. */
+  private readonly expiryHost: SlotHost = { slotOf: (key) => this.slotOf(key), tableHint: 0 };
+
+  /** A new, empty store of a database's keys (one table per slot), in this keyspace's store. */
+  newStore(): SlotStore {
+    return this.arena === null ? new HeapSlots() : new ByteSlots(this.arena, SLOTS, this);
   }
 
-  /** A new, empty table of one slot's expiry times, in this keyspace's store. */
+  /** A new, empty store of a database's expiry times, in this keyspace's store. */
   newExpiries(): Expiries {
-    return this.arena === null ? new HeapExpiries() : new ByteExpiries(this.arena);
+    return this.arena === null ? new HeapExpiries() : new ByteExpiries(this.arena, this.expiryHost);
   }
 
   /** Give the byte store's pages back once every database is empty (after FLUSHALL). */
@@ -135,18 +136,14 @@ export class Keyspace {
   }
 }
 
-/**
- * The slot arrays of a database that never held a key (or an expiry time): one shared, frozen array
- * of SLOTS holes, so the 16 databases of a shard do not cost 2 x 16 x 64 KB of heap before they are
- * used. A database gets arrays of its own on its first write (ownSlots / expiriesOf).
- */
-const NO_SLOTS: readonly undefined[] = Object.freeze(new Array<undefined>(SLOTS));
-
 export class Db {
-  /** Per slot: its table, or undefined. Read freely; written only through ownSlots(). */
-  slots: (SlotTable | undefined)[] = NO_SLOTS as (SlotTable | undefined)[];
-  /** Per slot: expiry times of its keys that have one. Read freely; written only through expiriesOf(). */
-  expires: (Expiries | undefined)[] = NO_SLOTS as (Expiries | undefined)[];
+  /**
+   * The keys, one table per slot. A database that never held a key costs a small object: a byte
+   * store's per-slot words are one shared array of zeros until its first write.
+   */
+  store: SlotStore;
+  /** Expiry times of the keys that have one, per slot (as `store`). */
+  expiries: Expiries;
   /** Number of keys (including logically expired ones not yet removed). */
   size = 0;
   /** Number of keys with an expiry time. */
@@ -166,13 +163,16 @@ export class Db {
   constructor(
     readonly id: number,
     readonly ks: Keyspace,
-  ) {}
+  ) {
+    this.store = ks.newStore();
+    this.expiries = ks.newExpiries();
+  }
 
   /**
-   * The table that answered the last readBytes() (entry accessors: kindAt, bytesAt, valueOffset,
-   * valueLength, numberAt).
+   * The store that answered the last readBytes() or peekBytes() (entry accessors: kindAt, bytesAt,
+   * valueOffset, valueLength, numberAt).
    */
-  found: ByteTable | null = null;
+  found: ByteSlots | null = null;
 
   /**
    * GET's byte path: look up a key given as bytes, src[off, off+len), with no JS string made; counts
@@ -185,17 +185,17 @@ export class Db {
     if (ks.arena === null) return -1;
     const slot = hashSlot(src, off, off + len);
     if (this.expiresSize > 0 && this.expiredBytes(slot, src, off, len)) return -1;
-    const t = this.slots[slot] as ByteTable | undefined;
-    const e = t === undefined ? 0 : t.findBytes(src, off, len);
+    const t = this.store as ByteSlots;
+    const e = t.findBytes(slot, src, off, len);
     if (e === 0) {
       if (ks.notifyNewOrMiss) return -1;
       ks.misses++;
       return 0;
     }
-    if (t!.kindAt(e) === KIND_OBJ) return -1;
-    t!.touchAt(e, ks.clock());
+    if (t.kindAt(e) === KIND_OBJ) return -1;
+    t.touchAt(e, ks.clock());
     ks.hits++;
-    this.found = t!;
+    this.found = t;
     return e;
   }
 
@@ -207,9 +207,9 @@ export class Db {
    */
   peekBytes(src: Uint8Array, off: number, len: number): number {
     if (this.ks.arena === null) return -1;
-    const t = this.slots[hashSlot(src, off, off + len)] as ByteTable | undefined;
-    const e = t === undefined ? 0 : t.findBytes(src, off, len);
-    if (e !== 0) this.found = t!;
+    const t = this.store as ByteSlots;
+    const e = t.findBytes(hashSlot(src, off, off + len), src, off, len);
+    if (e !== 0) this.found = t;
     return e;
   }
 
@@ -231,12 +231,7 @@ export class Db {
     }
     const slot = knownSlot >= 0 ? knownSlot : hashSlot(src, koff, koff + klen);
     if (this.expiresSize > 0 && this.expiryBytes(slot, src, koff, klen) >= 0) return false;
-    let m = this.slots[slot];
-    if (m === undefined) {
-      m = ks.newTable();
-      this.ownSlots()[slot] = m;
-    }
-    if ((m as ByteTable).setBytes(src, koff, klen, voff, vlen, ks.clock())) this.size++;
+    if ((this.store as ByteSlots).setBytes(slot, src, koff, klen, voff, vlen, ks.clock())) this.size++;
     return true;
   }
 
@@ -253,50 +248,31 @@ export class Db {
     if (ks.hooks.unwatched?.() !== true) return null;
     const slot = hashSlot(src, off, off + len);
     if (this.expiresSize > 0 && this.expiredBytes(slot, src, off, len)) return null;
-    const m = this.slots[slot] as ByteTable | undefined;
-    const e = m === undefined ? 0 : m.findBytes(src, off, len);
+    const m = this.store as ByteSlots;
+    const e = m.findBytes(slot, src, off, len);
     if (e === 0) {
       if (!Number.isSafeInteger(by)) return null;
-      let t = m;
-      if (t === undefined) {
-        t = ks.newTable() as ByteTable;
-        this.ownSlots()[slot] = t;
-        t.findBytes(src, off, len); // the lookup addNumberBytes() links after
-      }
-      t.addNumberBytes(src, off, len, by, ks.clock());
+      m.addNumberBytes(slot, src, off, len, by, ks.clock()); // linked where the lookup above left off
       this.size++;
       return by;
     }
-    if (m!.kindAt(e) !== KIND_NUM) return null;
-    const r = m!.numberAt(e) + by;
+    if (m.kindAt(e) !== KIND_NUM) return null;
+    const r = m.numberAt(e) + by;
     if (!Number.isSafeInteger(r)) return null;
-    m!.touchAt(e, ks.clock());
-    m!.setNumberAt(e, r);
+    m.touchAt(e, ks.clock());
+    m.setNumberAt(e, r);
     return r;
   }
 
-  /** Finish every resize in progress of this database's tables (ByteTable.finishResize). */
+  /** Finish every resize in progress of this database's tables (ByteSlots.finishResize). */
   finishResizes(): void {
-    if (this.slots !== NO_SLOTS) for (const t of this.slots) if (t instanceof ByteTable) t.finishResize();
-    if (this.expires !== NO_SLOTS) for (const t of this.expires) if (t instanceof ByteTable) t.finishResize();
-  }
-
-  /** This database's own slot array (made on its first write). */
-  private ownSlots(): (SlotTable | undefined)[] {
-    if (this.slots === NO_SLOTS) this.slots = new Array<SlotTable | undefined>(SLOTS);
-    return this.slots;
-  }
-
-  /** The slot's expiry table, made if it has none (and this database's own array of them). */
-  private expiriesOf(slot: number): Expiries {
-    if (this.expires === NO_SLOTS) this.expires = new Array<Expiries | undefined>(SLOTS);
-    return (this.expires[slot] ??= this.ks.newExpiries());
+    this.store.finishResizes();
+    this.expiries.finishResizes();
   }
 
   /** Expiry time of a key given as bytes in its slot (byte store), or -1 when it has none. */
   private expiryBytes(slot: number, src: Uint8Array, off: number, len: number): number {
-    const e = this.expires[slot] as ByteExpiries | undefined;
-    return e === undefined ? -1 : e.atBytes(src, off, len);
+    return (this.expiries as ByteExpiries).atBytes(slot, src, off, len);
   }
 
   /** True if the key given as bytes has an expiry time that has passed (the string path expires it). */
@@ -307,7 +283,7 @@ export class Db {
 
   /** Raw lookup without expiry checks (for internal use: snapshots, SCAN filtering does its own). */
   peek(key: string): Value | undefined {
-    return this.slots[this.ks.slotOf(key)]?.get(key);
+    return this.store.get(this.ks.slotOf(key), key);
   }
 
   /**
@@ -316,13 +292,12 @@ export class Db {
    */
   get(key: string, touch = true): Value | undefined {
     const slot = this.ks.slotOf(key);
-    const m = this.slots[slot];
-    if (m === undefined) return undefined;
+    const m = this.store;
     // an expired key's access time may be updated before it is removed or hidden: harmless
-    const v = touch ? m.getTouch(key, this.ks.clock()) : m.get(key);
+    const v = touch ? m.getTouch(slot, key, this.ks.clock()) : m.get(slot, key);
     if (v === undefined) return undefined;
     if (this.expiresSize > 0) {
-      const at = this.expires[slot]?.get(key);
+      const at = this.expiries.get(slot, key);
       if (at !== undefined && at <= this.ks.now && this.expireIfNeeded(key, slot)) return undefined;
     }
     return v;
@@ -353,24 +328,24 @@ export class Db {
 
   /** Seconds since the key was last accessed (OBJECT IDLETIME); 0 for an absent key. */
   idleSeconds(key: string): number {
-    const t = this.slots[this.ks.slotOf(key)]?.accessTime(key) ?? -1;
+    const t = this.store.accessTime(this.ks.slotOf(key), key);
     return t < 0 ? 0 : Math.max(0, this.ks.clock() - t);
   }
 
   /** Set the key's last access to `seconds` ago (RESTORE ... IDLETIME). */
   setIdle(key: string, seconds: number): void {
-    this.slots[this.ks.slotOf(key)]?.setAccessTime(key, this.ks.clock() - seconds);
+    this.store.setAccessTime(this.ks.slotOf(key), key, this.ks.clock() - seconds);
   }
 
   /** OBJECT FREQ: the key's LFU counter after decay (meaningful under an LFU policy only). */
   lfuFreq(key: string): number {
-    const d = this.slots[this.ks.slotOf(key)]?.accessTime(key) ?? -1;
+    const d = this.store.accessTime(this.ks.slotOf(key), key);
     return d < 0 ? 0 : lfuDecayed(d, this.ks.clock());
   }
 
   /** RESTORE ... FREQ: set the key's LFU counter. */
   setLfuFreq(key: string, freq: number): void {
-    this.slots[this.ks.slotOf(key)]?.setAccessData(key, lfuData(freq, this.ks.clock()));
+    this.store.setAccessData(this.ks.slotOf(key), key, lfuData(freq, this.ks.clock()));
   }
 
   /** True (and the key deleted on a master) if the key is logically expired. */
@@ -387,15 +362,15 @@ export class Db {
   /** Expiry time (ms since epoch) of a key, or -1 if it has none. Does not check existence. */
   getExpire(key: string): number {
     if (this.expiresSize === 0) return -1;
-    const at = this.expires[this.ks.slotOf(key)]?.get(key);
+    const at = this.expiries.get(this.ks.slotOf(key), key);
     return at === undefined ? -1 : at;
   }
 
   /** Bytes the key's expiry time counts for (MEMORY USAGE, maxmemory), 0 if it has none. */
   expireCost(key: string): number {
     if (this.expiresSize === 0) return 0;
-    const e = this.expires[this.ks.slotOf(key)];
-    return e !== undefined && e.has(key) ? e.cost(key) : 0;
+    const e = this.expiries;
+    return e.has(this.ks.slotOf(key), key) ? e.cost(key) : 0;
   }
 
   /**
@@ -406,16 +381,12 @@ export class Db {
     const slot = this.ks.slotOf(key);
     if (this.expiresSize > 0 && !this.ks.replica) {
       // overwriting a logically expired key expires it first (its "expired" event), as Redis's lookupKeyWrite
-      const at = this.expires[slot]?.get(key);
-      if (at !== undefined && at <= this.ks.now && this.slots[slot]?.get(key) !== undefined) this.expireIfNeeded(key, slot);
+      const at = this.expiries.get(slot, key);
+      if (at !== undefined && at <= this.ks.now && this.store.get(slot, key) !== undefined) this.expireIfNeeded(key, slot);
     }
-    let m = this.slots[slot];
-    if (m === undefined) {
-      m = this.ks.newTable();
-      this.ownSlots()[slot] = m;
-    }
-    if (this.ks.track) this.account(m, key, value);
-    if (m.set(key, value, this.ks.clock())) {
+    const m = this.store;
+    if (this.ks.track) this.account(slot, key, value);
+    if (m.set(slot, key, value, this.ks.clock())) {
       this.size++;
       if (this.ks.notifyNewOrMiss) this.ks.hooks.notify(this.id, 'new', key);
       if (isAggregate(value) && value.blockable) this.ks.hooks.ready(this.id, key);
@@ -445,16 +416,11 @@ export class Db {
   /** Insert a key without signals (keys shipped in from another shard for one command). */
   installRaw(key: string, value: Value, expireAt: number): void {
     const slot = this.ks.slotOf(key);
-    let m = this.slots[slot];
-    if (m === undefined) {
-      m = this.ks.newTable();
-      this.ownSlots()[slot] = m;
-    }
-    if (this.ks.track) this.account(m, key, value);
-    if (m.set(key, value, this.ks.clock())) this.size++;
+    if (this.ks.track) this.account(slot, key, value);
+    if (this.store.set(slot, key, value, this.ks.clock())) this.size++;
     if (expireAt >= 0) {
-      const e = this.expiriesOf(slot);
-      if (e.setTime(key, expireAt)) {
+      const e = this.expiries;
+      if (e.setTime(slot, key, expireAt)) {
         this.expiresSize++;
         if (this.ks.track) this.bytes += e.cost(key);
       }
@@ -463,39 +429,31 @@ export class Db {
 
   /** Remove without expiry checks or signals (internal). */
   removeAt(key: string, slot: number): void {
-    const m = this.slots[slot];
-    if (m === undefined) return;
+    const m = this.store;
     if (this.ks.track) {
-      const old = m.get(key);
+      const old = m.get(slot, key);
       if (old !== undefined) this.bytes -= this.cost(key, old);
     }
-    if (!m.delete(key)) return;
+    // (a slot's table left empty gives its bucket array back to the arena)
+    if (!m.delete(slot, key)) return;
     this.size--;
     if (this.rawKeys.size > 0) this.rawKeys.delete(key);
-    if (m.size === 0) {
-      m.clear(); // an empty table gives its bucket array back to the arena
-      this.slots[slot] = undefined;
-    }
     if (this.expiresSize > 0) this.removeExpire(key, slot);
   }
 
   /** Remove the key's expiry time; true if it had one. */
   private removeExpire(key: string, slot: number): boolean {
-    const e = this.expires[slot];
-    if (e === undefined || !e.delete(key)) return false;
+    const e = this.expiries;
+    if (!e.delete(slot, key)) return false;
     this.expiresSize--;
     if (this.ks.track) this.bytes -= e.cost(key);
-    if (e.size === 0) {
-      e.clear(); // an emptied table gives its bucket array back to the arena
-      this.expires[slot] = undefined;
-    }
     return true;
   }
 
   /** Set an absolute expiry (ms) on an existing key. */
   setExpire(key: string, at: number): void {
-    const e = this.expiriesOf(this.ks.slotOf(key));
-    if (e.setTime(key, at)) {
+    const e = this.expiries;
+    if (e.setTime(this.ks.slotOf(key), key, at)) {
       this.expiresSize++;
       if (this.ks.track) this.bytes += e.cost(key);
     }
@@ -512,7 +470,7 @@ export class Db {
   /** Signal that a value was modified in place (e.g. LPUSH onto an existing list). */
   modified(key: string): void {
     if (this.ks.track) {
-      const v = this.slots[this.ks.slotOf(key)]?.get(key);
+      const v = this.store.get(this.ks.slotOf(key), key);
       if (v !== undefined && isAggregate(v)) {
         const before = v.est;
         this.bytes += measure(v) - before;
@@ -522,8 +480,8 @@ export class Db {
   }
 
   /** Byte accounting of a set(): the key's previous value out, the new one in. */
-  private account(m: SlotTable, key: string, value: Value): void {
-    const old = m.get(key);
+  private account(slot: number, key: string, value: Value): void {
+    const old = this.store.get(slot, key);
     if (old !== undefined) this.bytes -= this.cost(key, old);
     if (isAggregate(value)) {
       value.est = 0;
@@ -545,10 +503,11 @@ export class Db {
   /** Recompute `bytes` from every key (when tracking starts). */
   recount(): void {
     let n = 0;
-    for (const e of this.expires) e?.forEachAt((_, key) => (n += e.cost(key)));
-    for (const m of this.slots) {
-      if (m === undefined) continue;
-      m.forEach((v, k) => {
+    const e = this.expiries;
+    const m = this.store;
+    for (let s = 0; s < SLOTS; s++) {
+      e.forEachAt(s, (_, key) => (n += e.cost(key)));
+      m.forEach(s, (v, k) => {
         if (isAggregate(v)) {
           v.est = 0;
           measure(v);
@@ -562,10 +521,8 @@ export class Db {
   /** Remove every key. Returns how many there were. */
   flush(): number {
     const n = this.size;
-    for (const m of this.slots) m?.clear();
-    for (const e of this.expires) e?.clear();
-    this.slots = NO_SLOTS as (SlotTable | undefined)[];
-    this.expires = NO_SLOTS as (Expiries | undefined)[];
+    this.store.clear();
+    this.expiries.clear();
     this.rawKeys.clear();
     this.size = 0;
     this.expiresSize = 0;
@@ -581,13 +538,13 @@ export class Db {
 
   /** Iterate the keys of one slot (including expired ones; callers filter with isExpired()). */
   slotKeys(slot: number): IterableIterator<string> | undefined {
-    return this.slots[slot]?.keys();
+    return this.store.size(slot) === 0 ? undefined : this.store.keys(slot);
   }
 
   /** True if the key is logically expired now (no side effects). */
   isExpired(key: string): boolean {
     if (this.expiresSize === 0) return false;
-    const at = this.expires[this.ks.slotOf(key)]?.get(key);
+    const at = this.expiries.get(this.ks.slotOf(key), key);
     return at !== undefined && at <= this.ks.now;
   }
 }

@@ -430,7 +430,7 @@ export class Shard implements ShardHost {
   beginSnapshot(): void {
     const n = this.shardCount;
     const me = this.shard;
-    this.snapshot = new Snapshot(this.ks, (slot) => Math.floor((slot * n) / SLOTS) === me);
+    this.snapshot = new Snapshot(this.ks, (slot) => Math.floor((slot * n) / SLOTS) === me, () => this.requests.waiting());
   }
 
   /** Emit the reply (or the blocked marker) and propagation of the command just executed. */

@@ -14,10 +14,90 @@
 
 import type { Value } from './values/types.js';
 import { ACCESS, accessNew, accessTouch } from './access.js';
-import type { ByteTable } from '../store/byte-table.js';
+import type { ByteSlots, ByteTable } from '../store/byte-table.js';
+import { SLOTS } from '../router/slot.js';
 
-/** A slot's table in either store. */
+/** A single table in either store. */
 export type SlotTable = HeapSlotTable | ByteTable;
+
+/** A database's keys, one table per hash slot, in either store (every method takes the slot). */
+export type SlotStore = HeapSlots | ByteSlots;
+
+/**
+ * The heap store's tables of a database: a HeapSlotTable per slot that holds keys (made on a slot's
+ * first key, dropped when it empties), with ByteSlots's slot-indexed API.
+ */
+export class HeapSlots {
+  /** Per slot: its table; an empty array until the first key. */
+  private t: (HeapSlotTable | undefined)[] = [];
+
+  /** False until a first key (and after clear()): no per-slot array. */
+  get ownsTables(): boolean {
+    return this.t.length > 0;
+  }
+
+  size(s: number): number {
+    return this.t[s]?.size ?? 0;
+  }
+
+  get(s: number, key: string): Value | undefined {
+    return this.t[s]?.get(key);
+  }
+
+  getTouch(s: number, key: string, now: number): Value | undefined {
+    return this.t[s]?.getTouch(key, now);
+  }
+
+  has(s: number, key: string): boolean {
+    return this.t[s]?.has(key) ?? false;
+  }
+
+  set(s: number, key: string, value: Value, now: number): boolean {
+    if (this.t.length === 0) this.t = new Array<HeapSlotTable | undefined>(SLOTS);
+    return (this.t[s] ??= new HeapSlotTable()).set(key, value, now);
+  }
+
+  delete(s: number, key: string): boolean {
+    const m = this.t[s];
+    if (m === undefined || !m.delete(key)) return false;
+    if (m.size === 0) this.t[s] = undefined;
+    return true;
+  }
+
+  clear(): void {
+    this.t = [];
+  }
+
+  touch(s: number, key: string, now: number): void {
+    this.t[s]?.touch(key, now);
+  }
+
+  setAccessTime(s: number, key: string, seconds: number): void {
+    this.t[s]?.setAccessTime(key, seconds);
+  }
+
+  setAccessData(s: number, key: string, data: number): void {
+    this.t[s]?.setAccessData(key, data);
+  }
+
+  accessTime(s: number, key: string): number {
+    return this.t[s]?.accessTime(key) ?? -1;
+  }
+
+  keys(s: number): IterableIterator<string> {
+    return (this.t[s] ?? NONE).keys();
+  }
+
+  forEach(s: number, fn: (value: Value, key: string) => void): void {
+    this.t[s]?.forEach(fn);
+  }
+
+  entries(s: number): IterableIterator<[string, Value]> {
+    return (this.t[s] ?? NONE)[Symbol.iterator]();
+  }
+
+  finishResizes(): void {}
+}
 
 export class HeapSlotTable {
   private readonly index = new Map<string, number>();
@@ -124,3 +204,5 @@ export class HeapSlotTable {
     for (const [k, i] of this.index) yield [k, this.rows[i]!];
   }
 }
+
+const NONE = new HeapSlotTable();

@@ -5,8 +5,10 @@
  * Copy-on-write per bucket: the unit is one hash slot of one database (a few dozen keys at a million
  * keys). The snapshot starts (control op "snapshot-begin") at a cut the main thread chose; after that
  *   - the main thread pulls chunks ("snapshot-next"): slots are serialized in order from a cursor,
- *     each pull for at most about 64 kB or a millisecond, so a request queued behind it waits no
- *     longer (the byte store's entries are copied as bytes, no string made per key);
+ *     each pull for at most about 64 kB or a millisecond, and for about 0.2 ms only while a request
+ *     is queued behind it (then it ends after the slot it is on: a few dozen keys at a million), so
+ *     a request arriving during a pull waits a fraction of it (the byte store's entries are copied
+ *     as bytes, no string made per key);
  *   - before a write command touches a key, its slot is serialized first if it has not been yet (in
  *     every database: MOVE and COPY ... DB reach another database's slot of the same number), so
  *     the chunk holds the slot as it was at the cut;
@@ -17,7 +19,7 @@
 
 import { SLOTS } from '../router/slot.js';
 import { RDB_OPCODE, RdbWriter, writeEntry } from '../codec/rdb.js';
-import { ByteTable } from '../store/byte-table.js';
+import { ByteSlots } from '../store/byte-slots.js';
 import type { Keyspace } from './keyspace.js';
 import type { Args } from '../commands/args.js';
 import { keyPositions, type Command } from '../commands/table.js';
@@ -26,6 +28,13 @@ import { keyPositions, type Command } from '../commands/table.js';
 const CHUNK_BYTES = 64 * 1024;
 /** Time a pull may take (ms): it returns after the slot that took it past this, whatever its size. */
 const SLICE_MS = 1;
+/**
+ * Time a pull copies before it gives way to a request waiting behind it (ms; it returns after the
+ * slot that took it past this). A request then waits about this long, not a whole slice; 0 (one slot
+ * a pull while requests keep coming) made a pull per slot or two, each a round trip of the main
+ * thread's.
+ */
+export const YIELD_AFTER_MS = 0.2;
 /** RDB type byte of a string value. */
 const RDB_TYPE_STRING = 0;
 
@@ -45,9 +54,15 @@ export class Snapshot {
   private cursorSlot = 0;
   keys = 0;
 
+  /**
+   * @param requestsWaiting whether a request waits behind the pull in progress (the shard's request
+   *   ring): the pull then ends after the slot it is copying, once it has copied for yieldAfterMs.
+   */
   constructor(
     private readonly ks: Keyspace,
     ownedSlots: (slot: number) => boolean,
+    private readonly requestsWaiting: () => boolean = () => false,
+    private readonly yieldAfterMs = YIELD_AFTER_MS,
   ) {
     const owned = new Uint8Array(SLOTS);
     for (let s = 0; s < SLOTS; s++) owned[s] = ownedSlots(s) ? 0 : 1;
@@ -56,7 +71,7 @@ export class Snapshot {
       // empty databases and slots without a map have nothing to copy
       const db = ks.dbs[d]!;
       if (db.size === 0) done.fill(1);
-      else for (let s = 0; s < SLOTS; s++) if (db.slots[s] === undefined) done[s] = 1;
+      else for (let s = 0; s < SLOTS; s++) if (db.store.size(s) === 0) done[s] = 1;
       this.done.push(done);
       let left = 0;
       if (db.size > 0) for (let s = 0; s < SLOTS; s++) left += 1 - done[s]!;
@@ -88,22 +103,23 @@ export class Snapshot {
     this.done[d]![slot] = 1;
     this.left[d]!--;
     const db = this.ks.dbs[d]!;
-    const map = db.slots[slot];
-    if (map === undefined || map.size === 0) return;
+    const map = db.store;
+    const size = map.size(slot);
+    if (size === 0) return;
     let w = this.pending.get(d);
     if (w === undefined) {
       w = new RdbWriter(64 * 1024);
       this.pending.set(d, w);
     }
     const before = w.n;
-    const expires = db.expires[slot];
-    if (map instanceof ByteTable) {
-      // straight from the arena's bytes: no string per key or value (see ByteTable.forEachBytes)
+    const expires = db.expiries;
+    if (map instanceof ByteSlots) {
+      // straight from the arena's bytes: no string per key or value (see ByteSlots.forEachBytes)
       const out = w;
-      const exp = expires !== undefined && expires.size > 0 ? expires : undefined;
-      map.forEachBytes((u8, ko, klen, vo, vlen, value) => {
+      const exp = expires.size(slot) > 0 ? expires : undefined;
+      map.forEachBytes(slot, (u8, ko, klen, vo, vlen, value) => {
         if (exp !== undefined) {
-          const at = exp.get(u8.latin1Slice(ko, ko + klen));
+          const at = exp.get(slot, u8.latin1Slice(ko, ko + klen));
           if (at !== undefined) {
             out.byte(RDB_OPCODE.EXPIRETIME_MS);
             out.u64(at);
@@ -115,21 +131,25 @@ export class Snapshot {
         out.strBytes(u8, vo, vlen);
       });
     } else {
-      map.forEach((v, key) => {
-        writeEntry(w!, key, v, expires?.get(key) ?? -1);
+      map.forEach(slot, (v, key) => {
+        writeEntry(w!, key, v, expires.get(slot, key) ?? -1);
       });
     }
-    this.keys += map.size;
+    this.keys += size;
     this.pendingBytes += w.n - before;
   }
 
   /**
-   * Serialize from the cursor until about CHUNK_BYTES are pending, and hand them over:
+   * Serialize from the cursor until about CHUNK_BYTES are pending, SLICE_MS passed, or yieldAfterMs
+   * passed and a request waits (one slot at least, so a save ends however busy the shard is), and
+   * hand them over:
    * [(db, entries)...] and whether the snapshot is complete. The entries are valid until the next
    * call (or the next copy-on-write of a slot).
    */
   next(): { parts: [number, Buffer][]; complete: boolean } {
-    const deadline = performance.now() + SLICE_MS;
+    const start = performance.now();
+    const deadline = start + SLICE_MS;
+    const yieldAt = start + this.yieldAfterMs;
     while (this.pendingBytes < CHUNK_BYTES && this.cursorDb < this.done.length) {
       if (this.left[this.cursorDb] === 0) {
         // nothing left in this database (empty, or its slots copied on write)
@@ -140,8 +160,9 @@ export class Snapshot {
       const done = this.done[this.cursorDb]!;
       if (done[this.cursorSlot] === 0) {
         this.saveSlot(this.cursorDb, this.cursorSlot);
-        // requests queued behind this pull wait no longer than a slice
-        if (performance.now() >= deadline) {
+        // a request queued behind this pull waits about yieldAfterMs, and never longer than a slice
+        const now = performance.now();
+        if (now >= deadline || (now >= yieldAt && this.requestsWaiting())) {
           this.advance();
           break;
         }

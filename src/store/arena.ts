@@ -1,11 +1,23 @@
 /*
- * Arena: memory for keyspace entries outside the V8 heap, in 1 MB ArrayBuffer pages (V8's heap limit
- * does not count them, and the garbage collector never walks their contents).
+ * Arena: memory for keyspace entries outside the V8 heap, in 1 MB pages of ArrayBuffers (V8's heap
+ * limit does not count them, and the garbage collector never walks their contents).
+ *
+ * Shared pages are cut from chunks of CHUNK_PAGES pages, 33 MB: past glibc's largest mmap threshold
+ * (32 MB), so every chunk is a mapping of its own and its pages stay out of the thread's malloc arena.
+ * A 1 MB page allocated alone lands in that arena once any mmapped block of 1 MB or more was freed
+ * (glibc then raises its threshold), between the shorter-lived blocks of V8's compiler and of
+ * requests, whose holes stayed resident: about 5 MB at 1M keys (MALLOC_MMAP_THRESHOLD_=131072, which
+ * keeps pages mapped alone, measured 149-150 against 155 MB). A chunk's pages not handed out yet are
+ * untouched, so not resident (calloc of a fresh mapping writes nothing); `arenaSlack` counts them so
+ * that used_memory and maxmemory leave them out of the external memory V8 reports.
  *
  * An entry is addressed by a 31-bit integer: page << 17 | (offset / 8). Allocation is by size class
  * (8-byte steps up to 512 bytes, then steps of about 12.5% up to a quarter page), each class with a
  * free list threaded through the freed entries' first word, so space freed by deletes is reused by
- * later inserts of similar size. Entries larger than a quarter page get a page of their own, dropped
+ * later inserts of similar size. A class with an empty list splits the smallest larger free block
+ * before it takes fresh space (the rest goes to the lists of the classes it holds): the bucket arrays
+ * tables grow out of (16 to 128 bytes each, of every slot: ~4 MB at 1M keys) are otherwise of no
+ * class entries use, and would stay unused. Entries larger than a quarter page get a page of their own, dropped
  * (returned to the system) when they are freed. The tail of a page too short for the next entry goes
  * to the free list of the largest class it holds.
  *
@@ -50,6 +62,12 @@ export function classOf(n: number): number {
   return lo;
 }
 
+/** Shared pages per chunk (33 MB: past glibc's 32 MB largest mmap threshold). */
+export const CHUNK_PAGES = 33;
+
+/** Bytes of this thread's arena chunks not handed out as pages (not resident; not in used_memory). */
+export const arenaSlack = { bytes: 0 };
+
 export class Arena {
   /** Per page: byte view (a Buffer, for latin1 reads and writes), word view, DataView; null once dropped. */
   u8: (Buffer | null)[] = [];
@@ -57,6 +75,8 @@ export class Arena {
   dv: (DataView | null)[] = [];
   /** Free-list head per class (0: empty). */
   private free = new Int32Array(CLASS_SIZE.length);
+  /** One bit per class whose free list is not empty. */
+  private nonEmpty = new Int32Array((CLASS_SIZE.length + 31) >>> 5);
   private freePages: number[] = [];
   /** Bump pointer: page and byte offset of the next fresh allocation. */
   private page = -1;
@@ -68,6 +88,9 @@ export class Arena {
   entryBytes = 0;
   /** Bytes of pages held (shared and own pages). */
   pageBytes = 0;
+  /** The chunk shared pages are cut from, and how many of its pages are handed out. */
+  private chunk: ArrayBuffer | null = null;
+  private chunkUsed = CHUNK_PAGES;
 
   /** JS values referenced from entries. */
   objs: unknown[] = [];
@@ -115,10 +138,13 @@ export class Arena {
     }
     const size = CLASS_SIZE[cls]!;
     this.usedBytes += size;
-    const head = this.free[cls]!;
-    if (head !== 0) {
-      this.free[cls] = this.i32[head >>> OFF_BITS]![(head & OFF_MASK) << 1]!;
-      return head;
+    if (this.free[cls] !== 0) return this.pop(cls);
+    // a larger free block, split (a rest under 16 bytes, one 8-byte step, is lost)
+    const big = this.largerFree(cls + 1);
+    if (big >= 0) {
+      const a = this.pop(big);
+      this.giveBack(a + (size >>> 3), CLASS_SIZE[big]! - size);
+      return a;
     }
     if (this.off + size > PAGE) {
       this.retireTail();
@@ -153,8 +179,45 @@ export class Arena {
       return;
     }
     this.usedBytes -= CLASS_SIZE[cls]!;
-    this.i32[p]![(a & OFF_MASK) << 1] = this.free[cls]!;
+    this.push(cls, a);
+  }
+
+  /** Put block a on class cls's free list. */
+  private push(cls: number, a: number): void {
+    this.i32[a >>> OFF_BITS]![(a & OFF_MASK) << 1] = this.free[cls]!;
     this.free[cls] = a;
+    this.nonEmpty[cls >>> 5]! |= 1 << (cls & 31);
+  }
+
+  /** Take the first block of class cls's free list (not empty). */
+  private pop(cls: number): number {
+    const head = this.free[cls]!;
+    const next = this.i32[head >>> OFF_BITS]![(head & OFF_MASK) << 1]!;
+    this.free[cls] = next;
+    if (next === 0) this.nonEmpty[cls >>> 5]! &= ~(1 << (cls & 31));
+    return head;
+  }
+
+  /** The smallest class from `from` up with a free block, or -1. */
+  private largerFree(from: number): number {
+    const words = this.nonEmpty;
+    for (let w = from >>> 5; w < words.length; w++) {
+      let bits = words[w]!;
+      if (w === from >>> 5) bits &= -1 << (from & 31);
+      if (bits !== 0) return (w << 5) + 31 - Math.clz32(bits & -bits);
+    }
+    return -1;
+  }
+
+  /** Give the free range of `bytes` at address a (within one page) to the lists of the largest classes it holds. */
+  private giveBack(a: number, bytes: number): void {
+    while (bytes >= 16) {
+      let cls = classOf(bytes);
+      if (CLASS_SIZE[cls]! > bytes) cls--;
+      this.push(cls, a);
+      a += CLASS_SIZE[cls]! >>> 3;
+      bytes -= CLASS_SIZE[cls]!;
+    }
   }
 
   /** Drop every page (only when no entry is live: after FLUSHALL). */
@@ -164,12 +227,16 @@ export class Arena {
     this.i32 = [];
     this.dv = [];
     this.free.fill(0);
+    this.nonEmpty.fill(0);
     this.freePages = [];
     this.page = -1;
     this.off = PAGE;
     this.usedBytes = 0;
     this.entryBytes = 0;
     this.pageBytes = 0;
+    if (this.chunk !== null) arenaSlack.bytes -= (CHUNK_PAGES - this.chunkUsed) * PAGE;
+    this.chunk = null;
+    this.chunkUsed = CHUNK_PAGES;
     this.objs = [];
     this.freeObjs = [];
     this.cTable = null;
@@ -196,10 +263,22 @@ export class Arena {
   private newPage(size: number): number {
     const p = this.freePages.length > 0 ? this.freePages.pop()! : this.u8.length;
     if (p >= MAX_PAGES) throw new Error('keyspace arena full');
-    const ab = new ArrayBuffer(size);
-    this.u8[p] = Buffer.from(ab);
-    this.i32[p] = new Int32Array(ab);
-    this.dv[p] = new DataView(ab);
+    let ab: ArrayBuffer;
+    let off = 0;
+    if (size === PAGE) {
+      // a shared page: the next one of the chunk (a new chunk when it is used up)
+      if (this.chunkUsed === CHUNK_PAGES) {
+        this.chunk = new ArrayBuffer(CHUNK_PAGES * PAGE);
+        this.chunkUsed = 0;
+        arenaSlack.bytes += CHUNK_PAGES * PAGE;
+      }
+      ab = this.chunk!;
+      off = this.chunkUsed++ * PAGE;
+      arenaSlack.bytes -= PAGE;
+    } else ab = new ArrayBuffer(size);
+    this.u8[p] = Buffer.from(ab, off, size);
+    this.i32[p] = new Int32Array(ab, off, size >>> 2);
+    this.dv[p] = new DataView(ab, off, size);
     this.pageBytes += size;
     return p;
   }
@@ -207,16 +286,8 @@ export class Arena {
   /** Give the unused tail of the bump page to the free list of the largest class it holds. */
   private retireTail(): void {
     if (this.page < 0) return;
-    let rest = PAGE - this.off;
-    while (rest >= 16) {
-      let cls = classOf(rest);
-      if (CLASS_SIZE[cls]! > rest) cls--;
-      const a = (this.page << OFF_BITS) | (this.off >>> 3);
-      this.i32[this.page]![this.off >>> 2] = this.free[cls]!;
-      this.free[cls] = a;
-      this.off += CLASS_SIZE[cls]!;
-      rest = PAGE - this.off;
-    }
+    this.giveBack((this.page << OFF_BITS) | (this.off >>> 3), PAGE - this.off);
+    this.off = PAGE;
   }
 }
 

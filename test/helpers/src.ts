@@ -9,6 +9,7 @@ export { Keyspace, Db, type KeyspaceHooks } from '../../src/shard/keyspace.js';
 export { activeExpire } from '../../src/shard/active-expire.js';
 export { HeapSlotTable, type SlotTable } from '../../src/shard/slot-table.js';
 export { ByteTable } from '../../src/store/byte-table.js';
+export { ByteSlots } from '../../src/store/byte-slots.js';
 export { Arena } from '../../src/store/arena.js';
 export { ListValue } from '../../src/shard/values/list.js';
 export { HashValue } from '../../src/shard/values/hash.js';
