@@ -14,18 +14,17 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import { REDIS_VERSION } from '../config.js';
-import { In, RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
-import { RespWriter } from '../resp/writer.js';
+import { RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { perServer, type FunctionLibraries, type PersistHost as Server, type ReplView } from './host.js';
 import { MISCONF } from '../resp/errors.js';
 import { ABORTED, type CrcTask, type WarmTask, type WriteResult, type WriteTask } from './rdb-encode.js';
 import { snapshotLock } from './snapshot-lock.js';
 import { loadPiscina, newNicePool, PoolChecksum } from './pools.js';
 import { strerror } from './strerror.js';
+import { fsClose, fsOpen, fsyncDir, functionCodes, pause, respCommand, safeCwd } from './save-io.js';
 import { keyspaceOp, snapshotAbortOp, snapshotBeginOp, snapshotNextOp } from '../ipc/control.js';
 
 export { strerror };
@@ -567,50 +566,4 @@ export class Persistence {
     }
     return lines;
   }
-}
-
-function safeCwd(): string {
-  try {
-    return process.cwd();
-  } catch {
-    return '(unknown)';
-  }
-}
-
-const fsOpen = promisify(fs.open);
-const fsClose = promisify(fs.close);
-
-/** Wait about `ms` (a timer's turn at least: about 1 ms). */
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.floor(ms)));
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    const h = await fs.promises.open(path.resolve(dir), 'r');
-    try {
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-  } catch {
-    /* best effort, as Redis's fsyncFileDir on filesystems without directory fsync */
-  }
-}
-
-/** The library codes of FUNCTION2 records. */
-function functionCodes(records: Buffer): Buffer[] {
-  const r = new In(records);
-  const out: Buffer[] = [];
-  while (r.pos < records.length) {
-    r.pos++; // RDB_OPCODE.FUNCTION2
-    out.push(r.strBuf());
-  }
-  return out;
-}
-
-function respCommand(argv: (string | number | Uint8Array)[]): Buffer {
-  const w = new RespWriter(64);
-  w.command(argv);
-  return w.toBuffer();
 }
