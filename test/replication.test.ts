@@ -132,7 +132,13 @@ describe('replica behaviour and introspection', () => {
     expect(Number(ms.total_net_repl_output_bytes)).toBeGreaterThanOrEqual(1000);
     // client replies count as client output, and the replica's own client traffic is apart from the stream
     expect(Number(ms.total_net_output_bytes)).toBeGreaterThan(0);
-    expect(Number(rs.total_net_input_bytes)).toBeLessThan(Number(rs.total_net_repl_input_bytes));
+    // (a write's bytes reach the replica's stream count, not its client count, which grows only by
+    // this test's INFO calls: however many the waits above made, while a slow full sync began)
+    await m.c.set('net:k2', 'y'.repeat(5000));
+    await waitInSync(m.c, r.c);
+    const rs2 = await info(r.c, 'stats');
+    expect(Number(rs2.total_net_repl_input_bytes) - Number(rs.total_net_repl_input_bytes)).toBeGreaterThanOrEqual(5000);
+    expect(Number(rs2.total_net_input_bytes) - Number(rs.total_net_input_bytes)).toBeLessThan(5000);
     const before = Number((await info(m.c, 'stats')).total_net_output_bytes);
     await m.c.get('net:k');
     expect(Number((await info(m.c, 'stats')).total_net_output_bytes)).toBeGreaterThanOrEqual(before + 1000);
@@ -582,7 +588,10 @@ describe('the backlog under a pipeline of writes', () => {
   it('a partial resync gets exactly the bytes of the writes made while a replica was attached (short and long ones, many to a tick)', async () => {
     const m = await shardis(['--repl-ping-replica-period', '3600']);
     const r = await shardis(['--replicaof', '127.0.0.1', String(m.p.port)]);
-    await m.c.set('first', '1'); // the stream's SELECT goes before the offset taken below
+    // after the full sync, so that this write is streamed (not in the snapshot) and the stream's
+    // SELECT goes before the offset taken below
+    await waitInSync(m.c, r.c);
+    await m.c.set('first', '1');
     await waitInSync(m.c, r.c);
     const mi = await info(m.c);
     const from = Number(mi.master_repl_offset) + 1;
@@ -609,5 +618,52 @@ describe('the backlog under a pipeline of writes', () => {
     await waitFor(() => got.length >= head.length + want.length, 'the backlog from the offset');
     expect(got.slice(0, head.length)).toBe(head);
     expect(got.slice(head.length, head.length + want.length) === want).toBe(true);
+  });
+});
+
+describe("the replica's apply path (the master's commands get no reply records)", () => {
+  afterAll(stopAll);
+
+  it('a replica publishes the keyspace events of the writes it applies, and serves a client blocked on a key the master writes', async () => {
+    const m = await shardis();
+    const r = await shardis(['--replicaof', '127.0.0.1', String(m.p.port), '--notify-keyspace-events', 'KEA']);
+    await m.c.set('warm', '1');
+    await waitInSync(m.c, r.c);
+    const sub = new Redis({ port: r.p.port, lazyConnect: true });
+    await sub.connect();
+    clients.push(sub);
+    const events: string[] = [];
+    sub.on('pmessage', (_p: string, ch: string, msg: string) => {
+      if (`${ch} ${msg}`.includes('applied')) events.push(`${ch} ${msg}`);
+    });
+    await sub.psubscribe('__key*__:*');
+    const blocked = new Redis({ port: r.p.port, lazyConnect: true });
+    await blocked.connect();
+    clients.push(blocked);
+    const read = blocked.xread('BLOCK', 0, 'STREAMS', 'applied:stream', '$');
+    await waitFor(async () => /blocked_clients:1/.test(await r.c.info('clients')), 'the XREAD blocked on the replica');
+    await m.c.set('applied:k', 'v');
+    await m.c.xadd('applied:stream', '1-1', 'f', 'x');
+    const got = await read;
+    expect(got).toEqual([['applied:stream', [['1-1', ['f', 'x']]]]]);
+    await waitFor(() => events.length >= 4, 'the events of both writes');
+    expect(events).toEqual(['__keyspace@0__:applied:k set', '__keyevent@0__:set applied:k', '__keyspace@0__:applied:stream xadd', '__keyevent@0__:xadd applied:stream']);
+  });
+
+  it('a replica applying a stream longer than its request ring (the link congested, the main thread waiting on it) converges and WAIT counts it', async () => {
+    const m = await shardis(['--ring-size', '65536']);
+    const r = await shardis(['--replicaof', '127.0.0.1', String(m.p.port), '--ring-size', '65536']);
+    await waitInSync(m.c, r.c);
+    for (let round = 0; round < 4; round++) {
+      const p = m.c.pipeline();
+      for (let i = 0; i < 20_000; i++) p.set(`congested:${i}`, `${round}:${i}:${'x'.repeat(i % 50)}`);
+      await p.exec();
+    }
+    expect(await m.c.wait(1, 0)).toBe(1);
+    // acknowledged: a read on the replica now sees the last write
+    expect(await r.c.get('congested:19999')).toBe(`3:19999:${'x'.repeat(19999 % 50)}`);
+    await waitInSync(m.c, r.c);
+    expect(await r.c.dbsize()).toBe(20_000);
+    expect(differences(await contents(m.c), await contents(r.c))).toEqual([]);
   });
 });

@@ -9,6 +9,8 @@ import type { Args } from '../commands/args.js';
 export class BodyFramer {
   starts = new Int32Array(64);
   lens = new Int32Array(64);
+  /** Where the request framed last ends (its byte after the last CRLF). */
+  end = 0;
 
   /** Frame the request starting at body[start] into args; returns the argument count. */
   frame(args: Args, body: Buffer, start: number): number {
@@ -31,6 +33,7 @@ export class BodyFramer {
       this.lens[i] = l;
       p += l + 2;
     }
+    this.end = p;
     args.set(body, this.starts, this.lens, n);
     return n;
   }

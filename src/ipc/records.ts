@@ -1,6 +1,7 @@
 /*
  * Ring record layouts and kinds. Numbers here are wire numbers between the main thread and the shards
- * of one process (both sides are built from this file); reply kind 3 and flag bit 4 are unused.
+ * of one process (both sides are built from this file); reply kind 3 is unused; flag bit 4 has a meaning of its own in
+ * requests (FLAG_NO_REPLY) and in replies (FLAG_UNSTREAMED).
  *
  * Request record (main -> shard), payload of one ring record (src/ipc/ring.ts), 4-byte words:
  *
@@ -41,6 +42,13 @@ export const REQ_CONTROL = 3;
  * protocol u8 << 16 | flags << 24 (read-only 1, function 2, undivert 4, body 8). Answered with one REP_SCRIPT.
  */
 export const REQ_SCRIPT = 4;
+/**
+ * Several REQ_COMMAND requests of one connection that came one after another (ShardLink.sendCommand):
+ * word 2 holds the first one's sequence number (the others follow it), word 3 their count u16 |
+ * protocol u8 << 16; the body holds their command ids (u16 each, padded to 4 bytes), then the
+ * requests back to back. The shard runs and answers each as if it had come in a record of its own.
+ */
+export const REQ_RUN = 5;
 
 // Reply kinds
 export const REP_REPLY = 1;
@@ -63,6 +71,13 @@ export const SCRIPT_REP_FALLBACK = 0xffffffff;
 export const SCRIPT_REP_NO_SCRIPT = 0xfffffffe;
 /** Not run: an earlier script of the connection was given back (it runs after that one). */
 export const SCRIPT_REP_DIVERTED = 0xfffffffd;
+/**
+ * The replies to requests of a REQ_RUN, one after another (src/shard/reply-run.ts): word 2 holds the
+ * first one's sequence number (the others follow it), word 3 their bytes' length, word 4 their count
+ * u16 | the writes among them nothing streams (FLAG_UNSTREAMED's count) << 16; the body holds their
+ * bytes back to back, zero padding to 4 bytes, then each one's length (i32).
+ */
+export const REP_RUN = 6;
 
 // Flags (both directions): bits of word 0's flags byte
 /** More records of this message follow. */
@@ -73,6 +88,19 @@ export const FLAG_REPLICATED = 1 << 1;
 export const FLAG_COORDINATED = 1 << 2;
 /** Request: inside MULTI/EXEC (blocking commands do not block). */
 export const FLAG_IN_MULTI = 1 << 3;
+/**
+ * Request: a command of the master's stream that cannot block: it gets no reply record (the main
+ * thread discards a master's replies, so it neither counts it in flight nor gives it a seq).
+ * Bit 4 means this in a request and FLAG_UNSTREAMED in a reply.
+ */
+export const FLAG_NO_REPLY = 1 << 4;
+/**
+ * Reply: the command wrote, and its propagation was left out because nothing takes the replication
+ * stream (no backlog, no AOF: ShardConfig.streamWanted); the main thread counts the change
+ * (rdb_changes_since_last_save) as if it had fed it. Never on the coordinator's replies.
+ * Bit 4 means this in a reply and FLAG_NO_REPLY in a request.
+ */
+export const FLAG_UNSTREAMED = 1 << 4;
 /** Reply: the connection this reply is for is now blocked (the real reply comes later). */
 export const FLAG_BLOCKED = 1 << 5;
 /**

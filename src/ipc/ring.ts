@@ -86,6 +86,7 @@ export class RingProducer extends RingViews {
     super(sab);
     this.tail = Atomics.load(this.ctl, TAIL);
     this.head = Atomics.load(this.ctl, HEAD);
+    this.published = this.tail;
   }
 
   maxRecord(): number {
@@ -131,9 +132,15 @@ export class RingProducer extends RingViews {
     this.tail = (this.tail + align8(len + 4)) | 0;
   }
 
-  /** Make every committed record visible to the consumer. */
-  publish(): void {
+  /** Tail as last published. */
+  private published = 0;
+
+  /** Make every committed record visible to the consumer; false when there was none to publish. */
+  publish(): boolean {
+    if (this.tail === this.published) return false;
+    this.published = this.tail;
     Atomics.store(this.ctl, TAIL, this.tail);
+    return true;
   }
 
   /** True if the consumer is asleep (or about to sleep) and needs wake(). */

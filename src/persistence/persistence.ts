@@ -24,15 +24,14 @@ import { ABORTED, type CrcTask, type WarmTask, type WriteResult, type WriteTask 
 import { snapshotLock } from './snapshot-lock.js';
 import { loadPiscina, newNicePool, PoolChecksum } from './pools.js';
 import { strerror } from './strerror.js';
-import { fsClose, fsOpen, fsyncDir, functionCodes, pause, respCommand, safeCwd } from './save-io.js';
+import { Pacer, SNAPSHOT_SHARE } from './pacer.js';
+import { fsClose, fsOpen, fsyncDir, functionCodes, respCommand, safeCwd } from './save-io.js';
 import { keyspaceOp, snapshotAbortOp, snapshotBeginOp, snapshotNextOp } from '../ipc/control.js';
 
 export { strerror };
 
 /** Bytes of pieces handed to the pool per task. */
 const TASK_BYTES = 256 * 1024;
-/** Share of the time since a background save started that it spends in snapshot pulls, at most. */
-const SAVE_SHARE = 0.5;
 /** nice of the pool thread that writes snapshots (see rdb-worker.ts). */
 const BACKGROUND_NICE = 10;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: a failed background save is retried by the schedule after 5 s. */
@@ -427,30 +426,18 @@ export class Persistence {
         add(rdbHeader(REDIS_VERSION, withRepl && target === undefined ? { replid: repl.replid, offset, streamDb } : null, target !== undefined), 0);
         if (fnRecords !== undefined && fnRecords.length > 0) add(fnRecords, 0);
       }
-      // A background save takes at most half of the time since it started in pulls (a pull's round
-      // trip), so the shards' clients and the other threads keep the rest: past that share it waits
-      // until it is back within it. A pull gives way to a request waiting behind it (snapshot.ts),
-      // so a request waits a fraction of a pull; the share bounds the CPU the save takes from the
-      // threads that answer requests (two cores: main, shard, the pool and the clients). Before, a
-      // save waited after every pull as long as the pull took, a timer's turn (~1 ms) at least:
-      // with pulls that give way to each request, a client's stream of SETs cut every pull to a slot
-      // or two and the timer turns made the save ~20 times slower. A foreground save (SAVE,
-      // SHUTDOWN) goes at full speed.
-      const paced = this.bgsaveInProgress();
-      const pacedSince = performance.now();
-      let pulling = 0;
+      // A background save waits after each pull about as long as the pull took (pacer.ts), so the
+      // shard sleeps after each one and keeps about half its time for requests; a pull gives way to a
+      // request waiting behind it (snapshot.ts), so a request waits a fraction of a pull. A
+      // foreground save (SAVE, SHUTDOWN) goes at full speed.
+      const pacer = new Pacer(this.bgsaveInProgress() ? SNAPSHOT_SHARE : 1, 'each');
       try {
         for (let i = 0; i < s.links.length; i++) {
           for (;;) {
             if (Atomics.load(this.abortFlag, 0) !== 0) throw new SaveAborted('aborted');
             const pullStart = performance.now();
             const res = await s.oneShard(i, snapshotNextOp.request());
-            if (paced) {
-              const now = performance.now();
-              pulling += now - pullStart;
-              const ahead = pulling / SAVE_SHARE - (now - pacedSince);
-              if (ahead >= 1) await pause(ahead);
-            }
+            await pacer.pulled(pullStart);
             const chunk = snapshotNextOp.read(res.reply); // the entries are views of the reply
             // the reply's own memory moves to the pool thread (views of it are the pieces)
             if (chunk.parts.length > 0 && res.reply.byteOffset === 0 && res.reply.buffer.byteLength === res.reply.length) transfer.push(res.reply.buffer as ArrayBuffer);

@@ -1,6 +1,6 @@
 /*
  * Small file-system and encoding helpers of a save (persistence.ts): the working directory for the
- * log, the directory fsync after a rename, a pause between paced pulls, FUNCTION2 records' codes.
+ * log, the directory fsync after a rename, FUNCTION2 records' codes (paced pulls: pacer.ts).
  */
 
 import fs from 'node:fs';
@@ -19,11 +19,6 @@ export function safeCwd(): string {
 
 export const fsOpen = promisify(fs.open);
 export const fsClose = promisify(fs.close);
-
-/** Wait about `ms` (a timer's turn at least: about 1 ms). */
-export function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.floor(ms)));
-}
 
 export async function fsyncDir(dir: string): Promise<void> {
   try {

@@ -25,6 +25,7 @@ import { RDB_OPCODE, RdbWriter, rdbHeader } from '../codec/rdb.js';
 import { ReplicaState, type ReplicaClient } from './replica-client.js';
 import type { ReplicationHost } from './host.js';
 import { snapshotLock } from '../persistence/snapshot-lock.js';
+import { Pacer, SNAPSHOT_SHARE } from '../persistence/pacer.js';
 
 /** Output (bytes queued on a replica socket) above which the next chunk waits for 'drain'. */
 const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
@@ -148,9 +149,14 @@ export class FullSync {
     await out(rdbHeader(REDIS_VERSION, { replid: repl.replid, offset, streamDb: 0 }, false));
     if (functions.length > 0) await out(functions);
     let keys = 0;
+    // paced as a background save (pacer.ts): back to back, the pulls kept the shard and main threads
+    // busy, and on a loaded machine every request waited for them to get the CPU back
+    const pacer = new Pacer(SNAPSHOT_SHARE);
     for (let i = 0; i < s.links.length; i++) {
       for (;;) {
+        const pullStart = performance.now();
         const res = await s.oneShard(i, snapshotNextOp.request());
+        await pacer.pulled(pullStart);
         const { complete, parts } = snapshotNextOp.read(res.reply); // the entries are views of the reply
         for (const { db, entries } of parts) {
           const w = new RdbWriter(16);

@@ -21,6 +21,7 @@ import type { ReplicationBacklog } from './backlog.js';
 import type { ReplicationHost } from './host.js';
 import { flushallOp } from '../ipc/control.js';
 import { encodeCommand } from '../resp/writer.js';
+import { READ_BUFFER_BYTES } from '../server/socket-reader.js';
 
 const enum LinkState {
   Connect = 0,
@@ -43,11 +44,13 @@ class Reader {
   /** Bytes received so far (for INFO master_sync_read_bytes). */
   received = 0;
 
+  /** Whether the link hands reads to this reader (until detach()). */
+  attached = true;
+
   constructor(
     readonly socket: net.Socket,
     private readonly onBytes: (n: number) => void = () => {},
   ) {
-    socket.on('data', this.onData);
     socket.on('close', () => {
       this.closed = true;
       this.wake?.();
@@ -55,7 +58,10 @@ class Reader {
     socket.on('error', () => {});
   }
 
-  private readonly onData = (b: Buffer): void => {
+  /** Bytes read, b[0, n) (the link's read buffer, overwritten by the next read: copied). */
+  onData(buf: Buffer, n: number): void {
+    const b = Buffer.allocUnsafe(n);
+    buf.copy(b, 0, 0, n);
     this.chunks.push(b);
     this.bytes += b.length;
     this.received += b.length;
@@ -66,7 +72,7 @@ class Reader {
 
   /** Stop reading; return what is buffered. */
   detach(): Buffer {
-    this.socket.off('data', this.onData);
+    this.attached = false;
     const rest = Buffer.concat(this.chunks);
     this.chunks = [];
     this.bytes = 0;
@@ -187,6 +193,8 @@ export class MasterLink {
   private transferSize = -1;
   private transferRead = 0;
   private lastAck = 0;
+  /** The link's read buffer (see run()). */
+  private readBuf: Buffer | null = null;
   /** Database the master's stream is in (kept across reconnections: a partial resync continues it). */
   private streamDb: number;
 
@@ -290,11 +298,19 @@ export class MasterLink {
     const cfg = s.config;
     this.state = LinkState.Connecting;
     s.log.info(`Connecting to MASTER ${this.host}:${this.port}`);
-    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+    // reads land in one preallocated buffer (no 64 kB Buffer per read for the collector): the handshake's
+    // reader copies them, the stream is parsed from it in place (Clients.input, as a client's reads)
+    const readBuf = (this.readBuf ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES));
+    let onRead: (buf: Buffer, n: number) => void = () => {};
+    const socket = net.connect({ host: this.host, port: this.port, noDelay: true, onread: { buffer: readBuf, callback: (n: number, buf: Uint8Array) => (onRead(buf as Buffer, n), true) } });
     this.socket = socket;
     const reader = new Reader(socket, (n) => {
       s.stats.netReplInputBytes += n;
     });
+    onRead = (buf, n) => {
+      if (reader.attached) reader.onData(buf, n);
+      else if (this.conn !== null && this.socket === socket) this.streamRead(this.conn, buf, n);
+    };
     this.reader = reader;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -423,10 +439,6 @@ export class MasterLink {
     this.state = LinkState.Connected;
     this.downSince = 0;
     const rest = reader.detach();
-    socket.on('data', (chunk: Buffer) => {
-      reader.lastIo = Date.now();
-      s.input(conn, chunk);
-    });
     // ACK at once: a master that sent an EOF-marked payload starts the stream on it
     this.sendAck();
     if (rest.length > 0) {
@@ -434,6 +446,13 @@ export class MasterLink {
       s.stats.netReplInputBytes -= rest.length;
       s.input(conn, rest);
     }
+  }
+
+  /** Bytes of the master's stream read into the link's buffer, buf[0, n): applied like a client's requests. */
+  private streamRead(conn: Connection, buf: Buffer, n: number): void {
+    this.reader!.lastIo = Date.now();
+    this.repl.server.input(conn, n === buf.length ? buf : buf.subarray(0, n));
+    conn.keepInput(); // what is not parsed yet leaves the buffer the next read overwrites
   }
 
   info(): string[] {

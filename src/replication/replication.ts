@@ -344,6 +344,8 @@ export class Replication {
   private limitText: string | null = null;
 
   private checkOutputLimit(r: ReplicaClient): void {
+    // (per replica per tick: nothing held and no soft limit running is the usual case, decided first)
+    if (r.softLimitSince === 0 && r.pendingBytes === 0 && r.conn.socket.writableLength === 0) return;
     const raw = this.server.config.get('client-output-buffer-limit');
     if (raw !== this.limitText) {
       this.limit = this.server.config.outputBufferLimit('slave');

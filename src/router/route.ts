@@ -7,7 +7,7 @@
 
 import type { Args } from '../commands/args.js';
 import { F, keyPositions, type Command } from '../commands/table.js';
-import { FLAG_REPLICATED, REQ_COMMAND } from '../ipc/records.js';
+import { FLAG_NO_REPLY, FLAG_REPLICATED, REQ_COMMAND } from '../ipc/records.js';
 import { RespWriter } from '../resp/writer.js';
 import { Hold, type Connection } from '../server/connection.js';
 import type { ServerContext } from '../server/main-ctx.js';
@@ -76,15 +76,25 @@ export class ShardRouter {
     }
     s.stats.commandsProcessed++;
     conn.lastCmd = cmd.name;
-    const seq = conn.nextSeq++;
-    const flags = conn.isMaster ? FLAG_REPLICATED : 0;
+    // the master's stream: a command that cannot block gets no reply (its reply would be discarded),
+    // so it takes no seq and is not in flight (nothing to poll for)
+    const noReply = conn.isMaster && !(cmd.flags & F.BLOCKING);
+    const seq = noReply ? conn.nextSeq : conn.nextSeq++;
+    const flags = conn.isMaster ? (noReply ? FLAG_REPLICATED | FLAG_NO_REPLY : FLAG_REPLICATED) : 0;
     const w3 = cmd.id | (conn.proto << 16);
     if (f.inline) {
       const w = new RespWriter(256);
       w.command(args.all());
       link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, w.buf, 0, w.len);
-    } else {
+    } else if (cmd.flags & F.BLOCKING || conn.inputStable()) {
       link.send(REQ_COMMAND, flags, conn.db, conn.id, seq, w3, conn.inBuf, conn.inStart, f.end - conn.inStart, conn.inputStable());
+    } else {
+      // joined to the requests of this input before it for the same shard (one record: REQ_RUN)
+      link.sendCommand(flags, conn.db, conn.id, seq, cmd.id, conn.proto, conn.inBuf, conn.inStart, f.end - conn.inStart);
+    }
+    if (noReply) {
+      s.pump.scheduleTick(); // (the request ring is published at the end of the tick)
+      return true;
     }
     conn.inflight++;
     link.inflight++;

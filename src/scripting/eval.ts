@@ -69,7 +69,7 @@ export class ScriptEngine implements ScriptEngineApi {
   get lua(): LuaVm {
     if (this.vm === null) {
       // the shards make theirs meanwhile (the first script's run there then need not wait for it)
-      for (let sh = 0; sh < this.server.links.length; sh++) void this.server.oneShard(sh, scriptWarmOp.request());
+      for (let sh = 0; sh < this.server.links.length; sh++) this.server.oneShard(sh, scriptWarmOp.request()).catch(() => undefined);
       this.vm = new (vmMain().LuaVm)();
     }
     return this.vm;

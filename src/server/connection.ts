@@ -431,6 +431,23 @@ export class Connection {
     this.deliver(seq, data.subarray(start, start + len), true);
   }
 
+  /**
+   * The n replies of a reply run (REP_RUN) from `seq` on, data[start, start+len) in ring memory, each
+   * one's length an i32 from data[lens] on: copied into the output at once when they are next in order.
+   */
+  deliverRunFromRing(seq: number, n: number, data: Buffer, start: number, len: number, lens: number): void {
+    if (seq === this.sendSeq && this.earlyReplies.size === 0 && this.silenced.length === 0 && this.skips.size === 0) {
+      this.append(data, start, len, true);
+      this.sendSeq += n;
+      return;
+    }
+    for (let i = 0, at = start; i < n; i++) {
+      const l = data.readInt32LE(lens + 4 * i);
+      this.deliverFromRing(seq + i, data, at, l);
+      at += l;
+    }
+  }
+
   /** Out-of-band bytes (pub/sub messages, RESP3 pushes): written after the current in-order output. */
   pushOutOfBand(bytes: Uint8Array): void {
     this.append(bytes, 0, bytes.length, false);

@@ -63,6 +63,8 @@ export class Dispatcher {
       if (conn.isMaster) repl.applied(conn.inBuf, conn.inStart, f.end);
       conn.inStart = f.end;
     }
+    // the requests sent from this input are written to the rings before it can change (shard-link.ts)
+    for (const link of this.s.links) link.flushRun();
     if (conn.isMaster) repl.appliedDone(); // before the input buffer can be let go or reused
     conn.consumed();
     // every complete request was dispatched (a hold stops the loop before that)

@@ -9,11 +9,14 @@
  *   3. resume connections that were held (ring congestion, shard locks, barriers);
  *   4. publish every request ring written since the last tick (waking a sleeping shard: one notify
  *      per shard per tick at most);
- *   5. if requests are in flight, poll again next tick; after a few empty polls, sleep until a shard
- *      posts a wake-up message (Atomics.waitAsync is kept off this path: it costs ~34us per round trip).
+ *   5. sleep in the event loop until a shard wakes it (a byte on the wake socket, wake-socket.ts), also
+ *      with requests in flight: polling the reply rings again each tick while waiting for them cost
+ *      the thread more CPU per request than the wake-ups (docs/benchmarks.md), and a sleeping loop
+ *      gathers more ready sockets per turn. Atomics.waitAsync is kept off this path: it costs ~34us
+ *      per round trip.
  */
 
-import { FLAG_BLOCKED, FLAG_MORE, FLAG_SHARED_BODY, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, REP_SCRIPT, dbOf, flagsOf, kindOf } from '../ipc/records.js';
+import { FLAG_BLOCKED, FLAG_MORE, FLAG_SHARED_BODY, FLAG_UNSTREAMED, HEADER_BYTES, REP_NOTIFY, REP_PROPAGATE, REP_RUN, REP_SCRIPT, dbOf, flagsOf, kindOf } from '../ipc/records.js';
 import { scriptReplied } from '../scripting/fast-path.js';
 import { Hold, type Connection } from './connection.js';
 import type { ServerContext } from './main-ctx.js';
@@ -24,13 +27,16 @@ const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
 
 const CRLF = Buffer.from('\r\n');
 
-/** Empty polls of the reply rings (requests in flight, nothing back) before the thread sleeps. */
-const EMPTY_POLLS_BEFORE_SLEEP = 64;
+/**
+ * A congested shard link's outbox is retried this often once the thread sleeps: a full ring holds
+ * thousands of requests, far more than the shard runs in this time. (A shard wakes the thread when it
+ * publishes replies, but the master's commands on a replica get none: FLAG_NO_REPLY.)
+ */
+const OUTBOX_RETRY_MS = 1;
 
 export class ReplyPump {
   private tickScheduled = false;
   private sleeping = false;
-  private emptyPolls = 0;
   /** Connections that got output this tick. */
   private readonly writeQueue: Connection[] = [];
   /** Held connections to continue parsing at the end of this tick. */
@@ -59,13 +65,12 @@ export class ReplyPump {
     this.tick();
   };
 
-  /** A shard posted a wake-up message. */
+  /** A shard woke the thread (wake-socket.ts, or a message when it has no wake socket). */
   onShardWake(): void {
     if (this.sleeping) {
       this.sleeping = false;
       for (const l of this.s.links) l.replies.setSleeping(false);
     }
-    this.emptyPolls = 0;
     this.scheduleTick();
   }
 
@@ -135,22 +140,30 @@ export class ReplyPump {
     }
     for (const link of links) link.publish();
 
-    let inflight = 0;
-    for (const link of links) inflight += link.inflight;
-    if (inflight > 0 || anyOutbox || this.resumeList.size > 0) {
-      if (got > 0) this.emptyPolls = 0;
-      else this.emptyPolls++;
-      if (this.emptyPolls < EMPTY_POLLS_BEFORE_SLEEP || anyOutbox) {
-        this.scheduleTick();
-        return;
-      }
+    // keep turning while clients wait to be resumed, or while a full ring is being drained with replies
+    // coming back; otherwise sleep (a full ring is retried on a timer)
+    if (this.resumeList.size > 0 || (anyOutbox && got > 0)) {
+      this.scheduleTick();
+      return;
     }
     this.goToSleep();
+    // a full request ring (a shard with a backlog of requests to run): its outbox is looked at again in
+    // OUTBOX_RETRY_MS, not on every turn of the event loop (the thread would spin meanwhile)
+    if (anyOutbox) this.retryOutbox();
   }
 
-  /** Stop polling: shards will post a message when they publish replies. */
+  private outboxTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private retryOutbox(): void {
+    if (this.outboxTimer !== null) return;
+    this.outboxTimer = setTimeout(() => {
+      this.outboxTimer = null;
+      this.scheduleTick();
+    }, OUTBOX_RETRY_MS);
+  }
+
+  /** Sleep: shards wake the thread when they publish replies. */
   private goToSleep(): void {
-    this.emptyPolls = 0;
     this.sleep();
     // re-check after raising the flags: a shard that published before seeing them did not wake us
     for (const l of this.s.links) {
@@ -265,6 +278,14 @@ export class ReplyPump {
       const plen = i32[b + 4]!;
       const flags = flagsOf(w0);
       const start = off + HEADER_BYTES;
+      if (kindOf(w0) === REP_RUN) {
+        if (connId !== lastId || lastConn === undefined || lastConn.closed) {
+          lastConn = s.conns.get(connId);
+          lastId = connId;
+        }
+        this.replyRun(link, lastConn, seq, data, start, rlen, plen);
+        continue;
+      }
       // a huge value the reply goes on with, in shared memory (taken in order even if nobody gets it)
       const shared = flags & FLAG_SHARED_BODY ? link.sharedReply() : null;
       if (kindOf(w0) === REP_NOTIFY) {
@@ -280,6 +301,7 @@ export class ReplyPump {
         continue;
       }
       if (plen > 0 || link.propParts.length > 0) this.propagate(link, dbOf(w0), data, start + rlen, plen, (flags & FLAG_MORE) !== 0);
+      else if ((flags & (FLAG_UNSTREAMED | FLAG_MORE)) === FLAG_UNSTREAMED) s.replication.changes++; // a write nothing streams
       // a pipeline's replies come one after another: its connection is looked up once (ids are never
       // reused, and a connection leaves the map only once closed, so a closed one is looked up again)
       if (connId !== lastId || lastConn === undefined || lastConn.closed) {
@@ -332,6 +354,22 @@ export class ReplyPump {
       this.checkBarrier(conn);
     }
     return n;
+  }
+
+  /**
+   * A REP_RUN record (records.ts): `n` replies of one connection from sequence number `seq` on, their
+   * bytes data[start, start+len), then padding and their lengths; `info` = n | unstreamed writes << 16.
+   */
+  private replyRun(link: ShardLink, conn: Connection | undefined, seq: number, data: Buffer, start: number, len: number, info: number): void {
+    const n = info & 0xffff;
+    if (info >>> 16 !== 0) this.s.replication.changes += info >>> 16; // writes nothing streams
+    link.inflight -= n;
+    if (conn === undefined) return;
+    conn.inflight -= n;
+    if (conn.busySeq >= seq && conn.busySeq - seq < n) this.s.runner.endBusy(conn);
+    conn.deliverRunFromRing(seq, n, data, start, len, (start + len + 3) & ~3);
+    this.queueWrite(conn);
+    this.checkBarrier(conn);
   }
 
   /**

@@ -47,6 +47,7 @@ import { Monitor } from './monitor.js';
 import { ClientPause } from './client-pause.js';
 import { serverCron } from './cron.js';
 import { shardConfig } from './shard-config.js';
+import { openWakeSocket } from './wake-socket.js';
 
 /** The services a server is built with (main.ts makes them, given the server they serve). */
 export interface Services {
@@ -165,6 +166,7 @@ export class Server implements ServerContext {
     this.memGate = new MemoryGate(n);
     this.memGate.configure(this.config);
     const workerUrl = new URL('../shard/thread.js', import.meta.url);
+    const wakeFd = await openWakeSocket(() => this.pump.onShardWake());
     // the shards' starts reset V8's flags (young-gen.ts), each at a moment of its own: held again
     // every few ms until they are up, or this thread's young generation may grow meanwhile
     const holding = setInterval(holdYoungGeneration, 2);
@@ -179,6 +181,7 @@ export class Server implements ServerContext {
         config: this.shardConfig(),
         evictBoard: this.memGate.buffer,
         workerUrl,
+        wakeFd,
       });
       this.links.push(link);
       ready.push(

@@ -9,7 +9,7 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { holdYoungGeneration, youngGenerationHeld } from '../young-gen.js';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
-import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, FLAG_MORE, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
+import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, REQ_RUN, FLAG_MORE, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
 import { ShortCopier } from '../bytes.js';
 import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
 import type { CommandProps } from '../commands/registry.js';
@@ -26,6 +26,8 @@ export interface ShardLinkOptions {
   /** maxmemory board shared by all shards (src/shard/eviction.ts) */
   evictBoard?: SharedArrayBuffer;
   workerUrl: URL;
+  /** The descriptor a shard writes a byte to to wake the main thread (wake-socket.ts), or -1: post a message. */
+  wakeFd?: number;
 }
 
 /** Connection id used for the main thread's own requests (control ops, coordinated steps). */
@@ -48,6 +50,10 @@ interface OutboxEntry {
   /** Bytes of the whole message written so far (chunks already in the ring before queueing). */
   offset: number;
 }
+
+/** Most requests in one REQ_RUN record, and most request bytes (the rest waits for the next record). */
+const RUN_MAX_REQUESTS = 1024;
+const RUN_MAX_BYTES = 64 * 1024;
 
 /** The young generation of a shard's isolate (V8 splits it in two semi-spaces and a large-object space). */
 const SHARD_YOUNG_GENERATION_MB = 12;
@@ -102,6 +108,7 @@ export class ShardLink {
     const rep = createRingBuffer(opts.ringBytes);
     this.requests = new RingProducer(req);
     this.toRing = new ShortCopier(this.requests.data);
+    this.runMaxBytes = Math.min(RUN_MAX_BYTES, this.requests.maxRecord() - HEADER_BYTES - 2 * RUN_MAX_REQUESTS);
     this.replies = new RingConsumer(rep);
     const bodies = new MessageChannel();
     this.bodyPort = bodies.port1;
@@ -120,6 +127,7 @@ export class ShardLink {
         evictBoard: opts.evictBoard,
         bodyPort: bodies.port2,
         holdYoungGeneration: youngGenerationHeld(),
+        wakeFd: opts.wakeFd ?? -1,
       },
       // A 12 MB young generation (4 MB semi-spaces) instead of V8's default, which grows to 48 MB (16 MB
       // semi-spaces, both resident once used): the shard keeps its keys outside the heap and makes
@@ -153,6 +161,7 @@ export class ShardLink {
    * flushOutbox() moves on as the shard frees space. Callers stop feeding a congested link.
    */
   send(kind: number, flags: number, db: number, connId: number, seq: number, w3: number, src: Uint8Array, start: number, len: number, stable = false): void {
+    if (this.runCount > 0) this.flushRun(); // records stay in the order they were sent
     // `stable`: the caller guarantees src[start, start+len) is never overwritten, so the outbox keeps
     // a view instead of a copy (a huge argument is not duplicated while it trickles into the ring)
     if (stable && len >= SHARED_BODY_MIN && src.buffer instanceof SharedArrayBuffer) {
@@ -171,6 +180,93 @@ export class ShardLink {
       return;
     }
     this.outbox.push({ kind, flags, db, connId, seq, w3, body: kept(src, start, start + len, stable), sent: 0, offset: 0 });
+  }
+
+  // The open run (REQ_RUN, records.ts): requests of one connection sent one after another, back to
+  // back in its input src[runStart, runEnd), written as one record by flushRun().
+  private runCount = 0;
+  private runConn = 0;
+  private runW0 = 0;
+  private runSeq = 0;
+  private runProto = 0;
+  private runSrc: Uint8Array | null = null;
+  private runStart = 0;
+  private runEnd = 0;
+  private readonly runIds = new Uint16Array(RUN_MAX_REQUESTS);
+  /** Most request bytes in a run: RUN_MAX_BYTES, or less when a record of a small ring cannot hold them. */
+  private readonly runMaxBytes: number;
+
+  /**
+   * Queue a client's command request (REQ_COMMAND) of src[start, start+len), a view the caller keeps
+   * unchanged until flushRun(): joined to the open run when it follows it in the same input. The
+   * dispatcher flushes the runs when it is done with an input (Dispatcher.processInput).
+   */
+  sendCommand(flags: number, db: number, connId: number, seq: number, cmdId: number, proto: number, src: Uint8Array, start: number, len: number): void {
+    const w0 = word0(REQ_RUN, flags, db);
+    let n = this.runCount;
+    if (n > 0) {
+      if (start === this.runEnd && src === this.runSrc && connId === this.runConn && seq === ((this.runSeq + n) | 0) && w0 === this.runW0 && proto === this.runProto && n < RUN_MAX_REQUESTS && this.runEnd - this.runStart + len <= this.runMaxBytes) {
+        this.runIds[n] = cmdId;
+        this.runCount = n + 1;
+        this.runEnd = start + len;
+        return;
+      }
+      this.flushRun();
+      n = 0;
+    }
+    if (len > this.runMaxBytes || this.outbox.length > 0) {
+      this.send(REQ_COMMAND, flags, db, connId, seq, cmdId | (proto << 16), src, start, len);
+      return;
+    }
+    this.runIds[0] = cmdId;
+    this.runCount = 1;
+    this.runConn = connId;
+    this.runW0 = w0;
+    this.runSeq = seq;
+    this.runProto = proto;
+    this.runSrc = src;
+    this.runStart = start;
+    this.runEnd = start + len;
+  }
+
+  /** Write the open run: one REQ_COMMAND record for one request, one REQ_RUN record for several. */
+  flushRun(): void {
+    const n = this.runCount;
+    if (n === 0) return;
+    this.runCount = 0;
+    const src = this.runSrc!;
+    this.runSrc = null;
+    const w0 = this.runW0;
+    const flags = (w0 >>> 8) & 0xff;
+    const db = w0 >>> 16;
+    const len = this.runEnd - this.runStart;
+    if (n === 1) {
+      this.send(REQ_COMMAND, flags, db, this.runConn, this.runSeq, this.runIds[0]! | (this.runProto << 16), src, this.runStart, len);
+      return;
+    }
+    // body: n command ids (u16), padded to 4 bytes, then the n requests as the client sent them
+    const idBytes = (n * 2 + 3) & ~3;
+    const ring = this.requests;
+    const off = this.outbox.length === 0 ? ring.reserve(HEADER_BYTES + idBytes + len) : -1;
+    if (off >= 0) {
+      writeHeader(ring, off, w0, this.runConn, this.runSeq, n | (this.runProto << 16), idBytes + len);
+      const ids = off + HEADER_BYTES;
+      const d = ring.data;
+      for (let i = 0; i < n; i++) {
+        const id = this.runIds[i]!;
+        d[ids + 2 * i] = id & 0xff;
+        d[ids + 2 * i + 1] = id >>> 8;
+      }
+      this.toRing.copy(src, this.runStart, len, ids + idBytes);
+      ring.commit(HEADER_BYTES + idBytes + len);
+      this.unpublished++;
+      return;
+    }
+    // the ring is full: the whole run goes to the outbox, as one message
+    const body = Buffer.allocUnsafe(idBytes + len);
+    for (let i = 0; i < n; i++) body.writeUInt16LE(this.runIds[i]!, 2 * i);
+    body.set(src.subarray(this.runStart, this.runEnd), idBytes);
+    this.send(REQ_RUN, flags, db, this.runConn, this.runSeq, n | (this.runProto << 16), body, 0, body.length);
   }
 
   /** True while requests wait in the outbox: callers should stop dispatching to this shard. */
@@ -231,6 +327,7 @@ export class ShardLink {
 
   /** Publish everything written this tick; wake the worker if it sleeps. */
   publish(): void {
+    if (this.runCount > 0) this.flushRun();
     if (this.unpublished === 0) return;
     this.unpublished = 0;
     this.requests.publish();

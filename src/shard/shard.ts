@@ -2,7 +2,7 @@
  * Shard: one worker thread's share of the keyspace. It drains its request ring, executes each request
  * against its Keyspace, encodes the reply (and the write's replication form) and appends it to its
  * reply ring; replies are published once per drained batch and the main thread is woken only if it
- * asked to be (it polls while it has requests in flight).
+ * asked to be (it sleeps in its event loop once a tick is done).
  *
  * The shard's parts live in modules of their own (those that call back into the shard see it as a
  * ShardHost, host.ts): blocked clients (blocked.ts: BLPOP & co. whose keys are all on this shard),
@@ -25,11 +25,14 @@ import {
   FLAG_MORE,
   FLAG_SHARED_BODY,
   FLAG_REPLICATED,
+  FLAG_NO_REPLY,
+  FLAG_UNSTREAMED,
   HEADER_BYTES,
   REP_NOTIFY,
   REP_REPLY,
   REQ_COMMAND,
   REQ_CONTROL,
+  REQ_RUN,
   REQ_SCRIPT,
   REQ_TXN,
   dbOf,
@@ -58,6 +61,7 @@ import { BodyFramer } from '../ipc/body-framer.js';
 import { runTransaction } from './transaction.js';
 import { OOM } from '../resp/errors.js';
 import { activeExpireCycle } from './active-expire.js';
+import { ReplyRun, runRequests } from './reply-run.js';
 
 /** Bytes of reply buffer a shard keeps between commands (a larger one, grown by a huge reply, is dropped). */
 const REPLY_WRITER_KEEP = 8 * 1024 * 1024;
@@ -80,6 +84,8 @@ export class Shard implements ShardHost {
 
   readonly requests: RingConsumer;
   readonly replies: RingProducer;
+  /** The replies of a REQ_RUN gathered into one record (reply-run.ts). */
+  readonly replyRun: ReplyRun;
   readonly commands: readonly Command[];
   private readonly handlers: readonly (ShardHandler | undefined)[];
   private readonly wakeMain: () => void;
@@ -94,7 +100,7 @@ export class Shard implements ShardHost {
   protocol: 2 | 3 = 2;
   private body: Buffer = Buffer.alloc(0);
   private bodyStart = 0;
-  private bodyLen = 0;
+  bodyLen = 0;
 
   /** Clients blocked here (blocked.ts). */
   readonly blocked = new BlockedClients();
@@ -133,6 +139,7 @@ export class Shard implements ShardHost {
     bindValueLimits(this.config);
     this.requests = new RingConsumer(opts.requestRing);
     this.replies = new RingProducer(opts.replyRing);
+    this.replyRun = new ReplyRun(this.replies);
     this.commands = opts.commands;
     this.handlers = opts.handlers;
     this.intro = new ShardIntrospection(opts.commands);
@@ -232,8 +239,8 @@ export class Shard implements ShardHost {
 
   /** Publish replies; wake the main thread if it went to sleep waiting for them. */
   publishReplies(): void {
-    this.replies.publish();
-    if (this.replies.claimWake()) this.wakeMain();
+    // (nothing new, no wake: a master's stream applied gets no replies, and the main thread sleeps on)
+    if (this.replies.publish() && this.replies.claimWake()) this.wakeMain();
   }
 
   /** Periodic work: active expiry, blocked-client timeouts. Returns ms until it wants to run again. */
@@ -303,6 +310,9 @@ export class Shard implements ShardHost {
       case REQ_COMMAND:
         this.runRequest(body, bodyStart, total, w3 & 0xffff);
         break;
+      case REQ_RUN:
+        runRequests(this, body, bodyStart, w3 & 0xffff);
+        break;
       case REQ_TXN:
         runTransaction(this, body, bodyStart, total);
         break;
@@ -326,8 +336,8 @@ export class Shard implements ShardHost {
     this.args.owned = this.assembled !== null && body.buffer === this.assembled;
   }
 
-  /** Execute one request run on its own (not in a transaction, script or shipped command) and write its reply record. */
-  private runRequest(body: Buffer, start: number, len: number, cmdId: number): void {
+  /** Execute one request run on its own (not in a transaction, script or shipped command) and write its reply record (len -1: as framed). */
+  runRequest(body: Buffer, start: number, len: number, cmdId: number): void {
     this.setBody(body, start, len);
     if (this.config.maxmemory > 0 && this.refuseOom(cmdId)) {
       this.emitCommandResult();
@@ -343,7 +353,7 @@ export class Shard implements ShardHost {
     this.frameBody(body, start);
     this.body = body;
     this.bodyStart = start;
-    this.bodyLen = len;
+    this.bodyLen = len < 0 ? this.framer.end - start : len;
   }
 
   /** Run the request at body[start, start+len) in the current context (reply in w, writes in p). */
@@ -358,6 +368,8 @@ export class Shard implements ShardHost {
    */
   private propDirect = false;
   private propView: { buf: Buffer; len: number } | null = null;
+  /** The request run on its own wrote, and its propagation was left out (nothing takes the stream). */
+  private unstreamed = false;
 
   /** Run the handler of command cmdId on the request framed in args: reply in w, writes in p (or propView). */
   private execute(cmdId: number): void {
@@ -402,8 +414,12 @@ export class Shard implements ShardHost {
       this.ks.applyingMasterStream = false;
     }
     this.intro.end(this, cmd, t0, this.reblocked && !this.serving, this.body, this.bodyStart, this.bodyLen);
+    this.unstreamed = false;
     if ((this.propMode as PropMode) === PropMode.AsIs && ok && !(direct && this.flags & FLAG_REPLICATED)) {
-      if (direct && this.p.len === 0 && this.bodyLen > 1024 * 1024) {
+      if (direct && this.p.len === 0 && !this.config.streamWanted && this.connId !== 0) {
+        // no replica or AOF takes the stream: the reply only says a write was made (FLAG_UNSTREAMED)
+        this.unstreamed = true;
+      } else if (direct && this.p.len === 0 && this.bodyLen > 1024 * 1024) {
         const req = this.body.subarray(this.bodyStart, this.bodyStart + this.bodyLen);
         this.propView = this.config.streamWanted ? { buf: req, len: req.length } : STREAM_STANDIN;
       } else this.p.rawSlice(this.body, this.bodyStart, this.bodyLen);
@@ -435,14 +451,25 @@ export class Shard implements ShardHost {
 
   /** Emit the reply (or the blocked marker) and propagation of the command just executed. */
   private emitCommandResult(): void {
+    if (this.flags & FLAG_NO_REPLY && !(this.reblocked && !this.serving)) {
+      // a command of the master's stream: no reply record, only the keyspace events it caused
+      this.replyTail = null;
+      this.propView = null;
+      this.p.reset();
+      if (this.events.count > 0) this.emit(REP_NOTIFY, 0, 0, this.connId, this.seq, this.events.take(), null);
+      if (this.blocked.readyKeys.length > 0) serveReadyKeys(this);
+      return;
+    }
     const replicated = (this.flags & FLAG_REPLICATED) !== 0;
     if (replicated) this.p.reset();
     const prop = this.propView !== null && !replicated ? this.propView : this.p;
     this.propView = null;
+    const flags = this.unstreamed ? FLAG_UNSTREAMED : 0;
+    this.unstreamed = false;
     if (this.reblocked && !this.serving) {
-      this.emit(REP_REPLY, FLAG_BLOCKED, this.db.id, this.connId, this.seq, null, prop);
-    } else {
-      this.emit(REP_REPLY, 0, this.db.id, this.connId, this.seq, this.w, prop, this.replyTail);
+      this.emit(REP_REPLY, FLAG_BLOCKED | flags, this.db.id, this.connId, this.seq, null, prop);
+    } else if (!(this.replyRun.open && prop.len === 0 && this.replyTail === null && this.events.count === 0 && this.replyRun.add(this.w, flags !== 0, this.connId, this.seq, this.db.id))) {
+      this.emit(REP_REPLY, flags, this.db.id, this.connId, this.seq, this.w, prop, this.replyTail);
     }
     this.replyTail = null;
     this.p.reset();
@@ -485,6 +512,7 @@ export class Shard implements ShardHost {
 
   /** Append a reply record (split with FLAG_MORE when larger than a ring record can be). */
   emit(kind: number, flags: number, db: number, connId: number, seq: number, reply: RespWriter | null, prop: { buf: Buffer; len: number } | null, tail: Buffer | null = null): void {
+    if (this.replyRun.count > 0) this.replyRun.flush(); // the replies gathered so far go first
     if (this.events.count > 0 && kind !== REP_NOTIFY) this.emit(REP_NOTIFY, 0, 0, connId, seq, this.events.take(), null);
     const rlen = reply ? reply.len : 0;
     const plen = prop ? prop.len : 0;
@@ -536,7 +564,8 @@ export class Shard implements ShardHost {
     const ring = this.replies;
     let off = ring.reserve(len);
     while (off < 0) {
-      this.publishReplies();
+      this.replies.publish();
+      if (this.replies.claimWake()) this.wakeMain();
       ring.waitForSpace(5);
       off = ring.reserve(len);
     }

@@ -6,6 +6,7 @@
  * through the request ring.
  */
 
+import { writeSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { CommandTable } from '../commands/table.js';
 import { handlersById, type CommandProps } from '../commands/registry.js';
@@ -30,6 +31,8 @@ interface ShardWorkerData {
   bodyPort: MessagePort;
   /** optimize-for-size: hold the young generation (read by thread.ts, young-gen.ts). */
   holdYoungGeneration: boolean;
+  /** Write a byte here to wake the main thread (src/server/wake-socket.ts); -1: post a message instead. */
+  wakeFd: number;
 }
 
 /** The body of a FLAG_SHARED_BODY record: posted before the record was written, so it is there. */
@@ -46,6 +49,23 @@ function sharedBody(id: number): Buffer {
 }
 
 const data = workerData as ShardWorkerData;
+
+/**
+ * How this shard wakes the main thread: a byte on the wake socket, or a message when there is none
+ * or the socket is full of wake-ups the main thread has not read yet (it is awake, then, or waking).
+ */
+function wakeMain(): () => void {
+  const fd = data.wakeFd;
+  if (fd < 0) return () => port.postMessage(0);
+  const byte = Buffer.from([1]);
+  return () => {
+    try {
+      writeSync(fd, byte);
+    } catch {
+      port.postMessage(0);
+    }
+  };
+}
 const table = new CommandTable(new Map(data.implemented));
 const port = parentPort!;
 
@@ -63,7 +83,7 @@ const shard = new Shard({
   evictBoard: data.evictBoard,
   sharedBody,
   postSharedReply: (b) => data.bodyPort.postMessage({ sab: b.buffer, off: b.byteOffset, len: b.length }),
-  wakeMain: () => port.postMessage(0),
+  wakeMain: wakeMain(),
 });
 
 port.postMessage('ready');

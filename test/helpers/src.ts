@@ -88,3 +88,4 @@ export { NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_KEY_MISS, NOTIFY
 export { encodeCommand } from '../../src/resp/writer.js';
 export { Connection } from '../../src/server/connection.js';
 export { EXTERNAL_BYTES, GROWTH_BYTES, IDLE_MS, IdleCollector, SLACK_BYTES, YOUNG_BYTES, type HeapFigures } from '../../src/idle-gc.js';
+export { openWakeSocket } from '../../src/server/wake-socket.js';
