@@ -9,7 +9,7 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { holdYoungGeneration, youngGenerationHeld } from '../young-gen.js';
 import { createRingBuffer, RingConsumer, RingProducer } from '../ipc/ring.js';
-import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, REQ_RUN, FLAG_MORE, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
+import { HEADER_BYTES, REQ_COMMAND, REQ_CONTROL, REQ_RUN, FLAG_MORE, FLAG_NO_REPLY, FLAG_SHARED_BODY, word0 } from '../ipc/records.js';
 import { ShortCopier } from '../bytes.js';
 import { ChunkJoiner, writeChunks, writeHeader } from '../ipc/chunks.js';
 import type { CommandProps } from '../commands/registry.js';
@@ -205,7 +205,7 @@ export class ShardLink {
     const w0 = word0(REQ_RUN, flags, db);
     let n = this.runCount;
     if (n > 0) {
-      if (start === this.runEnd && src === this.runSrc && connId === this.runConn && seq === ((this.runSeq + n) | 0) && w0 === this.runW0 && proto === this.runProto && n < RUN_MAX_REQUESTS && this.runEnd - this.runStart + len <= this.runMaxBytes) {
+      if (start === this.runEnd && src === this.runSrc && connId === this.runConn && seq === ((this.runSeq + (flags & FLAG_NO_REPLY ? 0 : n)) | 0) && w0 === this.runW0 && proto === this.runProto && n < RUN_MAX_REQUESTS && this.runEnd - this.runStart + len <= this.runMaxBytes) {
         this.runIds[n] = cmdId;
         this.runCount = n + 1;
         this.runEnd = start + len;

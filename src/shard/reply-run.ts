@@ -9,7 +9,7 @@
  * blocked marker, not a value sent from shared memory; anything else ends the run and goes alone.
  */
 
-import { HEADER_BYTES, REP_RUN, word0 } from '../ipc/records.js';
+import { FLAG_NO_REPLY, HEADER_BYTES, REP_RUN, word0 } from '../ipc/records.js';
 import { writeHeader } from '../ipc/chunks.js';
 import { copySlice } from '../bytes.js';
 import type { RingProducer } from '../ipc/ring.js';
@@ -104,7 +104,7 @@ export function runRequests(shard: RunHost, body: Buffer, start: number, n: numb
     let p = start + ((n * 2 + 3) & ~3);
     for (let i = 0; i < n; i++) {
       shard.connId = connId;
-      shard.seq = (seq + i) | 0;
+      shard.seq = flags & FLAG_NO_REPLY ? seq : (seq + i) | 0; // the master's commands with no reply take no seq
       shard.flags = flags;
       shard.db = db;
       shard.protocol = protocol;
